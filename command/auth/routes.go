@@ -1,0 +1,53 @@
+package auth
+
+import "slices"
+
+// Route is one endpoint and the roles that may call it. The web package
+// registers its routes from Routes, so this table is the whole truth about
+// access and the authorisation test holds it against the router.
+type Route struct {
+	Name   string // the handler's name in the web package
+	Method string
+	Path   string
+	// Roles may call the route; nil means no session is needed.
+	Roles []string
+}
+
+// Role groups.
+var (
+	Everyone  = []string{"admin", "leader", "deputy", "operator", "responder", "viewer"}
+	Watchers  = []string{"admin", "leader", "deputy", "operator", "viewer"}
+	Operators = []string{"admin", "operator"}
+	Command   = []string{"admin", "leader", "deputy", "operator"}
+	Leaders   = []string{"admin", "leader"}
+)
+
+// Routes is every HTTP route and websocket of the API.
+var Routes = []Route{
+	{Name: "sessions.create", Method: "POST", Path: "/api/v1/sessions"},
+	{Name: "sessions.delete", Method: "DELETE", Path: "/api/v1/sessions", Roles: Everyone},
+	{Name: "sessions.me", Method: "GET", Path: "/api/v1/sessions/me", Roles: Everyone},
+	{Name: "config.public", Method: "GET", Path: "/api/v1/config", Roles: Everyone},
+
+	{Name: "incidents.create", Method: "POST", Path: "/api/v1/incidents", Roles: Operators},
+	{Name: "incidents.list", Method: "GET", Path: "/api/v1/incidents", Roles: Watchers},
+	{Name: "incidents.get", Method: "GET", Path: "/api/v1/incidents/:id", Roles: Watchers},
+	{Name: "incidents.report", Method: "POST", Path: "/api/v1/incidents/:id/reports", Roles: Command},
+	{Name: "incidents.level", Method: "POST", Path: "/api/v1/incidents/:id/level", Roles: Leaders},
+	{Name: "incidents.status", Method: "POST", Path: "/api/v1/incidents/:id/status", Roles: Command},
+	{Name: "classify", Method: "POST", Path: "/api/v1/classify", Roles: Command},
+	{Name: "categories.list", Method: "GET", Path: "/api/v1/categories", Roles: Everyone},
+
+	{Name: "grids.list", Method: "GET", Path: "/api/v1/grids", Roles: Everyone},
+	{Name: "zones.list", Method: "GET", Path: "/api/v1/zones", Roles: Everyone},
+
+	{Name: "ws.screen", Method: "GET", Path: "/ws/screen", Roles: Watchers},
+}
+
+// Allowed reports whether role may call r.
+func (r Route) Allowed(role string) bool {
+	return r.Roles == nil || slices.Contains(r.Roles, role)
+}
+
+// Public reports whether r needs no session.
+func (r Route) Public() bool { return r.Roles == nil }

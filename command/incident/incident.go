@@ -1,0 +1,171 @@
+// Package incident is the life of an incident: the first report and its
+// grading, follow-up reports that raise the level, a person's level
+// decision, the lifecycle from 接警 to 结束, and the timeline of all of it.
+// It declares the storage it needs; Redis implements it in package store.
+package incident
+
+import (
+	"time"
+	"unicode/utf8"
+
+	"watchfloor/alerts"
+	"watchfloor/geo"
+)
+
+// Statuses of the lifecycle, in order.
+const (
+	StatusOpen       = "open"       // 接警
+	StatusResponding = "responding" // 启动, 行动
+	StatusRecovery   = "recovery"   // 恢复
+	StatusClosed     = "closed"     // 结束
+)
+
+var statusOrder = map[string]int{StatusOpen: 0, StatusResponding: 1, StatusRecovery: 2, StatusClosed: 3}
+
+// Sources a report may come from.
+var Sources = []string{"call", "grid_officer", "patrol", "sensor", "citizen"}
+
+// Location is a WGS-84 point.
+type Location struct {
+	Lon float64 `json:"lon"`
+	Lat float64 `json:"lat"`
+}
+
+// Reporter is who reported; masked for roles that do not need it.
+type Reporter struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// Incident is the stored state of one incident.
+type Incident struct {
+	ID          string    `json:"id"`
+	Category    string    `json:"category"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Location    *Location `json:"location"`
+	// LocationApproximate is set when only a grid was given and the
+	// location is that grid's centre.
+	LocationApproximate bool      `json:"location_approximate,omitempty"`
+	Address             string    `json:"address,omitempty"`
+	OccurredAt          time.Time `json:"occurred_at"`
+	Source              string    `json:"source"`
+	Reporter            *Reporter `json:"reporter,omitempty"`
+	alerts.Facts
+	MeasuresTaken string `json:"measures_taken"`
+	SupportNeeded string `json:"support_needed"`
+	Verified      bool   `json:"verified"`
+	Drill         bool   `json:"drill"`
+
+	Level        alerts.Level    `json:"level"`
+	LevelReasons []alerts.Reason `json:"level_reasons"`
+	// ComputedLevel is what the rules give for the facts now known.
+	ComputedLevel alerts.Level `json:"computed_level"`
+	// LevelDecision is set when a person set the level.
+	LevelDecision *LevelDecision `json:"level_decision,omitempty"`
+
+	Grid      *geo.GridRef  `json:"grid"`
+	Zones     []geo.ZoneRef `json:"zones"`
+	Status    string        `json:"status"`
+	Deadlines []Deadline    `json:"deadlines"`
+	Reports   int           `json:"reports"`
+	CreatedAt time.Time     `json:"created_at"`
+	CreatedBy string        `json:"created_by"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	ClosedAt  *time.Time    `json:"closed_at,omitempty"`
+	Version   int64         `json:"version"`
+}
+
+// LevelDecision records a person setting the level.
+type LevelDecision struct {
+	Level alerts.Level `json:"level"`
+	By    string       `json:"by"`
+	Role  string       `json:"role"`
+	At    time.Time    `json:"at"`
+	// Reason is required when lowering.
+	Reason string `json:"reason"`
+	// ComputedLevel is what the rules gave when the person decided: an
+	// automatic rise afterwards needs the rules to exceed it.
+	ComputedLevel alerts.Level `json:"computed_level"`
+}
+
+// Deadline is a reporting deadline (信息报告时限) running for an incident.
+type Deadline struct {
+	ID        string     `json:"id"`
+	Kind      string     `json:"kind"`
+	Level     string     `json:"level"`
+	StartedAt time.Time  `json:"started_at"`
+	DueAt     time.Time  `json:"due_at"`
+	Status    string     `json:"status"` // pending, sent
+	SentAt    *time.Time `json:"sent_at,omitempty"`
+	SentTo    []string   `json:"sent_to,omitempty"`
+	Note      string     `json:"note,omitempty"`
+}
+
+// Entry is one step in an incident's timeline.
+type Entry struct {
+	At     time.Time      `json:"at"`
+	Type   string         `json:"type"`
+	By     string         `json:"by"`
+	Role   string         `json:"role"`
+	Level  alerts.Level   `json:"level,omitempty"`
+	Status string         `json:"status,omitempty"`
+	Reason string         `json:"reason,omitempty"`
+	Detail map[string]any `json:"detail,omitempty"`
+}
+
+// Actor is who asks for a change.
+type Actor struct {
+	Username string
+	Role     string
+}
+
+// Masked returns a copy with the reporter's name and phone masked, for roles
+// that do not need them (viewer, responder) and for the shared screen stream.
+func (inc *Incident) Masked() *Incident {
+	if inc.Reporter == nil {
+		return inc
+	}
+	c := *inc
+	c.Reporter = &Reporter{Name: MaskName(inc.Reporter.Name), Phone: MaskPhone(inc.Reporter.Phone)}
+	return &c
+}
+
+// MaskName keeps the first character of a name: 张三丰 → 张**.
+func MaskName(s string) string {
+	if s == "" {
+		return ""
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	n := utf8.RuneCountInString(s[size:])
+	if n == 0 {
+		n = 1
+	}
+	out := string(r)
+	for range n {
+		out += "*"
+	}
+	return out
+}
+
+// MaskPhone keeps the first three and last four digits: 138****5678.
+func MaskPhone(s string) string {
+	rs := []rune(s)
+	if len(rs) <= 7 {
+		out := make([]rune, len(rs))
+		for i := range out {
+			out[i] = '*'
+		}
+		if len(rs) > 2 {
+			out[len(rs)-1] = rs[len(rs)-1]
+		}
+		return string(out)
+	}
+	for i := 3; i < len(rs)-4; i++ {
+		rs[i] = '*'
+	}
+	return string(rs)
+}
+
+// ValidStatus reports whether s is a lifecycle status.
+func ValidStatus(s string) bool { _, ok := statusOrder[s]; return ok }

@@ -1,0 +1,367 @@
+package incident
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"watchfloor/alerts"
+	"watchfloor/command/fault"
+	"watchfloor/config"
+	"watchfloor/geo"
+)
+
+// Store is the storage the incident service needs. Each write is atomic
+// with its timeline entry and its event on the screen stream.
+type Store interface {
+	// NextID returns a new incident number for day (YYYYMMDD).
+	NextID(ctx context.Context, day string) (int64, error)
+	// Save writes an incident. prev is the version it replaces (0 for a
+	// new one); a different stored version is fault.ErrConflict. With an
+	// idempotency key already used it stores nothing and returns the value
+	// saved by the first request.
+	Save(ctx context.Context, w *Write) (dup string, err error)
+	// Load returns a stored incident.
+	Load(ctx context.Context, id string) (*Incident, error)
+	// Timeline returns an incident's timeline, oldest first.
+	Timeline(ctx context.Context, id string) ([]Entry, error)
+	// List returns incidents matching q, most recently changed first.
+	List(ctx context.Context, q Query) ([]*Incident, error)
+}
+
+// Write is one atomic change of an incident.
+type Write struct {
+	Incident *Incident
+	Prev     *Incident // nil for a new incident
+	Entries  []Entry
+	// Event is the type of the screen event (incident.created, incident.updated).
+	Event string
+	Idem  *Idempotency
+}
+
+// Idempotency binds an Idempotency-Key to the request it came with.
+type Idempotency struct {
+	Key         string // scoped by the caller: account and route
+	Fingerprint string // hash of the request body
+	TTL         time.Duration
+}
+
+// Query filters the incident list; empty fields do not filter.
+type Query struct {
+	Status   string
+	Level    alerts.Level
+	Category string
+	Grid     string
+	Since    time.Time
+	Limit    int
+}
+
+// Service carries out incident requests.
+type Service struct {
+	store     Store
+	grader    *alerts.Grader
+	geo       *geo.Map
+	deadlines []config.Deadline
+	idemTTL   time.Duration
+	now       func() time.Time
+	loc       *time.Location
+	// OnCreate, when set, is told of each new incident (metrics).
+	OnCreate func(*Incident)
+}
+
+// NewService builds the service from its parts; now is the injected clock.
+func NewService(st Store, grader *alerts.Grader, m *geo.Map, cfg *config.Config, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, grader: grader, geo: m, deadlines: cfg.Deadlines, idemTTL: cfg.Idempotency, now: now, loc: cfg.Location}
+}
+
+// Classification is what grading says of a report, without storing it.
+type Classification struct {
+	alerts.Result
+	Grid  *geo.GridRef  `json:"grid"`
+	Zones []geo.ZoneRef `json:"zones"`
+}
+
+// Classify grades a report as a first report and stores nothing.
+func (s *Service) Classify(in *Input) (*Classification, error) {
+	if err := in.check(true, s.now(), s.grader, s.geo); err != nil {
+		return nil, err
+	}
+	inc := &Incident{OccurredAt: s.now().UTC()}
+	in.apply(inc)
+	s.place(inc, in)
+	res, err := s.grade(inc)
+	if err != nil {
+		return nil, err
+	}
+	return &Classification{Result: res, Grid: inc.Grid, Zones: inc.Zones}, nil
+}
+
+// place tags the incident with its grid and zones, from its location or,
+// failing that, the grid it names.
+func (s *Service) place(inc *Incident, in *Input) {
+	if in.Location == nil && (in.Grid == nil || *in.Grid == "") {
+		return
+	}
+	if in.Location == nil {
+		area := s.geo.Area(*in.Grid)
+		c := area.Centroid()
+		inc.Location = &Location{Lon: c[0], Lat: c[1]}
+		inc.LocationApproximate = true
+		inc.Grid = s.geo.Ref(area.Code)
+		inc.Zones = nil
+		return
+	}
+	p := orb.Point{inc.Location.Lon, inc.Location.Lat}
+	inc.Grid = s.geo.Locate(p)
+	if in.Grid != nil && *in.Grid != "" && inc.Grid == nil {
+		inc.Grid = s.geo.Ref(*in.Grid)
+	}
+	inc.Zones = s.geo.ZonesAt(p)
+}
+
+func (s *Service) grade(inc *Incident) (alerts.Result, error) {
+	kinds := make([]string, 0, len(inc.Zones))
+	for _, z := range inc.Zones {
+		kinds = append(kinds, z.Kind)
+	}
+	return s.grader.Grade(inc.Category, inc.Facts, alerts.Situation{ZoneKinds: kinds, At: inc.OccurredAt})
+}
+
+// Create stores a first report. With an idempotency key that was used
+// before, it returns the incident the first request created and replayed
+// true.
+func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey string, body []byte) (inc *Incident, replayed bool, err error) {
+	now := s.now().UTC()
+	if err := in.check(true, now, s.grader, s.geo); err != nil {
+		return nil, false, err
+	}
+	inc = &Incident{Status: StatusOpen, Source: "call", OccurredAt: now, CreatedAt: now, UpdatedAt: now, CreatedBy: who.Username, Version: 1}
+	in.apply(inc)
+	s.place(inc, in)
+	res, err := s.grade(inc)
+	if err != nil {
+		return nil, false, err
+	}
+	inc.Level, inc.ComputedLevel, inc.LevelReasons = res.Level, res.Level, res.Reasons
+	if inc.Zones == nil {
+		inc.Zones = []geo.ZoneRef{}
+	}
+	s.startDeadlines(inc, now)
+
+	var idem *Idempotency
+	if idemKey != "" {
+		sum := sha256.Sum256(body)
+		idem = &Idempotency{Key: who.Username + ":incidents:" + idemKey, Fingerprint: hex.EncodeToString(sum[:8]), TTL: s.idemTTL}
+	}
+	day := now.In(s.loc).Format("20060102")
+	n, err := s.store.NextID(ctx, day)
+	if err != nil {
+		return nil, false, fmt.Errorf("numbering incident: %w", err)
+	}
+	inc.ID = fmt.Sprintf("INC-%s-%04d", day, n)
+	entry := Entry{At: now, Type: "created", By: who.Username, Role: who.Role, Level: inc.Level, Status: inc.Status,
+		Detail: map[string]any{"level_reasons": inc.LevelReasons}}
+	dup, err := s.store.Save(ctx, &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem})
+	if err != nil {
+		return nil, false, fmt.Errorf("saving incident: %w", err)
+	}
+	if dup != "" {
+		id, fp, _ := cut(dup)
+		if idem != nil && fp != idem.Fingerprint {
+			return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+		}
+		first, err := s.store.Load(ctx, id)
+		if err != nil {
+			return nil, false, fmt.Errorf("loading the incident of a repeated request: %w", err)
+		}
+		return first, true, nil
+	}
+	if s.OnCreate != nil {
+		s.OnCreate(inc)
+	}
+	return inc, false, nil
+}
+
+func cut(s string) (a, b string, ok bool) {
+	for i := range len(s) {
+		if s[i] == '|' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// startDeadlines starts the reporting deadlines of the incident's level
+// that are not running yet; running ones are never restarted.
+func (s *Service) startDeadlines(inc *Incident, now time.Time) {
+	for _, d := range s.deadlines {
+		if !slices.Contains(d.Levels, inc.Level) {
+			continue
+		}
+		if slices.ContainsFunc(inc.Deadlines, func(x Deadline) bool { return x.Kind == d.Kind }) {
+			continue
+		}
+		inc.Deadlines = append(inc.Deadlines, Deadline{
+			ID: d.Kind, Kind: d.Kind, Level: inc.Level.String(), StartedAt: now, DueAt: now.Add(d.Within), Status: "pending",
+		})
+	}
+	if inc.Deadlines == nil {
+		inc.Deadlines = []Deadline{}
+	}
+}
+
+// Get returns an incident and its timeline.
+func (s *Service) Get(ctx context.Context, id string) (*Incident, []Entry, error) {
+	inc, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	tl, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return inc, tl, nil
+}
+
+// List returns incidents matching q.
+func (s *Service) List(ctx context.Context, q Query) ([]*Incident, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 200
+	}
+	return s.store.List(ctx, q)
+}
+
+// update loads an incident, lets change modify a copy, and saves it with
+// its timeline entries, retrying when another instance changed it first.
+func (s *Service) update(ctx context.Context, id string, change func(inc *Incident, now time.Time) ([]Entry, error)) (*Incident, error) {
+	for attempt := 0; ; attempt++ {
+		prev, err := s.store.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now().UTC()
+		next := clone(prev)
+		entries, err := change(next, now)
+		if err != nil {
+			return nil, err
+		}
+		next.UpdatedAt = now
+		next.Version = prev.Version + 1
+		_, err = s.store.Save(ctx, &Write{Incident: next, Prev: prev, Entries: entries, Event: "incident.updated"})
+		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("saving incident %s: %w", id, err)
+		}
+		return next, nil
+	}
+}
+
+func clone(inc *Incident) *Incident {
+	b, _ := json.Marshal(inc)
+	var c Incident
+	_ = json.Unmarshal(b, &c)
+	return &c
+}
+
+// Report applies a follow-up report (续报): the facts are totals as now
+// known; the incident is graded again and its level only rises by itself.
+func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (*Incident, error) {
+	if err := in.check(false, s.now(), s.grader, s.geo); err != nil {
+		return nil, err
+	}
+	return s.update(ctx, id, func(inc *Incident, now time.Time) ([]Entry, error) {
+		if inc.Status == StatusClosed {
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before reporting on it", inc.ID)}
+		}
+		in.apply(inc)
+		if in.Location != nil || in.Grid != nil {
+			s.place(inc, in)
+			if inc.Zones == nil {
+				inc.Zones = []geo.ZoneRef{}
+			}
+		}
+		res, err := s.grade(inc)
+		if err != nil {
+			return nil, err
+		}
+		inc.Reports++
+		entries := []Entry{{At: now, Type: "report", By: who.Username, Role: who.Role, Detail: in.changes()}}
+		inc.ComputedLevel, inc.LevelReasons = res.Level, res.Reasons
+		floor := inc.Level
+		if d := inc.LevelDecision; d != nil && d.ComputedLevel > floor {
+			floor = d.ComputedLevel
+		}
+		if res.Level > inc.Level && res.Level > floor {
+			from := inc.Level
+			inc.Level = res.Level
+			s.startDeadlines(inc, now)
+			entries = append(entries, Entry{At: now, Type: "level.raised", By: "rules", Role: "system", Level: inc.Level,
+				Detail: map[string]any{"from": from.String(), "level_reasons": res.Reasons}})
+		}
+		return entries, nil
+	})
+}
+
+// SetLevel records a person's decision on the level; lowering needs a
+// reason.
+func (s *Service) SetLevel(ctx context.Context, who Actor, id string, level alerts.Level, reason string) (*Incident, error) {
+	return s.update(ctx, id, func(inc *Incident, now time.Time) ([]Entry, error) {
+		if level < inc.Level && reason == "" {
+			return nil, fault.Field("reason", "required when lowering the level")
+		}
+		from := inc.Level
+		inc.Level = level
+		inc.LevelDecision = &LevelDecision{Level: level, By: who.Username, Role: who.Role, At: now, Reason: reason, ComputedLevel: inc.ComputedLevel}
+		if level > from {
+			s.startDeadlines(inc, now)
+		}
+		return []Entry{{At: now, Type: "level.set", By: who.Username, Role: who.Role, Level: level, Reason: reason,
+			Detail: map[string]any{"from": from.String()}}}, nil
+	})
+}
+
+// SetStatus moves the incident along its lifecycle. Steps go forward;
+// closing needs a reason; reopening a closed incident needs a leader or an
+// admin and a reason.
+func (s *Service) SetStatus(ctx context.Context, who Actor, id, status, reason string) (*Incident, error) {
+	if _, ok := statusOrder[status]; !ok {
+		return nil, fault.Field("status", "must be one of open, responding, recovery, closed")
+	}
+	return s.update(ctx, id, func(inc *Incident, now time.Time) ([]Entry, error) {
+		from := inc.Status
+		switch {
+		case status == from:
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is already %s", inc.ID, status)}
+		case from == StatusClosed:
+			if who.Role != "leader" && who.Role != "admin" {
+				return nil, &fault.Forbidden{Detail: "only a leader or an admin may reopen a closed incident"}
+			}
+			if reason == "" {
+				return nil, fault.Field("reason", "required when reopening")
+			}
+			inc.ClosedAt = nil
+		case status == StatusClosed:
+			if reason == "" {
+				return nil, fault.Field("reason", "required when closing")
+			}
+			inc.ClosedAt = &now
+		case statusOrder[status] < statusOrder[from]:
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is %s: it cannot go back to %s (only a closed incident is reopened)", inc.ID, from, status)}
+		}
+		inc.Status = status
+		return []Entry{{At: now, Type: "status", By: who.Username, Role: who.Role, Status: status, Reason: reason,
+			Detail: map[string]any{"from": from}}}, nil
+	})
+}

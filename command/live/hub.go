@@ -1,0 +1,333 @@
+// Package live delivers event streams to connected clients: each stream's
+// events are tailed from storage once per instance and fanned out to the
+// local subscribers; each client is served by one writer that resumes from
+// ?since=, fills gaps from storage, drops what it already sent and cuts
+// itself off when it falls too far behind. It knows nothing of Fiber.
+package live
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Message is one event of a stream as stored: its seq and its JSON, which
+// already carries seq, type, at and data. Seq 0 marks a volatile message
+// (never stored, never replayed).
+type Message struct {
+	Seq  uint64
+	JSON []byte
+}
+
+// Source is the storage that holds the streams.
+type Source interface {
+	// Seq returns the last seq given in stream.
+	Seq(ctx context.Context, stream string) (uint64, error)
+	// Range returns up to count messages with seq ≥ from, and the oldest
+	// seq still held (0 when the stream is empty).
+	Range(ctx context.Context, stream string, from uint64, count int64) ([]Message, uint64, error)
+	// Tail waits up to block for messages after seq.
+	Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]Message, error)
+}
+
+// Hub fans stream events out to the subscribers of this instance.
+type Hub struct {
+	src Source
+	log *slog.Logger
+
+	mu      sync.RWMutex
+	streams map[string]*feed
+}
+
+// feed is one stream's local subscribers.
+type feed struct {
+	subs map[*Sub]struct{}
+}
+
+// Sub is one client's subscription: a bounded queue of messages and a
+// signal that it fell behind.
+type Sub struct {
+	stream string
+	C      chan Message
+	behind chan struct{}
+	once   sync.Once
+}
+
+// Behind is closed when the subscriber's queue overflowed: the client must
+// be cut off (it resumes with since=) so it never delays the others.
+func (s *Sub) Behind() <-chan struct{} { return s.behind }
+
+// offer queues m without blocking; a full queue marks the subscriber behind.
+func (s *Sub) offer(m Message) {
+	select {
+	case s.C <- m:
+	default:
+		s.once.Do(func() { close(s.behind) })
+	}
+}
+
+// NewHub returns a hub over src.
+func NewHub(src Source, log *slog.Logger) *Hub {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Hub{src: src, log: log, streams: map[string]*feed{}}
+}
+
+// Subscribe adds a subscriber to stream with a queue of size queue.
+func (h *Hub) Subscribe(stream string, queue int) *Sub {
+	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{})}
+	h.mu.Lock()
+	f := h.streams[stream]
+	if f == nil {
+		f = &feed{subs: map[*Sub]struct{}{}}
+		h.streams[stream] = f
+	}
+	f.subs[s] = struct{}{}
+	h.mu.Unlock()
+	return s
+}
+
+// Unsubscribe removes s.
+func (h *Hub) Unsubscribe(s *Sub) {
+	h.mu.Lock()
+	if f := h.streams[s.stream]; f != nil {
+		delete(f.subs, s)
+	}
+	h.mu.Unlock()
+}
+
+// Publish offers m to every local subscriber of stream. It never blocks:
+// the subscriber list is copied under the lock and sends do not wait.
+func (h *Hub) Publish(stream string, m Message) {
+	h.mu.RLock()
+	f := h.streams[stream]
+	var subs []*Sub
+	if f != nil {
+		subs = make([]*Sub, 0, len(f.subs))
+		for s := range f.subs {
+			subs = append(subs, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range subs {
+		s.offer(m)
+	}
+}
+
+// Clients returns the number of local subscribers of stream.
+func (h *Hub) Clients(stream string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if f := h.streams[stream]; f != nil {
+		return len(f.subs)
+	}
+	return 0
+}
+
+// Tail follows stream in storage and publishes every event to the local
+// subscribers until ctx ends. Every instance tails every shared stream, so a
+// client receives every event whichever instance it is connected to.
+func (h *Hub) Tail(ctx context.Context, stream string) error {
+	var last uint64
+	var err error
+	for {
+		last, err = h.src.Seq(ctx, stream)
+		if err == nil {
+			break
+		}
+		if !sleep(ctx, 250*time.Millisecond) {
+			return nil
+		}
+	}
+	failing := false
+	for ctx.Err() == nil {
+		msgs, err := h.src.Tail(ctx, stream, last, 2*time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !failing {
+				h.log.Warn("tailing stream failed; retrying", "stream", stream, "err", err)
+				failing = true
+			}
+			sleep(ctx, 250*time.Millisecond)
+			continue
+		}
+		failing = false
+		for _, m := range msgs {
+			h.Publish(stream, m)
+			last = m.Seq
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// ErrBehind is returned by Serve when the client fell too far behind.
+var ErrBehind = errors.New("client fell behind")
+
+// Sink writes one message to a client; it must apply a write deadline.
+type Sink func(b []byte) error
+
+// Snapshot returns a stream's current state as a snapshot message and the
+// seq it reflects (read the seq first, then the state: events after the seq
+// are delivered again and carry whole objects, so applying them is safe).
+type Snapshot func(ctx context.Context) (msg []byte, seq uint64, err error)
+
+// Client serves one connection of a stream.
+type Client struct {
+	Hub       *Hub
+	Stream    string
+	Queue     int
+	Heartbeat time.Duration
+	Snapshot  Snapshot
+	// Sent counts messages written, for metrics; may be nil.
+	Sent *atomic.Int64
+}
+
+// Serve writes the stream to sink: a snapshot, or everything after since
+// when since is given and still held, then live events in seq order without
+// gaps or repeats, and heartbeats. It is the connection's only writer and
+// returns when ctx ends, the sink fails, or the client falls behind.
+// Extra volatile messages for this client only (replies) come from direct.
+func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte, sink Sink) error {
+	sub := c.Hub.Subscribe(c.Stream, c.Queue)
+	defer c.Hub.Unsubscribe(sub)
+
+	var last uint64
+	write := func(b []byte) error {
+		if c.Sent != nil {
+			c.Sent.Add(1)
+		}
+		return sink(b)
+	}
+	snapshot := func() error {
+		msg, seq, err := c.Snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		last = seq
+		return write(msg)
+	}
+	// catchUp writes everything after last held in storage; when the
+	// stream no longer holds last+1 it starts again from a snapshot.
+	catchUp := func() error {
+		for {
+			msgs, oldest, err := c.Hub.src.Range(ctx, c.Stream, last+1, 500)
+			if err != nil {
+				return err
+			}
+			if (oldest > last+1) || (len(msgs) > 0 && msgs[0].Seq > last+1) {
+				if err := snapshot(); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, m := range msgs {
+				if m.Seq <= last {
+					continue
+				}
+				if err := write(m.JSON); err != nil {
+					return err
+				}
+				last = m.Seq
+			}
+			if len(msgs) < 500 {
+				return nil
+			}
+		}
+	}
+
+	if since == nil {
+		if err := snapshot(); err != nil {
+			return err
+		}
+	} else {
+		last = *since
+		cur, err := c.Hub.src.Seq(ctx, c.Stream)
+		if err != nil {
+			return err
+		}
+		if last > cur { // a seq from another life of the stream
+			if err := snapshot(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := catchUp(); err != nil {
+		return err
+	}
+
+	hb := time.NewTicker(c.Heartbeat)
+	defer hb.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sub.Behind():
+			return ErrBehind
+		case b := <-direct:
+			if err := write(b); err != nil {
+				return err
+			}
+		case <-hb.C:
+			if err := write(heartbeat(last)); err != nil {
+				return err
+			}
+		case m := <-sub.C:
+			switch {
+			case m.Seq == 0:
+				if err := write(m.JSON); err != nil {
+					return err
+				}
+			case m.Seq <= last:
+			case m.Seq == last+1:
+				if err := write(m.JSON); err != nil {
+					return err
+				}
+				last = m.Seq
+			default:
+				if err := catchUp(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+func heartbeat(seq uint64) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, `{"type":"heartbeat","at":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","data":{"seq":`...)
+	b = appendUint(b, seq)
+	return append(b, "}}"...)
+}
+
+func appendUint(b []byte, v uint64) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, buf[i:]...)
+}

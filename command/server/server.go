@@ -1,0 +1,188 @@
+// Package server wires configuration to constructors and owns the
+// lifecycle: New builds everything, Start listens and runs the background
+// services, Stop tears them down in reverse order under one deadline.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"watchfloor/alerts"
+	"watchfloor/command/auth"
+	"watchfloor/command/incident"
+	"watchfloor/command/live"
+	"watchfloor/command/store"
+	"watchfloor/command/web"
+	"watchfloor/config"
+	"watchfloor/geo"
+	"watchfloor/static"
+)
+
+// Options are what a caller may inject besides the configuration.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock; tests inject one.
+	Now func() time.Time
+	// Notice receives start-up notices meant for the person starting the
+	// server (the generated demo password); os.Stdout when nil.
+	Notice io.Writer
+}
+
+// Server is one Watchfloor instance.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	store *store.Store
+	api   *web.API
+	hub   *live.Hub
+
+	ln      net.Listener
+	cancel  context.CancelFunc
+	group   *errgroup.Group
+	serveWG sync.WaitGroup
+}
+
+// New builds a server from a validated configuration; it connects to Redis
+// and loads the map, but listens on nothing until Start.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.Notice == nil {
+		opts.Notice = os.Stdout
+	}
+	if cfg.Auth.DemoAccounts && !config.Loopback(cfg.Listen) {
+		return nil, fmt.Errorf("refusing to start: demo accounts are enabled and %s listens beyond loopback; set auth.demo_accounts: false and configure accounts", cfg.Listen)
+	}
+	gridsJSON, err := os.ReadFile(cfg.Path(cfg.Map.Grids))
+	if err != nil {
+		return nil, fmt.Errorf("loading grids: %w", err)
+	}
+	zonesJSON, err := os.ReadFile(cfg.Path(cfg.Map.Zones))
+	if err != nil {
+		return nil, fmt.Errorf("loading zones: %w", err)
+	}
+	m, err := geo.NewMap(gridsJSON, zonesJSON)
+	if err != nil {
+		return nil, fmt.Errorf("loading the map: %w", err)
+	}
+	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	authn, err := auth.New(cfg, st.Sessions(), opts.Now)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if authn.DemoPassword != "" {
+		fmt.Fprintf(opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", authn.DemoPassword)
+	}
+	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
+	incidents := incident.NewService(st.Incidents(), grader, m, cfg, opts.Now)
+	created := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "incidents_created_total",
+		Help: "Incidents created by this instance, by category and level at creation (drills excluded).",
+	}, []string{"category", "level"})
+	reg.MustRegister(created)
+	incidents.OnCreate = func(inc *incident.Incident) {
+		if !inc.Drill {
+			created.WithLabelValues(inc.Category, inc.Level.String()).Inc()
+		}
+	}
+	hub := live.NewHub(st, log)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "watchfloor", Name: "websocket_clients", Help: "Websocket clients connected to this instance, by stream.",
+		ConstLabels: prometheus.Labels{"stream": "screen"},
+	}, func() float64 { return float64(hub.Clients(store.ScreenStream)) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
+	}, func() float64 {
+		if st.Ready() {
+			return 1
+		}
+		return 0
+	}))
+
+	api, err := web.New(web.Deps{
+		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
+		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub}, nil
+}
+
+// Start listens on the configured address and runs the background services.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	g, gctx := errgroup.WithContext(ctx)
+	s.group = g
+	g.Go(func() error { return s.store.Run(gctx) })
+	g.Go(func() error { return s.hub.Tail(gctx, store.ScreenStream) })
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		if err := s.api.App().Listener(ln); err != nil {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	s.log.Info("watchfloor listening", "addr", ln.Addr().String(), "deployment", s.cfg.Deployment)
+	return nil
+}
+
+// Addr is the address the API listens on (useful with port 0).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Stop closes websockets with 1001, stops accepting HTTP, drains the
+// background services and closes Redis last.
+func (s *Server) Stop(ctx context.Context) error {
+	var errs []error
+	if err := s.api.CloseSockets(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if s.ln != nil {
+		if err := s.api.App().ShutdownWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping http: %w", err))
+		}
+		s.serveWG.Wait()
+	}
+	if s.cancel != nil {
+		s.cancel()
+		if err := s.group.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing redis: %w", err))
+	}
+	return errors.Join(errs...)
+}

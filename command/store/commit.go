@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Tx is one atomic change of state: optional idempotency and version
+// guards, the writes, and the events they cause. Commit runs it as one Lua
+// script, so a write and its event never part and seq is assigned in Redis.
+type Tx struct {
+	// Idem, when set, makes the change happen once per key: a repeat finds
+	// the value stored by the first and changes nothing.
+	Idem *Idem
+	// Guard, when set, requires a hash field to hold a value (optimistic
+	// concurrency between instances); "" means the field must be absent.
+	Guard *Guard
+	Ops   []Op
+	// Events are appended to their streams after the writes.
+	Events []Event
+	At     time.Time
+}
+
+// Idem is an idempotency record: Key (a full key) is set to Value for TTL.
+type Idem struct {
+	Key   string
+	Value string
+	TTL   time.Duration
+}
+
+// Guard requires HGET Key Field == Want.
+type Guard struct {
+	Key, Field, Want string
+}
+
+// Op is one Redis write command on one key (HSET, SADD, SREM, ZADD, RPUSH,
+// SET, DEL, PEXPIRE…); Args follow the key.
+type Op struct {
+	Cmd  string
+	Key  string
+	Args []string
+}
+
+// Event is appended to Stream with the next seq; Data is its JSON payload.
+type Event struct {
+	Stream string
+	Type   string
+	Data   []byte
+}
+
+// Result is what Commit did.
+type Result struct {
+	// Duplicate holds the first Value stored under Idem.Key when this
+	// commit was a repeat and changed nothing.
+	Duplicate string
+	// Seqs are the seqs given to Events, in order.
+	Seqs []uint64
+}
+
+// The script reads its program from ARGV and the keys it touches from KEYS,
+// so it works unchanged on Redis Cluster as long as every key shares the
+// deployment's hash tag.
+var commitScript = redis.NewScript(`
+local a, k = 1, 1
+local function arg() local v = ARGV[a]; a = a + 1; return v end
+local function key() local v = KEYS[k]; k = k + 1; return v end
+local idemKey, idemVal, idemTTL
+if arg() == '1' then
+  idemKey = key(); idemVal = arg(); idemTTL = arg()
+  local prev = redis.call('GET', idemKey)
+  if prev then return {'dup', prev} end
+end
+if arg() == '1' then
+  local gk = key(); local field = arg(); local want = arg()
+  local cur = redis.call('HGET', gk, field)
+  if not cur then cur = '' end
+  if cur ~= want then return {'conflict', cur} end
+end
+if idemKey then redis.call('SET', idemKey, idemVal, 'PX', idemTTL) end
+local nops = tonumber(arg())
+for i = 1, nops do
+  local cmd = arg(); local kk = key(); local n = tonumber(arg())
+  local args = {}
+  for j = 1, n do args[j] = arg() end
+  redis.call(cmd, kk, unpack(args))
+end
+local at = arg(); local maxlen = arg()
+local nev = tonumber(arg())
+local out = {'ok'}
+for i = 1, nev do
+  local seqKey = key(); local streamKey = key(); local typ = arg(); local data = arg()
+  local seq = redis.call('INCR', seqKey)
+  local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '","at":"' .. at .. '","data":' .. data .. '}'
+  redis.call('XADD', streamKey, 'MAXLEN', '~', maxlen, seq .. '-0', 'm', msg)
+  out[#out + 1] = seq
+end
+return out
+`)
+
+// Commit runs tx atomically.
+func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
+	if err := s.check("commit"); err != nil {
+		return Result{}, err
+	}
+	keys := make([]string, 0, 2+len(tx.Ops)+2*len(tx.Events))
+	args := make([]any, 0, 8+4*len(tx.Ops)+2*len(tx.Events))
+	if tx.Idem != nil {
+		keys = append(keys, tx.Idem.Key)
+		args = append(args, "1", tx.Idem.Value, strconv.FormatInt(tx.Idem.TTL.Milliseconds(), 10))
+	} else {
+		args = append(args, "0")
+	}
+	if tx.Guard != nil {
+		keys = append(keys, tx.Guard.Key)
+		args = append(args, "1", tx.Guard.Field, tx.Guard.Want)
+	} else {
+		args = append(args, "0")
+	}
+	args = append(args, len(tx.Ops))
+	for _, op := range tx.Ops {
+		keys = append(keys, op.Key)
+		args = append(args, op.Cmd, len(op.Args))
+		for _, a := range op.Args {
+			args = append(args, a)
+		}
+	}
+	at := tx.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	args = append(args, at.UTC().Format(time.RFC3339Nano), s.maxLen, len(tx.Events))
+	for _, ev := range tx.Events {
+		keys = append(keys, s.Key("seq", ev.Stream), s.Key("stream", ev.Stream))
+		args = append(args, ev.Type, ev.Data)
+	}
+	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Slice()
+	if err != nil {
+		return Result{}, s.wrap("commit", err)
+	}
+	switch res[0] {
+	case "dup":
+		return Result{Duplicate: res[1].(string)}, nil
+	case "conflict":
+		return Result{}, fmt.Errorf("commit: %w", ErrConflict)
+	}
+	out := Result{Seqs: make([]uint64, 0, len(res)-1)}
+	for _, v := range res[1:] {
+		n, _ := v.(int64)
+		out.Seqs = append(out.Seqs, uint64(n))
+	}
+	return out, nil
+}

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/incident"
+)
+
+// ScreenStream is the one stream shared by every screen.
+const ScreenStream = "screen"
+
+// Incidents stores incidents. Keys, under the deployment's prefix:
+//
+//	incident:{id}            hash: doc (JSON), ver
+//	incident:{id}:timeline   list of JSON entries
+//	incidents:n:{day}        counter for ids
+//	incidents:updated        zset id → last change (ms), for since= and order
+//	incidents:idx:{f}:{v}    sets for the list filters (status, level, category, grid)
+//	idem:{scope}             idempotency records
+type Incidents struct{ s *Store }
+
+// Incidents returns the incident storage.
+func (s *Store) Incidents() *Incidents { return &Incidents{s: s} }
+
+var _ incident.Store = (*Incidents)(nil)
+
+// NextID implements incident.Store.
+func (x *Incidents) NextID(ctx context.Context, day string) (int64, error) {
+	if err := x.s.check("numbering"); err != nil {
+		return 0, err
+	}
+	n, err := x.s.rdb.Incr(ctx, x.s.Key("incidents", "n", day)).Result()
+	return n, x.s.wrap("numbering incident", err)
+}
+
+func indexes(inc *incident.Incident) []string {
+	if inc == nil {
+		return nil
+	}
+	out := []string{"status:" + inc.Status, "level:" + inc.Level.String(), "category:" + inc.Category}
+	for _, c := range inc.Grid.Codes() {
+		out = append(out, "grid:"+c)
+	}
+	return out
+}
+
+// Save implements incident.Store.
+func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error) {
+	inc := w.Incident
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return "", fmt.Errorf("encoding incident: %w", err)
+	}
+	masked, err := json.Marshal(inc.Masked())
+	if err != nil {
+		return "", fmt.Errorf("encoding incident: %w", err)
+	}
+	key := x.s.Key("incident", inc.ID)
+	tx := &Tx{At: inc.UpdatedAt}
+	want := ""
+	if w.Prev != nil {
+		want = strconv.FormatInt(w.Prev.Version, 10)
+	}
+	tx.Guard = &Guard{Key: key, Field: "ver", Want: want}
+	if w.Idem != nil {
+		tx.Idem = &Idem{Key: x.s.Key("idem", w.Idem.Key), Value: inc.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+	}
+	tx.Ops = append(tx.Ops,
+		Op{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "ver", strconv.FormatInt(inc.Version, 10)}},
+		Op{Cmd: "ZADD", Key: x.s.Key("incidents", "updated"), Args: []string{strconv.FormatInt(inc.UpdatedAt.UnixMilli(), 10), inc.ID}},
+	)
+	now := indexes(inc)
+	for _, ix := range indexes(w.Prev) {
+		if !contains(now, ix) {
+			tx.Ops = append(tx.Ops, Op{Cmd: "SREM", Key: x.s.Key("incidents", "idx", ix), Args: []string{inc.ID}})
+		}
+	}
+	for _, ix := range now {
+		tx.Ops = append(tx.Ops, Op{Cmd: "SADD", Key: x.s.Key("incidents", "idx", ix), Args: []string{inc.ID}})
+	}
+	if len(w.Entries) > 0 {
+		args := make([]string, len(w.Entries))
+		for i, e := range w.Entries {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return "", fmt.Errorf("encoding timeline entry: %w", err)
+			}
+			args[i] = string(b)
+		}
+		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc.ID, "timeline"), Args: args})
+	}
+	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: masked}}
+	res, err := x.s.Commit(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	return res.Duplicate, nil
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Load implements incident.Store.
+func (x *Incidents) Load(ctx context.Context, id string) (*incident.Incident, error) {
+	if err := x.s.check("loading incident"); err != nil {
+		return nil, err
+	}
+	doc, err := x.s.rdb.HGet(ctx, x.s.Key("incident", id), "doc").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, x.s.wrap("loading incident", err)
+	}
+	var inc incident.Incident
+	if err := json.Unmarshal(doc, &inc); err != nil {
+		return nil, fmt.Errorf("decoding incident %s: %w", id, err)
+	}
+	return &inc, nil
+}
+
+// Timeline implements incident.Store.
+func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
+	raw, err := x.s.rdb.LRange(ctx, x.s.Key("incident", id, "timeline"), 0, -1).Result()
+	if err != nil {
+		return nil, x.s.wrap("loading timeline", err)
+	}
+	out := make([]incident.Entry, 0, len(raw))
+	for _, r := range raw {
+		var e incident.Entry
+		if err := json.Unmarshal([]byte(r), &e); err != nil {
+			return nil, fmt.Errorf("decoding timeline of %s: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// listScript returns the docs of incidents changed since ARGV[1] (ms),
+// newest first, at most ARGV[2], that are members of every filter set.
+var listScript = redis.NewScript(`
+local since, limit, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local ids = {}
+if #KEYS > 1 then
+  local members = redis.call('SINTER', unpack(KEYS, 2))
+  local scored = {}
+  for _, id in ipairs(members) do
+    local sc = tonumber(redis.call('ZSCORE', KEYS[1], id) or '0')
+    if sc >= since then scored[#scored + 1] = {id, sc} end
+  end
+  table.sort(scored, function(a, b) if a[2] == b[2] then return a[1] > b[1] end return a[2] > b[2] end)
+  for i = 1, math.min(limit, #scored) do ids[i] = scored[i][1] end
+else
+  ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', since, 'LIMIT', 0, limit)
+end
+local out = {}
+for i, id in ipairs(ids) do out[i] = redis.call('HGET', prefix .. id, 'doc') end
+return out
+`)
+
+// List implements incident.Store.
+func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
+	if err := x.s.check("listing incidents"); err != nil {
+		return nil, err
+	}
+	keys := []string{x.s.Key("incidents", "updated")}
+	add := func(f, v string) {
+		if v != "" {
+			keys = append(keys, x.s.Key("incidents", "idx", f+":"+v))
+		}
+	}
+	add("status", q.Status)
+	add("level", q.Level.String())
+	add("category", q.Category)
+	add("grid", q.Grid)
+	since := int64(0)
+	if !q.Since.IsZero() {
+		since = q.Since.UnixMilli()
+	}
+	raw, err := listScript.Run(ctx, x.s.rdb, keys, since, q.Limit, x.s.Key("incident", "")).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.wrap("listing incidents", err)
+	}
+	out := make([]*incident.Incident, 0, len(raw))
+	for _, r := range raw {
+		if r == "" {
+			continue
+		}
+		var inc incident.Incident
+		if err := json.Unmarshal([]byte(r), &inc); err != nil {
+			return nil, fmt.Errorf("decoding incident: %w", err)
+		}
+		out = append(out, &inc)
+	}
+	return out, nil
+}

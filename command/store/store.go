@@ -1,0 +1,211 @@
+// Package store is Watchfloor's Redis edge: the key schema, the Lua script
+// that changes state and appends its event in one step, stream reads for
+// replay and live delivery, and the health watcher. It is the only package
+// that imports go-redis.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/fault"
+	"watchfloor/command/live"
+)
+
+// Errors callers map to responses.
+var (
+	// ErrUnavailable means Redis cannot be reached now; retry later (503).
+	ErrUnavailable = fault.ErrUnavailable
+	// ErrConflict means the object changed since it was read.
+	ErrConflict = fault.ErrConflict
+	// ErrNotFound means no such object.
+	ErrNotFound = fault.ErrNotFound
+)
+
+// Store is a connection to Redis under one deployment's key prefix.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string // "wf:{deployment}:"
+	maxLen int64
+	log    *slog.Logger
+	ready  atomic.Bool
+	ping   time.Duration
+}
+
+// Options configure Open.
+type Options struct {
+	URL          string
+	Deployment   string
+	StreamMaxLen int64
+	PingInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Open connects to Redis at opts.URL and checks it answers.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	ro, err := redis.ParseURL(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("parsing redis url: %w", err)
+	}
+	// Fail fast while Redis is away instead of waiting out retries: the
+	// watcher decides readiness and callers answer 503.
+	ro.MaxRetries = 1
+	ro.DialTimeout = 2 * time.Second
+	ro.ReadTimeout = 2 * time.Second
+	ro.WriteTimeout = 2 * time.Second
+	ro.PoolSize = 64
+	ro.MinIdleConns = 4
+	rdb := redis.NewClient(ro)
+	s := &Store{rdb: rdb, prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, log: opts.Logger, ping: opts.PingInterval}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.ping <= 0 {
+		s.ping = 500 * time.Millisecond
+	}
+	if s.maxLen <= 0 {
+		s.maxLen = 100000
+	}
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("connecting to redis at %s: %w", ro.Addr, err)
+	}
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// Ready reports whether the last health check reached Redis.
+func (s *Store) Ready() bool { return s.ready.Load() }
+
+// Run pings Redis every interval and flips readiness until ctx ends.
+func (s *Store) Run(ctx context.Context) error {
+	t := time.NewTicker(s.ping)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, s.ping)
+		err := s.rdb.Ping(pctx).Err()
+		cancel()
+		was := s.ready.Swap(err == nil)
+		if was && err != nil && ctx.Err() == nil {
+			s.log.Warn("redis unreachable", "err", err)
+		} else if !was && err == nil {
+			s.log.Info("redis reachable again")
+		}
+	}
+}
+
+// Key returns the full key of parts under the deployment's prefix.
+func (s *Store) Key(parts ...string) string {
+	return s.prefix + strings.Join(parts, ":")
+}
+
+// Client is the underlying client, for the store's own adapters.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// wrap turns a go-redis error into one the caller can act on.
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) && !strings.HasPrefix(rerr.Error(), "LOADING") && !strings.HasPrefix(rerr.Error(), "OOM") && !strings.HasPrefix(rerr.Error(), "MISCONF") {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w: %v", op, ErrUnavailable, err)
+}
+
+// check fails fast while the watcher sees Redis down.
+func (s *Store) check(op string) error {
+	if !s.ready.Load() {
+		return fmt.Errorf("%s: %w", op, ErrUnavailable)
+	}
+	return nil
+}
+
+// Seq returns the current seq of a stream (0 when nothing was ever sent).
+func (s *Store) Seq(ctx context.Context, stream string) (uint64, error) {
+	v, err := s.rdb.Get(ctx, s.Key("seq", stream)).Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return v, s.wrap("reading seq", err)
+}
+
+// Message is one event of a stream (see live.Message).
+type Message = live.Message
+
+// Range returns up to count messages of stream with seq ≥ from, in order,
+// and the oldest seq the stream still holds (0 when it is empty).
+func (s *Store) Range(ctx context.Context, stream string, from uint64, count int64) (msgs []Message, oldest uint64, err error) {
+	key := s.Key("stream", stream)
+	pipe := s.rdb.Pipeline()
+	rng := pipe.XRangeN(ctx, key, strconv.FormatUint(from, 10)+"-0", "+", count)
+	first := pipe.XRangeN(ctx, key, "-", "+", 1)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, 0, s.wrap("reading stream "+stream, err)
+	}
+	if f := first.Val(); len(f) == 1 {
+		oldest = idSeq(f[0].ID)
+	}
+	return toMessages(rng.Val()), oldest, nil
+}
+
+// Tail blocks up to block for messages of stream after seq after.
+func (s *Store) Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]Message, error) {
+	res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
+		Streams: []string{s.Key("stream", stream), strconv.FormatUint(after, 10) + "-0"},
+		Count:   1000,
+		Block:   block,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrap("tailing stream "+stream, err)
+	}
+	if len(res) == 0 {
+		return nil, nil
+	}
+	return toMessages(res[0].Messages), nil
+}
+
+func toMessages(xs []redis.XMessage) []Message {
+	out := make([]Message, 0, len(xs))
+	for _, x := range xs {
+		m, _ := x.Values["m"].(string)
+		out = append(out, Message{Seq: idSeq(x.ID), JSON: []byte(m)})
+	}
+	return out
+}
+
+func idSeq(id string) uint64 {
+	if i := strings.IndexByte(id, '-'); i >= 0 {
+		id = id[:i]
+	}
+	v, _ := strconv.ParseUint(id, 10, 64)
+	return v
+}
+
+var _ live.Source = (*Store)(nil)

@@ -1,0 +1,137 @@
+// Package storetest starts a real redis-server for tests: on a free port
+// of 127.0.0.1, in the test's temporary directory, stopped when the test
+// ends. Tests never touch the Redis on 6379.
+package storetest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Redis is a running redis-server.
+type Redis struct {
+	Addr string
+	Dir  string
+	args []string
+	cmd  *exec.Cmd
+	t    testing.TB
+}
+
+// URL is the redis:// URL of database 0.
+func (r *Redis) URL() string { return "redis://" + r.Addr + "/0" }
+
+// Start runs redis-server for the test; extra arguments are passed on
+// (e.g. "--appendonly", "yes").
+func Start(t testing.TB, extra ...string) *Redis {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server is not installed (run make deps): %v", err)
+	}
+	dir := t.TempDir()
+	r := &Redis{Dir: dir, t: t}
+	for attempt := 0; ; attempt++ {
+		port := freePort(t)
+		r.Addr = "127.0.0.1:" + strconv.Itoa(port)
+		r.args = append([]string{
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+			"--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
+			"--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"),
+		}, extra...)
+		if err := r.start(bin); err == nil {
+			break
+		} else if attempt == 4 {
+			t.Fatalf("starting redis-server: %v", err)
+		}
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
+func (r *Redis) start(bin string) error {
+	r.cmd = exec.Command(bin, r.args...)
+	if err := r.cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- r.cmd.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(filepath.Join(r.Dir, "redis.log"))
+			return fmt.Errorf("redis-server exited: %v\n%s", err, log)
+		default:
+		}
+		if ping(r.Addr) == nil {
+			go func() { <-exited }()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = r.cmd.Process.Kill()
+	return fmt.Errorf("redis-server did not answer on %s", r.Addr)
+}
+
+// Stop kills the server (SIGKILL: whatever is not on disk is lost).
+func (r *Redis) Stop() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Kill()
+		for i := 0; i < 200 && ping(r.Addr) == nil; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// Restart stops the server and starts it again on the same port and
+// directory.
+func (r *Redis) Restart() {
+	r.t.Helper()
+	r.Stop()
+	bin, _ := exec.LookPath("redis-server")
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = r.start(bin); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.t.Fatalf("restarting redis-server: %v", err)
+}
+
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("unexpected answer %q", line)
+	}
+	return nil
+}
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

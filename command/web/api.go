@@ -1,0 +1,198 @@
+// Package web is Watchfloor's HTTP edge: the Fiber app with thin handlers
+// that decode, call the domain and encode, problem+json errors, the
+// websocket endpoints, the embedded pages, health and metrics.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"watchfloor/command/auth"
+	"watchfloor/command/incident"
+	"watchfloor/command/live"
+	"watchfloor/config"
+	"watchfloor/geo"
+)
+
+// Deps are what the API serves.
+type Deps struct {
+	Config    *config.Config
+	Auth      *auth.Service
+	Incidents *incident.Service
+	Hub       *live.Hub
+	Source    live.Source
+	Map       *geo.Map
+	Static    fs.FS
+	Ready     func() bool
+	Registry  *prometheus.Registry
+	Log       *slog.Logger
+}
+
+// API is the HTTP and websocket server of the command centre.
+type API struct {
+	Deps
+	app     *fiber.App
+	metrics *httpMetrics
+
+	// base is cancelled on shutdown so websocket writers close their
+	// sockets with 1001 before storage goes away.
+	base    context.Context
+	cancel  context.CancelFunc
+	sockets sync.WaitGroup
+}
+
+// New builds the Fiber app with every route of auth.Routes.
+func New(d Deps) (*API, error) {
+	a := &API{Deps: d}
+	if a.Log == nil {
+		a.Log = slog.Default()
+	}
+	a.base, a.cancel = context.WithCancel(context.Background())
+	a.metrics = newHTTPMetrics(d.Registry)
+	a.app = fiber.New(fiber.Config{
+		AppName:               "watchfloor",
+		BodyLimit:             d.Config.Limits.BodyBytes,
+		ErrorHandler:          a.errorHandler,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 << 10,
+	})
+	a.app.Use(recover.New())
+	a.app.Use(a.observe)
+	a.app.Use(securityHeaders)
+
+	handlers := a.handlers()
+	for _, r := range auth.Routes {
+		h, ok := handlers[r.Name]
+		if !ok {
+			return nil, fmt.Errorf("route %s has no handler", r.Name)
+		}
+		chain := []fiber.Handler{a.authorize(r)}
+		chain = append(chain, h...)
+		a.app.Add(r.Method, r.Path, chain...)
+	}
+	a.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	a.app.Get("/readyz", a.readyz)
+	a.app.Get("/metrics", adapt(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
+	a.app.Use("/api", func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	if d.Static != nil {
+		a.app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(d.Static), Index: "index.html", MaxAge: 60}))
+	}
+	return a, nil
+}
+
+// App is the Fiber app, for Listener and Shutdown.
+func (a *API) App() *fiber.App { return a.app }
+
+// CloseSockets tells every websocket to close with 1001 (going away) and
+// waits, until ctx ends, for their handlers to return.
+func (a *API) CloseSockets(ctx context.Context) error {
+	a.cancel()
+	done := make(chan struct{})
+	go func() { a.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("closing websockets: %w", ctx.Err())
+	}
+}
+
+func adapt(h http.Handler) fiber.Handler {
+	f := fasthttpadaptor.NewFastHTTPHandler(h)
+	return func(c *fiber.Ctx) error { f(c.Context()); return nil }
+}
+
+func (a *API) readyz(c *fiber.Ctx) error {
+	if a.Ready != nil && !a.Ready() {
+		return problem(c, 503, "unavailable", "redis is unreachable", nil)
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	return c.Next()
+}
+
+// sessionKey is where the authenticated session is kept in Locals.
+const sessionKey = "session"
+
+// authorize checks the token (header, or ?token= on websockets) against
+// the route's roles before the handler runs.
+func (a *API) authorize(r auth.Route) fiber.Handler {
+	ws := strings.HasPrefix(r.Path, "/ws/")
+	return func(c *fiber.Ctx) error {
+		if r.Public() {
+			return c.Next()
+		}
+		token := bearer(c.Get(fiber.HeaderAuthorization))
+		if token == "" && ws {
+			token = c.Query("token")
+		}
+		if token == "" {
+			return auth.ErrUnauthenticated
+		}
+		sess, err := a.Auth.Authenticate(c.UserContext(), token)
+		if err != nil {
+			return err
+		}
+		if !r.Allowed(sess.Role) {
+			return forbidden(fmt.Sprintf("role %s may not %s %s", sess.Role, r.Method, r.Path))
+		}
+		c.Locals(sessionKey, sess)
+		c.Locals("token", token)
+		return c.Next()
+	}
+}
+
+func bearer(h string) string {
+	const p = "Bearer "
+	if len(h) > len(p) && strings.EqualFold(h[:len(p)], p) {
+		return strings.TrimSpace(h[len(p):])
+	}
+	return ""
+}
+
+func session(c *fiber.Ctx) auth.Session {
+	s, _ := c.Locals(sessionKey).(auth.Session)
+	return s
+}
+
+// sameOrigin checks a websocket's Origin: absent (not a browser), the
+// server's own host, or a configured one.
+func (a *API) sameOrigin(c *fiber.Ctx) bool {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
+	}
+	for _, o := range a.Config.Auth.AllowedOrigins {
+		if subtle.ConstantTimeCompare([]byte(o), []byte(origin)) == 1 {
+			return true
+		}
+	}
+	host := origin
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	return host == string(c.Request().Host())
+}

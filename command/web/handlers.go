@@ -1,0 +1,326 @@
+package web
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/alerts"
+	"watchfloor/command/auth"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+)
+
+func (a *API) handlers() map[string][]fiber.Handler {
+	one := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{h} }
+	return map[string][]fiber.Handler{
+		"sessions.create":  one(a.login),
+		"sessions.delete":  one(a.logout),
+		"sessions.me":      one(a.me),
+		"config.public":    one(a.publicConfig),
+		"incidents.create": one(a.createIncident),
+		"incidents.list":   one(a.listIncidents),
+		"incidents.get":    one(a.getIncident),
+		"incidents.report": one(a.reportIncident),
+		"incidents.level":  one(a.setLevel),
+		"incidents.status": one(a.setStatus),
+		"classify":         one(a.classify),
+		"categories.list":  one(a.categories),
+		"grids.list":       one(a.geojson(func() []byte { return a.Map.GridsJSON })),
+		"zones.list":       one(a.geojson(func() []byte { return a.Map.ZonesJSON })),
+		"ws.screen":        a.screenSocket(),
+	}
+}
+
+func forbidden(detail string) error { return &fault.Forbidden{Detail: detail} }
+
+// body returns the request body after checking the JSON size limit.
+func (a *API) body(c *fiber.Ctx) ([]byte, error) {
+	b := c.Body()
+	if len(b) > a.Config.Limits.JSONBodyBytes {
+		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge)
+	}
+	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, fault.Field("Content-Type", "must be application/json, not %s", ct)
+	}
+	return b, nil
+}
+
+func actor(c *fiber.Ctx) incident.Actor {
+	s := session(c)
+	return incident.Actor{Username: s.Username, Role: s.Role}
+}
+
+// seesPersonalData reports whether role may see reporters' names and phones.
+func seesPersonalData(role string) bool {
+	return role == "operator" || role == "leader" || role == "deputy" || role == "admin"
+}
+
+func (a *API) view(c *fiber.Ctx, inc *incident.Incident) *incident.Incident {
+	if seesPersonalData(session(c).Role) {
+		return inc
+	}
+	return inc.Masked()
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (a *API) login(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	var req loginRequest
+	if err := incident.DecodeJSON(b, &req); err != nil {
+		return err
+	}
+	bad := &fault.Invalid{}
+	if req.Username == "" {
+		bad.Add("username", "required")
+	}
+	if req.Password == "" {
+		bad.Add("password", "required")
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return problem(c, 401, "bad-credentials", "unknown user or wrong password", nil)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(201).JSON(fiber.Map{"token": token, "role": sess.Role, "username": sess.Username, "unit": sess.Unit, "expires_at": sess.ExpiresAt})
+}
+
+func (a *API) logout(c *fiber.Ctx) error {
+	tok, _ := c.Locals("token").(string)
+	if err := a.Auth.Logout(c.UserContext(), tok); err != nil {
+		return err
+	}
+	return c.SendStatus(204)
+}
+
+func (a *API) me(c *fiber.Ctx) error { return c.JSON(session(c)) }
+
+func (a *API) publicConfig(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{
+		"deployment": a.Config.Deployment,
+		"timezone":   a.Config.Timezone,
+		"map":        fiber.Map{"center": a.Config.Map.Center, "zoom": a.Config.Map.Zoom, "tile_url": a.Config.Map.TileURL},
+		"levels":     levelInfo(),
+	})
+}
+
+func levelInfo() []fiber.Map {
+	colours := map[alerts.Level]string{alerts.LevelI: "red", alerts.LevelII: "orange", alerts.LevelIII: "yellow", alerts.LevelIV: "blue"}
+	out := []fiber.Map{}
+	for l := alerts.LevelI; l >= alerts.LevelIV; l-- {
+		out = append(out, fiber.Map{"level": l.String(), "zh": l.NameZH(), "en": l.NameEN(), "colour": colours[l]})
+	}
+	return out
+}
+
+func (a *API) categories(c *fiber.Ctx) error {
+	out := make([]fiber.Map, 0, len(a.Config.Categories))
+	for _, cat := range a.Config.Categories {
+		out = append(out, fiber.Map{"id": cat.ID, "name": cat.Name})
+	}
+	return c.JSON(out)
+}
+
+func (a *API) geojson(get func() []byte) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "application/geo+json")
+		c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+		return c.Send(get())
+	}
+}
+
+func validIdempotencyKey(k string) bool {
+	if len(k) == 0 || len(k) > 128 {
+		return false
+	}
+	for _, r := range k {
+		if r > unicode.MaxASCII || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *API) createIncident(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	key := c.Get("Idempotency-Key")
+	if key != "" && !validIdempotencyKey(key) {
+		return fault.Field("Idempotency-Key", "1 to 128 printable ASCII characters")
+	}
+	in, err := incident.Decode(b)
+	if err != nil {
+		return err
+	}
+	inc, replayed, err := a.Incidents.Create(c.UserContext(), actor(c), in, key, b)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotency-Replayed", "true")
+	}
+	c.Set(fiber.HeaderLocation, "/api/v1/incidents/"+inc.ID)
+	return c.Status(201).JSON(a.view(c, inc))
+}
+
+func (a *API) classify(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	in, err := incident.Decode(b)
+	if err != nil {
+		return err
+	}
+	res, err := a.Incidents.Classify(in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
+}
+
+func (a *API) listIncidents(c *fiber.Ctx) error {
+	q := incident.Query{Status: c.Query("status"), Category: c.Query("category"), Grid: c.Query("grid")}
+	bad := &fault.Invalid{}
+	if q.Status != "" && !incident.ValidStatus(q.Status) {
+		bad.Add("status", "must be one of open, responding, recovery, closed")
+	}
+	if v := c.Query("level"); v != "" {
+		l, err := alerts.ParseLevel(v)
+		if err != nil {
+			bad.Add("level", "must be I, II, III or IV")
+		}
+		q.Level = l
+	}
+	if v := c.Query("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			bad.Add("since", "must be an RFC 3339 time")
+		}
+		q.Since = t
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			bad.Add("limit", "must be a whole number from 1 to 1000")
+		}
+		q.Limit = n
+	}
+	if q.Category != "" && a.Config.Category(q.Category) == nil {
+		bad.Add("category", "unknown category %q", q.Category)
+	}
+	if q.Grid != "" && a.Map.Area(q.Grid) == nil {
+		bad.Add("grid", "unknown grid code %q", q.Grid)
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	list, err := a.Incidents.List(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		list[i] = a.view(c, list[i])
+	}
+	return c.JSON(fiber.Map{"incidents": list, "count": len(list)})
+}
+
+func (a *API) getIncident(c *fiber.Ctx) error {
+	inc, tl, err := a.Incidents.Get(c.UserContext(), strings.Clone(c.Params("id")))
+	if err != nil {
+		return err
+	}
+	return c.JSON(struct {
+		*incident.Incident
+		Timeline []incident.Entry `json:"timeline"`
+	}{a.view(c, inc), tl})
+}
+
+func (a *API) reportIncident(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	in, err := incident.Decode(b)
+	if err != nil {
+		return err
+	}
+	inc, err := a.Incidents.Report(c.UserContext(), actor(c), strings.Clone(c.Params("id")), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.view(c, inc))
+}
+
+type levelRequest struct {
+	Level  *string `json:"level"`
+	Reason string  `json:"reason"`
+}
+
+func (a *API) setLevel(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	var req levelRequest
+	if err := incident.DecodeJSON(b, &req); err != nil {
+		return err
+	}
+	if req.Level == nil {
+		return fault.Field("level", "required: I, II, III or IV")
+	}
+	l, err := alerts.ParseLevel(*req.Level)
+	if err != nil {
+		return fault.Field("level", "must be I, II, III or IV")
+	}
+	if len(req.Reason) > 2000 {
+		return fault.Field("reason", "at most 2000 characters")
+	}
+	inc, err := a.Incidents.SetLevel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), l, strings.TrimSpace(req.Reason))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.view(c, inc))
+}
+
+type statusRequest struct {
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+}
+
+func (a *API) setStatus(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	var req statusRequest
+	if err := incident.DecodeJSON(b, &req); err != nil {
+		return err
+	}
+	if len(req.Reason) > 2000 {
+		return fault.Field("reason", "at most 2000 characters")
+	}
+	inc, err := a.Incidents.SetStatus(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Status, strings.TrimSpace(req.Reason))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.view(c, inc))
+}

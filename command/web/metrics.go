@@ -1,0 +1,44 @@
+package web
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "watchfloor", Name: "http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by route pattern, method and status code.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "method", "code"}),
+	}
+	reg.MustRegister(m.duration)
+	return m
+}
+
+// observe records each request's duration under its route pattern (never
+// the raw path, which would make a label per incident id).
+func (a *API) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := a.app.ErrorHandler(c, err); herr != nil {
+			a.Log.Error("error handler failed", "err", herr)
+		}
+		err = nil
+	}
+	route := c.Route().Path
+	if c.Response().StatusCode() == fiber.StatusNotFound && route == "/" {
+		route = "unmatched"
+	}
+	a.metrics.duration.WithLabelValues(route, c.Method(), strconv.Itoa(c.Response().StatusCode())).Observe(time.Since(start).Seconds())
+	return err
+}

@@ -1,0 +1,75 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/auth"
+	"watchfloor/command/fault"
+)
+
+// Problem is an RFC 9457 problem document (application/problem+json).
+type Problem struct {
+	Type   string             `json:"type"`
+	Title  string             `json:"title"`
+	Status int                `json:"status"`
+	Detail string             `json:"detail,omitempty"`
+	Errors []fault.FieldError `json:"errors,omitempty"`
+}
+
+const problemBase = "/docs/problems#"
+
+func problem(c *fiber.Ctx, status int, kind, detail string, fields []fault.FieldError) error {
+	p := Problem{Type: problemBase + kind, Title: http.StatusText(status), Status: status, Detail: detail, Errors: fields}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	b, _ := json.Marshal(p)
+	return c.Send(b)
+}
+
+// errorHandler maps every error a handler returns to problem+json; internal
+// errors are logged and never shown to the client.
+func (a *API) errorHandler(c *fiber.Ctx, err error) error {
+	var inv *fault.Invalid
+	var conf *fault.Conflict
+	var forb *fault.Forbidden
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &inv):
+		return problem(c, 400, "invalid", "the request has invalid fields; nothing was changed", inv.Errors)
+	case errors.Is(err, auth.ErrUnauthenticated):
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="watchfloor"`)
+		return problem(c, 401, "unauthenticated", "log in first: send Authorization: Bearer TOKEN", nil)
+	case errors.As(err, &forb):
+		return problem(c, 403, "forbidden", forb.Detail, nil)
+	case errors.Is(err, fault.ErrNotFound):
+		return problem(c, 404, "not-found", err.Error(), nil)
+	case errors.As(err, &conf):
+		return problem(c, 409, "conflict", conf.Detail, nil)
+	case errors.Is(err, fault.ErrConflict):
+		return problem(c, 409, "conflict", "the object changed concurrently; try again", nil)
+	case errors.Is(err, fault.ErrUnavailable):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(1))
+		return problem(c, 503, "unavailable", "storage is unavailable; nothing was changed, retry shortly", nil)
+	case errors.As(err, &fe):
+		switch fe.Code {
+		case fiber.StatusRequestEntityTooLarge:
+			return problem(c, 413, "too-large", "the body is larger than this server accepts", nil)
+		case fiber.StatusNotFound:
+			return problem(c, 404, "not-found", "no such route", nil)
+		case fiber.StatusMethodNotAllowed:
+			return problem(c, 405, "method", "method not allowed on this route", nil)
+		case fiber.StatusUpgradeRequired:
+			return problem(c, 426, "upgrade", "this route is a websocket", nil)
+		}
+		if fe.Code < 500 {
+			return problem(c, fe.Code, "request", fe.Message, nil)
+		}
+	}
+	a.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	return problem(c, 500, "internal", "an internal error occurred; it has been logged", nil)
+}

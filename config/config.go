@@ -1,0 +1,405 @@
+// Package config is Watchfloor's typed configuration: one tree decoded
+// strictly from YAML (a misspelt key is an error with its line), filled with
+// defaults and validated before anything is built.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai must resolve on any machine.
+
+	"gopkg.in/yaml.v3"
+
+	"watchfloor/alerts"
+)
+
+// Config is the whole configuration of one Watchfloor deployment.
+type Config struct {
+	// Deployment names this command centre; it is the hash tag of every Redis
+	// key (wf:{deployment}:…), so several cities can share one Redis Cluster.
+	Deployment   string        `yaml:"deployment"`
+	Timezone     string        `yaml:"timezone"`
+	Listen       string        `yaml:"listen"`
+	OsmandListen string        `yaml:"osmand_listen"`
+	DataDir      string        `yaml:"data_dir"`
+	Redis        Redis         `yaml:"redis"`
+	Map          Map           `yaml:"map"`
+	Periods      []Period      `yaml:"sensitive_periods"`
+	Categories   []Category    `yaml:"categories"`
+	Deadlines    []Deadline    `yaml:"deadlines"`
+	Auth         Auth          `yaml:"auth"`
+	Streams      Streams       `yaml:"streams"`
+	Limits       Limits        `yaml:"limits"`
+	Idempotency  time.Duration `yaml:"idempotency_ttl"`
+
+	// Location is Timezone resolved; set by Validate.
+	Location *time.Location `yaml:"-"`
+	// Dir is the directory of the configuration file; relative paths in the
+	// file are resolved against it.
+	Dir string `yaml:"-"`
+}
+
+// Redis says how to reach Redis.
+type Redis struct {
+	URL string `yaml:"url"`
+	// PingInterval is how often the health watcher checks Redis.
+	PingInterval time.Duration `yaml:"ping_interval"`
+}
+
+// Map names the map layers: the grid hierarchy and zones as GeoJSON files,
+// and an optional background tile URL for the screens.
+type Map struct {
+	Grids   string `yaml:"grids"`
+	Zones   string `yaml:"zones"`
+	TileURL string `yaml:"tile_url"`
+	// Center and Zoom are where screens open.
+	Center [2]float64 `yaml:"center"`
+	Zoom   int        `yaml:"zoom"`
+}
+
+// Text is a string shown to users in Chinese and English.
+type Text = alerts.Text
+
+// Period is a sensitive period; see alerts.Period.
+type Period = alerts.Period
+
+// Category is an incident category with its grading rules; see alerts.Category.
+type Category = alerts.Category
+
+// Deadline is a reporting deadline (信息报告时限), counted from an incident's
+// creation or from the level rise that brought it to one of Levels.
+type Deadline struct {
+	Kind   string         `yaml:"kind"`
+	Name   Text           `yaml:"name"`
+	Within time.Duration  `yaml:"within"`
+	Levels []alerts.Level `yaml:"levels"`
+}
+
+// Auth holds accounts and session settings.
+type Auth struct {
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	BcryptCost int           `yaml:"bcrypt_cost"`
+	// DemoAccounts adds the sample city's accounts (admin, leader, deputy,
+	// operator, viewer) sharing WATCHFLOOR_DEMO_PASSWORD; refused when
+	// listening beyond loopback.
+	DemoAccounts bool `yaml:"demo_accounts"`
+	// DemoPassword comes from WATCHFLOOR_DEMO_PASSWORD, never from the file.
+	DemoPassword string    `yaml:"-"`
+	Accounts     []Account `yaml:"accounts"`
+	// AllowedOrigins are extra Origins accepted on websockets besides the
+	// server's own host.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// Account is a configured user.
+type Account struct {
+	Username string `yaml:"username"`
+	Name     string `yaml:"name"`
+	Role     string `yaml:"role"`
+	// Unit binds a responder account to its unit.
+	Unit string `yaml:"unit"`
+	// Area limits the account to a grid code and below (cases).
+	Area string `yaml:"area"`
+	// PasswordHash is a bcrypt hash; PasswordHashEnv names an environment
+	// variable that holds one, so secrets stay out of the file.
+	PasswordHash    string `yaml:"password_hash"`
+	PasswordHashEnv string `yaml:"password_hash_env"`
+}
+
+// Roles are the account roles of API.md.
+var Roles = []string{"admin", "leader", "deputy", "operator", "responder", "viewer"}
+
+// Streams bounds the event streams kept in Redis for replay.
+type Streams struct {
+	MaxLen    int64         `yaml:"max_len"`
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// SendQueue is how many messages a websocket client may fall behind
+	// before it is cut off (it resumes with ?since=).
+	SendQueue int `yaml:"send_queue"`
+}
+
+// Limits bound what a client may send.
+type Limits struct {
+	BodyBytes     int `yaml:"body_bytes"`
+	JSONBodyBytes int `yaml:"json_body_bytes"`
+}
+
+// Load reads, strictly decodes, defaults and validates the configuration at
+// path, then applies the environment overrides of API.md through getenv.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cfg, err := Parse(b, path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Dir = filepath.Dir(path)
+	cfg.ApplyEnv(getenv)
+	if err := cfg.Validate(getenv); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML strictly, naming name and the line of any unknown key
+// or wrong type, and fills defaults. It does not validate.
+func Parse(b []byte, name string) (*Config, error) {
+	cfg := Defaults()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("%s: %s", name, strings.Join(te.Errors, "; "))
+		}
+		if errors.Is(err, errEOF) || err.Error() == "EOF" {
+			return nil, fmt.Errorf("%s: empty configuration", name)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+var errEOF = errors.New("EOF")
+
+// Defaults is the configuration before the file is read.
+func Defaults() *Config {
+	return &Config{
+		Deployment:   "watchfloor",
+		Timezone:     "Asia/Shanghai",
+		Listen:       "127.0.0.1:8080",
+		OsmandListen: "127.0.0.1:5055",
+		DataDir:      "var/data",
+		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond},
+		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
+		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
+		Limits:       Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
+		Idempotency:  24 * time.Hour,
+	}
+}
+
+// ApplyEnv applies WATCHFLOOR_LISTEN, WATCHFLOOR_OSMAND_LISTEN,
+// WATCHFLOOR_REDIS_URL and WATCHFLOOR_DEMO_PASSWORD.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if getenv == nil {
+		return
+	}
+	if v := getenv("WATCHFLOOR_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("WATCHFLOOR_OSMAND_LISTEN"); v != "" {
+		c.OsmandListen = v
+	}
+	if v := getenv("WATCHFLOOR_REDIS_URL"); v != "" {
+		c.Redis.URL = v
+	}
+	c.Auth.DemoPassword = getenv("WATCHFLOOR_DEMO_PASSWORD")
+}
+
+// Path resolves a path named in the file against the file's directory.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+var (
+	idPattern         = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
+	deploymentPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+)
+
+// Validate checks the whole tree and resolves derived values; every problem
+// found is reported, each with its path in the file.
+func (c *Config) Validate(getenv func(string) string) error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	if !deploymentPattern.MatchString(c.Deployment) {
+		bad("deployment: %q must be 1–32 lowercase letters, digits, - or _", c.Deployment)
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		bad("timezone: %v", err)
+	}
+	c.Location = loc
+	for name, addr := range map[string]string{"listen": c.Listen, "osmand_listen": c.OsmandListen} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("%s: %q is not host:port: %v", name, addr, err)
+		}
+	}
+	if c.Redis.URL == "" {
+		bad("redis.url: required")
+	}
+	if c.Redis.PingInterval <= 0 {
+		bad("redis.ping_interval: must be positive")
+	}
+	if c.Map.Grids == "" {
+		bad("map.grids: required (a GeoJSON file of the grid hierarchy)")
+	}
+	if c.Map.Zones == "" {
+		bad("map.zones: required (a GeoJSON file of zones)")
+	}
+
+	seenPeriod := map[string]bool{}
+	for i := range c.Periods {
+		p := &c.Periods[i]
+		at := fmt.Sprintf("sensitive_periods[%d]", i)
+		if !idPattern.MatchString(p.ID) || seenPeriod[p.ID] {
+			bad("%s.id: %q must be a unique lowercase id", at, p.ID)
+		}
+		seenPeriod[p.ID] = true
+		from, err1 := time.Parse(time.DateOnly, p.From)
+		to, err2 := time.Parse(time.DateOnly, p.To)
+		switch {
+		case err1 != nil:
+			bad("%s.from: %q is not a date (YYYY-MM-DD)", at, p.From)
+		case err2 != nil:
+			bad("%s.to: %q is not a date (YYYY-MM-DD)", at, p.To)
+		case to.Before(from):
+			bad("%s: to %s is before from %s", at, p.To, p.From)
+		}
+		p.FromDate, p.ToDate = from, to
+	}
+
+	if len(c.Categories) == 0 {
+		bad("categories: at least one incident category is required")
+	}
+	seenCat := map[string]bool{}
+	for i := range c.Categories {
+		cat := &c.Categories[i]
+		at := fmt.Sprintf("categories[%d]", i)
+		if !idPattern.MatchString(cat.ID) {
+			bad("%s.id: %q must be a lowercase id", at, cat.ID)
+		}
+		if seenCat[cat.ID] {
+			bad("%s.id: %q is defined twice", at, cat.ID)
+		}
+		seenCat[cat.ID] = true
+		if cat.Name.ZH == "" || cat.Name.EN == "" {
+			bad("%s.name: both zh and en are required", at)
+		}
+		if cat.BaseLevel == alerts.LevelNone {
+			cat.BaseLevel = alerts.LevelIV
+		}
+		seenRule := map[string]bool{}
+		for j := range cat.Rules {
+			r := &cat.Rules[j]
+			rat := fmt.Sprintf("%s.rules[%d]", at, j)
+			if !idPattern.MatchString(r.ID) || seenRule[r.ID] {
+				bad("%s.id: %q must be a unique lowercase id within the category", rat, r.ID)
+			}
+			seenRule[r.ID] = true
+			if !r.Level.Valid() {
+				bad("%s.level: required, one of I, II, III, IV", rat)
+			}
+			if r.Reason.ZH == "" || r.Reason.EN == "" {
+				bad("%s.reason: both zh and en are required", rat)
+			}
+			if err := r.When.Validate(); err != nil {
+				bad("%s.when: %v", rat, err)
+			}
+		}
+	}
+
+	for i, d := range c.Deadlines {
+		at := fmt.Sprintf("deadlines[%d]", i)
+		if !idPattern.MatchString(d.Kind) {
+			bad("%s.kind: %q must be a lowercase id", at, d.Kind)
+		}
+		if d.Within <= 0 {
+			bad("%s.within: must be a positive duration such as 1h", at)
+		}
+		if len(d.Levels) == 0 {
+			bad("%s.levels: name the levels it applies to", at)
+		}
+	}
+
+	if c.Auth.SessionTTL < time.Minute {
+		bad("auth.session_ttl: at least 1m")
+	}
+	if c.Auth.BcryptCost < 4 || c.Auth.BcryptCost > 31 {
+		bad("auth.bcrypt_cost: between 4 and 31")
+	}
+	seenUser := map[string]bool{}
+	for i := range c.Auth.Accounts {
+		a := &c.Auth.Accounts[i]
+		at := fmt.Sprintf("auth.accounts[%d]", i)
+		if !idPattern.MatchString(a.Username) || seenUser[a.Username] {
+			bad("%s.username: %q must be a unique lowercase name", at, a.Username)
+		}
+		seenUser[a.Username] = true
+		if !validRole(a.Role) {
+			bad("%s.role: %q is not one of %s", at, a.Role, strings.Join(Roles, ", "))
+		}
+		if a.Role == "responder" && a.Unit == "" {
+			bad("%s.unit: a responder account is bound to a unit", at)
+		}
+		if a.PasswordHashEnv != "" && getenv != nil {
+			if v := getenv(a.PasswordHashEnv); v != "" {
+				a.PasswordHash = v
+			}
+		}
+		if !strings.HasPrefix(a.PasswordHash, "$2") {
+			bad("%s.password_hash: a bcrypt hash is required (or password_hash_env naming a variable that holds one)", at)
+		}
+	}
+
+	if c.Streams.MaxLen < 100 {
+		bad("streams.max_len: at least 100")
+	}
+	if c.Streams.Heartbeat <= 0 {
+		bad("streams.heartbeat: must be positive")
+	}
+	if c.Streams.SendQueue < 16 {
+		bad("streams.send_queue: at least 16")
+	}
+	if c.Limits.JSONBodyBytes < 1024 || c.Limits.BodyBytes < c.Limits.JSONBodyBytes {
+		bad("limits: json_body_bytes at least 1024 and body_bytes at least json_body_bytes")
+	}
+	if c.Idempotency < time.Minute {
+		bad("idempotency_ttl: at least 1m")
+	}
+	return errors.Join(errs...)
+}
+
+func validRole(r string) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Category returns the category with id, or nil.
+func (c *Config) Category(id string) *Category {
+	for i := range c.Categories {
+		if c.Categories[i].ID == id {
+			return &c.Categories[i]
+		}
+	}
+	return nil
+}
+
+// Loopback reports whether addr listens on loopback only.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
