@@ -6,6 +6,8 @@ package alerts
 import (
 	"encoding/json"
 	"fmt"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Level is a graded response level. Larger values are more serious, so the
@@ -71,7 +73,15 @@ func (l *Level) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UnmarshalYAML lets configuration name levels as strings.
+// UnmarshalYAML reads a level from configuration, naming the line of a bad one.
+func (l *Level) UnmarshalYAML(node *yaml.Node) error {
+	if err := l.UnmarshalText([]byte(node.Value)); err != nil {
+		return fmt.Errorf("line %d: %w", node.Line, err)
+	}
+	return nil
+}
+
+// UnmarshalText reads "I" … "IV".
 func (l *Level) UnmarshalText(b []byte) error {
 	v, err := ParseLevel(string(b))
 	if err != nil {

@@ -139,6 +139,7 @@ func NewMap(gridsJSON, zonesJSON []byte) (*Map, error) {
 	slices.SortFunc(grids, func(a, b *Area) int { return cmp.Compare(a.Code, b.Code) })
 	slices.SortFunc(zones, func(a, b *Area) int { return cmp.Compare(a.Code, b.Code) })
 	lowest := District
+	m.bound = grids[0].Bound
 	for _, g := range grids {
 		if _, dup := m.byCode[g.Code]; dup {
 			return nil, fmt.Errorf("grids: code %s appears twice", g.Code)
@@ -149,15 +150,9 @@ func NewMap(gridsJSON, zonesJSON []byte) (*Map, error) {
 		}
 		m.bound = m.bound.Union(g.Bound)
 	}
-	if len(m.grids) == 0 {
-		m.bound = grids[0].Bound
-		for _, g := range grids {
-			m.bound = m.bound.Union(g.Bound)
-		}
-	}
 	for _, g := range grids {
 		if g.Parent == "" {
-			if g.Level != District && levelRank[g.Level] != 0 {
+			if g.Level != District {
 				return nil, fmt.Errorf("grids: %s (%s) has no parent", g.Code, g.Level)
 			}
 			continue
@@ -168,9 +163,6 @@ func NewMap(gridsJSON, zonesJSON []byte) (*Map, error) {
 		}
 		if levelRank[p.Level] >= levelRank[g.Level] {
 			return nil, fmt.Errorf("grids: %s (%s) has parent %s of level %s", g.Code, g.Level, p.Code, p.Level)
-		}
-		if g.Level == lowest {
-			continue
 		}
 	}
 	seenZone := map[string]bool{}
@@ -306,9 +298,9 @@ func (m *Map) Ref(code string) *GridRef {
 	return ref
 }
 
-// ZonesAt returns the zones containing p, sorted by id.
+// ZonesAt returns the zones containing p, sorted by id (never nil).
 func (m *Map) ZonesAt(p orb.Point) []ZoneRef {
-	var out []ZoneRef
+	out := []ZoneRef{}
 	m.zoneIdx.each(p, func(a *Area) bool {
 		if a.Contains(p) {
 			out = append(out, ZoneRef{ID: a.Code, Name: a.Name, NameEN: a.NameEN, Kind: a.Kind})

@@ -172,23 +172,39 @@ func (s *Store) Range(ctx context.Context, stream string, from uint64, count int
 	return toMessages(rng.Val()), oldest, nil
 }
 
-// Tail blocks up to block for messages of stream after seq after.
+// Tail blocks up to block for messages of stream after seq after. It
+// returns as soon as ctx ends (go-redis does not abort a blocking read on
+// cancel, so the read finishes in the background and is dropped).
 func (s *Store) Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]Message, error) {
-	res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
-		Streams: []string{s.Key("stream", stream), strconv.FormatUint(after, 10) + "-0"},
-		Count:   1000,
-		Block:   block,
-	}).Result()
-	if errors.Is(err, redis.Nil) {
+	type result struct {
+		res []redis.XStream
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := s.rdb.XRead(context.WithoutCancel(ctx), &redis.XReadArgs{
+			Streams: []string{s.Key("stream", stream), strconv.FormatUint(after, 10) + "-0"},
+			Count:   1000,
+			Block:   block,
+		}).Result()
+		done <- result{res, err}
+	}()
+	var r result
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r = <-done:
+	}
+	if errors.Is(r.err, redis.Nil) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, s.wrap("tailing stream "+stream, err)
+	if r.err != nil {
+		return nil, s.wrap("tailing stream "+stream, r.err)
 	}
-	if len(res) == 0 {
+	if len(r.res) == 0 {
 		return nil, nil
 	}
-	return toMessages(res[0].Messages), nil
+	return toMessages(r.res[0].Messages), nil
 }
 
 func toMessages(xs []redis.XMessage) []Message {

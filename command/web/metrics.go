@@ -39,6 +39,29 @@ func (a *API) observe(c *fiber.Ctx) error {
 	if c.Response().StatusCode() == fiber.StatusNotFound && route == "/" {
 		route = "unmatched"
 	}
-	a.metrics.duration.WithLabelValues(route, c.Method(), strconv.Itoa(c.Response().StatusCode())).Observe(time.Since(start).Seconds())
+	a.metrics.duration.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(c.Response().StatusCode())).Observe(time.Since(start).Seconds())
 	return err
+}
+
+// methodLabel returns a constant string for the method: fasthttp's strings
+// alias buffers that are reused after the request, and Prometheus keeps
+// label values.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return "other"
 }
