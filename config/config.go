@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,6 +23,10 @@ import (
 
 // Config is the whole configuration of one Watchfloor deployment.
 type Config struct {
+	// Extends names a base configuration file (relative to this one) that
+	// this file overrides key by key: a deployment keeps the sample city's
+	// rules and changes only what differs.
+	Extends string `yaml:"extends"`
 	// Deployment names this command centre; it is the hash tag of every Redis
 	// key (wf:{deployment}:…), so several cities can share one Redis Cluster.
 	Deployment   string        `yaml:"deployment"`
@@ -132,13 +137,10 @@ type Limits struct {
 }
 
 // Load reads, strictly decodes, defaults and validates the configuration at
-// path, then applies the environment overrides of API.md through getenv.
+// path (and the files it extends), then applies the environment overrides
+// of API.md through getenv.
 func Load(path string, getenv func(string) string) (*Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	cfg, err := Parse(b, path)
+	cfg, err := load(path, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +152,51 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	return cfg, nil
 }
 
+// load decodes path over the file it extends; paths named in each file are
+// made absolute against that file's directory.
+func load(path string, depth int) (*Config, error) {
+	if depth > 4 {
+		return nil, fmt.Errorf("%s: extends nests too deeply", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	var head struct {
+		Extends string `yaml:"extends"`
+	}
+	_ = yaml.Unmarshal(b, &head)
+	base := Defaults()
+	if head.Extends != "" {
+		if base, err = load(filepath.Join(filepath.Dir(path), head.Extends), depth+1); err != nil {
+			return nil, fmt.Errorf("%s extends: %w", path, err)
+		}
+	}
+	before := *base
+	cfg, err := parseOver(base, b, path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Extends = ""
+	dir, _ := filepath.Abs(filepath.Dir(path))
+	for _, f := range []struct {
+		p   *string
+		old string
+	}{{&cfg.Map.Grids, before.Map.Grids}, {&cfg.Map.Zones, before.Map.Zones}, {&cfg.DataDir, before.DataDir}} {
+		if *f.p != f.old && *f.p != "" && !filepath.IsAbs(*f.p) {
+			*f.p = filepath.Join(dir, *f.p)
+		}
+	}
+	return cfg, nil
+}
+
 // Parse decodes YAML strictly, naming name and the line of any unknown key
 // or wrong type, and fills defaults. It does not validate.
 func Parse(b []byte, name string) (*Config, error) {
-	cfg := Defaults()
+	return parseOver(Defaults(), b, name)
+}
+
+func parseOver(cfg *Config, b []byte, name string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil {
@@ -161,15 +204,13 @@ func Parse(b []byte, name string) (*Config, error) {
 		if errors.As(err, &te) {
 			return nil, fmt.Errorf("%s: %s", name, strings.Join(te.Errors, "; "))
 		}
-		if errors.Is(err, errEOF) || err.Error() == "EOF" {
+		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty configuration", name)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return cfg, nil
 }
-
-var errEOF = errors.New("EOF")
 
 // Defaults is the configuration before the file is read.
 func Defaults() *Config {

@@ -2,15 +2,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"watchfloor/command/auth"
 	"watchfloor/command/server"
 	"watchfloor/config"
 )
@@ -20,8 +23,19 @@ func main() { os.Exit(run()) }
 func run() int {
 	path := flag.String("config", "config/sample/watchfloor.yaml", "path to the configuration file")
 	check := flag.Bool("check", false, "validate the configuration and exit")
+	hash := flag.Bool("hash-password", false, "read a password on standard input, print its bcrypt hash for the configuration, and exit")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if *hash {
+		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		h, err := auth.HashPassword(strings.TrimRight(line, "\r\n"), 12)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "watchfloor: %v\n", err)
+			return 2
+		}
+		fmt.Println(h)
+		return 0
+	}
 
 	cfg, err := config.Load(*path, os.Getenv)
 	if err != nil {

@@ -169,3 +169,16 @@ func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// HashPassword returns the bcrypt hash of a password, for accounts in the
+// configuration (watchfloor --hash-password).
+func HashPassword(password string, cost int) (string, error) {
+	if len(password) < 8 {
+		return "", errors.New("a password needs at least 8 characters")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", fmt.Errorf("hashing: %w", err)
+	}
+	return string(h), nil
+}

@@ -1,12 +1,18 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"watchfloor/command/server"
+	"watchfloor/command/store/storetest"
+	"watchfloor/config"
 )
 
 // A mass incident of 150 people on Dongmen pedestrian street (a sensitive
@@ -557,5 +563,18 @@ func TestHealthAndMetrics(t *testing.T) {
 	var p map[string]any
 	if err := json.Unmarshal(b, &p); err != nil || p["status"] != float64(404) {
 		t.Errorf("unknown API route: %s", b)
+	}
+}
+
+func TestDemoAccountsRefusedBeyondLoopback(t *testing.T) {
+	r := storetest.Start(t)
+	env := map[string]string{"WATCHFLOOR_LISTEN": "0.0.0.0:0", "WATCHFLOOR_REDIS_URL": r.URL()}
+	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = server.New(context.Background(), cfg, server.Options{Notice: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "demo accounts") {
+		t.Fatalf("started with demo accounts on 0.0.0.0: %v", err)
 	}
 }

@@ -1,0 +1,70 @@
+# Watchfloor. `make run` starts it on the sample city; `make test` runs every test.
+# Both install what a fresh Debian machine lacks (make deps).
+
+SHELL     := /bin/bash
+GO        ?= go
+CONFIG    ?= config/sample/watchfloor.yaml
+REDIS_DIR := var/redis
+REDIS_PORT ?= 6379
+# Debian packages the tests and `make run` need.
+DEB_PKGS  := redis-server
+
+.PHONY: all deps build run test vet fmt-check fuzz bench clean redis
+
+all: build
+
+## deps: install Debian's redis-server when it is missing (as root, with apt-get).
+deps:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "missing:$$missing; install with: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+build:
+	$(GO) build -o bin/watchfloor ./cmd/watchfloor
+
+## redis: make sure a Redis with AOF answers on 127.0.0.1:$(REDIS_PORT), starting one under ./var/redis if nothing listens there.
+redis: deps
+	@if redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1; then \
+	  echo "using the Redis already answering on 127.0.0.1:$(REDIS_PORT)"; \
+	else \
+	  mkdir -p $(REDIS_DIR); \
+	  redis-server --bind 127.0.0.1 --port $(REDIS_PORT) --dir $(CURDIR)/$(REDIS_DIR) \
+	    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+	    --daemonize yes --pidfile $(CURDIR)/$(REDIS_DIR)/redis.pid --logfile $(CURDIR)/$(REDIS_DIR)/redis.log; \
+	  for i in $$(seq 50); do redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+	  echo "started Redis (AOF) on 127.0.0.1:$(REDIS_PORT), data in $(REDIS_DIR)"; \
+	fi
+
+## run: Watchfloor on the sample city at http://127.0.0.1:8080
+run: redis build
+	./bin/watchfloor --config $(CONFIG)
+
+## test: vet, formatting and every test against real redis-servers the tests start themselves.
+test: deps fmt-check
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## fuzz: run each fuzz target for FUZZTIME (default 1m).
+FUZZTIME ?= 1m
+fuzz: deps
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/incident
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./config
+
+## bench: the Go benchmarks of the hot paths (see docs/BENCHMARKS.md).
+bench: deps
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./alerts ./geo ./command/incident
+	$(GO) test -run='^$$' -bench=CreateToScreen -benchtime=1000x -count=1 ./command/server
+
+clean:
+	rm -rf bin

@@ -1,0 +1,101 @@
+package incident
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"watchfloor/alerts"
+	"watchfloor/command/fault"
+	"watchfloor/config"
+	"watchfloor/geo"
+)
+
+func TestMasking(t *testing.T) {
+	for in, want := range map[string]string{"张三丰": "张**", "李四": "李*", "王": "王*", "": "", "Alice": "A****"} {
+		if got := MaskName(in); got != want {
+			t.Errorf("MaskName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"13812345678": "138****5678", "+8613812345678": "+86*******5678", "110": "**0", "": ""} {
+		if got := MaskPhone(in); got != want {
+			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+	inc := &Incident{Reporter: &Reporter{Name: "张三", Phone: "13812345678"}}
+	if m := inc.Masked(); m.Reporter.Name != "张*" || inc.Reporter.Name != "张三" {
+		t.Errorf("Masked changed the original or did not mask: %+v %+v", m.Reporter, inc.Reporter)
+	}
+}
+
+func TestDecodeNamesFields(t *testing.T) {
+	tests := map[string]string{
+		`{"title": 5}`:                "title",
+		`{"location": {"lon": true}}`: "location.lon",
+		`{"reporter": {"name": [1]}}`: "reporter.name",
+		`{"nope": 1}`:                 "nope",
+		`{"deaths": 1e30}`:            "deaths",
+		`{"verified": "yes"}`:         "verified",
+		`{"location": [114, 22]}`:     "location",
+	}
+	for body, field := range tests {
+		_, err := Decode([]byte(body))
+		var inv *fault.Invalid
+		if !errors.As(err, &inv) || inv.Errors[0].Field != field {
+			t.Errorf("%s: %v, want a field error on %s", body, err, field)
+		}
+	}
+}
+
+// FuzzDecode feeds the incident decoder and validator arbitrary bodies: it
+// must never panic, and whatever passes must be a report a first create
+// accepts without out-of-range values.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"category":"fire","title":"x","location":{"lon":114.12,"lat":22.54},"deaths":3}`,
+		`{"category":"mass_incident","title":"聚集","grid":"440303001001001","people_involved":200,"reporter":{"name":"张三","phone":"138"}}`,
+		`{"occurred_at":"2026-11-23T08:00:00+08:00","direct_loss_yuan":1.5e7,"verified":true,"drill":false}`,
+		`{"location":{"lon":-180,"lat":90}}`, `[]`, `{`, `null`, `{"deaths":-1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(string) string { return "" })
+	if err != nil {
+		f.Fatal(err)
+	}
+	grids, _ := os.ReadFile(cfg.Path(cfg.Map.Grids))
+	zones, _ := os.ReadFile(cfg.Path(cfg.Map.Zones))
+	m, err := geo.NewMap(grids, zones)
+	if err != nil {
+		f.Fatal(err)
+	}
+	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in, err := Decode(b)
+		if err != nil {
+			var inv *fault.Invalid
+			if !errors.As(err, &inv) || len(inv.Errors) == 0 {
+				t.Fatalf("decode error is not a field error: %v", err)
+			}
+			return
+		}
+		if err := in.check(true, time.Now(), grader, m); err == nil {
+			if l := in.Location; l != nil && (l.Lon < -180 || l.Lon > 180 || l.Lat < -90 || l.Lat > 90) {
+				t.Fatalf("accepted %v", l)
+			}
+			if in.Category == nil || !grader.Known(*in.Category) {
+				t.Fatalf("accepted without a known category")
+			}
+			inc := &Incident{}
+			in.apply(inc)
+			if inc.Deaths < 0 || inc.Injuries < 0 || inc.PeopleInvolved < 0 || inc.DirectLossYuan < 0 {
+				t.Fatalf("accepted negative facts %+v", inc.Facts)
+			}
+		}
+		if _, err := json.Marshal(in); err != nil {
+			t.Fatalf("re-encoding: %v", err)
+		}
+	})
+}
