@@ -38,6 +38,9 @@ type Config struct {
 	Map          Map           `yaml:"map"`
 	Periods      []Period      `yaml:"sensitive_periods"`
 	Categories   []Category    `yaml:"categories"`
+	UnitTypes    []UnitType    `yaml:"unit_types"`
+	Units        []Unit        `yaml:"units"`
+	Positions    Positions     `yaml:"positions"`
 	Deadlines    []Deadline    `yaml:"deadlines"`
 	Auth         Auth          `yaml:"auth"`
 	Streams      Streams       `yaml:"streams"`
@@ -77,6 +80,43 @@ type Period = alerts.Period
 
 // Category is an incident category with its grading rules; see alerts.Category.
 type Category = alerts.Category
+
+// UnitType is a kind of unit (car, motorbike, foot, grid_officer, fire,
+// medical…) with the speed used for arrival estimates.
+type UnitType struct {
+	ID   string `yaml:"id"`
+	Name Text   `yaml:"name"`
+	// SpeedKMH is the straight-line speed assumed for eta_s.
+	SpeedKMH float64 `yaml:"speed_kmh"`
+}
+
+// Unit is a patrol car, motorbike, officer on foot, grid officer or team
+// that reports positions and takes dispatch orders.
+type Unit struct {
+	ID       string   `yaml:"id"`
+	Callsign string   `yaml:"callsign"`
+	Type     string   `yaml:"type"`
+	Team     string   `yaml:"team"`
+	HomeGrid string   `yaml:"home_grid"`
+	Devices  []string `yaml:"device_ids"`
+}
+
+// Positions tunes position ingest.
+type Positions struct {
+	// MaxSpeedKMH: a jump implying more is kept in the track, flagged, and
+	// does not move the unit.
+	MaxSpeedKMH float64 `yaml:"max_speed_kmh"`
+	// TrackTTL is how long tracks are kept (Redis trims them).
+	TrackTTL time.Duration `yaml:"track_ttl"`
+	// FutureTolerance: positions timed further ahead than this are refused.
+	FutureTolerance time.Duration `yaml:"future_tolerance"`
+	// FrameInterval is how often screens get a unit.positions frame.
+	FrameInterval time.Duration `yaml:"frame_interval"`
+	// BatchSize and BatchWait bound how positions are coalesced into one
+	// Redis pipeline: whichever comes first.
+	BatchSize int           `yaml:"batch_size"`
+	BatchWait time.Duration `yaml:"batch_wait"`
+}
 
 // Deadline is a reporting deadline (信息报告时限), counted from an incident's
 // creation or from the level rise that brought it to one of Levels.
@@ -225,6 +265,8 @@ func Defaults() *Config {
 		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
 		Limits:       Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
 		Idempotency:  24 * time.Hour,
+		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
+			FrameInterval: 250 * time.Millisecond, BatchSize: 1000, BatchWait: 5 * time.Millisecond},
 	}
 }
 
@@ -395,6 +437,68 @@ func (c *Config) Validate(getenv func(string) string) error {
 		}
 	}
 
+	types := map[string]bool{}
+	for i, ut := range c.UnitTypes {
+		at := fmt.Sprintf("unit_types[%d]", i)
+		if !idPattern.MatchString(ut.ID) || types[ut.ID] {
+			bad("%s.id: %q must be a unique lowercase id", at, ut.ID)
+		}
+		types[ut.ID] = true
+		if ut.SpeedKMH <= 0 || ut.SpeedKMH > 300 {
+			bad("%s.speed_kmh: between 0 and 300", at)
+		}
+	}
+	for i, cat := range c.Categories {
+		for _, t := range cat.UnitTypes {
+			if !types[t] {
+				bad("categories[%d].unit_types: %q is not a configured unit type", i, t)
+			}
+		}
+	}
+	units, devices := map[string]bool{}, map[string]string{}
+	for i, u := range c.Units {
+		at := fmt.Sprintf("units[%d]", i)
+		if !idPattern.MatchString(u.ID) || units[u.ID] {
+			bad("%s.id: %q must be a unique lowercase id", at, u.ID)
+		}
+		units[u.ID] = true
+		if u.Callsign == "" {
+			bad("%s.callsign: required", at)
+		}
+		if !types[u.Type] {
+			bad("%s.type: %q is not a configured unit type", at, u.Type)
+		}
+		for _, d := range u.Devices {
+			if d == "" || len(d) > 64 {
+				bad("%s.device_ids: device ids are 1 to 64 characters", at)
+			} else if other, dup := devices[d]; dup {
+				bad("%s.device_ids: %q is already the device of %s", at, d, other)
+			}
+			devices[d] = u.ID
+		}
+	}
+	for i, a := range c.Auth.Accounts {
+		if a.Unit != "" && !units[a.Unit] {
+			bad("auth.accounts[%d].unit: %q is not a configured unit", i, a.Unit)
+		}
+	}
+	p := c.Positions
+	if p.MaxSpeedKMH <= 0 {
+		bad("positions.max_speed_kmh: must be positive")
+	}
+	if p.TrackTTL < time.Minute {
+		bad("positions.track_ttl: at least 1m")
+	}
+	if p.FutureTolerance < 0 {
+		bad("positions.future_tolerance: must not be negative")
+	}
+	if p.FrameInterval < 10*time.Millisecond {
+		bad("positions.frame_interval: at least 10ms")
+	}
+	if p.BatchSize < 1 || p.BatchWait <= 0 {
+		bad("positions: batch_size at least 1 and batch_wait positive")
+	}
+
 	if c.Streams.MaxLen < 100 {
 		bad("streams.max_len: at least 100")
 	}
@@ -427,6 +531,16 @@ func (c *Config) Category(id string) *Category {
 	for i := range c.Categories {
 		if c.Categories[i].ID == id {
 			return &c.Categories[i]
+		}
+	}
+	return nil
+}
+
+// UnitType returns the unit type with id, or nil.
+func (c *Config) UnitType(id string) *UnitType {
+	for i := range c.UnitTypes {
+		if c.UnitTypes[i].ID == id {
+			return &c.UnitTypes[i]
 		}
 	}
 	return nil

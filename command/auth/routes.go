@@ -2,7 +2,7 @@ package auth
 
 import "slices"
 
-// Route is one endpoint and the roles that may call it. The web package
+// Route is one endpoint (Method "ANY" takes every method) and the roles that may call it. The web package
 // registers its routes from Routes, so this table is the whole truth about
 // access and the authorisation test holds it against the router.
 type Route struct {
@@ -37,6 +37,16 @@ var Routes = []Route{
 	{Name: "incidents.status", Method: "POST", Path: "/api/v1/incidents/:id/status", Roles: Command},
 	{Name: "classify", Method: "POST", Path: "/api/v1/classify", Roles: Command},
 	{Name: "categories.list", Method: "GET", Path: "/api/v1/categories", Roles: Everyone},
+
+	{Name: "incidents.candidates", Method: "GET", Path: "/api/v1/incidents/:id/candidates", Roles: Command},
+
+	{Name: "units.list", Method: "GET", Path: "/api/v1/units", Roles: Everyone},
+	{Name: "units.get", Method: "GET", Path: "/api/v1/units/:id", Roles: Everyone},
+	{Name: "units.status", Method: "POST", Path: "/api/v1/units/:id/status", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "units.track", Method: "GET", Path: "/api/v1/units/:id/track", Roles: Watchers},
+	{Name: "positions.create", Method: "POST", Path: "/api/v1/positions", Roles: []string{"admin", "operator", "responder"}},
+	// OsmAnd devices carry no token: a device is known by its configured id.
+	{Name: "osmand", Method: "ANY", Path: "/api/v1/osmand"},
 
 	{Name: "grids.list", Method: "GET", Path: "/api/v1/grids", Roles: Everyone},
 	{Name: "zones.list", Method: "GET", Path: "/api/v1/zones", Roles: Everyone},

@@ -233,6 +233,11 @@ func (s *Service) Get(ctx context.Context, id string) (*Incident, []Entry, error
 	return inc, tl, nil
 }
 
+// Load returns an incident without its timeline.
+func (s *Service) Load(ctx context.Context, id string) (*Incident, error) {
+	return s.store.Load(ctx, id)
+}
+
 // List returns incidents matching q.
 func (s *Service) List(ctx context.Context, q Query) ([]*Incident, error) {
 	if q.Limit <= 0 || q.Limit > 1000 {

@@ -40,7 +40,15 @@ type Hub struct {
 
 	mu      sync.RWMutex
 	streams map[string]*feed
+
+	// observers see every stored event this instance tails, before the
+	// subscribers do (caches of state kept current from the streams).
+	observers []func(m []byte)
 }
+
+// Observe registers fn to see every event tailed from storage; call it
+// before Tail starts. fn must be quick: it runs on the tailing goroutine.
+func (h *Hub) Observe(fn func(m []byte)) { h.observers = append(h.observers, fn) }
 
 // feed is one stream's local subscribers.
 type feed struct {
@@ -159,6 +167,9 @@ func (h *Hub) Tail(ctx context.Context, stream string) error {
 		}
 		failing = false
 		for _, m := range msgs {
+			for _, o := range h.observers {
+				o(m.JSON)
+			}
 			h.Publish(stream, m)
 			last = m.Seq
 		}

@@ -43,6 +43,7 @@ func newHarnessOn(t testing.TB, r *storetest.Redis, tweak ...func(*config.Config
 	h := &harness{t: t, redis: r, tokens: map[string]string{}}
 	env := map[string]string{
 		"WATCHFLOOR_LISTEN":        "127.0.0.1:0",
+		"WATCHFLOOR_OSMAND_LISTEN": "127.0.0.1:0",
 		"WATCHFLOOR_REDIS_URL":     h.redis.URL(),
 		"WATCHFLOOR_DEMO_PASSWORD": testPassword,
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -23,6 +24,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
 	"watchfloor/command/store"
+	"watchfloor/command/unit"
 	"watchfloor/command/web"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -41,11 +43,16 @@ type Options struct {
 
 // Server is one Watchfloor instance.
 type Server struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	store *store.Store
-	api   *web.API
-	hub   *live.Hub
+	cfg    *config.Config
+	log    *slog.Logger
+	store  *store.Store
+	api    *web.API
+	hub    *live.Hub
+	ingest *unit.Ingester
+	framer *unit.Framer
+
+	osmandLn  net.Listener
+	osmandApp *fiber.App
 
 	ln      net.Listener
 	cancel  context.CancelFunc
@@ -91,7 +98,34 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		return nil, err
 	}
 	if authn.DemoPassword != "" {
-		fmt.Fprintf(opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", authn.DemoPassword)
+		fmt.Fprintf(opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer, and one responder per unit named after it) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", authn.DemoPassword)
+	}
+	fleet, err := unit.NewFleet(cfg, m)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.Auth.DemoAccounts {
+		for _, u := range cfg.Units {
+			authn.AddDemo(auth.Account{Username: u.ID, Name: u.Callsign, Role: "responder", Unit: u.ID})
+		}
+	}
+	unitStore := st.Units(cfg.Positions.TrackTTL)
+	ingest := unit.NewIngester(fleet, unitStore, cfg.Positions, opts.Now, log)
+	if err := ingest.Restore(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	positions := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "positions_stored_total",
+		Help: "Positions stored by this instance: moved (the unit moved), late (older than the last) or implausible (a jump too fast).",
+	}, []string{"kind"})
+	reg.MustRegister(positions)
+	moved, late, implausible := positions.WithLabelValues("moved"), positions.WithLabelValues("late"), positions.WithLabelValues("implausible")
+	ingest.Counted = func(m, l, i int) {
+		moved.Add(float64(m))
+		late.Add(float64(l))
+		implausible.Add(float64(i))
 	}
 	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
 	incidents := incident.NewService(st.Incidents(), grader, m, cfg, opts.Now)
@@ -121,13 +155,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
+		Units: unit.NewService(fleet, unitStore, opts.Now), Ingest: ingest,
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub}, nil
+	framer := &unit.Framer{Fleet: fleet, Interval: cfg.Positions.FrameInterval, Publish: func(frame []byte) {
+		hub.Publish(store.ScreenStream, live.Message{JSON: frame})
+	}}
+	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer}, nil
 }
 
 // Start listens on the configured address and runs the background services.
@@ -137,12 +175,30 @@ func (s *Server) Start() error {
 		return fmt.Errorf("listening on %s: %w", s.cfg.Listen, err)
 	}
 	s.ln = ln
+	oln, err := net.Listen("tcp", s.cfg.OsmandListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listening for OsmAnd devices on %s: %w", s.cfg.OsmandListen, err)
+	}
+	s.osmandLn = oln
+	osmandApp := s.api.NewOsmandApp()
+	s.osmandApp = osmandApp
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	g, gctx := errgroup.WithContext(ctx)
 	s.group = g
 	g.Go(func() error { return s.store.Run(gctx) })
 	g.Go(func() error { return s.hub.Tail(gctx, store.ScreenStream) })
+	g.Go(func() error { return s.ingest.Run(gctx) })
+	g.Go(func() error { return s.ingest.Follow(gctx) })
+	g.Go(func() error { return s.framer.Run(gctx) })
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		if err := osmandApp.Listener(oln); err != nil {
+			s.log.Error("osmand server stopped", "err", err)
+		}
+	}()
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
@@ -150,7 +206,7 @@ func (s *Server) Start() error {
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
-	s.log.Info("watchfloor listening", "addr", ln.Addr().String(), "deployment", s.cfg.Deployment)
+	s.log.Info("watchfloor listening", "addr", ln.Addr().String(), "osmand", oln.Addr().String(), "deployment", s.cfg.Deployment)
 	return nil
 }
 
@@ -160,6 +216,14 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// OsmandAddr is the address of the OsmAnd listener.
+func (s *Server) OsmandAddr() string {
+	if s.osmandLn == nil {
+		return ""
+	}
+	return s.osmandLn.Addr().String()
 }
 
 // Stop closes websockets with 1001, stops accepting HTTP, drains the
@@ -172,6 +236,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	if s.ln != nil {
 		if err := s.api.App().ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping http: %w", err))
+		}
+		if err := s.osmandApp.ShutdownWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the osmand listener: %w", err))
 		}
 		s.serveWG.Wait()
 	}

@@ -24,6 +24,7 @@ import (
 	"watchfloor/command/auth"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
+	"watchfloor/command/unit"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -33,6 +34,8 @@ type Deps struct {
 	Config    *config.Config
 	Auth      *auth.Service
 	Incidents *incident.Service
+	Units     *unit.Service
+	Ingest    *unit.Ingester
 	Hub       *live.Hub
 	Source    live.Source
 	Map       *geo.Map
@@ -63,6 +66,7 @@ func New(d Deps) (*API, error) {
 	}
 	a.base, a.cancel = context.WithCancel(context.Background())
 	a.metrics = newHTTPMetrics(d.Registry)
+	d.Hub.Observe(a.observeStatus)
 	a.app = fiber.New(fiber.Config{
 		AppName:               "watchfloor",
 		BodyLimit:             d.Config.Limits.BodyBytes,
@@ -85,7 +89,11 @@ func New(d Deps) (*API, error) {
 		}
 		chain := []fiber.Handler{a.authorize(r)}
 		chain = append(chain, h...)
-		a.app.Add(r.Method, r.Path, chain...)
+		if r.Method == "ANY" {
+			a.app.All(r.Path, chain...)
+		} else {
+			a.app.Add(r.Method, r.Path, chain...)
+		}
 	}
 	a.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	a.app.Get("/readyz", a.readyz)

@@ -9,7 +9,8 @@ import (
 )
 
 type httpMetrics struct {
-	duration *prometheus.HistogramVec
+	duration      *prometheus.HistogramVec
+	osmandIgnored prometheus.Counter
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -20,7 +21,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "method", "code"}),
 	}
-	reg.MustRegister(m.duration)
+	m.osmandIgnored = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "osmand_ignored_total",
+		Help: "OsmAnd requests of known devices answered 200 without a usable position (no fix, out of range, too far in the future).",
+	})
+	reg.MustRegister(m.duration, m.osmandIgnored)
 	return m
 }
 

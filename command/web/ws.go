@@ -122,6 +122,6 @@ func (a *API) screenSnapshot(ctx context.Context) ([]byte, uint64, error) {
 		Type string `json:"type"`
 		At   string `json:"at"`
 		Data any    `json:"data"`
-	}{seq, "snapshot", time.Now().UTC().Format(time.RFC3339Nano), map[string]any{"incidents": open}})
+	}{seq, "snapshot", time.Now().UTC().Format(time.RFC3339Nano), map[string]any{"incidents": open, "units": a.Units.Fleet.List(false)}})
 	return msg, seq, err
 }

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/unit"
+)
+
+// Units stores unit state. Keys, under the deployment's prefix:
+//
+//	units:geo            GEO set of current positions
+//	units:last           hash unit → last position (JSON)
+//	units:status         hash unit → status
+//	unit:{id}:track      stream of fixes (lon, lat, t, spd, hdg, acc, bat, f),
+//	                     trimmed by MINID to the track TTL on every write and
+//	                     expiring a TTL after the last one
+//	unit:{id}:timeline   list of JSON entries (status, transitions)
+//	positions            pub/sub channel: what each instance stored
+type Units struct {
+	s   *Store
+	ttl time.Duration
+}
+
+// Units returns the unit storage; tracks are kept for ttl.
+func (s *Store) Units(ttl time.Duration) *Units { return &Units{s: s, ttl: ttl} }
+
+var _ unit.Store = (*Units)(nil)
+
+const timelineLen = 1000
+
+// LoadState implements unit.Store.
+func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error) {
+	pipe := x.s.rdb.Pipeline()
+	last := pipe.HGetAll(ctx, x.s.Key("units", "last"))
+	status := pipe.HGetAll(ctx, x.s.Key("units", "status"))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, x.s.wrap("loading units", err)
+	}
+	pos := make(map[string]unit.Position, len(last.Val()))
+	for id, raw := range last.Val() {
+		var p unit.Position
+		if err := json.Unmarshal([]byte(raw), &p); err == nil {
+			pos[id] = p
+		}
+	}
+	return pos, status.Val(), nil
+}
+
+func fmtFloat(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// WritePositions implements unit.Store: one pipeline for a whole batch.
+func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+	if err := x.s.check("storing positions"); err != nil {
+		return err
+	}
+	final := map[string]int{} // unit → index of its last moving fix
+	for i, f := range fixes {
+		if f.Moved {
+			final[f.UnitID] = i
+		}
+	}
+	pipe := x.s.rdb.Pipeline()
+	if len(final) > 0 {
+		locs := make([]*redis.GeoLocation, 0, len(final))
+		fields := make([]any, 0, 2*len(final))
+		for id, i := range final {
+			f := &fixes[i]
+			locs = append(locs, &redis.GeoLocation{Name: id, Longitude: f.Lon, Latitude: clampGeoLat(f.Lat)})
+			b, _ := f.Position.MarshalJSON()
+			fields = append(fields, id, b)
+		}
+		pipe.GeoAdd(ctx, x.s.Key("units", "geo"), locs...)
+		pipe.HSet(ctx, x.s.Key("units", "last"), fields...)
+	}
+	minID := strconv.FormatInt(time.Now().Add(-x.ttl).UnixMilli(), 10)
+	touched := map[string]bool{}
+	for i := range fixes {
+		f := &fixes[i]
+		key := x.s.Key("unit", f.UnitID, "track")
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: key, MinID: minID, Approx: true, Values: []string{
+			"lon", fmtFloat(f.Lon), "lat", fmtFloat(f.Lat), "t", strconv.FormatInt(f.At.UnixMilli(), 10),
+			"spd", fmtFloat(f.SpeedMPS), "hdg", fmtFloat(f.Heading), "acc", fmtFloat(f.AccuracyM),
+			"bat", fmtFloat(f.BatteryPct), "f", strconv.Itoa(int(f.Flags)),
+		}})
+		if !touched[key] {
+			touched[key] = true
+			pipe.PExpire(ctx, key, x.ttl)
+		}
+	}
+	if len(note) > 0 {
+		pipe.Publish(ctx, x.s.Key("positions"), note)
+	}
+	_, err := pipe.Exec(ctx)
+	return x.s.wrap("storing positions", err)
+}
+
+// Redis GEO accepts latitudes within ±85.05112878 only.
+func clampGeoLat(lat float64) float64 { return max(-85.05112878, min(85.05112878, lat)) }
+
+// SaveTransitions implements unit.Store: every transition is an event on
+// the screen stream and an entry in its unit's timeline.
+func (x *Units) SaveTransitions(ctx context.Context, ts []unit.Transition) error {
+	tx := &Tx{}
+	for _, t := range ts {
+		typ := "unit.left"
+		if t.Entered {
+			typ = "unit.entered"
+		}
+		data, _ := json.Marshal(t)
+		entry, _ := json.Marshal(map[string]any{"at": t.At, "type": typ, "detail": json.RawMessage(data)})
+		key := x.s.Key("unit", t.UnitID, "timeline")
+		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: key, Args: []string{string(entry)}},
+			Op{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-timelineLen), "-1"}})
+		tx.Events = append(tx.Events, Event{Stream: ScreenStream, Type: typ, Data: data})
+	}
+	_, err := x.s.Commit(ctx, tx)
+	return err
+}
+
+// SetStatus implements unit.Store.
+func (x *Units) SetStatus(ctx context.Context, id, status, by, role string, at time.Time) error {
+	data, _ := json.Marshal(unit.StatusEvent{UnitID: id, Status: status, By: by, At: at})
+	entry, _ := json.Marshal(map[string]any{"at": at, "type": "status", "status": status, "by": by, "role": role})
+	key := x.s.Key("unit", id, "timeline")
+	_, err := x.s.Commit(ctx, &Tx{At: at,
+		Ops: []Op{
+			{Cmd: "HSET", Key: x.s.Key("units", "status"), Args: []string{id, status}},
+			{Cmd: "RPUSH", Key: key, Args: []string{string(entry)}},
+			{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-timelineLen), "-1"}},
+		},
+		Events: []Event{{Stream: ScreenStream, Type: "unit.status", Data: data}},
+	})
+	return err
+}
+
+// Track implements unit.Store. Track ids are arrival times and a fix's time
+// is at most the future tolerance ahead of its arrival, so the range starts
+// a little before from and fixes are filtered and ordered by their own time.
+func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error) {
+	if err := x.s.check("reading track"); err != nil {
+		return nil, err
+	}
+	start := strconv.FormatInt(from.Add(-10*time.Minute).UnixMilli(), 10)
+	msgs, err := x.s.rdb.XRangeN(ctx, x.s.Key("unit", id, "track"), start, "+", int64(limit)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.wrap("reading track", err)
+	}
+	out := make([]unit.Fix, 0, len(msgs))
+	for _, m := range msgs {
+		num := func(k string) float64 {
+			s, _ := m.Values[k].(string)
+			if s == "" {
+				return math.NaN()
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return math.NaN()
+			}
+			return v
+		}
+		ms, _ := strconv.ParseInt(fmt.Sprint(m.Values["t"]), 10, 64)
+		at := time.UnixMilli(ms).UTC()
+		if at.Before(from) || at.After(to) {
+			continue
+		}
+		flags, _ := strconv.Atoi(fmt.Sprint(m.Values["f"]))
+		out = append(out, unit.Fix{UnitID: id, Flags: unit.Flags(flags), Moved: flags == 0, Position: unit.Position{
+			Lon: num("lon"), Lat: num("lat"), At: at, SpeedMPS: num("spd"), Heading: num("hdg"), AccuracyM: num("acc"), BatteryPct: num("bat"),
+		}})
+	}
+	slices.SortStableFunc(out, func(a, b unit.Fix) int { return a.At.Compare(b.At) })
+	return out, nil
+}
+
+// SubscribePositions implements unit.Store.
+func (x *Units) SubscribePositions(ctx context.Context, fn func([]byte)) error {
+	sub := x.s.rdb.Subscribe(ctx, x.s.Key("positions"))
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		return x.s.wrap("subscribing to positions", err)
+	}
+	ch := sub.Channel(redis.WithChannelSize(1024))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-ch:
+			if !ok {
+				return errors.New("positions subscription closed")
+			}
+			fn([]byte(m.Payload))
+		}
+	}
+}

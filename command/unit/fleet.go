@@ -1,0 +1,331 @@
+package unit
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
+
+	"watchfloor/config"
+	"watchfloor/geo"
+)
+
+// state is one unit's live state.
+type state struct {
+	cfg    config.Unit
+	status string
+	pos    *Position
+	grid   string   // code of the grid it is in, "" outside
+	inHome bool     // inside its home grid (or its parents' tree below it)
+	zones  []string // ids of the sensitive zones it is in
+	dirty  bool     // moved since the last frame
+}
+
+// Fleet is the units and their live state, held in memory for frames,
+// plausibility and the nearest search. It is a cache: Redis holds the
+// truth, Load fills it at start and every instance's writes reach it
+// (positions by publish, statuses through the screen stream).
+type Fleet struct {
+	geo   *geo.Map
+	types map[string]config.UnitType
+
+	mu      sync.RWMutex
+	units   map[string]*state
+	order   []string // ids in configuration order
+	devices map[string]string
+}
+
+// NewFleet builds the fleet of cfg; every unit's home grid must exist.
+func NewFleet(cfg *config.Config, m *geo.Map) (*Fleet, error) {
+	f := &Fleet{geo: m, types: map[string]config.UnitType{}, units: map[string]*state{}, devices: map[string]string{}}
+	for _, t := range cfg.UnitTypes {
+		f.types[t.ID] = t
+	}
+	for _, u := range cfg.Units {
+		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
+			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
+		}
+		f.units[u.ID] = &state{cfg: u, status: Available}
+		f.order = append(f.order, u.ID)
+		for _, d := range u.Devices {
+			f.devices[d] = u.ID
+		}
+	}
+	return f, nil
+}
+
+// ByDevice returns the unit id of a device id.
+func (f *Fleet) ByDevice(device string) (string, bool) {
+	id, ok := f.devices[device]
+	return id, ok
+}
+
+// Known reports whether id is a configured unit.
+func (f *Fleet) Known(id string) bool { _, ok := f.units[id]; return ok }
+
+// Len is the number of units.
+func (f *Fleet) Len() int { return len(f.order) }
+
+// View is a unit as the API shows it.
+type View struct {
+	ID       string    `json:"id"`
+	Callsign string    `json:"callsign"`
+	Type     string    `json:"type"`
+	Team     string    `json:"team"`
+	Status   string    `json:"status"`
+	HomeGrid string    `json:"home_grid"`
+	Grid     *string   `json:"grid"`
+	Zones    []string  `json:"zones"`
+	Devices  []string  `json:"device_ids,omitempty"`
+	Position *Position `json:"position"`
+}
+
+func (s *state) view(devices bool) View {
+	v := View{ID: s.cfg.ID, Callsign: s.cfg.Callsign, Type: s.cfg.Type, Team: s.cfg.Team, Status: s.status, HomeGrid: s.cfg.HomeGrid, Zones: s.zones}
+	if v.Zones == nil {
+		v.Zones = []string{}
+	}
+	if s.grid != "" {
+		g := s.grid
+		v.Grid = &g
+	}
+	if s.pos != nil {
+		p := *s.pos
+		v.Position = &p
+	}
+	if devices {
+		v.Devices = slices.Clone(s.cfg.Devices)
+	}
+	return v
+}
+
+// Get returns the view of one unit.
+func (f *Fleet) Get(id string, devices bool) (View, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s, ok := f.units[id]
+	if !ok {
+		return View{}, false
+	}
+	return s.view(devices), true
+}
+
+// List returns every unit, in configuration order.
+func (f *Fleet) List(devices bool) []View {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]View, 0, len(f.order))
+	for _, id := range f.order {
+		out = append(out, f.units[id].view(devices))
+	}
+	return out
+}
+
+// Last returns a unit's last position.
+func (f *Fleet) Last(id string) (Position, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if s, ok := f.units[id]; ok && s.pos != nil {
+		return *s.pos, true
+	}
+	return Position{}, false
+}
+
+// Status returns a unit's status.
+func (f *Fleet) Status(id string) string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if s, ok := f.units[id]; ok {
+		return s.status
+	}
+	return ""
+}
+
+// SetStatus records a status seen in storage.
+func (f *Fleet) SetStatus(id, status string) {
+	f.mu.Lock()
+	if s, ok := f.units[id]; ok && s.status != status {
+		s.status = status
+		s.dirty = true
+	}
+	f.mu.Unlock()
+}
+
+// Transition is a unit entering or leaving its home grid or a sensitive zone.
+type Transition struct {
+	UnitID   string    `json:"unit_id"`
+	Callsign string    `json:"callsign"`
+	Entered  bool      `json:"-"`
+	Kind     string    `json:"kind"` // home_grid or zone
+	Code     string    `json:"code"`
+	Name     string    `json:"name"`
+	NameEN   string    `json:"name_en,omitempty"`
+	ZoneKind string    `json:"zone_kind,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// place computes the grid and sensitive zones of p.
+func (f *Fleet) place(p orb.Point) (grid string, ref *geo.GridRef, zones []geo.ZoneRef) {
+	ref = f.geo.Locate(p)
+	if ref != nil {
+		grid = ref.Code
+	}
+	for _, z := range f.geo.ZonesAt(p) {
+		if z.Kind == "sensitive" {
+			zones = append(zones, z)
+		}
+	}
+	return grid, ref, zones
+}
+
+// move applies a plausible position and returns the transitions it causes;
+// the caller holds no lock.
+func (f *Fleet) move(id string, p Position) []Transition {
+	pt := orb.Point{p.Lon, p.Lat}
+	grid, ref, zones := f.place(pt)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.units[id]
+	if !ok {
+		return nil
+	}
+	first := s.pos == nil
+	pp := p
+	s.pos = &pp
+	s.dirty = true
+	s.grid = grid
+	var out []Transition
+	home := s.cfg.HomeGrid
+	inHome := home != "" && ref != nil && slices.Contains(ref.Codes(), home)
+	if home != "" && inHome != s.inHome && !first {
+		a := f.geo.Area(home)
+		out = append(out, Transition{UnitID: id, Callsign: s.cfg.Callsign, Entered: inHome, Kind: "home_grid", Code: home, Name: a.Name, NameEN: a.NameEN, At: p.At})
+	}
+	s.inHome = inHome
+	ids := make([]string, 0, len(zones))
+	for _, z := range zones {
+		ids = append(ids, z.ID)
+		if !slices.Contains(s.zones, z.ID) && !first {
+			out = append(out, Transition{UnitID: id, Callsign: s.cfg.Callsign, Entered: true, Kind: "zone", Code: z.ID, Name: z.Name, NameEN: z.NameEN, ZoneKind: z.Kind, At: p.At})
+		}
+	}
+	if !first {
+		for _, old := range s.zones {
+			if !slices.Contains(ids, old) {
+				a := f.zoneByID(old)
+				out = append(out, Transition{UnitID: id, Callsign: s.cfg.Callsign, Entered: false, Kind: "zone", Code: old, Name: a.Name, NameEN: a.NameEN, ZoneKind: a.Kind, At: p.At})
+			}
+		}
+	}
+	s.zones = ids
+	return out
+}
+
+func (f *Fleet) zoneByID(id string) *geo.Area {
+	for _, z := range f.geo.Zones() {
+		if z.Code == id {
+			return z
+		}
+	}
+	return &geo.Area{Code: id, Name: id}
+}
+
+// restore sets a unit's position and status from storage at start, without
+// transitions.
+func (f *Fleet) restore(id string, p *Position, status string) {
+	if p != nil {
+		f.move(id, *p)
+	}
+	if status != "" {
+		f.SetStatus(id, status)
+	}
+}
+
+// Candidate is a unit that may respond to an incident.
+type Candidate struct {
+	View
+	DistanceM float64 `json:"distance_m"`
+	ETAS      float64 `json:"eta_s"`
+}
+
+// Nearest returns up to limit available units of the given types (any type
+// when types is empty) nearest to p first, by haversine distance, with the
+// straight-line time to get there at their type's speed.
+func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id string) bool) []Candidate {
+	type hit struct {
+		s *state
+		d float64
+	}
+	f.mu.RLock()
+	hits := make([]hit, 0, 64)
+	for _, s := range f.units {
+		if s.status != Available || s.pos == nil {
+			continue
+		}
+		if len(types) > 0 && !slices.Contains(types, s.cfg.Type) {
+			continue
+		}
+		if exclude != nil && exclude(s.cfg.ID) {
+			continue
+		}
+		hits = append(hits, hit{s, orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})})
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if c := cmp.Compare(a.d, b.d); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.s.cfg.ID, b.s.cfg.ID)
+	})
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	out := make([]Candidate, len(hits))
+	for i, h := range hits {
+		speed := f.types[h.s.cfg.Type].SpeedKMH / 3.6
+		eta := math.Inf(1)
+		if speed > 0 {
+			eta = math.Round(h.d / speed)
+		}
+		out[i] = Candidate{View: h.s.view(false), DistanceM: math.Round(h.d*10) / 10, ETAS: eta}
+	}
+	f.mu.RUnlock()
+	return out
+}
+
+// frame appends the units that moved or changed status since the last
+// frame to b as a JSON array and clears their marks; n is how many.
+func (f *Fleet) frame(b []byte) ([]byte, int) {
+	n := 0
+	b = append(b, '[')
+	f.mu.Lock()
+	for _, id := range f.order {
+		s := f.units[id]
+		if !s.dirty || s.pos == nil {
+			continue
+		}
+		s.dirty = false
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = append(b, `{"id":`...)
+		b = appendString(b, id)
+		b = append(b, `,"status":"`...)
+		b = append(b, s.status...)
+		b = append(b, `","position":`...)
+		b = s.pos.AppendJSON(b)
+		b = append(b, '}')
+	}
+	f.mu.Unlock()
+	return append(b, ']'), n
+}
+
+func appendString(b []byte, s string) []byte {
+	q, _ := jsonString(s)
+	return append(b, q...)
+}
