@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
+
 	"watchfloor/command/store/storetest"
 	"watchfloor/config"
 )
@@ -120,5 +122,31 @@ func TestScreenResumeTooOld(t *testing.T) {
 		if m := s2.next(2 * time.Second); m.Seq != want || m.Type != "incident.created" {
 			t.Fatalf("replay: %s %d, want %d", m.Type, m.Seq, want)
 		}
+	}
+}
+
+// Shutting down closes every screen with 1001 (going away) so it resumes
+// elsewhere with since; the server does not wait out the clients.
+func TestShutdownClosesScreensGoingAway(t *testing.T) {
+	h := newHarness(t)
+	s := h.screen(h.token("viewer"), nil)
+	s.next(2 * time.Second)
+	done := make(chan struct{})
+	go func() { h.stop(); close(done) }()
+	_ = s.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		_, _, err := s.conn.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Fatalf("closed with %v, want 1001", err)
+		}
+		break
+	}
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("shutdown did not finish")
 	}
 }

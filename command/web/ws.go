@@ -93,7 +93,9 @@ func (a *API) serveSocket(conn *websocket.Conn, stream string, snap live.Snapsho
 		a.Log.Warn("websocket ended", "stream", stream, "err", err)
 	}
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
-	_ = conn.Close()
+	// fasthttp closes a hijacked connection only after this handler
+	// returns (its Close is a no-op), so wake the reader with a deadline.
+	_ = conn.SetReadDeadline(time.Now())
 	<-readerDone
 }
 
