@@ -28,6 +28,7 @@ deps:
 
 build:
 	$(GO) build -o bin/watchfloor ./cmd/watchfloor
+	$(GO) build -o bin/wfsim ./cmd/wfsim
 
 ## redis: make sure a Redis with AOF answers on 127.0.0.1:$(REDIS_PORT), starting one under ./var/redis if nothing listens there.
 redis: deps
@@ -42,9 +43,22 @@ redis: deps
 	  echo "started Redis (AOF) on 127.0.0.1:$(REDIS_PORT), data in $(REDIS_DIR)"; \
 	fi
 
-## run: Watchfloor on the sample city at http://127.0.0.1:8080
+# The demo accounts' password for `make run` (loopback only); set your own to override.
+WATCHFLOOR_DEMO_PASSWORD ?= watchfloor
+export WATCHFLOOR_DEMO_PASSWORD
+# SIM=0 runs Watchfloor without the simulator that moves the sample units.
+SIM ?= 1
+
+## run: Watchfloor on the sample city at http://127.0.0.1:8080, with the simulator.
 run: redis build
-	./bin/watchfloor --config $(CONFIG)
+	@if [ "$(SIM)" = 1 ]; then \
+	  (sleep 2; exec ./bin/wfsim --config $(CONFIG)) & sim=$$!; \
+	  trap "kill $$sim 2>/dev/null" EXIT INT TERM; \
+	  echo "demo accounts: admin, leader, deputy, operator, viewer (and one per unit), password: $$WATCHFLOOR_DEMO_PASSWORD"; \
+	  ./bin/watchfloor --config $(CONFIG); \
+	else \
+	  ./bin/watchfloor --config $(CONFIG); \
+	fi
 
 ## test: vet, formatting and every test against real redis-servers the tests start themselves.
 test: deps fmt-check

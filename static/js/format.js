@@ -1,0 +1,78 @@
+// Times in the browser's local time zone.
+
+import { locale } from './i18n.js';
+
+/**
+ * Pads a number to two digits.
+ * @param {number} n
+ * @returns {string}
+ */
+function two(n) {
+  return String(n).padStart(2, '0');
+}
+
+/**
+ * Parses an RFC 3339 time.
+ * @param {unknown} s
+ * @returns {Date|null} null when missing or unparseable
+ */
+export function parseTime(s) {
+  if (typeof s !== 'string' || s === '') return null;
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? null : new Date(ms);
+}
+
+/**
+ * Formats a time as HH:mm in local time.
+ * @param {Date} d
+ * @returns {string}
+ */
+export function hhmm(d) {
+  return `${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/**
+ * Formats a time as HH:mm:ss in local time.
+ * @param {Date} d
+ * @returns {string}
+ */
+export function hhmmss(d) {
+  return `${hhmm(d)}:${two(d.getSeconds())}`;
+}
+
+/**
+ * Formats a date as MM-DD in local time.
+ * @param {Date} d
+ * @returns {string}
+ */
+export function mmdd(d) {
+  return `${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+/**
+ * Reports whether two times fall on the same local day.
+ * @param {Date} a
+ * @param {Date} b
+ * @returns {boolean}
+ */
+export function sameDay(a, b) {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/**
+ * Formats today's date with the weekday in the current language.
+ * @param {Date} d
+ * @returns {string}
+ */
+export function longDate(d) {
+  try {
+    return new Intl.DateTimeFormat(locale(), {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      weekday: 'short',
+    }).format(d);
+  } catch {
+    return `${d.getFullYear()}-${mmdd(d)}`;
+  }
+}

@@ -1,0 +1,127 @@
+// The screen's local copy of the open incidents, kept up to date from the
+// screen stream's messages.
+
+import { LEVELS } from './refdata.js';
+
+const RANK = { I: 0, II: 1, III: 2, IV: 3 };
+
+/**
+ * Milliseconds since the epoch of an incident's age reference: when it
+ * occurred, else when it was created; Infinity when neither is known.
+ * @param {any} inc
+ * @returns {number}
+ */
+function ageKey(inc) {
+  for (const v of [inc.occurred_at, inc.created_at]) {
+    if (typeof v === 'string') {
+      const ms = Date.parse(v);
+      if (!Number.isNaN(ms)) return ms;
+    }
+  }
+  return Infinity;
+}
+
+/**
+ * Orders incidents by level (I first, ungraded last), then oldest first.
+ * @param {any} a
+ * @param {any} b
+ * @returns {number}
+ */
+export function compareIncidents(a, b) {
+  const ra = LEVELS.includes(a.level) ? RANK[a.level] : 4;
+  const rb = LEVELS.includes(b.level) ? RANK[b.level] : 4;
+  if (ra !== rb) return ra - rb;
+  const aa = ageKey(a);
+  const ab = ageKey(b);
+  if (aa !== ab) return aa < ab ? -1 : 1;
+  return String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0;
+}
+
+/**
+ * Reports whether v looks like an incident we can show.
+ * @param {any} v
+ * @returns {boolean}
+ */
+function isIncident(v) {
+  return v != null && typeof v === 'object' && typeof v.id === 'string' && v.id !== '';
+}
+
+/** The open incidents and the last seq applied. */
+export class IncidentStore {
+  constructor() {
+    /** @type {Map<string, any>} */
+    this.byId = new Map();
+    /** @type {number|null} seq of the last snapshot or event applied */
+    this.lastSeq = null;
+    /** Whether a snapshot has been received since the last reset. */
+    this.ready = false;
+  }
+
+  /** Forgets everything (on sign-out). */
+  reset() {
+    this.byId = new Map();
+    this.lastSeq = null;
+    this.ready = false;
+  }
+
+  /**
+   * Applies one stream message.
+   * A snapshot always replaces the map (the server sends one when our seq is
+   * unknown to it, possibly with a lower seq); an incident event is ignored
+   * when its seq is not after the last one applied.
+   * @param {any} msg {seq, type, at, data}
+   * @returns {boolean} true when the incidents changed
+   */
+  apply(msg) {
+    if (!msg || typeof msg !== 'object') return false;
+    const hasSeq = typeof msg.seq === 'number' && Number.isFinite(msg.seq);
+    switch (msg.type) {
+      case 'snapshot': {
+        const list = msg.data && msg.data.incidents;
+        if (!Array.isArray(list)) return false;
+        const m = new Map();
+        for (const inc of list) {
+          if (isIncident(inc) && inc.status !== 'closed') m.set(inc.id, inc);
+        }
+        this.byId = m;
+        if (hasSeq) this.lastSeq = msg.seq;
+        this.ready = true;
+        return true;
+      }
+      case 'incident.created':
+      case 'incident.updated': {
+        if (hasSeq && this.lastSeq !== null && msg.seq <= this.lastSeq) return false;
+        if (hasSeq) this.lastSeq = msg.seq;
+        const inc = msg.data;
+        if (!isIncident(inc)) return false;
+        if (inc.status === 'closed') return this.byId.delete(inc.id);
+        this.byId.set(inc.id, inc);
+        return true;
+      }
+      default:
+        return false; // heartbeat and unknown types
+    }
+  }
+
+  /**
+   * The open incidents, ordered for the list.
+   * @returns {any[]}
+   */
+  list() {
+    return [...this.byId.values()].sort(compareIncidents);
+  }
+
+  /**
+   * The number of open incidents at each level.
+   * @returns {Record<string, number>}
+   */
+  counts() {
+    /** @type {Record<string, number>} */
+    const c = {};
+    for (const l of LEVELS) c[l] = 0;
+    for (const inc of this.byId.values()) {
+      if (LEVELS.includes(inc.level)) c[inc.level] += 1;
+    }
+    return c;
+  }
+}
