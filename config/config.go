@@ -112,8 +112,9 @@ type Positions struct {
 	FutureTolerance time.Duration `yaml:"future_tolerance"`
 	// FrameInterval is how often screens get a unit.positions frame.
 	FrameInterval time.Duration `yaml:"frame_interval"`
-	// BatchSize and BatchWait bound how positions are coalesced into one
-	// Redis pipeline: whichever comes first.
+	// BatchSize bounds how many positions go into one Redis pipeline.
+	// Batches grow with load on their own (positions queue while a batch
+	// is written); BatchWait, when positive, also lingers that long for more.
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
 }
@@ -266,7 +267,7 @@ func Defaults() *Config {
 		Limits:       Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
 		Idempotency:  24 * time.Hour,
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
-			FrameInterval: 250 * time.Millisecond, BatchSize: 1000, BatchWait: 5 * time.Millisecond},
+			FrameInterval: 250 * time.Millisecond, BatchSize: 1000},
 	}
 }
 
@@ -495,8 +496,8 @@ func (c *Config) Validate(getenv func(string) string) error {
 	if p.FrameInterval < 10*time.Millisecond {
 		bad("positions.frame_interval: at least 10ms")
 	}
-	if p.BatchSize < 1 || p.BatchWait <= 0 {
-		bad("positions: batch_size at least 1 and batch_wait positive")
+	if p.BatchSize < 1 || p.BatchWait < 0 {
+		bad("positions: batch_size at least 1 and batch_wait not negative")
 	}
 
 	if c.Streams.MaxLen < 100 {

@@ -1,7 +1,6 @@
 package unit
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -261,8 +260,11 @@ func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id 
 		s *state
 		d float64
 	}
+	less := func(a, b hit) bool { return a.d < b.d || a.d == b.d && a.s.cfg.ID < b.s.cfg.ID }
 	f.mu.RLock()
-	hits := make([]hit, 0, 64)
+	// Keep the best limit hits in a small sorted slice: one pass over the
+	// fleet, no sort of everything.
+	hits := make([]hit, 0, limit+1)
 	for _, s := range f.units {
 		if s.status != Available || s.pos == nil {
 			continue
@@ -273,16 +275,23 @@ func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id 
 		if exclude != nil && exclude(s.cfg.ID) {
 			continue
 		}
-		hits = append(hits, hit{s, orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})})
-	}
-	slices.SortFunc(hits, func(a, b hit) int {
-		if c := cmp.Compare(a.d, b.d); c != 0 {
-			return c
+		h := hit{s, orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})}
+		if len(hits) == limit && !less(h, hits[limit-1]) {
+			continue
 		}
-		return cmp.Compare(a.s.cfg.ID, b.s.cfg.ID)
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
+		i, _ := slices.BinarySearchFunc(hits, h, func(a, b hit) int {
+			if less(a, b) {
+				return -1
+			}
+			if less(b, a) {
+				return 1
+			}
+			return 0
+		})
+		hits = slices.Insert(hits, i, h)
+		if len(hits) > limit {
+			hits = hits[:limit]
+		}
 	}
 	out := make([]Candidate, len(hits))
 	for i, h := range hits {

@@ -143,20 +143,35 @@ func (g *Ingester) Run(ctx context.Context) error {
 			batch = append(batch, r)
 		}
 		n := len(batch[0].samples)
-		timer.Reset(g.cfg.BatchWait)
-	fill:
+		// Take whatever else is already queued; then, with a linger
+		// configured, wait up to BatchWait for more. Without one, batches
+		// grow naturally with load: requests queue while a flush runs.
+	drain:
 		for n < g.cfg.BatchSize {
 			select {
 			case r := <-g.reqs:
 				batch = append(batch, r)
 				n += len(r.samples)
-			case <-timer.C:
-				break fill
-			case <-ctx.Done():
-				break fill
+			default:
+				break drain
 			}
 		}
-		timer.Stop()
+		if g.cfg.BatchWait > 0 && n < g.cfg.BatchSize {
+			timer.Reset(g.cfg.BatchWait)
+		fill:
+			for n < g.cfg.BatchSize {
+				select {
+				case r := <-g.reqs:
+					batch = append(batch, r)
+					n += len(r.samples)
+				case <-timer.C:
+					break fill
+				case <-ctx.Done():
+					break fill
+				}
+			}
+			timer.Stop()
+		}
 		g.flush(ctx, batch, n)
 	}
 }
