@@ -9,7 +9,7 @@ REDIS_PORT ?= 6379
 # Debian packages the tests and `make run` need.
 DEB_PKGS  := redis-server
 
-.PHONY: all deps build run test vet fmt-check fuzz bench clean redis
+.PHONY: all deps build run test vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates
 
 all: build
 
@@ -74,11 +74,26 @@ FUZZTIME ?= 1m
 fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/incident
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./config
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/osmand
 
-## bench: the Go benchmarks of the hot paths (see docs/BENCHMARKS.md).
-bench: deps
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./alerts ./geo ./command/incident
-	$(GO) test -run='^$$' -bench=CreateToScreen -benchtime=1000x -count=1 ./command/server
+## bench: every benchmark, each writing its own section of docs/BENCHMARKS.md.
+BENCH := scripts/bench-section
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates
+	scripts/bench-assemble
+bench-grade: deps
+	$(BENCH) 10-grading "Grading an incident" $(GO) test -run='^$$' -bench=Grade -benchmem -count=1 ./alerts
+bench-geo: deps
+	$(BENCH) 11-geo "Point to grid and nearest units (in memory)" $(GO) test -run='^$$' -bench='Locate|Nearest' -benchmem -count=1 ./geo ./command/unit
+bench-create: deps
+	$(BENCH) 20-create-to-screen "Incident creation to its event on a screen websocket (1,000 incidents, one at a time)" $(GO) test -run='^$$' -bench=CreateToScreen -benchtime=1000x -count=1 ./command/server
+bench-batch: deps
+	$(BENCH) 30-positions-batch "Positions through the batch API (500,000 positions, 8 clients, batches of 500, 10,000 units)" $(GO) test -run='^$$' -bench=PositionsBatchAPI -benchtime=500000x -count=1 ./command/server
+bench-osmand: deps
+	$(BENCH) 31-osmand "OsmAnd single-position requests (200,000 requests, 64 devices at once)" $(GO) test -run='^$$' -bench=OsmAndSingle -benchtime=200000x -count=1 ./command/server
+bench-frame: deps
+	$(BENCH) 32-position-to-frame "A position's request to its frame on a screen websocket at 5,000 positions/s (60,000 positions)" $(GO) test -run='^$$' -bench=PositionToFrame -benchtime=60000x -count=1 ./command/server
+bench-candidates: deps
+	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/server
 
 clean:
 	rm -rf bin
