@@ -9,7 +9,7 @@ REDIS_PORT ?= 6379
 # Debian packages the tests and `make run` need.
 DEB_PKGS  := redis-server
 
-.PHONY: all deps build run test vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates
+.PHONY: all deps build run test lint vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates
 
 all: build
 
@@ -60,10 +60,15 @@ run: redis build
 	  ./bin/watchfloor --config $(CONFIG); \
 	fi
 
-## test: vet, formatting and every test against real redis-servers the tests start themselves.
-test: deps fmt-check
-	$(GO) vet ./...
+## test: vet, staticcheck, formatting and every test against real redis-servers the tests start themselves.
+test: deps fmt-check lint
 	$(GO) test -count=1 ./...
+
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+## lint: go vet and staticcheck.
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
