@@ -41,6 +41,7 @@ type Config struct {
 	UnitTypes    []UnitType    `yaml:"unit_types"`
 	Units        []Unit        `yaml:"units"`
 	Positions    Positions     `yaml:"positions"`
+	Dispatch     Dispatch      `yaml:"dispatch"`
 	Deadlines    []Deadline    `yaml:"deadlines"`
 	Auth         Auth          `yaml:"auth"`
 	Streams      Streams       `yaml:"streams"`
@@ -117,6 +118,26 @@ type Positions struct {
 	// is written); BatchWait, when positive, also lingers that long for more.
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
+}
+
+// Dispatch configures orders to units.
+type Dispatch struct {
+	// AckTimeout: an order not acknowledged in time expires, is raised on
+	// the screens and is offered to the next nearest suitable unit.
+	AckTimeout time.Duration `yaml:"ack_timeout"`
+	// TimerInterval is how often due timers are looked for.
+	TimerInterval time.Duration `yaml:"timer_interval"`
+	// Rules send units by themselves when an incident is created or rises.
+	Rules []DispatchRule `yaml:"rules"`
+}
+
+// DispatchRule sends the nearest Units suitable units to an incident of
+// one of Categories reaching one of Levels.
+type DispatchRule struct {
+	ID         string         `yaml:"id"`
+	Categories []string       `yaml:"categories"`
+	Levels     []alerts.Level `yaml:"levels"`
+	Units      int            `yaml:"units"`
 }
 
 // Deadline is a reporting deadline (信息报告时限), counted from an incident's
@@ -266,6 +287,7 @@ func Defaults() *Config {
 		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
 		Limits:       Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
 		Idempotency:  24 * time.Hour,
+		Dispatch:  Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
 			FrameInterval: 250 * time.Millisecond, BatchSize: 1000},
 	}
@@ -498,6 +520,32 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if p.BatchSize < 1 || p.BatchWait < 0 {
 		bad("positions: batch_size at least 1 and batch_wait not negative")
+	}
+
+	if c.Dispatch.AckTimeout < time.Second {
+		bad("dispatch.ack_timeout: at least 1s")
+	}
+	if c.Dispatch.TimerInterval < 10*time.Millisecond || c.Dispatch.TimerInterval > time.Minute {
+		bad("dispatch.timer_interval: between 10ms and 1m")
+	}
+	seenRule := map[string]bool{}
+	for i, r := range c.Dispatch.Rules {
+		at := fmt.Sprintf("dispatch.rules[%d]", i)
+		if !idPattern.MatchString(r.ID) || seenRule[r.ID] {
+			bad("%s.id: %q must be a unique lowercase id", at, r.ID)
+		}
+		seenRule[r.ID] = true
+		if len(r.Categories) == 0 || len(r.Levels) == 0 {
+			bad("%s: name categories and levels", at)
+		}
+		for _, cat := range r.Categories {
+			if c.Category(cat) == nil {
+				bad("%s.categories: %q is not a configured category", at, cat)
+			}
+		}
+		if r.Units < 1 || r.Units > 20 {
+			bad("%s.units: from 1 to 20", at)
+		}
 	}
 
 	if c.Streams.MaxLen < 100 {

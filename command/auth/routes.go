@@ -51,7 +51,16 @@ var Routes = []Route{
 	{Name: "grids.list", Method: "GET", Path: "/api/v1/grids", Roles: Everyone},
 	{Name: "zones.list", Method: "GET", Path: "/api/v1/zones", Roles: Everyone},
 
+	{Name: "dispatches.create", Method: "POST", Path: "/api/v1/incidents/:id/dispatches", Roles: Operators},
+	{Name: "dispatches.list", Method: "GET", Path: "/api/v1/incidents/:id/dispatches", Roles: Watchers},
+	{Name: "dispatches.get", Method: "GET", Path: "/api/v1/dispatches/:id", Roles: Everyone},
+	{Name: "dispatches.cancel", Method: "POST", Path: "/api/v1/dispatches/:id/cancel", Roles: Operators},
+
+	{Name: "alarms.list", Method: "GET", Path: "/api/v1/alarms", Roles: Watchers},
+	{Name: "alarms.ack", Method: "POST", Path: "/api/v1/alarms/:id/ack", Roles: []string{"admin", "leader", "deputy", "operator"}},
+
 	{Name: "ws.screen", Method: "GET", Path: "/ws/screen", Roles: Watchers},
+	{Name: "ws.responder", Method: "GET", Path: "/ws/responder", Roles: []string{"responder"}},
 }
 
 // Allowed reports whether role may call r.

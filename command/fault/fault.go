@@ -76,3 +76,9 @@ func (e *Forbidden) Error() string { return e.Detail }
 
 // Is makes errors.Is(err, ErrForbidden) hold.
 func (e *Forbidden) Is(target error) bool { return target == ErrForbidden }
+
+// IsNotFound reports whether err means a missing object.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsConflict reports whether err is a conflict with the current state.
+func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }

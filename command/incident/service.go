@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"watchfloor/alerts"
+	"watchfloor/command/alarm"
 	"watchfloor/command/fault"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -44,6 +45,8 @@ type Write struct {
 	// Event is the type of the screen event (incident.created, incident.updated).
 	Event string
 	Idem  *Idempotency
+	// Alarm is raised with the change (a new level I or II).
+	Alarm *alarm.Alarm
 }
 
 // Idempotency binds an Idempotency-Key to the request it came with.
@@ -74,6 +77,19 @@ type Service struct {
 	loc       *time.Location
 	// OnCreate, when set, is told of each new incident (metrics).
 	OnCreate func(*Incident)
+	// AfterChange, when set, is told of each incident created (prev nil)
+	// or changed, after it is stored (automatic dispatch).
+	AfterChange func(ctx context.Context, prev, inc *Incident)
+}
+
+// seriousAlarm returns the alarm for an incident that became level II or I
+// (from below, or from II to I), or nil.
+func seriousAlarm(prev *Incident, inc *Incident, now time.Time) *alarm.Alarm {
+	if inc.Level < alerts.LevelII || prev != nil && prev.Level >= inc.Level {
+		return nil
+	}
+	return &alarm.Alarm{ID: alarm.ID(alarm.SeriousIncident, inc.ID), Kind: alarm.SeriousIncident, IncidentID: inc.ID,
+		Level: inc.Level.String(), Title: inc.Title, Detail: inc.Category, RaisedAt: now}
 }
 
 // NewService builds the service from its parts; now is the injected clock.
@@ -171,7 +187,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey stri
 	inc.ID = fmt.Sprintf("INC-%s-%04d", day, n)
 	entry := Entry{At: now, Type: "created", By: who.Username, Role: who.Role, Level: inc.Level, Status: inc.Status,
 		Detail: map[string]any{"level_reasons": inc.LevelReasons}}
-	dup, err := s.store.Save(ctx, &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem})
+	dup, err := s.store.Save(ctx, &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now)})
 	if err != nil {
 		return nil, false, fmt.Errorf("saving incident: %w", err)
 	}
@@ -188,6 +204,9 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey stri
 	}
 	if s.OnCreate != nil {
 		s.OnCreate(inc)
+	}
+	if s.AfterChange != nil {
+		s.AfterChange(ctx, nil, inc)
 	}
 	return inc, false, nil
 }
@@ -262,12 +281,15 @@ func (s *Service) update(ctx context.Context, id string, change func(inc *Incide
 		}
 		next.UpdatedAt = now
 		next.Version = prev.Version + 1
-		_, err = s.store.Save(ctx, &Write{Incident: next, Prev: prev, Entries: entries, Event: "incident.updated"})
+		_, err = s.store.Save(ctx, &Write{Incident: next, Prev: prev, Entries: entries, Event: "incident.updated", Alarm: seriousAlarm(prev, next, now)})
 		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("saving incident %s: %w", id, err)
+		}
+		if s.AfterChange != nil {
+			s.AfterChange(ctx, prev, next)
 		}
 		return next, nil
 	}

@@ -188,6 +188,25 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// Notifier delivers events of streams that are not tailed (one per unit)
+// as they are stored, from every instance.
+type Notifier interface {
+	Notifications(ctx context.Context, fn func(stream string, m Message)) error
+}
+
+// Follow publishes notified events to the local subscribers of their
+// streams until ctx ends, resubscribing after failures.
+func (h *Hub) Follow(ctx context.Context, n Notifier) error {
+	for ctx.Err() == nil {
+		err := n.Notifications(ctx, func(stream string, m Message) { h.Publish(stream, m) })
+		if err != nil && ctx.Err() == nil {
+			h.log.Warn("following notifications failed; retrying", "err", err)
+			sleep(ctx, 250*time.Millisecond)
+		}
+	}
+	return nil
+}
+
 // ErrBehind is returned by Serve when the client fell too far behind.
 var ErrBehind = errors.New("client fell behind")
 
@@ -208,6 +227,9 @@ type Client struct {
 	Snapshot  Snapshot
 	// Sent counts messages written, for metrics; may be nil.
 	Sent *atomic.Int64
+	// Verify makes every heartbeat check the stream's seq in storage and
+	// catch up, for notified streams whose pub/sub may drop a message.
+	Verify bool
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
@@ -296,6 +318,13 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 				return err
 			}
 		case <-hb.C:
+			if c.Verify {
+				if cur, err := c.Hub.src.Seq(ctx, c.Stream); err == nil && cur > last {
+					if err := catchUp(); err != nil {
+						return err
+					}
+				}
+			}
 			if err := write(heartbeat(last)); err != nil {
 				return err
 			}

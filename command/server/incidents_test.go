@@ -516,12 +516,13 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	}
 	screen := h.screen(h.token("viewer"), nil)
 	snap := screen.next(2 * time.Second)
-	if snap.Type != "snapshot" || snap.Seq != 2 || !strings.Contains(string(snap.Data), b["id"].(string)) {
+	// Two incidents and the alarm of the level II one.
+	if snap.Type != "snapshot" || snap.Seq != 3 || !strings.Contains(string(snap.Data), b["id"].(string)) || !strings.Contains(string(snap.Data), `"kind":"incident.serious"`) {
 		t.Fatalf("snapshot after restart: %d %s", snap.Seq, snap.Data)
 	}
 	c := h.create(dongmen("重启后", 5))
 	m := screen.next(2 * time.Second)
-	if m.Seq != 3 || !strings.Contains(string(m.Data), c["id"].(string)) {
+	if m.Seq != 4 || !strings.Contains(string(m.Data), c["id"].(string)) {
 		t.Errorf("seq does not continue: %d %s", m.Seq, m.Data)
 	}
 	if a["id"] == c["id"] || b["id"] == c["id"] {

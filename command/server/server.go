@@ -20,10 +20,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"watchfloor/alerts"
+	"watchfloor/command/alarm"
 	"watchfloor/command/auth"
+	"watchfloor/command/dispatch"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
 	"watchfloor/command/store"
+	"watchfloor/command/timer"
 	"watchfloor/command/unit"
 	"watchfloor/command/web"
 	"watchfloor/config"
@@ -50,6 +53,7 @@ type Server struct {
 	hub    *live.Hub
 	ingest *unit.Ingester
 	framer *unit.Framer
+	timers *timer.Scheduler
 
 	osmandLn  net.Listener
 	osmandApp *fiber.App
@@ -139,11 +143,36 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 			created.WithLabelValues(inc.Category, inc.Level.String()).Inc()
 		}
 	}
+	dispatches := dispatch.NewService(st.Dispatches(), incidents, fleet, cfg, opts.Now)
+	stepTimes := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "watchfloor", Name: "dispatch_step_seconds",
+		Help:    "Time from an order to its acknowledgement (step=ack) and to the unit on scene (step=on_scene).",
+		Buckets: []float64{1, 2, 5, 10, 20, 30, 45, 60, 120, 300, 600, 1200, 1800, 3600},
+	}, []string{"step"})
+	reg.MustRegister(stepTimes)
+	ackTimes, sceneTimes := stepTimes.WithLabelValues("ack"), stepTimes.WithLabelValues("on_scene")
+	dispatches.Observe = func(step string, d time.Duration) {
+		if step == "ack" {
+			ackTimes.Observe(d.Seconds())
+		} else {
+			sceneTimes.Observe(d.Seconds())
+		}
+	}
+	incidents.AfterChange = func(ctx context.Context, prev, inc *incident.Incident) {
+		if prev != nil && prev.Level >= inc.Level {
+			return
+		}
+		if _, err := dispatches.Auto(ctx, inc); err != nil {
+			log.Warn("automatic dispatch failed", "incident", inc.ID, "err", err)
+		}
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	timers := &timer.Scheduler{Store: st.Timers(), Clock: clockFunc(now), Interval: cfg.Dispatch.TimerInterval, Log: log}
+	timers.Handle(dispatch.TimerKind, dispatches.Expire)
 	hub := live.NewHub(st, log)
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "watchfloor", Name: "websocket_clients", Help: "Websocket clients connected to this instance, by stream.",
-		ConstLabels: prometheus.Labels{"stream": "screen"},
-	}, func() float64 { return float64(hub.Clients(store.ScreenStream)) }))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
 	}, func() float64 {
@@ -156,6 +185,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
 		Units: unit.NewService(fleet, unitStore, opts.Now), Ingest: ingest,
+		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now),
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
 	})
 	if err != nil {
@@ -165,7 +195,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	framer := &unit.Framer{Fleet: fleet, Interval: cfg.Positions.FrameInterval, Publish: func(frame []byte) {
 		hub.Publish(store.ScreenStream, live.Message{JSON: frame})
 	}}
-	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer}, nil
+	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer, timers: timers}, nil
 }
 
 // Start listens on the configured address and runs the background services.
@@ -192,6 +222,8 @@ func (s *Server) Start() error {
 	g.Go(func() error { return s.ingest.Run(gctx) })
 	g.Go(func() error { return s.ingest.Follow(gctx) })
 	g.Go(func() error { return s.framer.Run(gctx) })
+	g.Go(func() error { return s.hub.Follow(gctx, s.store) })
+	g.Go(func() error { return s.timers.Run(gctx) })
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
@@ -217,6 +249,11 @@ func (s *Server) Addr() string {
 	}
 	return s.ln.Addr().String()
 }
+
+// clockFunc adapts the injected now to a timer.Clock.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
 
 // OsmandAddr is the address of the OsmAnd listener.
 func (s *Server) OsmandAddr() string {

@@ -16,10 +16,10 @@ type Tx struct {
 	// Idem, when set, makes the change happen once per key: a repeat finds
 	// the value stored by the first and changes nothing.
 	Idem *Idem
-	// Guard, when set, requires a hash field to hold a value (optimistic
-	// concurrency between instances); "" means the field must be absent.
-	Guard *Guard
-	Ops   []Op
+	// Guards require hash fields to hold one of their allowed values
+	// (optimistic concurrency between instances); "" stands for absent.
+	Guards []Guard
+	Ops    []Op
 	// Events are appended to their streams after the writes.
 	Events []Event
 	At     time.Time
@@ -32,9 +32,10 @@ type Idem struct {
 	TTL   time.Duration
 }
 
-// Guard requires HGET Key Field == Want.
+// Guard requires HGET Key Field to be one of Allowed ("" for absent).
 type Guard struct {
-	Key, Field, Want string
+	Key, Field string
+	Allowed    []string
 }
 
 // Op is one Redis write command on one key (HSET, SADD, SREM, ZADD, RPUSH,
@@ -46,10 +47,13 @@ type Op struct {
 }
 
 // Event is appended to Stream with the next seq; Data is its JSON payload.
+// Notify also publishes it on the notify channel, for streams that
+// instances do not tail (one per unit).
 type Event struct {
 	Stream string
 	Type   string
 	Data   []byte
+	Notify bool
 }
 
 // Result is what Commit did.
@@ -57,6 +61,8 @@ type Result struct {
 	// Duplicate holds the first Value stored under Idem.Key when this
 	// commit was a repeat and changed nothing.
 	Duplicate string
+	// Conflict is the index of the guard that failed (then nothing changed).
+	Conflict int
 	// Seqs are the seqs given to Events, in order.
 	Seqs []uint64
 }
@@ -74,11 +80,14 @@ if arg() == '1' then
   local prev = redis.call('GET', idemKey)
   if prev then return {'dup', prev} end
 end
-if arg() == '1' then
-  local gk = key(); local field = arg(); local want = arg()
+local nguards = tonumber(arg())
+for g = 1, nguards do
+  local gk = key(); local field = arg(); local n = tonumber(arg())
   local cur = redis.call('HGET', gk, field)
   if not cur then cur = '' end
-  if cur ~= want then return {'conflict', cur} end
+  local ok = false
+  for i = 1, n do if arg() == cur then ok = true end end
+  if not ok then return {'conflict', g, cur} end
 end
 if idemKey then redis.call('SET', idemKey, idemVal, 'PX', idemTTL) end
 local nops = tonumber(arg())
@@ -88,14 +97,15 @@ for i = 1, nops do
   for j = 1, n do args[j] = arg() end
   redis.call(cmd, kk, unpack(args))
 end
-local at = arg(); local maxlen = arg()
+local at = arg(); local maxlen = arg(); local notify = arg()
 local nev = tonumber(arg())
 local out = {'ok'}
 for i = 1, nev do
-  local seqKey = key(); local streamKey = key(); local typ = arg(); local data = arg()
+  local seqKey = key(); local streamKey = key(); local typ = arg(); local data = arg(); local name = arg()
   local seq = redis.call('INCR', seqKey)
   local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '","at":"' .. at .. '","data":' .. data .. '}'
   redis.call('XADD', streamKey, 'MAXLEN', '~', maxlen, seq .. '-0', 'm', msg)
+  if name ~= '' then redis.call('PUBLISH', notify, name .. '\n' .. seq .. '\n' .. msg) end
   out[#out + 1] = seq
 end
 return out
@@ -114,11 +124,13 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 	} else {
 		args = append(args, "0")
 	}
-	if tx.Guard != nil {
-		keys = append(keys, tx.Guard.Key)
-		args = append(args, "1", tx.Guard.Field, tx.Guard.Want)
-	} else {
-		args = append(args, "0")
+	args = append(args, len(tx.Guards))
+	for _, g := range tx.Guards {
+		keys = append(keys, g.Key)
+		args = append(args, g.Field, len(g.Allowed))
+		for _, a := range g.Allowed {
+			args = append(args, a)
+		}
 	}
 	args = append(args, len(tx.Ops))
 	for _, op := range tx.Ops {
@@ -132,10 +144,14 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	args = append(args, at.UTC().Format(time.RFC3339Nano), s.maxLen, len(tx.Events))
+	args = append(args, at.UTC().Format(time.RFC3339Nano), s.maxLen, s.Key("notify"), len(tx.Events))
 	for _, ev := range tx.Events {
 		keys = append(keys, s.Key("seq", ev.Stream), s.Key("stream", ev.Stream))
-		args = append(args, ev.Type, ev.Data)
+		name := ""
+		if ev.Notify {
+			name = ev.Stream
+		}
+		args = append(args, ev.Type, ev.Data, name)
 	}
 	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
@@ -145,7 +161,8 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 	case "dup":
 		return Result{Duplicate: res[1].(string)}, nil
 	case "conflict":
-		return Result{}, fmt.Errorf("commit: %w", ErrConflict)
+		n, _ := res[1].(int64)
+		return Result{Conflict: int(n) - 1}, fmt.Errorf("commit: guard %d: %w", n-1, ErrConflict)
 	}
 	out := Result{Seqs: make([]uint64, 0, len(res)-1)}
 	for _, v := range res[1:] {

@@ -67,7 +67,7 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 	if w.Prev != nil {
 		want = strconv.FormatInt(w.Prev.Version, 10)
 	}
-	tx.Guard = &Guard{Key: key, Field: "ver", Want: want}
+	tx.Guards = []Guard{{Key: key, Field: "ver", Allowed: []string{want}}}
 	if w.Idem != nil {
 		tx.Idem = &Idem{Key: x.s.Key("idem", w.Idem.Key), Value: inc.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
 	}
@@ -96,6 +96,11 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc.ID, "timeline"), Args: args})
 	}
 	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: masked}}
+	if w.Alarm != nil {
+		ops, ev := x.s.Raise(w.Alarm)
+		tx.Ops = append(tx.Ops, ops...)
+		tx.Events = append(tx.Events, ev)
+	}
 	res, err := x.s.Commit(ctx, tx)
 	if err != nil {
 		return "", err

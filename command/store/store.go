@@ -225,3 +225,32 @@ func idSeq(id string) uint64 {
 }
 
 var _ live.Source = (*Store)(nil)
+
+// Notifications calls fn with every event published with Notify on any
+// instance, until ctx ends. Pub/sub may drop messages while a connection is
+// down: clients of such streams check their seq on every heartbeat.
+func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Message)) error {
+	sub := s.rdb.Subscribe(ctx, s.Key("notify"))
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		return s.wrap("subscribing to notifications", err)
+	}
+	ch := sub.Channel(redis.WithChannelSize(4096))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-ch:
+			if !ok {
+				return errors.New("notification subscription closed")
+			}
+			stream, rest, ok1 := strings.Cut(m.Payload, "\n")
+			seq, msg, ok2 := strings.Cut(rest, "\n")
+			n, err := strconv.ParseUint(seq, 10, 64)
+			if !ok1 || !ok2 || err != nil {
+				continue
+			}
+			fn(stream, Message{Seq: n, JSON: []byte(msg)})
+		}
+	}
+}

@@ -21,7 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"watchfloor/command/alarm"
 	"watchfloor/command/auth"
+	"watchfloor/command/dispatch"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
 	"watchfloor/command/unit"
@@ -36,6 +38,8 @@ type Deps struct {
 	Incidents *incident.Service
 	Units     *unit.Service
 	Ingest    *unit.Ingester
+	Dispatch  *dispatch.Service
+	Alarms    *alarm.Service
 	Hub       *live.Hub
 	Source    live.Source
 	Map       *geo.Map

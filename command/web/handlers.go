@@ -40,6 +40,13 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"units.track":          one(a.track),
 		"positions.create":     one(a.postPositions),
 		"osmand":               one(a.osmand),
+		"dispatches.create":    one(a.createDispatches),
+		"dispatches.list":      one(a.listDispatches),
+		"dispatches.get":       one(a.getDispatch),
+		"dispatches.cancel":    one(a.cancelDispatch),
+		"alarms.list":          one(a.listAlarms),
+		"alarms.ack":           one(a.ackAlarm),
+		"ws.responder":         a.responderSocket(),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 type httpMetrics struct {
 	duration      *prometheus.HistogramVec
 	osmandIgnored prometheus.Counter
+	sockets       *prometheus.GaugeVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -25,7 +26,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		Namespace: "watchfloor", Name: "osmand_ignored_total",
 		Help: "OsmAnd requests of known devices answered 200 without a usable position (no fix, out of range, too far in the future).",
 	})
-	reg.MustRegister(m.duration, m.osmandIgnored)
+	m.sockets = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "watchfloor", Name: "websocket_clients",
+		Help: "Websocket clients connected to this instance, by kind of stream (screen, responder, leader).",
+	}, []string{"stream"})
+	reg.MustRegister(m.duration, m.osmandIgnored, m.sockets)
 	return m
 }
 

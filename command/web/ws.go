@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -20,11 +21,23 @@ const writeWait = 10 * time.Second
 // screenSocket serves /ws/screen: a snapshot (or a replay after ?since=),
 // then every event of the screen stream with its seq.
 func (a *API) screenSocket() []fiber.Handler {
-	return a.socket("screen", a.screenSnapshot)
+	return a.socketWith(func(*websocket.Conn) socketSpec {
+		return socketSpec{stream: "screen", snapshot: a.screenSnapshot}
+	})
 }
 
-// socket upgrades a checked request to a websocket that serves stream.
-func (a *API) socket(stream string, snap live.Snapshot) []fiber.Handler {
+// socketSpec says what one websocket serves.
+type socketSpec struct {
+	stream   string
+	snapshot live.Snapshot
+	// verify checks the stream's seq on heartbeats (notified streams).
+	verify bool
+	// handle answers a client message; its reply goes through the writer.
+	handle func(ctx context.Context, msg []byte) []byte
+}
+
+// socketWith upgrades a checked request to a websocket served by spec.
+func (a *API) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler {
 	pre := func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return fiber.ErrUpgradeRequired
@@ -45,7 +58,7 @@ func (a *API) socket(stream string, snap live.Snapshot) []fiber.Handler {
 	}
 	ws := websocket.New(func(conn *websocket.Conn) {
 		defer a.sockets.Done()
-		a.serveSocket(conn, stream, snap)
+		a.serveSocket(conn, spec(conn))
 	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192})
 	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
 		err := ws(c)
@@ -56,7 +69,7 @@ func (a *API) socket(stream string, snap live.Snapshot) []fiber.Handler {
 	}}
 }
 
-func (a *API) serveSocket(conn *websocket.Conn, stream string, snap live.Snapshot) {
+func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	ctx, cancel := context.WithCancel(a.base)
 	defer cancel()
 	var since *uint64
@@ -64,21 +77,35 @@ func (a *API) serveSocket(conn *websocket.Conn, stream string, snap live.Snapsho
 		n, _ := strconv.ParseUint(v, 10, 64)
 		since = &n
 	}
-	// The reader only reads: it notices a closed connection and answers
-	// nothing itself (replies go through the writer).
+	// The reader only reads: it notices a closed connection and hands
+	// client messages to the handler, whose replies go through the writer.
 	readerDone := make(chan struct{})
+	direct := make(chan []byte, 16)
 	conn.SetReadLimit(64 << 10)
 	go func() {
 		defer close(readerDone)
 		defer cancel()
 		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
+			_, msg, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			if spec.handle == nil {
+				continue
+			}
+			out := spec.handle(ctx, msg)
+			select {
+			case direct <- out:
+			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	client := &live.Client{Hub: a.Hub, Stream: stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat, Snapshot: snap}
-	err := client.Serve(ctx, since, nil, func(b []byte) error {
+	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
+		Snapshot: spec.snapshot, Verify: spec.verify}
+	a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Inc()
+	defer a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Dec()
+	err := client.Serve(ctx, since, direct, func(b []byte) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 		return conn.WriteMessage(websocket.TextMessage, b)
 	})
@@ -90,13 +117,21 @@ func (a *API) serveSocket(conn *websocket.Conn, stream string, snap live.Snapsho
 		code, text = websocket.ClosePolicyViolation, "too far behind; reconnect with since"
 	case err != nil && ctx.Err() == nil:
 		code, text = websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"
-		a.Log.Warn("websocket ended", "stream", stream, "err", err)
+		a.Log.Warn("websocket ended", "stream", spec.stream, "err", err)
 	}
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	// fasthttp closes a hijacked connection only after this handler
 	// returns (its Close is a no-op), so wake the reader with a deadline.
 	_ = conn.SetReadDeadline(time.Now())
 	<-readerDone
+}
+
+// streamKind is the metric label of a stream: screen, leader or responder.
+func streamKind(stream string) string {
+	if strings.HasPrefix(stream, "unit:") {
+		return "responder"
+	}
+	return stream
 }
 
 // screenSnapshot is the screen's state: every incident not closed, with the
@@ -119,11 +154,21 @@ func (a *API) screenSnapshot(ctx context.Context) ([]byte, uint64, error) {
 	if open == nil {
 		open = []*incident.Incident{}
 	}
+	alarms, err := a.Alarms.List(ctx, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	active, err := a.Dispatch.Active(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	msg, err := json.Marshal(struct {
 		Seq  uint64 `json:"seq"`
 		Type string `json:"type"`
 		At   string `json:"at"`
 		Data any    `json:"data"`
-	}{seq, "snapshot", time.Now().UTC().Format(time.RFC3339Nano), map[string]any{"incidents": open, "units": a.Units.Fleet.List(false)}})
+	}{seq, "snapshot", time.Now().UTC().Format(time.RFC3339Nano), map[string]any{
+		"incidents": open, "units": a.Units.Fleet.List(false), "alarms": alarms, "dispatches": active,
+	}})
 	return msg, seq, err
 }

@@ -1,0 +1,84 @@
+// Package alarm is what needs a person now: a new level I or II incident,
+// an order not acknowledged in time, an overdue report. Alarms are stored
+// objects raised in the same atomic step as the change that causes them,
+// shown on every screen until someone acknowledges them.
+package alarm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"watchfloor/command/fault"
+)
+
+// Kinds of alarm.
+const (
+	SeriousIncident = "incident.serious"
+	OrderExpired    = "dispatch.expired"
+	DeadlineOverdue = "deadline.overdue"
+)
+
+// Alarm is raised on the screens until acknowledged.
+type Alarm struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	IncidentID string     `json:"incident_id,omitempty"`
+	DispatchID string     `json:"dispatch_id,omitempty"`
+	UnitID     string     `json:"unit_id,omitempty"`
+	Level      string     `json:"level,omitempty"`
+	Title      string     `json:"title,omitempty"`
+	Detail     string     `json:"detail,omitempty"`
+	RaisedAt   time.Time  `json:"raised_at"`
+	AckedBy    string     `json:"acked_by"`
+	AckedAt    *time.Time `json:"acked_at,omitempty"`
+}
+
+// ID makes an alarm id from its kind and what it is about, so raising the
+// same alarm twice stores it once.
+func ID(kind, about string) string { return kind + ":" + about }
+
+// Store keeps alarms.
+type Store interface {
+	List(ctx context.Context, open bool, limit int) ([]*Alarm, error)
+	Load(ctx context.Context, id string) (*Alarm, error)
+	// Ack marks an open alarm acknowledged with its alarm.acked event; an
+	// alarm already acknowledged is fault.ErrConflict.
+	Ack(ctx context.Context, a *Alarm) error
+}
+
+// Service lists and acknowledges alarms.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService builds the alarm service.
+func NewService(st Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, now: now}
+}
+
+// List returns open alarms, or all recent ones.
+func (s *Service) List(ctx context.Context, open bool) ([]*Alarm, error) {
+	return s.store.List(ctx, open, 500)
+}
+
+// Ack acknowledges an alarm on every screen at once.
+func (s *Service) Ack(ctx context.Context, id, by string) (*Alarm, error) {
+	a, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.AckedAt != nil {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("alarm %s was already acknowledged by %s", id, a.AckedBy)}
+	}
+	now := s.now().UTC()
+	a.AckedBy, a.AckedAt = by, &now
+	if err := s.store.Ack(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}

@@ -1,0 +1,458 @@
+// Package dispatch is orders to units (派警/派单): an operator or a rule
+// sends the nearest suitable units, each responder acknowledges and
+// reports its way to the scene and back to available, and an order not
+// acknowledged in time expires, raises an alarm and is offered to the next
+// nearest suitable unit not yet tried. Orders are stored before they are
+// pushed; their timers live in Redis.
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"watchfloor/command/alarm"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/command/unit"
+	"watchfloor/config"
+)
+
+// Statuses of an order, in the order a responder moves it.
+const (
+	Offered   = "offered"
+	Acked     = "acked"
+	EnRoute   = "en_route"
+	OnScene   = "on_scene"
+	Cleared   = "cleared"
+	Expired   = "expired"
+	Cancelled = "cancelled"
+)
+
+// steps is the order of a responder's answers.
+var steps = []string{Offered, Acked, EnRoute, OnScene, Cleared}
+
+// Active reports whether an order still binds its unit.
+func Active(status string) bool {
+	return status == Offered || status == Acked || status == EnRoute || status == OnScene
+}
+
+// TimerKind is the kind of the acknowledgement timers.
+const TimerKind = "ack"
+
+// Dispatch is one order to one unit.
+type Dispatch struct {
+	ID         string `json:"id"`
+	IncidentID string `json:"incident_id"`
+	UnitID     string `json:"unit_id"`
+	Callsign   string `json:"callsign"`
+	Status     string `json:"status"`
+	Note       string `json:"note"`
+	// Rule is the automatic dispatch rule that sent it ("" for a person).
+	Rule string `json:"rule,omitempty"`
+	// Attempt counts offers for the incident's chain of re-offers.
+	Attempt int `json:"attempt"`
+	// Replaces is the expired order this one re-offers.
+	Replaces     string     `json:"replaces,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	CreatedBy    string     `json:"created_by"`
+	AckDue       time.Time  `json:"ack_due"`
+	AckedAt      *time.Time `json:"acked_at,omitempty"`
+	EnRouteAt    *time.Time `json:"en_route_at,omitempty"`
+	OnSceneAt    *time.Time `json:"on_scene_at,omitempty"`
+	ClearedAt    *time.Time `json:"cleared_at,omitempty"`
+	ExpiredAt    *time.Time `json:"expired_at,omitempty"`
+	CancelledAt  *time.Time `json:"cancelled_at,omitempty"`
+	CancelReason string     `json:"cancel_reason,omitempty"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// Change is one order written: new (Prev "") or moved from status Prev.
+type Change struct {
+	D    *Dispatch
+	Prev string
+}
+
+// Write is one atomic change of orders and everything that follows them.
+type Write struct {
+	Changes []Change
+	// Incident is the incident the orders are for (its masked copy travels
+	// with dispatch.created to the responder).
+	Incident *incident.Incident
+	// UnitStatus sets units' statuses; for new orders the unit must be
+	// available at that moment or the write fails with a conflict.
+	UnitStatus map[string]string
+	Entries    []incident.Entry
+	AddTimers  map[string]time.Time
+	DelTimers  []string
+	Alarm      *alarm.Alarm
+	At         time.Time
+}
+
+// Store keeps orders.
+type Store interface {
+	NextID(ctx context.Context, day string) (int64, error)
+	Load(ctx context.Context, id string) (*Dispatch, error)
+	ByIncident(ctx context.Context, incidentID string) ([]*Dispatch, error)
+	ActiveByUnit(ctx context.Context, unitID string) ([]*Dispatch, error)
+	Active(ctx context.Context) ([]*Dispatch, error)
+	// Save writes w atomically. When a guard fails it returns a
+	// *fault.Conflict naming the unit or order that changed.
+	Save(ctx context.Context, w *Write) error
+}
+
+// Incidents is what dispatch needs of incidents.
+type Incidents interface {
+	Load(ctx context.Context, id string) (*incident.Incident, error)
+	SetStatus(ctx context.Context, who incident.Actor, id, status, reason string) (*incident.Incident, error)
+}
+
+// Service carries out orders.
+type Service struct {
+	store     Store
+	incidents Incidents
+	fleet     *unit.Fleet
+	cfg       *config.Config
+	now       func() time.Time
+	loc       *time.Location
+	// Observe, when set, is told how long a unit took to acknowledge or to
+	// reach the scene (metrics).
+	Observe func(step string, d time.Duration)
+}
+
+// NewService builds the dispatch service.
+func NewService(st Store, inc Incidents, fleet *unit.Fleet, cfg *config.Config, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, incidents: inc, fleet: fleet, cfg: cfg, now: now, loc: cfg.Location}
+}
+
+// Who is the person or rule acting.
+type Who = incident.Actor
+
+var system = Who{Username: "system", Role: "system"}
+
+// Create sends units to an incident; all of them or none.
+func (s *Service) Create(ctx context.Context, who Who, incidentID string, unitIDs []string, note string) ([]*Dispatch, error) {
+	bad := &fault.Invalid{}
+	if len(unitIDs) == 0 || len(unitIDs) > 20 {
+		bad.Add("unit_ids", "name 1 to 20 units")
+	}
+	seen := map[string]bool{}
+	for i, id := range unitIDs {
+		switch {
+		case !s.fleet.Known(id):
+			bad.Add(fmt.Sprintf("unit_ids[%d]", i), "unknown unit %q", id)
+		case seen[id]:
+			bad.Add(fmt.Sprintf("unit_ids[%d]", i), "unit %q is named twice", id)
+		}
+		seen[id] = true
+	}
+	if len([]rune(note)) > 1000 {
+		bad.Add("note", "at most 1000 characters")
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
+	}
+	return s.create(ctx, who, incidentID, unitIDs, note, "", nil)
+}
+
+// create writes new orders for units, after checking they are available.
+func (s *Service) create(ctx context.Context, who Who, incidentID string, unitIDs []string, note, rule string, replaces *Dispatch) ([]*Dispatch, error) {
+	inc, err := s.incidents.Load(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	if inc.Status == incident.StatusClosed {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed", inc.ID)}
+	}
+	for _, id := range unitIDs {
+		if st := s.fleet.Status(id); st != unit.Available {
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("unit %s is %s, not available", id, st)}
+		}
+	}
+	now := s.now().UTC()
+	day := now.In(s.loc).Format("20060102")
+	w := &Write{Incident: inc, UnitStatus: map[string]string{}, AddTimers: map[string]time.Time{}, At: now}
+	var out []*Dispatch
+	for _, uid := range unitIDs {
+		n, err := s.store.NextID(ctx, day)
+		if err != nil {
+			return nil, fmt.Errorf("numbering order: %w", err)
+		}
+		v, _ := s.fleet.Get(uid, false)
+		d := &Dispatch{
+			ID: fmt.Sprintf("D-%s-%04d", day, n), IncidentID: inc.ID, UnitID: uid, Callsign: v.Callsign, Status: Offered,
+			Note: strings.TrimSpace(note), Rule: rule, Attempt: 1, CreatedAt: now, CreatedBy: who.Username,
+			AckDue: now.Add(s.cfg.Dispatch.AckTimeout), UpdatedAt: now,
+		}
+		if replaces != nil {
+			d.Attempt, d.Replaces = replaces.Attempt+1, replaces.ID
+		}
+		out = append(out, d)
+		w.Changes = append(w.Changes, Change{D: d})
+		w.UnitStatus[uid] = unit.Dispatched
+		w.AddTimers[d.ID] = d.AckDue
+		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "dispatch.created", By: who.Username, Role: who.Role,
+			Detail: map[string]any{"dispatch_id": d.ID, "unit_id": uid, "callsign": d.Callsign, "rule": rule, "replaces": d.Replaces, "note": d.Note}})
+	}
+	if err := s.store.Save(ctx, w); err != nil {
+		return nil, err
+	}
+	for _, d := range out {
+		s.fleet.SetStatus(d.UnitID, unit.Dispatched)
+	}
+	if inc.Status == incident.StatusOpen {
+		// 接警 → 启动: the first order starts the response.
+		_, _ = s.incidents.SetStatus(ctx, system, inc.ID, incident.StatusResponding, "")
+	}
+	return out, nil
+}
+
+// owned loads an order and checks it is unit's.
+func (s *Service) owned(ctx context.Context, unitID, id string) (*Dispatch, error) {
+	d, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if unitID != "" && d.UnitID != unitID {
+		return nil, &fault.Forbidden{Detail: fmt.Sprintf("order %s is not for unit %s", id, unitID)}
+	}
+	return d, nil
+}
+
+// Ack acknowledges an order. A repeated ack (after a reconnect) is
+// answered with the order as it stands; a late one is refused.
+func (s *Service) Ack(ctx context.Context, who Who, unitID, id string) (*Dispatch, error) {
+	d, err := s.owned(ctx, unitID, id)
+	if err != nil {
+		return nil, err
+	}
+	switch d.Status {
+	case Acked, EnRoute, OnScene, Cleared:
+		return d, nil
+	case Expired:
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s expired at %s: it was offered to another unit", id, d.ExpiredAt.Format(time.RFC3339))}
+	case Cancelled:
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s was cancelled: %s", id, d.CancelReason)}
+	}
+	now := s.now().UTC()
+	prev := d.Status
+	d.Status, d.AckedAt, d.UpdatedAt = Acked, &now, now
+	w := &Write{Changes: []Change{{D: d, Prev: prev}}, DelTimers: []string{d.ID}, At: now,
+		Entries: []incident.Entry{{At: now, Type: "dispatch.acked", By: who.Username, Role: who.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+	if err := s.store.Save(ctx, w); err != nil {
+		return nil, err
+	}
+	if s.Observe != nil {
+		s.Observe("ack", now.Sub(d.CreatedAt))
+	}
+	return d, nil
+}
+
+// Step moves an acknowledged order to en_route, on_scene or cleared, in
+// that order; repeating the current step is answered with the order.
+func (s *Service) Step(ctx context.Context, who Who, unitID, id, status string) (*Dispatch, error) {
+	next := slices.Index(steps, status)
+	if next < 2 {
+		return nil, fault.Field("status", "must be en_route, on_scene or cleared")
+	}
+	d, err := s.owned(ctx, unitID, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status == status {
+		return d, nil
+	}
+	cur := slices.Index(steps, d.Status)
+	if cur < 0 {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s is %s", id, d.Status)}
+	}
+	if next != cur+1 {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s is %s: the next step is %s, not %s", id, d.Status, steps[min(cur+1, len(steps)-1)], status)}
+	}
+	now := s.now().UTC()
+	prev := d.Status
+	d.Status, d.UpdatedAt = status, now
+	unitStatus := status
+	switch status {
+	case EnRoute:
+		d.EnRouteAt = &now
+	case OnScene:
+		d.OnSceneAt = &now
+	case Cleared:
+		d.ClearedAt = &now
+		unitStatus = unit.Available
+	}
+	w := &Write{Changes: []Change{{D: d, Prev: prev}}, UnitStatus: map[string]string{d.UnitID: unitStatus}, At: now,
+		Entries: []incident.Entry{{At: now, Type: "dispatch." + status, By: who.Username, Role: who.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+	if err := s.store.Save(ctx, w); err != nil {
+		return nil, err
+	}
+	s.fleet.SetStatus(d.UnitID, unitStatus)
+	if status == OnScene && s.Observe != nil {
+		s.Observe("on_scene", now.Sub(d.CreatedAt))
+	}
+	return d, nil
+}
+
+// Cancel withdraws an active order; its unit is available again.
+func (s *Service) Cancel(ctx context.Context, who Who, id, reason string) (*Dispatch, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, fault.Field("reason", "required")
+	}
+	d, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !Active(d.Status) {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s is already %s", id, d.Status)}
+	}
+	now := s.now().UTC()
+	prev := d.Status
+	d.Status, d.CancelledAt, d.CancelReason, d.UpdatedAt = Cancelled, &now, strings.TrimSpace(reason), now
+	w := &Write{Changes: []Change{{D: d, Prev: prev}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, At: now,
+		Entries: []incident.Entry{{At: now, Type: "dispatch.cancelled", By: who.Username, Role: who.Role, Reason: d.CancelReason, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+	if err := s.store.Save(ctx, w); err != nil {
+		return nil, err
+	}
+	s.fleet.SetStatus(d.UnitID, unit.Available)
+	return d, nil
+}
+
+// Expire is the acknowledgement timer's handler: an order still offered
+// expires, raises an alarm and is offered to the next nearest suitable unit
+// not yet tried for the incident. It reports done when the order no longer
+// needs it (acknowledged meanwhile, or expired by another instance).
+func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, error) {
+	d, err := s.store.Load(ctx, id)
+	if err != nil {
+		if fault.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	if d.Status != Offered {
+		return true, nil
+	}
+	now := s.now().UTC()
+	d.Status, d.ExpiredAt, d.UpdatedAt = Expired, &now, now
+	a := &alarm.Alarm{ID: alarm.ID(alarm.OrderExpired, d.ID), Kind: alarm.OrderExpired, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID,
+		Title: d.Callsign, Detail: fmt.Sprintf("order %s to %s was not acknowledged within %s", d.ID, d.Callsign, s.cfg.Dispatch.AckTimeout), RaisedAt: now}
+	w := &Write{Changes: []Change{{D: d, Prev: Offered}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, At: now,
+		Entries: []incident.Entry{{At: now, Type: "dispatch.expired", By: system.Username, Role: system.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+	if err := s.store.Save(ctx, w); err != nil {
+		if fault.IsConflict(err) {
+			return true, nil // acknowledged or expired elsewhere first
+		}
+		return false, err
+	}
+	s.fleet.SetStatus(d.UnitID, unit.Available)
+	s.reoffer(ctx, d)
+	return true, nil
+}
+
+// reoffer offers an expired order to the next nearest suitable unit not yet
+// tried for the incident; when none is left, the alarm alone remains.
+func (s *Service) reoffer(ctx context.Context, expired *Dispatch) {
+	inc, err := s.incidents.Load(ctx, expired.IncidentID)
+	if err != nil || inc.Status == incident.StatusClosed || inc.Location == nil {
+		return
+	}
+	tried, err := s.tried(ctx, inc.ID)
+	if err != nil {
+		return
+	}
+	cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.types(inc), 3, func(id string) bool { return tried[id] })
+	for _, c := range cands {
+		note := fmt.Sprintf("re-offered: %s did not acknowledge %s", expired.Callsign, expired.ID)
+		if _, err := s.create(ctx, system, inc.ID, []string{c.ID}, note, expired.Rule, expired); err == nil {
+			return
+		}
+	}
+}
+
+func (s *Service) tried(ctx context.Context, incidentID string) (map[string]bool, error) {
+	all, err := s.store.ByIncident(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	tried := map[string]bool{}
+	for _, d := range all {
+		tried[d.UnitID] = true
+	}
+	return tried, nil
+}
+
+func (s *Service) types(inc *incident.Incident) []string {
+	if c := s.cfg.Category(inc.Category); c != nil {
+		return c.UnitTypes
+	}
+	return nil
+}
+
+// Auto applies the automatic dispatch rules to an incident just created or
+// raised: each matching rule sends its nearest suitable units once.
+func (s *Service) Auto(ctx context.Context, inc *incident.Incident) ([]*Dispatch, error) {
+	var rules []config.DispatchRule
+	for _, r := range s.cfg.Dispatch.Rules {
+		if slices.Contains(r.Categories, inc.Category) && slices.Contains(r.Levels, inc.Level) {
+			rules = append(rules, r)
+		}
+	}
+	if len(rules) == 0 || inc.Location == nil || inc.Status == incident.StatusClosed {
+		return nil, nil
+	}
+	existing, err := s.store.ByIncident(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Dispatch
+	for _, r := range rules {
+		if slices.ContainsFunc(existing, func(d *Dispatch) bool { return d.Rule == r.ID }) {
+			continue
+		}
+		tried := map[string]bool{}
+		for _, d := range existing {
+			tried[d.UnitID] = true
+		}
+		cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.types(inc), r.Units, func(id string) bool { return tried[id] })
+		if len(cands) == 0 {
+			continue
+		}
+		ids := make([]string, len(cands))
+		for i, c := range cands {
+			ids[i] = c.ID
+		}
+		ds, err := s.create(ctx, Who{Username: "rule:" + r.ID, Role: "system"}, inc.ID, ids, fmt.Sprintf("automatic: level %s %s", inc.Level, inc.Category), r.ID, nil)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, ds...)
+		existing = append(existing, ds...)
+	}
+	return out, nil
+}
+
+// ForIncident returns an incident's orders.
+func (s *Service) ForIncident(ctx context.Context, incidentID string) ([]*Dispatch, error) {
+	return s.store.ByIncident(ctx, incidentID)
+}
+
+// Pending returns a unit's active orders, oldest first.
+func (s *Service) Pending(ctx context.Context, unitID string) ([]*Dispatch, error) {
+	return s.store.ActiveByUnit(ctx, unitID)
+}
+
+// Active returns every active order.
+func (s *Service) Active(ctx context.Context) ([]*Dispatch, error) { return s.store.Active(ctx) }
+
+// Load returns one order.
+func (s *Service) Load(ctx context.Context, id string) (*Dispatch, error) {
+	return s.store.Load(ctx, id)
+}
