@@ -287,7 +287,7 @@ func Defaults() *Config {
 		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
 		Limits:       Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
 		Idempotency:  24 * time.Hour,
-		Dispatch:  Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
+		Dispatch:     Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
 			FrameInterval: 250 * time.Millisecond, BatchSize: 1000},
 	}
