@@ -9,7 +9,7 @@ REDIS_PORT ?= 6379
 # Debian packages the tests and `make run` need.
 DEB_PKGS  := redis-server
 
-.PHONY: all deps build run test lint vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates
+.PHONY: all deps build run test lint vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch
 
 all: build
 
@@ -83,7 +83,7 @@ fuzz: deps
 
 ## bench: every benchmark, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch
 	scripts/bench-assemble
 bench-grade: deps
 	$(BENCH) 10-grading "Grading an incident" $(GO) test -run='^$$' -bench=Grade -benchmem -count=1 ./alerts
@@ -97,6 +97,8 @@ bench-osmand: deps
 	$(BENCH) 31-osmand "OsmAnd single-position requests (200,000 requests, 64 devices at once)" $(GO) test -run='^$$' -bench=OsmAndSingle -benchtime=200000x -count=1 ./command/server
 bench-frame: deps
 	$(BENCH) 32-position-to-frame "A position's request to its frame on a screen websocket at 5,000 positions/s (60,000 positions)" $(GO) test -run='^$$' -bench=PositionToFrame -benchtime=60000x -count=1 ./command/server
+bench-dispatch: deps
+	$(BENCH) 40-dispatch-to-responder "A dispatch request to the order on its responder's websocket, 2,000 responders connected (1,000 orders)" $(GO) test -run='^$$' -bench=DispatchToResponder -benchtime=1000x -count=1 ./command/server
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/server
 
