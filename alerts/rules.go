@@ -30,6 +30,8 @@ type Category struct {
 	ID    string `yaml:"id"`
 	Name  Text   `yaml:"name"`
 	Rules []Rule `yaml:"rules"`
+	// UnitTypes are the unit types suited to respond (candidates).
+	UnitTypes []string `yaml:"unit_types"`
 	// BaseLevel is the level when no rule fires (default IV).
 	BaseLevel Level `yaml:"base_level"`
 }
