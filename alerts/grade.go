@@ -94,7 +94,7 @@ func (g *Grader) Grade(category string, f Facts, s Situation) (Result, error) {
 	return res, nil
 }
 
-// InSensitivePeriod reports whether t falls in a configured sensitive period.
+// inPeriod reports whether t falls in a configured sensitive period.
 func (g *Grader) inPeriod(t time.Time) bool {
 	if t.IsZero() || len(g.periods) == 0 {
 		return false
@@ -144,3 +144,12 @@ func anyIn(want, have []string) bool {
 	}
 	return false
 }
+
+// Holds reports whether condition c holds for facts f in situation s (the
+// extra conditions of a preset plan).
+func (g *Grader) Holds(c *Condition, f Facts, s Situation) bool {
+	return matches(c, f, s.ZoneKinds, g.inPeriod(s.At))
+}
+
+// InSensitivePeriod reports whether t falls in a configured sensitive period.
+func (g *Grader) InSensitivePeriod(t time.Time) bool { return g.inPeriod(t) }

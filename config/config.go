@@ -29,24 +29,31 @@ type Config struct {
 	Extends string `yaml:"extends"`
 	// Deployment names this command centre; it is the hash tag of every Redis
 	// key (wf:{deployment}:…), so several cities can share one Redis Cluster.
-	Deployment   string        `yaml:"deployment"`
-	Timezone     string        `yaml:"timezone"`
-	Listen       string        `yaml:"listen"`
-	OsmandListen string        `yaml:"osmand_listen"`
-	DataDir      string        `yaml:"data_dir"`
-	Redis        Redis         `yaml:"redis"`
-	Map          Map           `yaml:"map"`
-	Periods      []Period      `yaml:"sensitive_periods"`
-	Categories   []Category    `yaml:"categories"`
-	UnitTypes    []UnitType    `yaml:"unit_types"`
-	Units        []Unit        `yaml:"units"`
-	Positions    Positions     `yaml:"positions"`
-	Dispatch     Dispatch      `yaml:"dispatch"`
-	Deadlines    []Deadline    `yaml:"deadlines"`
-	Auth         Auth          `yaml:"auth"`
-	Streams      Streams       `yaml:"streams"`
-	Limits       Limits        `yaml:"limits"`
-	Idempotency  time.Duration `yaml:"idempotency_ttl"`
+	Deployment   string     `yaml:"deployment"`
+	Timezone     string     `yaml:"timezone"`
+	Listen       string     `yaml:"listen"`
+	OsmandListen string     `yaml:"osmand_listen"`
+	DataDir      string     `yaml:"data_dir"`
+	Redis        Redis      `yaml:"redis"`
+	Map          Map        `yaml:"map"`
+	Periods      []Period   `yaml:"sensitive_periods"`
+	Categories   []Category `yaml:"categories"`
+	UnitTypes    []UnitType `yaml:"unit_types"`
+	Units        []Unit     `yaml:"units"`
+	Positions    Positions  `yaml:"positions"`
+	Dispatch     Dispatch   `yaml:"dispatch"`
+	Plans        []Plan     `yaml:"plans"`
+	// Anchors is a place for YAML anchors that several entries share (the
+	// approvers of the plans, say); it is not read otherwise.
+	Anchors   yaml.Node  `yaml:"anchors"`
+	Deadlines []Deadline `yaml:"deadlines"`
+	// DeadlineWarning is how long before a reporting deadline deadline.due
+	// is raised.
+	DeadlineWarning time.Duration `yaml:"deadline_warning"`
+	Auth            Auth          `yaml:"auth"`
+	Streams         Streams       `yaml:"streams"`
+	Limits          Limits        `yaml:"limits"`
+	Idempotency     time.Duration `yaml:"idempotency_ttl"`
 
 	// Location is Timezone resolved; set by Validate.
 	Location *time.Location `yaml:"-"`
@@ -138,6 +145,34 @@ type DispatchRule struct {
 	Categories []string       `yaml:"categories"`
 	Levels     []alerts.Level `yaml:"levels"`
 	Units      int            `yaml:"units"`
+}
+
+// Plan is a preset emergency plan (预案) of the "1+N" system.
+type Plan struct {
+	ID   string `yaml:"id"`
+	Name Text   `yaml:"name"`
+	// Categories it applies to; empty means every category (the general plan).
+	Categories []string     `yaml:"categories"`
+	MinLevel   alerts.Level `yaml:"min_level"`
+	// When holds extra conditions (people, zones, sensitive periods).
+	When *alerts.Condition `yaml:"when"`
+	// Commander names who commands at each level ("I" … "IV").
+	Commander map[string]Text `yaml:"commander"`
+	// Approvers are the roles that may approve, reject and end the plan at
+	// each level ("I" … "IV"), e.g. I and II only leader.
+	Approvers map[string][]string `yaml:"approvers"`
+	// AutoActivate plans respond by procedure: active as soon as they match.
+	AutoActivate bool    `yaml:"auto_activate"`
+	Groups       []Group `yaml:"groups"`
+}
+
+// Group is a working group of a plan: its members and their tasks.
+type Group struct {
+	ID    string   `yaml:"id"`
+	Name  Text     `yaml:"name"`
+	Units []string `yaml:"units"`
+	Teams []string `yaml:"teams"`
+	Tasks []Text   `yaml:"tasks"`
 }
 
 // Deadline is a reporting deadline (信息报告时限), counted from an incident's
@@ -277,17 +312,18 @@ func parseOver(cfg *Config, b []byte, name string) (*Config, error) {
 // Defaults is the configuration before the file is read.
 func Defaults() *Config {
 	return &Config{
-		Deployment:   "watchfloor",
-		Timezone:     "Asia/Shanghai",
-		Listen:       "127.0.0.1:8080",
-		OsmandListen: "127.0.0.1:5055",
-		DataDir:      "var/data",
-		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond},
-		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
-		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
-		Limits:       Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
-		Idempotency:  24 * time.Hour,
-		Dispatch:     Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
+		Deployment:      "watchfloor",
+		Timezone:        "Asia/Shanghai",
+		Listen:          "127.0.0.1:8080",
+		OsmandListen:    "127.0.0.1:5055",
+		DataDir:         "var/data",
+		Redis:           Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond},
+		Auth:            Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
+		Streams:         Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
+		Limits:          Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
+		Idempotency:     24 * time.Hour,
+		DeadlineWarning: 10 * time.Minute,
+		Dispatch:        Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
 			FrameInterval: 250 * time.Millisecond, BatchSize: 1000},
 	}
@@ -430,6 +466,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 		}
 	}
 
+	if c.DeadlineWarning < 0 {
+		bad("deadline_warning: must not be negative")
+	}
 	if c.Auth.SessionTTL < time.Minute {
 		bad("auth.session_ttl: at least 1m")
 	}
@@ -548,6 +587,77 @@ func (c *Config) Validate(getenv func(string) string) error {
 		}
 	}
 
+	teams := map[string]bool{}
+	for _, u := range c.Units {
+		teams[u.Team] = true
+	}
+	seenPlan := map[string]bool{}
+	for i, p := range c.Plans {
+		at := fmt.Sprintf("plans[%d]", i)
+		if !idPattern.MatchString(p.ID) || seenPlan[p.ID] {
+			bad("%s.id: %q must be a unique lowercase id", at, p.ID)
+		}
+		seenPlan[p.ID] = true
+		if p.Name.ZH == "" || p.Name.EN == "" {
+			bad("%s.name: both zh and en are required", at)
+		}
+		for _, cat := range p.Categories {
+			if c.Category(cat) == nil {
+				bad("%s.categories: %q is not a configured category", at, cat)
+			}
+		}
+		if !p.MinLevel.Valid() {
+			bad("%s.min_level: required, one of I, II, III, IV", at)
+		}
+		if p.When != nil {
+			if err := p.When.Validate(); err != nil {
+				bad("%s.when: %v", at, err)
+			}
+		}
+		for l := p.MinLevel; l.Valid() && l <= alerts.LevelI; l++ {
+			roles := p.Approvers[l.String()]
+			if len(roles) == 0 {
+				bad("%s.approvers: name who approves at level %s", at, l)
+			}
+			for _, r := range roles {
+				if !validRole(r) || r == "responder" || r == "viewer" {
+					bad("%s.approvers.%s: %q may not approve plans", at, l, r)
+				}
+			}
+		}
+		for k := range p.Approvers {
+			if _, err := alerts.ParseLevel(k); err != nil {
+				bad("%s.approvers: %q is not a level", at, k)
+			}
+		}
+		for k := range p.Commander {
+			if _, err := alerts.ParseLevel(k); err != nil {
+				bad("%s.commander: %q is not a level", at, k)
+			}
+		}
+		seenGroup := map[string]bool{}
+		for j, g := range p.Groups {
+			gat := fmt.Sprintf("%s.groups[%d]", at, j)
+			if !idPattern.MatchString(g.ID) || seenGroup[g.ID] {
+				bad("%s.id: %q must be a unique lowercase id", gat, g.ID)
+			}
+			seenGroup[g.ID] = true
+			for _, u := range g.Units {
+				if !units[u] {
+					bad("%s.units: %q is not a configured unit", gat, u)
+				}
+			}
+			for _, t := range g.Teams {
+				if !teams[t] {
+					bad("%s.teams: no unit is in team %q", gat, t)
+				}
+			}
+			if len(g.Tasks) == 0 {
+				bad("%s.tasks: a working group needs its tasks", gat)
+			}
+		}
+	}
+
 	if c.Streams.MaxLen < 100 {
 		bad("streams.max_len: at least 100")
 	}
@@ -580,6 +690,16 @@ func (c *Config) Category(id string) *Category {
 	for i := range c.Categories {
 		if c.Categories[i].ID == id {
 			return &c.Categories[i]
+		}
+	}
+	return nil
+}
+
+// Plan returns the plan with id, or nil.
+func (c *Config) Plan(id string) *Plan {
+	for i := range c.Plans {
+		if c.Plans[i].ID == id {
+			return &c.Plans[i]
 		}
 	}
 	return nil

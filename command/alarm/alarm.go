@@ -44,7 +44,7 @@ type Store interface {
 	Load(ctx context.Context, id string) (*Alarm, error)
 	// Ack marks an open alarm acknowledged with its alarm.acked event; an
 	// alarm already acknowledged is fault.ErrConflict.
-	Ack(ctx context.Context, a *Alarm) error
+	Ack(ctx context.Context, a *Alarm, role string) error
 }
 
 // Service lists and acknowledges alarms.
@@ -67,7 +67,7 @@ func (s *Service) List(ctx context.Context, open bool) ([]*Alarm, error) {
 }
 
 // Ack acknowledges an alarm on every screen at once.
-func (s *Service) Ack(ctx context.Context, id, by string) (*Alarm, error) {
+func (s *Service) Ack(ctx context.Context, id, by, role string) (*Alarm, error) {
 	a, err := s.store.Load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (s *Service) Ack(ctx context.Context, id, by string) (*Alarm, error) {
 	}
 	now := s.now().UTC()
 	a.AckedBy, a.AckedAt = by, &now
-	if err := s.store.Ack(ctx, a); err != nil {
+	if err := s.store.Ack(ctx, a, role); err != nil {
 		return nil, err
 	}
 	return a, nil

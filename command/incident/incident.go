@@ -91,12 +91,15 @@ type LevelDecision struct {
 
 // Deadline is a reporting deadline (信息报告时限) running for an incident.
 type Deadline struct {
-	ID        string     `json:"id"`
-	Kind      string     `json:"kind"`
-	Level     string     `json:"level"`
-	StartedAt time.Time  `json:"started_at"`
-	DueAt     time.Time  `json:"due_at"`
-	Status    string     `json:"status"` // pending, sent
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Level     string    `json:"level"`
+	StartedAt time.Time `json:"started_at"`
+	DueAt     time.Time `json:"due_at"`
+	Status    string    `json:"status"` // pending, sent, overdue
+	// WarnedAt is when deadline.due was raised.
+	WarnedAt  *time.Time `json:"warned_at,omitempty"`
+	OverdueAt *time.Time `json:"overdue_at,omitempty"`
 	SentAt    *time.Time `json:"sent_at,omitempty"`
 	SentTo    []string   `json:"sent_to,omitempty"`
 	Note      string     `json:"note,omitempty"`

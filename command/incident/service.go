@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -15,6 +16,7 @@ import (
 	"watchfloor/alerts"
 	"watchfloor/command/alarm"
 	"watchfloor/command/fault"
+	"watchfloor/command/timer"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -47,7 +49,25 @@ type Write struct {
 	Idem  *Idempotency
 	// Alarm is raised with the change (a new level I or II).
 	Alarm *alarm.Alarm
+	// AddTimers and DelTimers schedule and cancel durable timers (members
+	// as timer.Member makes them).
+	AddTimers map[string]time.Time
+	DelTimers []string
+	// Extra events go to the screen stream after the incident's own.
+	Extra []Extra
 }
+
+// Extra is an event besides incident.created/updated.
+type Extra struct {
+	Type string
+	Data any
+}
+
+// Timer kinds of reporting deadlines; their id is incidentID/kind.
+const (
+	TimerDeadlineDue     = "deadline.due"
+	TimerDeadlineOverdue = "deadline.overdue"
+)
 
 // Idempotency binds an Idempotency-Key to the request it came with.
 type Idempotency struct {
@@ -72,6 +92,7 @@ type Service struct {
 	grader    *alerts.Grader
 	geo       *geo.Map
 	deadlines []config.Deadline
+	warning   time.Duration
 	idemTTL   time.Duration
 	now       func() time.Time
 	loc       *time.Location
@@ -97,7 +118,7 @@ func NewService(st Store, grader *alerts.Grader, m *geo.Map, cfg *config.Config,
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, grader: grader, geo: m, deadlines: cfg.Deadlines, idemTTL: cfg.Idempotency, now: now, loc: cfg.Location}
+	return &Service{store: st, grader: grader, geo: m, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, idemTTL: cfg.Idempotency, now: now, loc: cfg.Location}
 }
 
 // Classification is what grading says of a report, without storing it.
@@ -172,8 +193,6 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey stri
 	if inc.Zones == nil {
 		inc.Zones = []geo.ZoneRef{}
 	}
-	s.startDeadlines(inc, now)
-
 	var idem *Idempotency
 	if idemKey != "" {
 		sum := sha256.Sum256(body)
@@ -185,9 +204,10 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey stri
 		return nil, false, fmt.Errorf("numbering incident: %w", err)
 	}
 	inc.ID = fmt.Sprintf("INC-%s-%04d", day, n)
+	timers := s.startDeadlines(inc, now)
 	entry := Entry{At: now, Type: "created", By: who.Username, Role: who.Role, Level: inc.Level, Status: inc.Status,
 		Detail: map[string]any{"level_reasons": inc.LevelReasons}}
-	dup, err := s.store.Save(ctx, &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now)})
+	dup, err := s.store.Save(ctx, &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers})
 	if err != nil {
 		return nil, false, fmt.Errorf("saving incident: %w", err)
 	}
@@ -221,8 +241,10 @@ func cut(s string) (a, b string, ok bool) {
 }
 
 // startDeadlines starts the reporting deadlines of the incident's level
-// that are not running yet; running ones are never restarted.
-func (s *Service) startDeadlines(inc *Incident, now time.Time) {
+// that are not running yet (running ones are never restarted) and returns
+// their timers: a warning before each is due, and the deadline itself.
+func (s *Service) startDeadlines(inc *Incident, now time.Time) map[string]time.Time {
+	timers := map[string]time.Time{}
 	for _, d := range s.deadlines {
 		if !slices.Contains(d.Levels, inc.Level) {
 			continue
@@ -230,13 +252,18 @@ func (s *Service) startDeadlines(inc *Incident, now time.Time) {
 		if slices.ContainsFunc(inc.Deadlines, func(x Deadline) bool { return x.Kind == d.Kind }) {
 			continue
 		}
+		due := now.Add(d.Within)
 		inc.Deadlines = append(inc.Deadlines, Deadline{
-			ID: d.Kind, Kind: d.Kind, Level: inc.Level.String(), StartedAt: now, DueAt: now.Add(d.Within), Status: "pending",
+			ID: d.Kind, Kind: d.Kind, Level: inc.Level.String(), StartedAt: now, DueAt: due, Status: "pending",
 		})
+		id := inc.ID + "/" + d.Kind
+		timers[timer.Member(TimerDeadlineDue, id)] = due.Add(-s.warning)
+		timers[timer.Member(TimerDeadlineOverdue, id)] = due
 	}
 	if inc.Deadlines == nil {
 		inc.Deadlines = []Deadline{}
 	}
+	return timers
 }
 
 // Get returns an incident and its timeline.
@@ -268,6 +295,15 @@ func (s *Service) List(ctx context.Context, q Query) ([]*Incident, error) {
 // update loads an incident, lets change modify a copy, and saves it with
 // its timeline entries, retrying when another instance changed it first.
 func (s *Service) update(ctx context.Context, id string, change func(inc *Incident, now time.Time) ([]Entry, error)) (*Incident, error) {
+	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
+		entries, err := change(inc, now)
+		w.Entries = entries
+		return err
+	})
+}
+
+// updateW is update for changes that also schedule timers or add events.
+func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incident, now time.Time, w *Write) error) (*Incident, error) {
 	for attempt := 0; ; attempt++ {
 		prev, err := s.store.Load(ctx, id)
 		if err != nil {
@@ -275,13 +311,19 @@ func (s *Service) update(ctx context.Context, id string, change func(inc *Incide
 		}
 		now := s.now().UTC()
 		next := clone(prev)
-		entries, err := change(next, now)
-		if err != nil {
+		w := &Write{Incident: next, Prev: prev, Event: "incident.updated"}
+		if err := change(next, now, w); err != nil {
+			if errors.Is(err, errNoChange) {
+				return prev, nil
+			}
 			return nil, err
 		}
 		next.UpdatedAt = now
 		next.Version = prev.Version + 1
-		_, err = s.store.Save(ctx, &Write{Incident: next, Prev: prev, Entries: entries, Event: "incident.updated", Alarm: seriousAlarm(prev, next, now)})
+		if w.Alarm == nil {
+			w.Alarm = seriousAlarm(prev, next, now)
+		}
+		_, err = s.store.Save(ctx, w)
 		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
 			continue
 		}
@@ -294,6 +336,9 @@ func (s *Service) update(ctx context.Context, id string, change func(inc *Incide
 		return next, nil
 	}
 }
+
+// errNoChange tells updateW that nothing needs writing.
+var errNoChange = errors.New("no change")
 
 func clone(inc *Incident) *Incident {
 	b, _ := json.Marshal(inc)
@@ -308,9 +353,9 @@ func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (
 	if err := in.check(false, s.now(), s.grader, s.geo); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, id, func(inc *Incident, now time.Time) ([]Entry, error) {
+	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
 		if inc.Status == StatusClosed {
-			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before reporting on it", inc.ID)}
+			return &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before reporting on it", inc.ID)}
 		}
 		in.apply(inc)
 		if in.Location != nil || in.Grid != nil {
@@ -321,7 +366,7 @@ func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (
 		}
 		res, err := s.grade(inc)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		inc.Reports++
 		entries := []Entry{{At: now, Type: "report", By: who.Username, Role: who.Role, Detail: in.changes()}}
@@ -333,29 +378,31 @@ func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (
 		if res.Level > inc.Level && res.Level > floor {
 			from := inc.Level
 			inc.Level = res.Level
-			s.startDeadlines(inc, now)
+			w.AddTimers = s.startDeadlines(inc, now)
 			entries = append(entries, Entry{At: now, Type: "level.raised", By: "rules", Role: "system", Level: inc.Level,
 				Detail: map[string]any{"from": from.String(), "level_reasons": res.Reasons}})
 		}
-		return entries, nil
+		w.Entries = entries
+		return nil
 	})
 }
 
 // SetLevel records a person's decision on the level; lowering needs a
 // reason.
 func (s *Service) SetLevel(ctx context.Context, who Actor, id string, level alerts.Level, reason string) (*Incident, error) {
-	return s.update(ctx, id, func(inc *Incident, now time.Time) ([]Entry, error) {
+	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
 		if level < inc.Level && reason == "" {
-			return nil, fault.Field("reason", "required when lowering the level")
+			return fault.Field("reason", "required when lowering the level")
 		}
 		from := inc.Level
 		inc.Level = level
 		inc.LevelDecision = &LevelDecision{Level: level, By: who.Username, Role: who.Role, At: now, Reason: reason, ComputedLevel: inc.ComputedLevel}
 		if level > from {
-			s.startDeadlines(inc, now)
+			w.AddTimers = s.startDeadlines(inc, now)
 		}
-		return []Entry{{At: now, Type: "level.set", By: who.Username, Role: who.Role, Level: level, Reason: reason,
-			Detail: map[string]any{"from": from.String()}}}, nil
+		w.Entries = []Entry{{At: now, Type: "level.set", By: who.Username, Role: who.Role, Level: level, Reason: reason,
+			Detail: map[string]any{"from": from.String()}}}
+		return nil
 	})
 }
 
@@ -390,5 +437,103 @@ func (s *Service) SetStatus(ctx context.Context, who Actor, id, status, reason s
 		inc.Status = status
 		return []Entry{{At: now, Type: "status", By: who.Username, Role: who.Role, Status: status, Reason: reason,
 			Detail: map[string]any{"from": from}}}, nil
+	})
+}
+
+// deadline returns the incident's deadline with id, or nil.
+func (inc *Incident) deadline(id string) *Deadline {
+	for i := range inc.Deadlines {
+		if inc.Deadlines[i].ID == id {
+			return &inc.Deadlines[i]
+		}
+	}
+	return nil
+}
+
+// DeadlineEvent is the data of deadline.due and deadline.overdue.
+type DeadlineEvent struct {
+	IncidentID string   `json:"incident_id"`
+	Title      string   `json:"title"`
+	Level      string   `json:"level"`
+	Deadline   Deadline `json:"deadline"`
+}
+
+// DeadlineDue is the timer handler that warns before a deadline
+// (deadline.due). It is done when the report was sent meanwhile.
+func (s *Service) DeadlineDue(ctx context.Context, id string, _ time.Time) (bool, error) {
+	return s.deadlineTimer(ctx, id, false)
+}
+
+// DeadlineOverdue is the timer handler of a missed deadline: the deadline
+// is overdue, an alarm is raised and deadline.overdue goes to the screens.
+func (s *Service) DeadlineOverdue(ctx context.Context, id string, _ time.Time) (bool, error) {
+	return s.deadlineTimer(ctx, id, true)
+}
+
+func (s *Service) deadlineTimer(ctx context.Context, id string, overdue bool) (bool, error) {
+	incID, kind, ok := strings.Cut(id, "/")
+	if !ok {
+		return true, nil
+	}
+	_, err := s.updateW(ctx, incID, func(inc *Incident, now time.Time, w *Write) error {
+		d := inc.deadline(kind)
+		if d == nil || d.Status != "pending" || (!overdue && d.WarnedAt != nil) {
+			return errNoChange
+		}
+		ev := DeadlineEvent{IncidentID: inc.ID, Title: inc.Title, Level: inc.Level.String()}
+		if overdue {
+			d.Status, d.OverdueAt = "overdue", &now
+			w.Alarm = &alarm.Alarm{ID: alarm.ID(alarm.DeadlineOverdue, id), Kind: alarm.DeadlineOverdue, IncidentID: inc.ID,
+				Level: inc.Level.String(), Title: inc.Title, Detail: d.Kind, RaisedAt: now}
+			w.Entries = []Entry{{At: now, Type: "deadline.overdue", By: "system", Role: "system", Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}}}
+			ev.Deadline = *d
+			w.Extra = []Extra{{Type: "deadline.overdue", Data: ev}}
+		} else {
+			d.WarnedAt = &now
+			w.Entries = []Entry{{At: now, Type: "deadline.due", By: "system", Role: "system", Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}}}
+			ev.Deadline = *d
+			w.Extra = []Extra{{Type: "deadline.due", Data: ev}}
+		}
+		return nil
+	})
+	if fault.IsNotFound(err) {
+		return true, nil
+	}
+	return err == nil, err
+}
+
+// RecordSent records a report as sent for a deadline (to whom, a note);
+// its timers are cancelled.
+func (s *Service) RecordSent(ctx context.Context, who Actor, incidentID, deadlineID string, sentTo []string, note string) (*Incident, error) {
+	bad := &fault.Invalid{}
+	if len(sentTo) == 0 || len(sentTo) > 20 {
+		bad.Add("sent_to", "name 1 to 20 recipients")
+	}
+	for i, r := range sentTo {
+		if strings.TrimSpace(r) == "" || len([]rune(r)) > 100 {
+			bad.Add(fmt.Sprintf("sent_to[%d]", i), "1 to 100 characters")
+		}
+	}
+	if len([]rune(note)) > 2000 {
+		bad.Add("note", "at most 2000 characters")
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
+	}
+	return s.updateW(ctx, incidentID, func(inc *Incident, now time.Time, w *Write) error {
+		d := inc.deadline(deadlineID)
+		if d == nil {
+			return fmt.Errorf("deadline %s of incident %s: %w", deadlineID, incidentID, fault.ErrNotFound)
+		}
+		if d.Status == "sent" {
+			return &fault.Conflict{Detail: fmt.Sprintf("the report for %s was already recorded as sent at %s", d.Kind, d.SentAt.Format(time.RFC3339))}
+		}
+		late := d.Status == "overdue"
+		d.Status, d.SentAt, d.SentTo, d.Note = "sent", &now, sentTo, strings.TrimSpace(note)
+		id := inc.ID + "/" + d.Kind
+		w.DelTimers = []string{timer.Member(TimerDeadlineDue, id), timer.Member(TimerDeadlineOverdue, id)}
+		w.Entries = []Entry{{At: now, Type: "deadline.sent", By: who.Username, Role: who.Role, Reason: d.Note,
+			Detail: map[string]any{"deadline": d.Kind, "sent_to": sentTo, "late": late}}}
+		return nil
 	})
 }

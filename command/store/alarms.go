@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/audit"
 )
 
 // Alarms stores alarms: alarm:{id} hash (doc, acked), alarms:open and
@@ -82,7 +83,7 @@ func (x *Alarms) Load(ctx context.Context, id string) (*alarm.Alarm, error) {
 }
 
 // Ack implements alarm.Store.
-func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm) error {
+func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role string) error {
 	doc, _ := json.Marshal(a)
 	key := x.s.Key("alarm", a.ID)
 	_, err := x.s.Commit(ctx, &Tx{At: *a.AckedAt,
@@ -92,6 +93,8 @@ func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm) error {
 			{Cmd: "ZREM", Key: x.s.Key("alarms", "open"), Args: []string{a.ID}},
 		},
 		Events: []Event{{Stream: ScreenStream, Type: "alarm.acked", Data: doc}},
+		Audit: [][]byte{auditRecord(audit.Record{At: *a.AckedAt, Who: a.AckedBy, Role: role, Action: "alarm.acked", Object: a.ID,
+			IncidentID: a.IncidentID, Detail: map[string]any{"kind": a.Kind}})},
 	})
 	return err
 }

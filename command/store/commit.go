@@ -22,7 +22,9 @@ type Tx struct {
 	Ops    []Op
 	// Events are appended to their streams after the writes.
 	Events []Event
-	At     time.Time
+	// Audit records are appended to the audit trail with the change.
+	Audit [][]byte
+	At    time.Time
 }
 
 // Idem is an idempotency record: Key (a full key) is set to Value for TTL.
@@ -108,6 +110,11 @@ for i = 1, nev do
   if name ~= '' then redis.call('PUBLISH', notify, name .. '\n' .. seq .. '\n' .. msg) end
   out[#out + 1] = seq
 end
+local nau = tonumber(arg())
+if nau > 0 then
+  local auditKey = key()
+  for i = 1, nau do redis.call('XADD', auditKey, '*', 'r', arg()) end
+end
 return out
 `)
 
@@ -152,6 +159,13 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 			name = ev.Stream
 		}
 		args = append(args, ev.Type, ev.Data, name)
+	}
+	args = append(args, len(tx.Audit))
+	if len(tx.Audit) > 0 {
+		keys = append(keys, s.Key("audit"))
+		for _, r := range tx.Audit {
+			args = append(args, r)
+		}
 	}
 	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {

@@ -189,6 +189,7 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 	}
 	for inc, entries := range byIncident {
 		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc, "timeline"), Args: entries})
+		tx.Audit = auditOf(inc, w.Entries)
 	}
 	for id, due := range w.AddTimers {
 		tx.Ops = append(tx.Ops, x.s.AddTimer(timer.Member(dispatch.TimerKind, id), due))

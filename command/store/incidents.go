@@ -94,12 +94,23 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 			args[i] = string(b)
 		}
 		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc.ID, "timeline"), Args: args})
+		tx.Audit = auditOf(inc.ID, w.Entries)
 	}
 	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: masked}}
+	for _, e := range w.Extra {
+		data, _ := json.Marshal(e.Data)
+		tx.Events = append(tx.Events, Event{Stream: ScreenStream, Type: e.Type, Data: data})
+	}
 	if w.Alarm != nil {
 		ops, ev := x.s.Raise(w.Alarm)
 		tx.Ops = append(tx.Ops, ops...)
 		tx.Events = append(tx.Events, ev)
+	}
+	for m, due := range w.AddTimers {
+		tx.Ops = append(tx.Ops, x.s.AddTimer(m, due))
+	}
+	for _, m := range w.DelTimers {
+		tx.Ops = append(tx.Ops, x.s.RemoveTimer(m))
 	}
 	res, err := x.s.Commit(ctx, tx)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"watchfloor/command/audit"
 	"watchfloor/command/unit"
 )
 
@@ -143,6 +144,7 @@ func (x *Units) SetStatus(ctx context.Context, id, status, by, role string, at t
 			{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-timelineLen), "-1"}},
 		},
 		Events: []Event{{Stream: ScreenStream, Type: "unit.status", Data: data}},
+		Audit:  [][]byte{auditRecord(audit.Record{At: at, Who: by, Role: role, Action: "unit.status", Object: id, Detail: map[string]any{"status": status}})},
 	})
 	return err
 }

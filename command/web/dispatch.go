@@ -94,7 +94,7 @@ func (a *API) listAlarms(c *fiber.Ctx) error {
 }
 
 func (a *API) ackAlarm(c *fiber.Ctx) error {
-	al, err := a.Alarms.Ack(c.UserContext(), strings.Clone(c.Params("id")), session(c).Username)
+	al, err := a.Alarms.Ack(c.UserContext(), strings.Clone(c.Params("id")), session(c).Username, session(c).Role)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,357 @@
+// Package plan is the "1+N" preset plans (预案): when an incident reaches a
+// plan's conditions the plan is proposed; the roles the plan names for the
+// incident's level approve or reject it; an approved plan sends its working
+// groups their tasks and goes through its phases (启动, 行动, 恢复, 结束)
+// until the same authority ends it. Plans that respond by procedure
+// activate by themselves.
+package plan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"watchfloor/alerts"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/config"
+)
+
+// Statuses of an activation.
+const (
+	Proposed = "proposed"
+	Active   = "active"
+	Rejected = "rejected"
+	Ended    = "ended"
+)
+
+// Phases of an active plan.
+const (
+	PhaseAction   = "action"   // 行动
+	PhaseRecovery = "recovery" // 恢复
+)
+
+// Activation is a plan proposed for, or active on, one incident.
+type Activation struct {
+	ID         string      `json:"id"`
+	PlanID     string      `json:"plan_id"`
+	PlanName   config.Text `json:"plan_name"`
+	IncidentID string      `json:"incident_id"`
+	// Level is the incident's level when the plan was proposed: it decides
+	// who may approve and end it.
+	Level     alerts.Level `json:"level"`
+	Status    string       `json:"status"`
+	Phase     string       `json:"phase,omitempty"`
+	Why       []string     `json:"why"`
+	Approvers []string     `json:"approvers"`
+	Commander config.Text  `json:"commander"`
+	Auto      bool         `json:"auto"`
+
+	ProposedAt time.Time  `json:"proposed_at"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	DecidedBy  string     `json:"decided_by,omitempty"`
+	DecidedAs  string     `json:"decided_role,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
+	EndedBy    string     `json:"ended_by,omitempty"`
+	EndReason  string     `json:"end_reason,omitempty"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// Task is what one unit of a working group is told to do.
+type Task struct {
+	ActivationID string             `json:"activation_id"`
+	PlanID       string             `json:"plan_id"`
+	PlanName     config.Text        `json:"plan_name"`
+	GroupID      string             `json:"group_id"`
+	GroupName    config.Text        `json:"group_name"`
+	Tasks        []config.Text      `json:"tasks"`
+	UnitID       string             `json:"unit_id"`
+	Incident     *incident.Incident `json:"incident"`
+	AssignedAt   time.Time          `json:"assigned_at"`
+}
+
+// Change is an activation written: new (Prev "") or moved from status Prev.
+type Change struct {
+	A    *Activation
+	Prev string
+	// Event is the event it causes (activation.proposed, .approved …).
+	Event string
+}
+
+// Write is one atomic change of activations.
+type Write struct {
+	Changes []Change
+	Tasks   []Task
+	Entries []incident.Entry
+	At      time.Time
+}
+
+// Store keeps activations.
+type Store interface {
+	NextID(ctx context.Context, day string) (int64, error)
+	Load(ctx context.Context, id string) (*Activation, error)
+	ByIncident(ctx context.Context, incidentID string) ([]*Activation, error)
+	List(ctx context.Context, status string) ([]*Activation, error)
+	Save(ctx context.Context, w *Write) error
+}
+
+// Incidents is what plans need of incidents.
+type Incidents interface {
+	Load(ctx context.Context, id string) (*incident.Incident, error)
+}
+
+// Service proposes, approves and ends plans.
+type Service struct {
+	store     Store
+	incidents Incidents
+	grader    *alerts.Grader
+	cfg       *config.Config
+	now       func() time.Time
+}
+
+// NewService builds the plan service.
+func NewService(st Store, inc Incidents, grader *alerts.Grader, cfg *config.Config, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, incidents: inc, grader: grader, cfg: cfg, now: now}
+}
+
+// Plans returns the configured plans.
+func (s *Service) Plans() []config.Plan { return s.cfg.Plans }
+
+// why says why plan p matches inc, or returns nil when it does not.
+func (s *Service) why(p *config.Plan, inc *incident.Incident) []string {
+	if len(p.Categories) > 0 && !slices.Contains(p.Categories, inc.Category) {
+		return nil
+	}
+	if inc.Level < p.MinLevel {
+		return nil
+	}
+	why := []string{}
+	if len(p.Categories) > 0 {
+		why = append(why, "category "+inc.Category)
+	} else {
+		why = append(why, "any category (general plan)")
+	}
+	why = append(why, fmt.Sprintf("level %s reaches the plan's minimum %s", inc.Level, p.MinLevel))
+	if p.When != nil {
+		kinds := make([]string, 0, len(inc.Zones))
+		for _, z := range inc.Zones {
+			kinds = append(kinds, z.Kind)
+		}
+		if !s.grader.Holds(p.When, inc.Facts, alerts.Situation{ZoneKinds: kinds, At: inc.OccurredAt}) {
+			return nil
+		}
+		why = append(why, "the plan's extra conditions hold")
+	}
+	return why
+}
+
+// approvers returns the roles that decide plan p at level l.
+func approvers(p *config.Plan, l alerts.Level) []string {
+	return slices.Clone(p.Approvers[l.String()])
+}
+
+// Propose proposes every matching plan for an incident just created or
+// raised: once per incident and plan, and again when the new level names
+// stricter approvers. Plans that respond by procedure become active at once.
+func (s *Service) Propose(ctx context.Context, inc *incident.Incident) ([]*Activation, error) {
+	existing, err := s.store.ByIncident(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	w := &Write{At: now}
+	var out []*Activation
+	for i := range s.cfg.Plans {
+		p := &s.cfg.Plans[i]
+		why := s.why(p, inc)
+		if why == nil {
+			continue
+		}
+		roles := approvers(p, inc.Level)
+		if slices.ContainsFunc(existing, func(a *Activation) bool {
+			return a.PlanID == p.ID && !stricter(roles, a.Approvers)
+		}) {
+			continue
+		}
+		n, err := s.store.NextID(ctx, now.In(s.cfg.Location).Format("20060102"))
+		if err != nil {
+			return nil, err
+		}
+		a := &Activation{
+			ID: fmt.Sprintf("A-%s-%04d", now.In(s.cfg.Location).Format("20060102"), n), PlanID: p.ID, PlanName: p.Name,
+			IncidentID: inc.ID, Level: inc.Level, Status: Proposed, Why: why, Approvers: roles,
+			Commander: p.Commander[inc.Level.String()], ProposedAt: now, UpdatedAt: now,
+		}
+		w.Changes = append(w.Changes, Change{A: a, Event: "activation.proposed"})
+		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.proposed", By: "rules", Role: "system",
+			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "why": why, "approvers": roles}})
+		if p.AutoActivate {
+			a.Auto = true
+			s.activate(a, p, inc, Who{Username: "procedure", Role: "system"}, "responds by procedure", now, w)
+			w.Changes[len(w.Changes)-1].Event = "activation.approved"
+		}
+		out = append(out, a)
+	}
+	if len(w.Changes) == 0 {
+		return nil, nil
+	}
+	return out, s.store.Save(ctx, w)
+}
+
+// stricter reports whether roles is a strict subset of before: fewer roles
+// may decide, so the plan is proposed again to them.
+func stricter(roles, before []string) bool {
+	if len(roles) >= len(before) {
+		return false
+	}
+	for _, r := range roles {
+		if !slices.Contains(before, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Who acts.
+type Who = incident.Actor
+
+// may checks that who may decide activation a.
+func may(a *Activation, who Who, what string) error {
+	if !slices.Contains(a.Approvers, who.Role) {
+		return &fault.Forbidden{Detail: fmt.Sprintf("plan %s at level %s is %s only by %s, not by %s",
+			a.PlanID, a.Level, what, strings.Join(a.Approvers, " or "), who.Role)}
+	}
+	return nil
+}
+
+// activate moves a to active and assigns the working groups' tasks.
+func (s *Service) activate(a *Activation, p *config.Plan, inc *incident.Incident, who Who, reason string, now time.Time, w *Write) {
+	a.Status, a.Phase = Active, PhaseAction
+	a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.UpdatedAt = &now, who.Username, who.Role, reason, now
+	masked := inc.Masked()
+	for _, g := range p.Groups {
+		members := slices.Clone(g.Units)
+		for _, u := range s.cfg.Units {
+			if slices.Contains(g.Teams, u.Team) && !slices.Contains(members, u.ID) {
+				members = append(members, u.ID)
+			}
+		}
+		for _, m := range members {
+			w.Tasks = append(w.Tasks, Task{ActivationID: a.ID, PlanID: p.ID, PlanName: p.Name, GroupID: g.ID, GroupName: g.Name,
+				Tasks: g.Tasks, UnitID: m, Incident: masked, AssignedAt: now})
+		}
+	}
+	w.Entries = append(w.Entries,
+		incident.Entry{At: now, Type: "plan.activated", By: who.Username, Role: who.Role, Reason: reason,
+			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": "启动"}},
+		incident.Entry{At: now, Type: "plan.phase", By: who.Username, Role: who.Role,
+			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": PhaseAction, "phase_zh": "行动"}})
+}
+
+// decide loads a proposed activation for an approver.
+func (s *Service) decide(ctx context.Context, id string, who Who, what string) (*Activation, *config.Plan, error) {
+	a, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := may(a, who, what); err != nil {
+		return nil, nil, err
+	}
+	p := s.cfg.Plan(a.PlanID)
+	if p == nil {
+		return nil, nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is no longer configured", a.PlanID)}
+	}
+	return a, p, nil
+}
+
+// Approve activates a proposed plan.
+func (s *Service) Approve(ctx context.Context, who Who, id, reason string) (*Activation, error) {
+	a, p, err := s.decide(ctx, id, who, "approved")
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != Proposed {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not proposed", id, a.Status)}
+	}
+	inc, err := s.incidents.Load(ctx, a.IncidentID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	w := &Write{At: now}
+	s.activate(a, p, inc, who, strings.TrimSpace(reason), now, w)
+	w.Changes = []Change{{A: a, Prev: Proposed, Event: "activation.approved"}}
+	return a, s.store.Save(ctx, w)
+}
+
+// Reject turns a proposal down; a reason is required.
+func (s *Service) Reject(ctx context.Context, who Who, id, reason string) (*Activation, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, fault.Field("reason", "required when rejecting a plan")
+	}
+	a, _, err := s.decide(ctx, id, who, "rejected")
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != Proposed {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not proposed", id, a.Status)}
+	}
+	now := s.now().UTC()
+	a.Status, a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.UpdatedAt = Rejected, &now, who.Username, who.Role, strings.TrimSpace(reason), now
+	return a, s.store.Save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: Proposed, Event: "activation.rejected"}},
+		Entries: []incident.Entry{{At: now, Type: "plan.rejected", By: who.Username, Role: who.Role, Reason: a.Reason, Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID}}}})
+}
+
+// Phase moves an active plan from action (行动) to recovery (恢复).
+func (s *Service) Phase(ctx context.Context, who Who, id, phase, reason string) (*Activation, error) {
+	if phase != PhaseRecovery {
+		return nil, fault.Field("phase", "must be recovery (an approved plan is in action; end it to close it)")
+	}
+	a, _, err := s.decide(ctx, id, who, "moved")
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != Active || a.Phase != PhaseAction {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s %s, not active in action", id, a.Status, a.Phase)}
+	}
+	now := s.now().UTC()
+	a.Phase, a.UpdatedAt = PhaseRecovery, now
+	return a, s.store.Save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: Active, Event: "activation.phase"}},
+		Entries: []incident.Entry{{At: now, Type: "plan.phase", By: who.Username, Role: who.Role, Reason: strings.TrimSpace(reason),
+			Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID, "phase": PhaseRecovery, "phase_zh": "恢复"}}}})
+}
+
+// End ends an active plan (结束) with the authority that started it.
+func (s *Service) End(ctx context.Context, who Who, id, reason string) (*Activation, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, fault.Field("reason", "required when ending a plan")
+	}
+	a, _, err := s.decide(ctx, id, who, "ended")
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != Active {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not active", id, a.Status)}
+	}
+	now := s.now().UTC()
+	a.Status, a.Phase, a.EndedAt, a.EndedBy, a.EndReason, a.UpdatedAt = Ended, "", &now, who.Username, strings.TrimSpace(reason), now
+	return a, s.store.Save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: Active, Event: "activation.ended"}},
+		Entries: []incident.Entry{{At: now, Type: "plan.ended", By: who.Username, Role: who.Role, Reason: a.EndReason,
+			Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID, "phase": "结束"}}}})
+}
+
+// List returns activations by status ("" for proposed and active).
+func (s *Service) List(ctx context.Context, status string) ([]*Activation, error) {
+	return s.store.List(ctx, status)
+}
+
+// Load returns one activation.
+func (s *Service) Load(ctx context.Context, id string) (*Activation, error) {
+	return s.store.Load(ctx, id)
+}
