@@ -59,7 +59,21 @@ var Routes = []Route{
 	{Name: "alarms.list", Method: "GET", Path: "/api/v1/alarms", Roles: Watchers},
 	{Name: "alarms.ack", Method: "POST", Path: "/api/v1/alarms/:id/ack", Roles: []string{"admin", "leader", "deputy", "operator"}},
 
+	{Name: "plans.list", Method: "GET", Path: "/api/v1/plans", Roles: Watchers},
+	{Name: "activations.list", Method: "GET", Path: "/api/v1/activations", Roles: Watchers},
+	{Name: "activations.get", Method: "GET", Path: "/api/v1/activations/:id", Roles: Watchers},
+	// Who may approve, reject, move and end is the plan's to say per level:
+	// the route lets every deciding role through and the plan refuses the rest.
+	{Name: "activations.approve", Method: "POST", Path: "/api/v1/activations/:id/approve", Roles: Command},
+	{Name: "activations.reject", Method: "POST", Path: "/api/v1/activations/:id/reject", Roles: Command},
+	{Name: "activations.end", Method: "POST", Path: "/api/v1/activations/:id/end", Roles: Command},
+	{Name: "activations.phase", Method: "POST", Path: "/api/v1/activations/:id/phase", Roles: Command},
+
+	{Name: "deadlines.sent", Method: "POST", Path: "/api/v1/incidents/:id/deadlines/:deadline", Roles: Command},
+	{Name: "audit.list", Method: "GET", Path: "/api/v1/audit", Roles: Leaders},
+
 	{Name: "ws.screen", Method: "GET", Path: "/ws/screen", Roles: Watchers},
+	{Name: "ws.leader", Method: "GET", Path: "/ws/leader", Roles: []string{"admin", "leader", "deputy"}},
 	{Name: "ws.responder", Method: "GET", Path: "/ws/responder", Roles: []string{"responder"}},
 }
 

@@ -30,6 +30,8 @@ type harness struct {
 	srv    *server.Server
 	base   string
 	tokens map[string]string
+	// now is the server's clock (nil: the real one).
+	now func() time.Time
 }
 
 func newHarness(t testing.TB, tweak ...func(*config.Config)) *harness {
@@ -40,7 +42,13 @@ func newHarness(t testing.TB, tweak ...func(*config.Config)) *harness {
 // newHarnessOn runs the server on a Redis the test started itself.
 func newHarnessOn(t testing.TB, r *storetest.Redis, tweak ...func(*config.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, redis: r, tokens: map[string]string{}}
+	return newHarnessWith(t, r, nil, tweak...)
+}
+
+// newHarnessWith runs the server with an injected clock.
+func newHarnessWith(t testing.TB, r *storetest.Redis, now func() time.Time, tweak ...func(*config.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, redis: r, tokens: map[string]string{}, now: now}
 	env := map[string]string{
 		"WATCHFLOOR_LISTEN":        "127.0.0.1:0",
 		"WATCHFLOOR_OSMAND_LISTEN": "127.0.0.1:0",
@@ -65,7 +73,7 @@ func newHarnessOn(t testing.TB, r *storetest.Redis, tweak ...func(*config.Config
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(context.Background(), h.cfg, server.Options{Logger: log, Notice: io.Discard})
+	srv, err := server.New(context.Background(), h.cfg, server.Options{Logger: log, Notice: io.Discard, Now: h.now})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -414,7 +414,9 @@ func TestFollowUpsAndLevels(t *testing.T) {
 	}
 	types := []string{}
 	for _, e := range got.Timeline {
-		types = append(types, e.Type)
+		if !strings.HasPrefix(e.Type, "plan.") && !strings.HasPrefix(e.Type, "dispatch.") {
+			types = append(types, e.Type)
+		}
 	}
 	want := "created report level.raised report report level.raised level.set report report level.raised"
 	if strings.Join(types, " ") != want || got.Reports != 5 {
@@ -516,13 +518,13 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	}
 	screen := h.screen(h.token("viewer"), nil)
 	snap := screen.next(2 * time.Second)
-	// Two incidents and the alarm of the level II one.
-	if snap.Type != "snapshot" || snap.Seq != 3 || !strings.Contains(string(snap.Data), b["id"].(string)) || !strings.Contains(string(snap.Data), `"kind":"incident.serious"`) {
-		t.Fatalf("snapshot after restart: %d %s", snap.Seq, snap.Data)
+	// Both incidents, the alarm of the level II one (and its plans' proposals).
+	if snap.Type != "snapshot" || snap.Seq < 3 || !strings.Contains(string(snap.Data), b["id"].(string)) || !strings.Contains(string(snap.Data), `"kind":"incident.serious"`) {
+		t.Fatalf("snapshot after restart: %d %.300s", snap.Seq, snap.Data)
 	}
 	c := h.create(dongmen("重启后", 5))
 	m := screen.next(2 * time.Second)
-	if m.Seq != 4 || !strings.Contains(string(m.Data), c["id"].(string)) {
+	if m.Seq != snap.Seq+1 || !strings.Contains(string(m.Data), c["id"].(string)) {
 		t.Errorf("seq does not continue: %d %s", m.Seq, m.Data)
 	}
 	if a["id"] == c["id"] || b["id"] == c["id"] {

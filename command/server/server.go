@@ -25,6 +25,7 @@ import (
 	"watchfloor/command/dispatch"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
+	"watchfloor/command/plan"
 	"watchfloor/command/store"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
@@ -158,9 +159,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 			sceneTimes.Observe(d.Seconds())
 		}
 	}
+	plans := plan.NewService(st.Activations(), incidents, grader, cfg, opts.Now)
 	incidents.AfterChange = func(ctx context.Context, prev, inc *incident.Incident) {
 		if prev != nil && prev.Level >= inc.Level {
 			return
+		}
+		// A new incident or a rise: propose the plans it reaches, and send
+		// units by the automatic dispatch rules.
+		if _, err := plans.Propose(ctx, inc); err != nil {
+			log.Warn("proposing plans failed", "incident", inc.ID, "err", err)
 		}
 		if _, err := dispatches.Auto(ctx, inc); err != nil {
 			log.Warn("automatic dispatch failed", "incident", inc.ID, "err", err)
@@ -172,6 +179,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	timers := &timer.Scheduler{Store: st.Timers(), Clock: clockFunc(now), Interval: cfg.Dispatch.TimerInterval, Log: log}
 	timers.Handle(dispatch.TimerKind, dispatches.Expire)
+	timers.Handle(incident.TimerDeadlineDue, incidents.DeadlineDue)
+	timers.Handle(incident.TimerDeadlineOverdue, incidents.DeadlineOverdue)
 	hub := live.NewHub(st, log)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
@@ -185,7 +194,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
 		Units: unit.NewService(fleet, unitStore, opts.Now), Ingest: ingest,
-		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now),
+		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st,
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
 	})
 	if err != nil {
@@ -219,6 +228,7 @@ func (s *Server) Start() error {
 	s.group = g
 	g.Go(func() error { return s.store.Run(gctx) })
 	g.Go(func() error { return s.hub.Tail(gctx, store.ScreenStream) })
+	g.Go(func() error { return s.hub.Tail(gctx, store.LeaderStream) })
 	g.Go(func() error { return s.ingest.Run(gctx) })
 	g.Go(func() error { return s.ingest.Follow(gctx) })
 	g.Go(func() error { return s.framer.Run(gctx) })

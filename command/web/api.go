@@ -22,10 +22,12 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
+	"watchfloor/command/plan"
 	"watchfloor/command/unit"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -40,6 +42,8 @@ type Deps struct {
 	Ingest    *unit.Ingester
 	Dispatch  *dispatch.Service
 	Alarms    *alarm.Service
+	Plans     *plan.Service
+	Audit     audit.Store
 	Hub       *live.Hub
 	Source    live.Source
 	Map       *geo.Map

@@ -47,6 +47,16 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"alarms.list":          one(a.listAlarms),
 		"alarms.ack":           one(a.ackAlarm),
 		"ws.responder":         a.responderSocket(),
+		"plans.list":           one(a.listPlans),
+		"activations.list":     one(a.listActivations),
+		"activations.get":      one(a.getActivation),
+		"activations.approve":  one(a.activationAction("approve")),
+		"activations.reject":   one(a.activationAction("reject")),
+		"activations.end":      one(a.activationAction("end")),
+		"activations.phase":    one(a.activationAction("phase")),
+		"deadlines.sent":       one(a.recordSent),
+		"audit.list":           one(a.auditTrail),
+		"ws.leader":            a.leaderSocket(),
 	}
 }
 
