@@ -265,7 +265,11 @@ func load(path string, depth int) (*Config, error) {
 	_ = yaml.Unmarshal(b, &head)
 	base := Defaults()
 	if head.Extends != "" {
-		if base, err = load(filepath.Join(filepath.Dir(path), head.Extends), depth+1); err != nil {
+		basePath := head.Extends
+		if !filepath.IsAbs(basePath) {
+			basePath = filepath.Join(filepath.Dir(path), basePath)
+		}
+		if base, err = load(basePath, depth+1); err != nil {
 			return nil, fmt.Errorf("%s extends: %w", path, err)
 		}
 	}

@@ -58,6 +58,7 @@ type Service struct {
 	ttl      time.Duration
 	now      func() time.Time
 	dummy    []byte
+	demo     []byte // the demo accounts' hash
 	// DemoPassword is the demo accounts' password when one was generated
 	// (empty when it came from the environment or there are none).
 	DemoPassword string
@@ -90,6 +91,7 @@ func New(cfg *config.Config, st SessionStore, now func() time.Time) (*Service, e
 		if err != nil {
 			return nil, fmt.Errorf("hashing the demo password: %w", err)
 		}
+		s.demo = h
 		for _, role := range DemoRoles {
 			if _, taken := s.accounts[role]; !taken {
 				s.accounts[role] = &Account{Username: role, Name: role, Role: role, hash: h}
@@ -105,8 +107,8 @@ func (s *Service) AddDemo(a Account) {
 	if _, taken := s.accounts[a.Username]; taken {
 		return
 	}
-	if admin := s.accounts["admin"]; admin != nil {
-		a.hash = admin.hash
+	if s.demo != nil {
+		a.hash = s.demo
 		s.accounts[a.Username] = &a
 	}
 }

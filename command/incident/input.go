@@ -234,9 +234,15 @@ func (in *Input) apply(inc *Incident) {
 	}
 }
 
-// changes lists the fields a follow-up carried, for the timeline.
+// changes lists the fields a follow-up carried, for the timeline and the
+// audit trail, which viewers see: a reporter's name and phone are masked
+// there (the incident itself keeps them for those who may see them).
 func (in *Input) changes() map[string]any {
-	b, _ := json.Marshal(in)
+	c := *in
+	if c.Reporter != nil {
+		c.Reporter = &Reporter{Name: MaskName(c.Reporter.Name), Phone: MaskPhone(c.Reporter.Phone)}
+	}
+	b, _ := json.Marshal(&c)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	for k, v := range m {

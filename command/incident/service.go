@@ -227,6 +227,11 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey stri
 	}
 	if s.AfterChange != nil {
 		s.AfterChange(ctx, nil, inc)
+		// Automatic steps (dispatch) may have moved it on: answer with it
+		// as it stands.
+		if fresh, err := s.store.Load(ctx, inc.ID); err == nil {
+			inc = fresh
+		}
 	}
 	return inc, false, nil
 }
@@ -357,8 +362,9 @@ func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (
 		if inc.Status == StatusClosed {
 			return &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before reporting on it", inc.ID)}
 		}
+		exact := inc.Location != nil && !inc.LocationApproximate
 		in.apply(inc)
-		if in.Location != nil || in.Grid != nil {
+		if in.Location != nil || (in.Grid != nil && !exact) {
 			s.place(inc, in)
 			if inc.Zones == nil {
 				inc.Zones = []geo.ZoneRef{}
@@ -391,6 +397,9 @@ func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (
 // reason.
 func (s *Service) SetLevel(ctx context.Context, who Actor, id string, level alerts.Level, reason string) (*Incident, error) {
 	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
+		if inc.Status == StatusClosed {
+			return &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before changing its level", inc.ID)}
+		}
 		if level < inc.Level && reason == "" {
 			return fault.Field("reason", "required when lowering the level")
 		}

@@ -581,3 +581,24 @@ func TestDemoAccountsRefusedBeyondLoopback(t *testing.T) {
 		t.Fatalf("started with demo accounts on 0.0.0.0: %v", err)
 	}
 }
+
+func TestFollowUpDetails(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	id := h.create(dongmen("细节", 5))["id"].(string)
+	// A grid alone does not replace an exact location.
+	res, b := h.do("POST", "/api/v1/incidents/"+id+"/reports", op, map[string]any{"grid": "440303002002001", "reporter": map[string]string{"name": "王五", "phone": "13700007777"}})
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"lon":114.1118`) || !strings.Contains(string(b), "dongmen-pedestrian-street") {
+		t.Errorf("grid-only follow-up moved the incident: %s", b)
+	}
+	// The follow-up's reporter is masked in the timeline a viewer reads.
+	_, b = h.do("GET", "/api/v1/incidents/"+id, h.token("viewer"), nil)
+	if strings.Contains(string(b), "13700007777") || strings.Contains(string(b), "王五") {
+		t.Errorf("a viewer reads personal data in the timeline: %s", b)
+	}
+	// A closed incident's level is not changed.
+	h.do("POST", "/api/v1/incidents/"+id+"/status", op, map[string]string{"status": "closed", "reason": "结束"})
+	if res, _ := h.do("POST", "/api/v1/incidents/"+id+"/level", h.token("leader"), map[string]string{"level": "I"}); res.StatusCode != 409 {
+		t.Errorf("level set on a closed incident: %d", res.StatusCode)
+	}
+}

@@ -190,7 +190,7 @@ type noteUnit struct {
 func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
 	fixes := make([]Fix, 0, n)
 	latest := make(map[string]Position, n)
-	var late, implausible int
+	var moved, late, implausible int
 	for _, r := range batch {
 		for i, s := range r.samples {
 			last, ok := latest[s.UnitID]
@@ -214,6 +214,7 @@ func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
 			}
 			if flags == 0 {
 				latest[s.UnitID] = s.Position
+				moved++
 			}
 			r.flags[i] = flags
 			fixes = append(fixes, Fix{UnitID: s.UnitID, Position: s.Position, Flags: flags, Moved: flags == 0})
@@ -240,7 +241,7 @@ func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
 			cancel()
 		}
 		if g.Counted != nil {
-			g.Counted(len(latest), late, implausible)
+			g.Counted(moved, late, implausible)
 		}
 	} else {
 		err = fmt.Errorf("storing %d positions: %w", n, err)

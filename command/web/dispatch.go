@@ -180,7 +180,7 @@ type responderIn struct {
 }
 
 // reply is a volatile answer to one responder message.
-func reply(in *responderIn, err error, data any) []byte {
+func (a *API) reply(in *responderIn, err error, data any) []byte {
 	type body struct {
 		ReplyTo    string `json:"reply_to,omitempty"`
 		Request    string `json:"request"`
@@ -195,6 +195,10 @@ func reply(in *responderIn, err error, data any) []byte {
 	if err != nil {
 		typ = "error"
 		b.Code, b.Message = errorCode(err), err.Error()
+		if b.Code == "internal" {
+			a.Log.Error("responder request failed", "request", in.Type, "dispatch", in.DispatchID, "err", err)
+			b.Message = "an internal error occurred; it has been logged"
+		}
 	}
 	msg, _ := json.Marshal(struct {
 		Type string `json:"type"`
@@ -224,16 +228,16 @@ func errorCode(err error) string {
 func (a *API) responderMessage(ctx context.Context, sess auth.Session, raw []byte) []byte {
 	var in responderIn
 	if err := incident.DecodeJSON(raw, &in); err != nil {
-		return reply(&in, err, nil)
+		return a.reply(&in, err, nil)
 	}
 	who := incident.Actor{Username: sess.Username, Role: sess.Role}
 	switch in.Type {
 	case "ack":
 		d, err := a.Dispatch.Ack(ctx, who, sess.Unit, in.DispatchID)
-		return reply(&in, err, d)
+		return a.reply(&in, err, d)
 	case "status":
 		d, err := a.Dispatch.Step(ctx, who, sess.Unit, in.DispatchID, in.Status)
-		return reply(&in, err, d)
+		return a.reply(&in, err, d)
 	case "position":
 		p := positionIn{UnitID: sess.Unit, Lon: in.Lon, Lat: in.Lat, At: in.At, SpeedMPS: in.SpeedMPS, Heading: in.Heading, AccuracyM: in.AccuracyM, BatteryPct: in.BatteryPct}
 		sm, err := a.sample(&p)
@@ -241,13 +245,13 @@ func (a *API) responderMessage(ctx context.Context, sess auth.Session, raw []byt
 			err = a.Ingest.Check(&sm)
 		}
 		if err != nil {
-			return reply(&in, fault.Field("position", "%v", err), nil)
+			return a.reply(&in, fault.Field("position", "%v", err), nil)
 		}
 		flags, err := a.Ingest.Submit(ctx, []unit.Sample{sm})
 		if err != nil {
-			return reply(&in, err, nil)
+			return a.reply(&in, err, nil)
 		}
-		return reply(&in, nil, map[string]any{"flags": flags[0].Names()})
+		return a.reply(&in, nil, map[string]any{"flags": flags[0].Names()})
 	}
-	return reply(&in, fault.Field("type", "must be ack, status or position"), nil)
+	return a.reply(&in, fault.Field("type", "must be ack, status or position"), nil)
 }

@@ -221,7 +221,10 @@ func (a *API) candidates(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	types := a.Config.Category(inc.Category).UnitTypes
+	var types []string
+	if cat := a.Config.Category(inc.Category); cat != nil {
+		types = cat.UnitTypes
+	}
 	if q := c.Query("types"); q != "" {
 		types = nil
 		for _, t := range strings.Split(q, ",") {

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
+	"watchfloor/command/auth"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
@@ -101,6 +102,11 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 			}
 		}
 	}()
+	// A screen stays logged in while it stays connected: its session's
+	// expiry slides now and then; a logout elsewhere closes the socket.
+	if tok, _ := conn.Locals("token").(string); tok != "" {
+		go a.keepSession(ctx, cancel, tok)
+	}
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify}
 	a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Inc()
@@ -124,6 +130,26 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	// returns (its Close is a no-op), so wake the reader with a deadline.
 	_ = conn.SetReadDeadline(time.Now())
 	<-readerDone
+}
+
+// keepSession slides a connected socket's session until ctx ends, and
+// ends the socket when the session is gone (logged out, or the account
+// removed).
+func (a *API) keepSession(ctx context.Context, cancel context.CancelFunc, token string) {
+	every := min(a.Config.Auth.SessionTTL/4, 10*time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.Auth.Authenticate(ctx, token); errors.Is(err, auth.ErrUnauthenticated) {
+			cancel()
+			return
+		}
+	}
 }
 
 // streamKind is the metric label of a stream: screen, leader or responder.
