@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds the pages.
 //
-//go:embed *.html *.css js
+//go:embed *.html *.css js vendor
 var FS embed.FS

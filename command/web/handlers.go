@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"watchfloor/alerts"
+	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
@@ -57,6 +58,16 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"deadlines.sent":       one(a.recordSent),
 		"audit.list":           one(a.auditTrail),
 		"ws.leader":            a.leaderSocket(),
+	}
+}
+
+// audit appends a record that belongs to no other write; a failure is
+// logged, never shown (the request itself succeeded or failed on its own).
+func (a *API) audit(c *fiber.Ctx, r audit.Record) {
+	r.Who = strings.Clone(r.Who)
+	r.At = time.Now().UTC()
+	if err := a.Audit.Append(c.UserContext(), r); err != nil {
+		a.Log.Warn("auditing failed", "action", r.Action, "err", err)
 	}
 }
 
@@ -117,11 +128,13 @@ func (a *API) login(c *fiber.Ctx) error {
 	}
 	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password)
 	if errors.Is(err, auth.ErrBadCredentials) {
+		a.audit(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: map[string]any{"ip": c.IP()}})
 		return problem(c, 401, "bad-credentials", "unknown user or wrong password", nil)
 	}
 	if err != nil {
 		return err
 	}
+	a.audit(c, audit.Record{Who: sess.Username, Role: sess.Role, Action: "session.created", Object: sess.Username, Detail: map[string]any{"ip": c.IP()}})
 	return c.Status(201).JSON(fiber.Map{"token": token, "role": sess.Role, "username": sess.Username, "unit": sess.Unit, "expires_at": sess.ExpiresAt})
 }
 
@@ -130,6 +143,8 @@ func (a *API) logout(c *fiber.Ctx) error {
 	if err := a.Auth.Logout(c.UserContext(), tok); err != nil {
 		return err
 	}
+	s := session(c)
+	a.audit(c, audit.Record{Who: s.Username, Role: s.Role, Action: "session.deleted", Object: s.Username})
 	return c.SendStatus(204)
 }
 

@@ -132,3 +132,29 @@ export function categories() {
 export function config() {
   return request('GET', '/api/v1/config');
 }
+
+/**
+ * Returns the grid polygons (district, streets, communities, grids).
+ * @returns {Promise<{type: string, features: any[]}>} a GeoJSON FeatureCollection;
+ *   each feature's properties: code, name, name_en, level, parent
+ */
+export function grids() {
+  return request('GET', '/api/v1/grids');
+}
+
+/**
+ * Returns the key zones (sensitive places, schools, …).
+ * @returns {Promise<{type: string, features: any[]}>} a GeoJSON FeatureCollection;
+ *   each feature's properties: id, name, name_en, kind
+ */
+export function zones() {
+  return request('GET', '/api/v1/zones');
+}
+
+/**
+ * Lists the units with their status and last position.
+ * @returns {Promise<{units: any[], count: number}>}
+ */
+export function units() {
+  return request('GET', '/api/v1/units');
+}

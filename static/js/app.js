@@ -1,12 +1,30 @@
 // Watchfloor wall screen: wires sign-in, reference data, the live link and
 // the screen together. Loaded as a module, so nothing leaks onto window.
+//
+// Every message of the live link passes the store's seq gate (duplicates of
+// sequenced events are dropped there; volatile ones pass without touching
+// lastSeq) and is then routed by type through one MessageBus.
 
+import { addActivity, clearActivity, renderActivity, setCallsignLookup } from './activity.js';
 import * as api from './api.js';
+import { MessageBus } from './bus.js';
 import { byId, show } from './dom.js';
 import { applyLabels, lang, onLangChange, toggleLang } from './i18n.js';
 import { IncidentStore } from './incidents.js';
 import { createLiveLink, screenURL } from './live.js';
 import { initLogin, renderLogin, resetLogin } from './login.js';
+import {
+  focusIncident,
+  initMap,
+  loadMapData,
+  moveUnits,
+  relabelMap,
+  renderIncidentMarkers,
+  replaceUnits,
+  resetMap,
+  setUnitStatus,
+  unitCallsign,
+} from './map.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
 import {
   renderCounts,
@@ -22,6 +40,7 @@ import { clearSession, getToken, getUsername } from './session.js';
 const RENDER_DELAY_MS = 50;
 
 const store = new IncidentStore();
+const bus = new MessageBus();
 /** @type {'connecting'|'up'|'down'} */
 let linkState = 'connecting';
 /** @type {Date|null} */
@@ -34,15 +53,34 @@ const link = createLiveLink({
   url: () => screenURL(getToken() ?? '', store.lastSeq),
   onMessage(msg) {
     lastMessageAt = new Date();
-    if (store.apply(msg)) scheduleRender();
+    if (store.admit(msg)) bus.dispatch(msg);
   },
   onState(state) {
     linkState = state;
     renderLink(linkState, lastMessageAt);
-    if (state === 'up' && !referenceLoaded()) refreshReference();
+    if (state === 'up') {
+      if (!referenceLoaded()) refreshReference();
+      loadMapData();
+    }
   },
   onClosed: checkSession,
 });
+
+/** Routes each type of stream message to what it changes. */
+function routeMessages() {
+  /** @param {any} msg */
+  const incidents = (msg) => {
+    if (store.apply(msg)) scheduleRender();
+  };
+  bus.on('snapshot', incidents);
+  bus.on('incident.created', incidents);
+  bus.on('incident.updated', incidents);
+  bus.on('snapshot', (msg) => replaceUnits(msg.data && msg.data.units));
+  bus.on('unit.positions', (msg) => moveUnits(msg.data && msg.data.units));
+  bus.on('unit.status', (msg) => setUnitStatus(msg.data));
+  bus.on('unit.entered', addActivity);
+  bus.on('unit.left', addActivity);
+}
 
 /**
  * After the socket closes, asks whether the token still holds: a 401 is
@@ -70,8 +108,10 @@ function scheduleRender() {
 function renderIncidents() {
   clearTimeout(renderTimer);
   renderTimer = undefined;
+  const list = store.list();
   renderCounts(store.counts());
-  renderList(store.list(), store.ready);
+  renderList(list, store.ready);
+  renderIncidentMarkers(list);
 }
 
 /** Renders everything on the screen that depends on data or language. */
@@ -79,6 +119,8 @@ function renderScreen() {
   renderLevelLabels();
   renderLink(linkState, lastMessageAt);
   renderIncidents();
+  relabelMap();
+  renderActivity();
 }
 
 /** Loads categories and level names, then relabels what uses them. */
@@ -102,6 +144,8 @@ function showScreen() {
   onScreen = true;
   show(byId('login'), false);
   show(byId('screen'), true);
+  initMap();
+  loadMapData();
   renderUser(getUsername());
   startClock();
   renderScreen();
@@ -116,6 +160,8 @@ function signedOut() {
   clearSession();
   clearReference();
   store.reset();
+  resetMap();
+  clearActivity();
   lastMessageAt = null;
   linkState = 'connecting';
   renderLink(linkState, null);
@@ -145,7 +191,19 @@ async function logout() {
   }
 }
 
+/**
+ * Pans the map to the incident whose list item was clicked.
+ * @param {MouseEvent} ev
+ */
+function onListClick(ev) {
+  const target = /** @type {Element|null} */ (ev.target instanceof Element ? ev.target : null);
+  const li = target && target.closest('li[data-id]');
+  if (li instanceof HTMLElement && li.dataset.id) focusIncident(li.dataset.id);
+}
+
 function main() {
+  routeMessages();
+  setCallsignLookup(unitCallsign);
   applyLabels(document);
   labelToggles();
   renderLogin();
@@ -160,6 +218,7 @@ function main() {
   for (const b of document.querySelectorAll('.lang-toggle')) {
     b.addEventListener('click', () => toggleLang());
   }
+  byId('incidents').addEventListener('click', onListClick);
   byId('logout').addEventListener('click', () => {
     logout();
   });

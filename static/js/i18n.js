@@ -61,7 +61,54 @@ const CATALOGUE = {
     'status.closed': '已结束',
 
     'map.title': '态势地图',
-    'map.placeholder': '地图将在后续版本中显示',
+    'map.label': '态势地图：网格、重点区域、力量位置和未结事件',
+    'map.loading': '正在加载地图…',
+    'map.error': '地图数据加载失败，连接恢复后将重试',
+    'map.unavailable': '地图组件未能加载',
+    'map.units': '力量 {n}',
+    'map.approx': '位置为网格中心（近似）',
+    'map.zoomIn': '放大',
+    'map.zoomOut': '缩小',
+
+    'legend.label': '图例',
+    'legend.status': '力量状态',
+    'legend.type': '力量类型',
+    'legend.incident': '事件级别',
+    'legend.area': '区域',
+    'legend.pulse': 'I、II 级闪烁',
+
+    'unitType.car': '巡逻车',
+    'unitType.motorbike': '铁骑摩托',
+    'unitType.foot': '步巡民警',
+    'unitType.grid_officer': '网格员',
+    'unitType.fire': '消防车',
+    'unitType.medical': '急救车',
+    'unitType.unknown': '类型未知',
+
+    'unitStatus.available': '待命',
+    'unitStatus.dispatched': '已派遣',
+    'unitStatus.en_route': '赶赴途中',
+    'unitStatus.on_scene': '现场处置',
+    'unitStatus.off_duty': '不在岗',
+    'unitStatus.unknown': '状态未知',
+
+    'unit.lastFix': '最后定位 {time}',
+    'unit.noFix': '暂无定位',
+    'unit.sep': ' · ',
+
+    'zoneKind.sensitive': '敏感区域',
+    'zoneKind.school': '学校',
+    'zoneKind.other': '其他区域',
+    'area.grid': '网格边界',
+
+    'activity.heading': '动态',
+    'activity.empty': '暂无动态',
+    'activity.entered': '{unit} 进入 {where} {place}',
+    'activity.left': '{unit} 离开 {where} {place}',
+    'activity.where.home_grid': '责任网格',
+    'activity.where.sensitive': '敏感区域',
+    'activity.where.school': '学校',
+    'activity.where.zone': '区域',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -115,7 +162,54 @@ const CATALOGUE = {
     'status.closed': 'Closed',
 
     'map.title': 'Situation map',
-    'map.placeholder': 'The map will be shown in a later version',
+    'map.label': 'Situation map: grids, key zones, unit positions and open incidents',
+    'map.loading': 'Loading the map…',
+    'map.error': 'Could not load the map data; will retry when the link is back',
+    'map.unavailable': 'The map component could not be loaded',
+    'map.units': '{n} units',
+    'map.approx': 'Location is the grid centre (approximate)',
+    'map.zoomIn': 'Zoom in',
+    'map.zoomOut': 'Zoom out',
+
+    'legend.label': 'Legend',
+    'legend.status': 'Unit status',
+    'legend.type': 'Unit type',
+    'legend.incident': 'Incident level',
+    'legend.area': 'Areas',
+    'legend.pulse': 'I and II pulse',
+
+    'unitType.car': 'Patrol car',
+    'unitType.motorbike': 'Motorbike',
+    'unitType.foot': 'Officer on foot',
+    'unitType.grid_officer': 'Grid officer',
+    'unitType.fire': 'Fire engine',
+    'unitType.medical': 'Ambulance',
+    'unitType.unknown': 'Unknown type',
+
+    'unitStatus.available': 'Available',
+    'unitStatus.dispatched': 'Dispatched',
+    'unitStatus.en_route': 'En route',
+    'unitStatus.on_scene': 'On scene',
+    'unitStatus.off_duty': 'Off duty',
+    'unitStatus.unknown': 'Unknown status',
+
+    'unit.lastFix': 'Last fix {time}',
+    'unit.noFix': 'No fix yet',
+    'unit.sep': ' · ',
+
+    'zoneKind.sensitive': 'Sensitive zone',
+    'zoneKind.school': 'School',
+    'zoneKind.other': 'Other zone',
+    'area.grid': 'Grid boundary',
+
+    'activity.heading': 'Activity',
+    'activity.empty': 'No activity yet',
+    'activity.entered': '{unit} entered {where} {place}',
+    'activity.left': '{unit} left {where} {place}',
+    'activity.where.home_grid': 'home grid',
+    'activity.where.sensitive': 'sensitive zone',
+    'activity.where.school': 'school zone',
+    'activity.where.zone': 'zone',
   },
 };
 
@@ -149,6 +243,31 @@ export function t(key, params) {
   const text = CATALOGUE[current][key] ?? CATALOGUE.zh[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+}
+
+/**
+ * Translates a key like t(), but fills {name} placeholders with DOM nodes
+ * (or text) and returns the pieces, the catalogue's own text as text nodes:
+ * for sentences whose parts need their own element, such as a name in bold.
+ * @param {string} key
+ * @param {Record<string, Node|string>} parts
+ * @returns {Node[]}
+ */
+export function tNodes(key, parts) {
+  const text = t(key);
+  /** @type {Node[]} */
+  const out = [];
+  const re = /\{(\w+)\}/g;
+  let last = 0;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    if (m.index > last) out.push(document.createTextNode(text.slice(last, m.index)));
+    const part = Object.hasOwn(parts, m[1]) ? parts[m[1]] : m[0];
+    out.push(typeof part === 'string' ? document.createTextNode(part) : part);
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(document.createTextNode(text.slice(last)));
+  return out;
 }
 
 /**

@@ -38,6 +38,15 @@ export function compareIncidents(a, b) {
 }
 
 /**
+ * Reports whether a stream message carries a seq (volatile ones do not).
+ * @param {any} msg
+ * @returns {boolean}
+ */
+function hasSeq(msg) {
+  return typeof msg.seq === 'number' && Number.isFinite(msg.seq);
+}
+
+/**
  * Reports whether v looks like an incident we can show.
  * @param {any} v
  * @returns {boolean}
@@ -65,16 +74,36 @@ export class IncidentStore {
   }
 
   /**
-   * Applies one stream message.
+   * The seq gate every stream message passes before it is handled.
+   * Volatile messages (no seq: unit.positions frames, heartbeats) always
+   * pass and never touch lastSeq. A snapshot always passes (apply() takes its
+   * seq). Any other sequenced event, whatever its type, passes only when its
+   * seq is after the last one applied, and then becomes the last one, so a
+   * reconnection's since= covers unit events too and a replayed duplicate is
+   * dropped here.
+   * @param {any} msg {seq, type, at, data}
+   * @returns {boolean} false for a sequenced event already applied
+   */
+  admit(msg) {
+    if (!msg || typeof msg !== 'object') return false;
+    if (!hasSeq(msg) || msg.type === 'snapshot') return true;
+    if (this.lastSeq !== null && msg.seq <= this.lastSeq) return false;
+    this.lastSeq = msg.seq;
+    return true;
+  }
+
+  /**
+   * Applies one stream message (normally one that admit() let through).
    * A snapshot always replaces the map (the server sends one when our seq is
    * unknown to it, possibly with a lower seq); an incident event is ignored
-   * when its seq is not after the last one applied.
+   * when its seq is before the last one applied (the same seq again, as
+   * after admit(), applies the same data once more).
    * @param {any} msg {seq, type, at, data}
    * @returns {boolean} true when the incidents changed
    */
   apply(msg) {
     if (!msg || typeof msg !== 'object') return false;
-    const hasSeq = typeof msg.seq === 'number' && Number.isFinite(msg.seq);
+    const sequenced = hasSeq(msg);
     switch (msg.type) {
       case 'snapshot': {
         const list = msg.data && msg.data.incidents;
@@ -84,14 +113,14 @@ export class IncidentStore {
           if (isIncident(inc) && inc.status !== 'closed') m.set(inc.id, inc);
         }
         this.byId = m;
-        if (hasSeq) this.lastSeq = msg.seq;
+        if (sequenced) this.lastSeq = msg.seq;
         this.ready = true;
         return true;
       }
       case 'incident.created':
       case 'incident.updated': {
-        if (hasSeq && this.lastSeq !== null && msg.seq <= this.lastSeq) return false;
-        if (hasSeq) this.lastSeq = msg.seq;
+        if (sequenced && this.lastSeq !== null && msg.seq < this.lastSeq) return false;
+        if (sequenced) this.lastSeq = msg.seq;
         const inc = msg.data;
         if (!isIncident(inc)) return false;
         if (inc.status === 'closed') return this.byId.delete(inc.id);

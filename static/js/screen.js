@@ -163,7 +163,7 @@ function reasons(inc) {
  * @param {string} status
  * @returns {string}
  */
-function statusName(status) {
+export function statusName(status) {
   const key = `status.${status}`;
   const name = t(key);
   return name === key ? status : name;
@@ -181,6 +181,8 @@ function incidentItem(inc, now) {
   const li = /** @type {HTMLLIElement} */ (el('li', inc.drill ? 'incident drill' : 'incident'));
   li.dataset.id = inc.id;
   li.dataset.level = level;
+  const loc = inc.location;
+  if (loc && typeof loc.lon === 'number' && typeof loc.lat === 'number') li.classList.add('located');
   if (status) li.dataset.status = status;
 
   const head = el('div', 'incident-head', null, spaced([
