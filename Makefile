@@ -6,17 +6,18 @@ GO        ?= go
 CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
-# Debian packages the tests and `make run` need.
-DEB_PKGS  := redis-server
 
 .PHONY: all deps build run test lint vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch
 
 all: build
 
-## deps: install Debian's redis-server when it is missing (as root, with apt-get).
+## deps: install what is missing (as root, with apt-get): Debian's redis-server, and chromium
+## with a CJK font for the browser tests.
 deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \

@@ -1,0 +1,187 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// browser is a headless Chromium on one page, recording console errors,
+// uncaught exceptions, CSP violations and dialogs: any of them fails the test.
+type browser struct {
+	t        testing.TB
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+}
+
+func chromiumPath(t testing.TB) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no chromium found (run make deps)")
+	return ""
+}
+
+func newBrowser(t testing.TB, width, height int) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	b := &browser{t: t, ctx: ctx}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.APITypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value))
+				}
+				b.problem("console error: " + strings.Join(parts, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			b.problem("uncaught exception: " + ev.ExceptionDetails.Error())
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.LevelError && !strings.Contains(ev.Entry.Text, "Failed to load resource") {
+				b.problem("browser log: " + ev.Entry.Text)
+			}
+			if strings.Contains(ev.Entry.Text, "Content Security Policy") {
+				b.problem("CSP violation: " + ev.Entry.Text)
+			}
+		case *page.EventJavascriptDialogOpening:
+			b.problem("a dialog opened: " + ev.Message)
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.screenshot("failure")
+		}
+		cancel()
+		cancelAlloc()
+	})
+	return b
+}
+
+func (b *browser) problem(s string) {
+	b.mu.Lock()
+	b.problems = append(b.problems, s)
+	b.mu.Unlock()
+}
+
+// clean fails the test on any problem seen so far.
+func (b *browser) clean() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("page: %s", p)
+	}
+	b.problems = nil
+}
+
+// screenshot saves the page under var/test-screenshots/ and says where.
+func (b *browser) screenshot(name string) string {
+	var buf []byte
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&buf, 100)); err != nil {
+		b.t.Logf("screenshot failed: %v", err)
+		return ""
+	}
+	dir := filepath.Join("..", "..", "var", "test-screenshots")
+	_ = os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", strings.ReplaceAll(b.t.Name(), "/", "_"), name))
+	if err := os.WriteFile(path, buf, 0o644); err == nil {
+		b.t.Logf("screenshot: %s", path)
+	}
+	return path
+}
+
+// run runs actions with a deadline.
+func (b *browser) run(d time.Duration, actions ...chromedp.Action) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// login signs in on the page at url.
+func (b *browser) login(url, user string) {
+	b.t.Helper()
+	b.run(10*time.Second,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible("#username", chromedp.ByQuery),
+		chromedp.SendKeys("#username", user, chromedp.ByQuery),
+		chromedp.SendKeys("#password", testPassword, chromedp.ByQuery),
+		chromedp.Click("#login-submit", chromedp.ByQuery),
+	)
+}
+
+func TestScreenPageShowsIncidentsLive(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+
+	// An incident created through the API appears within 2 s with its
+	// level label, and a title that is HTML is shown as text and runs nothing.
+	title := `<img src=x onerror=alert(1)>`
+	inc := h.create(map[string]any{"category": "mass_incident", "title": title, "location": map[string]float64{"lon": 114.1118, "lat": 22.547}, "people_involved": 150})
+	sel := fmt.Sprintf(`li.incident[data-id=%q]`, inc["id"])
+	var shown, badge string
+	var imgs int
+	b.run(2*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
+	b.run(2*time.Second,
+		chromedp.Text(sel+" .title", &shown, chromedp.ByQuery),
+		chromedp.Text(sel+" .badge", &badge, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll("#incidents img").length`, &imgs),
+	)
+	if shown != title || imgs != 0 {
+		t.Errorf("title shown as %q with %d img elements", shown, imgs)
+	}
+	if !strings.Contains(badge, "II") || !strings.Contains(badge, "重大") {
+		t.Errorf("level label %q, want II 重大", badge)
+	}
+	var count string
+	b.run(2*time.Second, chromedp.Text("#count-II", &count, chromedp.ByQuery))
+	if strings.TrimSpace(count) != "1" {
+		t.Errorf("counter II shows %q", count)
+	}
+	// The English switch changes the labels.
+	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	b.run(2*time.Second, chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent.includes("Serious")`, sel+" .badge"), nil, chromedp.WithPollingTimeout(2*time.Second)))
+	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
+	b.clean()
+	b.screenshot("ok")
+}
