@@ -119,6 +119,18 @@ func (h *harness) token(username string) string {
 	return out.Token
 }
 
+// freshToken logs username in again, for a session of its own.
+func (h *harness) freshToken(username string) string {
+	h.t.Helper()
+	res, body := h.do("POST", "/api/v1/sessions", "", map[string]string{"username": username, "password": testPassword})
+	if res.StatusCode != 201 {
+		h.t.Fatalf("login %s: %d %s", username, res.StatusCode, body)
+	}
+	var out struct{ Token string }
+	mustJSON(h.t, body, &out)
+	return out.Token
+}
+
 // do sends a request; body is JSON-encoded unless it is []byte or a string.
 func (h *harness) do(method, path, token string, body any, headers ...string) (*http.Response, []byte) {
 	h.t.Helper()

@@ -265,6 +265,16 @@ type clockFunc func() time.Time
 
 func (f clockFunc) Now() time.Time { return f() }
 
+// Routes lists the method and path of every route the API registered, for
+// the authorisation test to hold against auth.Routes.
+func (s *Server) Routes() [][2]string {
+	var out [][2]string
+	for _, r := range s.api.App().GetRoutes(true) {
+		out = append(out, [2]string{r.Method, r.Path})
+	}
+	return out
+}
+
 // OsmandAddr is the address of the OsmAnd listener.
 func (s *Server) OsmandAddr() string {
 	if s.osmandLn == nil {
