@@ -231,6 +231,16 @@ type Streams struct {
 type Limits struct {
 	BodyBytes     int `yaml:"body_bytes"`
 	JSONBodyBytes int `yaml:"json_body_bytes"`
+	// TokenRate and TokenBurst limit API requests per session token;
+	// DeviceRate and DeviceBurst limit OsmAnd requests per device id.
+	TokenRate   float64 `yaml:"token_rate"`
+	TokenBurst  float64 `yaml:"token_burst"`
+	DeviceRate  float64 `yaml:"device_rate"`
+	DeviceBurst float64 `yaml:"device_burst"`
+	// LoginFailures within LoginWindow lock an account name (or an address,
+	// at four times as many) out of logging in until the window passes.
+	LoginFailures int           `yaml:"login_failures"`
+	LoginWindow   time.Duration `yaml:"login_window"`
 }
 
 // Load reads, strictly decodes, defaults and validates the configuration at
@@ -316,15 +326,16 @@ func parseOver(cfg *Config, b []byte, name string) (*Config, error) {
 // Defaults is the configuration before the file is read.
 func Defaults() *Config {
 	return &Config{
-		Deployment:      "watchfloor",
-		Timezone:        "Asia/Shanghai",
-		Listen:          "127.0.0.1:8080",
-		OsmandListen:    "127.0.0.1:5055",
-		DataDir:         "var/data",
-		Redis:           Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond},
-		Auth:            Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
-		Streams:         Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
-		Limits:          Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10},
+		Deployment:   "watchfloor",
+		Timezone:     "Asia/Shanghai",
+		Listen:       "127.0.0.1:8080",
+		OsmandListen: "127.0.0.1:5055",
+		DataDir:      "var/data",
+		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond},
+		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
+		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
+		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
+			LoginFailures: 5, LoginWindow: 15 * time.Minute},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
 		Dispatch:        Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
@@ -673,6 +684,13 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if c.Limits.JSONBodyBytes < 1024 || c.Limits.BodyBytes < c.Limits.JSONBodyBytes {
 		bad("limits: json_body_bytes at least 1024 and body_bytes at least json_body_bytes")
+	}
+	l := c.Limits
+	if l.TokenRate <= 0 || l.TokenBurst < 1 || l.DeviceRate <= 0 || l.DeviceBurst < 1 {
+		bad("limits: token_rate and device_rate must be positive, token_burst and device_burst at least 1")
+	}
+	if l.LoginFailures < 1 || l.LoginWindow < time.Minute {
+		bad("limits: login_failures at least 1 and login_window at least 1m")
 	}
 	if c.Idempotency < time.Minute {
 		bad("idempotency_ttl: at least 1m")

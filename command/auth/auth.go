@@ -43,8 +43,25 @@ type Session struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// SessionStore keeps sessions by the hash of their token.
+// Throttled is a login refused for too many failures; retry after RetryAfter.
+type Throttled struct {
+	RetryAfter time.Duration
+}
+
+func (e *Throttled) Error() string {
+	return fmt.Sprintf("too many failed logins: try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// SessionStore keeps sessions by the hash of their token, and counts
+// failed logins (in Redis, so every instance sees them).
 type SessionStore interface {
+	// Failures returns the failures counted under key and how long until
+	// the count lapses.
+	Failures(ctx context.Context, key string) (int, time.Duration, error)
+	// Fail counts a failure under each key, for window from the first.
+	Fail(ctx context.Context, window time.Duration, keys ...string) error
+	// ClearFailures forgets the failures under key.
+	ClearFailures(ctx context.Context, key string) error
 	PutSession(ctx context.Context, tokenHash string, s Session, ttl time.Duration) error
 	// TouchSession returns the session and extends its expiry to ttl from now.
 	TouchSession(ctx context.Context, tokenHash string, ttl time.Duration) (Session, error)
@@ -59,6 +76,9 @@ type Service struct {
 	now      func() time.Time
 	dummy    []byte
 	demo     []byte // the demo accounts' hash
+
+	maxFailures int
+	window      time.Duration
 	// DemoPassword is the demo accounts' password when one was generated
 	// (empty when it came from the environment or there are none).
 	DemoPassword string
@@ -73,7 +93,8 @@ func New(cfg *config.Config, st SessionStore, now func() time.Time) (*Service, e
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.Auth.SessionTTL, now: now}
+	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.Auth.SessionTTL, now: now,
+		maxFailures: cfg.Limits.LoginFailures, window: cfg.Limits.LoginWindow}
 	var err error
 	if s.dummy, err = bcrypt.GenerateFromPassword([]byte("not a password"), cfg.Auth.BcryptCost); err != nil {
 		return nil, fmt.Errorf("hashing: %w", err)
@@ -123,8 +144,35 @@ func randomPassword() string {
 func (s *Service) Account(username string) *Account { return s.accounts[username] }
 
 // Login checks a password and opens a session, returning its token.
-// Unknown users cost as much time as wrong passwords.
-func (s *Service) Login(ctx context.Context, username, password string) (string, Session, error) {
+// Unknown users cost as much time as wrong passwords. After repeated
+// failures for a name, or many from one address, logins are refused
+// (*Throttled) until the window passes, right password or not.
+func (s *Service) Login(ctx context.Context, username, password, addr string) (string, Session, error) {
+	userKey, addrKey := "user:"+username, "addr:"+addr
+	for _, k := range []struct {
+		key string
+		max int
+	}{{userKey, s.maxFailures}, {addrKey, 4 * s.maxFailures}} {
+		n, ttl, err := s.store.Failures(ctx, k.key)
+		if err != nil {
+			return "", Session{}, err
+		}
+		if n >= k.max {
+			return "", Session{}, &Throttled{RetryAfter: ttl}
+		}
+	}
+	token, sess, err := s.login(ctx, username, password)
+	if errors.Is(err, ErrBadCredentials) {
+		if ferr := s.store.Fail(ctx, s.window, userKey, addrKey); ferr != nil {
+			return "", Session{}, ferr
+		}
+	} else if err == nil {
+		_ = s.store.ClearFailures(ctx, userKey)
+	}
+	return token, sess, err
+}
+
+func (s *Service) login(ctx context.Context, username, password string) (string, Session, error) {
 	a := s.accounts[username]
 	hash := s.dummy
 	if a != nil {

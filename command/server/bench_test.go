@@ -12,7 +12,7 @@ import (
 // to the incident.created event arriving on a screen websocket, one
 // incident at a time. Run with -benchtime=1000x for 1,000 incidents.
 func BenchmarkCreateToScreen(b *testing.B) {
-	h := newHarness(b)
+	h := newHarness(b, benchLimits)
 	tok := h.token("operator")
 	s := h.screen(h.token("viewer"), nil)
 	s.next(2 * time.Second)

@@ -16,14 +16,23 @@ import (
 	"watchfloor/config"
 )
 
-// loadUnits adds n units (load-00001 … with devices L00001 …) to the city.
+// loadUnits adds n units (load-00001 … with devices L00001 …) to the city,
+// with the relaxed rate limits of a bench configuration.
 func loadUnits(n int) func(*config.Config) {
 	return func(c *config.Config) {
+		benchLimits(c)
 		for i := 1; i <= n; i++ {
 			id := fmt.Sprintf("load-%05d", i)
 			c.Units = append(c.Units, config.Unit{ID: id, Callsign: id, Type: "car", Team: "load", Devices: []string{fmt.Sprintf("L%05d", i)}})
 		}
 	}
+}
+
+// benchLimits lifts the rate limits: a load run sends from few tokens and
+// devices far faster than any one person or phone.
+func benchLimits(c *config.Config) {
+	c.Limits.TokenRate, c.Limits.TokenBurst = 1e9, 1e9
+	c.Limits.DeviceRate, c.Limits.DeviceBurst = 1e9, 1e9
 }
 
 // spot returns a position of unit i inside the district, moving a little with k.

@@ -57,3 +57,36 @@ func (x *Sessions) TouchSession(ctx context.Context, hash string, ttl time.Durat
 func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 	return x.s.wrap("deleting session", x.s.rdb.Del(ctx, x.s.Key("session", hash)).Err())
 }
+
+// Failures implements auth.SessionStore.
+func (x *Sessions) Failures(ctx context.Context, key string) (int, time.Duration, error) {
+	if err := x.s.check("reading login failures"); err != nil {
+		return 0, 0, err
+	}
+	k := x.s.Key("login", "fail", key)
+	pipe := x.s.rdb.Pipeline()
+	n := pipe.Get(ctx, k)
+	ttl := pipe.PTTL(ctx, k)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, 0, x.s.wrap("reading login failures", err)
+	}
+	count, _ := n.Int()
+	return count, max(ttl.Val(), 0), nil
+}
+
+// Fail implements auth.SessionStore: the window runs from the first failure.
+func (x *Sessions) Fail(ctx context.Context, window time.Duration, keys ...string) error {
+	pipe := x.s.rdb.Pipeline()
+	for _, key := range keys {
+		k := x.s.Key("login", "fail", key)
+		pipe.Incr(ctx, k)
+		pipe.ExpireNX(ctx, k, window)
+	}
+	_, err := pipe.Exec(ctx)
+	return x.s.wrap("counting a login failure", err)
+}
+
+// ClearFailures implements auth.SessionStore.
+func (x *Sessions) ClearFailures(ctx context.Context, key string) error {
+	return x.s.wrap("clearing login failures", x.s.rdb.Del(ctx, x.s.Key("login", "fail", key)).Err())
+}

@@ -58,6 +58,8 @@ type API struct {
 	Deps
 	app     *fiber.App
 	metrics *httpMetrics
+	// tokens and devices limit requests per session token and per device.
+	tokens, devices *limiter
 
 	// base is cancelled on shutdown so websocket writers close their
 	// sockets with 1001 before storage goes away.
@@ -74,6 +76,8 @@ func New(d Deps) (*API, error) {
 	}
 	a.base, a.cancel = context.WithCancel(context.Background())
 	a.metrics = newHTTPMetrics(d.Registry)
+	a.tokens = newLimiter(d.Config.Limits.TokenRate, d.Config.Limits.TokenBurst)
+	a.devices = newLimiter(d.Config.Limits.DeviceRate, d.Config.Limits.DeviceBurst)
 	d.Hub.Observe(a.observeStatus)
 	a.app = fiber.New(fiber.Config{
 		AppName:               "watchfloor",
@@ -171,6 +175,10 @@ func (a *API) authorize(r auth.Route) fiber.Handler {
 		sess, err := a.Auth.Authenticate(c.UserContext(), token)
 		if err != nil {
 			return err
+		}
+		if ok, wait := a.tokens.allow(token, time.Now()); !ok {
+			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
+			return problem(c, 429, "rate-limited", "too many requests for this session; slow down", nil)
 		}
 		if !r.Allowed(sess.Role) {
 			return forbidden(fmt.Sprintf("role %s may not %s %s", sess.Role, r.Method, r.Path))

@@ -126,7 +126,13 @@ func (a *API) login(c *fiber.Ctx) error {
 	if err := bad.Err(); err != nil {
 		return err
 	}
-	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password)
+	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password, c.IP())
+	var throttled *auth.Throttled
+	if errors.As(err, &throttled) {
+		a.audit(c, audit.Record{Who: req.Username, Action: "session.throttled", Object: req.Username, Detail: map[string]any{"ip": c.IP()}})
+		c.Set(fiber.HeaderRetryAfter, retryAfter(throttled.RetryAfter))
+		return problem(c, 429, "too-many-logins", throttled.Error(), nil)
+	}
 	if errors.Is(err, auth.ErrBadCredentials) {
 		a.audit(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: map[string]any{"ip": c.IP()}})
 		return problem(c, 401, "bad-credentials", "unknown user or wrong password", nil)

@@ -182,6 +182,10 @@ func (a *API) osmand(c *fiber.Ctx) error {
 	if !known {
 		return c.Status(400).SendString("unknown device " + strconv.Quote(r.DeviceID))
 	}
+	if ok, wait := a.devices.allow(r.DeviceID, time.Now()); !ok {
+		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
+		return c.Status(429).SendString("too many positions from this device: slow down")
+	}
 	if err != nil || !r.HasPosition {
 		a.metrics.osmandIgnored.Inc()
 		return c.SendStatus(200)
