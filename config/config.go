@@ -225,6 +225,8 @@ type Streams struct {
 	// SendQueue is how many messages a websocket client may fall behind
 	// before it is cut off (it resumes with ?since=).
 	SendQueue int `yaml:"send_queue"`
+	// WriteTimeout cuts off a client that takes longer to take one message.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
 }
 
 // Limits bound what a client may send.
@@ -333,7 +335,7 @@ func Defaults() *Config {
 		DataDir:      "var/data",
 		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond},
 		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
-		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024},
+		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
 			LoginFailures: 5, LoginWindow: 15 * time.Minute},
 		Idempotency:     24 * time.Hour,
@@ -678,6 +680,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if c.Streams.Heartbeat <= 0 {
 		bad("streams.heartbeat: must be positive")
+	}
+	if c.Streams.WriteTimeout < 100*time.Millisecond {
+		bad("streams.write_timeout: at least 100ms")
 	}
 	if c.Streams.SendQueue < 16 {
 		bad("streams.send_queue: at least 16")

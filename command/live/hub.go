@@ -165,7 +165,16 @@ func (h *Hub) Tail(ctx context.Context, stream string) error {
 			sleep(ctx, 250*time.Millisecond)
 			continue
 		}
-		failing = false
+		if failing {
+			// Storage came back. If it lost data, the stream starts a new
+			// life below where we were: follow it from its start (clients
+			// notice by their heartbeat check and take a snapshot).
+			if cur, err := h.src.Seq(ctx, stream); err == nil && cur < last {
+				h.log.Warn("stream restarted below the last seq seen; following it afresh", "stream", stream, "last", last, "now", cur)
+				last = 0
+			}
+			failing = false
+		}
 		for _, m := range msgs {
 			for _, o := range h.observers {
 				o(m.JSON)
@@ -227,9 +236,14 @@ type Client struct {
 	Snapshot  Snapshot
 	// Sent counts messages written, for metrics; may be nil.
 	Sent *atomic.Int64
-	// Verify makes every heartbeat check the stream's seq in storage and
-	// catch up, for notified streams whose pub/sub may drop a message.
+	// Verify is kept for callers; every heartbeat now checks the stream's
+	// seq in storage: behind, the client catches up (notified streams whose
+	// pub/sub may drop a message); ahead, the stream lost data and the client
+	// starts again from a snapshot.
 	Verify bool
+	// Ready, when set, reports whether storage is reachable; heartbeats
+	// carry it so a page can say it is not live.
+	Ready func() bool
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
@@ -318,14 +332,22 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 				return err
 			}
 		case <-hb.C:
-			if c.Verify {
-				if cur, err := c.Hub.src.Seq(ctx, c.Stream); err == nil && cur > last {
+			ready := c.Ready == nil || c.Ready()
+			if ready {
+				cur, err := c.Hub.src.Seq(ctx, c.Stream)
+				switch {
+				case err != nil:
+				case cur > last:
 					if err := catchUp(); err != nil {
+						return err
+					}
+				case cur < last:
+					if err := snapshot(); err != nil {
 						return err
 					}
 				}
 			}
-			if err := write(heartbeat(last)); err != nil {
+			if err := write(heartbeat(last, ready)); err != nil {
 				return err
 			}
 		case m := <-sub.C:
@@ -349,12 +371,17 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 	}
 }
 
-func heartbeat(seq uint64) []byte {
-	b := make([]byte, 0, 96)
+func heartbeat(seq uint64, ready bool) []byte {
+	b := make([]byte, 0, 112)
 	b = append(b, `{"type":"heartbeat","at":"`...)
 	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","data":{"seq":`...)
 	b = appendUint(b, seq)
+	if ready {
+		b = append(b, `,"ready":true`...)
+	} else {
+		b = append(b, `,"ready":false`...)
+	}
 	return append(b, "}}"...)
 }
 

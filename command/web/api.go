@@ -141,6 +141,7 @@ func adapt(h http.Handler) fiber.Handler {
 
 func (a *API) readyz(c *fiber.Ctx) error {
 	if a.Ready != nil && !a.Ready() {
+		c.Set(fiber.HeaderRetryAfter, "1")
 		return problem(c, 503, "unavailable", "redis is unreachable", nil)
 	}
 	return c.JSON(fiber.Map{"status": "ready"})

@@ -17,8 +17,6 @@ import (
 	"watchfloor/command/live"
 )
 
-const writeWait = 10 * time.Second
-
 // screenSocket serves /ws/screen: a snapshot (or a replay after ?since=),
 // then every event of the screen stream with its seq.
 func (a *API) screenSocket() []fiber.Handler {
@@ -108,11 +106,11 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		go a.keepSession(ctx, cancel, tok)
 	}
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
-		Snapshot: spec.snapshot, Verify: spec.verify}
+		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready}
 	a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Inc()
 	defer a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Dec()
 	err := client.Serve(ctx, since, direct, func(b []byte) error {
-		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+		_ = conn.SetWriteDeadline(time.Now().Add(a.Config.Streams.WriteTimeout))
 		return conn.WriteMessage(websocket.TextMessage, b)
 	})
 	code, text := websocket.CloseNormalClosure, ""
