@@ -67,6 +67,11 @@ type Redis struct {
 	URL string `yaml:"url"`
 	// PingInterval is how often the health watcher checks Redis.
 	PingInterval time.Duration `yaml:"ping_interval"`
+	// AppendFsync, when set, makes Watchfloor turn on Redis's append-only
+	// file with this fsync policy at start: everysec (at worst a second of
+	// acknowledged writes lost in a crash of the machine) or always (none).
+	// Empty leaves Redis as it is configured (a managed Redis, say).
+	AppendFsync string `yaml:"appendfsync"`
 }
 
 // Map names the map layers: the grid hierarchy and zones as GeoJSON files,
@@ -398,6 +403,11 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if c.Redis.URL == "" {
 		bad("redis.url: required")
+	}
+	switch c.Redis.AppendFsync {
+	case "", "everysec", "always":
+	default:
+		bad("redis.appendfsync: %q must be everysec, always or empty", c.Redis.AppendFsync)
 	}
 	if c.Redis.PingInterval <= 0 {
 		bad("redis.ping_interval: must be positive")

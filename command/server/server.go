@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("loading the map: %w", err)
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, Logger: log})
+	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, AppendFsync: cfg.Redis.AppendFsync, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,10 @@ type Options struct {
 	Deployment   string
 	StreamMaxLen int64
 	PingInterval time.Duration
-	Logger       *slog.Logger
+	// AppendFsync turns on the append-only file with this policy ("" leaves
+	// Redis as it is).
+	AppendFsync string
+	Logger      *slog.Logger
 }
 
 // Open connects to Redis at opts.URL and checks it answers.
@@ -77,6 +80,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
 		return nil, fmt.Errorf("connecting to redis at %s: %w", ro.Addr, err)
+	}
+	if opts.AppendFsync != "" {
+		pipe := rdb.Pipeline()
+		pipe.ConfigSet(ctx, "appendonly", "yes")
+		pipe.ConfigSet(ctx, "appendfsync", opts.AppendFsync)
+		if _, err := pipe.Exec(ctx); err != nil {
+			rdb.Close()
+			return nil, fmt.Errorf("turning on Redis's append-only file (appendfsync %s): %w", opts.AppendFsync, err)
+		}
+		// Keep it across Redis restarts when Redis runs from a config file.
+		if err := rdb.ConfigRewrite(ctx).Err(); err != nil {
+			s.log.Info("redis config not rewritten (no config file?): make sure its own configuration turns on appendonly", "err", err)
+		}
 	}
 	s.ready.Store(true)
 	return s, nil
