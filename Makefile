@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build run test lint vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch
+.PHONY: all deps build run test lint vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-load
 
 all: build
 
@@ -82,10 +82,17 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./config
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/osmand
 
-## bench: every benchmark, each writing its own section of docs/BENCHMARKS.md.
+## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-load
 	scripts/bench-assemble
+## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
+bench-load: deps
+	scripts/load-run 50-load-standard "Standard scenario: 2,000 responders and 50 screens connected, 5,000 positions/s, 100 incidents/s, a plan's tasks to every responder every 2 s" -duration 30s -positions 5000 -screens 50 -incidents 100 -responders 2000 -fanout-every 2s
+	scripts/load-run 51-load-incidents "Incidents to 50 screens at 100/s" -duration 20s -screens 50 -incidents 100
+	scripts/load-run 52-load-positions-batch "Positions through the batch API at 50,000/s for a minute" -duration 60s -positions 50000 -screens 1 -senders 12
+	scripts/load-run 53-load-osmand "OsmAnd single-position requests at 10,000/s" -duration 20s -positions 10000 -mode osmand -senders 64 -screens 1
+	scripts/redis-ceiling
 bench-grade: deps
 	$(BENCH) 10-grading "Grading an incident" $(GO) test -run='^$$' -bench=Grade -benchmem -count=1 ./alerts
 bench-geo: deps

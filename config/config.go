@@ -40,9 +40,11 @@ type Config struct {
 	Categories   []Category `yaml:"categories"`
 	UnitTypes    []UnitType `yaml:"unit_types"`
 	Units        []Unit     `yaml:"units"`
-	Positions    Positions  `yaml:"positions"`
-	Dispatch     Dispatch   `yaml:"dispatch"`
-	Plans        []Plan     `yaml:"plans"`
+	// UnitSets add many numbered units at once (load runs, large fleets).
+	UnitSets  []UnitSet `yaml:"unit_sets"`
+	Positions Positions `yaml:"positions"`
+	Dispatch  Dispatch  `yaml:"dispatch"`
+	Plans     []Plan    `yaml:"plans"`
 	// Anchors is a place for YAML anchors that several entries share (the
 	// approvers of the plans, say); it is not read otherwise.
 	Anchors   yaml.Node  `yaml:"anchors"`
@@ -112,6 +114,35 @@ type Unit struct {
 	Team     string   `yaml:"team"`
 	HomeGrid string   `yaml:"home_grid"`
 	Devices  []string `yaml:"device_ids"`
+}
+
+// UnitSet adds Count units: ids Prefix00001…, devices DevicePrefix00001…,
+// all of one type and team, spread over HomeGrids in turn.
+type UnitSet struct {
+	Prefix       string   `yaml:"prefix"`
+	Count        int      `yaml:"count"`
+	Type         string   `yaml:"type"`
+	Team         string   `yaml:"team"`
+	DevicePrefix string   `yaml:"device_prefix"`
+	HomeGrids    []string `yaml:"home_grids"`
+}
+
+// expandUnitSets appends the units of every set to Units.
+func (c *Config) expandUnitSets() {
+	for _, set := range c.UnitSets {
+		for i := 1; i <= set.Count; i++ {
+			u := Unit{ID: fmt.Sprintf("%s%05d", set.Prefix, i), Type: set.Type, Team: set.Team}
+			u.Callsign = u.ID
+			if set.DevicePrefix != "" {
+				u.Devices = []string{fmt.Sprintf("%s%05d", set.DevicePrefix, i)}
+			}
+			if len(set.HomeGrids) > 0 {
+				u.HomeGrid = set.HomeGrids[(i-1)%len(set.HomeGrids)]
+			}
+			c.Units = append(c.Units, u)
+		}
+	}
+	c.UnitSets = nil
 }
 
 // Positions tunes position ingest.
@@ -526,6 +557,12 @@ func (c *Config) Validate(getenv func(string) string) error {
 		}
 	}
 
+	for i, set := range c.UnitSets {
+		if !idPattern.MatchString(set.Prefix) || set.Count < 1 || set.Count > 99999 {
+			bad("unit_sets[%d]: a lowercase prefix and a count from 1 to 99999", i)
+		}
+	}
+	c.expandUnitSets()
 	types := map[string]bool{}
 	for i, ut := range c.UnitTypes {
 		at := fmt.Sprintf("unit_types[%d]", i)

@@ -1,0 +1,56 @@
+// Command wfload drives a running Watchfloor over the network and measures
+// it: unit positions (batch API or OsmAnd) at a set rate, incidents at a
+// set rate, screen and responder websockets, and a plan's tasks fanned out
+// to every responder. Latencies come from timestamps carried in the
+// traffic itself (position times, incident titles). It prints a table and,
+// with -json, writes the figures as JSON.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	var o options
+	flag.StringVar(&o.API, "api", "http://127.0.0.1:8080", "Watchfloor's API")
+	flag.StringVar(&o.OsmAnd, "osmand", "http://127.0.0.1:5055", "Watchfloor's OsmAnd listener")
+	flag.StringVar(&o.Password, "password", os.Getenv("WATCHFLOOR_DEMO_PASSWORD"), "the accounts' password (demo accounts)")
+	flag.DurationVar(&o.Duration, "duration", 30*time.Second, "how long to run")
+	flag.IntVar(&o.PositionRate, "positions", 0, "positions per second")
+	flag.StringVar(&o.PositionMode, "mode", "batch", "how positions are sent: batch (POST /api/v1/positions) or osmand (one request each)")
+	flag.IntVar(&o.Units, "units", 10000, "how many units report (load-00001 …, devices L00001 …)")
+	flag.IntVar(&o.Senders, "senders", 8, "concurrent senders of positions (osmand: connections)")
+	flag.IntVar(&o.IncidentRate, "incidents", 0, "incidents per second")
+	flag.IntVar(&o.Screens, "screens", 0, "screen websockets")
+	flag.IntVar(&o.Responders, "responders", 0, "responder websockets (fan-00001 …)")
+	flag.DurationVar(&o.FanoutEvery, "fanout-every", 0, "how often a plan's tasks are fanned out to every responder (0: never)")
+	flag.IntVar(&o.ServerPID, "server-pid", 0, "the server's pid, to report its memory")
+	flag.StringVar(&o.JSON, "json", "", "write the figures as JSON to this file")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := newLoad(o).run(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wfload: %v\n", err)
+		return 1
+	}
+	rep.print(os.Stdout)
+	if o.JSON != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.JSON, b, 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "wfload: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
