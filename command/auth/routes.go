@@ -72,6 +72,11 @@ var Routes = []Route{
 	{Name: "deadlines.sent", Method: "POST", Path: "/api/v1/incidents/:id/deadlines/:deadline", Roles: Command},
 	{Name: "audit.list", Method: "GET", Path: "/api/v1/audit", Roles: Leaders},
 
+	// Profiling, for finding what a missed performance target costs.
+	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []string{"admin"}},
+	{Name: "pprof.trace", Method: "GET", Path: "/debug/pprof/trace", Roles: []string{"admin"}},
+	{Name: "pprof.index", Method: "GET", Path: "/debug/pprof/*", Roles: []string{"admin"}},
+
 	{Name: "ws.screen", Method: "GET", Path: "/ws/screen", Roles: Watchers},
 	{Name: "ws.leader", Method: "GET", Path: "/ws/leader", Roles: []string{"admin", "leader", "deputy"}},
 	{Name: "ws.responder", Method: "GET", Path: "/ws/responder", Roles: []string{"responder"}},

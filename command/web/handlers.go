@@ -2,6 +2,8 @@ package web
 
 import (
 	"errors"
+	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +50,9 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"alarms.list":          one(a.listAlarms),
 		"alarms.ack":           one(a.ackAlarm),
 		"ws.responder":         a.responderSocket(),
+		"pprof.profile":        one(adapt(http.HandlerFunc(pprof.Profile))),
+		"pprof.trace":          one(adapt(http.HandlerFunc(pprof.Trace))),
+		"pprof.index":          one(adapt(http.HandlerFunc(pprof.Index))),
 		"plans.list":           one(a.listPlans),
 		"activations.list":     one(a.listActivations),
 		"activations.get":      one(a.getActivation),
