@@ -185,3 +185,78 @@ func TestScreenPageShowsIncidentsLive(t *testing.T) {
 	b.clean()
 	b.screenshot("ok")
 }
+
+// The simulator's units move on the map, and killing and restarting the
+// server leaves the page live again without a reload.
+func TestScreenPageMapAndRecovery(t *testing.T) {
+	h := newHarness(t)
+	bin := filepath.Join(t.TempDir(), "wfsim")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/wfsim").CombinedOutput(); err != nil {
+		t.Fatalf("building the simulator: %v\n%s", err, out)
+	}
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector("#map").dataset.base === "loaded"`, nil, chromedp.WithPollingTimeout(5*time.Second)))
+
+	sim := exec.Command(bin, "--config", "../../config/sample/watchfloor.yaml", "--api", h.base,
+		"--osmand", "http://"+h.srv.OsmandAddr(), "--every", "300ms", "--incidents", "0")
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sim.Process.Kill(); _ = sim.Wait() }()
+	var drawn, frames int
+	b.run(8*time.Second, chromedp.Poll(`+document.querySelector("#map").dataset.unitsDrawn >= 50 && +document.querySelector("#map").dataset.unitFrames >= 3`, nil, chromedp.WithPollingTimeout(8*time.Second)))
+	b.run(2*time.Second, chromedp.Evaluate(`+document.querySelector("#map").dataset.unitsDrawn`, &drawn), chromedp.Evaluate(`+document.querySelector("#map").dataset.unitFrames`, &frames))
+	if drawn < 50 || frames < 3 {
+		t.Fatalf("units drawn %d, frames %d", drawn, frames)
+	}
+	// Units really move: one unit's position changes between two reads.
+	res, body := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
+	time.Sleep(700 * time.Millisecond)
+	_, body2 := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
+	if res.StatusCode != 200 || string(body) == string(body2) {
+		t.Errorf("car-01 did not move: %s", body)
+	}
+	_ = sim.Process.Kill()
+
+	// Kill and restart the server on the same address: the page says the
+	// link is down, then comes back by itself and shows what happens next.
+	h.restartSamePort()
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	inc := h.create(publicOrder("重启之后"))
+	b.run(3*time.Second, chromedp.WaitVisible(fmt.Sprintf(`li.incident[data-id=%q]`, inc["id"]), chromedp.ByQuery))
+	time.Sleep(200 * time.Millisecond)
+	b.clean()
+}
+
+// Every label changes with the English switch: no element of the
+// catalogue keeps Chinese text.
+func TestScreenPageEnglishSwitch(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	h.create(dongmen("中文标题", 150))
+	b.run(3*time.Second, chromedp.WaitVisible("li.incident", chromedp.ByQuery))
+	var han []string
+	// The switch itself names the other language (中文) on purpose.
+	check := `[...document.querySelectorAll("[data-i18n]:not(.lang-toggle)")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) < 10 {
+		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
+	}
+	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	time.Sleep(300 * time.Millisecond)
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) != 0 {
+		t.Errorf("labels still in Chinese after the English switch: %q", han)
+	}
+	var lang string
+	b.run(2*time.Second, chromedp.Evaluate(`document.documentElement.lang`, &lang))
+	if !strings.HasPrefix(lang, "en") {
+		t.Errorf("html lang %q after switching", lang)
+	}
+	b.clean()
+}

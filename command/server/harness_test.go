@@ -103,6 +103,33 @@ func (h *harness) restart() {
 	h.start()
 }
 
+// restartSamePort restarts the server on the address it had, as a
+// restarted service comes back where its clients expect it.
+func (h *harness) restartSamePort() {
+	h.t.Helper()
+	addr := h.srv.Addr()
+	h.stop()
+	listen := h.cfg.Listen
+	h.cfg.Listen = addr
+	defer func() { h.cfg.Listen = listen }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		srv, err := server.New(context.Background(), h.cfg, server.Options{Logger: log, Notice: io.Discard, Now: h.now})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if err := srv.Start(); err == nil {
+			h.srv = srv
+			return
+		} else if time.Now().After(deadline) {
+			h.t.Fatalf("restarting on %s: %v", addr, err)
+		}
+		_ = srv.Stop(context.Background())
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // token logs username in once and remembers the token.
 func (h *harness) token(username string) string {
 	h.t.Helper()
