@@ -45,6 +45,10 @@ type Config struct {
 	Positions Positions `yaml:"positions"`
 	Dispatch  Dispatch  `yaml:"dispatch"`
 	Plans     []Plan    `yaml:"plans"`
+	// CaseKinds are the everyday grid cases (网格事件) and their time limits.
+	CaseKinds    []CaseKind   `yaml:"case_kinds"`
+	DailyReports DailyReports `yaml:"daily_reports"`
+	Patrol       Patrol       `yaml:"patrol"`
 	// Anchors is a place for YAML anchors that several entries share (the
 	// approvers of the plans, say); it is not read otherwise.
 	Anchors   yaml.Node  `yaml:"anchors"`
@@ -183,6 +187,47 @@ type DispatchRule struct {
 	Units      int            `yaml:"units"`
 }
 
+// CaseKind is a kind of grid case: the level that handles it first, a time
+// limit per step (accept, dispatch, handle, verify, close), and whether a
+// missed limit escalates it by itself.
+type CaseKind struct {
+	ID         string                   `yaml:"id"`
+	Name       Text                     `yaml:"name"`
+	FirstLevel string                   `yaml:"first_level"`
+	Limits     map[string]time.Duration `yaml:"limits"`
+	// EscalateOnOverdue moves an overdue case up one level by itself.
+	EscalateOnOverdue bool `yaml:"escalate_on_overdue"`
+	// Mediation: handling records a mediation outcome (disputes).
+	Mediation bool `yaml:"mediation"`
+}
+
+// CaseSteps are the steps that have time limits, by the status they leave.
+var CaseSteps = []string{"accept", "dispatch", "handle", "verify", "close"}
+
+// DailyReports: the areas that report daily, even when there is nothing
+// (零报告), and the local time by which they must.
+type DailyReports struct {
+	Areas []string `yaml:"areas"`
+	Due   string   `yaml:"due"` // HH:MM local
+}
+
+// Patrol: the daily minutes a grid officer spends inside the grid.
+type Patrol struct {
+	TargetMinutes int `yaml:"target_minutes"`
+	// MaxGap: fixes further apart than this do not count as time inside.
+	MaxGap time.Duration `yaml:"max_gap"`
+}
+
+// CaseKind returns the case kind with id, or nil.
+func (c *Config) CaseKind(id string) *CaseKind {
+	for i := range c.CaseKinds {
+		if c.CaseKinds[i].ID == id {
+			return &c.CaseKinds[i]
+		}
+	}
+	return nil
+}
+
 // Plan is a preset emergency plan (预案) of the "1+N" system.
 type Plan struct {
 	ID   string `yaml:"id"`
@@ -229,8 +274,11 @@ type Auth struct {
 	// listening beyond loopback.
 	DemoAccounts bool `yaml:"demo_accounts"`
 	// DemoPassword comes from WATCHFLOOR_DEMO_PASSWORD, never from the file.
-	DemoPassword string    `yaml:"-"`
-	Accounts     []Account `yaml:"accounts"`
+	DemoPassword string `yaml:"-"`
+	// DemoAreaAccounts are further demo accounts (no password hash: they
+	// share the demo password), such as operators limited to an area.
+	DemoAreaAccounts []Account `yaml:"demo_area_accounts"`
+	Accounts         []Account `yaml:"accounts"`
 	// AllowedOrigins are extra Origins accepted on websockets besides the
 	// server's own host.
 	AllowedOrigins []string `yaml:"allowed_origins"`
@@ -376,6 +424,8 @@ func Defaults() *Config {
 			LoginFailures: 5, LoginWindow: 15 * time.Minute},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
+		DailyReports:    DailyReports{Due: "18:00"},
+		Patrol:          Patrol{TargetMinutes: 60, MaxGap: 5 * time.Minute},
 		Dispatch:        Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
 			FrameInterval: 250 * time.Millisecond, BatchSize: 1000},
@@ -722,6 +772,34 @@ func (c *Config) Validate(getenv func(string) string) error {
 		}
 	}
 
+	seenKind := map[string]bool{}
+	for i, k := range c.CaseKinds {
+		at := fmt.Sprintf("case_kinds[%d]", i)
+		if !idPattern.MatchString(k.ID) || seenKind[k.ID] {
+			bad("%s.id: %q must be a unique lowercase id", at, k.ID)
+		}
+		seenKind[k.ID] = true
+		switch k.FirstLevel {
+		case "grid", "community", "street", "district":
+		default:
+			bad("%s.first_level: %q must be grid, community, street or district", at, k.FirstLevel)
+		}
+		for step, d := range k.Limits {
+			if !slicesContains(CaseSteps, step) {
+				bad("%s.limits: %q is not a step (%s)", at, step, strings.Join(CaseSteps, ", "))
+			}
+			if d < time.Minute {
+				bad("%s.limits.%s: at least 1m", at, step)
+			}
+		}
+	}
+	if _, err := time.Parse("15:04", c.DailyReports.Due); err != nil {
+		bad("daily_reports.due: %q must be a local time HH:MM", c.DailyReports.Due)
+	}
+	if c.Patrol.TargetMinutes < 1 || c.Patrol.MaxGap < time.Minute {
+		bad("patrol: target_minutes at least 1 and max_gap at least 1m")
+	}
+
 	if c.Streams.MaxLen < 100 {
 		bad("streams.max_len: at least 100")
 	}
@@ -800,4 +878,13 @@ func Loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func slicesContains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -104,7 +104,6 @@ type load struct {
 	toFrame  series // a position's time to its frame (screen 0)
 	toScreen series // an incident's creation to incident.created, every screen
 	fanout   series // a fan-out incident's creation to task.assigned, every responder
-	dispatch series
 	wsErr    atomic.Int64
 }
 
@@ -410,7 +409,7 @@ func (l *load) batch(token string, ns []int) {
 		u := n % l.o.Units
 		lon, lat := spot(u, n/l.o.Units)
 		buf = append(buf, `{"unit_id":"load-`...)
-		buf = fmt.Appendf(buf, "%05d", u+1)
+		buf = appendPadded(buf, u+1)
 		buf = append(buf, `","lon":`...)
 		buf = strconv.AppendFloat(buf, lon, 'f', 6, 64)
 		buf = append(buf, `,"lat":`...)

@@ -201,7 +201,7 @@ func (s *sim) report(ctx context.Context, w *walker, at time.Time) error {
 	} else {
 		q := url.Values{
 			"id": {w.device}, "lat": {fmt.Sprintf("%.6f", w.pos[1])}, "lon": {fmt.Sprintf("%.6f", w.pos[0])},
-			"timestamp": {fmt.Sprint(at.Unix())}, "speed": {fmt.Sprintf("%.1f", speed*3600/1852)},
+			"timestamp": {fmt.Sprint(at.UnixMilli())}, "speed": {fmt.Sprintf("%.1f", speed*3600/1852)},
 			"bearing": {fmt.Sprintf("%.0f", math.Mod(w.heading+360, 360))}, "batt": {fmt.Sprintf("%.0f", w.battery)}, "accuracy": {"8"},
 		}
 		req, err = http.NewRequestWithContext(ctx, "GET", s.opt.OsmAnd+"/?"+q.Encode(), nil)

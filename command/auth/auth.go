@@ -118,6 +118,11 @@ func New(cfg *config.Config, st SessionStore, now func() time.Time) (*Service, e
 				s.accounts[role] = &Account{Username: role, Name: role, Role: role, hash: h}
 			}
 		}
+		for _, a := range cfg.Auth.DemoAreaAccounts {
+			if _, taken := s.accounts[a.Username]; !taken {
+				s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, hash: h}
+			}
+		}
 	}
 	return s, nil
 }

@@ -72,6 +72,18 @@ var Routes = []Route{
 	{Name: "deadlines.sent", Method: "POST", Path: "/api/v1/incidents/:id/deadlines/:deadline", Roles: Command},
 	{Name: "audit.list", Method: "GET", Path: "/api/v1/audit", Roles: Leaders},
 
+	// Grid cases: responders (grid officers) report and handle their own;
+	// accounts with an area see and act only in it and below.
+	{Name: "cases.create", Method: "POST", Path: "/api/v1/cases", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "cases.list", Method: "GET", Path: "/api/v1/cases", Roles: Everyone},
+	{Name: "cases.stats", Method: "GET", Path: "/api/v1/cases/stats", Roles: Watchers},
+	{Name: "cases.get", Method: "GET", Path: "/api/v1/cases/:id", Roles: Everyone},
+	{Name: "cases.action", Method: "POST", Path: "/api/v1/cases/:id/actions", Roles: []string{"admin", "leader", "deputy", "operator", "responder"}},
+	{Name: "cases.photos.add", Method: "POST", Path: "/api/v1/cases/:id/photos", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "cases.photos.get", Method: "GET", Path: "/api/v1/cases/:id/photos/:n", Roles: Everyone},
+	{Name: "daily.create", Method: "POST", Path: "/api/v1/daily-reports", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "patrol.get", Method: "GET", Path: "/api/v1/patrol", Roles: Watchers},
+
 	// Profiling, for finding what a missed performance target costs.
 	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []string{"admin"}},
 	{Name: "pprof.trace", Method: "GET", Path: "/debug/pprof/trace", Roles: []string{"admin"}},

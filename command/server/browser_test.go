@@ -213,7 +213,7 @@ func TestScreenPageMapAndRecovery(t *testing.T) {
 	}
 	// Units really move: one unit's position changes between two reads.
 	res, body := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	_, body2 := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
 	if res.StatusCode != 200 || string(body) == string(body2) {
 		t.Errorf("car-01 did not move: %s", body)

@@ -23,6 +23,7 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
 	"watchfloor/command/plan"
@@ -181,6 +182,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	timers.Handle(dispatch.TimerKind, dispatches.Expire)
 	timers.Handle(incident.TimerDeadlineDue, incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, incidents.DeadlineOverdue)
+	cases := gridcase.NewService(st.Cases(), cfg, m, fleet.Known, opts.Now)
+	daily := st.Daily()
+	timers.Handle(gridcase.TimerKind, cases.Overdue)
+	timers.Handle(gridcase.DailyTimerKind, func(ctx context.Context, date string, _ time.Time) (bool, error) {
+		return cases.DailyDue(ctx, daily, date)
+	})
+	if err := cases.ScheduleDaily(ctx, daily); err != nil {
+		st.Close()
+		return nil, err
+	}
 	hub := live.NewHub(st, log)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
@@ -194,7 +205,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
 		Units: unit.NewService(fleet, unitStore, opts.Now), Ingest: ingest,
-		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st,
+		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st, Cases: cases, Daily: daily,
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
 	})
 	if err != nil {

@@ -222,3 +222,6 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 	}
 	return out, nil
 }
+
+func maskName(s string) string  { return incident.MaskName(s) }
+func maskPhone(s string) string { return incident.MaskPhone(s) }

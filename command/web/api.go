@@ -25,6 +25,7 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
 	"watchfloor/command/plan"
@@ -43,6 +44,8 @@ type Deps struct {
 	Dispatch  *dispatch.Service
 	Alarms    *alarm.Service
 	Plans     *plan.Service
+	Cases     *gridcase.Service
+	Daily     gridcase.DailyStore
 	Audit     audit.Store
 	Hub       *live.Hub
 	Source    live.Source

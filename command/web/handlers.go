@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/pprof"
@@ -50,6 +52,15 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"alarms.list":          one(a.listAlarms),
 		"alarms.ack":           one(a.ackAlarm),
 		"ws.responder":         a.responderSocket(),
+		"cases.create":         one(a.createCase),
+		"cases.list":           one(a.listCases),
+		"cases.stats":          one(a.caseStats),
+		"cases.get":            one(a.getCase),
+		"cases.action":         one(a.caseAction),
+		"cases.photos.add":     one(a.addPhoto),
+		"cases.photos.get":     one(a.getPhoto),
+		"daily.create":         one(a.submitDaily),
+		"patrol.get":           one(a.patrol),
 		"pprof.profile":        one(adapt(http.HandlerFunc(pprof.Profile))),
 		"pprof.trace":          one(adapt(http.HandlerFunc(pprof.Trace))),
 		"pprof.index":          one(adapt(http.HandlerFunc(pprof.Index))),
@@ -373,4 +384,10 @@ func (a *API) setStatus(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(a.view(c, inc))
+}
+
+// fingerprint identifies a request body for idempotency.
+func fingerprint(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }

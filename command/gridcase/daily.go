@@ -1,0 +1,190 @@
+package gridcase
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"watchfloor/command/alarm"
+	"watchfloor/command/fault"
+)
+
+// DailyTimerKind is the kind of the daily-report check; its id is the date.
+const DailyTimerKind = "daily"
+
+// DailyReport is a community's daily report (零报告 when there is nothing).
+type DailyReport struct {
+	Area            string    `json:"area"`
+	Date            string    `json:"date"`
+	NothingToReport bool      `json:"nothing_to_report"`
+	Note            string    `json:"note"`
+	By              string    `json:"by"`
+	At              time.Time `json:"at"`
+}
+
+// DailyStore keeps daily reports and raises the missing ones' alarms.
+type DailyStore interface {
+	PutDaily(ctx context.Context, r DailyReport) error
+	Daily(ctx context.Context, date string) (map[string]DailyReport, error)
+	// ScheduleOnce adds a timer unless it exists.
+	ScheduleOnce(ctx context.Context, member string, due time.Time) error
+	RaiseAlarms(ctx context.Context, as []*alarm.Alarm) error
+}
+
+// SubmitDaily records a daily report for an area configured to report.
+func (s *Service) SubmitDaily(ctx context.Context, st DailyStore, who Actor, r DailyReport) (DailyReport, error) {
+	bad := &fault.Invalid{}
+	if !slices.Contains(s.cfg.DailyReports.Areas, r.Area) {
+		bad.Add("area", "%q is not an area that reports daily (%s)", r.Area, strings.Join(s.cfg.DailyReports.Areas, ", "))
+	}
+	now := s.now()
+	if r.Date == "" {
+		r.Date = now.In(s.cfg.Location).Format(time.DateOnly)
+	} else if d, err := time.ParseInLocation(time.DateOnly, r.Date, s.cfg.Location); err != nil || d.After(now) {
+		bad.Add("date", "a date YYYY-MM-DD, not in the future")
+	}
+	if !r.NothingToReport && strings.TrimSpace(r.Note) == "" {
+		bad.Add("note", "say what there is to report, or set nothing_to_report")
+	}
+	if len([]rune(r.Note)) > 4000 {
+		bad.Add("note", "at most 4000 characters")
+	}
+	if err := bad.Err(); err != nil {
+		return r, err
+	}
+	if !s.Visible(who.Area, r.Area) {
+		return r, &fault.Forbidden{Detail: fmt.Sprintf("area %s is outside your area %s", r.Area, who.Area)}
+	}
+	r.By, r.At = who.Username, now.UTC()
+	return r, st.PutDaily(ctx, r)
+}
+
+// dueAt is when a date's reports are due, in local time.
+func (s *Service) dueAt(date string) (time.Time, error) {
+	return time.ParseInLocation(time.DateOnly+" 15:04", date+" "+s.cfg.DailyReports.Due, s.cfg.Location)
+}
+
+// ScheduleDaily makes sure today's check is scheduled (once, whichever
+// instance starts first).
+func (s *Service) ScheduleDaily(ctx context.Context, st DailyStore) error {
+	if len(s.cfg.DailyReports.Areas) == 0 {
+		return nil
+	}
+	date := s.now().In(s.cfg.Location).Format(time.DateOnly)
+	due, err := s.dueAt(date)
+	if err != nil {
+		return err
+	}
+	return st.ScheduleOnce(ctx, DailyTimerKind+"|"+date, due)
+}
+
+// DailyDue is the daily check's timer handler: every area without a report
+// for the date raises an alarm, and the next day's check is scheduled.
+func (s *Service) DailyDue(ctx context.Context, st DailyStore, date string) (bool, error) {
+	reports, err := st.Daily(ctx, date)
+	if err != nil {
+		return false, err
+	}
+	now := s.now().UTC()
+	var missing []*alarm.Alarm
+	for _, area := range s.cfg.DailyReports.Areas {
+		if _, ok := reports[area]; ok {
+			continue
+		}
+		name := area
+		if a := s.geo.Area(area); a != nil {
+			name = a.Name
+		}
+		missing = append(missing, &alarm.Alarm{ID: alarm.ID("daily_report.missing", area+"/"+date), Kind: "daily_report.missing",
+			Title: name, Detail: fmt.Sprintf("no daily report from %s for %s by %s", area, date, s.cfg.DailyReports.Due), RaisedAt: now})
+	}
+	if len(missing) > 0 {
+		if err := st.RaiseAlarms(ctx, missing); err != nil {
+			return false, err
+		}
+	}
+	d, err := time.ParseInLocation(time.DateOnly, date, s.cfg.Location)
+	if err != nil {
+		return true, nil
+	}
+	nextDate := d.AddDate(0, 0, 1).Format(time.DateOnly)
+	due, err := s.dueAt(nextDate)
+	if err == nil {
+		err = st.ScheduleOnce(ctx, DailyTimerKind+"|"+nextDate, due)
+	}
+	return err == nil, err
+}
+
+// Stats are the case figures of a month per community: the mediation
+// success rate of disputes (the usual target is 95% or more).
+type Stats struct {
+	Month       string           `json:"month"`
+	Communities []CommunityStats `json:"communities"`
+}
+
+// CommunityStats are one community's figures.
+type CommunityStats struct {
+	Code        string         `json:"code"`
+	Name        string         `json:"name"`
+	Cases       int            `json:"cases"`
+	ByKind      map[string]int `json:"by_kind"`
+	Closed      int            `json:"closed"`
+	Mediated    int            `json:"mediated"`
+	MediatedOK  int            `json:"mediation_success"`
+	SuccessRate *float64       `json:"mediation_success_rate"`
+}
+
+// MonthStats counts the cases created in a local month (YYYY-MM); drills
+// never count.
+func (s *Service) MonthStats(ctx context.Context, who Actor, month string) (*Stats, error) {
+	start, err := time.ParseInLocation("2006-01", month, s.cfg.Location)
+	if err != nil {
+		return nil, fault.Field("month", "a month YYYY-MM")
+	}
+	end := start.AddDate(0, 1, 0)
+	all, err := s.List(ctx, who, Query{Since: start, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	byCode := map[string]*CommunityStats{}
+	var order []string
+	for _, c := range all {
+		if c.Drill || c.CreatedAt.Before(start) || !c.CreatedAt.Before(end) {
+			continue
+		}
+		code := areaAt(c.Grid, "community")
+		cs := byCode[code]
+		if cs == nil {
+			cs = &CommunityStats{Code: code, ByKind: map[string]int{}}
+			if a := s.geo.Area(code); a != nil {
+				cs.Name = a.Name
+			}
+			byCode[code] = cs
+			order = append(order, code)
+		}
+		cs.Cases++
+		cs.ByKind[c.Kind]++
+		if c.Status == Closed || c.Status == Evaluated {
+			cs.Closed++
+		}
+		if c.Mediation != "" {
+			cs.Mediated++
+			if c.Mediation == "success" {
+				cs.MediatedOK++
+			}
+		}
+	}
+	slices.Sort(order)
+	out := &Stats{Month: month, Communities: []CommunityStats{}}
+	for _, code := range order {
+		cs := byCode[code]
+		if cs.Mediated > 0 {
+			r := float64(cs.MediatedOK) / float64(cs.Mediated)
+			cs.SuccessRate = &r
+		}
+		out.Communities = append(out.Communities, *cs)
+	}
+	return out, nil
+}

@@ -1,0 +1,567 @@
+// Package gridcase is everyday grid work (网格化管理): cases that grid
+// officers find and report go through the seven-step closed loop (信息采集
+// collect → 立案 accept → 派遣 dispatch → 处理 handle → 核查 verify → 结案
+// close → 评价 evaluate), solved in the grid where possible and escalated to
+// the community, street and district when not (小事不出社区, 大事不出街道).
+// Each step has a time limit kept by a durable timer; accounts with an area
+// see and act on cases only in it and below. (The package is not named
+// case, a Go keyword.)
+package gridcase
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"watchfloor/command/alarm"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/config"
+	"watchfloor/geo"
+)
+
+// Statuses of a case.
+const (
+	Collected  = "collected"
+	Accepted   = "accepted"
+	Dispatched = "dispatched"
+	Handled    = "handled"
+	Verified   = "verified"
+	Closed     = "closed"
+	Evaluated  = "evaluated"
+	Rejected   = "rejected"
+)
+
+// Levels that handle cases, smallest first.
+var Levels = []string{"grid", "community", "street", "district"}
+
+// next says which action each status waits for, and the step whose time
+// limit runs meanwhile.
+var next = map[string]string{Collected: "accept", Accepted: "dispatch", Dispatched: "handle", Handled: "verify", Verified: "close"}
+
+// allowed lists the actions each status allows.
+var allowed = map[string][]string{
+	Collected:  {"accept", "reject", "escalate", "supervise", "assign_owner"},
+	Accepted:   {"dispatch", "escalate", "supervise", "assign_owner"},
+	Dispatched: {"handle", "escalate", "supervise", "assign_owner"},
+	Handled:    {"verify", "escalate", "supervise", "assign_owner"},
+	Verified:   {"close", "supervise", "assign_owner"},
+	Closed:     {"evaluate"},
+	Evaluated:  {},
+	Rejected:   {},
+}
+
+// TimerKind is the kind of case time-limit timers: id is caseID/status.
+const TimerKind = "case"
+
+// Case is one grid case.
+type Case struct {
+	ID            string             `json:"id"`
+	Kind          string             `json:"kind"`
+	Title         string             `json:"title"`
+	Description   string             `json:"description"`
+	Location      incident.Location  `json:"location"`
+	Grid          *geo.GridRef       `json:"grid"`
+	Reporter      *incident.Reporter `json:"reporter,omitempty"`
+	People        int64              `json:"people_involved"`
+	Drill         bool               `json:"drill"`
+	Status        string             `json:"status"`
+	HandlingLevel string             `json:"handling_level"`
+	// Area is the grid code of the handling level: who may see and act.
+	Area         string       `json:"area"`
+	Owner        string       `json:"owner"`
+	LeaderOwner  string       `json:"leader_owner,omitempty"`
+	Assignee     string       `json:"assignee,omitempty"`
+	Handler      string       `json:"handler,omitempty"`
+	Result       string       `json:"result,omitempty"`
+	Mediation    string       `json:"mediation,omitempty"` // success or failed (disputes)
+	Satisfaction int          `json:"satisfaction,omitempty"`
+	Supervision  *Supervision `json:"supervision,omitempty"`
+	DueAt        *time.Time   `json:"due_at"`
+	Overdue      bool         `json:"overdue"`
+	Photos       []Photo      `json:"photos"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	ClosedAt     *time.Time   `json:"closed_at,omitempty"`
+	Version      int64        `json:"version"`
+}
+
+// Supervision is 挂牌督办: a case listed to a date by a leader.
+type Supervision struct {
+	DueAt  time.Time `json:"due_at"`
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+}
+
+// Photo is a picture attached to a case, kept on disk.
+type Photo struct {
+	N           int       `json:"n"`
+	ContentType string    `json:"content_type"`
+	Bytes       int       `json:"bytes"`
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+}
+
+// Entry is one step in a case's timeline.
+type Entry struct {
+	At     time.Time      `json:"at"`
+	Action string         `json:"action"`
+	By     string         `json:"by"`
+	Role   string         `json:"role"`
+	Reason string         `json:"reason,omitempty"`
+	Status string         `json:"status"`
+	Detail map[string]any `json:"detail,omitempty"`
+}
+
+// Actor is who acts, with the area an account is limited to ("" for all).
+type Actor struct {
+	Username, Role, Unit, Area string
+}
+
+// Write is one atomic change of a case.
+type Write struct {
+	Case      *Case
+	Prev      *Case
+	Entries   []Entry
+	Event     string
+	AddTimers map[string]time.Time
+	DelTimers []string
+	Alarm     *alarm.Alarm
+	// AssignedUnit gets case.assigned on its stream.
+	AssignedUnit string
+	Idem         *incident.Idempotency
+}
+
+// Query filters the case list.
+type Query struct {
+	Status, Kind, Grid string
+	Overdue            *bool
+	Since              time.Time
+	Limit              int
+}
+
+// Store keeps cases.
+type Store interface {
+	NextID(ctx context.Context, day string) (int64, error)
+	Save(ctx context.Context, w *Write) (dup string, err error)
+	Load(ctx context.Context, id string) (*Case, error)
+	Timeline(ctx context.Context, id string) ([]Entry, error)
+	List(ctx context.Context, q Query) ([]*Case, error)
+}
+
+// Service carries out case requests.
+type Service struct {
+	store Store
+	cfg   *config.Config
+	geo   *geo.Map
+	units func(id string) bool
+	now   func() time.Time
+}
+
+// NewService builds the case service; unitKnown says whether an assignee
+// is a configured unit.
+func NewService(st Store, cfg *config.Config, m *geo.Map, unitKnown func(string) bool, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, cfg: cfg, geo: m, units: unitKnown, now: now}
+}
+
+// Input is a case as reported.
+type Input struct {
+	Kind        string             `json:"kind"`
+	Title       string             `json:"title"`
+	Description string             `json:"description"`
+	Location    *incident.Location `json:"location"`
+	Reporter    *incident.Reporter `json:"reporter"`
+	People      int64              `json:"people_involved"`
+	Drill       bool               `json:"drill"`
+}
+
+// areaAt returns the code of the grid path at a handling level.
+func areaAt(g *geo.GridRef, level string) string {
+	for _, r := range g.Path {
+		if string(r.Level) == level {
+			return r.Code
+		}
+	}
+	if len(g.Path) > 0 {
+		return g.Path[0].Code
+	}
+	return ""
+}
+
+// Visible reports whether an account limited to area may see a case
+// handled at caseArea: the case's area is the account's or below it.
+func (s *Service) Visible(area, caseArea string) bool {
+	if area == "" {
+		return true
+	}
+	ref := s.geo.Ref(caseArea)
+	return ref != nil && slices.Contains(ref.Codes(), area)
+}
+
+func (s *Service) limit(kind, status string) (time.Duration, bool) {
+	k := s.cfg.CaseKind(kind)
+	if k == nil {
+		return 0, false
+	}
+	d, ok := k.Limits[next[status]]
+	return d, ok
+}
+
+// timers schedules the time limit of the step the case now waits for.
+func (s *Service) timers(c *Case, now time.Time, w *Write, prevStatus string) {
+	if prevStatus != "" && prevStatus != c.Status {
+		w.DelTimers = append(w.DelTimers, c.ID+"/"+prevStatus)
+	}
+	c.DueAt, c.Overdue = nil, false
+	if d, ok := s.limit(c.Kind, c.Status); ok {
+		due := now.Add(d)
+		c.DueAt = &due
+		if w.AddTimers == nil {
+			w.AddTimers = map[string]time.Time{}
+		}
+		w.AddTimers[c.ID+"/"+c.Status] = due
+	}
+}
+
+// Create records a case (信息采集), owned by whoever received it (首问负责).
+func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *incident.Idempotency) (*Case, bool, error) {
+	bad := &fault.Invalid{}
+	kind := s.cfg.CaseKind(in.Kind)
+	if kind == nil {
+		bad.Add("kind", "unknown case kind %q", in.Kind)
+	}
+	if strings.TrimSpace(in.Title) == "" || len([]rune(in.Title)) > 200 {
+		bad.Add("title", "required, at most 200 characters")
+	}
+	if len([]rune(in.Description)) > 4000 {
+		bad.Add("description", "at most 4000 characters")
+	}
+	var ref *geo.GridRef
+	if in.Location == nil {
+		bad.Add("location", "required: {lon, lat}")
+	} else if !geo.ValidPoint(in.Location.Lon, in.Location.Lat) {
+		bad.Add("location", "lon and lat out of range")
+	} else if ref = s.geo.Locate(orb.Point{in.Location.Lon, in.Location.Lat}); ref == nil {
+		bad.Add("location", "outside every grid of this command centre")
+	}
+	if in.People < 0 || in.People > 1_000_000 {
+		bad.Add("people_involved", "a whole number from 0 to 1000000")
+	}
+	if err := bad.Err(); err != nil {
+		return nil, false, err
+	}
+	if who.Role == "responder" && !s.isGridOfficer(who.Unit) {
+		return nil, false, &fault.Forbidden{Detail: "only grid officers among responders report cases"}
+	}
+	area := areaAt(ref, kind.FirstLevel)
+	if !s.Visible(who.Area, area) {
+		return nil, false, &fault.Forbidden{Detail: fmt.Sprintf("the case falls in %s, outside your area %s", area, who.Area)}
+	}
+	now := s.now().UTC()
+	day := now.In(s.cfg.Location).Format("20060102")
+	n, err := s.store.NextID(ctx, day)
+	if err != nil {
+		return nil, false, err
+	}
+	c := &Case{ID: fmt.Sprintf("C-%s-%04d", day, n), Kind: in.Kind, Title: strings.TrimSpace(in.Title), Description: in.Description,
+		Location: *in.Location, Grid: ref, Reporter: in.Reporter, People: in.People, Drill: in.Drill, Status: Collected,
+		HandlingLevel: kind.FirstLevel, Area: area, Owner: who.Username, Photos: []Photo{}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	w := &Write{Case: c, Event: "case.created", Idem: idem,
+		Entries: []Entry{{At: now, Action: "collect", By: who.Username, Role: who.Role, Status: Collected}}}
+	s.timers(c, now, w, "")
+	dup, err := s.store.Save(ctx, w)
+	if err != nil {
+		return nil, false, err
+	}
+	if dup != "" {
+		id, _, _ := strings.Cut(dup, "|")
+		first, err := s.store.Load(ctx, id)
+		return first, true, err
+	}
+	return c, false, nil
+}
+
+func (s *Service) isGridOfficer(unitID string) bool {
+	for _, u := range s.cfg.Units {
+		if u.ID == unitID {
+			return u.Type == "grid_officer"
+		}
+	}
+	return false
+}
+
+// Get returns a case the actor may see, with its timeline.
+func (s *Service) Get(ctx context.Context, who Actor, id string) (*Case, []Entry, error) {
+	c, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.Visible(who.Area, c.Area) {
+		return nil, nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound) // outside the area: as if it did not exist
+	}
+	tl, err := s.store.Timeline(ctx, id)
+	return c, tl, err
+}
+
+// List returns the cases the actor may see that match q.
+func (s *Service) List(ctx context.Context, who Actor, q Query) ([]*Case, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 200
+	}
+	all, err := s.store.List(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Case, 0, len(all))
+	for _, c := range all {
+		if s.Visible(who.Area, c.Area) && (q.Overdue == nil || c.Overdue == *q.Overdue) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Action is a step asked for.
+type Action struct {
+	Action       string `json:"action"`
+	Reason       string `json:"reason"`
+	Assignee     string `json:"assignee"`
+	Result       string `json:"result"`
+	Mediation    string `json:"mediation"`
+	Passed       *bool  `json:"passed"`
+	Note         string `json:"note"`
+	Satisfaction int    `json:"satisfaction"`
+	DueAt        string `json:"due_at"`
+	Account      string `json:"account"`
+}
+
+// Act carries out one action on a case.
+func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, accountKnown func(string) bool) (*Case, error) {
+	for attempt := 0; ; attempt++ {
+		prev, err := s.store.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !s.Visible(who.Area, prev.Area) {
+			return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
+		}
+		c := *prev
+		c.Photos = slices.Clone(prev.Photos)
+		now := s.now().UTC()
+		w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
+		if err := s.apply(&c, who, a, now, w, accountKnown); err != nil {
+			return nil, err
+		}
+		c.UpdatedAt, c.Version = now, prev.Version+1
+		_, err = s.store.Save(ctx, w)
+		if fault.IsConflict(err) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+}
+
+func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, accountKnown func(string) bool) error {
+	if !slices.Contains(allowed[c.Status], a.Action) {
+		if _, known := map[string]bool{"accept": true, "reject": true, "dispatch": true, "handle": true, "verify": true, "close": true, "evaluate": true, "escalate": true, "supervise": true, "assign_owner": true}[a.Action]; !known {
+			return fault.Field("action", "unknown action %q", a.Action)
+		}
+		return &fault.Conflict{Detail: fmt.Sprintf("case %s is %s: it allows %s, not %s", c.ID, c.Status, strings.Join(orNone(allowed[c.Status]), ", "), a.Action)}
+	}
+	prevStatus := c.Status
+	entry := Entry{At: now, Action: a.Action, By: who.Username, Role: who.Role, Reason: strings.TrimSpace(a.Reason)}
+	leader := who.Role == "leader" || who.Role == "admin"
+	switch a.Action {
+	case "accept":
+		c.Status = Accepted
+	case "reject":
+		if entry.Reason == "" {
+			return fault.Field("reason", "required when rejecting a case")
+		}
+		c.Status = Rejected
+	case "dispatch":
+		if a.Assignee == "" || !(s.units(a.Assignee) || accountKnown(a.Assignee)) {
+			return fault.Field("assignee", "must be a configured unit or account, not %q", a.Assignee)
+		}
+		c.Status, c.Assignee = Dispatched, a.Assignee
+		if s.units(a.Assignee) {
+			w.AssignedUnit = a.Assignee
+		}
+		entry.Detail = map[string]any{"assignee": a.Assignee}
+	case "handle":
+		if strings.TrimSpace(a.Result) == "" {
+			return fault.Field("result", "required: what was done")
+		}
+		if k := s.cfg.CaseKind(c.Kind); k != nil && k.Mediation {
+			if a.Mediation != "success" && a.Mediation != "failed" {
+				return fault.Field("mediation", "a dispute records its mediation outcome: success or failed")
+			}
+			c.Mediation = a.Mediation
+		}
+		c.Status, c.Result, c.Handler = Handled, strings.TrimSpace(a.Result), who.Username
+		entry.Detail = map[string]any{"result": c.Result, "mediation": c.Mediation}
+	case "verify":
+		if a.Passed == nil {
+			return fault.Field("passed", "required: true or false")
+		}
+		if who.Username == c.Handler {
+			return &fault.Forbidden{Detail: fmt.Sprintf("%s handled case %s: someone else verifies it", who.Username, c.ID)}
+		}
+		if *a.Passed {
+			c.Status = Verified
+		} else {
+			c.Status = Dispatched // back to handling
+		}
+		entry.Detail = map[string]any{"passed": *a.Passed, "note": a.Note}
+	case "close":
+		c.Status = Closed
+		c.ClosedAt = &now
+		entry.Detail = map[string]any{"note": a.Note}
+	case "evaluate":
+		if a.Satisfaction < 1 || a.Satisfaction > 5 {
+			return fault.Field("satisfaction", "from 1 to 5")
+		}
+		c.Status, c.Satisfaction = Evaluated, a.Satisfaction
+		entry.Detail = map[string]any{"satisfaction": a.Satisfaction, "note": a.Note}
+	case "escalate":
+		if entry.Reason == "" {
+			return fault.Field("reason", "required when escalating")
+		}
+		if err := s.escalate(c, entry.Detail); err != nil {
+			return err
+		}
+		entry.Detail = map[string]any{"to": c.HandlingLevel, "area": c.Area}
+	case "supervise":
+		if !leader {
+			return &fault.Forbidden{Detail: "挂牌督办 (supervision) is a leader's decision"}
+		}
+		due, err := time.Parse(time.RFC3339, a.DueAt)
+		if err != nil || !due.After(now) {
+			return fault.Field("due_at", "an RFC 3339 time in the future")
+		}
+		if entry.Reason == "" {
+			return fault.Field("reason", "required")
+		}
+		c.Supervision = &Supervision{DueAt: due.UTC(), By: who.Username, Reason: entry.Reason}
+		entry.Detail = map[string]any{"due_at": due.UTC()}
+	case "assign_owner":
+		if !leader {
+			return &fault.Forbidden{Detail: "领导包案 (a leader owning a case) is a leader's decision"}
+		}
+		if !accountKnown(a.Account) {
+			return fault.Field("account", "unknown account %q", a.Account)
+		}
+		c.LeaderOwner = a.Account
+		entry.Detail = map[string]any{"account": a.Account}
+	}
+	entry.Status = c.Status
+	w.Entries = []Entry{entry}
+	if c.Status != prevStatus || a.Action == "escalate" {
+		// A new step, or the same step at a new level: its time limit
+		// starts again (ZADD moves an existing timer).
+		s.timers(c, now, w, prevStatus)
+	}
+	return nil
+}
+
+func orNone(xs []string) []string {
+	if len(xs) == 0 {
+		return []string{"nothing more"}
+	}
+	return xs
+}
+
+// escalate moves a case up one level: the micro, small and big cycles.
+func (s *Service) escalate(c *Case, _ map[string]any) error {
+	i := slices.Index(Levels, c.HandlingLevel)
+	if i < 0 || i == len(Levels)-1 {
+		return &fault.Conflict{Detail: fmt.Sprintf("case %s is already handled by the %s", c.ID, c.HandlingLevel)}
+	}
+	c.HandlingLevel = Levels[i+1]
+	c.Area = areaAt(c.Grid, c.HandlingLevel)
+	return nil
+}
+
+// Overdue is the time-limit timer's handler: a case still waiting in the
+// same step raises an alarm and, where its kind says so, moves up a level
+// by itself (with a new time limit there).
+func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, error) {
+	caseID, status, ok := strings.Cut(id, "/")
+	if !ok {
+		return true, nil
+	}
+	prev, err := s.store.Load(ctx, caseID)
+	if fault.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if prev.Status != status {
+		return true, nil
+	}
+	c := *prev
+	now := s.now().UTC()
+	w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
+	c.Overdue = true
+	entry := Entry{At: now, Action: "overdue", By: "system", Role: "system", Status: c.Status, Detail: map[string]any{"step": next[status]}}
+	w.Alarm = &alarm.Alarm{ID: alarm.ID("case.overdue", id), Kind: "case.overdue", Title: c.Title,
+		Detail: fmt.Sprintf("case %s: step %s is past its time limit", c.ID, next[status]), RaisedAt: now}
+	rescheduled := false
+	if k := s.cfg.CaseKind(c.Kind); k != nil && k.EscalateOnOverdue && s.escalate(&c, nil) == nil {
+		rescheduled = true
+		entry.Action = "escalate"
+		entry.Reason = "time limit passed"
+		entry.Detail["to"] = c.HandlingLevel
+		s.timers(&c, now, w, "") // the step's limit starts again at the new level
+		c.Overdue = true
+	}
+	w.Entries = []Entry{entry}
+	c.UpdatedAt, c.Version = now, prev.Version+1
+	if _, err := s.store.Save(ctx, w); err != nil {
+		if fault.IsConflict(err) {
+			return false, nil // changed meanwhile: look again next poll
+		}
+		return false, err
+	}
+	// A rescheduled timer (same member, a later due time) must stay.
+	return !rescheduled, nil
+}
+
+// AddPhoto records a stored photo on a case.
+func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, store func(n int) error) (*Case, error) {
+	prev, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Visible(who.Area, prev.Area) {
+		return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
+	}
+	if len(prev.Photos) >= 20 {
+		return nil, &fault.Conflict{Detail: "a case holds at most 20 photos"}
+	}
+	c := *prev
+	p.N = len(prev.Photos) + 1
+	c.Photos = append(slices.Clone(prev.Photos), p)
+	if err := store(p.N); err != nil {
+		return nil, fmt.Errorf("storing photo: %w", err)
+	}
+	now := s.now().UTC()
+	c.UpdatedAt, c.Version = now, prev.Version+1
+	_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
+		Entries: []Entry{{At: now, Action: "photo", By: who.Username, Role: who.Role, Status: c.Status, Detail: map[string]any{"n": p.N, "bytes": p.Bytes}}}})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

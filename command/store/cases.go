@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/audit"
+	"watchfloor/command/gridcase"
+	"watchfloor/command/timer"
+)
+
+// Cases stores grid cases. Keys, under the deployment's prefix:
+//
+//	case:{id}             hash: doc (JSON), ver
+//	case:{id}:timeline    list of JSON entries
+//	cases:n:{day}         counter for ids
+//	cases:updated         zset id → last change (ms)
+//	cases:idx:{f}:{v}     sets for the list filters (status, kind, grid codes)
+type Cases struct{ s *Store }
+
+// Cases returns the case storage.
+func (s *Store) Cases() *Cases { return &Cases{s: s} }
+
+var _ gridcase.Store = (*Cases)(nil)
+
+// NextID implements gridcase.Store.
+func (x *Cases) NextID(ctx context.Context, day string) (int64, error) {
+	if err := x.s.check("numbering"); err != nil {
+		return 0, err
+	}
+	n, err := x.s.rdb.Incr(ctx, x.s.Key("cases", "n", day)).Result()
+	return n, x.s.wrap("numbering case", err)
+}
+
+func caseIndexes(c *gridcase.Case) []string {
+	if c == nil {
+		return nil
+	}
+	out := []string{"status:" + c.Status, "kind:" + c.Kind}
+	for _, code := range c.Grid.Codes() {
+		out = append(out, "grid:"+code)
+	}
+	return out
+}
+
+// Save implements gridcase.Store.
+func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
+	c := w.Case
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("encoding case: %w", err)
+	}
+	masked := *c
+	if c.Reporter != nil {
+		r := *c.Reporter
+		r.Name, r.Phone = maskName(r.Name), maskPhone(r.Phone)
+		masked.Reporter = &r
+	}
+	event, _ := json.Marshal(&masked)
+	key := x.s.Key("case", c.ID)
+	want := ""
+	if w.Prev != nil {
+		want = strconv.FormatInt(w.Prev.Version, 10)
+	}
+	tx := &Tx{At: c.UpdatedAt, Guards: []Guard{{Key: key, Field: "ver", Allowed: []string{want}}}}
+	if w.Idem != nil {
+		tx.Idem = &Idem{Key: x.s.Key("idem", w.Idem.Key), Value: c.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+	}
+	tx.Ops = append(tx.Ops,
+		Op{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "ver", strconv.FormatInt(c.Version, 10)}},
+		Op{Cmd: "ZADD", Key: x.s.Key("cases", "updated"), Args: []string{strconv.FormatInt(c.UpdatedAt.UnixMilli(), 10), c.ID}})
+	now := caseIndexes(c)
+	for _, ix := range caseIndexes(w.Prev) {
+		if !contains(now, ix) {
+			tx.Ops = append(tx.Ops, Op{Cmd: "SREM", Key: x.s.Key("cases", "idx", ix), Args: []string{c.ID}})
+		}
+	}
+	for _, ix := range now {
+		tx.Ops = append(tx.Ops, Op{Cmd: "SADD", Key: x.s.Key("cases", "idx", ix), Args: []string{c.ID}})
+	}
+	if len(w.Entries) > 0 {
+		args := make([]string, len(w.Entries))
+		for i, e := range w.Entries {
+			b, _ := json.Marshal(e)
+			args[i] = string(b)
+			tx.Audit = append(tx.Audit, auditRecord(audit.Record{At: e.At, Who: e.By, Role: e.Role, Action: "case." + e.Action,
+				Object: c.ID, Reason: e.Reason, Detail: map[string]any{"status": e.Status}}))
+		}
+		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("case", c.ID, "timeline"), Args: args})
+	}
+	for id, due := range w.AddTimers {
+		tx.Ops = append(tx.Ops, x.s.AddTimer(timer.Member(gridcase.TimerKind, id), due))
+	}
+	for _, id := range w.DelTimers {
+		tx.Ops = append(tx.Ops, x.s.RemoveTimer(timer.Member(gridcase.TimerKind, id)))
+	}
+	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: event}}
+	if w.AssignedUnit != "" {
+		tx.Events = append(tx.Events, Event{Stream: UnitStream(w.AssignedUnit), Type: "case.assigned", Data: event, Notify: true})
+	}
+	if w.Alarm != nil {
+		ops, ev := x.s.Raise(w.Alarm)
+		tx.Ops = append(tx.Ops, ops...)
+		tx.Events = append(tx.Events, ev)
+	}
+	res, err := x.s.Commit(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	return res.Duplicate, nil
+}
+
+// Load implements gridcase.Store.
+func (x *Cases) Load(ctx context.Context, id string) (*gridcase.Case, error) {
+	if err := x.s.check("loading case"); err != nil {
+		return nil, err
+	}
+	doc, err := x.s.rdb.HGet(ctx, x.s.Key("case", id), "doc").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("case %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, x.s.wrap("loading case", err)
+	}
+	var c gridcase.Case
+	if err := json.Unmarshal(doc, &c); err != nil {
+		return nil, fmt.Errorf("decoding case %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+// Timeline implements gridcase.Store.
+func (x *Cases) Timeline(ctx context.Context, id string) ([]gridcase.Entry, error) {
+	raw, err := x.s.rdb.LRange(ctx, x.s.Key("case", id, "timeline"), 0, -1).Result()
+	if err != nil {
+		return nil, x.s.wrap("loading case timeline", err)
+	}
+	out := make([]gridcase.Entry, 0, len(raw))
+	for _, r := range raw {
+		var e gridcase.Entry
+		if json.Unmarshal([]byte(r), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// List implements gridcase.Store (the same filtering script as incidents).
+func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, error) {
+	if err := x.s.check("listing cases"); err != nil {
+		return nil, err
+	}
+	keys := []string{x.s.Key("cases", "updated")}
+	add := func(f, v string) {
+		if v != "" {
+			keys = append(keys, x.s.Key("cases", "idx", f+":"+v))
+		}
+	}
+	add("status", q.Status)
+	add("kind", q.Kind)
+	add("grid", q.Grid)
+	since := int64(0)
+	if !q.Since.IsZero() {
+		since = q.Since.UnixMilli()
+	}
+	raw, err := listScript.Run(ctx, x.s.rdb, keys, since, q.Limit, x.s.Key("case", "")).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.wrap("listing cases", err)
+	}
+	out := make([]*gridcase.Case, 0, len(raw))
+	for _, r := range raw {
+		var c gridcase.Case
+		if r != "" && json.Unmarshal([]byte(r), &c) == nil {
+			out = append(out, &c)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,270 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/fault"
+	"watchfloor/command/gridcase"
+	"watchfloor/command/incident"
+)
+
+// MaxPhotoBytes is the largest photo a case takes.
+const MaxPhotoBytes = 5 << 20
+
+func caseActor(c *fiber.Ctx) gridcase.Actor {
+	s := session(c)
+	return gridcase.Actor{Username: s.Username, Role: s.Role, Unit: s.Unit, Area: s.Area}
+}
+
+// mine reports whether a responder may see a case: its unit's, or one it reported.
+func mine(who gridcase.Actor, cs *gridcase.Case) bool {
+	return who.Role != "responder" || cs.Assignee == who.Unit || cs.Owner == who.Username
+}
+
+func (a *API) accountKnown(name string) bool { return a.Auth.Account(name) != nil }
+
+func (a *API) createCase(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	key := c.Get("Idempotency-Key")
+	if key != "" && !validIdempotencyKey(key) {
+		return fault.Field("Idempotency-Key", "1 to 128 printable ASCII characters")
+	}
+	var in gridcase.Input
+	if err := incident.DecodeJSON(b, &in); err != nil {
+		return err
+	}
+	who := caseActor(c)
+	var idem *incident.Idempotency
+	if key != "" {
+		idem = &incident.Idempotency{Key: who.Username + ":cases:" + key, Fingerprint: fingerprint(b), TTL: a.Config.Idempotency}
+	}
+	cs, replayed, err := a.Cases.Create(c.UserContext(), who, &in, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotency-Replayed", "true")
+	}
+	c.Set(fiber.HeaderLocation, "/api/v1/cases/"+cs.ID)
+	return c.Status(201).JSON(cs)
+}
+
+func (a *API) listCases(c *fiber.Ctx) error {
+	q := gridcase.Query{Status: c.Query("status"), Kind: c.Query("kind"), Grid: c.Query("grid")}
+	bad := &fault.Invalid{}
+	if q.Kind != "" && a.Config.CaseKind(q.Kind) == nil {
+		bad.Add("kind", "unknown case kind %q", q.Kind)
+	}
+	if q.Grid != "" && a.Map.Area(q.Grid) == nil {
+		bad.Add("grid", "unknown grid code %q", q.Grid)
+	}
+	if v := c.Query("overdue"); v != "" {
+		o, err := strconv.ParseBool(v)
+		if err != nil {
+			bad.Add("overdue", "true or false")
+		}
+		q.Overdue = &o
+	}
+	if v := c.Query("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			bad.Add("since", "must be an RFC 3339 time")
+		}
+		q.Since = t
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	who := caseActor(c)
+	list, err := a.Cases.List(c.UserContext(), who, q)
+	if err != nil {
+		return err
+	}
+	out := make([]*gridcase.Case, 0, len(list))
+	for _, cs := range list {
+		if mine(who, cs) {
+			out = append(out, cs)
+		}
+	}
+	return c.JSON(fiber.Map{"cases": out, "count": len(out)})
+}
+
+func (a *API) getCase(c *fiber.Ctx) error {
+	who := caseActor(c)
+	cs, tl, err := a.Cases.Get(c.UserContext(), who, strings.Clone(c.Params("id")))
+	if err != nil {
+		return err
+	}
+	if !mine(who, cs) {
+		return forbidden("a responder sees only the cases it reported or was given")
+	}
+	return c.JSON(struct {
+		*gridcase.Case
+		Timeline []gridcase.Entry `json:"timeline"`
+	}{cs, tl})
+}
+
+func (a *API) caseAction(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	var act gridcase.Action
+	if err := incident.DecodeJSON(b, &act); err != nil {
+		return err
+	}
+	who := caseActor(c)
+	id := strings.Clone(c.Params("id"))
+	if who.Role == "responder" {
+		cs, _, err := a.Cases.Get(c.UserContext(), who, id)
+		if err != nil {
+			return err
+		}
+		if cs.Assignee != who.Unit || act.Action != "handle" {
+			return forbidden("a responder handles the cases given to its unit, and only that")
+		}
+	}
+	cs, err := a.Cases.Act(c.UserContext(), who, id, &act, a.accountKnown)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cs)
+}
+
+func (a *API) addPhoto(c *fiber.Ctx) error {
+	fh, err := c.FormFile("photo")
+	if err != nil {
+		return fault.Field("photo", "a multipart form with a file field named photo is required")
+	}
+	if fh.Size > MaxPhotoBytes {
+		return fault.Field("photo", "at most %d bytes (5 MB), not %d", MaxPhotoBytes, fh.Size)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fmt.Errorf("reading the photo: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxPhotoBytes+1))
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("reading the photo: %w", err)
+	}
+	if len(data) > MaxPhotoBytes {
+		return fault.Field("photo", "at most 5 MB")
+	}
+	ct := http.DetectContentType(data)
+	ext := map[string]string{"image/jpeg": "jpg", "image/png": "png"}[ct]
+	if ext == "" {
+		return fault.Field("photo", "must be a JPEG or PNG image by its content, not %s", ct)
+	}
+	who := caseActor(c)
+	id := strings.Clone(c.Params("id"))
+	if who.Role == "responder" {
+		cs, _, err := a.Cases.Get(c.UserContext(), who, id)
+		if err != nil {
+			return err
+		}
+		if !mine(who, cs) {
+			return forbidden("a responder adds photos to its own cases")
+		}
+	}
+	dir := filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id)
+	cs, err := a.Cases.AddPhoto(c.UserContext(), who, id, gridcase.Photo{ContentType: ct, Bytes: len(data), By: who.Username, At: time.Now().UTC()},
+		func(n int) error {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, strconv.Itoa(n)+"."+ext), data, 0o640)
+		})
+	if err != nil {
+		return err
+	}
+	return c.Status(201).JSON(cs.Photos[len(cs.Photos)-1])
+}
+
+func (a *API) getPhoto(c *fiber.Ctx) error {
+	who := caseActor(c)
+	id := strings.Clone(c.Params("id"))
+	cs, _, err := a.Cases.Get(c.UserContext(), who, id)
+	if err != nil {
+		return err
+	}
+	if !mine(who, cs) {
+		return forbidden("a responder sees only its own cases' photos")
+	}
+	n, err := strconv.Atoi(c.Params("n"))
+	if err != nil || n < 1 || n > len(cs.Photos) {
+		return fmt.Errorf("photo %s of case %s: %w", c.Params("n"), id, fault.ErrNotFound)
+	}
+	p := cs.Photos[n-1]
+	ext := map[string]string{"image/jpeg": "jpg", "image/png": "png"}[p.ContentType]
+	data, err := os.ReadFile(filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id, strconv.Itoa(n)+"."+ext))
+	if err != nil {
+		return fmt.Errorf("photo %d of case %s: %w", n, id, fault.ErrNotFound)
+	}
+	c.Set(fiber.HeaderContentType, p.ContentType)
+	c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
+	return c.Send(bytes.Clone(data))
+}
+
+func (a *API) caseStats(c *fiber.Ctx) error {
+	month := c.Query("month", time.Now().In(a.Config.Location).Format("2006-01"))
+	st, err := a.Cases.MonthStats(c.UserContext(), caseActor(c), month)
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
+}
+
+type dailyRequest struct {
+	Area            string `json:"area"`
+	Date            string `json:"date"`
+	NothingToReport bool   `json:"nothing_to_report"`
+	Note            string `json:"note"`
+}
+
+func (a *API) submitDaily(c *fiber.Ctx) error {
+	b, err := a.body(c)
+	if err != nil {
+		return err
+	}
+	var req dailyRequest
+	if err := incident.DecodeJSON(b, &req); err != nil {
+		return err
+	}
+	r, err := a.Cases.SubmitDaily(c.UserContext(), a.Daily, caseActor(c), gridcase.DailyReport{Area: req.Area, Date: req.Date, NothingToReport: req.NothingToReport, Note: req.Note})
+	if err != nil {
+		return err
+	}
+	return c.Status(201).JSON(r)
+}
+
+func (a *API) patrol(c *fiber.Ctx) error {
+	loc := a.Config.Location
+	day := time.Now().In(loc)
+	if v := c.Query("date"); v != "" {
+		d, err := time.ParseInLocation(time.DateOnly, v, loc)
+		if err != nil {
+			return fault.Field("date", "a date YYYY-MM-DD")
+		}
+		day = d
+	}
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
+	grids, err := a.Units.Patrol(c.UserContext(), from, from.AddDate(0, 0, 1), a.Config.Patrol.TargetMinutes, a.Config.Patrol.MaxGap)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"date": from.Format(time.DateOnly), "target_minutes": a.Config.Patrol.TargetMinutes, "grids": grids})
+}
