@@ -507,19 +507,17 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if prev.Status != status {
-		return true, nil
+	now := s.now().UTC()
+	if prev.Status != status || prev.DueAt != nil && prev.DueAt.After(now) {
+		return true, nil // moved on, or its limit was started again
 	}
 	c := *prev
-	now := s.now().UTC()
 	w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
 	c.Overdue = true
 	entry := Entry{At: now, Action: "overdue", By: "system", Role: "system", Status: c.Status, Detail: map[string]any{"step": next[status]}}
 	w.Alarm = &alarm.Alarm{ID: alarm.ID("case.overdue", id), Kind: "case.overdue", Title: c.Title,
 		Detail: fmt.Sprintf("case %s: step %s is past its time limit", c.ID, next[status]), RaisedAt: now}
-	rescheduled := false
 	if k := s.cfg.CaseKind(c.Kind); k != nil && k.EscalateOnOverdue && s.escalate(&c, nil) == nil {
-		rescheduled = true
 		entry.Action = "escalate"
 		entry.Reason = "time limit passed"
 		entry.Detail["to"] = c.HandlingLevel
@@ -534,8 +532,7 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 		}
 		return false, err
 	}
-	// A rescheduled timer (same member, a later due time) must stay.
-	return !rescheduled, nil
+	return true, nil // a rescheduled timer keeps its new due time: Release leaves it
 }
 
 // AddPhoto records a stored photo on a case.

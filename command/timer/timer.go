@@ -18,9 +18,19 @@ import (
 type Store interface {
 	// Due returns up to limit timers due at or before now.
 	Due(ctx context.Context, now time.Time, limit int) ([]string, error)
-	// Remove drops a timer that needs no action (its state moved on).
+	// Remove drops a timer that needs no action.
 	Remove(ctx context.Context, member string) error
+	// Claim leases a due timer to this instance until now+lease: only one
+	// instance gets it; if that instance dies, the lease runs out and the
+	// timer is due again. It returns the lease to release it with.
+	Claim(ctx context.Context, member string, now time.Time, d time.Duration) (lease string, ok bool, err error)
+	// Release removes a claimed timer unless its handler rescheduled it.
+	Release(ctx context.Context, member, lease string) error
 }
+
+// Lease is how long a claimed timer is this instance's before another may
+// take it up (the handler failed or the instance died).
+const Lease = 5 * time.Second
 
 // Handler acts on a due timer of its kind. It returns done when the timer
 // is dealt with (acted on, or found moot) and may be removed; an error
@@ -55,7 +65,8 @@ func (m *Manual) Now() time.Time { m.mu.Lock(); defer m.mu.Unlock(); return m.t 
 // Advance moves the clock forward by d.
 func (m *Manual) Advance(d time.Duration) { m.mu.Lock(); m.t = m.t.Add(d); m.mu.Unlock() }
 
-// Scheduler polls for due timers and runs their handlers.
+// Scheduler polls for due timers and runs their handlers, each timer on
+// one instance only (claimed with a lease).
 type Scheduler struct {
 	Store    Store
 	Clock    Clock
@@ -110,13 +121,17 @@ func (s *Scheduler) Poll(ctx context.Context) {
 			_ = s.Store.Remove(ctx, m)
 			continue
 		}
+		lease, ok, err := s.Store.Claim(ctx, m, now, Lease)
+		if err != nil || !ok {
+			continue // another instance has it
+		}
 		done, err := h(ctx, id, now)
 		if err != nil {
 			s.Log.Warn("timer handler failed; will retry", "timer", m, "err", err)
 			continue
 		}
 		if done {
-			_ = s.Store.Remove(ctx, m)
+			_ = s.Store.Release(ctx, m, lease)
 		}
 	}
 }
