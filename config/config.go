@@ -73,11 +73,26 @@ type Redis struct {
 	URL string `yaml:"url"`
 	// PingInterval is how often the health watcher checks Redis.
 	PingInterval time.Duration `yaml:"ping_interval"`
+	// Sentinel, when it names addresses, finds the master through Redis
+	// Sentinel (url then gives only the database and password).
+	Sentinel Sentinel `yaml:"sentinel"`
+	// WaitReplicas makes every acknowledged write wait until this many
+	// replicas have it (Redis WAIT): with 1, a failover loses nothing that
+	// was acknowledged. A write that does not reach them in WaitTimeout is
+	// answered 503 and should be retried (idempotency keys make that safe).
+	WaitReplicas int           `yaml:"wait_replicas"`
+	WaitTimeout  time.Duration `yaml:"wait_timeout"`
 	// AppendFsync, when set, makes Watchfloor turn on Redis's append-only
 	// file with this fsync policy at start: everysec (at worst a second of
 	// acknowledged writes lost in a crash of the machine) or always (none).
 	// Empty leaves Redis as it is configured (a managed Redis, say).
 	AppendFsync string `yaml:"appendfsync"`
+}
+
+// Sentinel locates the Redis master.
+type Sentinel struct {
+	Addrs  []string `yaml:"addrs"`
+	Master string   `yaml:"master"`
 }
 
 // Map names the map layers: the grid hierarchy and zones as GeoJSON files,
@@ -417,7 +432,7 @@ func Defaults() *Config {
 		Listen:       "127.0.0.1:8080",
 		OsmandListen: "127.0.0.1:5055",
 		DataDir:      "var/data",
-		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond},
+		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second},
 		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
 		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
@@ -489,6 +504,12 @@ func (c *Config) Validate(getenv func(string) string) error {
 	case "", "everysec", "always":
 	default:
 		bad("redis.appendfsync: %q must be everysec, always or empty", c.Redis.AppendFsync)
+	}
+	if len(c.Redis.Sentinel.Addrs) > 0 && c.Redis.Sentinel.Master == "" {
+		bad("redis.sentinel.master: required with sentinel addresses")
+	}
+	if c.Redis.WaitReplicas < 0 || c.Redis.WaitReplicas > 0 && c.Redis.WaitTimeout <= 0 {
+		bad("redis: wait_replicas not negative, and wait_timeout positive with it")
 	}
 	if c.Redis.PingInterval <= 0 {
 		bad("redis.ping_interval: must be positive")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -167,7 +168,13 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 			args = append(args, r)
 		}
 	}
-	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Slice()
+	var res []any
+	var err error
+	if s.wait > 0 {
+		res, err = s.commitWait(ctx, keys, args)
+	} else {
+		res, err = commitScript.Run(ctx, s.rdb, keys, args...).Slice()
+	}
 	if err != nil {
 		return Result{}, s.wrap("commit", err)
 	}
@@ -184,4 +191,31 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 		out.Seqs = append(out.Seqs, uint64(n))
 	}
 	return out, nil
+}
+
+// ErrNotReplicated: the write reached the master but not enough replicas in
+// time; it is not acknowledged (a failover now could lose it).
+var ErrNotReplicated = fmt.Errorf("%w: not acknowledged by enough replicas", ErrUnavailable)
+
+// commitWait runs the script and WAIT on one connection, in that order, so
+// WAIT covers the script's writes.
+func (s *Store) commitWait(ctx context.Context, keys []string, args []any) ([]any, error) {
+	var eval *redis.Cmd
+	var wait *redis.Cmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		eval = commitScript.Eval(ctx, p, keys, args...)
+		wait = p.Do(ctx, "WAIT", s.wait, s.waitT.Milliseconds())
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	res, err := eval.Slice()
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := wait.Int64(); res[0] == "ok" && n < int64(s.wait) {
+		return nil, ErrNotReplicated
+	}
+	return res, nil
 }

@@ -34,6 +34,8 @@ var (
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string // "wf:{deployment}:"
+	wait   int
+	waitT  time.Duration
 	maxLen int64
 	log    *slog.Logger
 	ready  atomic.Bool
@@ -49,7 +51,13 @@ type Options struct {
 	// AppendFsync turns on the append-only file with this policy ("" leaves
 	// Redis as it is).
 	AppendFsync string
-	Logger      *slog.Logger
+	// SentinelAddrs and SentinelMaster find the master through Sentinel.
+	SentinelAddrs  []string
+	SentinelMaster string
+	// WaitReplicas makes each commit wait for that many replicas.
+	WaitReplicas int
+	WaitTimeout  time.Duration
+	Logger       *slog.Logger
 }
 
 // Open connects to Redis at opts.URL and checks it answers.
@@ -66,8 +74,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro.WriteTimeout = 2 * time.Second
 	ro.PoolSize = 64
 	ro.MinIdleConns = 4
-	rdb := redis.NewClient(ro)
-	s := &Store{rdb: rdb, prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, log: opts.Logger, ping: opts.PingInterval}
+	var rdb redis.UniversalClient
+	if len(opts.SentinelAddrs) > 0 {
+		rdb = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: opts.SentinelMaster, SentinelAddrs: opts.SentinelAddrs,
+			DB: ro.DB, Username: ro.Username, Password: ro.Password,
+			MaxRetries: ro.MaxRetries, DialTimeout: ro.DialTimeout, ReadTimeout: ro.ReadTimeout, WriteTimeout: ro.WriteTimeout,
+			PoolSize: ro.PoolSize, MinIdleConns: ro.MinIdleConns,
+		})
+	} else {
+		rdb = redis.NewClient(ro)
+	}
+	s := &Store{rdb: rdb, prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
+		wait: opts.WaitReplicas, waitT: opts.WaitTimeout}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -79,7 +98,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("connecting to redis at %s: %w", ro.Addr, err)
+		return nil, fmt.Errorf("connecting to redis: %w", err)
 	}
 	if opts.AppendFsync != "" {
 		pipe := rdb.Pipeline()

@@ -135,3 +135,44 @@ func freePort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// Port is the server's port.
+func (r *Redis) Port() string {
+	_, p, _ := net.SplitHostPort(r.Addr)
+	return p
+}
+
+// Sentinel is a running Redis Sentinel.
+type Sentinel struct {
+	Addr string
+	cmd  *exec.Cmd
+}
+
+// StartSentinel runs a Sentinel monitoring master as name, with a quick
+// failure detection for tests (down after 1 s).
+func StartSentinel(t testing.TB, name string, master *Redis) *Sentinel {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %s 2\nsentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\nsentinel parallel-syncs %s 1\n",
+		port, dir, name, master.Port(), name, name, name)
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &Sentinel{Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	s.cmd = exec.Command("redis-server", conf, "--sentinel")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("starting sentinel: %v", err)
+	}
+	go func() { _ = s.cmd.Wait() }()
+	t.Cleanup(func() { _ = s.cmd.Process.Kill() })
+	deadline := time.Now().Add(5 * time.Second)
+	for ping(s.Addr) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("sentinel did not answer on %s", s.Addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
