@@ -7,6 +7,7 @@ package alarm
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"watchfloor/command/fault"
@@ -35,8 +36,9 @@ type Alarm struct {
 }
 
 // ID makes an alarm id from its kind and what it is about, so raising the
-// same alarm twice stores it once.
-func ID(kind, about string) string { return kind + ":" + about }
+// same alarm twice stores it once. It holds no '/', so that it is one path
+// segment in /api/v1/alarms/{id}/ack.
+func ID(kind, about string) string { return kind + ":" + strings.ReplaceAll(about, "/", ":") }
 
 // Store keeps alarms.
 type Store interface {

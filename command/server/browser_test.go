@@ -38,6 +38,12 @@ func chromiumPath(t testing.TB) string {
 
 func newBrowser(t testing.TB, width, height int) *browser {
 	t.Helper()
+	// Chromium may still write to its profile as it exits: a directory of
+	// our own, removed without failing the test.
+	profile, err := os.MkdirTemp("", "wf-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox,
@@ -48,7 +54,7 @@ func newBrowser(t testing.TB, width, height int) *browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(width, height),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -85,8 +91,10 @@ func newBrowser(t testing.TB, width, height int) *browser {
 		if t.Failed() {
 			b.screenshot("failure")
 		}
+		_ = chromedp.Cancel(ctx)
 		cancel()
 		cancelAlloc()
+		_ = os.RemoveAll(profile)
 	})
 	return b
 }

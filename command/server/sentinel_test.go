@@ -74,14 +74,14 @@ func TestSentinelFailover(t *testing.T) {
 	master.Stop() // SIGKILL the master mid-burst
 	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinels[0]})
 	defer sc.Close()
-	waitFor(t, 15*time.Second, "Sentinel promoting the replica", func() bool {
+	waitFor(t, 30*time.Second, "Sentinel promoting the replica", func() bool {
 		addr, err := sc.GetMasterAddrByName(context.Background(), "watchfloor").Result()
 		return err == nil && len(addr) == 2 && addr[1] == replica.Port()
 	})
 	// With wait_replicas 1 the promoted master needs a replica again: the
 	// old master comes back and Sentinel makes it one.
 	master.Restart()
-	waitFor(t, 15*time.Second, "writes acknowledged again", func() bool {
+	waitFor(t, 40*time.Second, "writes acknowledged again", func() bool {
 		res, _ := h.doQuiet("POST", "/api/v1/incidents", tok, dongmen("切换之后", 5))
 		return res != nil && res.StatusCode == 201
 	})

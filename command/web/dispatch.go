@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -94,7 +95,12 @@ func (a *API) listAlarms(c *fiber.Ctx) error {
 }
 
 func (a *API) ackAlarm(c *fiber.Ctx) error {
-	al, err := a.Alarms.Ack(c.UserContext(), strings.Clone(c.Params("id")), session(c).Username, session(c).Role)
+	// Alarm ids hold ':'; clients may send it escaped.
+	id, err := url.PathUnescape(c.Params("id"))
+	if err != nil {
+		return fault.Field("id", "not a valid path segment")
+	}
+	al, err := a.Alarms.Ack(c.UserContext(), strings.Clone(id), session(c).Username, session(c).Role)
 	if err != nil {
 		return err
 	}

@@ -52,8 +52,9 @@ async function readBody(res) {
  * Sends one request to the API.
  * @param {string} method
  * @param {string} path absolute path, e.g. /api/v1/config
- * @param {{body?: any, auth?: boolean}} [opts] auth (default true) adds the
- *   bearer token and reports a 401 to the unauthorized handler
+ * @param {{body?: any, auth?: boolean, token?: string}} [opts] auth (default
+ *   true) adds the bearer token (opts.token, else the session's) and reports
+ *   a 401 to the unauthorized handler
  * @returns {Promise<any>} the decoded JSON body, or null
  * @throws {ApiError} on an HTTP error; a TypeError or AbortError when the
  *   server cannot be reached in time
@@ -62,7 +63,7 @@ export async function request(method, path, opts = {}) {
   const auth = opts.auth !== false;
   /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json, application/problem+json' };
-  const token = getToken();
+  const token = opts.token ?? getToken();
   if (auth && token) headers.Authorization = `Bearer ${token}`;
   let body;
   if (opts.body !== undefined) {
@@ -82,7 +83,7 @@ export async function request(method, path, opts = {}) {
     });
     const data = await readBody(res);
     if (!res.ok) {
-      if (res.status === 401 && auth) unauthorized();
+      if (res.status === 401 && auth && opts.token === undefined) unauthorized();
       throw new ApiError(res.status, data);
     }
     return data;
@@ -107,6 +108,16 @@ export function login(username, password) {
  */
 export function logout() {
   return request('DELETE', '/api/v1/sessions', { auth: true });
+}
+
+/**
+ * Ends a session given by its token (one not kept, e.g. of an account that
+ * may not use this page). A 401 is not reported as a sign-out.
+ * @param {string} token
+ * @returns {Promise<null>}
+ */
+export function logoutToken(token) {
+  return request('DELETE', '/api/v1/sessions', { token });
 }
 
 /**
@@ -157,4 +168,76 @@ export function zones() {
  */
 export function units() {
   return request('GET', '/api/v1/units');
+}
+
+/**
+ * Returns one unit with its status and last position.
+ * @param {string} id
+ * @returns {Promise<any>}
+ */
+export function unit(id) {
+  return request('GET', `/api/v1/units/${encodeURIComponent(id)}`);
+}
+
+/**
+ * Returns one incident with its timeline.
+ * @param {string} id
+ * @returns {Promise<any>}
+ */
+export function incident(id) {
+  return request('GET', `/api/v1/incidents/${encodeURIComponent(id)}`);
+}
+
+/**
+ * Returns one order (派警).
+ * @param {string} id
+ * @returns {Promise<any>}
+ */
+export function dispatch(id) {
+  return request('GET', `/api/v1/dispatches/${encodeURIComponent(id)}`);
+}
+
+/**
+ * Encodes an id as one path segment. ':' (alarm ids are kind:about) is a
+ * valid path character and stays as it is: the server matches the segment
+ * without decoding it, so "%3A" would name another, unknown alarm.
+ * @param {string} id
+ * @returns {string}
+ */
+export function pathSegment(id) {
+  return encodeURIComponent(id).replace(/%3A/gi, ':');
+}
+
+/**
+ * Acknowledges an alarm on every screen.
+ * @param {string} id e.g. incident.serious:INC-20261124-0001
+ * @returns {Promise<any>} the alarm
+ */
+export function ackAlarm(id) {
+  return request('POST', `/api/v1/alarms/${pathSegment(id)}/ack`);
+}
+
+/**
+ * Lists plan activations: with no status, those proposed and active.
+ * @param {''|'proposed'|'active'|'rejected'|'ended'} [status]
+ * @returns {Promise<{activations: any[], count: number}>}
+ */
+export function activations(status = '') {
+  const q = status ? `?status=${encodeURIComponent(status)}` : '';
+  return request('GET', `/api/v1/activations${q}`);
+}
+
+/**
+ * Decides on a plan activation: approve, reject (reason required), end
+ * (reason required) or phase (moves it to recovery).
+ * @param {string} id
+ * @param {'approve'|'reject'|'end'|'phase'} action
+ * @param {string} reason may be empty for approve and phase
+ * @returns {Promise<any>} the activation
+ */
+export function activationAction(id, action, reason) {
+  /** @type {Record<string, string>} */
+  const body = { reason };
+  if (action === 'phase') body.phase = 'recovery';
+  return request('POST', `/api/v1/activations/${encodeURIComponent(id)}/${action}`, { body });
 }

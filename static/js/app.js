@@ -3,13 +3,18 @@
 //
 // Every message of the live link passes the store's seq gate (duplicates of
 // sequenced events are dropped there; volatile ones pass without touching
-// lastSeq) and is then routed by type through one MessageBus.
+// lastSeq) and is then routed by type through one MessageBus: incidents to
+// the store, units to the map, orders to the order book, alarms to the
+// alarm panel, plan activations to the banners, and unit transitions and
+// reporting deadlines to the activity feed.
 
 import { addActivity, clearActivity, renderActivity, setCallsignLookup } from './activity.js';
+import { alarmsOpen, applyAlarm, clearAlarms, initAlarms, renderAlarms, replaceAlarms, setIncidentLookup } from './alarms.js';
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
+import { tickDeadlines } from './deadlines.js';
 import { byId, show } from './dom.js';
-import { applyLabels, lang, onLangChange, toggleLang } from './i18n.js';
+import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { IncidentStore } from './incidents.js';
 import { createLiveLink, screenURL } from './live.js';
 import { initLogin, renderLogin, resetLogin } from './login.js';
@@ -25,6 +30,8 @@ import {
   setUnitStatus,
   unitCallsign,
 } from './map.js';
+import { OrderBook } from './orders.js';
+import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
 import {
   renderCounts,
@@ -36,10 +43,18 @@ import {
   stopClock,
 } from './screen.js';
 import { clearSession, getToken, getUsername } from './session.js';
+import { beep, setSound, soundOn } from './sound.js';
 
 const RENDER_DELAY_MS = 50;
+/** While alarms stay open and the sound is on, a reminder beep this often. */
+const REMIND_MS = 30000;
 
 const store = new IncidentStore();
+const orders = new OrderBook();
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let tickTimer;
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let remindTimer;
 const bus = new MessageBus();
 /** @type {'connecting'|'up'|'down'} */
 let linkState = 'connecting';
@@ -80,6 +95,35 @@ function routeMessages() {
   bus.on('unit.status', (msg) => setUnitStatus(msg.data));
   bus.on('unit.entered', addActivity);
   bus.on('unit.left', addActivity);
+  bus.on('deadline.due', addActivity);
+  bus.on('deadline.overdue', addActivity);
+  bus.on('snapshot', (msg) => {
+    const data = msg.data || {};
+    if (orders.replace(data.dispatches)) scheduleRender();
+    replaceAlarms(data.alarms);
+    loadPlans();
+  });
+  /** @param {any} msg */
+  const order = (msg) => {
+    if (orders.apply(msg)) scheduleRender();
+  };
+  bus.on('dispatch.created', order);
+  bus.on('dispatch.updated', order);
+  bus.on('alarm.raised', applyAlarm);
+  bus.on('alarm.acked', applyAlarm);
+  for (const type of ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended']) {
+    bus.on(type, applyPlan);
+  }
+}
+
+/**
+ * The title of an open incident, if the screen has it.
+ * @param {string} id
+ * @returns {string|undefined}
+ */
+function incidentTitle(id) {
+  const inc = store.byId.get(id);
+  return inc && typeof inc.title === 'string' ? inc.title : undefined;
 }
 
 /**
@@ -110,8 +154,35 @@ function renderIncidents() {
   renderTimer = undefined;
   const list = store.list();
   renderCounts(store.counts());
-  renderList(list, store.ready);
+  renderList(list, store.ready, (id) => orders.ofIncident(id));
   renderIncidentMarkers(list);
+  renderPlans(); // banners name the incidents
+}
+
+/** Labels the sound toggle with its state. */
+function renderSound() {
+  const b = byId('sound-toggle');
+  const on = soundOn();
+  b.setAttribute('aria-pressed', String(on));
+  b.classList.toggle('on', on);
+  b.textContent = t(on ? 'sound.on' : 'sound.off');
+}
+
+/** Starts the one-second tick of the deadline countdowns and the reminders. */
+function startTicks() {
+  stopTicks();
+  tickTimer = setInterval(() => tickDeadlines(byId('incidents')), 1000);
+  remindTimer = setInterval(() => {
+    if (alarmsOpen()) beep();
+  }, REMIND_MS);
+}
+
+/** Stops the ticks. */
+function stopTicks() {
+  clearInterval(tickTimer);
+  clearInterval(remindTimer);
+  tickTimer = undefined;
+  remindTimer = undefined;
 }
 
 /** Renders everything on the screen that depends on data or language. */
@@ -121,6 +192,8 @@ function renderScreen() {
   renderIncidents();
   relabelMap();
   renderActivity();
+  renderAlarms();
+  renderSound();
 }
 
 /** Loads categories and level names, then relabels what uses them. */
@@ -148,6 +221,7 @@ function showScreen() {
   loadMapData();
   renderUser(getUsername());
   startClock();
+  startTicks();
   renderScreen();
   link.start();
   refreshReference();
@@ -157,11 +231,17 @@ function showScreen() {
 function signedOut() {
   link.stop();
   stopClock();
+  stopTicks();
   clearSession();
   clearReference();
   store.reset();
+  orders.reset();
   resetMap();
   clearActivity();
+  clearAlarms();
+  clearPlans();
+  setSound(false);
+  renderSound();
   lastMessageAt = null;
   linkState = 'connecting';
   renderLink(linkState, null);
@@ -204,6 +284,9 @@ function onListClick(ev) {
 function main() {
   routeMessages();
   setCallsignLookup(unitCallsign);
+  setIncidentLookup(incidentTitle);
+  setPlanIncidentLookup(incidentTitle);
+  initAlarms();
   applyLabels(document);
   labelToggles();
   renderLogin();
@@ -219,6 +302,11 @@ function main() {
     b.addEventListener('click', () => toggleLang());
   }
   byId('incidents').addEventListener('click', onListClick);
+  byId('sound-toggle').addEventListener('click', () => {
+    setSound(!soundOn());
+    renderSound();
+    beep(); // a short test: the sound works
+  });
   byId('logout').addEventListener('click', () => {
     logout();
   });

@@ -76,3 +76,18 @@ export function longDate(d) {
     return `${d.getFullYear()}-${mmdd(d)}`;
   }
 }
+
+/**
+ * Formats a duration as mm:ss, or h:mm:ss from an hour up. A time still to
+ * come is rounded up to the second (so 0:00 is shown only when it is due);
+ * a negative one, time gone by, is formatted as its absolute value.
+ * @param {number} ms milliseconds
+ * @returns {string}
+ */
+export function countdown(ms) {
+  const total = ms >= 0 ? Math.ceil(ms / 1000) : Math.floor(-ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
+}

@@ -1,6 +1,6 @@
-// The live link to /ws/screen: one websocket at a time, reconnected forever
-// with backoff, and declared dead when nothing (not even a heartbeat) has
-// arrived for a while.
+// The live link to a stream (/ws/screen, /ws/responder, /ws/leader): one
+// websocket at a time, reconnected forever with backoff, and declared dead
+// when nothing (not even a heartbeat) has arrived for a while.
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
@@ -11,16 +11,27 @@ const SILENCE_MS = 15000;
  */
 
 /**
+ * Builds the websocket address of a stream for this page's host.
+ * @param {string} path /ws/screen, /ws/responder or /ws/leader
+ * @param {string} token bearer token
+ * @param {number|null} since last seq applied, or null for a fresh snapshot
+ * @returns {string}
+ */
+export function streamURL(path, token, since) {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  let url = `${scheme}://${window.location.host}${path}?token=${encodeURIComponent(token)}`;
+  if (since !== null && since !== undefined) url += `&since=${encodeURIComponent(String(since))}`;
+  return url;
+}
+
+/**
  * Builds the websocket address of the screen stream for this page's host.
  * @param {string} token bearer token
  * @param {number|null} since last seq applied, or null for a fresh snapshot
  * @returns {string}
  */
 export function screenURL(token, since) {
-  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  let url = `${scheme}://${window.location.host}/ws/screen?token=${encodeURIComponent(token)}`;
-  if (since !== null && since !== undefined) url += `&since=${encodeURIComponent(String(since))}`;
-  return url;
+  return streamURL('/ws/screen', token, since);
 }
 
 /**
@@ -32,7 +43,10 @@ export function screenURL(token, since) {
  * @param {(state: LinkState) => void} o.onState link state changes
  * @param {() => void} [o.onClosed] called each time a connection ends
  * @param {number} [o.silenceMs] how long without a message means dead
- * @returns {{start: () => void, stop: () => void, state: () => LinkState}}
+ * @param {boolean} [o.upOnOpen] count the link up as soon as the socket
+ *   opens (for quiet streams whose first message after a resume may be a
+ *   heartbeat seconds later); the backoff still resets only on a message
+ * @returns {{start: () => void, stop: () => void, state: () => LinkState, send: (msg: any) => boolean}}
  */
 export function createLiveLink(o) {
   const silenceMs = o.silenceMs ?? SILENCE_MS;
@@ -120,6 +134,9 @@ export function createLiveLink(o) {
     ws = sock;
     let good = false;
     armSilence(gen);
+    sock.onopen = () => {
+      if (gen === generation && o.upOnOpen) setState('up');
+    };
     sock.onmessage = (ev) => {
       if (gen !== generation) return;
       armSilence(gen);
@@ -164,6 +181,20 @@ export function createLiveLink(o) {
     /** @returns {LinkState} */
     state() {
       return state;
+    },
+    /**
+     * Sends one JSON message on the open connection.
+     * @param {any} msg
+     * @returns {boolean} false when no connection is up (nothing was sent)
+     */
+    send(msg) {
+      if (!ws || state !== 'up' || ws.readyState !== WebSocket.OPEN) return false;
+      try {
+        ws.send(JSON.stringify(msg));
+        return true;
+      } catch {
+        return false;
+      }
     },
   };
 }

@@ -3,6 +3,7 @@
 import * as api from './api.js';
 import { byId } from './dom.js';
 import { t } from './i18n.js';
+import { roleName } from './refdata.js';
 import { saveSession } from './session.js';
 
 /** @type {{key: string, params?: Record<string, string|number>}|null} */
@@ -52,9 +53,12 @@ function describe(err) {
 
 /**
  * Wires the form: on success the session is stored and onSignedIn runs.
+ * With opts.roles, an account of another role is refused on this page (its
+ * new session is ended again) with the message opts.roleError.
  * @param {() => void} onSignedIn
+ * @param {{roles?: string[], roleError?: string}} [opts]
  */
-export function initLogin(onSignedIn) {
+export function initLogin(onSignedIn, opts = {}) {
   const form = /** @type {HTMLFormElement} */ (byId('login-form'));
   const user = /** @type {HTMLInputElement} */ (byId('username'));
   const pass = /** @type {HTMLInputElement} */ (byId('password'));
@@ -73,7 +77,15 @@ export function initLogin(onSignedIn) {
     try {
       const s = await api.login(username, password);
       if (!s || typeof s.token !== 'string' || s.token === '') throw new TypeError('no token in answer');
-      saveSession({ token: s.token, role: s.role, username: s.username || username });
+      if (opts.roles && !opts.roles.includes(String(s.role))) {
+        api.logoutToken(s.token).catch(() => {});
+        busy = false;
+        setError(opts.roleError || 'login.error.role', { role: roleName(String(s.role ?? '')) });
+        user.select();
+        user.focus();
+        return;
+      }
+      saveSession({ token: s.token, role: s.role, username: s.username || username, unit: s.unit });
       pass.value = '';
       busy = false;
       renderLogin();

@@ -109,3 +109,15 @@ export function levelName(level) {
   }
   return t(`level.${level}`);
 }
+
+/**
+ * A role's name in the current language (总指挥, 副总指挥 …); an unknown one
+ * as the server spells it.
+ * @param {string} role
+ * @returns {string}
+ */
+export function roleName(role) {
+  const key = `role.${role}`;
+  const name = t(key);
+  return name === key ? String(role ?? '') : name;
+}

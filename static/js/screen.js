@@ -1,9 +1,11 @@
 // The wall screen: header clock and link state, per-level counters and the
 // list of open incidents. Incident text is only ever set with textContent.
 
+import { deadlineNode } from './deadlines.js';
 import { byId, el, show, spaced } from './dom.js';
 import { hhmm, hhmmss, longDate, mmdd, parseTime, sameDay } from './format.js';
-import { lang, t } from './i18n.js';
+import { t } from './i18n.js';
+import { badge, casualties, gridName, orderStatusName, reasons, statusName as incidentStatusName } from './incidentview.js';
 import { categoryName, LEVELS, levelName } from './refdata.js';
 
 /** @type {ReturnType<typeof setTimeout>|undefined} */
@@ -75,39 +77,6 @@ export function renderCounts(counts) {
 }
 
 /**
- * The grid name in the current language, or a dash.
- * @param {any} grid
- * @returns {string}
- */
-function gridName(grid) {
-  if (!grid || typeof grid !== 'object') return t('incident.noGrid');
-  const name = lang() === 'en' ? grid.name_en || grid.name : grid.name || grid.name_en;
-  return typeof name === 'string' && name !== '' ? name : t('incident.noGrid');
-}
-
-/**
- * A non-negative whole number from the incident, or 0.
- * @param {unknown} v
- * @returns {number}
- */
-function count(v) {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0;
-}
-
-/**
- * The level badge: the level and its name, never colour alone.
- * @param {string|null|undefined} level
- * @returns {HTMLElement}
- */
-function badge(level) {
-  const known = typeof level === 'string' && LEVELS.includes(level);
-  return el('span', `badge ${known ? `level-${level}` : 'level-none'}`, null, spaced([
-    el('span', 'badge-code', known ? level : '?'),
-    el('span', 'badge-name', levelName(level)),
-  ]));
-}
-
-/**
  * When the incident occurred, in local time: HH:mm, with MM-DD in front
  * when it was not today.
  * @param {any} inc
@@ -127,55 +96,45 @@ function occurred(inc, now) {
 }
 
 /**
- * The people involved, deaths and injuries, those that are not zero.
- * @param {any} inc
- * @returns {HTMLElement|null}
- */
-function casualties(inc) {
-  const parts = [];
-  const people = count(inc.people_involved);
-  const deaths = count(inc.deaths);
-  const injuries = count(inc.injuries);
-  if (people) parts.push(el('span', 'people', t('incident.people', { n: people })));
-  if (deaths) parts.push(el('span', 'deaths', t('incident.deaths', { n: deaths })));
-  if (injuries) parts.push(el('span', 'injuries', t('incident.injuries', { n: injuries })));
-  return parts.length ? el('span', 'meta casualties', null, spaced(parts)) : null;
-}
-
-/**
- * Why the incident has its level, in the current language.
- * @param {any} inc
- * @returns {HTMLElement|null}
- */
-function reasons(inc) {
-  if (!Array.isArray(inc.level_reasons) || inc.level_reasons.length === 0) return null;
-  const texts = [];
-  for (const r of inc.level_reasons) {
-    if (!r || typeof r !== 'object') continue;
-    const text = lang() === 'en' ? r.en || r.zh : r.zh || r.en;
-    if (typeof text === 'string' && text !== '') texts.push(text);
-  }
-  return texts.length ? el('p', 'reasons', texts.join(t('incident.reasonsSep'))) : null;
-}
-
-/**
- * A status in the current language; an unknown one as the server spells it.
+ * An incident status in the current language; an unknown one as the server
+ * spells it.
  * @param {string} status
  * @returns {string}
  */
 export function statusName(status) {
-  const key = `status.${status}`;
-  const name = t(key);
-  return name === key ? status : name;
+  return incidentStatusName(status);
+}
+
+/**
+ * The units sent to an incident with their order status (short label), or
+ * null when none is active.
+ * @param {any[]|undefined} orders the incident's active orders
+ * @returns {HTMLElement|null}
+ */
+function ordersRow(orders) {
+  if (!orders || orders.length === 0) return null;
+  const chips = orders.map((d) => {
+    const status = typeof d.status === 'string' ? d.status : '';
+    const chip = el('span', `order-chip order-${status}`, null, spaced([
+      el('span', 'order-unit', typeof d.callsign === 'string' && d.callsign ? d.callsign : String(d.unit_id ?? '')),
+      el('span', 'order-status', orderStatusName(status, true)),
+    ]));
+    chip.dataset.dispatchId = String(d.id ?? '');
+    chip.dataset.unitId = String(d.unit_id ?? '');
+    chip.dataset.status = status;
+    return chip;
+  });
+  return el('div', 'incident-orders', null, spaced([el('span', 'meta-label', t('orders.label')), ...chips]));
 }
 
 /**
  * One list item.
  * @param {any} inc
  * @param {Date} now
+ * @param {any[]|undefined} orders the incident's active orders
  * @returns {HTMLLIElement}
  */
-function incidentItem(inc, now) {
+function incidentItem(inc, now, orders) {
   const level = typeof inc.level === 'string' ? inc.level : '';
   const status = typeof inc.status === 'string' ? inc.status : '';
   const li = /** @type {HTMLLIElement} */ (el('li', inc.drill ? 'incident drill' : 'incident'));
@@ -189,6 +148,7 @@ function incidentItem(inc, now) {
     el('span', 'title', typeof inc.title === 'string' ? inc.title : ''),
     inc.drill === true ? el('span', 'tag drill-tag', t('incident.drill')) : null,
     status ? el('span', `tag status-tag status-${status}`, statusName(status)) : null,
+    deadlineNode(inc),
   ]));
   const meta = el('div', 'incident-meta', null, spaced([
     el('span', 'meta category', categoryName(inc.category)),
@@ -196,20 +156,22 @@ function incidentItem(inc, now) {
     occurred(inc, now),
     casualties(inc),
   ]));
-  li.append(...spaced([badge(level), el('div', 'incident-body', null, spaced([head, meta, reasons(inc)]))]));
+  li.append(...spaced([badge(level), el('div', 'incident-body', null, spaced([head, meta, ordersRow(orders), reasons(inc)]))]));
   return li;
 }
 
 /**
  * Shows the open incidents: the list (already ordered), its total, and the
- * empty or loading line.
+ * empty or loading line; each with the units sent to it and its nearest
+ * reporting deadline.
  * @param {any[]} incidents
  * @param {boolean} ready whether a snapshot has arrived
+ * @param {(id: string) => any[]} [ordersOf] the active orders of an incident
  */
-export function renderList(incidents, ready) {
+export function renderList(incidents, ready, ordersOf) {
   const now = new Date();
   const list = byId('incidents');
-  list.replaceChildren(...incidents.map((inc) => incidentItem(inc, now)));
+  list.replaceChildren(...incidents.map((inc) => incidentItem(inc, now, ordersOf ? ordersOf(inc.id) : undefined)));
   show(byId('empty-state'), ready && incidents.length === 0);
   show(byId('list-loading'), !ready);
   byId('count-total').textContent = ready ? t('list.total', { n: incidents.length }) : '';

@@ -1,0 +1,134 @@
+// Plan activations (预案启动) as the wall screen and the leaders' page keep
+// them: every activation seen, by id, each kept at its latest state (the
+// list fetched over HTTP and the events of the stream may arrive in either
+// order, so the later updated_at wins).
+
+import { t } from './i18n.js';
+import { categoryName, roleName } from './refdata.js';
+
+/**
+ * Milliseconds since the epoch of an activation's last change, or 0.
+ * @param {any} a
+ * @returns {number}
+ */
+function changedAt(a) {
+  const ms = Date.parse(a && (a.updated_at || a.ended_at || a.decided_at || a.proposed_at));
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+/**
+ * Reports whether v looks like an activation.
+ * @param {any} v
+ * @returns {boolean}
+ */
+export function isActivation(v) {
+  return !!v && typeof v === 'object' && typeof v.id === 'string' && v.id !== '';
+}
+
+/** Every activation seen, at its latest state. */
+export class ActivationBook {
+  constructor() {
+    /** @type {Map<string, any>} */
+    this.byId = new Map();
+  }
+
+  /** Forgets everything (on sign-out). */
+  reset() {
+    this.byId = new Map();
+  }
+
+  /**
+   * Takes one activation unless an equal or later state is known.
+   * @param {any} a
+   * @returns {boolean} whether it changed anything
+   */
+  put(a) {
+    if (!isActivation(a)) return false;
+    const prev = this.byId.get(a.id);
+    if (prev && changedAt(prev) > changedAt(a)) return false;
+    const merged = { ...a };
+    // Events carry the activation alone; keep an incident fetched earlier.
+    if (!merged.incident && prev && prev.incident) merged.incident = prev.incident;
+    this.byId.set(a.id, merged);
+    return true;
+  }
+
+  /**
+   * Sets the incident shown with every activation of that incident.
+   * @param {any} inc
+   * @returns {boolean} whether any activation is about it
+   */
+  setIncident(inc) {
+    if (!inc || typeof inc.id !== 'string') return false;
+    let any = false;
+    for (const a of this.byId.values()) {
+      if (a.incident_id === inc.id) {
+        a.incident = inc;
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /**
+   * The activations of one status, in the order given.
+   * @param {string} status proposed, active, rejected or ended
+   * @param {'asc'|'desc'} [order] by the time of their last change
+   * @returns {any[]}
+   */
+  list(status, order = 'asc') {
+    const out = [...this.byId.values()].filter((a) => a.status === status);
+    out.sort((a, b) => (order === 'asc' ? changedAt(a) - changedAt(b) : changedAt(b) - changedAt(a)));
+    return out;
+  }
+}
+
+/**
+ * A phase's name in the current language: 行动 (action) or 恢复 (recovery).
+ * @param {string} phase
+ * @returns {string}
+ */
+export function phaseName(phase) {
+  const key = `phase.${phase}`;
+  const name = t(key);
+  return name === key ? String(phase ?? '') : name;
+}
+
+/**
+ * An activation status's name in the current language.
+ * @param {string} status
+ * @returns {string}
+ */
+export function activationStatusName(status) {
+  const key = `activation.status.${status}`;
+  const name = t(key);
+  return name === key ? String(status ?? '') : name;
+}
+
+/**
+ * Who may decide: the approvers' role names, joined in the current
+ * language.
+ * @param {any} a
+ * @returns {string}
+ */
+export function approversText(a) {
+  const roles = Array.isArray(a && a.approvers) ? a.approvers : [];
+  return roles.map((r) => roleName(String(r))).join(t('plan.or'));
+}
+
+/**
+ * One reason the server gives for a plan's match, in the current language.
+ * The server writes them in English; the known forms are translated and
+ * anything else is shown as it is.
+ * @param {string} why
+ * @returns {string}
+ */
+export function whyText(why) {
+  const s = String(why ?? '');
+  let m;
+  if (s === 'any category (general plan)') return t('plan.why.general');
+  if (s === "the plan's extra conditions hold") return t('plan.why.when');
+  if ((m = /^category (\S+)$/.exec(s))) return t('plan.why.category', { category: categoryName(m[1]) });
+  if ((m = /^level (\S+) reaches the plan's minimum (\S+)$/.exec(s))) return t('plan.why.level', { level: m[1], min: m[2] });
+  return s;
+}

@@ -1,0 +1,231 @@
+// The wall screen's alarm panel: open alarms (snapshot data.alarms, then
+// alarm.raised / alarm.acked) in red with a flashing border until someone
+// acknowledges them. Operators, leaders, deputies and admins get an
+// acknowledge button; the alarm leaves every screen when alarm.acked
+// arrives. Alarm text is only ever set through DOM nodes.
+//
+// Hooks for tests: #alarm-panel (hidden when no alarm is open, data-count),
+// #alarms > li.alarm[data-alarm-id][data-kind][data-level], button.alarm-ack,
+// .alarm-error.
+
+import * as api from './api.js';
+import { deadlineName } from './deadlines.js';
+import { byId, el, show, spaced } from './dom.js';
+import { hhmmss, parseTime } from './format.js';
+import { t } from './i18n.js';
+import { badge } from './incidentview.js';
+import { categoryName } from './refdata.js';
+import { getRole } from './session.js';
+import { beep } from './sound.js';
+
+/** Roles that may acknowledge an alarm. */
+export const ACK_ROLES = ['operator', 'leader', 'deputy', 'admin'];
+
+/** @type {Map<string, any>} open alarms by id */
+let alarms = new Map();
+/** @type {Map<string, string>} a failed acknowledgement's message key, by alarm id */
+const errors = new Map();
+/** @type {Set<string>} alarms being acknowledged */
+const busy = new Set();
+
+/** @type {(id: string) => string|undefined} */
+let incidentTitle = () => undefined;
+
+/**
+ * Sets where the panel looks up an incident's title (for alarms about an
+ * order, whose own title is the unit's callsign).
+ * @param {(id: string) => string|undefined} fn
+ */
+export function setIncidentLookup(fn) {
+  incidentTitle = fn;
+}
+
+/**
+ * Reports whether the signed-in role may acknowledge alarms.
+ * @returns {boolean}
+ */
+export function canAck() {
+  return ACK_ROLES.includes(getRole());
+}
+
+/**
+ * Replaces the open alarms with a snapshot's list.
+ * @param {any} list the snapshot's data.alarms
+ */
+export function replaceAlarms(list) {
+  if (!Array.isArray(list)) return;
+  const m = new Map();
+  for (const a of list) {
+    if (a && typeof a.id === 'string' && !a.acked_at) m.set(a.id, a);
+  }
+  alarms = m;
+  for (const id of [...errors.keys()]) if (!m.has(id)) errors.delete(id);
+  renderAlarms();
+}
+
+/**
+ * Applies alarm.raised (a new or raised-again alarm: beeps when the sound
+ * is on) or alarm.acked (the alarm leaves the panel).
+ * @param {any} msg
+ */
+export function applyAlarm(msg) {
+  const a = msg && msg.data;
+  if (!a || typeof a.id !== 'string') return;
+  if (msg.type === 'alarm.raised' && !a.acked_at) {
+    const fresh = !alarms.has(a.id);
+    alarms.set(a.id, a);
+    errors.delete(a.id);
+    if (fresh) beep();
+  } else if (msg.type === 'alarm.acked' || a.acked_at) {
+    alarms.delete(a.id);
+    errors.delete(a.id);
+    busy.delete(a.id);
+  }
+  renderAlarms();
+}
+
+/** Forgets every alarm (on sign-out). */
+export function clearAlarms() {
+  alarms = new Map();
+  errors.clear();
+  busy.clear();
+  renderAlarms();
+}
+
+/**
+ * Reports whether any alarm is open.
+ * @returns {boolean}
+ */
+export function alarmsOpen() {
+  return alarms.size > 0;
+}
+
+/**
+ * Sends the acknowledgement of one alarm. On success (or when someone else
+ * was quicker) the alarm leaves the panel at once.
+ * @param {string} id
+ */
+async function acknowledge(id) {
+  if (busy.has(id)) return;
+  busy.add(id);
+  errors.delete(id);
+  renderAlarms();
+  try {
+    await api.ackAlarm(id);
+    alarms.delete(id);
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 409) {
+      alarms.delete(id); // already acknowledged elsewhere
+    } else if (err instanceof api.ApiError && err.status === 403) {
+      errors.set(id, 'alarm.error.forbidden');
+    } else if (err instanceof api.ApiError && err.status === 404) {
+      // Kept: it is still open as far as the stream says.
+      errors.set(id, 'alarm.error.notFound');
+    } else if (err instanceof api.ApiError) {
+      errors.set(id, 'alarm.error.other');
+    } else {
+      errors.set(id, 'alarm.error.network');
+    }
+  } finally {
+    busy.delete(id);
+    renderAlarms();
+  }
+}
+
+/**
+ * What an alarm is about, in words, as DOM nodes.
+ * @param {any} a
+ * @returns {HTMLElement}
+ */
+function alarmText(a) {
+  const title = typeof a.title === 'string' ? a.title : '';
+  const incTitle = (a.incident_id && incidentTitle(a.incident_id)) || '';
+  switch (a.kind) {
+    case 'incident.serious':
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-title', title || incTitle),
+        a.detail ? el('span', 'alarm-detail', categoryName(a.detail)) : null,
+      ]));
+    case 'dispatch.expired':
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-unit', title || String(a.unit_id ?? '')),
+        el('span', 'alarm-detail', t('alarm.expired.text')),
+        incTitle ? el('span', 'alarm-incident', incTitle) : null,
+      ]));
+    case 'deadline.overdue':
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-title', title || incTitle),
+        el('span', 'alarm-detail', t('alarm.deadline.text', { kind: deadlineName(a.detail) })),
+      ]));
+    default:
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-title', title || incTitle),
+        a.detail ? el('span', 'alarm-detail', String(a.detail)) : null,
+      ]));
+  }
+}
+
+/**
+ * An alarm kind's name in the current language.
+ * @param {string} kind
+ * @returns {string}
+ */
+export function alarmKindName(kind) {
+  const key = `alarm.kind.${kind}`;
+  const name = t(key);
+  return name === key ? String(kind ?? '') : name;
+}
+
+/**
+ * One alarm in the panel.
+ * @param {any} a
+ * @param {boolean} ackable
+ * @returns {HTMLLIElement}
+ */
+function alarmItem(a, ackable) {
+  const li = /** @type {HTMLLIElement} */ (el('li', 'alarm'));
+  li.dataset.alarmId = a.id;
+  li.dataset.kind = String(a.kind ?? '');
+  if (a.level) li.dataset.level = String(a.level);
+  if (a.incident_id) li.dataset.incidentId = String(a.incident_id);
+  const raised = parseTime(a.raised_at);
+  const time = raised ? el('time', 'alarm-time', hhmmss(raised)) : null;
+  if (time && raised) time.setAttribute('datetime', raised.toISOString());
+  const head = el('div', 'alarm-head', null, spaced([
+    el('span', 'alarm-kind', alarmKindName(a.kind)),
+    a.level ? badge(a.level) : null,
+    time,
+  ]));
+  const body = el('div', 'alarm-body', null, [head, alarmText(a)]);
+  const err = errors.get(a.id);
+  if (err) body.append(el('p', 'alarm-error', t(err)));
+  li.append(body);
+  if (ackable) {
+    const btn = /** @type {HTMLButtonElement} */ (el('button', 'btn alarm-ack', t(busy.has(a.id) ? 'alarm.acking' : 'alarm.ack')));
+    btn.type = 'button';
+    btn.dataset.alarmId = a.id;
+    btn.disabled = busy.has(a.id);
+    li.append(btn);
+  }
+  return li;
+}
+
+/** Renders the panel in the current language; hidden with no open alarm. */
+export function renderAlarms() {
+  const list = [...alarms.values()].sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
+  const ackable = canAck();
+  byId('alarms').replaceChildren(...list.map((a) => alarmItem(a, ackable)));
+  const panel = byId('alarm-panel');
+  panel.dataset.count = String(list.length);
+  byId('alarm-count').textContent = list.length ? t('alarm.count', { n: list.length }) : '';
+  show(panel, list.length > 0);
+}
+
+/** Wires the acknowledge buttons (once). */
+export function initAlarms() {
+  byId('alarms').addEventListener('click', (ev) => {
+    const target = ev.target instanceof Element ? ev.target : null;
+    const btn = target && target.closest('button.alarm-ack');
+    if (btn instanceof HTMLButtonElement && btn.dataset.alarmId && !btn.disabled) acknowledge(btn.dataset.alarmId);
+  });
+}

@@ -1,0 +1,670 @@
+// The leaders' page (预案审批): for 带班领导 / 总指挥 and 副总指挥 on a tablet
+// or a desk. It follows /ws/leader: plans proposed for incidents wait here
+// for approval or rejection, active plans are moved to recovery and ended.
+// Who may decide is the plan's to say per level; the server refuses others
+// with 403 and its reason, which is shown as such.
+//
+// Hooks for tests: #proposed-list, #active-list > article.act-card
+// [data-activation-id][data-status][data-plan-id][data-level][data-phase];
+// inside a card: textarea.reason-input, button[data-action]
+// (approve|reject|phase|end), .card-error[data-status] (the HTTP status,
+// e.g. 403), .perm-hint; #history-list > li.history-item
+// [data-activation-id][data-status]; #link-state (.up/.down).
+
+import { ActivationBook, activationStatusName, approversText, isActivation, phaseName, whyText } from './activations.js';
+import * as api from './api.js';
+import { MessageBus } from './bus.js';
+import { byId, el, show, spaced } from './dom.js';
+import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
+import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
+import { badge, casualties, localText, placeText, reasonTexts, statusName } from './incidentview.js';
+import { createLiveLink, streamURL } from './live.js';
+import { initLogin, renderLogin, resetLogin } from './login.js';
+import { categoryName, clearReference, LEVELS, loadReference, referenceLoaded, roleName } from './refdata.js';
+import { SeqGate } from './seq.js';
+import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
+
+setSessionScope('leader');
+
+/** Roles that may open /ws/leader. */
+const LEADER_ROLES = ['leader', 'deputy', 'admin'];
+const HISTORY_MAX = 15;
+const EVENT_TYPES = ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended'];
+
+const bus = new MessageBus();
+const gate = new SeqGate();
+const book = new ActivationBook();
+/** @type {Map<string, any>} incidents by id */
+const incidents = new Map();
+/** @type {Map<string, Promise<void>>} incidents being fetched */
+const fetching = new Map();
+/** @type {Map<string, HTMLTextAreaElement>} each card's reason field, kept across renders */
+const reasonFields = new Map();
+/** @type {Map<string, {key: string, params?: Record<string, string|number>, detail?: string, status?: number}>} */
+const errors = new Map();
+/** @type {Map<string, string>} the action in flight, by activation id */
+const busy = new Map();
+/** @type {'connecting'|'up'|'down'} */
+let linkState = 'connecting';
+let onApp = false;
+let ready = false;
+/** Bumped on sign-out so late answers are dropped. */
+let generation = 0;
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let tickTimer;
+
+const link = createLiveLink({
+  url: () => streamURL('/ws/leader', getToken() ?? '', gate.lastSeq),
+  onMessage(msg) {
+    if (gate.admit(msg)) bus.dispatch(msg);
+  },
+  onState(s) {
+    linkState = s;
+    if (s === 'up' && !referenceLoaded()) refreshReference();
+    renderLink();
+  },
+  onClosed: checkSession,
+  upOnOpen: true,
+});
+
+/** Routes each type of stream message to what it changes. */
+function routeMessages() {
+  bus.on('snapshot', (msg) => {
+    const list = msg.data && Array.isArray(msg.data.activations) ? msg.data.activations : [];
+    const seen = new Set();
+    for (const item of list) {
+      if (!isActivation(item)) continue;
+      seen.add(item.id);
+      const { incident, ...act } = item;
+      if (incident && typeof incident.id === 'string') incidents.set(incident.id, incident);
+      book.put({ ...act, incident: incident ?? incidents.get(act.incident_id) });
+      if (incident) book.setIncident(incident);
+      else needIncident(act.incident_id);
+    }
+    // Proposed or active before, missing now: decided while away.
+    for (const a of book.byId.values()) {
+      if ((a.status === 'proposed' || a.status === 'active') && !seen.has(a.id)) book.byId.delete(a.id);
+    }
+    ready = true;
+    loadHistory();
+    render();
+  });
+  for (const type of EVENT_TYPES) {
+    bus.on(type, (msg) => {
+      const a = msg.data;
+      if (!book.put(a)) return;
+      // The plan moved on (here or elsewhere): an earlier error is stale.
+      if (!busy.has(a.id)) errors.delete(a.id);
+      needIncident(a.incident_id);
+      render();
+    });
+  }
+}
+
+/**
+ * Makes sure an incident is known (events carry only the activation).
+ * @param {string} id
+ */
+function needIncident(id) {
+  if (typeof id !== 'string' || !id) return;
+  const known = incidents.get(id);
+  if (known) {
+    book.setIncident(known);
+    return;
+  }
+  if (fetching.has(id)) return;
+  const gen = generation;
+  const p = api.incident(id)
+    .then((inc) => {
+      if (gen !== generation || !inc) return;
+      incidents.set(id, inc);
+      if (book.setIncident(inc)) render();
+    })
+    .catch(() => {})
+    .finally(() => fetching.delete(id));
+  fetching.set(id, p);
+}
+
+/** Fetches the plans ended and rejected, for the history. */
+async function loadHistory() {
+  const gen = generation;
+  const [ended, rejected] = await Promise.allSettled([api.activations('ended'), api.activations('rejected')]);
+  if (gen !== generation) return;
+  for (const r of [ended, rejected]) {
+    if (r.status === 'fulfilled' && r.value && Array.isArray(r.value.activations)) {
+      for (const a of r.value.activations) book.put(a);
+    }
+  }
+  for (const a of historyList()) needIncident(a.incident_id);
+  render();
+}
+
+/**
+ * The plans ended or rejected, newest first, the last few.
+ * @returns {any[]}
+ */
+function historyList() {
+  const list = [...book.list('ended', 'desc'), ...book.list('rejected', 'desc')];
+  list.sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+  return list.slice(0, HISTORY_MAX);
+}
+
+// Actions
+
+/**
+ * Sends a decision: approve, reject, phase (to recovery) or end.
+ * @param {string} id
+ * @param {string} action
+ */
+async function decide(id, action) {
+  if (busy.has(id)) return;
+  const a = book.byId.get(id);
+  if (!a) return;
+  const field = reasonFields.get(id);
+  const reason = field ? field.value.trim() : '';
+  if ((action === 'reject' || action === 'end') && !reason) {
+    errors.set(id, { key: action === 'reject' ? 'leader.error.reasonReject' : 'leader.error.reasonEnd' });
+    render();
+    const f = reasonFields.get(id);
+    if (f) f.focus();
+    return;
+  }
+  busy.set(id, action);
+  errors.delete(id);
+  render();
+  const gen = generation;
+  try {
+    const res = await api.activationAction(id, /** @type {any} */ (action), reason);
+    if (gen !== generation) return;
+    if (isActivation(res)) book.put(res);
+    const f = reasonFields.get(id);
+    if (f) f.value = '';
+  } catch (err) {
+    if (gen !== generation) return;
+    errors.set(id, describe(err, a));
+  } finally {
+    if (gen === generation) {
+      busy.delete(id);
+      render();
+    }
+  }
+}
+
+/**
+ * Maps a refused decision to a message; a 403 names who may decide.
+ * @param {unknown} err
+ * @param {any} a the activation
+ * @returns {{key: string, params?: Record<string, string|number>, detail?: string, status?: number}}
+ */
+function describe(err, a) {
+  if (!(err instanceof api.ApiError)) return { key: 'leader.error.network' };
+  const p = err.problem;
+  let detail = p && typeof p.detail === 'string' ? p.detail : '';
+  if (p && Array.isArray(p.errors) && p.errors.length) {
+    detail = p.errors.map((/** @type {any} */ e) => [e.field, e.message].filter(Boolean).join(': ')).join('; ');
+  }
+  switch (err.status) {
+    case 403:
+      return { key: 'leader.error.forbidden', params: { who: approversText(a) }, detail, status: 403 };
+    case 409:
+      return { key: 'leader.error.conflict', detail, status: 409 };
+    case 400:
+      return { key: 'leader.error.invalid', detail, status: 400 };
+    case 404:
+      return { key: 'leader.error.notFound', detail, status: 404 };
+    default:
+      return { key: 'leader.error.other', params: { status: err.status }, detail, status: err.status };
+  }
+}
+
+// Rendering
+
+/**
+ * A time as HH:mm:ss, with MM-DD in front when not today.
+ * @param {unknown} s
+ * @param {string} cls
+ * @returns {HTMLElement|null}
+ */
+function timeNode(s, cls) {
+  const d = parseTime(s);
+  if (!d) return null;
+  const node = el('time', cls, sameDay(d, new Date()) ? hhmmss(d) : `${mmdd(d)} ${hhmm(d)}`);
+  node.setAttribute('datetime', d.toISOString());
+  return node;
+}
+
+/**
+ * A labelled line: "<label> <value>".
+ * @param {string} key catalogue key of the label
+ * @param {Node|string|null} value
+ * @param {string} cls
+ * @returns {HTMLElement|null}
+ */
+function line(key, value, cls) {
+  if (value === null || value === '') return null;
+  return el('p', `act-line ${cls}`, null, spaced([
+    el('span', 'act-label', t(key)),
+    typeof value === 'string' ? el('span', 'act-value', value) : value,
+  ]));
+}
+
+/**
+ * The incident's facts in a card.
+ * @param {any} a
+ * @returns {HTMLElement}
+ */
+function incidentBlock(a) {
+  const inc = a.incident;
+  if (!inc) {
+    return el('div', 'act-incident loading', null, [
+      el('p', 'act-incident-title', String(a.incident_id ?? '')),
+      el('p', 'act-muted', t('leader.incidentLoading')),
+    ]);
+  }
+  const occurred = parseTime(inc.occurred_at);
+  const reasons = reasonTexts(inc);
+  const box = el('div', 'act-incident', null, [
+    el('div', 'act-incident-head', null, spaced([
+      badge(inc.level),
+      el('div', 'act-incident-main', null, [
+        el('p', 'act-incident-title', typeof inc.title === 'string' ? inc.title : String(inc.id)),
+        el('p', 'act-incident-meta', null, spaced([
+          el('span', 'meta category', categoryName(inc.category)),
+          el('span', 'meta place', placeText(inc)),
+          occurred ? el('span', 'meta occurred', t('leader.occurred', { time: sameDay(occurred, new Date()) ? hhmm(occurred) : `${mmdd(occurred)} ${hhmm(occurred)}` })) : null,
+          inc.status ? el('span', `tag status-tag status-${inc.status}`, statusName(inc.status)) : null,
+          inc.drill === true ? el('span', 'tag drill-tag', t('incident.drill')) : null,
+        ])),
+      ]),
+    ])),
+    el('p', 'act-facts', null, [casualties(inc) ?? el('span', 'act-muted', t('leader.noCasualties'))]),
+    typeof inc.description === 'string' && inc.description.trim() ? el('p', 'act-description', inc.description.trim()) : null,
+    reasons.length ? el('div', 'act-reasons', null, [
+      el('p', 'act-label', t('leader.levelReasons')),
+      el('ul', 'act-reason-list', null, reasons.map((r) => el('li', 'act-reason', r))),
+    ]) : null,
+  ].filter(Boolean));
+  box.dataset.incidentId = String(inc.id);
+  return box;
+}
+
+/**
+ * The reason field of a card, the same element across renders.
+ * @param {any} a
+ * @returns {HTMLElement}
+ */
+function reasonBlock(a) {
+  let field = reasonFields.get(a.id);
+  if (!field) {
+    field = /** @type {HTMLTextAreaElement} */ (el('textarea', 'field reason-input'));
+    field.id = `reason-${a.id}`;
+    field.rows = 2;
+    field.maxLength = 2000;
+    reasonFields.set(a.id, field);
+  }
+  field.placeholder = t(a.status === 'proposed' ? 'leader.reason.placeholderProposed' : 'leader.reason.placeholderActive');
+  const label = el('label', 'field-label reason-label', t(a.status === 'proposed' ? 'leader.reason.proposed' : 'leader.reason.active'));
+  label.setAttribute('for', field.id);
+  return el('div', 'reason-block', null, [label, field]);
+}
+
+/**
+ * A button of a card.
+ * @param {any} a
+ * @param {string} action approve, reject, phase or end
+ * @param {string} cls
+ * @returns {HTMLButtonElement}
+ */
+function actionButton(a, action, cls) {
+  const doing = busy.get(a.id);
+  const b = /** @type {HTMLButtonElement} */ (el('button', `btn act-btn ${cls}`, t(doing === action ? 'leader.busy' : `leader.action.${action}`)));
+  b.type = 'button';
+  b.dataset.action = action;
+  b.dataset.activationId = a.id;
+  b.disabled = doing !== undefined;
+  return b;
+}
+
+/**
+ * The error line of a card, if any.
+ * @param {string} id
+ * @returns {HTMLElement|null}
+ */
+function errorLine(id) {
+  const e = errors.get(id);
+  if (!e) return null;
+  const node = el('div', 'card-error', null, [
+    el('strong', 'card-error-text', t(e.key, e.params)),
+    e.detail ? el('span', 'card-error-detail', e.detail) : null,
+  ].filter(Boolean));
+  node.setAttribute('role', 'alert');
+  if (e.status) node.dataset.status = String(e.status);
+  return node;
+}
+
+/**
+ * Who may decide, and a hint when the signed-in role may not.
+ * @param {any} a
+ * @returns {HTMLElement[]}
+ */
+function authority(a) {
+  const out = [];
+  const who = approversText(a);
+  const l = line('leader.approvers', who, 'approvers');
+  if (l) out.push(l);
+  const commander = localText(a.commander);
+  const c = line('leader.commander', commander, 'commander');
+  if (c) out.push(c);
+  const role = getRole();
+  if (Array.isArray(a.approvers) && role && !a.approvers.includes(role)) {
+    out.push(el('p', 'perm-hint', t('leader.permHint', { role: roleName(role), who })));
+  }
+  return out;
+}
+
+/**
+ * A card for a plan waiting for approval.
+ * @param {any} a
+ * @returns {HTMLElement}
+ */
+function proposedCard(a) {
+  const since = parseTime(a.proposed_at);
+  const waiting = el('span', 'act-waiting');
+  if (since) waiting.dataset.since = since.toISOString();
+  const card = el('article', 'act-card proposed', null, [
+    el('header', 'act-head', null, spaced([
+      el('h3', 'act-plan', localText(a.plan_name) || String(a.plan_id ?? '')),
+      el('span', 'tag act-status', activationStatusName('proposed')),
+      timeNode(a.proposed_at, 'act-time'),
+      waiting,
+    ])),
+    incidentBlock(a),
+    Array.isArray(a.why) && a.why.length ? el('div', 'act-why', null, [
+      el('p', 'act-label', t('leader.why')),
+      el('ul', 'act-why-list', null, a.why.map((w) => el('li', 'act-why-item', whyText(w)))),
+    ]) : null,
+    ...authority(a),
+    reasonBlock(a),
+    errorLine(a.id),
+    el('div', 'act-buttons', null, [actionButton(a, 'approve', 'btn-approve'), actionButton(a, 'reject', 'btn-reject')]),
+  ].filter(Boolean));
+  tagCard(card, a);
+  return card;
+}
+
+/**
+ * A card for an active plan.
+ * @param {any} a
+ * @returns {HTMLElement}
+ */
+function activeCard(a) {
+  const phase = a.phase === 'recovery' ? 'recovery' : 'action';
+  const decided = a.auto ? t('leader.auto') : a.decided_by ? t('leader.approvedBy', { who: String(a.decided_by) }) : '';
+  const inc = a.incident;
+  const card = el('article', `act-card active phase-${phase}`, null, [
+    el('header', 'act-head', null, spaced([
+      el('h3', 'act-plan', localText(a.plan_name) || String(a.plan_id ?? '')),
+      el('span', `tag act-phase phase-${phase}`, phaseName(phase)),
+      timeNode(a.decided_at, 'act-time'),
+    ])),
+    inc ? el('div', 'act-incident compact', null, spaced([
+      badge(inc.level),
+      el('span', 'act-incident-title', typeof inc.title === 'string' ? inc.title : String(inc.id)),
+      casualties(inc),
+    ])) : incidentBlock(a),
+    decided ? el('p', 'act-line decided', decided) : null,
+    a.reason ? line('leader.decisionReason', String(a.reason), 'decision-reason') : null,
+    ...authority(a),
+    reasonBlock(a),
+    errorLine(a.id),
+    el('div', 'act-buttons', null, [
+      phase === 'action' ? actionButton(a, 'phase', 'btn-phase') : null,
+      actionButton(a, 'end', 'btn-end'),
+    ].filter(Boolean)),
+  ].filter(Boolean));
+  tagCard(card, a);
+  card.dataset.phase = phase;
+  return card;
+}
+
+/**
+ * Marks a card for tests and styling.
+ * @param {HTMLElement} card
+ * @param {any} a
+ */
+function tagCard(card, a) {
+  card.dataset.activationId = a.id;
+  card.dataset.status = String(a.status);
+  card.dataset.planId = String(a.plan_id ?? '');
+  card.dataset.incidentId = String(a.incident_id ?? '');
+  if (a.level) card.dataset.level = String(a.level);
+}
+
+/**
+ * One ended or rejected plan in the history.
+ * @param {any} a
+ * @returns {HTMLLIElement}
+ */
+function historyItem(a) {
+  const inc = a.incident;
+  const ended = a.status === 'ended';
+  const by = ended ? a.ended_by : a.decided_by;
+  const reason = ended ? a.end_reason : a.reason;
+  const li = /** @type {HTMLLIElement} */ (el('li', `history-item ${a.status}`, null, [
+    el('div', 'history-head', null, spaced([
+      el('span', `tag act-status status-${a.status}`, activationStatusName(a.status)),
+      el('strong', 'history-plan', localText(a.plan_name) || String(a.plan_id ?? '')),
+      timeNode(ended ? a.ended_at : a.decided_at, 'history-time'),
+    ])),
+    el('div', 'history-meta', null, spaced([
+      el('span', 'history-incident', inc && inc.title ? String(inc.title) : String(a.incident_id ?? '')),
+      by ? el('span', 'history-by', t('leader.by', { who: String(by) })) : null,
+      reason ? el('span', 'history-reason', t('leader.reasonWas', { reason: String(reason) })) : null,
+    ])),
+  ]));
+  li.dataset.activationId = a.id;
+  li.dataset.status = String(a.status);
+  return li;
+}
+
+/** Shows the link state: the header indicator and the banner while down. */
+function renderLink() {
+  const ind = byId('link-state');
+  const up = linkState === 'up';
+  ind.classList.toggle('up', up);
+  ind.classList.toggle('down', !up);
+  ind.classList.toggle('connecting', linkState === 'connecting');
+  byId('link-state-text').textContent = t(up ? 'link.up' : linkState === 'down' ? 'link.down' : 'link.connecting');
+  show(byId('link-banner'), linkState === 'down');
+  byId('link-banner-text').textContent = t('leader.linkBanner');
+  byId('main').classList.toggle('stale', linkState === 'down');
+}
+
+/** Moves the waiting times on. */
+function tick() {
+  const now = Date.now();
+  for (const node of document.querySelectorAll('.act-waiting[data-since]')) {
+    const since = Date.parse(/** @type {HTMLElement} */ (node).dataset.since ?? '');
+    if (!Number.isNaN(since)) node.textContent = t('leader.waiting', { time: countdown(now - since) });
+  }
+  byId('clock-time').textContent = hhmmss(new Date());
+}
+
+/**
+ * Orders plans waiting for approval: the most serious level first, then
+ * the longest waiting.
+ * @param {any} a
+ * @param {any} b
+ * @returns {number}
+ */
+function byLevel(a, b) {
+  const ra = LEVELS.indexOf(a.level);
+  const rb = LEVELS.indexOf(b.level);
+  if (ra !== rb) return (ra < 0 ? 9 : ra) - (rb < 0 ? 9 : rb);
+  return String(a.proposed_at).localeCompare(String(b.proposed_at));
+}
+
+/** Renders the lists in the current language, keeping focus in a reason field. */
+function render() {
+  if (!onApp) return;
+  const focused = document.activeElement instanceof HTMLTextAreaElement && document.activeElement.classList.contains('reason-input')
+    ? document.activeElement : null;
+  const selection = focused ? [focused.selectionStart, focused.selectionEnd] : null;
+
+  const proposed = book.list('proposed').sort(byLevel);
+  const active = book.list('active');
+  const past = historyList();
+  byId('proposed-list').replaceChildren(...proposed.map(proposedCard));
+  byId('active-list').replaceChildren(...active.map(activeCard));
+  byId('history-list').replaceChildren(...past.map(historyItem));
+  byId('proposed-count').textContent = ready ? t('list.total', { n: proposed.length }) : '';
+  byId('active-count').textContent = ready ? t('list.total', { n: active.length }) : '';
+  show(byId('proposed-loading'), !ready);
+  show(byId('proposed-empty'), ready && proposed.length === 0);
+  show(byId('active-empty'), ready && active.length === 0);
+  show(byId('history-empty'), ready && past.length === 0);
+
+  // Forget the fields of cards that are gone.
+  const shown = new Set([...proposed, ...active].map((a) => a.id));
+  for (const id of [...reasonFields.keys()]) if (!shown.has(id)) reasonFields.delete(id);
+  if (focused && focused.isConnected) {
+    focused.focus();
+    if (selection) focused.setSelectionRange(selection[0], selection[1]);
+  }
+  document.title = proposed.length ? `(${proposed.length}) ${t('leader.title')}` : t('leader.title');
+  tick();
+}
+
+/** Shows the signed-in user and role. */
+function renderUser() {
+  byId('user-name').textContent = getUsername();
+  byId('user-role').textContent = getRole() ? roleName(getRole()) : '';
+}
+
+// Life cycle
+
+/** Loads categories and level names, then relabels what uses them. */
+function refreshReference() {
+  loadReference()
+    .then(() => render())
+    .catch(() => {});
+}
+
+/** After the socket closes, asks whether the token still holds. */
+function checkSession() {
+  if (!getToken()) {
+    signedOut();
+    return;
+  }
+  api.me().catch(() => {});
+}
+
+/** Labels the language toggles in their own language. */
+function labelToggles() {
+  for (const b of document.querySelectorAll('.lang-toggle')) {
+    b.setAttribute('lang', lang() === 'zh' ? 'en' : 'zh-CN');
+  }
+}
+
+/** Shows the page and starts the live link. */
+function showApp() {
+  if (!LEADER_ROLES.includes(getRole())) {
+    signedOut();
+    return;
+  }
+  onApp = true;
+  show(byId('login'), false);
+  show(byId('app'), true);
+  renderUser();
+  renderLink();
+  render();
+  link.start();
+  refreshReference();
+  clearInterval(tickTimer);
+  tickTimer = setInterval(tick, 1000);
+}
+
+/** Stops everything live and shows the sign-in form. */
+function signedOut() {
+  generation += 1;
+  link.stop();
+  clearInterval(tickTimer);
+  clearSession();
+  clearReference();
+  gate.reset();
+  book.reset();
+  incidents.clear();
+  reasonFields.clear();
+  errors.clear();
+  busy.clear();
+  ready = false;
+  linkState = 'connecting';
+  if (onApp) resetLogin();
+  onApp = false;
+  show(byId('app'), false);
+  show(byId('login'), true);
+  document.title = t('leader.title');
+  const user = /** @type {HTMLInputElement} */ (byId('username'));
+  if (!user.value) user.focus();
+  else byId('password').focus();
+}
+
+/** Ends the session on the server (best effort) and signs out here. */
+async function logout() {
+  const btn = /** @type {HTMLButtonElement} */ (byId('logout'));
+  btn.disabled = true;
+  link.stop();
+  try {
+    if (getToken()) await api.logout();
+  } catch {
+    // the token is forgotten here whatever the server said
+  } finally {
+    btn.disabled = false;
+    signedOut();
+  }
+}
+
+/**
+ * A click on a card's button.
+ * @param {MouseEvent} ev
+ */
+function onCardClick(ev) {
+  const target = ev.target instanceof Element ? ev.target : null;
+  const btn = target && target.closest('button[data-action]');
+  if (!(btn instanceof HTMLButtonElement) || btn.disabled) return;
+  const id = btn.dataset.activationId;
+  const action = btn.dataset.action;
+  if (id && action) decide(id, action);
+}
+
+function main() {
+  routeMessages();
+  applyLabels(document);
+  labelToggles();
+  renderLogin();
+  onLangChange(() => {
+    labelToggles();
+    renderLogin();
+    if (onApp) {
+      renderUser();
+      renderLink();
+      render();
+    }
+  });
+  for (const b of document.querySelectorAll('.lang-toggle')) {
+    b.addEventListener('click', () => toggleLang());
+  }
+  byId('proposed-list').addEventListener('click', onCardClick);
+  byId('active-list').addEventListener('click', onCardClick);
+  byId('logout').addEventListener('click', () => {
+    logout();
+  });
+  api.onUnauthorized(() => {
+    if (onApp || getToken()) signedOut();
+  });
+  initLogin(showApp, { roles: LEADER_ROLES, roleError: 'leader.error.role' });
+  if (getToken()) showApp();
+  else signedOut();
+}
+
+main();

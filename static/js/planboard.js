@@ -1,0 +1,134 @@
+// Plans (预案) on the wall screen: a banner across the top for each active
+// plan ("已启动：群体性事件应急预案（行动）") and a small list of plans
+// waiting for approval. The screen's snapshot carries no activations, so
+// they are fetched after each snapshot and then follow activation.* events.
+//
+// Hooks for tests: #plan-banners > .plan-banner[data-activation-id]
+// [data-plan-id][data-phase]; #proposed-panel (hidden when none) with
+// #proposed > li.proposed-item[data-activation-id].
+
+import { ActivationBook, approversText, phaseName } from './activations.js';
+import * as api from './api.js';
+import { byId, el, show, spaced } from './dom.js';
+import { hhmm, parseTime } from './format.js';
+import { t, tNodes } from './i18n.js';
+import { localText } from './incidentview.js';
+import { LEVELS } from './refdata.js';
+
+const book = new ActivationBook();
+/** Bumped on sign-out so a late answer is dropped. */
+let generation = 0;
+
+/** @type {(id: string) => string|undefined} */
+let incidentTitle = () => undefined;
+
+/**
+ * Sets where the plans look up an incident's title.
+ * @param {(id: string) => string|undefined} fn
+ */
+export function setPlanIncidentLookup(fn) {
+  incidentTitle = fn;
+}
+
+/**
+ * Fetches the activations proposed and active (after a snapshot) and merges
+ * them with what the events have told meanwhile.
+ * @returns {Promise<void>}
+ */
+export async function loadPlans() {
+  const gen = generation;
+  try {
+    const res = await api.activations();
+    if (gen !== generation || !res || !Array.isArray(res.activations)) return;
+    for (const a of res.activations) book.put(a);
+    renderPlans();
+  } catch {
+    // the events still arrive; the next snapshot tries again
+  }
+}
+
+/**
+ * Applies an activation.* event (its data is the activation).
+ * @param {any} msg
+ */
+export function applyPlan(msg) {
+  if (book.put(msg && msg.data)) renderPlans();
+}
+
+/** Forgets every plan (on sign-out). */
+export function clearPlans() {
+  generation += 1;
+  book.reset();
+  renderPlans();
+}
+
+/**
+ * The title of an activation's incident, or its id.
+ * @param {any} a
+ * @returns {string}
+ */
+function titleOf(a) {
+  return incidentTitle(a.incident_id) || String(a.incident_id ?? '');
+}
+
+/**
+ * One active plan's banner.
+ * @param {any} a
+ * @returns {HTMLElement}
+ */
+function banner(a) {
+  const phase = a.phase === 'recovery' ? 'recovery' : 'action';
+  const node = el('div', `plan-banner phase-${phase}`, null, spaced([
+    el('span', 'plan-banner-text', null, tNodes('plans.banner', {
+      plan: el('strong', 'plan-name', localText(a.plan_name) || String(a.plan_id ?? '')),
+      phase: el('span', 'plan-phase', phaseName(phase)),
+    })),
+    el('span', 'plan-incident', titleOf(a)),
+  ]));
+  if (localText(a.commander)) node.title = t('plans.commander', { name: localText(a.commander) });
+  node.dataset.activationId = a.id;
+  node.dataset.planId = String(a.plan_id ?? '');
+  node.dataset.phase = phase;
+  node.setAttribute('role', 'status');
+  return node;
+}
+
+/**
+ * One plan waiting for approval.
+ * @param {any} a
+ * @returns {HTMLLIElement}
+ */
+function proposedItem(a) {
+  const level = LEVELS.includes(a.level) ? a.level : '';
+  const at = parseTime(a.proposed_at);
+  const li = /** @type {HTMLLIElement} */ (el('li', 'proposed-item', null, [
+    el('div', 'proposed-head', null, spaced([
+      el('span', `proposed-level ${level ? `level-${level}` : 'level-none'}`, level || '?'),
+      el('strong', 'proposed-plan', localText(a.plan_name) || String(a.plan_id ?? '')),
+    ])),
+    el('div', 'proposed-meta', null, spaced([
+      el('span', 'proposed-incident', titleOf(a)),
+      el('span', 'proposed-approvers', t('plans.waitingFor', { who: approversText(a) })),
+      at ? el('time', 'proposed-time', hhmm(at)) : null,
+    ])),
+  ]));
+  li.dataset.activationId = a.id;
+  li.dataset.planId = String(a.plan_id ?? '');
+  if (level) li.dataset.level = level;
+  return li;
+}
+
+/** Renders the banners and the list of proposals in the current language. */
+export function renderPlans() {
+  const active = book.list('active');
+  const proposed = book.list('proposed', 'desc');
+  const banners = byId('plan-banners');
+  banners.replaceChildren(...active.map(banner));
+  banners.dataset.count = String(active.length);
+  show(banners, active.length > 0);
+  byId('proposed').replaceChildren(...proposed.map(proposedItem));
+  const panel = byId('proposed-panel');
+  panel.dataset.count = String(proposed.length);
+  byId('proposed-count').textContent = proposed.length ? String(proposed.length) : '';
+  show(panel, proposed.length > 0);
+}
