@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build run test lint vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-load
+.PHONY: all deps build run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-load
 
 all: build
 
@@ -109,6 +109,10 @@ bench-dispatch: deps
 	$(BENCH) 40-dispatch-to-responder "A dispatch request to the order on its responder's websocket, 2,000 responders connected (1,000 orders)" $(GO) test -run='^$$' -bench=DispatchToResponder -benchtime=1000x -count=1 ./command/server
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/server
+
+## screenshots: the wall screen at 1920×1080 in zh-CN and English, into docs/screenshots/.
+screenshots: deps
+	$(GO) test -count=1 -tags screenshots -run '^TestDocsScreenshots$$' ./command/server
 
 clean:
 	rm -rf bin

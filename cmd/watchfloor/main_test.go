@@ -27,6 +27,7 @@ func TestComposeDeployment(t *testing.T) {
 			Image       string            `yaml:"image"`
 			Command     []string          `yaml:"command"`
 			Environment map[string]string `yaml:"environment"`
+			Profiles    []string          `yaml:"profiles"`
 			Volumes     []string          `yaml:"volumes"`
 		} `yaml:"services"`
 	}
@@ -69,6 +70,23 @@ func TestComposeDeployment(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("watchfloor %v --check: %v\n%s", wf.Command, err, out)
 	}
+	// The ha profile's instances run the same binary on deploy/watchfloor.ha.yaml.
+	ha, ok := compose.Services["watchfloor-1"]
+	if !ok {
+		t.Fatal("no ha profile")
+	}
+	cmd = exec.Command(bin, append(ha.Command, "--check")...)
+	cmd.Dir = root
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("watchfloor %v --check: %v\n%s", ha.Command, err, out)
+	}
+	for _, f := range []string{"deploy/nginx.conf", "deploy/sentinel.conf"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("the ha profile mounts %s: %v", f, err)
+		}
+	}
+
 	// Without the admin hash the configuration is refused, with the reason.
 	cmd = exec.Command(bin, append(wf.Command, "--check")...)
 	cmd.Dir = root
