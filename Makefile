@@ -93,6 +93,8 @@ bench-load: deps
 	scripts/load-run 52-load-positions-batch "Positions through the batch API at 50,000/s for a minute" -duration 60s -positions 50000 -screens 1 -senders 12
 	scripts/load-run 53-load-osmand "OsmAnd single-position requests at 10,000/s" -duration 20s -positions 10000 -mode osmand -senders 64 -screens 1
 	scripts/redis-ceiling
+	INSTANCES=1 scripts/load-run 60-instances-1 "One instance: 30,000 positions/s, 100 incidents/s, 50 screens" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
+	INSTANCES=3 scripts/load-run 61-instances-3 "Three instances, the same load spread over them" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
 bench-grade: deps
 	$(BENCH) 10-grading "Grading an incident" $(GO) test -run='^$$' -bench=Grade -benchmem -count=1 ./alerts
 bench-geo: deps

@@ -96,6 +96,9 @@ func (r *Report) print(w io.Writer) {
 
 type load struct {
 	o        options
+	apis     []string // the instances' API bases, used in turn
+	osmands  []string
+	rr       atomic.Uint64
 	http     *http.Client
 	sent     atomic.Int64 // positions accepted
 	posErr   atomic.Int64
@@ -109,8 +112,14 @@ type load struct {
 
 func newLoad(o options) *load {
 	tr := &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512, IdleConnTimeout: time.Minute}
-	return &load{o: o, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &load{o: o, apis: strings.Split(o.API, ","), osmands: strings.Split(o.OsmAnd, ","),
+		http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
+
+// api returns the next instance's API base (round robin).
+func (l *load) api() string { return l.apis[l.rr.Add(1)%uint64(len(l.apis))] }
+
+func (l *load) osmandBase() string { return l.osmands[l.rr.Add(1)%uint64(len(l.osmands))] }
 
 func (l *load) login(ctx context.Context, user string) (string, error) {
 	body, _ := json.Marshal(map[string]string{"username": user, "password": l.o.Password})
@@ -122,7 +131,7 @@ func (l *load) login(ctx context.Context, user string) (string, error) {
 }
 
 func (l *load) post(ctx context.Context, path, token string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, "POST", l.o.API+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, "POST", l.api()+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -236,7 +245,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 }
 
 func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, error) {
-	u := "ws" + strings.TrimPrefix(l.o.API, "http") + path + "?token=" + token
+	u := "ws" + strings.TrimPrefix(l.api(), "http") + path + "?token=" + token
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	c, _, err := d.DialContext(ctx, u, nil)
 	return c, err
@@ -419,7 +428,7 @@ func (l *load) batch(token string, ns []int) {
 		buf = append(buf, `","speed_mps":8}`...)
 	}
 	buf = append(buf, "]}"...)
-	req, _ := http.NewRequest("POST", l.o.API+"/api/v1/positions", bytes.NewReader(buf))
+	req, _ := http.NewRequest("POST", l.api()+"/api/v1/positions", bytes.NewReader(buf))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := l.http.Do(req)
@@ -443,7 +452,7 @@ func (l *load) batch(token string, ns []int) {
 func (l *load) osmandOne(n int) {
 	u := n % l.o.Units
 	lon, lat := spot(u, n/l.o.Units)
-	url := fmt.Sprintf("%s/?id=L%05d&lat=%.6f&lon=%.6f&timestamp=%d&speed=10", l.o.OsmAnd, u+1, lat, lon, time.Now().UnixMilli())
+	url := fmt.Sprintf("%s/?id=L%05d&lat=%.6f&lon=%.6f&timestamp=%d&speed=10", l.osmandBase(), u+1, lat, lon, time.Now().UnixMilli())
 	res, err := l.http.Get(url)
 	if err != nil {
 		l.posErr.Add(1)

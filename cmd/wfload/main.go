@@ -21,8 +21,8 @@ func main() { os.Exit(run()) }
 
 func run() int {
 	var o options
-	flag.StringVar(&o.API, "api", "http://127.0.0.1:8080", "Watchfloor's API")
-	flag.StringVar(&o.OsmAnd, "osmand", "http://127.0.0.1:5055", "Watchfloor's OsmAnd listener")
+	flag.StringVar(&o.API, "api", "http://127.0.0.1:8080", "Watchfloor's API (several instances: comma-separated, used in turn)")
+	flag.StringVar(&o.OsmAnd, "osmand", "http://127.0.0.1:5055", "Watchfloor's OsmAnd listener (comma-separated for several)")
 	flag.StringVar(&o.Password, "password", os.Getenv("WATCHFLOOR_DEMO_PASSWORD"), "the accounts' password (demo accounts)")
 	flag.DurationVar(&o.Duration, "duration", 30*time.Second, "how long to run")
 	flag.IntVar(&o.PositionRate, "positions", 0, "positions per second")
