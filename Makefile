@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-load
+.PHONY: all deps build run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-load
 
 all: build
 
@@ -84,7 +84,7 @@ fuzz: deps
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-load
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-load
 	scripts/bench-assemble
 ## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
 bench-load: deps
@@ -109,6 +109,8 @@ bench-frame: deps
 	$(BENCH) 32-position-to-frame "A position's request to its frame on a screen websocket at 5,000 positions/s (60,000 positions)" $(GO) test -run='^$$' -bench=PositionToFrame -benchtime=60000x -count=1 ./command/server
 bench-dispatch: deps
 	$(BENCH) 40-dispatch-to-responder "A dispatch request to the order on its responder's websocket, 2,000 responders connected (1,000 orders)" $(GO) test -run='^$$' -bench=DispatchToResponder -benchtime=1000x -count=1 ./command/server
+bench-analysis: deps
+	$(BENCH) 45-analysis-year "Monthly and quarterly analysis with a year of 200,000 incidents' counters (500 requests)" $(GO) test -run='^$$' -bench=AnalysisYear -benchtime=500x -count=1 ./command/server
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/server
 

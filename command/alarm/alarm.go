@@ -22,17 +22,19 @@ const (
 
 // Alarm is raised on the screens until acknowledged.
 type Alarm struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	IncidentID string     `json:"incident_id,omitempty"`
-	DispatchID string     `json:"dispatch_id,omitempty"`
-	UnitID     string     `json:"unit_id,omitempty"`
-	Level      string     `json:"level,omitempty"`
-	Title      string     `json:"title,omitempty"`
-	Detail     string     `json:"detail,omitempty"`
-	RaisedAt   time.Time  `json:"raised_at"`
-	AckedBy    string     `json:"acked_by"`
-	AckedAt    *time.Time `json:"acked_at,omitempty"`
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	IncidentID string    `json:"incident_id,omitempty"`
+	DispatchID string    `json:"dispatch_id,omitempty"`
+	UnitID     string    `json:"unit_id,omitempty"`
+	Level      string    `json:"level,omitempty"`
+	Title      string    `json:"title,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	RaisedAt   time.Time `json:"raised_at"`
+	// Drill: raised by a drill; shown, never counted.
+	Drill   bool       `json:"drill,omitempty"`
+	AckedBy string     `json:"acked_by"`
+	AckedAt *time.Time `json:"acked_at,omitempty"`
 }
 
 // ID makes an alarm id from its kind and what it is about, so raising the

@@ -84,6 +84,12 @@ var Routes = []Route{
 	{Name: "daily.create", Method: "POST", Path: "/api/v1/daily-reports", Roles: []string{"admin", "operator", "responder"}},
 	{Name: "patrol.get", Method: "GET", Path: "/api/v1/patrol", Roles: Watchers},
 
+	// Bulletins and analysis (两会三通报), hotspots and patrol advice.
+	{Name: "bulletins.daily", Method: "GET", Path: "/api/v1/bulletins/daily", Roles: Watchers},
+	{Name: "analysis.get", Method: "GET", Path: "/api/v1/analysis", Roles: Watchers},
+	{Name: "hotspots.get", Method: "GET", Path: "/api/v1/hotspots", Roles: Watchers},
+	{Name: "patrol.advice", Method: "GET", Path: "/api/v1/patrol/advice", Roles: Watchers},
+
 	// Profiling, for finding what a missed performance target costs.
 	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []string{"admin"}},
 	{Name: "pprof.trace", Method: "GET", Path: "/debug/pprof/trace", Roles: []string{"admin"}},

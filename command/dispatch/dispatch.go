@@ -69,6 +69,8 @@ type Dispatch struct {
 	CancelledAt  *time.Time `json:"cancelled_at,omitempty"`
 	CancelReason string     `json:"cancel_reason,omitempty"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+	// Drill: an order for a drill incident (never counted).
+	Drill bool `json:"drill,omitempty"`
 }
 
 // Change is one order written: new (Prev "") or moved from status Prev.
@@ -189,7 +191,7 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 		d := &Dispatch{
 			ID: fmt.Sprintf("D-%s-%04d", day, n), IncidentID: inc.ID, UnitID: uid, Callsign: v.Callsign, Status: Offered,
 			Note: strings.TrimSpace(note), Rule: rule, Attempt: 1, CreatedAt: now, CreatedBy: who.Username,
-			AckDue: now.Add(s.cfg.Dispatch.AckTimeout), UpdatedAt: now,
+			AckDue: now.Add(s.cfg.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
 		}
 		if replaces != nil {
 			d.Attempt, d.Replaces = replaces.Attempt+1, replaces.ID
@@ -342,7 +344,7 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 	}
 	now := s.now().UTC()
 	d.Status, d.ExpiredAt, d.UpdatedAt = Expired, &now, now
-	a := &alarm.Alarm{ID: alarm.ID(alarm.OrderExpired, d.ID), Kind: alarm.OrderExpired, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID,
+	a := &alarm.Alarm{ID: alarm.ID(alarm.OrderExpired, d.ID), Kind: alarm.OrderExpired, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID, Drill: d.Drill,
 		Title: d.Callsign, Detail: fmt.Sprintf("order %s to %s was not acknowledged within %s", d.ID, d.Callsign, s.cfg.Dispatch.AckTimeout), RaisedAt: now}
 	w := &Write{Changes: []Change{{D: d, Prev: Offered}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch.expired", By: system.Username, Role: system.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}

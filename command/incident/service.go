@@ -110,7 +110,7 @@ func seriousAlarm(prev *Incident, inc *Incident, now time.Time) *alarm.Alarm {
 		return nil
 	}
 	return &alarm.Alarm{ID: alarm.ID(alarm.SeriousIncident, inc.ID), Kind: alarm.SeriousIncident, IncidentID: inc.ID,
-		Level: inc.Level.String(), Title: inc.Title, Detail: inc.Category, RaisedAt: now}
+		Level: inc.Level.String(), Title: inc.Title, Detail: inc.Category, RaisedAt: now, Drill: inc.Drill}
 }
 
 // NewService builds the service from its parts; now is the injected clock.
@@ -493,7 +493,7 @@ func (s *Service) deadlineTimer(ctx context.Context, id string, overdue bool) (b
 		if overdue {
 			d.Status, d.OverdueAt = "overdue", &now
 			w.Alarm = &alarm.Alarm{ID: alarm.ID(alarm.DeadlineOverdue, id), Kind: alarm.DeadlineOverdue, IncidentID: inc.ID,
-				Level: inc.Level.String(), Title: inc.Title, Detail: d.Kind, RaisedAt: now}
+				Level: inc.Level.String(), Title: inc.Title, Detail: d.Kind, RaisedAt: now, Drill: inc.Drill}
 			w.Entries = []Entry{{At: now, Type: "deadline.overdue", By: "system", Role: "system", Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}}}
 			ev.Deadline = *d
 			w.Extra = []Extra{{Type: "deadline.overdue", Data: ev}}

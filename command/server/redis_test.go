@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net"
 	"strings"
 	"testing"
@@ -46,3 +47,5 @@ func rawStatus(t testing.TB, h *harness, req string) string {
 	}
 	return parts[1]
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

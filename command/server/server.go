@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, AppendFsync: cfg.Redis.AppendFsync,
 		SentinelAddrs: cfg.Redis.Sentinel.Addrs, SentinelMaster: cfg.Redis.Sentinel.Master,
-		WaitReplicas: cfg.Redis.WaitReplicas, WaitTimeout: cfg.Redis.WaitTimeout, Logger: log})
+		WaitReplicas: cfg.Redis.WaitReplicas, WaitTimeout: cfg.Redis.WaitTimeout, Location: cfg.Location, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
 		Units: unit.NewService(fleet, unitStore, opts.Now), Ingest: ingest,
-		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st, Cases: cases, Daily: daily,
+		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st, Cases: cases, Daily: daily, Figures: st,
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
 	})
 	if err != nil {

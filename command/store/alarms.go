@@ -28,11 +28,12 @@ var _ alarm.Store = (*Alarms)(nil)
 func (s *Store) Raise(a *alarm.Alarm) ([]Op, Event) {
 	doc, _ := json.Marshal(a)
 	ms := strconv.FormatInt(a.RaisedAt.UnixMilli(), 10)
-	return []Op{
+	ops := []Op{
 		{Cmd: "HSET", Key: s.Key("alarm", a.ID), Args: []string{"doc", string(doc), "acked", "0"}},
 		{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
 		{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
-	}, Event{Stream: ScreenStream, Type: "alarm.raised", Data: doc}
+	}
+	return append(ops, s.alarmCounts(a)...), Event{Stream: ScreenStream, Type: "alarm.raised", Data: doc}
 }
 
 // List implements alarm.Store, newest first.
@@ -88,13 +89,20 @@ func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role string) error {
 	key := x.s.Key("alarm", a.ID)
 	_, err := x.s.Commit(ctx, &Tx{At: *a.AckedAt,
 		Guards: []Guard{{Key: key, Field: "acked", Allowed: []string{"0"}}},
-		Ops: []Op{
+		Ops: append([]Op{
 			{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "acked", "1"}},
 			{Cmd: "ZREM", Key: x.s.Key("alarms", "open"), Args: []string{a.ID}},
-		},
+		}, ackCount(x.s, a)...),
 		Events: []Event{{Stream: ScreenStream, Type: "alarm.acked", Data: doc}},
 		Audit: [][]byte{auditRecord(audit.Record{At: *a.AckedAt, Who: a.AckedBy, Role: role, Action: "alarm.acked", Object: a.ID,
 			IncidentID: a.IncidentID, Detail: map[string]any{"kind": a.Kind}})},
 	})
 	return err
+}
+
+func ackCount(s *Store, a *alarm.Alarm) []Op {
+	if a.Drill {
+		return nil
+	}
+	return s.count(*a.AckedAt, "alarm:acked")
 }

@@ -99,6 +99,19 @@ func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
 	for _, id := range w.DelTimers {
 		tx.Ops = append(tx.Ops, x.s.RemoveTimer(timer.Member(gridcase.TimerKind, id)))
 	}
+	if !c.Drill {
+		switch {
+		case w.Prev == nil:
+			tx.Ops = append(tx.Ops, x.s.count(c.CreatedAt, "case", "case:kind:"+c.Kind)...)
+		case c.Status == gridcase.Closed && w.Prev.Status != gridcase.Closed:
+			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "case:closed")...)
+		case c.Overdue && !w.Prev.Overdue:
+			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "case:overdue")...)
+		}
+		if c.Mediation != "" && w.Prev != nil && w.Prev.Mediation == "" {
+			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "med:"+c.Mediation, "med:"+c.Mediation+":"+areaCode(c, "community"))...)
+		}
+	}
 	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: event}}
 	if w.AssignedUnit != "" {
 		tx.Events = append(tx.Events, Event{Stream: UnitStream(w.AssignedUnit), Type: "case.assigned", Data: event, Notify: true})
@@ -180,4 +193,13 @@ func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, e
 		}
 	}
 	return out, nil
+}
+
+func areaCode(c *gridcase.Case, level string) string {
+	for _, r := range c.Grid.Path {
+		if string(r.Level) == level {
+			return r.Code
+		}
+	}
+	return ""
 }

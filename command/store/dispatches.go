@@ -163,6 +163,16 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 		tx.Events = append(tx.Events,
 			Event{Stream: ScreenStream, Type: typ, Data: data},
 			Event{Stream: UnitStream(d.UnitID), Type: typ, Data: data, Notify: true})
+		if !d.Drill {
+			switch {
+			case c.Prev == "":
+				tx.Ops = append(tx.Ops, x.s.count(d.CreatedAt, "disp")...)
+			case d.Status == dispatch.Acked && c.Prev == dispatch.Offered:
+				tx.Ops = append(tx.Ops, x.s.sample(d.CreatedAt, "ack", d.AckedAt.Sub(d.CreatedAt)))
+			case d.Status == dispatch.OnScene && c.Prev != dispatch.OnScene:
+				tx.Ops = append(tx.Ops, x.s.sample(d.CreatedAt, "scene", d.OnSceneAt.Sub(d.CreatedAt)))
+			}
+		}
 	}
 	units := make([]string, 0, len(w.UnitStatus))
 	for id := range w.UnitStatus {

@@ -97,6 +97,9 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 		tx.Audit = auditOf(inc.ID, w.Entries)
 	}
 	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: masked}}
+	if !inc.Drill {
+		tx.Ops = append(tx.Ops, x.incidentCounts(w)...)
+	}
 	for _, e := range w.Extra {
 		data, _ := json.Marshal(e.Data)
 		tx.Events = append(tx.Events, Event{Stream: ScreenStream, Type: e.Type, Data: data})
@@ -225,3 +228,22 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 
 func maskName(s string) string  { return incident.MaskName(s) }
 func maskPhone(s string) string { return incident.MaskPhone(s) }
+
+// incidentCounts are the day's counters a change of an incident adds: a new
+// incident by category, level, grid, source and hour; a closing.
+func (x *Incidents) incidentCounts(w *incident.Write) []Op {
+	inc := w.Incident
+	if w.Prev == nil {
+		local := inc.CreatedAt.In(x.s.loc)
+		fields := []string{"inc", "inc:cat:" + inc.Category, "inc:lvl:" + inc.Level.String(), "inc:src:" + inc.Source,
+			"inc:hour:" + strconv.Itoa(local.Hour()), "inc:how:" + strconv.Itoa(int(local.Weekday())) + ":" + strconv.Itoa(local.Hour())}
+		for _, c := range inc.Grid.Codes() {
+			fields = append(fields, "inc:grid:"+c)
+		}
+		return x.s.count(inc.CreatedAt, fields...)
+	}
+	if inc.Status == incident.StatusClosed && w.Prev.Status != incident.StatusClosed {
+		return x.s.count(inc.UpdatedAt, "inc:closed")
+	}
+	return nil
+}

@@ -36,6 +36,7 @@ type Store struct {
 	prefix string // "wf:{deployment}:"
 	wait   int
 	waitT  time.Duration
+	loc    *time.Location
 	maxLen int64
 	log    *slog.Logger
 	ready  atomic.Bool
@@ -57,7 +58,9 @@ type Options struct {
 	// WaitReplicas makes each commit wait for that many replicas.
 	WaitReplicas int
 	WaitTimeout  time.Duration
-	Logger       *slog.Logger
+	// Location is the local time zone: daily counters count local days.
+	Location *time.Location
+	Logger   *slog.Logger
 }
 
 // Open connects to Redis at opts.URL and checks it answers.
@@ -86,7 +89,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		rdb = redis.NewClient(ro)
 	}
 	s := &Store{rdb: rdb, prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
-		wait: opts.WaitReplicas, waitT: opts.WaitTimeout}
+		wait: opts.WaitReplicas, waitT: opts.WaitTimeout, loc: opts.Location}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -46,6 +46,7 @@ type Deps struct {
 	Plans     *plan.Service
 	Cases     *gridcase.Service
 	Daily     gridcase.DailyStore
+	Figures   Figures
 	Audit     audit.Store
 	Hub       *live.Hub
 	Source    live.Source

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/alarm"
+	"watchfloor/command/stats"
+)
+
+// Figures for bulletins and analyses are counted when things happen, in
+// the same Lua step, per local day: stats:day:{YYYY-MM-DD} is a hash of
+// counters, stats:day:{date}:ack and :scene lists of seconds. A year of
+// figures is then 365 small hashes, read in one pipeline, never a scan of
+// incidents. Drills never count.
+
+// dayKey is the counter hash of t's local day.
+func (s *Store) dayKey(t time.Time) string {
+	return s.Key("stats", "day", t.In(s.loc).Format(time.DateOnly))
+}
+
+// count returns the ops that add 1 to each field of t's day.
+func (s *Store) count(t time.Time, fields ...string) []Op {
+	key := s.dayKey(t)
+	ops := make([]Op, 0, len(fields))
+	for _, f := range fields {
+		ops = append(ops, Op{Cmd: "HINCRBY", Key: key, Args: []string{f, "1"}})
+	}
+	return ops
+}
+
+// sample returns the op that records a duration (seconds) in t's day.
+func (s *Store) sample(t time.Time, list string, d time.Duration) Op {
+	return Op{Cmd: "RPUSH", Key: s.dayKey(t) + ":" + list, Args: []string{strconv.FormatFloat(d.Seconds(), 'f', 1, 64)}}
+}
+
+// alarmCounts counts a raised alarm that is not a drill's.
+func (s *Store) alarmCounts(a *alarm.Alarm) []Op {
+	if a.Drill {
+		return nil
+	}
+	return s.count(a.RaisedAt, "alarm", "alarm:"+a.Kind)
+}
+
+// Day is one local day's counters and samples (see stats.Day).
+type Day = stats.Day
+
+// Days reads the counters of local dates from..to (inclusive) in one pipeline.
+func (s *Store) Days(ctx context.Context, from, to time.Time) ([]Day, error) {
+	if err := s.check("reading figures"); err != nil {
+		return nil, err
+	}
+	var dates []string
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		dates = append(dates, d.Format(time.DateOnly))
+	}
+	pipe := s.rdb.Pipeline()
+	counts := make([]*redis.MapStringStringCmd, len(dates))
+	acks := make([]*redis.StringSliceCmd, len(dates))
+	scenes := make([]*redis.StringSliceCmd, len(dates))
+	for i, d := range dates {
+		key := s.Key("stats", "day", d)
+		counts[i] = pipe.HGetAll(ctx, key)
+		acks[i] = pipe.LRange(ctx, key+":ack", 0, -1)
+		scenes[i] = pipe.LRange(ctx, key+":scene", 0, -1)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.wrap("reading figures", err)
+	}
+	out := make([]Day, len(dates))
+	for i, d := range dates {
+		day := Day{Date: d, Counts: map[string]int64{}}
+		for k, v := range counts[i].Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			day.Counts[k] = n
+		}
+		for _, v := range acks[i].Val() {
+			f, _ := strconv.ParseFloat(v, 64)
+			day.Ack = append(day.Ack, f)
+		}
+		for _, v := range scenes[i].Val() {
+			f, _ := strconv.ParseFloat(v, 64)
+			day.ToScene = append(day.ToScene, f)
+		}
+		out[i] = day
+	}
+	return out, nil
+}
