@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"watchfloor/command/store/storetest"
 )
 
 // browser is a headless Chromium on one page, recording console errors,
@@ -267,4 +269,20 @@ func TestScreenPageEnglishSwitch(t *testing.T) {
 		t.Errorf("html lang %q after switching", lang)
 	}
 	b.clean()
+}
+
+// While Redis is away the page says it is not live, and it comes back by itself.
+func TestScreenPageShowsRedisOutage(t *testing.T) {
+	r := storetest.Start(t, "--appendonly", "yes")
+	h := newHarnessOn(t, r)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	r.Stop()
+	b.run(5*time.Second, chromedp.WaitVisible("#link-banner", chromedp.ByQuery), chromedp.WaitVisible("#link-state.down", chromedp.ByQuery))
+	r.Restart()
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.mu.Lock()
+	b.problems = nil // the page logs the failed requests of the outage
+	b.mu.Unlock()
 }

@@ -140,17 +140,23 @@ export function createLiveLink(o) {
     sock.onmessage = (ev) => {
       if (gen !== generation) return;
       armSilence(gen);
-      if (!good) {
-        good = true;
-        delay = MIN_DELAY_MS; // a working connection resets the backoff
-        setState('up');
-      }
       if (typeof ev.data !== 'string') return;
       let msg;
       try {
         msg = JSON.parse(ev.data);
       } catch {
         return;
+      }
+      // The server says in every heartbeat whether its storage is
+      // reachable: while it is not, the page is not live, socket or not.
+      if (msg && msg.type === 'heartbeat' && msg.data && msg.data.ready === false) {
+        setState('down');
+        return;
+      }
+      if (!good || state !== 'up') {
+        good = true;
+        delay = MIN_DELAY_MS; // a working connection resets the backoff
+        setState('up');
       }
       o.onMessage(msg);
     };
