@@ -133,7 +133,9 @@ func TestServerKillResume(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "watchfloor.yaml")
 	abs, _ := filepath.Abs("../../config/sample/watchfloor.yaml")
-	if err := os.WriteFile(cfgPath, []byte("extends: "+abs+"\ndispatch:\n  ack_timeout: 2s\n  timer_interval: 50ms\n"), 0o644); err != nil {
+	conf := "extends: " + abs + "\ndispatch:\n  ack_timeout: 2s\n  timer_interval: 50ms\n" +
+		"deadline_warning: 1s\ndeadlines:\n  - {kind: report_higher, name: {zh: 向上级报告, en: Report up}, within: 3s, levels: [I, II, III, IV]}\n"
+	if err := os.WriteFile(cfgPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := &process{t: t, bin: buildBinary(t), addr: freeAddr(t)}
@@ -202,6 +204,11 @@ func TestServerKillResume(t *testing.T) {
 	waitFor(t, 4*time.Second, "the order's ack timer firing in the new process", func() bool {
 		_, b := h.do("GET", "/api/v1/dispatches/"+created.Dispatches[0].ID, op, nil)
 		return strings.Contains(string(b), `"status":"expired"`)
+	})
+	// The reporting deadline started before the kill runs out in the new process.
+	waitFor(t, 5*time.Second, "the reporting deadline going overdue in the new process", func() bool {
+		_, b := h.do("GET", "/api/v1/incidents/"+inc["id"].(string), op, nil)
+		return strings.Contains(string(b), `"type":"deadline.overdue"`)
 	})
 }
 
