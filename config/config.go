@@ -245,30 +245,30 @@ func (c *Config) CaseKind(id string) *CaseKind {
 
 // Plan is a preset emergency plan (预案) of the "1+N" system.
 type Plan struct {
-	ID   string `yaml:"id"`
-	Name Text   `yaml:"name"`
+	ID   string `yaml:"id" json:"id"`
+	Name Text   `yaml:"name" json:"name"`
 	// Categories it applies to; empty means every category (the general plan).
-	Categories []string     `yaml:"categories"`
-	MinLevel   alerts.Level `yaml:"min_level"`
+	Categories []string     `yaml:"categories" json:"categories"`
+	MinLevel   alerts.Level `yaml:"min_level" json:"min_level"`
 	// When holds extra conditions (people, zones, sensitive periods).
-	When *alerts.Condition `yaml:"when"`
+	When *alerts.Condition `yaml:"when" json:"when,omitempty"`
 	// Commander names who commands at each level ("I" … "IV").
-	Commander map[string]Text `yaml:"commander"`
+	Commander map[string]Text `yaml:"commander" json:"commander"`
 	// Approvers are the roles that may approve, reject and end the plan at
 	// each level ("I" … "IV"), e.g. I and II only leader.
-	Approvers map[string][]string `yaml:"approvers"`
+	Approvers map[string][]string `yaml:"approvers" json:"approvers"`
 	// AutoActivate plans respond by procedure: active as soon as they match.
-	AutoActivate bool    `yaml:"auto_activate"`
-	Groups       []Group `yaml:"groups"`
+	AutoActivate bool    `yaml:"auto_activate" json:"auto_activate"`
+	Groups       []Group `yaml:"groups" json:"groups"`
 }
 
 // Group is a working group of a plan: its members and their tasks.
 type Group struct {
-	ID    string   `yaml:"id"`
-	Name  Text     `yaml:"name"`
-	Units []string `yaml:"units"`
-	Teams []string `yaml:"teams"`
-	Tasks []Text   `yaml:"tasks"`
+	ID    string   `yaml:"id" json:"id"`
+	Name  Text     `yaml:"name" json:"name"`
+	Units []string `yaml:"units" json:"units"`
+	Teams []string `yaml:"teams" json:"teams"`
+	Tasks []Text   `yaml:"tasks" json:"tasks"`
 }
 
 // Deadline is a reporting deadline (信息报告时限), counted from an incident's

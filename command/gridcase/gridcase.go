@@ -251,6 +251,9 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *incide
 	} else if ref = s.geo.Locate(orb.Point{in.Location.Lon, in.Location.Lat}); ref == nil {
 		bad.Add("location", "outside every grid of this command centre")
 	}
+	if in.Reporter != nil && (len([]rune(in.Reporter.Name)) > 64 || len([]rune(in.Reporter.Phone)) > 32) {
+		bad.Add("reporter", "name at most 64 characters, phone at most 32")
+	}
 	if in.People < 0 || in.People > 1_000_000 {
 		bad.Add("people_involved", "a whole number from 0 to 1000000")
 	}
@@ -281,7 +284,10 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *incide
 		return nil, false, err
 	}
 	if dup != "" {
-		id, _, _ := strings.Cut(dup, "|")
+		id, fp, _ := strings.Cut(dup, "|")
+		if idem != nil && fp != idem.Fingerprint {
+			return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+		}
 		first, err := s.store.Load(ctx, id)
 		return first, true, err
 	}

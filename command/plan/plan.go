@@ -179,6 +179,15 @@ func (s *Service) Propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 		}) {
 			continue
 		}
+		// A proposal still waiting under laxer approvers is superseded: only
+		// the roles the new level names may decide now.
+		for _, old := range existing {
+			if old.PlanID == p.ID && old.Status == Proposed {
+				old.Status, old.DecidedAt, old.DecidedBy, old.DecidedAs = Rejected, &now, "rules", "system"
+				old.Reason, old.UpdatedAt = fmt.Sprintf("superseded: level %s is decided by %s", inc.Level, strings.Join(roles, " or ")), now
+				w.Changes = append(w.Changes, Change{A: old, Prev: Proposed, Event: "activation.rejected"})
+			}
+		}
 		n, err := s.store.NextID(ctx, now.In(s.cfg.Location).Format("20060102"))
 		if err != nil {
 			return nil, err

@@ -153,12 +153,16 @@ func TestPlanProposedOnceAndAgainForStricterApprovers(t *testing.T) {
 	if got := planIDs(h.activations(id)); got != "mass-incident@III" {
 		t.Fatalf("a follow-up at the same level proposed again: %s", got)
 	}
-	report(150) // II: the leader alone decides now, so mass-incident is proposed again; general starts at II
-	if got := planIDs(h.activations(id)); got != "general@II mass-incident@II mass-incident@III" {
+	report(150) // II: the leader alone decides now, so mass-incident is proposed again (the III proposal is superseded); general starts at II
+	if got := planIDs(h.activations(id)); got != "general@II mass-incident@II" {
 		t.Fatalf("at II: %s", got)
 	}
+	_, b := h.do("GET", "/api/v1/activations?status=rejected", h.token("viewer"), nil)
+	if !strings.Contains(string(b), "superseded") || !strings.Contains(string(b), `"level":"III"`) {
+		t.Errorf("the level III proposal was not superseded: %s", b)
+	}
 	report(250) // I: same approvers as II: nothing new
-	if got := planIDs(h.activations(id)); got != "general@II mass-incident@II mass-incident@III" {
+	if got := planIDs(h.activations(id)); got != "general@II mass-incident@II" {
 		t.Fatalf("at I: %s", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -90,6 +91,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	m, err := geo.NewMap(gridsJSON, zonesJSON)
 	if err != nil {
 		return nil, fmt.Errorf("loading the map: %w", err)
+	}
+	for _, a := range append(slices.Clone(cfg.Auth.Accounts), cfg.Auth.DemoAreaAccounts...) {
+		if a.Area != "" && m.Area(a.Area) == nil {
+			return nil, fmt.Errorf("account %s: area %s is not a grid code of the map", a.Username, a.Area)
+		}
+	}
+	for _, area := range cfg.DailyReports.Areas {
+		if m.Area(area) == nil {
+			return nil, fmt.Errorf("daily_reports.areas: %s is not a grid code of the map", area)
+		}
 	}
 	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, AppendFsync: cfg.Redis.AppendFsync,
 		SentinelAddrs: cfg.Redis.Sentinel.Addrs, SentinelMaster: cfg.Redis.Sentinel.Master,

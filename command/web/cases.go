@@ -26,6 +26,16 @@ func caseActor(c *fiber.Ctx) gridcase.Actor {
 	return gridcase.Actor{Username: s.Username, Role: s.Role, Unit: s.Unit, Area: s.Area}
 }
 
+// caseView masks the reporter for roles that do not need personal data.
+func caseView(role string, cs *gridcase.Case) *gridcase.Case {
+	if seesPersonalData(role) || cs.Reporter == nil {
+		return cs
+	}
+	c := *cs
+	c.Reporter = &incident.Reporter{Name: incident.MaskName(cs.Reporter.Name), Phone: incident.MaskPhone(cs.Reporter.Phone)}
+	return &c
+}
+
 // mine reports whether a responder may see a case: its unit's, or one it reported.
 func mine(who gridcase.Actor, cs *gridcase.Case) bool {
 	return who.Role != "responder" || cs.Assignee == who.Unit || cs.Owner == who.Username
@@ -59,7 +69,7 @@ func (a *API) createCase(c *fiber.Ctx) error {
 		c.Set("Idempotency-Replayed", "true")
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/cases/"+cs.ID)
-	return c.Status(201).JSON(cs)
+	return c.Status(201).JSON(caseView(who.Role, cs))
 }
 
 func (a *API) listCases(c *fiber.Ctx) error {
@@ -96,7 +106,7 @@ func (a *API) listCases(c *fiber.Ctx) error {
 	out := make([]*gridcase.Case, 0, len(list))
 	for _, cs := range list {
 		if mine(who, cs) {
-			out = append(out, cs)
+			out = append(out, caseView(who.Role, cs))
 		}
 	}
 	return c.JSON(fiber.Map{"cases": out, "count": len(out)})
@@ -114,7 +124,7 @@ func (a *API) getCase(c *fiber.Ctx) error {
 	return c.JSON(struct {
 		*gridcase.Case
 		Timeline []gridcase.Entry `json:"timeline"`
-	}{cs, tl})
+	}{caseView(who.Role, cs), tl})
 }
 
 func (a *API) caseAction(c *fiber.Ctx) error {
