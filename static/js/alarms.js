@@ -5,10 +5,11 @@
 // arrives. Alarm text is only ever set through DOM nodes.
 //
 // Hooks for tests: #alarm-panel (hidden when no alarm is open, data-count),
-// #alarms > li.alarm[data-alarm-id][data-kind][data-level], button.alarm-ack,
-// .alarm-error.
+// #alarms > li.alarm[data-alarm-id][data-kind][data-level] (a case.overdue
+// one also has data-case-id), button.alarm-ack, .alarm-error.
 
 import * as api from './api.js';
+import { caseStepName, nextStep } from './caseview.js';
 import { deadlineName } from './deadlines.js';
 import { byId, el, show, spaced } from './dom.js';
 import { hhmmss, parseTime } from './format.js';
@@ -133,6 +134,19 @@ async function acknowledge(id) {
 }
 
 /**
+ * The parts of an alarm id after its kind: case.overdue:C-…:dispatched is
+ * about case C-… waiting in status dispatched; daily_report.missing:
+ * <area>:<date> about an area's report of a date.
+ * @param {any} a
+ * @returns {string[]}
+ */
+function idParts(a) {
+  const id = typeof a.id === 'string' ? a.id : '';
+  const kind = typeof a.kind === 'string' ? a.kind : '';
+  return id.startsWith(`${kind}:`) ? id.slice(kind.length + 1).split(':') : [];
+}
+
+/**
  * What an alarm is about, in words, as DOM nodes.
  * @param {any} a
  * @returns {HTMLElement}
@@ -157,6 +171,23 @@ function alarmText(a) {
         el('strong', 'alarm-title', title || incTitle),
         el('span', 'alarm-detail', t('alarm.deadline.text', { kind: deadlineName(a.detail) })),
       ]));
+    case 'case.overdue': {
+      const [caseId, status] = idParts(a);
+      const step = nextStep(status);
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-title', title || caseId || ''),
+        step ? el('span', 'alarm-detail', t('alarm.case.text', { step: caseStepName(step) })) : null,
+        caseId ? el('span', 'alarm-case-id', caseId) : null,
+      ]));
+    }
+    case 'daily_report.missing': {
+      const parts = idParts(a);
+      const date = parts.length > 1 ? parts[parts.length - 1] : '';
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-title', title || parts[0] || ''),
+        el('span', 'alarm-detail', t('alarm.daily.text', { date })),
+      ]));
+    }
     default:
       return el('div', 'alarm-text', null, spaced([
         el('strong', 'alarm-title', title || incTitle),
@@ -188,6 +219,7 @@ function alarmItem(a, ackable) {
   li.dataset.kind = String(a.kind ?? '');
   if (a.level) li.dataset.level = String(a.level);
   if (a.incident_id) li.dataset.incidentId = String(a.incident_id);
+  if (a.kind === 'case.overdue' && idParts(a)[0]) li.dataset.caseId = idParts(a)[0];
   const raised = parseTime(a.raised_at);
   const time = raised ? el('time', 'alarm-time', hhmmss(raised)) : null;
   if (time && raised) time.setAttribute('datetime', raised.toISOString());

@@ -52,26 +52,31 @@ async function readBody(res) {
  * Sends one request to the API.
  * @param {string} method
  * @param {string} path absolute path, e.g. /api/v1/config
- * @param {{body?: any, auth?: boolean, token?: string}} [opts] auth (default
- *   true) adds the bearer token (opts.token, else the session's) and reports
- *   a 401 to the unauthorized handler
- * @returns {Promise<any>} the decoded JSON body, or null
+ * @param {{body?: any, form?: FormData, headers?: Record<string, string>, auth?: boolean, token?: string, timeoutMs?: number, blob?: boolean}} [opts]
+ *   body is sent as JSON, form as multipart; headers are added to the
+ *   request's; auth (default true) adds the bearer token (opts.token, else
+ *   the session's) and reports a 401 to the unauthorized handler; blob
+ *   returns a successful answer's body as a Blob
+ * @returns {Promise<any>} the decoded JSON body (or Blob), or null
  * @throws {ApiError} on an HTTP error; a TypeError or AbortError when the
  *   server cannot be reached in time
  */
 export async function request(method, path, opts = {}) {
   const auth = opts.auth !== false;
   /** @type {Record<string, string>} */
-  const headers = { Accept: 'application/json, application/problem+json' };
+  const headers = { Accept: opts.blob ? '*/*' : 'application/json, application/problem+json', ...(opts.headers ?? {}) };
   const token = opts.token ?? getToken();
   if (auth && token) headers.Authorization = `Bearer ${token}`;
+  /** @type {BodyInit|undefined} */
   let body;
-  if (opts.body !== undefined) {
+  if (opts.form !== undefined) {
+    body = opts.form; // the browser sets the multipart Content-Type and boundary
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
   const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+  const timer = setTimeout(() => ctrl.abort(), opts.timeoutMs ?? TIMEOUT_MS);
   try {
     const res = await fetch(path, {
       method,
@@ -81,6 +86,7 @@ export async function request(method, path, opts = {}) {
       credentials: 'same-origin',
       signal: ctrl.signal,
     });
+    if (res.ok && opts.blob) return await res.blob();
     const data = await readBody(res);
     if (!res.ok) {
       if (res.status === 401 && auth && opts.token === undefined) unauthorized();
@@ -240,4 +246,85 @@ export function activationAction(id, action, reason) {
   const body = { reason };
   if (action === 'phase') body.phase = 'recovery';
   return request('POST', `/api/v1/activations/${encodeURIComponent(id)}/${action}`, { body });
+}
+
+/**
+ * Lists grid cases (网格事件). A responder gets only the cases it reported
+ * or that were given to its unit.
+ * @param {{status?: string, kind?: string, grid?: string, overdue?: boolean}} [q]
+ * @returns {Promise<{cases: any[], count: number}>}
+ */
+export function cases(q = {}) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v !== undefined && v !== '') p.set(k, String(v));
+  }
+  const qs = p.toString();
+  return request('GET', `/api/v1/cases${qs ? `?${qs}` : ''}`);
+}
+
+/**
+ * Returns one grid case with its timeline.
+ * @param {string} id
+ * @returns {Promise<any>}
+ */
+export function gridCase(id) {
+  return request('GET', `/api/v1/cases/${encodeURIComponent(id)}`);
+}
+
+/**
+ * Reports a grid case. The same idempotency key with the same body again
+ * (a retried submission) answers with the case created the first time.
+ * @param {{kind: string, title: string, description?: string, location: {lon: number, lat: number}, reporter?: {name?: string, phone?: string}, people_involved?: number, drill?: boolean}} body
+ * @param {string} key Idempotency-Key: 1 to 128 printable ASCII characters
+ * @returns {Promise<any>} the case
+ */
+export function createCase(body, key) {
+  return request('POST', '/api/v1/cases', { body, headers: { 'Idempotency-Key': key } });
+}
+
+/**
+ * Takes one step of a grid case: accept, reject {reason}, dispatch
+ * {assignee}, handle {result, mediation}, verify {passed, note}, close
+ * {note}, evaluate {satisfaction}, escalate {reason}.
+ * @param {string} id
+ * @param {Record<string, any>} body {action, …}
+ * @returns {Promise<any>} the case as it now stands
+ */
+export function caseAction(id, body) {
+  return request('POST', `/api/v1/cases/${encodeURIComponent(id)}/actions`, { body });
+}
+
+/**
+ * Adds a photo (JPEG or PNG by its content, at most 5 MB) to a grid case.
+ * @param {string} id
+ * @param {Blob} photo
+ * @param {string} [name] the file name sent with it
+ * @returns {Promise<{n: number, content_type: string, bytes: number, by: string, at: string}>}
+ */
+export function addCasePhoto(id, photo, name = 'photo.jpg') {
+  const form = new FormData();
+  form.append('photo', photo, name);
+  return request('POST', `/api/v1/cases/${encodeURIComponent(id)}/photos`, { form, timeoutMs: 60000 });
+}
+
+/**
+ * Fetches one photo of a grid case (it needs the bearer token, so it cannot
+ * be an <img src> of its own).
+ * @param {string} id
+ * @param {number} n from 1
+ * @returns {Promise<Blob>}
+ */
+export function casePhoto(id, n) {
+  return request('GET', `/api/v1/cases/${encodeURIComponent(id)}/photos/${encodeURIComponent(String(n))}`, { blob: true, timeoutMs: 30000 });
+}
+
+/**
+ * Returns the grid patrol minutes of a day (today by the server's clock when
+ * no date is given).
+ * @param {string} [date] YYYY-MM-DD
+ * @returns {Promise<{date: string, target_minutes: number, grids: Array<{code: string, name: string, name_en?: string, officers: Record<string, number>, minutes: number, target: number, met: boolean}>}>}
+ */
+export function patrol(date) {
+  return request('GET', `/api/v1/patrol${date ? `?date=${encodeURIComponent(date)}` : ''}`);
 }

@@ -5,13 +5,15 @@
 // sequenced events are dropped there; volatile ones pass without touching
 // lastSeq) and is then routed by type through one MessageBus: incidents to
 // the store, units to the map, orders to the order book, alarms to the
-// alarm panel, plan activations to the banners, and unit transitions and
-// reporting deadlines to the activity feed.
+// alarm panel, plan activations to the banners, unit transitions and
+// reporting deadlines to the activity feed, and grid cases to their panel
+// and the map (fetched again after every snapshot).
 
 import { addActivity, clearActivity, renderActivity, setCallsignLookup } from './activity.js';
 import { alarmsOpen, applyAlarm, clearAlarms, initAlarms, renderAlarms, replaceAlarms, setIncidentLookup } from './alarms.js';
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
+import { applyCase, clearCases, initCases, loadCases, renderCases, startPatrol } from './caseboard.js';
 import { tickDeadlines } from './deadlines.js';
 import { byId, show } from './dom.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
@@ -102,7 +104,10 @@ function routeMessages() {
     if (orders.replace(data.dispatches)) scheduleRender();
     replaceAlarms(data.alarms);
     loadPlans();
+    loadCases();
   });
+  bus.on('case.created', applyCase);
+  bus.on('case.updated', applyCase);
   /** @param {any} msg */
   const order = (msg) => {
     if (orders.apply(msg)) scheduleRender();
@@ -193,6 +198,7 @@ function renderScreen() {
   relabelMap();
   renderActivity();
   renderAlarms();
+  renderCases();
   renderSound();
 }
 
@@ -218,13 +224,17 @@ function showScreen() {
   show(byId('login'), false);
   show(byId('screen'), true);
   initMap();
-  loadMapData();
+  // The patrol note names grids in English from the map's grid names.
+  loadMapData().then(() => {
+    if (onScreen) renderCases();
+  });
   renderUser(getUsername());
   startClock();
   startTicks();
   renderScreen();
   link.start();
   refreshReference();
+  startPatrol();
 }
 
 /** Stops everything live and shows the sign-in form. */
@@ -240,6 +250,7 @@ function signedOut() {
   clearActivity();
   clearAlarms();
   clearPlans();
+  clearCases();
   setSound(false);
   renderSound();
   lastMessageAt = null;
@@ -287,6 +298,7 @@ function main() {
   setIncidentLookup(incidentTitle);
   setPlanIncidentLookup(incidentTitle);
   initAlarms();
+  initCases();
   applyLabels(document);
   labelToggles();
   renderLogin();

@@ -6,11 +6,14 @@
 //
 // Hooks for tests on #map: data-base (loading|loaded|failed),
 // data-grids, data-zones, data-units-known, data-units-drawn,
-// data-unit-frames, data-incident-markers, data-tiles (on|off). Incident
-// markers are .incident-marker elements with data-incident-id and
-// data-level.
+// data-unit-frames, data-incident-markers, data-case-markers, data-tiles
+// (on|off). Incident markers are .incident-marker elements with
+// data-incident-id and data-level; grid case markers (small squares) are
+// .case-marker elements with data-case-id, data-status, data-group
+// (new|handling|handled) and data-overdue.
 
 import * as api from './api.js';
+import { caseGlyph, caseGridName, caseGroup, caseKindName, caseLevelName, caseStatusTag } from './caseview.js';
 import { byId, el, show, spaced } from './dom.js';
 import { lang, t } from './i18n.js';
 import { LEVELS, levelName } from './refdata.js';
@@ -55,12 +58,16 @@ let zoomControl = null;
 let legendBox = null;
 /** @type {any} */
 let incidentLayer = null;
+/** @type {any} */
+let caseLayer = null;
 /** @type {any[]} grid polygons, in drawing order */
 let gridLayers = [];
 /** @type {any[]} the district outline(s), also in gridLayers */
 let districtLayers = [];
 /** @type {any[]} zone polygons */
 let zoneLayers = [];
+/** @type {Map<string, any>} every grid's properties (code, name, name_en …) by code */
+const gridProps = new Map();
 /** @type {any} */
 let tileLayer = null;
 /** @type {'idle'|'loading'|'loaded'|'failed'} */
@@ -72,8 +79,14 @@ let generation = 0;
 let viewSet = false;
 /** @type {Map<string, {inc: any, marker: any, look: string}>} */
 const incidents = new Map();
+/** @type {Map<string, {c: any, marker: any, look: string}>} */
+const caseMarkers = new Map();
 /** @type {string|null} */
 let selectedId = null;
+/** @type {string|null} */
+let selectedCase = null;
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let caseSelectTimer;
 /** @type {ReturnType<typeof setTimeout>|undefined} */
 let selectTimer;
 let lastUnitRefresh = 0;
@@ -132,6 +145,7 @@ export function initMap() {
     maxZoom: 19,
   });
   map.createPane('gridLabels'); // .leaflet-gridLabels-pane: above the canvas, below the markers
+  caseLayer = L.layerGroup().addTo(map);
   incidentLayer = L.layerGroup().addTo(map);
   units = new UnitLayer(L, map, { onUnknown: refreshUnitsSoon, onChange: countUnits });
   map.on('zoomend', labelZoom);
@@ -152,6 +166,7 @@ export function initMap() {
   addControls();
   countUnits();
   countIncidents();
+  countCases();
   box.dataset.base = baseState;
   box.dataset.tiles = 'off';
   return true;
@@ -213,10 +228,13 @@ function renderLegend() {
   ));
   const areas = ['sensitive', 'school', 'other'].map((k) => legendItem(el('span', `legend-area area-${k}`), t(`zoneKind.${k}`)));
   areas.push(legendItem(el('span', 'legend-area area-grid'), t('area.grid')));
+  const caseKeys = /** @type {const} */ ([['new', 'case.group.new'], ['handling', 'case.group.handling'], ['handled', 'case.group.handled'], ['overdue', 'case.overdue']]);
+  const caseItems = caseKeys.map(([g, key]) => legendItem(el('span', `legend-case case-${g}`), t(key)));
   legendBox.replaceChildren(
     legendSection('legend.status', statuses),
     legendSection('legend.type', types),
     legendSection('legend.incident', [...levels, el('li', 'legend-note', t('legend.pulse'))]),
+    legendSection('legend.case', caseItems),
     legendSection('legend.area', areas),
   );
 }
@@ -239,6 +257,11 @@ function countUnits() {
 /** Publishes the number of incident markers on #map. */
 function countIncidents() {
   container().dataset.incidentMarkers = String(incidents.size);
+}
+
+/** Publishes the number of grid case markers on #map. */
+function countCases() {
+  container().dataset.caseMarkers = String(caseMarkers.size);
 }
 
 /**
@@ -354,6 +377,7 @@ function drawGrids(fc) {
   features.sort((a, b) => rank(a) - rank(b));
   const tiles = tileLayer !== null;
   for (const f of features) {
+    if (f.properties && typeof f.properties.code === 'string') gridProps.set(f.properties.code, f.properties);
     const level = GRID_LEVELS.includes(f.properties && f.properties.level) ? f.properties.level : 'grid';
     const style = GRID_STYLES[level];
     const layer = L.geoJSON(f, {
@@ -381,6 +405,16 @@ function drawGrids(fc) {
   }
   container().dataset.grids = String(features.length);
   labelZoom();
+}
+
+/**
+ * A grid's name in the current language, if the map has loaded it.
+ * @param {string} code
+ * @returns {string|undefined}
+ */
+export function gridNameOf(code) {
+  const p = gridProps.get(code);
+  return p ? placeName(p) : undefined;
 }
 
 /**
@@ -700,6 +734,150 @@ function select(id) {
   }
 }
 
+/**
+ * A grid case marker's icon: a small square (incidents are discs, units are
+ * drawn on the canvas) in its group's colour, red when overdue, with the
+ * kind's character. Built from DOM nodes; the only text is that character,
+ * from the catalogue.
+ * @param {any} c
+ * @returns {any} an L.DivIcon
+ */
+function caseIcon(c) {
+  const group = caseGroup(c);
+  const classes = ['case-marker', `case-${group}`];
+  if (c.overdue === true) classes.push('overdue');
+  if (c.drill === true) classes.push('drill');
+  if (c.id === selectedCase) classes.push('selected');
+  const square = el('div', 'case-square', null, [el('span', 'case-glyph', caseGlyph(c.kind))]);
+  return L.divIcon({ className: classes.join(' '), html: square, iconSize: [20, 20], iconAnchor: [10, 10], tooltipAnchor: [0, -11] });
+}
+
+/**
+ * What a case marker's icon depends on, to tell when to rebuild it.
+ * @param {any} c
+ * @returns {string}
+ */
+function caseLook(c) {
+  return `${caseGroup(c)}|${c.overdue === true}|${c.drill === true}|${c.kind}|${lang()}|${c.id === selectedCase}`;
+}
+
+/**
+ * A grid case's tooltip: kind, status (and overdue), title, grid and
+ * handling level.
+ * @param {any} c
+ * @returns {HTMLElement}
+ */
+function caseTooltip(c) {
+  return el('div', 'tip-body case-tip', null, [
+    el('div', 'tip-line', null, spaced([
+      el('span', 'tip-case-kind', caseKindName(c.kind)),
+      caseStatusTag(c, 'tag'),
+      c.overdue === true ? el('span', 'tag case-overdue-tag', t('case.overdue')) : null,
+      c.supervision ? el('span', 'tag case-supervised-tag', t('case.supervised')) : null,
+      c.drill === true ? el('span', 'tag drill-tag', t('incident.drill')) : null,
+    ])),
+    el('strong', 'tip-title', typeof c.title === 'string' ? c.title : String(c.id ?? '')),
+    el('div', 'tip-meta', [caseGridName(c), caseLevelName(c.handling_level), String(c.id ?? '')].filter(Boolean).join(t('unit.sep'))),
+  ]);
+}
+
+/**
+ * Marks a case marker's element for tests and styling.
+ * @param {{c: any, marker: any}} e
+ */
+function tagCaseMarker(e) {
+  const node = e.marker.getElement();
+  if (!node) return;
+  node.dataset.caseId = e.c.id;
+  node.dataset.status = String(e.c.status ?? '');
+  node.dataset.group = caseGroup(e.c);
+  node.dataset.overdue = String(e.c.overdue === true);
+  node.setAttribute('aria-hidden', 'true');
+}
+
+/**
+ * Makes the case markers follow the open grid cases: new ones added, changed
+ * ones restyled, those no longer in the list (closed, evaluated, rejected)
+ * removed.
+ * @param {any[]} list the open cases
+ */
+export function renderCaseMarkers(list) {
+  if (!map) return;
+  const seen = new Set();
+  for (const c of list) {
+    if (!c || typeof c.id !== 'string' || caseGroup(c) === 'done') continue;
+    const l = c.location;
+    if (!l || !isLonLat(l.lon, l.lat)) continue;
+    const ll = [l.lat, l.lon];
+    seen.add(c.id);
+    const look = caseLook(c);
+    const z = c.overdue === true ? -500 : -1000; // under the incidents
+    const e = caseMarkers.get(c.id);
+    if (!e) {
+      const entry = { c, marker: null, look };
+      entry.marker = L.marker(ll, { icon: caseIcon(c), keyboard: false, riseOnHover: true, zIndexOffset: z });
+      entry.marker.bindTooltip(() => caseTooltip(entry.c), { className: 'tip', direction: 'top', opacity: 1 });
+      entry.marker.on('add', () => tagCaseMarker(entry));
+      caseMarkers.set(c.id, entry);
+      caseLayer.addLayer(entry.marker);
+      continue;
+    }
+    e.c = c;
+    const at = e.marker.getLatLng();
+    if (at.lat !== ll[0] || at.lng !== ll[1]) e.marker.setLatLng(ll);
+    if (look !== e.look) {
+      e.look = look;
+      e.marker.setIcon(caseIcon(c));
+      e.marker.setZIndexOffset(z);
+    }
+    tagCaseMarker(e);
+    if (e.marker.isTooltipOpen()) e.marker.getTooltip().update();
+  }
+  for (const [id, e] of caseMarkers) {
+    if (seen.has(id)) continue;
+    caseLayer.removeLayer(e.marker);
+    caseMarkers.delete(id);
+    if (selectedCase === id) selectedCase = null;
+  }
+  countCases();
+}
+
+/**
+ * Pans the map to a grid case and highlights its marker for a while.
+ * @param {string} id
+ * @returns {boolean} false when the case has no marker
+ */
+export function focusCase(id) {
+  const e = caseMarkers.get(id);
+  if (!map || !e) return false;
+  map.setView(e.marker.getLatLng(), Math.max(map.getZoom(), FOCUS_ZOOM), { animate: true });
+  selectCase(id);
+  e.marker.openTooltip();
+  clearTimeout(caseSelectTimer);
+  caseSelectTimer = setTimeout(() => {
+    selectCase(null);
+    const cur = caseMarkers.get(id);
+    if (cur) cur.marker.closeTooltip();
+  }, SELECT_MS);
+  return true;
+}
+
+/**
+ * Highlights one case marker (or none).
+ * @param {string|null} id
+ */
+function selectCase(id) {
+  const prev = selectedCase;
+  selectedCase = id;
+  for (const key of [prev, id]) {
+    const e = key ? caseMarkers.get(key) : undefined;
+    if (!e) continue;
+    e.look = caseLook(e.c);
+    e.marker.setIcon(caseIcon(e.c));
+    tagCaseMarker(e);
+  }
+}
+
 /** Re-renders everything on the map that has words, in the current language. */
 export function relabelMap() {
   const n = byId('map-note');
@@ -718,6 +896,7 @@ export function relabelMap() {
   for (const e of incidents.values()) {
     if (e.marker.isTooltipOpen()) e.marker.getTooltip().update();
   }
+  renderCaseMarkers([...caseMarkers.values()].map((e) => e.c)); // the kind's character
   if (units) units.relabel();
   countUnits();
 }
@@ -730,18 +909,23 @@ export function relabelMap() {
 export function resetMap() {
   generation += 1;
   clearTimeout(selectTimer);
+  clearTimeout(caseSelectTimer);
   clearTimeout(unitRefreshTimer);
   unitRefreshTimer = undefined;
   clearTimeout(retryTimer);
   retryTimer = undefined;
   selectedId = null;
+  selectedCase = null;
   baseLoad = null;
   if (!map) return;
   if (units) units.clear();
   incidentLayer.clearLayers();
   incidents.clear();
+  caseLayer.clearLayers();
+  caseMarkers.clear();
   for (const layer of [...gridLayers, ...zoneLayers]) layer.remove();
   gridLayers = [];
+  gridProps.clear();
   districtLayers = [];
   zoneLayers = [];
   if (tileLayer) tileLayer.remove();
@@ -754,5 +938,6 @@ export function resetMap() {
   delete box.dataset.grids;
   delete box.dataset.zones;
   countIncidents();
+  countCases();
   note(null);
 }

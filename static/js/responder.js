@@ -15,9 +15,13 @@
 // #nav-link; #order-map (see minimap.js); #tasks > li.task; #history >
 // li.history-item[data-dispatch-id][data-status]; #share-toggle
 // [aria-checked]; #share-status[data-status]; #link-state (.up/.down).
+// Grid officers also get "上报事件", and "我的事件" lists the unit's grid
+// cases (see casedesk.js); a case.assigned shows #notice[data-kind="case"]
+// (with #notice-go to the case) and vibrates.
 
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
+import { applyAssigned, initCaseDesk, refreshCases, renderCaseDesk, resetCaseDesk, showCase } from './casedesk.js';
 import { byId, el, show, spaced } from './dom.js';
 import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { createSharer, geoUnavailable } from './geo.js';
@@ -42,6 +46,7 @@ const REPLY_TIMEOUT_MS = 12000;
 const UNIT_REFRESH_MS = 20000;
 const VIBRATE_OFFER = [400, 150, 400, 150, 400];
 const VIBRATE_TASK = [200, 100, 200];
+const VIBRATE_CASE = [400, 150, 400, 150, 400];
 
 const bus = new MessageBus();
 /** @type {ResponderState|null} */
@@ -54,7 +59,7 @@ let msgCounter = 0;
 let pending = null;
 /** @type {{key: string, params?: Record<string, string|number>, code?: string, detail?: string}|null} */
 let actionError = null;
-/** @type {{kind: string, key: string, params?: Record<string, string|number>}|null} */
+/** @type {{kind: string, key: string, params?: Record<string, string|number>, caseId?: string}|null} */
 let notice = null;
 /** @type {ReturnType<typeof setInterval>|undefined} */
 let tickTimer;
@@ -157,6 +162,7 @@ function routeMessages() {
     for (const o of vanished) settleVanished(o.dispatch_id);
     if (fresh.some((o) => o.dispatch.status === 'offered')) alertOffer();
     renderAll();
+    refreshCases(); // what changed while away (case.assigned is replayed, other steps are not)
   });
   bus.on('dispatch.created', (msg) => {
     if (!state) return;
@@ -186,6 +192,24 @@ function routeMessages() {
     renderTasks();
     renderNotice();
   });
+  bus.on('case.assigned', (msg) => {
+    if (!state) return;
+    const c = msg.data;
+    if (applyAssigned(c)) {
+      vibrate(VIBRATE_CASE);
+      notice = { kind: 'case', key: 'responder.notice.case', params: { title: (c && typeof c.title === 'string' && c.title) || String(c.id) }, caseId: String(c.id) };
+      renderNotice();
+    }
+  });
+}
+
+/**
+ * Reports whether the signed-in unit is a grid officer (网格员), who
+ * reports and handles grid cases.
+ * @returns {boolean}
+ */
+function isGridOfficer() {
+  return !!state && !!state.unit && state.unit.type === 'grid_officer';
 }
 
 /**
@@ -330,6 +354,9 @@ function act() {
  */
 function vibrate(pattern) {
   try {
+    // Before the first tap Chrome refuses (and warns in the console).
+    const ua = /** @type {any} */ (navigator).userActivation;
+    if (ua && ua.hasBeenActive === false) return;
     if (typeof navigator.vibrate === 'function') navigator.vibrate(pattern);
   } catch {
     // not allowed yet (no gesture): the screen still shows it
@@ -617,6 +644,7 @@ function renderNotice() {
   }
   box.dataset.kind = notice.kind;
   byId('notice-text').textContent = t(notice.key, notice.params);
+  show(byId('notice-go'), !!notice.caseId);
   show(box, true);
 }
 
@@ -632,6 +660,7 @@ function renderAll() {
   renderTasks();
   renderShare();
   renderHistory();
+  renderCaseDesk(isGridOfficer());
 }
 
 // Life cycle
@@ -651,6 +680,7 @@ function refreshUnit() {
       renderHeader();
       renderMap();
       renderShare();
+      renderCaseDesk(isGridOfficer());
     })
     .catch(() => {});
 }
@@ -727,6 +757,7 @@ function signedOut(forget) {
   state = null;
   actionError = null;
   notice = null;
+  resetCaseDesk();
   clockSamples = [];
   clockOffset = 0;
   clearSession();
@@ -785,7 +816,18 @@ function main() {
     b.addEventListener('click', () => toggleLang());
   }
   byId('action-btn').addEventListener('click', act);
+  initCaseDesk({
+    unitId: () => (state ? state.unitId : ''),
+    now: serverNow,
+    notify(kind, key, params) {
+      notice = { kind, key, params };
+      renderNotice();
+    },
+  });
   byId('share-toggle').addEventListener('click', toggleShare);
+  byId('notice-go').addEventListener('click', () => {
+    if (notice && notice.caseId) showCase(notice.caseId);
+  });
   byId('notice-close').addEventListener('click', () => {
     notice = null;
     renderNotice();
