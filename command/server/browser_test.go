@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -285,4 +286,50 @@ func TestScreenPageShowsRedisOutage(t *testing.T) {
 	b.mu.Lock()
 	b.problems = nil // the page logs the failed requests of the outage
 	b.mu.Unlock()
+}
+
+// The reports page renders the analysis, the hotspots and a unit's track
+// playback; the printable bulletin renders as a page.
+func TestReportsPages(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	h.create(map[string]any{"category": "fire", "title": "起火", "location": map[string]float64{"lon": 114.1160, "lat": 22.5520}, "injuries": 3})
+	h.create(publicOrder("打架"))
+	start := time.Now().Add(-20 * time.Minute)
+	var ps []map[string]any
+	for i := range 20 {
+		ps = append(ps, map[string]any{"unit_id": "car-01", "lon": 114.110 + float64(i)*0.0004, "lat": 22.548, "at": ts(start.Add(time.Duration(i) * time.Minute))})
+	}
+	if code, out := h.positions(op, ps...); code != 202 || out.Accepted != 20 {
+		t.Fatalf("%d %+v", code, out)
+	}
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/analysis.html", "leader")
+	b.run(15*time.Second,
+		chromedp.Poll(`document.querySelector("#analysis").dataset.state === "loaded"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll(`["category","level","grid","hour","weekday"].every(c => document.querySelector("#chart-"+c).dataset.ready === "1")`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll(`document.querySelector("#hotspots").dataset.state === "loaded"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	var incidents string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#analysis").dataset.incidents`, &incidents))
+	if incidents != "2" {
+		t.Errorf("analysis shows %s incidents, want 2", incidents)
+	}
+	// Track playback: car-01's last hour, 20 points; play moves the slider.
+	b.run(10*time.Second, chromedp.Poll(`+document.querySelector("#playback").dataset.points === 20`, nil, chromedp.WithPollingTimeout(10*time.Second)))
+	b.run(2*time.Second, chromedp.Click("#playback-play", chromedp.ByQuery))
+	b.run(5*time.Second, chromedp.Poll(`+document.querySelector("#playback-slider").dataset.index > 0`, nil, chromedp.WithPollingTimeout(5*time.Second)))
+	time.Sleep(200 * time.Millisecond)
+	b.clean()
+
+	// The bulletin page, as a browser shows it.
+	page := newBrowser(t, 1240, 1754)
+	page.run(10*time.Second, network.Enable(), network.SetExtraHTTPHeaders(network.Headers{"Authorization": "Bearer " + op}),
+		chromedp.Navigate(h.base+"/api/v1/bulletins/daily?format=html"), chromedp.WaitVisible("svg.chart", chromedp.ByQuery))
+	var heading string
+	page.run(2*time.Second, chromedp.Text("h1", &heading, chromedp.ByQuery))
+	if !strings.Contains(heading, "每日三通报") {
+		t.Errorf("bulletin heading %q", heading)
+	}
+	page.clean()
 }

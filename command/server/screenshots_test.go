@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -55,4 +56,27 @@ func TestDocsScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The reports page (analysis, hotspots, playback) and the printable bulletin.
+	start := time.Now().Add(-30 * time.Minute)
+	var ps []map[string]any
+	for i := range 30 {
+		ps = append(ps, map[string]any{"unit_id": "car-01", "lon": 114.108 + float64(i)*0.0006, "lat": 22.549 + float64(i%7)*0.0003, "at": ts(start.Add(time.Duration(i) * time.Minute))})
+	}
+	h.positions(h.token("operator"), ps...)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/analysis.html", "leader")
+	b.run(15*time.Second, chromedp.Poll(`document.querySelector("#analysis").dataset.state === "loaded"`, nil, chromedp.WithPollingTimeout(10*time.Second)))
+	time.Sleep(2 * time.Second)
+	var buf []byte
+	b.run(10*time.Second, chromedp.FullScreenshot(&buf, 100))
+	_ = os.WriteFile(filepath.Join(dir, "analysis-zh-CN.png"), buf, 0o644)
+	b.run(5*time.Second, chromedp.ScrollIntoView("#playback", chromedp.ByQuery))
+	time.Sleep(time.Second)
+	b.run(10*time.Second, chromedp.CaptureScreenshot(&buf))
+	_ = os.WriteFile(filepath.Join(dir, "playback-zh-CN.png"), buf, 0o644)
+	page := newBrowser(t, 1240, 1754)
+	page.run(10*time.Second, network.Enable(), network.SetExtraHTTPHeaders(network.Headers{"Authorization": "Bearer " + h.token("operator")}),
+		chromedp.Navigate(h.base+"/api/v1/bulletins/daily?format=html"), chromedp.WaitVisible("h1", chromedp.ByQuery))
+	page.run(10*time.Second, chromedp.FullScreenshot(&buf, 100))
+	_ = os.WriteFile(filepath.Join(dir, "bulletin-zh-CN.png"), buf, 0o644)
 }

@@ -14,6 +14,7 @@ import { alarmsOpen, applyAlarm, clearAlarms, initAlarms, renderAlarms, replaceA
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
 import { applyCase, clearCases, initCases, loadCases, renderCases, startPatrol } from './caseboard.js';
+import { dayChanged, dayUnitStatus, dayUnits, renderDay, startDay, stopDay } from './daypanel.js';
 import { tickDeadlines } from './deadlines.js';
 import { byId, show } from './dom.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
@@ -95,6 +96,12 @@ function routeMessages() {
   bus.on('snapshot', (msg) => replaceUnits(msg.data && msg.data.units));
   bus.on('unit.positions', (msg) => moveUnits(msg.data && msg.data.units));
   bus.on('unit.status', (msg) => setUnitStatus(msg.data));
+  bus.on('snapshot', (msg) => dayUnits(msg.data && msg.data.units));
+  bus.on('unit.positions', (msg) => dayUnitStatus(msg.data && msg.data.units));
+  bus.on('unit.status', (msg) => dayUnitStatus(msg.data));
+  for (const type of ['incident.created', 'dispatch.created', 'alarm.raised', 'alarm.acked', 'case.created', 'case.updated']) {
+    bus.on(type, dayChanged);
+  }
   bus.on('unit.entered', addActivity);
   bus.on('unit.left', addActivity);
   bus.on('deadline.due', addActivity);
@@ -235,6 +242,7 @@ function showScreen() {
   link.start();
   refreshReference();
   startPatrol();
+  startDay();
 }
 
 /** Stops everything live and shows the sign-in form. */
@@ -251,6 +259,8 @@ function signedOut() {
   clearAlarms();
   clearPlans();
   clearCases();
+  stopDay();
+  renderDay();
   setSound(false);
   renderSound();
   lastMessageAt = null;
