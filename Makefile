@@ -90,8 +90,8 @@ bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame b
 bench-load: deps
 	scripts/load-run 50-load-standard "Standard scenario: 2,000 responders and 50 screens connected, 5,000 positions/s, 100 incidents/s, a plan's tasks to every responder every 2 s" -duration 30s -positions 5000 -screens 50 -incidents 100 -responders 2000 -fanout-every 2s
 	scripts/load-run 51-load-incidents "Incidents to 50 screens at 100/s" -duration 20s -screens 50 -incidents 100
-	scripts/load-run 52-load-positions-batch "Positions through the batch API at 50,000/s for a minute" -duration 60s -positions 50000 -screens 1 -senders 12
-	scripts/load-run 53-load-osmand "OsmAnd single-position requests at 10,000/s" -duration 20s -positions 10000 -mode osmand -senders 64 -screens 1
+	scripts/load-run 52-load-positions-batch "Positions through the batch API at 52,000/s offered for a minute" -duration 60s -positions 52000 -screens 1 -senders 12
+	scripts/load-run 53-load-osmand "OsmAnd single-position requests at 11,000/s offered" -duration 20s -positions 11000 -mode osmand -senders 64 -screens 1
 	scripts/redis-ceiling
 	INSTANCES=1 scripts/load-run 60-instances-1 "One instance: 30,000 positions/s, 100 incidents/s, 50 screens" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
 	INSTANCES=3 scripts/load-run 61-instances-3 "Three instances, the same load spread over them" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
