@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -123,8 +124,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close closes the connection pool. A connection the other side already
+// closed (a Sentinel after a failover) is not an error of closing.
+func (s *Store) Close() error {
+	err := s.rdb.Close()
+	if err != nil && (errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "use of closed network connection")) {
+		return nil
+	}
+	return err
+}
 
 // Ready reports whether the last health check reached Redis.
 func (s *Store) Ready() bool { return s.ready.Load() }
