@@ -209,6 +209,14 @@ func TestCaseAreaScoping(t *testing.T) {
 			}
 		}
 	}
+	// Photos and figures follow the same areas.
+	if res, _ := h.do("GET", "/api/v1/cases/"+inChengdong+"/photos/1", hubei, nil); res.StatusCode != 404 {
+		t.Errorf("a community operator read a photo outside its area: %d", res.StatusCode)
+	}
+	_, st := h.do("GET", "/api/v1/cases/stats?month="+time.Now().In(h.cfg.Location).Format("2006-01"), hubei, nil)
+	if strings.Contains(string(st), "440303001002") || !strings.Contains(string(st), "440303001001") {
+		t.Errorf("a community operator's figures reach outside its area: %s", st)
+	}
 	// Escalated to the street, the Hubei case leaves the community's view
 	// and stays in the street's.
 	if code, body := h.act(hubei, inHubei, map[string]any{"action": "escalate", "reason": "社区无法解决"}); code != 200 || !strings.Contains(body, `"handling_level":"community"`) {

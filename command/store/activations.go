@@ -40,21 +40,11 @@ func (x *Activations) NextID(ctx context.Context, day string) (int64, error) {
 
 // Load implements plan.Store.
 func (x *Activations) Load(ctx context.Context, id string) (*plan.Activation, error) {
-	if err := x.s.check("loading activation"); err != nil {
+	var v plan.Activation
+	if err := x.s.loadDoc(ctx, "activation", id, &v); err != nil {
 		return nil, err
 	}
-	doc, err := x.s.rdb.HGet(ctx, x.s.Key("activation", id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("activation %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, x.s.wrap("loading activation", err)
-	}
-	var a plan.Activation
-	if err := json.Unmarshal(doc, &a); err != nil {
-		return nil, fmt.Errorf("decoding activation %s: %w", id, err)
-	}
-	return &a, nil
+	return &v, nil
 }
 
 func (x *Activations) loadSets(ctx context.Context, keys ...string) ([]*plan.Activation, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -69,18 +68,11 @@ func (x *Alarms) List(ctx context.Context, open bool, limit int) ([]*alarm.Alarm
 
 // Load implements alarm.Store.
 func (x *Alarms) Load(ctx context.Context, id string) (*alarm.Alarm, error) {
-	doc, err := x.s.rdb.HGet(ctx, x.s.Key("alarm", id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("alarm %s: %w", id, ErrNotFound)
+	var v alarm.Alarm
+	if err := x.s.loadDoc(ctx, "alarm", id, &v); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, x.s.wrap("loading alarm", err)
-	}
-	var a alarm.Alarm
-	if err := json.Unmarshal(doc, &a); err != nil {
-		return nil, fmt.Errorf("decoding alarm %s: %w", id, err)
-	}
-	return &a, nil
+	return &v, nil
 }
 
 // Ack implements alarm.Store.

@@ -130,21 +130,11 @@ func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
 
 // Load implements gridcase.Store.
 func (x *Cases) Load(ctx context.Context, id string) (*gridcase.Case, error) {
-	if err := x.s.check("loading case"); err != nil {
+	var v gridcase.Case
+	if err := x.s.loadDoc(ctx, "case", id, &v); err != nil {
 		return nil, err
 	}
-	doc, err := x.s.rdb.HGet(ctx, x.s.Key("case", id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("case %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, x.s.wrap("loading case", err)
-	}
-	var c gridcase.Case
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return nil, fmt.Errorf("decoding case %s: %w", id, err)
-	}
-	return &c, nil
+	return &v, nil
 }
 
 // Timeline implements gridcase.Store.

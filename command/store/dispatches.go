@@ -47,21 +47,11 @@ func (x *Dispatches) NextID(ctx context.Context, day string) (int64, error) {
 
 // Load implements dispatch.Store.
 func (x *Dispatches) Load(ctx context.Context, id string) (*dispatch.Dispatch, error) {
-	if err := x.s.check("loading order"); err != nil {
+	var v dispatch.Dispatch
+	if err := x.s.loadDoc(ctx, "dispatch", id, &v); err != nil {
 		return nil, err
 	}
-	doc, err := x.s.rdb.HGet(ctx, x.s.Key("dispatch", id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, x.s.wrap("loading order", err)
-	}
-	var d dispatch.Dispatch
-	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, fmt.Errorf("decoding order %s: %w", id, err)
-	}
-	return &d, nil
+	return &v, nil
 }
 
 func (x *Dispatches) loadSet(ctx context.Context, key string) ([]*dispatch.Dispatch, error) {

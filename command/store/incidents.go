@@ -133,21 +133,11 @@ func contains(xs []string, s string) bool {
 
 // Load implements incident.Store.
 func (x *Incidents) Load(ctx context.Context, id string) (*incident.Incident, error) {
-	if err := x.s.check("loading incident"); err != nil {
+	var v incident.Incident
+	if err := x.s.loadDoc(ctx, "incident", id, &v); err != nil {
 		return nil, err
 	}
-	doc, err := x.s.rdb.HGet(ctx, x.s.Key("incident", id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("incident %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, x.s.wrap("loading incident", err)
-	}
-	var inc incident.Incident
-	if err := json.Unmarshal(doc, &inc); err != nil {
-		return nil, fmt.Errorf("decoding incident %s: %w", id, err)
-	}
-	return &inc, nil
+	return &v, nil
 }
 
 // Timeline implements incident.Store.

@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -302,4 +303,23 @@ func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Mess
 			fn(stream, Message{Seq: n, JSON: []byte(msg)})
 		}
 	}
+}
+
+// loadDoc reads the JSON doc of the object kind:id into v (the hash field
+// doc that every object of the key schema keeps).
+func (s *Store) loadDoc(ctx context.Context, kind, id string, v any) error {
+	if err := s.check("loading " + kind); err != nil {
+		return err
+	}
+	doc, err := s.rdb.HGet(ctx, s.Key(kind, id), "doc").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
+	}
+	if err != nil {
+		return s.wrap("loading "+kind, err)
+	}
+	if err := json.Unmarshal(doc, v); err != nil {
+		return fmt.Errorf("decoding %s %s: %w", kind, id, err)
+	}
+	return nil
 }
