@@ -366,4 +366,11 @@ func TestPatrolMinutes(t *testing.T) {
 	if got["440303001001001"] != [2]any{70, true} || got["440303001001002"] != [2]any{25, false} || got["440303001002001"] != [2]any{0, false} {
 		t.Errorf("patrol %v", got)
 	}
+	// Shortly after local midnight the day's minutes are recorded among its
+	// figures, and the month's analysis reports them per grid.
+	clock.Advance(10*time.Hour + 15*time.Minute)
+	waitFor(t, 3*time.Second, "the day's patrol recorded", func() bool {
+		_, b := h.do("GET", "/api/v1/analysis?period=month&at=2026-11", h.token("viewer"), nil)
+		return strings.Contains(string(b), `{"key":"440303001001001","count":70}`) && strings.Contains(string(b), `{"key":"440303001001002","count":25}`)
+	})
 }

@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		}
 	}
 	unitStore := st.Units(cfg.Positions.TrackTTL)
+	unitService := unit.NewService(fleet, unitStore, opts.Now)
 	ingest := unit.NewIngester(fleet, unitStore, cfg.Positions, opts.Now, log)
 	if err := ingest.Restore(ctx); err != nil {
 		st.Close()
@@ -205,6 +206,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		st.Close()
 		return nil, err
 	}
+	patrol := &unit.PatrolRecorder{Units: unitService, Days: st, Loc: cfg.Location, Now: now, Target: cfg.Patrol.TargetMinutes, MaxGap: cfg.Patrol.MaxGap}
+	timers.Handle(unit.PatrolTimerKind, patrol.Record)
+	if err := patrol.Schedule(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	hub := live.NewHub(st, log)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
@@ -217,7 +224,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
-		Units: unit.NewService(fleet, unitStore, opts.Now), Ingest: ingest,
+		Units: unitService, Ingest: ingest,
 		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st, Cases: cases, Daily: daily, Figures: st,
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
 	})

@@ -270,8 +270,11 @@ type Analysis struct {
 	Cases         int64            `json:"cases"`
 	CasesClosed   int64            `json:"cases_closed"`
 	Hotspots      []Count          `json:"hotspots"`
-	Frequent      []Count          `json:"frequent_categories"`
-	Rising        []Count          `json:"rising_categories"`
+	// PatrolMinutes are grid officers' minutes inside their grids over the
+	// period, per grid, recorded each night from the day's tracks.
+	PatrolMinutes []Count `json:"patrol_minutes"`
+	Frequent      []Count `json:"frequent_categories"`
+	Rising        []Count `json:"rising_categories"`
 }
 
 // Count is a key with its count and, where compared, its change.
@@ -343,6 +346,7 @@ func Analyse(p Period, days, prevDays []Day, grids []string) Analysis {
 		}
 	}
 	a.Hotspots = a.ByGrid[:min(5, len(a.ByGrid))]
+	a.PatrolMinutes = ranked(prefixed(c, "patrol:"), prefixed(pc, "patrol:"))
 	a.Frequent = a.ByCategory[:min(5, len(a.ByCategory))]
 	for _, cat := range a.ByCategory {
 		if cat.Count > cat.Previous {

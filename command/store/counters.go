@@ -90,3 +90,21 @@ func (s *Store) Days(ctx context.Context, from, to time.Time) ([]Day, error) {
 	}
 	return out, nil
 }
+
+// SetDay sets counters of a local date to values (a record made once for
+// the day, such as its patrol minutes).
+func (s *Store) SetDay(ctx context.Context, date string, fields map[string]int64) error {
+	if err := s.check("recording figures"); err != nil {
+		return err
+	}
+	args := make([]any, 0, 2*len(fields))
+	for k, v := range fields {
+		args = append(args, k, v)
+	}
+	return s.wrap("recording figures", s.rdb.HSet(ctx, s.Key("stats", "day", date), args...).Err())
+}
+
+// ScheduleOnce adds a timer unless it exists.
+func (s *Store) ScheduleOnce(ctx context.Context, member string, due time.Time) error {
+	return s.Daily().ScheduleOnce(ctx, member, due)
+}

@@ -71,3 +71,63 @@ func (s *Service) Patrol(ctx context.Context, from, to time.Time, target int, ma
 	}
 	return out, nil
 }
+
+// PatrolTimerKind is the kind of the nightly patrol record; its id is the
+// local date it records.
+const PatrolTimerKind = "patrol"
+
+// DayWriter keeps the day's patrol minutes among its counters, and
+// schedules timers once.
+type DayWriter interface {
+	SetDay(ctx context.Context, date string, fields map[string]int64) error
+	ScheduleOnce(ctx context.Context, member string, due time.Time) error
+}
+
+// PatrolRecorder writes each day's patrol minutes per grid into the day's
+// figures shortly after local midnight, while the tracks (kept 24 h) still
+// hold the day: analyses of a month or a quarter then read them like any
+// other counter.
+type PatrolRecorder struct {
+	Units  *Service
+	Days   DayWriter
+	Loc    *time.Location
+	Now    func() time.Time
+	Target int
+	MaxGap time.Duration
+}
+
+// due is when date's patrol is recorded: ten minutes into the next day.
+func (r *PatrolRecorder) due(date time.Time) time.Time {
+	return date.AddDate(0, 0, 1).Add(10 * time.Minute)
+}
+
+// Schedule makes sure today's record is scheduled.
+func (r *PatrolRecorder) Schedule(ctx context.Context) error {
+	now := r.Now().In(r.Loc)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, r.Loc)
+	return r.Days.ScheduleOnce(ctx, PatrolTimerKind+"|"+day.Format(time.DateOnly), r.due(day))
+}
+
+// Record is the timer handler: it writes date's minutes and schedules the
+// next day's record.
+func (r *PatrolRecorder) Record(ctx context.Context, date string, _ time.Time) (bool, error) {
+	day, err := time.ParseInLocation(time.DateOnly, date, r.Loc)
+	if err != nil {
+		return true, nil
+	}
+	grids, err := r.Units.Patrol(ctx, day, day.AddDate(0, 0, 1), r.Target, r.MaxGap)
+	if err != nil {
+		return false, err
+	}
+	fields := map[string]int64{}
+	for _, g := range grids {
+		fields["patrol:"+g.Code] = int64(g.Minutes)
+	}
+	if len(fields) > 0 {
+		if err := r.Days.SetDay(ctx, date, fields); err != nil {
+			return false, err
+		}
+	}
+	next := day.AddDate(0, 0, 1)
+	return true, r.Days.ScheduleOnce(ctx, PatrolTimerKind+"|"+next.Format(time.DateOnly), r.due(next))
+}
