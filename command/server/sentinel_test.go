@@ -78,15 +78,25 @@ func TestSentinelFailover(t *testing.T) {
 		addr, err := sc.GetMasterAddrByName(context.Background(), "watchfloor").Result()
 		return err == nil && len(addr) == 2 && addr[1] == replica.Port()
 	})
+	// The burst covers the failover; it stops once the replica is promoted.
+	close(stop)
+	wg.Wait()
 	// With wait_replicas 1 the promoted master needs a replica again: the
 	// old master comes back and Sentinel makes it one.
 	master.Restart()
 	waitFor(t, 40*time.Second, "writes acknowledged again", func() bool {
-		res, _ := h.doQuiet("POST", "/api/v1/incidents", tok, dongmen("切换之后", 5))
-		return res != nil && res.StatusCode == 201
+		res, b := h.doQuiet("POST", "/api/v1/incidents", tok, dongmen("切换之后", 5))
+		if res == nil || res.StatusCode != 201 {
+			return false
+		}
+		var inc struct{ ID string }
+		if mustJSONQuiet(b, &inc) == nil {
+			mu.Lock()
+			acked = append(acked, inc.ID)
+			mu.Unlock()
+		}
+		return true
 	})
-	close(stop)
-	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
 	if len(acked) < 5 {
