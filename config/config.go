@@ -800,6 +800,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 			bad("%s.id: %q must be a unique lowercase id", at, k.ID)
 		}
 		seenKind[k.ID] = true
+		if k.Name.ZH == "" || k.Name.EN == "" {
+			bad("%s.name: both zh and en are required", at)
+		}
 		switch k.FirstLevel {
 		case "grid", "community", "street", "district":
 		default:

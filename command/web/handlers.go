@@ -67,7 +67,7 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"patrol.get":           one(a.patrol),
 		"pprof.profile":        one(adapt(http.HandlerFunc(pprof.Profile))),
 		"pprof.trace":          one(adapt(http.HandlerFunc(pprof.Trace))),
-		"pprof.index":          one(adapt(http.HandlerFunc(pprof.Index))),
+		"pprof.index":          one(adapt(http.HandlerFunc(pprofIndex))),
 		"plans.list":           one(a.listPlans),
 		"activations.list":     one(a.listActivations),
 		"activations.get":      one(a.getActivation),
@@ -394,4 +394,17 @@ func (a *API) setStatus(c *fiber.Ctx) error {
 func fingerprint(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// pprofIndex serves the named profiles and the index, and cmdline and
+// symbol, which net/http/pprof serves from handlers of their own.
+func pprofIndex(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	default:
+		pprof.Index(w, r)
+	}
 }
