@@ -44,6 +44,10 @@ func Active(status string) bool {
 // TimerKind is the kind of the acknowledgement timers.
 const TimerKind = "ack"
 
+// ReofferKind is the kind of the timer that offers an expired order to the
+// next unit: written with the expiry, so a crash between the two loses nothing.
+const ReofferKind = "reoffer"
+
 // Dispatch is one order to one unit.
 type Dispatch struct {
 	ID         string `json:"id"`
@@ -92,7 +96,9 @@ type Write struct {
 	AddTimers  map[string]time.Time
 	DelTimers  []string
 	Alarm      *alarm.Alarm
-	At         time.Time
+	// Reoffer schedules the re-offer of the order being expired.
+	Reoffer bool
+	At      time.Time
 }
 
 // Store keeps orders.
@@ -346,7 +352,7 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 	d.Status, d.ExpiredAt, d.UpdatedAt = Expired, &now, now
 	a := &alarm.Alarm{ID: alarm.ID(alarm.OrderExpired, d.ID), Kind: alarm.OrderExpired, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID, Drill: d.Drill,
 		Title: d.Callsign, Detail: fmt.Sprintf("order %s to %s was not acknowledged within %s", d.ID, d.Callsign, s.cfg.Dispatch.AckTimeout), RaisedAt: now}
-	w := &Write{Changes: []Change{{D: d, Prev: Offered}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, At: now,
+	w := &Write{Changes: []Change{{D: d, Prev: Offered}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, Reoffer: true, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch.expired", By: system.Username, Role: system.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
 	if err := s.store.Save(ctx, w); err != nil {
 		if fault.IsConflict(err) {
@@ -355,40 +361,51 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 		return false, err
 	}
 	s.fleet.SetStatus(d.UnitID, unit.Available)
-	s.reoffer(ctx, d)
 	return true, nil
 }
 
-// reoffer offers an expired order to the next nearest suitable unit not yet
-// tried for the incident; when none is left, the alarm alone remains.
-func (s *Service) reoffer(ctx context.Context, expired *Dispatch) {
-	inc, err := s.incidents.Load(ctx, expired.IncidentID)
-	if err != nil || inc.Status == incident.StatusClosed || inc.Location == nil {
-		return
+// Reoffer is the handler of the timer written with an expiry: it offers the
+// expired order to the next nearest suitable unit not yet tried for the
+// incident, once; when none is left, the alarm alone remains. A failure
+// leaves the timer to be tried again.
+func (s *Service) Reoffer(ctx context.Context, id string, _ time.Time) (bool, error) {
+	expired, err := s.store.Load(ctx, id)
+	if fault.IsNotFound(err) {
+		return true, nil
 	}
-	tried, err := s.tried(ctx, inc.ID)
 	if err != nil {
-		return
+		return false, err
+	}
+	inc, err := s.incidents.Load(ctx, expired.IncidentID)
+	if err != nil {
+		return fault.IsNotFound(err), err
+	}
+	if inc.Status == incident.StatusClosed || inc.Location == nil {
+		return true, nil
+	}
+	all, err := s.store.ByIncident(ctx, inc.ID)
+	if err != nil {
+		return false, err
+	}
+	tried := map[string]bool{}
+	for _, d := range all {
+		if d.Replaces == expired.ID {
+			return true, nil // offered already
+		}
+		tried[d.UnitID] = true
 	}
 	cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.types(inc), 3, func(id string) bool { return tried[id] })
 	for _, c := range cands {
 		note := fmt.Sprintf("re-offered: %s did not acknowledge %s", expired.Callsign, expired.ID)
-		if _, err := s.create(ctx, system, inc.ID, []string{c.ID}, note, expired.Rule, expired); err == nil {
-			return
+		_, err := s.create(ctx, system, inc.ID, []string{c.ID}, note, expired.Rule, expired)
+		if err == nil {
+			return true, nil
+		}
+		if !fault.IsConflict(err) {
+			return false, err // storage trouble: try again on the next poll
 		}
 	}
-}
-
-func (s *Service) tried(ctx context.Context, incidentID string) (map[string]bool, error) {
-	all, err := s.store.ByIncident(ctx, incidentID)
-	if err != nil {
-		return nil, err
-	}
-	tried := map[string]bool{}
-	for _, d := range all {
-		tried[d.UnitID] = true
-	}
-	return tried, nil
+	return true, nil // every candidate was taken meanwhile: the alarm alone remains
 }
 
 func (s *Service) types(inc *incident.Incident) []string {

@@ -100,6 +100,7 @@ type Supervision struct {
 // Photo is a picture attached to a case, kept on disk.
 type Photo struct {
 	N           int       `json:"n"`
+	File        string    `json:"file"`
 	ContentType string    `json:"content_type"`
 	Bytes       int       `json:"bytes"`
 	By          string    `json:"by"`
@@ -542,7 +543,7 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 }
 
 // AddPhoto records a stored photo on a case.
-func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, store func(n int) error) (*Case, error) {
+func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, store func(n int) (string, error)) (*Case, error) {
 	prev, err := s.store.Load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -555,10 +556,12 @@ func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, s
 	}
 	c := *prev
 	p.N = len(prev.Photos) + 1
-	c.Photos = append(slices.Clone(prev.Photos), p)
-	if err := store(p.N); err != nil {
+	file, err := store(p.N)
+	if err != nil {
 		return nil, fmt.Errorf("storing photo: %w", err)
 	}
+	p.File = file
+	c.Photos = append(slices.Clone(prev.Photos), p)
 	now := s.now().UTC()
 	c.UpdatedAt, c.Version = now, prev.Version+1
 	_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",

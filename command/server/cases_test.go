@@ -70,6 +70,9 @@ func TestCaseClosedLoop(t *testing.T) {
 		if code != 200 || !strings.Contains(body, `"status":"`+s.want+`"`) {
 			t.Fatalf("step %d %v: %d %s", i, s.body, code, body)
 		}
+		if s.tok == officer && strings.Contains(body, "13600006666") {
+			t.Errorf("a responder's answer carries the reporter's phone: %s", body)
+		}
 		if i == 1 {
 			m := phone.await("case.assigned", 2*time.Second)
 			if !strings.Contains(string(m.Data), id) {

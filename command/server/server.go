@@ -194,6 +194,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	timers := &timer.Scheduler{Store: st.Timers(), Clock: clockFunc(now), Interval: cfg.Dispatch.TimerInterval, Log: log}
 	timers.Handle(dispatch.TimerKind, dispatches.Expire)
+	timers.Handle(dispatch.ReofferKind, dispatches.Reoffer)
 	timers.Handle(incident.TimerDeadlineDue, incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, incidents.DeadlineOverdue)
 	cases := gridcase.NewService(st.Cases(), cfg, m, fleet.Known, opts.Now)

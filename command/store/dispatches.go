@@ -197,6 +197,9 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 	for _, id := range w.DelTimers {
 		tx.Ops = append(tx.Ops, x.s.RemoveTimer(timer.Member(dispatch.TimerKind, id)))
 	}
+	if w.Reoffer {
+		tx.Ops = append(tx.Ops, x.s.AddTimer(timer.Member(dispatch.ReofferKind, w.Changes[0].D.ID), w.At))
+	}
 	if w.Alarm != nil {
 		ops, ev := x.s.Raise(w.Alarm)
 		tx.Ops = append(tx.Ops, ops...)

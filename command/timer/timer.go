@@ -121,7 +121,9 @@ func (s *Scheduler) Poll(ctx context.Context) {
 			_ = s.Store.Remove(ctx, m)
 			continue
 		}
-		lease, ok, err := s.Store.Claim(ctx, m, now, Lease)
+		// The lease runs from now, not from the start of the batch: handlers
+		// before this one took their time.
+		lease, ok, err := s.Store.Claim(ctx, m, s.Clock.Now(), Lease)
 		if err != nil || !ok {
 			continue // another instance has it
 		}

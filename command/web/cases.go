@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -151,7 +153,7 @@ func (a *API) caseAction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(cs)
+	return c.JSON(caseView(who.Role, cs))
 }
 
 func (a *API) addPhoto(c *fiber.Ctx) error {
@@ -191,12 +193,17 @@ func (a *API) addPhoto(c *fiber.Ctx) error {
 		}
 	}
 	dir := filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id)
+	// Each upload gets a file of its own, so two uploads racing for the same
+	// number never overwrite each other; the record names the file.
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
 	cs, err := a.Cases.AddPhoto(c.UserContext(), who, id, gridcase.Photo{ContentType: ct, Bytes: len(data), By: who.Username, At: time.Now().UTC()},
-		func(n int) error {
+		func(n int) (string, error) {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return err
+				return "", err
 			}
-			return os.WriteFile(filepath.Join(dir, strconv.Itoa(n)+"."+ext), data, 0o640)
+			name := fmt.Sprintf("%d-%s.%s", n, hex.EncodeToString(rnd[:]), ext)
+			return name, os.WriteFile(filepath.Join(dir, name), data, 0o640)
 		})
 	if err != nil {
 		return err
@@ -219,8 +226,7 @@ func (a *API) getPhoto(c *fiber.Ctx) error {
 		return fmt.Errorf("photo %s of case %s: %w", c.Params("n"), id, fault.ErrNotFound)
 	}
 	p := cs.Photos[n-1]
-	ext := map[string]string{"image/jpeg": "jpg", "image/png": "png"}[p.ContentType]
-	data, err := os.ReadFile(filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id, strconv.Itoa(n)+"."+ext))
+	data, err := os.ReadFile(filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id, filepath.Base(p.File)))
 	if err != nil {
 		return fmt.Errorf("photo %d of case %s: %w", n, id, fault.ErrNotFound)
 	}

@@ -113,6 +113,9 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		_ = conn.SetWriteDeadline(time.Now().Add(a.Config.Streams.WriteTimeout))
 		return conn.WriteMessage(websocket.TextMessage, b)
 	})
+	// The writer is done: stop the reader's handler, which may be waiting to
+	// hand a reply to a writer that is gone.
+	cancel()
 	code, text := websocket.CloseNormalClosure, ""
 	switch {
 	case a.base.Err() != nil:
