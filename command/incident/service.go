@@ -2,8 +2,6 @@ package incident
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,7 +91,6 @@ type Service struct {
 	geo       *geo.Map
 	deadlines []config.Deadline
 	warning   time.Duration
-	idemTTL   time.Duration
 	now       func() time.Time
 	loc       *time.Location
 	// OnCreate, when set, is told of each new incident (metrics).
@@ -118,7 +115,7 @@ func NewService(st Store, grader *alerts.Grader, m *geo.Map, cfg *config.Config,
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, grader: grader, geo: m, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, idemTTL: cfg.Idempotency, now: now, loc: cfg.Location}
+	return &Service{store: st, grader: grader, geo: m, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, now: now, loc: cfg.Location}
 }
 
 // Classification is what grading says of a report, without storing it.
@@ -177,7 +174,7 @@ func (s *Service) grade(inc *Incident) (alerts.Result, error) {
 // Create stores a first report. With an idempotency key that was used
 // before, it returns the incident the first request created and replayed
 // true.
-func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey string, body []byte) (inc *Incident, replayed bool, err error) {
+func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *Idempotency) (inc *Incident, replayed bool, err error) {
 	now := s.now().UTC()
 	if err := in.check(true, now, s.grader, s.geo); err != nil {
 		return nil, false, err
@@ -192,11 +189,6 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idemKey stri
 	inc.Level, inc.ComputedLevel, inc.LevelReasons = res.Level, res.Level, res.Reasons
 	if inc.Zones == nil {
 		inc.Zones = []geo.ZoneRef{}
-	}
-	var idem *Idempotency
-	if idemKey != "" {
-		sum := sha256.Sum256(body)
-		idem = &Idempotency{Key: who.Username + ":incidents:" + idemKey, Fingerprint: hex.EncodeToString(sum[:8]), TTL: s.idemTTL}
 	}
 	day := now.In(s.loc).Format("20060102")
 	n, err := s.store.NextID(ctx, day)

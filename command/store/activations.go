@@ -31,11 +31,7 @@ var _ plan.Store = (*Activations)(nil)
 
 // NextID implements plan.Store.
 func (x *Activations) NextID(ctx context.Context, day string) (int64, error) {
-	if err := x.s.check("numbering"); err != nil {
-		return 0, err
-	}
-	n, err := x.s.rdb.Incr(ctx, x.s.Key("activations", "n", day)).Result()
-	return n, x.s.wrap("numbering activation", err)
+	return x.s.nextID(ctx, "activations", day)
 }
 
 // Load implements plan.Store.

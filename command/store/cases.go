@@ -3,14 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
-	"github.com/redis/go-redis/v9"
-
 	"watchfloor/command/audit"
 	"watchfloor/command/gridcase"
+	"watchfloor/command/incident"
 	"watchfloor/command/timer"
 )
 
@@ -30,11 +28,7 @@ var _ gridcase.Store = (*Cases)(nil)
 
 // NextID implements gridcase.Store.
 func (x *Cases) NextID(ctx context.Context, day string) (int64, error) {
-	if err := x.s.check("numbering"); err != nil {
-		return 0, err
-	}
-	n, err := x.s.rdb.Incr(ctx, x.s.Key("cases", "n", day)).Result()
-	return n, x.s.wrap("numbering case", err)
+	return x.s.nextID(ctx, "cases", day)
 }
 
 func caseIndexes(c *gridcase.Case) []string {
@@ -58,7 +52,7 @@ func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
 	masked := *c
 	if c.Reporter != nil {
 		r := *c.Reporter
-		r.Name, r.Phone = maskName(r.Name), maskPhone(r.Phone)
+		r.Name, r.Phone = incident.MaskName(r.Name), incident.MaskPhone(r.Phone)
 		masked.Reporter = &r
 	}
 	event, _ := json.Marshal(&masked)
@@ -74,15 +68,7 @@ func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
 	tx.Ops = append(tx.Ops,
 		Op{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "ver", strconv.FormatInt(c.Version, 10)}},
 		Op{Cmd: "ZADD", Key: x.s.Key("cases", "updated"), Args: []string{strconv.FormatInt(c.UpdatedAt.UnixMilli(), 10), c.ID}})
-	now := caseIndexes(c)
-	for _, ix := range caseIndexes(w.Prev) {
-		if !contains(now, ix) {
-			tx.Ops = append(tx.Ops, Op{Cmd: "SREM", Key: x.s.Key("cases", "idx", ix), Args: []string{c.ID}})
-		}
-	}
-	for _, ix := range now {
-		tx.Ops = append(tx.Ops, Op{Cmd: "SADD", Key: x.s.Key("cases", "idx", ix), Args: []string{c.ID}})
-	}
+	tx.Ops = append(tx.Ops, x.s.indexOps("cases", c.ID, caseIndexes(w.Prev), caseIndexes(c))...)
 	if len(w.Entries) > 0 {
 		args := make([]string, len(w.Entries))
 		for i, e := range w.Entries {
@@ -155,25 +141,9 @@ func (x *Cases) Timeline(ctx context.Context, id string) ([]gridcase.Entry, erro
 
 // List implements gridcase.Store (the same filtering script as incidents).
 func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, error) {
-	if err := x.s.check("listing cases"); err != nil {
+	raw, err := x.s.listDocs(ctx, "case", "cases", q.Since, q.Limit, "status:"+q.Status, "kind:"+q.Kind, "grid:"+q.Grid)
+	if err != nil {
 		return nil, err
-	}
-	keys := []string{x.s.Key("cases", "updated")}
-	add := func(f, v string) {
-		if v != "" {
-			keys = append(keys, x.s.Key("cases", "idx", f+":"+v))
-		}
-	}
-	add("status", q.Status)
-	add("kind", q.Kind)
-	add("grid", q.Grid)
-	since := int64(0)
-	if !q.Since.IsZero() {
-		since = q.Since.UnixMilli()
-	}
-	raw, err := listScript.Run(ctx, x.s.rdb, keys, since, q.Limit, x.s.Key("case", "")).StringSlice()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.wrap("listing cases", err)
 	}
 	out := make([]*gridcase.Case, 0, len(raw))
 	for _, r := range raw {

@@ -38,11 +38,7 @@ func UnitStream(id string) string { return "unit:" + id }
 
 // NextID implements dispatch.Store.
 func (x *Dispatches) NextID(ctx context.Context, day string) (int64, error) {
-	if err := x.s.check("numbering"); err != nil {
-		return 0, err
-	}
-	n, err := x.s.rdb.Incr(ctx, x.s.Key("dispatches", "n", day)).Result()
-	return n, x.s.wrap("numbering order", err)
+	return x.s.nextID(ctx, "dispatches", day)
 }
 
 // Load implements dispatch.Store.

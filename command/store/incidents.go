@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -32,11 +34,7 @@ var _ incident.Store = (*Incidents)(nil)
 
 // NextID implements incident.Store.
 func (x *Incidents) NextID(ctx context.Context, day string) (int64, error) {
-	if err := x.s.check("numbering"); err != nil {
-		return 0, err
-	}
-	n, err := x.s.rdb.Incr(ctx, x.s.Key("incidents", "n", day)).Result()
-	return n, x.s.wrap("numbering incident", err)
+	return x.s.nextID(ctx, "incidents", day)
 }
 
 func indexes(inc *incident.Incident) []string {
@@ -75,15 +73,7 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 		Op{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "ver", strconv.FormatInt(inc.Version, 10)}},
 		Op{Cmd: "ZADD", Key: x.s.Key("incidents", "updated"), Args: []string{strconv.FormatInt(inc.UpdatedAt.UnixMilli(), 10), inc.ID}},
 	)
-	now := indexes(inc)
-	for _, ix := range indexes(w.Prev) {
-		if !contains(now, ix) {
-			tx.Ops = append(tx.Ops, Op{Cmd: "SREM", Key: x.s.Key("incidents", "idx", ix), Args: []string{inc.ID}})
-		}
-	}
-	for _, ix := range now {
-		tx.Ops = append(tx.Ops, Op{Cmd: "SADD", Key: x.s.Key("incidents", "idx", ix), Args: []string{inc.ID}})
-	}
+	tx.Ops = append(tx.Ops, x.s.indexOps("incidents", inc.ID, indexes(w.Prev), indexes(inc))...)
 	if len(w.Entries) > 0 {
 		args := make([]string, len(w.Entries))
 		for i, e := range w.Entries {
@@ -120,15 +110,6 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 		return "", err
 	}
 	return res.Duplicate, nil
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Load implements incident.Store.
@@ -181,26 +162,10 @@ return out
 
 // List implements incident.Store.
 func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
-	if err := x.s.check("listing incidents"); err != nil {
+	raw, err := x.s.listDocs(ctx, "incident", "incidents", q.Since, q.Limit,
+		"status:"+q.Status, "level:"+q.Level.String(), "category:"+q.Category, "grid:"+q.Grid)
+	if err != nil {
 		return nil, err
-	}
-	keys := []string{x.s.Key("incidents", "updated")}
-	add := func(f, v string) {
-		if v != "" {
-			keys = append(keys, x.s.Key("incidents", "idx", f+":"+v))
-		}
-	}
-	add("status", q.Status)
-	add("level", q.Level.String())
-	add("category", q.Category)
-	add("grid", q.Grid)
-	since := int64(0)
-	if !q.Since.IsZero() {
-		since = q.Since.UnixMilli()
-	}
-	raw, err := listScript.Run(ctx, x.s.rdb, keys, since, q.Limit, x.s.Key("incident", "")).StringSlice()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.wrap("listing incidents", err)
 	}
 	out := make([]*incident.Incident, 0, len(raw))
 	for _, r := range raw {
@@ -216,8 +181,30 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 	return out, nil
 }
 
-func maskName(s string) string  { return incident.MaskName(s) }
-func maskPhone(s string) string { return incident.MaskPhone(s) }
+// listDocs returns the docs of the objects (kind:{id}) listed in the sets
+// of set (set:updated, set:idx:{filter}) that were changed since since and
+// belong to every filter given ("status:open"; an empty value after the
+// colon does not filter), most recently changed first, at most limit.
+func (s *Store) listDocs(ctx context.Context, kind, set string, since time.Time, limit int, filters ...string) ([]string, error) {
+	if err := s.check("listing " + set); err != nil {
+		return nil, err
+	}
+	keys := []string{s.Key(set, "updated")}
+	for _, f := range filters {
+		if !strings.HasSuffix(f, ":") {
+			keys = append(keys, s.Key(set, "idx", f))
+		}
+	}
+	ms := int64(0)
+	if !since.IsZero() {
+		ms = since.UnixMilli()
+	}
+	raw, err := listScript.Run(ctx, s.rdb, keys, ms, limit, s.Key(kind, "")).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.wrap("listing "+set, err)
+	}
+	return raw, nil
+}
 
 // incidentCounts are the day's counters a change of an incident adds: a new
 // incident by category, level, grid, source and hour; a closing.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -322,4 +323,28 @@ func (s *Store) loadDoc(ctx context.Context, kind, id string, v any) error {
 		return fmt.Errorf("decoding %s %s: %w", kind, id, err)
 	}
 	return nil
+}
+
+// nextID returns the next number of kind for a local day (kind:n:{day}).
+func (s *Store) nextID(ctx context.Context, kind, day string) (int64, error) {
+	if err := s.check("numbering"); err != nil {
+		return 0, err
+	}
+	n, err := s.rdb.Incr(ctx, s.Key(kind, "n", day)).Result()
+	return n, s.wrap("numbering "+kind, err)
+}
+
+// indexOps moves id between the filter sets {kind}:idx:{index}: out of
+// those of prev it no longer belongs to, into all of now.
+func (s *Store) indexOps(kind, id string, prev, now []string) []Op {
+	var ops []Op
+	for _, ix := range prev {
+		if !slices.Contains(now, ix) {
+			ops = append(ops, Op{Cmd: "SREM", Key: s.Key(kind, "idx", ix), Args: []string{id}})
+		}
+	}
+	for _, ix := range now {
+		ops = append(ops, Op{Cmd: "SADD", Key: s.Key(kind, "idx", ix), Args: []string{id}})
+	}
+	return ops
 }

@@ -46,23 +46,16 @@ func mine(who gridcase.Actor, cs *gridcase.Case) bool {
 func (a *API) accountKnown(name string) bool { return a.Auth.Account(name) != nil }
 
 func (a *API) createCase(c *fiber.Ctx) error {
-	b, err := a.body(c)
+	var in gridcase.Input
+	b, err := a.decode(c, &in)
 	if err != nil {
 		return err
 	}
-	key := c.Get("Idempotency-Key")
-	if key != "" && !validIdempotencyKey(key) {
-		return fault.Field("Idempotency-Key", "1 to 128 printable ASCII characters")
-	}
-	var in gridcase.Input
-	if err := incident.DecodeJSON(b, &in); err != nil {
+	idem, err := a.idempotency(c, "cases", b)
+	if err != nil {
 		return err
 	}
 	who := caseActor(c)
-	var idem *incident.Idempotency
-	if key != "" {
-		idem = &incident.Idempotency{Key: who.Username + ":cases:" + key, Fingerprint: fingerprint(b), TTL: a.Config.Idempotency}
-	}
 	cs, replayed, err := a.Cases.Create(c.UserContext(), who, &in, idem)
 	if err != nil {
 		return err
@@ -130,12 +123,8 @@ func (a *API) getCase(c *fiber.Ctx) error {
 }
 
 func (a *API) caseAction(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var act gridcase.Action
-	if err := incident.DecodeJSON(b, &act); err != nil {
+	if _, err := a.decode(c, &act); err != nil {
 		return err
 	}
 	who := caseActor(c)
@@ -252,12 +241,8 @@ type dailyRequest struct {
 }
 
 func (a *API) submitDaily(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req dailyRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	r, err := a.Cases.SubmitDaily(c.UserContext(), a.Daily, caseActor(c), gridcase.DailyReport{Area: req.Area, Date: req.Date, NothingToReport: req.NothingToReport, Note: req.Note})

@@ -24,12 +24,8 @@ type dispatchRequest struct {
 }
 
 func (a *API) createDispatches(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req dispatchRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	ds, err := a.Dispatch.Create(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.UnitIDs, req.Note)
@@ -67,12 +63,8 @@ type reasonRequest struct {
 }
 
 func (a *API) cancelDispatch(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req reasonRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	d, err := a.Dispatch.Cancel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Reason)

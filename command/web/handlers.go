@@ -105,6 +105,30 @@ func (a *API) body(c *fiber.Ctx) ([]byte, error) {
 	return b, nil
 }
 
+// decode reads a JSON body within the JSON size limit strictly into v, and
+// returns the body too (idempotency fingerprints it).
+func (a *API) decode(c *fiber.Ctx, v any) ([]byte, error) {
+	b, err := a.body(c)
+	if err != nil {
+		return nil, err
+	}
+	return b, incident.DecodeJSON(b, v)
+}
+
+// idempotency reads the Idempotency-Key of a create, scoped to the account
+// and the kind of thing created, bound to the body; nil without a key.
+func (a *API) idempotency(c *fiber.Ctx, kind string, body []byte) (*incident.Idempotency, error) {
+	key := c.Get("Idempotency-Key")
+	if key == "" {
+		return nil, nil
+	}
+	if !validIdempotencyKey(key) {
+		return nil, fault.Field("Idempotency-Key", "1 to 128 printable ASCII characters")
+	}
+	sum := sha256.Sum256(body)
+	return &incident.Idempotency{Key: session(c).Username + ":" + kind + ":" + key, Fingerprint: hex.EncodeToString(sum[:8]), TTL: a.Config.Idempotency}, nil
+}
+
 func actor(c *fiber.Ctx) incident.Actor {
 	s := session(c)
 	return incident.Actor{Username: s.Username, Role: s.Role}
@@ -128,12 +152,8 @@ type loginRequest struct {
 }
 
 func (a *API) login(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req loginRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	bad := &fault.Invalid{}
@@ -227,15 +247,15 @@ func (a *API) createIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	key := c.Get("Idempotency-Key")
-	if key != "" && !validIdempotencyKey(key) {
-		return fault.Field("Idempotency-Key", "1 to 128 printable ASCII characters")
+	idem, err := a.idempotency(c, "incidents", b)
+	if err != nil {
+		return err
 	}
 	in, err := incident.Decode(b)
 	if err != nil {
 		return err
 	}
-	inc, replayed, err := a.Incidents.Create(c.UserContext(), actor(c), in, key, b)
+	inc, replayed, err := a.Incidents.Create(c.UserContext(), actor(c), in, idem)
 	if err != nil {
 		return err
 	}
@@ -341,12 +361,8 @@ type levelRequest struct {
 }
 
 func (a *API) setLevel(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req levelRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	if req.Level == nil {
@@ -372,12 +388,8 @@ type statusRequest struct {
 }
 
 func (a *API) setStatus(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req statusRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	if len(req.Reason) > 2000 {
@@ -388,12 +400,6 @@ func (a *API) setStatus(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(a.view(c, inc))
-}
-
-// fingerprint identifies a request body for idempotency.
-func fingerprint(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
 }
 
 // pprofIndex serves the named profiles and the index, and cmdline and

@@ -89,12 +89,8 @@ type sentRequest struct {
 }
 
 func (a *API) recordSent(c *fiber.Ctx) error {
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req sentRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	inc, err := a.Incidents.RecordSent(c.UserContext(), actor(c), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")), req.SentTo, req.Note)

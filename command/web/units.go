@@ -45,12 +45,8 @@ func (a *API) setUnitStatus(c *fiber.Ctx) error {
 	if s.Role == "responder" && s.Unit != id {
 		return forbidden(fmt.Sprintf("a responder may change only its own unit (%s)", s.Unit))
 	}
-	b, err := a.body(c)
-	if err != nil {
-		return err
-	}
 	var req unitStatusRequest
-	if err := incident.DecodeJSON(b, &req); err != nil {
+	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	v, err := a.Units.SetStatus(c.UserContext(), id, req.Status, s.Username, s.Role)
