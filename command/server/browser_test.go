@@ -224,11 +224,13 @@ func TestScreenPageMapAndRecovery(t *testing.T) {
 	}
 	// Units really move: one unit's position changes between two reads.
 	res, body := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
-	time.Sleep(1200 * time.Millisecond)
-	_, body2 := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
-	if res.StatusCode != 200 || string(body) == string(body2) {
-		t.Errorf("car-01 did not move: %s", body)
+	if res.StatusCode != 200 {
+		t.Fatalf("car-01: %d %s", res.StatusCode, body)
 	}
+	waitFor(t, 3*time.Second, "car-01 moving", func() bool {
+		_, now := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
+		return string(now) != string(body)
+	})
 	_ = sim.Process.Kill()
 
 	// Kill and restart the server on the same address: the page says the
@@ -258,7 +260,10 @@ func TestScreenPageEnglishSwitch(t *testing.T) {
 		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
 	}
 	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
-	time.Sleep(300 * time.Millisecond)
+	// Wait for the relabelling; the check below says what stayed Chinese.
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
+	cancel()
 	han = nil
 	b.run(2*time.Second, chromedp.Evaluate(check, &han))
 	if len(han) != 0 {

@@ -323,17 +323,10 @@ func TestAckTimersSurviveRestart(t *testing.T) {
 	h.stop()
 	time.Sleep(1200 * time.Millisecond) // the timer falls due while no server runs
 	h.start()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
+	waitFor(t, 3*time.Second, "the offer timer firing after the restart", func() bool {
 		_, b := h.do("GET", "/api/v1/dispatches/"+created.Dispatches[0].ID, h.token("operator"), nil)
-		if strings.Contains(string(b), `"status":"expired"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the timer did not fire after the restart: %s", b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Contains(string(b), `"status":"expired"`)
+	})
 }
 
 func TestAutomaticDispatch(t *testing.T) {

@@ -29,6 +29,7 @@ func TestAcknowledgedIncidentsSurviveRedisKill(t *testing.T) {
 	tok := h.token("operator")
 	var mu sync.Mutex
 	var acked []string
+	refused := 0
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for w := range 4 {
@@ -43,6 +44,9 @@ func TestAcknowledgedIncidentsSurviveRedisKill(t *testing.T) {
 				}
 				res, b := h.doQuiet("POST", "/api/v1/incidents", tok, dongmen(fmt.Sprintf("突发%d-%d", w, i), 5))
 				if res == nil || res.StatusCode != 201 {
+					mu.Lock()
+					refused++
+					mu.Unlock()
 					continue
 				}
 				var inc struct{ ID string }
@@ -54,9 +58,17 @@ func TestAcknowledgedIncidentsSurviveRedisKill(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, 5*time.Second, "a burst of acknowledged writes", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 20
+	})
 	r.Stop() // SIGKILL mid-burst
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, 5*time.Second, "the burst meeting the killed Redis", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return refused > 0
+	})
 	close(stop)
 	wg.Wait()
 	r.Restart()

@@ -278,17 +278,10 @@ func TestDeadlinesDueOverdueAndAcrossRestart(t *testing.T) {
 	clock.Advance(12 * time.Hour)
 	h.start()
 	h.tokens = map[string]string{}
-	deadline := time.Now().Add(3 * time.Second)
-	for {
+	waitFor(t, 3*time.Second, "the detailed report's deadline firing after the restart", func() bool {
 		_, b := h.do("GET", "/api/v1/incidents/"+id, h.token("operator"), nil)
-		if bytes.Contains(b, []byte(`"kind":"detailed_report","level":"III"`)) && bytes.Contains(b, []byte(`"type":"deadline.overdue"`)) && strings.Count(string(b), `"status":"overdue"`) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the detailed report's deadline did not fire after the restart: %s", b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return bytes.Contains(b, []byte(`"kind":"detailed_report","level":"III"`)) && bytes.Contains(b, []byte(`"type":"deadline.overdue"`)) && strings.Count(string(b), `"status":"overdue"`) == 1
+	})
 }
 
 func TestAuditTrail(t *testing.T) {

@@ -70,7 +70,11 @@ func TestSentinelFailover(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(400 * time.Millisecond)
+	waitFor(t, 5*time.Second, "a burst of acknowledged writes", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 20
+	})
 	master.Stop() // SIGKILL the master mid-burst
 	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinels[0]})
 	defer sc.Close()
