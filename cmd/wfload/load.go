@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"watchfloor/cmd/internal/apiclient"
 )
 
 type options struct {
@@ -122,36 +124,11 @@ func (l *load) api() string { return l.apis[l.rr.Add(1)%uint64(len(l.apis))] }
 func (l *load) osmandBase() string { return l.osmands[l.rr.Add(1)%uint64(len(l.osmands))] }
 
 func (l *load) login(ctx context.Context, user string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"username": user, "password": l.o.Password})
-	var out struct{ Token string }
-	if err := l.post(ctx, "/api/v1/sessions", "", body, &out); err != nil {
-		return "", fmt.Errorf("logging in %s: %w", user, err)
-	}
-	return out.Token, nil
+	return apiclient.Login(ctx, l.http, l.api(), user, l.o.Password)
 }
 
 func (l *load) post(ctx context.Context, path, token string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, "POST", l.api()+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := l.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: %d %s", path, res.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
+	return apiclient.Post(ctx, l.http, l.api(), path, token, body, out)
 }
 
 // stamp is how incidents carry their send time: in the title.

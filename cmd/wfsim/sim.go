@@ -18,6 +18,7 @@ import (
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
 
+	"watchfloor/cmd/internal/apiclient"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -255,12 +256,11 @@ func (s *sim) fileIncident(ctx context.Context) error {
 		if s.opt.Password == "" {
 			return fmt.Errorf("set WATCHFLOOR_DEMO_PASSWORD so %s can log in", s.opt.User)
 		}
-		body, _ := json.Marshal(map[string]string{"username": s.opt.User, "password": s.opt.Password})
-		var out struct{ Token string }
-		if err := s.post(ctx, "/api/v1/sessions", "", body, &out); err != nil {
-			return fmt.Errorf("logging in: %w", err)
+		tok, err := apiclient.Login(ctx, s.http, s.opt.API, s.opt.User, s.opt.Password)
+		if err != nil {
+			return err
 		}
-		s.token = out.Token
+		s.token = tok
 	}
 	cats := make([]string, 0, len(titles))
 	for c := range titles {
@@ -284,29 +284,5 @@ func (s *sim) fileIncident(ctx context.Context) error {
 		"reporter":        map[string]string{"name": "王小明", "phone": "13800000000"},
 		"people_involved": people, "injuries": injuries, "drill": true,
 	})
-	return s.post(ctx, "/api/v1/incidents", s.token, body, nil)
-}
-
-func (s *sim) post(ctx context.Context, path, token string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, "POST", s.opt.API+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := s.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: %d %s", path, res.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
+	return apiclient.Post(ctx, s.http, s.opt.API, "/api/v1/incidents", s.token, body, nil)
 }

@@ -281,27 +281,35 @@ var _ live.Source = (*Store)(nil)
 // instance, until ctx ends. Pub/sub may drop messages while a connection is
 // down: clients of such streams check their seq on every heartbeat.
 func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Message)) error {
-	sub := s.rdb.Subscribe(ctx, s.Key("notify"))
+	return s.subscribe(ctx, "notify", 4096, func(payload string) {
+		stream, rest, ok1 := strings.Cut(payload, "\n")
+		seq, msg, ok2 := strings.Cut(rest, "\n")
+		n, err := strconv.ParseUint(seq, 10, 64)
+		if !ok1 || !ok2 || err != nil {
+			return
+		}
+		fn(stream, Message{Seq: n, JSON: []byte(msg)})
+	})
+}
+
+// subscribe calls fn with every message published on the channel named
+// name until ctx ends; size is how many messages may wait for fn.
+func (s *Store) subscribe(ctx context.Context, name string, size int, fn func(payload string)) error {
+	sub := s.rdb.Subscribe(ctx, s.Key(name))
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil {
-		return s.wrap("subscribing to notifications", err)
+		return s.wrap("subscribing to "+name, err)
 	}
-	ch := sub.Channel(redis.WithChannelSize(4096))
+	ch := sub.Channel(redis.WithChannelSize(size))
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case m, ok := <-ch:
 			if !ok {
-				return errors.New("notification subscription closed")
+				return fmt.Errorf("%s subscription closed", name)
 			}
-			stream, rest, ok1 := strings.Cut(m.Payload, "\n")
-			seq, msg, ok2 := strings.Cut(rest, "\n")
-			n, err := strconv.ParseUint(seq, 10, 64)
-			if !ok1 || !ok2 || err != nil {
-				continue
-			}
-			fn(stream, Message{Seq: n, JSON: []byte(msg)})
+			fn(m.Payload)
 		}
 	}
 }

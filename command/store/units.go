@@ -190,21 +190,5 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 
 // SubscribePositions implements unit.Store.
 func (x *Units) SubscribePositions(ctx context.Context, fn func([]byte)) error {
-	sub := x.s.rdb.Subscribe(ctx, x.s.Key("positions"))
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err != nil {
-		return x.s.wrap("subscribing to positions", err)
-	}
-	ch := sub.Channel(redis.WithChannelSize(1024))
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m, ok := <-ch:
-			if !ok {
-				return errors.New("positions subscription closed")
-			}
-			fn([]byte(m.Payload))
-		}
-	}
+	return x.s.subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) })
 }

@@ -13,7 +13,7 @@ import { byId, el } from './dom.js';
 import * as rapi from './analysis-api.js';
 import { baseOption, drawChart, fs, printableMap } from './analysis-charts.js';
 import { rt } from './analysis-i18n.js';
-import { daysBefore, gridFeatures, gridName, int, mapPlace, today, two } from './analysis-ref.js';
+import { daysBefore, gridFeatures, gridName, int, placeMap, today, two } from './analysis-ref.js';
 import { describeError } from './analysis-report.js';
 
 /** Heat colours, bucket 0 (no incidents) to 5 (the most). analysis.css has the same as .heat-N. */
@@ -70,31 +70,10 @@ function stepFor(max) {
  */
 function ensureMap() {
   if (map) return true;
-  const leaflet = /** @type {any} */ (window).L;
   const box = byId('hotspot-map');
-  if (!leaflet || typeof leaflet.map !== 'function') {
-    box.dataset.unavailable = '1';
-    box.replaceChildren(el('p', 'map-note', rt('reports.map.unavailable')));
-    return false;
-  }
-  L = leaflet;
-  const place = mapPlace();
-  map = L.map(box, {
-    preferCanvas: true,
-    renderer: L.canvas({ padding: 0.5, tolerance: 4 }),
-    attributionControl: false,
-    zoomSnap: 0.25,
-    minZoom: 10,
-    maxZoom: 19,
-  });
-  map.setView([place.center[1], place.center[0]], place.zoom);
-  if (place.tileUrl) {
-    try {
-      L.tileLayer(place.tileUrl, { maxZoom: 19, className: 'map-tiles' }).addTo(map);
-    } catch {
-      // a malformed template: the grids are the map
-    }
-  }
+  map = placeMap(box, 4, { zoomSnap: 0.25 });
+  if (!map) return false;
+  L = /** @type {any} */ (window).L;
   baseLayer = L.layerGroup().addTo(map);
   heatLayer = L.layerGroup().addTo(map);
   labelLayer = L.layerGroup().addTo(map);

@@ -4,6 +4,7 @@
 // language.
 
 import * as api from './api.js';
+import { el } from './dom.js';
 import { lang, locale } from './i18n.js';
 import { rt } from './analysis-i18n.js';
 
@@ -47,11 +48,38 @@ export function clearPlace() {
 }
 
 /**
- * The deployment's map settings.
- * @returns {{center: [number, number], zoom: number, tileUrl: string}} center is [lon, lat]
+ * Creates a Leaflet map of the deployment's place in box (which must be
+ * visible), on a canvas, with the tiles when a template is configured.
+ * Without Leaflet the box says the map is unavailable.
+ * @param {HTMLElement} box
+ * @param {number} tolerance how many pixels around a shape still hit it
+ * @param {object} [options] further Leaflet map options
+ * @returns {any} the map, or null when Leaflet is missing
  */
-export function mapPlace() {
-  return { center: place.center, zoom: place.zoom, tileUrl: place.tileUrl };
+export function placeMap(box, tolerance, options = {}) {
+  const L = /** @type {any} */ (window).L;
+  if (!L || typeof L.map !== 'function') {
+    box.dataset.unavailable = '1';
+    box.replaceChildren(el('p', 'map-note', rt('reports.map.unavailable')));
+    return null;
+  }
+  const map = L.map(box, {
+    preferCanvas: true,
+    renderer: L.canvas({ padding: 0.5, tolerance }),
+    attributionControl: false,
+    minZoom: 10,
+    maxZoom: 19,
+    ...options,
+  });
+  map.setView([place.center[1], place.center[0]], place.zoom);
+  if (place.tileUrl) {
+    try {
+      L.tileLayer(place.tileUrl, { maxZoom: 19, className: 'map-tiles' }).addTo(map);
+    } catch {
+      // a malformed template: the grids are the map
+    }
+  }
+  return map;
 }
 
 /**

@@ -14,7 +14,7 @@
 import * as api from './api.js';
 import { byId, show } from './dom.js';
 import { lang, onLangChange, toggleLang } from './i18n.js';
-import { initLogin, renderLogin, resetLogin } from './login.js';
+import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { clearReference, loadReference, roleName } from './refdata.js';
 import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
 import { disposeAll, redrawAll, watchLayout } from './analysis-charts.js';
@@ -120,16 +120,7 @@ function signedOut() {
 
 /** Ends the session on the server (best effort) and signs out here. */
 async function logout() {
-  const btn = /** @type {HTMLButtonElement} */ (byId('logout'));
-  btn.disabled = true;
-  try {
-    if (getToken()) await api.logout();
-  } catch {
-    // the token is forgotten here whatever the server said
-  } finally {
-    btn.disabled = false;
-    signedOut();
-  }
+  await endSession(signedOut);
 }
 
 function main() {

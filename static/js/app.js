@@ -20,7 +20,7 @@ import { byId, show } from './dom.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { IncidentStore } from './incidents.js';
 import { createLiveLink, screenURL } from './live.js';
-import { initLogin, renderLogin, resetLogin } from './login.js';
+import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import {
   focusIncident,
   initMap,
@@ -279,17 +279,8 @@ function signedOut() {
 
 /** Ends the session on the server (best effort) and signs out here. */
 async function logout() {
-  const btn = /** @type {HTMLButtonElement} */ (byId('logout'));
-  btn.disabled = true;
   link.stop();
-  try {
-    if (getToken()) await api.logout();
-  } catch {
-    // the token is forgotten here whatever the server said
-  } finally {
-    btn.disabled = false;
-    signedOut();
-  }
+  await endSession(signedOut);
 }
 
 /**

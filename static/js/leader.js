@@ -19,7 +19,7 @@ import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, placeText, reasonTexts, statusName } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
-import { initLogin, renderLogin, resetLogin } from './login.js';
+import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { categoryName, clearReference, LEVELS, loadReference, referenceLoaded, roleName } from './refdata.js';
 import { SeqGate } from './seq.js';
 import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
@@ -611,17 +611,8 @@ function signedOut() {
 
 /** Ends the session on the server (best effort) and signs out here. */
 async function logout() {
-  const btn = /** @type {HTMLButtonElement} */ (byId('logout'));
-  btn.disabled = true;
   link.stop();
-  try {
-    if (getToken()) await api.logout();
-  } catch {
-    // the token is forgotten here whatever the server said
-  } finally {
-    btn.disabled = false;
-    signedOut();
-  }
+  await endSession(signedOut);
 }
 
 /**

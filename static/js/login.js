@@ -4,7 +4,7 @@ import * as api from './api.js';
 import { byId } from './dom.js';
 import { t } from './i18n.js';
 import { roleName } from './refdata.js';
-import { saveSession } from './session.js';
+import { getToken, saveSession } from './session.js';
 
 /** @type {{key: string, params?: Record<string, string|number>}|null} */
 let error = null;
@@ -106,4 +106,24 @@ export function resetLogin() {
   error = null;
   /** @type {HTMLInputElement} */ (byId('password')).value = '';
   renderLogin();
+}
+
+/**
+ * Ends the session on the server (best effort) with the sign-out button
+ * disabled meanwhile, then calls done: the page forgets the token whatever
+ * the server said.
+ * @param {() => void} done
+ * @returns {Promise<void>}
+ */
+export async function endSession(done) {
+  const btn = /** @type {HTMLButtonElement} */ (byId('logout'));
+  btn.disabled = true;
+  try {
+    if (getToken()) await api.logout();
+  } catch {
+    // the token is forgotten here whatever the server said
+  } finally {
+    btn.disabled = false;
+    done();
+  }
 }

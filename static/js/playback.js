@@ -21,7 +21,7 @@ import { t } from './i18n.js';
 import * as rapi from './analysis-api.js';
 import { printableMap } from './analysis-charts.js';
 import { rt } from './analysis-i18n.js';
-import { dateTime, gridFeatures, mapPlace, two } from './analysis-ref.js';
+import { dateTime, gridFeatures, placeMap, two } from './analysis-ref.js';
 import { describeError } from './analysis-report.js';
 
 /** Time windows offered, in minutes. */
@@ -86,30 +86,10 @@ function applyWindow(w) {
  */
 function ensureMap() {
   if (map) return true;
-  const leaflet = /** @type {any} */ (window).L;
   const box = byId('playback-map');
-  if (!leaflet || typeof leaflet.map !== 'function') {
-    box.dataset.unavailable = '1';
-    box.replaceChildren(el('p', 'map-note', rt('reports.map.unavailable')));
-    return false;
-  }
-  L = leaflet;
-  const place = mapPlace();
-  map = L.map(box, {
-    preferCanvas: true,
-    renderer: L.canvas({ padding: 0.5, tolerance: 6 }),
-    attributionControl: false,
-    minZoom: 10,
-    maxZoom: 19,
-  });
-  map.setView([place.center[1], place.center[0]], place.zoom);
-  if (place.tileUrl) {
-    try {
-      L.tileLayer(place.tileUrl, { maxZoom: 19, className: 'map-tiles' }).addTo(map);
-    } catch {
-      // a malformed template: the grids are the map
-    }
-  }
+  map = placeMap(box, 6);
+  if (!map) return false;
+  L = /** @type {any} */ (window).L;
   baseLayer = L.layerGroup().addTo(map);
   trackLayer = L.layerGroup().addTo(map);
   drawBase();

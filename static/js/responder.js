@@ -28,7 +28,7 @@ import { createSharer, geoUnavailable } from './geo.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, orderStatusName, placeText, reasonTexts } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
-import { initLogin, renderLogin, resetLogin } from './login.js';
+import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { isLonLat, MiniMap } from './minimap.js';
 import { categoryName, clearReference, loadReference, referenceLoaded } from './refdata.js';
 import { ResponderState } from './responder-state.js';
@@ -774,17 +774,8 @@ function signedOut(forget) {
 
 /** Ends the session on the server (best effort) and signs out here. */
 async function logout() {
-  const btn = /** @type {HTMLButtonElement} */ (byId('logout'));
-  btn.disabled = true;
   link.stop();
-  try {
-    if (getToken()) await api.logout();
-  } catch {
-    // the token is forgotten here whatever the server said
-  } finally {
-    btn.disabled = false;
-    signedOut(true);
-  }
+  await endSession(() => signedOut(true));
 }
 
 /** Switches position sharing on or off (remembered for this unit). */
