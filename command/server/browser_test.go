@@ -338,3 +338,39 @@ func TestReportsPages(t *testing.T) {
 	}
 	page.clean()
 }
+
+// Every page signs out the same way: the button ends the session on the
+// server, forgets the token and shows the sign-in form again.
+func TestSignOutOnEveryPage(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1280, 800)
+	for _, p := range []struct{ page, user, shown, key string }{
+		{"/", "operator", "#screen", "wf.token"},
+		{"/leader.html", "leader", "#app", "wf.leader.token"},
+		{"/responder.html", "car-01", "#app", "wf.responder.token"},
+		{"/analysis.html", "leader", "#app", "wf.reports.token"},
+	} {
+		b.login(h.base+p.page, p.user)
+		b.run(10*time.Second, chromedp.WaitVisible(p.shown, chromedp.ByQuery))
+		var token string
+		b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`localStorage.getItem(%q) || ""`, p.key), &token))
+		if token == "" {
+			t.Fatalf("%s: no token under %s after signing in", p.page, p.key)
+		}
+		b.run(5*time.Second,
+			chromedp.Click("#logout", chromedp.ByQuery),
+			chromedp.WaitVisible("#login", chromedp.ByQuery),
+			chromedp.WaitNotVisible(p.shown, chromedp.ByQuery),
+		)
+		var left string
+		b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`localStorage.getItem(%q) || ""`, p.key), &left))
+		if left != "" {
+			t.Errorf("%s: the token is still kept after signing out", p.page)
+		}
+		waitFor(t, 3*time.Second, p.page+": the session ended on the server", func() bool {
+			res, _ := h.do("GET", "/api/v1/sessions/me", token, nil)
+			return res.StatusCode == 401
+		})
+	}
+	b.clean()
+}
