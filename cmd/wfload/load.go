@@ -228,9 +228,10 @@ func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, e
 	return c, err
 }
 
-// screen reads a screen websocket; the first one also times frames.
-func (l *load) screen(ctx context.Context, token string, frames bool, conns *sync.WaitGroup, ready <-chan struct{}) {
-	c, err := l.dial(ctx, "/ws/screen", token)
+// read dials a websocket at path and calls on with every message and the
+// time it arrived, until ctx ends; it counts failures in wsErr.
+func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{}, on func(raw []byte, now time.Time)) {
+	c, err := l.dial(ctx, path, token)
 	conns.Done()
 	if err != nil {
 		l.wsErr.Add(1)
@@ -247,12 +248,41 @@ func (l *load) screen(ctx context.Context, token string, frames bool, conns *syn
 			}
 			return
 		}
-		now := time.Now()
+		on(raw, time.Now())
+	}
+}
+
+// isType reports whether the message raw is of type typ (quoted), by its
+// head alone: "type" comes first in every envelope.
+func isType(raw []byte, typ string) bool {
+	return bytes.Contains(raw[:min(len(raw), 48)], []byte(typ))
+}
+
+// sentAt finds the send time stamped after marker in raw, without decoding
+// the whole message: 50 screens' worth of decoding would load this machine
+// more than the server.
+func sentAt(raw []byte, marker string) (time.Time, bool) {
+	i := bytes.Index(raw, []byte(marker))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := raw[i+len(marker):]
+	j := bytes.IndexByte(rest, '"')
+	if j <= 0 {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// screen reads a screen websocket; the first one also times frames.
+func (l *load) screen(ctx context.Context, token string, frames bool, conns *sync.WaitGroup, ready <-chan struct{}) {
+	l.read(ctx, "/ws/screen", token, conns, ready, func(raw []byte, now time.Time) {
 		switch {
-		case bytes.Contains(raw[:min(len(raw), 48)], []byte(`"unit.positions"`)):
-			if !frames {
-				continue
-			}
+		case frames && isType(raw, `"unit.positions"`):
 			var m struct {
 				Data struct {
 					Units []struct {
@@ -265,54 +295,24 @@ func (l *load) screen(ctx context.Context, token string, frames bool, conns *syn
 					l.toFrame.add(now.Sub(u.Position.At))
 				}
 			}
-		case bytes.Contains(raw[:min(len(raw), 48)], []byte(`"incident.created"`)):
-			// Find the stamped title without decoding the whole incident:
-			// 50 screens' worth of decoding would load this machine more
-			// than the server.
-			if i := bytes.Index(raw, []byte(`"title":"load `+stamp)); i >= 0 {
-				rest := raw[i+len(`"title":"load `+stamp):]
-				if j := bytes.IndexByte(rest, '"'); j > 0 {
-					if n, err := strconv.ParseInt(string(rest[:j]), 10, 64); err == nil {
-						l.toScreen.add(now.Sub(time.Unix(0, n)))
-					}
-				}
+		case isType(raw, `"incident.created"`):
+			if at, ok := sentAt(raw, `"title":"load `+stamp); ok {
+				l.toScreen.add(now.Sub(at))
 			}
 		}
-	}
+	})
 }
 
 // responder reads a responder websocket, timing task.assigned.
 func (l *load) responder(ctx context.Context, token string, conns *sync.WaitGroup, ready <-chan struct{}) {
-	c, err := l.dial(ctx, "/ws/responder", token)
-	conns.Done()
-	if err != nil {
-		l.wsErr.Add(1)
-		return
-	}
-	defer c.Close()
-	go func() { <-ctx.Done(); c.Close() }()
-	<-ready
-	for {
-		_, raw, err := c.ReadMessage()
-		if err != nil {
-			if ctx.Err() == nil {
-				l.wsErr.Add(1)
-			}
+	l.read(ctx, "/ws/responder", token, conns, ready, func(raw []byte, now time.Time) {
+		if !isType(raw, `"task.assigned"`) {
 			return
 		}
-		if !bytes.Contains(raw[:min(len(raw), 48)], []byte(`"task.assigned"`)) {
-			continue
+		if at, ok := sentAt(raw, stamp); ok {
+			l.fanout.add(now.Sub(at))
 		}
-		now := time.Now()
-		if i := bytes.Index(raw, []byte(stamp)); i >= 0 {
-			rest := raw[i+len(stamp):]
-			if j := bytes.IndexByte(rest, '"'); j > 0 {
-				if n, err := strconv.ParseInt(string(rest[:j]), 10, 64); err == nil {
-					l.fanout.add(now.Sub(time.Unix(0, n)))
-				}
-			}
-		}
-	}
+	})
 }
 
 // tick calls send with how many to send every 10 ms, to keep rate per second.
