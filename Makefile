@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-load
+.PHONY: all deps build run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-load
 
 all: build
 
@@ -81,10 +81,11 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/incident
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./config
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/osmand
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePlaces$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./geo
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-load
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-load
 	scripts/bench-assemble
 ## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
 bench-load: deps
@@ -111,6 +112,9 @@ bench-dispatch: deps
 	$(BENCH) 40-dispatch-to-responder "A dispatch request to the order on its responder's websocket, 2,000 responders connected (1,000 orders)" $(GO) test -run='^$$' -bench=DispatchToResponder -benchtime=1000x -count=1 ./command/server
 bench-analysis: deps
 	$(BENCH) 45-analysis-year "Monthly and quarterly analysis with a year of 200,000 incidents' counters (500 requests)" $(GO) test -run='^$$' -bench=AnalysisYear -benchtime=500x -count=1 ./command/server
+bench-places: deps
+	$(BENCH) 34-places "Gazetteer search in memory, 100,000 places, each kind of query" $(GO) test -run='^$$' -bench='PlacesSearch' -benchmem -count=1 ./geo
+	$(BENCH) 35-places-http "Gazetteer search over HTTP, 100,000 places, queries as an operator types them (3,000 requests)" $(GO) test -run='^$$' -bench=PlacesHTTP -benchtime=3000x -count=1 ./command/server
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/server
 

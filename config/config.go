@@ -98,9 +98,12 @@ type Sentinel struct {
 // Map names the map layers: the grid hierarchy and zones as GeoJSON files,
 // and an optional background tile URL for the screens.
 type Map struct {
-	Grids   string `yaml:"grids"`
-	Zones   string `yaml:"zones"`
-	TileURL string `yaml:"tile_url"`
+	Grids string `yaml:"grids"`
+	Zones string `yaml:"zones"`
+	// Gazetteer is the place names the console searches (地名地址库): a CSV
+	// (code, name, kind, lon, lat, address) or GeoJSON points; optional.
+	Gazetteer string `yaml:"gazetteer"`
+	TileURL   string `yaml:"tile_url"`
 	// Center and Zoom are where screens open.
 	Center [2]float64 `yaml:"center"`
 	Zoom   int        `yaml:"zoom"`
@@ -394,7 +397,7 @@ func load(path string, depth int) (*Config, error) {
 	for _, f := range []struct {
 		p   *string
 		old string
-	}{{&cfg.Map.Grids, before.Map.Grids}, {&cfg.Map.Zones, before.Map.Zones}, {&cfg.DataDir, before.DataDir}} {
+	}{{&cfg.Map.Grids, before.Map.Grids}, {&cfg.Map.Zones, before.Map.Zones}, {&cfg.Map.Gazetteer, before.Map.Gazetteer}, {&cfg.DataDir, before.DataDir}} {
 		if *f.p != f.old && *f.p != "" && !filepath.IsAbs(*f.p) {
 			*f.p = filepath.Join(dir, *f.p)
 		}

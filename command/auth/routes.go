@@ -50,6 +50,8 @@ var Routes = []Route{
 
 	{Name: "grids.list", Method: "GET", Path: "/api/v1/grids", Roles: Everyone},
 	{Name: "zones.list", Method: "GET", Path: "/api/v1/zones", Roles: Everyone},
+	// The gazetteer (地名地址库) that places a call.
+	{Name: "places.search", Method: "GET", Path: "/api/v1/places", Roles: Watchers},
 
 	{Name: "dispatches.create", Method: "POST", Path: "/api/v1/incidents/:id/dispatches", Roles: Operators},
 	{Name: "dispatches.list", Method: "GET", Path: "/api/v1/incidents/:id/dispatches", Roles: Watchers},

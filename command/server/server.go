@@ -92,6 +92,18 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("loading the map: %w", err)
 	}
+	places := geo.NewGazetteer(nil)
+	if cfg.Map.Gazetteer != "" {
+		b, err := os.ReadFile(cfg.Path(cfg.Map.Gazetteer))
+		if err != nil {
+			return nil, fmt.Errorf("loading the gazetteer: %w", err)
+		}
+		list, err := geo.ParsePlaces(b, cfg.Map.Gazetteer)
+		if err != nil {
+			return nil, fmt.Errorf("loading the gazetteer: %w", err)
+		}
+		places = geo.NewGazetteer(list)
+	}
 	for _, a := range append(slices.Clone(cfg.Auth.Accounts), cfg.Auth.DemoAreaAccounts...) {
 		if a.Area != "" && m.Area(a.Area) == nil {
 			return nil, fmt.Errorf("account %s: area %s is not a grid code of the map", a.Username, a.Area)
@@ -224,7 +236,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}))
 
 	api, err := web.New(web.Deps{
-		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
+		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m, Places: places,
 		Units: unitService, Ingest: ingest,
 		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st, Cases: cases, Daily: daily, Figures: st,
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,

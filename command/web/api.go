@@ -51,10 +51,12 @@ type Deps struct {
 	Hub       *live.Hub
 	Source    live.Source
 	Map       *geo.Map
-	Static    fs.FS
-	Ready     func() bool
-	Registry  *prometheus.Registry
-	Log       *slog.Logger
+	// Places is the gazetteer the console searches (empty when none is configured).
+	Places   *geo.Gazetteer
+	Static   fs.FS
+	Ready    func() bool
+	Registry *prometheus.Registry
+	Log      *slog.Logger
 }
 
 // API is the HTTP and websocket server of the command centre.

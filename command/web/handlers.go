@@ -37,6 +37,7 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"categories.list":      one(a.categories),
 		"grids.list":           one(a.geojson(func() []byte { return a.Map.GridsJSON })),
 		"zones.list":           one(a.geojson(func() []byte { return a.Map.ZonesJSON })),
+		"places.search":        one(a.searchPlaces),
 		"ws.screen":            a.screenSocket(),
 		"incidents.candidates": one(a.candidates),
 		"units.list":           one(a.listUnits),
