@@ -202,10 +202,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		Lease: cfg.Jobs.Lease, AlarmAfter: cfg.Jobs.AlarmAfter, Log: log,
 		Counted: func(result string) { jobCount.WithLabelValues(result).Inc() }, PendingNow: func(n int64) { jobPending.Set(float64(n)) }}
 	effect.Register(jobs, &effect.Followup{Incidents: incidents, Plans: plans, Dispatch: dispatches}, dispatches)
-	if !opts.NoJobRunner {
-		incidents.RunJobs = jobs.RunNow
-		dispatches.RunJobs = jobs.RunNow
+	runNow := jobs.RunNow
+	if opts.NoJobRunner {
+		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
+	incidents.RunJobs, dispatches.RunJobs = runNow, runNow
 	now := opts.Now
 	if now == nil {
 		now = time.Now
