@@ -44,7 +44,10 @@ type Config struct {
 	UnitSets  []UnitSet `yaml:"unit_sets"`
 	Positions Positions `yaml:"positions"`
 	Dispatch  Dispatch  `yaml:"dispatch"`
-	Plans     []Plan    `yaml:"plans"`
+	// Jobs are the durable follow-up jobs of a change (plan proposals and
+	// automatic dispatch after an incident is saved).
+	Jobs  Jobs   `yaml:"jobs"`
+	Plans []Plan `yaml:"plans"`
 	// CaseKinds are the everyday grid cases (网格事件) and their time limits.
 	CaseKinds    []CaseKind   `yaml:"case_kinds"`
 	DailyReports DailyReports `yaml:"daily_reports"`
@@ -194,6 +197,23 @@ type Dispatch struct {
 	TimerInterval time.Duration `yaml:"timer_interval"`
 	// Rules send units by themselves when an incident is created or rises.
 	Rules []DispatchRule `yaml:"rules"`
+}
+
+// Jobs tunes the runner of durable follow-up jobs.
+type Jobs struct {
+	// Poll is how often each instance looks for new jobs and for jobs to
+	// retry (the instance that records a job also runs it at once).
+	Poll time.Duration `yaml:"poll"`
+	// RetryBase is the wait before a failed job is tried again; it doubles
+	// with each attempt up to RetryMax, and a job never stops being retried.
+	RetryBase time.Duration `yaml:"retry_base"`
+	RetryMax  time.Duration `yaml:"retry_max"`
+	// Lease is how long a job taken by one instance is left to it before
+	// another instance takes it over (the first one died).
+	Lease time.Duration `yaml:"lease"`
+	// AlarmAfter failed attempts raise a job.failing alarm naming the
+	// incident; the job is still retried.
+	AlarmAfter int `yaml:"alarm_after"`
 }
 
 // DispatchRule sends the nearest Units suitable units to an incident of
@@ -445,6 +465,7 @@ func Defaults() *Config {
 		DailyReports:    DailyReports{Due: "18:00"},
 		Patrol:          Patrol{TargetMinutes: 60, MaxGap: 5 * time.Minute},
 		Dispatch:        Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
+		Jobs:            Jobs{Poll: 500 * time.Millisecond, RetryBase: time.Second, RetryMax: time.Minute, Lease: 30 * time.Second, AlarmAfter: 5},
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
 			FrameInterval: 250 * time.Millisecond, BatchSize: 1000},
 	}
@@ -704,6 +725,10 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if c.Dispatch.TimerInterval < 10*time.Millisecond || c.Dispatch.TimerInterval > time.Minute {
 		bad("dispatch.timer_interval: between 10ms and 1m")
+	}
+	if j := c.Jobs; j.Poll < 10*time.Millisecond || j.Poll > time.Minute || j.RetryBase < 10*time.Millisecond || j.RetryMax < j.RetryBase ||
+		j.Lease < j.RetryBase || j.AlarmAfter < 1 {
+		bad("jobs: poll between 10ms and 1m, retry_base at least 10ms, retry_max and lease at least retry_base, alarm_after at least 1")
 	}
 	seenRule := map[string]bool{}
 	for i, r := range c.Dispatch.Rules {

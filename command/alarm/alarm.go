@@ -18,6 +18,9 @@ const (
 	SeriousIncident = "incident.serious"
 	OrderExpired    = "dispatch.expired"
 	DeadlineOverdue = "deadline.overdue"
+	// JobFailing: a follow-up of a change (automatic dispatch, plan
+	// proposals) keeps failing; it is still being retried.
+	JobFailing = "job.failing"
 )
 
 // Alarm is raised on the screens until acknowledged.

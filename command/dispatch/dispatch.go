@@ -18,6 +18,7 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/job"
 	"watchfloor/command/unit"
 	"watchfloor/config"
 )
@@ -98,8 +99,17 @@ type Write struct {
 	Alarm      *alarm.Alarm
 	// Reoffer schedules the re-offer of the order being expired.
 	Reoffer bool
-	At      time.Time
+	// Jobs are follow-ups recorded with the orders; Save gives them ids.
+	Jobs []job.Job
+	// AutoRule, when set, makes the write the one automatic dispatch of
+	// that rule for the incident: a second one fails with a conflict.
+	AutoRule string
+	At       time.Time
 }
+
+// JobRespond is the follow-up of the first order for an open incident: the
+// incident moves from open to responding (接警 → 启动).
+const JobRespond = "incident.respond"
 
 // Store keeps orders.
 type Store interface {
@@ -130,6 +140,10 @@ type Service struct {
 	// Observe, when set, is told how long a unit took to acknowledge or to
 	// reach the scene (metrics).
 	Observe func(step string, d time.Duration)
+	// RunJobs, when set, runs the follow-ups recorded with orders at once
+	// (they stay recorded, so a failure is retried by the job runner);
+	// when nil they run here and their error is returned.
+	RunJobs func(ctx context.Context, jobs []job.Job)
 }
 
 // NewService builds the dispatch service.
@@ -209,17 +223,49 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "dispatch.created", By: who.Username, Role: who.Role,
 			Detail: map[string]any{"dispatch_id": d.ID, "unit_id": uid, "callsign": d.Callsign, "rule": rule, "replaces": d.Replaces, "note": d.Note}})
 	}
+	w.AutoRule = rule
+	if replaces != nil {
+		w.AutoRule = "" // a re-offer continues the rule's one dispatch
+	}
+	if inc.Status == incident.StatusOpen {
+		// 接警 → 启动: the first order starts the response, for sure.
+		w.Jobs = []job.Job{{Kind: JobRespond, Key: inc.ID, IncidentID: inc.ID}}
+	}
 	if err := s.store.Save(ctx, w); err != nil {
 		return nil, err
 	}
 	for _, d := range out {
 		s.fleet.SetStatus(d.UnitID, unit.Dispatched)
 	}
-	if inc.Status == incident.StatusOpen {
-		// 接警 → 启动: the first order starts the response.
-		_, _ = s.incidents.SetStatus(ctx, system, inc.ID, incident.StatusResponding, "")
+	if len(w.Jobs) > 0 {
+		if s.RunJobs != nil {
+			s.RunJobs(ctx, w.Jobs)
+		} else if err := s.Respond(ctx, w.Jobs[0]); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
+}
+
+// Respond is the handler of JobRespond: an incident still open moves to
+// responding. It is idempotent: an incident already moved on (or gone) needs
+// nothing.
+func (s *Service) Respond(ctx context.Context, j job.Job) error {
+	inc, err := s.incidents.Load(ctx, j.IncidentID)
+	if fault.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if inc.Status != incident.StatusOpen {
+		return nil
+	}
+	_, err = s.incidents.SetStatus(ctx, system, inc.ID, incident.StatusResponding, "")
+	if fault.IsConflict(err) {
+		return nil // moved on meanwhile
+	}
+	return err
 }
 
 // owned loads an order and checks it is unit's.
@@ -416,8 +462,13 @@ func (s *Service) types(inc *incident.Incident) []string {
 }
 
 // Auto applies the automatic dispatch rules to an incident just created or
-// raised: each matching rule sends its nearest suitable units once.
+// raised: each matching rule sends its nearest suitable units once per
+// incident, even when two instances run it at the same time.
 func (s *Service) Auto(ctx context.Context, inc *incident.Incident) ([]*Dispatch, error) {
+	return s.auto(ctx, inc, 0)
+}
+
+func (s *Service) auto(ctx context.Context, inc *incident.Incident, attempt int) ([]*Dispatch, error) {
 	var rules []config.DispatchRule
 	for _, r := range s.cfg.Dispatch.Rules {
 		if slices.Contains(r.Categories, inc.Category) && slices.Contains(r.Levels, inc.Level) {
@@ -449,6 +500,12 @@ func (s *Service) Auto(ctx context.Context, inc *incident.Incident) ([]*Dispatch
 			ids[i] = c.ID
 		}
 		ds, err := s.create(ctx, Who{Username: "rule:" + r.ID, Role: "system"}, inc.ID, ids, fmt.Sprintf("automatic: level %s %s", inc.Level, inc.Category), r.ID, nil)
+		if fault.IsConflict(err) && attempt < 3 {
+			// Another instance sent this rule's units first, or a unit was
+			// taken meanwhile: look again.
+			more, err := s.auto(ctx, inc, attempt+1)
+			return append(out, more...), err
+		}
 		if err != nil {
 			return out, err
 		}

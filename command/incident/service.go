@@ -14,6 +14,7 @@ import (
 	"watchfloor/alerts"
 	"watchfloor/command/alarm"
 	"watchfloor/command/fault"
+	"watchfloor/command/job"
 	"watchfloor/command/timer"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -53,6 +54,41 @@ type Write struct {
 	DelTimers []string
 	// Extra events go to the screen stream after the incident's own.
 	Extra []Extra
+	// Jobs are follow-ups recorded with the change; Save gives them their ids.
+	Jobs []job.Job
+}
+
+// JobChanged is the kind of the follow-up of an incident created or raised:
+// plans are proposed and units sent by the automatic dispatch rules.
+const JobChanged = "incident.changed"
+
+// Changed is the data of an incident.changed job.
+type Changed struct {
+	IncidentID string       `json:"incident_id"`
+	Level      alerts.Level `json:"level"`
+	// From is the level before a rise (absent for a new incident).
+	From *alerts.Level `json:"from,omitempty"`
+}
+
+// changedJob returns the follow-up of a new incident (prev nil) or of a
+// rise, or nil when the level did not rise. Its key is the incident and
+// level: the follow-up of one level is done once.
+func changedJob(prev, inc *Incident) *job.Job {
+	if prev != nil && prev.Level >= inc.Level {
+		return nil
+	}
+	d := Changed{IncidentID: inc.ID, Level: inc.Level}
+	if prev != nil {
+		d.From = &prev.Level
+	}
+	data, _ := json.Marshal(d)
+	return &job.Job{Kind: JobChanged, Key: inc.ID + "@" + inc.Level.String(), IncidentID: inc.ID, Data: data}
+}
+
+func (w *Write) follow(prev *Incident) {
+	if j := changedJob(prev, w.Incident); j != nil {
+		w.Jobs = append(w.Jobs, *j)
+	}
 }
 
 // Extra is an event besides incident.created/updated.
@@ -95,9 +131,11 @@ type Service struct {
 	loc       *time.Location
 	// OnCreate, when set, is told of each new incident (metrics).
 	OnCreate func(*Incident)
-	// AfterChange, when set, is told of each incident created (prev nil)
-	// or changed, after it is stored (automatic dispatch).
-	AfterChange func(ctx context.Context, prev, inc *Incident)
+	// RunJobs, when set, runs the follow-up jobs a change recorded (plan
+	// proposals, automatic dispatch) at once, after it is stored. They were
+	// recorded with the change, so a failure here leaves them to the job
+	// runner of any live instance, retried until done.
+	RunJobs func(ctx context.Context, jobs []job.Job)
 }
 
 // seriousAlarm returns the alarm for an incident that became level II or I
@@ -199,7 +237,9 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *Idempo
 	timers := s.startDeadlines(inc, now)
 	entry := Entry{At: now, Type: "created", By: who.Username, Role: who.Role, Level: inc.Level, Status: inc.Status,
 		Detail: map[string]any{"level_reasons": inc.LevelReasons}}
-	dup, err := s.store.Save(ctx, &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers})
+	w := &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
+	w.follow(nil)
+	dup, err := s.store.Save(ctx, w)
 	if err != nil {
 		return nil, false, fmt.Errorf("saving incident: %w", err)
 	}
@@ -217,8 +257,8 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *Idempo
 	if s.OnCreate != nil {
 		s.OnCreate(inc)
 	}
-	if s.AfterChange != nil {
-		s.AfterChange(ctx, nil, inc)
+	if s.RunJobs != nil && len(w.Jobs) > 0 {
+		s.RunJobs(ctx, w.Jobs)
 		// Automatic steps (dispatch) may have moved it on: answer with it
 		// as it stands.
 		if fresh, err := s.store.Load(ctx, inc.ID); err == nil {
@@ -320,6 +360,7 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 		if w.Alarm == nil {
 			w.Alarm = seriousAlarm(prev, next, now)
 		}
+		w.follow(prev)
 		_, err = s.store.Save(ctx, w)
 		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
 			continue
@@ -327,8 +368,8 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 		if err != nil {
 			return nil, fmt.Errorf("saving incident %s: %w", id, err)
 		}
-		if s.AfterChange != nil {
-			s.AfterChange(ctx, prev, next)
+		if s.RunJobs != nil && len(w.Jobs) > 0 {
+			s.RunJobs(ctx, w.Jobs)
 		}
 		return next, nil
 	}

@@ -160,6 +160,16 @@ func approvers(p *config.Plan, l alerts.Level) []string {
 // raised: once per incident and plan, and again when the new level names
 // stricter approvers. Plans that respond by procedure become active at once.
 func (s *Service) Propose(ctx context.Context, inc *incident.Incident) ([]*Activation, error) {
+	for attempt := 0; ; attempt++ {
+		out, err := s.propose(ctx, inc)
+		if fault.IsConflict(err) && attempt < 3 {
+			continue // another instance proposed first: look again
+		}
+		return out, err
+	}
+}
+
+func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activation, error) {
 	existing, err := s.store.ByIncident(ctx, inc.ID)
 	if err != nil {
 		return nil, err

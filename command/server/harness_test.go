@@ -32,6 +32,8 @@ type harness struct {
 	tokens map[string]string
 	// now is the server's clock (nil: the real one).
 	now func() time.Time
+	// opts are further server options (NoJobRunner).
+	opts server.Options
 }
 
 func newHarness(t testing.TB, tweak ...func(*config.Config)) *harness {
@@ -73,7 +75,9 @@ func newHarnessWith(t testing.TB, r *storetest.Redis, now func() time.Time, twea
 func (h *harness) start() {
 	h.t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(context.Background(), h.cfg, server.Options{Logger: log, Notice: io.Discard, Now: h.now})
+	opts := h.opts
+	opts.Logger, opts.Notice, opts.Now = log, io.Discard, h.now
+	srv, err := server.New(context.Background(), h.cfg, opts)
 	if err != nil {
 		h.t.Fatal(err)
 	}

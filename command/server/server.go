@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +25,10 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/effect"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
+	"watchfloor/command/job"
 	"watchfloor/command/live"
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
@@ -45,6 +48,9 @@ type Options struct {
 	// Notice receives start-up notices meant for the person starting the
 	// server (the generated demo password); os.Stdout when nil.
 	Notice io.Writer
+	// NoJobRunner (tests) runs no follow-up jobs in this instance, as if
+	// it died right after recording them.
+	NoJobRunner bool
 }
 
 // Server is one Watchfloor instance.
@@ -57,6 +63,8 @@ type Server struct {
 	ingest *unit.Ingester
 	framer *unit.Framer
 	timers *timer.Scheduler
+	jobs   *job.Runner
+	noJobs bool
 
 	osmandLn  net.Listener
 	osmandApp *fiber.App
@@ -187,19 +195,30 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		}
 	}
 	plans := plan.NewService(st.Activations(), incidents, grader, cfg, opts.Now)
-	incidents.AfterChange = func(ctx context.Context, prev, inc *incident.Incident) {
-		if prev != nil && prev.Level >= inc.Level {
-			return
-		}
-		// A new incident or a rise: propose the plans it reaches, and send
-		// units by the automatic dispatch rules.
-		if _, err := plans.Propose(ctx, inc); err != nil {
-			log.Warn("proposing plans failed", "incident", inc.ID, "err", err)
-		}
-		if _, err := dispatches.Auto(ctx, inc); err != nil {
-			log.Warn("automatic dispatch failed", "incident", inc.ID, "err", err)
-		}
+	// What an incident change sets off (plans, automatic dispatch, the
+	// response a first order starts) is recorded with the change as a job;
+	// this instance runs it at once, and any live instance carries out
+	// what is left.
+	jobCount := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "jobs_total",
+		Help: "Follow-up jobs by this instance: done, failed (an attempt that failed) and retried (an attempt after a failure or a dead instance).",
+	}, []string{"result"})
+	jobPending := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "watchfloor", Name: "jobs_pending", Help: "Follow-up jobs taken by an instance and not yet done, at the last look.",
+	})
+	reg.MustRegister(jobCount, jobPending)
+	for _, r := range []string{job.Done, job.Failed, job.Retried} {
+		jobCount.WithLabelValues(r)
 	}
+	jobs := &job.Runner{Store: st.Jobs(), Name: consumerName(), Poll: cfg.Jobs.Poll, RetryBase: cfg.Jobs.RetryBase, RetryMax: cfg.Jobs.RetryMax,
+		Lease: cfg.Jobs.Lease, AlarmAfter: cfg.Jobs.AlarmAfter, Log: log,
+		Counted: func(result string) { jobCount.WithLabelValues(result).Inc() }, PendingNow: func(n int64) { jobPending.Set(float64(n)) }}
+	effect.Register(jobs, &effect.Followup{Incidents: incidents, Plans: plans, Dispatch: dispatches}, dispatches)
+	runNow := jobs.RunNow
+	if opts.NoJobRunner {
+		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
+	}
+	incidents.RunJobs, dispatches.RunJobs = runNow, runNow
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -248,7 +267,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	framer := &unit.Framer{Fleet: fleet, Interval: cfg.Positions.FrameInterval, Publish: func(frame []byte) {
 		hub.Publish(store.ScreenStream, live.Message{JSON: frame})
 	}}
-	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer, timers: timers}, nil
+	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer, timers: timers,
+		jobs: jobs, noJobs: opts.NoJobRunner}, nil
 }
 
 // Start listens on the configured address and runs the background services.
@@ -278,6 +298,9 @@ func (s *Server) Start() error {
 	g.Go(func() error { return s.framer.Run(gctx) })
 	g.Go(func() error { return s.hub.Follow(gctx, s.store) })
 	g.Go(func() error { return s.timers.Run(gctx) })
+	if !s.noJobs {
+		g.Go(func() error { return s.jobs.Run(gctx) })
+	}
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
@@ -302,6 +325,15 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// consumerName names this instance among the job runners: host, process
+// and a random part, so a restarted process is a new consumer.
+func consumerName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }
 
 // clockFunc adapts the injected now to a timer.Clock.

@@ -97,6 +97,13 @@ func (x *Activations) Save(ctx context.Context, w *plan.Write) error {
 		key := x.s.Key("activation", a.ID)
 		tx.Guards = append(tx.Guards, Guard{Key: key, Field: "status", Allowed: []string{c.Prev}})
 		what = append(what, fmt.Sprintf("activation %s changed meanwhile", a.ID))
+		if c.Prev == "" {
+			// A plan is proposed once per incident and level, across instances.
+			slot := x.s.Key("incident", a.IncidentID, "proposed")
+			tx.Guards = append(tx.Guards, Guard{Key: slot, Field: a.PlanID + "@" + a.Level.String(), Allowed: []string{""}})
+			what = append(what, fmt.Sprintf("plan %s was already proposed for incident %s at level %s", a.PlanID, a.IncidentID, a.Level))
+			tx.Ops = append(tx.Ops, Op{Cmd: "HSET", Key: slot, Args: []string{a.PlanID + "@" + a.Level.String(), a.ID}})
+		}
 		doc, err := json.Marshal(a)
 		if err != nil {
 			return fmt.Errorf("encoding activation: %w", err)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/job"
 )
 
 // Tx is one atomic change of state: optional idempotency and version
@@ -25,7 +27,10 @@ type Tx struct {
 	Events []Event
 	// Audit records are appended to the audit trail with the change.
 	Audit [][]byte
-	At    time.Time
+	// Jobs are follow-ups recorded with the change on the jobs stream, so
+	// that they are carried out even when this instance dies next.
+	Jobs []job.Job
+	At   time.Time
 }
 
 // Idem is an idempotency record: Key (a full key) is set to Value for TTL.
@@ -68,6 +73,8 @@ type Result struct {
 	Conflict int
 	// Seqs are the seqs given to Events, in order.
 	Seqs []uint64
+	// JobIDs are the stream ids given to Jobs, in order.
+	JobIDs []string
 }
 
 // The script reads its program from ARGV and the keys it touches from KEYS,
@@ -115,6 +122,14 @@ local nau = tonumber(arg())
 if nau > 0 then
   local auditKey = key()
   for i = 1, nau do redis.call('XADD', auditKey, '*', 'r', arg()) end
+end
+local njobs = tonumber(arg())
+if njobs > 0 then
+  local jobsKey = key()
+  for i = 1, njobs do
+    local kind = arg(); local jk = arg(); local inc = arg(); local data = arg()
+    out[#out + 1] = redis.call('XADD', jobsKey, '*', 'kind', kind, 'key', jk, 'incident', inc, 'data', data)
+  end
 end
 return out
 `)
@@ -168,6 +183,13 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 			args = append(args, r)
 		}
 	}
+	args = append(args, len(tx.Jobs))
+	if len(tx.Jobs) > 0 {
+		keys = append(keys, s.JobsKey())
+		for _, j := range tx.Jobs {
+			args = append(args, j.Kind, j.Key, j.IncidentID, j.Data)
+		}
+	}
 	var res []any
 	var err error
 	if s.wait > 0 {
@@ -187,8 +209,12 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 	}
 	out := Result{Seqs: make([]uint64, 0, len(res)-1)}
 	for _, v := range res[1:] {
-		n, _ := v.(int64)
-		out.Seqs = append(out.Seqs, uint64(n))
+		switch v := v.(type) {
+		case int64:
+			out.Seqs = append(out.Seqs, uint64(v))
+		case string:
+			out.JobIDs = append(out.JobIDs, v)
+		}
 	}
 	return out, nil
 }

@@ -201,7 +201,18 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 		tx.Ops = append(tx.Ops, ops...)
 		tx.Events = append(tx.Events, ev)
 	}
+	if w.AutoRule != "" && len(w.Changes) > 0 {
+		// One automatic dispatch per rule and incident, across instances.
+		key := x.s.Key("incident", w.Changes[0].D.IncidentID, "auto")
+		tx.Guards = append(tx.Guards, Guard{Key: key, Field: w.AutoRule, Allowed: []string{""}})
+		guards = append(guards, guarded{fmt.Sprintf("rule %s already sent units to incident %s", w.AutoRule, w.Changes[0].D.IncidentID)})
+		tx.Ops = append(tx.Ops, Op{Cmd: "HSET", Key: key, Args: []string{w.AutoRule, w.Changes[0].D.ID}})
+	}
+	tx.Jobs = w.Jobs
 	res, err := x.s.Commit(ctx, tx)
+	for i, id := range res.JobIDs {
+		w.Jobs[i].ID = id
+	}
 	if errors.Is(err, ErrConflict) {
 		what := "the order changed meanwhile"
 		if res.Conflict >= 0 && res.Conflict < len(guards) {

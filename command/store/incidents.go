@@ -105,9 +105,13 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 	for _, m := range w.DelTimers {
 		tx.Ops = append(tx.Ops, x.s.RemoveTimer(m))
 	}
+	tx.Jobs = w.Jobs
 	res, err := x.s.Commit(ctx, tx)
 	if err != nil {
 		return "", err
+	}
+	for i, id := range res.JobIDs {
+		w.Jobs[i].ID = id
 	}
 	return res.Duplicate, nil
 }

@@ -316,6 +316,7 @@ const CATALOGUE = {
     'alarm.kind.incident.serious': '重大事件',
     'alarm.kind.dispatch.expired': '派警超时未确认',
     'alarm.kind.deadline.overdue': '报告超时',
+    'alarm.kind.job.failing': '自动处置未完成（重试中）',
     'alarm.expired.text': '未按时确认派警指令',
     'alarm.deadline.text': '{kind}已超时',
 
@@ -897,6 +898,7 @@ const CATALOGUE = {
     'alarm.kind.incident.serious': 'Serious incident',
     'alarm.kind.dispatch.expired': 'Unacknowledged order',
     'alarm.kind.deadline.overdue': 'Report overdue',
+    'alarm.kind.job.failing': 'Automatic follow-up failing (retrying)',
     'alarm.expired.text': 'did not acknowledge in time',
     'alarm.deadline.text': '{kind} overdue',
 

@@ -1,0 +1,79 @@
+// Package effect is what an incident change sets off, in one place: when an
+// incident is created or its level rises, the plans it reaches are proposed
+// and the automatic dispatch rules send their units (whose first order
+// starts the response, a follow-up of its own). It runs as the handler of
+// the incident.changed job recorded with the change, so it happens at least
+// once whichever instance is alive; every step is idempotent, so it may run
+// more than once.
+package effect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"watchfloor/command/dispatch"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/command/job"
+	"watchfloor/command/plan"
+)
+
+// Incidents is what the follow-up needs of incidents.
+type Incidents interface {
+	Load(ctx context.Context, id string) (*incident.Incident, error)
+}
+
+// Plans proposes plans (once per incident, plan and level).
+type Plans interface {
+	Propose(ctx context.Context, inc *incident.Incident) ([]*plan.Activation, error)
+}
+
+// Dispatch sends units by rule (once per incident and rule).
+type Dispatch interface {
+	Auto(ctx context.Context, inc *incident.Incident) ([]*dispatch.Dispatch, error)
+}
+
+// Followup carries out the follow-up of an incident change.
+type Followup struct {
+	Incidents Incidents
+	Plans     Plans
+	Dispatch  Dispatch
+}
+
+// Register registers the handlers of the follow-up jobs with r: the
+// incident change and the response started by a first order.
+func Register(r *job.Runner, f *Followup, d *dispatch.Service) {
+	r.Handle(incident.JobChanged, f.Changed)
+	r.Handle(dispatch.JobRespond, d.Respond)
+}
+
+// Changed is the handler of incident.changed: it acts on the incident as
+// it stands now (a later change is covered by its own job). Both steps
+// run even when the first fails, and every error is returned, so the job
+// is retried until both are done.
+func (f *Followup) Changed(ctx context.Context, j job.Job) error {
+	var d incident.Changed
+	if err := json.Unmarshal(j.Data, &d); err != nil || d.IncidentID == "" {
+		return fmt.Errorf("job %s: bad data %q: %v", j.ID, j.Data, err)
+	}
+	inc, err := f.Incidents.Load(ctx, d.IncidentID)
+	if fault.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if inc.Status == incident.StatusClosed {
+		return nil
+	}
+	var errs []error
+	if _, err := f.Plans.Propose(ctx, inc); err != nil {
+		errs = append(errs, fmt.Errorf("proposing plans for %s: %w", inc.ID, err))
+	}
+	if _, err := f.Dispatch.Auto(ctx, inc); err != nil {
+		errs = append(errs, fmt.Errorf("automatic dispatch for %s: %w", inc.ID, err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,77 @@
+package effect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"watchfloor/alerts"
+	"watchfloor/command/dispatch"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/command/job"
+	"watchfloor/command/plan"
+)
+
+type fakes struct {
+	inc            *incident.Incident
+	proposeErr     error
+	autoErr        error
+	proposed, auto int
+}
+
+func (f *fakes) Load(_ context.Context, id string) (*incident.Incident, error) {
+	if f.inc == nil || f.inc.ID != id {
+		return nil, fault.ErrNotFound
+	}
+	return f.inc, nil
+}
+func (f *fakes) Propose(context.Context, *incident.Incident) ([]*plan.Activation, error) {
+	f.proposed++
+	return nil, f.proposeErr
+}
+func (f *fakes) Auto(context.Context, *incident.Incident) ([]*dispatch.Dispatch, error) {
+	f.auto++
+	return nil, f.autoErr
+}
+
+func changed(id string) job.Job {
+	data, _ := json.Marshal(incident.Changed{IncidentID: id, Level: alerts.LevelII})
+	return job.Job{ID: "1-0", Kind: incident.JobChanged, Key: id + "@II", IncidentID: id, Data: data}
+}
+
+func TestEffectProposesThenDispatches(t *testing.T) {
+	f := &fakes{inc: &incident.Incident{ID: "INC-1", Status: incident.StatusOpen, Level: alerts.LevelII}}
+	e := &Followup{Incidents: f, Plans: f, Dispatch: f}
+	if err := e.Changed(context.Background(), changed("INC-1")); err != nil || f.proposed != 1 || f.auto != 1 {
+		t.Fatalf("err %v, proposed %d, auto %d", err, f.proposed, f.auto)
+	}
+}
+
+// A failing step does not stop the other, and its error is returned (so
+// the job is retried), never swallowed.
+func TestEffectReturnsEveryError(t *testing.T) {
+	f := &fakes{inc: &incident.Incident{ID: "INC-1", Status: incident.StatusOpen}, proposeErr: errors.New("plans down"), autoErr: errors.New("dispatch down")}
+	e := &Followup{Incidents: f, Plans: f, Dispatch: f}
+	err := e.Changed(context.Background(), changed("INC-1"))
+	if err == nil || !strings.Contains(err.Error(), "plans down") || !strings.Contains(err.Error(), "dispatch down") || f.auto != 1 {
+		t.Fatalf("err %v, auto %d", err, f.auto)
+	}
+}
+
+// Nothing to do for a closed or missing incident; bad data is an error.
+func TestEffectMootOrBad(t *testing.T) {
+	f := &fakes{inc: &incident.Incident{ID: "INC-1", Status: incident.StatusClosed}}
+	e := &Followup{Incidents: f, Plans: f, Dispatch: f}
+	if err := e.Changed(context.Background(), changed("INC-1")); err != nil || f.proposed+f.auto != 0 {
+		t.Fatalf("closed: %v %d %d", err, f.proposed, f.auto)
+	}
+	if err := e.Changed(context.Background(), changed("INC-2")); err != nil {
+		t.Fatalf("missing: %v", err)
+	}
+	if err := e.Changed(context.Background(), job.Job{ID: "1-0", Data: []byte("{")}); err == nil {
+		t.Fatal("bad data accepted")
+	}
+}
