@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +23,7 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/alarm"
+	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
 	"watchfloor/command/gridcase"
@@ -57,6 +59,10 @@ type Server struct {
 	ingest *unit.Ingester
 	framer *unit.Framer
 	timers *timer.Scheduler
+	// memory watches Redis's memory; retainer keeps the audit trail within
+	// its retention.
+	memory   *store.MemoryWatch
+	retainer *audit.Retainer
 
 	osmandLn  net.Listener
 	osmandApp *fiber.App
@@ -223,6 +229,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		return 0
 	}))
 
+	sys := systemAlarms(cfg, st, authn, now, log, reg)
+
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m,
 		Units: unitService, Ingest: ingest,
@@ -236,7 +244,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	framer := &unit.Framer{Fleet: fleet, Interval: cfg.Positions.FrameInterval, Publish: func(frame []byte) {
 		hub.Publish(store.ScreenStream, live.Message{JSON: frame})
 	}}
-	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer, timers: timers}, nil
+	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer, timers: timers,
+		memory: sys.memory, retainer: sys.retainer}, nil
 }
 
 // Start listens on the configured address and runs the background services.
@@ -266,6 +275,9 @@ func (s *Server) Start() error {
 	g.Go(func() error { return s.framer.Run(gctx) })
 	g.Go(func() error { return s.hub.Follow(gctx, s.store) })
 	g.Go(func() error { return s.timers.Run(gctx) })
+	g.Go(func() error { return s.api.FollowRevocations(gctx, s.store.Sessions().Revocations) })
+	g.Go(func() error { return s.memory.Run(gctx) })
+	g.Go(func() error { return s.retainer.Run(gctx) })
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
@@ -290,6 +302,42 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// system are the watchers of the system itself.
+type system struct {
+	memory   *store.MemoryWatch
+	retainer *audit.Retainer
+}
+
+// systemAlarms wires the alarms about the system itself: Redis filling up
+// and repeated failed logins, the audit trail's retention, and their
+// metrics.
+func systemAlarms(cfg *config.Config, st *store.Store, authn *auth.Service, now func() time.Time, log *slog.Logger, reg *prometheus.Registry) system {
+	var used, limit atomic.Int64
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "redis_used_memory_bytes",
+			Help: "Redis used_memory at the last check."}, func() float64 { return float64(used.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "redis_maxmemory_bytes",
+			Help: "Redis maxmemory at the last check (0: no limit)."}, func() float64 { return float64(limit.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "login_password_checks_total",
+			Help: "Passwords compared by this instance (login attempts that were not throttled)."}, func() float64 { return float64(authn.Checked.Load()) }),
+	)
+	authn.OnFailures = func(ctx context.Context, kind, subject string, n int) {
+		what := map[string]string{"user": "account name", "addr": "address"}[kind]
+		a := &alarm.Alarm{ID: alarm.ID(alarm.LoginFailures, kind+":"+subject), Kind: alarm.LoginFailures, RaisedAt: now().UTC(),
+			Title:  subject,
+			Detail: fmt.Sprintf("%d failed logins for the %s %s within %s", n, what, subject, cfg.Limits.LoginWindow)}
+		if err := st.RaiseSystem(ctx, a); err != nil {
+			log.Warn("raising the login failures alarm failed", "err", err)
+		}
+	}
+	return system{
+		memory: &store.MemoryWatch{Store: st, Share: cfg.Redis.MemoryAlarm, Interval: cfg.Redis.MemoryCheck, Now: now,
+			Observe: func(u, l int64) { used.Store(u); limit.Store(l) }},
+		retainer: &audit.Retainer{Store: st, Retention: cfg.Audit.Retention, Interval: cfg.Audit.ExportInterval,
+			File: cfg.Path(cfg.Audit.ExportFile), Now: now, Log: log},
+	}
 }
 
 // clockFunc adapts the injected now to a timer.Clock.
