@@ -109,9 +109,9 @@ type SessionStore interface {
 	// before the password is checked, unless one of them is delaying
 	// attempts; see Attempt.
 	Attempt(ctx context.Context, now time.Time, d Delays, counters ...Counter) (Attempt, error)
-	// Succeeded takes back the attempt just counted under keys (it was no
-	// failure); the first key's count is forgotten entirely.
-	Succeeded(ctx context.Context, keys ...string) error
+	// Succeeded takes back the attempt just counted under counters (it was
+	// no failure); the first one's count is forgotten entirely.
+	Succeeded(ctx context.Context, counters ...Counter) error
 	PutSession(ctx context.Context, tokenHash string, s Session, ttl time.Duration) error
 	// TouchSession returns the session and extends its expiry to ttl from now.
 	TouchSession(ctx context.Context, tokenHash string, ttl time.Duration) (Session, error)
@@ -221,8 +221,8 @@ func (s *Service) Account(username string) *Account { return s.accounts[username
 func (s *Service) Login(ctx context.Context, username, password, addr string) (string, Session, error) {
 	pair, addrKey, userKey := "pair:"+addr+"|"+username, "addr:"+addr, "user:"+username
 	l := s.limits
-	at, err := s.store.Attempt(ctx, s.now(), Delays{Base: l.LoginDelay, Cap: l.LoginMaxDelay, Window: l.LoginWindow},
-		Counter{Key: pair, Max: l.LoginFailures}, Counter{Key: addrKey, Max: l.LoginAddressFailures}, Counter{Key: userKey})
+	counters := []Counter{{Key: pair, Max: l.LoginFailures}, {Key: addrKey, Max: l.LoginAddressFailures}, {Key: userKey}}
+	at, err := s.store.Attempt(ctx, s.now(), Delays{Base: l.LoginDelay, Cap: l.LoginMaxDelay, Window: l.LoginWindow}, counters...)
 	if err != nil {
 		return "", Session{}, err
 	}
@@ -242,7 +242,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		return "", Session{}, &Refused{Wait: at.Next}
 	}
 	if err == nil {
-		_ = s.store.Succeeded(ctx, pair, addrKey, userKey)
+		_ = s.store.Succeeded(ctx, counters...)
 	}
 	return token, sess, err
 }

@@ -152,20 +152,27 @@ func (x *Sessions) Attempt(ctx context.Context, now time.Time, d auth.Delays, co
 }
 
 // succeededScript forgets KEYS[1] and takes one attempt back from the
-// other counters that still exist.
+// other counters that still exist; a counter back below its max (ARGV, one
+// per key) stops delaying (its limit was reached by attempts in flight
+// that succeeded, not by failures).
 var succeededScript = redis.NewScript(`
 redis.call('DEL', KEYS[1])
 for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('HINCRBY', KEYS[i], 'n', -1) end
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local n = redis.call('HINCRBY', KEYS[i], 'n', -1)
+    local max = tonumber(ARGV[i])
+    if max > 0 and n < max then redis.call('HDEL', KEYS[i], 'until') end
+  end
 end
 return 1
 `)
 
 // Succeeded implements auth.SessionStore.
-func (x *Sessions) Succeeded(ctx context.Context, keys ...string) error {
-	full := make([]string, len(keys))
-	for i, k := range keys {
-		full[i] = x.s.Key("login", "fail", k)
+func (x *Sessions) Succeeded(ctx context.Context, counters ...auth.Counter) error {
+	keys := make([]string, len(counters))
+	args := make([]any, len(counters))
+	for i, c := range counters {
+		keys[i], args[i] = x.s.Key("login", "fail", c.Key), c.Max
 	}
-	return x.s.wrap("clearing login failures", succeededScript.Run(ctx, x.s.rdb, full).Err())
+	return x.s.wrap("clearing login failures", succeededScript.Run(ctx, x.s.rdb, keys, args...).Err())
 }
