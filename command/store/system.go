@@ -82,7 +82,7 @@ func (w *MemoryWatch) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		if err := w.Check(ctx); err != nil && ctx.Err() == nil {
-			w.Store.log.Debug("checking redis memory failed", "err", err)
+			w.Store.log.Warn("checking redis memory failed", "err", err)
 		}
 	}
 }
