@@ -123,7 +123,9 @@ func (h *harness) passwordChecks() int {
 }
 
 func TestParallelWrongPasswordsCountedFirst(t *testing.T) {
-	h := newHarness(t, behindProxy, func(c *config.Config) { c.Limits.LoginBurst = 1000 })
+	// A long delay, so that however slowly the machine serves the 40, none
+	// comes after the delay and is rightly checked.
+	h := newHarness(t, behindProxy, func(c *config.Config) { c.Limits.LoginBurst, c.Limits.LoginDelay = 1000, time.Minute })
 	const n = 40
 	codes := make([]int, n)
 	var wg sync.WaitGroup
@@ -157,7 +159,9 @@ func TestParallelWrongPasswordsCountedFirst(t *testing.T) {
 }
 
 func TestFailuresElsewhereDoNotLockAName(t *testing.T) {
-	h := newHarness(t, behindProxy, func(c *config.Config) { c.Limits.LoginBurst = 1000; c.Limits.LoginAlarm = 10 })
+	h := newHarness(t, behindProxy, func(c *config.Config) {
+		c.Limits.LoginBurst, c.Limits.LoginAlarm, c.Limits.LoginDelay, c.Limits.LoginMaxDelay = 1000, 10, time.Minute, time.Hour
+	})
 	var code int
 	var retry, body string
 	for range 50 {
