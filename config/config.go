@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,6 +64,13 @@ type Config struct {
 	Streams         Streams       `yaml:"streams"`
 	Limits          Limits        `yaml:"limits"`
 	Idempotency     time.Duration `yaml:"idempotency_ttl"`
+	Audit           Audit         `yaml:"audit"`
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// whose ProxyHeader is believed; from any other peer it is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ProxyHeader names the header a trusted proxy puts the client's
+	// address in (X-Forwarded-For, or X-Real-IP); empty uses the peer.
+	ProxyHeader string `yaml:"proxy_header"`
 
 	// Location is Timezone resolved; set by Validate.
 	Location *time.Location `yaml:"-"`
@@ -90,6 +98,23 @@ type Redis struct {
 	// acknowledged writes lost in a crash of the machine) or always (none).
 	// Empty leaves Redis as it is configured (a managed Redis, say).
 	AppendFsync string `yaml:"appendfsync"`
+	// MemoryAlarm raises the redis.memory alarm when used memory passes
+	// this share of maxmemory (0 turns it off); MemoryCheck is how often
+	// INFO memory is read.
+	MemoryAlarm float64       `yaml:"memory_alarm"`
+	MemoryCheck time.Duration `yaml:"memory_check"`
+}
+
+// Audit bounds the audit trail kept in Redis.
+type Audit struct {
+	// Retention is how long audit records stay in Redis (0 keeps them for
+	// ever); older ones are appended to ExportFile first, when it is set.
+	Retention time.Duration `yaml:"retention"`
+	// ExportFile receives the records that leave Redis, as JSON lines,
+	// appended and fsynced before they are trimmed.
+	ExportFile string `yaml:"export_file"`
+	// ExportInterval is how often records past the retention are looked for.
+	ExportInterval time.Duration `yaml:"export_interval"`
 }
 
 // Sentinel locates the Redis master.
@@ -306,6 +331,11 @@ type Deadline struct {
 // Auth holds accounts and session settings.
 type Auth struct {
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// SessionMaxAge ends a session this long after its login, however
+	// active it stays.
+	SessionMaxAge time.Duration `yaml:"session_max_age"`
+	// TicketTTL is how long a one-time websocket ticket stays valid.
+	TicketTTL  time.Duration `yaml:"ticket_ttl"`
 	BcryptCost int           `yaml:"bcrypt_cost"`
 	// DemoAccounts adds the sample city's accounts (admin, leader, deputy,
 	// operator, viewer) sharing WATCHFLOOR_DEMO_PASSWORD; refused when
@@ -361,10 +391,23 @@ type Limits struct {
 	TokenBurst  float64 `yaml:"token_burst"`
 	DeviceRate  float64 `yaml:"device_rate"`
 	DeviceBurst float64 `yaml:"device_burst"`
-	// LoginFailures within LoginWindow lock an account name (or an address,
-	// at four times as many) out of logging in until the window passes.
-	LoginFailures int           `yaml:"login_failures"`
-	LoginWindow   time.Duration `yaml:"login_window"`
+	// LoginRate and LoginBurst limit login requests per client address
+	// (per instance), whatever their outcome.
+	LoginRate  float64 `yaml:"login_rate"`
+	LoginBurst float64 `yaml:"login_burst"`
+	// LoginFailures failed logins of one name from one address, or
+	// LoginAddressFailures from one address in all, make each further
+	// attempt from there wait LoginDelay, doubling up to LoginMaxDelay. A
+	// count lapses LoginWindow after the last attempt. No name is ever
+	// locked for other addresses.
+	LoginFailures        int           `yaml:"login_failures"`
+	LoginAddressFailures int           `yaml:"login_address_failures"`
+	LoginWindow          time.Duration `yaml:"login_window"`
+	LoginDelay           time.Duration `yaml:"login_delay"`
+	LoginMaxDelay        time.Duration `yaml:"login_max_delay"`
+	// LoginAlarm raises the login.failures alarm when one account name or
+	// one address reaches this many failures within the window.
+	LoginAlarm int `yaml:"login_alarm"`
 }
 
 // Load reads, strictly decodes, defaults and validates the configuration at
@@ -417,7 +460,8 @@ func load(path string, depth int) (*Config, error) {
 	for _, f := range []struct {
 		p   *string
 		old string
-	}{{&cfg.Map.Grids, before.Map.Grids}, {&cfg.Map.Zones, before.Map.Zones}, {&cfg.Map.Gazetteer, before.Map.Gazetteer}, {&cfg.DataDir, before.DataDir}} {
+	}{{&cfg.Map.Grids, before.Map.Grids}, {&cfg.Map.Zones, before.Map.Zones}, {&cfg.Map.Gazetteer, before.Map.Gazetteer}, {&cfg.DataDir, before.DataDir},
+		{&cfg.Audit.ExportFile, before.Audit.ExportFile}} {
 		if *f.p != f.old && *f.p != "" && !filepath.IsAbs(*f.p) {
 			*f.p = filepath.Join(dir, *f.p)
 		}
@@ -455,11 +499,15 @@ func Defaults() *Config {
 		Listen:       "127.0.0.1:8080",
 		OsmandListen: "127.0.0.1:5055",
 		DataDir:      "var/data",
-		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second},
-		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
-		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
+		Redis: Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second,
+			MemoryAlarm: 0.8, MemoryCheck: 5 * time.Second},
+		Auth:        Auth{SessionTTL: 12 * time.Hour, SessionMaxAge: 24 * time.Hour, TicketTTL: 30 * time.Second, BcryptCost: 10},
+		Audit:       Audit{Retention: 2160 * time.Hour, ExportInterval: time.Minute},
+		ProxyHeader: "X-Forwarded-For",
+		Streams:     Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
-			LoginFailures: 5, LoginWindow: 15 * time.Minute},
+			LoginRate: 1, LoginBurst: 20, LoginFailures: 5, LoginAddressFailures: 20, LoginWindow: 15 * time.Minute,
+			LoginDelay: time.Second, LoginMaxDelay: 5 * time.Minute, LoginAlarm: 20},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
 		DailyReports:    DailyReports{Due: "18:00"},
@@ -537,6 +585,31 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if c.Redis.PingInterval <= 0 {
 		bad("redis.ping_interval: must be positive")
+	}
+	if c.Redis.MemoryAlarm < 0 || c.Redis.MemoryAlarm >= 1 {
+		bad("redis.memory_alarm: a share of maxmemory from 0 (off) to below 1, such as 0.8")
+	}
+	if c.Redis.MemoryCheck < 10*time.Millisecond {
+		bad("redis.memory_check: at least 10ms")
+	}
+	if c.Audit.Retention != 0 && c.Audit.Retention < time.Hour {
+		bad("audit.retention: 0 (keep for ever) or at least 1h")
+	}
+	if c.Audit.ExportInterval < 10*time.Millisecond {
+		bad("audit.export_interval: at least 10ms")
+	}
+	if c.Audit.ExportFile != "" && c.Audit.Retention == 0 {
+		bad("audit.export_file: needs a retention (records are exported when they leave Redis)")
+	}
+	for i, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			bad("trusted_proxies[%d]: %q is not an address or CIDR range", i, p)
+		}
+	}
+	switch http.CanonicalHeaderKey(c.ProxyHeader) {
+	case "", "X-Forwarded-For", "X-Real-Ip":
+	default:
+		bad("proxy_header: %q must be X-Forwarded-For, X-Real-IP or empty", c.ProxyHeader)
 	}
 	if c.Map.Grids == "" {
 		bad("map.grids: required (a GeoJSON file of the grid hierarchy)")
@@ -624,6 +697,12 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if c.Auth.SessionTTL < time.Minute {
 		bad("auth.session_ttl: at least 1m")
+	}
+	if c.Auth.SessionMaxAge < c.Auth.SessionTTL {
+		bad("auth.session_max_age: at least auth.session_ttl")
+	}
+	if c.Auth.TicketTTL < time.Second || c.Auth.TicketTTL > 5*time.Minute {
+		bad("auth.ticket_ttl: between 1s and 5m")
 	}
 	if c.Auth.BcryptCost < 4 || c.Auth.BcryptCost > 31 {
 		bad("auth.bcrypt_cost: between 4 and 31")
@@ -873,6 +952,18 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if l.LoginFailures < 1 || l.LoginWindow < time.Minute {
 		bad("limits: login_failures at least 1 and login_window at least 1m")
+	}
+	if l.LoginRate <= 0 || l.LoginBurst < 1 {
+		bad("limits: login_rate must be positive and login_burst at least 1")
+	}
+	if l.LoginAddressFailures < l.LoginFailures {
+		bad("limits.login_address_failures: at least login_failures")
+	}
+	if l.LoginDelay <= 0 || l.LoginMaxDelay < l.LoginDelay {
+		bad("limits: login_delay positive and login_max_delay at least login_delay")
+	}
+	if l.LoginAlarm < 1 {
+		bad("limits.login_alarm: at least 1")
 	}
 	if c.Idempotency < time.Minute {
 		bad("idempotency_ttl: at least 1m")

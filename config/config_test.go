@@ -43,6 +43,12 @@ func TestLoadBad(t *testing.T) {
 			"auth.accounts[1].password_hash",
 			`auth.accounts[2].role: "king"`,
 		}},
+		{"bad-security.yaml", []string{
+			`trusted_proxies[0]: "127.0.0.1/33"`, `trusted_proxies[1]: "nonsense"`, `proxy_header: "X-Client"`,
+			"redis.memory_alarm", "auth.session_max_age: at least auth.session_ttl", "auth.ticket_ttl",
+			"login_rate must be positive", "limits.login_address_failures: at least login_failures",
+			"login_max_delay at least login_delay", "audit.retention",
+		}},
 		{"missing.yaml", []string{"missing.yaml", "no such file"}},
 	}
 	for _, tc := range tests {

@@ -21,6 +21,12 @@ const (
 	// JobFailing: a follow-up of a change (automatic dispatch, plan
 	// proposals) keeps failing; it is still being retried.
 	JobFailing = "job.failing"
+	// RedisMemory: Redis is filling up (used memory past redis.memory_alarm
+	// of maxmemory); when full, every write fails.
+	RedisMemory = "redis.memory"
+	// LoginFailures: one account name or address failed to log in
+	// limits.login_alarm times within limits.login_window.
+	LoginFailures = "login.failures"
 )
 
 // Alarm is raised on the screens until acknowledged.

@@ -8,6 +8,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"time"
 )
@@ -79,4 +82,86 @@ func SafeCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// Exported is a record leaving the trail: its stream id and its JSON.
+type Exported struct {
+	ID     string          `json:"id"`
+	Record json.RawMessage `json:"record"`
+}
+
+// Expirer removes the records older than cutoff from the trail, handing
+// each batch to export first (when export is set) and removing only what
+// export accepted.
+type Expirer interface {
+	ExpireAudit(ctx context.Context, cutoff time.Time, export func([]Exported) error) (int, error)
+}
+
+// Retainer keeps the trail within Retention: every Interval it appends the
+// records past it to File (JSON lines, fsynced) and then removes them.
+type Retainer struct {
+	Store     Expirer
+	Retention time.Duration
+	Interval  time.Duration
+	// File is the append-only export; empty drops old records unexported.
+	File string
+	Now  func() time.Time
+	Log  *slog.Logger
+}
+
+// Run expires old records every Interval until ctx ends.
+func (r *Retainer) Run(ctx context.Context) error {
+	if r.Retention <= 0 {
+		return nil
+	}
+	t := time.NewTicker(r.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if n, err := r.Once(ctx); err != nil && ctx.Err() == nil {
+			r.Log.Error("expiring audit records failed", "err", err)
+		} else if n > 0 {
+			r.Log.Info("audit records past their retention left redis", "records", n, "export_file", r.File)
+		}
+	}
+}
+
+// Once expires the records past the retention now.
+func (r *Retainer) Once(ctx context.Context) (int, error) {
+	var export func([]Exported) error
+	if r.File != "" {
+		export = r.append
+	}
+	return r.Store.ExpireAudit(ctx, r.Now().Add(-r.Retention), export)
+}
+
+// append writes batch to the export file and syncs it to disk.
+func (r *Retainer) append(batch []Exported) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, e := range batch {
+		if err := enc.Encode(e); err != nil {
+			return fmt.Errorf("encoding audit record %s: %w", e.ID, err)
+		}
+	}
+	f, err := os.OpenFile(r.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the audit export: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the audit export: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("syncing the audit export: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing the audit export: %w", err)
+	}
+	return nil
 }

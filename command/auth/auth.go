@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -36,49 +37,112 @@ type Account struct {
 
 // Session is a logged-in account, as stored.
 type Session struct {
-	Username  string    `json:"username"`
-	Role      string    `json:"role"`
-	Unit      string    `json:"unit,omitempty"`
-	Area      string    `json:"area,omitempty"`
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	Unit     string `json:"unit,omitempty"`
+	Area     string `json:"area,omitempty"`
+	// CreatedAt is the login; the session ends SessionMaxAge after it.
+	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// Throttled is a login refused for too many failures; retry after RetryAfter.
+// Throttled is a login refused unchecked after too many failures from the
+// same place; retry after RetryAfter.
 type Throttled struct {
 	RetryAfter time.Duration
 }
 
 func (e *Throttled) Error() string {
-	return fmt.Sprintf("too many failed logins: try again in %s", e.RetryAfter.Round(time.Second))
+	return fmt.Sprintf("too many failed logins from this address: try again in %s", ceilSeconds(e.RetryAfter))
 }
 
-// SessionStore keeps sessions by the hash of their token, and counts
-// failed logins (in Redis, so every instance sees them).
+// Refused is a wrong password or unknown user; when Wait is positive the
+// next attempt from the same address will be refused unchecked until then.
+type Refused struct {
+	Wait time.Duration
+}
+
+func (e *Refused) Error() string {
+	if e.Wait > 0 {
+		return fmt.Sprintf("unknown user or wrong password; the next attempt from this address is possible in %s", ceilSeconds(e.Wait))
+	}
+	return ErrBadCredentials.Error()
+}
+
+// Is makes errors.Is(err, ErrBadCredentials) hold for a *Refused.
+func (e *Refused) Is(target error) bool { return target == ErrBadCredentials }
+
+func ceilSeconds(d time.Duration) time.Duration {
+	return max(time.Second, (d + time.Second - 1).Truncate(time.Second))
+}
+
+// Counter is one count of login attempts: Max attempts (0: no limit, only
+// counted) start the delays.
+type Counter struct {
+	Key string
+	Max int
+}
+
+// Delays are how long further attempts wait once a counter reaches its
+// Max: Base, doubling with each attempt, up to Cap. Window is how long a
+// count lasts after the last attempt.
+type Delays struct {
+	Base, Cap, Window time.Duration
+}
+
+// Attempt is what counting one login attempt found.
+type Attempt struct {
+	// Wait, when positive, refuses the attempt uncounted: a counter is
+	// still delaying attempts for this long.
+	Wait time.Duration
+	// Counts are the counters after this attempt, in order.
+	Counts []int
+	// Next is the delay this attempt imposed on the next one (0: none).
+	Next time.Duration
+}
+
+// SessionStore keeps sessions by the hash of their token, one-time
+// websocket tickets, and counts login attempts (in Redis, so every
+// instance sees them).
 type SessionStore interface {
-	// Failures returns the failures counted under key and how long until
-	// the count lapses.
-	Failures(ctx context.Context, key string) (int, time.Duration, error)
-	// Fail counts a failure under each key, for window from the first.
-	Fail(ctx context.Context, window time.Duration, keys ...string) error
-	// ClearFailures forgets the failures under key.
-	ClearFailures(ctx context.Context, key string) error
+	// Attempt counts one login attempt atomically under every counter,
+	// before the password is checked, unless one of them is delaying
+	// attempts; see Attempt.
+	Attempt(ctx context.Context, now time.Time, d Delays, counters ...Counter) (Attempt, error)
+	// Succeeded takes back the attempt just counted under counters (it was
+	// no failure); the first one's count is forgotten entirely.
+	Succeeded(ctx context.Context, counters ...Counter) error
 	PutSession(ctx context.Context, tokenHash string, s Session, ttl time.Duration) error
 	// TouchSession returns the session and extends its expiry to ttl from now.
 	TouchSession(ctx context.Context, tokenHash string, ttl time.Duration) (Session, error)
+	// DeleteSession removes a session and tells every instance, so that
+	// its websockets close at once.
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// PutTicket stores a one-time ticket for the session tokenHash.
+	PutTicket(ctx context.Context, ticketHash, tokenHash string, ttl time.Duration) error
+	// TakeTicket returns and deletes the session hash of a ticket
+	// (ErrUnauthenticated when unknown, used or expired).
+	TakeTicket(ctx context.Context, ticketHash string) (string, error)
 }
 
 // Service logs accounts in and checks tokens.
 type Service struct {
-	accounts map[string]*Account
-	store    SessionStore
-	ttl      time.Duration
-	now      func() time.Time
-	dummy    []byte
-	demo     []byte // the demo accounts' hash
+	accounts  map[string]*Account
+	store     SessionStore
+	ttl       time.Duration
+	maxAge    time.Duration
+	ticketTTL time.Duration
+	now       func() time.Time
+	dummy     []byte
+	demo      []byte // the demo accounts' hash
 
-	maxFailures int
-	window      time.Duration
+	limits config.Limits
+	// Checked counts passwords compared (bcrypt runs), for tests and metrics.
+	Checked atomic.Int64
+	// OnFailures, when set, is called once when an account name (kind
+	// "user", known accounts only) or an address (kind "addr") reaches
+	// limits.login_alarm failed logins within the window.
+	OnFailures func(ctx context.Context, kind, subject string, n int)
 	// DemoPassword is the demo accounts' password when one was generated
 	// (empty when it came from the environment or there are none).
 	DemoPassword string
@@ -93,8 +157,8 @@ func New(cfg *config.Config, st SessionStore, now func() time.Time) (*Service, e
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.Auth.SessionTTL, now: now,
-		maxFailures: cfg.Limits.LoginFailures, window: cfg.Limits.LoginWindow}
+	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.Auth.SessionTTL, maxAge: cfg.Auth.SessionMaxAge,
+		ticketTTL: cfg.Auth.TicketTTL, now: now, limits: cfg.Limits}
 	var err error
 	if s.dummy, err = bcrypt.GenerateFromPassword([]byte("not a password"), cfg.Auth.BcryptCost); err != nil {
 		return nil, fmt.Errorf("hashing: %w", err)
@@ -149,30 +213,36 @@ func randomPassword() string {
 func (s *Service) Account(username string) *Account { return s.accounts[username] }
 
 // Login checks a password and opens a session, returning its token.
-// Unknown users cost as much time as wrong passwords. After repeated
-// failures for a name, or many from one address, logins are refused
-// (*Throttled) until the window passes, right password or not.
+// Unknown users cost as much time as wrong passwords. Every attempt is
+// counted before the password is checked, per name and address and per
+// address: past their limits, attempts from that address wait a delay that
+// doubles with each (*Throttled), while the same name may still log in
+// from elsewhere.
 func (s *Service) Login(ctx context.Context, username, password, addr string) (string, Session, error) {
-	userKey, addrKey := "user:"+username, "addr:"+addr
-	for _, k := range []struct {
-		key string
-		max int
-	}{{userKey, s.maxFailures}, {addrKey, 4 * s.maxFailures}} {
-		n, ttl, err := s.store.Failures(ctx, k.key)
-		if err != nil {
-			return "", Session{}, err
-		}
-		if n >= k.max {
-			return "", Session{}, &Throttled{RetryAfter: ttl}
-		}
+	pair, addrKey, userKey := "pair:"+addr+"|"+username, "addr:"+addr, "user:"+username
+	l := s.limits
+	counters := []Counter{{Key: pair, Max: l.LoginFailures}, {Key: addrKey, Max: l.LoginAddressFailures}, {Key: userKey}}
+	at, err := s.store.Attempt(ctx, s.now(), Delays{Base: l.LoginDelay, Cap: l.LoginMaxDelay, Window: l.LoginWindow}, counters...)
+	if err != nil {
+		return "", Session{}, err
+	}
+	if at.Wait > 0 {
+		return "", Session{}, &Throttled{RetryAfter: at.Wait}
 	}
 	token, sess, err := s.login(ctx, username, password)
 	if errors.Is(err, ErrBadCredentials) {
-		if ferr := s.store.Fail(ctx, s.window, userKey, addrKey); ferr != nil {
-			return "", Session{}, ferr
+		if s.OnFailures != nil && len(at.Counts) == 3 {
+			if at.Counts[1] == l.LoginAlarm {
+				s.OnFailures(ctx, "addr", addr, at.Counts[1])
+			}
+			if at.Counts[2] == l.LoginAlarm && s.accounts[username] != nil {
+				s.OnFailures(ctx, "user", username, at.Counts[2])
+			}
 		}
-	} else if err == nil {
-		_ = s.store.ClearFailures(ctx, userKey)
+		return "", Session{}, &Refused{Wait: at.Next}
+	}
+	if err == nil {
+		_ = s.store.Succeeded(ctx, counters...)
 	}
 	return token, sess, err
 }
@@ -183,19 +253,31 @@ func (s *Service) login(ctx context.Context, username, password string) (string,
 	if a != nil {
 		hash = a.hash
 	}
+	s.Checked.Add(1)
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || a == nil {
 		return "", Session{}, ErrBadCredentials
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", Session{}, fmt.Errorf("making a token: %w", err)
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	sess := Session{Username: a.Username, Role: a.Role, Unit: a.Unit, Area: a.Area, ExpiresAt: s.now().Add(s.ttl).UTC()}
-	if err := s.store.PutSession(ctx, HashToken(token), sess, s.ttl); err != nil {
+	token := randomToken()
+	now := s.now().UTC()
+	sess := Session{Username: a.Username, Role: a.Role, Unit: a.Unit, Area: a.Area, CreatedAt: now}
+	ttl := s.sessionTTL(sess, now)
+	sess.ExpiresAt = now.Add(ttl)
+	if err := s.store.PutSession(ctx, HashToken(token), sess, ttl); err != nil {
 		return "", Session{}, fmt.Errorf("storing session: %w", err)
 	}
 	return token, sess, nil
+}
+
+func randomToken() string {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // never fails (crypto/rand panics instead)
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// sessionTTL is how long sess may live from now: the sliding TTL, cut at
+// its maximum age.
+func (s *Service) sessionTTL(sess Session, now time.Time) time.Duration {
+	return min(s.ttl, sess.CreatedAt.Add(s.maxAge).Sub(now))
 }
 
 // Authenticate returns the session of token and slides its expiry.
@@ -203,20 +285,73 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, erro
 	if token == "" || len(token) > 128 {
 		return Session{}, ErrUnauthenticated
 	}
-	sess, err := s.store.TouchSession(ctx, HashToken(token), s.ttl)
+	return s.AuthenticateHash(ctx, HashToken(token))
+}
+
+// AuthenticateHash is Authenticate for a token known by its hash (a
+// socket opened with a ticket). A session past its maximum age is ended,
+// however active it was.
+func (s *Service) AuthenticateHash(ctx context.Context, tokenHash string) (Session, error) {
+	sess, err := s.store.TouchSession(ctx, tokenHash, s.ttl)
 	if err != nil {
 		return Session{}, err
 	}
-	if s.accounts[sess.Username] == nil {
-		return Session{}, ErrUnauthenticated // the account was removed from the configuration
+	now := s.now()
+	ttl := s.sessionTTL(sess, now)
+	if sess.CreatedAt.IsZero() || ttl <= 0 || s.accounts[sess.Username] == nil {
+		// Too old (or from before sessions had an age), or the account was
+		// removed from the configuration.
+		_ = s.store.DeleteSession(ctx, tokenHash)
+		return Session{}, ErrUnauthenticated
 	}
-	sess.ExpiresAt = s.now().Add(s.ttl).UTC()
+	if ttl < s.ttl {
+		sess, err = s.store.TouchSession(ctx, tokenHash, ttl)
+		if err != nil {
+			return Session{}, err
+		}
+	}
+	sess.ExpiresAt = now.Add(ttl).UTC()
 	return sess, nil
 }
 
-// Logout ends the session of token.
+// Ticket is a one-time websocket ticket.
+type Ticket struct {
+	Ticket    string    `json:"ticket"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// NewTicket issues a one-time ticket for the session tokenHash, so that a
+// websocket address need not carry the token.
+func (s *Service) NewTicket(ctx context.Context, tokenHash string) (Ticket, error) {
+	t := randomToken()
+	if err := s.store.PutTicket(ctx, HashToken(t), tokenHash, s.ticketTTL); err != nil {
+		return Ticket{}, fmt.Errorf("storing a ticket: %w", err)
+	}
+	return Ticket{Ticket: t, ExpiresAt: s.now().Add(s.ticketTTL).UTC()}, nil
+}
+
+// UseTicket spends a ticket and returns its session and the session's
+// token hash.
+func (s *Service) UseTicket(ctx context.Context, ticket string) (Session, string, error) {
+	if ticket == "" || len(ticket) > 128 {
+		return Session{}, "", ErrUnauthenticated
+	}
+	hash, err := s.store.TakeTicket(ctx, HashToken(ticket))
+	if err != nil {
+		return Session{}, "", err
+	}
+	sess, err := s.AuthenticateHash(ctx, hash)
+	return sess, hash, err
+}
+
+// Logout ends the session of token (on every instance).
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.DeleteSession(ctx, HashToken(token))
+	return s.EndSession(ctx, HashToken(token))
+}
+
+// EndSession ends the session known by its token hash, on every instance.
+func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
+	return s.store.DeleteSession(ctx, tokenHash)
 }
 
 // HashToken is how tokens are stored: never in the clear.

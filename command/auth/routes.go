@@ -27,6 +27,8 @@ var Routes = []Route{
 	{Name: "sessions.create", Method: "POST", Path: "/api/v1/sessions"},
 	{Name: "sessions.delete", Method: "DELETE", Path: "/api/v1/sessions", Roles: Everyone},
 	{Name: "sessions.me", Method: "GET", Path: "/api/v1/sessions/me", Roles: Everyone},
+	// A one-time ticket that opens a websocket, so that no token travels in its URL.
+	{Name: "sessions.ticket", Method: "POST", Path: "/api/v1/sessions/ticket", Roles: Everyone},
 	{Name: "config.public", Method: "GET", Path: "/api/v1/config", Roles: Everyone},
 
 	{Name: "incidents.create", Method: "POST", Path: "/api/v1/incidents", Roles: Operators},

@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,6 +24,7 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/alarm"
+	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
 	"watchfloor/command/effect"
@@ -65,6 +67,10 @@ type Server struct {
 	timers *timer.Scheduler
 	jobs   *job.Runner
 	noJobs bool
+	// memory watches Redis's memory; retainer keeps the audit trail within
+	// its retention.
+	memory   *store.MemoryWatch
+	retainer *audit.Retainer
 
 	osmandLn  net.Listener
 	osmandApp *fiber.App
@@ -254,6 +260,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		return 0
 	}))
 
+	sys := systemAlarms(cfg, st, authn, now, log, reg)
+
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m, Places: places,
 		Units: unitService, Ingest: ingest,
@@ -268,7 +276,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		hub.Publish(store.ScreenStream, live.Message{JSON: frame})
 	}}
 	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer, timers: timers,
-		jobs: jobs, noJobs: opts.NoJobRunner}, nil
+		jobs: jobs, noJobs: opts.NoJobRunner, memory: sys.memory, retainer: sys.retainer}, nil
 }
 
 // Start listens on the configured address and runs the background services.
@@ -301,6 +309,9 @@ func (s *Server) Start() error {
 	if !s.noJobs {
 		g.Go(func() error { return s.jobs.Run(gctx) })
 	}
+	g.Go(func() error { return s.api.FollowRevocations(gctx, s.store.Sessions().Revocations) })
+	g.Go(func() error { return s.memory.Run(gctx) })
+	g.Go(func() error { return s.retainer.Run(gctx) })
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
@@ -334,6 +345,42 @@ func consumerName() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
+
+// system are the watchers of the system itself.
+type system struct {
+	memory   *store.MemoryWatch
+	retainer *audit.Retainer
+}
+
+// systemAlarms wires the alarms about the system itself: Redis filling up
+// and repeated failed logins, the audit trail's retention, and their
+// metrics.
+func systemAlarms(cfg *config.Config, st *store.Store, authn *auth.Service, now func() time.Time, log *slog.Logger, reg *prometheus.Registry) system {
+	var used, limit atomic.Int64
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "redis_used_memory_bytes",
+			Help: "Redis used_memory at the last check."}, func() float64 { return float64(used.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "redis_maxmemory_bytes",
+			Help: "Redis maxmemory at the last check (0: no limit)."}, func() float64 { return float64(limit.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "login_password_checks_total",
+			Help: "Passwords compared by this instance (login attempts that were not throttled)."}, func() float64 { return float64(authn.Checked.Load()) }),
+	)
+	authn.OnFailures = func(ctx context.Context, kind, subject string, n int) {
+		what := map[string]string{"user": "account name", "addr": "address"}[kind]
+		a := &alarm.Alarm{ID: alarm.ID(alarm.LoginFailures, kind+":"+subject), Kind: alarm.LoginFailures, RaisedAt: now().UTC(),
+			Title:  subject,
+			Detail: fmt.Sprintf("%d failed logins for the %s %s within %s", n, what, subject, cfg.Limits.LoginWindow)}
+		if err := st.RaiseSystem(ctx, a); err != nil {
+			log.Warn("raising the login failures alarm failed", "err", err)
+		}
+	}
+	return system{
+		memory: &store.MemoryWatch{Store: st, Share: cfg.Redis.MemoryAlarm, Interval: cfg.Redis.MemoryCheck, Now: now,
+			Observe: func(u, l int64) { used.Store(u); limit.Store(l) }},
+		retainer: &audit.Retainer{Store: st, Retention: cfg.Audit.Retention, Interval: cfg.Audit.ExportInterval,
+			File: cfg.Path(cfg.Audit.ExportFile), Now: now, Log: log},
+	}
 }
 
 // clockFunc adapts the injected now to a timer.Clock.

@@ -2,17 +2,29 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/audit"
 	"watchfloor/command/incident"
 )
 
 // The audit trail is the stream audit (auto ids: the time of the change),
-// never trimmed, written by the same Lua step as each change.
+// written by the same Lua step as each change, and kept within its
+// retention by ExpireAudit.
 
-var _ audit.Store = (*Store)(nil)
+var (
+	_ audit.Store   = (*Store)(nil)
+	_ audit.Expirer = (*Store)(nil)
+)
 
 // auditOf turns timeline entries of an incident into audit records.
 func auditOf(incidentID string, entries []incident.Entry) [][]byte {
@@ -104,4 +116,86 @@ func (s *Store) Audit(ctx context.Context, q audit.Query) ([]audit.Record, error
 		}
 		from = "(" + msgs[len(msgs)-1].ID
 	}
+}
+
+// unlockScript deletes a lock only while its owner holds it.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// ExpireAudit implements audit.Expirer. One instance at a time does it
+// (a lease in Redis). With export, the records after the last exported id
+// (kept in Redis after export returns) and before cutoff are handed over in
+// batches, and each batch leaves the stream only after export accepted it:
+// a crash between the two exports a batch again, never loses it.
+func (s *Store) ExpireAudit(ctx context.Context, cutoff time.Time, export func([]audit.Exported) error) (int, error) {
+	if err := s.check("expiring audit records"); err != nil {
+		return 0, err
+	}
+	key, mark, lock := s.Key("audit"), s.Key("audit", "exported"), s.Key("audit", "expiring")
+	owner := make([]byte, 16)
+	_, _ = rand.Read(owner)
+	ok, err := s.rdb.SetNX(ctx, lock, hex.EncodeToString(owner), 5*time.Minute).Result()
+	if err != nil || !ok {
+		return 0, s.wrap("locking the audit trail", err)
+	}
+	defer unlockScript.Run(context.WithoutCancel(ctx), s.rdb, []string{lock}, hex.EncodeToString(owner))
+	end := strconv.FormatInt(cutoff.UnixMilli()-1, 10)
+	if export == nil {
+		n, err := s.rdb.XTrimMinID(ctx, key, strconv.FormatInt(cutoff.UnixMilli(), 10)).Result()
+		return int(n), s.wrap("trimming the audit trail", err)
+	}
+	total := 0
+	for range 1000 {
+		from := "-"
+		last, err := s.rdb.Get(ctx, mark).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return total, s.wrap("reading the audit export mark", err)
+		}
+		if last != "" {
+			from = "(" + last
+		}
+		msgs, err := s.rdb.XRangeN(ctx, key, from, end, 1000).Result()
+		if err != nil {
+			return total, s.wrap("reading the audit trail", err)
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		batch := make([]audit.Exported, len(msgs))
+		for i, m := range msgs {
+			raw, _ := m.Values["r"].(string)
+			if !json.Valid([]byte(raw)) {
+				b, _ := json.Marshal(raw)
+				raw = string(b)
+			}
+			batch[i] = audit.Exported{ID: m.ID, Record: json.RawMessage(raw)}
+		}
+		if err := export(batch); err != nil {
+			return total, err
+		}
+		lastID := msgs[len(msgs)-1].ID
+		if err := s.rdb.Set(ctx, mark, lastID, 0).Err(); err != nil {
+			return total, s.wrap("storing the audit export mark", err)
+		}
+		if err := s.rdb.XTrimMinID(ctx, key, nextID(lastID)).Err(); err != nil {
+			return total, s.wrap("trimming the audit trail", err)
+		}
+		total += len(msgs)
+		if len(msgs) < 1000 {
+			break
+		}
+	}
+	return total, nil
+}
+
+// nextID is the stream id right after id (ms-seq).
+func nextID(id string) string {
+	ms, seq, _ := strings.Cut(id, "-")
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if err != nil {
+		return id
+	}
+	return fmt.Sprintf("%s-%d", ms, n+1)
 }

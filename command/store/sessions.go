@@ -53,40 +53,126 @@ func (x *Sessions) TouchSession(ctx context.Context, hash string, ttl time.Durat
 	return sess, nil
 }
 
-// DeleteSession implements auth.SessionStore.
+// DeleteSession implements auth.SessionStore: the session goes and its
+// hash is published on the revoked channel in one step, so every instance
+// closes its websockets at once.
 func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
-	return x.s.wrap("deleting session", x.s.rdb.Del(ctx, x.s.Key("session", hash)).Err())
+	_, err := x.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, x.s.Key("session", hash))
+		p.Publish(ctx, x.s.Key("revoked"), hash)
+		return nil
+	})
+	return x.s.wrap("deleting session", err)
 }
 
-// Failures implements auth.SessionStore.
-func (x *Sessions) Failures(ctx context.Context, key string) (int, time.Duration, error) {
-	if err := x.s.check("reading login failures"); err != nil {
-		return 0, 0, err
-	}
-	k := x.s.Key("login", "fail", key)
-	pipe := x.s.rdb.Pipeline()
-	n := pipe.Get(ctx, k)
-	ttl := pipe.PTTL(ctx, k)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return 0, 0, x.s.wrap("reading login failures", err)
-	}
-	count, _ := n.Int()
-	return count, max(ttl.Val(), 0), nil
+// Revocations calls fn with the token hash of every session deleted on any
+// instance, until ctx ends. Pub/sub drops what is published while the
+// connection is down: sockets also check their session now and then.
+func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
+	return x.s.subscribe(ctx, "revoked", 1024, fn)
 }
 
-// Fail implements auth.SessionStore: the window runs from the first failure.
-func (x *Sessions) Fail(ctx context.Context, window time.Duration, keys ...string) error {
-	pipe := x.s.rdb.Pipeline()
-	for _, key := range keys {
-		k := x.s.Key("login", "fail", key)
-		pipe.Incr(ctx, k)
-		pipe.ExpireNX(ctx, k, window)
+// PutTicket implements auth.SessionStore.
+func (x *Sessions) PutTicket(ctx context.Context, ticketHash, tokenHash string, ttl time.Duration) error {
+	if err := x.s.check("storing a ticket"); err != nil {
+		return err
 	}
-	_, err := pipe.Exec(ctx)
-	return x.s.wrap("counting a login failure", err)
+	return x.s.wrap("storing a ticket", x.s.rdb.Set(ctx, x.s.Key("ticket", ticketHash), tokenHash, ttl).Err())
 }
 
-// ClearFailures implements auth.SessionStore.
-func (x *Sessions) ClearFailures(ctx context.Context, key string) error {
-	return x.s.wrap("clearing login failures", x.s.rdb.Del(ctx, x.s.Key("login", "fail", key)).Err())
+// TakeTicket implements auth.SessionStore: GETDEL makes a ticket single-use
+// even when two instances race for it.
+func (x *Sessions) TakeTicket(ctx context.Context, ticketHash string) (string, error) {
+	if err := x.s.check("reading a ticket"); err != nil {
+		return "", err
+	}
+	v, err := x.s.rdb.GetDel(ctx, x.s.Key("ticket", ticketHash)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", auth.ErrUnauthenticated
+	}
+	return v, x.s.wrap("reading a ticket", err)
+}
+
+// attemptScript counts a login attempt under every counter (a hash: n, the
+// attempts; until, the time in ms before which attempts are refused),
+// unless one of them refuses it now. KEYS are the counters; ARGV: now ms,
+// window ms, base delay ms, delay cap ms, then each counter's max (0: no
+// delays). It returns {1, next delay ms, count…} or {0, wait ms}.
+var attemptScript = redis.NewScript(`
+local now, window, base, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local wait = 0
+for i = 1, #KEYS do
+  local u = tonumber(redis.call('HGET', KEYS[i], 'until') or '0')
+  if u - now > wait then wait = u - now end
+end
+if wait > 0 then return {0, wait} end
+local out = {1, 0}
+for i = 1, #KEYS do
+  local max = tonumber(ARGV[4 + i])
+  local n = redis.call('HINCRBY', KEYS[i], 'n', 1)
+  local ttl = window
+  if max > 0 and n >= max then
+    local d = math.min(base * math.pow(2, math.min(n - max, 40)), cap)
+    redis.call('HSET', KEYS[i], 'until', tostring(math.floor(now + d)))
+    if d > out[2] then out[2] = d end
+    ttl = window + d
+  end
+  redis.call('PEXPIRE', KEYS[i], ttl)
+  out[#out + 1] = n
+end
+return out
+`)
+
+// Attempt implements auth.SessionStore.
+func (x *Sessions) Attempt(ctx context.Context, now time.Time, d auth.Delays, counters ...auth.Counter) (auth.Attempt, error) {
+	if err := x.s.check("counting a login"); err != nil {
+		return auth.Attempt{}, err
+	}
+	keys := make([]string, len(counters))
+	args := []any{now.UnixMilli(), d.Window.Milliseconds(), d.Base.Milliseconds(), d.Cap.Milliseconds()}
+	for i, c := range counters {
+		keys[i] = x.s.Key("login", "fail", c.Key)
+		args = append(args, c.Max)
+	}
+	res, err := attemptScript.Run(ctx, x.s.rdb, keys, args...).Int64Slice()
+	if err != nil {
+		return auth.Attempt{}, x.s.wrap("counting a login", err)
+	}
+	if len(res) < 2 {
+		return auth.Attempt{}, fmt.Errorf("counting a login: unexpected answer %v", res)
+	}
+	if res[0] == 0 {
+		return auth.Attempt{Wait: time.Duration(res[1]) * time.Millisecond}, nil
+	}
+	out := auth.Attempt{Next: time.Duration(res[1]) * time.Millisecond}
+	for _, n := range res[2:] {
+		out.Counts = append(out.Counts, int(n))
+	}
+	return out, nil
+}
+
+// succeededScript forgets KEYS[1] and takes one attempt back from the
+// other counters that still exist; a counter back below its max (ARGV, one
+// per key) stops delaying (its limit was reached by attempts in flight
+// that succeeded, not by failures).
+var succeededScript = redis.NewScript(`
+redis.call('DEL', KEYS[1])
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local n = redis.call('HINCRBY', KEYS[i], 'n', -1)
+    local max = tonumber(ARGV[i])
+    if max > 0 and n < max then redis.call('HDEL', KEYS[i], 'until') end
+  end
+end
+return 1
+`)
+
+// Succeeded implements auth.SessionStore.
+func (x *Sessions) Succeeded(ctx context.Context, counters ...auth.Counter) error {
+	keys := make([]string, len(counters))
+	args := make([]any, len(counters))
+	for i, c := range counters {
+		keys[i], args[i] = x.s.Key("login", "fail", c.Key), c.Max
+	}
+	return x.s.wrap("clearing login failures", succeededScript.Run(ctx, x.s.rdb, keys, args...).Err())
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -64,8 +65,14 @@ type API struct {
 	Deps
 	app     *fiber.App
 	metrics *httpMetrics
-	// tokens and devices limit requests per session token and per device.
-	tokens, devices *limiter
+	// tokens, devices and logins limit requests per session token, per
+	// device and logins per client address.
+	tokens, devices, logins *limiter
+	// proxies are the trusted reverse proxies (config trusted_proxies).
+	proxies []netip.Prefix
+	// sessions are the open websockets by their session's token hash, so a
+	// revoked session closes its sockets at once.
+	sessions socketSessions
 
 	// base is cancelled on shutdown so websocket writers close their
 	// sockets with 1001 before storage goes away.
@@ -84,6 +91,13 @@ func New(d Deps) (*API, error) {
 	a.metrics = newHTTPMetrics(d.Registry)
 	a.tokens = newLimiter(d.Config.Limits.TokenRate, d.Config.Limits.TokenBurst)
 	a.devices = newLimiter(d.Config.Limits.DeviceRate, d.Config.Limits.DeviceBurst)
+	a.logins = newLimiter(d.Config.Limits.LoginRate, d.Config.Limits.LoginBurst)
+	a.sessions.open = map[string]map[*socketSession]struct{}{}
+	proxies, err := parseProxies(d.Config.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	a.proxies = proxies
 	d.Hub.Observe(a.observeStatus)
 	a.app = fiber.New(fiber.Config{
 		AppName:               "watchfloor",
@@ -94,6 +108,12 @@ func New(d Deps) (*API, error) {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		ReadBufferSize:        16 << 10,
+		// Forwarded addresses are believed only from configured proxies;
+		// clientIP picks the client out of the header (c.IP would return
+		// the raw list).
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             d.Config.ProxyHeader,
 	})
 	a.app.Use(recover.New())
 	a.app.Use(a.observe)
@@ -164,8 +184,10 @@ func securityHeaders(c *fiber.Ctx) error {
 // sessionKey is where the authenticated session is kept in Locals.
 const sessionKey = "session"
 
-// authorize checks the token (header, or ?token= on websockets) against
-// the route's roles before the handler runs.
+// authorize checks the session against the route's roles before the
+// handler runs. Requests carry Authorization: Bearer TOKEN; a websocket may
+// instead carry ?ticket= (a one-time ticket from POST
+// /api/v1/sessions/ticket) or, deprecated, ?token=.
 func (a *API) authorize(r auth.Route) fiber.Handler {
 	ws := strings.HasPrefix(r.Path, "/ws/")
 	return func(c *fiber.Ctx) error {
@@ -173,17 +195,26 @@ func (a *API) authorize(r auth.Route) fiber.Handler {
 			return c.Next()
 		}
 		token := bearer(c.Get(fiber.HeaderAuthorization))
-		if token == "" && ws {
+		var sess auth.Session
+		var hash string
+		var err error
+		switch {
+		case token != "":
+			sess, err = a.Auth.Authenticate(c.UserContext(), token)
+			hash = auth.HashToken(token)
+		case ws && c.Query("ticket") != "":
+			sess, hash, err = a.Auth.UseTicket(c.UserContext(), c.Query("ticket"))
+		case ws && c.Query("token") != "":
 			token = c.Query("token")
-		}
-		if token == "" {
+			sess, err = a.Auth.Authenticate(c.UserContext(), token)
+			hash = auth.HashToken(token)
+		default:
 			return auth.ErrUnauthenticated
 		}
-		sess, err := a.Auth.Authenticate(c.UserContext(), token)
 		if err != nil {
 			return err
 		}
-		if ok, wait := a.tokens.allow(token, time.Now()); !ok {
+		if ok, wait := a.tokens.allow(hash, time.Now()); !ok {
 			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 			return problem(c, 429, "rate-limited", "too many requests for this session; slow down", nil)
 		}
@@ -191,9 +222,75 @@ func (a *API) authorize(r auth.Route) fiber.Handler {
 			return forbidden(fmt.Sprintf("role %s may not %s %s", sess.Role, r.Method, r.Path))
 		}
 		c.Locals(sessionKey, sess)
-		c.Locals("token", token)
+		c.Locals(tokenHashKey, hash)
 		return c.Next()
 	}
+}
+
+// tokenHashKey is where the hash of the session's token is kept in Locals.
+const tokenHashKey = "token_hash"
+
+// parseProxies reads trusted_proxies: addresses and CIDR ranges.
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, p := range list {
+		if pr, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pr.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is not an address or CIDR range", p)
+		}
+		ip = ip.Unmap()
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
+}
+
+func (a *API) trusted(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range a.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the client's address: the peer's, unless the peer is a
+// trusted proxy, in which case the right-most address of the proxy header
+// that is not itself a trusted proxy (the left part of X-Forwarded-For is
+// whatever the client chose to send).
+func (a *API) clientIP(c *fiber.Ctx) string {
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return c.Context().RemoteIP().String()
+	}
+	peer = peer.Unmap()
+	header := a.Config.ProxyHeader
+	if header == "" || !a.trusted(peer) {
+		return peer.String()
+	}
+	list := c.Get(header)
+	for list != "" {
+		var part string
+		if i := strings.LastIndexByte(list, ','); i >= 0 {
+			list, part = list[:i], list[i+1:]
+		} else {
+			list, part = "", list
+		}
+		ip, err := netip.ParseAddr(strings.TrimSpace(part))
+		if err != nil {
+			break // garbage: trust nothing further left
+		}
+		ip = ip.Unmap()
+		if !a.trusted(ip) {
+			return ip.String()
+		}
+		peer = ip
+	}
+	return peer.String()
 }
 
 func bearer(h string) string {

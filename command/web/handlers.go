@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
@@ -26,6 +27,7 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"sessions.create":      one(a.login),
 		"sessions.delete":      one(a.logout),
 		"sessions.me":          one(a.me),
+		"sessions.ticket":      one(a.ticket),
 		"config.public":        one(a.publicConfig),
 		"incidents.create":     one(a.createIncident),
 		"incidents.list":       one(a.listIncidents),
@@ -152,47 +154,79 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
+// Login input bounds: configured names are at most 64 characters, and
+// bcrypt reads no further than 72 bytes of a password.
+const (
+	maxUsername = 64
+	maxPassword = 256
+)
+
 func (a *API) login(c *fiber.Ctx) error {
+	ip := a.clientIP(c)
+	if ok, wait := a.logins.allow(ip, time.Now()); !ok {
+		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
+		return problem(c, 429, "rate-limited", fmt.Sprintf("too many logins from this address; try again in %s s", retryAfter(wait)), nil)
+	}
 	var req loginRequest
 	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
 	bad := &fault.Invalid{}
-	if req.Username == "" {
+	switch {
+	case req.Username == "":
 		bad.Add("username", "required")
+	case len(req.Username) > maxUsername:
+		bad.Add("username", "at most %d bytes", maxUsername)
 	}
-	if req.Password == "" {
+	switch {
+	case req.Password == "":
 		bad.Add("password", "required")
+	case len(req.Password) > maxPassword:
+		bad.Add("password", "at most %d bytes", maxPassword)
 	}
 	if err := bad.Err(); err != nil {
 		return err
 	}
-	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password, c.IP())
+	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password, ip)
 	var throttled *auth.Throttled
-	if errors.As(err, &throttled) {
-		a.audit(c, audit.Record{Who: req.Username, Action: "session.throttled", Object: req.Username, Detail: map[string]any{"ip": c.IP()}})
+	var refused *auth.Refused
+	switch {
+	case errors.As(err, &throttled):
+		a.audit(c, audit.Record{Who: req.Username, Action: "session.throttled", Object: req.Username, Detail: map[string]any{"ip": ip}})
 		c.Set(fiber.HeaderRetryAfter, retryAfter(throttled.RetryAfter))
 		return problem(c, 429, "too-many-logins", throttled.Error(), nil)
-	}
-	if errors.Is(err, auth.ErrBadCredentials) {
-		a.audit(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: map[string]any{"ip": c.IP()}})
-		return problem(c, 401, "bad-credentials", "unknown user or wrong password", nil)
-	}
-	if err != nil {
+	case errors.As(err, &refused):
+		a.audit(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: map[string]any{"ip": ip}})
+		if refused.Wait > 0 {
+			c.Set(fiber.HeaderRetryAfter, retryAfter(refused.Wait))
+		}
+		return problem(c, 401, "bad-credentials", refused.Error(), nil)
+	case err != nil:
 		return err
 	}
-	a.audit(c, audit.Record{Who: sess.Username, Role: sess.Role, Action: "session.created", Object: sess.Username, Detail: map[string]any{"ip": c.IP()}})
+	a.audit(c, audit.Record{Who: sess.Username, Role: sess.Role, Action: "session.created", Object: sess.Username, Detail: map[string]any{"ip": ip}})
 	return c.Status(201).JSON(fiber.Map{"token": token, "role": sess.Role, "username": sess.Username, "unit": sess.Unit, "expires_at": sess.ExpiresAt})
 }
 
 func (a *API) logout(c *fiber.Ctx) error {
-	tok, _ := c.Locals("token").(string)
-	if err := a.Auth.Logout(c.UserContext(), tok); err != nil {
+	hash, _ := c.Locals(tokenHashKey).(string)
+	if err := a.Auth.EndSession(c.UserContext(), hash); err != nil {
 		return err
 	}
 	s := session(c)
 	a.audit(c, audit.Record{Who: s.Username, Role: s.Role, Action: "session.deleted", Object: s.Username})
 	return c.SendStatus(204)
+}
+
+// ticket issues a one-time websocket ticket for the caller's session.
+func (a *API) ticket(c *fiber.Ctx) error {
+	hash, _ := c.Locals(tokenHashKey).(string)
+	t, err := a.Auth.NewTicket(c.UserContext(), hash)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(201).JSON(t)
 }
 
 func (a *API) me(c *fiber.Ctx) error { return c.JSON(session(c)) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -69,8 +70,15 @@ func (a *API) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler 
 }
 
 func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
-	ctx, cancel := context.WithCancel(a.base)
+	ctx, cancelCause := context.WithCancelCause(a.base)
+	cancel := func() { cancelCause(context.Canceled) }
 	defer cancel()
+	// A session ended anywhere closes the socket at once (revocations), and
+	// now and then its session is checked and slid (keepSession).
+	if hash, _ := conn.Locals(tokenHashKey).(string); hash != "" {
+		defer a.sessions.add(hash, cancelCause)()
+		go a.keepSession(ctx, cancelCause, hash)
+	}
 	var since *uint64
 	if v := conn.Query("since"); v != "" {
 		n, _ := strconv.ParseUint(v, 10, 64)
@@ -100,11 +108,6 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 			}
 		}
 	}()
-	// A screen stays logged in while it stays connected: its session's
-	// expiry slides now and then; a logout elsewhere closes the socket.
-	if tok, _ := conn.Locals("token").(string); tok != "" {
-		go a.keepSession(ctx, cancel, tok)
-	}
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready}
 	a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Inc()
@@ -118,6 +121,8 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	cancel()
 	code, text := websocket.CloseNormalClosure, ""
 	switch {
+	case errors.Is(context.Cause(ctx), errSessionEnded):
+		code, text = CloseSessionEnded, "session ended"
 	case a.base.Err() != nil:
 		code, text = websocket.CloseGoingAway, "server shutting down; reconnect with since"
 	case errors.Is(err, live.ErrBehind):
@@ -133,11 +138,20 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	<-readerDone
 }
 
+// CloseSessionEnded is the close code of a socket whose session ended
+// (logged out, too old, or the account removed): sign in again rather
+// than reconnect.
+const CloseSessionEnded = 4001
+
+// errSessionEnded is the cause that closes a socket with CloseSessionEnded.
+var errSessionEnded = errors.New("session ended")
+
 // keepSession slides a connected socket's session until ctx ends, and
-// ends the socket when the session is gone (logged out, or the account
-// removed).
-func (a *API) keepSession(ctx context.Context, cancel context.CancelFunc, token string) {
-	every := min(a.Config.Auth.SessionTTL/4, 10*time.Minute)
+// ends the socket when the session is gone. Revocations close sockets at
+// once; this check is the backstop for a revocation missed while the
+// subscription was down, and for the session's maximum age.
+func (a *API) keepSession(ctx context.Context, cancel context.CancelCauseFunc, hash string) {
+	every := min(a.Config.Auth.SessionTTL/4, time.Minute)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -146,11 +160,62 @@ func (a *API) keepSession(ctx context.Context, cancel context.CancelFunc, token 
 			return
 		case <-t.C:
 		}
-		if _, err := a.Auth.Authenticate(ctx, token); errors.Is(err, auth.ErrUnauthenticated) {
-			cancel()
+		if _, err := a.Auth.AuthenticateHash(ctx, hash); errors.Is(err, auth.ErrUnauthenticated) {
+			cancel(errSessionEnded)
 			return
 		}
 	}
+}
+
+// socketSessions are the open websockets by their session's token hash.
+type socketSessions struct {
+	mu   sync.Mutex
+	open map[string]map[*socketSession]struct{}
+}
+
+type socketSession struct{ cancel context.CancelCauseFunc }
+
+// add registers a socket of the session hash; the returned func removes it.
+func (s *socketSessions) add(hash string, cancel context.CancelCauseFunc) func() {
+	e := &socketSession{cancel: cancel}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[hash] == nil {
+		s.open[hash] = map[*socketSession]struct{}{}
+	}
+	s.open[hash][e] = struct{}{}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.open[hash], e)
+		if len(s.open[hash]) == 0 {
+			delete(s.open, hash)
+		}
+	}
+}
+
+// Revoked closes every socket of the session hash (CloseSessionEnded).
+func (a *API) Revoked(hash string) {
+	a.sessions.mu.Lock()
+	defer a.sessions.mu.Unlock()
+	for e := range a.sessions.open[hash] {
+		e.cancel(errSessionEnded)
+	}
+}
+
+// FollowRevocations closes sockets of sessions ended on any instance, as
+// follow reports them, until ctx ends; a broken subscription is retried.
+func (a *API) FollowRevocations(ctx context.Context, follow func(ctx context.Context, fn func(hash string)) error) error {
+	for ctx.Err() == nil {
+		if err := follow(ctx, a.Revoked); err != nil && ctx.Err() == nil {
+			a.Log.Warn("following session revocations failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // streamKind is the metric label of a stream: screen, leader or responder.

@@ -127,6 +127,15 @@ export function logoutToken(token) {
 }
 
 /**
+ * Asks for a one-time websocket ticket (valid for seconds, single use), so
+ * that the token never travels in a socket's URL.
+ * @returns {Promise<{ticket: string, expires_at: string}>}
+ */
+export function socketTicket() {
+  return request('POST', '/api/v1/sessions/ticket');
+}
+
+/**
  * Returns the current session; a 401 means the token is no longer valid.
  * @returns {Promise<any>}
  */

@@ -68,7 +68,7 @@ let renderTimer;
 let onScreen = false;
 
 const link = createLiveLink({
-  url: () => screenURL(getToken() ?? '', store.lastSeq),
+  url: () => screenURL(store.lastSeq),
   onMessage(msg) {
     lastMessageAt = new Date();
     if (store.admit(msg)) bus.dispatch(msg);

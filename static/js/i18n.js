@@ -317,6 +317,8 @@ const CATALOGUE = {
     'alarm.kind.dispatch.expired': '派警超时未确认',
     'alarm.kind.deadline.overdue': '报告超时',
     'alarm.kind.job.failing': '自动处置未完成（重试中）',
+    'alarm.kind.redis.memory': '存储空间将满',
+    'alarm.kind.login.failures': '多次登录失败',
     'alarm.expired.text': '未按时确认派警指令',
     'alarm.deadline.text': '{kind}已超时',
 
@@ -899,6 +901,8 @@ const CATALOGUE = {
     'alarm.kind.dispatch.expired': 'Unacknowledged order',
     'alarm.kind.deadline.overdue': 'Report overdue',
     'alarm.kind.job.failing': 'Automatic follow-up failing (retrying)',
+    'alarm.kind.redis.memory': 'Storage nearly full',
+    'alarm.kind.login.failures': 'Repeated failed logins',
     'alarm.expired.text': 'did not acknowledge in time',
     'alarm.deadline.text': '{kind} overdue',
 

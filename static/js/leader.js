@@ -54,7 +54,7 @@ let generation = 0;
 let tickTimer;
 
 const link = createLiveLink({
-  url: () => streamURL('/ws/leader', getToken() ?? '', gate.lastSeq),
+  url: () => streamURL('/ws/leader', gate.lastSeq),
   onMessage(msg) {
     if (gate.admit(msg)) bus.dispatch(msg);
   },

@@ -1,6 +1,14 @@
 // The live link to a stream (/ws/screen, /ws/responder, /ws/leader): one
 // websocket at a time, reconnected forever with backoff, and declared dead
-// when nothing (not even a heartbeat) has arrived for a while.
+// when nothing (not even a heartbeat) has arrived for a while. Each attempt
+// opens with a fresh one-time ticket, so no token travels in a URL (proxy
+// logs keep URLs); a socket closed because its session ended (4001) is not
+// reconnected.
+
+import { ApiError, socketTicket } from './api.js';
+
+/** The close code of a socket whose session ended: sign in again. */
+export const SESSION_ENDED = 4001;
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
@@ -11,37 +19,42 @@ const SILENCE_MS = 15000;
  */
 
 /**
- * Builds the websocket address of a stream for this page's host.
+ * Builds the websocket address of a stream for this page's host, with a
+ * fresh one-time ticket for the signed-in session.
  * @param {string} path /ws/screen, /ws/responder or /ws/leader
- * @param {string} token bearer token
  * @param {number|null} since last seq applied, or null for a fresh snapshot
- * @returns {string}
+ * @returns {Promise<string>}
+ * @throws {ApiError} when no ticket is given (a 401: the session ended)
  */
-export function streamURL(path, token, since) {
+export async function streamURL(path, since) {
+  const { ticket } = await socketTicket();
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  let url = `${scheme}://${window.location.host}${path}?token=${encodeURIComponent(token)}`;
+  let url = `${scheme}://${window.location.host}${path}?ticket=${encodeURIComponent(String(ticket))}`;
   if (since !== null && since !== undefined) url += `&since=${encodeURIComponent(String(since))}`;
   return url;
 }
 
 /**
  * Builds the websocket address of the screen stream for this page's host.
- * @param {string} token bearer token
  * @param {number|null} since last seq applied, or null for a fresh snapshot
- * @returns {string}
+ * @returns {Promise<string>}
  */
-export function screenURL(token, since) {
-  return streamURL('/ws/screen', token, since);
+export function screenURL(since) {
+  return streamURL('/ws/screen', since);
 }
 
 /**
  * Creates a live link. Nothing happens until start().
  * @param {object} o
- * @param {() => string} o.url the address to connect to, asked anew for
- *   every attempt (so it carries the latest since=)
+ * @param {() => string|Promise<string>} o.url the address to connect to,
+ *   asked anew for every attempt (so it carries the latest since= and a
+ *   fresh ticket)
  * @param {(msg: any) => void} o.onMessage every decoded JSON message
  * @param {(state: LinkState) => void} o.onState link state changes
  * @param {() => void} [o.onClosed] called each time a connection ends
+ * @param {() => void} [o.onSessionEnded] called, instead of reconnecting,
+ *   when the server closed the socket because its session ended (4001) or
+ *   refused a ticket (401)
  * @param {number} [o.silenceMs] how long without a message means dead
  * @param {boolean} [o.upOnOpen] count the link up as soon as the socket
  *   opens (for quiet streams whose first message after a resume may be a
@@ -97,10 +110,11 @@ export function createLiveLink(o) {
 
   /**
    * The connection of generation gen ended or went silent: mark the link
-   * down and try again after the backoff delay.
+   * down and try again after the backoff delay, unless its session ended.
    * @param {number} gen
+   * @param {boolean} [ended] the session ended: do not reconnect
    */
-  function lost(gen) {
+  function lost(gen, ended = false) {
     if (!running || gen !== generation) return;
     generation += 1;
     detach();
@@ -113,18 +127,39 @@ export function createLiveLink(o) {
       }
     }
     if (!running) return; // onClosed may have stopped us
+    if (ended) {
+      running = false;
+      if (o.onSessionEnded) {
+        try {
+          o.onSessionEnded();
+        } catch {
+          // nothing more to do
+        }
+      }
+      return;
+    }
     clearTimeout(retryTimer);
     retryTimer = setTimeout(connect, delay);
     delay = Math.min(delay * 2, MAX_DELAY_MS);
   }
 
-  function connect() {
+  async function connect() {
     retryTimer = undefined;
     if (!running) return;
     const gen = ++generation;
+    let address;
+    try {
+      address = await o.url();
+    } catch (err) {
+      // no ticket: a 401 means the session ended, anything else is a
+      // failed attempt
+      lost(gen, err instanceof ApiError && err.status === 401);
+      return;
+    }
+    if (!running || gen !== generation) return;
     let sock;
     try {
-      sock = new WebSocket(o.url());
+      sock = new WebSocket(address);
     } catch {
       // a bad address: count it as a failed attempt
       ws = null;
@@ -163,7 +198,7 @@ export function createLiveLink(o) {
     sock.onerror = () => {
       // onclose follows and handles it
     };
-    sock.onclose = () => lost(gen);
+    sock.onclose = (ev) => lost(gen, ev.code === SESSION_ENDED);
   }
 
   return {

@@ -73,7 +73,7 @@ let clockSamples = [];
 let clockOffset = 0;
 
 const link = createLiveLink({
-  url: () => streamURL('/ws/responder', getToken() ?? '', state ? state.gate.lastSeq : null),
+  url: () => streamURL('/ws/responder', state ? state.gate.lastSeq : null),
   onMessage,
   onState(s) {
     linkState = s;

@@ -1,0 +1,115 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"watchfloor/config"
+)
+
+// memStore is a SessionStore in memory that never delays attempts.
+type memStore struct {
+	mu       sync.Mutex
+	sessions map[string]Session
+	tickets  map[string]string
+}
+
+func (m *memStore) Attempt(context.Context, time.Time, Delays, ...Counter) (Attempt, error) {
+	return Attempt{Counts: []int{1, 1, 1}}, nil
+}
+func (m *memStore) Succeeded(context.Context, ...Counter) error { return nil }
+func (m *memStore) PutSession(_ context.Context, h string, s Session, _ time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sessions[h] = s
+	return nil
+}
+func (m *memStore) TouchSession(_ context.Context, h string, _ time.Duration) (Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[h]
+	if !ok {
+		return Session{}, ErrUnauthenticated
+	}
+	return s, nil
+}
+func (m *memStore) DeleteSession(_ context.Context, h string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sessions, h)
+	return nil
+}
+func (m *memStore) PutTicket(_ context.Context, t, h string, _ time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tickets[t] = h
+	return nil
+}
+func (m *memStore) TakeTicket(_ context.Context, t string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, ok := m.tickets[t]
+	if !ok {
+		return "", ErrUnauthenticated
+	}
+	delete(m.tickets, t)
+	return h, nil
+}
+
+func TestSessionAgeAndTickets(t *testing.T) {
+	now := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+	cfg := config.Defaults()
+	cfg.Auth.BcryptCost = 4
+	cfg.Auth.DemoAccounts, cfg.Auth.DemoPassword = true, "demo-password"
+	cfg.Auth.SessionTTL, cfg.Auth.SessionMaxAge = time.Hour, 3*time.Hour
+	st := &memStore{sessions: map[string]Session{}, tickets: map[string]string{}}
+	s, err := New(cfg, st, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Login(context.Background(), "viewer", "wrong", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	tok, sess, err := s.Login(context.Background(), "viewer", "demo-password", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sess.ExpiresAt.Equal(now.Add(time.Hour)) || !sess.CreatedAt.Equal(now) {
+		t.Errorf("new session %+v", sess)
+	}
+	for _, tc := range []struct {
+		after   time.Duration
+		ok      bool
+		expires time.Time
+	}{
+		{50 * time.Minute, true, now.Add(110 * time.Minute)},
+		{2*time.Hour + 30*time.Minute, true, now.Add(3 * time.Hour)}, // cut at the maximum age
+		{3*time.Hour + time.Second, false, time.Time{}},
+	} {
+		at := now
+		now = at.Add(tc.after)
+		got, err := s.Authenticate(context.Background(), tok)
+		now = at
+		if tc.ok != (err == nil) || tc.ok && !got.ExpiresAt.Equal(tc.expires) {
+			t.Errorf("after %s: %+v %v", tc.after, got, err)
+		}
+	}
+	if _, err := s.Authenticate(context.Background(), tok); err == nil {
+		t.Error("a session refused for its age must be deleted")
+	}
+
+	tok, _, _ = s.Login(context.Background(), "viewer", "demo-password", "192.0.2.1")
+	tk, err := s.NewTicket(context.Background(), HashToken(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, hash, err := s.UseTicket(context.Background(), tk.Ticket); err != nil || hash != HashToken(tok) {
+		t.Errorf("first use: %q %v", hash, err)
+	}
+	if _, _, err := s.UseTicket(context.Background(), tk.Ticket); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("second use: %v", err)
+	}
+}
