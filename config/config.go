@@ -338,6 +338,11 @@ type Limits struct {
 	TokenBurst  float64 `yaml:"token_burst"`
 	DeviceRate  float64 `yaml:"device_rate"`
 	DeviceBurst float64 `yaml:"device_burst"`
+	// SocketRate and SocketBurst limit the messages each responder
+	// websocket may send (positions, acks, statuses); over it they are
+	// answered with an error and dropped.
+	SocketRate  float64 `yaml:"socket_rate"`
+	SocketBurst float64 `yaml:"socket_burst"`
 	// LoginFailures within LoginWindow lock an account name (or an address,
 	// at four times as many) out of logging in until the window passes.
 	LoginFailures int           `yaml:"login_failures"`
@@ -436,6 +441,7 @@ func Defaults() *Config {
 		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
 		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
+			SocketRate: 5, SocketBurst: 20,
 			LoginFailures: 5, LoginWindow: 15 * time.Minute},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
@@ -842,6 +848,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	l := c.Limits
 	if l.TokenRate <= 0 || l.TokenBurst < 1 || l.DeviceRate <= 0 || l.DeviceBurst < 1 {
 		bad("limits: token_rate and device_rate must be positive, token_burst and device_burst at least 1")
+	}
+	if l.SocketRate <= 0 || l.SocketBurst < 1 {
+		bad("limits: socket_rate must be positive and socket_burst at least 1")
 	}
 	if l.LoginFailures < 1 || l.LoginWindow < time.Minute {
 		bad("limits: login_failures at least 1 and login_window at least 1m")
