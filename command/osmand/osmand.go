@@ -139,8 +139,8 @@ func decodeParams(v url.Values) (Report, error) {
 		}
 	}
 	if latOK && lonOK {
-		if !validLatLon(lat, lon) {
-			return r, fault.Field("lat", "coordinates out of range: lat %v lon %v", lat, lon)
+		if err := checkLatLon("lat", "lon", lat, lon); err != nil {
+			return r, err
 		}
 		r.HasPosition, r.Lat, r.Lon = true, lat, lon
 	}
@@ -245,8 +245,8 @@ func DecodeJSON(body, query []byte) (Report, error) {
 	}
 	if c := loc.Coords; c != nil {
 		if c.Latitude.set && c.Longitude.set {
-			if !validLatLon(c.Latitude.v, c.Longitude.v) {
-				return r, fault.Field("latitude", "coordinates out of range: lat %v lon %v", c.Latitude.v, c.Longitude.v)
+			if err := checkLatLon("latitude", "longitude", c.Latitude.v, c.Longitude.v); err != nil {
+				return r, err
 			}
 			r.HasPosition, r.Lat, r.Lon = true, c.Latitude.v, c.Longitude.v
 		}
@@ -287,8 +287,15 @@ func number(s string) (float64, bool) {
 	return f, true
 }
 
-func validLatLon(lat, lon float64) bool {
-	return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180
+// checkLatLon refuses coordinates off the earth, naming the parameter.
+func checkLatLon(latName, lonName string, lat, lon float64) error {
+	switch {
+	case !(lat >= -90 && lat <= 90):
+		return fault.Field(latName, "coordinates out of range: must be from -90 to 90, not %v", lat)
+	case !(lon >= -180 && lon <= 180):
+		return fault.Field(lonName, "coordinates out of range: must be from -180 to 180, not %v", lon)
+	}
+	return nil
 }
 
 // parseTime reads every timestamp form devices send: epoch seconds (with or
