@@ -43,6 +43,7 @@ func TestLoadBad(t *testing.T) {
 			"auth.accounts[1].password_hash",
 			`auth.accounts[2].role: "king"`,
 		}},
+		{"bad-socket-limits.yaml", []string{"limits: socket_rate must be positive and socket_burst at least 1"}},
 		{"missing.yaml", []string{"missing.yaml", "no such file"}},
 	}
 	for _, tc := range tests {

@@ -24,7 +24,7 @@ type problemDoc struct {
 
 // osmandRaw sends one OsmAnd request and returns the status, content type
 // and body.
-func (h *harness) osmandRaw(method, target, body, ctype string) (int, string, []byte) {
+func (h *harness) osmandRaw(method, target, body, ctype string, headers ...string) (int, string, []byte) {
 	h.t.Helper()
 	req, err := http.NewRequest(method, target, strings.NewReader(body))
 	if err != nil {
@@ -32,6 +32,9 @@ func (h *harness) osmandRaw(method, target, body, ctype string) (int, string, []
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -256,10 +259,15 @@ func TestOsmAndOversize(t *testing.T) {
 		{"100 KB body", "POST", osm, "id=860000000000017&x=" + strings.Repeat("a", 100<<10), "application/x-www-form-urlencoded", 413, ""},
 		{"100 KB body at /api/v1/osmand", "POST", h.base + "/api/v1/osmand", "id=860000000000017&x=" + strings.Repeat("a", 100<<10), "application/x-www-form-urlencoded", 413, ""},
 		{"a query beyond the read buffer", "GET", osm + "?id=" + strings.Repeat("8", 40<<10), "", "", 431, ""},
+		{"a compressed body", "POST", osm, "id=860000000000017", "application/x-www-form-urlencoded", 415, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, ctype, b := h.osmandRaw(tc.method, tc.target, tc.body, tc.ctype)
+			var extra []string
+			if tc.status == 415 {
+				extra = []string{"Content-Encoding", "gzip"}
+			}
+			code, ctype, b := h.osmandRaw(tc.method, tc.target, tc.body, tc.ctype, extra...)
 			if code != tc.status || ctype != "application/problem+json" {
 				t.Fatalf("%d %s %.200s", code, ctype, b)
 			}
