@@ -183,8 +183,29 @@ type responderIn struct {
 	BatteryPct *float64 `json:"battery_pct"`
 }
 
-// maxMessageID bounds the client's message id, which is echoed.
-const maxMessageID = 128
+// maxMessageID bounds the ids a reply echoes (the client's message id and
+// the dispatch id); maxMessageType bounds the echoed type.
+const (
+	maxMessageID   = 128
+	maxMessageType = 32
+)
+
+// bound clears the fields a reply echoes when they are too long to echo,
+// and says which one was.
+func (in *responderIn) bound() error {
+	if len(in.Type) > maxMessageType {
+		in.Type = ""
+	}
+	switch {
+	case len(in.ID) > maxMessageID:
+		in.ID, in.DispatchID = "", ""
+		return fault.Field("id", "at most %d bytes", maxMessageID)
+	case len(in.DispatchID) > maxMessageID:
+		in.DispatchID = ""
+		return fault.Field("dispatch_id", "at most %d bytes", maxMessageID)
+	}
+	return nil
+}
 
 // decodeResponderMessage strictly decodes a message a responder sends and,
 // for a position, reads and checks the position (a zero At means "now").
@@ -193,9 +214,8 @@ func decodeResponderMessage(raw []byte) (in responderIn, pos unit.Position, err 
 	if err := incident.DecodeJSON(raw, &in); err != nil {
 		return responderIn{}, pos, err
 	}
-	if len(in.ID) > maxMessageID {
-		in.ID = ""
-		return in, pos, fault.Field("id", "at most %d bytes", maxMessageID)
+	if err := in.bound(); err != nil {
+		return in, pos, err
 	}
 	switch in.Type {
 	case "ack", "status":
@@ -212,9 +232,10 @@ func decodeResponderMessage(raw []byte) (in responderIn, pos unit.Position, err 
 // message is dropped.
 func (a *API) overRate(sess auth.Session, raw []byte) []byte {
 	var in responderIn
-	if json.Unmarshal(raw, &in) != nil || len(in.ID) > maxMessageID || len(in.Type) > 32 {
+	if json.Unmarshal(raw, &in) != nil {
 		in = responderIn{}
 	}
+	_ = in.bound()
 	a.Log.Debug("responder message over the socket's rate dropped", "unit", sess.Unit)
 	return a.reply(&in, errRateLimited{rate: a.Config.Limits.SocketRate}, nil)
 }

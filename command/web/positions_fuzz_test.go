@@ -91,8 +91,8 @@ func FuzzDecodeResponderMessage(f *testing.F) {
 	f.Add([]byte(`{"type":"position","lon":114.1,"lat":22.5,"at":"0001-01-01T00:00:00Z","heading":1e308}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		in, pos, err := decodeResponderMessage(raw)
-		if len(in.ID) > maxMessageID {
-			t.Fatalf("echoed id of %d bytes", len(in.ID))
+		if len(in.ID) > maxMessageID || len(in.DispatchID) > maxMessageID || len(in.Type) > maxMessageType {
+			t.Fatalf("would echo %d, %d and %d bytes", len(in.ID), len(in.DispatchID), len(in.Type))
 		}
 		if err != nil {
 			checkInvalid(t, err)
