@@ -279,7 +279,11 @@ func (g *Ingester) Follow(ctx context.Context) error {
 			}
 			for _, u := range nt.Units {
 				var p Position
-				if err := json.Unmarshal(u.Pos, &p); err != nil || !g.fleet.Known(u.ID) {
+				err := json.Unmarshal(u.Pos, &p)
+				if err == nil && !g.fleet.Known(u.ID) {
+					err = errors.New("not a unit of this instance's configuration")
+				}
+				if err != nil {
 					if g.Skipped != nil {
 						g.Skipped("position_note")
 					}
