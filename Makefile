@@ -75,13 +75,18 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## fuzz: run each fuzz target for FUZZTIME (default 1m).
+## fuzz: run each fuzz target for FUZZTIME (default 1m), spending at most
+## FUZZMINIMIZE on minimising a new input (not the run's time).
 FUZZTIME ?= 1m
+FUZZMINIMIZE ?= 5s
 fuzz: deps
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/incident
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./config
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./command/osmand
-	$(GO) test -run='^$$' -fuzz='^FuzzParsePlaces$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./geo
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/incident
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./config
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeQuery$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/osmand
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeJSON$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/osmand
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodePositions$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeResponderMessage$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePlaces$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./geo
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section

@@ -408,6 +408,11 @@ type Limits struct {
 	// LoginAlarm raises the login.failures alarm when one account name or
 	// one address reaches this many failures within the window.
 	LoginAlarm int `yaml:"login_alarm"`
+	// SocketRate and SocketBurst limit the messages each responder
+	// websocket may send (positions, acks, statuses); over it they are
+	// answered with an error and dropped.
+	SocketRate  float64 `yaml:"socket_rate"`
+	SocketBurst float64 `yaml:"socket_burst"`
 }
 
 // Load reads, strictly decodes, defaults and validates the configuration at
@@ -507,7 +512,7 @@ func Defaults() *Config {
 		Streams:     Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
 			LoginRate: 1, LoginBurst: 20, LoginFailures: 5, LoginAddressFailures: 20, LoginWindow: 15 * time.Minute,
-			LoginDelay: time.Second, LoginMaxDelay: 5 * time.Minute, LoginAlarm: 20},
+			LoginDelay: time.Second, LoginMaxDelay: 5 * time.Minute, LoginAlarm: 20, SocketRate: 5, SocketBurst: 20},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
 		DailyReports:    DailyReports{Due: "18:00"},
@@ -949,6 +954,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	l := c.Limits
 	if l.TokenRate <= 0 || l.TokenBurst < 1 || l.DeviceRate <= 0 || l.DeviceBurst < 1 {
 		bad("limits: token_rate and device_rate must be positive, token_burst and device_burst at least 1")
+	}
+	if l.SocketRate <= 0 || l.SocketBurst < 1 {
+		bad("limits: socket_rate must be positive and socket_burst at least 1")
 	}
 	if l.LoginFailures < 1 || l.LoginWindow < time.Minute {
 		bad("limits: login_failures at least 1 and login_window at least 1m")

@@ -49,6 +49,7 @@ func TestLoadBad(t *testing.T) {
 			"login_rate must be positive", "limits.login_address_failures: at least login_failures",
 			"login_max_delay at least login_delay", "audit.retention",
 		}},
+		{"bad-socket-limits.yaml", []string{"limits: socket_rate must be positive and socket_burst at least 1"}},
 		{"missing.yaml", []string{"missing.yaml", "no such file"}},
 	}
 	for _, tc := range tests {

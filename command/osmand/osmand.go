@@ -15,20 +15,45 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"watchfloor/command/fault"
 )
 
 // KnotsToMPS converts knots, the unit OsmAnd sends speeds in, to m/s.
 const KnotsToMPS = 1852.0 / 3600.0
 
+// Bounds of what a device may say. A device id or coordinate outside them
+// refuses the request; an optional reading outside them is dropped (made
+// unknown) and the fix kept, as Traccar does: devices resend a refused
+// request forever, and one absurd reading must not cost the position.
+// They match the bounds the unit package applies to every source.
+const (
+	// MaxDeviceID is the longest device id, in bytes.
+	MaxDeviceID = 128
+	// MaxSpeedMPS is 1,000 km/h.
+	MaxSpeedMPS = 1000 / 3.6
+	// MaxHeading: headings run from 0 to 360 degrees.
+	MaxHeading = 360
+	// MaxAccuracyM is 100 km.
+	MaxAccuracyM = 100_000
+	// MinAltitudeM and MaxAltitudeM: from below the Dead Sea to above any
+	// mountain a city has.
+	MinAltitudeM, MaxAltitudeM = -500, 10_000
+	// MaxBatteryPct: battery levels are percent.
+	MaxBatteryPct = 100
+)
+
 // Report is what a device sent. Optional readings are NaN when unknown
-// (absent, unparsable or negative, which devices use to say "unknown").
+// (absent, unparsable, negative, which devices use to say "unknown", or out
+// of bounds).
 type Report struct {
 	DeviceID string
 	// HasPosition is false when the request carried no usable fix (only
 	// cell or wifi data, say): the device is answered 200 and nothing moves.
 	HasPosition bool
 	Lat, Lon    float64
-	// Time is when the fix was taken; zero when the device did not say.
+	// Time is when the fix was taken; zero when the device did not say. A
+	// time the device did send is after 1970 (anything else is an error).
 	Time       time.Time
 	SpeedMPS   float64
 	Heading    float64
@@ -37,40 +62,74 @@ type Report struct {
 	BatteryPct float64
 }
 
-// Errors of decoding.
-var (
-	ErrNoDevice = errors.New("no device id (id or deviceid)")
-)
+// ErrNoDevice is the error of a request without a device id.
+var ErrNoDevice = fault.Field("id", "no device id (id or deviceid)")
 
 // Decode reads a request: query is the raw query string, body the body and
-// contentType its type. Parameters in the body override the query's.
+// contentType its type. A body that starts with '{' or is declared JSON is
+// the JSON form, anything else the query/form form. Errors are
+// *fault.Invalid naming the parameter; DeviceID is empty when the id itself
+// is missing or bad.
 func Decode(query, body []byte, contentType string) (Report, error) {
-	r := Report{SpeedMPS: math.NaN(), Heading: math.NaN(), Altitude: math.NaN(), AccuracyM: math.NaN(), BatteryPct: math.NaN()}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '{' || strings.HasPrefix(contentType, "application/json") {
-		return decodeJSON(trimmed, query, r)
+		return DecodeJSON(trimmed, query)
 	}
+	return DecodeQuery(query, trimmed)
+}
+
+func unknown() Report {
+	n := math.NaN()
+	return Report{SpeedMPS: n, Heading: n, Altitude: n, AccuracyM: n, BatteryPct: n}
+}
+
+// DecodeQuery reads the query/form form: parameters in the query string
+// and, when body is not empty, a form body whose parameters override the
+// query's.
+func DecodeQuery(query, body []byte) (Report, error) {
 	vals, err := url.ParseQuery(string(query))
 	if err != nil {
-		return r, fmt.Errorf("query: %w", err)
+		return unknown(), fault.Field("query", "not a query string: %v", err)
 	}
-	if len(trimmed) > 0 {
-		form, err := url.ParseQuery(string(trimmed))
+	if len(body) > 0 {
+		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			return r, fmt.Errorf("form body: %w", err)
+			return unknown(), fault.Field("body", "not a form body: %v", err)
 		}
 		for k, v := range form {
 			vals[k] = v
 		}
 	}
-	return decodeParams(vals, r)
+	return decodeParams(vals)
 }
 
-func decodeParams(v url.Values, r Report) (Report, error) {
-	r.DeviceID = strings.TrimSpace(first(v, "id", "deviceid"))
-	if r.DeviceID == "" {
-		return r, ErrNoDevice
+// deviceID checks an id as sent.
+func deviceID(id string) (string, error) {
+	id = strings.TrimSpace(id)
+	switch {
+	case id == "":
+		return "", ErrNoDevice
+	case len(id) > MaxDeviceID:
+		return "", fault.Field("id", "device id longer than %d bytes", MaxDeviceID)
 	}
+	return id, nil
+}
+
+// bounded returns v when it is within [lo, hi], else NaN (unknown).
+func bounded(v, lo, hi float64) float64 {
+	if v >= lo && v <= hi {
+		return v
+	}
+	return math.NaN()
+}
+
+func decodeParams(v url.Values) (Report, error) {
+	r := unknown()
+	id, err := deviceID(first(v, "id", "deviceid"))
+	if err != nil {
+		return r, err
+	}
+	r.DeviceID = id
 	lat, latOK := number(v.Get("lat"))
 	lon, lonOK := number(v.Get("lon"))
 	if loc := v.Get("location"); loc != "" && (!latOK || !lonOK) {
@@ -80,8 +139,8 @@ func decodeParams(v url.Values, r Report) (Report, error) {
 		}
 	}
 	if latOK && lonOK {
-		if !validLatLon(lat, lon) {
-			return r, fmt.Errorf("coordinates out of range: lat %v lon %v", lat, lon)
+		if err := checkLatLon("lat", "lon", lat, lon); err != nil {
+			return r, err
 		}
 		r.HasPosition, r.Lat, r.Lon = true, lat, lon
 	}
@@ -92,22 +151,42 @@ func decodeParams(v url.Values, r Report) (Report, error) {
 		}
 		r.Time = t
 	}
-	if s, ok := number(v.Get("speed")); ok && s >= 0 {
-		r.SpeedMPS = s * KnotsToMPS
+	if s, ok := number(v.Get("speed")); ok {
+		r.SpeedMPS = bounded(s*KnotsToMPS, 0, MaxSpeedMPS)
 	}
-	if h, ok := number(first(v, "bearing", "heading")); ok && h >= 0 {
-		r.Heading = math.Mod(h, 360)
+	if h, ok := number(first(v, "bearing", "heading")); ok {
+		r.Heading = bounded(h, 0, MaxHeading)
 	}
 	if a, ok := number(v.Get("altitude")); ok {
-		r.Altitude = a
+		r.Altitude = bounded(a, MinAltitudeM, MaxAltitudeM)
 	}
-	if a, ok := number(first(v, "accuracy", "hdop")); ok && a >= 0 {
-		r.AccuracyM = a
+	if a, ok := number(first(v, "accuracy", "hdop")); ok {
+		r.AccuracyM = bounded(a, 0, MaxAccuracyM)
 	}
-	if b, ok := number(v.Get("batt")); ok && b >= 0 {
-		r.BatteryPct = math.Min(b, 100)
+	if b, ok := number(v.Get("batt")); ok {
+		r.BatteryPct = bounded(b, 0, MaxBatteryPct)
 	}
 	return r, nil
+}
+
+// reading is an optional JSON number. A number beyond float64 reads as
+// ±Inf (and is then dropped by its bound) instead of failing the body.
+type reading struct {
+	v   float64
+	set bool
+}
+
+// UnmarshalJSON reads a number or null.
+func (r *reading) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return fmt.Errorf("%.20s is not a number", b)
+	}
+	r.v, r.set = f, true
+	return nil
 }
 
 // jsonBody is the body of Traccar Client 8 and later (the transistorsoft
@@ -117,34 +196,38 @@ type jsonBody struct {
 	Location *struct {
 		Timestamp json.RawMessage `json:"timestamp"`
 		Coords    *struct {
-			Latitude  *float64 `json:"latitude"`
-			Longitude *float64 `json:"longitude"`
-			Speed     *float64 `json:"speed"`
-			Heading   *float64 `json:"heading"`
-			Altitude  *float64 `json:"altitude"`
-			Accuracy  *float64 `json:"accuracy"`
+			Latitude  reading `json:"latitude"`
+			Longitude reading `json:"longitude"`
+			Speed     reading `json:"speed"`
+			Heading   reading `json:"heading"`
+			Altitude  reading `json:"altitude"`
+			Accuracy  reading `json:"accuracy"`
 		} `json:"coords"`
 		Battery *struct {
-			Level      *float64 `json:"level"`
-			IsCharging bool     `json:"is_charging"`
+			Level      reading `json:"level"`
+			IsCharging bool    `json:"is_charging"`
 		} `json:"battery"`
 	} `json:"location"`
 }
 
-func decodeJSON(body, query []byte, r Report) (Report, error) {
+// DecodeJSON reads the JSON form; the device id may instead be in query
+// (id or deviceid), as some clients send it.
+func DecodeJSON(body, query []byte) (Report, error) {
+	r := unknown()
 	var b jsonBody
 	if err := json.Unmarshal(body, &b); err != nil {
-		return r, fmt.Errorf("JSON body: %w", err)
+		return r, fault.Field("body", "not the JSON form: %v", err)
 	}
-	r.DeviceID = strings.TrimSpace(b.DeviceID)
-	if r.DeviceID == "" {
-		// Some clients put the id in the query and the fix in the body.
+	id := b.DeviceID
+	if strings.TrimSpace(id) == "" {
 		vals, _ := url.ParseQuery(string(query))
-		r.DeviceID = strings.TrimSpace(first(vals, "id", "deviceid"))
+		id = first(vals, "id", "deviceid")
 	}
-	if r.DeviceID == "" {
-		return r, ErrNoDevice
+	id, err := deviceID(id)
+	if err != nil {
+		return r, err
 	}
+	r.DeviceID = id
 	loc := b.Location
 	if loc == nil {
 		return r, nil
@@ -161,27 +244,24 @@ func decodeJSON(body, query []byte, r Report) (Report, error) {
 		r.Time = t
 	}
 	if c := loc.Coords; c != nil {
-		if c.Latitude != nil && c.Longitude != nil {
-			if !validLatLon(*c.Latitude, *c.Longitude) {
-				return r, fmt.Errorf("coordinates out of range: lat %v lon %v", *c.Latitude, *c.Longitude)
+		if c.Latitude.set && c.Longitude.set {
+			if err := checkLatLon("latitude", "longitude", c.Latitude.v, c.Longitude.v); err != nil {
+				return r, err
 			}
-			r.HasPosition, r.Lat, r.Lon = true, *c.Latitude, *c.Longitude
+			r.HasPosition, r.Lat, r.Lon = true, c.Latitude.v, c.Longitude.v
 		}
-		if c.Speed != nil && *c.Speed >= 0 {
-			r.SpeedMPS = *c.Speed
+		opt := func(dst *float64, x reading, lo, hi float64) {
+			if x.set {
+				*dst = bounded(x.v, lo, hi)
+			}
 		}
-		if c.Heading != nil && *c.Heading >= 0 {
-			r.Heading = math.Mod(*c.Heading, 360)
-		}
-		if c.Altitude != nil {
-			r.Altitude = *c.Altitude
-		}
-		if c.Accuracy != nil && *c.Accuracy >= 0 {
-			r.AccuracyM = *c.Accuracy
-		}
+		opt(&r.SpeedMPS, c.Speed, 0, MaxSpeedMPS)
+		opt(&r.Heading, c.Heading, 0, MaxHeading)
+		opt(&r.Altitude, c.Altitude, MinAltitudeM, MaxAltitudeM)
+		opt(&r.AccuracyM, c.Accuracy, 0, MaxAccuracyM)
 	}
-	if bat := loc.Battery; bat != nil && bat.Level != nil && *bat.Level >= 0 {
-		r.BatteryPct = math.Min(*bat.Level*100, 100)
+	if bat := loc.Battery; bat != nil && bat.Level.set {
+		r.BatteryPct = bounded(bat.Level.v*100, 0, MaxBatteryPct)
 	}
 	return r, nil
 }
@@ -207,18 +287,38 @@ func number(s string) (float64, bool) {
 	return f, true
 }
 
-func validLatLon(lat, lon float64) bool {
-	return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180
+// checkLatLon refuses coordinates off the earth, naming the parameter.
+func checkLatLon(latName, lonName string, lat, lon float64) error {
+	switch {
+	case !(lat >= -90 && lat <= 90):
+		return fault.Field(latName, "coordinates out of range: must be from -90 to 90, not %v", lat)
+	case !(lon >= -180 && lon <= 180):
+		return fault.Field(lonName, "coordinates out of range: must be from -180 to 180, not %v", lon)
+	}
+	return nil
 }
 
 // parseTime reads every timestamp form devices send: epoch seconds (with or
 // without a fraction), epoch milliseconds, ISO 8601 / RFC 3339 with or
-// without a zone (UTC assumed), and "2006-01-02 15:04:05" (UTC).
+// without a zone (UTC assumed), and "2006-01-02 15:04:05" (UTC). A time at
+// or before 1970-01-01T00:00:00Z (Go's zero time, a device without a
+// clock) is refused, never read as "now".
 func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	t, err := parseAnyTime(s)
+	if err != nil {
+		return t, err
+	}
+	if t.Unix() <= 0 {
+		return time.Time{}, fault.Field("timestamp", "%.40q is not after 1970-01-01T00:00:00Z", s)
+	}
+	return t, nil
+}
+
+func parseAnyTime(s string) (time.Time, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "eE") {
 		if math.IsNaN(f) || f < 0 || f > 1e14 {
-			return time.Time{}, fmt.Errorf("timestamp %q out of range", s)
+			return time.Time{}, fault.Field("timestamp", "%.40q out of range", s)
 		}
 		if f < math.MaxInt32 { // seconds, as Traccar reads them
 			sec, frac := math.Modf(f)
@@ -231,5 +331,5 @@ func parseTime(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("timestamp %q is not epoch seconds, epoch milliseconds or ISO 8601", s)
+	return time.Time{}, fault.Field("timestamp", "%.40q is not epoch seconds, epoch milliseconds or ISO 8601", s)
 }

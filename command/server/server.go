@@ -155,9 +155,25 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 			authn.AddDemo(auth.Account{Username: u.ID, Name: u.Callsign, Role: "responder", Unit: u.ID})
 		}
 	}
+	skipped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "bad_records_skipped_total",
+		Help: "Bad records read back (from Redis, or published by another instance) and skipped instead of failing a listing, by kind: last_position, track_fix, position_note.",
+	}, []string{"kind"})
+	reg.MustRegister(skipped)
+	skipKinds := map[string]prometheus.Counter{}
+	for _, k := range []string{"last_position", "track_fix", "position_note"} {
+		skipKinds[k] = skipped.WithLabelValues(k)
+	}
+	skip := func(kind string) {
+		if c, ok := skipKinds[kind]; ok {
+			c.Inc()
+		}
+	}
 	unitStore := st.Units(cfg.Positions.TrackTTL)
+	unitStore.Skipped = skip
 	unitService := unit.NewService(fleet, unitStore, opts.Now)
 	ingest := unit.NewIngester(fleet, unitStore, cfg.Positions, opts.Now, log)
+	ingest.Skipped = skip
 	if err := ingest.Restore(ctx); err != nil {
 		st.Close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,10 +30,36 @@ import (
 type Units struct {
 	s   *Store
 	ttl time.Duration
+	// Skipped, when set, is told of each bad record skipped on reading, by
+	// kind: "last_position" or "track_fix".
+	Skipped func(kind string)
+
+	mu     sync.Mutex
+	warned map[string]bool // keys already logged as holding bad records
 }
 
 // Units returns the unit storage; tracks are kept for ttl.
-func (s *Store) Units(ttl time.Duration) *Units { return &Units{s: s, ttl: ttl} }
+func (s *Store) Units(ttl time.Duration) *Units {
+	return &Units{s: s, ttl: ttl, warned: map[string]bool{}}
+}
+
+// skip counts a bad record of kind and logs it once per key (a unit's
+// last position, a track), so a corrupt record is seen but never floods
+// the log; the caller goes on without it.
+func (x *Units) skip(kind, key string, err error) {
+	if x.Skipped != nil {
+		x.Skipped(kind)
+	}
+	x.mu.Lock()
+	first := !x.warned[key] && len(x.warned) < 10000
+	if first {
+		x.warned[key] = true
+	}
+	x.mu.Unlock()
+	if first {
+		x.s.log.Warn("skipping a bad record in Redis", "kind", kind, "key", key, "err", err)
+	}
+}
 
 var _ unit.Store = (*Units)(nil)
 
@@ -49,15 +76,18 @@ func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[st
 	pos := make(map[string]unit.Position, len(last.Val()))
 	for id, raw := range last.Val() {
 		var p unit.Position
-		if err := json.Unmarshal([]byte(raw), &p); err == nil {
-			pos[id] = p
+		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+			x.skip("last_position", x.s.Key("units", "last")+" "+id, err)
+			continue
 		}
+		pos[id] = p
 	}
 	return pos, status.Val(), nil
 }
 
+// fmtFloat writes a track value; unknown and non-finite values are empty.
 func fmtFloat(v float64) string {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
@@ -156,7 +186,8 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 	if err := x.s.check("reading track"); err != nil {
 		return nil, err
 	}
-	start := strconv.FormatInt(from.Add(-10*time.Minute).UnixMilli(), 10)
+	// Stream ids are unsigned: a window that starts before 1970 starts at 0.
+	start := strconv.FormatInt(max(0, from.Add(-10*time.Minute).UnixMilli()), 10)
 	msgs, err := x.s.rdb.XRangeN(ctx, x.s.Key("unit", id, "track"), start, "+", int64(limit)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, x.s.wrap("reading track", err)
@@ -174,15 +205,22 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 			}
 			return v
 		}
-		ms, _ := strconv.ParseInt(fmt.Sprint(m.Values["t"]), 10, 64)
+		ms, err := strconv.ParseInt(fmt.Sprint(m.Values["t"]), 10, 64)
 		at := time.UnixMilli(ms).UTC()
+		p := unit.Position{Lon: num("lon"), Lat: num("lat"), At: at, SpeedMPS: num("spd"), Heading: num("hdg"), AccuracyM: num("acc"), BatteryPct: num("bat")}
+		if err == nil {
+			err = p.CheckPlace(false)
+		}
+		if err != nil {
+			x.skip("track_fix", x.s.Key("unit", id, "track"), fmt.Errorf("entry %s: %w", m.ID, err))
+			continue
+		}
+		p.Sanitize()
 		if at.Before(from) || at.After(to) {
 			continue
 		}
 		flags, _ := strconv.Atoi(fmt.Sprint(m.Values["f"]))
-		out = append(out, unit.Fix{UnitID: id, Flags: unit.Flags(flags), Moved: flags == 0, Position: unit.Position{
-			Lon: num("lon"), Lat: num("lat"), At: at, SpeedMPS: num("spd"), Heading: num("hdg"), AccuracyM: num("acc"), BatteryPct: num("bat"),
-		}})
+		out = append(out, unit.Fix{UnitID: id, Flags: unit.Flags(flags), Moved: flags == 0, Position: p})
 	}
 	slices.SortStableFunc(out, func(a, b unit.Fix) int { return a.At.Compare(b.At) })
 	return out, nil

@@ -72,6 +72,9 @@ type Ingester struct {
 	maxMPS   float64
 	// Counted, when set, is told how many fixes of each kind were stored.
 	Counted func(moved, late, implausible int)
+	// Skipped, when set, is told of each bad record skipped (kind
+	// "position_note": a position another instance published).
+	Skipped func(kind string)
 }
 
 // NewIngester builds an ingester; Run must be running for Submit to return.
@@ -86,24 +89,26 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 }
 
 // Check validates a sample before it is submitted: known unit, coordinates
-// in range, a time not too far in the future. It returns the reason to give
-// for a rejected one.
+// in range, a time after 1970 and not too far in the future; a zero time
+// becomes now, and optional readings out of bounds are dropped. It returns
+// a fault.Invalid naming the field, whose message is the reason to give.
 func (g *Ingester) Check(s *Sample) error {
 	if !g.fleet.Known(s.UnitID) {
-		return fmt.Errorf("unknown unit %q", s.UnitID)
+		return fault.Field("unit_id", "unknown unit %q", s.UnitID)
 	}
-	if s.Lon < -180 || s.Lon > 180 || s.Lat < -90 || s.Lat > 90 || s.Lon != s.Lon || s.Lat != s.Lat {
-		return errors.New("coordinates out of range")
+	if err := s.CheckPlace(true); err != nil {
+		return err
 	}
+	s.Sanitize()
 	now := g.now()
 	if s.At.IsZero() {
 		s.At = now
 	}
 	if s.At.After(now.Add(g.cfg.FutureTolerance)) {
-		return fmt.Errorf("time %s is in the future", s.At.UTC().Format(time.RFC3339))
+		return fault.Field("at", "time %s is in the future", s.At.UTC().Format(time.RFC3339))
 	}
 	if s.At.Before(now.Add(-g.cfg.TrackTTL)) {
-		return fmt.Errorf("time %s is older than the track is kept", s.At.UTC().Format(time.RFC3339))
+		return fault.Field("at", "time %s is older than the track is kept", s.At.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -187,6 +192,16 @@ type noteUnit struct {
 	Pos Position `json:"p"`
 }
 
+// noteIn is a note as read: each position is decoded on its own, so one bad
+// position never costs the others.
+type noteIn struct {
+	Instance string `json:"i"`
+	Units    []struct {
+		ID  string          `json:"id"`
+		Pos json.RawMessage `json:"p"`
+	} `json:"u"`
+}
+
 func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
 	fixes := make([]Fix, 0, n)
 	latest := make(map[string]Position, n)
@@ -252,17 +267,34 @@ func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
 }
 
 // Follow applies the positions other instances store to this instance's
-// fleet until ctx ends.
+// fleet until ctx ends. A bad position in a note is skipped, counted and
+// logged once per unit.
 func (g *Ingester) Follow(ctx context.Context) error {
+	warned := map[string]bool{}
 	for ctx.Err() == nil {
 		err := g.store.SubscribePositions(ctx, func(b []byte) {
-			var nt note
+			var nt noteIn
 			if json.Unmarshal(b, &nt) != nil || nt.Instance == g.instance {
 				return
 			}
 			for _, u := range nt.Units {
-				if last, ok := g.fleet.Last(u.ID); !ok || u.Pos.At.After(last.At) {
-					g.fleet.move(u.ID, u.Pos)
+				var p Position
+				err := json.Unmarshal(u.Pos, &p)
+				if err == nil && !g.fleet.Known(u.ID) {
+					err = errors.New("not a unit of this instance's configuration")
+				}
+				if err != nil {
+					if g.Skipped != nil {
+						g.Skipped("position_note")
+					}
+					if !warned[u.ID] && len(warned) < 10000 {
+						warned[u.ID] = true
+						g.log.Warn("skipping a bad position published by another instance", "unit", truncate(u.ID, 128), "err", err)
+					}
+					continue
+				}
+				if last, ok := g.fleet.Last(u.ID); !ok || p.At.After(last.At) {
+					g.fleet.move(u.ID, p)
 				}
 			}
 		})
@@ -275,6 +307,14 @@ func (g *Ingester) Follow(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// truncate shortens s to at most n bytes for a log line.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // Restore loads the fleet's last positions and statuses from storage.

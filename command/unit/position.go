@@ -7,9 +7,12 @@ package unit
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"time"
+
+	"watchfloor/command/fault"
 )
 
 // Statuses of a unit. Dispatch moves the middle three; a person moves a
@@ -61,25 +64,94 @@ func (f Flags) Names() []string {
 	return out
 }
 
+// Bounds of a position's readings, the same for every source (batch API,
+// OsmAnd, responder sockets) and for what is read back from storage. A
+// coordinate or time outside them refuses the position; an optional reading
+// outside them is dropped (made unknown), as Traccar does, so one absurd
+// reading never costs the fix itself.
+const (
+	// MaxSpeedMPS is 1,000 km/h: faster than anything on a city's roads or
+	// in its helicopters; above it a speed is noise.
+	MaxSpeedMPS = 1000 / 3.6
+	// MaxHeading: headings run from 0 to 360 degrees.
+	MaxHeading = 360
+	// MaxAccuracyM is 100 km, looser than the coarsest cell-tower fix.
+	MaxAccuracyM = 100_000
+	// MaxBatteryPct: battery levels are percent.
+	MaxBatteryPct = 100
+)
+
+// MinTime is the earliest time a position may carry: the Unix epoch. Go's
+// zero time (year 1) and anything before 1970 is a device without a clock,
+// never a real fix.
+func MinTime() time.Time { return time.Unix(0, 0).UTC() }
+
+// in reports whether v is a finite number within [lo, hi].
+func in(v, lo, hi float64) bool { return v >= lo && v <= hi } // false for NaN; ±Inf fall outside
+
+// Sanitize drops every optional reading that is not a finite number within
+// its bound, making it unknown (NaN).
+func (p *Position) Sanitize() {
+	drop := func(v *float64, hi float64) {
+		if !in(*v, 0, hi) {
+			*v = math.NaN()
+		}
+	}
+	drop(&p.SpeedMPS, MaxSpeedMPS)
+	drop(&p.Heading, MaxHeading)
+	drop(&p.AccuracyM, MaxAccuracyM)
+	drop(&p.BatteryPct, MaxBatteryPct)
+}
+
+// CheckPlace says what is wrong with a position's coordinates and time, or
+// returns nil: lon and lat finite and on the earth, the time not before
+// MinTime. A zero time is allowed only when zeroOK (the caller stamps it).
+func (p *Position) CheckPlace(zeroOK bool) error {
+	switch {
+	case !in(p.Lat, -90, 90):
+		return fault.Field("lat", "coordinates out of range: lat must be a number from -90 to 90")
+	case !in(p.Lon, -180, 180):
+		return fault.Field("lon", "coordinates out of range: lon must be a number from -180 to 180")
+	case p.At.IsZero() && zeroOK:
+		return nil
+	case !p.At.After(MinTime()):
+		return fault.Field("at", "must be a time after 1970-01-01T00:00:00Z, not %s", p.At.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // AppendJSON appends the position as a JSON object; unknown readings are
 // left out. It is the hot path of frames, so it does not use reflection.
+// Whatever the position holds, the output is valid JSON: readings out of
+// bounds are left out and a coordinate that is not finite is written null.
 func (p *Position) AppendJSON(b []byte) []byte {
+	q := *p
+	q.Sanitize()
 	b = append(b, `{"lon":`...)
-	b = strconv.AppendFloat(b, p.Lon, 'f', -1, 64)
+	b = appendCoord(b, q.Lon)
 	b = append(b, `,"lat":`...)
-	b = strconv.AppendFloat(b, p.Lat, 'f', -1, 64)
+	b = appendCoord(b, q.Lat)
 	b = append(b, `,"at":"`...)
-	b = p.At.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = q.At.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
-	b = appendOpt(b, `,"speed_mps":`, p.SpeedMPS)
-	b = appendOpt(b, `,"heading":`, p.Heading)
-	b = appendOpt(b, `,"accuracy_m":`, p.AccuracyM)
-	b = appendOpt(b, `,"battery_pct":`, p.BatteryPct)
+	b = appendOpt(b, `,"speed_mps":`, q.SpeedMPS)
+	b = appendOpt(b, `,"heading":`, q.Heading)
+	b = appendOpt(b, `,"accuracy_m":`, q.AccuracyM)
+	b = appendOpt(b, `,"battery_pct":`, q.BatteryPct)
 	return append(b, '}')
 }
 
-func appendOpt(b []byte, key string, v float64) []byte {
+func appendCoord(b []byte, v float64) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// appendOpt appends a sanitized reading (bounded, so rounding cannot
+// overflow), or nothing when it is unknown.
+func appendOpt(b []byte, key string, v float64) []byte {
+	if math.IsNaN(v) {
 		return b
 	}
 	b = append(b, key...)
@@ -90,9 +162,12 @@ func appendOpt(b []byte, key string, v float64) []byte {
 func (p Position) MarshalJSON() ([]byte, error) { return p.AppendJSON(make([]byte, 0, 160)), nil }
 
 // UnmarshalJSON reads what MarshalJSON writes; absent readings are unknown.
+// It refuses a position without a place or time (what storage or another
+// instance holds is checked as strictly as what a device sends) and drops
+// readings out of bounds.
 func (p *Position) UnmarshalJSON(b []byte) error {
 	var v struct {
-		Lon, Lat   float64
+		Lon, Lat   *float64
 		At         time.Time
 		SpeedMPS   *float64 `json:"speed_mps"`
 		Heading    *float64 `json:"heading"`
@@ -102,16 +177,24 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*p = Unknown(v.Lon, v.Lat, v.At)
+	if v.Lon == nil || v.Lat == nil {
+		return errors.New("position without lon or lat")
+	}
+	q := Unknown(*v.Lon, *v.Lat, v.At)
+	if err := q.CheckPlace(false); err != nil {
+		return err
+	}
 	opt := func(dst *float64, src *float64) {
 		if src != nil {
 			*dst = *src
 		}
 	}
-	opt(&p.SpeedMPS, v.SpeedMPS)
-	opt(&p.Heading, v.Heading)
-	opt(&p.AccuracyM, v.AccuracyM)
-	opt(&p.BatteryPct, v.BatteryPct)
+	opt(&q.SpeedMPS, v.SpeedMPS)
+	opt(&q.Heading, v.Heading)
+	opt(&q.AccuracyM, v.AccuracyM)
+	opt(&q.BatteryPct, v.BatteryPct)
+	q.Sanitize()
+	*p = q
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,11 +111,16 @@ func (a *API) responderSocket() []fiber.Handler {
 	}
 	hs := a.socketWith(func(conn *websocket.Conn) socketSpec {
 		sess, _ := conn.Locals(sessionKey).(auth.Session)
+		// One bucket per socket, used only by its reader goroutine.
+		limit := &bucket{tokens: a.Config.Limits.SocketBurst, last: time.Now()}
 		return socketSpec{
 			stream:   UnitStreamName(sess.Unit),
 			verify:   true,
 			snapshot: func(ctx context.Context) ([]byte, uint64, error) { return a.responderSnapshot(ctx, sess.Unit) },
 			handle: func(ctx context.Context, msg []byte) []byte {
+				if ok, _ := limit.take(time.Now(), a.Config.Limits.SocketRate, a.Config.Limits.SocketBurst); !ok {
+					return a.overRate(sess, msg)
+				}
 				return a.responderMessage(ctx, sess, msg)
 			},
 		}
@@ -177,22 +183,91 @@ type responderIn struct {
 	BatteryPct *float64 `json:"battery_pct"`
 }
 
+// maxMessageID bounds the ids a reply echoes (the client's message id and
+// the dispatch id); maxMessageType bounds the echoed type.
+const (
+	maxMessageID   = 128
+	maxMessageType = 32
+)
+
+// bound clears the fields a reply echoes when they are too long to echo,
+// and says which one was.
+func (in *responderIn) bound() error {
+	if len(in.Type) > maxMessageType {
+		in.Type = ""
+	}
+	switch {
+	case len(in.ID) > maxMessageID:
+		in.ID, in.DispatchID = "", ""
+		return fault.Field("id", "at most %d bytes", maxMessageID)
+	case len(in.DispatchID) > maxMessageID:
+		in.DispatchID = ""
+		return fault.Field("dispatch_id", "at most %d bytes", maxMessageID)
+	}
+	return nil
+}
+
+// decodeResponderMessage strictly decodes a message a responder sends and,
+// for a position, reads and checks the position (a zero At means "now").
+// On an error, in holds what could be read, for the reply.
+func decodeResponderMessage(raw []byte) (in responderIn, pos unit.Position, err error) {
+	if err := incident.DecodeJSON(raw, &in); err != nil {
+		return responderIn{}, pos, err
+	}
+	if err := in.bound(); err != nil {
+		return in, pos, err
+	}
+	switch in.Type {
+	case "ack", "status":
+		return in, pos, nil
+	case "position":
+		p := positionIn{Lon: in.Lon, Lat: in.Lat, At: in.At, SpeedMPS: in.SpeedMPS, Heading: in.Heading, AccuracyM: in.AccuracyM, BatteryPct: in.BatteryPct}
+		pos, err = p.readPosition()
+		return in, pos, err
+	}
+	return in, pos, fault.Field("type", "must be ack, status or position")
+}
+
+// overRate answers a message beyond the socket's rate with an error; the
+// message is dropped.
+func (a *API) overRate(sess auth.Session, raw []byte) []byte {
+	var in responderIn
+	if json.Unmarshal(raw, &in) != nil {
+		in = responderIn{}
+	}
+	_ = in.bound()
+	a.Log.Debug("responder message over the socket's rate dropped", "unit", sess.Unit)
+	return a.reply(&in, errRateLimited{rate: a.Config.Limits.SocketRate}, nil)
+}
+
+// errRateLimited is a message beyond the socket's rate.
+type errRateLimited struct{ rate float64 }
+
+func (e errRateLimited) Error() string {
+	return "too many messages on this socket: at most " + strconv.FormatFloat(e.rate, 'f', -1, 64) + " a second on average; this one was dropped"
+}
+
 // reply is a volatile answer to one responder message.
 func (a *API) reply(in *responderIn, err error, data any) []byte {
 	type body struct {
-		ReplyTo    string `json:"reply_to,omitempty"`
-		Request    string `json:"request"`
-		DispatchID string `json:"dispatch_id,omitempty"`
-		OK         bool   `json:"ok"`
-		Code       string `json:"code,omitempty"`
-		Message    string `json:"message,omitempty"`
-		Result     any    `json:"result,omitempty"`
+		ReplyTo    string             `json:"reply_to,omitempty"`
+		Request    string             `json:"request"`
+		DispatchID string             `json:"dispatch_id,omitempty"`
+		OK         bool               `json:"ok"`
+		Code       string             `json:"code,omitempty"`
+		Message    string             `json:"message,omitempty"`
+		Errors     []fault.FieldError `json:"errors,omitempty"`
+		Result     any                `json:"result,omitempty"`
 	}
 	b := body{ReplyTo: in.ID, Request: in.Type, DispatchID: in.DispatchID, OK: err == nil, Result: data}
 	typ := "reply"
 	if err != nil {
 		typ = "error"
 		b.Code, b.Message = errorCode(err), err.Error()
+		var inv *fault.Invalid
+		if errors.As(err, &inv) {
+			b.Errors = inv.Errors
+		}
 		if b.Code == "internal" {
 			a.Log.Error("responder request failed", "request", in.Type, "dispatch", in.DispatchID, "err", err)
 			b.Message = "an internal error occurred; it has been logged"
@@ -208,7 +283,10 @@ func (a *API) reply(in *responderIn, err error, data any) []byte {
 
 func errorCode(err error) string {
 	var inv *fault.Invalid
+	var rl errRateLimited
 	switch {
+	case errors.As(err, &rl):
+		return "rate_limited"
 	case errors.As(err, &inv):
 		return "invalid"
 	case errors.Is(err, fault.ErrForbidden):
@@ -224,8 +302,8 @@ func errorCode(err error) string {
 }
 
 func (a *API) responderMessage(ctx context.Context, sess auth.Session, raw []byte) []byte {
-	var in responderIn
-	if err := incident.DecodeJSON(raw, &in); err != nil {
+	in, pos, err := decodeResponderMessage(raw)
+	if err != nil {
 		return a.reply(&in, err, nil)
 	}
 	who := incident.Actor{Username: sess.Username, Role: sess.Role}
@@ -236,20 +314,14 @@ func (a *API) responderMessage(ctx context.Context, sess auth.Session, raw []byt
 	case "status":
 		d, err := a.Dispatch.Step(ctx, who, sess.Unit, in.DispatchID, in.Status)
 		return a.reply(&in, err, d)
-	case "position":
-		p := positionIn{UnitID: sess.Unit, Lon: in.Lon, Lat: in.Lat, At: in.At, SpeedMPS: in.SpeedMPS, Heading: in.Heading, AccuracyM: in.AccuracyM, BatteryPct: in.BatteryPct}
-		sm, err := a.sample(&p)
-		if err == nil {
-			err = a.Ingest.Check(&sm)
-		}
-		if err != nil {
-			return a.reply(&in, fault.Field("position", "%v", err), nil)
-		}
-		flags, err := a.Ingest.Submit(ctx, []unit.Sample{sm})
-		if err != nil {
-			return a.reply(&in, err, nil)
-		}
-		return a.reply(&in, nil, map[string]any{"flags": flags[0].Names()})
 	}
-	return a.reply(&in, fault.Field("type", "must be ack, status or position"), nil)
+	sm := unit.Sample{UnitID: sess.Unit, Position: pos}
+	if err := a.Ingest.Check(&sm); err != nil {
+		return a.reply(&in, err, nil)
+	}
+	flags, err := a.Ingest.Submit(ctx, []unit.Sample{sm})
+	if err != nil {
+		return a.reply(&in, err, nil)
+	}
+	return a.reply(&in, nil, map[string]any{"flags": flags[0].Names()})
 }

@@ -56,13 +56,19 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 		b = &bucket{tokens: l.burst, last: now}
 		sh.buckets[key] = b
 	}
-	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	return b.take(now, l.rate, l.burst)
+}
+
+// take takes one token from a bucket of rate and burst; when none is left
+// it returns how long to wait for the next. The caller serialises calls.
+func (b *bucket) take(now time.Time, rate, burst float64) (bool, time.Duration) {
+	b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
 }
 
 // retryAfter is a Retry-After value in whole seconds, at least 1.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
@@ -71,6 +72,7 @@ type positionIn struct {
 
 type rejected struct {
 	Index  int    `json:"index"`
+	Field  string `json:"field,omitempty"`
 	Reason string `json:"reason"`
 }
 
@@ -82,35 +84,129 @@ type flagged struct {
 // MaxBatch is the most positions one batch request may carry.
 const MaxBatch = 10000
 
-func (a *API) postPositions(c *fiber.Ctx) error {
+// maxIDLen bounds unit and device ids as sent, so a hostile id is refused
+// by its length, never looked up or echoed whole.
+const maxIDLen = osmand.MaxDeviceID
+
+// read checks one position of a batch: a unit or device id, then the
+// position itself (readPosition).
+func (p *positionIn) read() (unit.Position, error) {
+	switch {
+	case len(p.UnitID) > maxIDLen:
+		return unit.Position{}, fault.Field("unit_id", "at most %d bytes", maxIDLen)
+	case len(p.DeviceID) > maxIDLen:
+		return unit.Position{}, fault.Field("device_id", "at most %d bytes", maxIDLen)
+	case p.UnitID == "" && p.DeviceID == "":
+		return unit.Position{}, fault.Field("unit_id", "unit_id or device_id is required")
+	}
+	return p.readPosition()
+}
+
+// readPosition checks a position as sent: lon and lat present and on the
+// earth, at (when given) an RFC 3339 time after 1970; optional readings
+// out of bounds are dropped. A zero At means "now". The error is a
+// fault.Invalid naming the field.
+func (p *positionIn) readPosition() (unit.Position, error) {
+	switch {
+	case p.Lon == nil:
+		return unit.Position{}, fault.Field("lon", "lon and lat are required")
+	case p.Lat == nil:
+		return unit.Position{}, fault.Field("lat", "lon and lat are required")
+	}
+	var at time.Time
+	if p.At != "" {
+		t, err := time.Parse(time.RFC3339Nano, p.At)
+		if err != nil {
+			return unit.Position{}, fault.Field("at", "at must be an RFC 3339 time")
+		}
+		at = t
+	}
+	pos := unit.Unknown(*p.Lon, *p.Lat, at)
+	if err := pos.CheckPlace(p.At == ""); err != nil {
+		return unit.Position{}, err
+	}
+	opt := func(dst *float64, v *float64) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	opt(&pos.SpeedMPS, p.SpeedMPS)
+	opt(&pos.Heading, p.Heading)
+	opt(&pos.AccuracyM, p.AccuracyM)
+	opt(&pos.BatteryPct, p.BatteryPct)
+	pos.Sanitize()
+	return pos, nil
+}
+
+// positionRead is one position of a batch as decoded: its unit or device
+// id and the position, or why it is refused (a fault.Invalid).
+type positionRead struct {
+	UnitID, DeviceID string
+	Position         unit.Position
+	Err              error
+}
+
+// decodePositions decodes the body of POST /api/v1/positions without
+// looking anything up: a body that is not the right JSON or holds more
+// than MaxBatch positions is refused whole; each position is read on its
+// own, so one bad position refuses only itself.
+func decodePositions(body []byte) ([]positionRead, error) {
 	var req struct {
 		Positions []positionIn `json:"positions"`
 	}
-	if err := incident.DecodeJSON(c.Body(), &req); err != nil {
-		return err
+	if err := incident.DecodeJSON(body, &req); err != nil {
+		return nil, err
 	}
 	if len(req.Positions) > MaxBatch {
-		return fault.Field("positions", "at most %d positions per request", MaxBatch)
+		return nil, fault.Field("positions", "at most %d positions per request", MaxBatch)
+	}
+	out := make([]positionRead, len(req.Positions))
+	for i := range req.Positions {
+		p := &req.Positions[i]
+		pos, err := p.read()
+		out[i] = positionRead{UnitID: p.UnitID, DeviceID: p.DeviceID, Position: pos, Err: err}
+	}
+	return out, nil
+}
+
+// reason is a refusal as a batch answer gives it: the field and why.
+func reason(err error) (field, why string) {
+	var inv *fault.Invalid
+	if errors.As(err, &inv) && len(inv.Errors) > 0 {
+		f := inv.Errors[0]
+		if f.Field == "" {
+			return "", f.Message
+		}
+		return f.Field, f.Field + ": " + f.Message
+	}
+	return "", err.Error()
+}
+
+func (a *API) postPositions(c *fiber.Ctx) error {
+	reads, err := decodePositions(c.Body())
+	if err != nil {
+		return err
 	}
 	s := session(c)
-	samples := make([]unit.Sample, 0, len(req.Positions))
-	index := make([]int, 0, len(req.Positions))
+	samples := make([]unit.Sample, 0, len(reads))
+	index := make([]int, 0, len(reads))
 	out := struct {
 		Accepted int        `json:"accepted"`
 		Moved    int        `json:"moved"`
 		Flagged  []flagged  `json:"flagged"`
 		Rejected []rejected `json:"rejected"`
 	}{Flagged: []flagged{}, Rejected: []rejected{}}
-	for i, p := range req.Positions {
-		sm, err := a.sample(&p)
+	for i, p := range reads {
+		sm, err := a.sample(p)
 		if err == nil && s.Role == "responder" && sm.UnitID != s.Unit {
-			err = fmt.Errorf("a responder sends only its own unit's positions (%s)", s.Unit)
+			err = fault.Field("unit_id", "a responder sends only its own unit's positions (%s)", s.Unit)
 		}
 		if err == nil {
 			err = a.Ingest.Check(&sm)
 		}
 		if err != nil {
-			out.Rejected = append(out.Rejected, rejected{Index: i, Reason: err.Error()})
+			field, why := reason(err)
+			out.Rejected = append(out.Rejected, rejected{Index: i, Field: field, Reason: why})
 			continue
 		}
 		samples = append(samples, sm)
@@ -131,87 +227,84 @@ func (a *API) postPositions(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(out)
 }
 
-func (a *API) sample(p *positionIn) (unit.Sample, error) {
+// sample resolves a read position's unit (by device id when no unit id).
+func (a *API) sample(p positionRead) (unit.Sample, error) {
+	if p.Err != nil {
+		return unit.Sample{}, p.Err
+	}
 	id := p.UnitID
-	if id == "" && p.DeviceID != "" {
+	if id == "" {
 		var ok bool
 		if id, ok = a.Units.Fleet.ByDevice(p.DeviceID); !ok {
-			return unit.Sample{}, fmt.Errorf("unknown device %q", p.DeviceID)
+			return unit.Sample{}, fault.Field("device_id", "unknown device %q", p.DeviceID)
 		}
 	}
-	if id == "" {
-		return unit.Sample{}, errors.New("unit_id or device_id is required")
-	}
-	if p.Lon == nil || p.Lat == nil {
-		return unit.Sample{}, errors.New("lon and lat are required")
-	}
-	var at time.Time
-	if p.At != "" {
-		t, err := time.Parse(time.RFC3339Nano, p.At)
-		if err != nil {
-			return unit.Sample{}, errors.New("at must be an RFC 3339 time")
-		}
-		at = t
-	}
-	pos := unit.Unknown(*p.Lon, *p.Lat, at)
-	opt := func(dst *float64, v *float64, lo, hi float64) {
-		if v != nil && *v >= lo && *v <= hi {
-			*dst = *v
-		}
-	}
-	opt(&pos.SpeedMPS, p.SpeedMPS, 0, 1000)
-	opt(&pos.Heading, p.Heading, 0, 360)
-	opt(&pos.AccuracyM, p.AccuracyM, 0, 1e6)
-	opt(&pos.BatteryPct, p.BatteryPct, 0, 100)
-	return unit.Sample{UnitID: id, Position: pos}, nil
+	return unit.Sample{UnitID: id, Position: p.Position}, nil
 }
 
-// osmand takes one OsmAnd request (any method, query or form or JSON). An
-// unknown device gets 400; a known one 200, also when its request carries
-// no usable position, since devices resend a refused position forever.
+// OsmandBodyLimit is the largest OsmAnd body, on its own listener and at
+// /api/v1/osmand alike; a device sends a few hundred bytes.
+const OsmandBodyLimit = 64 << 10
+
+// osmand takes one OsmAnd request (any method, query or form or JSON). A
+// missing, oversize or unknown device id gets 400 problem+json; a known
+// device 200, also when its request carries no usable position (no fix,
+// a bad field), since devices resend a refused position forever. Absurd
+// optional readings are dropped by the decoder and the fix kept.
 func (a *API) osmand(c *fiber.Ctx) error {
-	r, err := osmand.Decode(c.Request().URI().QueryString(), c.Body(), string(c.Request().Header.ContentType()))
-	if err != nil && r.DeviceID == "" {
-		return c.Status(400).SendString(err.Error())
+	// The body is read as sent: devices do not compress, and c.Body() would
+	// inflate a small gzip body past the limit without bound.
+	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "OsmAnd bodies are not accepted with a Content-Encoding")
+	}
+	body := c.Request().Body()
+	if len(body) > OsmandBodyLimit {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	r, err := osmand.Decode(c.Request().URI().QueryString(), body, string(c.Request().Header.ContentType()))
+	if r.DeviceID == "" {
+		if err == nil {
+			err = osmand.ErrNoDevice
+		}
+		return err
 	}
 	id, known := a.Units.Fleet.ByDevice(r.DeviceID)
 	if !known {
-		return c.Status(400).SendString("unknown device " + strconv.Quote(r.DeviceID))
+		return fault.Field("id", "unknown device %q", r.DeviceID)
 	}
 	if ok, wait := a.devices.allow(r.DeviceID, time.Now()); !ok {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
-		return c.Status(429).SendString("too many positions from this device: slow down")
+		return problem(c, 429, "rate-limited", "too many positions from this device: slow down", nil)
 	}
 	if err != nil || !r.HasPosition {
 		a.metrics.osmandIgnored.Inc()
+		a.Log.Debug("osmand request without a usable position", "device", r.DeviceID, "err", err)
 		return c.SendStatus(200)
 	}
 	pos := unit.Position{Lon: r.Lon, Lat: r.Lat, At: r.Time, SpeedMPS: r.SpeedMPS, Heading: r.Heading, AccuracyM: r.AccuracyM, BatteryPct: r.BatteryPct}
 	sm := unit.Sample{UnitID: id, Position: pos}
 	if err := a.Ingest.Check(&sm); err != nil {
 		a.metrics.osmandIgnored.Inc()
+		a.Log.Debug("osmand position refused", "device", r.DeviceID, "err", err)
 		return c.SendStatus(200)
 	}
 	if _, err := a.Ingest.Submit(c.UserContext(), []unit.Sample{sm}); err != nil {
-		if unit.Unavailable(err) {
-			c.Set(fiber.HeaderRetryAfter, "1")
-			return c.Status(503).SendString("storage unavailable: retry")
-		}
 		return err
 	}
 	return c.SendStatus(200)
 }
 
-// NewOsmandApp is the OsmAnd listener: every method on every path.
+// NewOsmandApp is the OsmAnd listener: every method on every path, with
+// the API's problem+json errors (an oversize body is 413, a request line
+// beyond the read buffer 431, never 500).
 func (a *API) NewOsmandApp() *fiber.App {
 	app := fiber.New(fiber.Config{
-		AppName: "watchfloor-osmand", BodyLimit: 64 << 10, DisableStartupMessage: true,
+		AppName: "watchfloor-osmand", BodyLimit: OsmandBodyLimit, DisableStartupMessage: true,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			a.Log.Error("osmand request failed", "err", err)
-			return c.Status(500).SendString("internal error")
-		},
+		ReadBufferSize: 16 << 10,
+		ErrorHandler:   a.errorHandler,
 	})
+	app.Use(recover.New())
 	app.Use(a.osmand)
 	return app
 }
@@ -257,21 +350,27 @@ func (a *API) track(c *fiber.Ctx) error {
 	to := time.Now().UTC()
 	from := to.Add(-time.Hour)
 	bad := &fault.Invalid{}
-	if v := c.Query("from"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			bad.Add("from", "must be an RFC 3339 time")
+	// Times outside what Redis stream ids and time.Duration hold: from
+	// 1970 (ids are unsigned milliseconds) to 2262 (nanoseconds in int64).
+	first, last := time.Unix(0, 0).UTC(), time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+	window := func(name string, t *time.Time) {
+		v := c.Query(name)
+		if v == "" {
+			return
 		}
-		from = t
-	}
-	if v := c.Query("to"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			bad.Add("to", "must be an RFC 3339 time")
+		x, err := time.Parse(time.RFC3339, v)
+		switch {
+		case err != nil:
+			bad.Add(name, "must be an RFC 3339 time")
+		case x.Before(first) || !x.Before(last):
+			bad.Add(name, "must be from 1970-01-01T00:00:00Z to before 2262-01-01T00:00:00Z")
+		default:
+			*t = x
 		}
-		to = t
 	}
-	if to.Before(from) {
+	window("from", &from)
+	window("to", &to)
+	if len(bad.Errors) == 0 && to.Before(from) {
 		bad.Add("to", "is before from")
 	}
 	if err := bad.Err(); err != nil {
