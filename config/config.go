@@ -82,11 +82,15 @@ type Redis struct {
 	// answered 503 and should be retried (idempotency keys make that safe).
 	WaitReplicas int           `yaml:"wait_replicas"`
 	WaitTimeout  time.Duration `yaml:"wait_timeout"`
-	// AppendFsync, when set, makes Watchfloor turn on Redis's append-only
-	// file with this fsync policy at start: everysec (at worst a second of
-	// acknowledged writes lost in a crash of the machine) or always (none).
-	// Empty leaves Redis as it is configured (a managed Redis, say).
+	// AppendFsync is the least durability Watchfloor needs of Redis:
+	// always (no acknowledged write lost in a crash) > everysec (at worst
+	// about a second) > no (the append-only file off, or never fsynced).
+	// Watchfloor reads Redis's appendonly and appendfsync at start and never
+	// changes them; "" or no asks nothing.
 	AppendFsync string `yaml:"appendfsync"`
+	// Durability says what a Redis below AppendFsync does at start: require
+	// (the default) refuses to start, warn logs a warning and carries on.
+	Durability string `yaml:"durability"`
 }
 
 // Sentinel locates the Redis master.
@@ -432,7 +436,7 @@ func Defaults() *Config {
 		Listen:       "127.0.0.1:8080",
 		OsmandListen: "127.0.0.1:5055",
 		DataDir:      "var/data",
-		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second},
+		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second, Durability: "require"},
 		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
 		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
@@ -501,9 +505,14 @@ func (c *Config) Validate(getenv func(string) string) error {
 		bad("redis.url: required")
 	}
 	switch c.Redis.AppendFsync {
-	case "", "everysec", "always":
+	case "", "no", "everysec", "always":
 	default:
-		bad("redis.appendfsync: %q must be everysec, always or empty", c.Redis.AppendFsync)
+		bad("redis.appendfsync: %q must be always, everysec, no or empty (the least durability required of Redis)", c.Redis.AppendFsync)
+	}
+	switch c.Redis.Durability {
+	case "require", "warn":
+	default:
+		bad("redis.durability: %q must be require or warn", c.Redis.Durability)
 	}
 	if len(c.Redis.Sentinel.Addrs) > 0 && c.Redis.Sentinel.Master == "" {
 		bad("redis.sentinel.master: required with sentinel addresses")
