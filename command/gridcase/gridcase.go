@@ -542,32 +542,40 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	return true, nil // a rescheduled timer keeps its new due time: Release leaves it
 }
 
-// AddPhoto records a stored photo on a case.
-func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, store func(n int) (string, error)) (*Case, error) {
-	prev, err := s.store.Load(ctx, id)
-	if err != nil {
-		return nil, err
+// MaxPhotos is how many photos a case holds.
+const MaxPhotos = 20
+
+// AddPhoto records a photo on a case: name gives the file name of photo
+// number n. The caller keeps the file under a temporary name until AddPhoto
+// succeeds, then moves it to p.File of the photo returned, and removes it
+// when AddPhoto fails, so that no file outlives a refused upload. A race
+// with another change is retried; past MaxPhotos it is a conflict.
+func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, name func(n int) string) (*Case, error) {
+	for attempt := 0; ; attempt++ {
+		prev, err := s.store.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !s.Visible(who.Area, prev.Area) {
+			return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
+		}
+		if len(prev.Photos) >= MaxPhotos {
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("a case holds at most %d photos", MaxPhotos)}
+		}
+		c := *prev
+		p.N = len(prev.Photos) + 1
+		p.File = name(p.N)
+		c.Photos = append(slices.Clone(prev.Photos), p)
+		now := s.now().UTC()
+		c.UpdatedAt, c.Version = now, prev.Version+1
+		_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
+			Entries: []Entry{{At: now, Action: "photo", By: who.Username, Role: who.Role, Status: c.Status, Detail: map[string]any{"n": p.N, "bytes": p.Bytes}}}})
+		if fault.IsConflict(err) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &c, nil
 	}
-	if !s.Visible(who.Area, prev.Area) {
-		return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
-	}
-	if len(prev.Photos) >= 20 {
-		return nil, &fault.Conflict{Detail: "a case holds at most 20 photos"}
-	}
-	c := *prev
-	p.N = len(prev.Photos) + 1
-	file, err := store(p.N)
-	if err != nil {
-		return nil, fmt.Errorf("storing photo: %w", err)
-	}
-	p.File = file
-	c.Photos = append(slices.Clone(prev.Photos), p)
-	now := s.now().UTC()
-	c.UpdatedAt, c.Version = now, prev.Version+1
-	_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
-		Entries: []Entry{{At: now, Action: "photo", By: who.Username, Role: who.Role, Status: c.Status, Detail: map[string]any{"n": p.N, "bytes": p.Bytes}}}})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
 }

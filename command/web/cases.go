@@ -182,22 +182,40 @@ func (a *API) addPhoto(c *fiber.Ctx) error {
 		}
 	}
 	dir := filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id)
-	// Each upload gets a file of its own, so two uploads racing for the same
-	// number never overwrite each other; the record names the file.
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("storing photo: %w", err)
+	}
+	// The photo is written under a temporary name first and moved to its
+	// numbered name only once the case records it; a refused upload (the
+	// case full, a lost race, Redis away) removes it, so no file outlives
+	// its refusal. Each upload's name is its own, so racing uploads never
+	// overwrite each other.
+	tmp, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return fmt.Errorf("storing photo: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("storing photo: %w", werr)
+	}
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	cs, err := a.Cases.AddPhoto(c.UserContext(), who, id, gridcase.Photo{ContentType: ct, Bytes: len(data), By: who.Username, At: time.Now().UTC()},
-		func(n int) (string, error) {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return "", err
-			}
-			name := fmt.Sprintf("%d-%s.%s", n, hex.EncodeToString(rnd[:]), ext)
-			return name, os.WriteFile(filepath.Join(dir, name), data, 0o640)
-		})
+		func(n int) string { return fmt.Sprintf("%d-%s.%s", n, hex.EncodeToString(rnd[:]), ext) })
 	if err != nil {
+		_ = os.Remove(tmp.Name())
 		return err
 	}
-	return c.Status(201).JSON(cs.Photos[len(cs.Photos)-1])
+	p := cs.Photos[len(cs.Photos)-1]
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, p.File)); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("storing photo %d of case %s: %w", p.N, id, err)
+	}
+	return c.Status(201).JSON(p)
 }
 
 func (a *API) getPhoto(c *fiber.Ctx) error {
