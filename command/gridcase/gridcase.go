@@ -238,8 +238,13 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *incide
 	if kind == nil {
 		bad.Add("kind", "unknown case kind %q", in.Kind)
 	}
-	if strings.TrimSpace(in.Title) == "" || len([]rune(in.Title)) > 200 {
-		bad.Add("title", "required, at most 200 characters")
+	in.Title, in.Description = incident.CleanText(in.Title, false), incident.CleanText(in.Description, true)
+	if in.Reporter != nil {
+		r := incident.Reporter{Name: incident.CleanText(in.Reporter.Name, false), Phone: incident.CleanText(in.Reporter.Phone, false)}
+		in.Reporter = &r
+	}
+	if !incident.Visible(in.Title) || len([]rune(in.Title)) > 200 {
+		bad.Add("title", "required: visible characters, at most 200")
 	}
 	if len([]rune(in.Description)) > 4000 {
 		bad.Add("description", "at most 4000 characters")
@@ -386,7 +391,14 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		return &fault.Conflict{Detail: fmt.Sprintf("case %s is %s: it allows %s, not %s", c.ID, c.Status, strings.Join(orNone(allowed[c.Status]), ", "), a.Action)}
 	}
 	prevStatus := c.Status
-	entry := Entry{At: now, Action: a.Action, By: who.Username, Role: who.Role, Reason: strings.TrimSpace(a.Reason)}
+	a.Reason, a.Result, a.Note = incident.CleanText(a.Reason, true), incident.CleanText(a.Result, true), incident.CleanText(a.Note, true)
+	if !incident.Visible(a.Reason) {
+		a.Reason = ""
+	}
+	if !incident.Visible(a.Result) {
+		a.Result = ""
+	}
+	entry := Entry{At: now, Action: a.Action, By: who.Username, Role: who.Role, Reason: a.Reason}
 	leader := who.Role == "leader" || who.Role == "admin"
 	switch a.Action {
 	case "accept":

@@ -226,7 +226,14 @@ func errorCode(err error) string {
 func (a *API) responderMessage(ctx context.Context, sess auth.Session, raw []byte) []byte {
 	var in responderIn
 	if err := incident.DecodeJSON(raw, &in); err != nil {
-		return a.reply(&in, err, nil)
+		// Best effort: what the error replies to.
+		var ref struct {
+			Type       string `json:"type"`
+			ID         string `json:"id"`
+			DispatchID string `json:"dispatch_id"`
+		}
+		_ = json.Unmarshal(raw, &ref)
+		return a.reply(&responderIn{Type: ref.Type, ID: ref.ID, DispatchID: ref.DispatchID}, err, nil)
 	}
 	who := incident.Actor{Username: sess.Username, Role: sess.Role}
 	switch in.Type {

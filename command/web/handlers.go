@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"mime"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
@@ -93,16 +95,41 @@ func (a *API) audit(c *fiber.Ctx, r audit.Record) {
 
 func forbidden(detail string) error { return &fault.Forbidden{Detail: detail} }
 
-// body returns the request body after checking the JSON size limit.
+// body returns the request body after checking the JSON size limit and
+// the media type (415 unless application/json, see jsonMediaType).
 func (a *API) body(c *fiber.Ctx) ([]byte, error) {
 	b := c.Body()
 	if len(b) > a.Config.Limits.JSONBodyBytes {
 		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge)
 	}
-	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, fault.Field("Content-Type", "must be application/json, not %s", ct)
+	ct := c.Get(fiber.HeaderContentType)
+	if ct == "" && len(b) == 0 {
+		return b, nil // no body at all: the actions whose body is optional
+	}
+	if err := jsonMediaType(ct); err != nil {
+		return nil, err
 	}
 	return b, nil
+}
+
+// unsupportedMedia is a body of a media type other than JSON (415).
+type unsupportedMedia struct{ detail string }
+
+func (e *unsupportedMedia) Error() string { return e.detail }
+
+// jsonMediaType accepts exactly application/json, with parameters (a
+// charset, when given, must be UTF-8).
+func jsonMediaType(ct string) error {
+	mt, params, err := mime.ParseMediaType(ct)
+	switch {
+	case ct == "":
+		return &unsupportedMedia{"a JSON body needs Content-Type: application/json"}
+	case err != nil || mt != "application/json":
+		return &unsupportedMedia{fmt.Sprintf("Content-Type must be application/json, not %q", ct)}
+	case params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8"):
+		return &unsupportedMedia{fmt.Sprintf("a JSON body is UTF-8, not charset %q", params["charset"])}
+	}
+	return nil
 }
 
 // decode reads a JSON body within the JSON size limit strictly into v, and

@@ -86,6 +86,10 @@ func (a *API) postPositions(c *fiber.Ctx) error {
 	var req struct {
 		Positions []positionIn `json:"positions"`
 	}
+	// A batch may exceed the JSON body limit (up to the body limit).
+	if err := jsonMediaType(c.Get(fiber.HeaderContentType)); err != nil {
+		return err
+	}
 	if err := incident.DecodeJSON(c.Body(), &req); err != nil {
 		return err
 	}

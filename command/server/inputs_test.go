@@ -1,0 +1,85 @@
+package server_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// problemFields returns the status and the fields a problem+json answer
+// names.
+func (h *harness) problemFields(method, path, tok, body string, headers ...string) (int, []string, string) {
+	h.t.Helper()
+	res, b := h.do(method, path, tok, body, headers...)
+	var p struct {
+		Errors []struct{ Field, Message string }
+	}
+	if res.StatusCode >= 400 {
+		if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+			h.t.Errorf("%s %s: content type %q", method, path, ct)
+		}
+		mustJSON(h.t, b, &p)
+	}
+	out := []string{}
+	for _, e := range p.Errors {
+		out = append(out, e.Field)
+	}
+	slices.Sort(out)
+	return res.StatusCode, out, string(b)
+}
+
+// Hostile and sloppy bodies get a 4xx problem naming every bad field, and
+// change nothing: incidents, cases and every JSON body through the shared
+// decoder.
+func TestInputHostileBodies(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	const place = `"location":{"lon":114.1118,"lat":22.547}`
+	const inc = `"category":"mass_incident","title":"聚集",` + place
+	const cs = `"kind":"hazard","title":"井盖",` + `"location":{"lon":114.10877,"lat":22.55415}`
+	for _, tc := range []struct {
+		name, path, body, ctype string
+		status                  int
+		fields                  []string
+	}{
+		{"jsonx media type", "/api/v1/incidents", `{` + inc + `}`, "application/jsonx", 415, []string{"Content-Type"}},
+		{"text media type", "/api/v1/cases", `{` + cs + `}`, "text/plain", 415, []string{"Content-Type"}},
+		{"latin-1 charset", "/api/v1/incidents", `{` + inc + `}`, "application/json; charset=iso-8859-1", 415, []string{"Content-Type"}},
+		{"empty location", "/api/v1/incidents", `{"category":"mass_incident","title":"聚集","location":{}}`, "", 400, []string{"location.lat", "location.lon"}},
+		{"lon only", "/api/v1/incidents", `{"category":"mass_incident","title":"聚集","location":{"lon":114.1}}`, "", 400, []string{"location.lat"}},
+		{"case lon only", "/api/v1/cases", `{"kind":"hazard","title":"井盖","location":{"lon":114.1}}`, "", 400, []string{"location.lat"}},
+		{"duplicate key", "/api/v1/incidents", `{` + inc + `,"title":"另一个"}`, "", 400, []string{"title"}},
+		{"case duplicate key", "/api/v1/cases", `{` + cs + `,"kind":"dispute"}`, "", 400, []string{"kind"}},
+		{"upper-case key", "/api/v1/incidents", `{"category":"mass_incident","TITLE":"聚集",` + place + `}`, "", 400, []string{"TITLE"}},
+		{"case upper-case key", "/api/v1/cases", `{"kind":"hazard","Title":"井盖","location":{"lon":114.10877,"lat":22.55415}}`, "", 400, []string{"Title"}},
+		{"invisible title", "/api/v1/incidents", `{"category":"mass_incident","title":"\u200b\ufeff\u0000",` + place + `}`, "", 400, []string{"title"}},
+		{"case invisible title", "/api/v1/cases", `{"kind":"hazard","title":"\u200b \u2060","location":{"lon":114.10877,"lat":22.55415}}`, "", 400, []string{"title"}},
+		{"year 0", "/api/v1/incidents", `{` + inc + `,"occurred_at":"0000-01-01T00:00:00Z"}`, "", 400, []string{"occurred_at"}},
+		{"every type error at once", "/api/v1/incidents", `{"category":1,"title":2,"deaths":"x","location":{"lon":"a","lat":true}}`, "", 400,
+			[]string{"category", "deaths", "location.lat", "location.lon", "title"}},
+		{"login duplicate key", "/api/v1/sessions", `{"username":"viewer","password":"x","username":"operator"}`, "", 400, []string{"username"}},
+		{"dispatch type errors", "/api/v1/incidents/I-none/dispatches", `{"unit_ids":[1,"car-01",true],"note":5}`, "", 400,
+			[]string{"note", "unit_ids[0]", "unit_ids[2]"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var headers []string
+			if tc.ctype != "" {
+				headers = []string{"Content-Type", tc.ctype}
+			}
+			tok := op
+			if strings.HasPrefix(tc.path, "/api/v1/sessions") {
+				tok = ""
+			}
+			status, fields, body := h.problemFields("POST", tc.path, tok, tc.body, headers...)
+			if status != tc.status || !slices.Equal(fields, tc.fields) {
+				t.Errorf("%d %v, want %d %v: %s", status, fields, tc.status, tc.fields, body)
+			}
+		})
+	}
+	for _, path := range []string{"/api/v1/incidents", "/api/v1/cases"} {
+		_, b := h.do("GET", path, op, nil)
+		if !strings.Contains(string(b), `"count":0`) {
+			t.Errorf("refused bodies stored something: %s", b)
+		}
+	}
+}
