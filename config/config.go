@@ -60,6 +60,7 @@ type Config struct {
 	Streams         Streams       `yaml:"streams"`
 	Limits          Limits        `yaml:"limits"`
 	Idempotency     time.Duration `yaml:"idempotency_ttl"`
+	Metrics         Metrics       `yaml:"metrics"`
 
 	// Location is Timezone resolved; set by Validate.
 	Location *time.Location `yaml:"-"`
@@ -91,6 +92,19 @@ type Redis struct {
 	// Durability says what a Redis below AppendFsync does at start: require
 	// (the default) refuses to start, warn logs a warning and carries on.
 	Durability string `yaml:"durability"`
+}
+
+// Metrics guards GET /metrics on the API listener.
+type Metrics struct {
+	// TokenEnv names an environment variable holding a bearer token that
+	// /metrics then requires (Authorization: Bearer TOKEN).
+	TokenEnv string `yaml:"token_env"`
+	// Public serves /metrics without a token although the API listens
+	// beyond loopback (a network where only Prometheus reaches the port).
+	// Without it, such a server needs TokenEnv.
+	Public bool `yaml:"public"`
+	// Token is the value of TokenEnv; set by Validate.
+	Token string `yaml:"-"`
 }
 
 // Sentinel locates the Redis master.
@@ -513,6 +527,18 @@ func (c *Config) Validate(getenv func(string) string) error {
 	case "require", "warn":
 	default:
 		bad("redis.durability: %q must be require or warn", c.Redis.Durability)
+	}
+	c.Metrics.Token = ""
+	switch {
+	case c.Metrics.TokenEnv != "":
+		if getenv != nil {
+			c.Metrics.Token = getenv(c.Metrics.TokenEnv)
+		}
+		if len(c.Metrics.Token) < 16 {
+			bad("metrics.token_env: %s must hold a token of at least 16 characters", c.Metrics.TokenEnv)
+		}
+	case !c.Metrics.Public && !Loopback(c.Listen):
+		bad("metrics: %s listens beyond loopback, so /metrics needs a token: set metrics.token_env (or metrics.public: true where only Prometheus reaches the port)", c.Listen)
 	}
 	if len(c.Redis.Sentinel.Addrs) > 0 && c.Redis.Sentinel.Master == "" {
 		bad("redis.sentinel.master: required with sentinel addresses")

@@ -354,8 +354,19 @@ type Action struct {
 	Account      string `json:"account"`
 }
 
-// Act carries out one action on a case.
-func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, accountKnown func(string) bool) (*Case, error) {
+// Account is what the case service needs to know of an account named in
+// an action.
+type Account struct {
+	Role, Area string
+}
+
+// handlers are the roles whose accounts may be given a case to handle (a
+// responder is given its unit instead).
+var handlers = []string{"admin", "leader", "deputy", "operator"}
+
+// Act carries out one action on a case; accounts looks up an account by
+// name.
+func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, accounts func(string) (Account, bool)) (*Case, error) {
 	for attempt := 0; ; attempt++ {
 		prev, err := s.store.Load(ctx, id)
 		if err != nil {
@@ -368,7 +379,7 @@ func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, acco
 		c.Photos = slices.Clone(prev.Photos)
 		now := s.now().UTC()
 		w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
-		if err := s.apply(&c, who, a, now, w, accountKnown); err != nil {
+		if err := s.apply(&c, who, a, now, w, accounts); err != nil {
 			return nil, err
 		}
 		c.UpdatedAt, c.Version = now, prev.Version+1
@@ -383,7 +394,7 @@ func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, acco
 	}
 }
 
-func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, accountKnown func(string) bool) error {
+func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, accounts func(string) (Account, bool)) error {
 	if !slices.Contains(allowed[c.Status], a.Action) {
 		if _, known := map[string]bool{"accept": true, "reject": true, "dispatch": true, "handle": true, "verify": true, "close": true, "evaluate": true, "escalate": true, "supervise": true, "assign_owner": true}[a.Action]; !known {
 			return fault.Field("action", "unknown action %q", a.Action)
@@ -409,8 +420,8 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		}
 		c.Status = Rejected
 	case "dispatch":
-		if a.Assignee == "" || !(s.units(a.Assignee) || accountKnown(a.Assignee)) {
-			return fault.Field("assignee", "must be a configured unit or account, not %q", a.Assignee)
+		if err := s.assignable(c, a.Assignee, accounts); err != nil {
+			return err
 		}
 		c.Status, c.Assignee = Dispatched, a.Assignee
 		if s.units(a.Assignee) {
@@ -477,7 +488,7 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		if !leader {
 			return &fault.Forbidden{Detail: "领导包案 (a leader owning a case) is a leader's decision"}
 		}
-		if !accountKnown(a.Account) {
+		if _, ok := accounts(a.Account); !ok {
 			return fault.Field("account", "unknown account %q", a.Account)
 		}
 		c.LeaderOwner = a.Account
@@ -489,6 +500,27 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		// A new step, or the same step at a new level: its time limit
 		// starts again (ZADD moves an existing timer).
 		s.timers(c, now, w, prevStatus)
+	}
+	return nil
+}
+
+// assignable checks that a case may be dispatched to assignee: a configured
+// unit, or an account of a role that handles cases whose area covers the
+// case's.
+func (s *Service) assignable(c *Case, assignee string, accounts func(string) (Account, bool)) error {
+	if assignee != "" && s.units(assignee) {
+		return nil
+	}
+	acct, ok := accounts(assignee)
+	switch {
+	case !ok:
+		return fault.Field("assignee", "must be a configured unit or account, not %q", assignee)
+	case acct.Role == "responder":
+		return fault.Field("assignee", "account %s is a responder: dispatch the case to its unit", assignee)
+	case !slices.Contains(handlers, acct.Role):
+		return fault.Field("assignee", "account %s (%s) cannot handle cases: give a unit or an account of role %s", assignee, acct.Role, strings.Join(handlers, ", "))
+	case !s.Visible(acct.Area, c.Area):
+		return fault.Field("assignee", "account %s works in area %s, which does not cover this case's area %s", assignee, acct.Area, c.Area)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"watchfloor/config"
 )
 
 // problemFields returns the status and the fields a problem+json answer
@@ -81,5 +83,74 @@ func TestInputHostileBodies(t *testing.T) {
 		if !strings.Contains(string(b), `"count":0`) {
 			t.Errorf("refused bodies stored something: %s", b)
 		}
+	}
+}
+
+// A case is dispatched only to a unit or to an account that may handle it
+// there (a role that acts on cases, with an area covering the case's); the
+// refusal names the assignee field and changes nothing.
+func TestInputCaseDispatchAssignee(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	chengdong := map[string]any{"kind": "hazard", "title": "城东", "location": map[string]float64{"lon": 114.12369, "lat": 22.55413}}
+	id := h.createCase(op, chengdong)
+	if code, body := h.act(op, id, map[string]any{"action": "accept"}); code != 200 {
+		t.Fatalf("accept: %d %s", code, body)
+	}
+	for _, who := range []string{"viewer", "hubei-operator", "nobody"} {
+		code, body := h.act(op, id, map[string]any{"action": "dispatch", "assignee": who})
+		if code != 400 || !strings.Contains(body, `"field":"assignee"`) {
+			t.Errorf("dispatch to %s: %d %s", who, code, body)
+		}
+	}
+	if code, body := h.act(op, id, map[string]any{"action": "dispatch", "assignee": "dongmen-operator"}); code != 200 {
+		t.Errorf("dispatch to the street's operator: %d %s", code, body)
+	}
+}
+
+// A responder cannot tell which case ids exist: a case it may not see is
+// 404, the same as one that does not exist, for reads, photos and actions.
+func TestInputCaseHiddenIs404(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	id := h.createCase(op, hubeiHazard("不可见"))
+	car := h.token("car-01")
+	for _, path := range []string{"/api/v1/cases/" + id, "/api/v1/cases/C-19990101-0001", "/api/v1/cases/" + id + "/photos/1"} {
+		if res, b := h.do("GET", path, car, nil); res.StatusCode != 404 {
+			t.Errorf("GET %s as a responder: %d %s", path, res.StatusCode, b)
+		}
+	}
+	for _, cid := range []string{id, "C-19990101-0001"} {
+		if code, body := h.act(car, cid, map[string]any{"action": "handle", "result": "x"}); code != 404 {
+			t.Errorf("action on %s as a responder: %d %s", cid, code, body)
+		}
+	}
+}
+
+// The edges: pprof's cmdline and symbol are not served (404 even to an
+// admin), sockets may connect only to the page's own origin (CSP), and
+// /metrics needs its token when one is configured.
+func TestInputEdgesPprofCSPMetrics(t *testing.T) {
+	const token = "metrics-token-0123456789"
+	h := newHarness(t, func(c *config.Config) { c.Metrics.Token = token })
+	admin := h.token("admin")
+	for path, want := range map[string]int{"/debug/pprof/cmdline": 404, "/debug/pprof/symbol": 404, "/debug/pprof/goroutine?debug=1": 200} {
+		if res, b := h.do("GET", path, admin, nil); res.StatusCode != want {
+			t.Errorf("GET %s as admin: %d, want %d: %.200s", path, res.StatusCode, want, b)
+		}
+	}
+	res, _ := h.do("GET", "/", "", nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "connect-src 'self';") || strings.Contains(csp, "ws:") {
+		t.Errorf("CSP %q: connect-src must be 'self' only", csp)
+	}
+	if res, _ := h.do("GET", "/metrics", "", nil); res.StatusCode != 401 {
+		t.Errorf("/metrics without the token: %d", res.StatusCode)
+	}
+	if res, _ := h.do("GET", "/metrics", admin, nil); res.StatusCode != 401 {
+		t.Errorf("/metrics with a session token instead of the metrics token: %d", res.StatusCode)
+	}
+	if res, b := h.do("GET", "/metrics", token, nil); res.StatusCode != 200 || !strings.Contains(string(b), "watchfloor_") {
+		t.Errorf("/metrics with the token: %d", res.StatusCode)
 	}
 }

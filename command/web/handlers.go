@@ -69,7 +69,7 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"patrol.get":           one(a.patrol),
 		"pprof.profile":        one(adapt(http.HandlerFunc(pprof.Profile))),
 		"pprof.trace":          one(adapt(http.HandlerFunc(pprof.Trace))),
-		"pprof.index":          one(adapt(http.HandlerFunc(pprofIndex))),
+		"pprof.index":          one(pprofIndex()),
 		"plans.list":           one(a.listPlans),
 		"activations.list":     one(a.listActivations),
 		"activations.get":      one(a.getActivation),
@@ -429,15 +429,16 @@ func (a *API) setStatus(c *fiber.Ctx) error {
 	return c.JSON(a.view(c, inc))
 }
 
-// pprofIndex serves the named profiles and the index, and cmdline and
-// symbol, which net/http/pprof serves from handlers of their own.
-func pprofIndex(w http.ResponseWriter, r *http.Request) {
-	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
-	case "cmdline":
-		pprof.Cmdline(w, r)
-	case "symbol":
-		pprof.Symbol(w, r)
-	default:
-		pprof.Index(w, r)
+// pprofIndex serves the index and the named runtime profiles. cmdline (the
+// process's arguments) and symbol (symbol lookup by address) are not served:
+// they answer 404 like an unknown profile.
+func pprofIndex() fiber.Handler {
+	index := adapt(http.HandlerFunc(pprof.Index))
+	return func(c *fiber.Ctx) error {
+		switch strings.Trim(c.Params("*"), "/") {
+		case "cmdline", "symbol":
+			return fmt.Errorf("profile %s: %w", c.Params("*"), fault.ErrNotFound)
+		}
+		return index(c)
 	}
 }
