@@ -1,10 +1,12 @@
 package incident
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,7 +42,34 @@ type walker struct {
 	i      int
 	bad    *fault.Invalid
 	shapes map[reflect.Type]*shape
+	// path is where the walk is: member names, and array indexes as
+	// index (key ""); written out only for an error.
+	path []step
 }
+
+type step struct {
+	key   []byte
+	index int
+}
+
+// at writes out the current path: location.lat, positions[3].lon.
+func (w *walker) at() string {
+	var b strings.Builder
+	for _, s := range w.path {
+		if s.key == nil {
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.Write(s.key)
+	}
+	return b.String()
+}
+
+// add records a field error at the current path.
+func (w *walker) add(format string, a ...any) { w.bad.Add(w.at(), format, a...) }
 
 // syntaxError is malformed JSON at an offset; it stops the walk.
 type syntaxError struct {
@@ -55,7 +84,7 @@ func (e *syntaxError) Error() string {
 // strictCheck walks body as a value of v's type and returns every field
 // error found, or the first syntax error.
 func strictCheck(body []byte, v any) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return fault.Field("", "the body is empty: a JSON object is required")
 	}
 	if !utf8.Valid(body) {
@@ -70,7 +99,7 @@ func strictCheck(body []byte, v any) error {
 	if t != nil && t.Kind() == reflect.Struct && w.i < len(w.b) && w.b[w.i] != '{' {
 		return fault.Field("", "the body must be a JSON object")
 	}
-	if err := w.value(t, "", 0); err != nil {
+	if err := w.value(t, 0); err != nil {
 		return fault.Field("", "%v", err)
 	}
 	w.ws()
@@ -137,13 +166,6 @@ func (w *walker) shapeOf(t reflect.Type) *shape {
 	return s
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 // kind says what a JSON value at b[i] is, in words.
 func (w *walker) kind() string {
 	switch c := w.b[w.i]; {
@@ -162,7 +184,7 @@ func (w *walker) kind() string {
 }
 
 // value walks one value expected to fit t (nil: anything).
-func (w *walker) value(t reflect.Type, path string, depth int) error {
+func (w *walker) value(t reflect.Type, depth int) error {
 	if depth > maxDepth {
 		return w.fail(fmt.Sprintf("nested deeper than %d levels", maxDepth))
 	}
@@ -205,25 +227,25 @@ func (w *walker) value(t reflect.Type, path string, depth int) error {
 		}
 	}
 	if want != "" {
-		w.bad.Add(path, "must be %s, not %s", want, w.kind())
+		w.add("must be %s, not %s", want, w.kind())
 		t = nil
 	}
 	switch c := w.b[w.i]; {
 	case c == '{':
-		return w.object(t, path, depth)
+		return w.object(t, depth)
 	case c == '[':
 		var elem reflect.Type
 		if t != nil {
 			elem = t.Elem()
 		}
-		return w.array(elem, path, depth)
+		return w.array(elem, depth)
 	case c == '"':
 		_, nul, err := w.str()
 		if err != nil {
 			return err
 		}
 		if nul {
-			w.bad.Add(path, "must not contain NUL characters")
+			w.add("must not contain NUL characters")
 		}
 		return nil
 	case c == 't':
@@ -236,7 +258,7 @@ func (w *walker) value(t reflect.Type, path string, depth int) error {
 			return err
 		}
 		if t != nil {
-			w.numberFits(t, string(w.b[start:w.i]), path)
+			w.numberFits(t, w.b[start:w.i])
 		}
 		return nil
 	}
@@ -251,19 +273,29 @@ func ownRules(t reflect.Type) bool {
 		p.Implements(reflect.TypeFor[json.Unmarshaler]()) || p.Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
 }
 
-func (w *walker) numberFits(t reflect.Type, n, path string) {
+// numberFits checks that the number n fits a field of type t. Most numbers
+// are checked without parsing: a float without an exponent cannot overflow,
+// nor an integer of few digits.
+func (w *walker) numberFits(t reflect.Type, n []byte) {
+	plain := bytes.IndexAny(n, ".eE") < 0
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if _, err := strconv.ParseInt(n, 10, t.Bits()); err != nil {
-			w.bad.Add(path, "must be a whole number from %d to %d, not %s", int64(-1)<<(t.Bits()-1), int64(1)<<(t.Bits()-1)-1, n)
+		if plain && t.Bits() == 64 && len(n) <= 18 {
+			return
+		}
+		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
+			w.add("must be a whole number from %d to %d, not %s", int64(-1)<<(t.Bits()-1), int64(1)<<(t.Bits()-1)-1, n)
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		if _, err := strconv.ParseUint(n, 10, t.Bits()); err != nil {
-			w.bad.Add(path, "must be a whole number from 0 to %d, not %s", uint64(1)<<(t.Bits()-1)*2-1, n)
+		if _, err := strconv.ParseUint(string(n), 10, t.Bits()); err != nil {
+			w.add("must be a whole number from 0 to %d, not %s", uint64(1)<<(t.Bits()-1)*2-1, n)
 		}
 	case reflect.Float32, reflect.Float64:
-		if _, err := strconv.ParseFloat(n, t.Bits()); err != nil {
-			w.bad.Add(path, "must be a number within range, not %s", n)
+		if plain && t.Bits() == 64 && len(n) < 300 {
+			return
+		}
+		if _, err := strconv.ParseFloat(string(n), t.Bits()); err != nil {
+			w.add("must be a number within range, not %s", n)
 		}
 	}
 }
@@ -311,15 +343,15 @@ func (w *walker) number() error {
 	return nil
 }
 
-// str reads a string at b[i] and returns it decoded, and whether it holds
-// a NUL character.
-func (w *walker) str() (string, bool, error) {
+// str reads a string at b[i] and returns it decoded (a slice of the body
+// when it has no escapes), and whether it holds a NUL character.
+func (w *walker) str() ([]byte, bool, error) {
 	start := w.i
 	w.i++
 	escaped, nul := false, false
 	for {
 		if w.i >= len(w.b) {
-			return "", false, w.fail("unterminated string")
+			return nil, false, w.fail("unterminated string")
 		}
 		c := w.b[w.i]
 		switch {
@@ -327,35 +359,35 @@ func (w *walker) str() (string, bool, error) {
 			w.i++
 			raw := w.b[start:w.i]
 			if !escaped {
-				return string(raw[1 : len(raw)-1]), false, nil
+				return raw[1 : len(raw)-1], false, nil
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
-				return "", false, &syntaxError{off: start, msg: "invalid string"}
+				return nil, false, &syntaxError{off: start, msg: "invalid string"}
 			}
-			return s, nul, nil
+			return []byte(s), nul, nil
 		case c < 0x20:
-			return "", false, w.fail("control character in a string")
+			return nil, false, w.fail("control character in a string")
 		case c == '\\':
 			escaped = true
 			if w.i+1 >= len(w.b) {
-				return "", false, w.fail("unterminated string")
+				return nil, false, w.fail("unterminated string")
 			}
 			switch w.b[w.i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				w.i += 2
 			case 'u':
 				if w.i+6 > len(w.b) {
-					return "", false, w.fail("invalid \\u escape")
+					return nil, false, w.fail("invalid \\u escape")
 				}
 				v, err := strconv.ParseUint(string(w.b[w.i+2:w.i+6]), 16, 16)
 				if err != nil {
-					return "", false, w.fail("invalid \\u escape")
+					return nil, false, w.fail("invalid \\u escape")
 				}
 				nul = nul || v == 0
 				w.i += 6
 			default:
-				return "", false, w.fail("invalid escape")
+				return nil, false, w.fail("invalid escape")
 			}
 		default:
 			w.i++
@@ -363,7 +395,7 @@ func (w *walker) str() (string, bool, error) {
 	}
 }
 
-func (w *walker) object(t reflect.Type, path string, depth int) error {
+func (w *walker) object(t reflect.Type, depth int) error {
 	w.i++ // {
 	var sh *shape
 	var elem reflect.Type
@@ -372,11 +404,12 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 	} else if t != nil && t.Kind() == reflect.Map {
 		elem = t.Elem()
 	}
-	seen := map[string]bool{}
+	var buf [16][]byte
+	seen := buf[:0] // few members: a slice beats a map
 	w.ws()
 	if w.i < len(w.b) && w.b[w.i] == '}' {
 		w.i++
-		w.missing(sh, seen, path)
+		w.missing(sh, seen)
 		return nil
 	}
 	for {
@@ -388,14 +421,14 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 		if err != nil {
 			return err
 		}
-		at := join(path, key)
+		w.path = append(w.path, step{key: key})
 		if nul {
-			w.bad.Add(at, "a member name must not contain NUL characters")
+			w.add("a member name must not contain NUL characters")
 		}
-		if seen[key] {
-			w.bad.Add(at, "appears more than once in the same object")
+		if slices.ContainsFunc(seen, func(k []byte) bool { return bytes.Equal(k, key) }) {
+			w.add("appears more than once in the same object")
 		}
-		seen[key] = true
+		seen = append(seen, key)
 		w.ws()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
 			return w.fail("expected a colon after a member name")
@@ -403,18 +436,19 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 		w.i++
 		ft := elem
 		if sh != nil {
-			f, ok := sh.fields[key]
+			f, ok := sh.fields[string(key)]
 			if !ok {
-				w.unknown(sh, at, key)
+				w.unknown(sh, string(key))
 			}
 			if w.ws(); f.required && w.i < len(w.b) && w.b[w.i] == 'n' {
-				w.bad.Add(at, "required: not null")
+				w.add("required: not null")
 			}
 			ft = f.typ
 		}
-		if err := w.value(ft, at, depth+1); err != nil {
+		if err := w.value(ft, depth+1); err != nil {
 			return err
 		}
+		w.path = w.path[:len(w.path)-1]
 		w.ws()
 		if w.i >= len(w.b) {
 			return w.fail("the body ends too early")
@@ -424,7 +458,7 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 			w.i++
 		case '}':
 			w.i++
-			w.missing(sh, seen, path)
+			w.missing(sh, seen)
 			return nil
 		default:
 			return w.fail("expected a comma or a closing brace")
@@ -432,28 +466,30 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 	}
 }
 
-func (w *walker) unknown(sh *shape, at, key string) {
+func (w *walker) unknown(sh *shape, key string) {
 	for name := range sh.fields {
 		if strings.EqualFold(name, key) {
-			w.bad.Add(at, "unknown field: names are case-sensitive, did you mean %q?", name)
+			w.add("unknown field: names are case-sensitive, did you mean %q?", name)
 			return
 		}
 	}
-	w.bad.Add(at, "unknown field")
+	w.add("unknown field")
 }
 
-func (w *walker) missing(sh *shape, seen map[string]bool, path string) {
+func (w *walker) missing(sh *shape, seen [][]byte) {
 	if sh == nil {
 		return
 	}
 	for _, name := range sh.required {
-		if !seen[name] {
-			w.bad.Add(join(path, name), "required")
+		if !slices.ContainsFunc(seen, func(k []byte) bool { return string(k) == name }) {
+			w.path = append(w.path, step{key: []byte(name)})
+			w.add("required")
+			w.path = w.path[:len(w.path)-1]
 		}
 	}
 }
 
-func (w *walker) array(elem reflect.Type, path string, depth int) error {
+func (w *walker) array(elem reflect.Type, depth int) error {
 	w.i++ // [
 	w.ws()
 	if w.i < len(w.b) && w.b[w.i] == ']' {
@@ -461,9 +497,11 @@ func (w *walker) array(elem reflect.Type, path string, depth int) error {
 		return nil
 	}
 	for n := 0; ; n++ {
-		if err := w.value(elem, fmt.Sprintf("%s[%d]", path, n), depth+1); err != nil {
+		w.path = append(w.path, step{index: n})
+		if err := w.value(elem, depth+1); err != nil {
 			return err
 		}
+		w.path = w.path[:len(w.path)-1]
 		w.ws()
 		if w.i >= len(w.b) {
 			return w.fail("the body ends too early")

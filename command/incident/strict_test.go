@@ -109,3 +109,38 @@ func TestInputBodyErrors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeJSONBatch decodes a batch of 1,000 positions the way the
+// batch API does, strict pre-pass included.
+func BenchmarkDecodeJSONBatch(b *testing.B) {
+	type pos struct {
+		UnitID     string   `json:"unit_id"`
+		DeviceID   string   `json:"device_id"`
+		Lon        *float64 `json:"lon"`
+		Lat        *float64 `json:"lat"`
+		At         string   `json:"at"`
+		SpeedMPS   *float64 `json:"speed_mps"`
+		Heading    *float64 `json:"heading"`
+		AccuracyM  *float64 `json:"accuracy_m"`
+		BatteryPct *float64 `json:"battery_pct"`
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"positions":[`)
+	for i := range 1000 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"unit_id":"car-01","lon":114.1234567,"lat":22.5432109,"at":"2026-11-23T08:30:00Z","speed_mps":12.5,"heading":270,"accuracy_m":5,"battery_pct":80}`)
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		var req struct {
+			Positions []pos `json:"positions"`
+		}
+		if err := DecodeJSON(body, &req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
