@@ -154,3 +154,21 @@ func TestInputEdgesPprofCSPMetrics(t *testing.T) {
 		t.Errorf("/metrics with the token: %d", res.StatusCode)
 	}
 }
+
+// A case's reporter is masked for viewers and responders and shown to
+// operators, over every HTTP answer about the case (docs/API.md says so
+// in one place now).
+func TestInputCaseReporterMasking(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	id := h.createCase(op, hubeiHazard("遮蔽"))
+	for who, want := range map[string]string{"operator": `"name":"赵六","phone":"13600006666"`, "viewer": `"name":"赵*","phone":"136****6666"`} {
+		_, get := h.do("GET", "/api/v1/cases/"+id, h.token(who), nil)
+		_, list := h.do("GET", "/api/v1/cases", h.token(who), nil)
+		for what, b := range map[string][]byte{"get": get, "list": list} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s %s: want %s in %.300s", who, what, want, b)
+			}
+		}
+	}
+}
