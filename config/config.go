@@ -537,8 +537,6 @@ func (c *Config) Validate(getenv func(string) string) error {
 		if len(c.Metrics.Token) < 16 {
 			bad("metrics.token_env: %s must hold a token of at least 16 characters", c.Metrics.TokenEnv)
 		}
-	case !c.Metrics.Public && !Loopback(c.Listen):
-		bad("metrics: %s listens beyond loopback, so /metrics needs a token: set metrics.token_env (or metrics.public: true where only Prometheus reaches the port)", c.Listen)
 	}
 	if len(c.Redis.Sentinel.Addrs) > 0 && c.Redis.Sentinel.Master == "" {
 		bad("redis.sentinel.master: required with sentinel addresses")
@@ -924,6 +922,17 @@ func (c *Config) UnitType(id string) *UnitType {
 		}
 	}
 	return nil
+}
+
+// CheckMetricsExposure refuses a /metrics open to the network: listening
+// beyond loopback needs metrics.token_env, or metrics.public to say that
+// only Prometheus reaches the port. The server checks it at start, with
+// the listen address it will use.
+func (c *Config) CheckMetricsExposure() error {
+	if c.Metrics.Token != "" || c.Metrics.Public || Loopback(c.Listen) {
+		return nil
+	}
+	return fmt.Errorf("metrics: %s listens beyond loopback, so /metrics needs a token: set metrics.token_env (or metrics.public: true where only Prometheus reaches the port)", c.Listen)
 }
 
 // Loopback reports whether addr listens on loopback only.

@@ -39,6 +39,9 @@ func TestSecurityKeys(t *testing.T) {
 				tc.edit(cfg)
 			}
 			err = cfg.Validate(getenv)
+			if err == nil {
+				err = cfg.CheckMetricsExposure()
+			}
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)

@@ -80,6 +80,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if cfg.Auth.DemoAccounts && !config.Loopback(cfg.Listen) {
 		return nil, fmt.Errorf("refusing to start: demo accounts are enabled and %s listens beyond loopback; set auth.demo_accounts: false and configure accounts", cfg.Listen)
 	}
+	if err := cfg.CheckMetricsExposure(); err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
 	gridsJSON, err := os.ReadFile(cfg.Path(cfg.Map.Grids))
 	if err != nil {
 		return nil, fmt.Errorf("loading grids: %w", err)
