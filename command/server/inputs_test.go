@@ -172,3 +172,18 @@ func TestInputCaseReporterMasking(t *testing.T) {
 		}
 	}
 }
+
+// A required reason of only invisible characters is no reason: closing an
+// incident with one is refused on reason, and the incident stays open.
+func TestInputInvisibleReason(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	id := h.create(dongmen("原因", 5))["id"].(string)
+	status, fields, body := h.problemFields("POST", "/api/v1/incidents/"+id+"/status", op, `{"status":"closed","reason":"\u200b\u2060 \ufeff"}`)
+	if status != 400 || !slices.Equal(fields, []string{"reason"}) {
+		t.Errorf("closing with an invisible reason: %d %v %s", status, fields, body)
+	}
+	if _, b := h.do("GET", "/api/v1/incidents/"+id, op, nil); !strings.Contains(string(b), `"status":"open"`) {
+		t.Errorf("the incident changed: %.200s", b)
+	}
+}

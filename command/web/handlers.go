@@ -156,6 +156,16 @@ func (a *API) idempotency(c *fiber.Ctx, kind string, body []byte) (*incident.Ide
 	return &incident.Idempotency{Key: session(c).Username + ":" + kind + ":" + key, Fingerprint: hex.EncodeToString(sum[:8]), TTL: a.Config.Idempotency}, nil
 }
 
+// reasonText cleans a free-text reason (incident.CleanText); one with
+// nothing visible counts as none, so a required reason is still missing.
+func reasonText(s string) string {
+	s = incident.CleanText(s, true)
+	if !incident.Visible(s) {
+		return ""
+	}
+	return s
+}
+
 func actor(c *fiber.Ctx) incident.Actor {
 	s := session(c)
 	return incident.Actor{Username: s.Username, Role: s.Role}
@@ -402,7 +412,7 @@ func (a *API) setLevel(c *fiber.Ctx) error {
 	if len(req.Reason) > 2000 {
 		return fault.Field("reason", "at most 2000 characters")
 	}
-	inc, err := a.Incidents.SetLevel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), l, strings.TrimSpace(req.Reason))
+	inc, err := a.Incidents.SetLevel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), l, reasonText(req.Reason))
 	if err != nil {
 		return err
 	}
@@ -422,7 +432,7 @@ func (a *API) setStatus(c *fiber.Ctx) error {
 	if len(req.Reason) > 2000 {
 		return fault.Field("reason", "at most 2000 characters")
 	}
-	inc, err := a.Incidents.SetStatus(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Status, strings.TrimSpace(req.Reason))
+	inc, err := a.Incidents.SetStatus(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Status, reasonText(req.Reason))
 	if err != nil {
 		return err
 	}
