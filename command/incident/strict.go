@@ -22,8 +22,12 @@ import (
 // type, numbers out of the field's range, NUL characters in strings, and
 // fields tagged wf:"required" missing from an object that is present.
 
-// maxDepth bounds the nesting of a body.
-const maxDepth = 64
+// maxDepth bounds the nesting of a body; maxErrors the field errors
+// listed (a batch of 10,000 bad positions is not answered with 10,000).
+const (
+	maxDepth  = 64
+	maxErrors = 100
+)
 
 // field is one JSON member of a struct.
 type field struct {
@@ -43,8 +47,10 @@ type walker struct {
 	bad    *fault.Invalid
 	shapes map[reflect.Type]*shape
 	// path is where the walk is: member names, and array indexes as
-	// index (key ""); written out only for an error.
+	// index (key nil); written out only for an error.
 	path []step
+	// more counts the errors past maxErrors.
+	more int
 }
 
 type step struct {
@@ -69,7 +75,13 @@ func (w *walker) at() string {
 }
 
 // add records a field error at the current path.
-func (w *walker) add(format string, a ...any) { w.bad.Add(w.at(), format, a...) }
+func (w *walker) add(format string, a ...any) {
+	if len(w.bad.Errors) >= maxErrors {
+		w.more++
+		return
+	}
+	w.bad.Add(w.at(), format, a...)
+}
 
 // syntaxError is malformed JSON at an offset; it stops the walk.
 type syntaxError struct {
@@ -105,6 +117,9 @@ func strictCheck(body []byte, v any) error {
 	w.ws()
 	if w.i < len(w.b) {
 		return fault.Field("", "unexpected data after the JSON object")
+	}
+	if w.more > 0 {
+		w.bad.Add("", "and %d more field errors", w.more)
 	}
 	return w.bad.Err()
 }

@@ -110,6 +110,19 @@ func TestInputBodyErrors(t *testing.T) {
 	}
 }
 
+// A body with very many bad fields lists the first 100 and counts the rest.
+func TestInputErrorsCapped(t *testing.T) {
+	var req struct {
+		IDs []string `json:"ids"`
+	}
+	body := `{"ids":[` + strings.TrimSuffix(strings.Repeat("1,", 250), ",") + `]}`
+	err := DecodeJSON([]byte(body), &req)
+	var inv *fault.Invalid
+	if !errors.As(err, &inv) || len(inv.Errors) != 101 || inv.Errors[100].Message != "and 150 more field errors" || inv.Errors[99].Field != "ids[99]" {
+		t.Fatalf("%v", err)
+	}
+}
+
 // BenchmarkDecodeJSONBatch decodes a batch of 1,000 positions the way the
 // batch API does, strict pre-pass included.
 func BenchmarkDecodeJSONBatch(b *testing.B) {
