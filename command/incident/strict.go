@@ -292,7 +292,7 @@ func ownRules(t reflect.Type) bool {
 // are checked without parsing: a float without an exponent cannot overflow,
 // nor an integer of few digits.
 func (w *walker) numberFits(t reflect.Type, n []byte) {
-	plain := bytes.IndexAny(n, ".eE") < 0
+	plain := !bytes.ContainsAny(n, ".eE")
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if plain && t.Bits() == 64 && len(n) <= 18 {
