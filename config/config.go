@@ -70,7 +70,8 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ProxyHeader names the header a trusted proxy puts the client's
 	// address in (X-Forwarded-For, or X-Real-IP); empty uses the peer.
-	ProxyHeader string `yaml:"proxy_header"`
+	ProxyHeader string  `yaml:"proxy_header"`
+	Metrics     Metrics `yaml:"metrics"`
 
 	// Location is Timezone resolved; set by Validate.
 	Location *time.Location `yaml:"-"`
@@ -93,16 +94,20 @@ type Redis struct {
 	// answered 503 and should be retried (idempotency keys make that safe).
 	WaitReplicas int           `yaml:"wait_replicas"`
 	WaitTimeout  time.Duration `yaml:"wait_timeout"`
-	// AppendFsync, when set, makes Watchfloor turn on Redis's append-only
-	// file with this fsync policy at start: everysec (at worst a second of
-	// acknowledged writes lost in a crash of the machine) or always (none).
-	// Empty leaves Redis as it is configured (a managed Redis, say).
+	// AppendFsync is the least durability Watchfloor needs of Redis:
+	// always (no acknowledged write lost in a crash) > everysec (at worst
+	// about a second) > no (the append-only file off, or never fsynced).
+	// Watchfloor reads Redis's appendonly and appendfsync at start and never
+	// changes them; "" or no asks nothing.
 	AppendFsync string `yaml:"appendfsync"`
 	// MemoryAlarm raises the redis.memory alarm when used memory passes
 	// this share of maxmemory (0 turns it off); MemoryCheck is how often
 	// INFO memory is read.
 	MemoryAlarm float64       `yaml:"memory_alarm"`
 	MemoryCheck time.Duration `yaml:"memory_check"`
+	// Durability says what a Redis below AppendFsync does at start: require
+	// (the default) refuses to start, warn logs a warning and carries on.
+	Durability string `yaml:"durability"`
 }
 
 // Audit bounds the audit trail kept in Redis.
@@ -115,6 +120,19 @@ type Audit struct {
 	ExportFile string `yaml:"export_file"`
 	// ExportInterval is how often records past the retention are looked for.
 	ExportInterval time.Duration `yaml:"export_interval"`
+}
+
+// Metrics guards GET /metrics on the API listener.
+type Metrics struct {
+	// TokenEnv names an environment variable holding a bearer token that
+	// /metrics then requires (Authorization: Bearer TOKEN).
+	TokenEnv string `yaml:"token_env"`
+	// Public serves /metrics without a token although the API listens
+	// beyond loopback (a network where only Prometheus reaches the port).
+	// Without it, such a server needs TokenEnv.
+	Public bool `yaml:"public"`
+	// Token is the value of TokenEnv; set by Validate.
+	Token string `yaml:"-"`
 }
 
 // Sentinel locates the Redis master.
@@ -505,7 +523,7 @@ func Defaults() *Config {
 		OsmandListen: "127.0.0.1:5055",
 		DataDir:      "var/data",
 		Redis: Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second,
-			MemoryAlarm: 0.8, MemoryCheck: 5 * time.Second},
+			MemoryAlarm: 0.8, MemoryCheck: 5 * time.Second, Durability: "require"},
 		Auth:        Auth{SessionTTL: 12 * time.Hour, SessionMaxAge: 24 * time.Hour, TicketTTL: 30 * time.Second, BcryptCost: 10},
 		Audit:       Audit{Retention: 2160 * time.Hour, ExportInterval: time.Minute},
 		ProxyHeader: "X-Forwarded-For",
@@ -578,9 +596,24 @@ func (c *Config) Validate(getenv func(string) string) error {
 		bad("redis.url: required")
 	}
 	switch c.Redis.AppendFsync {
-	case "", "everysec", "always":
+	case "", "no", "everysec", "always":
 	default:
-		bad("redis.appendfsync: %q must be everysec, always or empty", c.Redis.AppendFsync)
+		bad("redis.appendfsync: %q must be always, everysec, no or empty (the least durability required of Redis)", c.Redis.AppendFsync)
+	}
+	switch c.Redis.Durability {
+	case "require", "warn":
+	default:
+		bad("redis.durability: %q must be require or warn", c.Redis.Durability)
+	}
+	c.Metrics.Token = ""
+	switch {
+	case c.Metrics.TokenEnv != "":
+		if getenv != nil {
+			c.Metrics.Token = getenv(c.Metrics.TokenEnv)
+		}
+		if len(c.Metrics.Token) < 16 {
+			bad("metrics.token_env: %s must hold a token of at least 16 characters", c.Metrics.TokenEnv)
+		}
 	}
 	if len(c.Redis.Sentinel.Addrs) > 0 && c.Redis.Sentinel.Master == "" {
 		bad("redis.sentinel.master: required with sentinel addresses")
@@ -1016,6 +1049,17 @@ func (c *Config) UnitType(id string) *UnitType {
 		}
 	}
 	return nil
+}
+
+// CheckMetricsExposure refuses a /metrics open to the network: listening
+// beyond loopback needs metrics.token_env, or metrics.public to say that
+// only Prometheus reaches the port. The server checks it at start, with
+// the listen address it will use.
+func (c *Config) CheckMetricsExposure() error {
+	if c.Metrics.Token != "" || c.Metrics.Public || Loopback(c.Listen) {
+		return nil
+	}
+	return fmt.Errorf("metrics: %s listens beyond loopback, so /metrics needs a token: set metrics.token_env (or metrics.public: true where only Prometheus reaches the port)", c.Listen)
 }
 
 // Loopback reports whether addr listens on loopback only.

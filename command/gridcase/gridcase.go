@@ -238,8 +238,13 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *incide
 	if kind == nil {
 		bad.Add("kind", "unknown case kind %q", in.Kind)
 	}
-	if strings.TrimSpace(in.Title) == "" || len([]rune(in.Title)) > 200 {
-		bad.Add("title", "required, at most 200 characters")
+	in.Title, in.Description = incident.CleanText(in.Title, false), incident.CleanText(in.Description, true)
+	if in.Reporter != nil {
+		r := incident.Reporter{Name: incident.CleanText(in.Reporter.Name, false), Phone: incident.CleanText(in.Reporter.Phone, false)}
+		in.Reporter = &r
+	}
+	if !incident.Visible(in.Title) || len([]rune(in.Title)) > 200 {
+		bad.Add("title", "required: visible characters, at most 200")
 	}
 	if len([]rune(in.Description)) > 4000 {
 		bad.Add("description", "at most 4000 characters")
@@ -349,8 +354,19 @@ type Action struct {
 	Account      string `json:"account"`
 }
 
-// Act carries out one action on a case.
-func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, accountKnown func(string) bool) (*Case, error) {
+// Account is what the case service needs to know of an account named in
+// an action.
+type Account struct {
+	Role, Area string
+}
+
+// handlers are the roles whose accounts may be given a case to handle (a
+// responder is given its unit instead).
+var handlers = []string{"admin", "leader", "deputy", "operator"}
+
+// Act carries out one action on a case; accounts looks up an account by
+// name.
+func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, accounts func(string) (Account, bool)) (*Case, error) {
 	for attempt := 0; ; attempt++ {
 		prev, err := s.store.Load(ctx, id)
 		if err != nil {
@@ -363,7 +379,7 @@ func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, acco
 		c.Photos = slices.Clone(prev.Photos)
 		now := s.now().UTC()
 		w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
-		if err := s.apply(&c, who, a, now, w, accountKnown); err != nil {
+		if err := s.apply(&c, who, a, now, w, accounts); err != nil {
 			return nil, err
 		}
 		c.UpdatedAt, c.Version = now, prev.Version+1
@@ -378,7 +394,7 @@ func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, acco
 	}
 }
 
-func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, accountKnown func(string) bool) error {
+func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, accounts func(string) (Account, bool)) error {
 	if !slices.Contains(allowed[c.Status], a.Action) {
 		if _, known := map[string]bool{"accept": true, "reject": true, "dispatch": true, "handle": true, "verify": true, "close": true, "evaluate": true, "escalate": true, "supervise": true, "assign_owner": true}[a.Action]; !known {
 			return fault.Field("action", "unknown action %q", a.Action)
@@ -386,7 +402,14 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		return &fault.Conflict{Detail: fmt.Sprintf("case %s is %s: it allows %s, not %s", c.ID, c.Status, strings.Join(orNone(allowed[c.Status]), ", "), a.Action)}
 	}
 	prevStatus := c.Status
-	entry := Entry{At: now, Action: a.Action, By: who.Username, Role: who.Role, Reason: strings.TrimSpace(a.Reason)}
+	a.Reason, a.Result, a.Note = incident.CleanText(a.Reason, true), incident.CleanText(a.Result, true), incident.CleanText(a.Note, true)
+	if !incident.Visible(a.Reason) {
+		a.Reason = ""
+	}
+	if !incident.Visible(a.Result) {
+		a.Result = ""
+	}
+	entry := Entry{At: now, Action: a.Action, By: who.Username, Role: who.Role, Reason: a.Reason}
 	leader := who.Role == "leader" || who.Role == "admin"
 	switch a.Action {
 	case "accept":
@@ -397,8 +420,8 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		}
 		c.Status = Rejected
 	case "dispatch":
-		if a.Assignee == "" || !(s.units(a.Assignee) || accountKnown(a.Assignee)) {
-			return fault.Field("assignee", "must be a configured unit or account, not %q", a.Assignee)
+		if err := s.assignable(c, a.Assignee, accounts); err != nil {
+			return err
 		}
 		c.Status, c.Assignee = Dispatched, a.Assignee
 		if s.units(a.Assignee) {
@@ -465,7 +488,7 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		if !leader {
 			return &fault.Forbidden{Detail: "领导包案 (a leader owning a case) is a leader's decision"}
 		}
-		if !accountKnown(a.Account) {
+		if _, ok := accounts(a.Account); !ok {
 			return fault.Field("account", "unknown account %q", a.Account)
 		}
 		c.LeaderOwner = a.Account
@@ -477,6 +500,27 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		// A new step, or the same step at a new level: its time limit
 		// starts again (ZADD moves an existing timer).
 		s.timers(c, now, w, prevStatus)
+	}
+	return nil
+}
+
+// assignable checks that a case may be dispatched to assignee: a configured
+// unit, or an account of a role that handles cases whose area covers the
+// case's.
+func (s *Service) assignable(c *Case, assignee string, accounts func(string) (Account, bool)) error {
+	if assignee != "" && s.units(assignee) {
+		return nil
+	}
+	acct, ok := accounts(assignee)
+	switch {
+	case !ok:
+		return fault.Field("assignee", "must be a configured unit or account, not %q", assignee)
+	case acct.Role == "responder":
+		return fault.Field("assignee", "account %s is a responder: dispatch the case to its unit", assignee)
+	case !slices.Contains(handlers, acct.Role):
+		return fault.Field("assignee", "account %s (%s) cannot handle cases: give a unit or an account of role %s", assignee, acct.Role, strings.Join(handlers, ", "))
+	case !s.Visible(acct.Area, c.Area):
+		return fault.Field("assignee", "account %s works in area %s, which does not cover this case's area %s", assignee, acct.Area, c.Area)
 	}
 	return nil
 }
@@ -542,32 +586,40 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	return true, nil // a rescheduled timer keeps its new due time: Release leaves it
 }
 
-// AddPhoto records a stored photo on a case.
-func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, store func(n int) (string, error)) (*Case, error) {
-	prev, err := s.store.Load(ctx, id)
-	if err != nil {
-		return nil, err
+// MaxPhotos is how many photos a case holds.
+const MaxPhotos = 20
+
+// AddPhoto records a photo on a case: name gives the file name of photo
+// number n. The caller keeps the file under a temporary name until AddPhoto
+// succeeds, then moves it to p.File of the photo returned, and removes it
+// when AddPhoto fails, so that no file outlives a refused upload. A race
+// with another change is retried; past MaxPhotos it is a conflict.
+func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, name func(n int) string) (*Case, error) {
+	for attempt := 0; ; attempt++ {
+		prev, err := s.store.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !s.Visible(who.Area, prev.Area) {
+			return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
+		}
+		if len(prev.Photos) >= MaxPhotos {
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("a case holds at most %d photos", MaxPhotos)}
+		}
+		c := *prev
+		p.N = len(prev.Photos) + 1
+		p.File = name(p.N)
+		c.Photos = append(slices.Clone(prev.Photos), p)
+		now := s.now().UTC()
+		c.UpdatedAt, c.Version = now, prev.Version+1
+		_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
+			Entries: []Entry{{At: now, Action: "photo", By: who.Username, Role: who.Role, Status: c.Status, Detail: map[string]any{"n": p.N, "bytes": p.Bytes}}}})
+		if fault.IsConflict(err) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &c, nil
 	}
-	if !s.Visible(who.Area, prev.Area) {
-		return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
-	}
-	if len(prev.Photos) >= 20 {
-		return nil, &fault.Conflict{Detail: "a case holds at most 20 photos"}
-	}
-	c := *prev
-	p.N = len(prev.Photos) + 1
-	file, err := store(p.N)
-	if err != nil {
-		return nil, fmt.Errorf("storing photo: %w", err)
-	}
-	p.File = file
-	c.Photos = append(slices.Clone(prev.Photos), p)
-	now := s.now().UTC()
-	c.UpdatedAt, c.Version = now, prev.Version+1
-	_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
-		Entries: []Entry{{At: now, Action: "photo", By: who.Username, Role: who.Role, Status: c.Status, Detail: map[string]any{"n": p.N, "bytes": p.Bytes}}}})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
 }

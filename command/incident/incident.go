@@ -26,9 +26,11 @@ var statusOrder = map[string]int{StatusOpen: 0, StatusResponding: 1, StatusRecov
 var Sources = []string{"call", "grid_officer", "patrol", "sensor", "citizen"}
 
 // Location is a WGS-84 point.
+// In a request both members are required (wf:"required"): a missing one is
+// an error, never 0.
 type Location struct {
-	Lon float64 `json:"lon"`
-	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon" wf:"required"`
+	Lat float64 `json:"lat" wf:"required"`
 }
 
 // Reporter is who reported; masked for roles that do not need it.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"watchfloor/alerts"
@@ -52,9 +53,16 @@ const (
 	maxLossYuan = 1e15
 )
 
-// DecodeJSON strictly decodes a JSON object into v: unknown fields, wrong
-// types, trailing data and malformed JSON are field errors.
+// DecodeJSON strictly decodes a JSON object into v. Every field error of
+// the body is reported at once: unknown fields and names that differ from a
+// field's only by case, keys that appear twice in one object, wrong types,
+// numbers out of range, NUL characters, and members tagged wf:"required"
+// missing from an object present. Malformed JSON, trailing data and a body
+// that is not UTF-8 are errors of the whole body (field "").
 func DecodeJSON(body []byte, v any) error {
+	if err := strictCheck(body, v); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -112,10 +120,67 @@ func Decode(body []byte) (*Input, error) {
 	return &in, nil
 }
 
+// CleanText drops control characters (but for tabs and newlines in
+// multi-line text) and format characters such as zero-width spaces, byte
+// order marks and bidirectional overrides (but for the zero-width joiners
+// that emoji and some scripts need), and trims surrounding white space.
+func CleanText(s string, multiline bool) string {
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			if multiline {
+				return r
+			}
+			return ' '
+		case r == 0x200c || r == 0x200d:
+			return r
+		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError:
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(clean)
+}
+
+// Visible reports whether s holds a character one can see: not only white
+// space, control, format or combining characters and blank fillers.
+func Visible(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me, unicode.Zs),
+			r == 0x115f, r == 0x1160, r == 0x3164, r == 0xffa0, r == 0x2800, r == utf8.RuneError:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// futureTolerance is how far ahead of the server's clock a report's time
+// may be (clocks differ); times before 1970 are refused.
+const futureTolerance = 5 * time.Minute
+
+// clean normalises the text fields present (see CleanText).
+func (in *Input) clean() {
+	for _, f := range []struct {
+		v         *string
+		multiline bool
+	}{{in.Title, false}, {in.Description, true}, {in.Address, false}, {in.MeasuresTaken, true}, {in.SupportNeeded, true}, {in.Category, false}, {in.Source, false}, {in.Grid, false}} {
+		if f.v != nil {
+			*f.v = CleanText(*f.v, f.multiline)
+		}
+	}
+	if in.Reporter != nil {
+		in.Reporter.Name = CleanText(in.Reporter.Name, false)
+		in.Reporter.Phone = CleanText(in.Reporter.Phone, false)
+	}
+}
+
 // check validates the fields present; first says whether this is a first
 // report (category, title and a place are then required).
 func (in *Input) check(first bool, now time.Time, grader *alerts.Grader, m *geo.Map) error {
 	bad := &fault.Invalid{}
+	in.clean()
 	if in.Category == nil || *in.Category == "" {
 		if first {
 			bad.Add("category", "required")
@@ -123,9 +188,9 @@ func (in *Input) check(first bool, now time.Time, grader *alerts.Grader, m *geo.
 	} else if !grader.Known(*in.Category) {
 		bad.Add("category", "unknown category %q", *in.Category)
 	}
-	if in.Title == nil || strings.TrimSpace(*in.Title) == "" {
+	if in.Title == nil || !Visible(*in.Title) {
 		if first || in.Title != nil {
-			bad.Add("title", "required")
+			bad.Add("title", "required: a title with visible characters")
 		}
 	}
 	text := func(field string, v *string, max int) {
@@ -140,10 +205,10 @@ func (in *Input) check(first bool, now time.Time, grader *alerts.Grader, m *geo.
 	text("support_needed", in.SupportNeeded, maxText)
 	if in.Location != nil {
 		l := in.Location
-		if math.IsNaN(l.Lon) || l.Lon < -180 || l.Lon > 180 {
+		if math.IsNaN(l.Lon) || math.IsInf(l.Lon, 0) || l.Lon < -180 || l.Lon > 180 {
 			bad.Add("location.lon", "must be a longitude between -180 and 180")
 		}
-		if math.IsNaN(l.Lat) || l.Lat < -90 || l.Lat > 90 {
+		if math.IsNaN(l.Lat) || math.IsInf(l.Lat, 0) || l.Lat < -90 || l.Lat > 90 {
 			bad.Add("location.lat", "must be a latitude between -90 and 90")
 		}
 	}
@@ -158,8 +223,10 @@ func (in *Input) check(first bool, now time.Time, grader *alerts.Grader, m *geo.
 		switch {
 		case err != nil:
 			bad.Add("occurred_at", "must be an RFC 3339 time such as 2026-11-23T08:30:00Z")
-		case t.After(now.Add(5 * time.Minute)):
-			bad.Add("occurred_at", "is in the future")
+		case t.Before(time.Unix(0, 0)):
+			bad.Add("occurred_at", "must not be before 1970-01-01, not %s", t.UTC().Format(time.RFC3339))
+		case t.After(now.Add(futureTolerance)):
+			bad.Add("occurred_at", "is in the future (more than %s ahead of the server's clock)", futureTolerance)
 		default:
 			in.occurredAt = t.UTC()
 		}

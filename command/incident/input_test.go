@@ -3,9 +3,12 @@ package incident
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"watchfloor/alerts"
 	"watchfloor/command/fault"
@@ -51,13 +54,18 @@ func TestDecodeNamesFields(t *testing.T) {
 
 // FuzzDecode feeds the incident decoder and validator arbitrary bodies: it
 // must never panic, and whatever passes must be a report a first create
-// accepts without out-of-range values.
+// accepts without out-of-range values: a finite location in range when
+// present, a title with visible characters and no control characters, a
+// time from 1970 to a little ahead of now.
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"category":"fire","title":"x","location":{"lon":114.12,"lat":22.54},"deaths":3}`,
 		`{"category":"mass_incident","title":"聚集","grid":"440303001001001","people_involved":200,"reporter":{"name":"张三","phone":"138"}}`,
 		`{"occurred_at":"2026-11-23T08:00:00+08:00","direct_loss_yuan":1.5e7,"verified":true,"drill":false}`,
 		`{"location":{"lon":-180,"lat":90}}`, `[]`, `{`, `null`, `{"deaths":-1}`,
+		`{"category":"fire","title":"\u200b","location":{}}`, `{"category":"fire","title":"x","location":{"lon":114.1}}`,
+		`{"category":"fire","title":"x","title":"y","grid":"440303001001001"}`, `{"category":"fire","TITLE":"x"}`,
+		`{"category":"fire","title":"x","grid":"440303001001001","occurred_at":"0000-01-01T00:00:00Z"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -81,9 +89,16 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if err := in.check(true, time.Now(), grader, m); err == nil {
-			if l := in.Location; l != nil && (l.Lon < -180 || l.Lon > 180 || l.Lat < -90 || l.Lat > 90) {
+		now := time.Now()
+		if err := in.check(true, now, grader, m); err == nil {
+			if l := in.Location; l != nil && (math.IsNaN(l.Lon) || math.IsNaN(l.Lat) || l.Lon < -180 || l.Lon > 180 || l.Lat < -90 || l.Lat > 90) {
 				t.Fatalf("accepted %v", l)
+			}
+			if in.Title == nil || !Visible(*in.Title) || strings.ContainsFunc(*in.Title, unicode.IsControl) {
+				t.Fatalf("accepted the title %q", *in.Title)
+			}
+			if !in.occurredAt.IsZero() && (in.occurredAt.Before(time.Unix(0, 0)) || in.occurredAt.After(now.Add(futureTolerance))) {
+				t.Fatalf("accepted the time %v", in.occurredAt)
 			}
 			if in.Category == nil || !grader.Known(*in.Category) {
 				t.Fatalf("accepted without a known category")

@@ -25,7 +25,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		path = r.Replace(path)
 		switch {
 		case path == "/debug/pprof/*":
-			path = "/debug/pprof/cmdline"
+			path = "/debug/pprof/goroutine"
 		case strings.HasPrefix(path, "/debug/pprof/"):
 			path += "?seconds=1"
 		case strings.HasPrefix(path, "/api/v1/units/"):

@@ -22,9 +22,9 @@ import (
 // With appendfsync always, every incident that got a 201 survives Redis
 // being killed with SIGKILL in the middle of a burst of creates.
 func TestAcknowledgedIncidentsSurviveRedisKill(t *testing.T) {
-	// Redis restarts with the append-only file on, as a deployment's Redis
-	// does; Watchfloor sets the fsync policy to always itself.
-	r := storetest.Start(t, "--appendonly", "yes")
+	// Redis runs with the append-only file at always, as the operator
+	// configured it; Watchfloor requires always and checks it at start.
+	r := storetest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	h := newHarnessOn(t, r, benchLimits, func(c *config.Config) { c.Redis.AppendFsync = "always" })
 	tok := h.token("operator")
 	var mu sync.Mutex

@@ -94,6 +94,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if cfg.Auth.DemoAccounts && !config.Loopback(cfg.Listen) {
 		return nil, fmt.Errorf("refusing to start: demo accounts are enabled and %s listens beyond loopback; set auth.demo_accounts: false and configure accounts", cfg.Listen)
 	}
+	if err := cfg.CheckMetricsExposure(); err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
 	gridsJSON, err := os.ReadFile(cfg.Path(cfg.Map.Grids))
 	if err != nil {
 		return nil, fmt.Errorf("loading grids: %w", err)
@@ -128,7 +131,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 			return nil, fmt.Errorf("daily_reports.areas: %s is not a grid code of the map", area)
 		}
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, AppendFsync: cfg.Redis.AppendFsync,
+	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, MinAppendFsync: cfg.Redis.AppendFsync, RequireDurability: cfg.Redis.Durability != "warn",
 		SentinelAddrs: cfg.Redis.Sentinel.Addrs, SentinelMaster: cfg.Redis.Sentinel.Master,
 		WaitReplicas: cfg.Redis.WaitReplicas, WaitTimeout: cfg.Redis.WaitTimeout, Location: cfg.Location, Logger: log})
 	if err != nil {

@@ -243,7 +243,7 @@ func TestPositionBatch(t *testing.T) {
 		t.Errorf("viewer posted positions: %d", code)
 	}
 	res, b = h.do("POST", "/api/v1/positions", op, `{"positions":[{"unit_id":"car-03","lon":"east"}]}`)
-	if res.StatusCode != 400 || !strings.Contains(string(b), "positions.lon") {
+	if res.StatusCode != 400 || !strings.Contains(string(b), "positions[0].lon") {
 		t.Errorf("wrong type: %d %s", res.StatusCode, b)
 	}
 	// Device ids are for operators and admins.

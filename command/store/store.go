@@ -52,9 +52,13 @@ type Options struct {
 	Deployment   string
 	StreamMaxLen int64
 	PingInterval time.Duration
-	// AppendFsync turns on the append-only file with this policy ("" leaves
-	// Redis as it is).
-	AppendFsync string
+	// MinAppendFsync is the least durability required of Redis: always,
+	// everysec, or "" and no for none. Open reads Redis's settings and never
+	// changes them.
+	MinAppendFsync string
+	// RequireDurability makes Open fail when Redis is below MinAppendFsync;
+	// otherwise it logs a warning.
+	RequireDurability bool
 	// SentinelAddrs and SentinelMaster find the master through Sentinel.
 	SentinelAddrs  []string
 	SentinelMaster string
@@ -109,21 +113,55 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("connecting to redis: %w", err)
 	}
-	if opts.AppendFsync != "" {
-		pipe := rdb.Pipeline()
-		pipe.ConfigSet(ctx, "appendonly", "yes")
-		pipe.ConfigSet(ctx, "appendfsync", opts.AppendFsync)
-		if _, err := pipe.Exec(ctx); err != nil {
-			rdb.Close()
-			return nil, fmt.Errorf("turning on Redis's append-only file (appendfsync %s): %w", opts.AppendFsync, err)
-		}
-		// Keep it across Redis restarts when Redis runs from a config file.
-		if err := rdb.ConfigRewrite(ctx).Err(); err != nil {
-			s.log.Info("redis config not rewritten (no config file?): make sure its own configuration turns on appendonly", "err", err)
-		}
+	if err := s.checkDurability(ctx, opts.MinAppendFsync, opts.RequireDurability); err != nil {
+		rdb.Close()
+		return nil, err
 	}
 	s.ready.Store(true)
 	return s, nil
+}
+
+// durabilityRank orders fsync policies: the append-only file off or never
+// fsynced (0) < everysec (1) < always (2).
+func durabilityRank(appendonly, fsync string) int {
+	if appendonly != "yes" {
+		return 0
+	}
+	switch fsync {
+	case "always":
+		return 2
+	case "everysec":
+		return 1
+	}
+	return 0
+}
+
+// checkDurability compares Redis's own appendonly and appendfsync with the
+// least durability required; it reads them and changes nothing (no CONFIG
+// SET, no CONFIG REWRITE): an operator's stronger setting stays. Below the
+// minimum it fails when require is set and warns otherwise.
+func (s *Store) checkDurability(ctx context.Context, min string, require bool) error {
+	if min == "" || min == "no" {
+		return nil
+	}
+	refuse := func(msg string, args ...any) error {
+		if require {
+			return fmt.Errorf("redis durability: "+msg+" (redis.durability: require; set redis.durability: warn to start anyway)", args...)
+		}
+		s.log.Warn("redis durability below the configured minimum", "problem", fmt.Sprintf(msg, args...))
+		return nil
+	}
+	got, err := s.rdb.ConfigGet(ctx, "append*").Result()
+	if err != nil {
+		return refuse("cannot read Redis's appendonly and appendfsync to check the required appendfsync %s: %v", min, err)
+	}
+	aof, fsync := got["appendonly"], got["appendfsync"]
+	if durabilityRank(aof, fsync) < durabilityRank("yes", min) {
+		return refuse("Redis runs with appendonly %s, appendfsync %s, below the required appendfsync %s: "+
+			"set appendonly yes and appendfsync %s in Redis's own configuration", aof, fsync, min, min)
+	}
+	s.log.Info("redis durability", "appendonly", aof, "appendfsync", fsync, "required", min)
+	return nil
 }
 
 // Close closes the connection pool. A connection the other side already

@@ -135,7 +135,7 @@ func New(d Deps) (*API, error) {
 	}
 	a.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	a.app.Get("/readyz", a.readyz)
-	a.app.Get("/metrics", adapt(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
+	a.app.Get("/metrics", a.metricsAuth, adapt(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
 	a.app.Use("/api", func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	if d.Static != nil {
 		a.app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(d.Static), Index: "index.html", MaxAge: 60}))
@@ -173,11 +173,27 @@ func (a *API) readyz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
+// metricsAuth requires the metrics bearer token when one is configured
+// (metrics.token_env; config refuses a server beyond loopback without one
+// unless metrics.public is set).
+func (a *API) metricsAuth(c *fiber.Ctx) error {
+	want := a.Config.Metrics.Token
+	if want == "" {
+		return c.Next()
+	}
+	got := bearer(c.Get(fiber.HeaderAuthorization))
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="watchfloor-metrics"`)
+		return problem(c, 401, "unauthenticated", "/metrics needs the metrics token: send Authorization: Bearer TOKEN", nil)
+	}
+	return c.Next()
+}
+
 func securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("X-Frame-Options", "DENY")
 	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	return c.Next()
 }
 

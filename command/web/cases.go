@@ -43,7 +43,18 @@ func mine(who gridcase.Actor, cs *gridcase.Case) bool {
 	return who.Role != "responder" || cs.Assignee == who.Unit || cs.Owner == who.Username
 }
 
-func (a *API) accountKnown(name string) bool { return a.Auth.Account(name) != nil }
+// caseAccount looks up an account named in a case action.
+func (a *API) caseAccount(name string) (gridcase.Account, bool) {
+	acct := a.Auth.Account(name)
+	if acct == nil {
+		return gridcase.Account{}, false
+	}
+	return gridcase.Account{Role: acct.Role, Area: acct.Area}, true
+}
+
+// hidden is the answer about a case the caller may not see: 404, the same
+// as a case that does not exist, so that ids do not leak.
+func hidden(id string) error { return fmt.Errorf("case %s: %w", id, fault.ErrNotFound) }
 
 func (a *API) createCase(c *fiber.Ctx) error {
 	var in gridcase.Input
@@ -114,7 +125,7 @@ func (a *API) getCase(c *fiber.Ctx) error {
 		return err
 	}
 	if !mine(who, cs) {
-		return forbidden("a responder sees only the cases it reported or was given")
+		return hidden(cs.ID)
 	}
 	return c.JSON(struct {
 		*gridcase.Case
@@ -134,11 +145,14 @@ func (a *API) caseAction(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		if !mine(who, cs) {
+			return hidden(id)
+		}
 		if cs.Assignee != who.Unit || act.Action != "handle" {
 			return forbidden("a responder handles the cases given to its unit, and only that")
 		}
 	}
-	cs, err := a.Cases.Act(c.UserContext(), who, id, &act, a.accountKnown)
+	cs, err := a.Cases.Act(c.UserContext(), who, id, &act, a.caseAccount)
 	if err != nil {
 		return err
 	}
@@ -178,26 +192,44 @@ func (a *API) addPhoto(c *fiber.Ctx) error {
 			return err
 		}
 		if !mine(who, cs) {
-			return forbidden("a responder adds photos to its own cases")
+			return hidden(id)
 		}
 	}
 	dir := filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id)
-	// Each upload gets a file of its own, so two uploads racing for the same
-	// number never overwrite each other; the record names the file.
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("storing photo: %w", err)
+	}
+	// The photo is written under a temporary name first and moved to its
+	// numbered name only once the case records it; a refused upload (the
+	// case full, a lost race, Redis away) removes it, so no file outlives
+	// its refusal. Each upload's name is its own, so racing uploads never
+	// overwrite each other.
+	tmp, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return fmt.Errorf("storing photo: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("storing photo: %w", werr)
+	}
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	cs, err := a.Cases.AddPhoto(c.UserContext(), who, id, gridcase.Photo{ContentType: ct, Bytes: len(data), By: who.Username, At: time.Now().UTC()},
-		func(n int) (string, error) {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return "", err
-			}
-			name := fmt.Sprintf("%d-%s.%s", n, hex.EncodeToString(rnd[:]), ext)
-			return name, os.WriteFile(filepath.Join(dir, name), data, 0o640)
-		})
+		func(n int) string { return fmt.Sprintf("%d-%s.%s", n, hex.EncodeToString(rnd[:]), ext) })
 	if err != nil {
+		_ = os.Remove(tmp.Name())
 		return err
 	}
-	return c.Status(201).JSON(cs.Photos[len(cs.Photos)-1])
+	p := cs.Photos[len(cs.Photos)-1]
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, p.File)); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("storing photo %d of case %s: %w", p.N, id, err)
+	}
+	return c.Status(201).JSON(p)
 }
 
 func (a *API) getPhoto(c *fiber.Ctx) error {
@@ -208,7 +240,7 @@ func (a *API) getPhoto(c *fiber.Ctx) error {
 		return err
 	}
 	if !mine(who, cs) {
-		return forbidden("a responder sees only its own cases' photos")
+		return hidden(id)
 	}
 	n, err := strconv.Atoi(c.Params("n"))
 	if err != nil || n < 1 || n > len(cs.Photos) {

@@ -304,6 +304,16 @@ func errorCode(err error) string {
 func (a *API) responderMessage(ctx context.Context, sess auth.Session, raw []byte) []byte {
 	in, pos, err := decodeResponderMessage(raw)
 	if err != nil {
+		// Best effort: what the error replies to.
+		var ref struct {
+			Type       string `json:"type"`
+			ID         string `json:"id"`
+			DispatchID string `json:"dispatch_id"`
+		}
+		if in.Type == "" && json.Unmarshal(raw, &ref) == nil {
+			in = responderIn{Type: ref.Type, ID: ref.ID, DispatchID: ref.DispatchID}
+			_ = in.bound()
+		}
 		return a.reply(&in, err, nil)
 	}
 	who := incident.Actor{Username: sess.Username, Role: sess.Role}

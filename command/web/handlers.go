@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
@@ -70,7 +71,7 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"patrol.get":           one(a.patrol),
 		"pprof.profile":        one(adapt(http.HandlerFunc(pprof.Profile))),
 		"pprof.trace":          one(adapt(http.HandlerFunc(pprof.Trace))),
-		"pprof.index":          one(adapt(http.HandlerFunc(pprofIndex))),
+		"pprof.index":          one(pprofIndex()),
 		"plans.list":           one(a.listPlans),
 		"activations.list":     one(a.listActivations),
 		"activations.get":      one(a.getActivation),
@@ -96,16 +97,41 @@ func (a *API) audit(c *fiber.Ctx, r audit.Record) {
 
 func forbidden(detail string) error { return &fault.Forbidden{Detail: detail} }
 
-// body returns the request body after checking the JSON size limit.
+// body returns the request body after checking the JSON size limit and
+// the media type (415 unless application/json, see jsonMediaType).
 func (a *API) body(c *fiber.Ctx) ([]byte, error) {
 	b := c.Body()
 	if len(b) > a.Config.Limits.JSONBodyBytes {
 		return nil, fiber.NewError(fiber.StatusRequestEntityTooLarge)
 	}
-	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, fault.Field("Content-Type", "must be application/json, not %s", ct)
+	ct := c.Get(fiber.HeaderContentType)
+	if ct == "" && len(b) == 0 {
+		return b, nil // no body at all: the actions whose body is optional
+	}
+	if err := jsonMediaType(ct); err != nil {
+		return nil, err
 	}
 	return b, nil
+}
+
+// unsupportedMedia is a body of a media type other than JSON (415).
+type unsupportedMedia struct{ detail string }
+
+func (e *unsupportedMedia) Error() string { return e.detail }
+
+// jsonMediaType accepts exactly application/json, with parameters (a
+// charset, when given, must be UTF-8).
+func jsonMediaType(ct string) error {
+	mt, params, err := mime.ParseMediaType(ct)
+	switch {
+	case ct == "":
+		return &unsupportedMedia{"a JSON body needs Content-Type: application/json"}
+	case err != nil || mt != "application/json":
+		return &unsupportedMedia{fmt.Sprintf("Content-Type must be application/json, not %q", ct)}
+	case params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8"):
+		return &unsupportedMedia{fmt.Sprintf("a JSON body is UTF-8, not charset %q", params["charset"])}
+	}
+	return nil
 }
 
 // decode reads a JSON body within the JSON size limit strictly into v, and
@@ -130,6 +156,16 @@ func (a *API) idempotency(c *fiber.Ctx, kind string, body []byte) (*incident.Ide
 	}
 	sum := sha256.Sum256(body)
 	return &incident.Idempotency{Key: session(c).Username + ":" + kind + ":" + key, Fingerprint: hex.EncodeToString(sum[:8]), TTL: a.Config.Idempotency}, nil
+}
+
+// reasonText cleans a free-text reason (incident.CleanText); one with
+// nothing visible counts as none, so a required reason is still missing.
+func reasonText(s string) string {
+	s = incident.CleanText(s, true)
+	if !incident.Visible(s) {
+		return ""
+	}
+	return s
 }
 
 func actor(c *fiber.Ctx) incident.Actor {
@@ -410,7 +446,7 @@ func (a *API) setLevel(c *fiber.Ctx) error {
 	if len(req.Reason) > 2000 {
 		return fault.Field("reason", "at most 2000 characters")
 	}
-	inc, err := a.Incidents.SetLevel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), l, strings.TrimSpace(req.Reason))
+	inc, err := a.Incidents.SetLevel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), l, reasonText(req.Reason))
 	if err != nil {
 		return err
 	}
@@ -430,22 +466,23 @@ func (a *API) setStatus(c *fiber.Ctx) error {
 	if len(req.Reason) > 2000 {
 		return fault.Field("reason", "at most 2000 characters")
 	}
-	inc, err := a.Incidents.SetStatus(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Status, strings.TrimSpace(req.Reason))
+	inc, err := a.Incidents.SetStatus(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Status, reasonText(req.Reason))
 	if err != nil {
 		return err
 	}
 	return c.JSON(a.view(c, inc))
 }
 
-// pprofIndex serves the named profiles and the index, and cmdline and
-// symbol, which net/http/pprof serves from handlers of their own.
-func pprofIndex(w http.ResponseWriter, r *http.Request) {
-	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
-	case "cmdline":
-		pprof.Cmdline(w, r)
-	case "symbol":
-		pprof.Symbol(w, r)
-	default:
-		pprof.Index(w, r)
+// pprofIndex serves the index and the named runtime profiles. cmdline (the
+// process's arguments) and symbol (symbol lookup by address) are not served:
+// they answer 404 like an unknown profile.
+func pprofIndex() fiber.Handler {
+	index := adapt(http.HandlerFunc(pprof.Index))
+	return func(c *fiber.Ctx) error {
+		switch strings.Trim(c.Params("*"), "/") {
+		case "cmdline", "symbol":
+			return fmt.Errorf("profile %s: %w", c.Params("*"), fault.ErrNotFound)
+		}
+		return index(c)
 	}
 }

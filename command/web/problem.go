@@ -38,9 +38,13 @@ func (a *API) errorHandler(c *fiber.Ctx, err error) error {
 	var conf *fault.Conflict
 	var forb *fault.Forbidden
 	var fe *fiber.Error
+	var media *unsupportedMedia
 	switch {
 	case errors.As(err, &inv):
+		a.Log.Debug("invalid request", "method", c.Method(), "path", c.Path(), "err", err)
 		return problem(c, 400, "invalid", "the request has invalid fields; nothing was changed", inv.Errors)
+	case errors.As(err, &media):
+		return problem(c, 415, "media-type", media.detail, []fault.FieldError{{Field: "Content-Type", Message: media.detail}})
 	case errors.Is(err, auth.ErrUnauthenticated):
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="watchfloor"`)
 		return problem(c, 401, "unauthenticated", "log in first: send Authorization: Bearer TOKEN", nil)

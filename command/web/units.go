@@ -183,6 +183,10 @@ func reason(err error) (field, why string) {
 }
 
 func (a *API) postPositions(c *fiber.Ctx) error {
+	// A batch may exceed the JSON body limit (up to the body limit).
+	if err := jsonMediaType(c.Get(fiber.HeaderContentType)); err != nil {
+		return err
+	}
 	reads, err := decodePositions(c.Body())
 	if err != nil {
 		return err

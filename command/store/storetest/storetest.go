@@ -28,8 +28,11 @@ type Redis struct {
 // URL is the redis:// URL of database 0.
 func (r *Redis) URL() string { return "redis://" + r.Addr + "/0" }
 
-// Start runs redis-server for the test; extra arguments are passed on
-// (e.g. "--appendonly", "yes").
+// Start runs redis-server for the test; extra arguments are passed on and
+// override the defaults (e.g. "--appendfsync", "always"). By default the
+// append-only file is on with appendfsync everysec: the durability the
+// sample configuration requires (Watchfloor checks Redis's settings at start
+// and never changes them).
 func Start(t testing.TB, extra ...string) *Redis {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -43,7 +46,7 @@ func Start(t testing.TB, extra ...string) *Redis {
 		r.Addr = "127.0.0.1:" + strconv.Itoa(port)
 		r.args = append([]string{
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-			"--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
+			"--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction",
 			"--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"),
 		}, extra...)
 		if err := r.start(bin); err == nil {

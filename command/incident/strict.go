@@ -1,0 +1,534 @@
+package incident
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"watchfloor/command/fault"
+)
+
+// The strict pre-pass: before encoding/json decodes a body, one walk over
+// its bytes, guided by the type decoded into, finds every field error at
+// once: keys that appear twice in one object (encoding/json keeps the
+// last), keys that are unknown or differ from a field's name only by case
+// (encoding/json matches them case-insensitively), values of the wrong
+// type, numbers out of the field's range, NUL characters in strings, and
+// fields tagged wf:"required" missing from an object that is present.
+
+// maxDepth bounds the nesting of a body; maxErrors the field errors
+// listed (a batch of 10,000 bad positions is not answered with 10,000).
+const (
+	maxDepth  = 64
+	maxErrors = 100
+)
+
+// field is one JSON member of a struct.
+type field struct {
+	typ      reflect.Type
+	required bool
+}
+
+// shape is what a struct type accepts: its members by exact name.
+type shape struct {
+	fields   map[string]field
+	required []string
+}
+
+type walker struct {
+	b      []byte
+	i      int
+	bad    *fault.Invalid
+	shapes map[reflect.Type]*shape
+	// path is where the walk is: member names, and array indexes as
+	// index (key nil); written out only for an error.
+	path []step
+	// more counts the errors past maxErrors.
+	more int
+}
+
+type step struct {
+	key   []byte
+	index int
+}
+
+// at writes out the current path: location.lat, positions[3].lon.
+func (w *walker) at() string {
+	var b strings.Builder
+	for _, s := range w.path {
+		if s.key == nil {
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.Write(s.key)
+	}
+	return b.String()
+}
+
+// add records a field error at the current path.
+func (w *walker) add(format string, a ...any) {
+	if len(w.bad.Errors) >= maxErrors {
+		w.more++
+		return
+	}
+	w.bad.Add(w.at(), format, a...)
+}
+
+// syntaxError is malformed JSON at an offset; it stops the walk.
+type syntaxError struct {
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("malformed JSON at byte %d: %s", e.off, e.msg)
+}
+
+// strictCheck walks body as a value of v's type and returns every field
+// error found, or the first syntax error.
+func strictCheck(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fault.Field("", "the body is empty: a JSON object is required")
+	}
+	if !utf8.Valid(body) {
+		return fault.Field("", "the body must be UTF-8")
+	}
+	w := &walker{b: body, bad: &fault.Invalid{}, shapes: map[reflect.Type]*shape{}}
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	w.ws()
+	if t != nil && t.Kind() == reflect.Struct && w.i < len(w.b) && w.b[w.i] != '{' {
+		return fault.Field("", "the body must be a JSON object")
+	}
+	if err := w.value(t, 0); err != nil {
+		return fault.Field("", "%v", err)
+	}
+	w.ws()
+	if w.i < len(w.b) {
+		return fault.Field("", "unexpected data after the JSON object")
+	}
+	if w.more > 0 {
+		w.bad.Add("", "and %d more field errors", w.more)
+	}
+	return w.bad.Err()
+}
+
+func (w *walker) ws() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+func (w *walker) fail(msg string) error { return &syntaxError{off: w.i, msg: msg} }
+
+// shapeOf lists the JSON members of struct type t as encoding/json sees
+// them (embedded structs without a tag are flattened).
+func (w *walker) shapeOf(t reflect.Type) *shape {
+	if s, ok := w.shapes[t]; ok {
+		return s
+	}
+	s := &shape{fields: map[string]field{}}
+	w.shapes[t] = s
+	var add func(t reflect.Type)
+	add = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, _, _ := strings.Cut(tag, ",")
+			ft := f.Type
+			if f.Anonymous && name == "" {
+				for ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					add(ft)
+					continue
+				}
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			req := f.Tag.Get("wf") == "required"
+			s.fields[name] = field{typ: f.Type, required: req}
+			if req {
+				s.required = append(s.required, name)
+			}
+		}
+	}
+	add(t)
+	return s
+}
+
+// kind says what a JSON value at b[i] is, in words.
+func (w *walker) kind() string {
+	switch c := w.b[w.i]; {
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "true or false"
+	case c == 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// value walks one value expected to fit t (nil: anything).
+func (w *walker) value(t reflect.Type, depth int) error {
+	if depth > maxDepth {
+		return w.fail(fmt.Sprintf("nested deeper than %d levels", maxDepth))
+	}
+	w.ws()
+	if w.i >= len(w.b) {
+		return w.fail("the body ends too early")
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && ownRules(t) {
+		t = nil // decoded by its own rules: only syntax and duplicate keys here
+	}
+	if w.b[w.i] == 'n' { // null fits every field: it leaves it unset
+		return w.literal("null")
+	}
+	want := ""
+	if t != nil {
+		switch t.Kind() {
+		case reflect.Struct, reflect.Map:
+			if w.b[w.i] != '{' {
+				want = "an object"
+			}
+		case reflect.Slice, reflect.Array:
+			if w.b[w.i] != '[' {
+				want = "an array"
+			}
+		case reflect.String:
+			if w.b[w.i] != '"' {
+				want = "a string"
+			}
+		case reflect.Bool:
+			if w.b[w.i] != 't' && w.b[w.i] != 'f' {
+				want = "true or false"
+			}
+		default:
+			if c := w.b[w.i]; c != '-' && (c < '0' || c > '9') {
+				want = "a number"
+			}
+		}
+	}
+	if want != "" {
+		w.add("must be %s, not %s", want, w.kind())
+		t = nil
+	}
+	switch c := w.b[w.i]; {
+	case c == '{':
+		return w.object(t, depth)
+	case c == '[':
+		var elem reflect.Type
+		if t != nil {
+			elem = t.Elem()
+		}
+		return w.array(elem, depth)
+	case c == '"':
+		_, nul, err := w.str()
+		if err != nil {
+			return err
+		}
+		if nul {
+			w.add("must not contain NUL characters")
+		}
+		return nil
+	case c == 't':
+		return w.literal("true")
+	case c == 'f':
+		return w.literal("false")
+	case c == '-' || c >= '0' && c <= '9':
+		start := w.i
+		if err := w.number(); err != nil {
+			return err
+		}
+		if t != nil {
+			w.numberFits(t, w.b[start:w.i])
+		}
+		return nil
+	}
+	return w.fail(fmt.Sprintf("unexpected character %q", w.b[w.i]))
+}
+
+// ownRules reports whether values of t decode by rules of their own: an
+// interface, []byte (base64), or a type with its own unmarshalling.
+func ownRules(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Kind() == reflect.Interface || t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 ||
+		p.Implements(reflect.TypeFor[json.Unmarshaler]()) || p.Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
+}
+
+// numberFits checks that the number n fits a field of type t. Most numbers
+// are checked without parsing: a float without an exponent cannot overflow,
+// nor an integer of few digits.
+func (w *walker) numberFits(t reflect.Type, n []byte) {
+	plain := !bytes.ContainsAny(n, ".eE")
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if plain && t.Bits() == 64 && len(n) <= 18 {
+			return
+		}
+		if _, err := strconv.ParseInt(string(n), 10, t.Bits()); err != nil {
+			w.add("must be a whole number from %d to %d, not %s", int64(-1)<<(t.Bits()-1), int64(1)<<(t.Bits()-1)-1, n)
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if _, err := strconv.ParseUint(string(n), 10, t.Bits()); err != nil {
+			w.add("must be a whole number from 0 to %d, not %s", uint64(1)<<(t.Bits()-1)*2-1, n)
+		}
+	case reflect.Float32, reflect.Float64:
+		if plain && t.Bits() == 64 && len(n) < 300 {
+			return
+		}
+		if _, err := strconv.ParseFloat(string(n), t.Bits()); err != nil {
+			w.add("must be a number within range, not %s", n)
+		}
+	}
+}
+
+func (w *walker) literal(lit string) error {
+	if !strings.HasPrefix(string(w.b[w.i:min(len(w.b), w.i+len(lit))]), lit) {
+		return w.fail("invalid literal")
+	}
+	w.i += len(lit)
+	return nil
+}
+
+func (w *walker) number() error {
+	digits := func() int {
+		n := 0
+		for w.i < len(w.b) && w.b[w.i] >= '0' && w.b[w.i] <= '9' {
+			w.i++
+			n++
+		}
+		return n
+	}
+	if w.b[w.i] == '-' {
+		w.i++
+	}
+	if w.i < len(w.b) && w.b[w.i] == '0' {
+		w.i++
+	} else if digits() == 0 {
+		return w.fail("invalid number")
+	}
+	if w.i < len(w.b) && w.b[w.i] == '.' {
+		w.i++
+		if digits() == 0 {
+			return w.fail("invalid number")
+		}
+	}
+	if w.i < len(w.b) && (w.b[w.i] == 'e' || w.b[w.i] == 'E') {
+		w.i++
+		if w.i < len(w.b) && (w.b[w.i] == '+' || w.b[w.i] == '-') {
+			w.i++
+		}
+		if digits() == 0 {
+			return w.fail("invalid number")
+		}
+	}
+	return nil
+}
+
+// str reads a string at b[i] and returns it decoded (a slice of the body
+// when it has no escapes), and whether it holds a NUL character.
+func (w *walker) str() ([]byte, bool, error) {
+	start := w.i
+	w.i++
+	escaped, nul := false, false
+	for {
+		if w.i >= len(w.b) {
+			return nil, false, w.fail("unterminated string")
+		}
+		c := w.b[w.i]
+		switch {
+		case c == '"':
+			w.i++
+			raw := w.b[start:w.i]
+			if !escaped {
+				return raw[1 : len(raw)-1], false, nil
+			}
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, false, &syntaxError{off: start, msg: "invalid string"}
+			}
+			return []byte(s), nul, nil
+		case c < 0x20:
+			return nil, false, w.fail("control character in a string")
+		case c == '\\':
+			escaped = true
+			if w.i+1 >= len(w.b) {
+				return nil, false, w.fail("unterminated string")
+			}
+			switch w.b[w.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				w.i += 2
+			case 'u':
+				if w.i+6 > len(w.b) {
+					return nil, false, w.fail("invalid \\u escape")
+				}
+				v, err := strconv.ParseUint(string(w.b[w.i+2:w.i+6]), 16, 16)
+				if err != nil {
+					return nil, false, w.fail("invalid \\u escape")
+				}
+				nul = nul || v == 0
+				w.i += 6
+			default:
+				return nil, false, w.fail("invalid escape")
+			}
+		default:
+			w.i++
+		}
+	}
+}
+
+func (w *walker) object(t reflect.Type, depth int) error {
+	w.i++ // {
+	var sh *shape
+	var elem reflect.Type
+	if t != nil && t.Kind() == reflect.Struct {
+		sh = w.shapeOf(t)
+	} else if t != nil && t.Kind() == reflect.Map {
+		elem = t.Elem()
+	}
+	var buf [16][]byte
+	seen := buf[:0] // few members: a slice beats a map
+	w.ws()
+	if w.i < len(w.b) && w.b[w.i] == '}' {
+		w.i++
+		w.missing(sh, seen)
+		return nil
+	}
+	for {
+		w.ws()
+		if w.i >= len(w.b) || w.b[w.i] != '"' {
+			return w.fail("expected a quoted member name")
+		}
+		key, nul, err := w.str()
+		if err != nil {
+			return err
+		}
+		w.path = append(w.path, step{key: key})
+		if nul {
+			w.add("a member name must not contain NUL characters")
+		}
+		if slices.ContainsFunc(seen, func(k []byte) bool { return bytes.Equal(k, key) }) {
+			w.add("appears more than once in the same object")
+		}
+		seen = append(seen, key)
+		w.ws()
+		if w.i >= len(w.b) || w.b[w.i] != ':' {
+			return w.fail("expected a colon after a member name")
+		}
+		w.i++
+		ft := elem
+		if sh != nil {
+			f, ok := sh.fields[string(key)]
+			if !ok {
+				w.unknown(sh, string(key))
+			}
+			if w.ws(); f.required && w.i < len(w.b) && w.b[w.i] == 'n' {
+				w.add("required: not null")
+			}
+			ft = f.typ
+		}
+		if err := w.value(ft, depth+1); err != nil {
+			return err
+		}
+		w.path = w.path[:len(w.path)-1]
+		w.ws()
+		if w.i >= len(w.b) {
+			return w.fail("the body ends too early")
+		}
+		switch w.b[w.i] {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			w.missing(sh, seen)
+			return nil
+		default:
+			return w.fail("expected a comma or a closing brace")
+		}
+	}
+}
+
+func (w *walker) unknown(sh *shape, key string) {
+	for name := range sh.fields {
+		if strings.EqualFold(name, key) {
+			w.add("unknown field: names are case-sensitive, did you mean %q?", name)
+			return
+		}
+	}
+	w.add("unknown field")
+}
+
+func (w *walker) missing(sh *shape, seen [][]byte) {
+	if sh == nil {
+		return
+	}
+	for _, name := range sh.required {
+		if !slices.ContainsFunc(seen, func(k []byte) bool { return string(k) == name }) {
+			w.path = append(w.path, step{key: []byte(name)})
+			w.add("required")
+			w.path = w.path[:len(w.path)-1]
+		}
+	}
+}
+
+func (w *walker) array(elem reflect.Type, depth int) error {
+	w.i++ // [
+	w.ws()
+	if w.i < len(w.b) && w.b[w.i] == ']' {
+		w.i++
+		return nil
+	}
+	for n := 0; ; n++ {
+		w.path = append(w.path, step{index: n})
+		if err := w.value(elem, depth+1); err != nil {
+			return err
+		}
+		w.path = w.path[:len(w.path)-1]
+		w.ws()
+		if w.i >= len(w.b) {
+			return w.fail("the body ends too early")
+		}
+		switch w.b[w.i] {
+		case ',':
+			w.i++
+		case ']':
+			w.i++
+			return nil
+		default:
+			return w.fail("expected a comma or a closing bracket")
+		}
+	}
+}
