@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -61,6 +62,10 @@ func Start(t testing.TB, extra ...string) *Redis {
 
 func (r *Redis) start(bin string) error {
 	r.cmd = exec.Command(bin, r.args...)
+	// Its own process group, so a kill also ends the children Redis forks
+	// (an AOF rewrite, a replica's sync), which would go on writing into
+	// the test's directory.
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := r.cmd.Start(); err != nil {
 		return err
 	}
@@ -80,14 +85,14 @@ func (r *Redis) start(bin string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_ = r.cmd.Process.Kill()
+	killGroup(r.cmd)
 	return fmt.Errorf("redis-server did not answer on %s", r.Addr)
 }
 
 // Stop kills the server (SIGKILL: whatever is not on disk is lost).
 func (r *Redis) Stop() {
 	if r.cmd != nil && r.cmd.Process != nil {
-		_ = r.cmd.Process.Kill()
+		killGroup(r.cmd)
 		for i := 0; i < 200 && ping(r.Addr) == nil; i++ {
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -165,11 +170,12 @@ func StartSentinel(t testing.TB, name string, master *Redis) *Sentinel {
 	}
 	s := &Sentinel{Addr: "127.0.0.1:" + strconv.Itoa(port)}
 	s.cmd = exec.Command("redis-server", conf, "--sentinel")
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting sentinel: %v", err)
 	}
 	go func() { _ = s.cmd.Wait() }()
-	t.Cleanup(func() { _ = s.cmd.Process.Kill() })
+	t.Cleanup(func() { killGroup(s.cmd) })
 	deadline := time.Now().Add(5 * time.Second)
 	for ping(s.Addr) != nil {
 		if time.Now().After(deadline) {
@@ -178,4 +184,15 @@ func StartSentinel(t testing.TB, name string, master *Redis) *Sentinel {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return s
+}
+
+// killGroup sends SIGKILL to cmd's process group: the server and whatever
+// it forked.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process == nil {
+		return
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		_ = cmd.Process.Kill()
+	}
 }
