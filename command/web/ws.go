@@ -109,10 +109,17 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready}
 	a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Inc()
 	defer a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Dec()
+	var writeFailed bool
 	err := client.Serve(ctx, since, direct, func(b []byte) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(a.Config.Streams.WriteTimeout))
-		return conn.WriteMessage(websocket.TextMessage, b)
+		err := conn.WriteMessage(websocket.TextMessage, b)
+		writeFailed = err != nil
+		return err
 	})
+	// Whether the connection was ending anyway (the client went, the session
+	// ended) must be read before the cancel below, which ends ctx always.
+	// A failed write is the connection's end, not storage's.
+	ending := ctx.Err() != nil || writeFailed
 	// The writer is done: stop the reader's handler, which may be waiting to
 	// hand a reply to a writer that is gone.
 	cancel()
@@ -122,9 +129,9 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		code, text = websocket.CloseGoingAway, "server shutting down; reconnect with since"
 	case errors.Is(err, live.ErrBehind):
 		code, text = websocket.ClosePolicyViolation, "too far behind; reconnect with since"
-	case err != nil && ctx.Err() == nil:
+	case err != nil && !ending:
 		code, text = websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"
-		a.Log.Warn("websocket ended", "stream", spec.stream, "err", err)
+		a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
 	}
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	// fasthttp closes a hijacked connection only after this handler
