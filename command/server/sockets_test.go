@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,5 +51,100 @@ func TestSocketStorageErrorClosesTryAgainLater(t *testing.T) {
 	}
 	if code := closeCode(t, s, 5*time.Second); code != websocket.CloseTryAgainLater {
 		t.Fatalf("close code %d, want %d (try again later)", code, websocket.CloseTryAgainLater)
+	}
+}
+
+// drain collects every message (heartbeats included) that arrives within d.
+func drain(c *wsConn, d time.Duration) []msg {
+	c.t.Helper()
+	var out []msg
+	deadline := time.Now().Add(d)
+	for {
+		_ = c.conn.SetReadDeadline(deadline)
+		_, b, err := c.conn.ReadMessage()
+		if err != nil {
+			return out
+		}
+		var m msg
+		mustJSON(c.t, b, &m)
+		out = append(out, m)
+	}
+}
+
+// caseIDs returns the ids of the case events among ms.
+func caseIDs(t testing.TB, ms []msg) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	for _, m := range ms {
+		if strings.HasPrefix(m.Type, "case.") {
+			var cs struct{ ID string }
+			mustJSON(t, m.Data, &cs)
+			ids[cs.ID] = true
+		}
+	}
+	return ids
+}
+
+// An account limited to an area sees on the screen socket only the cases
+// it may read over HTTP: live, on replay and in the snapshot.
+func TestSocketAreaLimitsCases(t *testing.T) {
+	h := newHarness(t)
+	hubei, dongmenOp, op, admin := h.token("hubei-operator"), h.token("dongmen-operator"), h.token("operator"), h.token("admin")
+	hs := h.screen(hubei, nil)
+	as := h.screen(admin, nil)
+	hs.next(2 * time.Second)
+	as.next(2 * time.Second)
+
+	inHubei := h.createCase(hubei, hubeiHazard("湖贝"))
+	inChengdong := h.createCase(dongmenOp, map[string]any{"kind": "hazard", "title": "城东隐患甲", "description": "城东的隐患",
+		"location": map[string]float64{"lon": 114.12369, "lat": 22.55413}})
+	nanhu := h.createCase(op, map[string]any{"kind": "hazard", "title": "南湖", "location": map[string]float64{"lon": 114.12388, "lat": 22.53931}})
+	if code, body := h.act(dongmenOp, inChengdong, map[string]any{"action": "accept"}); code != 200 {
+		t.Fatalf("accept: %d %s", code, body)
+	}
+	h.create(dongmen("事件", 5)) // an incident: every screen sees it
+	const last = 5
+
+	check := func(what string, ms []msg, want map[string]bool) {
+		t.Helper()
+		got := caseIDs(t, ms)
+		for id, w := range want {
+			if got[id] != w {
+				t.Errorf("%s: sees case %s = %v, want %v", what, id, got[id], w)
+			}
+		}
+		incident := false
+		for _, m := range ms {
+			incident = incident || m.Type == "incident.created"
+		}
+		if !incident {
+			t.Errorf("%s: the incident did not arrive", what)
+		}
+	}
+	hubeiSees := map[string]bool{inHubei: true, inChengdong: false, nanhu: false}
+	hlive := drain(hs, 1500*time.Millisecond)
+	check("live, hubei", hlive, hubeiSees)
+	check("live, admin", drain(as, 300*time.Millisecond), map[string]bool{inHubei: true, inChengdong: true, nanhu: true})
+	// Skipped events still count: the heartbeat says the client is current,
+	// so it does not catch up (and skip) the same events again and again.
+	var hb struct{ Seq uint64 }
+	for _, m := range hlive {
+		if m.Type == "heartbeat" {
+			mustJSON(t, m.Data, &hb)
+		}
+	}
+	if hb.Seq != last {
+		t.Errorf("hubei's heartbeat seq %d, want %d", hb.Seq, last)
+	}
+
+	zero := uint64(0)
+	check("replay, hubei", drain(h.screen(hubei, &zero), 700*time.Millisecond), hubeiSees)
+	check("replay, admin", drain(h.screen(admin, &zero), 700*time.Millisecond), map[string]bool{inHubei: true, inChengdong: true, nanhu: true})
+
+	snap := h.screen(hubei, nil).next(2 * time.Second)
+	for _, id := range []string{inChengdong, nanhu, "城东隐患甲", "城东的隐患"} {
+		if strings.Contains(string(snap.Data), id) {
+			t.Errorf("hubei's snapshot carries %s", id)
+		}
 	}
 }

@@ -105,8 +105,9 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	if tok, _ := conn.Locals("token").(string); tok != "" {
 		go a.keepSession(ctx, cancel, tok)
 	}
+	sess, _ := conn.Locals(sessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
-		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready}
+		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
 	a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Inc()
 	defer a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Dec()
 	var writeFailed bool
@@ -138,6 +139,34 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	// returns (its Close is a no-op), so wake the reader with a deadline.
 	_ = conn.SetReadDeadline(time.Now())
 	<-readerDone
+}
+
+// socketFilter applies to a socket the rule HTTP reads apply to the same
+// objects: an account limited to an area sees only the events whose area
+// header lies in it (grid cases: gridcase.Service.Visible, as GET
+// /api/v1/cases/{id}). Events carry no personal data a socket's roles may
+// not see (the store masks reporters in every event), so nothing is
+// re-encoded. An account without an area gets nil: every event is sent as
+// stored, shared by every socket, with no work per socket.
+func (a *API) socketFilter(sess auth.Session) func(live.Message) ([]byte, bool) {
+	if sess.Area == "" {
+		return nil
+	}
+	// Areas are few and an account's never changes while its socket is
+	// open: each area's answer is worked out once per socket.
+	seen := map[string]bool{}
+	return func(m live.Message) ([]byte, bool) {
+		area := live.Area(m.JSON)
+		if area == nil {
+			return m.JSON, true
+		}
+		ok, known := seen[string(area)]
+		if !known {
+			ok = a.Cases.Visible(sess.Area, string(area))
+			seen[string(area)] = ok
+		}
+		return m.JSON, ok
+	}
 }
 
 // keepSession slides a connected socket's session until ctx ends, and
