@@ -119,8 +119,7 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	})
 	// Whether the connection was ending anyway (the client went, the session
 	// ended) must be read before the cancel below, which ends ctx always.
-	// A failed write is the connection's end, not storage's.
-	ending := ctx.Err() != nil || writeFailed
+	ending := ctx.Err() != nil
 	// The writer is done: stop the reader's handler, which may be waiting to
 	// hand a reply to a writer that is gone.
 	cancel()
@@ -131,8 +130,12 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	case errors.Is(err, live.ErrBehind):
 		code, text = websocket.ClosePolicyViolation, "too far behind; reconnect with since"
 	case err != nil && !ending:
+		// Storage failed, or a write to the client did (too slow: past
+		// streams.write_timeout). Only the first is the server's to log.
 		code, text = websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"
-		a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
+		if !writeFailed {
+			a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
+		}
 	}
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	// fasthttp closes a hijacked connection only after this handler
