@@ -326,6 +326,8 @@ type Streams struct {
 	SendQueue int `yaml:"send_queue"`
 	// WriteTimeout cuts off a client that takes longer to take one message.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// SnapshotIncidents is the most incidents a screen snapshot carries.
+	SnapshotIncidents int `yaml:"snapshot_incidents"`
 }
 
 // Limits bound what a client may send.
@@ -342,6 +344,10 @@ type Limits struct {
 	// at four times as many) out of logging in until the window passes.
 	LoginFailures int           `yaml:"login_failures"`
 	LoginWindow   time.Duration `yaml:"login_window"`
+	// SocketsPerSession and SocketsPerAddress bound the websockets open at
+	// once with one session token and from one client address (per instance).
+	SocketsPerSession int `yaml:"sockets_per_session"`
+	SocketsPerAddress int `yaml:"sockets_per_address"`
 }
 
 // Load reads, strictly decodes, defaults and validates the configuration at
@@ -434,9 +440,9 @@ func Defaults() *Config {
 		DataDir:      "var/data",
 		Redis:        Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second},
 		Auth:         Auth{SessionTTL: 12 * time.Hour, BcryptCost: 10},
-		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
+		Streams:      Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second, SnapshotIncidents: 500},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
-			LoginFailures: 5, LoginWindow: 15 * time.Minute},
+			LoginFailures: 5, LoginWindow: 15 * time.Minute, SocketsPerSession: 4, SocketsPerAddress: 50},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
 		DailyReports:    DailyReports{Due: "18:00"},
@@ -833,6 +839,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	if c.Streams.WriteTimeout < 100*time.Millisecond {
 		bad("streams.write_timeout: at least 100ms")
 	}
+	if c.Streams.SnapshotIncidents < 1 {
+		bad("streams.snapshot_incidents: at least 1")
+	}
 	if c.Streams.SendQueue < 16 {
 		bad("streams.send_queue: at least 16")
 	}
@@ -845,6 +854,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if l.LoginFailures < 1 || l.LoginWindow < time.Minute {
 		bad("limits: login_failures at least 1 and login_window at least 1m")
+	}
+	if l.SocketsPerSession < 1 || l.SocketsPerAddress < l.SocketsPerSession {
+		bad("limits: sockets_per_session at least 1 and sockets_per_address at least sockets_per_session")
 	}
 	if c.Idempotency < time.Minute {
 		bad("idempotency_ttl: at least 1m")

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,4 +150,105 @@ func TestSocketAreaLimitsCases(t *testing.T) {
 			t.Errorf("hubei's snapshot carries %s", id)
 		}
 	}
+}
+
+// A screen snapshot stays small however many open incidents carry long
+// texts: it carries summaries, at most streams.snapshot_incidents of them,
+// and says how many there are.
+func TestScreenSnapshotBounded(t *testing.T) {
+	h := newHarness(t, benchLimits)
+	tok := h.token("operator")
+	long := strings.Repeat("现场描述", 430) // about 5 kB
+	const n = 1700
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 4 {
+				body := dongmen(fmt.Sprintf("事件%d", i), 5)
+				body["description"], body["measures_taken"], body["support_needed"] = long, long, long
+				if res, b := h.doQuiet("POST", "/api/v1/incidents", tok, body); res.StatusCode != 201 {
+					errs <- fmt.Sprintf("%d %s", res.StatusCode, b)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	c, _, err := h.ws("/ws/screen", h.token("viewer"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, raw, err := c.conn.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 1<<20 {
+		t.Errorf("snapshot of %d open incidents is %d bytes, want under 1 MiB", n, len(raw))
+	}
+	var snap struct {
+		Type string
+		Data struct {
+			Incidents          []map[string]any
+			IncidentsTotal     int  `json:"incidents_total"`
+			IncidentsTruncated bool `json:"incidents_truncated"`
+		}
+	}
+	mustJSON(t, raw, &snap)
+	d := snap.Data
+	if snap.Type != "snapshot" || d.IncidentsTotal != n || !d.IncidentsTruncated || len(d.Incidents) != h.cfg.Streams.SnapshotIncidents {
+		t.Fatalf("snapshot: %s with %d incidents, total %d, truncated %v", snap.Type, len(d.Incidents), d.IncidentsTotal, d.IncidentsTruncated)
+	}
+	for _, k := range []string{"description", "measures_taken", "support_needed", "reporter"} {
+		if _, ok := d.Incidents[0][k]; ok {
+			t.Errorf("a snapshot incident carries %s", k)
+		}
+	}
+	// Sockets connecting together share one build: the second gets the
+	// same bytes.
+	c2, _, err := h.ws("/ws/screen", h.token("viewer"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c2.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, raw2, err := c2.conn.ReadMessage(); err != nil || !bytes.Equal(raw, raw2) {
+		t.Errorf("a second snapshot within the second differs (%v)", err)
+	}
+}
+
+// One session opens at most limits.sockets_per_session sockets at once;
+// the next is refused before the upgrade with 429.
+func TestSocketLimitPerSession(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token("viewer")
+	var open []*wsConn
+	for range h.cfg.Limits.SocketsPerSession {
+		s := h.screen(tok, nil)
+		s.next(2 * time.Second)
+		open = append(open, s)
+	}
+	_, res, err := h.ws("/ws/screen", tok, nil, nil)
+	if err == nil || res == nil || res.StatusCode != 429 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		t.Fatalf("socket %d of one session: %v (%d)", h.cfg.Limits.SocketsPerSession+1, err, status)
+	}
+	// Another session is not affected, and a closed socket frees its place.
+	h.screen(h.token("operator"), nil).next(2 * time.Second)
+	open[0].conn.Close()
+	waitFor(t, 3*time.Second, "a place freed", func() bool {
+		c, _, err := h.ws("/ws/screen", tok, nil, nil)
+		if err == nil {
+			c.conn.Close()
+		}
+		return err == nil
+	})
 }

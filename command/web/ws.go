@@ -1,11 +1,14 @@
 package web
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -52,20 +55,87 @@ func (a *API) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler 
 		if a.base.Err() != nil {
 			return fault.ErrUnavailable
 		}
+		tok, _ := c.Locals("token").(string)
+		addr := strings.Clone(c.IP())
+		if !a.ws.open(tok, addr, a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress) {
+			c.Set(fiber.HeaderRetryAfter, "5")
+			return problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session and %d per address are open at once",
+				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
+		}
+		c.Locals(socketAddrKey, addr)
 		a.sockets.Add(1)
 		return c.Next()
 	}
 	ws := websocket.New(func(conn *websocket.Conn) {
 		defer a.sockets.Done()
+		tok, _ := conn.Locals("token").(string)
+		addr, _ := conn.Locals(socketAddrKey).(string)
+		defer a.ws.closed(tok, addr)
 		a.serveSocket(conn, spec(conn))
 	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192})
 	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
 		err := ws(c)
 		if err != nil {
-			a.sockets.Done() // the upgrade failed: the handler will never run
+			// The upgrade failed: the handler will never run.
+			tok, _ := c.Locals("token").(string)
+			addr, _ := c.Locals(socketAddrKey).(string)
+			a.ws.closed(tok, addr)
+			a.sockets.Done()
 		}
 		return err
 	}}
+}
+
+// socketAddrKey is where the client address counted for a socket is kept.
+const socketAddrKey = "socket-addr"
+
+// sockets is the websocket state of an instance: the open sockets counted
+// per session token and per client address, and the screen snapshot last
+// built, shared by the sockets that connect while it is current.
+type sockets struct {
+	mu     sync.Mutex
+	byTok  map[string]int
+	byAddr map[string]int
+
+	// snapMu is held while a snapshot is built, so that sockets arriving
+	// together wait for one build instead of each making its own.
+	snapMu  sync.Mutex
+	snap    []byte
+	snapSeq uint64
+	snapAt  time.Time
+}
+
+// open counts a socket of token from addr, unless either is at its limit.
+func (s *sockets) open(token, addr string, perToken, perAddr int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byTok == nil {
+		s.byTok, s.byAddr = map[string]int{}, map[string]int{}
+	}
+	if (token != "" && s.byTok[token] >= perToken) || s.byAddr[addr] >= perAddr {
+		return false
+	}
+	if token != "" {
+		s.byTok[token]++
+	}
+	s.byAddr[addr]++
+	return true
+}
+
+// closed uncounts a socket counted by open.
+func (s *sockets) closed(token, addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	uncount(s.byTok, token)
+	uncount(s.byAddr, addr)
+}
+
+func uncount(m map[string]int, k string) {
+	if m[k] <= 1 {
+		delete(m, k)
+	} else {
+		m[k]--
+	}
 }
 
 func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
@@ -200,41 +270,64 @@ func streamKind(stream string) string {
 	return stream
 }
 
-// screenSnapshot is the screen's state: every incident not closed, with the
-// seq it reflects.
+// snapshotTTL is how long a built screen snapshot is shared with sockets
+// that connect while the stream's seq has not moved. Units move without a
+// seq; the position frames that follow make good the difference.
+const snapshotTTL = time.Second
+
+// screenSnapshot is the screen's state at the seq it reflects: summaries of
+// the open incidents (at most streams.snapshot_incidents, most serious
+// first, then latest changed), units, open alarms and active orders. It is
+// the same for every role and account (it carries no area-limited object
+// and no personal data), so one build is shared by the sockets connecting
+// at about the same time.
 func (a *API) screenSnapshot(ctx context.Context) ([]byte, uint64, error) {
 	seq, err := a.Source.Seq(ctx, "screen")
 	if err != nil {
 		return nil, 0, err
 	}
-	var open []*incident.Incident
-	for _, st := range []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery} {
-		list, err := a.Incidents.List(ctx, incident.Query{Status: st, Limit: 1000})
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, inc := range list {
-			open = append(open, inc.Masked())
-		}
+	s := &a.ws
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if s.snap != nil && s.snapSeq == seq && time.Since(s.snapAt) < snapshotTTL {
+		return s.snap, seq, nil
 	}
-	if open == nil {
-		open = []*incident.Incident{}
-	}
-	alarms, err := a.Alarms.List(ctx, true)
+	msg, err := a.buildScreenSnapshot(ctx, seq)
 	if err != nil {
 		return nil, 0, err
+	}
+	s.snap, s.snapSeq, s.snapAt = msg, seq, time.Now()
+	return msg, seq, nil
+}
+
+func (a *API) buildScreenSnapshot(ctx context.Context, seq uint64) ([]byte, error) {
+	list, err := a.Incidents.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	open := make([]*incident.Summary, len(list))
+	for i, inc := range list {
+		open[i] = inc.Summarize()
+	}
+	total := len(open)
+	slices.SortStableFunc(open, func(x, y *incident.Summary) int {
+		if x.Level != y.Level {
+			return cmp.Compare(y.Level, x.Level) // I (the highest value) first
+		}
+		return y.UpdatedAt.Compare(x.UpdatedAt)
+	})
+	open = open[:min(len(open), a.Config.Streams.SnapshotIncidents)]
+	alarms, err := a.Alarms.List(ctx, true)
+	if err != nil {
+		return nil, err
 	}
 	active, err := a.Dispatch.Active(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	msg, err := json.Marshal(struct {
-		Seq  uint64 `json:"seq"`
-		Type string `json:"type"`
-		At   string `json:"at"`
-		Data any    `json:"data"`
-	}{seq, "snapshot", time.Now().UTC().Format(time.RFC3339Nano), map[string]any{
-		"incidents": open, "units": a.Units.Fleet.List(false), "alarms": alarms, "dispatches": active,
-	}})
-	return msg, seq, err
+	msg, _, err := envelope("snapshot", seq, map[string]any{
+		"incidents": open, "incidents_total": total, "incidents_truncated": len(open) < total,
+		"units": a.Units.Fleet.List(false), "alarms": alarms, "dispatches": active,
+	})
+	return msg, err
 }
