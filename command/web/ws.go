@@ -55,39 +55,42 @@ func (a *API) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler 
 		if a.base.Err() != nil {
 			return fault.ErrUnavailable
 		}
+		// Both outlive the request (the counts are map keys): copy them.
 		tok, _ := c.Locals("token").(string)
-		addr := strings.Clone(c.IP())
-		if !a.ws.open(tok, addr, a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress) {
+		who := socketOwner{token: strings.Clone(tok), addr: strings.Clone(c.IP())}
+		if !a.ws.open(who, a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress) {
 			c.Set(fiber.HeaderRetryAfter, "5")
 			return problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session and %d per address are open at once",
 				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
 		}
-		c.Locals(socketAddrKey, addr)
+		c.Locals(socketOwnerKey, who)
 		a.sockets.Add(1)
 		return c.Next()
 	}
 	ws := websocket.New(func(conn *websocket.Conn) {
 		defer a.sockets.Done()
-		tok, _ := conn.Locals("token").(string)
-		addr, _ := conn.Locals(socketAddrKey).(string)
-		defer a.ws.closed(tok, addr)
+		who, _ := conn.Locals(socketOwnerKey).(socketOwner)
+		defer a.ws.closed(who)
 		a.serveSocket(conn, spec(conn))
 	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192})
 	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
 		err := ws(c)
 		if err != nil {
 			// The upgrade failed: the handler will never run.
-			tok, _ := c.Locals("token").(string)
-			addr, _ := c.Locals(socketAddrKey).(string)
-			a.ws.closed(tok, addr)
+			who, _ := c.Locals(socketOwnerKey).(socketOwner)
+			a.ws.closed(who)
 			a.sockets.Done()
 		}
 		return err
 	}}
 }
 
-// socketAddrKey is where the client address counted for a socket is kept.
-const socketAddrKey = "socket-addr"
+// socketOwnerKey is where a socket's owner, as counted, is kept in Locals.
+const socketOwnerKey = "socket-owner"
+
+// socketOwner is whose a socket is, for the limits: its session token
+// (none for a socket without one) and its client address.
+type socketOwner struct{ token, addr string }
 
 // sockets is the websocket state of an instance: the open sockets counted
 // per session token and per client address, and the screen snapshot last
@@ -105,29 +108,32 @@ type sockets struct {
 	snapAt  time.Time
 }
 
-// open counts a socket of token from addr, unless either is at its limit.
-func (s *sockets) open(token, addr string, perToken, perAddr int) bool {
+// open counts a socket of who, unless its token or its address is at its
+// limit.
+func (s *sockets) open(who socketOwner, perToken, perAddr int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byTok == nil {
 		s.byTok, s.byAddr = map[string]int{}, map[string]int{}
 	}
-	if (token != "" && s.byTok[token] >= perToken) || s.byAddr[addr] >= perAddr {
+	if (who.token != "" && s.byTok[who.token] >= perToken) || s.byAddr[who.addr] >= perAddr {
 		return false
 	}
-	if token != "" {
-		s.byTok[token]++
+	if who.token != "" {
+		s.byTok[who.token]++
 	}
-	s.byAddr[addr]++
+	s.byAddr[who.addr]++
 	return true
 }
 
 // closed uncounts a socket counted by open.
-func (s *sockets) closed(token, addr string) {
+func (s *sockets) closed(who socketOwner) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	uncount(s.byTok, token)
-	uncount(s.byAddr, addr)
+	if who.token != "" {
+		uncount(s.byTok, who.token)
+	}
+	uncount(s.byAddr, who.addr)
 }
 
 func uncount(m map[string]int, k string) {
