@@ -12,6 +12,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/store/storetest"
 )
 
 // closeCode reads from c until it closes and returns the close code.
@@ -35,7 +37,8 @@ func closeCode(t testing.TB, c *wsConn, d time.Duration) int {
 // not 1000: the page reconnects with since instead of taking it for a
 // normal end.
 func TestSocketStorageErrorClosesTryAgainLater(t *testing.T) {
-	h := newHarness(t)
+	logs := &lockedBuffer{}
+	h := newHarnessLogged(t, storetest.Start(t), nil, logs)
 	s := h.screen(h.token("viewer"), nil)
 	if m := s.next(2 * time.Second); m.Type != "snapshot" {
 		t.Fatalf("first message: %s", m.Type)
@@ -55,6 +58,27 @@ func TestSocketStorageErrorClosesTryAgainLater(t *testing.T) {
 	if code := closeCode(t, s, 5*time.Second); code != websocket.CloseTryAgainLater {
 		t.Fatalf("close code %d, want %d (try again later)", code, websocket.CloseTryAgainLater)
 	}
+	waitFor(t, 2*time.Second, "the storage error logged at warn", func() bool {
+		return strings.Contains(logs.String(), "level=WARN msg=\"websocket ended by a storage error\" stream=screen")
+	})
+}
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // drain collects every message (heartbeats included) that arrives within d.
