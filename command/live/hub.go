@@ -225,7 +225,8 @@ type Sink func(b []byte) error
 
 // Snapshot returns a stream's current state as a snapshot message and the
 // seq it reflects (read the seq first, then the state: events after the seq
-// are delivered again and carry whole objects, so applying them is safe).
+// are delivered again and carry their object's whole state as the stream
+// shows it, so applying them is safe).
 type Snapshot func(ctx context.Context) (msg []byte, seq uint64, err error)
 
 // Client serves one connection of a stream.
