@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/store/storetest"
+	"watchfloor/config"
 )
 
 // closeCode reads from c until it closes and returns the close code.
@@ -277,4 +278,16 @@ func TestSocketLimitPerSession(t *testing.T) {
 		}
 		return err == nil
 	})
+}
+
+// One client address opens at most limits.sockets_per_address sockets,
+// whatever the sessions.
+func TestSocketLimitPerAddress(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Limits.SocketsPerSession, c.Limits.SocketsPerAddress = 2, 3 })
+	h.screen(h.token("viewer"), nil).next(2 * time.Second)
+	h.screen(h.token("viewer"), nil).next(2 * time.Second)
+	h.screen(h.token("operator"), nil).next(2 * time.Second)
+	if _, res, err := h.ws("/ws/screen", h.token("admin"), nil, nil); err == nil || res == nil || res.StatusCode != 429 {
+		t.Fatalf("socket 4 from one address: %v", err)
+	}
 }
