@@ -397,6 +397,8 @@ type Streams struct {
 	SendQueue int `yaml:"send_queue"`
 	// WriteTimeout cuts off a client that takes longer to take one message.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// SnapshotIncidents is the most incidents a screen snapshot carries.
+	SnapshotIncidents int `yaml:"snapshot_incidents"`
 }
 
 // Limits bound what a client may send.
@@ -431,6 +433,10 @@ type Limits struct {
 	// answered with an error and dropped.
 	SocketRate  float64 `yaml:"socket_rate"`
 	SocketBurst float64 `yaml:"socket_burst"`
+	// SocketsPerSession and SocketsPerAddress bound the websockets open at
+	// once with one session token and from one client address (per instance).
+	SocketsPerSession int `yaml:"sockets_per_session"`
+	SocketsPerAddress int `yaml:"sockets_per_address"`
 }
 
 // Load reads, strictly decodes, defaults and validates the configuration at
@@ -527,10 +533,11 @@ func Defaults() *Config {
 		Auth:        Auth{SessionTTL: 12 * time.Hour, SessionMaxAge: 24 * time.Hour, TicketTTL: 30 * time.Second, BcryptCost: 10},
 		Audit:       Audit{Retention: 2160 * time.Hour, ExportInterval: time.Minute},
 		ProxyHeader: "X-Forwarded-For",
-		Streams:     Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second},
+		Streams:     Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second, SnapshotIncidents: 500},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
 			LoginRate: 1, LoginBurst: 20, LoginFailures: 5, LoginAddressFailures: 20, LoginWindow: 15 * time.Minute,
-			LoginDelay: time.Second, LoginMaxDelay: 5 * time.Minute, LoginAlarm: 20, SocketRate: 5, SocketBurst: 20},
+			LoginDelay: time.Second, LoginMaxDelay: 5 * time.Minute, LoginAlarm: 20, SocketRate: 5, SocketBurst: 20,
+			SocketsPerSession: 4, SocketsPerAddress: 50},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
 		DailyReports:    DailyReports{Due: "18:00"},
@@ -978,6 +985,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	if c.Streams.WriteTimeout < 100*time.Millisecond {
 		bad("streams.write_timeout: at least 100ms")
 	}
+	if c.Streams.SnapshotIncidents < 1 {
+		bad("streams.snapshot_incidents: at least 1")
+	}
 	if c.Streams.SendQueue < 16 {
 		bad("streams.send_queue: at least 16")
 	}
@@ -1005,6 +1015,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if l.LoginAlarm < 1 {
 		bad("limits.login_alarm: at least 1")
+	}
+	if l.SocketsPerSession < 1 || l.SocketsPerAddress < l.SocketsPerSession {
+		bad("limits: sockets_per_session at least 1 and sockets_per_address at least sockets_per_session")
 	}
 	if c.Idempotency < time.Minute {
 		bad("idempotency_ttl: at least 1m")

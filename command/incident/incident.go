@@ -174,3 +174,68 @@ func MaskPhone(s string) string {
 
 // ValidStatus reports whether s is a lifecycle status.
 func ValidStatus(s string) bool { _, ok := statusOrder[s]; return ok }
+
+// SummaryTextRunes is the longest title or address a Summary carries.
+const SummaryTextRunes = 120
+
+// Summary is what lists, markers and counters show of an incident: no
+// free text beyond a shortened title and address, no reporter, no
+// timeline. Pages fetch the whole incident when a person opens one.
+type Summary struct {
+	ID                  string    `json:"id"`
+	Category            string    `json:"category"`
+	Title               string    `json:"title"`
+	Location            *Location `json:"location"`
+	LocationApproximate bool      `json:"location_approximate,omitempty"`
+	Address             string    `json:"address,omitempty"`
+	OccurredAt          time.Time `json:"occurred_at"`
+	Source              string    `json:"source"`
+	PeopleInvolved      int64     `json:"people_involved"`
+	Deaths              int64     `json:"deaths"`
+	Injuries            int64     `json:"injuries"`
+	Verified            bool      `json:"verified"`
+	Drill               bool      `json:"drill"`
+
+	Level        alerts.Level    `json:"level"`
+	LevelReasons []alerts.Reason `json:"level_reasons"`
+	Grid         *geo.GridRef    `json:"grid"`
+	Zones        []geo.ZoneRef   `json:"zones"`
+	Status       string          `json:"status"`
+	// Deadlines are the incident's deadlines without their notes.
+	Deadlines []Deadline `json:"deadlines"`
+	Reports   int        `json:"reports"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	Version   int64      `json:"version"`
+	// Summary is always true: the page knows to fetch the rest.
+	Summary bool `json:"summary"`
+}
+
+// Summarize returns the incident's summary.
+func (inc *Incident) Summarize() *Summary {
+	ds := make([]Deadline, len(inc.Deadlines))
+	for i, d := range inc.Deadlines {
+		d.Note, d.SentTo = "", nil
+		ds[i] = d
+	}
+	return &Summary{ID: inc.ID, Category: inc.Category, Title: shorten(inc.Title, SummaryTextRunes), Location: inc.Location,
+		LocationApproximate: inc.LocationApproximate, Address: shorten(inc.Address, SummaryTextRunes), OccurredAt: inc.OccurredAt,
+		Source: inc.Source, PeopleInvolved: inc.PeopleInvolved, Deaths: inc.Deaths, Injuries: inc.Injuries, Verified: inc.Verified,
+		Drill: inc.Drill, Level: inc.Level, LevelReasons: inc.LevelReasons, Grid: inc.Grid, Zones: inc.Zones, Status: inc.Status,
+		Deadlines: ds, Reports: inc.Reports, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Version: inc.Version, Summary: true}
+}
+
+// shorten cuts s to at most n runes, marking a cut with an ellipsis.
+func shorten(s string, n int) string {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n-1 {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
+}

@@ -329,6 +329,24 @@ func (s *Service) List(ctx context.Context, q Query) ([]*Incident, error) {
 	return s.store.List(ctx, q)
 }
 
+// MaxOpen bounds how many incidents of one status Open reads.
+const MaxOpen = 100000
+
+// Open returns every incident not closed (up to MaxOpen per status), by
+// status and most recently changed first within each: for the screens,
+// which summarise them.
+func (s *Service) Open(ctx context.Context) ([]*Incident, error) {
+	var out []*Incident
+	for _, st := range []string{StatusOpen, StatusResponding, StatusRecovery} {
+		list, err := s.store.List(ctx, Query{Status: st, Limit: MaxOpen})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
 // update loads an incident, lets change modify a copy, and saves it with
 // its timeline entries, retrying when another instance changed it first.
 func (s *Service) update(ctx context.Context, id string, change func(inc *Incident, now time.Time) ([]Entry, error)) (*Incident, error) {

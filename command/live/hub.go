@@ -6,6 +6,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -224,7 +225,8 @@ type Sink func(b []byte) error
 
 // Snapshot returns a stream's current state as a snapshot message and the
 // seq it reflects (read the seq first, then the state: events after the seq
-// are delivered again and carry whole objects, so applying them is safe).
+// are delivered again and carry their object's whole state as the stream
+// shows it, so applying them is safe).
 type Snapshot func(ctx context.Context) (msg []byte, seq uint64, err error)
 
 // Client serves one connection of a stream.
@@ -244,6 +246,12 @@ type Client struct {
 	// Ready, when set, reports whether storage is reachable; heartbeats
 	// carry it so a page can say it is not live.
 	Ready func() bool
+	// Filter, when set, decides what this client may see of each message
+	// of the stream, live and on replay alike: the bytes to send (m.JSON
+	// itself, or a re-encoding) and whether to send anything. A message
+	// filtered out still counts as delivered for seq. Nil sends every
+	// message as it is, shared by every client.
+	Filter func(m Message) ([]byte, bool)
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
@@ -261,6 +269,26 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 			c.Sent.Add(1)
 		}
 		return sink(b)
+	}
+	// deliver writes a message of the stream through the filter; a stored
+	// one moves last on, whether it was sent or filtered out.
+	deliver := func(m Message) error {
+		b := m.JSON
+		if c.Filter != nil {
+			var ok bool
+			if b, ok = c.Filter(m); !ok {
+				b = nil
+			}
+		}
+		if b != nil {
+			if err := write(b); err != nil {
+				return err
+			}
+		}
+		if m.Seq != 0 {
+			last = m.Seq
+		}
+		return nil
 	}
 	snapshot := func() error {
 		msg, seq, err := c.Snapshot(ctx)
@@ -288,10 +316,9 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 				if m.Seq <= last {
 					continue
 				}
-				if err := write(m.JSON); err != nil {
+				if err := deliver(m); err != nil {
 					return err
 				}
-				last = m.Seq
 			}
 			if len(msgs) < 500 {
 				return nil
@@ -352,16 +379,11 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 			}
 		case m := <-sub.C:
 			switch {
-			case m.Seq == 0:
-				if err := write(m.JSON); err != nil {
+			case m.Seq == 0, m.Seq == last+1:
+				if err := deliver(m); err != nil {
 					return err
 				}
 			case m.Seq <= last:
-			case m.Seq == last+1:
-				if err := write(m.JSON); err != nil {
-					return err
-				}
-				last = m.Seq
 			default:
 				if err := catchUp(); err != nil {
 					return err
@@ -397,4 +419,26 @@ func appendUint(b []byte, v uint64) []byte {
 		}
 	}
 	return append(b, buf[i:]...)
+}
+
+// Area returns the area header of a stored message, the grid code that
+// limits who may see it ("" when it is not limited). Stored messages begin
+// {"seq":N,"type":"T" and a limited one goes on ,"area":"A", so the header
+// is found without decoding the message; the result shares b's memory.
+func Area(b []byte) []byte {
+	const typ, area = `"type":"`, `","area":"`
+	i := bytes.Index(b[:min(len(b), 40)], []byte(typ))
+	if i < 0 {
+		return nil
+	}
+	rest := b[i+len(typ):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 || !bytes.HasPrefix(rest[j:], []byte(area)) {
+		return nil
+	}
+	rest = rest[j+len(area):]
+	if k := bytes.IndexByte(rest, '"'); k >= 0 {
+		return rest[:k]
+	}
+	return nil
 }

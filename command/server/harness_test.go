@@ -34,6 +34,8 @@ type harness struct {
 	now func() time.Time
 	// opts are further server options (NoJobRunner).
 	opts server.Options
+	// logs receives the server's log (nil: discarded).
+	logs io.Writer
 }
 
 func newHarness(t testing.TB, tweak ...func(*config.Config)) *harness {
@@ -50,7 +52,13 @@ func newHarnessOn(t testing.TB, r *storetest.Redis, tweak ...func(*config.Config
 // newHarnessWith runs the server with an injected clock.
 func newHarnessWith(t testing.TB, r *storetest.Redis, now func() time.Time, tweak ...func(*config.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, redis: r, tokens: map[string]string{}, now: now}
+	return newHarnessLogged(t, r, now, nil, tweak...)
+}
+
+// newHarnessLogged runs the server with its log written to logs.
+func newHarnessLogged(t testing.TB, r *storetest.Redis, now func() time.Time, logs io.Writer, tweak ...func(*config.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, redis: r, tokens: map[string]string{}, now: now, logs: logs}
 	env := map[string]string{
 		"WATCHFLOOR_LISTEN":        "127.0.0.1:0",
 		"WATCHFLOOR_OSMAND_LISTEN": "127.0.0.1:0",
@@ -74,7 +82,11 @@ func newHarnessWith(t testing.TB, r *storetest.Redis, now func() time.Time, twea
 
 func (h *harness) start() {
 	h.t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := h.logs
+	if w == nil {
+		w = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(w, nil))
 	opts := h.opts
 	opts.Logger, opts.Notice, opts.Now = log, io.Discard, h.now
 	srv, err := server.New(context.Background(), h.cfg, opts)

@@ -291,7 +291,7 @@ func TestRedisMemoryAlarm(t *testing.T) {
 
 // closeCode reads c until it is closed and returns the close code and
 // reason, failing after d.
-func closeCode(t *testing.T, c *wsConn, d time.Duration) (int, string) {
+func closeCode(t testing.TB, c *wsConn, d time.Duration) (int, string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {

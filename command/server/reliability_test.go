@@ -99,7 +99,7 @@ func TestSlowScreenIsCutOff(t *testing.T) {
 	}
 	fast := h.screen(h.token("viewer"), nil)
 	snap := fast.next(2 * time.Second)
-	big := strings.Repeat("现场情况描述", 600) // about 11 kB per event
+	big := strings.Repeat("现场情况描述", 600) // about 11 kB per incident (its event is a summary of about 1 kB)
 	tok := h.token("operator")
 	got := uint64(snap.Seq)
 	cut := false

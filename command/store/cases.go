@@ -98,9 +98,9 @@ func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
 			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "med:"+c.Mediation, "med:"+c.Mediation+":"+areaCode(c, "community"))...)
 		}
 	}
-	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: event}}
+	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: event, Area: c.Area}}
 	if w.AssignedUnit != "" {
-		tx.Events = append(tx.Events, Event{Stream: UnitStream(w.AssignedUnit), Type: "case.assigned", Data: event, Notify: true})
+		tx.Events = append(tx.Events, Event{Stream: UnitStream(w.AssignedUnit), Type: "case.assigned", Data: event, Notify: true, Area: c.Area})
 	}
 	if w.Alarm != nil {
 		ops, ev := x.s.Raise(w.Alarm)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -56,12 +57,15 @@ type Op struct {
 
 // Event is appended to Stream with the next seq; Data is its JSON payload.
 // Notify also publishes it on the notify channel, for streams that
-// instances do not tail (one per unit).
+// instances do not tail (one per unit). Area, when set, is the grid code
+// that limits who may see the event; it goes into the envelope's header
+// (after type) so sockets can route it without decoding data.
 type Event struct {
 	Stream string
 	Type   string
 	Data   []byte
 	Notify bool
+	Area   string
 }
 
 // Result is what Commit did.
@@ -111,9 +115,9 @@ local at = arg(); local maxlen = arg(); local notify = arg()
 local nev = tonumber(arg())
 local out = {'ok'}
 for i = 1, nev do
-  local seqKey = key(); local streamKey = key(); local typ = arg(); local data = arg(); local name = arg()
+  local seqKey = key(); local streamKey = key(); local typ = arg(); local head = arg(); local data = arg(); local name = arg()
   local seq = redis.call('INCR', seqKey)
-  local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '","at":"' .. at .. '","data":' .. data .. '}'
+  local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '"' .. head .. ',"at":"' .. at .. '","data":' .. data .. '}'
   redis.call('XADD', streamKey, 'MAXLEN', '~', maxlen, seq .. '-0', 'm', msg)
   if name ~= '' then redis.call('PUBLISH', notify, name .. '\n' .. seq .. '\n' .. msg) end
   out[#out + 1] = seq
@@ -174,7 +178,12 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 		if ev.Notify {
 			name = ev.Stream
 		}
-		args = append(args, ev.Type, ev.Data, name)
+		head := ""
+		if ev.Area != "" {
+			a, _ := json.Marshal(ev.Area)
+			head = `,"area":` + string(a)
+		}
+		args = append(args, ev.Type, head, ev.Data, name)
 	}
 	args = append(args, len(tx.Audit))
 	if len(tx.Audit) > 0 {

@@ -55,7 +55,9 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("encoding incident: %w", err)
 	}
-	masked, err := json.Marshal(inc.Masked())
+	// The screens get the summary: no personal data, no long texts (pages
+	// fetch the whole incident when a person opens one).
+	summary, err := json.Marshal(inc.Summarize())
 	if err != nil {
 		return "", fmt.Errorf("encoding incident: %w", err)
 	}
@@ -86,7 +88,7 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc.ID, "timeline"), Args: args})
 		tx.Audit = auditOf(inc.ID, w.Entries)
 	}
-	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: masked}}
+	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: summary}}
 	if !inc.Drill {
 		tx.Ops = append(tx.Ops, x.incidentCounts(w)...)
 	}

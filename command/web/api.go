@@ -79,6 +79,8 @@ type API struct {
 	base    context.Context
 	cancel  context.CancelFunc
 	sockets sync.WaitGroup
+	// ws counts open websockets and shares screen snapshots.
+	ws sockets
 }
 
 // New builds the Fiber app with every route of auth.Routes.

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,20 +55,94 @@ func (a *API) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler 
 		if a.base.Err() != nil {
 			return fault.ErrUnavailable
 		}
+		// Both outlive the request (the counts are map keys): copy them.
+		// A session is counted by its token's hash (a ticket's socket too).
+		hash, _ := c.Locals(tokenHashKey).(string)
+		who := socketOwner{token: strings.Clone(hash), addr: strings.Clone(a.clientIP(c))}
+		if !a.ws.open(who, a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress) {
+			c.Set(fiber.HeaderRetryAfter, "5")
+			return problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session and %d per address are open at once",
+				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
+		}
+		c.Locals(socketOwnerKey, who)
 		a.sockets.Add(1)
 		return c.Next()
 	}
 	ws := websocket.New(func(conn *websocket.Conn) {
 		defer a.sockets.Done()
+		who, _ := conn.Locals(socketOwnerKey).(socketOwner)
+		defer a.ws.closed(who)
 		a.serveSocket(conn, spec(conn))
 	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192})
 	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
 		err := ws(c)
 		if err != nil {
-			a.sockets.Done() // the upgrade failed: the handler will never run
+			// The upgrade failed: the handler will never run.
+			who, _ := c.Locals(socketOwnerKey).(socketOwner)
+			a.ws.closed(who)
+			a.sockets.Done()
 		}
 		return err
 	}}
+}
+
+// socketOwnerKey is where a socket's owner, as counted, is kept in Locals.
+const socketOwnerKey = "socket-owner"
+
+// socketOwner is whose a socket is, for the limits: its session token
+// (none for a socket without one) and its client address.
+type socketOwner struct{ token, addr string }
+
+// sockets is the websocket state of an instance: the open sockets counted
+// per session token and per client address, and the screen snapshot last
+// built, shared by the sockets that connect while it is current.
+type sockets struct {
+	mu     sync.Mutex
+	byTok  map[string]int
+	byAddr map[string]int
+
+	// snapMu is held while a snapshot is built, so that sockets arriving
+	// together wait for one build instead of each making its own.
+	snapMu  sync.Mutex
+	snap    []byte
+	snapSeq uint64
+	snapAt  time.Time
+}
+
+// open counts a socket of who, unless its token or its address is at its
+// limit.
+func (s *sockets) open(who socketOwner, perToken, perAddr int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byTok == nil {
+		s.byTok, s.byAddr = map[string]int{}, map[string]int{}
+	}
+	if (who.token != "" && s.byTok[who.token] >= perToken) || s.byAddr[who.addr] >= perAddr {
+		return false
+	}
+	if who.token != "" {
+		s.byTok[who.token]++
+	}
+	s.byAddr[who.addr]++
+	return true
+}
+
+// closed uncounts a socket counted by open.
+func (s *sockets) closed(who socketOwner) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if who.token != "" {
+		uncount(s.byTok, who.token)
+	}
+	uncount(s.byAddr, who.addr)
+}
+
+func uncount(m map[string]int, k string) {
+	if m[k] <= 1 {
+		delete(m, k)
+	} else {
+		m[k]--
+	}
 }
 
 func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
@@ -108,14 +184,21 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 			}
 		}
 	}()
+	sess, _ := conn.Locals(sessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
-		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready}
+		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
 	a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Inc()
 	defer a.metrics.sockets.WithLabelValues(streamKind(spec.stream)).Dec()
+	var writeFailed bool
 	err := client.Serve(ctx, since, direct, func(b []byte) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(a.Config.Streams.WriteTimeout))
-		return conn.WriteMessage(websocket.TextMessage, b)
+		err := conn.WriteMessage(websocket.TextMessage, b)
+		writeFailed = err != nil
+		return err
 	})
+	// Whether the connection was ending anyway (the client went, the session
+	// ended) must be read before the cancel below, which ends ctx always.
+	ending := ctx.Err() != nil
 	// The writer is done: stop the reader's handler, which may be waiting to
 	// hand a reply to a writer that is gone.
 	cancel()
@@ -127,9 +210,13 @@ func (a *API) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		code, text = websocket.CloseGoingAway, "server shutting down; reconnect with since"
 	case errors.Is(err, live.ErrBehind):
 		code, text = websocket.ClosePolicyViolation, "too far behind; reconnect with since"
-	case err != nil && ctx.Err() == nil:
+	case err != nil && !ending:
+		// Storage failed, or a write to the client did (too slow: past
+		// streams.write_timeout). Only the first is the server's to log.
 		code, text = websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"
-		a.Log.Warn("websocket ended", "stream", spec.stream, "err", err)
+		if !writeFailed {
+			a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
+		}
 	}
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	// fasthttp closes a hijacked connection only after this handler
@@ -145,6 +232,34 @@ const CloseSessionEnded = 4001
 
 // errSessionEnded is the cause that closes a socket with CloseSessionEnded.
 var errSessionEnded = errors.New("session ended")
+
+// socketFilter applies to a socket the rule HTTP reads apply to the same
+// objects: an account limited to an area sees only the events whose area
+// header lies in it (grid cases: gridcase.Service.Visible, as GET
+// /api/v1/cases/{id}). Events carry no personal data a socket's roles may
+// not see (the store masks reporters in every event), so nothing is
+// re-encoded. An account without an area gets nil: every event is sent as
+// stored, shared by every socket, with no work per socket.
+func (a *API) socketFilter(sess auth.Session) func(live.Message) ([]byte, bool) {
+	if sess.Area == "" {
+		return nil
+	}
+	// Areas are few and an account's never changes while its socket is
+	// open: each area's answer is worked out once per socket.
+	seen := map[string]bool{}
+	return func(m live.Message) ([]byte, bool) {
+		area := live.Area(m.JSON)
+		if area == nil {
+			return m.JSON, true
+		}
+		ok, known := seen[string(area)]
+		if !known {
+			ok = a.Cases.Visible(sess.Area, string(area))
+			seen[string(area)] = ok
+		}
+		return m.JSON, ok
+	}
+}
 
 // keepSession slides a connected socket's session until ctx ends, and
 // ends the socket when the session is gone. Revocations close sockets at
@@ -226,41 +341,64 @@ func streamKind(stream string) string {
 	return stream
 }
 
-// screenSnapshot is the screen's state: every incident not closed, with the
-// seq it reflects.
+// snapshotTTL is how long a built screen snapshot is shared with sockets
+// that connect while the stream's seq has not moved. Units move without a
+// seq; the position frames that follow make good the difference.
+const snapshotTTL = time.Second
+
+// screenSnapshot is the screen's state at the seq it reflects: summaries of
+// the open incidents (at most streams.snapshot_incidents, most serious
+// first, then latest changed), units, open alarms and active orders. It is
+// the same for every role and account (it carries no area-limited object
+// and no personal data), so one build is shared by the sockets connecting
+// at about the same time.
 func (a *API) screenSnapshot(ctx context.Context) ([]byte, uint64, error) {
 	seq, err := a.Source.Seq(ctx, "screen")
 	if err != nil {
 		return nil, 0, err
 	}
-	var open []*incident.Incident
-	for _, st := range []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery} {
-		list, err := a.Incidents.List(ctx, incident.Query{Status: st, Limit: 1000})
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, inc := range list {
-			open = append(open, inc.Masked())
-		}
+	s := &a.ws
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if s.snap != nil && s.snapSeq == seq && time.Since(s.snapAt) < snapshotTTL {
+		return s.snap, seq, nil
 	}
-	if open == nil {
-		open = []*incident.Incident{}
-	}
-	alarms, err := a.Alarms.List(ctx, true)
+	msg, err := a.buildScreenSnapshot(ctx, seq)
 	if err != nil {
 		return nil, 0, err
+	}
+	s.snap, s.snapSeq, s.snapAt = msg, seq, time.Now()
+	return msg, seq, nil
+}
+
+func (a *API) buildScreenSnapshot(ctx context.Context, seq uint64) ([]byte, error) {
+	list, err := a.Incidents.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	open := make([]*incident.Summary, len(list))
+	for i, inc := range list {
+		open[i] = inc.Summarize()
+	}
+	total := len(open)
+	slices.SortStableFunc(open, func(x, y *incident.Summary) int {
+		if x.Level != y.Level {
+			return cmp.Compare(y.Level, x.Level) // I (the highest value) first
+		}
+		return y.UpdatedAt.Compare(x.UpdatedAt)
+	})
+	open = open[:min(len(open), a.Config.Streams.SnapshotIncidents)]
+	alarms, err := a.Alarms.List(ctx, true)
+	if err != nil {
+		return nil, err
 	}
 	active, err := a.Dispatch.Active(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	msg, err := json.Marshal(struct {
-		Seq  uint64 `json:"seq"`
-		Type string `json:"type"`
-		At   string `json:"at"`
-		Data any    `json:"data"`
-	}{seq, "snapshot", time.Now().UTC().Format(time.RFC3339Nano), map[string]any{
-		"incidents": open, "units": a.Units.Fleet.List(false), "alarms": alarms, "dispatches": active,
-	}})
-	return msg, seq, err
+	msg, _, err := envelope("snapshot", seq, map[string]any{
+		"incidents": open, "incidents_total": total, "incidents_truncated": len(open) < total,
+		"units": a.Units.Fleet.List(false), "alarms": alarms, "dispatches": active,
+	})
+	return msg, err
 }

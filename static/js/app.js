@@ -166,7 +166,7 @@ function renderIncidents() {
   renderTimer = undefined;
   const list = store.list();
   renderCounts(store.counts());
-  renderList(list, store.ready, (id) => orders.ofIncident(id));
+  renderList(list, store.ready, (id) => orders.ofIncident(id), store.total());
   renderIncidentMarkers(list);
   renderPlans(); // banners name the incidents
 }

@@ -208,6 +208,7 @@ const CATALOGUE = {
 
     'list.heading': '未结事件',
     'list.total': '共 {n} 起',
+    'list.totalShown': '共 {n} 起，显示最紧要的 {shown} 起',
     'list.empty': '当前没有未结事件',
     'list.loading': '正在加载实时数据…',
 
@@ -792,6 +793,7 @@ const CATALOGUE = {
 
     'list.heading': 'Open incidents',
     'list.total': '{n} in total',
+    'list.totalShown': '{n} in total, the {shown} most urgent shown',
     'list.empty': 'No open incidents',
     'list.loading': 'Loading live data…',
 

@@ -64,6 +64,11 @@ export class IncidentStore {
     this.lastSeq = null;
     /** Whether a snapshot has been received since the last reset. */
     this.ready = false;
+    /**
+     * Open incidents the last snapshot left out (it carries at most a few
+     * hundred, the most serious), less those heard of since.
+     */
+    this.hidden = 0;
   }
 
   /** Forgets everything (on sign-out). */
@@ -71,6 +76,7 @@ export class IncidentStore {
     this.byId = new Map();
     this.lastSeq = null;
     this.ready = false;
+    this.hidden = 0;
   }
 
   /**
@@ -113,6 +119,8 @@ export class IncidentStore {
           if (isIncident(inc) && inc.status !== 'closed') m.set(inc.id, inc);
         }
         this.byId = m;
+        const total = msg.data.incidents_total;
+        this.hidden = typeof total === 'number' && total > m.size ? total - m.size : 0;
         if (sequenced) this.lastSeq = msg.seq;
         this.ready = true;
         return true;
@@ -123,7 +131,10 @@ export class IncidentStore {
         if (sequenced) this.lastSeq = msg.seq;
         const inc = msg.data;
         if (!isIncident(inc)) return false;
-        if (inc.status === 'closed') return this.byId.delete(inc.id);
+        // An update of an incident we do not hold is one the snapshot left
+        // out: it is now closed, or shown.
+        if (msg.type === 'incident.updated' && !this.byId.has(inc.id) && this.hidden > 0) this.hidden -= 1;
+        if (inc.status === 'closed') return this.byId.delete(inc.id) || msg.type === 'incident.updated';
         this.byId.set(inc.id, inc);
         return true;
       }
@@ -138,6 +149,14 @@ export class IncidentStore {
    */
   list() {
     return [...this.byId.values()].sort(compareIncidents);
+  }
+
+  /**
+   * The number of open incidents, those the snapshot left out included.
+   * @returns {number}
+   */
+  total() {
+    return this.byId.size + this.hidden;
   }
 
   /**

@@ -167,14 +167,17 @@ function incidentItem(inc, now, orders) {
  * @param {any[]} incidents
  * @param {boolean} ready whether a snapshot has arrived
  * @param {(id: string) => any[]} [ordersOf] the active orders of an incident
+ * @param {number} [total] how many are open, those not listed included
  */
-export function renderList(incidents, ready, ordersOf) {
+export function renderList(incidents, ready, ordersOf, total = incidents.length) {
   const now = new Date();
   const list = byId('incidents');
   list.replaceChildren(...incidents.map((inc) => incidentItem(inc, now, ordersOf ? ordersOf(inc.id) : undefined)));
   show(byId('empty-state'), ready && incidents.length === 0);
   show(byId('list-loading'), !ready);
-  byId('count-total').textContent = ready ? t('list.total', { n: incidents.length }) : '';
+  let count = '';
+  if (ready) count = total > incidents.length ? t('list.totalShown', { n: total, shown: incidents.length }) : t('list.total', { n: incidents.length });
+  byId('count-total').textContent = count;
 }
 
 /**
