@@ -60,7 +60,9 @@ func (h *harness) screensSee(incidentID, unitID string) {
 	if res, b := h.do("GET", "/api/v1/incidents/"+incidentID+"/candidates", h.token("operator"), nil); res.StatusCode != 200 {
 		h.t.Errorf("candidates: %d %s", res.StatusCode, b)
 	}
-	s := h.screen(h.token("viewer"), nil)
+	// A session of its own each time: sockets per session are limited.
+	s := h.screen(h.freshToken("viewer"), nil)
+	defer s.conn.Close()
 	if m := s.next(3 * time.Second); m.Type != "snapshot" {
 		h.t.Errorf("screen got %s, want its snapshot", m.Type)
 	}
