@@ -31,15 +31,18 @@ const (
 
 // Alarm is raised on the screens until acknowledged.
 type Alarm struct {
-	ID         string    `json:"id"`
-	Kind       string    `json:"kind"`
-	IncidentID string    `json:"incident_id,omitempty"`
-	DispatchID string    `json:"dispatch_id,omitempty"`
-	UnitID     string    `json:"unit_id,omitempty"`
-	Level      string    `json:"level,omitempty"`
-	Title      string    `json:"title,omitempty"`
-	Detail     string    `json:"detail,omitempty"`
-	RaisedAt   time.Time `json:"raised_at"`
+	ID         string `json:"id"`
+	Kind       string `json:"kind"`
+	IncidentID string `json:"incident_id,omitempty"`
+	DispatchID string `json:"dispatch_id,omitempty"`
+	UnitID     string `json:"unit_id,omitempty"`
+	Level      string `json:"level,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Detail     string `json:"detail,omitempty"`
+	// Area is the grid code an alarm about a grid case or a daily report
+	// belongs to: accounts limited to an area see only their area's.
+	Area     string    `json:"area,omitempty"`
+	RaisedAt time.Time `json:"raised_at"`
 	// Drill: raised by a drill; shown, never counted.
 	Drill   bool       `json:"drill,omitempty"`
 	AckedBy string     `json:"acked_by"`
@@ -79,11 +82,16 @@ func (s *Service) List(ctx context.Context, open bool) ([]*Alarm, error) {
 	return s.store.List(ctx, open, 500)
 }
 
-// Ack acknowledges an alarm on every screen at once.
-func (s *Service) Ack(ctx context.Context, id, by, role string) (*Alarm, error) {
+// Ack acknowledges an alarm on every screen at once. visible says
+// whether the caller may see an alarm of an area; one it may not see is
+// not found, as on reading.
+func (s *Service) Ack(ctx context.Context, id, by, role string, visible func(area string) bool) (*Alarm, error) {
 	a, err := s.store.Load(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if a.Area != "" && visible != nil && !visible(a.Area) {
+		return nil, fmt.Errorf("alarm %s: %w", id, fault.ErrNotFound)
 	}
 	if a.AckedAt != nil {
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("alarm %s was already acknowledged by %s", id, a.AckedBy)}

@@ -98,7 +98,7 @@ func (s *Service) DailyDue(ctx context.Context, st DailyStore, date string) (boo
 			name = a.Name
 		}
 		missing = append(missing, &alarm.Alarm{ID: alarm.ID("daily_report.missing", area+"/"+date), Kind: "daily_report.missing",
-			Title: name, Detail: fmt.Sprintf("no daily report from %s for %s by %s", area, date, s.cfg.DailyReports.Due), RaisedAt: now})
+			Area: area, Title: name, Detail: fmt.Sprintf("no daily report from %s for %s by %s", area, date, s.cfg.DailyReports.Due), RaisedAt: now})
 	}
 	if len(missing) > 0 {
 		if err := st.RaiseAlarms(ctx, missing); err != nil {

@@ -566,7 +566,7 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
 	c.Overdue = true
 	entry := Entry{At: now, Action: "overdue", By: "system", Role: "system", Status: c.Status, Detail: map[string]any{"step": next[status]}}
-	w.Alarm = &alarm.Alarm{ID: alarm.ID("case.overdue", id), Kind: "case.overdue", Title: c.Title, Drill: c.Drill,
+	w.Alarm = &alarm.Alarm{ID: alarm.ID("case.overdue", id), Kind: "case.overdue", Title: c.Title, Drill: c.Drill, Area: c.Area,
 		Detail: fmt.Sprintf("case %s: step %s is past its time limit", c.ID, next[status]), RaisedAt: now}
 	if k := s.cfg.CaseKind(c.Kind); k != nil && k.EscalateOnOverdue && s.escalate(&c, nil) == nil {
 		entry.Action = "escalate"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/store/storetest"
+	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -271,5 +273,51 @@ func TestSocketLimitPerAddress(t *testing.T) {
 	h.screen(h.token("operator"), nil).next(2 * time.Second)
 	if _, res, err := h.ws("/ws/screen", h.token("admin"), nil, nil); err == nil || res == nil || res.StatusCode != 429 {
 		t.Fatalf("socket 4 from one address: %v", err)
+	}
+}
+
+// Alarms about a grid case belong to its area: an account limited to
+// another area does not see them over HTTP, on its socket or in its
+// snapshot, and cannot acknowledge them; the case's own area and
+// unrestricted accounts do.
+func TestAlarmsFollowCaseAreas(t *testing.T) {
+	clock := timer.NewManual(time.Now().UTC())
+	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) { c.Dispatch.TimerInterval = 20 * time.Millisecond })
+	hubei, dongmenOp, admin := h.token("hubei-operator"), h.token("dongmen-operator"), h.token("admin")
+	hs, as := h.screen(hubei, nil), h.screen(admin, nil)
+	hs.next(2 * time.Second)
+	as.next(2 * time.Second)
+	// A case in Chengdong (not Hubei) passes its time limit.
+	h.createCase(dongmenOp, map[string]any{"kind": "hazard", "title": "城东超时", "location": map[string]float64{"lon": 114.12369, "lat": 22.55413}})
+	clock.Advance(2*time.Hour + time.Minute)
+	m := as.await("alarm.raised", 3*time.Second)
+	var al struct{ ID, Kind, Area string }
+	mustJSON(t, m.Data, &al)
+	if al.Kind != "case.overdue" || al.Area == "" {
+		t.Fatalf("alarm %s", m.Data)
+	}
+	for _, got := range drain(hs, 700*time.Millisecond) {
+		if strings.Contains(string(got.Data), al.ID) {
+			t.Errorf("hubei's socket got %s %s", got.Type, got.Data)
+		}
+	}
+	listed := func(tok string) bool {
+		_, b := h.do("GET", "/api/v1/alarms", tok, nil)
+		return strings.Contains(string(b), al.ID)
+	}
+	if listed(hubei) || !listed(dongmenOp) || !listed(admin) {
+		t.Errorf("listed: hubei %v, dongmen %v, admin %v", listed(hubei), listed(dongmenOp), listed(admin))
+	}
+	if snap := h.screen(h.freshToken("hubei-operator"), nil).next(2 * time.Second); strings.Contains(string(snap.Data), al.ID) {
+		t.Errorf("hubei's snapshot carries the alarm")
+	}
+	if snap := h.screen(h.freshToken("dongmen-operator"), nil).next(2 * time.Second); !strings.Contains(string(snap.Data), al.ID) {
+		t.Errorf("dongmen's snapshot lacks the alarm")
+	}
+	if res, b := h.do("POST", "/api/v1/alarms/"+url.PathEscape(al.ID)+"/ack", hubei, nil); res.StatusCode != 404 {
+		t.Errorf("hubei acknowledged another area's alarm: %d %s", res.StatusCode, b)
+	}
+	if res, b := h.do("POST", "/api/v1/alarms/"+url.PathEscape(al.ID)+"/ack", dongmenOp, nil); res.StatusCode != 200 {
+		t.Errorf("dongmen could not acknowledge its alarm: %d %s", res.StatusCode, b)
 	}
 }

@@ -32,7 +32,7 @@ func (s *Store) Raise(a *alarm.Alarm) ([]Op, Event) {
 		{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
 		{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
 	}
-	return append(ops, s.alarmCounts(a)...), Event{Stream: ScreenStream, Type: "alarm.raised", Data: doc}
+	return append(ops, s.alarmCounts(a)...), Event{Stream: ScreenStream, Type: "alarm.raised", Data: doc, Area: a.Area}
 }
 
 // List implements alarm.Store, newest first.
@@ -85,7 +85,7 @@ func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role string) error {
 			{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "acked", "1"}},
 			{Cmd: "ZREM", Key: x.s.Key("alarms", "open"), Args: []string{a.ID}},
 		}, ackCount(x.s, a)...),
-		Events: []Event{{Stream: ScreenStream, Type: "alarm.acked", Data: doc}},
+		Events: []Event{{Stream: ScreenStream, Type: "alarm.acked", Data: doc, Area: a.Area}},
 		Audit: [][]byte{auditRecord(audit.Record{At: *a.AckedAt, Who: a.AckedBy, Role: role, Action: "alarm.acked", Object: a.ID,
 			IncidentID: a.IncidentID, Detail: map[string]any{"kind": a.Kind}})},
 	})

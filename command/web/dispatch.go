@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
+	"watchfloor/command/alarm"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
 	"watchfloor/command/fault"
@@ -84,6 +86,11 @@ func (a *API) listAlarms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if area := session(c).Area; area != "" {
+		// An account limited to an area sees its area's case and daily
+		// report alarms only, as on its socket.
+		list = slices.DeleteFunc(list, func(al *alarm.Alarm) bool { return al.Area != "" && !a.Cases.Visible(area, al.Area) })
+	}
 	return c.JSON(fiber.Map{"alarms": list, "count": len(list)})
 }
 
@@ -93,7 +100,8 @@ func (a *API) ackAlarm(c *fiber.Ctx) error {
 	if err != nil {
 		return fault.Field("id", "not a valid path segment")
 	}
-	al, err := a.Alarms.Ack(c.UserContext(), strings.Clone(id), session(c).Username, session(c).Role)
+	s := session(c)
+	al, err := a.Alarms.Ack(c.UserContext(), strings.Clone(id), s.Username, s.Role, func(area string) bool { return a.Cases.Visible(s.Area, area) })
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
+	"watchfloor/command/alarm"
 	"watchfloor/command/auth"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
@@ -23,8 +24,12 @@ import (
 // screenSocket serves /ws/screen: a snapshot (or a replay after ?since=),
 // then every event of the screen stream with its seq.
 func (a *API) screenSocket() []fiber.Handler {
-	return a.socketWith(func(*websocket.Conn) socketSpec {
-		return socketSpec{stream: "screen", snapshot: a.screenSnapshot}
+	return a.socketWith(func(conn *websocket.Conn) socketSpec {
+		sess, _ := conn.Locals(sessionKey).(auth.Session)
+		area := strings.Clone(sess.Area)
+		return socketSpec{stream: "screen", snapshot: func(ctx context.Context) ([]byte, uint64, error) {
+			return a.screenSnapshot(ctx, area)
+		}}
 	})
 }
 
@@ -103,10 +108,8 @@ type sockets struct {
 
 	// snapMu is held while a snapshot is built, so that sockets arriving
 	// together wait for one build instead of each making its own.
-	snapMu  sync.Mutex
-	snap    []byte
-	snapSeq uint64
-	snapAt  time.Time
+	snapMu sync.Mutex
+	snaps  map[string]builtSnapshot // by the account's area ("" for all)
 }
 
 // open counts a socket of who, unless its token or its address is at its
@@ -349,10 +352,10 @@ const snapshotTTL = time.Second
 // screenSnapshot is the screen's state at the seq it reflects: summaries of
 // the open incidents (at most streams.snapshot_incidents, most serious
 // first, then latest changed), units, open alarms and active orders. It is
-// the same for every role and account (it carries no area-limited object
-// and no personal data), so one build is shared by the sockets connecting
-// at about the same time.
-func (a *API) screenSnapshot(ctx context.Context) ([]byte, uint64, error) {
+// the same for every role and account of one area (it carries no personal
+// data, and alarms of other areas are left out), so one build per area is
+// shared by the sockets connecting at about the same time.
+func (a *API) screenSnapshot(ctx context.Context, area string) ([]byte, uint64, error) {
 	seq, err := a.Source.Seq(ctx, "screen")
 	if err != nil {
 		return nil, 0, err
@@ -360,18 +363,33 @@ func (a *API) screenSnapshot(ctx context.Context) ([]byte, uint64, error) {
 	s := &a.ws
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
-	if s.snap != nil && s.snapSeq == seq && time.Since(s.snapAt) < snapshotTTL {
-		return s.snap, seq, nil
+	if b, ok := s.snaps[area]; ok && b.seq == seq && time.Since(b.at) < snapshotTTL {
+		return b.msg, seq, nil
 	}
-	msg, err := a.buildScreenSnapshot(ctx, seq)
+	msg, err := a.buildScreenSnapshot(ctx, seq, area)
 	if err != nil {
 		return nil, 0, err
 	}
-	s.snap, s.snapSeq, s.snapAt = msg, seq, time.Now()
+	if s.snaps == nil {
+		s.snaps = map[string]builtSnapshot{}
+	}
+	for k, b := range s.snaps { // areas are few; drop what is stale anyway
+		if time.Since(b.at) >= snapshotTTL {
+			delete(s.snaps, k)
+		}
+	}
+	s.snaps[area] = builtSnapshot{msg: msg, seq: seq, at: time.Now()}
 	return msg, seq, nil
 }
 
-func (a *API) buildScreenSnapshot(ctx context.Context, seq uint64) ([]byte, error) {
+// builtSnapshot is a screen snapshot kept for sockets connecting together.
+type builtSnapshot struct {
+	msg []byte
+	seq uint64
+	at  time.Time
+}
+
+func (a *API) buildScreenSnapshot(ctx context.Context, seq uint64, area string) ([]byte, error) {
 	list, err := a.Incidents.Open(ctx)
 	if err != nil {
 		return nil, err
@@ -391,6 +409,9 @@ func (a *API) buildScreenSnapshot(ctx context.Context, seq uint64) ([]byte, erro
 	alarms, err := a.Alarms.List(ctx, true)
 	if err != nil {
 		return nil, err
+	}
+	if area != "" {
+		alarms = slices.DeleteFunc(alarms, func(al *alarm.Alarm) bool { return al.Area != "" && !a.Cases.Visible(area, al.Area) })
 	}
 	active, err := a.Dispatch.Active(ctx)
 	if err != nil {
