@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"slices"
 	"strings"
 	"testing"
@@ -185,5 +187,30 @@ func TestInputInvisibleReason(t *testing.T) {
 	}
 	if _, b := h.do("GET", "/api/v1/incidents/"+id, op, nil); !strings.Contains(string(b), `"status":"open"`) {
 		t.Errorf("the incident changed: %.200s", b)
+	}
+}
+
+// A compressed body is refused before it is inflated: 20 KiB of gzip that
+// would inflate to 20 MiB of positions is 415 naming Content-Encoding, and
+// nothing is stored.
+func TestCompressedBodiesRefused(t *testing.T) {
+	h := newHarness(t)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write([]byte(`{"positions":[`))
+	row := []byte(`{"unit_id":"car-01","lon":114.11,"lat":22.54},`)
+	for range (20 << 20) / len(row) {
+		_, _ = zw.Write(row)
+	}
+	_, _ = zw.Write([]byte(`{"unit_id":"car-01","lon":114.11,"lat":22.54}]}`))
+	_ = zw.Close()
+	for _, path := range []string{"/api/v1/positions", "/api/v1/incidents", "/api/v1/sessions"} {
+		res, b := h.do("POST", path, h.token("operator"), buf.Bytes(), "Content-Encoding", "gzip")
+		if res.StatusCode != 415 || !strings.Contains(string(b), `"field":"Content-Encoding"`) {
+			t.Errorf("%s: %d %s", path, res.StatusCode, b)
+		}
+	}
+	if u := h.unit("car-01"); u.Position != nil {
+		t.Errorf("a compressed batch moved car-01: %+v", u.Position)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
@@ -120,6 +121,7 @@ func New(d Deps) (*API, error) {
 	a.app.Use(recover.New())
 	a.app.Use(a.observe)
 	a.app.Use(securityHeaders)
+	a.app.Use(identityBodies)
 
 	handlers := a.handlers()
 	for _, r := range auth.Routes {
@@ -341,4 +343,16 @@ func (a *API) sameOrigin(c *fiber.Ctx) bool {
 		host = host[i+3:]
 	}
 	return host == string(c.Request().Host())
+}
+
+// identityBodies refuses request bodies sent with a Content-Encoding:
+// c.Body() would inflate a small gzip or deflate body past every limit (a
+// few kilobytes can become gigabytes), and no client of this API
+// compresses what it sends.
+func identityBodies(c *fiber.Ctx) error {
+	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
+		return problem(c, 415, "media-type", "request bodies are not accepted with a Content-Encoding; send them uncompressed",
+			[]fault.FieldError{{Field: "Content-Encoding", Message: "must be absent or identity"}})
+	}
+	return c.Next()
 }
