@@ -210,9 +210,12 @@ func TestResponderSeesOnlyItsOwnOrders(t *testing.T) {
 	if ok, data := other.replyTo(map[string]any{"type": "ack", "id": "a", "dispatch_id": did}); ok || data["code"] != "forbidden" {
 		t.Errorf("another unit acknowledged: %v", data)
 	}
-	res, _ := h.do("GET", "/api/v1/dispatches/"+did, h.token("car-02"), nil)
-	if res.StatusCode != 403 {
-		t.Errorf("another unit read the order: %d", res.StatusCode)
+	// Another unit's order is not found, like one that does not exist: a
+	// 403 would tell which order ids exist.
+	for _, id := range []string{did, "D-19990101-0001"} {
+		if res, _ := h.do("GET", "/api/v1/dispatches/"+id, h.token("car-02"), nil); res.StatusCode != 404 {
+			t.Errorf("another unit read order %s: %d", id, res.StatusCode)
+		}
 	}
 	if res, _ := h.do("GET", "/api/v1/dispatches/"+did, h.token("car-01"), nil); res.StatusCode != 200 {
 		t.Errorf("the unit cannot read its order: %d", res.StatusCode)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -56,7 +57,8 @@ func (a *API) getDispatch(c *fiber.Ctx) error {
 		return err
 	}
 	if s := session(c); s.Role == "responder" && d.UnitID != s.Unit {
-		return forbidden("a responder sees only its own unit's orders")
+		// Not 403: that would tell a responder which order ids exist.
+		return fmt.Errorf("order %s: %w", d.ID, fault.ErrNotFound)
 	}
 	return c.JSON(d)
 }
