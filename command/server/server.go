@@ -334,14 +334,14 @@ func (s *Server) Start() error {
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
-		if err := osmandApp.Listener(oln); err != nil {
+		if err := osmandApp.Listener(oln); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("osmand server stopped", "err", err)
 		}
 	}()
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
-		if err := s.api.App().Listener(ln); err != nil {
+		if err := s.api.App().Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -439,6 +439,11 @@ func (s *Server) Stop(ctx context.Context) error {
 		if err := s.osmandApp.ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the osmand listener: %w", err))
 		}
+		// A Stop right after Start can come before the servers took their
+		// listeners, when Shutdown has nothing to close: close them here,
+		// so that a server starting late returns at once.
+		_ = s.ln.Close()
+		_ = s.osmandLn.Close()
 		s.serveWG.Wait()
 	}
 	if s.cancel != nil {
