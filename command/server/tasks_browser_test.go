@@ -130,3 +130,32 @@ func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
 	b.clean()
 	b.screenshot("ok")
 }
+
+// The wall's plan banner shows each working group's progress, live.
+func TestScreenPlanBannerShowsGroupProgress(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	actID := h.approvedMassPlan()
+	sel := fmt.Sprintf(`#plan-banners .plan-banner[data-activation-id=%q] .plan-progress[data-group-id="onsite-control"]`, actID)
+	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`!!document.querySelector(%q)`, sel), nil, chromedp.WithPollingTimeout(10*time.Second)))
+	total := h.group(actID, "onsite-control").Tasks.Total
+	phone := h.responder("foot-01", nil)
+	var snap struct{ Tasks []taskView }
+	mustJSON(t, phone.next(2*time.Second).Data, &snap)
+	if len(snap.Tasks) != 1 {
+		t.Fatalf("foot-01 tasks %+v", snap.Tasks)
+	}
+	if res, body := h.do("POST", "/api/v1/tasks/"+snap.Tasks[0].ID+"/done", h.token("foot-01"), nil); res.StatusCode != 200 {
+		t.Fatalf("done %d %s", res.StatusCode, body)
+	}
+	want := fmt.Sprintf("1/%d 已确认，1/%d 已完成", total, total)
+	var got string
+	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent.includes(%q)`, sel, want), nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text(sel, &got, chromedp.ByQuery))
+	if !strings.Contains(got, "现场控制组") {
+		t.Errorf("banner progress %q", got)
+	}
+	b.clean()
+}
