@@ -590,10 +590,29 @@ func (s *Service) End(ctx context.Context, who Who, id, reason string) (*Activat
 
 // List returns activations by status ("" for proposed and active).
 func (s *Service) List(ctx context.Context, status string) ([]*Activation, error) {
-	return s.store.List(ctx, status)
+	list, err := s.store.List(ctx, status)
+	for _, a := range list {
+		s.fillGroups(a)
+	}
+	return list, err
 }
 
 // Load returns one activation.
 func (s *Service) Load(ctx context.Context, id string) (*Activation, error) {
-	return s.store.Load(ctx, id)
+	a, err := s.store.Load(ctx, id)
+	if err == nil {
+		s.fillGroups(a)
+	}
+	return a, err
+}
+
+// fillGroups shows who would get the tasks of a proposal stored before
+// proposals named their groups, from the plan as configured now.
+func (s *Service) fillGroups(a *Activation) {
+	if a.Status != Proposed || a.Groups != nil {
+		return
+	}
+	if p := s.cfg.Plan(a.PlanID); p != nil {
+		a.Groups = s.groups(p)
+	}
 }

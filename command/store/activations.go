@@ -321,7 +321,7 @@ type TaskEvent struct {
 
 // SaveTask implements plan.Store: the task, its group's counts (guarded by
 // their version), its events on the unit's, the screens' and the leaders'
-// streams, the timeline entry and its audit, in one step.
+// streams and its audit record, in one step.
 func (x *Activations) SaveTask(ctx context.Context, w *plan.TaskWrite) error {
 	t := w.Task
 	doc, err := json.Marshal(t)
@@ -334,7 +334,6 @@ func (x *Activations) SaveTask(ctx context.Context, w *plan.TaskWrite) error {
 	if w.Version > 0 {
 		version = strconv.FormatInt(w.Version, 10)
 	}
-	entry, _ := json.Marshal(w.Entry)
 	incidentID := ""
 	if t.Incident != nil {
 		incidentID = t.Incident.ID
@@ -356,10 +355,9 @@ func (x *Activations) SaveTask(ctx context.Context, w *plan.TaskWrite) error {
 			{Stream: LeaderStream, Type: w.Event, Data: ev},
 		},
 	}
-	if incidentID != "" {
-		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", incidentID, "timeline"), Args: []string{string(entry)}})
-		tx.Audit = auditOf(incidentID, []incident.Entry{w.Entry})
-	}
+	// Audited, but kept off the incident's timeline: a plan sent to
+	// thousands of units would bury the timeline under their answers.
+	tx.Audit = auditOf(incidentID, []incident.Entry{w.Entry})
 	if _, err := x.s.Commit(ctx, tx); errors.Is(err, ErrConflict) {
 		return &fault.Conflict{Detail: fmt.Sprintf("task %s changed meanwhile", t.ID)}
 	} else if err != nil {

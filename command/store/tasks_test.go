@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"watchfloor/command/plan"
+	"watchfloor/command/store"
+	"watchfloor/command/store/storetest"
+	"watchfloor/config"
 )
 
 // TestAddTasksIdempotent: storing a plan's tasks again (a retried delivery)
@@ -43,4 +46,36 @@ func TestAddTasksIdempotent(t *testing.T) {
 			t.Errorf("task of %s: %+v %v", u, got, err)
 		}
 	}
+}
+
+// BenchmarkAddTasks2000 stores a plan's tasks for 2,000 units, a chunk to
+// an atomic step as the delivery job does; the longest step is what the
+// other writers wait for at most.
+func BenchmarkAddTasks2000(b *testing.B) {
+	r := storetest.Start(b)
+	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	x := st.Activations()
+	var longest time.Duration
+	for n := 0; b.Loop(); n++ {
+		a := &plan.Activation{ID: fmt.Sprintf("A-%d", n)}
+		tasks := make([]plan.Task, 2000)
+		for i := range tasks {
+			u := fmt.Sprintf("u%04d", i)
+			tasks[i] = plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, GroupID: "g", UnitID: u, Status: plan.TaskAssigned,
+				Tasks: []config.Text{{ZH: "控制现场秩序，防止事态扩大", EN: "Keep order on site"}}}
+		}
+		for i := 0; i < len(tasks); i += plan.TaskChunk {
+			start := time.Now()
+			if err := x.AddTasks(ctx, a, tasks[i:min(i+plan.TaskChunk, len(tasks))], start); err != nil {
+				b.Fatal(err)
+			}
+			longest = max(longest, time.Since(start))
+		}
+	}
+	b.ReportMetric(float64(longest.Microseconds())/1000, "ms/longest-chunk")
 }
