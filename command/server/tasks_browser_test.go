@@ -30,6 +30,7 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 	if g := h.group(actID, "onsite-control"); g.Tasks.Acknowledged != 1 {
 		t.Errorf("progress after the phone's ack: %+v", g.Tasks)
 	}
+	b.screenshot("acknowledged")
 	b.run(5*time.Second,
 		chromedp.SendKeys(sel+" input.task-note-input", "已到位", chromedp.ByQuery),
 		chromedp.Click(sel+" button.task-done", chromedp.ByQuery),
@@ -39,6 +40,7 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 		t.Errorf("progress after done: %+v", g.Tasks)
 	}
 	b.clean()
+	b.screenshot("ok")
 }
 
 // At phone width every header control of the leader page lies inside the
