@@ -73,6 +73,11 @@ var Routes = []Route{
 	{Name: "activations.end", Method: "POST", Path: "/api/v1/activations/:id/end", Roles: Command},
 	{Name: "activations.phase", Method: "POST", Path: "/api/v1/activations/:id/phase", Roles: Command},
 
+	// A plan's tasks: acknowledged and done by the unit they are for (or an
+	// admin); another unit's task is not found.
+	{Name: "tasks.ack", Method: "POST", Path: "/api/v1/tasks/:id/ack", Roles: []string{"admin", "responder"}},
+	{Name: "tasks.done", Method: "POST", Path: "/api/v1/tasks/:id/done", Roles: []string{"admin", "responder"}},
+
 	{Name: "deadlines.sent", Method: "POST", Path: "/api/v1/incidents/:id/deadlines/:deadline", Roles: Command},
 	{Name: "audit.list", Method: "GET", Path: "/api/v1/audit", Roles: Leaders},
 

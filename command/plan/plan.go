@@ -8,6 +8,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"watchfloor/alerts"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/job"
 	"watchfloor/config"
 )
 
@@ -58,10 +60,39 @@ type Activation struct {
 	EndedBy    string     `json:"ended_by,omitempty"`
 	EndReason  string     `json:"end_reason,omitempty"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	// Groups are the working groups and the units that get (or, while
+	// proposed, would get) their tasks, with the tasks' progress.
+	Groups []Group `json:"groups,omitempty"`
 }
 
-// Task is what one unit of a working group is told to do.
+// Group is a working group of an activation: who gets its tasks and how far
+// they got.
+type Group struct {
+	ID    string        `json:"id"`
+	Name  config.Text   `json:"name"`
+	Tasks []config.Text `json:"task_texts"`
+	Units []string      `json:"units"`
+	// Progress counts the group's tasks (kept apart, merged when read).
+	Progress Progress `json:"tasks"`
+}
+
+// Progress counts a group's tasks: acknowledged counts done ones too.
+type Progress struct {
+	Total        int `json:"total"`
+	Acknowledged int `json:"acknowledged"`
+	Done         int `json:"done"`
+}
+
+// Task statuses.
+const (
+	TaskAssigned     = "assigned"
+	TaskAcknowledged = "acknowledged"
+	TaskDone         = "done"
+)
+
+// Task is what one unit of a working group is told to do, and how far it got.
 type Task struct {
+	ID           string             `json:"id"`
 	ActivationID string             `json:"activation_id"`
 	PlanID       string             `json:"plan_id"`
 	PlanName     config.Text        `json:"plan_name"`
@@ -71,6 +102,16 @@ type Task struct {
 	UnitID       string             `json:"unit_id"`
 	Incident     *incident.Incident `json:"incident"`
 	AssignedAt   time.Time          `json:"assigned_at"`
+	Status       string             `json:"status"`
+	AckedAt      *time.Time         `json:"acknowledged_at,omitempty"`
+	DoneAt       *time.Time         `json:"done_at,omitempty"`
+	Note         string             `json:"note,omitempty"`
+}
+
+// TaskID is the id of the task of unit in group of activation: fixed, so
+// that delivering a plan's tasks again stores nothing twice.
+func TaskID(activationID, groupID, unitID string) string {
+	return activationID + "." + groupID + "." + unitID
 }
 
 // Change is an activation written: new (Prev "") or moved from status Prev.
@@ -84,19 +125,49 @@ type Change struct {
 // Write is one atomic change of activations.
 type Write struct {
 	Changes []Change
-	Tasks   []Task
 	Entries []incident.Entry
-	At      time.Time
+	// Jobs are recorded with the change (the delivery of an approved
+	// plan's tasks); the store sets their ids.
+	Jobs []job.Job
+	At   time.Time
 }
 
-// Store keeps activations.
+// TaskWrite is one atomic change of a task: from status Prev, with the
+// group's progress moved from version Version to Progress.
+type TaskWrite struct {
+	Task     *Task
+	Prev     string
+	Version  int64
+	Progress Progress
+	Event    string
+	Entry    incident.Entry
+	At       time.Time
+}
+
+// Store keeps activations and their tasks.
 type Store interface {
 	NextID(ctx context.Context, day string) (int64, error)
 	Load(ctx context.Context, id string) (*Activation, error)
 	ByIncident(ctx context.Context, incidentID string) ([]*Activation, error)
 	List(ctx context.Context, status string) ([]*Activation, error)
 	Save(ctx context.Context, w *Write) error
+	// AddTasks stores those of tasks not stored yet, each with its
+	// task.assigned event, in one atomic step: a repeat adds nothing.
+	AddTasks(ctx context.Context, a *Activation, tasks []Task, at time.Time) error
+	LoadTask(ctx context.Context, id string) (*Task, error)
+	// UnitTasks returns a unit's tasks of plans still active.
+	UnitTasks(ctx context.Context, unitID string) ([]*Task, error)
+	// Progress returns a group's counts and their version.
+	Progress(ctx context.Context, activationID, groupID string) (Progress, int64, error)
+	SaveTask(ctx context.Context, w *TaskWrite) error
 }
+
+// JobTasks is the kind of the job that delivers an approved plan's tasks.
+const JobTasks = "plan.tasks"
+
+// TaskChunk is how many tasks one atomic step stores: a plan sent to
+// thousands of units never holds Redis in one long step.
+const TaskChunk = 200
 
 // Incidents is what plans need of incidents.
 type Incidents interface {
@@ -110,6 +181,9 @@ type Service struct {
 	grader    *alerts.Grader
 	cfg       *config.Config
 	now       func() time.Time
+	// RunJobs, when set, runs the jobs a change recorded at once (else
+	// they are run here, in line).
+	RunJobs func(ctx context.Context, jobs []job.Job)
 }
 
 // NewService builds the plan service.
@@ -205,7 +279,7 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 		a := &Activation{
 			ID: fmt.Sprintf("A-%s-%04d", now.In(s.cfg.Location).Format("20060102"), n), PlanID: p.ID, PlanName: p.Name,
 			IncidentID: inc.ID, Level: inc.Level, Status: Proposed, Why: why, Approvers: roles,
-			Commander: p.Commander[inc.Level.String()], ProposedAt: now, UpdatedAt: now,
+			Commander: p.Commander[inc.Level.String()], ProposedAt: now, UpdatedAt: now, Groups: s.groups(p),
 		}
 		w.Changes = append(w.Changes, Change{A: a, Event: "activation.proposed"})
 		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.proposed", By: "rules", Role: "system",
@@ -220,7 +294,26 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	if len(w.Changes) == 0 {
 		return nil, nil
 	}
-	return out, s.store.Save(ctx, w)
+	if err := s.store.Save(ctx, w); err != nil {
+		return nil, err
+	}
+	return out, s.runJobs(ctx, w.Jobs)
+}
+
+// runJobs runs the jobs just recorded: by the runner when there is one.
+func (s *Service) runJobs(ctx context.Context, jobs []job.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if s.RunJobs != nil {
+		s.RunJobs(ctx, jobs)
+		return nil
+	}
+	var errs []error
+	for _, j := range jobs {
+		errs = append(errs, s.Deliver(ctx, j))
+	}
+	return errors.Join(errs...)
 }
 
 // stricter reports whether roles is a strict subset of before: fewer roles
@@ -249,11 +342,10 @@ func may(a *Activation, who Who, what string) error {
 	return nil
 }
 
-// activate moves a to active and assigns the working groups' tasks.
-func (s *Service) activate(a *Activation, p *config.Plan, inc *incident.Incident, who Who, reason string, now time.Time, w *Write) {
-	a.Status, a.Phase = Active, PhaseAction
-	a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.UpdatedAt = &now, who.Username, who.Role, reason, now
-	masked := inc.Masked()
+// groups resolves plan p's working groups to the units that get their
+// tasks: the units named and the members of the teams named.
+func (s *Service) groups(p *config.Plan) []Group {
+	out := make([]Group, 0, len(p.Groups))
 	for _, g := range p.Groups {
 		members := slices.Clone(g.Units)
 		for _, u := range s.cfg.Units {
@@ -261,16 +353,144 @@ func (s *Service) activate(a *Activation, p *config.Plan, inc *incident.Incident
 				members = append(members, u.ID)
 			}
 		}
-		for _, m := range members {
-			w.Tasks = append(w.Tasks, Task{ActivationID: a.ID, PlanID: p.ID, PlanName: p.Name, GroupID: g.ID, GroupName: g.Name,
-				Tasks: g.Tasks, UnitID: m, Incident: masked, AssignedAt: now})
+		if members == nil {
+			members = []string{}
 		}
+		out = append(out, Group{ID: g.ID, Name: g.Name, Tasks: g.Tasks, Units: members, Progress: Progress{Total: len(members)}})
 	}
+	return out
+}
+
+// activate moves a to active and records the job that delivers the working
+// groups' tasks (in chunks, after the approval itself is stored).
+func (s *Service) activate(a *Activation, p *config.Plan, inc *incident.Incident, who Who, reason string, now time.Time, w *Write) {
+	a.Status, a.Phase = Active, PhaseAction
+	a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.UpdatedAt = &now, who.Username, who.Role, reason, now
+	a.Groups = s.groups(p)
+	w.Jobs = append(w.Jobs, job.Job{Kind: JobTasks, Key: a.ID, IncidentID: inc.ID})
 	w.Entries = append(w.Entries,
 		incident.Entry{At: now, Type: "plan.activated", By: who.Username, Role: who.Role, Reason: reason,
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": "启动"}},
 		incident.Entry{At: now, Type: "plan.phase", By: who.Username, Role: who.Role,
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": PhaseAction, "phase_zh": "行动"}})
+}
+
+// Deliver is the handler of JobTasks: it stores an active plan's tasks, a
+// chunk at a time, each with its task.assigned event to its unit. It is
+// idempotent: tasks already stored are skipped.
+func (s *Service) Deliver(ctx context.Context, j job.Job) error {
+	a, err := s.store.Load(ctx, j.Key)
+	if fault.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if a.Status != Active {
+		return nil
+	}
+	inc, err := s.incidents.Load(ctx, a.IncidentID)
+	if err != nil {
+		return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
+	}
+	masked := inc.Masked()
+	at := a.UpdatedAt
+	if a.DecidedAt != nil {
+		at = *a.DecidedAt
+	}
+	chunk := make([]Task, 0, TaskChunk)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := s.store.AddTasks(ctx, a, chunk, s.now().UTC())
+		chunk = chunk[:0]
+		return err
+	}
+	for _, g := range a.Groups {
+		for _, u := range g.Units {
+			chunk = append(chunk, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,
+				GroupID: g.ID, GroupName: g.Name, Tasks: g.Tasks, UnitID: u, Incident: masked, AssignedAt: at, Status: TaskAssigned})
+			if len(chunk) == TaskChunk {
+				if err := flush(); err != nil {
+					return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// Task actions.
+const (
+	ActAcknowledge = "acknowledge"
+	ActDone        = "done"
+)
+
+// TaskAction acknowledges a task or marks it done, for the unit it is for
+// (an admin for any): another's task is not found. A repeat changes nothing.
+func (s *Service) TaskAction(ctx context.Context, who Who, unitID, id, action, note string) (*Task, error) {
+	note = strings.TrimSpace(note)
+	for attempt := 0; ; attempt++ {
+		t, err := s.taskAction(ctx, who, unitID, id, action, note)
+		if fault.IsConflict(err) && attempt < 20 {
+			continue // another task of the group moved meanwhile: count again
+		}
+		return t, err
+	}
+}
+
+func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, note string) (*Task, error) {
+	t, err := s.store.LoadTask(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if who.Role != "admin" && t.UnitID != unitID {
+		return nil, fmt.Errorf("task %s: %w", id, fault.ErrNotFound)
+	}
+	if t.Status == TaskDone || (action == ActAcknowledge && t.Status == TaskAcknowledged) {
+		return t, nil
+	}
+	a, err := s.store.Load(ctx, t.ActivationID)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != Active {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is %s: its tasks are closed", a.ID, a.Status)}
+	}
+	p, v, err := s.store.Progress(ctx, t.ActivationID, t.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	prev := t.Status
+	if prev == TaskAssigned {
+		t.AckedAt = &now
+		p.Acknowledged++
+	}
+	event, typ := "task.acknowledged", "task.acknowledged"
+	t.Status = TaskAcknowledged
+	if action == ActDone {
+		t.Status, t.DoneAt, t.Note = TaskDone, &now, note
+		p.Done++
+		event, typ = "task.done", "task.done"
+	}
+	for _, g := range a.Groups {
+		if g.ID == t.GroupID {
+			p.Total = g.Progress.Total
+		}
+	}
+	return t, s.store.SaveTask(ctx, &TaskWrite{Task: t, Prev: prev, Version: v, Progress: p, Event: event, At: now,
+		Entry: incident.Entry{At: now, Type: typ, By: who.Username, Role: who.Role, Reason: note,
+			Detail: map[string]any{"activation_id": t.ActivationID, "task_id": t.ID, "group_id": t.GroupID, "unit_id": t.UnitID}}})
+}
+
+// UnitTasks returns the tasks of a unit's plans still active.
+func (s *Service) UnitTasks(ctx context.Context, unitID string) ([]*Task, error) {
+	return s.store.UnitTasks(ctx, unitID)
 }
 
 // decide loads a proposed activation for an approver.
@@ -306,7 +526,10 @@ func (s *Service) Approve(ctx context.Context, who Who, id, reason string) (*Act
 	w := &Write{At: now}
 	s.activate(a, p, inc, who, strings.TrimSpace(reason), now, w)
 	w.Changes = []Change{{A: a, Prev: Proposed, Event: "activation.approved"}}
-	return a, s.store.Save(ctx, w)
+	if err := s.store.Save(ctx, w); err != nil {
+		return nil, err
+	}
+	return a, s.runJobs(ctx, w.Jobs)
 }
 
 // Reject turns a proposal down; a reason is required.
@@ -367,10 +590,29 @@ func (s *Service) End(ctx context.Context, who Who, id, reason string) (*Activat
 
 // List returns activations by status ("" for proposed and active).
 func (s *Service) List(ctx context.Context, status string) ([]*Activation, error) {
-	return s.store.List(ctx, status)
+	list, err := s.store.List(ctx, status)
+	for _, a := range list {
+		s.fillGroups(a)
+	}
+	return list, err
 }
 
 // Load returns one activation.
 func (s *Service) Load(ctx context.Context, id string) (*Activation, error) {
-	return s.store.Load(ctx, id)
+	a, err := s.store.Load(ctx, id)
+	if err == nil {
+		s.fillGroups(a)
+	}
+	return a, err
+}
+
+// fillGroups shows who would get the tasks of a proposal stored before
+// proposals named their groups, from the plan as configured now.
+func (s *Service) fillGroups(a *Activation) {
+	if a.Status != Proposed || a.Groups != nil {
+		return
+	}
+	if p := s.cfg.Plan(a.PlanID); p != nil {
+		a.Groups = s.groups(p)
+	}
 }

@@ -243,7 +243,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if opts.NoJobRunner {
 		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
-	incidents.RunJobs, dispatches.RunJobs = runNow, runNow
+	incidents.RunJobs, dispatches.RunJobs, plans.RunJobs = runNow, runNow, runNow
+	jobs.Handle(plan.JobTasks, plans.Deliver)
 	now := opts.Now
 	if now == nil {
 		now = time.Now

@@ -95,6 +95,10 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 	for _, e := range w.Extra {
 		data, _ := json.Marshal(e.Data)
 		tx.Events = append(tx.Events, Event{Stream: ScreenStream, Type: e.Type, Data: data})
+		if strings.HasPrefix(e.Type, "deadline.") {
+			// Leaders watch reporting deadlines too (the leader page's countdowns).
+			tx.Events = append(tx.Events, Event{Stream: LeaderStream, Type: e.Type, Data: data})
+		}
 	}
 	if w.Alarm != nil {
 		ops, ev := x.s.Raise(w.Alarm)

@@ -164,8 +164,12 @@ func (a *API) responderSnapshot(ctx context.Context, unitID string) ([]byte, uin
 		}
 		orders = append(orders, orderView{DispatchID: d.ID, Dispatch: d, Incident: inc.Masked()})
 	}
+	tasks, err := a.Plans.UnitTasks(ctx, unitID)
+	if err != nil {
+		return nil, 0, err
+	}
 	v, _ := a.Units.Fleet.Get(unitID, false)
-	return envelope("snapshot", seq, map[string]any{"unit": v, "orders": orders})
+	return envelope("snapshot", seq, map[string]any{"unit": v, "orders": orders, "tasks": tasks})
 }
 
 func envelope(typ string, seq uint64, data any) ([]byte, uint64, error) {

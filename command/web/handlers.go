@@ -20,6 +20,7 @@ import (
 	"watchfloor/command/auth"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/plan"
 )
 
 func (a *API) handlers() map[string][]fiber.Handler {
@@ -80,6 +81,8 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"activations.end":      one(a.activationAction("end")),
 		"activations.phase":    one(a.activationAction("phase")),
 		"deadlines.sent":       one(a.recordSent),
+		"tasks.ack":            one(a.taskAction(plan.ActAcknowledge)),
+		"tasks.done":           one(a.taskAction(plan.ActDone)),
 		"audit.list":           one(a.auditTrail),
 		"ws.leader":            a.leaderSocket(),
 	}

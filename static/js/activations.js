@@ -54,6 +54,29 @@ export class ActivationBook {
   }
 
   /**
+   * Applies task.acknowledged or task.done: the new counts of one working
+   * group ({activation_id, group_id, progress}).
+   * @param {any} data
+   * @returns {boolean} whether a known group changed
+   */
+  progress(data) {
+    if (!data || typeof data !== 'object' || !data.progress) return false;
+    const a = this.byId.get(data.activation_id);
+    if (!a || !Array.isArray(a.groups)) return false;
+    const g = a.groups.find((/** @type {any} */ x) => x && x.id === data.group_id);
+    if (!g) return false;
+    const p = data.progress;
+    const prev = g.tasks ?? {};
+    // Counts only grow: a late event never takes progress back.
+    g.tasks = {
+      total: Number(p.total) || Number(prev.total) || 0,
+      acknowledged: Math.max(Number(p.acknowledged) || 0, Number(prev.acknowledged) || 0),
+      done: Math.max(Number(p.done) || 0, Number(prev.done) || 0),
+    };
+    return true;
+  }
+
+  /**
    * Sets the incident shown with every activation of that incident.
    * @param {any} inc
    * @returns {boolean} whether any activation is about it
@@ -81,6 +104,16 @@ export class ActivationBook {
     out.sort((a, b) => (order === 'asc' ? changedAt(a) - changedAt(b) : changedAt(b) - changedAt(a)));
     return out;
   }
+}
+
+/**
+ * A working group's progress: "3/5 已确认，1/5 已完成".
+ * @param {any} g a group of an activation ({tasks: {total, acknowledged, done}})
+ * @returns {string}
+ */
+export function progressText(g) {
+  const p = (g && g.tasks) || {};
+  return t('tasks.progress', { ack: Number(p.acknowledged) || 0, done: Number(p.done) || 0, total: Number(p.total) || 0 });
 }
 
 /**

@@ -123,7 +123,7 @@ function routeMessages() {
   bus.on('dispatch.updated', order);
   bus.on('alarm.raised', applyAlarm);
   bus.on('alarm.acked', applyAlarm);
-  for (const type of ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended']) {
+  for (const type of ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended', 'task.acknowledged', 'task.done']) {
     bus.on(type, applyPlan);
   }
 }

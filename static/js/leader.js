@@ -10,10 +10,17 @@
 // (approve|reject|phase|end), .card-error[data-status] (the HTTP status,
 // e.g. 403), .perm-hint; #history-list > li.history-item
 // [data-activation-id][data-status]; #link-state (.up/.down).
+// An active card lists its working groups' task progress:
+// li.act-group[data-group-id] > .act-group-progress. Approving first opens
+// #confirm-dialog listing #confirm-groups > li.confirm-group[data-group-id]
+// (the units that will get tasks); #confirm-send sends, #confirm-cancel
+// does not. #deadlines-list > li.deadline-item[data-incident-id][data-kind]
+// [data-state] > .deadline-left counts down every open reporting deadline.
 
-import { ActivationBook, activationStatusName, approversText, isActivation, phaseName, whyText } from './activations.js';
+import { ActivationBook, activationStatusName, approversText, isActivation, phaseName, progressText, whyText } from './activations.js';
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
+import { deadlineName, SOON_MS } from './deadlines.js';
 import { byId, el, show, spaced } from './dom.js';
 import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
@@ -30,6 +37,10 @@ setSessionScope('leader');
 const LEADER_ROLES = ['leader', 'deputy', 'admin'];
 const HISTORY_MAX = 15;
 const EVENT_TYPES = ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended'];
+/** Incident statuses whose reporting deadlines may still be open. */
+const OPEN_STATUSES = ['open', 'responding', 'recovery'];
+/** How often the deadlines are fetched again (new incidents, reports sent). */
+const DEADLINES_REFRESH_MS = 30 * 1000;
 
 const bus = new MessageBus();
 const gate = new SeqGate();
@@ -52,6 +63,15 @@ let ready = false;
 let generation = 0;
 /** @type {ReturnType<typeof setInterval>|undefined} */
 let tickTimer;
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let deadlinesTimer;
+/** @type {{incident: any, deadline: any}[]} open deadlines, soonest first */
+let deadlines = [];
+let deadlinesLoaded = false;
+/** @type {Map<string, string>} callsigns by unit id */
+const callsigns = new Map();
+/** @type {string|null} the activation whose approval is being confirmed */
+let confirming = null;
 
 const link = createLiveLink({
   url: () => streamURL('/ws/leader', gate.lastSeq),
@@ -87,8 +107,17 @@ function routeMessages() {
     }
     ready = true;
     loadHistory();
+    loadDeadlines();
     render();
   });
+  for (const type of ['task.acknowledged', 'task.done']) {
+    bus.on(type, (msg) => {
+      if (book.progress(msg.data)) render();
+    });
+  }
+  for (const type of ['deadline.due', 'deadline.overdue']) {
+    bus.on(type, () => loadDeadlines());
+  }
   for (const type of EVENT_TYPES) {
     bus.on(type, (msg) => {
       const a = msg.data;
@@ -96,6 +125,8 @@ function routeMessages() {
       // The plan moved on (here or elsewhere): an earlier error is stale.
       if (!busy.has(a.id)) errors.delete(a.id);
       needIncident(a.incident_id);
+      // A proposal means a serious incident, whose deadlines start now.
+      if (type === 'activation.proposed') loadDeadlines();
       render();
     });
   }
@@ -139,6 +170,44 @@ async function loadHistory() {
   render();
 }
 
+/** Fetches the open incidents and keeps their pending and overdue deadlines. */
+async function loadDeadlines() {
+  const gen = generation;
+  const answers = await Promise.allSettled(OPEN_STATUSES.map((st) => api.request('GET', `/api/v1/incidents?status=${st}`)));
+  if (gen !== generation) return;
+  /** @type {{incident: any, deadline: any}[]} */
+  const out = [];
+  let any = false;
+  for (const r of answers) {
+    if (r.status !== 'fulfilled' || !r.value || !Array.isArray(r.value.incidents)) continue;
+    any = true;
+    for (const inc of r.value.incidents) {
+      if (!inc || !Array.isArray(inc.deadlines)) continue;
+      for (const d of inc.deadlines) {
+        if (d && (d.status === 'pending' || d.status === 'overdue') && parseTime(d.due_at)) out.push({ incident: inc, deadline: d });
+      }
+    }
+  }
+  if (!any) return; // keep what was shown; the next refresh tries again
+  out.sort((a, b) => String(a.deadline.due_at).localeCompare(String(b.deadline.due_at)));
+  deadlines = out;
+  deadlinesLoaded = true;
+  renderDeadlines();
+}
+
+/** Fetches the units' callsigns once, for the approval's confirmation. */
+async function loadCallsigns() {
+  if (callsigns.size) return;
+  try {
+    const res = await api.units();
+    for (const u of (res && Array.isArray(res.units) ? res.units : [])) {
+      if (u && typeof u.id === 'string') callsigns.set(u.id, typeof u.callsign === 'string' && u.callsign ? u.callsign : u.id);
+    }
+  } catch {
+    // the ids are shown instead
+  }
+}
+
 /**
  * The plans ended or rejected, newest first, the last few.
  * @returns {any[]}
@@ -152,14 +221,20 @@ function historyList() {
 // Actions
 
 /**
- * Sends a decision: approve, reject, phase (to recovery) or end.
+ * Sends a decision: approve, reject, phase (to recovery) or end. An
+ * approval is first confirmed in #confirm-dialog.
  * @param {string} id
  * @param {string} action
+ * @param {boolean} [confirmed] whether the approval was confirmed
  */
-async function decide(id, action) {
+async function decide(id, action, confirmed = false) {
   if (busy.has(id)) return;
   const a = book.byId.get(id);
   if (!a) return;
+  if (action === 'approve' && !confirmed) {
+    openConfirm(a);
+    return;
+  }
   const field = reasonFields.get(id);
   const reason = field ? field.value.trim() : '';
   if ((action === 'reject' || action === 'end') && !reason) {
@@ -217,7 +292,104 @@ function describe(err, a) {
   }
 }
 
+// The approval's confirmation
+
+/**
+ * Opens the confirmation of an approval: the plan, and each working group
+ * with the units that will get its tasks.
+ * @param {any} a
+ */
+async function openConfirm(a) {
+  confirming = a.id;
+  renderConfirm();
+  const dlg = /** @type {HTMLDialogElement} */ (byId('confirm-dialog'));
+  if (!dlg.open) dlg.showModal();
+  await loadCallsigns();
+  if (confirming === a.id) renderConfirm();
+}
+
+/** Renders the open confirmation in the current language. */
+function renderConfirm() {
+  const a = confirming ? book.byId.get(confirming) : null;
+  if (!a) return;
+  byId('confirm-plan').textContent = localText(a.plan_name) || String(a.plan_id ?? '');
+  const groups = Array.isArray(a.groups) ? a.groups : [];
+  byId('confirm-groups').replaceChildren(...groups.map((/** @type {any} */ g) => {
+    const units = Array.isArray(g.units) ? g.units : [];
+    const li = el('li', 'confirm-group', null, [
+      el('strong', 'confirm-group-name', localText(g.name) || String(g.id ?? '')),
+      el('span', 'confirm-group-count', ` ${t('leader.confirm.members', { n: units.length })}`),
+      el('div', 'confirm-group-members', units.length
+        ? units.map((/** @type {string} */ u) => callsigns.get(u) ?? String(u)).join('、')
+        : t('leader.confirm.none')),
+    ]);
+    li.dataset.groupId = String(g.id ?? '');
+    return li;
+  }));
+}
+
+/** Closes the confirmation without sending. */
+function closeConfirm() {
+  confirming = null;
+  const dlg = /** @type {HTMLDialogElement} */ (byId('confirm-dialog'));
+  if (dlg.open) dlg.close();
+}
+
 // Rendering
+
+/** Renders the open reporting deadlines, soonest first. */
+function renderDeadlines() {
+  if (!onApp) return;
+  byId('deadlines-list').replaceChildren(...deadlines.map(({ incident: inc, deadline: d }) => {
+    const li = el('li', 'deadline-item', null, spaced([
+      badge(inc.level),
+      el('span', 'deadline-incident', typeof inc.title === 'string' ? inc.title : String(inc.id)),
+      el('span', 'deadline-kind', deadlineName(d.kind)),
+      timeNode(d.due_at, 'deadline-due'),
+      el('span', 'deadline-left'),
+    ]));
+    li.dataset.incidentId = String(inc.id);
+    li.dataset.kind = String(d.kind ?? '');
+    li.dataset.status = String(d.status);
+    li.dataset.due = String(d.due_at);
+    return li;
+  }));
+  byId('deadlines-count').textContent = deadlinesLoaded ? t('list.total', { n: deadlines.length }) : '';
+  show(byId('deadlines-empty'), deadlinesLoaded && deadlines.length === 0);
+  tickDeadlines();
+}
+
+/** Moves the deadlines' countdowns on. */
+function tickDeadlines() {
+  const now = Date.now();
+  for (const node of document.querySelectorAll('#deadlines-list .deadline-item')) {
+    const li = /** @type {HTMLElement} */ (node);
+    const due = Date.parse(li.dataset.due ?? '');
+    if (Number.isNaN(due)) continue;
+    const left = due - now;
+    const state = li.dataset.status === 'overdue' || left <= 0 ? 'overdue' : left < SOON_MS ? 'soon' : 'ok';
+    li.dataset.state = state;
+    const out = li.querySelector('.deadline-left');
+    if (out) out.textContent = t(state === 'overdue' ? 'leader.deadline.over' : 'leader.deadline.left', { time: countdown(left) });
+  }
+}
+
+/**
+ * The working groups of an active plan with their task progress.
+ * @param {any} a
+ * @returns {HTMLElement|null}
+ */
+function groupsBlock(a) {
+  if (!Array.isArray(a.groups) || a.groups.length === 0) return null;
+  return el('ul', 'act-groups', null, a.groups.map((/** @type {any} */ g) => {
+    const li = el('li', 'act-group', null, [
+      el('span', 'act-group-name', localText(g.name) || String(g.id ?? '')),
+      el('span', 'act-group-progress', progressText(g)),
+    ]);
+    li.dataset.groupId = String(g.id ?? '');
+    return li;
+  }));
+}
 
 /**
  * A time as HH:mm:ss, with MM-DD in front when not today.
@@ -414,6 +586,7 @@ function activeCard(a) {
     ])) : incidentBlock(a),
     decided ? el('p', 'act-line decided', decided) : null,
     a.reason ? line('leader.decisionReason', String(a.reason), 'decision-reason') : null,
+    groupsBlock(a),
     ...authority(a),
     reasonBlock(a),
     errorLine(a.id),
@@ -488,6 +661,7 @@ function tick() {
     if (!Number.isNaN(since)) node.textContent = t('leader.waiting', { time: countdown(now - since) });
   }
   byId('clock-time').textContent = hhmmss(new Date());
+  tickDeadlines();
 }
 
 /**
@@ -532,6 +706,9 @@ function render() {
     if (selection) focused.setSelectionRange(selection[0], selection[1]);
   }
   document.title = proposed.length ? `(${proposed.length}) ${t('leader.title')}` : t('leader.title');
+  if (confirming && !proposed.some((a) => a.id === confirming)) closeConfirm(); // decided meanwhile
+  renderConfirm();
+  renderDeadlines();
   tick();
 }
 
@@ -582,6 +759,8 @@ function showApp() {
   refreshReference();
   clearInterval(tickTimer);
   tickTimer = setInterval(tick, 1000);
+  clearInterval(deadlinesTimer);
+  deadlinesTimer = setInterval(loadDeadlines, DEADLINES_REFRESH_MS);
 }
 
 /** Stops everything live and shows the sign-in form. */
@@ -589,6 +768,11 @@ function signedOut() {
   generation += 1;
   link.stop();
   clearInterval(tickTimer);
+  clearInterval(deadlinesTimer);
+  closeConfirm();
+  deadlines = [];
+  deadlinesLoaded = false;
+  callsigns.clear();
   clearSession();
   clearReference();
   gate.reset();
@@ -647,6 +831,15 @@ function main() {
   }
   byId('proposed-list').addEventListener('click', onCardClick);
   byId('active-list').addEventListener('click', onCardClick);
+  byId('confirm-cancel').addEventListener('click', closeConfirm);
+  byId('confirm-dialog').addEventListener('close', () => {
+    confirming = null;
+  });
+  byId('confirm-send').addEventListener('click', () => {
+    const id = confirming;
+    closeConfirm();
+    if (id) decide(id, 'approve', true);
+  });
   byId('logout').addEventListener('click', () => {
     logout();
   });

@@ -3,11 +3,14 @@
 // waiting for approval. The screen's snapshot carries no activations, so
 // they are fetched after each snapshot and then follow activation.* events.
 //
+// Each banner shows its working groups' task progress ("现场控制组：3/5
+// 已确认，1/5 已完成"), kept live by task.acknowledged and task.done.
+//
 // Hooks for tests: #plan-banners > .plan-banner[data-activation-id]
-// [data-plan-id][data-phase]; #proposed-panel (hidden when none) with
+// [data-plan-id][data-phase] > .plan-progress[data-group-id]; #proposed-panel (hidden when none) with
 // #proposed > li.proposed-item[data-activation-id].
 
-import { ActivationBook, approversText, phaseName } from './activations.js';
+import { ActivationBook, approversText, phaseName, progressText } from './activations.js';
 import * as api from './api.js';
 import { byId, el, show, spaced } from './dom.js';
 import { hhmm, parseTime } from './format.js';
@@ -48,11 +51,15 @@ export async function loadPlans() {
 }
 
 /**
- * Applies an activation.* event (its data is the activation).
+ * Applies an activation.* event (its data is the activation), or a
+ * task.acknowledged / task.done (a working group's new progress).
  * @param {any} msg
  */
 export function applyPlan(msg) {
-  if (book.put(msg && msg.data)) renderPlans();
+  const changed = msg && typeof msg.type === 'string' && msg.type.startsWith('task.')
+    ? book.progress(msg.data)
+    : book.put(msg && msg.data);
+  if (changed) renderPlans();
 }
 
 /** Forgets every plan (on sign-out). */
@@ -84,6 +91,14 @@ function banner(a) {
       phase: el('span', 'plan-phase', phaseName(phase)),
     })),
     el('span', 'plan-incident', titleOf(a)),
+    ...(Array.isArray(a.groups) ? a.groups : []).map((/** @type {any} */ g) => {
+      const p = el('span', 'plan-progress', null, [
+        el('span', 'plan-group', t('tasks.group', { group: localText(g.name) || String(g.id ?? '') })),
+        el('span', 'plan-counts', progressText(g)),
+      ]);
+      p.dataset.groupId = String(g.id ?? '');
+      return p;
+    }),
   ]));
   if (localText(a.commander)) node.title = t('plans.commander', { name: localText(a.commander) });
   node.dataset.activationId = a.id;

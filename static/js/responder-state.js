@@ -124,6 +124,12 @@ export class ResponderState {
    */
   applySnapshot(data) {
     if (data && data.unit && typeof data.unit === 'object') this.unit = data.unit;
+    if (data && Array.isArray(data.tasks)) {
+      // The server's list is whole: the tasks of plans still active.
+      this.tasks = data.tasks.filter((x) => x && typeof x === 'object' && typeof x.activation_id === 'string');
+      this.tasks.sort((a, b) => String(b.assigned_at).localeCompare(String(a.assigned_at)));
+      if (this.tasks.length > TASKS_MAX) this.tasks.length = TASKS_MAX;
+    }
     const list = data && Array.isArray(data.orders) ? data.orders : [];
     /** @type {Map<string, Order>} */
     const next = new Map();
@@ -238,11 +244,28 @@ export class ResponderState {
     if (!data || typeof data !== 'object' || typeof data.activation_id !== 'string') return false;
     const same = (/** @type {any} */ x) => x.activation_id === data.activation_id && x.group_id === data.group_id;
     const fresh = !this.tasks.some(same);
+    const prev = this.tasks.find(same);
+    if (prev && prev.status && prev.status !== 'assigned' && data.status === 'assigned') return false; // a replay
     this.tasks = [data, ...this.tasks.filter((x) => !same(x))];
     this.tasks.sort((a, b) => String(b.assigned_at).localeCompare(String(a.assigned_at)));
     if (this.tasks.length > TASKS_MAX) this.tasks.length = TASKS_MAX;
     this.save();
     return fresh;
+  }
+
+  /**
+   * Applies task.acknowledged or task.done ({task, progress}), or the task
+   * a route answered with: the task's new state replaces the old.
+   * @param {any} task
+   * @returns {boolean} whether a known task changed
+   */
+  updateTask(task) {
+    if (!task || typeof task !== 'object' || typeof task.id !== 'string') return false;
+    const i = this.tasks.findIndex((x) => x.id === task.id);
+    if (i < 0) return false;
+    this.tasks[i] = { ...this.tasks[i], ...task };
+    this.save();
+    return true;
   }
 
   /**

@@ -192,6 +192,11 @@ function routeMessages() {
     renderTasks();
     renderNotice();
   });
+  for (const typ of ['task.acknowledged', 'task.done']) {
+    bus.on(typ, (msg) => {
+      if (state && msg.data && state.updateTask(msg.data.task)) renderTasks();
+    });
+  }
   bus.on('case.assigned', (msg) => {
     if (!state) return;
     const c = msg.data;
@@ -580,13 +585,70 @@ function renderTasks() {
         el('span', 'task-incident-title', String(x.incident.title)),
       ])) : null,
       el('ol', 'task-steps', null, items),
+      taskControls(x),
     ].filter(Boolean));
     li.dataset.activationId = String(x.activation_id);
     li.dataset.groupId = String(x.group_id ?? '');
     li.dataset.planId = String(x.plan_id ?? '');
+    li.dataset.status = String(x.status ?? 'assigned');
+    if (typeof x.id === 'string') li.dataset.taskId = x.id;
     return li;
   }));
   show(byId('tasks-empty'), tasks.length === 0);
+}
+
+/**
+ * The state of a task and what may be done with it next: acknowledge, then
+ * mark done with an optional note.
+ * @param {any} x the task
+ * @returns {HTMLElement|null}
+ */
+function taskControls(x) {
+  if (typeof x.id !== 'string') return null; // announced before tasks were stored
+  const status = ['assigned', 'acknowledged', 'done'].includes(x.status) ? x.status : 'assigned';
+  const box = el('div', 'task-actions');
+  box.append(el('span', `task-status task-status-${status}`, t(`tasks.status.${status}`)));
+  if (status === 'done') {
+    if (x.note) box.append(el('span', 'task-note', String(x.note)));
+    return box;
+  }
+  const error = el('p', 'task-error');
+  error.setAttribute('role', 'alert');
+  /** @type {HTMLInputElement|null} */
+  let note = null;
+  const send = async (/** @type {HTMLButtonElement} */ btn, /** @type {'ack'|'done'} */ what) => {
+    btn.disabled = true;
+    error.textContent = '';
+    try {
+      const body = what === 'done' && note && note.value.trim() ? { note: note.value.trim() } : undefined;
+      const res = await api.request('POST', `/api/v1/tasks/${api.pathSegment(x.id)}/${what}`, { body });
+      if (state) state.updateTask(res);
+      renderTasks();
+    } catch (err) {
+      btn.disabled = false;
+      const st = err instanceof api.ApiError ? err.status : 0;
+      error.textContent = st === 409 ? t('tasks.closed') : t('tasks.failed', { status: st || '—' });
+    }
+  };
+  if (status === 'assigned') {
+    const ack = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-primary task-ack', t('tasks.ack')));
+    ack.type = 'button';
+    ack.addEventListener('click', () => send(ack, 'ack'));
+    box.append(ack);
+  } else {
+    const id = `task-note-${x.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const label = el('label', 'field-label task-note-label', t('tasks.note'));
+    label.setAttribute('for', id);
+    note = /** @type {HTMLInputElement} */ (el('input', 'field task-note-input'));
+    note.id = id;
+    note.maxLength = 2000;
+    const done = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-primary task-done', t('tasks.done')));
+    done.type = 'button';
+    done.addEventListener('click', () => send(done, 'done'));
+    box.append(label, note, done);
+  }
+  box.append(error);
+  return box;
 }
 
 /** Shows the position sharing switch and its state. */

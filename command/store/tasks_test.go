@@ -1,0 +1,81 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"watchfloor/command/plan"
+	"watchfloor/command/store"
+	"watchfloor/command/store/storetest"
+	"watchfloor/config"
+)
+
+// TestAddTasksIdempotent: storing a plan's tasks again (a retried delivery)
+// adds and announces only those missing, chunk by chunk.
+func TestAddTasksIdempotent(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	x := st.Activations()
+	a := &plan.Activation{ID: "A-1"}
+	var tasks []plan.Task
+	for i := range 450 {
+		u := fmt.Sprintf("u%03d", i)
+		tasks = append(tasks, plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, GroupID: "g", UnitID: u, Status: plan.TaskAssigned})
+	}
+	now := time.Now()
+	for i := 0; i < 400; i += plan.TaskChunk {
+		if err := x.AddTasks(ctx, a, tasks[i:min(i+plan.TaskChunk, 400)], now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Delivered again, with 50 more: only those 50 are new.
+	for i := 0; i < len(tasks); i += plan.TaskChunk {
+		if err := x.AddTasks(ctx, a, tasks[i:min(i+plan.TaskChunk, len(tasks))], now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []string{"u000", "u399", "u449"} {
+		seq, err := st.Seq(ctx, "unit:"+u)
+		if err != nil || seq != 1 {
+			t.Errorf("unit %s got %d task.assigned events (%v)", u, seq, err)
+		}
+		got, err := x.LoadTask(ctx, plan.TaskID(a.ID, "g", u))
+		if err != nil || got.UnitID != u || got.Status != plan.TaskAssigned {
+			t.Errorf("task of %s: %+v %v", u, got, err)
+		}
+	}
+}
+
+// BenchmarkAddTasks2000 stores a plan's tasks for 2,000 units, a chunk to
+// an atomic step as the delivery job does; the longest step is what the
+// other writers wait for at most.
+func BenchmarkAddTasks2000(b *testing.B) {
+	r := storetest.Start(b)
+	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	x := st.Activations()
+	var longest time.Duration
+	for n := 0; b.Loop(); n++ {
+		a := &plan.Activation{ID: fmt.Sprintf("A-%d", n)}
+		tasks := make([]plan.Task, 2000)
+		for i := range tasks {
+			u := fmt.Sprintf("u%04d", i)
+			tasks[i] = plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, GroupID: "g", UnitID: u, Status: plan.TaskAssigned,
+				Tasks: []config.Text{{ZH: "控制现场秩序，防止事态扩大", EN: "Keep order on site"}}}
+		}
+		for i := 0; i < len(tasks); i += plan.TaskChunk {
+			start := time.Now()
+			if err := x.AddTasks(ctx, a, tasks[i:min(i+plan.TaskChunk, len(tasks))], start); err != nil {
+				b.Fatal(err)
+			}
+			longest = max(longest, time.Since(start))
+		}
+	}
+	b.ReportMetric(float64(longest.Microseconds())/1000, "ms/longest-chunk")
+}
