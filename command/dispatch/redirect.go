@@ -34,11 +34,11 @@ func (s *Service) Redirect(ctx context.Context, who Who, id, unitID, note string
 	if err != nil {
 		return nil, nil, err
 	}
-	if old.UnitID == unitID {
-		return nil, nil, fault.Field("unit_id", "unit %s already has order %s: name another unit", unitID, old.ID)
-	}
 	if !Active(old.Status) {
 		return nil, nil, &fault.Conflict{Detail: fmt.Sprintf("order %s is already %s: only an active order is redirected (send a new one instead)", id, old.Status)}
+	}
+	if old.UnitID == unitID {
+		return nil, nil, fault.Field("unit_id", "unit %s already has order %s: name another unit", unitID, old.ID)
 	}
 	inc, err := s.incidents.Load(ctx, old.IncidentID)
 	if err != nil {
