@@ -389,12 +389,19 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 			w.Alarm = seriousAlarm(prev, next, now)
 		}
 		w.follow(prev)
-		_, err = s.store.Save(ctx, w)
+		dup, err := s.store.Save(ctx, w)
 		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("saving incident %s: %w", id, err)
+		}
+		if dup != "" {
+			// A repeated request (same Idempotency-Key): nothing was written.
+			if _, fp, _ := cut(dup); w.Idem != nil && fp != w.Idem.Fingerprint {
+				return nil, fault.Field("Idempotency-Key", "was already used for a different request")
+			}
+			return prev, nil
 		}
 		if s.RunJobs != nil && len(w.Jobs) > 0 {
 			s.RunJobs(ctx, w.Jobs)
@@ -415,11 +422,20 @@ func clone(inc *Incident) *Incident {
 
 // Report applies a follow-up report (续报): the facts are totals as now
 // known; the incident is graded again and its level only rises by itself.
-func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (*Incident, error) {
+//
+// A report may carry the whole form of a new call, drill included when it
+// matches the incident's (drill is fixed at creation). With an
+// idempotency key already used it records nothing and returns the incident
+// as it stands.
+func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input, idem *Idempotency) (*Incident, error) {
 	if err := in.check(false, s.now(), s.grader, s.geo); err != nil {
 		return nil, err
 	}
 	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
+		w.Idem = idem
+		if in.Drill != nil && *in.Drill != inc.Drill {
+			return fault.Field("drill", "is fixed when the incident is created (this incident has drill %t)", inc.Drill)
+		}
 		if inc.Status == StatusClosed {
 			return &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before reporting on it", inc.ID)}
 		}
