@@ -247,7 +247,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *Idempo
 	timers := s.startDeadlines(inc, now)
 	entry := Entry{At: now, Type: "created", By: who.Username, Role: who.Role, Level: inc.Level, Status: inc.Status,
 		Detail: map[string]any{"level_reasons": inc.LevelReasons}}
-	w := &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
+	w := &Write{Incident: inc, Entries: append([]Entry{entry}, startedEntries(nil, inc, now)...), Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
 	w.follow(nil)
 	dup, err := s.store.Save(ctx, w)
 	if err != nil {
@@ -385,6 +385,7 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 		}
 		next.UpdatedAt = now
 		next.Version = prev.Version + 1
+		w.Entries = append(w.Entries, startedEntries(prev, next, now)...)
 		if w.Alarm == nil {
 			w.Alarm = seriousAlarm(prev, next, now)
 		}
@@ -408,6 +409,20 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 		}
 		return next, nil
 	}
+}
+
+// startedEntries are the deadline.started entries of the deadlines next
+// has and prev had not.
+func startedEntries(prev, next *Incident, now time.Time) []Entry {
+	var out []Entry
+	for _, d := range next.Deadlines {
+		if prev != nil && prev.deadline(d.ID) != nil {
+			continue
+		}
+		out = append(out, Entry{At: now, Type: "deadline.started", By: "system", Role: "system", Level: next.Level,
+			Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}})
+	}
+	return out
 }
 
 // errNoChange tells updateW that nothing needs writing.
