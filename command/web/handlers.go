@@ -83,6 +83,11 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"deadlines.sent":       one(a.recordSent),
 		"tasks.ack":            one(a.taskAction(plan.ActAcknowledge)),
 		"tasks.done":           one(a.taskAction(plan.ActDone)),
+		"deadlines.report":     one(a.getInfoReport),
+		"deadlines.report.put": one(a.saveInfoReport),
+		"deadlines.report.txt": one(a.exportInfoReport),
+		"incidents.duplicates": one(a.duplicates),
+		"dispatches.redirect":  one(a.redirectDispatch),
 		"audit.list":           one(a.auditTrail),
 		"ws.leader":            a.leaderSocket(),
 	}
@@ -418,11 +423,16 @@ func (a *API) reportIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	id := strings.Clone(c.Params("id"))
+	idem, err := a.idempotency(c, "reports:"+id, b)
+	if err != nil {
+		return err
+	}
 	in, err := incident.Decode(b)
 	if err != nil {
 		return err
 	}
-	inc, err := a.Incidents.Report(c.UserContext(), actor(c), strings.Clone(c.Params("id")), in)
+	inc, err := a.Incidents.Report(c.UserContext(), actor(c), id, in, idem)
 	if err != nil {
 		return err
 	}
@@ -450,26 +460,6 @@ func (a *API) setLevel(c *fiber.Ctx) error {
 		return fault.Field("reason", "at most 2000 characters")
 	}
 	inc, err := a.Incidents.SetLevel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), l, reasonText(req.Reason))
-	if err != nil {
-		return err
-	}
-	return c.JSON(a.view(c, inc))
-}
-
-type statusRequest struct {
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-}
-
-func (a *API) setStatus(c *fiber.Ctx) error {
-	var req statusRequest
-	if _, err := a.decode(c, &req); err != nil {
-		return err
-	}
-	if len(req.Reason) > 2000 {
-		return fault.Field("reason", "at most 2000 characters")
-	}
-	inc, err := a.Incidents.SetStatus(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Status, reasonText(req.Reason))
 	if err != nil {
 		return err
 	}
