@@ -75,7 +75,9 @@ type Incident struct {
 	CreatedBy string        `json:"created_by"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	ClosedAt  *time.Time    `json:"closed_at,omitempty"`
-	Version   int64         `json:"version"`
+	// CaseID is the grid case this incident was raised from, if any.
+	CaseID  string `json:"case_id,omitempty"`
+	Version int64  `json:"version"`
 }
 
 // LevelDecision records a person setting the level.
