@@ -155,7 +155,6 @@ export function initCaseDesk(o) {
     retryPhoto();
   });
   byId('mycases').addEventListener('click', onListClick);
-  loadCaseKinds().then(fillKinds, () => {});
 }
 
 /** Fills the report form's kinds from the configuration, names in the current language. */
@@ -185,6 +184,7 @@ export function renderCaseDesk(isGridOfficer) {
   if (!was) startTimers();
   if (listState === 'idle') refreshCases();
   show(byId('report-section'), officer);
+  if (caseKinds().length === 0) loadCaseKinds().then(fillKinds, () => {});
   fillKinds();
   renderReport();
   renderList();

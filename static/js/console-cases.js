@@ -72,9 +72,14 @@ export function mountCaseDesk(root, ctx) {
   const fKind = select('kind');
   const fOverdue = select('overdue');
   const fSupervised = select('supervised');
+  const reload = button('cdesk.refresh', () => {
+    void refresh();
+    void loadRollup();
+    if (selected) void open(selected);
+  }, 'cdesk-refresh');
   const filters = el('div', 'cdesk-filters', null, [
     field('cdesk.filter.status', fStatus), field('cdesk.filter.kind', fKind),
-    field('cdesk.filter.overdue', fOverdue), field('cdesk.filter.supervised', fSupervised),
+    field('cdesk.filter.overdue', fOverdue), field('cdesk.filter.supervised', fSupervised), reload,
   ]);
   const list = el('ul', 'cdesk-list');
   list.id = 'cdesk-list';
@@ -284,6 +289,7 @@ export function mountCaseDesk(root, ctx) {
   // --- Rendering -----------------------------------------------------------
   /** Fills the filters' options in the current language. */
   function renderFilters() {
+    reload.textContent = t('cdesk.refresh');
     /**
      * @param {HTMLSelectElement} s
      * @param {[string, string][]} opts

@@ -595,6 +595,7 @@ const CATALOGUE = {
     'leader.error.network': '无法连接服务器，请重试',
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': '网格事件台',
+    'cdesk.refresh': '刷新',
     'cdesk.filter.status': '状态',
     'cdesk.filter.kind': '类别',
     'cdesk.filter.overdue': '超期',
@@ -1307,6 +1308,7 @@ const CATALOGUE = {
     'leader.error.network': 'Cannot reach the server; please try again',
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': 'Grid case desk',
+    'cdesk.refresh': 'Refresh',
     'cdesk.filter.status': 'Status',
     'cdesk.filter.kind': 'Kind',
     'cdesk.filter.overdue': 'Overdue',
