@@ -28,6 +28,13 @@ func (h *harness) caseStatus(id string) (string, []string, map[string]any) {
 	return status, actions, cs
 }
 
+// openCases switches the console to its case desk.
+func (b *browser) openCases() {
+	b.t.Helper()
+	b.run(10*time.Second, chromedp.WaitVisible("#tab-cases", chromedp.ByQuery), chromedp.Click("#tab-cases", chromedp.ByQuery),
+		chromedp.WaitVisible(`#app[data-tab="cases"] #case-desk`, chromedp.ByQuery))
+}
+
 // submit clicks the submit button of the case desk's form for action.
 func (b *browser) submit(action string) {
 	b.t.Helper()
@@ -80,6 +87,7 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 
 	desk := newBrowser(t, 1366, 768)
 	desk.login(h.base+"/console.html", "hubei-operator")
+	desk.openCases()
 	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
 	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), chromedp.Click(row, chromedp.ByQuery))
 	desk.submit("accept")
@@ -130,8 +138,9 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 }
 
 // TestCaseDeskBrowserZeroReportAndRaise files a zero report on the desk and
-// sees the roll-up show it, then raises a case into an incident: the case
-// shows its link, and the incident carries the case.
+// sees the roll-up show it, then raises a case into an incident: the
+// console opens the incident, the case shows its link, the incident carries
+// the case.
 func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 	h := newHarness(t)
 	gather := hubeiHazard("居民聚集")
@@ -140,6 +149,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 
 	desk := newBrowser(t, 1920, 1080)
 	desk.login(h.base+"/console.html", "hubei-operator")
+	desk.openCases()
 	area := `#cdesk-rollup li[data-area="440303001001"]`
 	desk.run(10*time.Second, chromedp.WaitVisible(area+`[data-reported="false"]`, chromedp.ByQuery))
 	var others int
@@ -163,16 +173,27 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 		chromedp.SetValue(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, "mass_incident", chromedp.ByQuery),
 	)
 	desk.submit("raise")
-	// The desk shows the link (and asks the console to open the incident).
+	// The console opens the new incident on its incident desk; back on the
+	// case desk, the case shows its link.
 	var opened string
+	waitFor(t, 5*time.Second, "the case is linked", func() bool {
+		_, _, cs := h.caseStatus(id)
+		opened, _ = cs["incident_id"].(string)
+		return opened != ""
+	})
+	desk.run(10*time.Second,
+		chromedp.WaitVisible(`#app[data-tab="desk"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#detail[data-id=%q]`, opened), chromedp.ByQuery),
+	)
+	desk.openCases()
+	var link string
 	var ok bool
 	desk.run(10*time.Second,
 		chromedp.WaitVisible(`#cdesk-detail button.cdesk-incident-link`, chromedp.ByQuery),
-		chromedp.AttributeValue(`#cdesk-detail button.cdesk-incident-link`, "data-incident", &opened, &ok, chromedp.ByQuery),
+		chromedp.AttributeValue(`#cdesk-detail button.cdesk-incident-link`, "data-incident", &link, &ok, chromedp.ByQuery),
 	)
-	_, _, cs := h.caseStatus(id)
-	if cs["incident_id"] != opened || opened == "" {
-		t.Fatalf("the console opened %q, the case links %v", opened, cs["incident_id"])
+	if link != opened {
+		t.Errorf("the case desk links %q, the case %q", link, opened)
 	}
 	_, ib := h.do("GET", "/api/v1/incidents/"+opened, h.token("operator"), nil)
 	if !strings.Contains(string(ib), `"case_id":"`+id+`"`) || !strings.Contains(string(ib), `"category":"mass_incident"`) {
