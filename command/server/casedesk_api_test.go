@@ -212,6 +212,9 @@ func TestCaseDeskLedgerCSV(t *testing.T) {
 	if rows, raw, _ := get(op, "from=2020-01-01&to=2020-01-31"); len(rows) != 1 {
 		t.Errorf("another period: %s", raw)
 	}
+	if _, b := h.do("GET", "/api/v1/audit?action=cases.export&who=hubei-operator", h.token("admin"), nil); !strings.Contains(string(b), `"object":"`+today+"/"+today+`"`) {
+		t.Errorf("the export is not audited: %s", b)
+	}
 	for _, tc := range []struct {
 		q      string
 		fields []string

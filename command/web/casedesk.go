@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"watchfloor/command/audit"
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 )
@@ -100,6 +101,9 @@ func (a *API) exportCases(c *fiber.Ctx) error {
 		_ = w.Write(safeCells(a.ledgerRow(who.Role, lang, r)))
 	}
 	w.Flush()
+	// The ledger carries personal data: who took it, and of what, is kept.
+	a.audit(c, audit.Record{Who: who.Username, Role: who.Role, Action: "cases.export", Object: c.Query("from") + "/" + c.Query("to"),
+		Detail: map[string]any{"cases": len(rows), "area": who.Area}})
 	name := fmt.Sprintf("cases-%s-%s.csv", c.Query("from"), c.Query("to"))
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
