@@ -58,6 +58,8 @@ type Incident struct {
 	SupportNeeded string `json:"support_needed"`
 	Verified      bool   `json:"verified"`
 	Drill         bool   `json:"drill"`
+	// CaseID is the grid case this incident was raised from, if any.
+	CaseID string `json:"case_id,omitempty"`
 
 	Level        alerts.Level    `json:"level"`
 	LevelReasons []alerts.Reason `json:"level_reasons"`
@@ -75,9 +77,7 @@ type Incident struct {
 	CreatedBy string        `json:"created_by"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	ClosedAt  *time.Time    `json:"closed_at,omitempty"`
-	// CaseID is the grid case this incident was raised from, if any.
-	CaseID  string `json:"case_id,omitempty"`
-	Version int64  `json:"version"`
+	Version   int64         `json:"version"`
 }
 
 // LevelDecision records a person setting the level.
