@@ -272,3 +272,26 @@ func TestCaseDeskKindsDispatchDelegate(t *testing.T) {
 		t.Errorf("dispatch to the grid's officer: %d %s", code, body)
 	}
 }
+
+// TestCaseDeskAreaLeader: the street's leader (an account with an area)
+// lists the cases of its street for supervision (挂牌督办) and names their
+// owner (领导包案), and sees nothing outside its street.
+func TestCaseDeskAreaLeader(t *testing.T) {
+	h := newHarness(t)
+	leader := h.token("dongmen-leader")
+	inStreet := h.createCase(h.token("hubei-operator"), hubeiHazard("街道督办"))
+	outside := h.createCase(h.token("operator"), map[string]any{"kind": "hazard", "title": "南湖", "location": map[string]float64{"lon": 114.12388, "lat": 22.53931}})
+	due := time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339)
+	if code, body := h.act(leader, inStreet, map[string]any{"action": "supervise", "due_at": due, "reason": "群众反映强烈"}); code != 200 || !strings.Contains(body, `"by":"dongmen-leader"`) {
+		t.Errorf("supervise: %d %s", code, body)
+	}
+	if code, body := h.act(leader, inStreet, map[string]any{"action": "assign_owner", "account": "dongmen-leader"}); code != 200 || !strings.Contains(body, `"leader_owner":"dongmen-leader"`) {
+		t.Errorf("assign owner: %d %s", code, body)
+	}
+	if code, _ := h.act(leader, outside, map[string]any{"action": "supervise", "due_at": due, "reason": "越界"}); code != 404 {
+		t.Errorf("supervise outside the street: %d", code)
+	}
+	if code, _ := h.act(h.token("hubei-operator"), inStreet, map[string]any{"action": "supervise", "due_at": due, "reason": "x"}); code != 403 {
+		t.Errorf("an operator supervised: %d", code)
+	}
+}
