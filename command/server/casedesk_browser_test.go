@@ -201,4 +201,5 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
 	desk.clean()
+	desk.screenshot("ok")
 }
