@@ -488,12 +488,16 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		if !leader {
 			return &fault.Forbidden{Detail: "挂牌督办 (supervision) is a leader's decision"}
 		}
+		bad := &fault.Invalid{}
 		due, err := time.Parse(time.RFC3339, a.DueAt)
 		if err != nil || !due.After(now) {
-			return fault.Field("due_at", "an RFC 3339 time in the future")
+			bad.Add("due_at", "an RFC 3339 time in the future")
 		}
 		if entry.Reason == "" {
-			return fault.Field("reason", "required")
+			bad.Add("reason", "required")
+		}
+		if err := bad.Err(); err != nil {
+			return err
 		}
 		c.Supervision = &Supervision{DueAt: due.UTC(), By: who.Username, Reason: entry.Reason}
 		entry.Detail = map[string]any{"due_at": due.UTC()}

@@ -291,6 +291,10 @@ func TestCaseDeskAreaLeader(t *testing.T) {
 	if code, _ := h.act(leader, outside, map[string]any{"action": "supervise", "due_at": due, "reason": "越界"}); code != 404 {
 		t.Errorf("supervise outside the street: %d", code)
 	}
+	if code, body := h.act(leader, inStreet, map[string]any{"action": "supervise", "due_at": "yesterday"}); code != 400 ||
+		!strings.Contains(body, `"field":"due_at"`) || !strings.Contains(body, `"field":"reason"`) {
+		t.Errorf("supervise without a date or a reason names both: %d %s", code, body)
+	}
 	if code, _ := h.act(h.token("hubei-operator"), inStreet, map[string]any{"action": "supervise", "due_at": due, "reason": "x"}); code != 403 {
 		t.Errorf("an operator supervised: %d", code)
 	}
