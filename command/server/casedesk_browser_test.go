@@ -184,7 +184,13 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 	desk.run(10*time.Second,
 		chromedp.WaitVisible(`#app[data-tab="desk"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(fmt.Sprintf(`#detail[data-id=%q]`, opened), chromedp.ByQuery),
+		chromedp.WaitVisible(`#detail .detail-case`, chromedp.ByQuery),
 	)
+	var fromCase string
+	desk.run(2*time.Second, chromedp.Text(`#detail .detail-case`, &fromCase, chromedp.ByQuery))
+	if !strings.Contains(fromCase, id) {
+		t.Errorf("the incident desk shows %q, not case %s", fromCase, id)
+	}
 	desk.openCases()
 	var link string
 	var ok bool

@@ -427,6 +427,7 @@ export class IncidentDesk {
     return el('header', 'detail-head', null, [
       el('h2', 'detail-title', null, spaced([badge(inc.level), el('span', 'title', String(inc.title ?? '')), el('span', `tag status-${inc.status}`, statusName(inc.status)), inc.drill ? el('span', 'tag drill', t('console.drill')) : null])),
       el('p', 'detail-id', `${inc.id} · ${categoryName(inc.category)} · ${this.time(inc.created_at)}`),
+      inc.case_id ? el('p', 'detail-case', t('cdesk.fromCase', { id: String(inc.case_id) })) : null, // raised from a grid case (i16-cases)
     ]);
   }
 

@@ -596,6 +596,7 @@ const CATALOGUE = {
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': '网格事件台',
     'cdesk.refresh': '刷新',
+    'cdesk.fromCase': '由网格事件 {id} 转来',
     'cdesk.filter.status': '状态',
     'cdesk.filter.kind': '类别',
     'cdesk.filter.overdue': '超期',
@@ -1498,6 +1499,7 @@ const CATALOGUE = {
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': 'Grid case desk',
     'cdesk.refresh': 'Refresh',
+    'cdesk.fromCase': 'Raised from grid case {id}',
     'cdesk.filter.status': 'Status',
     'cdesk.filter.kind': 'Kind',
     'cdesk.filter.overdue': 'Overdue',
