@@ -199,6 +199,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 		want := map[string]string{"ack": "acked", "en_route": "en_route", "on_scene": "on_scene", "cleared": "cleared"}[step]
 		b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === %q`, want))
 	}
+	b.poll(5*time.Second, `document.querySelector('#timeline li[data-type="dispatch.cleared"]') !== null`)
 	var steps []string
 	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll("#timeline li")].map(l => l.dataset.type)`, &steps))
 	for _, want := range []string{"created", "dispatch.created", "dispatch.acked", "dispatch.en_route", "dispatch.on_scene", "dispatch.cleared"} {
@@ -209,6 +210,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	b.clean()
 	r.clean()
+	b.screenshot("ok")
 }
 
 // The 1-hour report draft carries the incident's facts, is marked sent to

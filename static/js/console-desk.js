@@ -410,7 +410,9 @@ export class IncidentDesk {
       const i = /** @type {HTMLInputElement|null} */ (body.querySelector(`#${CSS.escape(id)}`));
       if (!i || i.dataset.fresh === '1') continue;
       if (i.type === 'checkbox') i.checked = !!v;
-      else i.value = String(v);
+      else if (i instanceof HTMLSelectElement) {
+        if ([...i.options].some((o) => o.value === v)) i.value = String(v);
+      } else i.value = String(v);
     }
     if (kept.focus) {
       const f = body.querySelector(`#${CSS.escape(kept.focus)}`);
