@@ -9,8 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"watchfloor/command/auth"
 )
 
 // poll waits until the JavaScript expression is true.
@@ -68,18 +66,6 @@ func (h *harness) incidentJSON(id string) map[string]any {
 	return m
 }
 
-// hasRoute reports whether the route table has a route of issue 16's server
-// part (built on branch i16-server); the tests that need it are skipped,
-// saying so, until it is merged.
-func hasRoute(method, path string) bool {
-	for _, r := range auth.Routes {
-		if r.Method == method && r.Path == path {
-			return true
-		}
-	}
-	return false
-}
-
 // An operator takes a call by gazetteer search, sees the level and the rules
 // that fired, saves it, and the wall screen shows it with its level.
 func TestConsoleTakesCallByGazetteer(t *testing.T) {
@@ -134,9 +120,6 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 // A second call at the same place is offered as a duplicate and saved as a
 // follow-up (续报) of the first incident.
 func TestConsoleDuplicateSavedAsFollowUp(t *testing.T) {
-	if !hasRoute("GET", "/api/v1/incidents/duplicates") {
-		t.Skip("GET /api/v1/incidents/duplicates is not on this branch yet (i16-server)")
-	}
 	h := newHarness(t)
 	b := newBrowser(t, 1920, 1080)
 	b.login(h.base+"/console.html", "operator")
@@ -217,9 +200,6 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 // its recipients and its deadline stops; the incident is closed with a
 // summary and leaves the open list.
 func TestConsoleReportSentAndClosed(t *testing.T) {
-	if !hasRoute("GET", "/api/v1/incidents/:id/deadlines/:deadline/report") {
-		t.Skip("the information report routes are not on this branch yet (i16-server)")
-	}
 	h := newHarness(t)
 	b := newBrowser(t, 1920, 1080)
 	b.login(h.base+"/console.html", "operator")
