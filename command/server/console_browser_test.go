@@ -110,6 +110,11 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 	if !strings.Contains(badge, "II") {
 		t.Errorf("wall screen badge %q", badge)
 	}
+	// The call made one incident.
+	res, body := h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":1`) {
+		t.Errorf("one incident expected: %s", body)
+	}
 	// The desk lists it with a badge for a new one.
 	b.run(3*time.Second, chromedp.WaitVisible("#new-badge", chromedp.ByQuery))
 	time.Sleep(200 * time.Millisecond) // late console messages
@@ -338,6 +343,20 @@ func TestConsoleFieldErrorsBesideFields(t *testing.T) {
 	res, body := h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":0`) {
 		t.Errorf("a refused call created something: %s", body)
+	}
+	b.clean()
+}
+
+// A wall-screen viewer is refused at sign-in with a message that says why.
+func TestConsoleRefusesViewer(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "viewer")
+	b.poll(5*time.Second, `document.querySelector("#login-error").textContent.includes("不能使用值班台")`)
+	var shown bool
+	b.run(2*time.Second, chromedp.Evaluate(`!document.querySelector("#app").hidden`, &shown))
+	if shown {
+		t.Error("the console is shown to a viewer")
 	}
 	b.clean()
 }

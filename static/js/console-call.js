@@ -746,6 +746,14 @@ export class CallDesk {
     this.fillSources();
     const sel = /** @type {HTMLSelectElement} */ (byId('call-category'));
     if (sel.options.length) sel.options[0].textContent = t('console.f.choose');
+    for (const o of sel.options) if (o.dataset.catId) o.textContent = categoryName(o.dataset.catId);
+    for (const level of ['district', 'street', 'community', 'grid']) {
+      for (const o of /** @type {HTMLSelectElement} */ (byId(`grid-${level}`)).options) {
+        const g = this.grids.get(o.value);
+        if (g) o.textContent = lang() === 'en' ? g.name_en || g.name : g.name || g.name_en;
+        else o.textContent = t('console.grid.none');
+      }
+    }
     this.renderPreview();
     this.renderStatus();
     this.renderBusy();
