@@ -206,7 +206,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 // summary and leaves the open list.
 func TestConsoleReportSentAndClosed(t *testing.T) {
 	h := newHarness(t)
-	b := newBrowser(t, 1920, 1080)
+	b := newBrowser(t, 1366, 768)
 	b.login(h.base+"/console.html", "operator")
 	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
@@ -234,6 +234,7 @@ func TestConsoleReportSentAndClosed(t *testing.T) {
 	}
 	b.run(5*time.Second, chromedp.Click("#report-send", chromedp.ByQuery))
 	b.poll(5*time.Second, `document.querySelector('#deadlines li.deadline[data-deadline-id="report_higher"]')?.dataset.status === "sent" && document.querySelector("#report")?.dataset.sent === "1"`)
+	b.screenshot("sent")
 	inc := h.incidentJSON(id)
 	for _, d := range inc["deadlines"].([]any) {
 		dl := d.(map[string]any)
