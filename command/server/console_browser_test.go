@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -359,5 +363,62 @@ func TestConsoleRefusesViewer(t *testing.T) {
 	if shown {
 		t.Error("the console is shown to a viewer")
 	}
+	b.clean()
+}
+
+// The answer to a save is lost after the server stored the call: the form
+// stays, says so, and the person's retry (the same key) gives back the same
+// incident instead of a second one.
+func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	var mu sync.Mutex
+	lost := 0
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		e, ok := ev.(*fetch.EventRequestPaused)
+		if !ok {
+			return
+		}
+		go func() {
+			mu.Lock()
+			drop := e.Request.Method == "POST" && lost == 0
+			if drop {
+				lost++
+			}
+			mu.Unlock()
+			c := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
+			if drop {
+				_ = fetch.FailRequest(e.RequestID, network.ErrorReasonConnectionReset).Do(c)
+				return
+			}
+			_ = fetch.ContinueResponse(e.RequestID).Do(c)
+		}()
+	})
+	b.login(h.base+"/console.html", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	consoleCall(b, "东门步行", "public_order", "丢失应答的接警", 3)
+	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/incidents", RequestStage: fetch.RequestStageResponse}}))
+	b.run(5*time.Second, chromedp.Click("#call-save", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "failed"`)
+	var title string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#call-title").value`, &title))
+	if title != "丢失应答的接警" {
+		t.Fatalf("the form lost the call: title %q", title)
+	}
+	res, body := h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":1`) {
+		t.Fatalf("the lost answer's call should be stored once: %s", body)
+	}
+	id := saveCall(b, "created")
+	res, body = h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":1`) || !strings.Contains(string(body), id) {
+		t.Errorf("the retry made a second incident (or another one): %s; page says %s", body, id)
+	}
+	mu.Lock()
+	if lost != 1 {
+		t.Errorf("%d answers dropped, want 1", lost)
+	}
+	mu.Unlock()
 	b.clean()
 }
