@@ -60,11 +60,16 @@ type Config struct {
 	// DeadlineWarning is how long before a reporting deadline deadline.due
 	// is raised.
 	DeadlineWarning time.Duration `yaml:"deadline_warning"`
-	Auth            Auth          `yaml:"auth"`
-	Streams         Streams       `yaml:"streams"`
-	Limits          Limits        `yaml:"limits"`
-	Idempotency     time.Duration `yaml:"idempotency_ttl"`
-	Audit           Audit         `yaml:"audit"`
+	// ReportRecipients lists, per response level, the bodies an information
+	// report (信息报告) goes to; when given, every level must be present.
+	ReportRecipients map[string][]Recipient `yaml:"report_recipients"`
+	// Duplicates says which open incidents a new call may repeat.
+	Duplicates  Duplicates    `yaml:"duplicates"`
+	Auth        Auth          `yaml:"auth"`
+	Streams     Streams       `yaml:"streams"`
+	Limits      Limits        `yaml:"limits"`
+	Idempotency time.Duration `yaml:"idempotency_ttl"`
+	Audit       Audit         `yaml:"audit"`
 	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
 	// whose ProxyHeader is believed; from any other peer it is ignored.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -540,6 +545,7 @@ func Defaults() *Config {
 			SocketsPerSession: 4, SocketsPerAddress: 50},
 		Idempotency:     24 * time.Hour,
 		DeadlineWarning: 10 * time.Minute,
+		Duplicates:      Duplicates{RadiusM: 300, Window: 30 * time.Minute},
 		DailyReports:    DailyReports{Due: "18:00"},
 		Patrol:          Patrol{TargetMinutes: 60, MaxGap: 5 * time.Minute},
 		Dispatch:        Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
@@ -737,6 +743,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 		}
 	}
 
+	c.validateConsole(bad)
 	if c.DeadlineWarning < 0 {
 		bad("deadline_warning: must not be negative")
 	}

@@ -33,6 +33,9 @@ var Routes = []Route{
 
 	{Name: "incidents.create", Method: "POST", Path: "/api/v1/incidents", Roles: Operators},
 	{Name: "incidents.list", Method: "GET", Path: "/api/v1/incidents", Roles: Watchers},
+	// Possible duplicates of a new call; before incidents.get, which would
+	// take "duplicates" for an id.
+	{Name: "incidents.duplicates", Method: "GET", Path: "/api/v1/incidents/duplicates", Roles: Command},
 	{Name: "incidents.get", Method: "GET", Path: "/api/v1/incidents/:id", Roles: Watchers},
 	{Name: "incidents.report", Method: "POST", Path: "/api/v1/incidents/:id/reports", Roles: Command},
 	{Name: "incidents.level", Method: "POST", Path: "/api/v1/incidents/:id/level", Roles: Leaders},
@@ -59,6 +62,8 @@ var Routes = []Route{
 	{Name: "dispatches.list", Method: "GET", Path: "/api/v1/incidents/:id/dispatches", Roles: Watchers},
 	{Name: "dispatches.get", Method: "GET", Path: "/api/v1/dispatches/:id", Roles: Everyone},
 	{Name: "dispatches.cancel", Method: "POST", Path: "/api/v1/dispatches/:id/cancel", Roles: Operators},
+	// Redirect (改派): cancel the order and send another unit, in one commit.
+	{Name: "dispatches.redirect", Method: "POST", Path: "/api/v1/dispatches/:id/redirect", Roles: Operators},
 
 	{Name: "alarms.list", Method: "GET", Path: "/api/v1/alarms", Roles: Watchers},
 	{Name: "alarms.ack", Method: "POST", Path: "/api/v1/alarms/:id/ack", Roles: []string{"admin", "leader", "deputy", "operator"}},
@@ -74,6 +79,10 @@ var Routes = []Route{
 	{Name: "activations.phase", Method: "POST", Path: "/api/v1/activations/:id/phase", Roles: Command},
 
 	{Name: "deadlines.sent", Method: "POST", Path: "/api/v1/incidents/:id/deadlines/:deadline", Roles: Command},
+	// The information report (信息报告) answering a deadline: read, edit, export.
+	{Name: "deadlines.report", Method: "GET", Path: "/api/v1/incidents/:id/deadlines/:deadline/report", Roles: Watchers},
+	{Name: "deadlines.report.put", Method: "PUT", Path: "/api/v1/incidents/:id/deadlines/:deadline/report", Roles: Command},
+	{Name: "deadlines.report.txt", Method: "GET", Path: "/api/v1/incidents/:id/deadlines/:deadline/report.txt", Roles: Watchers},
 	{Name: "audit.list", Method: "GET", Path: "/api/v1/audit", Roles: Leaders},
 
 	// Grid cases: responders (grid officers) report and handle their own;

@@ -61,7 +61,8 @@ type Dispatch struct {
 	Rule string `json:"rule,omitempty"`
 	// Attempt counts offers for the incident's chain of re-offers.
 	Attempt int `json:"attempt"`
-	// Replaces is the expired order this one re-offers.
+	// Replaces is the expired order this one re-offers, or the order it
+	// took the place of when redirected (Redirect).
 	Replaces     string     `json:"replaces,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	CreatedBy    string     `json:"created_by"`
@@ -73,7 +74,11 @@ type Dispatch struct {
 	ExpiredAt    *time.Time `json:"expired_at,omitempty"`
 	CancelledAt  *time.Time `json:"cancelled_at,omitempty"`
 	CancelReason string     `json:"cancel_reason,omitempty"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// RedirectedTo is the order that took this one's place (改派).
+	RedirectedTo string `json:"redirected_to,omitempty"`
+	// Redirect marks an order that replaces a redirected one (Replaces).
+	Redirect  bool      `json:"redirect,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Drill: an order for a drill incident (never counted).
 	Drill bool `json:"drill,omitempty"`
 }
@@ -221,7 +226,7 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 		w.UnitStatus[uid] = unit.Dispatched
 		w.AddTimers[d.ID] = d.AckDue
 		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "dispatch.created", By: who.Username, Role: who.Role,
-			Detail: map[string]any{"dispatch_id": d.ID, "unit_id": uid, "callsign": d.Callsign, "rule": rule, "replaces": d.Replaces, "note": d.Note}})
+			Detail: map[string]any{"dispatch_id": d.ID, "unit_id": uid, "callsign": d.Callsign, "rule": rule, "replaces": d.Replaces, "reoffer": d.Replaces != "", "note": d.Note}})
 	}
 	w.AutoRule = rule
 	if replaces != nil {
@@ -299,7 +304,7 @@ func (s *Service) Ack(ctx context.Context, who Who, unitID, id string) (*Dispatc
 	prev := d.Status
 	d.Status, d.AckedAt, d.UpdatedAt = Acked, &now, now
 	w := &Write{Changes: []Change{{D: d, Prev: prev}}, DelTimers: []string{d.ID}, At: now,
-		Entries: []incident.Entry{{At: now, Type: "dispatch.acked", By: who.Username, Role: who.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+		Entries: []incident.Entry{{At: now, Type: "dispatch.acked", By: who.Username, Role: who.Role, Detail: orderDetail(d)}}}
 	if err := s.store.Save(ctx, w); err != nil {
 		return nil, err
 	}
@@ -344,7 +349,7 @@ func (s *Service) Step(ctx context.Context, who Who, unitID, id, status string) 
 		unitStatus = unit.Available
 	}
 	w := &Write{Changes: []Change{{D: d, Prev: prev}}, UnitStatus: map[string]string{d.UnitID: unitStatus}, At: now,
-		Entries: []incident.Entry{{At: now, Type: "dispatch." + status, By: who.Username, Role: who.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+		Entries: []incident.Entry{{At: now, Type: "dispatch." + status, By: who.Username, Role: who.Role, Detail: orderDetail(d)}}}
 	if err := s.store.Save(ctx, w); err != nil {
 		return nil, err
 	}
@@ -371,12 +376,17 @@ func (s *Service) Cancel(ctx context.Context, who Who, id, reason string) (*Disp
 	prev := d.Status
 	d.Status, d.CancelledAt, d.CancelReason, d.UpdatedAt = Cancelled, &now, strings.TrimSpace(reason), now
 	w := &Write{Changes: []Change{{D: d, Prev: prev}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, At: now,
-		Entries: []incident.Entry{{At: now, Type: "dispatch.cancelled", By: who.Username, Role: who.Role, Reason: d.CancelReason, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+		Entries: []incident.Entry{{At: now, Type: "dispatch.cancelled", By: who.Username, Role: who.Role, Reason: d.CancelReason, Detail: orderDetail(d)}}}
 	if err := s.store.Save(ctx, w); err != nil {
 		return nil, err
 	}
 	s.fleet.SetStatus(d.UnitID, unit.Available)
 	return d, nil
+}
+
+// orderDetail is the timeline detail of a step of order d.
+func orderDetail(d *Dispatch) map[string]any {
+	return map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID, "callsign": d.Callsign}
 }
 
 // Expire is the acknowledgement timer's handler: an order still offered
@@ -399,7 +409,7 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 	a := &alarm.Alarm{ID: alarm.ID(alarm.OrderExpired, d.ID), Kind: alarm.OrderExpired, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID, Drill: d.Drill,
 		Title: d.Callsign, Detail: fmt.Sprintf("order %s to %s was not acknowledged within %s", d.ID, d.Callsign, s.cfg.Dispatch.AckTimeout), RaisedAt: now}
 	w := &Write{Changes: []Change{{D: d, Prev: Offered}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, Reoffer: true, At: now,
-		Entries: []incident.Entry{{At: now, Type: "dispatch.expired", By: system.Username, Role: system.Role, Detail: map[string]any{"dispatch_id": d.ID, "unit_id": d.UnitID}}}}
+		Entries: []incident.Entry{{At: now, Type: "dispatch.expired", By: system.Username, Role: system.Role, Detail: orderDetail(d)}}}
 	if err := s.store.Save(ctx, w); err != nil {
 		if fault.IsConflict(err) {
 			return true, nil // acknowledged or expired elsewhere first

@@ -77,7 +77,11 @@ type Incident struct {
 	CreatedBy string        `json:"created_by"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	ClosedAt  *time.Time    `json:"closed_at,omitempty"`
-	Version   int64         `json:"version"`
+	// Summary is the after-action summary written when it was closed.
+	Summary *AfterAction `json:"summary,omitempty"`
+	// ReportedAt is when the last follow-up report (续报) came in.
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
+	Version    int64      `json:"version"`
 }
 
 // LevelDecision records a person setting the level.
@@ -107,6 +111,13 @@ type Deadline struct {
 	SentAt    *time.Time `json:"sent_at,omitempty"`
 	SentTo    []string   `json:"sent_to,omitempty"`
 	Note      string     `json:"note,omitempty"`
+	// SentBy, SentRole and SentText record who recorded the report as sent
+	// and the text as sent.
+	SentBy   string `json:"sent_by,omitempty"`
+	SentRole string `json:"sent_role,omitempty"`
+	SentText string `json:"sent_text,omitempty"`
+	// Report is the information report's text as a person last saved it.
+	Report *ReportEdit `json:"report,omitempty"`
 }
 
 // Entry is one step in an incident's timeline.
@@ -217,7 +228,7 @@ type Summary struct {
 func (inc *Incident) Summarize() *Summary {
 	ds := make([]Deadline, len(inc.Deadlines))
 	for i, d := range inc.Deadlines {
-		d.Note, d.SentTo = "", nil
+		d.Note, d.SentTo, d.SentText, d.Report = "", nil, "", nil
 		ds[i] = d
 	}
 	return &Summary{ID: inc.ID, Category: inc.Category, Title: shorten(inc.Title, SummaryTextRunes), Location: inc.Location,

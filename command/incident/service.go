@@ -126,6 +126,7 @@ type Service struct {
 	grader    *alerts.Grader
 	geo       *geo.Map
 	deadlines []config.Deadline
+	cfg       *config.Config
 	warning   time.Duration
 	now       func() time.Time
 	loc       *time.Location
@@ -136,6 +137,15 @@ type Service struct {
 	// recorded with the change, so a failure here leaves them to the job
 	// runner of any live instance, retried until done.
 	RunJobs func(ctx context.Context, jobs []job.Job)
+	// AckAlarm, when set, acknowledges an open alarm for who (the overdue
+	// alarm of a deadline whose report was then sent); a failure leaves the
+	// alarm for a person to acknowledge.
+	AckAlarm func(ctx context.Context, who Actor, alarmID string)
+}
+
+// alarmDeadline is the id of a deadline's overdue alarm.
+func alarmDeadline(incidentID, kind string) string {
+	return alarm.ID(alarm.DeadlineOverdue, incidentID+"/"+kind)
 }
 
 // seriousAlarm returns the alarm for an incident that became level II or I
@@ -153,7 +163,7 @@ func NewService(st Store, grader *alerts.Grader, m *geo.Map, cfg *config.Config,
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, grader: grader, geo: m, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, now: now, loc: cfg.Location}
+	return &Service{store: st, grader: grader, geo: m, cfg: cfg, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, now: now, loc: cfg.Location}
 }
 
 // Classification is what grading says of a report, without storing it.
@@ -429,6 +439,7 @@ func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (
 			return err
 		}
 		inc.Reports++
+		inc.ReportedAt = &now
 		entries := []Entry{{At: now, Type: "report", By: who.Username, Role: who.Role, Detail: in.changes()}}
 		inc.ComputedLevel, inc.LevelReasons = res.Level, res.Reasons
 		floor := inc.Level
@@ -469,37 +480,55 @@ func (s *Service) SetLevel(ctx context.Context, who Actor, id string, level aler
 	})
 }
 
-// SetStatus moves the incident along its lifecycle. Steps go forward;
-// closing needs a reason; reopening a closed incident needs a leader or an
-// admin and a reason.
+// SetStatus moves the incident along its lifecycle (see Transition); it
+// cannot close, which needs an after-action summary.
 func (s *Service) SetStatus(ctx context.Context, who Actor, id, status, reason string) (*Incident, error) {
+	return s.Transition(ctx, who, id, status, reason, nil)
+}
+
+// Transition moves the incident along its lifecycle. Steps go forward;
+// closing needs a reason and the after-action summary; reopening a closed
+// incident needs a leader or an admin and a reason, and keeps the summary.
+func (s *Service) Transition(ctx context.Context, who Actor, id, status, reason string, summary *SummaryInput) (*Incident, error) {
+	bad := &fault.Invalid{}
 	if _, ok := statusOrder[status]; !ok {
-		return nil, fault.Field("status", "must be one of open, responding, recovery, closed")
+		bad.Add("status", "must be one of open, responding, recovery, closed")
+	}
+	if status == StatusClosed {
+		if reason == "" {
+			bad.Add("reason", "required when closing")
+		}
+		summary.check(bad)
+	} else if summary != nil {
+		bad.Add("summary", "only when closing (status closed)")
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	return s.update(ctx, id, func(inc *Incident, now time.Time) ([]Entry, error) {
 		from := inc.Status
+		detail := map[string]any{"from": from}
 		switch {
 		case status == from:
 			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is already %s", inc.ID, status)}
 		case from == StatusClosed:
 			if who.Role != "leader" && who.Role != "admin" {
-				return nil, &fault.Forbidden{Detail: "only a leader or an admin may reopen a closed incident"}
+				return nil, &fault.Forbidden{Detail: fmt.Sprintf("incident %s is closed: only a leader or an admin may reopen it", inc.ID)}
 			}
 			if reason == "" {
 				return nil, fault.Field("reason", "required when reopening")
 			}
 			inc.ClosedAt = nil
+			detail["reopened"] = true
 		case status == StatusClosed:
-			if reason == "" {
-				return nil, fault.Field("reason", "required when closing")
-			}
 			inc.ClosedAt = &now
+			inc.Summary = summary.afterAction(who, now)
+			detail["summary"] = inc.Summary
 		case statusOrder[status] < statusOrder[from]:
-			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is %s: it cannot go back to %s (only a closed incident is reopened)", inc.ID, from, status)}
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is %s: it cannot go back to %s (the lifecycle runs open → responding → recovery → closed; only a closed incident is reopened, by a leader or an admin)", inc.ID, from, status)}
 		}
 		inc.Status = status
-		return []Entry{{At: now, Type: "status", By: who.Username, Role: who.Role, Status: status, Reason: reason,
-			Detail: map[string]any{"from": from}}}, nil
+		return []Entry{{At: now, Type: "status", By: who.Username, Role: who.Role, Status: status, Reason: reason, Detail: detail}}, nil
 	})
 }
 
@@ -563,40 +592,4 @@ func (s *Service) deadlineTimer(ctx context.Context, id string, overdue bool) (b
 		return true, nil
 	}
 	return err == nil, err
-}
-
-// RecordSent records a report as sent for a deadline (to whom, a note);
-// its timers are cancelled.
-func (s *Service) RecordSent(ctx context.Context, who Actor, incidentID, deadlineID string, sentTo []string, note string) (*Incident, error) {
-	bad := &fault.Invalid{}
-	if len(sentTo) == 0 || len(sentTo) > 20 {
-		bad.Add("sent_to", "name 1 to 20 recipients")
-	}
-	for i, r := range sentTo {
-		if strings.TrimSpace(r) == "" || len([]rune(r)) > 100 {
-			bad.Add(fmt.Sprintf("sent_to[%d]", i), "1 to 100 characters")
-		}
-	}
-	if len([]rune(note)) > 2000 {
-		bad.Add("note", "at most 2000 characters")
-	}
-	if err := bad.Err(); err != nil {
-		return nil, err
-	}
-	return s.updateW(ctx, incidentID, func(inc *Incident, now time.Time, w *Write) error {
-		d := inc.deadline(deadlineID)
-		if d == nil {
-			return fmt.Errorf("deadline %s of incident %s: %w", deadlineID, incidentID, fault.ErrNotFound)
-		}
-		if d.Status == "sent" {
-			return &fault.Conflict{Detail: fmt.Sprintf("the report for %s was already recorded as sent at %s", d.Kind, d.SentAt.Format(time.RFC3339))}
-		}
-		late := d.Status == "overdue"
-		d.Status, d.SentAt, d.SentTo, d.Note = "sent", &now, sentTo, strings.TrimSpace(note)
-		id := inc.ID + "/" + d.Kind
-		w.DelTimers = []string{timer.Member(TimerDeadlineDue, id), timer.Member(TimerDeadlineOverdue, id)}
-		w.Entries = []Entry{{At: now, Type: "deadline.sent", By: who.Username, Role: who.Role, Reason: d.Note,
-			Detail: map[string]any{"deadline": d.Kind, "sent_to": sentTo, "late": late}}}
-		return nil
-	})
 }

@@ -426,7 +426,7 @@ func TestDispatchBadInput(t *testing.T) {
 	if res, _ := h.do("POST", "/api/v1/dispatches/"+did+"/cancel", op, map[string]string{"reason": "again"}); res.StatusCode != 409 {
 		t.Errorf("cancel twice: %d", res.StatusCode)
 	}
-	h.do("POST", "/api/v1/incidents/"+id+"/status", op, map[string]string{"status": "closed", "reason": "结束"})
+	h.do("POST", "/api/v1/incidents/"+id+"/status", op, closing("结束"))
 	if res, _ := h.do("POST", path, op, map[string]any{"unit_ids": []string{"car-06"}}); res.StatusCode != 409 {
 		t.Errorf("dispatch to a closed incident: %d", res.StatusCode)
 	}

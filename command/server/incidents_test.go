@@ -442,7 +442,11 @@ func TestLifecycle(t *testing.T) {
 	op, leader := h.token("operator"), h.token("leader")
 	id := h.create(dongmen("生命周期", 5))["id"].(string)
 	status := func(tok, s, reason string) (int, string) {
-		res, b := h.do("POST", "/api/v1/incidents/"+id+"/status", tok, map[string]string{"status": s, "reason": reason})
+		body := map[string]any{"status": s, "reason": reason}
+		if s == "closed" && reason != "" {
+			body = closing(reason)
+		}
+		res, b := h.do("POST", "/api/v1/incidents/"+id+"/status", tok, body)
 		return res.StatusCode, string(b)
 	}
 	for _, step := range []struct {
@@ -464,7 +468,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("%s → %s: %d, want %d: %s", step.tok[:4], step.status, got, step.want, body)
 		}
 	}
-	res, b := h.do("POST", "/api/v1/incidents/"+id+"/status", op, map[string]string{"status": "closed", "reason": "结束"})
+	res, b := h.do("POST", "/api/v1/incidents/"+id+"/status", op, closing("结束"))
 	if res.StatusCode != 200 {
 		t.Fatal(string(b))
 	}
@@ -597,7 +601,7 @@ func TestFollowUpDetails(t *testing.T) {
 		t.Errorf("a viewer reads personal data in the timeline: %s", b)
 	}
 	// A closed incident's level is not changed.
-	h.do("POST", "/api/v1/incidents/"+id+"/status", op, map[string]string{"status": "closed", "reason": "结束"})
+	h.do("POST", "/api/v1/incidents/"+id+"/status", op, closing("结束"))
 	if res, _ := h.do("POST", "/api/v1/incidents/"+id+"/level", h.token("leader"), map[string]string{"level": "I"}); res.StatusCode != 409 {
 		t.Errorf("level set on a closed incident: %d", res.StatusCode)
 	}

@@ -179,7 +179,7 @@ func TestInputInvisibleReason(t *testing.T) {
 	h := newHarness(t)
 	op := h.token("operator")
 	id := h.create(dongmen("原因", 5))["id"].(string)
-	status, fields, body := h.problemFields("POST", "/api/v1/incidents/"+id+"/status", op, `{"status":"closed","reason":"\u200b\u2060 \ufeff"}`)
+	status, fields, body := h.problemFields("POST", "/api/v1/incidents/"+id+"/status", op, `{"status":"closed","reason":"\u200b\u2060 \ufeff","summary":{"outcome":"已处置","losses":"无","lessons":"无"}}`)
 	if status != 400 || !slices.Equal(fields, []string{"reason"}) {
 		t.Errorf("closing with an invisible reason: %d %v %s", status, fields, body)
 	}

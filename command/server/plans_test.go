@@ -294,7 +294,7 @@ func TestAuditTrail(t *testing.T) {
 		h.do("POST", "/api/v1/activations/"+a.ID+"/approve", h.token("leader"), map[string]string{"reason": "同意"})
 	}
 	h.do("POST", "/api/v1/units/car-03/status", h.token("operator"), map[string]string{"status": "off_duty"})
-	h.do("POST", "/api/v1/incidents/"+id+"/status", h.token("operator"), map[string]string{"status": "closed", "reason": "=HYPERLINK(\"x\")"})
+	h.do("POST", "/api/v1/incidents/"+id+"/status", h.token("operator"), closing("=HYPERLINK(\"x\")"))
 	_, b := h.do("GET", "/api/v1/alarms", h.token("operator"), nil)
 	var alarms struct{ Alarms []struct{ ID string } }
 	mustJSON(t, b, &alarms)

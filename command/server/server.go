@@ -28,6 +28,7 @@ import (
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
 	"watchfloor/command/effect"
+	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
@@ -280,11 +281,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}))
 
 	sys := systemAlarms(cfg, st, authn, now, log, reg)
+	alarms := alarm.NewService(st.Alarms(), opts.Now)
+	incidents.AckAlarm = func(ctx context.Context, who incident.Actor, id string) {
+		if _, err := alarms.Ack(ctx, id, who.Username, who.Role); err != nil && !fault.IsConflict(err) && !fault.IsNotFound(err) {
+			log.Warn("acknowledging the alarm of a report sent", "alarm", id, "err", err)
+		}
+	}
 
 	api, err := web.New(web.Deps{
 		Config: cfg, Auth: authn, Incidents: incidents, Hub: hub, Source: st, Map: m, Places: places,
 		Units: unitService, Ingest: ingest,
-		Dispatch: dispatches, Alarms: alarm.NewService(st.Alarms(), opts.Now), Plans: plans, Audit: st, Cases: cases, Daily: daily, Figures: st,
+		Dispatch: dispatches, Alarms: alarms, Plans: plans, Audit: st, Cases: cases, Daily: daily, Figures: st,
 		Static: static.FS, Ready: st.Ready, Registry: reg, Log: log,
 	})
 	if err != nil {

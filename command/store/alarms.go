@@ -10,6 +10,7 @@ import (
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
+	"watchfloor/command/incident"
 )
 
 // Alarms stores alarms: alarm:{id} hash (doc, acked), alarms:open and
@@ -79,12 +80,19 @@ func (x *Alarms) Load(ctx context.Context, id string) (*alarm.Alarm, error) {
 func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role string) error {
 	doc, _ := json.Marshal(a)
 	key := x.s.Key("alarm", a.ID)
+	ops := append([]Op{
+		{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "acked", "1"}},
+		{Cmd: "ZREM", Key: x.s.Key("alarms", "open"), Args: []string{a.ID}},
+	}, ackCount(x.s, a)...)
+	if a.IncidentID != "" {
+		// The incident's timeline shows the acknowledgement too.
+		e, _ := json.Marshal(incident.Entry{At: *a.AckedAt, Type: "alarm.acked", By: a.AckedBy, Role: role,
+			Detail: map[string]any{"alarm_id": a.ID, "kind": a.Kind}})
+		ops = append(ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", a.IncidentID, "timeline"), Args: []string{string(e)}})
+	}
 	_, err := x.s.Commit(ctx, &Tx{At: *a.AckedAt,
 		Guards: []Guard{{Key: key, Field: "acked", Allowed: []string{"0"}}},
-		Ops: append([]Op{
-			{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "acked", "1"}},
-			{Cmd: "ZREM", Key: x.s.Key("alarms", "open"), Args: []string{a.ID}},
-		}, ackCount(x.s, a)...),
+		Ops:    ops,
 		Events: []Event{{Stream: ScreenStream, Type: "alarm.acked", Data: doc}},
 		Audit: [][]byte{auditRecord(audit.Record{At: *a.AckedAt, Who: a.AckedBy, Role: role, Action: "alarm.acked", Object: a.ID,
 			IncidentID: a.IncidentID, Detail: map[string]any{"kind": a.Kind}})},

@@ -177,15 +177,19 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 			Event{Stream: ScreenStream, Type: "unit.status", Data: data},
 			Event{Stream: UnitStream(id), Type: "unit.status", Data: data, Notify: true})
 	}
+	entries := w.Entries
+	if w.Alarm != nil && w.Alarm.IncidentID != "" {
+		entries = append(entries[:len(entries):len(entries)], alarmEntry(w.Alarm))
+	}
 	byIncident := map[string][]string{}
-	for _, e := range w.Entries {
+	for _, e := range entries {
 		b, _ := json.Marshal(e)
 		inc := w.Changes[0].D.IncidentID
 		byIncident[inc] = append(byIncident[inc], string(b))
 	}
-	for inc, entries := range byIncident {
-		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc, "timeline"), Args: entries})
-		tx.Audit = auditOf(inc, w.Entries)
+	for inc, list := range byIncident {
+		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc, "timeline"), Args: list})
+		tx.Audit = auditOf(inc, entries)
 	}
 	for id, due := range w.AddTimers {
 		tx.Ops = append(tx.Ops, x.s.AddTimer(timer.Member(dispatch.TimerKind, id), due))

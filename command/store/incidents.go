@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"watchfloor/command/alarm"
 	"watchfloor/command/incident"
 )
 
@@ -76,9 +77,13 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 		Op{Cmd: "ZADD", Key: x.s.Key("incidents", "updated"), Args: []string{strconv.FormatInt(inc.UpdatedAt.UnixMilli(), 10), inc.ID}},
 	)
 	tx.Ops = append(tx.Ops, x.s.indexOps("incidents", inc.ID, indexes(w.Prev), indexes(inc))...)
-	if len(w.Entries) > 0 {
-		args := make([]string, len(w.Entries))
-		for i, e := range w.Entries {
+	entries := w.Entries
+	if w.Alarm != nil {
+		entries = append(entries[:len(entries):len(entries)], alarmEntry(w.Alarm))
+	}
+	if len(entries) > 0 {
+		args := make([]string, len(entries))
+		for i, e := range entries {
 			b, err := json.Marshal(e)
 			if err != nil {
 				return "", fmt.Errorf("encoding timeline entry: %w", err)
@@ -86,7 +91,7 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 			args[i] = string(b)
 		}
 		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc.ID, "timeline"), Args: args})
-		tx.Audit = auditOf(inc.ID, w.Entries)
+		tx.Audit = auditOf(inc.ID, entries)
 	}
 	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: summary}}
 	if !inc.Drill {
@@ -229,4 +234,16 @@ func (x *Incidents) incidentCounts(w *incident.Write) []Op {
 		return x.s.count(inc.UpdatedAt, "inc:closed")
 	}
 	return nil
+}
+
+// alarmEntry is the timeline entry of an alarm raised with a change.
+func alarmEntry(a *alarm.Alarm) incident.Entry {
+	d := map[string]any{"alarm_id": a.ID, "kind": a.Kind}
+	if a.DispatchID != "" {
+		d["dispatch_id"], d["unit_id"] = a.DispatchID, a.UnitID
+	}
+	if a.Detail != "" {
+		d["detail"] = a.Detail
+	}
+	return incident.Entry{At: a.RaisedAt, Type: "alarm.raised", By: "system", Role: "system", Detail: d}
 }

@@ -84,6 +84,11 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"activations.end":      one(a.activationAction("end")),
 		"activations.phase":    one(a.activationAction("phase")),
 		"deadlines.sent":       one(a.recordSent),
+		"deadlines.report":     one(a.getInfoReport),
+		"deadlines.report.put": one(a.saveInfoReport),
+		"deadlines.report.txt": one(a.exportInfoReport),
+		"incidents.duplicates": one(a.duplicates),
+		"dispatches.redirect":  one(a.redirectDispatch),
 		"audit.list":           one(a.auditTrail),
 		"ws.leader":            a.leaderSocket(),
 	}
@@ -451,26 +456,6 @@ func (a *API) setLevel(c *fiber.Ctx) error {
 		return fault.Field("reason", "at most 2000 characters")
 	}
 	inc, err := a.Incidents.SetLevel(c.UserContext(), actor(c), strings.Clone(c.Params("id")), l, reasonText(req.Reason))
-	if err != nil {
-		return err
-	}
-	return c.JSON(a.view(c, inc))
-}
-
-type statusRequest struct {
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-}
-
-func (a *API) setStatus(c *fiber.Ctx) error {
-	var req statusRequest
-	if _, err := a.decode(c, &req); err != nil {
-		return err
-	}
-	if len(req.Reason) > 2000 {
-		return fault.Field("reason", "at most 2000 characters")
-	}
-	inc, err := a.Incidents.SetStatus(c.UserContext(), actor(c), strings.Clone(c.Params("id")), req.Status, reasonText(req.Reason))
 	if err != nil {
 		return err
 	}

@@ -83,23 +83,6 @@ func (a *API) activationAction(action string) fiber.Handler {
 	}
 }
 
-type sentRequest struct {
-	SentTo []string `json:"sent_to"`
-	Note   string   `json:"note"`
-}
-
-func (a *API) recordSent(c *fiber.Ctx) error {
-	var req sentRequest
-	if _, err := a.decode(c, &req); err != nil {
-		return err
-	}
-	inc, err := a.Incidents.RecordSent(c.UserContext(), actor(c), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")), req.SentTo, req.Note)
-	if err != nil {
-		return err
-	}
-	return c.JSON(a.view(c, inc))
-}
-
 func (a *API) auditTrail(c *fiber.Ctx) error {
 	q := audit.Query{Who: c.Query("who"), Action: c.Query("action"), Object: c.Query("object"), IncidentID: c.Query("incident_id")}
 	bad := &fault.Invalid{}

@@ -44,7 +44,7 @@ const MESSAGES = [
   [/^lon and lat are required/, 'console.err.lonlat'],
   [/^must be one of/, 'console.err.oneOf'],
   [/whole number|integer/, 'console.err.integer'],
-  [/^must be a number|a number of yuan|from 0 to/, 'console.err.range'],
+  [/a number of yuan|from 0 to|between 0 and/, 'console.err.range'],
   [/^at most (\d+) characters/, 'console.err.maxChars'],
   [/^must be a (string|number|boolean|JSON object)|^wrong type|cannot unmarshal/, 'console.err.type'],
 ];
@@ -118,6 +118,7 @@ export class CallDesk {
     /** @type {Array<{key: string, params?: any, text?: string}>} */
     this.status = [];
     this.escAt = 0;
+    this.pickedAt = 0;
     this.map = new CallMap(byId('call-map'), (lon, lat) => {
       this.setField('location.lon', String(lon));
       this.setField('location.lat', String(lat));
@@ -149,6 +150,9 @@ export class CallDesk {
   wire() {
     this.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
+      // The Enter that picked a place may still arrive as a key press:
+      // it picks, it does not save.
+      if (Date.now() - this.pickedAt < 400) return;
       this.save();
     });
     this.form.addEventListener('input', (ev) => {
@@ -366,6 +370,7 @@ export class CallDesk {
     } else if (ev.key === 'Enter' && open) {
       ev.preventDefault();
       ev.stopPropagation();
+      this.pickedAt = Date.now();
       this.pick(this.active >= 0 ? this.active : 0);
     } else if (ev.key === 'Escape' && open) {
       ev.preventDefault();
@@ -741,6 +746,14 @@ export class CallDesk {
     this.fillSources();
     const sel = /** @type {HTMLSelectElement} */ (byId('call-category'));
     if (sel.options.length) sel.options[0].textContent = t('console.f.choose');
+    for (const o of sel.options) if (o.dataset.catId) o.textContent = categoryName(o.dataset.catId);
+    for (const level of ['district', 'street', 'community', 'grid']) {
+      for (const o of /** @type {HTMLSelectElement} */ (byId(`grid-${level}`)).options) {
+        const g = this.grids.get(o.value);
+        if (g) o.textContent = lang() === 'en' ? g.name_en || g.name : g.name || g.name_en;
+        else o.textContent = t('console.grid.none');
+      }
+    }
     this.renderPreview();
     this.renderStatus();
     this.renderBusy();

@@ -115,6 +115,19 @@ function showError(form, err, line) {
   line.dataset.status = '0';
 }
 
+/**
+ * Who did a step, in words: a person's account as it is, the system's
+ * actors (rules, system, procedure, rule:{id}) from the catalogue.
+ * @param {string} by
+ * @returns {string}
+ */
+function byName(by) {
+  if (by.startsWith('rule:')) return t('console.by.rule', { rule: by.slice(5) });
+  const key = `console.by.${by}`;
+  const name = t(key);
+  return name === key ? by : name;
+}
+
 /** The list of open incidents and the one selected. */
 export class IncidentDesk {
   /**
@@ -410,7 +423,9 @@ export class IncidentDesk {
       const i = /** @type {HTMLInputElement|null} */ (body.querySelector(`#${CSS.escape(id)}`));
       if (!i || i.dataset.fresh === '1') continue;
       if (i.type === 'checkbox') i.checked = !!v;
-      else i.value = String(v);
+      else if (i instanceof HTMLSelectElement) {
+        if ([...i.options].some((o) => o.value === v)) i.value = String(v);
+      } else i.value = String(v);
     }
     if (kept.focus) {
       const f = body.querySelector(`#${CSS.escape(kept.focus)}`);
@@ -892,7 +907,7 @@ export class IncidentDesk {
       const li = el('li', `tl-item tl-${String(e.type).replace(/\./g, '-')}`, null, [
         el('time', 'tl-time', this.time(e.at)),
         el('strong', 'tl-type', t(key) === key ? String(e.type) : t(key)),
-        el('span', 'tl-by', e.by ? t('console.tl.by', { by: String(e.by) }) : ''),
+        el('span', 'tl-by', e.by ? t('console.tl.by', { by: byName(String(e.by)) }) : ''),
         el('span', 'tl-bits', bits.join(' · ')),
         e.reason ? el('span', 'tl-reason', t('console.tl.reason', { reason: String(e.reason) })) : null,
       ]);

@@ -911,6 +911,12 @@ const CATALOGUE = {
     'console.tl.report.edited': '信息报告已修改',
     'console.tl.alarm.raised': '告警',
     'console.tl.alarm.acked': '告警已确认',
+    'console.tl.deadline.report_saved': '信息报告已修改',
+    'console.tl.task.assigned': '工作组任务',
+    'console.by.rules': '分级规则',
+    'console.by.system': '系统',
+    'console.by.procedure': '预案程序',
+    'console.by.rule': '自动派警规则 {rule}',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -1814,6 +1820,12 @@ const CATALOGUE = {
     'console.tl.report.edited': 'Information report edited',
     'console.tl.alarm.raised': 'Alarm',
     'console.tl.alarm.acked': 'Alarm acknowledged',
+    'console.tl.deadline.report_saved': 'Information report edited',
+    'console.tl.task.assigned': 'Working-group task',
+    'console.by.rules': 'the grading rules',
+    'console.by.system': 'the system',
+    'console.by.procedure': 'the plan procedure',
+    'console.by.rule': 'dispatch rule {rule}',
   },
 };
 
