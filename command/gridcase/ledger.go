@@ -78,6 +78,7 @@ func (s *Service) Ledger(ctx context.Context, who Actor, from, to time.Time) ([]
 type AreaReport struct {
 	Code            string     `json:"code"`
 	Name            string     `json:"name"`
+	NameEN          string     `json:"name_en"`
 	Reported        bool       `json:"reported"`
 	At              *time.Time `json:"at"`
 	By              string     `json:"by"`
@@ -115,7 +116,7 @@ func (s *Service) Rollup(ctx context.Context, st DailyStore, who Actor, date str
 		}
 		ar := AreaReport{Code: code, Name: code}
 		if a := s.geo.Area(code); a != nil {
-			ar.Name = a.Name
+			ar.Name, ar.NameEN = a.Name, a.NameEN
 		}
 		if r, ok := reports[code]; ok {
 			at := r.At

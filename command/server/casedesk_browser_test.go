@@ -162,7 +162,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 		chromedp.WaitVisible(area+`[data-reported="true"]`, chromedp.ByQuery),
 	)
 	_, b := h.do("GET", "/api/v1/daily-reports", h.token("operator"), nil)
-	if !strings.Contains(string(b), `"code":"440303001001","name":"湖贝社区","reported":true`) || !strings.Contains(string(b), `"nothing_to_report":true`) {
+	if !strings.Contains(string(b), `"code":"440303001001","name":"湖贝社区","name_en":"Hubei Community","reported":true`) || !strings.Contains(string(b), `"nothing_to_report":true`) {
 		t.Errorf("roll-up after the zero report: %s", b)
 	}
 
@@ -205,6 +205,12 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 	if !strings.Contains(string(ib), `"case_id":"`+id+`"`) || !strings.Contains(string(ib), `"category":"mass_incident"`) {
 		t.Errorf("incident %s", ib)
 	}
+	// The English switch relabels the desk, kinds included.
+	desk.run(10*time.Second,
+		chromedp.Click("#lang-toggle", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#case-desk .cdesk-title').textContent === 'Grid case desk' &&
+			document.querySelector('#cdesk-list .cdesk-kind').textContent === 'Dispute'`, nil, chromedp.WithPollingTimeout(5*time.Second)),
+	)
 	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
 	desk.clean()
 	desk.screenshot("ok")

@@ -45,6 +45,7 @@ export function mountCaseDesk(root, ctx) {
   let detail = null;
   /** @type {string} */
   let selected = '';
+  let listFailed = false;
   /** @type {any|null} */
   let rollup = null;
   /** @type {{id: string, name: string}[]} */
@@ -251,9 +252,9 @@ export function mountCaseDesk(root, ctx) {
       cases = Array.isArray(res?.cases) ? res.cases : [];
       if (fSupervised.value === 'true') cases = cases.filter((c) => c.supervision);
       if (fSupervised.value === 'false') cases = cases.filter((c) => !c.supervision);
-      listStatus.textContent = t('cdesk.count', { n: cases.length });
+      listFailed = false;
     } catch {
-      listStatus.textContent = t('cdesk.offline');
+      listFailed = true;
     }
     renderList();
   }
@@ -317,6 +318,7 @@ export function mountCaseDesk(root, ctx) {
   /** Renders the case list. */
   function renderList() {
     heading.textContent = t('cdesk.title');
+    listStatus.textContent = listFailed ? t('cdesk.offline') : t('cdesk.count', { n: cases.length });
     list.replaceChildren(...cases.map((c) => {
       const due = left(c);
       const li = el('li', 'cdesk-item', null, [
@@ -604,7 +606,7 @@ export function mountCaseDesk(root, ctx) {
     let form = /** @type {HTMLElement|null} */ (daily.querySelector('form.cdesk-zero'));
     let dateBox = /** @type {HTMLInputElement|null} */ (daily.querySelector('input.cdesk-rollup-date'));
     if (!form || !dateBox || rebuildForm) {
-      const areaSel = choice('area', (rollup?.areas ?? []).map((/** @type {any} */ a) => /** @type {[string, string]} */ ([a.code, a.name])));
+      const areaSel = choice('area', (rollup?.areas ?? []).map((/** @type {any} */ a) => /** @type {[string, string]} */ ([a.code, areaName(a)])));
       const nothing = input('input', 'nothing_to_report', 'checkbox');
       nothing.checked = true;
       nothing.classList.remove('field');
@@ -643,7 +645,7 @@ export function mountCaseDesk(root, ctx) {
     const rollList = /** @type {HTMLElement} */ (daily.querySelector('#cdesk-rollup'));
     rollList.replaceChildren(...(rollup?.areas ?? []).map((/** @type {any} */ a) => {
       const li = el('li', a.reported ? 'reported' : 'missing', null, [
-        el('span', 'cdesk-rollup-name', a.name),
+        el('span', 'cdesk-rollup-name', areaName(a)),
         el('span', 'cdesk-rollup-state', a.reported ? (a.nothing_to_report ? t('cdesk.rollup.zero') : t('cdesk.rollup.reported')) : t('cdesk.rollup.missing')),
         a.reported ? el('span', 'cdesk-rollup-by', t('cdesk.rollup.by', { at: when(a.at), by: a.by })) : null,
         a.note ? el('span', 'cdesk-rollup-note', a.note) : null,
@@ -652,6 +654,15 @@ export function mountCaseDesk(root, ctx) {
       li.dataset.reported = String(!!a.reported);
       return li;
     }));
+  }
+
+  /**
+   * A reporting area's name in the current language.
+   * @param {any} a
+   * @returns {string}
+   */
+  function areaName(a) {
+    return (lang() === 'en' && a.name_en) || a.name || a.code;
   }
 
   /** Renders the ledger export form. */
