@@ -395,8 +395,33 @@ export function mountCaseDesk(root, ctx) {
       e.reason ? el('span', 'cdesk-tl-reason', e.reason) : null,
       e.detail && e.detail.result ? el('span', 'cdesk-tl-reason', e.detail.result) : null,
     ])));
+    // What was typed in the action forms survives a re-render (a live
+    // update of the same case); the forms that remain get it back.
+    /** @type {Map<string, string>} */
+    const typed = new Map();
+    const focused = document.activeElement instanceof HTMLElement && detailBox.contains(document.activeElement) ? fieldKey(document.activeElement) : '';
+    for (const f of detailBox.querySelectorAll('form[data-action] [name]')) typed.set(fieldKey(/** @type {HTMLElement} */ (f)), /** @type {HTMLInputElement} */ (f).value);
     detailBox.replaceChildren(title, desc ?? '', dl, gallery, el('div', 'cdesk-actions', null, actions(c)),
       el('h4', 'cdesk-sub', t('cdesk.timeline')), timeline);
+    if (detailBox.dataset.caseId === c.id) {
+      for (const f of detailBox.querySelectorAll('form[data-action] [name]')) {
+        const key = fieldKey(/** @type {HTMLElement} */ (f));
+        const v = typed.get(key);
+        if (v !== undefined) /** @type {HTMLInputElement} */ (f).value = v;
+        if (key === focused) /** @type {HTMLElement} */ (f).focus();
+      }
+    }
+    detailBox.dataset.caseId = c.id;
+  }
+
+  /**
+   * A form control's key: its form's action and its name.
+   * @param {HTMLElement} node
+   * @returns {string}
+   */
+  function fieldKey(node) {
+    const form = node.closest('form[data-action]');
+    return `${form instanceof HTMLElement ? form.dataset.action : ''}/${node.getAttribute('name') ?? ''}`;
   }
 
   /**
@@ -451,6 +476,7 @@ export function mountCaseDesk(root, ctx) {
       try {
         const res = await request('POST', path ?? `/api/v1/cases/${pathSegment(detail.id)}/actions`, { body: body(form) });
         showErrors(form, null);
+        /** @type {HTMLFormElement} */ (form).reset(); // saved: nothing typed is carried over
         if (path && res && res.id) ctx.openIncident(res.id);
         await open(detail.id);
         void refresh();
