@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -420,5 +421,38 @@ func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
 		t.Errorf("%d answers dropped, want 1", lost)
 	}
 	mu.Unlock()
+	b.clean()
+}
+
+// The English switch relabels the console: no catalogue label stays
+// Chinese, in the call form or on the desk.
+func TestConsoleEnglishSwitch(t *testing.T) {
+	h := newHarness(t)
+	h.create(publicOrder("中文标题"))
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	check := `[...document.querySelectorAll("[data-i18n]:not(.lang-toggle), #call-form label, #call-form option, #desk-panel label, #call-status")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`
+	var han []string
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) < 20 {
+		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
+	}
+	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
+	cancel()
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) != 0 {
+		t.Errorf("call form labels still in Chinese after the switch: %q", han)
+	}
+	b.run(5*time.Second, chromedp.Click("#tab-desk", chromedp.ByQuery), chromedp.WaitVisible("#incident-list li.desk-item", chromedp.ByQuery))
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll("#desk-panel [data-i18n], #incident-list .tag, #incident-list .item-meta span:not(:nth-child(2))")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`, &han))
+	if len(han) != 0 {
+		t.Errorf("desk labels still in Chinese after the switch: %q", han)
+	}
 	b.clean()
 }
