@@ -50,6 +50,11 @@ func TestLoadBad(t *testing.T) {
 			"login_max_delay at least login_delay", "audit.retention",
 		}},
 		{"bad-socket-limits.yaml", []string{"limits: socket_rate must be positive and socket_burst at least 1"}},
+		{"bad-console.yaml", []string{
+			"duplicates.radius_m: 0 must be more than 0", "duplicates.window: 10s must be between 1m and 168h",
+			`report_recipients.I[1].id: "district_ecc" is named twice`, `report_recipients.II[0].id: "Bad Id" must be a lowercase id`,
+			"report_recipients.II[0].name: both zh and en are required", "report_recipients.IV: missing", "report_recipients.V: not a level",
+		}},
 		{"missing.yaml", []string{"missing.yaml", "no such file"}},
 	}
 	for _, tc := range tests {

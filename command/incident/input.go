@@ -252,9 +252,6 @@ func (in *Input) check(first bool, now time.Time, grader *alerts.Grader, m *geo.
 	if v := in.DirectLossYuan; v != nil && (math.IsNaN(*v) || *v < 0 || *v > maxLossYuan) {
 		bad.Add("direct_loss_yuan", "must be a number of yuan from 0 to %g", maxLossYuan)
 	}
-	if !first && in.Drill != nil {
-		bad.Add("drill", "is fixed when the incident is created")
-	}
 	return bad.Err()
 }
 

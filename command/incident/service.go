@@ -250,7 +250,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *Idempo
 	if inc.CaseID != "" {
 		entry.Detail["case_id"] = inc.CaseID
 	}
-	w := &Write{Incident: inc, Entries: []Entry{entry}, Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
+	w := &Write{Incident: inc, Entries: append([]Entry{entry}, startedEntries(nil, inc, now)...), Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
 	w.follow(nil)
 	dup, err := s.store.Save(ctx, w)
 	if err != nil {
@@ -388,22 +388,44 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 		}
 		next.UpdatedAt = now
 		next.Version = prev.Version + 1
+		w.Entries = append(w.Entries, startedEntries(prev, next, now)...)
 		if w.Alarm == nil {
 			w.Alarm = seriousAlarm(prev, next, now)
 		}
 		w.follow(prev)
-		_, err = s.store.Save(ctx, w)
+		dup, err := s.store.Save(ctx, w)
 		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("saving incident %s: %w", id, err)
 		}
+		if dup != "" {
+			// A repeated request (same Idempotency-Key): nothing was written.
+			if _, fp, _ := cut(dup); w.Idem != nil && fp != w.Idem.Fingerprint {
+				return nil, fault.Field("Idempotency-Key", "was already used for a different request")
+			}
+			return prev, nil
+		}
 		if s.RunJobs != nil && len(w.Jobs) > 0 {
 			s.RunJobs(ctx, w.Jobs)
 		}
 		return next, nil
 	}
+}
+
+// startedEntries are the deadline.started entries of the deadlines next
+// has and prev had not.
+func startedEntries(prev, next *Incident, now time.Time) []Entry {
+	var out []Entry
+	for _, d := range next.Deadlines {
+		if prev != nil && prev.deadline(d.ID) != nil {
+			continue
+		}
+		out = append(out, Entry{At: now, Type: "deadline.started", By: "system", Role: "system", Level: next.Level,
+			Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}})
+	}
+	return out
 }
 
 // errNoChange tells updateW that nothing needs writing.
@@ -418,11 +440,20 @@ func clone(inc *Incident) *Incident {
 
 // Report applies a follow-up report (续报): the facts are totals as now
 // known; the incident is graded again and its level only rises by itself.
-func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input) (*Incident, error) {
+//
+// A report may carry the whole form of a new call, drill included when it
+// matches the incident's (drill is fixed at creation). With an
+// idempotency key already used it records nothing and returns the incident
+// as it stands.
+func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input, idem *Idempotency) (*Incident, error) {
 	if err := in.check(false, s.now(), s.grader, s.geo); err != nil {
 		return nil, err
 	}
 	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
+		w.Idem = idem
+		if in.Drill != nil && *in.Drill != inc.Drill {
+			return fault.Field("drill", "is fixed when the incident is created (this incident has drill %t)", inc.Drill)
+		}
 		if inc.Status == StatusClosed {
 			return &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before reporting on it", inc.ID)}
 		}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -420,5 +421,120 @@ func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
 		t.Errorf("%d answers dropped, want 1", lost)
 	}
 	mu.Unlock()
+	b.clean()
+}
+
+// The English switch relabels the console: no catalogue label stays
+// Chinese, in the call form or on the desk.
+func TestConsoleEnglishSwitch(t *testing.T) {
+	h := newHarness(t)
+	h.create(publicOrder("中文标题"))
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	check := `[...document.querySelectorAll("[data-i18n]:not(.lang-toggle), #call-form label, #call-form option, #desk-panel label, #call-status")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`
+	var han []string
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) < 20 {
+		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
+	}
+	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
+	cancel()
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) != 0 {
+		t.Errorf("call form labels still in Chinese after the switch: %q", han)
+	}
+	b.run(5*time.Second, chromedp.Click("#tab-desk", chromedp.ByQuery), chromedp.WaitVisible("#incident-list li.desk-item", chromedp.ByQuery))
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll("#desk-panel [data-i18n], #incident-list .tag, #incident-list .item-meta span:not(:nth-child(2))")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`, &han))
+	if len(han) != 0 {
+		t.Errorf("desk labels still in Chinese after the switch: %q", han)
+	}
+	b.clean()
+}
+
+// An order is redirected (改派) to another unit from the desk: the first is
+// cancelled and the other unit's order appears, live.
+func TestConsoleRedirectsOrder(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	inc := h.create(publicOrder("改派测试"))
+	id := inc["id"].(string)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/console.html", "operator")
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.run(10*time.Second,
+		chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		chromedp.WaitVisible(item, chromedp.ByQuery),
+		chromedp.Click(item, chromedp.ByQuery),
+		chromedp.WaitVisible(`#cand-foot-01`, chromedp.ByQuery),
+		chromedp.Click(`#cand-foot-01`, chromedp.ByQuery),
+		chromedp.Click("#send-units", chromedp.ByQuery),
+		chromedp.WaitVisible(`#orders li.order[data-unit-id="foot-01"][data-status="offered"]`, chromedp.ByQuery),
+	)
+	var did string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector('#orders li.order[data-unit-id="foot-01"]').dataset.dispatchId`, &did))
+	// Only the operator's page offers the level control to leaders.
+	var levelForms int
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelectorAll("#level-form").length`, &levelForms))
+	if levelForms != 0 {
+		t.Error("an operator is offered the level control")
+	}
+	b.poll(5*time.Second, fmt.Sprintf(`[...document.querySelectorAll("#order-unit-%s option")].some(o => o.value === "car-01")`, did))
+	b.run(5*time.Second,
+		pick("#order-unit-"+did, "car-01"),
+		chromedp.SendKeys("#order-reason-"+did, "步巡01 另有任务", chromedp.ByQuery),
+		chromedp.Click(fmt.Sprintf(`#orders li.order[data-dispatch-id=%q] button.order-redirect`, did), chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === "cancelled" && document.querySelector('#orders li.order[data-unit-id="car-01"]')?.dataset.status === "offered"`)
+	b.poll(5*time.Second, `document.querySelector('#timeline li[data-type="dispatch.redirected"]') !== null`)
+	b.clean()
+}
+
+// A leader sets the level with a reason and reopens a closed incident; the
+// timeline shows who and why.
+func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
+	h := newHarness(t)
+	inc := h.create(publicOrder("领导定级"))
+	id := inc["id"].(string)
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "leader")
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.run(10*time.Second,
+		chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.WaitVisible("#call-readonly", chromedp.ByQuery),
+		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		chromedp.WaitVisible(item, chromedp.ByQuery),
+		chromedp.Click(item, chromedp.ByQuery),
+		chromedp.WaitVisible("#level-form", chromedp.ByQuery),
+		pick("#level-select", "III"),
+		chromedp.SendKeys("#level-reason", "现场人员情绪激动", chromedp.ByQuery),
+		chromedp.Click("#level-form button[type=submit]", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.level === "III" && document.querySelector('#timeline li[data-type="level.set"]')?.textContent.includes("现场人员情绪激动")`)
+	b.run(5*time.Second,
+		pick("#status-select", "closed"),
+		chromedp.SendKeys("#status-reason", "已平息", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-outcome", "双方和解", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-losses", "无", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-lessons", "早发现早处置", chromedp.ByQuery),
+		chromedp.Click("#status-save", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "closed"`)
+	b.run(5*time.Second,
+		pick("#status-select", "responding"),
+		chromedp.SendKeys("#status-reason", "又有人聚集", chromedp.ByQuery),
+		chromedp.Click("#status-save", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "responding"`)
+	got := h.incidentJSON(id)
+	if got["level"] != "III" || got["status"] != "responding" {
+		t.Errorf("stored: level %v status %v", got["level"], got["status"])
+	}
 	b.clean()
 }

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,9 +84,23 @@ func TestDuplicates(t *testing.T) {
 	if _, got, body := h.duplicates("category=mass_incident&lon=114.1118&lat=22.547"); len(got.Duplicates) != 0 {
 		t.Fatalf("after the window: %s", body)
 	}
-	if res, b := h.do("POST", "/api/v1/incidents/"+close200+"/reports", op, map[string]any{"people_involved": 40, "source": "call",
-		"reporter": map[string]string{"name": "王五", "phone": "13700007777"}, "description": "人数增加", "deaths": 0, "injuries": 1}); res.StatusCode != 200 {
-		t.Fatalf("follow-up with a new call's fields: %d %s", res.StatusCode, b)
+	// The console sends the new call's whole form as a follow-up (续报),
+	// drill included; a repeat with the same Idempotency-Key records once.
+	call := dongmenAt("又一个电话", 0.002)
+	call["people_involved"], call["deaths"], call["injuries"], call["drill"], call["verified"] = 40, 0, 1, false, false
+	call["reporter"] = map[string]string{"name": "王五", "phone": "13700007777"}
+	for i := range 2 {
+		res, b := h.do("POST", "/api/v1/incidents/"+close200+"/reports", op, call, "Idempotency-Key", "call-2")
+		if res.StatusCode != 200 || !strings.Contains(string(b), `"reports":1,`) || !strings.Contains(string(b), `"people_involved":40`) {
+			t.Fatalf("follow-up %d with a new call's form: %d %s", i, res.StatusCode, b)
+		}
+	}
+	call["people_involved"] = 41
+	if status, fields, body := h.problemFields("POST", "/api/v1/incidents/"+close200+"/reports", op, mustMarshal(t, call), "Idempotency-Key", "call-2"); status != 400 || !slices.Equal(fields, []string{"Idempotency-Key"}) {
+		t.Errorf("a key reused for another body: %d %v %s", status, fields, body)
+	}
+	if status, fields, body := h.problemFields("POST", "/api/v1/incidents/"+close200+"/reports", op, `{"drill":true}`); status != 400 || !slices.Equal(fields, []string{"drill"}) {
+		t.Errorf("drill changed by a follow-up: %d %v %s", status, fields, body)
 	}
 	if _, got, body := h.duplicates("category=mass_incident&lon=114.1118&lat=22.547"); !slices.Equal(dupIDs(got), []string{close200}) || got.Duplicates[0].AgeS != 0 {
 		t.Fatalf("after a follow-up: %s", body)
@@ -116,4 +132,13 @@ func TestDuplicates(t *testing.T) {
 	if res, _ := h.do("GET", "/api/v1/incidents/duplicates?category=fire&lon=114.1&lat=22.5", h.token("viewer"), nil); res.StatusCode != 403 {
 		t.Errorf("viewer: %d", res.StatusCode)
 	}
+}
+
+func mustMarshal(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

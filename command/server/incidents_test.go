@@ -414,7 +414,7 @@ func TestFollowUpsAndLevels(t *testing.T) {
 	}
 	types := []string{}
 	for _, e := range got.Timeline {
-		if !strings.HasPrefix(e.Type, "plan.") && !strings.HasPrefix(e.Type, "dispatch.") {
+		if !strings.HasPrefix(e.Type, "plan.") && !strings.HasPrefix(e.Type, "dispatch.") && !strings.HasPrefix(e.Type, "alarm.") && !strings.HasPrefix(e.Type, "deadline.") {
 			types = append(types, e.Type)
 		}
 	}

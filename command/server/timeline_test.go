@@ -157,6 +157,8 @@ func TestTimelineCarriesEverything(t *testing.T) {
 		}},
 		{"alarm.raised", func(e timelineEntry) bool { return e.Detail["kind"] == "deadline.overdue" }},
 		{"alarm.acked", func(e timelineEntry) bool { return e.By == "operator" && e.Detail["kind"] == "incident.serious" }},
+		{"deadline.started", func(e timelineEntry) bool { return e.Detail["deadline"] == "report_higher" && e.Level == "III" }},
+		{"deadline.started", func(e timelineEntry) bool { return e.Detail["deadline"] == "report_district" && e.Level == "II" }},
 		{"deadline.due", func(e timelineEntry) bool { return e.Detail["deadline"] == "report_higher" }},
 		{"deadline.overdue", func(e timelineEntry) bool { return e.Detail["deadline"] == "report_higher" }},
 		{"deadline.report_saved", by("operator")},

@@ -424,11 +424,16 @@ func (a *API) reportIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	id := strings.Clone(c.Params("id"))
+	idem, err := a.idempotency(c, "reports:"+id, b)
+	if err != nil {
+		return err
+	}
 	in, err := incident.Decode(b)
 	if err != nil {
 		return err
 	}
-	inc, err := a.Incidents.Report(c.UserContext(), actor(c), strings.Clone(c.Params("id")), in)
+	inc, err := a.Incidents.Report(c.UserContext(), actor(c), id, in, idem)
 	if err != nil {
 		return err
 	}

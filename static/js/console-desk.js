@@ -221,6 +221,7 @@ export class IncidentDesk {
 
   /** Fills the grid filter with the streets and communities. */
   fillGrids(/** @type {any[]} */ features) {
+    this.gridFeatures = features;
     const sel = /** @type {HTMLSelectElement} */ (byId('filter-grid'));
     const keep = sel.value;
     const first = sel.options[0];
@@ -935,6 +936,7 @@ export class IncidentDesk {
 
   /** Relabels in the current language. */
   relabel() {
+    if (this.gridFeatures) this.fillGrids(this.gridFeatures);
     this.renderList();
     if (this.inc) this.renderDetail();
   }
