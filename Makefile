@@ -123,9 +123,9 @@ bench-places: deps
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/server
 
-## screenshots: the wall screen at 1920×1080 in zh-CN and English, into docs/screenshots/.
+## screenshots: the wall screen at 1920×1080 in zh-CN and English and the console, into docs/screenshots/.
 screenshots: deps
-	$(GO) test -count=1 -tags screenshots -run '^TestDocsScreenshots$$' ./command/server
+	$(GO) test -count=1 -tags screenshots -run '^(TestDocsScreenshots|TestConsoleScreenshot)$$' ./command/server
 
 clean:
 	rm -rf bin

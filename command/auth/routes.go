@@ -95,11 +95,18 @@ var Routes = []Route{
 	{Name: "cases.create", Method: "POST", Path: "/api/v1/cases", Roles: []string{"admin", "operator", "responder"}},
 	{Name: "cases.list", Method: "GET", Path: "/api/v1/cases", Roles: Everyone},
 	{Name: "cases.stats", Method: "GET", Path: "/api/v1/cases/stats", Roles: Watchers},
+	// The electronic ledger (电子台帐) of a period, as CSV.
+	{Name: "cases.export", Method: "GET", Path: "/api/v1/cases/export.csv", Roles: Watchers},
 	{Name: "cases.get", Method: "GET", Path: "/api/v1/cases/:id", Roles: Everyone},
 	{Name: "cases.action", Method: "POST", Path: "/api/v1/cases/:id/actions", Roles: []string{"admin", "leader", "deputy", "operator", "responder"}},
 	{Name: "cases.photos.add", Method: "POST", Path: "/api/v1/cases/:id/photos", Roles: []string{"admin", "operator", "responder"}},
 	{Name: "cases.photos.get", Method: "GET", Path: "/api/v1/cases/:id/photos/:n", Roles: Everyone},
+	// A case that grew becomes an incident, linked both ways.
+	{Name: "cases.raise", Method: "POST", Path: "/api/v1/cases/:id/raise", Roles: Command},
 	{Name: "daily.create", Method: "POST", Path: "/api/v1/daily-reports", Roles: []string{"admin", "operator", "responder"}},
+	// The day's roll-up of which areas have reported.
+	{Name: "daily.list", Method: "GET", Path: "/api/v1/daily-reports", Roles: Watchers},
+	{Name: "case_kinds.list", Method: "GET", Path: "/api/v1/case-kinds", Roles: Everyone},
 	{Name: "patrol.get", Method: "GET", Path: "/api/v1/patrol", Roles: Watchers},
 
 	// Bulletins and analysis (两会三通报), hotspots and patrol advice.

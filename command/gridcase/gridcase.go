@@ -45,10 +45,10 @@ var next = map[string]string{Collected: "accept", Accepted: "dispatch", Dispatch
 
 // allowed lists the actions each status allows.
 var allowed = map[string][]string{
-	Collected:  {"accept", "reject", "escalate", "supervise", "assign_owner"},
-	Accepted:   {"dispatch", "escalate", "supervise", "assign_owner"},
-	Dispatched: {"handle", "escalate", "supervise", "assign_owner"},
-	Handled:    {"verify", "escalate", "supervise", "assign_owner"},
+	Collected:  {"accept", "reject", "escalate", "delegate", "supervise", "assign_owner"},
+	Accepted:   {"dispatch", "escalate", "delegate", "supervise", "assign_owner"},
+	Dispatched: {"handle", "escalate", "delegate", "supervise", "assign_owner"},
+	Handled:    {"verify", "escalate", "delegate", "supervise", "assign_owner"},
 	Verified:   {"close", "supervise", "assign_owner"},
 	Closed:     {"evaluate"},
 	Evaluated:  {},
@@ -87,7 +87,9 @@ type Case struct {
 	CreatedAt    time.Time    `json:"created_at"`
 	UpdatedAt    time.Time    `json:"updated_at"`
 	ClosedAt     *time.Time   `json:"closed_at,omitempty"`
-	Version      int64        `json:"version"`
+	// IncidentID is the incident the case was raised into, once it grew.
+	IncidentID string `json:"incident_id,omitempty"`
+	Version    int64  `json:"version"`
 }
 
 // Supervision is 挂牌督办: a case listed to a date by a leader.
@@ -396,7 +398,7 @@ func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, acco
 
 func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, accounts func(string) (Account, bool)) error {
 	if !slices.Contains(allowed[c.Status], a.Action) {
-		if _, known := map[string]bool{"accept": true, "reject": true, "dispatch": true, "handle": true, "verify": true, "close": true, "evaluate": true, "escalate": true, "supervise": true, "assign_owner": true}[a.Action]; !known {
+		if _, known := map[string]bool{"accept": true, "reject": true, "dispatch": true, "handle": true, "verify": true, "close": true, "evaluate": true, "escalate": true, "delegate": true, "supervise": true, "assign_owner": true}[a.Action]; !known {
 			return fault.Field("action", "unknown action %q", a.Action)
 		}
 		return &fault.Conflict{Detail: fmt.Sprintf("case %s is %s: it allows %s, not %s", c.ID, c.Status, strings.Join(orNone(allowed[c.Status]), ", "), a.Action)}
@@ -471,16 +473,31 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 			return err
 		}
 		entry.Detail = map[string]any{"to": c.HandlingLevel, "area": c.Area}
+	case "delegate":
+		if entry.Reason == "" {
+			return fault.Field("reason", "required when handing a case back down")
+		}
+		i := slices.Index(Levels, c.HandlingLevel)
+		if i <= 0 {
+			return &fault.Conflict{Detail: fmt.Sprintf("case %s is already handled by the %s", c.ID, c.HandlingLevel)}
+		}
+		c.HandlingLevel = Levels[i-1]
+		c.Area = areaAt(c.Grid, c.HandlingLevel)
+		entry.Detail = map[string]any{"to": c.HandlingLevel, "area": c.Area}
 	case "supervise":
 		if !leader {
 			return &fault.Forbidden{Detail: "挂牌督办 (supervision) is a leader's decision"}
 		}
+		bad := &fault.Invalid{}
 		due, err := time.Parse(time.RFC3339, a.DueAt)
 		if err != nil || !due.After(now) {
-			return fault.Field("due_at", "an RFC 3339 time in the future")
+			bad.Add("due_at", "an RFC 3339 time in the future")
 		}
 		if entry.Reason == "" {
-			return fault.Field("reason", "required")
+			bad.Add("reason", "required")
+		}
+		if err := bad.Err(); err != nil {
+			return err
 		}
 		c.Supervision = &Supervision{DueAt: due.UTC(), By: who.Username, Reason: entry.Reason}
 		entry.Detail = map[string]any{"due_at": due.UTC()}
@@ -496,7 +513,7 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 	}
 	entry.Status = c.Status
 	w.Entries = []Entry{entry}
-	if c.Status != prevStatus || a.Action == "escalate" {
+	if c.Status != prevStatus || a.Action == "escalate" || a.Action == "delegate" {
 		// A new step, or the same step at a new level: its time limit
 		// starts again (ZADD moves an existing timer).
 		s.timers(c, now, w, prevStatus)
@@ -509,6 +526,15 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 // case's.
 func (s *Service) assignable(c *Case, assignee string, accounts func(string) (Account, bool)) error {
 	if assignee != "" && s.units(assignee) {
+		for _, u := range s.cfg.Units {
+			switch {
+			case u.ID != assignee:
+			case u.Type != "grid_officer":
+				return fault.Field("assignee", "unit %s is a %s: only grid officers among units handle cases (or give an account)", assignee, u.Type)
+			case !s.Visible(c.Area, u.HomeGrid):
+				return fault.Field("assignee", "grid officer %s works in grid %s, outside this case's area %s", assignee, u.HomeGrid, c.Area)
+			}
+		}
 		return nil
 	}
 	acct, ok := accounts(assignee)

@@ -58,6 +58,8 @@ type Incident struct {
 	SupportNeeded string `json:"support_needed"`
 	Verified      bool   `json:"verified"`
 	Drill         bool   `json:"drill"`
+	// CaseID is the grid case this incident was raised from, if any.
+	CaseID string `json:"case_id,omitempty"`
 
 	Level        alerts.Level    `json:"level"`
 	LevelReasons []alerts.Reason `json:"level_reasons"`

@@ -39,6 +39,9 @@ type Input struct {
 	SupportNeeded  *string   `json:"support_needed"`
 	Verified       *bool     `json:"verified"`
 	Drill          *bool     `json:"drill"`
+	// CaseID links a new incident to the grid case it was raised from; it
+	// is set by the server, never decoded from a body.
+	CaseID string `json:"-"`
 
 	occurredAt time.Time
 }
@@ -265,6 +268,9 @@ func (in *Input) apply(inc *Incident) {
 	set(&inc.Address, in.Address)
 	set(&inc.Source, in.Source)
 	set(&inc.MeasuresTaken, in.MeasuresTaken)
+	if in.CaseID != "" {
+		inc.CaseID = in.CaseID
+	}
 	set(&inc.SupportNeeded, in.SupportNeeded)
 	if in.Location != nil {
 		l := *in.Location

@@ -247,6 +247,9 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *Idempo
 	timers := s.startDeadlines(inc, now)
 	entry := Entry{At: now, Type: "created", By: who.Username, Role: who.Role, Level: inc.Level, Status: inc.Status,
 		Detail: map[string]any{"level_reasons": inc.LevelReasons}}
+	if inc.CaseID != "" {
+		entry.Detail["case_id"] = inc.CaseID
+	}
 	w := &Write{Incident: inc, Entries: append([]Entry{entry}, startedEntries(nil, inc, now)...), Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
 	w.follow(nil)
 	dup, err := s.store.Save(ctx, w)

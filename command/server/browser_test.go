@@ -349,6 +349,7 @@ func TestSignOutOnEveryPage(t *testing.T) {
 		{"/leader.html", "leader", "#app", "wf.leader.token"},
 		{"/responder.html", "car-01", "#app", "wf.responder.token"},
 		{"/analysis.html", "leader", "#app", "wf.reports.token"},
+		{"/console.html", "operator", "#app", "wf.console.token"},
 	} {
 		b.login(h.base+p.page, p.user)
 		b.run(10*time.Second, chromedp.WaitVisible(p.shown, chromedp.ByQuery))

@@ -337,3 +337,210 @@ export function casePhoto(id, n) {
 export function patrol(date) {
   return request('GET', `/api/v1/patrol${date ? `?date=${encodeURIComponent(date)}` : ''}`);
 }
+
+// The operator's console (console.html): calls, the incident desk, orders,
+// levels, the lifecycle and the information reports.
+
+/**
+ * Builds a query string from the non-empty values.
+ * @param {Record<string, any>} q
+ * @returns {string} "" or "?a=b&…"
+ */
+function query(q) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  }
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * Searches the gazetteer (地名地址库) by prefix and substring of name,
+ * address or code.
+ * @param {string} q
+ * @param {number} [limit]
+ * @returns {Promise<{total: number, places: any[]}>}
+ */
+export function places(q, limit = 10) {
+  return request('GET', `/api/v1/places${query({ q, limit })}`);
+}
+
+/**
+ * Grades and places a call without storing anything.
+ * @param {Record<string, any>} body the fields of a create
+ * @returns {Promise<{level: string, level_reasons: any[], grid: any, zones: any[]}>}
+ */
+export function classify(body) {
+  return request('POST', '/api/v1/classify', { body });
+}
+
+/**
+ * Open incidents of the same category near a place, recently reported.
+ * @param {string} category
+ * @param {number} lon
+ * @param {number} lat
+ * @returns {Promise<{radius_m: number, window_s: number, duplicates: any[]}>}
+ */
+export function duplicates(category, lon, lat) {
+  return request('GET', `/api/v1/incidents/duplicates${query({ category, lon, lat })}`);
+}
+
+/**
+ * Takes a call (接警). The same key with the same body again answers with
+ * the incident created the first time.
+ * @param {Record<string, any>} body
+ * @param {string} key Idempotency-Key
+ * @returns {Promise<any>} the incident
+ */
+export function createIncident(body, key) {
+  return request('POST', '/api/v1/incidents', { body, headers: { 'Idempotency-Key': key } });
+}
+
+/**
+ * Records a follow-up report (续报) of an incident.
+ * @param {string} id
+ * @param {Record<string, any>} body the facts as now known
+ * @param {string} [key] Idempotency-Key
+ * @returns {Promise<any>} the incident
+ */
+export function followUp(id, body, key) {
+  const headers = key ? { 'Idempotency-Key': key } : undefined;
+  return request('POST', `/api/v1/incidents/${encodeURIComponent(id)}/reports`, { body, headers });
+}
+
+/**
+ * Lists incidents.
+ * @param {{status?: string, level?: string, category?: string, grid?: string, since?: string, limit?: number}} [q]
+ * @returns {Promise<{incidents: any[], count: number}>}
+ */
+export function incidents(q = {}) {
+  return request('GET', `/api/v1/incidents${query(q)}`);
+}
+
+/**
+ * The nearest suitable available units of an incident.
+ * @param {string} id
+ * @param {number} [limit]
+ * @returns {Promise<{candidates: any[]}>}
+ */
+export function candidates(id, limit = 8) {
+  return request('GET', `/api/v1/incidents/${encodeURIComponent(id)}/candidates${query({ limit })}`);
+}
+
+/**
+ * The orders of an incident.
+ * @param {string} id
+ * @returns {Promise<{dispatches: any[]}>}
+ */
+export function incidentDispatches(id) {
+  return request('GET', `/api/v1/incidents/${encodeURIComponent(id)}/dispatches`);
+}
+
+/**
+ * Sends units to an incident (派警).
+ * @param {string} id
+ * @param {string[]} unitIds
+ * @param {string} note
+ * @param {string} [key] Idempotency-Key
+ * @returns {Promise<any>}
+ */
+export function sendUnits(id, unitIds, note, key) {
+  const headers = key ? { 'Idempotency-Key': key } : undefined;
+  return request('POST', `/api/v1/incidents/${encodeURIComponent(id)}/dispatches`, { body: { unit_ids: unitIds, note }, headers });
+}
+
+/**
+ * Cancels an order.
+ * @param {string} id the order
+ * @param {string} reason
+ * @returns {Promise<any>}
+ */
+export function cancelDispatch(id, reason) {
+  return request('POST', `/api/v1/dispatches/${encodeURIComponent(id)}/cancel`, { body: { reason } });
+}
+
+/**
+ * Redirects an order to another unit (改派).
+ * @param {string} id the order
+ * @param {string} unitId
+ * @param {string} note
+ * @returns {Promise<any>}
+ */
+export function redirectDispatch(id, unitId, note) {
+  return request('POST', `/api/v1/dispatches/${encodeURIComponent(id)}/redirect`, { body: { unit_id: unitId, note } });
+}
+
+/**
+ * Sets an incident's level (leader, admin).
+ * @param {string} id
+ * @param {string} level
+ * @param {string} reason
+ * @returns {Promise<any>} the incident
+ */
+export function setLevel(id, level, reason) {
+  return request('POST', `/api/v1/incidents/${encodeURIComponent(id)}/level`, { body: { level, reason } });
+}
+
+/**
+ * Moves an incident through its lifecycle; closing carries the summary.
+ * @param {string} id
+ * @param {{status: string, reason?: string, summary?: {outcome: string, losses: string, lessons: string}}} body
+ * @returns {Promise<any>} the incident
+ */
+export function setStatus(id, body) {
+  return request('POST', `/api/v1/incidents/${encodeURIComponent(id)}/status`, { body });
+}
+
+/**
+ * The path of one deadline's information report (信息报告).
+ * @param {string} id
+ * @param {string} deadline
+ * @returns {string}
+ */
+export function reportPath(id, deadline) {
+  return `/api/v1/incidents/${encodeURIComponent(id)}/deadlines/${encodeURIComponent(deadline)}/report`;
+}
+
+/**
+ * The draft (or saved, or sent) information report of a deadline.
+ * @param {string} id
+ * @param {string} deadline
+ * @returns {Promise<any>}
+ */
+export function reportDraft(id, deadline) {
+  return request('GET', reportPath(id, deadline));
+}
+
+/**
+ * Saves an edited report text.
+ * @param {string} id
+ * @param {string} deadline
+ * @param {string} text
+ * @returns {Promise<any>}
+ */
+export function saveReport(id, deadline, text) {
+  return request('PUT', reportPath(id, deadline), { body: { text } });
+}
+
+/**
+ * Records a report as sent to the given recipients.
+ * @param {string} id
+ * @param {string} deadline
+ * @param {string[]} to recipient ids
+ * @param {string} text the text as sent
+ * @returns {Promise<any>} the incident
+ */
+export function markReportSent(id, deadline, to, text) {
+  return request('POST', `/api/v1/incidents/${encodeURIComponent(id)}/deadlines/${encodeURIComponent(deadline)}`, { body: { to, text } });
+}
+
+/**
+ * Downloads the report as text (the export needs the bearer token).
+ * @param {string} id
+ * @param {string} deadline
+ * @returns {Promise<Blob>}
+ */
+export function reportText(id, deadline) {
+  return request('GET', `${reportPath(id, deadline)}.txt`, { blob: true });
+}

@@ -31,7 +31,7 @@
 // .case-handle-error[data-code]).
 
 import * as api from './api.js';
-import { caseDue, caseGridName, caseKindName, caseLevelName, caseOpen, caseStatusTag, MEDIATION_KINDS } from './caseview.js';
+import { caseDue, caseGridName, caseKindName, caseLevelName, caseOpen, caseStatusTag, caseKinds, isMediationKind, loadCaseKinds } from './caseview.js';
 import { byId, el, show, spaced } from './dom.js';
 import { hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { geoUnavailable } from './geo.js';
@@ -157,6 +157,20 @@ export function initCaseDesk(o) {
   byId('mycases').addEventListener('click', onListClick);
 }
 
+/** Fills the report form's kinds from the configuration, names in the current language. */
+function fillKinds() {
+  const select = /** @type {HTMLSelectElement} */ (byId('report-kind'));
+  const picked = select.value;
+  for (const o of [...select.options]) if (o.value) o.remove();
+  for (const k of caseKinds()) {
+    const o = document.createElement('option');
+    o.value = k.id;
+    o.textContent = caseKindName(k.id);
+    select.append(o);
+  }
+  select.value = picked;
+}
+
 /**
  * Renders the grid case sections in the current language: "上报事件" for
  * grid officers only; "我的事件" for grid officers, and for any other unit
@@ -170,6 +184,8 @@ export function renderCaseDesk(isGridOfficer) {
   if (!was) startTimers();
   if (listState === 'idle') refreshCases();
   show(byId('report-section'), officer);
+  if (caseKinds().length === 0) loadCaseKinds().then(fillKinds, () => {});
+  fillKinds();
   renderReport();
   renderList();
 }
@@ -553,7 +569,7 @@ function openForm(id) {
   result.maxLength = 4000;
   result.dataset.i18nPlaceholder = 'responder.cases.resultPlaceholder';
   form.append(label, result);
-  if (MEDIATION_KINDS.includes(c.kind)) {
+  if (isMediationKind(c.kind)) {
     const legend = el('legend', 'field-label', t('responder.cases.mediation'));
     legend.dataset.i18n = 'responder.cases.mediation';
     const choices = ['success', 'failed'].map((v) => {
@@ -668,7 +684,7 @@ async function sendHandle(id, f) {
     f.result.focus();
     return;
   }
-  if (c && MEDIATION_KINDS.includes(c.kind)) {
+  if (c && isMediationKind(c.kind)) {
     const picked = f.form.querySelector('input.case-mediation-input:checked');
     if (!(picked instanceof HTMLInputElement)) {
       setFormError(f, { key: 'responder.cases.need.mediation', code: 'need.mediation' });

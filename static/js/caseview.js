@@ -1,20 +1,63 @@
 // Pieces of a grid case (网格事件) as every page shows them: kind, status,
 // handling level and step names in the current language, which statuses
 // are still open, how a case is grouped on the map, and the time left to
-// its step's limit. The six kinds are fixed here (GET /api/v1/config does
-// not list them); their names live in the catalogue.
+// its step's limit. The kinds come from the configuration
+// (GET /api/v1/case-kinds, loaded once by loadCaseKinds); their names are
+// the configured ones, the catalogue's only for short names and glyphs.
 
+import { request } from './api.js';
 import { el } from './dom.js';
 import { lang, t } from './i18n.js';
 
-/** The kinds of case, in the order the report form offers them. */
-export const CASE_KINDS = ['dispute', 'hazard', 'clue', 'petition', 'environment', 'facility'];
+/**
+ * A configured case kind.
+ * @typedef {{id: string, name: {zh: string, en: string}, first_level: string, limits: Record<string, string>, mediation: boolean, escalate_on_overdue: boolean}} CaseKind
+ */
+
+/** @type {CaseKind[]} */
+let kinds = [];
+/** @type {Promise<CaseKind[]>|null} */
+let loading = null;
+
+/**
+ * Loads the configured case kinds once (again after a failure).
+ * @returns {Promise<CaseKind[]>}
+ */
+export function loadCaseKinds() {
+  if (!loading) {
+    loading = request('GET', '/api/v1/case-kinds').then(
+      (res) => {
+        kinds = Array.isArray(res && res.kinds) ? res.kinds : [];
+        return kinds;
+      },
+      (err) => {
+        loading = null;
+        throw err;
+      },
+    );
+  }
+  return loading;
+}
+
+/**
+ * The configured case kinds in their configured order ([] until loaded).
+ * @returns {CaseKind[]}
+ */
+export function caseKinds() {
+  return kinds;
+}
+
+/**
+ * Whether handling a case of this kind records a mediation outcome.
+ * @param {unknown} kind
+ * @returns {boolean}
+ */
+export function isMediationKind(kind) {
+  return kinds.some((k) => k.id === kind && k.mediation);
+}
 
 /** Statuses of a case that is still open, in the order of the loop. */
 export const OPEN_CASE_STATUSES = ['collected', 'accepted', 'dispatched', 'handled', 'verified'];
-
-/** The kinds whose handling must record a mediation outcome. */
-export const MEDIATION_KINDS = ['dispute'];
 
 /**
  * The step each open status waits for.
@@ -40,6 +83,8 @@ function named(key, fallback) {
  * @returns {string}
  */
 export function caseKindName(kind) {
+  const k = kinds.find((x) => x.id === kind);
+  if (k) return (lang() === 'en' ? k.name.en : k.name.zh) || k.name.zh || k.id;
   return named(`case.kind.${kind}`, String(kind ?? ''));
 }
 

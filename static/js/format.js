@@ -91,3 +91,28 @@ export function countdown(ms) {
   const s = total % 60;
   return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${two(m)}:${two(s)}`;
 }
+
+/**
+ * Formats a time in the given IANA time zone (the configured one), as
+ * MM-DD HH:mm:ss, or HH:mm:ss with short.
+ * @param {Date} d
+ * @param {string} [timeZone] e.g. Asia/Shanghai; the browser's when empty
+ * @param {boolean} [short]
+ * @returns {string}
+ */
+export function zonedTime(d, timeZone, short = false) {
+  try {
+    /** @type {Intl.DateTimeFormatOptions} */
+    const o = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+    if (!short) Object.assign(o, { month: '2-digit', day: '2-digit' });
+    if (timeZone) o.timeZone = timeZone;
+    const parts = new Intl.DateTimeFormat('en-GB', o).formatToParts(d);
+    /** @type {Record<string, string>} */
+    const p = {};
+    for (const x of parts) p[x.type] = x.value;
+    const time = `${p.hour}:${p.minute}:${p.second}`;
+    return short ? time : `${p.month}-${p.day} ${time}`;
+  } catch {
+    return short ? hhmmss(d) : `${mmdd(d)} ${hhmmss(d)}`;
+  }
+}

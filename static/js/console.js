@@ -1,0 +1,287 @@
+// The operator's console (值班台): taking calls, the incident desk and the
+// case desk, for operators and admin; leaders and deputies see the actions
+// their role allows; a wall-screen viewer or a responder is refused at
+// sign-in. One /ws/screen link feeds the desk and the case desk.
+//
+// Keys: F2 (or Alt+N) a new call, F3 the incident desk, F4 the case desk;
+// in the call form Enter saves and Esc cancels.
+//
+// Hooks for tests: #app[data-tab] (call|desk|cases); #new-badge;
+// #link-state (.up/.down); see console-call.js and console-desk.js.
+
+import * as api from './api.js';
+import { MessageBus } from './bus.js';
+import { CallDesk } from './console-call.js';
+import { mountCaseDesk } from './console-cases.js';
+import { IncidentDesk } from './console-desk.js';
+import { byId, show } from './dom.js';
+import { zonedTime } from './format.js';
+import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
+import { createLiveLink, screenURL } from './live.js';
+import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
+import { clearReference, loadReference, referenceLoaded, roleName } from './refdata.js';
+import { SeqGate } from './seq.js';
+import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
+
+setSessionScope('console');
+
+/** Roles that may use the console. */
+const CONSOLE_ROLES = ['admin', 'operator', 'leader', 'deputy'];
+/** Roles that handle grid cases on the case desk. */
+const CASE_ROLES = ['admin', 'operator', 'leader', 'deputy'];
+
+const bus = new MessageBus();
+const gate = new SeqGate();
+let onApp = false;
+let tab = 'call';
+let area = '';
+let timeZone = '';
+let caseDeskMounted = false;
+/** @type {'connecting'|'up'|'down'} */
+let linkState = 'connecting';
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let tickTimer;
+
+const call = new CallDesk({
+  canCreate: () => ['admin', 'operator'].includes(getRole()),
+  onSaved: (inc, followUp) => {
+    if (inc && typeof inc.id === 'string') desk.changed(inc, !followUp);
+  },
+  visible: () => tab === 'call',
+});
+
+const desk = new IncidentDesk({
+  role: getRole,
+  area: () => area,
+  tz: () => timeZone,
+  visible: () => tab === 'desk',
+  onNew: (n) => {
+    const b = byId('new-badge');
+    b.textContent = n ? t('console.newCount', { n }) : '';
+    show(b, n > 0);
+  },
+});
+
+const link = createLiveLink({
+  url: () => screenURL(gate.lastSeq),
+  onMessage(msg) {
+    if (gate.admit(msg)) bus.dispatch(msg);
+  },
+  onState(s) {
+    linkState = s;
+    if (s === 'up' && !referenceLoaded()) refreshReference();
+    renderLink();
+  },
+  onClosed: checkSession,
+});
+
+/** Routes the screen stream to the desk. */
+function routeMessages() {
+  bus.on('snapshot', (msg) => desk.snapshot(msg.data));
+  bus.on('incident.created', (msg) => desk.changed(msg.data, true));
+  bus.on('incident.updated', (msg) => desk.changed(msg.data, false));
+  for (const type of ['dispatch.created', 'dispatch.updated']) {
+    bus.on(type, (msg) => {
+      const d = msg.data && msg.data.dispatch;
+      if (d) desk.order(d);
+    });
+  }
+  for (const type of ['deadline.due', 'deadline.overdue', 'alarm.raised', 'alarm.acked', 'activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended']) {
+    bus.on(type, (msg) => desk.touched(msg.data && msg.data.incident_id));
+  }
+}
+
+/**
+ * Shows one tab.
+ * @param {string} name call, desk or cases
+ */
+function showTab(name) {
+  if (name === 'cases' && byId('tab-cases').hidden) return;
+  tab = name;
+  byId('app').dataset.tab = name;
+  for (const b of document.querySelectorAll('.console-tabs .tab')) {
+    const on = /** @type {HTMLElement} */ (b).dataset.tab === name;
+    b.setAttribute('aria-selected', on ? 'true' : 'false');
+    b.classList.toggle('active', on);
+  }
+  show(byId('call-panel'), name === 'call');
+  show(byId('desk-panel'), name === 'desk');
+  show(byId('case-desk'), name === 'cases');
+  if (name === 'call') call.focus();
+  if (name === 'desk') desk.seen();
+}
+
+/**
+ * Opens the incident desk with an incident selected.
+ * @param {string} id
+ */
+function openIncident(id) {
+  showTab('desk');
+  desk.select(id);
+}
+
+/**
+ * The global keys: F2/Alt+N a new call, F3 the desk, F4 the cases; Esc in
+ * the call form cancels.
+ * @param {KeyboardEvent} ev
+ */
+function onKey(ev) {
+  if (!onApp) return;
+  if (ev.key === 'F2' || (ev.altKey && (ev.key === 'n' || ev.key === 'N'))) {
+    ev.preventDefault();
+    showTab('call');
+  } else if (ev.key === 'F3') {
+    ev.preventDefault();
+    showTab('desk');
+  } else if (ev.key === 'F4') {
+    ev.preventDefault();
+    showTab('cases');
+  } else if (ev.key === 'Escape' && tab === 'call' && !ev.defaultPrevented) {
+    call.reset();
+  }
+}
+
+/** Mounts the case desk once, for the roles that handle cases. */
+function mountCases() {
+  const allowed = CASE_ROLES.includes(getRole());
+  show(byId('tab-cases'), allowed);
+  if (!allowed || caseDeskMounted) return;
+  caseDeskMounted = true;
+  try {
+    mountCaseDesk(byId('case-desk'), {
+      role: getRole(),
+      username: getUsername(),
+      area,
+      onEvent: (/** @type {string} */ type, /** @type {(data: any, msg: any) => void} */ fn) => bus.on(type, (msg) => fn(msg.data, msg)),
+      onSnapshot: (/** @type {(data: any, msg: any) => void} */ fn) => bus.on('snapshot', (msg) => fn(msg.data, msg)),
+      openIncident,
+    });
+  } catch (err) {
+    console.warn('case desk:', err);
+  }
+}
+
+/** Shows the link state. */
+function renderLink() {
+  const ind = byId('link-state');
+  const up = linkState === 'up';
+  ind.classList.toggle('up', up);
+  ind.classList.toggle('down', !up);
+  ind.classList.toggle('connecting', linkState === 'connecting');
+  byId('link-state-text').textContent = t(up ? 'link.up' : linkState === 'down' ? 'link.down' : 'link.connecting');
+  show(byId('link-banner'), linkState === 'down');
+  byId('link-banner-text').textContent = t('console.linkBanner');
+}
+
+/** Shows the signed-in user and role. */
+function renderUser() {
+  byId('user-name').textContent = getUsername();
+  byId('user-role').textContent = getRole() ? roleName(getRole()) : '';
+}
+
+/** Moves the clock and the countdowns on. */
+function tick() {
+  byId('clock-time').textContent = zonedTime(new Date(), timeZone, true);
+  desk.tick();
+}
+
+/** Loads the reference data, the time zone, the grids and the account's area. */
+async function refreshReference() {
+  const [, cfg, me, grids] = await Promise.allSettled([loadReference(), api.config(), api.me(), api.grids()]);
+  if (cfg.status === 'fulfilled' && cfg.value && typeof (/** @type {any} */ (cfg.value)).timezone === 'string') timeZone = /** @type {any} */ (cfg.value).timezone;
+  if (me.status === 'fulfilled' && me.value && typeof me.value.area === 'string') area = me.value.area;
+  if (grids.status === 'fulfilled' && grids.value && Array.isArray(grids.value.features)) desk.fillGrids(grids.value.features);
+  show(byId('filter-mine').closest('label') ?? byId('filter-mine'), !!area);
+  desk.relabel();
+  call.relabel();
+}
+
+/** After the socket closes, asks whether the token still holds. */
+function checkSession() {
+  if (!getToken()) {
+    signedOut();
+    return;
+  }
+  api.me().catch(() => {});
+}
+
+/** Labels the language toggles in their own language. */
+function labelToggles() {
+  for (const b of document.querySelectorAll('.lang-toggle')) b.setAttribute('lang', lang() === 'zh' ? 'en' : 'zh-CN');
+}
+
+/** Shows the console and starts the live link. */
+async function showApp() {
+  if (!CONSOLE_ROLES.includes(getRole())) {
+    signedOut();
+    return;
+  }
+  onApp = true;
+  show(byId('login'), false);
+  show(byId('app'), true);
+  renderUser();
+  renderLink();
+  link.start();
+  clearInterval(tickTimer);
+  tickTimer = setInterval(tick, 1000);
+  await Promise.allSettled([call.load(), refreshReference()]);
+  if (!onApp) return;
+  mountCases();
+  call.renderBusy();
+  showTab(tab);
+}
+
+/** Stops everything live and shows the sign-in form. */
+function signedOut() {
+  link.stop();
+  clearInterval(tickTimer);
+  clearSession();
+  clearReference();
+  gate.reset();
+  desk.reset();
+  area = '';
+  linkState = 'connecting';
+  if (onApp) resetLogin();
+  onApp = false;
+  show(byId('app'), false);
+  show(byId('login'), true);
+  document.title = t('console.title');
+  const user = /** @type {HTMLInputElement} */ (byId('username'));
+  if (!user.value) user.focus();
+  else byId('password').focus();
+}
+
+function main() {
+  routeMessages();
+  applyLabels(document);
+  labelToggles();
+  renderLogin();
+  onLangChange(() => {
+    labelToggles();
+    renderLogin();
+    if (onApp) {
+      renderUser();
+      renderLink();
+      call.relabel();
+      desk.relabel();
+      tick();
+    }
+  });
+  for (const b of document.querySelectorAll('.lang-toggle')) b.addEventListener('click', () => toggleLang());
+  for (const b of document.querySelectorAll('.console-tabs .tab')) {
+    b.addEventListener('click', () => showTab(/** @type {HTMLElement} */ (b).dataset.tab ?? 'call'));
+  }
+  document.addEventListener('keydown', onKey);
+  byId('logout').addEventListener('click', async () => {
+    link.stop();
+    await endSession(signedOut);
+  });
+  api.onUnauthorized(() => {
+    if (onApp || getToken()) signedOut();
+  });
+  initLogin(showApp, { roles: CONSOLE_ROLES, roleError: 'console.error.role' });
+  if (getToken()) showApp();
+  else signedOut();
+}
+
+main();
