@@ -37,6 +37,7 @@ import { OrderBook } from './orders.js';
 import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
 import {
+  fitList,
   renderCounts,
   renderLevelLabels,
   renderLink,
@@ -44,9 +45,11 @@ import {
   renderUser,
   startClock,
   stopClock,
+  tickAges,
 } from './screen.js';
 import { clearSession, getToken, getUsername } from './session.js';
 import { beep, setSound, soundOn } from './sound.js';
+import { clearCharts, renderCharts, resizeCharts } from './wallcharts.js';
 
 const RENDER_DELAY_MS = 50;
 /** While alarms stay open and the sound is on, a reminder beep this often. */
@@ -183,7 +186,10 @@ function renderSound() {
 /** Starts the one-second tick of the deadline countdowns and the reminders. */
 function startTicks() {
   stopTicks();
-  tickTimer = setInterval(() => tickDeadlines(byId('incidents')), 1000);
+  tickTimer = setInterval(() => {
+    tickDeadlines(byId('incidents'));
+    tickAges(byId('incidents'));
+  }, 1000);
   remindTimer = setInterval(() => {
     if (alarmsOpen()) beep();
   }, REMIND_MS);
@@ -207,6 +213,7 @@ function renderScreen() {
   renderAlarms();
   renderCases();
   renderSound();
+  renderCharts();
 }
 
 /** Loads categories and level names, then relabels what uses them. */
@@ -261,6 +268,7 @@ function signedOut() {
   clearCases();
   stopDay();
   renderDay();
+  clearCharts();
   setSound(false);
   renderSound();
   lastMessageAt = null;
@@ -293,7 +301,26 @@ function onListClick(ev) {
   if (li instanceof HTMLElement && li.dataset.id) focusIncident(li.dataset.id);
 }
 
+/**
+ * Shows only the panels named in ?panels= (map, incidents, alarms,
+ * counters, charts, cases, activity, plans), side by side: one screen of a
+ * wall split into several. Without it, the whole wall layout.
+ */
+function choosePanels() {
+  const raw = new URLSearchParams(window.location.search).get('panels');
+  if (!raw) return;
+  const wanted = new Set(raw.split(',').map((p) => p.trim()).filter(Boolean));
+  const main = byId('main');
+  main.classList.add('custom');
+  main.dataset.panels = [...wanted].join(',');
+  for (const node of main.querySelectorAll('[data-panel]')) {
+    const name = /** @type {HTMLElement} */ (node).dataset.panel ?? '';
+    node.classList.toggle('panel-off', !wanted.has(name));
+  }
+}
+
 function main() {
+  choosePanels();
   routeMessages();
   setCallsignLookup(unitCallsign);
   setIncidentLookup(incidentTitle);
@@ -315,6 +342,10 @@ function main() {
     b.addEventListener('click', () => toggleLang());
   }
   byId('incidents').addEventListener('click', onListClick);
+  window.addEventListener('resize', () => {
+    fitList();
+    resizeCharts();
+  });
   byId('sound-toggle').addEventListener('click', () => {
     setSound(!soundOn());
     renderSound();

@@ -230,13 +230,20 @@ function renderLegend() {
   areas.push(legendItem(el('span', 'legend-area area-grid'), t('area.grid')));
   const caseKeys = /** @type {const} */ ([['new', 'case.group.new'], ['handling', 'case.group.handling'], ['handled', 'case.group.handled'], ['overdue', 'case.overdue']]);
   const caseItems = caseKeys.map(([g, key]) => legendItem(el('span', `legend-case case-${g}`), t(key)));
-  legendBox.replaceChildren(
-    legendSection('legend.status', statuses),
-    legendSection('legend.type', types),
-    legendSection('legend.incident', [...levels, el('li', 'legend-note', t('legend.pulse'))]),
-    legendSection('legend.case', caseItems),
-    legendSection('legend.area', areas),
-  );
+  // Folded to one button in the map's corner unless someone opens it.
+  const prev = legendBox.querySelector('details');
+  const fold = /** @type {HTMLDetailsElement} */ (el('details', 'legend-fold', null, [
+    el('summary', 'legend-summary', t('wall.legend')),
+    el('div', 'legend-body', null, [
+      legendSection('legend.status', statuses),
+      legendSection('legend.type', types),
+      legendSection('legend.incident', [...levels, el('li', 'legend-note', t('legend.pulse'))]),
+      legendSection('legend.case', caseItems),
+      legendSection('legend.area', areas),
+    ]),
+  ]));
+  fold.open = prev instanceof HTMLDetailsElement && prev.open;
+  legendBox.replaceChildren(fold);
 }
 
 /** Hides the grid names when zoomed out too far to read them. */
