@@ -111,7 +111,7 @@ func TestWallLayout(t *testing.T) {
 			// The screenshot for docs/ and the README, with WF_DOCS_SCREENSHOTS=1.
 			if os.Getenv("WF_DOCS_SCREENSHOTS") != "" {
 				var buf []byte
-				b.run(3*slow, chromedp.FullScreenshot(&buf, 90))
+				b.run(3*slow, chromedp.FullScreenshot(&buf, 100))
 				name := filepath.Join("..", "..", "docs", "screenshots", fmt.Sprintf("wall-%dx%d-zh-CN.png", size[0], size[1]))
 				if err := os.WriteFile(name, buf, 0o644); err != nil {
 					t.Error(err)
