@@ -9,7 +9,7 @@
 // reporting deadlines to the activity feed, and grid cases to their panel
 // and the map (fetched again after every snapshot).
 
-import { addActivity, clearActivity, renderActivity, setCallsignLookup } from './activity.js';
+import { addActivity, clearActivity, renderActivity, setActivityIncidentLookup, setCallsignLookup } from './activity.js';
 import { alarmsOpen, applyAlarm, clearAlarms, initAlarms, renderAlarms, replaceAlarms, setIncidentLookup } from './alarms.js';
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
@@ -48,7 +48,7 @@ import {
   tickAges,
 } from './screen.js';
 import { clearSession, getToken, getUsername } from './session.js';
-import { beep, setSound, soundOn } from './sound.js';
+import { beep, initSound, setSound, soundOn } from './sound.js';
 import { clearCharts, renderCharts, resizeCharts } from './wallcharts.js';
 
 const RENDER_DELAY_MS = 50;
@@ -109,6 +109,7 @@ function routeMessages() {
   bus.on('unit.left', addActivity);
   bus.on('deadline.due', addActivity);
   bus.on('deadline.overdue', addActivity);
+  bus.on('dispatch.updated', addActivity);
   bus.on('snapshot', (msg) => {
     const data = msg.data || {};
     if (orders.replace(data.dispatches)) scheduleRender();
@@ -123,6 +124,10 @@ function routeMessages() {
     if (orders.apply(msg)) scheduleRender();
   };
   bus.on('dispatch.created', order);
+  bus.on('dispatch.created', (msg) => {
+    const d = msg.data && msg.data.dispatch;
+    if (d && d.status === 'offered') beep(); // an order waits for its unit
+  });
   bus.on('dispatch.updated', order);
   bus.on('alarm.raised', applyAlarm);
   bus.on('alarm.acked', applyAlarm);
@@ -191,8 +196,17 @@ function startTicks() {
     tickAges(byId('incidents'));
   }, 1000);
   remindTimer = setInterval(() => {
-    if (alarmsOpen()) beep();
+    if (alarmsOpen() || unacked()) beep();
   }, REMIND_MS);
+}
+
+/**
+ * Reports whether an order waits for its unit's acknowledgement.
+ * @returns {boolean}
+ */
+function unacked() {
+  for (const d of orders.byId.values()) if (d.status === 'offered') return true;
+  return false;
 }
 
 /** Stops the ticks. */
@@ -269,7 +283,6 @@ function signedOut() {
   stopDay();
   renderDay();
   clearCharts();
-  setSound(false);
   renderSound();
   lastMessageAt = null;
   linkState = 'connecting';
@@ -321,9 +334,11 @@ function choosePanels() {
 
 function main() {
   choosePanels();
+  initSound();
   routeMessages();
   setCallsignLookup(unitCallsign);
   setIncidentLookup(incidentTitle);
+  setActivityIncidentLookup(incidentTitle);
   setPlanIncidentLookup(incidentTitle);
   initAlarms();
   initCases();
