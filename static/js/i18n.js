@@ -189,8 +189,8 @@ const CATALOGUE = {
     'reports.playback.legend.start': "起点",
     'reports.playback.legend.end': "终点",
     'reports.playback.legend.cursor': "当前位置",
-    'reports.playback.legend.late': "迟到的定位（late）",
-    'reports.playback.legend.implausible': "不可信的定位（implausible，不连线）",
+    'reports.playback.legend.late': "迟到的定位",
+    'reports.playback.legend.implausible': "不可信的定位（不连线）",
     'reports.bulletin.title': "每日三通报",
     'reports.bulletin.note': "接警与派警、警情、预警与告警的每日汇总，A4 打印版或 CSV 表格",
     'reports.bulletin.date': "日期",
@@ -616,6 +616,8 @@ const CATALOGUE = {
     'wall.activity.grid': '{grid}：{n} 个单位进出（{time}）',
     'wall.activity.step': '{unit} {step}：{title}',
     'login.error.ended': '会话已结束（已在别处退出、过期或账户被停用），请重新登录',
+    'wall.note.automatic': '自动派警：{code}级（{level}）{category}',
+    'wall.note.reoffered': '改派：{unit} 未确认 {id}',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -1224,6 +1226,8 @@ const CATALOGUE = {
     'wall.activity.grid': '{grid}: {n} unit moves in or out ({time})',
     'wall.activity.step': '{unit} {step}: {title}',
     'login.error.ended': 'Your session ended (signed out elsewhere, expired or account disabled); please sign in again',
+    'wall.note.automatic': 'Automatic: level {code} ({level}) {category}',
+    'wall.note.reoffered': 'Re-offered: {unit} did not acknowledge {id}',
   },
 };
 
