@@ -30,6 +30,7 @@ import {
   renderIncidentMarkers,
   replaceUnits,
   resetMap,
+  setOrderLines,
   setUnitStatus,
   unitCallsign,
 } from './map.js';
@@ -176,6 +177,7 @@ function renderIncidents() {
   renderCounts(store.counts());
   renderList(list, store.ready, (id) => orders.ofIncident(id), store.total());
   renderIncidentMarkers(list);
+  setOrderLines(list.flatMap((inc) => orders.ofIncident(inc.id)));
   renderPlans(); // banners name the incidents
 }
 
