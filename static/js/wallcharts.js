@@ -52,15 +52,18 @@ export function renderCharts(b) {
     for (const n of row) total += n;
     return { name: levelName(l), type: 'bar', stack: 'all', data: row, itemStyle: { color: COLOURS[l] }, barCategoryGap: '20%' };
   });
+  // Sizes follow the page's rem, which grows with the screen (20px at 1080p).
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 20;
+  const small = Math.round(rem * 0.55);
   chart.setOption({
     animation: false,
     backgroundColor: 'transparent',
     textStyle: { color: '#9fb0c0' },
-    grid: { left: 28, right: 8, top: 22, bottom: 20 },
-    legend: { top: 0, right: 0, itemWidth: 10, itemHeight: 8, textStyle: { color: '#9fb0c0', fontSize: 11 } },
+    grid: { left: Math.round(rem * 1.4), right: Math.round(rem * 0.4), top: Math.round(rem * 1.1), bottom: Math.round(rem * 1) },
+    legend: { top: 0, right: 0, itemWidth: small, itemHeight: Math.round(small * 0.8), textStyle: { color: '#9fb0c0', fontSize: small } },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'category', data: hours, name: '', axisLabel: { color: '#9fb0c0', fontSize: 10, interval: 2 }, axisLine: { lineStyle: { color: '#2a3644' } } },
-    yAxis: { type: 'value', minInterval: 1, axisLabel: { color: '#9fb0c0', fontSize: 10 }, splitLine: { lineStyle: { color: '#1e2a36' } } },
+    xAxis: { type: 'category', data: hours, name: '', axisLabel: { color: '#9fb0c0', fontSize: small, interval: 2 }, axisLine: { lineStyle: { color: '#2a3644' } } },
+    yAxis: { type: 'value', minInterval: 1, axisLabel: { color: '#9fb0c0', fontSize: small }, splitLine: { lineStyle: { color: '#1e2a36' } } },
     series,
   }, true);
   box.setAttribute('aria-label', t('wall.charts.hoursLabel'));
