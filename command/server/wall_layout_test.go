@@ -120,3 +120,25 @@ func TestWallLayout(t *testing.T) {
 		})
 	}
 }
+
+// One screen of a 2×2 4K wall (1920×1080) told to show only the map and
+// the incidents shows those two, the map twice as wide, and nothing else.
+func TestWallPanelsSplit(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/?panels=map,incidents", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	h.create(publicOrder("湖贝路打架斗殴"))
+	b.run(3*time.Second, chromedp.WaitVisible("li.incident", chromedp.ByQuery))
+	var shown []string
+	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll('[data-panel]')].filter(e => e.getClientRects().length > 0).map(e => e.dataset.panel).sort()`, &shown))
+	if strings.Join(shown, ",") != "incidents,map" {
+		t.Errorf("panels shown %v, want incidents and map", shown)
+	}
+	var ratio float64
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector('#map-panel').getBoundingClientRect().width / document.querySelector('#list-panel').getBoundingClientRect().width`, &ratio))
+	if ratio < 1.8 || ratio > 2.2 {
+		t.Errorf("map %.2f times as wide as the list, want about 2", ratio)
+	}
+	b.clean()
+}
