@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -63,4 +64,56 @@ func TestWallMapUnits(t *testing.T) {
 	}
 	b.clean()
 	b.screenshot("street-zoom")
+}
+
+// unitFrames is evaluated in a page: a map of the wall's size with 10,000
+// units, moved in frames of every unit as the stream sends them, at city
+// zoom (clustered) and at street zoom (canvas markers). It returns the
+// milliseconds one frame takes, move and draw, at each zoom.
+const unitFrames = `(async () => {
+  const { UnitLayer } = await import('/js/units.js');
+  const box = document.createElement('div');
+  box.style.cssText = 'position:fixed;left:0;top:0;width:1400px;height:800px';
+  document.body.append(box);
+  const map = L.map(box, { preferCanvas: true, renderer: L.canvas({ padding: 0.5 }), zoomControl: false, attributionControl: false });
+  const layer = new UnitLayer(L, map, {});
+  const n = 10000;
+  const list = (step) => Array.from({ length: n }, (_, i) => ({
+    id: 'u' + i, status: i % 5 === 0 ? 'en_route' : 'available',
+    position: { lon: 114.05 + (i % 100) * 0.0015 + step * 0.00001, lat: 22.50 + Math.floor(i / 100) * 0.0009, at: new Date(Date.now() + step * 250).toISOString() },
+  }));
+  layer.replace(Array.from({ length: n }, (_, i) => ({ id: 'u' + i, callsign: '车' + i, type: 'car', status: 'available' })));
+  const frame = async (zoom) => {
+    map.setView([22.545, 114.125], zoom, { animate: false });
+    layer.recluster();
+    const frames = 8;
+    const data = Array.from({ length: frames }, (_, s) => list(zoom * 100 + s + 1)); // as decoded from the socket
+    const t0 = performance.now();
+    for (let s = 0; s < frames; s++) {
+      layer.move(data[s]);
+      layer.recluster();
+      await new Promise((r) => requestAnimationFrame(() => r()));
+    }
+    return (performance.now() - t0) / frames;
+  };
+  const city = await frame(12);
+  const street = await frame(17);
+  return [city, street];
+})()`
+
+// BenchmarkWallUnitFrames measures one frame of 10,000 moving units on the
+// wall's map (move, cluster or draw, paint) at city and at street zoom.
+// Four frames a second leave 250 ms each.
+func BenchmarkWallUnitFrames(b *testing.B) {
+	h := newHarness(b)
+	br := newBrowser(b, 1920, 1080)
+	br.run(10*time.Second, chromedp.Navigate(h.base+"/"), chromedp.WaitVisible("#username", chromedp.ByQuery))
+	var city, street float64
+	for range b.N {
+		var ms []float64
+		br.run(120*time.Second, chromedp.Evaluate(unitFrames, &ms, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+		city, street = ms[0], ms[1]
+	}
+	b.ReportMetric(city, "ms/frame-city")
+	b.ReportMetric(street, "ms/frame-street")
 }
