@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"watchfloor/config"
 )
 
 // The wall's feed folds unit moves into one line per place per minute and
@@ -80,5 +82,48 @@ func TestWallFeedAndSound(t *testing.T) {
 	if pressed != "false" {
 		t.Errorf("after a reload the muted screen has aria-pressed=%q", pressed)
 	}
+	b.clean()
+}
+
+// Repeated alarms of one kind for one incident (orders that expire one
+// after another) are one row with a count in the wall's alarm list, and
+// one acknowledgement there acknowledges them all.
+func TestWallMergesRepeatedAlarms(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Dispatch.AckTimeout = time.Second
+		c.Dispatch.TimerInterval = 50 * time.Millisecond
+	})
+	h.placeNear("foot-01", "car-01", "moto-01")
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	id := h.create(publicOrder("无人应答"))["id"].(string)
+	if res, body := h.do("POST", "/api/v1/incidents/"+id+"/dispatches", h.token("operator"), map[string]any{"unit_ids": []string{"foot-01"}}); res.StatusCode != 201 {
+		t.Fatalf("dispatch: %d %s", res.StatusCode, body)
+	}
+	// foot-01 misses it, then the re-offer to the next unit is missed too.
+	const merged = `(() => { const l = document.querySelectorAll('#alarms > li.alarm[data-kind="dispatch.expired"]'); return l.length === 1 && +l[0].dataset.count >= 2; })()`
+	b.run(8*time.Second, chromedp.Poll(merged, nil, chromedp.WithPollingTimeout(8*time.Second)))
+	var chip string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector('#alarm-groups > li.alarm-group[data-kind="dispatch.expired"]').dataset.count`, &chip))
+	if chip == "" || chip == "1" {
+		t.Errorf("the strip counts %q expired orders, want 2 or more", chip)
+	}
+	// One click acknowledges every alarm the row merges.
+	b.run(3*time.Second, chromedp.Click("#alarm-expand", chromedp.ByQuery), chromedp.WaitVisible("#alarm-drawer", chromedp.ByQuery))
+	var ids string
+	b.run(2*time.Second, chromedp.AttributeValue(`#alarms > li.alarm[data-kind="dispatch.expired"] button.alarm-ack`, "data-alarm-id", &ids, nil, chromedp.ByQuery),
+		chromedp.Click(`#alarms > li.alarm[data-kind="dispatch.expired"] button.alarm-ack`, chromedp.ByQuery))
+	n := len(strings.Fields(ids))
+	waitFor(t, 3*time.Second, "the merged alarms acknowledged", func() bool {
+		// The list holds the open alarms only.
+		_, body := h.do("GET", "/api/v1/alarms", h.token("viewer"), nil)
+		for _, one := range strings.Fields(ids) {
+			if strings.Contains(string(body), `"id":"`+one+`"`) {
+				return false
+			}
+		}
+		return n >= 2
+	})
 	b.clean()
 }
