@@ -126,6 +126,7 @@ bench-candidates: deps
 ## screenshots: the wall screen at 1920×1080 in zh-CN and English and the console, into docs/screenshots/.
 screenshots: deps
 	$(GO) test -count=1 -tags screenshots -run '^(TestDocsScreenshots|TestConsoleScreenshot)$$' ./command/server
+	WF_DOCS_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestWallLayout$$' ./command/server
 
 clean:
 	rm -rf bin

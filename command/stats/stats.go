@@ -51,6 +51,9 @@ type IncidentCounts struct {
 	ByLevel    map[string]int64 `json:"by_level"`
 	ByGrid     map[string]int64 `json:"by_grid"`
 	Closed     int64            `json:"closed"`
+	// ByHourLevel counts the incidents created in each local hour by level
+	// (for the wall's chart); levels without incidents are left out.
+	ByHourLevel map[string][24]int64 `json:"by_hour_level"`
 }
 
 // AlarmCounts are the alarms of the day.
@@ -118,6 +121,7 @@ func DailyBulletin(d Day, grids []string) Bulletin {
 		Alarms: AlarmCounts{Raised: c["alarm"], Acked: c["alarm:acked"], Overdue: c["alarm:deadline.overdue"]},
 		Cases:  CaseCounts{Created: c["case"], Closed: c["case:closed"], Overdue: c["case:overdue"]},
 	}
+	b.Incidents.ByHourLevel = byHourLevel(c)
 	byGrid := prefixed(c, "inc:grid:")
 	for _, g := range grids {
 		if n := byGrid[g]; n > 0 {
@@ -125,6 +129,26 @@ func DailyBulletin(d Day, grids []string) Bulletin {
 		}
 	}
 	return b
+}
+
+// byHourLevel collects the "inc:hlvl:{level}:{hour}" counters by level.
+func byHourLevel(c map[string]int64) map[string][24]int64 {
+	out := map[string][24]int64{}
+	for k, v := range c {
+		rest, ok := strings.CutPrefix(k, "inc:hlvl:")
+		if !ok {
+			continue
+		}
+		lvl, hs, ok := strings.Cut(rest, ":")
+		h, err := strconv.Atoi(hs)
+		if !ok || err != nil || h < 0 || h > 23 {
+			continue
+		}
+		row := out[lvl]
+		row[h] += v
+		out[lvl] = row
+	}
+	return out
 }
 
 // CSV renders a bulletin as rows of section, key, value: UTF-8 with a BOM so

@@ -70,3 +70,22 @@ func TestAnalyseChanges(t *testing.T) {
 		t.Errorf("categories %+v rising %+v", a.ByCategory, a.Rising)
 	}
 }
+
+func TestBulletinByHourLevel(t *testing.T) {
+	b := DailyBulletin(Day{Date: "2026-11-23", Counts: map[string]int64{
+		"inc": 4, "inc:hlvl:II:9": 2, "inc:hlvl:IV:23": 1, "inc:hlvl:IV:0": 1, "inc:hlvl:IV:24": 5, "inc:hlvl:x": 3,
+	}}, nil)
+	got := b.Incidents.ByHourLevel
+	if len(got) != 2 || got["II"][9] != 2 || got["IV"][23] != 1 || got["IV"][0] != 1 {
+		t.Errorf("by_hour_level = %v", got)
+	}
+	var sum int64
+	for _, row := range got {
+		for _, n := range row {
+			sum += n
+		}
+	}
+	if sum != 4 {
+		t.Errorf("by_hour_level adds up to %d, want 4 (bad keys must be skipped)", sum)
+	}
+}

@@ -222,13 +222,15 @@ func (s *Store) listDocs(ctx context.Context, kind, set string, since time.Time,
 }
 
 // incidentCounts are the day's counters a change of an incident adds: a new
-// incident by category, level, grid, source and hour; a closing.
+// incident by category, level, grid, source, hour and level per hour; a
+// closing.
 func (x *Incidents) incidentCounts(w *incident.Write) []Op {
 	inc := w.Incident
 	if w.Prev == nil {
 		local := inc.CreatedAt.In(x.s.loc)
 		fields := []string{"inc", "inc:cat:" + inc.Category, "inc:lvl:" + inc.Level.String(), "inc:src:" + inc.Source,
-			"inc:hour:" + strconv.Itoa(local.Hour()), "inc:how:" + strconv.Itoa(int(local.Weekday())) + ":" + strconv.Itoa(local.Hour())}
+			"inc:hour:" + strconv.Itoa(local.Hour()), "inc:how:" + strconv.Itoa(int(local.Weekday())) + ":" + strconv.Itoa(local.Hour()),
+			"inc:hlvl:" + inc.Level.String() + ":" + strconv.Itoa(local.Hour())}
 		for _, c := range inc.Grid.Codes() {
 			fields = append(fields, "inc:grid:"+c)
 		}

@@ -1,12 +1,14 @@
 // The activity feed: units entering or leaving their home grid and key
-// zones (unit.entered / unit.left) and reporting deadlines falling due or
-// missed (deadline.due / deadline.overdue), newest first, the last few
-// only. The events are kept as received and re-rendered on a language
+// zones (unit.entered / unit.left), summarised per place per minute ("湖贝
+// 第3网格：4 个单位进出"), dispatch steps (acknowledged, en route, on scene,
+// cleared) and reporting deadlines falling due or missed (deadline.due /
+// deadline.overdue), newest first, the last few only. The events are kept as received and re-rendered on a language
 // change; their text is only ever set through DOM nodes.
 
 import { deadlineName } from './deadlines.js';
 import { byId, el, show } from './dom.js';
 import { hhmm, hhmmss, parseTime } from './format.js';
+import { orderStatusName } from './incidentview.js';
 import { lang, t, tNodes } from './i18n.js';
 
 /** How many events the feed keeps. */
@@ -26,25 +28,70 @@ export function setCallsignLookup(fn) {
   callsignOf = fn;
 }
 
+/** Dispatch statuses that are steps worth a line in the feed. */
+export const STEPS = ['acked', 'en_route', 'on_scene', 'cleared'];
+
+/** @type {(id: string) => string|undefined} */
+let incidentTitleOf = () => undefined;
+
 /**
- * Adds a unit.entered, unit.left, deadline.due or deadline.overdue message
- * to the top of the feed and re-renders it; anything else is ignored.
- * @param {any} msg {type, at, data}: for units {unit_id, callsign, kind,
- *   code, name, name_en, zone_kind, at}; for deadlines {incident_id, title,
- *   level, deadline}
+ * Sets how an incident's title is found (the screen's open incidents).
+ * @param {(id: string) => string|undefined} fn
+ */
+export function setActivityIncidentLookup(fn) {
+  incidentTitleOf = fn;
+}
+
+/**
+ * The minute (epoch ms, floored) of a time, or of now.
+ * @param {unknown} at
+ * @returns {number}
+ */
+function minuteOf(at) {
+  const d = parseTime(at) ?? new Date();
+  return Math.floor(d.getTime() / 60000) * 60000;
+}
+
+/**
+ * Adds one stream event to the feed. Grid and zone enter/leave events fold
+ * into one line per place per minute with the number of moves; a dispatch
+ * update is a line when it is one of the STEPS (each step once).
+ * @param {any} msg {type, at, data}
  */
 export function addActivity(msg) {
   if (!msg || typeof msg.type !== 'string') return;
   const d = msg.data;
   if (!d || typeof d !== 'object') return;
+  const at = typeof msg.at === 'string' ? msg.at : undefined;
   if (msg.type === 'unit.entered' || msg.type === 'unit.left') {
     if (typeof d.unit_id !== 'string') return;
+    const place = str(d, 'code') || str(d, 'name');
+    const minute = minuteOf(d.at ?? at);
+    const key = `${place}|${minute}`;
+    const same = events.find((e) => e.type === 'moves' && e.key === key);
+    if (same) {
+      same.count += 1;
+      same.units.add(d.unit_id);
+      same.last = msg.type;
+      same.data = d;
+    } else {
+      events.unshift({ type: 'moves', key, minute, count: 1, units: new Set([d.unit_id]), last: msg.type, data: d });
+    }
   } else if (msg.type === 'deadline.due' || msg.type === 'deadline.overdue') {
     if (typeof d.incident_id !== 'string' || !d.deadline || typeof d.deadline !== 'object') return;
+    events.unshift({ type: msg.type, data: d, at });
+  } else if (msg.type === 'dispatch.updated' || msg.type === 'dispatch.created') {
+    // data is {dispatch_id, dispatch: order}
+    const o = d.dispatch && typeof d.dispatch === 'object' ? d.dispatch : null;
+    if (!o) return;
+    const status = str(o, 'status');
+    if (!STEPS.includes(status)) return;
+    const key = `${str(o, 'id') || str(d, 'dispatch_id')}|${status}`;
+    if (events.some((e) => e.type === 'step' && e.key === key)) return;
+    events.unshift({ type: 'step', key, data: o, at });
   } else {
     return;
   }
-  events.unshift({ type: msg.type, data: d, at: typeof msg.at === 'string' ? msg.at : undefined });
   if (events.length > ACTIVITY_MAX) events.length = ACTIVITY_MAX;
   renderActivity();
 }
@@ -105,11 +152,83 @@ function deadlineItem(ev) {
 }
 
 /**
- * One feed item: the time, then "<callsign> left home grid <name>".
- * @param {{type: string, data: any}} ev
+ * A time element for the start of a line.
+ * @param {Date|null} at
+ * @param {(d: Date) => string} fmt
+ * @returns {Node[]}
+ */
+function timeNodes(at, fmt) {
+  if (!at) return [];
+  const time = el('time', 'activity-time', fmt(at));
+  time.setAttribute('datetime', at.toISOString());
+  return [time, document.createTextNode(' ')];
+}
+
+/**
+ * One place's moves in one minute; a single move reads as before ("车01 进入
+ * 责任网格 …").
+ * @param {any} ev
+ * @returns {HTMLLIElement}
+ */
+function movesItem(ev) {
+  if (ev.count === 1) return moveItem({ type: ev.last, data: ev.data });
+  const d = ev.data;
+  const li = /** @type {HTMLLIElement} */ (el('li', `activity-item moves where-${where(d)}`));
+  li.dataset.type = 'moves';
+  li.dataset.place = str(d, 'code');
+  li.dataset.count = String(ev.count);
+  const place = (lang() === 'en' ? str(d, 'name_en') || str(d, 'name') : str(d, 'name') || str(d, 'name_en')) || str(d, 'code');
+  const start = new Date(ev.minute);
+  li.append(...timeNodes(start, hhmm), el('span', 'activity-text', null, tNodes('wall.activity.grid', {
+    grid: el('strong', 'activity-place', place),
+    n: el('strong', 'activity-count', String(ev.count)),
+    time: `${hhmm(start)}–${hhmm(new Date(ev.minute + 60000))}`,
+  })));
+  li.title = [...ev.units].map((id) => callsignOf(id) || id).join(' ');
+  return li;
+}
+
+/**
+ * A dispatch step: "车01 现场处置：东门聚集".
+ * @param {any} ev
+ * @returns {HTMLLIElement}
+ */
+function stepItem(ev) {
+  const d = ev.data;
+  const status = str(d, 'status');
+  const li = /** @type {HTMLLIElement} */ (el('li', `activity-item step step-${status}`));
+  li.dataset.type = 'step';
+  li.dataset.status = status;
+  li.dataset.dispatchId = str(d, 'id');
+  const at = parseTime(d.updated_at) ?? parseTime(ev.at);
+  const unit = str(d, 'callsign') || callsignOf(str(d, 'unit_id')) || str(d, 'unit_id');
+  const title = str(d, 'incident_title') || incidentTitleOf(str(d, 'incident_id')) || '';
+  li.append(...timeNodes(at, hhmmss), el('span', 'activity-text', null, tNodes('wall.activity.step', {
+    unit: el('strong', 'activity-unit', unit),
+    step: el('span', 'activity-step', orderStatusName(status)),
+    title: el('span', 'activity-incident', title),
+  })));
+  return li;
+}
+
+/**
+ * One line of the feed.
+ * @param {any} ev
  * @returns {HTMLLIElement}
  */
 function activityItem(ev) {
+  if (ev.type === 'moves') return movesItem(ev);
+  if (ev.type === 'step') return stepItem(ev);
+  return moveItem(ev);
+}
+
+/**
+ * One unit entering or leaving a place ("<callsign> left home grid
+ * <name>"), or a deadline line.
+ * @param {any} ev
+ * @returns {HTMLLIElement}
+ */
+function moveItem(ev) {
   if (ev.type === 'deadline.due' || ev.type === 'deadline.overdue') return deadlineItem(ev);
   const d = ev.data;
   const entered = ev.type === 'unit.entered';

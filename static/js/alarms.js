@@ -4,9 +4,15 @@
 // acknowledge button; the alarm leaves every screen when alarm.acked
 // arrives. Alarm text is only ever set through DOM nodes.
 //
-// Hooks for tests: #alarm-panel (hidden when no alarm is open, data-count),
-// #alarms > li.alarm[data-alarm-id][data-kind][data-level] (a case.overdue
-// one also has data-case-id), button.alarm-ack, .alarm-error.
+// On the wall they collapse into a strip of kinds with counts (newest kind
+// first); the full list folds out on demand, repeated alarms of one kind for
+// one incident merged into one row with a count.
+//
+// Hooks for tests: #alarm-panel (always there, data-count, data-open),
+// #alarm-groups > li.alarm-group[data-kind][data-count],
+// #alarms > li.alarm[data-alarm-id][data-kind][data-level][data-count] (a
+// case.overdue one also has data-case-id), button.alarm-ack (data-alarm-id:
+// the merged ids, space-separated), .alarm-error.
 
 import * as api from './api.js';
 import { caseStepName, nextStep } from './caseview.js';
@@ -211,11 +217,13 @@ export function alarmKindName(kind) {
  * One alarm in the panel.
  * @param {any} a
  * @param {boolean} ackable
+ * @param {any[]} [group] the alarms merged into this row, newest first
  * @returns {HTMLLIElement}
  */
-function alarmItem(a, ackable) {
+function alarmItem(a, ackable, group = [a]) {
   const li = /** @type {HTMLLIElement} */ (el('li', 'alarm'));
   li.dataset.alarmId = a.id;
+  li.dataset.count = String(group.length);
   li.dataset.kind = String(a.kind ?? '');
   if (a.level) li.dataset.level = String(a.level);
   if (a.incident_id) li.dataset.incidentId = String(a.incident_id);
@@ -226,6 +234,7 @@ function alarmItem(a, ackable) {
   const head = el('div', 'alarm-head', null, spaced([
     el('span', 'alarm-kind', alarmKindName(a.kind)),
     a.level ? badge(a.level) : null,
+    group.length > 1 ? el('span', 'alarm-merged', t('wall.alarms.merged', { n: group.length })) : null,
     time,
   ]));
   const body = el('div', 'alarm-body', null, [head, alarmText(a)]);
@@ -235,22 +244,81 @@ function alarmItem(a, ackable) {
   if (ackable) {
     const btn = /** @type {HTMLButtonElement} */ (el('button', 'btn alarm-ack', t(busy.has(a.id) ? 'alarm.acking' : 'alarm.ack')));
     btn.type = 'button';
-    btn.dataset.alarmId = a.id;
-    btn.disabled = busy.has(a.id);
+    btn.dataset.alarmId = group.map((x) => x.id).join(' ');
+    btn.disabled = group.some((x) => busy.has(x.id));
     li.append(btn);
   }
   return li;
 }
 
-/** Renders the panel in the current language; hidden with no open alarm. */
+/**
+ * The merge key of an alarm: repeated alarms of one kind for one incident
+ * (expired automatic orders, say) are shown as one row with a count.
+ * @param {any} a
+ * @returns {string}
+ */
+function mergeKey(a) {
+  return a.incident_id ? `${a.kind}|${a.incident_id}` : `id|${a.id}`;
+}
+
+/**
+ * The open alarms merged by kind and incident, newest first; each group
+ * lists its alarms newest first.
+ * @returns {any[][]}
+ */
+export function mergedAlarms() {
+  const list = [...alarms.values()].sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
+  /** @type {Map<string, any[]>} */
+  const groups = new Map();
+  for (const a of list) {
+    const k = mergeKey(a);
+    const g = groups.get(k);
+    if (g) g.push(a);
+    else groups.set(k, [a]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The strip: one chip per alarm kind with its count, the kind with the
+ * newest alarm first.
+ * @param {any[]} list open alarms, newest first
+ * @returns {HTMLElement[]}
+ */
+function kindChips(list) {
+  /** @type {Map<string, number>} */
+  const n = new Map();
+  for (const a of list) n.set(String(a.kind ?? ''), (n.get(String(a.kind ?? '')) ?? 0) + 1);
+  return [...n].map(([kind, k]) => {
+    const li = el('li', 'alarm-group', null, [el('span', 'alarm-group-kind', alarmKindName(kind)), el('span', 'alarm-group-count', `×${k}`)]);
+    li.dataset.kind = kind;
+    li.dataset.count = String(k);
+    return li;
+  });
+}
+
+/** Shows the open alarms: the strip by kind, and the merged list in the drawer. */
 export function renderAlarms() {
   const list = [...alarms.values()].sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
   const ackable = canAck();
-  byId('alarms').replaceChildren(...list.map((a) => alarmItem(a, ackable)));
+  byId('alarms').replaceChildren(...mergedAlarms().map((g) => alarmItem(g[0], ackable, g)));
+  byId('alarm-groups').replaceChildren(...kindChips(list));
   const panel = byId('alarm-panel');
   panel.dataset.count = String(list.length);
   byId('alarm-count').textContent = list.length ? t('alarm.count', { n: list.length }) : '';
-  show(panel, list.length > 0);
+  if (list.length === 0) setDrawer(false);
+  const btn = byId('alarm-expand');
+  btn.textContent = t(byId('alarm-drawer').hidden ? 'wall.alarms.expand' : 'wall.alarms.collapse');
+}
+
+/**
+ * Opens or closes the drawer with the full list.
+ * @param {boolean} open
+ */
+function setDrawer(open) {
+  show(byId('alarm-drawer'), open);
+  byId('alarm-expand').setAttribute('aria-expanded', String(open));
+  byId('alarm-panel').dataset.open = String(open);
 }
 
 /** Wires the acknowledge buttons (once). */
@@ -258,6 +326,12 @@ export function initAlarms() {
   byId('alarms').addEventListener('click', (ev) => {
     const target = ev.target instanceof Element ? ev.target : null;
     const btn = target && target.closest('button.alarm-ack');
-    if (btn instanceof HTMLButtonElement && btn.dataset.alarmId && !btn.disabled) acknowledge(btn.dataset.alarmId);
+    if (btn instanceof HTMLButtonElement && btn.dataset.alarmId && !btn.disabled) {
+      for (const id of btn.dataset.alarmId.split(' ')) acknowledge(id);
+    }
+  });
+  byId('alarm-expand').addEventListener('click', () => {
+    setDrawer(byId('alarm-drawer').hidden);
+    renderAlarms();
   });
 }

@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import { el } from './dom.js';
-import { lang, locale } from './i18n.js';
+import { lang, locale, t } from './i18n.js';
 import { rt } from './analysis-i18n.js';
 
 /** @type {{timezone: string, center: [number, number], zoom: number, tileUrl: string}} */
@@ -67,10 +67,13 @@ export function placeMap(box, tolerance, options = {}) {
     preferCanvas: true,
     renderer: L.canvas({ padding: 0.5, tolerance }),
     attributionControl: false,
+    zoomControl: false,
     minZoom: 10,
     maxZoom: 19,
     ...options,
   });
+  // The zoom buttons' titles from the catalogue, not Leaflet's English.
+  if (options.zoomControl !== false) L.control.zoom({ position: 'topleft', zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') }).addTo(map);
   map.setView([place.center[1], place.center[0]], place.zoom);
   if (place.tileUrl) {
     try {

@@ -32,6 +32,28 @@ export function onUnauthorized(fn) {
   unauthorized = fn;
 }
 
+let ended = false;
+
+/**
+ * Reports that the session ended (a socket closed with 4001, a refused
+ * ticket, a 401): the sign-in form will say so, and the page signs out now.
+ */
+export function sessionEnded() {
+  ended = true;
+  unauthorized();
+}
+
+/**
+ * Reports whether the session ended since the last call, and forgets it:
+ * the sign-in form asks once, as it is shown again.
+ * @returns {boolean}
+ */
+export function takeSessionEnded() {
+  const was = ended;
+  ended = false;
+  return was;
+}
+
 /**
  * Reads a response body as JSON, or null when empty or not JSON.
  * @param {Response} res
@@ -89,7 +111,7 @@ export async function request(method, path, opts = {}) {
     if (res.ok && opts.blob) return await res.blob();
     const data = await readBody(res);
     if (!res.ok) {
-      if (res.status === 401 && auth && opts.token === undefined) unauthorized();
+      if (res.status === 401 && auth && opts.token === undefined) sessionEnded();
       throw new ApiError(res.status, data);
     }
     return data;

@@ -9,7 +9,7 @@
 // reporting deadlines to the activity feed, and grid cases to their panel
 // and the map (fetched again after every snapshot).
 
-import { addActivity, clearActivity, renderActivity, setCallsignLookup } from './activity.js';
+import { addActivity, clearActivity, renderActivity, setActivityIncidentLookup, setCallsignLookup } from './activity.js';
 import { alarmsOpen, applyAlarm, clearAlarms, initAlarms, renderAlarms, replaceAlarms, setIncidentLookup } from './alarms.js';
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
@@ -30,6 +30,7 @@ import {
   renderIncidentMarkers,
   replaceUnits,
   resetMap,
+  setOrderLines,
   setUnitStatus,
   unitCallsign,
 } from './map.js';
@@ -37,6 +38,7 @@ import { OrderBook } from './orders.js';
 import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
 import {
+  fitList,
   renderCounts,
   renderLevelLabels,
   renderLink,
@@ -44,9 +46,11 @@ import {
   renderUser,
   startClock,
   stopClock,
+  tickAges,
 } from './screen.js';
 import { clearSession, getToken, getUsername } from './session.js';
-import { beep, setSound, soundOn } from './sound.js';
+import { beep, initSound, setSound, soundOn } from './sound.js';
+import { clearCharts, renderCharts, resizeCharts } from './wallcharts.js';
 
 const RENDER_DELAY_MS = 50;
 /** While alarms stay open and the sound is on, a reminder beep this often. */
@@ -106,6 +110,7 @@ function routeMessages() {
   bus.on('unit.left', addActivity);
   bus.on('deadline.due', addActivity);
   bus.on('deadline.overdue', addActivity);
+  bus.on('dispatch.updated', addActivity);
   bus.on('snapshot', (msg) => {
     const data = msg.data || {};
     if (orders.replace(data.dispatches)) scheduleRender();
@@ -120,6 +125,10 @@ function routeMessages() {
     if (orders.apply(msg)) scheduleRender();
   };
   bus.on('dispatch.created', order);
+  bus.on('dispatch.created', (msg) => {
+    const d = msg.data && msg.data.dispatch;
+    if (d && d.status === 'offered') beep(); // an order waits for its unit
+  });
   bus.on('dispatch.updated', order);
   bus.on('alarm.raised', applyAlarm);
   bus.on('alarm.acked', applyAlarm);
@@ -168,6 +177,7 @@ function renderIncidents() {
   renderCounts(store.counts());
   renderList(list, store.ready, (id) => orders.ofIncident(id), store.total());
   renderIncidentMarkers(list);
+  setOrderLines(list.flatMap((inc) => orders.ofIncident(inc.id)));
   renderPlans(); // banners name the incidents
 }
 
@@ -183,10 +193,22 @@ function renderSound() {
 /** Starts the one-second tick of the deadline countdowns and the reminders. */
 function startTicks() {
   stopTicks();
-  tickTimer = setInterval(() => tickDeadlines(byId('incidents')), 1000);
+  tickTimer = setInterval(() => {
+    tickDeadlines(byId('incidents'));
+    tickAges(byId('incidents'));
+  }, 1000);
   remindTimer = setInterval(() => {
-    if (alarmsOpen()) beep();
+    if (alarmsOpen() || unacked()) beep();
   }, REMIND_MS);
+}
+
+/**
+ * Reports whether an order waits for its unit's acknowledgement.
+ * @returns {boolean}
+ */
+function unacked() {
+  for (const d of orders.byId.values()) if (d.status === 'offered') return true;
+  return false;
 }
 
 /** Stops the ticks. */
@@ -207,6 +229,7 @@ function renderScreen() {
   renderAlarms();
   renderCases();
   renderSound();
+  renderCharts();
 }
 
 /** Loads categories and level names, then relabels what uses them. */
@@ -261,7 +284,7 @@ function signedOut() {
   clearCases();
   stopDay();
   renderDay();
-  setSound(false);
+  clearCharts();
   renderSound();
   lastMessageAt = null;
   linkState = 'connecting';
@@ -293,10 +316,31 @@ function onListClick(ev) {
   if (li instanceof HTMLElement && li.dataset.id) focusIncident(li.dataset.id);
 }
 
+/**
+ * Shows only the panels named in ?panels= (map, incidents, alarms,
+ * counters, charts, cases, activity, plans), side by side: one screen of a
+ * wall split into several. Without it, the whole wall layout.
+ */
+function choosePanels() {
+  const raw = new URLSearchParams(window.location.search).get('panels');
+  if (!raw) return;
+  const wanted = new Set(raw.split(',').map((p) => p.trim()).filter(Boolean));
+  const main = byId('main');
+  main.classList.add('custom');
+  main.dataset.panels = [...wanted].join(',');
+  for (const node of main.querySelectorAll('[data-panel]')) {
+    const name = /** @type {HTMLElement} */ (node).dataset.panel ?? '';
+    node.classList.toggle('panel-off', !wanted.has(name));
+  }
+}
+
 function main() {
+  choosePanels();
+  initSound();
   routeMessages();
   setCallsignLookup(unitCallsign);
   setIncidentLookup(incidentTitle);
+  setActivityIncidentLookup(incidentTitle);
   setPlanIncidentLookup(incidentTitle);
   initAlarms();
   initCases();
@@ -315,6 +359,10 @@ function main() {
     b.addEventListener('click', () => toggleLang());
   }
   byId('incidents').addEventListener('click', onListClick);
+  window.addEventListener('resize', () => {
+    fitList();
+    resizeCharts();
+  });
   byId('sound-toggle').addEventListener('click', () => {
     setSound(!soundOn());
     renderSound();

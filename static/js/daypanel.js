@@ -6,6 +6,7 @@
 import * as api from './api.js';
 import { byId } from './dom.js';
 import { UNIT_STATUSES } from './units.js';
+import { renderCharts } from './wallcharts.js';
 
 /** @type {Map<string, string>} unit id → status */
 const statuses = new Map();
@@ -59,6 +60,7 @@ async function refresh() {
     // keep the last figures; the link state says whether the page is live
   }
   renderDay();
+  renderCharts(bulletin);
 }
 
 function set(id, text) {

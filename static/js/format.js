@@ -1,6 +1,55 @@
-// Times in the browser's local time zone.
+// Times in the configured time zone (GET /api/v1/config `timezone`, set by
+// refdata when the reference data loads), never the browser's own; until it
+// is known, the browser's.
 
 import { locale } from './i18n.js';
+
+/** @type {string} the IANA zone times are shown in; '' for the browser's */
+let zone = '';
+/** @type {Intl.DateTimeFormat|null} */
+let partsFormat = null;
+
+/**
+ * Sets the time zone every time on the page is shown in.
+ * @param {unknown} tz an IANA name such as Asia/Shanghai; anything the
+ *   browser does not know leaves the zone as it was
+ */
+export function setTimeZone(tz) {
+  if (typeof tz !== 'string' || tz === '' || tz === zone) return;
+  try {
+    partsFormat = new Intl.DateTimeFormat('en-CA', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    zone = tz;
+  } catch {
+    // an unknown zone: keep the last one
+  }
+}
+
+/**
+ * The configured time zone, or '' while it is not known.
+ * @returns {string}
+ */
+export function timeZone() {
+  return zone;
+}
+
+/**
+ * The calendar fields of a time in the configured zone.
+ * @param {Date} d
+ * @returns {{year: number, month: number, day: number, hour: number, minute: number, second: number}}
+ */
+export function zoned(d) {
+  if (!partsFormat) {
+    return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
+  }
+  /** @type {Record<string, number>} */
+  const f = {};
+  for (const p of partsFormat.formatToParts(d)) {
+    if (p.type !== 'literal') f[p.type] = Number(p.value);
+  }
+  return { year: f.year, month: f.month, day: f.day, hour: f.hour % 24, minute: f.minute, second: f.second };
+}
 
 /**
  * Pads a number to two digits.
@@ -23,30 +72,33 @@ export function parseTime(s) {
 }
 
 /**
- * Formats a time as HH:mm in local time.
+ * Formats a time as HH:mm in the configured zone.
  * @param {Date} d
  * @returns {string}
  */
 export function hhmm(d) {
-  return `${two(d.getHours())}:${two(d.getMinutes())}`;
+  const z = zoned(d);
+  return `${two(z.hour)}:${two(z.minute)}`;
 }
 
 /**
- * Formats a time as HH:mm:ss in local time.
+ * Formats a time as HH:mm:ss in the configured zone.
  * @param {Date} d
  * @returns {string}
  */
 export function hhmmss(d) {
-  return `${hhmm(d)}:${two(d.getSeconds())}`;
+  const z = zoned(d);
+  return `${two(z.hour)}:${two(z.minute)}:${two(z.second)}`;
 }
 
 /**
- * Formats a date as MM-DD in local time.
+ * Formats a date as MM-DD in the configured zone.
  * @param {Date} d
  * @returns {string}
  */
 export function mmdd(d) {
-  return `${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  const z = zoned(d);
+  return `${two(z.month)}-${two(z.day)}`;
 }
 
 /**
@@ -56,7 +108,9 @@ export function mmdd(d) {
  * @returns {boolean}
  */
 export function sameDay(a, b) {
-  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  const x = zoned(a);
+  const y = zoned(b);
+  return x.year === y.year && x.month === y.month && x.day === y.day;
 }
 
 /**
@@ -71,9 +125,10 @@ export function longDate(d) {
       month: '2-digit',
       day: '2-digit',
       weekday: 'short',
+      ...(zone ? { timeZone: zone } : {}),
     }).format(d);
   } catch {
-    return `${d.getFullYear()}-${mmdd(d)}`;
+    return `${zoned(d).year}-${mmdd(d)}`;
   }
 }
 

@@ -4,7 +4,7 @@
 
 import { el, spaced } from './dom.js';
 import { lang, t } from './i18n.js';
-import { LEVELS, levelName } from './refdata.js';
+import { categoryName, LEVELS, levelName } from './refdata.js';
 
 /**
  * The grid name in the current language, or a dash.
@@ -142,4 +142,20 @@ export const ACTIVE_ORDER = ['offered', 'acked', 'en_route', 'on_scene'];
  */
 export function orderActive(d) {
   return !!d && ACTIVE_ORDER.includes(d.status);
+}
+
+/**
+ * An order's note in the current language: the server's automatic notes
+ * ("automatic: level II mass_incident", "re-offered: 步巡01 did not
+ * acknowledge D-…") from the catalogue, a person's note as written.
+ * @param {unknown} note
+ * @returns {string}
+ */
+export function orderNote(note) {
+  if (typeof note !== 'string') return '';
+  let m = /^automatic: level (I{1,3}|IV) (\S+)$/.exec(note);
+  if (m) return t('wall.note.automatic', { code: m[1], level: levelName(m[1]), category: categoryName(m[2]) });
+  m = /^re-offered: (.+) did not acknowledge (\S+)$/.exec(note);
+  if (m) return t('wall.note.reoffered', { unit: m[1], id: m[2] });
+  return note;
 }

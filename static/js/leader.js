@@ -507,9 +507,12 @@ function errorLine(id) {
   if (!e) return null;
   const node = el('div', 'card-error', null, [
     el('strong', 'card-error-text', t(e.key, e.params)),
-    e.detail ? el('span', 'card-error-detail', e.detail) : null,
+    // The server's detail is English: shown only in English, kept as data
+    // for support otherwise.
+    e.detail && lang() === 'en' ? el('span', 'card-error-detail', e.detail) : null,
   ].filter(Boolean));
   node.setAttribute('role', 'alert');
+  if (e.detail) node.dataset.detail = e.detail;
   if (e.status) node.dataset.status = String(e.status);
   return node;
 }

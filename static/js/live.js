@@ -3,9 +3,9 @@
 // when nothing (not even a heartbeat) has arrived for a while. Each attempt
 // opens with a fresh one-time ticket, so no token travels in a URL (proxy
 // logs keep URLs); a socket closed because its session ended (4001) is not
-// reconnected.
+// reconnected: the page signs out at once and its sign-in form says why.
 
-import { ApiError, socketTicket } from './api.js';
+import { ApiError, sessionEnded, socketTicket } from './api.js';
 
 /** The close code of a socket whose session ended: sign in again. */
 export const SESSION_ENDED = 4001;
@@ -54,7 +54,8 @@ export function screenURL(since) {
  * @param {() => void} [o.onClosed] called each time a connection ends
  * @param {() => void} [o.onSessionEnded] called, instead of reconnecting,
  *   when the server closed the socket because its session ended (4001) or
- *   refused a ticket (401)
+ *   refused a ticket (401); by default the page's unauthorized handler runs
+ *   (api.sessionEnded), so every page signs out with the reason shown
  * @param {number} [o.silenceMs] how long without a message means dead
  * @param {boolean} [o.upOnOpen] count the link up as soon as the socket
  *   opens (for quiet streams whose first message after a resume may be a
@@ -129,12 +130,11 @@ export function createLiveLink(o) {
     if (!running) return; // onClosed may have stopped us
     if (ended) {
       running = false;
-      if (o.onSessionEnded) {
-        try {
-          o.onSessionEnded();
-        } catch {
-          // nothing more to do
-        }
+      try {
+        if (o.onSessionEnded) o.onSessionEnded();
+        else sessionEnded();
+      } catch {
+        // nothing more to do
       }
       return;
     }

@@ -100,10 +100,13 @@ export function initLogin(onSignedIn, opts = {}) {
   });
 }
 
-/** Clears the form's error and password before it is shown again. */
+/**
+ * Clears the form's password before it is shown again; the error line says
+ * why when the session ended (rather than the person signing out).
+ */
 export function resetLogin() {
   busy = false;
-  error = null;
+  error = api.takeSessionEnded() ? { key: 'login.error.ended' } : null;
   /** @type {HTMLInputElement} */ (byId('password')).value = '';
   renderLogin();
 }
@@ -124,6 +127,7 @@ export async function endSession(done) {
     // the token is forgotten here whatever the server said
   } finally {
     btn.disabled = false;
+    api.takeSessionEnded(); // signing out is no ended session to report
     done();
   }
 }

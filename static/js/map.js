@@ -79,6 +79,12 @@ let generation = 0;
 let viewSet = false;
 /** @type {Map<string, {inc: any, marker: any, look: string}>} */
 const incidents = new Map();
+/** @type {any} lines from units with an order to their incidents */
+let orderLayer = null;
+/** @type {{unit: string, incident: string, status: string}[]} */
+let orderPairs = [];
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let orderLinesTimer;
 /** @type {Map<string, {c: any, marker: any, look: string}>} */
 const caseMarkers = new Map();
 /** @type {string|null} */
@@ -146,6 +152,7 @@ export function initMap() {
   });
   map.createPane('gridLabels'); // .leaflet-gridLabels-pane: above the canvas, below the markers
   caseLayer = L.layerGroup().addTo(map);
+  orderLayer = L.layerGroup().addTo(map);
   incidentLayer = L.layerGroup().addTo(map);
   units = new UnitLayer(L, map, { onUnknown: refreshUnitsSoon, onChange: countUnits });
   map.on('zoomend', labelZoom);
@@ -230,13 +237,20 @@ function renderLegend() {
   areas.push(legendItem(el('span', 'legend-area area-grid'), t('area.grid')));
   const caseKeys = /** @type {const} */ ([['new', 'case.group.new'], ['handling', 'case.group.handling'], ['handled', 'case.group.handled'], ['overdue', 'case.overdue']]);
   const caseItems = caseKeys.map(([g, key]) => legendItem(el('span', `legend-case case-${g}`), t(key)));
-  legendBox.replaceChildren(
-    legendSection('legend.status', statuses),
-    legendSection('legend.type', types),
-    legendSection('legend.incident', [...levels, el('li', 'legend-note', t('legend.pulse'))]),
-    legendSection('legend.case', caseItems),
-    legendSection('legend.area', areas),
-  );
+  // Folded to one button in the map's corner unless someone opens it.
+  const prev = legendBox.querySelector('details');
+  const fold = /** @type {HTMLDetailsElement} */ (el('details', 'legend-fold', null, [
+    el('summary', 'legend-summary', t('wall.legend')),
+    el('div', 'legend-body', null, [
+      legendSection('legend.status', statuses),
+      legendSection('legend.type', types),
+      legendSection('legend.incident', [...levels, el('li', 'legend-note', t('legend.pulse'))]),
+      legendSection('legend.case', caseItems),
+      legendSection('legend.area', areas),
+    ]),
+  ]));
+  fold.open = prev instanceof HTMLDetailsElement && prev.open;
+  legendBox.replaceChildren(fold);
 }
 
 /** Hides the grid names when zoomed out too far to read them. */
@@ -252,6 +266,7 @@ function countUnits() {
   box.dataset.unitsKnown = String(units ? units.units.size : 0);
   box.dataset.unitFrames = String(units ? units.frames : 0);
   byId('map-units-count').textContent = units && units.units.size ? t('map.units', { n: drawn }) : '';
+  orderLinesSoon();
 }
 
 /** Publishes the number of incident markers on #map. */
@@ -699,6 +714,51 @@ export function renderIncidentMarkers(list) {
 }
 
 /**
+ * Sets the active orders whose units get a line to their incident.
+ * @param {any[]} list active orders ({unit_id, incident_id, status})
+ */
+export function setOrderLines(list) {
+  orderPairs = [];
+  for (const d of list || []) {
+    if (d && typeof d.unit_id === 'string' && typeof d.incident_id === 'string') {
+      orderPairs.push({ unit: d.unit_id, incident: d.incident_id, status: String(d.status ?? '') });
+    }
+  }
+  drawOrderLines();
+}
+
+/** Draws the order lines again soon (units move several times a second). */
+function orderLinesSoon() {
+  if (orderLinesTimer !== undefined || orderPairs.length === 0) return;
+  orderLinesTimer = setTimeout(() => {
+    orderLinesTimer = undefined;
+    drawOrderLines();
+  }, 500);
+}
+
+/** Draws a dashed line from each unit with an order to its incident. */
+function drawOrderLines() {
+  if (!map || !orderLayer || !units) return;
+  orderLayer.clearLayers();
+  let n = 0;
+  for (const p of orderPairs) {
+    const e = units.units.get(p.unit);
+    const inc = incidents.get(p.incident);
+    if (!e || !e.fix || !inc) continue;
+    const to = inc.marker.getLatLng();
+    orderLayer.addLayer(L.polyline([[e.fix.lat, e.fix.lon], [to.lat, to.lng]], {
+      color: p.status === 'offered' ? '#ffe082' : '#80deea',
+      weight: 2,
+      opacity: 0.85,
+      dashArray: p.status === 'on_scene' ? null : '6 6',
+      interactive: false,
+    }));
+    n += 1;
+  }
+  container().dataset.orderLines = String(n);
+}
+
+/**
  * Pans the map to an incident and highlights its marker for a while.
  * @param {string} id
  * @returns {boolean} false when the incident has no marker
@@ -917,8 +977,12 @@ export function resetMap() {
   selectedId = null;
   selectedCase = null;
   baseLoad = null;
+  clearTimeout(orderLinesTimer);
+  orderLinesTimer = undefined;
+  orderPairs = [];
   if (!map) return;
   if (units) units.clear();
+  orderLayer.clearLayers();
   incidentLayer.clearLayers();
   incidents.clear();
   caseLayer.clearLayers();

@@ -3,6 +3,7 @@
 // the bare category id stand in.
 
 import * as api from './api.js';
+import { setTimeZone } from './format.js';
 import { lang, t } from './i18n.js';
 
 /** The four levels, most serious first. */
@@ -46,6 +47,7 @@ async function fetchReference() {
     }
     categoryNames = m;
   }
+  if (cfg.status === 'fulfilled' && cfg.value) setTimeZone(cfg.value.timezone);
   if (cfg.status === 'fulfilled' && cfg.value && Array.isArray(cfg.value.levels)) {
     const m = new Map();
     for (const l of cfg.value.levels) {

@@ -26,7 +26,7 @@ import { byId, el, show, spaced } from './dom.js';
 import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { createSharer, geoUnavailable } from './geo.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
-import { badge, casualties, localText, orderStatusName, placeText, reasonTexts } from './incidentview.js';
+import { badge, casualties, localText, orderNote, orderStatusName, placeText, reasonTexts } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { isLonLat, MiniMap } from './minimap.js';
@@ -483,7 +483,7 @@ function renderOrder() {
   byId('order-reasons').textContent = reasons.join(t('incident.reasonsSep'));
   show(byId('order-reasons'), reasons.length > 0);
   textBlock('order-description', 'order-description-block', inc.description);
-  textBlock('order-note', 'order-note-block', d.note);
+  textBlock('order-note', 'order-note-block', orderNote(d.note));
   renderCountdown();
   renderMap();
 }

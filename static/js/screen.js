@@ -1,11 +1,11 @@
 // The wall screen: header clock and link state, per-level counters and the
-// list of open incidents. Incident text is only ever set with textContent.
+// compact rows of open incidents. Incident text is only ever set with textContent.
 
 import { deadlineNode } from './deadlines.js';
 import { byId, el, show, spaced } from './dom.js';
 import { hhmm, hhmmss, longDate, mmdd, parseTime, sameDay } from './format.js';
 import { t } from './i18n.js';
-import { badge, casualties, gridName, orderStatusName, reasons, statusName as incidentStatusName } from './incidentview.js';
+import { badge, gridName, orderStatusName, statusName as incidentStatusName } from './incidentview.js';
 import { categoryName, LEVELS, levelName } from './refdata.js';
 
 /** @type {ReturnType<typeof setTimeout>|undefined} */
@@ -77,22 +77,39 @@ export function renderCounts(counts) {
 }
 
 /**
- * When the incident occurred, in local time: HH:mm, with MM-DD in front
- * when it was not today.
+ * How long ago t was, short: "12分" or "2时05分" (its language's words).
+ * @param {number} ms milliseconds elapsed
+ * @returns {string}
+ */
+export function ageText(ms) {
+  const m = Math.max(0, Math.floor(ms / 60000));
+  if (m < 60) return t('wall.age.m', { m });
+  return t('wall.age.hm', { h: Math.floor(m / 60), m: String(m % 60).padStart(2, '0') });
+}
+
+/**
+ * An incident's age as a ticking element (data-since is the reference).
  * @param {any} inc
  * @param {Date} now
- * @returns {HTMLElement|null}
+ * @returns {HTMLElement}
  */
-function occurred(inc, now) {
+function ageNode(inc, now) {
   const d = parseTime(inc.occurred_at) ?? parseTime(inc.created_at);
-  if (!d) return null;
-  const time = el('time', 'occurred-time', hhmm(d));
-  time.setAttribute('datetime', d.toISOString());
-  return el('span', 'meta occurred', null, spaced([
-    el('span', 'meta-label', t('incident.occurred')),
-    sameDay(d, now) ? null : el('span', 'occurred-date', mmdd(d)),
-    time,
-  ]));
+  const node = el('span', 'cell age', d ? ageText(now.getTime() - d.getTime()) : '');
+  if (d) {
+    node.dataset.since = d.toISOString();
+    node.title = t('wall.occurredAt', { time: `${sameDay(d, now) ? '' : mmdd(d) + ' '}${hhmm(d)}` });
+  }
+  return node;
+}
+
+/** Refreshes the ages of the rows under root. */
+export function tickAges(root) {
+  const now = Date.now();
+  for (const node of root.querySelectorAll('.age[data-since]')) {
+    const since = Date.parse(/** @type {HTMLElement} */ (node).dataset.since ?? '');
+    if (!Number.isNaN(since)) node.textContent = ageText(now - since);
+  }
 }
 
 /**
@@ -106,29 +123,39 @@ export function statusName(status) {
 }
 
 /**
- * The units sent to an incident with their order status (short label), or
- * null when none is active.
+ * The order state of an incident in one short cell: the number of its
+ * active orders in each status ("途中2 到场1"), or "未派警" when none.
  * @param {any[]|undefined} orders the incident's active orders
- * @returns {HTMLElement|null}
+ * @returns {HTMLElement}
  */
-function ordersRow(orders) {
-  if (!orders || orders.length === 0) return null;
-  const chips = orders.map((d) => {
+function ordersCell(orders) {
+  const cell = el('span', 'cell incident-orders');
+  if (!orders || orders.length === 0) {
+    cell.classList.add('none');
+    cell.textContent = t('wall.orders.none');
+    return cell;
+  }
+  /** @type {Map<string, number>} */
+  const n = new Map();
+  for (const d of orders) {
     const status = typeof d.status === 'string' ? d.status : '';
-    const chip = el('span', `order-chip order-${status}`, null, spaced([
-      el('span', 'order-unit', typeof d.callsign === 'string' && d.callsign ? d.callsign : String(d.unit_id ?? '')),
-      el('span', 'order-status', orderStatusName(status, true)),
-    ]));
-    chip.dataset.dispatchId = String(d.id ?? '');
-    chip.dataset.unitId = String(d.unit_id ?? '');
-    chip.dataset.status = status;
-    return chip;
-  });
-  return el('div', 'incident-orders', null, spaced([el('span', 'meta-label', t('orders.label')), ...chips]));
+    n.set(status, (n.get(status) ?? 0) + 1);
+  }
+  const parts = [];
+  for (const [status, k] of n) {
+    const part = el('span', `order-chip order-${status}`, `${orderStatusName(status, true)}${k}`);
+    part.dataset.status = status;
+    parts.push(part);
+  }
+  if (n.has('offered')) cell.classList.add('unacked');
+  cell.append(...spaced(parts));
+  cell.title = orders.map((d) => `${typeof d.callsign === 'string' && d.callsign ? d.callsign : String(d.unit_id ?? '')} ${orderStatusName(String(d.status ?? ''))}`).join('\n');
+  return cell;
 }
 
 /**
- * One list item.
+ * One compact row: level badge with its label, title, grid, age, order
+ * state and the nearest reporting deadline, on one line.
  * @param {any} inc
  * @param {Date} now
  * @param {any[]|undefined} orders the incident's active orders
@@ -143,27 +170,27 @@ function incidentItem(inc, now, orders) {
   const loc = inc.location;
   if (loc && typeof loc.lon === 'number' && typeof loc.lat === 'number') li.classList.add('located');
   if (status) li.dataset.status = status;
-
-  const head = el('div', 'incident-head', null, spaced([
-    el('span', 'title', typeof inc.title === 'string' ? inc.title : ''),
-    inc.drill === true ? el('span', 'tag drill-tag', t('incident.drill')) : null,
-    status ? el('span', `tag status-tag status-${status}`, statusName(status)) : null,
-    deadlineNode(inc),
-  ]));
-  const meta = el('div', 'incident-meta', null, spaced([
-    el('span', 'meta category', categoryName(inc.category)),
-    el('span', 'meta grid', gridName(inc.grid)),
-    occurred(inc, now),
-    casualties(inc),
-  ]));
-  li.append(...spaced([badge(level), el('div', 'incident-body', null, spaced([head, meta, ordersRow(orders), reasons(inc)]))]));
+  const title = el('span', 'cell title', typeof inc.title === 'string' ? inc.title : '');
+  title.title = [typeof inc.title === 'string' ? inc.title : '', categoryName(inc.category), status ? statusName(status) : ''].filter(Boolean).join(' · ');
+  const deadline = deadlineNode(inc);
+  li.append(
+    badge(level),
+    el('span', 'cell title-cell', null, spaced([
+      inc.drill === true ? el('span', 'tag drill-tag', t('incident.drill')) : null,
+      title,
+    ])),
+    el('span', 'cell grid', gridName(inc.grid)),
+    ageNode(inc, now),
+    ordersCell(orders),
+    deadline ? el('span', 'cell deadline-cell', null, [deadline]) : el('span', 'cell deadline-cell none', t('wall.deadline.none')),
+  );
   return li;
 }
 
 /**
- * Shows the open incidents: the list (already ordered), its total, and the
- * empty or loading line; each with the units sent to it and its nearest
- * reporting deadline.
+ * Shows the open incidents: the rows (already ordered), the total, and the
+ * empty or loading line. Rows that do not fit the panel are hidden and
+ * counted ("另有 N 起"), so the panel never scrolls or shrinks.
  * @param {any[]} incidents
  * @param {boolean} ready whether a snapshot has arrived
  * @param {(id: string) => any[]} [ordersOf] the active orders of an incident
@@ -175,9 +202,37 @@ export function renderList(incidents, ready, ordersOf, total = incidents.length)
   list.replaceChildren(...incidents.map((inc) => incidentItem(inc, now, ordersOf ? ordersOf(inc.id) : undefined)));
   show(byId('empty-state'), ready && incidents.length === 0);
   show(byId('list-loading'), !ready);
-  let count = '';
-  if (ready) count = total > incidents.length ? t('list.totalShown', { n: total, shown: incidents.length }) : t('list.total', { n: incidents.length });
-  byId('count-total').textContent = count;
+  byId('count-total').textContent = ready ? t('list.total', { n: total }) : '';
+  fitList(total);
+}
+
+/**
+ * Hides the rows that would fall below the list's bottom edge and says how
+ * many are not shown.
+ * @param {number} [total] how many are open in all
+ */
+export function fitList(total) {
+  const list = byId('incidents');
+  const rows = /** @type {HTMLElement[]} */ ([...list.children]);
+  const all = total ?? Number(list.dataset.total ?? rows.length);
+  list.dataset.total = String(all);
+  for (const r of rows) r.hidden = false;
+  const bottom = list.getBoundingClientRect().bottom;
+  let shown = rows.length;
+  if (list.clientHeight > 0) {
+    for (let i = 0; i < rows.length; i += 1) {
+      if (rows[i].getBoundingClientRect().bottom > bottom + 0.5) {
+        shown = i;
+        break;
+      }
+    }
+  }
+  for (let i = shown; i < rows.length; i += 1) rows[i].hidden = true;
+  const more = all - shown;
+  const line = byId('list-more');
+  list.dataset.shown = String(shown);
+  line.textContent = more > 0 ? t('wall.more', { n: more }) : '';
+  line.dataset.more = String(Math.max(0, more));
 }
 
 /**

@@ -1,10 +1,46 @@
-// An optional alarm sound made with the Web Audio API (no audio files): off
-// by default, switched on by a person (browsers only let a page make sound
-// after a gesture), never remembered across page loads.
+// The alarm sound, made with the Web Audio API (no audio files): on by
+// default on the wall, for level I/II incidents and unacknowledged orders;
+// a per-screen mute is remembered in localStorage (wf.sound = "off").
+// Browsers let a page make sound only after a gesture, so the audio starts
+// with the first click or key on the page; until then a beep is silent.
 
-/** @type {AudioContext|null} */
+import { read, write } from './storage.js';
+
+const KEY = 'wf.sound';
+
+/** @type {any} */
 let ctx = null;
-let on = false;
+let on = read(KEY) !== 'off';
+let gesture = false;
+
+/** Starts the audio after the first gesture on the page (once). */
+export function initSound() {
+  const start = () => {
+    gesture = true;
+    window.removeEventListener('pointerdown', start, true);
+    window.removeEventListener('keydown', start, true);
+    if (on) audio();
+  };
+  window.addEventListener('pointerdown', start, true);
+  window.addEventListener('keydown', start, true);
+}
+
+/**
+ * The audio context, made (or resumed) once a gesture allows it.
+ * @returns {any}
+ */
+function audio() {
+  if (!gesture) return null;
+  const AC = /** @type {any} */ (window).AudioContext || /** @type {any} */ (window).webkitAudioContext;
+  if (typeof AC !== 'function') return null;
+  try {
+    if (!ctx) ctx = new AC();
+    if (ctx.state === 'suspended') ctx.resume().catch(() => {});
+  } catch {
+    ctx = null;
+  }
+  return ctx;
+}
 
 /**
  * Reports whether the sound is on.
@@ -15,29 +51,18 @@ export function soundOn() {
 }
 
 /**
- * Switches the sound on or off. Call it from a click so the browser lets
- * the audio start.
+ * Switches the sound on or off on this screen, remembered across page
+ * loads.
  * @param {boolean} value
- * @returns {boolean} whether the sound is now on (false when the browser
- *   has no Web Audio)
+ * @returns {boolean} whether the sound is now on
  */
 export function setSound(value) {
-  if (!value) {
-    on = false;
+  on = !!value;
+  write(KEY, on ? 'on' : 'off');
+  if (!on) {
     if (ctx) ctx.suspend().catch(() => {});
-    return false;
-  }
-  const AC = /** @type {any} */ (window).AudioContext || /** @type {any} */ (window).webkitAudioContext;
-  if (typeof AC !== 'function') {
-    on = false;
-    return false;
-  }
-  try {
-    if (!ctx) ctx = new AC();
-    ctx.resume().catch(() => {});
-    on = true;
-  } catch {
-    on = false;
+  } else {
+    audio();
   }
   return on;
 }
@@ -65,7 +90,9 @@ function tone(c, freq, start, length) {
 
 /** Beeps (three short tones) when the sound is on. */
 export function beep() {
-  if (!on || !ctx) return;
+  if (!on) return;
+  const c = audio();
+  if (!c) return;
   try {
     const t0 = ctx.currentTime + 0.02;
     tone(ctx, 880, t0, 0.16);

@@ -39,6 +39,13 @@ const DEFAULT_RADIUS = 8;
 
 const OUTLINE = '#0a0e13';
 
+/** From this zoom up (street level) callsigns are written beside units. */
+export const CALLSIGN_ZOOM = 16;
+/** Below this zoom (city level) units are drawn as clusters with counts. */
+export const CLUSTER_ZOOM = 14;
+/** The side in screen pixels of a cluster's cell. */
+const CLUSTER_CELL_PX = 64;
+
 /**
  * The colour of a unit status.
  * @param {string|undefined} status
@@ -197,7 +204,7 @@ export function shapeSwatch(shape, fill, size = 20) {
  */
 function unitMarkerClass(L) {
   return L.CircleMarker.extend({
-    options: { shape: 'circle' },
+    options: { shape: 'circle', label: '' },
     _updatePath() {
       const r = this._renderer;
       if (!(r instanceof L.Canvas)) {
@@ -209,6 +216,20 @@ function unitMarkerClass(L) {
       ctx.beginPath();
       traceUnitShape(ctx, this.options.shape, this._point.x, this._point.y, Math.max(this._radius, 1));
       r._fillStroke(ctx, this);
+      // The callsign beside the unit at street zoom, outlined to read on
+      // any base map.
+      if (this.options.label && this._map && this._map.getZoom() >= CALLSIGN_ZOOM) {
+        ctx.save();
+        ctx.font = '600 12px system-ui, "Noto Sans CJK SC", sans-serif';
+        ctx.textBaseline = 'middle';
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = 'rgba(10, 14, 19, 0.9)';
+        ctx.fillStyle = '#e8eef4';
+        const x = this._point.x + this._radius + 3;
+        ctx.strokeText(this.options.label, x, this._point.y);
+        ctx.fillText(this.options.label, x, this._point.y);
+        ctx.restore();
+      }
     },
   });
 }
@@ -307,6 +328,11 @@ export class UnitLayer {
     this.hooks = hooks;
     this.Marker = unitMarkerClass(L);
     this.group = L.layerGroup().addTo(map);
+    /** Cluster markers with counts, shown instead of the units at city zoom. */
+    this.clusters = L.layerGroup();
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this.clusterTimer = undefined;
+    map.on('zoomend moveend', () => this.recluster());
     /** @type {Map<string, UnitEntry>} */
     this.units = new Map();
     /** Number of unit markers on the map. */
@@ -442,11 +468,13 @@ export class UnitLayer {
     const radius = (e.type && RADII[e.type]) || DEFAULT_RADIUS;
     const fillColor = statusColour(e.status);
     const fillOpacity = e.status === 'off_duty' ? 0.55 : 0.95;
-    const look = `${shape}|${radius}|${fillColor}|${fillOpacity}`;
+    const label = e.callsign || '';
+    const look = `${shape}|${radius}|${fillColor}|${fillOpacity}|${label}`;
     const latlng = [e.fix.lat, e.fix.lon];
     if (!e.marker) {
       e.marker = new this.Marker(latlng, {
         shape,
+        label,
         radius,
         fillColor,
         fillOpacity,
@@ -465,7 +493,7 @@ export class UnitLayer {
     if (at.lat !== latlng[0] || at.lng !== latlng[1]) e.marker.setLatLng(latlng);
     if (look !== e.look) {
       e.look = look;
-      e.marker.setStyle({ shape, radius, fillColor, fillOpacity });
+      e.marker.setStyle({ shape, label, radius, fillColor, fillOpacity });
     }
     if (e.marker.isTooltipOpen()) e.marker.getTooltip().update();
   }
@@ -501,6 +529,7 @@ export class UnitLayer {
   /** Forgets every unit (on sign-out). */
   clear() {
     this.group.clearLayers();
+    this.clusters.clearLayers();
     this.units = new Map();
     this.drawn = 0;
     this.frames = 0;
@@ -510,5 +539,66 @@ export class UnitLayer {
   /** Tells the owner that what is drawn changed. */
   changed() {
     if (this.hooks.onChange) this.hooks.onChange();
+    this.reclusterSoon();
+  }
+
+  /** Clusters again within a quarter second (frames come several a second). */
+  reclusterSoon() {
+    if (this.clusterTimer !== undefined) return;
+    this.clusterTimer = setTimeout(() => {
+      this.clusterTimer = undefined;
+      this.recluster();
+    }, 250);
+  }
+
+  /**
+   * At city zoom, replaces the unit markers with one marker per screen cell
+   * of CLUSTER_CELL_PX pixels, showing how many units it holds (a grid
+   * clustering: linear in the units, cheap enough for frames of thousands);
+   * at street zoom, shows the units themselves.
+   */
+  recluster() {
+    const map = this.map;
+    if (!map || !map._loaded) return;
+    const clustered = map.getZoom() < CLUSTER_ZOOM;
+    const box = map.getContainer();
+    box.dataset.unitClusters = '0';
+    if (!clustered) {
+      if (map.hasLayer(this.clusters)) map.removeLayer(this.clusters);
+      if (!map.hasLayer(this.group)) map.addLayer(this.group);
+      return;
+    }
+    if (map.hasLayer(this.group)) map.removeLayer(this.group);
+    /** @type {Map<string, {n: number, lat: number, lon: number}>} */
+    const cells = new Map();
+    for (const e of this.units.values()) {
+      if (!e.fix) continue;
+      const p = map.latLngToLayerPoint([e.fix.lat, e.fix.lon]);
+      const key = `${Math.floor(p.x / CLUSTER_CELL_PX)}:${Math.floor(p.y / CLUSTER_CELL_PX)}`;
+      const c = cells.get(key);
+      if (c) {
+        c.n += 1;
+        c.lat += e.fix.lat;
+        c.lon += e.fix.lon;
+      } else {
+        cells.set(key, { n: 1, lat: e.fix.lat, lon: e.fix.lon });
+      }
+    }
+    this.clusters.clearLayers();
+    for (const c of cells.values()) {
+      const size = c.n >= 100 ? 'l' : c.n >= 10 ? 'm' : 's';
+      const icon = this.L.divIcon({ className: `unit-cluster unit-cluster-${size}`, html: '', iconSize: null });
+      const m = this.L.marker([c.lat / c.n, c.lon / c.n], { icon, keyboard: false, interactive: false });
+      m.on('add', () => {
+        const el = m.getElement();
+        if (el) {
+          el.textContent = String(c.n);
+          el.dataset.count = String(c.n);
+        }
+      });
+      this.clusters.addLayer(m);
+    }
+    if (!map.hasLayer(this.clusters)) map.addLayer(this.clusters);
+    box.dataset.unitClusters = String(cells.size);
   }
 }
