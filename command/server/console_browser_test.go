@@ -109,7 +109,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 		t.Errorf("reporter stored as %v", inc["reporter"])
 	}
 	sel := fmt.Sprintf(`li.incident[data-id=%q]`, id)
-	screen.run(3*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
+	screen.run(10*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
 	var badge string
 	screen.run(2*time.Second, chromedp.Text(sel+" .badge", &badge, chromedp.ByQuery))
 	if !strings.Contains(badge, "II") {
@@ -121,7 +121,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 		t.Errorf("one incident expected: %s", body)
 	}
 	// The desk lists it with a badge for a new one.
-	b.run(3*time.Second, chromedp.WaitVisible("#new-badge", chromedp.ByQuery))
+	b.run(10*time.Second, chromedp.WaitVisible("#new-badge", chromedp.ByQuery))
 	time.Sleep(200 * time.Millisecond) // late console messages
 	b.clean()
 	screen.clean()

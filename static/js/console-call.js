@@ -439,6 +439,11 @@ export class CallDesk {
   /** Something in the form changed: the preview follows shortly. */
   changed() {
     clearTimeout(this.previewTimer);
+    // What is shown no longer answers the form as it stands: an answer
+    // still on its way is dropped, and the state says a new one is coming.
+    this.previewGen += 1;
+    byId('preview').dataset.state = 'pending';
+    byId('dups').dataset.state = 'pending';
     this.previewTimer = setTimeout(() => this.refreshPreview(), PREVIEW_DELAY_MS);
   }
 
