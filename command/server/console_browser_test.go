@@ -109,7 +109,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 		t.Errorf("reporter stored as %v", inc["reporter"])
 	}
 	sel := fmt.Sprintf(`li.incident[data-id=%q]`, id)
-	screen.run(3*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
+	screen.run(10*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
 	var badge string
 	screen.run(2*time.Second, chromedp.Text(sel+" .badge", &badge, chromedp.ByQuery))
 	if !strings.Contains(badge, "II") {
@@ -121,7 +121,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 		t.Errorf("one incident expected: %s", body)
 	}
 	// The desk lists it with a badge for a new one.
-	b.run(3*time.Second, chromedp.WaitVisible("#new-badge", chromedp.ByQuery))
+	b.run(10*time.Second, chromedp.WaitVisible("#new-badge", chromedp.ByQuery))
 	time.Sleep(200 * time.Millisecond) // late console messages
 	b.clean()
 	screen.clean()
@@ -314,6 +314,13 @@ func TestConsoleKeyboardOnlyCall(t *testing.T) {
 	if inc["title"] != "Keyboard call" || inc["people_involved"] != float64(7) || inc["location"] == nil {
 		t.Errorf("stored: %v %v %v", inc["title"], inc["people_involved"], inc["location"])
 	}
+	// Esc cancels: the first press asks, the second empties the form.
+	keys(kb.F2, kb.Tab, kb.Tab, kb.Tab, kb.Tab, "draft")
+	b.poll(2*time.Second, `document.querySelector("#call-title").value === "draft"`)
+	keys(kb.Escape)
+	b.poll(2*time.Second, `document.querySelector("#call-title").value === "draft" && document.querySelector("#call-status").textContent !== ""`)
+	keys(kb.Escape)
+	b.poll(2*time.Second, `document.querySelector("#call-title").value === ""`)
 	b.clean()
 }
 
@@ -535,6 +542,35 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 	got := h.incidentJSON(id)
 	if got["level"] != "III" || got["status"] != "responding" {
 		t.Errorf("stored: level %v status %v", got["level"], got["status"])
+	}
+	b.clean()
+}
+
+// The place found the two other ways: a click on the map puts the marker
+// and the coordinates; a grid picked from the tree district → street →
+// community → grid places a call by itself.
+func TestConsolePlacesByMapAndGridTree(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/console.html", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector("#call-map").dataset.base === "loaded" && document.querySelectorAll("#grid-district option").length > 1`)
+	b.run(5*time.Second, chromedp.Click("#call-map", chromedp.ByQuery))
+	b.poll(3*time.Second, `document.querySelector("#call-map").dataset.marker === "1" && document.querySelector("[name='location.lon']").value !== "" && document.querySelector("[name='location.lat']").value !== ""`)
+	b.run(5*time.Second,
+		chromedp.Evaluate(`document.querySelector("[name='location.lon']").value = ""; document.querySelector("[name='location.lat']").value = ""`, nil),
+		pick("#call-category", "public_order"),
+		chromedp.SendKeys("#call-title", "网格选点", chromedp.ByQuery),
+		pick("#grid-district", "440303"),
+		pick("#grid-street", "440303001"),
+		pick("#grid-community", "440303001001"),
+		pick("#grid-grid", "440303001001003"),
+	)
+	b.poll(5*time.Second, `document.querySelector("#call-grid").value === "440303001001003" && document.querySelector("#preview").dataset.state === "loaded" && document.querySelector("#preview-grid").textContent.includes("湖贝社区第3网格")`)
+	id := saveCall(b, "created")
+	inc := h.incidentJSON(id)
+	if g, _ := inc["grid"].(map[string]any); g["code"] != "440303001001003" || inc["location_approximate"] != true {
+		t.Errorf("stored grid %v approximate %v", inc["grid"], inc["location_approximate"])
 	}
 	b.clean()
 }

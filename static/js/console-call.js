@@ -118,7 +118,7 @@ export class CallDesk {
     /** @type {Array<{key: string, params?: any, text?: string}>} */
     this.status = [];
     this.escAt = 0;
-    this.pickedAt = 0;
+    this.picking = false;
     this.map = new CallMap(byId('call-map'), (lon, lat) => {
       this.setField('location.lon', String(lon));
       this.setField('location.lat', String(lat));
@@ -152,7 +152,7 @@ export class CallDesk {
       ev.preventDefault();
       // The Enter that picked a place may still arrive as a key press:
       // it picks, it does not save.
-      if (Date.now() - this.pickedAt < 400) return;
+      if (this.picking) return;
       this.save();
     });
     this.form.addEventListener('input', (ev) => {
@@ -173,6 +173,9 @@ export class CallDesk {
     });
     this.search.addEventListener('input', () => this.searchSoon());
     this.search.addEventListener('keydown', (ev) => this.searchKey(ev));
+    this.search.addEventListener('keyup', (ev) => {
+      if (ev.key === 'Enter') this.picking = false;
+    });
     this.search.addEventListener('blur', () => {
       setTimeout(() => this.closeResults(), 150);
     });
@@ -370,7 +373,10 @@ export class CallDesk {
     } else if (ev.key === 'Enter' && open) {
       ev.preventDefault();
       ev.stopPropagation();
-      this.pickedAt = Date.now();
+      this.picking = true;
+      setTimeout(() => {
+        this.picking = false; // in case the key-up went elsewhere
+      }, 1000);
       this.pick(this.active >= 0 ? this.active : 0);
     } else if (ev.key === 'Escape' && open) {
       ev.preventDefault();
@@ -433,6 +439,11 @@ export class CallDesk {
   /** Something in the form changed: the preview follows shortly. */
   changed() {
     clearTimeout(this.previewTimer);
+    // What is shown no longer answers the form as it stands: an answer
+    // still on its way is dropped, and the state says a new one is coming.
+    this.previewGen += 1;
+    byId('preview').dataset.state = 'pending';
+    byId('dups').dataset.state = 'pending';
     this.previewTimer = setTimeout(() => this.refreshPreview(), PREVIEW_DELAY_MS);
   }
 
