@@ -135,12 +135,16 @@ func byteRange(h string, size int64) (start, end int64, partial bool, err error)
 }
 
 // baseMapConfig is what GET /api/v1/config tells the pages about the base
-// map: its kind and datum, and where to read it.
+// map: its kind and datum, and where to read it (no url for an archive
+// that is not there).
 func baseMapConfig(b config.BaseMap) fiber.Map {
 	out := fiber.Map{"kind": b.Kind, "datum": b.Datum(), "max_zoom": b.MaxZoom, "attribution": b.Attribution}
 	switch b.Kind {
 	case config.BasePMTiles:
-		out["url"] = baseMapPath
+		// Without its archive (not built yet) the pages draw the grids alone.
+		if st, err := os.Stat(b.Archive); err == nil && st.Mode().IsRegular() {
+			out["url"] = baseMapPath
+		}
 	case config.BaseTianditu:
 		k := url.QueryEscape(b.Key)
 		wmts := "https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=%s&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + k
