@@ -163,11 +163,12 @@ func TestArchiveReadsBackWithGoPMTiles(t *testing.T) {
 }
 
 func TestArchiveWithLeafDirectories(t *testing.T) {
-	// 30,000 distinct tiles do not fit a 16 KiB root directory.
+	// 60,000 distinct tiles of varied sizes do not fit a 16 KiB root directory.
 	var ts []Tile
-	for x := uint32(0); x < 200; x++ {
-		for y := uint32(0); y < 150; y++ {
-			ts = append(ts, Tile{Tile: maptile.New(x*3, y*5, 12), Data: fmt.Appendf(nil, "%d/%d", x, y)})
+	for x := uint32(0); x < 300; x++ {
+		for y := uint32(0); y < 200; y++ {
+			pad := bytes.Repeat([]byte{'.'}, int((x*31+y*17)%97))
+			ts = append(ts, Tile{Tile: maptile.New(x*3, y*5, 12), Data: fmt.Appendf(pad, "%d/%d", x, y)})
 		}
 	}
 	var buf bytes.Buffer
