@@ -1,4 +1,5 @@
-// Command watchfloor runs the Watchfloor command-centre server.
+// Command watchfloor runs the Watchfloor command-centre server; `watchfloor
+// tiles` builds a base-map archive (PMTiles) from GeoJSON layers.
 package main
 
 import (
