@@ -163,8 +163,9 @@ func baseMapConfig(b config.BaseMap) fiber.Map {
 func contentSecurity(m config.Map) string {
 	img := []string{"'self'", "data:"}
 	img = append(img, m.Base.ImageHosts()...)
-	if u, err := url.Parse(m.TileURL); err == nil && m.TileURL != "" && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
-		img = append(img, u.Scheme+"://"+strings.NewReplacer("{s}", "*").Replace(u.Host))
+	// {s} (the subdomain) stands for any subdomain: parsed as a placeholder, allowed as *.
+	if u, err := url.Parse(strings.ReplaceAll(m.TileURL, "{s}", "wf-sub")); err == nil && m.TileURL != "" && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		img = append(img, u.Scheme+"://"+strings.ReplaceAll(u.Host, "wf-sub", "*"))
 	}
 	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + strings.Join(img, " ") +
 		"; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
