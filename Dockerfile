@@ -6,6 +6,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/watchfloor ./cmd/watchfloor
+# The sample city's schematic base map, as make run builds it.
+RUN /out/watchfloor tiles --out /out/basemap.pmtiles --min-zoom 10 --max-zoom 17 \
+      --name "Watchfloor sample city (schematic)" --attribution "示意底图 schematic sample city" \
+      roads=config/sample/basemap/roads.geojson buildings=config/sample/basemap/buildings.geojson \
+      water=config/sample/basemap/water.geojson pois=config/sample/basemap/landmarks.geojson
 
 FROM debian:bookworm-slim
 RUN useradd --system --home /srv/watchfloor watchfloor
@@ -13,6 +18,7 @@ WORKDIR /srv/watchfloor
 COPY --from=build /out/watchfloor /usr/local/bin/watchfloor
 COPY config ./config
 COPY deploy ./deploy
+COPY --from=build /out/basemap.pmtiles ./var/basemap.pmtiles
 USER watchfloor
 EXPOSE 8080 5055
 ENTRYPOINT ["watchfloor"]

@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-load
+.PHONY: all deps build basemap run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-load
 
 all: build
 
@@ -50,8 +50,17 @@ export WATCHFLOOR_DEMO_PASSWORD
 # SIM=0 runs Watchfloor without the simulator that moves the sample units.
 SIM ?= 1
 
+## basemap: the sample city's schematic base map, var/basemap.pmtiles (no network needed).
+BASEMAP_LAYERS := $(wildcard config/sample/basemap/*.geojson)
+basemap: var/basemap.pmtiles
+var/basemap.pmtiles: $(BASEMAP_LAYERS) build
+	./bin/watchfloor tiles --out $@ --min-zoom 10 --max-zoom 17 --name "Watchfloor sample city (schematic)" \
+	  --attribution "示意底图 schematic sample city" \
+	  roads=config/sample/basemap/roads.geojson buildings=config/sample/basemap/buildings.geojson \
+	  water=config/sample/basemap/water.geojson pois=config/sample/basemap/landmarks.geojson
+
 ## run: Watchfloor on the sample city at http://127.0.0.1:8080, with the simulator.
-run: redis build
+run: redis build basemap
 	@if [ "$(SIM)" = 1 ]; then \
 	  (sleep 2; exec ./bin/wfsim --config $(CONFIG)) & sim=$$!; \
 	  trap "kill $$sim 2>/dev/null" EXIT INT TERM; \

@@ -155,9 +155,56 @@ type Map struct {
 	// (code, name, kind, lon, lat, address) or GeoJSON points; optional.
 	Gazetteer string `yaml:"gazetteer"`
 	TileURL   string `yaml:"tile_url"`
+	// Base is the base map drawn under the grids (map.base).
+	Base BaseMap `yaml:"base"`
 	// Center and Zoom are where screens open.
 	Center [2]float64 `yaml:"center"`
 	Zoom   int        `yaml:"zoom"`
+}
+
+// BaseMap is the base map of the screens: none (the grids are the map), a
+// PMTiles vector archive Watchfloor serves itself (offline), or an online
+// Chinese provider. Positions stay WGS-84; only a GCJ-02 display shifts.
+type BaseMap struct {
+	// Kind is "none", "pmtiles", "tianditu" (天地图, CGCS2000 ≈ WGS-84) or "amap" (高德, GCJ-02).
+	Kind string `yaml:"kind"`
+	// Archive is the PMTiles file for kind pmtiles, resolved like map.grids.
+	Archive string `yaml:"archive"`
+	// Key is the Tianditu browser key; KeyEnv names a variable holding it instead.
+	Key    string `yaml:"key"`
+	KeyEnv string `yaml:"key_env"`
+	// Attribution is shown in the map's corner (the provider's or the data's).
+	Attribution string `yaml:"attribution"`
+	// MaxZoom is the deepest zoom the base map has tiles for (the page overzooms past it).
+	MaxZoom int `yaml:"max_zoom"`
+}
+
+// Base map kinds.
+const (
+	BaseNone     = "none"
+	BasePMTiles  = "pmtiles"
+	BaseTianditu = "tianditu"
+	BaseAmap     = "amap"
+)
+
+// Datum is the datum the base map is drawn in: "gcj02" for Amap, else "wgs84".
+func (b BaseMap) Datum() string {
+	if b.Kind == BaseAmap {
+		return "gcj02"
+	}
+	return "wgs84"
+}
+
+// ImageHosts are the origins the pages load base-map images from, for the
+// Content-Security-Policy's img-src; none for an offline base map.
+func (b BaseMap) ImageHosts() []string {
+	switch b.Kind {
+	case BaseTianditu:
+		return []string{"https://*.tianditu.gov.cn"}
+	case BaseAmap:
+		return []string{"https://*.is.autonavi.com"}
+	}
+	return nil
 }
 
 // Text is a string shown to users in Chinese and English.
@@ -494,7 +541,7 @@ func load(path string, depth int) (*Config, error) {
 	for _, f := range []struct {
 		p   *string
 		old string
-	}{{&cfg.Map.Grids, before.Map.Grids}, {&cfg.Map.Zones, before.Map.Zones}, {&cfg.Map.Gazetteer, before.Map.Gazetteer}, {&cfg.DataDir, before.DataDir},
+	}{{&cfg.Map.Grids, before.Map.Grids}, {&cfg.Map.Zones, before.Map.Zones}, {&cfg.Map.Gazetteer, before.Map.Gazetteer}, {&cfg.Map.Base.Archive, before.Map.Base.Archive}, {&cfg.DataDir, before.DataDir},
 		{&cfg.Audit.ExportFile, before.Audit.ExportFile}} {
 		if *f.p != f.old && *f.p != "" && !filepath.IsAbs(*f.p) {
 			*f.p = filepath.Join(dir, *f.p)
@@ -668,6 +715,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 	if c.Map.Zones == "" {
 		bad("map.zones: required (a GeoJSON file of zones)")
 	}
+	c.Map.Base.validate(getenv, bad)
 
 	seenPeriod := map[string]bool{}
 	for i := range c.Periods {
@@ -1103,3 +1151,45 @@ func slicesContains(xs []string, s string) bool {
 	}
 	return false
 }
+
+// validate checks map.base, reading the Tianditu key from key_env.
+func (b *BaseMap) validate(getenv func(string) string, bad func(string, ...any)) {
+	switch b.Kind {
+	case "":
+		b.Kind = BaseNone
+	case BaseNone, BasePMTiles, BaseTianditu, BaseAmap:
+	default:
+		bad("map.base.kind: %q must be none, pmtiles, tianditu or amap", b.Kind)
+	}
+	if b.Kind == BasePMTiles && b.Archive == "" {
+		bad("map.base.archive: required for kind pmtiles (a PMTiles v3 file; build one with watchfloor tiles)")
+	}
+	if b.Kind != BasePMTiles && b.Archive != "" {
+		bad("map.base.archive: only for kind pmtiles")
+	}
+	if b.KeyEnv != "" {
+		if b.Key != "" {
+			bad("map.base.key_env: set key or key_env, not both")
+		} else if getenv != nil {
+			b.Key = getenv(b.KeyEnv)
+		}
+	}
+	if b.Kind == BaseTianditu && b.Key == "" && (b.KeyEnv == "" || getenv != nil) {
+		bad("map.base.key: kind tianditu needs a key (or key_env naming a variable that holds one)")
+	}
+	if b.Key != "" && !tiandituKey.MatchString(b.Key) {
+		bad("map.base.key: must be letters and digits only")
+	}
+	if b.MaxZoom == 0 {
+		b.MaxZoom = 18
+	}
+	if b.MaxZoom < 1 || b.MaxZoom > 22 {
+		bad("map.base.max_zoom: %d must be within 1–22", b.MaxZoom)
+	}
+	if len(b.Attribution) > 300 {
+		bad("map.base.attribution: at most 300 bytes")
+	}
+}
+
+// tiandituKey is what a Tianditu key looks like (32 hex digits in practice).
+var tiandituKey = regexp.MustCompile(`^[A-Za-z0-9]{1,128}$`)

@@ -1,4 +1,5 @@
-// Command watchfloor runs the Watchfloor command-centre server.
+// Command watchfloor runs the Watchfloor command-centre server; `watchfloor
+// tiles` builds a base-map archive (PMTiles) from GeoJSON layers.
 package main
 
 import (
@@ -21,6 +22,11 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
+	if len(os.Args) > 1 && os.Args[1] == "tiles" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runTiles(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	}
 	path := flag.String("config", "config/sample/watchfloor.yaml", "path to the configuration file")
 	check := flag.Bool("check", false, "validate the configuration and exit")
 	hash := flag.Bool("hash-password", false, "read a password on standard input, print its bcrypt hash for the configuration, and exit")

@@ -30,6 +30,9 @@ var Routes = []Route{
 	// A one-time ticket that opens a websocket, so that no token travels in its URL.
 	{Name: "sessions.ticket", Method: "POST", Path: "/api/v1/sessions/ticket", Roles: Everyone},
 	{Name: "config.public", Method: "GET", Path: "/api/v1/config", Roles: Everyone},
+	// The base map's PMTiles archive (map.base), read by range requests: public
+	// geography, like the pages themselves, and drawn before sign-in.
+	{Name: "tiles.base", Method: "GET", Path: "/tiles/base.pmtiles"},
 
 	{Name: "incidents.create", Method: "POST", Path: "/api/v1/incidents", Roles: Operators},
 	{Name: "incidents.list", Method: "GET", Path: "/api/v1/incidents", Roles: Watchers},

@@ -120,7 +120,7 @@ func New(d Deps) (*API, error) {
 	})
 	a.app.Use(recover.New())
 	a.app.Use(a.observe)
-	a.app.Use(securityHeaders)
+	a.app.Use(securityHeaders(contentSecurity(d.Config.Map)))
 	a.app.Use(identityBodies)
 
 	handlers := a.handlers()
@@ -193,12 +193,16 @@ func (a *API) metricsAuth(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func securityHeaders(c *fiber.Ctx) error {
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	return c.Next()
+// securityHeaders sets the headers every answer carries, with csp as its
+// Content-Security-Policy.
+func securityHeaders(csp string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Set("X-Content-Type-Options", "nosniff")
+		c.Set("X-Frame-Options", "DENY")
+		c.Set("Referrer-Policy", "no-referrer")
+		c.Set("Content-Security-Policy", csp)
+		return c.Next()
+	}
 }
 
 // sessionKey is where the authenticated session is kept in Locals.

@@ -31,6 +31,7 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"sessions.me":          one(a.me),
 		"sessions.ticket":      one(a.ticket),
 		"config.public":        one(a.publicConfig),
+		"tiles.base":           one(a.baseMap),
 		"incidents.create":     one(a.createIncident),
 		"incidents.list":       one(a.listIncidents),
 		"incidents.get":        one(a.getIncident),
@@ -283,7 +284,7 @@ func (a *API) publicConfig(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"deployment": a.Config.Deployment,
 		"timezone":   a.Config.Timezone,
-		"map":        fiber.Map{"center": a.Config.Map.Center, "zoom": a.Config.Map.Zoom, "tile_url": a.Config.Map.TileURL},
+		"map":        fiber.Map{"center": a.Config.Map.Center, "zoom": a.Config.Map.Zoom, "tile_url": a.Config.Map.TileURL, "base": baseMapConfig(a.Config.Map.Base)},
 		"levels":     levelInfo(),
 	})
 }

@@ -4,12 +4,13 @@
 // language.
 
 import * as api from './api.js';
+import { addBaseMap } from './basemap.js';
 import { el } from './dom.js';
 import { lang, locale, t } from './i18n.js';
 import { rt } from './analysis-i18n.js';
 
-/** @type {{timezone: string, center: [number, number], zoom: number, tileUrl: string}} */
-const place = { timezone: '', center: [114.12, 22.543], zoom: 15, tileUrl: '' };
+/** @type {{timezone: string, center: [number, number], zoom: number, tileUrl: string, config: any}} */
+const place = { timezone: '', center: [114.12, 22.543], zoom: 15, tileUrl: '', config: null };
 /** @type {any[]} every grid feature (district, streets, communities, grids) */
 let features = [];
 /** @type {Map<string, {zh: string, en: string}>} */
@@ -30,6 +31,7 @@ export async function loadPlace() {
     }
     if (c.map && Number.isFinite(c.map.zoom)) place.zoom = Number(c.map.zoom);
     if (c.map && typeof c.map.tile_url === 'string') place.tileUrl = c.map.tile_url.trim();
+    place.config = c;
   }
   if (grids.status === 'fulfilled' && grids.value && Array.isArray(grids.value.features)) {
     features = grids.value.features.filter((f) => f && f.geometry && f.properties);
@@ -74,8 +76,9 @@ export function placeMap(box, tolerance, options = {}) {
   });
   // The zoom buttons' titles from the catalogue, not Leaflet's English.
   if (options.zoomControl !== false) L.control.zoom({ position: 'topleft', zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') }).addTo(map);
+  const base = addBaseMap(L, map, box, place.config);
   map.setView([place.center[1], place.center[0]], place.zoom);
-  if (place.tileUrl) {
+  if (!base && place.tileUrl) {
     try {
       L.tileLayer(place.tileUrl, { maxZoom: 19, className: 'map-tiles' }).addTo(map);
     } catch {

@@ -232,6 +232,11 @@ const CATALOGUE = {
     'map.unavailable': '地图组件未能加载',
     'map.units': '力量 {n}',
     'map.approx': '位置为网格中心（近似）',
+    // Base map (issue 17, i17-basemap)
+    'basemap.source.pmtiles': '底图：本地离线矢量图',
+    'basemap.source.tianditu': '底图：天地图',
+    'basemap.source.amap': '底图：高德地图（GCJ-02）',
+    // end base map
     'map.zoomIn': '放大',
     'map.zoomOut': '缩小',
 
@@ -1188,6 +1193,11 @@ const CATALOGUE = {
     'map.unavailable': 'The map component could not be loaded',
     'map.units': '{n} units',
     'map.approx': 'Location is the grid centre (approximate)',
+    // Base map (issue 17, i17-basemap)
+    'basemap.source.pmtiles': 'Base map: local offline vector tiles',
+    'basemap.source.tianditu': 'Base map: Tianditu',
+    'basemap.source.amap': 'Base map: Amap (GCJ-02)',
+    // end base map
     'map.zoomIn': 'Zoom in',
     'map.zoomOut': 'Zoom out',
 

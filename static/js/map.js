@@ -13,6 +13,7 @@
 // (new|handling|handled) and data-overdue.
 
 import * as api from './api.js';
+import { addBaseMap } from './basemap.js';
 import { caseGlyph, caseGridName, caseGroup, caseKindName, caseLevelName, caseStatusTag } from './caseview.js';
 import { byId, el, show, spaced } from './dom.js';
 import { lang, t } from './i18n.js';
@@ -341,6 +342,12 @@ function setBase(s) {
  */
 function addTiles(cfg) {
   if (tileLayer) return;
+  tileLayer = addBaseMap(L, map, container(), cfg);
+  if (tileLayer) {
+    container().dataset.tiles = 'on';
+    container().classList.add('has-tiles');
+    return;
+  }
   const url = cfg && cfg.map && typeof cfg.map.tile_url === 'string' ? cfg.map.tile_url.trim() : '';
   if (!url) return;
   try {

@@ -7,6 +7,7 @@
 // data-base (idle|loading|loaded|failed).
 
 import * as api from './api.js';
+import { addBaseMap } from './basemap.js';
 import { el } from './dom.js';
 import { t } from './i18n.js';
 import { LEVELS } from './refdata.js';
@@ -84,7 +85,8 @@ export class MiniMap {
     const [cfg, grids] = await Promise.allSettled([api.config(), api.grids()]);
     if (!this.map) return;
     const L = this.L;
-    const url = cfg.status === 'fulfilled' && cfg.value && cfg.value.map && typeof cfg.value.map.tile_url === 'string'
+    const base = cfg.status === 'fulfilled' ? addBaseMap(L, this.map, this.box, cfg.value) : null;
+    const url = !base && cfg.status === 'fulfilled' && cfg.value && cfg.value.map && typeof cfg.value.map.tile_url === 'string'
       ? cfg.value.map.tile_url.trim() : '';
     if (url) {
       try {
