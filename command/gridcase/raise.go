@@ -87,11 +87,6 @@ func (s *Service) Raise(ctx context.Context, who Actor, id string, r *RaiseInput
 	if err != nil {
 		return nil, false, fmt.Errorf("raising case %s: %w", id, err)
 	}
-	if !replayed && level != 0 && level != inc.Level {
-		if set, err := incs.SetLevel(ctx, actor, inc.ID, level, "raised from case "+c.ID); err == nil {
-			inc = set
-		}
-	}
 	linked, err := s.link(ctx, who, id, inc.ID)
 	if err != nil {
 		return nil, false, err
@@ -99,6 +94,16 @@ func (s *Service) Raise(ctx context.Context, who Actor, id string, r *RaiseInput
 	if linked != inc.ID { // another raise won the race: answer its incident
 		inc, _, err = incs.Get(ctx, linked)
 		return inc, false, err
+	}
+	// The level a leader asked for is set after the create; a retry (which
+	// replays the create) sets it when an earlier attempt could not, unless
+	// a person has decided the level since.
+	if level != 0 && level != inc.Level && inc.LevelDecision == nil {
+		set, err := incs.SetLevel(ctx, actor, inc.ID, level, "raised from case "+c.ID)
+		if err != nil {
+			return nil, false, fmt.Errorf("raising case %s: setting level %s: %w", id, level, err)
+		}
+		inc = set
 	}
 	return inc, !replayed, nil
 }

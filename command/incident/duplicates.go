@@ -83,7 +83,9 @@ func (s *Service) Duplicates(ctx context.Context, q Near) (*Duplicates, error) {
 	out := &Duplicates{RadiusM: rule.RadiusM, WindowS: int64(rule.Window / time.Second), Duplicates: []Duplicate{}}
 	now := s.now().UTC()
 	for _, st := range []string{StatusOpen, StatusResponding, StatusRecovery} {
-		list, err := s.store.List(ctx, Query{Status: st, Category: q.Category, Limit: MaxOpen})
+		// Only what changed within the window can be a duplicate: an
+		// incident's updated_at is never before its creation or last report.
+		list, err := s.store.List(ctx, Query{Status: st, Category: q.Category, Since: now.Add(-rule.Window), Limit: MaxOpen})
 		if err != nil {
 			return nil, err
 		}

@@ -334,7 +334,9 @@ func (r *Runner) failed(ctx context.Context, j Job, cause error) {
 		return
 	}
 	a := &alarm.Alarm{ID: alarm.ID(AlarmKind, j.ID), Kind: AlarmKind, IncidentID: j.IncidentID, Title: j.Kind,
-		Detail: fmt.Sprintf("follow-up %s (%s) failed %d times and is still being retried: %v", j.Kind, j.Key, n, cause), RaisedAt: time.Now().UTC()}
+		// The cause stays in the log: it may name storage internals, and
+		// the alarm shows on every screen.
+		Detail: fmt.Sprintf("follow-up %s (%s) failed %d times and is still being retried; the cause is in the server log (job %s)", j.Kind, j.Key, n, j.ID), RaisedAt: time.Now().UTC()}
 	if err := r.Store.RaiseOnce(ctx, a); err != nil {
 		r.Log.Warn("raising the alarm of a failing job failed", "job", j.ID, "err", err)
 		return

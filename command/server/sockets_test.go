@@ -321,3 +321,30 @@ func TestAlarmsFollowCaseAreas(t *testing.T) {
 		t.Errorf("dongmen could not acknowledge its alarm: %d %s", res.StatusCode, b)
 	}
 }
+
+// A daily report reaches the screens of its area only, and the audit trail
+// (which spans every area) is refused to accounts limited to one.
+func TestDailyReportsAndAuditFollowAreas(t *testing.T) {
+	h := newHarness(t)
+	hubei, dongmenOp := h.token("hubei-operator"), h.token("dongmen-operator")
+	hs, ds := h.screen(hubei, nil), h.screen(dongmenOp, nil)
+	hs.next(2 * time.Second)
+	ds.next(2 * time.Second)
+	if res, b := h.do("POST", "/api/v1/daily-reports", dongmenOp, map[string]any{"area": "440303001002", "note": "城东今日无异常"}); res.StatusCode != 201 {
+		t.Fatalf("daily report: %d %s", res.StatusCode, b)
+	}
+	if m := ds.await("daily_report.submitted", 2*time.Second); !strings.Contains(string(m.Data), "城东今日无异常") {
+		t.Errorf("the street's screen: %s", m.Data)
+	}
+	for _, m := range drain(hs, 700*time.Millisecond) {
+		if m.Type == "daily_report.submitted" || strings.Contains(string(m.Data), "城东今日无异常") {
+			t.Errorf("hubei's screen got another community's report: %s %s", m.Type, m.Data)
+		}
+	}
+	if res, _ := h.do("GET", "/api/v1/audit?action=case", h.token("dongmen-leader"), nil); res.StatusCode != 403 {
+		t.Errorf("an area-limited leader read the whole audit trail: %d", res.StatusCode)
+	}
+	if res, _ := h.do("GET", "/api/v1/audit?action=case", h.token("leader"), nil); res.StatusCode != 200 {
+		t.Errorf("the leader cannot read the audit trail: %d", res.StatusCode)
+	}
+}

@@ -59,3 +59,17 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+func TestAddressKey(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"192.0.2.7", "192.0.2.7"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
+		{"::ffff:192.0.2.7", "::ffff:192.0.2.7"},
+		{"not an address", "not an address"},
+	} {
+		if got := addressKey(tc.in); got != tc.want {
+			t.Errorf("addressKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -212,7 +213,10 @@ const (
 
 func (a *API) login(c *fiber.Ctx) error {
 	ip := a.clientIP(c)
-	if ok, wait := a.logins.allow(ip, time.Now()); !ok {
+	// Limits count per network, not per address: one IPv6 client holds a
+	// whole /64 and could take a fresh address for each attempt.
+	from := addressKey(ip)
+	if ok, wait := a.logins.allow(from, time.Now()); !ok {
 		c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
 		return problem(c, 429, "rate-limited", fmt.Sprintf("too many logins from this address; try again in %s s", retryAfter(wait)), nil)
 	}
@@ -236,7 +240,7 @@ func (a *API) login(c *fiber.Ctx) error {
 	if err := bad.Err(); err != nil {
 		return err
 	}
-	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password, ip)
+	token, sess, err := a.Auth.Login(c.UserContext(), req.Username, req.Password, from)
 	var throttled *auth.Throttled
 	var refused *auth.Refused
 	switch {
@@ -483,4 +487,18 @@ func pprofIndex() fiber.Handler {
 		}
 		return index(c)
 	}
+}
+
+// addressKey is what per-address limits count a client under: its IPv4
+// address, or the /64 network of its IPv6 address.
+func addressKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

@@ -109,6 +109,7 @@ type sockets struct {
 	// snapMu is held while a snapshot is built, so that sockets arriving
 	// together wait for one build instead of each making its own.
 	snapMu sync.Mutex
+	parts  *snapshotParts
 	snaps  map[string]builtSnapshot // by the account's area ("" for all)
 }
 
@@ -272,11 +273,15 @@ func (a *API) keepSession(ctx context.Context, cancel context.CancelCauseFunc, h
 	every := min(a.Config.Auth.SessionTTL/4, time.Minute)
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	// Check once at once: a logout published between the request's
+	// authorisation and the socket's registration was not seen by it.
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 		if _, err := a.Auth.AuthenticateHash(ctx, hash); errors.Is(err, auth.ErrUnauthenticated) {
 			cancel(errSessionEnded)
@@ -366,7 +371,16 @@ func (a *API) screenSnapshot(ctx context.Context, area string) ([]byte, uint64, 
 	if b, ok := s.snaps[area]; ok && b.seq == seq && time.Since(b.at) < snapshotTTL {
 		return b.msg, seq, nil
 	}
-	msg, err := a.buildScreenSnapshot(ctx, seq, area)
+	// What every area shares is read from storage once per seq; only the
+	// alarms differ between areas.
+	if s.parts == nil || s.parts.seq != seq || time.Since(s.parts.at) >= snapshotTTL {
+		p, err := a.readSnapshotParts(ctx, seq)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.parts = p
+	}
+	msg, err := a.encodeSnapshot(s.parts, area)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -389,7 +403,18 @@ type builtSnapshot struct {
 	at  time.Time
 }
 
-func (a *API) buildScreenSnapshot(ctx context.Context, seq uint64, area string) ([]byte, error) {
+// snapshotParts are what a screen snapshot holds, read at one seq.
+type snapshotParts struct {
+	seq    uint64
+	at     time.Time
+	open   []*incident.Summary
+	total  int
+	alarms []*alarm.Alarm
+	active any
+	units  any
+}
+
+func (a *API) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotParts, error) {
 	list, err := a.Incidents.Open(ctx)
 	if err != nil {
 		return nil, err
@@ -410,16 +435,24 @@ func (a *API) buildScreenSnapshot(ctx context.Context, seq uint64, area string) 
 	if err != nil {
 		return nil, err
 	}
-	if area != "" {
-		alarms = slices.DeleteFunc(alarms, func(al *alarm.Alarm) bool { return al.Area != "" && !a.Cases.Visible(area, al.Area) })
-	}
 	active, err := a.Dispatch.Active(ctx)
 	if err != nil {
 		return nil, err
 	}
-	msg, _, err := envelope("snapshot", seq, map[string]any{
-		"incidents": open, "incidents_total": total, "incidents_truncated": len(open) < total,
-		"units": a.Units.Fleet.List(false), "alarms": alarms, "dispatches": active,
+	return &snapshotParts{seq: seq, at: time.Now(), open: open, total: total, alarms: alarms, active: active,
+		units: a.Units.Fleet.List(false)}, nil
+}
+
+// encodeSnapshot writes the snapshot an account of area receives: alarms
+// of other areas left out.
+func (a *API) encodeSnapshot(p *snapshotParts, area string) ([]byte, error) {
+	alarms := p.alarms
+	if area != "" {
+		alarms = slices.DeleteFunc(slices.Clone(alarms), func(al *alarm.Alarm) bool { return al.Area != "" && !a.Cases.Visible(area, al.Area) })
+	}
+	msg, _, err := envelope("snapshot", p.seq, map[string]any{
+		"incidents": p.open, "incidents_total": p.total, "incidents_truncated": len(p.open) < p.total,
+		"units": p.units, "alarms": alarms, "dispatches": p.active,
 	})
 	return msg, err
 }
