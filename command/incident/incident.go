@@ -22,8 +22,15 @@ const (
 
 var statusOrder = map[string]int{StatusOpen: 0, StatusResponding: 1, StatusRecovery: 2, StatusClosed: 3}
 
-// Sources a report may come from.
-var Sources = []string{"call", "grid_officer", "patrol", "sensor", "citizen"}
+// Sources a report may come from: the lines an operator takes a call on
+// (110 police, 119 fire, 122 traffic, the 12345 citizens' hotline, a
+// walk-in, a grid officer, a patrol, other), then call, sensor and citizen,
+// kept for earlier clients.
+var Sources = []string{"110", "119", "122", "12345", "walk_in", "grid_officer", "patrol", "other", "call", "sensor", "citizen"}
+
+// SourceNames name the sources in Chinese, for printed bulletins.
+var SourceNames = map[string]string{"110": "110 报警", "119": "119 火警", "122": "122 交通事故", "12345": "12345 热线",
+	"walk_in": "来访", "grid_officer": "网格员上报", "patrol": "巡逻发现", "other": "其他", "call": "电话报警", "sensor": "感知设备", "citizen": "群众上报"}
 
 // Location is a WGS-84 point.
 // In a request both members are required (wf:"required"): a missing one is

@@ -214,3 +214,23 @@ func TestCompressedBodiesRefused(t *testing.T) {
 		t.Errorf("a compressed batch moved car-01: %+v", u.Position)
 	}
 }
+
+// A call keeps the line it came in on (110, 119, 122, 12345, walk-in…),
+// and the printed bulletin names it in Chinese.
+func TestIncidentSources(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	body := dongmen("火警", 3)
+	body["source"] = "119"
+	if inc := h.create(body); inc["source"] != "119" {
+		t.Fatalf("source %v, want 119", inc["source"])
+	}
+	body["source"] = "999"
+	if res, b := h.do("POST", "/api/v1/incidents", op, body); res.StatusCode != 400 || !strings.Contains(string(b), `"field":"source"`) {
+		t.Errorf("source 999: %d %s", res.StatusCode, b)
+	}
+	_, page := h.do("GET", "/api/v1/bulletins/daily?format=html", h.token("viewer"), nil)
+	if !strings.Contains(string(page), "119 火警") {
+		t.Errorf("the printed bulletin does not name the 119 line")
+	}
+}

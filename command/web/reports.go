@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"watchfloor/command/fault"
+	"watchfloor/command/incident"
 	"watchfloor/command/stats"
 	"watchfloor/geo"
 )
@@ -53,6 +54,11 @@ func (a *API) names() map[string]string {
 	}
 	for _, g := range a.Map.Grids() {
 		n[g.Code] = g.Name
+	}
+	for code, name := range incident.SourceNames {
+		if _, taken := n[code]; !taken {
+			n[code] = name
+		}
 	}
 	return n
 }

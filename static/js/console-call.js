@@ -18,16 +18,16 @@ import { badge, gridName, localText, reasonTexts, statusName } from './incidentv
 import { CallMap } from './console-map.js';
 import { categoryName } from './refdata.js';
 
-/** The call sources offered, each with the API's source code. */
+/** The call sources offered; each id is the API's source code. */
 export const SOURCES = [
-  { id: '110', code: 'call' },
-  { id: '119', code: 'call' },
-  { id: '122', code: 'call' },
-  { id: '12345', code: 'call' },
-  { id: 'walk_in', code: 'citizen' },
+  { id: '110', code: '110' },
+  { id: '119', code: '119' },
+  { id: '122', code: '122' },
+  { id: '12345', code: '12345' },
+  { id: 'walk_in', code: 'walk_in' },
   { id: 'grid_officer', code: 'grid_officer' },
   { id: 'patrol', code: 'patrol' },
-  { id: 'other', code: 'sensor' },
+  { id: 'other', code: 'other' },
 ];
 
 const NUMBER_FIELDS = ['people_involved', 'deaths', 'injuries', 'direct_loss_yuan'];
@@ -413,7 +413,7 @@ export class CallDesk {
     const b = {};
     const f = this.form;
     const text = (/** @type {string} */ n) => this.input(n).value.trim();
-    b.source = this.input('source').value || 'call';
+    b.source = this.input('source').value || '110';
     if (text('category')) b.category = text('category');
     for (const n of ['title', 'description', 'address', 'measures_taken', 'support_needed']) {
       if (text(n)) b[n] = text(n);
