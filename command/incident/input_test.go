@@ -66,6 +66,10 @@ func FuzzDecode(f *testing.F) {
 		`{"category":"fire","title":"\u200b","location":{}}`, `{"category":"fire","title":"x","location":{"lon":114.1}}`,
 		`{"category":"fire","title":"x","title":"y","grid":"440303001001001"}`, `{"category":"fire","TITLE":"x"}`,
 		`{"category":"fire","title":"x","grid":"440303001001001","occurred_at":"0000-01-01T00:00:00Z"}`,
+		// many members, distinct and repeated: the duplicate search past
+		// the small-object list (once quadratic).
+		string(manyKeys(8<<10, false)), string(manyKeys(8<<10, true)),
+		`{"category":"fire","title":"x","location":{"lon":114.1,"lat":22.5,` + strings.TrimPrefix(string(manyKeys(2<<10, false)), "{") + `}`,
 	} {
 		f.Add([]byte(s))
 	}
