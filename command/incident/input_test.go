@@ -118,3 +118,21 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestCleanNote: a free-text note (redirect, task, report sent, daily
+// report) is cleaned as an incident's text is; one with nothing visible
+// is none.
+func TestCleanNote(t *testing.T) {
+	for in, want := range map[string]string{
+		"电话\u202e报告":         "电话报告",
+		"a\u0000b":           "ab",
+		"\u200b秩序已恢复\u200b":  "秩序已恢复",
+		"\u202e\u200b\u0000": "",
+		" 一\n二\t\u0007 ":     "一\n二",
+		"👨\u200d👩":           "👨\u200d👩",
+	} {
+		if got := CleanNote(in); got != want {
+			t.Errorf("CleanNote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
