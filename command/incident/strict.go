@@ -23,10 +23,14 @@ import (
 // fields tagged wf:"required" missing from an object that is present.
 
 // maxDepth bounds the nesting of a body; maxErrors the field errors
-// listed (a batch of 10,000 bad positions is not answered with 10,000).
+// listed (a batch of 10,000 bad positions is not answered with 10,000);
+// maxMembers the members of one object (no struct has so many fields, nor
+// any map a request carries): past it the body is refused whole, so that
+// the names kept to find duplicates stay few.
 const (
-	maxDepth  = 64
-	maxErrors = 100
+	maxDepth   = 64
+	maxErrors  = 100
+	maxMembers = 10000
 )
 
 // field is one JSON member of a struct.
@@ -437,7 +441,10 @@ func (w *walker) object(t reflect.Type, depth int) error {
 		w.missing(sh, &seen)
 		return nil
 	}
-	for {
+	for n := 1; ; n++ {
+		if n > maxMembers {
+			return w.fail(fmt.Sprintf("an object has more than %d members", maxMembers))
+		}
 		w.ws()
 		if w.i >= len(w.b) || w.b[w.i] != '"' {
 			return w.fail("expected a quoted member name")
