@@ -132,7 +132,9 @@ func (g *Gazetteer) Len() int { return len(g.places) }
 // rarest rune pair, not by the size of the gazetteer.
 func (g *Gazetteer) Search(q string, limit int) []PlaceMatch {
 	q = strings.ToLower(strings.TrimSpace(q))
-	if g == nil || q == "" || limit <= 0 {
+	// NUL separates the fields of a place's searched text: a query holding
+	// one would match across fields, so it matches nothing.
+	if g == nil || q == "" || limit <= 0 || strings.ContainsRune(q, 0) {
 		return nil
 	}
 	t := topK{limit: limit, best: make([]match, 0, limit+1)}

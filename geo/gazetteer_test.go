@@ -42,6 +42,12 @@ func TestGazetteerSearch(t *testing.T) {
 		{"  国贸 ", []string{"B-1"}},
 		{"北京", nil},
 		{"", nil},
+		// NUL separates a place's name, address and code in the searched
+		// text: a query holding one matches nothing, not across fields.
+		{"厦\x00人", nil},
+		{"深\x00", nil},
+		{"\x00", nil},
+		{"a\x00", nil},
 	} {
 		got := g.Search(tc.q, 10)
 		var codes []string

@@ -16,7 +16,7 @@ import (
 // order names the old one in Replaces. The checks are those of a new
 // order: the unit is known (400) and available (409).
 func (s *Service) Redirect(ctx context.Context, who Who, id, unitID, note string) (old, next *Dispatch, err error) {
-	note = strings.TrimSpace(note)
+	note = incident.CleanNote(note) // shown on timelines and responders' screens
 	bad := &fault.Invalid{}
 	switch {
 	case strings.TrimSpace(unitID) == "":

@@ -9,6 +9,7 @@ import (
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/fault"
+	"watchfloor/command/incident"
 )
 
 // DailyTimerKind is the kind of the daily-report check; its id is the date.
@@ -45,7 +46,8 @@ func (s *Service) SubmitDaily(ctx context.Context, st DailyStore, who Actor, r D
 	} else if d, err := time.ParseInLocation(time.DateOnly, r.Date, s.cfg.Location); err != nil || d.After(now) {
 		bad.Add("date", "a date YYYY-MM-DD, not in the future")
 	}
-	if !r.NothingToReport && strings.TrimSpace(r.Note) == "" {
+	r.Note = incident.CleanNote(r.Note)
+	if !r.NothingToReport && r.Note == "" {
 		bad.Add("note", "say what there is to report, or set nothing_to_report")
 	}
 	if len([]rune(r.Note)) > 4000 {

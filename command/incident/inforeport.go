@@ -148,6 +148,7 @@ func (s *Service) SaveReport(ctx context.Context, who Actor, incidentID, deadlin
 // its alarm acknowledged (AckAlarm).
 func (s *Service) RecordSent(ctx context.Context, who Actor, incidentID, deadlineID string, in SendInput) (*Incident, error) {
 	bad := &fault.Invalid{}
+	in.Note = CleanNote(in.Note)
 	if len([]rune(in.Note)) > 2000 {
 		bad.Add("note", "at most 2000 characters")
 	}
@@ -160,11 +161,15 @@ func (s *Service) RecordSent(ctx context.Context, who Actor, incidentID, deadlin
 		if len(in.SentTo) == 0 || len(in.SentTo) > 20 {
 			bad.Add("sent_to", "name 1 to 20 recipients")
 		}
+		sentTo := make([]string, len(in.SentTo))
 		for i, r := range in.SentTo {
-			if strings.TrimSpace(r) == "" || len([]rune(r)) > 100 {
-				bad.Add(fmt.Sprintf("sent_to[%d]", i), "1 to 100 characters")
+			r = CleanText(r, false)
+			if !Visible(r) || len([]rune(r)) > 100 {
+				bad.Add(fmt.Sprintf("sent_to[%d]", i), "1 to 100 characters, some visible")
 			}
+			sentTo[i] = r
 		}
+		in.SentTo = sentTo
 	} else if len(in.To) == 0 {
 		bad.Add("to", "required: name at least one recipient configured for the incident's level")
 	}
@@ -209,7 +214,7 @@ func (s *Service) RecordSent(ctx context.Context, who Actor, incidentID, deadlin
 			text, _ = s.draft(inc, tl, d)
 		}
 		late = d.Status == "overdue"
-		d.Status, d.SentAt, d.SentTo, d.Note = "sent", &now, to, strings.TrimSpace(in.Note)
+		d.Status, d.SentAt, d.SentTo, d.Note = "sent", &now, to, in.Note
 		d.SentBy, d.SentRole, d.SentText = who.Username, who.Role, text
 		id := inc.ID + "/" + d.Kind
 		w.DelTimers = []string{timer.Member(TimerDeadlineDue, id), timer.Member(TimerDeadlineOverdue, id)}

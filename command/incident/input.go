@@ -145,6 +145,17 @@ func CleanText(s string, multiline bool) string {
 	return strings.TrimSpace(clean)
 }
 
+// CleanNote cleans a free-text note, reason or comment as CleanText does
+// multi-line text; one with nothing visible counts as none, so an optional
+// note is dropped and a required one is still missing.
+func CleanNote(s string) string {
+	s = CleanText(s, true)
+	if !Visible(s) {
+		return ""
+	}
+	return s
+}
+
 // Visible reports whether s holds a character one can see: not only white
 // space, control, format or combining characters and blank fillers.
 func Visible(s string) bool {

@@ -66,6 +66,10 @@ func FuzzDecode(f *testing.F) {
 		`{"category":"fire","title":"\u200b","location":{}}`, `{"category":"fire","title":"x","location":{"lon":114.1}}`,
 		`{"category":"fire","title":"x","title":"y","grid":"440303001001001"}`, `{"category":"fire","TITLE":"x"}`,
 		`{"category":"fire","title":"x","grid":"440303001001001","occurred_at":"0000-01-01T00:00:00Z"}`,
+		// many members, distinct and repeated: the duplicate search past
+		// the small-object list (once quadratic).
+		string(manyKeys(8<<10, false)), string(manyKeys(8<<10, true)),
+		`{"category":"fire","title":"x","location":{"lon":114.1,"lat":22.5,` + strings.TrimPrefix(string(manyKeys(2<<10, false)), "{") + `}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -113,4 +117,22 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoding: %v", err)
 		}
 	})
+}
+
+// TestCleanNote: a free-text note (redirect, task, report sent, daily
+// report) is cleaned as an incident's text is; one with nothing visible
+// is none.
+func TestCleanNote(t *testing.T) {
+	for in, want := range map[string]string{
+		"电话\u202e报告":         "电话报告",
+		"a\u0000b":           "ab",
+		"\u200b秩序已恢复\u200b":  "秩序已恢复",
+		"\u202e\u200b\u0000": "",
+		" 一\n二\t\u0007 ":     "一\n二",
+		"👨\u200d👩":           "👨\u200d👩",
+	} {
+		if got := CleanNote(in); got != want {
+			t.Errorf("CleanNote(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

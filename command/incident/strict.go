@@ -23,10 +23,14 @@ import (
 // fields tagged wf:"required" missing from an object that is present.
 
 // maxDepth bounds the nesting of a body; maxErrors the field errors
-// listed (a batch of 10,000 bad positions is not answered with 10,000).
+// listed (a batch of 10,000 bad positions is not answered with 10,000);
+// maxMembers the members of one object (no struct has so many fields, nor
+// any map a request carries): past it the body is refused whole, so that
+// the names kept to find duplicates stay few.
 const (
-	maxDepth  = 64
-	maxErrors = 100
+	maxDepth   = 64
+	maxErrors  = 100
+	maxMembers = 10000
 )
 
 // field is one JSON member of a struct.
@@ -51,6 +55,9 @@ type walker struct {
 	path []step
 	// more counts the errors past maxErrors.
 	more int
+	// cmps counts the member-name comparisons and look-ups made to find
+	// duplicates: a test holds it linear in the number of members.
+	cmps int
 }
 
 type step struct {
@@ -96,11 +103,18 @@ func (e *syntaxError) Error() string {
 // strictCheck walks body as a value of v's type and returns every field
 // error found, or the first syntax error.
 func strictCheck(body []byte, v any) error {
+	_, err := strictWalk(body, v)
+	return err
+}
+
+// strictWalk is strictCheck that also returns its walker (nil when the
+// body is refused before the walk), for tests to see the work done.
+func strictWalk(body []byte, v any) (*walker, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return fault.Field("", "the body is empty: a JSON object is required")
+		return nil, fault.Field("", "the body is empty: a JSON object is required")
 	}
 	if !utf8.Valid(body) {
-		return fault.Field("", "the body must be UTF-8")
+		return nil, fault.Field("", "the body must be UTF-8")
 	}
 	w := &walker{b: body, bad: &fault.Invalid{}, shapes: map[reflect.Type]*shape{}}
 	t := reflect.TypeOf(v)
@@ -109,19 +123,19 @@ func strictCheck(body []byte, v any) error {
 	}
 	w.ws()
 	if t != nil && t.Kind() == reflect.Struct && w.i < len(w.b) && w.b[w.i] != '{' {
-		return fault.Field("", "the body must be a JSON object")
+		return w, fault.Field("", "the body must be a JSON object")
 	}
 	if err := w.value(t, 0); err != nil {
-		return fault.Field("", "%v", err)
+		return w, fault.Field("", "%v", err)
 	}
 	w.ws()
 	if w.i < len(w.b) {
-		return fault.Field("", "unexpected data after the JSON object")
+		return w, fault.Field("", "unexpected data after the JSON object")
 	}
 	if w.more > 0 {
 		w.bad.Add("", "and %d more field errors", w.more)
 	}
-	return w.bad.Err()
+	return w, w.bad.Err()
 }
 
 func (w *walker) ws() {
@@ -419,15 +433,18 @@ func (w *walker) object(t reflect.Type, depth int) error {
 	} else if t != nil && t.Kind() == reflect.Map {
 		elem = t.Elem()
 	}
-	var buf [16][]byte
-	seen := buf[:0] // few members: a slice beats a map
+	var buf [smallObject][]byte
+	seen := members{list: buf[:0]}
 	w.ws()
 	if w.i < len(w.b) && w.b[w.i] == '}' {
 		w.i++
-		w.missing(sh, seen)
+		w.missing(sh, &seen)
 		return nil
 	}
-	for {
+	for n := 1; ; n++ {
+		if n > maxMembers {
+			return w.fail(fmt.Sprintf("an object has more than %d members", maxMembers))
+		}
 		w.ws()
 		if w.i >= len(w.b) || w.b[w.i] != '"' {
 			return w.fail("expected a quoted member name")
@@ -440,10 +457,9 @@ func (w *walker) object(t reflect.Type, depth int) error {
 		if nul {
 			w.add("a member name must not contain NUL characters")
 		}
-		if slices.ContainsFunc(seen, func(k []byte) bool { return bytes.Equal(k, key) }) {
+		if !seen.add(key, &w.cmps) {
 			w.add("appears more than once in the same object")
 		}
-		seen = append(seen, key)
 		w.ws()
 		if w.i >= len(w.b) || w.b[w.i] != ':' {
 			return w.fail("expected a colon after a member name")
@@ -473,7 +489,7 @@ func (w *walker) object(t reflect.Type, depth int) error {
 			w.i++
 		case '}':
 			w.i++
-			w.missing(sh, seen)
+			w.missing(sh, &seen)
 			return nil
 		default:
 			return w.fail("expected a comma or a closing brace")
@@ -481,7 +497,60 @@ func (w *walker) object(t reflect.Type, depth int) error {
 	}
 }
 
+// smallObject is how many members an object's names are kept in a list
+// for; past it they go into a map, so that finding duplicates among n
+// members costs O(n), not O(n²).
+const smallObject = 16
+
+// members are the names met so far in one object.
+type members struct {
+	list [][]byte
+	set  map[string]struct{}
+}
+
+// add records key and reports whether it is new; cmps counts the work.
+func (m *members) add(key []byte, cmps *int) bool {
+	if m.set == nil {
+		for _, k := range m.list {
+			*cmps++
+			if bytes.Equal(k, key) {
+				return false
+			}
+		}
+		if len(m.list) < smallObject {
+			m.list = append(m.list, key)
+			return true
+		}
+		m.set = make(map[string]struct{}, 2*smallObject)
+		for _, k := range m.list {
+			m.set[string(k)] = struct{}{}
+		}
+		m.list = nil
+	}
+	*cmps++
+	if _, dup := m.set[string(key)]; dup {
+		return false
+	}
+	m.set[string(key)] = struct{}{}
+	return true
+}
+
+func (m *members) has(name string) bool {
+	if m.set != nil {
+		_, ok := m.set[name]
+		return ok
+	}
+	return slices.ContainsFunc(m.list, func(k []byte) bool { return string(k) == name })
+}
+
+// unknown records an unknown member, naming the field it differs from
+// only by case. Past maxErrors it only counts: the search for a
+// case-insensitive match is not made for errors that are not listed.
 func (w *walker) unknown(sh *shape, key string) {
+	if len(w.bad.Errors) >= maxErrors {
+		w.more++
+		return
+	}
 	for name := range sh.fields {
 		if strings.EqualFold(name, key) {
 			w.add("unknown field: names are case-sensitive, did you mean %q?", name)
@@ -491,12 +560,12 @@ func (w *walker) unknown(sh *shape, key string) {
 	w.add("unknown field")
 }
 
-func (w *walker) missing(sh *shape, seen [][]byte) {
+func (w *walker) missing(sh *shape, seen *members) {
 	if sh == nil {
 		return
 	}
 	for _, name := range sh.required {
-		if !slices.ContainsFunc(seen, func(k []byte) bool { return string(k) == name }) {
+		if !seen.has(name) {
 			w.path = append(w.path, step{key: []byte(name)})
 			w.add("required")
 			w.path = w.path[:len(w.path)-1]

@@ -433,7 +433,7 @@ const (
 // TaskAction acknowledges a task or marks it done, for the unit it is for
 // (an admin for any): another's task is not found. A repeat changes nothing.
 func (s *Service) TaskAction(ctx context.Context, who Who, unitID, id, action, note string) (*Task, error) {
-	note = strings.TrimSpace(note)
+	note = incident.CleanNote(note)
 	for attempt := 0; ; attempt++ {
 		t, err := s.taskAction(ctx, who, unitID, id, action, note)
 		if fault.IsConflict(err) && attempt < 20 {

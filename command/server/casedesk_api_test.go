@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,14 @@ func TestCaseDeskDailyRollup(t *testing.T) {
 	h := newHarness(t)
 	hubei := h.token("hubei-operator")
 	today := time.Now().In(h.cfg.Location).Format(time.DateOnly)
+	// A note is cleaned as an incident's text is: a NUL is refused, and one
+	// of only invisible characters is no note at all.
+	for _, note := range []string{`"\u202e\u200b"`, `"巡查\u0000"`, `" \u200b\u0000"`} {
+		status, fields, b := h.problemFields("POST", "/api/v1/daily-reports", hubei, `{"area":"440303001001","note":`+note+`}`)
+		if status != 400 || !slices.Equal(fields, []string{"note"}) {
+			t.Errorf("note %s: %d %v %s", note, status, fields, b)
+		}
+	}
 	if res, b := h.do("POST", "/api/v1/daily-reports", hubei, map[string]any{"area": "440303001001", "nothing_to_report": true}); res.StatusCode != 201 {
 		t.Fatalf("zero report: %d %s", res.StatusCode, b)
 	}
@@ -152,6 +161,10 @@ func TestCaseDeskDailyRollup(t *testing.T) {
 	}
 	if res, b := h.do("GET", "/api/v1/daily-reports?date=2026-13-01", hubei, nil); res.StatusCode != 400 || !strings.Contains(string(b), `"field":"date"`) {
 		t.Errorf("bad date: %d %s", res.StatusCode, b)
+	}
+	res, b = h.do("POST", "/api/v1/daily-reports", hubei, map[string]any{"area": "440303001001", "note": "\u200b巡查\u202e无异常\u200b"})
+	if res.StatusCode != 201 || !strings.Contains(string(b), `"note":"巡查无异常"`) {
+		t.Errorf("a note with invisible characters: %d %s", res.StatusCode, b)
 	}
 }
 

@@ -65,6 +65,10 @@ func TestPlacesSearch(t *testing.T) {
 		{"q=" + strings.Repeat("路", 65), "q"},
 		{"q=%E8%B7%AF&limit=0", "limit"},
 		{"q=%E8%B7%AF&limit=x", "limit"},
+		{"q=a%00", "q"},
+		{"q=%E5%8E%A6%00%E4%BA%BA", "q"},
+		{"q=a%07b", "q"},
+		{"q=a%C2%85b", "q"},
 	} {
 		res, body := h.do("GET", "/api/v1/places?"+tc.query, tok, nil)
 		if res.StatusCode != 400 || !strings.Contains(string(body), `"field":"`+tc.field+`"`) {

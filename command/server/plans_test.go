@@ -257,10 +257,25 @@ func TestDeadlinesDueOverdueAndAcrossRestart(t *testing.T) {
 		t.Fatalf("overdue %s", m.Data)
 	}
 	screen.await("alarm.raised", 2*time.Second)
+	// The note and recipients are cleaned as an incident's text is: a NUL
+	// is refused, a recipient of only invisible characters is none.
+	for _, c := range []struct{ body, field string }{
+		{`{"sent_to":["区应急管理局"],"note":"电话\u0000报告"}`, "note"},
+		{`{"sent_to":["\u202e\u200b"]}`, "sent_to[0]"},
+		{`{"sent_to":["派出所\u0000"]}`, "sent_to[0]"},
+	} {
+		status, fields, b := h.problemFields("POST", "/api/v1/incidents/"+id+"/deadlines/report_higher", h.token("operator"), c.body)
+		if status != 400 || !slices.Equal(fields, []string{c.field}) {
+			t.Errorf("%s: %d %v %s", c.body, status, fields, b)
+		}
+	}
 	// A late report is still recorded, and marked late.
-	res, b := h.do("POST", "/api/v1/incidents/"+id+"/deadlines/report_higher", h.token("operator"), map[string]any{"sent_to": []string{"区应急管理局", "派出所"}, "note": "电话报告"})
+	res, b := h.do("POST", "/api/v1/incidents/"+id+"/deadlines/report_higher", h.token("operator"), map[string]any{"sent_to": []string{"区应急\u202e管理局\u200b", "派出所"}, "note": "\u200b电话\u202e报告"})
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"status":"sent"`) {
 		t.Fatalf("record: %d %s", res.StatusCode, b)
+	}
+	if !strings.Contains(string(b), `"sent_to":["区应急管理局","派出所"]`) || !strings.Contains(string(b), `"note":"电话报告"`) || strings.ContainsAny(string(b), "\u202e\u200b") {
+		t.Errorf("the note and recipients were not cleaned: %s", b)
 	}
 	if res, _ := h.do("POST", "/api/v1/incidents/"+id+"/deadlines/report_higher", h.token("operator"), map[string]any{"sent_to": []string{"x"}}); res.StatusCode != 409 {
 		t.Errorf("recorded twice: %d", res.StatusCode)

@@ -65,6 +65,8 @@ func TestRedirect(t *testing.T) {
 		{"unknown", `{"unit_id":"nope"}`, 400, []string{"unit_id"}, ""},
 		{"missing", `{}`, 400, []string{"unit_id"}, ""},
 		{"wrong types", `{"unit_id":7,"note":false}`, 400, []string{"note", "unit_id"}, ""},
+		// A NUL in a note is refused, as in an incident's text.
+		{"NUL in note", `{"unit_id":"car-03","note":"故障\u0000"}`, 400, []string{"note"}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, fields, body := h.problemFields("POST", path, op, c.body)
@@ -79,7 +81,9 @@ func TestRedirect(t *testing.T) {
 	}
 
 	h.do("POST", "/api/v1/units/car-03/status", op, map[string]string{"status": "available"})
-	res, b = h.do("POST", path, op, map[string]string{"unit_id": "car-03", "note": "东门巡01 故障"})
+	// The note is cleaned like an incident's text: bidi overrides and
+	// zero-width characters never reach the timeline or the responder.
+	res, b = h.do("POST", path, op, map[string]string{"unit_id": "car-03", "note": "\u200b东门巡01\u202e 故障\u200b"})
 	if res.StatusCode != 201 {
 		t.Fatalf("redirect: %d %s", res.StatusCode, b)
 	}
@@ -91,6 +95,9 @@ func TestRedirect(t *testing.T) {
 	if out.Cancelled.Status != "cancelled" || out.Cancelled.RedirectedTo != out.Dispatch.ID || !strings.Contains(out.Cancelled.CancelReason, "东门巡03") ||
 		out.Dispatch.Status != "offered" || out.Dispatch.UnitID != "car-03" || out.Dispatch.Replaces != first.ID || !out.Dispatch.Redirect {
 		t.Fatalf("redirected: %s", b)
+	}
+	if strings.ContainsAny(string(b), "\u202e\u200b") || !strings.Contains(out.Cancelled.CancelReason, "东门巡01 故障") {
+		t.Errorf("the note was not cleaned: %s", b)
 	}
 	if u := h.unit("car-01"); u.Status != "available" {
 		t.Errorf("car-01 is %s", u.Status)

@@ -103,6 +103,26 @@ func TestPlanTasksReachLateResponderAndProgress(t *testing.T) {
 	if res2.StatusCode != 400 || !strings.Contains(string(b), "only marking a task done") || !strings.Contains(string(b), "at most 2000") {
 		t.Errorf("ack with a note: %d %s", res2.StatusCode, b)
 	}
+	// A note's text is cleaned as an incident's is: a NUL is refused, a
+	// note of only invisible characters is no note (so an ack may carry it).
+	for _, c := range []struct {
+		action, note string
+		status       int
+	}{
+		{"done", `秩序\u0000已恢复`, 400},
+		{"ack", `\u202e\u200b\u200b`, 0},
+	} {
+		body := `{"note":"` + c.note + `"}`
+		if c.status == 0 {
+			if _, b := h.do("POST", path+"/"+c.action, h.token("foot-01"), body); strings.Contains(string(b), `"field":"note"`) {
+				t.Errorf("%s with an invisible note: %s", c.action, b)
+			}
+			continue
+		}
+		if res, b := h.do("POST", path+"/"+c.action, h.token("foot-01"), body); res.StatusCode != c.status || !strings.Contains(string(b), `"field":"note"`) {
+			t.Errorf("%s with note %s: %d %s", c.action, c.note, res.StatusCode, b)
+		}
+	}
 
 	for i := range 2 { // the repeat changes nothing
 		res, b := h.do("POST", path+"/ack", h.token("foot-01"), nil)
@@ -126,8 +146,8 @@ func TestPlanTasksReachLateResponderAndProgress(t *testing.T) {
 	}
 
 	for i := range 2 {
-		res, b := h.do("POST", path+"/done", h.token("foot-01"), map[string]string{"note": "秩序已恢复"})
-		if res.StatusCode != 200 || !strings.Contains(string(b), `"status":"done"`) || !strings.Contains(string(b), "秩序已恢复") {
+		res, b := h.do("POST", path+"/done", h.token("foot-01"), map[string]string{"note": "秩序\u202e已恢复\u200b"})
+		if res.StatusCode != 200 || !strings.Contains(string(b), `"status":"done"`) || !strings.Contains(string(b), "秩序已恢复") || strings.ContainsAny(string(b), "\u202e\u200b") {
 			t.Fatalf("done %d: %d %s", i, res.StatusCode, b)
 		}
 	}

@@ -174,13 +174,7 @@ func (a *API) idempotency(c *fiber.Ctx, kind string, body []byte) (*incident.Ide
 
 // reasonText cleans a free-text reason (incident.CleanText); one with
 // nothing visible counts as none, so a required reason is still missing.
-func reasonText(s string) string {
-	s = incident.CleanText(s, true)
-	if !incident.Visible(s) {
-		return ""
-	}
-	return s
-}
+func reasonText(s string) string { return incident.CleanNote(s) }
 
 func actor(c *fiber.Ctx) incident.Actor {
 	s := session(c)

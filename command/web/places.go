@@ -3,6 +3,7 @@ package web
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,6 +35,8 @@ func (a *API) searchPlaces(c *fiber.Ctx) error {
 		bad.Add("q", "missing: the text to search for")
 	case !utf8.ValidString(q):
 		bad.Add("q", "must be UTF-8 text")
+	case strings.ContainsFunc(q, unicode.IsControl):
+		bad.Add("q", "must not contain control characters")
 	case utf8.RuneCountInString(q) > geo.MaxQueryRunes:
 		bad.Add("q", "longer than %d characters", geo.MaxQueryRunes)
 	}

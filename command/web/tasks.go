@@ -30,6 +30,7 @@ func (a *API) taskAction(action string) fiber.Handler {
 			}
 		}
 		bad := &fault.Invalid{}
+		req.Note = incident.CleanNote(req.Note)
 		if req.Note != "" && action != plan.ActDone {
 			bad.Add("note", "only marking a task done takes a note")
 		}
