@@ -61,6 +61,7 @@ func (a *API) activationAction(action string) fiber.Handler {
 		if req.Phase != "" && action != "phase" {
 			return fault.Field("phase", "unknown field")
 		}
+		req.Reason = reasonText(req.Reason)
 		if len([]rune(req.Reason)) > 2000 {
 			return fault.Field("reason", "at most 2000 characters")
 		}
