@@ -126,6 +126,9 @@ var Routes = []Route{
 	{Name: "ws.screen", Method: "GET", Path: "/ws/screen", Roles: Watchers},
 	{Name: "ws.leader", Method: "GET", Path: "/ws/leader", Roles: []string{"admin", "leader", "deputy"}},
 	{Name: "ws.responder", Method: "GET", Path: "/ws/responder", Roles: []string{"responder"}},
+	// Heartbeats only: a page with no stream of its own learns at once that
+	// its session ended.
+	{Name: "ws.session", Method: "GET", Path: "/ws/session", Roles: Everyone},
 }
 
 // Allowed reports whether role may call r.

@@ -15,15 +15,17 @@ import (
 func TestSessionEndedShowsSignIn(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, 1280, 800)
-	for _, p := range []struct{ page, user, shown, key string }{
-		{"/", "operator", "#screen", "wf.token"},
-		{"/leader.html", "leader", "#app", "wf.leader.token"},
-		{"/responder.html", "car-01", "#app", "wf.responder.token"},
+	for _, p := range []struct{ page, user, shown, key, up string }{
+		{"/", "operator", "#screen", "wf.token", "#link-state.up"},
+		{"/leader.html", "leader", "#app", "wf.leader.token", "#link-state.up"},
+		{"/responder.html", "car-01", "#app", "wf.responder.token", "#link-state.up"},
+		// The reports have no stream: /ws/session carries the end.
+		{"/analysis.html", "viewer", "#app", "wf.reports.token", `body[data-link="up"]`},
 	} {
 		b.login(h.base+p.page, p.user)
 		b.run(10*time.Second, chromedp.WaitVisible(p.shown, chromedp.ByQuery))
 		// The live link is up: a socket exists to be closed.
-		b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+		b.run(10*time.Second, chromedp.WaitReady(p.up, chromedp.ByQuery))
 		var token string
 		b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`localStorage.getItem(%q) || ""`, p.key), &token))
 		if token == "" {

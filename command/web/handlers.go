@@ -58,6 +58,7 @@ func (a *API) handlers() map[string][]fiber.Handler {
 		"dispatches.cancel":    one(a.cancelDispatch),
 		"alarms.list":          one(a.listAlarms),
 		"alarms.ack":           one(a.ackAlarm),
+		"ws.session":           a.sessionSocket(),
 		"ws.responder":         a.responderSocket(),
 		"bulletins.daily":      one(a.dailyBulletin),
 		"analysis.get":         one(a.analysis),

@@ -14,6 +14,7 @@
 import * as api from './api.js';
 import { byId, show } from './dom.js';
 import { lang, onLangChange, toggleLang } from './i18n.js';
+import { createLiveLink, streamURL } from './live.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { clearReference, loadReference, roleName } from './refdata.js';
 import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
@@ -69,6 +70,20 @@ function renderAll() {
   redrawAll();
 }
 
+/**
+ * The reports have no stream of their own: /ws/session carries only
+ * heartbeats, and its closing with 4001 signs the page out at once when
+ * the session ends elsewhere (the default of the live link).
+ */
+const sessionLink = createLiveLink({
+  url: () => streamURL('/ws/session', null),
+  onMessage() {},
+  onState(s) {
+    document.body.dataset.link = s;
+  },
+  upOnOpen: true,
+});
+
 /** Shows the page and fetches every report. */
 async function showApp() {
   if (!READ_ROLES.includes(getRole())) {
@@ -77,6 +92,7 @@ async function showApp() {
   }
   const gen = generation;
   onApp = true;
+  sessionLink.start();
   show(byId('login'), false);
   show(byId('app'), true);
   renderUser();
@@ -98,6 +114,7 @@ async function showApp() {
 /** Forgets the session and shows the sign-in form. */
 function signedOut() {
   generation += 1;
+  sessionLink.stop();
   clearSession();
   clearReference();
   clearPlace();
