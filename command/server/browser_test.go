@@ -322,6 +322,13 @@ func TestReportsPages(t *testing.T) {
 	}
 	// Track playback: car-01's last hour, 20 points; play moves the slider.
 	b.run(10*time.Second, chromedp.Poll(`+document.querySelector("#playback").dataset.points === 20`, nil, chromedp.WithPollingTimeout(10*time.Second)))
+	// The window's fields show the deployment's clocks (Asia/Shanghai), not
+	// the browser's (this machine runs on UTC).
+	var to string
+	b.run(2*time.Second, chromedp.Value("#playback-to", &to, chromedp.ByQuery))
+	if want := time.Now().Add(time.Minute).In(h.cfg.Location).Format("2006-01-02T15"); !strings.HasPrefix(to, want) && !strings.HasPrefix(to, time.Now().In(h.cfg.Location).Format("2006-01-02T15")) {
+		t.Errorf("playback to %q, want the deployment's hour %s", to, want)
+	}
 	b.run(2*time.Second, chromedp.Click("#playback-play", chromedp.ByQuery))
 	b.run(5*time.Second, chromedp.Poll(`+document.querySelector("#playback-slider").dataset.index > 0`, nil, chromedp.WithPollingTimeout(5*time.Second)))
 	time.Sleep(200 * time.Millisecond)

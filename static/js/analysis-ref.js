@@ -221,10 +221,69 @@ export function duration(s) {
 }
 
 /**
- * Formats a time as YYYY-MM-DD HH:mm:ss in the browser's time zone.
+ * The wall-clock fields of a time in the deployment's time zone (the
+ * browser's when the zone is unknown).
+ * @param {Date} d
+ * @returns {{year: number, month: number, day: number, hour: number, minute: number, second: number}}
+ */
+function zoneParts(d) {
+  if (place.timezone) {
+    try {
+      const parts = new Intl.DateTimeFormat('en-CA', {
+        timeZone: place.timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', second: '2-digit',
+      }).formatToParts(d);
+      /** @type {Record<string, number>} */
+      const v = {};
+      for (const p of parts) if (p.type !== 'literal') v[p.type] = Number(p.value);
+      if (v.year && v.month && v.day) {
+        return { year: v.year, month: v.month, day: v.day, hour: v.hour % 24, minute: v.minute, second: v.second };
+      }
+    } catch {
+      // an unknown zone: the browser's own
+    }
+  }
+  return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
+}
+
+/**
+ * Formats a time as YYYY-MM-DD HH:mm:ss in the deployment's time zone.
  * @param {Date} d
  * @returns {string}
  */
 export function dateTime(d) {
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  const p = zoneParts(d);
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)}`;
+}
+
+/**
+ * Formats a time for an input of type datetime-local (minutes), as the
+ * deployment's clocks show it.
+ * @param {Date} d
+ * @returns {string}
+ */
+export function zoneInput(d) {
+  const p = zoneParts(d);
+  return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}`;
+}
+
+/**
+ * Reads the value of a datetime-local input as a time on the deployment's
+ * clocks (not the browser's).
+ * @param {string} v YYYY-MM-DDTHH:mm
+ * @returns {Date|null}
+ */
+export function fromZoneInput(v) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(v);
+  if (!m) return null;
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  // The zone's offset at that moment: what its clocks show, less UTC; once
+  // more at the corrected time, for a date across a change of offset.
+  let t = wall;
+  for (let i = 0; i < 2; i++) {
+    const p = zoneParts(new Date(t));
+    const shown = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    t = wall - (shown - t);
+  }
+  return new Date(t);
 }

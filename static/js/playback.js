@@ -21,7 +21,7 @@ import { t } from './i18n.js';
 import * as rapi from './analysis-api.js';
 import { printableMap } from './analysis-charts.js';
 import { rt } from './analysis-i18n.js';
-import { dateTime, gridFeatures, placeMap, two } from './analysis-ref.js';
+import { dateTime, fromZoneInput, gridFeatures, placeMap, zoneInput } from './analysis-ref.js';
 import { describeError } from './analysis-report.js';
 
 /** Time windows offered, in minutes. */
@@ -58,15 +58,6 @@ let seq = 0;
 let status = null;
 
 /**
- * Formats a Date for an input of type datetime-local (local time, minutes).
- * @param {Date} d
- * @returns {string}
- */
-function localInput(d) {
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
-}
-
-/**
  * Sets from and to to the chosen window ending now.
  * @param {string} w a key of WINDOWS
  */
@@ -76,8 +67,8 @@ function applyWindow(w) {
   const to = new Date(Date.now() + 60000); // the current minute is included whole
   to.setSeconds(0, 0);
   const from = new Date(to.getTime() - minutes * 60000);
-  /** @type {HTMLInputElement} */ (byId('playback-from')).value = localInput(from);
-  /** @type {HTMLInputElement} */ (byId('playback-to')).value = localInput(to);
+  /** @type {HTMLInputElement} */ (byId('playback-from')).value = zoneInput(from);
+  /** @type {HTMLInputElement} */ (byId('playback-to')).value = zoneInput(to);
 }
 
 /**
@@ -199,8 +190,8 @@ export async function loadTrack() {
   const unit = /** @type {HTMLSelectElement} */ (byId('playback-unit')).value;
   const fromV = /** @type {HTMLInputElement} */ (byId('playback-from')).value;
   const toV = /** @type {HTMLInputElement} */ (byId('playback-to')).value;
-  const from = fromV ? new Date(fromV) : null;
-  const to = toV ? new Date(toV) : null;
+  const from = fromV ? fromZoneInput(fromV) : null;
+  const to = toV ? fromZoneInput(toV) : null;
   if (!unit) {
     setStatus({ key: 'reports.playback.noUnit' });
     return;
