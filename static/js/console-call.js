@@ -754,6 +754,7 @@ export class CallDesk {
 
   /** Relabels what the catalogue does not reach by itself. */
   relabel() {
+    this.map.relabel();
     this.fillSources();
     const sel = /** @type {HTMLSelectElement} */ (byId('call-category'));
     if (sel.options.length) sel.options[0].textContent = t('console.f.choose');
