@@ -392,6 +392,11 @@ export class CallDesk {
   pick(i) {
     const p = this.places[i];
     if (!p || !p.location) return;
+    // A search still waiting or on its way (typing ran ahead of the list
+    // picked from) would reopen the list after the pick, and the next Enter
+    // would pick again instead of saving: it is dropped.
+    clearTimeout(this.searchTimer);
+    this.searchGen += 1;
     this.search.value = String(p.name ?? '');
     const addr = [p.address, p.name].filter((s) => typeof s === 'string' && s).join(' ');
     this.setField('address', addr);
