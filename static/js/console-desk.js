@@ -311,6 +311,7 @@ export class IncidentDesk {
 
   /** Refreshes the selected incident shortly (events come in bursts). */
   refreshSoon() {
+    byId('detail').dataset.sync = 'pending';
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => this.refresh(), 150);
   }
@@ -320,6 +321,9 @@ export class IncidentDesk {
     const id = this.selected;
     if (!id) return;
     const gen = ++this.gen;
+    // data-sync says whether a fetch (and so a re-render that replaces the
+    // detail's elements) is still to come: pending, or idle once drawn.
+    byId('detail').dataset.sync = 'pending';
     const command = this.ctx.role() !== 'viewer';
     const [inc, orders, cands] = await Promise.allSettled([
       api.incident(id),
@@ -329,6 +333,7 @@ export class IncidentDesk {
     if (gen !== this.gen || id !== this.selected) return;
     if (inc.status !== 'fulfilled') {
       byId('detail').dataset.state = 'failed';
+      byId('detail').dataset.sync = 'idle';
       return;
     }
     this.inc = inc.value;
@@ -336,6 +341,7 @@ export class IncidentDesk {
     this.cands = cands.status === 'fulfilled' && cands.value && Array.isArray(cands.value.candidates) ? cands.value.candidates : [];
     if (this.reportFor) this.loadReport(this.reportFor);
     this.renderDetail();
+    if (gen === this.gen) byId('detail').dataset.sync = 'idle';
   }
 
   /**
