@@ -518,12 +518,17 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 		chromedp.Click("#tab-desk", chromedp.ByQuery),
 		chromedp.WaitVisible(item, chromedp.ByQuery),
 		chromedp.Click(item, chromedp.ByQuery),
-		chromedp.WaitVisible("#level-form", chromedp.ByQuery),
+	)
+	// Each fetch of the incident redraws the detail and replaces its
+	// elements: a node found before the last redraw is gone ("Could not
+	// find node with given id"). Wait until no fetch is to come.
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #level-form') !== null`, id))
+	b.run(10*time.Second,
 		pick("#level-select", "III"),
 		chromedp.SendKeys("#level-reason", "现场人员情绪激动", chromedp.ByQuery),
 		chromedp.Click("#level-form button[type=submit]", chromedp.ByQuery),
 	)
-	b.poll(5*time.Second, `document.querySelector("#detail").dataset.level === "III" && document.querySelector('#timeline li[data-type="level.set"]')?.textContent.includes("现场人员情绪激动")`)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.level === "III" && document.querySelector('#timeline li[data-type="level.set"]')?.textContent.includes("现场人员情绪激动") && document.querySelector("#detail").dataset.sync === "idle"`)
 	b.run(5*time.Second,
 		pick("#status-select", "closed"),
 		chromedp.SendKeys("#status-reason", "已平息", chromedp.ByQuery),
@@ -532,7 +537,7 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 		chromedp.SendKeys("#summary-lessons", "早发现早处置", chromedp.ByQuery),
 		chromedp.Click("#status-save", chromedp.ByQuery),
 	)
-	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "closed"`)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "closed" && document.querySelector("#detail").dataset.sync === "idle"`)
 	b.run(5*time.Second,
 		pick("#status-select", "responding"),
 		chromedp.SendKeys("#status-reason", "又有人聚集", chromedp.ByQuery),

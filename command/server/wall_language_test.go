@@ -20,13 +20,16 @@ import (
 //   - the map's attribution (Leaflet, the tile source): names the licences
 //     require as they are;
 //   - CSV: the name of a file format;
-//   - the signed-in account's name (.user-name): a name.
+//   - the signed-in account's name (.user-name): a name;
+//   - key caps (<kbd>: F2, Enter, Esc, Alt): the names printed on the keys
+//     themselves, which Chinese software shows in Latin as the keyboard does;
+//     what a key does is written beside it from the catalogue.
 const latinWords = `(() => {
   const allowed = new Set(['Watchfloor', 'English', 'I', 'II', 'III', 'IV', 'km', 'h', 'min', 's', 'm', 'CSV']);
   const found = new Map();
   const visible = (e) => {
     for (let a = e; a; a = a.parentElement) {
-      if (a.hidden || a.closest('[lang="en"], .leaflet-control-attribution, .user-name, script, style, noscript, template')) return false;
+      if (a.hidden || a.closest('[lang="en"], .leaflet-control-attribution, .user-name, kbd, script, style, noscript, template')) return false;
       const s = getComputedStyle(a);
       if (s.display === 'none' || s.visibility === 'hidden') return false;
     }

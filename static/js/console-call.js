@@ -392,6 +392,11 @@ export class CallDesk {
   pick(i) {
     const p = this.places[i];
     if (!p || !p.location) return;
+    // A search still waiting or on its way (typing ran ahead of the list
+    // picked from) would reopen the list after the pick, and the next Enter
+    // would pick again instead of saving: it is dropped.
+    clearTimeout(this.searchTimer);
+    this.searchGen += 1;
     this.search.value = String(p.name ?? '');
     const addr = [p.address, p.name].filter((s) => typeof s === 'string' && s).join(' ');
     this.setField('address', addr);
@@ -754,6 +759,7 @@ export class CallDesk {
 
   /** Relabels what the catalogue does not reach by itself. */
   relabel() {
+    this.map.relabel();
     this.fillSources();
     const sel = /** @type {HTMLSelectElement} */ (byId('call-category'));
     if (sel.options.length) sel.options[0].textContent = t('console.f.choose');

@@ -153,6 +153,8 @@ export class IncidentDesk {
     /** @type {string|null} */
     this.reportFor = null;
     this.gen = 0;
+    /** @type {string} what the last fetch drew, while nothing else has redrawn since */
+    this.drawn = '';
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     this.refreshTimer = undefined;
     this.map = null;
@@ -311,6 +313,7 @@ export class IncidentDesk {
 
   /** Refreshes the selected incident shortly (events come in bursts). */
   refreshSoon() {
+    byId('detail').dataset.sync = 'pending';
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => this.refresh(), 150);
   }
@@ -320,6 +323,9 @@ export class IncidentDesk {
     const id = this.selected;
     if (!id) return;
     const gen = ++this.gen;
+    // data-sync says whether a fetch (and so a re-render that replaces the
+    // detail's elements) is still to come: pending, or idle once drawn.
+    byId('detail').dataset.sync = 'pending';
     const command = this.ctx.role() !== 'viewer';
     const [inc, orders, cands] = await Promise.allSettled([
       api.incident(id),
@@ -329,13 +335,22 @@ export class IncidentDesk {
     if (gen !== this.gen || id !== this.selected) return;
     if (inc.status !== 'fulfilled') {
       byId('detail').dataset.state = 'failed';
+      byId('detail').dataset.sync = 'idle';
       return;
     }
     this.inc = inc.value;
     this.orders = orders.status === 'fulfilled' && orders.value && Array.isArray(orders.value.dispatches) ? orders.value.dispatches : this.orders;
     this.cands = cands.status === 'fulfilled' && cands.value && Array.isArray(cands.value.candidates) ? cands.value.candidates : [];
     if (this.reportFor) this.loadReport(this.reportFor);
-    this.renderDetail();
+    // A fetch that brings what is already drawn (an event about a change
+    // this page just fetched) redraws nothing: the elements a person is
+    // using stay the same ones.
+    const drawn = JSON.stringify([id, this.inc, this.orders, this.cands]);
+    if (drawn !== this.drawn) {
+      this.renderDetail();
+      this.drawn = drawn;
+    }
+    if (gen === this.gen) byId('detail').dataset.sync = 'idle';
   }
 
   /**
@@ -361,6 +376,7 @@ export class IncidentDesk {
       return;
     }
     const kept = this.keepTyping(body);
+    this.drawn = ''; // drawn from state a fetch did not bring alone
     box.dataset.state = 'loaded';
     box.dataset.id = inc.id;
     box.dataset.status = String(inc.status);

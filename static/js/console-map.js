@@ -23,6 +23,8 @@ class BaseMap {
     this.L = null;
     /** @type {any} */
     this.map = null;
+    /** @type {any} the zoom buttons, titled from the catalogue */
+    this.zoom = null;
     box.dataset.base = 'idle';
   }
 
@@ -38,7 +40,7 @@ class BaseMap {
     const L = /** @type {any} */ (window).L;
     if (!L || typeof L.map !== 'function' || this.box.clientWidth === 0) return false;
     this.L = L;
-    this.map = L.map(this.box, { preferCanvas: true, attributionControl: false, zoomControl: true, minZoom: 10, maxZoom: 19, keyboard: false });
+    this.map = L.map(this.box, { preferCanvas: true, attributionControl: false, zoomControl: false, minZoom: 10, maxZoom: 19, keyboard: false });
     this.map.setView(CENTRE, 14);
     this.relabel();
     this.loadBase();
@@ -70,9 +72,16 @@ class BaseMap {
     }
   }
 
-  /** Labels the container in the current language. */
+  /**
+   * Labels the container and the zoom buttons in the current language
+   * (Leaflet's own zoom control would say "Zoom in"/"Zoom out" in English).
+   */
   relabel() {
     this.box.setAttribute('aria-label', t('console.place.mapHint'));
+    if (!this.map) return;
+    if (this.zoom) this.zoom.remove();
+    this.zoom = this.L.control.zoom({ position: 'topleft', zoomInTitle: t('map.zoomIn'), zoomOutTitle: t('map.zoomOut') });
+    this.zoom.addTo(this.map);
   }
 }
 
