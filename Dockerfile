@@ -8,7 +8,7 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/watchfloor ./cmd/watchfloor
 # The sample city's schematic base map, as make run builds it.
 RUN /out/watchfloor tiles --out /out/basemap.pmtiles --min-zoom 10 --max-zoom 17 \
-      --name "Watchfloor sample city (schematic)" --attribution "示意底图 schematic sample city" \
+      --name "Watchfloor sample city (schematic)" --attribution "示意底图（非真实街道）" \
       roads=config/sample/basemap/roads.geojson buildings=config/sample/basemap/buildings.geojson \
       water=config/sample/basemap/water.geojson pois=config/sample/basemap/landmarks.geojson
 

@@ -55,7 +55,7 @@ BASEMAP_LAYERS := $(wildcard config/sample/basemap/*.geojson)
 basemap: var/basemap.pmtiles
 var/basemap.pmtiles: $(BASEMAP_LAYERS) build
 	./bin/watchfloor tiles --out $@ --min-zoom 10 --max-zoom 17 --name "Watchfloor sample city (schematic)" \
-	  --attribution "示意底图 schematic sample city" \
+	  --attribution "示意底图（非真实街道）" \
 	  roads=config/sample/basemap/roads.geojson buildings=config/sample/basemap/buildings.geojson \
 	  water=config/sample/basemap/water.geojson pois=config/sample/basemap/landmarks.geojson
 

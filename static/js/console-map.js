@@ -7,6 +7,7 @@
 // data-marker (1|0), data-units (how many unit markers).
 
 import * as api from './api.js';
+import { addBaseMap } from './basemap.js';
 import { el } from './dom.js';
 import { t } from './i18n.js';
 import { isLonLat } from './minimap.js';
@@ -51,12 +52,13 @@ class BaseMap {
   /** Called once the map exists. */
   created() {}
 
-  /** Loads the grid outlines once. */
+  /** Loads the base map (as configured) and the grid outlines once. */
   async loadBase() {
     this.box.dataset.base = 'loading';
     try {
-      const grids = await api.grids();
+      const [cfg, grids] = await Promise.all([api.config().catch(() => null), api.grids()]);
       if (!this.map) return;
+      if (cfg) addBaseMap(this.L, this.map, this.box, cfg);
       const layer = this.L.geoJSON(grids, {
         interactive: false,
         style: (/** @type {any} */ f) => {
