@@ -18,6 +18,7 @@ import { byId, show } from './dom.js';
 import { zonedTime } from './format.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { createLiveLink, screenURL } from './live.js';
+import { showLinkState } from './linkstate.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { clearReference, loadReference, referenceLoaded, roleName } from './refdata.js';
 import { SeqGate } from './seq.js';
@@ -163,14 +164,7 @@ function mountCases() {
 
 /** Shows the link state. */
 function renderLink() {
-  const ind = byId('link-state');
-  const up = linkState === 'up';
-  ind.classList.toggle('up', up);
-  ind.classList.toggle('down', !up);
-  ind.classList.toggle('connecting', linkState === 'connecting');
-  byId('link-state-text').textContent = t(up ? 'link.up' : linkState === 'down' ? 'link.down' : 'link.connecting');
-  show(byId('link-banner'), linkState === 'down');
-  byId('link-banner-text').textContent = t('console.linkBanner');
+  showLinkState(linkState, 'console.linkBanner');
 }
 
 /** Shows the signed-in user and role. */

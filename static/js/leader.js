@@ -26,6 +26,7 @@ import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, placeText, reasonTexts, statusName } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
+import { showLinkState } from './linkstate.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { categoryName, clearReference, LEVELS, loadReference, referenceLoaded, roleName } from './refdata.js';
 import { SeqGate } from './seq.js';
@@ -645,14 +646,7 @@ function historyItem(a) {
 
 /** Shows the link state: the header indicator and the banner while down. */
 function renderLink() {
-  const ind = byId('link-state');
-  const up = linkState === 'up';
-  ind.classList.toggle('up', up);
-  ind.classList.toggle('down', !up);
-  ind.classList.toggle('connecting', linkState === 'connecting');
-  byId('link-state-text').textContent = t(up ? 'link.up' : linkState === 'down' ? 'link.down' : 'link.connecting');
-  show(byId('link-banner'), linkState === 'down');
-  byId('link-banner-text').textContent = t('leader.linkBanner');
+  showLinkState(linkState, 'leader.linkBanner');
   byId('main').classList.toggle('stale', linkState === 'down');
 }
 

@@ -28,6 +28,7 @@ import { createSharer, geoUnavailable } from './geo.js';
 import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, orderNote, orderStatusName, placeText, reasonTexts } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
+import { showLinkState } from './linkstate.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { isLonLat, MiniMap } from './minimap.js';
 import { categoryName, clearReference, loadReference, referenceLoaded } from './refdata.js';
@@ -412,14 +413,7 @@ function renderHeader() {
 
 /** Shows the link state: the header indicator and the banner while down. */
 function renderLink() {
-  const ind = byId('link-state');
-  const up = linkState === 'up';
-  ind.classList.toggle('up', up);
-  ind.classList.toggle('down', !up);
-  ind.classList.toggle('connecting', linkState === 'connecting');
-  byId('link-state-text').textContent = t(up ? 'link.up' : linkState === 'down' ? 'link.down' : 'link.connecting');
-  show(byId('link-banner'), linkState === 'down');
-  byId('link-banner-text').textContent = t('responder.linkBanner');
+  showLinkState(linkState, 'responder.linkBanner');
 }
 
 /**

@@ -7,6 +7,7 @@ import { hhmm, hhmmss, longDate, mmdd, parseTime, sameDay } from './format.js';
 import { t } from './i18n.js';
 import { badge, gridName, orderStatusName, statusName as incidentStatusName } from './incidentview.js';
 import { categoryName, LEVELS, levelName } from './refdata.js';
+import { showLinkState } from './linkstate.js';
 
 /** @type {ReturnType<typeof setTimeout>|undefined} */
 let clockTimer;
@@ -41,16 +42,8 @@ export function stopClock() {
  * @param {Date|null} lastUpdate when the last message arrived, if ever
  */
 export function renderLink(state, lastUpdate) {
-  const ind = byId('link-state');
-  const up = state === 'up';
-  ind.classList.toggle('up', up);
-  ind.classList.toggle('down', !up);
-  ind.classList.toggle('connecting', state === 'connecting');
-  byId('link-state-text').textContent = t(up ? 'link.up' : state === 'down' ? 'link.down' : 'link.connecting');
-
+  showLinkState(state, 'link.banner');
   const down = state === 'down';
-  show(byId('link-banner'), down);
-  byId('link-banner-text').textContent = t('link.banner');
   byId('link-banner-last').textContent = lastUpdate
     ? t('link.banner.last', { time: hhmmss(lastUpdate) })
     : t('link.banner.never');
