@@ -318,7 +318,7 @@ export function mountCaseDesk(root, ctx) {
   /** Renders the case list. */
   function renderList() {
     heading.textContent = t('cdesk.title');
-    listStatus.textContent = listFailed ? t('cdesk.offline') : t('cdesk.count', { n: cases.length });
+    listStatus.textContent = listFailed ? t('cdesk.offline') : (cases.length === 1 ? t('cdesk.count.one') : t('cdesk.count', { n: cases.length }));
     list.replaceChildren(...cases.map((c) => {
       const due = left(c);
       const li = el('li', 'cdesk-item', null, [
