@@ -153,6 +153,8 @@ type Store interface {
 	Save(ctx context.Context, w *Write) (dup string, err error)
 	Load(ctx context.Context, id string) (*Case, error)
 	Timeline(ctx context.Context, id string) ([]Entry, error)
+	// Timelines returns the timelines of many cases in one round trip.
+	Timelines(ctx context.Context, ids []string) (map[string][]Entry, error)
 	List(ctx context.Context, q Query) ([]*Case, error)
 }
 

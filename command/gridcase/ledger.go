@@ -60,15 +60,20 @@ func (s *Service) Ledger(ctx context.Context, who Actor, from, to time.Time) ([]
 		return nil, fault.Field("from", "more than %d cases changed since then: export a shorter period", MaxLedgerCases)
 	}
 	var rows []LedgerRow
+	var ids []string
 	for _, c := range all {
 		if c.CreatedAt.Before(from) || !c.CreatedAt.Before(to) || !s.Visible(who.Area, c.Area) {
 			continue
 		}
-		tl, err := s.store.Timeline(ctx, c.ID)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: %w", err)
-		}
-		rows = append(rows, LedgerRow{Case: c, Timeline: tl})
+		rows = append(rows, LedgerRow{Case: c})
+		ids = append(ids, c.ID)
+	}
+	tls, err := s.store.Timelines(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	for i := range rows {
+		rows[i].Timeline = tls[rows[i].Case.ID]
 	}
 	slices.SortFunc(rows, func(a, b LedgerRow) int { return a.Case.CreatedAt.Compare(b.Case.CreatedAt) })
 	return rows, nil

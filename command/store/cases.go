@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/redis/go-redis/v9"
+
 	"watchfloor/command/audit"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
@@ -121,6 +123,35 @@ func (x *Cases) Load(ctx context.Context, id string) (*gridcase.Case, error) {
 		return nil, err
 	}
 	return &v, nil
+}
+
+// Timelines implements gridcase.Store: one pipeline for every case.
+func (x *Cases) Timelines(ctx context.Context, ids []string) (map[string][]gridcase.Entry, error) {
+	if err := x.s.check("loading case timelines"); err != nil {
+		return nil, err
+	}
+	pipe := x.s.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.LRange(ctx, x.s.Key("case", id, "timeline"), 0, -1)
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, x.s.wrap("loading case timelines", err)
+		}
+	}
+	out := make(map[string][]gridcase.Entry, len(ids))
+	for i, id := range ids {
+		tl := make([]gridcase.Entry, 0, len(cmds[i].Val()))
+		for _, r := range cmds[i].Val() {
+			var e gridcase.Entry
+			if json.Unmarshal([]byte(r), &e) == nil {
+				tl = append(tl, e)
+			}
+		}
+		out[id] = tl
+	}
+	return out, nil
 }
 
 // Timeline implements gridcase.Store.

@@ -69,6 +69,8 @@ type API struct {
 	// tokens, devices and logins limit requests per session token, per
 	// device and logins per client address.
 	tokens, devices, logins *limiter
+	// exports are the ledger exports under way, one per account.
+	exports running
 	// proxies are the trusted reverse proxies (config trusted_proxies).
 	proxies []netip.Prefix
 	// sessions are the open websockets by their session's token hash, so a

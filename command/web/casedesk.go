@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,6 +89,13 @@ func (a *API) exportCases(c *fiber.Ctx) error {
 		return err
 	}
 	who := caseActor(c)
+	// One export at a time per account: each reads up to MaxLedgerCases
+	// cases and their timelines.
+	if !a.exports.start(who.Username) {
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return problem(c, 429, "rate-limited", "an export for this account is already running; try again when it ends", nil)
+	}
+	defer a.exports.end(who.Username)
 	rows, err := a.Cases.Ledger(c.UserContext(), who, from, to)
 	if err != nil {
 		return err
@@ -187,4 +195,29 @@ func safeCells(cells []string) []string {
 		}
 	}
 	return cells
+}
+
+// running are the accounts with an export under way (per instance).
+type running struct {
+	mu  sync.Mutex
+	who map[string]bool
+}
+
+func (r *running) start(who string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.who[who] {
+		return false
+	}
+	if r.who == nil {
+		r.who = map[string]bool{}
+	}
+	r.who[strings.Clone(who)] = true
+	return true
+}
+
+func (r *running) end(who string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.who, who)
 }

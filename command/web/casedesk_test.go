@@ -12,3 +12,18 @@ func TestSafeCells(t *testing.T) {
 		t.Errorf("safeCells(%q) = %q", in, got)
 	}
 }
+
+// One ledger export runs at a time per account; another account is not held.
+func TestOneExportPerAccount(t *testing.T) {
+	var r running
+	if !r.start("hubei-operator") || r.start("hubei-operator") {
+		t.Fatal("a second export of one account started")
+	}
+	if !r.start("dongmen-operator") {
+		t.Fatal("another account's export was held")
+	}
+	r.end("hubei-operator")
+	if !r.start("hubei-operator") {
+		t.Fatal("an account cannot export again after its export ended")
+	}
+}
