@@ -14,7 +14,7 @@
 // [data-count] with the grid names in its title; map markers in map.js.
 
 import * as api from './api.js';
-import { caseDue, caseGridName, caseKindName, caseKindShort, caseOpen, caseStatusName, OPEN_CASE_STATUSES } from './caseview.js';
+import { caseDue, caseGridName, caseKindName, caseKindShort, caseOpen, caseStatusName, loadCaseKinds, OPEN_CASE_STATUSES } from './caseview.js';
 import { byId, el, show, spaced } from './dom.js';
 import { hhmm, mmdd, parseTime, sameDay } from './format.js';
 import { lang, t } from './i18n.js';
@@ -83,7 +83,12 @@ export async function loadCases() {
   const gen = generation;
   clearTimeout(retryTimer);
   buffered = [];
-  const answers = await Promise.allSettled(OPEN_CASE_STATUSES.map((status) => api.cases({ status })));
+  // The kinds' names come from the configuration (GET /api/v1/case-kinds),
+  // loaded with the cases; the catalogue only stands in until they arrive.
+  const [answers] = await Promise.all([
+    Promise.allSettled(OPEN_CASE_STATUSES.map((status) => api.cases({ status }))),
+    loadCaseKinds().catch(() => []),
+  ]);
   if (gen !== generation) return;
   const events = buffered ?? [];
   buffered = null;
