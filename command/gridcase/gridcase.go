@@ -315,15 +315,25 @@ func (s *Service) isGridOfficer(unitID string) bool {
 
 // Get returns a case the actor may see, with its timeline.
 func (s *Service) Get(ctx context.Context, who Actor, id string) (*Case, []Entry, error) {
-	c, err := s.store.Load(ctx, id)
+	c, err := s.load(ctx, who, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !s.Visible(who.Area, c.Area) {
-		return nil, nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound) // outside the area: as if it did not exist
-	}
 	tl, err := s.store.Timeline(ctx, id)
 	return c, tl, err
+}
+
+// load reads a case the actor may see; one outside its area is not found,
+// as if it did not exist (a 403 would tell which ids exist).
+func (s *Service) load(ctx context.Context, who Actor, id string) (*Case, error) {
+	c, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Visible(who.Area, c.Area) {
+		return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
+	}
+	return c, nil
 }
 
 // List returns the cases the actor may see that match q.
@@ -372,12 +382,9 @@ var handlers = []string{"admin", "leader", "deputy", "operator"}
 // name.
 func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, accounts func(string) (Account, bool)) (*Case, error) {
 	for attempt := 0; ; attempt++ {
-		prev, err := s.store.Load(ctx, id)
+		prev, err := s.load(ctx, who, id)
 		if err != nil {
 			return nil, err
-		}
-		if !s.Visible(who.Area, prev.Area) {
-			return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
 		}
 		c := *prev
 		c.Photos = slices.Clone(prev.Photos)
@@ -624,12 +631,9 @@ const MaxPhotos = 20
 // with another change is retried; past MaxPhotos it is a conflict.
 func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, name func(n int) string) (*Case, error) {
 	for attempt := 0; ; attempt++ {
-		prev, err := s.store.Load(ctx, id)
+		prev, err := s.load(ctx, who, id)
 		if err != nil {
 			return nil, err
-		}
-		if !s.Visible(who.Area, prev.Area) {
-			return nil, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
 		}
 		if len(prev.Photos) >= MaxPhotos {
 			return nil, &fault.Conflict{Detail: fmt.Sprintf("a case holds at most %d photos", MaxPhotos)}

@@ -33,12 +33,9 @@ type Incidents interface {
 // created under an idempotency key of the case, so a raise interrupted
 // between the incident and the link is completed by the next one.
 func (s *Service) Raise(ctx context.Context, who Actor, id string, r *RaiseInput, incs Incidents, ttl time.Duration) (*incident.Incident, bool, error) {
-	c, err := s.store.Load(ctx, id)
+	c, err := s.load(ctx, who, id)
 	if err != nil {
 		return nil, false, err
-	}
-	if !s.Visible(who.Area, c.Area) {
-		return nil, false, fmt.Errorf("case %s: %w", id, fault.ErrNotFound)
 	}
 	if c.IncidentID != "" {
 		inc, _, err := incs.Get(ctx, c.IncidentID)

@@ -22,6 +22,26 @@ func (b *browser) poll(d time.Duration, expr string) {
 	b.run(d+time.Second, chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(d)))
 }
 
+// openConsole signs user in on the console and waits until the call form,
+// the live link and the categories are there.
+func (b *browser) openConsole(base, user string) {
+	b.t.Helper()
+	b.login(base+"/console.html", user)
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+}
+
+// openOnDesk opens incident id on the console's incident desk.
+func (b *browser) openOnDesk(id string) {
+	b.t.Helper()
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.run(10*time.Second,
+		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		chromedp.WaitVisible(item, chromedp.ByQuery),
+		chromedp.Click(item, chromedp.ByQuery),
+	)
+}
+
 // pick chooses an option of a select as a person would, and tells the page.
 func pick(sel, value string) chromedp.Action {
 	return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, sel, value), nil)
@@ -80,9 +100,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 	screen.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 
 	b := newBrowser(t, 1366, 768)
-	b.login(h.base+"/console.html", "operator")
-	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
-	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	b.openConsole(h.base, "operator")
 	level := consoleCall(b, "东门步行", "mass_incident", "东门步行街商户聚集", 150)
 	if level != "II" {
 		t.Errorf("preview level %q, want II", level)
@@ -132,9 +150,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 func TestConsoleDuplicateSavedAsFollowUp(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, 1920, 1080)
-	b.login(h.base+"/console.html", "operator")
-	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
-	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	b.openConsole(h.base, "operator")
 	consoleCall(b, "东门步行", "mass_incident", "第一通电话", 40)
 	first := saveCall(b, "created")
 	consoleCall(b, "东门步行", "mass_incident", "第二通电话", 60)
@@ -159,17 +175,12 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 	h := newHarness(t)
 	h.placeNear("foot-01", "car-01")
 	b := newBrowser(t, 1920, 1080)
-	b.login(h.base+"/console.html", "operator")
-	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
-	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	b.openConsole(h.base, "operator")
 	consoleCall(b, "东门步行", "public_order", "步行街打架", 4)
 	id := saveCall(b, "created")
 
-	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.openOnDesk(id)
 	b.run(10*time.Second,
-		chromedp.Click("#tab-desk", chromedp.ByQuery),
-		chromedp.WaitVisible(item, chromedp.ByQuery),
-		chromedp.Click(item, chromedp.ByQuery),
 		chromedp.WaitVisible(`#candidates li.cand[data-unit-id="foot-01"]`, chromedp.ByQuery),
 	)
 	var first string
@@ -212,16 +223,11 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 func TestConsoleReportSentAndClosed(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, 1366, 768)
-	b.login(h.base+"/console.html", "operator")
-	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
-	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	b.openConsole(h.base, "operator")
 	consoleCall(b, "东门步行", "mass_incident", "商户聚集讨薪", 150)
 	id := saveCall(b, "created")
-	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.openOnDesk(id)
 	b.run(10*time.Second,
-		chromedp.Click("#tab-desk", chromedp.ByQuery),
-		chromedp.WaitVisible(item, chromedp.ByQuery),
-		chromedp.Click(item, chromedp.ByQuery),
 		chromedp.WaitVisible(`#deadlines li.deadline[data-deadline-id="report_higher"] button.open-report`, chromedp.ByQuery),
 		chromedp.Click(`#deadlines li.deadline[data-deadline-id="report_higher"] button.open-report`, chromedp.ByQuery),
 	)
@@ -402,9 +408,7 @@ func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
 			_ = fetch.ContinueResponse(e.RequestID).Do(c)
 		}()
 	})
-	b.login(h.base+"/console.html", "operator")
-	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
-	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	b.openConsole(h.base, "operator")
 	consoleCall(b, "东门步行", "public_order", "丢失应答的接警", 3)
 	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/incidents", RequestStage: fetch.RequestStageResponse}}))
 	b.run(5*time.Second, chromedp.Click("#call-save", chromedp.ByQuery))
@@ -437,9 +441,7 @@ func TestConsoleEnglishSwitch(t *testing.T) {
 	h := newHarness(t)
 	h.create(publicOrder("中文标题"))
 	b := newBrowser(t, 1366, 768)
-	b.login(h.base+"/console.html", "operator")
-	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
-	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	b.openConsole(h.base, "operator")
 	check := `[...document.querySelectorAll("[data-i18n]:not(.lang-toggle), #call-form label, #call-form option, #desk-panel label, #call-status")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`
 	var han []string
 	b.run(2*time.Second, chromedp.Evaluate(check, &han))

@@ -28,7 +28,8 @@ func TestConsoleScreenshot(t *testing.T) {
 	consoleCall(b, "东门步行", "mass_incident", "东门步行街人员聚集，堵塞通道", 150)
 	b.run(5*time.Second, chromedp.SendKeys("#call-description", "约150名商户聚集讨要租金押金，情绪激动", chromedp.ByQuery))
 	b.poll(5*time.Second, `document.querySelector("#dups-list li.dup") !== null && document.querySelector("#call-map").dataset.base === "loaded"`)
-	time.Sleep(time.Second) // the map's tiles and markers settle
+	// The base map's tiles are drawn (when there is a base map to draw).
+	b.poll(10*time.Second, `(d => d.baseTiles === undefined || +d.baseTiles > 0)(document.querySelector("#call-map").dataset)`)
 	var buf []byte
 	b.run(10*time.Second, chromedp.FullScreenshot(&buf, 100))
 	dir := filepath.Join("..", "..", "docs", "screenshots")

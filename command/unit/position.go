@@ -158,6 +158,31 @@ func appendOpt(b []byte, key string, v float64) []byte {
 	return strconv.AppendFloat(b, math.Round(v*100)/100, 'f', -1, 64)
 }
 
+// Readings are a position's optional readings as sent; nil is unknown.
+type Readings struct {
+	SpeedMPS, Heading, AccuracyM, BatteryPct *float64
+}
+
+// Read builds a checked position: its place on the earth and its time
+// (zero only when zeroOK, meaning "now"), its readings, those out of
+// bounds dropped. The error is a fault.Invalid naming the field.
+func Read(lon, lat float64, at time.Time, zeroOK bool, r Readings) (Position, error) {
+	p := Unknown(lon, lat, at)
+	if err := p.CheckPlace(zeroOK); err != nil {
+		return Position{}, err
+	}
+	for _, f := range []struct {
+		dst *float64
+		src *float64
+	}{{&p.SpeedMPS, r.SpeedMPS}, {&p.Heading, r.Heading}, {&p.AccuracyM, r.AccuracyM}, {&p.BatteryPct, r.BatteryPct}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	p.Sanitize()
+	return p, nil
+}
+
 // MarshalJSON writes the position as the API shows it.
 func (p Position) MarshalJSON() ([]byte, error) { return p.AppendJSON(make([]byte, 0, 160)), nil }
 
@@ -180,20 +205,10 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 	if v.Lon == nil || v.Lat == nil {
 		return errors.New("position without lon or lat")
 	}
-	q := Unknown(*v.Lon, *v.Lat, v.At)
-	if err := q.CheckPlace(false); err != nil {
+	q, err := Read(*v.Lon, *v.Lat, v.At, false, Readings{v.SpeedMPS, v.Heading, v.AccuracyM, v.BatteryPct})
+	if err != nil {
 		return err
 	}
-	opt := func(dst *float64, src *float64) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	opt(&q.SpeedMPS, v.SpeedMPS)
-	opt(&q.Heading, v.Heading)
-	opt(&q.AccuracyM, v.AccuracyM)
-	opt(&q.BatteryPct, v.BatteryPct)
-	q.Sanitize()
 	*p = q
 	return nil
 }

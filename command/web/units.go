@@ -121,21 +121,7 @@ func (p *positionIn) readPosition() (unit.Position, error) {
 		}
 		at = t
 	}
-	pos := unit.Unknown(*p.Lon, *p.Lat, at)
-	if err := pos.CheckPlace(p.At == ""); err != nil {
-		return unit.Position{}, err
-	}
-	opt := func(dst *float64, v *float64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	opt(&pos.SpeedMPS, p.SpeedMPS)
-	opt(&pos.Heading, p.Heading)
-	opt(&pos.AccuracyM, p.AccuracyM)
-	opt(&pos.BatteryPct, p.BatteryPct)
-	pos.Sanitize()
-	return pos, nil
+	return unit.Read(*p.Lon, *p.Lat, at, p.At == "", unit.Readings{SpeedMPS: p.SpeedMPS, Heading: p.Heading, AccuracyM: p.AccuracyM, BatteryPct: p.BatteryPct})
 }
 
 // positionRead is one position of a batch as decoded: its unit or device
@@ -256,11 +242,8 @@ const OsmandBodyLimit = 64 << 10
 // a bad field), since devices resend a refused position forever. Absurd
 // optional readings are dropped by the decoder and the fix kept.
 func (a *API) osmand(c *fiber.Ctx) error {
-	// The body is read as sent: devices do not compress, and c.Body() would
-	// inflate a small gzip body past the limit without bound.
-	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
-		return fiber.NewError(fiber.StatusUnsupportedMediaType, "OsmAnd bodies are not accepted with a Content-Encoding")
-	}
+	// The body is read as sent (identityBodies refused a compressed one on
+	// both listeners), so c.Body() never inflates it.
 	body := c.Request().Body()
 	if len(body) > OsmandBodyLimit {
 		return fiber.ErrRequestEntityTooLarge
@@ -309,6 +292,7 @@ func (a *API) NewOsmandApp() *fiber.App {
 		ErrorHandler:   a.errorHandler,
 	})
 	app.Use(recover.New())
+	app.Use(identityBodies)
 	app.Use(a.osmand)
 	return app
 }

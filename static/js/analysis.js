@@ -13,7 +13,7 @@
 
 import * as api from './api.js';
 import { byId, show } from './dom.js';
-import { lang, onLangChange, toggleLang } from './i18n.js';
+import { labelLangToggles, lang, onLangChange, toggleLang } from './i18n.js';
 import { createLiveLink, streamURL } from './live.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { clearReference, loadReference, roleName } from './refdata.js';
@@ -41,13 +41,6 @@ function renderUser() {
   byId('user-role').textContent = getRole() ? roleName(getRole()) : '';
 }
 
-/** Labels the language toggles in their own language. */
-function labelToggles() {
-  for (const b of document.querySelectorAll('.lang-toggle')) {
-    b.setAttribute('lang', lang() === 'zh' ? 'en' : 'zh-CN');
-  }
-}
-
 /** Stamps the time the figures were fetched (it shows on paper). */
 function stamp() {
   const node = byId('generated-at');
@@ -57,7 +50,7 @@ function stamp() {
 /** Everything that shows text, drawn again in the current language. */
 function renderAll() {
   applyReportLabels(document);
-  labelToggles();
+  labelLangToggles();
   renderLogin();
   document.title = rt('reports.title');
   if (!onApp) return;
@@ -142,7 +135,7 @@ async function logout() {
 
 function main() {
   applyReportLabels(document);
-  labelToggles();
+  labelLangToggles();
   renderLogin();
   document.title = rt('reports.title');
   onLangChange(renderAll);

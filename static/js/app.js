@@ -17,7 +17,7 @@ import { applyCase, clearCases, initCases, loadCases, renderCases, startPatrol }
 import { dayChanged, dayUnitStatus, dayUnits, renderDay, startDay, stopDay } from './daypanel.js';
 import { tickDeadlines } from './deadlines.js';
 import { byId, show } from './dom.js';
-import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
+import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { IncidentStore } from './incidents.js';
 import { createLiveLink, screenURL } from './live.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
@@ -241,13 +241,6 @@ function refreshReference() {
     .catch(() => {});
 }
 
-/** Sets the language toggles' own language (they name the other one). */
-function labelToggles() {
-  for (const b of document.querySelectorAll('.lang-toggle')) {
-    b.setAttribute('lang', lang() === 'zh' ? 'en' : 'zh-CN');
-  }
-}
-
 /** Shows the screen and starts the live link. */
 function showScreen() {
   onScreen = true;
@@ -345,10 +338,10 @@ function main() {
   initAlarms();
   initCases();
   applyLabels(document);
-  labelToggles();
+  labelLangToggles();
   renderLogin();
   onLangChange(() => {
-    labelToggles();
+    labelLangToggles();
     renderLogin();
     if (onScreen) {
       startClock();

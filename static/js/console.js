@@ -16,7 +16,7 @@ import { mountCaseDesk } from './console-cases.js';
 import { IncidentDesk } from './console-desk.js';
 import { byId, show } from './dom.js';
 import { zonedTime } from './format.js';
-import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
+import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { createLiveLink, screenURL } from './live.js';
 import { showLinkState } from './linkstate.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
@@ -199,11 +199,6 @@ function checkSession() {
   api.me().catch(() => {});
 }
 
-/** Labels the language toggles in their own language. */
-function labelToggles() {
-  for (const b of document.querySelectorAll('.lang-toggle')) b.setAttribute('lang', lang() === 'zh' ? 'en' : 'zh-CN');
-}
-
 /** Shows the console and starts the live link. */
 async function showApp() {
   if (!CONSOLE_ROLES.includes(getRole())) {
@@ -248,10 +243,10 @@ function signedOut() {
 function main() {
   routeMessages();
   applyLabels(document);
-  labelToggles();
+  labelLangToggles();
   renderLogin();
   onLangChange(() => {
-    labelToggles();
+    labelLangToggles();
     renderLogin();
     if (onApp) {
       renderUser();

@@ -2043,6 +2043,14 @@ export function onLangChange(fn) {
 }
 
 /**
+ * Marks each language toggle (.lang-toggle) with the language its label is
+ * written in: the other one.
+ */
+export function labelLangToggles() {
+  for (const b of document.querySelectorAll('.lang-toggle')) b.setAttribute('lang', current === 'zh' ? 'en' : 'zh-CN');
+}
+
+/**
  * Sets the text of every element under root that carries data-i18n="key",
  * the aria-label of those with data-i18n-label="key", the placeholder of
  * those with data-i18n-placeholder="key", and <html lang>.

@@ -23,7 +23,7 @@ import { MessageBus } from './bus.js';
 import { deadlineName, SOON_MS } from './deadlines.js';
 import { byId, el, show, spaced } from './dom.js';
 import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
-import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
+import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, placeText, reasonTexts, statusName } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
 import { showLinkState } from './linkstate.js';
@@ -733,13 +733,6 @@ function checkSession() {
   api.me().catch(() => {});
 }
 
-/** Labels the language toggles in their own language. */
-function labelToggles() {
-  for (const b of document.querySelectorAll('.lang-toggle')) {
-    b.setAttribute('lang', lang() === 'zh' ? 'en' : 'zh-CN');
-  }
-}
-
 /** Shows the page and starts the live link. */
 function showApp() {
   if (!LEADER_ROLES.includes(getRole())) {
@@ -812,10 +805,10 @@ function onCardClick(ev) {
 function main() {
   routeMessages();
   applyLabels(document);
-  labelToggles();
+  labelLangToggles();
   renderLogin();
   onLangChange(() => {
-    labelToggles();
+    labelLangToggles();
     renderLogin();
     if (onApp) {
       renderUser();

@@ -25,7 +25,7 @@ import { applyAssigned, initCaseDesk, refreshCases, renderCaseDesk, resetCaseDes
 import { byId, el, show, spaced } from './dom.js';
 import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { createSharer, geoUnavailable } from './geo.js';
-import { applyLabels, lang, onLangChange, t, toggleLang } from './i18n.js';
+import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, orderNote, orderStatusName, placeText, reasonTexts } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
 import { showLinkState } from './linkstate.js';
@@ -762,13 +762,6 @@ function checkSession() {
   api.me().catch(() => {});
 }
 
-/** Labels the language toggles in their own language. */
-function labelToggles() {
-  for (const b of document.querySelectorAll('.lang-toggle')) {
-    b.setAttribute('lang', lang() === 'zh' ? 'en' : 'zh-CN');
-  }
-}
-
 /** Shows the page for the signed-in unit and starts the live link. */
 function showApp() {
   const unitId = getUnit() || getUsername();
@@ -851,10 +844,10 @@ function toggleShare() {
 function main() {
   routeMessages();
   applyLabels(document);
-  labelToggles();
+  labelLangToggles();
   renderLogin();
   onLangChange(() => {
-    labelToggles();
+    labelLangToggles();
     renderLogin();
     if (miniMap) miniMap.relabel();
     renderAll();
