@@ -104,7 +104,10 @@ func (h *harness) stop() {
 	if h.srv == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// A request still held by a Redis call after a failover (2 s timeouts,
+	// one retry, several calls) may take longer than 5 s to drain on a
+	// loaded machine; a hang is still caught.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := h.srv.Stop(ctx); err != nil {
 		h.t.Errorf("stopping server: %v", err)
