@@ -20,6 +20,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -131,7 +132,7 @@ type Store interface {
 // Incidents is what dispatch needs of incidents.
 type Incidents interface {
 	Load(ctx context.Context, id string) (*incident.Incident, error)
-	SetStatus(ctx context.Context, who incident.Actor, id, status, reason string) (*incident.Incident, error)
+	SetStatus(ctx context.Context, who vocab.Actor, id, status, reason string) (*incident.Incident, error)
 }
 
 // Service carries out orders.
@@ -160,7 +161,7 @@ func NewService(st Store, inc Incidents, fleet *unit.Fleet, cfg *config.Config, 
 }
 
 // Who is the person or rule acting.
-type Who = incident.Actor
+type Who = vocab.Actor
 
 var system = Who{Username: "system", Role: "system"}
 

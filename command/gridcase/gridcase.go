@@ -20,6 +20,7 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -64,7 +65,7 @@ type Case struct {
 	Kind          string             `json:"kind"`
 	Title         string             `json:"title"`
 	Description   string             `json:"description"`
-	Location      incident.Location  `json:"location"`
+	Location      vocab.Location     `json:"location"`
 	Grid          *geo.GridRef       `json:"grid"`
 	Reporter      *incident.Reporter `json:"reporter,omitempty"`
 	People        int64              `json:"people_involved"`
@@ -136,7 +137,7 @@ type Write struct {
 	Alarm     *alarm.Alarm
 	// AssignedUnit gets case.assigned on its stream.
 	AssignedUnit string
-	Idem         *incident.Idempotency
+	Idem         *vocab.Idempotency
 }
 
 // Query filters the case list.
@@ -181,7 +182,7 @@ type Input struct {
 	Kind        string             `json:"kind"`
 	Title       string             `json:"title"`
 	Description string             `json:"description"`
-	Location    *incident.Location `json:"location"`
+	Location    *vocab.Location    `json:"location"`
 	Reporter    *incident.Reporter `json:"reporter"`
 	People      int64              `json:"people_involved"`
 	Drill       bool               `json:"drill"`
@@ -236,7 +237,7 @@ func (s *Service) timers(c *Case, now time.Time, w *Write, prevStatus string) {
 }
 
 // Create records a case (信息采集), owned by whoever received it (首问负责).
-func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *incident.Idempotency) (*Case, bool, error) {
+func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.Idempotency) (*Case, bool, error) {
 	bad := &fault.Invalid{}
 	kind := s.cfg.CaseKind(in.Kind)
 	if kind == nil {

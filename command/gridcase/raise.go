@@ -9,6 +9,7 @@ import (
 	"watchfloor/alerts"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 )
 
 // RaiseInput is what raising a case into an incident asks for.
@@ -21,9 +22,9 @@ type RaiseInput struct {
 
 // Incidents is what raising a case needs of the incident service.
 type Incidents interface {
-	Create(ctx context.Context, who incident.Actor, in *incident.Input, idem *incident.Idempotency) (*incident.Incident, bool, error)
+	Create(ctx context.Context, who vocab.Actor, in *incident.Input, idem *vocab.Idempotency) (*incident.Incident, bool, error)
 	Get(ctx context.Context, id string) (*incident.Incident, []incident.Entry, error)
-	SetLevel(ctx context.Context, who incident.Actor, id string, level alerts.Level, reason string) (*incident.Incident, error)
+	SetLevel(ctx context.Context, who vocab.Actor, id string, level alerts.Level, reason string) (*incident.Incident, error)
 }
 
 // Raise turns a case that grew (many people gathering, say) into an
@@ -78,8 +79,8 @@ func (s *Service) Raise(ctx context.Context, who Actor, id string, r *RaiseInput
 	if c.Result != "" {
 		in.MeasuresTaken = &c.Result
 	}
-	actor := incident.Actor{Username: who.Username, Role: who.Role}
-	idem := &incident.Idempotency{Key: "case-raise:" + c.ID, Fingerprint: "case:" + c.ID, TTL: ttl}
+	actor := vocab.Actor{Username: who.Username, Role: who.Role}
+	idem := &vocab.Idempotency{Key: "case-raise:" + c.ID, Fingerprint: "case:" + c.ID, TTL: ttl}
 	inc, replayed, err := incs.Create(ctx, actor, in, idem)
 	if err != nil {
 		return nil, false, fmt.Errorf("raising case %s: %w", id, err)

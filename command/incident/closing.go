@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"watchfloor/command/fault"
+	"watchfloor/command/vocab"
 )
 
 // MaxSummaryText bounds each part of an after-action summary.
@@ -53,7 +54,7 @@ func (s *SummaryInput) check(bad *fault.Invalid) {
 }
 
 // afterAction makes the stored summary.
-func (s *SummaryInput) afterAction(who Actor, now time.Time) *AfterAction {
+func (s *SummaryInput) afterAction(who vocab.Actor, now time.Time) *AfterAction {
 	return &AfterAction{Outcome: strings.TrimSpace(s.Outcome), Losses: strings.TrimSpace(s.Losses), Lessons: strings.TrimSpace(s.Lessons),
 		By: who.Username, Role: who.Role, At: now}
 }

@@ -12,20 +12,21 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/fault"
+	"watchfloor/command/vocab"
 	"watchfloor/geo"
 )
 
 // Duplicate is an open incident a new call may repeat.
 type Duplicate struct {
-	ID        string       `json:"id"`
-	Title     string       `json:"title"`
-	Category  string       `json:"category"`
-	Level     alerts.Level `json:"level"`
-	Status    string       `json:"status"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
-	Location  *Location    `json:"location"`
-	Grid      *geo.GridRef `json:"grid"`
+	ID        string          `json:"id"`
+	Title     string          `json:"title"`
+	Category  string          `json:"category"`
+	Level     alerts.Level    `json:"level"`
+	Status    string          `json:"status"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	Location  *vocab.Location `json:"location"`
+	Grid      *geo.GridRef    `json:"grid"`
 	// DistanceM is the haversine distance from the new call, in metres.
 	DistanceM float64 `json:"distance_m"`
 	// AgeS is the seconds since its creation or its last follow-up report,
@@ -43,7 +44,7 @@ type Duplicates struct {
 // Near is where a new call is: a point, or a grid whose centre stands for it.
 type Near struct {
 	Category string
-	Location *Location
+	Location *vocab.Location
 	Grid     string
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"watchfloor/alerts"
+	"watchfloor/command/vocab"
 	"watchfloor/geo"
 )
 
@@ -32,14 +33,6 @@ var Sources = []string{"110", "119", "122", "12345", "walk_in", "grid_officer", 
 var SourceNames = map[string]string{"110": "110 报警", "119": "119 火警", "122": "122 交通事故", "12345": "12345 热线",
 	"walk_in": "来访", "grid_officer": "网格员上报", "patrol": "巡逻发现", "other": "其他", "call": "电话报警", "sensor": "感知设备", "citizen": "群众上报"}
 
-// Location is a WGS-84 point.
-// In a request both members are required (wf:"required"): a missing one is
-// an error, never 0.
-type Location struct {
-	Lon float64 `json:"lon" wf:"required"`
-	Lat float64 `json:"lat" wf:"required"`
-}
-
 // Reporter is who reported; masked for roles that do not need it.
 type Reporter struct {
 	Name  string `json:"name"`
@@ -48,11 +41,11 @@ type Reporter struct {
 
 // Incident is the stored state of one incident.
 type Incident struct {
-	ID          string    `json:"id"`
-	Category    string    `json:"category"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Location    *Location `json:"location"`
+	ID          string          `json:"id"`
+	Category    string          `json:"category"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Location    *vocab.Location `json:"location"`
 	// LocationApproximate is set when only a grid was given and the
 	// location is that grid's centre.
 	LocationApproximate bool      `json:"location_approximate,omitempty"`
@@ -139,12 +132,6 @@ type Entry struct {
 	Detail map[string]any `json:"detail,omitempty"`
 }
 
-// Actor is who asks for a change.
-type Actor struct {
-	Username string
-	Role     string
-}
-
 // Masked returns a copy with the reporter's name and phone masked, for roles
 // that do not need them (viewer, responder) and for the shared screen stream.
 func (inc *Incident) Masked() *Incident {
@@ -202,19 +189,19 @@ const SummaryTextRunes = 120
 // free text beyond a shortened title and address, no reporter, no
 // timeline. Pages fetch the whole incident when a person opens one.
 type Summary struct {
-	ID                  string    `json:"id"`
-	Category            string    `json:"category"`
-	Title               string    `json:"title"`
-	Location            *Location `json:"location"`
-	LocationApproximate bool      `json:"location_approximate,omitempty"`
-	Address             string    `json:"address,omitempty"`
-	OccurredAt          time.Time `json:"occurred_at"`
-	Source              string    `json:"source"`
-	PeopleInvolved      int64     `json:"people_involved"`
-	Deaths              int64     `json:"deaths"`
-	Injuries            int64     `json:"injuries"`
-	Verified            bool      `json:"verified"`
-	Drill               bool      `json:"drill"`
+	ID                  string          `json:"id"`
+	Category            string          `json:"category"`
+	Title               string          `json:"title"`
+	Location            *vocab.Location `json:"location"`
+	LocationApproximate bool            `json:"location_approximate,omitempty"`
+	Address             string          `json:"address,omitempty"`
+	OccurredAt          time.Time       `json:"occurred_at"`
+	Source              string          `json:"source"`
+	PeopleInvolved      int64           `json:"people_involved"`
+	Deaths              int64           `json:"deaths"`
+	Injuries            int64           `json:"injuries"`
+	Verified            bool            `json:"verified"`
+	Drill               bool            `json:"drill"`
 
 	Level        alerts.Level    `json:"level"`
 	LevelReasons []alerts.Reason `json:"level_reasons"`

@@ -11,6 +11,7 @@ import (
 
 	"watchfloor/command/fault"
 	"watchfloor/command/timer"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -121,7 +122,7 @@ func reportText(field, text string, bad *fault.Invalid) string {
 
 // SaveReport stores a person's edit of the information report for a
 // deadline; a report recorded as sent is no longer edited.
-func (s *Service) SaveReport(ctx context.Context, who Actor, incidentID, deadlineID, text string) (*Incident, error) {
+func (s *Service) SaveReport(ctx context.Context, who vocab.Actor, incidentID, deadlineID, text string) (*Incident, error) {
 	bad := &fault.Invalid{}
 	text = reportText("text", text, bad)
 	if err := bad.Err(); err != nil {
@@ -146,7 +147,7 @@ func (s *Service) SaveReport(ctx context.Context, who Actor, incidentID, deadlin
 // sent_to), the text as sent (given, saved, or the fresh draft), by whom
 // and when. Its timers are cancelled, and a deadline that was overdue has
 // its alarm acknowledged (AckAlarm).
-func (s *Service) RecordSent(ctx context.Context, who Actor, incidentID, deadlineID string, in SendInput) (*Incident, error) {
+func (s *Service) RecordSent(ctx context.Context, who vocab.Actor, incidentID, deadlineID string, in SendInput) (*Incident, error) {
 	bad := &fault.Invalid{}
 	in.Note = CleanNote(in.Note)
 	if len([]rune(in.Note)) > 2000 {

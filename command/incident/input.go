@@ -1,11 +1,8 @@
 package incident
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
@@ -15,6 +12,8 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/fault"
+	"watchfloor/command/strictjson"
+	"watchfloor/command/vocab"
 	"watchfloor/geo"
 )
 
@@ -22,23 +21,23 @@ import (
 // to classify. Every field is optional at this stage so that follow-ups can
 // carry any of them; Check enforces what a first report needs.
 type Input struct {
-	Category       *string   `json:"category"`
-	Title          *string   `json:"title"`
-	Description    *string   `json:"description"`
-	Location       *Location `json:"location"`
-	Address        *string   `json:"address"`
-	Grid           *string   `json:"grid"`
-	OccurredAt     *string   `json:"occurred_at"`
-	Source         *string   `json:"source"`
-	Reporter       *Reporter `json:"reporter"`
-	PeopleInvolved *int64    `json:"people_involved"`
-	Deaths         *int64    `json:"deaths"`
-	Injuries       *int64    `json:"injuries"`
-	DirectLossYuan *float64  `json:"direct_loss_yuan"`
-	MeasuresTaken  *string   `json:"measures_taken"`
-	SupportNeeded  *string   `json:"support_needed"`
-	Verified       *bool     `json:"verified"`
-	Drill          *bool     `json:"drill"`
+	Category       *string         `json:"category"`
+	Title          *string         `json:"title"`
+	Description    *string         `json:"description"`
+	Location       *vocab.Location `json:"location"`
+	Address        *string         `json:"address"`
+	Grid           *string         `json:"grid"`
+	OccurredAt     *string         `json:"occurred_at"`
+	Source         *string         `json:"source"`
+	Reporter       *Reporter       `json:"reporter"`
+	PeopleInvolved *int64          `json:"people_involved"`
+	Deaths         *int64          `json:"deaths"`
+	Injuries       *int64          `json:"injuries"`
+	DirectLossYuan *float64        `json:"direct_loss_yuan"`
+	MeasuresTaken  *string         `json:"measures_taken"`
+	SupportNeeded  *string         `json:"support_needed"`
+	Verified       *bool           `json:"verified"`
+	Drill          *bool           `json:"drill"`
 	// CaseID links a new incident to the grid case it was raised from; it
 	// is set by the server, never decoded from a body.
 	CaseID string `json:"-"`
@@ -56,68 +55,10 @@ const (
 	maxLossYuan = 1e15
 )
 
-// DecodeJSON strictly decodes a JSON object into v. Every field error of
-// the body is reported at once: unknown fields and names that differ from a
-// field's only by case, keys that appear twice in one object, wrong types,
-// numbers out of range, NUL characters, and members tagged wf:"required"
-// missing from an object present. Malformed JSON, trailing data and a body
-// that is not UTF-8 are errors of the whole body (field "").
-func DecodeJSON(body []byte, v any) error {
-	if err := strictCheck(body, v); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fault.Field("", "unexpected data after the JSON object")
-	}
-	return nil
-}
-
-func jsonError(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fault.Field("", "malformed JSON at byte %d: %v", syn.Offset, err)
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return fault.Field("", "the body must be a JSON object")
-		}
-		return fault.Field(field, "must be %s, not %s", kindName(typ.Type.Kind().String()), typ.Value)
-	case errors.Is(err, io.EOF):
-		return fault.Field("", "the body is empty: a JSON object is required")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fault.Field("", "malformed JSON: the body ends too early")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return fault.Field(name, "unknown field")
-	}
-	return fault.Field("", "malformed JSON: %v", err)
-}
-
-func kindName(k string) string {
-	switch k {
-	case "int64", "int", "float64", "uint64":
-		return "a number of the right kind (" + k + ")"
-	case "ptr", "struct":
-		return "an object"
-	case "bool":
-		return "true or false"
-	case "slice":
-		return "an array"
-	}
-	return "a " + k
-}
-
 // Decode parses a report from a request body.
 func Decode(body []byte) (*Input, error) {
 	var in Input
-	if err := DecodeJSON(body, &in); err != nil {
+	if err := strictjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	return &in, nil

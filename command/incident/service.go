@@ -16,6 +16,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/job"
 	"watchfloor/command/timer"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -45,7 +46,7 @@ type Write struct {
 	Entries  []Entry
 	// Event is the type of the screen event (incident.created, incident.updated).
 	Event string
-	Idem  *Idempotency
+	Idem  *vocab.Idempotency
 	// Alarm is raised with the change (a new level I or II).
 	Alarm *alarm.Alarm
 	// AddTimers and DelTimers schedule and cancel durable timers (members
@@ -103,13 +104,6 @@ const (
 	TimerDeadlineOverdue = "deadline.overdue"
 )
 
-// Idempotency binds an Idempotency-Key to the request it came with.
-type Idempotency struct {
-	Key         string // scoped by the caller: account and route
-	Fingerprint string // hash of the request body
-	TTL         time.Duration
-}
-
 // Query filters the incident list; empty fields do not filter.
 type Query struct {
 	Status   string
@@ -140,7 +134,7 @@ type Service struct {
 	// AckAlarm, when set, acknowledges an open alarm for who (the overdue
 	// alarm of a deadline whose report was then sent); a failure leaves the
 	// alarm for a person to acknowledge.
-	AckAlarm func(ctx context.Context, who Actor, alarmID string)
+	AckAlarm func(ctx context.Context, who vocab.Actor, alarmID string)
 }
 
 // alarmDeadline is the id of a deadline's overdue alarm.
@@ -197,7 +191,7 @@ func (s *Service) place(inc *Incident, in *Input) {
 	if in.Location == nil {
 		area := s.geo.Area(*in.Grid)
 		c := area.Centroid()
-		inc.Location = &Location{Lon: c[0], Lat: c[1]}
+		inc.Location = &vocab.Location{Lon: c[0], Lat: c[1]}
 		inc.LocationApproximate = true
 		inc.Grid = s.geo.Ref(area.Code)
 		inc.Zones = nil
@@ -222,7 +216,7 @@ func (s *Service) grade(inc *Incident) (alerts.Result, error) {
 // Create stores a first report. With an idempotency key that was used
 // before, it returns the incident the first request created and replayed
 // true.
-func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *Idempotency) (inc *Incident, replayed bool, err error) {
+func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *vocab.Idempotency) (inc *Incident, replayed bool, err error) {
 	now := s.now().UTC()
 	if err := in.check(true, now, s.grader, s.geo); err != nil {
 		return nil, false, err
@@ -445,7 +439,7 @@ func clone(inc *Incident) *Incident {
 // matches the incident's (drill is fixed at creation). With an
 // idempotency key already used it records nothing and returns the incident
 // as it stands.
-func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input, idem *Idempotency) (*Incident, error) {
+func (s *Service) Report(ctx context.Context, who vocab.Actor, id string, in *Input, idem *vocab.Idempotency) (*Incident, error) {
 	if err := in.check(false, s.now(), s.grader, s.geo); err != nil {
 		return nil, err
 	}
@@ -491,7 +485,7 @@ func (s *Service) Report(ctx context.Context, who Actor, id string, in *Input, i
 
 // SetLevel records a person's decision on the level; lowering needs a
 // reason.
-func (s *Service) SetLevel(ctx context.Context, who Actor, id string, level alerts.Level, reason string) (*Incident, error) {
+func (s *Service) SetLevel(ctx context.Context, who vocab.Actor, id string, level alerts.Level, reason string) (*Incident, error) {
 	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
 		if inc.Status == StatusClosed {
 			return &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before changing its level", inc.ID)}
@@ -513,14 +507,14 @@ func (s *Service) SetLevel(ctx context.Context, who Actor, id string, level aler
 
 // SetStatus moves the incident along its lifecycle (see Transition); it
 // cannot close, which needs an after-action summary.
-func (s *Service) SetStatus(ctx context.Context, who Actor, id, status, reason string) (*Incident, error) {
+func (s *Service) SetStatus(ctx context.Context, who vocab.Actor, id, status, reason string) (*Incident, error) {
 	return s.Transition(ctx, who, id, status, reason, nil)
 }
 
 // Transition moves the incident along its lifecycle. Steps go forward;
 // closing needs a reason and the after-action summary; reopening a closed
 // incident needs a leader or an admin and a reason, and keeps the summary.
-func (s *Service) Transition(ctx context.Context, who Actor, id, status, reason string, summary *SummaryInput) (*Incident, error) {
+func (s *Service) Transition(ctx context.Context, who vocab.Actor, id, status, reason string, summary *SummaryInput) (*Incident, error) {
 	bad := &fault.Invalid{}
 	if _, ok := statusOrder[status]; !ok {
 		bad.Add("status", "must be one of open, responding, recovery, closed")

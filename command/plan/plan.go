@@ -18,6 +18,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -331,7 +332,7 @@ func stricter(roles, before []string) bool {
 }
 
 // Who acts.
-type Who = incident.Actor
+type Who = vocab.Actor
 
 // may checks that who may decide activation a.
 func may(a *Activation, who Who, what string) error {

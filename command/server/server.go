@@ -37,6 +37,7 @@ import (
 	"watchfloor/command/store"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
 	"watchfloor/command/web"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -283,7 +284,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 
 	sys := systemAlarms(cfg, st, authn, now, log, reg)
 	alarms := alarm.NewService(st.Alarms(), opts.Now)
-	incidents.AckAlarm = func(ctx context.Context, who incident.Actor, id string) {
+	incidents.AckAlarm = func(ctx context.Context, who vocab.Actor, id string) {
 		if _, err := alarms.Ack(ctx, id, who.Username, who.Role, nil); err != nil && !fault.IsConflict(err) && !fault.IsNotFound(err) {
 			log.Warn("acknowledging the alarm of a report sent", "alarm", id, "err", err)
 		}
@@ -300,7 +301,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		return nil, err
 	}
 	framer := &unit.Framer{Fleet: fleet, Interval: cfg.Positions.FrameInterval, Publish: func(frame []byte) {
-		hub.Publish(store.ScreenStream, live.Message{JSON: frame})
+		hub.Publish(vocab.ScreenStream, live.Message{JSON: frame})
 	}}
 	return &Server{cfg: cfg, log: log, store: st, api: api, hub: hub, ingest: ingest, framer: framer, timers: timers,
 		jobs: jobs, noJobs: opts.NoJobRunner, memory: sys.memory, retainer: sys.retainer}, nil
@@ -326,8 +327,8 @@ func (s *Server) Start() error {
 	g, gctx := errgroup.WithContext(ctx)
 	s.group = g
 	g.Go(func() error { return s.store.Run(gctx) })
-	g.Go(func() error { return s.hub.Tail(gctx, store.ScreenStream) })
-	g.Go(func() error { return s.hub.Tail(gctx, store.LeaderStream) })
+	g.Go(func() error { return s.hub.Tail(gctx, vocab.ScreenStream) })
+	g.Go(func() error { return s.hub.Tail(gctx, vocab.LeaderStream) })
 	g.Go(func() error { return s.ingest.Run(gctx) })
 	g.Go(func() error { return s.ingest.Follow(gctx) })
 	g.Go(func() error { return s.framer.Run(gctx) })

@@ -15,10 +15,8 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/plan"
+	"watchfloor/command/vocab"
 )
-
-// LeaderStream is the stream of the leaders' approvals.
-const LeaderStream = "leader"
 
 // Activations stores plan activations. Keys, under the deployment's prefix:
 //
@@ -160,8 +158,8 @@ func (x *Activations) Save(ctx context.Context, w *plan.Write) error {
 			tx.Ops = append(tx.Ops, Op{Cmd: "SREM", Key: x.s.Key("activations", c.Prev), Args: []string{a.ID}})
 		}
 		tx.Events = append(tx.Events,
-			Event{Stream: ScreenStream, Type: c.Event, Data: doc},
-			Event{Stream: LeaderStream, Type: c.Event, Data: doc})
+			Event{Stream: vocab.ScreenStream, Type: c.Event, Data: doc},
+			Event{Stream: vocab.LeaderStream, Type: c.Event, Data: doc})
 	}
 	tx.Jobs = w.Jobs
 	if len(w.Entries) > 0 && incidentID != "" {
@@ -221,7 +219,7 @@ func (x *Activations) AddTasks(ctx context.Context, a *plan.Activation, tasks []
 			tx.Ops = append(tx.Ops,
 				Op{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "status", t.Status}},
 				Op{Cmd: "SADD", Key: x.s.Key("unit", t.UnitID, "tasks"), Args: []string{t.ID}})
-			tx.Events = append(tx.Events, Event{Stream: UnitStream(t.UnitID), Type: "task.assigned", Data: doc, Notify: true})
+			tx.Events = append(tx.Events, Event{Stream: vocab.UnitStream(t.UnitID), Type: "task.assigned", Data: doc, Notify: true})
 		}
 		if len(tx.Ops) == 0 {
 			return nil
@@ -350,9 +348,9 @@ func (x *Activations) SaveTask(ctx context.Context, w *plan.TaskWrite) error {
 				t.GroupID + ":v", strconv.FormatInt(w.Version+1, 10)}},
 		},
 		Events: []Event{
-			{Stream: UnitStream(t.UnitID), Type: w.Event, Data: ev, Notify: true},
-			{Stream: ScreenStream, Type: w.Event, Data: ev},
-			{Stream: LeaderStream, Type: w.Event, Data: ev},
+			{Stream: vocab.UnitStream(t.UnitID), Type: w.Event, Data: ev, Notify: true},
+			{Stream: vocab.ScreenStream, Type: w.Event, Data: ev},
+			{Stream: vocab.LeaderStream, Type: w.Event, Data: ev},
 		},
 	}
 	// Audited, but kept off the incident's timeline: a plan sent to

@@ -11,6 +11,7 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 )
 
 // Alarms stores alarms: alarm:{id} hash (doc, acked), alarms:open and
@@ -33,7 +34,7 @@ func (s *Store) Raise(a *alarm.Alarm) ([]Op, Event) {
 		{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
 		{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
 	}
-	return append(ops, s.alarmCounts(a)...), Event{Stream: ScreenStream, Type: "alarm.raised", Data: doc, Area: a.Area}
+	return append(ops, s.alarmCounts(a)...), Event{Stream: vocab.ScreenStream, Type: "alarm.raised", Data: doc, Area: a.Area}
 }
 
 // List implements alarm.Store, newest first.
@@ -93,7 +94,7 @@ func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role string) error {
 	_, err := x.s.Commit(ctx, &Tx{At: *a.AckedAt,
 		Guards: []Guard{{Key: key, Field: "acked", Allowed: []string{"0"}}},
 		Ops:    ops,
-		Events: []Event{{Stream: ScreenStream, Type: "alarm.acked", Data: doc, Area: a.Area}},
+		Events: []Event{{Stream: vocab.ScreenStream, Type: "alarm.acked", Data: doc, Area: a.Area}},
 		Audit: [][]byte{auditRecord(audit.Record{At: *a.AckedAt, Who: a.AckedBy, Role: role, Action: "alarm.acked", Object: a.ID,
 			IncidentID: a.IncidentID, Detail: map[string]any{"kind": a.Kind}})},
 	})

@@ -12,6 +12,7 @@ import (
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/timer"
+	"watchfloor/command/vocab"
 )
 
 // Cases stores grid cases. Keys, under the deployment's prefix:
@@ -100,9 +101,9 @@ func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
 			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "med:"+c.Mediation, "med:"+c.Mediation+":"+areaCode(c, "community"))...)
 		}
 	}
-	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: event, Area: c.Area}}
+	tx.Events = []Event{{Stream: vocab.ScreenStream, Type: w.Event, Data: event, Area: c.Area}}
 	if w.AssignedUnit != "" {
-		tx.Events = append(tx.Events, Event{Stream: UnitStream(w.AssignedUnit), Type: "case.assigned", Data: event, Notify: true, Area: c.Area})
+		tx.Events = append(tx.Events, Event{Stream: vocab.UnitStream(w.AssignedUnit), Type: "case.assigned", Data: event, Notify: true, Area: c.Area})
 	}
 	if w.Alarm != nil {
 		ops, ev := x.s.Raise(w.Alarm)

@@ -10,6 +10,7 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
 	"watchfloor/command/gridcase"
+	"watchfloor/command/vocab"
 )
 
 // Daily stores daily reports: daily:{date} hash area → JSON.
@@ -25,7 +26,7 @@ func (x *Daily) PutDaily(ctx context.Context, r gridcase.DailyReport) error {
 	b, _ := json.Marshal(r)
 	_, err := x.s.Commit(ctx, &Tx{At: r.At,
 		Ops:    []Op{{Cmd: "HSET", Key: x.s.Key("daily", r.Date), Args: []string{r.Area, string(b)}}},
-		Events: []Event{{Stream: ScreenStream, Type: "daily_report.submitted", Data: b, Area: r.Area}},
+		Events: []Event{{Stream: vocab.ScreenStream, Type: "daily_report.submitted", Data: b, Area: r.Area}},
 		Audit:  [][]byte{auditRecord(audit.Record{At: r.At, Who: r.By, Action: "daily_report.submitted", Object: r.Area + "/" + r.Date})},
 	})
 	return err

@@ -15,6 +15,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
 )
 
 // Dispatches stores orders. Keys, under the deployment's prefix:
@@ -32,9 +33,6 @@ type Dispatches struct{ s *Store }
 func (s *Store) Dispatches() *Dispatches { return &Dispatches{s: s} }
 
 var _ dispatch.Store = (*Dispatches)(nil)
-
-// UnitStream is the stream of a unit's responder.
-func UnitStream(id string) string { return "unit:" + id }
 
 // NextID implements dispatch.Store.
 func (x *Dispatches) NextID(ctx context.Context, day string) (int64, error) {
@@ -147,8 +145,8 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 		}
 		data, _ := json.Marshal(ev)
 		tx.Events = append(tx.Events,
-			Event{Stream: ScreenStream, Type: typ, Data: data},
-			Event{Stream: UnitStream(d.UnitID), Type: typ, Data: data, Notify: true})
+			Event{Stream: vocab.ScreenStream, Type: typ, Data: data},
+			Event{Stream: vocab.UnitStream(d.UnitID), Type: typ, Data: data, Notify: true})
 		if !d.Drill {
 			switch {
 			case c.Prev == "":
@@ -172,10 +170,10 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 			guards = append(guards, guarded{fmt.Sprintf("unit %s is no longer available", id)})
 		}
 		tx.Ops = append(tx.Ops, Op{Cmd: "HSET", Key: x.s.Key("units", "status"), Args: []string{id, status}})
-		data, _ := json.Marshal(unit.StatusEvent{UnitID: id, Status: status, By: "dispatch", At: w.At})
+		data, _ := json.Marshal(vocab.UnitStatusData{UnitID: id, Status: status, By: "dispatch", At: w.At})
 		tx.Events = append(tx.Events,
-			Event{Stream: ScreenStream, Type: "unit.status", Data: data},
-			Event{Stream: UnitStream(id), Type: "unit.status", Data: data, Notify: true})
+			Event{Stream: vocab.ScreenStream, Type: "unit.status", Data: data},
+			Event{Stream: vocab.UnitStream(id), Type: "unit.status", Data: data, Notify: true})
 	}
 	entries := w.Entries
 	if w.Alarm != nil && w.Alarm.IncidentID != "" {

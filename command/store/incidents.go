@@ -13,10 +13,8 @@ import (
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 )
-
-// ScreenStream is the one stream shared by every screen.
-const ScreenStream = "screen"
 
 // Incidents stores incidents. Keys, under the deployment's prefix:
 //
@@ -93,16 +91,16 @@ func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error)
 		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc.ID, "timeline"), Args: args})
 		tx.Audit = auditOf(inc.ID, entries)
 	}
-	tx.Events = []Event{{Stream: ScreenStream, Type: w.Event, Data: summary}}
+	tx.Events = []Event{{Stream: vocab.ScreenStream, Type: w.Event, Data: summary}}
 	if !inc.Drill {
 		tx.Ops = append(tx.Ops, x.incidentCounts(w)...)
 	}
 	for _, e := range w.Extra {
 		data, _ := json.Marshal(e.Data)
-		tx.Events = append(tx.Events, Event{Stream: ScreenStream, Type: e.Type, Data: data})
+		tx.Events = append(tx.Events, Event{Stream: vocab.ScreenStream, Type: e.Type, Data: data})
 		if strings.HasPrefix(e.Type, "deadline.") {
 			// Leaders watch reporting deadlines too (the leader page's countdowns).
-			tx.Events = append(tx.Events, Event{Stream: LeaderStream, Type: e.Type, Data: data})
+			tx.Events = append(tx.Events, Event{Stream: vocab.LeaderStream, Type: e.Type, Data: data})
 		}
 	}
 	if w.Alarm != nil {

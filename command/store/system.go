@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/vocab"
 )
 
 // RaiseSystem raises an alarm about the system itself (Redis memory,
@@ -27,7 +28,7 @@ func (s *Store) RaiseSystem(ctx context.Context, a *alarm.Alarm) error {
 			{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
 			{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
 		},
-		Events: []Event{{Stream: ScreenStream, Type: "alarm.raised", Data: doc}},
+		Events: []Event{{Stream: vocab.ScreenStream, Type: "alarm.raised", Data: doc}},
 	})
 	return err
 }
@@ -149,7 +150,7 @@ func (s *Store) ClearSystem(ctx context.Context, a *alarm.Alarm) error {
 			{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "acked", "1"}},
 			{Cmd: "ZREM", Key: s.Key("alarms", "open"), Args: []string{a.ID}},
 		},
-		Events: []Event{{Stream: ScreenStream, Type: "alarm.acked", Data: doc}},
+		Events: []Event{{Stream: vocab.ScreenStream, Type: "alarm.acked", Data: doc}},
 	})
 	if errors.Is(err, ErrConflict) {
 		return nil

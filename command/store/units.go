@@ -15,6 +15,7 @@ import (
 
 	"watchfloor/command/audit"
 	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
 )
 
 // Units stores unit state. Keys, under the deployment's prefix:
@@ -156,7 +157,7 @@ func (x *Units) SaveTransitions(ctx context.Context, ts []unit.Transition) error
 		key := x.s.Key("unit", t.UnitID, "timeline")
 		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: key, Args: []string{string(entry)}},
 			Op{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-timelineLen), "-1"}})
-		tx.Events = append(tx.Events, Event{Stream: ScreenStream, Type: typ, Data: data})
+		tx.Events = append(tx.Events, Event{Stream: vocab.ScreenStream, Type: typ, Data: data})
 	}
 	_, err := x.s.Commit(ctx, tx)
 	return err
@@ -164,7 +165,7 @@ func (x *Units) SaveTransitions(ctx context.Context, ts []unit.Transition) error
 
 // SetStatus implements unit.Store.
 func (x *Units) SetStatus(ctx context.Context, id, status, by, role string, at time.Time) error {
-	data, _ := json.Marshal(unit.StatusEvent{UnitID: id, Status: status, By: by, At: at})
+	data, _ := json.Marshal(vocab.UnitStatusData{UnitID: id, Status: status, By: by, At: at})
 	entry, _ := json.Marshal(map[string]any{"at": at, "type": "status", "status": status, "by": by, "role": role})
 	key := x.s.Key("unit", id, "timeline")
 	_, err := x.s.Commit(ctx, &Tx{At: at,
@@ -173,7 +174,7 @@ func (x *Units) SetStatus(ctx context.Context, id, status, by, role string, at t
 			{Cmd: "RPUSH", Key: key, Args: []string{string(entry)}},
 			{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-timelineLen), "-1"}},
 		},
-		Events: []Event{{Stream: ScreenStream, Type: "unit.status", Data: data}},
+		Events: []Event{{Stream: vocab.ScreenStream, Type: "unit.status", Data: data}},
 		Audit:  [][]byte{auditRecord(audit.Record{At: at, Who: by, Role: role, Action: "unit.status", Object: id, Detail: map[string]any{"status": status}})},
 	})
 	return err

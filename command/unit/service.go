@@ -87,11 +87,3 @@ func (fr *Framer) Run(ctx context.Context) error {
 		}
 	}
 }
-
-// StatusEvent is the data of a unit.status event.
-type StatusEvent struct {
-	UnitID string    `json:"unit_id"`
-	Status string    `json:"status"`
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
-}

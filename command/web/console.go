@@ -9,6 +9,7 @@ import (
 
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 )
 
 // The operator's console: possible duplicates of a call, closing with an
@@ -54,7 +55,7 @@ func (a *API) duplicates(c *fiber.Ctx) error {
 		if q.Grid != "" {
 			bad.Add("grid", "give either lon and lat or grid, not both")
 		}
-		q.Location = &incident.Location{Lon: x, Lat: y}
+		q.Location = &vocab.Location{Lon: x, Lat: y}
 	}
 	if q.Category == "" {
 		bad.Add("category", "required: the category of the new call")

@@ -19,7 +19,9 @@ import (
 	"watchfloor/command/dispatch"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/strictjson"
 	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
 )
 
 type dispatchRequest struct {
@@ -124,7 +126,7 @@ func (a *API) responderSocket() []fiber.Handler {
 		// One bucket per socket, used only by its reader goroutine.
 		limit := &bucket{tokens: a.Config.Limits.SocketBurst, last: time.Now()}
 		return socketSpec{
-			stream:   UnitStreamName(sess.Unit),
+			stream:   vocab.UnitStream(sess.Unit),
 			verify:   true,
 			snapshot: func(ctx context.Context) ([]byte, uint64, error) { return a.responderSnapshot(ctx, sess.Unit) },
 			handle: func(ctx context.Context, msg []byte) []byte {
@@ -138,9 +140,6 @@ func (a *API) responderSocket() []fiber.Handler {
 	return append([]fiber.Handler{pre}, hs...)
 }
 
-// UnitStreamName is the stream of a unit's responder (as the store names it).
-func UnitStreamName(id string) string { return "unit:" + id }
-
 type orderView struct {
 	DispatchID string             `json:"dispatch_id"`
 	Dispatch   *dispatch.Dispatch `json:"dispatch"`
@@ -148,7 +147,7 @@ type orderView struct {
 }
 
 func (a *API) responderSnapshot(ctx context.Context, unitID string) ([]byte, uint64, error) {
-	seq, err := a.Source.Seq(ctx, UnitStreamName(unitID))
+	seq, err := a.Source.Seq(ctx, vocab.UnitStream(unitID))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -225,7 +224,7 @@ func (in *responderIn) bound() error {
 // for a position, reads and checks the position (a zero At means "now").
 // On an error, in holds what could be read, for the reply.
 func decodeResponderMessage(raw []byte) (in responderIn, pos unit.Position, err error) {
-	if err := incident.DecodeJSON(raw, &in); err != nil {
+	if err := strictjson.Decode(raw, &in); err != nil {
 		return responderIn{}, pos, err
 	}
 	if err := in.bound(); err != nil {
@@ -330,7 +329,7 @@ func (a *API) responderMessage(ctx context.Context, sess auth.Session, raw []byt
 		}
 		return a.reply(&in, err, nil)
 	}
-	who := incident.Actor{Username: sess.Username, Role: sess.Role}
+	who := vocab.Actor{Username: sess.Username, Role: sess.Role}
 	switch in.Type {
 	case "ack":
 		d, err := a.Dispatch.Ack(ctx, who, sess.Unit, in.DispatchID)

@@ -22,6 +22,8 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/plan"
+	"watchfloor/command/strictjson"
+	"watchfloor/command/vocab"
 )
 
 func (a *API) handlers() map[string][]fiber.Handler {
@@ -156,12 +158,12 @@ func (a *API) decode(c *fiber.Ctx, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b, incident.DecodeJSON(b, v)
+	return b, strictjson.Decode(b, v)
 }
 
 // idempotency reads the Idempotency-Key of a create, scoped to the account
 // and the kind of thing created, bound to the body; nil without a key.
-func (a *API) idempotency(c *fiber.Ctx, kind string, body []byte) (*incident.Idempotency, error) {
+func (a *API) idempotency(c *fiber.Ctx, kind string, body []byte) (*vocab.Idempotency, error) {
 	key := c.Get("Idempotency-Key")
 	if key == "" {
 		return nil, nil
@@ -170,16 +172,16 @@ func (a *API) idempotency(c *fiber.Ctx, kind string, body []byte) (*incident.Ide
 		return nil, fault.Field("Idempotency-Key", "1 to 128 printable ASCII characters")
 	}
 	sum := sha256.Sum256(body)
-	return &incident.Idempotency{Key: session(c).Username + ":" + kind + ":" + key, Fingerprint: hex.EncodeToString(sum[:8]), TTL: a.Config.Idempotency}, nil
+	return &vocab.Idempotency{Key: session(c).Username + ":" + kind + ":" + key, Fingerprint: hex.EncodeToString(sum[:8]), TTL: a.Config.Idempotency}, nil
 }
 
 // reasonText cleans a free-text reason (incident.CleanText); one with
 // nothing visible counts as none, so a required reason is still missing.
 func reasonText(s string) string { return incident.CleanNote(s) }
 
-func actor(c *fiber.Ctx) incident.Actor {
+func actor(c *fiber.Ctx) vocab.Actor {
 	s := session(c)
-	return incident.Actor{Username: s.Username, Role: s.Role}
+	return vocab.Actor{Username: s.Username, Role: s.Role}
 }
 
 // seesPersonalData reports whether role may see reporters' names and phones.

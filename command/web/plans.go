@@ -12,6 +12,8 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/plan"
+	"watchfloor/command/strictjson"
+	"watchfloor/command/vocab"
 )
 
 func (a *API) listPlans(c *fiber.Ctx) error {
@@ -54,7 +56,7 @@ func (a *API) activationAction(action string) fiber.Handler {
 		}
 		var req phaseRequest
 		if len(b) > 0 {
-			if err := incident.DecodeJSON(b, &req); err != nil {
+			if err := strictjson.Decode(b, &req); err != nil {
 				return err
 			}
 		}
@@ -146,12 +148,12 @@ func (a *API) auditTrail(c *fiber.Ctx) error {
 // leaderSocket serves /ws/leader: approvals waiting and plans active.
 func (a *API) leaderSocket() []fiber.Handler {
 	return a.socketWith(func(*websocket.Conn) socketSpec {
-		return socketSpec{stream: "leader", snapshot: a.leaderSnapshot}
+		return socketSpec{stream: vocab.LeaderStream, snapshot: a.leaderSnapshot}
 	})
 }
 
 func (a *API) leaderSnapshot(ctx context.Context) ([]byte, uint64, error) {
-	seq, err := a.Source.Seq(ctx, "leader")
+	seq, err := a.Source.Seq(ctx, vocab.LeaderStream)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/plan"
+	"watchfloor/command/strictjson"
 )
 
 type taskRequest struct {
@@ -25,7 +26,7 @@ func (a *API) taskAction(action string) fiber.Handler {
 		}
 		var req taskRequest
 		if len(b) > 0 {
-			if err := incident.DecodeJSON(b, &req); err != nil {
+			if err := strictjson.Decode(b, &req); err != nil {
 				return err
 			}
 		}

@@ -16,9 +16,10 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"watchfloor/command/fault"
-	"watchfloor/command/incident"
 	"watchfloor/command/osmand"
+	"watchfloor/command/strictjson"
 	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
 )
 
 func seesDevices(role string) bool { return role == "operator" || role == "admin" }
@@ -140,7 +141,7 @@ func decodePositions(body []byte) ([]positionRead, error) {
 	var req struct {
 		Positions []positionIn `json:"positions"`
 	}
-	if err := incident.DecodeJSON(body, &req); err != nil {
+	if err := strictjson.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if len(req.Positions) > MaxBatch {
@@ -405,7 +406,7 @@ func (a *API) observeStatus(m []byte) {
 		return
 	}
 	var ev struct {
-		Data unit.StatusEvent `json:"data"`
+		Data vocab.UnitStatusData `json:"data"`
 	}
 	if json.Unmarshal(m, &ev) == nil {
 		a.Units.Fleet.SetStatus(ev.Data.UnitID, ev.Data.Status)

@@ -19,6 +19,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/live"
+	"watchfloor/command/vocab"
 )
 
 // screenSocket serves /ws/screen: a snapshot (or a replay after ?since=),
@@ -27,7 +28,7 @@ func (a *API) screenSocket() []fiber.Handler {
 	return a.socketWith(func(conn *websocket.Conn) socketSpec {
 		sess, _ := conn.Locals(sessionKey).(auth.Session)
 		area := strings.Clone(sess.Area)
-		return socketSpec{stream: "screen", snapshot: func(ctx context.Context) ([]byte, uint64, error) {
+		return socketSpec{stream: vocab.ScreenStream, snapshot: func(ctx context.Context) ([]byte, uint64, error) {
 			return a.screenSnapshot(ctx, area)
 		}}
 	})
@@ -361,7 +362,7 @@ const snapshotTTL = time.Second
 // data, and alarms of other areas are left out), so one build per area is
 // shared by the sockets connecting at about the same time.
 func (a *API) screenSnapshot(ctx context.Context, area string) ([]byte, uint64, error) {
-	seq, err := a.Source.Seq(ctx, "screen")
+	seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -1,10 +1,15 @@
-package incident
+// Package strictjson decodes request bodies strictly: one walk over the
+// bytes, guided by the target type, reports every field error at once
+// before encoding/json decodes the body.
+package strictjson
 
 import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -600,4 +605,62 @@ func (w *walker) array(elem reflect.Type, depth int) error {
 			return w.fail("expected a comma or a closing bracket")
 		}
 	}
+}
+
+// Decode strictly decodes a JSON object into v. Every field error of
+// the body is reported at once: unknown fields and names that differ from a
+// field's only by case, keys that appear twice in one object, wrong types,
+// numbers out of range, NUL characters, and members tagged wf:"required"
+// missing from an object present. Malformed JSON, trailing data and a body
+// that is not UTF-8 are errors of the whole body (field "").
+func Decode(body []byte, v any) error {
+	if err := strictCheck(body, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fault.Field("", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fault.Field("", "malformed JSON at byte %d: %v", syn.Offset, err)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return fault.Field("", "the body must be a JSON object")
+		}
+		return fault.Field(field, "must be %s, not %s", kindName(typ.Type.Kind().String()), typ.Value)
+	case errors.Is(err, io.EOF):
+		return fault.Field("", "the body is empty: a JSON object is required")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fault.Field("", "malformed JSON: the body ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fault.Field(name, "unknown field")
+	}
+	return fault.Field("", "malformed JSON: %v", err)
+}
+
+func kindName(k string) string {
+	switch k {
+	case "int64", "int", "float64", "uint64":
+		return "a number of the right kind (" + k + ")"
+	case "ptr", "struct":
+		return "an object"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	}
+	return "a " + k
 }
