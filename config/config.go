@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"watchfloor/alerts"
+	"watchfloor/command/vocab"
 )
 
 // Config is the whole configuration of one Watchfloor deployment.
@@ -374,7 +375,7 @@ type Plan struct {
 	Commander map[string]Text `yaml:"commander" json:"commander"`
 	// Approvers are the roles that may approve, reject and end the plan at
 	// each level ("I" … "IV"), e.g. I and II only leader.
-	Approvers map[string][]string `yaml:"approvers" json:"approvers"`
+	Approvers map[string][]vocab.Role `yaml:"approvers" json:"approvers"`
 	// AutoActivate plans respond by procedure: active as soon as they match.
 	AutoActivate bool    `yaml:"auto_activate" json:"auto_activate"`
 	Groups       []Group `yaml:"groups" json:"groups"`
@@ -424,9 +425,9 @@ type Auth struct {
 
 // Account is a configured user.
 type Account struct {
-	Username string `yaml:"username"`
-	Name     string `yaml:"name"`
-	Role     string `yaml:"role"`
+	Username string     `yaml:"username"`
+	Name     string     `yaml:"name"`
+	Role     vocab.Role `yaml:"role"`
 	// Unit binds a responder account to its unit.
 	Unit string `yaml:"unit"`
 	// Area limits the account to a grid code and below (cases).
@@ -436,9 +437,6 @@ type Account struct {
 	PasswordHash    string `yaml:"password_hash"`
 	PasswordHashEnv string `yaml:"password_hash_env"`
 }
-
-// Roles are the account roles of API.md.
-var Roles = []string{"admin", "leader", "deputy", "operator", "responder", "viewer"}
 
 // Streams bounds the event streams kept in Redis for replay.
 type Streams struct {
@@ -816,9 +814,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 		}
 		seenUser[a.Username] = true
 		if !validRole(a.Role) {
-			bad("%s.role: %q is not one of %s", at, a.Role, strings.Join(Roles, ", "))
+			bad("%s.role: %q is not one of %s", at, a.Role, vocab.JoinRoles(vocab.Roles(), ", "))
 		}
-		if a.Role == "responder" && a.Unit == "" {
+		if a.Role == vocab.Responder && a.Unit == "" {
 			bad("%s.unit: a responder account is bound to a unit", at)
 		}
 		if a.PasswordHashEnv != "" && getenv != nil {
@@ -962,7 +960,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 				bad("%s.approvers: name who approves at level %s", at, l)
 			}
 			for _, r := range roles {
-				if !validRole(r) || r == "responder" || r == "viewer" {
+				if !validRole(r) || r == vocab.Responder || r == vocab.Viewer {
 					bad("%s.approvers.%s: %q may not approve plans", at, l, r)
 				}
 			}
@@ -1080,14 +1078,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 	return errors.Join(errs...)
 }
 
-func validRole(r string) bool {
-	for _, x := range Roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
+func validRole(r vocab.Role) bool { return vocab.ValidRole(r) }
 
 // Category returns the category with id, or nil.
 func (c *Config) Category(id string) *Category {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"watchfloor/command/fault"
+	"watchfloor/command/vocab"
 )
 
 // Kinds of alarm.
@@ -60,7 +61,7 @@ type Store interface {
 	Load(ctx context.Context, id string) (*Alarm, error)
 	// Ack marks an open alarm acknowledged with its alarm.acked event; an
 	// alarm already acknowledged is fault.ErrConflict.
-	Ack(ctx context.Context, a *Alarm, role string) error
+	Ack(ctx context.Context, a *Alarm, role vocab.Role) error
 }
 
 // Service lists and acknowledges alarms.
@@ -85,7 +86,7 @@ func (s *Service) List(ctx context.Context, open bool) ([]*Alarm, error) {
 // Ack acknowledges an alarm on every screen at once. visible says
 // whether the caller may see an alarm of an area; one it may not see is
 // not found, as on reading.
-func (s *Service) Ack(ctx context.Context, id, by, role string, visible func(area string) bool) (*Alarm, error) {
+func (s *Service) Ack(ctx context.Context, id, by string, role vocab.Role, visible func(area string) bool) (*Alarm, error) {
 	a, err := s.store.Load(ctx, id)
 	if err != nil {
 		return nil, err

@@ -13,13 +13,15 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"watchfloor/command/vocab"
 )
 
 // Record is one change of state.
 type Record struct {
 	At         time.Time      `json:"at"`
 	Who        string         `json:"who"`
-	Role       string         `json:"role"`
+	Role       vocab.Role     `json:"role"`
 	Action     string         `json:"action"`
 	Object     string         `json:"object"`
 	IncidentID string         `json:"incident_id,omitempty"`
@@ -66,7 +68,7 @@ func CSV(records []Record) []byte {
 			b, _ := json.Marshal(r.Detail)
 			detail = string(b)
 		}
-		row := []string{r.At.UTC().Format(time.RFC3339), r.Who, r.Role, r.Action, r.Object, r.IncidentID, r.Reason, detail}
+		row := []string{r.At.UTC().Format(time.RFC3339), r.Who, string(r.Role), r.Action, r.Object, r.IncidentID, r.Reason, detail}
 		for i, c := range row {
 			row[i] = SafeCell(c)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -29,7 +30,7 @@ var (
 type Account struct {
 	Username string
 	Name     string
-	Role     string
+	Role     vocab.Role
 	Unit     string
 	Area     string
 	hash     []byte
@@ -37,10 +38,10 @@ type Account struct {
 
 // Session is a logged-in account, as stored.
 type Session struct {
-	Username string `json:"username"`
-	Role     string `json:"role"`
-	Unit     string `json:"unit,omitempty"`
-	Area     string `json:"area,omitempty"`
+	Username string     `json:"username"`
+	Role     vocab.Role `json:"role"`
+	Unit     string     `json:"unit,omitempty"`
+	Area     string     `json:"area,omitempty"`
 	// CreatedAt is the login; the session ends SessionMaxAge after it.
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -149,7 +150,7 @@ type Service struct {
 }
 
 // DemoRoles are the sample city's role accounts, each named after its role.
-var DemoRoles = []string{"admin", "leader", "deputy", "operator", "viewer"}
+var DemoRoles = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator, vocab.Viewer}
 
 // New builds the accounts of cfg. Demo accounts share one password: the
 // configured one, or a random one reported in DemoPassword.
@@ -178,8 +179,8 @@ func New(cfg *config.Config, st SessionStore, now func() time.Time) (*Service, e
 		}
 		s.demo = h
 		for _, role := range DemoRoles {
-			if _, taken := s.accounts[role]; !taken {
-				s.accounts[role] = &Account{Username: role, Name: role, Role: role, hash: h}
+			if _, taken := s.accounts[string(role)]; !taken {
+				s.accounts[string(role)] = &Account{Username: string(role), Name: string(role), Role: role, hash: h}
 			}
 		}
 		for _, a := range cfg.Auth.DemoAreaAccounts {

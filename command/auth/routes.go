@@ -1,6 +1,10 @@
 package auth
 
-import "slices"
+import (
+	"slices"
+
+	"watchfloor/command/vocab"
+)
 
 // Route is one endpoint (Method "ANY" takes every method) and the roles that may call it. The web package
 // registers its routes from Routes, so this table is the whole truth about
@@ -10,16 +14,16 @@ type Route struct {
 	Method string
 	Path   string
 	// Roles may call the route; nil means no session is needed.
-	Roles []string
+	Roles []vocab.Role
 }
 
 // Role groups.
 var (
-	Everyone  = []string{"admin", "leader", "deputy", "operator", "responder", "viewer"}
-	Watchers  = []string{"admin", "leader", "deputy", "operator", "viewer"}
-	Operators = []string{"admin", "operator"}
-	Command   = []string{"admin", "leader", "deputy", "operator"}
-	Leaders   = []string{"admin", "leader"}
+	Everyone  = vocab.Roles()
+	Watchers  = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator, vocab.Viewer}
+	Operators = []vocab.Role{vocab.Admin, vocab.Operator}
+	Command   = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator}
+	Leaders   = []vocab.Role{vocab.Admin, vocab.Leader}
 )
 
 // Routes is every HTTP route and websocket of the API.
@@ -50,9 +54,9 @@ var Routes = []Route{
 
 	{Name: "units.list", Method: "GET", Path: "/api/v1/units", Roles: Everyone},
 	{Name: "units.get", Method: "GET", Path: "/api/v1/units/:id", Roles: Everyone},
-	{Name: "units.status", Method: "POST", Path: "/api/v1/units/:id/status", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "units.status", Method: "POST", Path: "/api/v1/units/:id/status", Roles: []vocab.Role{vocab.Admin, vocab.Operator, vocab.Responder}},
 	{Name: "units.track", Method: "GET", Path: "/api/v1/units/:id/track", Roles: Watchers},
-	{Name: "positions.create", Method: "POST", Path: "/api/v1/positions", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "positions.create", Method: "POST", Path: "/api/v1/positions", Roles: []vocab.Role{vocab.Admin, vocab.Operator, vocab.Responder}},
 	// OsmAnd devices carry no token: a device is known by its configured id.
 	{Name: "osmand", Method: "ANY", Path: "/api/v1/osmand"},
 
@@ -69,7 +73,7 @@ var Routes = []Route{
 	{Name: "dispatches.redirect", Method: "POST", Path: "/api/v1/dispatches/:id/redirect", Roles: Operators},
 
 	{Name: "alarms.list", Method: "GET", Path: "/api/v1/alarms", Roles: Watchers},
-	{Name: "alarms.ack", Method: "POST", Path: "/api/v1/alarms/:id/ack", Roles: []string{"admin", "leader", "deputy", "operator"}},
+	{Name: "alarms.ack", Method: "POST", Path: "/api/v1/alarms/:id/ack", Roles: []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator}},
 
 	{Name: "plans.list", Method: "GET", Path: "/api/v1/plans", Roles: Watchers},
 	{Name: "activations.list", Method: "GET", Path: "/api/v1/activations", Roles: Watchers},
@@ -83,8 +87,8 @@ var Routes = []Route{
 
 	// A plan's tasks: acknowledged and done by the unit they are for (or an
 	// admin); another unit's task is not found.
-	{Name: "tasks.ack", Method: "POST", Path: "/api/v1/tasks/:id/ack", Roles: []string{"admin", "responder"}},
-	{Name: "tasks.done", Method: "POST", Path: "/api/v1/tasks/:id/done", Roles: []string{"admin", "responder"}},
+	{Name: "tasks.ack", Method: "POST", Path: "/api/v1/tasks/:id/ack", Roles: []vocab.Role{vocab.Admin, vocab.Responder}},
+	{Name: "tasks.done", Method: "POST", Path: "/api/v1/tasks/:id/done", Roles: []vocab.Role{vocab.Admin, vocab.Responder}},
 
 	{Name: "deadlines.sent", Method: "POST", Path: "/api/v1/incidents/:id/deadlines/:deadline", Roles: Command},
 	// The information report (信息报告) answering a deadline: read, edit, export.
@@ -95,18 +99,18 @@ var Routes = []Route{
 
 	// Grid cases: responders (grid officers) report and handle their own;
 	// accounts with an area see and act only in it and below.
-	{Name: "cases.create", Method: "POST", Path: "/api/v1/cases", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "cases.create", Method: "POST", Path: "/api/v1/cases", Roles: []vocab.Role{vocab.Admin, vocab.Operator, vocab.Responder}},
 	{Name: "cases.list", Method: "GET", Path: "/api/v1/cases", Roles: Everyone},
 	{Name: "cases.stats", Method: "GET", Path: "/api/v1/cases/stats", Roles: Watchers},
 	// The electronic ledger (电子台帐) of a period, as CSV.
 	{Name: "cases.export", Method: "GET", Path: "/api/v1/cases/export.csv", Roles: Watchers},
 	{Name: "cases.get", Method: "GET", Path: "/api/v1/cases/:id", Roles: Everyone},
-	{Name: "cases.action", Method: "POST", Path: "/api/v1/cases/:id/actions", Roles: []string{"admin", "leader", "deputy", "operator", "responder"}},
-	{Name: "cases.photos.add", Method: "POST", Path: "/api/v1/cases/:id/photos", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "cases.action", Method: "POST", Path: "/api/v1/cases/:id/actions", Roles: []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator, vocab.Responder}},
+	{Name: "cases.photos.add", Method: "POST", Path: "/api/v1/cases/:id/photos", Roles: []vocab.Role{vocab.Admin, vocab.Operator, vocab.Responder}},
 	{Name: "cases.photos.get", Method: "GET", Path: "/api/v1/cases/:id/photos/:n", Roles: Everyone},
 	// A case that grew becomes an incident, linked both ways.
 	{Name: "cases.raise", Method: "POST", Path: "/api/v1/cases/:id/raise", Roles: Command},
-	{Name: "daily.create", Method: "POST", Path: "/api/v1/daily-reports", Roles: []string{"admin", "operator", "responder"}},
+	{Name: "daily.create", Method: "POST", Path: "/api/v1/daily-reports", Roles: []vocab.Role{vocab.Admin, vocab.Operator, vocab.Responder}},
 	// The day's roll-up of which areas have reported.
 	{Name: "daily.list", Method: "GET", Path: "/api/v1/daily-reports", Roles: Watchers},
 	{Name: "case_kinds.list", Method: "GET", Path: "/api/v1/case-kinds", Roles: Everyone},
@@ -119,20 +123,20 @@ var Routes = []Route{
 	{Name: "patrol.advice", Method: "GET", Path: "/api/v1/patrol/advice", Roles: Watchers},
 
 	// Profiling, for finding what a missed performance target costs.
-	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []string{"admin"}},
-	{Name: "pprof.trace", Method: "GET", Path: "/debug/pprof/trace", Roles: []string{"admin"}},
-	{Name: "pprof.index", Method: "GET", Path: "/debug/pprof/*", Roles: []string{"admin"}},
+	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []vocab.Role{vocab.Admin}},
+	{Name: "pprof.trace", Method: "GET", Path: "/debug/pprof/trace", Roles: []vocab.Role{vocab.Admin}},
+	{Name: "pprof.index", Method: "GET", Path: "/debug/pprof/*", Roles: []vocab.Role{vocab.Admin}},
 
 	{Name: "ws.screen", Method: "GET", Path: "/ws/screen", Roles: Watchers},
-	{Name: "ws.leader", Method: "GET", Path: "/ws/leader", Roles: []string{"admin", "leader", "deputy"}},
-	{Name: "ws.responder", Method: "GET", Path: "/ws/responder", Roles: []string{"responder"}},
+	{Name: "ws.leader", Method: "GET", Path: "/ws/leader", Roles: []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy}},
+	{Name: "ws.responder", Method: "GET", Path: "/ws/responder", Roles: []vocab.Role{vocab.Responder}},
 	// Heartbeats only: a page with no stream of its own learns at once that
 	// its session ended.
 	{Name: "ws.session", Method: "GET", Path: "/ws/session", Roles: Everyone},
 }
 
 // Allowed reports whether role may call r.
-func (r Route) Allowed(role string) bool {
+func (r Route) Allowed(role vocab.Role) bool {
 	return r.Roles == nil || slices.Contains(r.Roles, role)
 }
 

@@ -163,7 +163,7 @@ func NewService(st Store, inc Incidents, fleet *unit.Fleet, cfg *config.Config, 
 // Who is the person or rule acting.
 type Who = vocab.Actor
 
-var system = Who{Username: "system", Role: "system"}
+var system = Who{Username: "system", Role: vocab.System}
 
 // Create sends units to an incident; all of them or none.
 func (s *Service) Create(ctx context.Context, who Who, incidentID string, unitIDs []string, note string) ([]*Dispatch, error) {
@@ -510,7 +510,7 @@ func (s *Service) auto(ctx context.Context, inc *incident.Incident, attempt int)
 		for i, c := range cands {
 			ids[i] = c.ID
 		}
-		ds, err := s.create(ctx, Who{Username: "rule:" + r.ID, Role: "system"}, inc.ID, ids, fmt.Sprintf("automatic: level %s %s", inc.Level, inc.Category), r.ID, nil)
+		ds, err := s.create(ctx, Who{Username: "rule:" + r.ID, Role: vocab.System}, inc.ID, ids, fmt.Sprintf("automatic: level %s %s", inc.Level, inc.Category), r.ID, nil)
 		if fault.IsConflict(err) && attempt < 3 {
 			// Another instance sent this rule's units first, or a unit was
 			// taken meanwhile: look again.

@@ -115,7 +115,7 @@ type Entry struct {
 	At     time.Time      `json:"at"`
 	Action string         `json:"action"`
 	By     string         `json:"by"`
-	Role   string         `json:"role"`
+	Role   vocab.Role     `json:"role"`
 	Reason string         `json:"reason,omitempty"`
 	Status string         `json:"status"`
 	Detail map[string]any `json:"detail,omitempty"`
@@ -123,7 +123,9 @@ type Entry struct {
 
 // Actor is who acts, with the area an account is limited to ("" for all).
 type Actor struct {
-	Username, Role, Unit, Area string
+	Username   string
+	Role       vocab.Role
+	Unit, Area string
 }
 
 // Write is one atomic change of a case.
@@ -271,7 +273,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 	if err := bad.Err(); err != nil {
 		return nil, false, err
 	}
-	if who.Role == "responder" && !s.isGridOfficer(who.Unit) {
+	if who.Role == vocab.Responder && !s.isGridOfficer(who.Unit) {
 		return nil, false, &fault.Forbidden{Detail: "only grid officers among responders report cases"}
 	}
 	area := areaAt(ref, kind.FirstLevel)
@@ -372,12 +374,13 @@ type Action struct {
 // Account is what the case service needs to know of an account named in
 // an action.
 type Account struct {
-	Role, Area string
+	Role vocab.Role
+	Area string
 }
 
 // handlers are the roles whose accounts may be given a case to handle (a
 // responder is given its unit instead).
-var handlers = []string{"admin", "leader", "deputy", "operator"}
+var handlers = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator}
 
 // Act carries out one action on a case; accounts looks up an account by
 // name.
@@ -422,7 +425,7 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		a.Result = ""
 	}
 	entry := Entry{At: now, Action: a.Action, By: who.Username, Role: who.Role, Reason: a.Reason}
-	leader := who.Role == "leader" || who.Role == "admin"
+	leader := who.Role == vocab.Leader || who.Role == vocab.Admin
 	switch a.Action {
 	case "accept":
 		c.Status = Accepted
@@ -551,10 +554,10 @@ func (s *Service) assignable(c *Case, assignee string, accounts func(string) (Ac
 	switch {
 	case !ok:
 		return fault.Field("assignee", "must be a configured unit or account, not %q", assignee)
-	case acct.Role == "responder":
+	case acct.Role == vocab.Responder:
 		return fault.Field("assignee", "account %s is a responder: dispatch the case to its unit", assignee)
 	case !slices.Contains(handlers, acct.Role):
-		return fault.Field("assignee", "account %s (%s) cannot handle cases: give a unit or an account of role %s", assignee, acct.Role, strings.Join(handlers, ", "))
+		return fault.Field("assignee", "account %s (%s) cannot handle cases: give a unit or an account of role %s", assignee, acct.Role, vocab.JoinRoles(handlers, ", "))
 	case !s.Visible(acct.Area, c.Area):
 		return fault.Field("assignee", "account %s works in area %s, which does not cover this case's area %s", assignee, acct.Area, c.Area)
 	}
@@ -601,7 +604,7 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	c := *prev
 	w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
 	c.Overdue = true
-	entry := Entry{At: now, Action: "overdue", By: "system", Role: "system", Status: c.Status, Detail: map[string]any{"step": next[status]}}
+	entry := Entry{At: now, Action: "overdue", By: "system", Role: vocab.System, Status: c.Status, Detail: map[string]any{"step": next[status]}}
 	w.Alarm = &alarm.Alarm{ID: alarm.ID("case.overdue", id), Kind: "case.overdue", Title: c.Title, Drill: c.Drill, Area: c.Area,
 		Detail: fmt.Sprintf("case %s: step %s is past its time limit", c.ID, next[status]), RaisedAt: now}
 	if k := s.cfg.CaseKind(c.Kind); k != nil && k.EscalateOnOverdue && s.escalate(&c, nil) == nil {

@@ -63,7 +63,7 @@ func (s *Service) Raise(ctx context.Context, who Actor, id string, r *RaiseInput
 		switch {
 		case err != nil:
 			bad.Add("level", "must be I, II, III or IV")
-		case who.Role != "leader" && who.Role != "admin":
+		case who.Role != vocab.Leader && who.Role != vocab.Admin:
 			bad.Add("level", "only a leader sets the level: leave it out to take the level the rules give")
 		default:
 			level = l

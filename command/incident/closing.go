@@ -22,12 +22,12 @@ type SummaryInput struct {
 // AfterAction is the after-action summary stored on a closed incident,
 // with who wrote it and when; reopening keeps it.
 type AfterAction struct {
-	Outcome string    `json:"outcome"`
-	Losses  string    `json:"losses"`
-	Lessons string    `json:"lessons"`
-	By      string    `json:"by"`
-	Role    string    `json:"role"`
-	At      time.Time `json:"at"`
+	Outcome string     `json:"outcome"`
+	Losses  string     `json:"losses"`
+	Lessons string     `json:"lessons"`
+	By      string     `json:"by"`
+	Role    vocab.Role `json:"role"`
+	At      time.Time  `json:"at"`
 }
 
 // check cleans the summary's texts and adds an error for each part that is

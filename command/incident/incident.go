@@ -88,7 +88,7 @@ type Incident struct {
 type LevelDecision struct {
 	Level alerts.Level `json:"level"`
 	By    string       `json:"by"`
-	Role  string       `json:"role"`
+	Role  vocab.Role   `json:"role"`
 	At    time.Time    `json:"at"`
 	// Reason is required when lowering.
 	Reason string `json:"reason"`
@@ -113,9 +113,9 @@ type Deadline struct {
 	Note      string     `json:"note,omitempty"`
 	// SentBy, SentRole and SentText record who recorded the report as sent
 	// and the text as sent.
-	SentBy   string `json:"sent_by,omitempty"`
-	SentRole string `json:"sent_role,omitempty"`
-	SentText string `json:"sent_text,omitempty"`
+	SentBy   string     `json:"sent_by,omitempty"`
+	SentRole vocab.Role `json:"sent_role,omitempty"`
+	SentText string     `json:"sent_text,omitempty"`
 	// Report is the information report's text as a person last saved it.
 	Report *ReportEdit `json:"report,omitempty"`
 }
@@ -125,7 +125,7 @@ type Entry struct {
 	At     time.Time      `json:"at"`
 	Type   string         `json:"type"`
 	By     string         `json:"by"`
-	Role   string         `json:"role"`
+	Role   vocab.Role     `json:"role"`
 	Level  alerts.Level   `json:"level,omitempty"`
 	Status string         `json:"status,omitempty"`
 	Reason string         `json:"reason,omitempty"`

@@ -20,20 +20,20 @@ const MaxReportText = 8000
 
 // ReportEdit is an information report's text as a person last saved it.
 type ReportEdit struct {
-	Text string    `json:"text"`
-	By   string    `json:"by"`
-	Role string    `json:"role"`
-	At   time.Time `json:"at"`
+	Text string     `json:"text"`
+	By   string     `json:"by"`
+	Role vocab.Role `json:"role"`
+	At   time.Time  `json:"at"`
 }
 
 // SentReport is what was recorded as sent: by whom, when, to which
 // recipients, and the text as sent.
 type SentReport struct {
-	By   string    `json:"by"`
-	Role string    `json:"role,omitempty"`
-	At   time.Time `json:"at"`
-	To   []string  `json:"to"`
-	Text string    `json:"text"`
+	By   string     `json:"by"`
+	Role vocab.Role `json:"role,omitempty"`
+	At   time.Time  `json:"at"`
+	To   []string   `json:"to"`
+	Text string     `json:"text"`
 }
 
 // InfoReport is the information report that answers one deadline: the

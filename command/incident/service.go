@@ -416,7 +416,7 @@ func startedEntries(prev, next *Incident, now time.Time) []Entry {
 		if prev != nil && prev.deadline(d.ID) != nil {
 			continue
 		}
-		out = append(out, Entry{At: now, Type: "deadline.started", By: "system", Role: "system", Level: next.Level,
+		out = append(out, Entry{At: now, Type: "deadline.started", By: "system", Role: vocab.System, Level: next.Level,
 			Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}})
 	}
 	return out
@@ -475,7 +475,7 @@ func (s *Service) Report(ctx context.Context, who vocab.Actor, id string, in *In
 			from := inc.Level
 			inc.Level = res.Level
 			w.AddTimers = s.startDeadlines(inc, now)
-			entries = append(entries, Entry{At: now, Type: "level.raised", By: "rules", Role: "system", Level: inc.Level,
+			entries = append(entries, Entry{At: now, Type: "level.raised", By: "rules", Role: vocab.System, Level: inc.Level,
 				Detail: map[string]any{"from": from.String(), "level_reasons": res.Reasons}})
 		}
 		w.Entries = entries
@@ -537,7 +537,7 @@ func (s *Service) Transition(ctx context.Context, who vocab.Actor, id, status, r
 		case status == from:
 			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is already %s", inc.ID, status)}
 		case from == StatusClosed:
-			if who.Role != "leader" && who.Role != "admin" {
+			if who.Role != vocab.Leader && who.Role != vocab.Admin {
 				return nil, &fault.Forbidden{Detail: fmt.Sprintf("incident %s is closed: only a leader or an admin may reopen it", inc.ID)}
 			}
 			if reason == "" {
@@ -602,12 +602,12 @@ func (s *Service) deadlineTimer(ctx context.Context, id string, overdue bool) (b
 			d.Status, d.OverdueAt = "overdue", &now
 			w.Alarm = &alarm.Alarm{ID: alarm.ID(alarm.DeadlineOverdue, id), Kind: alarm.DeadlineOverdue, IncidentID: inc.ID,
 				Level: inc.Level.String(), Title: inc.Title, Detail: d.Kind, RaisedAt: now, Drill: inc.Drill}
-			w.Entries = []Entry{{At: now, Type: "deadline.overdue", By: "system", Role: "system", Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}}}
+			w.Entries = []Entry{{At: now, Type: "deadline.overdue", By: "system", Role: vocab.System, Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}}}
 			ev.Deadline = *d
 			w.Extra = []Extra{{Type: "deadline.overdue", Data: ev}}
 		} else {
 			d.WarnedAt = &now
-			w.Entries = []Entry{{At: now, Type: "deadline.due", By: "system", Role: "system", Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}}}
+			w.Entries = []Entry{{At: now, Type: "deadline.due", By: "system", Role: vocab.System, Detail: map[string]any{"deadline": d.Kind, "due_at": d.DueAt}}}
 			ev.Deadline = *d
 			w.Extra = []Extra{{Type: "deadline.due", Data: ev}}
 		}

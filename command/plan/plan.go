@@ -48,14 +48,14 @@ type Activation struct {
 	Status    string       `json:"status"`
 	Phase     string       `json:"phase,omitempty"`
 	Why       []string     `json:"why"`
-	Approvers []string     `json:"approvers"`
+	Approvers []vocab.Role `json:"approvers"`
 	Commander config.Text  `json:"commander"`
 	Auto      bool         `json:"auto"`
 
 	ProposedAt time.Time  `json:"proposed_at"`
 	DecidedAt  *time.Time `json:"decided_at,omitempty"`
 	DecidedBy  string     `json:"decided_by,omitempty"`
-	DecidedAs  string     `json:"decided_role,omitempty"`
+	DecidedAs  vocab.Role `json:"decided_role,omitempty"`
 	Reason     string     `json:"reason,omitempty"`
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
 	EndedBy    string     `json:"ended_by,omitempty"`
@@ -227,7 +227,7 @@ func (s *Service) why(p *config.Plan, inc *incident.Incident) []string {
 }
 
 // approvers returns the roles that decide plan p at level l.
-func approvers(p *config.Plan, l alerts.Level) []string {
+func approvers(p *config.Plan, l alerts.Level) []vocab.Role {
 	return slices.Clone(p.Approvers[l.String()])
 }
 
@@ -268,8 +268,8 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 		// the roles the new level names may decide now.
 		for _, old := range existing {
 			if old.PlanID == p.ID && old.Status == Proposed {
-				old.Status, old.DecidedAt, old.DecidedBy, old.DecidedAs = Rejected, &now, "rules", "system"
-				old.Reason, old.UpdatedAt = fmt.Sprintf("superseded: level %s is decided by %s", inc.Level, strings.Join(roles, " or ")), now
+				old.Status, old.DecidedAt, old.DecidedBy, old.DecidedAs = Rejected, &now, "rules", vocab.System
+				old.Reason, old.UpdatedAt = fmt.Sprintf("superseded: level %s is decided by %s", inc.Level, vocab.JoinRoles(roles, " or ")), now
 				w.Changes = append(w.Changes, Change{A: old, Prev: Proposed, Event: "activation.rejected"})
 			}
 		}
@@ -283,11 +283,11 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 			Commander: p.Commander[inc.Level.String()], ProposedAt: now, UpdatedAt: now, Groups: s.groups(p),
 		}
 		w.Changes = append(w.Changes, Change{A: a, Event: "activation.proposed"})
-		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.proposed", By: "rules", Role: "system",
+		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.proposed", By: "rules", Role: vocab.System,
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "why": why, "approvers": roles}})
 		if p.AutoActivate {
 			a.Auto = true
-			s.activate(a, p, inc, Who{Username: "procedure", Role: "system"}, "responds by procedure", now, w)
+			s.activate(a, p, inc, Who{Username: "procedure", Role: vocab.System}, "responds by procedure", now, w)
 			w.Changes[len(w.Changes)-1].Event = "activation.approved"
 		}
 		out = append(out, a)
@@ -319,7 +319,7 @@ func (s *Service) runJobs(ctx context.Context, jobs []job.Job) error {
 
 // stricter reports whether roles is a strict subset of before: fewer roles
 // may decide, so the plan is proposed again to them.
-func stricter(roles, before []string) bool {
+func stricter(roles, before []vocab.Role) bool {
 	if len(roles) >= len(before) {
 		return false
 	}
@@ -338,7 +338,7 @@ type Who = vocab.Actor
 func may(a *Activation, who Who, what string) error {
 	if !slices.Contains(a.Approvers, who.Role) {
 		return &fault.Forbidden{Detail: fmt.Sprintf("plan %s at level %s is %s only by %s, not by %s",
-			a.PlanID, a.Level, what, strings.Join(a.Approvers, " or "), who.Role)}
+			a.PlanID, a.Level, what, vocab.JoinRoles(a.Approvers, " or "), who.Role)}
 	}
 	return nil
 }
@@ -449,7 +449,7 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 	if err != nil {
 		return nil, err
 	}
-	if who.Role != "admin" && t.UnitID != unitID {
+	if who.Role != vocab.Admin && t.UnitID != unitID {
 		return nil, fmt.Errorf("task %s: %w", id, fault.ErrNotFound)
 	}
 	if t.Status == TaskDone || (action == ActAcknowledge && t.Status == TaskAcknowledged) {

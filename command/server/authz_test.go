@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"watchfloor/command/auth"
+	"watchfloor/command/vocab"
 )
 
 // TestAuthorisationMatrix holds every route of auth.Routes against every
@@ -77,7 +78,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 				}
 				got := try(tok)
 				refused := got == 401 || got == 403
-				if r.Allowed(role) && refused {
+				if r.Allowed(vocab.Role(role)) && refused {
 					// Object-level refusals (a plan's approvers, a responder's
 					// own unit) answer 403 with their own reason; the route
 					// itself must let the role through.
@@ -86,7 +87,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 					}
 					t.Errorf("%s (%s) refused with %d", user, role, got)
 				}
-				if !r.Allowed(role) && got != 403 {
+				if !r.Allowed(vocab.Role(role)) && got != 403 {
 					t.Errorf("%s (%s) not refused: %d", user, role, got)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"watchfloor/alerts"
 	"watchfloor/command/store/storetest"
 	"watchfloor/command/timer"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -173,7 +174,7 @@ func TestApprovalMatrix(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
 		c.Plans = append(c.Plans, config.Plan{
 			ID: "matrix", Name: config.Text{ZH: "测试预案", EN: "Matrix plan"}, Categories: []string{"production_safety"}, MinLevel: alerts.LevelIV,
-			Approvers: map[string][]string{"I": {"leader"}, "II": {"leader"}, "III": {"deputy", "leader"}, "IV": {"deputy", "leader"}},
+			Approvers: map[string][]vocab.Role{"I": {"leader"}, "II": {"leader"}, "III": {"deputy", "leader"}, "IV": {"deputy", "leader"}},
 			Groups:    []config.Group{{ID: "g", Name: config.Text{ZH: "组", EN: "Group"}, Units: []string{"fire-01"}, Tasks: []config.Text{{ZH: "任务", EN: "Task"}}}},
 		})
 	})

@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	if cfg.Auth.DemoAccounts {
 		for _, u := range cfg.Units {
-			authn.AddDemo(auth.Account{Username: u.ID, Name: u.Callsign, Role: "responder", Unit: u.ID})
+			authn.AddDemo(auth.Account{Username: u.ID, Name: u.Callsign, Role: vocab.Responder, Unit: u.ID})
 		}
 	}
 	skipped := prometheus.NewCounterVec(prometheus.CounterOpts{

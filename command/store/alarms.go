@@ -78,7 +78,7 @@ func (x *Alarms) Load(ctx context.Context, id string) (*alarm.Alarm, error) {
 }
 
 // Ack implements alarm.Store.
-func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role string) error {
+func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role vocab.Role) error {
 	doc, _ := json.Marshal(a)
 	key := x.s.Key("alarm", a.ID)
 	ops := append([]Op{

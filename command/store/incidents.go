@@ -249,5 +249,5 @@ func alarmEntry(a *alarm.Alarm) incident.Entry {
 	if a.Detail != "" {
 		d["detail"] = a.Detail
 	}
-	return incident.Entry{At: a.RaisedAt, Type: "alarm.raised", By: "system", Role: "system", Detail: d}
+	return incident.Entry{At: a.RaisedAt, Type: "alarm.raised", By: "system", Role: vocab.System, Detail: d}
 }

@@ -164,7 +164,7 @@ func (x *Units) SaveTransitions(ctx context.Context, ts []unit.Transition) error
 }
 
 // SetStatus implements unit.Store.
-func (x *Units) SetStatus(ctx context.Context, id, status, by, role string, at time.Time) error {
+func (x *Units) SetStatus(ctx context.Context, id, status, by string, role vocab.Role, at time.Time) error {
 	data, _ := json.Marshal(vocab.UnitStatusData{UnitID: id, Status: status, By: by, At: at})
 	entry, _ := json.Marshal(map[string]any{"at": at, "type": "status", "status": status, "by": by, "role": role})
 	key := x.s.Key("unit", id, "timeline")

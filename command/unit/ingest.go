@@ -14,6 +14,7 @@ import (
 	orbgeo "github.com/paulmach/orb/geo"
 
 	"watchfloor/command/fault"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -37,7 +38,7 @@ type Store interface {
 	// SaveTransitions records grid and zone transitions as events.
 	SaveTransitions(ctx context.Context, ts []Transition) error
 	// SetStatus stores a status with its unit.status event.
-	SetStatus(ctx context.Context, id, status, by, role string, at time.Time) error
+	SetStatus(ctx context.Context, id, status, by string, role vocab.Role, at time.Time) error
 	// Track returns a unit's fixes with times in [from, to], oldest first.
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]Fix, error)
 	// SubscribePositions calls fn with every note published by WritePositions

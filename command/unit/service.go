@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"watchfloor/command/fault"
+	"watchfloor/command/vocab"
 )
 
 // Service carries out requests about units that are not positions.
@@ -25,7 +26,7 @@ func NewService(f *Fleet, st Store, now func() time.Time) *Service {
 
 // SetStatus puts a unit on or off duty. The statuses of an order
 // (dispatched, en_route, on_scene) belong to dispatch and are refused here.
-func (s *Service) SetStatus(ctx context.Context, id, status, by, role string) (View, error) {
+func (s *Service) SetStatus(ctx context.Context, id, status, by string, role vocab.Role) (View, error) {
 	if !s.Fleet.Known(id) {
 		return View{}, fmt.Errorf("unit %s: %w", id, fault.ErrNotFound)
 	}

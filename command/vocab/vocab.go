@@ -8,6 +8,7 @@ package vocab
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -83,7 +84,7 @@ type UnitStatusData struct {
 }
 
 // Role is an account's role (docs/API.md, "Roles").
-type Role = string
+type Role string
 
 // The roles.
 const (
@@ -122,4 +123,16 @@ type Idempotency struct {
 	Key         string // scoped by the caller: account and route
 	Fingerprint string // hash of the request body
 	TTL         time.Duration
+}
+
+// JoinRoles joins roles with sep, for messages.
+func JoinRoles(roles []Role, sep string) string {
+	var b strings.Builder
+	for i, r := range roles {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(string(r))
+	}
+	return b.String()
 }

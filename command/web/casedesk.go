@@ -15,6 +15,7 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
+	"watchfloor/command/vocab"
 )
 
 // caseKinds lists the configured case kinds, so that no page hard-codes them.
@@ -120,7 +121,7 @@ func (a *API) exportCases(c *fiber.Ctx) error {
 }
 
 // ledgerRow is one case's cells in ledgerHeader's order.
-func (a *API) ledgerRow(role, lang string, r gridcase.LedgerRow) []string {
+func (a *API) ledgerRow(role vocab.Role, lang string, r gridcase.LedgerRow) []string {
 	cs := caseView(role, r.Case)
 	loc := a.Config.Location
 	at := func(t time.Time) string { return t.In(loc).Format(time.DateTime) }

@@ -18,6 +18,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 )
 
 // MaxPhotoBytes is the largest photo a case takes.
@@ -29,7 +30,7 @@ func caseActor(c *fiber.Ctx) gridcase.Actor {
 }
 
 // caseView masks the reporter for roles that do not need personal data.
-func caseView(role string, cs *gridcase.Case) *gridcase.Case {
+func caseView(role vocab.Role, cs *gridcase.Case) *gridcase.Case {
 	if seesPersonalData(role) || cs.Reporter == nil {
 		return cs
 	}
@@ -40,7 +41,7 @@ func caseView(role string, cs *gridcase.Case) *gridcase.Case {
 
 // mine reports whether a responder may see a case: its unit's, or one it reported.
 func mine(who gridcase.Actor, cs *gridcase.Case) bool {
-	return who.Role != "responder" || cs.Assignee == who.Unit || cs.Owner == who.Username
+	return who.Role != vocab.Responder || cs.Assignee == who.Unit || cs.Owner == who.Username
 }
 
 // caseAccount looks up an account named in a case action.
@@ -140,7 +141,7 @@ func (a *API) caseAction(c *fiber.Ctx) error {
 	}
 	who := caseActor(c)
 	id := strings.Clone(c.Params("id"))
-	if who.Role == "responder" {
+	if who.Role == vocab.Responder {
 		cs, _, err := a.Cases.Get(c.UserContext(), who, id)
 		if err != nil {
 			return err
@@ -186,7 +187,7 @@ func (a *API) addPhoto(c *fiber.Ctx) error {
 	}
 	who := caseActor(c)
 	id := strings.Clone(c.Params("id"))
-	if who.Role == "responder" {
+	if who.Role == vocab.Responder {
 		cs, _, err := a.Cases.Get(c.UserContext(), who, id)
 		if err != nil {
 			return err

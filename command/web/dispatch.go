@@ -58,7 +58,7 @@ func (a *API) getDispatch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if s := session(c); s.Role == "responder" && d.UnitID != s.Unit {
+	if s := session(c); s.Role == vocab.Responder && d.UnitID != s.Unit {
 		// Not 403: that would tell a responder which order ids exist.
 		return fmt.Errorf("order %s: %w", d.ID, fault.ErrNotFound)
 	}

@@ -185,8 +185,8 @@ func actor(c *fiber.Ctx) vocab.Actor {
 }
 
 // seesPersonalData reports whether role may see reporters' names and phones.
-func seesPersonalData(role string) bool {
-	return role == "operator" || role == "leader" || role == "deputy" || role == "admin"
+func seesPersonalData(role vocab.Role) bool {
+	return role == vocab.Operator || role == vocab.Leader || role == vocab.Deputy || role == vocab.Admin
 }
 
 func (a *API) view(c *fiber.Ctx, inc *incident.Incident) *incident.Incident {

@@ -22,7 +22,7 @@ import (
 	"watchfloor/command/vocab"
 )
 
-func seesDevices(role string) bool { return role == "operator" || role == "admin" }
+func seesDevices(role vocab.Role) bool { return role == vocab.Operator || role == vocab.Admin }
 
 func (a *API) listUnits(c *fiber.Ctx) error {
 	units := a.Units.Fleet.List(seesDevices(session(c).Role))
@@ -44,7 +44,7 @@ type unitStatusRequest struct {
 func (a *API) setUnitStatus(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
 	s := session(c)
-	if s.Role == "responder" && s.Unit != id {
+	if s.Role == vocab.Responder && s.Unit != id {
 		return forbidden(fmt.Sprintf("a responder may change only its own unit (%s)", s.Unit))
 	}
 	var req unitStatusRequest
@@ -189,7 +189,7 @@ func (a *API) postPositions(c *fiber.Ctx) error {
 	}{Flagged: []flagged{}, Rejected: []rejected{}}
 	for i, p := range reads {
 		sm, err := a.sample(p)
-		if err == nil && s.Role == "responder" && sm.UnitID != s.Unit {
+		if err == nil && s.Role == vocab.Responder && sm.UnitID != s.Unit {
 			err = fault.Field("unit_id", "a responder sends only its own unit's positions (%s)", s.Unit)
 		}
 		if err == nil {
