@@ -54,16 +54,16 @@ const (
 // (encoded as JSON when stored). Area, when set, is the grid code that
 // limits who may see it; it travels in the envelope so sockets route it
 // without decoding data. Notify also publishes it for the instances that do
-// not tail Stream (a unit's stream). From is the state the change moved
-// its object from ("" when it created it): it is not sent, and lets the
-// counters see transitions.
+// not tail Stream (a unit's stream). Prev is the object as it was before
+// the change (nil when the change created it): it is not sent, and lets
+// the counters see transitions.
 type Event struct {
 	Stream string
 	Type   string
 	Data   any
 	Area   string
 	Notify bool
-	From   string
+	Prev   any
 }
 
 // Envelope is one stream message as a socket receives it.

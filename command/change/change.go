@@ -1,0 +1,158 @@
+// Package change is the value a domain operation returns: everything one
+// atomic step of state does (the guards to check, the documents and fields
+// to write, the timeline entries, the events and the streams they go to,
+// timers, audit records and follow-up jobs). The domain decides it; a store
+// carries it out whole or not at all and knows nothing of which event goes
+// where. Counters are not listed: they come from the events (stats.Counts).
+package change
+
+import (
+	"time"
+
+	"watchfloor/command/alarm"
+	"watchfloor/command/audit"
+	"watchfloor/command/job"
+	"watchfloor/command/vocab"
+)
+
+// Change is one atomic change of state.
+type Change struct {
+	// At is when the change happened (the events' time).
+	At time.Time
+	// Idem, when set, makes the change happen once per key: a repeat
+	// finds the value stored by the first and changes nothing.
+	Idem *Idem
+	// Guards must all hold or nothing is written (a *fault.Conflict
+	// naming the first that failed is returned).
+	Guards []Guard
+	// Docs are documents written whole, each with its small fields.
+	Docs []Doc
+	// Fields are single values set in a keyed map (a unit's status, the
+	// slot that makes a plan proposed once per incident and level).
+	Fields []Field
+	// Appends add entries to a document's list (its timeline).
+	Appends []Append
+	// Events are appended to their streams after the writes, in order.
+	Events []vocab.Event
+	// Timers are scheduled or cancelled with the change.
+	Timers []Timer
+	// Audit records are appended to the audit trail with the change.
+	Audit []audit.Record
+	// Jobs are follow-ups recorded with the change, so they are carried
+	// out even when this instance dies next; Commit gives them their ids.
+	Jobs []job.Job
+}
+
+// Idem is an idempotency record: Key (scoped by the caller) holds Value
+// for TTL.
+type Idem struct {
+	Key   string
+	Value string
+	TTL   time.Duration
+}
+
+// Guard requires the field Field of the map (Kind, ID) to hold one of
+// Allowed ("" stands for absent). A document's fields are such a map (Kind
+// "incident", Field "ver"), as is a keyed map of Fields. Why says what
+// changed meanwhile when it fails ("order d-1 changed meanwhile").
+type Guard struct {
+	Kind, ID, Field string
+	Allowed         []string
+	Why             string
+}
+
+// Doc is one document written whole: Value (encoded as JSON) and Fields,
+// small values stored beside it that guards check (ver, status, acked).
+// Prev is the value it replaces (nil when new): a store keeps the indexes
+// of Kind from the two.
+type Doc struct {
+	Kind, ID string
+	Value    any
+	Prev     any
+	Fields   map[string]string
+}
+
+// Field sets Field of the keyed map (Kind, ID) to Value.
+type Field struct {
+	Kind, ID, Field, Value string
+}
+
+// Append adds Entries (each encoded as JSON) to the list (Kind, ID);
+// Keep, when positive, keeps only the newest Keep entries.
+type Append struct {
+	Kind, ID string
+	Entries  []any
+	Keep     int
+}
+
+// Timer schedules Member (as timer.Member makes it) at Due, or cancels it.
+type Timer struct {
+	Member string
+	Due    time.Time
+	Cancel bool
+}
+
+// Result is what carrying out a change did.
+type Result struct {
+	// Duplicate holds the first Value stored under Idem.Key when the
+	// change was a repeat and nothing was written.
+	Duplicate string
+	// Seqs are the seqs given to Events, in order.
+	Seqs []uint64
+}
+
+// Schedule adds timers at due for each member.
+func (c *Change) Schedule(due map[string]time.Time) {
+	for m, at := range due {
+		c.Timers = append(c.Timers, Timer{Member: m, Due: at})
+	}
+}
+
+// Cancel adds the cancelling of each member's timer.
+func (c *Change) Cancel(members ...string) {
+	for _, m := range members {
+		c.Timers = append(c.Timers, Timer{Member: m, Cancel: true})
+	}
+}
+
+// Emit adds an event of type typ with data to each stream.
+func (c *Change) Emit(typ string, data any, streams ...string) {
+	for _, s := range streams {
+		c.Events = append(c.Events, vocab.Event{Stream: s, Type: typ, Data: data})
+	}
+}
+
+// Raise adds a raised alarm: its document and its alarm.raised event on
+// the screen stream (limited to its area).
+func (c *Change) Raise(a *alarm.Alarm) {
+	c.Docs = append(c.Docs, Doc{Kind: KindAlarm, ID: a.ID, Value: a, Fields: map[string]string{"acked": "0"}})
+	c.Events = append(c.Events, vocab.Event{Stream: vocab.ScreenStream, Type: vocab.AlarmRaised, Data: a, Area: a.Area})
+}
+
+// The kinds of documents and keyed maps. A store lays each out its own
+// way; in Redis the key of (Kind, ID) is the kind's first word, the id and
+// the kind's other words (incident.proposed, i-1 → incident:i-1:proposed),
+// or the kind's words alone when ID is "" (units.status → units:status).
+const (
+	KindIncident   = "incident"
+	KindDispatch   = "dispatch"
+	KindActivation = "activation"
+	KindTask       = "task"
+	KindCase       = "case"
+	KindAlarm      = "alarm"
+	// KindUnitStatus maps unit id → status (ID "").
+	KindUnitStatus = "units.status"
+	// KindProposed maps plan@level → activation id, per incident.
+	KindProposed = "incident.proposed"
+	// KindAutoRule maps rule → first dispatch id, per incident.
+	KindAutoRule = "incident.auto"
+	// KindProgress maps group:ack, group:done, group:v → counts, per activation.
+	KindProgress = "activation.progress"
+	// KindDaily maps area → daily report JSON, per date.
+	KindDaily = "daily"
+	// KindTimeline is the list of an incident's, a case's or a unit's
+	// timeline: (Kind "incident.timeline", ID) and so on.
+	KindIncidentTimeline = "incident.timeline"
+	KindCaseTimeline     = "case.timeline"
+	KindUnitTimeline     = "unit.timeline"
+)
