@@ -29,6 +29,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
+	"watchfloor/command/inforeport"
 	"watchfloor/command/live"
 	"watchfloor/command/plan"
 	"watchfloor/command/unit"
@@ -41,18 +42,20 @@ type Deps struct {
 	Config    *config.Config
 	Auth      *auth.Service
 	Incidents *incident.Service
-	Units     *unit.Service
-	Ingest    *unit.Ingester
-	Dispatch  *dispatch.Service
-	Alarms    *alarm.Service
-	Plans     *plan.Service
-	Cases     *gridcase.Service
-	Daily     gridcase.DailyStore
-	Figures   Figures
-	Audit     audit.Store
-	Hub       *live.Hub
-	Source    live.Source
-	Map       *geo.Map
+	// Reports are the incidents' information reports.
+	Reports  *inforeport.Service
+	Units    *unit.Service
+	Ingest   *unit.Ingester
+	Dispatch *dispatch.Service
+	Alarms   *alarm.Service
+	Plans    *plan.Service
+	Cases    *gridcase.Service
+	Daily    gridcase.DailyStore
+	Figures  Figures
+	Audit    audit.Store
+	Hub      *live.Hub
+	Source   live.Source
+	Map      *geo.Map
 	// Places is the gazetteer the console searches (empty when none is configured).
 	Places   *geo.Gazetteer
 	Static   fs.FS
