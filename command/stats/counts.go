@@ -9,6 +9,7 @@ import (
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/vocab"
+	"watchfloor/geo"
 )
 
 // Step is one step of a local day's figures, taken when an event happens:
@@ -148,7 +149,7 @@ func community(c *gridcase.Case) string {
 		return ""
 	}
 	for _, r := range c.Grid.Path {
-		if string(r.Level) == "community" {
+		if r.Level == geo.Community {
 			return r.Code
 		}
 	}
