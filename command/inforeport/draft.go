@@ -29,7 +29,8 @@ type facts struct {
 // in English.
 func (s *Service) draft(inc *incident.Incident, tl []incident.Entry, d *incident.Deadline) (zh, en string) {
 	f := s.factsOf(inc, tl, d)
-	return f.zh(s.now()), f.en(s.now())
+	now := s.now()
+	return f.text(now, 0), f.text(now, 1)
 }
 
 // factsOf gathers the facts of a draft.
@@ -72,54 +73,45 @@ func (s *Service) factsOf(inc *incident.Incident, tl []incident.Entry, d *incide
 	return f
 }
 
-// zh is the draft in Chinese, written at now.
-func (f *facts) zh(now time.Time) string {
-	inc, m := f.inc, f.m
+// text is the draft written at now: the Chinese column (0) or the
+// English one (1) of lines.
+func (f *facts) text(now time.Time, lang int) string {
 	var b strings.Builder
-	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	line("信息报告（%s）", f.name.ZH)
-	line("报告时限：%s 前%s", f.at(f.d.DueAt), map[bool]string{true: "（已超时）", false: ""}[f.overdue])
-	line("事件编号：%s%s", inc.ID, map[bool]string{true: "（演练）", false: ""}[inc.Drill])
-	line("标题：%s", inc.Title)
-	line("一、时间：事发 %s，接报 %s。", f.at(inc.OccurredAt), f.at(inc.CreatedAt))
-	line("二、地点：%s。%s", orNone(strings.Join(f.place, "；"), "待核实"), ifAny("涉及敏感区域："+strings.Join(f.zones, "、")+"。", len(f.zones) > 0))
-	line("三、事件类别和级别：%s；%s级（%s）。%s", f.catZH, inc.Level, inc.Level.NameZH(), ifAny("定级依据："+strings.Join(f.reasons, "；")+"。", len(f.reasons) > 0))
-	line("四、现场情况：%s 涉及人数约 %d 人。", orNone(inc.Description, "详情待续报。"), inc.PeopleInvolved)
-	line("五、伤亡和损失：死亡 %d 人，受伤 %d 人；直接经济损失约 %s 元。", inc.Deaths, inc.Injuries, yuan(inc.DirectLossYuan))
-	line("六、原因：尚在核查，以续报为准。")
-	line("七、已采取的措施：%s", orNone(inc.MeasuresTaken, "无补充。"))
-	line("    已派出力量：%s。", orNone(strings.Join(m.sentZH, "、"), "暂无"))
-	line("    已到场力量：%s。", orNone(strings.Join(m.onScene, "、"), "暂无"))
-	line("    已启动预案：%s。", orNone(strings.Join(m.plansZH, "、"), "暂无"))
-	line("八、需要的支援：%s", orNone(inc.SupportNeeded, "暂无。"))
-	line("九、核实情况：%s", map[bool]string{true: "已经现场核实。", false: "尚未经现场核实（先报后核）。"}[inc.Verified])
-	line("十、处置状态：%s；已收到续报 %d 次。", statusZH[inc.Status], inc.Reports)
-	line("报告单位：%s应急指挥中心；值班员：%s；报告时间：%s。", f.centre, cmpOr(inc.CreatedBy, "—"), f.at(now))
+	for _, l := range f.lines(now) {
+		b.WriteString(l[lang])
+		b.WriteByte('\n')
+	}
 	return b.String()
 }
 
-// en is the draft in English, written at now.
-func (f *facts) en(now time.Time) string {
-	inc, m := f.inc, f.m
-	var b strings.Builder
-	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	line("Information report (%s)", f.name.EN)
-	line("Due: before %s%s", f.at(f.d.DueAt), map[bool]string{true: " (overdue)", false: ""}[f.overdue])
-	line("Incident: %s%s", inc.ID, map[bool]string{true: " (drill)", false: ""}[inc.Drill])
-	line("Title: %s", inc.Title)
-	line("1. Time: occurred %s, reported %s.", f.at(inc.OccurredAt), f.at(inc.CreatedAt))
-	line("2. Place: %s.%s", orNone(strings.Join(f.placeEN, "; "), "to be verified"), ifAny(" Sensitive zones: "+strings.Join(f.zonesEN, ", ")+".", len(f.zones) > 0))
-	line("3. Category and level: %s; level %s (%s).%s", f.catEN, inc.Level, inc.Level.NameEN(), ifAny(" Rules: "+strings.Join(f.reasonsEN, "; ")+".", len(f.reasons) > 0))
-	line("4. Situation: %s About %d people involved.", orNone(inc.Description, "Details to follow."), inc.PeopleInvolved)
-	line("5. Casualties and losses: %d dead, %d injured; direct loss about %s yuan.", inc.Deaths, inc.Injuries, yuan(inc.DirectLossYuan))
-	line("6. Cause: being established; see follow-up reports.")
-	line("7. Measures taken: %s", orNone(inc.MeasuresTaken, "nothing further."))
-	line("   Units sent: %s.", orNone(strings.Join(m.sentEN, ", "), "none yet"))
-	line("   Units on scene: %s.", orNone(strings.Join(m.onScene, ", "), "none yet"))
-	line("   Plans active: %s.", orNone(strings.Join(m.plansEN, ", "), "none"))
-	line("8. Support needed: %s", orNone(inc.SupportNeeded, "none yet."))
-	line("9. Verified: %s", map[bool]string{true: "yes, on site.", false: "not yet verified on site (reported first, verified after)."}[inc.Verified])
-	line("10. Status: %s; %d follow-up reports.", inc.Status, inc.Reports)
-	line("Reported by: %s emergency command centre; operator: %s; at %s.", f.centre, cmpOr(inc.CreatedBy, "—"), f.at(now))
-	return b.String()
+// lines are the draft's lines, each in Chinese and in English.
+func (f *facts) lines(now time.Time) [][2]string {
+	inc, m, at := f.inc, f.m, f.at
+	sp := fmt.Sprintf
+	return [][2]string{
+		{sp("信息报告（%s）", f.name.ZH), sp("Information report (%s)", f.name.EN)},
+		{sp("报告时限：%s 前%s", at(f.d.DueAt), ifAny("（已超时）", f.overdue)), sp("Due: before %s%s", at(f.d.DueAt), ifAny(" (overdue)", f.overdue))},
+		{sp("事件编号：%s%s", inc.ID, ifAny("（演练）", inc.Drill)), sp("Incident: %s%s", inc.ID, ifAny(" (drill)", inc.Drill))},
+		{sp("标题：%s", inc.Title), sp("Title: %s", inc.Title)},
+		{sp("一、时间：事发 %s，接报 %s。", at(inc.OccurredAt), at(inc.CreatedAt)), sp("1. Time: occurred %s, reported %s.", at(inc.OccurredAt), at(inc.CreatedAt))},
+		{sp("二、地点：%s。%s", orNone(strings.Join(f.place, "；"), "待核实"), ifAny("涉及敏感区域："+strings.Join(f.zones, "、")+"。", len(f.zones) > 0)),
+			sp("2. Place: %s.%s", orNone(strings.Join(f.placeEN, "; "), "to be verified"), ifAny(" Sensitive zones: "+strings.Join(f.zonesEN, ", ")+".", len(f.zones) > 0))},
+		{sp("三、事件类别和级别：%s；%s级（%s）。%s", f.catZH, inc.Level, inc.Level.NameZH(), ifAny("定级依据："+strings.Join(f.reasons, "；")+"。", len(f.reasons) > 0)),
+			sp("3. Category and level: %s; level %s (%s).%s", f.catEN, inc.Level, inc.Level.NameEN(), ifAny(" Rules: "+strings.Join(f.reasonsEN, "; ")+".", len(f.reasons) > 0))},
+		{sp("四、现场情况：%s 涉及人数约 %d 人。", orNone(inc.Description, "详情待续报。"), inc.PeopleInvolved),
+			sp("4. Situation: %s About %d people involved.", orNone(inc.Description, "Details to follow."), inc.PeopleInvolved)},
+		{sp("五、伤亡和损失：死亡 %d 人，受伤 %d 人；直接经济损失约 %s 元。", inc.Deaths, inc.Injuries, yuan(inc.DirectLossYuan)),
+			sp("5. Casualties and losses: %d dead, %d injured; direct loss about %s yuan.", inc.Deaths, inc.Injuries, yuan(inc.DirectLossYuan))},
+		{"六、原因：尚在核查，以续报为准。", "6. Cause: being established; see follow-up reports."},
+		{sp("七、已采取的措施：%s", orNone(inc.MeasuresTaken, "无补充。")), sp("7. Measures taken: %s", orNone(inc.MeasuresTaken, "nothing further."))},
+		{sp("    已派出力量：%s。", orNone(strings.Join(m.sentZH, "、"), "暂无")), sp("   Units sent: %s.", orNone(strings.Join(m.sentEN, ", "), "none yet"))},
+		{sp("    已到场力量：%s。", orNone(strings.Join(m.onScene, "、"), "暂无")), sp("   Units on scene: %s.", orNone(strings.Join(m.onScene, ", "), "none yet"))},
+		{sp("    已启动预案：%s。", orNone(strings.Join(m.plansZH, "、"), "暂无")), sp("   Plans active: %s.", orNone(strings.Join(m.plansEN, ", "), "none"))},
+		{sp("八、需要的支援：%s", orNone(inc.SupportNeeded, "暂无。")), sp("8. Support needed: %s", orNone(inc.SupportNeeded, "none yet."))},
+		{"九、核实情况：" + map[bool]string{true: "已经现场核实。", false: "尚未经现场核实（先报后核）。"}[inc.Verified],
+			"9. Verified: " + map[bool]string{true: "yes, on site.", false: "not yet verified on site (reported first, verified after)."}[inc.Verified]},
+		{sp("十、处置状态：%s；已收到续报 %d 次。", statusZH[inc.Status], inc.Reports), sp("10. Status: %s; %d follow-up reports.", inc.Status, inc.Reports)},
+		{sp("报告单位：%s应急指挥中心；值班员：%s；报告时间：%s。", f.centre, cmpOr(inc.CreatedBy, "—"), at(now)),
+			sp("Reported by: %s emergency command centre; operator: %s; at %s.", f.centre, cmpOr(inc.CreatedBy, "—"), at(now))},
+	}
 }
