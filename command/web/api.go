@@ -42,20 +42,19 @@ type Deps struct {
 	Config    *config.Config
 	Auth      *auth.Service
 	Incidents *incident.Service
-	// Reports are the incidents' information reports.
-	Reports  *inforeport.Service
-	Units    *unit.Service
-	Ingest   *unit.Ingester
-	Dispatch *dispatch.Service
-	Alarms   *alarm.Service
-	Plans    *plan.Service
-	Cases    *gridcase.Service
-	Daily    gridcase.DailyStore
-	Figures  Figures
-	Audit    audit.Store
-	Hub      *live.Hub
-	Source   live.Source
-	Map      *geo.Map
+	Reports   *inforeport.Service // the incidents' information reports
+	Units     *unit.Service
+	Ingest    *unit.Ingester
+	Dispatch  *dispatch.Service
+	Alarms    *alarm.Service
+	Plans     *plan.Service
+	Cases     *gridcase.Service
+	Daily     gridcase.DailyStore
+	Figures   Figures
+	Audit     audit.Store
+	Hub       *live.Hub
+	Source    live.Source
+	Map       *geo.Map
 	// Places is the gazetteer the console searches (empty when none is configured).
 	Places   *geo.Gazetteer
 	Static   fs.FS
