@@ -16,15 +16,9 @@ type Audit struct {
 
 // validate checks audit.*.
 func (a Audit) validate(scope) []error {
-	var p problems
-	if a.Retention != 0 && a.Retention < time.Hour {
-		p.add("audit.retention: 0 (keep for ever) or at least 1h")
-	}
-	if a.ExportInterval < 10*time.Millisecond {
-		p.add("audit.export_interval: at least 10ms")
-	}
-	if a.ExportFile != "" && a.Retention == 0 {
-		p.add("audit.export_file: needs a retention (records are exported when they leave Redis)")
-	}
-	return p
+	return broken([]bound{
+		{a.Retention != 0 && a.Retention < time.Hour, "audit.retention: 0 (keep for ever) or at least 1h"},
+		{a.ExportInterval < 10*time.Millisecond, "audit.export_interval: at least 10ms"},
+		{a.ExportFile != "" && a.Retention == 0, "audit.export_file: needs a retention (records are exported when they leave Redis)"},
+	})
 }

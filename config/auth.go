@@ -65,19 +65,12 @@ func (a *Auth) resolve(getenv func(string) string) {
 // validate checks auth.*: session and ticket lifetimes, the bcrypt cost, and
 // the accounts.
 func (a Auth) validate(in scope) []error {
-	var p problems
-	if a.SessionTTL < time.Minute {
-		p.add("auth.session_ttl: at least 1m")
-	}
-	if a.SessionMaxAge < a.SessionTTL {
-		p.add("auth.session_max_age: at least auth.session_ttl")
-	}
-	if a.TicketTTL < time.Second || a.TicketTTL > 5*time.Minute {
-		p.add("auth.ticket_ttl: between 1s and 5m")
-	}
-	if a.BcryptCost < 4 || a.BcryptCost > 31 {
-		p.add("auth.bcrypt_cost: between 4 and 31")
-	}
+	p := broken([]bound{
+		{a.SessionTTL < time.Minute, "auth.session_ttl: at least 1m"},
+		{a.SessionMaxAge < a.SessionTTL, "auth.session_max_age: at least auth.session_ttl"},
+		{a.TicketTTL < time.Second || a.TicketTTL > 5*time.Minute, "auth.ticket_ttl: between 1s and 5m"},
+		{a.BcryptCost < 4 || a.BcryptCost > 31, "auth.bcrypt_cost: between 4 and 31"},
+	})
 	seen := idSet{}
 	for i, acc := range a.Accounts {
 		at := fmt.Sprintf("auth.accounts[%d]", i)

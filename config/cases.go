@@ -79,9 +79,5 @@ func (d DailyReports) validate(scope) []error {
 
 // validate checks patrol.*.
 func (pt Patrol) validate(scope) []error {
-	var p problems
-	if pt.TargetMinutes < 1 || pt.MaxGap < time.Minute {
-		p.add("patrol: target_minutes at least 1 and max_gap at least 1m")
-	}
-	return p
+	return broken([]bound{{pt.TargetMinutes < 1 || pt.MaxGap < time.Minute, "patrol: target_minutes at least 1 and max_gap at least 1m"}})
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 )
@@ -33,6 +34,24 @@ type problems []error
 
 // add records a problem, formatted as fmt.Errorf does.
 func (p *problems) add(format string, a ...any) { *p = append(*p, fmt.Errorf(format, a...)) }
+
+// bound is a check of a section whose problem needs no more than the
+// section: when broken, problem is reported.
+type bound struct {
+	broken  bool
+	problem string
+}
+
+// broken returns the problems of the broken bounds, in order.
+func broken(bs []bound) problems {
+	var p problems
+	for _, b := range bs {
+		if b.broken {
+			p = append(p, errors.New(b.problem))
+		}
+	}
+	return p
+}
 
 // idSet notes the ids of a list as they are read, to refuse one that is not
 // a lowercase id or comes twice.

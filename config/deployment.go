@@ -30,13 +30,10 @@ func (c *Config) validateKeys(scope) []error {
 	default:
 		p.add("proxy_header: %q must be X-Forwarded-For, X-Real-IP or empty", c.ProxyHeader)
 	}
-	if c.DeadlineWarning < 0 {
-		p.add("deadline_warning: must not be negative")
-	}
-	if c.Idempotency < time.Minute {
-		p.add("idempotency_ttl: at least 1m")
-	}
-	return p
+	return append(p, broken([]bound{
+		{c.DeadlineWarning < 0, "deadline_warning: must not be negative"},
+		{c.Idempotency < time.Minute, "idempotency_ttl: at least 1m"},
+	})...)
 }
 
 // deploymentPattern is what a deployment's name looks like: it is the hash

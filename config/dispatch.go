@@ -45,13 +45,10 @@ type DispatchRule struct {
 
 // validate checks dispatch.*: the ack timeout, the timer interval and the rules.
 func (d Dispatch) validate(in scope) []error {
-	var p problems
-	if d.AckTimeout < time.Second {
-		p.add("dispatch.ack_timeout: at least 1s")
-	}
-	if d.TimerInterval < 10*time.Millisecond || d.TimerInterval > time.Minute {
-		p.add("dispatch.timer_interval: between 10ms and 1m")
-	}
+	p := broken([]bound{
+		{d.AckTimeout < time.Second, "dispatch.ack_timeout: at least 1s"},
+		{d.TimerInterval < 10*time.Millisecond || d.TimerInterval > time.Minute, "dispatch.timer_interval: between 10ms and 1m"},
+	})
 	return append(p, unique("dispatch.rules", d.Rules, func(r DispatchRule) string { return r.ID },
 		func(r DispatchRule, at string) []error { return r.validate(at, in) })...)
 }
@@ -75,10 +72,7 @@ func (r DispatchRule) validate(at string, in scope) []error {
 
 // validate checks jobs.*.
 func (j Jobs) validate(scope) []error {
-	var p problems
-	if j.Poll < 10*time.Millisecond || j.Poll > time.Minute || j.RetryBase < 10*time.Millisecond || j.RetryMax < j.RetryBase ||
-		j.Lease < j.RetryBase || j.AlarmAfter < 1 {
-		p.add("jobs: poll between 10ms and 1m, retry_base at least 10ms, retry_max and lease at least retry_base, alarm_after at least 1")
-	}
-	return p
+	return broken([]bound{{j.Poll < 10*time.Millisecond || j.Poll > time.Minute || j.RetryBase < 10*time.Millisecond ||
+		j.RetryMax < j.RetryBase || j.Lease < j.RetryBase || j.AlarmAfter < 1,
+		"jobs: poll between 10ms and 1m, retry_base at least 10ms, retry_max and lease at least retry_base, alarm_after at least 1"}})
 }

@@ -55,55 +55,29 @@ type Limits struct {
 
 // validate checks streams.*.
 func (s Streams) validate(scope) []error {
-	var p problems
-	if s.MaxLen < 100 {
-		p.add("streams.max_len: at least 100")
-	}
-	if s.Heartbeat <= 0 {
-		p.add("streams.heartbeat: must be positive")
-	}
-	if s.WriteTimeout < 100*time.Millisecond {
-		p.add("streams.write_timeout: at least 100ms")
-	}
-	if s.SnapshotIncidents < 1 {
-		p.add("streams.snapshot_incidents: at least 1")
-	}
-	if s.SendQueue < 16 {
-		p.add("streams.send_queue: at least 16")
-	}
-	return p
+	return broken([]bound{
+		{s.MaxLen < 100, "streams.max_len: at least 100"},
+		{s.Heartbeat <= 0, "streams.heartbeat: must be positive"},
+		{s.WriteTimeout < 100*time.Millisecond, "streams.write_timeout: at least 100ms"},
+		{s.SnapshotIncidents < 1, "streams.snapshot_incidents: at least 1"},
+		{s.SendQueue < 16, "streams.send_queue: at least 16"},
+	})
 }
 
 // validate checks limits.*: body sizes, rates and bursts, login throttling
 // and websockets per session and address.
 func (l Limits) validate(scope) []error {
-	var p problems
-	if l.JSONBodyBytes < 1024 || l.BodyBytes < l.JSONBodyBytes {
-		p.add("limits: json_body_bytes at least 1024 and body_bytes at least json_body_bytes")
-	}
-	if l.TokenRate <= 0 || l.TokenBurst < 1 || l.DeviceRate <= 0 || l.DeviceBurst < 1 {
-		p.add("limits: token_rate and device_rate must be positive, token_burst and device_burst at least 1")
-	}
-	if l.SocketRate <= 0 || l.SocketBurst < 1 {
-		p.add("limits: socket_rate must be positive and socket_burst at least 1")
-	}
-	if l.LoginFailures < 1 || l.LoginWindow < time.Minute {
-		p.add("limits: login_failures at least 1 and login_window at least 1m")
-	}
-	if l.LoginRate <= 0 || l.LoginBurst < 1 {
-		p.add("limits: login_rate must be positive and login_burst at least 1")
-	}
-	if l.LoginAddressFailures < l.LoginFailures {
-		p.add("limits.login_address_failures: at least login_failures")
-	}
-	if l.LoginDelay <= 0 || l.LoginMaxDelay < l.LoginDelay {
-		p.add("limits: login_delay positive and login_max_delay at least login_delay")
-	}
-	if l.LoginAlarm < 1 {
-		p.add("limits.login_alarm: at least 1")
-	}
-	if l.SocketsPerSession < 1 || l.SocketsPerAddress < l.SocketsPerSession {
-		p.add("limits: sockets_per_session at least 1 and sockets_per_address at least sockets_per_session")
-	}
-	return p
+	return broken([]bound{
+		{l.JSONBodyBytes < 1024 || l.BodyBytes < l.JSONBodyBytes, "limits: json_body_bytes at least 1024 and body_bytes at least json_body_bytes"},
+		{l.TokenRate <= 0 || l.TokenBurst < 1 || l.DeviceRate <= 0 || l.DeviceBurst < 1,
+			"limits: token_rate and device_rate must be positive, token_burst and device_burst at least 1"},
+		{l.SocketRate <= 0 || l.SocketBurst < 1, "limits: socket_rate must be positive and socket_burst at least 1"},
+		{l.LoginFailures < 1 || l.LoginWindow < time.Minute, "limits: login_failures at least 1 and login_window at least 1m"},
+		{l.LoginRate <= 0 || l.LoginBurst < 1, "limits: login_rate must be positive and login_burst at least 1"},
+		{l.LoginAddressFailures < l.LoginFailures, "limits.login_address_failures: at least login_failures"},
+		{l.LoginDelay <= 0 || l.LoginMaxDelay < l.LoginDelay, "limits: login_delay positive and login_max_delay at least login_delay"},
+		{l.LoginAlarm < 1, "limits.login_alarm: at least 1"},
+		{l.SocketsPerSession < 1 || l.SocketsPerAddress < l.SocketsPerSession,
+			"limits: sockets_per_session at least 1 and sockets_per_address at least sockets_per_session"},
+	})
 }

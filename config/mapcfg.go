@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 )
 
 // Map names the map layers: the grid hierarchy and zones as GeoJSON files,
@@ -68,14 +70,10 @@ func (b BaseMap) ImageHosts() []string {
 
 // validate checks map.*.
 func (m Map) validate(in scope) []error {
-	var p problems
-	if m.Grids == "" {
-		p.add("map.grids: required (a GeoJSON file of the grid hierarchy)")
-	}
-	if m.Zones == "" {
-		p.add("map.zones: required (a GeoJSON file of zones)")
-	}
-	return append(p, m.Base.validate(in.env)...)
+	return append(broken([]bound{
+		{m.Grids == "", "map.grids: required (a GeoJSON file of the grid hierarchy)"},
+		{m.Zones == "", "map.zones: required (a GeoJSON file of zones)"},
+	}), m.Base.validate(in.env)...)
 }
 
 // resolve fills map.base's defaults and reads the Tianditu key from key_env
@@ -100,31 +98,17 @@ func (b *BaseMap) resolve(getenv func(string) string) []error {
 // validate checks map.base once resolved; env says whether key_env could be
 // read (without it a missing key is not a problem yet).
 func (b BaseMap) validate(env bool) []error {
-	var p problems
-	switch b.Kind {
-	case BaseNone, BasePMTiles, BaseTianditu, BaseAmap:
-	default:
-		p.add("map.base.kind: %q must be none, pmtiles, tianditu or amap", b.Kind)
-	}
-	if b.Kind == BasePMTiles && b.Archive == "" {
-		p.add("map.base.archive: required for kind pmtiles (a PMTiles v3 file; build one with watchfloor tiles)")
-	}
-	if b.Kind != BasePMTiles && b.Archive != "" {
-		p.add("map.base.archive: only for kind pmtiles")
-	}
-	if b.Kind == BaseTianditu && b.Key == "" && (b.KeyEnv == "" || env) {
-		p.add("map.base.key: kind tianditu needs a key (or key_env naming a variable that holds one)")
-	}
-	if b.Key != "" && !tiandituKey.MatchString(b.Key) {
-		p.add("map.base.key: must be letters and digits only")
-	}
-	if b.MaxZoom < 1 || b.MaxZoom > 22 {
-		p.add("map.base.max_zoom: %d must be within 1–22", b.MaxZoom)
-	}
-	if len(b.Attribution) > 300 {
-		p.add("map.base.attribution: at most 300 bytes")
-	}
-	return p
+	return broken([]bound{
+		{!slices.Contains([]string{BaseNone, BasePMTiles, BaseTianditu, BaseAmap}, b.Kind),
+			fmt.Sprintf("map.base.kind: %q must be none, pmtiles, tianditu or amap", b.Kind)},
+		{b.Kind == BasePMTiles && b.Archive == "", "map.base.archive: required for kind pmtiles (a PMTiles v3 file; build one with watchfloor tiles)"},
+		{b.Kind != BasePMTiles && b.Archive != "", "map.base.archive: only for kind pmtiles"},
+		{b.Kind == BaseTianditu && b.Key == "" && (b.KeyEnv == "" || env),
+			"map.base.key: kind tianditu needs a key (or key_env naming a variable that holds one)"},
+		{b.Key != "" && !tiandituKey.MatchString(b.Key), "map.base.key: must be letters and digits only"},
+		{b.MaxZoom < 1 || b.MaxZoom > 22, fmt.Sprintf("map.base.max_zoom: %d must be within 1–22", b.MaxZoom)},
+		{len(b.Attribution) > 300, "map.base.attribution: at most 300 bytes"},
+	})
 }
 
 // tiandituKey is what a Tianditu key looks like (32 hex digits in practice).

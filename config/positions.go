@@ -22,21 +22,11 @@ type Positions struct {
 
 // validate checks positions.*.
 func (ps Positions) validate(scope) []error {
-	var p problems
-	if ps.MaxSpeedKMH <= 0 {
-		p.add("positions.max_speed_kmh: must be positive")
-	}
-	if ps.TrackTTL < time.Minute {
-		p.add("positions.track_ttl: at least 1m")
-	}
-	if ps.FutureTolerance < 0 {
-		p.add("positions.future_tolerance: must not be negative")
-	}
-	if ps.FrameInterval < 10*time.Millisecond {
-		p.add("positions.frame_interval: at least 10ms")
-	}
-	if ps.BatchSize < 1 || ps.BatchWait < 0 {
-		p.add("positions: batch_size at least 1 and batch_wait not negative")
-	}
-	return p
+	return broken([]bound{
+		{ps.MaxSpeedKMH <= 0, "positions.max_speed_kmh: must be positive"},
+		{ps.TrackTTL < time.Minute, "positions.track_ttl: at least 1m"},
+		{ps.FutureTolerance < 0, "positions.future_tolerance: must not be negative"},
+		{ps.FrameInterval < 10*time.Millisecond, "positions.frame_interval: at least 10ms"},
+		{ps.BatchSize < 1 || ps.BatchWait < 0, "positions: batch_size at least 1 and batch_wait not negative"},
+	})
 }

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // Redis says how to reach Redis.
 type Redis struct {
@@ -40,34 +44,15 @@ type Sentinel struct {
 
 // validate checks redis.*.
 func (r Redis) validate(scope) []error {
-	var p problems
-	if r.URL == "" {
-		p.add("redis.url: required")
-	}
-	switch r.AppendFsync {
-	case "", "no", "everysec", "always":
-	default:
-		p.add("redis.appendfsync: %q must be always, everysec, no or empty (the least durability required of Redis)", r.AppendFsync)
-	}
-	switch r.Durability {
-	case "require", "warn":
-	default:
-		p.add("redis.durability: %q must be require or warn", r.Durability)
-	}
-	if len(r.Sentinel.Addrs) > 0 && r.Sentinel.Master == "" {
-		p.add("redis.sentinel.master: required with sentinel addresses")
-	}
-	if r.WaitReplicas < 0 || r.WaitReplicas > 0 && r.WaitTimeout <= 0 {
-		p.add("redis: wait_replicas not negative, and wait_timeout positive with it")
-	}
-	if r.PingInterval <= 0 {
-		p.add("redis.ping_interval: must be positive")
-	}
-	if r.MemoryAlarm < 0 || r.MemoryAlarm >= 1 {
-		p.add("redis.memory_alarm: a share of maxmemory from 0 (off) to below 1, such as 0.8")
-	}
-	if r.MemoryCheck < 10*time.Millisecond {
-		p.add("redis.memory_check: at least 10ms")
-	}
-	return p
+	return broken([]bound{
+		{r.URL == "", "redis.url: required"},
+		{!slices.Contains([]string{"", "no", "everysec", "always"}, r.AppendFsync),
+			fmt.Sprintf("redis.appendfsync: %q must be always, everysec, no or empty (the least durability required of Redis)", r.AppendFsync)},
+		{r.Durability != "require" && r.Durability != "warn", fmt.Sprintf("redis.durability: %q must be require or warn", r.Durability)},
+		{len(r.Sentinel.Addrs) > 0 && r.Sentinel.Master == "", "redis.sentinel.master: required with sentinel addresses"},
+		{r.WaitReplicas < 0 || r.WaitReplicas > 0 && r.WaitTimeout <= 0, "redis: wait_replicas not negative, and wait_timeout positive with it"},
+		{r.PingInterval <= 0, "redis.ping_interval: must be positive"},
+		{r.MemoryAlarm < 0 || r.MemoryAlarm >= 1, "redis.memory_alarm: a share of maxmemory from 0 (off) to below 1, such as 0.8"},
+		{r.MemoryCheck < 10*time.Millisecond, "redis.memory_check: at least 10ms"},
+	})
 }
