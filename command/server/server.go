@@ -272,7 +272,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		st.Close()
 		return nil, err
 	}
-	hub := live.NewHub(st, log)
+	// The fleet follows unit statuses stored by any instance, before any
+	// socket of this one hears of them.
+	hub := live.NewHub(st, log, fleet.Follow)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
 	}, func() float64 {

@@ -103,7 +103,6 @@ func New(d Deps) (*API, error) {
 		return nil, err
 	}
 	a.proxies = proxies
-	d.Hub.Observe(a.observeStatus)
 	a.app = fiber.New(fiber.Config{
 		AppName:               "watchfloor",
 		BodyLimit:             d.Config.Limits.BodyBytes,

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -397,18 +395,4 @@ func (a *API) track(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/geo+json")
 	return c.Send(b)
-}
-
-// observeStatus keeps the fleet's statuses current from the screen stream,
-// whichever instance changed them.
-func (a *API) observeStatus(m []byte) {
-	if !bytes.Contains(m[:min(len(m), 64)], []byte(`"type":"unit.status"`)) {
-		return
-	}
-	var ev struct {
-		Data vocab.UnitStatusData `json:"data"`
-	}
-	if json.Unmarshal(m, &ev) == nil {
-		a.Units.Fleet.SetStatus(ev.Data.UnitID, ev.Data.Status)
-	}
 }
