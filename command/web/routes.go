@@ -5,9 +5,11 @@ import (
 	"maps"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 
+	"watchfloor/command/auth"
 	"watchfloor/command/web/cases"
 	"watchfloor/command/web/geodata"
 	"watchfloor/command/web/incidents"
@@ -18,7 +20,8 @@ import (
 
 // handlers are the handlers of every route, by the route's name in
 // auth.Routes: the shell's own (sessions, config, profiles) and those of
-// the resource packages. A name served twice is an error.
+// the resource packages. A name served twice, or one the table does not
+// hold, is an error: the table stays the one list of routes.
 func (a *API) handlers() (map[string][]fiber.Handler, error) {
 	one := rest.One
 	out := map[string][]fiber.Handler{
@@ -42,6 +45,11 @@ func (a *API) handlers() (map[string][]fiber.Handler, error) {
 			}
 		}
 		maps.Copy(out, part)
+	}
+	for name := range out {
+		if !slices.ContainsFunc(auth.Routes, func(r auth.Route) bool { return r.Name == name }) {
+			return nil, fmt.Errorf("handler %s has no route in auth.Routes", name)
+		}
 	}
 	a.osmand = out["osmand"][0]
 	return out, nil
