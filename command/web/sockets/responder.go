@@ -82,17 +82,11 @@ func (a *Server) responderSnapshot(ctx context.Context, unitID string) ([]byte, 
 
 // responderIn is a message a responder sends.
 type responderIn struct {
-	Type       string   `json:"type"`
-	ID         string   `json:"id"` // the client's own message id, echoed in the reply
-	DispatchID string   `json:"dispatch_id"`
-	Status     string   `json:"status"`
-	Lon        *float64 `json:"lon"`
-	Lat        *float64 `json:"lat"`
-	At         string   `json:"at"`
-	SpeedMPS   *float64 `json:"speed_mps"`
-	Heading    *float64 `json:"heading"`
-	AccuracyM  *float64 `json:"accuracy_m"`
-	BatteryPct *float64 `json:"battery_pct"`
+	Type       string `json:"type"`
+	ID         string `json:"id"` // the client's own message id, echoed in the reply
+	DispatchID string `json:"dispatch_id"`
+	Status     string `json:"status"`
+	units.Reading
 }
 
 // maxMessageID bounds the ids a reply echoes (the client's message id and
@@ -133,8 +127,7 @@ func decodeResponderMessage(raw []byte) (in responderIn, pos unit.Position, err 
 	case "ack", "status":
 		return in, pos, nil
 	case "position":
-		p := units.PositionIn{Lon: in.Lon, Lat: in.Lat, At: in.At, SpeedMPS: in.SpeedMPS, Heading: in.Heading, AccuracyM: in.AccuracyM, BatteryPct: in.BatteryPct}
-		pos, err = p.ReadPosition()
+		pos, err = in.Position()
 		return in, pos, err
 	}
 	return in, pos, fault.Field("type", "must be ack, status or position")

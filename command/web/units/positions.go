@@ -14,10 +14,16 @@ import (
 	"watchfloor/command/web/rest"
 )
 
-// PositionIn is one position as the batch API and the responder socket send it.
-type PositionIn struct {
-	UnitID     string   `json:"unit_id"`
-	DeviceID   string   `json:"device_id"`
+// positionIn is one position of the batch API: whose, and the reading.
+type positionIn struct {
+	UnitID   string `json:"unit_id"`
+	DeviceID string `json:"device_id"`
+	Reading
+}
+
+// Reading is a position as a client sends it, in a batch or on the
+// responder socket: where, when and the optional readings.
+type Reading struct {
 	Lon        *float64 `json:"lon"`
 	Lat        *float64 `json:"lat"`
 	At         string   `json:"at"`
@@ -46,8 +52,8 @@ const MaxBatch = 10000
 const maxIDLen = osmand.MaxDeviceID
 
 // read checks one position of a batch: a unit or device id, then the
-// position itself (ReadPosition).
-func (p *PositionIn) read() (unit.Position, error) {
+// position itself (Reading.Position).
+func (p *positionIn) read() (unit.Position, error) {
 	switch {
 	case len(p.UnitID) > maxIDLen:
 		return unit.Position{}, fault.Field("unit_id", "at most %d bytes", maxIDLen)
@@ -56,14 +62,14 @@ func (p *PositionIn) read() (unit.Position, error) {
 	case p.UnitID == "" && p.DeviceID == "":
 		return unit.Position{}, fault.Field("unit_id", "unit_id or device_id is required")
 	}
-	return p.ReadPosition()
+	return p.Position()
 }
 
-// ReadPosition checks a position as sent: lon and lat present and on the
+// Position checks a position as sent: lon and lat present and on the
 // earth, at (when given) an RFC 3339 time after 1970; optional readings
 // out of bounds are dropped. A zero At means "now". The error is a
 // fault.Invalid naming the field.
-func (p *PositionIn) ReadPosition() (unit.Position, error) {
+func (p *Reading) Position() (unit.Position, error) {
 	switch {
 	case p.Lon == nil:
 		return unit.Position{}, fault.Field("lon", "lon and lat are required")
@@ -95,7 +101,7 @@ type positionRead struct {
 // own, so one bad position refuses only itself.
 func decodePositions(body []byte) ([]positionRead, error) {
 	var req struct {
-		Positions []PositionIn `json:"positions"`
+		Positions []positionIn `json:"positions"`
 	}
 	if err := strictjson.Decode(body, &req); err != nil {
 		return nil, err
