@@ -1,19 +1,14 @@
 package web
 
 import (
-	"fmt"
-	"net/http"
-	"net/http/pprof"
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"watchfloor/alerts"
-	"watchfloor/command/fault"
 	"watchfloor/command/web/geodata"
-	"watchfloor/command/web/rest"
 )
 
+// publicConfig serves GET /api/v1/config: what the pages draw with
+// (deployment, time zone, map, levels).
 func (a *API) publicConfig(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"deployment": a.Config.Deployment,
@@ -38,18 +33,4 @@ func (a *API) categories(c *fiber.Ctx) error {
 		out = append(out, fiber.Map{"id": cat.ID, "name": cat.Name})
 	}
 	return c.JSON(out)
-}
-
-// pprofIndex serves the index and the named runtime profiles. cmdline (the
-// process's arguments) and symbol (symbol lookup by address) are not served:
-// they answer 404 like an unknown profile.
-func pprofIndex() fiber.Handler {
-	index := rest.Adapt(http.HandlerFunc(pprof.Index))
-	return func(c *fiber.Ctx) error {
-		switch strings.Trim(c.Params("*"), "/") {
-		case "cmdline", "symbol":
-			return fmt.Errorf("profile %s: %w", c.Params("*"), fault.ErrNotFound)
-		}
-		return index(c)
-	}
 }
