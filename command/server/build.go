@@ -178,21 +178,20 @@ func (b *builder) positions(ctx context.Context) error {
 func (b *builder) domain(context.Context) error {
 	cfg, st := b.cfg, b.st
 	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
-	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now)
-	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now)
-	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now)
 	b.jobs = &job.Runner{Store: st.Jobs(), Name: consumerName(), Poll: cfg.Jobs.Poll, RetryBase: cfg.Jobs.RetryBase, RetryMax: cfg.Jobs.RetryMax,
 		Lease: cfg.Jobs.Lease, AlarmAfter: cfg.Jobs.AlarmAfter, Log: b.log, Counted: b.met.jobDone, PendingNow: b.met.jobsPending}
-	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches}, b.dispatches)
-	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
-	// Hooks set after construction, kept together.
 	runNow := b.jobs.RunNow
 	if b.opts.NoJobRunner {
 		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
+	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now)
+	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
+	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now)
+	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
+	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
+	// Hooks set after construction, kept together.
 	b.incidents.OnCreate = b.met.incidentCreated
-	b.dispatches.Observe = b.met.dispatchStep
-	b.incidents.RunJobs, b.dispatches.RunJobs, b.plans.RunJobs = runNow, runNow, runNow
+	b.incidents.RunJobs, b.plans.RunJobs = runNow, runNow
 	return nil
 }
 

@@ -6,7 +6,6 @@ import "watchfloor/command/change"
 // that kind is carried out by Apply.
 
 func (s *Store) incidentIndex(d change.Doc) []Op   { return nil }
-func (s *Store) dispatchIndex(d change.Doc) []Op   { return nil }
 func (s *Store) activationIndex(d change.Doc) []Op { return nil }
 func (s *Store) taskIndex(d change.Doc) []Op       { return nil }
 func (s *Store) caseIndex(d change.Doc) []Op       { return nil }
