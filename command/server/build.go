@@ -186,12 +186,12 @@ func (b *builder) domain(context.Context) error {
 	}
 	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now)
 	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now)
+	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now, runNow)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	// Hooks set after construction, kept together.
 	b.incidents.OnCreate = b.met.incidentCreated
-	b.incidents.RunJobs, b.plans.RunJobs = runNow, runNow
+	b.incidents.RunJobs = runNow
 	return nil
 }
 

@@ -106,7 +106,8 @@ func TestPlanProposedOncePerLevel(t *testing.T) {
 	now := time.Now().UTC()
 	propose := func(id string, l alerts.Level) error {
 		a := &plan.Activation{ID: id, PlanID: "p", IncidentID: "INC-1", Level: l, Status: plan.Proposed, ProposedAt: now, UpdatedAt: now}
-		return st.Activations().Save(ctx, &plan.Write{Changes: []plan.Change{{A: a, Event: "activation.proposed"}}, At: now})
+		_, err := st.Activations().Apply(ctx, (&plan.Write{Changes: []plan.Change{{A: a, Event: "activation.proposed"}}, At: now}).Change())
+		return err
 	}
 	if err := propose("A-1", alerts.LevelII); err != nil {
 		t.Fatal(err)
