@@ -6,5 +6,4 @@ import "watchfloor/command/change"
 // that kind is carried out by Apply.
 
 func (s *Store) incidentIndex(d change.Doc) []Op { return nil }
-func (s *Store) caseIndex(d change.Doc) []Op     { return nil }
 func (s *Store) alarmIndex(d change.Doc) []Op    { return nil }
