@@ -15,15 +15,6 @@ import (
 	"watchfloor/command/vocab"
 )
 
-// Event is the data of dispatch.created and dispatch.updated: the order,
-// and with a new one the (masked) incident it is for, so a responder needs
-// nothing else.
-type Event struct {
-	DispatchID string             `json:"dispatch_id"`
-	Dispatch   *Dispatch          `json:"dispatch"`
-	Incident   *incident.Incident `json:"incident,omitempty"`
-}
-
 // Change is one order written: new (Prev nil) or moved on from Prev, the
 // order as it was.
 type Change struct {
