@@ -33,11 +33,6 @@ func (s *Store) count(t time.Time, fields ...string) []Op {
 	return ops
 }
 
-// sample returns the op that records a duration (seconds) in t's day.
-func (s *Store) sample(t time.Time, list string, d time.Duration) Op {
-	return Op{Cmd: "RPUSH", Key: s.dayKey(t) + ":" + list, Args: []string{strconv.FormatFloat(d.Seconds(), 'f', 1, 64)}}
-}
-
 // alarmCounts counts a raised alarm that is not a drill's.
 func (s *Store) alarmCounts(a *alarm.Alarm) []Op {
 	if a.Drill {
