@@ -23,10 +23,10 @@ import (
 //	activation:{id}:progress     hash: {group}:ack, {group}:done, {group}:v
 //	task:{id}                    hash: doc (JSON), status
 //	unit:{id}:tasks              set of the unit's task ids
-type Activations struct{ s *Store }
+type Activations struct{ applier }
 
 // Activations returns the activation storage.
-func (s *Store) Activations() *Activations { return &Activations{s: s} }
+func (s *Store) Activations() *Activations { return &Activations{applier{s}} }
 
 var _ plan.Store = (*Activations)(nil)
 
@@ -122,11 +122,6 @@ func (x *Activations) List(ctx context.Context, status string) ([]*plan.Activati
 		return x.loadSets(ctx, x.s.Key("activations", plan.Proposed), x.s.Key("activations", plan.Active))
 	}
 	return x.loadSets(ctx, x.s.Key("activations", status))
-}
-
-// Apply implements plan.Store.
-func (x *Activations) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
-	return x.s.Apply(ctx, c)
 }
 
 // activationIndex keeps an activation in its incident's set and in the set

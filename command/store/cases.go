@@ -18,10 +18,10 @@ import (
 //	cases:n:{day}         counter for ids
 //	cases:updated         zset id → last change (ms)
 //	cases:idx:{f}:{v}     sets for the list filters (status, kind, grid codes)
-type Cases struct{ s *Store }
+type Cases struct{ applier }
 
 // Cases returns the case storage.
-func (s *Store) Cases() *Cases { return &Cases{s: s} }
+func (s *Store) Cases() *Cases { return &Cases{applier{s}} }
 
 var _ gridcase.Store = (*Cases)(nil)
 
@@ -39,11 +39,6 @@ func caseIndexes(c *gridcase.Case) []string {
 		out = append(out, "grid:"+code)
 	}
 	return out
-}
-
-// Apply implements gridcase.Store.
-func (x *Cases) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
-	return x.s.Apply(ctx, c)
 }
 
 // caseIndex keeps a case in the list's order of last change and in the

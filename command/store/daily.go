@@ -7,22 +7,16 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/change"
 	"watchfloor/command/gridcase"
 )
 
 // Daily stores daily reports: daily:{date} hash area → JSON.
-type Daily struct{ s *Store }
+type Daily struct{ applier }
 
 // Daily returns the daily-report storage.
-func (s *Store) Daily() *Daily { return &Daily{s: s} }
+func (s *Store) Daily() *Daily { return &Daily{applier{s}} }
 
 var _ gridcase.DailyStore = (*Daily)(nil)
-
-// Apply implements gridcase.DailyStore.
-func (x *Daily) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
-	return x.s.Apply(ctx, c)
-}
 
 // Daily implements gridcase.DailyStore.
 func (x *Daily) Daily(ctx context.Context, date string) (map[string]gridcase.DailyReport, error) {

@@ -20,10 +20,10 @@ import (
 //	incident:{id}:dispatches   set of the incident's orders
 //	unit:{id}:orders           set of the unit's active orders
 //	dispatches:active          set of every active order
-type Dispatches struct{ s *Store }
+type Dispatches struct{ applier }
 
 // Dispatches returns the order storage.
-func (s *Store) Dispatches() *Dispatches { return &Dispatches{s: s} }
+func (s *Store) Dispatches() *Dispatches { return &Dispatches{applier{s}} }
 
 var _ dispatch.Store = (*Dispatches)(nil)
 
@@ -88,11 +88,6 @@ func (x *Dispatches) ActiveByUnit(ctx context.Context, unitID string) ([]*dispat
 // Active implements dispatch.Store: every active order.
 func (x *Dispatches) Active(ctx context.Context) ([]*dispatch.Dispatch, error) {
 	return x.loadSet(ctx, x.s.Key("dispatches", "active"))
-}
-
-// Apply implements dispatch.Store.
-func (x *Dispatches) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
-	return x.s.Apply(ctx, c)
 }
 
 // dispatchIndex keeps an order in its incident's set, and in its unit's and
