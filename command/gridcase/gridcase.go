@@ -211,6 +211,12 @@ func areaAt(g *geo.GridRef, level string) string {
 	return ""
 }
 
+// Kinds returns the configured case kinds, in their configured order.
+func (s *Service) Kinds() []config.CaseKind { return s.opts.CaseKinds }
+
+// Kind returns the case kind with id, or nil when none is configured.
+func (s *Service) Kind(id string) *config.CaseKind { return s.kinds[id] }
+
 // Visible reports whether an account limited to area may see a case
 // handled at caseArea: the case's area is the account's or below it.
 func (s *Service) Visible(area, caseArea string) bool {
