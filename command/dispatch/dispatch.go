@@ -419,7 +419,7 @@ func (s *Service) Reoffer(ctx context.Context, id string, _ time.Time) (bool, er
 		}
 		tried[d.UnitID] = true
 	}
-	cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.types(inc), 3, func(id string) bool { return tried[id] })
+	cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.UnitTypes(inc.Category), 3, func(id string) bool { return tried[id] })
 	for _, c := range cands {
 		note := fmt.Sprintf("re-offered: %s did not acknowledge %s", expired.Callsign, expired.ID)
 		_, err := s.create(ctx, system, inc.ID, []string{c.ID}, note, expired.Rule, expired)
@@ -433,8 +433,10 @@ func (s *Service) Reoffer(ctx context.Context, id string, _ time.Time) (bool, er
 	return true, nil // every candidate was taken meanwhile: the alarm alone remains
 }
 
-func (s *Service) types(inc *incident.Incident) []string {
-	if i := slices.IndexFunc(s.opts.Categories, func(c config.Category) bool { return c.ID == inc.Category }); i >= 0 {
+// UnitTypes returns the unit types suited to an incident of category, as
+// its category configures them; nil means any type.
+func (s *Service) UnitTypes(category string) []string {
+	if i := slices.IndexFunc(s.opts.Categories, func(c config.Category) bool { return c.ID == category }); i >= 0 {
 		return s.opts.Categories[i].UnitTypes
 	}
 	return nil
@@ -470,7 +472,7 @@ func (s *Service) auto(ctx context.Context, inc *incident.Incident, attempt int)
 		for _, d := range existing {
 			tried[d.UnitID] = true
 		}
-		cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.types(inc), r.Units, func(id string) bool { return tried[id] })
+		cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.UnitTypes(inc.Category), r.Units, func(id string) bool { return tried[id] })
 		if len(cands) == 0 {
 			continue
 		}
