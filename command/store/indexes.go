@@ -3,6 +3,7 @@ package store
 import (
 	"slices"
 	"strconv"
+	"time"
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/change"
@@ -36,17 +37,18 @@ func (s *Store) indexOpsOf(d change.Doc) []Op {
 	return nil
 }
 
-// indexOps moves id between the filter sets {kind}:idx:{index}: out of
-// those of prev it no longer belongs to, into all of now.
-func (s *Store) indexOps(kind, id string, prev, now []string) []Op {
-	var ops []Op
+// listedOps keep id of a listed kind in {set}:updated, scored by its last
+// change (ms), and move it between the filter sets {set}:idx:{index}: out
+// of those of prev it no longer belongs to, into all of now.
+func (s *Store) listedOps(set, id string, updated time.Time, prev, now []string) []Op {
+	ops := []Op{{Cmd: "ZADD", Key: s.Key(set, "updated"), Args: []string{strconv.FormatInt(updated.UnixMilli(), 10), id}}}
 	for _, ix := range prev {
 		if !slices.Contains(now, ix) {
-			ops = append(ops, Op{Cmd: "SREM", Key: s.Key(kind, "idx", ix), Args: []string{id}})
+			ops = append(ops, Op{Cmd: "SREM", Key: s.Key(set, "idx", ix), Args: []string{id}})
 		}
 	}
 	for _, ix := range now {
-		ops = append(ops, Op{Cmd: "SADD", Key: s.Key(kind, "idx", ix), Args: []string{id}})
+		ops = append(ops, Op{Cmd: "SADD", Key: s.Key(set, "idx", ix), Args: []string{id}})
 	}
 	return ops
 }
@@ -71,8 +73,7 @@ func (s *Store) incidentIndex(d change.Doc) []Op {
 		return nil
 	}
 	prev, _ := d.Prev.(*incident.Incident)
-	ops := []Op{{Cmd: "ZADD", Key: s.Key("incidents", "updated"), Args: []string{strconv.FormatInt(inc.UpdatedAt.UnixMilli(), 10), inc.ID}}}
-	return append(ops, s.indexOps("incidents", inc.ID, incidentIndexes(prev), incidentIndexes(inc))...)
+	return s.listedOps("incidents", inc.ID, inc.UpdatedAt, incidentIndexes(prev), incidentIndexes(inc))
 }
 
 // dispatchIndex keeps an order in its incident's set, and in its unit's and
@@ -138,8 +139,7 @@ func (s *Store) caseIndex(d change.Doc) []Op {
 		return nil
 	}
 	prev, _ := d.Prev.(*gridcase.Case)
-	ops := []Op{{Cmd: "ZADD", Key: s.Key("cases", "updated"), Args: []string{strconv.FormatInt(c.UpdatedAt.UnixMilli(), 10), c.ID}}}
-	return append(ops, s.indexOps("cases", c.ID, caseIndexes(prev), caseIndexes(c))...)
+	return s.listedOps("cases", c.ID, c.UpdatedAt, caseIndexes(prev), caseIndexes(c))
 }
 
 // alarmIndex keeps the sets of open and of all alarms, scored by when
