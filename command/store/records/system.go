@@ -87,7 +87,8 @@ func (w *MemoryWatch) Run(ctx context.Context) error {
 
 // Check reads memory once and raises or clears the alarm.
 func (w *MemoryWatch) Check(ctx context.Context) error {
-	if !w.System.s.Ready() {
+	st := w.System.s
+	if !st.Ready() {
 		return nil
 	}
 	used, limit, err := w.System.Memory(ctx)
@@ -101,31 +102,31 @@ func (w *MemoryWatch) Check(ctx context.Context) error {
 		return nil
 	}
 	share := float64(used) / float64(limit)
-	flag := w.System.s.Key("alarmflag", alarm.RedisMemory)
+	flag := st.Key("alarmflag", alarm.RedisMemory)
 	switch {
 	case share >= w.Share:
-		ok, err := w.System.s.Client().SetNX(ctx, flag, "1", 0).Result()
+		ok, err := st.Client().SetNX(ctx, flag, "1", 0).Result()
 		if err != nil || !ok {
-			return w.System.s.Wrap("raising the memory alarm", err)
+			return st.Wrap("raising the memory alarm", err)
 		}
 		now := w.Now().UTC()
 		a := &alarm.Alarm{ID: memoryAlarmID, Kind: alarm.RedisMemory, RaisedAt: now, Title: "Redis memory",
 			Detail: fmt.Sprintf("Redis uses %d of %d bytes (%.0f%%, alarm at %.0f%%); when it is full every write fails", used, limit, share*100, w.Share*100)}
 		if err := w.System.RaiseSystem(ctx, a); err != nil {
 			// Try again next time: the flag goes with the failed raise.
-			if derr := w.System.s.Client().Del(ctx, flag).Err(); derr != nil {
-				return errors.Join(err, w.System.s.Wrap("clearing the memory alarm flag", derr))
+			if derr := st.Client().Del(ctx, flag).Err(); derr != nil {
+				return errors.Join(err, st.Wrap("clearing the memory alarm flag", derr))
 			}
 			return err
 		}
-		w.System.s.Logger().Warn("redis memory alarm raised", "used", used, "maxmemory", limit)
+		st.Logger().Warn("redis memory alarm raised", "used", used, "maxmemory", limit)
 	case share < w.Share-0.05:
-		n, err := w.System.s.Client().Del(ctx, flag).Result()
+		n, err := st.Client().Del(ctx, flag).Result()
 		if err != nil || n == 0 {
-			return w.System.s.Wrap("clearing the memory alarm", err)
+			return st.Wrap("clearing the memory alarm", err)
 		}
 		a := &alarm.Alarm{}
-		if err := w.System.s.LoadDoc(ctx, "alarm", memoryAlarmID, a); err != nil || a.AckedAt != nil {
+		if err := st.LoadDoc(ctx, "alarm", memoryAlarmID, a); err != nil || a.AckedAt != nil {
 			return err
 		}
 		now := w.Now().UTC()
