@@ -138,6 +138,8 @@ func stamped(kind string, t time.Time) string {
 	return kind + " " + stamp + strconv.FormatInt(t.UnixNano(), 10)
 }
 
+// run logs in, connects the measuring sockets, sends for the load's
+// duration and reports what the sockets saw.
 func (l *load) run(ctx context.Context) (*Report, error) {
 	if l.o.Password == "" {
 		return nil, errors.New("set -password or WATCHFLOOR_DEMO_PASSWORD")
@@ -150,12 +152,31 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Connect the websockets first: they measure.
+	if err := l.connect(ctx, runCtx, &wg); err != nil {
+		return nil, err
+	}
+	elapsed := l.send(runCtx, op)
+	time.Sleep(2 * time.Second) // let the last frames and events arrive
+	rep := &Report{Options: l.o, Elapsed: elapsed.Round(time.Millisecond).String()}
+	if l.o.ServerPID > 0 {
+		rep.ServerMB, rep.PeakMB = rss(l.o.ServerPID)
+	}
+	cancel()
+	wg.Wait()
+	rep.Figures = l.figures(elapsed)
+	return rep, nil
+}
+
+// connect logs the screens and responders in and opens their websockets,
+// reading until runCtx ends (counted in wg); it returns once every socket
+// is dialled, and only then do they start measuring.
+func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 	ready := make(chan struct{})
 	var conns sync.WaitGroup
 	if l.o.Screens > 0 {
 		tok, err := l.login(ctx, "viewer")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i := range l.o.Screens {
 			conns.Add(1)
@@ -167,7 +188,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		id := fmt.Sprintf("fan-%05d", i+1)
 		tok, err := l.login(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		conns.Add(1)
 		wg.Add(1)
@@ -175,9 +196,14 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	}
 	conns.Wait()
 	close(ready)
+	return nil
+}
 
+// send runs the senders the options ask for, as op, for the load's
+// duration, and returns how long they ran.
+func (l *load) send(ctx context.Context, op string) time.Duration {
 	start := time.Now()
-	deadline, stopSend := context.WithTimeout(runCtx, l.o.Duration)
+	deadline, stopSend := context.WithTimeout(ctx, l.o.Duration)
 	defer stopSend()
 	var senders sync.WaitGroup
 	if l.o.PositionRate > 0 {
@@ -193,32 +219,30 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		go func() { defer senders.Done(); l.fanouts(deadline, op) }()
 	}
 	senders.Wait()
-	elapsed := time.Since(start)
-	time.Sleep(2 * time.Second) // let the last frames and events arrive
-	rep := &Report{Options: l.o, Elapsed: elapsed.Round(time.Millisecond).String()}
-	if l.o.ServerPID > 0 {
-		rep.ServerMB, rep.PeakMB = rss(l.o.ServerPID)
-	}
-	cancel()
-	wg.Wait()
+	return time.Since(start)
+}
+
+// figures are the report's figures over elapsed, once every socket is done.
+func (l *load) figures(elapsed time.Duration) []Figure {
+	var out []Figure
 	if l.o.PositionRate > 0 {
 		name := "positions sent (" + l.o.PositionMode + ")"
-		rep.Figures = append(rep.Figures, Figure{Name: name, Count: l.sent.Load(), PerSec: float64(l.sent.Load()) / elapsed.Seconds(), Errors: l.posErr.Load()})
+		out = append(out, Figure{Name: name, Count: l.sent.Load(), PerSec: float64(l.sent.Load()) / elapsed.Seconds(), Errors: l.posErr.Load()})
 		if l.o.Screens > 0 {
-			rep.Figures = append(rep.Figures, l.toFrame.figure("position to screen frame", elapsed))
+			out = append(out, l.toFrame.figure("position to screen frame", elapsed))
 		}
 	}
 	if l.o.IncidentRate > 0 {
-		rep.Figures = append(rep.Figures, Figure{Name: "incidents created", Count: l.incSent.Load(), PerSec: float64(l.incSent.Load()) / elapsed.Seconds(), Errors: l.incErr.Load()})
-		rep.Figures = append(rep.Figures, l.toScreen.figure(fmt.Sprintf("incident to %d screens", l.o.Screens), elapsed))
+		out = append(out, Figure{Name: "incidents created", Count: l.incSent.Load(), PerSec: float64(l.incSent.Load()) / elapsed.Seconds(), Errors: l.incErr.Load()})
+		out = append(out, l.toScreen.figure(fmt.Sprintf("incident to %d screens", l.o.Screens), elapsed))
 	}
 	if l.o.FanoutEvery > 0 && l.o.Responders > 0 {
-		rep.Figures = append(rep.Figures, l.fanout.figure(fmt.Sprintf("plan tasks to %d responders", l.o.Responders), elapsed))
+		out = append(out, l.fanout.figure(fmt.Sprintf("plan tasks to %d responders", l.o.Responders), elapsed))
 	}
 	if n := l.wsErr.Load(); n > 0 {
-		rep.Figures = append(rep.Figures, Figure{Name: "websocket errors", Errors: n})
+		out = append(out, Figure{Name: "websocket errors", Errors: n})
 	}
-	return rep, nil
+	return out
 }
 
 func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, error) {

@@ -23,6 +23,8 @@ import (
 	"watchfloor/command/live"
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
+	"watchfloor/command/store/records"
+	"watchfloor/command/store/views"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
 	"watchfloor/command/vocab"
@@ -56,7 +58,7 @@ type builder struct {
 	jobs       *job.Runner
 	timers     *timer.Scheduler
 	cases      *gridcase.Service
-	daily      *store.Daily
+	daily      *views.Daily
 	hub        *live.Hub
 	alarms     *alarm.Service
 	sys        system
@@ -139,7 +141,7 @@ func (b *builder) openStore(ctx context.Context) error {
 // people builds authentication (telling the person starting the server the
 // demo password) and the fleet, with one demo responder per unit.
 func (b *builder) people(context.Context) error {
-	authn, err := auth.New(b.cfg.Auth, b.cfg.Limits, b.st.Sessions(), b.opts.Now, loginAlarm(b.cfg, b.st, b.now, b.log))
+	authn, err := auth.New(b.cfg.Auth, b.cfg.Limits, records.NewSessions(b.st), b.opts.Now, loginAlarm(b.cfg, records.NewSystem(b.st), b.now, b.log))
 	if err != nil {
 		return err
 	}
@@ -161,8 +163,7 @@ func (b *builder) people(context.Context) error {
 // positions builds the unit service and the ingester, and restores the
 // fleet's last positions from Redis.
 func (b *builder) positions(ctx context.Context) error {
-	unitStore := b.st.Units(b.cfg.Positions.TrackTTL)
-	unitStore.Skipped = b.met.skip
+	unitStore := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, b.met.skip)
 	b.units = unit.NewService(b.fleet, unitStore, b.opts.Now)
 	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log)
 	b.ingest.Skipped = b.met.skip
@@ -180,20 +181,20 @@ func (b *builder) positions(ctx context.Context) error {
 func (b *builder) domain(context.Context) error {
 	cfg, st := b.cfg, b.st
 	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
-	b.jobs = &job.Runner{Store: st.Jobs(), Name: consumerName(), Poll: cfg.Jobs.Poll, RetryBase: cfg.Jobs.RetryBase, RetryMax: cfg.Jobs.RetryMax,
+	b.jobs = &job.Runner{Store: records.NewJobs(st), Name: consumerName(), Poll: cfg.Jobs.Poll, RetryBase: cfg.Jobs.RetryBase, RetryMax: cfg.Jobs.RetryMax,
 		Lease: cfg.Jobs.Lease, AlarmAfter: cfg.Jobs.AlarmAfter, Log: b.log, Counted: b.met.jobDone, PendingNow: b.met.jobsPending}
 	runNow := b.jobs.RunNow
 	if b.opts.NoJobRunner {
 		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
-	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
+	b.incidents = incident.NewService(views.NewIncidents(st), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
 		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow})
-	b.alarms = alarm.NewService(st.Alarms(), b.opts.Now)
+	b.alarms = alarm.NewService(views.NewAlarms(st), b.opts.Now)
 	b.reports = inforeport.New(b.incidents, inforeport.Options{Centre: cfg.Deployment, Location: cfg.Location, Deadlines: cfg.Deadlines,
 		Recipients: cfg.ReportRecipients, Categories: cfg.Categories, Plans: cfg.Plans}, b.opts.Now, ackAlarm(b.alarms, b.log))
-	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet,
+	b.dispatches = dispatch.NewService(views.NewDispatches(st), b.incidents, b.fleet,
 		dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(st.Activations(), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: cfg.Units, Location: cfg.Location}, b.opts.Now, runNow)
+	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: cfg.Units, Location: cfg.Location}, b.opts.Now, runNow)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	return nil
@@ -203,15 +204,15 @@ func (b *builder) domain(context.Context) error {
 // daily reports and the patrol record.
 func (b *builder) schedule(ctx context.Context) error {
 	cfg, st := b.cfg, b.st
-	timers := &timer.Scheduler{Store: st.Timers(), Clock: clockFunc(b.now), Interval: cfg.Dispatch.TimerInterval, Log: b.log}
+	timers := &timer.Scheduler{Store: views.NewTimers(st), Clock: clockFunc(b.now), Interval: cfg.Dispatch.TimerInterval, Log: b.log}
 	b.timers = timers
 	timers.Handle(dispatch.TimerKind, b.dispatches.Expire)
 	timers.Handle(dispatch.ReofferKind, b.dispatches.Reoffer)
 	timers.Handle(incident.TimerDeadlineDue, b.incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, b.incidents.DeadlineOverdue)
-	cases := gridcase.NewService(st.Cases(), gridcase.Options{CaseKinds: cfg.CaseKinds, DailyReports: cfg.DailyReports,
+	cases := gridcase.NewService(views.NewCases(st), gridcase.Options{CaseKinds: cfg.CaseKinds, DailyReports: cfg.DailyReports,
 		Categories: cfg.Categories, Units: cfg.Units, Location: cfg.Location}, b.geo, b.fleet.Known, b.opts.Now)
-	daily := st.Daily()
+	daily := views.NewDaily(st)
 	b.cases, b.daily = cases, daily
 	timers.Handle(gridcase.TimerKind, cases.Overdue)
 	timers.Handle(gridcase.DailyTimerKind, func(ctx context.Context, date string, _ time.Time) (bool, error) {
@@ -220,7 +221,7 @@ func (b *builder) schedule(ctx context.Context) error {
 	if err := cases.ScheduleDaily(ctx, daily); err != nil {
 		return err
 	}
-	patrol := &unit.PatrolRecorder{Units: b.units, Days: st, Loc: cfg.Location, Now: b.now, Target: cfg.Patrol.TargetMinutes, MaxGap: cfg.Patrol.MaxGap}
+	patrol := &unit.PatrolRecorder{Units: b.units, Days: records.NewFigures(st), Loc: cfg.Location, Now: b.now, Target: cfg.Patrol.TargetMinutes, MaxGap: cfg.Patrol.MaxGap}
 	timers.Handle(unit.PatrolTimerKind, patrol.Record)
 	return patrol.Schedule(ctx)
 }
@@ -238,7 +239,7 @@ func (b *builder) web(context.Context) error {
 	api, err := web.New(web.Deps{
 		Config: b.cfg, Auth: b.authn, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest,
-		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: st, Cases: b.cases, Daily: b.daily, Figures: st,
+		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})
 	if err != nil {
@@ -268,7 +269,7 @@ func (f clockFunc) Now() time.Time { return f() }
 
 // system are the watchers of the system itself.
 type system struct {
-	memory   *store.MemoryWatch
+	memory   *records.MemoryWatch
 	retainer *audit.Retainer
 }
 
@@ -285,13 +286,13 @@ func ackAlarm(alarms *alarm.Service, log *slog.Logger) func(ctx context.Context,
 
 // loginAlarm raises the alarm of repeated failed logins, about the system
 // itself; a failure to raise it is logged.
-func loginAlarm(cfg *config.Config, st *store.Store, now func() time.Time, log *slog.Logger) func(ctx context.Context, kind, subject string, n int) {
+func loginAlarm(cfg *config.Config, sys *records.System, now func() time.Time, log *slog.Logger) func(ctx context.Context, kind, subject string, n int) {
 	return func(ctx context.Context, kind, subject string, n int) {
 		what := map[string]string{"user": "account name", "addr": "address"}[kind]
 		a := &alarm.Alarm{ID: alarm.ID(alarm.LoginFailures, kind+":"+subject), Kind: alarm.LoginFailures, RaisedAt: now().UTC(),
 			Title:  subject,
 			Detail: fmt.Sprintf("%d failed logins for the %s %s within %s", n, what, subject, cfg.Limits.LoginWindow)}
-		if err := st.RaiseSystem(ctx, a); err != nil {
+		if err := sys.RaiseSystem(ctx, a); err != nil {
 			log.Warn("raising the login failures alarm failed", "err", err)
 		}
 	}
@@ -301,9 +302,9 @@ func loginAlarm(cfg *config.Config, st *store.Store, now func() time.Time, log *
 // and the audit trail's retention.
 func systemAlarms(cfg *config.Config, st *store.Store, now func() time.Time, log *slog.Logger, met *metrics) system {
 	return system{
-		memory: &store.MemoryWatch{Store: st, Share: cfg.Redis.MemoryAlarm, Interval: cfg.Redis.MemoryCheck, Now: now,
+		memory: &records.MemoryWatch{System: records.NewSystem(st), Share: cfg.Redis.MemoryAlarm, Interval: cfg.Redis.MemoryCheck, Now: now,
 			Observe: met.memory},
-		retainer: &audit.Retainer{Store: st, Retention: cfg.Audit.Retention, Interval: cfg.Audit.ExportInterval,
+		retainer: &audit.Retainer{Store: records.NewTrail(st), Retention: cfg.Audit.Retention, Interval: cfg.Audit.ExportInterval,
 			File: cfg.Path(cfg.Audit.ExportFile), Now: now, Log: log},
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"watchfloor/command/job"
 	"watchfloor/command/live"
 	"watchfloor/command/store"
+	"watchfloor/command/store/records"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
 	"watchfloor/command/vocab"
@@ -55,7 +56,7 @@ type Server struct {
 	noJobs bool
 	// memory watches Redis's memory; retainer keeps the audit trail within
 	// its retention.
-	memory   *store.MemoryWatch
+	memory   *records.MemoryWatch
 	retainer *audit.Retainer
 
 	// ln and osmandLn are the API's and the OsmAnd listeners, once started.
@@ -137,7 +138,7 @@ func (s *Server) runBackground() {
 	if !s.noJobs {
 		g.Go(func() error { return s.jobs.Run(gctx) })
 	}
-	g.Go(func() error { return s.api.FollowRevocations(gctx, s.store.Sessions().Revocations) })
+	g.Go(func() error { return s.api.FollowRevocations(gctx, records.NewSessions(s.store).Revocations) })
 	g.Go(func() error { return s.memory.Run(gctx) })
 	g.Go(func() error { return s.retainer.Run(gctx) })
 	s.down.push(func(context.Context) error {

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"watchfloor/command/audit"
 	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/stats"
@@ -84,9 +86,9 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 	}
 	for _, t := range c.Timers {
 		if t.Cancel {
-			tx.Ops = append(tx.Ops, s.RemoveTimer(t.Member))
+			tx.Ops = append(tx.Ops, s.removeTimer(t.Member))
 		} else {
-			tx.Ops = append(tx.Ops, s.AddTimer(t.Member, t.Due))
+			tx.Ops = append(tx.Ops, s.addTimer(t.Member, t.Due))
 		}
 	}
 	for _, ev := range c.Events {
@@ -144,6 +146,18 @@ func eventOf(ev vocab.Event) (Event, error) {
 	return Event{Stream: ev.Stream, Type: ev.Type, Data: data, Notify: ev.Notify, Area: ev.Area}, nil
 }
 
+// auditRecord encodes an audit record as the trail keeps it.
+func auditRecord(r audit.Record) []byte {
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// dayKey is the figures' counter hash of t's local day
+// (stats:day:{YYYY-MM-DD}; :ack and :scene are its lists of seconds).
+func (s *Store) dayKey(t time.Time) string {
+	return s.Key("stats", "day", t.In(s.loc).Format(time.DateOnly))
+}
+
 // countOps are the writes of the figures an event moves.
 func (s *Store) countOps(cs []stats.Step) []Op {
 	ops := make([]Op, 0, len(cs))
@@ -156,24 +170,4 @@ func (s *Store) countOps(cs []stats.Step) []Op {
 		}
 	}
 	return ops
-}
-
-// indexOpsOf keeps the indexes of a document's kind: the sets and sorted
-// sets the reads of that kind use.
-func (s *Store) indexOpsOf(d change.Doc) []Op {
-	switch d.Kind {
-	case change.KindIncident:
-		return s.incidentIndex(d)
-	case change.KindDispatch:
-		return s.dispatchIndex(d)
-	case change.KindActivation:
-		return s.activationIndex(d)
-	case change.KindTask:
-		return s.taskIndex(d)
-	case change.KindCase:
-		return s.caseIndex(d)
-	case change.KindAlarm:
-		return s.alarmIndex(d)
-	}
-	return nil
 }

@@ -81,6 +81,9 @@ type Result struct {
 	JobIDs []string
 }
 
+// JobsKey is the key of the jobs stream, where commits record follow-ups.
+func (s *Store) JobsKey() string { return s.Key("jobs") }
+
 // The script reads its program from ARGV and the keys it touches from KEYS,
 // so it works unchanged on Redis Cluster as long as every key shares the
 // deployment's hash tag.
@@ -140,7 +143,7 @@ return out
 
 // Commit runs tx atomically.
 func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
-	if err := s.check("commit"); err != nil {
+	if err := s.Check("commit"); err != nil {
 		return Result{}, err
 	}
 	keys, args := s.program(tx)
@@ -152,7 +155,7 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 		res, err = commitScript.Run(ctx, s.rdb, keys, args...).Slice()
 	}
 	if err != nil {
-		return Result{}, s.wrap("commit", err)
+		return Result{}, s.Wrap("commit", err)
 	}
 	switch res[0] {
 	case "dup":

@@ -11,7 +11,9 @@ import (
 	"watchfloor/command/job"
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
+	"watchfloor/command/store/records"
 	"watchfloor/command/store/storetest"
+	"watchfloor/command/store/views"
 )
 
 func open(t *testing.T) *store.Store {
@@ -31,7 +33,7 @@ func open(t *testing.T) *store.Store {
 func TestJobRecordedWithCommitAndTrimKeepsPending(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
-	jobs := st.Jobs()
+	jobs := records.NewJobs(st)
 	if err := jobs.Group(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +88,14 @@ func TestAutoDispatchOncePerRule(t *testing.T) {
 		d := &dispatch.Dispatch{ID: id, IncidentID: "INC-1", UnitID: unit, Status: dispatch.Offered, Rule: "r", CreatedAt: now, UpdatedAt: now}
 		return &dispatch.Write{Changes: []dispatch.Change{{D: d}}, UnitStatus: map[string]string{unit: "dispatched"}, AutoRule: "r", At: now}
 	}
-	if _, err := st.Dispatches().Apply(ctx, write("D-1", "car-01").Change()); err != nil {
+	if _, err := views.NewDispatches(st).Apply(ctx, write("D-1", "car-01").Change()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := st.Dispatches().Apply(ctx, write("D-2", "car-02").Change())
+	_, err := views.NewDispatches(st).Apply(ctx, write("D-2", "car-02").Change())
 	if !fault.IsConflict(err) {
 		t.Fatalf("second dispatch by the same rule: %v", err)
 	}
-	if ds, _ := st.Dispatches().ByIncident(ctx, "INC-1"); len(ds) != 1 {
+	if ds, _ := views.NewDispatches(st).ByIncident(ctx, "INC-1"); len(ds) != 1 {
 		t.Fatalf("orders: %d", len(ds))
 	}
 }
@@ -106,7 +108,7 @@ func TestPlanProposedOncePerLevel(t *testing.T) {
 	now := time.Now().UTC()
 	propose := func(id string, l alerts.Level) error {
 		a := &plan.Activation{ID: id, PlanID: "p", IncidentID: "INC-1", Level: l, Status: plan.Proposed, ProposedAt: now, UpdatedAt: now}
-		_, err := st.Activations().Apply(ctx, (&plan.Write{Changes: []plan.Change{{A: a, Event: "activation.proposed"}}, At: now}).Change())
+		_, err := views.NewActivations(st).Apply(ctx, (&plan.Write{Changes: []plan.Change{{A: a, Event: "activation.proposed"}}, At: now}).Change())
 		return err
 	}
 	if err := propose("A-1", alerts.LevelII); err != nil {
@@ -118,7 +120,7 @@ func TestPlanProposedOncePerLevel(t *testing.T) {
 	if err := propose("A-3", alerts.LevelI); err != nil {
 		t.Fatalf("proposal at another level: %v", err)
 	}
-	if as, _ := st.Activations().ByIncident(ctx, "INC-1"); len(as) != 2 {
+	if as, _ := views.NewActivations(st).ByIncident(ctx, "INC-1"); len(as) != 2 {
 		t.Fatalf("activations: %d", len(as))
 	}
 }

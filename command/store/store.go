@@ -1,7 +1,9 @@
 // Package store is Watchfloor's Redis edge: the key schema, the Lua script
-// that changes state and appends its event in one step, stream reads for
-// replay and live delivery, and the health watcher. It is the only package
-// that imports go-redis.
+// that changes state and appends its event in one step (Apply lays a
+// domain's change out, with the indexes of each kind of document), stream
+// reads for replay and live delivery, and the health watcher. Its
+// subpackages views (the domains' reads) and records (jobs, sessions, audit,
+// figures, system alarms) build on its primitives; only these import go-redis.
 package store
 
 import (
@@ -11,8 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,7 +20,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/fault"
-	"watchfloor/command/live"
 )
 
 // Errors callers map to responses.
@@ -207,8 +206,12 @@ func (s *Store) Key(parts ...string) string {
 // Client is the underlying client, for the store's own adapters.
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
 
-// wrap turns a go-redis error into one the caller can act on.
-func (s *Store) wrap(op string, err error) error {
+// Logger is where the store's adapters log what they skip or retry.
+func (s *Store) Logger() *slog.Logger { return s.log }
+
+// Wrap turns a go-redis error of op into one the caller can act on:
+// ErrNotFound, ErrUnavailable, or the error as it is.
+func (s *Store) Wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -225,118 +228,22 @@ func (s *Store) wrap(op string, err error) error {
 	return fmt.Errorf("%s: %w: %v", op, ErrUnavailable, err)
 }
 
-// check fails fast while the watcher sees Redis down.
-func (s *Store) check(op string) error {
+// Check fails op fast while the watcher sees Redis down.
+func (s *Store) Check(op string) error {
 	if !s.ready.Load() {
 		return fmt.Errorf("%s: %w", op, ErrUnavailable)
 	}
 	return nil
 }
 
-// Seq returns the current seq of a stream (0 when nothing was ever sent).
-func (s *Store) Seq(ctx context.Context, stream string) (uint64, error) {
-	v, err := s.rdb.Get(ctx, s.Key("seq", stream)).Uint64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	return v, s.wrap("reading seq", err)
-}
-
-// Message is one event of a stream (see live.Message).
-type Message = live.Message
-
-// Range returns up to count messages of stream with seq ≥ from, in order,
-// and the oldest seq the stream still holds (0 when it is empty).
-func (s *Store) Range(ctx context.Context, stream string, from uint64, count int64) (msgs []Message, oldest uint64, err error) {
-	key := s.Key("stream", stream)
-	pipe := s.rdb.Pipeline()
-	rng := pipe.XRangeN(ctx, key, strconv.FormatUint(from, 10)+"-0", "+", count)
-	first := pipe.XRangeN(ctx, key, "-", "+", 1)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, 0, s.wrap("reading stream "+stream, err)
-	}
-	if f := first.Val(); len(f) == 1 {
-		oldest = idSeq(f[0].ID)
-	}
-	return toMessages(rng.Val()), oldest, nil
-}
-
-// Tail blocks up to block for messages of stream after seq after. It
-// returns as soon as ctx ends (go-redis does not abort a blocking read on
-// cancel, so the read finishes in the background and is dropped).
-func (s *Store) Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]Message, error) {
-	type result struct {
-		res []redis.XStream
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := s.rdb.XRead(context.WithoutCancel(ctx), &redis.XReadArgs{
-			Streams: []string{s.Key("stream", stream), strconv.FormatUint(after, 10) + "-0"},
-			Count:   1000,
-			Block:   block,
-		}).Result()
-		done <- result{res, err}
-	}()
-	var r result
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case r = <-done:
-	}
-	if errors.Is(r.err, redis.Nil) {
-		return nil, nil
-	}
-	if r.err != nil {
-		return nil, s.wrap("tailing stream "+stream, r.err)
-	}
-	if len(r.res) == 0 {
-		return nil, nil
-	}
-	return toMessages(r.res[0].Messages), nil
-}
-
-func toMessages(xs []redis.XMessage) []Message {
-	out := make([]Message, 0, len(xs))
-	for _, x := range xs {
-		m, _ := x.Values["m"].(string)
-		out = append(out, Message{Seq: idSeq(x.ID), JSON: []byte(m)})
-	}
-	return out
-}
-
-func idSeq(id string) uint64 {
-	if i := strings.IndexByte(id, '-'); i >= 0 {
-		id = id[:i]
-	}
-	v, _ := strconv.ParseUint(id, 10, 64)
-	return v
-}
-
-var _ live.Source = (*Store)(nil)
-
-// Notifications calls fn with every event published with Notify on any
-// instance, until ctx ends. Pub/sub may drop messages while a connection is
-// down: clients of such streams check their seq on every heartbeat.
-func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Message)) error {
-	return s.subscribe(ctx, "notify", 4096, func(payload string) {
-		stream, rest, ok1 := strings.Cut(payload, "\n")
-		seq, msg, ok2 := strings.Cut(rest, "\n")
-		n, err := strconv.ParseUint(seq, 10, 64)
-		if !ok1 || !ok2 || err != nil {
-			return
-		}
-		fn(stream, Message{Seq: n, JSON: []byte(msg)})
-	})
-}
-
-// subscribe calls fn with every message published on the channel named
-// name until ctx ends; size is how many messages may wait for fn.
-func (s *Store) subscribe(ctx context.Context, name string, size int, fn func(payload string)) error {
+// Subscribe calls fn with every message published on the channel named
+// name (under the prefix) until ctx ends; size is how many messages may
+// wait for fn.
+func (s *Store) Subscribe(ctx context.Context, name string, size int, fn func(payload string)) error {
 	sub := s.rdb.Subscribe(ctx, s.Key(name))
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil {
-		return s.wrap("subscribing to "+name, err)
+		return s.Wrap("subscribing to "+name, err)
 	}
 	ch := sub.Channel(redis.WithChannelSize(size))
 	for {
@@ -352,10 +259,10 @@ func (s *Store) subscribe(ctx context.Context, name string, size int, fn func(pa
 	}
 }
 
-// loadDoc reads the JSON doc of the object kind:id into v (the hash field
+// LoadDoc reads the JSON doc of the object kind:id into v (the hash field
 // doc that every object of the key schema keeps).
-func (s *Store) loadDoc(ctx context.Context, kind, id string, v any) error {
-	if err := s.check("loading " + kind); err != nil {
+func (s *Store) LoadDoc(ctx context.Context, kind, id string, v any) error {
+	if err := s.Check("loading " + kind); err != nil {
 		return err
 	}
 	doc, err := s.rdb.HGet(ctx, s.Key(kind, id), "doc").Bytes()
@@ -363,7 +270,7 @@ func (s *Store) loadDoc(ctx context.Context, kind, id string, v any) error {
 		return fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
 	}
 	if err != nil {
-		return s.wrap("loading "+kind, err)
+		return s.Wrap("loading "+kind, err)
 	}
 	if err := json.Unmarshal(doc, v); err != nil {
 		return fmt.Errorf("decoding %s %s: %w", kind, id, err)
@@ -371,26 +278,11 @@ func (s *Store) loadDoc(ctx context.Context, kind, id string, v any) error {
 	return nil
 }
 
-// nextID returns the next number of kind for a local day (kind:n:{day}).
-func (s *Store) nextID(ctx context.Context, kind, day string) (int64, error) {
-	if err := s.check("numbering"); err != nil {
+// NextID returns the next number of kind for a local day (kind:n:{day}).
+func (s *Store) NextID(ctx context.Context, kind, day string) (int64, error) {
+	if err := s.Check("numbering"); err != nil {
 		return 0, err
 	}
 	n, err := s.rdb.Incr(ctx, s.Key(kind, "n", day)).Result()
-	return n, s.wrap("numbering "+kind, err)
-}
-
-// indexOps moves id between the filter sets {kind}:idx:{index}: out of
-// those of prev it no longer belongs to, into all of now.
-func (s *Store) indexOps(kind, id string, prev, now []string) []Op {
-	var ops []Op
-	for _, ix := range prev {
-		if !slices.Contains(now, ix) {
-			ops = append(ops, Op{Cmd: "SREM", Key: s.Key(kind, "idx", ix), Args: []string{id}})
-		}
-	}
-	for _, ix := range now {
-		ops = append(ops, Op{Cmd: "SADD", Key: s.Key(kind, "idx", ix), Args: []string{id}})
-	}
-	return ops
+	return n, s.Wrap("numbering "+kind, err)
 }

@@ -9,6 +9,7 @@ import (
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
 	"watchfloor/command/store/storetest"
+	"watchfloor/command/store/views"
 	"watchfloor/config"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestAddTasksIdempotent(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
-	x := st.Activations()
+	x := views.NewActivations(st)
 	a := &plan.Activation{ID: "A-1"}
 	var tasks []plan.Task
 	for i := range 450 {
@@ -59,7 +60,7 @@ func BenchmarkAddTasks2000(b *testing.B) {
 	}
 	b.Cleanup(func() { st.Close() })
 	ctx := context.Background()
-	x := st.Activations()
+	x := views.NewActivations(st)
 	var longest time.Duration
 	for n := 0; b.Loop(); n++ {
 		a := &plan.Activation{ID: fmt.Sprintf("A-%d", n)}

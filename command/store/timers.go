@@ -2,83 +2,31 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"watchfloor/command/timer"
 )
 
-// Timers is the zset timers: member kind|id, score the due time in ms.
-type Timers struct{ s *Store }
+// Timers live in the zset timers: member kind|id, score the due time in ms.
 
-// Timers returns the timer storage.
-func (s *Store) Timers() *Timers { return &Timers{s: s} }
-
-var _ timer.Store = (*Timers)(nil)
-
-// TimersKey is the key of the timers zset, for Tx ops.
+// TimersKey is the key of the timers zset.
 func (s *Store) TimersKey() string { return s.Key("timers") }
 
-// AddTimer is the op that schedules member at due.
-func (s *Store) AddTimer(member string, due time.Time) Op {
+// addTimer is the op that schedules member at due.
+func (s *Store) addTimer(member string, due time.Time) Op {
 	return Op{Cmd: "ZADD", Key: s.TimersKey(), Args: []string{strconv.FormatInt(due.UnixMilli(), 10), member}}
 }
 
-// RemoveTimer is the op that cancels member.
-func (s *Store) RemoveTimer(member string) Op {
+// removeTimer is the op that cancels member.
+func (s *Store) removeTimer(member string) Op {
 	return Op{Cmd: "ZREM", Key: s.TimersKey(), Args: []string{member}}
 }
 
-// Due implements timer.Store.
-func (x *Timers) Due(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	if err := x.s.check("reading timers"); err != nil {
-		return nil, err
+// ScheduleOnce adds a timer unless it exists.
+func (s *Store) ScheduleOnce(ctx context.Context, member string, due time.Time) error {
+	if err := s.Check("scheduling"); err != nil {
+		return err
 	}
-	v, err := x.s.rdb.ZRangeByScore(ctx, x.s.TimersKey(), &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit),
-	}).Result()
-	return v, x.s.wrap("reading timers", err)
-}
-
-// Remove implements timer.Store.
-func (x *Timers) Remove(ctx context.Context, member string) error {
-	return x.s.wrap("removing timer", x.s.rdb.ZRem(ctx, x.s.TimersKey(), member).Err())
-}
-
-// claimScript leases a due timer to one instance: when its score is still
-// due, it moves it to the end of the lease and returns the new score.
-var claimScript = redis.NewScript(`
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return ARGV[3]
-`)
-
-// releaseScript removes a timer only if it still holds the lease score (a
-// handler that rescheduled it gave it another).
-var releaseScript = redis.NewScript(`
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score and score == ARGV[2] then redis.call('ZREM', KEYS[1], ARGV[1]) return 1 end
-return 0
-`)
-
-// Claim implements timer.Store.
-func (x *Timers) Claim(ctx context.Context, member string, now time.Time, lease time.Duration) (string, bool, error) {
-	until := strconv.FormatInt(now.Add(lease).UnixMilli(), 10)
-	v, err := claimScript.Run(ctx, x.s.rdb, []string{x.s.TimersKey()}, member, now.UnixMilli(), until).Text()
-	if errors.Is(err, redis.Nil) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, x.s.wrap("claiming timer", err)
-	}
-	return v, true, nil
-}
-
-// Release implements timer.Store.
-func (x *Timers) Release(ctx context.Context, member, lease string) error {
-	return x.s.wrap("releasing timer", releaseScript.Run(ctx, x.s.rdb, []string{x.s.TimersKey()}, member, lease).Err())
+	return s.Wrap("scheduling", s.rdb.ZAddNX(ctx, s.TimersKey(), redis.Z{Score: float64(due.UnixMilli()), Member: member}).Err())
 }

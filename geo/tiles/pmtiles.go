@@ -82,40 +82,68 @@ func WritePMTiles(w io.Writer, ts []Tile, meta Meta) error {
 	sort.Slice(sorted, func(i, j int) bool {
 		return TileID(uint8(sorted[i].Z), sorted[i].X, sorted[i].Y) < TileID(uint8(sorted[j].Z), sorted[j].X, sorted[j].Y)
 	})
-	var data bytes.Buffer
+	a := layout(sorted)
+	root, leaves, err := directories(a.entries)
+	if err != nil {
+		return err
+	}
+	metaGz, err := metadata(meta)
+	if err != nil {
+		return err
+	}
+	for _, part := range [][]byte{a.header(root, metaGz, leaves), root, metaGz, leaves, a.data.Bytes()} {
+		if _, err := w.Write(part); err != nil {
+			return fmt.Errorf("writing pmtiles: %w", err)
+		}
+	}
+	return nil
+}
+
+// archive is tiles laid out for PMTiles: their data (identical tiles
+// once), the directory entries, and what the header says of them.
+type archive struct {
+	data            bytes.Buffer
+	entries         []entry
+	bound           orb.Bound
+	minZ, maxZ      uint8
+	tiles, contents int
+}
+
+// layout lays out tiles sorted by tile id: each distinct content once,
+// consecutive ids of one content in one run.
+func layout(sorted []Tile) *archive {
+	a := &archive{tiles: len(sorted), minZ: 255,
+		bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}}
 	seen := map[[32]byte]entry{}
-	var entries []entry
-	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
-	minZ, maxZ := uint8(255), uint8(0)
-	contents := 0
 	for i, t := range sorted {
 		id := TileID(uint8(t.Z), t.X, t.Y)
 		h := sha256.Sum256(t.Data)
 		e, dup := seen[h]
 		if !dup {
-			e = entry{offset: uint64(data.Len()), length: uint32(len(t.Data))}
-			data.Write(t.Data)
+			e = entry{offset: uint64(a.data.Len()), length: uint32(len(t.Data))}
+			a.data.Write(t.Data)
 			seen[h] = e
-			contents++
+			a.contents++
 		}
-		if n := len(entries); n > 0 && entries[n-1].id+uint64(entries[n-1].run) == id && entries[n-1].offset == e.offset {
-			entries[n-1].run++
+		if n := len(a.entries); n > 0 && a.entries[n-1].id+uint64(a.entries[n-1].run) == id && a.entries[n-1].offset == e.offset {
+			a.entries[n-1].run++
 		} else {
-			entries = append(entries, entry{id: id, offset: e.offset, length: e.length, run: 1})
+			a.entries = append(a.entries, entry{id: id, offset: e.offset, length: e.length, run: 1})
 		}
 		// the bounds are those of the deepest zoom's tiles (tiles come in zoom order)
 		switch z := uint8(t.Z); {
-		case i == 0 || z > maxZ:
-			maxZ, bound = z, t.Bound()
-		case z == maxZ:
-			bound = bound.Union(t.Bound())
+		case i == 0 || z > a.maxZ:
+			a.maxZ, a.bound = z, t.Bound()
+		case z == a.maxZ:
+			a.bound = a.bound.Union(t.Bound())
 		}
-		minZ = min(minZ, uint8(t.Z))
+		a.minZ = min(a.minZ, uint8(t.Z))
 	}
-	root, leaves, err := directories(entries)
-	if err != nil {
-		return err
-	}
+	return a
+}
+
+// metadata is the archive's gzipped JSON metadata.
+func metadata(meta Meta) ([]byte, error) {
 	layers := make([]map[string]any, 0, len(meta.Layers))
 	for _, l := range meta.Layers {
 		layers = append(layers, map[string]any{"id": l, "fields": map[string]string{}})
@@ -123,12 +151,14 @@ func WritePMTiles(w io.Writer, ts []Tile, meta Meta) error {
 	mj, err := json.Marshal(map[string]any{"name": meta.Name, "attribution": meta.Attribution, "description": meta.Description,
 		"type": "baselayer", "format": "pbf", "vector_layers": layers})
 	if err != nil {
-		return fmt.Errorf("writing pmtiles metadata: %w", err)
+		return nil, fmt.Errorf("writing pmtiles metadata: %w", err)
 	}
-	metaGz, err := gz(mj)
-	if err != nil {
-		return err
-	}
+	return gz(mj)
+}
+
+// header is the archive's 127-byte header, with the parts laid out after
+// it in order: root directory, metadata, leaf directories, tile data.
+func (a *archive) header(root, metaGz, leaves []byte) []byte {
 	h := make([]byte, headerLen)
 	copy(h, "PMTiles")
 	h[7] = 3
@@ -144,31 +174,26 @@ func WritePMTiles(w io.Writer, ts []Tile, meta Meta) error {
 	put(40, leafOff)
 	put(48, uint64(len(leaves)))
 	put(56, dataOff)
-	put(64, uint64(data.Len()))
-	put(72, uint64(len(sorted)))
-	put(80, uint64(len(entries)))
-	put(88, uint64(contents))
+	put(64, uint64(a.data.Len()))
+	put(72, uint64(a.tiles))
+	put(80, uint64(len(a.entries)))
+	put(88, uint64(a.contents))
 	h[96] = 1 // clustered: tile data is in tile id order
 	h[97] = compGzip
 	h[98] = compGzip
 	h[99] = typeMVT
-	h[100] = minZ
-	h[101] = maxZ
+	h[100] = a.minZ
+	h[101] = a.maxZ
 	e7 := func(at int, v float64) { binary.LittleEndian.PutUint32(h[at:], uint32(int32(math.Round(v*1e7)))) }
-	e7(102, bound.Min[0])
-	e7(106, bound.Min[1])
-	e7(110, bound.Max[0])
-	e7(114, bound.Max[1])
-	h[118] = minZ + (maxZ-minZ)/2
-	c := bound.Center()
+	e7(102, a.bound.Min[0])
+	e7(106, a.bound.Min[1])
+	e7(110, a.bound.Max[0])
+	e7(114, a.bound.Max[1])
+	h[118] = a.minZ + (a.maxZ-a.minZ)/2
+	c := a.bound.Center()
 	e7(119, c[0])
 	e7(123, c[1])
-	for _, part := range [][]byte{h, root, metaGz, leaves, data.Bytes()} {
-		if _, err := w.Write(part); err != nil {
-			return fmt.Errorf("writing pmtiles: %w", err)
-		}
-	}
-	return nil
+	return h
 }
 
 // directories serialises the entries into a root directory that fits the

@@ -1,31 +1,30 @@
-package store
+package views
 
 import (
 	"context"
 	"encoding/json"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"watchfloor/command/gridcase"
+	"watchfloor/command/store"
 )
 
 // Daily stores daily reports: daily:{date} hash area → JSON.
-type Daily struct{ applier }
+type Daily struct{ base }
 
-// Daily returns the daily-report storage.
-func (s *Store) Daily() *Daily { return &Daily{applier{s}} }
+// NewDaily returns the daily-report storage of s.
+func NewDaily(s *store.Store) *Daily { return &Daily{base{s}} }
 
 var _ gridcase.DailyStore = (*Daily)(nil)
 
 // Daily implements gridcase.DailyStore.
 func (x *Daily) Daily(ctx context.Context, date string) (map[string]gridcase.DailyReport, error) {
-	if err := x.s.check("reading daily reports"); err != nil {
+	if err := x.s.Check("reading daily reports"); err != nil {
 		return nil, err
 	}
-	m, err := x.s.rdb.HGetAll(ctx, x.s.Key("daily", date)).Result()
+	m, err := x.s.Client().HGetAll(ctx, x.s.Key("daily", date)).Result()
 	if err != nil {
-		return nil, x.s.wrap("reading daily reports", err)
+		return nil, x.s.Wrap("reading daily reports", err)
 	}
 	out := map[string]gridcase.DailyReport{}
 	for area, raw := range m {
@@ -39,8 +38,5 @@ func (x *Daily) Daily(ctx context.Context, date string) (map[string]gridcase.Dai
 
 // ScheduleOnce implements gridcase.DailyStore.
 func (x *Daily) ScheduleOnce(ctx context.Context, member string, due time.Time) error {
-	if err := x.s.check("scheduling"); err != nil {
-		return err
-	}
-	return x.s.wrap("scheduling", x.s.rdb.ZAddNX(ctx, x.s.TimersKey(), redis.Z{Score: float64(due.UnixMilli()), Member: member}).Err())
+	return x.s.ScheduleOnce(ctx, member, due)
 }

@@ -1,4 +1,4 @@
-package store
+package records
 
 import (
 	"context"
@@ -14,35 +14,36 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/audit"
+	"watchfloor/command/change"
+	"watchfloor/command/store"
 )
 
-// The audit trail is the stream audit (auto ids: the time of the change),
-// written by the same Lua step as each change, and kept within its
-// retention by ExpireAudit.
+// Trail is the audit trail: the stream audit (auto ids: the time of the
+// change), written by the same Lua step as each change, and kept within
+// its retention by ExpireAudit.
+type Trail struct{ s *store.Store }
+
+// NewTrail returns the audit trail of s.
+func NewTrail(s *store.Store) *Trail { return &Trail{s: s} }
 
 var (
-	_ audit.Store   = (*Store)(nil)
-	_ audit.Expirer = (*Store)(nil)
+	_ audit.Store   = (*Trail)(nil)
+	_ audit.Expirer = (*Trail)(nil)
 )
 
-func auditRecord(r audit.Record) []byte {
-	b, _ := json.Marshal(r)
-	return b
-}
-
 // Append implements audit.Store.
-func (s *Store) Append(ctx context.Context, r audit.Record) error {
-	if err := s.check("auditing"); err != nil {
+func (t *Trail) Append(ctx context.Context, r audit.Record) error {
+	if err := t.s.Check("auditing"); err != nil {
 		return err
 	}
-	_, err := s.Commit(ctx, &Tx{At: r.At, Audit: [][]byte{auditRecord(r)}})
+	_, err := t.s.Apply(ctx, &change.Change{At: r.At, Audit: []audit.Record{r}})
 	return err
 }
 
 // Audit implements audit.Store: the records between q.From and q.To that
 // pass its filters, oldest first.
-func (s *Store) Audit(ctx context.Context, q audit.Query) ([]audit.Record, error) {
-	if err := s.check("reading the audit trail"); err != nil {
+func (t *Trail) Audit(ctx context.Context, q audit.Query) ([]audit.Record, error) {
+	if err := t.s.Check("reading the audit trail"); err != nil {
 		return nil, err
 	}
 	from, to := "-", "+"
@@ -57,11 +58,11 @@ func (s *Store) Audit(ctx context.Context, q audit.Query) ([]audit.Record, error
 		limit = 1000
 	}
 	var out []audit.Record
-	key := s.Key("audit")
+	key := t.s.Key("audit")
 	for {
-		msgs, err := s.rdb.XRangeN(ctx, key, from, to, 1000).Result()
+		msgs, err := t.s.Client().XRangeN(ctx, key, from, to, 1000).Result()
 		if err != nil {
-			return nil, s.wrap("reading the audit trail", err)
+			return nil, t.s.Wrap("reading the audit trail", err)
 		}
 		for _, m := range msgs {
 			raw, _ := m.Values["r"].(string)
@@ -92,36 +93,36 @@ return 0
 // (kept in Redis after export returns) and before cutoff are handed over in
 // batches, and each batch leaves the stream only after export accepted it:
 // a crash between the two exports a batch again, never loses it.
-func (s *Store) ExpireAudit(ctx context.Context, cutoff time.Time, export func([]audit.Exported) error) (int, error) {
-	if err := s.check("expiring audit records"); err != nil {
+func (t *Trail) ExpireAudit(ctx context.Context, cutoff time.Time, export func([]audit.Exported) error) (int, error) {
+	if err := t.s.Check("expiring audit records"); err != nil {
 		return 0, err
 	}
-	key, mark, lock := s.Key("audit"), s.Key("audit", "exported"), s.Key("audit", "expiring")
+	key, mark, lock := t.s.Key("audit"), t.s.Key("audit", "exported"), t.s.Key("audit", "expiring")
 	owner := make([]byte, 16)
 	_, _ = rand.Read(owner)
-	ok, err := s.rdb.SetNX(ctx, lock, hex.EncodeToString(owner), 5*time.Minute).Result()
+	ok, err := t.s.Client().SetNX(ctx, lock, hex.EncodeToString(owner), 5*time.Minute).Result()
 	if err != nil || !ok {
-		return 0, s.wrap("locking the audit trail", err)
+		return 0, t.s.Wrap("locking the audit trail", err)
 	}
-	defer unlockScript.Run(context.WithoutCancel(ctx), s.rdb, []string{lock}, hex.EncodeToString(owner))
+	defer unlockScript.Run(context.WithoutCancel(ctx), t.s.Client(), []string{lock}, hex.EncodeToString(owner))
 	end := strconv.FormatInt(cutoff.UnixMilli()-1, 10)
 	if export == nil {
-		n, err := s.rdb.XTrimMinID(ctx, key, strconv.FormatInt(cutoff.UnixMilli(), 10)).Result()
-		return int(n), s.wrap("trimming the audit trail", err)
+		n, err := t.s.Client().XTrimMinID(ctx, key, strconv.FormatInt(cutoff.UnixMilli(), 10)).Result()
+		return int(n), t.s.Wrap("trimming the audit trail", err)
 	}
 	total := 0
 	for range 1000 {
 		from := "-"
-		last, err := s.rdb.Get(ctx, mark).Result()
+		last, err := t.s.Client().Get(ctx, mark).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return total, s.wrap("reading the audit export mark", err)
+			return total, t.s.Wrap("reading the audit export mark", err)
 		}
 		if last != "" {
 			from = "(" + last
 		}
-		msgs, err := s.rdb.XRangeN(ctx, key, from, end, 1000).Result()
+		msgs, err := t.s.Client().XRangeN(ctx, key, from, end, 1000).Result()
 		if err != nil {
-			return total, s.wrap("reading the audit trail", err)
+			return total, t.s.Wrap("reading the audit trail", err)
 		}
 		if len(msgs) == 0 {
 			break
@@ -139,11 +140,11 @@ func (s *Store) ExpireAudit(ctx context.Context, cutoff time.Time, export func([
 			return total, err
 		}
 		lastID := msgs[len(msgs)-1].ID
-		if err := s.rdb.Set(ctx, mark, lastID, 0).Err(); err != nil {
-			return total, s.wrap("storing the audit export mark", err)
+		if err := t.s.Client().Set(ctx, mark, lastID, 0).Err(); err != nil {
+			return total, t.s.Wrap("storing the audit export mark", err)
 		}
-		if err := s.rdb.XTrimMinID(ctx, key, nextID(lastID)).Err(); err != nil {
-			return total, s.wrap("trimming the audit trail", err)
+		if err := t.s.Client().XTrimMinID(ctx, key, nextStreamID(lastID)).Err(); err != nil {
+			return total, t.s.Wrap("trimming the audit trail", err)
 		}
 		total += len(msgs)
 		if len(msgs) < 1000 {
@@ -153,8 +154,8 @@ func (s *Store) ExpireAudit(ctx context.Context, cutoff time.Time, export func([
 	return total, nil
 }
 
-// nextID is the stream id right after id (ms-seq).
-func nextID(id string) string {
+// nextStreamID is the stream id right after id (ms-seq).
+func nextStreamID(id string) string {
 	ms, seq, _ := strings.Cut(id, "-")
 	n, err := strconv.ParseUint(seq, 10, 64)
 	if err != nil {

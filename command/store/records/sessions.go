@@ -1,4 +1,4 @@
-package store
+package records
 
 import (
 	"context"
@@ -10,41 +10,42 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/auth"
+	"watchfloor/command/store"
 )
 
 // Sessions stores login sessions as session:{sha256 of token} → JSON, with
 // a TTL that slides with use.
-type Sessions struct{ s *Store }
+type Sessions struct{ s *store.Store }
 
-// Sessions returns the session storage.
-func (s *Store) Sessions() *Sessions { return &Sessions{s: s} }
+// NewSessions returns the session storage of s.
+func NewSessions(s *store.Store) *Sessions { return &Sessions{s: s} }
 
 var _ auth.SessionStore = (*Sessions)(nil)
 
 // PutSession implements auth.SessionStore.
 func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
-	if err := x.s.check("storing session"); err != nil {
+	if err := x.s.Check("storing session"); err != nil {
 		return err
 	}
 	b, err := json.Marshal(sess)
 	if err != nil {
 		return fmt.Errorf("encoding session: %w", err)
 	}
-	return x.s.wrap("storing session", x.s.rdb.Set(ctx, x.s.Key("session", hash), b, ttl).Err())
+	return x.s.Wrap("storing session", x.s.Client().Set(ctx, x.s.Key("session", hash), b, ttl).Err())
 }
 
 // TouchSession implements auth.SessionStore: one round trip reads the
 // session and extends its TTL.
 func (x *Sessions) TouchSession(ctx context.Context, hash string, ttl time.Duration) (auth.Session, error) {
-	if err := x.s.check("reading session"); err != nil {
+	if err := x.s.Check("reading session"); err != nil {
 		return auth.Session{}, err
 	}
-	b, err := x.s.rdb.GetEx(ctx, x.s.Key("session", hash), ttl).Bytes()
+	b, err := x.s.Client().GetEx(ctx, x.s.Key("session", hash), ttl).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return auth.Session{}, auth.ErrUnauthenticated
 	}
 	if err != nil {
-		return auth.Session{}, x.s.wrap("reading session", err)
+		return auth.Session{}, x.s.Wrap("reading session", err)
 	}
 	var sess auth.Session
 	if err := json.Unmarshal(b, &sess); err != nil {
@@ -57,40 +58,40 @@ func (x *Sessions) TouchSession(ctx context.Context, hash string, ttl time.Durat
 // hash is published on the revoked channel in one step, so every instance
 // closes its websockets at once.
 func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
-	_, err := x.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, x.s.Key("session", hash))
 		p.Publish(ctx, x.s.Key("revoked"), hash)
 		return nil
 	})
-	return x.s.wrap("deleting session", err)
+	return x.s.Wrap("deleting session", err)
 }
 
 // Revocations calls fn with the token hash of every session deleted on any
 // instance, until ctx ends. Pub/sub drops what is published while the
 // connection is down: sockets also check their session now and then.
 func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
-	return x.s.subscribe(ctx, "revoked", 1024, fn)
+	return x.s.Subscribe(ctx, "revoked", 1024, fn)
 }
 
 // PutTicket implements auth.SessionStore.
 func (x *Sessions) PutTicket(ctx context.Context, ticketHash, tokenHash string, ttl time.Duration) error {
-	if err := x.s.check("storing a ticket"); err != nil {
+	if err := x.s.Check("storing a ticket"); err != nil {
 		return err
 	}
-	return x.s.wrap("storing a ticket", x.s.rdb.Set(ctx, x.s.Key("ticket", ticketHash), tokenHash, ttl).Err())
+	return x.s.Wrap("storing a ticket", x.s.Client().Set(ctx, x.s.Key("ticket", ticketHash), tokenHash, ttl).Err())
 }
 
 // TakeTicket implements auth.SessionStore: GETDEL makes a ticket single-use
 // even when two instances race for it.
 func (x *Sessions) TakeTicket(ctx context.Context, ticketHash string) (string, error) {
-	if err := x.s.check("reading a ticket"); err != nil {
+	if err := x.s.Check("reading a ticket"); err != nil {
 		return "", err
 	}
-	v, err := x.s.rdb.GetDel(ctx, x.s.Key("ticket", ticketHash)).Result()
+	v, err := x.s.Client().GetDel(ctx, x.s.Key("ticket", ticketHash)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", auth.ErrUnauthenticated
 	}
-	return v, x.s.wrap("reading a ticket", err)
+	return v, x.s.Wrap("reading a ticket", err)
 }
 
 // attemptScript counts a login attempt under every counter (a hash: n, the
@@ -125,7 +126,7 @@ return out
 
 // Attempt implements auth.SessionStore.
 func (x *Sessions) Attempt(ctx context.Context, now time.Time, d auth.Delays, counters ...auth.Counter) (auth.Attempt, error) {
-	if err := x.s.check("counting a login"); err != nil {
+	if err := x.s.Check("counting a login"); err != nil {
 		return auth.Attempt{}, err
 	}
 	keys := make([]string, len(counters))
@@ -134,9 +135,9 @@ func (x *Sessions) Attempt(ctx context.Context, now time.Time, d auth.Delays, co
 		keys[i] = x.s.Key("login", "fail", c.Key)
 		args = append(args, c.Max)
 	}
-	res, err := attemptScript.Run(ctx, x.s.rdb, keys, args...).Int64Slice()
+	res, err := attemptScript.Run(ctx, x.s.Client(), keys, args...).Int64Slice()
 	if err != nil {
-		return auth.Attempt{}, x.s.wrap("counting a login", err)
+		return auth.Attempt{}, x.s.Wrap("counting a login", err)
 	}
 	if len(res) < 2 {
 		return auth.Attempt{}, fmt.Errorf("counting a login: unexpected answer %v", res)
@@ -174,5 +175,5 @@ func (x *Sessions) Succeeded(ctx context.Context, counters ...auth.Counter) erro
 	for i, c := range counters {
 		keys[i], args[i] = x.s.Key("login", "fail", c.Key), c.Max
 	}
-	return x.s.wrap("clearing login failures", succeededScript.Run(ctx, x.s.rdb, keys, args...).Err())
+	return x.s.Wrap("clearing login failures", succeededScript.Run(ctx, x.s.Client(), keys, args...).Err())
 }

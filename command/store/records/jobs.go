@@ -1,4 +1,4 @@
-package store
+package records
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/change"
 	"watchfloor/command/job"
+	"watchfloor/command/store"
 )
 
 // Jobs keeps durable follow-up jobs. Keys, under the deployment's prefix:
@@ -22,15 +23,12 @@ import (
 //	                   only below the oldest job not yet acknowledged
 //	jobs:attempts      hash job id → failed attempts
 //	jobs:done:{id}     set when the recording instance ran the job itself
-type Jobs struct{ s *Store }
+type Jobs struct{ s *store.Store }
 
-// Jobs returns the job storage.
-func (s *Store) Jobs() *Jobs { return &Jobs{s: s} }
+// NewJobs returns the job storage of s.
+func NewJobs(s *store.Store) *Jobs { return &Jobs{s: s} }
 
 var _ job.Store = (*Jobs)(nil)
-
-// JobsKey is the key of the jobs stream.
-func (s *Store) JobsKey() string { return s.Key("jobs") }
 
 // jobGroup is the consumer group every instance reads jobs in.
 const jobGroup = "runners"
@@ -44,11 +42,11 @@ const consumerIdle = time.Hour
 
 // Group implements job.Store.
 func (x *Jobs) Group(ctx context.Context) error {
-	err := x.s.rdb.XGroupCreateMkStream(ctx, x.s.JobsKey(), jobGroup, "0").Err()
+	err := x.s.Client().XGroupCreateMkStream(ctx, x.s.JobsKey(), jobGroup, "0").Err()
 	if err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return nil
 	}
-	return x.s.wrap("making the job group", err)
+	return x.s.Wrap("making the job group", err)
 }
 
 func jobOf(m redis.XMessage) job.Job {
@@ -58,10 +56,10 @@ func jobOf(m redis.XMessage) job.Job {
 
 // Read implements job.Store.
 func (x *Jobs) Read(ctx context.Context, consumer string, n int) ([]job.Job, error) {
-	if err := x.s.check("reading jobs"); err != nil {
+	if err := x.s.Check("reading jobs"); err != nil {
 		return nil, err
 	}
-	res, err := x.s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+	res, err := x.s.Client().XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: jobGroup, Consumer: consumer, Streams: []string{x.s.JobsKey(), ">"}, Count: int64(n), Block: -1,
 	}).Result()
 	if errors.Is(err, redis.Nil) {
@@ -72,7 +70,7 @@ func (x *Jobs) Read(ctx context.Context, consumer string, n int) ([]job.Job, err
 			// The stream was deleted (a flushed Redis): make it again.
 			return nil, x.Group(ctx)
 		}
-		return nil, x.s.wrap("reading jobs", err)
+		return nil, x.s.Wrap("reading jobs", err)
 	}
 	var out []job.Job
 	for _, st := range res {
@@ -85,19 +83,19 @@ func (x *Jobs) Read(ctx context.Context, consumer string, n int) ([]job.Job, err
 
 // Pending implements job.Store.
 func (x *Jobs) Pending(ctx context.Context, n int) (int64, []job.Pending, error) {
-	if err := x.s.check("listing pending jobs"); err != nil {
+	if err := x.s.Check("listing pending jobs"); err != nil {
 		return 0, nil, err
 	}
-	sum, err := x.s.rdb.XPending(ctx, x.s.JobsKey(), jobGroup).Result()
+	sum, err := x.s.Client().XPending(ctx, x.s.JobsKey(), jobGroup).Result()
 	if err != nil {
-		return 0, nil, x.s.wrap("listing pending jobs", err)
+		return 0, nil, x.s.Wrap("listing pending jobs", err)
 	}
 	if sum.Count == 0 {
 		return 0, nil, nil
 	}
-	ext, err := x.s.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: x.s.JobsKey(), Group: jobGroup, Start: "-", End: "+", Count: int64(n)}).Result()
+	ext, err := x.s.Client().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: x.s.JobsKey(), Group: jobGroup, Start: "-", End: "+", Count: int64(n)}).Result()
 	if err != nil {
-		return 0, nil, x.s.wrap("listing pending jobs", err)
+		return 0, nil, x.s.Wrap("listing pending jobs", err)
 	}
 	out := make([]job.Pending, len(ext))
 	for i, p := range ext {
@@ -108,12 +106,12 @@ func (x *Jobs) Pending(ctx context.Context, n int) (int64, []job.Pending, error)
 
 // Claim implements job.Store.
 func (x *Jobs) Claim(ctx context.Context, consumer string, minIdle time.Duration, id string) (job.Job, bool, error) {
-	if err := x.s.check("claiming a job"); err != nil {
+	if err := x.s.Check("claiming a job"); err != nil {
 		return job.Job{}, false, err
 	}
-	ms, err := x.s.rdb.XClaim(ctx, &redis.XClaimArgs{Stream: x.s.JobsKey(), Group: jobGroup, Consumer: consumer, MinIdle: minIdle, Messages: []string{id}}).Result()
+	ms, err := x.s.Client().XClaim(ctx, &redis.XClaimArgs{Stream: x.s.JobsKey(), Group: jobGroup, Consumer: consumer, MinIdle: minIdle, Messages: []string{id}}).Result()
 	if err != nil {
-		return job.Job{}, false, x.s.wrap("claiming a job", err)
+		return job.Job{}, false, x.s.Wrap("claiming a job", err)
 	}
 	for _, m := range ms {
 		if m.ID == id && m.Values != nil {
@@ -125,42 +123,42 @@ func (x *Jobs) Claim(ctx context.Context, consumer string, minIdle time.Duration
 
 // Ack implements job.Store.
 func (x *Jobs) Ack(ctx context.Context, id string) error {
-	if err := x.s.check("acknowledging a job"); err != nil {
+	if err := x.s.Check("acknowledging a job"); err != nil {
 		return err
 	}
-	_, err := x.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAck(ctx, x.s.JobsKey(), jobGroup, id)
 		p.Del(ctx, x.s.Key("jobs", "done", id))
 		p.HDel(ctx, x.s.Key("jobs", "attempts"), id)
 		return nil
 	})
-	return x.s.wrap("acknowledging a job", err)
+	return x.s.Wrap("acknowledging a job", err)
 }
 
 // MarkDone implements job.Store.
 func (x *Jobs) MarkDone(ctx context.Context, id string) error {
-	if err := x.s.check("marking a job done"); err != nil {
+	if err := x.s.Check("marking a job done"); err != nil {
 		return err
 	}
-	return x.s.wrap("marking a job done", x.s.rdb.Set(ctx, x.s.Key("jobs", "done", id), "1", doneTTL).Err())
+	return x.s.Wrap("marking a job done", x.s.Client().Set(ctx, x.s.Key("jobs", "done", id), "1", doneTTL).Err())
 }
 
 // Done implements job.Store.
 func (x *Jobs) Done(ctx context.Context, id string) (bool, error) {
-	if err := x.s.check("reading a job"); err != nil {
+	if err := x.s.Check("reading a job"); err != nil {
 		return false, err
 	}
-	n, err := x.s.rdb.Exists(ctx, x.s.Key("jobs", "done", id)).Result()
-	return n > 0, x.s.wrap("reading a job", err)
+	n, err := x.s.Client().Exists(ctx, x.s.Key("jobs", "done", id)).Result()
+	return n > 0, x.s.Wrap("reading a job", err)
 }
 
 // Failed implements job.Store.
 func (x *Jobs) Failed(ctx context.Context, id string) (int64, error) {
-	if err := x.s.check("counting a failed job"); err != nil {
+	if err := x.s.Check("counting a failed job"); err != nil {
 		return 0, err
 	}
-	n, err := x.s.rdb.HIncrBy(ctx, x.s.Key("jobs", "attempts"), id, 1).Result()
-	return n, x.s.wrap("counting a failed job", err)
+	n, err := x.s.Client().HIncrBy(ctx, x.s.Key("jobs", "attempts"), id, 1).Result()
+	return n, x.s.Wrap("counting a failed job", err)
 }
 
 // Trim implements job.Store: it drops the jobs below the oldest one still
@@ -168,13 +166,13 @@ func (x *Jobs) Failed(ctx context.Context, id string) (int64, error) {
 // delivered lie above that, so no job is lost. Consumers of instances gone
 // for an hour, with nothing pending, are forgotten.
 func (x *Jobs) Trim(ctx context.Context, keep string) error {
-	if err := x.s.check("trimming jobs"); err != nil {
+	if err := x.s.Check("trimming jobs"); err != nil {
 		return err
 	}
 	key := x.s.JobsKey()
-	groups, err := x.s.rdb.XInfoGroups(ctx, key).Result()
+	groups, err := x.s.Client().XInfoGroups(ctx, key).Result()
 	if err != nil {
-		return x.s.wrap("trimming jobs", err)
+		return x.s.Wrap("trimming jobs", err)
 	}
 	minID := ""
 	for _, g := range groups {
@@ -185,23 +183,23 @@ func (x *Jobs) Trim(ctx context.Context, keep string) error {
 	if minID == "" || minID == "0-0" {
 		return nil
 	}
-	sum, err := x.s.rdb.XPending(ctx, key, jobGroup).Result()
+	sum, err := x.s.Client().XPending(ctx, key, jobGroup).Result()
 	if err != nil {
-		return x.s.wrap("trimming jobs", err)
+		return x.s.Wrap("trimming jobs", err)
 	}
 	if sum.Count > 0 && lessID(sum.Lower, minID) {
 		minID = sum.Lower
 	}
-	if err := x.s.rdb.XTrimMinID(ctx, key, minID).Err(); err != nil {
-		return x.s.wrap("trimming jobs", err)
+	if err := x.s.Client().XTrimMinID(ctx, key, minID).Err(); err != nil {
+		return x.s.Wrap("trimming jobs", err)
 	}
-	consumers, err := x.s.rdb.XInfoConsumers(ctx, key, jobGroup).Result()
+	consumers, err := x.s.Client().XInfoConsumers(ctx, key, jobGroup).Result()
 	if err != nil {
-		return x.s.wrap("trimming jobs", err)
+		return x.s.Wrap("trimming jobs", err)
 	}
 	for _, c := range consumers {
 		if c.Name != keep && c.Pending == 0 && c.Idle > consumerIdle {
-			_ = x.s.rdb.XGroupDelConsumer(ctx, key, jobGroup, c.Name).Err()
+			_ = x.s.Client().XGroupDelConsumer(ctx, key, jobGroup, c.Name).Err()
 		}
 	}
 	return nil
@@ -228,7 +226,7 @@ func (x *Jobs) RaiseOnce(ctx context.Context, a *alarm.Alarm) error {
 		Guards: []change.Guard{{Kind: change.KindAlarm, ID: a.ID, Field: "acked", Allowed: []string{""}}}}
 	c.Raise(a)
 	_, err := x.s.Apply(ctx, c)
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
 	if err != nil {

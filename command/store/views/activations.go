@@ -1,4 +1,4 @@
-package store
+package views
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/change"
 	"watchfloor/command/plan"
+	"watchfloor/command/store"
 )
 
 // Activations stores plan activations. Keys, under the deployment's prefix:
@@ -23,22 +23,22 @@ import (
 //	activation:{id}:progress     hash: {group}:ack, {group}:done, {group}:v
 //	task:{id}                    hash: doc (JSON), status
 //	unit:{id}:tasks              set of the unit's task ids
-type Activations struct{ applier }
+type Activations struct{ base }
 
-// Activations returns the activation storage.
-func (s *Store) Activations() *Activations { return &Activations{applier{s}} }
+// NewActivations returns the activation storage of s.
+func NewActivations(s *store.Store) *Activations { return &Activations{base{s}} }
 
 var _ plan.Store = (*Activations)(nil)
 
 // NextID implements plan.Store.
 func (x *Activations) NextID(ctx context.Context, day string) (int64, error) {
-	return x.s.nextID(ctx, "activations", day)
+	return x.s.NextID(ctx, "activations", day)
 }
 
 // Load implements plan.Store.
 func (x *Activations) Load(ctx context.Context, id string) (*plan.Activation, error) {
 	var v plan.Activation
-	if err := x.s.loadDoc(ctx, "activation", id, &v); err != nil {
+	if err := x.s.LoadDoc(ctx, "activation", id, &v); err != nil {
 		return nil, err
 	}
 	if err := x.merge(ctx, []*plan.Activation{&v}); err != nil {
@@ -49,7 +49,7 @@ func (x *Activations) Load(ctx context.Context, id string) (*plan.Activation, er
 
 // merge sets the groups' progress of activations from their counters.
 func (x *Activations) merge(ctx context.Context, acts []*plan.Activation) error {
-	pipe := x.s.rdb.Pipeline()
+	pipe := x.s.Client().Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(acts))
 	n := 0
 	for i, a := range acts {
@@ -62,7 +62,7 @@ func (x *Activations) merge(ctx context.Context, acts []*plan.Activation) error 
 		return nil
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return x.s.wrap("loading plan progress", err)
+		return x.s.Wrap("loading plan progress", err)
 	}
 	for i, a := range acts {
 		if cmds[i] == nil {
@@ -79,24 +79,24 @@ func (x *Activations) merge(ctx context.Context, acts []*plan.Activation) error 
 }
 
 func (x *Activations) loadSets(ctx context.Context, keys ...string) ([]*plan.Activation, error) {
-	if err := x.s.check("listing activations"); err != nil {
+	if err := x.s.Check("listing activations"); err != nil {
 		return nil, err
 	}
-	ids, err := x.s.rdb.SUnion(ctx, keys...).Result()
+	ids, err := x.s.Client().SUnion(ctx, keys...).Result()
 	if err != nil {
-		return nil, x.s.wrap("listing activations", err)
+		return nil, x.s.Wrap("listing activations", err)
 	}
 	out := make([]*plan.Activation, 0, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	pipe := x.s.rdb.Pipeline()
+	pipe := x.s.Client().Pipeline()
 	cmds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
 		cmds[i] = pipe.HGet(ctx, x.s.Key("activation", id), "doc")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.wrap("listing activations", err)
+		return nil, x.s.Wrap("listing activations", err)
 	}
 	for _, c := range cmds {
 		var a plan.Activation
@@ -124,45 +124,19 @@ func (x *Activations) List(ctx context.Context, status string) ([]*plan.Activati
 	return x.loadSets(ctx, x.s.Key("activations", status))
 }
 
-// activationIndex keeps an activation in its incident's set and in the set
-// of its status, out of the set of its status before.
-func (s *Store) activationIndex(d change.Doc) []Op {
-	a, ok := d.Value.(*plan.Activation)
-	if !ok {
-		return nil
-	}
-	ops := []Op{
-		{Cmd: "SADD", Key: s.Key("incident", a.IncidentID, "activations"), Args: []string{a.ID}},
-		{Cmd: "SADD", Key: s.Key("activations", a.Status), Args: []string{a.ID}},
-	}
-	if prev, ok := d.Prev.(*plan.Activation); ok && prev.Status != a.Status {
-		ops = append(ops, Op{Cmd: "SREM", Key: s.Key("activations", prev.Status), Args: []string{a.ID}})
-	}
-	return ops
-}
-
-// taskIndex adds a new task to its unit's set.
-func (s *Store) taskIndex(d change.Doc) []Op {
-	t, ok := d.Value.(*plan.Task)
-	if !ok || d.Prev != nil {
-		return nil
-	}
-	return []Op{{Cmd: "SADD", Key: s.Key("unit", t.UnitID, "tasks"), Args: []string{t.ID}}}
-}
-
 // TasksExist implements plan.Store.
 func (x *Activations) TasksExist(ctx context.Context, ids []string) ([]bool, error) {
-	if err := x.s.check("storing tasks"); err != nil {
+	if err := x.s.Check("storing tasks"); err != nil {
 		return nil, err
 	}
-	pipe := x.s.rdb.Pipeline()
+	pipe := x.s.Client().Pipeline()
 	cmds := make([]*redis.BoolCmd, len(ids))
 	for i, id := range ids {
 		cmds[i] = pipe.HExists(ctx, x.s.Key("task", id), "status")
 	}
 	if len(ids) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, x.s.wrap("storing tasks", err)
+			return nil, x.s.Wrap("storing tasks", err)
 		}
 	}
 	out := make([]bool, len(ids))
@@ -175,7 +149,7 @@ func (x *Activations) TasksExist(ctx context.Context, ids []string) ([]bool, err
 // LoadTask implements plan.Store.
 func (x *Activations) LoadTask(ctx context.Context, id string) (*plan.Task, error) {
 	var t plan.Task
-	if err := x.s.loadDoc(ctx, "task", id, &t); err != nil {
+	if err := x.s.LoadDoc(ctx, "task", id, &t); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -183,27 +157,27 @@ func (x *Activations) LoadTask(ctx context.Context, id string) (*plan.Task, erro
 
 // UnitTasks implements plan.Store.
 func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Task, error) {
-	if err := x.s.check("listing tasks"); err != nil {
+	if err := x.s.Check("listing tasks"); err != nil {
 		return nil, err
 	}
-	ids, err := x.s.rdb.SMembers(ctx, x.s.Key("unit", unitID, "tasks")).Result()
+	ids, err := x.s.Client().SMembers(ctx, x.s.Key("unit", unitID, "tasks")).Result()
 	if err != nil {
-		return nil, x.s.wrap("listing tasks", err)
+		return nil, x.s.Wrap("listing tasks", err)
 	}
 	out := []*plan.Task{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	pipe := x.s.rdb.Pipeline()
+	pipe := x.s.Client().Pipeline()
 	cmds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
 		cmds[i] = pipe.HGet(ctx, x.s.Key("task", id), "doc")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.wrap("listing tasks", err)
+		return nil, x.s.Wrap("listing tasks", err)
 	}
 	acts := map[string]*redis.StringCmd{}
-	pipe = x.s.rdb.Pipeline()
+	pipe = x.s.Client().Pipeline()
 	for _, c := range cmds {
 		var t plan.Task
 		if json.Unmarshal([]byte(c.Val()), &t) != nil || t.ID == "" {
@@ -216,7 +190,7 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 	}
 	if len(acts) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, x.s.wrap("listing tasks", err)
+			return nil, x.s.Wrap("listing tasks", err)
 		}
 	}
 	out = slices.DeleteFunc(out, func(t *plan.Task) bool { return acts[t.ActivationID].Val() != plan.Active })
@@ -231,12 +205,12 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 
 // Progress implements plan.Store.
 func (x *Activations) Progress(ctx context.Context, activationID, groupID string) (plan.Progress, int64, error) {
-	if err := x.s.check("loading plan progress"); err != nil {
+	if err := x.s.Check("loading plan progress"); err != nil {
 		return plan.Progress{}, 0, err
 	}
-	vals, err := x.s.rdb.HMGet(ctx, x.s.Key("activation", activationID, "progress"), groupID+":ack", groupID+":done", groupID+":v").Result()
+	vals, err := x.s.Client().HMGet(ctx, x.s.Key("activation", activationID, "progress"), groupID+":ack", groupID+":done", groupID+":v").Result()
 	if err != nil {
-		return plan.Progress{}, 0, x.s.wrap("loading plan progress", err)
+		return plan.Progress{}, 0, x.s.Wrap("loading plan progress", err)
 	}
 	num := func(v any) int64 {
 		s, _ := v.(string)

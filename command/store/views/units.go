@@ -1,4 +1,4 @@
-package store
+package views
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/change"
+	"watchfloor/command/store"
 	"watchfloor/command/unit"
 )
 
@@ -28,27 +28,28 @@ import (
 //	unit:{id}:timeline   list of JSON entries (status, transitions)
 //	positions            pub/sub channel: what each instance stored
 type Units struct {
-	s   *Store
+	base
 	ttl time.Duration
-	// Skipped, when set, is told of each bad record skipped on reading, by
+	// skipped, when set, is told of each bad record skipped on reading, by
 	// kind: "last_position" or "track_fix".
-	Skipped func(kind string)
+	skipped func(kind string)
 
 	mu     sync.Mutex
 	warned map[string]bool // keys already logged as holding bad records
 }
 
-// Units returns the unit storage; tracks are kept for ttl.
-func (s *Store) Units(ttl time.Duration) *Units {
-	return &Units{s: s, ttl: ttl, warned: map[string]bool{}}
+// NewUnits returns the unit storage of s; tracks are kept for ttl, and
+// skipped (when not nil) is told of each bad record skipped on reading.
+func NewUnits(s *store.Store, ttl time.Duration, skipped func(kind string)) *Units {
+	return &Units{base: base{s}, ttl: ttl, skipped: skipped, warned: map[string]bool{}}
 }
 
 // skip counts a bad record of kind and logs it once per key (a unit's
 // last position, a track), so a corrupt record is seen but never floods
 // the log; the caller goes on without it.
 func (x *Units) skip(kind, key string, err error) {
-	if x.Skipped != nil {
-		x.Skipped(kind)
+	if x.skipped != nil {
+		x.skipped(kind)
 	}
 	x.mu.Lock()
 	first := !x.warned[key] && len(x.warned) < 10000
@@ -57,7 +58,7 @@ func (x *Units) skip(kind, key string, err error) {
 	}
 	x.mu.Unlock()
 	if first {
-		x.s.log.Warn("skipping a bad record in Redis", "kind", kind, "key", key, "err", err)
+		x.s.Logger().Warn("skipping a bad record in Redis", "kind", kind, "key", key, "err", err)
 	}
 }
 
@@ -65,11 +66,11 @@ var _ unit.Store = (*Units)(nil)
 
 // LoadState implements unit.Store.
 func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error) {
-	pipe := x.s.rdb.Pipeline()
+	pipe := x.s.Client().Pipeline()
 	last := pipe.HGetAll(ctx, x.s.Key("units", "last"))
 	status := pipe.HGetAll(ctx, x.s.Key("units", "status"))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, x.s.wrap("loading units", err)
+		return nil, nil, x.s.Wrap("loading units", err)
 	}
 	pos := make(map[string]unit.Position, len(last.Val()))
 	for id, raw := range last.Val() {
@@ -93,7 +94,7 @@ func fmtFloat(v float64) string {
 
 // WritePositions implements unit.Store: one pipeline for a whole batch.
 func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
-	if err := x.s.check("storing positions"); err != nil {
+	if err := x.s.Check("storing positions"); err != nil {
 		return err
 	}
 	final := map[string]int{} // unit → index of its last moving fix
@@ -102,7 +103,7 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 			final[f.UnitID] = i
 		}
 	}
-	pipe := x.s.rdb.Pipeline()
+	pipe := x.s.Client().Pipeline()
 	if len(final) > 0 {
 		locs := make([]*redis.GeoLocation, 0, len(final))
 		fields := make([]any, 0, 2*len(final))
@@ -134,29 +135,24 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 		pipe.Publish(ctx, x.s.Key("positions"), note)
 	}
 	_, err := pipe.Exec(ctx)
-	return x.s.wrap("storing positions", err)
+	return x.s.Wrap("storing positions", err)
 }
 
 // Redis GEO accepts latitudes within ±85.05112878 only.
 func clampGeoLat(lat float64) float64 { return max(-85.05112878, min(85.05112878, lat)) }
 
-// Apply implements unit.Store.
-func (x *Units) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
-	return x.s.Apply(ctx, c)
-}
-
 // Track implements unit.Store. Track ids are arrival times and a fix's time
 // is at most the future tolerance ahead of its arrival, so the range starts
 // a little before from and fixes are filtered and ordered by their own time.
 func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error) {
-	if err := x.s.check("reading track"); err != nil {
+	if err := x.s.Check("reading track"); err != nil {
 		return nil, err
 	}
 	// Stream ids are unsigned: a window that starts before 1970 starts at 0.
 	start := strconv.FormatInt(max(0, from.Add(-10*time.Minute).UnixMilli()), 10)
-	msgs, err := x.s.rdb.XRangeN(ctx, x.s.Key("unit", id, "track"), start, "+", int64(limit)).Result()
+	msgs, err := x.s.Client().XRangeN(ctx, x.s.Key("unit", id, "track"), start, "+", int64(limit)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.wrap("reading track", err)
+		return nil, x.s.Wrap("reading track", err)
 	}
 	out := make([]unit.Fix, 0, len(msgs))
 	for _, m := range msgs {
@@ -194,5 +190,5 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 
 // SubscribePositions implements unit.Store.
 func (x *Units) SubscribePositions(ctx context.Context, fn func([]byte)) error {
-	return x.s.subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) })
+	return x.s.Subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) })
 }

@@ -1,18 +1,17 @@
-package store
+package views
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/change"
 	"watchfloor/command/incident"
+	"watchfloor/command/store"
 )
 
 // Incidents stores incidents. Keys, under the deployment's prefix:
@@ -23,50 +22,22 @@ import (
 //	incidents:updated        zset id → last change (ms), for since= and order
 //	incidents:idx:{f}:{v}    sets for the list filters (status, level, category, grid)
 //	idem:{scope}             idempotency records
-type Incidents struct{ s *Store }
+type Incidents struct{ base }
 
-// Incidents returns the incident storage.
-func (s *Store) Incidents() *Incidents { return &Incidents{s: s} }
+// NewIncidents returns the incident storage of s.
+func NewIncidents(s *store.Store) *Incidents { return &Incidents{base{s}} }
 
 var _ incident.Store = (*Incidents)(nil)
 
 // NextID implements incident.Store.
 func (x *Incidents) NextID(ctx context.Context, day string) (int64, error) {
-	return x.s.nextID(ctx, "incidents", day)
-}
-
-func indexes(inc *incident.Incident) []string {
-	if inc == nil {
-		return nil
-	}
-	out := []string{"status:" + inc.Status, "level:" + inc.Level.String(), "category:" + inc.Category}
-	for _, c := range inc.Grid.Codes() {
-		out = append(out, "grid:"+c)
-	}
-	return out
-}
-
-// Apply implements incident.Store.
-func (x *Incidents) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
-	return x.s.Apply(ctx, c)
-}
-
-// incidentIndex keeps an incident's indexes: when it last changed, and the
-// sets of the list filters it belongs to.
-func (s *Store) incidentIndex(d change.Doc) []Op {
-	inc, _ := d.Value.(*incident.Incident)
-	if inc == nil {
-		return nil
-	}
-	prev, _ := d.Prev.(*incident.Incident)
-	ops := []Op{{Cmd: "ZADD", Key: s.Key("incidents", "updated"), Args: []string{strconv.FormatInt(inc.UpdatedAt.UnixMilli(), 10), inc.ID}}}
-	return append(ops, s.indexOps("incidents", inc.ID, indexes(prev), indexes(inc))...)
+	return x.s.NextID(ctx, "incidents", day)
 }
 
 // Load implements incident.Store.
 func (x *Incidents) Load(ctx context.Context, id string) (*incident.Incident, error) {
 	var v incident.Incident
-	if err := x.s.loadDoc(ctx, "incident", id, &v); err != nil {
+	if err := x.s.LoadDoc(ctx, "incident", id, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -74,9 +45,9 @@ func (x *Incidents) Load(ctx context.Context, id string) (*incident.Incident, er
 
 // Timeline implements incident.Store.
 func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
-	raw, err := x.s.rdb.LRange(ctx, x.s.Key("incident", id, "timeline"), 0, -1).Result()
+	raw, err := x.s.Client().LRange(ctx, x.s.Key("incident", id, "timeline"), 0, -1).Result()
 	if err != nil {
-		return nil, x.s.wrap("loading timeline", err)
+		return nil, x.s.Wrap("loading timeline", err)
 	}
 	out := make([]incident.Entry, 0, len(raw))
 	for _, r := range raw {
@@ -113,7 +84,7 @@ return out
 
 // List implements incident.Store.
 func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
-	raw, err := x.s.listDocs(ctx, "incident", "incidents", q.Since, q.Limit,
+	raw, err := listDocs(ctx, x.s, "incident", "incidents", q.Since, q.Limit,
 		"status:"+q.Status, "level:"+q.Level.String(), "category:"+q.Category, "grid:"+q.Grid)
 	if err != nil {
 		return nil, err
@@ -136,8 +107,8 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 // of set (set:updated, set:idx:{filter}) that were changed since since and
 // belong to every filter given ("status:open"; an empty value after the
 // colon does not filter), most recently changed first, at most limit.
-func (s *Store) listDocs(ctx context.Context, kind, set string, since time.Time, limit int, filters ...string) ([]string, error) {
-	if err := s.check("listing " + set); err != nil {
+func listDocs(ctx context.Context, s *store.Store, kind, set string, since time.Time, limit int, filters ...string) ([]string, error) {
+	if err := s.Check("listing " + set); err != nil {
 		return nil, err
 	}
 	keys := []string{s.Key(set, "updated")}
@@ -150,9 +121,9 @@ func (s *Store) listDocs(ctx context.Context, kind, set string, since time.Time,
 	if !since.IsZero() {
 		ms = since.UnixMilli()
 	}
-	raw, err := listScript.Run(ctx, s.rdb, keys, ms, limit, s.Key(kind, "")).StringSlice()
+	raw, err := listScript.Run(ctx, s.Client(), keys, ms, limit, s.Key(kind, "")).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, s.wrap("listing "+set, err)
+		return nil, s.Wrap("listing "+set, err)
 	}
 	return raw, nil
 }

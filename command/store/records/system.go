@@ -1,4 +1,4 @@
-package store
+package records
 
 import (
 	"context"
@@ -10,24 +10,32 @@ import (
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/change"
+	"watchfloor/command/store"
 )
+
+// System raises and clears the alarms about the system itself, and reads
+// Redis's memory for them.
+type System struct{ s *store.Store }
+
+// NewSystem returns the system alarms of s.
+func NewSystem(s *store.Store) *System { return &System{s: s} }
 
 // RaiseSystem raises an alarm about the system itself (Redis memory,
 // repeated failed logins): shown on every screen like any alarm, but not
 // counted in the bulletins' figures, which are about incidents.
-func (s *Store) RaiseSystem(ctx context.Context, a *alarm.Alarm) error {
+func (x *System) RaiseSystem(ctx context.Context, a *alarm.Alarm) error {
 	c := &change.Change{At: a.RaisedAt}
 	c.Raise(a)
-	_, err := s.Apply(ctx, c)
+	_, err := x.s.Apply(ctx, c)
 	return err
 }
 
 // Memory is Redis's memory use: used_memory and maxmemory (0: no limit)
 // from INFO memory.
-func (s *Store) Memory(ctx context.Context) (used, limit int64, err error) {
-	info, err := s.rdb.Info(ctx, "memory").Result()
+func (x *System) Memory(ctx context.Context) (used, limit int64, err error) {
+	info, err := x.s.Client().Info(ctx, "memory").Result()
 	if err != nil {
-		return 0, 0, s.wrap("reading redis memory", err)
+		return 0, 0, x.s.Wrap("reading redis memory", err)
 	}
 	for _, line := range strings.Split(info, "\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
@@ -50,7 +58,7 @@ func (s *Store) Memory(ctx context.Context) (used, limit int64, err error) {
 // then be raised again. A key in Redis says it is raised, so several
 // instances raise it once between them.
 type MemoryWatch struct {
-	Store    *Store
+	System   *System
 	Share    float64
 	Interval time.Duration
 	Now      func() time.Time
@@ -72,17 +80,18 @@ func (w *MemoryWatch) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		if err := w.Check(ctx); err != nil && ctx.Err() == nil {
-			w.Store.log.Warn("checking redis memory failed", "err", err)
+			w.System.s.Logger().Warn("checking redis memory failed", "err", err)
 		}
 	}
 }
 
 // Check reads memory once and raises or clears the alarm.
 func (w *MemoryWatch) Check(ctx context.Context) error {
-	if !w.Store.Ready() {
+	st := w.System.s
+	if !st.Ready() {
 		return nil
 	}
-	used, limit, err := w.Store.Memory(ctx)
+	used, limit, err := w.System.Memory(ctx)
 	if err != nil {
 		return err
 	}
@@ -93,36 +102,36 @@ func (w *MemoryWatch) Check(ctx context.Context) error {
 		return nil
 	}
 	share := float64(used) / float64(limit)
-	flag := w.Store.Key("alarmflag", alarm.RedisMemory)
+	flag := st.Key("alarmflag", alarm.RedisMemory)
 	switch {
 	case share >= w.Share:
-		ok, err := w.Store.rdb.SetNX(ctx, flag, "1", 0).Result()
+		ok, err := st.Client().SetNX(ctx, flag, "1", 0).Result()
 		if err != nil || !ok {
-			return w.Store.wrap("raising the memory alarm", err)
+			return st.Wrap("raising the memory alarm", err)
 		}
 		now := w.Now().UTC()
 		a := &alarm.Alarm{ID: memoryAlarmID, Kind: alarm.RedisMemory, RaisedAt: now, Title: "Redis memory",
 			Detail: fmt.Sprintf("Redis uses %d of %d bytes (%.0f%%, alarm at %.0f%%); when it is full every write fails", used, limit, share*100, w.Share*100)}
-		if err := w.Store.RaiseSystem(ctx, a); err != nil {
+		if err := w.System.RaiseSystem(ctx, a); err != nil {
 			// Try again next time: the flag goes with the failed raise.
-			if derr := w.Store.rdb.Del(ctx, flag).Err(); derr != nil {
-				return errors.Join(err, w.Store.wrap("clearing the memory alarm flag", derr))
+			if derr := st.Client().Del(ctx, flag).Err(); derr != nil {
+				return errors.Join(err, st.Wrap("clearing the memory alarm flag", derr))
 			}
 			return err
 		}
-		w.Store.log.Warn("redis memory alarm raised", "used", used, "maxmemory", limit)
+		st.Logger().Warn("redis memory alarm raised", "used", used, "maxmemory", limit)
 	case share < w.Share-0.05:
-		n, err := w.Store.rdb.Del(ctx, flag).Result()
+		n, err := st.Client().Del(ctx, flag).Result()
 		if err != nil || n == 0 {
-			return w.Store.wrap("clearing the memory alarm", err)
+			return st.Wrap("clearing the memory alarm", err)
 		}
-		a, err := w.Store.Alarms().Load(ctx, memoryAlarmID)
-		if err != nil || a.AckedAt != nil {
+		a := &alarm.Alarm{}
+		if err := st.LoadDoc(ctx, "alarm", memoryAlarmID, a); err != nil || a.AckedAt != nil {
 			return err
 		}
 		now := w.Now().UTC()
 		a.AckedBy, a.AckedAt = "system", &now
-		return w.Store.ClearSystem(ctx, a)
+		return w.System.ClearSystem(ctx, a)
 	}
 	return nil
 }
@@ -130,11 +139,11 @@ func (w *MemoryWatch) Check(ctx context.Context) error {
 // ClearSystem marks an open system alarm acknowledged (a.AckedBy at
 // a.AckedAt), without counting it in the figures; one already
 // acknowledged is left as it is.
-func (s *Store) ClearSystem(ctx context.Context, a *alarm.Alarm) error {
+func (x *System) ClearSystem(ctx context.Context, a *alarm.Alarm) error {
 	c := &change.Change{At: *a.AckedAt}
 	c.Ack(a)
-	_, err := s.Apply(ctx, c)
-	if errors.Is(err, ErrConflict) {
+	_, err := x.s.Apply(ctx, c)
+	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
 	return err

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	"watchfloor/command/alarm"
+	"watchfloor/command/change"
+	"watchfloor/command/dispatch"
+	"watchfloor/command/gridcase"
+	"watchfloor/command/incident"
+	"watchfloor/command/plan"
+)
+
+// Indexes are how documents are laid out beside their hash: the sets and
+// sorted sets each kind's reads use, kept by Apply in the same Lua step as
+// the document.
+
+// indexOpsOf keeps the indexes of a document's kind: the sets and sorted
+// sets the reads of that kind use.
+func (s *Store) indexOpsOf(d change.Doc) []Op {
+	switch d.Kind {
+	case change.KindIncident:
+		return s.incidentIndex(d)
+	case change.KindDispatch:
+		return s.dispatchIndex(d)
+	case change.KindActivation:
+		return s.activationIndex(d)
+	case change.KindTask:
+		return s.taskIndex(d)
+	case change.KindCase:
+		return s.caseIndex(d)
+	case change.KindAlarm:
+		return s.alarmIndex(d)
+	}
+	return nil
+}
+
+// listedOps keep id of a listed kind in {set}:updated, scored by its last
+// change (ms), and move it between the filter sets {set}:idx:{index}: out
+// of those of prev it no longer belongs to, into all of now.
+func (s *Store) listedOps(set, id string, updated time.Time, prev, now []string) []Op {
+	ops := []Op{{Cmd: "ZADD", Key: s.Key(set, "updated"), Args: []string{strconv.FormatInt(updated.UnixMilli(), 10), id}}}
+	for _, ix := range prev {
+		if !slices.Contains(now, ix) {
+			ops = append(ops, Op{Cmd: "SREM", Key: s.Key(set, "idx", ix), Args: []string{id}})
+		}
+	}
+	for _, ix := range now {
+		ops = append(ops, Op{Cmd: "SADD", Key: s.Key(set, "idx", ix), Args: []string{id}})
+	}
+	return ops
+}
+
+// incidentIndexes are the filter sets an incident belongs to.
+func incidentIndexes(inc *incident.Incident) []string {
+	if inc == nil {
+		return nil
+	}
+	out := []string{"status:" + inc.Status, "level:" + inc.Level.String(), "category:" + inc.Category}
+	for _, c := range inc.Grid.Codes() {
+		out = append(out, "grid:"+c)
+	}
+	return out
+}
+
+// incidentIndex keeps an incident's indexes: when it last changed, and the
+// sets of the list filters it belongs to.
+func (s *Store) incidentIndex(d change.Doc) []Op {
+	inc, _ := d.Value.(*incident.Incident)
+	if inc == nil {
+		return nil
+	}
+	prev, _ := d.Prev.(*incident.Incident)
+	return s.listedOps("incidents", inc.ID, inc.UpdatedAt, incidentIndexes(prev), incidentIndexes(inc))
+}
+
+// dispatchIndex keeps an order in its incident's set, and in its unit's and
+// the active set while it binds its unit.
+func (s *Store) dispatchIndex(doc change.Doc) []Op {
+	d, ok := doc.Value.(*dispatch.Dispatch)
+	if !ok {
+		return nil
+	}
+	ops := []Op{{Cmd: "SADD", Key: s.Key("incident", d.IncidentID, "dispatches"), Args: []string{d.ID}}}
+	cmd := "SREM"
+	if dispatch.Active(d.Status) {
+		cmd = "SADD"
+	}
+	return append(ops,
+		Op{Cmd: cmd, Key: s.Key("unit", d.UnitID, "orders"), Args: []string{d.ID}},
+		Op{Cmd: cmd, Key: s.Key("dispatches", "active"), Args: []string{d.ID}})
+}
+
+// activationIndex keeps an activation in its incident's set and in the set
+// of its status, out of the set of its status before.
+func (s *Store) activationIndex(d change.Doc) []Op {
+	a, ok := d.Value.(*plan.Activation)
+	if !ok {
+		return nil
+	}
+	ops := []Op{
+		{Cmd: "SADD", Key: s.Key("incident", a.IncidentID, "activations"), Args: []string{a.ID}},
+		{Cmd: "SADD", Key: s.Key("activations", a.Status), Args: []string{a.ID}},
+	}
+	if prev, ok := d.Prev.(*plan.Activation); ok && prev.Status != a.Status {
+		ops = append(ops, Op{Cmd: "SREM", Key: s.Key("activations", prev.Status), Args: []string{a.ID}})
+	}
+	return ops
+}
+
+// taskIndex adds a new task to its unit's set.
+func (s *Store) taskIndex(d change.Doc) []Op {
+	t, ok := d.Value.(*plan.Task)
+	if !ok || d.Prev != nil {
+		return nil
+	}
+	return []Op{{Cmd: "SADD", Key: s.Key("unit", t.UnitID, "tasks"), Args: []string{t.ID}}}
+}
+
+// caseIndexes are the filter sets a case belongs to.
+func caseIndexes(c *gridcase.Case) []string {
+	if c == nil {
+		return nil
+	}
+	out := []string{"status:" + c.Status, "kind:" + c.Kind}
+	for _, code := range c.Grid.Codes() {
+		out = append(out, "grid:"+code)
+	}
+	return out
+}
+
+// caseIndex keeps a case in the list's order of last change and in the
+// sets of the list filters, out of those it no longer matches.
+func (s *Store) caseIndex(d change.Doc) []Op {
+	c, ok := d.Value.(*gridcase.Case)
+	if !ok {
+		return nil
+	}
+	prev, _ := d.Prev.(*gridcase.Case)
+	return s.listedOps("cases", c.ID, c.UpdatedAt, caseIndexes(prev), caseIndexes(c))
+}
+
+// alarmIndex keeps the sets of open and of all alarms, scored by when
+// they were raised: an acknowledged alarm leaves the open ones.
+func (s *Store) alarmIndex(d change.Doc) []Op {
+	a, _ := d.Value.(*alarm.Alarm)
+	if a == nil {
+		return nil
+	}
+	if d.Fields["acked"] == "1" {
+		return []Op{{Cmd: "ZREM", Key: s.Key("alarms", "open"), Args: []string{a.ID}}}
+	}
+	ms := strconv.FormatInt(a.RaisedAt.UnixMilli(), 10)
+	return []Op{
+		{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
+		{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
+	}
+}

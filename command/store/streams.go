@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/live"
+)
+
+// Streams: stream:{name} holds the events of a stream under their seq
+// (seq-0 ids, capped near the stream cap); seq:{name} is its last seq; the
+// notify channel carries the events of streams instances do not tail.
+
+// Seq returns the current seq of a stream (0 when nothing was ever sent).
+func (s *Store) Seq(ctx context.Context, stream string) (uint64, error) {
+	v, err := s.rdb.Get(ctx, s.Key("seq", stream)).Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return v, s.Wrap("reading seq", err)
+}
+
+// Message is one event of a stream (see live.Message).
+type Message = live.Message
+
+// Range returns up to count messages of stream with seq ≥ from, in order,
+// and the oldest seq the stream still holds (0 when it is empty).
+func (s *Store) Range(ctx context.Context, stream string, from uint64, count int64) (msgs []Message, oldest uint64, err error) {
+	key := s.Key("stream", stream)
+	pipe := s.rdb.Pipeline()
+	rng := pipe.XRangeN(ctx, key, strconv.FormatUint(from, 10)+"-0", "+", count)
+	first := pipe.XRangeN(ctx, key, "-", "+", 1)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, 0, s.Wrap("reading stream "+stream, err)
+	}
+	if f := first.Val(); len(f) == 1 {
+		oldest = idSeq(f[0].ID)
+	}
+	return toMessages(rng.Val()), oldest, nil
+}
+
+// Tail blocks up to block for messages of stream after seq after. It
+// returns as soon as ctx ends (go-redis does not abort a blocking read on
+// cancel, so the read finishes in the background and is dropped).
+func (s *Store) Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]Message, error) {
+	type result struct {
+		res []redis.XStream
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := s.rdb.XRead(context.WithoutCancel(ctx), &redis.XReadArgs{
+			Streams: []string{s.Key("stream", stream), strconv.FormatUint(after, 10) + "-0"},
+			Count:   1000,
+			Block:   block,
+		}).Result()
+		done <- result{res, err}
+	}()
+	var r result
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r = <-done:
+	}
+	if errors.Is(r.err, redis.Nil) {
+		return nil, nil
+	}
+	if r.err != nil {
+		return nil, s.Wrap("tailing stream "+stream, r.err)
+	}
+	if len(r.res) == 0 {
+		return nil, nil
+	}
+	return toMessages(r.res[0].Messages), nil
+}
+
+func toMessages(xs []redis.XMessage) []Message {
+	out := make([]Message, 0, len(xs))
+	for _, x := range xs {
+		m, _ := x.Values["m"].(string)
+		out = append(out, Message{Seq: idSeq(x.ID), JSON: []byte(m)})
+	}
+	return out
+}
+
+func idSeq(id string) uint64 {
+	if i := strings.IndexByte(id, '-'); i >= 0 {
+		id = id[:i]
+	}
+	v, _ := strconv.ParseUint(id, 10, 64)
+	return v
+}
+
+var _ live.Source = (*Store)(nil)
+
+// Notifications calls fn with every event published with Notify on any
+// instance, until ctx ends. Pub/sub may drop messages while a connection is
+// down: clients of such streams check their seq on every heartbeat.
+func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Message)) error {
+	return s.Subscribe(ctx, "notify", 4096, func(payload string) {
+		stream, rest, ok1 := strings.Cut(payload, "\n")
+		seq, msg, ok2 := strings.Cut(rest, "\n")
+		n, err := strconv.ParseUint(seq, 10, 64)
+		if !ok1 || !ok2 || err != nil {
+			return
+		}
+		fn(stream, Message{Seq: n, JSON: []byte(msg)})
+	})
+}
