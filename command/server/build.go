@@ -165,13 +165,8 @@ func (b *builder) people(context.Context) error {
 func (b *builder) positions(ctx context.Context) error {
 	unitStore := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, b.met.skip)
 	b.units = unit.NewService(b.fleet, unitStore, b.opts.Now)
-	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log)
-	b.ingest.Skipped = b.met.skip
-	if err := b.ingest.Restore(ctx); err != nil {
-		return err
-	}
-	b.ingest.Counted = b.met.counted
-	return nil
+	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip})
+	return b.ingest.Restore(ctx)
 }
 
 // domain builds incidents, dispatch, plans and the follow-up job runner.

@@ -69,22 +69,27 @@ type Ingester struct {
 	reqs     chan *request
 	instance string
 	maxMPS   float64
-	// Counted, when set, is told how many fixes of each kind were stored.
+	hooks    IngestHooks
+}
+
+// IngestHooks are what the ingester tells the metrics; each may be nil.
+type IngestHooks struct {
+	// Counted is told how many fixes of each kind were stored.
 	Counted func(moved, late, implausible int)
-	// Skipped, when set, is told of each bad record skipped (kind
-	// "position_note": a position another instance published).
+	// Skipped is told of each bad record skipped (kind "position_note":
+	// a position another instance published).
 	Skipped func(kind string)
 }
 
 // NewIngester builds an ingester; Run must be running for Submit to return.
-func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time, log *slog.Logger) *Ingester {
+func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time, log *slog.Logger, hooks IngestHooks) *Ingester {
 	if now == nil {
 		now = time.Now
 	}
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	return &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, reqs: make(chan *request, 4096),
-		instance: hex.EncodeToString(id), maxMPS: cfg.MaxSpeedKMH / 3.6}
+		instance: hex.EncodeToString(id), maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks}
 }
 
 // Check validates a sample before it is submitted: known unit, coordinates
@@ -254,8 +259,8 @@ func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
 			}
 			cancel()
 		}
-		if g.Counted != nil {
-			g.Counted(moved, late, implausible)
+		if g.hooks.Counted != nil {
+			g.hooks.Counted(moved, late, implausible)
 		}
 	} else {
 		err = fmt.Errorf("storing %d positions: %w", n, err)
@@ -283,8 +288,8 @@ func (g *Ingester) Follow(ctx context.Context) error {
 					err = errors.New("not a unit of this instance's configuration")
 				}
 				if err != nil {
-					if g.Skipped != nil {
-						g.Skipped("position_note")
+					if g.hooks.Skipped != nil {
+						g.hooks.Skipped("position_note")
 					}
 					if !warned[u.ID] && len(warned) < 10000 {
 						warned[u.ID] = true
