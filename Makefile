@@ -115,31 +115,31 @@ bench-grade: deps
 bench-geo: deps
 	$(BENCH) 11-geo "Point to grid and nearest units (in memory)" $(GO) test -run='^$$' -bench='Locate|Nearest' -benchmem -count=1 ./geo ./command/unit
 bench-create: deps
-	$(BENCH) 20-create-to-screen "Incident creation to its event on a screen websocket (1,000 incidents, one at a time)" $(GO) test -run='^$$' -bench=CreateToScreen -benchtime=1000x -count=1 ./command/server
+	$(BENCH) 20-create-to-screen "Incident creation to its event on a screen websocket (1,000 incidents, one at a time)" $(GO) test -run='^$$' -bench=CreateToScreen -benchtime=1000x -count=1 ./command/acceptance
 bench-batch: deps
-	$(BENCH) 30-positions-batch "Positions through the batch API (500,000 positions, 8 clients, batches of 500, 10,000 units)" $(GO) test -run='^$$' -bench=PositionsBatchAPI -benchtime=500000x -count=1 ./command/server
+	$(BENCH) 30-positions-batch "Positions through the batch API (500,000 positions, 8 clients, batches of 500, 10,000 units)" $(GO) test -run='^$$' -bench=PositionsBatchAPI -benchtime=500000x -count=1 ./command/acceptance
 bench-osmand: deps
-	$(BENCH) 31-osmand "OsmAnd single-position requests (200,000 requests, 64 devices at once)" $(GO) test -run='^$$' -bench=OsmAndSingle -benchtime=200000x -count=1 ./command/server
+	$(BENCH) 31-osmand "OsmAnd single-position requests (200,000 requests, 64 devices at once)" $(GO) test -run='^$$' -bench=OsmAndSingle -benchtime=200000x -count=1 ./command/acceptance
 bench-frame: deps
-	$(BENCH) 32-position-to-frame "A position's request to its frame on a screen websocket at 5,000 positions/s (60,000 positions)" $(GO) test -run='^$$' -bench=PositionToFrame -benchtime=60000x -count=1 ./command/server
+	$(BENCH) 32-position-to-frame "A position's request to its frame on a screen websocket at 5,000 positions/s (60,000 positions)" $(GO) test -run='^$$' -bench=PositionToFrame -benchtime=60000x -count=1 ./command/acceptance
 bench-dispatch: deps
-	$(BENCH) 40-dispatch-to-responder "A dispatch request to the order on its responder's websocket, 2,000 responders connected (1,000 orders)" $(GO) test -run='^$$' -bench=DispatchToResponder -benchtime=1000x -count=1 ./command/server
+	$(BENCH) 40-dispatch-to-responder "A dispatch request to the order on its responder's websocket, 2,000 responders connected (1,000 orders)" $(GO) test -run='^$$' -bench=DispatchToResponder -benchtime=1000x -count=1 ./command/acceptance
 bench-analysis: deps
-	$(BENCH) 45-analysis-year "Monthly and quarterly analysis with a year of 200,000 incidents' counters (500 requests)" $(GO) test -run='^$$' -bench=AnalysisYear -benchtime=500x -count=1 ./command/server
+	$(BENCH) 45-analysis-year "Monthly and quarterly analysis with a year of 200,000 incidents' counters (500 requests)" $(GO) test -run='^$$' -bench=AnalysisYear -benchtime=500x -count=1 ./command/acceptance
 bench-places: deps
 	$(BENCH) 34-places "Gazetteer search in memory, 100,000 places, each kind of query" $(GO) test -run='^$$' -bench='PlacesSearch' -benchmem -count=1 ./geo
-	$(BENCH) 35-places-http "Gazetteer search over HTTP, 100,000 places, queries as an operator types them (3,000 requests)" $(GO) test -run='^$$' -bench=PlacesHTTP -benchtime=3000x -count=1 ./command/server
+	$(BENCH) 35-places-http "Gazetteer search over HTTP, 100,000 places, queries as an operator types them (3,000 requests)" $(GO) test -run='^$$' -bench=PlacesHTTP -benchtime=3000x -count=1 ./command/acceptance
 bench-wall: deps
-	$(BENCH) 36-wall-frames "One frame of 10,000 moving units on the wall's map in headless Chromium (move, cluster or draw, paint), at city and street zoom" $(GO) test -run='^$$' -bench=WallUnitFrames -benchtime=3x -count=1 ./command/server
+	$(BENCH) 36-wall-frames "One frame of 10,000 moving units on the wall's map in headless Chromium (move, cluster or draw, paint), at city and street zoom" $(GO) test -run='^$$' -bench=WallUnitFrames -benchtime=3x -count=1 ./command/acceptance
 bench-tasks: deps
 	$(BENCH) 41-plan-tasks-store "A plan's tasks stored for 2,000 units, 200 to an atomic step" $(GO) test -run='^$$' -bench=AddTasks2000 -benchtime=5x -count=1 ./command/store
 bench-candidates: deps
-	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/server
+	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/acceptance
 
 ## screenshots: the wall screen at 1920×1080 in zh-CN and English and the console, into docs/screenshots/.
 screenshots: deps
-	$(GO) test -count=1 -tags screenshots -run '^(TestDocsScreenshots|TestConsoleScreenshot)$$' ./command/server
-	WF_DOCS_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestWallLayout$$' ./command/server
+	$(GO) test -count=1 -tags screenshots -run '^(TestDocsScreenshots|TestConsoleScreenshot)$$' ./command/acceptance
+	WF_DOCS_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestWallLayout$$' ./command/acceptance
 
 clean:
 	rm -rf bin

@@ -26,40 +26,14 @@ var (
 	_ audit.Expirer = (*Store)(nil)
 )
 
-// auditOf turns timeline entries of an incident into audit records.
+// auditOf encodes the audit records of an incident's timeline entries.
 func auditOf(incidentID string, entries []incident.Entry) [][]byte {
-	out := make([][]byte, 0, len(entries))
-	for _, e := range entries {
-		object := incidentID
-		if d, ok := e.Detail["dispatch_id"].(string); ok {
-			object = d
-		} else if a, ok := e.Detail["activation_id"].(string); ok {
-			object = a
-		}
-		detail := map[string]any{}
-		for k, v := range e.Detail {
-			detail[k] = v
-		}
-		if e.Level.Valid() {
-			detail["level"] = e.Level.String()
-		}
-		if e.Status != "" {
-			detail["status"] = e.Status
-		}
-		b, _ := json.Marshal(audit.Record{At: e.At, Who: e.By, Role: e.Role, Action: action(e.Type), Object: object,
-			IncidentID: incidentID, Reason: e.Reason, Detail: detail})
-		out = append(out, b)
+	rs := incident.AuditRecords(incidentID, entries)
+	out := make([][]byte, len(rs))
+	for i, r := range rs {
+		out[i] = auditRecord(r)
 	}
 	return out
-}
-
-// action names a timeline entry type as an audit action.
-func action(t string) string {
-	switch t {
-	case "created", "report", "level.raised", "level.set", "status":
-		return "incident." + t
-	}
-	return t
 }
 
 func auditRecord(r audit.Record) []byte {

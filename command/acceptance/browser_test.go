@@ -1,0 +1,384 @@
+package acceptance_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"watchfloor/command/store/storetest"
+)
+
+// browser is a headless Chromium on one page, recording console errors,
+// uncaught exceptions, CSP violations and dialogs: any of them fails the test.
+type browser struct {
+	t        testing.TB
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+}
+
+func chromiumPath(t testing.TB) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no chromium found (run make deps)")
+	return ""
+}
+
+func newBrowser(t testing.TB, width, height int) *browser {
+	t.Helper()
+	// Chromium may still write to its profile as it exits: a directory of
+	// our own, removed without failing the test.
+	profile, err := os.MkdirTemp("", "wf-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(width, height),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	b := &browser{t: t, ctx: ctx}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.APITypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value))
+				}
+				b.problem("console error: " + strings.Join(parts, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			b.problem("uncaught exception: " + ev.ExceptionDetails.Error())
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.LevelError && !strings.Contains(ev.Entry.Text, "Failed to load resource") {
+				b.problem("browser log: " + ev.Entry.Text)
+			}
+			if strings.Contains(ev.Entry.Text, "Content Security Policy") {
+				b.problem("CSP violation: " + ev.Entry.Text)
+			}
+		case *page.EventJavascriptDialogOpening:
+			b.problem("a dialog opened: " + ev.Message)
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.screenshot("failure")
+		}
+		_ = chromedp.Cancel(ctx)
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(profile)
+	})
+	return b
+}
+
+func (b *browser) problem(s string) {
+	b.mu.Lock()
+	b.problems = append(b.problems, s)
+	b.mu.Unlock()
+}
+
+// clean fails the test on any problem seen so far.
+func (b *browser) clean() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("page: %s", p)
+	}
+	b.problems = nil
+}
+
+// screenshot saves the page under var/test-screenshots/ and says where.
+func (b *browser) screenshot(name string) string {
+	var buf []byte
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&buf, 100)); err != nil {
+		b.t.Logf("screenshot failed: %v", err)
+		return ""
+	}
+	dir := filepath.Join("..", "..", "var", "test-screenshots")
+	_ = os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", strings.ReplaceAll(b.t.Name(), "/", "_"), name))
+	if err := os.WriteFile(path, buf, 0o644); err == nil {
+		b.t.Logf("screenshot: %s", path)
+	}
+	return path
+}
+
+// run runs actions with a deadline.
+func (b *browser) run(d time.Duration, actions ...chromedp.Action) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// login signs in on the page at url.
+func (b *browser) login(url, user string) {
+	b.t.Helper()
+	b.run(10*time.Second,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible("#username", chromedp.ByQuery),
+		chromedp.SendKeys("#username", user, chromedp.ByQuery),
+		chromedp.SendKeys("#password", testPassword, chromedp.ByQuery),
+		chromedp.Click("#login-submit", chromedp.ByQuery),
+	)
+}
+
+func TestScreenPageShowsIncidentsLive(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+
+	// An incident created through the API appears within 2 s with its
+	// level label, and a title that is HTML is shown as text and runs nothing.
+	title := `<img src=x onerror=alert(1)>`
+	inc := h.create(map[string]any{"category": "mass_incident", "title": title, "location": map[string]float64{"lon": 114.1118, "lat": 22.547}, "people_involved": 150})
+	sel := fmt.Sprintf(`li.incident[data-id=%q]`, inc["id"])
+	var shown, badge string
+	var imgs int
+	b.run(2*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
+	b.run(2*time.Second,
+		chromedp.Text(sel+" .title", &shown, chromedp.ByQuery),
+		chromedp.Text(sel+" .badge", &badge, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll("#incidents img").length`, &imgs),
+	)
+	if shown != title || imgs != 0 {
+		t.Errorf("title shown as %q with %d img elements", shown, imgs)
+	}
+	if !strings.Contains(badge, "II") || !strings.Contains(badge, "重大") {
+		t.Errorf("level label %q, want II 重大", badge)
+	}
+	var count string
+	b.run(2*time.Second, chromedp.Text("#count-II", &count, chromedp.ByQuery))
+	if strings.TrimSpace(count) != "1" {
+		t.Errorf("counter II shows %q", count)
+	}
+	// The English switch changes the labels.
+	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	b.run(2*time.Second, chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent.includes("Serious")`, sel+" .badge"), nil, chromedp.WithPollingTimeout(2*time.Second)))
+	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
+	b.clean()
+	b.screenshot("ok")
+}
+
+// The simulator's units move on the map, and killing and restarting the
+// server leaves the page live again without a reload.
+func TestScreenPageMapAndRecovery(t *testing.T) {
+	h := newHarness(t)
+	bin := filepath.Join(t.TempDir(), "wfsim")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/wfsim").CombinedOutput(); err != nil {
+		t.Fatalf("building the simulator: %v\n%s", err, out)
+	}
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector("#map").dataset.base === "loaded"`, nil, chromedp.WithPollingTimeout(5*time.Second)))
+
+	sim := exec.Command(bin, "--config", "../../config/sample/watchfloor.yaml", "--api", h.base,
+		"--osmand", "http://"+h.srv.OsmandAddr(), "--every", "300ms", "--incidents", "0")
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sim.Process.Kill(); _ = sim.Wait() }()
+	var drawn, frames int
+	b.run(8*time.Second, chromedp.Poll(`+document.querySelector("#map").dataset.unitsDrawn >= 50 && +document.querySelector("#map").dataset.unitFrames >= 3`, nil, chromedp.WithPollingTimeout(8*time.Second)))
+	b.run(2*time.Second, chromedp.Evaluate(`+document.querySelector("#map").dataset.unitsDrawn`, &drawn), chromedp.Evaluate(`+document.querySelector("#map").dataset.unitFrames`, &frames))
+	if drawn < 50 || frames < 3 {
+		t.Fatalf("units drawn %d, frames %d", drawn, frames)
+	}
+	// Units really move: one unit's position changes between two reads.
+	res, body := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("car-01: %d %s", res.StatusCode, body)
+	}
+	waitFor(t, 3*time.Second, "car-01 moving", func() bool {
+		_, now := h.do("GET", "/api/v1/units/car-01", h.token("operator"), nil)
+		return string(now) != string(body)
+	})
+	_ = sim.Process.Kill()
+
+	// Kill and restart the server on the same address: the page says the
+	// link is down, then comes back by itself and shows what happens next.
+	h.restartSamePort()
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	inc := h.create(publicOrder("重启之后"))
+	b.run(3*time.Second, chromedp.WaitVisible(fmt.Sprintf(`li.incident[data-id=%q]`, inc["id"]), chromedp.ByQuery))
+	time.Sleep(200 * time.Millisecond)
+	b.clean()
+}
+
+// Every label changes with the English switch: no element of the
+// catalogue keeps Chinese text.
+func TestScreenPageEnglishSwitch(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	h.create(dongmen("中文标题", 150))
+	b.run(3*time.Second, chromedp.WaitVisible("li.incident", chromedp.ByQuery))
+	var han []string
+	// The switch itself names the other language (中文) on purpose.
+	check := `[...document.querySelectorAll("[data-i18n]:not(.lang-toggle)")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) < 10 {
+		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
+	}
+	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	// Wait for the relabelling; the check below says what stayed Chinese.
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
+	cancel()
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) != 0 {
+		t.Errorf("labels still in Chinese after the English switch: %q", han)
+	}
+	var lang string
+	b.run(2*time.Second, chromedp.Evaluate(`document.documentElement.lang`, &lang))
+	if !strings.HasPrefix(lang, "en") {
+		t.Errorf("html lang %q after switching", lang)
+	}
+	b.clean()
+}
+
+// While Redis is away the page says it is not live, and it comes back by itself.
+func TestScreenPageShowsRedisOutage(t *testing.T) {
+	r := storetest.Start(t, "--appendonly", "yes")
+	h := newHarnessOn(t, r)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	r.Stop()
+	b.run(5*time.Second, chromedp.WaitVisible("#link-banner", chromedp.ByQuery), chromedp.WaitVisible("#link-state.down", chromedp.ByQuery))
+	r.Restart()
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.mu.Lock()
+	b.problems = nil // the page logs the failed requests of the outage
+	b.mu.Unlock()
+}
+
+// The reports page renders the analysis, the hotspots and a unit's track
+// playback; the printable bulletin renders as a page.
+func TestReportsPages(t *testing.T) {
+	h := newHarness(t)
+	op := h.token("operator")
+	h.create(map[string]any{"category": "fire", "title": "起火", "location": map[string]float64{"lon": 114.1160, "lat": 22.5520}, "injuries": 3})
+	h.create(publicOrder("打架"))
+	start := time.Now().Add(-20 * time.Minute)
+	var ps []map[string]any
+	for i := range 20 {
+		ps = append(ps, map[string]any{"unit_id": "car-01", "lon": 114.110 + float64(i)*0.0004, "lat": 22.548, "at": ts(start.Add(time.Duration(i) * time.Minute))})
+	}
+	if code, out := h.positions(op, ps...); code != 202 || out.Accepted != 20 {
+		t.Fatalf("%d %+v", code, out)
+	}
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/analysis.html", "leader")
+	b.run(15*time.Second,
+		chromedp.Poll(`document.querySelector("#analysis").dataset.state === "loaded"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll(`["category","level","grid","hour","weekday"].every(c => document.querySelector("#chart-"+c).dataset.ready === "1")`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll(`document.querySelector("#hotspots").dataset.state === "loaded"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	var incidents string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#analysis").dataset.incidents`, &incidents))
+	if incidents != "2" {
+		t.Errorf("analysis shows %s incidents, want 2", incidents)
+	}
+	// Track playback: car-01's last hour, 20 points; play moves the slider.
+	b.run(10*time.Second, chromedp.Poll(`+document.querySelector("#playback").dataset.points === 20`, nil, chromedp.WithPollingTimeout(10*time.Second)))
+	// The window's fields show the deployment's clocks (Asia/Shanghai), not
+	// the browser's (this machine runs on UTC).
+	var to string
+	b.run(2*time.Second, chromedp.Value("#playback-to", &to, chromedp.ByQuery))
+	if want := time.Now().Add(time.Minute).In(h.cfg.Location).Format("2006-01-02T15"); !strings.HasPrefix(to, want) && !strings.HasPrefix(to, time.Now().In(h.cfg.Location).Format("2006-01-02T15")) {
+		t.Errorf("playback to %q, want the deployment's hour %s", to, want)
+	}
+	b.run(2*time.Second, chromedp.Click("#playback-play", chromedp.ByQuery))
+	b.run(5*time.Second, chromedp.Poll(`+document.querySelector("#playback-slider").dataset.index > 0`, nil, chromedp.WithPollingTimeout(5*time.Second)))
+	time.Sleep(200 * time.Millisecond)
+	b.clean()
+
+	// The bulletin page, as a browser shows it.
+	page := newBrowser(t, 1240, 1754)
+	page.run(10*time.Second, network.Enable(), network.SetExtraHTTPHeaders(network.Headers{"Authorization": "Bearer " + op}),
+		chromedp.Navigate(h.base+"/api/v1/bulletins/daily?format=html"), chromedp.WaitVisible("svg.chart", chromedp.ByQuery))
+	var heading string
+	page.run(2*time.Second, chromedp.Text("h1", &heading, chromedp.ByQuery))
+	if !strings.Contains(heading, "每日三通报") {
+		t.Errorf("bulletin heading %q", heading)
+	}
+	page.clean()
+}
+
+// Every page signs out the same way: the button ends the session on the
+// server, forgets the token and shows the sign-in form again.
+func TestSignOutOnEveryPage(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1280, 800)
+	for _, p := range []struct{ page, user, shown, key string }{
+		{"/", "operator", "#screen", "wf.token"},
+		{"/leader.html", "leader", "#app", "wf.leader.token"},
+		{"/responder.html", "car-01", "#app", "wf.responder.token"},
+		{"/analysis.html", "leader", "#app", "wf.reports.token"},
+		{"/console.html", "operator", "#app", "wf.console.token"},
+	} {
+		b.login(h.base+p.page, p.user)
+		b.run(10*time.Second, chromedp.WaitVisible(p.shown, chromedp.ByQuery))
+		var token string
+		b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`localStorage.getItem(%q) || ""`, p.key), &token))
+		if token == "" {
+			t.Fatalf("%s: no token under %s after signing in", p.page, p.key)
+		}
+		b.run(5*time.Second,
+			chromedp.Click("#logout", chromedp.ByQuery),
+			chromedp.WaitVisible("#login", chromedp.ByQuery),
+			chromedp.WaitNotVisible(p.shown, chromedp.ByQuery),
+		)
+		var left string
+		b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`localStorage.getItem(%q) || ""`, p.key), &left))
+		if left != "" {
+			t.Errorf("%s: the token is still kept after signing out", p.page)
+		}
+		waitFor(t, 3*time.Second, p.page+": the session ended on the server", func() bool {
+			res, _ := h.do("GET", "/api/v1/sessions/me", token, nil)
+			return res.StatusCode == 401
+		})
+	}
+	b.clean()
+}

@@ -1,0 +1,217 @@
+package acceptance_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// caseStatus reads a case's status and timeline actions through the API.
+func (h *harness) caseStatus(id string) (string, []string, map[string]any) {
+	_, b := h.do("GET", "/api/v1/cases/"+id, h.token("operator"), nil)
+	var cs map[string]any
+	_ = json.Unmarshal(b, &cs)
+	var actions []string
+	tl, _ := cs["timeline"].([]any)
+	for _, e := range tl {
+		if m, ok := e.(map[string]any); ok {
+			actions = append(actions, fmt.Sprint(m["action"]))
+		}
+	}
+	status, _ := cs["status"].(string)
+	return status, actions, cs
+}
+
+// openCases switches the console to its case desk.
+func (b *browser) openCases() {
+	b.t.Helper()
+	b.run(10*time.Second, chromedp.WaitVisible("#tab-cases", chromedp.ByQuery), chromedp.Click("#tab-cases", chromedp.ByQuery),
+		chromedp.WaitVisible(`#app[data-tab="cases"] #case-desk`, chromedp.ByQuery))
+}
+
+// submit clicks the submit button of the case desk's form for action.
+func (b *browser) submit(action string) {
+	b.t.Helper()
+	sel := fmt.Sprintf(`#cdesk-detail form.cdesk-form-%s button[type=submit]`, action)
+	b.run(10*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+}
+
+// TestCaseDeskBrowserSevenSteps takes a case through the seven steps on
+// the pages alone: the grid officer reports it on the phone page (kinds
+// from the configuration), the community operator accepts and dispatches it
+// on the console's case desk, the officer handles it on the phone, and the
+// desk verifies, closes and evaluates it; a missing satisfaction is shown
+// beside its field. The API only checks the result.
+func TestCaseDeskBrowserSevenSteps(t *testing.T) {
+	h := newHarness(t)
+	phone := newBrowser(t, 412, 915)
+	phone.run(10*time.Second,
+		cdpbrowser.GrantPermissions([]cdpbrowser.PermissionType{cdpbrowser.PermissionTypeGeolocation}).WithOrigin(h.base),
+		emulation.SetGeolocationOverride().WithLatitude(22.55415).WithLongitude(114.10877).WithAccuracy(8),
+	)
+	phone.login(h.base+"/responder.html", "grid-01")
+	phone.run(10*time.Second,
+		chromedp.WaitVisible("#report-section", chromedp.ByQuery),
+		chromedp.WaitReady(`#report-kind option[value="hazard"]`, chromedp.ByQuery),
+	)
+	var kinds int
+	phone.run(2*time.Second, chromedp.Evaluate(`document.querySelectorAll('#report-kind option[value]:not([value=""])').length`, &kinds))
+	if kinds != len(h.cfg.CaseKinds) {
+		t.Errorf("the phone offers %d kinds, the configuration has %d", kinds, len(h.cfg.CaseKinds))
+	}
+	phone.run(10*time.Second,
+		chromedp.SetValue("#report-kind", "hazard", chromedp.ByQuery),
+		chromedp.SendKeys("#report-title", "消防通道堵塞", chromedp.ByQuery),
+		chromedp.Click("#report-locate", chromedp.ByQuery),
+		chromedp.WaitVisible(`#report-loc[data-state="ok"]`, chromedp.ByQuery),
+		chromedp.Click("#report-submit", chromedp.ByQuery),
+	)
+	var id string
+	waitFor(t, 5*time.Second, "the phone's report is stored", func() bool {
+		_, b := h.do("GET", "/api/v1/cases", h.token("operator"), nil)
+		var l struct{ Cases []struct{ ID, Title string } }
+		_ = json.Unmarshal(b, &l)
+		for _, c := range l.Cases {
+			if c.Title == "消防通道堵塞" {
+				id = c.ID
+			}
+		}
+		return id != ""
+	})
+
+	desk := newBrowser(t, 1366, 768)
+	desk.login(h.base+"/console.html", "hubei-operator")
+	desk.openCases()
+	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
+	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), chromedp.Click(row, chromedp.ByQuery))
+	desk.submit("accept")
+	desk.run(10*time.Second,
+		chromedp.WaitVisible(`#cdesk-detail form.cdesk-form-dispatch input[name="assignee"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#cdesk-detail form.cdesk-form-dispatch input[name="assignee"]`, "grid-01", chromedp.ByQuery),
+	)
+	desk.submit("dispatch")
+	waitFor(t, 5*time.Second, "dispatched", func() bool { s, _, _ := h.caseStatus(id); return s == "dispatched" })
+
+	// The officer handles it on the phone.
+	item := fmt.Sprintf(`#mycases li.mycase[data-case-id=%q][data-to-handle="true"]`, id)
+	phone.run(10*time.Second,
+		chromedp.WaitVisible(item+" button.case-handle-btn", chromedp.ByQuery),
+		chromedp.Click(item+" button.case-handle-btn", chromedp.ByQuery),
+		chromedp.WaitVisible(item+" textarea.case-result", chromedp.ByQuery),
+		chromedp.SendKeys(item+" textarea.case-result", "已清理通道", chromedp.ByQuery),
+		chromedp.Click(item+" button.case-handle-submit", chromedp.ByQuery),
+	)
+	waitFor(t, 5*time.Second, "handled", func() bool { s, _, _ := h.caseStatus(id); return s == "handled" })
+
+	// The desk sees the officer's result, verifies, closes and evaluates.
+	desk.run(5*time.Second, chromedp.Click("button.cdesk-refresh", chromedp.ByQuery))
+	desk.run(10*time.Second, chromedp.Poll(`document.querySelector('#cdesk-detail')?.textContent.includes('已清理通道')`, nil, chromedp.WithPollingTimeout(10*time.Second)))
+	desk.submit("verify")
+	desk.submit("close")
+	desk.submit("evaluate") // no satisfaction picked: refused, shown beside the field
+	errSel := `#cdesk-detail form.cdesk-form-evaluate .cdesk-err[data-err-for="satisfaction"]`
+	desk.run(10*time.Second, chromedp.WaitVisible(errSel, chromedp.ByQuery))
+	var shown string
+	desk.run(2*time.Second, chromedp.Text(errSel, &shown, chromedp.ByQuery))
+	if !strings.Contains(shown, "满意度") {
+		t.Errorf("the satisfaction error reads %q", shown)
+	}
+	desk.run(5*time.Second, chromedp.SetValue(`#cdesk-detail form.cdesk-form-evaluate select[name="satisfaction"]`, "5", chromedp.ByQuery))
+	desk.submit("evaluate")
+	waitFor(t, 5*time.Second, "evaluated", func() bool { s, _, _ := h.caseStatus(id); return s == "evaluated" })
+	_, actions, cs := h.caseStatus(id)
+	if got := strings.Join(actions, ","); got != "collect,accept,dispatch,handle,verify,close,evaluate" {
+		t.Errorf("timeline %s", got)
+	}
+	if cs["handler"] != "grid-01" || cs["satisfaction"] != float64(5) || cs["owner"] != "grid-01" {
+		t.Errorf("case %v", cs)
+	}
+	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
+	phone.clean()
+	desk.clean()
+}
+
+// TestCaseDeskBrowserZeroReportAndRaise files a zero report on the desk and
+// sees the roll-up show it, then raises a case into an incident: the
+// console opens the incident, the case shows its link, the incident carries
+// the case.
+func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
+	h := newHarness(t)
+	gather := hubeiHazard("居民聚集")
+	gather["kind"], gather["people_involved"] = "dispute", 35
+	id := h.createCase(h.token("hubei-operator"), gather) // setup: the case to raise
+
+	desk := newBrowser(t, 1920, 1080)
+	desk.login(h.base+"/console.html", "hubei-operator")
+	desk.openCases()
+	area := `#cdesk-rollup li[data-area="440303001001"]`
+	desk.run(10*time.Second, chromedp.WaitVisible(area+`[data-reported="false"]`, chromedp.ByQuery))
+	var others int
+	desk.run(2*time.Second, chromedp.Evaluate(`document.querySelectorAll('#cdesk-rollup li').length`, &others))
+	if others != 1 {
+		t.Errorf("a community operator's roll-up shows %d areas", others)
+	}
+	desk.run(10*time.Second,
+		chromedp.Click(`form.cdesk-zero button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(area+`[data-reported="true"]`, chromedp.ByQuery),
+	)
+	_, b := h.do("GET", "/api/v1/daily-reports", h.token("operator"), nil)
+	if !strings.Contains(string(b), `"code":"440303001001","name":"湖贝社区","name_en":"Hubei Community","reported":true`) || !strings.Contains(string(b), `"nothing_to_report":true`) {
+		t.Errorf("roll-up after the zero report: %s", b)
+	}
+
+	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
+	desk.run(10*time.Second,
+		chromedp.WaitVisible(row, chromedp.ByQuery), chromedp.Click(row, chromedp.ByQuery),
+		chromedp.WaitVisible(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, chromedp.ByQuery),
+		chromedp.SetValue(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, "mass_incident", chromedp.ByQuery),
+	)
+	desk.submit("raise")
+	// The console opens the new incident on its incident desk; back on the
+	// case desk, the case shows its link.
+	var opened string
+	waitFor(t, 5*time.Second, "the case is linked", func() bool {
+		_, _, cs := h.caseStatus(id)
+		opened, _ = cs["incident_id"].(string)
+		return opened != ""
+	})
+	desk.run(10*time.Second,
+		chromedp.WaitVisible(`#app[data-tab="desk"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#detail[data-id=%q]`, opened), chromedp.ByQuery),
+		chromedp.WaitVisible(`#detail .detail-case`, chromedp.ByQuery),
+	)
+	var fromCase string
+	desk.run(2*time.Second, chromedp.Text(`#detail .detail-case`, &fromCase, chromedp.ByQuery))
+	if !strings.Contains(fromCase, id) {
+		t.Errorf("the incident desk shows %q, not case %s", fromCase, id)
+	}
+	desk.openCases()
+	var link string
+	var ok bool
+	desk.run(10*time.Second,
+		chromedp.WaitVisible(`#cdesk-detail button.cdesk-incident-link`, chromedp.ByQuery),
+		chromedp.AttributeValue(`#cdesk-detail button.cdesk-incident-link`, "data-incident", &link, &ok, chromedp.ByQuery),
+	)
+	if link != opened {
+		t.Errorf("the case desk links %q, the case %q", link, opened)
+	}
+	_, ib := h.do("GET", "/api/v1/incidents/"+opened, h.token("operator"), nil)
+	if !strings.Contains(string(ib), `"case_id":"`+id+`"`) || !strings.Contains(string(ib), `"category":"mass_incident"`) {
+		t.Errorf("incident %s", ib)
+	}
+	// The English switch relabels the desk, kinds included.
+	desk.run(10*time.Second,
+		chromedp.Click("#lang-toggle", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#case-desk .cdesk-title').textContent === 'Grid case desk' &&
+			document.querySelector('#cdesk-list .cdesk-kind').textContent === 'Dispute'`, nil, chromedp.WithPollingTimeout(5*time.Second)),
+	)
+	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
+	desk.clean()
+	desk.screenshot("ok")
+}

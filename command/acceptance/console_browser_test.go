@@ -1,0 +1,583 @@
+package acceptance_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// poll waits until the JavaScript expression is true.
+func (b *browser) poll(d time.Duration, expr string) {
+	b.t.Helper()
+	b.run(d+time.Second, chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(d)))
+}
+
+// openConsole signs user in on the console and waits until the call form,
+// the live link and the categories are there.
+func (b *browser) openConsole(base, user string) {
+	b.t.Helper()
+	b.login(base+"/console.html", user)
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+}
+
+// openOnDesk opens incident id on the console's incident desk.
+func (b *browser) openOnDesk(id string) {
+	b.t.Helper()
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.run(10*time.Second,
+		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		chromedp.WaitVisible(item, chromedp.ByQuery),
+		chromedp.Click(item, chromedp.ByQuery),
+	)
+}
+
+// pick chooses an option of a select as a person would, and tells the page.
+func pick(sel, value string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, sel, value), nil)
+}
+
+// consoleCall fills in a call on the console, its place found by gazetteer
+// search, and returns the level the preview shows.
+func consoleCall(b *browser, search, category, title string, people int) (level string) {
+	b.t.Helper()
+	b.run(10*time.Second,
+		chromedp.Click("#tab-call", chromedp.ByQuery),
+		chromedp.WaitVisible("#call-form", chromedp.ByQuery),
+		chromedp.SendKeys("#place-search", search, chromedp.ByQuery),
+		chromedp.WaitVisible("#place-results li.place", chromedp.ByQuery),
+		chromedp.SendKeys("#place-search", kb.Enter, chromedp.ByQuery),
+		pick("#call-category", category),
+		chromedp.SendKeys("#call-title", title, chromedp.ByQuery),
+		chromedp.SendKeys("#call-people", fmt.Sprint(people), chromedp.ByQuery),
+		chromedp.SendKeys("#call-reporter-name", "王五", chromedp.ByQuery),
+		chromedp.SendKeys("#call-reporter-phone", "13700001111", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#preview").dataset.state === "loaded" && document.querySelector("#preview-reasons li[data-rule]") !== null`)
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#preview").dataset.level`, &level))
+	return level
+}
+
+// saveCall presses the save button and returns the new incident's id.
+func saveCall(b *browser, result string) string {
+	b.t.Helper()
+	var id string
+	b.run(5*time.Second, chromedp.Click("#call-save", chromedp.ByQuery))
+	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector("#call-status").dataset.result === %q`, result))
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#call-status").dataset.id`, &id))
+	return id
+}
+
+func (h *harness) incidentJSON(id string) map[string]any {
+	h.t.Helper()
+	res, body := h.do("GET", "/api/v1/incidents/"+id, h.token("operator"), nil)
+	if res.StatusCode != 200 {
+		h.t.Fatalf("incident %s: %d %s", id, res.StatusCode, body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		h.t.Fatal(err)
+	}
+	return m
+}
+
+// An operator takes a call by gazetteer search, sees the level and the rules
+// that fired, saves it, and the wall screen shows it with its level.
+func TestConsoleTakesCallByGazetteer(t *testing.T) {
+	h := newHarness(t)
+	screen := newBrowser(t, 1920, 1080)
+	screen.login(h.base+"/", "viewer")
+	screen.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+
+	b := newBrowser(t, 1366, 768)
+	b.openConsole(h.base, "operator")
+	level := consoleCall(b, "东门步行", "mass_incident", "东门步行街商户聚集", 150)
+	if level != "II" {
+		t.Errorf("preview level %q, want II", level)
+	}
+	var rules []string
+	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll("#preview-reasons li")].map(l => l.dataset.rule)`, &rules))
+	if len(rules) == 0 || !strings.HasPrefix(rules[0], "mass_incident.") {
+		t.Errorf("rules shown: %q", rules)
+	}
+	var zones string
+	b.run(2*time.Second, chromedp.Text("#preview-zones", &zones, chromedp.ByQuery))
+	if !strings.Contains(zones, "东门步行街") {
+		t.Errorf("zones shown: %q", zones)
+	}
+	id := saveCall(b, "created")
+	if id == "" {
+		t.Fatal("no incident id after saving")
+	}
+	inc := h.incidentJSON(id)
+	if inc["level"] != "II" || inc["category"] != "mass_incident" || inc["people_involved"] != float64(150) {
+		t.Errorf("stored: level %v category %v people %v", inc["level"], inc["category"], inc["people_involved"])
+	}
+	if rep, _ := inc["reporter"].(map[string]any); rep["name"] != "王五" || rep["phone"] != "13700001111" {
+		t.Errorf("reporter stored as %v", inc["reporter"])
+	}
+	sel := fmt.Sprintf(`li.incident[data-id=%q]`, id)
+	screen.run(10*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
+	var badge string
+	screen.run(2*time.Second, chromedp.Text(sel+" .badge", &badge, chromedp.ByQuery))
+	if !strings.Contains(badge, "II") {
+		t.Errorf("wall screen badge %q", badge)
+	}
+	// The call made one incident.
+	res, body := h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":1`) {
+		t.Errorf("one incident expected: %s", body)
+	}
+	// The desk lists it with a badge for a new one.
+	b.run(10*time.Second, chromedp.WaitVisible("#new-badge", chromedp.ByQuery))
+	time.Sleep(200 * time.Millisecond) // late console messages
+	b.clean()
+	screen.clean()
+}
+
+// A second call at the same place is offered as a duplicate and saved as a
+// follow-up (续报) of the first incident.
+func TestConsoleDuplicateSavedAsFollowUp(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.openConsole(h.base, "operator")
+	consoleCall(b, "东门步行", "mass_incident", "第一通电话", 40)
+	first := saveCall(b, "created")
+	consoleCall(b, "东门步行", "mass_incident", "第二通电话", 60)
+	dup := fmt.Sprintf(`#dups-list li.dup[data-id=%q] button.dup-follow`, first)
+	b.run(5*time.Second, chromedp.WaitVisible(dup, chromedp.ByQuery), chromedp.Click(dup, chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "followup"`)
+	inc := h.incidentJSON(first)
+	if inc["reports"] != float64(1) || inc["people_involved"] != float64(60) {
+		t.Errorf("after the follow-up: reports %v people %v", inc["reports"], inc["people_involved"])
+	}
+	res, body := h.do("GET", "/api/v1/incidents?status=open", h.token("operator"), nil)
+	if res.StatusCode != 200 || strings.Count(string(body), `"id":"INC-`) != 1 {
+		t.Errorf("one incident expected: %s", body)
+	}
+	b.clean()
+}
+
+// The operator sends the nearest unit; the unit's responder page
+// acknowledges it and goes en route, on scene and cleared, and the console
+// shows each step live.
+func TestConsoleDispatchFollowedLive(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	b := newBrowser(t, 1920, 1080)
+	b.openConsole(h.base, "operator")
+	consoleCall(b, "东门步行", "public_order", "步行街打架", 4)
+	id := saveCall(b, "created")
+
+	b.openOnDesk(id)
+	b.run(10*time.Second,
+		chromedp.WaitVisible(`#candidates li.cand[data-unit-id="foot-01"]`, chromedp.ByQuery),
+	)
+	var first string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#candidates li.cand").dataset.unitId`, &first))
+	if first != "foot-01" {
+		t.Errorf("nearest candidate %q, want foot-01", first)
+	}
+	b.poll(5*time.Second, `+document.querySelector("#dispatch-map").dataset.units >= 1`)
+	b.run(5*time.Second,
+		chromedp.Click(`#cand-foot-01`, chromedp.ByQuery),
+		chromedp.Click("#send-units", chromedp.ByQuery),
+		chromedp.WaitVisible(`#orders li.order[data-unit-id="foot-01"][data-status="offered"]`, chromedp.ByQuery),
+	)
+
+	r := newBrowser(t, 412, 915)
+	r.login(h.base+"/responder.html", "foot-01")
+	r.run(10*time.Second, chromedp.WaitVisible(`#order[data-state="offered"]`, chromedp.ByQuery))
+	for _, step := range []string{"ack", "en_route", "on_scene", "cleared"} {
+		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]`, step), chromedp.ByQuery), chromedp.Click("#action-btn", chromedp.ByQuery))
+		want := map[string]string{"ack": "acked", "en_route": "en_route", "on_scene": "on_scene", "cleared": "cleared"}[step]
+		b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === %q`, want))
+	}
+	b.poll(5*time.Second, `document.querySelector('#timeline li[data-type="dispatch.cleared"]') !== null`)
+	var steps []string
+	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll("#timeline li")].map(l => l.dataset.type)`, &steps))
+	for _, want := range []string{"created", "dispatch.created", "dispatch.acked", "dispatch.en_route", "dispatch.on_scene", "dispatch.cleared"} {
+		if !strings.Contains(strings.Join(steps, " "), want) {
+			t.Errorf("timeline lacks %s: %q", want, steps)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	b.clean()
+	r.clean()
+	b.screenshot("ok")
+}
+
+// The 1-hour report draft carries the incident's facts, is marked sent to
+// its recipients and its deadline stops; the incident is closed with a
+// summary and leaves the open list.
+func TestConsoleReportSentAndClosed(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1366, 768)
+	b.openConsole(h.base, "operator")
+	consoleCall(b, "东门步行", "mass_incident", "商户聚集讨薪", 150)
+	id := saveCall(b, "created")
+	b.openOnDesk(id)
+	b.run(10*time.Second,
+		chromedp.WaitVisible(`#deadlines li.deadline[data-deadline-id="report_higher"] button.open-report`, chromedp.ByQuery),
+		chromedp.Click(`#deadlines li.deadline[data-deadline-id="report_higher"] button.open-report`, chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#report")?.dataset.state === "loaded" && document.querySelector("#report-text").value.length > 20`)
+	var text string
+	var recipients int
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#report-text").value`, &text), chromedp.Evaluate(`document.querySelectorAll("#report input[name=to]:checked").length`, &recipients))
+	for _, want := range []string{"东门步行街", "150"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the draft lacks %q:\n%s", want, text)
+		}
+	}
+	if recipients == 0 {
+		t.Fatal("no recipients offered")
+	}
+	b.run(5*time.Second, chromedp.Click("#report-send", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector('#deadlines li.deadline[data-deadline-id="report_higher"]')?.dataset.status === "sent" && document.querySelector("#report")?.dataset.sent === "1"`)
+	b.screenshot("sent")
+	inc := h.incidentJSON(id)
+	for _, d := range inc["deadlines"].([]any) {
+		dl := d.(map[string]any)
+		if dl["id"] == "report_higher" && dl["status"] != "sent" {
+			t.Errorf("deadline stored as %v", dl)
+		}
+	}
+
+	// Close with the after-action summary.
+	b.run(5*time.Second,
+		pick("#status-select", "closed"),
+		chromedp.WaitVisible("#summary-outcome", chromedp.ByQuery),
+		chromedp.SendKeys("#status-reason", "处置完毕", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-outcome", "人员已劝离", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-losses", "无伤亡", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-lessons", "加强巡逻", chromedp.ByQuery),
+		chromedp.Click("#status-save", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#incident-list li.desk-item[data-id=%q]') === null`, id))
+	if got := h.incidentJSON(id); got["status"] != "closed" {
+		t.Errorf("status %v after closing", got["status"])
+	}
+	b.clean()
+}
+
+// A call taken with the keyboard alone: F2, Tab through the form, the
+// gazetteer with the arrow keys and Enter, Enter to save. No mouse event.
+func TestConsoleKeyboardOnlyCall(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1366, 768)
+	b.run(10*time.Second,
+		chromedp.Navigate(h.base+"/console.html"),
+		chromedp.WaitVisible("#username", chromedp.ByQuery),
+		chromedp.SendKeys("#username", "operator", chromedp.ByQuery),
+		chromedp.SendKeys("#password", testPassword+kb.Enter, chromedp.ByQuery),
+		chromedp.WaitVisible("#call-form", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
+	keys := func(s ...string) {
+		for _, k := range s {
+			b.run(2*time.Second, chromedp.KeyEvent(k))
+		}
+	}
+	// F2 focuses the source; Tab to the category and take the first one.
+	keys(kb.F2)
+	b.poll(2*time.Second, `document.activeElement.id === "call-source"`)
+	keys(kb.Tab, kb.ArrowDown)
+	b.poll(2*time.Second, `document.activeElement.name === "category" && document.activeElement.value !== ""`)
+	keys(kb.Tab, "Li Si", kb.Tab, "13600001111", kb.Tab, "Keyboard call")
+	b.poll(2*time.Second, `document.activeElement.name === "title"`)
+	keys(kb.Tab, kb.Tab, "7")
+	b.poll(2*time.Second, `document.activeElement.name === "people_involved"`)
+	// On to the gazetteer: search by code, arrow down and Enter to pick.
+	for range 20 {
+		var at string
+		b.run(2*time.Second, chromedp.Evaluate(`document.activeElement.id`, &at))
+		if at == "place-search" {
+			break
+		}
+		keys(kb.Tab)
+	}
+	keys("LM-00")
+	b.run(5*time.Second, chromedp.WaitVisible("#place-results li.place", chromedp.ByQuery))
+	keys(kb.ArrowDown, kb.ArrowUp, kb.Enter)
+	b.poll(3*time.Second, `document.querySelector("[name='location.lon']").value !== "" && document.querySelector("#place-results").hidden`)
+	b.poll(5*time.Second, `document.querySelector("#preview").dataset.state === "loaded"`)
+	keys(kb.Enter)
+	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "created"`)
+	var id string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#call-status").dataset.id`, &id))
+	inc := h.incidentJSON(id)
+	if inc["title"] != "Keyboard call" || inc["people_involved"] != float64(7) || inc["location"] == nil {
+		t.Errorf("stored: %v %v %v", inc["title"], inc["people_involved"], inc["location"])
+	}
+	// Esc cancels: the first press asks, the second empties the form.
+	keys(kb.F2, kb.Tab, kb.Tab, kb.Tab, kb.Tab, "draft")
+	b.poll(2*time.Second, `document.querySelector("#call-title").value === "draft"`)
+	keys(kb.Escape)
+	b.poll(2*time.Second, `document.querySelector("#call-title").value === "draft" && document.querySelector("#call-status").textContent !== ""`)
+	keys(kb.Escape)
+	b.poll(2*time.Second, `document.querySelector("#call-title").value === ""`)
+	b.clean()
+}
+
+// Every field error of a refused call is shown beside its field, at once,
+// in the page's language; nothing is created and the form keeps its text.
+func TestConsoleFieldErrorsBesideFields(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/console.html", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
+	b.run(5*time.Second,
+		chromedp.SendKeys("#call-description", "只有描述", chromedp.ByQuery),
+		chromedp.SendKeys("#call-lon", "114.1", chromedp.ByQuery),
+		chromedp.SendKeys("#call-lat", "95", chromedp.ByQuery),
+		chromedp.Click("#call-save", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "failed"`)
+	var shown map[string]string
+	b.run(2*time.Second, chromedp.Evaluate(`Object.fromEntries([...document.querySelectorAll(".fld.invalid")].map(f => [f.dataset.field, f.querySelector(".field-error").textContent]))`, &shown))
+	for _, f := range []string{"category", "title", "location.lat"} {
+		if shown[f] == "" {
+			t.Errorf("no error beside %s; shown: %v", f, shown)
+		}
+	}
+	if shown["category"] != "必填" {
+		t.Errorf("category error %q, want 必填", shown["category"])
+	}
+	var kept string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#call-description").value`, &kept))
+	if kept != "只有描述" {
+		t.Errorf("the form lost its text: %q", kept)
+	}
+	res, body := h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":0`) {
+		t.Errorf("a refused call created something: %s", body)
+	}
+	b.clean()
+}
+
+// A wall-screen viewer is refused at sign-in with a message that says why.
+func TestConsoleRefusesViewer(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "viewer")
+	b.poll(5*time.Second, `document.querySelector("#login-error").textContent.includes("不能使用值班台")`)
+	var shown bool
+	b.run(2*time.Second, chromedp.Evaluate(`!document.querySelector("#app").hidden`, &shown))
+	if shown {
+		t.Error("the console is shown to a viewer")
+	}
+	b.clean()
+}
+
+// The answer to a save is lost after the server stored the call: the form
+// stays, says so, and the person's retry (the same key) gives back the same
+// incident instead of a second one.
+func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	var mu sync.Mutex
+	lost := 0
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		e, ok := ev.(*fetch.EventRequestPaused)
+		if !ok {
+			return
+		}
+		go func() {
+			mu.Lock()
+			drop := e.Request.Method == "POST" && lost == 0
+			if drop {
+				lost++
+			}
+			mu.Unlock()
+			c := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
+			if drop {
+				_ = fetch.FailRequest(e.RequestID, network.ErrorReasonConnectionReset).Do(c)
+				return
+			}
+			_ = fetch.ContinueResponse(e.RequestID).Do(c)
+		}()
+	})
+	b.openConsole(h.base, "operator")
+	consoleCall(b, "东门步行", "public_order", "丢失应答的接警", 3)
+	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/incidents", RequestStage: fetch.RequestStageResponse}}))
+	b.run(5*time.Second, chromedp.Click("#call-save", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "failed"`)
+	var title string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#call-title").value`, &title))
+	if title != "丢失应答的接警" {
+		t.Fatalf("the form lost the call: title %q", title)
+	}
+	res, body := h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":1`) {
+		t.Fatalf("the lost answer's call should be stored once: %s", body)
+	}
+	id := saveCall(b, "created")
+	res, body = h.do("GET", "/api/v1/incidents", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":1`) || !strings.Contains(string(body), id) {
+		t.Errorf("the retry made a second incident (or another one): %s; page says %s", body, id)
+	}
+	mu.Lock()
+	if lost != 1 {
+		t.Errorf("%d answers dropped, want 1", lost)
+	}
+	mu.Unlock()
+	b.clean()
+}
+
+// The English switch relabels the console: no catalogue label stays
+// Chinese, in the call form or on the desk.
+func TestConsoleEnglishSwitch(t *testing.T) {
+	h := newHarness(t)
+	h.create(publicOrder("中文标题"))
+	b := newBrowser(t, 1366, 768)
+	b.openConsole(h.base, "operator")
+	check := `[...document.querySelectorAll("[data-i18n]:not(.lang-toggle), #call-form label, #call-form option, #desk-panel label, #call-status")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`
+	var han []string
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) < 20 {
+		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
+	}
+	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
+	cancel()
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(check, &han))
+	if len(han) != 0 {
+		t.Errorf("call form labels still in Chinese after the switch: %q", han)
+	}
+	b.run(5*time.Second, chromedp.Click("#tab-desk", chromedp.ByQuery), chromedp.WaitVisible("#incident-list li.desk-item", chromedp.ByQuery))
+	han = nil
+	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll("#desk-panel [data-i18n], #incident-list .tag, #incident-list .item-meta span:not(:nth-child(2))")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`, &han))
+	if len(han) != 0 {
+		t.Errorf("desk labels still in Chinese after the switch: %q", han)
+	}
+	b.clean()
+}
+
+// An order is redirected (改派) to another unit from the desk: the first is
+// cancelled and the other unit's order appears, live.
+func TestConsoleRedirectsOrder(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	inc := h.create(publicOrder("改派测试"))
+	id := inc["id"].(string)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/console.html", "operator")
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.run(10*time.Second,
+		chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		chromedp.WaitVisible(item, chromedp.ByQuery),
+		chromedp.Click(item, chromedp.ByQuery),
+		chromedp.WaitVisible(`#cand-foot-01`, chromedp.ByQuery),
+		chromedp.Click(`#cand-foot-01`, chromedp.ByQuery),
+		chromedp.Click("#send-units", chromedp.ByQuery),
+		chromedp.WaitVisible(`#orders li.order[data-unit-id="foot-01"][data-status="offered"]`, chromedp.ByQuery),
+	)
+	var did string
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector('#orders li.order[data-unit-id="foot-01"]').dataset.dispatchId`, &did))
+	// Only the operator's page offers the level control to leaders.
+	var levelForms int
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelectorAll("#level-form").length`, &levelForms))
+	if levelForms != 0 {
+		t.Error("an operator is offered the level control")
+	}
+	b.poll(5*time.Second, fmt.Sprintf(`[...document.querySelectorAll("#order-unit-%s option")].some(o => o.value === "car-01")`, did))
+	b.run(5*time.Second,
+		pick("#order-unit-"+did, "car-01"),
+		chromedp.SendKeys("#order-reason-"+did, "步巡01 另有任务", chromedp.ByQuery),
+		chromedp.Click(fmt.Sprintf(`#orders li.order[data-dispatch-id=%q] button.order-redirect`, did), chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === "cancelled" && document.querySelector('#orders li.order[data-unit-id="car-01"]')?.dataset.status === "offered"`)
+	b.poll(5*time.Second, `document.querySelector('#timeline li[data-type="dispatch.redirected"]') !== null`)
+	b.clean()
+}
+
+// A leader sets the level with a reason and reopens a closed incident; the
+// timeline shows who and why.
+func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
+	h := newHarness(t)
+	inc := h.create(publicOrder("领导定级"))
+	id := inc["id"].(string)
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "leader")
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.run(10*time.Second,
+		chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.WaitVisible("#call-readonly", chromedp.ByQuery),
+		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		chromedp.WaitVisible(item, chromedp.ByQuery),
+		chromedp.Click(item, chromedp.ByQuery),
+	)
+	// Each fetch of the incident redraws the detail and replaces its
+	// elements: a node found before the last redraw is gone ("Could not
+	// find node with given id"). Wait until no fetch is to come.
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #level-form') !== null`, id))
+	b.run(10*time.Second,
+		pick("#level-select", "III"),
+		chromedp.SendKeys("#level-reason", "现场人员情绪激动", chromedp.ByQuery),
+		chromedp.Click("#level-form button[type=submit]", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.level === "III" && document.querySelector('#timeline li[data-type="level.set"]')?.textContent.includes("现场人员情绪激动") && document.querySelector("#detail").dataset.sync === "idle"`)
+	b.run(5*time.Second,
+		pick("#status-select", "closed"),
+		chromedp.SendKeys("#status-reason", "已平息", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-outcome", "双方和解", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-losses", "无", chromedp.ByQuery),
+		chromedp.SendKeys("#summary-lessons", "早发现早处置", chromedp.ByQuery),
+		chromedp.Click("#status-save", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "closed" && document.querySelector("#detail").dataset.sync === "idle"`)
+	b.run(5*time.Second,
+		pick("#status-select", "responding"),
+		chromedp.SendKeys("#status-reason", "又有人聚集", chromedp.ByQuery),
+		chromedp.Click("#status-save", chromedp.ByQuery),
+	)
+	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "responding"`)
+	got := h.incidentJSON(id)
+	if got["level"] != "III" || got["status"] != "responding" {
+		t.Errorf("stored: level %v status %v", got["level"], got["status"])
+	}
+	b.clean()
+}
+
+// The place found the two other ways: a click on the map puts the marker
+// and the coordinates; a grid picked from the tree district → street →
+// community → grid places a call by itself.
+func TestConsolePlacesByMapAndGridTree(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/console.html", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector("#call-map").dataset.base === "loaded" && document.querySelectorAll("#grid-district option").length > 1`)
+	b.run(5*time.Second, chromedp.Click("#call-map", chromedp.ByQuery))
+	b.poll(3*time.Second, `document.querySelector("#call-map").dataset.marker === "1" && document.querySelector("[name='location.lon']").value !== "" && document.querySelector("[name='location.lat']").value !== ""`)
+	b.run(5*time.Second,
+		chromedp.Evaluate(`document.querySelector("[name='location.lon']").value = ""; document.querySelector("[name='location.lat']").value = ""`, nil),
+		pick("#call-category", "public_order"),
+		chromedp.SendKeys("#call-title", "网格选点", chromedp.ByQuery),
+		pick("#grid-district", "440303"),
+		pick("#grid-street", "440303001"),
+		pick("#grid-community", "440303001001"),
+		pick("#grid-grid", "440303001001003"),
+	)
+	b.poll(5*time.Second, `document.querySelector("#call-grid").value === "440303001001003" && document.querySelector("#preview").dataset.state === "loaded" && document.querySelector("#preview-grid").textContent.includes("湖贝社区第3网格")`)
+	id := saveCall(b, "created")
+	inc := h.incidentJSON(id)
+	if g, _ := inc["grid"].(map[string]any); g["code"] != "440303001001003" || inc["location_approximate"] != true {
+		t.Errorf("stored grid %v approximate %v", inc["grid"], inc["location_approximate"])
+	}
+	b.clean()
+}

@@ -1,0 +1,163 @@
+package acceptance_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// A phone that signs in after the plan's approval shows its task and
+// acknowledges it, and the group's progress counts it.
+func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
+	h := newHarness(t)
+	actID := h.approvedMassPlan()
+	b := newBrowser(t, 390, 844)
+	b.login(h.base+"/responder.html", "foot-01")
+	sel := `#tasks li.task[data-group-id="onsite-control"]`
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible(sel+`[data-status="assigned"] button.task-ack`, chromedp.ByQuery))
+	var text string
+	b.run(2*time.Second, chromedp.Text(sel, &text, chromedp.ByQuery))
+	if !strings.Contains(text, "控制现场秩序") || !strings.Contains(text, "待确认") {
+		t.Errorf("task shown as %q", text)
+	}
+	b.run(5*time.Second,
+		chromedp.Click(sel+" button.task-ack", chromedp.ByQuery),
+		chromedp.WaitVisible(sel+`[data-status="acknowledged"] button.task-done`, chromedp.ByQuery),
+	)
+	if g := h.group(actID, "onsite-control"); g.Tasks.Acknowledged != 1 {
+		t.Errorf("progress after the phone's ack: %+v", g.Tasks)
+	}
+	b.screenshot("acknowledged")
+	b.run(5*time.Second,
+		chromedp.SendKeys(sel+" input.task-note-input", "已到位", chromedp.ByQuery),
+		chromedp.Click(sel+" button.task-done", chromedp.ByQuery),
+		chromedp.WaitVisible(sel+`[data-status="done"]`, chromedp.ByQuery),
+	)
+	if g := h.group(actID, "onsite-control"); g.Tasks.Done != 1 {
+		t.Errorf("progress after done: %+v", g.Tasks)
+	}
+	b.clean()
+	b.screenshot("ok")
+}
+
+// At phone width every header control of the leader page lies inside the
+// viewport and takes a click; approving first shows what goes to whom; the
+// active plan shows its group's progress live; open deadlines count down.
+func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 390, 844)
+	b.login(h.base+"/leader.html", "leader")
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+
+	var bad []string
+	b.run(2*time.Second, chromedp.Evaluate(`(() => {
+		const out = [];
+		for (const n of document.querySelectorAll('.topbar button, .topbar a, .topbar input, .topbar select')) {
+			const r = n.getBoundingClientRect();
+			if (r.width === 0 || r.height === 0) { out.push(n.id + ': not shown'); continue; }
+			if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) { out.push(n.id + ': outside ' + JSON.stringify(r)); continue; }
+			const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+			if (!hit || !(hit === n || n.contains(hit))) out.push(n.id + ': covered by ' + (hit ? hit.outerHTML.slice(0, 60) : 'nothing'));
+		}
+		if (document.documentElement.scrollWidth > innerWidth) out.push('page wider than the viewport: ' + document.documentElement.scrollWidth);
+		if (!document.querySelector('.topbar #logout')) out.push('no #logout');
+		return out;
+	})()`, &bad))
+	if len(bad) > 0 {
+		t.Errorf("header at 390 px: %s", strings.Join(bad, "; "))
+	}
+
+	inc := h.create(dongmen("商户聚集", 150))
+	card := fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"]`, inc["id"])
+	b.run(5*time.Second, chromedp.WaitVisible(card+` button[data-action="approve"]`, chromedp.ByQuery))
+	// The open deadlines of the incident count down.
+	b.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#deadlines-list li.deadline-item[data-incident-id=%q][data-state]`, inc["id"]), chromedp.ByQuery))
+	var left string
+	b.run(2*time.Second, chromedp.Text(fmt.Sprintf(`#deadlines-list li[data-incident-id=%q] .deadline-left`, inc["id"]), &left, chromedp.ByQuery))
+	if !strings.Contains(left, "剩余") {
+		t.Errorf("deadline countdown %q", left)
+	}
+
+	// Approving asks first, naming the groups and their units; cancel sends nothing.
+	b.run(5*time.Second,
+		chromedp.Click(card+` button[data-action="approve"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#confirm-dialog #confirm-groups li.confirm-group[data-group-id="onsite-control"]`, chromedp.ByQuery),
+	)
+	var groups string
+	b.run(3*time.Second, chromedp.Poll(`document.querySelector('#confirm-groups').textContent.includes('现场控制组')`, nil, chromedp.WithPollingTimeout(3*time.Second)),
+		chromedp.Text("#confirm-groups", &groups, chromedp.ByQuery))
+	for _, want := range []string{"现场控制组", "医疗救护组", "个力量"} {
+		if !strings.Contains(groups, want) {
+			t.Errorf("confirmation lacks %s: %q", want, groups)
+		}
+	}
+	b.run(3*time.Second, chromedp.Click("#confirm-cancel", chromedp.ByQuery), chromedp.WaitNotVisible("#confirm-dialog", chromedp.ByQuery))
+	var actID string
+	for _, a := range h.activations(inc["id"].(string)) {
+		if a.PlanID == "mass-incident" {
+			actID = a.ID
+			if a.Status != "proposed" {
+				t.Fatalf("cancelled confirmation approved the plan: %s", a.Status)
+			}
+		}
+	}
+	b.run(5*time.Second,
+		chromedp.Click(card+` button[data-action="approve"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#confirm-send", chromedp.ByQuery),
+		chromedp.Click("#confirm-send", chromedp.ByQuery),
+	)
+	group := fmt.Sprintf(`#active-list article[data-activation-id=%q] li.act-group[data-group-id="onsite-control"] .act-group-progress`, actID)
+	b.run(5*time.Second, chromedp.WaitVisible(group, chromedp.ByQuery))
+	total := h.group(actID, "onsite-control").Tasks.Total
+	var progress string
+	b.run(2*time.Second, chromedp.Text(group, &progress, chromedp.ByQuery))
+	if want := fmt.Sprintf("0/%d 已确认，0/%d 已完成", total, total); progress != want {
+		t.Errorf("progress %q, want %q", progress, want)
+	}
+	// A phone acknowledges: the leader page counts it at once.
+	phone := h.responder("foot-01", nil)
+	var snap struct{ Tasks []taskView }
+	mustJSON(t, phone.next(2*time.Second).Data, &snap)
+	if len(snap.Tasks) != 1 {
+		t.Fatalf("foot-01 tasks %+v", snap.Tasks)
+	}
+	if res, body := h.do("POST", "/api/v1/tasks/"+snap.Tasks[0].ID+"/ack", h.token("foot-01"), nil); res.StatusCode != 200 {
+		t.Fatalf("ack %d %s", res.StatusCode, body)
+	}
+	want := fmt.Sprintf("1/%d 已确认，0/%d 已完成", total, total)
+	b.run(3*time.Second, chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent === %q`, group, want), nil, chromedp.WithPollingTimeout(3*time.Second)))
+	b.clean()
+	b.screenshot("ok")
+}
+
+// The wall's plan banner shows each working group's progress, live.
+func TestScreenPlanBannerShowsGroupProgress(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	actID := h.approvedMassPlan()
+	sel := fmt.Sprintf(`#plan-banners .plan-banner[data-activation-id=%q] .plan-progress[data-group-id="onsite-control"]`, actID)
+	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`!!document.querySelector(%q)`, sel), nil, chromedp.WithPollingTimeout(10*time.Second)))
+	total := h.group(actID, "onsite-control").Tasks.Total
+	phone := h.responder("foot-01", nil)
+	var snap struct{ Tasks []taskView }
+	mustJSON(t, phone.next(2*time.Second).Data, &snap)
+	if len(snap.Tasks) != 1 {
+		t.Fatalf("foot-01 tasks %+v", snap.Tasks)
+	}
+	if res, body := h.do("POST", "/api/v1/tasks/"+snap.Tasks[0].ID+"/done", h.token("foot-01"), nil); res.StatusCode != 200 {
+		t.Fatalf("done %d %s", res.StatusCode, body)
+	}
+	want := fmt.Sprintf("1/%d 已确认，1/%d 已完成", total, total)
+	var got string
+	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent.includes(%q)`, sel, want), nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text(sel, &got, chromedp.ByQuery))
+	if !strings.Contains(got, "现场控制组") {
+		t.Errorf("banner progress %q", got)
+	}
+	b.clean()
+}

@@ -1,0 +1,293 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"watchfloor/alerts"
+	"watchfloor/command/alarm"
+	"watchfloor/command/audit"
+	"watchfloor/command/auth"
+	"watchfloor/command/dispatch"
+	"watchfloor/command/effect"
+	"watchfloor/command/fault"
+	"watchfloor/command/gridcase"
+	"watchfloor/command/incident"
+	"watchfloor/command/job"
+	"watchfloor/command/live"
+	"watchfloor/command/plan"
+	"watchfloor/command/store"
+	"watchfloor/command/timer"
+	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
+	"watchfloor/command/web"
+	"watchfloor/config"
+	"watchfloor/geo"
+	"watchfloor/static"
+)
+
+// builder holds what New has built so far, step by step; down undoes it.
+type builder struct {
+	cfg  *config.Config
+	opts Options
+	log  *slog.Logger
+	// now is opts.Now, or time.Now when none was injected.
+	now  func() time.Time
+	down *teardown
+	met  *metrics
+
+	geo        *geo.Map
+	places     *geo.Gazetteer
+	st         *store.Store
+	authn      *auth.Service
+	fleet      *unit.Fleet
+	units      *unit.Service
+	ingest     *unit.Ingester
+	incidents  *incident.Service
+	dispatches *dispatch.Service
+	plans      *plan.Service
+	jobs       *job.Runner
+	timers     *timer.Scheduler
+	cases      *gridcase.Service
+	daily      *store.Daily
+	hub        *live.Hub
+	alarms     *alarm.Service
+	sys        system
+	api        *web.API
+	framer     *unit.Framer
+}
+
+// refuseExposure refuses a configuration that would expose the demo
+// accounts or the metrics beyond what is safe.
+func refuseExposure(cfg *config.Config) error {
+	if cfg.Auth.DemoAccounts && !config.Loopback(cfg.Listen) {
+		return fmt.Errorf("refusing to start: demo accounts are enabled and %s listens beyond loopback; set auth.demo_accounts: false and configure accounts", cfg.Listen)
+	}
+	if err := cfg.CheckMetricsExposure(); err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	return nil
+}
+
+// loadMap reads the grids, zones and gazetteer and checks that every area
+// the configuration names is a grid of the map.
+func (b *builder) loadMap(context.Context) error {
+	cfg := b.cfg
+	gridsJSON, err := os.ReadFile(cfg.Path(cfg.Map.Grids))
+	if err != nil {
+		return fmt.Errorf("loading grids: %w", err)
+	}
+	zonesJSON, err := os.ReadFile(cfg.Path(cfg.Map.Zones))
+	if err != nil {
+		return fmt.Errorf("loading zones: %w", err)
+	}
+	if b.geo, err = geo.NewMap(gridsJSON, zonesJSON); err != nil {
+		return fmt.Errorf("loading the map: %w", err)
+	}
+	b.places = geo.NewGazetteer(nil)
+	if cfg.Map.Gazetteer != "" {
+		data, err := os.ReadFile(cfg.Path(cfg.Map.Gazetteer))
+		if err != nil {
+			return fmt.Errorf("loading the gazetteer: %w", err)
+		}
+		list, err := geo.ParsePlaces(data, cfg.Map.Gazetteer)
+		if err != nil {
+			return fmt.Errorf("loading the gazetteer: %w", err)
+		}
+		b.places = geo.NewGazetteer(list)
+	}
+	for _, a := range append(slices.Clone(cfg.Auth.Accounts), cfg.Auth.DemoAreaAccounts...) {
+		if a.Area != "" && b.geo.Area(a.Area) == nil {
+			return fmt.Errorf("account %s: area %s is not a grid code of the map", a.Username, a.Area)
+		}
+	}
+	for _, area := range cfg.DailyReports.Areas {
+		if b.geo.Area(area) == nil {
+			return fmt.Errorf("daily_reports.areas: %s is not a grid code of the map", area)
+		}
+	}
+	return nil
+}
+
+// openStore connects to Redis and registers its close, the last teardown.
+func (b *builder) openStore(ctx context.Context) error {
+	cfg := b.cfg
+	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, PingInterval: cfg.Redis.PingInterval, MinAppendFsync: cfg.Redis.AppendFsync, RequireDurability: cfg.Redis.Durability != "warn",
+		SentinelAddrs: cfg.Redis.Sentinel.Addrs, SentinelMaster: cfg.Redis.Sentinel.Master,
+		WaitReplicas: cfg.Redis.WaitReplicas, WaitTimeout: cfg.Redis.WaitTimeout, Location: cfg.Location, Logger: b.log})
+	if err != nil {
+		return err
+	}
+	b.st = st
+	b.down.push(func(context.Context) error {
+		if err := st.Close(); err != nil {
+			return fmt.Errorf("closing redis: %w", err)
+		}
+		return nil
+	})
+	b.met = newMetrics()
+	return nil
+}
+
+// people builds authentication (telling the person starting the server the
+// demo password) and the fleet, with one demo responder per unit.
+func (b *builder) people(context.Context) error {
+	authn, err := auth.New(b.cfg, b.st.Sessions(), b.opts.Now)
+	if err != nil {
+		return err
+	}
+	b.authn = authn
+	if authn.DemoPassword != "" {
+		fmt.Fprintf(b.opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer, and one responder per unit named after it) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", authn.DemoPassword)
+	}
+	if b.fleet, err = unit.NewFleet(b.cfg, b.geo); err != nil {
+		return err
+	}
+	if b.cfg.Auth.DemoAccounts {
+		for _, u := range b.cfg.Units {
+			authn.AddDemo(auth.Account{Username: u.ID, Name: u.Callsign, Role: vocab.Responder, Unit: u.ID})
+		}
+	}
+	return nil
+}
+
+// positions builds the unit service and the ingester, and restores the
+// fleet's last positions from Redis.
+func (b *builder) positions(ctx context.Context) error {
+	unitStore := b.st.Units(b.cfg.Positions.TrackTTL)
+	unitStore.Skipped = b.met.skip
+	b.units = unit.NewService(b.fleet, unitStore, b.opts.Now)
+	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log)
+	b.ingest.Skipped = b.met.skip
+	if err := b.ingest.Restore(ctx); err != nil {
+		return err
+	}
+	b.ingest.Counted = b.met.counted
+	return nil
+}
+
+// domain builds incidents, dispatch, plans and the follow-up job runner.
+// What an incident change sets off (plans, automatic dispatch, the response
+// a first order starts) is recorded with the change as a job; this instance
+// runs it at once, and any live instance carries out what is left.
+func (b *builder) domain(context.Context) error {
+	cfg, st := b.cfg, b.st
+	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
+	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now)
+	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now)
+	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now)
+	b.jobs = &job.Runner{Store: st.Jobs(), Name: consumerName(), Poll: cfg.Jobs.Poll, RetryBase: cfg.Jobs.RetryBase, RetryMax: cfg.Jobs.RetryMax,
+		Lease: cfg.Jobs.Lease, AlarmAfter: cfg.Jobs.AlarmAfter, Log: b.log, Counted: b.met.jobDone, PendingNow: b.met.jobsPending}
+	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches}, b.dispatches)
+	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
+	// Hooks set after construction, kept together.
+	runNow := b.jobs.RunNow
+	if b.opts.NoJobRunner {
+		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
+	}
+	b.incidents.OnCreate = b.met.incidentCreated
+	b.dispatches.Observe = b.met.dispatchStep
+	b.incidents.RunJobs, b.dispatches.RunJobs, b.plans.RunJobs = runNow, runNow, runNow
+	return nil
+}
+
+// schedule builds the durable timers with their handlers, and schedules the
+// daily reports and the patrol record.
+func (b *builder) schedule(ctx context.Context) error {
+	cfg, st := b.cfg, b.st
+	timers := &timer.Scheduler{Store: st.Timers(), Clock: clockFunc(b.now), Interval: cfg.Dispatch.TimerInterval, Log: b.log}
+	b.timers = timers
+	timers.Handle(dispatch.TimerKind, b.dispatches.Expire)
+	timers.Handle(dispatch.ReofferKind, b.dispatches.Reoffer)
+	timers.Handle(incident.TimerDeadlineDue, b.incidents.DeadlineDue)
+	timers.Handle(incident.TimerDeadlineOverdue, b.incidents.DeadlineOverdue)
+	cases := gridcase.NewService(st.Cases(), cfg, b.geo, b.fleet.Known, b.opts.Now)
+	daily := st.Daily()
+	b.cases, b.daily = cases, daily
+	timers.Handle(gridcase.TimerKind, cases.Overdue)
+	timers.Handle(gridcase.DailyTimerKind, func(ctx context.Context, date string, _ time.Time) (bool, error) {
+		return cases.DailyDue(ctx, daily, date)
+	})
+	if err := cases.ScheduleDaily(ctx, daily); err != nil {
+		return err
+	}
+	patrol := &unit.PatrolRecorder{Units: b.units, Days: st, Loc: cfg.Location, Now: b.now, Target: cfg.Patrol.TargetMinutes, MaxGap: cfg.Patrol.MaxGap}
+	timers.Handle(unit.PatrolTimerKind, patrol.Record)
+	return patrol.Schedule(ctx)
+}
+
+// web builds the live hub, the alarms, the HTTP API and the framer that
+// sends the fleet's positions to the screens.
+func (b *builder) web(context.Context) error {
+	st, log := b.st, b.log
+	b.hub = live.NewHub(st, log)
+	b.met.watch(st, b.authn)
+	b.sys = systemAlarms(b.cfg, st, b.authn, b.now, log, b.met)
+	b.alarms = alarm.NewService(st.Alarms(), b.opts.Now)
+	alarms := b.alarms
+	b.incidents.AckAlarm = func(ctx context.Context, who vocab.Actor, id string) {
+		if _, err := alarms.Ack(ctx, id, who.Username, who.Role, nil); err != nil && !fault.IsConflict(err) && !fault.IsNotFound(err) {
+			log.Warn("acknowledging the alarm of a report sent", "alarm", id, "err", err)
+		}
+	}
+	api, err := web.New(web.Deps{
+		Config: b.cfg, Auth: b.authn, Incidents: b.incidents, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
+		Units: b.units, Ingest: b.ingest,
+		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: st, Cases: b.cases, Daily: b.daily, Figures: st,
+		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	b.api = api
+	hub := b.hub
+	b.framer = &unit.Framer{Fleet: b.fleet, Interval: b.cfg.Positions.FrameInterval, Publish: func(frame []byte) {
+		hub.Publish(vocab.ScreenStream, live.Message{JSON: frame})
+	}}
+	return nil
+}
+
+// consumerName names this instance among the job runners: host, process
+// and a random part, so a restarted process is a new consumer.
+func consumerName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
+
+// clockFunc adapts the injected now to a timer.Clock.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+// system are the watchers of the system itself.
+type system struct {
+	memory   *store.MemoryWatch
+	retainer *audit.Retainer
+}
+
+// systemAlarms wires the alarms about the system itself: Redis filling up
+// and repeated failed logins, and the audit trail's retention.
+func systemAlarms(cfg *config.Config, st *store.Store, authn *auth.Service, now func() time.Time, log *slog.Logger, met *metrics) system {
+	authn.OnFailures = func(ctx context.Context, kind, subject string, n int) {
+		what := map[string]string{"user": "account name", "addr": "address"}[kind]
+		a := &alarm.Alarm{ID: alarm.ID(alarm.LoginFailures, kind+":"+subject), Kind: alarm.LoginFailures, RaisedAt: now().UTC(),
+			Title:  subject,
+			Detail: fmt.Sprintf("%d failed logins for the %s %s within %s", n, what, subject, cfg.Limits.LoginWindow)}
+		if err := st.RaiseSystem(ctx, a); err != nil {
+			log.Warn("raising the login failures alarm failed", "err", err)
+		}
+	}
+	return system{
+		memory: &store.MemoryWatch{Store: st, Share: cfg.Redis.MemoryAlarm, Interval: cfg.Redis.MemoryCheck, Now: now,
+			Observe: met.memory},
+		retainer: &audit.Retainer{Store: st, Retention: cfg.Audit.Retention, Interval: cfg.Audit.ExportInterval,
+			File: cfg.Path(cfg.Audit.ExportFile), Now: now, Log: log},
+	}
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"watchfloor/command/auth"
+	"watchfloor/command/incident"
+	"watchfloor/command/job"
+	"watchfloor/command/store"
+)
+
+// metrics are the server's own figures, registered once on the registry the
+// API serves at /metrics; its methods are what the services are told.
+type metrics struct {
+	reg                      *prometheus.Registry
+	skipKinds                map[string]prometheus.Counter
+	moved, late, implausible prometheus.Counter
+	created                  *prometheus.CounterVec
+	ackTimes, sceneTimes     prometheus.Observer
+	jobCount                 *prometheus.CounterVec
+	jobPending               prometheus.Gauge
+	// used and limit are Redis's memory at the last check.
+	used, limit atomic.Int64
+}
+
+// newMetrics registers the process collectors and the counters of bad
+// records, positions, incidents, dispatch steps and jobs on a new registry.
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry(), skipKinds: map[string]prometheus.Counter{}}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	skipped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "bad_records_skipped_total",
+		Help: "Bad records read back (from Redis, or published by another instance) and skipped instead of failing a listing, by kind: last_position, track_fix, position_note.",
+	}, []string{"kind"})
+	for _, k := range []string{"last_position", "track_fix", "position_note"} {
+		m.skipKinds[k] = skipped.WithLabelValues(k)
+	}
+	positions := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "positions_stored_total",
+		Help: "Positions stored by this instance: moved (the unit moved), late (older than the last) or implausible (a jump too fast).",
+	}, []string{"kind"})
+	m.moved, m.late, m.implausible = positions.WithLabelValues("moved"), positions.WithLabelValues("late"), positions.WithLabelValues("implausible")
+	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "incidents_created_total",
+		Help: "Incidents created by this instance, by category and level at creation (drills excluded).",
+	}, []string{"category", "level"})
+	stepTimes := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "watchfloor", Name: "dispatch_step_seconds",
+		Help:    "Time from an order to its acknowledgement (step=ack) and to the unit on scene (step=on_scene).",
+		Buckets: []float64{1, 2, 5, 10, 20, 30, 45, 60, 120, 300, 600, 1200, 1800, 3600},
+	}, []string{"step"})
+	m.ackTimes, m.sceneTimes = stepTimes.WithLabelValues("ack"), stepTimes.WithLabelValues("on_scene")
+	m.jobCount = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "jobs_total",
+		Help: "Follow-up jobs by this instance: done, failed (an attempt that failed) and retried (an attempt after a failure or a dead instance).",
+	}, []string{"result"})
+	m.jobPending = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "watchfloor", Name: "jobs_pending", Help: "Follow-up jobs taken by an instance and not yet done, at the last look.",
+	})
+	for _, r := range []string{job.Done, job.Failed, job.Retried} {
+		m.jobCount.WithLabelValues(r)
+	}
+	m.reg.MustRegister(skipped, positions, m.created, stepTimes, m.jobCount, m.jobPending)
+	return m
+}
+
+// watch registers the gauges read at scrape time: Redis reachable, its
+// memory at the last check, and the passwords compared.
+func (m *metrics) watch(st *store.Store, authn *auth.Service) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
+		}, func() float64 {
+			if st.Ready() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "redis_used_memory_bytes",
+			Help: "Redis used_memory at the last check."}, func() float64 { return float64(m.used.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "redis_maxmemory_bytes",
+			Help: "Redis maxmemory at the last check (0: no limit)."}, func() float64 { return float64(m.limit.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "login_password_checks_total",
+			Help: "Passwords compared by this instance (login attempts that were not throttled)."}, func() float64 { return float64(authn.Checked.Load()) }),
+	)
+}
+
+// skip counts a bad record of kind read back and skipped.
+func (m *metrics) skip(kind string) {
+	if c, ok := m.skipKinds[kind]; ok {
+		c.Inc()
+	}
+}
+
+// counted adds the fixes of each kind an ingest stored.
+func (m *metrics) counted(moved, late, implausible int) {
+	m.moved.Add(float64(moved))
+	m.late.Add(float64(late))
+	m.implausible.Add(float64(implausible))
+}
+
+// incidentCreated counts an incident created here, drills excluded.
+func (m *metrics) incidentCreated(inc *incident.Incident) {
+	if !inc.Drill {
+		m.created.WithLabelValues(inc.Category, inc.Level.String()).Inc()
+	}
+}
+
+// dispatchStep observes the time an order took to be acknowledged (ack)
+// or its unit to reach the scene.
+func (m *metrics) dispatchStep(step string, d time.Duration) {
+	if step == "ack" {
+		m.ackTimes.Observe(d.Seconds())
+	} else {
+		m.sceneTimes.Observe(d.Seconds())
+	}
+}
+
+// jobDone counts a follow-up job's attempt by result.
+func (m *metrics) jobDone(result string) { m.jobCount.WithLabelValues(result).Inc() }
+
+// jobsPending sets the jobs taken and not yet done, at the last look.
+func (m *metrics) jobsPending(n int64) { m.jobPending.Set(float64(n)) }
+
+// memory records Redis's used memory and limit at the last check.
+func (m *metrics) memory(used, limit int64) {
+	m.used.Store(used)
+	m.limit.Store(limit)
+}

@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"watchfloor/command/change"
+	"watchfloor/command/fault"
+	"watchfloor/command/stats"
+	"watchfloor/command/vocab"
+)
+
+// Apply carries out c in one atomic step (the Lua commit). The store only
+// lays things out: where a document, a field or a list lives in Redis, and
+// the indexes of each kind of document; what happens is c's.
+func (s *Store) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
+	tx, err := s.txOf(c)
+	if err != nil {
+		return change.Result{}, err
+	}
+	res, err := s.Commit(ctx, tx)
+	if errors.Is(err, ErrConflict) {
+		if res.Conflict >= 0 && res.Conflict < len(c.Guards) && c.Guards[res.Conflict].Why != "" {
+			return change.Result{}, &fault.Conflict{Detail: c.Guards[res.Conflict].Why}
+		}
+		return change.Result{}, err
+	}
+	if err != nil {
+		return change.Result{}, err
+	}
+	for i, id := range res.JobIDs {
+		c.Jobs[i].ID = id
+	}
+	return change.Result{Duplicate: res.Duplicate, Seqs: res.Seqs}, nil
+}
+
+// mapKey is the key of the keyed map or list (kind, id): the kind's first
+// word, the id, then its other words (incident.timeline, i-1 →
+// incident:i-1:timeline), or the kind's words alone when id is "".
+func (s *Store) mapKey(kind, id string) string {
+	words := strings.Split(kind, ".")
+	if id == "" {
+		return s.Key(words...)
+	}
+	return s.Key(append([]string{words[0], id}, words[1:]...)...)
+}
+
+// txOf lays c out as Redis writes.
+func (s *Store) txOf(c *change.Change) (*Tx, error) {
+	tx := &Tx{At: c.At, Jobs: c.Jobs}
+	if c.Idem != nil {
+		tx.Idem = &Idem{Key: s.Key("idem", c.Idem.Key), Value: c.Idem.Value, TTL: c.Idem.TTL}
+	}
+	for _, g := range c.Guards {
+		tx.Guards = append(tx.Guards, Guard{Key: s.mapKey(g.Kind, g.ID), Field: g.Field, Allowed: g.Allowed})
+	}
+	for _, d := range c.Docs {
+		doc, err := json.Marshal(d.Value)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s %s: %w", d.Kind, d.ID, err)
+		}
+		args := []string{"doc", string(doc)}
+		for _, f := range slices.Sorted(maps.Keys(d.Fields)) {
+			args = append(args, f, d.Fields[f])
+		}
+		tx.Ops = append(tx.Ops, Op{Cmd: "HSET", Key: s.mapKey(d.Kind, d.ID), Args: args})
+		tx.Ops = append(tx.Ops, s.indexOpsOf(d)...)
+	}
+	for _, f := range c.Fields {
+		tx.Ops = append(tx.Ops, Op{Cmd: "HSET", Key: s.mapKey(f.Kind, f.ID), Args: []string{f.Field, f.Value}})
+	}
+	for _, a := range c.Appends {
+		ops, err := s.appendOps(a)
+		if err != nil {
+			return nil, err
+		}
+		tx.Ops = append(tx.Ops, ops...)
+	}
+	for _, t := range c.Timers {
+		if t.Cancel {
+			tx.Ops = append(tx.Ops, s.RemoveTimer(t.Member))
+		} else {
+			tx.Ops = append(tx.Ops, s.AddTimer(t.Member, t.Due))
+		}
+	}
+	for _, ev := range c.Events {
+		e, err := eventOf(ev)
+		if err != nil {
+			return nil, err
+		}
+		tx.Events = append(tx.Events, e)
+		if ev.Stream == vocab.ScreenStream {
+			tx.Ops = append(tx.Ops, s.countOps(stats.Counts(ev))...)
+		}
+	}
+	for _, r := range c.Audit {
+		tx.Audit = append(tx.Audit, auditRecord(r))
+	}
+	return tx, nil
+}
+
+// appendOps are the writes of one Append.
+func (s *Store) appendOps(a change.Append) ([]Op, error) {
+	if len(a.Entries) == 0 {
+		return nil, nil
+	}
+	key := s.mapKey(a.Kind, a.ID)
+	args := make([]string, len(a.Entries))
+	for i, e := range a.Entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("encoding an entry of %s %s: %w", a.Kind, a.ID, err)
+		}
+		args[i] = string(b)
+	}
+	ops := []Op{{Cmd: "RPUSH", Key: key, Args: args}}
+	if a.Keep > 0 {
+		ops = append(ops, Op{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-a.Keep), "-1"}})
+	}
+	return ops, nil
+}
+
+// eventOf encodes an event's data (raw JSON is kept as it is).
+func eventOf(ev vocab.Event) (Event, error) {
+	var data []byte
+	switch d := ev.Data.(type) {
+	case json.RawMessage:
+		data = d
+	case []byte:
+		data = d
+	default:
+		b, err := json.Marshal(d)
+		if err != nil {
+			return Event{}, fmt.Errorf("encoding %s: %w", ev.Type, err)
+		}
+		data = b
+	}
+	return Event{Stream: ev.Stream, Type: ev.Type, Data: data, Notify: ev.Notify, Area: ev.Area}, nil
+}
+
+// countOps are the writes of the figures an event moves.
+func (s *Store) countOps(cs []stats.Step) []Op {
+	ops := make([]Op, 0, len(cs))
+	for _, c := range cs {
+		key := s.dayKey(c.At)
+		if c.List != "" {
+			ops = append(ops, Op{Cmd: "RPUSH", Key: key + ":" + c.List, Args: []string{strconv.FormatFloat(c.Seconds, 'f', 1, 64)}})
+		} else {
+			ops = append(ops, Op{Cmd: "HINCRBY", Key: key, Args: []string{c.Field, "1"}})
+		}
+	}
+	return ops
+}
+
+// indexOpsOf keeps the indexes of a document's kind: the sets and sorted
+// sets the reads of that kind use.
+func (s *Store) indexOpsOf(d change.Doc) []Op {
+	switch d.Kind {
+	case change.KindIncident:
+		return s.incidentIndex(d)
+	case change.KindDispatch:
+		return s.dispatchIndex(d)
+	case change.KindActivation:
+		return s.activationIndex(d)
+	case change.KindTask:
+		return s.taskIndex(d)
+	case change.KindCase:
+		return s.caseIndex(d)
+	case change.KindAlarm:
+		return s.alarmIndex(d)
+	}
+	return nil
+}
