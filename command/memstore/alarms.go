@@ -1,9 +1,7 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
@@ -25,9 +23,7 @@ func (x *Alarms) List(ctx context.Context, open bool, limit int) ([]*alarm.Alarm
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(as, func(a, b *alarm.Alarm) int {
-		return cmp.Or(b.RaisedAt.Compare(a.RaisedAt), cmp.Compare(b.ID, a.ID))
-	})
+	newestFirst(as, func(a *alarm.Alarm) (int64, string) { return a.RaisedAt.UnixMilli(), a.ID })
 	return as[:min(len(as), limit)], nil
 }
 

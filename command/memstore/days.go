@@ -9,22 +9,7 @@ import (
 	"time"
 
 	"watchfloor/command/stats"
-	"watchfloor/command/vocab"
 )
-
-// Step is one move of the day figures an event makes: Field of At's local
-// day up by N, or, when List is set (ack, scene), Sample seconds appended
-// to that list of the day.
-type Step struct {
-	At     time.Time
-	Field  string
-	N      int64
-	List   string
-	Sample time.Duration
-}
-
-// Counter names the figures an event of the screen stream moves.
-type Counter func(ev vocab.Event) []Step
 
 // day is one local day's counters and samples.
 type day struct {
@@ -32,8 +17,9 @@ type day struct {
 	ack, scene []float64
 }
 
-// count applies steps; it runs under s.mu.
-func (s *Store) count(steps []Step) {
+// count takes the steps of the day figures (stats.Counts); it runs under
+// s.mu.
+func (s *Store) count(steps []stats.Step) {
 	for _, st := range steps {
 		date := st.At.In(s.loc).Format(time.DateOnly)
 		d := s.days[date]
@@ -43,10 +29,10 @@ func (s *Store) count(steps []Step) {
 		}
 		// Samples are kept to a tenth of a second, as the Redis store
 		// writes them.
-		v, _ := strconv.ParseFloat(strconv.FormatFloat(st.Sample.Seconds(), 'f', 1, 64), 64)
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(st.Seconds, 'f', 1, 64), 64)
 		switch st.List {
 		case "":
-			d.counts[st.Field] += st.N
+			d.counts[st.Field]++
 		case "ack":
 			d.ack = append(d.ack, v)
 		case "scene":

@@ -21,6 +21,7 @@ import (
 	"watchfloor/command/job"
 	"watchfloor/command/live"
 	"watchfloor/command/timer"
+	"watchfloor/command/vocab"
 )
 
 // Options configure New; the zero value works.
@@ -32,9 +33,6 @@ type Options struct {
 	Location *time.Location
 	// MaxLen caps each stream (100,000 when 0): the oldest go first.
 	MaxLen int
-	// Counts names the day counters an event of the screen stream moves
-	// (stats.Counts); nil counts nothing.
-	Counts Counter
 }
 
 // Store is the whole state in memory.
@@ -42,7 +40,6 @@ type Store struct {
 	clock  timer.Clock
 	loc    *time.Location
 	maxLen int
-	counts Counter
 
 	mu      sync.Mutex
 	maps    map[ref]map[string]string
@@ -57,6 +54,7 @@ type Store struct {
 	trail     trail
 	jobs      jobs
 	days      map[string]*day
+	numbers   map[string]int64 // kind:day → last number given
 }
 
 // ref names a document, a keyed map or a list: (Kind, ID).
@@ -69,10 +67,10 @@ type idemValue struct {
 
 // New returns an empty store.
 func New(opts Options) *Store {
-	s := &Store{clock: opts.Clock, loc: opts.Location, maxLen: opts.MaxLen, counts: opts.Counts,
+	s := &Store{clock: opts.Clock, loc: opts.Location, maxLen: opts.MaxLen,
 		maps: map[ref]map[string]string{}, docs: map[ref][]byte{}, lists: map[ref][][]byte{},
 		idem: map[string]idemValue{}, streams: map[string]*stream{}, wake: make(chan struct{}),
-		followers: map[*follower]struct{}{}, timers: map[string]int64{}, days: map[string]*day{}}
+		followers: map[*follower]struct{}{}, timers: map[string]int64{}, days: map[string]*day{}, numbers: map[string]int64{}}
 	if s.clock == nil {
 		s.clock = timer.SystemClock{}
 	}
@@ -117,9 +115,9 @@ func encode(c *change.Change) (*encoded, error) {
 		e.entries = append(e.entries, list)
 	}
 	for _, ev := range c.Events {
-		b, err := json.Marshal(ev.Data)
+		b, err := eventData(ev)
 		if err != nil {
-			return nil, fmt.Errorf("encoding event %s: %w", ev.Type, err)
+			return nil, err
 		}
 		e.events = append(e.events, b)
 	}
@@ -134,6 +132,21 @@ func encode(c *change.Change) (*encoded, error) {
 		e.jobs = append(e.jobs, jobEntry{kind: j.Kind, key: j.Key, incident: j.IncidentID, data: slices.Clone(j.Data)})
 	}
 	return e, nil
+}
+
+// eventData is the JSON of an event's data; raw JSON is kept as it is.
+func eventData(ev vocab.Event) ([]byte, error) {
+	switch d := ev.Data.(type) {
+	case json.RawMessage:
+		return slices.Clone(d), nil
+	case []byte:
+		return slices.Clone(d), nil
+	}
+	b, err := json.Marshal(ev.Data)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", ev.Type, err)
+	}
+	return b, nil
 }
 
 // Apply carries out c atomically: a repeat of its idempotency key changes
@@ -156,8 +169,11 @@ func (s *Store) Apply(ctx context.Context, c *change.Change) (change.Result, err
 			return change.Result{Duplicate: v.value}, nil
 		}
 	}
-	for _, g := range c.Guards {
+	for i, g := range c.Guards {
 		if cur := s.maps[ref{g.Kind, g.ID}][g.Field]; !slices.Contains(g.Allowed, cur) {
+			if g.Why == "" {
+				return change.Result{}, fmt.Errorf("commit: guard %d: %w", i, fault.ErrConflict)
+			}
 			return change.Result{}, &fault.Conflict{Detail: g.Why}
 		}
 	}

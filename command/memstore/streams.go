@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"watchfloor/command/live"
+	"watchfloor/command/stats"
 	"watchfloor/command/vocab"
 )
 
@@ -56,8 +57,8 @@ func (s *Store) emit(ev vocab.Event, at time.Time, data []byte) uint64 {
 			}
 		}
 	}
-	if ev.Stream == vocab.ScreenStream && s.counts != nil {
-		s.count(s.counts(ev))
+	if ev.Stream == vocab.ScreenStream {
+		s.count(stats.Counts(ev))
 	}
 	return st.seq
 }

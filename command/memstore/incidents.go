@@ -1,0 +1,65 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"watchfloor/command/change"
+	"watchfloor/command/incident"
+)
+
+// Incidents reads incidents (the reads of incident.Store).
+type Incidents struct{ s *Store }
+
+// Incidents returns the incident storage.
+func (s *Store) Incidents() *Incidents { return &Incidents{s: s} }
+
+// NextID returns a new incident number for day.
+func (x *Incidents) NextID(ctx context.Context, day string) (int64, error) {
+	return x.s.nextID("incidents", day), nil
+}
+
+// Load returns a stored incident.
+func (x *Incidents) Load(ctx context.Context, id string) (*incident.Incident, error) {
+	return Doc[incident.Incident](x.s, change.KindIncident, id)
+}
+
+// Timeline returns an incident's timeline, oldest first.
+func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
+	return List[incident.Entry](x.s, change.KindIncidentTimeline, id)
+}
+
+// List returns the incidents matching q, most recently changed first.
+func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
+	out, err := Docs(x.s, change.KindIncident, func(inc *incident.Incident) bool {
+		return (q.Status == "" || inc.Status == q.Status) &&
+			(q.Level.String() == "" || inc.Level == q.Level) &&
+			(q.Category == "" || inc.Category == q.Category) &&
+			(q.Grid == "" || slices.Contains(inc.Grid.Codes(), q.Grid)) &&
+			!inc.UpdatedAt.Before(q.Since)
+	})
+	if err != nil {
+		return nil, err
+	}
+	newestFirst(out, func(inc *incident.Incident) (int64, string) { return inc.UpdatedAt.UnixMilli(), inc.ID })
+	return out[:min(len(out), q.Limit)], nil
+}
+
+// newestFirst sorts vs by their time (ms) and id, both descending, as the
+// Redis store's lists come.
+func newestFirst[T any](vs []T, key func(T) (int64, string)) {
+	slices.SortStableFunc(vs, func(a, b T) int {
+		am, aid := key(a)
+		bm, bid := key(b)
+		return cmp.Or(cmp.Compare(bm, am), cmp.Compare(bid, aid))
+	})
+}
+
+// nextID numbers the objects of kind per day from 1.
+func (s *Store) nextID(kind, day string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.numbers[kind+":"+day]++
+	return s.numbers[kind+":"+day]
+}
