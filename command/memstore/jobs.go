@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"watchfloor/command/alarm"
@@ -211,6 +212,27 @@ func (x *Jobs) All() []job.Job {
 		out[i] = e.job()
 	}
 	return out
+}
+
+// Acked reports whether the job id was delivered and acknowledged (a job
+// trimmed off the stream was).
+func (x *Jobs) Acked(id string) bool {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	for i, e := range x.s.jobs.entries {
+		if e.id.String() == id {
+			return i < x.s.jobs.next && x.s.jobs.pending[id] == nil
+		}
+	}
+	return len(x.s.jobs.entries) > 0 && lessID(id, x.s.jobs.entries[0].id)
+}
+
+// lessID reports whether the stream id s is below id.
+func lessID(s string, id streamID) bool {
+	ms, seq, _ := strings.Cut(s, "-")
+	m, err1 := strconv.ParseUint(ms, 10, 64)
+	n, err2 := strconv.ParseUint(seq, 10, 64)
+	return err1 == nil && err2 == nil && (streamID{m, n}).less(id)
 }
 
 // RaiseOnce implements job.Store: the alarm is raised unless an alarm with
