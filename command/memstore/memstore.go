@@ -55,6 +55,9 @@ type Store struct {
 	jobs      jobs
 	days      map[string]*day
 	numbers   map[string]int64 // kind:day → last number given
+
+	sessOnce sync.Once
+	sess     *Sessions
 }
 
 // ref names a document, a keyed map or a list: (Kind, ID).

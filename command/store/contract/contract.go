@@ -11,6 +11,7 @@ import (
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
+	"watchfloor/command/auth"
 	"watchfloor/command/change"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
@@ -47,6 +48,9 @@ type Stores struct {
 	Alarms alarm.Store
 	// Timeline reads an incident's timeline (the list incident.timeline).
 	Timeline func(ctx context.Context, incidentID string) ([]incident.Entry, error)
+	Sessions auth.SessionStore
+	// Revocations follows the sessions deleted (as Sessions does in both).
+	Revocations func(ctx context.Context, fn func(hash string)) error
 	// Elapse lets d pass for the storage's idempotency records and job
 	// leases (a manual clock moves; a real server is waited for).
 	Elapse func(d time.Duration)
@@ -78,6 +82,9 @@ func Run(t *testing.T, open Open) {
 		{"JobsTrimKeepsPending", jobsTrimKeepsPending},
 		{"Audit", auditTrail},
 		{"Figures", figures},
+		{"Sessions", sessions},
+		{"Tickets", tickets},
+		{"LoginAttempts", loginAttempts},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}

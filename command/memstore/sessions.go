@@ -1,0 +1,208 @@
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"watchfloor/command/auth"
+)
+
+// Sessions keeps login sessions, one-time tickets and login counters
+// (auth.SessionStore), each expiring on the store's clock as its Redis key
+// would, and tells followers of every session deleted.
+type Sessions struct {
+	s *Store
+
+	mu        sync.Mutex
+	sessions  map[string]expiring[[]byte]
+	tickets   map[string]expiring[string]
+	counters  map[string]expiring[*loginCount]
+	followers map[chan string]struct{}
+}
+
+// expiring is a value with the time it expires.
+type expiring[T any] struct {
+	v     T
+	until time.Time
+}
+
+// loginCount is one counter of login attempts: n attempts; refuse, in
+// unix ms, is when attempts are let through again.
+type loginCount struct {
+	n      int64
+	refuse int64
+}
+
+var _ auth.SessionStore = (*Sessions)(nil)
+
+// Sessions returns the session storage; every call returns the same one.
+func (s *Store) Sessions() *Sessions {
+	s.sessOnce.Do(func() {
+		s.sess = &Sessions{s: s, sessions: map[string]expiring[[]byte]{}, tickets: map[string]expiring[string]{},
+			counters: map[string]expiring[*loginCount]{}, followers: map[chan string]struct{}{}}
+	})
+	return s.sess
+}
+
+// get returns the live value of key in m and drops an expired one.
+func get[T any](m map[string]expiring[T], key string, now time.Time) (expiring[T], bool) {
+	e, ok := m[key]
+	if ok && !now.Before(e.until) {
+		delete(m, key)
+		return e, false
+	}
+	return e, ok
+}
+
+// PutSession implements auth.SessionStore.
+func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return fmt.Errorf("encoding session: %w", err)
+	}
+	now := x.s.now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.sessions[hash] = expiring[[]byte]{b, now.Add(ttl)}
+	return nil
+}
+
+// TouchSession implements auth.SessionStore.
+func (x *Sessions) TouchSession(ctx context.Context, hash string, ttl time.Duration) (auth.Session, error) {
+	now := x.s.now()
+	x.mu.Lock()
+	e, ok := get(x.sessions, hash, now)
+	if ok {
+		x.sessions[hash] = expiring[[]byte]{e.v, now.Add(ttl)}
+	}
+	x.mu.Unlock()
+	if !ok {
+		return auth.Session{}, auth.ErrUnauthenticated
+	}
+	var sess auth.Session
+	if err := json.Unmarshal(e.v, &sess); err != nil {
+		return auth.Session{}, fmt.Errorf("decoding session: %w", err)
+	}
+	return sess, nil
+}
+
+// DeleteSession implements auth.SessionStore.
+func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.sessions, hash)
+	for c := range x.followers {
+		select {
+		case c <- hash:
+		default: // as pub/sub, a follower too far behind misses it
+		}
+	}
+	return nil
+}
+
+// Revocations calls fn with the token hash of every session deleted from
+// the call on, until ctx ends.
+func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
+	c := make(chan string, 1024)
+	x.mu.Lock()
+	x.followers[c] = struct{}{}
+	x.mu.Unlock()
+	defer func() {
+		x.mu.Lock()
+		delete(x.followers, c)
+		x.mu.Unlock()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case h := <-c:
+			fn(h)
+		}
+	}
+}
+
+// PutTicket implements auth.SessionStore.
+func (x *Sessions) PutTicket(ctx context.Context, ticketHash, tokenHash string, ttl time.Duration) error {
+	now := x.s.now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.tickets[ticketHash] = expiring[string]{tokenHash, now.Add(ttl)}
+	return nil
+}
+
+// TakeTicket implements auth.SessionStore.
+func (x *Sessions) TakeTicket(ctx context.Context, ticketHash string) (string, error) {
+	now := x.s.now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e, ok := get(x.tickets, ticketHash, now)
+	if !ok {
+		return "", auth.ErrUnauthenticated
+	}
+	delete(x.tickets, ticketHash)
+	return e.v, nil
+}
+
+// Attempt implements auth.SessionStore as the Redis script does: refused
+// while a counter delays attempts; otherwise counted under each counter,
+// and a counter at its max delays the next attempt, doubling up to Cap.
+func (x *Sessions) Attempt(ctx context.Context, now time.Time, d auth.Delays, counters ...auth.Counter) (auth.Attempt, error) {
+	clock := x.s.now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var wait int64
+	for _, c := range counters {
+		if e, ok := get(x.counters, c.Key, clock); ok {
+			wait = max(wait, e.v.refuse-now.UnixMilli())
+		}
+	}
+	if wait > 0 {
+		return auth.Attempt{Wait: time.Duration(wait) * time.Millisecond}, nil
+	}
+	var out auth.Attempt
+	for _, c := range counters {
+		e, ok := get(x.counters, c.Key, clock)
+		if !ok {
+			e.v = &loginCount{}
+		}
+		e.v.n++
+		ttl := d.Window
+		if c.Max > 0 && e.v.n >= int64(c.Max) {
+			base, limit := float64(d.Base.Milliseconds()), float64(d.Cap.Milliseconds())
+			delay := time.Duration(math.Min(base*math.Pow(2, math.Min(float64(e.v.n)-float64(c.Max), 40)), limit)) * time.Millisecond
+			e.v.refuse = now.Add(delay).UnixMilli()
+			out.Next = max(out.Next, delay)
+			ttl += delay
+		}
+		x.counters[c.Key] = expiring[*loginCount]{e.v, clock.Add(ttl)}
+		out.Counts = append(out.Counts, int(e.v.n))
+	}
+	return out, nil
+}
+
+// Succeeded implements auth.SessionStore: the first counter is forgotten;
+// the others still kept take the attempt back and stop delaying below
+// their max.
+func (x *Sessions) Succeeded(ctx context.Context, counters ...auth.Counter) error {
+	clock := x.s.now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, c := range counters {
+		if i == 0 {
+			delete(x.counters, c.Key)
+			continue
+		}
+		if e, ok := get(x.counters, c.Key, clock); ok {
+			e.v.n--
+			if c.Max > 0 && e.v.n < int64(c.Max) {
+				e.v.refuse = 0
+			}
+		}
+	}
+	return nil
+}
