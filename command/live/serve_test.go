@@ -70,23 +70,7 @@ func (s *sink) write(b []byte) error {
 // wait waits until the sink holds want (and fails on anything else).
 func (s *sink) wait(t *testing.T, want ...string) {
 	t.Helper()
-	deadline := time.After(3 * time.Second)
-	for {
-		s.mu.Lock()
-		got := slices.Clone(s.got)
-		s.mu.Unlock()
-		if len(got) >= len(want) {
-			if !slices.Equal(got, want) {
-				t.Fatalf("sent %v, want %v", got, want)
-			}
-			return
-		}
-		select {
-		case <-s.more:
-		case <-deadline:
-			t.Fatalf("sent %v within 3 s, want %v", got, want)
-		}
-	}
+	s.until(t, want, func(got []string, _ int) bool { return len(got) >= len(want) })
 }
 
 // settle waits for a heartbeat, then checks the sink holds exactly want:
@@ -94,12 +78,19 @@ func (s *sink) wait(t *testing.T, want ...string) {
 func (s *sink) settle(t *testing.T, want ...string) {
 	t.Helper()
 	s.wait(t, want...)
+	s.until(t, want, func(_ []string, beat int) bool { return beat > 0 })
+}
+
+// until waits up to 3 s for done to hold of what was sent, then checks
+// that it was want.
+func (s *sink) until(t *testing.T, want []string, done func(got []string, beat int) bool) {
+	t.Helper()
 	deadline := time.After(3 * time.Second)
 	for {
 		s.mu.Lock()
-		beat, got := s.beat, slices.Clone(s.got)
+		got, beat := slices.Clone(s.got), s.beat
 		s.mu.Unlock()
-		if beat > 0 {
+		if done(got, beat) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("sent %v, want %v", got, want)
 			}
@@ -108,7 +99,7 @@ func (s *sink) settle(t *testing.T, want ...string) {
 		select {
 		case <-s.more:
 		case <-deadline:
-			t.Fatal("no heartbeat within 3 s")
+			t.Fatalf("sent %v and %d heartbeats within 3 s, want %v", got, beat, want)
 		}
 	}
 }

@@ -17,11 +17,11 @@ import (
 type Sessions struct {
 	s *Store
 
-	mu        sync.Mutex
-	sessions  map[string]expiring[[]byte]
-	tickets   map[string]expiring[string]
-	counters  map[string]expiring[*loginCount]
-	followers map[chan string]struct{}
+	mu       sync.Mutex
+	sessions map[string]expiring[[]byte]
+	tickets  map[string]expiring[string]
+	counters map[string]expiring[*loginCount]
+	revoked  *fanout[string]
 }
 
 // expiring is a value with the time it expires.
@@ -43,7 +43,7 @@ var _ auth.SessionStore = (*Sessions)(nil)
 func (s *Store) Sessions() *Sessions {
 	s.sessOnce.Do(func() {
 		s.sess = &Sessions{s: s, sessions: map[string]expiring[[]byte]{}, tickets: map[string]expiring[string]{},
-			counters: map[string]expiring[*loginCount]{}, followers: map[chan string]struct{}{}}
+			counters: map[string]expiring[*loginCount]{}, revoked: newFanout[string](1024)}
 	})
 	return s.sess
 }
@@ -93,37 +93,16 @@ func (x *Sessions) TouchSession(ctx context.Context, hash string, ttl time.Durat
 // DeleteSession implements auth.SessionStore.
 func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	delete(x.sessions, hash)
-	for c := range x.followers {
-		select {
-		case c <- hash:
-		default: // as pub/sub, a follower too far behind misses it
-		}
-	}
+	x.mu.Unlock()
+	x.revoked.publish(hash)
 	return nil
 }
 
 // Revocations calls fn with the token hash of every session deleted from
 // the call on, until ctx ends.
 func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
-	c := make(chan string, 1024)
-	x.mu.Lock()
-	x.followers[c] = struct{}{}
-	x.mu.Unlock()
-	defer func() {
-		x.mu.Lock()
-		delete(x.followers, c)
-		x.mu.Unlock()
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case h := <-c:
-			fn(h)
-		}
-	}
+	return x.revoked.follow(ctx, fn)
 }
 
 // PutTicket implements auth.SessionStore.

@@ -20,11 +20,7 @@ type stream struct {
 	msgs []live.Message
 }
 
-// follower is one Notifications call: notified events wait in c.
-type follower struct {
-	c chan notice
-}
-
+// notice is one event stored with Notify.
 type notice struct {
 	stream string
 	m      live.Message
@@ -50,12 +46,7 @@ func (s *Store) emit(ev vocab.Event, at time.Time, data []byte) uint64 {
 		st.msgs = append([]live.Message(nil), st.msgs[over:]...)
 	}
 	if ev.Notify {
-		for f := range s.followers {
-			select {
-			case f.c <- notice{stream: ev.Stream, m: live.Message{Seq: st.seq, JSON: bytes.Clone(msg)}}:
-			default:
-			}
-		}
+		s.notices.publish(notice{stream: ev.Stream, m: live.Message{Seq: st.seq, JSON: bytes.Clone(msg)}})
 	}
 	if ev.Stream == vocab.ScreenStream {
 		s.count(stats.Counts(ev))
@@ -154,21 +145,5 @@ func (s *Store) Tail(ctx context.Context, stream string, seq uint64, block time.
 // Notifications implements live.Notifier: fn sees every event stored with
 // Notify from the call on, until ctx ends.
 func (s *Store) Notifications(ctx context.Context, fn func(stream string, m live.Message)) error {
-	f := &follower{c: make(chan notice, followerQueue)}
-	s.mu.Lock()
-	s.followers[f] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.followers, f)
-		s.mu.Unlock()
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case n := <-f.c:
-			fn(n.stream, n.m)
-		}
-	}
+	return s.notices.follow(ctx, func(n notice) { fn(n.stream, n.m) })
 }

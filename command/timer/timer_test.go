@@ -36,6 +36,20 @@ func schedule(t *testing.T, st *memstore.Store, due map[string]time.Time) {
 	}
 }
 
+// record registers a handler of kind that records its calls and deals
+// with each timer (then runs also, when set).
+func record(s *timer.Scheduler, kind string, then func(n int, due time.Time)) *calls {
+	got := &calls{}
+	s.Handle(kind, func(_ context.Context, id string, due time.Time) (bool, error) {
+		got.add(id)
+		if then != nil {
+			then(len(got.get()), due)
+		}
+		return true, nil
+	})
+	return got
+}
+
 func scheduler(st *memstore.Store, clock timer.Clock) *timer.Scheduler {
 	return &timer.Scheduler{Store: st.Timers(), Clock: clock, Interval: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
@@ -46,11 +60,7 @@ func TestSchedulerRunsDueTimersOnce(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	clock := timer.NewManual(t0)
 	s := scheduler(st, clock)
-	var got calls
-	s.Handle("ack", func(_ context.Context, id string, due time.Time) (bool, error) {
-		got.add(id)
-		return true, nil
-	})
+	got := record(s, "ack", nil)
 	schedule(t, st, map[string]time.Time{"ack|D-1": t0, "ack|D-2": t0.Add(time.Minute), "gone|x": t0})
 	ctx := context.Background()
 	s.Poll(ctx)
@@ -127,11 +137,7 @@ func TestSchedulerTakesOverAfterLease(t *testing.T) {
 		t.Fatalf("the dead instance's claim: %v %v", ok, err)
 	}
 	alive := scheduler(st, clock)
-	var got calls
-	alive.Handle("ack", func(_ context.Context, id string, due time.Time) (bool, error) {
-		got.add(id)
-		return true, nil
-	})
+	got := record(alive, "ack", nil)
 	alive.Poll(ctx)
 	if n := len(got.get()); n != 0 {
 		t.Fatal("taken over within the lease")
@@ -149,13 +155,10 @@ func TestSchedulerKeepsRescheduledTimer(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	clock := timer.NewManual(t0)
 	s := scheduler(st, clock)
-	var got calls
-	s.Handle("remind", func(_ context.Context, id string, due time.Time) (bool, error) {
-		got.add(id)
-		if len(got.get()) == 1 {
+	got := record(s, "remind", func(n int, due time.Time) {
+		if n == 1 {
 			schedule(t, st, map[string]time.Time{"remind|C-1": due.Add(time.Hour)})
 		}
-		return true, nil
 	})
 	schedule(t, st, map[string]time.Time{"remind|C-1": t0})
 	ctx := context.Background()
