@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"watchfloor/command/change"
 	"watchfloor/command/incident"
@@ -37,7 +38,7 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 			(q.Level.String() == "" || inc.Level == q.Level) &&
 			(q.Category == "" || inc.Category == q.Category) &&
 			(q.Grid == "" || slices.Contains(inc.Grid.Codes(), q.Grid)) &&
-			!inc.UpdatedAt.Before(q.Since)
+			since(inc.UpdatedAt, q.Since)
 	})
 	if err != nil {
 		return nil, err
@@ -45,6 +46,10 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 	newestFirst(out, func(inc *incident.Incident) (int64, string) { return inc.UpdatedAt.UnixMilli(), inc.ID })
 	return out[:min(len(out), q.Limit)], nil
 }
+
+// since reports whether a change at t counts as since from, to the ms as
+// the Redis lists score them; a zero from takes all.
+func since(t, from time.Time) bool { return from.IsZero() || t.UnixMilli() >= from.UnixMilli() }
 
 // newestFirst sorts vs by their time (ms) and id, both descending, as the
 // Redis store's lists come.

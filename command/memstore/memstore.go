@@ -270,9 +270,18 @@ func Doc[T any](s *Store, kind, id string) (*T, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s %s: %w", kind, id, fault.ErrNotFound)
 	}
+	v, err := decode[T](b)
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s %s: %w", kind, id, err)
+	}
+	return v, nil
+}
+
+// decode decodes b into a new T.
+func decode[T any](b []byte) (*T, error) {
 	v := new(T)
 	if err := json.Unmarshal(b, v); err != nil {
-		return nil, fmt.Errorf("decoding %s %s: %w", kind, id, err)
+		return nil, err
 	}
 	return v, nil
 }
@@ -293,8 +302,8 @@ func Docs[T any](s *Store, kind string, keep func(*T) bool) ([]*T, error) {
 	slices.Sort(ids)
 	out := make([]*T, 0, len(ids))
 	for _, id := range ids {
-		v := new(T)
-		if err := json.Unmarshal(raw[id], v); err != nil {
+		v, err := decode[T](raw[id])
+		if err != nil {
 			return nil, fmt.Errorf("decoding %s %s: %w", kind, id, err)
 		}
 		if keep == nil || keep(v) {
