@@ -26,6 +26,6 @@ func TestContract(t *testing.T) {
 		clock := &offsetClock{}
 		st := memstore.New(memstore.Options{Clock: clock, MaxLen: contract.MaxLen})
 		return contract.Stores{Changes: st, Source: st, Notifier: st, Timers: st.Timers(), Jobs: st.Jobs(), Audit: st,
-			Figures: st, Alarms: st.Alarms(), Timeline: st.Incidents().Timeline, Sessions: st.Sessions(), Revocations: st.Sessions().Revocations, Elapse: clock.elapse}
+			Figures: st, Alarms: st.Alarms(), Timeline: st.Incidents().Timeline, Sessions: st.Sessions(), Positions: st.Units(time.Hour), Revocations: st.Sessions().Revocations, Elapse: clock.elapse}
 	})
 }

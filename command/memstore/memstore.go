@@ -56,8 +56,10 @@ type Store struct {
 	days    map[string]*day
 	numbers map[string]int64 // kind:day → last number given
 
-	sessOnce sync.Once
-	sess     *Sessions
+	sessOnce  sync.Once
+	sess      *Sessions
+	unitsOnce sync.Once
+	units     *Units
 }
 
 // ref names a document, a keyed map or a list: (Kind, ID).

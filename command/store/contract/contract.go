@@ -47,8 +47,9 @@ type Stores struct {
 	// Alarms reads documents of kind alarm back.
 	Alarms alarm.Store
 	// Timeline reads an incident's timeline (the list incident.timeline).
-	Timeline func(ctx context.Context, incidentID string) ([]incident.Entry, error)
-	Sessions auth.SessionStore
+	Timeline  func(ctx context.Context, incidentID string) ([]incident.Entry, error)
+	Sessions  auth.SessionStore
+	Positions Positions
 	// Revocations follows the sessions deleted (as Sessions does in both).
 	Revocations func(ctx context.Context, fn func(hash string)) error
 	// Elapse lets d pass for the storage's idempotency records and job
@@ -85,6 +86,7 @@ func Run(t *testing.T, open Open) {
 		{"Sessions", sessions},
 		{"Tickets", tickets},
 		{"LoginAttempts", loginAttempts},
+		{"Positions", positions},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}
