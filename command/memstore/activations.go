@@ -11,19 +11,16 @@ import (
 )
 
 // Activations reads plan activations and their tasks (the reads of plan.Store).
-type Activations struct{ s *Store }
+type Activations struct{ kind[plan.Activation] }
 
 // Activations returns the activation storage.
-func (s *Store) Activations() *Activations { return &Activations{s: s} }
-
-// NextID returns a new activation number for day.
-func (x *Activations) NextID(ctx context.Context, day string) (int64, error) {
-	return x.s.nextID("activations", day), nil
+func (s *Store) Activations() *Activations {
+	return &Activations{kind[plan.Activation]{s, change.KindActivation, "activations"}}
 }
 
 // Load returns a stored activation with its groups' progress.
 func (x *Activations) Load(ctx context.Context, id string) (*plan.Activation, error) {
-	a, err := Doc[plan.Activation](x.s, change.KindActivation, id)
+	a, err := x.kind.Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +41,7 @@ func (x *Activations) merge(a *plan.Activation) {
 // activations returns the activations keep accepts, in the order they
 // were proposed, with their progress.
 func (x *Activations) activations(keep func(*plan.Activation) bool) ([]*plan.Activation, error) {
-	out, err := Docs(x.s, change.KindActivation, keep)
+	out, err := x.all(keep)
 	if err != nil {
 		return nil, err
 	}

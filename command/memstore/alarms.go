@@ -10,14 +10,14 @@ import (
 )
 
 // Alarms is the alarm storage (alarm.Store).
-type Alarms struct{ s *Store }
+type Alarms struct{ kind[alarm.Alarm] }
 
 // Alarms returns the alarm storage.
-func (s *Store) Alarms() *Alarms { return &Alarms{s: s} }
+func (s *Store) Alarms() *Alarms { return &Alarms{kind[alarm.Alarm]{s, change.KindAlarm, "alarms"}} }
 
 // List implements alarm.Store: open alarms (or all), newest first.
 func (x *Alarms) List(ctx context.Context, open bool, limit int) ([]*alarm.Alarm, error) {
-	as, err := Docs(x.s, change.KindAlarm, func(a *alarm.Alarm) bool {
+	as, err := x.all(func(a *alarm.Alarm) bool {
 		return !open || x.s.Field(change.KindAlarm, a.ID, "acked") == "0"
 	})
 	if err != nil {
@@ -25,11 +25,6 @@ func (x *Alarms) List(ctx context.Context, open bool, limit int) ([]*alarm.Alarm
 	}
 	newestFirst(as, func(a *alarm.Alarm) (int64, string) { return a.RaisedAt.UnixMilli(), a.ID })
 	return as[:min(len(as), limit)], nil
-}
-
-// Load implements alarm.Store.
-func (x *Alarms) Load(ctx context.Context, id string) (*alarm.Alarm, error) {
-	return Doc[alarm.Alarm](x.s, change.KindAlarm, id)
 }
 
 // Ack implements alarm.Store as the Redis store does: the alarm is marked

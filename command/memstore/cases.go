@@ -10,20 +10,10 @@ import (
 )
 
 // Cases reads grid cases (the reads of gridcase.Store).
-type Cases struct{ s *Store }
+type Cases struct{ kind[gridcase.Case] }
 
 // Cases returns the case storage.
-func (s *Store) Cases() *Cases { return &Cases{s: s} }
-
-// NextID returns a new case number for day.
-func (x *Cases) NextID(ctx context.Context, day string) (int64, error) {
-	return x.s.nextID("cases", day), nil
-}
-
-// Load returns a stored case.
-func (x *Cases) Load(ctx context.Context, id string) (*gridcase.Case, error) {
-	return Doc[gridcase.Case](x.s, change.KindCase, id)
-}
+func (s *Store) Cases() *Cases { return &Cases{kind[gridcase.Case]{s, change.KindCase, "cases"}} }
 
 // Timeline returns a case's timeline, oldest first.
 func (x *Cases) Timeline(ctx context.Context, id string) ([]gridcase.Entry, error) {
@@ -46,7 +36,7 @@ func (x *Cases) Timelines(ctx context.Context, ids []string) (map[string][]gridc
 // List returns the cases matching q (status, kind, grid, since, limit),
 // most recently changed first.
 func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, error) {
-	out, err := Docs(x.s, change.KindCase, func(c *gridcase.Case) bool {
+	out, err := x.all(func(c *gridcase.Case) bool {
 		return (q.Status == "" || c.Status == q.Status) && (q.Kind == "" || c.Kind == q.Kind) &&
 			(q.Grid == "" || slices.Contains(c.Grid.Codes(), q.Grid)) && since(c.UpdatedAt, q.Since)
 	})

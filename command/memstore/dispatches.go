@@ -10,24 +10,16 @@ import (
 )
 
 // Dispatches reads orders (the reads of dispatch.Store).
-type Dispatches struct{ s *Store }
+type Dispatches struct{ kind[dispatch.Dispatch] }
 
 // Dispatches returns the order storage.
-func (s *Store) Dispatches() *Dispatches { return &Dispatches{s: s} }
-
-// NextID returns a new order number for day.
-func (x *Dispatches) NextID(ctx context.Context, day string) (int64, error) {
-	return x.s.nextID("dispatches", day), nil
-}
-
-// Load returns a stored order.
-func (x *Dispatches) Load(ctx context.Context, id string) (*dispatch.Dispatch, error) {
-	return Doc[dispatch.Dispatch](x.s, change.KindDispatch, id)
+func (s *Store) Dispatches() *Dispatches {
+	return &Dispatches{kind[dispatch.Dispatch]{s, change.KindDispatch, "dispatches"}}
 }
 
 // orders returns the orders keep accepts, oldest first.
 func (x *Dispatches) orders(keep func(*dispatch.Dispatch) bool) ([]*dispatch.Dispatch, error) {
-	out, err := Docs(x.s, change.KindDispatch, keep)
+	out, err := x.all(keep)
 	if err != nil {
 		return nil, err
 	}

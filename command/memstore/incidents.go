@@ -11,19 +11,11 @@ import (
 )
 
 // Incidents reads incidents (the reads of incident.Store).
-type Incidents struct{ s *Store }
+type Incidents struct{ kind[incident.Incident] }
 
 // Incidents returns the incident storage.
-func (s *Store) Incidents() *Incidents { return &Incidents{s: s} }
-
-// NextID returns a new incident number for day.
-func (x *Incidents) NextID(ctx context.Context, day string) (int64, error) {
-	return x.s.nextID("incidents", day), nil
-}
-
-// Load returns a stored incident.
-func (x *Incidents) Load(ctx context.Context, id string) (*incident.Incident, error) {
-	return Doc[incident.Incident](x.s, change.KindIncident, id)
+func (s *Store) Incidents() *Incidents {
+	return &Incidents{kind[incident.Incident]{s, change.KindIncident, "incidents"}}
 }
 
 // Timeline returns an incident's timeline, oldest first.
@@ -33,7 +25,7 @@ func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, 
 
 // List returns the incidents matching q, most recently changed first.
 func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
-	out, err := Docs(x.s, change.KindIncident, func(inc *incident.Incident) bool {
+	out, err := x.all(func(inc *incident.Incident) bool {
 		return (q.Status == "" || inc.Status == q.Status) &&
 			(q.Level.String() == "" || inc.Level == q.Level) &&
 			(q.Category == "" || inc.Category == q.Category) &&

@@ -44,21 +44,27 @@ func sessions(t *testing.T, open Open) {
 
 	heard := make(chan string, 100)
 	go func() { _ = st.Revocations(ctx, func(h string) { heard <- h }) }()
-	// The follower subscribes in the background: delete until it hears.
+	until(t, heard, "h1", func() error { return st.Sessions.DeleteSession(ctx, "h1") })
+	if _, err := st.Sessions.TouchSession(ctx, "h1", time.Hour); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("a deleted session: %v", err)
+	}
+}
+
+// until does again and again until a follower started in the background
+// hears want on heard (within 5 s).
+func until(t *testing.T, heard <-chan string, want string, do func() error) {
+	t.Helper()
 	deadline := time.After(5 * time.Second)
-	for h := ""; h != "h1"; {
-		if err := st.Sessions.DeleteSession(ctx, "h1"); err != nil {
+	for got := ""; got != want; {
+		if err := do(); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case h = <-heard:
+		case got = <-heard:
 		case <-time.After(50 * time.Millisecond):
 		case <-deadline:
-			t.Fatal("no revocation heard within 5 s")
+			t.Fatalf("%q not heard within 5 s", want)
 		}
-	}
-	if _, err := st.Sessions.TouchSession(ctx, "h1", time.Hour); !errors.Is(err, auth.ErrUnauthenticated) {
-		t.Fatalf("a deleted session: %v", err)
 	}
 }
 

@@ -57,16 +57,7 @@ func positions(t *testing.T, open Open) {
 	}
 	heard := make(chan string, 100)
 	go func() { _ = st.Positions.SubscribePositions(ctx, func(note []byte) { heard <- string(note) }) }()
-	deadline := time.After(5 * time.Second)
-	for n := ""; n != "note"; {
-		if err := st.Positions.WritePositions(ctx, []unit.Fix{fix("car-3", 114.2, 0, 0)}, []byte("note")); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case n = <-heard:
-		case <-time.After(50 * time.Millisecond):
-		case <-deadline:
-			t.Fatal("no note heard within 5 s")
-		}
-	}
+	until(t, heard, "note", func() error {
+		return st.Positions.WritePositions(ctx, []unit.Fix{fix("car-3", 114.2, 0, 0)}, []byte("note"))
+	})
 }
