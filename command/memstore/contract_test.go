@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"watchfloor/command/memstore"
+	"watchfloor/command/memstore/memsession"
 	"watchfloor/command/store/contract"
 )
 
@@ -25,7 +26,9 @@ func TestContract(t *testing.T) {
 	contract.Run(t, func(t *testing.T) contract.Stores {
 		clock := &offsetClock{}
 		st := memstore.New(memstore.Options{Clock: clock, MaxLen: contract.MaxLen})
+		sessions := memsession.New(clock)
 		return contract.Stores{Changes: st, Source: st, Notifier: st, Timers: st.Timers(), Jobs: st.Jobs(), Audit: st,
-			Figures: st, Alarms: st.Alarms(), Timeline: st.Incidents().Timeline, Sessions: st.Sessions(), Positions: st.Units(time.Hour), Revocations: st.Sessions().Revocations, Elapse: clock.elapse}
+			Figures: st, Alarms: st.Alarms(), Timeline: st.Incidents().Timeline, Sessions: sessions, Positions: st.Units(time.Hour), Revocations: sessions.Revocations,
+			Elapse: clock.elapse}
 	})
 }

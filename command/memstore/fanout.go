@@ -5,21 +5,23 @@ import (
 	"sync"
 )
 
-// fanout hands each value published to the followers of the moment; one
+// Fanout hands each value published to the followers of the moment; one
 // too far behind misses values, as a Redis pub/sub subscriber does. Its
 // lock is taken after the store's, never before.
-type fanout[T any] struct {
+type Fanout[T any] struct {
 	size int
 	mu   sync.Mutex
 	subs map[chan T]struct{}
 }
 
-func newFanout[T any](size int) *fanout[T] {
-	return &fanout[T]{size: size, subs: map[chan T]struct{}{}}
+// NewFanout returns a fan-out whose followers may each fall size values
+// behind.
+func NewFanout[T any](size int) *Fanout[T] {
+	return &Fanout[T]{size: size, subs: map[chan T]struct{}{}}
 }
 
-// publish offers v to every follower without waiting.
-func (f *fanout[T]) publish(v T) {
+// Publish offers v to every follower without waiting.
+func (f *Fanout[T]) Publish(v T) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for c := range f.subs {
@@ -30,9 +32,9 @@ func (f *fanout[T]) publish(v T) {
 	}
 }
 
-// follow calls fn with every value published from the call on, until ctx
+// Follow calls fn with every value published from the call on, until ctx
 // ends.
-func (f *fanout[T]) follow(ctx context.Context, fn func(T)) error {
+func (f *Fanout[T]) Follow(ctx context.Context, fn func(T)) error {
 	c := make(chan T, f.size)
 	f.mu.Lock()
 	f.subs[c] = struct{}{}

@@ -49,15 +49,13 @@ type Store struct {
 	streams map[string]*stream
 	// wake is closed and replaced whenever an event is stored, waking Tail.
 	wake    chan struct{}
-	notices *fanout[notice]
+	notices *Fanout[notice]
 	timers  map[string]int64 // member → due, unix ms
 	trail   trail
 	jobs    jobs
 	days    map[string]*day
 	numbers map[string]int64 // kind:day → last number given
 
-	sessOnce  sync.Once
-	sess      *Sessions
 	unitsOnce sync.Once
 	units     *Units
 }
@@ -75,7 +73,7 @@ func New(opts Options) *Store {
 	s := &Store{clock: opts.Clock, loc: opts.Location, maxLen: opts.MaxLen,
 		maps: map[ref]map[string]string{}, docs: map[ref][]byte{}, lists: map[ref][][]byte{},
 		idem: map[string]idemValue{}, streams: map[string]*stream{}, wake: make(chan struct{}),
-		notices: newFanout[notice](followerQueue), timers: map[string]int64{}, days: map[string]*day{}, numbers: map[string]int64{}}
+		notices: NewFanout[notice](followerQueue), timers: map[string]int64{}, days: map[string]*day{}, numbers: map[string]int64{}}
 	if s.clock == nil {
 		s.clock = timer.SystemClock{}
 	}

@@ -46,7 +46,7 @@ func (s *Store) emit(ev vocab.Event, at time.Time, data []byte) uint64 {
 		st.msgs = append([]live.Message(nil), st.msgs[over:]...)
 	}
 	if ev.Notify {
-		s.notices.publish(notice{stream: ev.Stream, m: live.Message{Seq: st.seq, JSON: bytes.Clone(msg)}})
+		s.notices.Publish(notice{stream: ev.Stream, m: live.Message{Seq: st.seq, JSON: bytes.Clone(msg)}})
 	}
 	if ev.Stream == vocab.ScreenStream {
 		s.count(stats.Counts(ev))
@@ -145,5 +145,5 @@ func (s *Store) Tail(ctx context.Context, stream string, seq uint64, block time.
 // Notifications implements live.Notifier: fn sees every event stored with
 // Notify from the call on, until ctx ends.
 func (s *Store) Notifications(ctx context.Context, fn func(stream string, m live.Message)) error {
-	return s.notices.follow(ctx, func(n notice) { fn(n.stream, n.m) })
+	return s.notices.Follow(ctx, func(n notice) { fn(n.stream, n.m) })
 }

@@ -22,7 +22,7 @@ type Units struct {
 	mu     sync.Mutex
 	last   map[string][]byte // unit → position JSON
 	tracks map[string][]arrived
-	notes  *fanout[[]byte]
+	notes  *Fanout[[]byte]
 }
 
 // arrived is a fix with the time it was stored.
@@ -35,7 +35,7 @@ type arrived struct {
 // returns the same one, with the ttl of the first.
 func (s *Store) Units(ttl time.Duration) *Units {
 	s.unitsOnce.Do(func() {
-		s.units = &Units{s: s, ttl: ttl, last: map[string][]byte{}, tracks: map[string][]arrived{}, notes: newFanout[[]byte](1024)}
+		s.units = &Units{s: s, ttl: ttl, last: map[string][]byte{}, tracks: map[string][]arrived{}, notes: NewFanout[[]byte](1024)}
 	})
 	return s.units
 }
@@ -70,7 +70,7 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 	}
 	x.mu.Unlock()
 	if len(note) > 0 {
-		x.notes.publish(slices.Clone(note))
+		x.notes.Publish(slices.Clone(note))
 	}
 	return nil
 }
@@ -102,5 +102,5 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 // SubscribePositions calls fn with every note published by WritePositions
 // from the call on, until ctx ends.
 func (x *Units) SubscribePositions(ctx context.Context, fn func(note []byte)) error {
-	return x.notes.follow(ctx, fn)
+	return x.notes.Follow(ctx, fn)
 }

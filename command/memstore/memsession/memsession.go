@@ -1,4 +1,9 @@
-package memstore
+// Package memsession keeps login sessions, one-time websocket tickets and
+// login counters in memory (auth.SessionStore), with the Redis store's
+// semantics: each expires on an injected clock as its key would, and every
+// follower hears of each session deleted. It is the memory store's twin of
+// the sessions, held to the Redis one by the contract suite.
+package memsession
 
 import (
 	"context"
@@ -9,19 +14,19 @@ import (
 	"time"
 
 	"watchfloor/command/auth"
+	"watchfloor/command/memstore"
+	"watchfloor/command/timer"
 )
 
-// Sessions keeps login sessions, one-time tickets and login counters
-// (auth.SessionStore), each expiring on the store's clock as its Redis key
-// would, and tells followers of every session deleted.
+// Sessions keeps login sessions, one-time tickets and login counters.
 type Sessions struct {
-	s *Store
+	clock timer.Clock
 
 	mu       sync.Mutex
 	sessions map[string]expiring[[]byte]
 	tickets  map[string]expiring[string]
 	counters map[string]expiring[*loginCount]
-	revoked  *fanout[string]
+	revoked  *memstore.Fanout[string]
 }
 
 // expiring is a value with the time it expires.
@@ -39,13 +44,13 @@ type loginCount struct {
 
 var _ auth.SessionStore = (*Sessions)(nil)
 
-// Sessions returns the session storage; every call returns the same one.
-func (s *Store) Sessions() *Sessions {
-	s.sessOnce.Do(func() {
-		s.sess = &Sessions{s: s, sessions: map[string]expiring[[]byte]{}, tickets: map[string]expiring[string]{},
-			counters: map[string]expiring[*loginCount]{}, revoked: newFanout[string](1024)}
-	})
-	return s.sess
+// New returns empty session storage on clock (the system clock when nil).
+func New(clock timer.Clock) *Sessions {
+	if clock == nil {
+		clock = timer.SystemClock{}
+	}
+	return &Sessions{clock: clock, sessions: map[string]expiring[[]byte]{}, tickets: map[string]expiring[string]{},
+		counters: map[string]expiring[*loginCount]{}, revoked: memstore.NewFanout[string](1024)}
 }
 
 // get returns the live value of key in m and drops an expired one.
@@ -64,7 +69,7 @@ func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Sessio
 	if err != nil {
 		return fmt.Errorf("encoding session: %w", err)
 	}
-	now := x.s.now()
+	now := x.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.sessions[hash] = expiring[[]byte]{b, now.Add(ttl)}
@@ -73,7 +78,7 @@ func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Sessio
 
 // TouchSession implements auth.SessionStore.
 func (x *Sessions) TouchSession(ctx context.Context, hash string, ttl time.Duration) (auth.Session, error) {
-	now := x.s.now()
+	now := x.clock.Now()
 	x.mu.Lock()
 	e, ok := get(x.sessions, hash, now)
 	if ok {
@@ -95,19 +100,19 @@ func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 	x.mu.Lock()
 	delete(x.sessions, hash)
 	x.mu.Unlock()
-	x.revoked.publish(hash)
+	x.revoked.Publish(hash)
 	return nil
 }
 
 // Revocations calls fn with the token hash of every session deleted from
 // the call on, until ctx ends.
 func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
-	return x.revoked.follow(ctx, fn)
+	return x.revoked.Follow(ctx, fn)
 }
 
 // PutTicket implements auth.SessionStore.
 func (x *Sessions) PutTicket(ctx context.Context, ticketHash, tokenHash string, ttl time.Duration) error {
-	now := x.s.now()
+	now := x.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.tickets[ticketHash] = expiring[string]{tokenHash, now.Add(ttl)}
@@ -116,7 +121,7 @@ func (x *Sessions) PutTicket(ctx context.Context, ticketHash, tokenHash string, 
 
 // TakeTicket implements auth.SessionStore.
 func (x *Sessions) TakeTicket(ctx context.Context, ticketHash string) (string, error) {
-	now := x.s.now()
+	now := x.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	e, ok := get(x.tickets, ticketHash, now)
@@ -131,7 +136,7 @@ func (x *Sessions) TakeTicket(ctx context.Context, ticketHash string) (string, e
 // while a counter delays attempts; otherwise counted under each counter,
 // and a counter at its max delays the next attempt, doubling up to Cap.
 func (x *Sessions) Attempt(ctx context.Context, now time.Time, d auth.Delays, counters ...auth.Counter) (auth.Attempt, error) {
-	clock := x.s.now()
+	clock := x.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var wait int64
@@ -168,7 +173,7 @@ func (x *Sessions) Attempt(ctx context.Context, now time.Time, d auth.Delays, co
 // the others still kept take the attempt back and stop delaying below
 // their max.
 func (x *Sessions) Succeeded(ctx context.Context, counters ...auth.Counter) error {
-	clock := x.s.now()
+	clock := x.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i, c := range counters {
