@@ -50,6 +50,11 @@ type Alarm struct {
 	AckedAt *time.Time `json:"acked_at,omitempty"`
 }
 
+// System reports whether the alarm is about the system itself (Redis
+// memory, failed logins): shown like any alarm, never counted in the
+// bulletins' figures, which are about incidents.
+func (a *Alarm) System() bool { return a.Kind == RedisMemory || a.Kind == LoginFailures }
+
 // ID makes an alarm id from its kind and what it is about, so raising the
 // same alarm twice stores it once. It holds no '/', so that it is one path
 // segment in /api/v1/alarms/{id}/ack.

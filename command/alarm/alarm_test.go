@@ -2,140 +2,113 @@ package alarm_test
 
 import (
 	"context"
-	"strings"
-	"sync"
+	"fmt"
 	"testing"
 	"time"
 
 	"watchfloor/command/alarm"
-	"watchfloor/command/audit"
-	"watchfloor/command/change"
 	"watchfloor/command/fault"
-	"watchfloor/command/memstore"
 	"watchfloor/command/vocab"
 )
 
-var t0 = time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
+// alarms is an alarm.Store in memory: acknowledging one already
+// acknowledged is a conflict, as the stores' guard makes it.
+type alarms struct {
+	byID  map[string]*alarm.Alarm
+	roles map[string]vocab.Role
+	limit int
+}
 
-// raised stores the alarms as raised by changes and returns the service.
-func raised(t *testing.T, as ...*alarm.Alarm) (*alarm.Service, *memstore.Store) {
-	t.Helper()
-	st := memstore.New(memstore.Options{})
-	for _, a := range as {
-		c := &change.Change{At: a.RaisedAt}
-		c.Raise(a)
-		if _, err := st.Apply(context.Background(), c); err != nil {
-			t.Fatal(err)
+func (m *alarms) List(_ context.Context, open bool, limit int) ([]*alarm.Alarm, error) {
+	m.limit = limit
+	var out []*alarm.Alarm
+	for _, a := range m.byID {
+		if !open || a.AckedAt == nil {
+			out = append(out, a)
 		}
 	}
-	return alarm.NewService(st.Alarms(), func() time.Time { return t0.Add(time.Hour) }), st
+	return out, nil
 }
 
-func ids(as []*alarm.Alarm) string {
-	var out []string
-	for _, a := range as {
-		out = append(out, a.ID)
+func (m *alarms) Load(_ context.Context, id string) (*alarm.Alarm, error) {
+	a, ok := m.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("alarm %s: %w", id, fault.ErrNotFound)
 	}
-	return strings.Join(out, ",")
+	c := *a
+	return &c, nil
 }
 
-// TestListNewestFirst: open alarms and all alarms, newest first.
-func TestListNewestFirst(t *testing.T) {
-	svc, _ := raised(t,
-		&alarm.Alarm{ID: "a", Kind: alarm.SeriousIncident, RaisedAt: t0},
-		&alarm.Alarm{ID: "b", Kind: alarm.OrderExpired, RaisedAt: t0.Add(2 * time.Minute)},
-		&alarm.Alarm{ID: "c", Kind: alarm.DeadlineOverdue, RaisedAt: t0.Add(time.Minute)})
-	ctx := context.Background()
-	if _, err := svc.Ack(ctx, "b", "alice", vocab.Operator, nil); err != nil {
-		t.Fatal(err)
+func (m *alarms) Ack(_ context.Context, a *alarm.Alarm, role vocab.Role) error {
+	if m.byID[a.ID].AckedAt != nil {
+		return &fault.Conflict{Detail: "alarm " + a.ID + " was already acknowledged"}
 	}
-	for open, want := range map[bool]string{true: "c,a", false: "b,c,a"} {
-		as, err := svc.List(ctx, open)
-		if err != nil || ids(as) != want {
-			t.Errorf("list open=%v: %s %v, want %s", open, ids(as), err, want)
-		}
-	}
+	m.byID[a.ID], m.roles[a.ID] = a, role
+	return nil
 }
 
-// TestAck: an alarm is acknowledged once, by whom and when, with its
-// event on the screens (limited to its area), its audit record and a line
-// in its incident's timeline; a second acknowledgement is a conflict
-// naming who was first.
 func TestAck(t *testing.T) {
-	svc, st := raised(t, &alarm.Alarm{ID: "a", Kind: alarm.SeriousIncident, IncidentID: "INC-1", Area: "4403", RaisedAt: t0})
-	ctx := context.Background()
-	a, err := svc.Ack(ctx, "a", "alice", vocab.Leader, nil)
-	if err != nil || a.AckedBy != "alice" || a.AckedAt == nil || !a.AckedAt.Equal(t0.Add(time.Hour)) {
-		t.Fatalf("ack: %+v %v", a, err)
-	}
-	stored, err := st.Alarms().Load(ctx, "a")
-	if err != nil || stored.AckedBy != "alice" {
-		t.Fatalf("stored: %+v %v", stored, err)
-	}
-	msgs, _, _ := st.Range(ctx, vocab.ScreenStream, 1, 10)
-	if len(msgs) != 2 || !strings.Contains(string(msgs[1].JSON), `"type":"alarm.acked","area":"4403"`) {
-		t.Fatalf("screen events: %d, last %s", len(msgs), msgs[len(msgs)-1].JSON)
-	}
-	recs, _ := st.Audit(ctx, audit.Query{Action: vocab.AlarmAcked})
-	if len(recs) != 1 || recs[0].Who != "alice" || recs[0].Object != "a" || recs[0].IncidentID != "INC-1" {
-		t.Fatalf("audit: %+v", recs)
-	}
-	tl, _ := st.Incidents().Timeline(ctx, "INC-1")
-	if len(tl) != 1 || tl[0].Type != vocab.AlarmAcked || tl[0].By != "alice" {
-		t.Fatalf("timeline: %+v", tl)
-	}
-	_, err = svc.Ack(ctx, "a", "bob", vocab.Operator, nil)
-	if !fault.IsConflict(err) || !strings.Contains(err.Error(), "alice") {
-		t.Fatalf("second ack: %v", err)
-	}
-}
-
-// TestAckRace: of two acknowledgements at once, exactly one wins.
-func TestAckRace(t *testing.T) {
-	svc, st := raised(t, &alarm.Alarm{ID: "a", Kind: alarm.OrderExpired, RaisedAt: t0})
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for i := range errs {
-		wg.Go(func() { _, errs[i] = svc.Ack(context.Background(), "a", "op", vocab.Operator, nil) })
-	}
-	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !fault.IsConflict(err):
-			t.Fatalf("ack: %v", err)
-		}
-	}
-	if seq, _ := st.Seq(context.Background(), vocab.ScreenStream); won != 1 || seq != 2 {
-		t.Fatalf("%d acknowledgements won, screen seq %d", won, seq)
-	}
-}
-
-// TestAckVisibility: an alarm of an area the caller may not see is not
-// found, as on reading; alarms without an area are everyone's.
-func TestAckVisibility(t *testing.T) {
-	for _, c := range []struct {
-		name, area string
-		visible    func(string) bool
-		found      bool
+	now := time.Date(2026, 12, 4, 1, 30, 0, 0, time.UTC)
+	earlier := now.Add(-time.Minute)
+	for _, tc := range []struct {
+		name    string
+		alarm   alarm.Alarm
+		visible func(string) bool
+		check   func(t *testing.T, got *alarm.Alarm, err error)
 	}{
-		{"ownArea", "4403", func(a string) bool { return a == "4403" }, true},
-		{"otherArea", "4404", func(a string) bool { return a == "4403" }, false},
-		{"noArea", "", func(string) bool { return false }, true},
-		{"unlimited", "4404", nil, true},
+		{"ackOpen", alarm.Alarm{ID: "a-1", Kind: alarm.SeriousIncident}, nil, func(t *testing.T, got *alarm.Alarm, err error) {
+			if err != nil || got.AckedBy != "op" || got.AckedAt == nil || !got.AckedAt.Equal(now) {
+				t.Fatalf("Ack = %+v, %v; want acknowledged by op at %s", got, err, now)
+			}
+		}},
+		{"ackAgain409", alarm.Alarm{ID: "a-1", AckedBy: "leader", AckedAt: &earlier}, nil, func(t *testing.T, got *alarm.Alarm, err error) {
+			if want := "alarm a-1 was already acknowledged by leader"; !fault.IsConflict(err) || err.Error() != want {
+				t.Fatalf("Ack = %+v, %v; want the conflict %q", got, err, want)
+			}
+		}},
+		{"otherArea404", alarm.Alarm{ID: "a-1", Area: "c2"}, func(area string) bool { return area == "c1" }, func(t *testing.T, got *alarm.Alarm, err error) {
+			if !fault.IsNotFound(err) {
+				t.Fatalf("Ack = %+v, %v; want not found", got, err)
+			}
+		}},
+		{"ownArea", alarm.Alarm{ID: "a-1", Area: "c1"}, func(area string) bool { return area == "c1" }, func(t *testing.T, got *alarm.Alarm, err error) {
+			if err != nil || got.AckedBy != "op" {
+				t.Fatalf("Ack = %+v, %v; want acknowledged", got, err)
+			}
+		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			svc, _ := raised(t, &alarm.Alarm{ID: "a", Kind: alarm.DeadlineOverdue, Area: c.area, RaisedAt: t0})
-			_, err := svc.Ack(context.Background(), "a", "alice", vocab.Operator, c.visible)
-			if c.found && err != nil || !c.found && !fault.IsNotFound(err) {
-				t.Fatalf("ack: %v", err)
+		t.Run(tc.name, func(t *testing.T) {
+			a := tc.alarm
+			st := &alarms{byID: map[string]*alarm.Alarm{a.ID: &a}, roles: map[string]vocab.Role{}}
+			svc := alarm.NewService(st, func() time.Time { return now })
+			got, err := svc.Ack(context.Background(), "a-1", "op", vocab.Operator, tc.visible)
+			tc.check(t, got, err)
+			if err == nil && st.roles["a-1"] != vocab.Operator {
+				t.Errorf("stored with role %q, want operator", st.roles["a-1"])
 			}
 		})
 	}
-	svc, _ := raised(t)
-	if _, err := svc.Ack(context.Background(), "none", "alice", vocab.Operator, nil); !fault.IsNotFound(err) {
-		t.Fatalf("ack of no alarm: %v", err)
+	t.Run("missing404", func(t *testing.T) {
+		svc := alarm.NewService(&alarms{byID: map[string]*alarm.Alarm{}}, nil)
+		if _, err := svc.Ack(context.Background(), "nope", "op", vocab.Operator, nil); !fault.IsNotFound(err) {
+			t.Fatalf("Ack of a missing alarm = %v, want not found", err)
+		}
+	})
+}
+
+func TestListReadsAtMost500(t *testing.T) {
+	st := &alarms{byID: map[string]*alarm.Alarm{"a-1": {ID: "a-1"}}}
+	got, err := alarm.NewService(st, nil).List(context.Background(), true)
+	if err != nil || len(got) != 1 || st.limit != 500 {
+		t.Fatalf("List = %v, %v with limit %d; want the one open alarm, limit 500", got, err, st.limit)
+	}
+}
+
+func TestSystemAlarms(t *testing.T) {
+	for kind, want := range map[string]bool{alarm.RedisMemory: true, alarm.LoginFailures: true, alarm.JobFailing: false,
+		alarm.SeriousIncident: false, alarm.OrderExpired: false, alarm.DeadlineOverdue: false} {
+		if got := (&alarm.Alarm{Kind: kind}).System(); got != want {
+			t.Errorf("System() of %s = %t, want %t", kind, got, want)
+		}
 	}
 }

@@ -140,10 +140,10 @@ type Service struct {
 	limits config.Limits
 	// Checked counts passwords compared (bcrypt runs), for tests and metrics.
 	Checked atomic.Int64
-	// OnFailures, when set, is called once when an account name (kind
+	// onFailures, when set, is told once when an account name (kind
 	// "user", known accounts only) or an address (kind "addr") reaches
 	// limits.login_alarm failed logins within the window.
-	OnFailures func(ctx context.Context, kind, subject string, n int)
+	onFailures func(ctx context.Context, kind, subject string, n int)
 	// DemoPassword is the demo accounts' password when one was generated
 	// (empty when it came from the environment or there are none).
 	DemoPassword string
@@ -153,13 +153,14 @@ type Service struct {
 var DemoRoles = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator, vocab.Viewer}
 
 // New builds the accounts of cfg. Demo accounts share one password: the
-// configured one, or a random one reported in DemoPassword.
-func New(cfg *config.Config, st SessionStore, now func() time.Time) (*Service, error) {
+// configured one, or a random one reported in DemoPassword. onFailures,
+// which may be nil, is told of repeated failed logins (an alarm).
+func New(cfg *config.Config, st SessionStore, now func() time.Time, onFailures func(ctx context.Context, kind, subject string, n int)) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
 	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.Auth.SessionTTL, maxAge: cfg.Auth.SessionMaxAge,
-		ticketTTL: cfg.Auth.TicketTTL, now: now, limits: cfg.Limits}
+		ticketTTL: cfg.Auth.TicketTTL, now: now, limits: cfg.Limits, onFailures: onFailures}
 	var err error
 	if s.dummy, err = bcrypt.GenerateFromPassword([]byte("not a password"), cfg.Auth.BcryptCost); err != nil {
 		return nil, fmt.Errorf("hashing: %w", err)
@@ -232,12 +233,12 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	}
 	token, sess, err := s.login(ctx, username, password)
 	if errors.Is(err, ErrBadCredentials) {
-		if s.OnFailures != nil && len(at.Counts) == 3 {
+		if s.onFailures != nil && len(at.Counts) == 3 {
 			if at.Counts[1] == l.LoginAlarm {
-				s.OnFailures(ctx, "addr", addr, at.Counts[1])
+				s.onFailures(ctx, "addr", addr, at.Counts[1])
 			}
 			if at.Counts[2] == l.LoginAlarm && s.accounts[username] != nil {
-				s.OnFailures(ctx, "user", username, at.Counts[2])
+				s.onFailures(ctx, "user", username, at.Counts[2])
 			}
 		}
 		return "", Session{}, &Refused{Wait: at.Next}

@@ -129,6 +129,16 @@ func (c *Change) Raise(a *alarm.Alarm) {
 	c.Events = append(c.Events, vocab.Event{Stream: vocab.ScreenStream, Type: vocab.AlarmRaised, Data: a, Area: a.Area})
 }
 
+// Ack adds the acknowledgement of an open alarm (a.AckedBy at a.AckedAt):
+// its document, guarded against a second acknowledgement, and its
+// alarm.acked event on the screen stream (limited to its area).
+func (c *Change) Ack(a *alarm.Alarm) {
+	c.Guards = append(c.Guards, Guard{Kind: KindAlarm, ID: a.ID, Field: "acked", Allowed: []string{"0"},
+		Why: "alarm " + a.ID + " was already acknowledged"})
+	c.Docs = append(c.Docs, Doc{Kind: KindAlarm, ID: a.ID, Value: a, Fields: map[string]string{"acked": "1"}})
+	c.Events = append(c.Events, vocab.Event{Stream: vocab.ScreenStream, Type: vocab.AlarmAcked, Data: a, Area: a.Area})
+}
+
 // The kinds of documents and keyed maps. A store lays each out its own
 // way; in Redis the key of (Kind, ID) is the kind's first word, the id and
 // the kind's other words (incident.proposed, i-1 → incident:i-1:proposed),

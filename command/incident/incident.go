@@ -120,6 +120,14 @@ type Deadline struct {
 	Report *ReportEdit `json:"report,omitempty"`
 }
 
+// ReportEdit is an information report's text as a person last saved it.
+type ReportEdit struct {
+	Text string     `json:"text"`
+	By   string     `json:"by"`
+	Role vocab.Role `json:"role"`
+	At   time.Time  `json:"at"`
+}
+
 // Entry is one step in an incident's timeline.
 type Entry struct {
 	At     time.Time      `json:"at"`

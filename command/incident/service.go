@@ -13,6 +13,7 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/alarm"
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/job"
 	"watchfloor/command/timer"
@@ -21,16 +22,16 @@ import (
 	"watchfloor/geo"
 )
 
-// Store is the storage the incident service needs. Each write is atomic
-// with its timeline entry and its event on the screen stream.
+// Store is the storage the incident service needs: its reads, and Apply,
+// which carries out a change (the incident with its timeline entries and
+// events) atomically.
 type Store interface {
 	// NextID returns a new incident number for day (YYYYMMDD).
 	NextID(ctx context.Context, day string) (int64, error)
-	// Save writes an incident. prev is the version it replaces (0 for a
-	// new one); a different stored version is fault.ErrConflict. With an
-	// idempotency key already used it stores nothing and returns the value
-	// saved by the first request.
-	Save(ctx context.Context, w *Write) (dup string, err error)
+	// Apply carries out a change atomically; a failed guard (the incident
+	// changed meanwhile) is a *fault.Conflict. With an idempotency key
+	// already used it changes nothing and returns the first value.
+	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 	// Load returns a stored incident.
 	Load(ctx context.Context, id string) (*Incident, error)
 	// Timeline returns an incident's timeline, oldest first.
@@ -39,7 +40,7 @@ type Store interface {
 	List(ctx context.Context, q Query) ([]*Incident, error)
 }
 
-// Write is one atomic change of an incident.
+// Write is one atomic change of an incident, as the service decides it.
 type Write struct {
 	Incident *Incident
 	Prev     *Incident // nil for a new incident
@@ -55,7 +56,7 @@ type Write struct {
 	DelTimers []string
 	// Extra events go to the screen stream after the incident's own.
 	Extra []Extra
-	// Jobs are follow-ups recorded with the change; Save gives them their ids.
+	// Jobs are follow-ups recorded with the change; Apply gives them their ids.
 	Jobs []job.Job
 }
 
@@ -124,22 +125,19 @@ type Service struct {
 	warning   time.Duration
 	now       func() time.Time
 	loc       *time.Location
-	// OnCreate, when set, is told of each new incident (metrics).
-	OnCreate func(*Incident)
-	// RunJobs, when set, runs the follow-up jobs a change recorded (plan
-	// proposals, automatic dispatch) at once, after it is stored. They were
-	// recorded with the change, so a failure here leaves them to the job
-	// runner of any live instance, retried until done.
-	RunJobs func(ctx context.Context, jobs []job.Job)
-	// AckAlarm, when set, acknowledges an open alarm for who (the overdue
-	// alarm of a deadline whose report was then sent); a failure leaves the
-	// alarm for a person to acknowledge.
-	AckAlarm func(ctx context.Context, who vocab.Actor, alarmID string)
+	hooks     Hooks
 }
 
-// alarmDeadline is the id of a deadline's overdue alarm.
-func alarmDeadline(incidentID, kind string) string {
-	return alarm.ID(alarm.DeadlineOverdue, incidentID+"/"+kind)
+// Hooks are what the service tells others after a change is stored; each
+// may be nil.
+type Hooks struct {
+	// Created is told of each new incident (metrics).
+	Created func(*Incident)
+	// RunJobs runs the follow-up jobs a change recorded (plan proposals,
+	// automatic dispatch) at once, after it is stored. They were recorded
+	// with the change, so a failure here leaves them to the job runner of
+	// any live instance, retried until done.
+	RunJobs func(ctx context.Context, jobs []job.Job)
 }
 
 // seriousAlarm returns the alarm for an incident that became level II or I
@@ -153,11 +151,12 @@ func seriousAlarm(prev *Incident, inc *Incident, now time.Time) *alarm.Alarm {
 }
 
 // NewService builds the service from its parts; now is the injected clock.
-func NewService(st Store, grader *alerts.Grader, m *geo.Map, cfg *config.Config, now func() time.Time) *Service {
+func NewService(st Store, grader *alerts.Grader, m *geo.Map, cfg *config.Config, now func() time.Time, hooks Hooks) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, grader: grader, geo: m, cfg: cfg, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, now: now, loc: cfg.Location}
+	return &Service{store: st, grader: grader, geo: m, cfg: cfg, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, now: now, loc: cfg.Location,
+		hooks: hooks}
 }
 
 // Classification is what grading says of a report, without storing it.
@@ -246,12 +245,12 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 	}
 	w := &Write{Incident: inc, Entries: append([]Entry{entry}, startedEntries(nil, inc, now)...), Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
 	w.follow(nil)
-	dup, err := s.store.Save(ctx, w)
+	done, err := s.store.Apply(ctx, w.change())
 	if err != nil {
 		return nil, false, fmt.Errorf("saving incident: %w", err)
 	}
-	if dup != "" {
-		id, fp, _ := cut(dup)
+	if done.Duplicate != "" {
+		id, fp, _ := cut(done.Duplicate)
 		if idem != nil && fp != idem.Fingerprint {
 			return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
 		}
@@ -261,16 +260,18 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 		}
 		return first, true, nil
 	}
-	if s.OnCreate != nil {
-		s.OnCreate(inc)
+	if s.hooks.Created != nil {
+		s.hooks.Created(inc)
 	}
-	if s.RunJobs != nil && len(w.Jobs) > 0 {
-		s.RunJobs(ctx, w.Jobs)
+	if s.hooks.RunJobs != nil && len(w.Jobs) > 0 {
+		s.hooks.RunJobs(ctx, w.Jobs)
 		// Automatic steps (dispatch) may have moved it on: answer with it
 		// as it stands.
-		if fresh, err := s.store.Load(ctx, inc.ID); err == nil {
-			inc = fresh
+		fresh, err := s.store.Load(ctx, inc.ID)
+		if err != nil {
+			return nil, false, fmt.Errorf("loading incident %s after its follow-ups: %w", inc.ID, err)
 		}
+		inc = fresh
 	}
 	return inc, false, nil
 }
@@ -354,28 +355,34 @@ func (s *Service) Open(ctx context.Context) ([]*Incident, error) {
 	return out, nil
 }
 
-// update loads an incident, lets change modify a copy, and saves it with
+// update loads an incident, lets edit modify a copy, and saves it with
 // its timeline entries, retrying when another instance changed it first.
-func (s *Service) update(ctx context.Context, id string, change func(inc *Incident, now time.Time) ([]Entry, error)) (*Incident, error) {
-	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
-		entries, err := change(inc, now)
+func (s *Service) update(ctx context.Context, id string, edit func(inc *Incident, now time.Time) ([]Entry, error)) (*Incident, error) {
+	return s.Update(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
+		entries, err := edit(inc, now)
 		w.Entries = entries
 		return err
 	})
 }
 
-// updateW is update for changes that also schedule timers or add events.
-func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incident, now time.Time, w *Write) error) (*Incident, error) {
+// Update loads an incident, lets edit modify a copy and fill in the rest
+// of the change (entries, timers, events), and saves it, retrying when
+// another instance changed it first. An edit returning ErrNoChange leaves
+// the incident as it is.
+func (s *Service) Update(ctx context.Context, id string, edit func(inc *Incident, now time.Time, w *Write) error) (*Incident, error) {
 	for attempt := 0; ; attempt++ {
 		prev, err := s.store.Load(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		now := s.now().UTC()
-		next := clone(prev)
+		next, err := clone(prev)
+		if err != nil {
+			return nil, err
+		}
 		w := &Write{Incident: next, Prev: prev, Event: "incident.updated"}
-		if err := change(next, now, w); err != nil {
-			if errors.Is(err, errNoChange) {
+		if err := edit(next, now, w); err != nil {
+			if errors.Is(err, ErrNoChange) {
 				return prev, nil
 			}
 			return nil, err
@@ -387,22 +394,22 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 			w.Alarm = seriousAlarm(prev, next, now)
 		}
 		w.follow(prev)
-		dup, err := s.store.Save(ctx, w)
+		res, err := s.store.Apply(ctx, w.change())
 		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("saving incident %s: %w", id, err)
 		}
-		if dup != "" {
+		if res.Duplicate != "" {
 			// A repeated request (same Idempotency-Key): nothing was written.
-			if _, fp, _ := cut(dup); w.Idem != nil && fp != w.Idem.Fingerprint {
+			if _, fp, _ := cut(res.Duplicate); w.Idem != nil && fp != w.Idem.Fingerprint {
 				return nil, fault.Field("Idempotency-Key", "was already used for a different request")
 			}
 			return prev, nil
 		}
-		if s.RunJobs != nil && len(w.Jobs) > 0 {
-			s.RunJobs(ctx, w.Jobs)
+		if s.hooks.RunJobs != nil && len(w.Jobs) > 0 {
+			s.hooks.RunJobs(ctx, w.Jobs)
 		}
 		return next, nil
 	}
@@ -413,7 +420,7 @@ func (s *Service) updateW(ctx context.Context, id string, change func(inc *Incid
 func startedEntries(prev, next *Incident, now time.Time) []Entry {
 	var out []Entry
 	for _, d := range next.Deadlines {
-		if prev != nil && prev.deadline(d.ID) != nil {
+		if prev != nil && prev.Deadline(d.ID) != nil {
 			continue
 		}
 		out = append(out, Entry{At: now, Type: "deadline.started", By: "system", Role: vocab.System, Level: next.Level,
@@ -422,14 +429,20 @@ func startedEntries(prev, next *Incident, now time.Time) []Entry {
 	return out
 }
 
-// errNoChange tells updateW that nothing needs writing.
-var errNoChange = errors.New("no change")
+// ErrNoChange tells Update that nothing needs writing.
+var ErrNoChange = errors.New("no change")
 
-func clone(inc *Incident) *Incident {
-	b, _ := json.Marshal(inc)
+// clone returns a deep copy of inc, for an edit that may be thrown away.
+func clone(inc *Incident) (*Incident, error) {
+	b, err := json.Marshal(inc)
+	if err != nil {
+		return nil, fmt.Errorf("copying incident %s: %w", inc.ID, err)
+	}
 	var c Incident
-	_ = json.Unmarshal(b, &c)
-	return &c
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("copying incident %s: %w", inc.ID, err)
+	}
+	return &c, nil
 }
 
 // Report applies a follow-up report (续报): the facts are totals as now
@@ -443,7 +456,7 @@ func (s *Service) Report(ctx context.Context, who vocab.Actor, id string, in *In
 	if err := in.check(false, s.now(), s.grader, s.geo); err != nil {
 		return nil, err
 	}
-	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
+	return s.Update(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
 		w.Idem = idem
 		if in.Drill != nil && *in.Drill != inc.Drill {
 			return fault.Field("drill", "is fixed when the incident is created (this incident has drill %t)", inc.Drill)
@@ -486,7 +499,7 @@ func (s *Service) Report(ctx context.Context, who vocab.Actor, id string, in *In
 // SetLevel records a person's decision on the level; lowering needs a
 // reason.
 func (s *Service) SetLevel(ctx context.Context, who vocab.Actor, id string, level alerts.Level, reason string) (*Incident, error) {
-	return s.updateW(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
+	return s.Update(ctx, id, func(inc *Incident, now time.Time, w *Write) error {
 		if inc.Status == StatusClosed {
 			return &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: reopen it before changing its level", inc.ID)}
 		}
@@ -557,8 +570,8 @@ func (s *Service) Transition(ctx context.Context, who vocab.Actor, id, status, r
 	})
 }
 
-// deadline returns the incident's deadline with id, or nil.
-func (inc *Incident) deadline(id string) *Deadline {
+// Deadline returns the incident's deadline with id, or nil.
+func (inc *Incident) Deadline(id string) *Deadline {
 	for i := range inc.Deadlines {
 		if inc.Deadlines[i].ID == id {
 			return &inc.Deadlines[i]
@@ -592,10 +605,10 @@ func (s *Service) deadlineTimer(ctx context.Context, id string, overdue bool) (b
 	if !ok {
 		return true, nil
 	}
-	_, err := s.updateW(ctx, incID, func(inc *Incident, now time.Time, w *Write) error {
-		d := inc.deadline(kind)
+	_, err := s.Update(ctx, incID, func(inc *Incident, now time.Time, w *Write) error {
+		d := inc.Deadline(kind)
 		if d == nil || d.Status != "pending" || (!overdue && d.WarnedAt != nil) {
-			return errNoChange
+			return ErrNoChange
 		}
 		ev := DeadlineEvent{IncidentID: inc.ID, Title: inc.Title, Level: inc.Level.String()}
 		if overdue {

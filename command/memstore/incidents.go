@@ -13,6 +13,8 @@ import (
 // Incidents reads incidents (the reads of incident.Store).
 type Incidents struct{ kind[incident.Incident] }
 
+var _ incident.Store = (*Incidents)(nil)
+
 // Incidents returns the incident storage.
 func (s *Store) Incidents() *Incidents {
 	return &Incidents{kind[incident.Incident]{s, change.KindIncident, "incidents"}}

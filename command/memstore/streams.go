@@ -49,7 +49,7 @@ func (s *Store) emit(ev vocab.Event, at time.Time, data []byte) uint64 {
 		s.notices.Publish(notice{stream: ev.Stream, m: live.Message{Seq: st.seq, JSON: bytes.Clone(msg)}})
 	}
 	if ev.Stream == vocab.ScreenStream {
-		s.count(stats.Counts(ev))
+		s.count(stats.Counts(ev, s.loc))
 	}
 	return st.seq
 }

@@ -40,6 +40,13 @@ func (s *Store) Units(ttl time.Duration) *Units {
 	return s.units
 }
 
+var _ unit.Store = (*Units)(nil)
+
+// Apply carries out a change (a status, transitions).
+func (x *Units) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
+	return x.s.Apply(ctx, c)
+}
+
 // LoadState returns every unit's last position and status.
 func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error) {
 	x.mu.Lock()

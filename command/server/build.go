@@ -18,6 +18,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
+	"watchfloor/command/inforeport"
 	"watchfloor/command/job"
 	"watchfloor/command/live"
 	"watchfloor/command/plan"
@@ -49,6 +50,7 @@ type builder struct {
 	units      *unit.Service
 	ingest     *unit.Ingester
 	incidents  *incident.Service
+	reports    *inforeport.Service
 	dispatches *dispatch.Service
 	plans      *plan.Service
 	jobs       *job.Runner
@@ -137,7 +139,7 @@ func (b *builder) openStore(ctx context.Context) error {
 // people builds authentication (telling the person starting the server the
 // demo password) and the fleet, with one demo responder per unit.
 func (b *builder) people(context.Context) error {
-	authn, err := auth.New(b.cfg, b.st.Sessions(), b.opts.Now)
+	authn, err := auth.New(b.cfg, b.st.Sessions(), b.opts.Now, loginAlarm(b.cfg, b.st, b.now, b.log))
 	if err != nil {
 		return err
 	}
@@ -178,21 +180,22 @@ func (b *builder) positions(ctx context.Context) error {
 func (b *builder) domain(context.Context) error {
 	cfg, st := b.cfg, b.st
 	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
-	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now)
-	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now)
-	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now)
 	b.jobs = &job.Runner{Store: st.Jobs(), Name: consumerName(), Poll: cfg.Jobs.Poll, RetryBase: cfg.Jobs.RetryBase, RetryMax: cfg.Jobs.RetryMax,
 		Lease: cfg.Jobs.Lease, AlarmAfter: cfg.Jobs.AlarmAfter, Log: b.log, Counted: b.met.jobDone, PendingNow: b.met.jobsPending}
-	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches}, b.dispatches)
-	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
-	// Hooks set after construction, kept together.
 	runNow := b.jobs.RunNow
 	if b.opts.NoJobRunner {
 		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
-	b.incidents.OnCreate = b.met.incidentCreated
+	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow})
+	b.alarms = alarm.NewService(st.Alarms(), b.opts.Now)
+	b.reports = inforeport.New(b.incidents, cfg, b.opts.Now, ackAlarm(b.alarms, b.log))
+	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now)
+	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now)
+	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches}, b.dispatches)
+	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
+	// Hooks set after construction, kept together.
 	b.dispatches.Observe = b.met.dispatchStep
-	b.incidents.RunJobs, b.dispatches.RunJobs, b.plans.RunJobs = runNow, runNow, runNow
+	b.dispatches.RunJobs, b.plans.RunJobs = runNow, runNow
 	return nil
 }
 
@@ -227,16 +230,10 @@ func (b *builder) web(context.Context) error {
 	st, log := b.st, b.log
 	b.hub = live.NewHub(st, log)
 	b.met.watch(st, b.authn)
-	b.sys = systemAlarms(b.cfg, st, b.authn, b.now, log, b.met)
-	b.alarms = alarm.NewService(st.Alarms(), b.opts.Now)
+	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
-	b.incidents.AckAlarm = func(ctx context.Context, who vocab.Actor, id string) {
-		if _, err := alarms.Ack(ctx, id, who.Username, who.Role, nil); err != nil && !fault.IsConflict(err) && !fault.IsNotFound(err) {
-			log.Warn("acknowledging the alarm of a report sent", "alarm", id, "err", err)
-		}
-	}
 	api, err := web.New(web.Deps{
-		Config: b.cfg, Auth: b.authn, Incidents: b.incidents, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
+		Config: b.cfg, Auth: b.authn, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest,
 		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: st, Cases: b.cases, Daily: b.daily, Figures: st,
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
@@ -272,10 +269,21 @@ type system struct {
 	retainer *audit.Retainer
 }
 
-// systemAlarms wires the alarms about the system itself: Redis filling up
-// and repeated failed logins, and the audit trail's retention.
-func systemAlarms(cfg *config.Config, st *store.Store, authn *auth.Service, now func() time.Time, log *slog.Logger, met *metrics) system {
-	authn.OnFailures = func(ctx context.Context, kind, subject string, n int) {
+// ackAlarm acknowledges an alarm for who (the overdue alarm of a report
+// then sent); one already acknowledged or gone is left as it is, and a
+// failure is logged and leaves the alarm for a person.
+func ackAlarm(alarms *alarm.Service, log *slog.Logger) func(ctx context.Context, who vocab.Actor, id string) {
+	return func(ctx context.Context, who vocab.Actor, id string) {
+		if _, err := alarms.Ack(ctx, id, who.Username, who.Role, nil); err != nil && !fault.IsConflict(err) && !fault.IsNotFound(err) {
+			log.Warn("acknowledging the alarm of a report sent", "alarm", id, "err", err)
+		}
+	}
+}
+
+// loginAlarm raises the alarm of repeated failed logins, about the system
+// itself; a failure to raise it is logged.
+func loginAlarm(cfg *config.Config, st *store.Store, now func() time.Time, log *slog.Logger) func(ctx context.Context, kind, subject string, n int) {
+	return func(ctx context.Context, kind, subject string, n int) {
 		what := map[string]string{"user": "account name", "addr": "address"}[kind]
 		a := &alarm.Alarm{ID: alarm.ID(alarm.LoginFailures, kind+":"+subject), Kind: alarm.LoginFailures, RaisedAt: now().UTC(),
 			Title:  subject,
@@ -284,6 +292,11 @@ func systemAlarms(cfg *config.Config, st *store.Store, authn *auth.Service, now 
 			log.Warn("raising the login failures alarm failed", "err", err)
 		}
 	}
+}
+
+// systemAlarms wires the watchers of the system itself: Redis filling up,
+// and the audit trail's retention.
+func systemAlarms(cfg *config.Config, st *store.Store, now func() time.Time, log *slog.Logger, met *metrics) system {
 	return system{
 		memory: &store.MemoryWatch{Store: st, Share: cfg.Redis.MemoryAlarm, Interval: cfg.Redis.MemoryCheck, Now: now,
 			Observe: met.memory},

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/alarm"
-	"watchfloor/command/audit"
+	"watchfloor/command/change"
 	"watchfloor/command/incident"
 	"watchfloor/command/vocab"
 )
@@ -23,18 +24,35 @@ func (s *Store) Alarms() *Alarms { return &Alarms{s: s} }
 
 var _ alarm.Store = (*Alarms)(nil)
 
-// Raise returns the ops and the event that raise a (to add to a Tx). A
-// second raise of the same id finds it stored and changes nothing visible
-// but the doc; callers raise once per cause.
+// Raise returns the ops and the event that raise a (to add to a Tx), as
+// change.Raise decides them. A second raise of the same id finds it stored
+// and changes nothing visible but the doc; callers raise once per cause.
 func (s *Store) Raise(a *alarm.Alarm) ([]Op, Event) {
-	doc, _ := json.Marshal(a)
+	c := &change.Change{At: a.RaisedAt}
+	c.Raise(a)
+	tx, err := s.txOf(c)
+	if err != nil {
+		// An alarm is plain strings and times: it always encodes.
+		panic(fmt.Sprintf("encoding alarm %s: %v", a.ID, err))
+	}
+	return tx.Ops, tx.Events[0]
+}
+
+// alarmIndex keeps the sets of open and of all alarms, scored by when
+// they were raised: an acknowledged alarm leaves the open ones.
+func (s *Store) alarmIndex(d change.Doc) []Op {
+	a, _ := d.Value.(*alarm.Alarm)
+	if a == nil {
+		return nil
+	}
+	if d.Fields["acked"] == "1" {
+		return []Op{{Cmd: "ZREM", Key: s.Key("alarms", "open"), Args: []string{a.ID}}}
+	}
 	ms := strconv.FormatInt(a.RaisedAt.UnixMilli(), 10)
-	ops := []Op{
-		{Cmd: "HSET", Key: s.Key("alarm", a.ID), Args: []string{"doc", string(doc), "acked", "0"}},
+	return []Op{
 		{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
 		{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
 	}
-	return append(ops, s.alarmCounts(a)...), Event{Stream: vocab.ScreenStream, Type: "alarm.raised", Data: doc, Area: a.Area}
 }
 
 // List implements alarm.Store, newest first.
@@ -77,33 +95,8 @@ func (x *Alarms) Load(ctx context.Context, id string) (*alarm.Alarm, error) {
 	return &v, nil
 }
 
-// Ack implements alarm.Store.
+// Ack implements alarm.Store: the change incident.AlarmAcked decides.
 func (x *Alarms) Ack(ctx context.Context, a *alarm.Alarm, role vocab.Role) error {
-	doc, _ := json.Marshal(a)
-	key := x.s.Key("alarm", a.ID)
-	ops := append([]Op{
-		{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "acked", "1"}},
-		{Cmd: "ZREM", Key: x.s.Key("alarms", "open"), Args: []string{a.ID}},
-	}, ackCount(x.s, a)...)
-	if a.IncidentID != "" {
-		// The incident's timeline shows the acknowledgement too.
-		e, _ := json.Marshal(incident.Entry{At: *a.AckedAt, Type: "alarm.acked", By: a.AckedBy, Role: role,
-			Detail: map[string]any{"alarm_id": a.ID, "kind": a.Kind}})
-		ops = append(ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", a.IncidentID, "timeline"), Args: []string{string(e)}})
-	}
-	_, err := x.s.Commit(ctx, &Tx{At: *a.AckedAt,
-		Guards: []Guard{{Key: key, Field: "acked", Allowed: []string{"0"}}},
-		Ops:    ops,
-		Events: []Event{{Stream: vocab.ScreenStream, Type: "alarm.acked", Data: doc, Area: a.Area}},
-		Audit: [][]byte{auditRecord(audit.Record{At: *a.AckedAt, Who: a.AckedBy, Role: role, Action: "alarm.acked", Object: a.ID,
-			IncidentID: a.IncidentID, Detail: map[string]any{"kind": a.Kind}})},
-	})
+	_, err := x.s.Apply(ctx, incident.AlarmAcked(a, role))
 	return err
-}
-
-func ackCount(s *Store, a *alarm.Alarm) []Op {
-	if a.Drill {
-		return nil
-	}
-	return s.count(*a.AckedAt, "alarm:acked")
 }

@@ -96,7 +96,7 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 		}
 		tx.Events = append(tx.Events, e)
 		if ev.Stream == vocab.ScreenStream {
-			tx.Ops = append(tx.Ops, s.countOps(stats.Counts(ev))...)
+			tx.Ops = append(tx.Ops, s.countOps(stats.Counts(ev, s.loc))...)
 		}
 	}
 	for _, r := range c.Audit {

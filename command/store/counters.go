@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/alarm"
 	"watchfloor/command/stats"
 )
 
@@ -36,14 +35,6 @@ func (s *Store) count(t time.Time, fields ...string) []Op {
 // sample returns the op that records a duration (seconds) in t's day.
 func (s *Store) sample(t time.Time, list string, d time.Duration) Op {
 	return Op{Cmd: "RPUSH", Key: s.dayKey(t) + ":" + list, Args: []string{strconv.FormatFloat(d.Seconds(), 'f', 1, 64)}}
-}
-
-// alarmCounts counts a raised alarm that is not a drill's.
-func (s *Store) alarmCounts(a *alarm.Alarm) []Op {
-	if a.Drill {
-		return nil
-	}
-	return s.count(a.RaisedAt, "alarm", "alarm:"+a.Kind)
 }
 
 // Day is one local day's counters and samples (see stats.Day).

@@ -177,7 +177,7 @@ func (x *Dispatches) Save(ctx context.Context, w *dispatch.Write) error {
 	}
 	entries := w.Entries
 	if w.Alarm != nil && w.Alarm.IncidentID != "" {
-		entries = append(entries[:len(entries):len(entries)], alarmEntry(w.Alarm))
+		entries = append(entries[:len(entries):len(entries)], incident.AlarmEntry(w.Alarm))
 	}
 	byIncident := map[string][]string{}
 	for _, e := range entries {

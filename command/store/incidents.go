@@ -11,9 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/alarm"
+	"watchfloor/command/change"
 	"watchfloor/command/incident"
-	"watchfloor/command/vocab"
 )
 
 // Incidents stores incidents. Keys, under the deployment's prefix:
@@ -47,82 +46,21 @@ func indexes(inc *incident.Incident) []string {
 	return out
 }
 
-// Save implements incident.Store.
-func (x *Incidents) Save(ctx context.Context, w *incident.Write) (string, error) {
-	inc := w.Incident
-	doc, err := json.Marshal(inc)
-	if err != nil {
-		return "", fmt.Errorf("encoding incident: %w", err)
+// Apply implements incident.Store.
+func (x *Incidents) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
+	return x.s.Apply(ctx, c)
+}
+
+// incidentIndex keeps an incident's indexes: when it last changed, and the
+// sets of the list filters it belongs to.
+func (s *Store) incidentIndex(d change.Doc) []Op {
+	inc, _ := d.Value.(*incident.Incident)
+	if inc == nil {
+		return nil
 	}
-	// The screens get the summary: no personal data, no long texts (pages
-	// fetch the whole incident when a person opens one).
-	summary, err := json.Marshal(inc.Summarize())
-	if err != nil {
-		return "", fmt.Errorf("encoding incident: %w", err)
-	}
-	key := x.s.Key("incident", inc.ID)
-	tx := &Tx{At: inc.UpdatedAt}
-	want := ""
-	if w.Prev != nil {
-		want = strconv.FormatInt(w.Prev.Version, 10)
-	}
-	tx.Guards = []Guard{{Key: key, Field: "ver", Allowed: []string{want}}}
-	if w.Idem != nil {
-		tx.Idem = &Idem{Key: x.s.Key("idem", w.Idem.Key), Value: inc.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
-	}
-	tx.Ops = append(tx.Ops,
-		Op{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "ver", strconv.FormatInt(inc.Version, 10)}},
-		Op{Cmd: "ZADD", Key: x.s.Key("incidents", "updated"), Args: []string{strconv.FormatInt(inc.UpdatedAt.UnixMilli(), 10), inc.ID}},
-	)
-	tx.Ops = append(tx.Ops, x.s.indexOps("incidents", inc.ID, indexes(w.Prev), indexes(inc))...)
-	entries := w.Entries
-	if w.Alarm != nil {
-		entries = append(entries[:len(entries):len(entries)], alarmEntry(w.Alarm))
-	}
-	if len(entries) > 0 {
-		args := make([]string, len(entries))
-		for i, e := range entries {
-			b, err := json.Marshal(e)
-			if err != nil {
-				return "", fmt.Errorf("encoding timeline entry: %w", err)
-			}
-			args[i] = string(b)
-		}
-		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("incident", inc.ID, "timeline"), Args: args})
-		tx.Audit = auditOf(inc.ID, entries)
-	}
-	tx.Events = []Event{{Stream: vocab.ScreenStream, Type: w.Event, Data: summary}}
-	if !inc.Drill {
-		tx.Ops = append(tx.Ops, x.incidentCounts(w)...)
-	}
-	for _, e := range w.Extra {
-		data, _ := json.Marshal(e.Data)
-		tx.Events = append(tx.Events, Event{Stream: vocab.ScreenStream, Type: e.Type, Data: data})
-		if strings.HasPrefix(e.Type, "deadline.") {
-			// Leaders watch reporting deadlines too (the leader page's countdowns).
-			tx.Events = append(tx.Events, Event{Stream: vocab.LeaderStream, Type: e.Type, Data: data})
-		}
-	}
-	if w.Alarm != nil {
-		ops, ev := x.s.Raise(w.Alarm)
-		tx.Ops = append(tx.Ops, ops...)
-		tx.Events = append(tx.Events, ev)
-	}
-	for m, due := range w.AddTimers {
-		tx.Ops = append(tx.Ops, x.s.AddTimer(m, due))
-	}
-	for _, m := range w.DelTimers {
-		tx.Ops = append(tx.Ops, x.s.RemoveTimer(m))
-	}
-	tx.Jobs = w.Jobs
-	res, err := x.s.Commit(ctx, tx)
-	if err != nil {
-		return "", err
-	}
-	for i, id := range res.JobIDs {
-		w.Jobs[i].ID = id
-	}
-	return res.Duplicate, nil
+	prev, _ := d.Prev.(*incident.Incident)
+	ops := []Op{{Cmd: "ZADD", Key: s.Key("incidents", "updated"), Args: []string{strconv.FormatInt(inc.UpdatedAt.UnixMilli(), 10), inc.ID}}}
+	return append(ops, s.indexOps("incidents", inc.ID, indexes(prev), indexes(inc))...)
 }
 
 // Load implements incident.Store.
@@ -217,37 +155,4 @@ func (s *Store) listDocs(ctx context.Context, kind, set string, since time.Time,
 		return nil, s.wrap("listing "+set, err)
 	}
 	return raw, nil
-}
-
-// incidentCounts are the day's counters a change of an incident adds: a new
-// incident by category, level, grid, source, hour and level per hour; a
-// closing.
-func (x *Incidents) incidentCounts(w *incident.Write) []Op {
-	inc := w.Incident
-	if w.Prev == nil {
-		local := inc.CreatedAt.In(x.s.loc)
-		fields := []string{"inc", "inc:cat:" + inc.Category, "inc:lvl:" + inc.Level.String(), "inc:src:" + inc.Source,
-			"inc:hour:" + strconv.Itoa(local.Hour()), "inc:how:" + strconv.Itoa(int(local.Weekday())) + ":" + strconv.Itoa(local.Hour()),
-			"inc:hlvl:" + inc.Level.String() + ":" + strconv.Itoa(local.Hour())}
-		for _, c := range inc.Grid.Codes() {
-			fields = append(fields, "inc:grid:"+c)
-		}
-		return x.s.count(inc.CreatedAt, fields...)
-	}
-	if inc.Status == incident.StatusClosed && w.Prev.Status != incident.StatusClosed {
-		return x.s.count(inc.UpdatedAt, "inc:closed")
-	}
-	return nil
-}
-
-// alarmEntry is the timeline entry of an alarm raised with a change.
-func alarmEntry(a *alarm.Alarm) incident.Entry {
-	d := map[string]any{"alarm_id": a.ID, "kind": a.Kind}
-	if a.DispatchID != "" {
-		d["dispatch_id"], d["unit_id"] = a.DispatchID, a.UnitID
-	}
-	if a.Detail != "" {
-		d["detail"] = a.Detail
-	}
-	return incident.Entry{At: a.RaisedAt, Type: "alarm.raised", By: "system", Role: vocab.System, Detail: d}
 }

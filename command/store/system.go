@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,26 +9,16 @@ import (
 	"time"
 
 	"watchfloor/command/alarm"
-	"watchfloor/command/vocab"
+	"watchfloor/command/change"
 )
 
 // RaiseSystem raises an alarm about the system itself (Redis memory,
 // repeated failed logins): shown on every screen like any alarm, but not
 // counted in the bulletins' figures, which are about incidents.
 func (s *Store) RaiseSystem(ctx context.Context, a *alarm.Alarm) error {
-	doc, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("encoding alarm: %w", err)
-	}
-	ms := strconv.FormatInt(a.RaisedAt.UnixMilli(), 10)
-	_, err = s.Commit(ctx, &Tx{At: a.RaisedAt,
-		Ops: []Op{
-			{Cmd: "HSET", Key: s.Key("alarm", a.ID), Args: []string{"doc", string(doc), "acked", "0"}},
-			{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
-			{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
-		},
-		Events: []Event{{Stream: vocab.ScreenStream, Type: "alarm.raised", Data: doc}},
-	})
+	c := &change.Change{At: a.RaisedAt}
+	c.Raise(a)
+	_, err := s.Apply(ctx, c)
 	return err
 }
 
@@ -115,7 +104,10 @@ func (w *MemoryWatch) Check(ctx context.Context) error {
 		a := &alarm.Alarm{ID: memoryAlarmID, Kind: alarm.RedisMemory, RaisedAt: now, Title: "Redis memory",
 			Detail: fmt.Sprintf("Redis uses %d of %d bytes (%.0f%%, alarm at %.0f%%); when it is full every write fails", used, limit, share*100, w.Share*100)}
 		if err := w.Store.RaiseSystem(ctx, a); err != nil {
-			_ = w.Store.rdb.Del(ctx, flag).Err() // try again next time
+			// Try again next time: the flag goes with the failed raise.
+			if derr := w.Store.rdb.Del(ctx, flag).Err(); derr != nil {
+				return errors.Join(err, w.Store.wrap("clearing the memory alarm flag", derr))
+			}
 			return err
 		}
 		w.Store.log.Warn("redis memory alarm raised", "used", used, "maxmemory", limit)
@@ -139,19 +131,9 @@ func (w *MemoryWatch) Check(ctx context.Context) error {
 // a.AckedAt), without counting it in the figures; one already
 // acknowledged is left as it is.
 func (s *Store) ClearSystem(ctx context.Context, a *alarm.Alarm) error {
-	doc, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("encoding alarm: %w", err)
-	}
-	key := s.Key("alarm", a.ID)
-	_, err = s.Commit(ctx, &Tx{At: *a.AckedAt,
-		Guards: []Guard{{Key: key, Field: "acked", Allowed: []string{"0"}}},
-		Ops: []Op{
-			{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "acked", "1"}},
-			{Cmd: "ZREM", Key: s.Key("alarms", "open"), Args: []string{a.ID}},
-		},
-		Events: []Event{{Stream: vocab.ScreenStream, Type: "alarm.acked", Data: doc}},
-	})
+	c := &change.Change{At: *a.AckedAt}
+	c.Ack(a)
+	_, err := s.Apply(ctx, c)
 	if errors.Is(err, ErrConflict) {
 		return nil
 	}

@@ -13,9 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/audit"
+	"watchfloor/command/change"
 	"watchfloor/command/unit"
-	"watchfloor/command/vocab"
 )
 
 // Units stores unit state. Keys, under the deployment's prefix:
@@ -63,8 +62,6 @@ func (x *Units) skip(kind, key string, err error) {
 }
 
 var _ unit.Store = (*Units)(nil)
-
-const timelineLen = 1000
 
 // LoadState implements unit.Store.
 func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error) {
@@ -143,41 +140,9 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 // Redis GEO accepts latitudes within ±85.05112878 only.
 func clampGeoLat(lat float64) float64 { return max(-85.05112878, min(85.05112878, lat)) }
 
-// SaveTransitions implements unit.Store: every transition is an event on
-// the screen stream and an entry in its unit's timeline.
-func (x *Units) SaveTransitions(ctx context.Context, ts []unit.Transition) error {
-	tx := &Tx{}
-	for _, t := range ts {
-		typ := "unit.left"
-		if t.Entered {
-			typ = "unit.entered"
-		}
-		data, _ := json.Marshal(t)
-		entry, _ := json.Marshal(map[string]any{"at": t.At, "type": typ, "detail": json.RawMessage(data)})
-		key := x.s.Key("unit", t.UnitID, "timeline")
-		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: key, Args: []string{string(entry)}},
-			Op{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-timelineLen), "-1"}})
-		tx.Events = append(tx.Events, Event{Stream: vocab.ScreenStream, Type: typ, Data: data})
-	}
-	_, err := x.s.Commit(ctx, tx)
-	return err
-}
-
-// SetStatus implements unit.Store.
-func (x *Units) SetStatus(ctx context.Context, id, status, by string, role vocab.Role, at time.Time) error {
-	data, _ := json.Marshal(vocab.UnitStatusData{UnitID: id, Status: status, By: by, At: at})
-	entry, _ := json.Marshal(map[string]any{"at": at, "type": "status", "status": status, "by": by, "role": role})
-	key := x.s.Key("unit", id, "timeline")
-	_, err := x.s.Commit(ctx, &Tx{At: at,
-		Ops: []Op{
-			{Cmd: "HSET", Key: x.s.Key("units", "status"), Args: []string{id, status}},
-			{Cmd: "RPUSH", Key: key, Args: []string{string(entry)}},
-			{Cmd: "LTRIM", Key: key, Args: []string{strconv.Itoa(-timelineLen), "-1"}},
-		},
-		Events: []Event{{Stream: vocab.ScreenStream, Type: "unit.status", Data: data}},
-		Audit:  [][]byte{auditRecord(audit.Record{At: at, Who: by, Role: role, Action: "unit.status", Object: id, Detail: map[string]any{"status": status}})},
-	})
-	return err
+// Apply implements unit.Store.
+func (x *Units) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
+	return x.s.Apply(ctx, c)
 }
 
 // Track implements unit.Store. Track ids are arrival times and a fix's time

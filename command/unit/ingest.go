@@ -13,8 +13,8 @@ import (
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
 
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
-	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -35,10 +35,8 @@ type Store interface {
 	// positions for moved ones, every fix in its unit's track, and publishes
 	// note to the other instances.
 	WritePositions(ctx context.Context, fixes []Fix, note []byte) error
-	// SaveTransitions records grid and zone transitions as events.
-	SaveTransitions(ctx context.Context, ts []Transition) error
-	// SetStatus stores a status with its unit.status event.
-	SetStatus(ctx context.Context, id, status, by string, role vocab.Role, at time.Time) error
+	// Apply carries out a change atomically (a status, transitions).
+	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 	// Track returns a unit's fixes with times in [from, to], oldest first.
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]Fix, error)
 	// SubscribePositions calls fn with every note published by WritePositions
@@ -251,7 +249,7 @@ func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
 		}
 		if len(ts) > 0 {
 			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if terr := g.store.SaveTransitions(tctx, ts); terr != nil {
+			if _, terr := g.store.Apply(tctx, transitionsChange(ts)); terr != nil {
 				g.log.Warn("recording grid and zone transitions failed", "err", terr)
 			}
 			cancel()

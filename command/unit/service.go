@@ -37,7 +37,7 @@ func (s *Service) SetStatus(ctx context.Context, id, status, by string, role voc
 	if cur != Available && cur != OffDuty {
 		return View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is %s on an order: it goes on or off duty when the order is cleared", id, cur)}
 	}
-	if err := s.store.SetStatus(ctx, id, status, by, role, s.now().UTC()); err != nil {
+	if _, err := s.store.Apply(ctx, statusChange(id, status, by, role, s.now().UTC())); err != nil {
 		return View{}, err
 	}
 	s.Fleet.SetStatus(id, status)

@@ -29,6 +29,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
+	"watchfloor/command/inforeport"
 	"watchfloor/command/live"
 	"watchfloor/command/plan"
 	"watchfloor/command/unit"
@@ -41,6 +42,7 @@ type Deps struct {
 	Config    *config.Config
 	Auth      *auth.Service
 	Incidents *incident.Service
+	Reports   *inforeport.Service // the incidents' information reports
 	Units     *unit.Service
 	Ingest    *unit.Ingester
 	Dispatch  *dispatch.Service

@@ -9,6 +9,7 @@ import (
 
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/inforeport"
 	"watchfloor/command/vocab"
 )
 
@@ -71,7 +72,7 @@ func (a *API) duplicates(c *fiber.Ctx) error {
 }
 
 func (a *API) getInfoReport(c *fiber.Ctx) error {
-	r, err := a.Incidents.InfoReport(c.UserContext(), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")))
+	r, err := a.Reports.InfoReport(c.UserContext(), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")))
 	if err != nil {
 		return err
 	}
@@ -91,10 +92,10 @@ func (a *API) saveInfoReport(c *fiber.Ctx) error {
 		return fault.Field("text", "required")
 	}
 	id, dl := strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline"))
-	if _, err := a.Incidents.SaveReport(c.UserContext(), actor(c), id, dl, *req.Text); err != nil {
+	if _, err := a.Reports.SaveReport(c.UserContext(), actor(c), id, dl, *req.Text); err != nil {
 		return err
 	}
-	r, err := a.Incidents.InfoReport(c.UserContext(), id, dl)
+	r, err := a.Reports.InfoReport(c.UserContext(), id, dl)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func (a *API) saveInfoReport(c *fiber.Ctx) error {
 // exportInfoReport serves the report as text: the text as sent, else the
 // current text (saved edit or fresh draft).
 func (a *API) exportInfoReport(c *fiber.Ctx) error {
-	r, err := a.Incidents.InfoReport(c.UserContext(), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")))
+	r, err := a.Reports.InfoReport(c.UserContext(), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")))
 	if err != nil {
 		return err
 	}
@@ -129,11 +130,11 @@ func safeName(s string) string {
 }
 
 func (a *API) recordSent(c *fiber.Ctx) error {
-	var req incident.SendInput
+	var req inforeport.SendInput
 	if _, err := a.decode(c, &req); err != nil {
 		return err
 	}
-	inc, err := a.Incidents.RecordSent(c.UserContext(), actor(c), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")), req)
+	inc, err := a.Reports.RecordSent(c.UserContext(), actor(c), strings.Clone(c.Params("id")), strings.Clone(c.Params("deadline")), req)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func figures(t *testing.T, open Open) {
 	c.Emit(vocab.AlarmRaised, a, "elsewhere") // counted on the screen stream only
 	apply(t, st, c)
 	want := map[string]map[string]int64{"2026-12-03": {"patrol:min": 30, "patrol:units": 4}, "2026-12-04": {}, "2026-12-05": {}}
-	for _, s := range stats.Counts(c.Events[0]) {
+	for _, s := range stats.Counts(c.Events[0], time.UTC) {
 		if s.List == "" {
 			want[s.At.UTC().Format(time.DateOnly)][s.Field]++
 		}
