@@ -84,7 +84,7 @@ func applyWrites(t *testing.T, open Open) {
 	if holds(t, st, change.KindUnitStatus, "", "car-w", "") {
 		t.Fatal("a field written reads as absent")
 	}
-	tl, err := st.Timeline(ctx, "INC-w")
+	tl, err := st.Incidents.Timeline(ctx, "INC-w")
 	if err != nil || len(tl) != 1 || tl[0].Type != "created" || tl[0].By != "alice" {
 		t.Fatalf("timeline %+v %v", tl, err)
 	}
@@ -176,7 +176,7 @@ func nothingOf(t *testing.T, st Stores, tag string) {
 	if !holds(t, st, change.KindAlarm, "a-"+tag, "acked", "") || !holds(t, st, change.KindUnitStatus, "", "car-"+tag, "") {
 		t.Error("a field was written")
 	}
-	if tl, err := st.Timeline(ctx, "INC-"+tag); err != nil || len(tl) != 0 {
+	if tl, err := st.Incidents.Timeline(ctx, "INC-"+tag); err != nil || len(tl) != 0 {
 		t.Errorf("the timeline was written: %+v %v", tl, err)
 	}
 	if seq, err := st.Source.Seq(ctx, "s-"+tag); err != nil || seq != 0 {
@@ -210,7 +210,7 @@ func applyTrimsLists(t *testing.T, open Open) {
 	}
 	apply(t, st, &change.Change{At: t0, Appends: []change.Append{{Kind: change.KindIncidentTimeline, ID: "INC-1", Entries: es[:2], Keep: 3}}})
 	apply(t, st, &change.Change{At: t0, Appends: []change.Append{{Kind: change.KindIncidentTimeline, ID: "INC-1", Entries: es[2:], Keep: 3}}})
-	tl, err := st.Timeline(context.Background(), "INC-1")
+	tl, err := st.Incidents.Timeline(context.Background(), "INC-1")
 	var by []string
 	for _, e := range tl {
 		by = append(by, e.By)

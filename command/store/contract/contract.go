@@ -45,7 +45,8 @@ type Stores struct {
 	Audit    audit.Store
 	Figures  Figures
 	// Alarms reads documents of kind alarm back.
-	Alarms alarm.Store
+	Alarms    alarm.Store
+	Incidents incident.Store
 	// Timeline reads an incident's timeline (the list incident.timeline).
 	Timeline  func(ctx context.Context, incidentID string) ([]incident.Entry, error)
 	Sessions  auth.SessionStore
@@ -87,6 +88,8 @@ func Run(t *testing.T, open Open) {
 		{"Tickets", tickets},
 		{"LoginAttempts", loginAttempts},
 		{"Positions", positions},
+		{"IncidentReads", incidentReads},
+		{"AlarmReads", alarmReads},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}
