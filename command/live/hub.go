@@ -8,11 +8,14 @@ package live
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"watchfloor/command/vocab"
 )
 
 // Message is one event of a stream as stored: its seq and its JSON, which
@@ -44,12 +47,14 @@ type Hub struct {
 
 	// observers see every stored event this instance tails, before the
 	// subscribers do (caches of state kept current from the streams).
-	observers []func(m []byte)
+	observers []Observer
 }
 
-// Observe registers fn to see every event tailed from storage; call it
-// before Tail starts. fn must be quick: it runs on the tailing goroutine.
-func (h *Hub) Observe(fn func(m []byte)) { h.observers = append(h.observers, fn) }
+// Observer sees an event tailed from storage, decoded, before any local
+// subscriber receives it (a cache kept current from the streams, such as
+// the fleet's unit statuses). It must be quick: it runs on the tailing
+// goroutine.
+type Observer func(ev vocab.Envelope)
 
 // feed is one stream's local subscribers.
 type feed struct {
@@ -78,12 +83,13 @@ func (s *Sub) offer(m Message) {
 	}
 }
 
-// NewHub returns a hub over src.
-func NewHub(src Source, log *slog.Logger) *Hub {
+// NewHub returns a hub over src whose tailed events go to observers before
+// they reach any subscriber.
+func NewHub(src Source, log *slog.Logger, observers ...Observer) *Hub {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Hub{src: src, log: log, streams: map[string]*feed{}}
+	return &Hub{src: src, log: log, streams: map[string]*feed{}, observers: observers}
 }
 
 // Subscribe adds a subscriber to stream with a queue of size queue.
@@ -177,14 +183,27 @@ func (h *Hub) Tail(ctx context.Context, stream string) error {
 			failing = false
 		}
 		for _, m := range msgs {
-			for _, o := range h.observers {
-				o(m.JSON)
-			}
+			h.observe(stream, m)
 			h.Publish(stream, m)
 			last = m.Seq
 		}
 	}
 	return nil
+}
+
+// observe hands a tailed message, decoded once, to every observer.
+func (h *Hub) observe(stream string, m Message) {
+	if len(h.observers) == 0 {
+		return
+	}
+	var ev vocab.Envelope
+	if err := json.Unmarshal(m.JSON, &ev); err != nil {
+		h.log.Warn("an event of the stream does not decode; observers skip it", "stream", stream, "seq", m.Seq, "err", err)
+		return
+	}
+	for _, o := range h.observers {
+		o(ev)
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -262,135 +281,160 @@ type Client struct {
 func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte, sink Sink) error {
 	sub := c.Hub.Subscribe(c.Stream, c.Queue)
 	defer c.Hub.Unsubscribe(sub)
+	w := &writer{Client: c, ctx: ctx, sink: sink}
+	if err := w.start(since); err != nil {
+		return err
+	}
+	return w.loop(sub, direct)
+}
 
-	var last uint64
-	write := func(b []byte) error {
-		if c.Sent != nil {
-			c.Sent.Add(1)
-		}
-		return sink(b)
+// writer is one Serve call's state: the client, its sink and the last seq
+// of the stream delivered (sent or filtered out).
+type writer struct {
+	*Client
+	ctx  context.Context
+	sink Sink
+	last uint64
+}
+
+func (w *writer) write(b []byte) error {
+	if w.Sent != nil {
+		w.Sent.Add(1)
 	}
-	// deliver writes a message of the stream through the filter; a stored
-	// one moves last on, whether it was sent or filtered out.
-	deliver := func(m Message) error {
-		b := m.JSON
-		if c.Filter != nil {
-			var ok bool
-			if b, ok = c.Filter(m); !ok {
-				b = nil
-			}
+	return w.sink(b)
+}
+
+// deliver writes a message of the stream through the filter; a stored one
+// moves last on, whether it was sent or filtered out.
+func (w *writer) deliver(m Message) error {
+	b := m.JSON
+	if w.Filter != nil {
+		var ok bool
+		if b, ok = w.Filter(m); !ok {
+			b = nil
 		}
-		if b != nil {
-			if err := write(b); err != nil {
-				return err
-			}
-		}
-		if m.Seq != 0 {
-			last = m.Seq
-		}
-		return nil
 	}
-	snapshot := func() error {
-		msg, seq, err := c.Snapshot(ctx)
+	if b != nil {
+		if err := w.write(b); err != nil {
+			return err
+		}
+	}
+	if m.Seq != 0 {
+		w.last = m.Seq
+	}
+	return nil
+}
+
+// snapshot writes the stream's state and moves last to the seq it reflects.
+func (w *writer) snapshot() error {
+	msg, seq, err := w.Snapshot(w.ctx)
+	if err != nil {
+		return err
+	}
+	w.last = seq
+	return w.write(msg)
+}
+
+// catchUp writes everything after last held in storage; when the stream no
+// longer holds last+1 it starts again from a snapshot.
+func (w *writer) catchUp() error {
+	for {
+		msgs, oldest, err := w.Hub.src.Range(w.ctx, w.Stream, w.last+1, 500)
 		if err != nil {
 			return err
 		}
-		last = seq
-		return write(msg)
-	}
-	// catchUp writes everything after last held in storage; when the
-	// stream no longer holds last+1 it starts again from a snapshot.
-	catchUp := func() error {
-		for {
-			msgs, oldest, err := c.Hub.src.Range(ctx, c.Stream, last+1, 500)
-			if err != nil {
+		if (oldest > w.last+1) || (len(msgs) > 0 && msgs[0].Seq > w.last+1) {
+			if err := w.snapshot(); err != nil {
 				return err
 			}
-			if (oldest > last+1) || (len(msgs) > 0 && msgs[0].Seq > last+1) {
-				if err := snapshot(); err != nil {
-					return err
-				}
+			continue
+		}
+		for _, m := range msgs {
+			if m.Seq <= w.last {
 				continue
 			}
-			for _, m := range msgs {
-				if m.Seq <= last {
-					continue
-				}
-				if err := deliver(m); err != nil {
-					return err
-				}
-			}
-			if len(msgs) < 500 {
-				return nil
+			if err := w.deliver(m); err != nil {
+				return err
 			}
 		}
+		if len(msgs) < 500 {
+			return nil
+		}
 	}
+}
 
+// start writes a snapshot, or resumes after since (a snapshot when since is
+// from another life of the stream), then catches up with storage.
+func (w *writer) start(since *uint64) error {
 	if since == nil {
-		if err := snapshot(); err != nil {
+		if err := w.snapshot(); err != nil {
 			return err
 		}
 	} else {
-		last = *since
-		cur, err := c.Hub.src.Seq(ctx, c.Stream)
+		w.last = *since
+		cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
 		if err != nil {
 			return err
 		}
-		if last > cur { // a seq from another life of the stream
-			if err := snapshot(); err != nil {
+		if w.last > cur { // a seq from another life of the stream
+			if err := w.snapshot(); err != nil {
 				return err
 			}
 		}
 	}
-	if err := catchUp(); err != nil {
-		return err
-	}
+	return w.catchUp()
+}
 
-	hb := time.NewTicker(c.Heartbeat)
+// loop writes live events, replies and heartbeats until ctx ends, a write
+// fails or the subscriber falls behind.
+func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
+	hb := time.NewTicker(w.Heartbeat)
 	defer hb.Stop()
 	for {
+		var err error
 		select {
-		case <-ctx.Done():
+		case <-w.ctx.Done():
 			return nil
 		case <-sub.Behind():
 			return ErrBehind
 		case b := <-direct:
-			if err := write(b); err != nil {
-				return err
-			}
+			err = w.write(b)
 		case <-hb.C:
-			ready := c.Ready == nil || c.Ready()
-			if ready {
-				cur, err := c.Hub.src.Seq(ctx, c.Stream)
-				switch {
-				case err != nil:
-				case cur > last:
-					if err := catchUp(); err != nil {
-						return err
-					}
-				case cur < last:
-					if err := snapshot(); err != nil {
-						return err
-					}
-				}
-			}
-			if err := write(heartbeat(last, ready)); err != nil {
-				return err
-			}
+			err = w.beat()
 		case m := <-sub.C:
 			switch {
-			case m.Seq == 0, m.Seq == last+1:
-				if err := deliver(m); err != nil {
-					return err
-				}
-			case m.Seq <= last:
+			case m.Seq == 0, m.Seq == w.last+1:
+				err = w.deliver(m)
+			case m.Seq <= w.last:
 			default:
-				if err := catchUp(); err != nil {
-					return err
-				}
+				err = w.catchUp()
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// beat checks the stream's seq in storage (behind: catch up; ahead of it:
+// the stream lost data, start from a snapshot) and writes a heartbeat.
+func (w *writer) beat() error {
+	ready := w.Ready == nil || w.Ready()
+	if ready {
+		cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
+		switch {
+		case err != nil:
+		case cur > w.last:
+			if err := w.catchUp(); err != nil {
+				return err
+			}
+		case cur < w.last:
+			if err := w.snapshot(); err != nil {
+				return err
 			}
 		}
 	}
+	return w.write(heartbeat(w.last, ready))
 }
 
 func heartbeat(seq uint64, ready bool) []byte {

@@ -228,7 +228,9 @@ func (b *builder) schedule(ctx context.Context) error {
 // sends the fleet's positions to the screens.
 func (b *builder) web(context.Context) error {
 	st, log := b.st, b.log
-	b.hub = live.NewHub(st, log)
+	// The fleet follows unit statuses stored by any instance, before any
+	// socket of this one hears of them.
+	b.hub = live.NewHub(st, log, b.fleet.Follow)
 	b.met.watch(st, b.authn)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms

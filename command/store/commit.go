@@ -143,62 +143,7 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 	if err := s.check("commit"); err != nil {
 		return Result{}, err
 	}
-	keys := make([]string, 0, 2+len(tx.Ops)+2*len(tx.Events))
-	args := make([]any, 0, 8+4*len(tx.Ops)+2*len(tx.Events))
-	if tx.Idem != nil {
-		keys = append(keys, tx.Idem.Key)
-		args = append(args, "1", tx.Idem.Value, strconv.FormatInt(tx.Idem.TTL.Milliseconds(), 10))
-	} else {
-		args = append(args, "0")
-	}
-	args = append(args, len(tx.Guards))
-	for _, g := range tx.Guards {
-		keys = append(keys, g.Key)
-		args = append(args, g.Field, len(g.Allowed))
-		for _, a := range g.Allowed {
-			args = append(args, a)
-		}
-	}
-	args = append(args, len(tx.Ops))
-	for _, op := range tx.Ops {
-		keys = append(keys, op.Key)
-		args = append(args, op.Cmd, len(op.Args))
-		for _, a := range op.Args {
-			args = append(args, a)
-		}
-	}
-	at := tx.At
-	if at.IsZero() {
-		at = time.Now()
-	}
-	args = append(args, at.UTC().Format(time.RFC3339Nano), s.maxLen, s.Key("notify"), len(tx.Events))
-	for _, ev := range tx.Events {
-		keys = append(keys, s.Key("seq", ev.Stream), s.Key("stream", ev.Stream))
-		name := ""
-		if ev.Notify {
-			name = ev.Stream
-		}
-		head := ""
-		if ev.Area != "" {
-			a, _ := json.Marshal(ev.Area)
-			head = `,"area":` + string(a)
-		}
-		args = append(args, ev.Type, head, ev.Data, name)
-	}
-	args = append(args, len(tx.Audit))
-	if len(tx.Audit) > 0 {
-		keys = append(keys, s.Key("audit"))
-		for _, r := range tx.Audit {
-			args = append(args, r)
-		}
-	}
-	args = append(args, len(tx.Jobs))
-	if len(tx.Jobs) > 0 {
-		keys = append(keys, s.JobsKey())
-		for _, j := range tx.Jobs {
-			args = append(args, j.Kind, j.Key, j.IncidentID, j.Data)
-		}
-	}
+	keys, args := s.program(tx)
 	var res []any
 	var err error
 	if s.wait > 0 {
@@ -226,6 +171,75 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// program lays tx out as the script's KEYS and ARGV, in the order the
+// script reads them.
+func (s *Store) program(tx *Tx) (keys []string, args []any) {
+	keys = make([]string, 0, 2+len(tx.Ops)+2*len(tx.Events))
+	args = make([]any, 0, 8+4*len(tx.Ops)+2*len(tx.Events))
+	if tx.Idem != nil {
+		keys = append(keys, tx.Idem.Key)
+		args = append(args, "1", tx.Idem.Value, strconv.FormatInt(tx.Idem.TTL.Milliseconds(), 10))
+	} else {
+		args = append(args, "0")
+	}
+	args = append(args, len(tx.Guards))
+	for _, g := range tx.Guards {
+		keys = append(keys, g.Key)
+		args = append(args, g.Field, len(g.Allowed))
+		for _, a := range g.Allowed {
+			args = append(args, a)
+		}
+	}
+	args = append(args, len(tx.Ops))
+	for _, op := range tx.Ops {
+		keys = append(keys, op.Key)
+		args = append(args, op.Cmd, len(op.Args))
+		for _, a := range op.Args {
+			args = append(args, a)
+		}
+	}
+	keys, args = s.programEvents(tx, keys, args)
+	args = append(args, len(tx.Audit))
+	if len(tx.Audit) > 0 {
+		keys = append(keys, s.Key("audit"))
+		for _, r := range tx.Audit {
+			args = append(args, r)
+		}
+	}
+	args = append(args, len(tx.Jobs))
+	if len(tx.Jobs) > 0 {
+		keys = append(keys, s.JobsKey())
+		for _, j := range tx.Jobs {
+			args = append(args, j.Kind, j.Key, j.IncidentID, j.Data)
+		}
+	}
+	return keys, args
+}
+
+// programEvents lays out the events: their time, the stream cap, the
+// notify channel, then each event's seq and stream keys and its parts.
+func (s *Store) programEvents(tx *Tx, keys []string, args []any) ([]string, []any) {
+	at := tx.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	args = append(args, at.UTC().Format(time.RFC3339Nano), s.maxLen, s.Key("notify"), len(tx.Events))
+	for _, ev := range tx.Events {
+		keys = append(keys, s.Key("seq", ev.Stream), s.Key("stream", ev.Stream))
+		name := ""
+		if ev.Notify {
+			name = ev.Stream
+		}
+		head := ""
+		if ev.Area != "" {
+			a, _ := json.Marshal(ev.Area)
+			head = `,"area":` + string(a)
+		}
+		args = append(args, ev.Type, head, ev.Data, name)
+	}
+	return keys, args
 }
 
 // ErrNotReplicated: the write reached the master but not enough replicas in

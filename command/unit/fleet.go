@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
 
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -153,6 +155,19 @@ func (f *Fleet) SetStatus(id, status string) {
 		s.dirty = true
 	}
 	f.mu.Unlock()
+}
+
+// Follow applies an event of the screen stream to the fleet: a unit.status
+// event, whichever instance stored it, sets the unit's status; every other
+// event is ignored. It is the hub's observer (live.Observer).
+func (f *Fleet) Follow(ev vocab.Envelope) {
+	if ev.Type != vocab.UnitStatus {
+		return
+	}
+	var d vocab.UnitStatusData
+	if json.Unmarshal(ev.Data, &d) == nil {
+		f.SetStatus(d.UnitID, d.Status)
+	}
 }
 
 // Transition is a unit entering or leaving its home grid or a sensitive zone.

@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -90,6 +92,25 @@ func BenchmarkNearest(b *testing.B) {
 	for b.Loop() {
 		if len(f.Nearest(p, []string{"car"}, 5, nil)) != 5 {
 			b.Fatal("too few")
+		}
+	}
+}
+
+func TestFollowUnitStatus(t *testing.T) {
+	f := testFleet(t, 0)
+	id := f.order[0]
+	for _, tc := range []struct {
+		name string
+		ev   vocab.Envelope
+		want string
+	}{
+		{"other event", vocab.Envelope{Type: vocab.IncidentUpdated, Data: json.RawMessage(`{"unit_id":"` + id + `","status":"busy"}`)}, Available},
+		{"bad data", vocab.Envelope{Type: vocab.UnitStatus, Data: json.RawMessage(`[1]`)}, Available},
+		{"unit.status", vocab.Envelope{Type: vocab.UnitStatus, Data: json.RawMessage(`{"unit_id":"` + id + `","status":"off_duty","by":"x"}`)}, "off_duty"},
+	} {
+		f.Follow(tc.ev)
+		if got := f.Status(id); got != tc.want {
+			t.Errorf("%s: status %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -1,122 +1,63 @@
-// Package web is Watchfloor's HTTP edge: the Fiber app with thin handlers
-// that decode, call the domain and encode, problem+json errors, the
-// websocket endpoints, the embedded pages, health and metrics.
+// Package web is Watchfloor's HTTP shell: the Fiber app whose routes are
+// registered from the route table (auth.Routes) with the handlers of the
+// resource packages (incidents, units, cases, reports, geodata, sockets),
+// the middleware every request passes (recovery, metrics, security
+// headers, authorisation), problem+json errors, health, metrics and the
+// embedded pages.
 package web
 
 import (
 	"context"
 	"crypto/subtle"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"net/http"
-	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 
-	"watchfloor/command/alarm"
-	"watchfloor/command/audit"
 	"watchfloor/command/auth"
-	"watchfloor/command/dispatch"
 	"watchfloor/command/fault"
-	"watchfloor/command/gridcase"
-	"watchfloor/command/incident"
-	"watchfloor/command/inforeport"
-	"watchfloor/command/live"
-	"watchfloor/command/plan"
-	"watchfloor/command/unit"
-	"watchfloor/config"
-	"watchfloor/geo"
+	"watchfloor/command/web/geodata"
+	"watchfloor/command/web/rest"
+	"watchfloor/command/web/sockets"
+	"watchfloor/command/web/units"
 )
 
 // Deps are what the API serves.
-type Deps struct {
-	Config    *config.Config
-	Auth      *auth.Service
-	Incidents *incident.Service
-	Reports   *inforeport.Service // the incidents' information reports
-	Units     *unit.Service
-	Ingest    *unit.Ingester
-	Dispatch  *dispatch.Service
-	Alarms    *alarm.Service
-	Plans     *plan.Service
-	Cases     *gridcase.Service
-	Daily     gridcase.DailyStore
-	Figures   Figures
-	Audit     audit.Store
-	Hub       *live.Hub
-	Source    live.Source
-	Map       *geo.Map
-	// Places is the gazetteer the console searches (empty when none is configured).
-	Places   *geo.Gazetteer
-	Static   fs.FS
-	Ready    func() bool
-	Registry *prometheus.Registry
-	Log      *slog.Logger
-}
+type Deps = rest.Deps
 
 // API is the HTTP and websocket server of the command centre.
 type API struct {
-	Deps
-	app     *fiber.App
-	metrics *httpMetrics
-	// tokens, devices and logins limit requests per session token, per
-	// device and logins per client address.
-	tokens, devices, logins *limiter
-	// exports are the ledger exports under way, one per account.
-	exports running
-	// proxies are the trusted reverse proxies (config trusted_proxies).
-	proxies []netip.Prefix
-	// sessions are the open websockets by their session's token hash, so a
-	// revoked session closes its sockets at once.
-	sessions socketSessions
-
-	// base is cancelled on shutdown so websocket writers close their
-	// sockets with 1001 before storage goes away.
-	base    context.Context
-	cancel  context.CancelFunc
-	sockets sync.WaitGroup
-	// ws counts open websockets and shares screen snapshots.
-	ws sockets
+	*rest.Kit
+	app *fiber.App
+	// sockets serves the websockets and closes them on shutdown.
+	sockets *sockets.Server
+	// osmand takes OsmAnd requests, at /api/v1/osmand and on its listener.
+	osmand fiber.Handler
 }
 
 // New builds the Fiber app with every route of auth.Routes.
 func New(d Deps) (*API, error) {
-	a := &API{Deps: d}
-	if a.Log == nil {
-		a.Log = slog.Default()
-	}
-	a.base, a.cancel = context.WithCancel(context.Background())
-	a.metrics = newHTTPMetrics(d.Registry)
-	a.tokens = newLimiter(d.Config.Limits.TokenRate, d.Config.Limits.TokenBurst)
-	a.devices = newLimiter(d.Config.Limits.DeviceRate, d.Config.Limits.DeviceBurst)
-	a.logins = newLimiter(d.Config.Limits.LoginRate, d.Config.Limits.LoginBurst)
-	a.sessions.open = map[string]map[*socketSession]struct{}{}
-	proxies, err := parseProxies(d.Config.TrustedProxies)
+	k, err := rest.NewKit(d)
 	if err != nil {
 		return nil, err
 	}
-	a.proxies = proxies
-	d.Hub.Observe(a.observeStatus)
+	a := &API{Kit: k, sockets: sockets.New(k)}
 	a.app = fiber.New(fiber.Config{
 		AppName:               "watchfloor",
 		BodyLimit:             d.Config.Limits.BodyBytes,
-		ErrorHandler:          a.errorHandler,
+		ErrorHandler:          a.ErrorHandler,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		ReadBufferSize:        16 << 10,
 		// Forwarded addresses are believed only from configured proxies;
-		// clientIP picks the client out of the header (c.IP would return
+		// ClientIP picks the client out of the header (c.IP would return
 		// the raw list).
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.Config.TrustedProxies,
@@ -124,10 +65,13 @@ func New(d Deps) (*API, error) {
 	})
 	a.app.Use(recover.New())
 	a.app.Use(a.observe)
-	a.app.Use(securityHeaders(contentSecurity(d.Config.Map)))
+	a.app.Use(securityHeaders(geodata.ContentSecurity(d.Config.Map)))
 	a.app.Use(identityBodies)
 
-	handlers := a.handlers()
+	handlers, err := a.handlers()
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range auth.Routes {
 		h, ok := handlers[r.Name]
 		if !ok {
@@ -143,7 +87,7 @@ func New(d Deps) (*API, error) {
 	}
 	a.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	a.app.Get("/readyz", a.readyz)
-	a.app.Get("/metrics", a.metricsAuth, adapt(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
+	a.app.Get("/metrics", a.metricsAuth, rest.Adapt(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
 	a.app.Use("/api", func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	if d.Static != nil {
 		a.app.Use("/", filesystem.New(filesystem.Config{Root: http.FS(d.Static), Index: "index.html", MaxAge: 60}))
@@ -156,27 +100,18 @@ func (a *API) App() *fiber.App { return a.app }
 
 // CloseSockets tells every websocket to close with 1001 (going away) and
 // waits, until ctx ends, for their handlers to return.
-func (a *API) CloseSockets(ctx context.Context) error {
-	a.cancel()
-	done := make(chan struct{})
-	go func() { a.sockets.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("closing websockets: %w", ctx.Err())
-	}
-}
+func (a *API) CloseSockets(ctx context.Context) error { return a.sockets.Close(ctx) }
 
-func adapt(h http.Handler) fiber.Handler {
-	f := fasthttpadaptor.NewFastHTTPHandler(h)
-	return func(c *fiber.Ctx) error { f(c.Context()); return nil }
+// FollowRevocations closes sockets of sessions ended on any instance, as
+// follow reports them, until ctx ends; a broken subscription is retried.
+func (a *API) FollowRevocations(ctx context.Context, follow func(ctx context.Context, fn func(hash string)) error) error {
+	return a.sockets.FollowRevocations(ctx, follow)
 }
 
 func (a *API) readyz(c *fiber.Ctx) error {
 	if a.Ready != nil && !a.Ready() {
 		c.Set(fiber.HeaderRetryAfter, "1")
-		return problem(c, 503, "unavailable", "redis is unreachable", nil)
+		return rest.Problem(c, 503, "unavailable", "redis is unreachable", nil)
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }
@@ -192,7 +127,7 @@ func (a *API) metricsAuth(c *fiber.Ctx) error {
 	got := bearer(c.Get(fiber.HeaderAuthorization))
 	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="watchfloor-metrics"`)
-		return problem(c, 401, "unauthenticated", "/metrics needs the metrics token: send Authorization: Bearer TOKEN", nil)
+		return rest.Problem(c, 401, "unauthenticated", "/metrics needs the metrics token: send Authorization: Bearer TOKEN", nil)
 	}
 	return c.Next()
 }
@@ -208,9 +143,6 @@ func securityHeaders(csp string) fiber.Handler {
 		return c.Next()
 	}
 }
-
-// sessionKey is where the authenticated session is kept in Locals.
-const sessionKey = "session"
 
 // authorize checks the session against the route's roles before the
 // handler runs. Requests carry Authorization: Bearer TOKEN; a websocket may
@@ -242,83 +174,17 @@ func (a *API) authorize(r auth.Route) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if ok, wait := a.tokens.allow(hash, time.Now()); !ok {
-			c.Set(fiber.HeaderRetryAfter, retryAfter(wait))
-			return problem(c, 429, "rate-limited", "too many requests for this session; slow down", nil)
+		if ok, wait := a.Tokens.Allow(hash, time.Now()); !ok {
+			c.Set(fiber.HeaderRetryAfter, rest.RetryAfter(wait))
+			return rest.Problem(c, 429, "rate-limited", "too many requests for this session; slow down", nil)
 		}
 		if !r.Allowed(sess.Role) {
-			return forbidden(fmt.Sprintf("role %s may not %s %s", sess.Role, r.Method, r.Path))
+			return rest.Forbidden(fmt.Sprintf("role %s may not %s %s", sess.Role, r.Method, r.Path))
 		}
-		c.Locals(sessionKey, sess)
-		c.Locals(tokenHashKey, hash)
+		c.Locals(rest.SessionKey, sess)
+		c.Locals(rest.TokenHashKey, hash)
 		return c.Next()
 	}
-}
-
-// tokenHashKey is where the hash of the session's token is kept in Locals.
-const tokenHashKey = "token_hash"
-
-// parseProxies reads trusted_proxies: addresses and CIDR ranges.
-func parseProxies(list []string) ([]netip.Prefix, error) {
-	out := make([]netip.Prefix, 0, len(list))
-	for _, p := range list {
-		if pr, err := netip.ParsePrefix(p); err == nil {
-			out = append(out, pr.Masked())
-			continue
-		}
-		ip, err := netip.ParseAddr(p)
-		if err != nil {
-			return nil, fmt.Errorf("trusted_proxies: %q is not an address or CIDR range", p)
-		}
-		ip = ip.Unmap()
-		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
-	}
-	return out, nil
-}
-
-func (a *API) trusted(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	for _, p := range a.proxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// clientIP is the client's address: the peer's, unless the peer is a
-// trusted proxy, in which case the right-most address of the proxy header
-// that is not itself a trusted proxy (the left part of X-Forwarded-For is
-// whatever the client chose to send).
-func (a *API) clientIP(c *fiber.Ctx) string {
-	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
-	if !ok {
-		return c.Context().RemoteIP().String()
-	}
-	peer = peer.Unmap()
-	header := a.Config.ProxyHeader
-	if header == "" || !a.trusted(peer) {
-		return peer.String()
-	}
-	list := c.Get(header)
-	for list != "" {
-		var part string
-		if i := strings.LastIndexByte(list, ','); i >= 0 {
-			list, part = list[:i], list[i+1:]
-		} else {
-			list, part = "", list
-		}
-		ip, err := netip.ParseAddr(strings.TrimSpace(part))
-		if err != nil {
-			break // garbage: trust nothing further left
-		}
-		ip = ip.Unmap()
-		if !a.trusted(ip) {
-			return ip.String()
-		}
-		peer = ip
-	}
-	return peer.String()
 }
 
 func bearer(h string) string {
@@ -329,38 +195,30 @@ func bearer(h string) string {
 	return ""
 }
 
-func session(c *fiber.Ctx) auth.Session {
-	s, _ := c.Locals(sessionKey).(auth.Session)
-	return s
-}
-
-// sameOrigin checks a websocket's Origin: absent (not a browser), the
-// server's own host, or a configured one.
-func (a *API) sameOrigin(c *fiber.Ctx) bool {
-	origin := c.Get(fiber.HeaderOrigin)
-	if origin == "" {
-		return true
-	}
-	for _, o := range a.Config.Auth.AllowedOrigins {
-		if subtle.ConstantTimeCompare([]byte(o), []byte(origin)) == 1 {
-			return true
-		}
-	}
-	host := origin
-	if i := strings.Index(host, "://"); i >= 0 {
-		host = host[i+3:]
-	}
-	return host == string(c.Request().Host())
-}
-
 // identityBodies refuses request bodies sent with a Content-Encoding:
 // c.Body() would inflate a small gzip or deflate body past every limit (a
 // few kilobytes can become gigabytes), and no client of this API
 // compresses what it sends.
 func identityBodies(c *fiber.Ctx) error {
 	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
-		return problem(c, 415, "media-type", "request bodies are not accepted with a Content-Encoding; send them uncompressed",
+		return rest.Problem(c, 415, "media-type", "request bodies are not accepted with a Content-Encoding; send them uncompressed",
 			[]fault.FieldError{{Field: "Content-Encoding", Message: "must be absent or identity"}})
 	}
 	return c.Next()
+}
+
+// NewOsmandApp is the OsmAnd listener: every method on every path, with
+// the API's problem+json errors (an oversize body is 413, a request line
+// beyond the read buffer 431, never 500).
+func (a *API) NewOsmandApp() *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName: "watchfloor-osmand", BodyLimit: units.OsmandBodyLimit, DisableStartupMessage: true,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		ReadBufferSize: 16 << 10,
+		ErrorHandler:   a.ErrorHandler,
+	})
+	app.Use(recover.New())
+	app.Use(identityBodies)
+	app.Use(a.osmand)
+	return app
 }

@@ -5,34 +5,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/prometheus/client_golang/prometheus"
 )
-
-type httpMetrics struct {
-	duration      *prometheus.HistogramVec
-	osmandIgnored prometheus.Counter
-	sockets       *prometheus.GaugeVec
-}
-
-func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
-	m := &httpMetrics{
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "watchfloor", Name: "http_request_duration_seconds",
-			Help:    "Time to answer HTTP requests, by route pattern, method and status code.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route", "method", "code"}),
-	}
-	m.osmandIgnored = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: "watchfloor", Name: "osmand_ignored_total",
-		Help: "OsmAnd requests of known devices answered 200 without a usable position (no fix, out of range, too far in the future).",
-	})
-	m.sockets = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "watchfloor", Name: "websocket_clients",
-		Help: "Websocket clients connected to this instance, by kind of stream (screen, responder, leader).",
-	}, []string{"stream"})
-	reg.MustRegister(m.duration, m.osmandIgnored, m.sockets)
-	return m
-}
 
 // observe records each request's duration under its route pattern (never
 // the raw path, which would make a label per incident id).
@@ -49,7 +22,7 @@ func (a *API) observe(c *fiber.Ctx) error {
 	if c.Response().StatusCode() == fiber.StatusNotFound && route == "/" {
 		route = "unmatched"
 	}
-	a.metrics.duration.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(c.Response().StatusCode())).Observe(time.Since(start).Seconds())
+	a.Metrics.Duration.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(c.Response().StatusCode())).Observe(time.Since(start).Seconds())
 	return err
 }
 

@@ -1,0 +1,36 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/alerts"
+	"watchfloor/command/web/geodata"
+)
+
+// publicConfig serves GET /api/v1/config: what the pages draw with
+// (deployment, time zone, map, levels).
+func (a *API) publicConfig(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{
+		"deployment": a.Config.Deployment,
+		"timezone":   a.Config.Timezone,
+		"map":        fiber.Map{"center": a.Config.Map.Center, "zoom": a.Config.Map.Zoom, "tile_url": a.Config.Map.TileURL, "base": geodata.BaseMapConfig(a.Config.Map.Base)},
+		"levels":     levelInfo(),
+	})
+}
+
+func levelInfo() []fiber.Map {
+	colours := map[alerts.Level]string{alerts.LevelI: "red", alerts.LevelII: "orange", alerts.LevelIII: "yellow", alerts.LevelIV: "blue"}
+	out := []fiber.Map{}
+	for l := alerts.LevelI; l >= alerts.LevelIV; l-- {
+		out = append(out, fiber.Map{"level": l.String(), "zh": l.NameZH(), "en": l.NameEN(), "colour": colours[l]})
+	}
+	return out
+}
+
+func (a *API) categories(c *fiber.Ctx) error {
+	out := make([]fiber.Map, 0, len(a.Config.Categories))
+	for _, cat := range a.Config.Categories {
+		out = append(out, fiber.Map{"id": cat.ID, "name": cat.Name})
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,82 @@
+package incidents
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/fault"
+	"watchfloor/command/plan"
+	"watchfloor/command/strictjson"
+	"watchfloor/command/web/rest"
+)
+
+func (a *handlers) listPlans(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"plans": a.Plans.Plans()})
+}
+
+func (a *handlers) listActivations(c *fiber.Ctx) error {
+	status := c.Query("status")
+	switch status {
+	case "", plan.Proposed, plan.Active, plan.Rejected, plan.Ended:
+	default:
+		return fault.Field("status", "must be proposed, active, rejected or ended")
+	}
+	list, err := a.Plans.List(c.UserContext(), status)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"activations": list, "count": len(list)})
+}
+
+func (a *handlers) getActivation(c *fiber.Ctx) error {
+	act, err := a.Plans.Load(c.UserContext(), strings.Clone(c.Params("id")))
+	if err != nil {
+		return err
+	}
+	return c.JSON(act)
+}
+
+type phaseRequest struct {
+	Phase  string `json:"phase"`
+	Reason string `json:"reason"`
+}
+
+// activationAction serves approve, reject, end and phase.
+func (a *handlers) activationAction(action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		b, err := a.Body(c)
+		if err != nil {
+			return err
+		}
+		var req phaseRequest
+		if len(b) > 0 {
+			if err := strictjson.Decode(b, &req); err != nil {
+				return err
+			}
+		}
+		if req.Phase != "" && action != "phase" {
+			return fault.Field("phase", "unknown field")
+		}
+		req.Reason = rest.ReasonText(req.Reason)
+		if len([]rune(req.Reason)) > 2000 {
+			return fault.Field("reason", "at most 2000 characters")
+		}
+		id, who := strings.Clone(c.Params("id")), rest.Actor(c)
+		var act *plan.Activation
+		switch action {
+		case "approve":
+			act, err = a.Plans.Approve(c.UserContext(), who, id, req.Reason)
+		case "reject":
+			act, err = a.Plans.Reject(c.UserContext(), who, id, req.Reason)
+		case "end":
+			act, err = a.Plans.End(c.UserContext(), who, id, req.Reason)
+		case "phase":
+			act, err = a.Plans.Phase(c.UserContext(), who, id, req.Phase, req.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(act)
+	}
+}

@@ -1,0 +1,138 @@
+package sockets
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/alarm"
+	"watchfloor/command/auth"
+	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
+	"watchfloor/command/web/rest"
+)
+
+// screenSocket serves /ws/screen: a snapshot (or a replay after ?since=),
+// then every event of the screen stream with its seq.
+func (a *Server) screenSocket() []fiber.Handler {
+	return a.socketWith(func(conn *websocket.Conn) socketSpec {
+		sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
+		area := strings.Clone(sess.Area)
+		return socketSpec{stream: vocab.ScreenStream, snapshot: func(ctx context.Context) ([]byte, uint64, error) {
+			return a.screenSnapshot(ctx, area)
+		}}
+	})
+}
+
+// snapshotTTL is how long a built screen snapshot is shared with sockets
+// that connect while the stream's seq has not moved. Units move without a
+// seq; the position frames that follow make good the difference.
+const snapshotTTL = time.Second
+
+// screenSnapshot is the screen's state at the seq it reflects: summaries of
+// the open incidents (at most streams.snapshot_incidents, most serious
+// first, then latest changed), units, open alarms and active orders. It is
+// the same for every role and account of one area (it carries no personal
+// data, and alarms of other areas are left out), so one build per area is
+// shared by the sockets connecting at about the same time.
+func (a *Server) screenSnapshot(ctx context.Context, area string) ([]byte, uint64, error) {
+	seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
+	if err != nil {
+		return nil, 0, err
+	}
+	s := &a.ws
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if b, ok := s.snaps[area]; ok && b.seq == seq && time.Since(b.at) < snapshotTTL {
+		return b.msg, seq, nil
+	}
+	// What every area shares is read from storage once per seq; only the
+	// alarms differ between areas.
+	if s.parts == nil || s.parts.seq != seq || time.Since(s.parts.at) >= snapshotTTL {
+		p, err := a.readSnapshotParts(ctx, seq)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.parts = p
+	}
+	msg, err := a.encodeSnapshot(s.parts, area)
+	if err != nil {
+		return nil, 0, err
+	}
+	if s.snaps == nil {
+		s.snaps = map[string]builtSnapshot{}
+	}
+	for k, b := range s.snaps { // areas are few; drop what is stale anyway
+		if time.Since(b.at) >= snapshotTTL {
+			delete(s.snaps, k)
+		}
+	}
+	s.snaps[area] = builtSnapshot{msg: msg, seq: seq, at: time.Now()}
+	return msg, seq, nil
+}
+
+// builtSnapshot is a screen snapshot kept for sockets connecting together.
+type builtSnapshot struct {
+	msg []byte
+	seq uint64
+	at  time.Time
+}
+
+// snapshotParts are what a screen snapshot holds, read at one seq.
+type snapshotParts struct {
+	seq    uint64
+	at     time.Time
+	open   []*incident.Summary
+	total  int
+	alarms []*alarm.Alarm
+	active any
+	units  any
+}
+
+func (a *Server) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotParts, error) {
+	list, err := a.Incidents.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	open := make([]*incident.Summary, len(list))
+	for i, inc := range list {
+		open[i] = inc.Summarize()
+	}
+	total := len(open)
+	slices.SortStableFunc(open, func(x, y *incident.Summary) int {
+		if x.Level != y.Level {
+			return cmp.Compare(y.Level, x.Level) // I (the highest value) first
+		}
+		return y.UpdatedAt.Compare(x.UpdatedAt)
+	})
+	open = open[:min(len(open), a.Config.Streams.SnapshotIncidents)]
+	alarms, err := a.Alarms.List(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	active, err := a.Dispatch.Active(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshotParts{seq: seq, at: time.Now(), open: open, total: total, alarms: alarms, active: active,
+		units: a.Units.Fleet.List(false)}, nil
+}
+
+// encodeSnapshot writes the snapshot an account of area receives: alarms
+// of other areas left out.
+func (a *Server) encodeSnapshot(p *snapshotParts, area string) ([]byte, error) {
+	alarms := p.alarms
+	if area != "" {
+		alarms = slices.DeleteFunc(slices.Clone(alarms), func(al *alarm.Alarm) bool { return al.Area != "" && !a.Cases.Visible(area, al.Area) })
+	}
+	msg, _, err := rest.Envelope("snapshot", p.seq, map[string]any{
+		"incidents": p.open, "incidents_total": p.total, "incidents_truncated": len(p.open) < p.total,
+		"units": p.units, "alarms": alarms, "dispatches": p.active,
+	})
+	return msg, err
+}

@@ -1,0 +1,59 @@
+package sockets
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/web/rest"
+)
+
+// Server serves the websockets of an instance and closes them on shutdown.
+type Server struct {
+	*rest.Kit
+	// sessions are the open websockets by their session's token hash, so a
+	// revoked session closes its sockets at once.
+	sessions socketSessions
+
+	// base is cancelled on shutdown so websocket writers close their
+	// sockets with 1001 before storage goes away.
+	base    context.Context
+	cancel  context.CancelFunc
+	sockets sync.WaitGroup
+	// ws counts open websockets and shares screen snapshots.
+	ws sockets
+}
+
+// New returns the websocket server of k.
+func New(k *rest.Kit) *Server {
+	s := &Server{Kit: k}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	s.sessions.open = map[string]map[*socketSession]struct{}{}
+	return s
+}
+
+// Routes are the websockets' handlers by route name (auth.Routes).
+func (a *Server) Routes() map[string][]fiber.Handler {
+	return map[string][]fiber.Handler{
+		"ws.screen":    a.screenSocket(),
+		"ws.session":   a.sessionSocket(),
+		"ws.responder": a.responderSocket(),
+		"ws.leader":    a.leaderSocket(),
+	}
+}
+
+// Close tells every websocket to close with 1001 (going away) and waits,
+// until ctx ends, for their handlers to return.
+func (a *Server) Close(ctx context.Context) error {
+	a.cancel()
+	done := make(chan struct{})
+	go func() { a.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("closing websockets: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,358 @@
+// Package sockets serves the websockets: the screen, leader, responder and
+// session streams over live.Client, with their limits, origin check and
+// the closing of a session's sockets when it ends anywhere.
+package sockets
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/auth"
+	"watchfloor/command/fault"
+	"watchfloor/command/live"
+	"watchfloor/command/web/rest"
+)
+
+// socketSpec says what one websocket serves.
+type socketSpec struct {
+	stream   string
+	snapshot live.Snapshot
+	// verify checks the stream's seq on heartbeats (notified streams).
+	verify bool
+	// handle answers a client message; its reply goes through the writer.
+	handle func(ctx context.Context, msg []byte) []byte
+}
+
+// socketWith upgrades a checked request to a websocket served by spec.
+func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler {
+	pre := func(c *fiber.Ctx) error {
+		if !websocket.IsWebSocketUpgrade(c) {
+			return fiber.ErrUpgradeRequired
+		}
+		if !a.sameOrigin(c) {
+			return rest.Forbidden("websocket origin " + c.Get(fiber.HeaderOrigin) + " is not allowed")
+		}
+		if v := c.Query("since"); v != "" {
+			if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+				return fault.Field("since", "must be a seq: a whole number")
+			}
+		}
+		if a.base.Err() != nil {
+			return fault.ErrUnavailable
+		}
+		// Both outlive the request (the counts are map keys): copy them.
+		// A session is counted by its token's hash (a ticket's socket too).
+		hash, _ := c.Locals(rest.TokenHashKey).(string)
+		who := socketOwner{token: strings.Clone(hash), addr: strings.Clone(a.ClientIP(c))}
+		if !a.ws.open(who, a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress) {
+			c.Set(fiber.HeaderRetryAfter, "5")
+			return rest.Problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session and %d per address are open at once",
+				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
+		}
+		c.Locals(socketOwnerKey, who)
+		a.sockets.Add(1)
+		return c.Next()
+	}
+	ws := websocket.New(func(conn *websocket.Conn) {
+		defer a.sockets.Done()
+		who, _ := conn.Locals(socketOwnerKey).(socketOwner)
+		defer a.ws.closed(who)
+		a.serveSocket(conn, spec(conn))
+	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192})
+	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
+		err := ws(c)
+		if err != nil {
+			// The upgrade failed: the handler will never run.
+			who, _ := c.Locals(socketOwnerKey).(socketOwner)
+			a.ws.closed(who)
+			a.sockets.Done()
+		}
+		return err
+	}}
+}
+
+// socketOwnerKey is where a socket's owner, as counted, is kept in Locals.
+const socketOwnerKey = "socket-owner"
+
+// socketOwner is whose a socket is, for the limits: its session token
+// (none for a socket without one) and its client address.
+type socketOwner struct{ token, addr string }
+
+// sockets is the websocket state of an instance: the open sockets counted
+// per session token and per client address, and the screen snapshot last
+// built, shared by the sockets that connect while it is current.
+type sockets struct {
+	mu     sync.Mutex
+	byTok  map[string]int
+	byAddr map[string]int
+
+	// snapMu is held while a snapshot is built, so that sockets arriving
+	// together wait for one build instead of each making its own.
+	snapMu sync.Mutex
+	parts  *snapshotParts
+	snaps  map[string]builtSnapshot // by the account's area ("" for all)
+}
+
+// open counts a socket of who, unless its token or its address is at its
+// limit.
+func (s *sockets) open(who socketOwner, perToken, perAddr int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byTok == nil {
+		s.byTok, s.byAddr = map[string]int{}, map[string]int{}
+	}
+	if (who.token != "" && s.byTok[who.token] >= perToken) || s.byAddr[who.addr] >= perAddr {
+		return false
+	}
+	if who.token != "" {
+		s.byTok[who.token]++
+	}
+	s.byAddr[who.addr]++
+	return true
+}
+
+// closed uncounts a socket counted by open.
+func (s *sockets) closed(who socketOwner) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if who.token != "" {
+		uncount(s.byTok, who.token)
+	}
+	uncount(s.byAddr, who.addr)
+}
+
+func uncount(m map[string]int, k string) {
+	if m[k] <= 1 {
+		delete(m, k)
+	} else {
+		m[k]--
+	}
+}
+
+func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
+	ctx, cancelCause := context.WithCancelCause(a.base)
+	cancel := func() { cancelCause(context.Canceled) }
+	defer cancel()
+	// A session ended anywhere closes the socket at once (revocations), and
+	// now and then its session is checked and slid (keepSession).
+	if hash, _ := conn.Locals(rest.TokenHashKey).(string); hash != "" {
+		defer a.sessions.add(hash, cancelCause)()
+		go a.keepSession(ctx, cancelCause, hash)
+	}
+	var since *uint64
+	if v := conn.Query("since"); v != "" {
+		n, _ := strconv.ParseUint(v, 10, 64)
+		since = &n
+	}
+	// The reader only reads: it notices a closed connection and hands
+	// client messages to the handler, whose replies go through the writer.
+	readerDone := make(chan struct{})
+	direct := make(chan []byte, 16)
+	conn.SetReadLimit(64 << 10)
+	go func() {
+		defer close(readerDone)
+		defer cancel()
+		for {
+			_, msg, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			if spec.handle == nil {
+				continue
+			}
+			out := spec.handle(ctx, msg)
+			select {
+			case direct <- out:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
+	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
+		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
+	a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Inc()
+	defer a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Dec()
+	var writeFailed bool
+	err := client.Serve(ctx, since, direct, func(b []byte) error {
+		_ = conn.SetWriteDeadline(time.Now().Add(a.Config.Streams.WriteTimeout))
+		err := conn.WriteMessage(websocket.TextMessage, b)
+		writeFailed = err != nil
+		return err
+	})
+	// Whether the connection was ending anyway (the client went, the session
+	// ended) must be read before the cancel below, which ends ctx always.
+	ending := ctx.Err() != nil
+	// The writer is done: stop the reader's handler, which may be waiting to
+	// hand a reply to a writer that is gone.
+	cancel()
+	code, text := websocket.CloseNormalClosure, ""
+	switch {
+	case errors.Is(context.Cause(ctx), errSessionEnded):
+		code, text = CloseSessionEnded, "session ended"
+	case a.base.Err() != nil:
+		code, text = websocket.CloseGoingAway, "server shutting down; reconnect with since"
+	case errors.Is(err, live.ErrBehind):
+		code, text = websocket.ClosePolicyViolation, "too far behind; reconnect with since"
+	case err != nil && !ending:
+		// Storage failed, or a write to the client did (too slow: past
+		// streams.write_timeout). Only the first is the server's to log.
+		code, text = websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"
+		if !writeFailed {
+			a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
+		}
+	}
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	// fasthttp closes a hijacked connection only after this handler
+	// returns (its Close is a no-op), so wake the reader with a deadline.
+	_ = conn.SetReadDeadline(time.Now())
+	<-readerDone
+}
+
+// CloseSessionEnded is the close code of a socket whose session ended
+// (logged out, too old, or the account removed): sign in again rather
+// than reconnect.
+const CloseSessionEnded = 4001
+
+// errSessionEnded is the cause that closes a socket with CloseSessionEnded.
+var errSessionEnded = errors.New("session ended")
+
+// socketFilter applies to a socket the rule HTTP reads apply to the same
+// objects: an account limited to an area sees only the events whose area
+// header lies in it (grid cases: gridcase.Service.Visible, as GET
+// /api/v1/cases/{id}). Events carry no personal data a socket's roles may
+// not see (the store masks reporters in every event), so nothing is
+// re-encoded. An account without an area gets nil: every event is sent as
+// stored, shared by every socket, with no work per socket.
+func (a *Server) socketFilter(sess auth.Session) func(live.Message) ([]byte, bool) {
+	if sess.Area == "" {
+		return nil
+	}
+	// Areas are few and an account's never changes while its socket is
+	// open: each area's answer is worked out once per socket.
+	seen := map[string]bool{}
+	return func(m live.Message) ([]byte, bool) {
+		area := live.Area(m.JSON)
+		if area == nil {
+			return m.JSON, true
+		}
+		ok, known := seen[string(area)]
+		if !known {
+			ok = a.Cases.Visible(sess.Area, string(area))
+			seen[string(area)] = ok
+		}
+		return m.JSON, ok
+	}
+}
+
+// keepSession slides a connected socket's session until ctx ends, and
+// ends the socket when the session is gone. Revocations close sockets at
+// once; this check is the backstop for a revocation missed while the
+// subscription was down, and for the session's maximum age.
+func (a *Server) keepSession(ctx context.Context, cancel context.CancelCauseFunc, hash string) {
+	every := min(a.Config.Auth.SessionTTL/4, time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	// Check once at once: a logout published between the request's
+	// authorisation and the socket's registration was not seen by it.
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		if _, err := a.Auth.AuthenticateHash(ctx, hash); errors.Is(err, auth.ErrUnauthenticated) {
+			cancel(errSessionEnded)
+			return
+		}
+	}
+}
+
+// socketSessions are the open websockets by their session's token hash.
+type socketSessions struct {
+	mu   sync.Mutex
+	open map[string]map[*socketSession]struct{}
+}
+
+type socketSession struct{ cancel context.CancelCauseFunc }
+
+// add registers a socket of the session hash; the returned func removes it.
+func (s *socketSessions) add(hash string, cancel context.CancelCauseFunc) func() {
+	e := &socketSession{cancel: cancel}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[hash] == nil {
+		s.open[hash] = map[*socketSession]struct{}{}
+	}
+	s.open[hash][e] = struct{}{}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.open[hash], e)
+		if len(s.open[hash]) == 0 {
+			delete(s.open, hash)
+		}
+	}
+}
+
+// Revoked closes every socket of the session hash (CloseSessionEnded).
+func (a *Server) Revoked(hash string) {
+	a.sessions.mu.Lock()
+	defer a.sessions.mu.Unlock()
+	for e := range a.sessions.open[hash] {
+		e.cancel(errSessionEnded)
+	}
+}
+
+// FollowRevocations closes sockets of sessions ended on any instance, as
+// follow reports them, until ctx ends; a broken subscription is retried.
+func (a *Server) FollowRevocations(ctx context.Context, follow func(ctx context.Context, fn func(hash string)) error) error {
+	for ctx.Err() == nil {
+		if err := follow(ctx, a.Revoked); err != nil && ctx.Err() == nil {
+			a.Log.Warn("following session revocations failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// streamKind is the metric label of a stream: screen, leader or responder.
+func streamKind(stream string) string {
+	if strings.HasPrefix(stream, "unit:") {
+		return "responder"
+	}
+	return stream
+}
+
+// sameOrigin checks a websocket's Origin: absent (not a browser), the
+// server's own host, or a configured one.
+func (a *Server) sameOrigin(c *fiber.Ctx) bool {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
+	}
+	for _, o := range a.Config.Auth.AllowedOrigins {
+		if subtle.ConstantTimeCompare([]byte(o), []byte(origin)) == 1 {
+			return true
+		}
+	}
+	host := origin
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	return host == string(c.Request().Host())
+}

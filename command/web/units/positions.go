@@ -1,0 +1,196 @@
+package units
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/fault"
+	"watchfloor/command/osmand"
+	"watchfloor/command/strictjson"
+	"watchfloor/command/unit"
+	"watchfloor/command/vocab"
+	"watchfloor/command/web/rest"
+)
+
+// positionIn is one position of the batch API: whose, and the reading.
+type positionIn struct {
+	UnitID   string `json:"unit_id"`
+	DeviceID string `json:"device_id"`
+	Reading
+}
+
+// Reading is a position as a client sends it, in a batch or on the
+// responder socket: where, when and the optional readings.
+type Reading struct {
+	Lon        *float64 `json:"lon"`
+	Lat        *float64 `json:"lat"`
+	At         string   `json:"at"`
+	SpeedMPS   *float64 `json:"speed_mps"`
+	Heading    *float64 `json:"heading"`
+	AccuracyM  *float64 `json:"accuracy_m"`
+	BatteryPct *float64 `json:"battery_pct"`
+}
+
+type rejected struct {
+	Index  int    `json:"index"`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason"`
+}
+
+type flagged struct {
+	Index int      `json:"index"`
+	Flags []string `json:"flags"`
+}
+
+// MaxBatch is the most positions one batch request may carry.
+const MaxBatch = 10000
+
+// maxIDLen bounds unit and device ids as sent, so a hostile id is refused
+// by its length, never looked up or echoed whole.
+const maxIDLen = osmand.MaxDeviceID
+
+// read checks one position of a batch: a unit or device id, then the
+// position itself (Reading.Position).
+func (p *positionIn) read() (unit.Position, error) {
+	switch {
+	case len(p.UnitID) > maxIDLen:
+		return unit.Position{}, fault.Field("unit_id", "at most %d bytes", maxIDLen)
+	case len(p.DeviceID) > maxIDLen:
+		return unit.Position{}, fault.Field("device_id", "at most %d bytes", maxIDLen)
+	case p.UnitID == "" && p.DeviceID == "":
+		return unit.Position{}, fault.Field("unit_id", "unit_id or device_id is required")
+	}
+	return p.Position()
+}
+
+// Position checks a position as sent: lon and lat present and on the
+// earth, at (when given) an RFC 3339 time after 1970; optional readings
+// out of bounds are dropped. A zero At means "now". The error is a
+// fault.Invalid naming the field.
+func (p *Reading) Position() (unit.Position, error) {
+	switch {
+	case p.Lon == nil:
+		return unit.Position{}, fault.Field("lon", "lon and lat are required")
+	case p.Lat == nil:
+		return unit.Position{}, fault.Field("lat", "lon and lat are required")
+	}
+	var at time.Time
+	if p.At != "" {
+		t, err := time.Parse(time.RFC3339Nano, p.At)
+		if err != nil {
+			return unit.Position{}, fault.Field("at", "at must be an RFC 3339 time")
+		}
+		at = t
+	}
+	return unit.Read(*p.Lon, *p.Lat, at, p.At == "", unit.Readings{SpeedMPS: p.SpeedMPS, Heading: p.Heading, AccuracyM: p.AccuracyM, BatteryPct: p.BatteryPct})
+}
+
+// positionRead is one position of a batch as decoded: its unit or device
+// id and the position, or why it is refused (a fault.Invalid).
+type positionRead struct {
+	UnitID, DeviceID string
+	Position         unit.Position
+	Err              error
+}
+
+// decodePositions decodes the body of POST /api/v1/positions without
+// looking anything up: a body that is not the right JSON or holds more
+// than MaxBatch positions is refused whole; each position is read on its
+// own, so one bad position refuses only itself.
+func decodePositions(body []byte) ([]positionRead, error) {
+	var req struct {
+		Positions []positionIn `json:"positions"`
+	}
+	if err := strictjson.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Positions) > MaxBatch {
+		return nil, fault.Field("positions", "at most %d positions per request", MaxBatch)
+	}
+	out := make([]positionRead, len(req.Positions))
+	for i := range req.Positions {
+		p := &req.Positions[i]
+		pos, err := p.read()
+		out[i] = positionRead{UnitID: p.UnitID, DeviceID: p.DeviceID, Position: pos, Err: err}
+	}
+	return out, nil
+}
+
+// reason is a refusal as a batch answer gives it: the field and why.
+func reason(err error) (field, why string) {
+	var inv *fault.Invalid
+	if errors.As(err, &inv) && len(inv.Errors) > 0 {
+		f := inv.Errors[0]
+		if f.Field == "" {
+			return "", f.Message
+		}
+		return f.Field, f.Field + ": " + f.Message
+	}
+	return "", err.Error()
+}
+
+func (a *handlers) postPositions(c *fiber.Ctx) error {
+	// A batch may exceed the JSON body limit (up to the body limit).
+	if err := rest.JSONMediaType(c.Get(fiber.HeaderContentType)); err != nil {
+		return err
+	}
+	reads, err := decodePositions(c.Body())
+	if err != nil {
+		return err
+	}
+	s := rest.Session(c)
+	samples := make([]unit.Sample, 0, len(reads))
+	index := make([]int, 0, len(reads))
+	out := struct {
+		Accepted int        `json:"accepted"`
+		Moved    int        `json:"moved"`
+		Flagged  []flagged  `json:"flagged"`
+		Rejected []rejected `json:"rejected"`
+	}{Flagged: []flagged{}, Rejected: []rejected{}}
+	for i, p := range reads {
+		sm, err := a.sample(p)
+		if err == nil && s.Role == vocab.Responder && sm.UnitID != s.Unit {
+			err = fault.Field("unit_id", "a responder sends only its own unit's positions (%s)", s.Unit)
+		}
+		if err == nil {
+			err = a.Ingest.Check(&sm)
+		}
+		if err != nil {
+			field, why := reason(err)
+			out.Rejected = append(out.Rejected, rejected{Index: i, Field: field, Reason: why})
+			continue
+		}
+		samples = append(samples, sm)
+		index = append(index, i)
+	}
+	flags, err := a.Ingest.Submit(c.UserContext(), samples)
+	if err != nil {
+		return err
+	}
+	for j, f := range flags {
+		if f == 0 {
+			out.Moved++
+		} else {
+			out.Flagged = append(out.Flagged, flagged{Index: index[j], Flags: f.Names()})
+		}
+	}
+	out.Accepted = len(samples)
+	return c.Status(fiber.StatusAccepted).JSON(out)
+}
+
+// sample resolves a read position's unit (by device id when no unit id).
+func (a *handlers) sample(p positionRead) (unit.Sample, error) {
+	if p.Err != nil {
+		return unit.Sample{}, p.Err
+	}
+	id := p.UnitID
+	if id == "" {
+		var ok bool
+		if id, ok = a.Units.Fleet.ByDevice(p.DeviceID); !ok {
+			return unit.Sample{}, fault.Field("device_id", "unknown device %q", p.DeviceID)
+		}
+	}
+	return unit.Sample{UnitID: id, Position: p.Position}, nil
+}

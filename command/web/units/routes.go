@@ -1,0 +1,24 @@
+package units
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/web/rest"
+)
+
+// handlers serve the fleet's routes.
+type handlers struct{ *rest.Kit }
+
+// Routes are the fleet's handlers by route name (auth.Routes).
+func Routes(k *rest.Kit) map[string][]fiber.Handler {
+	a, one := &handlers{k}, rest.One
+	return map[string][]fiber.Handler{
+		"units.list":           one(a.listUnits),
+		"units.get":            one(a.getUnit),
+		"units.status":         one(a.setUnitStatus),
+		"units.track":          one(a.track),
+		"incidents.candidates": one(a.candidates),
+		"positions.create":     one(a.postPositions),
+		"osmand":               one(a.osmand),
+	}
+}
