@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
@@ -84,55 +85,35 @@ type Dispatch struct {
 	Drill bool `json:"drill,omitempty"`
 }
 
-// Change is one order written: new (Prev "") or moved from status Prev.
-type Change struct {
-	D    *Dispatch
-	Prev string
-}
-
-// Write is one atomic change of orders and everything that follows them.
-type Write struct {
-	Changes []Change
-	// Incident is the incident the orders are for (its masked copy travels
-	// with dispatch.created to the responder).
-	Incident *incident.Incident
-	// UnitStatus sets units' statuses; for new orders the unit must be
-	// available at that moment or the write fails with a conflict.
-	UnitStatus map[string]string
-	Entries    []incident.Entry
-	AddTimers  map[string]time.Time
-	DelTimers  []string
-	Alarm      *alarm.Alarm
-	// Reoffer schedules the re-offer of the order being expired.
-	Reoffer bool
-	// Jobs are follow-ups recorded with the orders; Save gives them ids.
-	Jobs []job.Job
-	// AutoRule, when set, makes the write the one automatic dispatch of
-	// that rule for the incident: a second one fails with a conflict.
-	AutoRule string
-	At       time.Time
-}
-
 // JobRespond is the follow-up of the first order for an open incident: the
 // incident moves from open to responding (接警 → 启动).
 const JobRespond = "incident.respond"
 
-// Store keeps orders.
+// Store keeps orders: their reads, and Apply, which carries out a change
+// atomically (a failed guard is a *fault.Conflict with the guard's Why).
 type Store interface {
 	NextID(ctx context.Context, day string) (int64, error)
 	Load(ctx context.Context, id string) (*Dispatch, error)
 	ByIncident(ctx context.Context, incidentID string) ([]*Dispatch, error)
 	ActiveByUnit(ctx context.Context, unitID string) ([]*Dispatch, error)
 	Active(ctx context.Context) ([]*Dispatch, error)
-	// Save writes w atomically. When a guard fails it returns a
-	// *fault.Conflict naming the unit or order that changed.
-	Save(ctx context.Context, w *Write) error
+	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
 // Incidents is what dispatch needs of incidents.
 type Incidents interface {
 	Load(ctx context.Context, id string) (*incident.Incident, error)
-	SetStatus(ctx context.Context, who vocab.Actor, id, status, reason string) (*incident.Incident, error)
+}
+
+// Deps are what the service is told of besides its storage.
+type Deps struct {
+	// Observe, when set, is told how long a unit took to acknowledge or to
+	// reach the scene (metrics).
+	Observe func(step string, d time.Duration)
+	// RunJobs, when set, runs the follow-ups recorded with orders at once
+	// (they stay recorded, so a failure is retried by the job runner);
+	// when nil they are left to the job runner.
+	RunJobs func(ctx context.Context, jobs []job.Job)
 }
 
 // Service carries out orders.
@@ -143,21 +124,21 @@ type Service struct {
 	cfg       *config.Config
 	now       func() time.Time
 	loc       *time.Location
-	// Observe, when set, is told how long a unit took to acknowledge or to
-	// reach the scene (metrics).
-	Observe func(step string, d time.Duration)
-	// RunJobs, when set, runs the follow-ups recorded with orders at once
-	// (they stay recorded, so a failure is retried by the job runner);
-	// when nil they run here and their error is returned.
-	RunJobs func(ctx context.Context, jobs []job.Job)
+	deps      Deps
 }
 
 // NewService builds the dispatch service.
-func NewService(st Store, inc Incidents, fleet *unit.Fleet, cfg *config.Config, now func() time.Time) *Service {
+func NewService(st Store, inc Incidents, fleet *unit.Fleet, cfg *config.Config, now func() time.Time, deps Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, incidents: inc, fleet: fleet, cfg: cfg, now: now, loc: cfg.Location}
+	return &Service{store: st, incidents: inc, fleet: fleet, cfg: cfg, now: now, loc: cfg.Location, deps: deps}
+}
+
+// save carries out w.
+func (s *Service) save(ctx context.Context, w *Write) error {
+	_, err := s.store.Apply(ctx, w.Change())
+	return err
 }
 
 // Who is the person or rule acting.
@@ -237,41 +218,16 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 		// 接警 → 启动: the first order starts the response, for sure.
 		w.Jobs = []job.Job{{Kind: JobRespond, Key: inc.ID, IncidentID: inc.ID}}
 	}
-	if err := s.store.Save(ctx, w); err != nil {
+	if err := s.save(ctx, w); err != nil {
 		return nil, err
 	}
 	for _, d := range out {
 		s.fleet.SetStatus(d.UnitID, unit.Dispatched)
 	}
-	if len(w.Jobs) > 0 {
-		if s.RunJobs != nil {
-			s.RunJobs(ctx, w.Jobs)
-		} else if err := s.Respond(ctx, w.Jobs[0]); err != nil {
-			return out, err
-		}
+	if len(w.Jobs) > 0 && s.deps.RunJobs != nil {
+		s.deps.RunJobs(ctx, w.Jobs)
 	}
 	return out, nil
-}
-
-// Respond is the handler of JobRespond: an incident still open moves to
-// responding. It is idempotent: an incident already moved on (or gone) needs
-// nothing.
-func (s *Service) Respond(ctx context.Context, j job.Job) error {
-	inc, err := s.incidents.Load(ctx, j.IncidentID)
-	if fault.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if inc.Status != incident.StatusOpen {
-		return nil
-	}
-	_, err = s.incidents.SetStatus(ctx, system, inc.ID, incident.StatusResponding, "")
-	if fault.IsConflict(err) {
-		return nil // moved on meanwhile
-	}
-	return err
 }
 
 // owned loads an order and checks it is unit's.
@@ -302,15 +258,15 @@ func (s *Service) Ack(ctx context.Context, who Who, unitID, id string) (*Dispatc
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s was cancelled: %s", id, d.CancelReason)}
 	}
 	now := s.now().UTC()
-	prev := d.Status
+	prev := *d
 	d.Status, d.AckedAt, d.UpdatedAt = Acked, &now, now
-	w := &Write{Changes: []Change{{D: d, Prev: prev}}, DelTimers: []string{d.ID}, At: now,
+	w := &Write{Changes: []Change{{D: d, Prev: &prev}}, DelTimers: []string{d.ID}, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch.acked", By: who.Username, Role: who.Role, Detail: orderDetail(d)}}}
-	if err := s.store.Save(ctx, w); err != nil {
+	if err := s.save(ctx, w); err != nil {
 		return nil, err
 	}
-	if s.Observe != nil {
-		s.Observe("ack", now.Sub(d.CreatedAt))
+	if s.deps.Observe != nil {
+		s.deps.Observe("ack", now.Sub(d.CreatedAt))
 	}
 	return d, nil
 }
@@ -337,7 +293,7 @@ func (s *Service) Step(ctx context.Context, who Who, unitID, id, status string) 
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s is %s: the next step is %s, not %s", id, d.Status, steps[min(cur+1, len(steps)-1)], status)}
 	}
 	now := s.now().UTC()
-	prev := d.Status
+	prev := *d
 	d.Status, d.UpdatedAt = status, now
 	unitStatus := status
 	switch status {
@@ -349,14 +305,14 @@ func (s *Service) Step(ctx context.Context, who Who, unitID, id, status string) 
 		d.ClearedAt = &now
 		unitStatus = unit.Available
 	}
-	w := &Write{Changes: []Change{{D: d, Prev: prev}}, UnitStatus: map[string]string{d.UnitID: unitStatus}, At: now,
+	w := &Write{Changes: []Change{{D: d, Prev: &prev}}, UnitStatus: map[string]string{d.UnitID: unitStatus}, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch." + status, By: who.Username, Role: who.Role, Detail: orderDetail(d)}}}
-	if err := s.store.Save(ctx, w); err != nil {
+	if err := s.save(ctx, w); err != nil {
 		return nil, err
 	}
 	s.fleet.SetStatus(d.UnitID, unitStatus)
-	if status == OnScene && s.Observe != nil {
-		s.Observe("on_scene", now.Sub(d.CreatedAt))
+	if status == OnScene && s.deps.Observe != nil {
+		s.deps.Observe("on_scene", now.Sub(d.CreatedAt))
 	}
 	return d, nil
 }
@@ -374,11 +330,11 @@ func (s *Service) Cancel(ctx context.Context, who Who, id, reason string) (*Disp
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("order %s is already %s", id, d.Status)}
 	}
 	now := s.now().UTC()
-	prev := d.Status
+	prev := *d
 	d.Status, d.CancelledAt, d.CancelReason, d.UpdatedAt = Cancelled, &now, strings.TrimSpace(reason), now
-	w := &Write{Changes: []Change{{D: d, Prev: prev}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, At: now,
+	w := &Write{Changes: []Change{{D: d, Prev: &prev}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch.cancelled", By: who.Username, Role: who.Role, Reason: d.CancelReason, Detail: orderDetail(d)}}}
-	if err := s.store.Save(ctx, w); err != nil {
+	if err := s.save(ctx, w); err != nil {
 		return nil, err
 	}
 	s.fleet.SetStatus(d.UnitID, unit.Available)
@@ -405,13 +361,14 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 	if d.Status != Offered {
 		return true, nil
 	}
+	prev := *d
 	now := s.now().UTC()
 	d.Status, d.ExpiredAt, d.UpdatedAt = Expired, &now, now
 	a := &alarm.Alarm{ID: alarm.ID(alarm.OrderExpired, d.ID), Kind: alarm.OrderExpired, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID, Drill: d.Drill,
 		Title: d.Callsign, Detail: fmt.Sprintf("order %s to %s was not acknowledged within %s", d.ID, d.Callsign, s.cfg.Dispatch.AckTimeout), RaisedAt: now}
-	w := &Write{Changes: []Change{{D: d, Prev: Offered}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, Reoffer: true, At: now,
+	w := &Write{Changes: []Change{{D: d, Prev: &prev}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, Reoffer: true, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch.expired", By: system.Username, Role: system.Role, Detail: orderDetail(d)}}}
-	if err := s.store.Save(ctx, w); err != nil {
+	if err := s.save(ctx, w); err != nil {
 		if fault.IsConflict(err) {
 			return true, nil // acknowledged or expired elsewhere first
 		}

@@ -62,26 +62,26 @@ func (s *Service) Redirect(ctx context.Context, who Who, id, unitID, note string
 		Note: note, Attempt: 1, Replaces: old.ID, Redirect: true, CreatedAt: now, CreatedBy: who.Username,
 		AckDue: now.Add(s.cfg.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
 	}
-	prev := old.Status
+	prev := *old
 	reason := "redirected to " + v.Callsign
 	if note != "" {
 		reason += ": " + note
 	}
 	old.Status, old.CancelledAt, old.CancelReason, old.RedirectedTo, old.UpdatedAt = Cancelled, &now, reason, next.ID, now
 	w := &Write{Incident: inc, At: now,
-		Changes:    []Change{{D: old, Prev: prev}, {D: next}},
+		Changes:    []Change{{D: old, Prev: &prev}, {D: next}},
 		UnitStatus: map[string]string{old.UnitID: unit.Available, unitID: unit.Dispatched},
 		AddTimers:  map[string]time.Time{next.ID: next.AckDue},
 		DelTimers:  []string{old.ID},
 		Entries: []incident.Entry{
 			{At: now, Type: "dispatch.redirected", By: who.Username, Role: who.Role, Reason: note, Detail: map[string]any{
-				"dispatch_id": old.ID, "unit_id": old.UnitID, "callsign": old.Callsign, "from_status": prev,
+				"dispatch_id": old.ID, "unit_id": old.UnitID, "callsign": old.Callsign, "from_status": prev.Status,
 				"to_dispatch_id": next.ID, "to_unit_id": unitID, "to_callsign": next.Callsign}},
 			{At: now, Type: "dispatch.created", By: who.Username, Role: who.Role, Detail: map[string]any{
 				"dispatch_id": next.ID, "unit_id": unitID, "callsign": next.Callsign, "rule": "", "replaces": old.ID, "redirect": true, "note": note}},
 		},
 	}
-	if err := s.store.Save(ctx, w); err != nil {
+	if err := s.save(ctx, w); err != nil {
 		return nil, nil, err
 	}
 	s.fleet.SetStatus(old.UnitID, unit.Available)

@@ -3,8 +3,9 @@
 // and the automatic dispatch rules send their units (whose first order
 // starts the response, a follow-up of its own). It runs as the handler of
 // the incident.changed job recorded with the change, so it happens at least
-// once whichever instance is alive; every step is idempotent, so it may run
-// more than once.
+// once whichever instance is alive. The first order for an open incident
+// records a follow-up too, which sets the incident responding (Respond).
+// Every step is idempotent, so it may run more than once.
 package effect
 
 import (
@@ -18,11 +19,14 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/plan"
+	"watchfloor/command/vocab"
 )
 
-// Incidents is what the follow-up needs of incidents.
+// Incidents is what the follow-up needs of incidents: to read one, and to
+// set its status when its first order starts the response.
 type Incidents interface {
 	Load(ctx context.Context, id string) (*incident.Incident, error)
+	SetStatus(ctx context.Context, who vocab.Actor, id, status, reason string) (*incident.Incident, error)
 }
 
 // Plans proposes plans (once per incident, plan and level).
@@ -44,9 +48,9 @@ type Followup struct {
 
 // Register registers the handlers of the follow-up jobs with r: the
 // incident change and the response started by a first order.
-func Register(r *job.Runner, f *Followup, d *dispatch.Service) {
+func Register(r *job.Runner, f *Followup) {
 	r.Handle(incident.JobChanged, f.Changed)
-	r.Handle(dispatch.JobRespond, d.Respond)
+	r.Handle(dispatch.JobRespond, f.Respond)
 }
 
 // Changed is the handler of incident.changed: it acts on the incident as
@@ -76,4 +80,32 @@ func (f *Followup) Changed(ctx context.Context, j job.Job) error {
 		errs = append(errs, fmt.Errorf("automatic dispatch for %s: %w", inc.ID, err))
 	}
 	return errors.Join(errs...)
+}
+
+// system is who moves an incident when its first order starts the response.
+var system = vocab.Actor{Username: "system", Role: vocab.System}
+
+// Respond is the handler of dispatch.JobRespond: an incident still open
+// moves to responding (接警 → 启动). It is idempotent: an incident already
+// moved on, meanwhile or before, or gone, needs nothing; any other error is
+// returned, so the job is retried.
+func (f *Followup) Respond(ctx context.Context, j job.Job) error {
+	inc, err := f.Incidents.Load(ctx, j.IncidentID)
+	if fault.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("loading incident %s to start its response: %w", j.IncidentID, err)
+	}
+	if inc.Status != incident.StatusOpen {
+		return nil
+	}
+	_, err = f.Incidents.SetStatus(ctx, system, inc.ID, incident.StatusResponding, "")
+	if fault.IsConflict(err) {
+		return nil // moved on meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("starting the response to %s: %w", inc.ID, err)
+	}
+	return nil
 }

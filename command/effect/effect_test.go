@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/plan"
+	"watchfloor/command/vocab"
 )
 
 type fakes struct {
@@ -20,6 +22,8 @@ type fakes struct {
 	proposeErr     error
 	autoErr        error
 	proposed, auto int
+	setErr         error
+	set            []string
 }
 
 func (f *fakes) Load(_ context.Context, id string) (*incident.Incident, error) {
@@ -73,5 +77,60 @@ func TestEffectMootOrBad(t *testing.T) {
 	}
 	if err := e.Changed(context.Background(), job.Job{ID: "1-0", Data: []byte("{")}); err == nil {
 		t.Fatal("bad data accepted")
+	}
+}
+
+// SetStatus records the statuses set, or fails with setErr.
+func (f *fakes) SetStatus(_ context.Context, who vocab.Actor, id, status, _ string) (*incident.Incident, error) {
+	if f.setErr != nil {
+		return nil, f.setErr
+	}
+	f.set = append(f.set, who.Username+":"+id+":"+status)
+	return f.inc, nil
+}
+
+func respondJob(id string) job.Job {
+	return job.Job{ID: "1-0", Kind: dispatch.JobRespond, Key: id, IncidentID: id}
+}
+
+// The first order starts the response of an open incident, once: an
+// incident already responding, closed or gone needs nothing.
+func TestRespondSetsOpenIncidentResponding(t *testing.T) {
+	cases := []struct {
+		name   string
+		status string
+		id     string
+		want   []string
+	}{
+		{"open", incident.StatusOpen, "INC-1", []string{"system:INC-1:" + incident.StatusResponding}},
+		{"responding", incident.StatusResponding, "INC-1", nil},
+		{"closed", incident.StatusClosed, "INC-1", nil},
+		{"missing", incident.StatusOpen, "INC-2", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakes{inc: &incident.Incident{ID: "INC-1", Status: c.status}}
+			e := &Followup{Incidents: f, Plans: f, Dispatch: f}
+			if err := e.Respond(context.Background(), respondJob(c.id)); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(f.set, c.want) {
+				t.Fatalf("statuses set %v, want %v", f.set, c.want)
+			}
+		})
+	}
+}
+
+// A conflict means the incident moved on meanwhile (nothing to do); any
+// other failure is returned so the job is retried, never swallowed.
+func TestRespondReturnsFailures(t *testing.T) {
+	f := &fakes{inc: &incident.Incident{ID: "INC-1", Status: incident.StatusOpen}, setErr: &fault.Conflict{Detail: "moved"}}
+	e := &Followup{Incidents: f, Plans: f, Dispatch: f}
+	if err := e.Respond(context.Background(), respondJob("INC-1")); err != nil {
+		t.Fatalf("conflict: %v", err)
+	}
+	f.setErr = errors.New("redis down")
+	if err := e.Respond(context.Background(), respondJob("INC-1")); err == nil || !strings.Contains(err.Error(), "redis down") {
+		t.Fatalf("failure: %v", err)
 	}
 }

@@ -2,14 +2,18 @@ package gridcase
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/audit"
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 )
 
 // DailyTimerKind is the kind of the daily-report check; its id is the date.
@@ -25,13 +29,28 @@ type DailyReport struct {
 	At              time.Time `json:"at"`
 }
 
-// DailyStore keeps daily reports and raises the missing ones' alarms.
+// DailyStore keeps daily reports: their reads, the daily check's timer,
+// and Apply, which carries out a change atomically (a report submitted,
+// the missing ones' alarms).
 type DailyStore interface {
-	PutDaily(ctx context.Context, r DailyReport) error
 	Daily(ctx context.Context, date string) (map[string]DailyReport, error)
 	// ScheduleOnce adds a timer unless it exists.
 	ScheduleOnce(ctx context.Context, member string, due time.Time) error
-	RaiseAlarms(ctx context.Context, as []*alarm.Alarm) error
+	Apply(ctx context.Context, c *change.Change) (change.Result, error)
+}
+
+// dailyChange is the change of a report submitted: the report as the
+// area's value of its date, its event to the screens, and its audit record.
+func dailyChange(r DailyReport) (*change.Change, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the daily report of %s: %w", r.Area, err)
+	}
+	return &change.Change{At: r.At,
+		Fields: []change.Field{{Kind: change.KindDaily, ID: r.Date, Field: r.Area, Value: string(b)}},
+		Events: []vocab.Event{{Stream: vocab.ScreenStream, Type: vocab.DailyReportSubmitted, Data: r, Area: r.Area}},
+		Audit:  []audit.Record{{At: r.At, Who: r.By, Action: vocab.DailyReportSubmitted, Object: r.Area + "/" + r.Date}},
+	}, nil
 }
 
 // SubmitDaily records a daily report for an area configured to report.
@@ -60,7 +79,12 @@ func (s *Service) SubmitDaily(ctx context.Context, st DailyStore, who Actor, r D
 		return r, &fault.Forbidden{Detail: fmt.Sprintf("area %s is outside your area %s", r.Area, who.Area)}
 	}
 	r.By, r.At = who.Username, now.UTC()
-	return r, st.PutDaily(ctx, r)
+	c, err := dailyChange(r)
+	if err != nil {
+		return r, err
+	}
+	_, err = st.Apply(ctx, c)
+	return r, err
 }
 
 // dueAt is when a date's reports are due, in local time.
@@ -103,7 +127,11 @@ func (s *Service) DailyDue(ctx context.Context, st DailyStore, date string) (boo
 			Area: area, Title: name, Detail: fmt.Sprintf("no daily report from %s for %s by %s", area, date, s.cfg.DailyReports.Due), RaisedAt: now})
 	}
 	if len(missing) > 0 {
-		if err := st.RaiseAlarms(ctx, missing); err != nil {
+		c := &change.Change{At: now}
+		for _, a := range missing {
+			c.Raise(a)
+		}
+		if _, err := st.Apply(ctx, c); err != nil {
 			return false, err
 		}
 	}

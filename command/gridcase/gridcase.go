@@ -18,6 +18,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/vocab"
@@ -128,20 +129,6 @@ type Actor struct {
 	Unit, Area string
 }
 
-// Write is one atomic change of a case.
-type Write struct {
-	Case      *Case
-	Prev      *Case
-	Entries   []Entry
-	Event     string
-	AddTimers map[string]time.Time
-	DelTimers []string
-	Alarm     *alarm.Alarm
-	// AssignedUnit gets case.assigned on its stream.
-	AssignedUnit string
-	Idem         *vocab.Idempotency
-}
-
 // Query filters the case list.
 type Query struct {
 	Status, Kind, Grid string
@@ -150,10 +137,11 @@ type Query struct {
 	Limit              int
 }
 
-// Store keeps cases.
+// Store keeps cases: their reads, and Apply, which carries out a change
+// atomically.
 type Store interface {
 	NextID(ctx context.Context, day string) (int64, error)
-	Save(ctx context.Context, w *Write) (dup string, err error)
+	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 	Load(ctx context.Context, id string) (*Case, error)
 	Timeline(ctx context.Context, id string) ([]Entry, error)
 	// Timelines returns the timelines of many cases in one round trip.
@@ -292,7 +280,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 	w := &Write{Case: c, Event: "case.created", Idem: idem,
 		Entries: []Entry{{At: now, Action: "collect", By: who.Username, Role: who.Role, Status: Collected}}}
 	s.timers(c, now, w, "")
-	dup, err := s.store.Save(ctx, w)
+	dup, err := s.save(ctx, w)
 	if err != nil {
 		return nil, false, err
 	}
@@ -398,7 +386,7 @@ func (s *Service) Act(ctx context.Context, who Actor, id string, a *Action, acco
 			return nil, err
 		}
 		c.UpdatedAt, c.Version = now, prev.Version+1
-		_, err = s.store.Save(ctx, w)
+		_, err = s.save(ctx, w)
 		if fault.IsConflict(err) && attempt < 5 {
 			continue
 		}
@@ -425,7 +413,29 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		a.Result = ""
 	}
 	entry := Entry{At: now, Action: a.Action, By: who.Username, Role: who.Role, Reason: a.Reason}
-	leader := who.Role == vocab.Leader || who.Role == vocab.Admin
+	var err error
+	switch a.Action {
+	case "escalate", "delegate", "supervise", "assign_owner":
+		err = s.manage(c, who, a, now, &entry, accounts)
+	default:
+		err = s.step(c, who, a, now, &entry, w, accounts)
+	}
+	if err != nil {
+		return err
+	}
+	entry.Status = c.Status
+	w.Entries = []Entry{entry}
+	if c.Status != prevStatus || a.Action == "escalate" || a.Action == "delegate" {
+		// A new step, or the same step at a new level: its time limit
+		// starts again (ZADD moves an existing timer).
+		s.timers(c, now, w, prevStatus)
+	}
+	return nil
+}
+
+// step carries out an action of the seven steps (accept to evaluate) on c,
+// with its timeline entry.
+func (s *Service) step(c *Case, who Actor, a *Action, now time.Time, entry *Entry, w *Write, accounts func(string) (Account, bool)) error {
 	switch a.Action {
 	case "accept":
 		c.Status = Accepted
@@ -478,6 +488,15 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		}
 		c.Status, c.Satisfaction = Evaluated, a.Satisfaction
 		entry.Detail = map[string]any{"satisfaction": a.Satisfaction, "note": a.Note}
+	}
+	return nil
+}
+
+// manage carries out an action that moves a case between levels or puts
+// it under a leader's eye (escalate, delegate, supervise, assign_owner).
+func (s *Service) manage(c *Case, who Actor, a *Action, now time.Time, entry *Entry, accounts func(string) (Account, bool)) error {
+	leader := who.Role == vocab.Leader || who.Role == vocab.Admin
+	switch a.Action {
 	case "escalate":
 		if entry.Reason == "" {
 			return fault.Field("reason", "required when escalating")
@@ -523,13 +542,6 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 		}
 		c.LeaderOwner = a.Account
 		entry.Detail = map[string]any{"account": a.Account}
-	}
-	entry.Status = c.Status
-	w.Entries = []Entry{entry}
-	if c.Status != prevStatus || a.Action == "escalate" || a.Action == "delegate" {
-		// A new step, or the same step at a new level: its time limit
-		// starts again (ZADD moves an existing timer).
-		s.timers(c, now, w, prevStatus)
 	}
 	return nil
 }
@@ -616,7 +628,7 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	}
 	w.Entries = []Entry{entry}
 	c.UpdatedAt, c.Version = now, prev.Version+1
-	if _, err := s.store.Save(ctx, w); err != nil {
+	if _, err := s.save(ctx, w); err != nil {
 		if fault.IsConflict(err) {
 			return false, nil // changed meanwhile: look again next poll
 		}
@@ -648,7 +660,7 @@ func (s *Service) AddPhoto(ctx context.Context, who Actor, id string, p Photo, n
 		c.Photos = append(slices.Clone(prev.Photos), p)
 		now := s.now().UTC()
 		c.UpdatedAt, c.Version = now, prev.Version+1
-		_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
+		_, err = s.save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
 			Entries: []Entry{{At: now, Action: "photo", By: who.Username, Role: who.Role, Status: c.Status, Detail: map[string]any{"n": p.N, "bytes": p.Bytes}}}})
 		if fault.IsConflict(err) && attempt < 10 {
 			continue

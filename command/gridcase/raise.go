@@ -120,7 +120,7 @@ func (s *Service) link(ctx context.Context, who Actor, id, incidentID string) (s
 		c := *prev
 		now := s.now().UTC()
 		c.IncidentID, c.UpdatedAt, c.Version = incidentID, now, prev.Version+1
-		_, err = s.store.Save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
+		_, err = s.save(ctx, &Write{Case: &c, Prev: prev, Event: "case.updated",
 			Entries: []Entry{{At: now, Action: "raise", By: who.Username, Role: who.Role, Status: c.Status, Detail: map[string]any{"incident_id": incidentID}}}})
 		if fault.IsConflict(err) && attempt < 5 {
 			continue

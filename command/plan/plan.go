@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"watchfloor/alerts"
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
@@ -115,52 +116,22 @@ func TaskID(activationID, groupID, unitID string) string {
 	return activationID + "." + groupID + "." + unitID
 }
 
-// Change is an activation written: new (Prev "") or moved from status Prev.
-type Change struct {
-	A    *Activation
-	Prev string
-	// Event is the event it causes (activation.proposed, .approved …).
-	Event string
-}
-
-// Write is one atomic change of activations.
-type Write struct {
-	Changes []Change
-	Entries []incident.Entry
-	// Jobs are recorded with the change (the delivery of an approved
-	// plan's tasks); the store sets their ids.
-	Jobs []job.Job
-	At   time.Time
-}
-
-// TaskWrite is one atomic change of a task: from status Prev, with the
-// group's progress moved from version Version to Progress.
-type TaskWrite struct {
-	Task     *Task
-	Prev     string
-	Version  int64
-	Progress Progress
-	Event    string
-	Entry    incident.Entry
-	At       time.Time
-}
-
-// Store keeps activations and their tasks.
+// Store keeps activations and their tasks: their reads, and Apply, which
+// carries out a change atomically (a failed guard is a *fault.Conflict with
+// the guard's Why).
 type Store interface {
 	NextID(ctx context.Context, day string) (int64, error)
 	Load(ctx context.Context, id string) (*Activation, error)
 	ByIncident(ctx context.Context, incidentID string) ([]*Activation, error)
 	List(ctx context.Context, status string) ([]*Activation, error)
-	Save(ctx context.Context, w *Write) error
-	// AddTasks stores those of tasks not stored yet, each with its
-	// task.assigned event, in one atomic step: a repeat adds nothing.
-	AddTasks(ctx context.Context, a *Activation, tasks []Task, at time.Time) error
 	LoadTask(ctx context.Context, id string) (*Task, error)
+	// TasksExist reports, for each id, whether that task is stored.
+	TasksExist(ctx context.Context, ids []string) ([]bool, error)
 	// UnitTasks returns a unit's tasks of plans still active.
 	UnitTasks(ctx context.Context, unitID string) ([]*Task, error)
 	// Progress returns a group's counts and their version.
 	Progress(ctx context.Context, activationID, groupID string) (Progress, int64, error)
-	SaveTask(ctx context.Context, w *TaskWrite) error
+	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
 // JobTasks is the kind of the job that delivers an approved plan's tasks.
@@ -182,17 +153,17 @@ type Service struct {
 	grader    *alerts.Grader
 	cfg       *config.Config
 	now       func() time.Time
-	// RunJobs, when set, runs the jobs a change recorded at once (else
-	// they are run here, in line).
-	RunJobs func(ctx context.Context, jobs []job.Job)
+	runNow    func(ctx context.Context, jobs []job.Job)
 }
 
-// NewService builds the plan service.
-func NewService(st Store, inc Incidents, grader *alerts.Grader, cfg *config.Config, now func() time.Time) *Service {
+// NewService builds the plan service. runJobs, when not nil, runs the jobs
+// a change recorded at once (they stay recorded, so a failure is retried by
+// the job runner); when nil they are run here, in line.
+func NewService(st Store, inc Incidents, grader *alerts.Grader, cfg *config.Config, now func() time.Time, runJobs func(ctx context.Context, jobs []job.Job)) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, incidents: inc, grader: grader, cfg: cfg, now: now}
+	return &Service{store: st, incidents: inc, grader: grader, cfg: cfg, now: now, runNow: runJobs}
 }
 
 // Plans returns the configured plans.
@@ -268,9 +239,10 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 		// the roles the new level names may decide now.
 		for _, old := range existing {
 			if old.PlanID == p.ID && old.Status == Proposed {
+				prev := *old
 				old.Status, old.DecidedAt, old.DecidedBy, old.DecidedAs = Rejected, &now, "rules", vocab.System
 				old.Reason, old.UpdatedAt = fmt.Sprintf("superseded: level %s is decided by %s", inc.Level, vocab.JoinRoles(roles, " or ")), now
-				w.Changes = append(w.Changes, Change{A: old, Prev: Proposed, Event: "activation.rejected"})
+				w.Changes = append(w.Changes, Change{A: old, Prev: &prev, Event: "activation.rejected"})
 			}
 		}
 		n, err := s.store.NextID(ctx, now.In(s.cfg.Location).Format("20060102"))
@@ -295,7 +267,7 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	if len(w.Changes) == 0 {
 		return nil, nil
 	}
-	if err := s.store.Save(ctx, w); err != nil {
+	if err := s.save(ctx, w); err != nil {
 		return nil, err
 	}
 	return out, s.runJobs(ctx, w.Jobs)
@@ -306,8 +278,8 @@ func (s *Service) runJobs(ctx context.Context, jobs []job.Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	if s.RunJobs != nil {
-		s.RunJobs(ctx, jobs)
+	if s.runNow != nil {
+		s.runNow(ctx, jobs)
 		return nil
 	}
 	var errs []error
@@ -404,7 +376,7 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		err := s.store.AddTasks(ctx, a, chunk, s.now().UTC())
+		err := AddTasks(ctx, s.store, a, chunk, s.now().UTC())
 		chunk = chunk[:0]
 		return err
 	}
@@ -467,8 +439,8 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 		return nil, err
 	}
 	now := s.now().UTC()
-	prev := t.Status
-	if prev == TaskAssigned {
+	prev := *t
+	if prev.Status == TaskAssigned {
 		t.AckedAt = &now
 		p.Acknowledged++
 	}
@@ -484,7 +456,7 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 			p.Total = g.Progress.Total
 		}
 	}
-	return t, s.store.SaveTask(ctx, &TaskWrite{Task: t, Prev: prev, Version: v, Progress: p, Event: event, At: now,
+	return t, s.saveTask(ctx, &TaskWrite{Task: t, Prev: &prev, Version: v, Progress: p, Event: event, At: now,
 		Entry: incident.Entry{At: now, Type: typ, By: who.Username, Role: who.Role, Reason: note,
 			Detail: map[string]any{"activation_id": t.ActivationID, "task_id": t.ID, "group_id": t.GroupID, "unit_id": t.UnitID}}})
 }
@@ -525,9 +497,10 @@ func (s *Service) Approve(ctx context.Context, who Who, id, reason string) (*Act
 	}
 	now := s.now().UTC()
 	w := &Write{At: now}
+	prev := *a
 	s.activate(a, p, inc, who, strings.TrimSpace(reason), now, w)
-	w.Changes = []Change{{A: a, Prev: Proposed, Event: "activation.approved"}}
-	if err := s.store.Save(ctx, w); err != nil {
+	w.Changes = []Change{{A: a, Prev: &prev, Event: "activation.approved"}}
+	if err := s.save(ctx, w); err != nil {
 		return nil, err
 	}
 	return a, s.runJobs(ctx, w.Jobs)
@@ -546,8 +519,9 @@ func (s *Service) Reject(ctx context.Context, who Who, id, reason string) (*Acti
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not proposed", id, a.Status)}
 	}
 	now := s.now().UTC()
+	prev := *a
 	a.Status, a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.UpdatedAt = Rejected, &now, who.Username, who.Role, strings.TrimSpace(reason), now
-	return a, s.store.Save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: Proposed, Event: "activation.rejected"}},
+	return a, s.save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: &prev, Event: "activation.rejected"}},
 		Entries: []incident.Entry{{At: now, Type: "plan.rejected", By: who.Username, Role: who.Role, Reason: a.Reason, Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID}}}})
 }
 
@@ -564,8 +538,9 @@ func (s *Service) Phase(ctx context.Context, who Who, id, phase, reason string) 
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s %s, not active in action", id, a.Status, a.Phase)}
 	}
 	now := s.now().UTC()
+	prev := *a
 	a.Phase, a.UpdatedAt = PhaseRecovery, now
-	return a, s.store.Save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: Active, Event: "activation.phase"}},
+	return a, s.save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: &prev, Event: "activation.phase"}},
 		Entries: []incident.Entry{{At: now, Type: "plan.phase", By: who.Username, Role: who.Role, Reason: strings.TrimSpace(reason),
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID, "phase": PhaseRecovery, "phase_zh": "恢复"}}}})
 }
@@ -583,8 +558,9 @@ func (s *Service) End(ctx context.Context, who Who, id, reason string) (*Activat
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not active", id, a.Status)}
 	}
 	now := s.now().UTC()
+	prev := *a
 	a.Status, a.Phase, a.EndedAt, a.EndedBy, a.EndReason, a.UpdatedAt = Ended, "", &now, who.Username, strings.TrimSpace(reason), now
-	return a, s.store.Save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: Active, Event: "activation.ended"}},
+	return a, s.save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: &prev, Event: "activation.ended"}},
 		Entries: []incident.Entry{{At: now, Type: "plan.ended", By: who.Username, Role: who.Role, Reason: a.EndReason,
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID, "phase": "结束"}}}})
 }

@@ -189,13 +189,10 @@ func (b *builder) domain(context.Context) error {
 	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow})
 	b.alarms = alarm.NewService(st.Alarms(), b.opts.Now)
 	b.reports = inforeport.New(b.incidents, cfg, b.opts.Now, ackAlarm(b.alarms, b.log))
-	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now)
-	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now)
-	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches}, b.dispatches)
+	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
+	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now, runNow)
+	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
-	// Hooks set after construction, kept together.
-	b.dispatches.Observe = b.met.dispatchStep
-	b.dispatches.RunJobs, b.plans.RunJobs = runNow, runNow
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -23,20 +22,6 @@ type Alarms struct{ s *Store }
 func (s *Store) Alarms() *Alarms { return &Alarms{s: s} }
 
 var _ alarm.Store = (*Alarms)(nil)
-
-// Raise returns the ops and the event that raise a (to add to a Tx), as
-// change.Raise decides them. A second raise of the same id finds it stored
-// and changes nothing visible but the doc; callers raise once per cause.
-func (s *Store) Raise(a *alarm.Alarm) ([]Op, Event) {
-	c := &change.Change{At: a.RaisedAt}
-	c.Raise(a)
-	tx, err := s.txOf(c)
-	if err != nil {
-		// An alarm is plain strings and times: it always encodes.
-		panic(fmt.Sprintf("encoding alarm %s: %v", a.ID, err))
-	}
-	return tx.Ops, tx.Events[0]
-}
 
 // alarmIndex keeps the sets of open and of all alarms, scored by when
 // they were raised: an acknowledged alarm leaves the open ones.

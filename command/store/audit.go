@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/audit"
-	"watchfloor/command/incident"
 )
 
 // The audit trail is the stream audit (auto ids: the time of the change),
@@ -25,16 +24,6 @@ var (
 	_ audit.Store   = (*Store)(nil)
 	_ audit.Expirer = (*Store)(nil)
 )
-
-// auditOf encodes the audit records of an incident's timeline entries.
-func auditOf(incidentID string, entries []incident.Entry) [][]byte {
-	rs := incident.AuditRecords(incidentID, entries)
-	out := make([][]byte, len(rs))
-	for i, r := range rs {
-		out[i] = auditRecord(r)
-	}
-	return out
-}
 
 func auditRecord(r audit.Record) []byte {
 	b, _ := json.Marshal(r)

@@ -3,16 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/audit"
+	"watchfloor/command/change"
 	"watchfloor/command/gridcase"
-	"watchfloor/command/incident"
-	"watchfloor/command/timer"
-	"watchfloor/command/vocab"
 )
 
 // Cases stores grid cases. Keys, under the deployment's prefix:
@@ -22,10 +18,10 @@ import (
 //	cases:n:{day}         counter for ids
 //	cases:updated         zset id → last change (ms)
 //	cases:idx:{f}:{v}     sets for the list filters (status, kind, grid codes)
-type Cases struct{ s *Store }
+type Cases struct{ applier }
 
 // Cases returns the case storage.
-func (s *Store) Cases() *Cases { return &Cases{s: s} }
+func (s *Store) Cases() *Cases { return &Cases{applier{s}} }
 
 var _ gridcase.Store = (*Cases)(nil)
 
@@ -45,76 +41,16 @@ func caseIndexes(c *gridcase.Case) []string {
 	return out
 }
 
-// Save implements gridcase.Store.
-func (x *Cases) Save(ctx context.Context, w *gridcase.Write) (string, error) {
-	c := w.Case
-	doc, err := json.Marshal(c)
-	if err != nil {
-		return "", fmt.Errorf("encoding case: %w", err)
+// caseIndex keeps a case in the list's order of last change and in the
+// sets of the list filters, out of those it no longer matches.
+func (s *Store) caseIndex(d change.Doc) []Op {
+	c, ok := d.Value.(*gridcase.Case)
+	if !ok {
+		return nil
 	}
-	masked := *c
-	if c.Reporter != nil {
-		r := *c.Reporter
-		r.Name, r.Phone = incident.MaskName(r.Name), incident.MaskPhone(r.Phone)
-		masked.Reporter = &r
-	}
-	event, _ := json.Marshal(&masked)
-	key := x.s.Key("case", c.ID)
-	want := ""
-	if w.Prev != nil {
-		want = strconv.FormatInt(w.Prev.Version, 10)
-	}
-	tx := &Tx{At: c.UpdatedAt, Guards: []Guard{{Key: key, Field: "ver", Allowed: []string{want}}}}
-	if w.Idem != nil {
-		tx.Idem = &Idem{Key: x.s.Key("idem", w.Idem.Key), Value: c.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
-	}
-	tx.Ops = append(tx.Ops,
-		Op{Cmd: "HSET", Key: key, Args: []string{"doc", string(doc), "ver", strconv.FormatInt(c.Version, 10)}},
-		Op{Cmd: "ZADD", Key: x.s.Key("cases", "updated"), Args: []string{strconv.FormatInt(c.UpdatedAt.UnixMilli(), 10), c.ID}})
-	tx.Ops = append(tx.Ops, x.s.indexOps("cases", c.ID, caseIndexes(w.Prev), caseIndexes(c))...)
-	if len(w.Entries) > 0 {
-		args := make([]string, len(w.Entries))
-		for i, e := range w.Entries {
-			b, _ := json.Marshal(e)
-			args[i] = string(b)
-			tx.Audit = append(tx.Audit, auditRecord(audit.Record{At: e.At, Who: e.By, Role: e.Role, Action: "case." + e.Action,
-				Object: c.ID, Reason: e.Reason, Detail: map[string]any{"status": e.Status}}))
-		}
-		tx.Ops = append(tx.Ops, Op{Cmd: "RPUSH", Key: x.s.Key("case", c.ID, "timeline"), Args: args})
-	}
-	for id, due := range w.AddTimers {
-		tx.Ops = append(tx.Ops, x.s.AddTimer(timer.Member(gridcase.TimerKind, id), due))
-	}
-	for _, id := range w.DelTimers {
-		tx.Ops = append(tx.Ops, x.s.RemoveTimer(timer.Member(gridcase.TimerKind, id)))
-	}
-	if !c.Drill {
-		switch {
-		case w.Prev == nil:
-			tx.Ops = append(tx.Ops, x.s.count(c.CreatedAt, "case", "case:kind:"+c.Kind)...)
-		case c.Status == gridcase.Closed && w.Prev.Status != gridcase.Closed:
-			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "case:closed")...)
-		case c.Overdue && !w.Prev.Overdue:
-			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "case:overdue")...)
-		}
-		if c.Mediation != "" && w.Prev != nil && w.Prev.Mediation == "" {
-			tx.Ops = append(tx.Ops, x.s.count(c.UpdatedAt, "med:"+c.Mediation, "med:"+c.Mediation+":"+areaCode(c, "community"))...)
-		}
-	}
-	tx.Events = []Event{{Stream: vocab.ScreenStream, Type: w.Event, Data: event, Area: c.Area}}
-	if w.AssignedUnit != "" {
-		tx.Events = append(tx.Events, Event{Stream: vocab.UnitStream(w.AssignedUnit), Type: "case.assigned", Data: event, Notify: true, Area: c.Area})
-	}
-	if w.Alarm != nil {
-		ops, ev := x.s.Raise(w.Alarm)
-		tx.Ops = append(tx.Ops, ops...)
-		tx.Events = append(tx.Events, ev)
-	}
-	res, err := x.s.Commit(ctx, tx)
-	if err != nil {
-		return "", err
-	}
-	return res.Duplicate, nil
+	prev, _ := d.Prev.(*gridcase.Case)
+	ops := []Op{{Cmd: "ZADD", Key: s.Key("cases", "updated"), Args: []string{strconv.FormatInt(c.UpdatedAt.UnixMilli(), 10), c.ID}}}
+	return append(ops, s.indexOps("cases", c.ID, caseIndexes(prev), caseIndexes(c))...)
 }
 
 // Load implements gridcase.Store.
@@ -185,13 +121,4 @@ func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, e
 		}
 	}
 	return out, nil
-}
-
-func areaCode(c *gridcase.Case, level string) string {
-	for _, r := range c.Grid.Path {
-		if string(r.Level) == level {
-			return r.Code
-		}
-	}
-	return ""
 }

@@ -22,21 +22,6 @@ func (s *Store) dayKey(t time.Time) string {
 	return s.Key("stats", "day", t.In(s.loc).Format(time.DateOnly))
 }
 
-// count returns the ops that add 1 to each field of t's day.
-func (s *Store) count(t time.Time, fields ...string) []Op {
-	key := s.dayKey(t)
-	ops := make([]Op, 0, len(fields))
-	for _, f := range fields {
-		ops = append(ops, Op{Cmd: "HINCRBY", Key: key, Args: []string{f, "1"}})
-	}
-	return ops
-}
-
-// sample returns the op that records a duration (seconds) in t's day.
-func (s *Store) sample(t time.Time, list string, d time.Duration) Op {
-	return Op{Cmd: "RPUSH", Key: s.dayKey(t) + ":" + list, Args: []string{strconv.FormatFloat(d.Seconds(), 'f', 1, 64)}}
-}
-
 // Day is one local day's counters and samples (see stats.Day).
 type Day = stats.Day
 

@@ -7,30 +7,16 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"watchfloor/command/alarm"
-	"watchfloor/command/audit"
 	"watchfloor/command/gridcase"
-	"watchfloor/command/vocab"
 )
 
 // Daily stores daily reports: daily:{date} hash area → JSON.
-type Daily struct{ s *Store }
+type Daily struct{ applier }
 
 // Daily returns the daily-report storage.
-func (s *Store) Daily() *Daily { return &Daily{s: s} }
+func (s *Store) Daily() *Daily { return &Daily{applier{s}} }
 
 var _ gridcase.DailyStore = (*Daily)(nil)
-
-// PutDaily implements gridcase.DailyStore.
-func (x *Daily) PutDaily(ctx context.Context, r gridcase.DailyReport) error {
-	b, _ := json.Marshal(r)
-	_, err := x.s.Commit(ctx, &Tx{At: r.At,
-		Ops:    []Op{{Cmd: "HSET", Key: x.s.Key("daily", r.Date), Args: []string{r.Area, string(b)}}},
-		Events: []Event{{Stream: vocab.ScreenStream, Type: "daily_report.submitted", Data: b, Area: r.Area}},
-		Audit:  [][]byte{auditRecord(audit.Record{At: r.At, Who: r.By, Action: "daily_report.submitted", Object: r.Area + "/" + r.Date})},
-	})
-	return err
-}
 
 // Daily implements gridcase.DailyStore.
 func (x *Daily) Daily(ctx context.Context, date string) (map[string]gridcase.DailyReport, error) {
@@ -57,17 +43,4 @@ func (x *Daily) ScheduleOnce(ctx context.Context, member string, due time.Time) 
 		return err
 	}
 	return x.s.wrap("scheduling", x.s.rdb.ZAddNX(ctx, x.s.TimersKey(), redis.Z{Score: float64(due.UnixMilli()), Member: member}).Err())
-}
-
-// RaiseAlarms implements gridcase.DailyStore.
-func (x *Daily) RaiseAlarms(ctx context.Context, as []*alarm.Alarm) error {
-	tx := &Tx{}
-	for _, a := range as {
-		ops, ev := x.s.Raise(a)
-		tx.Ops = append(tx.Ops, ops...)
-		tx.Events = append(tx.Events, ev)
-		tx.At = a.RaisedAt
-	}
-	_, err := x.s.Commit(ctx, tx)
-	return err
 }

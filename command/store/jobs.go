@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/change"
 	"watchfloor/command/job"
 )
 
@@ -223,10 +224,10 @@ func lessID(a, b string) bool {
 // RaiseOnce implements job.Store: the alarm is raised unless an alarm with
 // its id exists (raised before, acknowledged or not).
 func (x *Jobs) RaiseOnce(ctx context.Context, a *alarm.Alarm) error {
-	ops, ev := x.s.Raise(a)
-	_, err := x.s.Commit(ctx, &Tx{At: a.RaisedAt,
-		Guards: []Guard{{Key: x.s.Key("alarm", a.ID), Field: "acked", Allowed: []string{""}}},
-		Ops:    ops, Events: []Event{ev}})
+	c := &change.Change{At: a.RaisedAt,
+		Guards: []change.Guard{{Kind: change.KindAlarm, ID: a.ID, Field: "acked", Allowed: []string{""}}}}
+	c.Raise(a)
+	_, err := x.s.Apply(ctx, c)
 	if errors.Is(err, ErrConflict) {
 		return nil
 	}

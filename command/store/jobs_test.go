@@ -86,10 +86,10 @@ func TestAutoDispatchOncePerRule(t *testing.T) {
 		d := &dispatch.Dispatch{ID: id, IncidentID: "INC-1", UnitID: unit, Status: dispatch.Offered, Rule: "r", CreatedAt: now, UpdatedAt: now}
 		return &dispatch.Write{Changes: []dispatch.Change{{D: d}}, UnitStatus: map[string]string{unit: "dispatched"}, AutoRule: "r", At: now}
 	}
-	if err := st.Dispatches().Save(ctx, write("D-1", "car-01")); err != nil {
+	if _, err := st.Dispatches().Apply(ctx, write("D-1", "car-01").Change()); err != nil {
 		t.Fatal(err)
 	}
-	err := st.Dispatches().Save(ctx, write("D-2", "car-02"))
+	_, err := st.Dispatches().Apply(ctx, write("D-2", "car-02").Change())
 	if !fault.IsConflict(err) {
 		t.Fatalf("second dispatch by the same rule: %v", err)
 	}
@@ -106,7 +106,8 @@ func TestPlanProposedOncePerLevel(t *testing.T) {
 	now := time.Now().UTC()
 	propose := func(id string, l alerts.Level) error {
 		a := &plan.Activation{ID: id, PlanID: "p", IncidentID: "INC-1", Level: l, Status: plan.Proposed, ProposedAt: now, UpdatedAt: now}
-		return st.Activations().Save(ctx, &plan.Write{Changes: []plan.Change{{A: a, Event: "activation.proposed"}}, At: now})
+		_, err := st.Activations().Apply(ctx, (&plan.Write{Changes: []plan.Change{{A: a, Event: "activation.proposed"}}, At: now}).Change())
+		return err
 	}
 	if err := propose("A-1", alerts.LevelII); err != nil {
 		t.Fatal(err)

@@ -26,13 +26,13 @@ func TestAddTasksIdempotent(t *testing.T) {
 	}
 	now := time.Now()
 	for i := 0; i < 400; i += plan.TaskChunk {
-		if err := x.AddTasks(ctx, a, tasks[i:min(i+plan.TaskChunk, 400)], now); err != nil {
+		if err := plan.AddTasks(ctx, x, a, tasks[i:min(i+plan.TaskChunk, 400)], now); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Delivered again, with 50 more: only those 50 are new.
 	for i := 0; i < len(tasks); i += plan.TaskChunk {
-		if err := x.AddTasks(ctx, a, tasks[i:min(i+plan.TaskChunk, len(tasks))], now); err != nil {
+		if err := plan.AddTasks(ctx, x, a, tasks[i:min(i+plan.TaskChunk, len(tasks))], now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func BenchmarkAddTasks2000(b *testing.B) {
 		}
 		for i := 0; i < len(tasks); i += plan.TaskChunk {
 			start := time.Now()
-			if err := x.AddTasks(ctx, a, tasks[i:min(i+plan.TaskChunk, len(tasks))], start); err != nil {
+			if err := plan.AddTasks(ctx, x, a, tasks[i:min(i+plan.TaskChunk, len(tasks))], start); err != nil {
 				b.Fatal(err)
 			}
 			longest = max(longest, time.Since(start))

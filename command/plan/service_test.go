@@ -1,0 +1,114 @@
+package plan_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"watchfloor/command/change"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/command/plan"
+	"watchfloor/command/vocab"
+	"watchfloor/config"
+)
+
+// tasks keeps one active activation and its tasks in maps. conflicts is
+// how many Apply calls fail with a conflict before one succeeds; each
+// failed one moves the group's version (another answer counted first)
+// and, with stolen, stores the first task it carries (another delivery
+// stored it first).
+type tasks struct {
+	act       *plan.Activation
+	docs      map[string]*plan.Task
+	version   int64
+	conflicts int
+	stolen    bool
+	applied   []*change.Change
+}
+
+func (s *tasks) NextID(context.Context, string) (int64, error) { return 1, nil }
+func (s *tasks) Load(context.Context, string) (*plan.Activation, error) {
+	a := *s.act
+	return &a, nil
+}
+func (s *tasks) ByIncident(context.Context, string) ([]*plan.Activation, error) { return nil, nil }
+func (s *tasks) List(context.Context, string) ([]*plan.Activation, error)       { return nil, nil }
+func (s *tasks) UnitTasks(context.Context, string) ([]*plan.Task, error)        { return nil, nil }
+func (s *tasks) LoadTask(_ context.Context, id string) (*plan.Task, error) {
+	t, ok := s.docs[id]
+	if !ok {
+		return nil, fault.ErrNotFound
+	}
+	c := *t
+	return &c, nil
+}
+func (s *tasks) TasksExist(_ context.Context, ids []string) ([]bool, error) {
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		_, out[i] = s.docs[id]
+	}
+	return out, nil
+}
+func (s *tasks) Progress(context.Context, string, string) (plan.Progress, int64, error) {
+	return plan.Progress{}, s.version, nil
+}
+func (s *tasks) Apply(_ context.Context, c *change.Change) (change.Result, error) {
+	if s.conflicts > 0 {
+		s.conflicts--
+		if t, ok := c.Docs[0].Value.(*plan.Task); ok && s.stolen {
+			s.docs[t.ID] = t
+		}
+		s.version++
+		return change.Result{}, &fault.Conflict{Detail: c.Guards[0].Why}
+	}
+	s.applied = append(s.applied, c)
+	for _, d := range c.Docs {
+		if t, ok := d.Value.(*plan.Task); ok {
+			s.docs[t.ID] = t
+		}
+	}
+	return change.Result{}, nil
+}
+
+func newTasks() *tasks {
+	return &tasks{act: &plan.Activation{ID: "A-1", Status: plan.Active, Groups: []plan.Group{{ID: "g", Progress: plan.Progress{Total: 3}}}},
+		docs: map[string]*plan.Task{}}
+}
+
+// A delivery racing another stores, on its next try, only the tasks the
+// other did not: each task is announced once.
+func TestAddTasksSkipsWhatAnotherStored(t *testing.T) {
+	st := newTasks()
+	st.conflicts, st.stolen = 1, true
+	var ts []plan.Task
+	for _, u := range []string{"u1", "u2", "u3"} {
+		ts = append(ts, plan.Task{ID: plan.TaskID("A-1", "g", u), ActivationID: "A-1", GroupID: "g", UnitID: u, Status: plan.TaskAssigned})
+	}
+	if err := plan.AddTasks(context.Background(), st, st.act, ts, at); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.applied) != 1 || len(st.applied[0].Docs) != 2 || len(st.applied[0].Events) != 2 {
+		t.Fatalf("applied %d changes", len(st.applied))
+	}
+	if err := plan.AddTasks(context.Background(), st, st.act, ts, at); err != nil || len(st.applied) != 1 {
+		t.Fatalf("a repeat: %v, %d changes", err, len(st.applied))
+	}
+}
+
+// An answer that loses the race for its group's counts counts again from
+// the new version, and the unit's answer is then recorded once.
+func TestTaskActionCountsAgainAfterAConflict(t *testing.T) {
+	st := newTasks()
+	id := plan.TaskID("A-1", "g", "u1")
+	st.docs[id] = &plan.Task{ID: id, ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: plan.TaskAssigned, Incident: &incident.Incident{ID: "INC-1"}}
+	svc := plan.NewService(st, nil, nil, &config.Config{}, func() time.Time { return at }, nil)
+	st.conflicts = 1
+	got, err := svc.TaskAction(context.Background(), vocab.Actor{Username: "u1", Role: vocab.Responder}, "u1", id, plan.ActAcknowledge, "")
+	if err != nil || got.Status != plan.TaskAcknowledged {
+		t.Fatalf("ack: %+v %v", got, err)
+	}
+	if len(st.applied) != 1 || st.applied[0].Guards[1].Allowed[0] != "1" {
+		t.Fatalf("applied %d changes: %+v", len(st.applied), st.applied)
+	}
+}

@@ -1,0 +1,196 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"watchfloor/command/change"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/command/job"
+	"watchfloor/command/vocab"
+)
+
+// Change is an activation written: new (Prev nil) or moved on from Prev,
+// the activation as it was.
+type Change struct {
+	A    *Activation
+	Prev *Activation
+	// Event is the event it causes (activation.proposed, .approved …).
+	Event string
+}
+
+// Write is one atomic change of activations; Change turns it into the
+// change a store carries out.
+type Write struct {
+	Changes []Change
+	Entries []incident.Entry
+	// Jobs are recorded with the change (the delivery of an approved
+	// plan's tasks); Apply sets their ids.
+	Jobs []job.Job
+	At   time.Time
+}
+
+// Change is what w changes: each activation guarded by its status (a new
+// one also by its plan's one slot per incident and level), its event to the
+// screens and the leaders, the incident's timeline and its audit records,
+// and the jobs.
+func (w *Write) Change() *change.Change {
+	c := &change.Change{At: w.At, Jobs: w.Jobs}
+	incidentID := ""
+	for _, ch := range w.Changes {
+		a := ch.A
+		incidentID = a.IncidentID
+		g := change.Guard{Kind: change.KindActivation, ID: a.ID, Field: "status", Allowed: []string{""}, Why: fmt.Sprintf("activation %s changed meanwhile", a.ID)}
+		var prev any
+		if ch.Prev != nil {
+			g.Allowed, prev = []string{ch.Prev.Status}, ch.Prev
+		}
+		c.Guards = append(c.Guards, g)
+		if ch.Prev == nil {
+			// A plan is proposed once per incident and level, across instances.
+			slot := a.PlanID + "@" + a.Level.String()
+			c.Guards = append(c.Guards, change.Guard{Kind: change.KindProposed, ID: a.IncidentID, Field: slot, Allowed: []string{""},
+				Why: fmt.Sprintf("plan %s was already proposed for incident %s at level %s", a.PlanID, a.IncidentID, a.Level)})
+			c.Fields = append(c.Fields, change.Field{Kind: change.KindProposed, ID: a.IncidentID, Field: slot, Value: a.ID})
+		}
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Prev: prev, Fields: map[string]string{"status": a.Status}})
+		c.Events = append(c.Events,
+			vocab.Event{Stream: vocab.ScreenStream, Type: ch.Event, Data: a, Prev: prev},
+			vocab.Event{Stream: vocab.LeaderStream, Type: ch.Event, Data: a, Prev: prev})
+	}
+	if len(w.Entries) > 0 && incidentID != "" {
+		entries := make([]any, len(w.Entries))
+		for i, e := range w.Entries {
+			entries[i] = e
+		}
+		c.Appends = append(c.Appends, change.Append{Kind: change.KindIncidentTimeline, ID: incidentID, Entries: entries})
+		c.Audit = incident.AuditRecords(incidentID, w.Entries)
+	}
+	return c
+}
+
+// save carries out w.
+func (s *Service) save(ctx context.Context, w *Write) error {
+	_, err := s.store.Apply(ctx, w.Change())
+	return err
+}
+
+// TaskWrite is one atomic change of a task: from Prev, the task as it was,
+// with the group's progress moved from version Version to Progress.
+type TaskWrite struct {
+	Task     *Task
+	Prev     *Task
+	Version  int64
+	Progress Progress
+	Event    string
+	Entry    incident.Entry
+	At       time.Time
+}
+
+// TaskEvent is the data of task.acknowledged and task.done.
+type TaskEvent struct {
+	Task         *Task    `json:"task"`
+	ActivationID string   `json:"activation_id"`
+	GroupID      string   `json:"group_id"`
+	Progress     Progress `json:"progress"`
+}
+
+// Change is what w changes: the task guarded by its status and its group's
+// counts by their version, its events on the unit's, the screens' and the
+// leaders' streams, and its audit record.
+func (w *TaskWrite) Change() *change.Change {
+	t := w.Task
+	why := fmt.Sprintf("task %s changed meanwhile", t.ID)
+	version := ""
+	if w.Version > 0 {
+		version = strconv.FormatInt(w.Version, 10)
+	}
+	var prev any
+	prevStatus := ""
+	if w.Prev != nil {
+		prev, prevStatus = w.Prev, w.Prev.Status
+	}
+	incidentID := ""
+	if t.Incident != nil {
+		incidentID = t.Incident.ID
+	}
+	ev := TaskEvent{Task: t, ActivationID: t.ActivationID, GroupID: t.GroupID, Progress: w.Progress}
+	c := &change.Change{At: w.At,
+		Guards: []change.Guard{
+			{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: []string{prevStatus}, Why: why},
+			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":v", Allowed: []string{version}, Why: why},
+		},
+		Docs: []change.Doc{{Kind: change.KindTask, ID: t.ID, Value: t, Prev: prev, Fields: map[string]string{"status": t.Status}}},
+		Fields: []change.Field{
+			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":ack", Value: strconv.Itoa(w.Progress.Acknowledged)},
+			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":done", Value: strconv.Itoa(w.Progress.Done)},
+			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":v", Value: strconv.FormatInt(w.Version+1, 10)},
+		},
+		Events: []vocab.Event{
+			{Stream: vocab.UnitStream(t.UnitID), Type: w.Event, Data: ev, Notify: true},
+			{Stream: vocab.ScreenStream, Type: w.Event, Data: ev},
+			{Stream: vocab.LeaderStream, Type: w.Event, Data: ev},
+		},
+		// Audited, but kept off the incident's timeline: a plan sent to
+		// thousands of units would bury the timeline under their answers.
+		Audit: incident.AuditRecords(incidentID, []incident.Entry{w.Entry}),
+	}
+	return c
+}
+
+// saveTask carries out w.
+func (s *Service) saveTask(ctx context.Context, w *TaskWrite) error {
+	_, err := s.store.Apply(ctx, w.Change())
+	if err != nil && !fault.IsConflict(err) {
+		return fmt.Errorf("saving task %s: %w", w.Task.ID, err)
+	}
+	return err // a conflict says what changed
+}
+
+// TaskStore is what storing a plan's tasks needs.
+type TaskStore interface {
+	TasksExist(ctx context.Context, ids []string) ([]bool, error)
+	Apply(ctx context.Context, c *change.Change) (change.Result, error)
+}
+
+// AddTasks stores those of tasks not stored yet, each with its
+// task.assigned event to its unit, in one atomic step: each is guarded, so
+// two deliveries racing store and announce a task once, and a repeat adds
+// nothing.
+func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at time.Time) error {
+	ids := make([]string, len(tasks))
+	for i := range tasks {
+		ids[i] = tasks[i].ID
+	}
+	for attempt := 0; ; attempt++ {
+		stored, err := st.TasksExist(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("storing the tasks of %s: %w", a.ID, err)
+		}
+		c := &change.Change{At: at}
+		for i := range tasks {
+			if stored[i] {
+				continue
+			}
+			t := &tasks[i]
+			c.Guards = append(c.Guards, change.Guard{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: []string{""},
+				Why: fmt.Sprintf("task %s was stored meanwhile", t.ID)})
+			c.Docs = append(c.Docs, change.Doc{Kind: change.KindTask, ID: t.ID, Value: t, Fields: map[string]string{"status": t.Status}})
+			c.Events = append(c.Events, vocab.Event{Stream: vocab.UnitStream(t.UnitID), Type: vocab.TaskAssigned, Data: t, Notify: true})
+		}
+		if len(c.Docs) == 0 {
+			return nil
+		}
+		_, err = st.Apply(ctx, c)
+		if fault.IsConflict(err) && attempt < 3 {
+			continue // another delivery stored some meanwhile: skip them
+		}
+		if err != nil {
+			return fmt.Errorf("storing the tasks of %s: %w", a.ID, err)
+		}
+		return nil
+	}
+}
