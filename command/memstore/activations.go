@@ -13,6 +13,8 @@ import (
 // Activations reads plan activations and their tasks (the reads of plan.Store).
 type Activations struct{ kind[plan.Activation] }
 
+var _ plan.Store = (*Activations)(nil)
+
 // Activations returns the activation storage.
 func (s *Store) Activations() *Activations {
 	return &Activations{kind[plan.Activation]{s, change.KindActivation, "activations"}}
@@ -63,6 +65,15 @@ func (x *Activations) List(ctx context.Context, status string) ([]*plan.Activati
 	return x.activations(func(a *plan.Activation) bool {
 		return a.Status == status || status == "" && (a.Status == plan.Proposed || a.Status == plan.Active)
 	})
+}
+
+// TasksExist reports, for each id, whether that task is stored.
+func (x *Activations) TasksExist(ctx context.Context, ids []string) ([]bool, error) {
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		out[i] = x.s.Field(change.KindTask, id, "status") != ""
+	}
+	return out, nil
 }
 
 // LoadTask returns a stored task.

@@ -12,6 +12,8 @@ import (
 // Cases reads grid cases (the reads of gridcase.Store).
 type Cases struct{ kind[gridcase.Case] }
 
+var _ gridcase.Store = (*Cases)(nil)
+
 // Cases returns the case storage.
 func (s *Store) Cases() *Cases { return &Cases{kind[gridcase.Case]{s, change.KindCase, "cases"}} }
 
@@ -47,13 +49,22 @@ func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, e
 	return out[:min(len(out), q.Limit)], nil
 }
 
+// Daily reads daily reports (the reads of gridcase.DailyStore).
+type Daily struct{ kind[gridcase.DailyReport] }
+
+var _ gridcase.DailyStore = (*Daily)(nil)
+
+// Daily returns the daily-report storage.
+func (s *Store) Daily() *Daily {
+	return &Daily{kind[gridcase.DailyReport]{s, change.KindDaily, "daily"}}
+}
+
 // Daily returns the daily reports of a date by area.
-func (x *Cases) Daily(ctx context.Context, date string) (map[string]gridcase.DailyReport, error) {
+func (x *Daily) Daily(ctx context.Context, date string) (map[string]gridcase.DailyReport, error) {
 	raw := x.s.Fields(change.KindDaily, date)
 	out := make(map[string]gridcase.DailyReport, len(raw))
 	for area, b := range raw {
-		r, err := decode[gridcase.DailyReport]([]byte(b))
-		if err == nil {
+		if r, err := decode[gridcase.DailyReport]([]byte(b)); err == nil {
 			out[area] = *r
 		}
 	}
@@ -61,6 +72,6 @@ func (x *Cases) Daily(ctx context.Context, date string) (map[string]gridcase.Dai
 }
 
 // ScheduleOnce adds a timer unless it exists.
-func (x *Cases) ScheduleOnce(ctx context.Context, member string, due time.Time) error {
+func (x *Daily) ScheduleOnce(ctx context.Context, member string, due time.Time) error {
 	return x.s.ScheduleOnce(ctx, member, due)
 }

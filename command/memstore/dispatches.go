@@ -12,6 +12,8 @@ import (
 // Dispatches reads orders (the reads of dispatch.Store).
 type Dispatches struct{ kind[dispatch.Dispatch] }
 
+var _ dispatch.Store = (*Dispatches)(nil)
+
 // Dispatches returns the order storage.
 func (s *Store) Dispatches() *Dispatches {
 	return &Dispatches{kind[dispatch.Dispatch]{s, change.KindDispatch, "dispatches"}}
