@@ -21,7 +21,7 @@ func TestContract(t *testing.T) {
 		}
 		t.Cleanup(func() { st.Close() })
 		return contract.Stores{Changes: st, Source: st, Notifier: st, Timers: st.Timers(), Jobs: st.Jobs(), Audit: st,
-			Figures: st, Alarms: st.Alarms(), Incidents: st.Incidents(), Sessions: st.Sessions(), Positions: st.Units(time.Hour), Revocations: st.Sessions().Revocations,
+			Figures: st, Alarms: st.Alarms(), Incidents: st.Incidents(), Dispatches: st.Dispatches(), Activations: st.Activations(), Cases: st.Cases(), Daily: st.Daily(), Sessions: st.Sessions(), Positions: st.Units(time.Hour), Revocations: st.Sessions().Revocations,
 			// Redis keeps its own time: let it pass.
 			Elapse: time.Sleep}
 	})

@@ -13,9 +13,12 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/change"
+	"watchfloor/command/dispatch"
+	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/live"
+	"watchfloor/command/plan"
 	"watchfloor/command/stats"
 	"watchfloor/command/timer"
 )
@@ -45,8 +48,12 @@ type Stores struct {
 	Audit    audit.Store
 	Figures  Figures
 	// Alarms reads documents of kind alarm back.
-	Alarms    alarm.Store
-	Incidents incident.Store
+	Alarms      alarm.Store
+	Incidents   incident.Store
+	Dispatches  dispatch.Store
+	Activations plan.Store
+	Cases       gridcase.Store
+	Daily       gridcase.DailyStore
 	// Timeline reads an incident's timeline (the list incident.timeline).
 	Timeline  func(ctx context.Context, incidentID string) ([]incident.Entry, error)
 	Sessions  auth.SessionStore
@@ -90,6 +97,10 @@ func Run(t *testing.T, open Open) {
 		{"Positions", positions},
 		{"IncidentReads", incidentReads},
 		{"AlarmReads", alarmReads},
+		{"OrderReads", orderReads},
+		{"ActivationReads", activationReads},
+		{"CaseReads", caseReads},
+		{"DailyReads", dailyReads},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}
