@@ -107,6 +107,18 @@ func (f *floor) incident(id, category string, level alerts.Level) *incident.Inci
 	return inc
 }
 
+// sent stores a level III fire incident INC-1 and sends unitID to it; it
+// returns the order's id.
+func (f *floor) sent(unitID string) string {
+	f.t.Helper()
+	f.incident("INC-1", "fire", alerts.LevelIII)
+	ds, err := f.svc.Create(bg, operator, "INC-1", []string{unitID}, "go")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ds[0].ID
+}
+
 // order returns the stored order.
 func (f *floor) order(id string) *dispatch.Dispatch {
 	f.t.Helper()
@@ -151,12 +163,7 @@ var (
 // each step.
 func TestOrderLifecycle(t *testing.T) {
 	f := newFloor(t)
-	f.incident("INC-1", "fire", alerts.LevelIII)
-	ds, err := f.svc.Create(bg, operator, "INC-1", []string{"car-01"}, "go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := ds[0].ID
+	id := f.sent("car-01")
 	if due, ok := f.st.Timers().When(timer.Member(dispatch.TimerKind, id)); !ok || !due.Equal(at.Add(time.Minute)) {
 		t.Fatalf("ack timer: %v %v", due, ok)
 	}
@@ -236,12 +243,7 @@ func TestResponderAnswers(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFloor(t)
-			f.incident("INC-1", "fire", alerts.LevelIII)
-			ds, err := f.svc.Create(bg, operator, "INC-1", []string{"car-01"}, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			id := ds[0].ID
+			id := f.sent("car-01")
 			answer := func(status, unitID string) (*dispatch.Dispatch, error) {
 				switch status {
 				case dispatch.Acked:
@@ -281,34 +283,30 @@ func TestResponderAnswers(t *testing.T) {
 // refused.
 func TestExpiryOffersTheNextUnit(t *testing.T) {
 	f := newFloor(t)
-	f.incident("INC-1", "fire", alerts.LevelIII)
-	ds, err := f.svc.Create(bg, operator, "INC-1", []string{"car-01"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	expired := f.sent("car-01")
 	f.clock.Advance(59 * time.Second)
 	f.timer.Poll(bg)
-	if f.order(ds[0].ID).Status != dispatch.Offered {
+	if f.order(expired).Status != dispatch.Offered {
 		t.Fatal("expired before its time")
 	}
 	f.clock.Advance(time.Second)
 	f.timer.Poll(bg) // expires it and schedules the re-offer
 	f.timer.Poll(bg) // re-offers it
 	f.timer.Poll(bg)
-	if d := f.order(ds[0].ID); d.Status != dispatch.Expired || f.fleet.Status("car-01") != unit.Available {
+	if d := f.order(expired); d.Status != dispatch.Expired || f.fleet.Status("car-01") != unit.Available {
 		t.Fatalf("expired order %s, unit %s", d.Status, f.fleet.Status("car-01"))
 	}
-	a, err := f.st.Alarms().Load(bg, "dispatch.expired:"+ds[0].ID)
+	a, err := f.st.Alarms().Load(bg, "dispatch.expired:"+expired)
 	if err != nil || a.IncidentID != "INC-1" || a.UnitID != "car-01" {
 		t.Fatalf("alarm %+v %v", a, err)
 	}
 	all, _ := f.st.Dispatches().ByIncident(bg, "INC-1")
 	// fire-01 is nearer but tried units aside, the fire category takes
 	// fire and car units: the nearest untried is fire-01.
-	if len(all) != 2 || all[1].UnitID != "fire-01" || all[1].Replaces != ds[0].ID || all[1].Attempt != 2 {
+	if len(all) != 2 || all[1].UnitID != "fire-01" || all[1].Replaces != expired || all[1].Attempt != 2 {
 		t.Fatalf("orders after expiry: %+v", all)
 	}
-	if _, err := f.svc.Ack(bg, responder("car-01"), "car-01", ds[0].ID); !fault.IsConflict(err) || !strings.Contains(err.Error(), "expired") {
+	if _, err := f.svc.Ack(bg, responder("car-01"), "car-01", expired); !fault.IsConflict(err) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("late ack: %v", err)
 	}
 }
@@ -372,24 +370,20 @@ func TestAutoOncePerRuleAcrossInstances(t *testing.T) {
 // cancelling it again is a conflict.
 func TestCancelFreesTheUnit(t *testing.T) {
 	f := newFloor(t)
-	f.incident("INC-1", "fire", alerts.LevelIII)
-	ds, err := f.svc.Create(bg, operator, "INC-1", []string{"car-02"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.Cancel(bg, operator, ds[0].ID, "  "); err == nil {
+	id := f.sent("car-02")
+	if _, err := f.svc.Cancel(bg, operator, id, "  "); err == nil {
 		t.Fatal("cancelled without a reason")
 	}
-	if d, err := f.svc.Cancel(bg, operator, ds[0].ID, "wrong unit"); err != nil || d.Status != dispatch.Cancelled {
+	if d, err := f.svc.Cancel(bg, operator, id, "wrong unit"); err != nil || d.Status != dispatch.Cancelled {
 		t.Fatalf("cancel: %+v %v", d, err)
 	}
 	if f.fleet.Status("car-02") != unit.Available || f.st.Field(change.KindUnitStatus, "", "car-02") != unit.Available {
 		t.Fatal("the unit was not freed")
 	}
-	if _, ok := f.st.Timers().When(timer.Member(dispatch.TimerKind, ds[0].ID)); ok {
+	if _, ok := f.st.Timers().When(timer.Member(dispatch.TimerKind, id)); ok {
 		t.Fatal("the timer of a cancelled order was kept")
 	}
-	if _, err := f.svc.Cancel(bg, operator, ds[0].ID, "again"); !fault.IsConflict(err) {
+	if _, err := f.svc.Cancel(bg, operator, id, "again"); !fault.IsConflict(err) {
 		t.Fatalf("second cancel: %v", err)
 	}
 	if _, err := f.svc.Create(bg, operator, "INC-1", []string{"car-02"}, ""); err != nil {

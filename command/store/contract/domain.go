@@ -24,6 +24,24 @@ func ids[T any](vs []*T, id func(*T) string) string {
 	return strings.Join(out, ",")
 }
 
+// read is one read of a list and the ids it must give, in order.
+type read[T any] struct {
+	name string
+	read func() ([]*T, error)
+	want string
+}
+
+// reads checks each read against its ids.
+func reads[T any](t *testing.T, id func(*T) string, rs ...read[T]) {
+	t.Helper()
+	for _, r := range rs {
+		got, err := r.read()
+		if err != nil || ids(got, id) != r.want {
+			t.Errorf("%s: %s %v, want %s", r.name, ids(got, id), err, r.want)
+		}
+	}
+}
+
 // orderReads: orders written as documents are read by incident, by unit
 // (active ones) and all active, oldest first; one no longer active leaves
 // the active reads.
@@ -43,23 +61,12 @@ func orderReads(t *testing.T, open Open) {
 	done := *ds[3]
 	done.Status = dispatch.Cancelled
 	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindDispatch, ID: "D-4", Value: &done, Prev: ds[3], Fields: map[string]string{"status": done.Status}}}})
-	id := func(d *dispatch.Dispatch) string { return d.ID }
-	for _, c := range []struct {
-		name string
-		read func() ([]*dispatch.Dispatch, error)
-		want string
-	}{
-		{"byIncident", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ByIncident(ctx, "INC-1") }, "D-3,D-1"},
-		{"byIncidentWithEnded", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ByIncident(ctx, "INC-2") }, "D-2,D-4"},
-		{"activeByUnit", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ActiveByUnit(ctx, "car-1") }, "D-2,D-3"},
-		{"endedUnit", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ActiveByUnit(ctx, "car-3") }, ""},
-		{"active", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.Active(ctx) }, "D-2,D-3,D-1"},
-	} {
-		got, err := c.read()
-		if err != nil || ids(got, id) != c.want {
-			t.Errorf("%s: %s %v, want %s", c.name, ids(got, id), err, c.want)
-		}
-	}
+	reads(t, func(d *dispatch.Dispatch) string { return d.ID },
+		read[dispatch.Dispatch]{"byIncident", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ByIncident(ctx, "INC-1") }, "D-3,D-1"},
+		read[dispatch.Dispatch]{"byIncidentWithEnded", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ByIncident(ctx, "INC-2") }, "D-2,D-4"},
+		read[dispatch.Dispatch]{"activeByUnit", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ActiveByUnit(ctx, "car-1") }, "D-2,D-3"},
+		read[dispatch.Dispatch]{"endedUnit", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ActiveByUnit(ctx, "car-3") }, ""},
+		read[dispatch.Dispatch]{"active", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.Active(ctx) }, "D-2,D-3,D-1"})
 	if d, err := st.Dispatches.Load(ctx, "D-4"); err != nil || d.Status != dispatch.Cancelled {
 		t.Fatalf("load: %+v %v", d, err)
 	}
@@ -92,22 +99,11 @@ func activationReads(t *testing.T, open Open) {
 	ended := *as[2]
 	ended.Status = plan.Ended
 	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindActivation, ID: "A-3", Value: &ended, Prev: as[2], Fields: map[string]string{"status": plan.Ended}}}})
-	id := func(a *plan.Activation) string { return a.ID }
-	for _, c := range []struct {
-		name string
-		read func() ([]*plan.Activation, error)
-		want string
-	}{
-		{"byIncident", func() ([]*plan.Activation, error) { return st.Activations.ByIncident(ctx, "INC-1") }, "A-1,A-2"},
-		{"open", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, "") }, "A-1,A-2"},
-		{"ended", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Ended) }, "A-3"},
-		{"rejected", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Rejected) }, "A-4"},
-	} {
-		got, err := c.read()
-		if err != nil || ids(got, id) != c.want {
-			t.Errorf("%s: %s %v, want %s", c.name, ids(got, id), err, c.want)
-		}
-	}
+	reads(t, func(a *plan.Activation) string { return a.ID },
+		read[plan.Activation]{"byIncident", func() ([]*plan.Activation, error) { return st.Activations.ByIncident(ctx, "INC-1") }, "A-1,A-2"},
+		read[plan.Activation]{"open", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, "") }, "A-1,A-2"},
+		read[plan.Activation]{"ended", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Ended) }, "A-3"},
+		read[plan.Activation]{"rejected", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Rejected) }, "A-4"})
 	a, err := st.Activations.Load(ctx, "A-2")
 	if err != nil || a.Groups[0].Progress != (plan.Progress{Total: 1, Acknowledged: 1, Done: 1}) {
 		t.Fatalf("load with progress: %+v %v", a, err)
@@ -145,23 +141,15 @@ func caseReads(t *testing.T, open Open) {
 		c.Appends = append(c.Appends, change.Append{Kind: change.KindCaseTimeline, ID: k.ID, Entries: []any{gridcase.Entry{At: t0, Action: "collect", Status: gridcase.Collected}}})
 	}
 	apply(t, st, c)
-	id := func(k *gridcase.Case) string { return k.ID }
-	for _, c := range []struct {
-		name string
-		q    gridcase.Query
-		want string
-	}{
-		{"all", gridcase.Query{Limit: 10}, "C-3,C-2,C-1"},
-		{"collected", gridcase.Query{Status: gridcase.Collected, Limit: 10}, "C-2,C-1"},
-		{"litter", gridcase.Query{Kind: "litter", Limit: 10}, "C-3,C-1"},
-		{"community", gridcase.Query{Grid: "c1", Status: gridcase.Collected, Limit: 10}, "C-1"},
-		{"since", gridcase.Query{Since: t0.Add(time.Minute), Limit: 1}, "C-3"},
-	} {
-		got, err := st.Cases.List(ctx, c.q)
-		if err != nil || ids(got, id) != c.want {
-			t.Errorf("%s: %s %v, want %s", c.name, ids(got, id), err, c.want)
-		}
+	list := func(name string, q gridcase.Query, want string) read[gridcase.Case] {
+		return read[gridcase.Case]{name, func() ([]*gridcase.Case, error) { return st.Cases.List(ctx, q) }, want}
 	}
+	reads(t, func(k *gridcase.Case) string { return k.ID },
+		list("all", gridcase.Query{Limit: 10}, "C-3,C-2,C-1"),
+		list("collected", gridcase.Query{Status: gridcase.Collected, Limit: 10}, "C-2,C-1"),
+		list("litter", gridcase.Query{Kind: "litter", Limit: 10}, "C-3,C-1"),
+		list("community", gridcase.Query{Grid: "c1", Status: gridcase.Collected, Limit: 10}, "C-1"),
+		list("since", gridcase.Query{Since: t0.Add(time.Minute), Limit: 1}, "C-3"))
 	tls, err := st.Cases.Timelines(ctx, []string{"C-1", "C-9"})
 	if err != nil || len(tls) != 2 || len(tls["C-1"]) != 1 || tls["C-1"][0].Action != "collect" || len(tls["C-9"]) != 0 {
 		t.Fatalf("timelines %+v %v", tls, err)
