@@ -152,29 +152,30 @@ type Service struct {
 // DemoRoles are the sample city's role accounts, each named after its role.
 var DemoRoles = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator, vocab.Viewer}
 
-// New builds the accounts of cfg. Demo accounts share one password: the
-// configured one, or a random one reported in DemoPassword. onFailures,
-// which may be nil, is told of repeated failed logins (an alarm).
-func New(cfg *config.Config, st SessionStore, now func() time.Time, onFailures func(ctx context.Context, kind, subject string, n int)) (*Service, error) {
+// New builds the accounts of the auth section; limits bound failed logins.
+// Demo accounts share one password: the configured one, or a random one
+// reported in DemoPassword. onFailures, which may be nil, is told of
+// repeated failed logins (an alarm).
+func New(cfg config.Auth, limits config.Limits, st SessionStore, now func() time.Time, onFailures func(ctx context.Context, kind, subject string, n int)) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.Auth.SessionTTL, maxAge: cfg.Auth.SessionMaxAge,
-		ticketTTL: cfg.Auth.TicketTTL, now: now, limits: cfg.Limits, onFailures: onFailures}
+	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.SessionTTL, maxAge: cfg.SessionMaxAge,
+		ticketTTL: cfg.TicketTTL, now: now, limits: limits, onFailures: onFailures}
 	var err error
-	if s.dummy, err = bcrypt.GenerateFromPassword([]byte("not a password"), cfg.Auth.BcryptCost); err != nil {
+	if s.dummy, err = bcrypt.GenerateFromPassword([]byte("not a password"), cfg.BcryptCost); err != nil {
 		return nil, fmt.Errorf("hashing: %w", err)
 	}
-	for _, a := range cfg.Auth.Accounts {
+	for _, a := range cfg.Accounts {
 		s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, hash: []byte(a.PasswordHash)}
 	}
-	if cfg.Auth.DemoAccounts {
-		pw := cfg.Auth.DemoPassword
+	if cfg.DemoAccounts {
+		pw := cfg.DemoPassword
 		if pw == "" {
 			pw = randomPassword()
 			s.DemoPassword = pw
 		}
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), cfg.Auth.BcryptCost)
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), cfg.BcryptCost)
 		if err != nil {
 			return nil, fmt.Errorf("hashing the demo password: %w", err)
 		}
@@ -184,7 +185,7 @@ func New(cfg *config.Config, st SessionStore, now func() time.Time, onFailures f
 				s.accounts[string(role)] = &Account{Username: string(role), Name: string(role), Role: role, hash: h}
 			}
 		}
-		for _, a := range cfg.Auth.DemoAreaAccounts {
+		for _, a := range cfg.DemoAreaAccounts {
 			if _, taken := s.accounts[a.Username]; !taken {
 				s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, hash: h}
 			}

@@ -66,7 +66,7 @@ func TestSessionAgeAndTickets(t *testing.T) {
 	cfg.Auth.DemoAccounts, cfg.Auth.DemoPassword = true, "demo-password"
 	cfg.Auth.SessionTTL, cfg.Auth.SessionMaxAge = time.Hour, 3*time.Hour
 	st := &memStore{sessions: map[string]Session{}, tickets: map[string]string{}}
-	s, err := New(cfg, st, func() time.Time { return now }, nil)
+	s, err := New(cfg.Auth, cfg.Limits, st, func() time.Time { return now }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,18 +121,29 @@ type Service struct {
 	store     Store
 	incidents Incidents
 	fleet     *unit.Fleet
-	cfg       *config.Config
+	opts      Options
 	now       func() time.Time
-	loc       *time.Location
 	deps      Deps
 }
 
+// Options are what dispatch reads of the configuration.
+type Options struct {
+	// Dispatch is the dispatch section: the acknowledgement time limit and
+	// the automatic dispatch rules.
+	Dispatch config.Dispatch
+	// Categories say which unit types suit an incident of each category.
+	Categories []config.Category
+	// Location is the deployment's time zone: orders are numbered by its
+	// local day.
+	Location *time.Location
+}
+
 // NewService builds the dispatch service.
-func NewService(st Store, inc Incidents, fleet *unit.Fleet, cfg *config.Config, now func() time.Time, deps Deps) *Service {
+func NewService(st Store, inc Incidents, fleet *unit.Fleet, opts Options, now func() time.Time, deps Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, incidents: inc, fleet: fleet, cfg: cfg, now: now, loc: cfg.Location, deps: deps}
+	return &Service{store: st, incidents: inc, fleet: fleet, opts: opts, now: now, deps: deps}
 }
 
 // save carries out w.
@@ -186,7 +197,7 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 		}
 	}
 	now := s.now().UTC()
-	day := now.In(s.loc).Format("20060102")
+	day := now.In(s.opts.Location).Format("20060102")
 	w := &Write{Incident: inc, UnitStatus: map[string]string{}, AddTimers: map[string]time.Time{}, At: now}
 	var out []*Dispatch
 	for _, uid := range unitIDs {
@@ -198,7 +209,7 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 		d := &Dispatch{
 			ID: fmt.Sprintf("D-%s-%04d", day, n), IncidentID: inc.ID, UnitID: uid, Callsign: v.Callsign, Status: Offered,
 			Note: strings.TrimSpace(note), Rule: rule, Attempt: 1, CreatedAt: now, CreatedBy: who.Username,
-			AckDue: now.Add(s.cfg.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
+			AckDue: now.Add(s.opts.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
 		}
 		if replaces != nil {
 			d.Attempt, d.Replaces = replaces.Attempt+1, replaces.ID
@@ -365,7 +376,7 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 	now := s.now().UTC()
 	d.Status, d.ExpiredAt, d.UpdatedAt = Expired, &now, now
 	a := &alarm.Alarm{ID: alarm.ID(alarm.OrderExpired, d.ID), Kind: alarm.OrderExpired, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID, Drill: d.Drill,
-		Title: d.Callsign, Detail: fmt.Sprintf("order %s to %s was not acknowledged within %s", d.ID, d.Callsign, s.cfg.Dispatch.AckTimeout), RaisedAt: now}
+		Title: d.Callsign, Detail: fmt.Sprintf("order %s to %s was not acknowledged within %s", d.ID, d.Callsign, s.opts.Dispatch.AckTimeout), RaisedAt: now}
 	w := &Write{Changes: []Change{{D: d, Prev: &prev}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, Alarm: a, Reoffer: true, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch.expired", By: system.Username, Role: system.Role, Detail: orderDetail(d)}}}
 	if err := s.save(ctx, w); err != nil {
@@ -408,7 +419,7 @@ func (s *Service) Reoffer(ctx context.Context, id string, _ time.Time) (bool, er
 		}
 		tried[d.UnitID] = true
 	}
-	cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.types(inc), 3, func(id string) bool { return tried[id] })
+	cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.UnitTypes(inc.Category), 3, func(id string) bool { return tried[id] })
 	for _, c := range cands {
 		note := fmt.Sprintf("re-offered: %s did not acknowledge %s", expired.Callsign, expired.ID)
 		_, err := s.create(ctx, system, inc.ID, []string{c.ID}, note, expired.Rule, expired)
@@ -422,9 +433,11 @@ func (s *Service) Reoffer(ctx context.Context, id string, _ time.Time) (bool, er
 	return true, nil // every candidate was taken meanwhile: the alarm alone remains
 }
 
-func (s *Service) types(inc *incident.Incident) []string {
-	if c := s.cfg.Category(inc.Category); c != nil {
-		return c.UnitTypes
+// UnitTypes returns the unit types suited to an incident of category, as
+// its category configures them; nil means any type.
+func (s *Service) UnitTypes(category string) []string {
+	if i := slices.IndexFunc(s.opts.Categories, func(c config.Category) bool { return c.ID == category }); i >= 0 {
+		return s.opts.Categories[i].UnitTypes
 	}
 	return nil
 }
@@ -438,7 +451,7 @@ func (s *Service) Auto(ctx context.Context, inc *incident.Incident) ([]*Dispatch
 
 func (s *Service) auto(ctx context.Context, inc *incident.Incident, attempt int) ([]*Dispatch, error) {
 	var rules []config.DispatchRule
-	for _, r := range s.cfg.Dispatch.Rules {
+	for _, r := range s.opts.Dispatch.Rules {
 		if slices.Contains(r.Categories, inc.Category) && slices.Contains(r.Levels, inc.Level) {
 			rules = append(rules, r)
 		}
@@ -459,7 +472,7 @@ func (s *Service) auto(ctx context.Context, inc *incident.Incident, attempt int)
 		for _, d := range existing {
 			tried[d.UnitID] = true
 		}
-		cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.types(inc), r.Units, func(id string) bool { return tried[id] })
+		cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.UnitTypes(inc.Category), r.Units, func(id string) bool { return tried[id] })
 		if len(cands) == 0 {
 			continue
 		}

@@ -51,7 +51,7 @@ func (s *Service) Redirect(ctx context.Context, who Who, id, unitID, note string
 		return nil, nil, &fault.Conflict{Detail: fmt.Sprintf("unit_id: unit %s is %s, not available; order %s is unchanged", unitID, st, old.ID)}
 	}
 	now := s.now().UTC()
-	day := now.In(s.loc).Format("20060102")
+	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
 	if err != nil {
 		return nil, nil, fmt.Errorf("numbering order: %w", err)
@@ -60,7 +60,7 @@ func (s *Service) Redirect(ctx context.Context, who Who, id, unitID, note string
 	next = &Dispatch{
 		ID: fmt.Sprintf("D-%s-%04d", day, n), IncidentID: inc.ID, UnitID: unitID, Callsign: v.Callsign, Status: Offered,
 		Note: note, Attempt: 1, Replaces: old.ID, Redirect: true, CreatedAt: now, CreatedBy: who.Username,
-		AckDue: now.Add(s.cfg.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
+		AckDue: now.Add(s.opts.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
 	}
 	prev := *old
 	reason := "redirected to " + v.Callsign

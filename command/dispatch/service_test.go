@@ -71,13 +71,13 @@ func newHarness(t *testing.T) *harness {
 	cfg := config.Defaults()
 	cfg.Location = time.UTC
 	cfg.Units = []config.Unit{{ID: "car-01", Callsign: "Car 1"}, {ID: "car-02", Callsign: "Car 2"}}
-	fleet, err := unit.NewFleet(cfg, nil)
+	fleet, err := unit.NewFleet(cfg.UnitTypes, cfg.Units, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{st: &orders{docs: map[string]*dispatch.Dispatch{}}, fleet: fleet}
 	now := func() time.Time { return at }
-	h.svc = dispatch.NewService(h.st, incidents{}, fleet, cfg, now, dispatch.Deps{
+	h.svc = dispatch.NewService(h.st, incidents{}, fleet, dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, now, dispatch.Deps{
 		Observe: func(step string, _ time.Duration) { h.steps = append(h.steps, step) },
 		RunJobs: func(_ context.Context, js []job.Job) { h.jobs = append(h.jobs, js...) },
 	})

@@ -56,13 +56,13 @@ func dailyChange(r DailyReport) (*change.Change, error) {
 // SubmitDaily records a daily report for an area configured to report.
 func (s *Service) SubmitDaily(ctx context.Context, st DailyStore, who Actor, r DailyReport) (DailyReport, error) {
 	bad := &fault.Invalid{}
-	if !slices.Contains(s.cfg.DailyReports.Areas, r.Area) {
-		bad.Add("area", "%q is not an area that reports daily (%s)", r.Area, strings.Join(s.cfg.DailyReports.Areas, ", "))
+	if !slices.Contains(s.opts.DailyReports.Areas, r.Area) {
+		bad.Add("area", "%q is not an area that reports daily (%s)", r.Area, strings.Join(s.opts.DailyReports.Areas, ", "))
 	}
 	now := s.now()
 	if r.Date == "" {
-		r.Date = now.In(s.cfg.Location).Format(time.DateOnly)
-	} else if d, err := time.ParseInLocation(time.DateOnly, r.Date, s.cfg.Location); err != nil || d.After(now) {
+		r.Date = now.In(s.opts.Location).Format(time.DateOnly)
+	} else if d, err := time.ParseInLocation(time.DateOnly, r.Date, s.opts.Location); err != nil || d.After(now) {
 		bad.Add("date", "a date YYYY-MM-DD, not in the future")
 	}
 	r.Note = incident.CleanNote(r.Note)
@@ -89,16 +89,16 @@ func (s *Service) SubmitDaily(ctx context.Context, st DailyStore, who Actor, r D
 
 // dueAt is when a date's reports are due, in local time.
 func (s *Service) dueAt(date string) (time.Time, error) {
-	return time.ParseInLocation(time.DateOnly+" 15:04", date+" "+s.cfg.DailyReports.Due, s.cfg.Location)
+	return time.ParseInLocation(time.DateOnly+" 15:04", date+" "+s.opts.DailyReports.Due, s.opts.Location)
 }
 
 // ScheduleDaily makes sure today's check is scheduled (once, whichever
 // instance starts first).
 func (s *Service) ScheduleDaily(ctx context.Context, st DailyStore) error {
-	if len(s.cfg.DailyReports.Areas) == 0 {
+	if len(s.opts.DailyReports.Areas) == 0 {
 		return nil
 	}
-	date := s.now().In(s.cfg.Location).Format(time.DateOnly)
+	date := s.now().In(s.opts.Location).Format(time.DateOnly)
 	due, err := s.dueAt(date)
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (s *Service) DailyDue(ctx context.Context, st DailyStore, date string) (boo
 	}
 	now := s.now().UTC()
 	var missing []*alarm.Alarm
-	for _, area := range s.cfg.DailyReports.Areas {
+	for _, area := range s.opts.DailyReports.Areas {
 		if _, ok := reports[area]; ok {
 			continue
 		}
@@ -124,7 +124,7 @@ func (s *Service) DailyDue(ctx context.Context, st DailyStore, date string) (boo
 			name = a.Name
 		}
 		missing = append(missing, &alarm.Alarm{ID: alarm.ID("daily_report.missing", area+"/"+date), Kind: "daily_report.missing",
-			Area: area, Title: name, Detail: fmt.Sprintf("no daily report from %s for %s by %s", area, date, s.cfg.DailyReports.Due), RaisedAt: now})
+			Area: area, Title: name, Detail: fmt.Sprintf("no daily report from %s for %s by %s", area, date, s.opts.DailyReports.Due), RaisedAt: now})
 	}
 	if len(missing) > 0 {
 		c := &change.Change{At: now}
@@ -135,7 +135,7 @@ func (s *Service) DailyDue(ctx context.Context, st DailyStore, date string) (boo
 			return false, err
 		}
 	}
-	d, err := time.ParseInLocation(time.DateOnly, date, s.cfg.Location)
+	d, err := time.ParseInLocation(time.DateOnly, date, s.opts.Location)
 	if err != nil {
 		return true, nil
 	}
@@ -169,7 +169,7 @@ type CommunityStats struct {
 // MonthStats counts the cases created in a local month (YYYY-MM); drills
 // never count.
 func (s *Service) MonthStats(ctx context.Context, who Actor, month string) (*Stats, error) {
-	start, err := time.ParseInLocation("2006-01", month, s.cfg.Location)
+	start, err := time.ParseInLocation("2006-01", month, s.opts.Location)
 	if err != nil {
 		return nil, fault.Field("month", "a month YYYY-MM")
 	}

@@ -152,19 +152,39 @@ type Store interface {
 // Service carries out case requests.
 type Service struct {
 	store Store
-	cfg   *config.Config
+	opts  Options
+	kinds map[string]*config.CaseKind // by id
 	geo   *geo.Map
 	units func(id string) bool
 	now   func() time.Time
 }
 
+// Options are what cases read of the configuration.
+type Options struct {
+	// CaseKinds are the everyday case kinds and their time limits.
+	CaseKinds []config.CaseKind
+	// DailyReports says which areas report daily, and by when.
+	DailyReports config.DailyReports
+	// Categories are the incident categories a case may be raised to.
+	Categories []config.Category
+	// Units are the configured units (grid officers handle cases).
+	Units []config.Unit
+	// Location is the deployment's time zone: case numbers, days and
+	// months are local to it.
+	Location *time.Location
+}
+
 // NewService builds the case service; unitKnown says whether an assignee
 // is a configured unit.
-func NewService(st Store, cfg *config.Config, m *geo.Map, unitKnown func(string) bool, now func() time.Time) *Service {
+func NewService(st Store, opts Options, m *geo.Map, unitKnown func(string) bool, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, cfg: cfg, geo: m, units: unitKnown, now: now}
+	kinds := make(map[string]*config.CaseKind, len(opts.CaseKinds))
+	for i := range opts.CaseKinds {
+		kinds[opts.CaseKinds[i].ID] = &opts.CaseKinds[i]
+	}
+	return &Service{store: st, opts: opts, kinds: kinds, geo: m, units: unitKnown, now: now}
 }
 
 // Input is a case as reported.
@@ -191,6 +211,12 @@ func areaAt(g *geo.GridRef, level string) string {
 	return ""
 }
 
+// Kinds returns the configured case kinds, in their configured order.
+func (s *Service) Kinds() []config.CaseKind { return s.opts.CaseKinds }
+
+// Kind returns the case kind with id, or nil when none is configured.
+func (s *Service) Kind(id string) *config.CaseKind { return s.kinds[id] }
+
 // Visible reports whether an account limited to area may see a case
 // handled at caseArea: the case's area is the account's or below it.
 func (s *Service) Visible(area, caseArea string) bool {
@@ -202,7 +228,7 @@ func (s *Service) Visible(area, caseArea string) bool {
 }
 
 func (s *Service) limit(kind, status string) (time.Duration, bool) {
-	k := s.cfg.CaseKind(kind)
+	k := s.kinds[kind]
 	if k == nil {
 		return 0, false
 	}
@@ -229,7 +255,7 @@ func (s *Service) timers(c *Case, now time.Time, w *Write, prevStatus string) {
 // Create records a case (信息采集), owned by whoever received it (首问负责).
 func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.Idempotency) (*Case, bool, error) {
 	bad := &fault.Invalid{}
-	kind := s.cfg.CaseKind(in.Kind)
+	kind := s.kinds[in.Kind]
 	if kind == nil {
 		bad.Add("kind", "unknown case kind %q", in.Kind)
 	}
@@ -269,7 +295,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 		return nil, false, &fault.Forbidden{Detail: fmt.Sprintf("the case falls in %s, outside your area %s", area, who.Area)}
 	}
 	now := s.now().UTC()
-	day := now.In(s.cfg.Location).Format("20060102")
+	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
 	if err != nil {
 		return nil, false, err
@@ -296,7 +322,7 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 }
 
 func (s *Service) isGridOfficer(unitID string) bool {
-	for _, u := range s.cfg.Units {
+	for _, u := range s.opts.Units {
 		if u.ID == unitID {
 			return u.Type == "grid_officer"
 		}
@@ -457,7 +483,7 @@ func (s *Service) step(c *Case, who Actor, a *Action, now time.Time, entry *Entr
 		if strings.TrimSpace(a.Result) == "" {
 			return fault.Field("result", "required: what was done")
 		}
-		if k := s.cfg.CaseKind(c.Kind); k != nil && k.Mediation {
+		if k := s.kinds[c.Kind]; k != nil && k.Mediation {
 			if a.Mediation != "success" && a.Mediation != "failed" {
 				return fault.Field("mediation", "a dispute records its mediation outcome: success or failed")
 			}
@@ -551,7 +577,7 @@ func (s *Service) manage(c *Case, who Actor, a *Action, now time.Time, entry *En
 // case's.
 func (s *Service) assignable(c *Case, assignee string, accounts func(string) (Account, bool)) error {
 	if assignee != "" && s.units(assignee) {
-		for _, u := range s.cfg.Units {
+		for _, u := range s.opts.Units {
 			switch {
 			case u.ID != assignee:
 			case u.Type != "grid_officer":
@@ -619,7 +645,7 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	entry := Entry{At: now, Action: "overdue", By: "system", Role: vocab.System, Status: c.Status, Detail: map[string]any{"step": next[status]}}
 	w.Alarm = &alarm.Alarm{ID: alarm.ID("case.overdue", id), Kind: "case.overdue", Title: c.Title, Drill: c.Drill, Area: c.Area,
 		Detail: fmt.Sprintf("case %s: step %s is past its time limit", c.ID, next[status]), RaisedAt: now}
-	if k := s.cfg.CaseKind(c.Kind); k != nil && k.EscalateOnOverdue && s.escalate(&c, nil) == nil {
+	if k := s.kinds[c.Kind]; k != nil && k.EscalateOnOverdue && s.escalate(&c, nil) == nil {
 		entry.Action = "escalate"
 		entry.Reason = "time limit passed"
 		entry.Detail["to"] = c.HandlingLevel

@@ -26,11 +26,11 @@ type LedgerRow struct {
 // is named.
 func (s *Service) ParsePeriod(from, to string) (time.Time, time.Time, error) {
 	bad := &fault.Invalid{}
-	f, errF := time.ParseInLocation(time.DateOnly, from, s.cfg.Location)
+	f, errF := time.ParseInLocation(time.DateOnly, from, s.opts.Location)
 	if errF != nil {
 		bad.Add("from", "required: a date YYYY-MM-DD")
 	}
-	t, errT := time.ParseInLocation(time.DateOnly, to, s.cfg.Location)
+	t, errT := time.ParseInLocation(time.DateOnly, to, s.opts.Location)
 	if errT != nil {
 		bad.Add("to", "required: a date YYYY-MM-DD")
 	}
@@ -102,8 +102,8 @@ type DailyRollup struct {
 // see; date is YYYY-MM-DD, "" for today (local).
 func (s *Service) Rollup(ctx context.Context, st DailyStore, who Actor, date string) (*DailyRollup, error) {
 	if date == "" {
-		date = s.now().In(s.cfg.Location).Format(time.DateOnly)
-	} else if _, err := time.ParseInLocation(time.DateOnly, date, s.cfg.Location); err != nil {
+		date = s.now().In(s.opts.Location).Format(time.DateOnly)
+	} else if _, err := time.ParseInLocation(time.DateOnly, date, s.opts.Location); err != nil {
 		return nil, fault.Field("date", "a date YYYY-MM-DD")
 	}
 	due, err := s.dueAt(date)
@@ -115,7 +115,7 @@ func (s *Service) Rollup(ctx context.Context, st DailyStore, who Actor, date str
 		return nil, err
 	}
 	out := &DailyRollup{Date: date, DueAt: due.UTC(), Areas: []AreaReport{}}
-	for _, code := range s.cfg.DailyReports.Areas {
+	for _, code := range s.opts.DailyReports.Areas {
 		if !s.Visible(who.Area, code) {
 			continue
 		}

@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"watchfloor/command/fault"
-	"watchfloor/config"
 )
 
 func TestParsePeriod(t *testing.T) {
 	shanghai := time.FixedZone("CST", 8*3600)
-	s := NewService(nil, &config.Config{Location: shanghai}, nil, nil, nil)
+	s := NewService(nil, Options{Location: shanghai}, nil, nil, nil)
 	for _, tc := range []struct {
 		name, from, to string
 		bad            []string

@@ -43,7 +43,7 @@ func (s *Service) Raise(ctx context.Context, who Actor, id string, r *RaiseInput
 		return inc, false, err
 	}
 	bad := &fault.Invalid{}
-	if !slices.ContainsFunc(s.cfg.Categories, func(cat alerts.Category) bool { return cat.ID == r.Category }) {
+	if !slices.ContainsFunc(s.opts.Categories, func(cat alerts.Category) bool { return cat.ID == r.Category }) {
 		bad.Add("category", "unknown incident category %q", r.Category)
 	}
 	title := incident.CleanText(r.Title, false)

@@ -49,7 +49,7 @@ func (s *cases) Apply(_ context.Context, c *change.Change) (change.Result, error
 
 func newCases(t *testing.T) (*gridcase.Service, *cases) {
 	t.Helper()
-	cfg := &config.Config{Location: time.UTC, CaseKinds: []config.CaseKind{{ID: "litter", FirstLevel: "grid",
+	cfg := gridcase.Options{Location: time.UTC, CaseKinds: []config.CaseKind{{ID: "litter", FirstLevel: "grid",
 		Limits: map[string]time.Duration{"accept": time.Hour, "dispatch": 2 * time.Hour}}}}
 	st := &cases{docs: map[string]*gridcase.Case{"C-1": {ID: "C-1", Kind: "litter", Status: gridcase.Collected, Version: 1}}}
 	return gridcase.NewService(st, cfg, nil, func(string) bool { return false }, func() time.Time { return at }), st

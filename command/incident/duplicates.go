@@ -80,7 +80,7 @@ func (s *Service) Duplicates(ctx context.Context, q Near) (*Duplicates, error) {
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
-	rule := s.cfg.Duplicates
+	rule := s.opts.Duplicates
 	out := &Duplicates{RadiusM: rule.RadiusM, WindowS: int64(rule.Window / time.Second), Duplicates: []Duplicate{}}
 	now := s.now().UTC()
 	for _, st := range []string{StatusOpen, StatusResponding, StatusRecovery} {

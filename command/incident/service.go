@@ -117,15 +117,25 @@ type Query struct {
 
 // Service carries out incident requests.
 type Service struct {
-	store     Store
-	grader    *alerts.Grader
-	geo       *geo.Map
-	deadlines []config.Deadline
-	cfg       *config.Config
-	warning   time.Duration
-	now       func() time.Time
-	loc       *time.Location
-	hooks     Hooks
+	store  Store
+	grader *alerts.Grader
+	geo    *geo.Map
+	opts   Options
+	now    func() time.Time
+	hooks  Hooks
+}
+
+// Options are what the service reads of the configuration.
+type Options struct {
+	// Location is the deployment's time zone: incidents are numbered by
+	// its local day.
+	Location *time.Location
+	// Deadlines are the reporting deadlines an incident's level starts.
+	Deadlines []config.Deadline
+	// DeadlineWarning is how long before a deadline deadline.due is raised.
+	DeadlineWarning time.Duration
+	// Duplicates says which open incidents a new call may repeat.
+	Duplicates config.Duplicates
 }
 
 // Hooks are what the service tells others after a change is stored; each
@@ -151,12 +161,11 @@ func seriousAlarm(prev *Incident, inc *Incident, now time.Time) *alarm.Alarm {
 }
 
 // NewService builds the service from its parts; now is the injected clock.
-func NewService(st Store, grader *alerts.Grader, m *geo.Map, cfg *config.Config, now func() time.Time, hooks Hooks) *Service {
+func NewService(st Store, grader *alerts.Grader, m *geo.Map, opts Options, now func() time.Time, hooks Hooks) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, grader: grader, geo: m, cfg: cfg, deadlines: cfg.Deadlines, warning: cfg.DeadlineWarning, now: now, loc: cfg.Location,
-		hooks: hooks}
+	return &Service{store: st, grader: grader, geo: m, opts: opts, now: now, hooks: hooks}
 }
 
 // Classification is what grading says of a report, without storing it.
@@ -231,7 +240,7 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 	if inc.Zones == nil {
 		inc.Zones = []geo.ZoneRef{}
 	}
-	day := now.In(s.loc).Format("20060102")
+	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
 	if err != nil {
 		return nil, false, fmt.Errorf("numbering incident: %w", err)
@@ -290,7 +299,7 @@ func cut(s string) (a, b string, ok bool) {
 // their timers: a warning before each is due, and the deadline itself.
 func (s *Service) startDeadlines(inc *Incident, now time.Time) map[string]time.Time {
 	timers := map[string]time.Time{}
-	for _, d := range s.deadlines {
+	for _, d := range s.opts.Deadlines {
 		if !slices.Contains(d.Levels, inc.Level) {
 			continue
 		}
@@ -302,7 +311,7 @@ func (s *Service) startDeadlines(inc *Incident, now time.Time) map[string]time.T
 			ID: d.Kind, Kind: d.Kind, Level: inc.Level.String(), StartedAt: now, DueAt: due, Status: "pending",
 		})
 		id := inc.ID + "/" + d.Kind
-		timers[timer.Member(TimerDeadlineDue, id)] = due.Add(-s.warning)
+		timers[timer.Member(TimerDeadlineDue, id)] = due.Add(-s.opts.DeadlineWarning)
 		timers[timer.Member(TimerDeadlineOverdue, id)] = due
 	}
 	if inc.Deadlines == nil {

@@ -2,6 +2,7 @@ package inforeport
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,11 +37,11 @@ func (s *Service) draft(inc *incident.Incident, tl []incident.Entry, d *incident
 // factsOf gathers the facts of a draft.
 func (s *Service) factsOf(inc *incident.Incident, tl []incident.Entry, d *incident.Deadline) *facts {
 	f := &facts{inc: inc, d: d, name: s.deadlineName(d.Kind), catZH: inc.Category, catEN: inc.Category,
-		m: measuresOf(tl, s.cfg), centre: s.cfg.Deployment, overdue: d.Status == "overdue"}
+		m: measuresOf(tl, s.opts.Plans), centre: s.opts.Centre, overdue: d.Status == "overdue"}
 	loc := s.loc
 	f.at = func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
-	if cat := s.cfg.Category(inc.Category); cat != nil {
-		f.catZH, f.catEN = cat.Name.ZH, cat.Name.EN
+	if i := slices.IndexFunc(s.opts.Categories, func(c config.Category) bool { return c.ID == inc.Category }); i >= 0 {
+		f.catZH, f.catEN = s.opts.Categories[i].Name.ZH, s.opts.Categories[i].Name.EN
 	}
 	if inc.Address != "" {
 		f.place, f.placeEN = append(f.place, inc.Address), append(f.placeEN, inc.Address)

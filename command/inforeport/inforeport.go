@@ -65,30 +65,46 @@ type SendInput struct {
 // Service drafts, saves and records information reports.
 type Service struct {
 	incidents *incident.Service
-	cfg       *config.Config
+	opts      Options
 	loc       *time.Location
 	now       func() time.Time
 	ackAlarm  func(ctx context.Context, who vocab.Actor, alarmID string)
+}
+
+// Options are what reports read of the configuration: the names a draft
+// uses and the bodies a report goes to.
+type Options struct {
+	// Centre names the command centre (the deployment) in a draft.
+	Centre string
+	// Location is the time zone a draft's times are written in (UTC when nil).
+	Location *time.Location
+	// Deadlines name the reporting deadlines.
+	Deadlines []config.Deadline
+	// Recipients are the bodies a report goes to, by response level.
+	Recipients map[string][]config.Recipient
+	// Categories and Plans name an incident's category and active plans.
+	Categories []config.Category
+	Plans      []config.Plan
 }
 
 // New builds the service on the incident service. ackAlarm acknowledges
 // an open alarm for who (the overdue alarm of a deadline whose report was
 // then sent); it may be nil, and a failure leaves the alarm for a person
 // to acknowledge. now is the injected clock.
-func New(incidents *incident.Service, cfg *config.Config, now func() time.Time, ackAlarm func(ctx context.Context, who vocab.Actor, alarmID string)) *Service {
+func New(incidents *incident.Service, opts Options, now func() time.Time, ackAlarm func(ctx context.Context, who vocab.Actor, alarmID string)) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	loc := cfg.Location
+	loc := opts.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{incidents: incidents, cfg: cfg, loc: loc, now: now, ackAlarm: ackAlarm}
+	return &Service{incidents: incidents, opts: opts, loc: loc, now: now, ackAlarm: ackAlarm}
 }
 
 // deadlineName returns the configured name of a deadline kind.
 func (s *Service) deadlineName(kind string) config.Text {
-	for _, d := range s.cfg.Deadlines {
+	for _, d := range s.opts.Deadlines {
 		if d.Kind == kind {
 			return d.Name
 		}
@@ -98,7 +114,7 @@ func (s *Service) deadlineName(kind string) config.Text {
 
 // recipients returns the recipients configured for a level, never nil.
 func (s *Service) recipients(level string) []config.Recipient {
-	if r := s.cfg.Recipients(level); r != nil {
+	if r := s.opts.Recipients[level]; r != nil {
 		return r
 	}
 	return []config.Recipient{}

@@ -19,8 +19,8 @@ type measures struct {
 	sentZH, sentEN, onScene, plansZH, plansEN []string
 }
 
-// measuresOf reads what was done from the timeline.
-func measuresOf(tl []incident.Entry, cfg *config.Config) measures {
+// measuresOf reads what was done from the timeline; plans name the plans.
+func measuresOf(tl []incident.Entry, plans []config.Plan) measures {
 	type order struct{ callsign, status string }
 	var ids []string
 	orders := map[string]*order{}
@@ -63,7 +63,7 @@ func measuresOf(tl []incident.Entry, cfg *config.Config) measures {
 			continue
 		}
 		zh, en := p, p
-		for _, pl := range cfg.Plans {
+		for _, pl := range plans {
 			if pl.ID == p {
 				zh, en = pl.Name.ZH, pl.Name.EN
 			}

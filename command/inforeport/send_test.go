@@ -15,8 +15,7 @@ import (
 // recipients of the incident's level, each once, or the older free-text
 // list; a note and a text within bounds.
 func TestCheckSend(t *testing.T) {
-	cfg := &config.Config{ReportRecipients: map[string][]config.Recipient{"II": {{ID: "city"}, {ID: "province"}}}}
-	s := New(nil, cfg, nil, nil)
+	s := New(nil, Options{Recipients: map[string][]config.Recipient{"II": {{ID: "city"}, {ID: "province"}}}}, nil, nil)
 	text := func(v string) *string { return &v }
 	for _, tc := range []struct {
 		name       string

@@ -151,23 +151,39 @@ type Service struct {
 	store     Store
 	incidents Incidents
 	grader    *alerts.Grader
-	cfg       *config.Config
+	opts      Options
+	plans     map[string]*config.Plan // by id
 	now       func() time.Time
 	runNow    func(ctx context.Context, jobs []job.Job)
+}
+
+// Options are what plans read of the configuration.
+type Options struct {
+	// Plans are the preset plans, in the order they are proposed.
+	Plans []config.Plan
+	// Units are the configured units: a working group's teams name them.
+	Units []config.Unit
+	// Location is the deployment's time zone: activations are numbered by
+	// its local day.
+	Location *time.Location
 }
 
 // NewService builds the plan service. runJobs, when not nil, runs the jobs
 // a change recorded at once (they stay recorded, so a failure is retried by
 // the job runner); when nil they are run here, in line.
-func NewService(st Store, inc Incidents, grader *alerts.Grader, cfg *config.Config, now func() time.Time, runJobs func(ctx context.Context, jobs []job.Job)) *Service {
+func NewService(st Store, inc Incidents, grader *alerts.Grader, opts Options, now func() time.Time, runJobs func(ctx context.Context, jobs []job.Job)) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: st, incidents: inc, grader: grader, cfg: cfg, now: now, runNow: runJobs}
+	plans := make(map[string]*config.Plan, len(opts.Plans))
+	for i := range opts.Plans {
+		plans[opts.Plans[i].ID] = &opts.Plans[i]
+	}
+	return &Service{store: st, incidents: inc, grader: grader, opts: opts, plans: plans, now: now, runNow: runJobs}
 }
 
 // Plans returns the configured plans.
-func (s *Service) Plans() []config.Plan { return s.cfg.Plans }
+func (s *Service) Plans() []config.Plan { return s.opts.Plans }
 
 // why says why plan p matches inc, or returns nil when it does not.
 func (s *Service) why(p *config.Plan, inc *incident.Incident) []string {
@@ -223,8 +239,8 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	now := s.now().UTC()
 	w := &Write{At: now}
 	var out []*Activation
-	for i := range s.cfg.Plans {
-		p := &s.cfg.Plans[i]
+	for i := range s.opts.Plans {
+		p := &s.opts.Plans[i]
 		why := s.why(p, inc)
 		if why == nil {
 			continue
@@ -245,12 +261,12 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 				w.Changes = append(w.Changes, Change{A: old, Prev: &prev, Event: "activation.rejected"})
 			}
 		}
-		n, err := s.store.NextID(ctx, now.In(s.cfg.Location).Format("20060102"))
+		n, err := s.store.NextID(ctx, now.In(s.opts.Location).Format("20060102"))
 		if err != nil {
 			return nil, err
 		}
 		a := &Activation{
-			ID: fmt.Sprintf("A-%s-%04d", now.In(s.cfg.Location).Format("20060102"), n), PlanID: p.ID, PlanName: p.Name,
+			ID: fmt.Sprintf("A-%s-%04d", now.In(s.opts.Location).Format("20060102"), n), PlanID: p.ID, PlanName: p.Name,
 			IncidentID: inc.ID, Level: inc.Level, Status: Proposed, Why: why, Approvers: roles,
 			Commander: p.Commander[inc.Level.String()], ProposedAt: now, UpdatedAt: now, Groups: s.groups(p),
 		}
@@ -321,7 +337,7 @@ func (s *Service) groups(p *config.Plan) []Group {
 	out := make([]Group, 0, len(p.Groups))
 	for _, g := range p.Groups {
 		members := slices.Clone(g.Units)
-		for _, u := range s.cfg.Units {
+		for _, u := range s.opts.Units {
 			if slices.Contains(g.Teams, u.Team) && !slices.Contains(members, u.ID) {
 				members = append(members, u.ID)
 			}
@@ -475,7 +491,7 @@ func (s *Service) decide(ctx context.Context, id string, who Who, what string) (
 	if err := may(a, who, what); err != nil {
 		return nil, nil, err
 	}
-	p := s.cfg.Plan(a.PlanID)
+	p := s.plans[a.PlanID]
 	if p == nil {
 		return nil, nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is no longer configured", a.PlanID)}
 	}
@@ -589,7 +605,7 @@ func (s *Service) fillGroups(a *Activation) {
 	if a.Status != Proposed || a.Groups != nil {
 		return
 	}
-	if p := s.cfg.Plan(a.PlanID); p != nil {
+	if p := s.plans[a.PlanID]; p != nil {
 		a.Groups = s.groups(p)
 	}
 }

@@ -139,7 +139,7 @@ func (b *builder) openStore(ctx context.Context) error {
 // people builds authentication (telling the person starting the server the
 // demo password) and the fleet, with one demo responder per unit.
 func (b *builder) people(context.Context) error {
-	authn, err := auth.New(b.cfg, b.st.Sessions(), b.opts.Now, loginAlarm(b.cfg, b.st, b.now, b.log))
+	authn, err := auth.New(b.cfg.Auth, b.cfg.Limits, b.st.Sessions(), b.opts.Now, loginAlarm(b.cfg, b.st, b.now, b.log))
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (b *builder) people(context.Context) error {
 	if authn.DemoPassword != "" {
 		fmt.Fprintf(b.opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer, and one responder per unit named after it) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", authn.DemoPassword)
 	}
-	if b.fleet, err = unit.NewFleet(b.cfg, b.geo); err != nil {
+	if b.fleet, err = unit.NewFleet(b.cfg.UnitTypes, b.cfg.Units, b.geo); err != nil {
 		return err
 	}
 	if b.cfg.Auth.DemoAccounts {
@@ -186,11 +186,14 @@ func (b *builder) domain(context.Context) error {
 	if b.opts.NoJobRunner {
 		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
-	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, cfg, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow})
+	b.incidents = incident.NewService(st.Incidents(), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
+		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow})
 	b.alarms = alarm.NewService(st.Alarms(), b.opts.Now)
-	b.reports = inforeport.New(b.incidents, cfg, b.opts.Now, ackAlarm(b.alarms, b.log))
-	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet, cfg, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(st.Activations(), b.incidents, grader, cfg, b.opts.Now, runNow)
+	b.reports = inforeport.New(b.incidents, inforeport.Options{Centre: cfg.Deployment, Location: cfg.Location, Deadlines: cfg.Deadlines,
+		Recipients: cfg.ReportRecipients, Categories: cfg.Categories, Plans: cfg.Plans}, b.opts.Now, ackAlarm(b.alarms, b.log))
+	b.dispatches = dispatch.NewService(st.Dispatches(), b.incidents, b.fleet,
+		dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
+	b.plans = plan.NewService(st.Activations(), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: cfg.Units, Location: cfg.Location}, b.opts.Now, runNow)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	return nil
@@ -206,7 +209,8 @@ func (b *builder) schedule(ctx context.Context) error {
 	timers.Handle(dispatch.ReofferKind, b.dispatches.Reoffer)
 	timers.Handle(incident.TimerDeadlineDue, b.incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, b.incidents.DeadlineOverdue)
-	cases := gridcase.NewService(st.Cases(), cfg, b.geo, b.fleet.Known, b.opts.Now)
+	cases := gridcase.NewService(st.Cases(), gridcase.Options{CaseKinds: cfg.CaseKinds, DailyReports: cfg.DailyReports,
+		Categories: cfg.Categories, Units: cfg.Units, Location: cfg.Location}, b.geo, b.fleet.Known, b.opts.Now)
 	daily := st.Daily()
 	b.cases, b.daily = cases, daily
 	timers.Handle(gridcase.TimerKind, cases.Overdue)

@@ -41,13 +41,14 @@ type Fleet struct {
 	devices map[string]string
 }
 
-// NewFleet builds the fleet of cfg; every unit's home grid must exist.
-func NewFleet(cfg *config.Config, m *geo.Map) (*Fleet, error) {
+// NewFleet builds the fleet of the configured units and their types; every
+// unit's home grid must exist.
+func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet, error) {
 	f := &Fleet{geo: m, types: map[string]config.UnitType{}, units: map[string]*state{}, devices: map[string]string{}}
-	for _, t := range cfg.UnitTypes {
+	for _, t := range types {
 		f.types[t.ID] = t
 	}
-	for _, u := range cfg.Units {
+	for _, u := range units {
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}

@@ -29,7 +29,7 @@ func testFleet(t testing.TB, extra int) *Fleet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := NewFleet(cfg, m)
+	f, err := NewFleet(cfg.UnitTypes, cfg.Units, m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,9 @@ import (
 
 // caseKinds lists the configured case kinds, so that no page hard-codes them.
 func (a *handlers) caseKinds(c *fiber.Ctx) error {
-	out := make([]fiber.Map, 0, len(a.Config.CaseKinds))
-	for _, k := range a.Config.CaseKinds {
+	kinds := a.Cases.Kinds()
+	out := make([]fiber.Map, 0, len(kinds))
+	for _, k := range kinds {
 		limits := fiber.Map{}
 		for step, d := range k.Limits {
 			limits[step] = d.String()
@@ -140,7 +141,7 @@ func (a *handlers) ledgerRow(role vocab.Role, lang string, r gridcase.LedgerRow)
 		return at(e.At), e.By
 	}
 	kind := cs.Kind
-	if k := a.Config.CaseKind(cs.Kind); k != nil {
+	if k := a.Cases.Kind(cs.Kind); k != nil {
 		kind = k.Name.ZH
 		if lang == "en" {
 			kind = k.Name.EN

@@ -86,7 +86,7 @@ func (a *handlers) createCase(c *fiber.Ctx) error {
 func (a *handlers) listCases(c *fiber.Ctx) error {
 	q := gridcase.Query{Status: c.Query("status"), Kind: c.Query("kind"), Grid: c.Query("grid")}
 	bad := &fault.Invalid{}
-	if q.Kind != "" && a.Config.CaseKind(q.Kind) == nil {
+	if q.Kind != "" && a.Cases.Kind(q.Kind) == nil {
 		bad.Add("kind", "unknown case kind %q", q.Kind)
 	}
 	if q.Grid != "" && a.Map.Area(q.Grid) == nil {

@@ -125,10 +125,7 @@ func (a *handlers) candidates(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var types []string
-	if cat := a.Config.Category(inc.Category); cat != nil {
-		types = cat.UnitTypes
-	}
+	types := a.Dispatch.UnitTypes(inc.Category)
 	if q := c.Query("types"); q != "" {
 		types = nil
 		for _, t := range strings.Split(q, ",") {
