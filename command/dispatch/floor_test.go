@@ -72,7 +72,7 @@ func (f *floor) newFleet() *unit.Fleet {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	fleet, err := unit.NewFleet(f.cfg, m)
+	fleet, err := unit.NewFleet(f.cfg.UnitTypes, f.cfg.Units, m)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -93,7 +93,8 @@ func (f *floor) newFleet() *unit.Fleet {
 }
 
 func (f *floor) service(fleet *unit.Fleet) *dispatch.Service {
-	return dispatch.NewService(f.st.Dispatches(), f.st.Incidents(), fleet, f.cfg, f.clock.Now, dispatch.Deps{})
+	opts := dispatch.Options{Dispatch: f.cfg.Dispatch, Categories: f.cfg.Categories, Location: f.cfg.Location}
+	return dispatch.NewService(f.st.Dispatches(), f.st.Incidents(), fleet, opts, f.clock.Now, dispatch.Deps{})
 }
 
 // incident stores an open incident at the scene.

@@ -58,7 +58,7 @@ func newCaseFloor(t *testing.T) *caseFloor {
 		t.Fatal(err)
 	}
 	limits := map[string]time.Duration{"accept": time.Hour, "dispatch": time.Hour, "handle": 4 * time.Hour, "verify": time.Hour, "close": time.Hour}
-	cfg := &config.Config{Location: time.UTC, CaseKinds: []config.CaseKind{
+	cfg := gridcase.Options{Location: time.UTC, CaseKinds: []config.CaseKind{
 		{ID: "litter", FirstLevel: "grid", Limits: limits},
 		{ID: "dispute", FirstLevel: "community", Limits: limits, EscalateOnOverdue: true, Mediation: true},
 	}}

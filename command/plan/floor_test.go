@@ -40,7 +40,7 @@ type planFloor struct {
 
 func newPlanFloor(t *testing.T) *planFloor {
 	t.Helper()
-	cfg := &config.Config{Location: time.UTC}
+	cfg := plan.Options{Location: time.UTC}
 	cfg.Units = []config.Unit{{ID: "car-01", Team: "patrol"}, {ID: "car-02", Team: "patrol"}, {ID: "ems-01", Team: "ems"}}
 	groups := []config.Group{{ID: "patrol", Teams: []string{"patrol"}}, {ID: "medical", Units: []string{"ems-01"}}}
 	cfg.Plans = []config.Plan{
@@ -53,7 +53,7 @@ func newPlanFloor(t *testing.T) *planFloor {
 	return f
 }
 
-func (f *planFloor) service(cfg *config.Config) *plan.Service {
+func (f *planFloor) service(cfg plan.Options) *plan.Service {
 	return plan.NewService(f.st.Activations(), f.st.Incidents(), nil, cfg, func() time.Time { return f.now }, nil)
 }
 
@@ -119,7 +119,7 @@ func TestProposeRules(t *testing.T) {
 func TestProposedOnce(t *testing.T) {
 	f := newPlanFloor(t)
 	inc := f.incident("fire", alerts.LevelIII)
-	other := f.service(&config.Config{Location: time.UTC, Plans: []config.Plan{{ID: "fire", Categories: []string{"fire"}, MinLevel: alerts.LevelIII, Approvers: approvers}}})
+	other := f.service(plan.Options{Location: time.UTC, Plans: []config.Plan{{ID: "fire", Categories: []string{"fire"}, MinLevel: alerts.LevelIII, Approvers: approvers}}})
 	errs := make(chan error, 2)
 	for _, svc := range []*plan.Service{f.svc, other} {
 		go func() { _, err := svc.Propose(bg, inc); errs <- err }()
