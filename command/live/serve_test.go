@@ -1,0 +1,311 @@
+package live_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"watchfloor/command/change"
+	"watchfloor/command/live"
+	"watchfloor/command/memstore"
+	"watchfloor/command/vocab"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// emit stores n events on stream and returns their seqs.
+func emit(t *testing.T, st *memstore.Store, stream string, n int, notify bool) []uint64 {
+	t.Helper()
+	c := &change.Change{At: time.Now()}
+	for i := range n {
+		c.Events = append(c.Events, vocab.Event{Stream: stream, Type: "x", Data: i, Notify: notify})
+	}
+	res, err := st.Apply(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Seqs
+}
+
+// sink collects what a client is sent: the seq of each stored message,
+// "snap@N" for a snapshot of seq N, and counts heartbeats.
+type sink struct {
+	mu   sync.Mutex
+	got  []string
+	beat int
+	more chan struct{}
+}
+
+func newSink() *sink { return &sink{more: make(chan struct{}, 1000)} }
+
+func (s *sink) write(b []byte) error {
+	var m struct {
+		Seq  uint64 `json:"seq"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	switch m.Type {
+	case "heartbeat":
+		s.beat++
+	case "snapshot":
+		s.got = append(s.got, fmt.Sprintf("snap@%d", m.Seq))
+	default:
+		s.got = append(s.got, fmt.Sprint(m.Seq))
+	}
+	s.mu.Unlock()
+	s.more <- struct{}{}
+	return nil
+}
+
+// wait waits until the sink holds want (and fails on anything else).
+func (s *sink) wait(t *testing.T, want ...string) {
+	t.Helper()
+	s.until(t, want, func(got []string, _ int) bool { return len(got) >= len(want) })
+}
+
+// settle waits for a heartbeat, then checks the sink holds exactly want:
+// nothing more came meanwhile.
+func (s *sink) settle(t *testing.T, want ...string) {
+	t.Helper()
+	s.wait(t, want...)
+	s.until(t, want, func(_ []string, beat int) bool { return beat > 0 })
+}
+
+// until waits up to 3 s for done to hold of what was sent, then checks
+// that it was want.
+func (s *sink) until(t *testing.T, want []string, done func(got []string, beat int) bool) {
+	t.Helper()
+	deadline := time.After(3 * time.Second)
+	for {
+		s.mu.Lock()
+		got, beat := slices.Clone(s.got), s.beat
+		s.mu.Unlock()
+		if done(got, beat) {
+			if !slices.Equal(got, want) {
+				t.Fatalf("sent %v, want %v", got, want)
+			}
+			return
+		}
+		select {
+		case <-s.more:
+		case <-deadline:
+			t.Fatalf("sent %v and %d heartbeats within 3 s, want %v", got, beat, want)
+		}
+	}
+}
+
+// snapshotAt returns a snapshot of the stream as of its seq now.
+func snapshotAt(st *memstore.Store, stream string) live.Snapshot {
+	return func(ctx context.Context) ([]byte, uint64, error) {
+		seq, err := st.Seq(ctx, stream)
+		return fmt.Appendf(nil, `{"seq":%d,"type":"snapshot","data":{}}`, seq), seq, err
+	}
+}
+
+// serve runs a client of stream until the test ends.
+func serve(t *testing.T, c *live.Client, since *uint64, s *sink) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, since, nil, s.write) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return done
+}
+
+// tail runs the hub's tail of stream until the test ends and returns once
+// it delivers: events are stored until a subscriber hears one.
+func tail(t *testing.T, h *live.Hub, st *memstore.Store, stream string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Tail(ctx, stream) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	probe := h.Subscribe(stream, 1000)
+	defer h.Unsubscribe(probe)
+	deadline := time.After(3 * time.Second)
+	for {
+		emit(t, st, stream, 1, false)
+		select {
+		case <-probe.C:
+			return
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("the hub did not tail the stream within 3 s")
+		}
+	}
+}
+
+// TestHubFanOut: a message published to a stream reaches every subscriber
+// of that stream and no other; an unsubscribed one gets nothing more.
+func TestHubFanOut(t *testing.T) {
+	h := live.NewHub(memstore.New(memstore.Options{}), quiet)
+	a, b, other := h.Subscribe("screen", 4), h.Subscribe("screen", 4), h.Subscribe("leader", 4)
+	if h.Clients("screen") != 2 || h.Clients("leader") != 1 || h.Clients("none") != 0 {
+		t.Fatalf("clients %d %d", h.Clients("screen"), h.Clients("leader"))
+	}
+	h.Publish("screen", live.Message{Seq: 1, JSON: []byte(`1`)})
+	h.Unsubscribe(b)
+	h.Publish("screen", live.Message{Seq: 2, JSON: []byte(`2`)})
+	if len(a.C) != 2 || len(b.C) != 1 || len(other.C) != 0 || h.Clients("screen") != 1 {
+		t.Fatalf("queued: a %d, b %d, other %d", len(a.C), len(b.C), len(other.C))
+	}
+	if m := <-a.C; m.Seq != 1 {
+		t.Fatalf("first message %d", m.Seq)
+	}
+}
+
+// TestHubTailsInOrder: the hub delivers the stored events of a stream to
+// its subscribers in seq order.
+func TestHubTailsInOrder(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	tail(t, h, st, "screen")
+	sub := h.Subscribe("screen", 100)
+	seqs := append(emit(t, st, "screen", 3, false), emit(t, st, "screen", 2, false)...)
+	for _, want := range seqs {
+		select {
+		case m := <-sub.C:
+			if m.Seq != want {
+				t.Fatalf("got seq %d, want %d", m.Seq, want)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("seq %d not delivered within 3 s", want)
+		}
+	}
+}
+
+// TestServeSnapshotThenCatchUp: a client without since gets a snapshot,
+// then every later event once, in order, whether it comes from storage
+// (catching up) or live, and a repeat or a gap is mended from storage.
+func TestServeSnapshotThenCatchUp(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	emit(t, st, "screen", 3, false)
+	// The snapshot reflects seq 2: seq 3 must follow from storage.
+	snap := func(ctx context.Context) ([]byte, uint64, error) {
+		return []byte(`{"seq":2,"type":"snapshot","data":{}}`), 2, nil
+	}
+	s := newSink()
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap}, nil, s)
+	s.wait(t, "snap@2", "3")
+	msgs, _, _ := st.Range(context.Background(), "screen", 3, 1)
+	h.Publish("screen", msgs[0]) // a repeat is dropped
+	emit(t, st, "screen", 2, false)
+	all, _, _ := st.Range(context.Background(), "screen", 1, 100)
+	h.Publish("screen", all[4]) // seq 5 arrives first: 4 is read from storage
+	h.Publish("screen", all[3])
+	s.wait(t, "snap@2", "3", "4", "5")
+}
+
+// TestServeResumesSince: a client resuming with since gets what followed
+// it; one whose since the stream no longer holds (or from another life of
+// the stream) starts again from a snapshot.
+func TestServeResumesSince(t *testing.T) {
+	st := memstore.New(memstore.Options{MaxLen: 5})
+	h := live.NewHub(st, quiet)
+	emit(t, st, "screen", 8, false) // holds 4..8
+	for _, c := range []struct {
+		name  string
+		since uint64
+		want  []string
+	}{
+		{"held", 5, []string{"6", "7", "8"}},
+		{"current", 8, nil},
+		{"trimmed", 1, []string{"snap@8"}},
+		{"fromAnotherLife", 99, []string{"snap@8"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSink()
+			since := c.since
+			serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "screen")}, &since, s)
+			s.settle(t, c.want...)
+		})
+	}
+}
+
+// TestServeDropsSlowClient: a client whose queue overflows is cut off with
+// ErrBehind instead of holding the others up.
+func TestServeDropsSlowClient(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	release := make(chan struct{})
+	snap := func(ctx context.Context) ([]byte, uint64, error) {
+		return []byte(`{"seq":0,"type":"snapshot","data":{}}`), 0, nil
+	}
+	blocked := func(b []byte) error { <-release; return nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- (&live.Client{Hub: h, Stream: "screen", Queue: 2, Heartbeat: time.Hour, Snapshot: snap}).Serve(ctx, nil, nil, blocked)
+	}()
+	fast := h.Subscribe("screen", 100)
+	deadline := time.After(3 * time.Second)
+	for h.Clients("screen") < 2 {
+		select {
+		case <-deadline:
+			t.Fatal("the client did not subscribe within 3 s")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	for i := range 10 {
+		h.Publish("screen", live.Message{Seq: uint64(i + 1), JSON: []byte(`{}`)})
+	}
+	close(release)
+	select {
+	case err := <-done:
+		if !errors.Is(err, live.ErrBehind) {
+			t.Fatalf("slow client ended with %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the slow client was not cut off within 3 s")
+	}
+	if len(fast.C) != 10 {
+		t.Fatalf("the other subscriber got %d of 10", len(fast.C))
+	}
+}
+
+// TestFollowNotifications: events stored with Notify reach the local
+// subscribers of their stream through Follow, and a heartbeat mends one
+// that was not notified from storage.
+func TestFollowNotifications(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Follow(ctx, st) }()
+	defer func() { cancel(); <-done }()
+	sub := h.Subscribe("unit:car-1", 100)
+	deadline := time.After(3 * time.Second)
+	for len(sub.C) == 0 {
+		emit(t, st, "unit:car-1", 1, true)
+		select {
+		case <-deadline:
+			t.Fatal("no notification within 3 s")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	h.Unsubscribe(sub)
+
+	last, _ := st.Seq(ctx, "unit:car-1")
+	s := newSink()
+	serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 100, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "unit:car-1")}, &last, s)
+	seqs := append(emit(t, st, "unit:car-1", 1, true), emit(t, st, "unit:car-1", 1, false)...)
+	s.wait(t, fmt.Sprint(seqs[0]), fmt.Sprint(seqs[1]))
+}

@@ -1,0 +1,64 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"watchfloor/command/change"
+	"watchfloor/command/incident"
+)
+
+// Incidents reads incidents (the reads of incident.Store).
+type Incidents struct{ kind[incident.Incident] }
+
+var _ incident.Store = (*Incidents)(nil)
+
+// Incidents returns the incident storage.
+func (s *Store) Incidents() *Incidents {
+	return &Incidents{kind[incident.Incident]{s, change.KindIncident, "incidents"}}
+}
+
+// Timeline returns an incident's timeline, oldest first.
+func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, error) {
+	return List[incident.Entry](x.s, change.KindIncidentTimeline, id)
+}
+
+// List returns the incidents matching q, most recently changed first.
+func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
+	out, err := x.all(func(inc *incident.Incident) bool {
+		return (q.Status == "" || inc.Status == q.Status) &&
+			(q.Level.String() == "" || inc.Level == q.Level) &&
+			(q.Category == "" || inc.Category == q.Category) &&
+			(q.Grid == "" || slices.Contains(inc.Grid.Codes(), q.Grid)) &&
+			since(inc.UpdatedAt, q.Since)
+	})
+	if err != nil {
+		return nil, err
+	}
+	newestFirst(out, func(inc *incident.Incident) (int64, string) { return inc.UpdatedAt.UnixMilli(), inc.ID })
+	return out[:min(len(out), q.Limit)], nil
+}
+
+// since reports whether a change at t counts as since from, to the ms as
+// the Redis lists score them; a zero from takes all.
+func since(t, from time.Time) bool { return from.IsZero() || t.UnixMilli() >= from.UnixMilli() }
+
+// newestFirst sorts vs by their time (ms) and id, both descending, as the
+// Redis store's lists come.
+func newestFirst[T any](vs []T, key func(T) (int64, string)) {
+	slices.SortStableFunc(vs, func(a, b T) int {
+		am, aid := key(a)
+		bm, bid := key(b)
+		return cmp.Or(cmp.Compare(bm, am), cmp.Compare(bid, aid))
+	})
+}
+
+// nextID numbers the objects of kind per day from 1.
+func (s *Store) nextID(kind, day string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.numbers[kind+":"+day]++
+	return s.numbers[kind+":"+day]
+}

@@ -1,0 +1,293 @@
+package plan_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"watchfloor/alerts"
+	"watchfloor/command/change"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/command/memstore"
+	"watchfloor/command/plan"
+	"watchfloor/command/vocab"
+	"watchfloor/config"
+)
+
+// leaderOnly and deputies are who decides a plan at a level.
+var (
+	leaderOnly = []vocab.Role{vocab.Leader}
+	deputies   = []vocab.Role{vocab.Deputy, vocab.Leader}
+	approvers  = map[string][]vocab.Role{"I": leaderOnly, "II": leaderOnly, "III": deputies, "IV": deputies}
+	leader     = vocab.Actor{Username: "lead", Role: vocab.Leader}
+	deputy     = vocab.Actor{Username: "dep", Role: vocab.Deputy}
+	bg         = context.Background()
+)
+
+// planFloor is the plan service over the memory store with three plans: a
+// general one from level II, a fire plan from level III, and a flood plan
+// that responds by procedure from level IV.
+type planFloor struct {
+	t   *testing.T
+	st  *memstore.Store
+	svc *plan.Service
+	now time.Time
+}
+
+func newPlanFloor(t *testing.T) *planFloor {
+	t.Helper()
+	cfg := plan.Options{Location: time.UTC}
+	cfg.Units = []config.Unit{{ID: "car-01", Team: "patrol"}, {ID: "car-02", Team: "patrol"}, {ID: "ems-01", Team: "ems"}}
+	groups := []config.Group{{ID: "patrol", Teams: []string{"patrol"}}, {ID: "medical", Units: []string{"ems-01"}}}
+	cfg.Plans = []config.Plan{
+		{ID: "general", MinLevel: alerts.LevelII, Approvers: approvers, Groups: groups},
+		{ID: "fire", Categories: []string{"fire"}, MinLevel: alerts.LevelIII, Approvers: approvers, Groups: groups},
+		{ID: "flood", Categories: []string{"flood"}, MinLevel: alerts.LevelIV, Approvers: approvers, AutoActivate: true, Groups: groups[:1]},
+	}
+	f := &planFloor{t: t, st: memstore.New(memstore.Options{}), now: at}
+	f.svc = f.service(cfg)
+	return f
+}
+
+func (f *planFloor) service(cfg plan.Options) *plan.Service {
+	return plan.NewService(f.st.Activations(), f.st.Incidents(), nil, cfg, func() time.Time { return f.now }, nil)
+}
+
+// incident stores an incident of category at level and returns it.
+func (f *planFloor) incident(category string, level alerts.Level) *incident.Incident {
+	f.t.Helper()
+	inc := &incident.Incident{ID: "INC-1", Category: category, Level: level, Status: incident.StatusOpen, CreatedAt: at, UpdatedAt: f.now}
+	if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc}}}); err != nil {
+		f.t.Fatal(err)
+	}
+	return inc
+}
+
+// plans lists the incident's activations as plan:status.
+func (f *planFloor) plans() string {
+	f.t.Helper()
+	as, err := f.st.Activations().ByIncident(bg, "INC-1")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.PlanID + "@" + a.Level.String() + ":" + a.Status
+	}
+	return strings.Join(out, ",")
+}
+
+// TestProposeRules: which plans an incident's category and level bring
+// up, and that a plan responding by procedure is active at once with its
+// tasks delivered.
+func TestProposeRules(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		category string
+		level    alerts.Level
+		want     string
+		tasks    int // tasks of car-01
+	}{
+		{"fireIII", "fire", alerts.LevelIII, "fire@III:proposed", 0},
+		{"fireII", "fire", alerts.LevelII, "general@II:proposed,fire@II:proposed", 0},
+		{"fireIV", "fire", alerts.LevelIV, "", 0},
+		{"floodIV", "flood", alerts.LevelIV, "flood@IV:active", 1},
+		{"crowdI", "crowd", alerts.LevelI, "general@I:proposed", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newPlanFloor(t)
+			if _, err := f.svc.Propose(bg, f.incident(c.category, c.level)); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.plans(); got != c.want {
+				t.Fatalf("plans %q, want %q", got, c.want)
+			}
+			if ts, _ := f.svc.UnitTasks(bg, "car-01"); len(ts) != c.tasks {
+				t.Fatalf("car-01 has %d tasks, want %d", len(ts), c.tasks)
+			}
+		})
+	}
+}
+
+// TestProposedOnce: proposing again, or from two instances at once, keeps
+// one proposal per plan and level; a level whose approvers are stricter
+// supersedes a proposal still waiting.
+func TestProposedOnce(t *testing.T) {
+	f := newPlanFloor(t)
+	inc := f.incident("fire", alerts.LevelIII)
+	other := f.service(plan.Options{Location: time.UTC, Plans: []config.Plan{{ID: "fire", Categories: []string{"fire"}, MinLevel: alerts.LevelIII, Approvers: approvers}}})
+	errs := make(chan error, 2)
+	for _, svc := range []*plan.Service{f.svc, other} {
+		go func() { _, err := svc.Propose(bg, inc); errs <- err }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.Propose(bg, inc); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.plans(); got != "fire@III:proposed" {
+		t.Fatalf("after three proposals: %s", got)
+	}
+	f.now = f.now.Add(time.Minute)
+	if _, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelII)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.plans(); got != "fire@III:rejected,general@II:proposed,fire@II:proposed" {
+		t.Fatalf("after the level rose: %s", got)
+	}
+}
+
+// TestDecisions: who may approve, reject, move and end a plan at each
+// level, and what each decision needs.
+func TestDecisions(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		level alerts.Level
+		who   vocab.Actor
+		do    string
+		want  string // the status after, or the error's kind
+	}{
+		{"deputyApprovesIII", alerts.LevelIII, deputy, "approve", plan.Active},
+		{"deputyApprovesII", alerts.LevelII, deputy, "approve", "forbidden"},
+		{"leaderApprovesII", alerts.LevelII, leader, "approve", plan.Active},
+		{"operatorApproves", alerts.LevelIII, vocab.Actor{Username: "op", Role: vocab.Operator}, "approve", "forbidden"},
+		{"rejectWithReason", alerts.LevelIII, deputy, "reject", plan.Rejected},
+		{"rejectWithoutReason", alerts.LevelIII, deputy, "reject-", "invalid"},
+		{"approveTwice", alerts.LevelIII, deputy, "approve approve", "conflict"},
+		{"endApproved", alerts.LevelIII, leader, "approve end", plan.Ended},
+		{"endProposed", alerts.LevelIII, leader, "end", "conflict"},
+		{"recovery", alerts.LevelIII, leader, "approve recovery", plan.Active},
+		{"recoveryTwice", alerts.LevelIII, leader, "approve recovery recovery", "conflict"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newPlanFloor(t)
+			as, err := f.svc.Propose(bg, f.incident("fire", c.level))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := as[len(as)-1].ID
+			var a *plan.Activation
+			for _, step := range strings.Fields(c.do) {
+				switch step {
+				case "approve":
+					a, err = f.svc.Approve(bg, c.who, id, "go")
+				case "reject":
+					a, err = f.svc.Reject(bg, c.who, id, "not needed")
+				case "reject-":
+					a, err = f.svc.Reject(bg, c.who, id, " ")
+				case "recovery":
+					a, err = f.svc.Phase(bg, c.who, id, plan.PhaseRecovery, "")
+				case "end":
+					a, err = f.svc.End(bg, c.who, id, "over")
+				}
+			}
+			var inv *fault.Invalid
+			ok := false
+			switch c.want {
+			case "forbidden":
+				ok = errors.Is(err, fault.ErrForbidden)
+			case "conflict":
+				ok = fault.IsConflict(err)
+			case "invalid":
+				ok = errors.As(err, &inv)
+			default:
+				ok = err == nil && a.Status == c.want
+			}
+			if !ok {
+				t.Fatalf("%s: %+v (%v), want %s", c.do, a, err, c.want)
+			}
+		})
+	}
+}
+
+// TestTasksAndProgress: an approved plan's groups get their tasks; each
+// answer counts once in its group's progress; an ended plan's tasks are
+// gone from its units and closed to answers.
+func TestTasksAndProgress(t *testing.T) {
+	f := newPlanFloor(t)
+	as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := as[0].ID
+	if _, err := f.svc.Approve(bg, deputy, id, "go"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"car-01", "car-02", "ems-01"} {
+		if ts, _ := f.svc.UnitTasks(bg, u); len(ts) != 1 || ts[0].Status != plan.TaskAssigned {
+			t.Fatalf("%s's tasks: %+v", u, ts)
+		}
+	}
+	task := plan.TaskID(id, "patrol", "car-01")
+	for _, c := range []struct {
+		unit, action string
+		ack, done    int
+		status       string
+	}{
+		{"car-01", plan.ActAcknowledge, 1, 0, plan.TaskAcknowledged},
+		{"car-01", plan.ActAcknowledge, 1, 0, plan.TaskAcknowledged},
+		{"car-01", plan.ActDone, 1, 1, plan.TaskDone},
+		{"car-01", plan.ActDone, 1, 1, plan.TaskDone},
+	} {
+		got, err := f.svc.TaskAction(bg, vocab.Actor{Username: c.unit, Role: vocab.Responder}, c.unit, task, c.action, "")
+		p, _, _ := f.st.Activations().Progress(bg, id, "patrol")
+		if err != nil || got.Status != c.status || p.Acknowledged != c.ack || p.Done != c.done {
+			t.Fatalf("%s: %+v %v, progress %+v", c.action, got, err, p)
+		}
+	}
+	other := plan.TaskID(id, "patrol", "car-02")
+	if _, err := f.svc.TaskAction(bg, vocab.Actor{Username: "car-01", Role: vocab.Responder}, "car-01", other, plan.ActDone, ""); !fault.IsNotFound(err) {
+		t.Fatalf("another unit's task: %v", err)
+	}
+	a, _ := f.svc.Load(bg, id)
+	if g := a.Groups[0]; g.ID != "patrol" || g.Progress != (plan.Progress{Total: 2, Acknowledged: 1, Done: 1}) {
+		t.Fatalf("group %+v", g)
+	}
+	if _, err := f.svc.End(bg, leader, id, "over"); err != nil {
+		t.Fatal(err)
+	}
+	if ts, _ := f.svc.UnitTasks(bg, "car-02"); len(ts) != 0 {
+		t.Fatalf("tasks of an ended plan: %+v", ts)
+	}
+	if _, err := f.svc.TaskAction(bg, vocab.Actor{Username: "car-02", Role: vocab.Responder}, "car-02", other, plan.ActDone, ""); !fault.IsConflict(err) {
+		t.Fatalf("an answer after the end: %v", err)
+	}
+}
+
+// TestDeliveryIsIdempotent: delivering an active plan's tasks again, or
+// from two instances at once, stores and announces each task once.
+func TestDeliveryIsIdempotent(t *testing.T) {
+	f := newPlanFloor(t)
+	as, err := f.svc.Propose(bg, f.incident("flood", alerts.LevelIV))
+	if err != nil || len(as) != 1 {
+		t.Fatalf("proposal %v %v", as, err)
+	}
+	j := f.st.Jobs().All()[0]
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- f.svc.Deliver(bg, j) }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []string{"car-01", "car-02"} {
+		if seq, _ := f.st.Seq(bg, vocab.UnitStream(u)); seq != 1 {
+			t.Errorf("%s was told of %d tasks", u, seq)
+		}
+	}
+	if seq, _ := f.st.Seq(bg, vocab.UnitStream("ems-01")); seq != 0 || !slices.Equal(as[0].Groups[0].Units, []string{"car-01", "car-02"}) {
+		t.Errorf("ems-01 (not in the flood plan) was told of %d tasks; groups %+v", seq, as[0].Groups)
+	}
+	if f.st.Field(change.KindProposed, "INC-1", "flood@IV") != as[0].ID {
+		t.Errorf("the proposal slot holds %q", f.st.Field(change.KindProposed, "INC-1", "flood@IV"))
+	}
+}

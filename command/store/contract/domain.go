@@ -1,0 +1,182 @@
+package contract
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"watchfloor/command/change"
+	"watchfloor/command/dispatch"
+	"watchfloor/command/gridcase"
+	"watchfloor/command/plan"
+	"watchfloor/geo"
+)
+
+// ids joins the ids of values.
+func ids[T any](vs []*T, id func(*T) string) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = id(v)
+	}
+	return strings.Join(out, ",")
+}
+
+// read is one read of a list and the ids it must give, in order.
+type read[T any] struct {
+	name string
+	read func() ([]*T, error)
+	want string
+}
+
+// reads checks each read against its ids.
+func reads[T any](t *testing.T, id func(*T) string, rs ...read[T]) {
+	t.Helper()
+	for _, r := range rs {
+		got, err := r.read()
+		if err != nil || ids(got, id) != r.want {
+			t.Errorf("%s: %s %v, want %s", r.name, ids(got, id), err, r.want)
+		}
+	}
+}
+
+// orderReads: orders written as documents are read by incident, by unit
+// (active ones) and all active, oldest first; one no longer active leaves
+// the active reads.
+func orderReads(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	mk := func(id, inc, unit, status string, at time.Duration) *dispatch.Dispatch {
+		return &dispatch.Dispatch{ID: id, IncidentID: inc, UnitID: unit, Status: status, CreatedAt: t0.Add(at), UpdatedAt: t0.Add(at)}
+	}
+	ds := []*dispatch.Dispatch{mk("D-3", "INC-1", "car-1", dispatch.Offered, 0), mk("D-1", "INC-1", "car-2", dispatch.Acked, time.Second),
+		mk("D-2", "INC-2", "car-1", dispatch.OnScene, -time.Second), mk("D-4", "INC-2", "car-3", dispatch.Offered, 2*time.Second)}
+	c := &change.Change{At: t0}
+	for _, d := range ds {
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindDispatch, ID: d.ID, Value: d, Fields: map[string]string{"status": d.Status}})
+	}
+	apply(t, st, c)
+	done := *ds[3]
+	done.Status = dispatch.Cancelled
+	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindDispatch, ID: "D-4", Value: &done, Prev: ds[3], Fields: map[string]string{"status": done.Status}}}})
+	reads(t, func(d *dispatch.Dispatch) string { return d.ID },
+		read[dispatch.Dispatch]{"byIncident", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ByIncident(ctx, "INC-1") }, "D-3,D-1"},
+		read[dispatch.Dispatch]{"byIncidentWithEnded", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ByIncident(ctx, "INC-2") }, "D-2,D-4"},
+		read[dispatch.Dispatch]{"activeByUnit", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ActiveByUnit(ctx, "car-1") }, "D-2,D-3"},
+		read[dispatch.Dispatch]{"endedUnit", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.ActiveByUnit(ctx, "car-3") }, ""},
+		read[dispatch.Dispatch]{"active", func() ([]*dispatch.Dispatch, error) { return st.Dispatches.Active(ctx) }, "D-2,D-3,D-1"})
+	if d, err := st.Dispatches.Load(ctx, "D-4"); err != nil || d.Status != dispatch.Cancelled {
+		t.Fatalf("load: %+v %v", d, err)
+	}
+}
+
+// activationReads: activations are read by incident and by status (both
+// proposed and active for ""), with their groups' progress; a unit's tasks
+// are those of activations still active; task existence and progress
+// versions read back.
+func activationReads(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	mk := func(id, inc, status string, at time.Duration) *plan.Activation {
+		return &plan.Activation{ID: id, PlanID: "p", IncidentID: inc, Status: status, ProposedAt: t0.Add(at), UpdatedAt: t0,
+			Groups: []plan.Group{{ID: "g", Units: []string{"car-1"}, Progress: plan.Progress{Total: 1}}}}
+	}
+	as := []*plan.Activation{mk("A-2", "INC-1", plan.Active, time.Second), mk("A-1", "INC-1", plan.Proposed, 0),
+		mk("A-3", "INC-2", plan.Active, 2*time.Second), mk("A-4", "INC-2", plan.Rejected, 3*time.Second)}
+	c := &change.Change{At: t0}
+	for _, a := range as {
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}})
+	}
+	for _, a := range []string{"A-2", "A-3"} {
+		task := &plan.Task{ID: plan.TaskID(a, "g", "car-1"), ActivationID: a, GroupID: "g", UnitID: "car-1", Status: plan.TaskAssigned, AssignedAt: t0}
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindTask, ID: task.ID, Value: task, Fields: map[string]string{"status": task.Status}})
+	}
+	c.Fields = []change.Field{{Kind: change.KindProgress, ID: "A-2", Field: "g:ack", Value: "1"}, {Kind: change.KindProgress, ID: "A-2", Field: "g:done", Value: "1"},
+		{Kind: change.KindProgress, ID: "A-2", Field: "g:v", Value: "3"}}
+	apply(t, st, c)
+	ended := *as[2]
+	ended.Status = plan.Ended
+	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindActivation, ID: "A-3", Value: &ended, Prev: as[2], Fields: map[string]string{"status": plan.Ended}}}})
+	reads(t, func(a *plan.Activation) string { return a.ID },
+		read[plan.Activation]{"byIncident", func() ([]*plan.Activation, error) { return st.Activations.ByIncident(ctx, "INC-1") }, "A-1,A-2"},
+		read[plan.Activation]{"open", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, "") }, "A-1,A-2"},
+		read[plan.Activation]{"ended", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Ended) }, "A-3"},
+		read[plan.Activation]{"rejected", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Rejected) }, "A-4"})
+	a, err := st.Activations.Load(ctx, "A-2")
+	if err != nil || a.Groups[0].Progress != (plan.Progress{Total: 1, Acknowledged: 1, Done: 1}) {
+		t.Fatalf("load with progress: %+v %v", a, err)
+	}
+	if p, v, err := st.Activations.Progress(ctx, "A-2", "g"); err != nil || v != 3 || p.Done != 1 {
+		t.Fatalf("progress %+v v%d %v", p, v, err)
+	}
+	if p, v, err := st.Activations.Progress(ctx, "A-1", "g"); err != nil || v != 0 || p != (plan.Progress{}) {
+		t.Fatalf("progress of none %+v v%d %v", p, v, err)
+	}
+	tasks, err := st.Activations.UnitTasks(ctx, "car-1")
+	if err != nil || len(tasks) != 1 || tasks[0].ActivationID != "A-2" {
+		t.Fatalf("tasks of active plans: %+v %v", tasks, err)
+	}
+	exist, err := st.Activations.TasksExist(ctx, []string{plan.TaskID("A-3", "g", "car-1"), "nope"})
+	if err != nil || !slices.Equal(exist, []bool{true, false}) {
+		t.Fatalf("tasks exist: %v %v", exist, err)
+	}
+}
+
+// caseReads: cases are listed by status, kind, grid and time, newest
+// first; their timelines are read one or many at once.
+func caseReads(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	grid := &geo.GridRef{Code: "g1", Path: []geo.Ref{{Code: "c1"}, {Code: "g1"}}}
+	mk := func(id, kind, status string, g *geo.GridRef, at time.Duration) *gridcase.Case {
+		return &gridcase.Case{ID: id, Kind: kind, Status: status, Grid: g, CreatedAt: t0, UpdatedAt: t0.Add(at), Version: 1}
+	}
+	cs := []*gridcase.Case{mk("C-1", "litter", gridcase.Collected, grid, 0), mk("C-2", "dispute", gridcase.Collected, nil, time.Minute),
+		mk("C-3", "litter", gridcase.Closed, grid, 2*time.Minute)}
+	c := &change.Change{At: t0}
+	for _, k := range cs {
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindCase, ID: k.ID, Value: k, Fields: map[string]string{"ver": "1"}})
+		c.Appends = append(c.Appends, change.Append{Kind: change.KindCaseTimeline, ID: k.ID, Entries: []any{gridcase.Entry{At: t0, Action: "collect", Status: gridcase.Collected}}})
+	}
+	apply(t, st, c)
+	list := func(name string, q gridcase.Query, want string) read[gridcase.Case] {
+		return read[gridcase.Case]{name, func() ([]*gridcase.Case, error) { return st.Cases.List(ctx, q) }, want}
+	}
+	reads(t, func(k *gridcase.Case) string { return k.ID },
+		list("all", gridcase.Query{Limit: 10}, "C-3,C-2,C-1"),
+		list("collected", gridcase.Query{Status: gridcase.Collected, Limit: 10}, "C-2,C-1"),
+		list("litter", gridcase.Query{Kind: "litter", Limit: 10}, "C-3,C-1"),
+		list("community", gridcase.Query{Grid: "c1", Status: gridcase.Collected, Limit: 10}, "C-1"),
+		list("since", gridcase.Query{Since: t0.Add(time.Minute), Limit: 1}, "C-3"))
+	tls, err := st.Cases.Timelines(ctx, []string{"C-1", "C-9"})
+	if err != nil || len(tls) != 2 || len(tls["C-1"]) != 1 || tls["C-1"][0].Action != "collect" || len(tls["C-9"]) != 0 {
+		t.Fatalf("timelines %+v %v", tls, err)
+	}
+}
+
+// dailyReads: daily reports set per area of a date read back by area; a
+// daily check scheduled once is not moved by a second schedule.
+func dailyReads(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	r := gridcase.DailyReport{Area: "c1", Date: "2026-12-04", NothingToReport: true, By: "alice", At: t0}
+	b, _ := json.Marshal(r)
+	apply(t, st, &change.Change{At: t0, Fields: []change.Field{{Kind: change.KindDaily, ID: r.Date, Field: r.Area, Value: string(b)}}})
+	got, err := st.Daily.Daily(ctx, "2026-12-04")
+	if err != nil || len(got) != 1 || got["c1"].By != "alice" || !got["c1"].NothingToReport {
+		t.Fatalf("daily %+v %v", got, err)
+	}
+	if none, err := st.Daily.Daily(ctx, "2026-12-05"); err != nil || len(none) != 0 {
+		t.Fatalf("a day without reports: %+v %v", none, err)
+	}
+	for _, due := range []time.Time{t0, t0.Add(time.Hour)} {
+		if err := st.Daily.ScheduleOnce(ctx, "daily|2026-12-04", due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, _ := st.Timers.Due(ctx, t0, 10); !slices.Equal(due, []string{"daily|2026-12-04"}) {
+		t.Fatalf("scheduled once at the first time: %v", due)
+	}
+}

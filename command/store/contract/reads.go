@@ -1,0 +1,118 @@
+package contract
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"watchfloor/alerts"
+	"watchfloor/command/alarm"
+	"watchfloor/command/change"
+	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
+	"watchfloor/geo"
+)
+
+// incidentIDs joins the ids of incidents.
+func incidentIDs(incs []*incident.Incident) string {
+	ids := make([]string, len(incs))
+	for i, inc := range incs {
+		ids[i] = inc.ID
+	}
+	return strings.Join(ids, ",")
+}
+
+// incidentReads: incidents written as documents are loaded by id and
+// listed by status, level, category, grid and time of their last change,
+// newest first; a change of status moves one between the lists.
+func incidentReads(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	grid := func(codes ...string) *geo.GridRef {
+		g := &geo.GridRef{Code: codes[len(codes)-1]}
+		for _, c := range codes {
+			g.Path = append(g.Path, geo.Ref{Code: c})
+		}
+		return g
+	}
+	mk := func(id, status, category string, level alerts.Level, g *geo.GridRef, at time.Duration) *incident.Incident {
+		return &incident.Incident{ID: id, Status: status, Category: category, Level: level, Grid: g, CreatedAt: t0, UpdatedAt: t0.Add(at)}
+	}
+	incs := []*incident.Incident{
+		mk("I-1", incident.StatusOpen, "fire", alerts.LevelII, grid("44", "4403"), 0),
+		mk("I-2", incident.StatusOpen, "flood", alerts.LevelIV, grid("44", "4404"), time.Minute),
+		mk("I-3", incident.StatusResponding, "fire", alerts.LevelIV, grid("44", "4403"), 2*time.Minute),
+		mk("I-4", incident.StatusOpen, "fire", alerts.LevelII, nil, 2*time.Minute),
+	}
+	c := &change.Change{At: t0}
+	for _, inc := range incs {
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "1"}})
+	}
+	apply(t, st, c)
+	prev := *incs[0]
+	moved := prev
+	moved.Status, moved.UpdatedAt = incident.StatusClosed, t0.Add(3*time.Minute)
+	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindIncident, ID: "I-1", Value: &moved, Prev: &prev, Fields: map[string]string{"ver": "2"}}}})
+	for _, c := range []struct {
+		name string
+		q    incident.Query
+		want string
+	}{
+		{"all", incident.Query{Limit: 10}, "I-1,I-4,I-3,I-2"},
+		{"limit", incident.Query{Limit: 2}, "I-1,I-4"},
+		{"open", incident.Query{Status: incident.StatusOpen, Limit: 10}, "I-4,I-2"},
+		{"closed", incident.Query{Status: incident.StatusClosed, Limit: 10}, "I-1"},
+		{"fire", incident.Query{Category: "fire", Limit: 10}, "I-1,I-4,I-3"},
+		{"levelIV", incident.Query{Level: alerts.LevelIV, Limit: 10}, "I-3,I-2"},
+		{"grid", incident.Query{Grid: "4403", Limit: 10}, "I-1,I-3"},
+		{"parentGrid", incident.Query{Grid: "44", Status: incident.StatusOpen, Limit: 10}, "I-2"},
+		{"since", incident.Query{Since: t0.Add(2 * time.Minute), Limit: 10}, "I-1,I-4,I-3"},
+	} {
+		got, err := st.Incidents.List(ctx, c.q)
+		if err != nil || incidentIDs(got) != c.want {
+			t.Errorf("%s: %s %v, want %s", c.name, incidentIDs(got), err, c.want)
+		}
+	}
+	if got, err := st.Incidents.Load(ctx, "I-1"); err != nil || got.Status != incident.StatusClosed || got.Grid.Code != "4403" {
+		t.Fatalf("load: %+v %v", got, err)
+	}
+}
+
+// alarmReads: alarms raised are listed newest first, open ones until
+// they are acknowledged.
+func alarmReads(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	c := &change.Change{At: t0}
+	for i, id := range []string{"a", "b", "c"} {
+		c.Raise(&alarm.Alarm{ID: id, Kind: alarm.OrderExpired, RaisedAt: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	apply(t, st, c)
+	a, err := st.Alarms.Load(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(time.Hour)
+	a.AckedBy, a.AckedAt = "alice", &at
+	if err := st.Alarms.Ack(ctx, a, vocab.Operator); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Alarms.Ack(ctx, a, vocab.Operator); err == nil {
+		t.Fatal("a second acknowledgement went through")
+	}
+	for _, c := range []struct {
+		open  bool
+		limit int
+		want  string
+	}{{true, 10, "c,a"}, {false, 10, "c,b,a"}, {false, 2, "c,b"}} {
+		as, err := st.Alarms.List(ctx, c.open, c.limit)
+		ids := make([]string, len(as))
+		for i, a := range as {
+			ids[i] = a.ID
+		}
+		if err != nil || strings.Join(ids, ",") != c.want {
+			t.Errorf("list open=%v limit %d: %v %v, want %s", c.open, c.limit, ids, err, c.want)
+		}
+	}
+}
