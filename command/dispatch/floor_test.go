@@ -86,7 +86,7 @@ func (f *floor) newFleet() *unit.Fleet {
 			f.t.Fatal(err)
 		}
 	}
-	if err := unit.NewIngester(fleet, units, f.cfg.Positions, f.clock.Now, nil).Restore(context.Background()); err != nil {
+	if err := unit.NewIngester(fleet, units, f.cfg.Positions, f.clock.Now, nil, unit.IngestHooks{}).Restore(context.Background()); err != nil {
 		f.t.Fatal(err)
 	}
 	return fleet

@@ -7,7 +7,9 @@ import (
 
 	"watchfloor/command/store"
 	"watchfloor/command/store/contract"
+	"watchfloor/command/store/records"
 	"watchfloor/command/store/storetest"
+	"watchfloor/command/store/views"
 )
 
 // TestContract holds the Redis store to the storage contract the memory
@@ -20,8 +22,11 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		return contract.Stores{Changes: st, Source: st, Notifier: st, Timers: st.Timers(), Jobs: st.Jobs(), Audit: st,
-			Figures: st, Alarms: st.Alarms(), Incidents: st.Incidents(), Dispatches: st.Dispatches(), Activations: st.Activations(), Cases: st.Cases(), Daily: st.Daily(), Sessions: st.Sessions(), Positions: st.Units(time.Hour), Revocations: st.Sessions().Revocations,
+		sessions := records.NewSessions(st)
+		return contract.Stores{Changes: st, Source: st, Notifier: st, Timers: views.NewTimers(st), Jobs: records.NewJobs(st), Audit: records.NewTrail(st),
+			Figures: records.NewFigures(st), Alarms: views.NewAlarms(st), Incidents: views.NewIncidents(st), Dispatches: views.NewDispatches(st),
+			Activations: views.NewActivations(st), Cases: views.NewCases(st), Daily: views.NewDaily(st), Sessions: sessions,
+			Positions: views.NewUnits(st, time.Hour, nil), Revocations: sessions.Revocations,
 			// Redis keeps its own time: let it pass.
 			Elapse: time.Sleep}
 	})
