@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build basemap run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load
+.PHONY: all deps build basemap run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-compare
 
 all: build
 
@@ -110,6 +110,12 @@ bench-load: deps
 	scripts/redis-ceiling
 	INSTANCES=1 scripts/load-run 60-instances-1 "One instance: 30,000 positions/s, 100 incidents/s, 50 screens" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
 	INSTANCES=3 scripts/load-run 61-instances-3 "Three instances, the same load spread over them" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
+## bench-compare: the Go benchmarks of BASE (a commit) and of this tree in the same run, alternating; writes docs/bench/80-before-after.md.
+BASE ?= HEAD
+ROUNDS ?= 3
+bench-compare: deps
+	ROUNDS=$(ROUNDS) scripts/bench-compare $(BASE)
+	scripts/bench-assemble
 bench-grade: deps
 	$(BENCH) 10-grading "Grading an incident" $(GO) test -run='^$$' -bench=Grade -benchmem -count=1 ./alerts
 bench-geo: deps
