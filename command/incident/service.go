@@ -276,11 +276,12 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 		s.hooks.RunJobs(ctx, w.Jobs)
 		// Automatic steps (dispatch) may have moved it on: answer with it
 		// as it stands.
-		fresh, err := s.store.Load(ctx, inc.ID)
-		if err != nil {
-			return nil, false, fmt.Errorf("loading incident %s after its follow-ups: %w", inc.ID, err)
+		// The incident is stored: when this read fails, answer with it as
+		// created rather than fail a request that succeeded (a retry
+		// without an Idempotency-Key would file it twice).
+		if fresh, err := s.store.Load(ctx, inc.ID); err == nil {
+			inc = fresh
 		}
-		inc = fresh
 	}
 	return inc, false, nil
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"watchfloor/command/audit"
 	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/stats"
@@ -102,7 +101,11 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 		}
 	}
 	for _, r := range c.Audit {
-		tx.Audit = append(tx.Audit, auditRecord(r))
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the audit record of %s %s: %w", r.Action, r.Object, err)
+		}
+		tx.Audit = append(tx.Audit, b)
 	}
 	return tx, nil
 }
@@ -144,12 +147,6 @@ func eventOf(ev vocab.Event) (Event, error) {
 		data = b
 	}
 	return Event{Stream: ev.Stream, Type: ev.Type, Data: data, Notify: ev.Notify, Area: ev.Area}, nil
-}
-
-// auditRecord encodes an audit record as the trail keeps it.
-func auditRecord(r audit.Record) []byte {
-	b, _ := json.Marshal(r)
-	return b
 }
 
 // dayKey is the figures' counter hash of t's local day
