@@ -557,6 +557,13 @@ const CATALOGUE = {
     'responder.cases.error.other': '提交失败（{status}），请重试',
     'responder.cases.handledOk': '“{title}”已提交处理结果，等待核查',
 
+    // The administration page (admin.html): its shell; each tab's module adds its own block.
+    'admin.title': 'Watchfloor 系统管理',
+    'admin.subtitle': '账号、力量与终端、值班表和交接班',
+    'admin.tab.accounts': '账号',
+    'admin.tab.units': '力量与终端',
+    'admin.tab.duty': '值班与交接班',
+
     'leader.title': 'Watchfloor 预案审批',
     'leader.subtitle': '带班领导、总指挥审批和指挥应急预案',
     'leader.error.role': '此账号（{role}）无权使用预案审批页面',
@@ -1521,6 +1528,13 @@ const CATALOGUE = {
     'responder.cases.error.network': 'Cannot reach the server; please try again',
     'responder.cases.error.other': 'Sending failed ({status}); please try again',
     'responder.cases.handledOk': '"{title}": result sent, awaiting verification',
+
+    // The administration page (admin.html): its shell; each tab's module adds its own block.
+    'admin.title': 'Watchfloor Administration',
+    'admin.subtitle': 'Accounts, units and devices, the duty roster and shift handovers',
+    'admin.tab.accounts': 'Accounts',
+    'admin.tab.units': 'Units and devices',
+    'admin.tab.duty': 'Duty and handover',
 
     'leader.title': 'Watchfloor Plan Approvals',
     'leader.subtitle': 'Approve and direct the emergency plans',
