@@ -170,7 +170,8 @@ func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at
 		if err != nil {
 			return fmt.Errorf("storing the tasks of %s: %w", a.ID, err)
 		}
-		c := &change.Change{At: at}
+		c := &change.Change{At: at, Guards: make([]change.Guard, 0, len(tasks)), Docs: make([]change.Doc, 0, len(tasks)),
+			Events: make([]vocab.Event, 0, len(tasks))}
 		for i := range tasks {
 			if stored[i] {
 				continue

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,31 +46,35 @@ func (s *Store) Apply(ctx context.Context, c *change.Change) (change.Result, err
 // word, the id, then its other words (incident.timeline, i-1 →
 // incident:i-1:timeline), or the kind's words alone when id is "".
 func (s *Store) mapKey(kind, id string) string {
-	words := strings.Split(kind, ".")
-	if id == "" {
-		return s.Key(words...)
+	first, rest, dotted := strings.Cut(kind, ".")
+	switch {
+	case id == "":
+		return s.prefix + strings.ReplaceAll(kind, ".", ":")
+	case !dotted:
+		return s.prefix + kind + ":" + id
 	}
-	return s.Key(append([]string{words[0], id}, words[1:]...)...)
+	return s.prefix + first + ":" + id + ":" + strings.ReplaceAll(rest, ".", ":")
 }
 
 // txOf lays c out as Redis writes.
 func (s *Store) txOf(c *change.Change) (*Tx, error) {
-	tx := &Tx{At: c.At, Jobs: c.Jobs}
+	tx := &Tx{At: c.At, Jobs: c.Jobs, Guards: make([]Guard, 0, len(c.Guards)), Events: make([]Event, 0, len(c.Events)),
+		Ops: make([]Op, 0, 2*len(c.Docs)+len(c.Fields)+2*len(c.Appends)+len(c.Timers))}
 	if c.Idem != nil {
 		tx.Idem = &Idem{Key: s.Key("idem", c.Idem.Key), Value: c.Idem.Value, TTL: c.Idem.TTL}
 	}
 	for _, g := range c.Guards {
 		tx.Guards = append(tx.Guards, Guard{Key: s.mapKey(g.Kind, g.ID), Field: g.Field, Allowed: g.Allowed})
 	}
+	enc := encoder{}
 	for _, d := range c.Docs {
-		doc, err := json.Marshal(d.Value)
+		doc, err := enc.encode(d.Value)
 		if err != nil {
 			return nil, fmt.Errorf("encoding %s %s: %w", d.Kind, d.ID, err)
 		}
-		args := []string{"doc", string(doc)}
-		for _, f := range slices.Sorted(maps.Keys(d.Fields)) {
-			args = append(args, f, d.Fields[f])
-		}
+		args := make([]string, 2, 2+2*len(d.Fields))
+		args[0], args[1] = "doc", string(doc)
+		args = appendFields(args, d.Fields)
 		tx.Ops = append(tx.Ops, Op{Cmd: "HSET", Key: s.mapKey(d.Kind, d.ID), Args: args})
 		tx.Ops = append(tx.Ops, s.indexOpsOf(d)...)
 	}
@@ -91,7 +96,7 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 		}
 	}
 	for _, ev := range c.Events {
-		e, err := eventOf(ev)
+		e, err := eventOf(ev, enc)
 		if err != nil {
 			return nil, err
 		}
@@ -131,8 +136,42 @@ func (s *Store) appendOps(a change.Append) ([]Op, error) {
 	return ops, nil
 }
 
+// appendFields appends a document's fields, in name order (one field needs
+// no sorting: the common case).
+func appendFields(args []string, fields map[string]string) []string {
+	if len(fields) == 1 {
+		for f, v := range fields {
+			return append(args, f, v)
+		}
+	}
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		args = append(args, f, fields[f])
+	}
+	return args
+}
+
+// encoder encodes each value a change carries by pointer once: a document
+// and the event that carries the same value share one encoding.
+type encoder map[any][]byte
+
+// encode returns v as JSON.
+func (e encoder) encode(v any) ([]byte, error) {
+	// Only pointers are keys: a map or a slice cannot be one.
+	byPointer := reflect.ValueOf(v).Kind() == reflect.Pointer
+	if byPointer {
+		if b, ok := e[v]; ok {
+			return b, nil
+		}
+	}
+	b, err := json.Marshal(v)
+	if err == nil && byPointer {
+		e[v] = b
+	}
+	return b, err
+}
+
 // eventOf encodes an event's data (raw JSON is kept as it is).
-func eventOf(ev vocab.Event) (Event, error) {
+func eventOf(ev vocab.Event, enc encoder) (Event, error) {
 	var data []byte
 	switch d := ev.Data.(type) {
 	case json.RawMessage:
@@ -140,7 +179,7 @@ func eventOf(ev vocab.Event) (Event, error) {
 	case []byte:
 		data = d
 	default:
-		b, err := json.Marshal(d)
+		b, err := enc.encode(d)
 		if err != nil {
 			return Event{}, fmt.Errorf("encoding %s: %w", ev.Type, err)
 		}
