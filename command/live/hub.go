@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,11 +51,14 @@ type Hub struct {
 	observers []Observer
 }
 
-// Observer sees an event tailed from storage, decoded, before any local
-// subscriber receives it (a cache kept current from the streams, such as
-// the fleet's unit statuses). It must be quick: it runs on the tailing
-// goroutine.
-type Observer func(ev vocab.Envelope)
+// Observer sees the events of Types tailed from storage, decoded, before
+// any local subscriber receives them (a cache kept current from the
+// streams, such as the fleet's unit statuses). Fn must be quick: it runs on
+// the tailing goroutine. Only the events an observer wants are decoded.
+type Observer struct {
+	Types []string
+	Fn    func(ev vocab.Envelope)
+}
 
 // feed is one stream's local subscribers.
 type feed struct {
@@ -191,18 +195,26 @@ func (h *Hub) Tail(ctx context.Context, stream string) error {
 	return nil
 }
 
-// observe hands a tailed message, decoded once, to every observer.
+// observe hands a tailed message, decoded once, to the observers of its
+// type.
 func (h *Hub) observe(stream string, m Message) {
 	if len(h.observers) == 0 {
 		return
 	}
-	var ev vocab.Envelope
-	if err := json.Unmarshal(m.JSON, &ev); err != nil {
-		h.log.Warn("an event of the stream does not decode; observers skip it", "stream", stream, "seq", m.Seq, "err", err)
-		return
-	}
+	typ := vocab.EnvelopeType(m.JSON)
+	var ev *vocab.Envelope
 	for _, o := range h.observers {
-		o(ev)
+		if !slices.Contains(o.Types, typ) {
+			continue
+		}
+		if ev == nil {
+			ev = new(vocab.Envelope)
+			if err := json.Unmarshal(m.JSON, ev); err != nil {
+				h.log.Warn("an event of the stream does not decode; observers skip it", "stream", stream, "seq", m.Seq, "err", err)
+				return
+			}
+		}
+		o.Fn(*ev)
 	}
 }
 

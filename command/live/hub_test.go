@@ -48,10 +48,10 @@ func TestObserversBeforeSubscribers(t *testing.T) {
 	seen := make(chan vocab.Envelope, 1)
 	var sub *Sub
 	queued := -1
-	h := NewHub(oneEvent{msg}, nil, func(ev vocab.Envelope) {
+	h := NewHub(oneEvent{msg}, nil, Observer{Types: []string{vocab.UnitStatus}, Fn: func(ev vocab.Envelope) {
 		queued = len(sub.C) // what the subscriber had received by now
 		seen <- ev
-	})
+	}})
 	sub = h.Subscribe("screen", 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -227,7 +227,7 @@ func (b *builder) web(context.Context) error {
 	st, log := b.st, b.log
 	// The fleet follows unit statuses stored by any instance, before any
 	// socket of this one hears of them.
-	b.hub = live.NewHub(st, log, b.fleet.Follow)
+	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow})
 	b.met.watch(st, b.authn)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms

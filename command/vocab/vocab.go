@@ -6,6 +6,7 @@
 package vocab
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -135,4 +136,27 @@ func JoinRoles(roles []Role, sep string) string {
 		b.WriteString(string(r))
 	}
 	return b.String()
+}
+
+// EnvelopeType reads the type of a stored envelope without decoding it: the
+// store writes every envelope as {"seq":N,"type":"T",…} and event types are
+// plain names. An envelope of another shape is decoded to find it.
+func EnvelopeType(b []byte) string {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"seq":`))
+	if ok {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if typ, ok := bytes.CutPrefix(rest[i:], []byte(`,"type":"`)); ok && i > 0 {
+			if end := bytes.IndexByte(typ, '"'); end > 0 && bytes.IndexByte(typ[:end], '\\') < 0 {
+				return string(typ[:end])
+			}
+		}
+	}
+	var head struct{ Type string }
+	if json.Unmarshal(b, &head) != nil {
+		return "" // an envelope that does not decode has no type
+	}
+	return head.Type
 }
