@@ -35,11 +35,15 @@ func (b *browser) openCases() {
 		chromedp.WaitVisible(`#app[data-tab="cases"] #case-desk`, chromedp.ByQuery))
 }
 
-// submit clicks the submit button of the case desk's form for action.
+// submit clicks the submit button of the case desk's form for action. The
+// desk re-renders its detail when the case changes, so the button is found
+// and clicked in one step in the page (a node found first may be replaced
+// before a separate click reaches it).
 func (b *browser) submit(action string) {
 	b.t.Helper()
 	sel := fmt.Sprintf(`#cdesk-detail form.cdesk-form-%s button[type=submit]`, action)
-	b.run(10*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery), chromedp.Click(sel, chromedp.ByQuery))
+	click := fmt.Sprintf(`(() => { const btn = document.querySelector(%q); if (!btn || btn.disabled || !btn.offsetParent) return false; btn.click(); return true; })()`, sel)
+	b.run(10*time.Second, chromedp.Poll(click, nil, chromedp.WithPollingTimeout(10*time.Second)))
 }
 
 // TestCaseDeskBrowserSevenSteps takes a case through the seven steps on

@@ -1,10 +1,12 @@
 package acceptance_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,6 +39,35 @@ func (h *harness) osmandRaw(method, target, body, ctype string, headers ...strin
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Content-Type"), b
+}
+
+// declaredOnly sends a request that declares a body of n bytes and sends
+// none of it, and reads the answer. The OsmAnd listener refuses a body too
+// large from its declared length, before reading it; sending the body as
+// well would race its closing the connection after the answer (the client
+// may then see a reset instead of the answer).
+func (h *harness) declaredOnly(method, target string, n int, ctype string) (int, string, []byte) {
+	h.t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", method, u.RequestURI(), u.Host, ctype, n); err != nil {
+		h.t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -269,7 +300,15 @@ func TestOsmAndOversize(t *testing.T) {
 			if tc.status == 415 {
 				extra = []string{"Content-Encoding", "gzip"}
 			}
-			code, ctype, b := h.osmandRaw(tc.method, tc.target, tc.body, tc.ctype, extra...)
+			var code int
+			var ctype string
+			var b []byte
+			if strings.HasPrefix(tc.target, osm) && len(tc.body) > 64<<10 {
+				// The OsmAnd listener refuses it from its declared length.
+				code, ctype, b = h.declaredOnly(tc.method, tc.target, len(tc.body), tc.ctype)
+			} else {
+				code, ctype, b = h.osmandRaw(tc.method, tc.target, tc.body, tc.ctype, extra...)
+			}
 			if code != tc.status || ctype != "application/problem+json" {
 				t.Fatalf("%d %s %.200s", code, ctype, b)
 			}
