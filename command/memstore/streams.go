@@ -42,7 +42,9 @@ func (s *Store) emit(ev vocab.Event, at time.Time, data []byte) uint64 {
 	st.seq++
 	msg := envelope(st.seq, ev.Type, ev.Area, at, data)
 	st.msgs = append(st.msgs, live.Message{Seq: st.seq, JSON: msg})
-	if over := len(st.msgs) - s.maxLen; over > 0 {
+	// Trimmed in batches, as Redis's MAXLEN ~ trims whole nodes: at least
+	// maxLen stay, and a full stream is not copied on every event.
+	if over := len(st.msgs) - s.maxLen; over > s.maxLen/8 {
 		st.msgs = append([]live.Message(nil), st.msgs[over:]...)
 	}
 	if ev.Notify {

@@ -138,6 +138,19 @@ func (a *handlers) getCase(c *fiber.Ctx) error {
 	}{caseView(who.Role, cs), tl})
 }
 
+// ownCase loads a case a responder acts on: one that is not its own is
+// hidden (404), as if it did not exist.
+func (a *handlers) ownCase(c *fiber.Ctx, who gridcase.Actor, id string) (*gridcase.Case, error) {
+	cs, _, err := a.Cases.Get(c.UserContext(), who, id)
+	if err != nil {
+		return nil, err
+	}
+	if !mine(who, cs) {
+		return nil, hidden(id)
+	}
+	return cs, nil
+}
+
 func (a *handlers) caseAction(c *fiber.Ctx) error {
 	var act gridcase.Action
 	if _, err := a.Decode(c, &act); err != nil {
@@ -146,12 +159,9 @@ func (a *handlers) caseAction(c *fiber.Ctx) error {
 	who := caseActor(c)
 	id := strings.Clone(c.Params("id"))
 	if who.Role == vocab.Responder {
-		cs, _, err := a.Cases.Get(c.UserContext(), who, id)
+		cs, err := a.ownCase(c, who, id)
 		if err != nil {
 			return err
-		}
-		if !mine(who, cs) {
-			return hidden(id)
 		}
 		if cs.Assignee != who.Unit || act.Action != "handle" {
 			return rest.Forbidden("a responder handles the cases given to its unit, and only that")
@@ -192,12 +202,8 @@ func (a *handlers) addPhoto(c *fiber.Ctx) error {
 	who := caseActor(c)
 	id := strings.Clone(c.Params("id"))
 	if who.Role == vocab.Responder {
-		cs, _, err := a.Cases.Get(c.UserContext(), who, id)
-		if err != nil {
+		if _, err := a.ownCase(c, who, id); err != nil {
 			return err
-		}
-		if !mine(who, cs) {
-			return hidden(id)
 		}
 	}
 	dir := filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id)
