@@ -118,9 +118,14 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	desk.run(10*time.Second, chromedp.Poll(`document.querySelector('#cdesk-detail')?.textContent.includes('已清理通道')`, nil, chromedp.WithPollingTimeout(10*time.Second)))
 	desk.submit("verify")
 	desk.submit("close")
-	desk.submit("evaluate") // no satisfaction picked: refused, shown beside the field
+	// No satisfaction picked: refused, shown beside the field. The desk may
+	// re-render the form as the close's own event arrives, wiping a refusal
+	// already shown, so the evaluation is sent until its refusal stands.
 	errSel := `#cdesk-detail form.cdesk-form-evaluate .cdesk-err[data-err-for="satisfaction"]`
-	desk.run(10*time.Second, chromedp.WaitVisible(errSel, chromedp.ByQuery))
+	btnSel := `#cdesk-detail form.cdesk-form-evaluate button[type=submit]`
+	refused := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (e && e.offsetParent && e.textContent.trim()) return true;
+		const b = document.querySelector(%q); if (b && !b.disabled && b.offsetParent) b.click(); return false; })()`, errSel, btnSel)
+	desk.run(15*time.Second, chromedp.Poll(refused, nil, chromedp.WithPollingInterval(500*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
 	var shown string
 	desk.run(2*time.Second, chromedp.Text(errSel, &shown, chromedp.ByQuery))
 	if !strings.Contains(shown, "满意度") {
