@@ -54,7 +54,8 @@ func Register(r *job.Runner, f *Followup) {
 }
 
 // Changed is the handler of incident.changed: it acts on the incident as
-// it stands now (a later change is covered by its own job). Both steps
+// it stands now, or as this instance has just saved it when run at once
+// (a later change is covered by its own job). Both steps
 // run even when the first fails, and every error is returned, so the job
 // is retried until both are done.
 func (f *Followup) Changed(ctx context.Context, j job.Job) error {
@@ -62,12 +63,17 @@ func (f *Followup) Changed(ctx context.Context, j job.Job) error {
 	if err := json.Unmarshal(j.Data, &d); err != nil || d.IncidentID == "" {
 		return fmt.Errorf("job %s: bad data %q: %v", j.ID, j.Data, err)
 	}
-	inc, err := f.Incidents.Load(ctx, d.IncidentID)
-	if fault.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
+	held, _ := j.Local.(*incident.Held)
+	var inc *incident.Incident
+	if held != nil && held.Incident != nil && held.Incident.ID == d.IncidentID {
+		inc = held.Incident // just saved by this instance: no need to read it back
+	} else {
+		var err error
+		if inc, err = f.Incidents.Load(ctx, d.IncidentID); fault.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
 	}
 	if inc.Status == incident.StatusClosed {
 		return nil
@@ -76,8 +82,12 @@ func (f *Followup) Changed(ctx context.Context, j job.Job) error {
 	if _, err := f.Plans.Propose(ctx, inc); err != nil {
 		errs = append(errs, fmt.Errorf("proposing plans for %s: %w", inc.ID, err))
 	}
-	if _, err := f.Dispatch.Auto(ctx, inc); err != nil {
+	sent, err := f.Dispatch.Auto(ctx, inc)
+	if err != nil {
 		errs = append(errs, fmt.Errorf("automatic dispatch for %s: %w", inc.ID, err))
+	}
+	if held != nil && len(sent) > 0 {
+		held.Moved = true
 	}
 	return errors.Join(errs...)
 }

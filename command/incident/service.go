@@ -84,7 +84,15 @@ func changedJob(prev, inc *Incident) *job.Job {
 		d.From = &prev.Level
 	}
 	data, _ := json.Marshal(d)
-	return &job.Job{Kind: JobChanged, Key: inc.ID + "@" + inc.Level.String(), IncidentID: inc.ID, Data: data}
+	return &job.Job{Kind: JobChanged, Key: inc.ID + "@" + inc.Level.String(), IncidentID: inc.ID, Data: data, Local: &Held{Incident: inc}}
+}
+
+// Held is the incident a follow-up was recorded with, as this instance
+// saved it: run at once, the follow-up acts on it without reading it back,
+// and says whether it moved the incident on (a unit sent by rule).
+type Held struct {
+	Incident *Incident
+	Moved    bool
 }
 
 func (w *Write) follow(prev *Incident) {
@@ -275,12 +283,14 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 	if s.hooks.RunJobs != nil && len(w.Jobs) > 0 {
 		s.hooks.RunJobs(ctx, w.Jobs)
 		// Automatic steps (dispatch) may have moved it on: answer with it
-		// as it stands.
-		// The incident is stored: when this read fails, answer with it as
-		// created rather than fail a request that succeeded (a retry
-		// without an Idempotency-Key would file it twice).
-		if fresh, err := s.store.Load(ctx, inc.ID); err == nil {
-			inc = fresh
+		// as it stands. The incident is stored: when this read fails,
+		// answer with it as created rather than fail a request that
+		// succeeded (a retry without an Idempotency-Key would file it
+		// twice).
+		if held, ok := w.Jobs[0].Local.(*Held); !ok || held.Moved {
+			if fresh, err := s.store.Load(ctx, inc.ID); err == nil {
+				inc = fresh
+			}
 		}
 	}
 	return inc, false, nil

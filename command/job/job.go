@@ -35,6 +35,10 @@ type Job struct {
 	// IncidentID is the incident the job is about, named by its alarm.
 	IncidentID string
 	Data       []byte
+	// Local is what the instance that recorded the job already holds (the
+	// value it has just saved), so running it at once needs no read. It is
+	// never stored: a job read back or run elsewhere has none.
+	Local any
 }
 
 // Pending is a job delivered to a consumer and not acknowledged yet.
@@ -277,9 +281,11 @@ func (r *Runner) take(ctx context.Context, j Job, fresh bool) {
 
 // RunNow runs jobs just recorded by this instance, at once. It is an
 // optimisation: the recorded job is what makes it happen, so a failure is
-// logged and left to the retries.
+// logged and left to the retries (a cycle is woken for it). Jobs done are
+// acknowledged by the next regular cycle, in a batch.
 func (r *Runner) RunNow(ctx context.Context, jobs []Job) {
 	r.init()
+	failed := false
 	for _, j := range jobs {
 		if j.ID == "" {
 			continue
@@ -292,11 +298,14 @@ func (r *Runner) RunNow(ctx context.Context, jobs []Job) {
 		r.setRunning(j.ID, false)
 		if err != nil {
 			r.failed(ctx, j, err)
+			failed = true
 			continue
 		}
 		r.count(Done)
 	}
-	r.Kick()
+	if failed {
+		r.Kick()
+	}
 }
 
 func (r *Runner) run(ctx context.Context, j Job) (err error) {
