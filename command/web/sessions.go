@@ -72,7 +72,8 @@ func (a *API) login(c *fiber.Ctx) error {
 		return err
 	}
 	a.Record(c, audit.Record{Who: sess.Username, Role: sess.Role, Action: "session.created", Object: sess.Username, Detail: map[string]any{"ip": ip}})
-	return c.Status(201).JSON(fiber.Map{"token": token, "role": sess.Role, "username": sess.Username, "unit": sess.Unit, "expires_at": sess.ExpiresAt})
+	return c.Status(201).JSON(fiber.Map{"token": token, "role": sess.Role, "username": sess.Username, "unit": sess.Unit, "expires_at": sess.ExpiresAt,
+		"must_change_password": sess.MustChangePassword})
 }
 
 func (a *API) logout(c *fiber.Ctx) error {

@@ -31,7 +31,44 @@ func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Sessio
 	if err != nil {
 		return fmt.Errorf("encoding session: %w", err)
 	}
-	return x.s.Wrap("storing session", x.s.Client().Set(ctx, x.s.Key("session", hash), b, ttl).Err())
+	_, err = x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, x.s.Key("session", hash), b, ttl)
+		// The account's sessions, so that disabling it can end them all.
+		p.SAdd(ctx, x.s.Key("sessions", "of", sess.Username), hash)
+		return nil
+	})
+	return x.s.Wrap("storing session", err)
+}
+
+// EndSessions implements auth.SessionStore: every session of the account
+// (sessions:of:{username}) is deleted and its hash published on the
+// revoked channel, as DeleteSession does for one.
+func (x *Sessions) EndSessions(ctx context.Context, username string) error {
+	set := x.s.Key("sessions", "of", username)
+	hashes, err := x.s.Client().SMembers(ctx, set).Result()
+	if err != nil {
+		return x.s.Wrap("ending sessions", err)
+	}
+	if len(hashes) == 0 {
+		return nil
+	}
+	_, err = x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, h := range hashes {
+			p.Del(ctx, x.s.Key("session", h))
+			p.Publish(ctx, x.s.Key("revoked"), h)
+		}
+		p.SRem(ctx, set, toAny(hashes)...)
+		return nil
+	})
+	return x.s.Wrap("ending sessions", err)
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // TouchSession implements auth.SessionStore: one round trip reads the
