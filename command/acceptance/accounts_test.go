@@ -142,13 +142,22 @@ func TestAccountLifecycle(t *testing.T) {
 	res, body = h.do("GET", "/api/v1/accounts/li-si", admin, nil)
 	var cur map[string]any
 	mustJSON(t, body, &cur)
-	if cur["last_login"] == nil || cur["must_change_password"] != false {
+	if res.StatusCode != 200 || cur["last_login"] == nil || cur["must_change_password"] != false {
 		t.Fatalf("after login and change: %s", body)
 	}
 	res, body = h.do("PATCH", "/api/v1/accounts/li-si", admin, map[string]any{"phone": "13900139000", "role": "leader", "version": cur["version"]})
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"role":"leader"`) {
 		t.Fatalf("edit: %d %s", res.StatusCode, body)
 	}
+	// A session carries its role: a change of role ends it.
+	if res, _ := h.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 401 {
+		t.Errorf("a session after its role changed: %d", res.StatusCode)
+	}
+	code, sess = h.login("li-si", mine)
+	if code != 201 || sess["role"] != "leader" {
+		t.Fatalf("login after the edit: %d %v", code, sess)
+	}
+	tok = sess["token"].(string)
 
 	// Used: refused deletion; disabled instead.
 	if res, body := h.do("DELETE", "/api/v1/accounts/li-si", admin, nil); res.StatusCode != 409 || !strings.Contains(string(body), "disable") {

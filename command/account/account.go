@@ -263,8 +263,7 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in Input) (*Creat
 	now := s.now().UTC()
 	a.CreatedAt, a.UpdatedAt, a.Version = now, now, 1
 	c := s.write(a, nil, string(hash), []string{"", Deleted}, "account "+a.Username+" exists")
-	c.Audit = append(c.Audit, record(now, who, "account.created", a.Username, map[string]any{"name": a.Name, "role": a.Role, "area": a.Area, "unit": a.Unit}))
-	if _, err := s.st.Apply(ctx, c); err != nil {
+	if err := s.commit(ctx, c, record(now, who, "account.created", a.Username, map[string]any{"name": a.Name, "role": a.Role, "area": a.Area, "unit": a.Unit})); err != nil {
 		return nil, err
 	}
 	return &Created{Account: a, Password: pw}, nil
@@ -324,12 +323,10 @@ func (s *Service) List(ctx context.Context) ([]*Account, error) { return s.st.Li
 // Update edits an account's name, role, area, unit and phone, guarded by
 // the version the admin read.
 func (s *Service) Update(ctx context.Context, who vocab.Actor, username string, in Input) (*Account, error) {
-	cur, err := s.st.Load(ctx, username)
+	prev, a, _, err := s.next(ctx, username)
 	if err != nil {
 		return nil, err
 	}
-	prev := cur.Account
-	a := *prev
 	bad := &fault.Invalid{}
 	if in.Username != nil && *in.Username != username {
 		bad.Add("username", "cannot be changed")
@@ -343,18 +340,43 @@ func (s *Service) Update(ctx context.Context, who vocab.Actor, username string, 
 	case *in.Version != prev.Version:
 		bad.Add("version", "is %d, not %d: the account changed meanwhile; read it again", prev.Version, *in.Version)
 	}
-	s.apply(ctx, &a, in, bad)
+	s.apply(ctx, a, in, bad)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
-	a.Version++
-	a.UpdatedAt = s.now().UTC()
-	c := s.write(&a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
-	c.Audit = append(c.Audit, record(a.UpdatedAt, who, "account.updated", username, diff(prev, &a)))
-	if _, err := s.st.Apply(ctx, c); err != nil {
+	changed := diff(prev, a)
+	c := s.write(a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.updated", username, changed)); err != nil {
 		return nil, err
 	}
-	return &a, nil
+	// A session carries the role, unit and area it was opened with: a
+	// change of them takes effect at the next login, so end the sessions.
+	if changed["role"] != nil || changed["unit"] != nil || changed["area"] != nil {
+		if err := s.endSessions(ctx, username); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// next returns the stored account and a copy of it to change, one version
+// on, with the stored password hash.
+func (s *Service) next(ctx context.Context, username string) (prev, a *Account, hash string, err error) {
+	cur, err := s.st.Load(ctx, username)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	n := *cur.Account
+	n.Version++
+	n.UpdatedAt = s.now().UTC()
+	return cur.Account, &n, cur.Hash, nil
+}
+
+// commit carries out c with its audit record.
+func (s *Service) commit(ctx context.Context, c *change.Change, r audit.Record) error {
+	c.Audit = append(c.Audit, r)
+	_, err := s.st.Apply(ctx, c)
+	return err
 }
 
 // diff names the fields of an edit that changed, from and to.
@@ -378,22 +400,17 @@ func (s *Service) SetDisabled(ctx context.Context, who vocab.Actor, username str
 	if disabled && who.Username == username {
 		return nil, fault.Field("username", "an administrator cannot disable their own account")
 	}
-	cur, err := s.st.Load(ctx, username)
+	prev, a, _, err := s.next(ctx, username)
 	if err != nil {
 		return nil, err
 	}
-	prev := cur.Account
-	a := *prev
 	a.Disabled = disabled
-	a.Version++
-	a.UpdatedAt = s.now().UTC()
 	action := "account.enabled"
 	if disabled {
 		action = "account.disabled"
 	}
-	c := s.write(&a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
-	c.Audit = append(c.Audit, record(a.UpdatedAt, who, action, username, nil))
-	if _, err := s.st.Apply(ctx, c); err != nil {
+	c := s.write(a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	if err := s.commit(ctx, c, record(a.UpdatedAt, who, action, username, nil)); err != nil {
 		return nil, err
 	}
 	if disabled {
@@ -401,7 +418,7 @@ func (s *Service) SetDisabled(ctx context.Context, who vocab.Actor, username str
 			return nil, err
 		}
 	}
-	return &a, nil
+	return a, nil
 }
 
 func (s *Service) endSessions(ctx context.Context, username string) error {
@@ -417,29 +434,24 @@ func (s *Service) endSessions(ctx context.Context, username string) error {
 // ResetPassword gives an account a new one-time password (returned, shown
 // once) that must be changed at the next login, and ends its sessions.
 func (s *Service) ResetPassword(ctx context.Context, who vocab.Actor, username string) (*Created, error) {
-	cur, err := s.st.Load(ctx, username)
+	prev, a, _, err := s.next(ctx, username)
 	if err != nil {
 		return nil, err
 	}
-	prev := cur.Account
-	a := *prev
 	pw := OneTimePassword()
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), s.rules.BcryptCost)
 	if err != nil {
 		return nil, fmt.Errorf("hashing a password: %w", err)
 	}
 	a.MustChangePassword = true
-	a.Version++
-	a.UpdatedAt = s.now().UTC()
-	c := s.write(&a, prev, string(hash), []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
-	c.Audit = append(c.Audit, record(a.UpdatedAt, who, "account.password_reset", username, nil))
-	if _, err := s.st.Apply(ctx, c); err != nil {
+	c := s.write(a, prev, string(hash), []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.password_reset", username, nil)); err != nil {
 		return nil, err
 	}
 	if err := s.endSessions(ctx, username); err != nil {
 		return nil, err
 	}
-	return &Created{Account: &a, Password: pw}, nil
+	return &Created{Account: a, Password: pw}, nil
 }
 
 // ErrUsed is the refusal to delete an account that has signed in.
@@ -451,39 +463,33 @@ func (s *Service) Delete(ctx context.Context, who vocab.Actor, username string) 
 	if who.Username == username {
 		return fault.Field("username", "an administrator cannot delete their own account")
 	}
-	cur, err := s.st.Load(ctx, username)
+	prev, a, _, err := s.next(ctx, username)
 	if err != nil {
 		return err
 	}
-	prev := cur.Account
 	if prev.LastLogin != nil {
 		return &fault.Conflict{Detail: "account " + username + " " + ErrUsed.Error()}
 	}
-	a := *prev
-	a.Version++
-	a.UpdatedAt = s.now().UTC()
 	a.Unit = ""
-	c := s.write(&a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	c := s.write(a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
 	c.Docs[0].Fields["state"] = Deleted
 	c.Docs[0].Fields["hash"] = ""
 	c.Guards = append(c.Guards, change.Guard{Kind: Kind, ID: username, Field: "last_login", Allowed: []string{""},
 		Why: "account " + username + " " + ErrUsed.Error()})
-	c.Audit = append(c.Audit, record(a.UpdatedAt, who, "account.deleted", username, nil))
-	_, err = s.st.Apply(ctx, c)
-	return err
+	return s.commit(ctx, c, record(a.UpdatedAt, who, "account.deleted", username, nil))
 }
 
 // ChangePassword changes the caller's own password: the old one must be
 // right, the new one pass the policy; the must-change mark goes.
 func (s *Service) ChangePassword(ctx context.Context, who vocab.Actor, old, pw string) (*Account, error) {
-	cur, err := s.st.Load(ctx, who.Username)
+	prev, a, stored, err := s.next(ctx, who.Username)
 	if err != nil {
 		return nil, err
 	}
 	bad := &fault.Invalid{}
 	if old == "" {
 		bad.Add("old_password", "required")
-	} else if len(old) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(cur.Hash), []byte(old)) != nil {
+	} else if len(old) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(stored), []byte(old)) != nil {
 		bad.Add("old_password", "is not the current password")
 	}
 	for _, e := range CheckPassword(who.Username, pw) {
@@ -499,22 +505,21 @@ func (s *Service) ChangePassword(ctx context.Context, who vocab.Actor, old, pw s
 	if err != nil {
 		return nil, fmt.Errorf("hashing a password: %w", err)
 	}
-	prev := cur.Account
-	a := *prev
 	a.MustChangePassword = false
-	a.Version++
-	a.UpdatedAt = s.now().UTC()
-	c := s.write(&a, prev, string(hash), []string{Active}, "account "+who.Username+" was disabled or deleted meanwhile")
-	c.Audit = append(c.Audit, record(a.UpdatedAt, who, "account.password_changed", who.Username, nil))
-	if _, err := s.st.Apply(ctx, c); err != nil {
+	c := s.write(a, prev, string(hash), []string{Active}, "account "+who.Username+" was disabled or deleted meanwhile")
+	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.password_changed", who.Username, nil)); err != nil {
 		return nil, err
 	}
-	return &a, nil
+	return a, nil
 }
 
-// LoggedIn records a login (the account can no longer be deleted).
+// LoggedIn records a login (the account can no longer be deleted). It
+// fails with a conflict when the account was disabled or deleted since its
+// password was checked: the login is then refused (its session is
+// deleted), so that a login racing a disable cannot outlive it.
 func (s *Service) LoggedIn(ctx context.Context, username string, at time.Time) error {
-	c := &change.Change{At: at, Fields: []change.Field{{Kind: Kind, ID: username, Field: "last_login", Value: at.UTC().Format(time.RFC3339Nano)}}}
+	c := &change.Change{At: at, Fields: []change.Field{{Kind: Kind, ID: username, Field: "last_login", Value: at.UTC().Format(time.RFC3339Nano)}},
+		Guards: []change.Guard{{Kind: Kind, ID: username, Field: "state", Allowed: []string{Active}, Why: "account " + username + " was disabled meanwhile"}}}
 	_, err := s.st.Apply(ctx, c)
 	return err
 }

@@ -156,7 +156,9 @@ func TestLifecycle(t *testing.T) {
 	if _, err := s.SetDisabled(ctx, admin, "li-si", true); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(e.names, []string{"li-si"}) {
+	// Moving to another unit ended the sessions (they carry the unit), and
+	// so did disabling.
+	if !slices.Equal(e.names, []string{"li-si", "li-si"}) {
 		t.Errorf("sessions ended: %v", e.names)
 	}
 	if _, err := s.ChangePassword(ctx, vocab.Actor{Username: "li-si"}, "Dongmen-duty-7", "Another-pass-8"); !fault.IsConflict(err) {
@@ -165,8 +167,14 @@ func TestLifecycle(t *testing.T) {
 	if _, err := s.ResetPassword(ctx, admin, "li-si"); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.names) != 2 {
+	if len(e.names) != 3 {
 		t.Errorf("a reset must end the sessions: %v", e.names)
+	}
+	if err := s.LoggedIn(ctx, "li-si", time.Now()); !fault.IsConflict(err) {
+		t.Errorf("a login of a disabled account recorded: %v", err)
+	}
+	if _, err := s.SetDisabled(ctx, admin, "li-si", false); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.LoggedIn(ctx, "li-si", time.Now()); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
@@ -258,7 +259,13 @@ func (s *Service) login(ctx context.Context, username, password string) (string,
 	if err := s.store.PutSession(ctx, HashToken(token), sess, ttl); err != nil {
 		return "", Session{}, true, fmt.Errorf("storing session: %w", err)
 	}
+	// Recorded after the session is stored: an account disabled meanwhile
+	// fails here, or has this session ended with its others.
 	if err := s.accounts.LoggedIn(ctx, a.Username, now); err != nil {
+		_ = s.store.DeleteSession(ctx, HashToken(token))
+		if errors.Is(err, fault.ErrConflict) {
+			return "", Session{}, true, ErrBadCredentials
+		}
 		return "", Session{}, true, fmt.Errorf("recording the login: %w", err)
 	}
 	return token, sess, true, nil
