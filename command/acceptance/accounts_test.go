@@ -173,6 +173,10 @@ func TestAccountLifecycle(t *testing.T) {
 	if code, _ := h.login("li-si", mine); code != 401 || wrong != 401 {
 		t.Errorf("login of a disabled account: %d (wrong password: %d)", code, wrong)
 	}
+	res, body = h.do("GET", "/api/v1/audit?action=session.refused&object=li-si", h.token("leader"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"disabled":true`) {
+		t.Errorf("the refused login of a disabled account in the audit trail: %d %s", res.StatusCode, body)
+	}
 	if res, body := h.do("POST", "/api/v1/accounts/li-si/enable", admin, nil); res.StatusCode != 200 {
 		t.Fatalf("enable: %d %s", res.StatusCode, body)
 	}

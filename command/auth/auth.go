@@ -65,6 +65,10 @@ type Session struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// errDisabled is the right password of a disabled account: refused as a
+// wrong one is.
+var errDisabled = fmt.Errorf("account disabled: %w", ErrBadCredentials)
+
 // Throttled is a login refused unchecked after too many failures from the
 // same place; retry after RetryAfter.
 type Throttled struct {
@@ -77,8 +81,11 @@ func (e *Throttled) Error() string {
 
 // Refused is a wrong password or unknown user; when Wait is positive the
 // next attempt from the same address will be refused unchecked until then.
+// Disabled tells the audit trail (never the client) that the password was
+// right but the account is disabled.
 type Refused struct {
-	Wait time.Duration
+	Wait     time.Duration
+	Disabled bool
 }
 
 func (e *Refused) Error() string {
@@ -227,7 +234,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 				s.onFailures(ctx, "user", username, at.Counts[2])
 			}
 		}
-		return "", Session{}, &Refused{Wait: at.Next}
+		return "", Session{}, &Refused{Wait: at.Next, Disabled: errors.Is(err, errDisabled)}
 	}
 	if err == nil {
 		_ = s.store.Succeeded(ctx, counters...)
@@ -248,8 +255,11 @@ func (s *Service) login(ctx context.Context, username, password string) (string,
 		h = []byte(hash)
 	}
 	s.Checked.Add(1)
-	if err := bcrypt.CompareHashAndPassword(h, []byte(password)); err != nil || !known || hash == "" || a.Disabled {
+	if err := bcrypt.CompareHashAndPassword(h, []byte(password)); err != nil || !known || hash == "" {
 		return "", Session{}, known, ErrBadCredentials
+	}
+	if a.Disabled {
+		return "", Session{}, known, errDisabled
 	}
 	token := randomToken()
 	now := s.now().UTC()

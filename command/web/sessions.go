@@ -63,7 +63,11 @@ func (a *API) login(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderRetryAfter, rest.RetryAfter(throttled.RetryAfter))
 		return rest.Problem(c, 429, "too-many-logins", throttled.Error(), nil)
 	case errors.As(err, &refused):
-		a.Record(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: map[string]any{"ip": ip}})
+		detail := map[string]any{"ip": ip}
+		if refused.Disabled {
+			detail["disabled"] = true // the trail's, never the client's
+		}
+		a.Record(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: detail})
 		if refused.Wait > 0 {
 			c.Set(fiber.HeaderRetryAfter, rest.RetryAfter(refused.Wait))
 		}
