@@ -1,5 +1,6 @@
 // Command watchfloor runs the Watchfloor command-centre server; `watchfloor
-// tiles` builds a base-map archive (PMTiles) from GeoJSON layers.
+// tiles` builds a base-map archive (PMTiles) from GeoJSON layers;
+// `watchfloor accounts` manages accounts in Redis (the first admin).
 package main
 
 import (
@@ -26,6 +27,11 @@ func run() int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return runTiles(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "accounts" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runAccounts(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 	}
 	path := flag.String("config", "config/sample/watchfloor.yaml", "path to the configuration file")
 	check := flag.Bool("check", false, "validate the configuration and exit")

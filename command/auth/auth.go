@@ -1,6 +1,7 @@
-// Package auth is who may do what: accounts from configuration with bcrypt
-// password hashes, sessions with opaque random tokens stored hashed with a
-// sliding expiry, and the table of which role may call which route.
+// Package auth is who may do what: logins against the accounts of a
+// Directory (bcrypt password hashes), sessions with opaque random tokens
+// stored hashed with a sliding expiry, and the table of which role may
+// call which route.
 package auth
 
 import (
@@ -16,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
@@ -33,7 +35,20 @@ type Account struct {
 	Role     vocab.Role
 	Unit     string
 	Area     string
-	hash     []byte
+	// Disabled accounts are refused at login as a wrong password is.
+	Disabled bool
+	// MustChange limits a session to changing the password.
+	MustChange bool
+}
+
+// Directory looks accounts up (in the store, so every instance sees a
+// change at once).
+type Directory interface {
+	// Credentials returns the account named username and its bcrypt
+	// hash; ok is false when there is none.
+	Credentials(ctx context.Context, username string) (a Account, hash string, ok bool, err error)
+	// LoggedIn records a successful login.
+	LoggedIn(ctx context.Context, username string, at time.Time) error
 }
 
 // Session is a logged-in account, as stored.
@@ -42,10 +57,17 @@ type Session struct {
 	Role     vocab.Role `json:"role"`
 	Unit     string     `json:"unit,omitempty"`
 	Area     string     `json:"area,omitempty"`
+	// MustChangePassword limits the session to changing the password
+	// (BeforePasswordChange) until it is changed.
+	MustChangePassword bool `json:"must_change_password,omitempty"`
 	// CreatedAt is the login; the session ends SessionMaxAge after it.
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
+
+// errDisabled is the right password of a disabled account: refused as a
+// wrong one is.
+var errDisabled = fmt.Errorf("account disabled: %w", ErrBadCredentials)
 
 // Throttled is a login refused unchecked after too many failures from the
 // same place; retry after RetryAfter.
@@ -59,8 +81,11 @@ func (e *Throttled) Error() string {
 
 // Refused is a wrong password or unknown user; when Wait is positive the
 // next attempt from the same address will be refused unchecked until then.
+// Disabled tells the audit trail (never the client) that the password was
+// right but the account is disabled.
 type Refused struct {
-	Wait time.Duration
+	Wait     time.Duration
+	Disabled bool
 }
 
 func (e *Refused) Error() string {
@@ -124,18 +149,20 @@ type SessionStore interface {
 	// TakeTicket returns and deletes the session hash of a ticket
 	// (ErrUnauthenticated when unknown, used or expired).
 	TakeTicket(ctx context.Context, ticketHash string) (string, error)
+	// EndSessions deletes every session of username and tells every
+	// instance, as DeleteSession does for one.
+	EndSessions(ctx context.Context, username string) error
 }
 
 // Service logs accounts in and checks tokens.
 type Service struct {
-	accounts  map[string]*Account
+	accounts  Directory
 	store     SessionStore
 	ttl       time.Duration
 	maxAge    time.Duration
 	ticketTTL time.Duration
 	now       func() time.Time
 	dummy     []byte
-	demo      []byte // the demo accounts' hash
 
 	limits config.Limits
 	// Checked counts passwords compared (bcrypt runs), for tests and metrics.
@@ -144,76 +171,41 @@ type Service struct {
 	// "user", known accounts only) or an address (kind "addr") reaches
 	// limits.login_alarm failed logins within the window.
 	onFailures func(ctx context.Context, kind, subject string, n int)
-	// DemoPassword is the demo accounts' password when one was generated
-	// (empty when it came from the environment or there are none).
-	DemoPassword string
 }
 
-// DemoRoles are the sample city's role accounts, each named after its role.
-var DemoRoles = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator, vocab.Viewer}
-
-// New builds the accounts of the auth section; limits bound failed logins.
-// Demo accounts share one password: the configured one, or a random one
-// reported in DemoPassword. onFailures, which may be nil, is told of
-// repeated failed logins (an alarm).
-func New(cfg config.Auth, limits config.Limits, st SessionStore, now func() time.Time, onFailures func(ctx context.Context, kind, subject string, n int)) (*Service, error) {
+// New builds logins against the accounts of dir; limits bound failed
+// logins. onFailures, which may be nil, is told of repeated failed logins
+// (an alarm).
+func New(cfg config.Auth, limits config.Limits, st SessionStore, dir Directory, now func() time.Time, onFailures func(ctx context.Context, kind, subject string, n int)) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{accounts: map[string]*Account{}, store: st, ttl: cfg.SessionTTL, maxAge: cfg.SessionMaxAge,
+	s := &Service{accounts: dir, store: st, ttl: cfg.SessionTTL, maxAge: cfg.SessionMaxAge,
 		ticketTTL: cfg.TicketTTL, now: now, limits: limits, onFailures: onFailures}
 	var err error
 	if s.dummy, err = bcrypt.GenerateFromPassword([]byte("not a password"), cfg.BcryptCost); err != nil {
 		return nil, fmt.Errorf("hashing: %w", err)
 	}
-	for _, a := range cfg.Accounts {
-		s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, hash: []byte(a.PasswordHash)}
-	}
-	if cfg.DemoAccounts {
-		pw := cfg.DemoPassword
-		if pw == "" {
-			pw = randomPassword()
-			s.DemoPassword = pw
-		}
-		h, err := bcrypt.GenerateFromPassword([]byte(pw), cfg.BcryptCost)
-		if err != nil {
-			return nil, fmt.Errorf("hashing the demo password: %w", err)
-		}
-		s.demo = h
-		for _, role := range DemoRoles {
-			if _, taken := s.accounts[string(role)]; !taken {
-				s.accounts[string(role)] = &Account{Username: string(role), Name: string(role), Role: role, hash: h}
-			}
-		}
-		for _, a := range cfg.DemoAreaAccounts {
-			if _, taken := s.accounts[a.Username]; !taken {
-				s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, hash: h}
-			}
-		}
-	}
 	return s, nil
 }
 
-// AddDemo adds a demo account sharing the demo accounts' password (the
-// responder of each sample unit).
-func (s *Service) AddDemo(a Account) {
-	if _, taken := s.accounts[a.Username]; taken {
-		return
-	}
-	if s.demo != nil {
-		a.hash = s.demo
-		s.accounts[a.Username] = &a
-	}
-}
-
-func randomPassword() string {
+// RandomPassword returns 16 random URL-safe characters (the demo
+// password when none is configured).
+func RandomPassword() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Account returns the account named username, or nil.
-func (s *Service) Account(username string) *Account { return s.accounts[username] }
+// Account returns the account named username, or nil (also when it
+// cannot be read).
+func (s *Service) Account(ctx context.Context, username string) *Account {
+	a, _, ok, err := s.accounts.Credentials(ctx, username)
+	if err != nil || !ok {
+		return nil
+	}
+	return &a
+}
 
 // Login checks a password and opens a session, returning its token.
 // Unknown users cost as much time as wrong passwords. Every attempt is
@@ -232,17 +224,17 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	if at.Wait > 0 {
 		return "", Session{}, &Throttled{RetryAfter: at.Wait}
 	}
-	token, sess, err := s.login(ctx, username, password)
+	token, sess, known, err := s.login(ctx, username, password)
 	if errors.Is(err, ErrBadCredentials) {
 		if s.onFailures != nil && len(at.Counts) == 3 {
 			if at.Counts[1] == l.LoginAlarm {
 				s.onFailures(ctx, "addr", addr, at.Counts[1])
 			}
-			if at.Counts[2] == l.LoginAlarm && s.accounts[username] != nil {
+			if at.Counts[2] == l.LoginAlarm && known {
 				s.onFailures(ctx, "user", username, at.Counts[2])
 			}
 		}
-		return "", Session{}, &Refused{Wait: at.Next}
+		return "", Session{}, &Refused{Wait: at.Next, Disabled: errors.Is(err, errDisabled)}
 	}
 	if err == nil {
 		_ = s.store.Succeeded(ctx, counters...)
@@ -250,25 +242,43 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	return token, sess, err
 }
 
-func (s *Service) login(ctx context.Context, username, password string) (string, Session, error) {
-	a := s.accounts[username]
-	hash := s.dummy
-	if a != nil {
-		hash = a.hash
+// login checks the password of username and opens a session; known
+// tells whether the account exists. A disabled account is refused as a
+// wrong password is, after the same work.
+func (s *Service) login(ctx context.Context, username, password string) (string, Session, bool, error) {
+	a, hash, known, err := s.accounts.Credentials(ctx, username)
+	if err != nil {
+		return "", Session{}, false, fmt.Errorf("reading account: %w", err)
+	}
+	h := s.dummy
+	if known && hash != "" {
+		h = []byte(hash)
 	}
 	s.Checked.Add(1)
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || a == nil {
-		return "", Session{}, ErrBadCredentials
+	if err := bcrypt.CompareHashAndPassword(h, []byte(password)); err != nil || !known || hash == "" {
+		return "", Session{}, known, ErrBadCredentials
+	}
+	if a.Disabled {
+		return "", Session{}, known, errDisabled
 	}
 	token := randomToken()
 	now := s.now().UTC()
-	sess := Session{Username: a.Username, Role: a.Role, Unit: a.Unit, Area: a.Area, CreatedAt: now}
+	sess := Session{Username: a.Username, Role: a.Role, Unit: a.Unit, Area: a.Area, MustChangePassword: a.MustChange, CreatedAt: now}
 	ttl := s.sessionTTL(sess, now)
 	sess.ExpiresAt = now.Add(ttl)
 	if err := s.store.PutSession(ctx, HashToken(token), sess, ttl); err != nil {
-		return "", Session{}, fmt.Errorf("storing session: %w", err)
+		return "", Session{}, true, fmt.Errorf("storing session: %w", err)
 	}
-	return token, sess, nil
+	// Recorded after the session is stored: an account disabled meanwhile
+	// fails here, or has this session ended with its others.
+	if err := s.accounts.LoggedIn(ctx, a.Username, now); err != nil {
+		_ = s.store.DeleteSession(ctx, HashToken(token))
+		if errors.Is(err, fault.ErrConflict) {
+			return "", Session{}, true, ErrBadCredentials
+		}
+		return "", Session{}, true, fmt.Errorf("recording the login: %w", err)
+	}
+	return token, sess, true, nil
 }
 
 func randomToken() string {
@@ -301,9 +311,9 @@ func (s *Service) AuthenticateHash(ctx context.Context, tokenHash string) (Sessi
 	}
 	now := s.now()
 	ttl := s.sessionTTL(sess, now)
-	if sess.CreatedAt.IsZero() || ttl <= 0 || s.accounts[sess.Username] == nil {
-		// Too old (or from before sessions had an age), or the account was
-		// removed from the configuration.
+	if sess.CreatedAt.IsZero() || ttl <= 0 {
+		// Too old (or from before sessions had an age). A disabled
+		// account's sessions were ended with it (EndAccount).
 		_ = s.store.DeleteSession(ctx, tokenHash)
 		return Session{}, ErrUnauthenticated
 	}
@@ -355,6 +365,32 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // EndSession ends the session known by its token hash, on every instance.
 func (s *Service) EndSession(ctx context.Context, tokenHash string) error {
 	return s.store.DeleteSession(ctx, tokenHash)
+}
+
+// EndAccount ends every session of username on every instance (its
+// account was disabled or its password reset).
+func (s *Service) EndAccount(ctx context.Context, username string) error {
+	return s.store.EndSessions(ctx, username)
+}
+
+// PasswordChanged lifts the must-change mark from the session tokenHash,
+// after its account's password was changed.
+func (s *Service) PasswordChanged(ctx context.Context, tokenHash string) (Session, error) {
+	sess, err := s.store.TouchSession(ctx, tokenHash, s.ttl)
+	if err != nil {
+		return Session{}, err
+	}
+	sess.MustChangePassword = false
+	now := s.now()
+	ttl := s.sessionTTL(sess, now)
+	if ttl <= 0 {
+		return Session{}, ErrUnauthenticated
+	}
+	sess.ExpiresAt = now.Add(ttl).UTC()
+	if err := s.store.PutSession(ctx, tokenHash, sess, ttl); err != nil {
+		return Session{}, fmt.Errorf("storing session: %w", err)
+	}
+	return sess, nil
 }
 
 // HashToken is how tokens are stored: never in the clear.

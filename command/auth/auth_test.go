@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -42,6 +45,29 @@ func (m *memStore) DeleteSession(_ context.Context, h string) error {
 	delete(m.sessions, h)
 	return nil
 }
+func (m *memStore) EndSessions(_ context.Context, user string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h, s := range m.sessions {
+		if s.Username == user {
+			delete(m.sessions, h)
+		}
+	}
+	return nil
+}
+
+// dir is a Directory of fixed accounts.
+type dir map[string]struct {
+	a    Account
+	hash string
+}
+
+func (d dir) Credentials(_ context.Context, name string) (Account, string, bool, error) {
+	e, ok := d[name]
+	return e.a, e.hash, ok, nil
+}
+func (d dir) LoggedIn(context.Context, string, time.Time) error { return nil }
+
 func (m *memStore) PutTicket(_ context.Context, t, h string, _ time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -63,15 +89,22 @@ func TestSessionAgeAndTickets(t *testing.T) {
 	now := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
 	cfg := config.Defaults()
 	cfg.Auth.BcryptCost = 4
-	cfg.Auth.DemoAccounts, cfg.Auth.DemoPassword = true, "demo-password"
 	cfg.Auth.SessionTTL, cfg.Auth.SessionMaxAge = time.Hour, 3*time.Hour
 	st := &memStore{sessions: map[string]Session{}, tickets: map[string]string{}}
-	s, err := New(cfg.Auth, cfg.Limits, st, func() time.Time { return now }, nil)
+	h, err := bcrypt.GenerateFromPassword([]byte("demo-password"), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dir{"viewer": {Account{Username: "viewer", Role: vocab.Viewer}, string(h)}, "gone": {Account{Username: "gone", Role: vocab.Viewer, Disabled: true}, string(h)}}
+	s, err := New(cfg.Auth, cfg.Limits, st, d, func() time.Time { return now }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Login(context.Background(), "viewer", "wrong", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("wrong password: %v", err)
+	}
+	if _, _, err := s.Login(context.Background(), "gone", "demo-password", "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("a disabled account: %v", err)
 	}
 	tok, sess, err := s.Login(context.Background(), "viewer", "demo-password", "192.0.2.1")
 	if err != nil {

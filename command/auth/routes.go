@@ -133,7 +133,26 @@ var Routes = []Route{
 	// Heartbeats only: a page with no stream of its own learns at once that
 	// its session ended.
 	{Name: "ws.session", Method: "GET", Path: "/ws/session", Roles: Everyone},
+
+	// Accounts (issue 19, part 1): managed by admins at run time; everyone
+	// changes their own password.
+	{Name: "accounts.list", Method: "GET", Path: "/api/v1/accounts", Roles: Admins},
+	{Name: "accounts.create", Method: "POST", Path: "/api/v1/accounts", Roles: Admins},
+	{Name: "accounts.get", Method: "GET", Path: "/api/v1/accounts/:username", Roles: Admins},
+	{Name: "accounts.update", Method: "PATCH", Path: "/api/v1/accounts/:username", Roles: Admins},
+	{Name: "accounts.delete", Method: "DELETE", Path: "/api/v1/accounts/:username", Roles: Admins},
+	{Name: "accounts.disable", Method: "POST", Path: "/api/v1/accounts/:username/disable", Roles: Admins},
+	{Name: "accounts.enable", Method: "POST", Path: "/api/v1/accounts/:username/enable", Roles: Admins},
+	{Name: "accounts.reset", Method: "POST", Path: "/api/v1/accounts/:username/password-reset", Roles: Admins},
+	{Name: "password.change", Method: "PUT", Path: "/api/v1/sessions/me/password", Roles: Everyone},
 }
+
+// Admins is the administrators alone.
+var Admins = []vocab.Role{vocab.Admin}
+
+// BeforePasswordChange are the routes a session whose account must change
+// its password may call; every other answers 403 until it is changed.
+var BeforePasswordChange = []string{"password.change", "sessions.delete", "sessions.me", "config.public"}
 
 // Allowed reports whether role may call r.
 func (r Route) Allowed(role vocab.Role) bool {

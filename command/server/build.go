@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"watchfloor/alerts"
+	"watchfloor/command/account"
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
@@ -48,6 +49,7 @@ type builder struct {
 	places     *geo.Gazetteer
 	st         *store.Store
 	authn      *auth.Service
+	accounts   *account.Service
 	fleet      *unit.Fleet
 	units      *unit.Service
 	ingest     *unit.Ingester
@@ -138,26 +140,32 @@ func (b *builder) openStore(ctx context.Context) error {
 	return nil
 }
 
-// people builds authentication (telling the person starting the server the
-// demo password) and the fleet, with one demo responder per unit.
-func (b *builder) people(context.Context) error {
-	authn, err := auth.New(b.cfg.Auth, b.cfg.Limits, records.NewSessions(b.st), b.opts.Now, loginAlarm(b.cfg, records.NewSystem(b.st), b.now, b.log))
-	if err != nil {
-		return err
-	}
-	b.authn = authn
-	if authn.DemoPassword != "" {
-		fmt.Fprintf(b.opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer, and one responder per unit named after it) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", authn.DemoPassword)
-	}
+// people builds the fleet, the accounts (seeding those of the
+// configuration that do not exist yet, and telling the person starting the
+// server the demo password) and authentication.
+func (b *builder) people(ctx context.Context) error {
+	var err error
 	if b.fleet, err = unit.NewFleet(b.cfg.UnitTypes, b.cfg.Units, b.geo); err != nil {
 		return err
 	}
-	if b.cfg.Auth.DemoAccounts {
-		for _, u := range b.cfg.Units {
-			authn.AddDemo(auth.Account{Username: u.ID, Name: u.Callsign, Role: vocab.Responder, Unit: u.ID})
-		}
+	sessions := records.NewSessions(b.st)
+	b.accounts = account.New(views.NewAccounts(b.st), account.Rules{Area: func(code string) bool { return b.geo.Area(code) != nil },
+		Unit: b.fleet.Known, BcryptCost: b.cfg.Auth.BcryptCost}, sessions, b.opts.Now)
+	seeds, demoPassword, err := account.Seeds(b.cfg.Auth, b.cfg.Units)
+	if err != nil {
+		return err
 	}
-	return nil
+	created, err := b.accounts.SeedAll(ctx, seeds)
+	if err != nil {
+		return err
+	}
+	if demoPassword != "" && len(created) > 0 {
+		fmt.Fprintf(b.opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer, and one responder per unit named after it) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", demoPassword)
+	} else if demoPassword != "" {
+		fmt.Fprintf(b.opts.Notice, "demo accounts exist from an earlier start and keep their passwords (accounts are seeded once)\n")
+	}
+	b.authn, err = auth.New(b.cfg.Auth, b.cfg.Limits, sessions, b.accounts.Directory(), b.opts.Now, loginAlarm(b.cfg, records.NewSystem(b.st), b.now, b.log))
+	return err
 }
 
 // positions builds the unit service and the ingester, and restores the
@@ -232,7 +240,7 @@ func (b *builder) web(context.Context) error {
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
 	api, err := web.New(web.Deps{
-		Config: b.cfg, Auth: b.authn, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
+		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest,
 		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"watchfloor/command/account"
 	"watchfloor/command/alarm"
 	"watchfloor/command/change"
 	"watchfloor/command/dispatch"
@@ -33,6 +34,8 @@ func (s *Store) indexOpsOf(d change.Doc) []Op {
 		return s.caseIndex(d)
 	case change.KindAlarm:
 		return s.alarmIndex(d)
+	case account.Kind:
+		return s.accountIndex(d)
 	}
 	return nil
 }
@@ -157,4 +160,17 @@ func (s *Store) alarmIndex(d change.Doc) []Op {
 		{Cmd: "ZADD", Key: s.Key("alarms", "open"), Args: []string{ms, a.ID}},
 		{Cmd: "ZADD", Key: s.Key("alarms", "all"), Args: []string{ms, a.ID}},
 	}
+}
+
+// accountIndex keeps the set of accounts not deleted (accounts:all).
+func (s *Store) accountIndex(d change.Doc) []Op {
+	a, _ := d.Value.(*account.Account)
+	if a == nil {
+		return nil
+	}
+	cmd := "SADD"
+	if d.Fields["state"] == account.Deleted {
+		cmd = "SREM"
+	}
+	return []Op{{Cmd: cmd, Key: s.Key("accounts", "all"), Args: []string{a.Username}}}
 }

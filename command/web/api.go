@@ -11,6 +11,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,6 +181,10 @@ func (a *API) authorize(r auth.Route) fiber.Handler {
 		}
 		if !r.Allowed(sess.Role) {
 			return rest.Forbidden(fmt.Sprintf("role %s may not %s %s", sess.Role, r.Method, r.Path))
+		}
+		if sess.MustChangePassword && !slices.Contains(auth.BeforePasswordChange, r.Name) {
+			return rest.Problem(c, 403, "password-change-required", "this account must change its one-time password first: PUT /api/v1/sessions/me/password",
+				[]fault.FieldError{{Field: "password", Message: "must be changed before anything else"}})
 		}
 		c.Locals(rest.SessionKey, sess)
 		c.Locals(rest.TokenHashKey, hash)

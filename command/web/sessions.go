@@ -63,7 +63,11 @@ func (a *API) login(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderRetryAfter, rest.RetryAfter(throttled.RetryAfter))
 		return rest.Problem(c, 429, "too-many-logins", throttled.Error(), nil)
 	case errors.As(err, &refused):
-		a.Record(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: map[string]any{"ip": ip}})
+		detail := map[string]any{"ip": ip}
+		if refused.Disabled {
+			detail["disabled"] = true // the trail's, never the client's
+		}
+		a.Record(c, audit.Record{Who: req.Username, Action: "session.refused", Object: req.Username, Detail: detail})
 		if refused.Wait > 0 {
 			c.Set(fiber.HeaderRetryAfter, rest.RetryAfter(refused.Wait))
 		}
@@ -72,7 +76,8 @@ func (a *API) login(c *fiber.Ctx) error {
 		return err
 	}
 	a.Record(c, audit.Record{Who: sess.Username, Role: sess.Role, Action: "session.created", Object: sess.Username, Detail: map[string]any{"ip": ip}})
-	return c.Status(201).JSON(fiber.Map{"token": token, "role": sess.Role, "username": sess.Username, "unit": sess.Unit, "expires_at": sess.ExpiresAt})
+	return c.Status(201).JSON(fiber.Map{"token": token, "role": sess.Role, "username": sess.Username, "unit": sess.Unit, "expires_at": sess.ExpiresAt,
+		"must_change_password": sess.MustChangePassword})
 }
 
 func (a *API) logout(c *fiber.Ctx) error {

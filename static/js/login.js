@@ -1,7 +1,11 @@
-// The sign-in form.
+// The sign-in form, and the change of a one-time password that follows the
+// sign-in of an account that must change it (every page's sign-in).
+//
+// Hooks for tests: #password-form (built here), #new-password,
+// #new-password-again, #password-error, #password-submit, #password-cancel.
 
 import * as api from './api.js';
-import { byId } from './dom.js';
+import { byId, el } from './dom.js';
 import { t } from './i18n.js';
 import { roleName } from './refdata.js';
 import { getToken, saveSession } from './session.js';
@@ -17,6 +21,7 @@ export function renderLogin() {
   const submit = /** @type {HTMLButtonElement} */ (byId('login-submit'));
   submit.textContent = t(busy ? 'login.busy' : 'login.submit');
   submit.disabled = busy;
+  if (change) change.render();
 }
 
 /**
@@ -85,11 +90,17 @@ export function initLogin(onSignedIn, opts = {}) {
         user.focus();
         return;
       }
-      saveSession({ token: s.token, role: s.role, username: s.username || username, unit: s.unit });
+      const signedIn = () => {
+        saveSession({ token: s.token, role: s.role, username: s.username || username, unit: s.unit });
+        onSignedIn();
+      };
       pass.value = '';
       busy = false;
       renderLogin();
-      onSignedIn();
+      // The session is kept only once the one-time password is changed: a
+      // reload meanwhile asks to sign in again.
+      if (s.must_change_password === true) askNewPassword(form, s.token, s.username || username, password, signedIn);
+      else signedIn();
     } catch (err) {
       busy = false;
       const d = describe(err);
@@ -130,4 +141,152 @@ export async function endSession(done) {
     api.takeSessionEnded(); // signing out is no ended session to report
     done();
   }
+}
+
+/**
+ * The open password change, if any: its render (labels and error line in
+ * the current language).
+ * @type {{render: () => void}|null}
+ */
+let change = null;
+
+/**
+ * Checks a new password as the server's policy does, for a message before
+ * the round trip (the server checks again, and alone knows the common list).
+ * @param {string} pw
+ * @param {string} again
+ * @param {string} username
+ * @param {string} old
+ * @returns {string|null} a catalogue key, or null
+ */
+function policyError(pw, again, username, old) {
+  if (pw !== again) return 'pwchange.error.mismatch';
+  if ([...pw].length < 10) return 'pwchange.error.short';
+  const lower = pw.toLowerCase();
+  const name = username.toLowerCase();
+  if (lower === name || (name.length >= 4 && lower.includes(name))) return 'pwchange.error.username';
+  const classes = new Set([...pw].map((c) => (/[a-z]/.test(c) ? 'l' : /[A-Z]/.test(c) ? 'u' : /[0-9]/.test(c) ? 'd' : 'o')));
+  if (classes.size < 2) return 'pwchange.error.classes';
+  if (pw === old) return 'pwchange.error.same';
+  return null;
+}
+
+/**
+ * Maps the server's refusal of a new password to a catalogue key.
+ * @param {unknown} err
+ * @returns {{key: string, params?: Record<string, string|number>}}
+ */
+function describeChange(err) {
+  if (!(err instanceof api.ApiError)) return { key: 'login.error.network' };
+  if (err.status === 401) return { key: 'login.error.ended' };
+  const errors = (err.problem && Array.isArray(err.problem.errors) && err.problem.errors) || [];
+  const text = errors.map((/** @type {any} */ e) => String(e.message ?? '')).join(' ');
+  if (err.status === 400) {
+    if (text.includes('common')) return { key: 'pwchange.error.common' };
+    if (text.includes('username')) return { key: 'pwchange.error.username' };
+    if (text.includes('at least 10')) return { key: 'pwchange.error.short' };
+    if (text.includes('mix')) return { key: 'pwchange.error.classes' };
+    if (text.includes('differ')) return { key: 'pwchange.error.same' };
+  }
+  return { key: 'pwchange.error.other', params: { status: err.status } };
+}
+
+/**
+ * Labelled password input.
+ * @param {string} id
+ * @param {string} labelKey
+ * @returns {{label: HTMLElement, input: HTMLInputElement}}
+ */
+function passwordField(id, labelKey) {
+  const label = el('label', 'field-label', t(labelKey));
+  label.setAttribute('for', id);
+  label.dataset.i18n = labelKey;
+  const input = /** @type {HTMLInputElement} */ (el('input', 'field'));
+  Object.assign(input, { id, type: 'password', autocomplete: 'new-password', required: true });
+  return { label, input };
+}
+
+/**
+ * Replaces the sign-in form with the change of the one-time password just
+ * used; after the change, done continues to the page. Cancel ends the new
+ * session and shows the sign-in form again.
+ * @param {HTMLFormElement} loginForm
+ * @param {string} token the new session's, not yet kept
+ * @param {string} username
+ * @param {string} old the one-time password just typed
+ * @param {() => void} done
+ */
+function askNewPassword(loginForm, token, username, old, done) {
+  const form = /** @type {HTMLFormElement} */ (el('form', 'login-card password-card'));
+  form.id = 'password-form';
+  form.noValidate = true;
+  const heading = el('h2', 'login-heading', t('pwchange.heading'));
+  const intro = el('p', 'login-subtitle', t('pwchange.intro', { username }));
+  const first = passwordField('new-password', 'pwchange.new');
+  const second = passwordField('new-password-again', 'pwchange.again');
+  const hint = el('p', 'password-hint', t('pwchange.hint'));
+  const line = el('p', 'login-error');
+  line.id = 'password-error';
+  line.setAttribute('role', 'alert');
+  const submit = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-primary'));
+  Object.assign(submit, { id: 'password-submit', type: 'submit' });
+  const cancel = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-ghost'));
+  Object.assign(cancel, { id: 'password-cancel', type: 'button' });
+  form.append(heading, intro, first.label, first.input, second.label, second.input, hint, line, submit, cancel);
+  /** @type {{key: string, params?: Record<string, string|number>}|null} */
+  let fault = null;
+  let saving = false;
+  const render = () => {
+    heading.textContent = t('pwchange.heading');
+    intro.textContent = t('pwchange.intro', { username });
+    first.label.textContent = t('pwchange.new');
+    second.label.textContent = t('pwchange.again');
+    hint.textContent = t('pwchange.hint');
+    line.textContent = fault ? t(fault.key, fault.params) : '';
+    submit.textContent = t(saving ? 'pwchange.busy' : 'pwchange.submit');
+    submit.disabled = saving;
+    cancel.textContent = t('pwchange.cancel');
+  };
+  const close = () => {
+    change = null;
+    form.remove();
+    loginForm.hidden = false;
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (saving) return;
+    const key = policyError(first.input.value, second.input.value, username, old);
+    fault = key ? { key } : null;
+    if (key) {
+      render();
+      first.input.focus();
+      return;
+    }
+    saving = true;
+    render();
+    try {
+      await api.request('PUT', '/api/v1/sessions/me/password', { token, body: { old_password: old, new_password: first.input.value } });
+      close();
+      done();
+    } catch (err) {
+      saving = false;
+      fault = describeChange(err);
+      render();
+      if (err instanceof api.ApiError && err.status === 401) {
+        close();
+        return;
+      }
+      first.input.select();
+      first.input.focus();
+    }
+  });
+  cancel.addEventListener('click', () => {
+    api.logoutToken(token).catch(() => {});
+    close();
+  });
+  change = { render };
+  render();
+  loginForm.hidden = true;
+  loginForm.after(form);
+  first.input.focus();
 }

@@ -104,6 +104,25 @@ func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 	return nil
 }
 
+// EndSessions implements auth.SessionStore: every session of username goes
+// and every follower hears of each.
+func (x *Sessions) EndSessions(ctx context.Context, username string) error {
+	var ended []string
+	x.mu.Lock()
+	for h, e := range x.sessions {
+		var sess auth.Session
+		if json.Unmarshal(e.v, &sess) == nil && sess.Username == username {
+			delete(x.sessions, h)
+			ended = append(ended, h)
+		}
+	}
+	x.mu.Unlock()
+	for _, h := range ended {
+		x.revoked.Publish(h)
+	}
+	return nil
+}
+
 // Revocations calls fn with the token hash of every session deleted from
 // the call on, until ctx ends.
 func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"watchfloor/command/account"
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
@@ -55,8 +56,10 @@ type Stores struct {
 	Cases       gridcase.Store
 	Daily       gridcase.DailyStore
 	// Timeline reads an incident's timeline (the list incident.timeline).
-	Timeline  func(ctx context.Context, incidentID string) ([]incident.Entry, error)
-	Sessions  auth.SessionStore
+	Timeline func(ctx context.Context, incidentID string) ([]incident.Entry, error)
+	Sessions auth.SessionStore
+	// Accounts reads accounts back (kind account, the map accounts.units).
+	Accounts  account.Store
 	Positions Positions
 	// Revocations follows the sessions deleted (as Sessions does in both).
 	Revocations func(ctx context.Context, fn func(hash string)) error
@@ -101,6 +104,9 @@ func Run(t *testing.T, open Open) {
 		{"ActivationReads", activationReads},
 		{"CaseReads", caseReads},
 		{"DailyReads", dailyReads},
+		// Accounts (issue 19, part 1).
+		{"AccountReads", accountReads},
+		{"AccountSessionsEnd", accountSessionsEnd},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}

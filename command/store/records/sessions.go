@@ -31,7 +31,54 @@ func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Sessio
 	if err != nil {
 		return fmt.Errorf("encoding session: %w", err)
 	}
-	return x.s.Wrap("storing session", x.s.Client().Set(ctx, x.s.Key("session", hash), b, ttl).Err())
+	keys := []string{x.s.Key("session", hash), x.s.Key("sessions", "of", sess.Username)}
+	err = putSessionScript.Run(ctx, x.s.Client(), keys, b, ttl.Milliseconds(), hash, x.s.Key("session", "")).Err()
+	return x.s.Wrap("storing session", err)
+}
+
+// putSessionScript stores a session (KEYS[1]) and adds its hash to its
+// account's set (KEYS[2]), so that disabling the account can end them all;
+// a few members whose session is gone (ARGV[4] is the sessions' key
+// prefix) are dropped as it goes, which keeps the set near the live ones.
+// ARGV: the session, its TTL in ms, its hash, the prefix.
+var putSessionScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for _, h in ipairs(redis.call('SRANDMEMBER', KEYS[2], 4)) do
+  if redis.call('EXISTS', ARGV[4] .. h) == 0 then redis.call('SREM', KEYS[2], h) end
+end
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1
+`)
+
+// EndSessions implements auth.SessionStore: every session of the account
+// (sessions:of:{username}) is deleted and its hash published on the
+// revoked channel, as DeleteSession does for one.
+func (x *Sessions) EndSessions(ctx context.Context, username string) error {
+	set := x.s.Key("sessions", "of", username)
+	hashes, err := x.s.Client().SMembers(ctx, set).Result()
+	if err != nil {
+		return x.s.Wrap("ending sessions", err)
+	}
+	if len(hashes) == 0 {
+		return nil
+	}
+	_, err = x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, h := range hashes {
+			p.Del(ctx, x.s.Key("session", h))
+			p.Publish(ctx, x.s.Key("revoked"), h)
+		}
+		p.SRem(ctx, set, toAny(hashes)...)
+		return nil
+	})
+	return x.s.Wrap("ending sessions", err)
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // TouchSession implements auth.SessionStore: one round trip reads the

@@ -5,6 +5,7 @@ package cases
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -49,8 +50,12 @@ func mine(who gridcase.Actor, cs *gridcase.Case) bool {
 }
 
 // caseAccount looks up an account named in a case action.
-func (a *handlers) caseAccount(name string) (gridcase.Account, bool) {
-	acct := a.Auth.Account(name)
+func (a *handlers) caseAccount(ctx context.Context) func(name string) (gridcase.Account, bool) {
+	return func(name string) (gridcase.Account, bool) { return a.account(ctx, name) }
+}
+
+func (a *handlers) account(ctx context.Context, name string) (gridcase.Account, bool) {
+	acct := a.Auth.Account(ctx, name)
 	if acct == nil {
 		return gridcase.Account{}, false
 	}
@@ -167,7 +172,7 @@ func (a *handlers) caseAction(c *fiber.Ctx) error {
 			return rest.Forbidden("a responder handles the cases given to its unit, and only that")
 		}
 	}
-	cs, err := a.Cases.Act(c.UserContext(), who, id, &act, a.caseAccount)
+	cs, err := a.Cases.Act(c.UserContext(), who, id, &act, a.caseAccount(c.UserContext()))
 	if err != nil {
 		return err
 	}

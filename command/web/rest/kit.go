@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"watchfloor/command/account"
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
@@ -44,6 +45,7 @@ import (
 type Deps struct {
 	Config    *config.Config
 	Auth      *auth.Service
+	Accounts  *account.Service
 	Incidents *incident.Service
 	Reports   *inforeport.Service // the incidents' information reports
 	Units     *unit.Service

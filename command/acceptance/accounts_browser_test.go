@@ -1,0 +1,85 @@
+package acceptance_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// An administrator frees a configured unit (deleting its never-used demo
+// account on the accounts tab) and creates a responder account for it;
+// the responder signs in on the phone page with the one-time password, is
+// made to change it, and sees its page; the administrator disables the
+// account and the phone shows the sign-in form within 1 s.
+func TestAdminCreatesResponderAccount(t *testing.T) {
+	h := newHarness(t)
+	admin := newBrowser(t, 1280, 800)
+	admin.login(h.base+"/admin.html", "admin")
+	admin.poll(10*time.Second, `!document.querySelector('#app').hidden && !!document.querySelector('#acc-table tr[data-username="car-02"]') && document.querySelectorAll('#acc-unit option').length > 10`)
+
+	// car-02's demo account never signed in: deleted after a confirming click.
+	del := `#acc-table tr[data-username="car-02"] button[data-action="delete"]`
+	admin.run(5*time.Second, chromedp.Click(del, chromedp.ByQuery))
+	admin.poll(5*time.Second, `document.querySelector('`+del+`').classList.contains('acc-armed')`)
+	admin.run(5*time.Second, chromedp.Click(del, chromedp.ByQuery))
+	admin.poll(5*time.Second, `!document.querySelector('#acc-table tr[data-username="car-02"]')`)
+
+	admin.run(10*time.Second,
+		chromedp.Click("#acc-new", chromedp.ByQuery),
+		chromedp.WaitVisible("#acc-form", chromedp.ByQuery),
+		chromedp.SendKeys("#acc-username", "zhang-san", chromedp.ByQuery),
+		chromedp.SendKeys("#acc-name", "张三", chromedp.ByQuery),
+		chromedp.SetValue("#acc-role", "responder", chromedp.ByQuery),
+		chromedp.SetValue("#acc-unit", "car-02", chromedp.ByQuery),
+		chromedp.SendKeys("#acc-phone", "13800138000", chromedp.ByQuery),
+		chromedp.Click("#acc-save", chromedp.ByQuery),
+	)
+	admin.poll(5*time.Second, `document.querySelector('#acc-otp').open && document.querySelector('#acc-otp-value').textContent.length >= 10`)
+	var otp string
+	admin.run(5*time.Second, chromedp.Evaluate(`document.querySelector('#acc-otp-value').textContent`, &otp))
+	admin.run(5*time.Second, chromedp.Click("#acc-otp-close", chromedp.ByQuery))
+	admin.poll(5*time.Second, `!document.querySelector('#acc-otp').open && !!document.querySelector('#acc-table tr[data-username="zhang-san"]')`)
+	var row string
+	admin.run(5*time.Second, chromedp.Evaluate(`document.querySelector('#acc-table tr[data-username="zhang-san"]').textContent`, &row))
+	if !strings.Contains(row, "car-02") || !strings.Contains(row, "13800138000") || !strings.Contains(row, "待修改密码") {
+		t.Errorf("the new account's row: %q", row)
+	}
+
+	phone := newBrowser(t, 400, 800)
+	phone.run(10*time.Second,
+		chromedp.Navigate(h.base+"/responder.html"),
+		chromedp.WaitVisible("#username", chromedp.ByQuery),
+		chromedp.SendKeys("#username", "zhang-san", chromedp.ByQuery),
+		chromedp.SendKeys("#password", otp, chromedp.ByQuery),
+		chromedp.Click("#login-submit", chromedp.ByQuery),
+	)
+	phone.poll(5*time.Second, `!!document.querySelector('#password-form') && document.querySelector('#login-form').hidden && document.querySelector('#app').hidden`)
+	// A new password the policy refuses first, then one it takes.
+	phone.run(5*time.Second,
+		chromedp.SendKeys("#new-password", "password12", chromedp.ByQuery),
+		chromedp.SendKeys("#new-password-again", "password12", chromedp.ByQuery),
+		chromedp.Click("#password-submit", chromedp.ByQuery),
+	)
+	phone.poll(5*time.Second, `document.querySelector('#password-error').textContent.includes('常见密码')`)
+	phone.run(5*time.Second,
+		chromedp.Evaluate(`for (const id of ['new-password', 'new-password-again']) document.getElementById(id).value = ''`, nil),
+		chromedp.SendKeys("#new-password", "Car02-on-duty", chromedp.ByQuery),
+		chromedp.SendKeys("#new-password-again", "Car02-on-duty", chromedp.ByQuery),
+		chromedp.Click("#password-submit", chromedp.ByQuery),
+	)
+	phone.poll(10*time.Second, `!document.querySelector('#app').hidden && document.querySelector('#login').hidden && !document.querySelector('#password-form')`)
+	if code, _ := h.login("zhang-san", "Car02-on-duty"); code != 201 {
+		t.Fatalf("the changed password: %d", code)
+	}
+	// The phone's socket is up before the account is disabled.
+	phone.poll(10*time.Second, `document.querySelector('#link-state').classList.contains('up')`)
+
+	dis := `#acc-table tr[data-username="zhang-san"] button[data-action="disable"]`
+	admin.run(5*time.Second, chromedp.Click(dis, chromedp.ByQuery))
+	phone.poll(time.Second, `!document.querySelector('#login').hidden && document.querySelector('#app').hidden`)
+	admin.poll(5*time.Second, `document.querySelector('#acc-table tr[data-username="zhang-san"] .acc-state').textContent === '已停用'`)
+	admin.clean()
+	phone.clean()
+}

@@ -1,0 +1,84 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"watchfloor/command/auth"
+	"watchfloor/command/vocab"
+	"watchfloor/config"
+)
+
+// DemoRoles are the sample city's role accounts, each named after its role.
+var DemoRoles = []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator, vocab.Viewer}
+
+// Seeds are the accounts the configuration brings: auth.accounts with
+// their hashes and, with demo_accounts, the demo role accounts, the demo
+// area accounts and one responder per unit named after it, sharing the
+// demo password (generated when none is configured and then returned, so
+// that it can be shown). The first of a name wins.
+func Seeds(cfg config.Auth, units []config.Unit) ([]Seed, string, error) {
+	var out []Seed
+	seen := map[string]bool{}
+	add := func(a Account, hash string) {
+		if !seen[a.Username] {
+			seen[a.Username] = true
+			out = append(out, Seed{Account: a, Hash: hash})
+		}
+	}
+	for _, a := range cfg.Accounts {
+		add(Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area}, a.PasswordHash)
+	}
+	if !cfg.DemoAccounts {
+		return out, "", nil
+	}
+	pw, generated := cfg.DemoPassword, ""
+	if pw == "" {
+		pw = auth.RandomPassword()
+		generated = pw
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cfg.BcryptCost)
+	if err != nil {
+		return nil, "", fmt.Errorf("hashing the demo password: %w", err)
+	}
+	for _, role := range DemoRoles {
+		add(Account{Username: string(role), Name: string(role), Role: role}, string(h))
+	}
+	for _, a := range cfg.DemoAreaAccounts {
+		add(Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area}, string(h))
+	}
+	for _, u := range units {
+		add(Account{Username: u.ID, Name: u.Callsign, Role: vocab.Responder, Unit: u.ID}, string(h))
+	}
+	return out, generated, nil
+}
+
+// Directory is the service as logins see it (auth.Directory).
+func (s *Service) Directory() auth.Directory { return directory{s} }
+
+type directory struct{ s *Service }
+
+// Credentials implements auth.Directory.
+func (d directory) Credentials(ctx context.Context, username string) (auth.Account, string, bool, error) {
+	if !UsernamePattern.MatchString(username) {
+		return auth.Account{}, "", false, nil
+	}
+	st, err := d.s.st.Load(ctx, username)
+	if err != nil {
+		if isNotFound(err) {
+			return auth.Account{}, "", false, nil
+		}
+		return auth.Account{}, "", false, err
+	}
+	a := st.Account
+	return auth.Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area,
+		Disabled: a.Disabled, MustChange: a.MustChangePassword}, st.Hash, true, nil
+}
+
+// LoggedIn implements auth.Directory.
+func (d directory) LoggedIn(ctx context.Context, username string, at time.Time) error {
+	return d.s.LoggedIn(ctx, username, at)
+}
