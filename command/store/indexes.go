@@ -33,6 +33,8 @@ func (s *Store) indexOpsOf(d change.Doc) []Op {
 		return s.caseIndex(d)
 	case change.KindAlarm:
 		return s.alarmIndex(d)
+	case change.KindUnit:
+		return []Op{{Cmd: "SADD", Key: s.Key("units", "all"), Args: []string{d.ID}}}
 	}
 	return nil
 }

@@ -48,16 +48,18 @@ type Deps struct {
 	Reports   *inforeport.Service // the incidents' information reports
 	Units     *unit.Service
 	Ingest    *unit.Ingester
-	Dispatch  *dispatch.Service
-	Alarms    *alarm.Service
-	Plans     *plan.Service
-	Cases     *gridcase.Service
-	Daily     gridcase.DailyStore
-	Figures   Figures
-	Audit     audit.Store
-	Hub       *live.Hub
-	Source    live.Source
-	Map       *geo.Map
+	// UnitRegistry manages units at run time (the administration page).
+	UnitRegistry *unit.Registry
+	Dispatch     *dispatch.Service
+	Alarms       *alarm.Service
+	Plans        *plan.Service
+	Cases        *gridcase.Service
+	Daily        gridcase.DailyStore
+	Figures      Figures
+	Audit        audit.Store
+	Hub          *live.Hub
+	Source       live.Source
+	Map          *geo.Map
 	// Places is the gazetteer the console searches (empty when none is configured).
 	Places   *geo.Gazetteer
 	Static   fs.FS
