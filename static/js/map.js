@@ -580,6 +580,14 @@ export function setUnitStatus(data) {
 }
 
 /**
+ * Applies a unit.changed event: adds, redraws or drops the unit.
+ * @param {any} data {action, unit}
+ */
+export function changeUnit(data) {
+  if (units) units.change(data);
+}
+
+/**
  * A unit's callsign, if the map knows it.
  * @param {string} id
  * @returns {string|undefined}
