@@ -9,6 +9,7 @@ import (
 
 	"watchfloor/command/change"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 )
 
 // Units keeps positions as the Redis store does: every unit's last moving
@@ -112,7 +113,7 @@ func (x *Units) SubscribePositions(ctx context.Context, fn func(note []byte)) er
 	return x.notes.Follow(ctx, fn)
 }
 
-var _ unit.RegistryStore = (*Units)(nil)
+var _ registry.Store = (*Units)(nil)
 
 // LoadUnits returns every stored unit document.
 func (x *Units) LoadUnits(ctx context.Context) ([]*unit.Unit, error) {

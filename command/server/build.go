@@ -27,6 +27,7 @@ import (
 	"watchfloor/command/store/views"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
 	"watchfloor/command/web"
 	"watchfloor/config"
@@ -49,7 +50,7 @@ type builder struct {
 	st         *store.Store
 	authn      *auth.Service
 	fleet      *unit.Fleet
-	registry   *unit.Registry
+	registry   *registry.Registry
 	units      *unit.Service
 	ingest     *unit.Ingester
 	incidents  *incident.Service
@@ -166,7 +167,7 @@ func (b *builder) people(context.Context) error {
 func (b *builder) positions(ctx context.Context) error {
 	unitStore := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, b.met.skip)
 	b.units = unit.NewService(b.fleet, unitStore, b.opts.Now)
-	b.registry = unit.NewRegistry(b.fleet, unitStore, b.opts.Now, b.log)
+	b.registry = registry.New(b.fleet, unitStore, b.opts.Now, b.log)
 	if err := b.registry.Seed(ctx, b.cfg.Units); err != nil {
 		return err
 	}

@@ -79,6 +79,12 @@ func (f *Fleet) Known(id string) bool {
 	return ok && !s.cfg.Retired
 }
 
+// TypeKnown reports whether typ is a configured unit type.
+func (f *Fleet) TypeKnown(typ string) bool { _, ok := f.types[typ]; return ok }
+
+// GridKnown reports whether code is a grid of the map.
+func (f *Fleet) GridKnown(code string) bool { return f.geo.Area(code) != nil }
+
 // Exists reports whether id is a unit, retired or not.
 func (f *Fleet) Exists(id string) bool {
 	f.mu.RLock()

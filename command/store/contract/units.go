@@ -14,12 +14,13 @@ import (
 	"watchfloor/command/dispatch"
 	"watchfloor/command/fault"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 )
 
 // Positions keeps units' positions and tracks, and reads the registry's
 // unit documents.
 type Positions interface {
-	unit.RegistryStore
+	registry.Store
 	LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error)
 	WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error)

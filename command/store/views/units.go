@@ -16,6 +16,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/store"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 )
 
 // Units stores unit state. Keys, under the deployment's prefix:
@@ -197,9 +198,9 @@ func (x *Units) SubscribePositions(ctx context.Context, fn func([]byte)) error {
 	return x.s.Subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) })
 }
 
-var _ unit.RegistryStore = (*Units)(nil)
+var _ registry.Store = (*Units)(nil)
 
-// LoadUnits implements unit.RegistryStore: the documents of the set
+// LoadUnits implements registry.Store: the documents of the set
 // units:all, read in one pipeline.
 func (x *Units) LoadUnits(ctx context.Context) ([]*unit.Unit, error) {
 	ids, err := x.s.Client().SMembers(ctx, x.s.Key("units", "all")).Result()
@@ -228,7 +229,7 @@ func (x *Units) LoadUnits(ctx context.Context) ([]*unit.Unit, error) {
 	return out, nil
 }
 
-// LoadUnit implements unit.RegistryStore.
+// LoadUnit implements registry.Store.
 func (x *Units) LoadUnit(ctx context.Context, id string) (*unit.Unit, error) {
 	b, err := x.s.Client().HGet(ctx, x.s.Key("unit", id), "doc").Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -244,7 +245,7 @@ func (x *Units) LoadUnit(ctx context.Context, id string) (*unit.Unit, error) {
 	return &u, nil
 }
 
-// ActiveOrders implements unit.RegistryStore: the unit's set of active
+// ActiveOrders implements registry.Store: the unit's set of active
 // orders that dispatch keeps.
 func (x *Units) ActiveOrders(ctx context.Context, id string) ([]string, error) {
 	ids, err := x.s.Client().SMembers(ctx, x.s.Key("unit", id, "orders")).Result()

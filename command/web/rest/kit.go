@@ -35,6 +35,7 @@ import (
 	"watchfloor/command/stats"
 	"watchfloor/command/strictjson"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -49,7 +50,7 @@ type Deps struct {
 	Units     *unit.Service
 	Ingest    *unit.Ingester
 	// UnitRegistry manages units at run time (the administration page).
-	UnitRegistry *unit.Registry
+	UnitRegistry *registry.Registry
 	Dispatch     *dispatch.Service
 	Alarms       *alarm.Service
 	Plans        *plan.Service

@@ -6,7 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"watchfloor/command/fault"
-	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
 )
@@ -24,8 +24,8 @@ type unitRequest struct {
 	Version      *int64   `json:"version"`
 }
 
-func (r unitRequest) input() unit.Input {
-	return unit.Input{ID: r.ID, Callsign: r.Callsign, Type: r.Type, Team: r.Team, HomeGrid: r.HomeGrid, Devices: r.Devices, Capabilities: r.Capabilities}
+func (r unitRequest) input() registry.Input {
+	return registry.Input{ID: r.ID, Callsign: r.Callsign, Type: r.Type, Team: r.Team, HomeGrid: r.HomeGrid, Devices: r.Devices, Capabilities: r.Capabilities}
 }
 
 func actor(c *fiber.Ctx) vocab.Actor {

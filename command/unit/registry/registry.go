@@ -1,4 +1,7 @@
-package unit
+// Package registry manages units at run time: create, edit, retire and
+// restore, each a change that every instance's fleet follows
+// (unit.changed); configured units are seeds written at first start.
+package registry
 
 import (
 	"context"
@@ -15,39 +18,18 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/change"
 	"watchfloor/command/fault"
+	"watchfloor/command/unit"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
-// Unit is a unit's registry document: what the administration page edits.
-// Configured units are seeds, written at first start and never overwritten.
-type Unit struct {
-	ID           string    `json:"id"`
-	Callsign     string    `json:"callsign"`
-	Type         string    `json:"type"`
-	Team         string    `json:"team"`
-	HomeGrid     string    `json:"home_grid"`
-	Devices      []string  `json:"device_ids"`
-	Capabilities []string  `json:"capabilities"`
-	Retired      bool      `json:"retired"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
-
-// FromConfig is the registry document of a configured unit, before it is
-// stored (version 0).
-func FromConfig(u config.Unit) Unit {
-	return Unit{ID: u.ID, Callsign: u.Callsign, Type: u.Type, Team: u.Team, HomeGrid: u.HomeGrid, Devices: slices.Clone(u.Devices)}
-}
-
-// RegistryStore is the storage the registry needs.
-type RegistryStore interface {
+// Store is the storage the registry needs.
+type Store interface {
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 	// LoadUnits returns every stored unit, in no order.
-	LoadUnits(ctx context.Context) ([]*Unit, error)
+	LoadUnits(ctx context.Context) ([]*unit.Unit, error)
 	// LoadUnit returns one stored unit (fault.ErrNotFound when none).
-	LoadUnit(ctx context.Context, id string) (*Unit, error)
+	LoadUnit(ctx context.Context, id string) (*unit.Unit, error)
 	// ActiveOrders returns the ids of a unit's active orders.
 	ActiveOrders(ctx context.Context, id string) ([]string, error)
 }
@@ -55,14 +37,14 @@ type RegistryStore interface {
 // Registry creates, edits, retires and restores units at run time: each a
 // change that every instance's fleet follows (unit.changed).
 type Registry struct {
-	fleet *Fleet
-	store RegistryStore
+	fleet *unit.Fleet
+	store Store
 	now   func() time.Time
 	log   *slog.Logger
 }
 
-// NewRegistry builds the registry of the fleet's units.
-func NewRegistry(f *Fleet, st RegistryStore, now func() time.Time, log *slog.Logger) *Registry {
+// New builds the registry of the fleet's units.
+func New(f *unit.Fleet, st Store, now func() time.Time, log *slog.Logger) *Registry {
 	if now == nil {
 		now = time.Now
 	}
@@ -84,8 +66,8 @@ type Input struct {
 }
 
 var (
-	unitIDPattern    = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
-	capabilityPatten = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+	unitIDPattern     = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
+	capabilityPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 )
 
 // check reports every bad field of in for the unit id (the unit's own
@@ -94,13 +76,13 @@ func (r *Registry) check(in Input, id string, bad *fault.Invalid) {
 	if strings.TrimSpace(in.Callsign) == "" || len([]rune(in.Callsign)) > 64 {
 		bad.Add("callsign", "required, at most 64 characters")
 	}
-	if _, ok := r.fleet.types[in.Type]; !ok {
+	if !r.fleet.TypeKnown(in.Type) {
 		bad.Add("type", "%q is not a configured unit type", in.Type)
 	}
 	if len([]rune(in.Team)) > 64 {
 		bad.Add("team", "at most 64 characters")
 	}
-	if in.HomeGrid != "" && r.fleet.geo.Area(in.HomeGrid) == nil {
+	if in.HomeGrid != "" && !r.fleet.GridKnown(in.HomeGrid) {
 		bad.Add("home_grid", "%q is not a grid of the map", in.HomeGrid)
 	}
 	if len(in.Devices) > 4 {
@@ -123,7 +105,7 @@ func (r *Registry) check(in Input, id string, bad *fault.Invalid) {
 	for i, c := range in.Capabilities {
 		at := fmt.Sprintf("capabilities[%d]", i)
 		switch {
-		case !capabilityPatten.MatchString(c):
+		case !capabilityPattern.MatchString(c):
 			bad.Add(at, "%q: a lowercase word (a-z, 0-9, _ or -), at most 32 characters", c)
 		case slices.Index(in.Capabilities, c) < i:
 			bad.Add(at, "%q is listed twice", c)
@@ -132,7 +114,7 @@ func (r *Registry) check(in Input, id string, bad *fault.Invalid) {
 }
 
 // Create adds a unit in service.
-func (r *Registry) Create(ctx context.Context, in Input, by vocab.Actor) (View, error) {
+func (r *Registry) Create(ctx context.Context, in Input, by vocab.Actor) (unit.View, error) {
 	bad := &fault.Invalid{}
 	switch {
 	case !unitIDPattern.MatchString(in.ID):
@@ -142,32 +124,32 @@ func (r *Registry) Create(ctx context.Context, in Input, by vocab.Actor) (View, 
 	}
 	r.check(in, in.ID, bad)
 	if err := bad.Err(); err != nil {
-		return View{}, err
+		return unit.View{}, err
 	}
 	at := r.now().UTC()
-	u := Unit{ID: in.ID, Callsign: in.Callsign, Type: in.Type, Team: in.Team, HomeGrid: in.HomeGrid, Devices: in.Devices,
+	u := unit.Unit{ID: in.ID, Callsign: in.Callsign, Type: in.Type, Team: in.Team, HomeGrid: in.HomeGrid, Devices: in.Devices,
 		Capabilities: in.Capabilities, Version: 1, CreatedAt: at, UpdatedAt: at}
 	c := registryChange(nil, &u, "created", by, at)
-	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: u.ID, Value: Available})
+	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: u.ID, Value: unit.Available})
 	return r.apply(ctx, c, u)
 }
 
 // Update sets a unit's fields over the version it was read at.
-func (r *Registry) Update(ctx context.Context, id string, in Input, version int64, by vocab.Actor) (View, error) {
+func (r *Registry) Update(ctx context.Context, id string, in Input, version int64, by vocab.Actor) (unit.View, error) {
 	prev, err := r.store.LoadUnit(ctx, id)
 	if err != nil {
-		return View{}, err
+		return unit.View{}, err
 	}
 	bad := &fault.Invalid{}
 	r.check(in, id, bad)
 	if err := bad.Err(); err != nil {
-		return View{}, err
+		return unit.View{}, err
 	}
 	if version != prev.Version {
-		return View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s changed meanwhile: it is at version %d, not %d", id, prev.Version, version)}
+		return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s changed meanwhile: it is at version %d, not %d", id, prev.Version, version)}
 	}
 	if prev.Retired {
-		return View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is retired: restore it first", id)}
+		return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is retired: restore it first", id)}
 	}
 	at := r.now().UTC()
 	u := *prev
@@ -178,60 +160,60 @@ func (r *Registry) Update(ctx context.Context, id string, in Input, version int6
 
 // Retire takes a unit out of service: kept in history and statistics, no
 // longer dispatched, its devices no one's. A unit on an order is refused.
-func (r *Registry) Retire(ctx context.Context, id string, by vocab.Actor) (View, error) {
+func (r *Registry) Retire(ctx context.Context, id string, by vocab.Actor) (unit.View, error) {
 	prev, err := r.store.LoadUnit(ctx, id)
 	if err != nil {
-		return View{}, err
+		return unit.View{}, err
 	}
 	if prev.Retired {
-		return View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is already retired", id)}
+		return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is already retired", id)}
 	}
 	orders, err := r.store.ActiveOrders(ctx, id)
 	if err != nil {
-		return View{}, err
+		return unit.View{}, err
 	}
 	if len(orders) > 0 {
 		slices.Sort(orders)
-		return View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s has active orders (%s): clear them before retiring it", id, strings.Join(orders, ", "))}
+		return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s has active orders (%s): clear them before retiring it", id, strings.Join(orders, ", "))}
 	}
 	at := r.now().UTC()
 	u := *prev
 	u.Retired, u.Version, u.UpdatedAt = true, prev.Version+1, at
 	c := registryChange(prev, &u, "retired", by, at)
-	c.Guards = append(c.Guards, change.Guard{Kind: change.KindUnitStatus, Field: id, Allowed: []string{"", Available, OffDuty},
+	c.Guards = append(c.Guards, change.Guard{Kind: change.KindUnitStatus, Field: id, Allowed: []string{"", unit.Available, unit.OffDuty},
 		Why: "unit " + id + " was sent on an order meanwhile"})
-	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: Retired})
+	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: unit.Retired})
 	return r.apply(ctx, c, u)
 }
 
 // Restore puts a retired unit back in service, available, with its devices
 // when no other unit took them meanwhile.
-func (r *Registry) Restore(ctx context.Context, id string, by vocab.Actor) (View, error) {
+func (r *Registry) Restore(ctx context.Context, id string, by vocab.Actor) (unit.View, error) {
 	prev, err := r.store.LoadUnit(ctx, id)
 	if err != nil {
-		return View{}, err
+		return unit.View{}, err
 	}
 	if !prev.Retired {
-		return View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is not retired", id)}
+		return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is not retired", id)}
 	}
 	for _, d := range prev.Devices {
 		if other, taken := r.fleet.ByDevice(d); taken && other != id {
-			return View{}, &fault.Conflict{Detail: fmt.Sprintf("device %q of unit %s is now the device of %s: edit that unit first", d, id, other)}
+			return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("device %q of unit %s is now the device of %s: edit that unit first", d, id, other)}
 		}
 	}
 	at := r.now().UTC()
 	u := *prev
 	u.Retired, u.Version, u.UpdatedAt = false, prev.Version+1, at
 	c := registryChange(prev, &u, "restored", by, at)
-	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: Available})
+	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: unit.Available})
 	return r.apply(ctx, c, u)
 }
 
 // apply stores c and puts u in this instance's fleet at once (the others
 // follow unit.changed).
-func (r *Registry) apply(ctx context.Context, c *change.Change, u Unit) (View, error) {
+func (r *Registry) apply(ctx context.Context, c *change.Change, u unit.Unit) (unit.View, error) {
 	if _, err := r.store.Apply(ctx, c); err != nil {
-		return View{}, err
+		return unit.View{}, err
 	}
 	r.fleet.Put(u, false)
 	v, _ := r.fleet.Get(u.ID, true)
@@ -241,15 +223,15 @@ func (r *Registry) apply(ctx context.Context, c *change.Change, u Unit) (View, e
 // Changed is the payload of unit.changed: what happened and the unit as
 // every screen may see it (no device ids).
 type Changed struct {
-	Action string `json:"action"` // created, updated, retired, restored
-	Unit   Unit   `json:"unit"`
+	Action string    `json:"action"` // created, updated, retired, restored
+	Unit   unit.Unit `json:"unit"`
 }
 
 // registryChange writes u over prev (nil when new): the document guarded
 // by its version, its devices guarded free and claimed (those it no longer
 // holds, or all when retired, released), an entry of its timeline,
 // unit.changed on the screens and the audit record.
-func registryChange(prev, u *Unit, action string, by vocab.Actor, at time.Time) *change.Change {
+func registryChange(prev, u *unit.Unit, action string, by vocab.Actor, at time.Time) *change.Change {
 	c := &change.Change{At: at}
 	was := ""
 	if prev != nil {
@@ -273,7 +255,7 @@ func registryChange(prev, u *Unit, action string, by vocab.Actor, at time.Time) 
 			Why: fmt.Sprintf("device %q was given to another unit meanwhile", d)})
 		c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitDevices, Field: d, Value: u.ID})
 	}
-	c.Appends = []change.Append{{Kind: change.KindUnitTimeline, ID: u.ID, Keep: TimelineLen,
+	c.Appends = []change.Append{{Kind: change.KindUnitTimeline, ID: u.ID, Keep: unit.TimelineLen,
 		Entries: []any{map[string]any{"at": at, "type": "registry", "action": action, "by": by.Username, "role": by.Role}}}}
 	shown := *u
 	shown.Devices = nil
@@ -334,22 +316,22 @@ func (r *Registry) Seed(ctx context.Context, units []config.Unit) error {
 }
 
 // missingSeeds are the configured units not stored.
-func missingSeeds(units []config.Unit, stored []*Unit) []Unit {
+func missingSeeds(units []config.Unit, stored []*unit.Unit) []unit.Unit {
 	have := make(map[string]bool, len(stored))
 	for _, u := range stored {
 		have[u.ID] = true
 	}
-	var out []Unit
+	var out []unit.Unit
 	for _, u := range units {
 		if !have[u.ID] {
-			out = append(out, FromConfig(u))
+			out = append(out, unit.FromConfig(u))
 		}
 	}
 	return out
 }
 
 // seed stores new units a chunk at a time, each guarded absent.
-func (r *Registry) seed(ctx context.Context, units []Unit) error {
+func (r *Registry) seed(ctx context.Context, units []unit.Unit) error {
 	at := r.now().UTC()
 	for len(units) > 0 {
 		n := min(seedChunk, len(units))
@@ -374,8 +356,8 @@ func (r *Registry) seed(ctx context.Context, units []Unit) error {
 
 // load puts the stored units in the fleet: configured ones in their order,
 // then the others by creation.
-func (r *Registry) load(units []config.Unit, stored []*Unit) {
-	byID := make(map[string]*Unit, len(stored))
+func (r *Registry) load(units []config.Unit, stored []*unit.Unit) {
+	byID := make(map[string]*unit.Unit, len(stored))
 	for _, u := range stored {
 		byID[u.ID] = u
 	}
@@ -385,11 +367,11 @@ func (r *Registry) load(units []config.Unit, stored []*Unit) {
 			delete(byID, c.ID)
 		}
 	}
-	rest := make([]*Unit, 0, len(byID))
+	rest := make([]*unit.Unit, 0, len(byID))
 	for _, u := range byID {
 		rest = append(rest, u)
 	}
-	slices.SortFunc(rest, func(a, b *Unit) int {
+	slices.SortFunc(rest, func(a, b *unit.Unit) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}

@@ -1,4 +1,4 @@
-package unit_test
+package registry_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/memstore"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -23,7 +24,7 @@ var admin = vocab.Actor{Username: "admin", Role: vocab.Admin}
 // sampleFleet is the fleet of the sample city's configuration.
 func sampleFleet(t *testing.T) (*unit.Fleet, *config.Config) {
 	t.Helper()
-	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(string) string { return "" })
+	cfg, err := config.Load("../../../config/sample/watchfloor.yaml", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,11 +42,11 @@ func sampleFleet(t *testing.T) (*unit.Fleet, *config.Config) {
 }
 
 // registryFloor is a seeded registry of the sample city on a memory store.
-func registryFloor(t *testing.T) (*unit.Registry, *unit.Fleet, *memstore.Store, *config.Config) {
+func registryFloor(t *testing.T) (*registry.Registry, *unit.Fleet, *memstore.Store, *config.Config) {
 	t.Helper()
 	f, cfg := sampleFleet(t)
 	st := memstore.New(memstore.Options{})
-	r := unit.NewRegistry(f, st.Units(time.Hour), nil, nil)
+	r := registry.New(f, st.Units(time.Hour), nil, nil)
 	if err := r.Seed(context.Background(), cfg.Units); err != nil {
 		t.Fatal(err)
 	}
@@ -65,21 +66,21 @@ func fields(err error) []string {
 }
 
 func TestRegistryCreateRules(t *testing.T) {
-	good := unit.Input{ID: "car-99", Callsign: "巡逻99", Type: "car", Team: "t", HomeGrid: "440303001001001", Devices: []string{"dev-99"}, Capabilities: []string{"aed"}}
+	good := registry.Input{ID: "car-99", Callsign: "巡逻99", Type: "car", Team: "t", HomeGrid: "440303001001001", Devices: []string{"dev-99"}, Capabilities: []string{"aed"}}
 	cases := []struct {
 		name  string
-		edit  func(*unit.Input)
+		edit  func(*registry.Input)
 		wants []string // the fields named, nil when accepted
 	}{
-		{"accepted", func(*unit.Input) {}, nil},
-		{"duplicateID", func(in *unit.Input) { in.ID = "car-01" }, []string{"id"}},
-		{"badID", func(in *unit.Input) { in.ID = "Car 1" }, []string{"id"}},
-		{"unknownType", func(in *unit.Input) { in.Type = "tank" }, []string{"type"}},
-		{"gridOutside", func(in *unit.Input) { in.HomeGrid = "999" }, []string{"home_grid"}},
-		{"deviceTaken", func(in *unit.Input) { in.Devices = []string{"860000000000001"} }, []string{"device_ids[0]"}},
-		{"deviceTwice", func(in *unit.Input) { in.Devices = []string{"a", "a"} }, []string{"device_ids[1]"}},
-		{"badCapability", func(in *unit.Input) { in.Capabilities = []string{"AED!"} }, []string{"capabilities[0]"}},
-		{"everyField", func(in *unit.Input) { in.Callsign, in.Type, in.HomeGrid = "", "x", "y" }, []string{"callsign", "type", "home_grid"}},
+		{"accepted", func(*registry.Input) {}, nil},
+		{"duplicateID", func(in *registry.Input) { in.ID = "car-01" }, []string{"id"}},
+		{"badID", func(in *registry.Input) { in.ID = "Car 1" }, []string{"id"}},
+		{"unknownType", func(in *registry.Input) { in.Type = "tank" }, []string{"type"}},
+		{"gridOutside", func(in *registry.Input) { in.HomeGrid = "999" }, []string{"home_grid"}},
+		{"deviceTaken", func(in *registry.Input) { in.Devices = []string{"860000000000001"} }, []string{"device_ids[0]"}},
+		{"deviceTwice", func(in *registry.Input) { in.Devices = []string{"a", "a"} }, []string{"device_ids[1]"}},
+		{"badCapability", func(in *registry.Input) { in.Capabilities = []string{"AED!"} }, []string{"capabilities[0]"}},
+		{"everyField", func(in *registry.Input) { in.Callsign, in.Type, in.HomeGrid = "", "x", "y" }, []string{"callsign", "type", "home_grid"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,7 +117,7 @@ func TestRegistryCreateRules(t *testing.T) {
 func TestRegistryUpdateRetireRestore(t *testing.T) {
 	ctx := context.Background()
 	r, f, st, _ := registryFloor(t)
-	in := unit.Input{Callsign: "新呼号", Type: "car", Devices: []string{"new-dev"}}
+	in := registry.Input{Callsign: "新呼号", Type: "car", Devices: []string{"new-dev"}}
 	if _, err := r.Update(ctx, "car-01", in, 7, admin); !errors.As(err, new(*fault.Conflict)) {
 		t.Fatalf("stale version: %v", err)
 	}
@@ -171,15 +172,15 @@ func TestRegistryRefusesRetiringAUnitOnAnOrder(t *testing.T) {
 func TestRegistrySeedNeverOverwrites(t *testing.T) {
 	ctx := context.Background()
 	r, f, st, cfg := registryFloor(t)
-	if _, err := r.Update(ctx, "car-01", unit.Input{Callsign: "改过", Type: "car"}, 1, admin); err != nil {
+	if _, err := r.Update(ctx, "car-01", registry.Input{Callsign: "改过", Type: "car"}, 1, admin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Create(ctx, unit.Input{ID: "zz-1", Callsign: "Z", Type: "car"}, admin); err != nil {
+	if _, err := r.Create(ctx, registry.Input{ID: "zz-1", Callsign: "Z", Type: "car"}, admin); err != nil {
 		t.Fatal(err)
 	}
 	// A second instance starts from the same configuration.
 	f2, _ := sampleFleet(t)
-	r2 := unit.NewRegistry(f2, st.Units(time.Hour), nil, nil)
+	r2 := registry.New(f2, st.Units(time.Hour), nil, nil)
 	if err := r2.Seed(ctx, cfg.Units); err != nil {
 		t.Fatal(err)
 	}
@@ -197,11 +198,11 @@ func TestRegistryFollowAppliesAnotherInstancesChange(t *testing.T) {
 	ctx := context.Background()
 	r, _, st, cfg := registryFloor(t)
 	f2, _ := sampleFleet(t)
-	r2 := unit.NewRegistry(f2, st.Units(time.Hour), nil, nil)
+	r2 := registry.New(f2, st.Units(time.Hour), nil, nil)
 	if err := r2.Seed(ctx, cfg.Units); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Create(ctx, unit.Input{ID: "zz-2", Callsign: "Z", Type: "car", Devices: []string{"zdev"}}, admin); err != nil {
+	if _, err := r.Create(ctx, registry.Input{ID: "zz-2", Callsign: "Z", Type: "car", Devices: []string{"zdev"}}, admin); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _, err := st.Range(ctx, vocab.ScreenStream, 0, 100)
