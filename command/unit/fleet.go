@@ -300,6 +300,9 @@ func (f *Fleet) move(id string, p Position) []Transition {
 	s.grid = grid
 	var out []Transition
 	home := s.cfg.HomeGrid
+	if home != "" && f.geo.Area(home) == nil {
+		home = "" // a stored unit's grid that a later map no longer has
+	}
 	inHome := home != "" && ref != nil && slices.Contains(ref.Codes(), home)
 	if home != "" && inHome != s.inHome && !first {
 		a := f.geo.Area(home)
