@@ -60,6 +60,9 @@ func TestUnitRegistryAdminPageToWall(t *testing.T) {
 	admin.poll(5*time.Second, `document.querySelector('#units-table tr[data-unit-id="car-96"]') === null && document.querySelector('#units-note').textContent.includes('car-96')`)
 	admin.run(5*time.Second, chromedp.Click("#units-show-retired", chromedp.ByQuery))
 	admin.poll(5*time.Second, `document.querySelector('#units-table tr[data-unit-id="car-96"][data-retired="1"] .unit-restore') !== null`)
+	// The tab follows the English switch: its title, headings and buttons.
+	admin.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	admin.poll(5*time.Second, `document.querySelector('.admin-units-title').textContent === 'Units and devices' && [...document.querySelectorAll('#tab-units th, #tab-units button, #tab-units label')].every((e) => !/[\u4e00-\u9fff]/.test(e.textContent))`)
 	admin.clean()
 	wall.clean()
 }
