@@ -134,6 +134,18 @@ func (f *Fleet) Put(u Unit, force bool) {
 	s.dirty = true
 }
 
+// registered returns every unit's registry document (retired ones too), in
+// the fleet's order: a copy, since units change at run time.
+func (f *Fleet) registered() []Unit {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]Unit, 0, len(f.order))
+	for _, id := range f.order {
+		out = append(out, f.units[id].cfg)
+	}
+	return out
+}
+
 // Version returns the registry version of a unit the fleet holds (-1 when
 // it holds none).
 func (f *Fleet) Version(id string) int64 {
