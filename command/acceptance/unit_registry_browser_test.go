@@ -30,14 +30,17 @@ func TestUnitRegistryAdminPageToWall(t *testing.T) {
 	admin.poll(2*time.Second, `[...document.querySelectorAll('#unit-form input, #unit-form select')].every((c) => { const l = document.querySelector('label[for="' + c.id + '"]'); return l && l.textContent.trim() !== '' && l.offsetParent !== null; })`)
 	admin.poll(5*time.Second, `document.querySelectorAll('#unit-type option').length > 3 && document.querySelectorAll('#unit-grid option').length > 10`)
 	admin.run(5*time.Second,
-		chromedp.SendKeys("#unit-id", "car-96", chromedp.ByQuery),
+		chromedp.SendKeys("#unit-id", "car-01", chromedp.ByQuery),
 		chromedp.SendKeys("#unit-callsign", "新建巡96", chromedp.ByQuery),
 		chromedp.SetValue("#unit-type", "car", chromedp.ByQuery),
 		chromedp.SendKeys("#unit-team", "patrol-dongmen", chromedp.ByQuery),
 		chromedp.SetValue("#unit-grid", "440303001001004", chromedp.ByQuery),
 		chromedp.SendKeys("#unit-device", "dev-96", chromedp.ByQuery),
 		chromedp.Click("#unit-save", chromedp.ByQuery))
-	admin.poll(5*time.Second, `document.querySelector('#units-table tr[data-unit-id="car-96"]') !== null && document.querySelector('#units-note').textContent.includes('car-96') && document.querySelector('#unit-form') === null`)
+	// A taken id is refused, the field named by its label, the input kept.
+	admin.poll(5*time.Second, `document.querySelector('#units-error li') !== null && document.querySelector('#units-error li').textContent.startsWith('力量编号') && document.querySelector('#unit-device').value === 'dev-96' && document.querySelector('#unit-grid').value === '440303001001004'`)
+	admin.run(5*time.Second, chromedp.SetValue("#unit-id", "car-96", chromedp.ByQuery), chromedp.Click("#unit-save", chromedp.ByQuery))
+	admin.poll(5*time.Second, `document.querySelector('#units-table tr[data-unit-id="car-96"]') !== null && document.querySelector('#units-error').textContent === '' && document.querySelector('#units-note').textContent.includes('car-96') && document.querySelector('#unit-form') === null`)
 
 	// The device reports; the wall draws the unit where it is, then moves it.
 	at := func(lon, lat float64) string {

@@ -25,6 +25,9 @@ let grids = [];
 /** The unit being edited (null: a new one; undefined: no form). */
 /** @type {any} */
 let editing;
+/** What the form last sent, kept so that a refused form keeps its input. */
+/** @type {any} */
+let draft = null;
 /** The id of the unit whose retirement waits for confirmation. */
 let confirming = '';
 let showRetired = false;
@@ -43,6 +46,7 @@ export function mount(section, who) {
   void who;
   root = section;
   editing = undefined;
+  draft = null;
   confirming = '';
   error = null;
   note = null;
@@ -143,6 +147,7 @@ function newButton() {
   b.setAttribute('type', 'button');
   b.addEventListener('click', () => {
     editing = null;
+    draft = null;
     error = null;
     note = null;
     render();
@@ -248,12 +253,12 @@ function select(options, value) {
 
 /** The form that creates a unit (editing null) or edits one. */
 function form() {
-  const u = editing || {};
+  const u = draft || editing || {};
   const f = /** @type {HTMLFormElement} */ (el('form', 'admin-units-form'));
   f.id = 'unit-form';
   f.noValidate = true;
   f.append(el('h3', null, editing ? t('adminUnits.editTitle', { id: u.id }) : t('adminUnits.newTitle')));
-  const id = text(u.id || '');
+  const id = text((editing ? editing.id : u.id) || '');
   if (editing) id.readOnly = true;
   const typeOptions = /** @type {[string, string][]} */ (types.map((ty) => [ty.id, typeName(ty.id)]));
   const gridOptions = /** @type {[string, string][]} */ ([['', t('adminUnits.none')], ...grids.map((g) => [g.code, gridName(g.code)])]);
@@ -283,6 +288,7 @@ function form() {
   cancel.setAttribute('type', 'button');
   cancel.addEventListener('click', () => {
     editing = undefined;
+    draft = null;
     error = null;
     render();
   });
@@ -320,10 +326,12 @@ function list(s) {
  * @param {Record<string, any>} body
  */
 async function submit(id, body) {
+  draft = body;
   try {
     const v = id ? await request('PUT', `/api/v1/units/${encodeURIComponent(id)}`, { body })
       : await request('POST', '/api/v1/units', { body });
     editing = undefined;
+    draft = null;
     error = null;
     note = { key: id ? 'adminUnits.saved' : 'adminUnits.created', params: { id: v.id, callsign: v.callsign } };
   } catch (err) {
@@ -418,6 +426,7 @@ function actions(u) {
   return [
     button('unit-edit', 'adminUnits.edit', () => {
       editing = u;
+      draft = null;
       error = null;
       note = null;
       render();
