@@ -221,3 +221,24 @@ func TestRegistryFollowAppliesAnotherInstancesChange(t *testing.T) {
 		t.Fatal("the other fleet did not follow")
 	}
 }
+
+// An instance that has not yet heard of a retirement cannot put the unit
+// back on duty: the status write is guarded.
+func TestRegistryRetirementStandsAgainstAStaleInstance(t *testing.T) {
+	ctx := context.Background()
+	r, _, st, cfg := registryFloor(t)
+	f2, _ := sampleFleet(t)
+	if err := registry.New(f2, st.Units(time.Hour), nil, nil).Seed(ctx, cfg.Units); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Retire(ctx, "car-03", admin); err != nil {
+		t.Fatal(err)
+	}
+	stale := unit.NewService(f2, st.Units(time.Hour), nil)
+	if _, err := stale.SetStatus(ctx, "car-03", unit.OffDuty, "operator", vocab.Operator); !errors.As(err, new(*fault.Conflict)) {
+		t.Fatalf("stale status: %v", err)
+	}
+	if got := st.Field(change.KindUnitStatus, "", "car-03"); got != unit.Retired {
+		t.Fatalf("status %q, want retired", got)
+	}
+}
