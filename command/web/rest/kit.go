@@ -49,24 +49,25 @@ type Deps struct {
 	Reports   *inforeport.Service // the incidents' information reports
 	Units     *unit.Service
 	Ingest    *unit.Ingester
-	// UnitRegistry manages units at run time (the administration page).
-	UnitRegistry *registry.Registry
-	Dispatch     *dispatch.Service
-	Alarms       *alarm.Service
-	Plans        *plan.Service
-	Cases        *gridcase.Service
-	Daily        gridcase.DailyStore
-	Figures      Figures
-	Audit        audit.Store
-	Hub          *live.Hub
-	Source       live.Source
-	Map          *geo.Map
+	Dispatch  *dispatch.Service
+	Alarms    *alarm.Service
+	Plans     *plan.Service
+	Cases     *gridcase.Service
+	Daily     gridcase.DailyStore
+	Figures   Figures
+	Audit     audit.Store
+	Hub       *live.Hub
+	Source    live.Source
+	Map       *geo.Map
 	// Places is the gazetteer the console searches (empty when none is configured).
 	Places   *geo.Gazetteer
 	Static   fs.FS
 	Ready    func() bool
 	Registry *prometheus.Registry
 	Log      *slog.Logger
+
+	// UnitRegistry manages units at run time (the administration page).
+	UnitRegistry *registry.Registry
 }
 
 // Figures reads the counters kept per local day.
