@@ -56,6 +56,11 @@ var Routes = []Route{
 	{Name: "units.get", Method: "GET", Path: "/api/v1/units/:id", Roles: Everyone},
 	{Name: "units.status", Method: "POST", Path: "/api/v1/units/:id/status", Roles: []vocab.Role{vocab.Admin, vocab.Operator, vocab.Responder}},
 	{Name: "units.track", Method: "GET", Path: "/api/v1/units/:id/track", Roles: Watchers},
+	// Managing units (issue 19): create, edit, retire and restore, administrators only.
+	{Name: "units.create", Method: "POST", Path: "/api/v1/units", Roles: []vocab.Role{vocab.Admin}},
+	{Name: "units.update", Method: "PUT", Path: "/api/v1/units/:id", Roles: []vocab.Role{vocab.Admin}},
+	{Name: "units.retire", Method: "POST", Path: "/api/v1/units/:id/retire", Roles: []vocab.Role{vocab.Admin}},
+	{Name: "units.restore", Method: "POST", Path: "/api/v1/units/:id/restore", Roles: []vocab.Role{vocab.Admin}},
 	{Name: "positions.create", Method: "POST", Path: "/api/v1/positions", Roles: []vocab.Role{vocab.Admin, vocab.Operator, vocab.Responder}},
 	// OsmAnd devices carry no token: a device is known by its configured id.
 	{Name: "osmand", Method: "ANY", Path: "/api/v1/osmand"},

@@ -150,6 +150,10 @@ const (
 	KindTask       = "task"
 	KindCase       = "case"
 	KindAlarm      = "alarm"
+	// KindUnit is a unit's registry document (unit.Unit).
+	KindUnit = "unit"
+	// KindUnitDevices maps device id → unit id (ID ""); "" is no unit.
+	KindUnitDevices = "units.devices"
 	// KindUnitStatus maps unit id → status (ID "").
 	KindUnitStatus = "units.status"
 	// KindProposed maps plan@level → activation id, per incident.

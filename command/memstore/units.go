@@ -9,6 +9,7 @@ import (
 
 	"watchfloor/command/change"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 )
 
 // Units keeps positions as the Redis store does: every unit's last moving
@@ -110,4 +111,29 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 // from the call on, until ctx ends.
 func (x *Units) SubscribePositions(ctx context.Context, fn func(note []byte)) error {
 	return x.notes.Follow(ctx, fn)
+}
+
+var _ registry.Store = (*Units)(nil)
+
+// LoadUnits returns every stored unit document.
+func (x *Units) LoadUnits(ctx context.Context) ([]*unit.Unit, error) {
+	return Docs[unit.Unit](x.s, change.KindUnit, nil)
+}
+
+// LoadUnit returns one stored unit document.
+func (x *Units) LoadUnit(ctx context.Context, id string) (*unit.Unit, error) {
+	return Doc[unit.Unit](x.s, change.KindUnit, id)
+}
+
+// ActiveOrders returns the ids of a unit's active orders.
+func (x *Units) ActiveOrders(ctx context.Context, id string) ([]string, error) {
+	orders, err := x.s.Dispatches().ActiveByUnit(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(orders))
+	for i, d := range orders {
+		ids[i] = d.ID
+	}
+	return ids, nil
 }

@@ -28,6 +28,7 @@ import (
 	"watchfloor/command/store/views"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
 	"watchfloor/command/web"
 	"watchfloor/config"
@@ -51,6 +52,7 @@ type builder struct {
 	authn      *auth.Service
 	accounts   *account.Service
 	fleet      *unit.Fleet
+	registry   *registry.Registry
 	units      *unit.Service
 	ingest     *unit.Ingester
 	incidents  *incident.Service
@@ -173,6 +175,10 @@ func (b *builder) people(ctx context.Context) error {
 func (b *builder) positions(ctx context.Context) error {
 	unitStore := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, b.met.skip)
 	b.units = unit.NewService(b.fleet, unitStore, b.opts.Now)
+	b.registry = registry.New(b.fleet, unitStore, b.opts.Now, b.log)
+	if err := b.registry.Seed(ctx, b.cfg.Units); err != nil {
+		return err
+	}
 	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip})
 	return b.ingest.Restore(ctx)
 }
@@ -233,15 +239,16 @@ func (b *builder) schedule(ctx context.Context) error {
 // sends the fleet's positions to the screens.
 func (b *builder) web(context.Context) error {
 	st, log := b.st, b.log
-	// The fleet follows unit statuses stored by any instance, before any
-	// socket of this one hears of them.
-	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow})
+	// The fleet follows unit statuses and the registry's changes stored by
+	// any instance, before any socket of this one hears of them.
+	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow},
+		live.Observer{Types: []string{vocab.UnitChanged}, Fn: b.registry.Follow})
 	b.met.watch(st, b.authn)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
 	api, err := web.New(web.Deps{
 		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
-		Units: b.units, Ingest: b.ingest,
+		Units: b.units, Ingest: b.ingest, UnitRegistry: b.registry,
 		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})

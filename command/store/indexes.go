@@ -36,6 +36,8 @@ func (s *Store) indexOpsOf(d change.Doc) []Op {
 		return s.alarmIndex(d)
 	case account.Kind:
 		return s.accountIndex(d)
+	case change.KindUnit:
+		return []Op{{Cmd: "SADD", Key: s.Key("units", "all"), Args: []string{d.ID}}}
 	}
 	return nil
 }

@@ -11,10 +11,13 @@ import (
 // TimelineLen is how many entries a unit's timeline keeps.
 const TimelineLen = 1000
 
-// statusChange sets a unit's status: the status, an entry in its timeline,
+// statusChange puts a unit on or off duty: the status, guarded so that an
+// order or a retirement stored meanwhile stands, an entry in its timeline,
 // unit.status on the screens and an audit record.
 func statusChange(id, status, by string, role vocab.Role, at time.Time) *change.Change {
 	c := &change.Change{At: at}
+	c.Guards = []change.Guard{{Kind: change.KindUnitStatus, Field: id, Allowed: []string{"", Available, OffDuty},
+		Why: "unit " + id + " was sent on an order or retired meanwhile"}}
 	c.Fields = []change.Field{{Kind: change.KindUnitStatus, Field: id, Value: status}}
 	c.Appends = []change.Append{{Kind: change.KindUnitTimeline, ID: id, Keep: TimelineLen,
 		Entries: []any{map[string]any{"at": at, "type": "status", "status": status, "by": by, "role": role}}}}

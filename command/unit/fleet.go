@@ -18,7 +18,7 @@ import (
 
 // state is one unit's live state.
 type state struct {
-	cfg    config.Unit
+	cfg    Unit
 	status string
 	pos    *Position
 	grid   string   // code of the grid it is in, "" outside
@@ -37,7 +37,7 @@ type Fleet struct {
 
 	mu      sync.RWMutex
 	units   map[string]*state
-	order   []string // ids in configuration order
+	order   []string // ids in configuration order, then as created
 	devices map[string]string
 }
 
@@ -52,7 +52,7 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
-		f.units[u.ID] = &state{cfg: u, status: Available}
+		f.units[u.ID] = &state{cfg: FromConfig(u), status: Available}
 		f.order = append(f.order, u.ID)
 		for _, d := range u.Devices {
 			f.devices[d] = u.ID
@@ -61,17 +61,101 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 	return f, nil
 }
 
-// ByDevice returns the unit id of a device id.
+// ByDevice returns the unit id of a device id; a retired unit's devices
+// are no one's.
 func (f *Fleet) ByDevice(device string) (string, bool) {
+	f.mu.RLock()
 	id, ok := f.devices[device]
+	f.mu.RUnlock()
 	return id, ok
 }
 
-// Known reports whether id is a configured unit.
-func (f *Fleet) Known(id string) bool { _, ok := f.units[id]; return ok }
+// Known reports whether id is a unit in service (not retired): one that
+// takes positions and orders.
+func (f *Fleet) Known(id string) bool {
+	f.mu.RLock()
+	s, ok := f.units[id]
+	f.mu.RUnlock()
+	return ok && !s.cfg.Retired
+}
 
-// Len is the number of units.
-func (f *Fleet) Len() int { return len(f.order) }
+// TypeKnown reports whether typ is a configured unit type.
+func (f *Fleet) TypeKnown(typ string) bool { _, ok := f.types[typ]; return ok }
+
+// GridKnown reports whether code is a grid of the map.
+func (f *Fleet) GridKnown(code string) bool { return f.geo.Area(code) != nil }
+
+// Exists reports whether id is a unit, retired or not.
+func (f *Fleet) Exists(id string) bool {
+	f.mu.RLock()
+	_, ok := f.units[id]
+	f.mu.RUnlock()
+	return ok
+}
+
+// Len is the number of units, retired ones included.
+func (f *Fleet) Len() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.order)
+}
+
+// Put adds a unit or replaces its registry fields (a newer version than
+// the fleet holds, or any when force); its status and position stay. A
+// retired unit keeps its place and history but loses its devices.
+func (f *Fleet) Put(u Unit, force bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.units[u.ID]
+	if !ok {
+		s = &state{status: Available}
+		f.units[u.ID] = s
+		f.order = append(f.order, u.ID)
+	} else if !force && u.Version <= s.cfg.Version {
+		return
+	}
+	for _, d := range s.cfg.Devices {
+		if f.devices[d] == u.ID {
+			delete(f.devices, d)
+		}
+	}
+	s.cfg = u
+	if !u.Retired {
+		for _, d := range u.Devices {
+			f.devices[d] = u.ID
+		}
+	}
+	switch {
+	case u.Retired:
+		s.status = Retired
+	case s.status == Retired:
+		s.status = Available
+	}
+	s.dirty = true
+}
+
+// registered returns every unit's registry document (retired ones too), in
+// the fleet's order: a copy, since units change at run time.
+func (f *Fleet) registered() []Unit {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]Unit, 0, len(f.order))
+	for _, id := range f.order {
+		out = append(out, f.units[id].cfg)
+	}
+	return out
+}
+
+// Version returns the registry version of a unit the fleet holds (-1 when
+// it holds none).
+func (f *Fleet) Version(id string) int64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if s, ok := f.units[id]; ok {
+		return s.cfg.Version
+	}
+	return -1
+}
 
 // View is a unit as the API shows it.
 type View struct {
@@ -85,10 +169,18 @@ type View struct {
 	Zones    []string  `json:"zones"`
 	Devices  []string  `json:"device_ids,omitempty"`
 	Position *Position `json:"position"`
+	// Capabilities, Retired and Version are the registry's (admin page).
+	Capabilities []string `json:"capabilities"`
+	Retired      bool     `json:"retired"`
+	Version      int64    `json:"version"`
 }
 
 func (s *state) view(devices bool) View {
-	v := View{ID: s.cfg.ID, Callsign: s.cfg.Callsign, Type: s.cfg.Type, Team: s.cfg.Team, Status: s.status, HomeGrid: s.cfg.HomeGrid, Zones: s.zones}
+	v := View{ID: s.cfg.ID, Callsign: s.cfg.Callsign, Type: s.cfg.Type, Team: s.cfg.Team, Status: s.status, HomeGrid: s.cfg.HomeGrid, Zones: s.zones,
+		Capabilities: slices.Clone(s.cfg.Capabilities), Retired: s.cfg.Retired, Version: s.cfg.Version}
+	if v.Capabilities == nil {
+		v.Capabilities = []string{}
+	}
 	if v.Zones == nil {
 		v.Zones = []string{}
 	}
@@ -117,13 +209,16 @@ func (f *Fleet) Get(id string, devices bool) (View, bool) {
 	return s.view(devices), true
 }
 
-// List returns every unit, in configuration order.
-func (f *Fleet) List(devices bool) []View {
+// List returns every unit in service (retired ones too when retired), in
+// configuration order, then as created.
+func (f *Fleet) List(devices, retired bool) []View {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	out := make([]View, 0, len(f.order))
 	for _, id := range f.order {
-		out = append(out, f.units[id].view(devices))
+		if s := f.units[id]; retired || !s.cfg.Retired {
+			out = append(out, s.view(devices))
+		}
 	}
 	return out
 }
@@ -148,10 +243,11 @@ func (f *Fleet) Status(id string) string {
 	return ""
 }
 
-// SetStatus records a status seen in storage.
+// SetStatus records a status seen in storage (a retired unit keeps its
+// own).
 func (f *Fleet) SetStatus(id, status string) {
 	f.mu.Lock()
-	if s, ok := f.units[id]; ok && s.status != status {
+	if s, ok := f.units[id]; ok && s.status != status && !s.cfg.Retired {
 		s.status = status
 		s.dirty = true
 	}
@@ -216,6 +312,9 @@ func (f *Fleet) move(id string, p Position) []Transition {
 	s.grid = grid
 	var out []Transition
 	home := s.cfg.HomeGrid
+	if home != "" && f.geo.Area(home) == nil {
+		home = "" // a stored unit's grid that a later map no longer has
+	}
 	inHome := home != "" && ref != nil && slices.Contains(ref.Codes(), home)
 	if home != "" && inHome != s.inHome && !first {
 		a := f.geo.Area(home)
@@ -330,7 +429,7 @@ func (f *Fleet) frame(b []byte) ([]byte, int) {
 	f.mu.Lock()
 	for _, id := range f.order {
 		s := f.units[id]
-		if !s.dirty || s.pos == nil {
+		if !s.dirty || s.pos == nil || s.cfg.Retired {
 			continue
 		}
 		s.dirty = false

@@ -327,7 +327,8 @@ func (g *Ingester) Restore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading unit state: %w", err)
 	}
-	for _, id := range g.fleet.order {
+	for _, u := range g.fleet.registered() {
+		id := u.ID
 		var p *Position
 		if x, ok := pos[id]; ok {
 			p = &x

@@ -40,8 +40,7 @@ func Minutes(fixes []Fix, inside func(orb.Point) bool, maxGap time.Duration) flo
 func (s *Service) Patrol(ctx context.Context, from, to time.Time, target int, maxGap time.Duration) ([]GridPatrol, error) {
 	byGrid := map[string]*GridPatrol{}
 	var order []string
-	for _, id := range s.Fleet.order {
-		u := s.Fleet.units[id].cfg
+	for _, u := range s.Fleet.registered() {
 		if u.Type != "grid_officer" || u.HomeGrid == "" {
 			continue
 		}

@@ -16,13 +16,14 @@ import (
 )
 
 // Statuses of a unit. Dispatch moves the middle three; a person moves a
-// unit on or off duty.
+// unit on or off duty; the registry retires it.
 const (
 	Available  = "available"
 	Dispatched = "dispatched"
 	EnRoute    = "en_route"
 	OnScene    = "on_scene"
 	OffDuty    = "off_duty"
+	Retired    = "retired"
 )
 
 // Position is one fix of a unit. Optional readings are NaN when unknown.

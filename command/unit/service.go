@@ -28,6 +28,9 @@ func NewService(f *Fleet, st Store, now func() time.Time) *Service {
 // (dispatched, en_route, on_scene) belong to dispatch and are refused here.
 func (s *Service) SetStatus(ctx context.Context, id, status, by string, role vocab.Role) (View, error) {
 	if !s.Fleet.Known(id) {
+		if s.Fleet.Exists(id) {
+			return View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is retired", id)}
+		}
 		return View{}, fmt.Errorf("unit %s: %w", id, fault.ErrNotFound)
 	}
 	if status != Available && status != OffDuty {
@@ -47,7 +50,7 @@ func (s *Service) SetStatus(ctx context.Context, id, status, by string, role voc
 
 // Track returns a unit's stored fixes between from and to.
 func (s *Service) Track(ctx context.Context, id string, from, to time.Time) ([]Fix, error) {
-	if !s.Fleet.Known(id) {
+	if !s.Fleet.Exists(id) {
 		return nil, fmt.Errorf("unit %s: %w", id, fault.ErrNotFound)
 	}
 	return s.store.Track(ctx, id, from, to, 20000)

@@ -31,6 +31,7 @@ const (
 	UnitEntered          = "unit.entered"
 	UnitLeft             = "unit.left"
 	UnitPositions        = "unit.positions"
+	UnitChanged          = "unit.changed"
 	DispatchCreated      = "dispatch.created"
 	DispatchUpdated      = "dispatch.updated"
 	AlarmRaised          = "alarm.raised"

@@ -5,6 +5,7 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/web/geodata"
+	"watchfloor/config"
 )
 
 // publicConfig serves GET /api/v1/config: what the pages draw with
@@ -15,7 +16,18 @@ func (a *API) publicConfig(c *fiber.Ctx) error {
 		"timezone":   a.Config.Timezone,
 		"map":        fiber.Map{"center": a.Config.Map.Center, "zoom": a.Config.Map.Zoom, "tile_url": a.Config.Map.TileURL, "base": geodata.BaseMapConfig(a.Config.Map.Base)},
 		"levels":     levelInfo(),
+		"unit_types": unitTypes(a.Config.UnitTypes),
 	})
+}
+
+// unitTypes are the configured unit types (the administration page's
+// choice of a unit's type).
+func unitTypes(types []config.UnitType) []fiber.Map {
+	out := make([]fiber.Map, 0, len(types))
+	for _, ut := range types {
+		out = append(out, fiber.Map{"id": ut.ID, "name": ut.Name})
+	}
+	return out
 }
 
 func levelInfo() []fiber.Map {

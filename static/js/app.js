@@ -22,6 +22,7 @@ import { IncidentStore } from './incidents.js';
 import { createLiveLink, screenURL } from './live.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import {
+  changeUnit,
   focusIncident,
   initMap,
   loadMapData,
@@ -103,6 +104,11 @@ function routeMessages() {
   bus.on('snapshot', (msg) => dayUnits(msg.data && msg.data.units));
   bus.on('unit.positions', (msg) => dayUnitStatus(msg.data && msg.data.units));
   bus.on('unit.status', (msg) => dayUnitStatus(msg.data));
+  bus.on('unit.changed', (msg) => changeUnit(msg.data));
+  bus.on('unit.changed', (msg) => {
+    const u = msg.data && msg.data.unit;
+    if (u && u.id && msg.data.action !== 'updated') dayUnitStatus({ unit_id: u.id, status: u.retired ? 'retired' : 'available' });
+  });
   for (const type of ['incident.created', 'dispatch.created', 'alarm.raised', 'alarm.acked', 'case.created', 'case.updated']) {
     bus.on(type, dayChanged);
   }

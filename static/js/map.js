@@ -7,7 +7,8 @@
 // Hooks for tests on #map: data-base (loading|loaded|failed),
 // data-grids, data-zones, data-units-known, data-units-drawn,
 // data-unit-frames, data-incident-markers, data-case-markers, data-tiles
-// (on|off). Incident markers are .incident-marker elements with
+// (on|off); data-watch-unit (set by a test) makes data-watch-at the
+// drawn position "lon,lat" of that unit ("" when it is not drawn). Incident markers are .incident-marker elements with
 // data-incident-id and data-level; grid case markers (small squares) are
 // .case-marker elements with data-case-id, data-status, data-group
 // (new|handling|handled) and data-overdue.
@@ -266,6 +267,11 @@ function countUnits() {
   box.dataset.unitsDrawn = String(drawn);
   box.dataset.unitsKnown = String(units ? units.units.size : 0);
   box.dataset.unitFrames = String(units ? units.frames : 0);
+  if (box.dataset.watchUnit) {
+    const e = units && units.units.get(box.dataset.watchUnit);
+    const at = e && e.marker ? e.marker.getLatLng() : null;
+    box.dataset.watchAt = at ? `${at.lng},${at.lat}` : '';
+  }
   byId('map-units-count').textContent = units && units.units.size ? t('map.units', { n: drawn }) : '';
   orderLinesSoon();
 }
@@ -577,6 +583,14 @@ export function moveUnits(list) {
  */
 export function setUnitStatus(data) {
   if (units) units.setStatus(data);
+}
+
+/**
+ * Applies a unit.changed event: adds, redraws or drops the unit.
+ * @param {any} data {action, unit}
+ */
+export function changeUnit(data) {
+  if (units) units.change(data);
 }
 
 /**

@@ -446,6 +446,26 @@ export class UnitLayer {
   }
 
   /**
+   * Applies a unit.changed event (the registry): a new or edited unit is
+   * described and drawn, a retired one dropped.
+   * @param {any} data {action, unit}
+   */
+  change(data) {
+    const u = data && data.unit;
+    if (!u || typeof u.id !== 'string' || u.id === '') return;
+    if (u.retired === true) {
+      const e = this.units.get(u.id);
+      if (e) this.drop(e);
+    } else {
+      const { entry } = this.entry(u.id);
+      this.describe(entry, u);
+      if (entry.status === undefined || entry.status === 'retired') entry.status = 'available';
+      this.draw(entry);
+    }
+    this.changed();
+  }
+
+  /**
    * A unit's callsign, if known.
    * @param {string} id
    * @returns {string|undefined}

@@ -98,6 +98,7 @@ func Run(t *testing.T, open Open) {
 		{"Tickets", tickets},
 		{"LoginAttempts", loginAttempts},
 		{"Positions", positions},
+		{"UnitRegistryReads", unitRegistryReads},
 		{"IncidentReads", incidentReads},
 		{"AlarmReads", alarmReads},
 		{"OrderReads", orderReads},

@@ -2,17 +2,25 @@ package contract
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"watchfloor/command/change"
+	"watchfloor/command/dispatch"
+	"watchfloor/command/fault"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 )
 
-// Positions keeps units' positions and tracks.
+// Positions keeps units' positions and tracks, and reads the registry's
+// unit documents.
 type Positions interface {
+	registry.Store
 	LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error)
 	WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error)
@@ -60,4 +68,43 @@ func positions(t *testing.T, open Open) {
 	until(t, heard, "note", func() error {
 		return st.Positions.WritePositions(ctx, []unit.Fix{fix("car-3", 114.2, 0, 0)}, []byte("note"))
 	})
+}
+
+// unitRegistryReads: the unit documents a change writes come back one by
+// one and all together (a rewrite replaces, never adds); an unknown unit is
+// not found; a unit's active orders are those dispatch keeps active.
+func unitRegistryReads(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	put := func(u *unit.Unit) {
+		apply(t, st, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindUnit, ID: u.ID, Value: u,
+			Fields: map[string]string{"ver": fmt.Sprint(u.Version)}}}})
+	}
+	put(&unit.Unit{ID: "car-1", Callsign: "A", Type: "car", Devices: []string{"d1"}, Version: 1, CreatedAt: at})
+	put(&unit.Unit{ID: "car-2", Callsign: "B", Type: "foot", Version: 1, CreatedAt: at})
+	put(&unit.Unit{ID: "car-1", Callsign: "A2", Type: "car", Retired: true, Version: 2, CreatedAt: at})
+	all, err := st.Positions.LoadUnits(ctx)
+	slices.SortFunc(all, func(a, b *unit.Unit) int { return strings.Compare(a.ID, b.ID) })
+	if err != nil || len(all) != 2 || all[0].Callsign != "A2" || !all[0].Retired || all[0].Version != 2 || all[1].Type != "foot" || !all[1].CreatedAt.Equal(at) {
+		t.Fatalf("units: %+v %v", all, err)
+	}
+	if u, err := st.Positions.LoadUnit(ctx, "car-2"); err != nil || u.Callsign != "B" {
+		t.Fatalf("car-2: %+v %v", u, err)
+	}
+	if _, err := st.Positions.LoadUnit(ctx, "car-9"); !errors.Is(err, fault.ErrNotFound) {
+		t.Fatalf("car-9: %v", err)
+	}
+	order := func(id, status string) *dispatch.Dispatch {
+		return &dispatch.Dispatch{ID: id, IncidentID: "INC-1", UnitID: "car-2", Status: status, CreatedAt: at, UpdatedAt: at}
+	}
+	apply(t, st, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindDispatch, ID: "D-1", Value: order("D-1", dispatch.Acked)},
+		{Kind: change.KindDispatch, ID: "D-2", Value: order("D-2", dispatch.Offered)}}})
+	apply(t, st, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindDispatch, ID: "D-2", Value: order("D-2", dispatch.Cancelled), Prev: order("D-2", dispatch.Offered)}}})
+	if ids, err := st.Positions.ActiveOrders(ctx, "car-2"); err != nil || !slices.Equal(ids, []string{"D-1"}) {
+		t.Fatalf("active orders: %v %v", ids, err)
+	}
+	if ids, err := st.Positions.ActiveOrders(ctx, "car-1"); err != nil || len(ids) != 0 {
+		t.Fatalf("car-1 orders: %v %v", ids, err)
+	}
 }

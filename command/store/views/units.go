@@ -13,8 +13,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"watchfloor/command/fault"
 	"watchfloor/command/store"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 )
 
 // Units stores unit state. Keys, under the deployment's prefix:
@@ -25,7 +27,10 @@ import (
 //	unit:{id}:track      stream of fixes (lon, lat, t, spd, hdg, acc, bat, f),
 //	                     trimmed by MINID to the track TTL on every write and
 //	                     expiring a TTL after the last one
-//	unit:{id}:timeline   list of JSON entries (status, transitions)
+//	unit:{id}:timeline   list of JSON entries (status, transitions, registry)
+//	unit:{id}            hash: doc (the registry's unit.Unit) and ver
+//	units:all            set of the ids of stored units
+//	units:devices        hash device id → unit id ("" when released)
 //	positions            pub/sub channel: what each instance stored
 type Units struct {
 	base
@@ -191,4 +196,61 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 // SubscribePositions implements unit.Store.
 func (x *Units) SubscribePositions(ctx context.Context, fn func([]byte)) error {
 	return x.s.Subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) })
+}
+
+var _ registry.Store = (*Units)(nil)
+
+// LoadUnits implements registry.Store: the documents of the set
+// units:all, read in one pipeline.
+func (x *Units) LoadUnits(ctx context.Context) ([]*unit.Unit, error) {
+	ids, err := x.s.Client().SMembers(ctx, x.s.Key("units", "all")).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.Wrap("loading units", err)
+	}
+	pipe := x.s.Client().Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, x.s.Key("unit", id), "doc")
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, x.s.Wrap("loading units", err)
+		}
+	}
+	out := make([]*unit.Unit, 0, len(ids))
+	for i, c := range cmds {
+		var u unit.Unit
+		if err := json.Unmarshal([]byte(c.Val()), &u); err != nil || u.ID != ids[i] {
+			x.skip("unit", x.s.Key("unit", ids[i]), fmt.Errorf("unit document: %v", err))
+			continue
+		}
+		out = append(out, &u)
+	}
+	return out, nil
+}
+
+// LoadUnit implements registry.Store.
+func (x *Units) LoadUnit(ctx context.Context, id string) (*unit.Unit, error) {
+	b, err := x.s.Client().HGet(ctx, x.s.Key("unit", id), "doc").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("unit %s: %w", id, fault.ErrNotFound)
+	}
+	if err != nil {
+		return nil, x.s.Wrap("loading unit "+id, err)
+	}
+	var u unit.Unit
+	if err := json.Unmarshal(b, &u); err != nil {
+		return nil, fmt.Errorf("decoding unit %s: %w", id, err)
+	}
+	return &u, nil
+}
+
+// ActiveOrders implements registry.Store: the unit's set of active
+// orders that dispatch keeps.
+func (x *Units) ActiveOrders(ctx context.Context, id string) ([]string, error) {
+	ids, err := x.s.Client().SMembers(ctx, x.s.Key("unit", id, "orders")).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.Wrap("reading the orders of unit "+id, err)
+	}
+	return ids, nil
 }

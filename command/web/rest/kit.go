@@ -36,6 +36,7 @@ import (
 	"watchfloor/command/stats"
 	"watchfloor/command/strictjson"
 	"watchfloor/command/unit"
+	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -66,6 +67,9 @@ type Deps struct {
 	Ready    func() bool
 	Registry *prometheus.Registry
 	Log      *slog.Logger
+
+	// UnitRegistry manages units at run time (the administration page).
+	UnitRegistry *registry.Registry
 }
 
 // Figures reads the counters kept per local day.

@@ -120,7 +120,7 @@ func (a *Server) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotPa
 		return nil, err
 	}
 	return &snapshotParts{seq: seq, at: time.Now(), open: open, total: total, alarms: alarms, active: active,
-		units: a.Units.Fleet.List(false)}, nil
+		units: a.Units.Fleet.List(false, false)}, nil
 }
 
 // encodeSnapshot writes the snapshot an account of area receives: alarms

@@ -22,7 +22,7 @@ import (
 func seesDevices(role vocab.Role) bool { return role == vocab.Operator || role == vocab.Admin }
 
 func (a *handlers) listUnits(c *fiber.Ctx) error {
-	units := a.Units.Fleet.List(seesDevices(rest.Session(c).Role))
+	units := a.Units.Fleet.List(seesDevices(rest.Session(c).Role), c.Query("retired") == "true")
 	return c.JSON(fiber.Map{"units": units, "count": len(units)})
 }
 
