@@ -133,7 +133,7 @@ func TestUnitRegistryBadInput(t *testing.T) {
 	}
 
 	// Every step is in the audit trail.
-	res, b = h.do("GET", "/api/v1/audit?limit=50", admin, nil)
+	res, b = h.do("GET", "/api/v1/audit?who=admin&limit=500", admin, nil)
 	for _, action := range []string{"unit.created", "unit.updated", "unit.retired", "unit.restored"} {
 		if res.StatusCode != 200 || !strings.Contains(string(b), action) {
 			t.Errorf("audit lacks %s: %d %.300s", action, res.StatusCode, b)
