@@ -260,6 +260,11 @@ function renderChoices() {
  */
 function openForm(account) {
   editing = account;
+  // Units are created and retired at run time: read them again, then put
+  // back the account's own (absent from the list read before it existed).
+  refreshUnits().then(() => {
+    if (editing === account && account.unit) inputs.unit.value = String(account.unit);
+  });
   const isNew = !account.username;
   for (const f of FIELDS) {
     const v = f === 'role' ? account.role || 'operator' : account[f] ?? '';
@@ -402,6 +407,21 @@ function renderTable() {
   }));
 }
 
+/** The units the form offers, from the server's list. @param {any} u */
+function unitChoices(u) {
+  return (u && Array.isArray(u.units) ? u.units : []).map((/** @type {any} */ x) => ({ id: String(x.id), callsign: String(x.callsign || x.id) }));
+}
+
+/** Reads the units again and refills the form's choice (kept on failure). */
+async function refreshUnits() {
+  try {
+    units = unitChoices(await api.units());
+    renderChoices();
+  } catch {
+    // The list read before stays.
+  }
+}
+
 /** Reads the accounts (and, first, the grids, units and time zone). */
 async function load() {
   try {
@@ -411,7 +431,7 @@ async function load() {
         code: String(f.properties?.code ?? ''),
         name: String((lang() === 'en' && f.properties?.name_en) || f.properties?.name || ''),
       })).sort((a, b) => a.code.localeCompare(b.code));
-      units = (u && Array.isArray(u.units) ? u.units : []).map((/** @type {any} */ x) => ({ id: String(x.id), callsign: String(x.callsign || x.id) }));
+      units = unitChoices(u);
       timeZone = (cfg && typeof cfg.timezone === 'string' && cfg.timezone) || '';
       renderChoices();
     }
