@@ -165,7 +165,7 @@ func (b *builder) people(context.Context) error {
 func (b *builder) positions(ctx context.Context) error {
 	unitStore := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, b.met.skip)
 	b.units = unit.NewService(b.fleet, unitStore, b.opts.Now)
-	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip})
+	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip, Shed: b.met.shed})
 	return b.ingest.Restore(ctx)
 }
 
@@ -228,7 +228,7 @@ func (b *builder) web(context.Context) error {
 	// The fleet follows unit statuses stored by any instance, before any
 	// socket of this one hears of them.
 	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow})
-	b.met.watch(st, b.authn)
+	b.met.watch(st, b.authn, b.ingest)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
 	api, err := web.New(web.Deps{
