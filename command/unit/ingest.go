@@ -100,7 +100,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	}
 	limit := cfg.QueueLimit
 	if limit <= 0 {
-		limit = 50000
+		limit = 20000
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
 		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit)}
