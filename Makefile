@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build basemap run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-compare
+.PHONY: all deps build basemap run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-compare bench-cores
 
 all: build
 
@@ -99,7 +99,7 @@ fuzz: deps
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-cores
 	scripts/bench-assemble
 ## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
 bench-load: deps
@@ -110,6 +110,10 @@ bench-load: deps
 	scripts/redis-ceiling
 	INSTANCES=1 scripts/load-run 60-instances-1 "One instance: 30,000 positions/s, 100 incidents/s, 50 screens" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
 	INSTANCES=3 scripts/load-run 61-instances-3 "Three instances, the same load spread over them" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
+## bench-cores: batch and OsmAnd ingest at GOMAXPROCS 1, 2, 4, ... up to the cores, with redis-benchmark's GEOADD; writes docs/bench/62-cores.md.
+bench-cores: deps
+	scripts/bench-cores
+	scripts/bench-assemble
 ## bench-compare: the Go benchmarks of BASE (a commit) and of this tree in the same run, alternating; writes docs/bench/80-before-after.md.
 BASE ?= HEAD
 ROUNDS ?= 3

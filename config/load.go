@@ -120,7 +120,7 @@ func Defaults() *Config {
 		Dispatch:        Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
 		Jobs:            Jobs{Poll: 500 * time.Millisecond, RetryBase: time.Second, RetryMax: time.Minute, Lease: 30 * time.Second, AlarmAfter: 5},
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
-			FrameInterval: 250 * time.Millisecond, BatchSize: 1000},
+			FrameInterval: 250 * time.Millisecond, BatchSize: 1000, QueueLimit: 20000, RetryAfter: time.Second, NoteInterval: 10 * time.Millisecond},
 	}
 }
 

@@ -18,6 +18,17 @@ type Positions struct {
 	// is written); BatchWait, when positive, also lingers that long for more.
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
+	// Workers is how many ingest workers write positions in parallel, each
+	// owning a share of the units (0: one per core the process may use).
+	Workers int `yaml:"workers"`
+	// QueueLimit bounds the positions waiting for storage; past it, senders
+	// are answered 503 with RetryAfter at once instead of queued (a larger
+	// request is taken when nothing waits).
+	QueueLimit int           `yaml:"queue_limit"`
+	RetryAfter time.Duration `yaml:"retry_after"`
+	// NoteInterval is how often the positions this instance stored are told
+	// to the other instances, coalesced per unit.
+	NoteInterval time.Duration `yaml:"note_interval"`
 }
 
 // validate checks positions.*.
@@ -28,5 +39,9 @@ func (ps Positions) validate(scope) []error {
 		{ps.FutureTolerance < 0, "positions.future_tolerance: must not be negative"},
 		{ps.FrameInterval < 10*time.Millisecond, "positions.frame_interval: at least 10ms"},
 		{ps.BatchSize < 1 || ps.BatchWait < 0, "positions: batch_size at least 1 and batch_wait not negative"},
+		{ps.Workers < 0 || ps.Workers > 1024, "positions.workers: 0 (one per core) to 1024"},
+		{ps.QueueLimit < 1 || ps.QueueLimit > 10_000_000, "positions.queue_limit: 1 to 10000000"},
+		{ps.RetryAfter < time.Second || ps.RetryAfter > time.Minute, "positions.retry_after: 1s to 1m"},
+		{ps.NoteInterval < time.Millisecond || ps.NoteInterval > time.Second, "positions.note_interval: 1ms to 1s"},
 	})
 }

@@ -74,6 +74,22 @@ func (s *series) figure(name string, elapsed time.Duration) Figure {
 	return f
 }
 
+// within is the percentage of the series at or under d.
+func (s *series) within(d time.Duration) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.d) == 0 {
+		return 0
+	}
+	n := 0
+	for _, x := range s.d {
+		if x <= d {
+			n++
+		}
+	}
+	return 100 * float64(n) / float64(len(s.d))
+}
+
 // Report is what a run measured.
 type Report struct {
 	Options  options  `json:"options"`
@@ -90,6 +106,11 @@ func (r *Report) print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t\n", f.Name, f.Count, f.PerSec, f.P50ms, f.P95ms, f.P99ms, f.MaxMs, f.Errors)
 	}
 	tw.Flush()
+	for _, f := range r.Figures {
+		if f.Comment != "" {
+			fmt.Fprintf(w, "%s: %s\n", f.Name, f.Comment)
+		}
+	}
 	if r.ServerMB > 0 {
 		fmt.Fprintf(w, "server resident memory at the end: %.0f MB (peak %.0f MB)\n", r.ServerMB, r.PeakMB)
 	}
@@ -104,6 +125,9 @@ type load struct {
 	http     *http.Client
 	sent     atomic.Int64 // positions accepted
 	posErr   atomic.Int64
+	shed     atomic.Int64 // positions refused with 503 (overloaded)
+	accepted series       // a position request's answer time, accepted
+	refused  series       // a position request's answer time, refused with 503
 	incSent  atomic.Int64
 	incErr   atomic.Int64
 	toFrame  series // a position's time to its frame (screen 0)
@@ -228,8 +252,16 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 	if l.o.PositionRate > 0 {
 		name := "positions sent (" + l.o.PositionMode + ")"
 		out = append(out, Figure{Name: name, Count: l.sent.Load(), PerSec: float64(l.sent.Load()) / elapsed.Seconds(), Errors: l.posErr.Load()})
+		out = append(out, l.accepted.figure("answer, accepted (requests)", elapsed))
+		if l.shed.Load() > 0 {
+			f := l.refused.figure("answer, 503 Retry-After (requests)", elapsed)
+			f.Comment = fmt.Sprintf("%d positions refused", l.shed.Load())
+			out = append(out, f)
+		}
 		if l.o.Screens > 0 {
-			out = append(out, l.toFrame.figure("position to screen frame", elapsed))
+			f := l.toFrame.figure("moved unit to screen frame", elapsed)
+			f.Comment = fmt.Sprintf("%.1f %% of moved units fresh on the screen within 500 ms", l.toFrame.within(500*time.Millisecond))
+			out = append(out, f)
 		}
 	}
 	if l.o.IncidentRate > 0 {
@@ -432,6 +464,7 @@ func (l *load) batch(token string, ns []int) {
 	req, _ := http.NewRequest("POST", l.api()+"/api/v1/positions", bytes.NewReader(buf))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
+	sent := time.Now()
 	res, err := l.http.Do(req)
 	if err != nil {
 		l.posErr.Add(int64(len(ns)))
@@ -440,6 +473,9 @@ func (l *load) batch(token string, ns []int) {
 	var out struct{ Accepted int }
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
+	if l.answered(res, sent, len(ns)) {
+		return
+	}
 	if res.StatusCode != 202 || json.Unmarshal(b, &out) != nil {
 		l.posErr.Add(int64(len(ns)))
 		return
@@ -454,6 +490,7 @@ func (l *load) osmandOne(n int) {
 	u := n % l.o.Units
 	lon, lat := spot(u, n/l.o.Units)
 	url := fmt.Sprintf("%s/?id=L%05d&lat=%.6f&lon=%.6f&timestamp=%d&speed=10", l.osmandBase(), u+1, lat, lon, time.Now().UnixMilli())
+	sent := time.Now()
 	res, err := l.http.Get(url)
 	if err != nil {
 		l.posErr.Add(1)
@@ -461,11 +498,28 @@ func (l *load) osmandOne(n int) {
 	}
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
+	if l.answered(res, sent, 1) {
+		return
+	}
 	if res.StatusCode != 200 {
 		l.posErr.Add(1)
 		return
 	}
 	l.sent.Add(1)
+}
+
+// answered times a position request's answer: a refusal (503 with
+// Retry-After) is counted as shed and true is returned; any other answer
+// is timed as accepted.
+func (l *load) answered(res *http.Response, sent time.Time, n int) bool {
+	d := time.Since(sent)
+	if res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "" {
+		l.shed.Add(int64(n))
+		l.refused.add(d)
+		return true
+	}
+	l.accepted.add(d)
+	return false
 }
 
 // appendPadded appends n with five digits.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinels for errors.Is.
@@ -76,6 +77,18 @@ func (e *Forbidden) Error() string { return e.Detail }
 
 // Is makes errors.Is(err, ErrForbidden) hold.
 func (e *Forbidden) Is(target error) bool { return target == ErrForbidden }
+
+// Busy is work refused at once because the queues before storage are full
+// (503 with Retry-After): the caller retries later, nothing was stored.
+type Busy struct {
+	Detail     string
+	RetryAfter time.Duration
+}
+
+func (e *Busy) Error() string { return e.Detail }
+
+// Is makes errors.Is(err, ErrUnavailable) hold: it is unavailable for now.
+func (e *Busy) Is(target error) bool { return target == ErrUnavailable }
 
 // IsNotFound reports whether err means a missing object.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -179,7 +179,7 @@ func (b *builder) positions(ctx context.Context) error {
 	if err := b.registry.Seed(ctx, b.cfg.Units); err != nil {
 		return err
 	}
-	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip})
+	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip, Shed: b.met.shed})
 	return b.ingest.Restore(ctx)
 }
 
@@ -243,7 +243,7 @@ func (b *builder) web(context.Context) error {
 	// any instance, before any socket of this one hears of them.
 	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow},
 		live.Observer{Types: []string{vocab.UnitChanged}, Fn: b.registry.Follow})
-	b.met.watch(st, b.authn)
+	b.met.watch(st, b.authn, b.ingest)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
 	api, err := web.New(web.Deps{

@@ -11,6 +11,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/store"
+	"watchfloor/command/unit"
 )
 
 // metrics are the server's own figures, registered once on the registry the
@@ -19,6 +20,7 @@ type metrics struct {
 	reg                      *prometheus.Registry
 	skipKinds                map[string]prometheus.Counter
 	moved, late, implausible prometheus.Counter
+	shedRequests, shedFixes  prometheus.Counter
 	created                  *prometheus.CounterVec
 	ackTimes, sceneTimes     prometheus.Observer
 	jobCount                 *prometheus.CounterVec
@@ -44,6 +46,10 @@ func newMetrics() *metrics {
 		Help: "Positions stored by this instance: moved (the unit moved), late (older than the last) or implausible (a jump too fast).",
 	}, []string{"kind"})
 	m.moved, m.late, m.implausible = positions.WithLabelValues("moved"), positions.WithLabelValues("late"), positions.WithLabelValues("implausible")
+	m.shedRequests = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_shed_requests_total",
+		Help: "Position requests refused with 503 and Retry-After because positions.queue_limit positions were already waiting for Redis."})
+	m.shedFixes = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_shed_total",
+		Help: "Positions in the requests refused because the ingest queues were full."})
 	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "watchfloor", Name: "incidents_created_total",
 		Help: "Incidents created by this instance, by category and level at creation (drills excluded).",
@@ -64,14 +70,17 @@ func newMetrics() *metrics {
 	for _, r := range []string{job.Done, job.Failed, job.Retried} {
 		m.jobCount.WithLabelValues(r)
 	}
-	m.reg.MustRegister(skipped, positions, m.created, stepTimes, m.jobCount, m.jobPending)
+	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.created, stepTimes, m.jobCount, m.jobPending)
 	return m
 }
 
 // watch registers the gauges read at scrape time: Redis reachable, its
-// memory at the last check, and the passwords compared.
-func (m *metrics) watch(st *store.Store, authn *auth.Service) {
+// memory at the last check, the passwords compared and the positions
+// waiting for storage.
+func (m *metrics) watch(st *store.Store, authn *auth.Service, ingest *unit.Ingester) {
 	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "positions_queued",
+			Help: "Positions waiting for Redis now (refused with 503 past positions.queue_limit)."}, func() float64 { return float64(ingest.Queued()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "watchfloor", Name: "redis_up", Help: "1 when the last health check reached Redis.",
 		}, func() float64 {
@@ -101,6 +110,12 @@ func (m *metrics) counted(moved, late, implausible int) {
 	m.moved.Add(float64(moved))
 	m.late.Add(float64(late))
 	m.implausible.Add(float64(implausible))
+}
+
+// shed counts a request of n positions refused because the queues are full.
+func (m *metrics) shed(n int) {
+	m.shedRequests.Inc()
+	m.shedFixes.Add(float64(n))
 }
 
 // incidentCreated counts an incident created here, drills excluded.

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -33,7 +36,7 @@ type Store interface {
 	LoadState(ctx context.Context) (map[string]Position, map[string]string, error)
 	// WritePositions stores fixes in one pipeline: the GEO set and the last
 	// positions for moved ones, every fix in its unit's track, and publishes
-	// note to the other instances.
+	// note (when not empty) to the other instances. Either may be empty.
 	WritePositions(ctx context.Context, fixes []Fix, note []byte) error
 	// Apply carries out a change atomically (a status, transitions).
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
@@ -50,26 +53,26 @@ type Sample struct {
 	Position
 }
 
-type request struct {
-	samples []Sample
-	flags   []Flags
-	done    chan error
-}
-
-// Ingester coalesces positions from every source (batch API, OsmAnd,
-// responder sockets) into one Redis pipeline per batch, decides
-// plausibility against the fleet's last positions, and answers each caller
-// only after Redis acknowledged its batch.
+// Ingester writes positions from every source (batch API, OsmAnd,
+// responder sockets) through parallel workers, each owning the units whose
+// id hashes to it, so a unit's positions keep their order while round trips
+// to Redis overlap. A worker coalesces what is queued into one pipeline,
+// decides plausibility against the fleet's last positions, and answers each
+// caller only after Redis acknowledged its positions. Past QueueLimit
+// positions waiting, Submit refuses at once (fault.Busy).
 type Ingester struct {
 	fleet    *Fleet
 	store    Store
 	cfg      config.Positions
 	now      func() time.Time
 	log      *slog.Logger
-	reqs     chan *request
 	instance string
 	maxMPS   float64
 	hooks    IngestHooks
+	shards   []*shard
+	queued   atomic.Int64 // positions submitted and not answered yet
+	limit    int64
+	notes    notes
 }
 
 // IngestHooks are what the ingester tells the metrics; each may be nil.
@@ -79,6 +82,9 @@ type IngestHooks struct {
 	// Skipped is told of each bad record skipped (kind "position_note":
 	// a position another instance published).
 	Skipped func(kind string)
+	// Shed is told of each request refused because the queues are full,
+	// with its number of positions.
+	Shed func(positions int)
 }
 
 // NewIngester builds an ingester; Run must be running for Submit to return.
@@ -88,8 +94,23 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	}
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
-	return &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, reqs: make(chan *request, 4096),
-		instance: hex.EncodeToString(id), maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	limit := cfg.QueueLimit
+	if limit <= 0 {
+		limit = 20000
+	}
+	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
+		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit)}
+	g.notes.wake = make(chan struct{}, 1)
+	for range workers {
+		// A part holds at least one position, so a shard's queue never
+		// fills before the ingester's limit: sending never blocks.
+		g.shards = append(g.shards, &shard{g: g, reqs: make(chan *part, limit), latest: map[string]Position{}})
+	}
+	return g
 }
 
 // Check validates a sample before it is submitted: known unit, coordinates
@@ -118,61 +139,164 @@ func (g *Ingester) Check(s *Sample) error {
 }
 
 // Submit stores checked samples and returns each one's flags (0 when it
-// moved its unit) once Redis acknowledged them.
+// moved its unit) once Redis acknowledged them. When the positions already
+// waiting for storage and these would pass the limit it stores nothing and
+// returns a *fault.Busy at once.
 func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error) {
-	if len(samples) == 0 {
+	n := len(samples)
+	if n == 0 {
 		return nil, nil
 	}
-	r := &request{samples: samples, flags: make([]Flags, len(samples)), done: make(chan error, 1)}
-	select {
-	case g.reqs <- r:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	// A request larger than the limit is taken when nothing else waits.
+	if q := g.queued.Add(int64(n)); q > g.limit && q != int64(n) {
+		g.queued.Add(-int64(n))
+		if g.hooks.Shed != nil {
+			g.hooks.Shed(n)
+		}
+		return nil, &fault.Busy{Detail: "too many positions are waiting to be stored: nothing was stored, retry after the time given",
+			RetryAfter: g.cfg.RetryAfter}
 	}
-	select {
-	case err := <-r.done:
-		return r.flags, err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	r := &request{flags: make([]Flags, n)}
+	parts := g.split(r, samples)
+	r.done = make(chan error, len(parts))
+	for _, p := range parts {
+		p.shard.reqs <- p // never blocks: see NewIngester
 	}
+	var first error
+	for range parts {
+		select {
+		case err := <-r.done:
+			if first == nil {
+				first = err
+			}
+		case <-ctx.Done():
+			// The parts are still written; only this caller stops waiting.
+			return nil, ctx.Err()
+		}
+	}
+	return r.flags, first
 }
 
-// Run collects requests into batches of up to BatchSize positions or
-// BatchWait, whichever comes first, and writes each batch.
+// Queued is how many positions are waiting for storage now.
+func (g *Ingester) Queued() int64 { return g.queued.Load() }
+
+// request is one Submit: its flags, filled by the workers of its parts.
+type request struct {
+	flags []Flags
+	done  chan error
+}
+
+// part is the share of a request one worker writes; idx maps its samples
+// to the request's (nil when the part is the whole request).
+type part struct {
+	shard   *shard
+	req     *request
+	samples []Sample
+	idx     []int
+}
+
+// shardOf is the worker that owns a unit (FNV-1a of its id).
+func (g *Ingester) shardOf(id string) *shard {
+	if len(g.shards) == 1 {
+		return g.shards[0]
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return g.shards[h%uint32(len(g.shards))]
+}
+
+// split divides samples among the workers that own their units; the common
+// case, every sample for one worker, allocates one part.
+func (g *Ingester) split(r *request, samples []Sample) []*part {
+	first := g.shardOf(samples[0].UnitID)
+	same := true
+	for i := 1; i < len(samples) && same; i++ {
+		same = g.shardOf(samples[i].UnitID) == first
+	}
+	if same {
+		return []*part{{shard: first, req: r, samples: samples}}
+	}
+	by := map[*shard]*part{}
+	var parts []*part
+	for i, s := range samples {
+		sh := g.shardOf(s.UnitID)
+		p := by[sh]
+		if p == nil {
+			p = &part{shard: sh, req: r}
+			by[sh] = p
+			parts = append(parts, p)
+		}
+		p.samples = append(p.samples, s)
+		p.idx = append(p.idx, i)
+	}
+	return parts
+}
+
+// Run starts the workers and the note to other instances, and returns when
+// ctx ends.
 func (g *Ingester) Run(ctx context.Context) error {
-	batch := make([]*request, 0, 64)
+	var wg sync.WaitGroup
+	for _, sh := range g.shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sh.run(ctx)
+		}()
+	}
+	g.tell(ctx)
+	wg.Wait()
+	return nil
+}
+
+// shard is one ingest worker: its queue and the buffers it reuses from one
+// batch to the next.
+type shard struct {
+	g      *Ingester
+	reqs   chan *part
+	batch  []*part
+	fixes  []Fix
+	latest map[string]Position
+}
+
+// run collects parts into batches of up to BatchSize positions or
+// BatchWait, whichever comes first, and writes each batch.
+func (sh *shard) run(ctx context.Context) {
+	cfg := sh.g.cfg
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		batch = batch[:0]
+		sh.batch = sh.batch[:0]
 		select {
 		case <-ctx.Done():
-			return nil
-		case r := <-g.reqs:
-			batch = append(batch, r)
+			return
+		case p := <-sh.reqs:
+			sh.batch = append(sh.batch, p)
 		}
-		n := len(batch[0].samples)
+		n := len(sh.batch[0].samples)
 		// Take whatever else is already queued; then, with a linger
 		// configured, wait up to BatchWait for more. Without one, batches
-		// grow naturally with load: requests queue while a flush runs.
+		// grow naturally with load: parts queue while a flush runs.
 	drain:
-		for n < g.cfg.BatchSize {
+		for n < cfg.BatchSize {
 			select {
-			case r := <-g.reqs:
-				batch = append(batch, r)
-				n += len(r.samples)
+			case p := <-sh.reqs:
+				sh.batch = append(sh.batch, p)
+				n += len(p.samples)
 			default:
 				break drain
 			}
 		}
-		if g.cfg.BatchWait > 0 && n < g.cfg.BatchSize {
-			timer.Reset(g.cfg.BatchWait)
+		if cfg.BatchWait > 0 && n < cfg.BatchSize {
+			timer.Reset(cfg.BatchWait)
 		fill:
-			for n < g.cfg.BatchSize {
+			for n < cfg.BatchSize {
 				select {
-				case r := <-g.reqs:
-					batch = append(batch, r)
-					n += len(r.samples)
+				case p := <-sh.reqs:
+					sh.batch = append(sh.batch, p)
+					n += len(p.samples)
 				case <-timer.C:
 					break fill
 				case <-ctx.Done():
@@ -181,7 +305,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 			}
 			timer.Stop()
 		}
-		g.flush(ctx, batch, n)
+		sh.flush(ctx, n)
 	}
 }
 
@@ -206,67 +330,173 @@ type noteIn struct {
 	} `json:"u"`
 }
 
-func (g *Ingester) flush(ctx context.Context, batch []*request, n int) {
-	fixes := make([]Fix, 0, n)
-	latest := make(map[string]Position, n)
+// flush writes the batch: plausibility against the last positions, one
+// pipeline, then the fleet, the transitions and the note to the other
+// instances; each part is answered after storage.
+func (sh *shard) flush(ctx context.Context, n int) {
+	g := sh.g
+	fixes, latest := sh.fixes[:0], sh.latest
+	clear(latest)
 	var moved, late, implausible int
-	for _, r := range batch {
-		for i, s := range r.samples {
-			last, ok := latest[s.UnitID]
-			if !ok {
-				last, ok = g.fleet.Last(s.UnitID)
-			}
-			var flags Flags
-			if ok {
-				if !s.At.After(last.At) {
-					flags |= Late
-					late++
-				} else {
-					d := orbgeo.DistanceHaversine(orb.Point{last.Lon, last.Lat}, orb.Point{s.Lon, s.Lat})
-					// Jitter of a few tens of metres is never a jump, however
-					// close together two fixes are.
-					if d > 50 && d/s.At.Sub(last.At).Seconds() > g.maxMPS {
-						flags |= Implausible
-						implausible++
-					}
-				}
-			}
-			if flags == 0 {
+	for _, p := range sh.batch {
+		for i, s := range p.samples {
+			flags := g.judge(latest, &s)
+			switch {
+			case flags&Late != 0:
+				late++
+			case flags&Implausible != 0:
+				implausible++
+			default:
 				latest[s.UnitID] = s.Position
 				moved++
 			}
-			r.flags[i] = flags
+			j := i
+			if p.idx != nil {
+				j = p.idx[i]
+			}
+			p.req.flags[j] = flags
 			fixes = append(fixes, Fix{UnitID: s.UnitID, Position: s.Position, Flags: flags, Moved: flags == 0})
 		}
 	}
-	nt := note{Instance: g.instance, Units: make([]noteUnit, 0, len(latest))}
-	for id, p := range latest {
-		nt.Units = append(nt.Units, noteUnit{ID: id, Pos: p})
+	if cap(fixes) <= 4*max(g.cfg.BatchSize, 1) {
+		sh.fixes = fixes // reused; a rare huge batch is let go
 	}
-	payload, _ := json.Marshal(nt)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	err := g.store.WritePositions(wctx, fixes, payload)
+	err := g.store.WritePositions(wctx, fixes, nil)
 	cancel()
 	if err == nil {
-		var ts []Transition
-		for id, p := range latest {
-			ts = append(ts, g.fleet.move(id, p)...)
-		}
-		if len(ts) > 0 {
-			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			if _, terr := g.store.Apply(tctx, transitionsChange(ts)); terr != nil {
-				g.log.Warn("recording grid and zone transitions failed", "err", terr)
-			}
-			cancel()
-		}
+		g.moved(ctx, latest)
 		if g.hooks.Counted != nil {
 			g.hooks.Counted(moved, late, implausible)
 		}
 	} else {
 		err = fmt.Errorf("storing %d positions: %w", n, err)
 	}
-	for _, r := range batch {
-		r.done <- err
+	for i, p := range sh.batch {
+		g.queued.Add(-int64(len(p.samples)))
+		p.req.done <- err
+		sh.batch[i] = nil
+	}
+}
+
+// judge flags a sample against its unit's latest position in this batch
+// or, failing that, in the fleet: Late when not newer, Implausible when
+// reaching it would take more than the speed limit.
+func (g *Ingester) judge(latest map[string]Position, s *Sample) Flags {
+	last, ok := latest[s.UnitID]
+	if !ok {
+		last, ok = g.fleet.Last(s.UnitID)
+	}
+	if !ok {
+		return 0
+	}
+	if !s.At.After(last.At) {
+		return Late
+	}
+	d := orbgeo.DistanceHaversine(orb.Point{last.Lon, last.Lat}, orb.Point{s.Lon, s.Lat})
+	// Jitter of a few tens of metres is never a jump, however close
+	// together two fixes are.
+	if d > 50 && d/s.At.Sub(last.At).Seconds() > g.maxMPS {
+		return Implausible
+	}
+	return 0
+}
+
+// moved applies stored positions to the fleet, records the grid and zone
+// transitions they make, and queues them for the note to other instances.
+func (g *Ingester) moved(ctx context.Context, latest map[string]Position) {
+	var ts []Transition
+	for id, p := range latest {
+		ts = append(ts, g.fleet.move(id, p)...)
+	}
+	if len(ts) > 0 {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if _, err := g.store.Apply(tctx, transitionsChange(ts)); err != nil {
+			g.log.Warn("recording grid and zone transitions failed", "err", err)
+		}
+		cancel()
+	}
+	g.notes.add(latest)
+}
+
+// notes gathers the latest position of each unit stored here since the
+// last note to the other instances.
+type notes struct {
+	mu      sync.Mutex
+	pending map[string]Position
+	wake    chan struct{}
+}
+
+func (n *notes) add(latest map[string]Position) {
+	if len(latest) == 0 {
+		return
+	}
+	n.mu.Lock()
+	if n.pending == nil {
+		n.pending = make(map[string]Position, len(latest))
+	}
+	for id, p := range latest {
+		if q, ok := n.pending[id]; !ok || p.At.After(q.At) {
+			n.pending[id] = p
+		}
+	}
+	n.mu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (n *notes) take() map[string]Position {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m := n.pending
+	n.pending = nil
+	return m
+}
+
+// tell publishes the positions stored here to the other instances: one
+// note at once, then at most one per NoteInterval with each unit's latest,
+// however many workers stored them; the last one as ctx ends.
+func (g *Ingester) tell(ctx context.Context) {
+	every := g.cfg.NoteInterval
+	if every <= 0 {
+		every = 10 * time.Millisecond
+	}
+	pause := time.NewTimer(every)
+	pause.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			g.publish(context.WithoutCancel(ctx), g.notes.take())
+			return
+		case <-g.notes.wake:
+		}
+		g.publish(ctx, g.notes.take())
+		pause.Reset(every)
+		select {
+		case <-ctx.Done():
+		case <-pause.C:
+		}
+	}
+}
+
+func (g *Ingester) publish(ctx context.Context, latest map[string]Position) {
+	if len(latest) == 0 {
+		return
+	}
+	nt := note{Instance: g.instance, Units: make([]noteUnit, 0, len(latest))}
+	for id, p := range latest {
+		nt.Units = append(nt.Units, noteUnit{ID: id, Pos: p})
+	}
+	payload, err := json.Marshal(nt)
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = g.store.WritePositions(pctx, nil, payload)
+		cancel()
+	}
+	if err != nil && ctx.Err() == nil {
+		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", len(latest), "err", err)
 	}
 }
 

@@ -40,6 +40,7 @@ func (k *Kit) ErrorHandler(c *fiber.Ctx, err error) error {
 	var forb *fault.Forbidden
 	var fe *fiber.Error
 	var media *UnsupportedMedia
+	var busy *fault.Busy
 	switch {
 	case errors.As(err, &inv):
 		k.Log.Debug("invalid request", "method", c.Method(), "path", c.Path(), "err", err)
@@ -57,6 +58,9 @@ func (k *Kit) ErrorHandler(c *fiber.Ctx, err error) error {
 		return Problem(c, 409, "conflict", conf.Detail, nil)
 	case errors.Is(err, fault.ErrConflict):
 		return Problem(c, 409, "conflict", "the object changed concurrently; try again", nil)
+	case errors.As(err, &busy):
+		c.Set(fiber.HeaderRetryAfter, RetryAfter(busy.RetryAfter))
+		return Problem(c, 503, "overloaded", busy.Detail, nil)
 	case errors.Is(err, fault.ErrUnavailable):
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(1))
 		return Problem(c, 503, "unavailable", "storage is unavailable; nothing was changed, retry shortly", nil)

@@ -1,0 +1,115 @@
+package acceptance_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/config"
+)
+
+// With Redis holding writes, three OsmAnd positions fill the ingest queue
+// (positions.queue_limit 3); then an OsmAnd request on its listener and one
+// on the API's /api/v1/osmand are refused at once with 503, Retry-After and
+// problem+json while the first three still wait; when Redis takes writes
+// again those three are stored and positions are taken again. The
+// refusals are counted.
+func TestIngestShedsWith503(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Positions.QueueLimit = 3
+		c.Positions.RetryAfter = 2 * time.Second
+	})
+	c := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Do(ctx, "CLIENT", "PAUSE", 20000, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	unpaused := false
+	unpause := func() {
+		if !unpaused {
+			unpaused = true
+			if err := c.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer unpause()
+
+	query := func(device int) string {
+		return fmt.Sprintf("id=8600000000000%02d&lat=22.54&lon=114.11&timestamp=%d", device, time.Now().Unix())
+	}
+	first := make(chan string, 3)
+	for d := 17; d <= 19; d++ { // car-01 to car-03
+		go func() {
+			res, err := http.Get("http://" + h.srv.OsmandAddr() + "/?" + query(d))
+			if err != nil {
+				first <- err.Error()
+				return
+			}
+			res.Body.Close()
+			first <- res.Status
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h.metric("watchfloor_positions_queued") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("three positions never filled the queue: %v queued", h.metric("watchfloor_positions_queued"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	req, _ := http.NewRequest("GET", "http://"+h.srv.OsmandAddr()+"/?"+query(20), nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	problem(t, "OsmAnd listener", res, b)
+	res, b = h.do("GET", "/api/v1/osmand?"+query(21), "", nil)
+	problem(t, "/api/v1/osmand", res, b)
+	select {
+	case a := <-first:
+		t.Fatalf("a queued position was answered (%s) while Redis held its writes", a)
+	default:
+	}
+	if got := h.metric("watchfloor_positions_shed_requests_total"); got != 2 {
+		t.Errorf("shed requests counted %v, want 2", got)
+	}
+
+	unpause()
+	for range 3 {
+		if a := <-first; a != "200 OK" {
+			t.Fatalf("a queued position after Redis came back: %s", a)
+		}
+	}
+	if code, _ := h.osmand("GET", query(22), "", ""); code != 200 {
+		t.Fatalf("after the queue drained: %d", code)
+	}
+	var last struct{ Position *struct{ Lat float64 } }
+	_, b = h.do("GET", "/api/v1/units/car-03", h.token("operator"), nil)
+	if mustJSON(t, b, &last); last.Position == nil {
+		t.Fatalf("car-03 was not moved by its queued position: %s", b)
+	}
+}
+
+// problem fails unless res is a 503 problem+json saying the ingest is
+// overloaded, with the configured Retry-After.
+func problem(t *testing.T, what string, res *http.Response, b []byte) {
+	t.Helper()
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") != "2" || res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%s while the queue is full: %d Retry-After %q %s %s", what, res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("Content-Type"), b)
+	}
+	var p struct{ Type, Detail string }
+	if err := json.Unmarshal(b, &p); err != nil || !strings.Contains(p.Type, "overloaded") || !strings.Contains(p.Detail, "retry") {
+		t.Fatalf("%s: problem %s", what, b)
+	}
+}
