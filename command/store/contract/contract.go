@@ -14,6 +14,7 @@ import (
 	"watchfloor/command/auth"
 	"watchfloor/command/change"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/duty"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
@@ -54,6 +55,7 @@ type Stores struct {
 	Activations plan.Store
 	Cases       gridcase.Store
 	Daily       gridcase.DailyStore
+	Duty        duty.Store
 	// Timeline reads an incident's timeline (the list incident.timeline).
 	Timeline  func(ctx context.Context, incidentID string) ([]incident.Entry, error)
 	Sessions  auth.SessionStore
@@ -101,6 +103,7 @@ func Run(t *testing.T, open Open) {
 		{"ActivationReads", activationReads},
 		{"CaseReads", caseReads},
 		{"DailyReads", dailyReads},
+		{"DutyReads", dutyReads},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}
