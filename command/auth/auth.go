@@ -33,7 +33,9 @@ type Account struct {
 	Role     vocab.Role
 	Unit     string
 	Area     string
-	hash     []byte
+	// Phone is shown on the duty roster (masked for viewers).
+	Phone string
+	hash  []byte
 }
 
 // Session is a logged-in account, as stored.
@@ -167,7 +169,7 @@ func New(cfg config.Auth, limits config.Limits, st SessionStore, now func() time
 		return nil, fmt.Errorf("hashing: %w", err)
 	}
 	for _, a := range cfg.Accounts {
-		s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, hash: []byte(a.PasswordHash)}
+		s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, Phone: a.Phone, hash: []byte(a.PasswordHash)}
 	}
 	if cfg.DemoAccounts {
 		pw := cfg.DemoPassword
@@ -187,7 +189,7 @@ func New(cfg config.Auth, limits config.Limits, st SessionStore, now func() time
 		}
 		for _, a := range cfg.DemoAreaAccounts {
 			if _, taken := s.accounts[a.Username]; !taken {
-				s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, hash: h}
+				s.accounts[a.Username] = &Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, Phone: a.Phone, hash: h}
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/duty"
 	"watchfloor/command/effect"
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
@@ -61,6 +62,7 @@ type builder struct {
 	daily      *views.Daily
 	hub        *live.Hub
 	alarms     *alarm.Service
+	duty       *duty.Service
 	sys        system
 	api        *web.API
 	framer     *unit.Framer
@@ -182,6 +184,8 @@ func (b *builder) domain(context.Context) error {
 	if b.opts.NoJobRunner {
 		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
+	b.duty = duty.NewService(views.NewDuty(st), dutyPeople{b.authn}, dutyUnits{b.fleet},
+		duty.NewOpenItems(views.NewIncidents(st), views.NewDispatches(st), views.NewCases(st), views.NewAlarms(st)), cfg.Location, b.opts.Now)
 	b.incidents = incident.NewService(views.NewIncidents(st), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
 		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow})
 	b.alarms = alarm.NewService(views.NewAlarms(st), b.opts.Now)
@@ -234,7 +238,7 @@ func (b *builder) web(context.Context) error {
 	api, err := web.New(web.Deps{
 		Config: b.cfg, Auth: b.authn, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest,
-		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Figures: records.NewFigures(st),
+		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})
 	if err != nil {
@@ -246,6 +250,25 @@ func (b *builder) web(context.Context) error {
 		hub.Publish(vocab.ScreenStream, live.Message{JSON: frame})
 	}}
 	return nil
+}
+
+// dutyPeople looks the roster's people up among the accounts.
+type dutyPeople struct{ authn *auth.Service }
+
+func (p dutyPeople) Person(_ context.Context, username string) (duty.Person, bool, error) {
+	a := p.authn.Account(username)
+	if a == nil {
+		return duty.Person{}, false, nil
+	}
+	return duty.Person{Username: a.Username, Name: a.Name, Role: a.Role, Phone: a.Phone}, true, nil
+}
+
+// dutyUnits looks the roster's stand-by units up in the fleet.
+type dutyUnits struct{ fleet *unit.Fleet }
+
+func (u dutyUnits) Callsign(id string) (string, bool) {
+	v, ok := u.fleet.Get(id, false)
+	return v.Callsign, ok
 }
 
 // consumerName names this instance among the job runners: host, process
