@@ -167,52 +167,55 @@ func CleanNotes(s string) string {
 // Submit hands a draft over with the outgoing operator's notes; only the
 // one who opened it may.
 func (s *Service) Submit(ctx context.Context, who vocab.Actor, id, notes string) (*Handover, error) {
-	notes = CleanNotes(notes)
-	if utf8.RuneCountInString(notes) > NotesRunes {
-		return nil, fault.Field("notes", "at most %d characters", NotesRunes)
-	}
-	h, err := s.Handover(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if h.Outgoing != who.Username {
-		return nil, &fault.Forbidden{Detail: fmt.Sprintf("handover %s is %s's to submit", id, h.Outgoing)}
-	}
-	if h.Status != Draft {
-		return nil, &fault.Conflict{Detail: fmt.Sprintf("handover %s is already %s", id, h.Status)}
-	}
-	now := s.now().UTC()
-	h.Status, h.Notes, h.SubmittedAt, h.To = Submitted, notes, &now, now
-	c, err := handoverChange(h, Draft, audit.Record{At: now, Who: who.Username, Role: who.Role, Action: HandoverSubmit, Object: id})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.store.Apply(ctx, c); err != nil {
-		return nil, fmt.Errorf("storing handover %s: %w", id, err)
-	}
-	return h, nil
+	return s.advance(ctx, who, id, "notes", notes, HandoverSubmit, func(h *Handover) error {
+		if h.Outgoing != who.Username {
+			return &fault.Forbidden{Detail: fmt.Sprintf("handover %s is %s's to submit", id, h.Outgoing)}
+		}
+		if h.Status != Draft {
+			return &fault.Conflict{Detail: fmt.Sprintf("handover %s is already %s", id, h.Status)}
+		}
+		return nil
+	}, func(h *Handover, text string, now time.Time) {
+		h.Status, h.Notes, h.SubmittedAt, h.To = Submitted, text, &now, now
+	})
 }
 
 // Accept takes a submitted handover over: by another account than the one
 // that handed it over.
 func (s *Service) Accept(ctx context.Context, who vocab.Actor, id, note string) (*Handover, error) {
-	note = CleanNotes(note)
-	if utf8.RuneCountInString(note) > NotesRunes {
-		return nil, fault.Field("note", "at most %d characters", NotesRunes)
+	return s.advance(ctx, who, id, "note", note, HandoverAccepted, func(h *Handover) error {
+		switch {
+		case h.Outgoing == who.Username:
+			return &fault.Forbidden{Detail: fmt.Sprintf("handover %s is accepted by the incoming operator, not by %s who hands it over", id, who.Username)}
+		case h.Status != Submitted:
+			return &fault.Conflict{Detail: fmt.Sprintf("handover %s is %s, not submitted", id, h.Status)}
+		}
+		return nil
+	}, func(h *Handover, text string, now time.Time) {
+		h.Status, h.Incoming, h.AcceptNote, h.AcceptedAt = Accepted, who.Username, text, &now
+	})
+}
+
+// advance moves a handover on by one step: text (the body's field) is
+// cleaned and bounded, check says whether who may take the step, set
+// takes it; the change is guarded by the status it had and audited as
+// action.
+func (s *Service) advance(ctx context.Context, who vocab.Actor, id, field, text, action string,
+	check func(*Handover) error, set func(h *Handover, text string, now time.Time)) (*Handover, error) {
+	text = CleanNotes(text)
+	if utf8.RuneCountInString(text) > NotesRunes {
+		return nil, fault.Field(field, "at most %d characters", NotesRunes)
 	}
 	h, err := s.Handover(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case h.Outgoing == who.Username:
-		return nil, &fault.Forbidden{Detail: fmt.Sprintf("handover %s is accepted by the incoming operator, not by %s who hands it over", id, who.Username)}
-	case h.Status != Submitted:
-		return nil, &fault.Conflict{Detail: fmt.Sprintf("handover %s is %s, not submitted", id, h.Status)}
+	if err := check(h); err != nil {
+		return nil, err
 	}
-	now := s.now().UTC()
-	h.Status, h.Incoming, h.AcceptNote, h.AcceptedAt = Accepted, who.Username, note, &now
-	c, err := handoverChange(h, Submitted, audit.Record{At: now, Who: who.Username, Role: who.Role, Action: HandoverAccepted, Object: id,
+	now, prev := s.now().UTC(), h.Status
+	set(h, text, now)
+	c, err := handoverChange(h, prev, audit.Record{At: now, Who: who.Username, Role: who.Role, Action: action, Object: id,
 		Detail: map[string]any{"outgoing": h.Outgoing}})
 	if err != nil {
 		return nil, err

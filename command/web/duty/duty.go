@@ -3,6 +3,7 @@
 package duty
 
 import (
+	"context"
 	"fmt"
 	"mime"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"watchfloor/command/duty"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
 )
 
@@ -31,13 +33,13 @@ func Routes(k *rest.Kit) map[string][]fiber.Handler {
 		"roster.month":     one(a.month),
 		"roster.export":    one(a.export),
 		"roster.import":    one(a.importCSV),
-		"roster.day":       one(a.day),
+		"roster.day":       one(byParam("date", a.Duty.Day)),
 		"roster.put":       one(a.putDay),
 		"duty.now":         one(a.now),
 		"handovers.open":   one(a.open),
 		"handovers.list":   one(a.list),
 		"handovers.export": one(a.exportHandovers),
-		"handovers.get":    one(a.get),
+		"handovers.get":    one(byParam("id", a.Duty.Handover)),
 		"handovers.submit": one(a.submit),
 		"handovers.accept": one(a.accept),
 	}
@@ -58,12 +60,15 @@ func (a *handlers) month(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"month": month, "days": days})
 }
 
-func (a *handlers) day(c *fiber.Ctx) error {
-	d, err := a.Duty.Day(c.UserContext(), strings.Clone(c.Params("date")))
-	if err != nil {
-		return err
+// byParam answers what load returns for the route's parameter.
+func byParam[T any](param string, load func(ctx context.Context, key string) (T, error)) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		v, err := load(c.UserContext(), strings.Clone(c.Params(param)))
+		if err != nil {
+			return err
+		}
+		return c.JSON(v)
 	}
-	return c.JSON(d)
 }
 
 // dayInput is the body of a day's shifts.
@@ -178,27 +183,29 @@ func (a *handlers) query(c *fiber.Ctx) (duty.Query, error) {
 	return q, nil
 }
 
-func (a *handlers) list(c *fiber.Ctx) error {
+// search reads the log's search from the query and runs it.
+func (a *handlers) search(c *fiber.Ctx) (duty.Query, []*duty.Handover, error) {
 	q, err := a.query(c)
 	if err != nil {
-		return err
+		return q, nil, err
 	}
 	hs, err := a.Duty.Handovers(c.UserContext(), q)
-	if err != nil {
-		return err
-	}
 	if hs == nil {
 		hs = []*duty.Handover{}
+	}
+	return q, hs, err
+}
+
+func (a *handlers) list(c *fiber.Ctx) error {
+	_, hs, err := a.search(c)
+	if err != nil {
+		return err
 	}
 	return c.JSON(fiber.Map{"handovers": hs, "count": len(hs)})
 }
 
 func (a *handlers) exportHandovers(c *fiber.Ctx) error {
-	q, err := a.query(c)
-	if err != nil {
-		return err
-	}
-	hs, err := a.Duty.Handovers(c.UserContext(), q)
+	q, hs, err := a.search(c)
 	if err != nil {
 		return err
 	}
@@ -208,14 +215,6 @@ func (a *handlers) exportHandovers(c *fiber.Ctx) error {
 	return sendCSV(c, "handovers-"+q.From+"-"+q.To+".csv", duty.HandoversCSV(hs, a.Duty.Location()))
 }
 
-func (a *handlers) get(c *fiber.Ctx) error {
-	h, err := a.Duty.Handover(c.UserContext(), strings.Clone(c.Params("id")))
-	if err != nil {
-		return err
-	}
-	return c.JSON(h)
-}
-
 // notesInput is the body of a submit (notes) or an accept (note).
 type notesInput struct {
 	Notes *string `json:"notes"`
@@ -223,37 +222,29 @@ type notesInput struct {
 }
 
 func (a *handlers) submit(c *fiber.Ctx) error {
-	var in notesInput
-	if _, err := a.Decode(c, &in); err != nil {
-		return err
-	}
-	if in.Note != nil {
-		return fault.Field("note", "a submit takes notes")
-	}
-	notes := ""
-	if in.Notes != nil {
-		notes = *in.Notes
-	}
-	h, err := a.Duty.Submit(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), notes)
-	if err != nil {
-		return err
-	}
-	return c.JSON(h)
+	return a.step(c, "note", func(in notesInput) *string { return in.Notes }, a.Duty.Submit)
 }
 
 func (a *handlers) accept(c *fiber.Ctx) error {
+	return a.step(c, "notes", func(in notesInput) *string { return in.Note }, a.Duty.Accept)
+}
+
+// step carries out a step of a handover with the text the body gives
+// (text picks it; the other field, named other, is refused).
+func (a *handlers) step(c *fiber.Ctx, other string, text func(notesInput) *string,
+	do func(ctx context.Context, who vocab.Actor, id, text string) (*duty.Handover, error)) error {
 	var in notesInput
 	if _, err := a.Decode(c, &in); err != nil {
 		return err
 	}
-	if in.Notes != nil {
-		return fault.Field("notes", "an accept takes a note")
+	if (other == "note" && in.Note != nil) || (other == "notes" && in.Notes != nil) {
+		return fault.Field(other, "not taken by this step (submit takes notes, accept a note)")
 	}
-	note := ""
-	if in.Note != nil {
-		note = *in.Note
+	t := ""
+	if p := text(in); p != nil {
+		t = *p
 	}
-	h, err := a.Duty.Accept(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), note)
+	h, err := do(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), t)
 	if err != nil {
 		return err
 	}
