@@ -84,6 +84,12 @@ func TestRosterDayAndOnDutyNow(t *testing.T) {
 	if _, b := h.do("GET", "/api/v1/audit?action=roster.changed&who=leader", h.token("admin"), nil); !strings.Contains(string(b), `"object":"`+today+`"`) {
 		t.Fatalf("the roster change is not audited: %s", b)
 	}
+	// A serious incident's alarm names the leader on duty, the default approver.
+	inc := h.create(map[string]any{"category": "production_safety", "title": "值班领导告警", "grid": "440303002002001", "deaths": 10})
+	_, b = h.do("GET", "/api/v1/alarms", h.token("operator"), nil)
+	if !strings.Contains(string(b), `"incident_id":"`+inc["id"].(string)+`"`) || !strings.Contains(string(b), `"approver":"dongmen-leader","approver_name":"东门街道带班领导"`) {
+		t.Fatalf("the alarm does not name the leader on duty: %s", b)
+	}
 }
 
 func TestRosterCSVImportExport(t *testing.T) {

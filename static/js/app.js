@@ -34,6 +34,7 @@ import {
   setUnitStatus,
   unitCallsign,
 } from './map.js';
+import { renderOnDuty, startOnDuty, stopOnDuty } from './onduty.js';
 import { OrderBook } from './orders.js';
 import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
@@ -230,6 +231,7 @@ function renderScreen() {
   renderCases();
   renderSound();
   renderCharts();
+  renderOnDuty();
 }
 
 /** Loads categories and level names, then relabels what uses them. */
@@ -259,12 +261,14 @@ function showScreen() {
   refreshReference();
   startPatrol();
   startDay();
+  startOnDuty();
 }
 
 /** Stops everything live and shows the sign-in form. */
 function signedOut() {
   link.stop();
   stopClock();
+  stopOnDuty();
   stopTicks();
   clearSession();
   clearReference();

@@ -980,6 +980,16 @@ const CATALOGUE = {
     'login.error.ended': '会话已结束（已在别处退出、过期或账户被停用），请重新登录',
     'wall.note.automatic': '自动派警：{code}级（{level}）{category}',
     'wall.note.reoffered': '改派：{unit} 未确认 {id}',
+    // Duty roster and shift handover (issue 19, duty): the wall's on-duty
+    // block, the alarm's approver, the console's handover panel and the
+    // administration page's duty tab.
+    'duty.now.label': '值班',
+    'duty.now.leader': '带班领导',
+    'duty.now.operators': '值班员',
+    'duty.now.standby': '备勤',
+    'duty.now.none': '当前时段无排班',
+    'duty.now.until': '至 {time}',
+    'alarm.approver': '带班领导：{name}',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -1951,6 +1961,14 @@ const CATALOGUE = {
     'login.error.ended': 'Your session ended (signed out elsewhere, expired or account disabled); please sign in again',
     'wall.note.automatic': 'Automatic: level {code} ({level}) {category}',
     'wall.note.reoffered': 'Re-offered: {unit} did not acknowledge {id}',
+    // Duty roster and shift handover (issue 19, duty).
+    'duty.now.label': 'On duty',
+    'duty.now.leader': 'Leader',
+    'duty.now.operators': 'Operators',
+    'duty.now.standby': 'Stand-by',
+    'duty.now.none': 'No shift on the roster now',
+    'duty.now.until': 'until {time}',
+    'alarm.approver': 'Leader on duty: {name}',
   },
 };
 
