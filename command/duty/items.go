@@ -111,7 +111,7 @@ func (o *OpenItems) reports(ctx context.Context, l *Lists) error {
 		for _, inc := range incs {
 			for _, d := range inc.Deadlines {
 				if d.Status != "sent" {
-					l.Reports = append(l.Reports, Ref{ID: inc.ID + "/" + d.ID, Summary: inc.Title + " " + d.Kind,
+					l.Reports = append(l.Reports, Ref{ID: inc.ID + "/" + d.ID, Summary: inc.Title,
 						Status: d.Status, IncidentID: inc.ID})
 				}
 			}
