@@ -90,6 +90,11 @@ func TestRosterDayAndOnDutyNow(t *testing.T) {
 	if !strings.Contains(string(b), `"incident_id":"`+inc["id"].(string)+`"`) || !strings.Contains(string(b), `"approver":"dongmen-leader","approver_name":"东门街道带班领导"`) {
 		t.Fatalf("the alarm does not name the leader on duty: %s", b)
 	}
+	// So do the plans proposed for it, awaiting approval.
+	waitFor(t, 5*time.Second, "a proposal naming the leader on duty", func() bool {
+		_, b = h.do("GET", "/api/v1/activations?status=proposed", h.token("leader"), nil)
+		return strings.Contains(string(b), `"approver":"dongmen-leader","approver_name":"东门街道带班领导"`)
+	})
 }
 
 func TestRosterCSVImportExport(t *testing.T) {
