@@ -159,13 +159,7 @@ type Service struct {
 	plans     map[string]*config.Plan // by id
 	now       func() time.Time
 	runNow    func(ctx context.Context, jobs []job.Job)
-	duty      Approvers
-}
-
-// Approvers names the default approver at a time: the leader on duty of
-// the roster (duty.Service), "" when no shift covers it.
-type Approvers interface {
-	Approver(ctx context.Context, at time.Time) (name, username string, err error)
+	duty      incident.Approvers
 }
 
 // Options are what plans read of the configuration.
@@ -183,7 +177,7 @@ type Options struct {
 // a change recorded at once (they stay recorded, so a failure is retried by
 // the job runner); when nil they are run here, in line. duty, when not nil,
 // names the leader on duty in each proposal.
-func NewService(st Store, inc Incidents, grader *alerts.Grader, opts Options, now func() time.Time, runJobs func(ctx context.Context, jobs []job.Job), duty Approvers) *Service {
+func NewService(st Store, inc Incidents, grader *alerts.Grader, opts Options, now func() time.Time, runJobs func(ctx context.Context, jobs []job.Job), duty incident.Approvers) *Service {
 	if now == nil {
 		now = time.Now
 	}
