@@ -22,6 +22,12 @@ func dutyDay(t *testing.T) (string, []map[string]any) {
 	}
 }
 
+// dutyShifts are the shifts of dutyDay.
+func dutyShifts(t *testing.T) []map[string]any {
+	_, shifts := dutyDay(t)
+	return shifts
+}
+
 // putToday plans today so that a shift covers the present.
 func putToday(t *testing.T, h *harness) {
 	t.Helper()

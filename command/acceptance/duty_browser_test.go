@@ -25,6 +25,20 @@ func TestWallShowsLeaderOnDuty(t *testing.T) {
 	if leader != "东门街道带班领导" || phone != "138****8000" || ops == "" || standby != "网格员·湖贝1" {
 		t.Fatalf("on duty: leader %q phone %q operators %q stand-by %q", leader, phone, ops, standby)
 	}
+	// An edit of the roster reaches the wall at once (roster.changed), not
+	// at the next minute's reading.
+	today, shifts := dutyDay(t)
+	for _, sh := range shifts {
+		sh["leader"] = "leader"
+	}
+	if res, body := h.do("PUT", "/api/v1/roster/"+today, h.token("admin"), map[string]any{"version": 1, "shifts": shifts}); res.StatusCode != 200 {
+		t.Fatalf("edit the roster: %d %s", res.StatusCode, body)
+	}
+	b.run(10*time.Second, chromedp.WaitVisible(`#onduty[data-leader="leader"]`, chromedp.ByQuery))
+	if res, body := h.do("PUT", "/api/v1/roster/"+today, h.token("admin"), map[string]any{"version": 2, "shifts": dutyShifts(t)}); res.StatusCode != 200 {
+		t.Fatalf("edit the roster back: %d %s", res.StatusCode, body)
+	}
+	b.run(10*time.Second, chromedp.WaitVisible(`#onduty[data-leader="dongmen-leader"]`, chromedp.ByQuery))
 	// The block sits in the header and takes no height from the incident list.
 	var inHeader bool
 	b.run(5*time.Second, chromedp.Evaluate(`(() => { const o = document.querySelector('#onduty').getBoundingClientRect(), h = document.querySelector('.topbar').getBoundingClientRect();

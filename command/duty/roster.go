@@ -38,6 +38,14 @@ type Day struct {
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
+// RosterEvent is the roster.changed event on the screen stream: the dates
+// whose shifts changed, so that screens read who is on duty again.
+type RosterEvent struct {
+	Dates []string  `json:"dates"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+}
+
 // window is a shift placed in time.
 type window struct {
 	date       string
@@ -311,6 +319,12 @@ func (s *Service) plan(ctx context.Context, who vocab.Actor, byDate map[string][
 	}
 	now := s.now().UTC()
 	c := &change.Change{At: now}
+	dates = dates[:0]
+	for date := range byDate {
+		dates = append(dates, date)
+	}
+	slices.Sort(dates)
+	c.Emit(vocab.RosterChanged, RosterEvent{Dates: dates, By: who.Username, At: now}, vocab.ScreenStream)
 	for date, shifts := range byDate {
 		cur := days[date]
 		d := Day{Date: date, Shifts: shifts, Version: cur.Version + 1, UpdatedBy: who.Username, UpdatedAt: &now}

@@ -34,7 +34,7 @@ import {
   setUnitStatus,
   unitCallsign,
 } from './map.js';
-import { renderOnDuty, startOnDuty, stopOnDuty } from './onduty.js';
+import { dutyChanged, renderOnDuty, startOnDuty, stopOnDuty } from './onduty.js';
 import { OrderBook } from './orders.js';
 import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
@@ -133,6 +133,7 @@ function routeMessages() {
   bus.on('dispatch.updated', order);
   bus.on('alarm.raised', applyAlarm);
   bus.on('alarm.acked', applyAlarm);
+  bus.on('roster.changed', dutyChanged);
   for (const type of ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended', 'task.acknowledged', 'task.done']) {
     bus.on(type, applyPlan);
   }

@@ -1,9 +1,9 @@
 // The wall screen's on-duty block (值班, issue 19): who is on duty now, the
 // leader on duty (带班领导) with their phone (masked by the server for the
 // roles that see no personal data), the operators and the stand-by units
-// (备勤). Read every minute and when the shift ends, so a new shift or an
-// edit of the roster shows within a minute. Names are only ever set with
-// textContent.
+// (备勤). Read every minute, when the shift ends and when the roster is
+// edited (roster.changed on the screen stream). Names are only ever set
+// with textContent.
 //
 // Hooks for tests: #onduty (data-state loading|none|shift, data-shift,
 // data-leader: the leader's username), #onduty-leader, #onduty-phone,
@@ -34,6 +34,11 @@ export function stopOnDuty() {
   shiftEnd = undefined;
   now = null;
   renderOnDuty();
+}
+
+/** Reads again at once: the roster changed (roster.changed on the stream). */
+export function dutyChanged() {
+  if (timer !== undefined) refresh();
 }
 
 async function refresh() {
