@@ -127,6 +127,10 @@ func TestRosterVersionAndOnDuty(t *testing.T) {
 	if _, err := f.svc.PutDay(ctx, admin, "2026-12-04", 0, nil); !fault.IsConflict(err) {
 		t.Fatalf("a stale version: %v", err)
 	}
+	if msgs, _, err := f.mem.Range(ctx, vocab.ScreenStream, 1, 10); err != nil || len(msgs) != 1 || !strings.Contains(string(msgs[0].JSON), `"type":"roster.changed"`) ||
+		!strings.Contains(string(msgs[0].JSON), `"dates":["2026-12-04"]`) {
+		t.Fatalf("the screens are told of the edit once: %+v %v", msgs, err)
+	}
 	now, err := f.svc.Now(ctx)
 	if err != nil || now.Shift == nil || now.Shift.ID != "n" || now.Date != "2026-12-04" || now.Leader.Name != "李副" ||
 		len(now.Operators) != 1 || now.Operators[0].Username != "op2" || len(now.Standby) != 1 || now.Standby[0].Callsign != "消防2" {
