@@ -41,6 +41,8 @@ type Account struct {
 	Unit string `yaml:"unit"`
 	// Area limits the account to a grid code and below (cases).
 	Area string `yaml:"area"`
+	// Phone is shown on the duty roster (masked for viewers).
+	Phone string `yaml:"phone"`
 	// PasswordHash is a bcrypt hash; PasswordHashEnv names an environment
 	// variable that holds one, so secrets stay out of the file.
 	PasswordHash    string `yaml:"password_hash"`

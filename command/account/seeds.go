@@ -30,7 +30,7 @@ func Seeds(cfg config.Auth, units []config.Unit) ([]Seed, string, error) {
 		}
 	}
 	for _, a := range cfg.Accounts {
-		add(Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area}, a.PasswordHash)
+		add(Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, Phone: a.Phone}, a.PasswordHash)
 	}
 	if !cfg.DemoAccounts {
 		return out, "", nil
@@ -48,7 +48,7 @@ func Seeds(cfg config.Auth, units []config.Unit) ([]Seed, string, error) {
 		add(Account{Username: string(role), Name: string(role), Role: role}, string(h))
 	}
 	for _, a := range cfg.DemoAreaAccounts {
-		add(Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area}, string(h))
+		add(Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area, Phone: a.Phone}, string(h))
 	}
 	for _, u := range units {
 		add(Account{Username: u.ID, Name: u.Callsign, Role: vocab.Responder, Unit: u.ID}, string(h))

@@ -44,6 +44,11 @@ type Alarm struct {
 	// belongs to: accounts limited to an area see only their area's.
 	Area     string    `json:"area,omitempty"`
 	RaisedAt time.Time `json:"raised_at"`
+	// Approver and ApproverName name the leader on duty (带班领导) when it
+	// was raised, the default approver of an alarm about a serious
+	// incident; empty when no shift of the roster covered the time.
+	Approver     string `json:"approver,omitempty"`
+	ApproverName string `json:"approver_name,omitempty"`
 	// Drill: raised by a drill; shown, never counted.
 	Drill   bool       `json:"drill,omitempty"`
 	AckedBy string     `json:"acked_by"`

@@ -127,6 +127,24 @@ var Routes = []Route{
 	{Name: "hotspots.get", Method: "GET", Path: "/api/v1/hotspots", Roles: Watchers},
 	{Name: "patrol.advice", Method: "GET", Path: "/api/v1/patrol/advice", Roles: Watchers},
 
+	// Duty roster (值班表) and shift handover (交接班), issue 19: the roster
+	// is edited by administrators and leaders and read by the command roles;
+	// who is on duty now is for everyone (phones masked as on the screens).
+	{Name: "roster.month", Method: "GET", Path: "/api/v1/roster", Roles: Command},
+	// Before roster.day, which would take export.csv for a date.
+	{Name: "roster.export", Method: "GET", Path: "/api/v1/roster/export.csv", Roles: Command},
+	{Name: "roster.import", Method: "POST", Path: "/api/v1/roster/import.csv", Roles: Leaders},
+	{Name: "roster.day", Method: "GET", Path: "/api/v1/roster/:date", Roles: Command},
+	{Name: "roster.put", Method: "PUT", Path: "/api/v1/roster/:date", Roles: Leaders},
+	{Name: "duty.now", Method: "GET", Path: "/api/v1/duty/now", Roles: Everyone},
+	{Name: "handovers.open", Method: "POST", Path: "/api/v1/handovers", Roles: Command},
+	{Name: "handovers.list", Method: "GET", Path: "/api/v1/handovers", Roles: Command},
+	// Before handovers.get, which would take export.csv for an id.
+	{Name: "handovers.export", Method: "GET", Path: "/api/v1/handovers/export.csv", Roles: Command},
+	{Name: "handovers.get", Method: "GET", Path: "/api/v1/handovers/:id", Roles: Command},
+	{Name: "handovers.submit", Method: "POST", Path: "/api/v1/handovers/:id/submit", Roles: Command},
+	{Name: "handovers.accept", Method: "POST", Path: "/api/v1/handovers/:id/accept", Roles: Command},
+
 	// Profiling, for finding what a missed performance target costs.
 	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []vocab.Role{vocab.Admin}},
 	{Name: "pprof.trace", Method: "GET", Path: "/debug/pprof/trace", Roles: []vocab.Role{vocab.Admin}},

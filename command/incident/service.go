@@ -156,6 +156,29 @@ type Hooks struct {
 	// with the change, so a failure here leaves them to the job runner of
 	// any live instance, retried until done.
 	RunJobs func(ctx context.Context, jobs []job.Job)
+	// Approvers names the leader on duty, the default approver an alarm
+	// about a serious incident names (nil: none named). Notifications
+	// (issue 20) are to take their recipient from the same place.
+	Approvers Approvers
+}
+
+// Approvers names the default approver at a time: the leader on duty of
+// the roster (duty.Service), "" when no shift covers it.
+type Approvers interface {
+	Approver(ctx context.Context, at time.Time) (name, username string, err error)
+}
+
+// nameApprover fills the approver of a raised alarm (a nil one is left).
+func (s *Service) nameApprover(ctx context.Context, a *alarm.Alarm) error {
+	if a == nil || s.hooks.Approvers == nil {
+		return nil
+	}
+	name, user, err := s.hooks.Approvers.Approver(ctx, a.RaisedAt)
+	if err != nil {
+		return fmt.Errorf("naming the leader on duty: %w", err)
+	}
+	a.ApproverName, a.Approver = name, user
+	return nil
 }
 
 // seriousAlarm returns the alarm for an incident that became level II or I
@@ -261,6 +284,9 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 		entry.Detail["case_id"] = inc.CaseID
 	}
 	w := &Write{Incident: inc, Entries: append([]Entry{entry}, startedEntries(nil, inc, now)...), Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
+	if err := s.nameApprover(ctx, w.Alarm); err != nil {
+		return nil, false, err
+	}
 	w.follow(nil)
 	done, err := s.store.Apply(ctx, w.change())
 	if err != nil {
@@ -412,6 +438,9 @@ func (s *Service) Update(ctx context.Context, id string, edit func(inc *Incident
 		w.Entries = append(w.Entries, startedEntries(prev, next, now)...)
 		if w.Alarm == nil {
 			w.Alarm = seriousAlarm(prev, next, now)
+		}
+		if err := s.nameApprover(ctx, w.Alarm); err != nil {
+			return nil, err
 		}
 		w.follow(prev)
 		res, err := s.store.Apply(ctx, w.change())

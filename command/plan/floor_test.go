@@ -54,7 +54,7 @@ func newPlanFloor(t *testing.T) *planFloor {
 }
 
 func (f *planFloor) service(cfg plan.Options) *plan.Service {
-	return plan.NewService(f.st.Activations(), f.st.Incidents(), nil, cfg, func() time.Time { return f.now }, nil)
+	return plan.NewService(f.st.Activations(), f.st.Incidents(), nil, cfg, func() time.Time { return f.now }, nil, nil)
 }
 
 // incident stores an incident of category at level and returns it.

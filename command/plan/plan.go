@@ -52,6 +52,10 @@ type Activation struct {
 	Approvers []vocab.Role `json:"approvers"`
 	Commander config.Text  `json:"commander"`
 	Auto      bool         `json:"auto"`
+	// Approver and ApproverName name the leader on duty (带班领导) when it
+	// was proposed, the default approver; empty when no shift covered it.
+	Approver     string `json:"approver,omitempty"`
+	ApproverName string `json:"approver_name,omitempty"`
 
 	ProposedAt time.Time  `json:"proposed_at"`
 	DecidedAt  *time.Time `json:"decided_at,omitempty"`
@@ -155,6 +159,7 @@ type Service struct {
 	plans     map[string]*config.Plan // by id
 	now       func() time.Time
 	runNow    func(ctx context.Context, jobs []job.Job)
+	duty      incident.Approvers
 }
 
 // Options are what plans read of the configuration.
@@ -170,8 +175,9 @@ type Options struct {
 
 // NewService builds the plan service. runJobs, when not nil, runs the jobs
 // a change recorded at once (they stay recorded, so a failure is retried by
-// the job runner); when nil they are run here, in line.
-func NewService(st Store, inc Incidents, grader *alerts.Grader, opts Options, now func() time.Time, runJobs func(ctx context.Context, jobs []job.Job)) *Service {
+// the job runner); when nil they are run here, in line. duty, when not nil,
+// names the leader on duty in each proposal.
+func NewService(st Store, inc Incidents, grader *alerts.Grader, opts Options, now func() time.Time, runJobs func(ctx context.Context, jobs []job.Job), duty incident.Approvers) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -179,7 +185,7 @@ func NewService(st Store, inc Incidents, grader *alerts.Grader, opts Options, no
 	for i := range opts.Plans {
 		plans[opts.Plans[i].ID] = &opts.Plans[i]
 	}
-	return &Service{store: st, incidents: inc, grader: grader, opts: opts, plans: plans, now: now, runNow: runJobs}
+	return &Service{store: st, incidents: inc, grader: grader, opts: opts, plans: plans, now: now, runNow: runJobs, duty: duty}
 }
 
 // Plans returns the configured plans.
@@ -239,6 +245,12 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	now := s.now().UTC()
 	w := &Write{At: now}
 	var out []*Activation
+	var name, user string
+	if s.duty != nil {
+		if name, user, err = s.duty.Approver(ctx, now); err != nil {
+			return nil, fmt.Errorf("naming the leader on duty: %w", err)
+		}
+	}
 	for i := range s.opts.Plans {
 		p := &s.opts.Plans[i]
 		why := s.why(p, inc)
@@ -269,6 +281,7 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 			ID: fmt.Sprintf("A-%s-%04d", now.In(s.opts.Location).Format("20060102"), n), PlanID: p.ID, PlanName: p.Name,
 			IncidentID: inc.ID, Level: inc.Level, Status: Proposed, Why: why, Approvers: roles,
 			Commander: p.Commander[inc.Level.String()], ProposedAt: now, UpdatedAt: now, Groups: s.groups(p),
+			Approver: user, ApproverName: name,
 		}
 		w.Changes = append(w.Changes, Change{A: a, Event: "activation.proposed"})
 		w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.proposed", By: "rules", Role: vocab.System,

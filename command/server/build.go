@@ -15,6 +15,7 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/duty"
 	"watchfloor/command/effect"
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
@@ -65,6 +66,7 @@ type builder struct {
 	daily      *views.Daily
 	hub        *live.Hub
 	alarms     *alarm.Service
+	duty       *duty.Service
 	sys        system
 	api        *web.API
 	framer     *unit.Framer
@@ -196,14 +198,16 @@ func (b *builder) domain(context.Context) error {
 	if b.opts.NoJobRunner {
 		runNow = func(context.Context, []job.Job) {} // recorded, left to other instances
 	}
+	b.duty = duty.NewService(views.NewDuty(st), dutyPeople{b.accounts}, dutyUnits{b.fleet},
+		duty.NewOpenItems(views.NewIncidents(st), views.NewDispatches(st), views.NewCases(st), views.NewAlarms(st)), cfg.Location, b.opts.Now)
 	b.incidents = incident.NewService(views.NewIncidents(st), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
-		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow})
+		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow, Approvers: b.duty})
 	b.alarms = alarm.NewService(views.NewAlarms(st), b.opts.Now)
 	b.reports = inforeport.New(b.incidents, inforeport.Options{Centre: cfg.Deployment, Location: cfg.Location, Deadlines: cfg.Deadlines,
 		Recipients: cfg.ReportRecipients, Categories: cfg.Categories, Plans: cfg.Plans}, b.opts.Now, ackAlarm(b.alarms, b.log))
 	b.dispatches = dispatch.NewService(views.NewDispatches(st), b.incidents, b.fleet,
 		dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: cfg.Units, Location: cfg.Location}, b.opts.Now, runNow)
+	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: cfg.Units, Location: cfg.Location}, b.opts.Now, runNow, b.duty)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	return nil
@@ -249,7 +253,7 @@ func (b *builder) web(context.Context) error {
 	api, err := web.New(web.Deps{
 		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest, UnitRegistry: b.registry,
-		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Figures: records.NewFigures(st),
+		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})
 	if err != nil {
@@ -261,6 +265,29 @@ func (b *builder) web(context.Context) error {
 		hub.Publish(vocab.ScreenStream, live.Message{JSON: frame})
 	}}
 	return nil
+}
+
+// dutyPeople looks the roster's people up among the accounts (in Redis, so
+// an account created or edited on any instance is found at once).
+type dutyPeople struct{ accounts *account.Service }
+
+func (p dutyPeople) Person(ctx context.Context, username string) (duty.Person, bool, error) {
+	a, err := p.accounts.Get(ctx, username)
+	if fault.IsNotFound(err) {
+		return duty.Person{}, false, nil
+	}
+	if err != nil {
+		return duty.Person{}, false, fmt.Errorf("looking up %s for the roster: %w", username, err)
+	}
+	return duty.Person{Username: a.Username, Name: a.Name, Role: a.Role, Phone: a.Phone}, true, nil
+}
+
+// dutyUnits looks the roster's stand-by units up in the fleet.
+type dutyUnits struct{ fleet *unit.Fleet }
+
+func (u dutyUnits) Callsign(id string) (string, bool) {
+	v, ok := u.fleet.Get(id, false)
+	return v.Callsign, ok
 }
 
 // consumerName names this instance among the job runners: host, process

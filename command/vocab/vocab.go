@@ -50,6 +50,8 @@ const (
 	CaseUpdated          = "case.updated"
 	CaseAssigned         = "case.assigned"
 	DailyReportSubmitted = "daily_report.submitted"
+	// RosterChanged: a day of the duty roster was edited or imported.
+	RosterChanged = "roster.changed"
 )
 
 // Event is one event a change appends to a stream. Data is its payload

@@ -12,7 +12,8 @@
 // #alarm-groups > li.alarm-group[data-kind][data-count],
 // #alarms > li.alarm[data-alarm-id][data-kind][data-level][data-count] (a
 // case.overdue one also has data-case-id), button.alarm-ack (data-alarm-id:
-// the merged ids, space-separated), .alarm-error.
+// the merged ids, space-separated), .alarm-error, .alarm-approver (the
+// leader on duty named by the alarm).
 
 import * as api from './api.js';
 import { caseStepName, nextStep } from './caseview.js';
@@ -238,6 +239,8 @@ function alarmItem(a, ackable, group = [a]) {
     time,
   ]));
   const body = el('div', 'alarm-body', null, [head, alarmText(a)]);
+  // The leader on duty when it was raised, the default approver (issue 19).
+  if (a.approver_name) body.append(el('p', 'alarm-approver', t('alarm.approver', { name: String(a.approver_name) })));
   const err = errors.get(a.id);
   if (err) body.append(el('p', 'alarm-error', t(err)));
   li.append(body);

@@ -35,6 +35,7 @@ import {
   setUnitStatus,
   unitCallsign,
 } from './map.js';
+import { dutyChanged, renderOnDuty, startOnDuty, stopOnDuty } from './onduty.js';
 import { OrderBook } from './orders.js';
 import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
@@ -138,6 +139,7 @@ function routeMessages() {
   bus.on('dispatch.updated', order);
   bus.on('alarm.raised', applyAlarm);
   bus.on('alarm.acked', applyAlarm);
+  bus.on('roster.changed', dutyChanged);
   for (const type of ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended', 'task.acknowledged', 'task.done']) {
     bus.on(type, applyPlan);
   }
@@ -236,6 +238,7 @@ function renderScreen() {
   renderCases();
   renderSound();
   renderCharts();
+  renderOnDuty();
 }
 
 /** Loads categories and level names, then relabels what uses them. */
@@ -265,12 +268,14 @@ function showScreen() {
   refreshReference();
   startPatrol();
   startDay();
+  startOnDuty();
 }
 
 /** Stops everything live and shows the sign-in form. */
 function signedOut() {
   link.stop();
   stopClock();
+  stopOnDuty();
   stopTicks();
   clearSession();
   clearReference();

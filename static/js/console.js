@@ -6,7 +6,7 @@
 // Keys: F2 (or Alt+N) a new call, F3 the incident desk, F4 the case desk;
 // in the call form Enter saves and Esc cancels.
 //
-// Hooks for tests: #app[data-tab] (call|desk|cases); #new-badge;
+// Hooks for tests: #app[data-tab] (call|desk|cases|handover); #new-badge;
 // #link-state (.up/.down); see console-call.js and console-desk.js.
 
 import * as api from './api.js';
@@ -14,6 +14,7 @@ import { MessageBus } from './bus.js';
 import { CallDesk } from './console-call.js';
 import { mountCaseDesk } from './console-cases.js';
 import { IncidentDesk } from './console-desk.js';
+import { mountHandover, reload as reloadHandover, render as renderHandover } from './console-handover.js';
 import { byId, show } from './dom.js';
 import { zonedTime } from './format.js';
 import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
@@ -94,7 +95,7 @@ function routeMessages() {
 
 /**
  * Shows one tab.
- * @param {string} name call, desk or cases
+ * @param {string} name call, desk, cases or handover
  */
 function showTab(name) {
   if (name === 'cases' && byId('tab-cases').hidden) return;
@@ -108,6 +109,8 @@ function showTab(name) {
   show(byId('call-panel'), name === 'call');
   show(byId('desk-panel'), name === 'desk');
   show(byId('case-desk'), name === 'cases');
+  show(byId('handover-panel'), name === 'handover');
+  if (name === 'handover') reloadHandover();
   if (name === 'call') call.focus();
   if (name === 'desk') desk.seen();
 }
@@ -216,6 +219,7 @@ async function showApp() {
   await Promise.allSettled([call.load(), refreshReference()]);
   if (!onApp) return;
   mountCases();
+  mountHandover(byId('handover-panel'), { username: getUsername(), tz: () => timeZone });
   call.renderBusy();
   showTab(tab);
 }
@@ -253,6 +257,7 @@ function main() {
       renderLink();
       call.relabel();
       desk.relabel();
+      renderHandover();
       tick();
     }
   });

@@ -124,6 +124,8 @@ function proposedItem(a) {
     el('div', 'proposed-meta', null, spaced([
       el('span', 'proposed-incident', titleOf(a)),
       el('span', 'proposed-approvers', t('plans.waitingFor', { who: approversText(a) })),
+      // The leader on duty when it was proposed (issue 19).
+      a.approver_name ? el('span', 'proposed-duty', t('alarm.approver', { name: String(a.approver_name) })) : null,
       at ? el('time', 'proposed-time', hhmm(at)) : null,
     ])),
   ]));

@@ -15,6 +15,7 @@ import (
 	"watchfloor/command/auth"
 	"watchfloor/command/change"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/duty"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
@@ -55,6 +56,7 @@ type Stores struct {
 	Activations plan.Store
 	Cases       gridcase.Store
 	Daily       gridcase.DailyStore
+	Duty        duty.Store
 	// Timeline reads an incident's timeline (the list incident.timeline).
 	Timeline func(ctx context.Context, incidentID string) ([]incident.Entry, error)
 	Sessions auth.SessionStore
@@ -108,6 +110,8 @@ func Run(t *testing.T, open Open) {
 		// Accounts (issue 19, part 1).
 		{"AccountReads", accountReads},
 		{"AccountSessionsEnd", accountSessionsEnd},
+		// Duty roster and handovers (issue 19, parts 3 and 4).
+		{"DutyReads", dutyReads},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}

@@ -27,6 +27,7 @@ import (
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/dispatch"
+	"watchfloor/command/duty"
 	"watchfloor/command/fault"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
@@ -56,11 +57,13 @@ type Deps struct {
 	Plans     *plan.Service
 	Cases     *gridcase.Service
 	Daily     gridcase.DailyStore
-	Figures   Figures
-	Audit     audit.Store
-	Hub       *live.Hub
-	Source    live.Source
-	Map       *geo.Map
+	// Duty is the duty roster and the shift handovers.
+	Duty    *duty.Service
+	Figures Figures
+	Audit   audit.Store
+	Hub     *live.Hub
+	Source  live.Source
+	Map     *geo.Map
 	// Places is the gazetteer the console searches (empty when none is configured).
 	Places   *geo.Gazetteer
 	Static   fs.FS
@@ -156,6 +159,9 @@ func (k *Kit) Body(c *fiber.Ctx) ([]byte, error) {
 type UnsupportedMedia struct{ detail string }
 
 func (e *UnsupportedMedia) Error() string { return e.detail }
+
+// Unsupported is a body of another media type than the route takes (415).
+func Unsupported(detail string) error { return &UnsupportedMedia{detail} }
 
 // JSONMediaType accepts exactly application/json, with parameters (a
 // charset, when given, must be UTF-8).

@@ -1,0 +1,54 @@
+package acceptance_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// On the console the outgoing operator opens a handover that lists the
+// shift's open items (its incident, the incident's unsent reports and its
+// alarm), adds notes and submits it; the incoming leader sees it waiting and
+// accepts it, and the log says so.
+func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
+	h := newHarness(t)
+	putToday(t, h)
+	inc := h.create(map[string]any{"category": "production_safety", "title": "交接班浏览器测试", "grid": "440303002002001", "deaths": 10})
+	id := inc["id"].(string)
+	b := newBrowser(t, 1600, 1000)
+	b.login(h.base+"/console.html", "operator")
+	b.run(15*time.Second, chromedp.WaitVisible("#tab-handover", chromedp.ByQuery), chromedp.Click("#tab-handover", chromedp.ByQuery),
+		chromedp.WaitVisible("#handover-open", chromedp.ByQuery), chromedp.Click("#handover-open", chromedp.ByQuery),
+		chromedp.WaitVisible("#handover-draft", chromedp.ByQuery))
+	var listed string
+	b.run(5*time.Second, chromedp.Evaluate(`[...document.querySelectorAll('#handover-draft .handover-list')].map(l => l.dataset.kind + ':' + [...l.querySelectorAll('li[data-id]')].map(li => li.dataset.id).join('|')).join(' ')`, &listed))
+	for _, want := range []string{"incidents:" + id, "reports:" + id + "/", "alarms:incident.serious:" + id} {
+		if !strings.Contains(listed, want) {
+			t.Errorf("the handover lists %q, want %q in it", listed, want)
+		}
+	}
+	b.run(10*time.Second, chromedp.SendKeys("#handover-notes", "事故现场仍在处置", chromedp.ByQuery), chromedp.Click("#handover-submit", chromedp.ByQuery),
+		chromedp.WaitVisible(`#handover-message[data-kind="ok"]`, chromedp.ByQuery), chromedp.WaitVisible("#handover-open", chromedp.ByQuery))
+	b.clean()
+
+	in := newBrowser(t, 1600, 1000)
+	in.login(h.base+"/console.html", "leader")
+	item := `#handover-pending > li.handover`
+	in.run(15*time.Second, chromedp.WaitVisible("#tab-handover", chromedp.ByQuery), chromedp.Click("#tab-handover", chromedp.ByQuery),
+		chromedp.WaitVisible(item, chromedp.ByQuery))
+	var text, hid string
+	in.run(5*time.Second, chromedp.Text(item, &text, chromedp.ByQuery), chromedp.AttributeValue(item, "data-id", &hid, nil, chromedp.ByQuery))
+	if !strings.Contains(text, "事故现场仍在处置") || !strings.Contains(text, "交接班浏览器测试") {
+		t.Errorf("the waiting handover shows %q", text)
+	}
+	in.run(10*time.Second, chromedp.SendKeys(item+" .handover-accept-note", "已接班", chromedp.ByQuery), chromedp.Click(item+" .handover-accept", chromedp.ByQuery),
+		chromedp.WaitVisible(`#handover-message[data-kind="ok"]`, chromedp.ByQuery),
+		chromedp.Poll(`!document.querySelector('#handover-pending > li.handover')`, nil, chromedp.WithPollingTimeout(5*time.Second)))
+	_, body := h.do("GET", "/api/v1/handovers/"+hid, h.token("operator"), nil)
+	if !strings.Contains(string(body), `"status":"accepted"`) || !strings.Contains(string(body), `"incoming":"leader"`) || !strings.Contains(string(body), `"accept_note":"已接班"`) {
+		t.Errorf("the handover after accepting: %s", body)
+	}
+	in.clean()
+}
