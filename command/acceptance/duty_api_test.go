@@ -37,7 +37,6 @@ func putToday(t *testing.T, h *harness) {
 	}
 }
 
-
 // fieldList is the fields a problem+json names, comma-separated.
 func fieldList(t *testing.T, b []byte) string {
 	t.Helper()
