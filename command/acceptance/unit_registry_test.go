@@ -180,3 +180,52 @@ func TestUnitRegistryTwoInstances(t *testing.T) {
 		t.Fatal("B still lists the retired unit")
 	}
 }
+
+// A unit created at run time in a team is a member of the plan groups that
+// name its team at once: the mass-incident plan's on-site control group
+// (team foot-patrol-dongmen) lists it; retired, it is left out of the next.
+func TestUnitCreatedAtRunTimeJoinsPlanGroups(t *testing.T) {
+	h := newHarness(t)
+	admin := h.token("admin")
+	u := map[string]any{"id": "foot-97", "callsign": "步巡97", "type": "foot", "team": "foot-patrol-dongmen", "home_grid": "440303001001001"}
+	if res, b := h.do("POST", "/api/v1/units", admin, u); res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, b)
+	}
+	members := func(incidentID string) string {
+		_, b := h.do("GET", "/api/v1/activations", h.token("viewer"), nil)
+		var out struct {
+			Activations []struct {
+				PlanID     string `json:"plan_id"`
+				IncidentID string `json:"incident_id"`
+				Groups     []struct {
+					ID    string
+					Units []string
+				}
+			}
+		}
+		mustJSON(t, b, &out)
+		for _, a := range out.Activations {
+			if a.IncidentID != incidentID || a.PlanID != "mass-incident" {
+				continue
+			}
+			for _, g := range a.Groups {
+				if g.ID == "onsite-control" {
+					return strings.Join(g.Units, ",")
+				}
+			}
+		}
+		t.Fatalf("no mass-incident proposal with an on-site control group for %s: %s", incidentID, b)
+		return ""
+	}
+	inc := h.create(dongmen("商户聚集", 150))
+	if got := members(inc["id"].(string)); !strings.Contains(got, "foot-97") || !strings.Contains(got, "foot-01") {
+		t.Fatalf("on-site control members %s: want foot-97 with the configured ones", got)
+	}
+	if res, b := h.do("POST", "/api/v1/units/foot-97/retire", admin, nil); res.StatusCode != 200 {
+		t.Fatalf("retire: %d %s", res.StatusCode, b)
+	}
+	inc = h.create(dongmen("商户再次聚集", 160))
+	if got := members(inc["id"].(string)); strings.Contains(got, "foot-97") {
+		t.Fatalf("a retired unit is still a member: %s", got)
+	}
+}

@@ -62,7 +62,8 @@ func newCaseFloor(t *testing.T) *caseFloor {
 		{ID: "litter", FirstLevel: "grid", Limits: limits},
 		{ID: "dispute", FirstLevel: "community", Limits: limits, EscalateOnOverdue: true, Mediation: true},
 	}}
-	cfg.Units = []config.Unit{{ID: "go-g1", Type: "grid_officer", HomeGrid: "g1"}, {ID: "car-01", Type: "car"}}
+	units := []config.Unit{{ID: "go-g1", Type: "grid_officer", HomeGrid: "g1"}, {ID: "car-01", Type: "car"}}
+	cfg.Units = func() []config.Unit { return units }
 	f := &caseFloor{t: t, st: memstore.New(memstore.Options{}), clock: timer.NewManual(at), accts: map[string]gridcase.Account{
 		"op": {Role: vocab.Operator}, "op-c2": {Role: vocab.Operator, Area: "c2"}, "viewer": {Role: vocab.Viewer}}}
 	known := func(id string) bool { return id == "go-g1" || id == "car-01" }

@@ -167,8 +167,9 @@ type Options struct {
 	DailyReports config.DailyReports
 	// Categories are the incident categories a case may be raised to.
 	Categories []config.Category
-	// Units are the configured units (grid officers handle cases).
-	Units []config.Unit
+	// Units lists the units now (created and retired at run time): grid
+	// officers among them handle cases. Nil: none.
+	Units func() []config.Unit
 	// Location is the deployment's time zone: case numbers, days and
 	// months are local to it.
 	Location *time.Location
@@ -321,8 +322,16 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 	return c, false, nil
 }
 
+// unitList is the units now.
+func (s *Service) unitList() []config.Unit {
+	if s.opts.Units == nil {
+		return nil
+	}
+	return s.opts.Units()
+}
+
 func (s *Service) isGridOfficer(unitID string) bool {
-	for _, u := range s.opts.Units {
+	for _, u := range s.unitList() {
 		if u.ID == unitID {
 			return u.Type == "grid_officer"
 		}
@@ -577,7 +586,7 @@ func (s *Service) manage(c *Case, who Actor, a *Action, now time.Time, entry *En
 // case's.
 func (s *Service) assignable(c *Case, assignee string, accounts func(string) (Account, bool)) error {
 	if assignee != "" && s.units(assignee) {
-		for _, u := range s.opts.Units {
+		for _, u := range s.unitList() {
 			switch {
 			case u.ID != assignee:
 			case u.Type != "grid_officer":

@@ -41,7 +41,8 @@ type planFloor struct {
 func newPlanFloor(t *testing.T) *planFloor {
 	t.Helper()
 	cfg := plan.Options{Location: time.UTC}
-	cfg.Units = []config.Unit{{ID: "car-01", Team: "patrol"}, {ID: "car-02", Team: "patrol"}, {ID: "ems-01", Team: "ems"}}
+	units := []config.Unit{{ID: "car-01", Team: "patrol"}, {ID: "car-02", Team: "patrol"}, {ID: "ems-01", Team: "ems"}}
+	cfg.Units = func() []config.Unit { return units }
 	groups := []config.Group{{ID: "patrol", Teams: []string{"patrol"}}, {ID: "medical", Units: []string{"ems-01"}}}
 	cfg.Plans = []config.Plan{
 		{ID: "general", MinLevel: alerts.LevelII, Approvers: approvers, Groups: groups},

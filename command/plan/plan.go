@@ -166,8 +166,9 @@ type Service struct {
 type Options struct {
 	// Plans are the preset plans, in the order they are proposed.
 	Plans []config.Plan
-	// Units are the configured units: a working group's teams name them.
-	Units []config.Unit
+	// Units lists the units now (created and retired at run time): a working
+	// group's teams name them. Nil: no unit is in any team.
+	Units func() []config.Unit
 	// Location is the deployment's time zone: activations are numbered by
 	// its local day.
 	Location *time.Location
@@ -348,9 +349,13 @@ func may(a *Activation, who Who, what string) error {
 // tasks: the units named and the members of the teams named.
 func (s *Service) groups(p *config.Plan) []Group {
 	out := make([]Group, 0, len(p.Groups))
+	var units []config.Unit
+	if s.opts.Units != nil {
+		units = s.opts.Units()
+	}
 	for _, g := range p.Groups {
 		members := slices.Clone(g.Units)
-		for _, u := range s.opts.Units {
+		for _, u := range units {
 			if slices.Contains(g.Teams, u.Team) && !slices.Contains(members, u.ID) {
 				members = append(members, u.ID)
 			}
