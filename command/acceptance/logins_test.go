@@ -204,6 +204,11 @@ func TestAuditRetentionExports(t *testing.T) {
 	ctx := context.Background()
 	key := "wf:{luohu}:audit"
 	old := time.Now().Add(-2200 * time.Hour).UnixMilli()
+	// The accounts seeded at start are already recorded, newer than the old
+	// records this test puts in: start the stream afresh.
+	if err := rdb.Del(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 3 {
 		rec := fmt.Sprintf(`{"at":"2026-01-01T00:00:00Z","who":"old%d","role":"","action":"session.refused","object":"old%d"}`, i, i)
 		if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, ID: fmt.Sprintf("%d-%d", old+int64(i), 0), Values: []string{"r", rec}}).Err(); err != nil {
