@@ -21,6 +21,7 @@ import (
 	"watchfloor/command/inforeport"
 	"watchfloor/command/job"
 	"watchfloor/command/live"
+	"watchfloor/command/notify"
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
 	"watchfloor/command/store/records"
@@ -64,6 +65,12 @@ type builder struct {
 	sys        system
 	api        *web.API
 	framer     *unit.Framer
+	// notify sends notifications; notifyRunners read its event streams
+	// and deliver its outbox. duty is the duty roster it asks for the
+	// leader on duty (nil: none known).
+	notify        *notify.Service
+	notifyRunners []*job.Runner
+	duty          notify.OnDuty
 }
 
 // refuseExposure refuses a configuration that would expose the demo
@@ -234,7 +241,7 @@ func (b *builder) web(context.Context) error {
 	api, err := web.New(web.Deps{
 		Config: b.cfg, Auth: b.authn, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest,
-		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Figures: records.NewFigures(st),
+		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Notify: b.notify, Cases: b.cases, Daily: b.daily, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})
 	if err != nil {

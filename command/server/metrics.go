@@ -23,6 +23,7 @@ type metrics struct {
 	ackTimes, sceneTimes     prometheus.Observer
 	jobCount                 *prometheus.CounterVec
 	jobPending               prometheus.Gauge
+	notifyCount, notifyJobs  *prometheus.CounterVec
 	// used and limit are Redis's memory at the last check.
 	used, limit atomic.Int64
 }
@@ -65,6 +66,7 @@ func newMetrics() *metrics {
 		m.jobCount.WithLabelValues(r)
 	}
 	m.reg.MustRegister(skipped, positions, m.created, stepTimes, m.jobCount, m.jobPending)
+	m.notifyMetrics()
 	return m
 }
 
