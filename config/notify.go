@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -205,7 +206,7 @@ func (c NotifyChannel) validateSMS(at string) []error {
 	}
 	if c.Body == "" && c.Method != "GET" {
 		p.add("%s.body: a template with {{.Phone}} and {{.Text}} is required", at)
-	} else if _, err := template.New("sms").Option("missingkey=error").Parse(c.Body); err != nil {
+	} else if _, err := SMSTemplate(c.Body); err != nil {
 		p.add("%s.body: %v", at, err)
 	}
 	if len(c.Phones) == 0 {
@@ -241,6 +242,18 @@ func (c NotifyChannel) validateEmail(at string, in scope) []error {
 		p.add("%s.password_env: a username needs a password (password_env naming a variable that holds it)", at)
 	}
 	return p
+}
+
+// SMSTemplate parses an SMS gateway's body template: a Go text/template
+// given .Phone, .Text and .ID, with json (a value as a JSON string, quotes
+// included) for JSON bodies.
+func SMSTemplate(body string) (*template.Template, error) {
+	return template.New("sms").Option("missingkey=error").Funcs(template.FuncMap{
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+	}).Parse(body)
 }
 
 // httpURL reports whether s is an absolute http or https URL with a host.

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +131,14 @@ func (rc *receivers) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if b["msg_type"] != "text" {
 			rc.fail("feishu: %s", body)
 		}
+	case "/sms":
+		text, _ = b["text"].(string)
+		if b["id"] != id {
+			rc.fail("sms: id %v, header %q", b["id"], id)
+		}
+		rc.record("sms:"+fmt.Sprint(b["phone"]), id)
+		_, _ = w.Write([]byte(`{"ok":true}`))
+		return
 	case "/webhook":
 		text, _ = b["text"].(string)
 		ts := r.Header.Get("X-Watchfloor-Timestamp")
@@ -403,4 +412,98 @@ func TestNotifyTwoInstances(t *testing.T) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	checkOnce(t, rc.got, ids)
+}
+
+// The admin API: a message failed for good shows its cause and is retried
+// by hand; a test message reaches an SMS gateway once per phone; bad input
+// is refused naming each field; the retry and the test are audited and
+// counted in the metrics.
+func TestNotifyAdmin(t *testing.T) {
+	rc := newReceivers(t)
+	rc.down.Store(true)
+	h := newHarness(t, rc.channels, func(c *config.Config) {
+		n := &c.Notifications
+		n.MaxAttempts = 2
+		n.Channels = append(n.Channels[:1],
+			config.NotifyChannel{ID: "sms", Kind: "sms", URL: rc.http.URL + "/sms", Phones: []string{"13800000001", "13900000002"},
+				Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"phone":{{json .Phone}},"text":{{json .Text}},"id":{{json .ID}}}`},
+			config.NotifyChannel{ID: "off", Kind: "wecom", URL: rc.http.URL + "/wecom", Disabled: true})
+		n.Rules = []config.NotifyRule{{Event: "incident.serious", Channels: []string{"wecom"}}}
+	})
+	admin := h.token("admin")
+	inc := h.create(dongmen("商户聚集", 150))
+	msgID := "incident.serious:" + inc["id"].(string) + "@wecom"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		es := h.outbox()
+		if len(es) == 1 && es[0].State == "failed" {
+			if es[0].ID != msgID || es[0].Attempts != 2 || !strings.Contains(es[0].Error, "500") {
+				t.Fatalf("failed message %+v", es[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox %+v, want the message failed", es)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if res, b := h.do("POST", "/api/v1/notifications/"+url.PathEscape("nope@x")+"/retry", admin, nil); res.StatusCode != 404 {
+		t.Errorf("retry unknown: %d %s", res.StatusCode, b)
+	}
+	rc.down.Store(false)
+	if res, b := h.do("POST", "/api/v1/notifications/"+url.PathEscape(msgID)+"/retry", admin, nil); res.StatusCode != 202 || !strings.Contains(string(b), `"state":"queued"`) {
+		t.Fatalf("retry: %d %s", res.StatusCode, b)
+	}
+	h.awaitSent(1, 10*time.Second)
+	if res, b := h.do("POST", "/api/v1/notifications/"+url.PathEscape(msgID)+"/retry", admin, nil); res.StatusCode != 409 {
+		t.Errorf("retry of a sent message: %d %s", res.StatusCode, b)
+	}
+
+	res, b := h.do("POST", "/api/v1/notification-channels/sms/test", admin, nil)
+	if res.StatusCode != 202 {
+		t.Fatalf("test: %d %s", res.StatusCode, b)
+	}
+	var tested struct{ ID string }
+	mustJSON(t, b, &tested)
+	h.awaitSent(2, 10*time.Second)
+	rc.mu.Lock()
+	for _, phone := range []string{"13800000001", "13900000002"} {
+		if rc.got["sms:"+phone][tested.ID] != 1 {
+			t.Errorf("sms to %s: %v", phone, rc.got)
+		}
+	}
+	if rc.got["wecom"][msgID] != 1 || len(rc.errs) > 0 {
+		t.Errorf("wecom: %v, errors %v", rc.got["wecom"], rc.errs)
+	}
+	rc.mu.Unlock()
+
+	for _, c := range []struct {
+		method, path string
+		status       int
+		want         []string
+	}{
+		{"GET", "/api/v1/notifications?state=lost&limit=0", 400, []string{`"state"`, `"limit"`, "queued, sent or failed", "1 to 500"}},
+		{"POST", "/api/v1/notification-channels/pager/test", 404, []string{"pager"}},
+		{"POST", "/api/v1/notification-channels/off/test", 409, []string{"disabled"}},
+	} {
+		res, b := h.do(c.method, c.path, admin, nil)
+		for _, w := range c.want {
+			if res.StatusCode != c.status || !strings.Contains(string(b), w) || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+				t.Errorf("%s %s: %d %s %s, want %d with %s", c.method, c.path, res.StatusCode, res.Header.Get("Content-Type"), b, c.status, w)
+			}
+		}
+	}
+	_, b = h.do("GET", "/api/v1/audit?action=notification", admin, nil)
+	for _, w := range []string{`"action":"notification.retried"`, `"action":"notification.tested"`, msgID} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("audit lacks %s: %s", w, b)
+		}
+	}
+	_, b = h.do("GET", "/metrics", "", nil)
+	for _, w := range []string{`watchfloor_notifications_total{channel="wecom",state="failed"} 1`, `watchfloor_notifications_total{channel="wecom",state="sent"} 1`,
+		`watchfloor_notifications_total{channel="sms",state="sent"} 1`, `watchfloor_notifications_total{channel="wecom",state="queued"} 2`} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("metrics lack %s", w)
+		}
+	}
 }

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
@@ -172,7 +171,7 @@ func webhookRequest(ch *config.NotifyChannel, m Message, now time.Time) ([]Reque
 
 // smsRequests makes one request per phone from the gateway's template.
 func smsRequests(ch *config.NotifyChannel, m Message) ([]Request, error) {
-	tpl, err := template.New("sms").Option("missingkey=error").Parse(ch.Body)
+	tpl, err := config.SMSTemplate(ch.Body)
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
 	}

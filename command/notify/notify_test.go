@@ -63,7 +63,7 @@ func TestRequests(t *testing.T) {
 		{"webhook", config.NotifyChannel{ID: "ops", Kind: "webhook", URL: "https://r/in", Secret: "whsecret"},
 			`{"id":"incident.serious:i-1@ops","event":"incident.serious","title":"【Ⅱ级事件】火灾","text":"Ⅱ级事件:火灾","link":"http://wf.example/leader.html","incident_id":"i-1","at":"2026-07-01T02:00:00Z"}`,
 			"https://r/in"},
-		{"sms", config.NotifyChannel{ID: "ops", Kind: "sms", URL: "http://gw/send", Body: `{"to":"{{.Phone}}","msg":"{{.Text}}"}`, Headers: map[string]string{"Content-Type": "application/json"}},
+		{"sms", config.NotifyChannel{ID: "ops", Kind: "sms", URL: "http://gw/send", Body: `{"to":{{json .Phone}},"msg":{{json .Text}}}`, Headers: map[string]string{"Content-Type": "application/json"}},
 			`{"to":"13800000001","msg":"【Ⅱ级事件】火灾:Ⅱ级事件:火灾"}`, "http://gw/send"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

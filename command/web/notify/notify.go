@@ -5,6 +5,7 @@
 package notify
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -95,7 +96,7 @@ func (a *handlers) test(c *fiber.Ctx) error {
 	}
 	switch {
 	case ch == nil:
-		return fiber.NewError(fiber.StatusNotFound, "no notification channel "+id)
+		return fmt.Errorf("notification channel %s: %w", id, fault.ErrNotFound)
 	case ch.Disabled:
 		return &fault.Conflict{Detail: "notification channel " + id + " is disabled"}
 	}
