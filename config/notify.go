@@ -183,8 +183,9 @@ func (c NotifyChannel) validate(at string, in scope) []error {
 		return p
 	}
 	// A secret named by secret_env is only known when the environment is
-	// read; a missing one is then an error like a missing secret.
-	if c.Kind == ChannelWebhook && c.Secret == "" && (in.env || c.SecretEnv == "") {
+	// read; a missing one is then an error like a missing secret. A
+	// disabled channel sends nothing and needs none.
+	if c.Kind == ChannelWebhook && !c.Disabled && c.Secret == "" && (in.env || c.SecretEnv == "") {
 		p.add("%s.secret: the webhook's HMAC key is required (or secret_env naming a variable that holds it)", at)
 	}
 	if c.Kind == ChannelSMS {
@@ -238,7 +239,7 @@ func (c NotifyChannel) validateEmail(at string, in scope) []error {
 			p.add("%s.to[%d]: %q is not an e-mail address", at, i, to)
 		}
 	}
-	if c.Username != "" && c.Password == "" && (in.env || c.PasswordEnv == "") {
+	if c.Username != "" && !c.Disabled && c.Password == "" && (in.env || c.PasswordEnv == "") {
 		p.add("%s.password_env: a username needs a password (password_env naming a variable that holds it)", at)
 	}
 	return p

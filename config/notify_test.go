@@ -37,6 +37,7 @@ func TestNotificationChecks(t *testing.T) {
 			[]string{"notifications.channels[3].secret: the webhook's HMAC key is required (or secret_env naming a variable that holds it)"}},
 		{"webhookSecretEnvUnset", func(n *Notifications) { n.Channels[3].Secret, n.Channels[3].SecretEnv = "", "WF_HOOK" },
 			[]string{"notifications.channels[3].secret: the webhook's HMAC key is required (or secret_env naming a variable that holds it)"}},
+		{"disabledNeedsNoSecret", func(n *Notifications) { n.Channels[3].Secret, n.Channels[3].Disabled = "", true }, nil},
 		{"mail", func(n *Notifications) {
 			n.Channels[4].Port, n.Channels[4].TLS, n.Channels[4].From, n.Channels[4].To, n.Channels[4].Username = 0, "ssl", "nobody", []string{"x"}, "u"
 		}, []string{"notifications.channels[4].port: from 1 to 65535", `notifications.channels[4].tls: "ssl" must be starttls, tls or none`,
