@@ -133,8 +133,8 @@ func (rc *receivers) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/sms":
 		text, _ = b["text"].(string)
-		if b["id"] != id {
-			rc.fail("sms: id %v, header %q", b["id"], id)
+		if b["id"] != id || text == "" {
+			rc.fail("sms: id %v, header %q, text %q", b["id"], id, text)
 		}
 		rc.record("sms:"+fmt.Sprint(b["phone"]), id)
 		_, _ = w.Write([]byte(`{"ok":true}`))
@@ -276,26 +276,28 @@ func (h *harness) outbox() []outboxEntry {
 	return es
 }
 
-// awaitSent waits until the outbox holds n messages, all sent.
-func (h *harness) awaitSent(n int, within time.Duration) []outboxEntry {
+// awaitOutbox polls the outbox until done holds of it.
+func (h *harness) awaitOutbox(what string, within time.Duration, done func([]outboxEntry) bool) []outboxEntry {
 	h.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		es := h.outbox()
-		sent := 0
-		for _, e := range es {
-			if e.State == "sent" {
-				sent++
-			}
-		}
-		if len(es) == n && sent == n {
+		if done(es) {
 			return es
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("outbox after %s: %+v, want %d sent", within, es, n)
+			h.t.Fatalf("outbox after %s: %+v, want %s", within, es, what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// awaitSent waits until the outbox holds n messages, all sent.
+func (h *harness) awaitSent(n int, within time.Duration) []outboxEntry {
+	h.t.Helper()
+	return h.awaitOutbox(fmt.Sprintf("%d sent", n), within, func(es []outboxEntry) bool {
+		return len(es) == n && !slices.ContainsFunc(es, func(e outboxEntry) bool { return e.State != "sent" })
+	})
 }
 
 // checkOnce fails unless each receiver got exactly the ids (each once).
@@ -314,6 +316,17 @@ func checkOnce(t *testing.T, got map[string]map[string]int, ids []string) {
 			t.Errorf("%s got %v, want %v", recv, have, ids)
 		}
 	}
+}
+
+// delivered waits until every receiver got the ids and h's outbox shows
+// them all sent, then checks that each arrived exactly once.
+func (rc *receivers) delivered(h *harness, ids []string, within time.Duration) {
+	rc.t.Helper()
+	rc.await(len(ids), within)
+	h.awaitSent(5*len(ids), within)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	checkOnce(rc.t, rc.got, ids)
 }
 
 // expected are the message ids (without the channel) of the level II
@@ -344,11 +357,7 @@ func TestNotifyReceivers(t *testing.T) {
 		t.Fatalf("level %v", inc["level"])
 	}
 	ids := expected(t, []*harness{h}, []string{inc["id"].(string)})
-	rc.await(3, 10*time.Second)
-	h.awaitSent(15, 10*time.Second)
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	checkOnce(t, rc.got, ids)
+	rc.delivered(h, ids, 10*time.Second)
 }
 
 // Receivers down (HTTP answering 500, the SMTP server closed) get
@@ -361,23 +370,10 @@ func TestNotifyReceiverDown(t *testing.T) {
 	h := newHarness(t, rc.channels)
 	inc := h.create(dongmen("商户聚集", 150))
 	ids := expected(t, []*harness{h}, []string{inc["id"].(string)})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		failing := 0
-		for _, e := range h.outbox() {
-			if e.State == "queued" && e.Attempts >= 2 && e.Error != "" {
-				failing++
-			}
-		}
-		if failing == 15 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("outbox while down: %+v", h.outbox())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	for _, e := range h.outbox() {
+	es := h.awaitOutbox("15 queued after failed attempts", 10*time.Second, func(es []outboxEntry) bool {
+		return len(es) == 15 && !slices.ContainsFunc(es, func(e outboxEntry) bool { return e.State != "queued" || e.Attempts < 2 || e.Error == "" })
+	})
+	for _, e := range es {
 		if e.Channel != "mail" && !strings.Contains(e.Error, "500") {
 			t.Errorf("%s: cause %q does not name the 500", e.ID, e.Error)
 		}
@@ -388,11 +384,7 @@ func TestNotifyReceiverDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.startSMTP(ln)
-	rc.await(3, 15*time.Second)
-	h.awaitSent(15, 10*time.Second)
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	checkOnce(t, rc.got, ids)
+	rc.delivered(h, ids, 15*time.Second)
 }
 
 // Two instances over one Redis, incidents made on both: every message is
@@ -407,11 +399,7 @@ func TestNotifyTwoInstances(t *testing.T) {
 		incs = append(incs, h.create(dongmen(fmt.Sprintf("商户聚集%d", i), 150))["id"].(string))
 	}
 	ids := expected(t, []*harness{a, b}, incs)
-	rc.await(len(ids), 20*time.Second)
-	a.awaitSent(5*len(ids), 10*time.Second)
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	checkOnce(t, rc.got, ids)
+	rc.delivered(a, ids, 20*time.Second)
 }
 
 // The admin API: a message failed for good shows its cause and is retried
@@ -433,19 +421,9 @@ func TestNotifyAdmin(t *testing.T) {
 	admin := h.token("admin")
 	inc := h.create(dongmen("商户聚集", 150))
 	msgID := "incident.serious:" + inc["id"].(string) + "@wecom"
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		es := h.outbox()
-		if len(es) == 1 && es[0].State == "failed" {
-			if es[0].ID != msgID || es[0].Attempts != 2 || !strings.Contains(es[0].Error, "500") {
-				t.Fatalf("failed message %+v", es[0])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("outbox %+v, want the message failed", es)
-		}
-		time.Sleep(50 * time.Millisecond)
+	es := h.awaitOutbox("the message failed", 10*time.Second, func(es []outboxEntry) bool { return len(es) == 1 && es[0].State == "failed" })
+	if es[0].ID != msgID || es[0].Attempts != 2 || !strings.Contains(es[0].Error, "500") {
+		t.Fatalf("failed message %+v", es[0])
 	}
 	if res, b := h.do("POST", "/api/v1/notifications/"+url.PathEscape("nope@x")+"/retry", admin, nil); res.StatusCode != 404 {
 		t.Errorf("retry unknown: %d %s", res.StatusCode, b)
