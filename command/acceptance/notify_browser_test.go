@@ -21,7 +21,7 @@ func TestAdminNotifyTab(t *testing.T) {
 		c.Notifications.Rules = []config.NotifyRule{{Event: "incident.serious", Channels: []string{"wecom"}}}
 	})
 	inc := h.create(dongmen("商户聚集", 150))
-	msgID := "incident.serious:" + inc["id"].(string) + "@wecom"
+	msgID := "incident.serious:" + inc["id"].(string) + ":II@wecom"
 	h.awaitOutbox("the message failed", 10*time.Second, func(es []outboxEntry) bool { return len(es) == 1 && es[0].State == "failed" })
 
 	b := newBrowser(t, 1280, 800)

@@ -334,7 +334,7 @@ func (rc *receivers) delivered(h *harness, ids []string, within time.Duration) {
 func expected(t *testing.T, hs []*harness, incidents []string) []string {
 	var ids []string
 	for i, id := range incidents {
-		ids = append(ids, "incident.serious:"+id)
+		ids = append(ids, "incident.serious:"+id+":II")
 		for _, a := range hs[i%len(hs)].activations(id) {
 			ids = append(ids, "plan.proposed:"+a.ID)
 		}
@@ -420,7 +420,7 @@ func TestNotifyAdmin(t *testing.T) {
 	})
 	admin := h.token("admin")
 	inc := h.create(dongmen("商户聚集", 150))
-	msgID := "incident.serious:" + inc["id"].(string) + "@wecom"
+	msgID := "incident.serious:" + inc["id"].(string) + ":II@wecom"
 	es := h.awaitOutbox("the message failed", 10*time.Second, func(es []outboxEntry) bool { return len(es) == 1 && es[0].State == "failed" })
 	if es[0].ID != msgID || es[0].Attempts != 2 || !strings.Contains(es[0].Error, "500") {
 		t.Fatalf("failed message %+v", es[0])

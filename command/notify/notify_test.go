@@ -134,6 +134,9 @@ func cfg() config.Notifications {
 		{Event: config.NotifySeriousIncident, Channels: []string{"ops", "mail", "off"}},
 		{Event: config.NotifyPlanProposed, Channels: []string{"ops"}, LeaderOnDuty: true},
 		{Event: config.NotifyPlanApproved, Channels: []string{"mail"}},
+		{Event: config.NotifyDeadlineOverdue, Channels: []string{"ops"}},
+		{Event: config.NotifyOrderExpired, Channels: []string{"ops"}},
+		{Event: config.NotifyCaseOverdue, Channels: []string{"ops"}},
 	}
 	return c
 }
@@ -163,11 +166,19 @@ func TestRules(t *testing.T) {
 		link    bool
 		leaders bool
 	}{
-		{"serious", envelope(t, vocab.AlarmRaised, serious), []string{"incident.serious:i-1@ops", "incident.serious:i-1@mail"}, "138****5678", false, false},
+		{"serious", envelope(t, vocab.AlarmRaised, serious), []string{"incident.serious:i-1:II@ops", "incident.serious:i-1:II@mail"}, "138****5678", false, false},
 		{"drill", envelope(t, vocab.AlarmRaised, &drill), nil, "", false, false},
 		{"proposed", envelope(t, vocab.ActivationProposed, proposed), []string{"plan.proposed:a-1@ops"}, "待领导或分管领导批准(07-01 10:00 提出)", true, true},
 		{"approved", envelope(t, vocab.ActivationApproved, proposed), []string{"plan.approved:a-1@mail"}, "火灾预案", true, false},
-		{"otherAlarm", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "x", Kind: alarm.OrderExpired}), nil, "", false, false},
+		{"raisedToI", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "incident.serious:i-1", Kind: alarm.SeriousIncident, IncidentID: "i-1", Level: "I", Title: "t", RaisedAt: t0}),
+			[]string{"incident.serious:i-1:I@ops", "incident.serious:i-1:I@mail"}, "特别重大", false, false},
+		{"deadline", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "deadline.overdue:i-1:report_higher", Kind: alarm.DeadlineOverdue, IncidentID: "i-1", Title: "火灾", Detail: "report_higher", RaisedAt: t0}),
+			[]string{"deadline.overdue:i-1:report_higher@ops"}, "报告(report_higher)已超过时限(07-01 10:00)", false, false},
+		{"order", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "dispatch.expired:d-1", Kind: alarm.OrderExpired, IncidentID: "i-1", DispatchID: "d-1", UnitID: "car-01", RaisedAt: t0}),
+			[]string{"dispatch.expired:d-1@ops"}, "单位 car-01 未在时限内确认派单 d-1", false, false},
+		{"case", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "case.overdue:c-1", Kind: "case.overdue", Title: "占道经营", RaisedAt: t0}),
+			[]string{"case.overdue:c-1@ops"}, "网格案件「占道经营」已超过办理时限", false, false},
+		{"otherAlarm", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "x", Kind: alarm.JobFailing}), nil, "", false, false},
 		{"otherEvent", envelope(t, vocab.IncidentCreated, map[string]any{"id": "i-1"}), nil, "", false, false},
 		{"garbage", []byte("{"), nil, "", false, false},
 	} {

@@ -105,6 +105,8 @@ func (s *Service) alarmSubject(a *alarm.Alarm) (subject, bool) {
 	at := a.RaisedAt.In(s.loc).Format("01-02 15:04")
 	switch a.Kind {
 	case alarm.SeriousIncident:
+		// Raised again when the incident rises from II to I: a new message.
+		sub.about += ":" + a.Level
 		lv := levelName(a.Level)
 		sub.title = "【" + lv + "事件】" + title
 		sub.text = lv + "事件:" + title + "(" + a.Detail + ")," + at + " 接报,请立即处置。事件编号 " + a.IncidentID
