@@ -11,7 +11,7 @@ import (
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/job"
-	"watchfloor/command/memstore"
+	"watchfloor/command/memstore/memoutbox"
 	"watchfloor/command/notify"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
@@ -153,7 +153,7 @@ func envelope(t *testing.T, typ string, data any) []byte {
 // The rules: which events make which messages, to which channels, with
 // what text; drills, disabled channels and other events make none.
 func TestRules(t *testing.T) {
-	s := notify.New(cfg(), time.FixedZone("CST", 8*3600), memstore.NewOutbox(), nil, nil, notify.Hooks{OnDuty: duty{}})
+	s := notify.New(cfg(), time.FixedZone("CST", 8*3600), memoutbox.New(), nil, nil, notify.Hooks{OnDuty: duty{}})
 	serious := &alarm.Alarm{ID: "incident.serious:i-1", Kind: alarm.SeriousIncident, IncidentID: "i-1", Level: "II", Title: "厂房火灾 13812345678", Detail: "fire", RaisedAt: t0}
 	drill := *serious
 	drill.Drill = true
@@ -223,7 +223,7 @@ func (s *sender) Send(_ context.Context, ch *config.NotifyChannel, m notify.Mess
 // may be retried by hand, a sent one not.
 func TestDeliver(t *testing.T) {
 	ctx := context.Background()
-	out, snd := memstore.NewOutbox(), &sender{}
+	out, snd := memoutbox.New(), &sender{}
 	var ran []string
 	s := notify.New(cfg(), time.UTC, out, snd, func() time.Time { return t0 }, notify.Hooks{})
 	env := envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "incident.serious:i-1", Kind: alarm.SeriousIncident, IncidentID: "i-1", Level: "I", Title: "t", RaisedAt: t0})

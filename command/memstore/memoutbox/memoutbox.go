@@ -1,4 +1,7 @@
-package memstore
+// Package memoutbox keeps the notifications' outbox in memory
+// (notify.Outbox) with the Redis outbox's semantics: the memory store's
+// twin of it, held to the Redis one by the contract suite.
+package memoutbox
 
 import (
 	"context"
@@ -24,8 +27,8 @@ type Outbox struct {
 	jobs   int64
 }
 
-// NewOutbox returns an empty outbox.
-func NewOutbox() *Outbox {
+// New returns an empty outbox.
+func New() *Outbox {
 	return &Outbox{msgs: map[string]*notify.Delivery{}, leases: map[string]time.Time{}}
 }
 
