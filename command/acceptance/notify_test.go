@@ -43,8 +43,9 @@ type receivers struct {
 	ln   net.Listener
 	// smtpAddr is where the SMTP server listens (kept across a restart).
 	smtpAddr string
-	// down makes the HTTP receivers answer 500.
-	down atomic.Bool
+	// down makes the HTTP receivers answer 500; hang makes the WeCom one
+	// answer nothing until the caller gives up.
+	down, hang atomic.Bool
 
 	mu   sync.Mutex
 	got  map[string]map[string]int // receiver → message id → times
@@ -101,7 +102,14 @@ func (rc *receivers) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusInternalServerError)
 		return
 	}
-	body, _ := io.ReadAll(r.Body)
+	body, _ := io.ReadAll(r.Body) // read first: the server then notices the caller leaving
+	if rc.hang.Load() && r.URL.Path == "/wecom" {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+		return
+	}
 	id := r.Header.Get("X-Watchfloor-Message")
 	var b map[string]any
 	if err := json.Unmarshal(body, &b); err != nil || id == "" {
@@ -385,6 +393,30 @@ func TestNotifyReceiverDown(t *testing.T) {
 	}
 	rc.startSMTP(ln)
 	rc.delivered(h, ids, 15*time.Second)
+}
+
+// A receiver that hangs is cut off after notifications.timeout, its
+// messages stay queued with the cause and are retried; the other channels
+// get theirs meanwhile, and once it answers again it gets its own, once.
+func TestNotifyHangingReceiver(t *testing.T) {
+	rc := newReceivers(t)
+	rc.hang.Store(true)
+	h := newHarness(t, rc.channels, func(c *config.Config) { c.Notifications.Timeout, c.Notifications.Lease = 300*time.Millisecond, time.Second })
+	inc := h.create(dongmen("商户聚集", 150))
+	ids := expected(t, []*harness{h}, []string{inc["id"].(string)})
+	h.awaitOutbox("the others sent, WeCom's queued after a timeout", 10*time.Second, func(es []outboxEntry) bool {
+		done := len(es) == 15
+		for _, e := range es {
+			if e.Channel == "wecom" {
+				done = done && e.State == "queued" && strings.Contains(e.Error, "deadline exceeded")
+			} else {
+				done = done && e.State == "sent"
+			}
+		}
+		return done
+	})
+	rc.hang.Store(false)
+	rc.delivered(h, ids, 10*time.Second)
 }
 
 // Two instances over one Redis, incidents made on both: every message is

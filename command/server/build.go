@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"watchfloor/alerts"
@@ -70,7 +71,9 @@ type builder struct {
 	// leader on duty (nil: none known).
 	notify        *notify.Service
 	notifyRunners []*job.Runner
-	duty          notify.OnDuty
+	// sending are the deliveries started at once, waited for at stop.
+	sending *sync.WaitGroup
+	duty    notify.OnDuty
 }
 
 // refuseExposure refuses a configuration that would expose the demo

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -27,8 +28,16 @@ func (b *builder) notifications(ctx context.Context) error {
 	}
 	outbox := runner(records.NewOutboxJobs(st))
 	outbox.Counted = b.met.notifyJob
+	// Each delivery runs at once on its own goroutine: a receiver that
+	// hangs (until notifications.timeout) holds up no other message.
+	b.sending = &sync.WaitGroup{}
+	runNow := func(ctx context.Context, jobs []job.Job) {
+		for _, j := range jobs {
+			b.sending.Go(func() { outbox.RunNow(ctx, []job.Job{j}) })
+		}
+	}
 	b.notify = notify.New(cfg, b.cfg.Location, records.NewOutbox(st), notify.NewTransport(cfg.Timeout), b.opts.Now, notify.Hooks{
-		RunJobs: outbox.RunNow, Kick: outbox.Kick, Counted: b.met.notified, OnDuty: b.duty, Log: b.log})
+		RunJobs: runNow, Kick: outbox.Kick, Counted: b.met.notified, OnDuty: b.duty, Log: b.log})
 	outbox.Handle(notify.JobDeliver, b.notify.Deliver)
 	b.notifyRunners = []*job.Runner{outbox}
 	for _, stream := range []string{vocab.ScreenStream, vocab.LeaderStream} {

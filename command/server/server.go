@@ -55,7 +55,9 @@ type Server struct {
 	jobs   *job.Runner
 	// notifyRunners read the event streams and deliver notifications.
 	notifyRunners []*job.Runner
-	noJobs        bool
+	// sending are the deliveries the notification runners started at once.
+	sending *sync.WaitGroup
+	noJobs  bool
 	// memory watches Redis's memory; retainer keeps the audit trail within
 	// its retention.
 	memory   *records.MemoryWatch
@@ -100,7 +102,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 		}
 	}
 	return &Server{cfg: cfg, log: b.log, store: b.st, api: b.api, hub: b.hub, ingest: b.ingest, framer: b.framer, timers: b.timers,
-		jobs: b.jobs, notifyRunners: b.notifyRunners, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, down: b.down}, nil
+		jobs: b.jobs, notifyRunners: b.notifyRunners, sending: b.sending, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, down: b.down}, nil
 }
 
 // Start listens on the configured address and runs the background
@@ -148,7 +150,9 @@ func (s *Server) runBackground() {
 	g.Go(func() error { return s.retainer.Run(gctx) })
 	s.down.push(func(context.Context) error {
 		cancel()
-		if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		err := g.Wait()
+		s.sending.Wait() // their context is the runners': cancelled above
+		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 		return nil
