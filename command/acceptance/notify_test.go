@@ -401,7 +401,9 @@ func TestNotifyReceiverDown(t *testing.T) {
 func TestNotifyHangingReceiver(t *testing.T) {
 	rc := newReceivers(t)
 	rc.hang.Store(true)
-	h := newHarness(t, rc.channels, func(c *config.Config) { c.Notifications.Timeout, c.Notifications.Lease = 300*time.Millisecond, time.Second })
+	h := newHarness(t, rc.channels, func(c *config.Config) {
+		c.Notifications.Timeout, c.Notifications.Lease = 300*time.Millisecond, time.Second
+	})
 	inc := h.create(dongmen("商户聚集", 150))
 	ids := expected(t, []*harness{h}, []string{inc["id"].(string)})
 	h.awaitOutbox("the others sent, WeCom's queued after a timeout", 10*time.Second, func(es []outboxEntry) bool {
