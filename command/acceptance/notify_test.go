@@ -210,7 +210,7 @@ func (rc *receivers) channels(c *config.Config) {
 	n := &c.Notifications
 	n.BaseURL = "http://watchfloor.test"
 	n.Poll, n.RetryBase, n.RetryMax, n.Timeout, n.Lease = 50*time.Millisecond, 100*time.Millisecond, 400*time.Millisecond, 2*time.Second, 3*time.Second
-	n.MaxAttempts = 1000
+	n.MaxAttempts, n.AlarmAfter = 1000, 2
 	n.Channels = []config.NotifyChannel{
 		{ID: "wecom", Kind: "wecom", URL: rc.http.URL + "/wecom"},
 		{ID: "dingtalk", Kind: "dingtalk", URL: rc.http.URL + "/dingtalk?access_token=tok", Secret: dingSecret},
@@ -308,6 +308,22 @@ func (h *harness) awaitSent(n int, within time.Duration) []outboxEntry {
 	})
 }
 
+// failingAlarms are the ids of the open notify.failing and job.failing alarms.
+func (h *harness) failingAlarms() []string {
+	_, b := h.do("GET", "/api/v1/alarms", h.token("viewer"), nil)
+	var alarms struct {
+		Alarms []struct{ ID, Kind string } `json:"alarms"`
+	}
+	mustJSON(h.t, b, &alarms)
+	var failing []string
+	for _, a := range alarms.Alarms {
+		if a.Kind == "notify.failing" || a.Kind == "job.failing" {
+			failing = append(failing, a.ID)
+		}
+	}
+	return failing
+}
+
 // checkOnce fails unless each receiver got exactly the ids (each once).
 func checkOnce(t *testing.T, got map[string]map[string]int, ids []string) {
 	t.Helper()
@@ -385,6 +401,18 @@ func TestNotifyReceiverDown(t *testing.T) {
 		if e.Channel != "mail" && !strings.Contains(e.Error, "500") {
 			t.Errorf("%s: cause %q does not name the 500", e.ID, e.Error)
 		}
+	}
+	// One alarm per failing channel (not one per message, nor job.failing).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		failing := h.failingAlarms()
+		if len(failing) == 5 && !slices.ContainsFunc(failing, func(id string) bool { return !strings.HasPrefix(id, "notify.failing:") }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alarms of the failing channels: %v", failing)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	rc.down.Store(false)
 	ln, err := net.Listen("tcp", rc.smtpAddr)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"watchfloor/command/alarm"
 	"watchfloor/command/job"
 	"watchfloor/config"
 )
@@ -24,6 +25,11 @@ const (
 	JobEvent   = "notify.event"
 	JobDeliver = "notify.deliver"
 )
+
+// AlarmKind is the alarm raised when a channel keeps failing: once per
+// channel and local day, after notifications.alarm_after failed attempts
+// of one message (not one alarm per message).
+const AlarmKind = "notify.failing"
 
 // States of a message in the outbox.
 const (
@@ -107,7 +113,9 @@ type Hooks struct {
 	Counted func(channel, state string)
 	// OnDuty is the duty roster; nil knows no leader on duty.
 	OnDuty OnDuty
-	Log    *slog.Logger
+	// Raise raises an alarm unless one with its id was raised before.
+	Raise func(ctx context.Context, a *alarm.Alarm) error
+	Log   *slog.Logger
 }
 
 // Service turns events into messages and delivers them.
@@ -215,7 +223,11 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 		s.count(d.Channel, Sent)
 		return s.finish(ctx, d.ID, Sent, "")
 	}
-	if d.Attempts >= s.cfg.MaxAttempts || ch == nil {
+	final := d.Attempts >= s.cfg.MaxAttempts || ch == nil
+	if d.Attempts == s.cfg.AlarmAfter || final && d.Attempts < s.cfg.AlarmAfter {
+		s.alarm(ctx, d, cause)
+	}
+	if final {
 		s.count(d.Channel, Failed)
 		return s.finish(ctx, d.ID, Failed, cause.Error())
 	}
@@ -223,6 +235,21 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 		return err
 	}
 	return fmt.Errorf("delivering notification %s to %s (attempt %d): %w", d.ID, d.Channel, d.Attempts, cause)
+}
+
+// alarm raises the channel's notify.failing alarm of the day; a failure to
+// raise it is logged (the outbox still shows the cause).
+func (s *Service) alarm(ctx context.Context, d Delivery, cause error) {
+	if s.hooks.Raise == nil {
+		return
+	}
+	now := s.now()
+	a := &alarm.Alarm{ID: alarm.ID(AlarmKind, d.Channel+"/"+now.In(s.loc).Format("2006-01-02")), Kind: AlarmKind, Title: d.Channel,
+		IncidentID: d.IncidentID, RaisedAt: now.UTC(),
+		Detail: fmt.Sprintf("notifications to %s keep failing (%d attempts of %s; last: %v); they are retried, see the administration page", d.Channel, d.Attempts, d.ID, cause)}
+	if err := s.hooks.Raise(ctx, a); err != nil {
+		s.hooks.Log.Warn("raising the alarm of a failing notification channel failed", "channel", d.Channel, "err", err)
+	}
 }
 
 func (s *Service) finish(ctx context.Context, id, state, cause string) error {

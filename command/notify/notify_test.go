@@ -225,7 +225,9 @@ func TestDeliver(t *testing.T) {
 	ctx := context.Background()
 	out, snd := memoutbox.New(), &sender{}
 	var ran []string
-	s := notify.New(cfg(), time.UTC, out, snd, func() time.Time { return t0 }, notify.Hooks{})
+	var alarms []*alarm.Alarm
+	raise := func(_ context.Context, a *alarm.Alarm) error { alarms = append(alarms, a); return nil }
+	s := notify.New(cfg(), time.UTC, out, snd, func() time.Time { return t0 }, notify.Hooks{Raise: raise})
 	env := envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "incident.serious:i-1", Kind: alarm.SeriousIncident, IncidentID: "i-1", Level: "I", Title: "t", RaisedAt: t0})
 	jobs, err := out.Enqueue(ctx, s.Messages(ctx, env), t0)
 	if err != nil || len(jobs) != 2 {
@@ -257,8 +259,8 @@ func TestDeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := notify.Message{ID: m.ID}
-	if err := s.Deliver(ctx, jobOf(j)); err == nil || !strings.Contains(err.Error(), "500") {
-		t.Fatalf("first failed attempt: %v", err)
+	if err := s.Deliver(ctx, jobOf(j)); err == nil || !strings.Contains(err.Error(), "500") || len(alarms) != 0 {
+		t.Fatalf("first failed attempt: %v, alarms %v", err, alarms)
 	}
 	if d, _ := out.Load(ctx, m.ID); d.State != notify.Queued || d.Error != "receiver answered 500" {
 		t.Fatalf("after a failed attempt: %+v", d)
@@ -268,6 +270,11 @@ func TestDeliver(t *testing.T) {
 	}
 	if d, _ := out.Load(ctx, m.ID); d.State != notify.Failed || d.Attempts != 2 {
 		t.Fatalf("after max attempts: %+v", d)
+	}
+	// max_attempts (2) before alarm_after (5): the channel's alarm of the day
+	// is raised when the message fails for good.
+	if len(alarms) != 1 || alarms[0].ID != "notify.failing:ops:2026-07-01" || alarms[0].Title != "ops" || !strings.Contains(alarms[0].Detail, "500") {
+		t.Fatalf("alarms %+v", alarms)
 	}
 	snd.fail = nil
 	if _, err := s.Retry(ctx, m.ID); err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,8 +27,12 @@ func (b *builder) notifications(ctx context.Context) error {
 		return &job.Runner{Store: s, Name: b.jobs.Name, Poll: cfg.Poll, RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax,
 			Lease: cfg.Lease, AlarmAfter: cfg.AlarmAfter, Log: b.log}
 	}
-	outbox := runner(records.NewOutboxJobs(st))
+	outboxJobs := records.NewOutboxJobs(st)
+	outbox := runner(outboxJobs)
 	outbox.Counted = b.met.notifyJob
+	// A failing channel raises one notify.failing alarm a day (the
+	// service's), not a job.failing alarm per message.
+	outbox.AlarmAfter = math.MaxInt32
 	// Each delivery runs at once on its own goroutine: a receiver that
 	// hangs (until notifications.timeout) holds up no other message.
 	b.sending = &sync.WaitGroup{}
@@ -37,7 +42,7 @@ func (b *builder) notifications(ctx context.Context) error {
 		}
 	}
 	b.notify = notify.New(cfg, b.cfg.Location, records.NewOutbox(st), notify.NewTransport(cfg.Timeout), b.opts.Now, notify.Hooks{
-		RunJobs: runNow, Kick: outbox.Kick, Counted: b.met.notified, OnDuty: b.duty, Log: b.log})
+		RunJobs: runNow, Kick: outbox.Kick, Counted: b.met.notified, OnDuty: b.duty, Raise: outboxJobs.RaiseOnce, Log: b.log})
 	outbox.Handle(notify.JobDeliver, b.notify.Deliver)
 	b.notifyRunners = []*job.Runner{outbox}
 	for _, stream := range []string{vocab.ScreenStream, vocab.LeaderStream} {

@@ -566,6 +566,7 @@ const CATALOGUE = {
 
     // Notifications (admin-notify.js): the outbox, retries and test messages.
     'admin.tab.notify': '通知',
+    'alarm.kind.notify.failing': '通知发送失败（重试中）',
     'admin.notify.heading': '通知（企业微信、钉钉、飞书、Webhook、邮件、短信）',
     'admin.notify.filter': '按状态筛选',
     'admin.notify.refresh': '刷新',
@@ -1573,6 +1574,7 @@ const CATALOGUE = {
 
     // Notifications (admin-notify.js): the outbox, retries and test messages.
     'admin.tab.notify': 'Notifications',
+    'alarm.kind.notify.failing': 'Notifications failing (retrying)',
     'admin.notify.heading': 'Notifications (WeCom, DingTalk, Feishu, webhook, e-mail, SMS)',
     'admin.notify.filter': 'Filter by state',
     'admin.notify.refresh': 'Refresh',
