@@ -113,6 +113,9 @@ type Hooks struct {
 	Counted func(channel, state string)
 	// OnDuty is the duty roster; nil knows no leader on duty.
 	OnDuty OnDuty
+	// Drill tells whether an incident is a drill (plans' events do not
+	// say); nil takes every incident for real.
+	Drill func(ctx context.Context, incidentID string) (bool, error)
 	// Raise raises an alarm unless one with its id was raised before.
 	Raise func(ctx context.Context, a *alarm.Alarm) error
 	Log   *slog.Logger

@@ -153,7 +153,8 @@ func envelope(t *testing.T, typ string, data any) []byte {
 // The rules: which events make which messages, to which channels, with
 // what text; drills, disabled channels and other events make none.
 func TestRules(t *testing.T) {
-	s := notify.New(cfg(), time.FixedZone("CST", 8*3600), memoutbox.New(), nil, nil, notify.Hooks{OnDuty: duty{}})
+	drills := func(_ context.Context, id string) (bool, error) { return id == "i-drill", nil }
+	s := notify.New(cfg(), time.FixedZone("CST", 8*3600), memoutbox.New(), nil, nil, notify.Hooks{OnDuty: duty{}, Drill: drills})
 	serious := &alarm.Alarm{ID: "incident.serious:i-1", Kind: alarm.SeriousIncident, IncidentID: "i-1", Level: "II", Title: "厂房火灾 13812345678", Detail: "fire", RaisedAt: t0}
 	drill := *serious
 	drill.Drill = true
@@ -169,6 +170,7 @@ func TestRules(t *testing.T) {
 		{"serious", envelope(t, vocab.AlarmRaised, serious), []string{"incident.serious:i-1:II@ops", "incident.serious:i-1:II@mail"}, "138****5678", false, false},
 		{"drill", envelope(t, vocab.AlarmRaised, &drill), nil, "", false, false},
 		{"proposed", envelope(t, vocab.ActivationProposed, proposed), []string{"plan.proposed:a-1@ops"}, "待领导或分管领导批准(07-01 10:00 提出)", true, true},
+		{"drillPlan", envelope(t, vocab.ActivationProposed, map[string]any{"id": "a-2", "incident_id": "i-drill", "level": "II"}), nil, "", false, false},
 		{"approved", envelope(t, vocab.ActivationApproved, proposed), []string{"plan.approved:a-1@mail"}, "火灾预案", true, false},
 		{"raisedToI", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "incident.serious:i-1", Kind: alarm.SeriousIncident, IncidentID: "i-1", Level: "I", Title: "t", RaisedAt: t0}),
 			[]string{"incident.serious:i-1:I@ops", "incident.serious:i-1:I@mail"}, "特别重大", false, false},

@@ -43,7 +43,7 @@ func (s *Service) Messages(ctx context.Context, envelope []byte) []Message {
 	if err := json.Unmarshal(envelope, &env); err != nil {
 		return nil
 	}
-	sub, ok := s.subjectOf(env)
+	sub, ok := s.subjectOf(ctx, env)
 	if !ok {
 		return nil
 	}
@@ -79,7 +79,7 @@ func (s *Service) Messages(ctx context.Context, envelope []byte) []Message {
 
 // subjectOf reads what an event is about; ok is false for events no rule
 // may name.
-func (s *Service) subjectOf(env vocab.Envelope) (subject, bool) {
+func (s *Service) subjectOf(ctx context.Context, env vocab.Envelope) (subject, bool) {
 	switch env.Type {
 	case vocab.AlarmRaised:
 		var a alarm.Alarm
@@ -92,7 +92,9 @@ func (s *Service) subjectOf(env vocab.Envelope) (subject, bool) {
 		if json.Unmarshal(env.Data, &a) != nil || a.ID == "" {
 			return subject{}, false
 		}
-		return s.planSubject(env.Type, &a, env.At), true
+		sub := s.planSubject(env.Type, &a, env.At)
+		sub.drill = s.drill(ctx, a.IncidentID)
+		return sub, true
 	}
 	return subject{}, false
 }
@@ -150,6 +152,19 @@ func (s *Service) planSubject(typ string, a *activation, at time.Time) subject {
 		title: "【预案待批准】" + name,
 		text: "预案「" + name + "」(" + lv + "响应)待" + strings.Join(roles, "或") + "批准(" + when + " 提出),请在领导页面审批。事件编号 " +
 			a.IncidentID}
+}
+
+// drill reports whether an activation's incident is a drill (activations
+// do not say); when it cannot be read, the message is sent as real.
+func (s *Service) drill(ctx context.Context, incidentID string) bool {
+	if s.hooks.Drill == nil || incidentID == "" {
+		return false
+	}
+	d, err := s.hooks.Drill(ctx, incidentID)
+	if err != nil {
+		s.hooks.Log.Warn("reading whether an incident is a drill failed; notifying as real", "incident", incidentID, "err", err)
+	}
+	return d
 }
 
 func levelName(s string) string {

@@ -42,7 +42,14 @@ func (b *builder) notifications(ctx context.Context) error {
 		}
 	}
 	b.notify = notify.New(cfg, b.cfg.Location, records.NewOutbox(st), notify.NewTransport(cfg.Timeout), b.opts.Now, notify.Hooks{
-		RunJobs: runNow, Kick: outbox.Kick, Counted: b.met.notified, OnDuty: b.duty, Raise: outboxJobs.RaiseOnce, Log: b.log})
+		RunJobs: runNow, Kick: outbox.Kick, Counted: b.met.notified, OnDuty: b.duty, Raise: outboxJobs.RaiseOnce, Log: b.log,
+		Drill: func(ctx context.Context, id string) (bool, error) {
+			inc, err := b.incidents.Load(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			return inc.Drill, nil
+		}})
 	outbox.Handle(notify.JobDeliver, b.notify.Deliver)
 	b.notifyRunners = []*job.Runner{outbox}
 	for _, stream := range []string{vocab.ScreenStream, vocab.LeaderStream} {
