@@ -43,6 +43,11 @@ func TestAdminNotifyTab(t *testing.T) {
 	}
 	rc.mu.Unlock()
 	b.poll(5*time.Second, `document.querySelector('#notify-status').textContent.includes('已重新排队')`)
+	// The English switch relabels the tab and the table.
+	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector('#tab-btn-notify').textContent === 'Notifications' && `+
+		row+`.querySelector('.notify-state').textContent === 'Sent' && document.querySelector('label[for="notify-state"]').textContent === 'Filter by state'`)
+	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
 	b.run(5*time.Second, chromedp.Click("#logout", chromedp.ByQuery))
 	b.poll(5*time.Second, `!document.querySelector('#login').hidden`)
 
