@@ -69,6 +69,9 @@ type Config struct {
 	// address in (X-Forwarded-For, or X-Real-IP); empty uses the peer.
 	ProxyHeader string  `yaml:"proxy_header"`
 	Metrics     Metrics `yaml:"metrics"`
+	// Notifications send what needs a person outside the browser (group
+	// robots, e-mail, SMS).
+	Notifications Notifications `yaml:"notifications"`
 
 	// Location is Timezone resolved; set by Validate.
 	Location *time.Location `yaml:"-"`
@@ -138,6 +141,6 @@ func (c *Config) sections() []func(scope) []error {
 		c.Duplicates.validate, recipients(c.ReportRecipients).validate, c.Auth.validate,
 		unitTypes(c.UnitTypes).validate, units(c.Units).validate, c.Positions.validate, c.Dispatch.validate,
 		c.Jobs.validate, plans(c.Plans).validate, caseKinds(c.CaseKinds).validate, c.DailyReports.validate,
-		c.Patrol.validate, c.Streams.validate, c.Limits.validate,
+		c.Patrol.validate, c.Streams.validate, c.Limits.validate, c.Notifications.validate,
 	}
 }

@@ -119,6 +119,9 @@ func Defaults() *Config {
 		Patrol:          Patrol{TargetMinutes: 60, MaxGap: 5 * time.Minute},
 		Dispatch:        Dispatch{AckTimeout: 60 * time.Second, TimerInterval: 250 * time.Millisecond},
 		Jobs:            Jobs{Poll: 500 * time.Millisecond, RetryBase: time.Second, RetryMax: time.Minute, Lease: 30 * time.Second, AlarmAfter: 5},
+		// Notifications: a failed delivery waits 5s, doubling up to 10m.
+		Notifications: Notifications{Timeout: 10 * time.Second, Poll: time.Second, RetryBase: 5 * time.Second, RetryMax: 10 * time.Minute,
+			Lease: time.Minute, AlarmAfter: 5, MaxAttempts: 20},
 		Positions: Positions{MaxSpeedKMH: 250, TrackTTL: 24 * time.Hour, FutureTolerance: 2 * time.Minute,
 			FrameInterval: 250 * time.Millisecond, BatchSize: 1000, QueueLimit: 20000, RetryAfter: time.Second, NoteInterval: 10 * time.Millisecond},
 	}

@@ -32,6 +32,7 @@ func (c *Config) resolve(getenv func(string) string) []error {
 	c.Metrics.resolve(getenv)
 	p = append(p, c.Map.Base.resolve(getenv)...)
 	c.Auth.resolve(getenv)
+	c.Notifications.resolve(getenv)
 	p = append(p, unitSets(c.UnitSets).validate()...)
 	c.expandUnitSets()
 	return p

@@ -144,6 +144,11 @@ var Routes = []Route{
 	{Name: "handovers.get", Method: "GET", Path: "/api/v1/handovers/:id", Roles: Command},
 	{Name: "handovers.submit", Method: "POST", Path: "/api/v1/handovers/:id/submit", Roles: Command},
 	{Name: "handovers.accept", Method: "POST", Path: "/api/v1/handovers/:id/accept", Roles: Command},
+	// Notifications: the outbox with each message's state, a failed one
+	// retried, a test message sent to a channel (administrators).
+	{Name: "notifications.list", Method: "GET", Path: "/api/v1/notifications", Roles: []vocab.Role{vocab.Admin}},
+	{Name: "notifications.retry", Method: "POST", Path: "/api/v1/notifications/:id/retry", Roles: []vocab.Role{vocab.Admin}},
+	{Name: "notifications.test", Method: "POST", Path: "/api/v1/notification-channels/:id/test", Roles: []vocab.Role{vocab.Admin}},
 
 	// Profiling, for finding what a missed performance target costs.
 	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []vocab.Role{vocab.Admin}},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"watchfloor/alerts"
@@ -23,6 +24,7 @@ import (
 	"watchfloor/command/inforeport"
 	"watchfloor/command/job"
 	"watchfloor/command/live"
+	"watchfloor/command/notify"
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
 	"watchfloor/command/store/records"
@@ -70,6 +72,12 @@ type builder struct {
 	sys        system
 	api        *web.API
 	framer     *unit.Framer
+	// notify sends notifications; notifyRunners read its event streams
+	// and deliver its outbox.
+	notify        *notify.Service
+	notifyRunners []*job.Runner
+	// sending are the deliveries started at once, waited for at stop.
+	sending *sync.WaitGroup
 }
 
 // refuseExposure refuses a configuration that would expose the demo
@@ -253,7 +261,7 @@ func (b *builder) web(context.Context) error {
 	api, err := web.New(web.Deps{
 		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest, UnitRegistry: b.registry,
-		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
+		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Notify: b.notify, Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})
 	if err != nil {
@@ -265,6 +273,18 @@ func (b *builder) web(context.Context) error {
 		hub.Publish(vocab.ScreenStream, live.Message{JSON: frame})
 	}}
 	return nil
+}
+
+// dutyLeader is the duty roster as notifications ask it: the leader on
+// duty at a time, with the phone the messages name.
+type dutyLeader struct{ roster *duty.Service }
+
+func (d dutyLeader) OnDuty(ctx context.Context, at time.Time) (username, phone string, ok bool) {
+	now, err := d.roster.At(ctx, at)
+	if err != nil || now == nil || now.Leader == nil {
+		return "", "", false
+	}
+	return now.Leader.Username, now.Leader.Phone, true
 }
 
 // unitsNow lists the fleet's units in service (the registry's, so a unit

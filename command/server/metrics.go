@@ -25,6 +25,7 @@ type metrics struct {
 	ackTimes, sceneTimes     prometheus.Observer
 	jobCount                 *prometheus.CounterVec
 	jobPending               prometheus.Gauge
+	notifyCount, notifyJobs  *prometheus.CounterVec
 	// used and limit are Redis's memory at the last check.
 	used, limit atomic.Int64
 }
@@ -71,6 +72,7 @@ func newMetrics() *metrics {
 		m.jobCount.WithLabelValues(r)
 	}
 	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.created, stepTimes, m.jobCount, m.jobPending)
+	m.notifyMetrics()
 	return m
 }
 

@@ -53,7 +53,11 @@ type Server struct {
 	framer *unit.Framer
 	timers *timer.Scheduler
 	jobs   *job.Runner
-	noJobs bool
+	// notifyRunners read the event streams and deliver notifications.
+	notifyRunners []*job.Runner
+	// sending are the deliveries the notification runners started at once.
+	sending *sync.WaitGroup
+	noJobs  bool
 	// memory watches Redis's memory; retainer keeps the audit trail within
 	// its retention.
 	memory   *records.MemoryWatch
@@ -92,13 +96,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 			err = errors.Join(err, fmt.Errorf("cleaning up after a failed start: %w", derr))
 		}
 	}()
-	for _, step := range []func(context.Context) error{b.loadMap, b.openStore, b.people, b.positions, b.domain, b.schedule, b.web} {
+	for _, step := range []func(context.Context) error{b.loadMap, b.openStore, b.people, b.positions, b.domain, b.schedule, b.notifications, b.web} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return &Server{cfg: cfg, log: b.log, store: b.st, api: b.api, hub: b.hub, ingest: b.ingest, framer: b.framer, timers: b.timers,
-		jobs: b.jobs, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, down: b.down}, nil
+		jobs: b.jobs, notifyRunners: b.notifyRunners, sending: b.sending, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, down: b.down}, nil
 }
 
 // Start listens on the configured address and runs the background
@@ -137,13 +141,18 @@ func (s *Server) runBackground() {
 	g.Go(func() error { return s.timers.Run(gctx) })
 	if !s.noJobs {
 		g.Go(func() error { return s.jobs.Run(gctx) })
+		for _, r := range s.notifyRunners {
+			g.Go(func() error { return r.Run(gctx) })
+		}
 	}
 	g.Go(func() error { return s.api.FollowRevocations(gctx, records.NewSessions(s.store).Revocations) })
 	g.Go(func() error { return s.memory.Run(gctx) })
 	g.Go(func() error { return s.retainer.Run(gctx) })
 	s.down.push(func(context.Context) error {
 		cancel()
-		if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		err := g.Wait()
+		s.sending.Wait() // their context is the runners': cancelled above
+		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 		return nil

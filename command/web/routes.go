@@ -14,6 +14,7 @@ import (
 	"watchfloor/command/web/duty"
 	"watchfloor/command/web/geodata"
 	"watchfloor/command/web/incidents"
+	"watchfloor/command/web/notify"
 	"watchfloor/command/web/people"
 	"watchfloor/command/web/reports"
 	"watchfloor/command/web/rest"
@@ -39,7 +40,7 @@ func (a *API) handlers() (map[string][]fiber.Handler, error) {
 	}
 	for _, part := range []map[string][]fiber.Handler{
 		incidents.Routes(a.Kit), units.Routes(a.Kit), cases.Routes(a.Kit), reports.Routes(a.Kit),
-		geodata.Routes(a.Kit), people.Routes(a.Kit), duty.Routes(a.Kit), a.sockets.Routes(),
+		geodata.Routes(a.Kit), people.Routes(a.Kit), duty.Routes(a.Kit), notify.Routes(a.Kit), a.sockets.Routes(),
 	} {
 		for name := range part {
 			if _, taken := out[name]; taken {

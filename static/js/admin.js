@@ -9,6 +9,7 @@
 import * as api from './api.js';
 import * as accounts from './admin-accounts.js';
 import * as duty from './admin-duty.js';
+import * as notify from './admin-notify.js';
 import * as units from './admin-units.js';
 import { byId } from './dom.js';
 import { applyLabels, labelLangToggles, onLangChange, t, toggleLang } from './i18n.js';
@@ -23,6 +24,7 @@ const TABS = [
   { id: 'accounts', module: accounts, roles: ['admin'] },
   { id: 'units', module: units, roles: ['admin'] },
   { id: 'duty', module: duty, roles: ['admin', 'leader', 'deputy', 'operator'] },
+  { id: 'notify', module: notify, roles: ['admin'] },
 ];
 const PAGE_ROLES = ['admin', 'leader', 'deputy', 'operator'];
 

@@ -20,6 +20,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/live"
+	note "watchfloor/command/notify"
 	"watchfloor/command/plan"
 	"watchfloor/command/stats"
 	"watchfloor/command/timer"
@@ -65,6 +66,8 @@ type Stores struct {
 	Positions Positions
 	// Revocations follows the sessions deleted (as Sessions does in both).
 	Revocations func(ctx context.Context, fn func(hash string)) error
+	// Outbox keeps notifications.
+	Outbox note.Outbox
 	// Elapse lets d pass for the storage's idempotency records and job
 	// leases (a manual clock moves; a real server is waited for).
 	Elapse func(d time.Duration)
@@ -112,6 +115,8 @@ func Run(t *testing.T, open Open) {
 		{"AccountSessionsEnd", accountSessionsEnd},
 		// Duty roster and handovers (issue 19, parts 3 and 4).
 		{"DutyReads", dutyReads},
+		// Notifications' outbox (issue 20, part 3).
+		{"Outbox", outbox},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}

@@ -23,10 +23,27 @@ import (
 //	                   only below the oldest job not yet acknowledged
 //	jobs:attempts      hash job id → failed attempts
 //	jobs:done:{id}     set when the recording instance ran the job itself
-type Jobs struct{ s *store.Store }
+//
+// The same storage serves other streams read the same way (the
+// notifications' outbox, and the event streams notifications are made
+// from): each has its key, group and prefix for its marks.
+type Jobs struct {
+	s     *store.Store
+	key   string
+	group string
+	// marks is the prefix of the done marks and the attempts hash.
+	marks []string
+	// start is where a new group starts reading ("0": all; "$": new only).
+	start string
+	// trim drops acknowledged entries; never on a stream others read.
+	trim   bool
+	decode func(redis.XMessage) job.Job
+}
 
 // NewJobs returns the job storage of s.
-func NewJobs(s *store.Store) *Jobs { return &Jobs{s: s} }
+func NewJobs(s *store.Store) *Jobs {
+	return &Jobs{s: s, key: s.JobsKey(), group: jobGroup, marks: []string{"jobs"}, start: "0", trim: true, decode: jobOf}
+}
 
 var _ job.Store = (*Jobs)(nil)
 
@@ -42,7 +59,7 @@ const consumerIdle = time.Hour
 
 // Group implements job.Store.
 func (x *Jobs) Group(ctx context.Context) error {
-	err := x.s.Client().XGroupCreateMkStream(ctx, x.s.JobsKey(), jobGroup, "0").Err()
+	err := x.s.Client().XGroupCreateMkStream(ctx, x.key, x.group, x.start).Err()
 	if err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return nil
 	}
@@ -60,7 +77,7 @@ func (x *Jobs) Read(ctx context.Context, consumer string, n int) ([]job.Job, err
 		return nil, err
 	}
 	res, err := x.s.Client().XReadGroup(ctx, &redis.XReadGroupArgs{
-		Group: jobGroup, Consumer: consumer, Streams: []string{x.s.JobsKey(), ">"}, Count: int64(n), Block: -1,
+		Group: x.group, Consumer: consumer, Streams: []string{x.key, ">"}, Count: int64(n), Block: -1,
 	}).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -75,7 +92,7 @@ func (x *Jobs) Read(ctx context.Context, consumer string, n int) ([]job.Job, err
 	var out []job.Job
 	for _, st := range res {
 		for _, m := range st.Messages {
-			out = append(out, jobOf(m))
+			out = append(out, x.decode(m))
 		}
 	}
 	return out, nil
@@ -86,14 +103,14 @@ func (x *Jobs) Pending(ctx context.Context, n int) (int64, []job.Pending, error)
 	if err := x.s.Check("listing pending jobs"); err != nil {
 		return 0, nil, err
 	}
-	sum, err := x.s.Client().XPending(ctx, x.s.JobsKey(), jobGroup).Result()
+	sum, err := x.s.Client().XPending(ctx, x.key, x.group).Result()
 	if err != nil {
 		return 0, nil, x.s.Wrap("listing pending jobs", err)
 	}
 	if sum.Count == 0 {
 		return 0, nil, nil
 	}
-	ext, err := x.s.Client().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: x.s.JobsKey(), Group: jobGroup, Start: "-", End: "+", Count: int64(n)}).Result()
+	ext, err := x.s.Client().XPendingExt(ctx, &redis.XPendingExtArgs{Stream: x.key, Group: x.group, Start: "-", End: "+", Count: int64(n)}).Result()
 	if err != nil {
 		return 0, nil, x.s.Wrap("listing pending jobs", err)
 	}
@@ -109,13 +126,13 @@ func (x *Jobs) Claim(ctx context.Context, consumer string, minIdle time.Duration
 	if err := x.s.Check("claiming a job"); err != nil {
 		return job.Job{}, false, err
 	}
-	ms, err := x.s.Client().XClaim(ctx, &redis.XClaimArgs{Stream: x.s.JobsKey(), Group: jobGroup, Consumer: consumer, MinIdle: minIdle, Messages: []string{id}}).Result()
+	ms, err := x.s.Client().XClaim(ctx, &redis.XClaimArgs{Stream: x.key, Group: x.group, Consumer: consumer, MinIdle: minIdle, Messages: []string{id}}).Result()
 	if err != nil {
 		return job.Job{}, false, x.s.Wrap("claiming a job", err)
 	}
 	for _, m := range ms {
 		if m.ID == id && m.Values != nil {
-			return jobOf(m), true, nil
+			return x.decode(m), true, nil
 		}
 	}
 	return job.Job{}, false, nil
@@ -127,9 +144,9 @@ func (x *Jobs) Ack(ctx context.Context, id string) error {
 		return err
 	}
 	_, err := x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, x.s.JobsKey(), jobGroup, id)
-		p.Del(ctx, x.s.Key("jobs", "done", id))
-		p.HDel(ctx, x.s.Key("jobs", "attempts"), id)
+		p.XAck(ctx, x.key, x.group, id)
+		p.Del(ctx, x.markKey("done", id))
+		p.HDel(ctx, x.markKey("attempts"), id)
 		return nil
 	})
 	return x.s.Wrap("acknowledging a job", err)
@@ -140,7 +157,7 @@ func (x *Jobs) MarkDone(ctx context.Context, id string) error {
 	if err := x.s.Check("marking a job done"); err != nil {
 		return err
 	}
-	return x.s.Wrap("marking a job done", x.s.Client().Set(ctx, x.s.Key("jobs", "done", id), "1", doneTTL).Err())
+	return x.s.Wrap("marking a job done", x.s.Client().Set(ctx, x.markKey("done", id), "1", doneTTL).Err())
 }
 
 // Done implements job.Store.
@@ -148,7 +165,7 @@ func (x *Jobs) Done(ctx context.Context, id string) (bool, error) {
 	if err := x.s.Check("reading a job"); err != nil {
 		return false, err
 	}
-	n, err := x.s.Client().Exists(ctx, x.s.Key("jobs", "done", id)).Result()
+	n, err := x.s.Client().Exists(ctx, x.markKey("done", id)).Result()
 	return n > 0, x.s.Wrap("reading a job", err)
 }
 
@@ -157,7 +174,7 @@ func (x *Jobs) Failed(ctx context.Context, id string) (int64, error) {
 	if err := x.s.Check("counting a failed job"); err != nil {
 		return 0, err
 	}
-	n, err := x.s.Client().HIncrBy(ctx, x.s.Key("jobs", "attempts"), id, 1).Result()
+	n, err := x.s.Client().HIncrBy(ctx, x.markKey("attempts"), id, 1).Result()
 	return n, x.s.Wrap("counting a failed job", err)
 }
 
@@ -166,24 +183,27 @@ func (x *Jobs) Failed(ctx context.Context, id string) (int64, error) {
 // delivered lie above that, so no job is lost. Consumers of instances gone
 // for an hour, with nothing pending, are forgotten.
 func (x *Jobs) Trim(ctx context.Context, keep string) error {
+	if !x.trim {
+		return nil
+	}
 	if err := x.s.Check("trimming jobs"); err != nil {
 		return err
 	}
-	key := x.s.JobsKey()
+	key := x.key
 	groups, err := x.s.Client().XInfoGroups(ctx, key).Result()
 	if err != nil {
 		return x.s.Wrap("trimming jobs", err)
 	}
 	minID := ""
 	for _, g := range groups {
-		if g.Name == jobGroup {
+		if g.Name == x.group {
 			minID = g.LastDeliveredID
 		}
 	}
 	if minID == "" || minID == "0-0" {
 		return nil
 	}
-	sum, err := x.s.Client().XPending(ctx, key, jobGroup).Result()
+	sum, err := x.s.Client().XPending(ctx, key, x.group).Result()
 	if err != nil {
 		return x.s.Wrap("trimming jobs", err)
 	}
@@ -193,16 +213,21 @@ func (x *Jobs) Trim(ctx context.Context, keep string) error {
 	if err := x.s.Client().XTrimMinID(ctx, key, minID).Err(); err != nil {
 		return x.s.Wrap("trimming jobs", err)
 	}
-	consumers, err := x.s.Client().XInfoConsumers(ctx, key, jobGroup).Result()
+	consumers, err := x.s.Client().XInfoConsumers(ctx, key, x.group).Result()
 	if err != nil {
 		return x.s.Wrap("trimming jobs", err)
 	}
 	for _, c := range consumers {
 		if c.Name != keep && c.Pending == 0 && c.Idle > consumerIdle {
-			_ = x.s.Client().XGroupDelConsumer(ctx, key, jobGroup, c.Name).Err()
+			_ = x.s.Client().XGroupDelConsumer(ctx, key, x.group, c.Name).Err()
 		}
 	}
 	return nil
+}
+
+// markKey is the key of a mark of these jobs (done marks, attempts).
+func (x *Jobs) markKey(parts ...string) string {
+	return x.s.Key(append(append([]string{}, x.marks...), parts...)...)
 }
 
 // lessID compares stream ids ms-seq.

@@ -33,6 +33,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/inforeport"
 	"watchfloor/command/live"
+	"watchfloor/command/notify"
 	"watchfloor/command/plan"
 	"watchfloor/command/stats"
 	"watchfloor/command/strictjson"
@@ -61,9 +62,11 @@ type Deps struct {
 	Duty    *duty.Service
 	Figures Figures
 	Audit   audit.Store
-	Hub     *live.Hub
-	Source  live.Source
-	Map     *geo.Map
+	// Notify is the notifications' outbox and channels (admin page).
+	Notify *notify.Service
+	Hub    *live.Hub
+	Source live.Source
+	Map    *geo.Map
 	// Places is the gazetteer the console searches (empty when none is configured).
 	Places   *geo.Gazetteer
 	Static   fs.FS
