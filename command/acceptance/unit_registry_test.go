@@ -139,6 +139,11 @@ func TestUnitRegistryBadInput(t *testing.T) {
 			t.Errorf("audit lacks %s: %d %.300s", action, res.StatusCode, b)
 		}
 	}
+	// Leaders read the audit trail; a device id (the OsmAnd port's only
+	// credential) shows there by its last four characters.
+	if strings.Contains(string(b), "dev-90") || !strings.Contains(string(b), `"…v-90"`) {
+		t.Errorf("the audit trail shows a device id in full, or not at all: %.600s", b)
+	}
 }
 
 // A unit created on one instance takes OsmAnd positions on another at

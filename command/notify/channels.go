@@ -208,7 +208,11 @@ type Transport struct {
 
 // NewTransport returns a transport whose requests end after timeout.
 func NewTransport(timeout time.Duration) *Transport {
-	return &Transport{Client: &http.Client{Timeout: timeout}, Now: time.Now}
+	// Redirects are not followed: a 307 would carry the body and the SMS
+	// gateway's headers (its keys) to wherever the receiver points.
+	return &Transport{Client: &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}, Now: time.Now}
 }
 
 // Send implements Sender.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,3 +294,24 @@ func TestDeliver(t *testing.T) {
 }
 
 func jobOf(m notify.Message) job.Job { return job.Job{Kind: notify.JobDeliver, Key: m.ID} }
+
+// A receiver answering a redirect is a failure, and the redirect is not
+// followed: the body and the gateway's headers (its keys) go nowhere else.
+func TestRedirectNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	}))
+	defer gw.Close()
+	ch := config.NotifyChannel{ID: "sms", Kind: "sms", URL: gw.URL + "/send", Method: "POST", Phones: []string{"13800000001"},
+		Headers: map[string]string{"X-Api-Key": "secret"}, Body: `{{json .Text}}`}
+	err := notify.NewTransport(2*time.Second).Send(context.Background(), &ch, msg())
+	if err == nil || !strings.Contains(err.Error(), "307") {
+		t.Fatalf("a redirect answered: %v; want an error naming 307", err)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("the redirect was followed %d times", n)
+	}
+}

@@ -262,8 +262,22 @@ func registryChange(prev, u *unit.Unit, action string, by vocab.Actor, at time.T
 	c.Emit(vocab.UnitChanged, Changed{Action: action, Unit: shown}, vocab.ScreenStream)
 	c.Audit = []audit.Record{{At: at, Who: by.Username, Role: by.Role, Action: "unit." + action, Object: u.ID, Detail: map[string]any{
 		"version": u.Version, "callsign": u.Callsign, "type": u.Type, "team": u.Team, "home_grid": u.HomeGrid,
-		"device_ids": u.Devices, "capabilities": u.Capabilities}}}
+		"device_ids": maskDevices(u.Devices), "capabilities": u.Capabilities}}}
 	return c
+}
+
+// maskDevices shows each device id by its last four characters only: a
+// device id is the one credential of the OsmAnd port, and the audit trail
+// is read by leaders, who are not shown device ids elsewhere.
+func maskDevices(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, d := range ids {
+		if len(d) > 4 {
+			d = "…" + d[len(d)-4:]
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // Follow applies unit.changed, whichever instance stored it, to this

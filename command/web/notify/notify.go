@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -70,7 +71,9 @@ func (a *handlers) list(c *fiber.Ctx) error {
 // retry serves POST /api/v1/notifications/{id}/retry: a failed message
 // back in the queue (409 when it is not failed).
 func (a *handlers) retry(c *fiber.Ctx) error {
-	id, err := url.PathUnescape(c.Params("id"))
+	// Copied: Fiber reuses a parameter's bytes for later requests, and the id
+	// may be kept (errors, metrics, the audit record).
+	id, err := url.PathUnescape(strings.Clone(c.Params("id")))
 	if err != nil {
 		return fault.Field("id", "is not a valid path segment")
 	}
@@ -87,7 +90,7 @@ func (a *handlers) retry(c *fiber.Ctx) error {
 // test serves POST /api/v1/notification-channels/{id}/test: a test message
 // queued for the channel (404 for an unknown channel, 409 for a disabled one).
 func (a *handlers) test(c *fiber.Ctx) error {
-	id := c.Params("id")
+	id := strings.Clone(c.Params("id")) // kept in metrics' labels: see retry
 	var ch *channelOut
 	for _, x := range a.Notify.Channels() {
 		if x.ID == id {
