@@ -161,6 +161,10 @@ func (b *builder) people(ctx context.Context) error {
 		return err
 	}
 	sessions := records.NewSessions(b.st)
+	// Sessions from before accounts kept theirs must end with them too.
+	if err := sessions.IndexOldSessions(ctx); err != nil {
+		return err
+	}
 	b.accounts = account.New(views.NewAccounts(b.st), account.Rules{Area: func(code string) bool { return b.geo.Area(code) != nil },
 		Unit: b.fleet.Known, BcryptCost: b.cfg.Auth.BcryptCost}, sessions, b.opts.Now)
 	seeds, demoPassword, err := account.Seeds(b.cfg.Auth, b.cfg.Units)
