@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +97,12 @@ func TestRosterRules(t *testing.T) {
 			"shifts[0].leader,shifts[0].operators[0],shifts[0].standby[0]"},
 		{"wrongRoles", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "op1", Operators: []string{"r1"}}}, "shifts[0].leader,shifts[0].operators[0]"},
 		{"noLeader", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00"}}, "shifts[0].leader"},
+		{"operatorTwice", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: []string{"op1", "op2", "op1"}, Standby: []string{"u1", "u1"}}},
+			"shifts[0].operators[2],shifts[0].standby[1]"},
+		{"twentyOperators", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: names("op1", duty.MaxOperators)}}, notAccounts(1, duty.MaxOperators)},
+		{"tooManyOperators", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: names("op1", duty.MaxOperators+1)}}, "shifts[0].operators"},
+		{"tooManyStandby", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Standby: names("u1", duty.MaxStandby+1)}}, "shifts[0].standby"},
+		{"tooManyShifts", shifts(duty.MaxShifts + 1), "shifts"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))
@@ -267,4 +275,76 @@ func countActions(rs []audit.Record, actions ...string) int {
 		}
 	}
 	return n
+}
+
+// names is n names, the first being first and the others "x1", "x2"…
+func names(first string, n int) []string {
+	out := []string{first}
+	for i := 1; i < n; i++ {
+		out = append(out, "x"+strconv.Itoa(i))
+	}
+	return out
+}
+
+// notAccounts are the fields of operators from..to-1 of shift 0.
+func notAccounts(from, to int) string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("shifts[0].operators[%d]", i))
+	}
+	return strings.Join(out, ",")
+}
+
+// shifts is n one-hour shifts from 00:00.
+func shifts(n int) []duty.Shift {
+	var out []duty.Shift
+	for i := range n {
+		out = append(out, day("s"+strconv.Itoa(i), fmt.Sprintf("%02d:00", i), fmt.Sprintf("%02d:00", i+1)))
+	}
+	return out
+}
+
+// countingPeople counts the lookups of accounts.
+type countingPeople struct {
+	people
+	n int
+}
+
+func (c *countingPeople) Person(ctx context.Context, u string) (duty.Person, bool, error) {
+	c.n++
+	return c.people.Person(ctx, u)
+}
+
+// An oversized list is refused before any account is looked up, in an edit
+// and in an import.
+func TestRosterSizesBeforeLookups(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))
+	cp := &countingPeople{people: accounts}
+	svc := duty.NewService(f.mem.Duty(), cp, units{"u1": "消防1"}, nil, shanghai, func() time.Time { return f.now })
+	ctx := context.Background()
+	many := names("op1", 50000)
+	_, err := svc.PutDay(ctx, admin, "2026-12-04", 0, []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: many}})
+	if fields(err) != "shifts[0].operators" || cp.n != 0 {
+		t.Fatalf("50,000 operators: %q after %d lookups (%v)", fields(err), cp.n, err)
+	}
+	csv := "date,shift,start,end,leader,operators,standby\n2026-12-04,a,08:00,12:00,lead," + strings.Join(many, ";") + ",u1\n"
+	_, err = svc.ImportMonth(ctx, admin, "2026-12", []byte(csv))
+	if fields(err) != "row[2].operators" || cp.n != 0 {
+		t.Fatalf("a CSV row of 50,000 operators: %q after %d lookups (%v)", fields(err), cp.n, err)
+	}
+}
+
+// A CSV saved by Excel as GBK is refused naming its first row that is not
+// UTF-8, saying to save it as UTF-8.
+func TestRosterImportRefusesGBK(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))
+	gbk := "date,shift,start,end,leader,operators,standby\n2026-12-04,d,08:00,20:00,lead,op1,u1\n" +
+		"2026-12-05,\xb0\xd7\xb0\xe0,08:00,20:00,lead,op1,u1\n" // 白班 in GBK
+	_, err := f.svc.ImportMonth(context.Background(), admin, "2026-12", []byte(gbk))
+	if fields(err) != "row[3].row" || !strings.Contains(err.Error(), "UTF-8") {
+		t.Fatalf("a GBK file: %q %v", fields(err), err)
+	}
+	if days, _ := f.svc.Month(context.Background(), "2026-12"); len(days) != 0 {
+		t.Fatalf("a refused import wrote %+v", days)
+	}
 }
