@@ -34,6 +34,10 @@ func TestHandoverRefusesAreaAccounts(t *testing.T) {
 			}
 		}
 	}
+	res, b = h.do("POST", "/api/v1/handovers", h.token("operator"), nil)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"id":"`+ho.ID+`"`) {
+		t.Fatalf("opening again returns the draft: %d %s", res.StatusCode, b)
+	}
 	if _, b := h.do("GET", "/api/v1/handovers", h.token("operator"), nil); !strings.Contains(string(b), `"count":1`) {
 		t.Fatalf("an area account opened a handover: %s", b)
 	}

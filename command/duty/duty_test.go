@@ -219,9 +219,9 @@ func TestHandoverPrefillSubmitAccept(t *testing.T) {
 	}
 	seed(t, f.mem, at)
 	op1 := vocab.Actor{Username: "op1", Role: vocab.Operator}
-	h, err := f.svc.OpenHandover(ctx, op1)
-	if err != nil {
-		t.Fatal(err)
+	h, created, err := f.svc.OpenHandover(ctx, op1)
+	if err != nil || !created {
+		t.Fatal(created, err)
 	}
 	if h.Status != duty.Draft || h.ShiftID != "d" || ids(h.Incidents) != "I-1" || ids(h.Orders) != "D-1" || ids(h.Cases) != "C-1" ||
 		ids(h.Reports) != "I-1/first" || ids(h.Alarms) != "incident.serious:I-1" {
@@ -346,5 +346,88 @@ func TestRosterImportRefusesGBK(t *testing.T) {
 	}
 	if days, _ := f.svc.Month(context.Background(), "2026-12"); len(days) != 0 {
 		t.Fatalf("a refused import wrote %+v", days)
+	}
+}
+
+// monthCounter counts the reads of whole months.
+type monthCounter struct {
+	*memstore.Duty
+	months int
+}
+
+func (m *monthCounter) Month(ctx context.Context, kind, month string) (map[string]string, error) {
+	m.months++
+	return m.Duty.Month(ctx, kind, month)
+}
+
+// An account has one draft: opening again returns it with its pre-fill
+// read afresh; once submitted, opening makes a new one. One handover is
+// read by itself, not with its month.
+func TestHandoverOneDraftPerAccount(t *testing.T) {
+	at := time.Date(2026, 12, 4, 19, 50, 0, 0, shanghai)
+	f := newFixture(t, at)
+	ctx := context.Background()
+	mc := &monthCounter{Duty: f.mem.Duty()}
+	items := duty.NewOpenItems(f.mem.Incidents(), f.mem.Dispatches(), f.mem.Cases(), f.mem.Alarms())
+	svc := duty.NewService(mc, accounts, units{"u1": "消防1"}, items, shanghai, func() time.Time { return f.now })
+	op1 := vocab.Actor{Username: "op1", Role: vocab.Operator}
+	first, created, err := svc.OpenHandover(ctx, op1)
+	if err != nil || !created || len(first.Cases) != 0 {
+		t.Fatalf("first open: %+v %v %v", first, created, err)
+	}
+	seed(t, f.mem, at)
+	f.now = at.Add(time.Minute)
+	again, created, err := svc.OpenHandover(ctx, op1)
+	if err != nil || created || again.ID != first.ID || ids(again.Cases) != "C-1" || again.Totals.Cases != 1 {
+		t.Fatalf("opened again: %+v %v %v", again, created, err)
+	}
+	other, created, err := svc.OpenHandover(ctx, vocab.Actor{Username: "op2", Role: vocab.Operator})
+	if err != nil || !created || other.ID == first.ID {
+		t.Fatalf("another account's: %+v %v %v", other, created, err)
+	}
+	mc.months = 0
+	if h, err := svc.Handover(ctx, first.ID); err != nil || ids(h.Cases) != "C-1" || mc.months != 0 {
+		t.Fatalf("read one: %+v %v after %d month reads", h, err, mc.months)
+	}
+	if _, err := svc.Submit(ctx, op1, first.ID, "交班"); err != nil {
+		t.Fatal(err)
+	}
+	next, created, err := svc.OpenHandover(ctx, op1)
+	if err != nil || !created || next.ID == first.ID {
+		t.Fatalf("after submitting: %+v %v %v", next, created, err)
+	}
+	hs, _ := svc.Handovers(ctx, duty.Query{From: "2026-12-01", To: "2026-12-31"})
+	trail, _ := f.mem.Audit(ctx, auditQuery())
+	if len(hs) != 3 || countActions(trail, duty.HandoverOpened) != 3 || countActions(trail, duty.HandoverRefresh) != 1 {
+		t.Fatalf("%d handovers, audit %+v", len(hs), trail)
+	}
+}
+
+// manyItems lists n of each item.
+type manyItems int
+
+func (n manyItems) Open(context.Context, time.Time, time.Time) (duty.Lists, error) {
+	var rs []duty.Ref
+	for i := range int(n) {
+		rs = append(rs, duty.Ref{ID: fmt.Sprintf("X-%04d", i)})
+	}
+	return duty.Lists{Incidents: rs, Orders: rs, Cases: rs, Reports: rs, Alarms: rs}, nil
+}
+
+// Each pre-filled list keeps at most MaxItems, with the total it had.
+func TestHandoverPrefillBounded(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 4, 19, 50, 0, 0, shanghai))
+	svc := duty.NewService(f.mem.Duty(), accounts, units{}, manyItems(duty.MaxItems+100), shanghai, func() time.Time { return f.now })
+	h, _, err := svc.OpenHandover(context.Background(), vocab.Actor{Username: "op1", Role: vocab.Operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct {
+		rs    []duty.Ref
+		total int
+	}{{h.Incidents, h.Totals.Incidents}, {h.Orders, h.Totals.Orders}, {h.Cases, h.Totals.Cases}, {h.Reports, h.Totals.Reports}, {h.Alarms, h.Totals.Alarms}} {
+		if len(l.rs) != duty.MaxItems || l.total != duty.MaxItems+100 {
+			t.Fatalf("a list of %d, total %d", len(l.rs), l.total)
+		}
 	}
 }

@@ -177,11 +177,14 @@ func (a *handlers) open(c *fiber.Ctx) error {
 	if _, err := a.Body(c); err != nil {
 		return err
 	}
-	h, err := a.Duty.OpenHandover(c.UserContext(), rest.Actor(c))
+	h, created, err := a.Duty.OpenHandover(c.UserContext(), rest.Actor(c))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/handovers/"+h.ID)
+	if !created {
+		return c.JSON(h)
+	}
 	return c.Status(fiber.StatusCreated).JSON(h)
 }
 
