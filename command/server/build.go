@@ -209,13 +209,13 @@ func (b *builder) domain(context.Context) error {
 	b.duty = duty.NewService(views.NewDuty(st), dutyPeople{b.accounts}, dutyUnits{b.fleet},
 		duty.NewOpenItems(views.NewIncidents(st), views.NewDispatches(st), views.NewCases(st), views.NewAlarms(st)), cfg.Location, b.opts.Now)
 	b.incidents = incident.NewService(views.NewIncidents(st), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
-		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow, Approvers: b.duty})
+		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow, Approvers: b.duty, Log: b.log})
 	b.alarms = alarm.NewService(views.NewAlarms(st), b.opts.Now)
 	b.reports = inforeport.New(b.incidents, inforeport.Options{Centre: cfg.Deployment, Location: cfg.Location, Deadlines: cfg.Deadlines,
 		Recipients: cfg.ReportRecipients, Categories: cfg.Categories, Plans: cfg.Plans}, b.opts.Now, ackAlarm(b.alarms, b.log))
 	b.dispatches = dispatch.NewService(views.NewDispatches(st), b.incidents, b.fleet,
 		dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: b.unitsNow, Location: cfg.Location}, b.opts.Now, runNow, b.duty)
+	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: b.unitsNow, Location: cfg.Location, Log: b.log}, b.opts.Now, runNow, b.duty)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	return nil
