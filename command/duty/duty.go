@@ -37,6 +37,8 @@ type Person struct {
 	Name     string     `json:"name"`
 	Role     vocab.Role `json:"role"`
 	Phone    string     `json:"phone,omitempty"`
+	// Disabled accounts may not be rostered, nor shown on duty.
+	Disabled bool `json:"-"`
 }
 
 // People looks accounts up (the accounts live in the configuration or in

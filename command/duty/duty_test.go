@@ -44,6 +44,7 @@ var accounts = people{
 	"op1":  {Username: "op1", Name: "张值班", Role: vocab.Operator},
 	"op2":  {Username: "op2", Name: "赵值班", Role: vocab.Operator},
 	"r1":   {Username: "r1", Name: "队员", Role: vocab.Responder},
+	"gone": {Username: "gone", Name: "停用", Role: vocab.Leader, Disabled: true},
 }
 
 type fixture struct {
@@ -103,6 +104,8 @@ func TestRosterRules(t *testing.T) {
 		{"tooManyOperators", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: names("op1", duty.MaxOperators+1)}}, "shifts[0].operators"},
 		{"tooManyStandby", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Standby: names("u1", duty.MaxStandby+1)}}, "shifts[0].standby"},
 		{"tooManyShifts", shifts(duty.MaxShifts + 1), "shifts"},
+		{"disabledAccounts", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "gone", Operators: []string{"op1", "gone"}}},
+			"shifts[0].leader,shifts[0].operators[1]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))
@@ -429,5 +432,35 @@ func TestHandoverPrefillBounded(t *testing.T) {
 		if len(l.rs) != duty.MaxItems || l.total != duty.MaxItems+100 {
 			t.Fatalf("a list of %d, total %d", len(l.rs), l.total)
 		}
+	}
+}
+
+// A leader disabled after being rostered is not shown on duty nor named
+// approver: nobody is, rather than a disabled account.
+func TestDisabledLeaderNotOnDuty(t *testing.T) {
+	at := time.Date(2026, 12, 4, 9, 0, 0, 0, shanghai)
+	f := newFixture(t, at)
+	ppl := people{"lead": accounts["lead"], "op1": accounts["op1"], "op2": accounts["op2"]}
+	svc := duty.NewService(f.mem.Duty(), ppl, units{"u1": "消防1"}, nil, shanghai, func() time.Time { return f.now })
+	ctx := context.Background()
+	sh := day("d", "08:00", "20:00")
+	sh.Operators = []string{"op1", "op2"}
+	if _, err := svc.PutDay(ctx, admin, "2026-12-04", 0, []duty.Shift{sh}); err != nil {
+		t.Fatal(err)
+	}
+	if name, user, err := svc.Approver(ctx, at); err != nil || user != "lead" || name != "王带班" {
+		t.Fatalf("approver %q %q %v", name, user, err)
+	}
+	for _, u := range []string{"lead", "op2"} {
+		p := ppl[u]
+		p.Disabled = true
+		ppl[u] = p
+	}
+	on, err := svc.Now(ctx)
+	if err != nil || on.Shift == nil || on.Leader != nil || len(on.Operators) != 1 || on.Operators[0].Username != "op1" {
+		t.Fatalf("on duty %+v %v", on, err)
+	}
+	if name, user, err := svc.Approver(ctx, at); err != nil || user != "" || name != "" {
+		t.Fatalf("a disabled approver %q %q %v", name, user, err)
 	}
 }

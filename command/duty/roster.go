@@ -165,6 +165,8 @@ func (s *Service) checkPerson(ctx context.Context, bad *fault.Invalid, field, us
 		return fmt.Errorf("looking up %s: %w", username, err)
 	case !ok:
 		bad.Add(field, "%q is not an account", username)
+	case p.Disabled:
+		bad.Add(field, "the account %q is disabled", username)
 	case !slices.Contains(roles, p.Role):
 		bad.Add(field, "%q is a %s; this needs one of %s", username, p.Role, vocab.JoinRoles(roles, ", "))
 	}

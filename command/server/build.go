@@ -310,7 +310,7 @@ func (p dutyPeople) Person(ctx context.Context, username string) (duty.Person, b
 	if err != nil {
 		return duty.Person{}, false, fmt.Errorf("looking up %s for the roster: %w", username, err)
 	}
-	return duty.Person{Username: a.Username, Name: a.Name, Role: a.Role, Phone: a.Phone}, true, nil
+	return duty.Person{Username: a.Username, Name: a.Name, Role: a.Role, Phone: a.Phone, Disabled: a.Disabled}, true, nil
 }
 
 // dutyUnits looks the roster's stand-by units up in the fleet.
