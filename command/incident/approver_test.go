@@ -5,17 +5,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"watchfloor/alerts"
 	"watchfloor/command/incident"
 	"watchfloor/command/memstore"
 	"watchfloor/command/vocab"
-	"watchfloor/config"
-	"watchfloor/geo"
 )
 
 // brokenRoster fails every lookup of the leader on duty.
@@ -29,20 +25,12 @@ func (brokenRoster) Approver(context.Context, time.Time) (string, string, error)
 // incident and its alarm are stored, the alarm names nobody, and the
 // failure is logged as a warning.
 func TestCreateWhenTheRosterFails(t *testing.T) {
-	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	grids, _ := os.ReadFile(cfg.Path(cfg.Map.Grids))
-	zones, _ := os.ReadFile(cfg.Path(cfg.Map.Zones))
-	m, err := geo.NewMap(grids, zones)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem := memstore.New(memstore.Options{Location: cfg.Location})
+	grader, m := incident.SampleRules(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	mem := memstore.New(memstore.Options{Location: loc})
 	var logged bytes.Buffer
-	svc := incident.NewService(mem.Incidents(), alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location), m,
-		incident.Options{Location: cfg.Location}, nil,
+	svc := incident.NewService(mem.Incidents(), grader, m,
+		incident.Options{Location: loc}, nil,
 		incident.Hooks{Approvers: brokenRoster{}, Log: slog.New(slog.NewTextHandler(&logged, nil))})
 	in, err := incident.Decode([]byte(`{"category":"production_safety","title":"名册故障测试","grid":"440303002002001","deaths":10}`))
 	if err != nil {
