@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"watchfloor/command/audit"
 	"watchfloor/command/fault"
@@ -75,6 +76,10 @@ func parseCSV(month string, data []byte) (map[string][]Shift, map[string][]int, 
 		}
 		if n > MaxCSVRows+1 {
 			bad.Add(rowField(n, "row"), "at most %d shifts in a month", MaxCSVRows)
+			break
+		}
+		if !utf8.ValidString(strings.Join(rec, "")) {
+			bad.Add(rowField(n, "row"), "not UTF-8 text (a GBK export?): save the file as CSV UTF-8")
 			break
 		}
 		if len(rec) != len(CSVHeader) {

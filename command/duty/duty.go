@@ -13,10 +13,12 @@ import (
 
 // The kinds of keyed maps duty keeps, one per month (ID "2026-12"): the
 // roster maps date → day (JSON) and "v:"+date → its version; handovers
-// map id → handover (JSON) and "s:"+id → its status.
+// map id → handover (JSON) and "s:"+id → its status; the handovers map
+// "drafts" maps a username → the id of the last handover they opened.
 const (
 	KindRoster    = "roster"
 	KindHandovers = "handovers"
+	DraftsID      = "drafts"
 )
 
 // Audit actions.
@@ -24,6 +26,7 @@ const (
 	RosterChanged    = "roster.changed"
 	RosterImported   = "roster.imported"
 	HandoverOpened   = "handover.opened"
+	HandoverRefresh  = "handover.refreshed"
 	HandoverSubmit   = "handover.submitted"
 	HandoverAccepted = "handover.accepted"
 )
@@ -34,6 +37,8 @@ type Person struct {
 	Name     string     `json:"name"`
 	Role     vocab.Role `json:"role"`
 	Phone    string     `json:"phone,omitempty"`
+	// Disabled accounts may not be rostered, nor shown on duty.
+	Disabled bool `json:"-"`
 }
 
 // People looks accounts up (the accounts live in the configuration or in
@@ -52,6 +57,8 @@ type Units interface {
 type Store interface {
 	// Month returns the keyed map (kind, month) whole.
 	Month(ctx context.Context, kind, month string) (map[string]string, error)
+	// Field returns one field of the keyed map (kind, id), ok when set.
+	Field(ctx context.Context, kind, id, field string) (string, bool, error)
 	NextID(ctx context.Context, day string) (int64, error)
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }

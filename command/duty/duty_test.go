@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +44,7 @@ var accounts = people{
 	"op1":  {Username: "op1", Name: "张值班", Role: vocab.Operator},
 	"op2":  {Username: "op2", Name: "赵值班", Role: vocab.Operator},
 	"r1":   {Username: "r1", Name: "队员", Role: vocab.Responder},
+	"gone": {Username: "gone", Name: "停用", Role: vocab.Leader, Disabled: true},
 }
 
 type fixture struct {
@@ -95,6 +98,14 @@ func TestRosterRules(t *testing.T) {
 			"shifts[0].leader,shifts[0].operators[0],shifts[0].standby[0]"},
 		{"wrongRoles", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "op1", Operators: []string{"r1"}}}, "shifts[0].leader,shifts[0].operators[0]"},
 		{"noLeader", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00"}}, "shifts[0].leader"},
+		{"operatorTwice", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: []string{"op1", "op2", "op1"}, Standby: []string{"u1", "u1"}}},
+			"shifts[0].operators[2],shifts[0].standby[1]"},
+		{"twentyOperators", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: names("op1", duty.MaxOperators)}}, notAccounts(1, duty.MaxOperators)},
+		{"tooManyOperators", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: names("op1", duty.MaxOperators+1)}}, "shifts[0].operators"},
+		{"tooManyStandby", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Standby: names("u1", duty.MaxStandby+1)}}, "shifts[0].standby"},
+		{"tooManyShifts", shifts(duty.MaxShifts + 1), "shifts"},
+		{"disabledAccounts", []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "gone", Operators: []string{"op1", "gone"}}},
+			"shifts[0].leader,shifts[0].operators[1]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))
@@ -211,9 +222,9 @@ func TestHandoverPrefillSubmitAccept(t *testing.T) {
 	}
 	seed(t, f.mem, at)
 	op1 := vocab.Actor{Username: "op1", Role: vocab.Operator}
-	h, err := f.svc.OpenHandover(ctx, op1)
-	if err != nil {
-		t.Fatal(err)
+	h, created, err := f.svc.OpenHandover(ctx, op1)
+	if err != nil || !created {
+		t.Fatal(created, err)
 	}
 	if h.Status != duty.Draft || h.ShiftID != "d" || ids(h.Incidents) != "I-1" || ids(h.Orders) != "D-1" || ids(h.Cases) != "C-1" ||
 		ids(h.Reports) != "I-1/first" || ids(h.Alarms) != "incident.serious:I-1" {
@@ -267,4 +278,189 @@ func countActions(rs []audit.Record, actions ...string) int {
 		}
 	}
 	return n
+}
+
+// names is n names, the first being first and the others "x1", "x2"…
+func names(first string, n int) []string {
+	out := []string{first}
+	for i := 1; i < n; i++ {
+		out = append(out, "x"+strconv.Itoa(i))
+	}
+	return out
+}
+
+// notAccounts are the fields of operators from..to-1 of shift 0.
+func notAccounts(from, to int) string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("shifts[0].operators[%d]", i))
+	}
+	return strings.Join(out, ",")
+}
+
+// shifts is n one-hour shifts from 00:00.
+func shifts(n int) []duty.Shift {
+	var out []duty.Shift
+	for i := range n {
+		out = append(out, day("s"+strconv.Itoa(i), fmt.Sprintf("%02d:00", i), fmt.Sprintf("%02d:00", i+1)))
+	}
+	return out
+}
+
+// countingPeople counts the lookups of accounts.
+type countingPeople struct {
+	people
+	n int
+}
+
+func (c *countingPeople) Person(ctx context.Context, u string) (duty.Person, bool, error) {
+	c.n++
+	return c.people.Person(ctx, u)
+}
+
+// An oversized list is refused before any account is looked up, in an edit
+// and in an import.
+func TestRosterSizesBeforeLookups(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))
+	cp := &countingPeople{people: accounts}
+	svc := duty.NewService(f.mem.Duty(), cp, units{"u1": "消防1"}, nil, shanghai, func() time.Time { return f.now })
+	ctx := context.Background()
+	many := names("op1", 50000)
+	_, err := svc.PutDay(ctx, admin, "2026-12-04", 0, []duty.Shift{{ID: "a", Start: "08:00", End: "12:00", Leader: "lead", Operators: many}})
+	if fields(err) != "shifts[0].operators" || cp.n != 0 {
+		t.Fatalf("50,000 operators: %q after %d lookups (%v)", fields(err), cp.n, err)
+	}
+	csv := "date,shift,start,end,leader,operators,standby\n2026-12-04,a,08:00,12:00,lead," + strings.Join(many, ";") + ",u1\n"
+	_, err = svc.ImportMonth(ctx, admin, "2026-12", []byte(csv))
+	if fields(err) != "row[2].operators" || cp.n != 0 {
+		t.Fatalf("a CSV row of 50,000 operators: %q after %d lookups (%v)", fields(err), cp.n, err)
+	}
+}
+
+// A CSV saved by Excel as GBK is refused naming its first row that is not
+// UTF-8, saying to save it as UTF-8.
+func TestRosterImportRefusesGBK(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))
+	gbk := "date,shift,start,end,leader,operators,standby\n2026-12-04,d,08:00,20:00,lead,op1,u1\n" +
+		"2026-12-05,\xb0\xd7\xb0\xe0,08:00,20:00,lead,op1,u1\n" // 白班 in GBK
+	_, err := f.svc.ImportMonth(context.Background(), admin, "2026-12", []byte(gbk))
+	if fields(err) != "row[3].row" || !strings.Contains(err.Error(), "UTF-8") {
+		t.Fatalf("a GBK file: %q %v", fields(err), err)
+	}
+	if days, _ := f.svc.Month(context.Background(), "2026-12"); len(days) != 0 {
+		t.Fatalf("a refused import wrote %+v", days)
+	}
+}
+
+// monthCounter counts the reads of whole months.
+type monthCounter struct {
+	*memstore.Duty
+	months int
+}
+
+func (m *monthCounter) Month(ctx context.Context, kind, month string) (map[string]string, error) {
+	m.months++
+	return m.Duty.Month(ctx, kind, month)
+}
+
+// An account has one draft: opening again returns it with its pre-fill
+// read afresh; once submitted, opening makes a new one. One handover is
+// read by itself, not with its month.
+func TestHandoverOneDraftPerAccount(t *testing.T) {
+	at := time.Date(2026, 12, 4, 19, 50, 0, 0, shanghai)
+	f := newFixture(t, at)
+	ctx := context.Background()
+	mc := &monthCounter{Duty: f.mem.Duty()}
+	items := duty.NewOpenItems(f.mem.Incidents(), f.mem.Dispatches(), f.mem.Cases(), f.mem.Alarms())
+	svc := duty.NewService(mc, accounts, units{"u1": "消防1"}, items, shanghai, func() time.Time { return f.now })
+	op1 := vocab.Actor{Username: "op1", Role: vocab.Operator}
+	first, created, err := svc.OpenHandover(ctx, op1)
+	if err != nil || !created || len(first.Cases) != 0 {
+		t.Fatalf("first open: %+v %v %v", first, created, err)
+	}
+	seed(t, f.mem, at)
+	f.now = at.Add(time.Minute)
+	again, created, err := svc.OpenHandover(ctx, op1)
+	if err != nil || created || again.ID != first.ID || ids(again.Cases) != "C-1" || again.Totals.Cases != 1 {
+		t.Fatalf("opened again: %+v %v %v", again, created, err)
+	}
+	other, created, err := svc.OpenHandover(ctx, vocab.Actor{Username: "op2", Role: vocab.Operator})
+	if err != nil || !created || other.ID == first.ID {
+		t.Fatalf("another account's: %+v %v %v", other, created, err)
+	}
+	mc.months = 0
+	if h, err := svc.Handover(ctx, first.ID); err != nil || ids(h.Cases) != "C-1" || mc.months != 0 {
+		t.Fatalf("read one: %+v %v after %d month reads", h, err, mc.months)
+	}
+	if _, err := svc.Submit(ctx, op1, first.ID, "交班"); err != nil {
+		t.Fatal(err)
+	}
+	next, created, err := svc.OpenHandover(ctx, op1)
+	if err != nil || !created || next.ID == first.ID {
+		t.Fatalf("after submitting: %+v %v %v", next, created, err)
+	}
+	hs, _ := svc.Handovers(ctx, duty.Query{From: "2026-12-01", To: "2026-12-31"})
+	trail, _ := f.mem.Audit(ctx, auditQuery())
+	if len(hs) != 3 || countActions(trail, duty.HandoverOpened) != 3 || countActions(trail, duty.HandoverRefresh) != 1 {
+		t.Fatalf("%d handovers, audit %+v", len(hs), trail)
+	}
+}
+
+// manyItems lists n of each item.
+type manyItems int
+
+func (n manyItems) Open(context.Context, time.Time, time.Time) (duty.Lists, error) {
+	var rs []duty.Ref
+	for i := range int(n) {
+		rs = append(rs, duty.Ref{ID: fmt.Sprintf("X-%04d", i)})
+	}
+	return duty.Lists{Incidents: rs, Orders: rs, Cases: rs, Reports: rs, Alarms: rs}, nil
+}
+
+// Each pre-filled list keeps at most MaxItems, with the total it had.
+func TestHandoverPrefillBounded(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 4, 19, 50, 0, 0, shanghai))
+	svc := duty.NewService(f.mem.Duty(), accounts, units{}, manyItems(duty.MaxItems+100), shanghai, func() time.Time { return f.now })
+	h, _, err := svc.OpenHandover(context.Background(), vocab.Actor{Username: "op1", Role: vocab.Operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct {
+		rs    []duty.Ref
+		total int
+	}{{h.Incidents, h.Totals.Incidents}, {h.Orders, h.Totals.Orders}, {h.Cases, h.Totals.Cases}, {h.Reports, h.Totals.Reports}, {h.Alarms, h.Totals.Alarms}} {
+		if len(l.rs) != duty.MaxItems || l.total != duty.MaxItems+100 {
+			t.Fatalf("a list of %d, total %d", len(l.rs), l.total)
+		}
+	}
+}
+
+// A leader disabled after being rostered is not shown on duty nor named
+// approver: nobody is, rather than a disabled account.
+func TestDisabledLeaderNotOnDuty(t *testing.T) {
+	at := time.Date(2026, 12, 4, 9, 0, 0, 0, shanghai)
+	f := newFixture(t, at)
+	ppl := people{"lead": accounts["lead"], "op1": accounts["op1"], "op2": accounts["op2"]}
+	svc := duty.NewService(f.mem.Duty(), ppl, units{"u1": "消防1"}, nil, shanghai, func() time.Time { return f.now })
+	ctx := context.Background()
+	sh := day("d", "08:00", "20:00")
+	sh.Operators = []string{"op1", "op2"}
+	if _, err := svc.PutDay(ctx, admin, "2026-12-04", 0, []duty.Shift{sh}); err != nil {
+		t.Fatal(err)
+	}
+	if name, user, err := svc.Approver(ctx, at); err != nil || user != "lead" || name != "王带班" {
+		t.Fatalf("approver %q %q %v", name, user, err)
+	}
+	for _, u := range []string{"lead", "op2"} {
+		p := ppl[u]
+		p.Disabled = true
+		ppl[u] = p
+	}
+	on, err := svc.Now(ctx)
+	if err != nil || on.Shift == nil || on.Leader != nil || len(on.Operators) != 1 || on.Operators[0].Username != "op1" {
+		t.Fatalf("on duty %+v %v", on, err)
+	}
+	if name, user, err := svc.Approver(ctx, at); err != nil || user != "" || name != "" {
+		t.Fatalf("a disabled approver %q %q %v", name, user, err)
+	}
 }

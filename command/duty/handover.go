@@ -3,6 +3,7 @@ package duty
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -85,25 +86,72 @@ func (s *Service) handoverWindow(ctx context.Context, now time.Time) (window, er
 }
 
 // OpenHandover opens a handover of the shift ending now, pre-filled with
-// its open items.
-func (s *Service) OpenHandover(ctx context.Context, who vocab.Actor) (*Handover, error) {
+// its open items (created true); when who already has a draft it is that
+// draft, its pre-fill read afresh.
+func (s *Service) OpenHandover(ctx context.Context, who vocab.Actor) (*Handover, bool, error) {
 	now := s.now().UTC()
+	last, _, err := s.store.Field(ctx, KindHandovers, DraftsID, who.Username)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s's draft: %w", who.Username, err)
+	}
+	if last != "" {
+		h, err := s.Handover(ctx, last)
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
+			return nil, false, err
+		}
+		if err == nil && h.Status == Draft {
+			h, err := s.refresh(ctx, who, h, now)
+			return h, false, err
+		}
+	}
 	w, err := s.handoverWindow(ctx, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	lists, err := s.items.Open(ctx, w.start, now)
+	lists, err := s.prefill(ctx, w.start, now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	day := now.In(s.loc).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
 	if err != nil {
-		return nil, fmt.Errorf("numbering a handover: %w", err)
+		return nil, false, fmt.Errorf("numbering a handover: %w", err)
 	}
 	h := &Handover{ID: fmt.Sprintf("H-%s-%d", day, n), Status: Draft, Date: w.date, ShiftID: w.shift.ID,
 		From: w.start.UTC(), To: w.end.UTC(), Outgoing: who.Username, OpenedAt: now, Lists: lists}
 	c, err := handoverChange(h, "", audit.Record{At: now, Who: who.Username, Role: who.Role, Action: HandoverOpened, Object: h.ID,
+		Detail: map[string]any{"items": lists.Count()}})
+	if err != nil {
+		return nil, false, err
+	}
+	// One draft an account: opening twice at once leaves one.
+	c.Guards = append(c.Guards, change.Guard{Kind: KindHandovers, ID: DraftsID, Field: who.Username, Allowed: []string{last},
+		Why: who.Username + " opened a handover meanwhile"})
+	c.Fields = append(c.Fields, change.Field{Kind: KindHandovers, ID: DraftsID, Field: who.Username, Value: h.ID})
+	if _, err := s.store.Apply(ctx, c); err != nil {
+		return nil, false, fmt.Errorf("storing handover %s: %w", h.ID, err)
+	}
+	return h, true, nil
+}
+
+// prefill reads the open items from..to, each list bounded by MaxItems.
+func (s *Service) prefill(ctx context.Context, from, to time.Time) (Lists, error) {
+	l, err := s.items.Open(ctx, from, to)
+	if err != nil {
+		return l, err
+	}
+	l.bound(MaxItems)
+	return l, nil
+}
+
+// refresh reads a draft's open items afresh (from its shift's start).
+func (s *Service) refresh(ctx context.Context, who vocab.Actor, h *Handover, now time.Time) (*Handover, error) {
+	lists, err := s.prefill(ctx, h.From, now)
+	if err != nil {
+		return nil, err
+	}
+	h.Lists = lists
+	c, err := handoverChange(h, Draft, audit.Record{At: now, Who: who.Username, Role: who.Role, Action: HandoverRefresh, Object: h.ID,
 		Detail: map[string]any{"items": lists.Count()}})
 	if err != nil {
 		return nil, err
@@ -138,11 +186,10 @@ func (s *Service) Handover(ctx context.Context, id string) (*Handover, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.store.Month(ctx, KindHandovers, month)
+	raw, ok, err := s.store.Field(ctx, KindHandovers, month, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading handover %s: %w", id, err)
 	}
-	raw, ok := m[id]
 	if !ok {
 		return nil, fmt.Errorf("handover %s: %w", id, fault.ErrNotFound)
 	}

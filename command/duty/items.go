@@ -30,6 +30,30 @@ type Lists struct {
 	Cases     []Ref `json:"cases"`
 	Reports   []Ref `json:"reports"`
 	Alarms    []Ref `json:"alarms"`
+	// Totals are the lengths before each list was bounded by MaxItems.
+	Totals Totals `json:"totals"`
+}
+
+// MaxItems bounds each list of a handover.
+const MaxItems = 500
+
+// Totals are how many items each list had before it was bounded.
+type Totals struct {
+	Incidents int `json:"incidents"`
+	Orders    int `json:"orders"`
+	Cases     int `json:"cases"`
+	Reports   int `json:"reports"`
+	Alarms    int `json:"alarms"`
+}
+
+// bound keeps the first n items of each list and the totals.
+func (l *Lists) bound(n int) {
+	l.Totals = Totals{len(l.Incidents), len(l.Orders), len(l.Cases), len(l.Reports), len(l.Alarms)}
+	for _, rs := range []*[]Ref{&l.Incidents, &l.Orders, &l.Cases, &l.Reports, &l.Alarms} {
+		if len(*rs) > n {
+			*rs = (*rs)[:n]
+		}
+	}
 }
 
 // Count is how many items the lists hold.

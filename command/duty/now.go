@@ -48,7 +48,8 @@ func (s *Service) current(ctx context.Context, at time.Time) (*window, error) {
 func (s *Service) Now(ctx context.Context) (*OnDuty, error) { return s.At(ctx, s.now()) }
 
 // At returns who is on duty at a time. Accounts no longer known are shown
-// by their username.
+// by their username; disabled ones are left out (no leader rather than a
+// disabled one).
 func (s *Service) At(ctx context.Context, at time.Time) (*OnDuty, error) {
 	w, err := s.current(ctx, at)
 	out := &OnDuty{At: at.UTC(), Operators: []Person{}, Standby: []UnitRef{}}
@@ -62,13 +63,17 @@ func (s *Service) At(ctx context.Context, at time.Time) (*OnDuty, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Leader = &lead
+	if !lead.Disabled {
+		out.Leader = &lead
+	}
 	for _, op := range sh.Operators {
 		p, err := s.person(ctx, op)
 		if err != nil {
 			return nil, err
 		}
-		out.Operators = append(out.Operators, p)
+		if !p.Disabled {
+			out.Operators = append(out.Operators, p)
+		}
 	}
 	for _, u := range sh.Standby {
 		cs, _ := s.units.Callsign(u)
@@ -89,12 +94,16 @@ func (s *Service) person(ctx context.Context, username string) (Person, error) {
 }
 
 // Approver names the leader on duty at a time, the default approver of
-// alarms: their name and username, or "" when no shift covers the time.
+// alarms: their name and username, or "" when no shift covers the time or
+// the leader's account is disabled.
 func (s *Service) Approver(ctx context.Context, at time.Time) (name, username string, err error) {
 	w, err := s.current(ctx, at)
 	if err != nil || w == nil {
 		return "", "", err
 	}
 	p, err := s.person(ctx, w.shift.Leader)
-	return p.Name, p.Username, err
+	if err != nil || p.Disabled {
+		return "", "", err
+	}
+	return p.Name, p.Username, nil
 }

@@ -15,8 +15,12 @@ import (
 	"watchfloor/command/vocab"
 )
 
-// MaxShifts is the most shifts a day may have.
-const MaxShifts = 8
+// The most shifts a day may have, and operators and stand-by units a shift.
+const (
+	MaxShifts    = 8
+	MaxOperators = 20
+	MaxStandby   = 50
+)
 
 // Shift is one shift of a day: from Start to End (HH:MM in the configured
 // time zone; an End not after Start ends on the next day).
@@ -109,23 +113,48 @@ func (s *Service) checkShift(ctx context.Context, bad *fault.Invalid, at string,
 	} else if err := s.checkPerson(ctx, bad, at+"leader", sh.Leader, vocab.Admin, vocab.Leader, vocab.Deputy); err != nil {
 		return err
 	}
+	seen := make(map[string]bool, len(sh.Operators)+len(sh.Standby))
 	for i, op := range sh.Operators {
-		if slices.Index(sh.Operators, op) != i {
+		if seen[op] {
 			bad.Add(fmt.Sprintf("%soperators[%d]", at, i), "%q is listed twice", op)
 			continue
 		}
+		seen[op] = true
 		if err := s.checkPerson(ctx, bad, fmt.Sprintf("%soperators[%d]", at, i), op, vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator); err != nil {
 			return err
 		}
 	}
+	clear(seen)
 	for i, u := range sh.Standby {
 		if _, ok := s.units.Callsign(u); !ok {
 			bad.Add(fmt.Sprintf("%sstandby[%d]", at, i), "%q is not a unit", u)
-		} else if slices.Index(sh.Standby, u) != i {
+		} else if seen[u] {
 			bad.Add(fmt.Sprintf("%sstandby[%d]", at, i), "%q is listed twice", u)
 		}
+		seen[u] = true
 	}
 	return nil
+}
+
+// sizes refuses days of too many shifts and shifts of too many operators
+// or stand-by units, before anything is looked up.
+func sizes(byDate map[string][]Shift, field func(date string, i int) string) error {
+	bad := &fault.Invalid{}
+	for date, shifts := range byDate {
+		if len(shifts) > MaxShifts {
+			bad.Add("shifts", "at most %d shifts a day (%s has %d)", MaxShifts, date, len(shifts))
+			continue
+		}
+		for i, sh := range shifts {
+			if len(sh.Operators) > MaxOperators {
+				bad.Add(field(date, i)+"operators", "at most %d operators a shift (%d given)", MaxOperators, len(sh.Operators))
+			}
+			if len(sh.Standby) > MaxStandby {
+				bad.Add(field(date, i)+"standby", "at most %d stand-by units a shift (%d given)", MaxStandby, len(sh.Standby))
+			}
+		}
+	}
+	return bad.Err()
 }
 
 // checkPerson adds a field error unless username is an account of one of roles.
@@ -136,6 +165,8 @@ func (s *Service) checkPerson(ctx context.Context, bad *fault.Invalid, field, us
 		return fmt.Errorf("looking up %s: %w", username, err)
 	case !ok:
 		bad.Add(field, "%q is not an account", username)
+	case p.Disabled:
+		bad.Add(field, "the account %q is disabled", username)
 	case !slices.Contains(roles, p.Role):
 		bad.Add(field, "%q is a %s; this needs one of %s", username, p.Role, vocab.JoinRoles(roles, ", "))
 	}
@@ -270,6 +301,9 @@ func (s *Service) PutDay(ctx context.Context, who vocab.Actor, date string, vers
 // writes them, each day guarded by the version it was read at, and the days
 // as they were.
 func (s *Service) plan(ctx context.Context, who vocab.Actor, byDate map[string][]Shift, field func(date string, i int) string) (*change.Change, map[string]Day, error) {
+	if err := sizes(byDate, field); err != nil {
+		return nil, nil, err
+	}
 	var dates []string
 	for date := range byDate {
 		prev, next := neighbours(date)
@@ -282,9 +316,6 @@ func (s *Service) plan(ctx context.Context, who vocab.Actor, byDate map[string][
 	bad := &fault.Invalid{}
 	var ws []window
 	for date, shifts := range byDate {
-		if len(shifts) > MaxShifts {
-			bad.Add("shifts", "at most %d shifts a day (%s has %d)", MaxShifts, date, len(shifts))
-		}
 		for i := range shifts {
 			sh, at := &shifts[i], field(date, i)
 			if j := slices.IndexFunc(shifts[:i], func(o Shift) bool { return o.ID == sh.ID }); j >= 0 {

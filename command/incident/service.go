@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -160,6 +161,8 @@ type Hooks struct {
 	// about a serious incident names (nil: none named). Notifications
 	// (issue 20) are to take their recipient from the same place.
 	Approvers Approvers
+	// Log takes the failures of naming the approver (nil: dropped).
+	Log *slog.Logger
 }
 
 // Approvers names the default approver at a time: the leader on duty of
@@ -168,17 +171,20 @@ type Approvers interface {
 	Approver(ctx context.Context, at time.Time) (name, username string, err error)
 }
 
-// nameApprover fills the approver of a raised alarm (a nil one is left).
-func (s *Service) nameApprover(ctx context.Context, a *alarm.Alarm) error {
+// nameApprover fills the approver of a raised alarm (a nil one is left),
+// best-effort: a failed lookup is logged and names nobody.
+func (s *Service) nameApprover(ctx context.Context, a *alarm.Alarm) {
 	if a == nil || s.hooks.Approvers == nil {
-		return nil
+		return
 	}
 	name, user, err := s.hooks.Approvers.Approver(ctx, a.RaisedAt)
 	if err != nil {
-		return fmt.Errorf("naming the leader on duty: %w", err)
+		if s.hooks.Log != nil {
+			s.hooks.Log.WarnContext(ctx, "naming the leader on duty failed; the alarm names no approver", "alarm", a.ID, "err", err)
+		}
+		return
 	}
 	a.ApproverName, a.Approver = name, user
-	return nil
 }
 
 // seriousAlarm returns the alarm for an incident that became level II or I
@@ -284,9 +290,7 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 		entry.Detail["case_id"] = inc.CaseID
 	}
 	w := &Write{Incident: inc, Entries: append([]Entry{entry}, startedEntries(nil, inc, now)...), Event: "incident.created", Idem: idem, Alarm: seriousAlarm(nil, inc, now), AddTimers: timers}
-	if err := s.nameApprover(ctx, w.Alarm); err != nil {
-		return nil, false, err
-	}
+	s.nameApprover(ctx, w.Alarm)
 	w.follow(nil)
 	done, err := s.store.Apply(ctx, w.change())
 	if err != nil {
@@ -439,9 +443,7 @@ func (s *Service) Update(ctx context.Context, id string, edit func(inc *Incident
 		if w.Alarm == nil {
 			w.Alarm = seriousAlarm(prev, next, now)
 		}
-		if err := s.nameApprover(ctx, w.Alarm); err != nil {
-			return nil, err
-		}
+		s.nameApprover(ctx, w.Alarm)
 		w.follow(prev)
 		res, err := s.store.Apply(ctx, w.change())
 		if errors.Is(err, fault.ErrConflict) && attempt < 5 {

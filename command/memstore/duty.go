@@ -20,6 +20,14 @@ func (x *Duty) Month(ctx context.Context, kind, month string) (map[string]string
 	return x.s.Fields(kind, month), nil
 }
 
+// Field returns one field of the keyed map (kind, id).
+func (x *Duty) Field(ctx context.Context, kind, id, field string) (string, bool, error) {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	v, ok := x.s.maps[ref{kind, id}][field]
+	return v, ok, nil
+}
+
 // NextID returns the next handover number of day.
 func (x *Duty) NextID(ctx context.Context, day string) (int64, error) {
 	return x.s.nextID("handovers", day), nil

@@ -292,3 +292,22 @@ func TestDeliveryIsIdempotent(t *testing.T) {
 		t.Errorf("the proposal slot holds %q", f.st.Field(change.KindProposed, "INC-1", "flood@IV"))
 	}
 }
+
+// brokenRoster fails every lookup of the leader on duty.
+type brokenRoster struct{}
+
+func (brokenRoster) Approver(context.Context, time.Time) (string, string, error) {
+	return "", "", errors.New("redis: connection refused")
+}
+
+// TestProposeWhenTheRosterFails: a failing roster lookup still proposes
+// the plans, naming no approver.
+func TestProposeWhenTheRosterFails(t *testing.T) {
+	f := newPlanFloor(t)
+	cfg := plan.Options{Location: time.UTC, Plans: []config.Plan{{ID: "fire", Categories: []string{"fire"}, MinLevel: alerts.LevelIII, Approvers: approvers}}}
+	svc := plan.NewService(f.st.Activations(), f.st.Incidents(), nil, cfg, func() time.Time { return f.now }, nil, brokenRoster{})
+	as, err := svc.Propose(bg, f.incident("fire", alerts.LevelIII))
+	if err != nil || len(as) != 1 || as[0].Approver != "" || f.plans() != "fire@III:proposed" {
+		t.Fatalf("proposed %+v: %v", as, err)
+	}
+}

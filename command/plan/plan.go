@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -172,6 +173,8 @@ type Options struct {
 	// Location is the deployment's time zone: activations are numbered by
 	// its local day.
 	Location *time.Location
+	// Log takes the failures of naming the leader on duty (nil: dropped).
+	Log *slog.Logger
 }
 
 // NewService builds the plan service. runJobs, when not nil, runs the jobs
@@ -248,8 +251,12 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	var out []*Activation
 	var name, user string
 	if s.duty != nil {
+		// Best-effort: a proposal names nobody rather than fail.
 		if name, user, err = s.duty.Approver(ctx, now); err != nil {
-			return nil, fmt.Errorf("naming the leader on duty: %w", err)
+			if s.opts.Log != nil {
+				s.opts.Log.WarnContext(ctx, "naming the leader on duty failed; the proposals name no approver", "incident", inc.ID, "err", err)
+			}
+			name, user = "", ""
 		}
 	}
 	for i := range s.opts.Plans {

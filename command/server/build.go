@@ -213,13 +213,13 @@ func (b *builder) domain(context.Context) error {
 	b.duty = duty.NewService(views.NewDuty(st), dutyPeople{b.accounts}, dutyUnits{b.fleet},
 		duty.NewOpenItems(views.NewIncidents(st), views.NewDispatches(st), views.NewCases(st), views.NewAlarms(st)), cfg.Location, b.opts.Now)
 	b.incidents = incident.NewService(views.NewIncidents(st), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
-		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow, Approvers: b.duty})
+		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow, Approvers: b.duty, Log: b.log})
 	b.alarms = alarm.NewService(views.NewAlarms(st), b.opts.Now)
 	b.reports = inforeport.New(b.incidents, inforeport.Options{Centre: cfg.Deployment, Location: cfg.Location, Deadlines: cfg.Deadlines,
 		Recipients: cfg.ReportRecipients, Categories: cfg.Categories, Plans: cfg.Plans}, b.opts.Now, ackAlarm(b.alarms, b.log))
 	b.dispatches = dispatch.NewService(views.NewDispatches(st), b.incidents, b.fleet,
 		dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: b.unitsNow, Location: cfg.Location}, b.opts.Now, runNow, b.duty)
+	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: b.unitsNow, Location: cfg.Location, Log: b.log}, b.opts.Now, runNow, b.duty)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	return nil
@@ -314,7 +314,7 @@ func (p dutyPeople) Person(ctx context.Context, username string) (duty.Person, b
 	if err != nil {
 		return duty.Person{}, false, fmt.Errorf("looking up %s for the roster: %w", username, err)
 	}
-	return duty.Person{Username: a.Username, Name: a.Name, Role: a.Role, Phone: a.Phone}, true, nil
+	return duty.Person{Username: a.Username, Name: a.Name, Role: a.Role, Phone: a.Phone, Disabled: a.Disabled}, true, nil
 }
 
 // dutyUnits looks the roster's stand-by units up in the fleet.

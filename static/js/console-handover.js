@@ -87,7 +87,8 @@ export async function reload() {
     if (open) draft = open;
     else if (draft && draft.status === 'draft') draft = null;
   } catch (err) {
-    message = failure(err);
+    // The list is refused only to an account limited to an area.
+    message = err instanceof api.ApiError && err.status === 403 ? { kind: 'error', key: 'handover.error.area' } : failure(err);
   }
   render();
 }
@@ -140,7 +141,9 @@ function itemList(h, kind) {
     list.append(li);
   }
   if (!items.length) list.append(el('li', 'handover-item none', t('handover.none')));
-  const box = el('section', 'handover-list', null, [el('h4', 'handover-list-title', t('handover.kind.' + kind, { n: items.length })), list]);
+  const total = Number(h.totals && h.totals[kind]) || items.length;
+  const box = el('section', 'handover-list', null, [el('h4', 'handover-list-title', t('handover.kind.' + kind, { n: total })), list]);
+  if (total > items.length) box.append(el('p', 'handover-truncated', t('handover.truncated', { shown: items.length, total })));
   box.dataset.kind = kind;
   box.dataset.count = String(items.length);
   return box;

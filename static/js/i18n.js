@@ -1179,6 +1179,9 @@ const CATALOGUE = {
     'handover.error.conflict': '交接单状态已变化，已刷新',
     'handover.error.other': '操作失败（{status}），请重试',
     'handover.error.network': '无法连接服务器，请重试',
+    // Handover fixes (issue 19 review): area accounts, lists cut short.
+    'handover.error.area': '交接班是指挥中心的交接，限于辖区的账号不能使用',
+    'handover.truncated': '仅列出前 {shown} 项，共 {total} 项',
     'dutyadmin.heading': '值班表',
     'dutyadmin.month': '月份',
     'dutyadmin.show': '查看',
@@ -2398,6 +2401,9 @@ const CATALOGUE = {
     'handover.error.conflict': 'The handover changed meanwhile; reloaded',
     'handover.error.other': 'Failed ({status}); please try again',
     'handover.error.network': 'Cannot reach the server; please try again',
+    // Handover fixes (issue 19 review): area accounts, lists cut short.
+    'handover.error.area': 'The shift handover is the command centre\'s; an account limited to an area may not use it',
+    'handover.truncated': 'Only the first {shown} of {total} are listed',
     'dutyadmin.heading': 'Duty roster',
     'dutyadmin.month': 'Month',
     'dutyadmin.show': 'Show',

@@ -9,7 +9,7 @@ import (
 )
 
 // dutyReads: the roster's and the handovers' month maps read back whole,
-// an empty month as an empty map; a guard on a day's version holds against
+// an empty month as an empty map, one field by itself (absent: not ok); a guard on a day's version holds against
 // a stale write; handover numbers count per day from 1.
 func dutyReads(t *testing.T, open Open) {
 	st := open(t)
@@ -30,6 +30,15 @@ func dutyReads(t *testing.T, open Open) {
 	m, err := st.Duty.Month(ctx, duty.KindRoster, "2026-12")
 	if err != nil || len(m) != 2 || m["v:2026-12-04"] != "1" || m["2026-12-04"] != `{"date":"2026-12-04","version":1}` {
 		t.Fatalf("month %v %v", m, err)
+	}
+	if v, ok, err := st.Duty.Field(ctx, duty.KindRoster, "2026-12", "v:2026-12-04"); err != nil || !ok || v != "1" {
+		t.Fatalf("one field: %q %v %v", v, ok, err)
+	}
+	if v, ok, err := st.Duty.Field(ctx, duty.KindRoster, "2026-12", "v:2026-12-05"); err != nil || ok || v != "" {
+		t.Fatalf("a field not set: %q %v %v", v, ok, err)
+	}
+	if _, ok, err := st.Duty.Field(ctx, duty.KindHandovers, "2026-11", "H-20261101-1"); err != nil || ok {
+		t.Fatalf("a field of a month not kept: %v %v", ok, err)
 	}
 	if m, err := st.Duty.Month(ctx, duty.KindHandovers, "2026-12"); err != nil || len(m) != 0 {
 		t.Fatalf("an empty month: %v %v", m, err)

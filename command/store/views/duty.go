@@ -2,6 +2,9 @@ package views
 
 import (
 	"context"
+	"errors"
+
+	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/duty"
 	"watchfloor/command/store"
@@ -11,6 +14,7 @@ import (
 //
 //	roster:{YYYY-MM}      date → day (JSON), v:{date} → version
 //	handovers:{YYYY-MM}   id → handover (JSON), s:{id} → status
+//	handovers:drafts      username → id of the last handover they opened
 //	handovers:n:{day}     counter for handover ids
 type Duty struct{ base }
 
@@ -34,4 +38,19 @@ func (x *Duty) Month(ctx context.Context, kind, month string) (map[string]string
 // NextID implements duty.Store.
 func (x *Duty) NextID(ctx context.Context, day string) (int64, error) {
 	return x.s.NextID(ctx, "handovers", day)
+}
+
+// Field implements duty.Store.
+func (x *Duty) Field(ctx context.Context, kind, id, field string) (string, bool, error) {
+	if err := x.s.Check("reading " + kind); err != nil {
+		return "", false, err
+	}
+	v, err := x.s.Client().HGet(ctx, x.s.Key(kind, id), field).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, x.s.Wrap("reading "+kind+" of "+id, err)
+	}
+	return v, true, nil
 }

@@ -29,19 +29,36 @@ type handlers struct{ *rest.Kit }
 // Routes are the duty handlers by route name (auth.Routes).
 func Routes(k *rest.Kit) map[string][]fiber.Handler {
 	a, one := &handlers{k}, rest.One
+	handover := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{centreOnly(handoverWhy), h} }
 	return map[string][]fiber.Handler{
 		"roster.month":     one(a.month),
 		"roster.export":    one(a.export),
-		"roster.import":    one(a.importCSV),
+		"roster.import":    {centreOnly(rosterWhy), a.importCSV},
 		"roster.day":       one(byParam("date", a.Duty.Day)),
-		"roster.put":       one(a.putDay),
+		"roster.put":       {centreOnly(rosterWhy), a.putDay},
 		"duty.now":         one(a.now),
-		"handovers.open":   one(a.open),
-		"handovers.list":   one(a.list),
-		"handovers.export": one(a.exportHandovers),
-		"handovers.get":    one(byParam("id", a.Duty.Handover)),
-		"handovers.submit": one(a.submit),
-		"handovers.accept": one(a.accept),
+		"handovers.open":   handover(a.open),
+		"handovers.list":   handover(a.list),
+		"handovers.export": handover(a.exportHandovers),
+		"handovers.get":    handover(byParam("id", a.Duty.Handover)),
+		"handovers.submit": handover(a.submit),
+		"handovers.accept": handover(a.accept),
+	}
+}
+
+// Why the centre-only routes refuse an account limited to an area.
+const (
+	handoverWhy = "the shift handover is the command centre's: it lists every area's incidents, cases and alarms; an account limited to %s may not use it"
+	rosterWhy   = "the duty roster is the whole city's; an account limited to %s may read it but not change it"
+)
+
+// centreOnly refuses a session limited to an area (403 saying why).
+func centreOnly(why string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s := rest.Session(c); s.Area != "" {
+			return rest.Forbidden(fmt.Sprintf(why, s.Area))
+		}
+		return c.Next()
 	}
 }
 
@@ -160,11 +177,14 @@ func (a *handlers) open(c *fiber.Ctx) error {
 	if _, err := a.Body(c); err != nil {
 		return err
 	}
-	h, err := a.Duty.OpenHandover(c.UserContext(), rest.Actor(c))
+	h, created, err := a.Duty.OpenHandover(c.UserContext(), rest.Actor(c))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderLocation, "/api/v1/handovers/"+h.ID)
+	if !created {
+		return c.JSON(h)
+	}
 	return c.Status(fiber.StatusCreated).JSON(h)
 }
 
