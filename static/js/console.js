@@ -98,7 +98,7 @@ function routeMessages() {
  * @param {string} name call, desk, cases or handover
  */
 function showTab(name) {
-  if (name === 'cases' && byId('tab-cases').hidden) return;
+  if ((name === 'cases' && byId('tab-cases').hidden) || (name === 'handover' && byId('tab-handover').hidden)) return;
   tab = name;
   byId('app').dataset.tab = name;
   for (const b of document.querySelectorAll('.console-tabs .tab')) {
@@ -189,6 +189,10 @@ async function refreshReference() {
   if (me.status === 'fulfilled' && me.value && typeof me.value.area === 'string') area = me.value.area;
   if (grids.status === 'fulfilled' && grids.value && Array.isArray(grids.value.features)) desk.fillGrids(grids.value.features);
   show(byId('filter-mine').closest('label') ?? byId('filter-mine'), !!area);
+  // The shift handover is the centre's: an account limited to an area has
+  // no handover tab (the server refuses it the routes too).
+  show(byId('tab-handover'), !area);
+  if (area && tab === 'handover') showTab('call');
   desk.relabel();
   call.relabel();
 }
