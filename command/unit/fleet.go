@@ -17,7 +17,11 @@ import (
 )
 
 // state is one unit's live state.
+// state is one unit's live state. Its own lock guards every field, so
+// ingest workers moving different units never wait on each other; the
+// fleet's lock guards only which units there are (taken first).
 type state struct {
+	mu     sync.Mutex
 	cfg    Unit
 	status string
 	pos    *Position
@@ -61,6 +65,14 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 	return f, nil
 }
 
+// state returns the state of unit id, or nil.
+func (f *Fleet) state(id string) *state {
+	f.mu.RLock()
+	s := f.units[id]
+	f.mu.RUnlock()
+	return s
+}
+
 // ByDevice returns the unit id of a device id; a retired unit's devices
 // are no one's.
 func (f *Fleet) ByDevice(device string) (string, bool) {
@@ -73,10 +85,13 @@ func (f *Fleet) ByDevice(device string) (string, bool) {
 // Known reports whether id is a unit in service (not retired): one that
 // takes positions and orders.
 func (f *Fleet) Known(id string) bool {
-	f.mu.RLock()
-	s, ok := f.units[id]
-	f.mu.RUnlock()
-	return ok && !s.cfg.Retired
+	s := f.state(id)
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.cfg.Retired
 }
 
 // TypeKnown reports whether typ is a configured unit type.
@@ -111,7 +126,10 @@ func (f *Fleet) Put(u Unit, force bool) {
 		s = &state{status: Available}
 		f.units[u.ID] = s
 		f.order = append(f.order, u.ID)
-	} else if !force && u.Version <= s.cfg.Version {
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok && !force && u.Version <= s.cfg.Version {
 		return
 	}
 	for _, d := range s.cfg.Devices {
@@ -141,7 +159,10 @@ func (f *Fleet) registered() []Unit {
 	defer f.mu.RUnlock()
 	out := make([]Unit, 0, len(f.order))
 	for _, id := range f.order {
-		out = append(out, f.units[id].cfg)
+		s := f.units[id]
+		s.mu.Lock()
+		out = append(out, s.cfg)
+		s.mu.Unlock()
 	}
 	return out
 }
@@ -149,12 +170,13 @@ func (f *Fleet) registered() []Unit {
 // Version returns the registry version of a unit the fleet holds (-1 when
 // it holds none).
 func (f *Fleet) Version(id string) int64 {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if s, ok := f.units[id]; ok {
-		return s.cfg.Version
+	s := f.state(id)
+	if s == nil {
+		return -1
 	}
-	return -1
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Version
 }
 
 // View is a unit as the API shows it.
@@ -175,6 +197,7 @@ type View struct {
 	Version      int64    `json:"version"`
 }
 
+// view is the unit as the API shows it; the caller holds s.mu.
 func (s *state) view(devices bool) View {
 	v := View{ID: s.cfg.ID, Callsign: s.cfg.Callsign, Type: s.cfg.Type, Team: s.cfg.Team, Status: s.status, HomeGrid: s.cfg.HomeGrid, Zones: s.zones,
 		Capabilities: slices.Clone(s.cfg.Capabilities), Retired: s.cfg.Retired, Version: s.cfg.Version}
@@ -200,12 +223,12 @@ func (s *state) view(devices bool) View {
 
 // Get returns the view of one unit.
 func (f *Fleet) Get(id string, devices bool) (View, bool) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	s, ok := f.units[id]
-	if !ok {
+	s := f.state(id)
+	if s == nil {
 		return View{}, false
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.view(devices), true
 }
 
@@ -216,42 +239,54 @@ func (f *Fleet) List(devices, retired bool) []View {
 	defer f.mu.RUnlock()
 	out := make([]View, 0, len(f.order))
 	for _, id := range f.order {
-		if s := f.units[id]; retired || !s.cfg.Retired {
+		s := f.units[id]
+		s.mu.Lock()
+		if retired || !s.cfg.Retired {
 			out = append(out, s.view(devices))
 		}
+		s.mu.Unlock()
 	}
 	return out
 }
 
 // Last returns a unit's last position.
 func (f *Fleet) Last(id string) (Position, bool) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if s, ok := f.units[id]; ok && s.pos != nil {
-		return *s.pos, true
+	s := f.state(id)
+	if s == nil {
+		return Position{}, false
 	}
-	return Position{}, false
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pos == nil {
+		return Position{}, false
+	}
+	return *s.pos, true
 }
 
 // Status returns a unit's status.
 func (f *Fleet) Status(id string) string {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if s, ok := f.units[id]; ok {
-		return s.status
+	s := f.state(id)
+	if s == nil {
+		return ""
 	}
-	return ""
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
 }
 
 // SetStatus records a status seen in storage (a retired unit keeps its
 // own).
 func (f *Fleet) SetStatus(id, status string) {
-	f.mu.Lock()
-	if s, ok := f.units[id]; ok && s.status != status && !s.cfg.Retired {
+	s := f.state(id)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if s.status != status && !s.cfg.Retired {
 		s.status = status
 		s.dirty = true
 	}
-	f.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // Follow applies an event of the screen stream to the fleet: a unit.status
@@ -295,16 +330,17 @@ func (f *Fleet) place(p orb.Point) (grid string, ref *geo.GridRef, zones []geo.Z
 }
 
 // move applies a plausible position and returns the transitions it causes;
-// the caller holds no lock.
+// the caller holds no lock. Only the unit's own lock is held while it
+// changes: moves of different units run in parallel.
 func (f *Fleet) move(id string, p Position) []Transition {
 	pt := orb.Point{p.Lon, p.Lat}
 	grid, ref, zones := f.place(pt)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.units[id]
-	if !ok {
+	s := f.state(id)
+	if s == nil {
 		return nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	first := s.pos == nil
 	pp := p
 	s.pos = &pp
@@ -372,25 +408,27 @@ type Candidate struct {
 // straight-line time to get there at their type's speed.
 func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id string) bool) []Candidate {
 	type hit struct {
-		s *state
-		d float64
+		s  *state
+		id string
+		d  float64
 	}
-	less := func(a, b hit) bool { return a.d < b.d || a.d == b.d && a.s.cfg.ID < b.s.cfg.ID }
+	less := func(a, b hit) bool { return a.d < b.d || a.d == b.d && a.id < b.id }
 	f.mu.RLock()
 	// Keep the best limit hits in a small sorted slice: one pass over the
 	// fleet, no sort of everything.
 	hits := make([]hit, 0, limit+1)
-	for _, s := range f.units {
-		if s.status != Available || s.pos == nil {
+	for id, s := range f.units {
+		s.mu.Lock()
+		ok := s.status == Available && s.pos != nil && (len(types) == 0 || slices.Contains(types, s.cfg.Type))
+		var d float64
+		if ok {
+			d = orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})
+		}
+		s.mu.Unlock()
+		if !ok || exclude != nil && exclude(id) {
 			continue
 		}
-		if len(types) > 0 && !slices.Contains(types, s.cfg.Type) {
-			continue
-		}
-		if exclude != nil && exclude(s.cfg.ID) {
-			continue
-		}
-		h := hit{s, orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})}
+		h := hit{s, id, d}
 		if len(hits) == limit && !less(h, hits[limit-1]) {
 			continue
 		}
@@ -408,16 +446,19 @@ func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id 
 			hits = hits[:limit]
 		}
 	}
+	f.mu.RUnlock()
 	out := make([]Candidate, len(hits))
 	for i, h := range hits {
-		speed := f.types[h.s.cfg.Type].SpeedKMH / 3.6
+		h.s.mu.Lock()
+		v := h.s.view(false)
+		h.s.mu.Unlock()
+		speed := f.types[v.Type].SpeedKMH / 3.6
 		eta := math.Inf(1)
 		if speed > 0 {
 			eta = math.Round(h.d / speed)
 		}
-		out[i] = Candidate{View: h.s.view(false), DistanceM: math.Round(h.d*10) / 10, ETAS: eta}
+		out[i] = Candidate{View: v, DistanceM: math.Round(h.d*10) / 10, ETAS: eta}
 	}
-	f.mu.RUnlock()
 	return out
 }
 
@@ -426,10 +467,12 @@ func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id 
 func (f *Fleet) frame(b []byte) ([]byte, int) {
 	n := 0
 	b = append(b, '[')
-	f.mu.Lock()
+	f.mu.RLock()
 	for _, id := range f.order {
 		s := f.units[id]
+		s.mu.Lock()
 		if !s.dirty || s.pos == nil || s.cfg.Retired {
+			s.mu.Unlock()
 			continue
 		}
 		s.dirty = false
@@ -444,8 +487,9 @@ func (f *Fleet) frame(b []byte) ([]byte, int) {
 		b = append(b, `","position":`...)
 		b = s.pos.AppendJSON(b)
 		b = append(b, '}')
+		s.mu.Unlock()
 	}
-	f.mu.Unlock()
+	f.mu.RUnlock()
 	return append(b, ']'), n
 }
 

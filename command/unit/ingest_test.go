@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"watchfloor/command/fault"
 	"watchfloor/command/memstore"
 	"watchfloor/command/unit"
@@ -222,5 +224,55 @@ func TestIngestShedsWhenQueueFull(t *testing.T) {
 	}
 	if got := st.stored.Load(); got != 8+2+10+15 {
 		t.Fatalf("%d fixes stored, want 35 (nothing of a refused request)", got)
+	}
+}
+
+// Moves of many units by parallel workers, frames, nearest searches,
+// statuses and registry changes at once: the race detector (go test -race)
+// finds no unguarded access to a unit's state, and every unit ends where
+// its last position put it.
+func TestFleetConcurrentAccess(t *testing.T) {
+	const units = 64
+	fleet := ingestFleet(t, units)
+	g := unit.NewIngester(fleet, memstore.New(memstore.Options{}).Units(time.Hour), positionsCfg(8, 100000), nil, quiet, unit.IngestHooks{})
+	runIngester(t, g)
+	framer := &unit.Framer{Fleet: fleet, Interval: time.Millisecond, Publish: func([]byte) {}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = framer.Run(ctx) }()
+	start := time.Now().Add(-time.Minute)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range 50 {
+				batch := make([]unit.Sample, 0, units/4)
+				for u := w; u < units; u += 4 {
+					batch = append(batch, unit.Sample{UnitID: fmt.Sprintf("car-%03d", u), Position: unit.Position{Lon: 114.1, Lat: 22.5, At: start.Add(time.Duration(r) * time.Second)}})
+				}
+				if _, err := g.Submit(context.Background(), batch); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 200 {
+			fleet.Nearest(orb.Point{114.1, 22.5}, nil, 5, nil)
+			fleet.SetStatus(fmt.Sprintf("car-%03d", i%units), []string{unit.Available, unit.Dispatched}[i%2])
+			fleet.List(false, false)
+			fleet.Known(fmt.Sprintf("car-%03d", i%units))
+			fleet.Put(unit.FromConfig(config.Unit{ID: fmt.Sprintf("car-%03d", i%units), Callsign: "c", Type: "car"}), true)
+		}
+	}()
+	wg.Wait()
+	for u := range units {
+		if p, ok := fleet.Last(fmt.Sprintf("car-%03d", u)); !ok || !p.At.Equal(start.Add(49*time.Second)) {
+			t.Fatalf("car-%03d ends at %v", u, p.At)
+		}
 	}
 }
