@@ -513,13 +513,15 @@ func (s *Service) ChangePassword(ctx context.Context, who vocab.Actor, old, pw s
 	return a, nil
 }
 
-// LoggedIn records a login (the account can no longer be deleted). It
-// fails with a conflict when the account was disabled or deleted since its
-// password was checked: the login is then refused (its session is
-// deleted), so that a login racing a disable cannot outlive it.
-func (s *Service) LoggedIn(ctx context.Context, username string, at time.Time) error {
+// LoggedIn records a login (the account can no longer be deleted) of the
+// account read at version. It fails with a conflict when the account was
+// disabled, deleted, edited or had its password reset since its password
+// was checked: the login is then refused (its session is deleted), so that
+// a login racing a disable, a reset or a demotion cannot outlive it.
+func (s *Service) LoggedIn(ctx context.Context, username string, version int, at time.Time) error {
 	c := &change.Change{At: at, Fields: []change.Field{{Kind: Kind, ID: username, Field: "last_login", Value: at.UTC().Format(time.RFC3339Nano)}},
-		Guards: []change.Guard{{Kind: Kind, ID: username, Field: "state", Allowed: []string{Active}, Why: "account " + username + " was disabled meanwhile"}}}
+		Guards: []change.Guard{{Kind: Kind, ID: username, Field: "state", Allowed: []string{Active}, Why: "account " + username + " was disabled meanwhile"},
+			{Kind: Kind, ID: username, Field: "ver", Allowed: []string{strconv.Itoa(version)}, Why: "account " + username + " changed meanwhile"}}}
 	_, err := s.st.Apply(ctx, c)
 	return err
 }

@@ -57,6 +57,16 @@ func fields(err error) []string {
 	return out
 }
 
+// version is the stored version of the account username.
+func version(t *testing.T, s *account.Service, username string) int {
+	t.Helper()
+	a, err := s.Get(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Version
+}
+
 func TestCheckPassword(t *testing.T) {
 	for _, c := range []struct {
 		user, pw string
@@ -170,13 +180,13 @@ func TestLifecycle(t *testing.T) {
 	if len(e.names) != 3 {
 		t.Errorf("a reset must end the sessions: %v", e.names)
 	}
-	if err := s.LoggedIn(ctx, "li-si", time.Now()); !fault.IsConflict(err) {
+	if err := s.LoggedIn(ctx, "li-si", version(t, s, "li-si"), time.Now()); !fault.IsConflict(err) {
 		t.Errorf("a login of a disabled account recorded: %v", err)
 	}
 	if _, err := s.SetDisabled(ctx, admin, "li-si", false); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.LoggedIn(ctx, "li-si", time.Now()); err != nil {
+	if err := s.LoggedIn(ctx, "li-si", version(t, s, "li-si"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, admin, "li-si"); !fault.IsConflict(err) {

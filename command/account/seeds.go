@@ -75,10 +75,10 @@ func (d directory) Credentials(ctx context.Context, username string) (auth.Accou
 	}
 	a := st.Account
 	return auth.Account{Username: a.Username, Name: a.Name, Role: a.Role, Unit: a.Unit, Area: a.Area,
-		Disabled: a.Disabled, MustChange: a.MustChangePassword}, st.Hash, true, nil
+		Disabled: a.Disabled, MustChange: a.MustChangePassword, Version: a.Version}, st.Hash, true, nil
 }
 
 // LoggedIn implements auth.Directory.
-func (d directory) LoggedIn(ctx context.Context, username string, at time.Time) error {
-	return d.s.LoggedIn(ctx, username, at)
+func (d directory) LoggedIn(ctx context.Context, username string, version int, at time.Time) error {
+	return d.s.LoggedIn(ctx, username, version, at)
 }

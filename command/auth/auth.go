@@ -39,6 +39,9 @@ type Account struct {
 	Disabled bool
 	// MustChange limits a session to changing the password.
 	MustChange bool
+	// Version is the account's version as read: a login is recorded only
+	// if it is still the same (no reset or edit came in between).
+	Version int
 }
 
 // Directory looks accounts up (in the store, so every instance sees a
@@ -47,8 +50,10 @@ type Directory interface {
 	// Credentials returns the account named username and its bcrypt
 	// hash; ok is false when there is none.
 	Credentials(ctx context.Context, username string) (a Account, hash string, ok bool, err error)
-	// LoggedIn records a successful login.
-	LoggedIn(ctx context.Context, username string, at time.Time) error
+	// LoggedIn records a successful login of the account at version; it
+	// fails with a conflict when the account is disabled or at another
+	// version by now.
+	LoggedIn(ctx context.Context, username string, version int, at time.Time) error
 }
 
 // Session is a logged-in account, as stored.
@@ -269,9 +274,9 @@ func (s *Service) login(ctx context.Context, username, password string) (string,
 	if err := s.store.PutSession(ctx, HashToken(token), sess, ttl); err != nil {
 		return "", Session{}, true, fmt.Errorf("storing session: %w", err)
 	}
-	// Recorded after the session is stored: an account disabled meanwhile
-	// fails here, or has this session ended with its others.
-	if err := s.accounts.LoggedIn(ctx, a.Username, now); err != nil {
+	// Recorded after the session is stored: an account disabled, edited or
+	// reset meanwhile fails here, or has this session ended with its others.
+	if err := s.accounts.LoggedIn(ctx, a.Username, a.Version, now); err != nil {
 		_ = s.store.DeleteSession(ctx, HashToken(token))
 		if errors.Is(err, fault.ErrConflict) {
 			return "", Session{}, true, ErrBadCredentials

@@ -66,7 +66,7 @@ func (d dir) Credentials(_ context.Context, name string) (Account, string, bool,
 	e, ok := d[name]
 	return e.a, e.hash, ok, nil
 }
-func (d dir) LoggedIn(context.Context, string, time.Time) error { return nil }
+func (d dir) LoggedIn(context.Context, string, int, time.Time) error { return nil }
 
 func (m *memStore) PutTicket(_ context.Context, t, h string, _ time.Duration) error {
 	m.mu.Lock()

@@ -37,7 +37,10 @@ func accountReads(t *testing.T, open Open) {
 	if h, err := st.Accounts.UnitHolder(ctx, "car-09"); h != "" || err != nil {
 		t.Fatalf("holder of a free unit: %q %v", h, err)
 	}
-	if err := s.LoggedIn(ctx, "zhao", t0.Add(time.Minute)); err != nil {
+	if err := s.LoggedIn(ctx, "zhao", 2, t0.Add(time.Minute)); !fault.IsConflict(err) {
+		t.Fatalf("a login of another version recorded: %v", err)
+	}
+	if err := s.LoggedIn(ctx, "zhao", 1, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := st.Accounts.Load(ctx, "zhao"); err != nil || got.Account.LastLogin == nil || !got.Account.LastLogin.Equal(t0.Add(time.Minute)) {
