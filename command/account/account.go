@@ -53,6 +53,10 @@ type Account struct {
 	// an account once used can be disabled, never deleted.
 	LastLogin *time.Time `json:"last_login,omitempty"`
 	Version   int        `json:"version"`
+	// Demo marks a demo account still on the shared demo password (a
+	// change or reset of its password clears it): it is disabled at a
+	// start with demo_accounts off.
+	Demo bool `json:"demo,omitempty"`
 }
 
 // Stored is an account as read back, with its password hash.
@@ -443,7 +447,7 @@ func (s *Service) ResetPassword(ctx context.Context, who vocab.Actor, username s
 	if err != nil {
 		return nil, fmt.Errorf("hashing a password: %w", err)
 	}
-	a.MustChangePassword = true
+	a.MustChangePassword, a.Demo = true, false
 	c := s.write(a, prev, string(hash), []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.password_reset", username, nil)); err != nil {
 		return nil, err
@@ -505,7 +509,7 @@ func (s *Service) ChangePassword(ctx context.Context, who vocab.Actor, old, pw s
 	if err != nil {
 		return nil, fmt.Errorf("hashing a password: %w", err)
 	}
-	a.MustChangePassword = false
+	a.MustChangePassword, a.Demo = false, false
 	c := s.write(a, prev, string(hash), []string{Active}, "account "+who.Username+" was disabled or deleted meanwhile")
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.password_changed", who.Username, nil)); err != nil {
 		return nil, err
