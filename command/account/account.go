@@ -185,6 +185,50 @@ func (s *Service) apply(ctx context.Context, a *Account, in Input, bad *fault.In
 	if a.Role == vocab.Responder && a.Unit == "" && !has(bad, "unit") && !has(bad, "role") {
 		bad.Add("unit", "a responder account is bound to a unit")
 	}
+	if a.Role == vocab.Admin && a.Area != "" && !has(bad, "area") {
+		bad.Add("area", "an administrator's account is not limited to an area: leave it empty")
+	}
+}
+
+// selfEdit refuses an administrator's change of their own role or area
+// (they could leave no administrator, or lift their own limit).
+func selfEdit(who vocab.Actor, prev *Account, in Input, bad *fault.Invalid) {
+	if who.Username != prev.Username {
+		return
+	}
+	if in.Role != nil && *in.Role != prev.Role {
+		bad.Add("role", "an administrator cannot change their own role: another administrator must")
+	}
+	if in.Area != nil && *in.Area != prev.Area {
+		bad.Add("area", "an administrator cannot change their own area: another administrator must")
+	}
+}
+
+// keepAnAdmin refuses (409) a change that takes prev, an active
+// administrator, out of the active administrators (a is nil when it is
+// deleted) when no other is left; otherwise it guards c on the others
+// staying as read, so that two such changes racing cannot leave none.
+func (s *Service) keepAnAdmin(ctx context.Context, prev, a *Account, c *change.Change) error {
+	if prev.Role != vocab.Admin || prev.Disabled || (a != nil && a.Role == vocab.Admin && !a.Disabled) {
+		return nil
+	}
+	list, err := s.st.List(ctx)
+	if err != nil {
+		return fmt.Errorf("listing administrators: %w", err)
+	}
+	others := 0
+	for _, o := range list {
+		if o.Username == prev.Username || o.Role != vocab.Admin || o.Disabled {
+			continue
+		}
+		others++
+		c.Guards = append(c.Guards, change.Guard{Kind: Kind, ID: o.Username, Field: "ver", Allowed: []string{strconv.Itoa(o.Version)},
+			Why: "administrator " + o.Username + " changed meanwhile: try again"})
+	}
+	if others == 0 {
+		return &fault.Conflict{Detail: "account " + prev.Username + " is the last active administrator: make another administrator first"}
+	}
+	return nil
 }
 
 // bindUnit binds a to unit (or unbinds it with ""), refusing an unknown
@@ -344,12 +388,16 @@ func (s *Service) Update(ctx context.Context, who vocab.Actor, username string, 
 	case *in.Version != prev.Version:
 		bad.Add("version", "is %d, not %d: the account changed meanwhile; read it again", prev.Version, *in.Version)
 	}
+	selfEdit(who, prev, in, bad)
 	s.apply(ctx, a, in, bad)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
 	changed := diff(prev, a)
 	c := s.write(a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	if err := s.keepAnAdmin(ctx, prev, a, c); err != nil {
+		return nil, err
+	}
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.updated", username, changed)); err != nil {
 		return nil, err
 	}
@@ -414,6 +462,9 @@ func (s *Service) SetDisabled(ctx context.Context, who vocab.Actor, username str
 		action = "account.disabled"
 	}
 	c := s.write(a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	if err := s.keepAnAdmin(ctx, prev, a, c); err != nil {
+		return nil, err
+	}
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, action, username, nil)); err != nil {
 		return nil, err
 	}
@@ -480,6 +531,9 @@ func (s *Service) Delete(ctx context.Context, who vocab.Actor, username string) 
 	c.Docs[0].Fields["hash"] = ""
 	c.Guards = append(c.Guards, change.Guard{Kind: Kind, ID: username, Field: "last_login", Allowed: []string{""},
 		Why: "account " + username + " " + ErrUsed.Error()})
+	if err := s.keepAnAdmin(ctx, prev, nil, c); err != nil {
+		return err
+	}
 	return s.commit(ctx, c, record(a.UpdatedAt, who, "account.deleted", username, nil))
 }
 

@@ -226,9 +226,10 @@ func TestSeedsNeverOverwrite(t *testing.T) {
 	s, _, _ := newService(t)
 	ctx := context.Background()
 	seeds := []account.Seed{{Account: account.Account{Username: "admin", Name: "管理员", Role: vocab.Admin}, Hash: "$2a$04$x"},
-		{Account: account.Account{Username: "car-01", Name: "一号车", Role: vocab.Responder, Unit: "car-01"}, Hash: "$2a$04$y"}}
+		{Account: account.Account{Username: "car-01", Name: "一号车", Role: vocab.Responder, Unit: "car-01"}, Hash: "$2a$04$y"},
+		{Account: account.Account{Username: "root", Name: "根", Role: vocab.Admin}, Hash: "$2a$04$z"}}
 	created, err := s.SeedAll(ctx, seeds)
-	if err != nil || len(created) != 2 {
+	if err != nil || len(created) != 3 {
 		t.Fatalf("first start: %v %v", created, err)
 	}
 	if _, err := s.Update(ctx, admin, "car-01", account.Input{Name: ptr("改名"), Version: ptr(1)}); err != nil {
