@@ -157,6 +157,12 @@ type SessionStore interface {
 	// EndSessions deletes every session of username and tells every
 	// instance, as DeleteSession does for one.
 	EndSessions(ctx context.Context, username string) error
+	// EndOtherSessions is EndSessions keeping the session keep.
+	EndOtherSessions(ctx context.Context, username, keep string) error
+	// ReplaceSession stores s as PutSession does, but only over a session
+	// that still exists (ErrUnauthenticated when it is gone), so that a
+	// session ended meanwhile is never brought back.
+	ReplaceSession(ctx context.Context, tokenHash string, s Session, ttl time.Duration) error
 }
 
 // Service logs accounts in and checks tokens.
@@ -392,7 +398,10 @@ func (s *Service) PasswordChanged(ctx context.Context, tokenHash string) (Sessio
 		return Session{}, ErrUnauthenticated
 	}
 	sess.ExpiresAt = now.Add(ttl).UTC()
-	if err := s.store.PutSession(ctx, tokenHash, sess, ttl); err != nil {
+	if err := s.store.ReplaceSession(ctx, tokenHash, sess, ttl); err != nil {
+		if errors.Is(err, ErrUnauthenticated) {
+			return Session{}, err
+		}
 		return Session{}, fmt.Errorf("storing session: %w", err)
 	}
 	return sess, nil

@@ -45,11 +45,23 @@ func (m *memStore) DeleteSession(_ context.Context, h string) error {
 	delete(m.sessions, h)
 	return nil
 }
-func (m *memStore) EndSessions(_ context.Context, user string) error {
+func (m *memStore) EndSessions(ctx context.Context, user string) error {
+	return m.EndOtherSessions(ctx, user, "")
+}
+func (m *memStore) ReplaceSession(_ context.Context, h string, s Session, _ time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.sessions[h]; !ok {
+		return ErrUnauthenticated
+	}
+	m.sessions[h] = s
+	return nil
+}
+func (m *memStore) EndOtherSessions(_ context.Context, user, keep string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for h, s := range m.sessions {
-		if s.Username == user {
+		if h != keep && s.Username == user {
 			delete(m.sessions, h)
 		}
 	}

@@ -104,14 +104,36 @@ func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 	return nil
 }
 
+// ReplaceSession implements auth.SessionStore: only a live session is
+// written over.
+func (x *Sessions) ReplaceSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return fmt.Errorf("encoding session: %w", err)
+	}
+	now := x.clock.Now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, ok := get(x.sessions, hash, now); !ok {
+		return auth.ErrUnauthenticated
+	}
+	x.sessions[hash] = expiring[[]byte]{b, now.Add(ttl)}
+	return nil
+}
+
 // EndSessions implements auth.SessionStore: every session of username goes
 // and every follower hears of each.
 func (x *Sessions) EndSessions(ctx context.Context, username string) error {
+	return x.EndOtherSessions(ctx, username, "")
+}
+
+// EndOtherSessions implements auth.SessionStore.
+func (x *Sessions) EndOtherSessions(ctx context.Context, username, keep string) error {
 	var ended []string
 	x.mu.Lock()
 	for h, e := range x.sessions {
 		var sess auth.Session
-		if json.Unmarshal(e.v, &sess) == nil && sess.Username == username {
+		if h != keep && json.Unmarshal(e.v, &sess) == nil && sess.Username == username {
 			delete(x.sessions, h)
 			ended = append(ended, h)
 		}
