@@ -2,6 +2,7 @@ package acceptance_test
 
 import (
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -71,4 +72,26 @@ func (h *harness) freshLogin(username, password string) string {
 		h.t.Fatalf("login %s: %d %v", username, code, out)
 	}
 	return out["token"].(string)
+}
+
+// TestPasswordChangeEndsOtherSessions: changing one's password signs out
+// every other session of the account (a stolen token stops working and
+// its socket closes), keeping the one that made the change.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	h := newHarness(t)
+	mine, stolen := h.freshToken("operator"), h.freshToken("operator")
+	sock := h.screen(stolen, nil)
+	sock.next(2 * time.Second)
+	if res, body := h.do("PUT", "/api/v1/sessions/me/password", mine, map[string]string{"old_password": testPassword, "new_password": "Dongmen-duty-7"}); res.StatusCode != 200 {
+		t.Fatalf("change: %d %s", res.StatusCode, body)
+	}
+	if code, reason := closeCode(t, sock, 2*time.Second); code != 4001 || reason != "session ended" {
+		t.Errorf("the other session's socket closed with %d %q, want 4001 session ended", code, reason)
+	}
+	if res, _ := h.do("GET", "/api/v1/sessions/me", stolen, nil); res.StatusCode != 401 {
+		t.Errorf("the other session after the change: %d", res.StatusCode)
+	}
+	if res, _ := h.do("GET", "/api/v1/incidents", mine, nil); res.StatusCode != 200 {
+		t.Errorf("the session that changed the password: %d", res.StatusCode)
+	}
 }

@@ -384,8 +384,8 @@ func (s *Service) EndAccount(ctx context.Context, username string) error {
 	return s.store.EndSessions(ctx, username)
 }
 
-// PasswordChanged lifts the must-change mark from the session tokenHash,
-// after its account's password was changed.
+// PasswordChanged lifts the must-change mark from the session tokenHash
+// and ends the account's other sessions, after its password was changed.
 func (s *Service) PasswordChanged(ctx context.Context, tokenHash string) (Session, error) {
 	sess, err := s.store.TouchSession(ctx, tokenHash, s.ttl)
 	if err != nil {
@@ -403,6 +403,11 @@ func (s *Service) PasswordChanged(ctx context.Context, tokenHash string) (Sessio
 			return Session{}, err
 		}
 		return Session{}, fmt.Errorf("storing session: %w", err)
+	}
+	// Whoever else holds a session of the account (a stolen token) is
+	// signed out: only this one survives the change.
+	if err := s.store.EndOtherSessions(ctx, sess.Username, tokenHash); err != nil {
+		return Session{}, fmt.Errorf("ending the other sessions: %w", err)
 	}
 	return sess, nil
 }
