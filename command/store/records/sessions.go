@@ -25,12 +25,9 @@ var _ auth.SessionStore = (*Sessions)(nil)
 
 // PutSession implements auth.SessionStore.
 func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
-	if err := x.s.Check("storing session"); err != nil {
-		return err
-	}
-	b, err := json.Marshal(sess)
+	b, err := x.encode(sess)
 	if err != nil {
-		return fmt.Errorf("encoding session: %w", err)
+		return err
 	}
 	keys := []string{x.s.Key("session", hash), x.s.Key("sessions", "of", sess.Username)}
 	err = putSessionScript.Run(ctx, x.s.Client(), keys, b, ttl.Milliseconds(), hash, x.s.Key("session", "")).Err()
@@ -51,15 +48,24 @@ redis.call('SADD', KEYS[2], ARGV[3])
 return 1
 `)
 
-// ReplaceSession implements auth.SessionStore: SET … XX writes only over
-// a session that still exists.
-func (x *Sessions) ReplaceSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
+// encode is sess as stored, once the store is known to be up.
+func (x *Sessions) encode(sess auth.Session) ([]byte, error) {
 	if err := x.s.Check("storing session"); err != nil {
-		return err
+		return nil, err
 	}
 	b, err := json.Marshal(sess)
 	if err != nil {
-		return fmt.Errorf("encoding session: %w", err)
+		return nil, fmt.Errorf("encoding session: %w", err)
+	}
+	return b, nil
+}
+
+// ReplaceSession implements auth.SessionStore: SET … XX writes only over
+// a session that still exists.
+func (x *Sessions) ReplaceSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
+	b, err := x.encode(sess)
+	if err != nil {
+		return err
 	}
 	err = x.s.Client().SetArgs(ctx, x.s.Key("session", hash), b, redis.SetArgs{Mode: "XX", TTL: ttl}).Err()
 	if errors.Is(err, redis.Nil) {
