@@ -53,6 +53,10 @@ type Account struct {
 	// an account once used can be disabled, never deleted.
 	LastLogin *time.Time `json:"last_login,omitempty"`
 	Version   int        `json:"version"`
+	// Demo marks a demo account still on the shared demo password (a
+	// change or reset of its password clears it): it is disabled at a
+	// start with demo_accounts off.
+	Demo bool `json:"demo,omitempty"`
 }
 
 // Stored is an account as read back, with its password hash.
@@ -181,6 +185,50 @@ func (s *Service) apply(ctx context.Context, a *Account, in Input, bad *fault.In
 	if a.Role == vocab.Responder && a.Unit == "" && !has(bad, "unit") && !has(bad, "role") {
 		bad.Add("unit", "a responder account is bound to a unit")
 	}
+	if a.Role == vocab.Admin && a.Area != "" && !has(bad, "area") {
+		bad.Add("area", "an administrator's account is not limited to an area: leave it empty")
+	}
+}
+
+// selfEdit refuses an administrator's change of their own role or area
+// (they could leave no administrator, or lift their own limit).
+func selfEdit(who vocab.Actor, prev *Account, in Input, bad *fault.Invalid) {
+	if who.Username != prev.Username {
+		return
+	}
+	if in.Role != nil && *in.Role != prev.Role {
+		bad.Add("role", "an administrator cannot change their own role: another administrator must")
+	}
+	if in.Area != nil && *in.Area != prev.Area {
+		bad.Add("area", "an administrator cannot change their own area: another administrator must")
+	}
+}
+
+// keepAnAdmin refuses (409) a change that takes prev, an active
+// administrator, out of the active administrators (a is nil when it is
+// deleted) when no other is left; otherwise it guards c on the others
+// staying as read, so that two such changes racing cannot leave none.
+func (s *Service) keepAnAdmin(ctx context.Context, prev, a *Account, c *change.Change) error {
+	if prev.Role != vocab.Admin || prev.Disabled || (a != nil && a.Role == vocab.Admin && !a.Disabled) {
+		return nil
+	}
+	list, err := s.st.List(ctx)
+	if err != nil {
+		return fmt.Errorf("listing administrators: %w", err)
+	}
+	others := 0
+	for _, o := range list {
+		if o.Username == prev.Username || o.Role != vocab.Admin || o.Disabled {
+			continue
+		}
+		others++
+		c.Guards = append(c.Guards, change.Guard{Kind: Kind, ID: o.Username, Field: "ver", Allowed: []string{strconv.Itoa(o.Version)},
+			Why: "administrator " + o.Username + " changed meanwhile: try again"})
+	}
+	if others == 0 {
+		return &fault.Conflict{Detail: "account " + prev.Username + " is the last active administrator: make another administrator first"}
+	}
+	return nil
 }
 
 // bindUnit binds a to unit (or unbinds it with ""), refusing an unknown
@@ -340,12 +388,16 @@ func (s *Service) Update(ctx context.Context, who vocab.Actor, username string, 
 	case *in.Version != prev.Version:
 		bad.Add("version", "is %d, not %d: the account changed meanwhile; read it again", prev.Version, *in.Version)
 	}
+	selfEdit(who, prev, in, bad)
 	s.apply(ctx, a, in, bad)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
 	changed := diff(prev, a)
 	c := s.write(a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	if err := s.keepAnAdmin(ctx, prev, a, c); err != nil {
+		return nil, err
+	}
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.updated", username, changed)); err != nil {
 		return nil, err
 	}
@@ -410,6 +462,9 @@ func (s *Service) SetDisabled(ctx context.Context, who vocab.Actor, username str
 		action = "account.disabled"
 	}
 	c := s.write(a, prev, "", []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
+	if err := s.keepAnAdmin(ctx, prev, a, c); err != nil {
+		return nil, err
+	}
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, action, username, nil)); err != nil {
 		return nil, err
 	}
@@ -443,7 +498,7 @@ func (s *Service) ResetPassword(ctx context.Context, who vocab.Actor, username s
 	if err != nil {
 		return nil, fmt.Errorf("hashing a password: %w", err)
 	}
-	a.MustChangePassword = true
+	a.MustChangePassword, a.Demo = true, false
 	c := s.write(a, prev, string(hash), []string{Active, Disabled}, "account "+username+" was deleted meanwhile")
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.password_reset", username, nil)); err != nil {
 		return nil, err
@@ -476,6 +531,9 @@ func (s *Service) Delete(ctx context.Context, who vocab.Actor, username string) 
 	c.Docs[0].Fields["hash"] = ""
 	c.Guards = append(c.Guards, change.Guard{Kind: Kind, ID: username, Field: "last_login", Allowed: []string{""},
 		Why: "account " + username + " " + ErrUsed.Error()})
+	if err := s.keepAnAdmin(ctx, prev, nil, c); err != nil {
+		return err
+	}
 	return s.commit(ctx, c, record(a.UpdatedAt, who, "account.deleted", username, nil))
 }
 
@@ -505,7 +563,7 @@ func (s *Service) ChangePassword(ctx context.Context, who vocab.Actor, old, pw s
 	if err != nil {
 		return nil, fmt.Errorf("hashing a password: %w", err)
 	}
-	a.MustChangePassword = false
+	a.MustChangePassword, a.Demo = false, false
 	c := s.write(a, prev, string(hash), []string{Active}, "account "+who.Username+" was disabled or deleted meanwhile")
 	if err := s.commit(ctx, c, record(a.UpdatedAt, who, "account.password_changed", who.Username, nil)); err != nil {
 		return nil, err
@@ -513,13 +571,15 @@ func (s *Service) ChangePassword(ctx context.Context, who vocab.Actor, old, pw s
 	return a, nil
 }
 
-// LoggedIn records a login (the account can no longer be deleted). It
-// fails with a conflict when the account was disabled or deleted since its
-// password was checked: the login is then refused (its session is
-// deleted), so that a login racing a disable cannot outlive it.
-func (s *Service) LoggedIn(ctx context.Context, username string, at time.Time) error {
+// LoggedIn records a login (the account can no longer be deleted) of the
+// account read at version. It fails with a conflict when the account was
+// disabled, deleted, edited or had its password reset since its password
+// was checked: the login is then refused (its session is deleted), so that
+// a login racing a disable, a reset or a demotion cannot outlive it.
+func (s *Service) LoggedIn(ctx context.Context, username string, version int, at time.Time) error {
 	c := &change.Change{At: at, Fields: []change.Field{{Kind: Kind, ID: username, Field: "last_login", Value: at.UTC().Format(time.RFC3339Nano)}},
-		Guards: []change.Guard{{Kind: Kind, ID: username, Field: "state", Allowed: []string{Active}, Why: "account " + username + " was disabled meanwhile"}}}
+		Guards: []change.Guard{{Kind: Kind, ID: username, Field: "state", Allowed: []string{Active}, Why: "account " + username + " was disabled meanwhile"},
+			{Kind: Kind, ID: username, Field: "ver", Allowed: []string{strconv.Itoa(version)}, Why: "account " + username + " changed meanwhile"}}}
 	_, err := s.st.Apply(ctx, c)
 	return err
 }

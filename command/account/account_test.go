@@ -57,6 +57,16 @@ func fields(err error) []string {
 	return out
 }
 
+// version is the stored version of the account username.
+func version(t *testing.T, s *account.Service, username string) int {
+	t.Helper()
+	a, err := s.Get(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Version
+}
+
 func TestCheckPassword(t *testing.T) {
 	for _, c := range []struct {
 		user, pw string
@@ -170,13 +180,13 @@ func TestLifecycle(t *testing.T) {
 	if len(e.names) != 3 {
 		t.Errorf("a reset must end the sessions: %v", e.names)
 	}
-	if err := s.LoggedIn(ctx, "li-si", time.Now()); !fault.IsConflict(err) {
+	if err := s.LoggedIn(ctx, "li-si", version(t, s, "li-si"), time.Now()); !fault.IsConflict(err) {
 		t.Errorf("a login of a disabled account recorded: %v", err)
 	}
 	if _, err := s.SetDisabled(ctx, admin, "li-si", false); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.LoggedIn(ctx, "li-si", time.Now()); err != nil {
+	if err := s.LoggedIn(ctx, "li-si", version(t, s, "li-si"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, admin, "li-si"); !fault.IsConflict(err) {
@@ -216,9 +226,10 @@ func TestSeedsNeverOverwrite(t *testing.T) {
 	s, _, _ := newService(t)
 	ctx := context.Background()
 	seeds := []account.Seed{{Account: account.Account{Username: "admin", Name: "管理员", Role: vocab.Admin}, Hash: "$2a$04$x"},
-		{Account: account.Account{Username: "car-01", Name: "一号车", Role: vocab.Responder, Unit: "car-01"}, Hash: "$2a$04$y"}}
+		{Account: account.Account{Username: "car-01", Name: "一号车", Role: vocab.Responder, Unit: "car-01"}, Hash: "$2a$04$y"},
+		{Account: account.Account{Username: "root", Name: "根", Role: vocab.Admin}, Hash: "$2a$04$z"}}
 	created, err := s.SeedAll(ctx, seeds)
-	if err != nil || len(created) != 2 {
+	if err != nil || len(created) != 3 {
 		t.Fatalf("first start: %v %v", created, err)
 	}
 	if _, err := s.Update(ctx, admin, "car-01", account.Input{Name: ptr("改名"), Version: ptr(1)}); err != nil {

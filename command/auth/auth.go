@@ -39,6 +39,9 @@ type Account struct {
 	Disabled bool
 	// MustChange limits a session to changing the password.
 	MustChange bool
+	// Version is the account's version as read: a login is recorded only
+	// if it is still the same (no reset or edit came in between).
+	Version int
 }
 
 // Directory looks accounts up (in the store, so every instance sees a
@@ -47,8 +50,10 @@ type Directory interface {
 	// Credentials returns the account named username and its bcrypt
 	// hash; ok is false when there is none.
 	Credentials(ctx context.Context, username string) (a Account, hash string, ok bool, err error)
-	// LoggedIn records a successful login.
-	LoggedIn(ctx context.Context, username string, at time.Time) error
+	// LoggedIn records a successful login of the account at version; it
+	// fails with a conflict when the account is disabled or at another
+	// version by now.
+	LoggedIn(ctx context.Context, username string, version int, at time.Time) error
 }
 
 // Session is a logged-in account, as stored.
@@ -152,6 +157,12 @@ type SessionStore interface {
 	// EndSessions deletes every session of username and tells every
 	// instance, as DeleteSession does for one.
 	EndSessions(ctx context.Context, username string) error
+	// EndOtherSessions is EndSessions keeping the session keep.
+	EndOtherSessions(ctx context.Context, username, keep string) error
+	// ReplaceSession stores s as PutSession does, but only over a session
+	// that still exists (ErrUnauthenticated when it is gone), so that a
+	// session ended meanwhile is never brought back.
+	ReplaceSession(ctx context.Context, tokenHash string, s Session, ttl time.Duration) error
 }
 
 // Service logs accounts in and checks tokens.
@@ -269,9 +280,9 @@ func (s *Service) login(ctx context.Context, username, password string) (string,
 	if err := s.store.PutSession(ctx, HashToken(token), sess, ttl); err != nil {
 		return "", Session{}, true, fmt.Errorf("storing session: %w", err)
 	}
-	// Recorded after the session is stored: an account disabled meanwhile
-	// fails here, or has this session ended with its others.
-	if err := s.accounts.LoggedIn(ctx, a.Username, now); err != nil {
+	// Recorded after the session is stored: an account disabled, edited or
+	// reset meanwhile fails here, or has this session ended with its others.
+	if err := s.accounts.LoggedIn(ctx, a.Username, a.Version, now); err != nil {
 		_ = s.store.DeleteSession(ctx, HashToken(token))
 		if errors.Is(err, fault.ErrConflict) {
 			return "", Session{}, true, ErrBadCredentials
@@ -373,8 +384,8 @@ func (s *Service) EndAccount(ctx context.Context, username string) error {
 	return s.store.EndSessions(ctx, username)
 }
 
-// PasswordChanged lifts the must-change mark from the session tokenHash,
-// after its account's password was changed.
+// PasswordChanged lifts the must-change mark from the session tokenHash
+// and ends the account's other sessions, after its password was changed.
 func (s *Service) PasswordChanged(ctx context.Context, tokenHash string) (Session, error) {
 	sess, err := s.store.TouchSession(ctx, tokenHash, s.ttl)
 	if err != nil {
@@ -387,8 +398,16 @@ func (s *Service) PasswordChanged(ctx context.Context, tokenHash string) (Sessio
 		return Session{}, ErrUnauthenticated
 	}
 	sess.ExpiresAt = now.Add(ttl).UTC()
-	if err := s.store.PutSession(ctx, tokenHash, sess, ttl); err != nil {
+	if err := s.store.ReplaceSession(ctx, tokenHash, sess, ttl); err != nil {
+		if errors.Is(err, ErrUnauthenticated) {
+			return Session{}, err
+		}
 		return Session{}, fmt.Errorf("storing session: %w", err)
+	}
+	// Whoever else holds a session of the account (a stolen token) is
+	// signed out: only this one survives the change.
+	if err := s.store.EndOtherSessions(ctx, sess.Username, tokenHash); err != nil {
+		return Session{}, fmt.Errorf("ending the other sessions: %w", err)
 	}
 	return sess, nil
 }

@@ -45,11 +45,23 @@ func (m *memStore) DeleteSession(_ context.Context, h string) error {
 	delete(m.sessions, h)
 	return nil
 }
-func (m *memStore) EndSessions(_ context.Context, user string) error {
+func (m *memStore) EndSessions(ctx context.Context, user string) error {
+	return m.EndOtherSessions(ctx, user, "")
+}
+func (m *memStore) ReplaceSession(_ context.Context, h string, s Session, _ time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.sessions[h]; !ok {
+		return ErrUnauthenticated
+	}
+	m.sessions[h] = s
+	return nil
+}
+func (m *memStore) EndOtherSessions(_ context.Context, user, keep string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for h, s := range m.sessions {
-		if s.Username == user {
+		if h != keep && s.Username == user {
 			delete(m.sessions, h)
 		}
 	}
@@ -66,7 +78,7 @@ func (d dir) Credentials(_ context.Context, name string) (Account, string, bool,
 	e, ok := d[name]
 	return e.a, e.hash, ok, nil
 }
-func (d dir) LoggedIn(context.Context, string, time.Time) error { return nil }
+func (d dir) LoggedIn(context.Context, string, int, time.Time) error { return nil }
 
 func (m *memStore) PutTicket(_ context.Context, t, h string, _ time.Duration) error {
 	m.mu.Lock()

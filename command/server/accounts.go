@@ -7,12 +7,15 @@ import (
 	"time"
 
 	"watchfloor/command/account"
+	"watchfloor/command/store/views"
+	"watchfloor/command/unit/registry"
 	"watchfloor/config"
 )
 
 // Accounts opens what `watchfloor accounts` needs without serving: the map
-// (to check areas), Redis, and the accounts, seeded from the configuration
-// as a starting server seeds them. close releases Redis.
+// (to check areas), Redis, the units of the run-time registry (to check
+// units), and the accounts, seeded from the configuration as a starting
+// server seeds them. close releases Redis.
 func Accounts(ctx context.Context, cfg *config.Config, opts Options) (_ *account.Service, closeFn func() error, err error) {
 	b := &builder{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now, down: &teardown{}}
 	if b.now == nil {
@@ -23,7 +26,7 @@ func Accounts(ctx context.Context, cfg *config.Config, opts Options) (_ *account
 		defer cancel()
 		return b.down.drain(ctx)
 	}
-	for _, step := range []func(context.Context) error{b.loadMap, b.openStore, b.people} {
+	for _, step := range []func(context.Context) error{b.loadMap, b.openStore, b.people, b.unitRegistry} {
 		if err := step(ctx); err != nil {
 			if derr := drain(); derr != nil {
 				err = errors.Join(err, fmt.Errorf("cleaning up: %w", derr))
@@ -32,4 +35,12 @@ func Accounts(ctx context.Context, cfg *config.Config, opts Options) (_ *account
 		}
 	}
 	return b.accounts, drain, nil
+}
+
+// unitRegistry loads the units of the run-time registry in Redis into the
+// fleet (seeding the configured ones as a start does), so that a unit
+// created at run time can be bound to an account.
+func (b *builder) unitRegistry(ctx context.Context) error {
+	st := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, nil)
+	return registry.New(b.fleet, st, b.opts.Now, b.log).Seed(ctx, b.cfg.Units)
 }

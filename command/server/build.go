@@ -175,6 +175,15 @@ func (b *builder) people(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if !b.cfg.Auth.DemoAccounts {
+		retired, err := b.accounts.RetireDemo(ctx)
+		if err != nil {
+			return err
+		}
+		if len(retired) > 0 {
+			fmt.Fprintf(b.opts.Notice, "demo accounts are off: disabled %d demo accounts still on the demo password\n", len(retired))
+		}
+	}
 	if demoPassword != "" && len(created) > 0 {
 		fmt.Fprintf(b.opts.Notice, "demo accounts (admin, leader, deputy, operator, viewer, and one responder per unit named after it) share the password: %s\n(set WATCHFLOOR_DEMO_PASSWORD to choose it)\n", demoPassword)
 	} else if demoPassword != "" {

@@ -160,9 +160,11 @@ function buildDialog() {
       copied.textContent = t('acc.otp.copyFailed');
     }
   });
-  close.addEventListener('click', () => {
+  close.addEventListener('click', () => dialog.close());
+  // However the dialog closes (the button, Esc), the password leaves the page.
+  dialog.addEventListener('close', () => {
     value.textContent = '';
-    dialog.close();
+    copied.textContent = '';
   });
   dialog.setAttribute('aria-labelledby', 'acc-otp-title');
   title.id = 'acc-otp-title';

@@ -65,6 +65,12 @@ func get[T any](m map[string]expiring[T], key string, now time.Time) (expiring[T
 
 // PutSession implements auth.SessionStore.
 func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
+	return x.put(hash, sess, ttl, false)
+}
+
+// put stores sess under hash for ttl; onlyLive refuses
+// (auth.ErrUnauthenticated) when no live session is there.
+func (x *Sessions) put(hash string, sess auth.Session, ttl time.Duration, onlyLive bool) error {
 	b, err := json.Marshal(sess)
 	if err != nil {
 		return fmt.Errorf("encoding session: %w", err)
@@ -72,6 +78,9 @@ func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Sessio
 	now := x.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if _, ok := get(x.sessions, hash, now); onlyLive && !ok {
+		return auth.ErrUnauthenticated
+	}
 	x.sessions[hash] = expiring[[]byte]{b, now.Add(ttl)}
 	return nil
 }
@@ -104,14 +113,25 @@ func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 	return nil
 }
 
+// ReplaceSession implements auth.SessionStore: only a live session is
+// written over.
+func (x *Sessions) ReplaceSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
+	return x.put(hash, sess, ttl, true)
+}
+
 // EndSessions implements auth.SessionStore: every session of username goes
 // and every follower hears of each.
 func (x *Sessions) EndSessions(ctx context.Context, username string) error {
+	return x.EndOtherSessions(ctx, username, "")
+}
+
+// EndOtherSessions implements auth.SessionStore.
+func (x *Sessions) EndOtherSessions(ctx context.Context, username, keep string) error {
 	var ended []string
 	x.mu.Lock()
 	for h, e := range x.sessions {
 		var sess auth.Session
-		if json.Unmarshal(e.v, &sess) == nil && sess.Username == username {
+		if h != keep && json.Unmarshal(e.v, &sess) == nil && sess.Username == username {
 			delete(x.sessions, h)
 			ended = append(ended, h)
 		}

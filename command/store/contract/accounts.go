@@ -37,7 +37,10 @@ func accountReads(t *testing.T, open Open) {
 	if h, err := st.Accounts.UnitHolder(ctx, "car-09"); h != "" || err != nil {
 		t.Fatalf("holder of a free unit: %q %v", h, err)
 	}
-	if err := s.LoggedIn(ctx, "zhao", t0.Add(time.Minute)); err != nil {
+	if err := s.LoggedIn(ctx, "zhao", 2, t0.Add(time.Minute)); !fault.IsConflict(err) {
+		t.Fatalf("a login of another version recorded: %v", err)
+	}
+	if err := s.LoggedIn(ctx, "zhao", 1, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := st.Accounts.Load(ctx, "zhao"); err != nil || got.Account.LastLogin == nil || !got.Account.LastLogin.Equal(t0.Add(time.Minute)) {
@@ -94,5 +97,25 @@ func accountSessionsEnd(t *testing.T, open Open) {
 	}
 	if err := st.Sessions.EndSessions(ctx, "nobody"); err != nil {
 		t.Errorf("an account without sessions: %v", err)
+	}
+	// Ending the others keeps the one named.
+	for _, h := range []string{"b2", "b3"} {
+		if err := st.Sessions.PutSession(ctx, h, auth.Session{Username: "bob", Role: vocab.Operator, CreatedAt: t0}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Sessions.EndOtherSessions(ctx, "bob", "b2"); err != nil {
+		t.Fatal(err)
+	}
+	for h, live := range map[string]bool{"b1": false, "b2": true, "b3": false} {
+		if _, err := st.Sessions.TouchSession(ctx, h, time.Hour); (err == nil) != live {
+			t.Errorf("session %s after ending the others of b2: %v", h, err)
+		}
+	}
+	if err := st.Sessions.EndSessions(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Sessions.TouchSession(ctx, "b2", time.Hour); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("the kept session is still one of the account's: %v", err)
 	}
 }

@@ -48,6 +48,24 @@ func sessions(t *testing.T, open Open) {
 	if _, err := st.Sessions.TouchSession(ctx, "h1", time.Hour); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Fatalf("a deleted session: %v", err)
 	}
+	// A replace never brings an ended session back, and changes a live one.
+	if err := st.Sessions.ReplaceSession(ctx, "h1", s, time.Hour); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("replacing a deleted session: %v", err)
+	}
+	if _, err := st.Sessions.TouchSession(ctx, "h1", time.Hour); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Fatalf("a deleted session came back: %v", err)
+	}
+	s.MustChangePassword = true
+	if err := st.Sessions.PutSession(ctx, "h3", s, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	s.MustChangePassword = false
+	if err := st.Sessions.ReplaceSession(ctx, "h3", s, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Sessions.TouchSession(ctx, "h3", time.Hour); err != nil || got.MustChangePassword {
+		t.Fatalf("a replaced session: %+v %v", got, err)
+	}
 }
 
 // until does again and again until a follower started in the background

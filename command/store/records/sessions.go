@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,12 +25,9 @@ var _ auth.SessionStore = (*Sessions)(nil)
 
 // PutSession implements auth.SessionStore.
 func (x *Sessions) PutSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
-	if err := x.s.Check("storing session"); err != nil {
-		return err
-	}
-	b, err := json.Marshal(sess)
+	b, err := x.encode(sess)
 	if err != nil {
-		return fmt.Errorf("encoding session: %w", err)
+		return err
 	}
 	keys := []string{x.s.Key("session", hash), x.s.Key("sessions", "of", sess.Username)}
 	err = putSessionScript.Run(ctx, x.s.Client(), keys, b, ttl.Milliseconds(), hash, x.s.Key("session", "")).Err()
@@ -50,15 +48,47 @@ redis.call('SADD', KEYS[2], ARGV[3])
 return 1
 `)
 
+// encode is sess as stored, once the store is known to be up.
+func (x *Sessions) encode(sess auth.Session) ([]byte, error) {
+	if err := x.s.Check("storing session"); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return nil, fmt.Errorf("encoding session: %w", err)
+	}
+	return b, nil
+}
+
+// ReplaceSession implements auth.SessionStore: SET … XX writes only over
+// a session that still exists.
+func (x *Sessions) ReplaceSession(ctx context.Context, hash string, sess auth.Session, ttl time.Duration) error {
+	b, err := x.encode(sess)
+	if err != nil {
+		return err
+	}
+	err = x.s.Client().SetArgs(ctx, x.s.Key("session", hash), b, redis.SetArgs{Mode: "XX", TTL: ttl}).Err()
+	if errors.Is(err, redis.Nil) {
+		return auth.ErrUnauthenticated
+	}
+	return x.s.Wrap("storing session", err)
+}
+
 // EndSessions implements auth.SessionStore: every session of the account
 // (sessions:of:{username}) is deleted and its hash published on the
 // revoked channel, as DeleteSession does for one.
 func (x *Sessions) EndSessions(ctx context.Context, username string) error {
+	return x.EndOtherSessions(ctx, username, "")
+}
+
+// EndOtherSessions implements auth.SessionStore.
+func (x *Sessions) EndOtherSessions(ctx context.Context, username, keep string) error {
 	set := x.s.Key("sessions", "of", username)
 	hashes, err := x.s.Client().SMembers(ctx, set).Result()
 	if err != nil {
 		return x.s.Wrap("ending sessions", err)
 	}
+	hashes = slices.DeleteFunc(hashes, func(h string) bool { return h == keep })
 	if len(hashes) == 0 {
 		return nil
 	}
