@@ -15,7 +15,8 @@ type Source struct {
 	// Deployment is config deployment; the sender is "watchfloor.{deployment}".
 	Deployment string
 	Location   *time.Location
-	// BaseURL is where people open the pages (notifications.base_url); empty leaves web out.
+	// BaseURL is where people open the pages (notifications.base_url); web
+	// is its console page (which has no link to one incident yet); empty leaves web out.
 	BaseURL string
 	// Category is the configured category of the incident, nil if unknown.
 	Category *alerts.Category
@@ -116,7 +117,7 @@ func FromIncident(inc *incident.Incident, src Source) *Message {
 		m.Description = Text{d, d}
 	}
 	if src.BaseURL != "" {
-		m.Web = strings.TrimRight(src.BaseURL, "/") + "/console.html#incident=" + inc.ID
+		m.Web = strings.TrimRight(src.BaseURL, "/") + "/console.html"
 	}
 	if a, ok := incidentArea(inc, src.Grid); ok {
 		m.Areas = []Area{a}
