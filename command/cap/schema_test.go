@@ -123,8 +123,8 @@ var (
 	dateTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$`) // §3.3.2
 	noSpace  = regexp.MustCompile(`^[^\s,<&]+$`)                                   // identifier, sender §3.2.1
 	pair     = `-?\d+(\.\d+)?,-?\d+(\.\d+)?`
-	polygon  = regexp.MustCompile(`^` + pair + `( ` + pair + `){3,}$`)         // §3.2.4
-	circle   = regexp.MustCompile(`^` + pair + ` \d+(\.\d+)?$`)                // §3.2.4
+	polygon  = regexp.MustCompile(`^` + pair + `( ` + pair + `){3,}$`)                    // §3.2.4
+	circle   = regexp.MustCompile(`^` + pair + ` \d+(\.\d+)?$`)                           // §3.2.4
 	refs     = regexp.MustCompile(`^[^\s,]+,[^\s,]+,[^\s,]+( [^\s,]+,[^\s,]+,[^\s,]+)*$`) // §3.2.1
 )
 
