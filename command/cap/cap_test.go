@@ -253,3 +253,31 @@ func TestValidatorRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageCancelAndPolygons renders a Message as a warning will fill
+// it (polygons of a drawn area, a lift as Cancel): still valid CAP 1.2.
+func TestMessageCancelAndPolygons(t *testing.T) {
+	at := time.Date(2026, 7, 1, 6, 0, 0, 0, time.UTC)
+	m := &cap.Message{Sender: "watchfloor.luohu", ID: "WRN-1", Version: 3, Sent: at.Add(time.Hour), FirstSent: at,
+		Location: time.UTC, Cancel: true, Category: "Met", Urgency: "Expected", Severity: "Extreme", Certainty: "Likely",
+		Event: cap.Text{ZH: "暴雨", EN: "Rainstorm"}, Headline: cap.Text{ZH: "暴雨红色预警解除", EN: "Red rainstorm warning lifted"},
+		Areas: []cap.Area{{Desc: cap.Text{ZH: "东门街道", EN: "Dongmen Street"},
+			Polygons: [][][2]float64{{{114.1, 22.5}, {114.2, 22.5}, {114.2, 22.6}, {114.1, 22.5}}}}}}
+	b, err := cap.Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad := validate(b); len(bad) > 0 {
+		t.Fatalf("not valid CAP 1.2: %v\n%s", bad, b)
+	}
+	root, _ := parse(b)
+	if got := root.kid("msgType").text; got != "Cancel" {
+		t.Errorf("msgType %q", got)
+	}
+	if got := root.kid("references").text; got != "watchfloor.luohu,watchfloor.luohu.WRN-1.v1,2026-07-01T06:00:00-00:00" {
+		t.Errorf("references %q", got)
+	}
+	if got := root.kid("info").kid("area").kid("polygon").text; got != "22.5,114.1 22.5,114.2 22.6,114.2 22.5,114.1" {
+		t.Errorf("polygon %q", got)
+	}
+}
