@@ -17,6 +17,7 @@ type capAlert struct {
 	References string   `xml:"references"`
 	Info       []struct {
 		Language string `xml:"language"`
+		Category string `xml:"category"`
 		Headline string `xml:"headline"`
 		Severity string `xml:"severity"`
 		Area     []struct {
@@ -69,6 +70,9 @@ func TestCAPExport(t *testing.T) {
 		t.Fatalf("info blocks: %+v", a.Info)
 	}
 	for _, in := range a.Info {
+		if in.Category != "Security" { // the sample's public_order
+			t.Errorf("%s category %q, want Security", in.Language, in.Category)
+		}
 		if !strings.Contains(in.Headline, `<script>alert("x")</script> & '引号' "quotes"`) {
 			t.Errorf("%s headline %q lost the title", in.Language, in.Headline)
 		}

@@ -29,7 +29,7 @@ func sample() *incident.Incident {
 
 func src() cap.Source {
 	return cap.Source{Deployment: "luohu", Location: shanghai, BaseURL: "https://wf.example/",
-		Category: &alerts.Category{ID: "fire", Name: alerts.Text{ZH: "火灾", EN: "Fire"}}}
+		Category: &alerts.Category{ID: "fire", Name: alerts.Text{ZH: "火灾", EN: "Fire"}, CAPCategory: "Fire"}}
 }
 
 func render(t *testing.T, inc *incident.Incident, s cap.Source) (string, *node) {
@@ -81,14 +81,27 @@ func TestLevelMapping(t *testing.T) {
 }
 
 func TestCategoryMapping(t *testing.T) {
-	for id, want := range map[string]string{
-		"fire": "Fire", "mass_incident": "Security", "public_order": "Security", "traffic": "Transport",
-		"epidemic": "Health", "food_safety": "Health", "hazardous_chemicals": "CBRNE", "flood_typhoon": "Met",
-		"geological": "Geo", "production_safety": "Safety", "crowd": "Safety", "enterprise_risk": "Other", "no-such": "Other",
-	} {
-		if got := cap.Category(id); got != want {
-			t.Errorf("Category(%q) = %q, want %q", id, got, want)
-		}
+	cases := []struct {
+		name string
+		cat  *alerts.Category
+		want string
+	}{
+		{"configured Fire", &alerts.Category{ID: "fire", CAPCategory: "Fire"}, "Fire"},
+		{"configured Security", &alerts.Category{ID: "public_order", CAPCategory: "Security"}, "Security"},
+		{"none configured", &alerts.Category{ID: "enterprise_risk"}, "Other"},
+		{"unknown category", nil, "Other"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := src()
+			s.Category = c.cat
+			_, root := render(t, sample(), s)
+			for _, in := range root.all("info") {
+				if got := in.kid("category").text; got != c.want {
+					t.Errorf("%s category %q, want %q", in.kid("language").text, got, c.want)
+				}
+			}
+		})
 	}
 }
 

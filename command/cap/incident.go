@@ -30,21 +30,13 @@ const SiteRadiusKM = 0.5
 // Sender is the CAP sender of a deployment.
 func Sender(deployment string) string { return "watchfloor." + deployment }
 
-// categories maps the sample city's category ids to CAP categories
-// (CAP 1.2 §3.2.2 category); any other id is Other.
-var categories = map[string]string{
-	"production_safety": "Safety", "mass_incident": "Security", "fire": "Fire", "flood_typhoon": "Met",
-	"geological": "Geo", "hazardous_chemicals": "CBRNE", "crowd": "Safety", "food_safety": "Health",
-	"epidemic": "Health", "traffic": "Transport", "public_order": "Security", "labour_dispute": "Security",
-	"civil_dispute": "Security", "enterprise_risk": "Other", "foreign_related": "Security",
-}
-
-// Category is the CAP category of a Watchfloor category id.
-func Category(id string) string {
-	if c, ok := categories[id]; ok {
-		return c
+// Category is the CAP category of a configured category (its
+// cap_category), Other when it names none or is unknown.
+func Category(c *alerts.Category) string {
+	if c == nil || c.CAPCategory == "" {
+		return "Other"
 	}
-	return "Other"
+	return c.CAPCategory
 }
 
 // Severity maps a response level: I Extreme, II Severe, III Moderate, IV Minor, none Unknown.
@@ -98,7 +90,7 @@ func Mask(s string) string { return personal.ReplaceAllStringFunc(s, incident.Ma
 func FromIncident(inc *incident.Incident, src Source) *Message {
 	m := &Message{Sender: Sender(src.Deployment), ID: inc.ID, Version: max(inc.Version, 1),
 		Sent: inc.UpdatedAt, FirstSent: inc.CreatedAt, Location: src.Location, Drill: inc.Drill,
-		Category: Category(inc.Category), ResponseType: ResponseType(inc.Status),
+		Category: Category(src.Category), ResponseType: ResponseType(inc.Status),
 		Urgency: Urgency(inc.Level, inc.Status), Severity: Severity(inc.Level), Certainty: Certainty(inc.Verified),
 		SenderName: Text{"Watchfloor 应急指挥中心 (" + src.Deployment + ")", "Watchfloor command centre (" + src.Deployment + ")"},
 		EventCode:  inc.Category, Level: inc.Level.String(),
@@ -108,7 +100,7 @@ func FromIncident(inc *incident.Incident, src Source) *Message {
 	}
 	cat := Text{inc.Category, inc.Category}
 	if src.Category != nil {
-		cat = Text{src.Category.Name.ZH, src.Category.Name.EN}
+		cat = Text{or(src.Category.Name.ZH, inc.Category), or(src.Category.Name.EN, inc.Category)}
 	}
 	m.Event = cat
 	title := Mask(inc.Title)
