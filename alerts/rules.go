@@ -34,6 +34,9 @@ type Category struct {
 	UnitTypes []string `yaml:"unit_types"`
 	// BaseLevel is the level when no rule fires (default IV).
 	BaseLevel Level `yaml:"base_level"`
+	// CAPCategory is the OASIS CAP 1.2 category of its incidents in a CAP
+	// export (Fire, Security, …); empty is Other.
+	CAPCategory string `yaml:"cap_category"`
 }
 
 // Rule raises an incident of its category to Level when every condition in

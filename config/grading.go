@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"watchfloor/alerts"
@@ -39,6 +41,9 @@ func checkPeriod(pd Period, at string) []error {
 	return nil
 }
 
+// CAPCategories are the categories of OASIS CAP 1.2 (§3.2.2), for categories[].cap_category.
+var CAPCategories = []string{"Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other"}
+
 // categories are the incident categories, checked as one list.
 type categories []Category
 
@@ -61,6 +66,9 @@ func (cs categories) validate(in scope) []error {
 		seen[cat.ID] = true
 		if !bilingual(cat.Name) {
 			p.add("%s.name: both zh and en are required", at)
+		}
+		if cat.CAPCategory != "" && !slices.Contains(CAPCategories, cat.CAPCategory) {
+			p.add("%s.cap_category: %q is not a CAP 1.2 category (%s)", at, cat.CAPCategory, strings.Join(CAPCategories, ", "))
 		}
 		p = append(p, rules(cat.Rules).validate(at)...)
 		for _, t := range cat.UnitTypes {

@@ -142,6 +142,8 @@ func TestGradingChecks(t *testing.T) {
 		{"name", func(cs *categories) { (*cs)[0].Name.EN = "" }, []string{"categories[0].name: both zh and en are required"}},
 		{"unitType", func(cs *categories) { (*cs)[0].UnitTypes = []string{"car", "boat"} },
 			[]string{`categories[0].unit_types: "boat" is not a configured unit type`}},
+		{"capCategory", func(cs *categories) { (*cs)[0].CAPCategory = "fire" },
+			[]string{`categories[0].cap_category: "fire" is not a CAP 1.2 category (Geo, Met, Safety, Security, Rescue, Fire, Health, Env, Transport, Infra, CBRNE, Other)`}},
 		{"ruleID", func(cs *categories) { (*cs)[0].Rules = append((*cs)[0].Rules, (*cs)[0].Rules[0]) },
 			[]string{`categories[0].rules[1].id: "deaths-3" must be a unique lowercase id within the category`}},
 		{"ruleLevel", func(cs *categories) { (*cs)[0].Rules[0].Level = alerts.LevelNone },

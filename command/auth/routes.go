@@ -43,6 +43,9 @@ var Routes = []Route{
 	// Possible duplicates of a new call; before incidents.get, which would
 	// take "duplicates" for an id.
 	{Name: "incidents.duplicates", Method: "GET", Path: "/api/v1/incidents/duplicates", Roles: Command},
+	// CAP 1.2 export (issue 20): the incident as an OASIS CAP alert; before
+	// incidents.get, which would take "INC-….cap" for an id.
+	{Name: "incidents.cap", Method: "GET", Path: "/api/v1/incidents/:id.cap", Roles: Watchers},
 	{Name: "incidents.get", Method: "GET", Path: "/api/v1/incidents/:id", Roles: Watchers},
 	{Name: "incidents.report", Method: "POST", Path: "/api/v1/incidents/:id/reports", Roles: Command},
 	{Name: "incidents.level", Method: "POST", Path: "/api/v1/incidents/:id/level", Roles: Leaders},

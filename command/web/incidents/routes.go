@@ -17,6 +17,7 @@ func Routes(k *rest.Kit) map[string][]fiber.Handler {
 		"incidents.create":     one(a.createIncident),
 		"incidents.list":       one(a.listIncidents),
 		"incidents.get":        one(a.getIncident),
+		"incidents.cap":        one(a.exportCAP),
 		"incidents.report":     one(a.reportIncident),
 		"incidents.level":      one(a.setLevel),
 		"incidents.status":     one(a.setStatus),
