@@ -150,11 +150,7 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 	// A request larger than the limit is taken when nothing else waits.
 	if q := g.queued.Add(int64(n)); q > g.limit && q != int64(n) {
 		g.queued.Add(-int64(n))
-		if g.hooks.Shed != nil {
-			g.hooks.Shed(n)
-		}
-		return nil, &fault.Busy{Detail: "too many positions are waiting to be stored: nothing was stored, retry after the time given",
-			RetryAfter: g.cfg.RetryAfter}
+		return nil, g.Shed(n)
 	}
 	r := &request{flags: make([]Flags, n)}
 	parts := g.split(r, samples)
@@ -175,6 +171,21 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 		}
 	}
 	return r.flags, first
+}
+
+// Full reports whether the queue is at its limit now: an edge may refuse
+// a request at once, before reading its positions (Shed), since Submit
+// would refuse them after that work.
+func (g *Ingester) Full() bool { return g.queued.Load() >= g.limit }
+
+// Shed counts a refused request of n positions (n unknown: 1) and returns
+// the error to answer it with (503 with Retry-After).
+func (g *Ingester) Shed(n int) error {
+	if g.hooks.Shed != nil {
+		g.hooks.Shed(max(n, 1))
+	}
+	return &fault.Busy{Detail: "too many positions are waiting to be stored: nothing was stored, retry after the time given",
+		RetryAfter: g.cfg.RetryAfter}
 }
 
 // Queued is how many positions are waiting for storage now.

@@ -27,6 +27,9 @@ func (a *handlers) osmand(c *fiber.Ctx) error {
 	if len(body) > OsmandBodyLimit {
 		return fiber.ErrRequestEntityTooLarge
 	}
+	if a.Ingest.Full() { // refused before the work of reading the position
+		return a.Ingest.Shed(1)
+	}
 	r, err := osmand.Decode(c.Request().URI().QueryString(), body, string(c.Request().Header.ContentType()))
 	if r.DeviceID == "" {
 		if err == nil {

@@ -136,6 +136,9 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 	if err := rest.JSONMediaType(c.Get(fiber.HeaderContentType)); err != nil {
 		return err
 	}
+	if a.Ingest.Full() { // refused before the work of reading the batch
+		return a.Ingest.Shed(0)
+	}
 	reads, err := decodePositions(c.Body())
 	if err != nil {
 		return err
