@@ -242,6 +242,7 @@ func (b *builder) schedule(ctx context.Context) error {
 	b.timers = timers
 	timers.Handle(dispatch.TimerKind, b.dispatches.Expire)
 	timers.Handle(dispatch.ReofferKind, b.dispatches.Reoffer)
+	timers.Handle(dispatch.AssemblyKind, b.dispatches.Assembly)
 	timers.Handle(incident.TimerDeadlineDue, b.incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, b.incidents.DeadlineOverdue)
 	cases := gridcase.NewService(views.NewCases(st), gridcase.Options{CaseKinds: cfg.CaseKinds, DailyReports: cfg.DailyReports,
