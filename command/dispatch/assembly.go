@@ -52,7 +52,7 @@ func (s *Service) assemblyDue(now time.Time) *time.Time {
 // on its way raises one order.assembly_overdue alarm naming the unit and
 // the incident, with its line in the incident's timeline. The alarm's id
 // and a guard on the order's status make it once across instances.
-func (s *Service) Assembly(ctx context.Context, id string, due time.Time) (bool, error) {
+func (s *Service) Assembly(ctx context.Context, id string, _ time.Time) (bool, error) {
 	d, err := s.store.Load(ctx, id)
 	if err != nil {
 		if fault.IsNotFound(err) {
@@ -60,9 +60,10 @@ func (s *Service) Assembly(ctx context.Context, id string, due time.Time) (bool,
 		}
 		return false, err
 	}
-	if !assembling(d.Status) {
+	if !assembling(d.Status) || d.AssemblyDue == nil {
 		return true, nil
 	}
+	due := *d.AssemblyDue
 	now := s.now().UTC()
 	a := &alarm.Alarm{ID: alarm.ID(AssemblyOverdue, d.ID), Kind: AssemblyOverdue, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID,
 		Drill: d.Drill, Title: d.Callsign, RaisedAt: now,

@@ -21,7 +21,10 @@ func TestAssemblyDeadline(t *testing.T) {
 		alarm bool
 	}{
 		{"offered", func(*floor, string) error { return nil }, true},
-		{"acked", func(f *floor, id string) error { _, err := f.svc.Ack(bg, responder("car-01"), "car-01", id); return err }, true},
+		{"acked", func(f *floor, id string) error {
+			_, err := f.svc.Ack(bg, responder("car-01"), "car-01", id)
+			return err
+		}, true},
 		{"en route", func(f *floor, id string) error {
 			if _, err := f.svc.Ack(bg, responder("car-01"), "car-01", id); err != nil {
 				return err
@@ -43,7 +46,10 @@ func TestAssemblyDeadline(t *testing.T) {
 			return nil
 		}, false},
 		{"cancelled", func(f *floor, id string) error { _, err := f.svc.Cancel(bg, operator, id, "not needed"); return err }, false},
-		{"redirected", func(f *floor, id string) error { _, _, err := f.svc.Redirect(bg, operator, id, "car-02", "closer"); return err }, false},
+		{"redirected", func(f *floor, id string) error {
+			_, _, err := f.svc.Redirect(bg, operator, id, "car-02", "closer")
+			return err
+		}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
