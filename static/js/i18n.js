@@ -1238,6 +1238,7 @@ const CATALOGUE = {
     'alarm.kind.order.assembly_overdue': '集结超时',
     'alarm.supervision.text': '督办期限 {date} 已过',
     'alarm.assembly.text': '未在集结时限内到达现场',
+    'cdesk.act.supervision_overdue': '督办到期未办结',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -2465,6 +2466,7 @@ const CATALOGUE = {
     'alarm.kind.order.assembly_overdue': 'Assembly overdue',
     'alarm.supervision.text': 'supervised until {date}, still open',
     'alarm.assembly.text': 'not on scene by the assembly deadline',
+    'cdesk.act.supervision_overdue': 'Supervision date passed',
   },
 };
 
