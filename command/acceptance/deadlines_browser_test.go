@@ -16,7 +16,8 @@ import (
 // (its snapshot) and an assembly deadline (4 h here) passing while it is
 // open (live)
 // show in the wall's alarm list by name, the date in the configured time
-// zone, in Chinese and after the English switch.
+// zone, in Chinese and after the English switch; the console names the
+// assembly alarm in the incident's timeline.
 func TestWallShowsDeadlineAlarms(t *testing.T) {
 	clock := timer.NewManual(time.Now().UTC())
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) {
@@ -65,4 +66,10 @@ func TestWallShowsDeadlineAlarms(t *testing.T) {
 			nil, chromedp.WithPollingTimeout(5*time.Second)))
 	b.clean()
 	b.screenshot("ok")
+	// The console names the alarm in the incident's timeline.
+	c := newBrowser(t, 1920, 1080)
+	c.openConsole(h.base, "operator")
+	c.openOnDesk(inc)
+	c.poll(10*time.Second, `[...document.querySelectorAll('#timeline li[data-type="alarm.raised"] .tl-bits')].some(n => n.textContent.includes('集结超时'))`)
+	c.clean()
 }
