@@ -131,3 +131,42 @@ func TestAssemblyDeadlineRaisedOnce(t *testing.T) {
 		t.Errorf("%d assembly alarms in the incident's timeline: %s", n, b)
 	}
 }
+
+// TestDeadlineAlarmsNotified: with two instances and real local receivers
+// (the robots, the signed webhook, SMTP), a passed 督办 date and a missed
+// assembly deadline each reach every channel once, their text masked.
+func TestDeadlineAlarmsNotified(t *testing.T) {
+	rc := newReceivers(t)
+	all := []string{"wecom", "dingtalk", "feishu", "webhook", "mail"}
+	clock, h1, h2 := deadlineFloor(t, func(c *config.Config) {
+		rc.channels(c)
+		c.Dispatch.AckTimeout = 2 * time.Hour
+		c.Notifications.Rules = []config.NotifyRule{{Event: config.NotifySupervisionOverdue, Channels: all}, {Event: config.NotifyAssemblyOverdue, Channels: all}}
+	})
+	cs := h1.createCase(h1.token("operator"), hubeiHazard("督办 13812345678"))
+	due := clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if code, body := h1.act(h1.token("leader"), cs, map[string]any{"action": "supervise", "due_at": due, "reason": "重点"}); code != 200 {
+		t.Fatalf("supervise: %d %s", code, body)
+	}
+	h2.placeNear("car-02")
+	inc := h2.create(publicOrder("集结通知"))["id"].(string)
+	if res, b := h2.do("POST", "/api/v1/incidents/"+inc+"/dispatches", h2.token("operator"), map[string]any{"unit_ids": []string{"car-02"}}); res.StatusCode != 201 {
+		t.Fatalf("dispatch: %d %s", res.StatusCode, b)
+	}
+	clock.Advance(time.Hour + time.Minute)
+	got := rc.await(2, 15*time.Second)
+	onlyOne(t, clock, "order.assembly_overdue", h1, h2) // more polls and restarts: nothing is sent again
+	got = rc.await(2, 15*time.Second)
+	for _, r := range all {
+		var kinds []string
+		for id, n := range got[r] {
+			kinds = append(kinds, id[:strings.Index(id, ":")])
+			if n != 1 {
+				t.Errorf("%s got %s %d times", r, id, n)
+			}
+		}
+		if len(got[r]) != 2 || !strings.Contains(strings.Join(kinds, " "), "supervision.overdue") || !strings.Contains(strings.Join(kinds, " "), "order.assembly_overdue") {
+			t.Errorf("%s got %v", r, got[r])
+		}
+	}
+}
