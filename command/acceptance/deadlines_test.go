@@ -154,9 +154,9 @@ func TestDeadlineAlarmsNotified(t *testing.T) {
 		t.Fatalf("dispatch: %d %s", res.StatusCode, b)
 	}
 	clock.Advance(time.Hour + time.Minute)
-	got := rc.await(2, 15*time.Second)
+	rc.await(2, 15*time.Second)
 	onlyOne(t, clock, "order.assembly_overdue", h1, h2) // more polls and restarts: nothing is sent again
-	got = rc.await(2, 15*time.Second)
+	got := rc.await(2, 15*time.Second)
 	for _, r := range all {
 		var kinds []string
 		for id, n := range got[r] {
