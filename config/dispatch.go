@@ -11,6 +11,9 @@ type Dispatch struct {
 	// AckTimeout: an order not acknowledged in time expires, is raised on
 	// the screens and is offered to the next nearest suitable unit.
 	AckTimeout time.Duration `yaml:"ack_timeout"`
+	// AssemblyDeadline (集结时限): an order whose unit is not on scene this
+	// long after it was sent raises order.assembly_overdue; 0 is off.
+	AssemblyDeadline time.Duration `yaml:"assembly_deadline"`
 	// TimerInterval is how often due timers are looked for.
 	TimerInterval time.Duration `yaml:"timer_interval"`
 	// Rules send units by themselves when an incident is created or rises.
@@ -47,6 +50,7 @@ type DispatchRule struct {
 func (d Dispatch) validate(in scope) []error {
 	p := broken([]bound{
 		{d.AckTimeout < time.Second, "dispatch.ack_timeout: at least 1s"},
+		{d.AssemblyDeadline != 0 && (d.AssemblyDeadline < time.Second || d.AssemblyDeadline > 24*time.Hour), "dispatch.assembly_deadline: 0 (off) or between 1s and 24h"},
 		{d.TimerInterval < 10*time.Millisecond || d.TimerInterval > time.Minute, "dispatch.timer_interval: between 10ms and 1m"},
 	})
 	return append(p, unique("dispatch.rules", d.Rules, func(r DispatchRule) string { return r.ID },

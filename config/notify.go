@@ -93,12 +93,16 @@ const (
 	NotifyDeadlineOverdue = "deadline.overdue"
 	NotifyOrderExpired    = "dispatch.expired"
 	NotifyCaseOverdue     = "case.overdue"
+	// Deadlines enforced (issue 20 part 5): a 挂牌督办 date passed, a unit
+	// not on scene by its order's assembly deadline.
+	NotifySupervisionOverdue = "supervision.overdue"
+	NotifyAssemblyOverdue    = "order.assembly_overdue"
 )
 
 // NotifyEvents are the events a rule may name, in the documented order.
 func NotifyEvents() []string {
 	return []string{NotifySeriousIncident, NotifyWarning, NotifyPlanProposed, NotifyPlanApproved,
-		NotifyDeadlineOverdue, NotifyOrderExpired, NotifyCaseOverdue}
+		NotifyDeadlineOverdue, NotifyOrderExpired, NotifyCaseOverdue, NotifySupervisionOverdue, NotifyAssemblyOverdue}
 }
 
 // NotifyRule sends the events of one kind to channels.

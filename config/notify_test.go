@@ -52,7 +52,7 @@ func TestNotificationChecks(t *testing.T) {
 		{"duplicate", func(n *Notifications) { n.Channels[1].ID = "wecom" }, []string{`notifications.channels[1].id: "wecom" must be a unique lowercase id`,
 			`notifications.rules[0].channels: "ding" is not a configured channel`}},
 		{"rule", func(n *Notifications) { n.Rules[0].Event, n.Rules[0].Channels = "incident.created", []string{"pager"} },
-			[]string{`notifications.rules[0].event: "incident.created" is not one of incident.serious, warning, plan.proposed, plan.approved, deadline.overdue, dispatch.expired, case.overdue`,
+			[]string{`notifications.rules[0].event: "incident.created" is not one of incident.serious, warning, plan.proposed, plan.approved, deadline.overdue, dispatch.expired, case.overdue, supervision.overdue, order.assembly_overdue`,
 				`notifications.rules[0].channels: "pager" is not a configured channel`}},
 		{"ruleNoChannels", func(n *Notifications) { n.Rules[1].Channels = nil }, []string{"notifications.rules[1].channels: name at least one channel"}},
 	})

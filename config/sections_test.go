@@ -241,6 +241,7 @@ func TestDispatchChecks(t *testing.T) {
 	}
 	checkSection(t, valid, with(Dispatch.validate), []edit[Dispatch]{
 		{"ack", func(d *Dispatch) { d.AckTimeout = time.Millisecond }, []string{"dispatch.ack_timeout: at least 1s"}},
+		{"assembly", func(d *Dispatch) { d.AssemblyDeadline = -time.Minute }, []string{"dispatch.assembly_deadline: 0 (off) or between 1s and 24h"}},
 		{"timer", func(d *Dispatch) { d.TimerInterval = 2 * time.Minute }, []string{"dispatch.timer_interval: between 10ms and 1m"}},
 		{"ruleID", func(d *Dispatch) { d.Rules = append(d.Rules, d.Rules[0]) }, []string{`dispatch.rules[1].id: "fire-1" must be a unique lowercase id`}},
 		{"ruleLevels", func(d *Dispatch) { d.Rules[0].Levels = nil }, []string{"dispatch.rules[0]: name categories and levels"}},

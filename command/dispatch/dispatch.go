@@ -65,10 +65,13 @@ type Dispatch struct {
 	Attempt int `json:"attempt"`
 	// Replaces is the expired order this one re-offers, or the order it
 	// took the place of when redirected (Redirect).
-	Replaces     string     `json:"replaces,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	CreatedBy    string     `json:"created_by"`
-	AckDue       time.Time  `json:"ack_due"`
+	Replaces  string    `json:"replaces,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+	AckDue    time.Time `json:"ack_due"`
+	// AssemblyDue is when the unit must be on scene (集结时限); nil when
+	// dispatch.assembly_deadline is off.
+	AssemblyDue  *time.Time `json:"assembly_due,omitempty"`
 	AckedAt      *time.Time `json:"acked_at,omitempty"`
 	EnRouteAt    *time.Time `json:"en_route_at,omitempty"`
 	OnSceneAt    *time.Time `json:"on_scene_at,omitempty"`
@@ -209,7 +212,7 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 		d := &Dispatch{
 			ID: fmt.Sprintf("D-%s-%04d", day, n), IncidentID: inc.ID, UnitID: uid, Callsign: v.Callsign, Status: Offered,
 			Note: strings.TrimSpace(note), Rule: rule, Attempt: 1, CreatedAt: now, CreatedBy: who.Username,
-			AckDue: now.Add(s.opts.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
+			AckDue: now.Add(s.opts.Dispatch.AckTimeout), AssemblyDue: s.assemblyDue(now), UpdatedAt: now, Drill: inc.Drill,
 		}
 		if replaces != nil {
 			d.Attempt, d.Replaces = replaces.Attempt+1, replaces.ID

@@ -60,7 +60,7 @@ func (s *Service) Redirect(ctx context.Context, who Who, id, unitID, note string
 	next = &Dispatch{
 		ID: fmt.Sprintf("D-%s-%04d", day, n), IncidentID: inc.ID, UnitID: unitID, Callsign: v.Callsign, Status: Offered,
 		Note: note, Attempt: 1, Replaces: old.ID, Redirect: true, CreatedAt: now, CreatedBy: who.Username,
-		AckDue: now.Add(s.opts.Dispatch.AckTimeout), UpdatedAt: now, Drill: inc.Drill,
+		AckDue: now.Add(s.opts.Dispatch.AckTimeout), AssemblyDue: s.assemblyDue(now), UpdatedAt: now, Drill: inc.Drill,
 	}
 	prev := *old
 	reason := "redirected to " + v.Callsign

@@ -59,6 +59,7 @@ func (w *Write) Change() *change.Change {
 			newUnits[ch.D.UnitID] = true
 		}
 	}
+	w.assembly(c)
 	for _, id := range slices.Sorted(maps.Keys(w.UnitStatus)) {
 		if newUnits[id] {
 			c.Guards = append(c.Guards, change.Guard{Kind: change.KindUnitStatus, Field: id, Allowed: []string{"", unit.Available},

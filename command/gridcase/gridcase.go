@@ -99,6 +99,9 @@ type Supervision struct {
 	DueAt  time.Time `json:"due_at"`
 	By     string    `json:"by"`
 	Reason string    `json:"reason"`
+	// OverdueAt is when the date passed with the case still open (the
+	// supervision.overdue alarm was raised); nil until then.
+	OverdueAt *time.Time `json:"overdue_at,omitempty"`
 }
 
 // Photo is a picture attached to a case, kept on disk.
@@ -173,6 +176,9 @@ type Options struct {
 	// Location is the deployment's time zone: case numbers, days and
 	// months are local to it.
 	Location *time.Location
+	// Approvers, when set, names the leader on duty in a supervision.overdue
+	// alarm.
+	Approvers incident.Approvers
 }
 
 // NewService builds the case service; unitKnown says whether an assignee
@@ -460,6 +466,7 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 	}
 	entry.Status = c.Status
 	w.Entries = []Entry{entry}
+	supervision(c, prevStatus, w)
 	if c.Status != prevStatus || a.Action == "escalate" || a.Action == "delegate" {
 		// A new step, or the same step at a new level: its time limit
 		// starts again (ZADD moves an existing timer).

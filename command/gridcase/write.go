@@ -23,6 +23,10 @@ type Write struct {
 	AddTimers map[string]time.Time
 	DelTimers []string
 	Alarm     *alarm.Alarm
+	// SuperviseDue sets (or moves) the case's 督办 timer; EndSupervision
+	// cancels it.
+	SuperviseDue   *time.Time
+	EndSupervision bool
 	// AssignedUnit gets case.assigned on its stream.
 	AssignedUnit string
 	Idem         *vocab.Idempotency
@@ -71,6 +75,12 @@ func (w *Write) Change() *change.Change {
 	}
 	for _, id := range w.DelTimers {
 		ch.Cancel(timer.Member(TimerKind, id))
+	}
+	if w.SuperviseDue != nil {
+		ch.Timers = append(ch.Timers, change.Timer{Member: timer.Member(SupervisionKind, c.ID), Due: *w.SuperviseDue})
+	}
+	if w.EndSupervision {
+		ch.Cancel(timer.Member(SupervisionKind, c.ID))
 	}
 	masked := c.Masked()
 	ch.Events = []vocab.Event{{Stream: vocab.ScreenStream, Type: w.Event, Data: masked, Area: c.Area, Prev: prev}}

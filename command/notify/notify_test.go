@@ -140,6 +140,8 @@ func cfg() config.Notifications {
 		{Event: config.NotifyDeadlineOverdue, Channels: []string{"ops"}},
 		{Event: config.NotifyOrderExpired, Channels: []string{"ops"}},
 		{Event: config.NotifyCaseOverdue, Channels: []string{"ops"}},
+		{Event: config.NotifySupervisionOverdue, Channels: []string{"ops"}},
+		{Event: config.NotifyAssemblyOverdue, Channels: []string{"mail"}},
 	}
 	return c
 }
@@ -183,6 +185,11 @@ func TestRules(t *testing.T) {
 			[]string{"dispatch.expired:d-1@ops"}, "单位 car-01 未在时限内确认派单 d-1", false, false},
 		{"case", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "case.overdue:c-1", Kind: "case.overdue", Title: "占道经营", RaisedAt: t0}),
 			[]string{"case.overdue:c-1@ops"}, "网格案件「占道经营」已超过办理时限", false, false},
+		{"supervision", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "supervision.overdue:c-1:20260701T020000Z", Kind: "supervision.overdue", Title: "占道经营 13812345678",
+			ApproverName: "王局", RaisedAt: t0}),
+			[]string{"supervision.overdue:c-1:20260701T020000Z@ops"}, "挂牌督办案件「占道经营 138****5678」已过督办期限仍未办结(07-01 10:00),带班领导 王局", false, false},
+		{"assembly", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "order.assembly_overdue:d-1", Kind: "order.assembly_overdue", IncidentID: "i-1", DispatchID: "d-1", UnitID: "car-01", Title: "铁骑01", RaisedAt: t0}),
+			[]string{"order.assembly_overdue:d-1@mail"}, "单位 铁骑01(car-01)未在集结时限内到达现场(派单 d-1,07-01 10:00)", false, false},
 		{"otherAlarm", envelope(t, vocab.AlarmRaised, &alarm.Alarm{ID: "x", Kind: alarm.JobFailing}), nil, "", false, false},
 		{"otherEvent", envelope(t, vocab.IncidentCreated, map[string]any{"id": "i-1"}), nil, "", false, false},
 		{"garbage", []byte("{"), nil, "", false, false},

@@ -121,6 +121,12 @@ func (s *Service) alarmSubject(a *alarm.Alarm) (subject, bool) {
 	case config.NotifyCaseOverdue:
 		sub.title = "【案件超时】" + title
 		sub.text = "网格案件「" + title + "」已超过办理时限(" + at + "),请督办。"
+	case config.NotifySupervisionOverdue:
+		sub.title = "【督办到期】" + title
+		sub.text = "挂牌督办案件「" + title + "」已过督办期限仍未办结(" + at + ")" + onDuty(a) + ",请跟进。"
+	case config.NotifyAssemblyOverdue:
+		sub.title = "【集结超时】" + a.UnitID
+		sub.text = "单位 " + title + "(" + a.UnitID + ")未在集结时限内到达现场(派单 " + a.DispatchID + "," + at + "),请联系或增派。事件编号 " + a.IncidentID
 	default:
 		return subject{}, false
 	}
@@ -128,6 +134,14 @@ func (s *Service) alarmSubject(a *alarm.Alarm) (subject, bool) {
 		sub.title = "【演练】" + sub.title
 	}
 	return sub, true
+}
+
+// onDuty names the leader on duty an alarm names, for a message's text.
+func onDuty(a *alarm.Alarm) string {
+	if a.ApproverName == "" {
+		return ""
+	}
+	return ",带班领导 " + a.ApproverName
 }
 
 // planSubject is the subject of a plan proposed (awaiting approval) or

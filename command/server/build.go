@@ -242,13 +242,15 @@ func (b *builder) schedule(ctx context.Context) error {
 	b.timers = timers
 	timers.Handle(dispatch.TimerKind, b.dispatches.Expire)
 	timers.Handle(dispatch.ReofferKind, b.dispatches.Reoffer)
+	timers.Handle(dispatch.AssemblyKind, b.dispatches.Assembly)
 	timers.Handle(incident.TimerDeadlineDue, b.incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, b.incidents.DeadlineOverdue)
 	cases := gridcase.NewService(views.NewCases(st), gridcase.Options{CaseKinds: cfg.CaseKinds, DailyReports: cfg.DailyReports,
-		Categories: cfg.Categories, Units: b.unitsNow, Location: cfg.Location}, b.geo, b.fleet.Known, b.opts.Now)
+		Categories: cfg.Categories, Units: b.unitsNow, Location: cfg.Location, Approvers: b.duty}, b.geo, b.fleet.Known, b.opts.Now)
 	daily := views.NewDaily(st)
 	b.cases, b.daily = cases, daily
 	timers.Handle(gridcase.TimerKind, cases.Overdue)
+	timers.Handle(gridcase.SupervisionKind, cases.SupervisionDue)
 	timers.Handle(gridcase.DailyTimerKind, func(ctx context.Context, date string, _ time.Time) (bool, error) {
 		return cases.DailyDue(ctx, daily, date)
 	})

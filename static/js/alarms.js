@@ -11,7 +11,7 @@
 // Hooks for tests: #alarm-panel (always there, data-count, data-open),
 // #alarm-groups > li.alarm-group[data-kind][data-count],
 // #alarms > li.alarm[data-alarm-id][data-kind][data-level][data-count] (a
-// case.overdue one also has data-case-id), button.alarm-ack (data-alarm-id:
+// case.overdue or supervision.overdue one also has data-case-id), button.alarm-ack (data-alarm-id:
 // the merged ids, space-separated), .alarm-error, .alarm-approver (the
 // leader on duty named by the alarm).
 
@@ -19,7 +19,7 @@ import * as api from './api.js';
 import { caseStepName, nextStep } from './caseview.js';
 import { deadlineName } from './deadlines.js';
 import { byId, el, show, spaced } from './dom.js';
-import { hhmmss, parseTime } from './format.js';
+import { hhmm, hhmmss, mmdd, parseTime } from './format.js';
 import { t } from './i18n.js';
 import { badge } from './incidentview.js';
 import { categoryName } from './refdata.js';
@@ -154,6 +154,19 @@ function idParts(a) {
 }
 
 /**
+ * A 督办 date as a supervision.overdue alarm's id carries it
+ * (20261204T110000Z), as MM-DD HH:mm in the configured zone.
+ * @param {string|undefined} stamp
+ * @returns {string}
+ */
+function stampText(stamp) {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp ?? '');
+  if (!m) return stamp ?? '';
+  const d = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+  return `${mmdd(d)} ${hhmm(d)}`;
+}
+
+/**
  * What an alarm is about, in words, as DOM nodes.
  * @param {any} a
  * @returns {HTMLElement}
@@ -187,6 +200,20 @@ function alarmText(a) {
         caseId ? el('span', 'alarm-case-id', caseId) : null,
       ]));
     }
+    case 'supervision.overdue': {
+      const [caseId, stamp] = idParts(a);
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-title', title || caseId || ''),
+        el('span', 'alarm-detail', t('alarm.supervision.text', { date: stampText(stamp) })),
+        caseId ? el('span', 'alarm-case-id', caseId) : null,
+      ]));
+    }
+    case 'order.assembly_overdue':
+      return el('div', 'alarm-text', null, spaced([
+        el('strong', 'alarm-unit', title || String(a.unit_id ?? '')),
+        el('span', 'alarm-detail', t('alarm.assembly.text')),
+        incTitle ? el('span', 'alarm-incident', incTitle) : null,
+      ]));
     case 'daily_report.missing': {
       const parts = idParts(a);
       const date = parts.length > 1 ? parts[parts.length - 1] : '';
@@ -228,7 +255,7 @@ function alarmItem(a, ackable, group = [a]) {
   li.dataset.kind = String(a.kind ?? '');
   if (a.level) li.dataset.level = String(a.level);
   if (a.incident_id) li.dataset.incidentId = String(a.incident_id);
-  if (a.kind === 'case.overdue' && idParts(a)[0]) li.dataset.caseId = idParts(a)[0];
+  if ((a.kind === 'case.overdue' || a.kind === 'supervision.overdue') && idParts(a)[0]) li.dataset.caseId = idParts(a)[0];
   const raised = parseTime(a.raised_at);
   const time = raised ? el('time', 'alarm-time', hhmmss(raised)) : null;
   if (time && raised) time.setAttribute('datetime', raised.toISOString());

@@ -1233,6 +1233,12 @@ const CATALOGUE = {
     'dutyadmin.log.col.opened': '交班时间',
     'dutyadmin.log.col.items': '事项数',
     'dutyadmin.log.col.notes': '交接事项',
+    // Deadlines enforced (issue 20 part 5): 挂牌督办 dates and assembly deadlines (alarms.js).
+    'alarm.kind.supervision.overdue': '督办到期未办结',
+    'alarm.kind.order.assembly_overdue': '集结超时',
+    'alarm.supervision.text': '督办期限 {date} 已过',
+    'alarm.assembly.text': '未在集结时限内到达现场',
+    'cdesk.act.supervision_overdue': '督办到期未办结',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -2455,6 +2461,12 @@ const CATALOGUE = {
     'dutyadmin.log.col.opened': 'Opened',
     'dutyadmin.log.col.items': 'Items',
     'dutyadmin.log.col.notes': 'Notes',
+    // Deadlines enforced (issue 20 part 5): 挂牌督办 dates and assembly deadlines (alarms.js).
+    'alarm.kind.supervision.overdue': 'Supervision date passed',
+    'alarm.kind.order.assembly_overdue': 'Assembly overdue',
+    'alarm.supervision.text': 'supervised until {date}, still open',
+    'alarm.assembly.text': 'not on scene by the assembly deadline',
+    'cdesk.act.supervision_overdue': 'Supervision date passed',
   },
 };
 

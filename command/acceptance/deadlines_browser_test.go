@@ -1,0 +1,75 @@
+package acceptance_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"watchfloor/command/store/storetest"
+	"watchfloor/command/timer"
+	"watchfloor/config"
+)
+
+// TestWallShowsDeadlineAlarms: a 督办 date passed before the wall opened
+// (its snapshot) and an assembly deadline (4 h here) passing while it is
+// open (live)
+// show in the wall's alarm list by name, the date in the configured time
+// zone, in Chinese and after the English switch; the console names the
+// assembly alarm in the incident's timeline.
+func TestWallShowsDeadlineAlarms(t *testing.T) {
+	clock := timer.NewManual(time.Now().UTC())
+	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) {
+		c.Dispatch.TimerInterval = 20 * time.Millisecond
+		c.Dispatch.AckTimeout = 5 * time.Hour
+		c.Dispatch.AssemblyDeadline = 4 * time.Hour
+	})
+	cs := h.createCase(h.token("operator"), hubeiHazard("督办墙面"))
+	due := clock.Now().Add(3 * time.Hour).Truncate(time.Second)
+	if code, body := h.act(h.token("leader"), cs, map[string]any{"action": "supervise", "due_at": due.UTC().Format(time.RFC3339), "reason": "重点"}); code != 200 {
+		t.Fatalf("supervise: %d %s", code, body)
+	}
+	h.placeNear("car-01")
+	inc := h.create(publicOrder("集结墙面"))["id"].(string)
+	if res, b := h.do("POST", "/api/v1/incidents/"+inc+"/dispatches", h.token("operator"), map[string]any{"unit_ids": []string{"car-01"}}); res.StatusCode != 201 {
+		t.Fatalf("dispatch: %d %s", res.StatusCode, b)
+	}
+	clock.Advance(3*time.Hour + time.Minute)
+	waitFor(t, 5*time.Second, "the supervision alarm", func() bool { return len(h.alarmsOf("supervision.overdue")) == 1 })
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.Poll(`!!document.querySelector('#alarms .alarm[data-kind="supervision.overdue"]')`, nil, chromedp.WithPollingTimeout(10*time.Second)))
+	if got := h.alarmsOf("order.assembly_overdue"); len(got) != 0 {
+		t.Fatalf("assembly raised early: %v", got)
+	}
+	clock.Advance(time.Hour) // the assembly deadline passes with the wall open
+	sup := `#alarms .alarm[data-kind="supervision.overdue"]`
+	asm := `#alarms .alarm[data-kind="order.assembly_overdue"]`
+	var supKind, supText, asmKind, asmText string
+	b.run(10*time.Second,
+		chromedp.Poll(`!!document.querySelector('`+asm+`')`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`document.querySelector('`+sup+` .alarm-kind').textContent`, &supKind),
+		chromedp.Evaluate(`document.querySelector('`+sup+` .alarm-text').textContent`, &supText),
+		chromedp.Evaluate(`document.querySelector('`+asm+` .alarm-kind').textContent`, &asmKind),
+		chromedp.Evaluate(`document.querySelector('`+asm+` .alarm-text').textContent`, &asmText))
+	date := due.In(h.cfg.Location).Format("01-02 15:04")
+	if supKind != "督办到期未办结" || !strings.Contains(supText, "督办期限 "+date+" 已过") || !strings.Contains(supText, cs) {
+		t.Errorf("supervision alarm: %q %q (date %s)", supKind, supText, date)
+	}
+	if asmKind != "集结超时" || !strings.Contains(asmText, "未在集结时限内到达现场") {
+		t.Errorf("assembly alarm: %q %q", asmKind, asmText)
+	}
+	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('`+asm+` .alarm-kind').textContent === 'Assembly overdue' && document.querySelector('`+sup+` .alarm-kind').textContent === 'Supervision date passed'`,
+			nil, chromedp.WithPollingTimeout(5*time.Second)))
+	b.clean()
+	b.screenshot("ok")
+	// The console names the alarm in the incident's timeline.
+	c := newBrowser(t, 1920, 1080)
+	c.openConsole(h.base, "operator")
+	c.openOnDesk(inc)
+	c.poll(10*time.Second, `[...document.querySelectorAll('#timeline li[data-type="alarm.raised"] .tl-bits')].some(n => n.textContent.includes('集结超时'))`)
+	c.clean()
+}
