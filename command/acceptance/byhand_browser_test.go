@@ -63,6 +63,11 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 	if strings.Join(groups, ",") != "dialogue,medical" {
 		t.Errorf("active plan's groups %v", groups)
 	}
+	var cardText string
+	b.run(2*time.Second, chromedp.Text(card, &cardText, chromedp.ByQuery))
+	if !strings.Contains(cardText, "leader 手动启动") || !strings.Contains(cardText, "现场人员持续增多") {
+		t.Errorf("active card %q", cardText)
+	}
 	b.clean()
 	b.screenshot("started")
 

@@ -732,6 +732,7 @@ const CATALOGUE = {
     'leader.start.send': '启动并下达任务',
     'leader.start.noIncident': '请选择事件，或改为按上级要求启动',
     'leader.start.failed': '未能启动预案（{status}）：{detail}',
+    'leader.start.startedBy': '{who} 手动启动',
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': '网格事件台',
     'cdesk.refresh': '刷新',
@@ -1977,6 +1978,7 @@ const CATALOGUE = {
     'leader.start.send': 'Start and send the tasks',
     'leader.start.noIncident': "Choose an incident, or start on a higher body's request",
     'leader.start.failed': 'The plan was not started ({status}): {detail}',
+    'leader.start.startedBy': 'Started by hand by {who}',
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': 'Grid case desk',
     'cdesk.refresh': 'Refresh',

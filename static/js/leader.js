@@ -590,7 +590,8 @@ function proposedCard(a) {
  */
 function activeCard(a) {
   const phase = a.phase === 'recovery' ? 'recovery' : 'action';
-  const decided = a.auto ? t('leader.auto') : a.decided_by ? t('leader.approvedBy', { who: String(a.decided_by) }) : '';
+  const decided = a.auto ? t('leader.auto') : a.by_hand && a.decided_by ? t('leader.start.startedBy', { who: String(a.decided_by) })
+    : a.decided_by ? t('leader.approvedBy', { who: String(a.decided_by) }) : '';
   const inc = a.incident;
   const card = el('article', `act-card active phase-${phase}`, null, [
     el('header', 'act-head', null, spaced([
