@@ -62,7 +62,7 @@ func TestStartPlanByHandChosenGroups(t *testing.T) {
 	}
 	var a struct {
 		ID, Status, Level, Reason string
-		ByHand                    bool `json:"by_hand"`
+		ByHand                    bool   `json:"by_hand"`
 		DecidedBy                 string `json:"decided_by"`
 		Groups                    []groupView
 	}
@@ -152,6 +152,14 @@ func TestStartPlanByHandInputAndRequest(t *testing.T) {
 	mustJSON(t, b, &a)
 	if a.IncidentID != "" || a.Request.From != "市应急管理局" || a.Request.At != "2026-07-01T00:00:00Z" {
 		t.Fatalf("activation %s", b)
+	}
+	// A leader page opened now lists it, with no incident.
+	leaderWS, res, err := h.ws("/ws/leader", tok, nil, nil)
+	if err != nil {
+		t.Fatalf("leader socket: %v %v", err, res)
+	}
+	if snap := leaderWS.next(2 * time.Second); snap.Type != "snapshot" || !strings.Contains(string(snap.Data), a.ID) {
+		t.Fatalf("leader snapshot lacks %s: %s", a.ID, snap.Data)
 	}
 	tv := taskOf(t, med, a.ID)
 	raw, _ := json.Marshal(tv)
