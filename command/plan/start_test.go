@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"watchfloor/alerts"
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
+	"watchfloor/command/incident"
 	"watchfloor/command/plan"
 	"watchfloor/command/vocab"
 )
@@ -147,6 +149,11 @@ func TestStartByHandDuplicates(t *testing.T) {
 // TestStartByHandInvalid names each bad field at once.
 func TestStartByHandInvalid(t *testing.T) {
 	f := newPlanFloor(t)
+	closed := f.incident("fire", alerts.LevelII)
+	closed.Status = incident.StatusClosed
+	if _, err := f.st.Apply(bg, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindIncident, ID: closed.ID, Value: closed}}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		st   plan.Start
@@ -156,6 +163,9 @@ func TestStartByHandInvalid(t *testing.T) {
 		{"unknown", plan.Start{PlanID: "nope", IncidentID: "INC-9", Level: "V"}, []string{"plan_id", "incident_id", "level"}},
 		{"groups", plan.Start{PlanID: "general", Level: "I", Groups: []string{"patrol", "cooks", "patrol"}, Request: &plan.Request{}},
 			[]string{"request.from", "request.text", "groups[1]", "groups[2]"}},
+		{"closed", plan.Start{PlanID: "general", IncidentID: "INC-1"}, []string{"incident_id"}},
+		{"both", plan.Start{PlanID: "general", IncidentID: "INC-1", Request: &plan.Request{From: "a", Text: "b"}, Reason: strings.Repeat("长", 2001)},
+			[]string{"request", "reason"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := f.svc.StartByHand(bg, leader, c.st)
