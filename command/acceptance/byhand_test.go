@@ -167,3 +167,34 @@ func TestStartPlanByHandInputAndRequest(t *testing.T) {
 		t.Fatalf("task %s", raw)
 	}
 }
+
+// Two leaders starting the same plan for one incident at once: one start
+// wins, the other is a conflict, and one activation is active.
+func TestStartPlanByHandRacing(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(dongmen("商户聚集", 150))["id"].(string)
+	body := map[string]any{"plan_id": "general", "incident_id": id, "reason": "同时启动"}
+	codes, tok := make(chan int, 2), h.token("leader")
+	for range 2 {
+		go func() {
+			res, _ := h.doQuiet("POST", "/api/v1/activations", tok, body)
+			codes <- res.StatusCode
+		}()
+	}
+	got := map[int]int{}
+	for range 2 {
+		got[<-codes]++
+	}
+	if got[201] != 1 || got[409] != 1 {
+		t.Fatalf("answers %v, want one 201 and one 409", got)
+	}
+	active := 0
+	for _, a := range h.activations(id) {
+		if a.PlanID == "general" && a.Status == "active" {
+			active++
+		}
+	}
+	if active != 1 {
+		t.Fatalf("%d active general plans", active)
+	}
+}
