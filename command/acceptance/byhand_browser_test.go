@@ -85,3 +85,23 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 	b.clean()
 	b.screenshot("phone")
 }
+
+// The wall's banner of a plan started on a higher body's request names who
+// asked, in place of an incident.
+func TestScreenBannerOfPlanStartedOnRequest(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	res, body := h.do("POST", "/api/v1/activations", h.token("leader"), map[string]any{"plan_id": "general", "level": "II",
+		"request": map[string]string{"from": "市应急管理局", "text": "做好防汛准备"}})
+	if res.StatusCode != 201 {
+		t.Fatalf("start: %d %s", res.StatusCode, body)
+	}
+	var a struct{ ID string }
+	mustJSON(t, body, &a)
+	sel := fmt.Sprintf(`#plan-banners .plan-banner[data-activation-id=%q] .plan-incident`, a.ID)
+	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? '') === '上级要求（市应急管理局）'`, sel), nil,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	b.clean()
+}

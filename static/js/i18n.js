@@ -733,6 +733,7 @@ const CATALOGUE = {
     'leader.start.noIncident': '请选择事件，或改为按上级要求启动',
     'leader.start.failed': '未能启动预案（{status}）：{detail}',
     'leader.start.startedBy': '{who} 手动启动',
+    'planboard.byRequest': '上级要求（{from}）',
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': '网格事件台',
     'cdesk.refresh': '刷新',
@@ -1979,6 +1980,7 @@ const CATALOGUE = {
     'leader.start.noIncident': "Choose an incident, or start on a higher body's request",
     'leader.start.failed': 'The plan was not started ({status}): {detail}',
     'leader.start.startedBy': 'Started by hand by {who}',
+    'planboard.byRequest': "A higher body's request ({from})",
     // Case desk of the console (console-cases.js, issue 16 part 3).
     'cdesk.title': 'Grid case desk',
     'cdesk.refresh': 'Refresh',
