@@ -53,6 +53,9 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 		chromedp.Click("#start-group-onsite-control", chromedp.ByQuery),
 		chromedp.Click("#start-group-logistics", chromedp.ByQuery),
 		chromedp.SendKeys("#start-reason", "现场人员持续增多", chromedp.ByQuery),
+	)
+	b.screenshot("form")
+	b.run(5*time.Second,
 		chromedp.Click("#start-send", chromedp.ByQuery),
 		chromedp.WaitNotVisible("#start-dialog", chromedp.ByQuery),
 	)
