@@ -92,6 +92,9 @@ var Routes = []Route{
 	{Name: "activations.reject", Method: "POST", Path: "/api/v1/activations/:id/reject", Roles: Command},
 	{Name: "activations.end", Method: "POST", Path: "/api/v1/activations/:id/end", Roles: Command},
 	{Name: "activations.phase", Method: "POST", Path: "/api/v1/activations/:id/phase", Roles: Command},
+	// Issue 20 part 2: a plan started by hand, by whoever may approve it at
+	// the level (the plan refuses the rest, saying who may).
+	{Name: "activations.start", Method: "POST", Path: "/api/v1/activations", Roles: []vocab.Role{vocab.Admin, vocab.Leader, vocab.Deputy}},
 
 	// A plan's tasks: acknowledged and done by the unit they are for (or an
 	// admin); another unit's task is not found.

@@ -54,9 +54,10 @@ func (x *Activations) activations(keep func(*plan.Activation) bool) ([]*plan.Act
 	return out, nil
 }
 
-// ByIncident returns an incident's activations.
+// ByIncident returns an incident's activations ("": none, as plans started
+// on a higher body's request have no incident).
 func (x *Activations) ByIncident(ctx context.Context, incidentID string) ([]*plan.Activation, error) {
-	return x.activations(func(a *plan.Activation) bool { return a.IncidentID == incidentID })
+	return x.activations(func(a *plan.Activation) bool { return incidentID != "" && a.IncidentID == incidentID })
 }
 
 // List returns the activations of a status, or those proposed or active

@@ -153,10 +153,14 @@ func (s *Service) planSubject(typ string, a *activation, at time.Time) subject {
 	}
 	lv := a.Level.NameZH()
 	when := at.In(s.loc).Format("01-02 15:04")
+	ref := "事件编号 " + a.IncidentID
+	if a.IncidentID == "" { // a plan started by hand on a higher body's request
+		ref = "按上级要求启动"
+	}
 	if typ == vocab.ActivationApproved {
 		return subject{event: config.NotifyPlanApproved, about: config.NotifyPlanApproved + ":" + a.ID, incidentID: a.IncidentID, leaderLink: true,
 			title: "【预案已启动】" + name,
-			text:  "预案「" + name + "」(" + lv + "响应)已由 " + a.DecidedBy + " 于 " + when + " 批准启动。事件编号 " + a.IncidentID}
+			text:  "预案「" + name + "」(" + lv + "响应)已由 " + a.DecidedBy + " 于 " + when + " 批准启动。" + ref}
 	}
 	roles := make([]string, len(a.Approvers))
 	for i, r := range a.Approvers {
@@ -164,8 +168,7 @@ func (s *Service) planSubject(typ string, a *activation, at time.Time) subject {
 	}
 	return subject{event: config.NotifyPlanProposed, about: config.NotifyPlanProposed + ":" + a.ID, incidentID: a.IncidentID, leaderLink: true,
 		title: "【预案待批准】" + name,
-		text: "预案「" + name + "」(" + lv + "响应)待" + strings.Join(roles, "或") + "批准(" + when + " 提出),请在领导页面审批。事件编号 " +
-			a.IncidentID}
+		text:  "预案「" + name + "」(" + lv + "响应)待" + strings.Join(roles, "或") + "批准(" + when + " 提出),请在领导页面审批。" + ref}
 }
 
 // drill reports whether an activation's incident is a drill (activations

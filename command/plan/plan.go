@@ -70,6 +70,18 @@ type Activation struct {
 	// Groups are the working groups and the units that get (or, while
 	// proposed, would get) their tasks, with the tasks' progress.
 	Groups []Group `json:"groups,omitempty"`
+	// ByHand marks a plan a leader started (POST /api/v1/activations), for
+	// its incident or on Request, a higher body's request with no incident.
+	// (A start for a warning will add its warning's id here.)
+	ByHand  bool     `json:"by_hand,omitempty"`
+	Request *Request `json:"request,omitempty"`
+}
+
+// Request is a higher body's request (上级要求) a plan was started on.
+type Request struct {
+	From string    `json:"from"`
+	At   time.Time `json:"at"`
+	Text string    `json:"text"`
 }
 
 // Group is a working group of an activation: who gets its tasks and how far
@@ -296,7 +308,7 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "why": why, "approvers": roles}})
 		if p.AutoActivate {
 			a.Auto = true
-			s.activate(a, p, inc, Who{Username: "procedure", Role: vocab.System}, "responds by procedure", now, w)
+			s.activate(a, p, Who{Username: "procedure", Role: vocab.System}, "responds by procedure", now, w)
 			w.Changes[len(w.Changes)-1].Event = "activation.approved"
 		}
 		out = append(out, a)
@@ -377,11 +389,13 @@ func (s *Service) groups(p *config.Plan) []Group {
 
 // activate moves a to active and records the job that delivers the working
 // groups' tasks (in chunks, after the approval itself is stored).
-func (s *Service) activate(a *Activation, p *config.Plan, inc *incident.Incident, who Who, reason string, now time.Time, w *Write) {
+func (s *Service) activate(a *Activation, p *config.Plan, who Who, reason string, now time.Time, w *Write) {
 	a.Status, a.Phase = Active, PhaseAction
 	a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.UpdatedAt = &now, who.Username, who.Role, reason, now
-	a.Groups = s.groups(p)
-	w.Jobs = append(w.Jobs, job.Job{Kind: JobTasks, Key: a.ID, IncidentID: inc.ID})
+	if !a.ByHand { // a start by hand keeps the groups chosen
+		a.Groups = s.groups(p)
+	}
+	w.Jobs = append(w.Jobs, job.Job{Kind: JobTasks, Key: a.ID, IncidentID: a.IncidentID})
 	w.Entries = append(w.Entries,
 		incident.Entry{At: now, Type: "plan.activated", By: who.Username, Role: who.Role, Reason: reason,
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": "启动"}},
@@ -403,11 +417,14 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	if a.Status != Active {
 		return nil
 	}
-	inc, err := s.incidents.Load(ctx, a.IncidentID)
-	if err != nil {
-		return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
+	var masked *incident.Incident
+	if a.IncidentID != "" { // a plan started on a request has none
+		inc, err := s.incidents.Load(ctx, a.IncidentID)
+		if err != nil {
+			return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
+		}
+		masked = inc.Masked()
 	}
-	masked := inc.Masked()
 	at := a.UpdatedAt
 	if a.DecidedAt != nil {
 		at = *a.DecidedAt
@@ -532,14 +549,10 @@ func (s *Service) Approve(ctx context.Context, who Who, id, reason string) (*Act
 	if a.Status != Proposed {
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not proposed", id, a.Status)}
 	}
-	inc, err := s.incidents.Load(ctx, a.IncidentID)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().UTC()
 	w := &Write{At: now}
 	prev := *a
-	s.activate(a, p, inc, who, strings.TrimSpace(reason), now, w)
+	s.activate(a, p, who, strings.TrimSpace(reason), now, w)
 	w.Changes = []Change{{A: a, Prev: &prev, Event: "activation.approved"}}
 	if err := s.save(ctx, w); err != nil {
 		return nil, err

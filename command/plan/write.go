@@ -20,6 +20,11 @@ type Change struct {
 	Prev *Activation
 	// Event is the event it causes (activation.proposed, .approved …).
 	Event string
+	// Slot, for a new activation started by hand, is the incident's slot it
+	// takes instead of its plan's one proposal per level, and Free the
+	// values that slot may hold (ended or rejected starts).
+	Slot string
+	Free []string
 }
 
 // Write is one atomic change of activations; Change turns it into the
@@ -39,17 +44,22 @@ type Write struct {
 // and the jobs.
 func (w *Write) Change() *change.Change {
 	c := &change.Change{At: w.At, Jobs: w.Jobs}
-	incidentID := ""
+	incidentID, object := "", ""
 	for _, ch := range w.Changes {
 		a := ch.A
-		incidentID = a.IncidentID
+		incidentID, object = a.IncidentID, a.ID
 		g := change.Guard{Kind: change.KindActivation, ID: a.ID, Field: "status", Allowed: []string{""}, Why: fmt.Sprintf("activation %s changed meanwhile", a.ID)}
 		var prev any
 		if ch.Prev != nil {
 			g.Allowed, prev = []string{ch.Prev.Status}, ch.Prev
 		}
 		c.Guards = append(c.Guards, g)
-		if ch.Prev == nil {
+		if ch.Prev == nil && ch.Slot != "" {
+			// A plan is started by hand once per incident at a time.
+			c.Guards = append(c.Guards, change.Guard{Kind: change.KindProposed, ID: a.IncidentID, Field: ch.Slot, Allowed: append([]string{""}, ch.Free...),
+				Why: fmt.Sprintf("plan %s was already started for incident %s", a.PlanID, a.IncidentID)})
+			c.Fields = append(c.Fields, change.Field{Kind: change.KindProposed, ID: a.IncidentID, Field: ch.Slot, Value: a.ID})
+		} else if ch.Prev == nil && a.IncidentID != "" {
 			// A plan is proposed once per incident and level, across instances.
 			slot := a.PlanID + "@" + a.Level.String()
 			c.Guards = append(c.Guards, change.Guard{Kind: change.KindProposed, ID: a.IncidentID, Field: slot, Allowed: []string{""},
@@ -67,6 +77,10 @@ func (w *Write) Change() *change.Change {
 			entries[i] = e
 		}
 		c.Appends = append(c.Appends, change.Append{Kind: change.KindIncidentTimeline, ID: incidentID, Entries: entries})
+	}
+	if len(w.Entries) > 0 && object != "" {
+		// A plan started on a higher body's request has no incident: its
+		// records are the activation's alone.
 		c.Audit = incident.AuditRecords(incidentID, w.Entries)
 	}
 	return c

@@ -105,9 +105,9 @@ func (s *Store) activationIndex(d change.Doc) []Op {
 	if !ok {
 		return nil
 	}
-	ops := []Op{
-		{Cmd: "SADD", Key: s.Key("incident", a.IncidentID, "activations"), Args: []string{a.ID}},
-		{Cmd: "SADD", Key: s.Key("activations", a.Status), Args: []string{a.ID}},
+	ops := []Op{{Cmd: "SADD", Key: s.Key("activations", a.Status), Args: []string{a.ID}}}
+	if a.IncidentID != "" { // a plan started on a higher body's request has none
+		ops = append(ops, Op{Cmd: "SADD", Key: s.Key("incident", a.IncidentID, "activations"), Args: []string{a.ID}})
 	}
 	if prev, ok := d.Prev.(*plan.Activation); ok && prev.Status != a.Status {
 		ops = append(ops, Op{Cmd: "SREM", Key: s.Key("activations", prev.Status), Args: []string{a.ID}})

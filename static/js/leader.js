@@ -26,6 +26,7 @@ import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, placeText, reasonTexts, statusName } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
+import { initStart } from './leader-start.js';
 import { showLinkState } from './linkstate.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { categoryName, clearReference, LEVELS, loadReference, referenceLoaded, roleName } from './refdata.js';
@@ -428,6 +429,7 @@ function line(key, value, cls) {
  */
 function incidentBlock(a) {
   const inc = a.incident;
+  if (!a.incident_id && a.request) return requestBlock(a.request);
   if (!inc) {
     return el('div', 'act-incident loading', null, [
       el('p', 'act-incident-title', String(a.incident_id ?? '')),
@@ -459,6 +461,19 @@ function incidentBlock(a) {
   ].filter(Boolean));
   box.dataset.incidentId = String(inc.id);
   return box;
+}
+
+/**
+ * A higher body's request a plan was started on (no incident).
+ * @param {any} r
+ * @returns {HTMLElement}
+ */
+function requestBlock(r) {
+  const at = parseTime(r.at);
+  return el('div', 'act-incident act-request', null, [
+    el('p', 'act-label', t('leader.start.requestBy', { from: String(r.from ?? ''), time: at ? `${mmdd(at)} ${hhmm(at)}` : '' })),
+    el('p', 'act-description', String(r.text ?? '')),
+  ]);
 }
 
 /**
@@ -575,7 +590,8 @@ function proposedCard(a) {
  */
 function activeCard(a) {
   const phase = a.phase === 'recovery' ? 'recovery' : 'action';
-  const decided = a.auto ? t('leader.auto') : a.decided_by ? t('leader.approvedBy', { who: String(a.decided_by) }) : '';
+  const decided = a.auto ? t('leader.auto') : a.by_hand && a.decided_by ? t('leader.start.startedBy', { who: String(a.decided_by) })
+    : a.decided_by ? t('leader.approvedBy', { who: String(a.decided_by) }) : '';
   const inc = a.incident;
   const card = el('article', `act-card active phase-${phase}`, null, [
     el('header', 'act-head', null, spaced([
@@ -833,6 +849,7 @@ function main() {
   byId('logout').addEventListener('click', () => {
     logout();
   });
+  initStart();
   api.onUnauthorized(() => {
     if (onApp || getToken()) signedOut();
   });

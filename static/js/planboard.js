@@ -70,11 +70,13 @@ export function clearPlans() {
 }
 
 /**
- * The title of an activation's incident, or its id.
+ * The title of an activation's incident, or its id; for a plan started on
+ * a higher body's request, who asked.
  * @param {any} a
  * @returns {string}
  */
 function titleOf(a) {
+  if (!a.incident_id && a.request) return t('planboard.byRequest', { from: String(a.request.from ?? '') });
   return incidentTitle(a.incident_id) || String(a.incident_id ?? '');
 }
 

@@ -84,7 +84,8 @@ func activationReads(t *testing.T, open Open) {
 			Groups: []plan.Group{{ID: "g", Units: []string{"car-1"}, Progress: plan.Progress{Total: 1}}}}
 	}
 	as := []*plan.Activation{mk("A-2", "INC-1", plan.Active, time.Second), mk("A-1", "INC-1", plan.Proposed, 0),
-		mk("A-3", "INC-2", plan.Active, 2*time.Second), mk("A-4", "INC-2", plan.Rejected, 3*time.Second)}
+		mk("A-3", "INC-2", plan.Active, 2*time.Second), mk("A-4", "INC-2", plan.Rejected, 3*time.Second),
+		mk("A-5", "", plan.Active, 4*time.Second)} // started by hand on a higher body's request: no incident
 	c := &change.Change{At: t0}
 	for _, a := range as {
 		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}})
@@ -101,7 +102,8 @@ func activationReads(t *testing.T, open Open) {
 	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindActivation, ID: "A-3", Value: &ended, Prev: as[2], Fields: map[string]string{"status": plan.Ended}}}})
 	reads(t, func(a *plan.Activation) string { return a.ID },
 		read[plan.Activation]{"byIncident", func() ([]*plan.Activation, error) { return st.Activations.ByIncident(ctx, "INC-1") }, "A-1,A-2"},
-		read[plan.Activation]{"open", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, "") }, "A-1,A-2"},
+		read[plan.Activation]{"noIncident", func() ([]*plan.Activation, error) { return st.Activations.ByIncident(ctx, "") }, ""},
+		read[plan.Activation]{"open", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, "") }, "A-1,A-2,A-5"},
 		read[plan.Activation]{"ended", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Ended) }, "A-3"},
 		read[plan.Activation]{"rejected", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Rejected) }, "A-4"})
 	a, err := st.Activations.Load(ctx, "A-2")

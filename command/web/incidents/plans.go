@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -79,4 +80,52 @@ func (a *handlers) activationAction(action string) fiber.Handler {
 		}
 		return c.JSON(act)
 	}
+}
+
+// startRequest is the body of POST /api/v1/activations.
+type startRequest struct {
+	PlanID     string         `json:"plan_id"`
+	IncidentID string         `json:"incident_id"`
+	Request    *higherBodyAsk `json:"request"`
+	Level      string         `json:"level"`
+	Groups     []string       `json:"groups"`
+	Reason     string         `json:"reason"`
+}
+
+// higherBodyAsk is a higher body's request (上级要求): who asked, when
+// (RFC 3339; empty: now), what.
+type higherBodyAsk struct {
+	From string `json:"from"`
+	At   string `json:"at"`
+	Text string `json:"text"`
+}
+
+// startActivation starts a plan by hand, approved by the caller.
+func (a *handlers) startActivation(c *fiber.Ctx) error {
+	b, err := a.Body(c)
+	if err != nil {
+		return err
+	}
+	var req startRequest
+	if err := strictjson.Decode(b, &req); err != nil {
+		return err
+	}
+	st := plan.Start{PlanID: strings.TrimSpace(req.PlanID), IncidentID: strings.TrimSpace(req.IncidentID), Level: strings.TrimSpace(req.Level),
+		Groups: req.Groups, Reason: rest.ReasonText(req.Reason)}
+	if r := req.Request; r != nil {
+		st.Request = &plan.Request{From: r.From, Text: r.Text}
+		plan.CleanRequest(st.Request)
+		if r.At != "" {
+			at, err := time.Parse(time.RFC3339, r.At)
+			if err != nil {
+				return fault.Field("request.at", "must be an RFC 3339 time, like 2026-07-01T08:00:00+08:00")
+			}
+			st.Request.At = at.UTC()
+		}
+	}
+	act, err := a.Plans.StartByHand(c.UserContext(), rest.Actor(c), st)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(act)
 }

@@ -33,6 +33,7 @@ func Routes(k *rest.Kit) map[string][]fiber.Handler {
 		"plans.list":           one(a.listPlans),
 		"activations.list":     one(a.listActivations),
 		"activations.get":      one(a.getActivation),
+		"activations.start":    one(a.startActivation),
 		"activations.approve":  one(a.activationAction("approve")),
 		"activations.reject":   one(a.activationAction("reject")),
 		"activations.end":      one(a.activationAction("end")),

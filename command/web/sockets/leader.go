@@ -34,6 +34,10 @@ func (a *Server) leaderSnapshot(ctx context.Context) ([]byte, uint64, error) {
 	}
 	items := make([]item, 0, len(acts))
 	for _, act := range acts {
+		if act.IncidentID == "" { // started on a higher body's request
+			items = append(items, item{act, nil})
+			continue
+		}
 		inc, err := a.Incidents.Load(ctx, act.IncidentID)
 		if err != nil {
 			continue

@@ -1,0 +1,110 @@
+package acceptance_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// On leader.html a leader starts the mass-incident plan for a level II
+// incident by hand with two of its four groups (dialogue and medical): the
+// plan shows as active with those two groups, a grid officer of the
+// dialogue group sees the task on the phone page, and a foot patrol of the
+// unchosen on-site control group gets none.
+func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
+	h := newHarness(t)
+	inc := h.create(dongmen("商户聚集", 150))
+	id := inc["id"].(string)
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.run(10*time.Second,
+		chromedp.Click("#start-open", chromedp.ByQuery),
+		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`!!document.querySelector('#start-incident option[value=%q]')`, id), nil, chromedp.WithPollingTimeout(5*time.Second)),
+	)
+	// Every control of the form has a visible label.
+	var unlabelled []string
+	b.run(3*time.Second, chromedp.Evaluate(`(() => {
+		const s = document.querySelector('#start-plan');
+		s.value = 'mass-incident';
+		s.dispatchEvent(new Event('change'));
+		const out = [];
+		for (const n of document.querySelectorAll('#start-form input, #start-form select, #start-form textarea')) {
+			const l = n.labels && n.labels[0];
+			if (!l || !l.textContent.trim()) out.push(n.id || n.name);
+		}
+		return out;
+	})()`, &unlabelled))
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v", unlabelled)
+	}
+	var checked []string
+	b.run(3*time.Second,
+		chromedp.SetValue("#start-incident", id, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll('#start-groups input:checked')].map((x) => x.value)`, &checked))
+	if strings.Join(checked, ",") != "onsite-control,dialogue,medical,logistics" {
+		t.Fatalf("groups checked by default: %v", checked)
+	}
+	b.run(5*time.Second,
+		chromedp.Click("#start-group-onsite-control", chromedp.ByQuery),
+		chromedp.Click("#start-group-logistics", chromedp.ByQuery),
+		chromedp.SendKeys("#start-reason", "现场人员持续增多", chromedp.ByQuery),
+	)
+	b.screenshot("form")
+	b.run(5*time.Second,
+		chromedp.Click("#start-send", chromedp.ByQuery),
+		chromedp.WaitNotVisible("#start-dialog", chromedp.ByQuery),
+	)
+	card := fmt.Sprintf(`#active-list article[data-plan-id="mass-incident"][data-incident-id=%q]`, id)
+	b.run(5*time.Second, chromedp.WaitVisible(card+` li.act-group[data-group-id="dialogue"]`, chromedp.ByQuery))
+	var groups []string
+	b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`[...document.querySelectorAll(%q)].map((x) => x.dataset.groupId)`, card+" li.act-group"), &groups))
+	if strings.Join(groups, ",") != "dialogue,medical" {
+		t.Errorf("active plan's groups %v", groups)
+	}
+	var cardText string
+	b.run(2*time.Second, chromedp.Text(card, &cardText, chromedp.ByQuery))
+	if !strings.Contains(cardText, "leader 手动启动") || !strings.Contains(cardText, "现场人员持续增多") {
+		t.Errorf("active card %q", cardText)
+	}
+	b.clean()
+	b.screenshot("started")
+
+	if got := h.snapshotTasks("foot-01"); len(got) != 0 {
+		t.Errorf("foot-01 of an unchosen group has tasks %+v", got)
+	}
+	b.login(h.base+"/responder.html", "grid-01")
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery),
+		chromedp.WaitVisible(`#tasks li.task[data-group-id="dialogue"][data-status="assigned"]`, chromedp.ByQuery))
+	var text string
+	b.run(2*time.Second, chromedp.Text(`#tasks`, &text, chromedp.ByQuery))
+	if !strings.Contains(text, "了解诉求") || strings.Contains(text, "控制现场秩序") {
+		t.Errorf("grid-01's tasks %q", text)
+	}
+	b.clean()
+	b.screenshot("phone")
+}
+
+// The wall's banner of a plan started on a higher body's request names who
+// asked, in place of an incident.
+func TestScreenBannerOfPlanStartedOnRequest(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	res, body := h.do("POST", "/api/v1/activations", h.token("leader"), map[string]any{"plan_id": "general", "level": "II",
+		"request": map[string]string{"from": "市应急管理局", "text": "做好防汛准备"}})
+	if res.StatusCode != 201 {
+		t.Fatalf("start: %d %s", res.StatusCode, body)
+	}
+	var a struct{ ID string }
+	mustJSON(t, body, &a)
+	sel := fmt.Sprintf(`#plan-banners .plan-banner[data-activation-id=%q] .plan-incident`, a.ID)
+	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? '') === '上级要求（市应急管理局）'`, sel), nil,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	b.clean()
+}

@@ -1,0 +1,200 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"watchfloor/alerts"
+	"watchfloor/command/fault"
+	"watchfloor/command/incident"
+	"watchfloor/command/vocab"
+	"watchfloor/config"
+)
+
+// Start is a leader's start of a plan by hand: for an incident, or on a
+// higher body's request with no incident (a warning will be a third kind).
+type Start struct {
+	PlanID     string
+	IncidentID string
+	Request    *Request
+	// Level is the scale's level ("" for an incident: its level).
+	Level string
+	// Groups are the plan's working groups chosen (启动规模); empty: all.
+	Groups []string
+	Reason string
+}
+
+// StartByHand starts a plan at once, approved by who (who must be one of
+// the plan's approvers at the level), sending tasks to the chosen groups'
+// units only. A plan already active for the incident is a conflict naming it.
+func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activation, error) {
+	p, inc, level, err := s.checkStart(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	roles := approvers(p, level)
+	if !slices.Contains(roles, who.Role) {
+		return nil, &fault.Forbidden{Detail: fmt.Sprintf("plan %s at level %s is started only by %s, not by %s",
+			p.ID, level, vocab.JoinRoles(roles, " or "), who.Role)}
+	}
+	now := s.now().UTC()
+	if st.Request != nil && st.Request.At.IsZero() {
+		st.Request.At = now
+	}
+	w := &Write{At: now}
+	slot, free := "", []string(nil)
+	if inc != nil {
+		if slot, free, err = s.superseded(ctx, p, inc, now, w); err != nil {
+			return nil, err
+		}
+	}
+	day := now.In(s.opts.Location).Format("20060102")
+	n, err := s.store.NextID(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	a := &Activation{
+		ID: fmt.Sprintf("A-%s-%04d", day, n), PlanID: p.ID, PlanName: p.Name, Level: level, Status: Proposed,
+		Why: []string{"started by hand by " + who.Username}, Approvers: roles, Commander: p.Commander[level.String()],
+		ProposedAt: now, UpdatedAt: now, Groups: chosen(s.groups(p), st.Groups), ByHand: true, Request: st.Request,
+	}
+	if inc != nil {
+		a.IncidentID = inc.ID
+	}
+	detail := map[string]any{"activation_id": a.ID, "plan_id": p.ID, "by_hand": true, "level": level.String(), "groups": groupIDs(a.Groups)}
+	if st.Request != nil {
+		detail["request_from"], detail["request_at"], detail["request_text"] = st.Request.From, st.Request.At, st.Request.Text
+	}
+	w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.started", By: who.Username, Role: who.Role, Reason: st.Reason, Detail: detail})
+	s.activate(a, p, who, st.Reason, now, w)
+	w.Changes = append(w.Changes, Change{A: a, Event: vocab.ActivationApproved, Slot: slot, Free: free})
+	if err := s.save(ctx, w); err != nil {
+		return nil, err
+	}
+	return a, s.runJobs(ctx, w.Jobs)
+}
+
+// checkStart checks every field of st at once and returns the plan, the
+// incident (nil on a request) and the level.
+func (s *Service) checkStart(ctx context.Context, st Start) (*config.Plan, *incident.Incident, alerts.Level, error) {
+	bad := &fault.Invalid{}
+	p := s.plans[st.PlanID]
+	if st.PlanID == "" {
+		bad.Add("plan_id", "required")
+	} else if p == nil {
+		bad.Add("plan_id", "unknown plan %q", st.PlanID)
+	}
+	var inc *incident.Incident
+	switch {
+	case st.IncidentID != "" && st.Request != nil:
+		bad.Add("request", "give incident_id or request, not both")
+	case st.IncidentID != "":
+		i, err := s.incidents.Load(ctx, st.IncidentID)
+		if fault.IsNotFound(err) {
+			bad.Add("incident_id", "unknown incident %q", st.IncidentID)
+		} else if err != nil {
+			return nil, nil, 0, err
+		} else if i.Status == incident.StatusClosed {
+			bad.Add("incident_id", "incident %s is closed", st.IncidentID)
+		} else {
+			inc = i
+		}
+	case st.Request != nil:
+		if st.Request.From == "" {
+			bad.Add("request.from", "required: who asked")
+		}
+		if st.Request.Text == "" {
+			bad.Add("request.text", "required: what was asked")
+		}
+	default:
+		bad.Add("incident_id", "give incident_id, or request with from, at and text")
+	}
+	level, err := alerts.ParseLevel(st.Level)
+	switch {
+	case st.Level == "" && inc != nil:
+		level = inc.Level
+		if !level.Valid() {
+			bad.Add("level", "required: incident %s is not graded", inc.ID)
+		}
+	case st.Level == "" && st.IncidentID == "":
+		bad.Add("level", "required: I, II, III or IV")
+	case st.Level != "" && err != nil:
+		bad.Add("level", "must be I, II, III or IV")
+	}
+	if p != nil {
+		for i, g := range st.Groups {
+			if !slices.ContainsFunc(p.Groups, func(c config.Group) bool { return c.ID == g }) {
+				bad.Add(fmt.Sprintf("groups[%d]", i), "%q is not a working group of plan %s", g, p.ID)
+			} else if slices.Contains(st.Groups[:i], g) {
+				bad.Add(fmt.Sprintf("groups[%d]", i), "%q is given twice", g)
+			}
+		}
+		if level.Valid() && len(p.Approvers[level.String()]) == 0 {
+			bad.Add("level", "plan %s names no approver at level %s", p.ID, level)
+		}
+	}
+	if len([]rune(st.Reason)) > 2000 {
+		bad.Add("reason", "at most 2000 characters")
+	}
+	if err := bad.Err(); err != nil {
+		return nil, nil, 0, err
+	}
+	return p, inc, level, nil
+}
+
+// superseded refuses a start when plan p is already active for inc,
+// rejects its proposals still waiting (the start decides them), and returns
+// the incident's start slot and the values it may hold.
+func (s *Service) superseded(ctx context.Context, p *config.Plan, inc *incident.Incident, now time.Time, w *Write) (string, []string, error) {
+	existing, err := s.store.ByIncident(ctx, inc.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	var free []string
+	for _, old := range existing {
+		if old.PlanID != p.ID {
+			continue
+		}
+		switch old.Status {
+		case Active:
+			return "", nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is already active for incident %s as %s", p.ID, inc.ID, old.ID)}
+		case Proposed:
+			prev := *old
+			old.Status, old.DecidedAt, old.DecidedBy, old.DecidedAs = Rejected, &now, "rules", vocab.System
+			old.Reason, old.UpdatedAt = "superseded: the plan was started by hand", now
+			w.Changes = append(w.Changes, Change{A: old, Prev: &prev, Event: vocab.ActivationRejected})
+		default:
+			if old.ByHand {
+				free = append(free, old.ID)
+			}
+		}
+	}
+	return p.ID + "@hand", free, nil
+}
+
+// chosen keeps the groups whose ids are in ids (all when ids is empty).
+func chosen(groups []Group, ids []string) []Group {
+	if len(ids) == 0 {
+		return groups
+	}
+	return slices.DeleteFunc(groups, func(g Group) bool { return !slices.Contains(ids, g.ID) })
+}
+
+// groupIDs lists the ids of groups.
+func groupIDs(groups []Group) []string {
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = g.ID
+	}
+	return out
+}
+
+// CleanRequest trims a request's text fields.
+func CleanRequest(r *Request) {
+	if r != nil {
+		r.From, r.Text = strings.TrimSpace(r.From), strings.TrimSpace(r.Text)
+	}
+}
