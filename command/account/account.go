@@ -584,8 +584,6 @@ func (s *Service) LoggedIn(ctx context.Context, username string, version int, at
 	return err
 }
 
-func isNotFound(err error) bool { return fault.IsNotFound(err) }
-
 // Seed is an account of the configuration, with its bcrypt hash.
 type Seed struct {
 	Account Account

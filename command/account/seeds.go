@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"watchfloor/command/auth"
+	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
@@ -104,7 +105,7 @@ func (d directory) Credentials(ctx context.Context, username string) (auth.Accou
 	}
 	st, err := d.s.st.Load(ctx, username)
 	if err != nil {
-		if isNotFound(err) {
+		if fault.IsNotFound(err) {
 			return auth.Account{}, "", false, nil
 		}
 		return auth.Account{}, "", false, err

@@ -28,6 +28,14 @@ const (
 	// LoginFailures: one account name or address failed to log in
 	// limits.login_alarm times within limits.login_window.
 	LoginFailures = "login.failures"
+	// CaseOverdue: a grid case passed its step's time limit.
+	CaseOverdue = "case.overdue"
+	// SupervisionOverdue: a supervised (挂牌督办) case still open when its
+	// supervision date passed.
+	SupervisionOverdue = "supervision.overdue"
+	// AssemblyOverdue: a unit not on scene by its order's assembly (集结)
+	// deadline.
+	AssemblyOverdue = "order.assembly_overdue"
 )
 
 // Alarm is raised on the screens until acknowledged.

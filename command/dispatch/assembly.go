@@ -16,10 +16,6 @@ import (
 // the order's id.
 const AssemblyKind = "assembly"
 
-// AssemblyOverdue is the alarm of a unit not on scene by its order's
-// assembly deadline.
-const AssemblyOverdue = "order.assembly_overdue"
-
 // assembling reports whether an order's unit is still on its way: the
 // statuses the assembly deadline watches.
 func assembling(status string) bool { return status == Offered || status == Acked || status == EnRoute }
@@ -65,7 +61,7 @@ func (s *Service) Assembly(ctx context.Context, id string, _ time.Time) (bool, e
 	}
 	due := *d.AssemblyDue
 	now := s.now().UTC()
-	a := &alarm.Alarm{ID: alarm.ID(AssemblyOverdue, d.ID), Kind: AssemblyOverdue, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID,
+	a := &alarm.Alarm{ID: alarm.ID(alarm.AssemblyOverdue, d.ID), Kind: alarm.AssemblyOverdue, IncidentID: d.IncidentID, DispatchID: d.ID, UnitID: d.UnitID,
 		Drill: d.Drill, Title: d.Callsign, RaisedAt: now,
 		Detail: fmt.Sprintf("unit %s (order %s) is not on scene %s after it was sent (due %s)", d.Callsign, d.ID, due.Sub(d.CreatedAt).Round(time.Second), due.UTC().Format(time.RFC3339))}
 	c := &change.Change{At: now}

@@ -78,7 +78,7 @@ func TestAssemblyDeadline(t *testing.T) {
 			var raised []*alarm.Alarm
 			all, _ := f.st.Alarms().List(bg, true, 100)
 			for _, a := range all {
-				if a.Kind == dispatch.AssemblyOverdue && a.DispatchID == id {
+				if a.Kind == alarm.AssemblyOverdue && a.DispatchID == id {
 					raised = append(raised, a)
 				}
 			}

@@ -91,3 +91,6 @@ func NewService(st Store, people People, units Units, items Items, loc *time.Loc
 
 // Location is the time zone shifts are given in.
 func (s *Service) Location() *time.Location { return s.loc }
+
+// Today is now (the injected clock) in the configured time zone.
+func (s *Service) Today() time.Time { return s.now().In(s.loc) }

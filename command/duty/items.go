@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"watchfloor/command/alarm"
@@ -146,6 +147,6 @@ func (o *OpenItems) reports(ctx context.Context, l *Lists) error {
 
 func sortRefs(l *Lists) {
 	for _, rs := range [][]Ref{l.Incidents, l.Orders, l.Cases, l.Reports, l.Alarms} {
-		slices.SortFunc(rs, func(a, b Ref) int { return compare(a.ID, b.ID) })
+		slices.SortFunc(rs, func(a, b Ref) int { return strings.Compare(a.ID, b.ID) })
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"watchfloor/command/audit"
@@ -213,18 +214,8 @@ func (s *Service) Month(ctx context.Context, month string) ([]Day, error) {
 			out = append(out, d)
 		}
 	}
-	slices.SortFunc(out, func(a, b Day) int { return compare(a.Date, b.Date) })
+	slices.SortFunc(out, func(a, b Day) int { return strings.Compare(a.Date, b.Date) })
 	return out, nil
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Day returns a date's shifts (none, version 0, when not yet planned).
@@ -363,7 +354,7 @@ func (s *Service) plan(ctx context.Context, who vocab.Actor, byDate map[string][
 			d.Shifts[i].Operators = nonNil(d.Shifts[i].Operators)
 			d.Shifts[i].Standby = nonNil(d.Shifts[i].Standby)
 		}
-		slices.SortFunc(d.Shifts, func(a, b Shift) int { return compare(a.Start, b.Start) })
+		slices.SortFunc(d.Shifts, func(a, b Shift) int { return strings.Compare(a.Start, b.Start) })
 		b, err := json.Marshal(d)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encoding the roster of %s: %w", date, err)

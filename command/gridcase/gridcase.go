@@ -659,7 +659,7 @@ func (s *Service) Overdue(ctx context.Context, id string, _ time.Time) (bool, er
 	w := &Write{Case: &c, Prev: prev, Event: "case.updated"}
 	c.Overdue = true
 	entry := Entry{At: now, Action: "overdue", By: "system", Role: vocab.System, Status: c.Status, Detail: map[string]any{"step": next[status]}}
-	w.Alarm = &alarm.Alarm{ID: alarm.ID("case.overdue", id), Kind: "case.overdue", Title: c.Title, Drill: c.Drill, Area: c.Area,
+	w.Alarm = &alarm.Alarm{ID: alarm.ID(alarm.CaseOverdue, id), Kind: alarm.CaseOverdue, Title: c.Title, Drill: c.Drill, Area: c.Area,
 		Detail: fmt.Sprintf("case %s: step %s is past its time limit", c.ID, next[status]), RaisedAt: now}
 	if k := s.kinds[c.Kind]; k != nil && k.EscalateOnOverdue && s.escalate(&c, nil) == nil {
 		entry.Action = "escalate"

@@ -13,10 +13,6 @@ import (
 // SupervisionKind is the kind of the 挂牌督办 timers: id is the case's id.
 const SupervisionKind = "supervision"
 
-// SupervisionOverdue is the alarm of a supervised case still open when its
-// 督办 date passes.
-const SupervisionOverdue = "supervision.overdue"
-
 // finished reports whether a case is past the work a supervision watches.
 func finished(status string) bool {
 	return status == Closed || status == Evaluated || status == Rejected
@@ -59,7 +55,7 @@ func (s *Service) SupervisionDue(ctx context.Context, id string, _ time.Time) (b
 	marked.OverdueAt = &now
 	c.Supervision = &marked
 	due := sup.DueAt.In(s.opts.Location).Format("2006-01-02 15:04")
-	a := &alarm.Alarm{ID: alarm.ID(SupervisionOverdue, c.ID+"/"+sup.DueAt.Format("20060102T150405Z")), Kind: SupervisionOverdue,
+	a := &alarm.Alarm{ID: alarm.ID(alarm.SupervisionOverdue, c.ID+"/"+sup.DueAt.Format("20060102T150405Z")), Kind: alarm.SupervisionOverdue,
 		Title: c.Title, Drill: c.Drill, Area: c.Area, RaisedAt: now,
 		Detail: fmt.Sprintf("case %s (挂牌督办 by %s) is still %s past its supervision date %s", c.ID, sup.By, c.Status, due)}
 	if s.opts.Approvers != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"watchfloor/command/alarm"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/timer"
 )
@@ -62,7 +63,7 @@ func TestSupervisionDate(t *testing.T) {
 			all, _ := f.st.Alarms().List(bg, false, 100)
 			var ids []string
 			for _, a := range all {
-				if a.Kind == gridcase.SupervisionOverdue {
+				if a.Kind == alarm.SupervisionOverdue {
 					ids = append(ids, a.ID)
 					if !strings.Contains(a.Detail, cs.ID) || a.Area != "g1" {
 						t.Errorf("alarm %+v", a)

@@ -118,13 +118,13 @@ func (s *Service) alarmSubject(a *alarm.Alarm) (subject, bool) {
 	case alarm.OrderExpired:
 		sub.title = "【派单未确认】" + a.UnitID
 		sub.text = "单位 " + a.UnitID + " 未在时限内确认派单 " + a.DispatchID + "(" + at + "),请改派或联系。事件编号 " + a.IncidentID
-	case config.NotifyCaseOverdue:
+	case alarm.CaseOverdue:
 		sub.title = "【案件超时】" + title
 		sub.text = "网格案件「" + title + "」已超过办理时限(" + at + "),请督办。"
-	case config.NotifySupervisionOverdue:
+	case alarm.SupervisionOverdue:
 		sub.title = "【督办到期】" + title
 		sub.text = "挂牌督办案件「" + title + "」已过督办期限仍未办结(" + at + ")" + onDuty(a) + ",请跟进。"
-	case config.NotifyAssemblyOverdue:
+	case alarm.AssemblyOverdue:
 		sub.title = "【集结超时】" + a.UnitID
 		sub.text = "单位 " + title + "(" + a.UnitID + ")未在集结时限内到达现场(派单 " + a.DispatchID + "," + at + "),请联系或增派。事件编号 " + a.IncidentID
 	default:

@@ -44,10 +44,10 @@ type Write struct {
 // and the jobs.
 func (w *Write) Change() *change.Change {
 	c := &change.Change{At: w.At, Jobs: w.Jobs}
-	incidentID, object := "", ""
+	incidentID := ""
 	for _, ch := range w.Changes {
 		a := ch.A
-		incidentID, object = a.IncidentID, a.ID
+		incidentID = a.IncidentID
 		g := change.Guard{Kind: change.KindActivation, ID: a.ID, Field: "status", Allowed: []string{""}, Why: fmt.Sprintf("activation %s changed meanwhile", a.ID)}
 		var prev any
 		if ch.Prev != nil {
@@ -78,7 +78,7 @@ func (w *Write) Change() *change.Change {
 		}
 		c.Appends = append(c.Appends, change.Append{Kind: change.KindIncidentTimeline, ID: incidentID, Entries: entries})
 	}
-	if len(w.Entries) > 0 && object != "" {
+	if len(w.Entries) > 0 && len(w.Changes) > 0 {
 		// A plan started on a higher body's request has no incident: its
 		// records are the activation's alone.
 		c.Audit = incident.AuditRecords(incidentID, w.Entries)

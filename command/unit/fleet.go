@@ -16,7 +16,6 @@ import (
 	"watchfloor/geo"
 )
 
-// state is one unit's live state.
 // state is one unit's live state. Its own lock guards every field, so
 // ingest workers moving different units never wait on each other; the
 // fleet's lock guards only which units there are (taken first).
@@ -348,12 +347,12 @@ func (f *Fleet) move(id string, p Position) []Transition {
 	s.grid = grid
 	var out []Transition
 	home := s.cfg.HomeGrid
-	if home != "" && f.geo.Area(home) == nil {
-		home = "" // a stored unit's grid that a later map no longer has
+	a := f.geo.Area(home)
+	if a == nil {
+		home = "" // none, or a stored unit's grid that a later map no longer has
 	}
 	inHome := home != "" && ref != nil && slices.Contains(ref.Codes(), home)
 	if home != "" && inHome != s.inHome && !first {
-		a := f.geo.Area(home)
 		out = append(out, Transition{UnitID: id, Callsign: s.cfg.Callsign, Entered: inHome, Kind: "home_grid", Code: home, Name: a.Name, NameEN: a.NameEN, At: p.At})
 	}
 	s.inHome = inHome

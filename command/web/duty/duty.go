@@ -63,7 +63,7 @@ func centreOnly(why string) fiber.Handler {
 }
 
 // thisMonth is the month of now in the configured time zone.
-func (a *handlers) thisMonth() string { return time.Now().In(a.Duty.Location()).Format("2006-01") }
+func (a *handlers) thisMonth() string { return a.Duty.Today().Format("2006-01") }
 
 func (a *handlers) month(c *fiber.Ctx) error {
 	month := c.Query("month", a.thisMonth())
@@ -190,7 +190,7 @@ func (a *handlers) open(c *fiber.Ctx) error {
 
 // query reads the log's search: from and to default to the last 30 days.
 func (a *handlers) query(c *fiber.Ctx) (duty.Query, error) {
-	today := time.Now().In(a.Duty.Location())
+	today := a.Duty.Today()
 	q := duty.Query{From: c.Query("from", today.AddDate(0, 0, -30).Format(time.DateOnly)), To: c.Query("to", today.Format(time.DateOnly)),
 		Person: c.Query("person"), Text: c.Query("q"), Status: c.Query("status"), Limit: 500}
 	if s := c.Query("limit"); s != "" {

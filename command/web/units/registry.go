@@ -7,7 +7,6 @@ import (
 
 	"watchfloor/command/fault"
 	"watchfloor/command/unit/registry"
-	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
 )
 
@@ -28,17 +27,12 @@ func (r unitRequest) input() registry.Input {
 	return registry.Input{ID: r.ID, Callsign: r.Callsign, Type: r.Type, Team: r.Team, HomeGrid: r.HomeGrid, Devices: r.Devices, Capabilities: r.Capabilities}
 }
 
-func actor(c *fiber.Ctx) vocab.Actor {
-	s := rest.Session(c)
-	return vocab.Actor{Username: s.Username, Role: s.Role}
-}
-
 func (a *handlers) createUnit(c *fiber.Ctx) error {
 	var req unitRequest
 	if _, err := a.Decode(c, &req); err != nil {
 		return err
 	}
-	v, err := a.UnitRegistry.Create(c.UserContext(), req.input(), actor(c))
+	v, err := a.UnitRegistry.Create(c.UserContext(), req.input(), rest.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -55,7 +49,7 @@ func (a *handlers) updateUnit(c *fiber.Ctx) error {
 	if err := bad.Err(); err != nil {
 		return err
 	}
-	v, err := a.UnitRegistry.Update(c.UserContext(), id, req.input(), *req.Version, actor(c))
+	v, err := a.UnitRegistry.Update(c.UserContext(), id, req.input(), *req.Version, rest.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -63,7 +57,7 @@ func (a *handlers) updateUnit(c *fiber.Ctx) error {
 }
 
 func (a *handlers) retireUnit(c *fiber.Ctx) error {
-	v, err := a.UnitRegistry.Retire(c.UserContext(), strings.Clone(c.Params("id")), actor(c))
+	v, err := a.UnitRegistry.Retire(c.UserContext(), strings.Clone(c.Params("id")), rest.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -71,7 +65,7 @@ func (a *handlers) retireUnit(c *fiber.Ctx) error {
 }
 
 func (a *handlers) restoreUnit(c *fiber.Ctx) error {
-	v, err := a.UnitRegistry.Restore(c.UserContext(), strings.Clone(c.Params("id")), actor(c))
+	v, err := a.UnitRegistry.Restore(c.UserContext(), strings.Clone(c.Params("id")), rest.Actor(c))
 	if err != nil {
 		return err
 	}
