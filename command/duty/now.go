@@ -59,12 +59,8 @@ func (s *Service) At(ctx context.Context, at time.Time) (*OnDuty, error) {
 	sh := w.shift
 	from, until := w.start.UTC(), w.end.UTC()
 	out.Date, out.Shift, out.From, out.Until = w.date, &sh, &from, &until
-	lead, err := s.person(ctx, sh.Leader)
-	if err != nil {
+	if out.Leader, err = s.leaderOf(ctx, w); err != nil {
 		return nil, err
-	}
-	if !lead.Disabled {
-		out.Leader = &lead
 	}
 	for _, op := range sh.Operators {
 		p, err := s.person(ctx, op)
@@ -93,16 +89,30 @@ func (s *Service) person(ctx context.Context, username string) (Person, error) {
 	return p, nil
 }
 
-// Approver names the leader on duty at a time, the default approver of
-// alarms: their name and username, or "" when no shift covers the time or
-// the leader's account is disabled.
-func (s *Service) Approver(ctx context.Context, at time.Time) (name, username string, err error) {
-	w, err := s.current(ctx, at)
-	if err != nil || w == nil {
-		return "", "", err
-	}
+// leaderOf is the leader of w's shift, nil when their account is disabled.
+func (s *Service) leaderOf(ctx context.Context, w *window) (*Person, error) {
 	p, err := s.person(ctx, w.shift.Leader)
 	if err != nil || p.Disabled {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Leader is the leader on duty at a time, nil when no shift covers it or
+// the leader's account is disabled: one account read, not the whole shift's.
+func (s *Service) Leader(ctx context.Context, at time.Time) (*Person, error) {
+	w, err := s.current(ctx, at)
+	if err != nil || w == nil {
+		return nil, err
+	}
+	return s.leaderOf(ctx, w)
+}
+
+// Approver names the leader on duty at a time, the default approver of
+// alarms: their name and username, or "" when there is none (Leader).
+func (s *Service) Approver(ctx context.Context, at time.Time) (name, username string, err error) {
+	p, err := s.Leader(ctx, at)
+	if err != nil || p == nil {
 		return "", "", err
 	}
 	return p.Name, p.Username, nil

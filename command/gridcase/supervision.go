@@ -7,6 +7,7 @@ import (
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/fault"
+	"watchfloor/command/incident"
 	"watchfloor/command/vocab"
 )
 
@@ -58,11 +59,7 @@ func (s *Service) SupervisionDue(ctx context.Context, id string, _ time.Time) (b
 	a := &alarm.Alarm{ID: alarm.ID(alarm.SupervisionOverdue, c.ID+"/"+sup.DueAt.Format("20060102T150405Z")), Kind: alarm.SupervisionOverdue,
 		Title: c.Title, Drill: c.Drill, Area: c.Area, RaisedAt: now,
 		Detail: fmt.Sprintf("case %s (挂牌督办 by %s) is still %s past its supervision date %s", c.ID, sup.By, c.Status, due)}
-	if s.opts.Approvers != nil {
-		if name, user, err := s.opts.Approvers.Approver(ctx, now); err == nil {
-			a.ApproverName, a.Approver = name, user
-		}
-	}
+	a.ApproverName, a.Approver = incident.NameApprover(ctx, s.opts.Approvers, now, nil, "alarm "+a.ID)
 	w := &Write{Case: &c, Prev: prev, Event: "case.updated", Alarm: a, Entries: []Entry{{At: now, Action: "supervision_overdue", By: "system",
 		Role: vocab.System, Status: c.Status, Detail: map[string]any{"due_at": sup.DueAt, "by": sup.By}}}}
 	c.UpdatedAt, c.Version = now, prev.Version+1

@@ -171,20 +171,28 @@ type Approvers interface {
 	Approver(ctx context.Context, at time.Time) (name, username string, err error)
 }
 
-// nameApprover fills the approver of a raised alarm (a nil one is left),
-// best-effort: a failed lookup is logged and names nobody.
-func (s *Service) nameApprover(ctx context.Context, a *alarm.Alarm) {
-	if a == nil || s.hooks.Approvers == nil {
-		return
+// NameApprover names the leader on duty at a time through ap (nil names
+// nobody), best-effort: a failed lookup is logged on log (nil: dropped)
+// with what, and names nobody, so that nothing fails for want of a roster.
+func NameApprover(ctx context.Context, ap Approvers, at time.Time, log *slog.Logger, what string) (name, username string) {
+	if ap == nil {
+		return "", ""
 	}
-	name, user, err := s.hooks.Approvers.Approver(ctx, a.RaisedAt)
+	name, username, err := ap.Approver(ctx, at)
 	if err != nil {
-		if s.hooks.Log != nil {
-			s.hooks.Log.WarnContext(ctx, "naming the leader on duty failed; the alarm names no approver", "alarm", a.ID, "err", err)
+		if log != nil {
+			log.WarnContext(ctx, "naming the leader on duty failed; "+what+" names no approver", "err", err)
 		}
-		return
+		return "", ""
 	}
-	a.ApproverName, a.Approver = name, user
+	return name, username
+}
+
+// nameApprover fills the approver of a raised alarm (a nil one is left).
+func (s *Service) nameApprover(ctx context.Context, a *alarm.Alarm) {
+	if a != nil {
+		a.ApproverName, a.Approver = NameApprover(ctx, s.hooks.Approvers, a.RaisedAt, s.hooks.Log, "alarm "+a.ID)
+	}
 }
 
 // seriousAlarm returns the alarm for an incident that became level II or I

@@ -9,13 +9,16 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/job"
+	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
 
@@ -149,6 +152,29 @@ func (s *Service) count(channel, state string) {
 	if s.hooks.Counted != nil {
 		s.hooks.Counted(channel, state)
 	}
+}
+
+// EventOn is the handler of the events read from stream: each kind of
+// event is taken from one stream only (an activation is written to the
+// screens' and the leaders' streams alike), so that it is turned into
+// messages once, and the other events are dropped by their type alone.
+func (s *Service) EventOn(stream string) func(context.Context, job.Job) error {
+	kinds := streamKinds[stream]
+	return func(ctx context.Context, j job.Job) error {
+		var head struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(j.Data, &head) != nil || !slices.Contains(kinds, head.Type) {
+			return nil
+		}
+		return s.Event(ctx, j)
+	}
+}
+
+// streamKinds are the events each stream's feed turns into messages.
+var streamKinds = map[string][]string{
+	vocab.ScreenStream: {vocab.AlarmRaised},
+	vocab.LeaderStream: {vocab.ActivationProposed, vocab.ActivationApproved},
 }
 
 // Event is the job handler of an event read from a stream: the messages

@@ -49,14 +49,21 @@ func (s *Service) Messages(ctx context.Context, envelope []byte) []Message {
 	}
 	var out []Message
 	seen := map[string]bool{}
+	leaderPhone, looked := "", false // the leader on duty, read once per event
 	for _, r := range s.cfg.Rules {
 		if r.Event != sub.event || sub.drill && !r.Drills {
 			continue
 		}
 		var phones []string
 		if r.LeaderOnDuty && s.hooks.OnDuty != nil {
-			if _, phone, ok := s.hooks.OnDuty.OnDuty(ctx, env.At); ok && phone != "" {
-				phones = []string{phone}
+			if !looked {
+				looked = true
+				if _, phone, ok := s.hooks.OnDuty.OnDuty(ctx, env.At); ok {
+					leaderPhone = phone
+				}
+			}
+			if leaderPhone != "" {
+				phones = []string{leaderPhone}
 			}
 		}
 		for _, chID := range r.Channels {

@@ -261,16 +261,7 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	now := s.now().UTC()
 	w := &Write{At: now}
 	var out []*Activation
-	var name, user string
-	if s.duty != nil {
-		// Best-effort: a proposal names nobody rather than fail.
-		if name, user, err = s.duty.Approver(ctx, now); err != nil {
-			if s.opts.Log != nil {
-				s.opts.Log.WarnContext(ctx, "naming the leader on duty failed; the proposals name no approver", "incident", inc.ID, "err", err)
-			}
-			name, user = "", ""
-		}
-	}
+	name, user := incident.NameApprover(ctx, s.duty, now, s.opts.Log, "the proposals for "+inc.ID)
 	for i := range s.opts.Plans {
 		p := &s.opts.Plans[i]
 		why := s.why(p, inc)

@@ -295,11 +295,11 @@ func (b *builder) web(context.Context) error {
 type dutyLeader struct{ roster *duty.Service }
 
 func (d dutyLeader) OnDuty(ctx context.Context, at time.Time) (username, phone string, ok bool) {
-	now, err := d.roster.At(ctx, at)
-	if err != nil || now == nil || now.Leader == nil {
+	p, err := d.roster.Leader(ctx, at)
+	if err != nil || p == nil {
 		return "", "", false
 	}
-	return now.Leader.Username, now.Leader.Phone, true
+	return p.Username, p.Phone, true
 }
 
 // unitsNow lists the fleet's units in service (the registry's, so a unit

@@ -60,7 +60,7 @@ func (b *builder) notifications(ctx context.Context) error {
 			return fmt.Errorf("reading %s events for notifications: %w", stream, err)
 		}
 		feed := runner(store)
-		feed.Handle(notify.JobEvent, b.notify.Event)
+		feed.Handle(notify.JobEvent, b.notify.EventOn(stream))
 		b.notifyRunners = append(b.notifyRunners, feed)
 	}
 	return nil
