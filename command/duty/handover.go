@@ -62,17 +62,14 @@ func handoverMonth(id string) (string, error) {
 // window of a handover opened at now: the shift that covers now, or the
 // one that ended last within twelve hours, or the last twelve hours.
 func (s *Service) handoverWindow(ctx context.Context, now time.Time) (window, error) {
-	if w, err := s.current(ctx, now); err != nil || w != nil {
-		if w == nil {
-			return window{}, err
-		}
-		return *w, nil
-	}
 	date := now.In(s.loc).Format(time.DateOnly)
 	prev, _ := neighbours(date)
 	days, err := s.days(ctx, prev, date)
 	if err != nil {
 		return window{}, err
+	}
+	if w := s.cover(days, prev, date, now); w != nil {
+		return *w, nil
 	}
 	last := window{date: date, start: now.Add(-12 * time.Hour), end: now}
 	for _, d := range []string{prev, date} {

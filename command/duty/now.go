@@ -34,14 +34,19 @@ func (s *Service) current(ctx context.Context, at time.Time) (*window, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.cover(days, prev, date, at), nil
+}
+
+// cover finds, among the days prev and date, the shift that covers at.
+func (s *Service) cover(days map[string]Day, prev, date string, at time.Time) *window {
 	for _, d := range []string{prev, date} {
 		for _, sh := range days[d].Shifts {
 			if w, ok := s.place(d, sh); ok && !at.Before(w.start) && at.Before(w.end) {
-				return &w, nil
+				return &w
 			}
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // Now returns who is on duty at the service's present time.

@@ -8,7 +8,6 @@ import (
 
 	"watchfloor/command/account"
 	"watchfloor/command/store/views"
-	"watchfloor/command/unit/registry"
 	"watchfloor/config"
 )
 
@@ -41,6 +40,5 @@ func Accounts(ctx context.Context, cfg *config.Config, opts Options) (_ *account
 // fleet (seeding the configured ones as a start does), so that a unit
 // created at run time can be bound to an account.
 func (b *builder) unitRegistry(ctx context.Context) error {
-	st := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, nil)
-	return registry.New(b.fleet, st, b.opts.Now, b.log).Seed(ctx, b.cfg.Units)
+	return b.seedRegistry(ctx, views.NewUnits(b.st, b.cfg.Positions.TrackTTL, nil))
 }

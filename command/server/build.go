@@ -198,8 +198,7 @@ func (b *builder) people(ctx context.Context) error {
 func (b *builder) positions(ctx context.Context) error {
 	unitStore := views.NewUnits(b.st, b.cfg.Positions.TrackTTL, b.met.skip)
 	b.units = unit.NewService(b.fleet, unitStore, b.opts.Now)
-	b.registry = registry.New(b.fleet, unitStore, b.opts.Now, b.log)
-	if err := b.registry.Seed(ctx, b.cfg.Units); err != nil {
+	if err := b.seedRegistry(ctx, unitStore); err != nil {
 		return err
 	}
 	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip, Shed: b.met.shed})
@@ -288,6 +287,14 @@ func (b *builder) web(context.Context) error {
 		hub.Publish(vocab.ScreenStream, live.Message{JSON: frame})
 	}}
 	return nil
+}
+
+// seedRegistry builds the unit registry over st and seeds it with the
+// configured units (a unit stored already is never overwritten), which
+// fills the fleet with every unit in Redis.
+func (b *builder) seedRegistry(ctx context.Context, st registry.Store) error {
+	b.registry = registry.New(b.fleet, st, b.opts.Now, b.log)
+	return b.registry.Seed(ctx, b.cfg.Units)
 }
 
 // dutyLeader is the duty roster as notifications ask it: the leader on

@@ -102,12 +102,8 @@ type higherBodyAsk struct {
 
 // startActivation starts a plan by hand, approved by the caller.
 func (a *handlers) startActivation(c *fiber.Ctx) error {
-	b, err := a.Body(c)
-	if err != nil {
-		return err
-	}
 	var req startRequest
-	if err := strictjson.Decode(b, &req); err != nil {
+	if _, err := a.Decode(c, &req); err != nil {
 		return err
 	}
 	st := plan.Start{PlanID: strings.TrimSpace(req.PlanID), IncidentID: strings.TrimSpace(req.IncidentID), Level: strings.TrimSpace(req.Level),
