@@ -13,6 +13,7 @@
 import { ApiError, request } from './api.js';
 import { el } from './dom.js';
 import { lang, t } from './i18n.js';
+import { unitStatusName as statusName } from './units.js';
 
 /** @type {HTMLElement|null} */
 let root = null;
@@ -119,16 +120,6 @@ function gridName(code) {
   const g = grids.find((x) => x.code === code);
   if (!g) return code;
   return `${lang() === 'en' && g.nameEN ? g.nameEN : g.name} (${code})`;
-}
-
-/**
- * A unit status's name in the current language.
- * @param {string} status
- */
-function statusName(status) {
-  const key = `unitStatus.${status}`;
-  const name = t(key);
-  return name === key ? status : name;
 }
 
 function render() {
