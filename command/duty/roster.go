@@ -97,7 +97,7 @@ func monthOf(date string) string { return date[:7] }
 
 // checkShift adds to bad what is wrong with one shift (at names it: the
 // field prefix, or a CSV row).
-func (s *Service) checkShift(ctx context.Context, bad *fault.Invalid, at string, sh Shift) error {
+func (s *Service) checkShift(ctx context.Context, bad *fault.Invalid, at string, sh Shift, known lookups) error {
 	if sh.ID == "" || len(sh.ID) > 32 {
 		bad.Add(at+"id", "1 to 32 characters")
 	}
@@ -111,7 +111,7 @@ func (s *Service) checkShift(ctx context.Context, bad *fault.Invalid, at string,
 	}
 	if sh.Leader == "" {
 		bad.Add(at+"leader", "the leader on duty is required")
-	} else if err := s.checkPerson(ctx, bad, at+"leader", sh.Leader, vocab.Admin, vocab.Leader, vocab.Deputy); err != nil {
+	} else if err := s.checkPerson(ctx, bad, at+"leader", sh.Leader, known, vocab.Admin, vocab.Leader, vocab.Deputy); err != nil {
 		return err
 	}
 	seen := make(map[string]bool, len(sh.Operators)+len(sh.Standby))
@@ -121,7 +121,7 @@ func (s *Service) checkShift(ctx context.Context, bad *fault.Invalid, at string,
 			continue
 		}
 		seen[op] = true
-		if err := s.checkPerson(ctx, bad, fmt.Sprintf("%soperators[%d]", at, i), op, vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator); err != nil {
+		if err := s.checkPerson(ctx, bad, fmt.Sprintf("%soperators[%d]", at, i), op, known, vocab.Admin, vocab.Leader, vocab.Deputy, vocab.Operator); err != nil {
 			return err
 		}
 	}
@@ -158,12 +158,28 @@ func sizes(byDate map[string][]Shift, field func(date string, i int) string) err
 	return bad.Err()
 }
 
+// lookups are the accounts already looked up while checking one edit or
+// import, so that a name on many shifts is read once.
+type lookups map[string]lookedUp
+
+type lookedUp struct {
+	p  Person
+	ok bool
+}
+
 // checkPerson adds a field error unless username is an account of one of roles.
-func (s *Service) checkPerson(ctx context.Context, bad *fault.Invalid, field, username string, roles ...vocab.Role) error {
-	p, ok, err := s.people.Person(ctx, username)
+func (s *Service) checkPerson(ctx context.Context, bad *fault.Invalid, field, username string, known lookups, roles ...vocab.Role) error {
+	l, done := known[username]
+	if !done {
+		p, ok, err := s.people.Person(ctx, username)
+		if err != nil {
+			return fmt.Errorf("looking up %s: %w", username, err)
+		}
+		l = lookedUp{p, ok}
+		known[username] = l
+	}
+	p, ok := l.p, l.ok
 	switch {
-	case err != nil:
-		return fmt.Errorf("looking up %s: %w", username, err)
 	case !ok:
 		bad.Add(field, "%q is not an account", username)
 	case p.Disabled:
@@ -306,13 +322,14 @@ func (s *Service) plan(ctx context.Context, who vocab.Actor, byDate map[string][
 	}
 	bad := &fault.Invalid{}
 	var ws []window
+	known := lookups{}
 	for date, shifts := range byDate {
 		for i := range shifts {
 			sh, at := &shifts[i], field(date, i)
 			if j := slices.IndexFunc(shifts[:i], func(o Shift) bool { return o.ID == sh.ID }); j >= 0 {
 				bad.Add(at+"id", "%q is the id of another shift of %s", sh.ID, date)
 			}
-			if err := s.checkShift(ctx, bad, at, *sh); err != nil {
+			if err := s.checkShift(ctx, bad, at, *sh, known); err != nil {
 				return nil, nil, err
 			}
 			if w, ok := s.place(date, *sh); ok {
