@@ -26,20 +26,7 @@ func TestAdminCreatesResponderAccount(t *testing.T) {
 	admin.run(5*time.Second, chromedp.Click(del, chromedp.ByQuery))
 	admin.poll(5*time.Second, `!document.querySelector('#acc-table tr[data-username="car-02"]')`)
 
-	admin.run(10*time.Second,
-		chromedp.Click("#acc-new", chromedp.ByQuery),
-		chromedp.WaitVisible("#acc-form", chromedp.ByQuery),
-		chromedp.SendKeys("#acc-username", "zhang-san", chromedp.ByQuery),
-		chromedp.SendKeys("#acc-name", "张三", chromedp.ByQuery),
-		chromedp.SetValue("#acc-role", "responder", chromedp.ByQuery),
-		chromedp.SetValue("#acc-unit", "car-02", chromedp.ByQuery),
-		chromedp.SendKeys("#acc-phone", "13800138000", chromedp.ByQuery),
-		chromedp.Click("#acc-save", chromedp.ByQuery),
-	)
-	admin.poll(5*time.Second, `document.querySelector('#acc-otp').open && document.querySelector('#acc-otp-value').textContent.length >= 10`)
-	var otp string
-	admin.run(5*time.Second, chromedp.Evaluate(`document.querySelector('#acc-otp-value').textContent`, &otp))
-	admin.run(5*time.Second, chromedp.Click("#acc-otp-close", chromedp.ByQuery))
+	otp := admin.createResponder("zhang-san", "张三", "car-02", "13800138000")
 	admin.poll(5*time.Second, `!document.querySelector('#acc-otp').open && !!document.querySelector('#acc-table tr[data-username="zhang-san"]')`)
 	var row string
 	admin.run(5*time.Second, chromedp.Evaluate(`document.querySelector('#acc-table tr[data-username="zhang-san"]').textContent`, &row))
@@ -48,13 +35,7 @@ func TestAdminCreatesResponderAccount(t *testing.T) {
 	}
 
 	phone := newBrowser(t, 400, 800)
-	phone.run(10*time.Second,
-		chromedp.Navigate(h.base+"/responder.html"),
-		chromedp.WaitVisible("#username", chromedp.ByQuery),
-		chromedp.SendKeys("#username", "zhang-san", chromedp.ByQuery),
-		chromedp.SendKeys("#password", otp, chromedp.ByQuery),
-		chromedp.Click("#login-submit", chromedp.ByQuery),
-	)
+	phone.loginWith(h.base+"/responder.html", "zhang-san", otp)
 	phone.poll(5*time.Second, `!!document.querySelector('#password-form') && document.querySelector('#login-form').hidden && document.querySelector('#app').hidden`)
 	// A new password the policy refuses first, then one it takes.
 	phone.run(5*time.Second,

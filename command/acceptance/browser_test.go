@@ -150,11 +150,17 @@ func (b *browser) run(d time.Duration, actions ...chromedp.Action) {
 // login signs in on the page at url.
 func (b *browser) login(url, user string) {
 	b.t.Helper()
+	b.loginWith(url, user, testPassword)
+}
+
+// loginWith signs in on the page at url with password.
+func (b *browser) loginWith(url, user, password string) {
+	b.t.Helper()
 	b.run(10*time.Second,
 		chromedp.Navigate(url),
 		chromedp.WaitVisible("#username", chromedp.ByQuery),
 		chromedp.SendKeys("#username", user, chromedp.ByQuery),
-		chromedp.SendKeys("#password", testPassword, chromedp.ByQuery),
+		chromedp.SendKeys("#password", password, chromedp.ByQuery),
 		chromedp.Click("#login-submit", chromedp.ByQuery),
 	)
 }
