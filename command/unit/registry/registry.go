@@ -151,10 +151,8 @@ func (r *Registry) Update(ctx context.Context, id string, in Input, version int6
 	if prev.Retired {
 		return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s is retired: restore it first", id)}
 	}
-	at := r.now().UTC()
-	u := *prev
+	u, at := r.next(prev)
 	u.Callsign, u.Type, u.Team, u.HomeGrid, u.Devices, u.Capabilities = in.Callsign, in.Type, in.Team, in.HomeGrid, in.Devices, in.Capabilities
-	u.Version, u.UpdatedAt = prev.Version+1, at
 	return r.apply(ctx, registryChange(prev, &u, "updated", by, at), u)
 }
 
@@ -176,9 +174,8 @@ func (r *Registry) Retire(ctx context.Context, id string, by vocab.Actor) (unit.
 		slices.Sort(orders)
 		return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("unit %s has active orders (%s): clear them before retiring it", id, strings.Join(orders, ", "))}
 	}
-	at := r.now().UTC()
-	u := *prev
-	u.Retired, u.Version, u.UpdatedAt = true, prev.Version+1, at
+	u, at := r.next(prev)
+	u.Retired = true
 	c := registryChange(prev, &u, "retired", by, at)
 	c.Guards = append(c.Guards, change.Guard{Kind: change.KindUnitStatus, Field: id, Allowed: []string{"", unit.Available, unit.OffDuty},
 		Why: "unit " + id + " was sent on an order meanwhile"})
@@ -201,12 +198,20 @@ func (r *Registry) Restore(ctx context.Context, id string, by vocab.Actor) (unit
 			return unit.View{}, &fault.Conflict{Detail: fmt.Sprintf("device %q of unit %s is now the device of %s: edit that unit first", d, id, other)}
 		}
 	}
-	at := r.now().UTC()
-	u := *prev
-	u.Retired, u.Version, u.UpdatedAt = false, prev.Version+1, at
+	u, at := r.next(prev)
+	u.Retired = false
 	c := registryChange(prev, &u, "restored", by, at)
 	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: unit.Available})
 	return r.apply(ctx, c, u)
+}
+
+// next is prev's next version, changed now (returned), for the caller to
+// change further.
+func (r *Registry) next(prev *unit.Unit) (unit.Unit, time.Time) {
+	at := r.now().UTC()
+	u := *prev
+	u.Version, u.UpdatedAt = prev.Version+1, at
+	return u, at
 }
 
 // apply stores c and puts u in this instance's fleet at once (the others
