@@ -76,15 +76,23 @@ func (o *Outbox) Enqueue(ctx context.Context, msgs []notify.Message, at time.Tim
 	if err := o.s.Check("queueing notifications"); err != nil {
 		return nil, err
 	}
-	var out []job.Job
-	for _, m := range msgs {
+	// One round trip for all: each message's script runs on its own, in
+	// order, as before.
+	pipe := o.s.Client().Pipeline()
+	cmds := make([]*redis.Cmd, len(msgs))
+	for i, m := range msgs {
 		b, err := json.Marshal(m)
 		if err != nil {
-			return out, fmt.Errorf("encoding notification %s: %w", m.ID, err)
+			return nil, fmt.Errorf("encoding notification %s: %w", m.ID, err)
 		}
 		keys := []string{o.s.Key("notify", "msg", m.ID), o.s.Key("notify", "outbox"), o.s.Key("notify", "index")}
-		id, err := enqueueScript.Run(ctx, o.s.Client(), keys, string(b), at.UnixMilli(), m.ID, m.IncidentID,
-			notifyKeep.Milliseconds(), notifyIndexMax, notify.JobDeliver).Text()
+		cmds[i] = enqueueScript.Eval(ctx, pipe, keys, string(b), at.UnixMilli(), m.ID, m.IncidentID,
+			notifyKeep.Milliseconds(), notifyIndexMax, notify.JobDeliver)
+	}
+	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	var out []job.Job
+	for i, m := range msgs {
+		id, err := cmds[i].Text()
 		if errors.Is(err, redis.Nil) {
 			continue // recorded before
 		}
@@ -104,7 +112,7 @@ if st ~= 'queued' then return {0, st} end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[1]) then return {0, st} end
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[3])
-return {1, st}
+return {1, st, redis.call('HGETALL', KEYS[1])}
 `)
 
 // Begin implements notify.Outbox.
@@ -124,7 +132,15 @@ func (o *Outbox) Begin(ctx context.Context, id string, lease time.Duration, at t
 	if ok != 1 {
 		return notify.Delivery{State: state}, false, nil
 	}
-	d, err := o.Load(ctx, id)
+	// The message as the lease found it, read in the same step.
+	flat, _ := res[2].([]any)
+	h := make(map[string]string, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		k, _ := flat[i].(string)
+		v, _ := flat[i+1].(string)
+		h[k] = v
+	}
+	d, err := deliveryOf(h)
 	return d, err == nil, err
 }
 
