@@ -27,6 +27,8 @@ let me = '';
 let accounts = [];
 /** @type {{code: string, name: string}[]} */
 let grids = [];
+/** @type {{config: Promise<any>, grids: Promise<any>}} */
+let shared = { config: Promise.resolve(null), grids: Promise.resolve(null) };
 /** @type {{id: string, callsign: string}[]} */
 let units = [];
 let timeZone = '';
@@ -428,7 +430,7 @@ async function refreshUnits() {
 async function load() {
   try {
     if (!grids.length || !units.length) {
-      const [g, u, cfg] = await Promise.all([api.grids(), api.units(), api.config()]);
+      const [g, u, cfg] = await Promise.all([shared.grids, api.units(), shared.config]);
       grids = (g && Array.isArray(g.features) ? g.features : []).map((/** @type {any} */ f) => ({
         code: String(f.properties?.code ?? ''),
         name: String((lang() === 'en' && f.properties?.name_en) || f.properties?.name || ''),
@@ -450,8 +452,11 @@ async function load() {
  * section after a later sign-in.
  * @param {HTMLElement} section
  * @param {{role: string, username: string}} who
+ * @param {{config: Promise<any>, grids: Promise<any>}} ref the configuration
+ *   and the grids, read once by the page for every tab
  */
-export function mount(section, who) {
+export function mount(section, who, ref) {
+  shared = ref;
   root = section;
   me = who.username;
   editing = null;

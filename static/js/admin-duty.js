@@ -353,8 +353,10 @@ function render() {
  * section after a later sign-in.
  * @param {HTMLElement} section
  * @param {{role: string, username: string}} who
+ * @param {{config: Promise<any>, grids: Promise<any>}} ref the configuration
+ *   and the grids, read once by the page for every tab
  */
-export function mount(section, who) {
+export function mount(section, who, ref) {
   root = section;
   role = who.role;
   days = [];
@@ -362,7 +364,7 @@ export function mount(section, who) {
   editing = null;
   message = null;
   render();
-  api.config().then((cfg) => {
+  ref.config.then((cfg) => {
     if (cfg && typeof cfg.timezone === 'string') tz = cfg.timezone;
   }).catch(() => {}).finally(() => {
     render();

@@ -153,13 +153,15 @@ function render() {
  * section after a later sign-in.
  * @param {HTMLElement} section
  * @param {{role: string, username: string}} who
+ * @param {{config: Promise<any>, grids: Promise<any>}} ref the configuration
+ *   and the grids, read once by the page for every tab
  */
-export function mount(section, who) {
+export function mount(section, who, ref) {
   void who;
   root = section;
   status = null;
   render();
-  api.config().then((c) => setTimeZone(c?.timezone), () => {}).finally(() => void load());
+  ref.config.then((c) => setTimeZone(c?.timezone), () => {}).finally(() => void load());
 }
 
 /** Renders the section's text again in the current language. */

@@ -23,6 +23,8 @@ let units = [];
 let types = [];
 /** @type {{code: string, name: string, nameEN: string}[]} */
 let grids = [];
+/** @type {{config: Promise<any>, grids: Promise<any>}} */
+let shared = { config: Promise.resolve(null), grids: Promise.resolve(null) };
 /** The unit being edited (null: a new one; undefined: no form). */
 /** @type {any} */
 let editing;
@@ -42,9 +44,12 @@ let note = null;
  * section after a later sign-in.
  * @param {HTMLElement} section
  * @param {{role: string, username: string}} who
+ * @param {{config: Promise<any>, grids: Promise<any>}} ref the configuration
+ *   and the grids, read once by the page for every tab
  */
-export function mount(section, who) {
+export function mount(section, who, ref) {
   void who;
+  shared = ref;
   root = section;
   editing = undefined;
   draft = null;
@@ -63,7 +68,7 @@ export function relabel() {
 /** Reads the unit types and the grids the form offers. */
 async function loadReference() {
   try {
-    const [cfg, gj] = await Promise.all([request('GET', '/api/v1/config'), request('GET', '/api/v1/grids')]);
+    const [cfg, gj] = await Promise.all([shared.config, shared.grids]);
     types = Array.isArray(cfg && cfg.unit_types) ? cfg.unit_types : [];
     grids = ((gj && gj.features) || [])
       .map((/** @type {any} */ f) => f.properties || {})

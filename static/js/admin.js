@@ -62,7 +62,11 @@ function showApp() {
   const tabs = visibleTabs();
   for (const tab of TABS) byId(`tab-btn-${tab.id}`).hidden = !tabs.includes(tab);
   const who = { role: getRole(), username: getUsername() };
-  for (const tab of tabs) tab.module.mount(byId(`tab-${tab.id}`), who);
+  // The configuration and the grids, read once for every tab.
+  const ref = { config: api.config(), grids: api.grids() };
+  ref.config.catch(() => {}); // each tab that awaits one says why it failed
+  ref.grids.catch(() => {});
+  for (const tab of tabs) tab.module.mount(byId(`tab-${tab.id}`), who, ref);
   select(tabs.some((tab) => tab.id === current) ? current : tabs[0].id);
 }
 
