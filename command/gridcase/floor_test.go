@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,13 @@ func newCaseFloor(t *testing.T) *caseFloor {
 		{ID: "dispute", FirstLevel: "community", Limits: limits, EscalateOnOverdue: true, Mediation: true},
 	}}
 	units := []config.Unit{{ID: "go-g1", Type: "grid_officer", HomeGrid: "g1"}, {ID: "car-01", Type: "car"}}
-	cfg.Units = func() []config.Unit { return units }
+	cfg.Unit = func(id string) (config.Unit, bool) {
+		i := slices.IndexFunc(units, func(u config.Unit) bool { return u.ID == id })
+		if i < 0 {
+			return config.Unit{}, false
+		}
+		return units[i], true
+	}
 	f := &caseFloor{t: t, st: memstore.New(memstore.Options{}), clock: timer.NewManual(at), accts: map[string]gridcase.Account{
 		"op": {Role: vocab.Operator}, "op-c2": {Role: vocab.Operator, Area: "c2"}, "viewer": {Role: vocab.Viewer}}}
 	known := func(id string) bool { return id == "go-g1" || id == "car-01" }

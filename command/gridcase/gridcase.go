@@ -170,9 +170,9 @@ type Options struct {
 	DailyReports config.DailyReports
 	// Categories are the incident categories a case may be raised to.
 	Categories []config.Category
-	// Units lists the units now (created and retired at run time): grid
-	// officers among them handle cases. Nil: none.
-	Units func() []config.Unit
+	// Unit looks a unit in service up now (units are created and retired at
+	// run time): grid officers among them handle cases. Nil: none is.
+	Unit func(id string) (config.Unit, bool)
 	// Location is the deployment's time zone: case numbers, days and
 	// months are local to it.
 	Location *time.Location
@@ -328,21 +328,17 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 	return c, false, nil
 }
 
-// unitList is the units now.
-func (s *Service) unitList() []config.Unit {
-	if s.opts.Units == nil {
-		return nil
+// unit is a unit in service now.
+func (s *Service) unit(id string) (config.Unit, bool) {
+	if s.opts.Unit == nil {
+		return config.Unit{}, false
 	}
-	return s.opts.Units()
+	return s.opts.Unit(id)
 }
 
 func (s *Service) isGridOfficer(unitID string) bool {
-	for _, u := range s.unitList() {
-		if u.ID == unitID {
-			return u.Type == "grid_officer"
-		}
-	}
-	return false
+	u, ok := s.unit(unitID)
+	return ok && u.Type == "grid_officer"
 }
 
 // Get returns a case the actor may see, with its timeline.
@@ -593,9 +589,8 @@ func (s *Service) manage(c *Case, who Actor, a *Action, now time.Time, entry *En
 // case's.
 func (s *Service) assignable(c *Case, assignee string, accounts func(string) (Account, bool)) error {
 	if assignee != "" && s.units(assignee) {
-		for _, u := range s.unitList() {
+		if u, ok := s.unit(assignee); ok {
 			switch {
-			case u.ID != assignee:
 			case u.Type != "grid_officer":
 				return fault.Field("assignee", "unit %s is a %s: only grid officers among units handle cases (or give an account)", assignee, u.Type)
 			case !s.Visible(c.Area, u.HomeGrid):

@@ -42,7 +42,15 @@ func newPlanFloor(t *testing.T) *planFloor {
 	t.Helper()
 	cfg := plan.Options{Location: time.UTC}
 	units := []config.Unit{{ID: "car-01", Team: "patrol"}, {ID: "car-02", Team: "patrol"}, {ID: "ems-01", Team: "ems"}}
-	cfg.Units = func() []config.Unit { return units }
+	cfg.Members = func(teams []string) []string {
+		var ids []string
+		for _, u := range units {
+			if slices.Contains(teams, u.Team) {
+				ids = append(ids, u.ID)
+			}
+		}
+		return ids
+	}
 	groups := []config.Group{{ID: "patrol", Teams: []string{"patrol"}}, {ID: "medical", Units: []string{"ems-01"}}}
 	cfg.Plans = []config.Plan{
 		{ID: "general", MinLevel: alerts.LevelII, Approvers: approvers, Groups: groups},

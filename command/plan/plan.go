@@ -179,9 +179,9 @@ type Service struct {
 type Options struct {
 	// Plans are the preset plans, in the order they are proposed.
 	Plans []config.Plan
-	// Units lists the units now (created and retired at run time): a working
-	// group's teams name them. Nil: no unit is in any team.
-	Units func() []config.Unit
+	// Members lists the units in service now (created and retired at run
+	// time) of the teams a working group names. Nil: no unit is in any team.
+	Members func(teams []string) []string
 	// Location is the deployment's time zone: activations are numbered by
 	// its local day.
 	Location *time.Location
@@ -359,15 +359,13 @@ func may(a *Activation, who Who, what string) error {
 // tasks: the units named and the members of the teams named.
 func (s *Service) groups(p *config.Plan) []Group {
 	out := make([]Group, 0, len(p.Groups))
-	var units []config.Unit
-	if s.opts.Units != nil {
-		units = s.opts.Units()
-	}
 	for _, g := range p.Groups {
 		members := slices.Clone(g.Units)
-		for _, u := range units {
-			if slices.Contains(g.Teams, u.Team) && !slices.Contains(members, u.ID) {
-				members = append(members, u.ID)
+		if s.opts.Members != nil && len(g.Teams) > 0 {
+			for _, id := range s.opts.Members(g.Teams) {
+				if !slices.Contains(members, id) {
+					members = append(members, id)
+				}
 			}
 		}
 		if members == nil {

@@ -227,7 +227,7 @@ func (b *builder) domain(context.Context) error {
 		Recipients: cfg.ReportRecipients, Categories: cfg.Categories, Plans: cfg.Plans}, b.opts.Now, ackAlarm(b.alarms, b.log))
 	b.dispatches = dispatch.NewService(views.NewDispatches(st), b.incidents, b.fleet,
 		dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Units: b.unitsNow, Location: cfg.Location, Log: b.log}, b.opts.Now, runNow, b.duty)
+	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Members: b.fleet.InTeams, Location: cfg.Location, Log: b.log}, b.opts.Now, runNow, b.duty)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	return nil
@@ -245,7 +245,7 @@ func (b *builder) schedule(ctx context.Context) error {
 	timers.Handle(incident.TimerDeadlineDue, b.incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, b.incidents.DeadlineOverdue)
 	cases := gridcase.NewService(views.NewCases(st), gridcase.Options{CaseKinds: cfg.CaseKinds, DailyReports: cfg.DailyReports,
-		Categories: cfg.Categories, Units: b.unitsNow, Location: cfg.Location, Approvers: b.duty}, b.geo, b.fleet.Known, b.opts.Now)
+		Categories: cfg.Categories, Unit: b.unitNow, Location: cfg.Location, Approvers: b.duty}, b.geo, b.fleet.Known, b.opts.Now)
 	daily := views.NewDaily(st)
 	b.cases, b.daily = cases, daily
 	timers.Handle(gridcase.TimerKind, cases.Overdue)
@@ -309,15 +309,15 @@ func (d dutyLeader) OnDuty(ctx context.Context, at time.Time) (username, phone s
 	return p.Username, p.Phone, true
 }
 
-// unitsNow lists the fleet's units in service (the registry's, so a unit
-// created or retired at run time counts at once) for plans and cases.
-func (b *builder) unitsNow() []config.Unit {
-	views := b.fleet.List(false, false)
-	out := make([]config.Unit, len(views))
-	for i, v := range views {
-		out[i] = config.Unit{ID: v.ID, Callsign: v.Callsign, Type: v.Type, Team: v.Team, HomeGrid: v.HomeGrid}
+// unitNow is a unit in service as grid cases ask for it: its type and home
+// grid now (the registry's, so a unit created or retired at run time counts
+// at once).
+func (b *builder) unitNow(id string) (config.Unit, bool) {
+	v, ok := b.fleet.Get(id, false)
+	if !ok || v.Retired {
+		return config.Unit{}, false
 	}
-	return out
+	return config.Unit{ID: v.ID, Callsign: v.Callsign, Type: v.Type, Team: v.Team, HomeGrid: v.HomeGrid}, true
 }
 
 // dutyPeople looks the roster's people up among the accounts (in Redis, so

@@ -248,6 +248,23 @@ func (f *Fleet) List(devices, retired bool) []View {
 	return out
 }
 
+// InTeams returns the ids of the units in service of any of teams, in the
+// fleet's order (plans' working groups name teams).
+func (f *Fleet) InTeams(teams []string) []string {
+	var out []string
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, id := range f.order {
+		s := f.units[id]
+		s.mu.Lock()
+		if !s.cfg.Retired && slices.Contains(teams, s.cfg.Team) {
+			out = append(out, id)
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
 // Last returns a unit's last position.
 func (f *Fleet) Last(id string) (Position, bool) {
 	s := f.state(id)
