@@ -236,6 +236,14 @@ func TestHandoverPrefillSubmitAccept(t *testing.T) {
 	if _, err := f.svc.Submit(ctx, vocab.Actor{Username: "op2", Role: vocab.Operator}, h.ID, "x"); !errors.Is(err, fault.ErrForbidden) {
 		t.Fatalf("submitting another's handover: %v", err)
 	}
+	// Notes past their bound are refused, naming the field; the draft stays.
+	var inv *fault.Invalid
+	if _, err := f.svc.Submit(ctx, op1, h.ID, strings.Repeat("长", duty.NotesRunes+1)); !errors.As(err, &inv) || len(inv.Errors) != 1 || inv.Errors[0].Field != "notes" {
+		t.Fatalf("over-long notes: %v", err)
+	}
+	if again, _ := f.svc.Handover(ctx, h.ID); again == nil || again.Status != duty.Draft {
+		t.Fatalf("after refused notes: %+v", again)
+	}
 	if _, err := f.svc.Submit(ctx, op1, h.ID, "  仓库火灾仍在处置\x07 "); err != nil {
 		t.Fatal(err)
 	}
