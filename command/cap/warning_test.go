@@ -164,7 +164,9 @@ func TestWarningMappings(t *testing.T) {
 		category, severity, urgency   string
 		response, msgType, status, rf string
 	}{
-		{"blue typhoon ahead", func(w *warning.Warning) { w.Colour, w.Type, w.StartsAt = warning.Blue, warning.Typhoon, issued.Add(time.Hour) },
+		{"blue typhoon ahead", func(w *warning.Warning) {
+			w.Colour, w.Type, w.StartsAt = warning.Blue, warning.Typhoon, issued.Add(time.Hour)
+		},
 			issued, "Met", "Minor", "Expected", "Prepare", "Alert", "Actual", ""},
 		{"yellow flood", func(w *warning.Warning) { w.Colour, w.Type = warning.Yellow, warning.Flood }, issued, "Met", "Moderate", "Immediate", "Prepare", "Alert", "Actual", ""},
 		{"orange large event raised", func(w *warning.Warning) {
