@@ -8,6 +8,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"watchfloor/command/cap"
+	"watchfloor/command/cap/captest"
 	"watchfloor/command/warning"
 	"watchfloor/geo"
 )
@@ -38,16 +39,16 @@ func streetShapes() []*geo.Area {
 	}
 }
 
-func renderWarning(t *testing.T, w *warning.Warning, shapes []*geo.Area, now time.Time) (string, *node) {
+func renderWarning(t *testing.T, w *warning.Warning, shapes []*geo.Area, now time.Time) (string, *captest.Node) {
 	t.Helper()
 	b, err := cap.Render(cap.FromWarning(w, src(), shapes, now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bad := validate(b); len(bad) > 0 {
+	if bad := captest.Validate(b); len(bad) > 0 {
 		t.Fatalf("not valid CAP 1.2:\n%s\n%s", strings.Join(bad, "\n"), b)
 	}
-	root, _ := parse(b)
+	root, _ := captest.Parse(b)
 	return string(b), root
 }
 
@@ -57,30 +58,30 @@ func TestWarningIssued(t *testing.T) {
 	out, root := renderWarning(t, sampleWarning(), streetShapes(), issued.Add(time.Minute))
 	for el, want := range map[string]string{"identifier": "watchfloor.luohu.W-20260701-0001.v1", "sender": "watchfloor.luohu",
 		"sent": "2026-07-01T14:00:00+08:00", "status": "Actual", "msgType": "Alert", "scope": "Restricted", "incidents": "W-20260701-0001"} {
-		if n := root.kid(el); n == nil || n.text != want {
+		if n := root.Kid(el); n == nil || n.Text != want {
 			t.Errorf("<%s> %v, want %q", el, n, want)
 		}
 	}
-	if root.kid("references") != nil {
+	if root.Kid("references") != nil {
 		t.Error("a first alert has references")
 	}
-	infos := root.all("info")
-	if len(infos) != 2 || infos[0].kid("language").text != "zh-CN" || infos[1].kid("language").text != "en-US" {
+	infos := root.All("info")
+	if len(infos) != 2 || infos[0].Kid("language").Text != "zh-CN" || infos[1].Kid("language").Text != "en-US" {
 		t.Fatalf("want a zh-CN and an en-US info, got %d", len(infos))
 	}
 	for _, in := range infos {
 		for el, want := range map[string]string{"category": "Met", "urgency": "Immediate", "severity": "Extreme", "certainty": "Likely",
 			"responseType": "Prepare", "effective": "2026-07-01T14:00:00+08:00", "expires": "2026-07-02T02:00:00+08:00"} {
-			if n := in.kid(el); n == nil || n.text != want {
-				t.Errorf("%s <%s> %v, want %q", in.kid("language").text, el, n, want)
+			if n := in.Kid(el); n == nil || n.Text != want {
+				t.Errorf("%s <%s> %v, want %q", in.Kid("language").Text, el, n, want)
 			}
 		}
-		if ec := in.kid("eventCode"); ec == nil || ec.kid("valueName").text != "watchfloor:warning_type" || ec.kid("value").text != "rainstorm" {
+		if ec := in.Kid("eventCode"); ec == nil || ec.Kid("valueName").Text != "watchfloor:warning_type" || ec.Kid("value").Text != "rainstorm" {
 			t.Errorf("eventCode %+v", ec)
 		}
 		var params []string
-		for _, p := range in.all("parameter") {
-			params = append(params, p.kid("valueName").text+"="+p.kid("value").text)
+		for _, p := range in.All("parameter") {
+			params = append(params, p.Kid("valueName").Text+"="+p.Kid("value").Text)
 		}
 		if got := strings.Join(params, " "); got != "watchfloor:level=I watchfloor:colour=red" {
 			t.Errorf("parameters %q", got)
@@ -88,12 +89,12 @@ func TestWarningIssued(t *testing.T) {
 	}
 	zh, en := infos[0], infos[1]
 	for _, c := range [][2]string{
-		{zh.kid("event").text, "暴雨预警"}, {en.kid("event").text, "Rainstorm warning"},
-		{zh.kid("headline").text, "暴雨红色预警：暴雨红色预警 联系 138****5678"},
-		{en.kid("headline").text, "Red rainstorm warning: 暴雨红色预警 联系 138****5678"},
-		{zh.kid("description").text, "预计未来 3 小时降雨量 100 毫米以上。值班电话 075******5678。\n发布单位：深圳市气象台"},
-		{en.kid("description").text, "预计未来 3 小时降雨量 100 毫米以上。值班电话 075******5678。\nSource: 深圳市气象台"},
-		{zh.kid("web").text, "https://wf.example/console.html"},
+		{zh.Kid("event").Text, "暴雨预警"}, {en.Kid("event").Text, "Rainstorm warning"},
+		{zh.Kid("headline").Text, "暴雨红色预警：暴雨红色预警 联系 138****5678"},
+		{en.Kid("headline").Text, "Red rainstorm warning: 暴雨红色预警 联系 138****5678"},
+		{zh.Kid("description").Text, "预计未来 3 小时降雨量 100 毫米以上。值班电话 075******5678。\n发布单位：深圳市气象台"},
+		{en.Kid("description").Text, "预计未来 3 小时降雨量 100 毫米以上。值班电话 075******5678。\nSource: 深圳市气象台"},
+		{zh.Kid("web").Text, "https://wf.example/console.html"},
 	} {
 		if c[0] != c[1] {
 			t.Errorf("got %q, want %q", c[0], c[1])
@@ -109,20 +110,20 @@ func TestWarningIssued(t *testing.T) {
 // outer ring; the city its districts.
 func TestWarningAreas(t *testing.T) {
 	_, root := renderWarning(t, sampleWarning(), streetShapes(), issued)
-	zh, en := root.all("info")[0].all("area"), root.all("info")[1].all("area")
+	zh, en := root.All("info")[0].All("area"), root.All("info")[1].All("area")
 	if len(zh) != 2 || len(en) != 2 {
 		t.Fatalf("areas %d, %d, want 2 each", len(zh), len(en))
 	}
 	for i, want := range [][3]string{{"东门街道", "Dongmen Street", "440303001"}, {"南湖街道", "南湖街道", "440303002"}} {
-		if got := [3]string{zh[i].kid("areaDesc").text, en[i].kid("areaDesc").text, zh[i].kid("geocode").kid("value").text}; got != want {
+		if got := [3]string{zh[i].Kid("areaDesc").Text, en[i].Kid("areaDesc").Text, zh[i].Kid("geocode").Kid("value").Text}; got != want {
 			t.Errorf("area %d: %v, want %v", i, got, want)
 		}
 	}
-	if got := zh[0].kid("polygon").text; got != "22.5,114.1 22.5,114.11 22.51,114.11 22.51,114.1 22.5,114.1" {
+	if got := zh[0].Kid("polygon").Text; got != "22.5,114.1 22.5,114.11 22.51,114.11 22.51,114.1 22.5,114.1" {
 		t.Errorf("polygon %q", got)
 	}
-	polys := zh[1].all("polygon")
-	if len(polys) != 2 || polys[1].text != "22.6,114.2 22.6,114.21 22.61,114.21 22.6,114.2" {
+	polys := zh[1].All("polygon")
+	if len(polys) != 2 || polys[1].Text != "22.6,114.2 22.6,114.21 22.61,114.21 22.6,114.2" {
 		t.Errorf("second street's polygons %v", polys)
 	}
 
@@ -132,11 +133,11 @@ func TestWarningAreas(t *testing.T) {
 		{{114.15, 22.52}, {114.16, 22.52}, {114.16, 22.53}, {114.15, 22.52}}}, // a hole: CAP has none
 		Names: []warning.Name{{Code: "440303001", Name: "东门街道", NameEN: "Dongmen Street"}}}
 	_, root = renderWarning(t, drawn, nil, issued)
-	ar := root.kid("info").kid("area")
-	if got := ar.all("polygon"); len(got) != 1 || got[0].text != "22.5,114.1 22.5,114.2 22.6,114.2 22.5,114.1" {
+	ar := root.Kid("info").Kid("area")
+	if got := ar.All("polygon"); len(got) != 1 || got[0].Text != "22.5,114.1 22.5,114.2 22.6,114.2 22.5,114.1" {
 		t.Errorf("drawn polygon %v", got)
 	}
-	if got := ar.kid("areaDesc").text; got != "划定区域（东门街道）" {
+	if got := ar.Kid("areaDesc").Text; got != "划定区域（东门街道）" {
 		t.Errorf("drawn areaDesc %q", got)
 	}
 
@@ -144,11 +145,11 @@ func TestWarningAreas(t *testing.T) {
 	city.Area = warning.Area{Kind: warning.AreaCity, Names: []warning.Name{{Code: "440303", Name: "罗湖区", NameEN: "Luohu District"}}}
 	districts := []*geo.Area{{Code: "440303", Name: "罗湖区", NameEN: "Luohu District", Level: geo.District, Shape: streetShapes()[0].Shape}}
 	_, root = renderWarning(t, city, districts, issued)
-	if ar := root.all("info")[1].kid("area"); ar.kid("areaDesc").text != "Luohu District" || ar.kid("polygon") == nil {
-		t.Errorf("city area: %q", ar.kid("areaDesc").text)
+	if ar := root.All("info")[1].Kid("area"); ar.Kid("areaDesc").Text != "Luohu District" || ar.Kid("polygon") == nil {
+		t.Errorf("city area: %q", ar.Kid("areaDesc").Text)
 	}
 	_, root = renderWarning(t, city, nil, issued)
-	if got := root.kid("info").kid("area").kid("areaDesc").text; got != "全市" {
+	if got := root.Kid("info").Kid("area").Kid("areaDesc").Text; got != "全市" {
 		t.Errorf("city without a map: %q", got)
 	}
 }
@@ -184,21 +185,21 @@ func TestWarningMappings(t *testing.T) {
 			w := sampleWarning()
 			c.edit(w)
 			_, root := renderWarning(t, w, streetShapes(), c.now)
-			got := []string{root.kid("msgType").text, root.kid("status").text, ""}
-			if r := root.kid("references"); r != nil {
-				got[2] = r.text
+			got := []string{root.Kid("msgType").Text, root.Kid("status").Text, ""}
+			if r := root.Kid("references"); r != nil {
+				got[2] = r.Text
 			}
 			if want := []string{c.msgType, c.status, c.rf}; strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Errorf("msgType, status, references %q, want %q", got, want)
 			}
-			for _, in := range root.all("info") {
-				got := [4]string{in.kid("category").text, in.kid("severity").text, in.kid("urgency").text, in.kid("responseType").text}
+			for _, in := range root.All("info") {
+				got := [4]string{in.Kid("category").Text, in.Kid("severity").Text, in.Kid("urgency").Text, in.Kid("responseType").Text}
 				if want := [4]string{c.category, c.severity, c.urgency, c.response}; got != want {
 					t.Errorf("category, severity, urgency, responseType %v, want %v", got, want)
 				}
 			}
 			wantID := "watchfloor.luohu.W-20260701-0001.v" + string(rune('0'+w.Version))
-			if id := root.kid("identifier").text; id != wantID {
+			if id := root.Kid("identifier").Text; id != wantID {
 				t.Errorf("identifier %q, want %q", id, wantID)
 			}
 		})

@@ -5,15 +5,9 @@ import (
 	"strconv"
 	"strings"
 
+	"watchfloor/command/vocab"
 	"watchfloor/command/warning"
 	"watchfloor/config"
-)
-
-// The warning events (vocab): a warning issued, and raised, lowered or
-// extended (the last step of its history says which).
-const (
-	warningIssued  = "warning.issued"
-	warningUpdated = "warning.updated"
 )
 
 // warningTypeNames and colourNames name warning types and colours in Chinese.
@@ -31,8 +25,8 @@ func (s *Service) warningSubject(typ string, data json.RawMessage) (subject, boo
 	if json.Unmarshal(data, &w) != nil || w.ID == "" {
 		return subject{}, false
 	}
-	raised := typ == warningUpdated && len(w.History) > 0 && w.History[len(w.History)-1].Action == warning.StepRaised
-	if typ != warningIssued && !raised {
+	raised := typ == vocab.WarningUpdated && len(w.History) > 0 && w.History[len(w.History)-1].Action == warning.StepRaised
+	if typ != vocab.WarningIssued && !raised {
 		return subject{}, false
 	}
 	kind := warningTypeNames[w.Type]

@@ -112,12 +112,12 @@ func TestWarningNotified(t *testing.T) {
 			}
 		}
 	}
-	feed("warning.issued", warned(1, warning.Orange, warning.StepIssued, "", false))
-	feed("warning.updated", warned(2, warning.Yellow, warning.StepLowered, "orange", false))
-	feed("warning.updated", warned(3, warning.Yellow, warning.StepExtended, "", false))
-	feed("warning.updated", warned(4, warning.Red, warning.StepRaised, "yellow", false))
-	feed("warning.ended", warned(5, warning.Red, warning.StepLifted, "", false))
-	feed("warning.issued", warned(1, warning.Blue, warning.StepIssued, "", true))
+	feed(vocab.WarningIssued, warned(1, warning.Orange, warning.StepIssued, "", false))
+	feed(vocab.WarningUpdated, warned(2, warning.Yellow, warning.StepLowered, "orange", false))
+	feed(vocab.WarningUpdated, warned(3, warning.Yellow, warning.StepExtended, "", false))
+	feed(vocab.WarningUpdated, warned(4, warning.Red, warning.StepRaised, "yellow", false))
+	feed(vocab.WarningEnded, warned(5, warning.Red, warning.StepLifted, "", false))
+	feed(vocab.WarningIssued, warned(1, warning.Blue, warning.StepIssued, "", true))
 
 	v1, v4, drill := "warning:W-20260701-0001:v1", "warning:W-20260701-0001:v4", "warning:W-20260701-0002:v1"
 	if got, want := rb.ids("/ops"), v1+"@ops,"+v4+"@ops"; got != want {
