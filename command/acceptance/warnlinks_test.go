@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"watchfloor/command/cap/captest"
+	"watchfloor/config"
 )
 
 // warningCAP reads a warning's CAP export as token and holds it against
@@ -184,4 +185,29 @@ func TestStartPlanForWarning(t *testing.T) {
 	if res.StatusCode != 400 || !strings.Contains(string(b), "warning "+w.ID+" was lifted at") {
 		t.Fatalf("after the lift: %d %s", res.StatusCode, b)
 	}
+}
+
+// TestNotifyWarnings: a warning issued and raised through the API reaches
+// every channel (the real local receivers) once per version; a lower
+// tells nobody, and a drill nobody, as no rule takes drills.
+func TestNotifyWarnings(t *testing.T) {
+	rc := newReceivers(t)
+	h := newHarness(t, rc.channels, func(c *config.Config) {
+		c.Notifications.Rules = []config.NotifyRule{{Event: config.NotifyWarning, Channels: []string{"wecom", "dingtalk", "feishu", "webhook", "mail"}}}
+	})
+	// The drill first: its event is read before the others, so it would
+	// be in the outbox by the time theirs are sent.
+	drill := warningBody("flood", "red", 6, time.Now())
+	drill["drill"] = true
+	h.issueWarning("operator", drill)
+	body := warningBody("rainstorm", "yellow", 6, time.Now())
+	body["title"] = "暴雨黄色预警 联系13812345678"
+	w := h.issueWarning("operator", body)
+	if code, _, b := h.warningStep("leader", w.ID, "lower", map[string]any{"colour": "blue", "reason": "减弱"}); code != 200 {
+		t.Fatalf("lower: %d %s", code, b)
+	}
+	if code, _, b := h.warningStep("leader", w.ID, "raise", map[string]any{"colour": "red", "reason": "加强"}); code != 200 {
+		t.Fatalf("raise: %d %s", code, b)
+	}
+	rc.delivered(h, []string{"warning:" + w.ID + ":v1", "warning:" + w.ID + ":v3"}, 10*time.Second)
 }
