@@ -190,6 +190,6 @@ type Finder interface {
 	// Covering lists the warnings in force at t whose area contains p,
 	// most severe first.
 	Covering(p orb.Point, t time.Time) []Ref
-	// Load returns the warning id (a *fault.NotFound when there is none).
+	// Load returns the warning id (fault.ErrNotFound when there is none).
 	Load(ctx context.Context, id string) (*Warning, error)
 }
