@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"slices"
+
 	"watchfloor/alerts"
 	"watchfloor/command/vocab"
 )
@@ -22,6 +25,42 @@ type Plan struct {
 	// AutoActivate plans respond by procedure: active as soon as they match.
 	AutoActivate bool    `yaml:"auto_activate" json:"auto_activate"`
 	Groups       []Group `yaml:"groups" json:"groups"`
+	// Warnings are the warnings (预警) that put the plan on stand-by (待命).
+	Warnings []WarningTrigger `yaml:"warnings" json:"warnings,omitempty"`
+}
+
+// WarningTrigger puts a plan on stand-by for a warning of one of Types at
+// MinColour or above.
+type WarningTrigger struct {
+	Types     []string `yaml:"types" json:"types"`
+	MinColour string   `yaml:"min_colour" json:"min_colour"`
+}
+
+// WarningTypes are the types of warning a trigger may name (the same as
+// package warning's, which imports config).
+func WarningTypes() []string {
+	return []string{"typhoon", "rainstorm", "flood", "large_event", "mass_gathering", "other"}
+}
+
+// WarningColours are the colour levels, least severe first.
+func WarningColours() []string { return []string{"blue", "yellow", "orange", "red"} }
+
+// validate checks the trigger at path at: known types, at least one, and a
+// known colour.
+func (w WarningTrigger) validate(at string) []error {
+	var p problems
+	if len(w.Types) == 0 {
+		p.add("%s.types: name at least one of %v", at, WarningTypes())
+	}
+	for _, t := range w.Types {
+		if !slices.Contains(WarningTypes(), t) {
+			p.add("%s.types: %q is not a warning type (%v)", at, t, WarningTypes())
+		}
+	}
+	if !slices.Contains(WarningColours(), w.MinColour) {
+		p.add("%s.min_colour: required, one of %v", at, WarningColours())
+	}
+	return p
 }
 
 // Group is a working group of a plan: its members and their tasks.
@@ -63,6 +102,9 @@ func (pl Plan) validate(at string, in scope) []error {
 		}
 	}
 	p = append(p, pl.validateApprovers(at)...)
+	for i, w := range pl.Warnings {
+		p = append(p, w.validate(fmt.Sprintf("%s.warnings[%d]", at, i))...)
+	}
 	for k := range pl.Commander {
 		if _, err := alerts.ParseLevel(k); err != nil {
 			p.add("%s.commander: %q is not a level", at, k)

@@ -156,6 +156,16 @@ var Routes = []Route{
 	{Name: "notifications.retry", Method: "POST", Path: "/api/v1/notifications/:id/retry", Roles: []vocab.Role{vocab.Admin}},
 	{Name: "notifications.test", Method: "POST", Path: "/api/v1/notification-channels/:id/test", Roles: []vocab.Role{vocab.Admin}},
 
+	// Warnings (预警, issue 20 part 1): issued and changed by operators and
+	// leaders (an account with an area only inside it), read by everyone.
+	{Name: "warnings.create", Method: "POST", Path: "/api/v1/warnings", Roles: Warners},
+	{Name: "warnings.list", Method: "GET", Path: "/api/v1/warnings", Roles: Everyone},
+	{Name: "warnings.get", Method: "GET", Path: "/api/v1/warnings/:id", Roles: Everyone},
+	{Name: "warnings.raise", Method: "POST", Path: "/api/v1/warnings/:id/raise", Roles: Warners},
+	{Name: "warnings.lower", Method: "POST", Path: "/api/v1/warnings/:id/lower", Roles: Warners},
+	{Name: "warnings.extend", Method: "POST", Path: "/api/v1/warnings/:id/extend", Roles: Warners},
+	{Name: "warnings.lift", Method: "POST", Path: "/api/v1/warnings/:id/lift", Roles: Warners},
+
 	// Profiling, for finding what a missed performance target costs.
 	{Name: "pprof.profile", Method: "GET", Path: "/debug/pprof/profile", Roles: []vocab.Role{vocab.Admin}},
 	{Name: "pprof.trace", Method: "GET", Path: "/debug/pprof/trace", Roles: []vocab.Role{vocab.Admin}},
@@ -180,6 +190,9 @@ var Routes = []Route{
 	{Name: "accounts.reset", Method: "POST", Path: "/api/v1/accounts/:username/password-reset", Roles: Admins},
 	{Name: "password.change", Method: "PUT", Path: "/api/v1/sessions/me/password", Roles: Everyone},
 }
+
+// Warners issue and change warnings.
+var Warners = []vocab.Role{vocab.Operator, vocab.Leader}
 
 // Admins is the administrators alone.
 var Admins = []vocab.Role{vocab.Admin}

@@ -33,6 +33,7 @@ import (
 	"watchfloor/command/unit"
 	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 	"watchfloor/command/web"
 	"watchfloor/config"
 	"watchfloor/geo"
@@ -69,9 +70,13 @@ type builder struct {
 	hub        *live.Hub
 	alarms     *alarm.Service
 	duty       *duty.Service
-	sys        system
-	api        *web.API
-	framer     *unit.Framer
+	// warnings issue and change warnings (预警); warningIndex is this
+	// instance's index of them (warning.Finder), kept from the screen stream.
+	warnings     *warning.Service
+	warningIndex *warning.Index
+	sys          system
+	api          *web.API
+	framer       *unit.Framer
 	// notify sends notifications; notifyRunners read its event streams
 	// and deliver its outbox.
 	notify        *notify.Service
@@ -209,8 +214,11 @@ func (b *builder) positions(ctx context.Context) error {
 // What an incident change sets off (plans, automatic dispatch, the response
 // a first order starts) is recorded with the change as a job; this instance
 // runs it at once, and any live instance carries out what is left.
-func (b *builder) domain(context.Context) error {
+func (b *builder) domain(ctx context.Context) error {
 	cfg, st := b.cfg, b.st
+	if err := b.warningsOf(ctx); err != nil {
+		return err
+	}
 	grader := alerts.NewGrader(cfg.Categories, cfg.Periods, cfg.Location)
 	b.jobs = &job.Runner{Store: records.NewJobs(st), Name: consumerName(), Poll: cfg.Jobs.Poll, RetryBase: cfg.Jobs.RetryBase, RetryMax: cfg.Jobs.RetryMax,
 		Lease: cfg.Jobs.Lease, AlarmAfter: cfg.Jobs.AlarmAfter, Log: b.log, Counted: b.met.jobDone, PendingNow: b.met.jobsPending}
@@ -244,6 +252,7 @@ func (b *builder) schedule(ctx context.Context) error {
 	timers.Handle(dispatch.AssemblyKind, b.dispatches.Assembly)
 	timers.Handle(incident.TimerDeadlineDue, b.incidents.DeadlineDue)
 	timers.Handle(incident.TimerDeadlineOverdue, b.incidents.DeadlineOverdue)
+	timers.Handle(warning.ExpiryKind, b.warnings.Expire)
 	cases := gridcase.NewService(views.NewCases(st), gridcase.Options{CaseKinds: cfg.CaseKinds, DailyReports: cfg.DailyReports,
 		Categories: cfg.Categories, Unit: b.unitNow, Location: cfg.Location, Approvers: b.duty}, b.geo, b.fleet.Known, b.opts.Now)
 	daily := views.NewDaily(st)
@@ -268,14 +277,15 @@ func (b *builder) web(context.Context) error {
 	// The fleet follows unit statuses and the registry's changes stored by
 	// any instance, before any socket of this one hears of them.
 	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow},
-		live.Observer{Types: []string{vocab.UnitChanged}, Fn: b.registry.Follow})
+		live.Observer{Types: []string{vocab.UnitChanged}, Fn: b.registry.Follow},
+		live.Observer{Types: b.warningIndex.Types(), Fn: b.warningIndex.Follow})
 	b.met.watch(st, b.authn, b.ingest)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
 	api, err := web.New(web.Deps{
 		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest, UnitRegistry: b.registry,
-		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Notify: b.notify, Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
+		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Notify: b.notify, Warnings: b.warnings, Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
 		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})
 	if err != nil {
@@ -287,6 +297,17 @@ func (b *builder) web(context.Context) error {
 		hub.Publish(vocab.ScreenStream, live.Message{JSON: frame})
 	}}
 	return nil
+}
+
+// warningsOf builds the warnings and this instance's index of them, filled
+// with the warnings stored active (then kept by the screen stream's
+// warning.* events, whichever instance stored them).
+func (b *builder) warningsOf(ctx context.Context) error {
+	st := views.NewWarnings(b.st)
+	b.warningIndex = warning.NewIndex(b.geo, st)
+	b.warnings = warning.NewService(st, b.geo, warning.Options{Plans: b.cfg.Plans, Members: b.fleet.InTeams, Location: b.cfg.Location,
+		Index: b.warningIndex}, b.opts.Now)
+	return b.warningIndex.Restore(ctx)
 }
 
 // seedRegistry builds the unit registry over st and seeds it with the

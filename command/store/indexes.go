@@ -12,6 +12,7 @@ import (
 	"watchfloor/command/gridcase"
 	"watchfloor/command/incident"
 	"watchfloor/command/plan"
+	"watchfloor/command/warning"
 )
 
 // Indexes are how documents are laid out beside their hash: the sets and
@@ -36,6 +37,8 @@ func (s *Store) indexOpsOf(d change.Doc) []Op {
 		return s.alarmIndex(d)
 	case account.Kind:
 		return s.accountIndex(d)
+	case warning.Kind:
+		return s.warningIndex(d)
 	case change.KindUnit:
 		return []Op{{Cmd: "SADD", Key: s.Key("units", "all"), Args: []string{d.ID}}}
 	}
@@ -175,4 +178,21 @@ func (s *Store) accountIndex(d change.Doc) []Op {
 		cmd = "SREM"
 	}
 	return []Op{{Cmd: cmd, Key: s.Key("accounts", "all"), Args: []string{a.Username}}}
+}
+
+// warningIndex keeps a warning in the zset of every warning, scored by
+// when it was issued (ms), and in the set of the active ones while it is.
+func (s *Store) warningIndex(d change.Doc) []Op {
+	w, _ := d.Value.(*warning.Warning)
+	if w == nil {
+		return nil
+	}
+	cmd := "SADD"
+	if w.Status != warning.Active {
+		cmd = "SREM"
+	}
+	return []Op{
+		{Cmd: "ZADD", Key: s.Key("warnings", "issued"), Args: []string{strconv.FormatInt(w.IssuedAt.UnixMilli(), 10), w.ID}},
+		{Cmd: cmd, Key: s.Key("warnings", "active"), Args: []string{w.ID}},
+	}
 }

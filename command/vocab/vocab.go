@@ -52,6 +52,12 @@ const (
 	DailyReportSubmitted = "daily_report.submitted"
 	// RosterChanged: a day of the duty roster was edited or imported.
 	RosterChanged = "roster.changed"
+	// Warnings (预警, issue 20): issued; raised, lowered or extended; lifted
+	// or expired; and a unit's stand-by (待命) for one beginning or ending.
+	WarningIssued  = "warning.issued"
+	WarningUpdated = "warning.updated"
+	WarningEnded   = "warning.ended"
+	WarningStandBy = "warning.standby"
 )
 
 // Event is one event a change appends to a stream. Data is its payload

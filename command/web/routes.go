@@ -19,6 +19,7 @@ import (
 	"watchfloor/command/web/reports"
 	"watchfloor/command/web/rest"
 	"watchfloor/command/web/units"
+	"watchfloor/command/web/warnings"
 )
 
 // handlers are the handlers of every route, by the route's name in
@@ -40,7 +41,7 @@ func (a *API) handlers() (map[string][]fiber.Handler, error) {
 	}
 	for _, part := range []map[string][]fiber.Handler{
 		incidents.Routes(a.Kit), units.Routes(a.Kit), cases.Routes(a.Kit), reports.Routes(a.Kit),
-		geodata.Routes(a.Kit), people.Routes(a.Kit), duty.Routes(a.Kit), notify.Routes(a.Kit), a.sockets.Routes(),
+		geodata.Routes(a.Kit), people.Routes(a.Kit), duty.Routes(a.Kit), notify.Routes(a.Kit), warnings.Routes(a.Kit), a.sockets.Routes(),
 	} {
 		for name := range part {
 			if _, taken := out[name]; taken {

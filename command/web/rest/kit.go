@@ -40,6 +40,7 @@ import (
 	"watchfloor/command/unit"
 	"watchfloor/command/unit/registry"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -64,9 +65,11 @@ type Deps struct {
 	Audit   audit.Store
 	// Notify is the notifications' outbox and channels (admin page).
 	Notify *notify.Service
-	Hub    *live.Hub
-	Source live.Source
-	Map    *geo.Map
+	// Warnings are the warnings (预警) issued and changed.
+	Warnings *warning.Service
+	Hub      *live.Hub
+	Source   live.Source
+	Map      *geo.Map
 	// Places is the gazetteer the console searches (empty when none is configured).
 	Places   *geo.Gazetteer
 	Static   fs.FS

@@ -1,0 +1,102 @@
+package views
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/store"
+	"watchfloor/command/warning"
+)
+
+// Warnings stores warnings (预警). Keys, under the deployment's prefix:
+//
+//	warning:{id}          hash: doc (JSON), ver, status
+//	warnings:n:{day}      counter for ids
+//	warnings:issued       zset id → issued at (ms)
+//	warnings:active       set of the ids of active warnings
+type Warnings struct{ base }
+
+// NewWarnings returns the warning storage of s.
+func NewWarnings(s *store.Store) *Warnings { return &Warnings{base{s}} }
+
+var _ warning.Store = (*Warnings)(nil)
+
+// NextID implements warning.Store.
+func (x *Warnings) NextID(ctx context.Context, day string) (int64, error) {
+	return x.s.NextID(ctx, "warnings", day)
+}
+
+// Load implements warning.Store.
+func (x *Warnings) Load(ctx context.Context, id string) (*warning.Warning, error) {
+	var w warning.Warning
+	if err := x.s.LoadDoc(ctx, warning.Kind, id, &w); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// List implements warning.Store: the active ones from their set, the
+// others from the issued zset (skipping as many active ones as there are
+// when only ended ones are asked for).
+func (x *Warnings) List(ctx context.Context, q warning.Query) ([]*warning.Warning, error) {
+	if err := x.s.Check("listing warnings"); err != nil {
+		return nil, err
+	}
+	rdb := x.s.Client()
+	active, err := rdb.SMembers(ctx, x.s.Key("warnings", "active")).Result()
+	if err != nil {
+		return nil, x.s.Wrap("listing warnings", err)
+	}
+	ids := active
+	if q.Status != warning.Active {
+		rng := &redis.ZRangeBy{Min: "-inf", Max: "+inf", Count: int64(q.Limit)}
+		if !q.From.IsZero() {
+			rng.Min = strconv.FormatInt(q.From.UnixMilli(), 10)
+		}
+		if !q.To.IsZero() {
+			rng.Max = strconv.FormatInt(q.To.UnixMilli(), 10)
+		}
+		if q.Status == warning.Ended {
+			rng.Count += int64(len(active))
+		}
+		if ids, err = rdb.ZRevRangeByScore(ctx, x.s.Key("warnings", "issued"), rng).Result(); err != nil {
+			return nil, x.s.Wrap("listing warnings", err)
+		}
+	}
+	return x.docs(ctx, ids, q)
+}
+
+// docs reads the warnings ids in one pipeline and keeps those q asks for,
+// newest issued first, at most q.Limit.
+func (x *Warnings) docs(ctx context.Context, ids []string, q warning.Query) ([]*warning.Warning, error) {
+	pipe := x.s.Client().Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, x.s.Key(warning.Kind, id), "doc")
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+			return nil, x.s.Wrap("loading warnings", err)
+		}
+	}
+	out := make([]*warning.Warning, 0, len(ids))
+	for i, c := range cmds {
+		var w warning.Warning
+		b, err := c.Bytes()
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return nil, fmt.Errorf("decoding warning %s: %w", ids[i], err)
+		}
+		if warning.Matches(&w, q) {
+			out = append(out, &w)
+		}
+	}
+	warning.Newest(out)
+	return out[:min(len(out), q.Limit)], nil
+}

@@ -1,0 +1,213 @@
+package warning
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+	"unicode"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"watchfloor/command/audit"
+	"watchfloor/command/change"
+	"watchfloor/command/timer"
+	"watchfloor/command/vocab"
+	"watchfloor/config"
+	"watchfloor/geo"
+)
+
+// write is one atomic change of a warning.
+type write struct {
+	w, prev *Warning
+	event   string
+	// expiry schedules (or moves) the expiry timer; cancel drops it.
+	expiry *time.Time
+	cancel bool
+	idem   *vocab.Idempotency
+}
+
+// StandByEvent is the data of warning.standby on a unit's stream: the unit
+// is on call (or no longer) for a plan's group because of a warning.
+type StandByEvent struct {
+	Warning   *Warning    `json:"warning"`
+	PlanID    string      `json:"plan_id"`
+	PlanName  config.Text `json:"plan_name"`
+	GroupID   string      `json:"group_id"`
+	GroupName config.Text `json:"group_name"`
+	OnCall    bool        `json:"on_call"`
+}
+
+// change is what wr changes: the warning guarded by its version (and, when
+// issued, by its request's idempotency key), its audit record, its event to
+// the screens and leaders, each unit's stand-by beginning or ending on the
+// unit's stream, and its expiry timer.
+func (wr *write) change() *change.Change {
+	w := wr.w
+	ch := &change.Change{At: w.UpdatedAt}
+	want := ""
+	var prev any
+	var before []StandBy
+	if wr.prev != nil {
+		want, prev, before = strconv.FormatInt(wr.prev.Version, 10), wr.prev, wr.prev.StandBy
+	}
+	ch.Guards = []change.Guard{{Kind: Kind, ID: w.ID, Field: "ver", Allowed: []string{want}, Why: "warning " + w.ID + " changed meanwhile"}}
+	if wr.idem != nil {
+		ch.Idem = &change.Idem{Key: wr.idem.Key, Value: w.ID + "|" + wr.idem.Fingerprint, TTL: wr.idem.TTL}
+	}
+	ch.Docs = []change.Doc{{Kind: Kind, ID: w.ID, Value: w, Prev: prev,
+		Fields: map[string]string{"ver": strconv.FormatInt(w.Version, 10), "status": w.Status}}}
+	step := w.History[len(w.History)-1]
+	ch.Audit = []audit.Record{{At: step.At, Who: step.By, Role: step.Role, Action: "warning." + step.Action, Object: w.ID, Reason: step.Reason,
+		Detail: map[string]any{"colour": w.Colour, "from": step.From, "to": step.To, "version": w.Version}}}
+	ch.Emit(wr.event, w, vocab.ScreenStream, vocab.LeaderStream)
+	for _, c := range calls(before, w.StandBy) {
+		ch.Events = append(ch.Events, vocab.Event{Stream: vocab.UnitStream(c.unit), Type: vocab.WarningStandBy, Notify: true,
+			Data: StandByEvent{Warning: w, PlanID: c.plan.PlanID, PlanName: c.plan.PlanName, GroupID: c.group.ID, GroupName: c.group.Name, OnCall: c.on}})
+	}
+	if wr.expiry != nil {
+		ch.Timers = append(ch.Timers, change.Timer{Member: timer.Member(ExpiryKind, w.ID), Due: *wr.expiry})
+	}
+	if wr.cancel {
+		ch.Cancel(timer.Member(ExpiryKind, w.ID))
+	}
+	return ch
+}
+
+// save carries out wr and tells the index; dup is what the first request
+// stored under wr's idempotency key when this one is a repeat.
+func (s *Service) save(ctx context.Context, wr *write) (dup string, err error) {
+	res, err := s.store.Apply(ctx, wr.change())
+	if err != nil {
+		return "", err
+	}
+	if res.Duplicate == "" && s.opts.Index != nil {
+		s.opts.Index.Put(wr.w)
+	}
+	return res.Duplicate, nil
+}
+
+// call is one unit's stand-by for a plan's group beginning (on) or ending.
+type call struct {
+	unit  string
+	plan  StandBy
+	group Group
+	on    bool
+}
+
+// calls are the units whose stand-by begins (in now, not in before) or
+// ends (in before, not in now), per plan and group.
+func calls(before, now []StandBy) []call {
+	var out []call
+	diff := func(a, b []StandBy, on bool) {
+		for _, sb := range a {
+			for _, g := range sb.Groups {
+				for _, u := range g.Units {
+					if !onCall(b, sb.PlanID, g.ID, u) {
+						out = append(out, call{unit: u, plan: sb, group: g, on: on})
+					}
+				}
+			}
+		}
+	}
+	diff(now, before, true)
+	diff(before, now, false)
+	return out
+}
+
+// onCall reports whether unit is in group of plan among sbs.
+func onCall(sbs []StandBy, plan, group, unit string) bool {
+	for _, sb := range sbs {
+		if sb.PlanID != plan {
+			continue
+		}
+		for _, g := range sb.Groups {
+			if g.ID == group {
+				return slices.Contains(g.Units, unit)
+			}
+		}
+	}
+	return false
+}
+
+// standBy are the plans a warning of typ at colour puts on stand-by: those
+// on stand-by already keep their entry (and since); the others join now
+// with their groups' units.
+func (s *Service) standBy(typ string, colour Colour, prev []StandBy, now time.Time) []StandBy {
+	out := []StandBy{}
+	for _, p := range s.opts.Plans {
+		if !Triggers(p, typ, colour) {
+			continue
+		}
+		kept := false
+		for _, sb := range prev {
+			if sb.PlanID == p.ID {
+				out, kept = append(out, sb), true
+			}
+		}
+		if kept {
+			continue
+		}
+		sb := StandBy{PlanID: p.ID, PlanName: p.Name, Since: now, Groups: []Group{}}
+		for _, g := range p.Groups {
+			units := append([]string{}, g.Units...)
+			if s.opts.Members != nil && len(g.Teams) > 0 {
+				for _, u := range s.opts.Members(g.Teams) {
+					if !slices.Contains(units, u) {
+						units = append(units, u)
+					}
+				}
+			}
+			sb.Groups = append(sb.Groups, Group{ID: g.ID, Name: g.Name, Units: units})
+		}
+		out = append(out, sb)
+	}
+	return out
+}
+
+// Triggers reports whether plan p is put on stand-by by a warning of typ
+// at colour: one of its triggers names typ at colour or below.
+func Triggers(p config.Plan, typ string, colour Colour) bool {
+	for _, t := range p.Warnings {
+		if slices.Contains(t.Types, typ) && colour.Rank() >= Colour(t.MinColour).Rank() && Colour(t.MinColour).Valid() {
+			return true
+		}
+	}
+	return false
+}
+
+// hasControl reports whether v holds a control character (newlines and
+// tabs allowed in multi-line text).
+func hasControl(v string, multiline bool) bool {
+	for _, r := range v {
+		if multiline && (r == '\n' || r == '\t' || r == '\r') {
+			continue
+		}
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// touches reports whether the grid g and the polygon p overlap: a vertex
+// of one lies in the other.
+func touches(g *geo.Area, p orb.Polygon) bool {
+	if !g.Bound.Intersects(p.Bound()) {
+		return false
+	}
+	for _, pt := range p[0] {
+		if g.Contains(pt) {
+			return true
+		}
+	}
+	for _, poly := range g.Shape {
+		for _, pt := range poly[0] {
+			if planar.PolygonContains(p, pt) {
+				return true
+			}
+		}
+	}
+	return false
+}
