@@ -13,7 +13,7 @@ import (
 
 // tab opens another page in the same browser (its own session scope per
 // page), recording its problems like the first.
-func (b *browser) tab(width, height int) *browser {
+func (b *browser) tab(name string, width, height int) *browser {
 	b.t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	nb := &browser{t: b.t, ctx: ctx}
@@ -23,7 +23,7 @@ func (b *browser) tab(width, height int) *browser {
 	}
 	b.t.Cleanup(func() {
 		if b.t.Failed() {
-			nb.screenshot("failure-tab")
+			nb.screenshot("failure-" + name)
 		}
 		cancel()
 	})
@@ -62,11 +62,11 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	wall.run(15*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
 		chromedp.Poll(`document.querySelector('#map').dataset.base === 'loaded'`, nil, chromedp.WithPollingTimeout(15*time.Second)))
 
-	phone := wall.tab(390, 844)
+	phone := wall.tab("phone", 390, 844)
 	phone.login(h.base+"/responder.html", "moto-01")
 	phone.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 
-	con := wall.tab(1600, 1000)
+	con := wall.tab("console", 1600, 1000)
 	con.login(h.base+"/console.html", "operator")
 	con.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
 		chromedp.Click("#tab-warnings", chromedp.ByQuery),
@@ -125,7 +125,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	phone.poll(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-plan-id="flood-typhoon"][data-group-id="drainage"]') && !!document.querySelector('#resp-warnings:not([hidden]) li.warn-item')`)
 
 	// The leader page: the plan on stand-by, started from there with two groups.
-	lead := wall.tab(1600, 1000)
+	lead := wall.tab("leader", 1600, 1000)
 	lead.login(h.base+"/leader.html", "leader")
 	standby := fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] li.warn-standby[data-plan-id="flood-typhoon"]`, id)
 	lead.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery), chromedp.WaitVisible(standby+` button.warn-start`, chromedp.ByQuery),

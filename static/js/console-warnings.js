@@ -25,7 +25,7 @@
 
 import * as api from './api.js';
 import { el, show, spaced } from './dom.js';
-import { fromZonedInput, toZonedInput } from './format.js';
+import { fromZonedInput, setTimeZone, toZonedInput } from './format.js';
 import { lang, t } from './i18n.js';
 import {
   areaText, colourChip, colourName, colourRank, COLOURS, fetchWarnings, shortTime, standbyText, typeName, WARNING_EVENTS, WARNING_TYPES, WarningBook,
@@ -295,6 +295,7 @@ export function mountWarnings(root, ctx) {
   let cfg = null;
   let key = newKey();
   let busy = false;
+  let timesTouched = false;
   /** @type {{key: string, params?: any, text?: string, result?: string, id?: string}|null} */
   let status = null;
 
@@ -494,6 +495,7 @@ export function mountWarnings(root, ctx) {
       reason.value = '';
       draw.clear();
       defaultTimes();
+      timesTouched = false;
       renderCards();
     } catch (err) {
       status = { key: '', text: failure(err, form, errors), result: 'failed' };
@@ -690,9 +692,16 @@ export function mountWarnings(root, ctx) {
       fillChecks(streets, 'street');
       fillChecks(communities, 'community');
     }
-    if (c.status === 'fulfilled') cfg = c.value;
+    if (c.status === 'fulfilled' && c.value) {
+      const fresh = !cfg;
+      cfg = c.value;
+      setTimeZone(cfg.timezone);
+      // The default end was written before the zone was known.
+      if (fresh && !timesTouched) defaultTimes();
+    }
     if (act.status === 'fulfilled') book.replaceActive(act.value);
     if (ended.status === 'fulfilled') for (const w of ended.value) book.put(w);
+    show(formCol, ctx.canEdit()); // the role is known once signed in
     renderCards();
   }
 
@@ -708,6 +717,7 @@ export function mountWarnings(root, ctx) {
     ev.preventDefault();
     issue();
   });
+  for (const x of [starts, ends]) x.addEventListener('input', () => { timesTouched = true; });
   undo.addEventListener('click', () => draw.undo());
   clear.addEventListener('click', () => draw.clear());
   defaultTimes();
