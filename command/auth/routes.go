@@ -46,6 +46,9 @@ var Routes = []Route{
 	// CAP 1.2 export (issue 20): the incident as an OASIS CAP alert; before
 	// incidents.get, which would take "INC-….cap" for an id.
 	{Name: "incidents.cap", Method: "GET", Path: "/api/v1/incidents/:id.cap", Roles: Watchers},
+	// A warning (预警) as a CAP 1.2 alert, with the incident's export's
+	// roles; before warnings.get, which would take "W-….cap" for an id.
+	{Name: "warnings.cap", Method: "GET", Path: "/api/v1/warnings/:id.cap", Roles: Watchers},
 	{Name: "incidents.get", Method: "GET", Path: "/api/v1/incidents/:id", Roles: Watchers},
 	{Name: "incidents.report", Method: "POST", Path: "/api/v1/incidents/:id/reports", Roles: Command},
 	{Name: "incidents.level", Method: "POST", Path: "/api/v1/incidents/:id/level", Roles: Leaders},

@@ -1,15 +1,15 @@
 // Package cap renders Watchfloor's alerts as OASIS CAP 1.2 messages
 // (Common Alerting Protocol, urn:oasis:names:tc:emergency:cap:1.2) for
-// other systems: an incident now, a warning (预警) once warnings exist.
+// other systems: incidents and warnings (预警).
 //
 // The package has two halves. A Message is what a CAP alert is made of,
 // independent of what it reports; Render turns one into the XML, elements
 // in the order the CAP 1.2 schema gives. FromIncident fills a Message from
-// an incident. A warning is exported by the same code with a FromWarning
-// beside it that fills the same Message: Kind "warning", its colour level
-// mapped to severity (red Extreme, orange Severe, yellow Moderate, blue
-// Minor), urgency Expected (Immediate once it starts), certainty Likely,
-// Effective/Expires from its validity period, msgType Update on a raise,
+// an incident, FromWarning from a warning: its colour level mapped to
+// severity (red Extreme, orange Severe, yellow Moderate, blue Minor),
+// urgency Expected (Immediate once it starts, Past once ended), certainty
+// Likely, Effective/Expires from its validity period, category Met for
+// weather and water and Safety for gatherings, msgType Update on a raise,
 // lower or extension and Cancel when it is lifted, and its area's polygons
 // (lon,lat rings, as the map keeps them) in Areas: Render converts them to
 // CAP's lat,lon order and closes every ring.
@@ -70,9 +70,15 @@ type Message struct {
 	Event, Headline, Description Text
 	SenderName                   Text
 	Web                          string // optional
-	// EventCode is the Watchfloor category id, Level its response level.
-	EventCode, Level string
-	Areas            []Area
+	// EventCode is the Watchfloor category id (a warning's type), under
+	// the value name EventCodeName ("" is watchfloor:category); Level its
+	// response level.
+	EventCode, EventCodeName, Level string
+	// Parameters are further value name → value pairs, after the level.
+	Parameters [][2]string
+	// Effective and Expires bound when the message applies (zero: left out).
+	Effective, Expires time.Time
+	Areas              []Area
 }
 
 // alert is the XML of a CAP 1.2 alert (CAP 1.2 §3.2.1), fields in schema order.
@@ -101,6 +107,8 @@ type info struct {
 	Severity     string      `xml:"severity"`
 	Certainty    string      `xml:"certainty"`
 	EventCode    []valuePair `xml:"eventCode,omitempty"`
+	Effective    string      `xml:"effective,omitempty"`
+	Expires      string      `xml:"expires,omitempty"`
 	SenderName   string      `xml:"senderName,omitempty"`
 	Headline     string      `xml:"headline,omitempty"`
 	Description  string      `xml:"description,omitempty"`
@@ -190,10 +198,19 @@ func (m *Message) info(lang string) info {
 		in.ResponseType = []string{m.ResponseType}
 	}
 	if m.EventCode != "" {
-		in.EventCode = []valuePair{{"watchfloor:category", m.EventCode}}
+		in.EventCode = []valuePair{{or(m.EventCodeName, "watchfloor:category"), m.EventCode}}
+	}
+	if !m.Effective.IsZero() {
+		in.Effective = Time(m.Effective, m.Location)
+	}
+	if !m.Expires.IsZero() {
+		in.Expires = Time(m.Expires, m.Location)
 	}
 	if m.Level != "" {
 		in.Parameter = []valuePair{{"watchfloor:level", m.Level}}
+	}
+	for _, p := range m.Parameters {
+		in.Parameter = append(in.Parameter, valuePair{p[0], p[1]})
 	}
 	for _, ar := range m.Areas {
 		x := area{AreaDesc: pick(ar.Desc)}

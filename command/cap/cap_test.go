@@ -9,6 +9,7 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/cap"
+	"watchfloor/command/cap/captest"
 	"watchfloor/command/incident"
 	"watchfloor/command/vocab"
 	"watchfloor/geo"
@@ -32,16 +33,16 @@ func src() cap.Source {
 		Category: &alerts.Category{ID: "fire", Name: alerts.Text{ZH: "火灾", EN: "Fire"}, CAPCategory: "Fire"}}
 }
 
-func render(t *testing.T, inc *incident.Incident, s cap.Source) (string, *node) {
+func render(t *testing.T, inc *incident.Incident, s cap.Source) (string, *captest.Node) {
 	t.Helper()
 	b, err := cap.Render(cap.FromIncident(inc, s))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bad := validate(b); len(bad) > 0 {
+	if bad := captest.Validate(b); len(bad) > 0 {
 		t.Fatalf("not valid CAP 1.2:\n%s\n%s", strings.Join(bad, "\n"), b)
 	}
-	root, _ := parse(b)
+	root, _ := captest.Parse(b)
 	return string(b), root
 }
 
@@ -67,13 +68,13 @@ func TestLevelMapping(t *testing.T) {
 			inc := sample()
 			inc.Level, inc.Status, inc.Verified = c.level, c.status, c.verified
 			_, root := render(t, inc, src())
-			for _, in := range root.all("info") {
-				got := [4]string{in.kid("urgency").text, in.kid("severity").text, in.kid("certainty").text, ""}
-				if r := in.kid("responseType"); r != nil {
-					got[3] = r.text
+			for _, in := range root.All("info") {
+				got := [4]string{in.Kid("urgency").Text, in.Kid("severity").Text, in.Kid("certainty").Text, ""}
+				if r := in.Kid("responseType"); r != nil {
+					got[3] = r.Text
 				}
 				if want := [4]string{c.urgency, c.severity, c.certainty, c.response}; got != want {
-					t.Errorf("%s: urgency, severity, certainty, responseType = %v, want %v", in.kid("language").text, got, want)
+					t.Errorf("%s: urgency, severity, certainty, responseType = %v, want %v", in.Kid("language").Text, got, want)
 				}
 			}
 		})
@@ -96,9 +97,9 @@ func TestCategoryMapping(t *testing.T) {
 			s := src()
 			s.Category = c.cat
 			_, root := render(t, sample(), s)
-			for _, in := range root.all("info") {
-				if got := in.kid("category").text; got != c.want {
-					t.Errorf("%s category %q, want %q", in.kid("language").text, got, c.want)
+			for _, in := range root.All("info") {
+				if got := in.Kid("category").Text; got != c.want {
+					t.Errorf("%s category %q, want %q", in.Kid("language").Text, got, c.want)
 				}
 			}
 		})
@@ -107,19 +108,19 @@ func TestCategoryMapping(t *testing.T) {
 
 func TestAreaLatLonOrder(t *testing.T) {
 	_, root := render(t, sample(), src())
-	for _, in := range root.all("info") {
-		ar := in.kid("area")
-		if got := ar.kid("circle").text; got != "22.5432,114.1201 0.5" {
+	for _, in := range root.All("info") {
+		ar := in.Kid("area")
+		if got := ar.Kid("circle").Text; got != "22.5432,114.1201 0.5" {
 			t.Errorf("circle %q, want lat,lon radius 22.5432,114.1201 0.5", got)
 		}
-		if g := ar.kid("geocode"); g == nil || g.kid("value").text != "440303001" {
+		if g := ar.Kid("geocode"); g == nil || g.Kid("value").Text != "440303001" {
 			t.Errorf("geocode: %+v", g)
 		}
 	}
-	if got := root.all("info")[0].kid("area").kid("areaDesc").text; got != "罗湖区 东门街道" {
+	if got := root.All("info")[0].Kid("area").Kid("areaDesc").Text; got != "罗湖区 东门街道" {
 		t.Errorf("zh areaDesc %q", got)
 	}
-	if got := root.all("info")[1].kid("area").kid("areaDesc").text; got != "Luohu District, Dongmen Street" {
+	if got := root.All("info")[1].Kid("area").Kid("areaDesc").Text; got != "Luohu District, Dongmen Street" {
 		t.Errorf("en areaDesc %q", got)
 	}
 }
@@ -134,12 +135,12 @@ func TestGridPolygonClosed(t *testing.T) {
 			s := src()
 			s.Grid = &geo.Area{Code: "440303001", Shape: orb.MultiPolygon{{ring}}}
 			_, root := render(t, inc, s)
-			ar := root.kid("info").kid("area")
-			if ar.kid("circle") != nil {
+			ar := root.Kid("info").Kid("area")
+			if ar.Kid("circle") != nil {
 				t.Error("a grid's area also has a circle")
 			}
 			want := "22.5,114.1 22.5,114.2 22.6,114.2 22.6,114.1 22.5,114.1"
-			if got := ar.kid("polygon").text; got != want {
+			if got := ar.Kid("polygon").Text; got != want {
 				t.Errorf("polygon %q, want %q", got, want)
 			}
 		})
@@ -167,28 +168,28 @@ func TestStatusAndMsgType(t *testing.T) {
 			inc.Drill, inc.Version = c.drill, c.version
 			inc.UpdatedAt = inc.CreatedAt.Add(10 * time.Minute)
 			_, root := render(t, inc, src())
-			if got := root.kid("status").text; got != c.status {
+			if got := root.Kid("status").Text; got != c.status {
 				t.Errorf("status %q, want %q", got, c.status)
 			}
-			if got := root.kid("msgType").text; got != c.msgType {
+			if got := root.Kid("msgType").Text; got != c.msgType {
 				t.Errorf("msgType %q, want %q", got, c.msgType)
 			}
 			got := ""
-			if r := root.kid("references"); r != nil {
-				got = r.text
+			if r := root.Kid("references"); r != nil {
+				got = r.Text
 			}
 			if got != c.refs {
 				t.Errorf("references %q, want %q", got, c.refs)
 			}
 			wantID := "watchfloor.luohu.INC-20261205-0001.v" + string(rune('0'+c.version))
-			if id := root.kid("identifier").text; id != wantID {
+			if id := root.Kid("identifier").Text; id != wantID {
 				t.Errorf("identifier %q, want %q", id, wantID)
 			}
 			wantSent := "2026-12-05T09:02:03+08:00"
 			if c.version > 1 {
 				wantSent = "2026-12-05T09:12:03+08:00"
 			}
-			if s := root.kid("sent").text; s != wantSent {
+			if s := root.Kid("sent").Text; s != wantSent {
 				t.Errorf("sent %q, want %q", s, wantSent)
 			}
 		})
@@ -212,29 +213,29 @@ func TestTextEscapedAndMasked(t *testing.T) {
 			t.Errorf("output carries %q", leak)
 		}
 	}
-	zh, en := root.all("info")[0], root.all("info")[1]
-	if zh.kid("language").text != "zh-CN" || en.kid("language").text != "en-US" {
-		t.Errorf("languages %q, %q", zh.kid("language").text, en.kid("language").text)
+	zh, en := root.All("info")[0], root.All("info")[1]
+	if zh.Kid("language").Text != "zh-CN" || en.Kid("language").Text != "en-US" {
+		t.Errorf("languages %q, %q", zh.Kid("language").Text, en.Kid("language").Text)
 	}
-	if got, want := zh.kid("headline").text, `II级（重大）火灾：东门 <script>alert(1)</script> & "火"`; got != want {
+	if got, want := zh.Kid("headline").Text, `II级（重大）火灾：东门 <script>alert(1)</script> & "火"`; got != want {
 		t.Errorf("zh headline %q, want %q", got, want)
 	}
-	if got := en.kid("headline").text; !strings.HasPrefix(got, "Level II (serious) Fire: ") {
+	if got := en.Kid("headline").Text; !strings.HasPrefix(got, "Level II (serious) Fire: ") {
 		t.Errorf("en headline %q", got)
 	}
-	if got := zh.kid("description").text; got != "报警人 138****5678，身份证 440***********1234。" {
+	if got := zh.Kid("description").Text; got != "报警人 138****5678，身份证 440***********1234。" {
 		t.Errorf("description %q", got)
 	}
-	if got := zh.kid("web").text; got != "https://wf.example/console.html" {
+	if got := zh.Kid("web").Text; got != "https://wf.example/console.html" {
 		t.Errorf("web %q", got)
 	}
 	s := src()
 	s.BaseURL = ""
 	_, root = render(t, sample(), s)
-	if root.kid("info").kid("web") != nil {
+	if root.Kid("info").Kid("web") != nil {
 		t.Error("web without a base URL")
 	}
-	if root.kid("scope").text != "Restricted" || root.kid("restriction") == nil {
+	if root.Kid("scope").Text != "Restricted" || root.Kid("restriction") == nil {
 		t.Error("scope is not Restricted with a restriction")
 	}
 }
@@ -259,7 +260,7 @@ func TestValidatorRejects(t *testing.T) {
 			if !strings.Contains(string(good), c.from) {
 				t.Fatalf("document lacks %q", c.from)
 			}
-			bad := validate([]byte(strings.Replace(string(good), c.from, c.to, 1)))
+			bad := captest.Validate([]byte(strings.Replace(string(good), c.from, c.to, 1)))
 			if !strings.Contains(strings.Join(bad, "\n"), c.want) {
 				t.Errorf("problems %q, want one with %q", bad, c.want)
 			}
@@ -280,17 +281,17 @@ func TestMessageCancelAndPolygons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bad := validate(b); len(bad) > 0 {
+	if bad := captest.Validate(b); len(bad) > 0 {
 		t.Fatalf("not valid CAP 1.2: %v\n%s", bad, b)
 	}
-	root, _ := parse(b)
-	if got := root.kid("msgType").text; got != "Cancel" {
+	root, _ := captest.Parse(b)
+	if got := root.Kid("msgType").Text; got != "Cancel" {
 		t.Errorf("msgType %q", got)
 	}
-	if got := root.kid("references").text; got != "watchfloor.luohu,watchfloor.luohu.WRN-1.v1,2026-07-01T06:00:00-00:00" {
+	if got := root.Kid("references").Text; got != "watchfloor.luohu,watchfloor.luohu.WRN-1.v1,2026-07-01T06:00:00-00:00" {
 		t.Errorf("references %q", got)
 	}
-	if got := root.kid("info").kid("area").kid("polygon").text; got != "22.5,114.1 22.5,114.2 22.6,114.2 22.5,114.1" {
+	if got := root.Kid("info").Kid("area").Kid("polygon").Text; got != "22.5,114.1 22.5,114.2 22.6,114.2 22.5,114.1" {
 		t.Errorf("polygon %q", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"watchfloor/alerts"
 	"watchfloor/command/incident"
 	"watchfloor/geo"
@@ -162,15 +164,7 @@ func incidentArea(inc *incident.Incident, grid *geo.Area) (Area, bool) {
 	}
 	switch {
 	case inc.LocationApproximate && grid != nil:
-		for _, poly := range grid.Shape {
-			if len(poly) > 0 {
-				ring := make([][2]float64, len(poly[0]))
-				for i, p := range poly[0] {
-					ring[i] = [2]float64(p)
-				}
-				a.Polygons = append(a.Polygons, ring)
-			}
-		}
+		a.Polygons = outerRings(grid.Shape)
 	case inc.Location != nil:
 		a.Circles = []Circle{{Lon: inc.Location.Lon, Lat: inc.Location.Lat, RadiusKM: SiteRadiusKM}}
 	}
@@ -182,6 +176,21 @@ func incidentArea(inc *incident.Incident, grid *geo.Area) (Area, bool) {
 	}
 	a.Desc = Text{strings.Join(zh, " "), strings.Join(en, ", ")}
 	return a, true
+}
+
+// outerRings are the outer rings of a grid's polygons, as [lon, lat] points.
+func outerRings(shape orb.MultiPolygon) [][][2]float64 {
+	var out [][][2]float64
+	for _, poly := range shape {
+		if len(poly) > 0 {
+			ring := make([][2]float64, len(poly[0]))
+			for i, p := range poly[0] {
+				ring[i] = [2]float64(p)
+			}
+			out = append(out, ring)
+		}
+	}
+	return out
 }
 
 func or(s, alt string) string {

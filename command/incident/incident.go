@@ -10,6 +10,7 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 	"watchfloor/geo"
 )
 
@@ -68,8 +69,11 @@ type Incident struct {
 	// LevelDecision is set when a person set the level.
 	LevelDecision *LevelDecision `json:"level_decision,omitempty"`
 
-	Grid      *geo.GridRef  `json:"grid"`
-	Zones     []geo.ZoneRef `json:"zones"`
+	Grid  *geo.GridRef  `json:"grid"`
+	Zones []geo.ZoneRef `json:"zones"`
+	// Warnings are the warnings (预警) in force where it happened when it
+	// was recorded or its location corrected (none: omitted).
+	Warnings  []warning.Ref `json:"warnings,omitempty"`
 	Status    string        `json:"status"`
 	Deadlines []Deadline    `json:"deadlines"`
 	Reports   int           `json:"reports"`
@@ -215,6 +219,7 @@ type Summary struct {
 	LevelReasons []alerts.Reason `json:"level_reasons"`
 	Grid         *geo.GridRef    `json:"grid"`
 	Zones        []geo.ZoneRef   `json:"zones"`
+	Warnings     []warning.Ref   `json:"warnings,omitempty"`
 	Status       string          `json:"status"`
 	// Deadlines are the incident's deadlines without their notes.
 	Deadlines []Deadline `json:"deadlines"`
@@ -236,8 +241,8 @@ func (inc *Incident) Summarize() *Summary {
 	return &Summary{ID: inc.ID, Category: inc.Category, Title: shorten(inc.Title, SummaryTextRunes), Location: inc.Location,
 		LocationApproximate: inc.LocationApproximate, Address: shorten(inc.Address, SummaryTextRunes), OccurredAt: inc.OccurredAt,
 		Source: inc.Source, PeopleInvolved: inc.PeopleInvolved, Deaths: inc.Deaths, Injuries: inc.Injuries, Verified: inc.Verified,
-		Drill: inc.Drill, Level: inc.Level, LevelReasons: inc.LevelReasons, Grid: inc.Grid, Zones: inc.Zones, Status: inc.Status,
-		Deadlines: ds, Reports: inc.Reports, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Version: inc.Version, Summary: true}
+		Drill: inc.Drill, Level: inc.Level, LevelReasons: inc.LevelReasons, Grid: inc.Grid, Zones: inc.Zones, Warnings: inc.Warnings,
+		Status: inc.Status, Deadlines: ds, Reports: inc.Reports, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Version: inc.Version, Summary: true}
 }
 
 // shorten cuts s to at most n runes, marking a cut with an ellipsis.

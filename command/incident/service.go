@@ -19,6 +19,7 @@ import (
 	"watchfloor/command/job"
 	"watchfloor/command/timer"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 	"watchfloor/config"
 	"watchfloor/geo"
 )
@@ -163,6 +164,9 @@ type Hooks struct {
 	Approvers Approvers
 	// Log takes the failures of naming the approver (nil: dropped).
 	Log *slog.Logger
+	// Warnings answers which warnings (预警) cover a place, from memory
+	// (nil: incidents carry none).
+	Warnings warning.Finder
 }
 
 // Approvers names the default approver at a time: the leader on duty of
@@ -235,9 +239,19 @@ func (s *Service) Classify(in *Input) (*Classification, error) {
 	return &Classification{Result: res, Grid: inc.Grid, Zones: inc.Zones}, nil
 }
 
-// place tags the incident with its grid and zones, from its location or,
-// failing that, the grid it names.
+// place tags the incident with its grid, zones and the warnings in force
+// there now, from its location or, failing that, the grid it names.
 func (s *Service) place(inc *Incident, in *Input) {
+	s.locate(inc, in)
+	inc.Warnings = nil
+	if s.hooks.Warnings != nil && inc.Location != nil {
+		inc.Warnings = s.hooks.Warnings.Covering(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.now())
+	}
+}
+
+// locate tags the incident with its grid and zones, from its location or,
+// failing that, the grid it names.
+func (s *Service) locate(inc *Incident, in *Input) {
 	if in.Location == nil && (in.Grid == nil || *in.Grid == "") {
 		return
 	}

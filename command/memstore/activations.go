@@ -60,6 +60,11 @@ func (x *Activations) ByIncident(ctx context.Context, incidentID string) ([]*pla
 	return x.activations(func(a *plan.Activation) bool { return incidentID != "" && a.IncidentID == incidentID })
 }
 
+// ByWarning returns the activations started for a warning ("": none).
+func (x *Activations) ByWarning(ctx context.Context, warningID string) ([]*plan.Activation, error) {
+	return x.activations(func(a *plan.Activation) bool { return warningID != "" && a.WarningID == warningID })
+}
+
 // List returns the activations of a status, or those proposed or active
 // when status is "".
 func (x *Activations) List(ctx context.Context, status string) ([]*plan.Activation, error) {

@@ -173,7 +173,7 @@ func (s *Service) EventOn(stream string) func(context.Context, job.Job) error {
 
 // streamKinds are the events each stream's feed turns into messages.
 var streamKinds = map[string][]string{
-	vocab.ScreenStream: {vocab.AlarmRaised},
+	vocab.ScreenStream: {vocab.AlarmRaised, vocab.WarningIssued, vocab.WarningUpdated},
 	vocab.LeaderStream: {vocab.ActivationProposed, vocab.ActivationApproved},
 }
 

@@ -102,6 +102,8 @@ func (s *Service) subjectOf(ctx context.Context, env vocab.Envelope) (subject, b
 		sub := s.planSubject(env.Type, &a, env.At)
 		sub.drill = s.drill(ctx, a.IncidentID)
 		return sub, true
+	case vocab.WarningIssued, vocab.WarningUpdated:
+		return s.warningSubject(env.Type, env.Data)
 	}
 	return subject{}, false
 }

@@ -21,6 +21,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 	"watchfloor/config"
 )
 
@@ -71,10 +72,11 @@ type Activation struct {
 	// proposed, would get) their tasks, with the tasks' progress.
 	Groups []Group `json:"groups,omitempty"`
 	// ByHand marks a plan a leader started (POST /api/v1/activations), for
-	// its incident or on Request, a higher body's request with no incident.
-	// (A start for a warning will add its warning's id here.)
-	ByHand  bool     `json:"by_hand,omitempty"`
-	Request *Request `json:"request,omitempty"`
+	// its incident, on Request, a higher body's request with no incident,
+	// or for the warning (预警) WarningID.
+	ByHand    bool     `json:"by_hand,omitempty"`
+	Request   *Request `json:"request,omitempty"`
+	WarningID string   `json:"warning_id,omitempty"`
 }
 
 // Request is a higher body's request (上级要求) a plan was started on.
@@ -140,6 +142,8 @@ type Store interface {
 	NextID(ctx context.Context, day string) (int64, error)
 	Load(ctx context.Context, id string) (*Activation, error)
 	ByIncident(ctx context.Context, incidentID string) ([]*Activation, error)
+	// ByWarning returns the activations started for a warning.
+	ByWarning(ctx context.Context, warningID string) ([]*Activation, error)
 	List(ctx context.Context, status string) ([]*Activation, error)
 	LoadTask(ctx context.Context, id string) (*Task, error)
 	// TasksExist reports, for each id, whether that task is stored.
@@ -187,6 +191,9 @@ type Options struct {
 	Location *time.Location
 	// Log takes the failures of naming the leader on duty (nil: dropped).
 	Log *slog.Logger
+	// Warnings loads the warnings plans are started for (nil: a start for
+	// a warning finds none).
+	Warnings warning.Finder
 }
 
 // NewService builds the plan service. runJobs, when not nil, runs the jobs

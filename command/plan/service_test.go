@@ -32,6 +32,7 @@ func (s *tasks) Load(context.Context, string) (*plan.Activation, error) {
 	return &a, nil
 }
 func (s *tasks) ByIncident(context.Context, string) ([]*plan.Activation, error) { return nil, nil }
+func (s *tasks) ByWarning(context.Context, string) ([]*plan.Activation, error)  { return nil, nil }
 func (s *tasks) List(context.Context, string) ([]*plan.Activation, error)       { return nil, nil }
 func (s *tasks) UnitTasks(context.Context, string) ([]*plan.Task, error)        { return nil, nil }
 func (s *tasks) LoadTask(_ context.Context, id string) (*plan.Task, error) {

@@ -11,16 +11,20 @@ import (
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 	"watchfloor/config"
 )
 
-// Start is a leader's start of a plan by hand: for an incident, or on a
-// higher body's request with no incident (a warning will be a third kind).
+// Start is a leader's start of a plan by hand: for an incident, on a
+// higher body's request with no incident, or for a warning (预警):
+// exactly one of the three.
 type Start struct {
 	PlanID     string
 	IncidentID string
 	Request    *Request
-	// Level is the scale's level ("" for an incident: its level).
+	WarningID  string
+	// Level is the scale's level ("" for an incident: its level; for a
+	// warning: its colour's).
 	Level string
 	// Groups are the plan's working groups chosen (启动规模); empty: all.
 	Groups []string
@@ -29,9 +33,10 @@ type Start struct {
 
 // StartByHand starts a plan at once, approved by who (who must be one of
 // the plan's approvers at the level), sending tasks to the chosen groups'
-// units only. A plan already active for the incident is a conflict naming it.
+// units only. A plan already active for the incident (or warning) is a
+// conflict naming it.
 func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activation, error) {
-	p, inc, level, err := s.checkStart(ctx, st)
+	p, sub, level, err := s.checkStart(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +50,16 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 		st.Request.At = now
 	}
 	w := &Write{At: now}
+	inc := sub.incident
 	slot, free := "", []string(nil)
-	if inc != nil {
-		if slot, free, err = s.superseded(ctx, p, inc, now, w); err != nil {
-			return nil, err
-		}
+	switch {
+	case inc != nil:
+		slot, free, err = s.superseded(ctx, p, inc, now, w)
+	case sub.warning != nil:
+		slot, free, err = s.warningSlot(ctx, p, sub.warning)
+	}
+	if err != nil {
+		return nil, err
 	}
 	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
@@ -60,6 +70,7 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 		ID: fmt.Sprintf("A-%s-%04d", day, n), PlanID: p.ID, PlanName: p.Name, Level: level, Status: Proposed,
 		Why: []string{"started by hand by " + who.Username}, Approvers: roles, Commander: p.Commander[level.String()],
 		ProposedAt: now, UpdatedAt: now, Groups: chosen(s.groups(p), st.Groups), ByHand: true, Request: st.Request,
+		WarningID: st.WarningID,
 	}
 	if inc != nil {
 		a.IncidentID = inc.ID
@@ -67,6 +78,9 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 	detail := map[string]any{"activation_id": a.ID, "plan_id": p.ID, "by_hand": true, "level": level.String(), "groups": groupIDs(a.Groups)}
 	if st.Request != nil {
 		detail["request_from"], detail["request_at"], detail["request_text"] = st.Request.From, st.Request.At, st.Request.Text
+	}
+	if st.WarningID != "" {
+		detail["warning_id"] = st.WarningID
 	}
 	w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.started", By: who.Username, Role: who.Role, Reason: st.Reason, Detail: detail})
 	s.activate(a, p, who, st.Reason, now, w)
@@ -77,9 +91,16 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 	return a, s.runJobs(ctx, w.Jobs)
 }
 
-// checkStart checks every field of st at once and returns the plan, the
-// incident (nil on a request) and the level.
-func (s *Service) checkStart(ctx context.Context, st Start) (*config.Plan, *incident.Incident, alerts.Level, error) {
+// subject is what a plan is started for: an incident, a warning, or
+// neither (a higher body's request).
+type subject struct {
+	incident *incident.Incident
+	warning  *warning.Warning
+}
+
+// checkStart checks every field of st at once and returns the plan, what
+// it is started for and the level.
+func (s *Service) checkStart(ctx context.Context, st Start) (*config.Plan, subject, alerts.Level, error) {
 	bad := &fault.Invalid{}
 	p := s.plans[st.PlanID]
 	if st.PlanID == "" {
@@ -87,39 +108,20 @@ func (s *Service) checkStart(ctx context.Context, st Start) (*config.Plan, *inci
 	} else if p == nil {
 		bad.Add("plan_id", "unknown plan %q", st.PlanID)
 	}
-	var inc *incident.Incident
-	switch {
-	case st.IncidentID != "" && st.Request != nil:
-		bad.Add("request", "give incident_id or request, not both")
-	case st.IncidentID != "":
-		i, err := s.incidents.Load(ctx, st.IncidentID)
-		if fault.IsNotFound(err) {
-			bad.Add("incident_id", "unknown incident %q", st.IncidentID)
-		} else if err != nil {
-			return nil, nil, 0, err
-		} else if i.Status == incident.StatusClosed {
-			bad.Add("incident_id", "incident %s is closed", st.IncidentID)
-		} else {
-			inc = i
-		}
-	case st.Request != nil:
-		if st.Request.From == "" {
-			bad.Add("request.from", "required: who asked")
-		}
-		if st.Request.Text == "" {
-			bad.Add("request.text", "required: what was asked")
-		}
-	default:
-		bad.Add("incident_id", "give incident_id, or request with from, at and text")
+	sub, err := s.checkSubject(ctx, st, bad)
+	if err != nil {
+		return nil, subject{}, 0, err
 	}
 	level, err := alerts.ParseLevel(st.Level)
 	switch {
-	case st.Level == "" && inc != nil:
-		level = inc.Level
+	case st.Level == "" && sub.incident != nil:
+		level = sub.incident.Level
 		if !level.Valid() {
-			bad.Add("level", "required: incident %s is not graded", inc.ID)
+			bad.Add("level", "required: incident %s is not graded", sub.incident.ID)
 		}
-	case st.Level == "" && st.IncidentID == "":
+	case st.Level == "" && sub.warning != nil:
+		level, _ = alerts.ParseLevel(sub.warning.Colour.Level())
+	case st.Level == "" && st.IncidentID == "" && st.WarningID == "":
 		bad.Add("level", "required: I, II, III or IV")
 	case st.Level != "" && err != nil:
 		bad.Add("level", "must be I, II, III or IV")
@@ -140,9 +142,81 @@ func (s *Service) checkStart(ctx context.Context, st Start) (*config.Plan, *inci
 		bad.Add("reason", "at most 2000 characters")
 	}
 	if err := bad.Err(); err != nil {
-		return nil, nil, 0, err
+		return nil, subject{}, 0, err
 	}
-	return p, inc, level, nil
+	return p, sub, level, nil
+}
+
+// checkSubject checks that st names exactly one of an open incident, a
+// request and an active warning, adding what is wrong to bad.
+func (s *Service) checkSubject(ctx context.Context, st Start, bad *fault.Invalid) (subject, error) {
+	given := 0
+	for _, k := range []struct {
+		field string
+		set   bool
+	}{{"incident_id", st.IncidentID != ""}, {"request", st.Request != nil}, {"warning_id", st.WarningID != ""}} {
+		if k.set {
+			if given++; given > 1 {
+				bad.Add(k.field, "give exactly one of incident_id, request and warning_id")
+			}
+		}
+	}
+	var sub subject
+	switch {
+	case given > 1:
+	case st.IncidentID != "":
+		i, err := s.incidents.Load(ctx, st.IncidentID)
+		if fault.IsNotFound(err) {
+			bad.Add("incident_id", "unknown incident %q", st.IncidentID)
+		} else if err != nil {
+			return sub, err
+		} else if i.Status == incident.StatusClosed {
+			bad.Add("incident_id", "incident %s is closed", st.IncidentID)
+		} else {
+			sub.incident = i
+		}
+	case st.Request != nil:
+		if st.Request.From == "" {
+			bad.Add("request.from", "required: who asked")
+		}
+		if st.Request.Text == "" {
+			bad.Add("request.text", "required: what was asked")
+		}
+	case st.WarningID != "":
+		w, err := s.activeWarning(ctx, st.WarningID, bad)
+		if err != nil {
+			return sub, err
+		}
+		sub.warning = w
+	default:
+		bad.Add("incident_id", "give incident_id, warning_id, or request with from, at and text")
+	}
+	return sub, nil
+}
+
+// activeWarning loads warning id when it is active, else adds why not to
+// bad and returns nil.
+func (s *Service) activeWarning(ctx context.Context, id string, bad *fault.Invalid) (*warning.Warning, error) {
+	var w *warning.Warning
+	err := fault.ErrNotFound
+	if s.opts.Warnings != nil {
+		w, err = s.opts.Warnings.Load(ctx, id)
+	}
+	switch {
+	case fault.IsNotFound(err) || err == nil && w == nil:
+		bad.Add("warning_id", "warning %s is unknown", id)
+	case err != nil:
+		return nil, err
+	case w.Status == warning.Active:
+		return w, nil
+	default:
+		when := ""
+		if w.EndedAt != nil {
+			when = " at " + w.EndedAt.In(s.opts.Location).Format("2006-01-02 15:04")
+		}
+		bad.Add("warning_id", "warning %s %s%s", id, map[string]string{warning.Lifted: "was lifted", warning.Expired: "expired"}[w.Status], when)
+	}
+	return nil, nil
 }
 
 // superseded refuses a start when plan p is already active for inc,
@@ -170,6 +244,27 @@ func (s *Service) superseded(ctx context.Context, p *config.Plan, inc *incident.
 			if old.ByHand {
 				free = append(free, old.ID)
 			}
+		}
+	}
+	return p.ID + "@hand", free, nil
+}
+
+// warningSlot refuses a start when plan p is already active for warning
+// w and returns the warning's start slot and the values it may hold (the
+// starts for it that ended or were rejected).
+func (s *Service) warningSlot(ctx context.Context, p *config.Plan, w *warning.Warning) (string, []string, error) {
+	existing, err := s.store.ByWarning(ctx, w.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	var free []string
+	for _, old := range existing {
+		switch {
+		case old.PlanID != p.ID:
+		case old.Status == Active || old.Status == Proposed:
+			return "", nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is already active for warning %s as %s", p.ID, w.ID, old.ID)}
+		default:
+			free = append(free, old.ID)
 		}
 	}
 	return p.ID + "@hand", free, nil

@@ -20,9 +20,10 @@ type Change struct {
 	Prev *Activation
 	// Event is the event it causes (activation.proposed, .approved …).
 	Event string
-	// Slot, for a new activation started by hand, is the incident's slot it
-	// takes instead of its plan's one proposal per level, and Free the
-	// values that slot may hold (ended or rejected starts).
+	// Slot, for a new activation started by hand, is the incident's (or
+	// the warning's) slot it takes instead of its plan's one proposal per
+	// level, and Free the values that slot may hold (ended or rejected
+	// starts).
 	Slot string
 	Free []string
 }
@@ -55,10 +56,14 @@ func (w *Write) Change() *change.Change {
 		}
 		c.Guards = append(c.Guards, g)
 		if ch.Prev == nil && ch.Slot != "" {
-			// A plan is started by hand once per incident at a time.
-			c.Guards = append(c.Guards, change.Guard{Kind: change.KindProposed, ID: a.IncidentID, Field: ch.Slot, Allowed: append([]string{""}, ch.Free...),
-				Why: fmt.Sprintf("plan %s was already started for incident %s", a.PlanID, a.IncidentID)})
-			c.Fields = append(c.Fields, change.Field{Kind: change.KindProposed, ID: a.IncidentID, Field: ch.Slot, Value: a.ID})
+			// A plan is started by hand once per incident, or per warning, at a time.
+			owner, what := a.IncidentID, "incident"
+			if owner == "" {
+				owner, what = a.WarningID, "warning"
+			}
+			c.Guards = append(c.Guards, change.Guard{Kind: change.KindProposed, ID: owner, Field: ch.Slot, Allowed: append([]string{""}, ch.Free...),
+				Why: fmt.Sprintf("plan %s was already started for %s %s", a.PlanID, what, owner)})
+			c.Fields = append(c.Fields, change.Field{Kind: change.KindProposed, ID: owner, Field: ch.Slot, Value: a.ID})
 		} else if ch.Prev == nil && a.IncidentID != "" {
 			// A plan is proposed once per incident and level, across instances.
 			slot := a.PlanID + "@" + a.Level.String()

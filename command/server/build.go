@@ -229,13 +229,15 @@ func (b *builder) domain(ctx context.Context) error {
 	b.duty = duty.NewService(views.NewDuty(st), dutyPeople{b.accounts}, dutyUnits{b.fleet},
 		duty.NewOpenItems(views.NewIncidents(st), views.NewDispatches(st), views.NewCases(st), views.NewAlarms(st)), cfg.Location, b.opts.Now)
 	b.incidents = incident.NewService(views.NewIncidents(st), grader, b.geo, incident.Options{Location: cfg.Location, Deadlines: cfg.Deadlines,
-		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow, Approvers: b.duty, Log: b.log})
+		DeadlineWarning: cfg.DeadlineWarning, Duplicates: cfg.Duplicates}, b.opts.Now, incident.Hooks{Created: b.met.incidentCreated, RunJobs: runNow, Approvers: b.duty, Log: b.log,
+		Warnings: b.warningIndex})
 	b.alarms = alarm.NewService(views.NewAlarms(st), b.opts.Now)
 	b.reports = inforeport.New(b.incidents, inforeport.Options{Centre: cfg.Deployment, Location: cfg.Location, Deadlines: cfg.Deadlines,
 		Recipients: cfg.ReportRecipients, Categories: cfg.Categories, Plans: cfg.Plans}, b.opts.Now, ackAlarm(b.alarms, b.log))
 	b.dispatches = dispatch.NewService(views.NewDispatches(st), b.incidents, b.fleet,
 		dispatch.Options{Dispatch: cfg.Dispatch, Categories: cfg.Categories, Location: cfg.Location}, b.opts.Now, dispatch.Deps{Observe: b.met.dispatchStep, RunJobs: runNow})
-	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Members: b.fleet.InTeams, Location: cfg.Location, Log: b.log}, b.opts.Now, runNow, b.duty)
+	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Members: b.fleet.InTeams, Location: cfg.Location, Log: b.log,
+		Warnings: b.warningIndex}, b.opts.Now, runNow, b.duty)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
 	return nil
@@ -286,7 +288,7 @@ func (b *builder) web(context.Context) error {
 		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest, UnitRegistry: b.registry,
 		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Notify: b.notify, Warnings: b.warnings, Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
-		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
+		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log, WarningIndex: b.warningIndex,
 	})
 	if err != nil {
 		return err

@@ -101,8 +101,9 @@ func (s *Store) dispatchIndex(doc change.Doc) []Op {
 		Op{Cmd: cmd, Key: s.Key("dispatches", "active"), Args: []string{d.ID}})
 }
 
-// activationIndex keeps an activation in its incident's set and in the set
-// of its status, out of the set of its status before.
+// activationIndex keeps an activation in its incident's set, its
+// warning's set and the set of its status, out of the set of its status
+// before.
 func (s *Store) activationIndex(d change.Doc) []Op {
 	a, ok := d.Value.(*plan.Activation)
 	if !ok {
@@ -111,6 +112,9 @@ func (s *Store) activationIndex(d change.Doc) []Op {
 	ops := []Op{{Cmd: "SADD", Key: s.Key("activations", a.Status), Args: []string{a.ID}}}
 	if a.IncidentID != "" { // a plan started on a higher body's request has none
 		ops = append(ops, Op{Cmd: "SADD", Key: s.Key("incident", a.IncidentID, "activations"), Args: []string{a.ID}})
+	}
+	if a.WarningID != "" { // started by hand for a warning (预警)
+		ops = append(ops, Op{Cmd: "SADD", Key: s.Key("warning", a.WarningID, "activations"), Args: []string{a.ID}})
 	}
 	if prev, ok := d.Prev.(*plan.Activation); ok && prev.Status != a.Status {
 		ops = append(ops, Op{Cmd: "SREM", Key: s.Key("activations", prev.Status), Args: []string{a.ID}})

@@ -72,10 +72,10 @@ func orderReads(t *testing.T, open Open) {
 	}
 }
 
-// activationReads: activations are read by incident and by status (both
-// proposed and active for ""), with their groups' progress; a unit's tasks
-// are those of activations still active; task existence and progress
-// versions read back.
+// activationReads: activations are read by incident, by warning and by
+// status (both proposed and active for ""), with their groups' progress; a
+// unit's tasks are those of activations still active; task existence and
+// progress versions read back.
 func activationReads(t *testing.T, open Open) {
 	st := open(t)
 	ctx := context.Background()
@@ -85,7 +85,9 @@ func activationReads(t *testing.T, open Open) {
 	}
 	as := []*plan.Activation{mk("A-2", "INC-1", plan.Active, time.Second), mk("A-1", "INC-1", plan.Proposed, 0),
 		mk("A-3", "INC-2", plan.Active, 2*time.Second), mk("A-4", "INC-2", plan.Rejected, 3*time.Second),
-		mk("A-5", "", plan.Active, 4*time.Second)} // started by hand on a higher body's request: no incident
+		mk("A-5", "", plan.Active, 4*time.Second), // started by hand on a higher body's request: no incident
+		mk("A-6", "", plan.Active, 5*time.Second)} // started by hand for a warning
+	as[5].WarningID = "W-1"
 	c := &change.Change{At: t0}
 	for _, a := range as {
 		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}})
@@ -103,7 +105,9 @@ func activationReads(t *testing.T, open Open) {
 	reads(t, func(a *plan.Activation) string { return a.ID },
 		read[plan.Activation]{"byIncident", func() ([]*plan.Activation, error) { return st.Activations.ByIncident(ctx, "INC-1") }, "A-1,A-2"},
 		read[plan.Activation]{"noIncident", func() ([]*plan.Activation, error) { return st.Activations.ByIncident(ctx, "") }, ""},
-		read[plan.Activation]{"open", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, "") }, "A-1,A-2,A-5"},
+		read[plan.Activation]{"byWarning", func() ([]*plan.Activation, error) { return st.Activations.ByWarning(ctx, "W-1") }, "A-6"},
+		read[plan.Activation]{"noWarning", func() ([]*plan.Activation, error) { return st.Activations.ByWarning(ctx, "") }, ""},
+		read[plan.Activation]{"open", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, "") }, "A-1,A-2,A-5,A-6"},
 		read[plan.Activation]{"ended", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Ended) }, "A-3"},
 		read[plan.Activation]{"rejected", func() ([]*plan.Activation, error) { return st.Activations.List(ctx, plan.Rejected) }, "A-4"})
 	a, err := st.Activations.Load(ctx, "A-2")

@@ -116,6 +116,11 @@ func (x *Activations) ByIncident(ctx context.Context, incidentID string) ([]*pla
 	return x.loadSets(ctx, x.s.Key("incident", incidentID, "activations"))
 }
 
+// ByWarning implements plan.Store.
+func (x *Activations) ByWarning(ctx context.Context, warningID string) ([]*plan.Activation, error) {
+	return x.loadSets(ctx, x.s.Key("warning", warningID, "activations"))
+}
+
 // List implements plan.Store: "" lists proposed and active ones.
 func (x *Activations) List(ctx context.Context, status string) ([]*plan.Activation, error) {
 	if status == "" {

@@ -1,11 +1,14 @@
 package incidents
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"watchfloor/command/cap"
+	"watchfloor/command/fault"
 )
 
 // exportCAP serves an incident as a CAP 1.2 alert (/api/v1/incidents/{id}.cap).
@@ -19,7 +22,27 @@ func (a *handlers) exportCAP(c *fiber.Ctx) error {
 	if inc.Grid != nil {
 		src.Grid = a.Map.Area(inc.Grid.Code)
 	}
-	out, err := cap.Render(cap.FromIncident(inc, src))
+	return sendCAP(c, cap.FromIncident(inc, src))
+}
+
+// exportWarningCAP serves a warning (预警) as a CAP 1.2 alert
+// (/api/v1/warnings/{id}.cap), read through this instance's warning index.
+func (a *handlers) exportWarningCAP(c *fiber.Ctx) error {
+	id := strings.Clone(c.Params("id"))
+	if a.WarningIndex == nil {
+		return fmt.Errorf("warning %s: %w", id, fault.ErrNotFound)
+	}
+	w, err := a.WarningIndex.Load(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	src := cap.Source{Deployment: a.Config.Deployment, Location: a.Config.Location, BaseURL: a.Config.Notifications.BaseURL}
+	return sendCAP(c, cap.FromWarning(w, src, cap.WarningShapes(w, a.Map), time.Now()))
+}
+
+// sendCAP answers with m as CAP 1.2 XML.
+func sendCAP(c *fiber.Ctx, m *cap.Message) error {
+	out, err := cap.Render(m)
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,7 @@ type startRequest struct {
 	PlanID     string         `json:"plan_id"`
 	IncidentID string         `json:"incident_id"`
 	Request    *higherBodyAsk `json:"request"`
+	WarningID  string         `json:"warning_id"`
 	Level      string         `json:"level"`
 	Groups     []string       `json:"groups"`
 	Reason     string         `json:"reason"`
@@ -107,7 +108,7 @@ func (a *handlers) startActivation(c *fiber.Ctx) error {
 		return err
 	}
 	st := plan.Start{PlanID: strings.TrimSpace(req.PlanID), IncidentID: strings.TrimSpace(req.IncidentID), Level: strings.TrimSpace(req.Level),
-		Groups: req.Groups, Reason: rest.ReasonText(req.Reason)}
+		WarningID: strings.TrimSpace(req.WarningID), Groups: req.Groups, Reason: rest.ReasonText(req.Reason)}
 	if r := req.Request; r != nil {
 		st.Request = &plan.Request{From: r.From, Text: r.Text}
 		plan.CleanRequest(st.Request)

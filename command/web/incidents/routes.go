@@ -18,6 +18,7 @@ func Routes(k *rest.Kit) map[string][]fiber.Handler {
 		"incidents.list":       one(a.listIncidents),
 		"incidents.get":        one(a.getIncident),
 		"incidents.cap":        one(a.exportCAP),
+		"warnings.cap":         one(a.exportWarningCAP),
 		"incidents.report":     one(a.reportIncident),
 		"incidents.level":      one(a.setLevel),
 		"incidents.status":     one(a.setStatus),

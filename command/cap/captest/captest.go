@@ -1,4 +1,8 @@
-package cap_test
+// Package captest checks CAP 1.2 documents for the tests of the CAP
+// export, in package cap and in the acceptance tests: Validate holds a
+// document against a table of what the CAP 1.2 schema requires, and Parse
+// reads one into nodes to look at.
+package captest
 
 import (
 	"bytes"
@@ -61,36 +65,38 @@ var schema = map[string][]elem{
 	"geocode":   {{"valueName", 1, 1, nil}, {"value", 1, 1, nil}},
 }
 
-// node is one parsed element.
-type node struct {
-	ns, name, text string
-	kids           []*node
+// Node is one parsed element: its namespace, name, text and children.
+type Node struct {
+	NS, Name, Text string
+	Kids           []*Node
 }
 
-func (n *node) kid(name string) *node {
-	for _, k := range n.kids {
-		if k.name == name {
+// Kid is n's first child called name, or nil.
+func (n *Node) Kid(name string) *Node {
+	for _, k := range n.Kids {
+		if k.Name == name {
 			return k
 		}
 	}
 	return nil
 }
 
-func (n *node) all(name string) []*node {
-	var out []*node
-	for _, k := range n.kids {
-		if k.name == name {
+// All are n's children called name.
+func (n *Node) All(name string) []*Node {
+	var out []*Node
+	for _, k := range n.Kids {
+		if k.Name == name {
 			out = append(out, k)
 		}
 	}
 	return out
 }
 
-// parse reads a document into nodes with encoding/xml.
-func parse(b []byte) (*node, error) {
+// Parse reads a document into nodes with encoding/xml.
+func Parse(b []byte) (*Node, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
-	var stack []*node
-	var root *node
+	var stack []*Node
+	var root *Node
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -101,10 +107,10 @@ func parse(b []byte) (*node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			n := &node{ns: t.Name.Space, name: t.Name.Local}
+			n := &Node{NS: t.Name.Space, Name: t.Name.Local}
 			if len(stack) > 0 {
 				p := stack[len(stack)-1]
-				p.kids = append(p.kids, n)
+				p.Kids = append(p.Kids, n)
 			} else {
 				root = n
 			}
@@ -113,7 +119,7 @@ func parse(b []byte) (*node, error) {
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) > 0 {
-				stack[len(stack)-1].text += string(t)
+				stack[len(stack)-1].Text += string(t)
 			}
 		}
 	}
@@ -128,39 +134,39 @@ var (
 	refs     = regexp.MustCompile(`^[^\s,]+,[^\s,]+,[^\s,]+( [^\s,]+,[^\s,]+,[^\s,]+)*$`) // §3.2.1
 )
 
-// validate checks a CAP 1.2 document against the schema table and the
+// Validate checks a CAP 1.2 document against the schema table and the
 // spec's rules on values; it returns every problem.
-func validate(b []byte) []string {
-	root, err := parse(b)
+func Validate(b []byte) []string {
+	root, err := Parse(b)
 	if err != nil {
 		return []string{"not XML: " + err.Error()}
 	}
 	var bad []string
 	add := func(f string, a ...any) { bad = append(bad, fmt.Sprintf(f, a...)) }
-	if root.name != "alert" || root.ns != "urn:oasis:names:tc:emergency:cap:1.2" {
-		add("root is {%s}%s, want {urn:oasis:names:tc:emergency:cap:1.2}alert", root.ns, root.name)
+	if root.Name != "alert" || root.NS != "urn:oasis:names:tc:emergency:cap:1.2" {
+		add("root is {%s}%s, want {urn:oasis:names:tc:emergency:cap:1.2}alert", root.NS, root.Name)
 	}
-	var walk func(n *node, path string)
-	walk = func(n *node, path string) {
-		seq, ok := schema[n.name]
+	var walk func(n *Node, path string)
+	walk = func(n *Node, path string) {
+		seq, ok := schema[n.Name]
 		if !ok {
 			return
 		}
 		i := 0
 		for _, e := range seq {
 			count := 0
-			for i < len(n.kids) && n.kids[i].name == e.name {
-				k := n.kids[i]
-				if k.ns != "urn:oasis:names:tc:emergency:cap:1.2" {
-					add("%s/%s: namespace %q", path, k.name, k.ns)
+			for i < len(n.Kids) && n.Kids[i].Name == e.name {
+				k := n.Kids[i]
+				if k.NS != "urn:oasis:names:tc:emergency:cap:1.2" {
+					add("%s/%s: namespace %q", path, k.Name, k.NS)
 				}
-				if e.enum != nil && !slices.Contains(e.enum, k.text) {
-					add("%s/%s: %q is not one of %v", path, k.name, k.text, e.enum)
+				if e.enum != nil && !slices.Contains(e.enum, k.Text) {
+					add("%s/%s: %q is not one of %v", path, k.Name, k.Text, e.enum)
 				}
-				if _, nested := schema[k.name]; !nested && strings.TrimSpace(k.text) == "" {
-					add("%s/%s: empty", path, k.name)
+				if _, nested := schema[k.Name]; !nested && strings.TrimSpace(k.Text) == "" {
+					add("%s/%s: empty", path, k.Name)
 				}
-				walk(k, path+"/"+k.name)
+				walk(k, path+"/"+k.Name)
 				count++
 				i++
 			}
@@ -168,44 +174,44 @@ func validate(b []byte) []string {
 				add("%s: %d <%s>, want %d to %d", path, count, e.name, e.min, e.max)
 			}
 		}
-		if i < len(n.kids) {
-			add("%s: <%s> out of order or not in the schema", path, n.kids[i].name)
+		if i < len(n.Kids) {
+			add("%s: <%s> out of order or not in the schema", path, n.Kids[i].Name)
 		}
 	}
 	walk(root, "alert")
 	for _, k := range []string{"identifier", "sender"} {
-		if n := root.kid(k); n != nil && !noSpace.MatchString(n.text) {
-			add("%s %q has spaces, commas or <", k, n.text)
+		if n := root.Kid(k); n != nil && !noSpace.MatchString(n.Text) {
+			add("%s %q has spaces, commas or <", k, n.Text)
 		}
 	}
-	times := []*node{root.kid("sent")}
-	for _, in := range root.all("info") {
-		times = append(times, in.kid("effective"), in.kid("onset"), in.kid("expires"))
-		for _, ar := range in.all("area") {
-			for _, p := range ar.all("polygon") {
-				f := strings.Fields(p.text)
-				if !polygon.MatchString(p.text) || f[0] != f[len(f)-1] {
-					add("polygon %q: want 4 or more lat,lon pairs, first = last", p.text)
+	times := []*Node{root.Kid("sent")}
+	for _, in := range root.All("info") {
+		times = append(times, in.Kid("effective"), in.Kid("onset"), in.Kid("expires"))
+		for _, ar := range in.All("area") {
+			for _, p := range ar.All("polygon") {
+				f := strings.Fields(p.Text)
+				if !polygon.MatchString(p.Text) || f[0] != f[len(f)-1] {
+					add("polygon %q: want 4 or more lat,lon pairs, first = last", p.Text)
 				}
 			}
-			for _, c := range ar.all("circle") {
-				if !circle.MatchString(c.text) {
-					add("circle %q: want \"lat,lon radius\"", c.text)
+			for _, c := range ar.All("circle") {
+				if !circle.MatchString(c.Text) {
+					add("circle %q: want \"lat,lon radius\"", c.Text)
 				}
 			}
 		}
 	}
 	for _, t := range times {
-		if t != nil && !dateTime.MatchString(t.text) {
-			add("dateTime %q: want YYYY-MM-DDThh:mm:ss±hh:mm (§3.3.2)", t.text)
+		if t != nil && !dateTime.MatchString(t.Text) {
+			add("dateTime %q: want YYYY-MM-DDThh:mm:ss±hh:mm (§3.3.2)", t.Text)
 		}
 	}
-	if s := root.kid("scope"); s != nil && s.text == "Restricted" && root.kid("restriction") == nil {
+	if s := root.Kid("scope"); s != nil && s.Text == "Restricted" && root.Kid("restriction") == nil {
 		add("scope Restricted without restriction (§3.2.1)")
 	}
-	if m := root.kid("msgType"); m != nil && (m.text == "Update" || m.text == "Cancel") {
-		if r := root.kid("references"); r == nil || !refs.MatchString(r.text) {
-			add("%s without references \"sender,identifier,sent\" (§3.2.1)", m.text)
+	if m := root.Kid("msgType"); m != nil && (m.Text == "Update" || m.Text == "Cancel") {
+		if r := root.Kid("references"); r == nil || !refs.MatchString(r.Text) {
+			add("%s without references \"sender,identifier,sent\" (§3.2.1)", m.Text)
 		}
 	}
 	return bad
