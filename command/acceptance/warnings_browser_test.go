@@ -30,6 +30,14 @@ func (b *browser) tab(name string, width, height int) *browser {
 	return nb
 }
 
+// waitFor waits until the expression is true, polling on a timer: a tab in
+// the background gets no animation frames, which chromedp.Poll waits on by
+// default.
+func (b *browser) waitFor(d time.Duration, expr string) {
+	b.t.Helper()
+	b.run(d+time.Second, chromedp.Poll(expr, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d)))
+}
+
 // textOf is the text of the first element sel matches ("" if none).
 func (b *browser) textOf(sel string) string {
 	b.t.Helper()
@@ -59,8 +67,8 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	h := newHarness(t)
 	wall := newBrowser(t, 1920, 1080)
 	wall.login(h.base+"/", "viewer")
-	wall.run(15*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector('#map').dataset.base === 'loaded'`, nil, chromedp.WithPollingTimeout(15*time.Second)))
+	wall.run(15*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	wall.waitFor(15*time.Second, `document.querySelector('#map').dataset.base === 'loaded'`)
 
 	phone := wall.tab("phone", 390, 844)
 	phone.login(h.base+"/responder.html", "moto-01")
@@ -83,7 +91,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	// Refused: no title, no street. Each reason beside its field, nothing issued.
 	con.run(5*time.Second, chromedp.SetValue("#warn-type", "rainstorm", chromedp.ByQuery), chromedp.SetValue("#warn-colour", "red", chromedp.ByQuery),
 		chromedp.Click("#warn-issue", chromedp.ByQuery))
-	con.poll(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'failed'`)
+	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'failed'`)
 	for _, f := range []string{"title", "area.codes"} {
 		msg := con.text(fmt.Sprintf(`document.querySelector('#warn-form .fld.invalid[data-field=%q] .field-error')?.textContent ?? ''`, f))
 		if msg == "" {
@@ -100,7 +108,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 		chromedp.SendKeys("#warn-source", "深圳市气象台", chromedp.ByQuery),
 		chromedp.Click(`#warn-streets input[value="440303002"]`, chromedp.ByQuery),
 		chromedp.Click("#warn-issue", chromedp.ByQuery))
-	con.poll(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
+	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
 	id := con.text(`document.querySelector('#warn-status').dataset.id`)
 	if !strings.HasPrefix(id, "W-") {
 		t.Fatalf("issued warning id %q", id)
@@ -110,7 +118,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	// The wall: the band and the street shaded red, within 2 s.
 	band := fmt.Sprintf(`#warn-list li.warn-item[data-warning-id=%q][data-colour="red"]`, id)
 	shade := fmt.Sprintf(`#map path.warn-area[data-warning-id=%q]`, id)
-	wall.poll(2*time.Second-time.Since(issued), fmt.Sprintf(`!!document.querySelector(%q) && !!document.querySelector(%q)`, band, shade))
+	wall.waitFor(2*time.Second-time.Since(issued), fmt.Sprintf(`!!document.querySelector(%q) && !!document.querySelector(%q)`, band, shade))
 	var shapes []string
 	wall.run(3*time.Second, chromedp.Evaluate(fmt.Sprintf(`[...document.querySelectorAll(%q)].map((p) => [p.getAttribute('fill'), p.getAttribute('fill-opacity'), p.getAttribute('stroke'), p.getAttribute('stroke-dasharray') ? 'dashed' : 'solid'].join(' '))`, shade), &shapes))
 	if len(shapes) != 1 || shapes[0] != "#e53935 0.18 #e53935 dashed" {
@@ -122,7 +130,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	wall.screenshot("warning")
 
 	// The phone of a unit in a stand-by group is told at once.
-	phone.poll(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-plan-id="flood-typhoon"][data-group-id="drainage"]') && !!document.querySelector('#resp-warnings:not([hidden]) li.warn-item')`)
+	phone.waitFor(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-plan-id="flood-typhoon"][data-group-id="drainage"]') && !!document.querySelector('#resp-warnings:not([hidden]) li.warn-item')`)
 
 	// The leader page: the plan on stand-by, started from there with two groups.
 	lead := wall.tab("leader", 1600, 1000)
@@ -131,7 +139,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	lead.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery), chromedp.WaitVisible(standby+` button.warn-start`, chromedp.ByQuery),
 		chromedp.Click(standby+` button.warn-start`, chromedp.ByQuery),
 		chromedp.WaitVisible("#start-dialog #start-warning", chromedp.ByQuery))
-	lead.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#start-warning').value === %q && document.querySelector('#start-plan').value === 'flood-typhoon' && document.querySelector('#start-level').value === 'I' && document.querySelectorAll('#start-groups input').length === 3`, id))
+	lead.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector('#start-warning').value === %q && document.querySelector('#start-plan').value === 'flood-typhoon' && document.querySelector('#start-level').value === 'I' && document.querySelectorAll('#start-groups input').length === 3`, id))
 	var checked []string
 	lead.run(3*time.Second, chromedp.Evaluate(`[...document.querySelectorAll('#start-groups input:checked')].map((x) => x.value)`, &checked))
 	if strings.Join(checked, ",") != "transfer,rescue,drainage" {
@@ -152,7 +160,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	if got := lead.textOf(card + ` .act-warning`); !strings.Contains(got, "南湖街道暴雨红色预警") {
 		t.Errorf("the active plan names its warning as %q", got)
 	}
-	lead.poll(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, standby+`[data-started="1"]`))
+	lead.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, standby+`[data-started="1"]`))
 
 	// The unchosen drainage group's motorbike gets no task; the transfer
 	// group's grid officer does.
@@ -162,7 +170,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	if got := h.snapshotTasks("moto-01"); len(got) != 0 {
 		t.Errorf("moto-01 of the unchosen drainage group has tasks %+v", got)
 	}
-	phone.poll(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-group-id="transfer"]')`)
+	phone.waitFor(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-group-id="transfer"]')`)
 	phone.screenshot("phone")
 
 	// The English switch, once: the band in English.
@@ -181,9 +189,9 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 		chromedp.WaitVisible(lift+` form.warn-act[data-action="lift"] textarea[name="reason"]`, chromedp.ByQuery),
 		chromedp.SendKeys(lift+` form.warn-act textarea[name="reason"]`, "降雨减弱，解除预警", chromedp.ByQuery),
 		chromedp.Click(lift+` form.warn-act .warn-act-send`, chromedp.ByQuery))
-	con.poll(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.status === 'lifted'`, lift))
+	con.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.status === 'lifted'`, lift))
 	lifted := time.Now()
-	wall.poll(2*time.Second-time.Since(lifted), fmt.Sprintf(`!document.querySelector(%q) && !document.querySelector(%q) && document.querySelector('#warn-band').hidden`, band, shade))
+	wall.waitFor(2*time.Second-time.Since(lifted), fmt.Sprintf(`!document.querySelector(%q) && !document.querySelector(%q) && document.querySelector('#warn-band').hidden`, band, shade))
 	wall.screenshot("lifted")
 
 	for _, b := range []*browser{wall, phone, con, lead} {
