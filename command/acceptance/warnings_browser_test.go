@@ -161,6 +161,9 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 		t.Errorf("the active plan names its warning as %q", got)
 	}
 	lead.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, standby+`[data-started="1"]`))
+	lead.screenshot("leader")
+	// The wall's banner of the plan names the warning it was started for.
+	wall.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector('#plan-banners .plan-banner[data-plan-id="flood-typhoon"] .plan-incident')?.textContent ?? '') === %q`, "预警：南湖街道暴雨红色预警"))
 
 	// The unchosen drainage group's motorbike gets no task; the transfer
 	// group's grid officer does.
@@ -197,4 +200,87 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	for _, b := range []*browser{wall, phone, con, lead} {
 		b.clean()
 	}
+}
+
+// On the console an operator draws a polygon by clicking its corners (one
+// undone), issues a yellow large-event warning for it, which puts the
+// crowd plan on stand-by; raises it to orange; a lower without a reason is
+// refused with the reason beside its field, then lowers it to blue, which
+// ends the stand-by; extends it by a day. An incident recorded inside the
+// polygon shows the warning in its detail on the incident desk.
+func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1600, 1000)
+	b.openConsole(h.base, "operator")
+	b.run(10*time.Second, chromedp.Click("#tab-warnings", chromedp.ByQuery), chromedp.WaitVisible("#warn-form", chromedp.ByQuery),
+		chromedp.Click("#warn-kind-polygon", chromedp.ByQuery), chromedp.WaitVisible("#warn-poly-map .leaflet-pane", chromedp.ByQuery))
+	var box []float64
+	b.run(3*time.Second, chromedp.Evaluate(`(() => { const r = document.querySelector('#warn-poly-map').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, &box))
+	for _, p := range [][2]float64{{0.35, 0.35}, {0.65, 0.35}, {0.65, 0.65}, {0.35, 0.65}, {0.5, 0.9}} {
+		b.run(3*time.Second, chromedp.MouseClickXY(box[0]+p[0]*box[2], box[1]+p[1]*box[3]))
+	}
+	b.waitFor(3*time.Second, `document.querySelector('#warn-poly-map').dataset.points === '5'`)
+	b.run(3*time.Second, chromedp.Click("#warn-poly-undo", chromedp.ByQuery))
+	b.waitFor(3*time.Second, `document.querySelector('#warn-poly-map').dataset.points === '4'`)
+	b.run(5*time.Second, pick("#warn-type", "large_event"), pick("#warn-colour", "yellow"),
+		chromedp.SendKeys("#warn-title", "国际马拉松赛大型活动预警", chromedp.ByQuery),
+		chromedp.Click("#warn-issue", chromedp.ByQuery))
+	b.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
+	id := b.text(`document.querySelector('#warn-status').dataset.id`)
+	card := fmt.Sprintf(`#warn-cards article.warn-card[data-warning-id=%q]`, id)
+	b.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, card+` li.warn-standby[data-plan-id="crowd"]`))
+
+	// act opens an action's form on the card, fills it and sends it.
+	act := func(action, colour, reason string) {
+		t.Helper()
+		f := card + fmt.Sprintf(` form.warn-act[data-action=%q]`, action)
+		b.run(5*time.Second, chromedp.Click(card+fmt.Sprintf(` button[data-action=%q]`, action), chromedp.ByQuery), chromedp.WaitVisible(f, chromedp.ByQuery))
+		if colour != "" {
+			b.run(3*time.Second, pick(f+` select[name="colour"]`, colour))
+		}
+		if reason != "" {
+			b.run(3*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, reason, chromedp.ByQuery))
+		}
+		b.run(3*time.Second, chromedp.Click(f+` .warn-act-send`, chromedp.ByQuery))
+	}
+	act("raise", "orange", "参赛人数超出预期")
+	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'orange' && document.querySelector(%q)?.dataset.version === '2'`, card, card))
+
+	act("lower", "blue", "")
+	reasonBox := card + ` form.warn-act[data-action="lower"] .fld.invalid[data-field="reason"] .field-error`
+	b.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? '') !== ''`, reasonBox))
+	f := card + ` form.warn-act[data-action="lower"]`
+	b.run(5*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, "赛事结束，人员疏散", chromedp.ByQuery), chromedp.Click(f+` .warn-act-send`, chromedp.ByQuery))
+	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'blue' && !document.querySelector(%q)`, card, card+` li.warn-standby`))
+
+	before := b.text(fmt.Sprintf(`document.querySelector(%q).textContent`, card+` .warn-valid`))
+	act("extend", "", "次日仍有活动")
+	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.version === '4'`, card))
+	if after := b.text(fmt.Sprintf(`document.querySelector(%q).textContent`, card+` .warn-valid`)); after == before {
+		t.Errorf("extended validity still %q", after)
+	}
+
+	// An incident inside the polygon carries the warning; its detail says so.
+	res, body := h.do("GET", "/api/v1/warnings/"+id, h.token("operator"), nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET warning: %d %s", res.StatusCode, body)
+	}
+	var w struct {
+		Area struct{ Polygon [][][2]float64 }
+	}
+	mustJSON(t, body, &w)
+	if len(w.Area.Polygon) != 1 || len(w.Area.Polygon[0]) != 5 {
+		t.Fatalf("polygon drawn %v, want 4 corners closed", w.Area.Polygon)
+	}
+	var lon, lat float64
+	for _, p := range w.Area.Polygon[0][:4] {
+		lon += p[0] / 4
+		lat += p[1] / 4
+	}
+	inc := h.create(map[string]any{"category": "public_order", "title": "赛道旁人群拥挤", "location": map[string]float64{"lon": lon, "lat": lat}, "people_involved": 3})
+	incID := inc["id"].(string)
+	b.openOnDesk(incID)
+	b.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector('#detail-body .incident-warnings [data-warning-id=%q]')`, id))
+	b.screenshot("console")
+	b.clean()
 }

@@ -37,7 +37,7 @@ import {
 } from './map.js';
 import { dutyChanged, renderOnDuty, startOnDuty, stopOnDuty } from './onduty.js';
 import { OrderBook } from './orders.js';
-import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
+import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup, setPlanWarningLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
 import {
   fitList,
@@ -53,7 +53,7 @@ import {
 import { clearSession, getToken, getUsername } from './session.js';
 import { beep, initSound, setSound, soundOn } from './sound.js';
 import { clearCharts, renderCharts, resizeCharts } from './wallcharts.js';
-import { applyWarning, clearWarnings, loadWarnings, renderWarnings, startWarnings } from './wallwarnings.js';
+import { applyWarning, clearWarnings, loadWarnings, onWarningsChange, renderWarnings, startWarnings, warningTitle } from './wallwarnings.js';
 import { WARNING_EVENTS } from './warnings.js';
 
 const RENDER_DELAY_MS = 50;
@@ -358,6 +358,8 @@ function main() {
   setIncidentLookup(incidentTitle);
   setActivityIncidentLookup(incidentTitle);
   setPlanIncidentLookup(incidentTitle);
+  setPlanWarningLookup(warningTitle);
+  onWarningsChange(renderPlans);
   initAlarms();
   initCases();
   applyLabels(document);

@@ -1347,6 +1347,7 @@ const CATALOGUE = {
     'warn.start.noWarning': '请选择生效中的预警',
     'warn.leader.heading': '预警与待命预案',
     'warn.leader.basis': '预警 {id}',
+    'warn.planboard': '预警：{title}',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -2683,6 +2684,7 @@ const CATALOGUE = {
     'warn.start.noWarning': 'Choose a warning in force',
     'warn.leader.heading': 'Warnings and plans on stand-by',
     'warn.leader.basis': 'Warning {id}',
+    'warn.planboard': 'Warning: {title}',
   },
 };
 

@@ -29,6 +29,7 @@ export async function loadWarnings() {
     if (gen !== generation) return;
     book.replaceActive(list);
     renderWarnings();
+    onChange();
   } catch {
     // the next snapshot or minute tries again
   }
@@ -39,7 +40,31 @@ export async function loadWarnings() {
  * @param {any} msg
  */
 export function applyWarning(msg) {
-  if (book.put(msg && msg.data)) renderWarnings();
+  if (book.put(msg && msg.data)) {
+    renderWarnings();
+    onChange();
+  }
+}
+
+/** @type {() => void} */
+let onChange = () => {};
+
+/**
+ * Sets what follows a change of the warnings (the plans' banners name them).
+ * @param {() => void} fn
+ */
+export function onWarningsChange(fn) {
+  onChange = fn;
+}
+
+/**
+ * The title of a warning the wall knows.
+ * @param {string} id
+ * @returns {string|undefined}
+ */
+export function warningTitle(id) {
+  const w = book.byId.get(id);
+  return w && typeof w.title === 'string' ? w.title : undefined;
 }
 
 /** Renders the band and the shading in the current language. */
