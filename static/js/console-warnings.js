@@ -273,339 +273,481 @@ function round(v) {
 }
 
 /**
- * Mounts the warnings panel.
- * @param {HTMLElement} root the panel's element
- * @param {{
+ * @typedef {{
  *   tz: () => string,
  *   canEdit: () => boolean,
  *   onEvent: (type: string, fn: (msg: any) => void) => void,
  *   onStart?: (w: any, s: any) => void,
  *   started?: (warningId: string, planId: string) => boolean,
  *   onChange?: (book: WarningBook) => void,
- * }} ctx
- * @returns {{reload: () => Promise<void>, render: () => void, book: WarningBook, reset: () => void}}
+ * }} PanelContext
  */
-export function mountWarnings(root, ctx) {
-  const book = new WarningBook();
-  /** @type {Map<string, {form: HTMLFormElement, action: string}>} open action forms by warning id */
-  const acting = new Map();
-  /** @type {any} */
-  let grids = null;
-  /** @type {any} */
-  let cfg = null;
-  let key = newKey();
-  let busy = false;
-  let timesTouched = false;
-  /** @type {{key: string, params?: any, text?: string, result?: string, id?: string}|null} */
-  let status = null;
 
-  const cards = el('div', 'warn-cards');
-  cards.id = 'warn-cards';
-  const count = el('span', 'panel-count');
-  const empty = el('p', 'list-note', t('warn.list.empty'));
-  const listCol = el('section', 'warn-list-col', null, [
-    el('h2', 'panel-title', null, spaced([el('span', 'warn-list-heading', t('warn.list.heading')), count])),
-    empty,
-    cards,
-  ]);
-  const form = /** @type {HTMLFormElement} */ (el('form', 'warn-form'));
-  form.id = 'warn-form';
-  form.noValidate = true;
-  form.autocomplete = 'off';
-  const poly = el('div', 'warn-poly-map');
-  poly.id = 'warn-poly-map';
-  poly.setAttribute('role', 'application');
-  const draw = new PolygonDraw(poly, () => renderPolyNote());
-  const formCol = el('section', 'warn-form-col', null, [form]);
-  root.replaceChildren(el('div', 'wpanel', null, [listCol, formCol]));
+/**
+ * A radio or checkbox with its label.
+ * @param {string} type radio or checkbox
+ * @param {string} id
+ * @param {Record<string, any>} props name, value, checked
+ * @param {string} text
+ * @returns {HTMLElement}
+ */
+function choice(type, id, props, text) {
+  const input = Object.assign(el('input'), { type, id, ...props });
+  const label = el('label', 'check', null, [input, el('span', null, ` ${text}`)]);
+  label.setAttribute('for', id);
+  return label;
+}
 
-  // The form's controls, built once and relabelled on a language change.
-  const type = ctl('select', 'warn-type');
-  const colour = ctl('select', 'warn-colour');
-  const title = ctl('input', 'warn-title', { type: 'text', maxLength: 200 });
-  const text = ctl('textarea', 'warn-text', { rows: 3, maxLength: 4000 });
-  const source = ctl('input', 'warn-source', { type: 'text', maxLength: 200 });
-  const kinds = el('div', 'warn-kinds');
-  const streets = el('div', 'warn-checks');
-  streets.id = 'warn-streets';
-  const communities = el('div', 'warn-checks');
-  communities.id = 'warn-communities';
-  const starts = ctl('input', 'warn-starts', { type: 'datetime-local' });
-  const ends = ctl('input', 'warn-ends', { type: 'datetime-local' });
-  const drill = /** @type {HTMLInputElement} */ (Object.assign(el('input'), { type: 'checkbox', id: 'warn-drill' }));
-  const reason = ctl('textarea', 'warn-reason', { rows: 2, maxLength: 2000 });
-  const undo = Object.assign(el('button', 'btn btn-ghost'), { type: 'button', id: 'warn-poly-undo' });
-  const clear = Object.assign(el('button', 'btn btn-ghost'), { type: 'button', id: 'warn-poly-clear' });
-  const polyNote = el('p', 'warn-poly-note');
-  const errors = el('ul', 'form-errors');
-  errors.setAttribute('role', 'alert');
-  const statusLine = el('p', 'form-status');
-  statusLine.id = 'warn-status';
-  statusLine.setAttribute('role', 'status');
-  const submit = Object.assign(el('button', 'btn btn-primary'), { type: 'submit', id: 'warn-issue' });
+/** The form that issues a warning. */
+class IssueForm {
+  /**
+   * @param {WarningsPanel} panel
+   */
+  constructor(panel) {
+    this.panel = panel;
+    this.form = /** @type {HTMLFormElement} */ (el('form', 'warn-form'));
+    this.form.id = 'warn-form';
+    this.form.noValidate = true;
+    this.form.autocomplete = 'off';
+    this.key = newKey();
+    this.busy = false;
+    this.timesTouched = false;
+    /** @type {{key: string, params?: any, text?: string, result?: string, id?: string}|null} */
+    this.status = null;
+    this.type = ctl('select', 'warn-type');
+    this.colour = ctl('select', 'warn-colour');
+    this.title = ctl('input', 'warn-title', { type: 'text', maxLength: 200 });
+    this.text = ctl('textarea', 'warn-text', { rows: 3, maxLength: 4000 });
+    this.source = ctl('input', 'warn-source', { type: 'text', maxLength: 200 });
+    this.kinds = el('div', 'warn-kinds');
+    this.streets = Object.assign(el('div', 'warn-checks'), { id: 'warn-streets' });
+    this.communities = Object.assign(el('div', 'warn-checks'), { id: 'warn-communities' });
+    this.starts = ctl('input', 'warn-starts', { type: 'datetime-local' });
+    this.ends = ctl('input', 'warn-ends', { type: 'datetime-local' });
+    this.drill = /** @type {HTMLInputElement} */ (Object.assign(el('input'), { type: 'checkbox', id: 'warn-drill' }));
+    this.reason = ctl('textarea', 'warn-reason', { rows: 2, maxLength: 2000 });
+    this.undo = Object.assign(el('button', 'btn btn-ghost'), { type: 'button', id: 'warn-poly-undo' });
+    this.clear = Object.assign(el('button', 'btn btn-ghost'), { type: 'button', id: 'warn-poly-clear' });
+    this.polyNote = el('p', 'warn-poly-note');
+    this.poly = Object.assign(el('div', 'warn-poly-map'), { id: 'warn-poly-map' });
+    this.poly.setAttribute('role', 'application');
+    this.draw = new PolygonDraw(this.poly, () => this.renderPolyNote());
+    this.errors = el('ul', 'form-errors');
+    this.errors.setAttribute('role', 'alert');
+    this.statusLine = Object.assign(el('p', 'form-status'), { id: 'warn-status' });
+    this.statusLine.setAttribute('role', 'status');
+    this.submit = Object.assign(el('button', 'btn btn-primary'), { type: 'submit', id: 'warn-issue' });
+    this.wire();
+    this.defaultTimes();
+  }
 
-  /** The form in the current language (values kept). */
-  function renderForm() {
-    const keep = { type: type.value, colour: colour.value };
-    type.replaceChildren(...WARNING_TYPES.map((x) => option(x, typeName(x))));
-    colour.replaceChildren(...COLOURS.map((x) => option(x, colourName(x))));
-    if (keep.type) type.value = keep.type;
-    if (keep.colour) colour.value = keep.colour;
-    const kind = currentKind();
-    kinds.replaceChildren(...KINDS.map((k) => {
-      const r = /** @type {HTMLInputElement} */ (Object.assign(el('input'), { type: 'radio', name: 'warn-kind', value: k, id: `warn-kind-${k}`, checked: k === kind }));
-      const l = el('label', 'check', null, [r, el('span', null, ` ${t(`warn.kind.${k}`)}`)]);
-      l.setAttribute('for', r.id);
-      return l;
-    }));
-    fillChecks(streets, 'street');
-    fillChecks(communities, 'community');
-    const legendKind = el('legend', null, t('warn.f.kind'));
-    const codesBox = el('div', 'fld warn-codes', null, [el('p', 'warn-codes-label', t('warn.f.codes')), streets, communities, el('p', 'field-error')]);
-    codesBox.dataset.field = 'area.codes';
-    const polyLabel = el('p', 'warn-poly-label', t('warn.f.polygon'));
-    polyLabel.id = 'warn-poly-label';
-    poly.setAttribute('aria-labelledby', polyLabel.id);
-    undo.textContent = t('warn.poly.undo');
-    clear.textContent = t('warn.poly.clear');
-    const polyBox = el('div', 'fld warn-poly', null, [polyLabel, poly, el('div', 'warn-poly-tools', null, spaced([undo, clear, polyNote])), el('p', 'field-error')]);
-    polyBox.dataset.field = 'area.polygon';
-    const kindBox = el('fieldset', 'fld warn-kind', null, [legendKind, kinds, el('p', 'field-error')]);
-    kindBox.dataset.field = 'area.kind';
-    const drillLabel = el('label', 'check', null, [drill, el('span', null, ` ${t('warn.f.drill')}`)]);
-    drillLabel.setAttribute('for', drill.id);
-    submit.textContent = t('warn.issue');
-    form.replaceChildren(
+  /** Listens to the form's controls. */
+  wire() {
+    this.form.addEventListener('change', (ev) => {
+      if (ev.target instanceof HTMLInputElement && ev.target.name === 'warn-kind') this.renderKind();
+    });
+    this.form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.issue();
+    });
+    for (const x of [this.starts, this.ends]) x.addEventListener('input', () => { this.timesTouched = true; });
+    this.undo.addEventListener('click', () => this.draw.undo());
+    this.clear.addEventListener('click', () => this.draw.clear());
+  }
+
+  /** Builds the form in the current language (values kept). */
+  render() {
+    const keep = { type: this.type.value, colour: this.colour.value };
+    this.type.replaceChildren(...WARNING_TYPES.map((x) => option(x, typeName(x))));
+    this.colour.replaceChildren(...COLOURS.map((x) => option(x, colourName(x))));
+    if (keep.type) this.type.value = keep.type;
+    if (keep.colour) this.colour.value = keep.colour;
+    const kind = this.kind();
+    this.kinds.replaceChildren(...KINDS.map((k) => choice('radio', `warn-kind-${k}`, { name: 'warn-kind', value: k, checked: k === kind }, t(`warn.kind.${k}`))));
+    this.fillChecks();
+    const drill = el('label', 'check', null, [this.drill, el('span', null, ` ${t('warn.f.drill')}`)]);
+    drill.setAttribute('for', this.drill.id);
+    this.submit.textContent = t('warn.issue');
+    this.form.replaceChildren(
       el('h2', 'panel-title', t('warn.form.heading')),
-      el('div', 'fld-row', null, [fld('type', 'warn.f.type', type), fld('colour', 'warn.f.colour', colour)]),
-      fld('title', 'warn.f.title', title),
-      fld('text', 'warn.f.text', text),
-      fld('source', 'warn.f.source', source),
-      kindBox,
-      codesBox,
-      polyBox,
-      el('div', 'fld-row', null, [fld('starts_at', 'warn.f.starts', starts), fld('ends_at', 'warn.f.ends', ends)]),
-      el('div', 'fld-row checks', null, [drillLabel]),
-      fld('reason', 'warn.f.reason', reason),
-      errors,
-      statusLine,
-      el('div', 'form-buttons', null, [submit]),
+      el('div', 'fld-row', null, [fld('type', 'warn.f.type', this.type), fld('colour', 'warn.f.colour', this.colour)]),
+      fld('title', 'warn.f.title', this.title),
+      fld('text', 'warn.f.text', this.text),
+      fld('source', 'warn.f.source', this.source),
+      ...this.areaBoxes(),
+      el('div', 'fld-row', null, [fld('starts_at', 'warn.f.starts', this.starts), fld('ends_at', 'warn.f.ends', this.ends)]),
+      el('div', 'fld-row checks', null, [drill]),
+      fld('reason', 'warn.f.reason', this.reason),
+      this.errors,
+      this.statusLine,
+      el('div', 'form-buttons', null, [this.submit]),
     );
-    renderKind();
-    renderStatus();
-    show(formCol, ctx.canEdit());
+    this.renderKind();
+    this.renderStatus();
   }
 
   /**
-   * The checklist of the grids of one level (street or community).
-   * @param {HTMLElement} box
-   * @param {string} level
+   * The area's boxes: its kind, the grids' checklists, the polygon's map.
+   * @returns {HTMLElement[]}
    */
-  function fillChecks(box, level) {
-    const ticked = new Set([...box.querySelectorAll('input:checked')].map((x) => /** @type {HTMLInputElement} */ (x).value));
-    const feats = grids && Array.isArray(grids.features) ? grids.features.filter((/** @type {any} */ f) => f.properties && f.properties.level === level) : [];
-    box.replaceChildren(...feats.map((/** @type {any} */ f) => {
-      const p = f.properties;
-      const cb = /** @type {HTMLInputElement} */ (Object.assign(el('input'), { type: 'checkbox', value: String(p.code), id: `warn-code-${p.code}`, checked: ticked.has(String(p.code)) }));
-      const name = lang() === 'en' ? p.name_en || p.name : p.name || p.name_en;
-      const l = el('label', 'check', null, [cb, el('span', null, ` ${name || p.code}`)]);
-      l.setAttribute('for', cb.id);
-      return l;
-    }));
+  areaBoxes() {
+    const kindBox = el('fieldset', 'fld warn-kind', null, [el('legend', null, t('warn.f.kind')), this.kinds, el('p', 'field-error')]);
+    kindBox.dataset.field = 'area.kind';
+    const codesBox = el('div', 'fld warn-codes', null, [el('p', 'warn-codes-label', t('warn.f.codes')), this.streets, this.communities, el('p', 'field-error')]);
+    codesBox.dataset.field = 'area.codes';
+    const polyLabel = Object.assign(el('p', 'warn-poly-label', t('warn.f.polygon')), { id: 'warn-poly-label' });
+    this.poly.setAttribute('aria-labelledby', polyLabel.id);
+    this.undo.textContent = t('warn.poly.undo');
+    this.clear.textContent = t('warn.poly.clear');
+    const polyBox = el('div', 'fld warn-poly', null, [polyLabel, this.poly, el('div', 'warn-poly-tools', null, spaced([this.undo, this.clear, this.polyNote])), el('p', 'field-error')]);
+    polyBox.dataset.field = 'area.polygon';
+    return [kindBox, codesBox, polyBox];
+  }
+
+  /** Fills the streets' and the communities' checklists from the grids. */
+  fillChecks() {
+    for (const [box, level] of /** @type {[HTMLElement, string][]} */ ([[this.streets, 'street'], [this.communities, 'community']])) {
+      const ticked = new Set([...box.querySelectorAll('input:checked')].map((x) => /** @type {HTMLInputElement} */ (x).value));
+      const grids = this.panel.grids;
+      const feats = grids && Array.isArray(grids.features) ? grids.features.filter((/** @type {any} */ f) => f.properties && f.properties.level === level) : [];
+      box.replaceChildren(...feats.map((/** @type {any} */ f) => {
+        const p = f.properties;
+        const name = lang() === 'en' ? p.name_en || p.name : p.name || p.name_en;
+        return choice('checkbox', `warn-code-${p.code}`, { value: String(p.code), checked: ticked.has(String(p.code)) }, name || p.code);
+      }));
+    }
   }
 
   /** @returns {string} the area kind chosen */
-  function currentKind() {
-    const r = /** @type {HTMLInputElement|null} */ (form.querySelector('input[name=warn-kind]:checked'));
+  kind() {
+    const r = /** @type {HTMLInputElement|null} */ (this.form.querySelector('input[name=warn-kind]:checked'));
     return r ? r.value : 'streets';
   }
 
   /** Shows the area's controls for the kind chosen. */
-  function renderKind() {
-    const kind = currentKind();
-    const codes = /** @type {HTMLElement} */ (form.querySelector('.warn-codes'));
-    const polyBox = /** @type {HTMLElement} */ (form.querySelector('.warn-poly'));
-    show(codes, kind === 'streets' || kind === 'communities');
-    show(streets, kind === 'streets');
-    show(communities, kind === 'communities');
-    show(polyBox, kind === 'polygon');
-    if (kind === 'polygon') draw.ensure(grids, cfg);
-    renderPolyNote();
+  renderKind() {
+    const kind = this.kind();
+    show(/** @type {HTMLElement} */ (this.form.querySelector('.warn-codes')), kind === 'streets' || kind === 'communities');
+    show(this.streets, kind === 'streets');
+    show(this.communities, kind === 'communities');
+    show(/** @type {HTMLElement} */ (this.form.querySelector('.warn-poly')), kind === 'polygon');
+    if (kind === 'polygon') this.draw.ensure(this.panel.grids, this.panel.cfg);
+    this.renderPolyNote();
   }
 
-  /** Says how many vertices the polygon has. */
-  function renderPolyNote() {
-    polyNote.textContent = t('warn.poly.points', { n: draw.points.length });
+  /** Says how many corners the polygon has. */
+  renderPolyNote() {
+    this.polyNote.textContent = t('warn.poly.points', { n: this.draw.points.length });
   }
 
   /** Shows the status line in the current language. */
-  function renderStatus() {
-    statusLine.textContent = status ? (status.key ? t(status.key, status.params) : status.text ?? '') : '';
-    statusLine.dataset.result = status && status.result ? status.result : '';
-    statusLine.dataset.id = status && status.id ? status.id : '';
+  renderStatus() {
+    const s = this.status;
+    this.statusLine.textContent = s ? (s.key ? t(s.key, s.params) : s.text ?? '') : '';
+    this.statusLine.dataset.result = s && s.result ? s.result : '';
+    this.statusLine.dataset.id = s && s.id ? s.id : '';
   }
 
-  /** Fills the validity with now and a day on. */
-  function defaultTimes() {
-    const now = new Date();
-    starts.value = '';
-    ends.value = toZonedInput(new Date(now.getTime() + DEFAULT_HOURS * 3600 * 1000));
+  /** Fills the validity with now and a day on (in the configured zone). */
+  defaultTimes() {
+    this.starts.value = '';
+    this.ends.value = toZonedInput(new Date(Date.now() + DEFAULT_HOURS * 3600 * 1000));
+    this.timesTouched = false;
+  }
+
+  /**
+   * The area of POST /api/v1/warnings from the form.
+   * @returns {Record<string, any>}
+   */
+  area() {
+    const kind = this.kind();
+    /** @type {Record<string, any>} */
+    const area = { kind };
+    if (kind === 'streets' || kind === 'communities') {
+      area.codes = [...(kind === 'streets' ? this.streets : this.communities).querySelectorAll('input:checked')].map((x) => /** @type {HTMLInputElement} */ (x).value);
+    } else if (kind === 'polygon') {
+      const r = this.draw.rings();
+      if (r) area.polygon = r;
+    }
+    return area;
   }
 
   /**
    * The body of POST /api/v1/warnings from the form.
    * @returns {Record<string, any>}
    */
-  function body() {
-    const kind = currentKind();
+  body() {
     /** @type {Record<string, any>} */
-    const area = { kind };
-    if (kind === 'streets' || kind === 'communities') {
-      area.codes = [...(kind === 'streets' ? streets : communities).querySelectorAll('input:checked')].map((x) => /** @type {HTMLInputElement} */ (x).value);
-    } else if (kind === 'polygon') {
-      const r = draw.rings();
-      if (r) area.polygon = r;
-    }
-    /** @type {Record<string, any>} */
-    const b = { type: type.value, colour: colour.value, title: title.value.trim(), text: text.value.trim(), area, drill: drill.checked };
-    if (source.value.trim()) b.source = source.value.trim();
-    if (reason.value.trim()) b.reason = reason.value.trim();
-    const s = fromZonedInput(starts.value);
-    const e = fromZonedInput(ends.value);
+    const b = { type: this.type.value, colour: this.colour.value, title: this.title.value.trim(), text: this.text.value.trim(), area: this.area(), drill: this.drill.checked };
+    if (this.source.value.trim()) b.source = this.source.value.trim();
+    if (this.reason.value.trim()) b.reason = this.reason.value.trim();
+    const s = fromZonedInput(this.starts.value);
+    const e = fromZonedInput(this.ends.value);
     if (s) b.starts_at = s.toISOString();
-    b.ends_at = e ? e.toISOString() : ends.value;
+    b.ends_at = e ? e.toISOString() : this.ends.value;
     return b;
   }
 
-  /** Issues the warning. */
-  async function issue() {
-    if (busy) return;
-    busy = true;
-    submit.disabled = true;
-    clearErrors(form, errors);
-    status = { key: 'warn.status.sending' };
-    renderStatus();
+  /** Issues the warning; the form is emptied once it is. */
+  async issue() {
+    if (this.busy) return;
+    this.busy = true;
+    this.submit.disabled = true;
+    clearErrors(this.form, this.errors);
+    this.status = { key: 'warn.status.sending' };
+    this.renderStatus();
     try {
-      const w = await api.request('POST', '/api/v1/warnings', { body: body(), headers: { 'Idempotency-Key': key } });
-      key = newKey();
-      if (w) book.put(w);
-      status = { key: 'warn.status.issued', params: { id: String(w && w.id) }, result: 'issued', id: String(w && w.id) };
-      title.value = '';
-      text.value = '';
-      reason.value = '';
-      draw.clear();
-      defaultTimes();
-      timesTouched = false;
-      renderCards();
+      const w = await api.request('POST', '/api/v1/warnings', { body: this.body(), headers: { 'Idempotency-Key': this.key } });
+      this.key = newKey();
+      this.panel.put(w);
+      const id = String(w && w.id);
+      this.status = { key: 'warn.status.issued', params: { id }, result: 'issued', id };
+      for (const x of [this.title, this.text, this.reason]) x.value = '';
+      this.draw.clear();
+      this.defaultTimes();
     } catch (err) {
-      status = { key: '', text: failure(err, form, errors), result: 'failed' };
+      this.status = { key: '', text: failure(err, this.form, this.errors), result: 'failed' };
     } finally {
-      busy = false;
-      submit.disabled = false;
-      renderStatus();
+      this.busy = false;
+      this.submit.disabled = false;
+      this.renderStatus();
     }
+  }
+}
+
+/**
+ * The form of one action (raise, lower, extend, lift) on a warning's card.
+ * @param {WarningsPanel} panel
+ * @param {any} w
+ * @param {string} action
+ * @returns {HTMLFormElement}
+ */
+function actionForm(panel, w, action) {
+  const f = /** @type {HTMLFormElement} */ (el('form', 'warn-act'));
+  f.noValidate = true;
+  f.dataset.action = action;
+  const id = `warn-act-${w.id}`;
+  /** @type {HTMLElement[]} */
+  const parts = [el('h4', 'warn-act-heading', t(`warn.act.${action}`))];
+  if (action === 'raise' || action === 'lower') {
+    const sel = ctl('select', `${id}-colour`, { name: 'colour' });
+    const r = colourRank(w.colour);
+    sel.replaceChildren(...COLOURS.filter((c) => (action === 'raise' ? colourRank(c) > r : colourRank(c) < r)).map((c) => option(c, colourName(c))));
+    parts.push(fld('colour', 'warn.f.colour', sel));
+  }
+  if (action === 'extend') {
+    const end = new Date(Date.parse(w.ends_at) + DEFAULT_HOURS * 3600 * 1000);
+    parts.push(fld('ends_at', 'warn.f.ends', ctl('input', `${id}-ends`, { name: 'ends_at', type: 'datetime-local', value: Number.isNaN(end.getTime()) ? '' : toZonedInput(end) })));
+  }
+  parts.push(fld('reason', 'warn.f.actReason', ctl('textarea', `${id}-reason`, { name: 'reason', rows: 2, maxLength: 2000 })));
+  const send = Object.assign(el('button', 'btn btn-primary warn-act-send', t('warn.act.send')), { type: 'submit' });
+  const cancel = Object.assign(el('button', 'btn btn-ghost warn-act-cancel', t('warn.act.cancel')), { type: 'button' });
+  const rest = el('ul', 'form-errors');
+  const line = el('p', 'form-status warn-act-status');
+  f.replaceChildren(...parts, rest, line, el('div', 'form-buttons', null, [send, cancel]));
+  cancel.addEventListener('click', () => panel.closeAction(w.id));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (send.disabled) return;
+    send.disabled = true;
+    clearErrors(f, rest);
+    line.textContent = '';
+    try {
+      const nw = await api.request('POST', `/api/v1/warnings/${encodeURIComponent(w.id)}/${action}`, { body: actionBody(f, panel.book.byId.get(w.id) || w) });
+      panel.put(nw);
+      panel.closeAction(w.id);
+    } catch (err) {
+      line.textContent = failure(err, f, rest);
+    } finally {
+      send.disabled = false;
+    }
+  });
+  return f;
+}
+
+/**
+ * The body of an action from its form, guarded by the version shown.
+ * @param {HTMLFormElement} f
+ * @param {any} w
+ * @returns {Record<string, any>}
+ */
+function actionBody(f, w) {
+  /** @type {Record<string, any>} */
+  const b = { reason: /** @type {HTMLTextAreaElement} */ (f.elements.namedItem('reason')).value.trim(), version: w.version };
+  const c = /** @type {HTMLSelectElement|null} */ (f.elements.namedItem('colour'));
+  if (c) b.colour = c.value;
+  const e = /** @type {HTMLInputElement|null} */ (f.elements.namedItem('ends_at'));
+  if (e) {
+    const d = fromZonedInput(e.value);
+    b.ends_at = d ? d.toISOString() : e.value;
+  }
+  return b;
+}
+
+/**
+ * A warning's history, folded.
+ * @param {any} w
+ * @returns {HTMLElement|null}
+ */
+function historyBlock(w) {
+  const steps = Array.isArray(w.history) ? w.history : [];
+  if (!steps.length) return null;
+  const value = (/** @type {string} */ action, /** @type {unknown} */ v) => (action === 'extended' ? shortTime(v) : colourName(v));
+  return el('details', 'warn-history', null, [
+    el('summary', null, t('warn.history', { n: steps.length })),
+    el('ol', 'warn-steps', null, steps.map((/** @type {any} */ s) => el('li', 'warn-step', null, spaced([
+      el('span', 'warn-step-time', shortTime(s.at)),
+      el('span', 'warn-step-action', t(`warn.step.${s.action}`)),
+      s.from || s.to ? el('span', 'warn-step-change', `${value(s.action, s.from)} → ${value(s.action, s.to)}`) : null,
+      el('span', 'warn-step-by', String(s.by ?? '')),
+      s.reason ? el('span', 'warn-step-reason', String(s.reason)) : null,
+    ])))),
+  ]);
+}
+
+/** The warnings panel: the cards and the issue form. */
+class WarningsPanel {
+  /**
+   * @param {HTMLElement} root
+   * @param {PanelContext} ctx
+   */
+  constructor(root, ctx) {
+    this.ctx = ctx;
+    this.book = new WarningBook();
+    /** @type {Map<string, {form: HTMLFormElement, action: string}>} open action forms by warning id */
+    this.acting = new Map();
+    /** @type {any} */
+    this.grids = null;
+    /** @type {any} */
+    this.cfg = null;
+    this.cards = Object.assign(el('div', 'warn-cards'), { id: 'warn-cards' });
+    this.count = el('span', 'panel-count');
+    this.heading = el('span', 'warn-list-heading');
+    this.empty = el('p', 'list-note');
+    this.issue = new IssueForm(this);
+    this.formCol = el('section', 'warn-form-col', null, [this.issue.form]);
+    root.replaceChildren(el('div', 'wpanel', null, [
+      el('section', 'warn-list-col', null, [el('h2', 'panel-title', null, spaced([this.heading, this.count])), this.empty, this.cards]),
+      this.formCol,
+    ]));
+    for (const type of WARNING_EVENTS) ctx.onEvent(type, (msg) => this.put(msg && msg.data));
+    this.render();
+  }
+
+  /**
+   * Takes a warning from an answer or an event and shows it.
+   * @param {any} w
+   */
+  put(w) {
+    if (this.book.put(w)) this.renderCards();
+  }
+
+  /** Loads the grids and the configuration once, and the warnings. */
+  async reload() {
+    const [g, c, act, ended] = await Promise.allSettled([this.grids ?? api.grids(), this.cfg ?? api.config(), fetchWarnings('active'), fetchWarnings('ended', RECENT)]);
+    if (g.status === 'fulfilled' && g.value && !this.grids) {
+      this.grids = g.value;
+      this.issue.fillChecks();
+    }
+    if (c.status === 'fulfilled' && c.value && c.value !== this.cfg) {
+      const fresh = !this.cfg;
+      this.cfg = c.value;
+      setTimeZone(this.cfg.timezone);
+      if (fresh && !this.issue.timesTouched) this.issue.defaultTimes(); // written before the zone was known
+    }
+    if (act.status === 'fulfilled') this.book.replaceActive(act.value);
+    if (ended.status === 'fulfilled') for (const w of ended.value) this.book.put(w);
+    show(this.formCol, this.ctx.canEdit()); // the role is known once signed in
+    this.renderCards();
+  }
+
+  /** Renders everything in the current language (open action forms are rebuilt empty). */
+  render() {
+    this.heading.textContent = t('warn.list.heading');
+    this.empty.textContent = t('warn.list.empty');
+    this.issue.render();
+    show(this.formCol, this.ctx.canEdit());
+    for (const [id, o] of this.acting) {
+      const w = this.book.byId.get(id);
+      if (w) this.acting.set(id, { form: actionForm(this, w, o.action), action: o.action });
+    }
+    this.renderCards();
+  }
+
+  /** Forgets everything (sign-out). */
+  reset() {
+    this.book.reset();
+    this.acting.clear();
+    this.issue.status = null;
+    this.issue.renderStatus();
+    this.renderCards();
   }
 
   /**
    * Opens the form of one action on a card.
    * @param {any} w
-   * @param {string} action raise, lower, extend or lift
+   * @param {string} action
    */
-  function openAction(w, action) {
-    const f = /** @type {HTMLFormElement} */ (el('form', 'warn-act'));
-    f.noValidate = true;
-    f.dataset.action = action;
-    const id = `warn-act-${w.id}`;
-    /** @type {HTMLElement[]} */
-    const parts = [el('h4', 'warn-act-heading', t(`warn.act.${action}`))];
-    if (action === 'raise' || action === 'lower') {
-      const sel = ctl('select', `${id}-colour`, { name: 'colour' });
-      const r = colourRank(w.colour);
-      sel.replaceChildren(...COLOURS.filter((c) => (action === 'raise' ? colourRank(c) > r : colourRank(c) < r)).map((c) => option(c, colourName(c))));
-      parts.push(fld('colour', 'warn.f.colour', sel));
-    }
-    if (action === 'extend') {
-      const end = new Date(Date.parse(w.ends_at) + DEFAULT_HOURS * 3600 * 1000);
-      parts.push(fld('ends_at', 'warn.f.ends', ctl('input', `${id}-ends`, { name: 'ends_at', type: 'datetime-local', value: Number.isNaN(end.getTime()) ? '' : toZonedInput(end) })));
-    }
-    parts.push(fld('reason', 'warn.f.actReason', ctl('textarea', `${id}-reason`, { name: 'reason', rows: 2, maxLength: 2000 })));
-    const send = Object.assign(el('button', 'btn btn-primary warn-act-send', t('warn.act.send')), { type: 'submit' });
-    const cancel = Object.assign(el('button', 'btn btn-ghost warn-act-cancel', t('warn.act.cancel')), { type: 'button' });
-    const rest = el('ul', 'form-errors');
-    const line = el('p', 'form-status warn-act-status');
-    parts.push(rest, line, el('div', 'form-buttons', null, [send, cancel]));
-    f.replaceChildren(...parts);
-    cancel.addEventListener('click', () => {
-      acting.delete(w.id);
-      renderCards();
-    });
-    f.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      if (send.disabled) return;
-      send.disabled = true;
-      clearErrors(f, rest);
-      line.textContent = '';
-      const cur = book.byId.get(w.id) || w;
-      /** @type {Record<string, any>} */
-      const b = { reason: /** @type {HTMLTextAreaElement} */ (f.elements.namedItem('reason')).value.trim(), version: cur.version };
-      const c = /** @type {HTMLSelectElement|null} */ (f.elements.namedItem('colour'));
-      if (c) b.colour = c.value;
-      const e = /** @type {HTMLInputElement|null} */ (f.elements.namedItem('ends_at'));
-      if (e) {
-        const d = fromZonedInput(e.value);
-        b.ends_at = d ? d.toISOString() : e.value;
-      }
-      try {
-        const nw = await api.request('POST', `/api/v1/warnings/${encodeURIComponent(w.id)}/${action}`, { body: b });
-        acting.delete(w.id);
-        if (nw) book.put(nw);
-        renderCards();
-      } catch (err) {
-        line.textContent = failure(err, f, rest);
-      } finally {
-        send.disabled = false;
-      }
-    });
-    acting.set(w.id, { form: f, action });
-    renderCards();
-    const first = f.querySelector('select, input, textarea');
+  openAction(w, action) {
+    const form = actionForm(this, w, action);
+    this.acting.set(w.id, { form, action });
+    this.renderCards();
+    const first = form.querySelector('select, input, textarea');
     if (first instanceof HTMLElement) first.focus();
   }
 
   /**
-   * The plans a warning put on stand-by, each with its start button.
+   * Closes a card's action form.
+   * @param {string} id
+   */
+  closeAction(id) {
+    this.acting.delete(id);
+    this.renderCards();
+  }
+
+  /**
+   * The plans a warning put on stand-by, each with its start button where
+   * the page starts plans.
    * @param {any} w
    * @returns {HTMLElement|null}
    */
-  function standbyBlock(w) {
+  standbyBlock(w) {
     const list = Array.isArray(w.standby) ? w.standby : [];
     if (w.status !== 'active') return null;
     if (!list.length) return el('p', 'warn-muted', t('warn.standby.none'));
+    const { onStart, started } = this.ctx;
     return el('div', 'warn-standby-block', null, [
       el('p', 'warn-label', t('warn.standby.heading')),
       el('ul', 'warn-standby-list', null, list.map((/** @type {any} */ s) => {
-        const started = !!(ctx.started && ctx.started(w.id, s.plan_id));
+        const on = !!(started && started(w.id, s.plan_id));
+        const btn = onStart && !on ? Object.assign(el('button', 'btn btn-primary warn-start', t('warn.standby.start')), { type: 'button' }) : null;
+        if (btn && onStart) btn.addEventListener('click', () => onStart(w, s));
         const li = el('li', 'warn-standby', null, spaced([
-          el('span', 'tag warn-standby-tag', t(started ? 'warn.standby.started' : 'warn.standby.tag')),
+          el('span', 'tag warn-standby-tag', t(on ? 'warn.standby.started' : 'warn.standby.tag')),
           el('span', 'warn-standby-text', standbyText(s)),
-          ctx.onStart && !started ? Object.assign(el('button', 'btn btn-primary warn-start', t('warn.standby.start')), { type: 'button' }) : null,
+          btn,
         ]));
         li.dataset.planId = String(s.plan_id);
-        li.dataset.started = started ? '1' : '0';
-        const btn = li.querySelector('button.warn-start');
-        if (btn && ctx.onStart) btn.addEventListener('click', () => ctx.onStart && ctx.onStart(w, s));
+        li.dataset.started = on ? '1' : '0';
         return li;
       })),
     ]);
   }
 
   /**
-   * A time in the configured zone.
-   * @param {unknown} s
-   * @returns {string}
+   * The action buttons of an active warning (none while one is open).
+   * @param {any} w
+   * @returns {HTMLElement|null}
    */
-  function when(s) {
-    return shortTime(s);
+  actionButtons(w) {
+    if (w.status !== 'active' || !this.ctx.canEdit() || this.acting.has(w.id)) return null;
+    return el('div', 'warn-actions', null, ['raise', 'lower', 'extend', 'lift'].map((a) => {
+      const b = Object.assign(el('button', `btn btn-ghost warn-act-${a}`, t(`warn.act.${a}`)), { type: 'button' });
+      b.dataset.action = a;
+      b.disabled = (a === 'raise' && w.colour === 'red') || (a === 'lower' && w.colour === 'blue');
+      b.addEventListener('click', () => this.openAction(w, a));
+      return b;
+    }));
   }
 
   /**
@@ -613,17 +755,8 @@ export function mountWarnings(root, ctx) {
    * @param {any} w
    * @returns {HTMLElement}
    */
-  function card(w) {
-    const active = w.status === 'active';
-    const steps = Array.isArray(w.history) ? w.history : [];
-    const open = acting.get(w.id);
-    const buttons = active && ctx.canEdit() && !open ? el('div', 'warn-actions', null, ['raise', 'lower', 'extend', 'lift'].map((a) => {
-      const b = Object.assign(el('button', `btn btn-ghost warn-act-${a}`, t(`warn.act.${a}`)), { type: 'button' });
-      b.dataset.action = a;
-      b.disabled = (a === 'raise' && w.colour === 'red') || (a === 'lower' && w.colour === 'blue');
-      b.addEventListener('click', () => openAction(w, a));
-      return b;
-    })) : null;
+  card(w) {
+    const open = this.acting.get(w.id);
     const c = el('article', `warn-card warn-${w.colour} status-${w.status}`, null, [
       el('header', 'warn-card-head', null, spaced([
         colourChip(w.colour),
@@ -635,24 +768,15 @@ export function mountWarnings(root, ctx) {
       el('p', 'warn-meta', null, spaced([
         el('span', 'warn-id', String(w.id)),
         el('span', 'warn-area', areaText(w)),
-        el('span', 'warn-valid', t('warn.valid', { from: when(w.starts_at), to: when(w.ends_at) })),
+        el('span', 'warn-valid', t('warn.valid', { from: shortTime(w.starts_at), to: shortTime(w.ends_at) })),
         w.source ? el('span', 'warn-source', String(w.source)) : null,
       ])),
       w.text ? el('p', 'warn-text', String(w.text)) : null,
-      standbyBlock(w),
-      steps.length ? el('details', 'warn-history', null, [
-        el('summary', null, t('warn.history', { n: steps.length })),
-        el('ol', 'warn-steps', null, steps.map((/** @type {any} */ s) => el('li', 'warn-step', null, spaced([
-          el('span', 'warn-step-time', when(s.at)),
-          el('span', 'warn-step-action', t(`warn.step.${s.action}`)),
-          s.from || s.to ? el('span', 'warn-step-change', `${stepValue(s.action, s.from)} → ${stepValue(s.action, s.to)}`) : null,
-          el('span', 'warn-step-by', String(s.by ?? '')),
-          s.reason ? el('span', 'warn-step-reason', String(s.reason)) : null,
-        ])))),
-      ]) : null,
-      buttons,
+      this.standbyBlock(w),
+      historyBlock(w),
+      this.actionButtons(w),
       open ? open.form : null,
-    ].filter(Boolean));
+    ]);
     c.dataset.warningId = String(w.id);
     c.dataset.status = String(w.status);
     c.dataset.colour = String(w.colour);
@@ -660,87 +784,28 @@ export function mountWarnings(root, ctx) {
     return c;
   }
 
-  /**
-   * A step's from/to in words: a colour's name, or an end time.
-   * @param {string} action
-   * @param {unknown} v
-   * @returns {string}
-   */
-  function stepValue(action, v) {
-    return action === 'extended' ? when(v) : colourName(v);
-  }
-
-  /** The cards: active ones, then the most recent ended ones. */
-  function renderCards() {
-    const active = book.active();
-    const ended = book.all().filter((w) => w.status !== 'active').slice(0, RECENT);
-    const list = [...active, ...ended];
+  /** The cards: the active warnings, then the most recent ended ones. */
+  renderCards() {
+    const active = this.book.active();
+    const list = [...active, ...this.book.all().filter((w) => w.status !== 'active').slice(0, RECENT)];
+    for (const id of [...this.acting.keys()]) if (!active.some((w) => w.id === id)) this.acting.delete(id);
     const focused = document.activeElement;
-    cards.replaceChildren(...list.map(card));
-    if (focused instanceof HTMLElement && focused.isConnected && root.contains(focused)) focused.focus();
-    count.textContent = t('warn.list.count', { n: active.length });
-    show(empty, list.length === 0);
-    for (const id of [...acting.keys()]) if (!active.some((w) => w.id === id)) acting.delete(id);
-    if (ctx.onChange) ctx.onChange(book);
+    this.cards.replaceChildren(...list.map((w) => this.card(w)));
+    if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
+    this.count.textContent = t('warn.list.count', { n: active.length });
+    show(this.empty, list.length === 0);
+    if (this.ctx.onChange) this.ctx.onChange(this.book);
   }
+}
 
-  /** Loads the grids, the configuration and the warnings. */
-  async function reload() {
-    const [g, c, act, ended] = await Promise.allSettled([grids ? Promise.resolve(grids) : api.grids(), cfg ? Promise.resolve(cfg) : api.config(), fetchWarnings('active'), fetchWarnings('ended', RECENT)]);
-    if (g.status === 'fulfilled' && g.value && !grids) {
-      grids = g.value;
-      fillChecks(streets, 'street');
-      fillChecks(communities, 'community');
-    }
-    if (c.status === 'fulfilled' && c.value) {
-      const fresh = !cfg;
-      cfg = c.value;
-      setTimeZone(cfg.timezone);
-      // The default end was written before the zone was known.
-      if (fresh && !timesTouched) defaultTimes();
-    }
-    if (act.status === 'fulfilled') book.replaceActive(act.value);
-    if (ended.status === 'fulfilled') for (const w of ended.value) book.put(w);
-    show(formCol, ctx.canEdit()); // the role is known once signed in
-    renderCards();
-  }
-
-  for (const type of WARNING_EVENTS) {
-    ctx.onEvent(type, (msg) => {
-      if (book.put(msg && msg.data)) renderCards();
-    });
-  }
-  form.addEventListener('change', (ev) => {
-    if (ev.target instanceof HTMLInputElement && ev.target.name === 'warn-kind') renderKind();
-  });
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    issue();
-  });
-  for (const x of [starts, ends]) x.addEventListener('input', () => { timesTouched = true; });
-  undo.addEventListener('click', () => draw.undo());
-  clear.addEventListener('click', () => draw.clear());
-  defaultTimes();
-  renderForm();
-  renderCards();
-
-  return {
-    reload,
-    book,
-    render() {
-      renderForm();
-      for (const [id, o] of acting) {
-        const w = book.byId.get(id);
-        if (w) openAction(w, o.action); // rebuilt in the new language (typed text is lost)
-      }
-      renderCards();
-    },
-    reset() {
-      book.reset();
-      acting.clear();
-      status = null;
-      renderCards();
-      renderStatus();
-    },
-  };
+/**
+ * Mounts the warnings panel.
+ * @param {HTMLElement} root the panel's element
+ * @param {PanelContext} ctx tz, canEdit (the role may issue and change),
+ *   onEvent (subscribes to the page's stream), onStart and started (the
+ *   leader page starts plans on stand-by), onChange
+ * @returns {WarningsPanel}
+ */
+export function mountWarnings(root, ctx) {
+  return new WarningsPanel(root, ctx);
 }
