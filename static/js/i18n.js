@@ -1348,6 +1348,9 @@ const CATALOGUE = {
     'warn.leader.heading': '预警与待命预案',
     'warn.leader.basis': '预警 {id}',
     'warn.planboard': '预警：{title}',
+    'warn.area.cityOf': '全市（{names}）',
+    'warn.sep': '、',
+    'warn.standby.text': '{plan}：{groups}',
   },
   en: {
     'app.title': 'Watchfloor Emergency Command Screen',
@@ -2685,6 +2688,9 @@ const CATALOGUE = {
     'warn.leader.heading': 'Warnings and plans on stand-by',
     'warn.leader.basis': 'Warning {id}',
     'warn.planboard': 'Warning: {title}',
+    'warn.area.cityOf': 'Whole city ({names})',
+    'warn.sep': ', ',
+    'warn.standby.text': '{plan}: {groups}',
   },
 };
 

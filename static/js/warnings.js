@@ -76,9 +76,9 @@ export function areaText(w) {
   if (!a) return '';
   if (a.kind === 'polygon') return t('warn.area.polygon');
   const names = Array.isArray(a.names) ? a.names.map((/** @type {any} */ n) => localText({ zh: n.name, en: n.name_en }) || String(n.code ?? '')) : [];
-  if (a.kind === 'city') return names.length ? `${t('warn.area.city')}（${names.join('、')}）` : t('warn.area.city');
-  if (names.length) return names.join('、');
-  return Array.isArray(a.codes) ? a.codes.join('、') : '';
+  if (a.kind === 'city') return names.length ? t('warn.area.cityOf', { names: names.join(t('warn.sep')) }) : t('warn.area.city');
+  if (names.length) return names.join(t('warn.sep'));
+  return Array.isArray(a.codes) ? a.codes.join(t('warn.sep')) : '';
 }
 
 /**
@@ -120,7 +120,8 @@ export function bannerItem(w) {
  */
 export function standbyText(s) {
   const groups = Array.isArray(s.groups) ? s.groups.map((/** @type {any} */ g) => localText(g.name) || String(g.id)) : [];
-  return `${localText(s.plan_name) || String(s.plan_id)}${groups.length ? `：${groups.join('、')}` : ''}`;
+  const plan = localText(s.plan_name) || String(s.plan_id);
+  return groups.length ? t('warn.standby.text', { plan, groups: groups.join(t('warn.sep')) }) : plan;
 }
 
 /** The warnings known to a page, by id, newest version kept. */
