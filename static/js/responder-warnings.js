@@ -13,7 +13,7 @@
 import { byId, el, show, spaced } from './dom.js';
 import { localText } from './incidentview.js';
 import { t } from './i18n.js';
-import { bannerItem, colourChip, fetchWarnings, typeName, WarningBook } from './warnings.js';
+import { bannerItem, colourChip, refreshActive, typeName, WarningBook } from './warnings.js';
 
 const REFRESH_MS = 60 * 1000;
 
@@ -39,14 +39,7 @@ export function startWarnings(unit) {
 /** Loads the active warnings again. */
 export async function refreshWarnings() {
   const gen = generation;
-  try {
-    const list = await fetchWarnings('active');
-    if (gen !== generation) return;
-    book.replaceActive(list);
-    renderWarnings();
-  } catch {
-    // the next minute or reconnection tries again
-  }
+  if (await refreshActive(book, () => gen !== generation)) renderWarnings(); // else the next minute or reconnection tries again
 }
 
 /**

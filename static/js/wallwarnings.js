@@ -10,7 +10,7 @@
 
 import { byId, show } from './dom.js';
 import { t } from './i18n.js';
-import { bannerItem, fetchWarnings, WarningBook } from './warnings.js';
+import { bannerItem, refreshActive, WarningBook } from './warnings.js';
 import { clearShading, renderShading } from './warnmap.js';
 
 const REFRESH_MS = 60 * 1000;
@@ -24,15 +24,9 @@ let generation = 0;
 /** Loads the active warnings again. */
 export async function loadWarnings() {
   const gen = generation;
-  try {
-    const list = await fetchWarnings('active');
-    if (gen !== generation) return;
-    book.replaceActive(list);
-    renderWarnings();
-    onChange();
-  } catch {
-    // the next snapshot or minute tries again
-  }
+  if (!(await refreshActive(book, () => gen !== generation))) return; // the next snapshot or minute tries again
+  renderWarnings();
+  onChange();
 }
 
 /**

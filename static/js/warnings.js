@@ -211,6 +211,25 @@ export async function fetchWarnings(status = 'active', limit = 0) {
 }
 
 /**
+ * Loads the active warnings into a book, unless the answer comes too late
+ * (signed out meanwhile); a failure leaves the book as it was, for the next
+ * try.
+ * @param {WarningBook} book
+ * @param {() => boolean} stale
+ * @returns {Promise<boolean>} whether the book was refreshed
+ */
+export async function refreshActive(book, stale) {
+  try {
+    const list = await fetchWarnings('active');
+    if (stale()) return false;
+    book.replaceActive(list);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The warnings an incident carries, as a line of chips, or null.
  * @param {any} inc
  * @returns {HTMLElement|null}
