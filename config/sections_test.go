@@ -265,9 +265,16 @@ func TestPlanChecks(t *testing.T) {
 			Commander: map[string]Text{"I": {ZH: "区长", EN: "Mayor"}},
 			Approvers: map[string][]vocab.Role{"I": {"leader"}, "II": {"leader", "deputy"}},
 			Groups:    []Group{{ID: "rescue", Units: []string{"u1"}, Teams: []string{"a"}, Tasks: []Text{{ZH: "救援", EN: "Rescue"}}}},
+			Warnings:  []WarningTrigger{{Types: []string{"rainstorm", "flood"}, MinColour: "yellow"}},
 		}}
 	}
 	checkSection(t, valid, with(plans.validate), []edit[plans]{
+		{"warningType", func(ps *plans) { (*ps)[0].Warnings[0].Types = []string{"flood", "meteor"} },
+			[]string{`plans[0].warnings[0].types: "meteor" is not a warning type ([typhoon rainstorm flood large_event mass_gathering other])`}},
+		{"warningTypes", func(ps *plans) { (*ps)[0].Warnings[0].Types = nil },
+			[]string{"plans[0].warnings[0].types: name at least one of [typhoon rainstorm flood large_event mass_gathering other]"}},
+		{"warningColour", func(ps *plans) { (*ps)[0].Warnings[0].MinColour = "purple" },
+			[]string{"plans[0].warnings[0].min_colour: required, one of [blue yellow orange red]"}},
 		{"id", func(ps *plans) { *ps = append(*ps, (*ps)[0]) }, []string{`plans[1].id: "fire" must be a unique lowercase id`}},
 		{"name", func(ps *plans) { (*ps)[0].Name.ZH = "" }, []string{"plans[0].name: both zh and en are required"}},
 		{"category", func(ps *plans) { (*ps)[0].Categories = []string{"flood"} }, []string{`plans[0].categories: "flood" is not a configured category`}},

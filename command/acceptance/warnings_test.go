@@ -203,6 +203,11 @@ func TestWarningsBadInput(t *testing.T) {
 func TestWarningsLifecycle(t *testing.T) {
 	h := newHarness(t)
 	screen := h.screen(h.token("viewer"), nil)
+	leader, res, err := h.ws("/ws/leader", h.token("leader"), nil, nil)
+	if err != nil {
+		t.Fatalf("leader socket: %v %v", err, res)
+	}
+	leader.next(2 * time.Second) // snapshot
 	now := time.Now().UTC()
 	body := warningBody("rainstorm", "yellow", 6, now)
 	body["area"] = map[string]any{"kind": "polygon", "polygon": [][][]float64{square(114.115, 22.535, 0.003)}}
@@ -219,8 +224,10 @@ func TestWarningsLifecycle(t *testing.T) {
 	if !strings.Contains(string(b2), `"id":"`+w.ID+`"`) {
 		t.Fatalf("the repeat is another warning: %s", b2)
 	}
-	if m := screen.await("warning.issued", 2*time.Second); !strings.Contains(string(m.Data), w.ID) {
-		t.Fatalf("issued event: %s", m.Data)
+	for _, c := range []*wsConn{screen, leader} {
+		if m := c.await("warning.issued", 2*time.Second); !strings.Contains(string(m.Data), w.ID) {
+			t.Fatalf("issued event: %s", m.Data)
+		}
 	}
 	ends := now.Add(12 * time.Hour).Format(time.RFC3339)
 	for _, s := range []struct {
@@ -246,6 +253,7 @@ func TestWarningsLifecycle(t *testing.T) {
 		t.Fatalf("lift: %d %s", code, body2)
 	}
 	screen.await("warning.ended", 2*time.Second)
+	leader.await("warning.ended", 2*time.Second)
 	got := h.getWarning(w.ID)
 	var steps []string
 	for _, s := range got.History {

@@ -159,6 +159,10 @@ func TestStartPlanForWarning(t *testing.T) {
 	if res.StatusCode != 409 || !strings.Contains(string(b), a.ID) || !strings.Contains(string(b), w.ID) {
 		t.Fatalf("second start: %d %s", res.StatusCode, b)
 	}
+	_, b = h.do("GET", "/api/v1/audit?action=plan.started&object="+a.ID, h.token("admin"), nil)
+	if !strings.Contains(string(b), `"warning_id":"`+w.ID+`"`) || !strings.Contains(string(b), "暴雨红色预警") {
+		t.Fatalf("audit of the start: %s", b)
+	}
 	for _, tc := range []struct {
 		name string
 		body map[string]any

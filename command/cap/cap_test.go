@@ -36,6 +36,13 @@ func src() cap.Source {
 func render(t *testing.T, inc *incident.Incident, s cap.Source) (string, *captest.Node) {
 	t.Helper()
 	b, err := cap.Render(cap.FromIncident(inc, s))
+	return valid(t, b, err)
+}
+
+// valid fails the test unless b, rendered without err, is valid CAP 1.2,
+// and returns it as text and parsed.
+func valid(t *testing.T, b []byte, err error) (string, *captest.Node) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,14 +42,7 @@ func streetShapes() []*geo.Area {
 func renderWarning(t *testing.T, w *warning.Warning, shapes []*geo.Area, now time.Time) (string, *captest.Node) {
 	t.Helper()
 	b, err := cap.Render(cap.FromWarning(w, src(), shapes, now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bad := captest.Validate(b); len(bad) > 0 {
-		t.Fatalf("not valid CAP 1.2:\n%s\n%s", strings.Join(bad, "\n"), b)
-	}
-	root, _ := captest.Parse(b)
-	return string(b), root
+	return valid(t, b, err)
 }
 
 // A warning as issued: every element CAP 1.2 requires, the mappings of

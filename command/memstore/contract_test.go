@@ -29,7 +29,7 @@ func TestContract(t *testing.T) {
 		st := memstore.New(memstore.Options{Clock: clock, MaxLen: contract.MaxLen})
 		sessions := memsession.New(clock)
 		return contract.Stores{Changes: st, Source: st, Notifier: st, Timers: st.Timers(), Jobs: st.Jobs(), Audit: st,
-			Figures: st, Alarms: st.Alarms(), Incidents: st.Incidents(), Dispatches: st.Dispatches(), Activations: st.Activations(), Cases: st.Cases(), Daily: st.Daily(), Duty: st.Duty(), Sessions: sessions, Accounts: st.Accounts(), Positions: st.Units(time.Hour), Revocations: sessions.Revocations, Outbox: memoutbox.New(),
+			Figures: st, Alarms: st.Alarms(), Incidents: st.Incidents(), Dispatches: st.Dispatches(), Activations: st.Activations(), Cases: st.Cases(), Daily: st.Daily(), Duty: st.Duty(), Sessions: sessions, Accounts: st.Accounts(), Positions: st.Units(time.Hour), Revocations: sessions.Revocations, Outbox: memoutbox.New(), Warnings: st.Warnings(),
 			Elapse: clock.elapse}
 	})
 }

@@ -169,17 +169,24 @@ func TestStartByHandInvalid(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := f.svc.StartByHand(bg, leader, c.st)
-			var inv *fault.Invalid
-			if !errors.As(err, &inv) {
-				t.Fatalf("want invalid, got %v", err)
-			}
-			var got []string
-			for _, e := range inv.Errors {
-				got = append(got, e.Field)
-			}
-			if !slices.Equal(got, c.want) {
+			if got := invalidFields(t, err); !slices.Equal(got, c.want) {
 				t.Fatalf("fields %v, want %v (%v)", got, c.want, err)
 			}
 		})
 	}
+}
+
+// invalidFields are the fields a *fault.Invalid err names, in order; any
+// other error fails the test.
+func invalidFields(t *testing.T, err error) []string {
+	t.Helper()
+	var inv *fault.Invalid
+	if !errors.As(err, &inv) {
+		t.Fatalf("want invalid, got %v", err)
+	}
+	var got []string
+	for _, e := range inv.Errors {
+		got = append(got, e.Field)
+	}
+	return got
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,14 +104,7 @@ func TestStartForWarningInvalid(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := c.f.svc.StartByHand(bg, leader, c.st)
-			var inv *fault.Invalid
-			if !errors.As(err, &inv) {
-				t.Fatalf("want invalid, got %v", err)
-			}
-			var got []string
-			for _, e := range inv.Errors {
-				got = append(got, e.Field)
-			}
+			got := invalidFields(t, err)
 			if !slices.Equal(got, c.want) || !strings.Contains(err.Error(), c.text) {
 				t.Fatalf("fields %v, want %v; %v, want %q", got, c.want, err, c.text)
 			}
@@ -151,24 +145,20 @@ func TestStartForWarningConflict(t *testing.T) {
 
 	const racers = 8
 	var wg sync.WaitGroup
-	errs := make([]error, racers)
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = f.svc.StartByHand(bg, leader, plan.Start{PlanID: "general", WarningID: "W-1"})
-		}()
+	var won, lost atomic.Int32
+	for range racers {
+		wg.Go(func() {
+			_, err := f.svc.StartByHand(bg, leader, plan.Start{PlanID: "general", WarningID: "W-1"})
+			if err == nil {
+				won.Add(1)
+			} else if fault.IsConflict(err) {
+				lost.Add(1)
+			} else {
+				t.Errorf("a racer failed otherwise: %v", err)
+			}
+		})
 	}
 	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !fault.IsConflict(err):
-			t.Errorf("a racer failed otherwise: %v", err)
-		}
-	}
 	active := 0
 	as, _ := f.st.Activations().ByWarning(bg, "W-1")
 	for _, x := range as {
@@ -176,7 +166,7 @@ func TestStartForWarningConflict(t *testing.T) {
 			active++
 		}
 	}
-	if won != 1 || active != 1 {
-		t.Fatalf("%d racers won, %d active, want 1 each", won, active)
+	if won.Load() != 1 || lost.Load() != racers-1 || active != 1 {
+		t.Fatalf("%d racers won, %d lost, %d active, want 1 won and 1 active", won.Load(), lost.Load(), active)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 	"watchfloor/command/web"
 	"watchfloor/config"
 )
@@ -62,6 +63,9 @@ type Server struct {
 	// its retention.
 	memory   *records.MemoryWatch
 	retainer *audit.Retainer
+	// warnings is this instance's index of warnings, read again now and
+	// then (an event missed while the screen stream was not yet tailed).
+	warnings *warning.Index
 
 	// ln and osmandLn are the API's and the OsmAnd listeners, once started.
 	ln, osmandLn net.Listener
@@ -102,7 +106,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 		}
 	}
 	return &Server{cfg: cfg, log: b.log, store: b.st, api: b.api, hub: b.hub, ingest: b.ingest, framer: b.framer, timers: b.timers,
-		jobs: b.jobs, notifyRunners: b.notifyRunners, sending: b.sending, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, down: b.down}, nil
+		jobs: b.jobs, notifyRunners: b.notifyRunners, sending: b.sending, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, warnings: b.warningIndex, down: b.down}, nil
 }
 
 // Start listens on the configured address and runs the background
@@ -148,6 +152,7 @@ func (s *Server) runBackground() {
 	g.Go(func() error { return s.api.FollowRevocations(gctx, records.NewSessions(s.store).Revocations) })
 	g.Go(func() error { return s.memory.Run(gctx) })
 	g.Go(func() error { return s.retainer.Run(gctx) })
+	g.Go(func() error { return s.warnings.Run(gctx, time.Minute) })
 	s.down.push(func(context.Context) error {
 		cancel()
 		err := g.Wait()

@@ -128,3 +128,26 @@ func (x *Index) Load(ctx context.Context, id string) (*Warning, error) {
 }
 
 func (x *Index) inCity(p orb.Point) bool { return x.geo.Locate(p) != nil }
+
+// Run reads the warnings stored active and those issued lately into the index every interval
+// until ctx ends, so an event missed (one stored between Restore and the
+// first tail of the screen stream) is caught up; a failed read waits for
+// the next.
+func (x *Index) Run(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		list, err := x.store.List(ctx, Query{Limit: MaxList})
+		if err != nil || x.Restore(ctx) != nil {
+			continue
+		}
+		for _, w := range list {
+			x.Put(w)
+		}
+	}
+}

@@ -141,21 +141,26 @@ func (s *Service) Issue(ctx context.Context, who Who, in *Input, idem *vocab.Ide
 	w.ID = fmt.Sprintf("W-%s-%04d", day, n)
 	w.Status, w.IssuedAt, w.IssuedBy, w.IssuedRole, w.UpdatedAt, w.Version = Active, now, who.Username, who.Role, now, 1
 	w.StandBy = s.standBy(w.Type, w.Colour, nil, now)
-	w.History = []Step{{At: now, Action: StepIssued, By: who.Username, Role: who.Role, To: string(w.Colour), Reason: in.Reason}}
+	w.History = []Step{{At: now, Action: StepIssued, By: who.Username, Role: who.Role, To: string(w.Colour), Reason: strings.TrimSpace(in.Reason)}}
 	wr := &write{w: w, event: vocab.WarningIssued, expiry: &w.EndsAt, idem: idem}
-	dup, err := s.save(ctx, wr)
-	if err != nil {
+	switch dup, err := s.save(ctx, wr); {
+	case err != nil:
 		return nil, false, err
+	case dup != "":
+		return s.replay(ctx, dup, idem)
 	}
-	if dup != "" {
-		id, fp, _ := strings.Cut(dup, "|")
-		if idem != nil && fp != idem.Fingerprint {
-			return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
-		}
+	return w, false, nil
+}
+
+// replay answers a repeated Idempotency-Key with the warning the first
+// request issued (dup is "id|fingerprint"), or refuses a key reused for
+// another body.
+func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Warning, bool, error) {
+	if id, fp, _ := strings.Cut(dup, "|"); idem == nil || fp == idem.Fingerprint {
 		first, err := s.store.Load(ctx, id)
 		return first, true, err
 	}
-	return w, false, nil
+	return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
 }
 
 // check validates in, naming every bad field, and returns the warning it

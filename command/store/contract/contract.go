@@ -24,6 +24,7 @@ import (
 	"watchfloor/command/plan"
 	"watchfloor/command/stats"
 	"watchfloor/command/timer"
+	"watchfloor/command/warning"
 )
 
 // MaxLen is the stream cap the stores under test must be opened with.
@@ -68,6 +69,8 @@ type Stores struct {
 	Revocations func(ctx context.Context, fn func(hash string)) error
 	// Outbox keeps notifications.
 	Outbox note.Outbox
+	// Warnings reads warnings (kind warning) back.
+	Warnings warning.Store
 	// Elapse lets d pass for the storage's idempotency records and job
 	// leases (a manual clock moves; a real server is waited for).
 	Elapse func(d time.Duration)
@@ -117,6 +120,8 @@ func Run(t *testing.T, open Open) {
 		{"DutyReads", dutyReads},
 		// Notifications' outbox (issue 20, part 3).
 		{"Outbox", outbox},
+		// Warnings (issue 20, part 1).
+		{"WarningReads", warningReads},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open) })
 	}

@@ -1,0 +1,285 @@
+package warning_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"watchfloor/command/fault"
+	"watchfloor/command/memstore"
+	"watchfloor/command/timer"
+	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
+	"watchfloor/config"
+	"watchfloor/geo"
+)
+
+// floor is the sample city's warnings on the memory store, on a manual clock.
+type floor struct {
+	svc   *warning.Service
+	index *warning.Index
+	st    *memstore.Store
+	clock *timer.Manual
+	m     *geo.Map
+}
+
+func newFloor(t *testing.T) *floor {
+	t.Helper()
+	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	grids, _ := os.ReadFile(cfg.Path(cfg.Map.Grids))
+	zones, _ := os.ReadFile(cfg.Path(cfg.Map.Zones))
+	m, err := geo.NewMap(grids, zones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := timer.NewManual(time.Date(2026, 7, 1, 2, 0, 0, 0, time.UTC))
+	st := memstore.New(memstore.Options{Clock: clock, Location: cfg.Location})
+	members := func(teams []string) []string {
+		var out []string
+		for _, u := range cfg.Units {
+			if slices.Contains(teams, u.Team) {
+				out = append(out, u.ID)
+			}
+		}
+		return out
+	}
+	ix := warning.NewIndex(m, st.Warnings())
+	svc := warning.NewService(st.Warnings(), m, warning.Options{Plans: cfg.Plans, Members: members, Location: cfg.Location, Index: ix}, clock.Now)
+	return &floor{svc: svc, index: ix, st: st, clock: clock, m: m}
+}
+
+var op = warning.Who{Username: "operator", Role: vocab.Operator}
+
+func (f *floor) issue(t *testing.T, typ string, c warning.Colour, area warning.AreaInput, starts, ends time.Duration) *warning.Warning {
+	t.Helper()
+	in := &warning.Input{Type: typ, Colour: c, Title: string(c) + " " + typ, Area: &area,
+		EndsAt: f.clock.Now().Add(ends).Format(time.RFC3339)}
+	if starts != 0 {
+		in.StartsAt = f.clock.Now().Add(starts).Format(time.RFC3339)
+	}
+	w, _, err := f.svc.Issue(context.Background(), op, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func ring(lon, lat, d float64) [][]float64 {
+	return [][]float64{{lon - d, lat - d}, {lon + d, lat - d}, {lon + d, lat + d}, {lon - d, lat + d}, {lon - d, lat - d}}
+}
+
+// Places of the sample city: a point in each community, and one outside.
+var (
+	inNanhu   = orb.Point{114.11, 22.535} // 南湖街道, 罗湖社区
+	inHubei   = orb.Point{114.11, 22.55}  // 东门街道, 湖贝社区
+	inChengdo = orb.Point{114.13, 22.55}  // 东门街道, 城东社区
+	outside   = orb.Point{114.3, 22.6}
+)
+
+// TestCovering: the index finds the warnings in force whose area holds a
+// point, most severe first: streets, communities, a polygon, the city; a
+// warning not yet in force and one lifted cover nothing.
+func TestCovering(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	streets := f.issue(t, warning.Rainstorm, warning.Orange, warning.AreaInput{Kind: warning.AreaStreets, Codes: []string{"440303002"}}, 0, 6*time.Hour)
+	hubei := f.issue(t, warning.Flood, warning.Yellow, warning.AreaInput{Kind: warning.AreaCommunities, Codes: []string{"440303001001"}}, 0, 6*time.Hour)
+	poly := f.issue(t, warning.LargeEvent, warning.Red, warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{ring(inChengdo[0], inChengdo[1], 0.002)}}, 0, 6*time.Hour)
+	city := f.issue(t, warning.Typhoon, warning.Blue, warning.AreaInput{Kind: warning.AreaCity}, 0, 6*time.Hour)
+	later := f.issue(t, warning.Typhoon, warning.Red, warning.AreaInput{Kind: warning.AreaCity}, 2*time.Hour, 6*time.Hour)
+	lifted := f.issue(t, warning.Rainstorm, warning.Red, warning.AreaInput{Kind: warning.AreaStreets, Codes: []string{"440303002"}}, 0, 6*time.Hour)
+	if _, err := f.svc.Lift(ctx, op, lifted.ID, &warning.LiftInput{Reason: "误发"}); err != nil {
+		t.Fatal(err)
+	}
+	now := f.clock.Now()
+	ids := func(p orb.Point, at time.Time) []string {
+		var out []string
+		for _, r := range f.index.Covering(p, at) {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		p    orb.Point
+		at   time.Time
+		want []string
+	}{
+		{"南湖", inNanhu, now, []string{streets.ID, city.ID}},
+		{"湖贝", inHubei, now, []string{hubei.ID, city.ID}},
+		{"polygon", inChengdo, now, []string{poly.ID, city.ID}},
+		{"outside the city", outside, now, nil},
+		{"once the later one is in force", inNanhu, now.Add(3 * time.Hour), []string{later.ID, streets.ID, city.ID}},
+		{"after the end", inNanhu, now.Add(7 * time.Hour), nil},
+	} {
+		if got := ids(tc.p, tc.at); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// A fresh index restored from the store finds the same.
+	fresh := warning.NewIndex(f.m, f.st.Warnings())
+	if err := fresh.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := fresh.Covering(inNanhu, now); len(got) != 2 || got[0].ID != streets.ID || got[0].Colour != warning.Orange {
+		t.Errorf("restored: %+v", got)
+	}
+}
+
+// TestFollow: an instance's index learns another's warnings from the
+// stream's events, and an older event does not undo a later one.
+func TestFollow(t *testing.T) {
+	f := newFloor(t)
+	other := warning.NewIndex(f.m, f.st.Warnings())
+	w := f.issue(t, warning.Rainstorm, warning.Red, warning.AreaInput{Kind: warning.AreaStreets, Codes: []string{"440303002"}}, 0, time.Hour)
+	lifted, err := f.svc.Lift(context.Background(), op, w.ID, &warning.LiftInput{Reason: "解除"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := func(typ string, v *warning.Warning) vocab.Envelope {
+		b, _ := json.Marshal(v)
+		return vocab.Envelope{Type: typ, Data: b}
+	}
+	other.Follow(env(vocab.WarningIssued, w))
+	if got := other.Covering(inNanhu, f.clock.Now()); len(got) != 1 {
+		t.Fatalf("issued: %+v", got)
+	}
+	other.Follow(env(vocab.WarningEnded, lifted))
+	other.Follow(env(vocab.WarningUpdated, w)) // late, older
+	if got := other.Covering(inNanhu, f.clock.Now()); len(got) != 0 {
+		t.Fatalf("after the lift: %+v", got)
+	}
+	if n := len(other.Active()); n != 0 {
+		t.Errorf("%d active", n)
+	}
+}
+
+// TestExpireOnce: the expiry handler expires an active warning past its
+// end once; an extended one is left until its new end.
+func TestExpireOnce(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	w := f.issue(t, warning.Typhoon, warning.Red, warning.AreaInput{Kind: warning.AreaCity}, 0, time.Hour)
+	if len(w.StandBy) != 1 || w.StandBy[0].PlanID != "flood-typhoon" || len(w.StandBy[0].Groups) != 3 {
+		t.Fatalf("stand-by %+v", w.StandBy)
+	}
+	if _, err := f.svc.Extend(ctx, op, w.ID, &warning.ExtendInput{EndsAt: f.clock.Now().Add(2 * time.Hour).Format(time.RFC3339)}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour + time.Minute)
+	if done, err := f.svc.Expire(ctx, w.ID, f.clock.Now()); !done || err != nil {
+		t.Fatal(done, err)
+	}
+	if got, _ := f.svc.Get(ctx, w.ID); got.Status != warning.Active {
+		t.Fatalf("expired before its extended end: %s", got.Status)
+	}
+	f.clock.Advance(time.Hour)
+	for range 2 {
+		if done, err := f.svc.Expire(ctx, w.ID, f.clock.Now()); !done || err != nil {
+			t.Fatal(done, err)
+		}
+	}
+	got, _ := f.svc.Get(ctx, w.ID)
+	if got.Status != warning.Expired || got.Version != 3 || len(got.StandBy) != 0 || got.History[2].By != "system" {
+		t.Fatalf("expired: %+v", got)
+	}
+	_, err := f.svc.Lift(ctx, op, w.ID, &warning.LiftInput{Reason: "x"})
+	if !errors.Is(err, fault.ErrConflict) || !strings.Contains(err.Error(), "was expired at") {
+		t.Errorf("lifting an expired warning: %v", err)
+	}
+}
+
+// TestAreaLimited: an account limited to a street may warn inside it
+// (communities, a polygon) and not beyond (the other street, the city).
+func TestAreaLimited(t *testing.T) {
+	f := newFloor(t)
+	who := warning.Who{Username: "dongmen-operator", Role: vocab.Operator, Area: "440303001"}
+	for _, tc := range []struct {
+		area warning.AreaInput
+		ok   bool
+	}{
+		{warning.AreaInput{Kind: warning.AreaCommunities, Codes: []string{"440303001001", "440303001002"}}, true},
+		{warning.AreaInput{Kind: warning.AreaStreets, Codes: []string{"440303001"}}, true},
+		{warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{ring(inHubei[0], inHubei[1], 0.001)}}, true},
+		{warning.AreaInput{Kind: warning.AreaStreets, Codes: []string{"440303001", "440303002"}}, false},
+		{warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{ring(inNanhu[0], inNanhu[1], 0.001)}}, false},
+		{warning.AreaInput{Kind: warning.AreaCity}, false},
+	} {
+		in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "积水", Area: &tc.area, EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)}
+		_, _, err := f.svc.Issue(context.Background(), who, in, nil)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, fault.ErrForbidden)) {
+			t.Errorf("%+v: %v", tc.area, err)
+		}
+	}
+}
+
+// TestTypesMatchConfig: the types and colours a plan's trigger may name
+// are the warnings' own.
+func TestTypesMatchConfig(t *testing.T) {
+	if !slices.Equal(warning.Types(), config.WarningTypes()) {
+		t.Errorf("types %v, config %v", warning.Types(), config.WarningTypes())
+	}
+	for i, c := range config.WarningColours() {
+		if warning.Colour(c).Rank() != i+1 {
+			t.Errorf("colour %s ranks %d", c, warning.Colour(c).Rank())
+		}
+	}
+}
+
+// FuzzParsePolygon: no ring list makes the parser panic, and one it
+// accepts has one outer ring and at most 20 holes, every ring closed with
+// at least 4 points, at most 2000 points, each inside the city's bound.
+func FuzzParsePolygon(f *testing.F) {
+	bound := orb.Bound{Min: orb.Point{114.105, 22.528}, Max: orb.Point{114.135, 22.558}}
+	for _, seed := range []string{
+		`[[[114.11,22.53],[114.12,22.53],[114.12,22.54],[114.11,22.53]]]`,
+		`[[[114.11,22.53],[114.12,22.53],[114.12,22.54],[114.11,22.54]]]`,
+		`[[[114.11,22.53,5],[114.12,22.53],[114.12,22.54],[114.11,22.53]]]`,
+		`[[[1e309,22.53],[114.12,22.53],[114.12,22.54],[1e309,22.53]]]`,
+		`[[[113,22.53],[114.12,22.53],[114.12,22.54],[113,22.53]]]`,
+		`[[]]`, `[]`, `[[[]]]`, `[[[114.11]]]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var rings [][][]float64
+		if json.Unmarshal(b, &rings) != nil {
+			return
+		}
+		p, bad := warning.ParsePolygon(rings, bound)
+		if len(bad) > 0 {
+			if p != nil {
+				t.Fatalf("refused (%v) but returned %v", bad, p)
+			}
+			return
+		}
+		if len(p) < 1 || len(p) > 1+warning.MaxHoles {
+			t.Fatalf("%d rings accepted", len(p))
+		}
+		total := 0
+		for _, r := range p {
+			total += len(r)
+			if len(r) < 4 || r[0] != r[len(r)-1] {
+				t.Fatalf("ring accepted open or short: %v", r)
+			}
+			for _, pt := range r {
+				if !bound.Contains(orb.Point(pt)) {
+					t.Fatalf("point %v accepted outside the city", pt)
+				}
+			}
+		}
+		if total > warning.MaxPoints {
+			t.Fatalf("%d points accepted", total)
+		}
+	})
+}
