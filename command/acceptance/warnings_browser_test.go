@@ -162,6 +162,10 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	}
 	lead.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, standby+`[data-started="1"]`))
 	lead.screenshot("leader")
+	// Leaders issue and change warnings there too (the console's panel).
+	if got := lead.text(`String(!!document.querySelector('#warnings-panel #warn-form') && !document.querySelector('#warnings-panel .warn-form-col').hidden && !!document.querySelector('#warnings-panel button[data-action="lift"]'))`); got != "true" {
+		t.Errorf("the leader page offers no issue form or lift: %s", got)
+	}
 	// The wall's banner of the plan names the warning it was started for.
 	wall.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector('#plan-banners .plan-banner[data-plan-id="flood-typhoon"] .plan-incident')?.textContent ?? '') === %q`, "预警：南湖街道暴雨红色预警"))
 
