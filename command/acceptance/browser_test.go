@@ -63,7 +63,26 @@ func newBrowser(t testing.TB, width, height int) *browser {
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	b := &browser{t: t, ctx: ctx}
-	chromedp.ListenTarget(ctx, func(ev any) {
+	b.listen()
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.screenshot("failure")
+		}
+		_ = chromedp.Cancel(ctx)
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(profile)
+	})
+	return b
+}
+
+// listen records the page's console errors, uncaught exceptions, CSP
+// violations and dialogs as problems.
+func (b *browser) listen() {
+	chromedp.ListenTarget(b.ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventConsoleAPICalled:
 			if ev.Type == runtime.APITypeError {
@@ -84,22 +103,9 @@ func newBrowser(t testing.TB, width, height int) *browser {
 			}
 		case *page.EventJavascriptDialogOpening:
 			b.problem("a dialog opened: " + ev.Message)
-			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
+			go chromedp.Run(b.ctx, page.HandleJavaScriptDialog(true))
 		}
 	})
-	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			b.screenshot("failure")
-		}
-		_ = chromedp.Cancel(ctx)
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(profile)
-	})
-	return b
 }
 
 func (b *browser) problem(s string) {

@@ -37,7 +37,7 @@ import {
 } from './map.js';
 import { dutyChanged, renderOnDuty, startOnDuty, stopOnDuty } from './onduty.js';
 import { OrderBook } from './orders.js';
-import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup } from './planboard.js';
+import { applyPlan, clearPlans, loadPlans, renderPlans, setPlanIncidentLookup, setPlanWarningLookup } from './planboard.js';
 import { clearReference, loadReference, referenceLoaded } from './refdata.js';
 import {
   fitList,
@@ -53,6 +53,8 @@ import {
 import { clearSession, getToken, getUsername } from './session.js';
 import { beep, initSound, setSound, soundOn } from './sound.js';
 import { clearCharts, renderCharts, resizeCharts } from './wallcharts.js';
+import { applyWarning, clearWarnings, loadWarnings, onWarningsChange, renderWarnings, startWarnings, warningTitle } from './wallwarnings.js';
+import { WARNING_EVENTS } from './warnings.js';
 
 const RENDER_DELAY_MS = 50;
 /** While alarms stay open and the sound is on, a reminder beep this often. */
@@ -84,7 +86,9 @@ const link = createLiveLink({
     renderLink(linkState, lastMessageAt);
     if (state === 'up') {
       if (!referenceLoaded()) refreshReference();
-      loadMapData();
+      loadMapData().then(() => {
+        if (onScreen) renderWarnings();
+      });
     }
   },
   onClosed: checkSession,
@@ -124,7 +128,9 @@ function routeMessages() {
     replaceAlarms(data.alarms);
     loadPlans();
     loadCases();
+    loadWarnings();
   });
+  for (const type of WARNING_EVENTS) bus.on(type, applyWarning);
   bus.on('case.created', applyCase);
   bus.on('case.updated', applyCase);
   /** @param {any} msg */
@@ -239,6 +245,7 @@ function renderScreen() {
   renderSound();
   renderCharts();
   renderOnDuty();
+  renderWarnings();
 }
 
 /** Loads categories and level names, then relabels what uses them. */
@@ -258,7 +265,10 @@ function showScreen() {
   initMap();
   // The patrol note names grids in English from the map's grid names.
   loadMapData().then(() => {
-    if (onScreen) renderCases();
+    if (onScreen) {
+      renderCases();
+      renderWarnings(); // the streets' and communities' shapes are known now
+    }
   });
   renderUser(getUsername());
   startClock();
@@ -269,6 +279,7 @@ function showScreen() {
   startPatrol();
   startDay();
   startOnDuty();
+  startWarnings();
 }
 
 /** Stops everything live and shows the sign-in form. */
@@ -286,6 +297,7 @@ function signedOut() {
   clearAlarms();
   clearPlans();
   clearCases();
+  clearWarnings();
   stopDay();
   renderDay();
   clearCharts();
@@ -346,6 +358,8 @@ function main() {
   setIncidentLookup(incidentTitle);
   setActivityIncidentLookup(incidentTitle);
   setPlanIncidentLookup(incidentTitle);
+  setPlanWarningLookup(warningTitle);
+  onWarningsChange(renderPlans);
   initAlarms();
   initCases();
   applyLabels(document);

@@ -18,6 +18,7 @@ import * as api from './api.js';
 import { DispatchMap } from './console-map.js';
 import { fieldMessage } from './console-call.js';
 import { byId, el, show, spaced } from './dom.js';
+import { incidentWarnings } from './warnings.js';
 import { countdown, parseTime, zonedTime } from './format.js';
 import { t } from './i18n.js';
 import { badge, casualties, gridName, localText, orderStatusName, placeText, reasonTexts, statusName } from './incidentview.js';
@@ -460,6 +461,7 @@ export class IncidentDesk {
       el('h2', 'detail-title', null, spaced([badge(inc.level), el('span', 'title', String(inc.title ?? '')), el('span', `tag status-${inc.status}`, statusName(inc.status)), inc.drill ? el('span', 'tag drill', t('console.drill')) : null])),
       el('p', 'detail-id', `${inc.id} · ${categoryName(inc.category)} · ${this.time(inc.created_at)}`),
       inc.case_id ? el('p', 'detail-case', t('cdesk.fromCase', { id: String(inc.case_id) })) : null, // raised from a grid case (i16-cases)
+      incidentWarnings(inc), // the warnings in force where and when it was recorded (issue 20)
     ]);
   }
 

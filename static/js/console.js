@@ -6,7 +6,7 @@
 // Keys: F2 (or Alt+N) a new call, F3 the incident desk, F4 the case desk;
 // in the call form Enter saves and Esc cancels.
 //
-// Hooks for tests: #app[data-tab] (call|desk|cases|handover); #new-badge;
+// Hooks for tests: #app[data-tab] (call|desk|cases|handover|warnings); #new-badge;
 // #link-state (.up/.down); see console-call.js and console-desk.js.
 
 import * as api from './api.js';
@@ -15,6 +15,7 @@ import { CallDesk } from './console-call.js';
 import { mountCaseDesk } from './console-cases.js';
 import { IncidentDesk } from './console-desk.js';
 import { mountHandover, reload as reloadHandover, render as renderHandover } from './console-handover.js';
+import { mountWarnings } from './console-warnings.js';
 import { byId, show } from './dom.js';
 import { zonedTime } from './format.js';
 import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
@@ -29,6 +30,8 @@ setSessionScope('console');
 
 /** Roles that may use the console. */
 const CONSOLE_ROLES = ['admin', 'operator', 'leader', 'deputy'];
+/** Roles that issue and change warnings. */
+const WARNING_ROLES = ['operator', 'leader'];
 /** Roles that handle grid cases on the case desk. */
 const CASE_ROLES = ['admin', 'operator', 'leader', 'deputy'];
 
@@ -43,6 +46,18 @@ let caseDeskMounted = false;
 let linkState = 'connecting';
 /** @type {ReturnType<typeof setInterval>|undefined} */
 let tickTimer;
+
+const warnings = mountWarnings(byId('warnings-panel'), {
+  tz: () => timeZone,
+  canEdit: () => WARNING_ROLES.includes(getRole()),
+  onEvent: (type, fn) => bus.on(type, fn),
+  onChange: (book) => {
+    const n = book.active().length;
+    const b = byId('warn-badge');
+    b.textContent = n ? String(n) : '';
+    show(b, n > 0);
+  },
+});
 
 const call = new CallDesk({
   canCreate: () => ['admin', 'operator'].includes(getRole()),
@@ -80,6 +95,9 @@ const link = createLiveLink({
 /** Routes the screen stream to the desk. */
 function routeMessages() {
   bus.on('snapshot', (msg) => desk.snapshot(msg.data));
+  bus.on('snapshot', () => {
+    if (onApp) warnings.reload();
+  });
   bus.on('incident.created', (msg) => desk.changed(msg.data, true));
   bus.on('incident.updated', (msg) => desk.changed(msg.data, false));
   for (const type of ['dispatch.created', 'dispatch.updated']) {
@@ -110,7 +128,9 @@ function showTab(name) {
   show(byId('desk-panel'), name === 'desk');
   show(byId('case-desk'), name === 'cases');
   show(byId('handover-panel'), name === 'handover');
+  show(byId('warnings-panel'), name === 'warnings');
   if (name === 'handover') reloadHandover();
+  if (name === 'warnings') warnings.reload();
   if (name === 'call') call.focus();
   if (name === 'desk') desk.seen();
 }
@@ -220,7 +240,7 @@ async function showApp() {
   link.start();
   clearInterval(tickTimer);
   tickTimer = setInterval(tick, 1000);
-  await Promise.allSettled([call.load(), refreshReference()]);
+  await Promise.allSettled([call.load(), refreshReference(), warnings.reload()]);
   if (!onApp) return;
   mountCases();
   mountHandover(byId('handover-panel'), { username: getUsername(), tz: () => timeZone });
@@ -236,6 +256,7 @@ function signedOut() {
   clearReference();
   gate.reset();
   desk.reset();
+  warnings.reset();
   area = '';
   linkState = 'connecting';
   if (onApp) resetLogin();
@@ -262,6 +283,7 @@ function main() {
       call.relabel();
       desk.relabel();
       renderHandover();
+      warnings.render();
       tick();
     }
   });

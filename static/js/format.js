@@ -171,3 +171,31 @@ export function zonedTime(d, timeZone, short = false) {
     return short ? hhmmss(d) : `${mmdd(d)} ${hhmmss(d)}`;
   }
 }
+
+/**
+ * Reads a datetime-local value (YYYY-MM-DDTHH:mm) as a time on the
+ * configured zone's clocks.
+ * @param {string} v
+ * @returns {Date|null}
+ */
+export function fromZonedInput(v) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(v);
+  if (!m) return null;
+  const wanted = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  let at = wanted;
+  for (let pass = 0; pass < 2; pass++) {
+    const z = zoned(new Date(at));
+    at += wanted - Date.UTC(z.year, z.month - 1, z.day, z.hour, z.minute, z.second);
+  }
+  return new Date(at);
+}
+
+/**
+ * A time as a datetime-local value on the configured zone's clocks.
+ * @param {Date} d
+ * @returns {string}
+ */
+export function toZonedInput(d) {
+  const z = zoned(d);
+  return `${z.year}-${two(z.month)}-${two(z.day)}T${two(z.hour)}:${two(z.minute)}`;
+}

@@ -2,16 +2,20 @@
 // plan, what it is started for (an open incident, or a higher body's
 // request: who asked, when, what), the level, the working groups (启动规模;
 // all checked by default) and a reason; POST /api/v1/activations starts it
-// approved and its tasks go to the chosen groups only. The form lives in
+// approved and its tasks go to the chosen groups only. Issue 20 part 1: a
+// plan on stand-by for a warning is started from the warning's card
+// (openStartFor): the warning chosen as the basis, the plan, its groups and
+// the level of the warning's colour filled in. The form lives in
 // #start-dialog of leader.html; every text comes from the catalogue and
 // user text is set as text only.
 
 import * as api from './api.js';
 import { byId, el, show } from './dom.js';
-import { zoned } from './format.js';
+import { fromZonedInput } from './format.js';
 import { t } from './i18n.js';
 import { localText } from './incidentview.js';
 import { LEVELS } from './refdata.js';
+import { COLOUR_LEVEL, colourName, fetchWarnings, typeName } from './warnings.js';
 
 /** @type {any[]} the configured plans */
 let plans = [];
@@ -22,23 +26,6 @@ let plans = [];
  */
 function input(id) {
   return /** @type {any} */ (byId(id));
-}
-
-/**
- * Reads a datetime-local value as a time on the deployment's clocks.
- * @param {string} v YYYY-MM-DDTHH:mm
- * @returns {Date|null}
- */
-function zonedValue(v) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(v);
-  if (!m) return null;
-  const wanted = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
-  let at = wanted;
-  for (let pass = 0; pass < 2; pass++) {
-    const z = zoned(new Date(at));
-    at += wanted - Date.UTC(z.year, z.month - 1, z.day, z.hour, z.minute, z.second);
-  }
-  return new Date(at);
 }
 
 /** Fills the plan's working groups as checkboxes, all checked. */
@@ -56,16 +43,20 @@ function renderGroups() {
   }
 }
 
-/** Shows the incident's field or the request's, as the basis chosen. */
+/** Shows the incident's, the warning's or the request's field, as the basis chosen. */
 function renderBasis() {
   const byRequest = input('start-basis-request').checked;
-  show(byId('start-incident-box'), !byRequest);
+  const byWarning = input('start-basis-warning').checked;
+  show(byId('start-incident-box'), !byRequest && !byWarning);
+  show(byId('start-warning-box'), byWarning);
   show(byId('start-request-box'), byRequest);
 }
 
 /** Fills the selects: plans, open incidents, levels. */
 async function fill() {
-  const [ps, incs] = await Promise.all([api.request('GET', '/api/v1/plans'), api.request('GET', '/api/v1/incidents')]);
+  const [ps, incs, warns] = await Promise.all([api.request('GET', '/api/v1/plans'), api.request('GET', '/api/v1/incidents'), fetchWarnings('active')]);
+  input('start-warning').replaceChildren(...warns.map((w) => Object.assign(
+    el('option', null, `[${colourName(w.colour)}] ${typeName(w.type)} · ${String(w.title ?? '')} · ${w.id}`), { value: String(w.id) })));
   plans = ps && Array.isArray(ps.plans) ? ps.plans : [];
   const plan = input('start-plan');
   plan.replaceChildren(...plans.map((p) => Object.assign(el('option', null, localText(p.name) || p.id), { value: String(p.id) })));
@@ -92,9 +83,11 @@ function body() {
   b.groups = checks.filter((x) => x.checked).map((x) => x.value);
   if (b.groups.length === checks.length) b.groups = [];
   if (input('start-basis-request').checked) {
-    const at = zonedValue(input('start-request-at').value);
+    const at = fromZonedInput(input('start-request-at').value);
     b.request = { from: input('start-request-from').value, text: input('start-request-text').value };
     if (at) b.request.at = at.toISOString();
+  } else if (input('start-basis-warning').checked) {
+    b.warning_id = input('start-warning').value;
   } else {
     b.incident_id = input('start-incident').value;
   }
@@ -121,7 +114,11 @@ async function send() {
   const error = byId('start-error');
   error.textContent = '';
   const b = body();
-  if (!input('start-basis-request').checked && !b.incident_id) {
+  if (input('start-basis-warning').checked && !b.warning_id) {
+    error.textContent = t('warn.start.noWarning');
+    return;
+  }
+  if (!input('start-basis-request').checked && !input('start-basis-warning').checked && !b.incident_id) {
     error.textContent = t('leader.start.noIncident');
     return;
   }
@@ -149,6 +146,24 @@ async function open() {
   }
 }
 
+/**
+ * Opens the form for a plan on stand-by for a warning: the warning as the
+ * basis, the plan with all its groups ticked, the level of its colour.
+ * @param {any} w the warning
+ * @param {string} planId
+ */
+export async function openStartFor(w, planId) {
+  await open();
+  if (!w) return;
+  input('start-basis-warning').checked = true;
+  input('start-warning').value = String(w.id);
+  input('start-plan').value = planId;
+  const level = COLOUR_LEVEL[/** @type {'red'} */ (String(w.colour))];
+  if (level) input('start-level').value = level;
+  renderGroups();
+  renderBasis();
+}
+
 /** Wires the start form of the leader page. */
 export function initStart() {
   byId('start-open').addEventListener('click', () => {
@@ -156,7 +171,7 @@ export function initStart() {
   });
   byId('start-cancel').addEventListener('click', () => /** @type {HTMLDialogElement} */ (byId('start-dialog')).close());
   input('start-plan').addEventListener('change', renderGroups);
-  for (const id of ['start-basis-incident', 'start-basis-request']) byId(id).addEventListener('change', renderBasis);
+  for (const id of ['start-basis-incident', 'start-basis-warning', 'start-basis-request']) byId(id).addEventListener('change', renderBasis);
   byId('start-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     send();

@@ -26,12 +26,14 @@ import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, placeText, reasonTexts, statusName } from './incidentview.js';
 import { createLiveLink, streamURL } from './live.js';
-import { initStart } from './leader-start.js';
+import { mountWarnings } from './console-warnings.js';
+import { initStart, openStartFor } from './leader-start.js';
 import { showLinkState } from './linkstate.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { categoryName, clearReference, LEVELS, loadReference, referenceLoaded, roleName } from './refdata.js';
 import { SeqGate } from './seq.js';
 import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
+import { areaText, colourChip, incidentWarnings, typeName } from './warnings.js';
 
 setSessionScope('leader');
 
@@ -75,6 +77,21 @@ const callsigns = new Map();
 /** @type {string|null} the activation whose approval is being confirmed */
 let confirming = null;
 
+// Issue 20: the warnings with their plans on stand-by; a leader issues and
+// changes them, and starts a plan on stand-by (启动预案) from its card.
+const warnings = mountWarnings(byId('warnings-panel'), {
+  tz: () => '',
+  canEdit: () => getRole() === 'leader',
+  onEvent: (type, fn) => bus.on(type, fn),
+  onStart: (w, s) => {
+    openStartFor(w, String(s.plan_id));
+  },
+  started: (wid, planId) => [...book.byId.values()].some((a) => a.warning_id === wid && a.plan_id === planId && (a.status === 'active' || a.status === 'proposed')),
+  onChange: () => {
+    if (onApp) render(); // a plan started for a warning names it
+  },
+});
+
 const link = createLiveLink({
   url: () => streamURL('/ws/leader', gate.lastSeq),
   onMessage(msg) {
@@ -108,6 +125,7 @@ function routeMessages() {
       if ((a.status === 'proposed' || a.status === 'active') && !seen.has(a.id)) book.byId.delete(a.id);
     }
     ready = true;
+    warnings.reload();
     loadHistory();
     loadDeadlines();
     render();
@@ -130,6 +148,7 @@ function routeMessages() {
       // A proposal means a serious incident, whose deadlines start now.
       if (type === 'activation.proposed') loadDeadlines();
       render();
+      if (a.warning_id) warnings.render(); // its stand-by plan shows as started
     });
   }
 }
@@ -430,6 +449,7 @@ function line(key, value, cls) {
 function incidentBlock(a) {
   const inc = a.incident;
   if (!a.incident_id && a.request) return requestBlock(a.request);
+  if (!a.incident_id && a.warning_id) return warningBlock(a.warning_id);
   if (!inc) {
     return el('div', 'act-incident loading', null, [
       el('p', 'act-incident-title', String(a.incident_id ?? '')),
@@ -453,6 +473,7 @@ function incidentBlock(a) {
       ]),
     ])),
     el('p', 'act-facts', null, [casualties(inc) ?? el('span', 'act-muted', t('leader.noCasualties'))]),
+    incidentWarnings(inc),
     typeof inc.description === 'string' && inc.description.trim() ? el('p', 'act-description', inc.description.trim()) : null,
     reasons.length ? el('div', 'act-reasons', null, [
       el('p', 'act-label', t('leader.levelReasons')),
@@ -460,6 +481,24 @@ function incidentBlock(a) {
     ]) : null,
   ].filter(Boolean));
   box.dataset.incidentId = String(inc.id);
+  return box;
+}
+
+/**
+ * The warning a plan was started for (no incident).
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+function warningBlock(id) {
+  const w = warnings.book.byId.get(id);
+  const box = el('div', 'act-incident act-warning', null, w ? spaced([
+    colourChip(w.colour),
+    el('span', 'meta warn-type', typeName(w.type)),
+    el('strong', 'act-incident-title', String(w.title ?? '')),
+    el('span', 'meta warn-area', areaText(w)),
+    el('span', 'meta warn-id', String(w.id)),
+  ]) : [el('span', 'act-incident-title', t('warn.leader.basis', { id }))]);
+  box.dataset.warningId = id;
   return box;
 }
 
@@ -630,6 +669,7 @@ function tagCard(card, a) {
   card.dataset.status = String(a.status);
   card.dataset.planId = String(a.plan_id ?? '');
   card.dataset.incidentId = String(a.incident_id ?? '');
+  if (a.warning_id) card.dataset.warningId = String(a.warning_id);
   if (a.level) card.dataset.level = String(a.level);
 }
 
@@ -783,6 +823,7 @@ function signedOut() {
   clearReference();
   gate.reset();
   book.reset();
+  warnings.reset();
   incidents.clear();
   reasonFields.clear();
   errors.clear();
@@ -830,6 +871,7 @@ function main() {
       renderUser();
       renderLink();
       render();
+      warnings.render();
     }
   });
   for (const b of document.querySelectorAll('.lang-toggle')) {

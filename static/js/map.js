@@ -20,6 +20,7 @@ import { byId, el, show, spaced } from './dom.js';
 import { lang, t } from './i18n.js';
 import { LEVELS, levelName } from './refdata.js';
 import { statusName } from './screen.js';
+import { incidentWarnings } from './warnings.js';
 import { shapeSwatch, statusColour, UNIT_STATUSES, UNIT_TYPES, UnitLayer, unitShape, unitStatusName, unitTypeName } from './units.js';
 
 const DEFAULT_ZOOM = 15;
@@ -70,6 +71,8 @@ let districtLayers = [];
 let zoneLayers = [];
 /** @type {Map<string, any>} every grid's properties (code, name, name_en …) by code */
 const gridProps = new Map();
+/** @type {Map<string, any>} every grid's GeoJSON feature by code (warnings shade them) */
+const gridFeatures = new Map();
 /** @type {any} */
 let tileLayer = null;
 /** @type {'idle'|'loading'|'loaded'|'failed'} */
@@ -405,7 +408,10 @@ function drawGrids(fc) {
   features.sort((a, b) => rank(a) - rank(b));
   const tiles = tileLayer !== null;
   for (const f of features) {
-    if (f.properties && typeof f.properties.code === 'string') gridProps.set(f.properties.code, f.properties);
+    if (f.properties && typeof f.properties.code === 'string') {
+      gridProps.set(f.properties.code, f.properties);
+      gridFeatures.set(f.properties.code, f);
+    }
     const level = GRID_LEVELS.includes(f.properties && f.properties.level) ? f.properties.level : 'grid';
     const style = GRID_STYLES[level];
     const layer = L.geoJSON(f, {
@@ -443,6 +449,15 @@ function drawGrids(fc) {
 export function gridNameOf(code) {
   const p = gridProps.get(code);
   return p ? placeName(p) : undefined;
+}
+
+/**
+ * What the warnings' shading draws with (warnmap.js): Leaflet, the map and
+ * the grids' features by code; null until the map exists.
+ * @returns {{L: any, map: any, features: Map<string, any>}|null}
+ */
+export function mapContext() {
+  return map ? { L, map, features: gridFeatures } : null;
 }
 
 /**
@@ -658,6 +673,7 @@ function incidentTooltip(inc) {
     ])),
     el('strong', 'tip-title', typeof inc.title === 'string' ? inc.title : ''),
     inc.location_approximate === true ? el('div', 'tip-meta', t('map.approx')) : null,
+    incidentWarnings(inc),
   ]);
 }
 
@@ -1011,6 +1027,7 @@ export function resetMap() {
   for (const layer of [...gridLayers, ...zoneLayers]) layer.remove();
   gridLayers = [];
   gridProps.clear();
+  gridFeatures.clear();
   districtLayers = [];
   zoneLayers = [];
   if (tileLayer) tileLayer.remove();

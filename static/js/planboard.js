@@ -33,6 +33,18 @@ export function setPlanIncidentLookup(fn) {
   incidentTitle = fn;
 }
 
+/** @type {(id: string) => string|undefined} */
+let warningTitle = () => undefined;
+
+/**
+ * Sets where the plans look up a warning's title (a plan started for a
+ * warning, issue 20).
+ * @param {(id: string) => string|undefined} fn
+ */
+export function setPlanWarningLookup(fn) {
+  warningTitle = fn;
+}
+
 /**
  * Fetches the activations proposed and active (after a snapshot) and merges
  * them with what the events have told meanwhile.
@@ -77,6 +89,7 @@ export function clearPlans() {
  */
 function titleOf(a) {
   if (!a.incident_id && a.request) return t('planboard.byRequest', { from: String(a.request.from ?? '') });
+  if (!a.incident_id && a.warning_id) return t('warn.planboard', { title: warningTitle(a.warning_id) || String(a.warning_id) });
   return incidentTitle(a.incident_id) || String(a.incident_id ?? '');
 }
 

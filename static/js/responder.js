@@ -36,6 +36,7 @@ import { ResponderState } from './responder-state.js';
 import { hasSeq } from './seq.js';
 import { clearSession, getToken, getUnit, getUsername, setSessionScope } from './session.js';
 import { unitStatusName } from './units.js';
+import { applyStandby, refreshWarnings, renderWarnings, resetWarnings, startWarnings } from './responder-warnings.js';
 
 setSessionScope('responder');
 
@@ -88,6 +89,7 @@ const link = createLiveLink({
     if (s === 'up') {
       sharer.flush();
       refreshUnit();
+      refreshWarnings();
       if (!referenceLoaded()) refreshReference();
     }
     renderAll();
@@ -198,6 +200,9 @@ function routeMessages() {
       if (state && msg.data && state.updateTask(msg.data.task)) renderTasks();
     });
   }
+  bus.on('warning.standby', (msg) => {
+    if (state && applyStandby(msg.data)) vibrate(VIBRATE_TASK);
+  });
   bus.on('case.assigned', (msg) => {
     if (!state) return;
     const c = msg.data;
@@ -717,6 +722,7 @@ function renderAll() {
   renderShare();
   renderHistory();
   renderCaseDesk(isGridOfficer());
+  renderWarnings();
 }
 
 // Life cycle
@@ -779,6 +785,7 @@ function showApp() {
   link.start();
   refreshReference();
   refreshUnit();
+  startWarnings(unitId);
   clearInterval(tickTimer);
   tickTimer = setInterval(renderCountdown, 250);
   clearInterval(unitTimer);
@@ -807,6 +814,7 @@ function signedOut(forget) {
   actionError = null;
   notice = null;
   resetCaseDesk();
+  resetWarnings();
   clockSamples = [];
   clockOffset = 0;
   clearSession();

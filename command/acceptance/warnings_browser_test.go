@@ -1,0 +1,290 @@
+package acceptance_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// tab opens another page in the same browser (its own session scope per
+// page), recording its problems like the first.
+func (b *browser) tab(name string, width, height int) *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	nb := &browser{t: b.t, ctx: ctx}
+	nb.listen()
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		b.t.Fatalf("opening a tab: %v", err)
+	}
+	b.t.Cleanup(func() {
+		if b.t.Failed() {
+			nb.screenshot("failure-" + name)
+		}
+		cancel()
+	})
+	return nb
+}
+
+// waitFor waits until the expression is true, polling on a timer: a tab in
+// the background gets no animation frames, which chromedp.Poll waits on by
+// default.
+func (b *browser) waitFor(d time.Duration, expr string) {
+	b.t.Helper()
+	b.run(d+time.Second, chromedp.Poll(expr, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d)))
+}
+
+// textOf is the text of the first element sel matches ("" if none).
+func (b *browser) textOf(sel string) string {
+	b.t.Helper()
+	return b.text(fmt.Sprintf(`document.querySelector(%q)?.textContent ?? ''`, sel))
+}
+
+// text evaluates an expression to a string in the page.
+func (b *browser) text(expr string) string {
+	b.t.Helper()
+	var s string
+	b.run(3*time.Second, chromedp.Evaluate(expr, &s))
+	return s
+}
+
+// The issue's done-when, through the pages alone: an operator on the
+// console issues a red rainstorm warning for 南湖街道 (after a refused try
+// whose reasons show beside their fields); the wall, open all along,
+// shades that street red and lists it in its band within 2 s; a
+// motorbike's phone shows it on stand-by; the leader page shows the
+// flood-typhoon plan on stand-by and the leader starts it from there with
+// two of its three groups; the plan is active with exactly those groups,
+// a grid officer of the chosen transfer group gets its task and the
+// motorbike of the unchosen drainage group gets none. Lifting it on the
+// console removes the shading and the band. The English switch relabels
+// the band once.
+func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
+	h := newHarness(t)
+	wall := newBrowser(t, 1920, 1080)
+	wall.login(h.base+"/", "viewer")
+	wall.run(15*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	wall.waitFor(15*time.Second, `document.querySelector('#map').dataset.base === 'loaded'`)
+
+	phone := wall.tab("phone", 390, 844)
+	phone.login(h.base+"/responder.html", "moto-01")
+	phone.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+
+	con := wall.tab("console", 1600, 1000)
+	con.login(h.base+"/console.html", "operator")
+	con.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		chromedp.Click("#tab-warnings", chromedp.ByQuery),
+		chromedp.WaitVisible("#warn-form", chromedp.ByQuery),
+		chromedp.WaitVisible(`#warn-streets input[value="440303002"]`, chromedp.ByQuery))
+	// Every control of the form has a visible label.
+	var unlabelled []string
+	con.run(3*time.Second, chromedp.Evaluate(`[...document.querySelectorAll('#warn-form input, #warn-form select, #warn-form textarea')]
+		.filter((n) => n.offsetParent !== null && !(n.labels && n.labels[0] && n.labels[0].textContent.trim())).map((n) => n.id || n.name)`, &unlabelled))
+	if len(unlabelled) > 0 {
+		t.Errorf("warning form controls without a label: %v", unlabelled)
+	}
+
+	// Refused: no title, no street. Each reason beside its field, nothing issued.
+	con.run(5*time.Second, chromedp.SetValue("#warn-type", "rainstorm", chromedp.ByQuery), chromedp.SetValue("#warn-colour", "red", chromedp.ByQuery),
+		chromedp.Click("#warn-issue", chromedp.ByQuery))
+	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'failed'`)
+	for _, f := range []string{"title", "area.codes"} {
+		msg := con.text(fmt.Sprintf(`document.querySelector('#warn-form .fld.invalid[data-field=%q] .field-error')?.textContent ?? ''`, f))
+		if msg == "" {
+			t.Errorf("no reason beside %s: %s", f, con.text(`document.querySelector('#warn-form').innerText`))
+		}
+	}
+	if got := wall.text(`document.querySelector('#warn-band').dataset.count`); got != "0" {
+		t.Fatalf("a refused warning reached the wall: %s", got)
+	}
+
+	con.run(5*time.Second,
+		chromedp.SendKeys("#warn-title", "南湖街道暴雨红色预警", chromedp.ByQuery),
+		chromedp.SendKeys("#warn-text", "预计未来3小时南湖街道降雨量将达100毫米以上，请做好防御。", chromedp.ByQuery),
+		chromedp.SendKeys("#warn-source", "深圳市气象台", chromedp.ByQuery),
+		chromedp.Click(`#warn-streets input[value="440303002"]`, chromedp.ByQuery),
+		chromedp.Click("#warn-issue", chromedp.ByQuery))
+	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
+	id := con.text(`document.querySelector('#warn-status').dataset.id`)
+	if !strings.HasPrefix(id, "W-") {
+		t.Fatalf("issued warning id %q", id)
+	}
+	issued := time.Now()
+
+	// The wall: the band and the street shaded red, within 2 s.
+	band := fmt.Sprintf(`#warn-list li.warn-item[data-warning-id=%q][data-colour="red"]`, id)
+	shade := fmt.Sprintf(`#map path.warn-area[data-warning-id=%q]`, id)
+	wall.waitFor(2*time.Second-time.Since(issued), fmt.Sprintf(`!!document.querySelector(%q) && !!document.querySelector(%q)`, band, shade))
+	var shapes []string
+	wall.run(3*time.Second, chromedp.Evaluate(fmt.Sprintf(`[...document.querySelectorAll(%q)].map((p) => [p.getAttribute('fill'), p.getAttribute('fill-opacity'), p.getAttribute('stroke'), p.getAttribute('stroke-dasharray') ? 'dashed' : 'solid'].join(' '))`, shade), &shapes))
+	if len(shapes) != 1 || shapes[0] != "#e53935 0.18 #e53935 dashed" {
+		t.Errorf("the street's shading %v, want one red dashed shape", shapes)
+	}
+	if got := wall.textOf(band); !strings.Contains(got, "红色") || !strings.Contains(got, "暴雨") || !strings.Contains(got, "南湖街道") || !strings.Contains(got, "至 ") {
+		t.Errorf("the band says %q", got)
+	}
+	wall.screenshot("warning")
+
+	// The phone of a unit in a stand-by group is told at once.
+	phone.waitFor(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-plan-id="flood-typhoon"][data-group-id="drainage"]') && !!document.querySelector('#resp-warnings:not([hidden]) li.warn-item')`)
+
+	// The leader page: the plan on stand-by, started from there with two groups.
+	lead := wall.tab("leader", 1600, 1000)
+	lead.login(h.base+"/leader.html", "leader")
+	standby := fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] li.warn-standby[data-plan-id="flood-typhoon"]`, id)
+	lead.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery), chromedp.WaitVisible(standby+` button.warn-start`, chromedp.ByQuery),
+		chromedp.Click(standby+` button.warn-start`, chromedp.ByQuery),
+		chromedp.WaitVisible("#start-dialog #start-warning", chromedp.ByQuery))
+	lead.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector('#start-warning').value === %q && document.querySelector('#start-plan').value === 'flood-typhoon' && document.querySelector('#start-level').value === 'I' && document.querySelectorAll('#start-groups input').length === 3`, id))
+	var checked []string
+	lead.run(3*time.Second, chromedp.Evaluate(`[...document.querySelectorAll('#start-groups input:checked')].map((x) => x.value)`, &checked))
+	if strings.Join(checked, ",") != "transfer,rescue,drainage" {
+		t.Fatalf("groups ticked by default: %v", checked)
+	}
+	lead.run(5*time.Second,
+		chromedp.Click("#start-group-drainage", chromedp.ByQuery),
+		chromedp.SendKeys("#start-reason", "暴雨红色预警，提前转移低洼地带群众", chromedp.ByQuery),
+		chromedp.Click("#start-send", chromedp.ByQuery),
+		chromedp.WaitNotVisible("#start-dialog", chromedp.ByQuery))
+	card := fmt.Sprintf(`#active-list article.act-card[data-plan-id="flood-typhoon"][data-warning-id=%q]`, id)
+	lead.run(5*time.Second, chromedp.WaitVisible(card+` li.act-group[data-group-id="transfer"]`, chromedp.ByQuery))
+	var groups []string
+	lead.run(3*time.Second, chromedp.Evaluate(fmt.Sprintf(`[...document.querySelectorAll(%q)].map((x) => x.dataset.groupId)`, card+" li.act-group"), &groups))
+	if strings.Join(groups, ",") != "transfer,rescue" {
+		t.Errorf("the active plan's groups %v, want transfer,rescue", groups)
+	}
+	if got := lead.textOf(card + ` .act-warning`); !strings.Contains(got, "南湖街道暴雨红色预警") {
+		t.Errorf("the active plan names its warning as %q", got)
+	}
+	lead.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, standby+`[data-started="1"]`))
+	lead.screenshot("leader")
+	// Leaders issue and change warnings there too (the console's panel).
+	if got := lead.text(`String(!!document.querySelector('#warnings-panel #warn-form') && !document.querySelector('#warnings-panel .warn-form-col').hidden && !!document.querySelector('#warnings-panel button[data-action="lift"]'))`); got != "true" {
+		t.Errorf("the leader page offers no issue form or lift: %s", got)
+	}
+	// The wall's banner of the plan names the warning it was started for.
+	wall.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector('#plan-banners .plan-banner[data-plan-id="flood-typhoon"] .plan-incident')?.textContent ?? '') === %q`, "预警：南湖街道暴雨红色预警"))
+
+	// The unchosen drainage group's motorbike gets no task; the transfer
+	// group's grid officer does.
+	phone.run(10*time.Second, chromedp.Click("#logout", chromedp.ByQuery), chromedp.WaitVisible("#username", chromedp.ByQuery))
+	phone.login(h.base+"/responder.html", "grid-09")
+	phone.run(10*time.Second, chromedp.WaitVisible(`#tasks li.task[data-group-id="transfer"]`, chromedp.ByQuery))
+	if got := h.snapshotTasks("moto-01"); len(got) != 0 {
+		t.Errorf("moto-01 of the unchosen drainage group has tasks %+v", got)
+	}
+	phone.waitFor(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-group-id="transfer"]')`)
+	phone.screenshot("phone")
+
+	// The English switch, once: the band in English.
+	wall.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	if got := wall.textOf(band); !strings.Contains(got, "Red") || !strings.Contains(got, "Rainstorm") || !strings.Contains(got, "Nanhu Subdistrict") || !strings.Contains(got, "until") {
+		t.Errorf("the band in English says %q", got)
+	}
+	if got := wall.textOf("#warn-band-heading"); got != "Warnings" {
+		t.Errorf("the band's heading in English %q", got)
+	}
+	wall.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+
+	// Lifted on the console: the wall's shading and band go.
+	lift := fmt.Sprintf(`#warn-cards article.warn-card[data-warning-id=%q]`, id)
+	con.run(5*time.Second, chromedp.Click(lift+` button[data-action="lift"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(lift+` form.warn-act[data-action="lift"] textarea[name="reason"]`, chromedp.ByQuery),
+		chromedp.SendKeys(lift+` form.warn-act textarea[name="reason"]`, "降雨减弱，解除预警", chromedp.ByQuery),
+		chromedp.Click(lift+` form.warn-act .warn-act-send`, chromedp.ByQuery))
+	con.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.status === 'lifted'`, lift))
+	lifted := time.Now()
+	wall.waitFor(2*time.Second-time.Since(lifted), fmt.Sprintf(`!document.querySelector(%q) && !document.querySelector(%q) && document.querySelector('#warn-band').hidden`, band, shade))
+	wall.screenshot("lifted")
+
+	for _, b := range []*browser{wall, phone, con, lead} {
+		b.clean()
+	}
+}
+
+// On the console an operator draws a polygon by clicking its corners (one
+// undone), issues a yellow large-event warning for it, which puts the
+// crowd plan on stand-by; raises it to orange; a lower without a reason is
+// refused with the reason beside its field, then lowers it to blue, which
+// ends the stand-by; extends it by a day. An incident recorded inside the
+// polygon shows the warning in its detail on the incident desk.
+func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1600, 1000)
+	b.openConsole(h.base, "operator")
+	b.run(10*time.Second, chromedp.Click("#tab-warnings", chromedp.ByQuery), chromedp.WaitVisible("#warn-form", chromedp.ByQuery),
+		chromedp.Click("#warn-kind-polygon", chromedp.ByQuery), chromedp.WaitVisible("#warn-poly-map .leaflet-pane", chromedp.ByQuery))
+	var box []float64
+	b.run(3*time.Second, chromedp.Evaluate(`(() => { const r = document.querySelector('#warn-poly-map').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, &box))
+	for _, p := range [][2]float64{{0.35, 0.35}, {0.65, 0.35}, {0.65, 0.65}, {0.35, 0.65}, {0.5, 0.9}} {
+		b.run(3*time.Second, chromedp.MouseClickXY(box[0]+p[0]*box[2], box[1]+p[1]*box[3]))
+	}
+	b.waitFor(3*time.Second, `document.querySelector('#warn-poly-map').dataset.points === '5'`)
+	b.run(3*time.Second, chromedp.Click("#warn-poly-undo", chromedp.ByQuery))
+	b.waitFor(3*time.Second, `document.querySelector('#warn-poly-map').dataset.points === '4'`)
+	b.run(5*time.Second, pick("#warn-type", "large_event"), pick("#warn-colour", "yellow"),
+		chromedp.SendKeys("#warn-title", "国际马拉松赛大型活动预警", chromedp.ByQuery),
+		chromedp.Click("#warn-issue", chromedp.ByQuery))
+	b.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
+	id := b.text(`document.querySelector('#warn-status').dataset.id`)
+	card := fmt.Sprintf(`#warn-cards article.warn-card[data-warning-id=%q]`, id)
+	b.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, card+` li.warn-standby[data-plan-id="crowd"]`))
+
+	// act opens an action's form on the card, fills it and sends it.
+	act := func(action, colour, reason string) {
+		t.Helper()
+		f := card + fmt.Sprintf(` form.warn-act[data-action=%q]`, action)
+		b.run(5*time.Second, chromedp.Click(card+fmt.Sprintf(` button[data-action=%q]`, action), chromedp.ByQuery), chromedp.WaitVisible(f, chromedp.ByQuery))
+		if colour != "" {
+			b.run(3*time.Second, pick(f+` select[name="colour"]`, colour))
+		}
+		if reason != "" {
+			b.run(3*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, reason, chromedp.ByQuery))
+		}
+		b.run(3*time.Second, chromedp.Click(f+` .warn-act-send`, chromedp.ByQuery))
+	}
+	act("raise", "orange", "参赛人数超出预期")
+	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'orange' && document.querySelector(%q)?.dataset.version === '2'`, card, card))
+
+	act("lower", "blue", "")
+	reasonBox := card + ` form.warn-act[data-action="lower"] .fld.invalid[data-field="reason"] .field-error`
+	b.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? '') !== ''`, reasonBox))
+	f := card + ` form.warn-act[data-action="lower"]`
+	b.run(5*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, "赛事结束，人员疏散", chromedp.ByQuery), chromedp.Click(f+` .warn-act-send`, chromedp.ByQuery))
+	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'blue' && !document.querySelector(%q)`, card, card+` li.warn-standby`))
+
+	before := b.text(fmt.Sprintf(`document.querySelector(%q).textContent`, card+` .warn-valid`))
+	act("extend", "", "次日仍有活动")
+	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.version === '4'`, card))
+	if after := b.text(fmt.Sprintf(`document.querySelector(%q).textContent`, card+` .warn-valid`)); after == before {
+		t.Errorf("extended validity still %q", after)
+	}
+
+	// An incident inside the polygon carries the warning; its detail says so.
+	res, body := h.do("GET", "/api/v1/warnings/"+id, h.token("operator"), nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("GET warning: %d %s", res.StatusCode, body)
+	}
+	var w struct {
+		Area struct{ Polygon [][][2]float64 }
+	}
+	mustJSON(t, body, &w)
+	if len(w.Area.Polygon) != 1 || len(w.Area.Polygon[0]) != 5 {
+		t.Fatalf("polygon drawn %v, want 4 corners closed", w.Area.Polygon)
+	}
+	var lon, lat float64
+	for _, p := range w.Area.Polygon[0][:4] {
+		lon += p[0] / 4
+		lat += p[1] / 4
+	}
+	inc := h.create(map[string]any{"category": "public_order", "title": "赛道旁人群拥挤", "location": map[string]float64{"lon": lon, "lat": lat}, "people_involved": 3})
+	incID := inc["id"].(string)
+	b.openOnDesk(incID)
+	b.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector('#detail-body .incident-warnings [data-warning-id=%q]')`, id))
+	b.screenshot("console")
+	b.clean()
+}

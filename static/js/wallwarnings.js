@@ -1,0 +1,91 @@
+// The wall's warnings (预警, issue 20): a band under the header, over the
+// map column, listing the active warnings (colour, type, title, areas,
+// until when), and their areas shaded on the map. Loaded with
+// GET /api/v1/warnings after every snapshot and every minute, kept live by
+// warning.issued/updated/ended on the screen stream.
+//
+// Hooks for tests: #warn-band[data-count] (hidden when none) >
+// #warn-list > li.warn-item[data-warning-id][data-colour]; see warnmap.js
+// for the map.
+
+import { byId, show } from './dom.js';
+import { t } from './i18n.js';
+import { bannerItem, refreshActive, WarningBook } from './warnings.js';
+import { clearShading, renderShading } from './warnmap.js';
+
+const REFRESH_MS = 60 * 1000;
+
+const book = new WarningBook();
+/** @type {ReturnType<typeof setInterval>|undefined} */
+let timer;
+/** Bumped on sign-out so late answers are dropped. */
+let generation = 0;
+
+/** Loads the active warnings again. */
+export async function loadWarnings() {
+  const gen = generation;
+  if (!(await refreshActive(book, () => gen !== generation))) return; // the next snapshot or minute tries again
+  renderWarnings();
+  onChange();
+}
+
+/**
+ * Applies a warning.* event (its data is the whole warning).
+ * @param {any} msg
+ */
+export function applyWarning(msg) {
+  if (book.put(msg && msg.data)) {
+    renderWarnings();
+    onChange();
+  }
+}
+
+/** @type {() => void} */
+let onChange = () => {};
+
+/**
+ * Sets what follows a change of the warnings (the plans' banners name them).
+ * @param {() => void} fn
+ */
+export function onWarningsChange(fn) {
+  onChange = fn;
+}
+
+/**
+ * The title of a warning the wall knows.
+ * @param {string} id
+ * @returns {string|undefined}
+ */
+export function warningTitle(id) {
+  const w = book.byId.get(id);
+  return w && typeof w.title === 'string' ? w.title : undefined;
+}
+
+/** Renders the band and the shading in the current language. */
+export function renderWarnings() {
+  const list = book.active();
+  const band = byId('warn-band');
+  band.dataset.count = String(list.length);
+  band.setAttribute('aria-label', t('warn.band.label'));
+  byId('warn-list').replaceChildren(...list.map(bannerItem));
+  show(band, list.length > 0);
+  renderShading(list);
+}
+
+/** Starts the minute's refresh. */
+export function startWarnings() {
+  clearInterval(timer);
+  timer = setInterval(loadWarnings, REFRESH_MS);
+}
+
+/** Forgets the warnings and stops the refresh (sign-out). */
+export function clearWarnings() {
+  generation += 1;
+  clearInterval(timer);
+  timer = undefined;
+  book.reset();
+  clearShading();
+  byId('warn-list').replaceChildren();
+  byId('warn-band').dataset.count = '0';
+  show(byId('warn-band'), false);
+}
