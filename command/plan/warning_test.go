@@ -31,7 +31,7 @@ func (w warnings) Load(_ context.Context, id string) (*warning.Warning, error) {
 }
 
 // warnedFloor is the plan floor with an active orange warning W-1, a
-// lifted W-2 and an expired W-3.
+// lifted W-2, an expired W-3 and an active drill W-4.
 func warnedFloor(t *testing.T) *planFloor {
 	f := newPlanFloor(t)
 	ended := at.Add(-time.Hour)
@@ -40,6 +40,7 @@ func warnedFloor(t *testing.T) *planFloor {
 			"W-1": {ID: "W-1", Type: warning.Rainstorm, Colour: warning.Orange, Status: warning.Active},
 			"W-2": {ID: "W-2", Type: warning.Rainstorm, Colour: warning.Red, Status: warning.Lifted, EndedAt: &ended},
 			"W-3": {ID: "W-3", Type: warning.Flood, Colour: warning.Blue, Status: warning.Expired, EndedAt: &ended},
+			"W-4": {ID: "W-4", Type: warning.Flood, Colour: warning.Yellow, Status: warning.Active, Drill: true},
 		}}
 	f.svc = f.service(cfg)
 	return f
@@ -66,7 +67,7 @@ func TestStartForWarning(t *testing.T) {
 	}
 	for _, u := range []string{"car-01", "car-02", "ems-01"} {
 		ts, err := f.svc.UnitTasks(bg, u)
-		if err != nil || len(ts) != 1 || ts[0].ActivationID != a.ID || ts[0].Incident != nil {
+		if err != nil || len(ts) != 1 || ts[0].ActivationID != a.ID || ts[0].Incident != nil || ts[0].WarningID != "W-1" || ts[0].Drill {
 			t.Fatalf("%s tasks %+v %v", u, ts, err)
 		}
 	}
@@ -79,6 +80,26 @@ func TestStartForWarning(t *testing.T) {
 	}
 	if a, err := f.svc.StartByHand(bg, deputy, plan.Start{PlanID: "fire", WarningID: "W-1", Level: "III"}); err != nil || a.Level.String() != "III" {
 		t.Fatalf("deputy at III: %+v %v", a, err)
+	}
+}
+
+// A plan started for a drill warning is a drill, and so is each of its
+// tasks, so that the notifications and the phones say so.
+func TestStartForDrillWarning(t *testing.T) {
+	f := warnedFloor(t)
+	a, err := f.svc.StartByHand(bg, leader, plan.Start{PlanID: "general", WarningID: "W-4", Groups: []string{"medical"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Drill || a.WarningID != "W-4" {
+		t.Fatalf("activation %+v", a)
+	}
+	if got, err := f.st.Activations().Load(bg, a.ID); err != nil || !got.Drill {
+		t.Fatalf("stored %+v %v", got, err)
+	}
+	ts, err := f.svc.UnitTasks(bg, "ems-01")
+	if err != nil || len(ts) != 1 || !ts[0].Drill || ts[0].WarningID != "W-4" {
+		t.Fatalf("tasks %+v %v", ts, err)
 	}
 }
 
