@@ -80,9 +80,12 @@ func TestWarningCAPExport(t *testing.T) {
 		t.Fatalf("lift: %d %s", code, b)
 	}
 	root, _ = h.warningCAP(w.ID, h.token("leader"))
-	if root.Kid("msgType").Text != "Cancel" || !strings.Contains(root.Kid("references").Text, w.ID+".v1,") ||
-		root.Kid("info").Kid("responseType").Text != "AllClear" {
+	if root.Kid("msgType").Text != "Cancel" || root.Kid("info").Kid("responseType").Text != "AllClear" {
 		t.Errorf("lifted: msgType %q", root.Kid("msgType").Text)
+	}
+	// Version 3 references both earlier versions.
+	if refs := strings.Fields(root.Kid("references").Text); len(refs) != 2 || !strings.Contains(refs[0], w.ID+".v1,") || !strings.Contains(refs[1], w.ID+".v2,") {
+		t.Errorf("lifted: references %q", refs)
 	}
 	if res, b := h.do("GET", "/api/v1/warnings/W-20000101-9999.cap", h.token("viewer"), nil); res.StatusCode != 404 {
 		t.Errorf("unknown: %d %s", res.StatusCode, b)

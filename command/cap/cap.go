@@ -7,10 +7,11 @@
 // in the order the CAP 1.2 schema gives. FromIncident fills a Message from
 // an incident, FromWarning from a warning: its colour level mapped to
 // severity (red Extreme, orange Severe, yellow Moderate, blue Minor),
-// urgency Expected (Immediate once it starts, Past once ended), certainty
-// Likely, Effective/Expires from its validity period, category Met for
-// weather and water and Safety for gatherings, msgType Update on a raise,
-// lower or extension and Cancel when it is lifted, and its area's polygons
+// urgency Expected (Immediate when sent once it started, Past once ended),
+// certainty Likely, Effective/Expires from its validity period, category
+// Met for weather and water and Safety for gatherings, msgType Update on a
+// raise, lower or extension (referencing every earlier version) and Cancel
+// when it is lifted, and its area's polygons
 // (lon,lat rings, as the map keeps them) in Areas: Render converts them to
 // CAP's lat,lon order and closes every ring.
 package cap
@@ -58,8 +59,11 @@ type Message struct {
 	Version int64
 	// Sent is when this version was made; FirstSent when version 1 was.
 	Sent, FirstSent time.Time
-	Location        *time.Location
-	Drill           bool
+	// Earlier are when versions 1 … Version-1 were made, each referenced
+	// by an Update or Cancel (empty: the first alone, sent at FirstSent).
+	Earlier  []time.Time
+	Location *time.Location
+	Drill    bool
 	// Cancel makes the message a Cancel of the first (a warning lifted;
 	// an incident has no state that withdraws it).
 	Cancel bool
@@ -168,7 +172,7 @@ func Render(m *Message) ([]byte, error) {
 	}
 	if m.Version > 1 || m.Cancel {
 		a.MsgType = "Update"
-		a.References = m.Sender + "," + Identifier(m.Sender, m.ID, 1) + "," + Time(m.FirstSent, m.Location)
+		a.References = m.references()
 	}
 	if m.Cancel {
 		a.MsgType = "Cancel"
@@ -181,6 +185,19 @@ func Render(m *Message) ([]byte, error) {
 		return nil, fmt.Errorf("rendering CAP alert %s: %w", m.ID, err)
 	}
 	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
+
+// references are the earlier versions an Update or Cancel refers to,
+// "sender,identifier,sent" each, separated by spaces (CAP 1.2 §3.2.1).
+func (m *Message) references() string {
+	if len(m.Earlier) == 0 {
+		return m.Sender + "," + Identifier(m.Sender, m.ID, 1) + "," + Time(m.FirstSent, m.Location)
+	}
+	refs := make([]string, len(m.Earlier))
+	for i, at := range m.Earlier {
+		refs[i] = m.Sender + "," + Identifier(m.Sender, m.ID, int64(i+1)) + "," + Time(at, m.Location)
+	}
+	return strings.Join(refs, " ")
 }
 
 // info is m's block in lang (zh-CN or en-US).

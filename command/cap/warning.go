@@ -1,6 +1,7 @@
 package cap
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -71,11 +72,11 @@ func WarningShapes(w *warning.Warning, m *geo.Map) []*geo.Area {
 }
 
 // FromWarning is the message of a warning as it stands: its version is the
-// warning's (1 an Alert, later an Update of the first, a lifted one its
-// Cancel); sent is its last change and the first version's sent its issue.
-// shapes are the grids of its area (WarningShapes); now decides whether it
-// is in force yet (zero: its last change). Free text is masked.
-func FromWarning(w *warning.Warning, src Source, shapes []*geo.Area, now time.Time) *Message {
+// warning's (1 an Alert, later an Update of the earlier ones, a lifted one
+// their Cancel); each version's sent is its history step's time. Its urgency
+// is judged at its sent time, so one identifier always renders the same.
+// shapes are the grids of its area (WarningShapes). Free text is masked.
+func FromWarning(w *warning.Warning, src Source, shapes []*geo.Area) *Message {
 	kind, ok := warningTypes[w.Type]
 	if !ok {
 		kind = warningTypes[warning.Other]
@@ -83,20 +84,23 @@ func FromWarning(w *warning.Warning, src Source, shapes []*geo.Area, now time.Ti
 	}
 	colour := colourNames[w.Colour]
 	m := &Message{Sender: Sender(src.Deployment), ID: w.ID, Version: max(w.Version, 1),
-		Sent: w.UpdatedAt, FirstSent: w.IssuedAt, Location: src.Location, Drill: w.Drill,
+		FirstSent: w.IssuedAt, Location: src.Location, Drill: w.Drill,
 		Cancel: w.Status == warning.Lifted, Category: kind.category, ResponseType: "Prepare",
-		Urgency: WarningUrgency(w, or2(now, w.UpdatedAt)), Severity: WarningSeverity(w.Colour), Certainty: "Likely",
+		Severity: WarningSeverity(w.Colour), Certainty: "Likely",
 		Event:      Text{kind.name.ZH + "预警", kind.name.EN + " warning"},
 		SenderName: Text{"Watchfloor 应急指挥中心 (" + src.Deployment + ")", "Watchfloor command centre (" + src.Deployment + ")"},
 		EventCode:  w.Type, EventCodeName: "watchfloor:warning_type", Level: w.Colour.Level(),
 		Parameters: [][2]string{{"watchfloor:colour", string(w.Colour)}},
 		Effective:  w.StartsAt, Expires: w.EndsAt,
 	}
+	m.Earlier = make([]time.Time, m.Version-1)
+	for v := range m.Version - 1 {
+		m.Earlier[v] = versionSent(w, v+1)
+	}
+	m.Sent = versionSent(w, m.Version)
+	m.Urgency = WarningUrgency(w, m.Sent)
 	if w.Status != warning.Active {
 		m.ResponseType = "AllClear"
-	}
-	if m.Sent.Before(m.FirstSent) || m.Version == 1 {
-		m.Sent = m.FirstSent
 	}
 	title := Mask(w.Title)
 	m.Headline = Text{kind.name.ZH + colour.ZH + "预警：" + title, colour.EN + " " + strings.ToLower(kind.name.EN) + " warning: " + title}
@@ -134,23 +138,49 @@ func warningAreas(w *warning.Warning, shapes []*geo.Area) []Area {
 		}
 		return []Area{{Desc: desc, Polygons: [][][2]float64{w.Area.Polygon[0]}}}
 	}
-	named := make(map[string]warning.Name, len(w.Area.Names))
-	for _, n := range w.Area.Names {
-		named[n.Code] = n
-	}
-	out := make([]Area, 0, len(shapes))
-	for _, g := range shapes {
-		n, ok := named[g.Code]
-		if !ok {
-			n = warning.Name{Code: g.Code, Name: g.Name, NameEN: g.NameEN}
+	if w.Area.Kind == warning.AreaCity {
+		out := make([]Area, 0, len(shapes))
+		for _, g := range shapes {
+			out = append(out, gridArea(areaName(w.Area.Names, g.Code, g), g))
 		}
-		out = append(out, Area{Desc: Text{n.Name, or(n.NameEN, n.Name)}, Polygons: outerRings(g.Shape),
-			Geocodes: [][2]string{{"watchfloor:grid", g.Code}}})
+		if len(out) == 0 {
+			out = append(out, Area{Desc: Text{"全市", "Whole city"}})
+		}
+		return out
 	}
-	if len(out) == 0 && w.Area.Kind == warning.AreaCity {
-		out = append(out, Area{Desc: Text{"全市", "Whole city"}})
+	// Streets or communities: one area per code, drawn when the map knows
+	// its grid, else named (from the warning's names) with its code alone.
+	byCode := make(map[string]*geo.Area, len(shapes))
+	for _, g := range shapes {
+		byCode[g.Code] = g
+	}
+	out := make([]Area, 0, len(w.Area.Codes))
+	for _, code := range w.Area.Codes {
+		out = append(out, gridArea(areaName(w.Area.Names, code, byCode[code]), byCode[code]))
 	}
 	return out
+}
+
+// areaName is the name of grid code: the warning's names' entry, else its
+// grid g's (nil: none), else the code itself.
+func areaName(names []warning.Name, code string, g *geo.Area) warning.Name {
+	if i := slices.IndexFunc(names, func(n warning.Name) bool { return n.Code == code }); i >= 0 {
+		return names[i]
+	}
+	if g != nil {
+		return warning.Name{Code: code, Name: g.Name, NameEN: g.NameEN}
+	}
+	return warning.Name{Code: code, Name: code}
+}
+
+// gridArea is the area of grid code n: its names, its grid's outer rings
+// when g is known (nil: none) and its code.
+func gridArea(n warning.Name, g *geo.Area) Area {
+	a := Area{Desc: Text{n.Name, or(n.NameEN, n.Name)}, Geocodes: [][2]string{{"watchfloor:grid", n.Code}}}
+	if g != nil {
+		a.Polygons = outerRings(g.Shape)
+	}
+	return a
 }
 
 // names joins area names in Chinese and in English.
@@ -162,9 +192,14 @@ func names(ns []warning.Name) (zh, en string) {
 	return strings.Join(z, "、"), strings.Join(e, ", ")
 }
 
-func or2(t, alt time.Time) time.Time {
-	if t.IsZero() {
-		return alt
+// versionSent is when version v of w was made: its history step's time
+// (version 1 its issue; a step missing: its last change).
+func versionSent(w *warning.Warning, v int64) time.Time {
+	switch {
+	case v >= 1 && int(v) <= len(w.History) && !w.History[v-1].At.IsZero():
+		return w.History[v-1].At
+	case v == 1:
+		return w.IssuedAt
 	}
-	return t
+	return w.UpdatedAt
 }

@@ -23,7 +23,13 @@ func sampleWarning() *warning.Warning {
 		Area: warning.Area{Kind: warning.AreaStreets, Codes: []string{"440303001", "440303002"},
 			Names: []warning.Name{{Code: "440303001", Name: "东门街道", NameEN: "Dongmen Street"}, {Code: "440303002", Name: "南湖街道"}}},
 		StartsAt: issued, EndsAt: issued.Add(12 * time.Hour), Status: warning.Active, IssuedAt: issued, UpdatedAt: issued,
-		IssuedBy: "op", Version: 1}
+		IssuedBy: "op", Version: 1, History: []warning.Step{{At: issued, Action: warning.StepIssued, By: "op"}}}
+}
+
+// step moves w on by a step of action at: a version more.
+func step(w *warning.Warning, action string, at time.Time) {
+	w.History = append(w.History, warning.Step{At: at, Action: action, By: "op"})
+	w.Version, w.UpdatedAt = int64(len(w.History)), at
 }
 
 // streetShapes are the two streets' grids: one square each, the second
@@ -39,16 +45,16 @@ func streetShapes() []*geo.Area {
 	}
 }
 
-func renderWarning(t *testing.T, w *warning.Warning, shapes []*geo.Area, now time.Time) (string, *captest.Node) {
+func renderWarning(t *testing.T, w *warning.Warning, shapes []*geo.Area) (string, *captest.Node) {
 	t.Helper()
-	b, err := cap.Render(cap.FromWarning(w, src(), shapes, now))
+	b, err := cap.Render(cap.FromWarning(w, src(), shapes))
 	return valid(t, b, err)
 }
 
 // A warning as issued: every element CAP 1.2 requires, the mappings of
 // its colour, type and validity, two languages, masked text.
 func TestWarningIssued(t *testing.T) {
-	out, root := renderWarning(t, sampleWarning(), streetShapes(), issued.Add(time.Minute))
+	out, root := renderWarning(t, sampleWarning(), streetShapes())
 	for el, want := range map[string]string{"identifier": "watchfloor.luohu.W-20260701-0001.v1", "sender": "watchfloor.luohu",
 		"sent": "2026-07-01T14:00:00+08:00", "status": "Actual", "msgType": "Alert", "scope": "Restricted", "incidents": "W-20260701-0001"} {
 		if n := root.Kid(el); n == nil || n.Text != want {
@@ -102,7 +108,7 @@ func TestWarningIssued(t *testing.T) {
 // order and closed (an open ring of the grid closed); a drawn polygon's
 // outer ring; the city its districts.
 func TestWarningAreas(t *testing.T) {
-	_, root := renderWarning(t, sampleWarning(), streetShapes(), issued)
+	_, root := renderWarning(t, sampleWarning(), streetShapes())
 	zh, en := root.All("info")[0].All("area"), root.All("info")[1].All("area")
 	if len(zh) != 2 || len(en) != 2 {
 		t.Fatalf("areas %d, %d, want 2 each", len(zh), len(en))
@@ -125,7 +131,7 @@ func TestWarningAreas(t *testing.T) {
 		{{114.1, 22.5}, {114.2, 22.5}, {114.2, 22.6}, {114.1, 22.5}},
 		{{114.15, 22.52}, {114.16, 22.52}, {114.16, 22.53}, {114.15, 22.52}}}, // a hole: CAP has none
 		Names: []warning.Name{{Code: "440303001", Name: "东门街道", NameEN: "Dongmen Street"}}}
-	_, root = renderWarning(t, drawn, nil, issued)
+	_, root = renderWarning(t, drawn, nil)
 	ar := root.Kid("info").Kid("area")
 	if got := ar.All("polygon"); len(got) != 1 || got[0].Text != "22.5,114.1 22.5,114.2 22.6,114.2 22.5,114.1" {
 		t.Errorf("drawn polygon %v", got)
@@ -137,47 +143,56 @@ func TestWarningAreas(t *testing.T) {
 	city := sampleWarning()
 	city.Area = warning.Area{Kind: warning.AreaCity, Names: []warning.Name{{Code: "440303", Name: "罗湖区", NameEN: "Luohu District"}}}
 	districts := []*geo.Area{{Code: "440303", Name: "罗湖区", NameEN: "Luohu District", Level: geo.District, Shape: streetShapes()[0].Shape}}
-	_, root = renderWarning(t, city, districts, issued)
+	_, root = renderWarning(t, city, districts)
 	if ar := root.All("info")[1].Kid("area"); ar.Kid("areaDesc").Text != "Luohu District" || ar.Kid("polygon") == nil {
 		t.Errorf("city area: %q", ar.Kid("areaDesc").Text)
 	}
-	_, root = renderWarning(t, city, nil, issued)
+	_, root = renderWarning(t, city, nil)
 	if got := root.Kid("info").Kid("area").Kid("areaDesc").Text; got != "全市" {
 		t.Errorf("city without a map: %q", got)
 	}
 }
 
 // Colours, types and the warning's state map to severity, category,
-// urgency, responseType and msgType; a later version references the first.
+// urgency (at the version's sent time), responseType and msgType; a later
+// version references each earlier one.
 func TestWarningMappings(t *testing.T) {
-	ref := "watchfloor.luohu,watchfloor.luohu.W-20260701-0001.v1,2026-07-01T14:00:00+08:00"
+	v1 := "watchfloor.luohu,watchfloor.luohu.W-20260701-0001.v1,2026-07-01T14:00:00+08:00"
+	v2 := "watchfloor.luohu,watchfloor.luohu.W-20260701-0001.v2,2026-07-01T15:00:00+08:00"
 	cases := []struct {
 		name                          string
 		edit                          func(w *warning.Warning)
-		now                           time.Time
 		category, severity, urgency   string
 		response, msgType, status, rf string
 	}{
 		{"blue typhoon ahead", func(w *warning.Warning) {
 			w.Colour, w.Type, w.StartsAt = warning.Blue, warning.Typhoon, issued.Add(time.Hour)
-		},
-			issued, "Met", "Minor", "Expected", "Prepare", "Alert", "Actual", ""},
-		{"yellow flood", func(w *warning.Warning) { w.Colour, w.Type = warning.Yellow, warning.Flood }, issued, "Met", "Moderate", "Immediate", "Prepare", "Alert", "Actual", ""},
+		}, "Met", "Minor", "Expected", "Prepare", "Alert", "Actual", ""},
+		{"extended once begun", func(w *warning.Warning) {
+			w.StartsAt = issued.Add(time.Hour)
+			step(w, warning.StepExtended, issued.Add(time.Hour))
+		}, "Met", "Extreme", "Immediate", "Prepare", "Update", "Actual", v1},
+		{"yellow flood", func(w *warning.Warning) { w.Colour, w.Type = warning.Yellow, warning.Flood }, "Met", "Moderate", "Immediate", "Prepare", "Alert", "Actual", ""},
 		{"orange large event raised", func(w *warning.Warning) {
-			w.Colour, w.Type, w.Version, w.UpdatedAt = warning.Orange, warning.LargeEvent, 2, issued.Add(time.Hour)
-		}, issued.Add(time.Hour), "Safety", "Severe", "Immediate", "Prepare", "Update", "Actual", ref},
-		{"mass gathering drill", func(w *warning.Warning) { w.Type, w.Drill = warning.MassGathering, true }, issued, "Safety", "Extreme", "Immediate", "Prepare", "Alert", "Exercise", ""},
+			w.Colour, w.Type = warning.Orange, warning.LargeEvent
+			step(w, warning.StepRaised, issued.Add(time.Hour))
+		}, "Safety", "Severe", "Immediate", "Prepare", "Update", "Actual", v1},
+		{"mass gathering drill", func(w *warning.Warning) { w.Type, w.Drill = warning.MassGathering, true }, "Safety", "Extreme", "Immediate", "Prepare", "Alert", "Exercise", ""},
 		{"other lifted", func(w *warning.Warning) {
-			w.Type, w.Status, w.Version, w.UpdatedAt = warning.Other, warning.Lifted, 3, issued.Add(2*time.Hour)
-		}, issued.Add(3 * time.Hour), "Safety", "Extreme", "Past", "AllClear", "Cancel", "Actual", ref},
-		{"expired", func(w *warning.Warning) { w.Status, w.Version, w.UpdatedAt = warning.Expired, 2, w.EndsAt },
-			issued.Add(13 * time.Hour), "Met", "Extreme", "Past", "AllClear", "Update", "Actual", ref},
+			w.Type, w.Status = warning.Other, warning.Lifted
+			step(w, warning.StepRaised, issued.Add(time.Hour))
+			step(w, warning.StepLifted, issued.Add(2*time.Hour))
+		}, "Safety", "Extreme", "Past", "AllClear", "Cancel", "Actual", v1 + " " + v2},
+		{"expired", func(w *warning.Warning) {
+			w.Status = warning.Expired
+			step(w, warning.StepExpired, w.EndsAt)
+		}, "Met", "Extreme", "Past", "AllClear", "Update", "Actual", v1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			w := sampleWarning()
 			c.edit(w)
-			_, root := renderWarning(t, w, streetShapes(), c.now)
+			_, root := renderWarning(t, w, streetShapes())
 			got := []string{root.Kid("msgType").Text, root.Kid("status").Text, ""}
 			if r := root.Kid("references"); r != nil {
 				got[2] = r.Text
@@ -196,5 +211,52 @@ func TestWarningMappings(t *testing.T) {
 				t.Errorf("identifier %q, want %q", id, wantID)
 			}
 		})
+	}
+}
+
+// Version 3 (issued, raised, lifted) references versions 1 and 2, each
+// with its own sent time, and is sent at its own step's time even when the
+// warning was touched later; every version renders the same however late
+// it is asked for (nothing depends on the wall clock).
+func TestWarningVersions(t *testing.T) {
+	w := sampleWarning()
+	w.StartsAt = issued.Add(30 * time.Minute)
+	step(w, warning.StepRaised, issued.Add(time.Hour))
+	step(w, warning.StepLifted, issued.Add(2*time.Hour+30*time.Second))
+	out, root := renderWarning(t, w, streetShapes())
+	want := "watchfloor.luohu,watchfloor.luohu.W-20260701-0001.v1,2026-07-01T14:00:00+08:00 " +
+		"watchfloor.luohu,watchfloor.luohu.W-20260701-0001.v2,2026-07-01T15:00:00+08:00"
+	if r := root.Kid("references"); r == nil || r.Text != want {
+		t.Fatalf("references %v, want %q", r, want)
+	}
+	if got := root.Kid("sent").Text; got != "2026-07-01T16:00:30+08:00" {
+		t.Errorf("sent %q", got)
+	}
+	if again, _ := renderWarning(t, w, streetShapes()); again != out {
+		t.Error("the same version renders differently")
+	}
+
+	first := sampleWarning()
+	first.StartsAt = issued.Add(30 * time.Minute) // not begun when version 1 was sent
+	_, root = renderWarning(t, first, streetShapes())
+	if u := root.Kid("info").Kid("urgency").Text; u != "Expected" {
+		t.Errorf("version 1 of a warning beginning later: urgency %q, want Expected", u)
+	}
+}
+
+// A code the map does not know (nil shape) still makes an area: its name
+// from the warning's names and its geocode, with no polygon.
+func TestWarningAreaUnknownToMap(t *testing.T) {
+	_, root := renderWarning(t, sampleWarning(), streetShapes()[:1])
+	zh, en := root.All("info")[0].All("area"), root.All("info")[1].All("area")
+	if len(zh) != 2 || len(en) != 2 {
+		t.Fatalf("areas %d, %d, want 2 each", len(zh), len(en))
+	}
+	if zh[1].Kid("areaDesc").Text != "南湖街道" || en[1].Kid("areaDesc").Text != "南湖街道" || zh[1].Kid("polygon") != nil ||
+		zh[1].Kid("geocode") == nil || zh[1].Kid("geocode").Kid("value").Text != "440303002" {
+		t.Errorf("the unknown street's area: %q %v %v", zh[1].Kid("areaDesc").Text, zh[1].Kid("polygon"), zh[1].Kid("geocode"))
+	}
+	if zh[0].Kid("polygon") == nil {
+		t.Error("the known street has no polygon")
 	}
 }

@@ -30,6 +30,8 @@ type activation struct {
 	ID         string       `json:"id"`
 	PlanName   alerts.Text  `json:"plan_name"`
 	IncidentID string       `json:"incident_id"`
+	WarningID  string       `json:"warning_id"`
+	Drill      bool         `json:"drill"`
 	Level      alerts.Level `json:"level"`
 	Approvers  []vocab.Role `json:"approvers"`
 	DecidedBy  string       `json:"decided_by"`
@@ -100,7 +102,11 @@ func (s *Service) subjectOf(ctx context.Context, env vocab.Envelope) (subject, b
 			return subject{}, false
 		}
 		sub := s.planSubject(env.Type, &a, env.At)
-		sub.drill = s.drill(ctx, a.IncidentID)
+		// A start for a drill warning says so itself; an incident's plan
+		// is a drill when its incident is.
+		if sub.drill = a.Drill || s.drill(ctx, a.IncidentID); sub.drill {
+			sub.title = "【演练】" + sub.title
+		}
 		return sub, true
 	case vocab.WarningIssued, vocab.WarningUpdated:
 		return s.warningSubject(env.Type, env.Data)
@@ -163,7 +169,11 @@ func (s *Service) planSubject(typ string, a *activation, at time.Time) subject {
 	lv := a.Level.NameZH()
 	when := at.In(s.loc).Format("01-02 15:04")
 	ref := "事件编号 " + a.IncidentID
-	if a.IncidentID == "" { // a plan started by hand on a higher body's request
+	switch {
+	case a.IncidentID != "":
+	case a.WarningID != "": // a plan started by hand for a warning
+		ref = "预警 " + a.WarningID + " 启动"
+	default: // a plan started by hand on a higher body's request
 		ref = "按上级要求启动"
 	}
 	if typ == vocab.ActivationApproved {

@@ -153,3 +153,37 @@ func TestWarningNotified(t *testing.T) {
 		t.Errorf("the drills rule does not ask for the leader, yet mentions %v", p)
 	}
 }
+
+// A plan started for a warning is approved "for warning W-…", not "on a
+// higher body's request"; one started for a drill warning reaches only a
+// rule that takes drills, marked as a drill.
+func TestPlanForWarning(t *testing.T) {
+	c := cfg()
+	c.Rules = append(c.Rules, config.NotifyRule{Event: config.NotifyPlanApproved, Channels: []string{"ops"}, Drills: true})
+	s := notify.New(c, time.FixedZone("CST", 8*3600), memoutbox.New(), nil, nil, notify.Hooks{})
+	started := map[string]any{"id": "A-1", "plan_name": map[string]string{"zh": "防汛防台预案"}, "warning_id": "W-20260701-0001", "level": "II",
+		"decided_by": "lead", "by_hand": true}
+	for _, tc := range []struct {
+		name  string
+		drill bool
+		ids   string
+		title string
+	}{
+		{"real", false, "plan.approved:A-1@mail,plan.approved:A-1@ops", "【预案已启动】防汛防台预案"},
+		{"drill", true, "plan.approved:A-1@ops", "【演练】【预案已启动】防汛防台预案"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			started["drill"] = tc.drill
+			var ids []string
+			for _, m := range s.Messages(context.Background(), envelope(t, vocab.ActivationApproved, started)) {
+				ids = append(ids, m.ID)
+				if m.Title != tc.title || !strings.HasSuffix(m.Text, "预警 W-20260701-0001 启动") || strings.Contains(m.Text, "上级") {
+					t.Errorf("%s: %q %q", m.ID, m.Title, m.Text)
+				}
+			}
+			if got := strings.Join(ids, ","); got != tc.ids {
+				t.Errorf("messages %s, want %s", got, tc.ids)
+			}
+		})
+	}
+}

@@ -77,6 +77,9 @@ type Activation struct {
 	ByHand    bool     `json:"by_hand,omitempty"`
 	Request   *Request `json:"request,omitempty"`
 	WarningID string   `json:"warning_id,omitempty"`
+	// Drill marks a plan started for a drill warning (a drill incident's
+	// plans are known by their incident).
+	Drill bool `json:"drill,omitempty"`
 }
 
 // Request is a higher body's request (上级要求) a plan was started on.
@@ -122,11 +125,15 @@ type Task struct {
 	Tasks        []config.Text      `json:"tasks"`
 	UnitID       string             `json:"unit_id"`
 	Incident     *incident.Incident `json:"incident"`
-	AssignedAt   time.Time          `json:"assigned_at"`
-	Status       string             `json:"status"`
-	AckedAt      *time.Time         `json:"acknowledged_at,omitempty"`
-	DoneAt       *time.Time         `json:"done_at,omitempty"`
-	Note         string             `json:"note,omitempty"`
+	// WarningID and Drill name the warning a plan was started for and
+	// whether it is a drill, so that phones show it.
+	WarningID  string     `json:"warning_id,omitempty"`
+	Drill      bool       `json:"drill,omitempty"`
+	AssignedAt time.Time  `json:"assigned_at"`
+	Status     string     `json:"status"`
+	AckedAt    *time.Time `json:"acknowledged_at,omitempty"`
+	DoneAt     *time.Time `json:"done_at,omitempty"`
+	Note       string     `json:"note,omitempty"`
 }
 
 // TaskID is the id of the task of unit in group of activation: fixed, so
@@ -437,7 +444,8 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	for _, g := range a.Groups {
 		for _, u := range g.Units {
 			chunk = append(chunk, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,
-				GroupID: g.ID, GroupName: g.Name, Tasks: g.Tasks, UnitID: u, Incident: masked, AssignedAt: at, Status: TaskAssigned})
+				GroupID: g.ID, GroupName: g.Name, Tasks: g.Tasks, UnitID: u, Incident: masked, WarningID: a.WarningID, Drill: a.Drill,
+				AssignedAt: at, Status: TaskAssigned})
 			if len(chunk) == TaskChunk {
 				if err := flush(); err != nil {
 					return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)

@@ -75,6 +75,9 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 	if inc != nil {
 		a.IncidentID = inc.ID
 	}
+	if sub.warning != nil {
+		a.Drill = sub.warning.Drill
+	}
 	detail := map[string]any{"activation_id": a.ID, "plan_id": p.ID, "by_hand": true, "level": level.String(), "groups": groupIDs(a.Groups)}
 	if st.Request != nil {
 		detail["request_from"], detail["request_at"], detail["request_text"] = st.Request.From, st.Request.At, st.Request.Text

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/plan"
 	"watchfloor/command/warning"
@@ -31,7 +32,7 @@ func (w warnings) Load(_ context.Context, id string) (*warning.Warning, error) {
 }
 
 // warnedFloor is the plan floor with an active orange warning W-1, a
-// lifted W-2 and an expired W-3.
+// lifted W-2, an expired W-3 and an active drill W-4.
 func warnedFloor(t *testing.T) *planFloor {
 	f := newPlanFloor(t)
 	ended := at.Add(-time.Hour)
@@ -40,9 +41,60 @@ func warnedFloor(t *testing.T) *planFloor {
 			"W-1": {ID: "W-1", Type: warning.Rainstorm, Colour: warning.Orange, Status: warning.Active},
 			"W-2": {ID: "W-2", Type: warning.Rainstorm, Colour: warning.Red, Status: warning.Lifted, EndedAt: &ended},
 			"W-3": {ID: "W-3", Type: warning.Flood, Colour: warning.Blue, Status: warning.Expired, EndedAt: &ended},
+			"W-4": {ID: "W-4", Type: warning.Flood, Colour: warning.Yellow, Status: warning.Active, Drill: true},
 		}}
 	f.svc = f.service(cfg)
+	for _, w := range cfg.Warnings.(warnings) {
+		f.storeWarning(w)
+	}
 	return f
+}
+
+// storeWarning stores w as the warnings' service does: its document with
+// its status beside it.
+func (f *planFloor) storeWarning(w *warning.Warning) {
+	f.t.Helper()
+	doc := change.Doc{Kind: warning.Kind, ID: w.ID, Value: w, Fields: map[string]string{"status": w.Status}}
+	if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{doc}}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// liftedOnRead reads warnings, and lifts each one read in the store right
+// after: a lift committing between a start's check and its change.
+type liftedOnRead struct {
+	warnings
+	f *planFloor
+}
+
+func (l liftedOnRead) Load(ctx context.Context, id string) (*warning.Warning, error) {
+	w, err := l.warnings.Load(ctx, id)
+	if err == nil {
+		lifted := *w
+		lifted.Status = warning.Lifted
+		l.f.storeWarning(&lifted)
+	}
+	return w, err
+}
+
+// A warning lifted between a start's check and its change refuses the
+// start (409) and stores nothing.
+func TestStartForWarningLiftedMeanwhile(t *testing.T) {
+	f := warnedFloor(t)
+	cfg := plan.Options{Location: time.UTC, Plans: f.svc.Plans(), Members: func([]string) []string { return []string{"car-01"} },
+		Warnings: liftedOnRead{warnings: warnings{"W-1": {ID: "W-1", Type: warning.Rainstorm, Colour: warning.Orange, Status: warning.Active}}, f: f}}
+	f.svc = f.service(cfg)
+	_, err := f.svc.StartByHand(bg, leader, plan.Start{PlanID: "general", WarningID: "W-1"})
+	var cf *fault.Conflict
+	if !errors.As(err, &cf) || cf.Detail != "warning W-1 was lifted meanwhile" {
+		t.Fatalf("want a conflict saying W-1 was lifted meanwhile, got %v", err)
+	}
+	if as, _ := f.st.Activations().ByWarning(bg, "W-1"); len(as) != 0 {
+		t.Fatalf("stored %+v", as)
+	}
+	if ts, _ := f.svc.UnitTasks(bg, "car-01"); len(ts) != 0 {
+		t.Fatalf("tasks %+v", ts)
+	}
 }
 
 // A plan started for a warning: level from its colour (orange II), the
@@ -66,7 +118,7 @@ func TestStartForWarning(t *testing.T) {
 	}
 	for _, u := range []string{"car-01", "car-02", "ems-01"} {
 		ts, err := f.svc.UnitTasks(bg, u)
-		if err != nil || len(ts) != 1 || ts[0].ActivationID != a.ID || ts[0].Incident != nil {
+		if err != nil || len(ts) != 1 || ts[0].ActivationID != a.ID || ts[0].Incident != nil || ts[0].WarningID != "W-1" || ts[0].Drill {
 			t.Fatalf("%s tasks %+v %v", u, ts, err)
 		}
 	}
@@ -79,6 +131,26 @@ func TestStartForWarning(t *testing.T) {
 	}
 	if a, err := f.svc.StartByHand(bg, deputy, plan.Start{PlanID: "fire", WarningID: "W-1", Level: "III"}); err != nil || a.Level.String() != "III" {
 		t.Fatalf("deputy at III: %+v %v", a, err)
+	}
+}
+
+// A plan started for a drill warning is a drill, and so is each of its
+// tasks, so that the notifications and the phones say so.
+func TestStartForDrillWarning(t *testing.T) {
+	f := warnedFloor(t)
+	a, err := f.svc.StartByHand(bg, leader, plan.Start{PlanID: "general", WarningID: "W-4", Groups: []string{"medical"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Drill || a.WarningID != "W-4" {
+		t.Fatalf("activation %+v", a)
+	}
+	if got, err := f.st.Activations().Load(bg, a.ID); err != nil || !got.Drill {
+		t.Fatalf("stored %+v %v", got, err)
+	}
+	ts, err := f.svc.UnitTasks(bg, "ems-01")
+	if err != nil || len(ts) != 1 || !ts[0].Drill || ts[0].WarningID != "W-4" {
+		t.Fatalf("tasks %+v %v", ts, err)
 	}
 }
 

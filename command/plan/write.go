@@ -11,6 +11,7 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/vocab"
+	"watchfloor/command/warning"
 )
 
 // Change is an activation written: new (Prev nil) or moved on from Prev,
@@ -70,6 +71,11 @@ func (w *Write) Change() *change.Change {
 			c.Guards = append(c.Guards, change.Guard{Kind: change.KindProposed, ID: a.IncidentID, Field: slot, Allowed: []string{""},
 				Why: fmt.Sprintf("plan %s was already proposed for incident %s at level %s", a.PlanID, a.IncidentID, a.Level)})
 			c.Fields = append(c.Fields, change.Field{Kind: change.KindProposed, ID: a.IncidentID, Field: slot, Value: a.ID})
+		}
+		if ch.Prev == nil && a.WarningID != "" {
+			// Its warning was active when read: a lift or an expiry since refuses it.
+			c.Guards = append(c.Guards, change.Guard{Kind: warning.Kind, ID: a.WarningID, Field: "status", Allowed: []string{warning.Active},
+				Why: fmt.Sprintf("warning %s was lifted meanwhile", a.WarningID)})
 		}
 		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Prev: prev, Fields: map[string]string{"status": a.Status}})
 		c.Events = append(c.Events,

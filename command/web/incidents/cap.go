@@ -3,7 +3,6 @@ package incidents
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -37,7 +36,7 @@ func (a *handlers) exportWarningCAP(c *fiber.Ctx) error {
 		return err
 	}
 	src := cap.Source{Deployment: a.Config.Deployment, Location: a.Config.Location, BaseURL: a.Config.Notifications.BaseURL}
-	return sendCAP(c, cap.FromWarning(w, src, cap.WarningShapes(w, a.Map), time.Now()))
+	return sendCAP(c, cap.FromWarning(w, src, cap.WarningShapes(w, a.Map)))
 }
 
 // sendCAP answers with m as CAP 1.2 XML.
