@@ -193,9 +193,13 @@ func (g *Ingester) Shed(n int) error {
 func (g *Ingester) Queued() int64 { return g.queued.Load() }
 
 // request is one Submit: its flags, filled by the workers of its parts.
+// A request for one worker (the common case) holds its only part, so it
+// costs one allocation, not three.
 type request struct {
 	flags []Flags
 	done  chan error
+	one   part
+	ones  [1]*part
 }
 
 // part is the share of a request one worker writes; idx maps its samples
@@ -229,7 +233,9 @@ func (g *Ingester) split(r *request, samples []Sample) []*part {
 		same = g.shardOf(samples[i].UnitID) == first
 	}
 	if same {
-		return []*part{{shard: first, req: r, samples: samples}}
+		r.one = part{shard: first, req: r, samples: samples}
+		r.ones[0] = &r.one
+		return r.ones[:]
 	}
 	by := map[*shard]*part{}
 	var parts []*part
