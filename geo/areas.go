@@ -266,6 +266,16 @@ func (m *Map) ZoneKinds() []string {
 // nil when p lies outside every grid. A point on an edge shared by two grids
 // belongs to the one with the smaller code.
 func (m *Map) Locate(p orb.Point) *GridRef {
+	found := m.GridAt(p)
+	if found == nil {
+		return nil
+	}
+	return m.Ref(found.Code)
+}
+
+// GridAt returns the grid Locate names for p, or nil, without building
+// its path (a unit's every position asks it).
+func (m *Map) GridAt(p orb.Point) *Area {
 	var found *Area
 	m.gridIdx.each(p, func(a *Area) bool {
 		if a.Contains(p) {
@@ -275,10 +285,22 @@ func (m *Map) Locate(p orb.Point) *GridRef {
 		}
 		return true
 	})
-	if found == nil {
-		return nil
+	return found
+}
+
+// Within reports whether code is the grid ancestor or one below it: whether
+// ancestor is among Ref(code)'s path, without building it.
+func (m *Map) Within(code, ancestor string) bool {
+	n := 0
+	for x := m.byCode[code]; x != nil; x = m.byCode[x.Parent] {
+		if x.Code == ancestor {
+			return true
+		}
+		if n++; x.Parent == "" || n > len(levelRank) {
+			return false
+		}
 	}
-	return m.Ref(found.Code)
+	return false
 }
 
 // Ref returns the GridRef of the grid with code, or nil when there is none.

@@ -2,6 +2,7 @@ package geo_test
 
 import (
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -159,5 +160,38 @@ func BenchmarkLocate(b *testing.B) {
 		if m.Locate(p) == nil {
 			b.Fatal("not found")
 		}
+	}
+}
+
+// TestGridAtAndWithin: GridAt names the grid Locate does, and Within(code,
+// a) holds exactly when a is on Ref(code)'s path, for every pair of grids
+// of the sample map and for an unknown code.
+func TestGridAtAndWithin(t *testing.T) {
+	m := sampleMap(t)
+	ins := 0
+	for _, a := range m.Grids() {
+		c := a.Centroid()
+		if g, ref := m.GridAt(c), m.Locate(c); g == nil || ref == nil || g.Code != ref.Code {
+			t.Fatalf("centroid of %s: GridAt %+v, Locate %+v", a.Code, g, ref)
+		}
+		codes := m.Ref(a.Code).Codes()
+		for _, b := range m.Grids() {
+			want := slices.Contains(codes, b.Code)
+			if m.Within(a.Code, b.Code) != want {
+				t.Fatalf("Within(%s, %s) = %v, want %v", a.Code, b.Code, !want, want)
+			}
+			if want {
+				ins++
+			}
+		}
+		if m.Within("no-such-grid", a.Code) || m.Within(a.Code, "no-such-grid") {
+			t.Fatalf("an unknown grid is within or holds %s", a.Code)
+		}
+	}
+	if ins < 2*len(m.Grids()) {
+		t.Fatalf("only %d pairs within: the sample's hierarchy is flat", ins)
+	}
+	if m.GridAt(orb.Point{0, 0}) != nil {
+		t.Fatal("a point outside the city has a grid")
 	}
 }

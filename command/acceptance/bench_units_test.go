@@ -65,6 +65,7 @@ func post(b testing.TB, url, tok string, body []byte) int {
 func BenchmarkPositionsBatchAPI(b *testing.B) {
 	const units, batch, clients = 10000, 500, 8
 	h := newHarness(b, loadUnits(units))
+	b.Cleanup(benchClient.CloseIdleConnections) // as in BenchmarkOsmAndSingle
 	tok := h.token("operator")
 	start := time.Now().Add(-time.Hour)
 	bodies := make(chan []byte, 64)
@@ -107,6 +108,9 @@ func BenchmarkPositionsBatchAPI(b *testing.B) {
 func BenchmarkOsmAndSingle(b *testing.B) {
 	const units, clients = 10000, 64
 	h := newHarness(b, loadUnits(units))
+	// The client's keep-alive connections are closed before the server
+	// stops (cleanups run last first), which would otherwise wait on them.
+	b.Cleanup(benchClient.CloseIdleConnections)
 	base := "http://" + h.srv.OsmandAddr() + "/?"
 	start := time.Now().Add(-time.Hour).Unix()
 	var next atomic.Int64

@@ -309,3 +309,73 @@ func TestFollowNotifications(t *testing.T) {
 	seqs := append(emit(t, st, "unit:car-1", 1, true), emit(t, st, "unit:car-1", 1, false)...)
 	s.wait(t, fmt.Sprint(seqs[0]), fmt.Sprint(seqs[1]))
 }
+
+// TestStalledClientsDoNotStallOthers: while one client is stuck reading
+// its snapshot and another is stuck writing, a third gets every live event
+// at once and in order, as the very bytes the hub was handed (one encoding
+// shared by every socket, none per client); released, the stuck ones go on
+// in order without gaps or repeats.
+func TestStalledClientsDoNotStallOthers(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	tail(t, h, st, "screen")
+	probe := h.Subscribe("screen", 1000)
+	start, _ := st.Seq(context.Background(), "screen")
+	snapGate, writeGate := make(chan struct{}), make(chan struct{})
+	inSnapshot, inWrite := make(chan struct{}), make(chan struct{})
+	slowSnap := func(ctx context.Context) ([]byte, uint64, error) {
+		close(inSnapshot)
+		<-snapGate
+		return snapshotAt(st, "screen")(ctx)
+	}
+	stuck, writer, fast := newSink(), newSink(), newSink()
+	var writes sync.Once
+	blockedWrite := func(b []byte) error {
+		writes.Do(func() { close(inWrite); <-writeGate }) // its snapshot waits to be written
+		return writer.write(b)
+	}
+	var mu sync.Mutex
+	sent := map[uint64][]byte{} // what the fast client was handed, by seq
+	fastWrite := func(b []byte) error {
+		var m struct{ Seq uint64 }
+		_ = json.Unmarshal(b, &m)
+		mu.Lock()
+		sent[m.Seq] = b
+		mu.Unlock()
+		return fast.write(b)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	run := func(c *live.Client, sink live.Sink) {
+		wg.Go(func() { _ = c.Serve(ctx, nil, nil, sink) })
+	}
+	run(&live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: slowSnap}, stuck.write)
+	run(&live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen")}, blockedWrite)
+	run(&live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen")}, fastWrite)
+	<-inSnapshot // each subscribed before its snapshot
+	<-inWrite
+	fast.wait(t, fmt.Sprintf("snap@%d", start))
+	want := []string{fmt.Sprintf("snap@%d", start)}
+	for _, seq := range emit(t, st, "screen", 5, false) {
+		want = append(want, fmt.Sprint(seq))
+	}
+	fast.wait(t, want...)
+	for range 5 {
+		m := <-probe.C
+		mu.Lock()
+		b := sent[m.Seq]
+		mu.Unlock()
+		if len(b) == 0 || &b[0] != &m.JSON[0] {
+			t.Fatalf("seq %d was sent as a copy of its own, not the hub's encoding", m.Seq)
+		}
+	}
+	close(snapGate)
+	close(writeGate)
+	stuck.wait(t, fmt.Sprintf("snap@%d", start+5))
+	writer.wait(t, want...)
+	more := emit(t, st, "screen", 2, false)
+	stuck.wait(t, fmt.Sprintf("snap@%d", start+5), fmt.Sprint(more[0]), fmt.Sprint(more[1]))
+	writer.wait(t, append(want, fmt.Sprint(more[0]), fmt.Sprint(more[1]))...)
+	fast.wait(t, append(want, fmt.Sprint(more[0]), fmt.Sprint(more[1]))...)
+}

@@ -332,17 +332,13 @@ type Transition struct {
 }
 
 // place computes the grid and sensitive zones of p.
-func (f *Fleet) place(p orb.Point) (grid string, ref *geo.GridRef, zones []geo.ZoneRef) {
-	ref = f.geo.Locate(p)
-	if ref != nil {
-		grid = ref.Code
-	}
+func (f *Fleet) place(p orb.Point) (grid *geo.Area, zones []geo.ZoneRef) {
 	for _, z := range f.geo.ZonesAt(p) {
 		if z.Kind == "sensitive" {
 			zones = append(zones, z)
 		}
 	}
-	return grid, ref, zones
+	return f.geo.GridAt(p), zones
 }
 
 // move applies a plausible position and returns the transitions it causes;
@@ -350,7 +346,7 @@ func (f *Fleet) place(p orb.Point) (grid string, ref *geo.GridRef, zones []geo.Z
 // changes: moves of different units run in parallel.
 func (f *Fleet) move(id string, p Position) []Transition {
 	pt := orb.Point{p.Lon, p.Lat}
-	grid, ref, zones := f.place(pt)
+	grid, zones := f.place(pt)
 	s := f.state(id)
 	if s == nil {
 		return nil
@@ -358,17 +354,22 @@ func (f *Fleet) move(id string, p Position) []Transition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := s.pos == nil
-	pp := p
-	s.pos = &pp
+	if first {
+		s.pos = new(Position)
+	}
+	*s.pos = p // every reader copies it under the lock
 	s.dirty = true
-	s.grid = grid
+	s.grid = ""
+	if grid != nil {
+		s.grid = grid.Code
+	}
 	var out []Transition
 	home := s.cfg.HomeGrid
 	a := f.geo.Area(home)
 	if a == nil {
 		home = "" // none, or a stored unit's grid that a later map no longer has
 	}
-	inHome := home != "" && ref != nil && slices.Contains(ref.Codes(), home)
+	inHome := home != "" && grid != nil && f.geo.Within(grid.Code, home)
 	if home != "" && inHome != s.inHome && !first {
 		out = append(out, Transition{UnitID: id, Callsign: s.cfg.Callsign, Entered: inHome, Kind: "home_grid", Code: home, Name: a.Name, NameEN: a.NameEN, At: p.At})
 	}

@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -111,6 +112,24 @@ func TestFollowUnitStatus(t *testing.T) {
 		f.Follow(tc.ev)
 		if got := f.Status(id); got != tc.want {
 			t.Errorf("%s: status %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestOwnNoteKnownByItsStart: every note an instance publishes begins with
+// its own prefix, so Follow drops it undecoded; another instance's note,
+// even one whose id begins with this one's, does not.
+func TestOwnNoteKnownByItsStart(t *testing.T) {
+	g := &Ingester{instance: "0123abcd"}
+	other := &Ingester{instance: "0123abcdef"}
+	latest := map[string]Position{"car-1": Unknown(114.1, 22.5, time.Now()), "car-2": Unknown(114.2, 22.6, time.Now())}
+	for _, m := range []map[string]Position{latest, {}} {
+		b, err := g.encodeNote(m)
+		if err != nil || !bytes.HasPrefix(b, g.ownPrefix()) {
+			t.Fatalf("own note %s does not begin with %s (%v)", b, g.ownPrefix(), err)
+		}
+		if b, _ := other.encodeNote(m); bytes.HasPrefix(b, g.ownPrefix()) {
+			t.Fatalf("another instance's note %s taken for this one's", b)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package unit
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -192,9 +193,13 @@ func (g *Ingester) Shed(n int) error {
 func (g *Ingester) Queued() int64 { return g.queued.Load() }
 
 // request is one Submit: its flags, filled by the workers of its parts.
+// A request for one worker (the common case) holds its only part, so it
+// costs one allocation, not three.
 type request struct {
 	flags []Flags
 	done  chan error
+	one   part
+	ones  [1]*part
 }
 
 // part is the share of a request one worker writes; idx maps its samples
@@ -228,7 +233,9 @@ func (g *Ingester) split(r *request, samples []Sample) []*part {
 		same = g.shardOf(samples[i].UnitID) == first
 	}
 	if same {
-		return []*part{{shard: first, req: r, samples: samples}}
+		r.one = part{shard: first, req: r, samples: samples}
+		r.ones[0] = &r.one
+		return r.ones[:]
 	}
 	by := map[*shard]*part{}
 	var parts []*part
@@ -496,11 +503,7 @@ func (g *Ingester) publish(ctx context.Context, latest map[string]Position) {
 	if len(latest) == 0 {
 		return
 	}
-	nt := note{Instance: g.instance, Units: make([]noteUnit, 0, len(latest))}
-	for id, p := range latest {
-		nt.Units = append(nt.Units, noteUnit{ID: id, Pos: p})
-	}
-	payload, err := json.Marshal(nt)
+	payload, err := g.encodeNote(latest)
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err = g.store.WritePositions(pctx, nil, payload)
@@ -511,13 +514,30 @@ func (g *Ingester) publish(ctx context.Context, latest map[string]Position) {
 	}
 }
 
+// encodeNote is the note telling other instances of latest.
+func (g *Ingester) encodeNote(latest map[string]Position) ([]byte, error) {
+	nt := note{Instance: g.instance, Units: make([]noteUnit, 0, len(latest))}
+	for id, p := range latest {
+		nt.Units = append(nt.Units, noteUnit{ID: id, Pos: p})
+	}
+	return json.Marshal(nt)
+}
+
+// ownPrefix is how every note of this instance begins (encodeNote writes
+// the instance first), so Follow drops its own notes without decoding them.
+func (g *Ingester) ownPrefix() []byte { return []byte(`{"i":"` + g.instance + `",`) }
+
 // Follow applies the positions other instances store to this instance's
 // fleet until ctx ends. A bad position in a note is skipped, counted and
 // logged once per unit.
 func (g *Ingester) Follow(ctx context.Context) error {
 	warned := map[string]bool{}
+	own := g.ownPrefix()
 	for ctx.Err() == nil {
 		err := g.store.SubscribePositions(ctx, func(b []byte) {
+			if bytes.HasPrefix(b, own) {
+				return // this instance's own note: not decoded
+			}
 			var nt noteIn
 			if json.Unmarshal(b, &nt) != nil || nt.Instance == g.instance {
 				return

@@ -41,12 +41,17 @@ type Units struct {
 
 	mu     sync.Mutex
 	warned map[string]bool // keys already logged as holding bad records
+
+	geoKey, lastKey string
+	trackPre        string    // a track's key is trackPre + id + ":track"
+	pool            sync.Pool // of *posArgs
 }
 
 // NewUnits returns the unit storage of s; tracks are kept for ttl, and
 // skipped (when not nil) is told of each bad record skipped on reading.
 func NewUnits(s *store.Store, ttl time.Duration, skipped func(kind string)) *Units {
-	return &Units{base: base{s}, ttl: ttl, skipped: skipped, warned: map[string]bool{}}
+	return &Units{base: base{s}, ttl: ttl, skipped: skipped, warned: map[string]bool{},
+		geoKey: s.Key("units", "geo"), lastKey: s.Key("units", "last"), trackPre: s.Key("unit", "")}
 }
 
 // skip counts a bad record of kind and logs it once per key (a unit's
@@ -89,51 +94,58 @@ func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[st
 	return pos, status.Val(), nil
 }
 
-// fmtFloat writes a track value; unknown and non-finite values are empty.
-func fmtFloat(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
 // WritePositions implements unit.Store: one pipeline for a whole batch.
+// Its commands' arguments are written into one pooled buffer and handed to
+// go-redis as pointers to their spans (posArgs), so a stored fix costs no
+// string, boxed value or argument slice of its own.
 func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
 	if err := x.s.Check("storing positions"); err != nil {
 		return err
 	}
-	final := map[string]int{} // unit → index of its last moving fix
+	a, _ := x.pool.Get().(*posArgs)
+	if a == nil {
+		a = &posArgs{final: map[string]int{}, touched: map[string]bool{}}
+	}
+	defer x.putArgs(a)
 	for i, f := range fixes {
 		if f.Moved {
-			final[f.UnitID] = i
+			a.final[f.UnitID] = i // the last moving fix of each unit
 		}
 	}
+	a.reserve(len(fixes), len(a.final))
 	pipe := x.s.Client().Pipeline()
-	if len(final) > 0 {
-		locs := make([]*redis.GeoLocation, 0, len(final))
-		fields := make([]any, 0, 2*len(final))
-		for id, i := range final {
+	if len(a.final) > 0 {
+		geo := a.start(3*len(a.final), "GEOADD", x.geoKey)
+		last := a.start(2*len(a.final), "HSET", x.lastKey)
+		for _, i := range a.final {
 			f := &fixes[i]
-			locs = append(locs, &redis.GeoLocation{Name: id, Longitude: f.Lon, Latitude: clampGeoLat(f.Lat)})
-			b, _ := f.Position.MarshalJSON()
-			fields = append(fields, id, b)
+			geo = append(geo, a.float(f.Lon), a.float(clampGeoLat(f.Lat)), &f.UnitID)
+			off := len(a.buf)
+			a.buf = f.Position.AppendJSON(a.buf)
+			last = append(last, &f.UnitID, a.span(off))
 		}
-		pipe.GeoAdd(ctx, x.s.Key("units", "geo"), locs...)
-		pipe.HSet(ctx, x.s.Key("units", "last"), fields...)
+		pipe.Process(ctx, redis.NewIntCmd(ctx, geo...))
+		pipe.Process(ctx, redis.NewIntCmd(ctx, last...))
 	}
-	minID := strconv.FormatInt(time.Now().Add(-x.ttl).UnixMilli(), 10)
-	touched := map[string]bool{}
+	off := len(a.buf)
+	a.buf = strconv.AppendInt(a.buf, time.Now().Add(-x.ttl).UnixMilli(), 10)
+	minID := a.span(off)
+	off = len(a.buf)
+	a.buf = strconv.AppendInt(a.buf, x.ttl.Milliseconds(), 10)
+	ttl := a.span(off)
 	for i := range fixes {
 		f := &fixes[i]
-		key := x.s.Key("unit", f.UnitID, "track")
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: key, MinID: minID, Approx: true, Values: []string{
-			"lon", fmtFloat(f.Lon), "lat", fmtFloat(f.Lat), "t", strconv.FormatInt(f.At.UnixMilli(), 10),
-			"spd", fmtFloat(f.SpeedMPS), "hdg", fmtFloat(f.Heading), "acc", fmtFloat(f.AccuracyM),
-			"bat", fmtFloat(f.BatteryPct), "f", strconv.Itoa(int(f.Flags)),
-		}})
-		if !touched[key] {
-			touched[key] = true
-			pipe.PExpire(ctx, key, x.ttl)
+		off := len(a.buf)
+		a.buf = append(append(append(a.buf, x.trackPre...), f.UnitID...), ":track"...)
+		key := a.span(off)
+		xadd := a.start(0, "XADD", key, "MINID", "~", minID, "*",
+			"lon", a.float(f.Lon), "lat", a.float(f.Lat), "t", a.integer(f.At.UnixMilli()),
+			"spd", a.float(f.SpeedMPS), "hdg", a.float(f.Heading), "acc", a.float(f.AccuracyM),
+			"bat", a.float(f.BatteryPct), "f", a.integer(int64(f.Flags)))
+		pipe.Process(ctx, redis.NewStringCmd(ctx, xadd...))
+		if !a.touched[f.UnitID] {
+			a.touched[f.UnitID] = true
+			pipe.Process(ctx, redis.NewBoolCmd(ctx, a.start(0, "PEXPIRE", key, ttl)...))
 		}
 	}
 	if len(note) > 0 {
@@ -141,6 +153,81 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 	}
 	_, err := pipe.Exec(ctx)
 	return x.s.Wrap("storing positions", err)
+}
+
+// putArgs returns a to the pool once its commands are done with; a buffer
+// grown by a rare huge batch is let go.
+func (x *Units) putArgs(a *posArgs) {
+	if cap(a.buf) > 1<<20 || cap(a.args) > 1<<17 {
+		return
+	}
+	a.buf, a.spans, a.args = a.buf[:0], a.spans[:0], a.args[:0]
+	clear(a.final)
+	clear(a.touched)
+	x.pool.Put(a)
+}
+
+// posArgs holds the arguments of one WritePositions call: keys and values
+// are written into buf, and each is handed to go-redis as a pointer to its
+// argSpan (an encoding.BinaryMarshaler), which boxes without allocating.
+type posArgs struct {
+	buf     []byte
+	spans   []argSpan
+	args    []any
+	final   map[string]int  // unit → index of its last moving fix
+	touched map[string]bool // units whose track's expiry is set
+}
+
+// argSpan is one argument: the bytes buf[off:end] of its posArgs.
+type argSpan struct {
+	a        *posArgs
+	off, end int
+}
+
+// MarshalBinary gives go-redis the argument's bytes.
+func (s *argSpan) MarshalBinary() ([]byte, error) { return s.a.buf[s.off:s.end], nil }
+
+// reserve makes room for the spans and arguments of fixes fixes, moved of
+// them moving, so the pointers handed out stay where they are.
+func (a *posArgs) reserve(fixes, moved int) {
+	a.spans = slices.Grow(a.spans[:0], 2+fixes*9+moved*3)
+	a.args = slices.Grow(a.args[:0], 4+fixes*(22+3)+moved*5)
+}
+
+// span records buf[off:] as the next argument.
+func (a *posArgs) span(off int) any {
+	if len(a.spans) == cap(a.spans) {
+		return &argSpan{a: a, off: off, end: len(a.buf)} // not reserved: never moves
+	}
+	a.spans = append(a.spans, argSpan{a: a, off: off, end: len(a.buf)})
+	return &a.spans[len(a.spans)-1]
+}
+
+// float writes a track value; unknown and non-finite values are empty.
+func (a *posArgs) float(v float64) any {
+	off := len(a.buf)
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		a.buf = strconv.AppendFloat(a.buf, v, 'f', -1, 64)
+	}
+	return a.span(off)
+}
+
+func (a *posArgs) integer(v int64) any {
+	off := len(a.buf)
+	a.buf = strconv.AppendInt(a.buf, v, 10)
+	return a.span(off)
+}
+
+// start begins a command in the shared argument slice with room for extra
+// arguments more, and returns it to be appended to: its capacity ends where
+// its room does, so appending past it copies instead of overwriting the
+// next command.
+func (a *posArgs) start(extra int, args ...any) []any {
+	i := len(a.args)
+	a.args = append(a.args, args...)
+	j := len(a.args)
+	a.args = append(a.args, make([]any, extra)...)
+	return a.args[i:j:len(a.args)]
 }
 
 // Redis GEO accepts latitudes within ±85.05112878 only.
