@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -44,7 +45,7 @@ func NewIndex(m *geo.Map, st Store) *Index {
 func (x *Index) Restore(ctx context.Context) error {
 	list, err := x.store.List(ctx, Query{Status: Active, Limit: 100000})
 	if err != nil {
-		return err
+		return fmt.Errorf("read the active warnings: %w", err)
 	}
 	for _, w := range list {
 		x.Put(w)

@@ -136,7 +136,7 @@ func (s *Service) Issue(ctx context.Context, who Who, in *Input, idem *vocab.Ide
 	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("number a warning of %s: %w", day, err)
 	}
 	w.ID = fmt.Sprintf("W-%s-%04d", day, n)
 	w.Status, w.IssuedAt, w.IssuedBy, w.IssuedRole, w.UpdatedAt, w.Version = Active, now, who.Username, who.Role, now, 1
