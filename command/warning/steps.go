@@ -76,13 +76,17 @@ func (s *Service) recolour(ctx context.Context, who Who, id string, in *ColourIn
 	return w, err
 }
 
-// Extend moves a warning's end later, at most MaxPeriod after its start.
+// Extend moves a warning's end later, into the future and at most
+// MaxPeriod after its start.
 func (s *Service) Extend(ctx context.Context, who Who, id string, in *ExtendInput) (*Warning, error) {
 	bad := &fault.Invalid{}
 	checkText(bad, "reason", in.Reason, MaxReason, false, true)
 	ends, err := time.Parse(time.RFC3339, in.EndsAt)
-	if err != nil {
+	switch {
+	case err != nil:
 		bad.Add("ends_at", "required: an RFC 3339 time")
+	case !ends.After(s.now()):
+		bad.Add("ends_at", "must be in the future")
 	}
 	if err := bad.Err(); err != nil {
 		return nil, err
@@ -149,8 +153,8 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 	return true, nil
 }
 
-// changeable loads a warning who may change: active, of the version asked
-// for, in who's area.
+// changeable loads a warning who may change: active and not past its end
+// (the expiry timer ends it), of the version asked for, in who's area.
 func (s *Service) changeable(ctx context.Context, who Who, id string, version *int64) (*Warning, error) {
 	w, err := s.store.Load(ctx, id)
 	if err != nil {
@@ -162,6 +166,9 @@ func (s *Service) changeable(ctx context.Context, who Who, id string, version *i
 			at = *w.EndedAt
 		}
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("warning %s was %s at %s", w.ID, w.Status, at.In(s.opts.Location).Format("2006-01-02 15:04"))}
+	}
+	if !w.EndsAt.After(s.now()) {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("warning %s ended at %s", w.ID, w.EndsAt.In(s.opts.Location).Format("2006-01-02 15:04"))}
 	}
 	if version != nil && *version != w.Version {
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("warning %s changed meanwhile: it is at version %d, not %d", w.ID, w.Version, *version)}

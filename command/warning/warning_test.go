@@ -283,3 +283,57 @@ func FuzzParsePolygon(f *testing.F) {
 		}
 	})
 }
+
+// fieldsOf is the "field: message" list of an invalid-input error.
+func fieldsOf(err error) []string {
+	var inv *fault.Invalid
+	if !errors.As(err, &inv) {
+		return nil
+	}
+	var out []string
+	for _, e := range inv.Errors {
+		out = append(out, e.Field+": "+e.Message)
+	}
+	return out
+}
+
+// TestWarningStepsAfterEnd: an extension must end in the future, and a
+// warning past its end that the timer has not expired yet takes no step
+// (409 "ended at").
+func TestWarningStepsAfterEnd(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	w := f.issue(t, warning.Rainstorm, warning.Yellow, warning.AreaInput{Kind: warning.AreaCity}, 0, time.Hour)
+	f.clock.Advance(2 * time.Hour) // past its end; the expiry timer has not run
+	past := f.clock.Now().Add(-30 * time.Minute).Format(time.RFC3339)
+	_, err := f.svc.Extend(ctx, op, w.ID, &warning.ExtendInput{EndsAt: past})
+	if got := fieldsOf(err); !slices.Equal(got, []string{"ends_at: must be in the future"}) {
+		t.Errorf("extended into the past: %v", err)
+	}
+	steps := map[string]func() error{
+		"raise": func() error {
+			_, err := f.svc.Raise(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Red})
+			return err
+		},
+		"lower": func() error {
+			_, err := f.svc.Lower(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Blue, Reason: "减弱"})
+			return err
+		},
+		"extend": func() error {
+			_, err := f.svc.Extend(ctx, op, w.ID, &warning.ExtendInput{EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)})
+			return err
+		},
+		"lift": func() error {
+			_, err := f.svc.Lift(ctx, op, w.ID, &warning.LiftInput{Reason: "解除"})
+			return err
+		},
+	}
+	for name, step := range steps {
+		if err := step(); !errors.Is(err, fault.ErrConflict) || !strings.Contains(err.Error(), "warning "+w.ID+" ended at 2026-07-01 11:00") {
+			t.Errorf("%s after the end: %v", name, err)
+		}
+	}
+	if got, _ := f.svc.Get(ctx, w.ID); got.Version != 1 {
+		t.Errorf("changed after its end: version %d", got.Version)
+	}
+}
