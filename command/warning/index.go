@@ -104,7 +104,7 @@ func (x *Index) Covering(p orb.Point, t time.Time) []Ref {
 	})
 	out := make([]Ref, len(found))
 	for i, w := range found {
-		out[i] = Ref{ID: w.ID, Type: w.Type, Colour: w.Colour, Title: w.Title}
+		out[i] = Ref{ID: w.ID, Type: w.Type, Colour: w.Colour, Title: w.Title, Drill: w.Drill}
 	}
 	return out
 }

@@ -337,3 +337,17 @@ func TestWarningStepsAfterEnd(t *testing.T) {
 		t.Errorf("changed after its end: version %d", got.Version)
 	}
 }
+
+// TestCoveringDrill: the index marks a drill's warning in the refs it
+// gives (incidents that are not drills leave it out).
+func TestCoveringDrill(t *testing.T) {
+	f := newFloor(t)
+	in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "演练", Drill: true, Area: &warning.AreaInput{Kind: warning.AreaCity},
+		EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)}
+	if _, _, err := f.svc.Issue(context.Background(), op, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.index.Covering(inNanhu, f.clock.Now()); len(got) != 1 || !got[0].Drill {
+		t.Errorf("refs %+v, want one drill", got)
+	}
+}
