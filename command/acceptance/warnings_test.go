@@ -125,7 +125,7 @@ func TestWarningsBadInput(t *testing.T) {
 		{"unknown area kind", with(area(map[string]any{"kind": "province"})), []string{"area.kind"}},
 		{"city with codes", with(area(map[string]any{"kind": "city", "codes": []string{"440303002"}})), []string{"area"}},
 		{"type, colour and title", with(func(b map[string]any) { b["type"], b["colour"], b["title"] = "meteor", "purple", " " }), []string{"colour", "title", "type"}},
-		{"control characters", with(func(b map[string]any) { b["title"] = "暴雨\u0007预警" }), []string{"title"}},
+		{"nothing visible in the title", with(func(b map[string]any) { b["title"] = "\u0007\u200b\u202e\u3164" }), []string{"title"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, fields, body := h.problemFields("POST", "/api/v1/warnings", op, tc.body)

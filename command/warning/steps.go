@@ -3,7 +3,6 @@ package warning
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"watchfloor/command/fault"
@@ -45,7 +44,7 @@ func (s *Service) Lower(ctx context.Context, who Who, id string, in *ColourInput
 
 func (s *Service) recolour(ctx context.Context, who Who, id string, in *ColourInput, up bool) (*Warning, error) {
 	bad := &fault.Invalid{}
-	checkText(bad, "reason", in.Reason, MaxReason, !up, true)
+	in.Reason = cleanText(bad, "reason", in.Reason, MaxReason, !up, true)
 	if !in.Colour.Valid() {
 		bad.Add("colour", "unknown colour %q: one of blue, yellow, orange, red", in.Colour)
 	}
@@ -71,7 +70,7 @@ func (s *Service) recolour(ctx context.Context, who Who, id string, in *ColourIn
 		action = StepLowered
 	}
 	w.History = append(w.History, Step{At: now, Action: action, By: who.Username, Role: who.Role,
-		From: string(prev.Colour), To: string(in.Colour), Reason: strings.TrimSpace(in.Reason)})
+		From: string(prev.Colour), To: string(in.Colour), Reason: in.Reason})
 	_, err = s.save(ctx, &write{w: w, prev: prev, event: vocab.WarningUpdated})
 	return w, err
 }
@@ -80,7 +79,7 @@ func (s *Service) recolour(ctx context.Context, who Who, id string, in *ColourIn
 // MaxPeriod after its start.
 func (s *Service) Extend(ctx context.Context, who Who, id string, in *ExtendInput) (*Warning, error) {
 	bad := &fault.Invalid{}
-	checkText(bad, "reason", in.Reason, MaxReason, false, true)
+	in.Reason = cleanText(bad, "reason", in.Reason, MaxReason, false, true)
 	ends, err := time.Parse(time.RFC3339, in.EndsAt)
 	switch {
 	case err != nil:
@@ -106,7 +105,7 @@ func (s *Service) Extend(ctx context.Context, who Who, id string, in *ExtendInpu
 	w := next(prev, now)
 	w.EndsAt = ends
 	w.History = append(w.History, Step{At: now, Action: StepExtended, By: who.Username, Role: who.Role,
-		From: prev.EndsAt.Format(time.RFC3339), To: ends.Format(time.RFC3339), Reason: strings.TrimSpace(in.Reason)})
+		From: prev.EndsAt.Format(time.RFC3339), To: ends.Format(time.RFC3339), Reason: in.Reason})
 	_, err = s.save(ctx, &write{w: w, prev: prev, event: vocab.WarningUpdated, expiry: &w.EndsAt})
 	return w, err
 }
@@ -114,7 +113,7 @@ func (s *Service) Extend(ctx context.Context, who Who, id string, in *ExtendInpu
 // Lift ends a warning before its time: its stand-by is cleared.
 func (s *Service) Lift(ctx context.Context, who Who, id string, in *LiftInput) (*Warning, error) {
 	bad := &fault.Invalid{}
-	checkText(bad, "reason", in.Reason, MaxReason, true, true)
+	in.Reason = cleanText(bad, "reason", in.Reason, MaxReason, true, true)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
@@ -123,7 +122,7 @@ func (s *Service) Lift(ctx context.Context, who Who, id string, in *LiftInput) (
 		return nil, err
 	}
 	now := s.now().UTC()
-	w := end(prev, now, Lifted, Step{At: now, Action: StepLifted, By: who.Username, Role: who.Role, Reason: strings.TrimSpace(in.Reason)})
+	w := end(prev, now, Lifted, Step{At: now, Action: StepLifted, By: who.Username, Role: who.Role, Reason: in.Reason})
 	_, err = s.save(ctx, &write{w: w, prev: prev, event: vocab.WarningEnded, cancel: true})
 	return w, err
 }

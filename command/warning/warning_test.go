@@ -351,3 +351,58 @@ func TestCoveringDrill(t *testing.T) {
 		t.Errorf("refs %+v, want one drill", got)
 	}
 }
+
+// TestWarningText: title and source are cleaned as single-line text, text
+// and reason as multi-line (control and format characters dropped); a
+// required field with nothing visible (zero-width, direction overrides,
+// Hangul fillers) is refused by name, an optional one counts as none.
+func TestWarningText(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	invisible := " \u200b\u202e\u3164\u2800 "
+	for _, tc := range []struct {
+		name                        string
+		title, text, source, reason string
+		bad                         []string
+		want                        *warning.Warning // title, text, source; reason in history
+		wantReason                  string
+	}{
+		{name: "invisible title", title: invisible, bad: []string{"title: required: something visible, at most 200 characters"}},
+		{name: "zero-width title", title: "\u200b\u200b", bad: []string{"title: required: something visible, at most 200 characters"}},
+		{name: "cleaned", title: "暴雨\u0007\u202e预警\n", text: "第一行\n\t第二行\u0000\u200b", source: "气象\n台\u200e", reason: "\u2066预报\u2069",
+			want: &warning.Warning{Title: "暴雨预警", Text: "第一行\n\t第二行", Source: "气象 台"}, wantReason: "预报"},
+		{name: "optional fields with nothing visible", title: "积水", text: invisible, source: invisible, reason: invisible,
+			want: &warning.Warning{Title: "积水"}},
+		{name: "too long once cleaned", title: strings.Repeat("雨", 201) + "\u200b", bad: []string{"title: at most 200 characters"}},
+	} {
+		in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: tc.title, Text: tc.text, Source: tc.source, Reason: tc.reason,
+			Area: &warning.AreaInput{Kind: warning.AreaCity}, EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)}
+		w, _, err := f.svc.Issue(ctx, op, in, nil)
+		if tc.bad != nil {
+			if got := fieldsOf(err); !slices.Equal(got, tc.bad) {
+				t.Errorf("%s: %v, want %v", tc.name, err, tc.bad)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if w.Title != tc.want.Title || w.Text != tc.want.Text || w.Source != tc.want.Source || w.History[0].Reason != tc.wantReason {
+			t.Errorf("%s: title %q text %q source %q reason %q", tc.name, w.Title, w.Text, w.Source, w.History[0].Reason)
+		}
+	}
+	w := f.issue(t, warning.Flood, warning.Orange, warning.AreaInput{Kind: warning.AreaCity}, 0, time.Hour)
+	_, err := f.svc.Lower(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Blue, Reason: invisible})
+	if got := fieldsOf(err); !slices.Equal(got, []string{"reason: required: something visible, at most 1000 characters"}) {
+		t.Errorf("lowered with an invisible reason: %v", err)
+	}
+	_, err = f.svc.Lift(ctx, op, w.ID, &warning.LiftInput{Reason: "\u200b\u3164"})
+	if got := fieldsOf(err); !slices.Equal(got, []string{"reason: required: something visible, at most 1000 characters"}) {
+		t.Errorf("lifted with an invisible reason: %v", err)
+	}
+	raised, err := f.svc.Raise(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Red, Reason: "加强\u202e\n"})
+	if err != nil || raised.History[1].Reason != "加强" {
+		t.Errorf("raised: %v %+v", err, raised)
+	}
+}

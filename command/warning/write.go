@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -171,20 +170,6 @@ func (s *Service) standBy(typ string, colour Colour, prev []StandBy, now time.Ti
 func Triggers(p config.Plan, typ string, colour Colour) bool {
 	for _, t := range p.Warnings {
 		if slices.Contains(t.Types, typ) && colour.Rank() >= Colour(t.MinColour).Rank() && Colour(t.MinColour).Valid() {
-			return true
-		}
-	}
-	return false
-}
-
-// hasControl reports whether v holds a control character (newlines and
-// tabs allowed in multi-line text).
-func hasControl(v string, multiline bool) bool {
-	for _, r := range v {
-		if multiline && (r == '\n' || r == '\t' || r == '\r') {
-			continue
-		}
-		if unicode.IsControl(r) {
 			return true
 		}
 	}
