@@ -406,3 +406,48 @@ func TestWarningText(t *testing.T) {
 		t.Errorf("raised: %v %+v", err, raised)
 	}
 }
+
+// TestStandByEventSlim: a unit on stand-by is told of the warning by a
+// summary (no polygon, history or stand-by of every unit), under the
+// warning's own field names.
+func TestStandByEventSlim(t *testing.T) {
+	f := newFloor(t)
+	in := &warning.Input{Type: warning.Typhoon, Colour: warning.Red, Title: "台风红色预警", Text: "长文本", Drill: true,
+		Area:   &warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{ring(inChengdo[0], inChengdo[1], 0.002)}},
+		EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)}
+	w, _, err := f.svc.Issue(context.Background(), op, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := w.StandBy[0].Groups[0].Units[0]
+	msgs, _, err := f.st.Range(context.Background(), vocab.UnitStream(unit), 0, 10)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("%d messages on %s: %v", len(msgs), unit, err)
+	}
+	var ev struct {
+		Type string
+		Data struct {
+			Warning map[string]json.RawMessage `json:"warning"`
+			OnCall  bool                       `json:"on_call"`
+		}
+	}
+	if err := json.Unmarshal(msgs[0].JSON, &ev); err != nil || ev.Type != vocab.WarningStandBy || !ev.Data.OnCall {
+		t.Fatalf("%s: %v", msgs[0].JSON, err)
+	}
+	var keys []string
+	for k := range ev.Data.Warning {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"area", "colour", "drill", "ends_at", "id", "starts_at", "status", "title", "type", "version"}; !slices.Equal(keys, want) {
+		t.Errorf("the warning's fields %v, want %v", keys, want)
+	}
+	var area map[string]json.RawMessage
+	_ = json.Unmarshal(ev.Data.Warning["area"], &area)
+	if _, ok := area["polygon"]; ok || len(area) != 2 || !strings.Contains(string(area["names"]), "东门") {
+		t.Errorf("area %s", ev.Data.Warning["area"])
+	}
+	if string(ev.Data.Warning["id"]) != `"`+w.ID+`"` || string(ev.Data.Warning["version"]) != "1" || string(ev.Data.Warning["drill"]) != "true" {
+		t.Errorf("warning %v", ev.Data.Warning)
+	}
+}
