@@ -349,7 +349,8 @@ func (s *Service) mayAct(who Who, a Area) error {
 	return &fault.Forbidden{Detail: fmt.Sprintf("the warning's area lies beyond your area %s", who.Area)}
 }
 
-// inside reports whether area a lies inside the grid code.
+// inside reports whether area a lies inside the grid code (a polygon's
+// corners and edges).
 func (s *Service) inside(code string, a Area) bool {
 	switch a.Kind {
 	case AreaStreets, AreaCommunities:
@@ -361,15 +362,7 @@ func (s *Service) inside(code string, a Area) bool {
 		return len(a.Codes) > 0
 	case AreaPolygon:
 		g := s.geo.Area(code)
-		if g == nil || len(a.Polygon) == 0 {
-			return false
-		}
-		for _, pt := range a.Polygon[0] {
-			if !g.Contains(pt) {
-				return false
-			}
-		}
-		return true
+		return g != nil && len(a.Polygon) > 0 && within(g, a.Polygon[0])
 	}
 	return false
 }

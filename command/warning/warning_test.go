@@ -451,3 +451,52 @@ func TestStandByEventSlim(t *testing.T) {
 		t.Errorf("warning %v", ev.Data.Warning)
 	}
 }
+
+// lMap is a city of one district, a square, split into an L-shaped street
+// 990001 (the lower half and the upper left quarter) and the notch 990002.
+func lMap(t *testing.T) *geo.Map {
+	t.Helper()
+	feature := func(code, level, parent, ring string) string {
+		return `{"type":"Feature","properties":{"code":"` + code + `","name":"` + code + `","level":"` + level + `","parent":"` + parent +
+			`"},"geometry":{"type":"Polygon","coordinates":[` + ring + `]}}`
+	}
+	grids := `{"type":"FeatureCollection","features":[` +
+		feature("990000", "district", "", `[[114.00,22.00],[114.02,22.00],[114.02,22.02],[114.00,22.02],[114.00,22.00]]`) + "," +
+		feature("990001", "street", "990000", `[[114.00,22.00],[114.02,22.00],[114.02,22.01],[114.01,22.01],[114.01,22.02],[114.00,22.02],[114.00,22.00]]`) + "," +
+		feature("990002", "street", "990000", `[[114.01,22.01],[114.02,22.01],[114.02,22.02],[114.01,22.02],[114.01,22.01]]`) + `]}`
+	m, err := geo.NewMap([]byte(grids), []byte(`{"type":"FeatureCollection","features":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestAreaLimitedPolygonEdges: an account limited to an L-shaped street
+// may warn for a polygon inside it (the street's own outline too), not
+// for one whose corners all lie in it but whose edge crosses the notch,
+// or runs across it from corner to corner of the street.
+func TestAreaLimitedPolygonEdges(t *testing.T) {
+	m := lMap(t)
+	clock := timer.NewManual(time.Date(2026, 7, 1, 2, 0, 0, 0, time.UTC))
+	st := memstore.New(memstore.Options{Clock: clock})
+	svc := warning.NewService(st.Warnings(), m, warning.Options{}, clock.Now)
+	who := warning.Who{Username: "l-operator", Role: vocab.Operator, Area: "990001"}
+	for _, tc := range []struct {
+		name string
+		ring [][]float64
+		ok   bool
+	}{
+		{"inside the lower arm", [][]float64{{114.002, 22.002}, {114.018, 22.002}, {114.018, 22.008}, {114.002, 22.002}}, true},
+		{"the street's own outline", [][]float64{{114.00, 22.00}, {114.02, 22.00}, {114.02, 22.01}, {114.01, 22.01}, {114.01, 22.02}, {114.00, 22.02}, {114.00, 22.00}}, true},
+		{"an edge across the notch", [][]float64{{114.002, 22.002}, {114.018, 22.005}, {114.005, 22.018}, {114.002, 22.002}}, false},
+		{"an edge from corner to corner over the notch", [][]float64{{114.002, 22.002}, {114.02, 22.01}, {114.01, 22.02}, {114.002, 22.002}}, false},
+		{"in the notch", [][]float64{{114.012, 22.012}, {114.018, 22.012}, {114.018, 22.018}, {114.012, 22.012}}, false},
+	} {
+		in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "积水", EndsAt: clock.Now().Add(time.Hour).Format(time.RFC3339),
+			Area: &warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{tc.ring}}}
+		_, _, err := svc.Issue(context.Background(), who, in, nil)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, fault.ErrForbidden)) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
