@@ -500,3 +500,27 @@ func TestAreaLimitedPolygonEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestPolygonNames: a polygon's names are the streets it overlaps, also
+// one that only its edges cross (no corner of either inside the other).
+func TestPolygonNames(t *testing.T) {
+	m := lMap(t)
+	clock := timer.NewManual(time.Date(2026, 7, 1, 2, 0, 0, 0, time.UTC))
+	svc := warning.NewService(memstore.New(memstore.Options{Clock: clock}).Warnings(), m, warning.Options{}, clock.Now)
+	// A thin triangle from the L's upper arm to its lower arm, whose two
+	// long edges run over the notch 990002.
+	thin := [][]float64{{114.005, 22.018}, {114.018, 22.005}, {114.004, 22.017}, {114.005, 22.018}}
+	in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "积水", EndsAt: clock.Now().Add(time.Hour).Format(time.RFC3339),
+		Area: &warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{thin}}}
+	w, _, err := svc.Issue(context.Background(), op, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, n := range w.Area.Names {
+		codes = append(codes, n.Code)
+	}
+	if !slices.Equal(codes, []string{"990001", "990002"}) {
+		t.Errorf("names %v, want both streets", codes)
+	}
+}

@@ -206,7 +206,8 @@ func Triggers(p config.Plan, typ string, colour Colour) bool {
 }
 
 // touches reports whether the grid g and the polygon p overlap: a vertex
-// of one lies in the other.
+// of one lies in the other, or an edge of p's outer ring crosses one of
+// g's (each bound-checked first).
 func touches(g *geo.Area, p orb.Polygon) bool {
 	if !g.Bound.Intersects(p.Bound()) {
 		return false
@@ -221,6 +222,13 @@ func touches(g *geo.Area, p orb.Polygon) bool {
 			if planar.PolygonContains(p, pt) {
 				return true
 			}
+		}
+	}
+	r := p[0]
+	for i := 1; i < len(r); i++ {
+		a, b := r[i-1], r[i]
+		if segBound(a, b).Intersects(g.Bound) && edges(g, segBound(a, b), func(c, d orb.Point) bool { return crosses(a, b, c, d) }) {
+			return true
 		}
 	}
 	return false
