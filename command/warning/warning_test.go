@@ -2,6 +2,7 @@ package warning_test
 
 import (
 	"context"
+	"math"
 	"encoding/json"
 	"errors"
 	"os"
@@ -238,7 +239,8 @@ func TestTypesMatchConfig(t *testing.T) {
 
 // FuzzParsePolygon: no ring list makes the parser panic, and one it
 // accepts has one outer ring and at most 20 holes, every ring closed with
-// at least 4 points, at most 2000 points, each inside the city's bound.
+// at least 4 points, at most 1000 points, each inside the city's bound and
+// rounded to 7 decimals.
 func FuzzParsePolygon(f *testing.F) {
 	bound := orb.Bound{Min: orb.Point{114.105, 22.528}, Max: orb.Point{114.135, 22.558}}
 	for _, seed := range []string{
@@ -248,6 +250,7 @@ func FuzzParsePolygon(f *testing.F) {
 		`[[[1e309,22.53],[114.12,22.53],[114.12,22.54],[1e309,22.53]]]`,
 		`[[[113,22.53],[114.12,22.53],[114.12,22.54],[113,22.53]]]`,
 		`[[]]`, `[]`, `[[[]]]`, `[[[114.11]]]`,
+		`[[[114.1100000001,22.53],[114.12,22.5300000004],[114.12,22.54],[114.1100000001,22.53]]]`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -275,6 +278,9 @@ func FuzzParsePolygon(f *testing.F) {
 			for _, pt := range r {
 				if !bound.Contains(orb.Point(pt)) {
 					t.Fatalf("point %v accepted outside the city", pt)
+				}
+				if math.Round(pt[0]*1e7)/1e7 != pt[0] || math.Round(pt[1]*1e7)/1e7 != pt[1] {
+					t.Fatalf("point %v not rounded to 7 decimals", pt)
 				}
 			}
 		}
@@ -522,5 +528,31 @@ func TestPolygonNames(t *testing.T) {
 	}
 	if !slices.Equal(codes, []string{"990001", "990002"}) {
 		t.Errorf("names %v, want both streets", codes)
+	}
+}
+
+// TestParsePolygonPoints: coordinates are rounded to 7 decimals, closing
+// is judged on what was sent, and at most 1000 points are taken.
+func TestParsePolygonPoints(t *testing.T) {
+	bound := orb.Bound{Min: orb.Point{114.105, 22.528}, Max: orb.Point{114.135, 22.558}}
+	p, bad := warning.ParsePolygon([][][]float64{{{114.11234567891, 22.53}, {114.12, 22.53}, {114.12, 22.54}, {114.11234567891, 22.53}}}, bound)
+	if len(bad) > 0 || p[0][0] != [2]float64{114.1123457, 22.53} || p[0][3] != p[0][0] {
+		t.Errorf("rounded: %v %v", p, bad)
+	}
+	if _, bad := warning.ParsePolygon([][][]float64{{{114.11, 22.53}, {114.12, 22.53}, {114.12, 22.54}, {114.11000000001, 22.53}}}, bound); len(bad) != 1 || !strings.Contains(bad[0], "closed") {
+		t.Errorf("a ring closed only once rounded: %v", bad)
+	}
+	ring := func(n int) [][]float64 {
+		var r [][]float64
+		for i := range n - 1 {
+			r = append(r, []float64{114.11 + float64(i)*1e-5, 22.53 + float64(i%2)*1e-5})
+		}
+		return append(r, r[0])
+	}
+	if _, bad := warning.ParsePolygon([][][]float64{ring(1000)}, bound); len(bad) > 0 {
+		t.Errorf("1000 points: %v", bad)
+	}
+	if _, bad := warning.ParsePolygon([][][]float64{ring(1001)}, bound); len(bad) != 1 || bad[0] != "at most 1000 points in all, not 1001" {
+		t.Errorf("1001 points: %v", bad)
 	}
 }
