@@ -2,9 +2,9 @@ package warning_test
 
 import (
 	"context"
-	"math"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"slices"
 	"strings"
