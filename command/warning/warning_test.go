@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -617,5 +618,32 @@ func TestIndexKeepsActive(t *testing.T) {
 	}
 	if a, e := other.Held(); a != 1 || e != 0 {
 		t.Errorf("an hour after the lift: %d active, %d ended", a, e)
+	}
+}
+
+// TestIssueReplayFirst: a repeat of an Idempotency-Key gets the first
+// answer even once the request's times have passed (looked up before the
+// input is checked); another body under the key is refused.
+func TestIssueReplayFirst(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	idem := &vocab.Idempotency{Key: "operator:warning:k1", Fingerprint: "fp1", TTL: 24 * time.Hour}
+	in := func() *warning.Input {
+		return &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "积水", Area: &warning.AreaInput{Kind: warning.AreaCity},
+			EndsAt: time.Date(2026, 7, 1, 3, 0, 0, 0, time.UTC).Format(time.RFC3339)}
+	}
+	first, replayed, err := f.svc.Issue(ctx, op, in(), idem)
+	if err != nil || replayed {
+		t.Fatal(replayed, err)
+	}
+	f.clock.Advance(2 * time.Hour) // its ends_at is now in the past
+	again, replayed, err := f.svc.Issue(ctx, op, in(), idem)
+	if err != nil || !replayed || again.ID != first.ID {
+		t.Errorf("retried: %+v %t %v", again, replayed, err)
+	}
+	other := *idem
+	other.Fingerprint = "fp2"
+	if _, _, err := f.svc.Issue(ctx, op, in(), &other); !strings.Contains(fmt.Sprint(fieldsOf(err)), "Idempotency-Key") {
+		t.Errorf("another body under the key: %v", err)
 	}
 }
