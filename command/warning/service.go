@@ -322,7 +322,7 @@ func (s *Service) names(a Area) []Name {
 		}
 		sh := toPolygon(a.Polygon)
 		for _, g := range s.geo.Grids() {
-			if g.Level == geo.Street && touches(g, sh) {
+			if g.Level == geo.Street && g.Overlaps(sh) {
 				add(g)
 			}
 		}
@@ -375,7 +375,7 @@ func (s *Service) inside(code string, a Area) bool {
 		return len(a.Codes) > 0
 	case AreaPolygon:
 		g := s.geo.Area(code)
-		return g != nil && len(a.Polygon) > 0 && within(g, a.Polygon[0])
+		return g != nil && len(a.Polygon) > 0 && g.ContainsRing(a.Polygon[0])
 	}
 	return false
 }

@@ -6,15 +6,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
-
 	"watchfloor/command/audit"
 	"watchfloor/command/change"
 	"watchfloor/command/timer"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
-	"watchfloor/geo"
 )
 
 // write is one atomic change of a warning.
@@ -199,35 +195,6 @@ func (s *Service) standBy(typ string, colour Colour, prev []StandBy, now time.Ti
 func Triggers(p config.Plan, typ string, colour Colour) bool {
 	for _, t := range p.Warnings {
 		if slices.Contains(t.Types, typ) && colour.Rank() >= Colour(t.MinColour).Rank() && Colour(t.MinColour).Valid() {
-			return true
-		}
-	}
-	return false
-}
-
-// touches reports whether the grid g and the polygon p overlap: a vertex
-// of one lies in the other, or an edge of p's outer ring crosses one of
-// g's (each bound-checked first).
-func touches(g *geo.Area, p orb.Polygon) bool {
-	if !g.Bound.Intersects(p.Bound()) {
-		return false
-	}
-	for _, pt := range p[0] {
-		if g.Contains(pt) {
-			return true
-		}
-	}
-	for _, poly := range g.Shape {
-		for _, pt := range poly[0] {
-			if planar.PolygonContains(p, pt) {
-				return true
-			}
-		}
-	}
-	r := p[0]
-	for i := 1; i < len(r); i++ {
-		a, b := r[i-1], r[i]
-		if segBound(a, b).Intersects(g.Bound) && edges(g, segBound(a, b), func(c, d orb.Point) bool { return crosses(a, b, c, d) }) {
 			return true
 		}
 	}

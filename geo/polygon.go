@@ -1,12 +1,13 @@
-package warning
+package geo
+
+// Polygons against areas: whether a drawn polygon lies inside an area (an
+// area-limited account's warning) or overlaps it (the streets it names).
 
 import (
 	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
-
-	"watchfloor/geo"
 )
 
 // orient is twice the signed area of a, b, c: > 0 when c lies left of
@@ -27,13 +28,14 @@ func onSegment(a, b, p orb.Point) bool {
 	return orient(a, b, p) == 0 && segBound(a, b).Contains(p)
 }
 
+// segBound is the bound of the segment ab.
 func segBound(a, b orb.Point) orb.Bound {
 	return orb.Bound{Min: orb.Point{min(a[0], b[0]), min(a[1], b[1])}, Max: orb.Point{max(a[0], b[0]), max(a[1], b[1])}}
 }
 
 // edges calls fn with each edge of every ring of g whose bound meets
 // near; fn returning true stops the walk, and edges reports it.
-func edges(g *geo.Area, near orb.Bound, fn func(c, d orb.Point) bool) bool {
+func edges(g *Area, near orb.Bound, fn func(c, d orb.Point) bool) bool {
 	for _, poly := range g.Shape {
 		for _, r := range poly {
 			for i := 1; i < len(r); i++ {
@@ -49,7 +51,7 @@ func edges(g *geo.Area, near orb.Bound, fn func(c, d orb.Point) bool) bool {
 // leaves reports whether some part of the segment pq lies outside the
 // grid g (p and q inside it): it crosses one of g's rings, or a piece of
 // it between the points where it touches them lies outside.
-func leaves(g *geo.Area, p, q orb.Point) bool {
+func leaves(g *Area, p, q orb.Point) bool {
 	ts := []float64{0, 1}
 	dx, dy := q[0]-p[0], q[1]-p[1]
 	at := func(c orb.Point) float64 { return ((c[0]-p[0])*dx + (c[1]-p[1])*dy) / (dx*dx + dy*dy) }
@@ -75,10 +77,10 @@ func leaves(g *geo.Area, p, q orb.Point) bool {
 	return false
 }
 
-// within reports whether the polygon whose outer ring is ring lies inside
-// the grid g: every corner inside, no edge leaving it, and no corner of
+// ContainsRing reports whether the polygon whose outer ring is ring lies
+// inside the area g: every corner inside, no edge leaving it, and no corner of
 // g's rings (a hole, a notch) strictly inside the polygon.
-func within(g *geo.Area, ring [][2]float64) bool {
+func (g *Area) ContainsRing(ring [][2]float64) bool {
 	outer := make(orb.Ring, len(ring))
 	for i, pt := range ring {
 		if outer[i] = orb.Point(pt); !g.Contains(outer[i]) {
@@ -107,6 +109,35 @@ func within(g *geo.Area, ring [][2]float64) bool {
 func onRing(r orb.Ring, p orb.Point) bool {
 	for i := 1; i < len(r); i++ {
 		if onSegment(r[i-1], r[i], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Overlaps reports whether the area g and the polygon p overlap: a vertex
+// of one lies in the other, or an edge of p's outer ring crosses one of
+// g's (each bound-checked first).
+func (g *Area) Overlaps(p orb.Polygon) bool {
+	if !g.Bound.Intersects(p.Bound()) {
+		return false
+	}
+	for _, pt := range p[0] {
+		if g.Contains(pt) {
+			return true
+		}
+	}
+	for _, poly := range g.Shape {
+		for _, pt := range poly[0] {
+			if planar.PolygonContains(p, pt) {
+				return true
+			}
+		}
+	}
+	r := p[0]
+	for i := 1; i < len(r); i++ {
+		a, b := r[i-1], r[i]
+		if segBound(a, b).Intersects(g.Bound) && edges(g, segBound(a, b), func(c, d orb.Point) bool { return crosses(a, b, c, d) }) {
 			return true
 		}
 	}
