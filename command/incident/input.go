@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"watchfloor/alerts"
+	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/strictjson"
 	"watchfloor/command/vocab"
@@ -64,52 +64,16 @@ func Decode(body []byte) (*Input, error) {
 	return &in, nil
 }
 
-// CleanText drops control characters (but for tabs and newlines in
-// multi-line text) and format characters such as zero-width spaces, byte
-// order marks and bidirectional overrides (but for the zero-width joiners
-// that emoji and some scripts need), and trims surrounding white space.
-func CleanText(s string, multiline bool) string {
-	clean := strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			if multiline {
-				return r
-			}
-			return ' '
-		case r == 0x200c || r == 0x200d:
-			return r
-		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError:
-			return -1
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(clean)
-}
+// CleanText drops control and format characters and trims white space
+// (cleantext.Clean; tabs and newlines kept in multi-line text).
+func CleanText(s string, multiline bool) string { return cleantext.Clean(s, multiline) }
 
-// CleanNote cleans a free-text note, reason or comment as CleanText does
-// multi-line text; one with nothing visible counts as none, so an optional
-// note is dropped and a required one is still missing.
-func CleanNote(s string) string {
-	s = CleanText(s, true)
-	if !Visible(s) {
-		return ""
-	}
-	return s
-}
+// CleanNote cleans a note, reason or comment; one with nothing visible
+// counts as none (cleantext.Note).
+func CleanNote(s string) string { return cleantext.Note(s) }
 
-// Visible reports whether s holds a character one can see: not only white
-// space, control, format or combining characters and blank fillers.
-func Visible(s string) bool {
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r), unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me, unicode.Zs),
-			r == 0x115f, r == 0x1160, r == 0x3164, r == 0xffa0, r == 0x2800, r == utf8.RuneError:
-		default:
-			return true
-		}
-	}
-	return false
-}
+// Visible reports whether s holds a character one can see (cleantext.Visible).
+func Visible(s string) bool { return cleantext.Visible(s) }
 
 // futureTolerance is how far ahead of the server's clock a report's time
 // may be (clocks differ); times before 1970 are refused.

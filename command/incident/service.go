@@ -240,12 +240,16 @@ func (s *Service) Classify(in *Input) (*Classification, error) {
 }
 
 // place tags the incident with its grid, zones and the warnings in force
-// there now, from its location or, failing that, the grid it names.
+// there now, from its location or, failing that, the grid it names; a
+// real incident carries no drill's warning.
 func (s *Service) place(inc *Incident, in *Input) {
 	s.locate(inc, in)
 	inc.Warnings = nil
 	if s.hooks.Warnings != nil && inc.Location != nil {
 		inc.Warnings = s.hooks.Warnings.Covering(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.now())
+		if !inc.Drill {
+			inc.Warnings = slices.DeleteFunc(inc.Warnings, func(r warning.Ref) bool { return r.Drill })
+		}
 	}
 }
 

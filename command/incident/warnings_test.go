@@ -15,10 +15,12 @@ import (
 )
 
 // finder is a warning index with one red rainstorm warning covering one
-// grid, in force from a time; it records the times it was asked at.
+// grid, in force from a time (and with drill, a drill's warning there
+// too); it records the times it was asked at.
 type finder struct {
 	covers func(orb.Point) bool
 	from   time.Time
+	drill  bool
 	asked  []time.Time
 }
 
@@ -27,7 +29,11 @@ func (f *finder) Covering(p orb.Point, t time.Time) []warning.Ref {
 	if !f.covers(p) || t.Before(f.from) {
 		return nil
 	}
-	return []warning.Ref{{ID: "W-20260701-0001", Type: warning.Rainstorm, Colour: warning.Red, Title: "暴雨红色预警"}}
+	out := []warning.Ref{{ID: "W-20260701-0001", Type: warning.Rainstorm, Colour: warning.Red, Title: "暴雨红色预警"}}
+	if f.drill {
+		out = append(out, warning.Ref{ID: "W-20260701-0002", Type: warning.Flood, Colour: warning.Blue, Title: "演练", Drill: true})
+	}
+	return out
 }
 
 func (f *finder) Load(context.Context, string) (*warning.Warning, error) { return nil, nil }
@@ -112,4 +118,34 @@ func mustDecode(t *testing.T, body string) *incident.Input {
 		t.Fatal(err)
 	}
 	return in
+}
+
+// A real incident inside a drill's warning does not carry it; a drill
+// incident carries both the real warning and the drill's.
+func TestIncidentsCarryNoDrillWarnings(t *testing.T) {
+	grader, m := incident.SampleRules(t)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 7, 1, 4, 0, 0, 0, time.UTC)
+	inside := m.Area("440303002002001")
+	f := &finder{covers: inside.Contains, from: now, drill: true}
+	mem := memstore.New(memstore.Options{Location: loc})
+	svc := incident.NewService(mem.Incidents(), grader, m, incident.Options{Location: loc}, func() time.Time { return now }, incident.Hooks{Warnings: f})
+	c := inside.Centroid()
+	for _, tc := range []struct {
+		drill bool
+		want  []string
+	}{{false, []string{"W-20260701-0001"}}, {true, []string{"W-20260701-0001", "W-20260701-0002"}}} {
+		body := fmt.Sprintf(`{"category":"fire","title":"预警测试","drill":%t,"location":{"lon":%f,"lat":%f}}`, tc.drill, c[0], c[1])
+		inc, _, err := svc.Create(context.Background(), vocab.Actor{Username: "operator", Role: vocab.Operator}, mustDecode(t, body), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range inc.Warnings {
+			got = append(got, r.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("drill %t: carries %v, want %v", tc.drill, got, tc.want)
+		}
+	}
 }

@@ -11,12 +11,17 @@ import (
 	"watchfloor/geo"
 )
 
-// Bounds of an area.
+// Bounds of an area. MaxPoints at full float precision still fits the
+// request body limit (64 KiB).
 const (
 	MaxCodes  = 200
 	MaxHoles  = 20
-	MaxPoints = 2000
+	MaxPoints = 1000
 )
+
+// precision is the decimals a polygon's coordinates are rounded to (1e-7°
+// is about 1 cm).
+const precision = 1e7
 
 // AreaInput is the area of a request: the kind and its codes or polygon
 // (rings of [lon, lat] pairs, checked by ParsePolygon).
@@ -28,8 +33,9 @@ type AreaInput struct {
 
 // ParsePolygon checks drawn rings against the city's bound: one outer ring
 // and at most MaxHoles holes, each of at least 4 [lon, lat] points and
-// closed, at most MaxPoints in all, every point inside bound. It returns
-// the polygon, or what is wrong with it (nothing is fixed silently).
+// closed, at most MaxPoints in all, every point (rounded to 7 decimals)
+// inside bound. It returns the polygon, or what is wrong with it (nothing
+// else is fixed silently).
 func ParsePolygon(rings [][][]float64, bound orb.Bound) ([][][2]float64, []string) {
 	switch {
 	case len(rings) == 0:
@@ -67,27 +73,34 @@ func parseRing(r [][]float64, bound orb.Bound) ([][2]float64, []string) {
 	var bad []string
 	out := make([][2]float64, len(r))
 	for j, pt := range r {
+		var p orb.Point
+		if len(pt) == 2 {
+			p = orb.Point{round(pt[0]), round(pt[1])}
+		}
 		switch {
 		case len(pt) != 2:
 			bad = append(bad, fmt.Sprintf("point %d must be [lon, lat]", j))
-		case !finite(pt[0]) || !finite(pt[1]) || !geo.ValidPoint(pt[0], pt[1]):
+		case !finite(p[0]) || !finite(p[1]) || !geo.ValidPoint(p[0], p[1]):
 			bad = append(bad, fmt.Sprintf("point %d is not a valid lon/lat", j))
-		case !bound.Contains(orb.Point{pt[0], pt[1]}):
-			bad = append(bad, fmt.Sprintf("point %d (%g, %g) is outside the city", j, pt[0], pt[1]))
+		case !bound.Contains(p):
+			bad = append(bad, fmt.Sprintf("point %d (%g, %g) is outside the city", j, p[0], p[1]))
 		default:
-			out[j] = [2]float64{pt[0], pt[1]}
+			out[j] = p
 		}
 		if len(bad) >= 5 {
 			break // enough to show what is wrong
 		}
 	}
-	if len(bad) == 0 && out[0] != out[len(out)-1] {
+	if len(bad) == 0 && (r[0][0] != r[len(r)-1][0] || r[0][1] != r[len(r)-1][1]) {
 		bad = append(bad, "ring must be closed (its last point the same as its first)")
 	}
 	return out, bad
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// round rounds a coordinate to 7 decimals.
+func round(f float64) float64 { return math.Round(f*precision) / precision }
 
 // shape is an area resolved for lookups: the grids it names, or a polygon,
 // or the whole city.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -44,7 +45,7 @@ func NewIndex(m *geo.Map, st Store) *Index {
 func (x *Index) Restore(ctx context.Context) error {
 	list, err := x.store.List(ctx, Query{Status: Active, Limit: 100000})
 	if err != nil {
-		return err
+		return fmt.Errorf("read the active warnings: %w", err)
 	}
 	for _, w := range list {
 		x.Put(w)
@@ -103,7 +104,7 @@ func (x *Index) Covering(p orb.Point, t time.Time) []Ref {
 	})
 	out := make([]Ref, len(found))
 	for i, w := range found {
-		out[i] = Ref{ID: w.ID, Type: w.Type, Colour: w.Colour, Title: w.Title}
+		out[i] = Ref{ID: w.ID, Type: w.Type, Colour: w.Colour, Title: w.Title, Drill: w.Drill}
 	}
 	return out
 }

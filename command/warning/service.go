@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"watchfloor/command/change"
+	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
@@ -136,12 +137,12 @@ func (s *Service) Issue(ctx context.Context, who Who, in *Input, idem *vocab.Ide
 	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("number a warning of %s: %w", day, err)
 	}
 	w.ID = fmt.Sprintf("W-%s-%04d", day, n)
 	w.Status, w.IssuedAt, w.IssuedBy, w.IssuedRole, w.UpdatedAt, w.Version = Active, now, who.Username, who.Role, now, 1
 	w.StandBy = s.standBy(w.Type, w.Colour, nil, now)
-	w.History = []Step{{At: now, Action: StepIssued, By: who.Username, Role: who.Role, To: string(w.Colour), Reason: strings.TrimSpace(in.Reason)}}
+	w.History = []Step{{At: now, Action: StepIssued, By: who.Username, Role: who.Role, To: string(w.Colour), Reason: in.Reason}}
 	wr := &write{w: w, event: vocab.WarningIssued, expiry: &w.EndsAt, idem: idem}
 	switch dup, err := s.save(ctx, wr); {
 	case err != nil:
@@ -163,8 +164,8 @@ func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotenc
 	return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
 }
 
-// check validates in, naming every bad field, and returns the warning it
-// describes (area names filled).
+// check cleans in's text and validates it, naming every bad field, and
+// returns the warning it describes (area names filled).
 func (s *Service) check(in *Input, now time.Time) (*Warning, error) {
 	bad := &fault.Invalid{}
 	if !slices.Contains(Types(), in.Type) {
@@ -173,17 +174,17 @@ func (s *Service) check(in *Input, now time.Time) (*Warning, error) {
 	if !in.Colour.Valid() {
 		bad.Add("colour", "unknown colour %q: one of blue, yellow, orange, red", in.Colour)
 	}
-	checkText(bad, "title", in.Title, MaxTitle, true, false)
-	checkText(bad, "text", in.Text, MaxText, false, true)
-	checkText(bad, "source", in.Source, MaxSource, false, false)
-	checkText(bad, "reason", in.Reason, MaxReason, false, true)
+	in.Title = cleanText(bad, "title", in.Title, MaxTitle, true, false)
+	in.Text = cleanText(bad, "text", in.Text, MaxText, false, true)
+	in.Source = cleanText(bad, "source", in.Source, MaxSource, false, false)
+	in.Reason = cleanText(bad, "reason", in.Reason, MaxReason, false, true)
 	area := s.checkArea(bad, in.Area)
 	starts, ends := s.checkPeriod(bad, in.StartsAt, in.EndsAt, now)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
-	return &Warning{Type: in.Type, Colour: in.Colour, Title: strings.TrimSpace(in.Title), Text: strings.TrimSpace(in.Text),
-		Area: area, StartsAt: starts, EndsAt: ends, Drill: in.Drill, Source: strings.TrimSpace(in.Source)}, nil
+	return &Warning{Type: in.Type, Colour: in.Colour, Title: in.Title, Text: in.Text,
+		Area: area, StartsAt: starts, EndsAt: ends, Drill: in.Drill, Source: in.Source}, nil
 }
 
 // checkPeriod checks the validity period: starts_at (default now) at most
@@ -322,18 +323,21 @@ func (s *Service) names(a Area) []Name {
 	return out
 }
 
-// checkText checks a free-text field: at most max characters, no control
-// characters (but for newlines and tabs in multi-line text), and something
-// visible when required.
-func checkText(bad *fault.Invalid, field, v string, max int, required, multiline bool) {
+// cleanText cleans a free-text field as incidents' are (control and format
+// characters dropped, newlines and tabs kept in multi-line text; one with
+// nothing visible counts as none) and checks it: something visible when
+// required, at most max characters.
+func cleanText(bad *fault.Invalid, field, v string, max int, required, multiline bool) string {
+	if v = cleantext.Clean(v, multiline); !cleantext.Visible(v) {
+		v = ""
+	}
 	switch {
-	case required && strings.TrimSpace(v) == "":
-		bad.Add(field, "required, at most %d characters", max)
+	case required && v == "":
+		bad.Add(field, "required: something visible, at most %d characters", max)
 	case len([]rune(v)) > max:
 		bad.Add(field, "at most %d characters", max)
-	case hasControl(v, multiline):
-		bad.Add(field, "no control characters")
 	}
+	return v
 }
 
 // mayAct refuses an account limited to an area a warning for an area
@@ -345,7 +349,8 @@ func (s *Service) mayAct(who Who, a Area) error {
 	return &fault.Forbidden{Detail: fmt.Sprintf("the warning's area lies beyond your area %s", who.Area)}
 }
 
-// inside reports whether area a lies inside the grid code.
+// inside reports whether area a lies inside the grid code (a polygon's
+// corners and edges).
 func (s *Service) inside(code string, a Area) bool {
 	switch a.Kind {
 	case AreaStreets, AreaCommunities:
@@ -357,15 +362,7 @@ func (s *Service) inside(code string, a Area) bool {
 		return len(a.Codes) > 0
 	case AreaPolygon:
 		g := s.geo.Area(code)
-		if g == nil || len(a.Polygon) == 0 {
-			return false
-		}
-		for _, pt := range a.Polygon[0] {
-			if !g.Contains(pt) {
-				return false
-			}
-		}
-		return true
+		return g != nil && len(a.Polygon) > 0 && within(g, a.Polygon[0])
 	}
 	return false
 }

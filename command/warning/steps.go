@@ -3,7 +3,6 @@ package warning
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"watchfloor/command/fault"
@@ -45,7 +44,7 @@ func (s *Service) Lower(ctx context.Context, who Who, id string, in *ColourInput
 
 func (s *Service) recolour(ctx context.Context, who Who, id string, in *ColourInput, up bool) (*Warning, error) {
 	bad := &fault.Invalid{}
-	checkText(bad, "reason", in.Reason, MaxReason, !up, true)
+	in.Reason = cleanText(bad, "reason", in.Reason, MaxReason, !up, true)
 	if !in.Colour.Valid() {
 		bad.Add("colour", "unknown colour %q: one of blue, yellow, orange, red", in.Colour)
 	}
@@ -71,18 +70,22 @@ func (s *Service) recolour(ctx context.Context, who Who, id string, in *ColourIn
 		action = StepLowered
 	}
 	w.History = append(w.History, Step{At: now, Action: action, By: who.Username, Role: who.Role,
-		From: string(prev.Colour), To: string(in.Colour), Reason: strings.TrimSpace(in.Reason)})
+		From: string(prev.Colour), To: string(in.Colour), Reason: in.Reason})
 	_, err = s.save(ctx, &write{w: w, prev: prev, event: vocab.WarningUpdated})
 	return w, err
 }
 
-// Extend moves a warning's end later, at most MaxPeriod after its start.
+// Extend moves a warning's end later, into the future and at most
+// MaxPeriod after its start.
 func (s *Service) Extend(ctx context.Context, who Who, id string, in *ExtendInput) (*Warning, error) {
 	bad := &fault.Invalid{}
-	checkText(bad, "reason", in.Reason, MaxReason, false, true)
+	in.Reason = cleanText(bad, "reason", in.Reason, MaxReason, false, true)
 	ends, err := time.Parse(time.RFC3339, in.EndsAt)
-	if err != nil {
+	switch {
+	case err != nil:
 		bad.Add("ends_at", "required: an RFC 3339 time")
+	case !ends.After(s.now()):
+		bad.Add("ends_at", "must be in the future")
 	}
 	if err := bad.Err(); err != nil {
 		return nil, err
@@ -102,7 +105,7 @@ func (s *Service) Extend(ctx context.Context, who Who, id string, in *ExtendInpu
 	w := next(prev, now)
 	w.EndsAt = ends
 	w.History = append(w.History, Step{At: now, Action: StepExtended, By: who.Username, Role: who.Role,
-		From: prev.EndsAt.Format(time.RFC3339), To: ends.Format(time.RFC3339), Reason: strings.TrimSpace(in.Reason)})
+		From: prev.EndsAt.Format(time.RFC3339), To: ends.Format(time.RFC3339), Reason: in.Reason})
 	_, err = s.save(ctx, &write{w: w, prev: prev, event: vocab.WarningUpdated, expiry: &w.EndsAt})
 	return w, err
 }
@@ -110,7 +113,7 @@ func (s *Service) Extend(ctx context.Context, who Who, id string, in *ExtendInpu
 // Lift ends a warning before its time: its stand-by is cleared.
 func (s *Service) Lift(ctx context.Context, who Who, id string, in *LiftInput) (*Warning, error) {
 	bad := &fault.Invalid{}
-	checkText(bad, "reason", in.Reason, MaxReason, true, true)
+	in.Reason = cleanText(bad, "reason", in.Reason, MaxReason, true, true)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
@@ -119,7 +122,7 @@ func (s *Service) Lift(ctx context.Context, who Who, id string, in *LiftInput) (
 		return nil, err
 	}
 	now := s.now().UTC()
-	w := end(prev, now, Lifted, Step{At: now, Action: StepLifted, By: who.Username, Role: who.Role, Reason: strings.TrimSpace(in.Reason)})
+	w := end(prev, now, Lifted, Step{At: now, Action: StepLifted, By: who.Username, Role: who.Role, Reason: in.Reason})
 	_, err = s.save(ctx, &write{w: w, prev: prev, event: vocab.WarningEnded, cancel: true})
 	return w, err
 }
@@ -149,8 +152,8 @@ func (s *Service) Expire(ctx context.Context, id string, _ time.Time) (bool, err
 	return true, nil
 }
 
-// changeable loads a warning who may change: active, of the version asked
-// for, in who's area.
+// changeable loads a warning who may change: active and not past its end
+// (the expiry timer ends it), of the version asked for, in who's area.
 func (s *Service) changeable(ctx context.Context, who Who, id string, version *int64) (*Warning, error) {
 	w, err := s.store.Load(ctx, id)
 	if err != nil {
@@ -162,6 +165,9 @@ func (s *Service) changeable(ctx context.Context, who Who, id string, version *i
 			at = *w.EndedAt
 		}
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("warning %s was %s at %s", w.ID, w.Status, at.In(s.opts.Location).Format("2006-01-02 15:04"))}
+	}
+	if !w.EndsAt.After(s.now()) {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("warning %s ended at %s", w.ID, w.EndsAt.In(s.opts.Location).Format("2006-01-02 15:04"))}
 	}
 	if version != nil && *version != w.Version {
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("warning %s changed meanwhile: it is at version %d, not %d", w.ID, w.Version, *version)}

@@ -176,12 +176,14 @@ func (w *Warning) InForce(t time.Time) bool {
 	return w.Status == Active && !t.Before(w.StartsAt) && t.Before(w.EndsAt)
 }
 
-// Ref is what an incident reported inside a warning in force carries.
+// Ref is what an incident reported inside a warning in force carries;
+// Drill marks a drill's warning, which only drill incidents carry.
 type Ref struct {
 	ID     string `json:"id"`
 	Type   string `json:"type"`
 	Colour Colour `json:"colour"`
 	Title  string `json:"title"`
+	Drill  bool   `json:"drill,omitempty"`
 }
 
 // Finder answers which warnings cover a place, for incidents and plans,

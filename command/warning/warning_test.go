@@ -2,6 +2,7 @@ package warning_test
 
 import (
 	"context"
+	"math"
 	"encoding/json"
 	"errors"
 	"os"
@@ -238,7 +239,8 @@ func TestTypesMatchConfig(t *testing.T) {
 
 // FuzzParsePolygon: no ring list makes the parser panic, and one it
 // accepts has one outer ring and at most 20 holes, every ring closed with
-// at least 4 points, at most 2000 points, each inside the city's bound.
+// at least 4 points, at most 1000 points, each inside the city's bound and
+// rounded to 7 decimals.
 func FuzzParsePolygon(f *testing.F) {
 	bound := orb.Bound{Min: orb.Point{114.105, 22.528}, Max: orb.Point{114.135, 22.558}}
 	for _, seed := range []string{
@@ -248,6 +250,7 @@ func FuzzParsePolygon(f *testing.F) {
 		`[[[1e309,22.53],[114.12,22.53],[114.12,22.54],[1e309,22.53]]]`,
 		`[[[113,22.53],[114.12,22.53],[114.12,22.54],[113,22.53]]]`,
 		`[[]]`, `[]`, `[[[]]]`, `[[[114.11]]]`,
+		`[[[114.1100000001,22.53],[114.12,22.5300000004],[114.12,22.54],[114.1100000001,22.53]]]`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -276,10 +279,280 @@ func FuzzParsePolygon(f *testing.F) {
 				if !bound.Contains(orb.Point(pt)) {
 					t.Fatalf("point %v accepted outside the city", pt)
 				}
+				if math.Round(pt[0]*1e7)/1e7 != pt[0] || math.Round(pt[1]*1e7)/1e7 != pt[1] {
+					t.Fatalf("point %v not rounded to 7 decimals", pt)
+				}
 			}
 		}
 		if total > warning.MaxPoints {
 			t.Fatalf("%d points accepted", total)
 		}
 	})
+}
+
+// fieldsOf is the "field: message" list of an invalid-input error.
+func fieldsOf(err error) []string {
+	var inv *fault.Invalid
+	if !errors.As(err, &inv) {
+		return nil
+	}
+	var out []string
+	for _, e := range inv.Errors {
+		out = append(out, e.Field+": "+e.Message)
+	}
+	return out
+}
+
+// TestWarningStepsAfterEnd: an extension must end in the future, and a
+// warning past its end that the timer has not expired yet takes no step
+// (409 "ended at").
+func TestWarningStepsAfterEnd(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	w := f.issue(t, warning.Rainstorm, warning.Yellow, warning.AreaInput{Kind: warning.AreaCity}, 0, time.Hour)
+	f.clock.Advance(2 * time.Hour) // past its end; the expiry timer has not run
+	past := f.clock.Now().Add(-30 * time.Minute).Format(time.RFC3339)
+	_, err := f.svc.Extend(ctx, op, w.ID, &warning.ExtendInput{EndsAt: past})
+	if got := fieldsOf(err); !slices.Equal(got, []string{"ends_at: must be in the future"}) {
+		t.Errorf("extended into the past: %v", err)
+	}
+	steps := map[string]func() error{
+		"raise": func() error {
+			_, err := f.svc.Raise(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Red})
+			return err
+		},
+		"lower": func() error {
+			_, err := f.svc.Lower(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Blue, Reason: "减弱"})
+			return err
+		},
+		"extend": func() error {
+			_, err := f.svc.Extend(ctx, op, w.ID, &warning.ExtendInput{EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)})
+			return err
+		},
+		"lift": func() error {
+			_, err := f.svc.Lift(ctx, op, w.ID, &warning.LiftInput{Reason: "解除"})
+			return err
+		},
+	}
+	for name, step := range steps {
+		if err := step(); !errors.Is(err, fault.ErrConflict) || !strings.Contains(err.Error(), "warning "+w.ID+" ended at 2026-07-01 11:00") {
+			t.Errorf("%s after the end: %v", name, err)
+		}
+	}
+	if got, _ := f.svc.Get(ctx, w.ID); got.Version != 1 {
+		t.Errorf("changed after its end: version %d", got.Version)
+	}
+}
+
+// TestCoveringDrill: the index marks a drill's warning in the refs it
+// gives (incidents that are not drills leave it out).
+func TestCoveringDrill(t *testing.T) {
+	f := newFloor(t)
+	in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "演练", Drill: true, Area: &warning.AreaInput{Kind: warning.AreaCity},
+		EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)}
+	if _, _, err := f.svc.Issue(context.Background(), op, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.index.Covering(inNanhu, f.clock.Now()); len(got) != 1 || !got[0].Drill {
+		t.Errorf("refs %+v, want one drill", got)
+	}
+}
+
+// TestWarningText: title and source are cleaned as single-line text, text
+// and reason as multi-line (control and format characters dropped); a
+// required field with nothing visible (zero-width, direction overrides,
+// Hangul fillers) is refused by name, an optional one counts as none.
+func TestWarningText(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	invisible := " \u200b\u202e\u3164\u2800 "
+	for _, tc := range []struct {
+		name                        string
+		title, text, source, reason string
+		bad                         []string
+		want                        *warning.Warning // title, text, source; reason in history
+		wantReason                  string
+	}{
+		{name: "invisible title", title: invisible, bad: []string{"title: required: something visible, at most 200 characters"}},
+		{name: "zero-width title", title: "\u200b\u200b", bad: []string{"title: required: something visible, at most 200 characters"}},
+		{name: "cleaned", title: "暴雨\u0007\u202e预警\n", text: "第一行\n\t第二行\u0000\u200b", source: "气象\n台\u200e", reason: "\u2066预报\u2069",
+			want: &warning.Warning{Title: "暴雨预警", Text: "第一行\n\t第二行", Source: "气象 台"}, wantReason: "预报"},
+		{name: "optional fields with nothing visible", title: "积水", text: invisible, source: invisible, reason: invisible,
+			want: &warning.Warning{Title: "积水"}},
+		{name: "too long once cleaned", title: strings.Repeat("雨", 201) + "\u200b", bad: []string{"title: at most 200 characters"}},
+	} {
+		in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: tc.title, Text: tc.text, Source: tc.source, Reason: tc.reason,
+			Area: &warning.AreaInput{Kind: warning.AreaCity}, EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)}
+		w, _, err := f.svc.Issue(ctx, op, in, nil)
+		if tc.bad != nil {
+			if got := fieldsOf(err); !slices.Equal(got, tc.bad) {
+				t.Errorf("%s: %v, want %v", tc.name, err, tc.bad)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if w.Title != tc.want.Title || w.Text != tc.want.Text || w.Source != tc.want.Source || w.History[0].Reason != tc.wantReason {
+			t.Errorf("%s: title %q text %q source %q reason %q", tc.name, w.Title, w.Text, w.Source, w.History[0].Reason)
+		}
+	}
+	w := f.issue(t, warning.Flood, warning.Orange, warning.AreaInput{Kind: warning.AreaCity}, 0, time.Hour)
+	_, err := f.svc.Lower(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Blue, Reason: invisible})
+	if got := fieldsOf(err); !slices.Equal(got, []string{"reason: required: something visible, at most 1000 characters"}) {
+		t.Errorf("lowered with an invisible reason: %v", err)
+	}
+	_, err = f.svc.Lift(ctx, op, w.ID, &warning.LiftInput{Reason: "\u200b\u3164"})
+	if got := fieldsOf(err); !slices.Equal(got, []string{"reason: required: something visible, at most 1000 characters"}) {
+		t.Errorf("lifted with an invisible reason: %v", err)
+	}
+	raised, err := f.svc.Raise(ctx, op, w.ID, &warning.ColourInput{Colour: warning.Red, Reason: "加强\u202e\n"})
+	if err != nil || raised.History[1].Reason != "加强" {
+		t.Errorf("raised: %v %+v", err, raised)
+	}
+}
+
+// TestStandByEventSlim: a unit on stand-by is told of the warning by a
+// summary (no polygon, history or stand-by of every unit), under the
+// warning's own field names.
+func TestStandByEventSlim(t *testing.T) {
+	f := newFloor(t)
+	in := &warning.Input{Type: warning.Typhoon, Colour: warning.Red, Title: "台风红色预警", Text: "长文本", Drill: true,
+		Area:   &warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{ring(inChengdo[0], inChengdo[1], 0.002)}},
+		EndsAt: f.clock.Now().Add(time.Hour).Format(time.RFC3339)}
+	w, _, err := f.svc.Issue(context.Background(), op, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := w.StandBy[0].Groups[0].Units[0]
+	msgs, _, err := f.st.Range(context.Background(), vocab.UnitStream(unit), 0, 10)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("%d messages on %s: %v", len(msgs), unit, err)
+	}
+	var ev struct {
+		Type string
+		Data struct {
+			Warning map[string]json.RawMessage `json:"warning"`
+			OnCall  bool                       `json:"on_call"`
+		}
+	}
+	if err := json.Unmarshal(msgs[0].JSON, &ev); err != nil || ev.Type != vocab.WarningStandBy || !ev.Data.OnCall {
+		t.Fatalf("%s: %v", msgs[0].JSON, err)
+	}
+	var keys []string
+	for k := range ev.Data.Warning {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"area", "colour", "drill", "ends_at", "id", "starts_at", "status", "title", "type", "version"}; !slices.Equal(keys, want) {
+		t.Errorf("the warning's fields %v, want %v", keys, want)
+	}
+	var area map[string]json.RawMessage
+	_ = json.Unmarshal(ev.Data.Warning["area"], &area)
+	if _, ok := area["polygon"]; ok || len(area) != 2 || !strings.Contains(string(area["names"]), "东门") {
+		t.Errorf("area %s", ev.Data.Warning["area"])
+	}
+	if string(ev.Data.Warning["id"]) != `"`+w.ID+`"` || string(ev.Data.Warning["version"]) != "1" || string(ev.Data.Warning["drill"]) != "true" {
+		t.Errorf("warning %v", ev.Data.Warning)
+	}
+}
+
+// lMap is a city of one district, a square, split into an L-shaped street
+// 990001 (the lower half and the upper left quarter) and the notch 990002.
+func lMap(t *testing.T) *geo.Map {
+	t.Helper()
+	feature := func(code, level, parent, ring string) string {
+		return `{"type":"Feature","properties":{"code":"` + code + `","name":"` + code + `","level":"` + level + `","parent":"` + parent +
+			`"},"geometry":{"type":"Polygon","coordinates":[` + ring + `]}}`
+	}
+	grids := `{"type":"FeatureCollection","features":[` +
+		feature("990000", "district", "", `[[114.00,22.00],[114.02,22.00],[114.02,22.02],[114.00,22.02],[114.00,22.00]]`) + "," +
+		feature("990001", "street", "990000", `[[114.00,22.00],[114.02,22.00],[114.02,22.01],[114.01,22.01],[114.01,22.02],[114.00,22.02],[114.00,22.00]]`) + "," +
+		feature("990002", "street", "990000", `[[114.01,22.01],[114.02,22.01],[114.02,22.02],[114.01,22.02],[114.01,22.01]]`) + `]}`
+	m, err := geo.NewMap([]byte(grids), []byte(`{"type":"FeatureCollection","features":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestAreaLimitedPolygonEdges: an account limited to an L-shaped street
+// may warn for a polygon inside it (the street's own outline too), not
+// for one whose corners all lie in it but whose edge crosses the notch,
+// or runs across it from corner to corner of the street.
+func TestAreaLimitedPolygonEdges(t *testing.T) {
+	m := lMap(t)
+	clock := timer.NewManual(time.Date(2026, 7, 1, 2, 0, 0, 0, time.UTC))
+	st := memstore.New(memstore.Options{Clock: clock})
+	svc := warning.NewService(st.Warnings(), m, warning.Options{}, clock.Now)
+	who := warning.Who{Username: "l-operator", Role: vocab.Operator, Area: "990001"}
+	for _, tc := range []struct {
+		name string
+		ring [][]float64
+		ok   bool
+	}{
+		{"inside the lower arm", [][]float64{{114.002, 22.002}, {114.018, 22.002}, {114.018, 22.008}, {114.002, 22.002}}, true},
+		{"the street's own outline", [][]float64{{114.00, 22.00}, {114.02, 22.00}, {114.02, 22.01}, {114.01, 22.01}, {114.01, 22.02}, {114.00, 22.02}, {114.00, 22.00}}, true},
+		{"an edge across the notch", [][]float64{{114.002, 22.002}, {114.018, 22.005}, {114.005, 22.018}, {114.002, 22.002}}, false},
+		{"an edge from corner to corner over the notch", [][]float64{{114.002, 22.002}, {114.02, 22.01}, {114.01, 22.02}, {114.002, 22.002}}, false},
+		{"in the notch", [][]float64{{114.012, 22.012}, {114.018, 22.012}, {114.018, 22.018}, {114.012, 22.012}}, false},
+	} {
+		in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "积水", EndsAt: clock.Now().Add(time.Hour).Format(time.RFC3339),
+			Area: &warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{tc.ring}}}
+		_, _, err := svc.Issue(context.Background(), who, in, nil)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, fault.ErrForbidden)) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+// TestPolygonNames: a polygon's names are the streets it overlaps, also
+// one that only its edges cross (no corner of either inside the other).
+func TestPolygonNames(t *testing.T) {
+	m := lMap(t)
+	clock := timer.NewManual(time.Date(2026, 7, 1, 2, 0, 0, 0, time.UTC))
+	svc := warning.NewService(memstore.New(memstore.Options{Clock: clock}).Warnings(), m, warning.Options{}, clock.Now)
+	// A thin triangle from the L's upper arm to its lower arm, whose two
+	// long edges run over the notch 990002.
+	thin := [][]float64{{114.005, 22.018}, {114.018, 22.005}, {114.004, 22.017}, {114.005, 22.018}}
+	in := &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "积水", EndsAt: clock.Now().Add(time.Hour).Format(time.RFC3339),
+		Area: &warning.AreaInput{Kind: warning.AreaPolygon, Polygon: [][][]float64{thin}}}
+	w, _, err := svc.Issue(context.Background(), op, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, n := range w.Area.Names {
+		codes = append(codes, n.Code)
+	}
+	if !slices.Equal(codes, []string{"990001", "990002"}) {
+		t.Errorf("names %v, want both streets", codes)
+	}
+}
+
+// TestParsePolygonPoints: coordinates are rounded to 7 decimals, closing
+// is judged on what was sent, and at most 1000 points are taken.
+func TestParsePolygonPoints(t *testing.T) {
+	bound := orb.Bound{Min: orb.Point{114.105, 22.528}, Max: orb.Point{114.135, 22.558}}
+	p, bad := warning.ParsePolygon([][][]float64{{{114.11234567891, 22.53}, {114.12, 22.53}, {114.12, 22.54}, {114.11234567891, 22.53}}}, bound)
+	if len(bad) > 0 || p[0][0] != [2]float64{114.1123457, 22.53} || p[0][3] != p[0][0] {
+		t.Errorf("rounded: %v %v", p, bad)
+	}
+	if _, bad := warning.ParsePolygon([][][]float64{{{114.11, 22.53}, {114.12, 22.53}, {114.12, 22.54}, {114.11000000001, 22.53}}}, bound); len(bad) != 1 || !strings.Contains(bad[0], "closed") {
+		t.Errorf("a ring closed only once rounded: %v", bad)
+	}
+	ring := func(n int) [][]float64 {
+		var r [][]float64
+		for i := range n - 1 {
+			r = append(r, []float64{114.11 + float64(i)*1e-5, 22.53 + float64(i%2)*1e-5})
+		}
+		return append(r, r[0])
+	}
+	if _, bad := warning.ParsePolygon([][][]float64{ring(1000)}, bound); len(bad) > 0 {
+		t.Errorf("1000 points: %v", bad)
+	}
+	if _, bad := warning.ParsePolygon([][][]float64{ring(1001)}, bound); len(bad) != 1 || bad[0] != "at most 1000 points in all, not 1001" {
+		t.Errorf("1001 points: %v", bad)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -31,12 +30,40 @@ type write struct {
 // StandByEvent is the data of warning.standby on a unit's stream: the unit
 // is on call (or no longer) for a plan's group because of a warning.
 type StandByEvent struct {
-	Warning   *Warning    `json:"warning"`
+	Warning   Summary     `json:"warning"`
 	PlanID    string      `json:"plan_id"`
 	PlanName  config.Text `json:"plan_name"`
 	GroupID   string      `json:"group_id"`
 	GroupName config.Text `json:"group_name"`
 	OnCall    bool        `json:"on_call"`
+}
+
+// Summary is a warning as a unit on stand-by is told of it: what a phone
+// shows, without the polygon, the history or the stand-by of every unit.
+// Its fields are the Warning's, under the same names.
+type Summary struct {
+	ID       string      `json:"id"`
+	Type     string      `json:"type"`
+	Colour   Colour      `json:"colour"`
+	Title    string      `json:"title"`
+	StartsAt time.Time   `json:"starts_at"`
+	EndsAt   time.Time   `json:"ends_at"`
+	Status   string      `json:"status"`
+	Version  int64       `json:"version"`
+	Drill    bool        `json:"drill,omitempty"`
+	Area     AreaSummary `json:"area"`
+}
+
+// AreaSummary is an area's kind and the names it covers.
+type AreaSummary struct {
+	Kind  string `json:"kind"`
+	Names []Name `json:"names,omitempty"`
+}
+
+// Summarize is w's summary.
+func (w *Warning) Summarize() Summary {
+	return Summary{ID: w.ID, Type: w.Type, Colour: w.Colour, Title: w.Title, StartsAt: w.StartsAt, EndsAt: w.EndsAt,
+		Status: w.Status, Version: w.Version, Drill: w.Drill, Area: AreaSummary{Kind: w.Area.Kind, Names: w.Area.Names}}
 }
 
 // change is what wr changes: the warning guarded by its version (and, when
@@ -62,9 +89,10 @@ func (wr *write) change() *change.Change {
 	ch.Audit = []audit.Record{{At: step.At, Who: step.By, Role: step.Role, Action: "warning." + step.Action, Object: w.ID, Reason: step.Reason,
 		Detail: map[string]any{"colour": w.Colour, "from": step.From, "to": step.To, "version": w.Version}}}
 	ch.Emit(wr.event, w, vocab.ScreenStream, vocab.LeaderStream)
+	sum := w.Summarize()
 	for _, c := range calls(before, w.StandBy) {
 		ch.Events = append(ch.Events, vocab.Event{Stream: vocab.UnitStream(c.unit), Type: vocab.WarningStandBy, Notify: true,
-			Data: StandByEvent{Warning: w, PlanID: c.plan.PlanID, PlanName: c.plan.PlanName, GroupID: c.group.ID, GroupName: c.group.Name, OnCall: c.on}})
+			Data: StandByEvent{Warning: sum, PlanID: c.plan.PlanID, PlanName: c.plan.PlanName, GroupID: c.group.ID, GroupName: c.group.Name, OnCall: c.on}})
 	}
 	if wr.expiry != nil {
 		ch.Timers = append(ch.Timers, change.Timer{Member: timer.Member(ExpiryKind, w.ID), Due: *wr.expiry})
@@ -177,22 +205,9 @@ func Triggers(p config.Plan, typ string, colour Colour) bool {
 	return false
 }
 
-// hasControl reports whether v holds a control character (newlines and
-// tabs allowed in multi-line text).
-func hasControl(v string, multiline bool) bool {
-	for _, r := range v {
-		if multiline && (r == '\n' || r == '\t' || r == '\r') {
-			continue
-		}
-		if unicode.IsControl(r) {
-			return true
-		}
-	}
-	return false
-}
-
 // touches reports whether the grid g and the polygon p overlap: a vertex
-// of one lies in the other.
+// of one lies in the other, or an edge of p's outer ring crosses one of
+// g's (each bound-checked first).
 func touches(g *geo.Area, p orb.Polygon) bool {
 	if !g.Bound.Intersects(p.Bound()) {
 		return false
@@ -207,6 +222,13 @@ func touches(g *geo.Area, p orb.Polygon) bool {
 			if planar.PolygonContains(p, pt) {
 				return true
 			}
+		}
+	}
+	r := p[0]
+	for i := 1; i < len(r); i++ {
+		a, b := r[i-1], r[i]
+		if segBound(a, b).Intersects(g.Bound) && edges(g, segBound(a, b), func(c, d orb.Point) bool { return crosses(a, b, c, d) }) {
+			return true
 		}
 	}
 	return false
