@@ -49,9 +49,9 @@ export async function refreshWarnings() {
  */
 export function applyStandby(data) {
   if (!data || !data.warning || typeof data.warning.id !== 'string') return false;
-  book.put(data.warning);
   const key = `${data.warning.id}|${data.plan_id}|${data.group_id}`;
-  const was = told.has(key) || standby().some((s) => `${s.warning.id}|${s.plan_id}|${s.group_id}` === key);
+  const was = told.has(key) || standby().some((s) => `${s.warning.id}|${s.plan_id}|${s.group_id}` === key); // before the event is taken
+  book.put(data.warning);
   if (data.on_call === true) told.set(key, { warning: data.warning, plan_id: String(data.plan_id), plan_name: data.plan_name, group_id: String(data.group_id), group_name: data.group_name });
   else told.delete(key);
   renderWarnings();
