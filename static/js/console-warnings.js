@@ -614,6 +614,8 @@ class WarningsPanel {
   constructor(root, ctx) {
     this.ctx = ctx;
     this.book = new WarningBook();
+    /** bumped by reset: an answer asked for before is dropped */
+    this.generation = 0;
     /** @type {Map<string, {form: HTMLFormElement, action: string}>} open action forms by warning id */
     this.acting = new Map();
     /** @type {any} */
@@ -644,7 +646,10 @@ class WarningsPanel {
 
   /** Loads the grids and the configuration once, and the warnings. */
   async reload() {
+    const gen = this.generation;
+    const mark = this.book.mark();
     const [g, c, act, ended] = await Promise.allSettled([this.grids ?? api.grids(), this.cfg ?? api.config(), fetchWarnings('active'), fetchWarnings('ended', RECENT)]);
+    if (gen !== this.generation) return; // signed out (or reset) meanwhile
     if (g.status === 'fulfilled' && g.value && !this.grids) {
       this.grids = g.value;
       this.issue.fillChecks();
@@ -655,7 +660,7 @@ class WarningsPanel {
       setTimeZone(this.cfg.timezone);
       if (fresh && !this.issue.timesTouched) this.issue.defaultTimes(); // written before the zone was known
     }
-    if (act.status === 'fulfilled') this.book.replaceActive(act.value);
+    if (act.status === 'fulfilled') this.book.replaceActive(act.value, mark);
     if (ended.status === 'fulfilled') for (const w of ended.value) this.book.put(w);
     show(this.formCol, this.ctx.canEdit()); // the role is known once signed in
     this.renderCards();
@@ -676,6 +681,7 @@ class WarningsPanel {
 
   /** Forgets everything (sign-out). */
   reset() {
+    this.generation += 1;
     this.book.reset();
     this.acting.clear();
     this.issue.status = null;
