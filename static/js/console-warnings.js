@@ -790,7 +790,11 @@ class WarningsPanel {
     return c;
   }
 
-  /** The cards: the active warnings, then the most recent ended ones. */
+  /**
+   * The cards: the active warnings, then the most recent ended ones. Open
+   * action forms are kept as typed and the focus stays where it was (the
+   * leader page calls it when a plan is started for a warning).
+   */
   renderCards() {
     const active = this.book.active();
     const list = [...active, ...this.book.all().filter((w) => w.status !== 'active').slice(0, RECENT)];

@@ -148,7 +148,7 @@ function routeMessages() {
       // A proposal means a serious incident, whose deadlines start now.
       if (type === 'activation.proposed') loadDeadlines();
       render();
-      if (a.warning_id) warnings.render(); // its stand-by plan shows as started
+      if (a.warning_id) warnings.renderCards(); // its stand-by plan shows as started; open action forms stay as typed
     });
   }
 }
