@@ -35,32 +35,105 @@ const RECENT = 20;
 const DEFAULT_HOURS = 24;
 const KINDS = ['city', 'streets', 'communities', 'polygon'];
 
-/** Server messages the catalogue says in the page's language. */
+/**
+ * Server field messages the catalogue says in the page's language: each a
+ * pattern, its key and the key's parameters from the match.
+ * @type {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>}
+ */
 const MESSAGES = [
-  [/^required/, 'warn.err.required'],
-  [/outside the city/, 'warn.err.outside'],
-  [/must be after starts_at/, 'warn.err.afterStart'],
-  [/must be after the current/, 'warn.err.afterEnd'],
-  [/ring must be closed/, 'warn.err.closed'],
-  [/must be above/, 'warn.err.above'],
-  [/must be below/, 'warn.err.below'],
-  [/at most 30 days/, 'warn.err.days30'],
-  [/^unknown/, 'warn.err.unknown'],
-  [/^at most (\d+) characters/, 'console.err.maxChars'],
+  [/^ring (\d+): (.*)$/, 'warn.err.ring', (m) => ({ n: Number(m[1]) + 1, detail: fieldText(m[2]) })],
+  [/^required/, 'warn.err.required', () => ({})],
+  [/^must be an RFC 3339 time/, 'warn.err.time', () => ({})],
+  [/^must be in the future/, 'warn.err.future', () => ({})],
+  [/^at most 7 days ahead/, 'warn.err.days7', () => ({})],
+  [/^at most 1 day in the past/, 'warn.err.day1', () => ({})],
+  [/^must be after starts_at/, 'warn.err.afterStart', () => ({})],
+  [/^must be after the current/, 'warn.err.afterEnd', () => ({})],
+  [/at most 30 days/, 'warn.err.days30', () => ({})],
+  [/^ring must be closed/, 'warn.err.closed', () => ({})],
+  [/^must be above/, 'warn.err.above', () => ({})],
+  [/^must be below/, 'warn.err.below', () => ({})],
+  [/^a city-wide warning/, 'warn.err.cityWide', () => ({})],
+  [/^only for kind polygon/, 'warn.err.onlyPolygon', () => ({})],
+  [/^only for kind/, 'warn.err.onlyCodes', () => ({})],
+  [/^unknown[^"]*"([^"]*)"/, 'warn.err.unknown', (m) => ({ detail: m[1] })],
+  [/^at most (\d+) characters/, 'console.err.maxChars', (m) => ({ n: m[1] })],
+  [/^at most (\d+) codes, not (\d+)/, 'warn.err.maxCodes', (m) => ({ n: m[1], m: m[2] })],
+  [/^at most (\d+) points in all, not (\d+)/, 'warn.err.maxPoints', (m) => ({ n: m[1], m: m[2] })],
+  [/^at most one outer ring and (\d+) holes, not (\d+)/, 'warn.err.rings', (m) => ({ n: m[1], m: m[2] })],
+  [/^a ring needs at least 4 points \(closed\), not (\d+)/, 'warn.err.ringPoints', (m) => ({ n: Math.max(0, Number(m[1]) - 1) })],
+  [/^point (\d+) must be \[lon, lat\]/, 'warn.err.pointShape', (m) => ({ n: Number(m[1]) + 1 })],
+  [/^point (\d+) is not a valid lon\/lat/, 'warn.err.pointInvalid', (m) => ({ n: Number(m[1]) + 1 })],
+  [/^point (\d+) .*outside the city/, 'warn.err.pointOutside', (m) => ({ n: Number(m[1]) + 1 })],
+  [/outside the city/, 'warn.err.outside', () => ({})],
+  [/^"([^"]*)" is not a grid code/, 'warn.err.notGrid', (m) => ({ code: m[1] })],
+  [/^"([^"]*)" is a \w+, not a/, 'warn.err.wrongLevel', (m) => ({ code: m[1] })],
+  [/^"([^"]*)" is named twice/, 'warn.err.twice', (m) => ({ code: m[1] })],
+  [/control characters/, 'warn.err.control', () => ({})],
 ];
 
+/** Server refusals (409, 403) the catalogue says, by their detail. */
+const REFUSALS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>} */ ([
+  [/^warning (\S+) was lifted at (.+)$/, 'warn.conflict.lifted', (m) => ({ id: m[1], at: m[2] })],
+  [/^warning (\S+) was expired at (.+)$/, 'warn.conflict.expired', (m) => ({ id: m[1], at: m[2] })],
+  [/^warning (\S+) ended at (.+)$/, 'warn.conflict.ended', (m) => ({ id: m[1], at: m[2] })],
+  [/warning (\S+) changed meanwhile/, 'warn.conflict.changed', (m) => ({ id: m[1] })],
+  [/lies beyond your area/, 'warn.refused.area', () => ({})],
+  [/already used for a different request/, 'warn.refused.key', () => ({})],
+]);
+
+/** The label of each field the server names. */
+const FIELD_LABELS = /** @type {Record<string, string>} */ ({
+  type: 'warn.f.type',
+  colour: 'warn.f.colour',
+  title: 'warn.f.title',
+  text: 'warn.f.text',
+  source: 'warn.f.source',
+  area: 'warn.f.area',
+  'area.kind': 'warn.f.kind',
+  'area.codes': 'warn.f.codes',
+  'area.polygon': 'warn.f.polygon',
+  starts_at: 'warn.f.starts',
+  ends_at: 'warn.f.ends',
+  drill: 'warn.f.drill',
+  reason: 'warn.f.actReason',
+  version: 'warn.f.version',
+});
+
 /**
- * A server field message in the page's language; an unknown one as sent.
+ * A message in the page's language by the first pattern it matches.
+ * @param {string} m
+ * @param {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>} table
+ * @returns {string|null} null when none matches
+ */
+function translate(m, table) {
+  for (const [re, key, params] of table) {
+    const hit = m.match(re);
+    if (hit) return t(key, params(hit));
+  }
+  return null;
+}
+
+/**
+ * A server field message in the page's language (each of its "; "-joined
+ * reasons); an unknown one as sent.
  * @param {unknown} message
  * @returns {string}
  */
 function fieldText(message) {
-  const m = String(message ?? '');
-  for (const [re, key] of MESSAGES) {
-    const hit = m.match(/** @type {RegExp} */ (re));
-    if (hit) return t(/** @type {string} */ (key), { n: hit[1] ?? '', detail: m });
+  return String(message ?? '').split('; ').map((m) => translate(m, MESSAGES) ?? m).join(t('warn.sep.reasons'));
+}
+
+/**
+ * A field the server names, by its label (area.codes[2] as area.codes's).
+ * @param {string} field
+ * @returns {string}
+ */
+function fieldName(field) {
+  for (let f = field; f; f = f.slice(0, Math.max(0, Math.max(f.lastIndexOf('.'), f.lastIndexOf('['))))) {
+    if (FIELD_LABELS[f]) return t(FIELD_LABELS[f]);
   }
-  return m;
+  return field;
 }
 
 /**
@@ -125,7 +198,7 @@ function showErrors(root, rest, errors) {
     const text = fieldText(e.message);
     const p = box && box.querySelector('.field-error');
     if (!box || !p) {
-      left.push(e.field ? `${e.field}: ${text}` : text);
+      left.push(e.field ? `${fieldName(String(e.field))}${t('warn.sep.field')}${text}` : text);
       continue;
     }
     box.classList.add('invalid');
@@ -163,7 +236,8 @@ function failure(err, root, rest) {
     showErrors(root, rest, p.errors);
     return t('warn.error.invalid', { n: p.errors.length });
   }
-  return t('warn.error.refused', { status: err.status, detail: String(p.detail || p.title || '') });
+  const detail = String(p.detail || p.title || '');
+  return translate(detail, REFUSALS) ?? t('warn.error.refused', { status: err.status, detail });
 }
 
 /**
