@@ -1381,7 +1381,7 @@ const CATALOGUE = {
     'warn.sep.reasons': '；',
     'warn.sep.field': '：',
     'warn.f.version': '版本',
-    'warn.list.more': '另有 {n} 条',
+    'warn.list.more': '+{n} 条',
     'warn.form.fold': '发布预警',
     'leader.start.levelWarning': '按预警颜色（{level} 级响应）',
     'leader.start.levelChoose': '请选择级别',
