@@ -20,7 +20,8 @@
 // button[data-action] (raise|lower|extend|lift), the open action form
 // form.warn-act[data-action] (select[name=colour], input[name=ends_at],
 // textarea[name=reason], .fld[data-field] > .field-error, .warn-act-send,
-// .warn-act-cancel), li.warn-standby[data-plan-id][data-started] with
+// .warn-act-cancel), details#warn-fold around #warn-form where folded
+// (leader page), li.warn-standby[data-plan-id][data-started] with
 // button.warn-start when the page starts plans.
 
 import * as api from './api.js';
@@ -354,6 +355,7 @@ function round(v) {
  *   onStart?: (w: any, s: any) => void,
  *   started?: (warningId: string, planId: string) => boolean,
  *   onChange?: (book: WarningBook) => void,
+ *   foldForm?: boolean,
  * }} PanelContext
  */
 
@@ -701,13 +703,31 @@ class WarningsPanel {
     this.heading = el('span', 'warn-list-heading');
     this.empty = el('p', 'list-note');
     this.issue = new IssueForm(this);
-    this.formCol = el('section', 'warn-form-col', null, [this.issue.form]);
+    /** @type {HTMLElement|null} the summary of the folded form (leader page) */
+    this.foldSummary = null;
+    this.formCol = el('section', 'warn-form-col', null, [this.foldForm()]);
     root.replaceChildren(el('div', 'wpanel', null, [
       el('section', 'warn-list-col', null, [el('h2', 'panel-title', null, spaced([this.heading, this.count])), this.empty, this.cards]),
       this.formCol,
     ]));
     for (const type of WARNING_EVENTS) ctx.onEvent(type, (msg) => this.put(msg && msg.data));
     this.render();
+  }
+
+  /**
+   * The issue form, folded in a <details> closed at first where the page
+   * asks (the leader page, whose approvals need the room).
+   * @returns {HTMLElement}
+   */
+  foldForm() {
+    if (!this.ctx.foldForm) return this.issue.form;
+    this.foldSummary = el('summary', 'warn-fold-summary');
+    const d = el('details', 'warn-fold', null, [this.foldSummary, this.issue.form]);
+    d.id = 'warn-fold';
+    d.addEventListener('toggle', () => {
+      if (/** @type {HTMLDetailsElement} */ (d).open) this.issue.renderKind(); // the polygon's map is sized once shown
+    });
+    return d;
   }
 
   /**
@@ -745,6 +765,7 @@ class WarningsPanel {
     this.heading.textContent = t('warn.list.heading');
     this.empty.textContent = t('warn.list.empty');
     this.issue.render();
+    if (this.foldSummary) this.foldSummary.textContent = t('warn.form.fold');
     show(this.formCol, this.ctx.canEdit());
     for (const [id, o] of this.acting) {
       const w = this.book.byId.get(id);
@@ -887,7 +908,8 @@ class WarningsPanel {
  * @param {HTMLElement} root the panel's element
  * @param {PanelContext} ctx tz, canEdit (the role may issue and change),
  *   onEvent (subscribes to the page's stream), onStart and started (the
- *   leader page starts plans on stand-by), onChange
+ *   leader page starts plans on stand-by), onChange, foldForm (the issue
+ *   form folded, closed at first)
  * @returns {WarningsPanel}
  */
 export function mountWarnings(root, ctx) {

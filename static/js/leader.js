@@ -82,6 +82,7 @@ let confirming = null;
 const warnings = mountWarnings(byId('warnings-panel'), {
   tz: () => '',
   canEdit: () => getRole() === 'leader',
+  foldForm: true, // the approvals keep their room
   onEvent: (type, fn) => bus.on(type, fn),
   onStart: (w, s) => {
     openStartFor(w, String(s.plan_id));
