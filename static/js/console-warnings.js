@@ -147,9 +147,21 @@ function fieldName(field) {
 function fld(field, key, control) {
   const label = el('label', null, t(key));
   label.setAttribute('for', control.id);
-  const box = el('div', 'fld', null, [label, control, el('p', 'field-error')]);
+  const box = el('div', 'fld', null, [label, control, errorLine(control)]);
   box.dataset.field = field;
   return box;
+}
+
+/**
+ * The line for a field's error, read out with the control it belongs to.
+ * @param {HTMLElement} control (with an id)
+ * @returns {HTMLElement}
+ */
+function errorLine(control) {
+  const p = el('p', 'field-error');
+  p.id = `${control.id}-error`;
+  control.setAttribute('aria-describedby', p.id);
+  return p;
 }
 
 /**
@@ -467,15 +479,19 @@ class IssueForm {
    * @returns {HTMLElement[]}
    */
   areaBoxes() {
-    const kindBox = el('fieldset', 'fld warn-kind', null, [el('legend', null, t('warn.f.kind')), this.kinds, el('p', 'field-error')]);
+    const kindBox = el('fieldset', 'fld warn-kind', null, [el('legend', null, t('warn.f.kind')), this.kinds]);
+    kindBox.id = 'warn-kind-set';
+    kindBox.append(errorLine(kindBox));
     kindBox.dataset.field = 'area.kind';
-    const codesBox = el('div', 'fld warn-codes', null, [el('p', 'warn-codes-label', t('warn.f.codes')), this.streets, this.communities, el('p', 'field-error')]);
+    const codesBox = el('fieldset', 'fld warn-codes', null, [el('legend', 'warn-codes-label', t('warn.f.codes')), this.streets, this.communities]);
+    codesBox.id = 'warn-codes-set';
+    codesBox.append(errorLine(codesBox));
     codesBox.dataset.field = 'area.codes';
     const polyLabel = Object.assign(el('p', 'warn-poly-label', t('warn.f.polygon')), { id: 'warn-poly-label' });
     this.poly.setAttribute('aria-labelledby', polyLabel.id);
     this.undo.textContent = t('warn.poly.undo');
     this.clear.textContent = t('warn.poly.clear');
-    const polyBox = el('div', 'fld warn-poly', null, [polyLabel, this.poly, el('div', 'warn-poly-tools', null, spaced([this.undo, this.clear, this.polyNote])), el('p', 'field-error')]);
+    const polyBox = el('div', 'fld warn-poly', null, [polyLabel, this.poly, el('div', 'warn-poly-tools', null, spaced([this.undo, this.clear, this.polyNote])), errorLine(this.poly)]);
     polyBox.dataset.field = 'area.polygon';
     return [kindBox, codesBox, polyBox];
   }
@@ -620,6 +636,7 @@ function actionForm(panel, w, action) {
   const cancel = Object.assign(el('button', 'btn btn-ghost warn-act-cancel', t('warn.act.cancel')), { type: 'button' });
   const rest = el('ul', 'form-errors');
   const line = el('p', 'form-status warn-act-status');
+  line.setAttribute('role', 'status');
   f.replaceChildren(...parts, rest, line, el('div', 'form-buttons', null, [send, cancel]));
   cancel.addEventListener('click', () => panel.closeAction(w.id));
   f.addEventListener('submit', async (ev) => {
