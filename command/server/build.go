@@ -306,7 +306,7 @@ func (b *builder) web(context.Context) error {
 // warning.* events, whichever instance stored them).
 func (b *builder) warningsOf(ctx context.Context) error {
 	st := views.NewWarnings(b.st)
-	b.warningIndex = warning.NewIndex(b.geo, st)
+	b.warningIndex = warning.NewIndex(b.geo, st, b.opts.Now)
 	b.warnings = warning.NewService(st, b.geo, warning.Options{Plans: b.cfg.Plans, Members: b.fleet.InTeams, Location: b.cfg.Location,
 		Index: b.warningIndex}, b.opts.Now)
 	return b.warningIndex.Restore(ctx)

@@ -11,59 +11,134 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 	"watchfloor/geo"
 )
 
+// TombstoneTTL is how long the index remembers an ended warning's last
+// version after its end, so that an older event cannot bring it back.
+const TombstoneTTL = time.Hour
+
+// maxActive bounds one read of the warnings stored active.
+const maxActive = 100000
+
 // Index is the warning.Finder each instance keeps in memory: the warnings
 // stored active at start (Restore), then every warning.* event of the
 // screen stream whichever instance stored it (Follow), and this instance's
-// own changes at once (Put). Incidents ask it with no Redis round trip.
+// own changes at once (Put). Incidents ask it with no Redis round trip. It
+// holds active warnings in full and of an ended one only a tombstone.
 type Index struct {
 	geo   *geo.Map
 	store Store
+	now   func() time.Time
 
-	mu   sync.RWMutex
-	byID map[string]entry
+	mu     sync.RWMutex
+	active map[string]entry
+	ended  map[string]tomb
 }
 
-// entry is a warning with its area resolved.
+// entry is an active warning with its area resolved.
 type entry struct {
 	w     *Warning
 	shape shape
 }
 
-var _ Finder = (*Index)(nil)
-
-// NewIndex returns an empty index of the warnings in st on the map m; the
-// server fills it with Restore and keeps it with Follow.
-func NewIndex(m *geo.Map, st Store) *Index {
-	return &Index{geo: m, store: st, byID: map[string]entry{}}
+// tomb is what the index keeps of an ended warning: its last version and
+// when it ended.
+type tomb struct {
+	version int64
+	at      time.Time
 }
 
-// Restore reads the warnings stored active into the index.
+var _ Finder = (*Index)(nil)
+
+// NewIndex returns an empty index of the warnings in st on the map m, on
+// the clock now (time.Now when nil); the server fills it with Restore and
+// keeps it with Follow and Run.
+func NewIndex(m *geo.Map, st Store, now func() time.Time) *Index {
+	if now == nil {
+		now = time.Now
+	}
+	return &Index{geo: m, store: st, now: now, active: map[string]entry{}, ended: map[string]tomb{}}
+}
+
+// Restore reads the warnings stored active into the index, loads each the
+// index holds active that the store no longer lists (to learn its end),
+// and drops the tombstones older than TombstoneTTL.
 func (x *Index) Restore(ctx context.Context) error {
-	list, err := x.store.List(ctx, Query{Status: Active, Limit: 100000})
+	list, err := x.store.List(ctx, Query{Status: Active, Limit: maxActive})
 	if err != nil {
 		return fmt.Errorf("read the active warnings: %w", err)
 	}
+	listed := make(map[string]bool, len(list))
 	for _, w := range list {
+		listed[w.ID] = true
 		x.Put(w)
 	}
+	x.mu.RLock()
+	var gone []string
+	for id := range x.active {
+		if !listed[id] {
+			gone = append(gone, id)
+		}
+	}
+	x.mu.RUnlock()
+	for _, id := range gone {
+		w, err := x.store.Load(ctx, id)
+		switch {
+		case fault.IsNotFound(err):
+			x.mu.Lock()
+			delete(x.active, id)
+			x.mu.Unlock()
+		case err != nil:
+			return fmt.Errorf("read warning %s: %w", id, err)
+		default:
+			x.Put(w)
+		}
+	}
+	x.prune()
 	return nil
 }
 
-// Put keeps w unless the index holds a later version of it; an ended
-// warning stays (so an older event cannot bring it back) but covers
-// nothing.
+// Put keeps w unless the index holds a later version of it: an active
+// warning in full, an ended one as a tombstone (it covers nothing, and an
+// older event cannot bring it back).
 func (x *Index) Put(w *Warning) {
-	e := entry{w: w, shape: shapeOf(x.geo, w.Area)}
+	var e entry
+	if w.Status == Active {
+		e = entry{w: w, shape: shapeOf(x.geo, w.Area)}
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if old, ok := x.byID[w.ID]; ok && old.w.Version >= w.Version {
+	if t, ok := x.ended[w.ID]; ok && t.version >= w.Version {
 		return
 	}
-	x.byID[w.ID] = e
+	if old, ok := x.active[w.ID]; ok && old.w.Version >= w.Version {
+		return
+	}
+	if w.Status == Active {
+		x.active[w.ID] = e
+		return
+	}
+	delete(x.active, w.ID)
+	at := w.UpdatedAt
+	if w.EndedAt != nil {
+		at = *w.EndedAt
+	}
+	x.ended[w.ID] = tomb{version: w.Version, at: at}
+}
+
+// prune drops the tombstones of warnings ended over TombstoneTTL ago.
+func (x *Index) prune() {
+	cutoff := x.now().Add(-TombstoneTTL)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for id, t := range x.ended {
+		if t.at.Before(cutoff) {
+			delete(x.ended, id)
+		}
+	}
 }
 
 // Follow applies a warning.* event of the screen stream (the hub's
@@ -90,7 +165,7 @@ func (x *Index) Types() []string {
 func (x *Index) Covering(p orb.Point, t time.Time) []Ref {
 	x.mu.RLock()
 	var found []*Warning
-	for _, e := range x.byID {
+	for _, e := range x.active {
 		if e.w.InForce(t) && e.shape.contains(p, x.inCity) {
 			found = append(found, e.w)
 		}
@@ -112,11 +187,9 @@ func (x *Index) Covering(p orb.Point, t time.Time) []Ref {
 // Active returns the warnings active in the index, newest issued first.
 func (x *Index) Active() []*Warning {
 	x.mu.RLock()
-	var out []*Warning
-	for _, e := range x.byID {
-		if e.w.Status == Active {
-			out = append(out, e.w)
-		}
+	out := make([]*Warning, 0, len(x.active))
+	for _, e := range x.active {
+		out = append(out, e.w)
 	}
 	x.mu.RUnlock()
 	slices.SortFunc(out, func(a, b *Warning) int { return b.IssuedAt.Compare(a.IssuedAt) })
@@ -130,10 +203,10 @@ func (x *Index) Load(ctx context.Context, id string) (*Warning, error) {
 
 func (x *Index) inCity(p orb.Point) bool { return x.geo.Locate(p) != nil }
 
-// Run reads the warnings stored active and those issued lately into the index every interval
-// until ctx ends, so an event missed (one stored between Restore and the
-// first tail of the screen stream) is caught up; a failed read waits for
-// the next.
+// Run reads the warnings stored active into the index again every
+// interval until ctx ends (Restore), so that an event missed (one stored
+// between Restore and the first tail of the screen stream) is caught up;
+// a failed read waits for the next.
 func (x *Index) Run(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -143,12 +216,6 @@ func (x *Index) Run(ctx context.Context, every time.Duration) error {
 			return nil
 		case <-t.C:
 		}
-		list, err := x.store.List(ctx, Query{Limit: MaxList})
-		if err != nil || x.Restore(ctx) != nil {
-			continue
-		}
-		for _, w := range list {
-			x.Put(w)
-		}
+		_ = x.Restore(ctx) // a failed read waits for the next tick
 	}
 }

@@ -46,6 +46,9 @@ type Store interface {
 	Load(ctx context.Context, id string) (*Warning, error)
 	// List returns the warnings q asks for, newest issued first.
 	List(ctx context.Context, q Query) ([]*Warning, error)
+	// Replayed returns what a change stored under the idempotency key
+	// ("" when none, or it has expired).
+	Replayed(ctx context.Context, key string) (string, error)
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
@@ -124,8 +127,18 @@ type Input struct {
 
 // Issue checks in and issues the warning: stored with its stand-by, its
 // expiry timer, its events and audit record in one change. A repeat of an
-// Idempotency-Key returns the first warning (replayed true).
+// Idempotency-Key returns the first warning (replayed true), looked up
+// before in is checked.
 func (s *Service) Issue(ctx context.Context, who Who, in *Input, idem *vocab.Idempotency) (*Warning, bool, error) {
+	if idem != nil {
+		dup, err := s.store.Replayed(ctx, idem.Key)
+		if err != nil {
+			return nil, false, fmt.Errorf("read an idempotency key: %w", err)
+		}
+		if dup != "" { // the first answer, even once its times have passed
+			return s.replay(ctx, dup, idem)
+		}
+	}
 	now := s.now().UTC()
 	w, err := s.check(in, now)
 	if err != nil {

@@ -2,9 +2,10 @@ package warning_test
 
 import (
 	"context"
-	"math"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -54,7 +55,7 @@ func newFloor(t *testing.T) *floor {
 		}
 		return out
 	}
-	ix := warning.NewIndex(m, st.Warnings())
+	ix := warning.NewIndex(m, st.Warnings(), clock.Now)
 	svc := warning.NewService(st.Warnings(), m, warning.Options{Plans: cfg.Plans, Members: members, Location: cfg.Location, Index: ix}, clock.Now)
 	return &floor{svc: svc, index: ix, st: st, clock: clock, m: m}
 }
@@ -128,7 +129,7 @@ func TestCovering(t *testing.T) {
 		}
 	}
 	// A fresh index restored from the store finds the same.
-	fresh := warning.NewIndex(f.m, f.st.Warnings())
+	fresh := warning.NewIndex(f.m, f.st.Warnings(), f.clock.Now)
 	if err := fresh.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestCovering(t *testing.T) {
 // stream's events, and an older event does not undo a later one.
 func TestFollow(t *testing.T) {
 	f := newFloor(t)
-	other := warning.NewIndex(f.m, f.st.Warnings())
+	other := warning.NewIndex(f.m, f.st.Warnings(), f.clock.Now)
 	w := f.issue(t, warning.Rainstorm, warning.Red, warning.AreaInput{Kind: warning.AreaStreets, Codes: []string{"440303002"}}, 0, time.Hour)
 	lifted, err := f.svc.Lift(context.Background(), op, w.ID, &warning.LiftInput{Reason: "解除"})
 	if err != nil {
@@ -554,5 +555,95 @@ func TestParsePolygonPoints(t *testing.T) {
 	}
 	if _, bad := warning.ParsePolygon([][][]float64{ring(1001)}, bound); len(bad) != 1 || bad[0] != "at most 1000 points in all, not 1001" {
 		t.Errorf("1001 points: %v", bad)
+	}
+}
+
+// listed records the queries an index lists the store with.
+type listed struct {
+	warning.Store
+	queries []warning.Query
+}
+
+func (l *listed) List(ctx context.Context, q warning.Query) ([]*warning.Warning, error) {
+	l.queries = append(l.queries, q)
+	return l.Store.List(ctx, q)
+}
+
+// TestIndexKeepsActive: the index holds active warnings in full and an
+// ended one as a tombstone (an older event does not bring it back) for an
+// hour after its end; reading the store again lists only the active
+// warnings and loads one it missed the end of.
+func TestIndexKeepsActive(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	st := &listed{Store: f.st.Warnings()}
+	other := warning.NewIndex(f.m, st, f.clock.Now)
+	w := f.issue(t, warning.Rainstorm, warning.Red, warning.AreaInput{Kind: warning.AreaStreets, Codes: []string{"440303002"}}, 0, 3*time.Hour)
+	kept := f.issue(t, warning.Flood, warning.Blue, warning.AreaInput{Kind: warning.AreaCity}, 0, 3*time.Hour)
+	if err := other.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, e := other.Held(); a != 2 || e != 0 || len(other.Covering(inNanhu, f.clock.Now())) != 2 {
+		t.Fatalf("restored: %d active, %d ended", a, e)
+	}
+	if _, err := f.svc.Lift(ctx, op, w.ID, &warning.LiftInput{Reason: "解除"}); err != nil {
+		t.Fatal(err)
+	}
+	if a, e := f.index.Held(); a != 1 || e != 1 {
+		t.Errorf("the issuing instance holds %d active, %d ended", a, e)
+	}
+	// other missed the lift's event: reading the store again learns it.
+	if err := other.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := other.Covering(inNanhu, f.clock.Now()); len(got) != 1 || got[0].ID != kept.ID {
+		t.Errorf("after the lift: %+v", got)
+	}
+	if a, e := other.Held(); a != 1 || e != 1 {
+		t.Errorf("after the lift: %d active, %d ended", a, e)
+	}
+	b, _ := json.Marshal(w) // the issued version, arriving late
+	other.Follow(vocab.Envelope{Type: vocab.WarningIssued, Data: b})
+	if a, _ := other.Held(); a != 1 || len(other.Active()) != 1 {
+		t.Errorf("a late event brought the lifted warning back")
+	}
+	for _, q := range st.queries {
+		if q.Status != warning.Active {
+			t.Errorf("listed %+v, want only the active", q)
+		}
+	}
+	f.clock.Advance(warning.TombstoneTTL + time.Minute)
+	if err := other.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, e := other.Held(); a != 1 || e != 0 {
+		t.Errorf("an hour after the lift: %d active, %d ended", a, e)
+	}
+}
+
+// TestIssueReplayFirst: a repeat of an Idempotency-Key gets the first
+// answer even once the request's times have passed (looked up before the
+// input is checked); another body under the key is refused.
+func TestIssueReplayFirst(t *testing.T) {
+	f := newFloor(t)
+	ctx := context.Background()
+	idem := &vocab.Idempotency{Key: "operator:warning:k1", Fingerprint: "fp1", TTL: 24 * time.Hour}
+	in := func() *warning.Input {
+		return &warning.Input{Type: warning.Flood, Colour: warning.Blue, Title: "积水", Area: &warning.AreaInput{Kind: warning.AreaCity},
+			EndsAt: time.Date(2026, 7, 1, 3, 0, 0, 0, time.UTC).Format(time.RFC3339)}
+	}
+	first, replayed, err := f.svc.Issue(ctx, op, in(), idem)
+	if err != nil || replayed {
+		t.Fatal(replayed, err)
+	}
+	f.clock.Advance(2 * time.Hour) // its ends_at is now in the past
+	again, replayed, err := f.svc.Issue(ctx, op, in(), idem)
+	if err != nil || !replayed || again.ID != first.ID {
+		t.Errorf("retried: %+v %t %v", again, replayed, err)
+	}
+	other := *idem
+	other.Fingerprint = "fp2"
+	if _, _, err := f.svc.Issue(ctx, op, in(), &other); !strings.Contains(fmt.Sprint(fieldsOf(err)), "Idempotency-Key") {
+		t.Errorf("another body under the key: %v", err)
 	}
 }

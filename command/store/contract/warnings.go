@@ -63,4 +63,12 @@ func warningReads(t *testing.T, open Open) {
 	if n, _ := st.Warnings.NextID(ctx, "20261205"); n != 1 {
 		t.Errorf("next id of another day: %s", strconv.FormatInt(n, 10))
 	}
+	// An idempotency key reads back what the change stored under it.
+	apply(t, st, &change.Change{At: t0, Idem: &change.Idem{Key: "operator:warning:k1", Value: "W-5|fp", TTL: time.Hour},
+		Docs: []change.Doc{{Kind: warning.Kind, ID: "W-5", Value: mk("W-5", warning.Active, 4*time.Minute), Fields: map[string]string{"ver": "1", "status": warning.Active}}}})
+	for key, want := range map[string]string{"operator:warning:k1": "W-5|fp", "operator:warning:k2": ""} {
+		if got, err := st.Warnings.Replayed(ctx, key); got != want || err != nil {
+			t.Errorf("replayed %s: %q %v, want %q", key, got, err, want)
+		}
+	}
 }
