@@ -71,6 +71,7 @@ const MESSAGES = [
   [/^"([^"]*)" is a \w+, not a/, 'warn.err.wrongLevel', (m) => ({ code: m[1] })],
   [/^"([^"]*)" is named twice/, 'warn.err.twice', (m) => ({ code: m[1] })],
   [/control characters/, 'warn.err.control', () => ({})],
+  [/already used for a different request/, 'warn.refused.key', () => ({})],
 ];
 
 /** Server refusals (409, 403) the catalogue says, by their detail. */
@@ -99,6 +100,7 @@ const FIELD_LABELS = /** @type {Record<string, string>} */ ({
   drill: 'warn.f.drill',
   reason: 'warn.f.actReason',
   version: 'warn.f.version',
+  'Idempotency-Key': 'warn.f.request',
 });
 
 /**
