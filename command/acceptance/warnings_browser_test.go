@@ -342,3 +342,38 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	b.clean()
 	phone.clean()
 }
+
+// The wall's band never hides warnings silently: with more than it has room
+// for, it says "+N" for exactly those below its fold.
+func TestWarningBandSaysHowManyItHides(t *testing.T) {
+	h := newHarness(t)
+	wall := newBrowser(t, 1920, 1080)
+	wall.login(h.base+"/", "viewer")
+	wall.run(15*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	const n = 12
+	ends := time.Now().Add(6 * time.Hour).UTC().Format(time.RFC3339)
+	for i := range n {
+		body := map[string]any{"type": "rainstorm", "colour": "blue", "title": fmt.Sprintf("全市暴雨蓝色预警第%d号，请市民减少外出并注意防范", i+1),
+			"area": map[string]any{"kind": "city"}, "ends_at": ends}
+		if res, b := h.do("POST", "/api/v1/warnings", h.token("operator"), body); res.StatusCode != 201 {
+			t.Fatalf("issuing warning %d: %d %s", i, res.StatusCode, b)
+		}
+	}
+	wall.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector('#warn-band').dataset.count === '%d'`, n))
+	var got struct{ More, Below, Shown int }
+	wall.run(3*time.Second, chromedp.Evaluate(`(() => {
+		const list = document.querySelector('#warn-list');
+		const bottom = list.getBoundingClientRect().bottom;
+		const below = [...list.children].filter((li) => li.getBoundingClientRect().bottom > bottom + 1).length;
+		const more = document.querySelector('#warn-more');
+		return { More: more.hidden ? 0 : Number(more.dataset.count), Below: below, Shown: list.children.length - below };
+	})()`, &got))
+	if got.Below == 0 || got.More != got.Below || got.Shown == 0 {
+		t.Errorf("the band shows %d, hides %d and says +%d", got.Shown, got.Below, got.More)
+	}
+	if txt := wall.textOf("#warn-more"); txt != fmt.Sprintf("+%d 条", got.Below) {
+		t.Errorf("the band's +N says %q", txt)
+	}
+	wall.screenshot("band-more")
+	wall.clean()
+}

@@ -80,7 +80,9 @@ export function renderWarnings() {
 function renderMore() {
   const box = byId('warn-list');
   const bottom = box.getBoundingClientRect().bottom;
+  for (const li of box.children) li.classList.remove('warn-clipped');
   const hidden = [...box.children].filter((li) => li.getBoundingClientRect().bottom > bottom + 1);
+  for (const li of hidden) li.classList.add('warn-clipped'); // no line cut in half
   const more = byId('warn-more');
   more.dataset.count = String(hidden.length);
   more.textContent = hidden.length ? t('warn.list.more', { n: hidden.length }) : '';
