@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -61,11 +62,14 @@ func (b *browser) text(expr string) string {
 // two of its three groups; the plan is active with exactly those groups,
 // a grid officer of the chosen transfer group gets its task and the
 // motorbike of the unchosen drainage group gets none. Lifting it on the
-// console removes the shading and the band. The English switch relabels
-// the band once.
+// console removes the shading and the band and both phones' stand-by
+// cards. The English switch relabels the band once. The wall runs in UTC
+// and still says the end in the configured zone (Asia/Shanghai); the phone
+// vibrates when put on stand-by.
 func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	h := newHarness(t)
 	wall := newBrowser(t, 1920, 1080)
+	wall.run(3*time.Second, emulation.SetTimezoneOverride("UTC"))
 	wall.login(h.base+"/", "viewer")
 	wall.run(15*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	wall.waitFor(15*time.Second, `document.querySelector('#map').dataset.base === 'loaded'`)
@@ -73,6 +77,8 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	phone := wall.tab("phone", 390, 844)
 	phone.login(h.base+"/responder.html", "moto-01")
 	phone.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	// A stand-in for the vibrator, counting its calls (signing in was the gesture it needs).
+	phone.text(`(() => { window.vibrated = []; navigator.vibrate = (p) => { window.vibrated.push(p); return true; }; return ''; })()`)
 
 	con := wall.tab("console", 1600, 1000)
 	con.login(h.base+"/console.html", "operator")
@@ -98,8 +104,8 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 			t.Errorf("no reason beside %s: %s", f, con.text(`document.querySelector('#warn-form').innerText`))
 		}
 	}
-	if got := wall.text(`document.querySelector('#warn-band').dataset.count`); got != "0" {
-		t.Fatalf("a refused warning reached the wall: %s", got)
+	if res, body := h.do("GET", "/api/v1/warnings?status=all", h.token("operator"), nil); res.StatusCode != 200 || !strings.Contains(string(body), `"warnings":[]`) {
+		t.Fatalf("after the refused issue the server lists %d %s", res.StatusCode, body)
 	}
 
 	con.run(5*time.Second,
@@ -128,15 +134,40 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 		t.Errorf("the band says %q", got)
 	}
 	wall.screenshot("warning")
+	// The wall's clock is UTC; the band says the end in Asia/Shanghai.
+	res, body := h.do("GET", "/api/v1/warnings/"+id, h.token("operator"), nil)
+	var issuedW struct {
+		EndsAt time.Time `json:"ends_at"`
+	}
+	if res.StatusCode != 200 {
+		t.Fatalf("GET warning: %d %s", res.StatusCode, body)
+	}
+	mustJSON(t, body, &issuedW)
+	zone, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := issuedW.EndsAt.In(zone).Format("15:04")
+	if got := wall.textOf(band + " .warn-until"); !strings.HasPrefix(got, "至 ") || !strings.HasSuffix(got, " "+until) {
+		t.Errorf("the band in a UTC browser says %q, want the end at %s Asia/Shanghai", got, until)
+	}
 
 	// The phone of a unit in a stand-by group is told at once.
 	phone.waitFor(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-plan-id="flood-typhoon"][data-group-id="drainage"]') && !!document.querySelector('#resp-warnings:not([hidden]) li.warn-item')`)
+	phone.waitFor(3*time.Second, `window.vibrated.length > 0`)
+	// The event carries a summary; the phone fetches the whole warning after it (its text in the banner's title).
+	phone.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector('#resp-warn-list li.warn-item[data-warning-id=%q]')?.title ?? '').includes('预计未来3小时')`, id))
 
 	// The leader page: the plan on stand-by, started from there with two groups.
 	lead := wall.tab("leader", 1600, 1000)
 	lead.login(h.base+"/leader.html", "leader")
 	standby := fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] li.warn-standby[data-plan-id="flood-typhoon"]`, id)
+	// An extend form opened on the card and typed into stays as typed when the plan starts.
+	extend := fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] form.warn-act[data-action="extend"]`, id)
 	lead.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery), chromedp.WaitVisible(standby+` button.warn-start`, chromedp.ByQuery),
+		chromedp.Click(fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] button[data-action="extend"]`, id), chromedp.ByQuery),
+		chromedp.WaitVisible(extend+` textarea[name="reason"]`, chromedp.ByQuery),
+		chromedp.SendKeys(extend+` textarea[name="reason"]`, "雨势持续", chromedp.ByQuery),
 		chromedp.Click(standby+` button.warn-start`, chromedp.ByQuery),
 		chromedp.WaitVisible("#start-dialog #start-warning", chromedp.ByQuery))
 	lead.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector('#start-warning').value === %q && document.querySelector('#start-plan').value === 'flood-typhoon' && document.querySelector('#start-level').value === 'I' && document.querySelectorAll('#start-groups input').length === 3`, id))
@@ -162,6 +193,14 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	}
 	lead.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, standby+`[data-started="1"]`))
 	lead.screenshot("leader")
+	if got := lead.text(fmt.Sprintf(`document.querySelector(%q)?.value ?? 'no form'`, extend+` textarea[name="reason"]`)); got != "雨势持续" {
+		t.Errorf("the open extend form after the plan started holds %q", got)
+	}
+	lead.run(3*time.Second, chromedp.Click(extend+` .warn-act-cancel`, chromedp.ByQuery))
+	// The issue form is folded, closed, so the approvals keep their room.
+	if got := lead.text(`String(document.querySelector('#warnings-panel details#warn-fold')?.open)`); got != "false" {
+		t.Errorf("the leader's issue form folded and closed: %s", got)
+	}
 	// Leaders issue and change warnings there too (the console's panel).
 	if got := lead.text(`String(!!document.querySelector('#warnings-panel #warn-form') && !document.querySelector('#warnings-panel .warn-form-col').hidden && !!document.querySelector('#warnings-panel button[data-action="lift"]'))`); got != "true" {
 		t.Errorf("the leader page offers no issue form or lift: %s", got)
@@ -171,14 +210,14 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 
 	// The unchosen drainage group's motorbike gets no task; the transfer
 	// group's grid officer does.
-	phone.run(10*time.Second, chromedp.Click("#logout", chromedp.ByQuery), chromedp.WaitVisible("#username", chromedp.ByQuery))
-	phone.login(h.base+"/responder.html", "grid-09")
-	phone.run(10*time.Second, chromedp.WaitVisible(`#tasks li.task[data-group-id="transfer"]`, chromedp.ByQuery))
+	grid := newBrowser(t, 390, 844) // a browser of its own: the phones of one browser share their sign-in
+	grid.login(h.base+"/responder.html", "grid-09")
+	grid.run(10*time.Second, chromedp.WaitVisible(`#tasks li.task[data-group-id="transfer"]`, chromedp.ByQuery))
 	if got := h.snapshotTasks("moto-01"); len(got) != 0 {
 		t.Errorf("moto-01 of the unchosen drainage group has tasks %+v", got)
 	}
-	phone.waitFor(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-group-id="transfer"]')`)
-	phone.screenshot("phone")
+	grid.waitFor(5*time.Second, `!!document.querySelector('#standby-card:not([hidden]) li.standby-item[data-group-id="transfer"]')`)
+	grid.screenshot("phone")
 
 	// The English switch, once: the band in English.
 	wall.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
@@ -200,8 +239,12 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	lifted := time.Now()
 	wall.waitFor(2*time.Second-time.Since(lifted), fmt.Sprintf(`!document.querySelector(%q) && !document.querySelector(%q) && document.querySelector('#warn-band').hidden`, band, shade))
 	wall.screenshot("lifted")
+	// Both phones' stand-by ends.
+	for _, p := range []*browser{phone, grid} {
+		p.waitFor(5*time.Second, `document.querySelector('#standby-card').hidden && !document.querySelector('#standby-list li')`)
+	}
 
-	for _, b := range []*browser{wall, phone, con, lead} {
+	for _, b := range []*browser{wall, phone, grid, con, lead} {
 		b.clean()
 	}
 }
@@ -210,11 +253,15 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 // undone), issues a yellow large-event warning for it, which puts the
 // crowd plan on stand-by; raises it to orange; a lower without a reason is
 // refused with the reason beside its field, then lowers it to blue, which
-// ends the stand-by; extends it by a day. An incident recorded inside the
+// ends the stand-by (a motorbike of the crowd plan's diversion group sees
+// its stand-by card come and go); extends it by a day. An incident recorded inside the
 // polygon shows the warning in its detail on the incident desk.
 func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, 1600, 1000)
+	phone := b.tab("phone", 390, 844)
+	phone.login(h.base+"/responder.html", "moto-01")
+	phone.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	b.openConsole(h.base, "operator")
 	b.run(10*time.Second, chromedp.Click("#tab-warnings", chromedp.ByQuery), chromedp.WaitVisible("#warn-form", chromedp.ByQuery),
 		chromedp.Click("#warn-kind-polygon", chromedp.ByQuery), chromedp.WaitVisible("#warn-poly-map .leaflet-pane", chromedp.ByQuery))
@@ -233,6 +280,8 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	id := b.text(`document.querySelector('#warn-status').dataset.id`)
 	card := fmt.Sprintf(`#warn-cards article.warn-card[data-warning-id=%q]`, id)
 	b.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, card+` li.warn-standby[data-plan-id="crowd"]`))
+	onCall := fmt.Sprintf(`#standby-card:not([hidden]) li.standby-item[data-warning-id=%q][data-plan-id="crowd"][data-group-id="diversion"]`, id)
+	phone.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector(%q)`, onCall))
 
 	// act opens an action's form on the card, fills it and sends it.
 	act := func(action, colour, reason string) {
@@ -256,6 +305,10 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	f := card + ` form.warn-act[data-action="lower"]`
 	b.run(5*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, "赛事结束，人员疏散", chromedp.ByQuery), chromedp.Click(f+` .warn-act-send`, chromedp.ByQuery))
 	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'blue' && !document.querySelector(%q)`, card, card+` li.warn-standby`))
+	phone.waitFor(5*time.Second, `document.querySelector('#standby-card').hidden && !document.querySelector('#standby-list li')`)
+	if got := phone.textOf(fmt.Sprintf(`#resp-warn-list li.warn-item[data-warning-id=%q]`, id)); !strings.Contains(got, "蓝色") {
+		t.Errorf("the phone's banner after the lower says %q", got)
+	}
 
 	before := b.text(fmt.Sprintf(`document.querySelector(%q).textContent`, card+` .warn-valid`))
 	act("extend", "", "次日仍有活动")
@@ -287,4 +340,40 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	b.waitFor(5*time.Second, fmt.Sprintf(`!!document.querySelector('#detail-body .incident-warnings [data-warning-id=%q]')`, id))
 	b.screenshot("console")
 	b.clean()
+	phone.clean()
+}
+
+// The wall's band never hides warnings silently: with more than it has room
+// for, it says "+N" for exactly those below its fold.
+func TestWarningBandSaysHowManyItHides(t *testing.T) {
+	h := newHarness(t)
+	wall := newBrowser(t, 1920, 1080)
+	wall.login(h.base+"/", "viewer")
+	wall.run(15*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	const n = 12
+	ends := time.Now().Add(6 * time.Hour).UTC().Format(time.RFC3339)
+	for i := range n {
+		body := map[string]any{"type": "rainstorm", "colour": "blue", "title": fmt.Sprintf("全市暴雨蓝色预警第%d号，请市民减少外出并注意防范", i+1),
+			"area": map[string]any{"kind": "city"}, "ends_at": ends}
+		if res, b := h.do("POST", "/api/v1/warnings", h.token("operator"), body); res.StatusCode != 201 {
+			t.Fatalf("issuing warning %d: %d %s", i, res.StatusCode, b)
+		}
+	}
+	wall.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector('#warn-band').dataset.count === '%d'`, n))
+	var got struct{ More, Below, Shown int }
+	wall.run(3*time.Second, chromedp.Evaluate(`(() => {
+		const list = document.querySelector('#warn-list');
+		const bottom = list.getBoundingClientRect().bottom;
+		const below = [...list.children].filter((li) => li.getBoundingClientRect().bottom > bottom + 1).length;
+		const more = document.querySelector('#warn-more');
+		return { More: more.hidden ? 0 : Number(more.dataset.count), Below: below, Shown: list.children.length - below };
+	})()`, &got))
+	if got.Below == 0 || got.More != got.Below || got.Shown == 0 {
+		t.Errorf("the band shows %d, hides %d and says +%d", got.Shown, got.Below, got.More)
+	}
+	if txt := wall.textOf("#warn-more"); txt != fmt.Sprintf("+%d 条", got.Below) {
+		t.Errorf("the band's +N says %q", txt)
+	}
+	wall.screenshot("band-more")
+	wall.clean()
 }

@@ -20,7 +20,8 @@
 // button[data-action] (raise|lower|extend|lift), the open action form
 // form.warn-act[data-action] (select[name=colour], input[name=ends_at],
 // textarea[name=reason], .fld[data-field] > .field-error, .warn-act-send,
-// .warn-act-cancel), li.warn-standby[data-plan-id][data-started] with
+// .warn-act-cancel), details#warn-fold around #warn-form where folded
+// (leader page), li.warn-standby[data-plan-id][data-started] with
 // button.warn-start when the page starts plans.
 
 import * as api from './api.js';
@@ -35,32 +36,107 @@ const RECENT = 20;
 const DEFAULT_HOURS = 24;
 const KINDS = ['city', 'streets', 'communities', 'polygon'];
 
-/** Server messages the catalogue says in the page's language. */
+/**
+ * Server field messages the catalogue says in the page's language: each a
+ * pattern, its key and the key's parameters from the match.
+ * @type {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>}
+ */
 const MESSAGES = [
-  [/^required/, 'warn.err.required'],
-  [/outside the city/, 'warn.err.outside'],
-  [/must be after starts_at/, 'warn.err.afterStart'],
-  [/must be after the current/, 'warn.err.afterEnd'],
-  [/ring must be closed/, 'warn.err.closed'],
-  [/must be above/, 'warn.err.above'],
-  [/must be below/, 'warn.err.below'],
-  [/at most 30 days/, 'warn.err.days30'],
-  [/^unknown/, 'warn.err.unknown'],
-  [/^at most (\d+) characters/, 'console.err.maxChars'],
+  [/^ring (\d+): (.*)$/, 'warn.err.ring', (m) => ({ n: Number(m[1]) + 1, detail: fieldText(m[2]) })],
+  [/^required/, 'warn.err.required', () => ({})],
+  [/^must be an RFC 3339 time/, 'warn.err.time', () => ({})],
+  [/^must be in the future/, 'warn.err.future', () => ({})],
+  [/^at most 7 days ahead/, 'warn.err.days7', () => ({})],
+  [/^at most 1 day in the past/, 'warn.err.day1', () => ({})],
+  [/^must be after starts_at/, 'warn.err.afterStart', () => ({})],
+  [/^must be after the current/, 'warn.err.afterEnd', () => ({})],
+  [/at most 30 days/, 'warn.err.days30', () => ({})],
+  [/^ring must be closed/, 'warn.err.closed', () => ({})],
+  [/^must be above/, 'warn.err.above', () => ({})],
+  [/^must be below/, 'warn.err.below', () => ({})],
+  [/^a city-wide warning/, 'warn.err.cityWide', () => ({})],
+  [/^only for kind polygon/, 'warn.err.onlyPolygon', () => ({})],
+  [/^only for kind/, 'warn.err.onlyCodes', () => ({})],
+  [/^unknown[^"]*"([^"]*)"/, 'warn.err.unknown', (m) => ({ detail: m[1] })],
+  [/^at most (\d+) characters/, 'console.err.maxChars', (m) => ({ n: m[1] })],
+  [/^at most (\d+) codes, not (\d+)/, 'warn.err.maxCodes', (m) => ({ n: m[1], m: m[2] })],
+  [/^at most (\d+) points in all, not (\d+)/, 'warn.err.maxPoints', (m) => ({ n: m[1], m: m[2] })],
+  [/^at most one outer ring and (\d+) holes, not (\d+)/, 'warn.err.rings', (m) => ({ n: m[1], m: m[2] })],
+  [/^a ring needs at least 4 points \(closed\), not (\d+)/, 'warn.err.ringPoints', (m) => ({ n: Math.max(0, Number(m[1]) - 1) })],
+  [/^point (\d+) must be \[lon, lat\]/, 'warn.err.pointShape', (m) => ({ n: Number(m[1]) + 1 })],
+  [/^point (\d+) is not a valid lon\/lat/, 'warn.err.pointInvalid', (m) => ({ n: Number(m[1]) + 1 })],
+  [/^point (\d+) .*outside the city/, 'warn.err.pointOutside', (m) => ({ n: Number(m[1]) + 1 })],
+  [/outside the city/, 'warn.err.outside', () => ({})],
+  [/^"([^"]*)" is not a grid code/, 'warn.err.notGrid', (m) => ({ code: m[1] })],
+  [/^"([^"]*)" is a \w+, not a/, 'warn.err.wrongLevel', (m) => ({ code: m[1] })],
+  [/^"([^"]*)" is named twice/, 'warn.err.twice', (m) => ({ code: m[1] })],
+  [/control characters/, 'warn.err.control', () => ({})],
+  [/already used for a different request/, 'warn.refused.key', () => ({})],
 ];
 
+/** Server refusals (409, 403) the catalogue says, by their detail. */
+const REFUSALS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>} */ ([
+  [/^warning (\S+) was lifted at (.+)$/, 'warn.conflict.lifted', (m) => ({ id: m[1], at: m[2] })],
+  [/^warning (\S+) was expired at (.+)$/, 'warn.conflict.expired', (m) => ({ id: m[1], at: m[2] })],
+  [/^warning (\S+) ended at (.+)$/, 'warn.conflict.ended', (m) => ({ id: m[1], at: m[2] })],
+  [/warning (\S+) changed meanwhile/, 'warn.conflict.changed', (m) => ({ id: m[1] })],
+  [/lies beyond your area/, 'warn.refused.area', () => ({})],
+  [/already used for a different request/, 'warn.refused.key', () => ({})],
+]);
+
+/** The label of each field the server names. */
+const FIELD_LABELS = /** @type {Record<string, string>} */ ({
+  type: 'warn.f.type',
+  colour: 'warn.f.colour',
+  title: 'warn.f.title',
+  text: 'warn.f.text',
+  source: 'warn.f.source',
+  area: 'warn.f.area',
+  'area.kind': 'warn.f.kind',
+  'area.codes': 'warn.f.codes',
+  'area.polygon': 'warn.f.polygon',
+  starts_at: 'warn.f.starts',
+  ends_at: 'warn.f.ends',
+  drill: 'warn.f.drill',
+  reason: 'warn.f.actReason',
+  version: 'warn.f.version',
+  'Idempotency-Key': 'warn.f.request',
+});
+
 /**
- * A server field message in the page's language; an unknown one as sent.
+ * A message in the page's language by the first pattern it matches.
+ * @param {string} m
+ * @param {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>} table
+ * @returns {string|null} null when none matches
+ */
+function translate(m, table) {
+  for (const [re, key, params] of table) {
+    const hit = m.match(re);
+    if (hit) return t(key, params(hit));
+  }
+  return null;
+}
+
+/**
+ * A server field message in the page's language (each of its "; "-joined
+ * reasons); an unknown one as sent.
  * @param {unknown} message
  * @returns {string}
  */
 function fieldText(message) {
-  const m = String(message ?? '');
-  for (const [re, key] of MESSAGES) {
-    const hit = m.match(/** @type {RegExp} */ (re));
-    if (hit) return t(/** @type {string} */ (key), { n: hit[1] ?? '', detail: m });
+  return String(message ?? '').split('; ').map((m) => translate(m, MESSAGES) ?? m).join(t('warn.sep.reasons'));
+}
+
+/**
+ * A field the server names, by its label (area.codes[2] as area.codes's).
+ * @param {string} field
+ * @returns {string}
+ */
+function fieldName(field) {
+  for (let f = field; f; f = f.slice(0, Math.max(0, Math.max(f.lastIndexOf('.'), f.lastIndexOf('['))))) {
+    if (FIELD_LABELS[f]) return t(FIELD_LABELS[f]);
   }
-  return m;
+  return field;
 }
 
 /**
@@ -73,9 +149,21 @@ function fieldText(message) {
 function fld(field, key, control) {
   const label = el('label', null, t(key));
   label.setAttribute('for', control.id);
-  const box = el('div', 'fld', null, [label, control, el('p', 'field-error')]);
+  const box = el('div', 'fld', null, [label, control, errorLine(control)]);
   box.dataset.field = field;
   return box;
+}
+
+/**
+ * The line for a field's error, read out with the control it belongs to.
+ * @param {HTMLElement} control (with an id)
+ * @returns {HTMLElement}
+ */
+function errorLine(control) {
+  const p = el('p', 'field-error');
+  p.id = `${control.id}-error`;
+  control.setAttribute('aria-describedby', p.id);
+  return p;
 }
 
 /**
@@ -125,7 +213,7 @@ function showErrors(root, rest, errors) {
     const text = fieldText(e.message);
     const p = box && box.querySelector('.field-error');
     if (!box || !p) {
-      left.push(e.field ? `${e.field}: ${text}` : text);
+      left.push(e.field ? `${fieldName(String(e.field))}${t('warn.sep.field')}${text}` : text);
       continue;
     }
     box.classList.add('invalid');
@@ -163,7 +251,8 @@ function failure(err, root, rest) {
     showErrors(root, rest, p.errors);
     return t('warn.error.invalid', { n: p.errors.length });
   }
-  return t('warn.error.refused', { status: err.status, detail: String(p.detail || p.title || '') });
+  const detail = String(p.detail || p.title || '');
+  return translate(detail, REFUSALS) ?? t('warn.error.refused', { status: err.status, detail });
 }
 
 /**
@@ -280,6 +369,7 @@ function round(v) {
  *   onStart?: (w: any, s: any) => void,
  *   started?: (warningId: string, planId: string) => boolean,
  *   onChange?: (book: WarningBook) => void,
+ *   foldForm?: boolean,
  * }} PanelContext
  */
 
@@ -391,15 +481,19 @@ class IssueForm {
    * @returns {HTMLElement[]}
    */
   areaBoxes() {
-    const kindBox = el('fieldset', 'fld warn-kind', null, [el('legend', null, t('warn.f.kind')), this.kinds, el('p', 'field-error')]);
+    const kindBox = el('fieldset', 'fld warn-kind', null, [el('legend', null, t('warn.f.kind')), this.kinds]);
+    kindBox.id = 'warn-kind-set';
+    kindBox.append(errorLine(kindBox));
     kindBox.dataset.field = 'area.kind';
-    const codesBox = el('div', 'fld warn-codes', null, [el('p', 'warn-codes-label', t('warn.f.codes')), this.streets, this.communities, el('p', 'field-error')]);
+    const codesBox = el('fieldset', 'fld warn-codes', null, [el('legend', 'warn-codes-label', t('warn.f.codes')), this.streets, this.communities]);
+    codesBox.id = 'warn-codes-set';
+    codesBox.append(errorLine(codesBox));
     codesBox.dataset.field = 'area.codes';
     const polyLabel = Object.assign(el('p', 'warn-poly-label', t('warn.f.polygon')), { id: 'warn-poly-label' });
     this.poly.setAttribute('aria-labelledby', polyLabel.id);
     this.undo.textContent = t('warn.poly.undo');
     this.clear.textContent = t('warn.poly.clear');
-    const polyBox = el('div', 'fld warn-poly', null, [polyLabel, this.poly, el('div', 'warn-poly-tools', null, spaced([this.undo, this.clear, this.polyNote])), el('p', 'field-error')]);
+    const polyBox = el('div', 'fld warn-poly', null, [polyLabel, this.poly, el('div', 'warn-poly-tools', null, spaced([this.undo, this.clear, this.polyNote])), errorLine(this.poly)]);
     polyBox.dataset.field = 'area.polygon';
     return [kindBox, codesBox, polyBox];
   }
@@ -544,6 +638,7 @@ function actionForm(panel, w, action) {
   const cancel = Object.assign(el('button', 'btn btn-ghost warn-act-cancel', t('warn.act.cancel')), { type: 'button' });
   const rest = el('ul', 'form-errors');
   const line = el('p', 'form-status warn-act-status');
+  line.setAttribute('role', 'status');
   f.replaceChildren(...parts, rest, line, el('div', 'form-buttons', null, [send, cancel]));
   cancel.addEventListener('click', () => panel.closeAction(w.id));
   f.addEventListener('submit', async (ev) => {
@@ -614,6 +709,8 @@ class WarningsPanel {
   constructor(root, ctx) {
     this.ctx = ctx;
     this.book = new WarningBook();
+    /** bumped by reset: an answer asked for before is dropped */
+    this.generation = 0;
     /** @type {Map<string, {form: HTMLFormElement, action: string}>} open action forms by warning id */
     this.acting = new Map();
     /** @type {any} */
@@ -625,13 +722,31 @@ class WarningsPanel {
     this.heading = el('span', 'warn-list-heading');
     this.empty = el('p', 'list-note');
     this.issue = new IssueForm(this);
-    this.formCol = el('section', 'warn-form-col', null, [this.issue.form]);
+    /** @type {HTMLElement|null} the summary of the folded form (leader page) */
+    this.foldSummary = null;
+    this.formCol = el('section', 'warn-form-col', null, [this.foldForm()]);
     root.replaceChildren(el('div', 'wpanel', null, [
       el('section', 'warn-list-col', null, [el('h2', 'panel-title', null, spaced([this.heading, this.count])), this.empty, this.cards]),
       this.formCol,
     ]));
     for (const type of WARNING_EVENTS) ctx.onEvent(type, (msg) => this.put(msg && msg.data));
     this.render();
+  }
+
+  /**
+   * The issue form, folded in a <details> closed at first where the page
+   * asks (the leader page, whose approvals need the room).
+   * @returns {HTMLElement}
+   */
+  foldForm() {
+    if (!this.ctx.foldForm) return this.issue.form;
+    this.foldSummary = el('summary', 'warn-fold-summary');
+    const d = el('details', 'warn-fold', null, [this.foldSummary, this.issue.form]);
+    d.id = 'warn-fold';
+    d.addEventListener('toggle', () => {
+      if (/** @type {HTMLDetailsElement} */ (d).open) this.issue.renderKind(); // the polygon's map is sized once shown
+    });
+    return d;
   }
 
   /**
@@ -644,7 +759,10 @@ class WarningsPanel {
 
   /** Loads the grids and the configuration once, and the warnings. */
   async reload() {
+    const gen = this.generation;
+    const mark = this.book.mark();
     const [g, c, act, ended] = await Promise.allSettled([this.grids ?? api.grids(), this.cfg ?? api.config(), fetchWarnings('active'), fetchWarnings('ended', RECENT)]);
+    if (gen !== this.generation) return; // signed out (or reset) meanwhile
     if (g.status === 'fulfilled' && g.value && !this.grids) {
       this.grids = g.value;
       this.issue.fillChecks();
@@ -655,7 +773,7 @@ class WarningsPanel {
       setTimeZone(this.cfg.timezone);
       if (fresh && !this.issue.timesTouched) this.issue.defaultTimes(); // written before the zone was known
     }
-    if (act.status === 'fulfilled') this.book.replaceActive(act.value);
+    if (act.status === 'fulfilled') this.book.replaceActive(act.value, mark);
     if (ended.status === 'fulfilled') for (const w of ended.value) this.book.put(w);
     show(this.formCol, this.ctx.canEdit()); // the role is known once signed in
     this.renderCards();
@@ -666,6 +784,7 @@ class WarningsPanel {
     this.heading.textContent = t('warn.list.heading');
     this.empty.textContent = t('warn.list.empty');
     this.issue.render();
+    if (this.foldSummary) this.foldSummary.textContent = t('warn.form.fold');
     show(this.formCol, this.ctx.canEdit());
     for (const [id, o] of this.acting) {
       const w = this.book.byId.get(id);
@@ -676,6 +795,7 @@ class WarningsPanel {
 
   /** Forgets everything (sign-out). */
   reset() {
+    this.generation += 1;
     this.book.reset();
     this.acting.clear();
     this.issue.status = null;
@@ -784,7 +904,11 @@ class WarningsPanel {
     return c;
   }
 
-  /** The cards: the active warnings, then the most recent ended ones. */
+  /**
+   * The cards: the active warnings, then the most recent ended ones. Open
+   * action forms are kept as typed and the focus stays where it was (the
+   * leader page calls it when a plan is started for a warning).
+   */
   renderCards() {
     const active = this.book.active();
     const list = [...active, ...this.book.all().filter((w) => w.status !== 'active').slice(0, RECENT)];
@@ -803,7 +927,8 @@ class WarningsPanel {
  * @param {HTMLElement} root the panel's element
  * @param {PanelContext} ctx tz, canEdit (the role may issue and change),
  *   onEvent (subscribes to the page's stream), onStart and started (the
- *   leader page starts plans on stand-by), onChange
+ *   leader page starts plans on stand-by), onChange, foldForm (the issue
+ *   form folded, closed at first)
  * @returns {WarningsPanel}
  */
 export function mountWarnings(root, ctx) {

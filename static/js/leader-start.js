@@ -19,6 +19,8 @@ import { COLOUR_LEVEL, colourName, fetchWarnings, typeName } from './warnings.js
 
 /** @type {any[]} the configured plans */
 let plans = [];
+/** @type {any[]} the active warnings offered as a basis */
+let warnings = [];
 
 /**
  * @param {string} id
@@ -43,18 +45,44 @@ function renderGroups() {
   }
 }
 
-/** Shows the incident's, the warning's or the request's field, as the basis chosen. */
+/**
+ * Shows the incident's, the warning's or the request's field, as the basis
+ * chosen, and says what an empty level means for it (the incident's level,
+ * the warning colour's, or none: a request needs one chosen).
+ */
 function renderBasis() {
   const byRequest = input('start-basis-request').checked;
   const byWarning = input('start-basis-warning').checked;
   show(byId('start-incident-box'), !byRequest && !byWarning);
   show(byId('start-warning-box'), byWarning);
   show(byId('start-request-box'), byRequest);
+  const empty = /** @type {HTMLOptionElement|null} */ (input('start-level').querySelector('option[value=""]'));
+  if (!empty) return;
+  const level = warningLevel();
+  if (byWarning) empty.textContent = level ? t('leader.start.levelWarning', { level }) : t('leader.start.levelChoose');
+  else empty.textContent = t(byRequest ? 'leader.start.levelChoose' : 'leader.start.levelIncident');
+}
+
+/**
+ * The level of the colour of the warning chosen ("II"), or ''.
+ * @returns {string}
+ */
+function warningLevel() {
+  const w = warnings.find((x) => x.id === input('start-warning').value);
+  return (w && COLOUR_LEVEL[/** @type {'red'} */ (String(w.colour))]) || '';
+}
+
+/** A warning chosen: the level becomes its colour's; the empty option says so. */
+function onWarning() {
+  const level = warningLevel();
+  if (level) input('start-level').value = level;
+  renderBasis();
 }
 
 /** Fills the selects: plans, open incidents, levels. */
 async function fill() {
   const [ps, incs, warns] = await Promise.all([api.request('GET', '/api/v1/plans'), api.request('GET', '/api/v1/incidents'), fetchWarnings('active')]);
+  warnings = warns;
   input('start-warning').replaceChildren(...warns.map((w) => Object.assign(
     el('option', null, `[${colourName(w.colour)}] ${typeName(w.type)} · ${String(w.title ?? '')} · ${w.id}`), { value: String(w.id) })));
   plans = ps && Array.isArray(ps.plans) ? ps.plans : [];
@@ -134,10 +162,12 @@ async function send() {
   }
 }
 
-/** Opens the form afresh. */
+/** Opens the form afresh: an incident as the basis, the level empty. */
 async function open() {
   byId('start-error').textContent = '';
   input('start-reason').value = '';
+  input('start-basis-incident').checked = true; // not the basis of the last openStartFor
+  input('start-level').value = '';
   /** @type {HTMLDialogElement} */ (byId('start-dialog')).showModal();
   try {
     await fill();
@@ -171,6 +201,7 @@ export function initStart() {
   });
   byId('start-cancel').addEventListener('click', () => /** @type {HTMLDialogElement} */ (byId('start-dialog')).close());
   input('start-plan').addEventListener('change', renderGroups);
+  input('start-warning').addEventListener('change', onWarning);
   for (const id of ['start-basis-incident', 'start-basis-warning', 'start-basis-request']) byId(id).addEventListener('change', renderBasis);
   byId('start-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -82,6 +82,7 @@ let confirming = null;
 const warnings = mountWarnings(byId('warnings-panel'), {
   tz: () => '',
   canEdit: () => getRole() === 'leader',
+  foldForm: true, // the approvals keep their room
   onEvent: (type, fn) => bus.on(type, fn),
   onStart: (w, s) => {
     openStartFor(w, String(s.plan_id));
@@ -148,7 +149,7 @@ function routeMessages() {
       // A proposal means a serious incident, whose deadlines start now.
       if (type === 'activation.proposed') loadDeadlines();
       render();
-      if (a.warning_id) warnings.render(); // its stand-by plan shows as started
+      if (a.warning_id) warnings.renderCards(); // its stand-by plan shows as started; open action forms stay as typed
     });
   }
 }

@@ -18,7 +18,7 @@ import { bannerItem, colourChip, refreshActive, typeName, WarningBook } from './
 const REFRESH_MS = 60 * 1000;
 
 const book = new WarningBook();
-/** @type {Map<string, {warning: any, plan_id: string, plan_name: any, group_id: string, group_name: any}>} stand-by said by events */
+/** @type {Map<string, {warning: any, version: number, plan_id: string, plan_name: any, group_id: string, group_name: any}>} stand-by said by events */
 const told = new Map();
 /** @type {ReturnType<typeof setInterval>|undefined} */
 let timer;
@@ -49,18 +49,23 @@ export async function refreshWarnings() {
  */
 export function applyStandby(data) {
   if (!data || !data.warning || typeof data.warning.id !== 'string') return false;
-  book.put(data.warning);
   const key = `${data.warning.id}|${data.plan_id}|${data.group_id}`;
-  const was = told.has(key) || standby().some((s) => `${s.warning.id}|${s.plan_id}|${s.group_id}` === key);
-  if (data.on_call === true) told.set(key, { warning: data.warning, plan_id: String(data.plan_id), plan_name: data.plan_name, group_id: String(data.group_id), group_name: data.group_name });
+  const was = told.has(key) || standby().some((s) => `${s.warning.id}|${s.plan_id}|${s.group_id}` === key); // before the event is taken
+  book.put(data.warning);
+  const version = Number(data.warning.version) || 0;
+  if (data.on_call === true) told.set(key, { warning: data.warning, version, plan_id: String(data.plan_id), plan_name: data.plan_name, group_id: String(data.group_id), group_name: data.group_name });
   else told.delete(key);
   renderWarnings();
+  const w = book.byId.get(data.warning.id);
+  if (w && w.partial) refreshWarnings(); // the event carries a summary: fetch the whole warning
   return data.on_call === true && !was;
 }
 
 /**
  * The stand-by entries of this unit: from the warnings' stand-by lists and
- * from what the stream said, for active warnings only.
+ * from what the stream said, for active warnings only. A told entry goes
+ * once a whole record of its version or later no longer lists the unit
+ * (its on_call:false was missed while offline).
  * @returns {Array<{warning: any, plan_id: string, plan_name: any, group_id: string, group_name: any}>}
  */
 function standby() {
@@ -78,7 +83,9 @@ function standby() {
   for (const [k, e] of told) {
     const w = book.byId.get(e.warning.id);
     if (!w || w.status !== 'active') told.delete(k);
-    else if (!out.has(k)) out.set(k, { ...e, warning: w });
+    else if (out.has(k)) continue;
+    else if (!w.partial && Number(w.version) >= e.version) told.delete(k);
+    else out.set(k, { ...e, warning: w });
   }
   return [...out.values()];
 }

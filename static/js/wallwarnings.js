@@ -5,7 +5,8 @@
 // warning.issued/updated/ended on the screen stream.
 //
 // Hooks for tests: #warn-band[data-count] (hidden when none) >
-// #warn-list > li.warn-item[data-warning-id][data-colour]; see warnmap.js
+// #warn-list > li.warn-item[data-warning-id][data-colour], #warn-more
+// [data-count] ("+N", hidden when every one shows); see warnmap.js
 // for the map.
 
 import { byId, show } from './dom.js';
@@ -20,6 +21,8 @@ const book = new WarningBook();
 let timer;
 /** Bumped on sign-out so late answers are dropped. */
 let generation = 0;
+/** Whether the band is measured again on resize. */
+let resizing = false;
 
 /** Loads the active warnings again. */
 export async function loadWarnings() {
@@ -69,11 +72,28 @@ export function renderWarnings() {
   band.setAttribute('aria-label', t('warn.band.label'));
   byId('warn-list').replaceChildren(...list.map(bannerItem));
   show(band, list.length > 0);
+  renderMore();
   renderShading(list);
+}
+
+/** Says "+N" for the warnings the band has no room to show (never clipped silently). */
+function renderMore() {
+  const box = byId('warn-list');
+  const bottom = box.getBoundingClientRect().bottom;
+  for (const li of box.children) li.classList.remove('warn-clipped');
+  const hidden = [...box.children].filter((li) => li.getBoundingClientRect().bottom > bottom + 1);
+  for (const li of hidden) li.classList.add('warn-clipped'); // no line cut in half
+  const more = byId('warn-more');
+  more.dataset.count = String(hidden.length);
+  more.textContent = hidden.length ? t('warn.list.more', { n: hidden.length }) : '';
+  more.title = hidden.map((li) => /** @type {HTMLElement} */ (li).title).join('\n');
+  show(more, hidden.length > 0);
 }
 
 /** Starts the minute's refresh. */
 export function startWarnings() {
+  if (!resizing) window.addEventListener('resize', () => { if (book.byId.size) renderMore(); });
+  resizing = true;
   clearInterval(timer);
   timer = setInterval(loadWarnings, REFRESH_MS);
 }
@@ -87,5 +107,6 @@ export function clearWarnings() {
   clearShading();
   byId('warn-list').replaceChildren();
   byId('warn-band').dataset.count = '0';
+  show(byId('warn-more'), false);
   show(byId('warn-band'), false);
 }

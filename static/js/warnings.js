@@ -124,38 +124,77 @@ export function standbyText(s) {
   return groups.length ? t('warn.standby.text', { plan, groups: groups.join(t('warn.sep')) }) : plan;
 }
 
-/** The warnings known to a page, by id, newest version kept. */
+/**
+ * Whether a warning is only a summary (warning.standby's: no stand-by
+ * lists, history or text).
+ * @param {any} w
+ * @returns {boolean}
+ */
+export function isSlim(w) {
+  return !!w && !Array.isArray(w.history);
+}
+
+/**
+ * The warnings known to a page, by id, newest version kept. A summary never
+ * replaces a whole record of its version; a newer summary is laid over the
+ * record it updates, which is then marked partial (until a whole one comes).
+ */
 export class WarningBook {
   constructor() {
     /** @type {Map<string, any>} */
     this.byId = new Map();
+    /** @type {Map<string, number>} when each warning was last taken (see mark) */
+    this.touched = new Map();
+    this.clock = 0;
   }
 
   /**
-   * Takes a warning (from a list or an event) unless an older version.
+   * Takes a warning (from a list or an event) unless an older version, or
+   * a summary of the version held whole.
    * @param {any} w
    * @returns {boolean} whether it changed anything
    */
   put(w) {
     if (!w || typeof w.id !== 'string') return false;
     const had = this.byId.get(w.id);
-    if (had && Number(had.version) > Number(w.version)) return false;
-    this.byId.set(w.id, w);
+    const v = Number(w.version);
+    const slim = isSlim(w);
+    if (had && Number(had.version) > v) return false;
+    if (had && Number(had.version) === v && slim && !had.partial) return false;
+    this.byId.set(w.id, slim ? { ...(had || {}), ...w, partial: true } : w);
+    this.clock += 1;
+    this.touched.set(w.id, this.clock);
     return true;
   }
 
   /**
-   * Replaces the active warnings with a fresh list (ended ones known are
-   * kept for the record, active ones missing now are dropped).
-   * @param {any[]} list
+   * A mark to take before asking for a list, for replaceActive.
+   * @returns {number}
    */
-  replaceActive(list) {
+  mark() {
+    return this.clock;
+  }
+
+  /**
+   * Replaces the active warnings with a fresh list (ended ones known are
+   * kept for the record); an active one missing from the list is dropped
+   * unless an event brought it after the mark taken before the list was
+   * asked for (the list may have been served before that event).
+   * @param {any[]} list
+   * @param {number} [mark] book.mark() before the request; none: drop all missing
+   */
+  replaceActive(list, mark = Infinity) {
     const seen = new Set();
     for (const w of list) {
-      if (this.put(w)) seen.add(w.id);
-      else if (w && typeof w.id === 'string') seen.add(w.id);
+      this.put(w);
+      if (w && typeof w.id === 'string') seen.add(w.id);
     }
-    for (const [id, w] of this.byId) if (w.status === 'active' && !seen.has(id)) this.byId.delete(id);
+    for (const [id, w] of this.byId) {
+      if (w.status === 'active' && !seen.has(id) && (this.touched.get(id) ?? 0) <= mark) {
+        this.byId.delete(id);
+        this.touched.delete(id);
+      }
+    }
   }
 
   /**
@@ -182,6 +221,7 @@ export class WarningBook {
   /** Forgets everything. */
   reset() {
     this.byId.clear();
+    this.touched.clear();
   }
 }
 
@@ -220,9 +260,10 @@ export async function fetchWarnings(status = 'active', limit = 0) {
  */
 export async function refreshActive(book, stale) {
   try {
+    const mark = book.mark();
     const list = await fetchWarnings('active');
     if (stale()) return false;
-    book.replaceActive(list);
+    book.replaceActive(list, mark);
     return true;
   } catch {
     return false;
