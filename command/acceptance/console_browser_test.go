@@ -198,6 +198,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 	r := newBrowser(t, 412, 915)
 	r.login(h.base+"/responder.html", "foot-01")
 	r.run(10*time.Second, chromedp.WaitVisible(`#order[data-state="offered"]`, chromedp.ByQuery))
+	r.poll(2*time.Second, `document.querySelector("#order-drill").hidden === true`)
 	for _, step := range []string{"ack", "en_route", "on_scene", "cleared"} {
 		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]`, step), chromedp.ByQuery), chromedp.Click("#action-btn", chromedp.ByQuery))
 		want := map[string]string{"ack": "acked", "en_route": "en_route", "on_scene": "on_scene", "cleared": "cleared"}[step]
@@ -580,4 +581,32 @@ func TestConsolePlacesByMapAndGridTree(t *testing.T) {
 		t.Errorf("stored grid %v approximate %v", inc["grid"], inc["location_approximate"])
 	}
 	b.clean()
+}
+
+// A drill call sent to a unit is marked as a drill on the responder's
+// phone, so nobody on the street takes an exercise for a real emergency.
+func TestPhoneMarksDrillOrder(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	b := newBrowser(t, 1920, 1080)
+	b.openConsole(h.base, "operator")
+	consoleCall(b, "东门步行", "public_order", "演练：步行街打架", 4)
+	b.run(2*time.Second, chromedp.Click("#call-drill", chromedp.ByQuery))
+	id := saveCall(b, "created")
+	if inc := h.incidentJSON(id); inc["drill"] != true {
+		t.Fatalf("the call was not saved as a drill: %v", inc["drill"])
+	}
+	b.openOnDesk(id)
+	b.run(10*time.Second,
+		chromedp.WaitVisible(`#candidates li.cand[data-unit-id="foot-01"]`, chromedp.ByQuery),
+		chromedp.Click(`#cand-foot-01`, chromedp.ByQuery),
+		chromedp.Click("#send-units", chromedp.ByQuery),
+		chromedp.WaitVisible(`#orders li.order[data-unit-id="foot-01"][data-status="offered"]`, chromedp.ByQuery),
+	)
+	r := newBrowser(t, 412, 915)
+	r.login(h.base+"/responder.html", "foot-01")
+	r.run(10*time.Second, chromedp.WaitVisible(`#order[data-state="offered"]`, chromedp.ByQuery))
+	r.poll(5*time.Second, `(() => { const d = document.querySelector("#order-drill"); return !d.hidden && d.textContent.includes("演练"); })()`)
+	b.clean()
+	r.clean()
 }

@@ -463,6 +463,9 @@ function renderOrder() {
 
   byId('order-level').replaceChildren(badge(inc.level));
   byId('order-title').textContent = typeof inc.title === 'string' && inc.title ? inc.title : cur.dispatch_id;
+  const drill = byId('order-drill');
+  drill.textContent = t('incident.drill');
+  show(drill, inc.drill === true);
   byId('order-category').textContent = inc.category ? categoryName(inc.category) : t('responder.unknown');
   byId('order-place').textContent = cur.incident ? placeText(inc) : t('responder.unknown');
   const loc = inc.location;
@@ -573,6 +576,7 @@ function renderTasks() {
     const li = el('li', 'task', null, [
       el('div', 'task-head', null, spaced([
         el('strong', 'task-plan', localText(x.plan_name) || String(x.plan_id ?? '')),
+        x.drill === true || (x.incident && x.incident.drill === true) ? el('span', 'tag drill-tag task-drill', t('incident.drill')) : null,
         timeNode(x.assigned_at),
       ])),
       el('div', 'task-group', null, spaced([
