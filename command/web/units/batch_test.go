@@ -9,17 +9,22 @@ import (
 	"watchfloor/command/strictjson"
 )
 
-// batchSeeds are bodies at the edges of what the strict decoder takes.
-func batchSeeds() []string {
+// manyPositions is a batch of n positions of unit u.
+func manyPositions(n int) []byte {
 	var many strings.Builder
 	many.WriteString(`{"positions":[`)
-	for i := range MaxBatch + 1 {
+	for i := range n {
 		if i > 0 {
 			many.WriteByte(',')
 		}
 		many.WriteString(`{"unit_id":"u","lon":1,"lat":2}`)
 	}
 	many.WriteString(`]}`)
+	return []byte(many.String())
+}
+
+// batchSeeds are bodies at the edges of what the strict decoder takes.
+func batchSeeds() []string {
 	return []string{
 		`{"positions":[{"unit_id":"car-01","lon":114.115,"lat":22.547,"at":"2026-11-23T20:13:10Z","speed_mps":8.3,"heading":90,"accuracy_m":5,"battery_pct":76},{"device_id":"860000000000037","lon":114.112,"lat":22.547}]}`,
 		` {"positions" : [ { "unit_id" : "car-01" , "lon" : -0 , "lat" : 0.5e-400 , "at" : "2026-11-23T20:13:10.123456789+08:00" } ] } ` + "\n",
@@ -42,7 +47,6 @@ func batchSeeds() []string {
 		`{"positions":[{"unit_id":"` + strings.Repeat("u", maxIDLen+1) + `","lon":1,"lat":2},{"device_id":"` + strings.Repeat("d", maxIDLen+1) + `"}]}`,
 		`{"positions":[{"lon":1,"lat":2,"lon":3}` + strings.Repeat(`,{"x":1}`, 120) + `]}`,
 		`{"positions":[` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `]}`,
-		many.String(),
 	}
 }
 
@@ -55,31 +59,49 @@ func FuzzBatchReaderMatchesStrict(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	r := &batchReader{} // reused, as the handler's pool reuses it
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var req struct {
-			Positions []positionIn `json:"positions"`
+	f.Fuzz(func(t *testing.T, body []byte) { matchStrict(t, r, body) })
+}
+
+// TestBatchReaderMatchesStrictAtMaxBatch: the batch limit, and a bad
+// position past it, as the strict decoder answers them.
+func TestBatchReaderMatchesStrictAtMaxBatch(t *testing.T) {
+	r := &batchReader{}
+	matchStrict(t, r, manyPositions(MaxBatch))
+	matchStrict(t, r, manyPositions(MaxBatch+1))
+	bad := manyPositions(MaxBatch + 1)
+	matchStrict(t, r, append(bad[:len(bad)-2:len(bad)-2], `,{"lon":"x"}]}`...))
+	if _, err := r.decode(manyPositions(MaxBatch + 1)); err == nil || !strings.Contains(err.Error(), "positions: at most 10000") {
+		t.Fatalf("%d positions: %v", MaxBatch+1, err)
+	}
+}
+
+// matchStrict fails unless the reader takes body exactly when the strict
+// decoder does, and decode answers as strictPositions does.
+func matchStrict(t *testing.T, r *batchReader, body []byte) {
+	t.Helper()
+	defer r.release()
+	var req struct {
+		Positions []positionIn `json:"positions"`
+	}
+	strictOK := strictjson.Decode(body, &req) == nil
+	if took := r.read(body); took != strictOK {
+		t.Fatalf("reader took the body: %v; strict decoder: %v", took, strictOK)
+	}
+	got, err := r.decode(body)
+	want, werr := strictPositions(body)
+	if !reflect.DeepEqual(err, werr) {
+		t.Fatalf("error %v, strict decoder's %v", err, werr)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d positions, strict decoder %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.UnitID != w.UnitID || g.DeviceID != w.DeviceID || fmt.Sprint(g.Err) != fmt.Sprint(w.Err) ||
+			!reflect.DeepEqual(g.Err, w.Err) || !samePosition(g, w) {
+			t.Fatalf("positions[%d]: %+v, strict decoder %+v", i, g, w)
 		}
-		strictOK := strictjson.Decode(body, &req) == nil
-		if took := r.read(body); took != strictOK {
-			t.Fatalf("reader took the body: %v; strict decoder: %v", took, strictOK)
-		}
-		got, err := r.decode(body)
-		want, werr := strictPositions(body)
-		if !reflect.DeepEqual(err, werr) {
-			t.Fatalf("error %v, strict decoder's %v", err, werr)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%d positions, strict decoder %d", len(got), len(want))
-		}
-		for i := range got {
-			g, w := got[i], want[i]
-			if g.UnitID != w.UnitID || g.DeviceID != w.DeviceID || fmt.Sprint(g.Err) != fmt.Sprint(w.Err) ||
-				!reflect.DeepEqual(g.Err, w.Err) || !samePosition(g, w) {
-				t.Fatalf("positions[%d]: %+v, strict decoder %+v", i, g, w)
-			}
-		}
-		r.release()
-	})
+	}
 }
 
 // samePosition compares two reads' positions field by field (%+v: unknown
