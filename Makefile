@@ -93,7 +93,9 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./config
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeQuery$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/osmand
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeJSON$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/osmand
+	$(GO) test -run='^$$' -fuzz='^FuzzParamsMatchParseQuery$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/osmand
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePositions$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/units
+	$(GO) test -run='^$$' -fuzz='^FuzzBatchReaderMatchesStrict$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/units
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeResponderMessage$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/sockets
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePlaces$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./geo
 

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -87,20 +86,18 @@ func unknown() Report {
 // and, when body is not empty, a form body whose parameters override the
 // query's.
 func DecodeQuery(query, body []byte) (Report, error) {
-	vals, err := url.ParseQuery(string(query))
-	if err != nil {
+	var q params
+	if err := q.parse(string(query)); err != nil {
 		return unknown(), fault.Field("query", "not a query string: %v", err)
 	}
 	if len(body) > 0 {
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
+		var form params
+		if err := form.parse(string(body)); err != nil {
 			return unknown(), fault.Field("body", "not a form body: %v", err)
 		}
-		for k, v := range form {
-			vals[k] = v
-		}
+		q.override(&form)
 	}
-	return decodeParams(vals)
+	return decodeParams(&q)
 }
 
 // deviceID checks an id as sent.
@@ -123,16 +120,16 @@ func bounded(v, lo, hi float64) float64 {
 	return math.NaN()
 }
 
-func decodeParams(v url.Values) (Report, error) {
+func decodeParams(v *params) (Report, error) {
 	r := unknown()
-	id, err := deviceID(first(v, "id", "deviceid"))
+	id, err := deviceID(v.first(pID, pDeviceID))
 	if err != nil {
 		return r, err
 	}
 	r.DeviceID = id
-	lat, latOK := number(v.Get("lat"))
-	lon, lonOK := number(v.Get("lon"))
-	if loc := v.Get("location"); loc != "" && (!latOK || !lonOK) {
+	lat, latOK := number(v.val[pLat])
+	lon, lonOK := number(v.val[pLon])
+	if loc := v.val[pLocation]; loc != "" && (!latOK || !lonOK) {
 		if a, b, ok := strings.Cut(loc, ","); ok {
 			lat, latOK = number(a)
 			lon, lonOK = number(b)
@@ -144,26 +141,26 @@ func decodeParams(v url.Values) (Report, error) {
 		}
 		r.HasPosition, r.Lat, r.Lon = true, lat, lon
 	}
-	if ts := v.Get("timestamp"); ts != "" {
+	if ts := v.val[pTimestamp]; ts != "" {
 		t, err := parseTime(ts)
 		if err != nil {
 			return r, err
 		}
 		r.Time = t
 	}
-	if s, ok := number(v.Get("speed")); ok {
+	if s, ok := number(v.val[pSpeed]); ok {
 		r.SpeedMPS = bounded(s*KnotsToMPS, 0, MaxSpeedMPS)
 	}
-	if h, ok := number(first(v, "bearing", "heading")); ok {
+	if h, ok := number(v.first(pBearing, pHeading)); ok {
 		r.Heading = bounded(h, 0, MaxHeading)
 	}
-	if a, ok := number(v.Get("altitude")); ok {
+	if a, ok := number(v.val[pAltitude]); ok {
 		r.Altitude = bounded(a, MinAltitudeM, MaxAltitudeM)
 	}
-	if a, ok := number(first(v, "accuracy", "hdop")); ok {
+	if a, ok := number(v.first(pAccuracy, pHdop)); ok {
 		r.AccuracyM = bounded(a, 0, MaxAccuracyM)
 	}
-	if b, ok := number(v.Get("batt")); ok {
+	if b, ok := number(v.val[pBatt]); ok {
 		r.BatteryPct = bounded(b, 0, MaxBatteryPct)
 	}
 	return r, nil
@@ -220,8 +217,9 @@ func DecodeJSON(body, query []byte) (Report, error) {
 	}
 	id := b.DeviceID
 	if strings.TrimSpace(id) == "" {
-		vals, _ := url.ParseQuery(string(query))
-		id = first(vals, "id", "deviceid")
+		var q params
+		_ = q.parse(string(query)) // what parses is kept, as url.ParseQuery keeps it
+		id = q.first(pID, pDeviceID)
 	}
 	id, err := deviceID(id)
 	if err != nil {
@@ -264,15 +262,6 @@ func DecodeJSON(body, query []byte) (Report, error) {
 		r.BatteryPct = bounded(bat.Level.v*100, 0, MaxBatteryPct)
 	}
 	return r, nil
-}
-
-func first(v url.Values, keys ...string) string {
-	for _, k := range keys {
-		if s := v.Get(k); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func number(s string) (float64, bool) {

@@ -2,6 +2,7 @@ package units
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -54,15 +55,23 @@ const maxIDLen = osmand.MaxDeviceID
 // read checks one position of a batch: a unit or device id, then the
 // position itself (Reading.Position).
 func (p *positionIn) read() (unit.Position, error) {
-	switch {
-	case len(p.UnitID) > maxIDLen:
-		return unit.Position{}, fault.Field("unit_id", "at most %d bytes", maxIDLen)
-	case len(p.DeviceID) > maxIDLen:
-		return unit.Position{}, fault.Field("device_id", "at most %d bytes", maxIDLen)
-	case p.UnitID == "" && p.DeviceID == "":
-		return unit.Position{}, fault.Field("unit_id", "unit_id or device_id is required")
+	if err := checkIDs(len(p.UnitID), len(p.DeviceID)); err != nil {
+		return unit.Position{}, err
 	}
 	return p.Position()
+}
+
+// checkIDs checks the lengths of a position's unit and device ids.
+func checkIDs(unitID, deviceID int) error {
+	switch {
+	case unitID > maxIDLen:
+		return fault.Field("unit_id", "at most %d bytes", maxIDLen)
+	case deviceID > maxIDLen:
+		return fault.Field("device_id", "at most %d bytes", maxIDLen)
+	case unitID == 0 && deviceID == 0:
+		return fault.Field("unit_id", "unit_id or device_id is required")
+	}
+	return nil
 }
 
 // Position checks a position as sent: lon and lat present and on the
@@ -70,21 +79,36 @@ func (p *positionIn) read() (unit.Position, error) {
 // out of bounds are dropped. A zero At means "now". The error is a
 // fault.Invalid naming the field.
 func (p *Reading) Position() (unit.Position, error) {
+	return position(p.Lon, p.Lat, p.At, unit.Readings{SpeedMPS: p.SpeedMPS, Heading: p.Heading, AccuracyM: p.AccuracyM, BatteryPct: p.BatteryPct})
+}
+
+// position is Reading.Position of the parts of a reading.
+func position(lon, lat *float64, at string, rd unit.Readings) (unit.Position, error) {
 	switch {
-	case p.Lon == nil:
+	case lon == nil:
 		return unit.Position{}, fault.Field("lon", "lon and lat are required")
-	case p.Lat == nil:
+	case lat == nil:
 		return unit.Position{}, fault.Field("lat", "lon and lat are required")
 	}
-	var at time.Time
-	if p.At != "" {
-		t, err := time.Parse(time.RFC3339Nano, p.At)
+	var t time.Time
+	if at != "" {
+		x, err := time.Parse(time.RFC3339Nano, at)
 		if err != nil {
 			return unit.Position{}, fault.Field("at", "at must be an RFC 3339 time")
 		}
-		at = t
+		t = x
 	}
-	return unit.Read(*p.Lon, *p.Lat, at, p.At == "", unit.Readings{SpeedMPS: p.SpeedMPS, Heading: p.Heading, AccuracyM: p.AccuracyM, BatteryPct: p.BatteryPct})
+	return unit.Read(*lon, *lat, t, at == "", rd)
+}
+
+// read checks a position read by batchReader, as positionIn.read does.
+func (f *fix) read() positionRead {
+	p := positionRead{UnitID: string(f.unitID), DeviceID: string(f.deviceID)}
+	if p.Err = checkIDs(len(f.unitID), len(f.deviceID)); p.Err == nil {
+		rd := unit.Readings{SpeedMPS: f.reading(numSpeed), Heading: f.reading(numHeading), AccuracyM: f.reading(numAccuracy), BatteryPct: f.reading(numBattery)}
+		p.Position, p.Err = position(f.reading(numLon), f.reading(numLat), string(f.at), rd)
+	}
+	return p
 }
 
 // positionRead is one position of a batch as decoded: its unit or device
@@ -95,11 +119,36 @@ type positionRead struct {
 	Err              error
 }
 
-// decodePositions decodes the body of POST /api/v1/positions without
-// looking anything up: a body that is not the right JSON or holds more
-// than MaxBatch positions is refused whole; each position is read on its
-// own, so one bad position refuses only itself.
-func decodePositions(body []byte) ([]positionRead, error) {
+// decode decodes the body of POST /api/v1/positions without looking
+// anything up: a body that is not the right JSON or holds more than
+// MaxBatch positions is refused whole; each position is read on its own,
+// so one bad position refuses only itself. The answer is valid until the
+// reader's next use.
+func (r *batchReader) decode(body []byte) ([]positionRead, error) {
+	if !r.read(body) {
+		return strictPositions(body) // says what is wrong
+	}
+	if len(r.fixes) > MaxBatch {
+		return nil, fault.Field("positions", "at most %d positions per request", MaxBatch)
+	}
+	r.reads = slices.Grow(r.reads[:0], len(r.fixes))[:len(r.fixes)]
+	for i := range r.fixes {
+		r.reads[i] = r.fixes[i].read()
+	}
+	return r.reads, nil
+}
+
+// release drops what the reader holds of a request (views of its body,
+// ids) before it goes back to the pool.
+func (r *batchReader) release() {
+	clear(r.fixes)
+	clear(r.reads)
+	r.b = nil
+}
+
+// strictPositions is decode through the strict decoder (reflection), for
+// the bodies batchReader does not take: it words their refusal.
+func strictPositions(body []byte) ([]positionRead, error) {
 	var req struct {
 		Positions []positionIn `json:"positions"`
 	}
@@ -139,7 +188,12 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 	if a.Ingest.Full() { // refused before the work of reading the batch
 		return a.Ingest.Shed(0)
 	}
-	reads, err := decodePositions(c.Body())
+	rd, _ := a.readers.Get().(*batchReader)
+	if rd == nil {
+		rd = &batchReader{}
+	}
+	defer func() { rd.release(); a.readers.Put(rd) }()
+	reads, err := rd.decode(c.Body())
 	if err != nil {
 		return err
 	}

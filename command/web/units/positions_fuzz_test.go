@@ -12,8 +12,9 @@ func FuzzDecodePositions(f *testing.F) {
 	f.Add([]byte(`{"positions":[{"unit_id":"car-01","lon":114.115,"lat":22.547,"at":"2026-11-23T20:13:10Z","speed_mps":8.3,"heading":90,"accuracy_m":5,"battery_pct":76},{"device_id":"860000000000037","lon":114.112,"lat":22.547}]}`))
 	f.Add([]byte(`{"positions":[{"unit_id":"car-01","lon":114.1,"lat":22.5,"at":"0001-01-01T00:00:00Z","speed_mps":1e308,"heading":-1}]}`))
 	f.Add([]byte(`{"positions":[{"unit_id":"car-01","lon":181,"lat":22.5},{"lat":1},{"unit_id":"x","lon":1,"lat":1,"at":"yesterday"}]}`))
+	r := &batchReader{}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		reads, err := decodePositions(body)
+		reads, err := r.decode(body)
 		if err != nil {
 			positiontest.CheckInvalid(t, err)
 			return

@@ -1,17 +1,23 @@
 package units
 
 import (
+	"sync"
+
 	"github.com/gofiber/fiber/v2"
 
 	"watchfloor/command/web/rest"
 )
 
 // handlers serve the fleet's routes.
-type handlers struct{ *rest.Kit }
+type handlers struct {
+	*rest.Kit
+	// readers are the batch API's body readers (*batchReader), reused.
+	readers sync.Pool
+}
 
 // Routes are the fleet's handlers by route name (auth.Routes).
 func Routes(k *rest.Kit) map[string][]fiber.Handler {
-	a, one := &handlers{k}, rest.One
+	a, one := &handlers{Kit: k}, rest.One
 	return map[string][]fiber.Handler{
 		"units.list":           one(a.listUnits),
 		"units.get":            one(a.getUnit),
