@@ -94,7 +94,10 @@ func (r *batchReader) end() bool {
 	return r.i == len(r.b)
 }
 
-// positions reads the positions' array (or null).
+// positions reads the positions' array (or null). Past MaxBatch+1 it
+// only checks the rest (into the last fix, again and again), so that a
+// hostile array of millions of {} leaves no giant slice in the pool; the
+// count over MaxBatch is all decode needs to refuse it.
 func (r *batchReader) positions() bool {
 	if r.null() {
 		return true
@@ -107,7 +110,11 @@ func (r *batchReader) positions() bool {
 	}
 	for {
 		r.ws()
-		r.fixes = append(r.fixes, fix{})
+		if len(r.fixes) <= MaxBatch {
+			r.fixes = append(r.fixes, fix{})
+		} else {
+			r.fixes[len(r.fixes)-1] = fix{}
+		}
 		if !r.null() && !r.position(&r.fixes[len(r.fixes)-1]) {
 			return false
 		}

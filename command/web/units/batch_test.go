@@ -165,3 +165,19 @@ func BenchmarkDecodeBatch(b *testing.B) {
 		}
 	})
 }
+
+// TestBatchReaderBoundedOnHugeArrays: an array of a million empty
+// positions is refused like 10,001, and the reader going back to the pool
+// holds no more than MaxBatch+1 fixes' worth of memory.
+func TestBatchReaderBoundedOnHugeArrays(t *testing.T) {
+	for _, n := range []int{MaxBatch + 1, 1_000_000} {
+		body := []byte(`{"positions":[` + strings.Repeat(`{},`, n-1) + `{}]}`)
+		r := &batchReader{}
+		if _, err := r.decode(body); err == nil || !strings.Contains(err.Error(), "positions: at most 10000") {
+			t.Fatalf("%d positions: %v", n, err)
+		}
+		if c := cap(r.fixes); c > 2*(MaxBatch+1) {
+			t.Errorf("%d positions: the reader keeps room for %d fixes", n, c)
+		}
+	}
+}
