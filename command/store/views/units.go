@@ -187,6 +187,11 @@ type argSpan struct {
 // MarshalBinary gives go-redis the argument's bytes.
 func (s *argSpan) MarshalBinary() ([]byte, error) { return s.a.buf[s.off:s.end], nil }
 
+// String is the argument as text: go-redis routes a command by its key's
+// fmt.Sprint, which a cluster or ring client needs (one allocation there
+// only; a single node or Sentinel never asks).
+func (s *argSpan) String() string { return string(s.a.buf[s.off:s.end]) }
+
 // reserve makes room for the spans and arguments of fixes fixes, moved of
 // them moving, so the pointers handed out stay where they are.
 func (a *posArgs) reserve(fixes, moved int) {
