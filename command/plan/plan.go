@@ -374,17 +374,7 @@ func may(a *Activation, who Who, what string) error {
 func (s *Service) groups(p *config.Plan) []Group {
 	out := make([]Group, 0, len(p.Groups))
 	for _, g := range p.Groups {
-		members := slices.Clone(g.Units)
-		if s.opts.Members != nil && len(g.Teams) > 0 {
-			for _, id := range s.opts.Members(g.Teams) {
-				if !slices.Contains(members, id) {
-					members = append(members, id)
-				}
-			}
-		}
-		if members == nil {
-			members = []string{}
-		}
+		members := warning.GroupUnits(g, s.opts.Members)
 		out = append(out, Group{ID: g.ID, Name: g.Name, Tasks: g.Tasks, Units: members, Progress: Progress{Total: len(members)}})
 	}
 	return out

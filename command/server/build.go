@@ -288,7 +288,7 @@ func (b *builder) web(context.Context) error {
 		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest, UnitRegistry: b.registry,
 		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Notify: b.notify, Warnings: b.warnings, Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
-		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log, WarningIndex: b.warningIndex,
+		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
 	})
 	if err != nil {
 		return err

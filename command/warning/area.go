@@ -80,7 +80,7 @@ func parseRing(r [][]float64, bound orb.Bound) ([][2]float64, []string) {
 		switch {
 		case len(pt) != 2:
 			bad = append(bad, fmt.Sprintf("point %d must be [lon, lat]", j))
-		case !finite(p[0]) || !finite(p[1]) || !geo.ValidPoint(p[0], p[1]):
+		case !geo.ValidPoint(p[0], p[1]):
 			bad = append(bad, fmt.Sprintf("point %d is not a valid lon/lat", j))
 		case !bound.Contains(p):
 			bad = append(bad, fmt.Sprintf("point %d (%g, %g) is outside the city", j, p[0], p[1]))
@@ -96,8 +96,6 @@ func parseRing(r [][]float64, bound orb.Bound) ([][2]float64, []string) {
 	}
 	return out, bad
 }
-
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // round rounds a coordinate to 7 decimals.
 func round(f float64) float64 { return math.Round(f*precision) / precision }

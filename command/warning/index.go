@@ -184,24 +184,13 @@ func (x *Index) Covering(p orb.Point, t time.Time) []Ref {
 	return out
 }
 
-// Active returns the warnings active in the index, newest issued first.
-func (x *Index) Active() []*Warning {
-	x.mu.RLock()
-	out := make([]*Warning, 0, len(x.active))
-	for _, e := range x.active {
-		out = append(out, e.w)
-	}
-	x.mu.RUnlock()
-	slices.SortFunc(out, func(a, b *Warning) int { return b.IssuedAt.Compare(a.IssuedAt) })
-	return out
-}
-
 // Load returns the stored warning id.
 func (x *Index) Load(ctx context.Context, id string) (*Warning, error) {
 	return x.store.Load(ctx, id)
 }
 
-func (x *Index) inCity(p orb.Point) bool { return x.geo.Locate(p) != nil }
+// inCity reports whether p lies in one of the city's grids.
+func (x *Index) inCity(p orb.Point) bool { return x.geo.GridAt(p) != nil }
 
 // Run reads the warnings stored active into the index again every
 // interval until ctx ends (Restore), so that an event missed (one stored

@@ -368,7 +368,7 @@ func (s *Service) inside(code string, a Area) bool {
 	switch a.Kind {
 	case AreaStreets, AreaCommunities:
 		for _, c := range a.Codes {
-			if !slices.Contains(s.geo.Ref(c).Codes(), code) {
+			if !s.geo.Within(c, code) {
 				return false
 			}
 		}

@@ -28,9 +28,8 @@ const (
 )
 
 // Types lists the warning types in the order the pages offer them.
-func Types() []string {
-	return []string{Typhoon, Rainstorm, Flood, LargeEvent, MassGathering, Other}
-}
+// (config keeps the list, since it cannot import this package).
+func Types() []string { return config.WarningTypes() }
 
 // Colour is a warning's colour level, as Chinese warnings are issued:
 // blue, yellow, orange, red, from least to most severe.

@@ -175,15 +175,7 @@ func (s *Service) standBy(typ string, colour Colour, prev []StandBy, now time.Ti
 		}
 		sb := StandBy{PlanID: p.ID, PlanName: p.Name, Since: now, Groups: []Group{}}
 		for _, g := range p.Groups {
-			units := append([]string{}, g.Units...)
-			if s.opts.Members != nil && len(g.Teams) > 0 {
-				for _, u := range s.opts.Members(g.Teams) {
-					if !slices.Contains(units, u) {
-						units = append(units, u)
-					}
-				}
-			}
-			sb.Groups = append(sb.Groups, Group{ID: g.ID, Name: g.Name, Units: units})
+			sb.Groups = append(sb.Groups, Group{ID: g.ID, Name: g.Name, Units: GroupUnits(g, s.opts.Members)})
 		}
 		out = append(out, sb)
 	}
@@ -199,4 +191,19 @@ func Triggers(p config.Plan, typ string, colour Colour) bool {
 		}
 	}
 	return false
+}
+
+// GroupUnits are the units of a plan's working group g: those it names and
+// the members of the teams it names (members may be nil), each once; never
+// nil, so a group of nobody is [] in JSON.
+func GroupUnits(g config.Group, members func(teams []string) []string) []string {
+	units := append([]string{}, g.Units...)
+	if members != nil && len(g.Teams) > 0 {
+		for _, u := range members(g.Teams) {
+			if !slices.Contains(units, u) {
+				units = append(units, u)
+			}
+		}
+	}
+	return units
 }

@@ -64,12 +64,13 @@ func (x *Warnings) List(ctx context.Context, q warning.Query) ([]*warning.Warnin
 		return nil, err
 	}
 	rdb := x.s.Client()
-	active, err := rdb.SMembers(ctx, x.s.Key("warnings", "active")).Result()
-	if err != nil {
-		return nil, x.s.Wrap("listing warnings", err)
-	}
-	ids := active
-	if q.Status != warning.Active {
+	var ids []string
+	var err error
+	if q.Status == warning.Active {
+		if ids, err = rdb.SMembers(ctx, x.s.Key("warnings", "active")).Result(); err != nil {
+			return nil, x.s.Wrap("listing warnings", err)
+		}
+	} else {
 		rng := &redis.ZRangeBy{Min: "-inf", Max: "+inf", Count: int64(q.Limit)}
 		if !q.From.IsZero() {
 			rng.Min = strconv.FormatInt(q.From.UnixMilli(), 10)
@@ -78,7 +79,11 @@ func (x *Warnings) List(ctx context.Context, q warning.Query) ([]*warning.Warnin
 			rng.Max = strconv.FormatInt(q.To.UnixMilli(), 10)
 		}
 		if q.Status == warning.Ended {
-			rng.Count += int64(len(active))
+			n, err := rdb.SCard(ctx, x.s.Key("warnings", "active")).Result()
+			if err != nil {
+				return nil, x.s.Wrap("listing warnings", err)
+			}
+			rng.Count += n
 		}
 		if ids, err = rdb.ZRevRangeByScore(ctx, x.s.Key("warnings", "issued"), rng).Result(); err != nil {
 			return nil, x.s.Wrap("listing warnings", err)

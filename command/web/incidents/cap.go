@@ -1,13 +1,11 @@
 package incidents
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"watchfloor/command/cap"
-	"watchfloor/command/fault"
 )
 
 // exportCAP serves an incident as a CAP 1.2 alert (/api/v1/incidents/{id}.cap).
@@ -25,13 +23,9 @@ func (a *handlers) exportCAP(c *fiber.Ctx) error {
 }
 
 // exportWarningCAP serves a warning (预警) as a CAP 1.2 alert
-// (/api/v1/warnings/{id}.cap), read through this instance's warning index.
+// (/api/v1/warnings/{id}.cap), read from the store as the warnings' API reads it.
 func (a *handlers) exportWarningCAP(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
-	if a.WarningIndex == nil {
-		return fmt.Errorf("warning %s: %w", id, fault.ErrNotFound)
-	}
-	w, err := a.WarningIndex.Load(c.UserContext(), id)
+	w, err := a.Warnings.Get(c.UserContext(), strings.Clone(c.Params("id")))
 	if err != nil {
 		return err
 	}

@@ -79,9 +79,6 @@ type Deps struct {
 
 	// UnitRegistry manages units at run time (the administration page).
 	UnitRegistry *registry.Registry
-	// WarningIndex is this instance's index of the warnings (预警): the CAP
-	// export loads them through it (nil: every warning is unknown).
-	WarningIndex warning.Finder
 }
 
 // Figures reads the counters kept per local day.
