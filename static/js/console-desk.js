@@ -15,6 +15,7 @@
 // li[data-type].
 
 import * as api from './api.js';
+import { alarmKindName } from './alarms.js';
 import { DispatchMap } from './console-map.js';
 import { fieldMessage } from './console-call.js';
 import { byId, el, show, spaced } from './dom.js';
@@ -915,7 +916,7 @@ export class IncidentDesk {
       const bits = [];
       if (e.level) bits.push(t('console.tl.level', { level: String(e.level) }));
       if (e.status) bits.push(statusName(String(e.status)));
-      if (e.type === 'alarm.raised' && d.kind) bits.push(t(`alarm.kind.${d.kind}`) === `alarm.kind.${d.kind}` ? String(d.kind) : t(`alarm.kind.${d.kind}`));
+      if (e.type === 'alarm.raised' && d.kind) bits.push(alarmKindName(String(d.kind)));
       if (d.from) bits.push(t('console.tl.from', { from: String(d.from) }));
       if (d.callsign || d.unit_id) bits.push(String(d.callsign || d.unit_id));
       if (d.deadline) bits.push(t(`deadline.kind.${d.deadline}`) === `deadline.kind.${d.deadline}` ? String(d.deadline) : t(`deadline.kind.${d.deadline}`));

@@ -363,7 +363,6 @@ function round(v) {
 
 /**
  * @typedef {{
- *   tz: () => string,
  *   canEdit: () => boolean,
  *   onEvent: (type: string, fn: (msg: any) => void) => void,
  *   onStart?: (w: any, s: any) => void,
@@ -925,7 +924,7 @@ class WarningsPanel {
 /**
  * Mounts the warnings panel.
  * @param {HTMLElement} root the panel's element
- * @param {PanelContext} ctx tz, canEdit (the role may issue and change),
+ * @param {PanelContext} ctx canEdit (the role may issue and change),
  *   onEvent (subscribes to the page's stream), onStart and started (the
  *   leader page starts plans on stand-by), onChange, foldForm (the issue
  *   form folded, closed at first)

@@ -48,7 +48,6 @@ let linkState = 'connecting';
 let tickTimer;
 
 const warnings = mountWarnings(byId('warnings-panel'), {
-  tz: () => timeZone,
   canEdit: () => WARNING_ROLES.includes(getRole()),
   onEvent: (type, fn) => bus.on(type, fn),
   onChange: (book) => {

@@ -80,7 +80,6 @@ let confirming = null;
 // Issue 20: the warnings with their plans on stand-by; a leader issues and
 // changes them, and starts a plan on stand-by (启动预案) from its card.
 const warnings = mountWarnings(byId('warnings-panel'), {
-  tz: () => '',
   canEdit: () => getRole() === 'leader',
   foldForm: true, // the approvals keep their room
   onEvent: (type, fn) => bus.on(type, fn),

@@ -69,8 +69,6 @@ let gridLayers = [];
 let districtLayers = [];
 /** @type {any[]} zone polygons */
 let zoneLayers = [];
-/** @type {Map<string, any>} every grid's properties (code, name, name_en …) by code */
-const gridProps = new Map();
 /** @type {Map<string, any>} every grid's GeoJSON feature by code (warnings shade them) */
 const gridFeatures = new Map();
 /** @type {any} */
@@ -409,7 +407,6 @@ function drawGrids(fc) {
   const tiles = tileLayer !== null;
   for (const f of features) {
     if (f.properties && typeof f.properties.code === 'string') {
-      gridProps.set(f.properties.code, f.properties);
       gridFeatures.set(f.properties.code, f);
     }
     const level = GRID_LEVELS.includes(f.properties && f.properties.level) ? f.properties.level : 'grid';
@@ -447,7 +444,7 @@ function drawGrids(fc) {
  * @returns {string|undefined}
  */
 export function gridNameOf(code) {
-  const p = gridProps.get(code);
+  const p = gridFeatures.get(code)?.properties;
   return p ? placeName(p) : undefined;
 }
 
@@ -1026,7 +1023,6 @@ export function resetMap() {
   caseMarkers.clear();
   for (const layer of [...gridLayers, ...zoneLayers]) layer.remove();
   gridLayers = [];
-  gridProps.clear();
   gridFeatures.clear();
   districtLayers = [];
   zoneLayers = [];
