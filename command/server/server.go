@@ -68,7 +68,7 @@ type Server struct {
 	warnings *warning.Index
 
 	// ln and osmandLn are the API's and the OsmAnd listeners, once started.
-	ln, osmandLn net.Listener
+	ln, osmandLn *unusedCloser
 	// down is the teardown stack: New pushes closing Redis, Start the
 	// background services, the servers and the websockets; Stop drains it.
 	down *teardown
@@ -122,10 +122,10 @@ func (s *Server) Start() error {
 		ln.Close()
 		return fmt.Errorf("listening for OsmAnd devices on %s: %w", s.cfg.OsmandListen, err)
 	}
-	s.ln, s.osmandLn = ln, oln
+	s.ln, s.osmandLn = newUnusedCloser(ln), newUnusedCloser(oln)
 	osmandApp := s.api.NewOsmandApp()
 	s.runBackground()
-	s.serve(ln, oln, osmandApp)
+	s.serve(s.ln, s.osmandLn, osmandApp)
 	s.log.Info("watchfloor listening", "addr", ln.Addr().String(), "osmand", oln.Addr().String(), "deployment", s.cfg.Deployment)
 	return nil
 }
@@ -167,7 +167,7 @@ func (s *Server) runBackground() {
 // serve runs the HTTP and OsmAnd servers on their listeners and registers,
 // in this order, stopping them and closing the websockets, so that the
 // websockets close first (with 1001), then HTTP stops accepting.
-func (s *Server) serve(ln, oln net.Listener, osmandApp *fiber.App) {
+func (s *Server) serve(ln, oln *unusedCloser, osmandApp *fiber.App) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -183,6 +183,8 @@ func (s *Server) serve(ln, oln net.Listener, osmandApp *fiber.App) {
 		}
 	}()
 	s.down.push(func(ctx context.Context) error {
+		stopClosing := closeUnusedWhile(ln, oln)
+		defer stopClosing()
 		var errs []error
 		if err := s.api.App().ShutdownWithContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping http: %w", err))

@@ -2,10 +2,7 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -13,7 +10,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"watchfloor/command/store/storetest"
-	"watchfloor/config"
 )
 
 // TestWarningIndexAcrossInstances: a warning issued on one instance is
@@ -21,28 +17,7 @@ import (
 // lifted there too, and restored by an instance started afterwards.
 func TestWarningIndexAcrossInstances(t *testing.T) {
 	r := storetest.Start(t)
-	start := func() *Server {
-		env := map[string]string{"WATCHFLOOR_LISTEN": "127.0.0.1:0", "WATCHFLOOR_OSMAND_LISTEN": "127.0.0.1:0",
-			"WATCHFLOOR_REDIS_URL": r.URL(), "WATCHFLOOR_DEMO_PASSWORD": "warnings-test-pw"}
-		cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(k string) string { return env[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Auth.BcryptCost = 4
-		srv, err := New(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Notice: io.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = srv.Stop(ctx)
-		})
-		return srv
-	}
+	start := func() *Server { return startServer(t, r, 10*time.Second) }
 	one, two := start(), start()
 	post := func(path, token string, body any) map[string]any {
 		t.Helper()
@@ -63,7 +38,7 @@ func TestWarningIndexAcrossInstances(t *testing.T) {
 		}
 		return out
 	}
-	token := post("/api/v1/sessions", "", map[string]string{"username": "operator", "password": "warnings-test-pw"})["token"].(string)
+	token := post("/api/v1/sessions", "", map[string]string{"username": "operator", "password": testPassword})["token"].(string)
 	w := post("/api/v1/warnings", token, map[string]any{"type": "rainstorm", "colour": "red", "title": "暴雨红色预警",
 		"area": map[string]any{"kind": "streets", "codes": []string{"440303002"}}, "ends_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 	id := w["id"].(string)

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"watchfloor/command/store/storetest"
+	"watchfloor/config"
+)
+
+// testPassword is every demo account's password in these tests.
+const testPassword = "server-test-pw"
+
+// startServer starts an instance of the sample city on r, stopped at the
+// test's end within stopWithin.
+func startServer(t *testing.T, r *storetest.Redis, stopWithin time.Duration) *Server {
+	t.Helper()
+	env := map[string]string{"WATCHFLOOR_LISTEN": "127.0.0.1:0", "WATCHFLOOR_OSMAND_LISTEN": "127.0.0.1:0",
+		"WATCHFLOOR_REDIS_URL": r.URL(), "WATCHFLOOR_DEMO_PASSWORD": testPassword}
+	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Auth.BcryptCost = 4
+	srv, err := New(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Notice: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), stopWithin)
+		defer cancel()
+		_ = srv.Stop(ctx)
+	})
+	return srv
+}
+
+// TestStopClosesSilentConnections: a connection opened and never written
+// to (a browser's preconnect, net/http's spare dial) does not hold a
+// drain for the 30 s read timeout; one that asked is still answered.
+func TestStopClosesSilentConnections(t *testing.T) {
+	srv := startServer(t, storetest.Start(t), 10*time.Second)
+	var silent []net.Conn
+	for _, addr := range []string{srv.Addr(), srv.OsmandAddr()} {
+		for range 3 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			silent = append(silent, c)
+		}
+	}
+	// A request on its way when the drain starts is still answered.
+	asked, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asked.Close()
+	if _, err := io.WriteString(asked, "GET /healthz HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The server has read the request's start before the drain.
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.ln.unused() != 3 || srv.osmandLn.unused() != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("unused connections: %d and %d, want 3 and 3", srv.ln.unused(), srv.osmandLn.unused())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- srv.Stop(ctx)
+	}()
+	if _, err := io.WriteString(asked, "\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = asked.SetReadDeadline(time.Now().Add(5 * time.Second))
+	head := make([]byte, 12)
+	if _, err := io.ReadFull(asked, head); err != nil || string(head[:9]) != "HTTP/1.1 " {
+		t.Errorf("the request on its way: %q, %v", head, err)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("stopping with %d silent connections open: %v", len(silent), err)
+	}
+	for i, c := range silent {
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+			t.Errorf("silent connection %d still open after the drain: %d, %v", i, n, err)
+		}
+	}
+}
