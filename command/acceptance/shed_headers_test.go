@@ -139,6 +139,20 @@ func TestPositionsRefusedOnHeadersBeforeBody(t *testing.T) {
 	if got := h.metric("watchfloor_positions_shed_requests_total"); got != float64(len(tests)) {
 		t.Errorf("shed requests counted %v, want %d", got, len(tests))
 	}
+
+	// A drain still waiting for a body that does not come holds no stop.
+	c := dialRaw(t, api)
+	c.send(tests[0].head + tests[0].first)
+	res, b := c.answer()
+	problem(t, "before the stop", res, b)
+	unpause()
+	done := make(chan struct{})
+	go func() { h.stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop while a refused body was being drained")
+	}
 }
 
 // Refusals leave connections right: a Go client (as wfload and most
