@@ -60,12 +60,13 @@ type declared struct {
 // full reports whether the ingest queue is at its limit.
 func (s *headerShed) full() bool { return s.ingest != nil && s.ingest.Full() }
 
-// onHeaders is fasthttp's HeaderReceived hook: a position request that
-// declares a body longer than smallBody while the queue is full is marked
-// refused, and its body left unread.
+// onHeaders is fasthttp's HeaderReceived hook: a position request (a
+// POST, which the app's router always passes to gate) that declares a
+// body longer than smallBody while the queue is full is marked refused,
+// and its body left unread.
 func (s *headerShed) onHeaders(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	n := h.ContentLength() // -1 chunked, -2 none
-	if (n >= 0 && n <= smallBody) || n < -1 || n > s.limit || !s.positions(h) || !s.full() {
+	if (n >= 0 && n <= smallBody) || n < -1 || n > s.limit || !h.IsPost() || !s.positions(h) || !s.full() {
 		return fasthttp.RequestConfig{}
 	}
 	d := declared{length: n, expected: len(h.Peek(fiber.HeaderExpect)) > 0}
