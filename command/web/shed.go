@@ -31,7 +31,11 @@ const shedKey = "shed_on_headers"
 // the body is never taken for a next request and the client never meets a
 // reset before it has read the answer. A body over the app's limit is left
 // to fasthttp's 413; a body of smallBody or less is read and refused as
-// before, on a connection kept open.
+// before, on a connection kept open. The drain reads at most the declared
+// length (a chunked body: the limit) within readTimeout and then closes,
+// so a refused client holds its connection no longer than one more
+// request may take to arrive; a stop does not wait for it (fasthttp's
+// Shutdown leaves hijacked connections).
 type headerShed struct {
 	ingest *unit.Ingester
 	// limit is the app's body limit.
