@@ -26,46 +26,9 @@ func TestIngestShedsWith503(t *testing.T) {
 		c.Positions.QueueLimit = 3
 		c.Positions.RetryAfter = 2 * time.Second
 	})
-	c := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
-	defer c.Close()
-	ctx := context.Background()
-	if err := c.Do(ctx, "CLIENT", "PAUSE", 20000, "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	unpaused := false
-	unpause := func() {
-		if !unpaused {
-			unpaused = true
-			if err := c.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
-				t.Error(err)
-			}
-		}
-	}
+	first, unpause := h.fillIngestQueue()
 	defer unpause()
-
-	query := func(device int) string {
-		return fmt.Sprintf("id=8600000000000%02d&lat=22.54&lon=114.11&timestamp=%d", device, time.Now().Unix())
-	}
-	first := make(chan string, 3)
-	for d := 17; d <= 19; d++ { // car-01 to car-03
-		go func() {
-			res, err := http.Get("http://" + h.srv.OsmandAddr() + "/?" + query(d))
-			if err != nil {
-				first <- err.Error()
-				return
-			}
-			res.Body.Close()
-			first <- res.Status
-		}()
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for h.metric("watchfloor_positions_queued") < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("three positions never filled the queue: %v queued", h.metric("watchfloor_positions_queued"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-
+	query := osmandQuery
 	req, _ := http.NewRequest("GET", "http://"+h.srv.OsmandAddr()+"/?"+query(20), nil)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -99,6 +62,56 @@ func TestIngestShedsWith503(t *testing.T) {
 	if mustJSON(t, b, &last); last.Position == nil {
 		t.Fatalf("car-03 was not moved by its queued position: %s", b)
 	}
+}
+
+// osmandQuery is an OsmAnd query of device 8600000000000NN (17 to 22:
+// car-01 to car-06) at the current time.
+func osmandQuery(device int) string {
+	return fmt.Sprintf("id=8600000000000%02d&lat=22.54&lon=114.11&timestamp=%d", device, time.Now().Unix())
+}
+
+// fillIngestQueue holds Redis's writes and sends three OsmAnd positions
+// (car-01 to car-03), which fill the ingest queue of a server with
+// positions.queue_limit 3; it returns where their answers come and a
+// function that lets Redis write again (idempotent, also deferred).
+func (h *harness) fillIngestQueue() (<-chan string, func()) {
+	h.t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+	h.t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Do(ctx, "CLIENT", "PAUSE", 20000, "WRITE").Err(); err != nil {
+		h.t.Fatal(err)
+	}
+	unpaused := false
+	unpause := func() {
+		if !unpaused {
+			unpaused = true
+			if err := c.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+				h.t.Error(err)
+			}
+		}
+	}
+	first := make(chan string, 3)
+	for d := 17; d <= 19; d++ {
+		go func() {
+			res, err := http.Get("http://" + h.srv.OsmandAddr() + "/?" + osmandQuery(d))
+			if err != nil {
+				first <- err.Error()
+				return
+			}
+			res.Body.Close()
+			first <- res.Status
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h.metric("watchfloor_positions_queued") < 3 {
+		if time.Now().After(deadline) {
+			unpause()
+			h.t.Fatalf("three positions never filled the queue: %v queued", h.metric("watchfloor_positions_queued"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return first, unpause
 }
 
 // problem fails unless res is a 503 problem+json saying the ingest is

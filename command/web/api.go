@@ -39,7 +39,18 @@ type API struct {
 	sockets *sockets.Server
 	// osmand takes OsmAnd requests, at /api/v1/osmand and on its listener.
 	osmand fiber.Handler
+	// shed refuses the position entry points on their headers while the
+	// ingest queue is full (shed.go).
+	shed *headerShed
 }
+
+// The apps' timeouts: a request's headers and body must arrive within
+// readTimeout, its answer leave within writeTimeout.
+const (
+	readTimeout  = 30 * time.Second
+	writeTimeout = 30 * time.Second
+	idleTimeout  = 120 * time.Second
+)
 
 // New builds the Fiber app with every route of auth.Routes.
 func New(d Deps) (*API, error) {
@@ -48,14 +59,15 @@ func New(d Deps) (*API, error) {
 		return nil, err
 	}
 	a := &API{Kit: k, sockets: sockets.New(k)}
+	a.shed = &headerShed{ingest: d.Ingest, limit: d.Config.Limits.BodyBytes, readTimeout: readTimeout, writeTimeout: writeTimeout}
 	a.app = fiber.New(fiber.Config{
 		AppName:               "watchfloor",
 		BodyLimit:             d.Config.Limits.BodyBytes,
 		ErrorHandler:          a.ErrorHandler,
 		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		ReadTimeout:           readTimeout,
+		WriteTimeout:          writeTimeout,
+		IdleTimeout:           idleTimeout,
 		ReadBufferSize:        16 << 10,
 		// Forwarded addresses are believed only from configured proxies;
 		// ClientIP picks the client out of the header (c.IP would return
@@ -64,6 +76,8 @@ func New(d Deps) (*API, error) {
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             d.Config.ProxyHeader,
 	})
+	a.app.Server().HeaderReceived = a.shed.onHeaders
+	a.app.Use(a.shed.gate)
 	a.app.Use(recover.New())
 	a.app.Use(a.observe)
 	a.app.Use(securityHeaders(geodata.ContentSecurity(d.Config.Map)))
@@ -79,6 +93,15 @@ func New(d Deps) (*API, error) {
 			return nil, fmt.Errorf("route %s has no handler", r.Name)
 		}
 		chain := []fiber.Handler{a.authorize(r)}
+		if slices.Contains(units.ShedFirst(), r.Name) {
+			// Refused while the queue is full before the session is checked.
+			chain = append([]fiber.Handler{a.shed.refuse}, chain...)
+			method := r.Method
+			if method == "ANY" {
+				method = ""
+			}
+			a.shed.routes = append(a.shed.routes, shedRoute{method: method, path: r.Path})
+		}
 		chain = append(chain, h...)
 		if r.Method == "ANY" {
 			a.app.All(r.Path, chain...)
@@ -215,15 +238,23 @@ func identityBodies(c *fiber.Ctx) error {
 // NewOsmandApp is the OsmAnd listener: every method on every path, with
 // the API's problem+json errors (an oversize body is 413, a request line
 // beyond the read buffer 431, never 500).
+//
+// While the ingest queue is full, every request is refused on its headers
+// as the API's position routes are (headerShed).
 func (a *API) NewOsmandApp() *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName: "watchfloor-osmand", BodyLimit: units.OsmandBodyLimit, DisableStartupMessage: true,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
 		ReadBufferSize: 16 << 10,
 		ErrorHandler:   a.ErrorHandler,
 	})
+	shed := &headerShed{ingest: a.Ingest, limit: units.OsmandBodyLimit, routes: []shedRoute{{}},
+		readTimeout: readTimeout, writeTimeout: writeTimeout}
+	app.Server().HeaderReceived = shed.onHeaders
+	app.Use(shed.gate)
 	app.Use(recover.New())
 	app.Use(identityBodies)
+	app.Use(shed.refuse)
 	app.Use(a.osmand)
 	return app
 }

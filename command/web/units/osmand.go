@@ -19,16 +19,15 @@ const OsmandBodyLimit = 64 << 10
 // missing, oversize or unknown device id gets 400 problem+json; a known
 // device 200, also when its request carries no usable position (no fix,
 // a bad field), since devices resend a refused position forever. Absurd
-// optional readings are dropped by the decoder and the fix kept.
+// optional readings are dropped by the decoder and the fix kept. While the
+// ingest queue is full the request is refused before it gets here
+// (ShedFirst).
 func (a *handlers) osmand(c *fiber.Ctx) error {
 	// The body is read as sent (identityBodies refused a compressed one on
 	// both listeners), so c.Body() never inflates it.
 	body := c.Request().Body()
 	if len(body) > OsmandBodyLimit {
 		return fiber.ErrRequestEntityTooLarge
-	}
-	if a.Ingest.Full() { // refused before the work of reading the position
-		return a.Ingest.Shed(1)
 	}
 	r, err := osmand.Decode(c.Request().URI().QueryString(), body, string(c.Request().Header.ContentType()))
 	if r.DeviceID == "" {

@@ -15,6 +15,12 @@ type handlers struct {
 	readers sync.Pool
 }
 
+// ShedFirst names the position entry points: while the ingest queue is
+// full they are refused before anything else is done (the session is not
+// checked, and a body longer than a few KiB not read), since storing their
+// positions would be refused after that work.
+func ShedFirst() []string { return []string{"positions.create", "osmand"} }
+
 // Routes are the fleet's handlers by route name (auth.Routes).
 func Routes(k *rest.Kit) map[string][]fiber.Handler {
 	a, one := &handlers{Kit: k}, rest.One
