@@ -405,10 +405,12 @@ func (l *load) positions(ctx context.Context, token string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			conns := l.osmandConns()
+			defer conns.close()
 			for batch := range work {
 				if l.o.PositionMode == "osmand" {
 					for _, n := range batch {
-						l.osmandOne(n)
+						l.osmandOne(conns, n)
 					}
 				} else {
 					l.batch(token, batch)
@@ -508,50 +510,18 @@ func (l *load) batch(token string, ns []int) {
 	}
 }
 
-func (l *load) osmandOne(n int) {
-	url := l.osmandURL(l.osmandBase(), n, time.Now())
-	sent := time.Now()
-	res, err := l.http.Get(url)
-	if err != nil {
-		l.posErr.Add(1)
-		return
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if l.answered(res, sent, 1) {
-		return
-	}
-	if res.StatusCode != 200 {
-		l.posErr.Add(1)
-		return
-	}
-	l.sent.Add(1)
-}
-
-// osmandURL is the OsmAnd request of position n at now: device
-// L<unit, five digits> at its spot for lap n / units.
-func (l *load) osmandURL(base string, n int, now time.Time) string {
-	u := n % l.o.Units
-	lon, lat := spot(u, n/l.o.Units)
-	var b [160]byte
-	q := append(append(b[:0], base...), "/?id=L"...)
-	if u+1 > 99999 {
-		q = strconv.AppendInt(q, int64(u+1), 10)
-	} else {
-		q = appendPadded(q, u+1)
-	}
-	q = strconv.AppendFloat(append(q, "&lat="...), lat, 'f', 6, 64)
-	q = strconv.AppendFloat(append(q, "&lon="...), lon, 'f', 6, 64)
-	q = strconv.AppendInt(append(q, "&timestamp="...), now.UnixMilli(), 10)
-	return string(append(q, "&speed=10"...))
-}
-
 // answered times a position request's answer: a refusal (503 with
 // Retry-After) is counted as shed and true is returned; any other answer
 // is timed as accepted.
 func (l *load) answered(res *http.Response, sent time.Time, n int) bool {
+	return l.answeredStatus(res.StatusCode, res.Header.Get("Retry-After") != "", sent, n)
+}
+
+// answeredStatus is answered for an answer's status and whether it gave
+// Retry-After.
+func (l *load) answeredStatus(status int, retryAfter bool, sent time.Time, n int) bool {
 	d := time.Since(sent)
-	if res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "" {
+	if status == http.StatusServiceUnavailable && retryAfter {
 		l.shed.Add(int64(n))
 		l.refused.add(d)
 		return true
