@@ -146,8 +146,6 @@ func newLoad(o options) *load {
 // api returns the next instance's API base (round robin).
 func (l *load) api() string { return l.apis[l.rr.Add(1)%uint64(len(l.apis))] }
 
-func (l *load) osmandBase() string { return l.osmands[l.rr.Add(1)%uint64(len(l.osmands))] }
-
 func (l *load) login(ctx context.Context, user string) (string, error) {
 	return apiclient.Login(ctx, l.http, l.api(), user, l.o.Password)
 }
