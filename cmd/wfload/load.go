@@ -134,6 +134,7 @@ type load struct {
 	toScreen series // an incident's creation to incident.created, every screen
 	fanout   series // a fan-out incident's creation to task.assigned, every responder
 	wsErr    atomic.Int64
+	bodies   sync.Pool // of *[]byte: batch bodies, reused
 }
 
 func newLoad(o options) *load {
@@ -144,8 +145,6 @@ func newLoad(o options) *load {
 
 // api returns the next instance's API base (round robin).
 func (l *load) api() string { return l.apis[l.rr.Add(1)%uint64(len(l.apis))] }
-
-func (l *load) osmandBase() string { return l.osmands[l.rr.Add(1)%uint64(len(l.osmands))] }
 
 func (l *load) login(ctx context.Context, user string) (string, error) {
 	return apiclient.Login(ctx, l.http, l.api(), user, l.o.Password)
@@ -404,10 +403,12 @@ func (l *load) positions(ctx context.Context, token string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			conns := l.osmandConns()
+			defer conns.close()
 			for batch := range work {
 				if l.o.PositionMode == "osmand" {
 					for _, n := range batch {
-						l.osmandOne(n)
+						l.osmandOne(conns, n)
 					}
 				} else {
 					l.batch(token, batch)
@@ -440,10 +441,12 @@ func (l *load) positions(ctx context.Context, token string) {
 	wg.Wait()
 }
 
-func (l *load) batch(token string, ns []int) {
-	now := time.Now().UTC()
-	buf := make([]byte, 0, 130*len(ns)+32)
+// batchBody appends the batch of positions ns to buf: unit n % units at
+// its spot for lap n / units, each 1 µs after the one before from now.
+func (l *load) batchBody(buf []byte, ns []int, now time.Time) []byte {
 	buf = append(buf, `{"positions":[`...)
+	var sec int64 = -1
+	var stamp [len("2006-01-02T15:04:05")]byte
 	for i, n := range ns {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -456,12 +459,31 @@ func (l *load) batch(token string, ns []int) {
 		buf = strconv.AppendFloat(buf, lon, 'f', 6, 64)
 		buf = append(buf, `,"lat":`...)
 		buf = strconv.AppendFloat(buf, lat, 'f', 6, 64)
-		buf = append(buf, `,"at":"`...)
-		buf = now.Add(time.Duration(i)*time.Microsecond).AppendFormat(buf, time.RFC3339Nano)
-		buf = append(buf, `","speed_mps":8}`...)
+		// Nine digits of fraction; the date and time are formatted once a
+		// second.
+		t := now.Add(time.Duration(i) * time.Microsecond)
+		if t.Unix() != sec {
+			sec = t.Unix()
+			t.AppendFormat(stamp[:0], "2006-01-02T15:04:05")
+		}
+		buf = append(append(buf, `,"at":"`...), stamp[:]...)
+		buf = appendNanos(append(buf, '.'), t.Nanosecond())
+		buf = append(buf, `Z","speed_mps":8}`...)
 	}
-	buf = append(buf, "]}"...)
-	req, _ := http.NewRequest("POST", l.api()+"/api/v1/positions", bytes.NewReader(buf))
+	return append(buf, "]}"...)
+}
+
+func (l *load) batch(token string, ns []int) {
+	pb, _ := l.bodies.Get().(*[]byte)
+	if pb == nil {
+		pb = new([]byte)
+	}
+	buf := l.batchBody((*pb)[:0], ns, time.Now().UTC())
+	*pb = buf
+	// The transport closes the body once it has written it, which may be
+	// after the answer came: only then does the buffer go back.
+	req, _ := http.NewRequest("POST", l.api()+"/api/v1/positions", &pooledBody{Reader: bytes.NewReader(buf), pb: pb, pool: &l.bodies})
+	req.ContentLength = int64(len(buf))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	sent := time.Now()
@@ -486,40 +508,48 @@ func (l *load) batch(token string, ns []int) {
 	}
 }
 
-func (l *load) osmandOne(n int) {
-	u := n % l.o.Units
-	lon, lat := spot(u, n/l.o.Units)
-	url := fmt.Sprintf("%s/?id=L%05d&lat=%.6f&lon=%.6f&timestamp=%d&speed=10", l.osmandBase(), u+1, lat, lon, time.Now().UnixMilli())
-	sent := time.Now()
-	res, err := l.http.Get(url)
-	if err != nil {
-		l.posErr.Add(1)
-		return
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if l.answered(res, sent, 1) {
-		return
-	}
-	if res.StatusCode != 200 {
-		l.posErr.Add(1)
-		return
-	}
-	l.sent.Add(1)
-}
-
 // answered times a position request's answer: a refusal (503 with
 // Retry-After) is counted as shed and true is returned; any other answer
 // is timed as accepted.
 func (l *load) answered(res *http.Response, sent time.Time, n int) bool {
+	return l.answeredStatus(res.StatusCode, res.Header.Get("Retry-After") != "", sent, n)
+}
+
+// answeredStatus is answered for an answer's status and whether it gave
+// Retry-After.
+func (l *load) answeredStatus(status int, retryAfter bool, sent time.Time, n int) bool {
 	d := time.Since(sent)
-	if res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "" {
+	if status == http.StatusServiceUnavailable && retryAfter {
 		l.shed.Add(int64(n))
 		l.refused.add(d)
 		return true
 	}
 	l.accepted.add(d)
 	return false
+}
+
+// pooledBody is a request body whose buffer goes back to its pool when the
+// transport closes it.
+type pooledBody struct {
+	*bytes.Reader
+	pb   *[]byte
+	pool *sync.Pool
+	once sync.Once
+}
+
+func (b *pooledBody) Close() error {
+	b.once.Do(func() { b.pool.Put(b.pb) })
+	return nil
+}
+
+// appendNanos appends ns (below a second) with nine digits.
+func appendNanos(b []byte, ns int) []byte {
+	var d [9]byte
+	for i := 8; i >= 0; i-- {
+		d[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	return append(b, d[:]...)
 }
 
 // appendPadded appends n with five digits.

@@ -124,12 +124,40 @@ func TestOwnNoteKnownByItsStart(t *testing.T) {
 	other := &Ingester{instance: "0123abcdef"}
 	latest := map[string]Position{"car-1": Unknown(114.1, 22.5, time.Now()), "car-2": Unknown(114.2, 22.6, time.Now())}
 	for _, m := range []map[string]Position{latest, {}} {
-		b, err := g.encodeNote(m)
-		if err != nil || !bytes.HasPrefix(b, g.ownPrefix()) {
-			t.Fatalf("own note %s does not begin with %s (%v)", b, g.ownPrefix(), err)
+		b := g.encodeNote(nil, m)
+		if !bytes.HasPrefix(b, g.ownPrefix()) {
+			t.Fatalf("own note %s does not begin with %s", b, g.ownPrefix())
 		}
-		if b, _ := other.encodeNote(m); bytes.HasPrefix(b, g.ownPrefix()) {
+		if b := other.encodeNote(nil, m); bytes.HasPrefix(b, g.ownPrefix()) {
 			t.Fatalf("another instance's note %s taken for this one's", b)
 		}
+	}
+}
+
+// TestNoteReadsBack: the note written by hand is valid JSON that Follow's
+// reading takes back whole: the instance, every unit id (quotes, control
+// characters, HTML and non-ASCII ones too) and each position as written.
+func TestNoteReadsBack(t *testing.T) {
+	g := &Ingester{instance: "0123abcd"}
+	at := time.Date(2026, 12, 5, 5, 30, 0, 123456789, time.UTC)
+	latest := map[string]Position{"car-1": Unknown(114.1, 22.5, at), `q"\x`: Unknown(114.2, 22.6, at.Add(time.Second)),
+		"ctl\x01\n": Unknown(-180, -90, at), "<a&b>": Unknown(180, 90, at), "车-01": Unknown(114.123456789, 22.5, at)}
+	p := latest["car-1"]
+	p.SpeedMPS, p.Heading, p.BatteryPct = 8.25, 90, 55
+	latest["car-1"] = p
+	b := g.encodeNote([]byte("left alone"), latest)[len("left alone"):]
+	var nt noteIn
+	if err := json.Unmarshal(b, &nt); err != nil || nt.Instance != g.instance || len(nt.Units) != len(latest) {
+		t.Fatalf("note %s: %+v %v", b, nt, err)
+	}
+	for _, u := range nt.Units {
+		want, ok := latest[u.ID]
+		var got Position
+		if err := json.Unmarshal(u.Pos, &got); !ok || err != nil || string(got.AppendJSON(nil)) != string(want.AppendJSON(nil)) {
+			t.Fatalf("unit %q: %s, want %s (%v)", u.ID, u.Pos, want.AppendJSON(nil), err)
+		}
+	}
+	if b := g.encodeNote(nil, nil); string(b) != `{"i":"0123abcd","u":[]}` {
+		t.Fatalf("empty note %s", b)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,9 +25,11 @@ import (
 //	units:geo            GEO set of current positions
 //	units:last           hash unit → last position (JSON)
 //	units:status         hash unit → status
-//	unit:{id}:track      stream of fixes (lon, lat, t, spd, hdg, acc, bat, f),
-//	                     trimmed by MINID to the track TTL on every write and
-//	                     expiring a TTL after the last one
+//	unit:{id}:track      stream of fixes, each one field p = "lon,lat,t,spd,hdg,
+//	                     acc,bat,f" (entries before it: those 8 fields), trimmed
+//	                     by MINID to the track TTL and its expiry extended to the
+//	                     TTL plus upkeepEvery at least every upkeepEvery of a
+//	                     unit's writes, so it expires 1–1.1 TTL after the last
 //	unit:{id}:timeline   list of JSON entries (status, transitions, registry)
 //	unit:{id}            hash: doc (the registry's unit.Unit) and ver
 //	units:all            set of the ids of stored units
@@ -45,12 +48,14 @@ type Units struct {
 	geoKey, lastKey string
 	trackPre        string    // a track's key is trackPre + id + ":track"
 	pool            sync.Pool // of *posArgs
+	upkeep          upkeep
+	now             func() time.Time // the clock of trimming and upkeep
 }
 
 // NewUnits returns the unit storage of s; tracks are kept for ttl, and
 // skipped (when not nil) is told of each bad record skipped on reading.
 func NewUnits(s *store.Store, ttl time.Duration, skipped func(kind string)) *Units {
-	return &Units{base: base{s}, ttl: ttl, skipped: skipped, warned: map[string]bool{},
+	return &Units{base: base{s}, ttl: ttl, skipped: skipped, warned: map[string]bool{}, upkeep: upkeep{at: map[string]int64{}}, now: time.Now,
 		geoKey: s.Key("units", "geo"), lastKey: s.Key("units", "last"), trackPre: s.Key("unit", "")}
 }
 
@@ -97,14 +102,16 @@ func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[st
 // WritePositions implements unit.Store: one pipeline for a whole batch.
 // Its commands' arguments are written into one pooled buffer and handed to
 // go-redis as pointers to their spans (posArgs), so a stored fix costs no
-// string, boxed value or argument slice of its own.
+// string, boxed value or argument slice of its own. A fix is one XADD of
+// one packed field; a unit's track is trimmed and its expiry extended only
+// when its upkeep is due (upkeep).
 func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
 	if err := x.s.Check("storing positions"); err != nil {
 		return err
 	}
 	a, _ := x.pool.Get().(*posArgs)
 	if a == nil {
-		a = &posArgs{final: map[string]int{}, touched: map[string]bool{}}
+		a = &posArgs{final: map[string]int{}, due: map[string]bool{}}
 	}
 	defer x.putArgs(a)
 	for i, f := range fixes {
@@ -112,6 +119,8 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 			a.final[f.UnitID] = i // the last moving fix of each unit
 		}
 	}
+	now := x.now()
+	x.upkeep.take(fixes, now, upkeepEvery(x.ttl), a.due)
 	a.reserve(len(fixes), len(a.final))
 	pipe := x.s.Client().Pipeline()
 	if len(a.final) > 0 {
@@ -127,32 +136,68 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 		pipe.Process(ctx, redis.NewIntCmd(ctx, geo...))
 		pipe.Process(ctx, redis.NewIntCmd(ctx, last...))
 	}
-	off := len(a.buf)
-	a.buf = strconv.AppendInt(a.buf, time.Now().Add(-x.ttl).UnixMilli(), 10)
-	minID := a.span(off)
-	off = len(a.buf)
-	a.buf = strconv.AppendInt(a.buf, x.ttl.Milliseconds(), 10)
-	ttl := a.span(off)
+	var minID, expiry any
+	if len(a.due) > 0 {
+		minID = a.integer(now.Add(-x.ttl).UnixMilli())
+		expiry = a.integer((x.ttl + upkeepEvery(x.ttl)).Milliseconds())
+	}
 	for i := range fixes {
 		f := &fixes[i]
 		off := len(a.buf)
 		a.buf = append(append(append(a.buf, x.trackPre...), f.UnitID...), ":track"...)
 		key := a.span(off)
-		xadd := a.start(0, "XADD", key, "MINID", "~", minID, "*",
-			"lon", a.float(f.Lon), "lat", a.float(f.Lat), "t", a.integer(f.At.UnixMilli()),
-			"spd", a.float(f.SpeedMPS), "hdg", a.float(f.Heading), "acc", a.float(f.AccuracyM),
-			"bat", a.float(f.BatteryPct), "f", a.integer(int64(f.Flags)))
-		pipe.Process(ctx, redis.NewStringCmd(ctx, xadd...))
-		if !a.touched[f.UnitID] {
-			a.touched[f.UnitID] = true
-			pipe.Process(ctx, redis.NewBoolCmd(ctx, a.start(0, "PEXPIRE", key, ttl)...))
+		if a.due[f.UnitID] {
+			a.due[f.UnitID] = false // once a batch: its first fix
+			pipe.Process(ctx, redis.NewStringCmd(ctx, a.start(0, "XADD", key, "MINID", "~", minID, "*", "p", a.packed(f))...))
+			pipe.Process(ctx, redis.NewBoolCmd(ctx, a.start(0, "PEXPIRE", key, expiry)...))
+		} else {
+			pipe.Process(ctx, redis.NewStringCmd(ctx, a.start(0, "XADD", key, "*", "p", a.packed(f))...))
 		}
 	}
 	if len(note) > 0 {
 		pipe.Publish(ctx, x.s.Key("positions"), note)
 	}
-	_, err := pipe.Exec(ctx)
-	return x.s.Wrap("storing positions", err)
+	if _, err := pipe.Exec(ctx); err != nil {
+		x.upkeep.forget(a.due) // not known to be done: due again next time
+		return x.s.Wrap("storing positions", err)
+	}
+	return nil
+}
+
+// upkeepEvery is how often each unit's track is trimmed and its expiry
+// extended (to the TTL plus this): a tenth of the TTL, at most a minute.
+func upkeepEvery(ttl time.Duration) time.Duration { return min(ttl/10, time.Minute) }
+
+// upkeep remembers when this instance last trimmed each unit's track and
+// extended its expiry. Every write still extends the track past a TTL after
+// it: a write within every of the last upkeep finds the expiry at least
+// TTL + every after that upkeep. The map holds one entry per unit written.
+type upkeep struct {
+	mu sync.Mutex
+	at map[string]int64 // unit → when its upkeep was last sent (Unix ms)
+}
+
+// take marks in due the units of fixes whose upkeep is due at now, and
+// counts it as done; forget undoes that for a write that failed.
+func (u *upkeep) take(fixes []unit.Fix, now time.Time, every time.Duration, due map[string]bool) {
+	ms, gap := now.UnixMilli(), every.Milliseconds()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for i := range fixes {
+		id := fixes[i].UnitID
+		if last, ok := u.at[id]; !ok || ms-last >= gap || ms < last {
+			u.at[id] = ms
+			due[id] = true
+		}
+	}
+}
+
+func (u *upkeep) forget(due map[string]bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for id := range due {
+		delete(u.at, id)
+	}
 }
 
 // putArgs returns a to the pool once its commands are done with; a buffer
@@ -163,7 +208,7 @@ func (x *Units) putArgs(a *posArgs) {
 	}
 	a.buf, a.spans, a.args = a.buf[:0], a.spans[:0], a.args[:0]
 	clear(a.final)
-	clear(a.touched)
+	clear(a.due)
 	x.pool.Put(a)
 }
 
@@ -171,11 +216,11 @@ func (x *Units) putArgs(a *posArgs) {
 // are written into buf, and each is handed to go-redis as a pointer to its
 // argSpan (an encoding.BinaryMarshaler), which boxes without allocating.
 type posArgs struct {
-	buf     []byte
-	spans   []argSpan
-	args    []any
-	final   map[string]int  // unit → index of its last moving fix
-	touched map[string]bool // units whose track's expiry is set
+	buf   []byte
+	spans []argSpan
+	args  []any
+	final map[string]int  // unit → index of its last moving fix
+	due   map[string]bool // units whose track upkeep is due (false: sent)
 }
 
 // argSpan is one argument: the bytes buf[off:end] of its posArgs.
@@ -195,8 +240,8 @@ func (s *argSpan) String() string { return string(s.a.buf[s.off:s.end]) }
 // reserve makes room for the spans and arguments of fixes fixes, moved of
 // them moving, so the pointers handed out stay where they are.
 func (a *posArgs) reserve(fixes, moved int) {
-	a.spans = slices.Grow(a.spans[:0], 2+fixes*9+moved*3)
-	a.args = slices.Grow(a.args[:0], 4+fixes*(22+3)+moved*5)
+	a.spans = slices.Grow(a.spans[:0], 4+fixes*2+moved*3)
+	a.args = slices.Grow(a.args[:0], 4+fixes*(8+3)+moved*5)
 }
 
 // span records buf[off:] as the next argument.
@@ -208,12 +253,34 @@ func (a *posArgs) span(off int) any {
 	return &a.spans[len(a.spans)-1]
 }
 
-// float writes a track value; unknown and non-finite values are empty.
+// float writes a value; unknown and non-finite values are empty.
 func (a *posArgs) float(v float64) any {
 	off := len(a.buf)
-	if !math.IsNaN(v) && !math.IsInf(v, 0) {
-		a.buf = strconv.AppendFloat(a.buf, v, 'f', -1, 64)
+	a.buf = appendTrackFloat(a.buf, v)
+	return a.span(off)
+}
+
+// appendTrackFloat appends v, or nothing when it is unknown or not finite.
+func appendTrackFloat(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return b
 	}
+	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// packed writes a fix as a track entry's one value: "lon,lat,t,spd,hdg,
+// acc,bat,f", unknown readings empty (parseTrackEntry reads it back).
+func (a *posArgs) packed(f *unit.Fix) any {
+	off := len(a.buf)
+	a.buf = appendTrackFloat(a.buf, f.Lon)
+	a.buf = append(a.buf, ',')
+	a.buf = appendTrackFloat(a.buf, f.Lat)
+	a.buf = append(a.buf, ',')
+	a.buf = strconv.AppendInt(a.buf, f.At.UnixMilli(), 10)
+	for _, v := range [...]float64{f.SpeedMPS, f.Heading, f.AccuracyM, f.BatteryPct} {
+		a.buf = appendTrackFloat(append(a.buf, ','), v)
+	}
+	a.buf = strconv.AppendInt(append(a.buf, ','), int64(f.Flags), 10)
 	return a.span(off)
 }
 
@@ -253,36 +320,60 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 	}
 	out := make([]unit.Fix, 0, len(msgs))
 	for _, m := range msgs {
-		num := func(k string) float64 {
-			s, _ := m.Values[k].(string)
-			if s == "" {
-				return math.NaN()
-			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return math.NaN()
-			}
-			return v
-		}
-		ms, err := strconv.ParseInt(fmt.Sprint(m.Values["t"]), 10, 64)
-		at := time.UnixMilli(ms).UTC()
-		p := unit.Position{Lon: num("lon"), Lat: num("lat"), At: at, SpeedMPS: num("spd"), Heading: num("hdg"), AccuracyM: num("acc"), BatteryPct: num("bat")}
+		f, err := parseTrackEntry(m.Values)
 		if err == nil {
-			err = p.CheckPlace(false)
+			err = f.CheckPlace(false)
 		}
 		if err != nil {
 			x.skip("track_fix", x.s.Key("unit", id, "track"), fmt.Errorf("entry %s: %w", m.ID, err))
 			continue
 		}
-		p.Sanitize()
-		if at.Before(from) || at.After(to) {
+		f.Sanitize()
+		if f.At.Before(from) || f.At.After(to) {
 			continue
 		}
-		flags, _ := strconv.Atoi(fmt.Sprint(m.Values["f"]))
-		out = append(out, unit.Fix{UnitID: id, Flags: unit.Flags(flags), Moved: flags == 0, Position: p})
+		f.UnitID = id
+		out = append(out, f)
 	}
 	slices.SortStableFunc(out, func(a, b unit.Fix) int { return a.At.Compare(b.At) })
 	return out, nil
+}
+
+// trackFields are the fields of a track entry, in the order of its packed
+// value p; entries written before p have them as fields of their own.
+var trackFields = [8]string{"lon", "lat", "t", "spd", "hdg", "acc", "bat", "f"}
+
+// parseTrackEntry reads a track entry of either form: one field p (packed)
+// or the eight fields of trackFields. Empty readings are unknown (NaN).
+func parseTrackEntry(values map[string]any) (unit.Fix, error) {
+	var v [8]string
+	if p, ok := values["p"].(string); ok {
+		for i := range v {
+			var found bool
+			v[i], p, found = strings.Cut(p, ",")
+			if found != (i < len(v)-1) {
+				return unit.Fix{}, fmt.Errorf("packed fix has not %d values", len(v))
+			}
+		}
+	} else {
+		for i, k := range trackFields {
+			v[i], _ = values[k].(string)
+		}
+	}
+	num := func(s string) float64 {
+		x, err := strconv.ParseFloat(s, 64)
+		if s == "" || err != nil {
+			return math.NaN()
+		}
+		return x
+	}
+	ms, err := strconv.ParseInt(v[2], 10, 64)
+	if err != nil {
+		return unit.Fix{}, fmt.Errorf("time %q: %w", v[2], err)
+	}
+	flags, _ := strconv.Atoi(v[7])
+	return unit.Fix{Flags: unit.Flags(flags), Moved: flags == 0, Position: unit.Position{Lon: num(v[0]), Lat: num(v[1]),
+		At: time.UnixMilli(ms).UTC(), SpeedMPS: num(v[3]), Heading: num(v[4]), AccuracyM: num(v[5]), BatteryPct: num(v[6])}}, nil
 }
 
 // SubscribePositions implements unit.Store.

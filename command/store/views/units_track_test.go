@@ -1,0 +1,144 @@
+package views
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"watchfloor/command/store"
+	"watchfloor/command/store/storetest"
+	"watchfloor/command/unit"
+)
+
+func openUnits(t *testing.T, ttl time.Duration) (*Units, *store.Store) {
+	t.Helper()
+	r := storetest.Start(t)
+	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return NewUnits(st, ttl, nil), st
+}
+
+// TestTrackReadsOldAndPackedEntries: a track holding entries of eight
+// fields (written before tracks were packed) and packed ones reads back
+// whole and in time order, unknown readings unknown; a packed entry with
+// too few or too many values is skipped and counted, not read wrong.
+func TestTrackReadsOldAndPackedEntries(t *testing.T) {
+	x, st := openUnits(t, time.Hour)
+	var skipped []string
+	x.skipped = func(kind string) { skipped = append(skipped, kind) }
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	key := st.Key("unit", "car-1", "track")
+	ms := func(d time.Duration) int64 { return now.Add(d).UnixMilli() }
+	old := func(args ...any) {
+		if err := st.Client().Do(ctx, append([]any{"XADD", key, "*"}, args...)...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old("lon", "114.1", "lat", "22.5", "t", ms(-3*time.Second), "spd", "3.5", "hdg", "", "acc", "12", "bat", "80", "f", "0")
+	old("lon", "114.2", "lat", "22.6", "t", ms(-5*time.Second), "spd", "", "hdg", "90", "acc", "", "bat", "", "f", "1")
+	p := unit.Unknown(114.3, 22.7, now.Add(-time.Second))
+	p.Heading, p.BatteryPct = 45, 50
+	q := unit.Unknown(114.4, 22.8, now.Add(-4*time.Second))
+	q.SpeedMPS = 9
+	err := x.WritePositions(ctx, []unit.Fix{{UnitID: "car-1", Moved: true, Position: p}, {UnitID: "car-1", Flags: unit.Implausible, Position: q}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old("p", "114.5,22.9,1,2,3,4,0")     // too few values
+	old("p", "114.5,22.9,1,2,3,4,5,0,9") // too many
+	track, err := x.Track(ctx, "car-1", now.Add(-time.Minute), now, 100)
+	if err != nil || len(track) != 4 {
+		t.Fatalf("track: %+v %v", track, err)
+	}
+	nan := math.NaN()
+	want := []struct {
+		lon, lat, spd, hdg, acc, bat float64
+		flags                        unit.Flags
+		at                           time.Duration
+	}{
+		{114.2, 22.6, nan, 90, nan, nan, unit.Late, -5 * time.Second},
+		{114.4, 22.8, 9, nan, nan, nan, unit.Implausible, -4 * time.Second},
+		{114.1, 22.5, 3.5, nan, 12, 80, 0, -3 * time.Second},
+		{114.3, 22.7, nan, 45, nan, 50, 0, -time.Second},
+	}
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	for i, w := range want {
+		f := track[i]
+		if f.UnitID != "car-1" || f.Lon != w.lon || f.Lat != w.lat || !same(f.SpeedMPS, w.spd) || !same(f.Heading, w.hdg) ||
+			!same(f.AccuracyM, w.acc) || !same(f.BatteryPct, w.bat) || f.Flags != w.flags || f.Moved != (w.flags == 0) || !f.At.Equal(now.Add(w.at)) {
+			t.Fatalf("fix %d: %+v, want %+v", i, f, w)
+		}
+	}
+	if len(skipped) != 2 || skipped[0] != "track_fix" {
+		t.Fatalf("skipped: %v", skipped)
+	}
+}
+
+// TestTrackUpkeep: a unit's first write trims its track and sets its
+// expiry to the TTL plus upkeepEvery; writes within upkeepEvery of that
+// leave both alone (the expiry set is still past a TTL after them); the
+// first one after sends them again, trimming what is older than the TTL;
+// a write that failed leaves the upkeep due.
+func TestTrackUpkeep(t *testing.T) {
+	const ttl = time.Minute // upkeepEvery: 6 s
+	x, st := openUnits(t, ttl)
+	ctx := context.Background()
+	clock := time.Now()
+	x.now = func() time.Time { return clock }
+	key := st.Key("unit", "car-1", "track")
+	write := func(ctx context.Context, n int) error {
+		fixes := make([]unit.Fix, n)
+		for i := range fixes {
+			fixes[i] = unit.Fix{UnitID: "car-1", Flags: unit.Late, Position: unit.Unknown(114.1, 22.5, clock)}
+		}
+		return x.WritePositions(ctx, fixes, nil)
+	}
+	pttl := func() time.Duration { return st.Client().PTTL(ctx, key).Val() }
+	mark := func() { st.Client().PExpire(ctx, key, time.Hour) } // set aside what upkeep sets
+	if err := write(ctx, 250); err != nil {
+		t.Fatal(err)
+	}
+	if d := pttl(); d <= ttl || d > ttl+upkeepEvery(ttl) {
+		t.Fatalf("expiry after the first write: %v", d)
+	}
+	mark()
+	clock = clock.Add(upkeepEvery(ttl) - time.Millisecond)
+	if err := write(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if d := pttl(); d <= 59*time.Minute {
+		t.Fatalf("expiry sent again within upkeepEvery: %v", d)
+	}
+	// Past the TTL, the upkeep trims the 251 entries older than it (whole
+	// nodes of 100: MINID ~) and sets the expiry again.
+	clock = clock.Add(ttl + time.Second)
+	if err := write(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if d := pttl(); d <= ttl || d > ttl+upkeepEvery(ttl) {
+		t.Fatalf("expiry after upkeep: %v", d)
+	}
+	if n := st.Client().XLen(ctx, key).Val(); n > 100 {
+		t.Fatalf("%d entries left after trimming", n)
+	}
+	mark()
+	clock = clock.Add(upkeepEvery(ttl))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := write(cancelled, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("write with a cancelled context: %v", err)
+	}
+	clock = clock.Add(time.Second)
+	if err := write(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if d := pttl(); d > ttl+upkeepEvery(ttl) {
+		t.Fatalf("upkeep not sent after a failed write: expiry %v", d)
+	}
+}
