@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// read dials a websocket at path and calls on with every message and the
+// time it arrived, until ctx ends; it counts failures in wsErr. Each
+// message is read into one buffer the socket reuses: on must not keep raw.
+func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{}, on func(raw []byte, now time.Time)) {
+	c, err := l.dial(ctx, path, token)
+	conns.Done()
+	if err != nil {
+		l.wsErr.Add(1)
+		return
+	}
+	defer c.Close()
+	go func() { <-ctx.Done(); c.Close() }()
+	<-ready
+	buf := make([]byte, 0, 4096)
+	for {
+		_, r, err := c.NextReader()
+		if err == nil {
+			buf, err = readAll(r, buf[:0])
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				l.wsErr.Add(1)
+			}
+			return
+		}
+		on(buf, time.Now())
+	}
+}
+
+// readAll appends r's bytes to buf, growing it (doubling) only when a
+// message is longer than any before it.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(cap(buf), 4096))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// isType reports whether the message raw is of type typ (quoted), by its
+// head alone: "type" comes first in every envelope.
+func isType(raw []byte, typ string) bool {
+	return bytes.Contains(raw[:min(len(raw), 48)], []byte(typ))
+}
+
+// sentAt finds the send time stamped after marker in raw, without decoding
+// the whole message: 50 screens' worth of decoding would load this machine
+// more than the server.
+func sentAt(raw []byte, marker string) (time.Time, bool) {
+	i := bytes.Index(raw, []byte(marker))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := raw[i+len(marker):]
+	j := bytes.IndexByte(rest, '"')
+	if j <= 0 {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// screen reads a screen websocket; the first one also times frames.
+func (l *load) screen(ctx context.Context, token string, frames bool, conns *sync.WaitGroup, ready <-chan struct{}) {
+	l.read(ctx, "/ws/screen", token, conns, ready, func(raw []byte, now time.Time) {
+		switch {
+		case frames && isType(raw, `"unit.positions"`):
+			var m struct {
+				Data struct {
+					Units []struct {
+						Position struct{ At time.Time } `json:"position"`
+					} `json:"units"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(raw, &m) == nil {
+				for _, u := range m.Data.Units {
+					l.toFrame.add(now.Sub(u.Position.At))
+				}
+			}
+		case isType(raw, `"incident.created"`):
+			if at, ok := sentAt(raw, `"title":"load `+stamp); ok {
+				l.toScreen.add(now.Sub(at))
+			}
+		}
+	})
+}
+
+// responder reads a responder websocket, timing task.assigned; a sampled
+// one also splits each task's time into the steps the server stamps.
+func (l *load) responder(ctx context.Context, token string, sample bool, conns *sync.WaitGroup, ready <-chan struct{}) {
+	l.read(ctx, "/ws/responder", token, conns, ready, func(raw []byte, now time.Time) {
+		if !isType(raw, `"task.assigned"`) {
+			return
+		}
+		at, ok := sentAt(raw, stamp)
+		if !ok {
+			return
+		}
+		l.fanout.add(now.Sub(at))
+		if sample {
+			l.steps.add(raw, at, now)
+		}
+	})
+}
+
+// fanSteps splits a task's way to its phone by the times the server puts
+// in it: the incident's creation, the plan's activation, the task's
+// storing (its event's at), and its arrival.
+type fanSteps struct {
+	created, activated, stored, delivered series
+}
+
+func (f *fanSteps) add(raw []byte, sent, now time.Time) {
+	var m struct {
+		At   time.Time `json:"at"`
+		Data struct {
+			AssignedAt time.Time `json:"assigned_at"`
+			Incident   struct {
+				CreatedAt time.Time `json:"created_at"`
+			} `json:"incident"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.At.IsZero() || m.Data.Incident.CreatedAt.IsZero() {
+		return
+	}
+	f.created.add(m.Data.Incident.CreatedAt.Sub(sent))
+	f.activated.add(m.Data.AssignedAt.Sub(m.Data.Incident.CreatedAt))
+	f.stored.add(m.At.Sub(m.Data.AssignedAt))
+	f.delivered.add(now.Sub(m.At))
+}
+
+func (f *fanSteps) figures(elapsed time.Duration) []Figure {
+	return []Figure{
+		f.created.figure("  step: request to incident stored", elapsed),
+		f.activated.figure("  step: incident to plan activated", elapsed),
+		f.stored.figure("  step: activated to task stored", elapsed),
+		f.delivered.figure("  step: task stored to phone", elapsed),
+	}
+}
