@@ -169,6 +169,11 @@ const JobTasks = "plan.tasks"
 // thousands of units never holds Redis in one long step.
 const TaskChunk = 200
 
+// TaskSteps is how many of a delivery's steps are in flight at once: the
+// next chunk is encoded and sent while Redis runs the one before, and
+// Redis still runs one step at a time, so other writers wait at most one.
+const TaskSteps = 2
+
 // Incidents is what plans need of incidents.
 type Incidents interface {
 	Load(ctx context.Context, id string) (*incident.Incident, error)
@@ -422,28 +427,15 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	if a.DecidedAt != nil {
 		at = *a.DecidedAt
 	}
-	chunk := make([]Task, 0, TaskChunk)
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		err := AddTasks(ctx, s.store, a, chunk, s.now().UTC())
-		chunk = chunk[:0]
-		return err
-	}
+	var tasks []Task
 	for _, g := range a.Groups {
 		for _, u := range g.Units {
-			chunk = append(chunk, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,
+			tasks = append(tasks, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,
 				GroupID: g.ID, GroupName: g.Name, Tasks: g.Tasks, UnitID: u, Incident: masked, WarningID: a.WarningID, Drill: a.Drill,
 				AssignedAt: at, Status: TaskAssigned})
-			if len(chunk) == TaskChunk {
-				if err := flush(); err != nil {
-					return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
-				}
-			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := AddTaskChunks(ctx, s.store, a, tasks, func() time.Time { return s.now().UTC() }); err != nil {
 		return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
 	}
 	return nil
