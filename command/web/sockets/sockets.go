@@ -158,6 +158,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	readerDone := make(chan struct{})
 	direct := make(chan []byte, 16)
 	conn.SetReadLimit(64 << 10)
+	batch := newBatchWriter(conn, a.Config.Streams.WriteTimeout)
 	go func() {
 		defer close(readerDone)
 		defer cancel()
@@ -180,9 +181,14 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
+	var writeFailed bool
+	client.Batch = func(msgs [][]byte) error {
+		err := batch.write(msgs)
+		writeFailed = err != nil
+		return err
+	}
 	a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Inc()
 	defer a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Dec()
-	var writeFailed bool
 	err := client.Serve(ctx, since, direct, func(b []byte) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(a.Config.Streams.WriteTimeout))
 		err := conn.WriteMessage(websocket.TextMessage, b)
