@@ -303,8 +303,7 @@ func TestDeliveryIsIdempotent(t *testing.T) {
 }
 
 // TestTaskChunksStoredOnceEach: a plan's tasks for more units than one
-// step takes, stored with steps in flight together, by two deliveries at
-// once and then again: every task is stored, and each unit told once.
+// step takes, stored by two deliveries at once and then again: every task is stored, and each unit told once.
 func TestTaskChunksStoredOnceEach(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	x := st.Activations()

@@ -169,11 +169,6 @@ const JobTasks = "plan.tasks"
 // thousands of units never holds Redis in one long step.
 const TaskChunk = 200
 
-// TaskSteps is how many of a delivery's steps are in flight at once: the
-// next chunk is encoded and sent while Redis runs the one before, and
-// Redis still runs one step at a time, so other writers wait at most one.
-const TaskSteps = 2
-
 // Incidents is what plans need of incidents.
 type Incidents interface {
 	Load(ctx context.Context, id string) (*incident.Incident, error)

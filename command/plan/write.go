@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
@@ -183,18 +181,16 @@ type TaskStore interface {
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
-// AddTaskChunks stores tasks with AddTasks, TaskChunk to a step and
-// TaskSteps steps in flight at once, each step stamped with now's time;
-// after a failed step no other starts, and the first error is returned
-// once every step started has ended.
+// AddTaskChunks stores tasks with AddTasks, TaskChunk to a step, one
+// step after another (each stamped with now's time): between two steps
+// other writers get their turn at Redis.
 func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, now func() time.Time) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(TaskSteps)
-	for i := 0; i < len(tasks) && gctx.Err() == nil; i += TaskChunk {
-		chunk := tasks[i:min(i+TaskChunk, len(tasks))]
-		g.Go(func() error { return AddTasks(gctx, st, a, chunk, now()) })
+	for i := 0; i < len(tasks); i += TaskChunk {
+		if err := AddTasks(ctx, st, a, tasks[i:min(i+TaskChunk, len(tasks))], now()); err != nil {
+			return err
+		}
 	}
-	return g.Wait()
+	return nil
 }
 
 // AddTasks stores those of tasks not stored yet, each with its

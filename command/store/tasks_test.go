@@ -50,7 +50,7 @@ func TestAddTasksIdempotent(t *testing.T) {
 }
 
 // BenchmarkAddTasks2000 stores a plan's tasks for 2,000 units as the
-// delivery job does (a chunk to an atomic step, plan.TaskSteps in flight);
+// delivery job does (a chunk to an atomic step, one after another);
 // the longest step Redis ran is what the other writers wait for at most.
 func BenchmarkAddTasks2000(b *testing.B) {
 	r := storetest.Start(b)
