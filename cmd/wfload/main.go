@@ -3,7 +3,10 @@
 // set rate, screen and responder websockets, and a plan's tasks fanned out
 // to every responder. Latencies come from timestamps carried in the
 // traffic itself (position times, incident titles). It prints a table and,
-// with -json, writes the figures as JSON.
+// with -json, writes the figures as JSON. To find where the time goes:
+// -cpuprofile profiles wfload itself, -server-cpuprofile fetches the
+// server's CPU profile over the sending (as admin, from /debug/pprof), and
+// -steps splits the plan tasks' time by the times the server stamps.
 package main
 
 import (

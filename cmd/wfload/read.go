@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -132,6 +134,7 @@ func (l *load) responder(ctx context.Context, token string, sample bool, conns *
 // storing (its event's at), and its arrival.
 type fanSteps struct {
 	created, activated, stored, delivered series
+	size                                  atomic.Int64 // a task.assigned message's bytes
 }
 
 func (f *fanSteps) add(raw []byte, sent, now time.Time) {
@@ -147,6 +150,7 @@ func (f *fanSteps) add(raw []byte, sent, now time.Time) {
 	if json.Unmarshal(raw, &m) != nil || m.At.IsZero() || m.Data.Incident.CreatedAt.IsZero() {
 		return
 	}
+	f.size.Store(int64(len(raw)))
 	f.created.add(m.Data.Incident.CreatedAt.Sub(sent))
 	f.activated.add(m.Data.AssignedAt.Sub(m.Data.Incident.CreatedAt))
 	f.stored.add(m.At.Sub(m.Data.AssignedAt))
@@ -154,8 +158,10 @@ func (f *fanSteps) add(raw []byte, sent, now time.Time) {
 }
 
 func (f *fanSteps) figures(elapsed time.Duration) []Figure {
+	created := f.created.figure("  step: request to incident stored", elapsed)
+	created.Comment = fmt.Sprintf("task.assigned messages of %d bytes", f.size.Load())
 	return []Figure{
-		f.created.figure("  step: request to incident stored", elapsed),
+		created,
 		f.activated.figure("  step: incident to plan activated", elapsed),
 		f.stored.figure("  step: activated to task stored", elapsed),
 		f.delivered.figure("  step: task stored to phone", elapsed),
