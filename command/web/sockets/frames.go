@@ -8,23 +8,26 @@ import (
 	"github.com/gofiber/contrib/websocket"
 )
 
-// batchWriter writes several text messages to a websocket with one write
-// to its connection: each is framed here (server frames are not masked)
-// and the frames go out together under one write deadline. Frames written
-// past the library take its lock-free path, so the control frames the
-// reader answers (pong, close) take mu, as the batches do; the library's
-// own writes need nothing more, as they come from the same goroutine.
-type batchWriter struct {
+// socketWriter is a socket's only writer of messages: one at a time
+// through the library, or several with one write to the connection, each
+// framed here (server frames are not masked) and sent together under one
+// write deadline. Frames written past the library skip its lock, so the
+// control frames the reader answers (pong, close) take mu, as the batches
+// do; the library's own writes need nothing more, as they come from the
+// same goroutine. failed says whether a write failed (the client too slow
+// or gone), for the writer's goroutine.
+type socketWriter struct {
 	conn    *websocket.Conn
 	timeout time.Duration
 	mu      sync.Mutex
 	buf     []byte
+	failed  bool
 }
 
-// newBatchWriter wraps conn's ping and close answers in the writer's lock;
-// call it before the connection is read.
-func newBatchWriter(conn *websocket.Conn, timeout time.Duration) *batchWriter {
-	w := &batchWriter{conn: conn, timeout: timeout}
+// newSocketWriter wraps conn's ping and close answers in the writer's
+// lock; call it before the connection is read.
+func newSocketWriter(conn *websocket.Conn, timeout time.Duration) *socketWriter {
+	w := &socketWriter{conn: conn, timeout: timeout}
 	ping, closing := conn.PingHandler(), conn.CloseHandler()
 	conn.SetPingHandler(func(data string) error {
 		w.mu.Lock()
@@ -39,12 +42,21 @@ func newBatchWriter(conn *websocket.Conn, timeout time.Duration) *batchWriter {
 	return w
 }
 
+// one sends b as a text message through the library (live.Sink).
+func (w *socketWriter) one(b []byte) error {
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	err := w.conn.WriteMessage(websocket.TextMessage, b)
+	w.failed = err != nil
+	return err
+}
+
 // maxKept is the largest buffer kept between batches (a bigger one was for
 // a rare burst and is let go).
 const maxKept = 256 << 10
 
-// write sends msgs as text messages, in order, with one write.
-func (w *batchWriter) write(msgs [][]byte) error {
+// write sends msgs as text messages, in order, with one write
+// (live.BatchSink).
+func (w *socketWriter) write(msgs [][]byte) error {
 	w.buf = w.buf[:0]
 	for _, m := range msgs {
 		w.buf = appendFrame(w.buf, m)
@@ -52,13 +64,14 @@ func (w *batchWriter) write(msgs [][]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	nc := w.conn.NetConn()
-	if err := nc.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
-		return err
+	err := nc.SetWriteDeadline(time.Now().Add(w.timeout))
+	if err == nil {
+		_, err = nc.Write(w.buf)
 	}
-	_, err := nc.Write(w.buf)
 	if cap(w.buf) > maxKept {
 		w.buf = nil
 	}
+	w.failed = err != nil
 	return err
 }
 
