@@ -13,10 +13,14 @@ import (
 	"time"
 )
 
-// read dials a websocket at path and calls on with every message and the
-// time it arrived, until ctx ends; it counts failures in wsErr. Each
-// message is read into one buffer the socket reuses: on must not keep raw.
-func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{}, on func(raw []byte, now time.Time)) {
+// read dials a websocket at path and, until ctx ends, reads every
+// message; those whose head (their first bytes, where the type is) want
+// accepts are read whole into one buffer the socket reuses and handed to
+// on with the time they arrived (on must not keep raw); the others are
+// read off the socket and dropped, undecoded and unbuffered. It counts
+// failures in wsErr.
+func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{},
+	want func(head []byte) bool, on func(raw []byte, now time.Time)) {
 	c, err := l.dial(ctx, path, token)
 	conns.Done()
 	if err != nil {
@@ -30,7 +34,10 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 	for {
 		_, r, err := c.NextReader()
 		if err == nil {
-			buf, err = readAll(r, buf[:0])
+			var whole bool
+			if buf, whole, err = readHead(r, buf[:0], want); err == nil && whole {
+				on(buf, time.Now())
+			}
 		}
 		if err != nil {
 			if ctx.Err() == nil {
@@ -38,8 +45,31 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 			}
 			return
 		}
-		on(buf, time.Now())
 	}
+}
+
+// headLen is how much of a message tells its type ("type" comes first in
+// every envelope, after at most a seq).
+const headLen = 48
+
+// readHead reads a message's head into buf; when want accepts it, the rest
+// too (whole), else the rest is dropped.
+func readHead(r io.Reader, buf []byte, want func(head []byte) bool) (_ []byte, whole bool, err error) {
+	buf = slices.Grow(buf[:0], headLen)[:headLen]
+	n, err := io.ReadFull(r, buf)
+	buf = buf[:n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return buf, want(buf), nil
+	}
+	if err != nil {
+		return buf, false, err
+	}
+	if !want(buf) {
+		_, err = io.Copy(io.Discard, r)
+		return buf, false, err
+	}
+	buf, err = readAll(r, buf)
+	return buf, true, err
 }
 
 // readAll appends r's bytes to buf, growing it (doubling) only when a
@@ -63,7 +93,7 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 // isType reports whether the message raw is of type typ (quoted), by its
 // head alone: "type" comes first in every envelope.
 func isType(raw []byte, typ string) bool {
-	return bytes.Contains(raw[:min(len(raw), 48)], []byte(typ))
+	return bytes.Contains(raw[:min(len(raw), headLen)], []byte(typ))
 }
 
 // sentAt finds the send time stamped after marker in raw, without decoding
@@ -88,7 +118,10 @@ func sentAt(raw []byte, marker string) (time.Time, bool) {
 
 // screen reads a screen websocket; the first one also times frames.
 func (l *load) screen(ctx context.Context, token string, frames bool, conns *sync.WaitGroup, ready <-chan struct{}) {
-	l.read(ctx, "/ws/screen", token, conns, ready, func(raw []byte, now time.Time) {
+	want := func(head []byte) bool {
+		return (frames && isType(head, `"unit.positions"`)) || isType(head, `"incident.created"`)
+	}
+	l.read(ctx, "/ws/screen", token, conns, ready, want, func(raw []byte, now time.Time) {
 		switch {
 		case frames && isType(raw, `"unit.positions"`):
 			var m struct {
@@ -114,10 +147,8 @@ func (l *load) screen(ctx context.Context, token string, frames bool, conns *syn
 // responder reads a responder websocket, timing task.assigned; a sampled
 // one also splits each task's time into the steps the server stamps.
 func (l *load) responder(ctx context.Context, token string, sample bool, conns *sync.WaitGroup, ready <-chan struct{}) {
-	l.read(ctx, "/ws/responder", token, conns, ready, func(raw []byte, now time.Time) {
-		if !isType(raw, `"task.assigned"`) {
-			return
-		}
+	want := func(head []byte) bool { return isType(head, `"task.assigned"`) }
+	l.read(ctx, "/ws/responder", token, conns, ready, want, func(raw []byte, now time.Time) {
 		at, ok := sentAt(raw, stamp)
 		if !ok {
 			return
