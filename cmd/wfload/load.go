@@ -137,6 +137,7 @@ type load struct {
 	toScreen series   // an incident's creation to incident.created, every screen
 	fanout   series   // a fan-out incident's creation to task.assigned, every responder
 	steps    fanSteps // the same, split by the server's times, on every 100th responder
+	slow     fanSteps // the same, on any responder, for tasks over slowTask
 	wsErr    atomic.Int64
 }
 
@@ -284,7 +285,8 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 	if l.o.FanoutEvery > 0 && l.o.Responders > 0 {
 		out = append(out, l.fanout.figure(fmt.Sprintf("plan tasks to %d responders", l.o.Responders), elapsed))
 		if l.o.Steps {
-			out = append(out, l.steps.figures(elapsed)...)
+			out = append(out, l.steps.figures("  step: ", elapsed)...)
+			out = append(out, l.slow.figures("  over 2 s, step: ", elapsed)...)
 		}
 	}
 	if n := l.wsErr.Load(); n > 0 {

@@ -154,11 +154,18 @@ func (l *load) responder(ctx context.Context, token string, sample bool, conns *
 			return
 		}
 		l.fanout.add(now.Sub(at))
-		if sample {
+		switch {
+		case sample:
 			l.steps.add(raw, at, now)
+		case l.o.Steps && now.Sub(at) > slowTask:
+			l.slow.add(raw, at, now)
 		}
 	})
 }
+
+// slowTask is how late a task must be for -steps to split its time on any
+// responder (the sample shows the usual; these, the tail).
+const slowTask = 2 * time.Second
 
 // fanSteps splits a task's way to its phone by the times the server puts
 // in it: the incident's creation, the plan's activation, the task's
@@ -188,13 +195,16 @@ func (f *fanSteps) add(raw []byte, sent, now time.Time) {
 	f.delivered.add(now.Sub(m.At))
 }
 
-func (f *fanSteps) figures(elapsed time.Duration) []Figure {
-	created := f.created.figure("  step: request to incident stored", elapsed)
-	created.Comment = fmt.Sprintf("task.assigned messages of %d bytes", f.size.Load())
+// figures names each step's figure after prefix.
+func (f *fanSteps) figures(prefix string, elapsed time.Duration) []Figure {
+	created := f.created.figure(prefix+"request to incident stored", elapsed)
+	if n := f.size.Load(); n > 0 {
+		created.Comment = fmt.Sprintf("task.assigned messages of %d bytes", n)
+	}
 	return []Figure{
 		created,
-		f.activated.figure("  step: incident to plan activated", elapsed),
-		f.stored.figure("  step: activated to task stored", elapsed),
-		f.delivered.figure("  step: task stored to phone", elapsed),
+		f.activated.figure(prefix+"incident to plan activated", elapsed),
+		f.stored.figure(prefix+"activated to task stored", elapsed),
+		f.delivered.figure(prefix+"task stored to phone", elapsed),
 	}
 }
