@@ -34,6 +34,9 @@ type options struct {
 	FanoutEvery           time.Duration
 	ServerPID             int
 	JSON                  string
+	CPUProfile            string // this process's CPU profile over the run
+	ServerProfile         string // the server's CPU profile over the sending, fetched as admin
+	Steps                 bool   // split the plan tasks' time into the server's steps
 }
 
 // series collects latencies of one kind.
@@ -130,9 +133,11 @@ type load struct {
 	refused  series       // a position request's answer time, refused with 503
 	incSent  atomic.Int64
 	incErr   atomic.Int64
-	toFrame  series // a position's time to its frame (screen 0)
-	toScreen series // an incident's creation to incident.created, every screen
-	fanout   series // a fan-out incident's creation to task.assigned, every responder
+	toFrame  series   // a position's time to its frame (screen 0)
+	toScreen series   // an incident's creation to incident.created, every screen
+	fanout   series   // a fan-out incident's creation to task.assigned, every responder
+	steps    fanSteps // the same, split by the server's times, on every 100th responder
+	slow     fanSteps // the same, on any responder, for tasks over slowTask
 	wsErr    atomic.Int64
 	bodies   sync.Pool // of *[]byte: batch bodies, reused
 }
@@ -178,7 +183,16 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	if err := l.connect(ctx, runCtx, &wg); err != nil {
 		return nil, err
 	}
+	var profiled <-chan error
+	if l.o.ServerProfile != "" {
+		profiled = l.serverProfile(ctx, l.o.ServerProfile, l.o.Duration)
+	}
 	elapsed := l.send(runCtx, op)
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			return nil, err
+		}
+	}
 	time.Sleep(2 * time.Second) // let the last frames and events arrive
 	rep := &Report{Options: l.o, Elapsed: elapsed.Round(time.Millisecond).String()}
 	if l.o.ServerPID > 0 {
@@ -215,7 +229,7 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 		}
 		conns.Add(1)
 		wg.Add(1)
-		go func() { defer wg.Done(); l.responder(runCtx, tok, &conns, ready) }()
+		go func() { defer wg.Done(); l.responder(runCtx, tok, i%100 == 0, &conns, ready) }()
 	}
 	conns.Wait()
 	close(ready)
@@ -269,6 +283,10 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 	}
 	if l.o.FanoutEvery > 0 && l.o.Responders > 0 {
 		out = append(out, l.fanout.figure(fmt.Sprintf("plan tasks to %d responders", l.o.Responders), elapsed))
+		if l.o.Steps {
+			out = append(out, l.steps.figures("  step: ", elapsed)...)
+			out = append(out, l.slow.figures("  over 2 s, step: ", elapsed)...)
+		}
 	}
 	if n := l.wsErr.Load(); n > 0 {
 		out = append(out, Figure{Name: "websocket errors", Errors: n})
@@ -281,93 +299,6 @@ func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, e
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	c, _, err := d.DialContext(ctx, u, nil)
 	return c, err
-}
-
-// read dials a websocket at path and calls on with every message and the
-// time it arrived, until ctx ends; it counts failures in wsErr.
-func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{}, on func(raw []byte, now time.Time)) {
-	c, err := l.dial(ctx, path, token)
-	conns.Done()
-	if err != nil {
-		l.wsErr.Add(1)
-		return
-	}
-	defer c.Close()
-	go func() { <-ctx.Done(); c.Close() }()
-	<-ready
-	for {
-		_, raw, err := c.ReadMessage()
-		if err != nil {
-			if ctx.Err() == nil {
-				l.wsErr.Add(1)
-			}
-			return
-		}
-		on(raw, time.Now())
-	}
-}
-
-// isType reports whether the message raw is of type typ (quoted), by its
-// head alone: "type" comes first in every envelope.
-func isType(raw []byte, typ string) bool {
-	return bytes.Contains(raw[:min(len(raw), 48)], []byte(typ))
-}
-
-// sentAt finds the send time stamped after marker in raw, without decoding
-// the whole message: 50 screens' worth of decoding would load this machine
-// more than the server.
-func sentAt(raw []byte, marker string) (time.Time, bool) {
-	i := bytes.Index(raw, []byte(marker))
-	if i < 0 {
-		return time.Time{}, false
-	}
-	rest := raw[i+len(marker):]
-	j := bytes.IndexByte(rest, '"')
-	if j <= 0 {
-		return time.Time{}, false
-	}
-	n, err := strconv.ParseInt(string(rest[:j]), 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(0, n), true
-}
-
-// screen reads a screen websocket; the first one also times frames.
-func (l *load) screen(ctx context.Context, token string, frames bool, conns *sync.WaitGroup, ready <-chan struct{}) {
-	l.read(ctx, "/ws/screen", token, conns, ready, func(raw []byte, now time.Time) {
-		switch {
-		case frames && isType(raw, `"unit.positions"`):
-			var m struct {
-				Data struct {
-					Units []struct {
-						Position struct{ At time.Time } `json:"position"`
-					} `json:"units"`
-				} `json:"data"`
-			}
-			if json.Unmarshal(raw, &m) == nil {
-				for _, u := range m.Data.Units {
-					l.toFrame.add(now.Sub(u.Position.At))
-				}
-			}
-		case isType(raw, `"incident.created"`):
-			if at, ok := sentAt(raw, `"title":"load `+stamp); ok {
-				l.toScreen.add(now.Sub(at))
-			}
-		}
-	})
-}
-
-// responder reads a responder websocket, timing task.assigned.
-func (l *load) responder(ctx context.Context, token string, conns *sync.WaitGroup, ready <-chan struct{}) {
-	l.read(ctx, "/ws/responder", token, conns, ready, func(raw []byte, now time.Time) {
-		if !isType(raw, `"task.assigned"`) {
-			return
-		}
-		if at, ok := sentAt(raw, stamp); ok {
-			l.fanout.add(now.Sub(at))
-		}
-	})
 }
 
 // tick calls send with how many to send every 10 ms, to keep rate per second.

@@ -3,7 +3,11 @@
 // set rate, screen and responder websockets, and a plan's tasks fanned out
 // to every responder. Latencies come from timestamps carried in the
 // traffic itself (position times, incident titles). It prints a table and,
-// with -json, writes the figures as JSON.
+// with -json, writes the figures as JSON. To find where the time goes:
+// -cpuprofile profiles wfload itself, -server-cpuprofile fetches the
+// server's CPU profile over the sending (as admin, from /debug/pprof), and
+// -steps splits the plan tasks' time by the times the server stamps (on
+// every 100th responder, and on any for a task over 2 s).
 package main
 
 import (
@@ -35,11 +39,22 @@ func run() int {
 	flag.DurationVar(&o.FanoutEvery, "fanout-every", 0, "how often a plan's tasks are fanned out to every responder (0: never)")
 	flag.IntVar(&o.ServerPID, "server-pid", 0, "the server's pid, to report its memory")
 	flag.StringVar(&o.JSON, "json", "", "write the figures as JSON to this file")
+	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write wfload's own CPU profile over the run to this file")
+	flag.StringVar(&o.ServerProfile, "server-cpuprofile", "", "fetch the server's CPU profile over the sending (GET /debug/pprof/profile as admin) into this file")
+	flag.BoolVar(&o.Steps, "steps", false, "split the plan tasks' time into the server's steps (incident stored, plan activated, task stored, on the phone), read on every 100th responder and on any for a task over 2 s")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wfload: %v\n", err)
+		return 1
+	}
 	rep, err := newLoad(o).run(ctx)
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wfload: %v\n", err)
 		return 1

@@ -254,6 +254,17 @@ var ErrBehind = errors.New("client fell behind")
 // Sink writes one message to a client; it must apply a write deadline.
 type Sink func(b []byte) error
 
+// BatchSink writes several messages to a client, in order, each its own
+// message, with one flush under one write deadline.
+type BatchSink func(msgs [][]byte) error
+
+// Batch bounds what one flush of live messages carries: how many, and
+// how many bytes once that much is pending.
+const (
+	BatchMessages = 64
+	BatchBytes    = 64 << 10
+)
+
 // Snapshot returns a stream's current state as a snapshot message and the
 // seq it reflects (read the seq first, then the state: events after the seq
 // are delivered again and carry their object's whole state as the stream
@@ -283,6 +294,10 @@ type Client struct {
 	// filtered out still counts as delivered for seq. Nil sends every
 	// message as it is, shared by every client.
 	Filter func(m Message) ([]byte, bool)
+	// Batch, when set, writes the live messages already queued for the
+	// client when the writer wakes (up to BatchMessages, or BatchBytes) with
+	// one flush instead of one each; nil writes each through the sink.
+	Batch BatchSink
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
@@ -307,6 +322,9 @@ type writer struct {
 	ctx  context.Context
 	sink Sink
 	last uint64
+
+	pending [][]byte // live messages to write together (Batch)
+	size    int      // their bytes
 }
 
 func (w *writer) write(b []byte) error {
@@ -316,17 +334,21 @@ func (w *writer) write(b []byte) error {
 	return w.sink(b)
 }
 
+// bytesOf is what the client gets of m through the filter (nil: nothing).
+func (w *writer) bytesOf(m Message) []byte {
+	if w.Filter == nil {
+		return m.JSON
+	}
+	if b, ok := w.Filter(m); ok {
+		return b
+	}
+	return nil
+}
+
 // deliver writes a message of the stream through the filter; a stored one
 // moves last on, whether it was sent or filtered out.
 func (w *writer) deliver(m Message) error {
-	b := m.JSON
-	if w.Filter != nil {
-		var ok bool
-		if b, ok = w.Filter(m); !ok {
-			b = nil
-		}
-	}
-	if b != nil {
+	if b := w.bytesOf(m); b != nil {
 		if err := w.write(b); err != nil {
 			return err
 		}
@@ -414,18 +436,72 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 		case <-hb.C:
 			err = w.beat()
 		case m := <-sub.C:
-			switch {
-			case m.Seq == 0, m.Seq == w.last+1:
-				err = w.deliver(m)
-			case m.Seq <= w.last:
-			default:
-				err = w.catchUp()
-			}
+			err = w.live(m, sub)
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// live writes m, and with Batch whatever else is queued already (up to
+// the batch's bounds) in one flush, in seq order: a repeat is dropped, a
+// gap is filled from storage after what is pending is written.
+func (w *writer) live(m Message, sub *Sub) error {
+	for {
+		switch {
+		case m.Seq == 0, m.Seq == w.last+1:
+			if err := w.take(m); err != nil {
+				return err
+			}
+		case m.Seq <= w.last:
+		default:
+			if err := w.flush(); err != nil {
+				return err
+			}
+			if err := w.catchUp(); err != nil {
+				return err
+			}
+		}
+		if w.Batch == nil || len(w.pending) >= BatchMessages || w.size >= BatchBytes {
+			return w.flush()
+		}
+		select {
+		case m = <-sub.C:
+		default:
+			return w.flush()
+		}
+	}
+}
+
+// take queues a live message for the next flush through the filter (with
+// no Batch, writes it at once); a stored one moves last on.
+func (w *writer) take(m Message) error {
+	if w.Batch == nil {
+		return w.deliver(m)
+	}
+	if b := w.bytesOf(m); b != nil {
+		w.pending = append(w.pending, b)
+		w.size += len(b)
+	}
+	if m.Seq != 0 {
+		w.last = m.Seq
+	}
+	return nil
+}
+
+// flush writes the pending messages with one call of Batch.
+func (w *writer) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	if w.Sent != nil {
+		w.Sent.Add(int64(len(w.pending)))
+	}
+	err := w.Batch(w.pending)
+	clear(w.pending)
+	w.pending, w.size = w.pending[:0], 0
+	return err
 }
 
 // beat checks the stream's seq in storage (behind: catch up; ahead of it:

@@ -379,3 +379,54 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 	writer.wait(t, append(want, fmt.Sprint(more[0]), fmt.Sprint(more[1]))...)
 	fast.wait(t, append(want, fmt.Sprint(more[0]), fmt.Sprint(more[1]))...)
 }
+
+// TestServeBatchesQueuedMessages: with Batch, the live messages queued
+// while a write was under way go out together in one flush, in seq order;
+// a repeat is dropped, and a gap is filled from storage after what was
+// pending is written.
+func TestServeBatchesQueuedMessages(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	s := newSink()
+	gate, inFirst := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var calls [][]string
+	batch := func(msgs [][]byte) error {
+		mu.Lock()
+		first := len(calls) == 0
+		var seqs []string
+		for _, b := range msgs {
+			var m struct{ Seq uint64 }
+			_ = json.Unmarshal(b, &m)
+			seqs = append(seqs, fmt.Sprint(m.Seq))
+		}
+		calls = append(calls, seqs)
+		mu.Unlock()
+		if first {
+			close(inFirst)
+			<-gate
+		}
+		for _, b := range msgs {
+			if err := s.write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"), Batch: batch}, nil, s)
+	s.wait(t, "snap@0")
+	emit(t, st, "screen", 6, false)
+	all, _, _ := st.Range(context.Background(), "screen", 1, 100)
+	h.Publish("screen", all[0])
+	<-inFirst
+	for _, i := range []int{1, 2, 2, 4, 5} { // 2, 3, a repeat of 3, then 5 before 4
+		h.Publish("screen", all[i])
+	}
+	close(gate)
+	s.wait(t, "snap@0", "1", "2", "3", "4", "5", "6")
+	mu.Lock()
+	defer mu.Unlock()
+	if want := [][]string{{"1"}, {"2", "3"}}; !slices.EqualFunc(calls, want, slices.Equal) {
+		t.Fatalf("batches %v, want %v (4 to 6 caught up from storage one by one)", calls, want)
+	}
+}

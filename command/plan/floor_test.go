@@ -3,6 +3,7 @@ package plan_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -298,6 +299,41 @@ func TestDeliveryIsIdempotent(t *testing.T) {
 	}
 	if f.st.Field(change.KindProposed, "INC-1", "flood@IV") != as[0].ID {
 		t.Errorf("the proposal slot holds %q", f.st.Field(change.KindProposed, "INC-1", "flood@IV"))
+	}
+}
+
+// TestTaskChunksStoredOnceEach: a plan's tasks for more units than one
+// step takes, stored by two deliveries at once and then again: every task is stored, and each unit told once.
+func TestTaskChunksStoredOnceEach(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	x := st.Activations()
+	a := &plan.Activation{ID: "A-1"}
+	n := 3*plan.TaskChunk + 50
+	tasks := make([]plan.Task, n)
+	for i := range tasks {
+		u := fmt.Sprintf("u%04d", i)
+		tasks[i] = plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, GroupID: "g", UnitID: u, Status: plan.TaskAssigned}
+	}
+	now := func() time.Time { return at }
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- plan.AddTaskChunks(bg, x, a, tasks, now) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := plan.AddTaskChunks(bg, x, a, tasks, now); err != nil {
+		t.Fatal(err)
+	}
+	for i, tk := range tasks {
+		if seq, _ := st.Seq(bg, vocab.UnitStream(tk.UnitID)); seq != 1 {
+			t.Fatalf("task %d: %s was told %d times", i, tk.UnitID, seq)
+		}
+		if got, err := x.LoadTask(bg, tk.ID); err != nil || got.UnitID != tk.UnitID {
+			t.Fatalf("task %d: %+v %v", i, got, err)
+		}
 	}
 }
 

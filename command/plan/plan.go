@@ -422,28 +422,15 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	if a.DecidedAt != nil {
 		at = *a.DecidedAt
 	}
-	chunk := make([]Task, 0, TaskChunk)
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		err := AddTasks(ctx, s.store, a, chunk, s.now().UTC())
-		chunk = chunk[:0]
-		return err
-	}
+	var tasks []Task
 	for _, g := range a.Groups {
 		for _, u := range g.Units {
-			chunk = append(chunk, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,
+			tasks = append(tasks, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,
 				GroupID: g.ID, GroupName: g.Name, Tasks: g.Tasks, UnitID: u, Incident: masked, WarningID: a.WarningID, Drill: a.Drill,
 				AssignedAt: at, Status: TaskAssigned})
-			if len(chunk) == TaskChunk {
-				if err := flush(); err != nil {
-					return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
-				}
-			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := AddTaskChunks(ctx, s.store, a, tasks, func() time.Time { return s.now().UTC() }); err != nil {
 		return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,6 +62,11 @@ func (s *tasks) Apply(_ context.Context, c *change.Change) (change.Result, error
 		}
 		s.version++
 		return change.Result{}, &fault.Conflict{Detail: c.Guards[0].Why}
+	}
+	for _, g := range c.Guards { // a new task's guard: not stored yet
+		if _, ok := s.docs[g.ID]; ok && g.Kind == change.KindTask && slices.Equal(g.Allowed, []string{""}) {
+			return change.Result{}, &fault.Conflict{Detail: g.Why}
+		}
 	}
 	s.applied = append(s.applied, c)
 	for _, d := range c.Docs {

@@ -181,19 +181,35 @@ type TaskStore interface {
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
+// AddTaskChunks stores tasks with AddTasks, TaskChunk to a step, one
+// step after another (each stamped with now's time): between two steps
+// other writers get their turn at Redis.
+func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, now func() time.Time) error {
+	for i := 0; i < len(tasks); i += TaskChunk {
+		if err := AddTasks(ctx, st, a, tasks[i:min(i+TaskChunk, len(tasks))], now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AddTasks stores those of tasks not stored yet, each with its
 // task.assigned event to its unit, in one atomic step: each is guarded, so
 // two deliveries racing store and announce a task once, and a repeat adds
-// nothing.
+// nothing. The first attempt assumes none is stored (a first delivery
+// saves the read); a conflict reads which are and tries again.
 func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at time.Time) error {
 	ids := make([]string, len(tasks))
 	for i := range tasks {
 		ids[i] = tasks[i].ID
 	}
+	stored := make([]bool, len(tasks))
 	for attempt := 0; ; attempt++ {
-		stored, err := st.TasksExist(ctx, ids)
-		if err != nil {
-			return fmt.Errorf("storing the tasks of %s: %w", a.ID, err)
+		if attempt > 0 {
+			var err error
+			if stored, err = st.TasksExist(ctx, ids); err != nil {
+				return fmt.Errorf("storing the tasks of %s: %w", a.ID, err)
+			}
 		}
 		c := &change.Change{At: at, Guards: make([]change.Guard, 0, len(tasks)), Docs: make([]change.Doc, 0, len(tasks)),
 			Events: make([]vocab.Event, 0, len(tasks))}
@@ -210,8 +226,8 @@ func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at
 		if len(c.Docs) == 0 {
 			return nil
 		}
-		_, err = st.Apply(ctx, c)
-		if fault.IsConflict(err) && attempt < 3 {
+		_, err := st.Apply(ctx, c)
+		if fault.IsConflict(err) && attempt < 4 {
 			continue // another delivery stored some meanwhile: skip them
 		}
 		if err != nil {

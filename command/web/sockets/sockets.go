@@ -158,6 +158,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	readerDone := make(chan struct{})
 	direct := make(chan []byte, 16)
 	conn.SetReadLimit(64 << 10)
+	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout)
 	go func() {
 		defer close(readerDone)
 		defer cancel()
@@ -180,15 +181,10 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
+	client.Batch = batch.write
 	a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Inc()
 	defer a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Dec()
-	var writeFailed bool
-	err := client.Serve(ctx, since, direct, func(b []byte) error {
-		_ = conn.SetWriteDeadline(time.Now().Add(a.Config.Streams.WriteTimeout))
-		err := conn.WriteMessage(websocket.TextMessage, b)
-		writeFailed = err != nil
-		return err
-	})
+	err := client.Serve(ctx, since, direct, batch.one)
 	// Whether the connection was ending anyway (the client went, the session
 	// ended) must be read before the cancel below, which ends ctx always.
 	ending := ctx.Err() != nil
@@ -207,7 +203,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		// Storage failed, or a write to the client did (too slow: past
 		// streams.write_timeout). Only the first is the server's to log.
 		code, text = websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"
-		if !writeFailed {
+		if !batch.failed {
 			a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
 		}
 	}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"time"
+)
+
+// startCPUProfile profiles this process into path until the returned stop
+// is called ("" profiles nothing).
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error { pprof.StopCPUProfile(); return f.Close() }, nil
+}
+
+// serverProfile fetches the server's CPU profile over d into path, as the
+// admin account (GET /debug/pprof/profile); the returned channel gives its
+// error once it is written.
+func (l *load) serverProfile(ctx context.Context, path string, d time.Duration) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- l.fetchProfile(ctx, path, d) }()
+	return done
+}
+
+func (l *load) fetchProfile(ctx context.Context, path string, d time.Duration) error {
+	tok, err := l.login(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("server profile: %w", err)
+	}
+	secs := max(1, int(d/time.Second))
+	req, err := http.NewRequestWithContext(ctx, "GET", l.api()+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), nil)
+	if err != nil {
+		return fmt.Errorf("server profile: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	c := &http.Client{Transport: l.http.Transport, Timeout: d + 30*time.Second}
+	res, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("server profile: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("server profile: %d %s", res.StatusCode, b)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("server profile: %w", err)
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("server profile: %w", err)
+	}
+	return f.Close()
+}

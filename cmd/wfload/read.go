@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// read dials a websocket at path and, until ctx ends, reads every
+// message; those whose head (their first bytes, where the type is) want
+// accepts are read whole into one buffer the socket reuses and handed to
+// on with the time they arrived (on must not keep raw); the others are
+// read off the socket and dropped, undecoded and unbuffered. It counts
+// failures in wsErr.
+func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{},
+	want func(head []byte) bool, on func(raw []byte, now time.Time)) {
+	c, err := l.dial(ctx, path, token)
+	conns.Done()
+	if err != nil {
+		l.wsErr.Add(1)
+		return
+	}
+	defer c.Close()
+	go func() { <-ctx.Done(); c.Close() }()
+	<-ready
+	buf := make([]byte, 0, 4096)
+	for {
+		_, r, err := c.NextReader()
+		if err == nil {
+			var whole bool
+			if buf, whole, err = readHead(r, buf[:0], want); err == nil && whole {
+				on(buf, time.Now())
+			}
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				l.wsErr.Add(1)
+			}
+			return
+		}
+	}
+}
+
+// headLen is how much of a message tells its type ("type" comes first in
+// every envelope, after at most a seq).
+const headLen = 48
+
+// readHead reads a message's head into buf; when want accepts it, the rest
+// too (whole), else the rest is dropped.
+func readHead(r io.Reader, buf []byte, want func(head []byte) bool) (_ []byte, whole bool, err error) {
+	buf = slices.Grow(buf[:0], headLen)[:headLen]
+	n, err := io.ReadFull(r, buf)
+	buf = buf[:n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return buf, want(buf), nil
+	}
+	if err != nil {
+		return buf, false, err
+	}
+	if !want(buf) {
+		_, err = io.Copy(io.Discard, r)
+		return buf, false, err
+	}
+	buf, err = readAll(r, buf)
+	return buf, true, err
+}
+
+// readAll appends r's bytes to buf, growing it (doubling) only when a
+// message is longer than any before it.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(cap(buf), 4096))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// isType reports whether the message raw is of type typ (quoted), by its
+// head alone: "type" comes first in every envelope.
+func isType(raw []byte, typ string) bool {
+	return bytes.Contains(raw[:min(len(raw), headLen)], []byte(typ))
+}
+
+// sentAt finds the send time stamped after marker in raw, without decoding
+// the whole message: 50 screens' worth of decoding would load this machine
+// more than the server.
+func sentAt(raw []byte, marker string) (time.Time, bool) {
+	i := bytes.Index(raw, []byte(marker))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := raw[i+len(marker):]
+	j := bytes.IndexByte(rest, '"')
+	if j <= 0 {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// screen reads a screen websocket; the first one also times frames.
+func (l *load) screen(ctx context.Context, token string, frames bool, conns *sync.WaitGroup, ready <-chan struct{}) {
+	want := func(head []byte) bool {
+		return (frames && isType(head, `"unit.positions"`)) || isType(head, `"incident.created"`)
+	}
+	l.read(ctx, "/ws/screen", token, conns, ready, want, func(raw []byte, now time.Time) {
+		switch {
+		case frames && isType(raw, `"unit.positions"`):
+			var m struct {
+				Data struct {
+					Units []struct {
+						Position struct{ At time.Time } `json:"position"`
+					} `json:"units"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(raw, &m) == nil {
+				for _, u := range m.Data.Units {
+					l.toFrame.add(now.Sub(u.Position.At))
+				}
+			}
+		case isType(raw, `"incident.created"`):
+			if at, ok := sentAt(raw, `"title":"load `+stamp); ok {
+				l.toScreen.add(now.Sub(at))
+			}
+		}
+	})
+}
+
+// responder reads a responder websocket, timing task.assigned; a sampled
+// one also splits each task's time into the steps the server stamps.
+func (l *load) responder(ctx context.Context, token string, sample bool, conns *sync.WaitGroup, ready <-chan struct{}) {
+	want := func(head []byte) bool { return isType(head, `"task.assigned"`) }
+	l.read(ctx, "/ws/responder", token, conns, ready, want, func(raw []byte, now time.Time) {
+		at, ok := sentAt(raw, stamp)
+		if !ok {
+			return
+		}
+		l.fanout.add(now.Sub(at))
+		switch {
+		case sample:
+			l.steps.add(raw, at, now)
+		case l.o.Steps && now.Sub(at) > slowTask:
+			l.slow.add(raw, at, now)
+		}
+	})
+}
+
+// slowTask is how late a task must be for -steps to split its time on any
+// responder (the sample shows the usual; these, the tail).
+const slowTask = 2 * time.Second
+
+// fanSteps splits a task's way to its phone by the times the server puts
+// in it: the incident's creation, the plan's activation, the task's
+// storing (its event's at), and its arrival.
+type fanSteps struct {
+	created, activated, stored, delivered series
+	size                                  atomic.Int64 // a task.assigned message's bytes
+}
+
+func (f *fanSteps) add(raw []byte, sent, now time.Time) {
+	var m struct {
+		At   time.Time `json:"at"`
+		Data struct {
+			AssignedAt time.Time `json:"assigned_at"`
+			Incident   struct {
+				CreatedAt time.Time `json:"created_at"`
+			} `json:"incident"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.At.IsZero() || m.Data.Incident.CreatedAt.IsZero() {
+		return
+	}
+	f.size.Store(int64(len(raw)))
+	f.created.add(m.Data.Incident.CreatedAt.Sub(sent))
+	f.activated.add(m.Data.AssignedAt.Sub(m.Data.Incident.CreatedAt))
+	f.stored.add(m.At.Sub(m.Data.AssignedAt))
+	f.delivered.add(now.Sub(m.At))
+}
+
+// figures names each step's figure after prefix.
+func (f *fanSteps) figures(prefix string, elapsed time.Duration) []Figure {
+	created := f.created.figure(prefix+"request to incident stored", elapsed)
+	if n := f.size.Load(); n > 0 {
+		created.Comment = fmt.Sprintf("task.assigned messages of %d bytes", n)
+	}
+	return []Figure{
+		created,
+		f.activated.figure(prefix+"incident to plan activated", elapsed),
+		f.stored.figure(prefix+"activated to task stored", elapsed),
+		f.delivered.figure(prefix+"task stored to phone", elapsed),
+	}
+}
