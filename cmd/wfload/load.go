@@ -229,7 +229,7 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 		}
 		conns.Add(1)
 		wg.Add(1)
-		go func() { defer wg.Done(); l.responder(runCtx, tok, i%100 == 0, &conns, ready) }()
+		go func() { defer wg.Done(); l.responder(runCtx, tok, l.o.Steps && i%100 == 0, &conns, ready) }()
 	}
 	conns.Wait()
 	close(ready)

@@ -105,12 +105,22 @@ type trackedConn struct {
 
 func (c *trackedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	// A byte that races a drain's close is a request it will not serve,
-	// as net/http's drain does not serve one either.
-	if n > 0 && c.state.Load() == connUnused && c.state.CompareAndSwap(connUnused, connUsed) {
-		c.owner.forget(c)
+	if n > 0 && c.state.Load() != connUsed && !c.claim() {
+		// A drain closed it first: the bytes are not handed on, so the
+		// request is neither carried out nor left unanswered.
+		return 0, net.ErrClosed
 	}
 	return n, err
+}
+
+// claim marks the connection used at its first byte and reports whether
+// it was still unclaimed by a drain.
+func (c *trackedConn) claim() bool {
+	if !c.state.CompareAndSwap(connUnused, connUsed) {
+		return c.state.Load() == connUsed
+	}
+	c.owner.forget(c)
+	return true
 }
 
 func (c *trackedConn) Close() error {
