@@ -29,7 +29,9 @@ import (
 //	                     acc,bat,f" (entries before it: those 8 fields), trimmed
 //	                     by MINID to the track TTL and its expiry extended to the
 //	                     TTL plus upkeepEvery at least every upkeepEvery of a
-//	                     unit's writes, so it expires 1–1.1 TTL after the last
+//	                     unit's writes, so it expires 1–1.1 TTL after the last;
+//	                     between upkeeps a fix is added only to a track that
+//	                     exists (NOMKSTREAM), so none is made without expiry
 //	unit:{id}:timeline   list of JSON entries (status, transitions, registry)
 //	unit:{id}            hash: doc (the registry's unit.Unit) and ver
 //	units:all            set of the ids of stored units
@@ -104,7 +106,12 @@ func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[st
 // go-redis as pointers to their spans (posArgs), so a stored fix costs no
 // string, boxed value or argument slice of its own. A fix is one XADD of
 // one packed field; a unit's track is trimmed and its expiry extended only
-// when its upkeep is due (upkeep).
+// when its upkeep is due (upkeep). Between upkeeps the XADD is NOMKSTREAM:
+// this instance knows when it last set the track's expiry, not that the
+// track is still there (a Redis restart or failover losing the last writes,
+// eviction, a DEL), and a plain XADD would make it again with no expiry, kept
+// for ever once the unit stops. A fix whose track is found missing is
+// written again with its upkeep (restoreTracks).
 func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
 	if err := x.s.Check("storing positions"); err != nil {
 		return err
@@ -143,22 +150,68 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 	}
 	for i := range fixes {
 		f := &fixes[i]
-		off := len(a.buf)
-		a.buf = append(append(append(a.buf, x.trackPre...), f.UnitID...), ":track"...)
-		key := a.span(off)
+		key := a.trackKey(x.trackPre, f.UnitID)
 		if a.due[f.UnitID] {
 			a.due[f.UnitID] = false // once a batch: its first fix
-			pipe.Process(ctx, redis.NewStringCmd(ctx, a.start(0, "XADD", key, "MINID", "~", minID, "*", "p", a.packed(f))...))
-			pipe.Process(ctx, redis.NewBoolCmd(ctx, a.start(0, "PEXPIRE", key, expiry)...))
+			a.upkeepAdd(ctx, pipe, key, f, minID, expiry)
 		} else {
-			pipe.Process(ctx, redis.NewStringCmd(ctx, a.start(0, "XADD", key, "*", "p", a.packed(f))...))
+			cmd := redis.NewStringCmd(ctx, a.start(0, "XADD", key, "NOMKSTREAM", "*", "p", a.packed(f))...)
+			a.adds = append(a.adds, trackAdd{i, cmd})
+			pipe.Process(ctx, cmd)
 		}
 	}
 	if len(note) > 0 {
 		pipe.Publish(ctx, x.s.Key("positions"), note)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	cmds, err := pipe.Exec(ctx)
+	if err == nil {
+		return nil
+	}
+	// Exec answers the first command's error, redis.Nil included: that of a
+	// NOMKSTREAM XADD whose track is missing. Any other error fails the write.
+	if errors.Is(err, redis.Nil) {
+		err = nil
+		for _, c := range cmds {
+			if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {
+				err = e
+				break
+			}
+		}
+	}
+	if err != nil {
 		x.upkeep.forget(a.due) // not known to be done: due again next time
+		return x.s.Wrap("storing positions", err)
+	}
+	var lost []unit.Fix
+	for _, t := range a.adds {
+		if errors.Is(t.cmd.Err(), redis.Nil) {
+			lost = append(lost, fixes[t.fix])
+		}
+	}
+	return x.restoreTracks(ctx, a, lost, now)
+}
+
+// restoreTracks writes again, in order, the fixes lost (their units' tracks
+// were missing), each with its upkeep: an XADD with MINID, which makes the
+// track, and its expiry. Their units' upkeep counts as done now, or, should
+// this fail, is due again next time. Rare: a track lost from Redis.
+func (x *Units) restoreTracks(ctx context.Context, a *posArgs, lost []unit.Fix, now time.Time) error {
+	if len(lost) == 0 {
+		return nil
+	}
+	clear(a.due)
+	for i := range lost {
+		a.due[lost[i].UnitID] = true
+	}
+	x.upkeep.mark(a.due, now)
+	minID := a.integer(now.Add(-x.ttl).UnixMilli())
+	expiry := a.integer((x.ttl + upkeepEvery(x.ttl)).Milliseconds())
+	pipe := x.s.Client().Pipeline()
+	for i := range lost {
+		a.upkeepAdd(ctx, pipe, a.trackKey(x.trackPre, lost[i].UnitID), &lost[i], minID, expiry)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		x.upkeep.forget(a.due)
 		return x.s.Wrap("storing positions", err)
 	}
 	return nil
@@ -192,6 +245,16 @@ func (u *upkeep) take(fixes []unit.Fix, now time.Time, every time.Duration, due 
 	}
 }
 
+// mark counts the upkeep of the units of ids as done at now.
+func (u *upkeep) mark(ids map[string]bool, now time.Time) {
+	ms := now.UnixMilli()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for id := range ids {
+		u.at[id] = ms
+	}
+}
+
 func (u *upkeep) forget(due map[string]bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -206,7 +269,8 @@ func (x *Units) putArgs(a *posArgs) {
 	if cap(a.buf) > 1<<20 || cap(a.args) > 1<<17 {
 		return
 	}
-	a.buf, a.spans, a.args = a.buf[:0], a.spans[:0], a.args[:0]
+	clear(a.adds) // lets go of the commands
+	a.buf, a.spans, a.args, a.adds = a.buf[:0], a.spans[:0], a.args[:0], a.adds[:0]
 	clear(a.final)
 	clear(a.due)
 	x.pool.Put(a)
@@ -221,6 +285,28 @@ type posArgs struct {
 	args  []any
 	final map[string]int  // unit → index of its last moving fix
 	due   map[string]bool // units whose track upkeep is due (false: sent)
+	adds  []trackAdd      // the NOMKSTREAM XADDs, in the order of their fixes
+}
+
+// trackAdd is the XADD NOMKSTREAM of a fix (its index in the batch), which
+// answers redis.Nil when the unit's track is missing.
+type trackAdd struct {
+	fix int
+	cmd *redis.StringCmd
+}
+
+// trackKey writes the key of unit id's track (pre + id + ":track").
+func (a *posArgs) trackKey(pre, id string) any {
+	off := len(a.buf)
+	a.buf = append(append(append(a.buf, pre...), id...), ":track"...)
+	return a.span(off)
+}
+
+// upkeepAdd sends a fix to its track with the track's upkeep: XADD trimming
+// to minID (making the track if it is missing) and PEXPIRE to expiry.
+func (a *posArgs) upkeepAdd(ctx context.Context, pipe redis.Pipeliner, key any, f *unit.Fix, minID, expiry any) {
+	pipe.Process(ctx, redis.NewStringCmd(ctx, a.start(0, "XADD", key, "MINID", "~", minID, "*", "p", a.packed(f))...))
+	pipe.Process(ctx, redis.NewBoolCmd(ctx, a.start(0, "PEXPIRE", key, expiry)...))
 }
 
 // argSpan is one argument: the bytes buf[off:end] of its posArgs.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -140,5 +141,69 @@ func TestTrackUpkeep(t *testing.T) {
 	}
 	if d := pttl(); d > ttl+upkeepEvery(ttl) {
 		t.Fatalf("upkeep not sent after a failed write: expiry %v", d)
+	}
+}
+
+// TestTrackRecreatedKeepsExpiry: a track that disappears from Redis
+// between upkeeps (a restart losing the last writes, a failover, a DEL) is
+// not made again without an expiry by the next write: a write that is not
+// due for upkeep adds only to a track that exists, and one found missing is
+// written again with its trim and expiry.
+func TestTrackRecreatedKeepsExpiry(t *testing.T) {
+	x, st := openUnits(t, time.Minute)
+	ctx := context.Background()
+	clock := time.Now()
+	x.now = func() time.Time { return clock }
+	key := st.Key("unit", "car-1", "track")
+	w := func() {
+		if err := x.WritePositions(ctx, []unit.Fix{{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.1, 22.5, clock)}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w()
+	st.Client().Del(ctx, key)
+	clock = clock.Add(time.Second)
+	w()
+	if d := st.Client().PTTL(ctx, key).Val(); d <= 0 {
+		t.Fatalf("recreated track has no expiry: %v", d)
+	}
+	// In a batch, each of a missing track's fixes is written again once and
+	// in order, beside a track that is there and a unit met for the first time.
+	key2 := st.Key("unit", "car-2", "track")
+	fix := func(id string, lon float64) unit.Fix {
+		return unit.Fix{UnitID: id, Flags: unit.Late, Position: unit.Unknown(lon, 22.5, clock)}
+	}
+	if err := x.WritePositions(ctx, []unit.Fix{fix("car-2", 114.0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Client().Del(ctx, key)
+	clock = clock.Add(time.Second)
+	batch := []unit.Fix{fix("car-1", 114.1), fix("car-2", 114.2), fix("car-1", 114.3), fix("car-3", 114.4), fix("car-1", 114.5)}
+	if err := x.WritePositions(ctx, batch, nil); err != nil {
+		t.Fatal(err)
+	}
+	lons := func(id string) (out []float64) {
+		track, err := x.Track(ctx, id, clock.Add(-time.Minute), clock, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range track {
+			out = append(out, f.Lon)
+		}
+		return out
+	}
+	if got := lons("car-1"); !slices.Equal(got, []float64{114.1, 114.3, 114.5}) {
+		t.Fatalf("car-1's track: %v", got)
+	}
+	if got := lons("car-2"); !slices.Equal(got, []float64{114.0, 114.2}) {
+		t.Fatalf("car-2's track: %v", got)
+	}
+	for _, k := range []string{key, key2, st.Key("unit", "car-3", "track")} {
+		if d := st.Client().PTTL(ctx, k).Val(); d <= 0 {
+			t.Fatalf("%s has no expiry: %v", k, d)
+		}
+	}
+	if ids := st.Client().XRange(ctx, key, "-", "+").Val(); len(ids) != 3 {
+		t.Fatalf("car-1's stream holds %d entries", len(ids))
 	}
 }
