@@ -2,9 +2,12 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"math"
 	"net"
 	"net/http/httputil"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,10 +35,11 @@ const shedKey = "shed_on_headers"
 // reset before it has read the answer. A body over the app's limit is left
 // to fasthttp's 413; a body of smallBody or less is read and refused as
 // before, on a connection kept open. The drain reads at most the declared
-// length (a chunked body: the limit) within readTimeout and then closes,
-// so a refused client holds its connection no longer than one more
-// request may take to arrive; a stop does not wait for it (fasthttp's
-// Shutdown leaves hijacked connections).
+// length (a chunked body: the limit, then its trailer) within readTimeout
+// (a 100-continue request: a second at most) and then closes, so a
+// refused client holds its connection no longer than one more request may
+// take to arrive; a stop does not wait for it (fasthttp's Shutdown leaves
+// hijacked connections).
 type headerShed struct {
 	ingest *unit.Ingester
 	// limit is the app's body limit.
@@ -58,7 +62,7 @@ type shedRoute struct{ method, path string }
 // declared is what a refused request declared of its body.
 type declared struct {
 	length   int  // Content-Length, or -1 when chunked
-	expected bool // it asked 100-continue: its body has not been sent
+	expected bool // it asked 100-continue: its body comes late, if at all
 }
 
 // full reports whether the ingest queue is at its limit.
@@ -73,12 +77,18 @@ func (s *headerShed) onHeaders(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 	if (n >= 0 && n <= smallBody) || n < -1 || n > s.limit || !h.IsPost() || !s.positions(h) || !s.full() {
 		return fasthttp.RequestConfig{}
 	}
-	d := declared{length: n, expected: len(h.Peek(fiber.HeaderExpect)) > 0}
+	d := declared{length: n, expected: expectsContinue(h)}
 	h.Del(fiber.HeaderExpect) // no 100 Continue: the answer is final
 	h.SetContentLength(0)
 	s.pending.Add(1)
 	s.marks.Store(h, d)
 	return fasthttp.RequestConfig{}
+}
+
+// expectsContinue reports whether h asks 100-continue (RFC 9110 10.1.1:
+// the token is case-insensitive).
+func expectsContinue(h *fasthttp.RequestHeader) bool {
+	return bytes.EqualFold(h.Peek(fiber.HeaderExpect), []byte("100-continue"))
 }
 
 // positions reports whether h is a request to a position entry point.
@@ -131,19 +141,45 @@ func (s *headerShed) refuse(c *fiber.Ctx) error {
 }
 
 // answerThenDrain writes a refused request's answer, then reads and drops
-// its body (at most the app's limit, within the read timeout) before the
-// connection closes. A client that asked 100-continue sends no body.
+// its body (at most the declared length, or a chunked body's decoded
+// bytes up to the app's limit and then its trailer, within the read
+// timeout) before the connection closes. A client that asked 100-continue
+// sends its body only once its wait for the 100 runs out, if at all: its
+// drain lasts at most continueDrain.
 func (s *headerShed) answerThenDrain(ctx *fasthttp.RequestCtx, conn net.Conn, d declared) {
 	ctx.Response.SetConnectionClose()
 	_ = conn.SetWriteDeadline(time.Now().Add(s.writeTimeout))
 	w := bufio.NewWriter(conn)
-	if err := ctx.Response.Write(w); err != nil || w.Flush() != nil || d.expected {
+	if err := ctx.Response.Write(w); err != nil || w.Flush() != nil {
 		return
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(s.readTimeout))
-	var body io.Reader = io.LimitReader(conn, int64(d.length))
-	if d.length < 0 {
-		body = io.LimitReader(httputil.NewChunkedReader(conn), int64(s.limit)+1)
+	wait := s.readTimeout
+	if d.expected {
+		wait = min(wait, continueDrain)
 	}
-	_, _ = io.Copy(io.Discard, body)
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	if d.length >= 0 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(conn, int64(d.length)))
+		return
+	}
+	// The chunked reader stops after the last chunk's line ("0\r\n"): the
+	// trailer and its closing CRLF are read from the same buffer, at most
+	// maxTrailer bytes more, lest the close find them unread and reset the
+	// connection before the client has read the answer.
+	raw := &io.LimitedReader{R: conn, N: math.MaxInt64}
+	br := bufio.NewReader(raw)
+	n, err := io.Copy(io.Discard, io.LimitReader(httputil.NewChunkedReader(br), int64(s.limit)+1))
+	if err != nil || n > int64(s.limit) {
+		return
+	}
+	raw.N = maxTrailer
+	_, _ = textproto.NewReader(br).ReadMIMEHeader()
 }
+
+// continueDrain bounds the drain of a body that a 100-continue client
+// may send after all (its wait for the 100 ran out).
+const continueDrain = time.Second
+
+// maxTrailer bounds the bytes read for a refused chunked body's trailer,
+// beyond those already buffered.
+const maxTrailer = 8 << 10

@@ -105,4 +105,69 @@ func TestDrainIsBounded(t *testing.T) {
 	if n := sent.Load(); n > int64(s.limit)+8192 {
 		t.Errorf("the drain read %d bytes of an endless body, limit %d", n, s.limit)
 	}
+
+	// A chunked body read to its end, trailer and final CRLF included. A
+	// pipe's Write returns once the other end has read it all, so the
+	// drain has read up to the last chunk's line before the CRLF is sent,
+	// and that comes on a read of its own; a write the drain never reads
+	// fails when the pipe closes.
+	s.readTimeout = 5 * time.Second
+	if got := drained(t, s, declared{length: -1}, sends(t, "5\r\nhello\r\n0\r\n", "\r\n")); got != "503 close=true" {
+		t.Errorf("a chunked body: answer %s", got)
+	}
+	// A trailer field, then the CRLF.
+	if got := drained(t, s, declared{length: -1}, sends(t, "5\r\nhello\r\n0\r\n", "X-Sum: 1\r\n", "\r\n")); got != "503 close=true" {
+		t.Errorf("a chunked body with a trailer: answer %s", got)
+	}
+
+	// A 100-continue client sends its body once its wait runs out: it is
+	// read, up to the declared length; one that sends nothing holds the
+	// connection a second, not the read timeout.
+	s.readTimeout = time.Minute
+	if got := drained(t, s, declared{length: 5, expected: true}, sends(t, "hel", "lo")); got != "503 close=true" {
+		t.Errorf("a 100-continue body sent after all: answer %s", got)
+	}
+	start := time.Now()
+	if got := drained(t, s, declared{length: 5, expected: true}, func(net.Conn) {}); got != "503 close=true" {
+		t.Errorf("a 100-continue body never sent: answer %s", got)
+	}
+	if d := time.Since(start); d > continueDrain+time.Second {
+		t.Errorf("a 100-continue body never sent held the connection %v", d)
+	}
+}
+
+// sends is a client that writes parts one after the other and fails the
+// test unless the drain reads every byte; the test waits for it to end.
+func sends(t *testing.T, parts ...string) func(net.Conn) {
+	t.Helper()
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("the client did not end")
+		}
+	})
+	return func(c net.Conn) {
+		defer close(done)
+		for i, p := range parts {
+			if _, err := io.WriteString(c, p); err != nil {
+				t.Errorf("part %d %q was not read by the drain: %v", i, p, err)
+				return
+			}
+		}
+	}
+}
+
+// Expect is 100-continue in any case; another expectation is not.
+func TestExpectsContinue(t *testing.T) {
+	for v, want := range map[string]bool{"100-continue": true, "100-Continue": true, "": false, "something-else": false, "100-continues": false} {
+		var h fasthttp.RequestHeader
+		if v != "" {
+			h.Set("Expect", v)
+		}
+		if got := expectsContinue(&h); got != want {
+			t.Errorf("Expect %q: %v, want %v", v, got, want)
+		}
+	}
 }

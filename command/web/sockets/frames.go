@@ -2,52 +2,117 @@ package sockets
 
 import (
 	"encoding/binary"
+	"errors"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
 )
 
-// socketWriter is a socket's only writer of messages: one at a time
-// through the library, or several with one write to the connection, each
-// framed here (server frames are not masked) and sent together under one
-// write deadline. Frames written past the library skip its lock, so the
-// control frames the reader answers (pong, close) take mu, as the batches
-// do; the library's own writes need nothing more, as they come from the
-// same goroutine. failed says whether a write failed (the client too slow
-// or gone), for the writer's goroutine.
+// socketWriter is a socket's only writer: messages one at a time through
+// the library, or several with one write to the connection, each framed
+// here (server frames are not masked) and sent together under one write
+// deadline. Frames written past the library skip its lock and its state,
+// so every write takes mu, and done (under mu) says that nothing more may
+// be written: a Close went out (RFC 6455 5.5.1: no data after it), a
+// write failed (a frame may be cut short, and anything after it would be
+// read as its rest), or the reader stopped (the library may have sent a
+// Close of its own). failed says whether a write failed or was refused
+// (the client too slow or gone), for the writer's goroutine.
+//
+// What the lock cannot cover: the library answers a message over the
+// read limit (1009) or a protocol error (1002) with a Close written from
+// inside ReadMessage, under the library's lock only. Until read sees the
+// error and sets done, a batch in flight or starting can overlap it: the
+// Close's one-second deadline replaces the batch's on the shared
+// connection, and the batch's frames may follow the Close. Each is one
+// write to the connection, so their bytes do not mix; and it is at most
+// the one batch, as done is set as soon as ReadMessage returns.
 type socketWriter struct {
 	conn    *websocket.Conn
 	timeout time.Duration
 	mu      sync.Mutex
+	done    bool
 	buf     []byte
 	failed  bool
 }
 
 // newSocketWriter wraps conn's ping and close answers in the writer's
-// lock; call it before the connection is read.
+// lock and state; call it before the connection is read.
 func newSocketWriter(conn *websocket.Conn, timeout time.Duration) *socketWriter {
 	w := &socketWriter{conn: conn, timeout: timeout}
-	ping, closing := conn.PingHandler(), conn.CloseHandler()
+	closing := conn.CloseHandler()
 	conn.SetPingHandler(func(data string) error {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		return ping(data)
+		if w.done {
+			return nil
+		}
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if err == nil {
+			return nil
+		}
+		// As the library's own answer: a failed pong ends writing, not
+		// reading (the reader then meets the connection's end, or a Close).
+		w.done = true
+		var ne net.Error
+		if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) {
+			return nil
+		}
+		return err
 	})
 	conn.SetCloseHandler(func(code int, text string) error {
 		w.mu.Lock()
 		defer w.mu.Unlock()
+		if w.done {
+			return nil
+		}
+		w.done = true
 		return closing(code, text)
 	})
 	return w
 }
 
+// read reads the next client message (the reader's only call). On an
+// error the connection is done for the writer too: the library may have
+// written a Close, or the connection is gone.
+func (w *socketWriter) read() ([]byte, error) {
+	_, msg, err := w.conn.ReadMessage()
+	if err != nil {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	}
+	return msg, err
+}
+
 // one sends b as a text message through the library (live.Sink).
 func (w *socketWriter) one(b []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		w.failed = true
+		return websocket.ErrCloseSent
+	}
 	_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
 	err := w.conn.WriteMessage(websocket.TextMessage, b)
 	w.failed = err != nil
+	w.done = w.failed
 	return err
+}
+
+// close sends the server's Close with code and text, unless nothing more
+// may be written (after a failed write, its bytes would land inside the
+// frame cut short).
+func (w *socketWriter) close(code int, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return
+	}
+	w.done = true
+	_ = w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
 
 // maxKept is the largest buffer kept between batches (a bigger one was for
@@ -63,6 +128,10 @@ func (w *socketWriter) write(msgs [][]byte) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.done {
+		w.failed = true
+		return websocket.ErrCloseSent
+	}
 	nc := w.conn.NetConn()
 	err := nc.SetWriteDeadline(time.Now().Add(w.timeout))
 	if err == nil {
@@ -72,6 +141,7 @@ func (w *socketWriter) write(msgs [][]byte) error {
 		w.buf = nil
 	}
 	w.failed = err != nil
+	w.done = w.failed
 	return err
 }
 

@@ -163,7 +163,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		defer close(readerDone)
 		defer cancel()
 		for {
-			_, msg, err := conn.ReadMessage()
+			msg, err := batch.read()
 			if err != nil {
 				return
 			}
@@ -207,7 +207,9 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 			a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
 		}
 	}
-	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	// No Close after a failed write or once the client's Close was
+	// answered (or the library sent one): see socketWriter.
+	batch.close(code, text)
 	// fasthttp closes a hijacked connection only after this handler
 	// returns (its Close is a no-op), so wake the reader with a deadline.
 	_ = conn.SetReadDeadline(time.Now())
