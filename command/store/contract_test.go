@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -16,12 +15,7 @@ import (
 // store is held to as well.
 func TestContract(t *testing.T) {
 	contract.Run(t, func(t *testing.T) contract.Stores {
-		r := storetest.Start(t)
-		st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "test", StreamMaxLen: contract.MaxLen})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := storetest.Open(t, store.Options{StreamMaxLen: contract.MaxLen})
 		sessions := records.NewSessions(st)
 		return contract.Stores{Changes: st, Source: st, Notifier: st, Timers: views.NewTimers(st), Jobs: records.NewJobs(st), Audit: records.NewTrail(st),
 			Figures: records.NewFigures(st), Alarms: views.NewAlarms(st), Incidents: views.NewIncidents(st), Dispatches: views.NewDispatches(st),

@@ -18,13 +18,7 @@ import (
 
 func open(t *testing.T) *store.Store {
 	t.Helper()
-	r := storetest.Start(t)
-	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return storetest.Open(t, store.Options{})
 }
 
 // TestJobRecordedWithCommitAndTrimKeepsPending: jobs are written by the

@@ -53,12 +53,7 @@ func TestAddTasksIdempotent(t *testing.T) {
 // an atomic step as the delivery job does; the longest step is what the
 // other writers wait for at most.
 func BenchmarkAddTasks2000(b *testing.B) {
-	r := storetest.Start(b)
-	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := storetest.Open(b, store.Options{Deployment: "bench"})
 	ctx := context.Background()
 	x := views.NewActivations(st)
 	// Redis's slow log, logging every command, tells how long one atomic

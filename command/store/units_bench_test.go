@@ -17,12 +17,7 @@ import (
 // allocs/op (-benchmem) is the allocations a stored position costs.
 func BenchmarkWritePositions(b *testing.B) {
 	const batch = 500
-	r := storetest.Start(b)
-	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := storetest.Open(b, store.Options{Deployment: "bench"})
 	x := views.NewUnits(st, time.Hour, nil)
 	ctx := context.Background()
 	start := time.Now().Add(-30 * time.Minute)

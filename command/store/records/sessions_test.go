@@ -17,12 +17,7 @@ import (
 // sessions (kept so that disabling it ends them all) drops members whose
 // session expired as new ones are stored, and never a live one.
 func TestAccountSessionSetStaysNearTheLiveOnes(t *testing.T) {
-	r := storetest.Start(t)
-	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.Options{})
 	x := records.NewSessions(st)
 	ctx := context.Background()
 	sess := auth.Session{Username: "alice", Role: vocab.Operator, CreatedAt: time.Now()}
@@ -52,6 +47,7 @@ func TestAccountSessionSetStaysNearTheLiveOnes(t *testing.T) {
 		if err := x.PutSession(ctx, fmt.Sprintf("new-%d", live), sess, time.Hour); err != nil {
 			t.Fatal(err)
 		}
+		var err error
 		if n, err = st.Client().SCard(ctx, set).Result(); err != nil {
 			t.Fatal(err)
 		}

@@ -15,12 +15,7 @@ import (
 
 func openUnits(t *testing.T, ttl time.Duration) (*Units, *store.Store) {
 	t.Helper()
-	r := storetest.Start(t)
-	st, err := store.Open(context.Background(), store.Options{URL: r.URL(), Deployment: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.Options{})
 	return NewUnits(st, ttl, nil), st
 }
 
