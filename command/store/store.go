@@ -238,14 +238,19 @@ func (s *Store) Check(op string) error {
 
 // Subscribe calls fn with every message published on the channel named
 // name (under the prefix) until ctx ends; size is how many messages may
-// wait for fn.
-func (s *Store) Subscribe(ctx context.Context, name string, size int, fn func(payload string)) error {
+// wait for fn. up, when set, is called each time the channel is subscribed:
+// at first and whenever go-redis subscribes again on a new connection, for
+// what was published while it was down is lost (read storage then).
+func (s *Store) Subscribe(ctx context.Context, name string, size int, fn func(payload string), up func()) error {
 	sub := s.rdb.Subscribe(ctx, s.Key(name))
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil {
 		return s.Wrap("subscribing to "+name, err)
 	}
-	ch := sub.Channel(redis.WithChannelSize(size))
+	if up != nil {
+		up()
+	}
+	ch := sub.ChannelWithSubscriptions(redis.WithChannelSize(size))
 	for {
 		select {
 		case <-ctx.Done():
@@ -254,7 +259,18 @@ func (s *Store) Subscribe(ctx context.Context, name string, size int, fn func(pa
 			if !ok {
 				return fmt.Errorf("%s subscription closed", name)
 			}
-			fn(m.Payload)
+			switch m := m.(type) {
+			case *redis.Message:
+				fn(m.Payload)
+			case *redis.Subscription:
+				if m.Kind != "subscribe" {
+					continue
+				}
+				s.log.Warn("subscribed again after the connection broke; messages published meanwhile are lost", "channel", name)
+				if up != nil {
+					up()
+				}
+			}
 		}
 	}
 }
