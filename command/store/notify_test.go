@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -27,7 +26,7 @@ func TestNotifyLostInReconnectReachesClient(t *testing.T) {
 	st := open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	h := live.NewHub(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := live.NewHub(st, slog.New(slog.DiscardHandler))
 	go func() { _ = h.Follow(ctx, st) }()
 	const stream = "unit:car-1"
 	got := make(chan uint64, 100)
