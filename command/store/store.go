@@ -36,7 +36,7 @@ var (
 type Store struct {
 	rdb    redis.UniversalClient
 	subs   redis.UniversalClient // pub/sub only, over RESP2 (see client)
-	prefix string // "wf:{deployment}:"
+	prefix string                // "wf:{deployment}:"
 	wait   int
 	waitT  time.Duration
 	loc    *time.Location
