@@ -553,6 +553,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		`watchfloor_websocket_clients{stream="screen"} 1`,
 		`watchfloor_http_request_duration_seconds_count{code="201",method="POST",route="/api/v1/incidents"} 2`,
 		`watchfloor_redis_up 1`,
+		`watchfloor_socket_catchups_total{reason="heartbeat"} `,
+		`watchfloor_socket_catchups_total{reason="resubscribed"} 0`,
+		`watchfloor_notify_resubscriptions_total 0`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)

@@ -49,7 +49,19 @@ type Hub struct {
 	// observers see every stored event this instance tails, before the
 	// subscribers do (caches of state kept current from the streams).
 	observers []Observer
+
+	// catchUps counts the checks that found a client behind storage, by
+	// what checked: its heartbeat, or the notifications subscribed again.
+	catchUps [2]atomic.Int64
+	// resubscribed counts the notifications subscribed again after a break.
+	resubscribed atomic.Int64
 }
+
+// Why a client's writer checked its stream's seq in storage.
+const (
+	byHeartbeat = iota
+	byResubscribe
+)
 
 // Observer sees the events of Types tailed from storage, decoded, before
 // any local subscriber receives them (a cache kept current from the
@@ -72,6 +84,8 @@ type Sub struct {
 	C      chan Message
 	behind chan struct{}
 	once   sync.Once
+	// check asks the writer to compare its seq with storage at once.
+	check chan struct{}
 }
 
 // Behind is closed when the subscriber's queue overflowed: the client must
@@ -98,7 +112,7 @@ func NewHub(src Source, log *slog.Logger, observers ...Observer) *Hub {
 
 // Subscribe adds a subscriber to stream with a queue of size queue.
 func (h *Hub) Subscribe(stream string, queue int) *Sub {
-	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{})}
+	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{}), check: make(chan struct{}, 1)}
 	h.mu.Lock()
 	f := h.streams[stream]
 	if f == nil {
@@ -230,16 +244,27 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // Notifier delivers events of streams that are not tailed (one per unit)
-// as they are stored, from every instance.
+// as they are stored, from every instance, and calls up each time it
+// subscribed: at first and after a break, which may have lost events.
 type Notifier interface {
-	Notifications(ctx context.Context, fn func(stream string, m Message)) error
+	Notifications(ctx context.Context, fn func(stream string, m Message), up func()) error
 }
 
 // Follow publishes notified events to the local subscribers of their
-// streams until ctx ends, resubscribing after failures.
+// streams until ctx ends, resubscribing after failures. Each time the
+// notifications are subscribed again, every local client checks its seq in
+// storage at once rather than at its next heartbeat.
 func (h *Hub) Follow(ctx context.Context, n Notifier) error {
+	first := true
+	up := func() {
+		if !first {
+			h.resubscribed.Add(1)
+			h.checkAll()
+		}
+		first = false
+	}
 	for ctx.Err() == nil {
-		err := n.Notifications(ctx, func(stream string, m Message) { h.Publish(stream, m) })
+		err := n.Notifications(ctx, func(stream string, m Message) { h.Publish(stream, m) }, up)
 		if err != nil && ctx.Err() == nil {
 			h.log.Warn("following notifications failed; retrying", "err", err)
 			sleep(ctx, 250*time.Millisecond)
@@ -247,6 +272,31 @@ func (h *Hub) Follow(ctx context.Context, n Notifier) error {
 	}
 	return nil
 }
+
+// checkAll asks every local client to compare its seq with storage now.
+func (h *Hub) checkAll() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, f := range h.streams {
+		for s := range f.subs {
+			select {
+			case s.check <- struct{}{}:
+			default: // a check is already due
+			}
+		}
+	}
+}
+
+// CatchUps returns how many checks of a client's seq found it behind
+// storage: at a heartbeat, and after the notifications were subscribed
+// again.
+func (h *Hub) CatchUps() (heartbeat, resubscribed int64) {
+	return h.catchUps[byHeartbeat].Load(), h.catchUps[byResubscribe].Load()
+}
+
+// Resubscribed returns how many times the notifications were subscribed
+// again after a break.
+func (h *Hub) Resubscribed() int64 { return h.resubscribed.Load() }
 
 // ErrBehind is returned by Serve when the client fell too far behind.
 var ErrBehind = errors.New("client fell behind")
@@ -434,7 +484,9 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 		case b := <-direct:
 			err = w.write(b)
 		case <-hb.C:
-			err = w.beat()
+			err = w.beat(sub)
+		case <-sub.check:
+			err = w.check(sub, byResubscribe)
 		case m := <-sub.C:
 			err = w.live(m, sub)
 		}
@@ -504,25 +556,37 @@ func (w *writer) flush() error {
 	return err
 }
 
-// beat checks the stream's seq in storage (behind: catch up; ahead of it:
-// the stream lost data, start from a snapshot) and writes a heartbeat.
-func (w *writer) beat() error {
+// beat checks the stream's seq in storage and writes a heartbeat.
+func (w *writer) beat(sub *Sub) error {
 	ready := w.Ready == nil || w.Ready()
 	if ready {
-		cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
-		switch {
-		case err != nil:
-		case cur > w.last:
-			if err := w.catchUp(); err != nil {
-				return err
-			}
-		case cur < w.last:
-			if err := w.snapshot(); err != nil {
-				return err
-			}
+		if err := w.check(sub, byHeartbeat); err != nil {
+			return err
 		}
 	}
 	return w.write(heartbeat(w.last, ready))
+}
+
+// check writes the live messages already queued, then compares the
+// stream's seq in storage with the last delivered: behind, it catches up
+// (counted by why); ahead, the stream lost data: a snapshot. A failed read
+// of the seq is left to the next check.
+func (w *writer) check(sub *Sub, why int) error {
+	for n := len(sub.C); n > 0 && len(sub.C) > 0; n-- {
+		if err := w.live(<-sub.C, sub); err != nil {
+			return err
+		}
+	}
+	cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
+	switch {
+	case err != nil:
+	case cur > w.last:
+		w.Hub.catchUps[why].Add(1)
+		return w.catchUp()
+	case cur < w.last:
+		return w.snapshot()
+	}
+	return nil
 }
 
 func heartbeat(seq uint64, ready bool) []byte {

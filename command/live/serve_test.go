@@ -283,7 +283,7 @@ func TestServeDropsSlowClient(t *testing.T) {
 
 // TestFollowNotifications: events stored with Notify reach the local
 // subscribers of their stream through Follow, and a heartbeat mends one
-// that was not notified from storage.
+// that was not notified from storage, counted as a catch-up.
 func TestFollowNotifications(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	h := live.NewHub(st, quiet)
@@ -308,6 +308,12 @@ func TestFollowNotifications(t *testing.T) {
 	serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 100, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "unit:car-1")}, &last, s)
 	seqs := append(emit(t, st, "unit:car-1", 1, true), emit(t, st, "unit:car-1", 1, false)...)
 	s.wait(t, fmt.Sprint(seqs[0]), fmt.Sprint(seqs[1]))
+	// The client is serving now: only a heartbeat can mend this one.
+	seqs = append(seqs, emit(t, st, "unit:car-1", 1, false)...)
+	s.wait(t, fmt.Sprint(seqs[0]), fmt.Sprint(seqs[1]), fmt.Sprint(seqs[2]))
+	if hb, _ := h.CatchUps(); hb == 0 {
+		t.Error("the heartbeat that mended the client is not counted as a catch-up")
+	}
 }
 
 // TestStalledClientsDoNotStallOthers: while one client is stuck reading
@@ -428,5 +434,69 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	defer mu.Unlock()
 	if want := [][]string{{"1"}, {"2", "3"}}; !slices.EqualFunc(calls, want, slices.Equal) {
 		t.Fatalf("batches %v, want %v (4 to 6 caught up from storage one by one)", calls, want)
+	}
+}
+
+// breakingNotifier follows st's notifications and breaks off each time brk
+// is signalled, as a lost connection does (what is stored meanwhile is
+// never notified).
+type breakingNotifier struct {
+	st  *memstore.Store
+	brk chan struct{}
+}
+
+func (n breakingNotifier) Notifications(ctx context.Context, fn func(string, live.Message), up func()) error {
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-n.brk:
+			cancel()
+		case <-inner.Done():
+		}
+	}()
+	err := n.st.Notifications(inner, fn, up)
+	if ctx.Err() == nil {
+		return errors.New("connection broke")
+	}
+	return err
+}
+
+// TestResubscribedClientsCatchUpAtOnce: an event stored while the
+// notifications were down reaches a client as soon as they are subscribed
+// again, not at its heartbeat (an hour away), and is counted so.
+func TestResubscribedClientsCatchUpAtOnce(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	n := breakingNotifier{st: st, brk: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Follow(ctx, n) }()
+	defer func() { cancel(); <-done }()
+	last, _ := st.Seq(ctx, "unit:car-1")
+	s := newSink()
+	serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "unit:car-1")}, &last, s)
+	// Live first: notify until the client hears (Follow subscribes in the
+	// background).
+	var want []string
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		want = append(want, fmt.Sprint(emit(t, st, "unit:car-1", 1, true)[0]))
+		s.mu.Lock()
+		heard := len(s.got) > 0
+		s.mu.Unlock()
+		if heard {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no notification within 3 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.wait(t, want...)
+	n.brk <- struct{}{}
+	lost := emit(t, st, "unit:car-1", 2, false)
+	s.wait(t, append(want, fmt.Sprint(lost[0]), fmt.Sprint(lost[1]))...)
+	if hb, re := h.CatchUps(); hb != 0 || re != 1 || h.Resubscribed() != 1 {
+		t.Fatalf("catch-ups: heartbeat %d, resubscribed %d; resubscriptions %d; want 0, 1, 1", hb, re, h.Resubscribed())
 	}
 }

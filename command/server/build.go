@@ -281,7 +281,7 @@ func (b *builder) web(context.Context) error {
 	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow},
 		live.Observer{Types: []string{vocab.UnitChanged}, Fn: b.registry.Follow},
 		live.Observer{Types: b.warningIndex.Types(), Fn: b.warningIndex.Follow})
-	b.met.watch(st, b.authn, b.ingest)
+	b.met.watch(st, b.authn, b.ingest, b.hub)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
 	api, err := web.New(web.Deps{

@@ -10,6 +10,7 @@ import (
 	"watchfloor/command/auth"
 	"watchfloor/command/incident"
 	"watchfloor/command/job"
+	"watchfloor/command/live"
 	"watchfloor/command/store"
 	"watchfloor/command/unit"
 )
@@ -76,10 +77,11 @@ func newMetrics() *metrics {
 	return m
 }
 
-// watch registers the gauges read at scrape time: Redis reachable, its
-// memory at the last check, the passwords compared and the positions
-// waiting for storage.
-func (m *metrics) watch(st *store.Store, authn *auth.Service, ingest *unit.Ingester) {
+// watch registers the figures read at scrape time: Redis reachable, its
+// memory at the last check, the passwords compared, the positions waiting
+// for storage and the sockets' catch-ups.
+func (m *metrics) watch(st *store.Store, authn *auth.Service, ingest *unit.Ingester, hub *live.Hub) {
+	m.watchSockets(hub)
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "positions_queued",
 			Help: "Positions waiting for Redis now (refused with 503 past positions.queue_limit)."}, func() float64 { return float64(ingest.Queued()) }),
@@ -97,6 +99,24 @@ func (m *metrics) watch(st *store.Store, authn *auth.Service, ingest *unit.Inges
 			Help: "Redis maxmemory at the last check (0: no limit)."}, func() float64 { return float64(m.limit.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "login_password_checks_total",
 			Help: "Passwords compared by this instance (login attempts that were not throttled)."}, func() float64 { return float64(authn.Checked.Load()) }),
+	)
+}
+
+// watchSockets registers the sockets' catch-ups from storage (a live event
+// that did not come in time) and the notifications subscribed again.
+func (m *metrics) watchSockets(hub *live.Hub) {
+	const help = "Sockets found behind storage when they checked their stream's seq, and caught up from it: at a heartbeat (reason=heartbeat: " +
+		"a live event that had not come by then) or when the notifications were subscribed again after a break (reason=resubscribed)."
+	caughtUp := func(reason string, n func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "socket_catchups_total", Help: help,
+			ConstLabels: prometheus.Labels{"reason": reason}}, func() float64 { return float64(n()) })
+	}
+	m.reg.MustRegister(
+		caughtUp("heartbeat", func() int64 { h, _ := hub.CatchUps(); return h }),
+		caughtUp("resubscribed", func() int64 { _, r := hub.CatchUps(); return r }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "notify_resubscriptions_total",
+			Help: "Times the notifications channel was subscribed again after its connection broke (what was published meanwhile is read from storage)."},
+			func() float64 { return float64(hub.Resubscribed()) }),
 	)
 }
 

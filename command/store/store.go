@@ -35,7 +35,8 @@ var (
 // Store is a connection to Redis under one deployment's key prefix.
 type Store struct {
 	rdb    redis.UniversalClient
-	prefix string // "wf:{deployment}:"
+	subs   redis.UniversalClient // pub/sub only, over RESP2 (see client)
+	prefix string                // "wf:{deployment}:"
 	wait   int
 	waitT  time.Duration
 	loc    *time.Location
@@ -83,18 +84,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro.WriteTimeout = 2 * time.Second
 	ro.PoolSize = 64
 	ro.MinIdleConns = 4
-	var rdb redis.UniversalClient
-	if len(opts.SentinelAddrs) > 0 {
-		rdb = redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: opts.SentinelMaster, SentinelAddrs: opts.SentinelAddrs,
-			DB: ro.DB, Username: ro.Username, Password: ro.Password,
-			MaxRetries: ro.MaxRetries, DialTimeout: ro.DialTimeout, ReadTimeout: ro.ReadTimeout, WriteTimeout: ro.WriteTimeout,
-			PoolSize: ro.PoolSize, MinIdleConns: ro.MinIdleConns,
-		})
-	} else {
-		rdb = redis.NewClient(ro)
-	}
-	s := &Store{rdb: rdb, prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
+	rdb := client(ro, opts, ro.Protocol)
+	s := &Store{rdb: rdb, subs: client(ro, opts, 2), prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
 		wait: opts.WaitReplicas, waitT: opts.WaitTimeout, loc: opts.Location}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -109,15 +100,37 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.maxLen = 100000
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
+		s.Close()
 		return nil, fmt.Errorf("connecting to redis: %w", err)
 	}
 	if err := s.checkDurability(ctx, opts.MinAppendFsync, opts.RequireDurability); err != nil {
-		rdb.Close()
+		s.Close()
 		return nil, err
 	}
 	s.ready.Store(true)
 	return s, nil
+}
+
+// client connects with ro's settings (through Sentinel when opts names
+// it) speaking protocol. Pub/sub uses RESP2: go-redis v9.17's RESP3 push
+// handling drops a pub/sub message whose head is split at the end of its
+// read buffer (it reads the name cut short and discards the message as a
+// notification of its own; TestNotificationsLoseNoneOfABurst).
+func client(ro *redis.Options, opts Options, protocol int) redis.UniversalClient {
+	if len(opts.SentinelAddrs) > 0 {
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: opts.SentinelMaster, SentinelAddrs: opts.SentinelAddrs, Protocol: protocol,
+			DB: ro.DB, Username: ro.Username, Password: ro.Password,
+			MaxRetries: ro.MaxRetries, DialTimeout: ro.DialTimeout, ReadTimeout: ro.ReadTimeout, WriteTimeout: ro.WriteTimeout,
+			PoolSize: ro.PoolSize, MinIdleConns: ro.MinIdleConns,
+		})
+	}
+	o := *ro
+	o.Protocol = protocol
+	if protocol == 2 {
+		o.MinIdleConns = 0 // one connection per subscription, dialled when needed
+	}
+	return redis.NewClient(&o)
 }
 
 // durabilityRank orders fsync policies: the append-only file off or never
@@ -166,7 +179,7 @@ func (s *Store) checkDurability(ctx context.Context, min string, require bool) e
 // Close closes the connection pool. A connection the other side already
 // closed (a Sentinel after a failover) is not an error of closing.
 func (s *Store) Close() error {
-	err := s.rdb.Close()
+	err := errors.Join(s.rdb.Close(), s.subs.Close())
 	if err != nil && (errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "use of closed network connection")) {
 		return nil
 	}
@@ -238,14 +251,19 @@ func (s *Store) Check(op string) error {
 
 // Subscribe calls fn with every message published on the channel named
 // name (under the prefix) until ctx ends; size is how many messages may
-// wait for fn.
-func (s *Store) Subscribe(ctx context.Context, name string, size int, fn func(payload string)) error {
-	sub := s.rdb.Subscribe(ctx, s.Key(name))
+// wait for fn. up, when set, is called each time the channel is subscribed:
+// at first and whenever go-redis subscribes again on a new connection, for
+// what was published while it was down is lost (read storage then).
+func (s *Store) Subscribe(ctx context.Context, name string, size int, fn func(payload string), up func()) error {
+	sub := s.subs.Subscribe(ctx, s.Key(name))
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil {
 		return s.Wrap("subscribing to "+name, err)
 	}
-	ch := sub.Channel(redis.WithChannelSize(size))
+	if up != nil {
+		up()
+	}
+	ch := sub.ChannelWithSubscriptions(redis.WithChannelSize(size))
 	for {
 		select {
 		case <-ctx.Done():
@@ -254,7 +272,18 @@ func (s *Store) Subscribe(ctx context.Context, name string, size int, fn func(pa
 			if !ok {
 				return fmt.Errorf("%s subscription closed", name)
 			}
-			fn(m.Payload)
+			switch m := m.(type) {
+			case *redis.Message:
+				fn(m.Payload)
+			case *redis.Subscription:
+				if m.Kind != "subscribe" {
+					continue
+				}
+				s.log.Warn("subscribed again after the connection broke; messages published meanwhile are lost", "channel", name)
+				if up != nil {
+					up()
+				}
+			}
 		}
 	}
 }

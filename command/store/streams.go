@@ -99,9 +99,9 @@ func idSeq(id string) uint64 {
 var _ live.Source = (*Store)(nil)
 
 // Notifications calls fn with every event published with Notify on any
-// instance, until ctx ends. Pub/sub may drop messages while a connection is
-// down: clients of such streams check their seq on every heartbeat.
-func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Message)) error {
+// instance, until ctx ends, and up each time it subscribed (at first and
+// after a broken connection, which loses what was published meanwhile).
+func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Message), up func()) error {
 	return s.Subscribe(ctx, "notify", 4096, func(payload string) {
 		stream, rest, ok1 := strings.Cut(payload, "\n")
 		seq, msg, ok2 := strings.Cut(rest, "\n")
@@ -110,5 +110,5 @@ func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Mess
 			return
 		}
 		fn(stream, Message{Seq: n, JSON: []byte(msg)})
-	})
+	}, up)
 }

@@ -160,7 +160,7 @@ func notify(t *testing.T, open Open) {
 	}
 	got := make(chan notice, 100)
 	go func() {
-		_ = st.Notifier.Notifications(ctx, func(stream string, m live.Message) { got <- notice{stream, m} })
+		_ = st.Notifier.Notifications(ctx, func(stream string, m live.Message) { got <- notice{stream, m} }, nil)
 	}()
 	// The follower subscribes in the background: notify until it hears.
 	deadline := time.After(5 * time.Second)

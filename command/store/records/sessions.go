@@ -147,7 +147,7 @@ func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 // instance, until ctx ends. Pub/sub drops what is published while the
 // connection is down: sockets also check their session now and then.
 func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
-	return x.s.Subscribe(ctx, "revoked", 1024, fn)
+	return x.s.Subscribe(ctx, "revoked", 1024, fn, nil)
 }
 
 // PutTicket implements auth.SessionStore.

@@ -464,7 +464,7 @@ func parseTrackEntry(values map[string]any) (unit.Fix, error) {
 
 // SubscribePositions implements unit.Store.
 func (x *Units) SubscribePositions(ctx context.Context, fn func([]byte)) error {
-	return x.s.Subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) })
+	return x.s.Subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) }, nil)
 }
 
 var _ registry.Store = (*Units)(nil)
