@@ -483,8 +483,11 @@ func appendNanos(b []byte, ns int) []byte {
 	return append(b, d[:]...)
 }
 
-// appendPadded appends n with five digits.
+// appendPadded appends n with five digits (more past 99,999).
 func appendPadded(b []byte, n int) []byte {
+	if n > 99999 {
+		return strconv.AppendInt(b, int64(n), 10)
+	}
 	return append(b, byte('0'+n/10000%10), byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 }
 

@@ -38,11 +38,7 @@ func (l *load) osmandTarget(q []byte, n int, now time.Time) []byte {
 	u := n % l.o.Units
 	lon, lat := spot(u, n/l.o.Units)
 	q = append(q, "/?id=L"...)
-	if u+1 > 99999 {
-		q = strconv.AppendInt(q, int64(u+1), 10)
-	} else {
-		q = appendPadded(q, u+1)
-	}
+	q = appendPadded(q, u+1)
 	q = strconv.AppendFloat(append(q, "&lat="...), lat, 'f', 6, 64)
 	q = strconv.AppendFloat(append(q, "&lon="...), lon, 'f', 6, 64)
 	q = strconv.AppendInt(append(q, "&timestamp="...), now.UnixMilli(), 10)

@@ -117,18 +117,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // read buffer (it reads the name cut short and discards the message as a
 // notification of its own; TestNotificationsLoseNoneOfABurst).
 func client(ro *redis.Options, opts Options, protocol int) redis.UniversalClient {
-	if len(opts.SentinelAddrs) > 0 {
-		return redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: opts.SentinelMaster, SentinelAddrs: opts.SentinelAddrs, Protocol: protocol,
-			DB: ro.DB, Username: ro.Username, Password: ro.Password,
-			MaxRetries: ro.MaxRetries, DialTimeout: ro.DialTimeout, ReadTimeout: ro.ReadTimeout, WriteTimeout: ro.WriteTimeout,
-			PoolSize: ro.PoolSize, MinIdleConns: ro.MinIdleConns,
-		})
-	}
 	o := *ro
 	o.Protocol = protocol
 	if protocol == 2 {
 		o.MinIdleConns = 0 // one connection per subscription, dialled when needed
+	}
+	if len(opts.SentinelAddrs) > 0 {
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: opts.SentinelMaster, SentinelAddrs: opts.SentinelAddrs, Protocol: o.Protocol,
+			DB: o.DB, Username: o.Username, Password: o.Password,
+			MaxRetries: o.MaxRetries, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+			PoolSize: o.PoolSize, MinIdleConns: o.MinIdleConns,
+		})
 	}
 	return redis.NewClient(&o)
 }

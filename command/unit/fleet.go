@@ -510,7 +510,15 @@ func (f *Fleet) frame(b []byte) ([]byte, int) {
 	return append(b, ']'), n
 }
 
+// appendString appends s as a JSON string: as it is when it holds only
+// printable ASCII that needs no escape (every unit id in practice), else
+// as json.Marshal writes it.
 func appendString(b []byte, s string) []byte {
-	q, _ := jsonString(s)
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := jsonString(s)
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }

@@ -511,14 +511,14 @@ func (g *Ingester) publish(ctx context.Context, latest map[string]Position) {
 // (json.Marshal took a tenth of the server's ingest CPU with reflection and
 // a compaction of every position).
 func (g *Ingester) encodeNote(b []byte, latest map[string]Position) []byte {
-	b = append(append(append(b, `{"i":"`...), g.instance...), `","u":[`...)
+	b = append(append(b, g.ownPrefix()...), `"u":[`...)
 	first := true
 	for id, p := range latest {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(append(b, `{"id":`...), id)
+		b = appendString(append(b, `{"id":`...), id)
 		b = append(p.AppendJSON(append(b, `,"p":`...)), '}')
 	}
 	return append(b, "]}"...)

@@ -215,16 +215,3 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 }
 
 func jsonString(s string) ([]byte, error) { return json.Marshal(s) }
-
-// appendJSONString appends s as a JSON string: as it is when it holds only
-// printable ASCII that needs no escape (every unit id in practice), else
-// as json.Marshal writes it.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := jsonString(s)
-			return append(b, q...)
-		}
-	}
-	return append(append(append(b, '"'), s...), '"')
-}

@@ -59,7 +59,7 @@ func New(d Deps) (*API, error) {
 		return nil, err
 	}
 	a := &API{Kit: k, sockets: sockets.New(k)}
-	a.shed = &headerShed{ingest: d.Ingest, limit: d.Config.Limits.BodyBytes, readTimeout: readTimeout, writeTimeout: writeTimeout}
+	a.shed = newHeaderShed(d.Ingest, d.Config.Limits.BodyBytes, nil)
 	a.app = fiber.New(fiber.Config{
 		AppName:               "watchfloor",
 		BodyLimit:             d.Config.Limits.BodyBytes,
@@ -248,8 +248,7 @@ func (a *API) NewOsmandApp() *fiber.App {
 		ReadBufferSize: 16 << 10,
 		ErrorHandler:   a.ErrorHandler,
 	})
-	shed := &headerShed{ingest: a.Ingest, limit: units.OsmandBodyLimit, routes: []shedRoute{{}},
-		readTimeout: readTimeout, writeTimeout: writeTimeout}
+	shed := newHeaderShed(a.Ingest, units.OsmandBodyLimit, []shedRoute{{}})
 	app.Server().HeaderReceived = shed.onHeaders
 	app.Use(shed.gate)
 	app.Use(recover.New())

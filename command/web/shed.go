@@ -59,6 +59,12 @@ type headerShed struct {
 
 type shedRoute struct{ method, path string }
 
+// newHeaderShed refuses routes of an app whose body limit is limit, with
+// the apps' read and write timeouts.
+func newHeaderShed(ingest *unit.Ingester, limit int, routes []shedRoute) *headerShed {
+	return &headerShed{ingest: ingest, limit: limit, routes: routes, readTimeout: readTimeout, writeTimeout: writeTimeout}
+}
+
 // declared is what a refused request declared of its body.
 type declared struct {
 	length   int  // Content-Length, or -1 when chunked
