@@ -42,6 +42,22 @@ func (b *browser) openOnDesk(id string) {
 	)
 }
 
+// sendToPhone sends unit, a candidate of the incident open on the desk, as
+// the operator would, and returns its phone showing the order offered.
+func (b *browser) sendToPhone(base, unit string) *browser {
+	b.t.Helper()
+	b.run(10*time.Second,
+		chromedp.WaitVisible(fmt.Sprintf(`#candidates li.cand[data-unit-id=%q]`, unit), chromedp.ByQuery),
+		chromedp.Click("#cand-"+unit, chromedp.ByQuery),
+		chromedp.Click("#send-units", chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#orders li.order[data-unit-id=%q][data-status="offered"]`, unit), chromedp.ByQuery),
+	)
+	r := newBrowser(b.t, 412, 915)
+	r.login(base+"/responder.html", unit)
+	r.run(10*time.Second, chromedp.WaitVisible(`#order[data-state="offered"]`, chromedp.ByQuery))
+	return r
+}
+
 // pick chooses an option of a select as a person would, and tells the page.
 func pick(sel, value string) chromedp.Action {
 	return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, sel, value), nil)
@@ -189,15 +205,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 		t.Errorf("nearest candidate %q, want foot-01", first)
 	}
 	b.poll(5*time.Second, `+document.querySelector("#dispatch-map").dataset.units >= 1`)
-	b.run(5*time.Second,
-		chromedp.Click(`#cand-foot-01`, chromedp.ByQuery),
-		chromedp.Click("#send-units", chromedp.ByQuery),
-		chromedp.WaitVisible(`#orders li.order[data-unit-id="foot-01"][data-status="offered"]`, chromedp.ByQuery),
-	)
-
-	r := newBrowser(t, 412, 915)
-	r.login(h.base+"/responder.html", "foot-01")
-	r.run(10*time.Second, chromedp.WaitVisible(`#order[data-state="offered"]`, chromedp.ByQuery))
+	r := b.sendToPhone(h.base, "foot-01")
 	r.poll(2*time.Second, `document.querySelector("#order-drill").hidden === true`)
 	for _, step := range []string{"ack", "en_route", "on_scene", "cleared"} {
 		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]`, step), chromedp.ByQuery), chromedp.Click("#action-btn", chromedp.ByQuery))
@@ -597,15 +605,7 @@ func TestPhoneMarksDrillOrder(t *testing.T) {
 		t.Fatalf("the call was not saved as a drill: %v", inc["drill"])
 	}
 	b.openOnDesk(id)
-	b.run(10*time.Second,
-		chromedp.WaitVisible(`#candidates li.cand[data-unit-id="foot-01"]`, chromedp.ByQuery),
-		chromedp.Click(`#cand-foot-01`, chromedp.ByQuery),
-		chromedp.Click("#send-units", chromedp.ByQuery),
-		chromedp.WaitVisible(`#orders li.order[data-unit-id="foot-01"][data-status="offered"]`, chromedp.ByQuery),
-	)
-	r := newBrowser(t, 412, 915)
-	r.login(h.base+"/responder.html", "foot-01")
-	r.run(10*time.Second, chromedp.WaitVisible(`#order[data-state="offered"]`, chromedp.ByQuery))
+	r := b.sendToPhone(h.base, "foot-01")
 	r.poll(5*time.Second, `(() => { const d = document.querySelector("#order-drill"); return !d.hidden && d.textContent.includes("演练"); })()`)
 	b.clean()
 	r.clean()

@@ -328,9 +328,9 @@ func (sh *shard) run(ctx context.Context) {
 	}
 }
 
-// noteIn is a note as read (encodeNote writes it): what one instance tells
-// the others of the positions it stored: each position is decoded on its own, so one bad
-// position never costs the others.
+// noteIn is a note as read, as encodeNote writes it: what one instance
+// tells the others of the positions it stored. Each position is decoded on
+// its own, so one bad position never costs the others.
 type noteIn struct {
 	Instance string `json:"i"`
 	Units    []struct {
