@@ -168,11 +168,11 @@ func (l *load) responder(ctx context.Context, token string, sample bool, conns *
 const slowTask = 2 * time.Second
 
 // fanSteps splits a task's way to its phone by the times the server puts
-// in it: the incident's creation, the plan's activation, the task's
+// in it: the plan's activation (the task's assigned_at), the task's
 // storing (its event's at), and its arrival.
 type fanSteps struct {
-	created, activated, stored, delivered series
-	size                                  atomic.Int64 // a task.assigned message's bytes
+	activated, stored, delivered series
+	size                         atomic.Int64 // a task.assigned message's bytes
 }
 
 func (f *fanSteps) add(raw []byte, sent, now time.Time) {
@@ -180,30 +180,25 @@ func (f *fanSteps) add(raw []byte, sent, now time.Time) {
 		At   time.Time `json:"at"`
 		Data struct {
 			AssignedAt time.Time `json:"assigned_at"`
-			Incident   struct {
-				CreatedAt time.Time `json:"created_at"`
-			} `json:"incident"`
 		} `json:"data"`
 	}
-	if json.Unmarshal(raw, &m) != nil || m.At.IsZero() || m.Data.Incident.CreatedAt.IsZero() {
+	if json.Unmarshal(raw, &m) != nil || m.At.IsZero() || m.Data.AssignedAt.IsZero() {
 		return
 	}
 	f.size.Store(int64(len(raw)))
-	f.created.add(m.Data.Incident.CreatedAt.Sub(sent))
-	f.activated.add(m.Data.AssignedAt.Sub(m.Data.Incident.CreatedAt))
+	f.activated.add(m.Data.AssignedAt.Sub(sent))
 	f.stored.add(m.At.Sub(m.Data.AssignedAt))
 	f.delivered.add(now.Sub(m.At))
 }
 
 // figures names each step's figure after prefix.
 func (f *fanSteps) figures(prefix string, elapsed time.Duration) []Figure {
-	created := f.created.figure(prefix+"request to incident stored", elapsed)
+	activated := f.activated.figure(prefix+"request to plan activated", elapsed)
 	if n := f.size.Load(); n > 0 {
-		created.Comment = fmt.Sprintf("task.assigned messages of %d bytes", n)
+		activated.Comment = fmt.Sprintf("task.assigned messages of %d bytes", n)
 	}
 	return []Figure{
-		created,
-		f.activated.figure(prefix+"incident to plan activated", elapsed),
+		activated,
 		f.stored.figure(prefix+"activated to task stored", elapsed),
 		f.delivered.figure(prefix+"task stored to phone", elapsed),
 	}

@@ -2,7 +2,9 @@ package acceptance_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -98,6 +100,18 @@ func TestPlanProposalApprovalTasksAndEnd(t *testing.T) {
 	task := member.await("task.assigned", 2*time.Second)
 	if !strings.Contains(string(task.Data), `"group_id":"onsite-control"`) || !strings.Contains(string(task.Data), "控制现场秩序") || !strings.Contains(string(task.Data), id) {
 		t.Fatalf("task %s", task.Data)
+	}
+	// The task carries the incident's brief: what, how grave and where,
+	// nothing of its reporter, reasons or deadlines.
+	var brief struct {
+		Incident map[string]json.RawMessage `json:"incident"`
+	}
+	if err := json.Unmarshal(task.Data, &brief); err != nil {
+		t.Fatalf("task %s: %v", task.Data, err)
+	}
+	if got := slices.Sorted(maps.Keys(brief.Incident)); strings.Join(got, " ") != "category drill id level location occurred_at title" ||
+		string(brief.Incident["id"]) != `"`+id+`"` || string(brief.Incident["level"]) != `"II"` {
+		t.Fatalf("the task's incident %s", task.Data)
 	}
 	outsider.quiet(300 * time.Millisecond)
 	if res2, _ := h.do("POST", "/api/v1/activations/"+mass.ID+"/approve", h.token("leader"), map[string]string{}); res2.StatusCode != 409 {

@@ -155,6 +155,26 @@ func (inc *Incident) Masked() *Incident {
 	return &c
 }
 
+// Brief is what a plan's task carries of its incident: what happened,
+// how grave and where, for a phone's task card (no reporter, reasons or
+// deadlines: a plan sends it to thousands of phones).
+type Brief struct {
+	ID         string          `json:"id"`
+	Category   string          `json:"category"`
+	Title      string          `json:"title"`
+	Level      alerts.Level    `json:"level"`
+	Location   *vocab.Location `json:"location"`
+	Address    string          `json:"address,omitempty"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	Drill      bool            `json:"drill"`
+}
+
+// Brief returns inc's brief.
+func (inc *Incident) Brief() *Brief {
+	return &Brief{ID: inc.ID, Category: inc.Category, Title: inc.Title, Level: inc.Level, Location: inc.Location,
+		Address: inc.Address, OccurredAt: inc.OccurredAt, Drill: inc.Drill}
+}
+
 // MaskName keeps the first character of a name: 张三丰 → 张**.
 func MaskName(s string) string {
 	if s == "" {

@@ -116,15 +116,17 @@ const (
 
 // Task is what one unit of a working group is told to do, and how far it got.
 type Task struct {
-	ID           string             `json:"id"`
-	ActivationID string             `json:"activation_id"`
-	PlanID       string             `json:"plan_id"`
-	PlanName     config.Text        `json:"plan_name"`
-	GroupID      string             `json:"group_id"`
-	GroupName    config.Text        `json:"group_name"`
-	Tasks        []config.Text      `json:"tasks"`
-	UnitID       string             `json:"unit_id"`
-	Incident     *incident.Incident `json:"incident"`
+	ID           string        `json:"id"`
+	ActivationID string        `json:"activation_id"`
+	PlanID       string        `json:"plan_id"`
+	PlanName     config.Text   `json:"plan_name"`
+	GroupID      string        `json:"group_id"`
+	GroupName    config.Text   `json:"group_name"`
+	Tasks        []config.Text `json:"tasks"`
+	UnitID       string        `json:"unit_id"`
+	// Incident is the incident's brief as it stood when the task was
+	// given (nil for a plan started on a request or for a warning).
+	Incident *incident.Brief `json:"incident"`
 	// WarningID and Drill name the warning a plan was started for and
 	// whether it is a drill, so that phones show it.
 	WarningID  string     `json:"warning_id,omitempty"`
@@ -410,13 +412,13 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	if a.Status != Active {
 		return nil
 	}
-	var masked *incident.Incident
+	var brief *incident.Brief
 	if a.IncidentID != "" { // a plan started on a request has none
 		inc, err := s.incidents.Load(ctx, a.IncidentID)
 		if err != nil {
 			return fmt.Errorf("delivering the tasks of %s: %w", a.ID, err)
 		}
-		masked = inc.Masked()
+		brief = inc.Brief()
 	}
 	at := a.UpdatedAt
 	if a.DecidedAt != nil {
@@ -426,7 +428,7 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	for _, g := range a.Groups {
 		for _, u := range g.Units {
 			tasks = append(tasks, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,
-				GroupID: g.ID, GroupName: g.Name, Tasks: g.Tasks, UnitID: u, Incident: masked, WarningID: a.WarningID, Drill: a.Drill,
+				GroupID: g.ID, GroupName: g.Name, Tasks: g.Tasks, UnitID: u, Incident: brief, WarningID: a.WarningID, Drill: a.Drill,
 				AssignedAt: at, Status: TaskAssigned})
 		}
 	}

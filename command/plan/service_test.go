@@ -107,7 +107,7 @@ func TestAddTasksSkipsWhatAnotherStored(t *testing.T) {
 func TestTaskActionCountsAgainAfterAConflict(t *testing.T) {
 	st := newTasks()
 	id := plan.TaskID("A-1", "g", "u1")
-	st.docs[id] = &plan.Task{ID: id, ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: plan.TaskAssigned, Incident: &incident.Incident{ID: "INC-1"}}
+	st.docs[id] = &plan.Task{ID: id, ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: plan.TaskAssigned, Incident: &incident.Brief{ID: "INC-1"}}
 	svc := plan.NewService(st, nil, nil, plan.Options{}, func() time.Time { return at }, nil, nil)
 	st.conflicts = 1
 	got, err := svc.TaskAction(context.Background(), vocab.Actor{Username: "u1", Role: vocab.Responder}, "u1", id, plan.ActAcknowledge, "")

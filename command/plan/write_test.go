@@ -58,7 +58,7 @@ func TestActivationChange(t *testing.T) {
 // the group's counts, goes to the unit, the screens and the leaders, and
 // is audited but kept off the incident's timeline.
 func TestTaskChange(t *testing.T) {
-	prev := &plan.Task{ID: "A-1.g.u1", ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: plan.TaskAssigned, Incident: &incident.Incident{ID: "INC-1"}}
+	prev := &plan.Task{ID: "A-1.g.u1", ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: plan.TaskAssigned, Incident: &incident.Brief{ID: "INC-1"}}
 	task := *prev
 	task.Status = plan.TaskAcknowledged
 	w := &plan.TaskWrite{Task: &task, Prev: prev, Progress: plan.Progress{Total: 3, Acknowledged: 1}, Event: vocab.TaskAcknowledged, At: at,
