@@ -241,7 +241,7 @@ func TestCaseTimeLimitEscalatesAcrossRestart(t *testing.T) {
 	screen.next(2 * time.Second)
 	id := h.createCase(op, hubeiHazard("超时"))
 	clock.Advance(2*time.Hour + time.Minute) // a hazard is accepted within 2 h
-	m := screen.await("alarm.raised", 2*time.Second)
+	m := screen.awaitAlarm("case.overdue", 2*time.Second)
 	if !strings.Contains(string(m.Data), `"kind":"case.overdue"`) {
 		t.Fatalf("alarm %s", m.Data)
 	}

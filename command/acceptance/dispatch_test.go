@@ -42,6 +42,22 @@ func (c *wsConn) await(typ string, d time.Duration) msg {
 	}
 }
 
+// awaitAlarm returns the next alarm.raised of kind within d, skipping
+// other alarms: a test clock moved past 18:00 (local) also raises the
+// daily reports' alarm, whatever the test is about.
+func (c *wsConn) awaitAlarm(kind string, d time.Duration) msg {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		m := c.await("alarm.raised", time.Until(deadline))
+		var a struct{ Kind string }
+		mustJSON(c.t, m.Data, &a)
+		if a.Kind == kind {
+			return m
+		}
+	}
+}
+
 func (c *wsConn) send(v any) {
 	c.t.Helper()
 	if err := c.conn.WriteJSON(v); err != nil {

@@ -290,7 +290,7 @@ func TestAlarmsFollowCaseAreas(t *testing.T) {
 	// A case in Chengdong (not Hubei) passes its time limit.
 	h.createCase(dongmenOp, map[string]any{"kind": "hazard", "title": "城东超时", "location": map[string]float64{"lon": 114.12369, "lat": 22.55413}})
 	clock.Advance(2*time.Hour + time.Minute)
-	m := as.await("alarm.raised", 3*time.Second)
+	m := as.awaitAlarm("case.overdue", 3*time.Second)
 	var al struct{ ID, Kind, Area string }
 	mustJSON(t, m.Data, &al)
 	if al.Kind != "case.overdue" || al.Area == "" {

@@ -159,20 +159,27 @@ func (inc *Incident) Masked() *Incident {
 // how grave and where, for a phone's task card (no reporter, reasons or
 // deadlines: a plan sends it to thousands of phones).
 type Brief struct {
-	ID         string          `json:"id"`
-	Category   string          `json:"category"`
-	Title      string          `json:"title"`
-	Level      alerts.Level    `json:"level"`
-	Location   *vocab.Location `json:"location"`
-	Address    string          `json:"address,omitempty"`
-	OccurredAt time.Time       `json:"occurred_at"`
-	Drill      bool            `json:"drill"`
+	ID       string          `json:"id"`
+	Category string          `json:"category"`
+	Title    string          `json:"title"`
+	Level    alerts.Level    `json:"level"`
+	Location *vocab.Location `json:"location"`
+	// LocationApproximate is set when the location is only its grid's centre.
+	LocationApproximate bool      `json:"location_approximate,omitempty"`
+	Address             string    `json:"address,omitempty"`
+	OccurredAt          time.Time `json:"occurred_at"`
+	Drill               bool      `json:"drill"`
 }
 
 // Brief returns inc's brief.
 func (inc *Incident) Brief() *Brief {
-	return &Brief{ID: inc.ID, Category: inc.Category, Title: inc.Title, Level: inc.Level, Location: inc.Location,
+	b := &Brief{ID: inc.ID, Category: inc.Category, Title: inc.Title, Level: inc.Level, LocationApproximate: inc.LocationApproximate,
 		Address: inc.Address, OccurredAt: inc.OccurredAt, Drill: inc.Drill}
+	if inc.Location != nil {
+		loc := *inc.Location
+		b.Location = &loc
+	}
+	return b
 }
 
 // MaskName keeps the first character of a name: 张三丰 → 张**.

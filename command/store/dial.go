@@ -3,10 +3,11 @@ package store
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
+	"sync/atomic"
+	"syscall"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // segmentBytes caps the TCP segment size of connections to Redis. Over
@@ -18,14 +19,37 @@ import (
 // smaller MTU are unaffected.
 const segmentBytes = 16 << 10
 
-// dialer is go-redis's default dialer (timeout, keep-alive, TLS when o
-// asks for it) with the segment size capped.
-func dialer(o *redis.Options) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 5 * time.Minute, Control: capSegment}
-		if o.TLSConfig == nil {
-			return d.DialContext(ctx, network, addr)
-		}
-		return (&tls.Dialer{NetDialer: d, Config: o.TLSConfig}).DialContext(ctx, network, addr)
+// segmentDialer is go-redis's default dialer (timeout, keep-alive, TLS
+// when configured) with the segment size capped. A socket that refuses
+// the cap connects anyway; the first refusal is logged.
+type segmentDialer struct {
+	timeout time.Duration
+	tls     *tls.Config
+	log     *slog.Logger
+	warned  atomic.Bool
+}
+
+// newSegmentDialer dials with timeout, over TLS when tlsConfig is set.
+func newSegmentDialer(timeout time.Duration, tlsConfig *tls.Config, log *slog.Logger) *segmentDialer {
+	if log == nil {
+		log = slog.Default()
 	}
+	return &segmentDialer{timeout: timeout, tls: tlsConfig, log: log}
+}
+
+// dial is go-redis's Options.Dialer.
+func (d *segmentDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: d.timeout, KeepAlive: 5 * time.Minute, Control: d.control}
+	if d.tls == nil {
+		return nd.DialContext(ctx, network, addr)
+	}
+	return (&tls.Dialer{NetDialer: nd, Config: d.tls}).DialContext(ctx, network, addr)
+}
+
+// control caps the segment size of a socket before it connects.
+func (d *segmentDialer) control(network, _ string, c syscall.RawConn) error {
+	if err := capSegment(network, c); err != nil && d.warned.CompareAndSwap(false, true) {
+		d.log.Warn("connections to Redis keep the path's TCP segment size: over loopback a large request may wait 200 ms", "err", err)
+	}
+	return nil
 }

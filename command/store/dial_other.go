@@ -6,4 +6,4 @@ import "syscall"
 
 // capSegment leaves the segment size alone where TCP_MAXSEG is not set
 // the Linux way.
-func capSegment(string, string, syscall.RawConn) error { return nil }
+func capSegment(string, syscall.RawConn) error { return nil }

@@ -119,14 +119,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 func client(ro *redis.Options, opts Options, protocol int) redis.UniversalClient {
 	o := *ro
 	o.Protocol = protocol
-	o.Dialer = dialer(&o)
+	o.Dialer = newSegmentDialer(o.DialTimeout, o.TLSConfig, opts.Logger).dial
 	if protocol == 2 {
 		o.MinIdleConns = 0 // one connection per subscription, dialled when needed
 	}
 	if len(opts.SentinelAddrs) > 0 {
 		return redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: opts.SentinelMaster, SentinelAddrs: opts.SentinelAddrs, Protocol: o.Protocol,
-			Dialer: dialer(&redis.Options{DialTimeout: o.DialTimeout}), // no TLS through Sentinel, as before
+			Dialer: newSegmentDialer(o.DialTimeout, nil, opts.Logger).dial, // no TLS through Sentinel, as before
 			DB:     o.DB, Username: o.Username, Password: o.Password,
 			MaxRetries: o.MaxRetries, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
 			PoolSize: o.PoolSize, MinIdleConns: o.MinIdleConns,
