@@ -426,6 +426,8 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 		return nil
 	}
 	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"), Batch: batch}, nil, s)
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release) // runs before serve's: a failure must not leave the writer held
 	s.wait(t, "snap@0")
 	emit(t, st, "screen", 6, false)
 	all, _, _ := st.Range(context.Background(), "screen", 1, 100)
@@ -434,7 +436,7 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	for _, i := range []int{1, 2, 2, 4, 5} { // 2, 3, a repeat of 3, then 5 before 4
 		h.Publish("screen", all[i])
 	}
-	close(gate)
+	release()
 	s.wait(t, "snap@0", "1", "2", "3", "4", "5", "6")
 	mu.Lock()
 	defer mu.Unlock()
