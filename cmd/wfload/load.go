@@ -426,7 +426,7 @@ func (l *load) batch(token string, ns []int) {
 	var out struct{ Accepted int }
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if l.answered(res, sent, len(ns)) {
+	if l.answered(res.StatusCode, res.Header.Get("Retry-After") != "", sent, len(ns)) {
 		return
 	}
 	if res.StatusCode != 202 || json.Unmarshal(b, &out) != nil {
@@ -439,16 +439,10 @@ func (l *load) batch(token string, ns []int) {
 	}
 }
 
-// answered times a position request's answer: a refusal (503 with
-// Retry-After) is counted as shed and true is returned; any other answer
-// is timed as accepted.
-func (l *load) answered(res *http.Response, sent time.Time, n int) bool {
-	return l.answeredStatus(res.StatusCode, res.Header.Get("Retry-After") != "", sent, n)
-}
-
-// answeredStatus is answered for an answer's status and whether it gave
-// Retry-After.
-func (l *load) answeredStatus(status int, retryAfter bool, sent time.Time, n int) bool {
+// answered times a position request's answer, by its status and whether
+// it gave Retry-After: a refusal (503 with Retry-After) is counted as shed
+// and true is returned; any other answer is timed as accepted.
+func (l *load) answered(status int, retryAfter bool, sent time.Time, n int) bool {
 	d := time.Since(sent)
 	if status == http.StatusServiceUnavailable && retryAfter {
 		l.shed.Add(int64(n))

@@ -22,7 +22,7 @@ func (l *load) osmandOne(conns osmandConns, n int) {
 		l.posErr.Add(1)
 		return
 	}
-	if l.answeredStatus(status, retry, sent, 1) {
+	if l.answered(status, retry, sent, 1) {
 		return
 	}
 	if status != 200 {

@@ -68,26 +68,9 @@ func readHead(r io.Reader, buf []byte, want func(head []byte) bool) (_ []byte, w
 		_, err = io.Copy(io.Discard, r)
 		return buf, false, err
 	}
-	buf, err = readAll(r, buf)
-	return buf, true, err
-}
-
-// readAll appends r's bytes to buf, growing it (doubling) only when a
-// message is longer than any before it.
-func readAll(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, max(cap(buf), 4096))
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
+	b := bytes.NewBuffer(buf) // grows by doubling, kept by the caller
+	_, err = b.ReadFrom(r)
+	return b.Bytes(), true, err
 }
 
 // isType reports whether the message raw is of type typ (quoted), by its

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,6 @@ func TestIngestShedsWith503(t *testing.T) {
 		c.Positions.RetryAfter = 2 * time.Second
 	})
 	first, unpause := h.fillIngestQueue()
-	defer unpause()
 	query := osmandQuery
 	req, _ := http.NewRequest("GET", "http://"+h.srv.OsmandAddr()+"/?"+query(20), nil)
 	res, err := http.DefaultClient.Do(req)
@@ -73,7 +73,7 @@ func osmandQuery(device int) string {
 // fillIngestQueue holds Redis's writes and sends three OsmAnd positions
 // (car-01 to car-03), which fill the ingest queue of a server with
 // positions.queue_limit 3; it returns where their answers come and a
-// function that lets Redis write again (idempotent, also deferred).
+// function that lets Redis write again (idempotent; the test's end calls it too).
 func (h *harness) fillIngestQueue() (<-chan string, func()) {
 	h.t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
@@ -82,15 +82,12 @@ func (h *harness) fillIngestQueue() (<-chan string, func()) {
 	if err := c.Do(ctx, "CLIENT", "PAUSE", 20000, "WRITE").Err(); err != nil {
 		h.t.Fatal(err)
 	}
-	unpaused := false
-	unpause := func() {
-		if !unpaused {
-			unpaused = true
-			if err := c.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
-				h.t.Error(err)
-			}
+	unpause := sync.OnceFunc(func() {
+		if err := c.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+			h.t.Error(err)
 		}
-	}
+	})
+	h.t.Cleanup(unpause) // before the client closes, and on a failure below
 	first := make(chan string, 3)
 	for d := 17; d <= 19; d++ {
 		go func() {
@@ -103,14 +100,7 @@ func (h *harness) fillIngestQueue() (<-chan string, func()) {
 			first <- res.Status
 		}()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for h.metric("watchfloor_positions_queued") < 3 {
-		if time.Now().After(deadline) {
-			unpause()
-			h.t.Fatalf("three positions never filled the queue: %v queued", h.metric("watchfloor_positions_queued"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(h.t, 10*time.Second, "three positions filling the queue", func() bool { return h.metric("watchfloor_positions_queued") >= 3 })
 	return first, unpause
 }
 

@@ -101,7 +101,6 @@ func TestPositionsRefusedOnHeadersBeforeBody(t *testing.T) {
 	h := newHarness(t, shedConfig)
 	tok := h.token("operator")
 	_, unpause := h.fillIngestQueue()
-	defer unpause()
 	body := string(batchBody(1500)) // about 190 KB
 	form := "id=860000000000020&lat=22.54&lon=114.11&x=" + strings.Repeat("a", 50<<10)
 	api, osm := h.srv.Addr(), h.srv.OsmandAddr()
@@ -165,7 +164,6 @@ func TestShedLeavesConnectionsRight(t *testing.T) {
 	h := newHarness(t, shedConfig)
 	tok := h.token("operator")
 	first, unpause := h.fillIngestQueue()
-	defer unpause()
 	big := batchBody(1500)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for i := range 20 {

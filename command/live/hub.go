@@ -328,8 +328,6 @@ type Client struct {
 	Queue     int
 	Heartbeat time.Duration
 	Snapshot  Snapshot
-	// Sent counts messages written, for metrics; may be nil.
-	Sent *atomic.Int64
 	// Verify is kept for callers; every heartbeat now checks the stream's
 	// seq in storage: behind, the client catches up (notified streams whose
 	// pub/sub may drop a message); ahead, the stream lost data and the client
@@ -377,12 +375,7 @@ type writer struct {
 	size    int      // their bytes
 }
 
-func (w *writer) write(b []byte) error {
-	if w.Sent != nil {
-		w.Sent.Add(1)
-	}
-	return w.sink(b)
-}
+func (w *writer) write(b []byte) error { return w.sink(b) }
 
 // bytesOf is what the client gets of m through the filter (nil: nothing).
 func (w *writer) bytesOf(m Message) []byte {
@@ -546,9 +539,6 @@ func (w *writer) take(m Message) error {
 func (w *writer) flush() error {
 	if len(w.pending) == 0 {
 		return nil
-	}
-	if w.Sent != nil {
-		w.Sent.Add(int64(len(w.pending)))
 	}
 	err := w.Batch(w.pending)
 	clear(w.pending)

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -185,8 +186,8 @@ type TaskStore interface {
 // step after another (each stamped with now's time): between two steps
 // other writers get their turn at Redis.
 func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, now func() time.Time) error {
-	for i := 0; i < len(tasks); i += TaskChunk {
-		if err := AddTasks(ctx, st, a, tasks[i:min(i+TaskChunk, len(tasks))], now()); err != nil {
+	for chunk := range slices.Chunk(tasks, TaskChunk) {
+		if err := AddTasks(ctx, st, a, chunk, now()); err != nil {
 			return err
 		}
 	}

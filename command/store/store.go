@@ -119,7 +119,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 func client(ro *redis.Options, opts Options, protocol int) redis.UniversalClient {
 	o := *ro
 	o.Protocol = protocol
-	o.Dialer = newSegmentDialer(o.DialTimeout, o.TLSConfig, opts.Logger).dial
 	if protocol == 2 {
 		o.MinIdleConns = 0 // one connection per subscription, dialled when needed
 	}
@@ -132,6 +131,7 @@ func client(ro *redis.Options, opts Options, protocol int) redis.UniversalClient
 			PoolSize: o.PoolSize, MinIdleConns: o.MinIdleConns,
 		})
 	}
+	o.Dialer = newSegmentDialer(o.DialTimeout, o.TLSConfig, opts.Logger).dial
 	return redis.NewClient(&o)
 }
 

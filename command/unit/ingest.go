@@ -74,7 +74,6 @@ type Ingester struct {
 	queued   atomic.Int64 // positions submitted and not answered yet
 	limit    int64
 	notes    notes
-	noteBuf  []byte // the note being published (tell's goroutine only)
 }
 
 // IngestHooks are what the ingester tells the metrics; each may be nil.
@@ -474,14 +473,15 @@ func (g *Ingester) tell(ctx context.Context) {
 	}
 	pause := time.NewTimer(every)
 	pause.Stop()
+	var buf []byte // the note being published, reused
 	for {
 		select {
 		case <-ctx.Done():
-			g.publish(context.WithoutCancel(ctx), g.notes.take())
+			g.publish(context.WithoutCancel(ctx), buf, g.notes.take())
 			return
 		case <-g.notes.wake:
 		}
-		g.publish(ctx, g.notes.take())
+		buf = g.publish(ctx, buf, g.notes.take())
 		pause.Reset(every)
 		select {
 		case <-ctx.Done():
@@ -490,20 +490,23 @@ func (g *Ingester) tell(ctx context.Context) {
 	}
 }
 
-func (g *Ingester) publish(ctx context.Context, latest map[string]Position) {
+// publish tells other instances of latest with the note written into buf,
+// and returns buf for the next.
+func (g *Ingester) publish(ctx context.Context, buf []byte, latest map[string]Position) []byte {
 	if len(latest) == 0 {
-		return
+		return buf
 	}
-	g.noteBuf = g.encodeNote(g.noteBuf[:0], latest)
+	buf = g.encodeNote(buf[:0], latest)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err := g.store.WritePositions(pctx, nil, g.noteBuf)
+	err := g.store.WritePositions(pctx, nil, buf)
 	cancel()
-	if cap(g.noteBuf) > 1<<20 {
-		g.noteBuf = nil // a rare huge note is let go
-	}
 	if err != nil && ctx.Err() == nil {
 		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", len(latest), "err", err)
 	}
+	if cap(buf) > 1<<20 {
+		return nil // a rare huge note is let go
+	}
+	return buf
 }
 
 // encodeNote appends the note telling other instances of latest to b:

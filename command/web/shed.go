@@ -100,11 +100,8 @@ func expectsContinue(h *fasthttp.RequestHeader) bool {
 // positions reports whether h is a request to a position entry point.
 func (s *headerShed) positions(h *fasthttp.RequestHeader) bool {
 	uri := h.RequestURI()
-	for i, b := range uri {
-		if b == '?' {
-			uri = uri[:i]
-			break
-		}
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
 	}
 	for _, r := range s.routes {
 		if (r.method == "" || string(h.Method()) == r.method) && (r.path == "" || string(uri) == r.path) {

@@ -17,13 +17,8 @@ import (
 // SET) are added to those sets at start, so ending an account's sessions
 // ends them too; the second start finds its mark and scans nothing.
 func TestOldSessionsIndexedOnce(t *testing.T) {
-	r := storetest.Start(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{URL: r.URL(), Deployment: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, store.Options{})
 	for _, s := range []struct{ hash, user string }{{"h1", "alice"}, {"h2", "alice"}, {"h3", "bob"}} {
 		b, _ := json.Marshal(auth.Session{Username: s.user, Role: vocab.Operator, CreatedAt: time.Now()})
 		if err := st.Client().Set(ctx, st.Key("session", s.hash), b, time.Hour).Err(); err != nil {

@@ -145,8 +145,7 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 	}
 	var minID, expiry any
 	if len(a.due) > 0 {
-		minID = a.integer(now.Add(-x.ttl).UnixMilli())
-		expiry = a.integer((x.ttl + upkeepEvery(x.ttl)).Milliseconds())
+		minID, expiry = x.upkeepArgs(a, now)
 	}
 	for i := range fixes {
 		f := &fixes[i]
@@ -204,8 +203,7 @@ func (x *Units) restoreTracks(ctx context.Context, a *posArgs, lost []unit.Fix, 
 		a.due[lost[i].UnitID] = true
 	}
 	x.upkeep.mark(a.due, now)
-	minID := a.integer(now.Add(-x.ttl).UnixMilli())
-	expiry := a.integer((x.ttl + upkeepEvery(x.ttl)).Milliseconds())
+	minID, expiry := x.upkeepArgs(a, now)
 	pipe := x.s.Client().Pipeline()
 	for i := range lost {
 		a.upkeepAdd(ctx, pipe, a.trackKey(x.trackPre, lost[i].UnitID), &lost[i], minID, expiry)
@@ -220,6 +218,12 @@ func (x *Units) restoreTracks(ctx context.Context, a *posArgs, lost []unit.Fix, 
 // upkeepEvery is how often each unit's track is trimmed and its expiry
 // extended (to the TTL plus this): a tenth of the TTL, at most a minute.
 func upkeepEvery(ttl time.Duration) time.Duration { return min(ttl/10, time.Minute) }
+
+// upkeepArgs are a track upkeep's MINID (now less the TTL) and expiry
+// (TTL + the upkeep interval, in ms).
+func (x *Units) upkeepArgs(a *posArgs, now time.Time) (minID, expiry any) {
+	return a.integer(now.Add(-x.ttl).UnixMilli()), a.integer((x.ttl + upkeepEvery(x.ttl)).Milliseconds())
+}
 
 // upkeep remembers when this instance last trimmed each unit's track and
 // extended its expiry. Every write still extends the track past a TTL after

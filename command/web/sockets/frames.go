@@ -10,10 +10,10 @@ import (
 	"github.com/gofiber/contrib/websocket"
 )
 
-// socketWriter is a socket's only writer: messages one at a time through
-// the library, or several with one write to the connection, each framed
-// here (server frames are not masked) and sent together under one write
-// deadline. Frames written past the library skip its lock and its state,
+// socketWriter is a socket's only writer: one message or several with one
+// write to the connection, each framed here (server frames are not
+// masked) and sent together under one write deadline. Frames written past
+// the library skip its lock and its state,
 // so every write takes mu, and done (under mu) says that nothing more may
 // be written: a Close went out (RFC 6455 5.5.1: no data after it), a
 // write failed (a frame may be cut short, and anything after it would be
@@ -87,20 +87,8 @@ func (w *socketWriter) read() ([]byte, error) {
 	return msg, err
 }
 
-// one sends b as a text message through the library (live.Sink).
-func (w *socketWriter) one(b []byte) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		w.failed = true
-		return websocket.ErrCloseSent
-	}
-	_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
-	err := w.conn.WriteMessage(websocket.TextMessage, b)
-	w.failed = err != nil
-	w.done = w.failed
-	return err
-}
+// one sends b as a text message (live.Sink).
+func (w *socketWriter) one(b []byte) error { return w.write([][]byte{b}) }
 
 // close sends the server's Close with code and text, unless nothing more
 // may be written (after a failed write, its bytes would land inside the
