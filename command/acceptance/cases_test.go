@@ -234,7 +234,7 @@ func TestCaseAreaScoping(t *testing.T) {
 }
 
 func TestCaseTimeLimitEscalatesAcrossRestart(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) { c.Dispatch.TimerInterval = 20 * time.Millisecond })
 	op := h.token("operator")
 	screen := h.screen(h.token("viewer"), nil)

@@ -8,7 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"watchfloor/command/store/storetest"
-	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -19,7 +18,7 @@ import (
 // zone, in Chinese and after the English switch; the console names the
 // assembly alarm in the incident's timeline.
 func TestWallShowsDeadlineAlarms(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) {
 		c.Dispatch.TimerInterval = 20 * time.Millisecond
 		c.Dispatch.AckTimeout = 5 * time.Hour

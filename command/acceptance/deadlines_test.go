@@ -29,7 +29,7 @@ func (h *harness) alarmsOf(kind string) []map[string]any {
 // their timers polled often.
 func deadlineFloor(t *testing.T, tweak func(*config.Config)) (*timer.Manual, *harness, *harness) {
 	t.Helper()
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	r := storetest.Start(t)
 	all := func(c *config.Config) {
 		c.Dispatch.TimerInterval = 20 * time.Millisecond

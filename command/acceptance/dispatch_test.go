@@ -82,10 +82,15 @@ func (c *wsConn) replyTo(v map[string]any) (ok bool, data map[string]any) {
 	}
 }
 
-// placeNear puts units at small offsets east of the pedestrian street.
+// placeNear puts units at small offsets east of the pedestrian street, a
+// minute ago by the server's clock.
 func (h *harness) placeNear(ids ...string) {
 	h.t.Helper()
-	at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	now := time.Now
+	if h.now != nil {
+		now = h.now
+	}
+	at := now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
 	ps := []map[string]any{}
 	for i, id := range ids {
 		ps = append(ps, map[string]any{"unit_id": id, "lon": 114.1120 + float64(i)*0.001, "lat": 22.5470, "at": at})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"watchfloor/command/store/storetest"
-	"watchfloor/command/timer"
 )
 
 // at returns dongmen's body placed dlon degrees east of the street
@@ -55,7 +54,7 @@ func dupIDs(a duplicatesAnswer) []string {
 // 30 minutes of creation or last report are offered, nearest first; other
 // categories, far ones, old ones and closed ones are not.
 func TestDuplicates(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now)
 	op := h.token("operator")
 	near := h.create(dongmenAt("同一地点", 0))["id"].(string)

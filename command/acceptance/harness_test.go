@@ -17,6 +17,7 @@ import (
 
 	"watchfloor/command/server"
 	"watchfloor/command/store/storetest"
+	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -327,6 +328,15 @@ func (c *wsConn) next(d time.Duration) msg {
 			return m
 		}
 	}
+}
+
+// morningClock is a manual clock at 09:00 of today in the sample city
+// (UTC+8): a test that moves it a few hours does not pass 18:00, when the
+// daily reports' alarm is raised, whatever the hour the test runs at.
+func morningClock() *timer.Manual {
+	cst := time.FixedZone("CST", 8*3600)
+	y, m, d := time.Now().In(cst).Date()
+	return timer.NewManual(time.Date(y, m, d, 9, 0, 0, 0, cst).UTC())
 }
 
 // quiet asserts that nothing but heartbeats arrives for d.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"watchfloor/command/store/storetest"
-	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -58,7 +57,7 @@ func shopFire() map[string]any {
 // stops the deadline's timers, and the text is exported; an overdue
 // deadline's alarm is acknowledged when its report is sent.
 func TestInformationReport(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) { c.Dispatch.TimerInterval = 20 * time.Millisecond })
 	op, viewer := h.token("operator"), h.token("viewer")
 	h.placeNear("car-01")

@@ -19,7 +19,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/store/storetest"
-	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -362,7 +361,7 @@ func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 }
 
 func TestSessionMaxAge(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) {
 		c.Auth.SessionTTL, c.Auth.SessionMaxAge = 30*time.Minute, time.Hour
 	})

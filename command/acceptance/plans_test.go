@@ -13,7 +13,6 @@ import (
 
 	"watchfloor/alerts"
 	"watchfloor/command/store/storetest"
-	"watchfloor/command/timer"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
 )
@@ -243,7 +242,7 @@ func TestPlanByProcedure(t *testing.T) {
 }
 
 func TestDeadlinesDueOverdueAndAcrossRestart(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) { c.Dispatch.TimerInterval = 20 * time.Millisecond })
 	screen := h.screen(h.token("viewer"), nil)
 	screen.next(2 * time.Second)

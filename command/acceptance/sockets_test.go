@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/store/storetest"
-	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -281,7 +280,7 @@ func TestSocketLimitPerAddress(t *testing.T) {
 // snapshot, and cannot acknowledge them; the case's own area and
 // unrestricted accounts do.
 func TestAlarmsFollowCaseAreas(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) { c.Dispatch.TimerInterval = 20 * time.Millisecond })
 	hubei, dongmenOp, admin := h.token("hubei-operator"), h.token("dongmen-operator"), h.token("admin")
 	hs, as := h.screen(hubei, nil), h.screen(admin, nil)

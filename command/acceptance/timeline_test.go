@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"watchfloor/command/store/storetest"
-	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -39,7 +38,7 @@ func hasEntry(tl []timelineEntry, typ string, ok func(timelineEntry) bool) bool 
 // alarms and the close, and finds each in its timeline with who, their
 // role, when, and the details the console shows.
 func TestTimelineCarriesEverything(t *testing.T) {
-	clock := timer.NewManual(time.Now().UTC())
+	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) {
 		c.Dispatch.TimerInterval = 20 * time.Millisecond
 		c.Dispatch.Rules = nil // no automatic dispatch: every order here is a person's
