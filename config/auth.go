@@ -14,6 +14,11 @@ type Auth struct {
 	// SessionMaxAge ends a session this long after its login, however
 	// active it stays.
 	SessionMaxAge time.Duration `yaml:"session_max_age"`
+	// SessionCache is how long a session read from Redis answers this
+	// instance's requests from memory (0: every request reads Redis). A
+	// session ended while the revocations subscription was broken unnoticed
+	// is honoured at most this much longer.
+	SessionCache time.Duration `yaml:"session_cache"`
 	// TicketTTL is how long a one-time websocket ticket stays valid.
 	TicketTTL  time.Duration `yaml:"ticket_ttl"`
 	BcryptCost int           `yaml:"bcrypt_cost"`
@@ -72,6 +77,7 @@ func (a Auth) validate(in scope) []error {
 	p := broken([]bound{
 		{a.SessionTTL < time.Minute, "auth.session_ttl: at least 1m"},
 		{a.SessionMaxAge < a.SessionTTL, "auth.session_max_age: at least auth.session_ttl"},
+		{a.SessionCache < 0 || a.SessionCache > 10*time.Second, "auth.session_cache: between 0s and 10s"},
 		{a.TicketTTL < time.Second || a.TicketTTL > 5*time.Minute, "auth.ticket_ttl: between 1s and 5m"},
 		{a.BcryptCost < 4 || a.BcryptCost > 31, "auth.bcrypt_cost: between 4 and 31"},
 	})

@@ -104,7 +104,7 @@ func Defaults() *Config {
 		DataDir:      "var/data",
 		Redis: Redis{URL: "redis://127.0.0.1:6379/0", PingInterval: 500 * time.Millisecond, WaitTimeout: time.Second,
 			MemoryAlarm: 0.8, MemoryCheck: 5 * time.Second, Durability: "require"},
-		Auth:        Auth{SessionTTL: 12 * time.Hour, SessionMaxAge: 24 * time.Hour, TicketTTL: 30 * time.Second, BcryptCost: 10},
+		Auth:        Auth{SessionTTL: 12 * time.Hour, SessionMaxAge: 24 * time.Hour, SessionCache: 2 * time.Second, TicketTTL: 30 * time.Second, BcryptCost: 10},
 		Audit:       Audit{Retention: 2160 * time.Hour, ExportInterval: time.Minute},
 		ProxyHeader: "X-Forwarded-For",
 		Streams:     Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second, SnapshotIncidents: 500},

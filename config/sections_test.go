@@ -193,6 +193,8 @@ func TestAuthChecks(t *testing.T) {
 		{"sessionTTL", func(a *Auth) { a.SessionTTL = time.Second },
 			[]string{"auth.session_ttl: at least 1m"}},
 		{"maxAge", func(a *Auth) { a.SessionMaxAge = time.Hour }, []string{"auth.session_max_age: at least auth.session_ttl"}},
+		{"cacheLong", func(a *Auth) { a.SessionCache = 11 * time.Second }, []string{"auth.session_cache: between 0s and 10s"}},
+		{"cacheNegative", func(a *Auth) { a.SessionCache = -time.Second }, []string{"auth.session_cache: between 0s and 10s"}},
 		{"ticket", func(a *Auth) { a.TicketTTL = 6 * time.Minute }, []string{"auth.ticket_ttl: between 1s and 5m"}},
 		{"bcrypt", func(a *Auth) { a.BcryptCost = 3 }, []string{"auth.bcrypt_cost: between 4 and 31"}},
 		{"username", func(a *Auth) { a.Accounts[1].Username = "op1" }, []string{`auth.accounts[1].username: "op1" must be a unique lowercase name`}},

@@ -335,8 +335,16 @@ func (h *harness) wsTicket(path, ticket string) (*wsConn, int, error) {
 
 func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 	r := storetest.Start(t)
-	a, b := newHarnessOn(t, r), newHarnessOn(t, r)
+	// Sessions stay in each instance's cache far longer than the test: a
+	// logout must reach both caches through the revocation, not by age.
+	long := func(c *config.Config) { c.Auth.SessionCache = 10 * time.Second }
+	a, b := newHarnessOn(t, r, long), newHarnessOn(t, r, long)
 	tok := a.freshToken("viewer")
+	for _, h := range []*harness{a, b, a, b} { // the second round comes from each cache
+		if res, body := h.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 200 {
+			t.Fatalf("before the logout: %d %s", res.StatusCode, body)
+		}
+	}
 	onA := a.screen(tok, nil)
 	onA.next(2 * time.Second)
 	onB := b.screen(tok, nil)
@@ -356,6 +364,13 @@ func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("sockets closed after %s", d)
+	}
+	// The instance that ended it refuses the token at once; the other as
+	// soon as the revocation came, which closed its socket above.
+	for name, h := range map[string]*harness{"A": a, "B": b} {
+		if res, _ := h.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 401 {
+			t.Errorf("the ended session on %s: %d, want 401", name, res.StatusCode)
+		}
 	}
 	other.quiet(300 * time.Millisecond) // still open: only heartbeats
 }

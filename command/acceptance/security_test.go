@@ -71,7 +71,11 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestSessionExpiryAndLogout(t *testing.T) {
-	h := newHarness(t)
+	// Every request reads Redis here: the session cache answers from
+	// memory for auth.session_cache after a read, which a TTL's expiry
+	// (after session_ttl unused) never meets; TestLogoutClosesSocketsOnEveryInstance
+	// and TestSessionCache* test it.
+	h := newHarness(t, func(c *config.Config) { c.Auth.SessionCache = 0 })
 	tok := h.freshToken("viewer")
 	if res, _ := h.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 200 {
 		t.Fatal(res.StatusCode)

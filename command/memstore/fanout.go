@@ -33,12 +33,16 @@ func (f *Fanout[T]) Publish(v T) {
 }
 
 // Follow calls fn with every value published from the call on, until ctx
-// ends.
-func (f *Fanout[T]) Follow(ctx context.Context, fn func(T)) error {
+// ends; up, when set, is called once it follows (nothing published after
+// that is missed unless fn falls size values behind).
+func (f *Fanout[T]) Follow(ctx context.Context, fn func(T), up func()) error {
 	c := make(chan T, f.size)
 	f.mu.Lock()
 	f.subs[c] = struct{}{}
 	f.mu.Unlock()
+	if up != nil {
+		up()
+	}
 	defer func() {
 		f.mu.Lock()
 		delete(f.subs, c)

@@ -146,10 +146,7 @@ func (s *Store) Tail(ctx context.Context, stream string, seq uint64, block time.
 
 // Notifications implements live.Notifier: fn sees every event stored with
 // Notify from the call on, until ctx ends; nothing is ever lost, so up is
-// called once, at the start.
+// called once, when it follows them.
 func (s *Store) Notifications(ctx context.Context, fn func(stream string, m live.Message), up func()) error {
-	if up != nil {
-		up()
-	}
-	return s.notices.Follow(ctx, func(n notice) { fn(n.stream, n.m) })
+	return s.notices.Follow(ctx, func(n notice) { fn(n.stream, n.m) }, up)
 }

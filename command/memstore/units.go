@@ -110,7 +110,7 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 // SubscribePositions calls fn with every note published by WritePositions
 // from the call on, until ctx ends.
 func (x *Units) SubscribePositions(ctx context.Context, fn func(note []byte)) error {
-	return x.notes.Follow(ctx, fn)
+	return x.notes.Follow(ctx, fn, nil)
 }
 
 var _ registry.Store = (*Units)(nil)

@@ -50,10 +50,12 @@ type builder struct {
 	down *teardown
 	met  *metrics
 
-	geo        *geo.Map
-	places     *geo.Gazetteer
-	st         *store.Store
-	authn      *auth.Service
+	geo    *geo.Map
+	places *geo.Gazetteer
+	st     *store.Store
+	authn  *auth.Service
+	// sessions are the sessions in Redis behind this instance's cache.
+	sessions   *auth.SessionCache
 	accounts   *account.Service
 	fleet      *unit.Fleet
 	registry   *registry.Registry
@@ -170,8 +172,9 @@ func (b *builder) people(ctx context.Context) error {
 	if err := sessions.IndexOldSessions(ctx); err != nil {
 		return err
 	}
+	b.sessions = auth.NewSessionCache(sessions, b.cfg.Auth.SessionCache, b.now)
 	b.accounts = account.New(views.NewAccounts(b.st), account.Rules{Area: func(code string) bool { return b.geo.Area(code) != nil },
-		Unit: b.fleet.Known, BcryptCost: b.cfg.Auth.BcryptCost}, sessions, b.opts.Now)
+		Unit: b.fleet.Known, BcryptCost: b.cfg.Auth.BcryptCost}, b.sessions, b.opts.Now)
 	seeds, demoPassword, err := account.Seeds(b.cfg.Auth, b.cfg.Units)
 	if err != nil {
 		return err
@@ -194,7 +197,7 @@ func (b *builder) people(ctx context.Context) error {
 	} else if demoPassword != "" {
 		fmt.Fprintf(b.opts.Notice, "demo accounts exist from an earlier start and keep their passwords (accounts are seeded once)\n")
 	}
-	b.authn, err = auth.New(b.cfg.Auth, b.cfg.Limits, sessions, b.accounts.Directory(), b.opts.Now, loginAlarm(b.cfg, records.NewSystem(b.st), b.now, b.log))
+	b.authn, err = auth.New(b.cfg.Auth, b.cfg.Limits, b.sessions, b.accounts.Directory(), b.opts.Now, loginAlarm(b.cfg, records.NewSystem(b.st), b.now, b.log))
 	return err
 }
 
@@ -281,7 +284,7 @@ func (b *builder) web(context.Context) error {
 	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow},
 		live.Observer{Types: []string{vocab.UnitChanged}, Fn: b.registry.Follow},
 		live.Observer{Types: b.warningIndex.Types(), Fn: b.warningIndex.Follow})
-	b.met.watch(st, b.authn, b.ingest, b.hub)
+	b.met.watch(st, b.authn, b.sessions, b.ingest, b.hub)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
 	api, err := web.New(web.Deps{

@@ -80,7 +80,7 @@ func newMetrics() *metrics {
 // watch registers the figures read at scrape time: Redis reachable, its
 // memory at the last check, the passwords compared, the positions waiting
 // for storage and the sockets' catch-ups.
-func (m *metrics) watch(st *store.Store, authn *auth.Service, ingest *unit.Ingester, hub *live.Hub) {
+func (m *metrics) watch(st *store.Store, authn *auth.Service, sessions *auth.SessionCache, ingest *unit.Ingester, hub *live.Hub) {
 	m.watchSockets(hub)
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "watchfloor", Name: "positions_queued",
@@ -99,7 +99,17 @@ func (m *metrics) watch(st *store.Store, authn *auth.Service, ingest *unit.Inges
 			Help: "Redis maxmemory at the last check (0: no limit)."}, func() float64 { return float64(m.limit.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "login_password_checks_total",
 			Help: "Passwords compared by this instance (login attempts that were not throttled)."}, func() float64 { return float64(authn.Checked.Load()) }),
+		sessionLookups("cache", func() int64 { c, _ := sessions.Lookups(); return c }),
+		sessionLookups("redis", func() int64 { _, r := sessions.Lookups(); return r }),
 	)
+}
+
+// sessionLookups counts the sessions looked up (each authenticated
+// request, each socket's slide) from the cache or from Redis.
+func sessionLookups(from string, n func() int64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "session_lookups_total",
+		Help:        "Sessions looked up for authenticated requests and open sockets, by where the answer came from (from=cache: within auth.session_cache of a read; from=redis).",
+		ConstLabels: prometheus.Labels{"from": from}}, func() float64 { return float64(n()) })
 }
 
 // watchSockets registers the sockets' catch-ups from storage (a live event

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"watchfloor/command/audit"
+	"watchfloor/command/auth"
 	"watchfloor/command/job"
 	"watchfloor/command/live"
 	"watchfloor/command/store"
@@ -45,15 +46,17 @@ type Options struct {
 
 // Server is one Watchfloor instance.
 type Server struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	store  *store.Store
-	api    *web.API
-	hub    *live.Hub
-	ingest *unit.Ingester
-	framer *unit.Framer
-	timers *timer.Scheduler
-	jobs   *job.Runner
+	cfg   *config.Config
+	log   *slog.Logger
+	store *store.Store
+	api   *web.API
+	// sessions is the session cache, kept in step with revocations.
+	sessions *auth.SessionCache
+	hub      *live.Hub
+	ingest   *unit.Ingester
+	framer   *unit.Framer
+	timers   *timer.Scheduler
+	jobs     *job.Runner
 	// notifyRunners read the event streams and deliver notifications.
 	notifyRunners []*job.Runner
 	// sending are the deliveries the notification runners started at once.
@@ -105,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 			return nil, err
 		}
 	}
-	return &Server{cfg: cfg, log: b.log, store: b.st, api: b.api, hub: b.hub, ingest: b.ingest, framer: b.framer, timers: b.timers,
+	return &Server{cfg: cfg, log: b.log, store: b.st, api: b.api, sessions: b.sessions, hub: b.hub, ingest: b.ingest, framer: b.framer, timers: b.timers,
 		jobs: b.jobs, notifyRunners: b.notifyRunners, sending: b.sending, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, warnings: b.warningIndex, down: b.down}, nil
 }
 
@@ -149,7 +152,9 @@ func (s *Server) runBackground() {
 			g.Go(func() error { return r.Run(gctx) })
 		}
 	}
-	g.Go(func() error { return s.api.FollowRevocations(gctx, records.NewSessions(s.store).Revocations) })
+	g.Go(func() error {
+		return s.sessions.Follow(gctx, records.NewSessions(s.store).Revocations, s.api.Revoked, s.log)
+	})
 	g.Go(func() error { return s.memory.Run(gctx) })
 	g.Go(func() error { return s.retainer.Run(gctx) })
 	g.Go(func() error { return s.warnings.Run(gctx, time.Minute) })

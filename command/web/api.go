@@ -126,11 +126,9 @@ func (a *API) App() *fiber.App { return a.app }
 // waits, until ctx ends, for their handlers to return.
 func (a *API) CloseSockets(ctx context.Context) error { return a.sockets.Close(ctx) }
 
-// FollowRevocations closes sockets of sessions ended on any instance, as
-// follow reports them, until ctx ends; a broken subscription is retried.
-func (a *API) FollowRevocations(ctx context.Context, follow func(ctx context.Context, fn func(hash string)) error) error {
-	return a.sockets.FollowRevocations(ctx, follow)
-}
+// Revoked closes the websockets of the session hash, ended on some
+// instance.
+func (a *API) Revoked(hash string) { a.sockets.Revoked(hash) }
 
 func (a *API) readyz(c *fiber.Ctx) error {
 	if a.Ready != nil && !a.Ready() {

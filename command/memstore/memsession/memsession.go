@@ -144,9 +144,9 @@ func (x *Sessions) EndOtherSessions(ctx context.Context, username, keep string) 
 }
 
 // Revocations calls fn with the token hash of every session deleted from
-// the call on, until ctx ends.
-func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
-	return x.revoked.Follow(ctx, fn)
+// the call on, until ctx ends, and up (when set) once it follows them.
+func (x *Sessions) Revocations(ctx context.Context, fn func(hash string), up func()) error {
+	return x.revoked.Follow(ctx, fn, up)
 }
 
 // PutTicket implements auth.SessionStore.

@@ -77,7 +77,7 @@ func accountSessionsEnd(t *testing.T, open Open) {
 		}
 	}
 	heard := make(chan string, 100)
-	go func() { _ = st.Revocations(ctx, func(h string) { heard <- h }) }()
+	go func() { _ = st.Revocations(ctx, func(h string) { heard <- h }, nil) }()
 	until(t, heard, "a1", func() error {
 		// Sessions ended by an earlier try are gone; put them back.
 		for _, h := range []string{"a1", "a2"} {

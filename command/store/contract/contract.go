@@ -66,7 +66,7 @@ type Stores struct {
 	Accounts  account.Store
 	Positions Positions
 	// Revocations follows the sessions deleted (as Sessions does in both).
-	Revocations func(ctx context.Context, fn func(hash string)) error
+	Revocations func(ctx context.Context, fn func(hash string), up func()) error
 	// Outbox keeps notifications.
 	Outbox note.Outbox
 	// Warnings reads warnings (kind warning) back.

@@ -43,8 +43,25 @@ func sessions(t *testing.T, open Open) {
 	}
 
 	heard := make(chan string, 100)
-	go func() { _ = st.Revocations(ctx, func(h string) { heard <- h }) }()
-	until(t, heard, "h1", func() error { return st.Sessions.DeleteSession(ctx, "h1") })
+	up := make(chan struct{}, 1)
+	go func() { _ = st.Revocations(ctx, func(h string) { heard <- h }, func() { up <- struct{}{} }) }()
+	select { // up says it follows: the session cache relies on it
+	case <-up:
+	case <-time.After(5 * time.Second):
+		t.Fatal("following revocations never reported it was up")
+	}
+	// Once up, a revocation is heard the first time.
+	if err := st.Sessions.DeleteSession(ctx, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-heard:
+		if got != "h1" {
+			t.Fatalf("heard %q, want h1", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a session deleted once following was up was not heard")
+	}
 	if _, err := st.Sessions.TouchSession(ctx, "h1", time.Hour); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Fatalf("a deleted session: %v", err)
 	}

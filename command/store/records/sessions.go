@@ -144,10 +144,12 @@ func (x *Sessions) DeleteSession(ctx context.Context, hash string) error {
 }
 
 // Revocations calls fn with the token hash of every session deleted on any
-// instance, until ctx ends. Pub/sub drops what is published while the
-// connection is down: sockets also check their session now and then.
-func (x *Sessions) Revocations(ctx context.Context, fn func(hash string)) error {
-	return x.s.Subscribe(ctx, "revoked", 1024, fn, nil)
+// instance, until ctx ends, and up (when set) each time it subscribed.
+// Pub/sub drops what is published while the connection is down: sockets
+// also check their session now and then, and the session cache starts
+// afresh at each up.
+func (x *Sessions) Revocations(ctx context.Context, fn func(hash string), up func()) error {
+	return x.s.Subscribe(ctx, "revoked", 1024, fn, up)
 }
 
 // PutTicket implements auth.SessionStore.

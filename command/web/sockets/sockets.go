@@ -313,21 +313,6 @@ func (a *Server) Revoked(hash string) {
 	}
 }
 
-// FollowRevocations closes sockets of sessions ended on any instance, as
-// follow reports them, until ctx ends; a broken subscription is retried.
-func (a *Server) FollowRevocations(ctx context.Context, follow func(ctx context.Context, fn func(hash string)) error) error {
-	for ctx.Err() == nil {
-		if err := follow(ctx, a.Revoked); err != nil && ctx.Err() == nil {
-			a.Log.Warn("following session revocations failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(250 * time.Millisecond):
-			}
-		}
-	}
-	return nil
-}
-
 // streamKind is the metric label of a stream: screen, leader or responder.
 func streamKind(stream string) string {
 	if strings.HasPrefix(stream, "unit:") {
