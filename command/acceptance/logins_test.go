@@ -337,13 +337,18 @@ func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 	r := storetest.Start(t)
 	// Sessions stay in each instance's cache far longer than the test: a
 	// logout must reach both caches through the revocation, not by age.
+	// The clock starts at 09:00: no daily alarm reaches the quiet socket.
 	long := func(c *config.Config) { c.Auth.SessionCache = 10 * time.Second }
-	a, b := newHarnessOn(t, r, long), newHarnessOn(t, r, long)
+	clock := morningClock()
+	a, b := newHarnessWith(t, r, clock.Now, long), newHarnessWith(t, r, clock.Now, long)
 	tok := a.freshToken("viewer")
 	for _, h := range []*harness{a, b, a, b} { // the second round comes from each cache
 		if res, body := h.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 200 {
 			t.Fatalf("before the logout: %d %s", res.StatusCode, body)
 		}
+	}
+	if n := sessionLookups(b, "cache"); n < 1 {
+		t.Fatalf("B answered %d session lookups from its cache, want at least 1", n)
 	}
 	onA := a.screen(tok, nil)
 	onA.next(2 * time.Second)
@@ -356,6 +361,10 @@ func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 	if res, _ := a.do("DELETE", "/api/v1/sessions", tok, nil); res.StatusCode != 204 {
 		t.Fatalf("logout: %d", res.StatusCode)
 	}
+	// The instance that ended it refuses the token from its answer on.
+	if res, _ := a.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 401 {
+		t.Errorf("the ended session on A right after the logout: %d, want 401", res.StatusCode)
+	}
 	for name, c := range map[string]*wsConn{"A": onA, "B": onB} {
 		code, reason := closeCode(t, c, time.Second)
 		if code != 4001 || reason != "session ended" {
@@ -365,14 +374,30 @@ func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("sockets closed after %s", d)
 	}
-	// The instance that ended it refuses the token at once; the other as
-	// soon as the revocation came, which closed its socket above.
-	for name, h := range map[string]*harness{"A": a, "B": b} {
-		if res, _ := h.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 401 {
-			t.Errorf("the ended session on %s: %d, want 401", name, res.StatusCode)
-		}
+	// The other instance refuses it since the revocation came, which
+	// closed its socket above (its cache let go of it first).
+	if res, _ := b.do("GET", "/api/v1/sessions/me", tok, nil); res.StatusCode != 401 {
+		t.Errorf("the ended session on B: %d, want 401", res.StatusCode)
 	}
 	other.quiet(300 * time.Millisecond) // still open: only heartbeats
+}
+
+// sessionLookups reads h's watchfloor_session_lookups_total{from}.
+func sessionLookups(h *harness, from string) int {
+	h.t.Helper()
+	_, body := h.do("GET", "/metrics", "", nil)
+	prefix := `watchfloor_session_lookups_total{from="` + from + `"} `
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				h.t.Fatalf("%s: %v", line, err)
+			}
+			return n
+		}
+	}
+	h.t.Fatalf("no %s in the metrics", prefix)
+	return 0
 }
 
 func TestSessionMaxAge(t *testing.T) {

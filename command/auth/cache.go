@@ -13,23 +13,26 @@ import (
 // client's stream of requests costs one round trip to Redis per fresh, not
 // one each (under ingest load that round trip was most of a request's wait).
 //
-// A session ended anywhere leaves the cache at once: this instance's own
-// ends evict it before and after they are stored, other instances' arrive
-// through the revocations that Follow subscribes to. Nothing is cached
-// while that subscription is not up, and everything is dropped each time it
-// comes up again; a revocation lost to a break go-redis had not yet noticed
-// is honoured at most fresh late. A session that must change its password
-// is never cached, so that the change shows on every instance at once.
+// No answer is older than fresh, so a session ended anywhere is refused
+// here at most fresh later, and sooner: this instance's own ends evict it
+// before they return, other instances' when their revocation arrives
+// (Follow). Each time the revocations are subscribed again the cache starts
+// afresh, and before the first time it keeps nothing. A session that must
+// change its password is never kept: ReplaceSession, which lifts that mark,
+// is not announced to other instances.
+//
+// Every SessionStore method that ends or changes a session must be wrapped
+// here; the others pass through.
 type SessionCache struct {
 	SessionStore
 	fresh time.Duration
 	now   func() time.Time
 
 	mu sync.Mutex
-	// live is set while the revocations subscription is up.
+	// live is set while Follow follows the revocations.
 	live bool
-	// epoch counts evictions: a session read from the store is kept only
-	// if none happened during the read (it may be the state before an end).
+	// epoch counts ends: a session read from the store is kept only if
+	// none happened during the read (it may be the state before the end).
 	epoch   uint64
 	entries map[string]cachedSession
 	// sweepAt is the size at which stale entries are next swept out.
@@ -41,14 +44,15 @@ type SessionCache struct {
 
 type cachedSession struct {
 	sess Session
-	at   time.Time // when the store was touched
+	// at is when the read began; expires is the expiry it set in the store.
+	at, expires time.Time
 }
 
 // minSweep is the fewest entries at which stale ones are swept out.
 const minSweep = 1024
 
 // NewSessionCache caches the sessions of st for fresh (0: never, every
-// call goes to st), by the clock now.
+// call goes to st), by the clock now (nil: the system's).
 func NewSessionCache(st SessionStore, fresh time.Duration, now func() time.Time) *SessionCache {
 	if now == nil {
 		now = time.Now
@@ -56,9 +60,9 @@ func NewSessionCache(st SessionStore, fresh time.Duration, now func() time.Time)
 	return &SessionCache{SessionStore: st, fresh: fresh, now: now, entries: map[string]cachedSession{}, sweepAt: minSweep}
 }
 
-// TouchSession implements SessionStore: a session touched less than fresh
-// ago is returned as it was, and its expiry left as that touch set it,
-// whatever ttl (the caller checks the session's maximum age on each use).
+// TouchSession implements SessionStore: a session read less than fresh ago
+// is returned as it was, its expiry left as that read set it, unless ttl
+// asks an earlier expiry (a session's last hours before its maximum age).
 func (c *SessionCache) TouchSession(ctx context.Context, hash string, ttl time.Duration) (Session, error) {
 	if c.fresh <= 0 {
 		c.read.Add(1)
@@ -67,7 +71,7 @@ func (c *SessionCache) TouchSession(ctx context.Context, hash string, ttl time.D
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[hash]
-	if ok && now.Sub(e.at) < c.fresh && !now.Before(e.at) {
+	if ok && now.Sub(e.at) < c.fresh && !now.Before(e.at) && !now.Add(ttl).Before(e.expires) {
 		c.mu.Unlock()
 		c.cached.Add(1)
 		return e.sess, nil
@@ -76,24 +80,28 @@ func (c *SessionCache) TouchSession(ctx context.Context, hash string, ttl time.D
 	c.mu.Unlock()
 	c.read.Add(1)
 	sess, err := c.SessionStore.TouchSession(ctx, hash, ttl)
-	if err != nil {
-		c.evict(func(h string, _ Session) bool { return h == hash })
+	if err != nil || sess.MustChangePassword {
+		if ok {
+			c.mu.Lock()
+			delete(c.entries, hash)
+			c.mu.Unlock()
+		}
 		return sess, err
-	}
-	if sess.MustChangePassword {
-		return sess, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.live && c.epoch == epoch {
-		c.entries[hash] = cachedSession{sess: sess, at: now}
+		c.entries[hash] = cachedSession{sess: sess, at: now, expires: now.Add(ttl)}
 		c.sweep(now)
 	}
 	return sess, nil
 }
 
-// Lookups are the sessions touched so far from memory and from the store.
-func (c *SessionCache) Lookups() (cached, read int64) { return c.cached.Load(), c.read.Load() }
+// Cached is how many touches were answered from memory.
+func (c *SessionCache) Cached() int64 { return c.cached.Load() }
+
+// Read is how many touches went to the store.
+func (c *SessionCache) Read() int64 { return c.read.Load() }
 
 // sweep drops stale entries once the cache has grown to sweepAt (c.mu
 // held), so that sessions no longer used do not stay in memory.
@@ -109,9 +117,11 @@ func (c *SessionCache) sweep(now time.Time) {
 	c.sweepAt = max(minSweep, 2*len(c.entries))
 }
 
-// evict drops the entries that match and makes reads in flight not keep
-// what they read.
-func (c *SessionCache) evict(match func(hash string, s Session) bool) {
+// ending runs change, a write that ends or changes sessions, then drops
+// the entries match selects and the reads still in flight: a read that
+// raced the write may hold the state before it.
+func (c *SessionCache) ending(match func(hash string, s Session) bool, change func() error) error {
+	err := change()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
@@ -120,29 +130,31 @@ func (c *SessionCache) evict(match func(hash string, s Session) bool) {
 			delete(c.entries, h)
 		}
 	}
-}
-
-// ending evicts what match selects around change, a write that ends or
-// changes sessions: a read that raced the write is not kept either.
-func (c *SessionCache) ending(match func(hash string, s Session) bool, change func() error) error {
-	c.evict(match)
-	err := change()
-	c.evict(match)
 	return err
 }
 
-func byHash(hash string) func(string, Session) bool {
-	return func(h string, _ Session) bool { return h == hash }
+// ended drops the session hash and the reads in flight.
+func (c *SessionCache) ended(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	delete(c.entries, hash)
 }
 
 // DeleteSession implements SessionStore.
 func (c *SessionCache) DeleteSession(ctx context.Context, hash string) error {
-	return c.ending(byHash(hash), func() error { return c.SessionStore.DeleteSession(ctx, hash) })
+	err := c.SessionStore.DeleteSession(ctx, hash)
+	c.ended(hash)
+	return err
 }
 
-// ReplaceSession implements SessionStore.
+// ReplaceSession implements SessionStore. Other instances are not told:
+// they go on with what they read, which is why a session that must change
+// its password (the mark this lifts) is never kept.
 func (c *SessionCache) ReplaceSession(ctx context.Context, hash string, s Session, ttl time.Duration) error {
-	return c.ending(byHash(hash), func() error { return c.SessionStore.ReplaceSession(ctx, hash, s, ttl) })
+	err := c.SessionStore.ReplaceSession(ctx, hash, s, ttl)
+	c.ended(hash)
+	return err
 }
 
 // EndSessions implements SessionStore.
@@ -158,30 +170,32 @@ func (c *SessionCache) EndOtherSessions(ctx context.Context, username, keep stri
 }
 
 // Follow keeps the cache in step with the sessions ended on every
-// instance, as follow reports them, and then tells then (which closes
-// their websockets) of each, until ctx ends; a broken subscription is
-// retried. follow calls up each time it has subscribed.
-func (c *SessionCache) Follow(ctx context.Context, follow func(ctx context.Context, fn func(hash string), up func()) error, then func(hash string), log *slog.Logger) error {
+// instance, as follow reports them, telling onRevoked (which closes their
+// websockets) of each once it has left the cache, until ctx ends; a
+// subscription that fails is retried. follow calls up each time it has
+// subscribed.
+func (c *SessionCache) Follow(ctx context.Context, follow func(ctx context.Context, fn func(hash string), up func()) error, onRevoked func(hash string), log *slog.Logger) {
 	revoked := func(hash string) {
-		c.evict(byHash(hash))
-		then(hash)
+		c.ended(hash)
+		onRevoked(hash)
 	}
 	for ctx.Err() == nil {
 		err := follow(ctx, revoked, func() { c.setLive(true) })
 		c.setLive(false)
 		if err != nil && ctx.Err() == nil {
-			log.Warn("following session revocations failed; retrying", "err", err)
+			if log != nil {
+				log.Warn("following session revocations failed; retrying", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(250 * time.Millisecond):
 			}
 		}
 	}
-	return nil
 }
 
 // setLive empties the cache and sets whether it may fill: what was ended
-// while the subscription was down was not heard.
+// while the revocations were not followed was not heard.
 func (c *SessionCache) setLive(live bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

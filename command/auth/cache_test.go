@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +27,8 @@ type countedStore struct {
 	release chan struct{}
 	// beforeDelete, when set, runs as DeleteSession starts.
 	beforeDelete func()
+	// ttls are the expiries asked of the store (one reader at a time).
+	ttls []time.Duration
 }
 
 func (s *countedStore) DeleteSession(ctx context.Context, hash string) error {
@@ -41,6 +45,7 @@ func (s *countedStore) TouchSession(ctx context.Context, hash string, ttl time.D
 		s.held <- struct{}{}
 		<-s.release
 	}
+	s.ttls = append(s.ttls, ttl)
 	return sess, err
 }
 
@@ -56,6 +61,7 @@ type cacheCase struct {
 func newCacheCase(t *testing.T, fresh time.Duration) *cacheCase {
 	clock := timer.NewManual(time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC))
 	st := &countedStore{Sessions: memsession.New(clock), held: make(chan struct{}), release: make(chan struct{})}
+	t.Cleanup(sync.OnceFunc(func() { close(st.release) })) // a failure leaves no read held
 	for h, user := range map[string]string{"h1": "alice", "h2": "alice", "h3": "bob"} {
 		s := auth.Session{Username: user, Role: vocab.Operator, CreatedAt: clock.Now()}
 		if err := st.PutSession(context.Background(), h, s, time.Hour); err != nil {
@@ -76,8 +82,14 @@ func (c *cacheCase) follow(then func(hash string)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = c.cache.Follow(ctx, func(ctx context.Context, fn func(string), on func()) error {
-			return c.store.Revocations(ctx, fn, func() { on(); up <- struct{}{} })
+		c.cache.Follow(ctx, func(ctx context.Context, fn func(string), on func()) error {
+			return c.store.Revocations(ctx, fn, func() {
+				on()
+				select {
+				case up <- struct{}{}:
+				default:
+				}
+			})
 		}, then, slog.New(slog.DiscardHandler))
 	}()
 	c.t.Cleanup(func() { cancel(); <-done })
@@ -90,22 +102,36 @@ func (c *cacheCase) follow(then func(hash string)) {
 
 // touch touches hash through the cache and returns the store reads it
 // took and its error.
-func (c *cacheCase) touch(hash string) (int64, error) {
+func (c *cacheCase) touch(hash string, ttl time.Duration) (auth.Session, int64, error) {
 	c.t.Helper()
 	before := c.store.reads.Load()
-	s, err := c.cache.TouchSession(context.Background(), hash, time.Hour)
+	s, err := c.cache.TouchSession(context.Background(), hash, ttl)
 	if err == nil && s.Username == "" {
 		c.t.Fatalf("touch %s: an empty session", hash)
 	}
-	return c.store.reads.Load() - before, err
+	return s, c.store.reads.Load() - before, err
 }
 
-// want checks a touch of hash: reads store reads, and ended or not.
-func (c *cacheCase) want(what, hash string, reads int64, ended bool) {
+// want checks a touch of hash for an hour: reads store reads, and ended
+// or not.
+func (c *cacheCase) want(what, hash string, reads int64, ended bool) auth.Session {
 	c.t.Helper()
-	n, err := c.touch(hash)
+	s, n, err := c.touch(hash, time.Hour)
 	if n != reads || errors.Is(err, auth.ErrUnauthenticated) != ended || (err != nil && !ended) {
 		c.t.Errorf("%s: touch %s read the store %d times (want %d), err %v (ended: want %v)", what, hash, n, reads, err, ended)
+	}
+	return s
+}
+
+// wait receives from ch within 5 s.
+func wait[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: nothing within 5 s", what)
+		panic("unreachable")
 	}
 }
 
@@ -140,7 +166,7 @@ func TestSessionCacheAnswersWithinFresh(t *testing.T) {
 	off.follow(nil)
 	off.want("fresh 0", "h1", 1, false)
 	off.want("fresh 0, again", "h1", 1, false)
-	if cached, read := c.cache.Lookups(); cached != 3 || read != 9 {
+	if cached, read := c.cache.Cached(), c.cache.Read(); cached != 3 || read != 9 {
 		t.Errorf("lookups: %d cached, %d read; want 3 and 9", cached, read)
 	}
 }
@@ -178,6 +204,13 @@ func TestSessionCacheEndsAtOnce(t *testing.T) {
 			for _, h := range []string{"h1", "h2", "h3"} {
 				c.want("after "+tc.name, h, tc.reads[h], tc.ended[h])
 			}
+			again := int64(0)
+			if tc.ended["h1"] {
+				again = 1 // an ended session is not kept either
+			}
+			if s := c.want("and then", "h1", again, tc.ended["h1"]); tc.name == "ReplaceSession" && s.Role != vocab.Viewer {
+				t.Errorf("the replaced session read back as %+v", s)
+			}
 		})
 	}
 }
@@ -197,13 +230,8 @@ func TestSessionCacheRevokedElsewhere(t *testing.T) {
 	if err := c.store.DeleteSession(context.Background(), "h1"); err != nil { // another instance's logout
 		t.Fatal(err)
 	}
-	select {
-	case err := <-heard:
-		if !errors.Is(err, auth.ErrUnauthenticated) {
-			t.Errorf("the session, as then saw it: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the revocation never came")
+	if err := wait(t, heard, "the revocation"); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("the session, as onRevoked saw it: %v", err)
 	}
 	c.want("after the revocation", "h1", 1, true)
 }
@@ -222,7 +250,7 @@ func TestSessionCacheDropsAReadRacingAnEnd(t *testing.T) {
 				_, err := c.cache.TouchSession(context.Background(), "h1", time.Hour)
 				done <- err
 			}()
-			<-c.store.held // the read has the session
+			wait(t, c.store.held, "the read") // it has the session
 			c.store.hold.Store(false)
 		}
 		if during {
@@ -230,12 +258,11 @@ func TestSessionCacheDropsAReadRacingAnEnd(t *testing.T) {
 		} else {
 			read()
 		}
-		err := c.cache.DeleteSession(context.Background(), "h1")
-		close(c.store.release)
-		if err != nil {
+		if err := c.cache.DeleteSession(context.Background(), "h1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-done; err != nil {
+		c.store.release <- struct{}{}
+		if err := wait(t, done, "the read's end"); err != nil {
 			t.Fatalf("the read that raced: %v", err)
 		}
 		c.want(fmt.Sprintf("after the end (read begun during it: %v)", during), "h1", 1, true)
@@ -244,16 +271,28 @@ func TestSessionCacheDropsAReadRacingAnEnd(t *testing.T) {
 
 // TestSessionCacheStartsAfreshWhenUp: each time the revocations are
 // subscribed again the cache is emptied (what was ended meanwhile was not
-// heard), and while they are not, nothing is kept.
+// heard), and while they are not followed, nothing is kept.
 func TestSessionCacheStartsAfreshWhenUp(t *testing.T) {
 	c := newCacheCase(t, time.Hour)
 	ups := make(chan func(), 1)
 	fail := make(chan error)
+	again := make(chan struct{}) // lets a retried follow come up
+	retried := make(chan struct{}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = c.cache.Follow(ctx, func(ctx context.Context, _ func(string), up func()) error {
+		first := true
+		c.cache.Follow(ctx, func(ctx context.Context, _ func(string), up func()) error {
+			if !first {
+				retried <- struct{}{}
+				select {
+				case <-again:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+			first = false
 			up()
 			ups <- up
 			select {
@@ -262,16 +301,40 @@ func TestSessionCacheStartsAfreshWhenUp(t *testing.T) {
 			case <-ctx.Done():
 				return nil
 			}
-		}, func(string) {}, slog.New(slog.DiscardHandler))
+		}, func(string) {}, nil)
 	}()
-	defer func() { cancel(); <-done }()
-	up := <-ups
+	t.Cleanup(func() { cancel(); <-done })
+	up := wait(t, ups, "up")
 	c.want("first read", "h1", 1, false)
 	c.want("from memory", "h1", 0, false)
 	up() // subscribed again on a new connection
 	c.want("after a new subscription", "h1", 1, false)
 	c.want("from memory again", "h1", 0, false)
 	fail <- errors.New("connection lost")
-	<-ups // Follow retried and is up again: it started afresh
-	c.want("after a failed subscription", "h1", 1, false)
+	wait(t, retried, "the retry")
+	c.want("while not following", "h1", 1, false)
+	c.want("while not following, again", "h1", 1, false)
+	close(again)
+	wait(t, ups, "up again")
+	c.want("up again", "h1", 1, false)
+	c.want("and from memory", "h1", 0, false)
+}
+
+// TestSessionCacheCutsTheExpiry: a touch asking an earlier expiry than the
+// cached read set (a session near its maximum age) goes to the store.
+func TestSessionCacheCutsTheExpiry(t *testing.T) {
+	c := newCacheCase(t, time.Hour)
+	c.follow(nil)
+	for _, step := range []struct {
+		ttl   time.Duration
+		reads int64
+	}{{12 * time.Hour, 1}, {12 * time.Hour, 0}, {time.Hour, 1}, {time.Hour, 0}, {12 * time.Hour, 0}} {
+		c.clock.Advance(time.Second)
+		if _, n, err := c.touch("h1", step.ttl); err != nil || n != step.reads {
+			t.Errorf("touch for %s: %d reads (want %d), %v", step.ttl, n, step.reads, err)
+		}
+	}
+	if !slices.Equal(c.store.ttls, []time.Duration{12 * time.Hour, time.Hour}) {
+		t.Errorf("expiries asked of the store: %v", c.store.ttls)
+	}
 }

@@ -99,8 +99,8 @@ func (m *metrics) watch(st *store.Store, authn *auth.Service, sessions *auth.Ses
 			Help: "Redis maxmemory at the last check (0: no limit)."}, func() float64 { return float64(m.limit.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "login_password_checks_total",
 			Help: "Passwords compared by this instance (login attempts that were not throttled)."}, func() float64 { return float64(authn.Checked.Load()) }),
-		sessionLookups("cache", func() int64 { c, _ := sessions.Lookups(); return c }),
-		sessionLookups("redis", func() int64 { _, r := sessions.Lookups(); return r }),
+		sessionLookups("cache", sessions.Cached),
+		sessionLookups("redis", sessions.Read),
 	)
 }
 

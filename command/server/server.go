@@ -153,7 +153,8 @@ func (s *Server) runBackground() {
 		}
 	}
 	g.Go(func() error {
-		return s.sessions.Follow(gctx, records.NewSessions(s.store).Revocations, s.api.Revoked, s.log)
+		s.sessions.Follow(gctx, records.NewSessions(s.store).Revocations, s.api.Revoked, s.log)
+		return nil
 	})
 	g.Go(func() error { return s.memory.Run(gctx) })
 	g.Go(func() error { return s.retainer.Run(gctx) })

@@ -44,7 +44,14 @@ func sessions(t *testing.T, open Open) {
 
 	heard := make(chan string, 100)
 	up := make(chan struct{}, 1)
-	go func() { _ = st.Revocations(ctx, func(h string) { heard <- h }, func() { up <- struct{}{} }) }()
+	go func() {
+		_ = st.Revocations(ctx, func(h string) { heard <- h }, func() {
+			select { // and again after a reconnection, which must not block
+			case up <- struct{}{}:
+			default:
+			}
+		})
+	}()
 	select { // up says it follows: the session cache relies on it
 	case <-up:
 	case <-time.After(5 * time.Second):
