@@ -13,6 +13,10 @@ type Streams struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// SnapshotIncidents is the most incidents a screen snapshot carries.
 	SnapshotIncidents int `yaml:"snapshot_incidents"`
+	// Compress offers permessage-deflate to websocket clients (browsers
+	// ask for it): messages of a kilobyte or more, frames above all, go
+	// out compressed, each compressed once for every socket.
+	Compress bool `yaml:"compress"`
 }
 
 // Limits bound what a client may send.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -37,6 +38,7 @@ type options struct {
 	CPUProfile            string // this process's CPU profile over the run
 	ServerProfile         string // the server's CPU profile over the sending, fetched as admin
 	Steps                 bool   // split the plan tasks' time into the server's steps
+	Compress              bool   // ask websockets for permessage-deflate, as browsers do
 }
 
 // series collects latencies of one kind.
@@ -133,13 +135,16 @@ type load struct {
 	refused  series       // a position request's answer time, refused with 503
 	incSent  atomic.Int64
 	incErr   atomic.Int64
-	toFrame  series   // a position's time to its frame (screen 0)
-	toScreen series   // an incident's creation to incident.created, every screen
-	fanout   series   // a fan-out incident's creation to task.assigned, every responder
-	steps    fanSteps // the same, split by the server's times, on every 100th responder
-	slow     fanSteps // the same, on any responder, for tasks over slowTask
-	wsErr    atomic.Int64
-	bodies   sync.Pool // of *[]byte: batch bodies, reused
+	toFrame  series // a position's time to its frame (screen 0)
+	toScreen series // an incident's creation to incident.created, every screen
+	// screenBytes counts what the screens' sockets read off the wire
+	// (compressed when the socket negotiated it).
+	screenBytes atomic.Int64
+	fanout      series   // a fan-out incident's creation to task.assigned, every responder
+	steps       fanSteps // the same, split by the server's times, on every 100th responder
+	slow        fanSteps // the same, on any responder, for tasks over slowTask
+	wsErr       atomic.Int64
+	bodies      sync.Pool // of *[]byte: batch bodies, reused
 }
 
 func newLoad(o options) *load {
@@ -277,6 +282,11 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 			out = append(out, f)
 		}
 	}
+	if l.o.Screens > 0 {
+		n := l.screenBytes.Load() / int64(l.o.Screens)
+		out = append(out, Figure{Name: "bytes to each screen", Count: n, PerSec: float64(n) / elapsed.Seconds(),
+			Comment: fmt.Sprintf("%.0f kB/s on the wire (compression %v)", float64(n)/elapsed.Seconds()/1000, l.o.Compress)})
+	}
 	if l.o.IncidentRate > 0 {
 		out = append(out, Figure{Name: "incidents created", Count: l.incSent.Load(), PerSec: float64(l.incSent.Load()) / elapsed.Seconds(), Errors: l.incErr.Load()})
 		out = append(out, l.toScreen.figure(fmt.Sprintf("incident to %d screens", l.o.Screens), elapsed))
@@ -296,9 +306,27 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 
 func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, error) {
 	u := "ws" + strings.TrimPrefix(l.api(), "http") + path + "?token=" + token
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, EnableCompression: l.o.Compress}
+	if path == "/ws/screen" {
+		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			return countedConn{c, &l.screenBytes}, err
+		}
+	}
 	c, _, err := d.DialContext(ctx, u, nil)
 	return c, err
+}
+
+// countedConn counts the bytes read from its connection.
+type countedConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // tick calls send with how many to send every 10 ms, to keep rate per second.

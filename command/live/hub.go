@@ -25,6 +25,16 @@ import (
 type Message struct {
 	Seq  uint64
 	JSON []byte
+	// Deflated is JSON compressed for the sockets that negotiated it,
+	// shared by them (Publish gives it to messages of DeflateMin or more).
+	Deflated *Deflated
+}
+
+// Out is a message as a client's writer hands it to Batch: its bytes and,
+// when they are the message's own, its shared compressed form (nil: none).
+type Out struct {
+	JSON     []byte
+	Deflated *Deflated
 }
 
 // Source is the storage that holds the streams.
@@ -136,6 +146,9 @@ func (h *Hub) Unsubscribe(s *Sub) {
 // Publish offers m to every local subscriber of stream. It never blocks:
 // the subscriber list is copied under the lock and sends do not wait.
 func (h *Hub) Publish(stream string, m Message) {
+	if m.Deflated == nil && len(m.JSON) >= DeflateMin {
+		m.Deflated = NewDeflated(m.JSON)
+	}
 	h.mu.RLock()
 	f := h.streams[stream]
 	var subs []*Sub
@@ -306,7 +319,7 @@ type Sink func(b []byte) error
 
 // BatchSink writes several messages to a client, in order, each its own
 // message, with one flush under one write deadline.
-type BatchSink func(msgs [][]byte) error
+type BatchSink func(msgs []Out) error
 
 // Batch bounds what one flush of live messages carries: how many, and
 // how many bytes once that much is pending.
@@ -371,8 +384,8 @@ type writer struct {
 	sink Sink
 	last uint64
 
-	pending [][]byte // live messages to write together (Batch)
-	size    int      // their bytes
+	pending []Out // live messages to write together (Batch)
+	size    int   // their bytes
 }
 
 func (w *writer) write(b []byte) error { return w.sink(b) }
@@ -526,7 +539,11 @@ func (w *writer) take(m Message) error {
 		return w.deliver(m)
 	}
 	if b := w.bytesOf(m); b != nil {
-		w.pending = append(w.pending, b)
+		out := Out{JSON: b}
+		if len(b) == len(m.JSON) && len(b) > 0 && &b[0] == &m.JSON[0] {
+			out.Deflated = m.Deflated // the filter let the message through as it is
+		}
+		w.pending = append(w.pending, out)
 		w.size += len(b)
 	}
 	if m.Seq != 0 {

@@ -403,13 +403,13 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	gate, inFirst := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var calls [][]string
-	batch := func(msgs [][]byte) error {
+	batch := func(msgs []live.Out) error {
 		mu.Lock()
 		first := len(calls) == 0
 		var seqs []string
-		for _, b := range msgs {
+		for _, o := range msgs {
 			var m struct{ Seq uint64 }
-			_ = json.Unmarshal(b, &m)
+			_ = json.Unmarshal(o.JSON, &m)
 			seqs = append(seqs, fmt.Sprint(m.Seq))
 		}
 		calls = append(calls, seqs)
@@ -418,8 +418,8 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 			close(inFirst)
 			<-gate
 		}
-		for _, b := range msgs {
-			if err := s.write(b); err != nil {
+		for _, o := range msgs {
+			if err := s.write(o.JSON); err != nil {
 				return err
 			}
 		}

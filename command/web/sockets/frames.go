@@ -3,11 +3,14 @@ package sockets
 import (
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
+
+	"watchfloor/command/live"
 )
 
 // socketWriter is a socket's only writer: one message or several with one
@@ -32,16 +35,24 @@ import (
 type socketWriter struct {
 	conn    *websocket.Conn
 	timeout time.Duration
-	mu      sync.Mutex
-	done    bool
-	buf     []byte
-	failed  bool
+	// deflate says the connection negotiated permessage-deflate: messages
+	// with a shared compressed form are sent compressed.
+	deflate bool
+	// readLimit bounds a client message once inflated (the library bounds
+	// only the bytes on the wire, which a compressed message multiplies).
+	readLimit int64
+	mu        sync.Mutex
+	done      bool
+	buf       []byte
+	failed    bool
 }
 
 // newSocketWriter wraps conn's ping and close answers in the writer's
-// lock and state; call it before the connection is read.
-func newSocketWriter(conn *websocket.Conn, timeout time.Duration) *socketWriter {
-	w := &socketWriter{conn: conn, timeout: timeout}
+// lock and state, and bounds client messages to readLimit bytes; call it
+// before the connection is read.
+func newSocketWriter(conn *websocket.Conn, timeout time.Duration, deflate bool, readLimit int64) *socketWriter {
+	conn.SetReadLimit(readLimit)
+	w := &socketWriter{conn: conn, timeout: timeout, deflate: deflate, readLimit: readLimit}
 	closing := conn.CloseHandler()
 	conn.SetPingHandler(func(data string) error {
 		w.mu.Lock()
@@ -74,11 +85,15 @@ func newSocketWriter(conn *websocket.Conn, timeout time.Duration) *socketWriter 
 	return w
 }
 
-// read reads the next client message (the reader's only call). On an
-// error the connection is done for the writer too: the library may have
-// written a Close, or the connection is gone.
+// read reads the next client message (the reader's only call). A message
+// that inflates past readLimit is answered 1009 and ends the connection.
+// On an error the connection is done for the writer too: the library may
+// have written a Close, or the connection is gone.
 func (w *socketWriter) read() ([]byte, error) {
-	_, msg, err := w.conn.ReadMessage()
+	msg, err := w.next()
+	if errors.Is(err, errTooBig) {
+		w.close(websocket.CloseMessageTooBig, "message too big")
+	}
 	if err != nil {
 		w.mu.Lock()
 		w.done = true
@@ -87,8 +102,24 @@ func (w *socketWriter) read() ([]byte, error) {
 	return msg, err
 }
 
+// errTooBig is a client message past the read limit once inflated.
+var errTooBig = errors.New("websocket: message too big once inflated")
+
+// next reads the next message whole, at most readLimit bytes of it.
+func (w *socketWriter) next() ([]byte, error) {
+	_, r, err := w.conn.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	msg, err := io.ReadAll(io.LimitReader(r, w.readLimit+1))
+	if err == nil && int64(len(msg)) > w.readLimit {
+		err = errTooBig
+	}
+	return msg, err
+}
+
 // one sends b as a text message (live.Sink).
-func (w *socketWriter) one(b []byte) error { return w.write([][]byte{b}) }
+func (w *socketWriter) one(b []byte) error { return w.write([]live.Out{{JSON: b}}) }
 
 // close sends the server's Close with code and text, unless nothing more
 // may be written (after a failed write, its bytes would land inside the
@@ -107,12 +138,17 @@ func (w *socketWriter) close(code int, text string) {
 // a rare burst and is let go).
 const maxKept = 256 << 10
 
-// write sends msgs as text messages, in order, with one write
+// write sends msgs as text messages, in order, with one write, each with
+// its shared compressed form where the connection negotiated it
 // (live.BatchSink).
-func (w *socketWriter) write(msgs [][]byte) error {
+func (w *socketWriter) write(msgs []live.Out) error {
 	w.buf = w.buf[:0]
 	for _, m := range msgs {
-		w.buf = appendFrame(w.buf, m)
+		if w.deflate && m.Deflated != nil {
+			w.buf = appendFrame(w.buf, m.Deflated.Bytes(), true)
+		} else {
+			w.buf = appendFrame(w.buf, m.JSON, false)
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -133,17 +169,21 @@ func (w *socketWriter) write(msgs [][]byte) error {
 	return err
 }
 
-// appendFrame appends msg as one final, unmasked text frame (RFC 6455 5.2).
-func appendFrame(b, msg []byte) []byte {
-	const finText = 0x81
+// appendFrame appends msg as one final, unmasked text frame (RFC 6455
+// 5.2); compressed marks it RSV1, a permessage-deflate payload (RFC 7692 6).
+func appendFrame(b, msg []byte, compressed bool) []byte {
+	head := byte(0x81) // FIN, text
+	if compressed {
+		head |= 0x40
+	}
 	switch n := len(msg); {
 	case n < 126:
-		b = append(b, finText, byte(n))
+		b = append(b, head, byte(n))
 	case n <= 0xFFFF:
-		b = append(b, finText, 126)
+		b = append(b, head, 126)
 		b = binary.BigEndian.AppendUint16(b, uint16(n))
 	default:
-		b = append(b, finText, 127)
+		b = append(b, head, 127)
 		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
 	return append(b, msg...)

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -16,43 +18,63 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
+
+	"watchfloor/command/live"
 )
 
 // TestFramesReadAsMessages: messages framed by appendFrame and written
 // together (every length form: under 126 bytes, 16-bit, 64-bit) are read
-// by a websocket client as those messages, in order.
+// by a websocket client as those messages, in order; on a connection that
+// negotiated permessage-deflate, compressed ones (their shared form) and
+// plain ones mixed in one write too.
 func TestFramesReadAsMessages(t *testing.T) {
-	client, server := net.Pipe()
-	defer client.Close()
-	defer server.Close()
-	msgs := [][]byte{[]byte(`{"seq":1}`), bytes.Repeat([]byte("a"), 300), bytes.Repeat([]byte("b"), 70000), []byte(`{}`)}
-	go func() {
-		// The server's half of the opening handshake (RFC 6455 4.2.2), then
-		// every message in one write.
-		req, err := http.ReadRequest(bufio.NewReader(server))
-		if err != nil {
-			return
-		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		_, _ = server.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"))
-		var b []byte
-		for _, m := range msgs {
-			b = appendFrame(b, m)
-		}
-		_, _ = server.Write(b)
-	}()
-	d := fws.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return client, nil }, HandshakeTimeout: 3 * time.Second}
-	c, _, err := d.Dial("ws://test/ws/screen", nil)
-	if err != nil {
-		t.Fatal(err)
+	random := func(n int) []byte { // incompressible: its deflated form is as long
+		b := make([]byte, n)
+		_, _ = rand.Read(b)
+		return b
 	}
-	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	for i, want := range msgs {
-		typ, got, err := c.ReadMessage()
-		if err != nil || typ != fws.TextMessage || !bytes.Equal(got, want) {
-			t.Fatalf("message %d: type %d, %d bytes (want %d), %v", i, typ, len(got), len(want), err)
+	msgs := [][]byte{[]byte(`{"seq":1}`), random(300), random(70000), bytes.Repeat([]byte(`{"id":"car-01"},`), 5000), []byte(`{}`)}
+	for _, deflate := range []bool{false, true} {
+		client, server := net.Pipe()
+		go func() {
+			// The server's half of the opening handshake (RFC 6455 4.2.2), then
+			// every message in one write.
+			req, err := http.ReadRequest(bufio.NewReader(server))
+			if err != nil {
+				return
+			}
+			sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+			ext := ""
+			if deflate {
+				ext = "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"
+			}
+			_, _ = server.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+				base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" + ext + "\r\n"))
+			var b []byte
+			for i, m := range msgs {
+				if deflate && i%2 == 1 { // every other one compressed
+					b = appendFrame(b, live.NewDeflated(m).Bytes(), true)
+				} else {
+					b = appendFrame(b, m, false)
+				}
+			}
+			_, _ = server.Write(b)
+		}()
+		d := fws.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return client, nil },
+			HandshakeTimeout: 3 * time.Second, EnableCompression: deflate}
+		c, _, err := d.Dial("ws://test/ws/screen", nil)
+		if err != nil {
+			t.Fatal(err)
 		}
+		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		for i, want := range msgs {
+			typ, got, err := c.ReadMessage()
+			if err != nil || typ != fws.TextMessage || !bytes.Equal(got, want) {
+				t.Fatalf("deflate %v, message %d: type %d, %d bytes (want %d), %v", deflate, i, typ, len(got), len(want), err)
+			}
+		}
+		client.Close()
+		server.Close()
 	}
 }
 
@@ -60,11 +82,11 @@ func TestFramesReadAsMessages(t *testing.T) {
 // httptest server, dialled by a bare client: the client's connection, a
 // reader of everything the server sends after its handshake answer, and
 // the server's end. Both ends are closed when the test ends.
-func socketPair(t *testing.T) (net.Conn, *bufio.Reader, *websocket.Conn) {
+func socketPair(t *testing.T, deflate bool) (net.Conn, *bufio.Reader, *websocket.Conn) {
 	t.Helper()
 	conns := make(chan *websocket.Conn, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		c, err := (&fws.Upgrader{}).Upgrade(rw, r, nil)
+		c, err := (&fws.Upgrader{EnableCompression: deflate}).Upgrade(rw, r, nil)
 		if err != nil {
 			return
 		}
@@ -77,8 +99,12 @@ func socketPair(t *testing.T) (net.Conn, *bufio.Reader, *websocket.Conn) {
 	}
 	t.Cleanup(func() { _ = cli.Close() })
 	_ = cli.SetDeadline(time.Now().Add(10 * time.Second))
+	ext := ""
+	if deflate {
+		ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	}
 	_, err = io.WriteString(cli, "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"+ext+"\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +122,8 @@ func socketPair(t *testing.T) (net.Conn, *bufio.Reader, *websocket.Conn) {
 // server's reader has returned, a batch is refused and nothing follows
 // the server's Close on the wire (RFC 6455 5.5.1).
 func TestNoDataAfterClose(t *testing.T) {
-	cli, br, conn := socketPair(t)
-	w := newSocketWriter(conn, time.Second)
+	cli, br, conn := socketPair(t, false)
+	w := newSocketWriter(conn, time.Second, false, 64<<10)
 	readerDone := make(chan error, 1)
 	go func() {
 		for {
@@ -114,7 +140,7 @@ func TestNoDataAfterClose(t *testing.T) {
 	if err := <-readerDone; !fws.IsCloseError(err, fws.CloseNormalClosure) {
 		t.Fatalf("reader: %v", err)
 	}
-	if err := w.write([][]byte{[]byte(`{"seq":1}`)}); !errors.Is(err, websocket.ErrCloseSent) {
+	if err := w.write([]live.Out{{JSON: []byte(`{"seq":1}`)}}); !errors.Is(err, websocket.ErrCloseSent) {
 		t.Fatalf("batch after the Close: %v, want ErrCloseSent", err)
 	}
 	if err := w.one([]byte(`{"seq":2}`)); err == nil {
@@ -137,17 +163,17 @@ func TestNoDataAfterClose(t *testing.T) {
 // Close is not written, so the client, reading again, gets a part of the
 // batch and nothing else.
 func TestNoCloseAfterFailedWrite(t *testing.T) {
-	cli, br, conn := socketPair(t)
+	cli, br, conn := socketPair(t, false)
 	// Small buffers, so the batch cannot all fit in them.
 	if tc, ok := conn.NetConn().(*net.TCPConn); ok {
 		_ = tc.SetWriteBuffer(4096)
 	}
 	_ = cli.(*net.TCPConn).SetReadBuffer(4096)
-	w := newSocketWriter(conn, 100*time.Millisecond)
-	msgs := [][]byte{bytes.Repeat([]byte("a"), 4<<20), bytes.Repeat([]byte("b"), 4<<20)}
+	w := newSocketWriter(conn, 100*time.Millisecond, false, 64<<10)
+	msgs := []live.Out{{JSON: bytes.Repeat([]byte("a"), 4<<20)}, {JSON: bytes.Repeat([]byte("b"), 4<<20)}}
 	var all []byte
 	for _, m := range msgs {
-		all = appendFrame(all, m)
+		all = appendFrame(all, m.JSON, false)
 	}
 	if err := w.write(msgs); err == nil || !w.failed {
 		t.Fatalf("a batch of %d bytes to a client that reads nothing: %v, failed %v", len(all), err, w.failed)
@@ -159,12 +185,65 @@ func TestNoCloseAfterFailedWrite(t *testing.T) {
 		read <- b
 	}()
 	w.close(websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since")
-	if err := w.write([][]byte{[]byte(`{}`)}); !errors.Is(err, websocket.ErrCloseSent) {
+	if err := w.write([]live.Out{{JSON: []byte(`{}`)}}); !errors.Is(err, websocket.ErrCloseSent) {
 		t.Fatalf("a batch after the failed one: %v, want ErrCloseSent", err)
 	}
 	_ = conn.NetConn().Close()
 	got := <-read
 	if len(got) == 0 || len(got) >= len(all) || !bytes.HasPrefix(all, got) {
 		t.Fatalf("the client read %d bytes, not a part of the %d-byte batch (last % x)", len(got), len(all), got[max(0, len(got)-8):])
+	}
+}
+
+// maskedFrame is a client's final frame of opcode op (RSV1 set when
+// compressed), masked with the zero key: its payload as it is.
+func maskedFrame(op byte, payload []byte, compressed bool) []byte {
+	head := 0x80 | op
+	if compressed {
+		head |= 0x40
+	}
+	b := []byte{head}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 0x80|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(append(b, 0, 0, 0, 0), payload...)
+}
+
+// TestInflatedMessagesBounded: on a connection that negotiated
+// permessage-deflate, a client message is read inflated, and one that
+// inflates past the read limit (a few hundred bytes on the wire) is not
+// read whole: the client gets Close 1009 and the writer is done.
+func TestInflatedMessagesBounded(t *testing.T) {
+	cli, br, conn := socketPair(t, true)
+	w := newSocketWriter(conn, time.Second, true, 64<<10)
+	small := bytes.Repeat([]byte(`{"ping":1}`), 100)
+	bomb := bytes.Repeat([]byte{'0'}, 8<<20)
+	zipped := live.NewDeflated(bomb).Bytes()
+	if len(zipped) > 64<<10 {
+		t.Fatalf("the bomb is %d bytes compressed: not past the wire's limit alone", len(zipped))
+	}
+	if _, err := cli.Write(append(maskedFrame(0x1, live.NewDeflated(small).Bytes(), true), maskedFrame(0x1, zipped, true)...)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.read(); err != nil || !bytes.Equal(got, small) {
+		t.Fatalf("a compressed message: %d bytes, %v", len(got), err)
+	}
+	if got, err := w.read(); !errors.Is(err, errTooBig) || len(got) > 64<<10+1 {
+		t.Fatalf("a message of %d bytes inflated, %d on the wire: %d bytes read, %v; want errTooBig", len(bomb), len(zipped), len(got), err)
+	}
+	if err := w.one([]byte(`{}`)); err == nil {
+		t.Error("a message after the 1009 was sent")
+	}
+	_ = conn.NetConn().Close()
+	got, _ := io.ReadAll(br)
+	if want := []byte{0x88, 0x11, 0x03, 0xF1}; !bytes.HasPrefix(got, want) || !bytes.HasSuffix(got, []byte("message too big")) {
+		t.Fatalf("the client read % x, want a Close 1009 and nothing else", got)
 	}
 }

@@ -4,6 +4,7 @@
 package sockets
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -59,6 +60,7 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
 		}
 		c.Locals(socketOwnerKey, who)
+		c.Locals(deflateKey, a.Config.Streams.Compress && offersDeflate(c.Request().Header.Peek("Sec-WebSocket-Extensions")))
 		a.sockets.Add(1)
 		return c.Next()
 	}
@@ -67,7 +69,7 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 		who, _ := conn.Locals(socketOwnerKey).(socketOwner)
 		defer a.ws.closed(who)
 		a.serveSocket(conn, spec(conn))
-	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192})
+	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, EnableCompression: a.Config.Streams.Compress})
 	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
 		err := ws(c)
 		if err != nil {
@@ -82,6 +84,23 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 
 // socketOwnerKey is where a socket's owner, as counted, is kept in Locals.
 const socketOwnerKey = "socket-owner"
+
+// deflateKey is where a socket's upgrade keeps whether it negotiated
+// permessage-deflate.
+const deflateKey = "socket-deflate"
+
+// offersDeflate reports whether a Sec-WebSocket-Extensions header offers
+// permessage-deflate, by the rule the websocket library answers it with
+// (any comma-separated entry that begins so; its parameters are not
+// read, and the answer is always both sides without context takeover).
+func offersDeflate(header []byte) bool {
+	for ext := range bytes.SplitSeq(header, []byte(",")) {
+		if bytes.HasPrefix(bytes.TrimSpace(ext), []byte("permessage-deflate")) {
+			return true
+		}
+	}
+	return false
+}
 
 // socketOwner is whose a socket is, for the limits: its session token
 // (none for a socket without one) and its client address.
@@ -157,8 +176,8 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	// client messages to the handler, whose replies go through the writer.
 	readerDone := make(chan struct{})
 	direct := make(chan []byte, 16)
-	conn.SetReadLimit(64 << 10)
-	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout)
+	deflate, _ := conn.Locals(deflateKey).(bool)
+	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, deflate, 64<<10)
 	go func() {
 		defer close(readerDone)
 		defer cancel()

@@ -1,0 +1,51 @@
+package live
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// DeflateMin is the smallest message given a shared deflated form: below
+// it, compression saves a client little and costs the server a writer.
+const DeflateMin = 1 << 10
+
+// Deflated is a message's payload as permessage-deflate sends it (RFC
+// 7692, no context takeover), made on first use and then shared by every
+// socket that negotiated compression: a frame to 200 screens is
+// compressed once, not 200 times.
+type Deflated struct {
+	src  []byte
+	once sync.Once
+	out  []byte
+}
+
+// NewDeflated defers compressing src (which must not change) to Bytes.
+func NewDeflated(src []byte) *Deflated { return &Deflated{src: src} }
+
+// Bytes is the compressed payload: a deflate stream ending with an empty
+// stored block whose four bytes 00 00 ff ff are left off (RFC 7692 7.2.1).
+func (d *Deflated) Bytes() []byte {
+	d.once.Do(func() { d.out = deflate(d.src) })
+	return d.out
+}
+
+// flaters are the compressors, kept between messages (each holds tables
+// of some hundred kilobytes).
+var flaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // never fails for a valid level
+	return w
+}}
+
+// deflate compresses src at the fastest level, for a socket's frame.
+func deflate(src []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(src)/4 + 64)
+	w := flaters.Get().(*flate.Writer)
+	defer flaters.Put(w)
+	w.Reset(&buf)
+	_, _ = w.Write(src) // a bytes.Buffer never fails
+	_ = w.Flush()       // ends with the sync marker 00 00 ff ff
+	return bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})
+}

@@ -1,0 +1,115 @@
+package live_test
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/flate"
+
+	"watchfloor/command/live"
+	"watchfloor/command/memstore"
+)
+
+// inflate reads a permessage-deflate payload back, as a client does: the
+// four bytes left off put back (RFC 7692 7.2.2).
+func inflate(t testing.TB, payload []byte) []byte {
+	t.Helper()
+	r := flate.NewReader(io.MultiReader(bytes.NewReader(payload), strings.NewReader("\x00\x00\xff\xff\x01\x00\x00\xff\xff")))
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("inflating %d bytes: %v", len(payload), err)
+	}
+	return out
+}
+
+// FuzzDeflated: whatever a message holds, its deflated form inflates back
+// to it and never ends with the sync marker a client adds.
+func FuzzDeflated(f *testing.F) {
+	f.Add([]byte(`{"type":"unit.positions","data":{"units":[]}}`))
+	f.Add([]byte{})
+	f.Add(bytes.Repeat([]byte{0, 0, 0xff, 0xff}, 300))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		d := live.NewDeflated(src).Bytes()
+		if bytes.HasSuffix(d, []byte{0, 0, 0xff, 0xff}) {
+			t.Fatalf("%d bytes deflated end with the sync marker", len(src))
+		}
+		if got := inflate(t, d); !bytes.Equal(got, src) {
+			t.Fatalf("%d bytes came back as %d", len(src), len(got))
+		}
+	})
+}
+
+// TestDeflatedOnceShared: a message's deflated form is made once, however
+// many sockets ask at once, and is the same bytes for each.
+func TestDeflatedOnceShared(t *testing.T) {
+	src := bytes.Repeat([]byte(`{"id":"car-01","position":{"lon":114.1085,"lat":22.554}},`), 2000)
+	d := live.NewDeflated(src)
+	got := make([][]byte, 50)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() { got[i] = d.Bytes() })
+	}
+	wg.Wait()
+	for i := range got {
+		if &got[i][0] != &got[0][0] {
+			t.Fatalf("socket %d got its own compression", i)
+		}
+	}
+	if len(got[0]) > len(src)/5 || !bytes.Equal(inflate(t, got[0]), src) {
+		t.Fatalf("%d bytes deflated to %d", len(src), len(got[0]))
+	}
+}
+
+// TestBatchCarriesTheSharedDeflatedForm: a published message of
+// DeflateMin or more reaches every client's Batch with one deflated form
+// for all; a smaller one, and bytes a filter made of its own, without.
+func TestBatchCarriesTheSharedDeflatedForm(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	big := []byte(`{"type":"unit.positions","data":{"units":[` + strings.Repeat(`{"id":"car-01"},`, 100) + `{}]}}`)
+	small := []byte(`{"type":"unit.positions","data":{"units":[]}}`)
+	outs := make([]chan live.Out, 3)
+	for i := range outs {
+		outs[i] = make(chan live.Out, 10)
+		s := newSink()
+		c := &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"),
+			Batch: func(msgs []live.Out) error {
+				for _, m := range msgs {
+					outs[i] <- m
+				}
+				return nil
+			}}
+		if i == 2 { // a filter that sends bytes of its own
+			c.Filter = func(m live.Message) ([]byte, bool) { return bytes.Clone(m.JSON), true }
+		}
+		serve(t, c, nil, s)
+		s.wait(t, "snap@0")
+	}
+	h.Publish("screen", live.Message{JSON: big})
+	h.Publish("screen", live.Message{JSON: small})
+	var got [3][2]live.Out
+	for i := range outs {
+		for j := range 2 {
+			select {
+			case got[i][j] = <-outs[i]:
+			case <-time.After(3 * time.Second):
+				t.Fatalf("client %d: message %d not within 3 s", i, j)
+			}
+		}
+	}
+	if d := got[0][0].Deflated; d == nil || got[1][0].Deflated != d || !bytes.Equal(inflate(t, d.Bytes()), big) {
+		t.Errorf("a big message: deflated forms %p and %p, want one shared", d, got[1][0].Deflated)
+	}
+	if got[2][0].Deflated != nil {
+		t.Error("bytes a filter made came with the message's deflated form")
+	}
+	for i := range got {
+		if got[i][1].Deflated != nil {
+			t.Errorf("client %d: a message of %d bytes got a deflated form", i, len(got[i][1].JSON))
+		}
+	}
+}
