@@ -25,15 +25,21 @@ type Deflated struct {
 func NewDeflated(src []byte) *Deflated { return &Deflated{src: src} }
 
 // Bytes is the compressed payload: a deflate stream ending with an empty
-// stored block whose four bytes 00 00 ff ff are left off (RFC 7692 7.2.1).
+// stored block whose four bytes 00 00 ff ff are left off (RFC 7692 7.2.1);
+// nil when it is no shorter than the message, which then goes as it is.
 func (d *Deflated) Bytes() []byte {
-	d.once.Do(func() { d.out = deflate(d.src) })
+	d.once.Do(func() {
+		if z := deflate(d.src); len(z) < len(d.src) {
+			d.out = z
+		}
+	})
 	return d.out
 }
 
-// flaters are the compressors, kept between messages (each holds tables
-// of some hundred kilobytes).
-var flaters = sync.Pool{New: func() any {
+// deflaters are the compressors, kept between messages since each holds
+// tables of some hundred kilobytes. A cache, not state: any one will do,
+// and Reset leaves nothing of the message before (no context takeover).
+var deflaters = sync.Pool{New: func() any {
 	w, _ := flate.NewWriter(nil, flate.BestSpeed) // never fails for a valid level
 	return w
 }}
@@ -42,10 +48,10 @@ var flaters = sync.Pool{New: func() any {
 func deflate(src []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(src)/4 + 64)
-	w := flaters.Get().(*flate.Writer)
-	defer flaters.Put(w)
+	w := deflaters.Get().(*flate.Writer)
+	defer deflaters.Put(w)
 	w.Reset(&buf)
 	_, _ = w.Write(src) // a bytes.Buffer never fails
 	_ = w.Flush()       // ends with the sync marker 00 00 ff ff
-	return bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})
+	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff}))
 }

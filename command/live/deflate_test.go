@@ -2,20 +2,20 @@ package live_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/flate"
-
 	"watchfloor/command/live"
 	"watchfloor/command/memstore"
 )
 
 // inflate reads a permessage-deflate payload back, as a client does: the
-// four bytes left off put back (RFC 7692 7.2.2).
+// four bytes left off put back (RFC 7692 7.2.2). The standard library
+// reads it, not the one that compressed it.
 func inflate(t testing.TB, payload []byte) []byte {
 	t.Helper()
 	r := flate.NewReader(io.MultiReader(bytes.NewReader(payload), strings.NewReader("\x00\x00\xff\xff\x01\x00\x00\xff\xff")))
@@ -26,21 +26,44 @@ func inflate(t testing.TB, payload []byte) []byte {
 	return out
 }
 
-// FuzzDeflated: whatever a message holds, its deflated form inflates back
-// to it and never ends with the sync marker a client adds.
+// FuzzDeflated: whatever a message holds, its deflated form is shorter
+// and inflates back to it alone (nothing of an earlier message is needed),
+// or is nil and the message goes as it is.
 func FuzzDeflated(f *testing.F) {
 	f.Add([]byte(`{"type":"unit.positions","data":{"units":[]}}`))
 	f.Add([]byte{})
 	f.Add(bytes.Repeat([]byte{0, 0, 0xff, 0xff}, 300))
+	f.Add(bytes.Repeat([]byte(`{"id":"car-01"},`), 100))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		d := live.NewDeflated(src).Bytes()
-		if bytes.HasSuffix(d, []byte{0, 0, 0xff, 0xff}) {
-			t.Fatalf("%d bytes deflated end with the sync marker", len(src))
-		}
-		if got := inflate(t, d); !bytes.Equal(got, src) {
-			t.Fatalf("%d bytes came back as %d", len(src), len(got))
+		for range 2 { // the second from a compressor used before
+			d := live.NewDeflated(src).Bytes()
+			if d == nil {
+				continue
+			}
+			if len(d) >= len(src) {
+				t.Fatalf("%d bytes deflated to %d", len(src), len(d))
+			}
+			if got := inflate(t, d); !bytes.Equal(got, src) {
+				t.Fatalf("%d bytes came back as %d", len(src), len(got))
+			}
 		}
 	})
+}
+
+// TestDeflatedOnlyWhenShorter: a message that does not shrink has no
+// compressed form; one that does inflates back alone, however many
+// messages the compressors took before.
+func TestDeflatedOnlyWhenShorter(t *testing.T) {
+	if d := live.NewDeflated([]byte(`{"a":1}`)).Bytes(); d != nil {
+		t.Errorf("7 bytes got a compressed form of %d", len(d))
+	}
+	frame := bytes.Repeat([]byte(`{"id":"car-01","status":"available"},`), 200)
+	for i := range 3 {
+		d := live.NewDeflated(frame).Bytes()
+		if d == nil || !bytes.Equal(inflate(t, d), frame) {
+			t.Fatalf("round %d: %d bytes did not come back alone", i, len(frame))
+		}
+	}
 }
 
 // TestDeflatedOnceShared: a message's deflated form is made once, however

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
+	"github.com/klauspost/compress/flate"
 
 	"watchfloor/command/live"
 )
@@ -26,33 +27,37 @@ import (
 //
 // What the lock cannot cover: the library answers a message over the
 // read limit (1009) or a protocol error (1002) with a Close written from
-// inside ReadMessage, under the library's lock only. Until read sees the
-// error and sets done, a batch in flight or starting can overlap it: the
-// Close's one-second deadline replaces the batch's on the shared
-// connection, and the batch's frames may follow the Close. Each is one
-// write to the connection, so their bytes do not mix; and it is at most
-// the one batch, as done is set as soon as ReadMessage returns.
+// inside NextReader or its reader's Read, under the library's lock only.
+// Until read sees the error and sets done, a batch in flight or starting
+// can overlap it: the Close's one-second deadline replaces the batch's on
+// the shared connection, and the batch's frames may follow the Close. Each
+// is one write to the connection, so their bytes do not mix; and it is at
+// most the one batch, as done is set as soon as read returns.
 type socketWriter struct {
 	conn    *websocket.Conn
 	timeout time.Duration
 	// deflate says the connection negotiated permessage-deflate: messages
 	// with a shared compressed form are sent compressed.
 	deflate bool
-	// readLimit bounds a client message once inflated (the library bounds
-	// only the bytes on the wire, which a compressed message multiplies).
-	readLimit int64
-	mu        sync.Mutex
-	done      bool
-	buf       []byte
-	failed    bool
+	mu      sync.Mutex
+	done    bool
+	buf     []byte
+	failed  bool
 }
 
+// Client messages are bounded on the wire (by the library) and, since a
+// compressed one may inflate a thousandfold, once inflated (by read).
+const (
+	wireLimit      = 64 << 10
+	responderLimit = 8 << 10 // ack, status and position messages are far smaller
+)
+
 // newSocketWriter wraps conn's ping and close answers in the writer's
-// lock and state, and bounds client messages to readLimit bytes; call it
-// before the connection is read.
-func newSocketWriter(conn *websocket.Conn, timeout time.Duration, deflate bool, readLimit int64) *socketWriter {
-	conn.SetReadLimit(readLimit)
-	w := &socketWriter{conn: conn, timeout: timeout, deflate: deflate, readLimit: readLimit}
+// lock and state, and bounds client messages to wireLimit bytes on the
+// wire; call it before the connection is read.
+func newSocketWriter(conn *websocket.Conn, timeout time.Duration, deflate bool) *socketWriter {
+	conn.SetReadLimit(wireLimit)
+	w := &socketWriter{conn: conn, timeout: timeout, deflate: deflate}
 	closing := conn.CloseHandler()
 	conn.SetPingHandler(func(data string) error {
 		w.mu.Lock()
@@ -85,14 +90,21 @@ func newSocketWriter(conn *websocket.Conn, timeout time.Duration, deflate bool, 
 	return w
 }
 
-// read reads the next client message (the reader's only call). A message
-// that inflates past readLimit is answered 1009 and ends the connection.
-// On an error the connection is done for the writer too: the library may
-// have written a Close, or the connection is gone.
-func (w *socketWriter) read() ([]byte, error) {
-	msg, err := w.next()
-	if errors.Is(err, errTooBig) {
+// read reads the next client message (the reader's only call), at most
+// limit bytes of it once inflated; with limit 0 it reads none of it (the
+// library skips its frames without inflating them) and returns nil. A
+// message past limit is answered 1009, data that does not inflate 1007,
+// and either ends the connection. On an error the connection is done for
+// the writer too: the library may have written a Close, or the connection
+// is gone.
+func (w *socketWriter) read(limit int64) ([]byte, error) {
+	msg, err := w.next(limit)
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, errTooBig):
 		w.close(websocket.CloseMessageTooBig, "message too big")
+	case errors.As(err, &corrupt):
+		w.close(websocket.CloseInvalidFramePayloadData, "compressed data does not inflate")
 	}
 	if err != nil {
 		w.mu.Lock()
@@ -105,14 +117,14 @@ func (w *socketWriter) read() ([]byte, error) {
 // errTooBig is a client message past the read limit once inflated.
 var errTooBig = errors.New("websocket: message too big once inflated")
 
-// next reads the next message whole, at most readLimit bytes of it.
-func (w *socketWriter) next() ([]byte, error) {
+// next reads the next message whole, at most limit bytes of it (none for 0).
+func (w *socketWriter) next(limit int64) ([]byte, error) {
 	_, r, err := w.conn.NextReader()
-	if err != nil {
+	if err != nil || limit == 0 {
 		return nil, err
 	}
-	msg, err := io.ReadAll(io.LimitReader(r, w.readLimit+1))
-	if err == nil && int64(len(msg)) > w.readLimit {
+	msg, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err == nil && int64(len(msg)) > limit {
 		err = errTooBig
 	}
 	return msg, err
@@ -144,8 +156,12 @@ const maxKept = 256 << 10
 func (w *socketWriter) write(msgs []live.Out) error {
 	w.buf = w.buf[:0]
 	for _, m := range msgs {
+		var z []byte
 		if w.deflate && m.Deflated != nil {
-			w.buf = appendFrame(w.buf, m.Deflated.Bytes(), true)
+			z = m.Deflated.Bytes()
+		}
+		if z != nil {
+			w.buf = appendFrame(w.buf, z, true)
 		} else {
 			w.buf = appendFrame(w.buf, m.JSON, false)
 		}

@@ -18,6 +18,7 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
+	"github.com/klauspost/compress/flate"
 
 	"watchfloor/command/live"
 )
@@ -33,9 +34,11 @@ func TestFramesReadAsMessages(t *testing.T) {
 		_, _ = rand.Read(b)
 		return b
 	}
-	msgs := [][]byte{[]byte(`{"seq":1}`), random(300), random(70000), bytes.Repeat([]byte(`{"id":"car-01"},`), 5000), []byte(`{}`)}
+	msgs := [][]byte{[]byte(`{"seq":1}`), random(300), random(70000), bytes.Repeat([]byte(`{"id":"car-01"},`), 5000), []byte(`{}`),
+		append(random(70000), bytes.Repeat([]byte("a"), 10000)...)}
 	for _, deflate := range []bool{false, true} {
 		client, server := net.Pipe()
+		t.Cleanup(func() { client.Close(); server.Close() })
 		go func() {
 			// The server's half of the opening handshake (RFC 6455 4.2.2), then
 			// every message in one write.
@@ -52,8 +55,8 @@ func TestFramesReadAsMessages(t *testing.T) {
 				base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" + ext + "\r\n"))
 			var b []byte
 			for i, m := range msgs {
-				if deflate && i%2 == 1 { // every other one compressed
-					b = appendFrame(b, live.NewDeflated(m).Bytes(), true)
+				if deflate && i%2 == 1 { // every other one compressed, the last at 64-bit length
+					b = appendFrame(b, deflateAll(m), true)
 				} else {
 					b = appendFrame(b, m, false)
 				}
@@ -73,9 +76,16 @@ func TestFramesReadAsMessages(t *testing.T) {
 				t.Fatalf("deflate %v, message %d: type %d, %d bytes (want %d), %v", deflate, i, typ, len(got), len(want), err)
 			}
 		}
-		client.Close()
-		server.Close()
 	}
+}
+
+// deflateAll is m's permessage-deflate payload, however little it shrinks.
+func deflateAll(m []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	_, _ = w.Write(m)
+	_ = w.Flush()
+	return bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})
 }
 
 // socketPair serves one websocket upgraded by the library from an
@@ -123,11 +133,11 @@ func socketPair(t *testing.T, deflate bool) (net.Conn, *bufio.Reader, *websocket
 // the server's Close on the wire (RFC 6455 5.5.1).
 func TestNoDataAfterClose(t *testing.T) {
 	cli, br, conn := socketPair(t, false)
-	w := newSocketWriter(conn, time.Second, false, 64<<10)
+	w := newSocketWriter(conn, time.Second, false)
 	readerDone := make(chan error, 1)
 	go func() {
 		for {
-			if _, err := w.read(); err != nil {
+			if _, err := w.read(wireLimit); err != nil {
 				readerDone <- err
 				return
 			}
@@ -169,7 +179,7 @@ func TestNoCloseAfterFailedWrite(t *testing.T) {
 		_ = tc.SetWriteBuffer(4096)
 	}
 	_ = cli.(*net.TCPConn).SetReadBuffer(4096)
-	w := newSocketWriter(conn, 100*time.Millisecond, false, 64<<10)
+	w := newSocketWriter(conn, 100*time.Millisecond, false)
 	msgs := []live.Out{{JSON: bytes.Repeat([]byte("a"), 4<<20)}, {JSON: bytes.Repeat([]byte("b"), 4<<20)}}
 	var all []byte
 	for _, m := range msgs {
@@ -218,32 +228,59 @@ func maskedFrame(op byte, payload []byte, compressed bool) []byte {
 
 // TestInflatedMessagesBounded: on a connection that negotiated
 // permessage-deflate, a client message is read inflated, and one that
-// inflates past the read limit (a few hundred bytes on the wire) is not
-// read whole: the client gets Close 1009 and the writer is done.
+// inflates past the limit (a few kilobytes on the wire) is not read whole:
+// the client gets Close 1009 and the writer is done. Data that does not
+// inflate gets 1007; with limit 0 a message is skipped unread.
 func TestInflatedMessagesBounded(t *testing.T) {
-	cli, br, conn := socketPair(t, true)
-	w := newSocketWriter(conn, time.Second, true, 64<<10)
 	small := bytes.Repeat([]byte(`{"ping":1}`), 100)
 	bomb := bytes.Repeat([]byte{'0'}, 8<<20)
-	zipped := live.NewDeflated(bomb).Bytes()
-	if len(zipped) > 64<<10 {
-		t.Fatalf("the bomb is %d bytes compressed: not past the wire's limit alone", len(zipped))
+	for _, tc := range []struct {
+		name  string
+		limit int64
+		last  []byte // the client's last message, compressed
+		err   error  // what read returns for it (nil: see code)
+		code  []byte // the Close the client reads
+	}{
+		{"bomb", wireLimit, deflateAll(bomb), errTooBig, []byte{0x03, 0xF1}},
+		{"corrupt", wireLimit, []byte{0xff, 0xff, 0xff, 0xff, 0xff}, nil, []byte{0x03, 0xEF}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cli, br, conn := socketPair(t, true)
+			_ = conn.NetConn().SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang fails instead
+			w := newSocketWriter(conn, time.Second, true)
+			if len(tc.last) > wireLimit {
+				t.Fatalf("%d bytes compressed: not within the wire's limit", len(tc.last))
+			}
+			if _, err := cli.Write(append(maskedFrame(0x1, deflateAll(small), true), maskedFrame(0x1, tc.last, true)...)); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := w.read(tc.limit); err != nil || !bytes.Equal(got, small) {
+				t.Fatalf("a compressed message: %d bytes, %v", len(got), err)
+			}
+			got, err := w.read(tc.limit)
+			if err == nil || (tc.err != nil && !errors.Is(err, tc.err)) || len(got) > int(tc.limit)+1 {
+				t.Fatalf("the last message: %d bytes read, %v; want %v", len(got), err, tc.err)
+			}
+			if err := w.one([]byte(`{}`)); err == nil {
+				t.Error("a message after the Close was sent")
+			}
+			_ = conn.NetConn().Close()
+			wire, _ := io.ReadAll(br)
+			if len(wire) < 4 || wire[0] != 0x88 || int(wire[1]) != len(wire)-2 || !bytes.Equal(wire[2:4], tc.code) {
+				t.Fatalf("the client read % x, want one Close with code % x and nothing else", wire, tc.code)
+			}
+		})
 	}
-	if _, err := cli.Write(append(maskedFrame(0x1, live.NewDeflated(small).Bytes(), true), maskedFrame(0x1, zipped, true)...)); err != nil {
+	// A socket that reads no client messages skips them without inflating.
+	cli, _, conn := socketPair(t, true)
+	_ = conn.NetConn().SetReadDeadline(time.Now().Add(5 * time.Second))
+	w := newSocketWriter(conn, time.Second, true)
+	if _, err := cli.Write(append(maskedFrame(0x1, deflateAll(bomb), true), maskedFrame(0x1, deflateAll(small), true)...)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := w.read(); err != nil || !bytes.Equal(got, small) {
-		t.Fatalf("a compressed message: %d bytes, %v", len(got), err)
-	}
-	if got, err := w.read(); !errors.Is(err, errTooBig) || len(got) > 64<<10+1 {
-		t.Fatalf("a message of %d bytes inflated, %d on the wire: %d bytes read, %v; want errTooBig", len(bomb), len(zipped), len(got), err)
-	}
-	if err := w.one([]byte(`{}`)); err == nil {
-		t.Error("a message after the 1009 was sent")
-	}
-	_ = conn.NetConn().Close()
-	got, _ := io.ReadAll(br)
-	if want := []byte{0x88, 0x11, 0x03, 0xF1}; !bytes.HasPrefix(got, want) || !bytes.HasSuffix(got, []byte("message too big")) {
-		t.Fatalf("the client read % x, want a Close 1009 and nothing else", got)
+	for i := range 2 {
+		if got, err := w.read(0); err != nil || got != nil {
+			t.Fatalf("skipping message %d: %d bytes, %v", i, len(got), err)
+		}
 	}
 }

@@ -35,9 +35,10 @@ func (a *Server) responderSocket() []fiber.Handler {
 		// One bucket per socket, used only by its reader goroutine.
 		limit := &rest.Bucket{Tokens: a.Config.Limits.SocketBurst, Last: time.Now()}
 		return socketSpec{
-			stream:   vocab.UnitStream(sess.Unit),
-			verify:   true,
-			snapshot: func(ctx context.Context) ([]byte, uint64, error) { return a.responderSnapshot(ctx, sess.Unit) },
+			stream:    vocab.UnitStream(sess.Unit),
+			readLimit: responderLimit,
+			verify:    true,
+			snapshot:  func(ctx context.Context) ([]byte, uint64, error) { return a.responderSnapshot(ctx, sess.Unit) },
 			handle: func(ctx context.Context, msg []byte) []byte {
 				if ok, _ := limit.Take(time.Now(), a.Config.Limits.SocketRate, a.Config.Limits.SocketBurst); !ok {
 					return a.overRate(sess, msg)

@@ -5,10 +5,12 @@ package sockets
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +32,10 @@ type socketSpec struct {
 	// verify checks the stream's seq on heartbeats (notified streams).
 	verify bool
 	// handle answers a client message; its reply goes through the writer.
+	// Without it, client messages are not read (nor inflated), only skipped.
 	handle func(ctx context.Context, msg []byte) []byte
+	// readLimit bounds a client message once inflated (0: wireLimit).
+	readLimit int64
 }
 
 // socketWith upgrades a checked request to a websocket served by spec.
@@ -60,7 +65,10 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
 		}
 		c.Locals(socketOwnerKey, who)
-		c.Locals(deflateKey, a.Config.Streams.Compress && offersDeflate(c.Request().Header.Peek("Sec-WebSocket-Extensions")))
+		if smallWindow(c.Request().Header.Peek(headerExtensions)) {
+			c.Request().Header.Del(headerExtensions) // not compressed: see smallWindow
+		}
+		c.Locals(deflateKey, new(bool)) // set once the upgrade is answered
 		a.sockets.Add(1)
 		return c.Next()
 	}
@@ -69,9 +77,16 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 		who, _ := conn.Locals(socketOwnerKey).(socketOwner)
 		defer a.ws.closed(who)
 		a.serveSocket(conn, spec(conn))
-	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, EnableCompression: a.Config.Streams.Compress})
+	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, EnableCompression: a.Config.Streams.Compress,
+		RecoverHandler: a.recovered})
 	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
 		err := ws(c)
+		if err == nil {
+			// What the library answered, not a guess at its rule: the
+			// socket's handler runs after this returns (fasthttp starts it
+			// once the answer is written).
+			*c.Locals(deflateKey).(*bool) = len(c.Response().Header.Peek(headerExtensions)) > 0
+		}
 		if err != nil {
 			// The upgrade failed: the handler will never run.
 			who, _ := c.Locals(socketOwnerKey).(socketOwner)
@@ -86,20 +101,35 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 const socketOwnerKey = "socket-owner"
 
 // deflateKey is where a socket's upgrade keeps whether it negotiated
-// permessage-deflate.
+// permessage-deflate (a *bool, set from the upgrade's answer).
 const deflateKey = "socket-deflate"
 
-// offersDeflate reports whether a Sec-WebSocket-Extensions header offers
-// permessage-deflate, by the rule the websocket library answers it with
-// (any comma-separated entry that begins so; its parameters are not
-// read, and the answer is always both sides without context takeover).
-func offersDeflate(header []byte) bool {
-	for ext := range bytes.SplitSeq(header, []byte(",")) {
-		if bytes.HasPrefix(bytes.TrimSpace(ext), []byte("permessage-deflate")) {
+const headerExtensions = "Sec-WebSocket-Extensions"
+
+// smallWindow reports whether an extensions offer limits the server's
+// compression window below 32 KiB (server_max_window_bits under 15): the
+// library would accept it without reading the parameter and compress with
+// the whole window, which such a client could not inflate. No browser
+// offers it; such a client gets no compression.
+func smallWindow(header []byte) bool {
+	for param := range bytes.FieldsFuncSeq(header, func(r rune) bool { return r == ',' || r == ';' }) {
+		name, value, ok := bytes.Cut(bytes.TrimSpace(param), []byte("="))
+		if !ok || !bytes.EqualFold(bytes.TrimSpace(name), []byte("server_max_window_bits")) {
+			continue
+		}
+		if bits, err := strconv.Atoi(string(bytes.Trim(bytes.TrimSpace(value), `"`))); err != nil || bits < 15 {
 			return true
 		}
 	}
 	return false
+}
+
+// recovered logs a socket handler's panic, in place of the library's
+// default, which writes its text to the client past the socket's writer.
+func (a *Server) recovered(*websocket.Conn) {
+	if v := recover(); v != nil {
+		a.Log.Error("websocket handler panicked", "panic", v, "stack", string(debug.Stack()))
+	}
 }
 
 // socketOwner is whose a socket is, for the limits: its session token
@@ -176,13 +206,17 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	// client messages to the handler, whose replies go through the writer.
 	readerDone := make(chan struct{})
 	direct := make(chan []byte, 16)
-	deflate, _ := conn.Locals(deflateKey).(bool)
-	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, deflate, 64<<10)
+	deflate, _ := conn.Locals(deflateKey).(*bool)
+	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, deflate != nil && *deflate)
+	limit := int64(0) // skipped unread
+	if spec.handle != nil {
+		limit = cmp.Or(spec.readLimit, wireLimit)
+	}
 	go func() {
 		defer close(readerDone)
 		defer cancel()
 		for {
-			msg, err := batch.read()
+			msg, err := batch.read(limit)
 			if err != nil {
 				return
 			}
