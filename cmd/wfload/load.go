@@ -278,18 +278,17 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 		}
 		if l.o.Screens > 0 {
 			f := l.toFrame.figure("moved unit to screen frame", elapsed)
-			f.Comment = fmt.Sprintf("%.1f %% of moved units fresh on the screen within 500 ms", l.toFrame.within(500*time.Millisecond))
+			f.Comment = fmt.Sprintf("%.1f %% of moved units fresh on the screen within 500 ms; %s", l.toFrame.within(500*time.Millisecond), l.screenTraffic(elapsed))
 			out = append(out, f)
 		}
 	}
-	if l.o.Screens > 0 {
-		n := l.screenBytes.Load() / int64(l.o.Screens)
-		out = append(out, Figure{Name: "bytes to each screen", Count: n, PerSec: float64(n) / elapsed.Seconds(),
-			Comment: fmt.Sprintf("%.0f kB/s on the wire (compression %v)", float64(n)/elapsed.Seconds()/1000, l.o.Compress)})
-	}
 	if l.o.IncidentRate > 0 {
 		out = append(out, Figure{Name: "incidents created", Count: l.incSent.Load(), PerSec: float64(l.incSent.Load()) / elapsed.Seconds(), Errors: l.incErr.Load()})
-		out = append(out, l.toScreen.figure(fmt.Sprintf("incident to %d screens", l.o.Screens), elapsed))
+		f := l.toScreen.figure(fmt.Sprintf("incident to %d screens", l.o.Screens), elapsed)
+		if l.o.PositionRate == 0 && l.o.Screens > 0 {
+			f.Comment = l.screenTraffic(elapsed)
+		}
+		out = append(out, f)
 	}
 	if l.o.FanoutEvery > 0 && l.o.Responders > 0 {
 		out = append(out, l.fanout.figure(fmt.Sprintf("plan tasks to %d responders", l.o.Responders), elapsed))
@@ -302,6 +301,13 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 		out = append(out, Figure{Name: "websocket errors", Errors: n})
 	}
 	return out
+}
+
+// screenTraffic says how many bytes each screen read off the wire a
+// second, within a figure's comment (the report keeps its lines).
+func (l *load) screenTraffic(elapsed time.Duration) string {
+	per := float64(l.screenBytes.Load()) / float64(l.o.Screens) / elapsed.Seconds()
+	return fmt.Sprintf("%.0f kB/s to each screen on the wire (compression %v)", per/1000, l.o.Compress)
 }
 
 func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, error) {

@@ -38,6 +38,15 @@ type socketSpec struct {
 	readLimit int64
 }
 
+// clientLimit is how much of each client message the reader reads once
+// inflated: none without a handler (skipped unread).
+func (s socketSpec) clientLimit() int64 {
+	if s.handle == nil {
+		return 0
+	}
+	return cmp.Or(s.readLimit, wireLimit)
+}
+
 // socketWith upgrades a checked request to a websocket served by spec.
 func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler {
 	pre := func(c *fiber.Ctx) error {
@@ -208,10 +217,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	direct := make(chan []byte, 16)
 	deflate, _ := conn.Locals(deflateKey).(*bool)
 	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, deflate != nil && *deflate)
-	limit := int64(0) // skipped unread
-	if spec.handle != nil {
-		limit = cmp.Or(spec.readLimit, wireLimit)
-	}
+	limit := spec.clientLimit()
 	go func() {
 		defer close(readerDone)
 		defer cancel()
