@@ -273,7 +273,9 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 		out = append(out, l.accepted.figure("answer, accepted (requests)", elapsed))
 		if l.shed.Load() > 0 {
 			f := l.refused.figure("answer, 503 Retry-After (requests)", elapsed)
-			f.Comment = fmt.Sprintf("%d positions refused", l.shed.Load())
+			// The rate stored again, in the last lines, which the device
+			// bench's run.sh keeps (tail -6).
+			f.Comment = fmt.Sprintf("%d positions refused; %.0f positions/s stored", l.shed.Load(), float64(l.sent.Load())/elapsed.Seconds())
 			out = append(out, f)
 		}
 		if l.o.Screens > 0 {
