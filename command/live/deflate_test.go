@@ -3,6 +3,7 @@ package live_test
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"io"
 	"strings"
 	"sync"
@@ -135,4 +136,35 @@ func TestBatchCarriesTheSharedDeflatedForm(t *testing.T) {
 			t.Errorf("client %d: a message of %d bytes got a deflated form", i, len(got[i][1].JSON))
 		}
 	}
+}
+
+// TestBigSnapshotCompressedForTheClient: a snapshot of DeflateMin or more
+// goes to Batch with a compressed form of its own; a smaller one, or any
+// without Batch, goes through the sink as it is.
+func TestBigSnapshotCompressedForTheClient(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	big := []byte(`{"seq":0,"type":"snapshot","data":{"units":"` + strings.Repeat("car-01 ", 300) + `"}}`)
+	snap := func(context.Context) ([]byte, uint64, error) { return big, 0, nil }
+	outs := make(chan live.Out, 10)
+	s := newSink()
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap,
+		Batch: func(msgs []live.Out) error {
+			for _, m := range msgs {
+				outs <- m
+			}
+			return nil
+		}}, nil, s)
+	select {
+	case o := <-outs:
+		if !bytes.Equal(o.JSON, big) || o.Deflated == nil || !bytes.Equal(inflate(t, o.Deflated.Bytes()), big) {
+			t.Fatalf("the snapshot went to Batch as %d bytes, compressed form %p", len(o.JSON), o.Deflated)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the snapshot did not reach Batch")
+	}
+	plain := newSink()
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"),
+		Batch: func([]live.Out) error { t.Error("a small snapshot went to Batch"); return nil }}, nil, plain)
+	plain.wait(t, "snap@0")
 }

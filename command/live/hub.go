@@ -30,8 +30,9 @@ type Message struct {
 	Deflated *Deflated
 }
 
-// Out is a message as a client's writer hands it to Batch: its bytes and,
-// when they are the message's own, its shared compressed form (nil: none).
+// Out is a message as a client's writer hands it to Batch: its bytes and
+// their compressed form (nil: none), shared by every client for a
+// published message, the client's own for a snapshot.
 type Out struct {
 	JSON     []byte
 	Deflated *Deflated
@@ -422,6 +423,12 @@ func (w *writer) snapshot() error {
 		return err
 	}
 	w.last = seq
+	if w.Batch != nil && len(msg) >= DeflateMin {
+		// Compressed for this client only, if it negotiated it (a screen's
+		// snapshot of a city's units is a megabyte or more): nothing is
+		// pending when a snapshot is written.
+		return w.Batch([]Out{{JSON: msg, Deflated: NewDeflated(msg)}})
+	}
 	return w.write(msg)
 }
 
