@@ -14,8 +14,9 @@ type Streams struct {
 	// SnapshotIncidents is the most incidents a screen snapshot carries.
 	SnapshotIncidents int `yaml:"snapshot_incidents"`
 	// Compress offers permessage-deflate to websocket clients (browsers
-	// ask for it): messages of a kilobyte or more, frames above all, go
-	// out compressed, each compressed once for every socket.
+	// ask for it): live messages of a kilobyte or more, frames above all,
+	// go out compressed, each compressed once for every socket, and so do
+	// snapshots of a kilobyte or more, each for its socket.
 	Compress bool `yaml:"compress"`
 }
 

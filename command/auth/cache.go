@@ -97,11 +97,11 @@ func (c *SessionCache) TouchSession(ctx context.Context, hash string, ttl time.D
 	return sess, nil
 }
 
-// Cached is how many touches were answered from memory.
-func (c *SessionCache) Cached() int64 { return c.cached.Load() }
+// Hits is how many touches were answered from memory.
+func (c *SessionCache) Hits() int64 { return c.cached.Load() }
 
-// Read is how many touches went to the store.
-func (c *SessionCache) Read() int64 { return c.read.Load() }
+// Reads is how many touches went to the store.
+func (c *SessionCache) Reads() int64 { return c.read.Load() }
 
 // sweep drops stale entries once the cache has grown to sweepAt (c.mu
 // held), so that sessions no longer used do not stay in memory.

@@ -166,7 +166,7 @@ func TestSessionCacheAnswersWithinFresh(t *testing.T) {
 	off.follow(nil)
 	off.want("fresh 0", "h1", 1, false)
 	off.want("fresh 0, again", "h1", 1, false)
-	if cached, read := c.cache.Cached(), c.cache.Read(); cached != 3 || read != 9 {
+	if cached, read := c.cache.Hits(), c.cache.Reads(); cached != 3 || read != 9 {
 		t.Errorf("lookups: %d cached, %d read; want 3 and 9", cached, read)
 	}
 }

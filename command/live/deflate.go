@@ -7,14 +7,15 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// DeflateMin is the smallest message given a shared deflated form: below
-// it, compression saves a client little and costs the server a writer.
+// DeflateMin is the smallest message given a deflated form (a live one's
+// shared, a snapshot's for its client): below it, compression saves a
+// client little and costs the server a writer.
 const DeflateMin = 1 << 10
 
 // Deflated is a message's payload as permessage-deflate sends it (RFC
-// 7692, no context takeover), made on first use and then shared by every
-// socket that negotiated compression: a frame to 200 screens is
-// compressed once, not 200 times.
+// 7692, no context takeover), made on first use; a published message's is
+// shared by every socket that negotiated compression, so a frame to 200
+// screens is compressed once, not 200 times.
 type Deflated struct {
 	src  []byte
 	once sync.Once

@@ -358,7 +358,8 @@ type Client struct {
 	Filter func(m Message) ([]byte, bool)
 	// Batch, when set, writes the live messages already queued for the
 	// client when the writer wakes (up to BatchMessages, or BatchBytes) with
-	// one flush instead of one each; nil writes each through the sink.
+	// one flush instead of one each, and a snapshot of DeflateMin or more
+	// with its compressed form; nil writes each through the sink.
 	Batch BatchSink
 }
 

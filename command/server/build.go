@@ -54,7 +54,7 @@ type builder struct {
 	places *geo.Gazetteer
 	st     *store.Store
 	authn  *auth.Service
-	// sessions are the sessions in Redis behind this instance's cache.
+	// sessions is the session cache over the sessions in Redis.
 	sessions   *auth.SessionCache
 	accounts   *account.Service
 	fleet      *unit.Fleet
@@ -172,7 +172,9 @@ func (b *builder) people(ctx context.Context) error {
 	if err := sessions.IndexOldSessions(ctx); err != nil {
 		return err
 	}
-	b.sessions = auth.NewSessionCache(sessions, b.cfg.Auth.SessionCache, b.now)
+	// The cache ages by the system's clock, not the injected one: a test's
+	// frozen clock would keep what it read for ever.
+	b.sessions = auth.NewSessionCache(sessions, b.cfg.Auth.SessionCache, nil)
 	b.accounts = account.New(views.NewAccounts(b.st), account.Rules{Area: func(code string) bool { return b.geo.Area(code) != nil },
 		Unit: b.fleet.Known, BcryptCost: b.cfg.Auth.BcryptCost}, b.sessions, b.opts.Now)
 	seeds, demoPassword, err := account.Seeds(b.cfg.Auth, b.cfg.Units)

@@ -78,8 +78,9 @@ func newMetrics() *metrics {
 }
 
 // watch registers the figures read at scrape time: Redis reachable, its
-// memory at the last check, the passwords compared, the positions waiting
-// for storage and the sockets' catch-ups.
+// memory at the last check, the passwords compared, the sessions looked up
+// (from the cache or Redis), the positions waiting for storage and the
+// sockets' catch-ups.
 func (m *metrics) watch(st *store.Store, authn *auth.Service, sessions *auth.SessionCache, ingest *unit.Ingester, hub *live.Hub) {
 	m.watchSockets(hub)
 	m.reg.MustRegister(
@@ -99,8 +100,8 @@ func (m *metrics) watch(st *store.Store, authn *auth.Service, sessions *auth.Ses
 			Help: "Redis maxmemory at the last check (0: no limit)."}, func() float64 { return float64(m.limit.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "login_password_checks_total",
 			Help: "Passwords compared by this instance (login attempts that were not throttled)."}, func() float64 { return float64(authn.Checked.Load()) }),
-		sessionLookups("cache", sessions.Cached),
-		sessionLookups("redis", sessions.Read),
+		sessionLookups("cache", sessions.Hits),
+		sessionLookups("redis", sessions.Reads),
 	)
 }
 

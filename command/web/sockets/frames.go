@@ -37,7 +37,8 @@ type socketWriter struct {
 	conn    *websocket.Conn
 	timeout time.Duration
 	// deflate says the connection negotiated permessage-deflate: messages
-	// with a shared compressed form are sent compressed.
+	// with a compressed form (a live message's shared one, a snapshot's
+	// own) are sent compressed.
 	deflate bool
 	mu      sync.Mutex
 	done    bool
@@ -150,8 +151,8 @@ func (w *socketWriter) close(code int, text string) {
 // a rare burst and is let go).
 const maxKept = 256 << 10
 
-// write sends msgs as text messages, in order, with one write, each with
-// its shared compressed form where the connection negotiated it
+// write sends msgs as text messages, in order, with one write, each in its
+// compressed form where it has one and the connection negotiated it
 // (live.BatchSink).
 func (w *socketWriter) write(msgs []live.Out) error {
 	w.buf = w.buf[:0]
