@@ -37,15 +37,21 @@ type SessionCache struct {
 	entries map[string]cachedSession
 	// sweepAt is the size at which stale entries are next swept out.
 	sweepAt int
-	// cached and read count the touches answered from memory and from the
+	// hits and reads count the touches answered from memory and from the
 	// store (metrics).
-	cached, read atomic.Int64
+	hits, reads atomic.Int64
 }
 
 type cachedSession struct {
 	sess Session
 	// at is when the read began; expires is the expiry it set in the store.
 	at, expires time.Time
+}
+
+// freshAt reports whether e may answer at now: read less than fresh before
+// (a clock set back finds nothing fresh).
+func (e cachedSession) freshAt(now time.Time, fresh time.Duration) bool {
+	return now.Sub(e.at) < fresh && !now.Before(e.at)
 }
 
 // minSweep is the fewest entries at which stale ones are swept out.
@@ -65,20 +71,20 @@ func NewSessionCache(st SessionStore, fresh time.Duration, now func() time.Time)
 // asks an earlier expiry (a session's last hours before its maximum age).
 func (c *SessionCache) TouchSession(ctx context.Context, hash string, ttl time.Duration) (Session, error) {
 	if c.fresh <= 0 {
-		c.read.Add(1)
+		c.reads.Add(1)
 		return c.SessionStore.TouchSession(ctx, hash, ttl)
 	}
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[hash]
-	if ok && now.Sub(e.at) < c.fresh && !now.Before(e.at) && !now.Add(ttl).Before(e.expires) {
+	if ok && e.freshAt(now, c.fresh) && !now.Add(ttl).Before(e.expires) {
 		c.mu.Unlock()
-		c.cached.Add(1)
+		c.hits.Add(1)
 		return e.sess, nil
 	}
 	epoch := c.epoch
 	c.mu.Unlock()
-	c.read.Add(1)
+	c.reads.Add(1)
 	sess, err := c.SessionStore.TouchSession(ctx, hash, ttl)
 	if err != nil || sess.MustChangePassword {
 		if ok {
@@ -98,10 +104,10 @@ func (c *SessionCache) TouchSession(ctx context.Context, hash string, ttl time.D
 }
 
 // Hits is how many touches were answered from memory.
-func (c *SessionCache) Hits() int64 { return c.cached.Load() }
+func (c *SessionCache) Hits() int64 { return c.hits.Load() }
 
 // Reads is how many touches went to the store.
-func (c *SessionCache) Reads() int64 { return c.read.Load() }
+func (c *SessionCache) Reads() int64 { return c.reads.Load() }
 
 // sweep drops stale entries once the cache has grown to sweepAt (c.mu
 // held), so that sessions no longer used do not stay in memory.
@@ -110,7 +116,7 @@ func (c *SessionCache) sweep(now time.Time) {
 		return
 	}
 	for h, e := range c.entries {
-		if now.Sub(e.at) >= c.fresh || now.Before(e.at) {
+		if !e.freshAt(now, c.fresh) {
 			delete(c.entries, h)
 		}
 	}

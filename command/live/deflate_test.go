@@ -96,12 +96,12 @@ func TestBatchCarriesTheSharedDeflatedForm(t *testing.T) {
 	h := live.NewHub(st, quiet)
 	big := []byte(`{"type":"unit.positions","data":{"units":[` + strings.Repeat(`{"id":"car-01"},`, 100) + `{}]}}`)
 	small := []byte(`{"type":"unit.positions","data":{"units":[]}}`)
-	outs := make([]chan live.Out, 3)
+	outs := make([]chan live.Message, 3)
 	for i := range outs {
-		outs[i] = make(chan live.Out, 10)
+		outs[i] = make(chan live.Message, 10)
 		s := newSink()
 		c := &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"),
-			Batch: func(msgs []live.Out) error {
+			Batch: func(msgs []live.Message) error {
 				for _, m := range msgs {
 					outs[i] <- m
 				}
@@ -115,7 +115,7 @@ func TestBatchCarriesTheSharedDeflatedForm(t *testing.T) {
 	}
 	h.Publish("screen", live.Message{JSON: big})
 	h.Publish("screen", live.Message{JSON: small})
-	var got [3][2]live.Out
+	var got [3][2]live.Message
 	for i := range outs {
 		for j := range 2 {
 			select {
@@ -146,10 +146,10 @@ func TestBigSnapshotCompressedForTheClient(t *testing.T) {
 	h := live.NewHub(st, quiet)
 	big := []byte(`{"seq":0,"type":"snapshot","data":{"units":"` + strings.Repeat("car-01 ", 300) + `"}}`)
 	snap := func(context.Context) ([]byte, uint64, error) { return big, 0, nil }
-	outs := make(chan live.Out, 10)
+	outs := make(chan live.Message, 10)
 	s := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap,
-		Batch: func(msgs []live.Out) error {
+		Batch: func(msgs []live.Message) error {
 			for _, m := range msgs {
 				outs <- m
 			}
@@ -165,6 +165,6 @@ func TestBigSnapshotCompressedForTheClient(t *testing.T) {
 	}
 	plain := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"),
-		Batch: func([]live.Out) error { t.Error("a small snapshot went to Batch"); return nil }}, nil, plain)
+		Batch: func([]live.Message) error { t.Error("a small snapshot went to Batch"); return nil }}, nil, plain)
 	plain.wait(t, "snap@0")
 }

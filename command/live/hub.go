@@ -25,16 +25,9 @@ import (
 type Message struct {
 	Seq  uint64
 	JSON []byte
-	// Deflated is JSON compressed for the sockets that negotiated it,
-	// shared by them (Publish gives it to messages of DeflateMin or more).
-	Deflated *Deflated
-}
-
-// Out is a message as a client's writer hands it to Batch: its bytes and
-// their compressed form (nil: none), shared by every client for a
-// published message, the client's own for a snapshot.
-type Out struct {
-	JSON     []byte
+	// Deflated is JSON compressed for the sockets that negotiated it (nil:
+	// none): shared by every client for a published message (Publish gives
+	// it to those of DeflateMin or more), the client's own for a snapshot.
 	Deflated *Deflated
 }
 
@@ -320,7 +313,7 @@ type Sink func(b []byte) error
 
 // BatchSink writes several messages to a client, in order, each its own
 // message, with one flush under one write deadline.
-type BatchSink func(msgs []Out) error
+type BatchSink func(msgs []Message) error
 
 // Batch bounds what one flush of live messages carries: how many, and
 // how many bytes once that much is pending.
@@ -386,8 +379,8 @@ type writer struct {
 	sink Sink
 	last uint64
 
-	pending []Out // live messages to write together (Batch)
-	size    int   // their bytes
+	pending []Message // live messages to write together (Batch), as the filter let them through
+	size    int       // their bytes
 }
 
 func (w *writer) write(b []byte) error { return w.sink(b) }
@@ -428,7 +421,7 @@ func (w *writer) snapshot() error {
 		// Compressed for this client only, if it negotiated it (a screen's
 		// snapshot of a city's units is a megabyte or more): nothing is
 		// pending when a snapshot is written.
-		return w.Batch([]Out{{JSON: msg, Deflated: NewDeflated(msg)}})
+		return w.Batch([]Message{{JSON: msg, Deflated: NewDeflated(msg)}})
 	}
 	return w.write(msg)
 }
@@ -547,7 +540,7 @@ func (w *writer) take(m Message) error {
 		return w.deliver(m)
 	}
 	if b := w.bytesOf(m); b != nil {
-		out := Out{JSON: b}
+		out := Message{Seq: m.Seq, JSON: b}
 		if len(b) == len(m.JSON) && len(b) > 0 && &b[0] == &m.JSON[0] {
 			out.Deflated = m.Deflated // the filter let the message through as it is
 		}

@@ -403,7 +403,7 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	gate, inFirst := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var calls [][]string
-	batch := func(msgs []live.Out) error {
+	batch := func(msgs []live.Message) error {
 		mu.Lock()
 		first := len(calls) == 0
 		var seqs []string

@@ -132,7 +132,7 @@ func (w *socketWriter) next(limit int64) ([]byte, error) {
 }
 
 // one sends b as a text message (live.Sink).
-func (w *socketWriter) one(b []byte) error { return w.write([]live.Out{{JSON: b}}) }
+func (w *socketWriter) one(b []byte) error { return w.write([]live.Message{{JSON: b}}) }
 
 // close sends the server's Close with code and text, unless nothing more
 // may be written (after a failed write, its bytes would land inside the
@@ -154,7 +154,7 @@ const maxKept = 256 << 10
 // write sends msgs as text messages, in order, with one write, each in its
 // compressed form where it has one and the connection negotiated it
 // (live.BatchSink).
-func (w *socketWriter) write(msgs []live.Out) error {
+func (w *socketWriter) write(msgs []live.Message) error {
 	w.buf = w.buf[:0]
 	for _, m := range msgs {
 		var z []byte

@@ -150,7 +150,7 @@ func TestNoDataAfterClose(t *testing.T) {
 	if err := <-readerDone; !fws.IsCloseError(err, fws.CloseNormalClosure) {
 		t.Fatalf("reader: %v", err)
 	}
-	if err := w.write([]live.Out{{JSON: []byte(`{"seq":1}`)}}); !errors.Is(err, websocket.ErrCloseSent) {
+	if err := w.write([]live.Message{{JSON: []byte(`{"seq":1}`)}}); !errors.Is(err, websocket.ErrCloseSent) {
 		t.Fatalf("batch after the Close: %v, want ErrCloseSent", err)
 	}
 	if err := w.one([]byte(`{"seq":2}`)); err == nil {
@@ -180,7 +180,7 @@ func TestNoCloseAfterFailedWrite(t *testing.T) {
 	}
 	_ = cli.(*net.TCPConn).SetReadBuffer(4096)
 	w := newSocketWriter(conn, 100*time.Millisecond, false)
-	msgs := []live.Out{{JSON: bytes.Repeat([]byte("a"), 4<<20)}, {JSON: bytes.Repeat([]byte("b"), 4<<20)}}
+	msgs := []live.Message{{JSON: bytes.Repeat([]byte("a"), 4<<20)}, {JSON: bytes.Repeat([]byte("b"), 4<<20)}}
 	var all []byte
 	for _, m := range msgs {
 		all = appendFrame(all, m.JSON, false)
@@ -195,7 +195,7 @@ func TestNoCloseAfterFailedWrite(t *testing.T) {
 		read <- b
 	}()
 	w.close(websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since")
-	if err := w.write([]live.Out{{JSON: []byte(`{}`)}}); !errors.Is(err, websocket.ErrCloseSent) {
+	if err := w.write([]live.Message{{JSON: []byte(`{}`)}}); !errors.Is(err, websocket.ErrCloseSent) {
 		t.Fatalf("a batch after the failed one: %v, want ErrCloseSent", err)
 	}
 	_ = conn.NetConn().Close()
