@@ -138,7 +138,7 @@ func TestBaseMapDrawsOfflineStreets(t *testing.T) {
 		t.Errorf("the offline page asked for outside URLs: %v", got)
 	}
 	var attribution string
-	b.run(5*time.Second, chromedp.Text(".basemap-attribution", &attribution, chromedp.ByQuery))
+	b.run(5*time.Second, textOf(".basemap-attribution", &attribution))
 	if !strings.Contains(attribution, "离线") || !strings.Contains(attribution, "示意") {
 		t.Errorf("attribution %q: want the offline source and the schematic note", attribution)
 	}

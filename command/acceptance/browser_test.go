@@ -2,6 +2,7 @@ package acceptance_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -153,6 +154,25 @@ func (b *browser) run(d time.Duration, actions ...chromedp.Action) {
 	}
 }
 
+// textOf reads the visible text of the first element matching sel in one
+// evaluation, once it exists: a live page may replace the element between
+// the node lookup and the read that chromedp.Text does in two steps.
+func textOf(sel string, out *string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		q, err := json.Marshal(sel)
+		if err != nil {
+			return err
+		}
+		var r struct{ T string }
+		expr := fmt.Sprintf(`(() => { const e = document.querySelector(%s); return e ? {T: e.innerText} : null })()`, q)
+		if err := chromedp.Poll(expr, &r, chromedp.WithPollingInterval(50*time.Millisecond)).Do(ctx); err != nil {
+			return fmt.Errorf("text of %s: %w", sel, err)
+		}
+		*out = r.T
+		return nil
+	})
+}
+
 // login signs in on the page at url.
 func (b *browser) login(url, user string) {
 	b.t.Helper()
@@ -186,8 +206,8 @@ func TestScreenPageShowsIncidentsLive(t *testing.T) {
 	var imgs int
 	b.run(2*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
 	b.run(2*time.Second,
-		chromedp.Text(sel+" .title", &shown, chromedp.ByQuery),
-		chromedp.Text(sel+" .badge", &badge, chromedp.ByQuery),
+		textOf(sel+" .title", &shown),
+		textOf(sel+" .badge", &badge),
 		chromedp.Evaluate(`document.querySelectorAll("#incidents img").length`, &imgs),
 	)
 	if shown != title || imgs != 0 {
@@ -197,7 +217,7 @@ func TestScreenPageShowsIncidentsLive(t *testing.T) {
 		t.Errorf("level label %q, want II 重大", badge)
 	}
 	var count string
-	b.run(2*time.Second, chromedp.Text("#count-II", &count, chromedp.ByQuery))
+	b.run(2*time.Second, textOf("#count-II", &count))
 	if strings.TrimSpace(count) != "1" {
 		t.Errorf("counter II shows %q", count)
 	}
@@ -351,7 +371,7 @@ func TestReportsPages(t *testing.T) {
 	page.run(10*time.Second, network.Enable(), network.SetExtraHTTPHeaders(network.Headers{"Authorization": "Bearer " + op}),
 		chromedp.Navigate(h.base+"/api/v1/bulletins/daily?format=html"), chromedp.WaitVisible("svg.chart", chromedp.ByQuery))
 	var heading string
-	page.run(2*time.Second, chromedp.Text("h1", &heading, chromedp.ByQuery))
+	page.run(2*time.Second, textOf("h1", &heading))
 	if !strings.Contains(heading, "每日三通报") {
 		t.Errorf("bulletin heading %q", heading)
 	}

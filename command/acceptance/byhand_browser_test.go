@@ -67,7 +67,7 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 		t.Errorf("active plan's groups %v", groups)
 	}
 	var cardText string
-	b.run(2*time.Second, chromedp.Text(card, &cardText, chromedp.ByQuery))
+	b.run(2*time.Second, textOf(card, &cardText))
 	if !strings.Contains(cardText, "leader 手动启动") || !strings.Contains(cardText, "现场人员持续增多") {
 		t.Errorf("active card %q", cardText)
 	}
@@ -81,7 +81,7 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery),
 		chromedp.WaitVisible(`#tasks li.task[data-group-id="dialogue"][data-status="assigned"]`, chromedp.ByQuery))
 	var text string
-	b.run(2*time.Second, chromedp.Text(`#tasks`, &text, chromedp.ByQuery))
+	b.run(2*time.Second, textOf(`#tasks`, &text))
 	if !strings.Contains(text, "了解诉求") || strings.Contains(text, "控制现场秩序") {
 		t.Errorf("grid-01's tasks %q", text)
 	}

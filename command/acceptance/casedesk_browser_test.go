@@ -129,7 +129,7 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 		const b = document.querySelector(%q); if (b && !b.disabled && b.offsetParent) b.click(); return false; })()`, errSel, btnSel)
 	desk.run(15*time.Second, chromedp.Poll(refused, nil, chromedp.WithPollingInterval(500*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
 	var shown string
-	desk.run(2*time.Second, chromedp.Text(errSel, &shown, chromedp.ByQuery))
+	desk.run(2*time.Second, textOf(errSel, &shown))
 	if !strings.Contains(shown, "满意度") {
 		t.Errorf("the satisfaction error reads %q", shown)
 	}
@@ -198,7 +198,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 		chromedp.WaitVisible(`#detail .detail-case`, chromedp.ByQuery),
 	)
 	var fromCase string
-	desk.run(2*time.Second, chromedp.Text(`#detail .detail-case`, &fromCase, chromedp.ByQuery))
+	desk.run(2*time.Second, textOf(`#detail .detail-case`, &fromCase))
 	if !strings.Contains(fromCase, id) {
 		t.Errorf("the incident desk shows %q, not case %s", fromCase, id)
 	}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"watchfloor/config"
 )
 
@@ -22,7 +20,7 @@ func TestWallNamesConfiguredCaseKinds(t *testing.T) {
 	b.login(h.base+"/", "operator")
 	b.poll(10*time.Second, `!!document.querySelector('li.case-row[data-kind="noise"]')`)
 	var text string
-	b.run(2*time.Second, chromedp.Text(`li.case-row[data-kind="noise"] .case-row-kind`, &text, chromedp.ByQuery))
+	b.run(2*time.Second, textOf(`li.case-row[data-kind="noise"] .case-row-kind`, &text))
 	if !strings.Contains(text, "噪音扰民") {
 		t.Errorf("the wall names the configured kind %q, want 噪音扰民", text)
 	}

@@ -127,7 +127,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 		t.Errorf("rules shown: %q", rules)
 	}
 	var zones string
-	b.run(2*time.Second, chromedp.Text("#preview-zones", &zones, chromedp.ByQuery))
+	b.run(2*time.Second, textOf("#preview-zones", &zones))
 	if !strings.Contains(zones, "东门步行街") {
 		t.Errorf("zones shown: %q", zones)
 	}
@@ -145,7 +145,7 @@ func TestConsoleTakesCallByGazetteer(t *testing.T) {
 	sel := fmt.Sprintf(`li.incident[data-id=%q]`, id)
 	screen.run(10*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
 	var badge string
-	screen.run(2*time.Second, chromedp.Text(sel+" .badge", &badge, chromedp.ByQuery))
+	screen.run(2*time.Second, textOf(sel+" .badge", &badge))
 	if !strings.Contains(badge, "II") {
 		t.Errorf("wall screen badge %q", badge)
 	}

@@ -42,8 +42,8 @@ func TestWallShowsLeaderOnDuty(t *testing.T) {
 	})
 	h, b := wallWithDuty(t, 1920, 1080)
 	var leader, phone, ops, standby string
-	b.run(5*time.Second, chromedp.Text("#onduty-leader", &leader, chromedp.ByQuery), chromedp.Text("#onduty-phone", &phone, chromedp.ByQuery),
-		chromedp.Text("#onduty-operators", &ops, chromedp.ByQuery), chromedp.Text("#onduty-standby", &standby, chromedp.ByQuery))
+	b.run(5*time.Second, textOf("#onduty-leader", &leader), textOf("#onduty-phone", &phone),
+		textOf("#onduty-operators", &ops), textOf("#onduty-standby", &standby))
 	if leader != "东门街道带班领导" || phone != "138****8000" || ops == "" || standby != "网格员·湖贝1" {
 		t.Fatalf("on duty: leader %q phone %q operators %q stand-by %q", leader, phone, ops, standby)
 	}
@@ -77,7 +77,7 @@ func TestWallShowsLeaderOnDuty(t *testing.T) {
 	var label string
 	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery),
 		chromedp.Poll(`document.querySelector('#onduty-leader-label').textContent === 'Leader'`, nil, chromedp.WithPollingTimeout(5*time.Second)),
-		chromedp.Text("#onduty-label", &label, chromedp.ByQuery))
+		textOf("#onduty-label", &label))
 	if !strings.Contains(label, "On duty") {
 		t.Errorf("the block's label in English: %q", label)
 	}

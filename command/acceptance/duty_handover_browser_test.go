@@ -39,7 +39,7 @@ func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
 	in.run(15*time.Second, chromedp.WaitVisible("#tab-handover", chromedp.ByQuery), chromedp.Click("#tab-handover", chromedp.ByQuery),
 		chromedp.WaitVisible(item, chromedp.ByQuery))
 	var text, hid string
-	in.run(5*time.Second, chromedp.Text(item, &text, chromedp.ByQuery), chromedp.AttributeValue(item, "data-id", &hid, nil, chromedp.ByQuery))
+	in.run(5*time.Second, textOf(item, &text), chromedp.AttributeValue(item, "data-id", &hid, nil, chromedp.ByQuery))
 	if !strings.Contains(text, "事故现场仍在处置") || !strings.Contains(text, "交接班浏览器测试") {
 		t.Errorf("the waiting handover shows %q", text)
 	}

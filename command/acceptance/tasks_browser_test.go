@@ -19,7 +19,7 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 	sel := `#tasks li.task[data-group-id="onsite-control"]`
 	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible(sel+`[data-status="assigned"] button.task-ack`, chromedp.ByQuery))
 	var text string
-	b.run(2*time.Second, chromedp.Text(sel, &text, chromedp.ByQuery))
+	b.run(2*time.Second, textOf(sel, &text))
 	if !strings.Contains(text, "控制现场秩序") || !strings.Contains(text, "待确认") {
 		t.Errorf("task shown as %q", text)
 	}
@@ -76,7 +76,7 @@ func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
 	// The open deadlines of the incident count down.
 	b.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#deadlines-list li.deadline-item[data-incident-id=%q][data-state]`, inc["id"]), chromedp.ByQuery))
 	var left string
-	b.run(2*time.Second, chromedp.Text(fmt.Sprintf(`#deadlines-list li[data-incident-id=%q] .deadline-left`, inc["id"]), &left, chromedp.ByQuery))
+	b.run(2*time.Second, textOf(fmt.Sprintf(`#deadlines-list li[data-incident-id=%q] .deadline-left`, inc["id"]), &left))
 	if !strings.Contains(left, "剩余") {
 		t.Errorf("deadline countdown %q", left)
 	}
@@ -88,7 +88,7 @@ func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
 	)
 	var groups string
 	b.run(3*time.Second, chromedp.Poll(`document.querySelector('#confirm-groups').textContent.includes('现场控制组')`, nil, chromedp.WithPollingTimeout(3*time.Second)),
-		chromedp.Text("#confirm-groups", &groups, chromedp.ByQuery))
+		textOf("#confirm-groups", &groups))
 	for _, want := range []string{"现场控制组", "医疗救护组", "个力量"} {
 		if !strings.Contains(groups, want) {
 			t.Errorf("confirmation lacks %s: %q", want, groups)
@@ -113,7 +113,7 @@ func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
 	b.run(5*time.Second, chromedp.WaitVisible(group, chromedp.ByQuery))
 	total := h.group(actID, "onsite-control").Tasks.Total
 	var progress string
-	b.run(2*time.Second, chromedp.Text(group, &progress, chromedp.ByQuery))
+	b.run(2*time.Second, textOf(group, &progress))
 	if want := fmt.Sprintf("0/%d 已确认，0/%d 已完成", total, total); progress != want {
 		t.Errorf("progress %q, want %q", progress, want)
 	}
@@ -155,7 +155,7 @@ func TestScreenPlanBannerShowsGroupProgress(t *testing.T) {
 	want := fmt.Sprintf("1/%d 已确认，1/%d 已完成", total, total)
 	var got string
 	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent.includes(%q)`, sel, want), nil, chromedp.WithPollingTimeout(10*time.Second)),
-		chromedp.Text(sel, &got, chromedp.ByQuery))
+		textOf(sel, &got))
 	if !strings.Contains(got, "现场控制组") {
 		t.Errorf("banner progress %q", got)
 	}

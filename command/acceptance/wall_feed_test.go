@@ -64,7 +64,7 @@ func TestWallFeedAndSound(t *testing.T) {
 		b.run(3*time.Second, chromedp.WaitVisible(sel, chromedp.ByQuery))
 	}
 	var text string
-	b.run(2*time.Second, chromedp.Text(`#activity > li.step[data-status="on_scene"]`, &text, chromedp.ByQuery))
+	b.run(2*time.Second, textOf(`#activity > li.step[data-status="on_scene"]`, &text))
 	if want := "湖贝路打架"; !strings.Contains(text, want) {
 		t.Errorf("the on-scene line %q does not name the incident %q", text, want)
 	}

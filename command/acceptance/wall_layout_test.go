@@ -127,7 +127,7 @@ func TestWallLayout(t *testing.T) {
 			b.run(slow, chromedp.Poll(`+document.querySelector('#incidents').dataset.shown + +document.querySelector('#list-more').dataset.more === 20`, nil, chromedp.WithPollingTimeout(slow)),
 				chromedp.Evaluate(`+document.querySelector('#incidents').dataset.shown`, &shown),
 				chromedp.Evaluate(`+document.querySelector('#list-more').dataset.more`, &rest),
-				chromedp.Text("#list-panel", &restText, chromedp.ByQuery))
+				textOf("#list-panel", &restText))
 			if shown < 15 {
 				t.Errorf("%d rows shown, want at least 15", shown)
 			}

@@ -40,7 +40,7 @@ func TestSessionEndedShowsSignIn(t *testing.T) {
 			t.Errorf("%s: the sign-in form came after %v, want within 1 s", p.page, took)
 		}
 		var msg string
-		b.run(2*time.Second, chromedp.Text("#login-error", &msg, chromedp.ByQuery))
+		b.run(2*time.Second, textOf("#login-error", &msg))
 		if !strings.Contains(msg, "会话已结束") {
 			t.Errorf("%s: the sign-in form says %q, want why the session ended", p.page, msg)
 		}
