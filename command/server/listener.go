@@ -38,8 +38,9 @@ func closeUnusedWhile(lns ...*unusedCloser) (stop func()) {
 // shutdown for the whole read timeout.
 type unusedCloser struct {
 	net.Listener
-	mu    sync.Mutex
-	conns map[*trackedConn]struct{}
+	mu       sync.Mutex
+	conns    map[*trackedConn]struct{}
+	accepted atomic.Int64
 }
 
 func newUnusedCloser(ln net.Listener) *unusedCloser {
@@ -56,8 +57,12 @@ func (l *unusedCloser) Accept() (net.Conn, error) {
 	l.mu.Lock()
 	l.conns[tc] = struct{}{}
 	l.mu.Unlock()
+	l.accepted.Add(1)
 	return tc, nil
 }
+
+// accepts counts the connections accepted so far.
+func (l *unusedCloser) accepts() int64 { return l.accepted.Load() }
 
 // closeUnused closes every connection that has not sent a byte yet.
 func (l *unusedCloser) closeUnused() {
