@@ -16,9 +16,9 @@ func TestOneTimePasswordGoneAfterEsc(t *testing.T) {
 	admin.login(h.base+"/admin.html", "admin")
 	reset := `#acc-table tr[data-username="viewer"] button[data-action="reset"]`
 	admin.poll(10*time.Second, `!document.querySelector('#app').hidden && !!document.querySelector('`+reset+`')`)
-	admin.run(5*time.Second, chromedp.Click(reset, chromedp.ByQuery))
+	admin.run(5*time.Second, click(reset))
 	admin.poll(5*time.Second, `document.querySelector('`+reset+`').classList.contains('acc-armed')`)
-	admin.run(5*time.Second, chromedp.Click(reset, chromedp.ByQuery))
+	admin.run(5*time.Second, click(reset))
 	admin.poll(5*time.Second, `document.querySelector('#acc-otp').open && document.querySelector('#acc-otp-value').textContent.length >= 10`)
 	admin.run(5*time.Second, chromedp.KeyEvent(kb.Escape))
 	admin.poll(5*time.Second, `!document.querySelector('#acc-otp').open && document.querySelector('#acc-otp-value').textContent === ''`)

@@ -21,9 +21,9 @@ func TestAdminCreatesResponderAccount(t *testing.T) {
 
 	// car-02's demo account never signed in: deleted after a confirming click.
 	del := `#acc-table tr[data-username="car-02"] button[data-action="delete"]`
-	admin.run(5*time.Second, chromedp.Click(del, chromedp.ByQuery))
+	admin.run(5*time.Second, click(del))
 	admin.poll(5*time.Second, `document.querySelector('`+del+`').classList.contains('acc-armed')`)
-	admin.run(5*time.Second, chromedp.Click(del, chromedp.ByQuery))
+	admin.run(5*time.Second, click(del))
 	admin.poll(5*time.Second, `!document.querySelector('#acc-table tr[data-username="car-02"]')`)
 
 	otp := admin.createResponder("zhang-san", "张三", "car-02", "13800138000")
@@ -41,14 +41,14 @@ func TestAdminCreatesResponderAccount(t *testing.T) {
 	phone.run(5*time.Second,
 		chromedp.SendKeys("#new-password", "password12", chromedp.ByQuery),
 		chromedp.SendKeys("#new-password-again", "password12", chromedp.ByQuery),
-		chromedp.Click("#password-submit", chromedp.ByQuery),
+		click("#password-submit"),
 	)
 	phone.poll(5*time.Second, `document.querySelector('#password-error').textContent.includes('常见密码')`)
 	phone.run(5*time.Second,
 		chromedp.Evaluate(`for (const id of ['new-password', 'new-password-again']) document.getElementById(id).value = ''`, nil),
 		chromedp.SendKeys("#new-password", "Car02-on-duty", chromedp.ByQuery),
 		chromedp.SendKeys("#new-password-again", "Car02-on-duty", chromedp.ByQuery),
-		chromedp.Click("#password-submit", chromedp.ByQuery),
+		click("#password-submit"),
 	)
 	phone.poll(10*time.Second, `!document.querySelector('#app').hidden && document.querySelector('#login').hidden && !document.querySelector('#password-form')`)
 	if code, _ := h.login("zhang-san", "Car02-on-duty"); code != 201 {
@@ -58,7 +58,7 @@ func TestAdminCreatesResponderAccount(t *testing.T) {
 	phone.poll(10*time.Second, `document.querySelector('#link-state').classList.contains('up')`)
 
 	dis := `#acc-table tr[data-username="zhang-san"] button[data-action="disable"]`
-	admin.run(5*time.Second, chromedp.Click(dis, chromedp.ByQuery))
+	admin.run(5*time.Second, click(dis))
 	phone.poll(time.Second, `!document.querySelector('#login').hidden && document.querySelector('#app').hidden`)
 	admin.poll(5*time.Second, `document.querySelector('#acc-table tr[data-username="zhang-san"] .acc-state').textContent === '已停用'`)
 	admin.clean()

@@ -21,14 +21,14 @@ func TestAdminOnboardsResponderAndUnit(t *testing.T) {
 	admin := newBrowser(t, 1280, 900)
 	admin.login(h.base+"/admin.html", "admin")
 	admin.poll(10*time.Second, `!document.querySelector('#app').hidden && !document.querySelector('#tab-btn-units').hidden`)
-	admin.run(5*time.Second, chromedp.Click(`.admin-tab[data-tab="units"]`, chromedp.ByQuery))
+	admin.run(5*time.Second, click(`.admin-tab[data-tab="units"]`))
 	admin.poll(10*time.Second, `document.querySelector('#units-table tr[data-unit-id="car-01"]') !== null`)
 	admin.openUnitForm()
 	admin.submitUnit("car-97", "东门巡97", "tracker-97")
 	admin.poll(5*time.Second, `document.querySelector('#units-table tr[data-unit-id="car-97"]') !== null && document.querySelector('#unit-form') === null`)
 
 	// The responder's account, bound to the new unit.
-	admin.run(5*time.Second, chromedp.Click(`.admin-tab[data-tab="accounts"]`, chromedp.ByQuery))
+	admin.run(5*time.Second, click(`.admin-tab[data-tab="accounts"]`))
 	admin.poll(10*time.Second, `!!document.querySelector('#acc-table tr[data-username="admin"]')`)
 	otp := admin.createResponder("li-si", "李四", "car-97", "13900139000")
 	admin.poll(5*time.Second, `!!document.querySelector('#acc-table tr[data-username="li-si"]')`)
@@ -40,7 +40,7 @@ func TestAdminOnboardsResponderAndUnit(t *testing.T) {
 	phone.run(5*time.Second,
 		chromedp.SendKeys("#new-password", "Patrol97-east", chromedp.ByQuery),
 		chromedp.SendKeys("#new-password-again", "Patrol97-east", chromedp.ByQuery),
-		chromedp.Click("#password-submit", chromedp.ByQuery),
+		click("#password-submit"),
 	)
 	phone.poll(10*time.Second, `!document.querySelector('#app').hidden && !document.querySelector('#password-form')`)
 	phone.poll(10*time.Second, `document.querySelector('#link-state').classList.contains('up')`)
@@ -50,7 +50,7 @@ func TestAdminOnboardsResponderAndUnit(t *testing.T) {
 
 	// Disabled: the phone is signed out within a second.
 	dis := `#acc-table tr[data-username="li-si"] button[data-action="disable"]`
-	admin.run(5*time.Second, chromedp.Click(dis, chromedp.ByQuery))
+	admin.run(5*time.Second, click(dis))
 	phone.poll(time.Second, `!document.querySelector('#login').hidden && document.querySelector('#app').hidden`)
 	admin.clean()
 	phone.clean()

@@ -3,8 +3,6 @@ package acceptance_test
 import (
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // The administration page's shell: an administrator sees every tab and
@@ -15,14 +13,14 @@ func TestAdminShellTabsByRole(t *testing.T) {
 	b := newBrowser(t, 1280, 800)
 	b.login(h.base+"/admin.html", "admin")
 	b.poll(10*time.Second, `!document.querySelector('#app').hidden && !document.querySelector('#tab-btn-units').hidden && !document.querySelector('#tab-btn-accounts').hidden`)
-	b.run(5*time.Second, chromedp.Click(`.admin-tab[data-tab="units"]`, chromedp.ByQuery))
+	b.run(5*time.Second, click(`.admin-tab[data-tab="units"]`))
 	b.poll(5*time.Second, `!document.querySelector('#tab-units').hidden && document.querySelector('#tab-accounts').hidden && document.querySelector('#tab-btn-units').getAttribute('aria-selected') === 'true'`)
-	b.run(5*time.Second, chromedp.Click("#logout", chromedp.ByQuery))
+	b.run(5*time.Second, click("#logout"))
 	b.poll(5*time.Second, `!document.querySelector('#login').hidden`)
 
 	b.login(h.base+"/admin.html", "operator")
 	b.poll(10*time.Second, `!document.querySelector('#app').hidden && document.querySelector('#tab-btn-accounts').hidden && document.querySelector('#tab-btn-units').hidden && !document.querySelector('#tab-duty').hidden`)
-	b.run(5*time.Second, chromedp.Click("#logout", chromedp.ByQuery))
+	b.run(5*time.Second, click("#logout"))
 	b.poll(5*time.Second, `!document.querySelector('#login').hidden`)
 
 	b.login(h.base+"/admin.html", "viewer")

@@ -27,7 +27,7 @@ func wallWatching(t *testing.T, h *harness, unit string) *browser {
 // grid choices loaded.
 func (b *browser) openUnitForm() {
 	b.t.Helper()
-	b.run(5*time.Second, chromedp.Click("#units-new", chromedp.ByQuery), chromedp.WaitVisible("#unit-form", chromedp.ByQuery))
+	b.run(5*time.Second, click("#units-new"), chromedp.WaitVisible("#unit-form", chromedp.ByQuery))
 	b.poll(5*time.Second, `document.querySelectorAll('#unit-type option').length > 3 && document.querySelectorAll('#unit-grid option').length > 10`)
 }
 
@@ -42,7 +42,7 @@ func (b *browser) submitUnit(id, callsign, device string) {
 		chromedp.SendKeys("#unit-team", "patrol-dongmen", chromedp.ByQuery),
 		chromedp.SetValue("#unit-grid", "440303001001004", chromedp.ByQuery),
 		chromedp.SendKeys("#unit-device", device, chromedp.ByQuery),
-		chromedp.Click("#unit-save", chromedp.ByQuery))
+		click("#unit-save"))
 }
 
 // createResponder creates a responder account bound to unit on the
@@ -50,7 +50,7 @@ func (b *browser) submitUnit(id, callsign, device string) {
 // that shows it once (closed after).
 func (b *browser) createResponder(username, name, unit, phone string) string {
 	b.t.Helper()
-	b.run(5*time.Second, chromedp.Click("#acc-new", chromedp.ByQuery), chromedp.WaitVisible("#acc-form", chromedp.ByQuery))
+	b.run(5*time.Second, click("#acc-new"), chromedp.WaitVisible("#acc-form", chromedp.ByQuery))
 	b.poll(5*time.Second, `[...document.querySelectorAll('#acc-unit option')].some((o) => o.value === '`+unit+`')`)
 	b.run(10*time.Second,
 		chromedp.SendKeys("#acc-username", username, chromedp.ByQuery),
@@ -58,12 +58,12 @@ func (b *browser) createResponder(username, name, unit, phone string) string {
 		chromedp.SetValue("#acc-role", "responder", chromedp.ByQuery),
 		chromedp.SetValue("#acc-unit", unit, chromedp.ByQuery),
 		chromedp.SendKeys("#acc-phone", phone, chromedp.ByQuery),
-		chromedp.Click("#acc-save", chromedp.ByQuery),
+		click("#acc-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector('#acc-otp').open && document.querySelector('#acc-otp-value').textContent.length >= 10`)
 	var otp string
 	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector('#acc-otp-value').textContent`, &otp))
-	b.run(5*time.Second, chromedp.Click("#acc-otp-close", chromedp.ByQuery))
+	b.run(5*time.Second, click("#acc-otp-close"))
 	return otp
 }
 

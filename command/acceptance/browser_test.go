@@ -3,7 +3,9 @@ package acceptance_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -173,6 +176,40 @@ func textOf(sel string, out *string) chromedp.Action {
 	})
 }
 
+// click clicks the first element matching sel as a user would, and looks
+// it up again when the page replaced it between the lookup and the click
+// (a live list re-rendered): no mouse event was sent then.
+func click(sel string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		for {
+			err := chromedp.Click(sel, chromedp.ByQuery).Do(ctx)
+			if err == nil || !staleNode(err) {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("click %s: %w (%w)", sel, err, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// staleNode reports whether err is the browser's answer about a node
+// that left the document after it was looked up.
+func staleNode(err error) bool {
+	var e *cdproto.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	for _, m := range []string{"No node with given id", "Could not find node with given id", "Node is detached", "Could not compute content quads"} {
+		if strings.Contains(e.Message, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // login signs in on the page at url.
 func (b *browser) login(url, user string) {
 	b.t.Helper()
@@ -187,7 +224,7 @@ func (b *browser) loginWith(url, user, password string) {
 		chromedp.WaitVisible("#username", chromedp.ByQuery),
 		chromedp.SendKeys("#username", user, chromedp.ByQuery),
 		chromedp.SendKeys("#password", password, chromedp.ByQuery),
-		chromedp.Click("#login-submit", chromedp.ByQuery),
+		click("#login-submit"),
 	)
 }
 
@@ -222,7 +259,7 @@ func TestScreenPageShowsIncidentsLive(t *testing.T) {
 		t.Errorf("counter II shows %q", count)
 	}
 	// The English switch changes the labels.
-	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	b.run(2*time.Second, click("#lang-toggle"))
 	b.run(2*time.Second, chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).textContent.includes("Serious")`, sel+" .badge"), nil, chromedp.WithPollingTimeout(2*time.Second)))
 	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
 	b.clean()
@@ -291,7 +328,7 @@ func TestScreenPageEnglishSwitch(t *testing.T) {
 	if len(han) < 10 {
 		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
 	}
-	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	b.run(2*time.Second, click("#lang-toggle"))
 	// Wait for the relabelling; the check below says what stayed Chinese.
 	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
 	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
@@ -361,7 +398,7 @@ func TestReportsPages(t *testing.T) {
 	if want := time.Now().Add(time.Minute).In(h.cfg.Location).Format("2006-01-02T15"); !strings.HasPrefix(to, want) && !strings.HasPrefix(to, time.Now().In(h.cfg.Location).Format("2006-01-02T15")) {
 		t.Errorf("playback to %q, want the deployment's hour %s", to, want)
 	}
-	b.run(2*time.Second, chromedp.Click("#playback-play", chromedp.ByQuery))
+	b.run(2*time.Second, click("#playback-play"))
 	b.run(5*time.Second, chromedp.Poll(`+document.querySelector("#playback-slider").dataset.index > 0`, nil, chromedp.WithPollingTimeout(5*time.Second)))
 	time.Sleep(200 * time.Millisecond)
 	b.clean()
@@ -398,7 +435,7 @@ func TestSignOutOnEveryPage(t *testing.T) {
 			t.Fatalf("%s: no token under %s after signing in", p.page, p.key)
 		}
 		b.run(5*time.Second,
-			chromedp.Click("#logout", chromedp.ByQuery),
+			click("#logout"),
 			chromedp.WaitVisible("#login", chromedp.ByQuery),
 			chromedp.WaitNotVisible(p.shown, chromedp.ByQuery),
 		)
@@ -413,4 +450,29 @@ func TestSignOutOnEveryPage(t *testing.T) {
 		})
 	}
 	b.clean()
+}
+
+// The helpers act on a page that replaces its elements as a live list
+// does: each click presses once (a press counts: its release may meet the
+// next element) and every read sees one whole element.
+func TestHelpersSurviveReRenders(t *testing.T) {
+	b := newBrowser(t, 800, 600)
+	page := `<!doctype html><p id="n">0</p><div id="box"></div><script>
+let n = 0;
+const draw = () => { const btn = document.createElement('button'); btn.id = 'b'; btn.textContent = 'clicks ' + n;
+  btn.onmousedown = () => { n++; document.querySelector('#n').textContent = n; }; document.querySelector('#box').replaceChildren(btn); };
+draw(); setInterval(draw, 10);
+</script>`
+	b.run(10*time.Second, chromedp.Navigate("data:text/html;charset=utf-8,"+url.PathEscape(page)), chromedp.WaitVisible("#b", chromedp.ByQuery))
+	for range 40 {
+		b.run(5*time.Second, click("#b"))
+	}
+	var n, label string
+	b.run(5*time.Second, textOf("#n", &n))
+	for range 40 {
+		b.run(5*time.Second, textOf("#b", &label))
+	}
+	if n != "40" || !strings.HasPrefix(label, "clicks ") {
+		t.Errorf("%s presses counted, button %q; want 40", n, label)
+	}
 }

@@ -22,7 +22,7 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 	b.login(h.base+"/leader.html", "leader")
 	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	b.run(10*time.Second,
-		chromedp.Click("#start-open", chromedp.ByQuery),
+		click("#start-open"),
 		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery),
 		chromedp.Poll(fmt.Sprintf(`!!document.querySelector('#start-incident option[value=%q]')`, id), nil, chromedp.WithPollingTimeout(5*time.Second)),
 	)
@@ -50,13 +50,13 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 		t.Fatalf("groups checked by default: %v", checked)
 	}
 	b.run(5*time.Second,
-		chromedp.Click("#start-group-onsite-control", chromedp.ByQuery),
-		chromedp.Click("#start-group-logistics", chromedp.ByQuery),
+		click("#start-group-onsite-control"),
+		click("#start-group-logistics"),
 		chromedp.SendKeys("#start-reason", "现场人员持续增多", chromedp.ByQuery),
 	)
 	b.screenshot("form")
 	b.run(5*time.Second,
-		chromedp.Click("#start-send", chromedp.ByQuery),
+		click("#start-send"),
 		chromedp.WaitNotVisible("#start-dialog", chromedp.ByQuery),
 	)
 	card := fmt.Sprintf(`#active-list article[data-plan-id="mass-incident"][data-incident-id=%q]`, id)

@@ -31,7 +31,7 @@ func (h *harness) caseStatus(id string) (string, []string, map[string]any) {
 // openCases switches the console to its case desk.
 func (b *browser) openCases() {
 	b.t.Helper()
-	b.run(10*time.Second, chromedp.WaitVisible("#tab-cases", chromedp.ByQuery), chromedp.Click("#tab-cases", chromedp.ByQuery),
+	b.run(10*time.Second, chromedp.WaitVisible("#tab-cases", chromedp.ByQuery), click("#tab-cases"),
 		chromedp.WaitVisible(`#app[data-tab="cases"] #case-desk`, chromedp.ByQuery))
 }
 
@@ -72,9 +72,9 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	phone.run(10*time.Second,
 		chromedp.SetValue("#report-kind", "hazard", chromedp.ByQuery),
 		chromedp.SendKeys("#report-title", "消防通道堵塞", chromedp.ByQuery),
-		chromedp.Click("#report-locate", chromedp.ByQuery),
+		click("#report-locate"),
 		chromedp.WaitVisible(`#report-loc[data-state="ok"]`, chromedp.ByQuery),
-		chromedp.Click("#report-submit", chromedp.ByQuery),
+		click("#report-submit"),
 	)
 	var id string
 	waitFor(t, 5*time.Second, "the phone's report is stored", func() bool {
@@ -95,7 +95,7 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	desk.poll(10*time.Second, `!document.querySelector('#filter-mine').closest('label').hidden && document.querySelector('#tab-handover').hidden`)
 	desk.openCases()
 	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
-	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), chromedp.Click(row, chromedp.ByQuery))
+	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), click(row))
 	desk.submit("accept")
 	desk.run(10*time.Second,
 		chromedp.WaitVisible(`#cdesk-detail form.cdesk-form-dispatch input[name="assignee"]`, chromedp.ByQuery),
@@ -108,15 +108,15 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	item := fmt.Sprintf(`#mycases li.mycase[data-case-id=%q][data-to-handle="true"]`, id)
 	phone.run(10*time.Second,
 		chromedp.WaitVisible(item+" button.case-handle-btn", chromedp.ByQuery),
-		chromedp.Click(item+" button.case-handle-btn", chromedp.ByQuery),
+		click(item+" button.case-handle-btn"),
 		chromedp.WaitVisible(item+" textarea.case-result", chromedp.ByQuery),
 		chromedp.SendKeys(item+" textarea.case-result", "已清理通道", chromedp.ByQuery),
-		chromedp.Click(item+" button.case-handle-submit", chromedp.ByQuery),
+		click(item+" button.case-handle-submit"),
 	)
 	waitFor(t, 5*time.Second, "handled", func() bool { s, _, _ := h.caseStatus(id); return s == "handled" })
 
 	// The desk sees the officer's result, verifies, closes and evaluates.
-	desk.run(5*time.Second, chromedp.Click("button.cdesk-refresh", chromedp.ByQuery))
+	desk.run(5*time.Second, click("button.cdesk-refresh"))
 	desk.run(10*time.Second, chromedp.Poll(`document.querySelector('#cdesk-detail')?.textContent.includes('已清理通道')`, nil, chromedp.WithPollingTimeout(10*time.Second)))
 	desk.submit("verify")
 	desk.submit("close")
@@ -169,7 +169,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 		t.Errorf("a community operator's roll-up shows %d areas", others)
 	}
 	desk.run(10*time.Second,
-		chromedp.Click(`form.cdesk-zero button[type=submit]`, chromedp.ByQuery),
+		click(`form.cdesk-zero button[type=submit]`),
 		chromedp.WaitVisible(area+`[data-reported="true"]`, chromedp.ByQuery),
 	)
 	_, b := h.do("GET", "/api/v1/daily-reports", h.token("operator"), nil)
@@ -179,7 +179,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 
 	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
 	desk.run(10*time.Second,
-		chromedp.WaitVisible(row, chromedp.ByQuery), chromedp.Click(row, chromedp.ByQuery),
+		chromedp.WaitVisible(row, chromedp.ByQuery), click(row),
 		chromedp.WaitVisible(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, chromedp.ByQuery),
 		chromedp.SetValue(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, "mass_incident", chromedp.ByQuery),
 	)
@@ -218,7 +218,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 	}
 	// The English switch relabels the desk, kinds included.
 	desk.run(10*time.Second,
-		chromedp.Click("#lang-toggle", chromedp.ByQuery),
+		click("#lang-toggle"),
 		chromedp.Poll(`document.querySelector('#case-desk .cdesk-title').textContent === 'Grid case desk' &&
 			document.querySelector('#cdesk-list .cdesk-kind').textContent === 'Dispute'`, nil, chromedp.WithPollingTimeout(5*time.Second)),
 	)

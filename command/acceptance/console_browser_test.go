@@ -36,9 +36,9 @@ func (b *browser) openOnDesk(id string) {
 	b.t.Helper()
 	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
 	b.run(10*time.Second,
-		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		click("#tab-desk"),
 		chromedp.WaitVisible(item, chromedp.ByQuery),
-		chromedp.Click(item, chromedp.ByQuery),
+		click(item),
 	)
 }
 
@@ -48,8 +48,8 @@ func (b *browser) sendToPhone(base, unit string) *browser {
 	b.t.Helper()
 	b.run(10*time.Second,
 		chromedp.WaitVisible(fmt.Sprintf(`#candidates li.cand[data-unit-id=%q]`, unit), chromedp.ByQuery),
-		chromedp.Click("#cand-"+unit, chromedp.ByQuery),
-		chromedp.Click("#send-units", chromedp.ByQuery),
+		click("#cand-"+unit),
+		click("#send-units"),
 		chromedp.WaitVisible(fmt.Sprintf(`#orders li.order[data-unit-id=%q][data-status="offered"]`, unit), chromedp.ByQuery),
 	)
 	r := newBrowser(b.t, 412, 915)
@@ -68,7 +68,7 @@ func pick(sel, value string) chromedp.Action {
 func consoleCall(b *browser, search, category, title string, people int) (level string) {
 	b.t.Helper()
 	b.run(10*time.Second,
-		chromedp.Click("#tab-call", chromedp.ByQuery),
+		click("#tab-call"),
 		chromedp.WaitVisible("#call-form", chromedp.ByQuery),
 		chromedp.SendKeys("#place-search", search, chromedp.ByQuery),
 		chromedp.WaitVisible("#place-results li.place", chromedp.ByQuery),
@@ -88,7 +88,7 @@ func consoleCall(b *browser, search, category, title string, people int) (level 
 func saveCall(b *browser, result string) string {
 	b.t.Helper()
 	var id string
-	b.run(5*time.Second, chromedp.Click("#call-save", chromedp.ByQuery))
+	b.run(5*time.Second, click("#call-save"))
 	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector("#call-status").dataset.result === %q`, result))
 	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#call-status").dataset.id`, &id))
 	return id
@@ -171,7 +171,7 @@ func TestConsoleDuplicateSavedAsFollowUp(t *testing.T) {
 	first := saveCall(b, "created")
 	consoleCall(b, "东门步行", "mass_incident", "第二通电话", 60)
 	dup := fmt.Sprintf(`#dups-list li.dup[data-id=%q] button.dup-follow`, first)
-	b.run(5*time.Second, chromedp.WaitVisible(dup, chromedp.ByQuery), chromedp.Click(dup, chromedp.ByQuery))
+	b.run(5*time.Second, chromedp.WaitVisible(dup, chromedp.ByQuery), click(dup))
 	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "followup"`)
 	inc := h.incidentJSON(first)
 	if inc["reports"] != float64(1) || inc["people_involved"] != float64(60) {
@@ -208,7 +208,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 	r := b.sendToPhone(h.base, "foot-01")
 	r.poll(2*time.Second, `document.querySelector("#order-drill").hidden === true`)
 	for _, step := range []string{"ack", "en_route", "on_scene", "cleared"} {
-		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]`, step), chromedp.ByQuery), chromedp.Click("#action-btn", chromedp.ByQuery))
+		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]`, step), chromedp.ByQuery), click("#action-btn"))
 		want := map[string]string{"ack": "acked", "en_route": "en_route", "on_scene": "on_scene", "cleared": "cleared"}[step]
 		b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === %q`, want))
 	}
@@ -238,7 +238,7 @@ func TestConsoleReportSentAndClosed(t *testing.T) {
 	b.openOnDesk(id)
 	b.run(10*time.Second,
 		chromedp.WaitVisible(`#deadlines li.deadline[data-deadline-id="report_higher"] button.open-report`, chromedp.ByQuery),
-		chromedp.Click(`#deadlines li.deadline[data-deadline-id="report_higher"] button.open-report`, chromedp.ByQuery),
+		click(`#deadlines li.deadline[data-deadline-id="report_higher"] button.open-report`),
 	)
 	b.poll(5*time.Second, `document.querySelector("#report")?.dataset.state === "loaded" && document.querySelector("#report-text").value.length > 20`)
 	var text string
@@ -252,7 +252,7 @@ func TestConsoleReportSentAndClosed(t *testing.T) {
 	if recipients == 0 {
 		t.Fatal("no recipients offered")
 	}
-	b.run(5*time.Second, chromedp.Click("#report-send", chromedp.ByQuery))
+	b.run(5*time.Second, click("#report-send"))
 	b.poll(5*time.Second, `document.querySelector('#deadlines li.deadline[data-deadline-id="report_higher"]')?.dataset.status === "sent" && document.querySelector("#report")?.dataset.sent === "1"`)
 	b.screenshot("sent")
 	inc := h.incidentJSON(id)
@@ -271,7 +271,7 @@ func TestConsoleReportSentAndClosed(t *testing.T) {
 		chromedp.SendKeys("#summary-outcome", "人员已劝离", chromedp.ByQuery),
 		chromedp.SendKeys("#summary-losses", "无伤亡", chromedp.ByQuery),
 		chromedp.SendKeys("#summary-lessons", "加强巡逻", chromedp.ByQuery),
-		chromedp.Click("#status-save", chromedp.ByQuery),
+		click("#status-save"),
 	)
 	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#incident-list li.desk-item[data-id=%q]') === null`, id))
 	if got := h.incidentJSON(id); got["status"] != "closed" {
@@ -350,7 +350,7 @@ func TestConsoleFieldErrorsBesideFields(t *testing.T) {
 		chromedp.SendKeys("#call-description", "只有描述", chromedp.ByQuery),
 		chromedp.SendKeys("#call-lon", "114.1", chromedp.ByQuery),
 		chromedp.SendKeys("#call-lat", "95", chromedp.ByQuery),
-		chromedp.Click("#call-save", chromedp.ByQuery),
+		click("#call-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "failed"`)
 	var shown map[string]string
@@ -420,7 +420,7 @@ func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
 	b.openConsole(h.base, "operator")
 	consoleCall(b, "东门步行", "public_order", "丢失应答的接警", 3)
 	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/incidents", RequestStage: fetch.RequestStageResponse}}))
-	b.run(5*time.Second, chromedp.Click("#call-save", chromedp.ByQuery))
+	b.run(5*time.Second, click("#call-save"))
 	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "failed"`)
 	var title string
 	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#call-title").value`, &title))
@@ -457,7 +457,7 @@ func TestConsoleEnglishSwitch(t *testing.T) {
 	if len(han) < 20 {
 		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
 	}
-	b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	b.run(2*time.Second, click("#lang-toggle"))
 	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
 	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
 	cancel()
@@ -466,7 +466,7 @@ func TestConsoleEnglishSwitch(t *testing.T) {
 	if len(han) != 0 {
 		t.Errorf("call form labels still in Chinese after the switch: %q", han)
 	}
-	b.run(5*time.Second, chromedp.Click("#tab-desk", chromedp.ByQuery), chromedp.WaitVisible("#incident-list li.desk-item", chromedp.ByQuery))
+	b.run(5*time.Second, click("#tab-desk"), chromedp.WaitVisible("#incident-list li.desk-item", chromedp.ByQuery))
 	han = nil
 	b.run(2*time.Second, chromedp.Evaluate(`[...document.querySelectorAll("#desk-panel [data-i18n], #incident-list .tag, #incident-list .item-meta span:not(:nth-child(2))")].map(e => e.textContent).filter(t => /[\u4e00-\u9fff]/.test(t))`, &han))
 	if len(han) != 0 {
@@ -487,12 +487,12 @@ func TestConsoleRedirectsOrder(t *testing.T) {
 	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
 	b.run(10*time.Second,
 		chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
-		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		click("#tab-desk"),
 		chromedp.WaitVisible(item, chromedp.ByQuery),
-		chromedp.Click(item, chromedp.ByQuery),
+		click(item),
 		chromedp.WaitVisible(`#cand-foot-01`, chromedp.ByQuery),
-		chromedp.Click(`#cand-foot-01`, chromedp.ByQuery),
-		chromedp.Click("#send-units", chromedp.ByQuery),
+		click(`#cand-foot-01`),
+		click("#send-units"),
 		chromedp.WaitVisible(`#orders li.order[data-unit-id="foot-01"][data-status="offered"]`, chromedp.ByQuery),
 	)
 	var did string
@@ -507,7 +507,7 @@ func TestConsoleRedirectsOrder(t *testing.T) {
 	b.run(5*time.Second,
 		pick("#order-unit-"+did, "car-01"),
 		chromedp.SendKeys("#order-reason-"+did, "步巡01 另有任务", chromedp.ByQuery),
-		chromedp.Click(fmt.Sprintf(`#orders li.order[data-dispatch-id=%q] button.order-redirect`, did), chromedp.ByQuery),
+		click(fmt.Sprintf(`#orders li.order[data-dispatch-id=%q] button.order-redirect`, did)),
 	)
 	b.poll(5*time.Second, `document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === "cancelled" && document.querySelector('#orders li.order[data-unit-id="car-01"]')?.dataset.status === "offered"`)
 	b.poll(5*time.Second, `document.querySelector('#timeline li[data-type="dispatch.redirected"]') !== null`)
@@ -526,9 +526,9 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 	b.run(10*time.Second,
 		chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
 		chromedp.WaitVisible("#call-readonly", chromedp.ByQuery),
-		chromedp.Click("#tab-desk", chromedp.ByQuery),
+		click("#tab-desk"),
 		chromedp.WaitVisible(item, chromedp.ByQuery),
-		chromedp.Click(item, chromedp.ByQuery),
+		click(item),
 	)
 	// Each fetch of the incident redraws the detail and replaces its
 	// elements: a node found before the last redraw is gone ("Could not
@@ -537,7 +537,7 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 	b.run(10*time.Second,
 		pick("#level-select", "III"),
 		chromedp.SendKeys("#level-reason", "现场人员情绪激动", chromedp.ByQuery),
-		chromedp.Click("#level-form button[type=submit]", chromedp.ByQuery),
+		click("#level-form button[type=submit]"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#detail").dataset.level === "III" && document.querySelector('#timeline li[data-type="level.set"]')?.textContent.includes("现场人员情绪激动") && document.querySelector("#detail").dataset.sync === "idle"`)
 	b.run(5*time.Second,
@@ -546,13 +546,13 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 		chromedp.SendKeys("#summary-outcome", "双方和解", chromedp.ByQuery),
 		chromedp.SendKeys("#summary-losses", "无", chromedp.ByQuery),
 		chromedp.SendKeys("#summary-lessons", "早发现早处置", chromedp.ByQuery),
-		chromedp.Click("#status-save", chromedp.ByQuery),
+		click("#status-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "closed" && document.querySelector("#detail").dataset.sync === "idle"`)
 	b.run(5*time.Second,
 		pick("#status-select", "responding"),
 		chromedp.SendKeys("#status-reason", "又有人聚集", chromedp.ByQuery),
-		chromedp.Click("#status-save", chromedp.ByQuery),
+		click("#status-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "responding"`)
 	got := h.incidentJSON(id)
@@ -571,7 +571,7 @@ func TestConsolePlacesByMapAndGridTree(t *testing.T) {
 	b.login(h.base+"/console.html", "operator")
 	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
 	b.poll(5*time.Second, `document.querySelector("#call-map").dataset.base === "loaded" && document.querySelectorAll("#grid-district option").length > 1`)
-	b.run(5*time.Second, chromedp.Click("#call-map", chromedp.ByQuery))
+	b.run(5*time.Second, click("#call-map"))
 	b.poll(3*time.Second, `document.querySelector("#call-map").dataset.marker === "1" && document.querySelector("[name='location.lon']").value !== "" && document.querySelector("[name='location.lat']").value !== ""`)
 	b.run(5*time.Second,
 		chromedp.Evaluate(`document.querySelector("[name='location.lon']").value = ""; document.querySelector("[name='location.lat']").value = ""`, nil),
@@ -599,7 +599,7 @@ func TestPhoneMarksDrillOrder(t *testing.T) {
 	b := newBrowser(t, 1920, 1080)
 	b.openConsole(h.base, "operator")
 	consoleCall(b, "东门步行", "public_order", "演练：步行街打架", 4)
-	b.run(2*time.Second, chromedp.Click("#call-drill", chromedp.ByQuery))
+	b.run(2*time.Second, click("#call-drill"))
 	id := saveCall(b, "created")
 	if inc := h.incidentJSON(id); inc["drill"] != true {
 		t.Fatalf("the call was not saved as a drill: %v", inc["drill"])

@@ -60,7 +60,7 @@ func TestWallShowsDeadlineAlarms(t *testing.T) {
 	if asmKind != "集结超时" || !strings.Contains(asmText, "未在集结时限内到达现场") {
 		t.Errorf("assembly alarm: %q %q", asmKind, asmText)
 	}
-	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery),
+	b.run(5*time.Second, click("#lang-toggle"),
 		chromedp.Poll(`document.querySelector('`+asm+` .alarm-kind').textContent === 'Assembly overdue' && document.querySelector('`+sup+` .alarm-kind').textContent === 'Supervision date passed'`,
 			nil, chromedp.WithPollingTimeout(5*time.Second)))
 	b.clean()

@@ -75,7 +75,7 @@ func TestWallShowsLeaderOnDuty(t *testing.T) {
 		t.Errorf("the alarm names %q", approver)
 	}
 	var label string
-	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery),
+	b.run(5*time.Second, click("#lang-toggle"),
 		chromedp.Poll(`document.querySelector('#onduty-leader-label').textContent === 'Leader'`, nil, chromedp.WithPollingTimeout(5*time.Second)),
 		textOf("#onduty-label", &label))
 	if !strings.Contains(label, "On duty") {

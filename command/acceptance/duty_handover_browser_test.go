@@ -19,8 +19,8 @@ func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
 	id := inc["id"].(string)
 	b := newBrowser(t, 1600, 1000)
 	b.login(h.base+"/console.html", "operator")
-	b.run(15*time.Second, chromedp.WaitVisible("#tab-handover", chromedp.ByQuery), chromedp.Click("#tab-handover", chromedp.ByQuery),
-		chromedp.WaitVisible("#handover-open", chromedp.ByQuery), chromedp.Click("#handover-open", chromedp.ByQuery),
+	b.run(15*time.Second, chromedp.WaitVisible("#tab-handover", chromedp.ByQuery), click("#tab-handover"),
+		chromedp.WaitVisible("#handover-open", chromedp.ByQuery), click("#handover-open"),
 		chromedp.WaitVisible("#handover-draft", chromedp.ByQuery))
 	var listed string
 	b.run(5*time.Second, chromedp.Evaluate(`[...document.querySelectorAll('#handover-draft .handover-list')].map(l => l.dataset.kind + ':' + [...l.querySelectorAll('li[data-id]')].map(li => li.dataset.id).join('|')).join(' ')`, &listed))
@@ -29,21 +29,21 @@ func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
 			t.Errorf("the handover lists %q, want %q in it", listed, want)
 		}
 	}
-	b.run(10*time.Second, chromedp.SendKeys("#handover-notes", "事故现场仍在处置", chromedp.ByQuery), chromedp.Click("#handover-submit", chromedp.ByQuery),
+	b.run(10*time.Second, chromedp.SendKeys("#handover-notes", "事故现场仍在处置", chromedp.ByQuery), click("#handover-submit"),
 		chromedp.WaitVisible(`#handover-message[data-kind="ok"]`, chromedp.ByQuery), chromedp.WaitVisible("#handover-open", chromedp.ByQuery))
 	b.clean()
 
 	in := newBrowser(t, 1600, 1000)
 	in.login(h.base+"/console.html", "leader")
 	item := `#handover-pending > li.handover`
-	in.run(15*time.Second, chromedp.WaitVisible("#tab-handover", chromedp.ByQuery), chromedp.Click("#tab-handover", chromedp.ByQuery),
+	in.run(15*time.Second, chromedp.WaitVisible("#tab-handover", chromedp.ByQuery), click("#tab-handover"),
 		chromedp.WaitVisible(item, chromedp.ByQuery))
 	var text, hid string
 	in.run(5*time.Second, textOf(item, &text), chromedp.AttributeValue(item, "data-id", &hid, nil, chromedp.ByQuery))
 	if !strings.Contains(text, "事故现场仍在处置") || !strings.Contains(text, "交接班浏览器测试") {
 		t.Errorf("the waiting handover shows %q", text)
 	}
-	in.run(10*time.Second, chromedp.SendKeys(item+" .handover-accept-note", "已接班", chromedp.ByQuery), chromedp.Click(item+" .handover-accept", chromedp.ByQuery),
+	in.run(10*time.Second, chromedp.SendKeys(item+" .handover-accept-note", "已接班", chromedp.ByQuery), click(item+" .handover-accept"),
 		chromedp.WaitVisible(`#handover-message[data-kind="ok"]`, chromedp.ByQuery),
 		chromedp.Poll(`!document.querySelector('#handover-pending > li.handover')`, nil, chromedp.WithPollingTimeout(5*time.Second)))
 	_, body := h.do("GET", "/api/v1/handovers/"+hid, h.token("operator"), nil)

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"watchfloor/config"
 )
 
@@ -27,14 +25,14 @@ func TestAdminNotifyTab(t *testing.T) {
 	b := newBrowser(t, 1280, 800)
 	b.login(h.base+"/admin.html", "admin")
 	b.poll(10*time.Second, `!document.querySelector('#app').hidden && !document.querySelector('#tab-btn-notify').hidden`)
-	b.run(5*time.Second, chromedp.Click(`.admin-tab[data-tab="notify"]`, chromedp.ByQuery))
+	b.run(5*time.Second, click(`.admin-tab[data-tab="notify"]`))
 	row := `document.querySelector('table.notify-outbox tr[data-id=` + strconv.Quote(msgID) + `]')`
 	b.poll(10*time.Second, `!document.querySelector('#tab-notify').hidden && `+row+` !== null && `+
 		row+`.querySelector('.notify-state').textContent === '失败' && `+row+`.querySelector('.notify-error').textContent.includes('500') && `+
 		`document.querySelector('label[for="notify-state"]').textContent.trim() !== '' && `+
 		`document.querySelector('button.notify-test[data-channel="mail"]') !== null`)
 	rc.down.Store(false)
-	b.run(5*time.Second, chromedp.Click(`button.notify-retry`, chromedp.ByQuery))
+	b.run(5*time.Second, click(`button.notify-retry`))
 	// The retry is queued at once; the refresh shows it sent once delivered.
 	b.poll(10*time.Second, `(document.querySelector('#notify-refresh').click(), `+row+` !== null && `+row+`.querySelector('.notify-state').textContent === '已发送')`)
 	rc.mu.Lock()
@@ -44,11 +42,11 @@ func TestAdminNotifyTab(t *testing.T) {
 	rc.mu.Unlock()
 	b.poll(5*time.Second, `document.querySelector('#notify-status').textContent.includes('已重新排队')`)
 	// The English switch relabels the tab and the table.
-	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	b.run(5*time.Second, click("#lang-toggle"))
 	b.poll(5*time.Second, `document.querySelector('#tab-btn-notify').textContent === 'Notifications' && `+
 		row+`.querySelector('.notify-state').textContent === 'Sent' && document.querySelector('label[for="notify-state"]').textContent === 'Filter by state'`)
-	b.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
-	b.run(5*time.Second, chromedp.Click("#logout", chromedp.ByQuery))
+	b.run(5*time.Second, click("#lang-toggle"))
+	b.run(5*time.Second, click("#logout"))
 	b.poll(5*time.Second, `!document.querySelector('#login').hidden`)
 
 	b.login(h.base+"/admin.html", "operator")

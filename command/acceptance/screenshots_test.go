@@ -47,7 +47,7 @@ func TestDocsScreenshots(t *testing.T) {
 		b.login(h.base+"/", "operator")
 		b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 		if lang == "en" {
-			b.run(2*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+			b.run(2*time.Second, click("#lang-toggle"))
 		}
 		time.Sleep(2 * time.Second)
 		var buf []byte

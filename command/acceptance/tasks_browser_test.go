@@ -24,7 +24,7 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 		t.Errorf("task shown as %q", text)
 	}
 	b.run(5*time.Second,
-		chromedp.Click(sel+" button.task-ack", chromedp.ByQuery),
+		click(sel+" button.task-ack"),
 		chromedp.WaitVisible(sel+`[data-status="acknowledged"] button.task-done`, chromedp.ByQuery),
 	)
 	if g := h.group(actID, "onsite-control"); g.Tasks.Acknowledged != 1 {
@@ -33,7 +33,7 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 	b.screenshot("acknowledged")
 	b.run(5*time.Second,
 		chromedp.SendKeys(sel+" input.task-note-input", "已到位", chromedp.ByQuery),
-		chromedp.Click(sel+" button.task-done", chromedp.ByQuery),
+		click(sel+" button.task-done"),
 		chromedp.WaitVisible(sel+`[data-status="done"]`, chromedp.ByQuery),
 	)
 	if g := h.group(actID, "onsite-control"); g.Tasks.Done != 1 {
@@ -83,7 +83,7 @@ func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
 
 	// Approving asks first, naming the groups and their units; cancel sends nothing.
 	b.run(5*time.Second,
-		chromedp.Click(card+` button[data-action="approve"]`, chromedp.ByQuery),
+		click(card+` button[data-action="approve"]`),
 		chromedp.WaitVisible(`#confirm-dialog #confirm-groups li.confirm-group[data-group-id="onsite-control"]`, chromedp.ByQuery),
 	)
 	var groups string
@@ -94,7 +94,7 @@ func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
 			t.Errorf("confirmation lacks %s: %q", want, groups)
 		}
 	}
-	b.run(3*time.Second, chromedp.Click("#confirm-cancel", chromedp.ByQuery), chromedp.WaitNotVisible("#confirm-dialog", chromedp.ByQuery))
+	b.run(3*time.Second, click("#confirm-cancel"), chromedp.WaitNotVisible("#confirm-dialog", chromedp.ByQuery))
 	var actID string
 	for _, a := range h.activations(inc["id"].(string)) {
 		if a.PlanID == "mass-incident" {
@@ -105,9 +105,9 @@ func TestLeaderPagePhoneConfirmProgressDeadlines(t *testing.T) {
 		}
 	}
 	b.run(5*time.Second,
-		chromedp.Click(card+` button[data-action="approve"]`, chromedp.ByQuery),
+		click(card+` button[data-action="approve"]`),
 		chromedp.WaitVisible("#confirm-send", chromedp.ByQuery),
-		chromedp.Click("#confirm-send", chromedp.ByQuery),
+		click("#confirm-send"),
 	)
 	group := fmt.Sprintf(`#active-list article[data-activation-id=%q] li.act-group[data-group-id="onsite-control"] .act-group-progress`, actID)
 	b.run(5*time.Second, chromedp.WaitVisible(group, chromedp.ByQuery))

@@ -75,7 +75,7 @@ func TestWallFeedAndSound(t *testing.T) {
 	if pressed != "true" {
 		t.Errorf("sound toggle aria-pressed=%q by default, want true", pressed)
 	}
-	b.run(2*time.Second, chromedp.Click("#sound-toggle", chromedp.ByQuery),
+	b.run(2*time.Second, click("#sound-toggle"),
 		chromedp.Poll(`document.querySelector('#sound-toggle').getAttribute('aria-pressed') === 'false'`, nil, chromedp.WithPollingTimeout(2*time.Second)))
 	b.run(10*time.Second, chromedp.Reload(), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	b.run(2*time.Second, chromedp.AttributeValue("#sound-toggle", "aria-pressed", &pressed, nil, chromedp.ByQuery))
@@ -110,10 +110,10 @@ func TestWallMergesRepeatedAlarms(t *testing.T) {
 		t.Errorf("the strip counts %q expired orders, want 2 or more", chip)
 	}
 	// One click acknowledges every alarm the row merges.
-	b.run(3*time.Second, chromedp.Click("#alarm-expand", chromedp.ByQuery), chromedp.WaitVisible("#alarm-drawer", chromedp.ByQuery))
+	b.run(3*time.Second, click("#alarm-expand"), chromedp.WaitVisible("#alarm-drawer", chromedp.ByQuery))
 	var ids string
 	b.run(2*time.Second, chromedp.AttributeValue(`#alarms > li.alarm[data-kind="dispatch.expired"] button.alarm-ack`, "data-alarm-id", &ids, nil, chromedp.ByQuery),
-		chromedp.Click(`#alarms > li.alarm[data-kind="dispatch.expired"] button.alarm-ack`, chromedp.ByQuery))
+		click(`#alarms > li.alarm[data-kind="dispatch.expired"] button.alarm-ack`))
 	n := len(strings.Fields(ids))
 	waitFor(t, 3*time.Second, "the merged alarms acknowledged", func() bool {
 		// The list holds the open alarms only.

@@ -81,7 +81,7 @@ func TestWallLayout(t *testing.T) {
 			slow := time.Duration(size[0]/1920) * 10 * time.Second
 			b.run(slow, chromedp.Navigate(h.base+"/"), chromedp.WaitVisible("#username", chromedp.ByQuery),
 				chromedp.SendKeys("#username", "operator", chromedp.ByQuery), chromedp.SendKeys("#password", testPassword, chromedp.ByQuery),
-				chromedp.Click("#login-submit", chromedp.ByQuery))
+				click("#login-submit"))
 			b.run(slow, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 			var before, after float64
 			b.run(2*time.Second, chromedp.Evaluate(`document.querySelector('#list-panel').getBoundingClientRect().height`, &before))

@@ -83,7 +83,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	con := wall.tab("console", 1600, 1000)
 	con.login(h.base+"/console.html", "operator")
 	con.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
-		chromedp.Click("#tab-warnings", chromedp.ByQuery),
+		click("#tab-warnings"),
 		chromedp.WaitVisible("#warn-form", chromedp.ByQuery),
 		chromedp.WaitVisible(`#warn-streets input[value="440303002"]`, chromedp.ByQuery))
 	// Every control of the form has a visible label.
@@ -96,7 +96,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 
 	// Refused: no title, no street. Each reason beside its field, nothing issued.
 	con.run(5*time.Second, chromedp.SetValue("#warn-type", "rainstorm", chromedp.ByQuery), chromedp.SetValue("#warn-colour", "red", chromedp.ByQuery),
-		chromedp.Click("#warn-issue", chromedp.ByQuery))
+		click("#warn-issue"))
 	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'failed'`)
 	for _, f := range []string{"title", "area.codes"} {
 		msg := con.text(fmt.Sprintf(`document.querySelector('#warn-form .fld.invalid[data-field=%q] .field-error')?.textContent ?? ''`, f))
@@ -112,8 +112,8 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 		chromedp.SendKeys("#warn-title", "南湖街道暴雨红色预警", chromedp.ByQuery),
 		chromedp.SendKeys("#warn-text", "预计未来3小时南湖街道降雨量将达100毫米以上，请做好防御。", chromedp.ByQuery),
 		chromedp.SendKeys("#warn-source", "深圳市气象台", chromedp.ByQuery),
-		chromedp.Click(`#warn-streets input[value="440303002"]`, chromedp.ByQuery),
-		chromedp.Click("#warn-issue", chromedp.ByQuery))
+		click(`#warn-streets input[value="440303002"]`),
+		click("#warn-issue"))
 	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
 	id := con.text(`document.querySelector('#warn-status').dataset.id`)
 	if !strings.HasPrefix(id, "W-") {
@@ -165,10 +165,10 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	// An extend form opened on the card and typed into stays as typed when the plan starts.
 	extend := fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] form.warn-act[data-action="extend"]`, id)
 	lead.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery), chromedp.WaitVisible(standby+` button.warn-start`, chromedp.ByQuery),
-		chromedp.Click(fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] button[data-action="extend"]`, id), chromedp.ByQuery),
+		click(fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] button[data-action="extend"]`, id)),
 		chromedp.WaitVisible(extend+` textarea[name="reason"]`, chromedp.ByQuery),
 		chromedp.SendKeys(extend+` textarea[name="reason"]`, "雨势持续", chromedp.ByQuery),
-		chromedp.Click(standby+` button.warn-start`, chromedp.ByQuery),
+		click(standby+` button.warn-start`),
 		chromedp.WaitVisible("#start-dialog #start-warning", chromedp.ByQuery))
 	lead.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector('#start-warning').value === %q && document.querySelector('#start-plan').value === 'flood-typhoon' && document.querySelector('#start-level').value === 'I' && document.querySelectorAll('#start-groups input').length === 3`, id))
 	var checked []string
@@ -177,9 +177,9 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 		t.Fatalf("groups ticked by default: %v", checked)
 	}
 	lead.run(5*time.Second,
-		chromedp.Click("#start-group-drainage", chromedp.ByQuery),
+		click("#start-group-drainage"),
 		chromedp.SendKeys("#start-reason", "暴雨红色预警，提前转移低洼地带群众", chromedp.ByQuery),
-		chromedp.Click("#start-send", chromedp.ByQuery),
+		click("#start-send"),
 		chromedp.WaitNotVisible("#start-dialog", chromedp.ByQuery))
 	card := fmt.Sprintf(`#active-list article.act-card[data-plan-id="flood-typhoon"][data-warning-id=%q]`, id)
 	lead.run(5*time.Second, chromedp.WaitVisible(card+` li.act-group[data-group-id="transfer"]`, chromedp.ByQuery))
@@ -196,7 +196,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	if got := lead.text(fmt.Sprintf(`document.querySelector(%q)?.value ?? 'no form'`, extend+` textarea[name="reason"]`)); got != "雨势持续" {
 		t.Errorf("the open extend form after the plan started holds %q", got)
 	}
-	lead.run(3*time.Second, chromedp.Click(extend+` .warn-act-cancel`, chromedp.ByQuery))
+	lead.run(3*time.Second, click(extend+` .warn-act-cancel`))
 	// The issue form is folded, closed, so the approvals keep their room.
 	if got := lead.text(`String(document.querySelector('#warnings-panel details#warn-fold')?.open)`); got != "false" {
 		t.Errorf("the leader's issue form folded and closed: %s", got)
@@ -220,21 +220,21 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	grid.screenshot("phone")
 
 	// The English switch, once: the band in English.
-	wall.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	wall.run(5*time.Second, click("#lang-toggle"))
 	if got := wall.textOf(band); !strings.Contains(got, "Red") || !strings.Contains(got, "Rainstorm") || !strings.Contains(got, "Nanhu Subdistrict") || !strings.Contains(got, "until") {
 		t.Errorf("the band in English says %q", got)
 	}
 	if got := wall.textOf("#warn-band-heading"); got != "Warnings" {
 		t.Errorf("the band's heading in English %q", got)
 	}
-	wall.run(5*time.Second, chromedp.Click("#lang-toggle", chromedp.ByQuery))
+	wall.run(5*time.Second, click("#lang-toggle"))
 
 	// Lifted on the console: the wall's shading and band go.
 	lift := fmt.Sprintf(`#warn-cards article.warn-card[data-warning-id=%q]`, id)
-	con.run(5*time.Second, chromedp.Click(lift+` button[data-action="lift"]`, chromedp.ByQuery),
+	con.run(5*time.Second, click(lift+` button[data-action="lift"]`),
 		chromedp.WaitVisible(lift+` form.warn-act[data-action="lift"] textarea[name="reason"]`, chromedp.ByQuery),
 		chromedp.SendKeys(lift+` form.warn-act textarea[name="reason"]`, "降雨减弱，解除预警", chromedp.ByQuery),
-		chromedp.Click(lift+` form.warn-act .warn-act-send`, chromedp.ByQuery))
+		click(lift+` form.warn-act .warn-act-send`))
 	con.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.status === 'lifted'`, lift))
 	lifted := time.Now()
 	wall.waitFor(2*time.Second-time.Since(lifted), fmt.Sprintf(`!document.querySelector(%q) && !document.querySelector(%q) && document.querySelector('#warn-band').hidden`, band, shade))
@@ -263,19 +263,19 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	phone.login(h.base+"/responder.html", "moto-01")
 	phone.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	b.openConsole(h.base, "operator")
-	b.run(10*time.Second, chromedp.Click("#tab-warnings", chromedp.ByQuery), chromedp.WaitVisible("#warn-form", chromedp.ByQuery),
-		chromedp.Click("#warn-kind-polygon", chromedp.ByQuery), chromedp.WaitVisible("#warn-poly-map .leaflet-pane", chromedp.ByQuery))
+	b.run(10*time.Second, click("#tab-warnings"), chromedp.WaitVisible("#warn-form", chromedp.ByQuery),
+		click("#warn-kind-polygon"), chromedp.WaitVisible("#warn-poly-map .leaflet-pane", chromedp.ByQuery))
 	var box []float64
 	b.run(3*time.Second, chromedp.Evaluate(`(() => { const r = document.querySelector('#warn-poly-map').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, &box))
 	for _, p := range [][2]float64{{0.35, 0.35}, {0.65, 0.35}, {0.65, 0.65}, {0.35, 0.65}, {0.5, 0.9}} {
 		b.run(3*time.Second, chromedp.MouseClickXY(box[0]+p[0]*box[2], box[1]+p[1]*box[3]))
 	}
 	b.waitFor(3*time.Second, `document.querySelector('#warn-poly-map').dataset.points === '5'`)
-	b.run(3*time.Second, chromedp.Click("#warn-poly-undo", chromedp.ByQuery))
+	b.run(3*time.Second, click("#warn-poly-undo"))
 	b.waitFor(3*time.Second, `document.querySelector('#warn-poly-map').dataset.points === '4'`)
 	b.run(5*time.Second, pick("#warn-type", "large_event"), pick("#warn-colour", "yellow"),
 		chromedp.SendKeys("#warn-title", "国际马拉松赛大型活动预警", chromedp.ByQuery),
-		chromedp.Click("#warn-issue", chromedp.ByQuery))
+		click("#warn-issue"))
 	b.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
 	id := b.text(`document.querySelector('#warn-status').dataset.id`)
 	card := fmt.Sprintf(`#warn-cards article.warn-card[data-warning-id=%q]`, id)
@@ -287,14 +287,14 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	act := func(action, colour, reason string) {
 		t.Helper()
 		f := card + fmt.Sprintf(` form.warn-act[data-action=%q]`, action)
-		b.run(5*time.Second, chromedp.Click(card+fmt.Sprintf(` button[data-action=%q]`, action), chromedp.ByQuery), chromedp.WaitVisible(f, chromedp.ByQuery))
+		b.run(5*time.Second, click(card+fmt.Sprintf(` button[data-action=%q]`, action)), chromedp.WaitVisible(f, chromedp.ByQuery))
 		if colour != "" {
 			b.run(3*time.Second, pick(f+` select[name="colour"]`, colour))
 		}
 		if reason != "" {
 			b.run(3*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, reason, chromedp.ByQuery))
 		}
-		b.run(3*time.Second, chromedp.Click(f+` .warn-act-send`, chromedp.ByQuery))
+		b.run(3*time.Second, click(f+` .warn-act-send`))
 	}
 	act("raise", "orange", "参赛人数超出预期")
 	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'orange' && document.querySelector(%q)?.dataset.version === '2'`, card, card))
@@ -303,7 +303,7 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	reasonBox := card + ` form.warn-act[data-action="lower"] .fld.invalid[data-field="reason"] .field-error`
 	b.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? '') !== ''`, reasonBox))
 	f := card + ` form.warn-act[data-action="lower"]`
-	b.run(5*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, "赛事结束，人员疏散", chromedp.ByQuery), chromedp.Click(f+` .warn-act-send`, chromedp.ByQuery))
+	b.run(5*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, "赛事结束，人员疏散", chromedp.ByQuery), click(f+` .warn-act-send`))
 	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'blue' && !document.querySelector(%q)`, card, card+` li.warn-standby`))
 	phone.waitFor(5*time.Second, `document.querySelector('#standby-card').hidden && !document.querySelector('#standby-list li')`)
 	if got := phone.textOf(fmt.Sprintf(`#resp-warn-list li.warn-item[data-warning-id=%q]`, id)); !strings.Contains(got, "蓝色") {
