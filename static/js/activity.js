@@ -6,7 +6,7 @@
 // change; their text is only ever set through DOM nodes.
 
 import { deadlineName } from './deadlines.js';
-import { byId, el, show } from './dom.js';
+import { byId, el, show, replaceLive } from './dom.js';
 import { hhmm, hhmmss, parseTime } from './format.js';
 import { orderStatusName } from './incidentview.js';
 import { lang, t, tNodes } from './i18n.js';
@@ -254,6 +254,6 @@ function moveItem(ev) {
 
 /** Renders the feed in the current language. */
 export function renderActivity() {
-  byId('activity').replaceChildren(...events.map(activityItem));
+  replaceLive(byId('activity'), events.map(activityItem));
   show(byId('activity-empty'), events.length === 0);
 }

@@ -18,7 +18,7 @@
 import * as api from './api.js';
 import { caseStepName, nextStep } from './caseview.js';
 import { deadlineName } from './deadlines.js';
-import { byId, el, show, spaced } from './dom.js';
+import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { hhmm, hhmmss, mmdd, parseTime } from './format.js';
 import { t } from './i18n.js';
 import { badge } from './incidentview.js';
@@ -331,8 +331,8 @@ function kindChips(list) {
 export function renderAlarms() {
   const list = [...alarms.values()].sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
   const ackable = canAck();
-  byId('alarms').replaceChildren(...mergedAlarms().map((g) => alarmItem(g[0], ackable, g)));
-  byId('alarm-groups').replaceChildren(...kindChips(list));
+  replaceLive(byId('alarms'), mergedAlarms().map((g) => alarmItem(g[0], ackable, g)));
+  replaceLive(byId('alarm-groups'), kindChips(list));
   const panel = byId('alarm-panel');
   panel.dataset.count = String(list.length);
   byId('alarm-count').textContent = list.length ? t('alarm.count', { n: list.length }) : '';

@@ -15,7 +15,7 @@
 
 import * as api from './api.js';
 import { caseDue, caseGridName, caseKindName, caseKindShort, caseOpen, caseStatusName, loadCaseKinds, OPEN_CASE_STATUSES } from './caseview.js';
-import { byId, el, show, spaced } from './dom.js';
+import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { hhmm, mmdd, parseTime, sameDay } from './format.js';
 import { lang, t } from './i18n.js';
 import { focusCase, gridNameOf, renderCaseMarkers } from './map.js';
@@ -203,7 +203,7 @@ function fillColumn(column, list) {
   byId(`cases-count-${column}`).textContent = String(list.length);
   byId(`cases-col-${column}`).classList.toggle('zero', list.length === 0);
   const ol = byId(`cases-${column}`);
-  ol.replaceChildren(...(list.length ? list.slice(0, LIST_MAX).map((c) => caseRow(c, column)) : [el('li', 'case-empty', t('cases.none'))]));
+  replaceLive(ol, (list.length ? list.slice(0, LIST_MAX).map((c) => caseRow(c, column)) : [el('li', 'case-empty', t('cases.none'))]));
   ol.dataset.count = String(list.length);
 }
 

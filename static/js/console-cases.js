@@ -7,7 +7,7 @@
 // desk builds its whole DOM inside root. Kinds come from the configuration.
 
 import { ApiError, pathSegment, request } from './api.js';
-import { el } from './dom.js';
+import { el, replaceLive } from './dom.js';
 import { lang, onLangChange, t } from './i18n.js';
 import { caseKindName, caseKinds, caseLevelName, caseStatusName, isMediationKind, loadCaseKinds } from './caseview.js';
 
@@ -319,7 +319,7 @@ export function mountCaseDesk(root, ctx) {
   function renderList() {
     heading.textContent = t('cdesk.title');
     listStatus.textContent = listFailed ? t('cdesk.offline') : (cases.length === 1 ? t('cdesk.count.one') : t('cdesk.count', { n: cases.length }));
-    list.replaceChildren(...cases.map((c) => {
+    replaceLive(list, cases.map((c) => {
       const due = left(c);
       const li = el('li', 'cdesk-item', null, [
         el('span', 'cdesk-kind', caseKindName(c.kind)),
@@ -669,7 +669,7 @@ export function mountCaseDesk(root, ctx) {
     const dueLine = /** @type {HTMLElement} */ (daily.querySelector('.cdesk-due-line'));
     dueLine.textContent = rollup ? t('cdesk.rollupDue', { at: when(rollup.due_at) }) : t('cdesk.offline');
     const rollList = /** @type {HTMLElement} */ (daily.querySelector('#cdesk-rollup'));
-    rollList.replaceChildren(...(rollup?.areas ?? []).map((/** @type {any} */ a) => {
+    replaceLive(rollList, (rollup?.areas ?? []).map((/** @type {any} */ a) => {
       const li = el('li', a.reported ? 'reported' : 'missing', null, [
         el('span', 'cdesk-rollup-name', areaName(a)),
         el('span', 'cdesk-rollup-state', a.reported ? (a.nothing_to_report ? t('cdesk.rollup.zero') : t('cdesk.rollup.reported')) : t('cdesk.rollup.missing')),

@@ -18,7 +18,7 @@ import * as api from './api.js';
 import { alarmKindName } from './alarms.js';
 import { DispatchMap } from './console-map.js';
 import { fieldMessage } from './console-call.js';
-import { byId, el, show, spaced } from './dom.js';
+import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { incidentWarnings } from './warnings.js';
 import { countdown, parseTime, zonedTime } from './format.js';
 import { t } from './i18n.js';
@@ -265,7 +265,7 @@ export class IncidentDesk {
   renderList() {
     const list = this.filtered();
     const ul = byId('incident-list');
-    ul.replaceChildren(...list.map((s) => {
+    replaceLive(ul, list.map((s) => {
       const li = el('li', `desk-item level-${s.level || 'none'}${s.id === this.selected ? ' selected' : ''}${this.fresh.has(s.id) ? ' fresh' : ''}`, null, [
         el('div', 'item-head', null, spaced([badge(s.level), el('span', `tag status-${s.status}`, statusName(s.status)), s.drill ? el('span', 'tag drill', t('console.drill')) : null, this.fresh.has(s.id) ? el('span', 'tag new', t('console.new')) : null])),
         el('div', 'item-title', String(s.title ?? '')),

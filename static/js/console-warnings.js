@@ -25,7 +25,7 @@
 // button.warn-start when the page starts plans.
 
 import * as api from './api.js';
-import { el, show, spaced } from './dom.js';
+import { el, show, spaced, replaceLive } from './dom.js';
 import { fromZonedInput, setTimeZone, toZonedInput } from './format.js';
 import { lang, t } from './i18n.js';
 import {
@@ -913,7 +913,7 @@ class WarningsPanel {
     const list = [...active, ...this.book.all().filter((w) => w.status !== 'active').slice(0, RECENT)];
     for (const id of [...this.acting.keys()]) if (!active.some((w) => w.id === id)) this.acting.delete(id);
     const focused = document.activeElement;
-    this.cards.replaceChildren(...list.map((w) => this.card(w)));
+    replaceLive(this.cards, list.map((w) => this.card(w)));
     if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
     this.count.textContent = t('warn.list.count', { n: active.length });
     show(this.empty, list.length === 0);

@@ -21,7 +21,7 @@ import { ActivationBook, activationStatusName, approversText, isActivation, phas
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
 import { deadlineName, SOON_MS } from './deadlines.js';
-import { byId, el, show, spaced } from './dom.js';
+import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
 import { badge, casualties, localText, placeText, reasonTexts, statusName } from './incidentview.js';
@@ -361,7 +361,7 @@ function closeConfirm() {
 /** Renders the open reporting deadlines, soonest first. */
 function renderDeadlines() {
   if (!onApp) return;
-  byId('deadlines-list').replaceChildren(...deadlines.map(({ incident: inc, deadline: d }) => {
+  replaceLive(byId('deadlines-list'), deadlines.map(({ incident: inc, deadline: d }) => {
     const li = el('li', 'deadline-item', null, spaced([
       badge(inc.level),
       el('span', 'deadline-incident', typeof inc.title === 'string' ? inc.title : String(inc.id)),
@@ -741,9 +741,9 @@ function render() {
   const proposed = book.list('proposed').sort(byLevel);
   const active = book.list('active');
   const past = historyList();
-  byId('proposed-list').replaceChildren(...proposed.map(proposedCard));
-  byId('active-list').replaceChildren(...active.map(activeCard));
-  byId('history-list').replaceChildren(...past.map(historyItem));
+  replaceLive(byId('proposed-list'), proposed.map(proposedCard));
+  replaceLive(byId('active-list'), active.map(activeCard));
+  replaceLive(byId('history-list'), past.map(historyItem));
   byId('proposed-count').textContent = ready ? t('list.total', { n: proposed.length }) : '';
   byId('active-count').textContent = ready ? t('list.total', { n: active.length }) : '';
   show(byId('proposed-loading'), !ready);

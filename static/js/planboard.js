@@ -12,7 +12,7 @@
 
 import { ActivationBook, approversText, phaseName, progressText } from './activations.js';
 import * as api from './api.js';
-import { byId, el, show, spaced } from './dom.js';
+import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { hhmm, parseTime } from './format.js';
 import { t, tNodes } from './i18n.js';
 import { localText } from './incidentview.js';
@@ -155,10 +155,10 @@ export function renderPlans() {
   const active = book.list('active');
   const proposed = book.list('proposed', 'desc');
   const banners = byId('plan-banners');
-  banners.replaceChildren(...active.map(banner));
+  replaceLive(banners, active.map(banner));
   banners.dataset.count = String(active.length);
   show(banners, active.length > 0);
-  byId('proposed').replaceChildren(...proposed.map(proposedItem));
+  replaceLive(byId('proposed'), proposed.map(proposedItem));
   const panel = byId('proposed-panel');
   panel.dataset.count = String(proposed.length);
   byId('proposed-count').textContent = proposed.length ? String(proposed.length) : '';

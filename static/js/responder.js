@@ -22,7 +22,7 @@
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
 import { applyAssigned, initCaseDesk, refreshCases, renderCaseDesk, resetCaseDesk, showCase } from './casedesk.js';
-import { byId, el, show, spaced } from './dom.js';
+import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { countdown, hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { createSharer, geoUnavailable } from './geo.js';
 import { applyLabels, labelLangToggles, lang, onLangChange, t, toggleLang } from './i18n.js';
@@ -556,7 +556,7 @@ function renderAction() {
 /** Shows the other active orders, if there is more than one. */
 function renderOthers() {
   const others = state ? state.activeOrders().slice(1) : [];
-  byId('others').replaceChildren(...others.map((o) => {
+  replaceLive(byId('others'), others.map((o) => {
     const li = el('li', 'compact-item', null, spaced([
       el('span', 'compact-title', incidentTitle(o)),
       el('span', `order-status-tag small`, orderStatusName(String(o.dispatch.status))),
@@ -571,7 +571,7 @@ function renderOthers() {
 /** Shows the plans' tasks. */
 function renderTasks() {
   const tasks = state ? state.tasks : [];
-  byId('tasks').replaceChildren(...tasks.map((x) => {
+  replaceLive(byId('tasks'), tasks.map((x) => {
     const items = Array.isArray(x.tasks) ? x.tasks.map((tk) => el('li', 'task-step', localText(tk))) : [];
     const li = el('li', 'task', null, [
       el('div', 'task-head', null, spaced([
@@ -685,7 +685,7 @@ function renderShare() {
 /** Shows the past orders, newest first (the last ten). */
 function renderHistory() {
   const past = state ? state.history.slice(0, 10) : [];
-  byId('history').replaceChildren(...past.map((o) => {
+  replaceLive(byId('history'), past.map((o) => {
     const status = String(o.dispatch.status ?? 'unknown');
     const li = el('li', 'compact-item history-item', null, spaced([
       el('span', 'compact-title', incidentTitle(o)),

@@ -2,7 +2,7 @@
 // compact rows of open incidents. Incident text is only ever set with textContent.
 
 import { deadlineNode } from './deadlines.js';
-import { byId, el, show, spaced } from './dom.js';
+import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { hhmm, hhmmss, longDate, mmdd, parseTime, sameDay } from './format.js';
 import { t } from './i18n.js';
 import { badge, gridName, orderStatusName, statusName as incidentStatusName } from './incidentview.js';
@@ -192,11 +192,10 @@ function incidentItem(inc, now, orders) {
 export function renderList(incidents, ready, ordersOf, total = incidents.length) {
   const now = new Date();
   const list = byId('incidents');
-  list.replaceChildren(...incidents.map((inc) => incidentItem(inc, now, ordersOf ? ordersOf(inc.id) : undefined)));
   show(byId('empty-state'), ready && incidents.length === 0);
   show(byId('list-loading'), !ready);
   byId('count-total').textContent = ready ? t('list.total', { n: total }) : '';
-  fitList(total);
+  replaceLive(list, incidents.map((inc) => incidentItem(inc, now, ordersOf ? ordersOf(inc.id) : undefined)), () => fitList(total));
 }
 
 /**

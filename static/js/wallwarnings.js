@@ -9,7 +9,7 @@
 // [data-count] ("+N", hidden when every one shows); see warnmap.js
 // for the map.
 
-import { byId, show } from './dom.js';
+import { byId, show, replaceLive } from './dom.js';
 import { t } from './i18n.js';
 import { bannerItem, refreshActive, WarningBook } from './warnings.js';
 import { clearShading, renderShading } from './warnmap.js';
@@ -70,7 +70,7 @@ export function renderWarnings() {
   const band = byId('warn-band');
   band.dataset.count = String(list.length);
   band.setAttribute('aria-label', t('warn.band.label'));
-  byId('warn-list').replaceChildren(...list.map(bannerItem));
+  replaceLive(byId('warn-list'), list.map(bannerItem));
   show(band, list.length > 0);
   renderMore();
   renderShading(list);

@@ -1,0 +1,38 @@
+package acceptance_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// A leader presses "approve" while another plan's proposal arrives and
+// re-renders the list: the release still makes the click (the confirmation
+// opens), and the new proposal appears once the press is over.
+func TestLeaderClickSurvivesALiveReRender(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	first := h.create(dongmen("商户聚集", 150))
+	button := fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"] button[data-action="approve"]`, first["id"])
+	b.run(5*time.Second, chromedp.WaitVisible(button, chromedp.ByQuery))
+	var at struct{ X, Y float64 }
+	b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`(() => { const n = document.querySelector(%q); n.scrollIntoView({block: 'center'});
+		const r = n.getBoundingClientRect(); return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, button), &at))
+	var before string
+	b.run(2*time.Second, textOf("#proposed-count", &before))
+	b.run(2*time.Second, chromedp.MouseEvent(input.MousePressed, at.X, at.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+
+	body := dongmen("又一处聚集", 150) // a plan of its own
+	body["location"] = map[string]float64{"lon": 114.1218, "lat": 22.547}
+	second := h.create(body)
+	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#proposed-count').innerText !== %q`, before))
+	b.run(2*time.Second, chromedp.MouseEvent(input.MouseReleased, at.X, at.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	b.run(5*time.Second, chromedp.WaitVisible("#confirm-send", chromedp.ByQuery))
+	b.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q]`, second["id"]), chromedp.ByQuery))
+	b.clean()
+}
