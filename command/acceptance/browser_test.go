@@ -158,8 +158,9 @@ func (b *browser) run(d time.Duration, actions ...chromedp.Action) {
 }
 
 // textOf reads the visible text of the first element matching sel in one
-// evaluation, once it exists: a live page may replace the element between
-// the node lookup and the read that chromedp.Text does in two steps.
+// evaluation, once it exists ('' while it is not rendered, as chromedp.Text
+// says): a live page may replace the element between the node lookup and
+// the read that chromedp.Text does in two steps.
 func textOf(sel string, out *string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		q, err := json.Marshal(sel)
@@ -167,7 +168,7 @@ func textOf(sel string, out *string) chromedp.Action {
 			return err
 		}
 		var r struct{ T string }
-		expr := fmt.Sprintf(`(() => { const e = document.querySelector(%s); return e ? {T: e.innerText} : null })()`, q)
+		expr := fmt.Sprintf(`(() => { const e = document.querySelector(%s); return e ? {T: e.offsetWidth || e.offsetHeight || e.getClientRects().length ? e.innerText : ''} : null })()`, q)
 		if err := chromedp.Poll(expr, &r, chromedp.WithPollingInterval(50*time.Millisecond)).Do(ctx); err != nil {
 			return fmt.Errorf("text of %s: %w", sel, err)
 		}

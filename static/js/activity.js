@@ -10,6 +10,7 @@ import { byId, el, show, replaceLive } from './dom.js';
 import { hhmm, hhmmss, parseTime } from './format.js';
 import { orderStatusName } from './incidentview.js';
 import { lang, t, tNodes } from './i18n.js';
+import { serverDate } from './clock.js';
 
 /** How many events the feed keeps. */
 export const ACTIVITY_MAX = 20;
@@ -48,7 +49,7 @@ export function setActivityIncidentLookup(fn) {
  * @returns {number}
  */
 function minuteOf(at) {
-  const d = parseTime(at) ?? new Date();
+  const d = parseTime(at) ?? serverDate();
   return Math.floor(d.getTime() / 60000) * 60000;
 }
 
@@ -254,6 +255,6 @@ function moveItem(ev) {
 
 /** Renders the feed in the current language. */
 export function renderActivity() {
-  replaceLive(byId('activity'), events.map(activityItem));
+  replaceLive(byId('activity'), () => events.map(activityItem));
   show(byId('activity-empty'), events.length === 0);
 }

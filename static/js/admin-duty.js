@@ -17,6 +17,7 @@ import { el, show } from './dom.js';
 import { zonedTime } from './format.js';
 import { t } from './i18n.js';
 import { getToken } from './session.js';
+import { serverDate, serverNow } from './clock.js';
 
 const EDITORS = ['admin', 'leader'];
 const SHIFT_FIELDS = ['id', 'start', 'end', 'leader', 'operators', 'standby'];
@@ -222,7 +223,7 @@ async function search() {
 
 /** The toolbar of the roster: month, import, export. */
 function rosterTools() {
-  const month = field('duty-month', 'dutyadmin.month', 'month', value('duty-month') || isoDate(new Date()).slice(0, 7));
+  const month = field('duty-month', 'dutyadmin.month', 'month', value('duty-month') || isoDate(serverDate()).slice(0, 7));
   const tools = [month, button('duty-show', 'dutyadmin.show', loadMonth),
     button('duty-export', 'dutyadmin.export', () => download(`/api/v1/roster/export.csv?month=${encodeURIComponent(value('duty-month'))}`, `roster-${value('duty-month')}.csv`))];
   if (EDITORS.includes(role)) {
@@ -277,7 +278,7 @@ function shiftFieldset(s, i) {
 function editor() {
   if (!EDITORS.includes(role)) return el('p', 'duty-readonly', t('dutyadmin.readonly'));
   if (!editing) {
-    return el('div', 'duty-tools', null, [field('duty-edit-date', 'dutyadmin.editDate', 'date', isoDate(new Date())),
+    return el('div', 'duty-tools', null, [field('duty-edit-date', 'dutyadmin.editDate', 'date', isoDate(serverDate())),
       button('duty-edit-open', 'dutyadmin.edit', () => edit(value('duty-edit-date')))]);
   }
   const box = el('div', 'duty-editor', null, [el('h3', '', t('dutyadmin.editDay', { date: editing.date })),
@@ -300,8 +301,8 @@ function editor() {
 
 /** The handover log: search and export, and the table. */
 function handoverLog() {
-  const today = isoDate(new Date());
-  const monthAgo = isoDate(new Date(Date.now() - 30 * 86400000));
+  const today = isoDate(serverDate());
+  const monthAgo = isoDate(new Date(serverNow() - 30 * 86400000));
   const tools = el('div', 'duty-tools', null, [field('duty-log-from', 'dutyadmin.log.from', 'date', value('duty-log-from') || monthAgo),
     field('duty-log-to', 'dutyadmin.log.to', 'date', value('duty-log-to') || today), field('duty-log-person', 'dutyadmin.log.person', 'text', value('duty-log-person')),
     field('duty-log-q', 'dutyadmin.log.q', 'search', value('duty-log-q')), button('duty-log-search', 'dutyadmin.log.search', search, 'btn btn-primary'),

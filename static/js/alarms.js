@@ -331,8 +331,8 @@ function kindChips(list) {
 export function renderAlarms() {
   const list = [...alarms.values()].sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
   const ackable = canAck();
-  replaceLive(byId('alarms'), mergedAlarms().map((g) => alarmItem(g[0], ackable, g)));
-  replaceLive(byId('alarm-groups'), kindChips(list));
+  replaceLive(byId('alarms'), () => mergedAlarms().map((g) => alarmItem(g[0], ackable, g)));
+  replaceLive(byId('alarm-groups'), () => kindChips(list));
   const panel = byId('alarm-panel');
   panel.dataset.count = String(list.length);
   byId('alarm-count').textContent = list.length ? t('alarm.count', { n: list.length }) : '';

@@ -19,6 +19,7 @@ import { byId, el, show, spaced, replaceLive } from './dom.js';
 import { hhmm, mmdd, parseTime, sameDay } from './format.js';
 import { lang, t } from './i18n.js';
 import { focusCase, gridNameOf, renderCaseMarkers } from './map.js';
+import { serverDate, serverNow } from './clock.js';
 
 /** How many cases each short list shows. */
 const LIST_MAX = 3;
@@ -156,7 +157,7 @@ function columns() {
 function when(s) {
   const d = parseTime(s);
   if (!d) return '';
-  return sameDay(d, new Date()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`;
+  return sameDay(d, serverDate()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`;
 }
 
 /**
@@ -175,11 +176,11 @@ function caseRow(c, column) {
   const title = typeof c.title === 'string' ? c.title : c.id;
   let extra = null;
   if (column === 'overdue') {
-    const due = caseDue(c, Date.now());
+    const due = caseDue(c, serverNow());
     if (due.short) extra = el('span', 'case-row-extra', due.short);
   } else if (column === 'supervised' && c.supervision) {
     const d = parseTime(c.supervision.due_at);
-    if (d) extra = el('span', 'case-row-extra', sameDay(d, new Date()) ? hhmm(d) : mmdd(d));
+    if (d) extra = el('span', 'case-row-extra', sameDay(d, serverDate()) ? hhmm(d) : mmdd(d));
   }
   li.append(...spaced([
     el('span', `case-row-kind kind-${String(c.kind ?? 'other')}`, caseKindShort(c.kind)),
@@ -203,7 +204,7 @@ function fillColumn(column, list) {
   byId(`cases-count-${column}`).textContent = String(list.length);
   byId(`cases-col-${column}`).classList.toggle('zero', list.length === 0);
   const ol = byId(`cases-${column}`);
-  replaceLive(ol, (list.length ? list.slice(0, LIST_MAX).map((c) => caseRow(c, column)) : [el('li', 'case-empty', t('cases.none'))]));
+  replaceLive(ol, () => (list.length ? list.slice(0, LIST_MAX).map((c) => caseRow(c, column)) : [el('li', 'case-empty', t('cases.none'))]));
   ol.dataset.count = String(list.length);
 }
 

@@ -36,6 +36,7 @@ import { byId, el, show, spaced } from './dom.js';
 import { hhmm, hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { geoUnavailable } from './geo.js';
 import { applyLabels, t } from './i18n.js';
+import { serverDate, serverNow } from './clock.js';
 
 /** The largest photo the server takes. */
 const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
@@ -221,7 +222,7 @@ function unitId() {
  * @returns {number}
  */
 function now() {
-  return opts ? opts.now() : Date.now();
+  return opts ? opts.now() : serverNow();
 }
 
 // The list
@@ -341,7 +342,7 @@ function ordered() {
 function timeNode(s) {
   const d = parseTime(s);
   if (!d) return null;
-  const node = el('time', 'when', sameDay(d, new Date()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`);
+  const node = el('time', 'when', sameDay(d, serverDate()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`);
   node.setAttribute('datetime', d.toISOString());
   return node;
 }

@@ -10,6 +10,7 @@ import { ApiError, pathSegment, request } from './api.js';
 import { el, replaceLive } from './dom.js';
 import { lang, onLangChange, t } from './i18n.js';
 import { caseKindName, caseKinds, caseLevelName, caseStatusName, isMediationKind, loadCaseKinds } from './caseview.js';
+import { serverDate, serverNow } from './clock.js';
 
 /**
  * What the console hands the desk.
@@ -182,7 +183,7 @@ export function mountCaseDesk(root, ctx) {
    * @returns {string}
    */
   function today() {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+    return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(serverDate());
   }
 
   /**
@@ -192,7 +193,7 @@ export function mountCaseDesk(root, ctx) {
    */
   function left(c) {
     if (!c.due_at) return { text: '', overdue: !!c.overdue };
-    const ms = new Date(c.due_at).getTime() - Date.now();
+    const ms = new Date(c.due_at).getTime() - serverNow();
     if (ms <= 0 || c.overdue) return { text: t('cdesk.overdue'), overdue: true };
     const m = Math.floor(ms / 60000);
     const h = Math.floor(m / 60);
@@ -319,7 +320,7 @@ export function mountCaseDesk(root, ctx) {
   function renderList() {
     heading.textContent = t('cdesk.title');
     listStatus.textContent = listFailed ? t('cdesk.offline') : (cases.length === 1 ? t('cdesk.count.one') : t('cdesk.count', { n: cases.length }));
-    replaceLive(list, cases.map((c) => {
+    replaceLive(list, () => cases.map((c) => {
       const due = left(c);
       const li = el('li', 'cdesk-item', null, [
         el('span', 'cdesk-kind', caseKindName(c.kind)),
@@ -337,8 +338,7 @@ export function mountCaseDesk(root, ctx) {
       li.tabIndex = 0;
       if (c.id === selected) li.setAttribute('aria-current', 'true');
       return li;
-    }));
-    if (cases.length === 0) list.append(el('li', 'cdesk-empty', t('cdesk.empty')));
+    }).concat(cases.length === 0 ? [el('li', 'cdesk-empty', t('cdesk.empty'))] : []));
   }
 
   /**
@@ -617,7 +617,7 @@ export function mountCaseDesk(root, ctx) {
    * @returns {string}
    */
   function offset() {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(new Date());
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(serverDate());
     const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? 'GMT+08:00';
     const m = /GMT([+-]\d\d:\d\d)/.exec(name);
     return m ? m[1] : 'Z';
@@ -669,7 +669,7 @@ export function mountCaseDesk(root, ctx) {
     const dueLine = /** @type {HTMLElement} */ (daily.querySelector('.cdesk-due-line'));
     dueLine.textContent = rollup ? t('cdesk.rollupDue', { at: when(rollup.due_at) }) : t('cdesk.offline');
     const rollList = /** @type {HTMLElement} */ (daily.querySelector('#cdesk-rollup'));
-    replaceLive(rollList, (rollup?.areas ?? []).map((/** @type {any} */ a) => {
+    replaceLive(rollList, () => (rollup?.areas ?? []).map((/** @type {any} */ a) => {
       const li = el('li', a.reported ? 'reported' : 'missing', null, [
         el('span', 'cdesk-rollup-name', areaName(a)),
         el('span', 'cdesk-rollup-state', a.reported ? (a.nothing_to_report ? t('cdesk.rollup.zero') : t('cdesk.rollup.reported')) : t('cdesk.rollup.missing')),

@@ -24,6 +24,7 @@ import { countdown, parseTime, zonedTime } from './format.js';
 import { t } from './i18n.js';
 import { badge, casualties, gridName, localText, orderStatusName, placeText, reasonTexts, statusName } from './incidentview.js';
 import { categoryName, LEVELS } from './refdata.js';
+import { serverNow } from './clock.js';
 
 const NEXT = { open: ['responding', 'recovery', 'closed'], responding: ['recovery', 'closed'], recovery: ['closed'], closed: [] };
 
@@ -265,7 +266,7 @@ export class IncidentDesk {
   renderList() {
     const list = this.filtered();
     const ul = byId('incident-list');
-    replaceLive(ul, list.map((s) => {
+    replaceLive(ul, () => list.map((s) => {
       const li = el('li', `desk-item level-${s.level || 'none'}${s.id === this.selected ? ' selected' : ''}${this.fresh.has(s.id) ? ' fresh' : ''}`, null, [
         el('div', 'item-head', null, spaced([badge(s.level), el('span', `tag status-${s.status}`, statusName(s.status)), s.drill ? el('span', 'tag drill', t('console.drill')) : null, this.fresh.has(s.id) ? el('span', 'tag new', t('console.new')) : null])),
         el('div', 'item-title', String(s.title ?? '')),
@@ -940,7 +941,7 @@ export class IncidentDesk {
 
   /** Moves the countdowns and ages on. */
   tick() {
-    const now = Date.now();
+    const now = serverNow();
     for (const node of document.querySelectorAll('#deadlines .countdown[data-due]')) {
       const due = Date.parse(/** @type {HTMLElement} */ (node).dataset.due ?? '');
       if (Number.isNaN(due)) continue;

@@ -31,6 +31,7 @@ import { lang, t } from './i18n.js';
 import {
   areaText, colourChip, colourName, colourRank, COLOURS, fetchWarnings, shortTime, standbyText, typeName, WARNING_EVENTS, WARNING_TYPES, WarningBook,
 } from './warnings.js';
+import { serverNow } from './clock.js';
 
 const RECENT = 20;
 const DEFAULT_HOURS = 24;
@@ -544,7 +545,7 @@ class IssueForm {
   /** Fills the validity with now and a day on (in the configured zone). */
   defaultTimes() {
     this.starts.value = '';
-    this.ends.value = toZonedInput(new Date(Date.now() + DEFAULT_HOURS * 3600 * 1000));
+    this.ends.value = toZonedInput(new Date(serverNow() + DEFAULT_HOURS * 3600 * 1000));
     this.timesTouched = false;
   }
 
@@ -913,8 +914,9 @@ class WarningsPanel {
     const list = [...active, ...this.book.all().filter((w) => w.status !== 'active').slice(0, RECENT)];
     for (const id of [...this.acting.keys()]) if (!active.some((w) => w.id === id)) this.acting.delete(id);
     const focused = document.activeElement;
-    replaceLive(this.cards, list.map((w) => this.card(w)));
-    if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
+    replaceLive(this.cards, () => list.map((w) => this.card(w)), () => {
+      if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
+    });
     this.count.textContent = t('warn.list.count', { n: active.length });
     show(this.empty, list.length === 0);
     if (this.ctx.onChange) this.ctx.onChange(this.book);

@@ -25,6 +25,7 @@ import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { clearReference, loadReference, referenceLoaded, roleName } from './refdata.js';
 import { SeqGate } from './seq.js';
 import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
+import { serverDate } from './clock.js';
 
 setSessionScope('console');
 
@@ -197,7 +198,7 @@ function renderUser() {
 
 /** Moves the clock and the countdowns on. */
 function tick() {
-  byId('clock-time').textContent = zonedTime(new Date(), timeZone, true);
+  byId('clock-time').textContent = zonedTime(serverDate(), timeZone, true);
   desk.tick();
 }
 

@@ -9,6 +9,7 @@
 import { el } from './dom.js';
 import { countdown, parseTime } from './format.js';
 import { t } from './i18n.js';
+import { serverNow } from './clock.js';
 
 /** Under this much time left a countdown turns yellow. */
 export const SOON_MS = 10 * 60 * 1000;
@@ -96,7 +97,7 @@ export function deadlineNode(inc) {
   node.dataset.status = String(d.status ?? '');
   node.dataset.due = String(d.due_at);
   node.title = t('deadline.title', { kind: deadlineName(d.kind) });
-  paint(node, Date.now());
+  paint(node, serverNow());
   return node;
 }
 
@@ -105,6 +106,6 @@ export function deadlineNode(inc) {
  * @param {ParentNode} root
  */
 export function tickDeadlines(root) {
-  const now = Date.now();
+  const now = serverNow();
   for (const node of root.querySelectorAll('.deadline[data-due]')) paint(/** @type {HTMLElement} */ (node), now);
 }

@@ -55,55 +55,72 @@ export function spaced(nodes) {
   return out;
 }
 
-/** The element a pointer pressed and has not released yet. @type {Element|null} */
+/** The element a press of the main button is on, until its click. @type {Element|null} */
 let pressed = null;
-/** Live lists held back while a press inside them is under way. @type {Map<Element, {children: Node[], after?: () => void}>} */
+/** Live lists held back while a press inside them is under way. @type {Map<Element, {build: () => Node[], after?: () => void}>} */
 const held = new Map();
 let tracking = false;
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let holdLimit;
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let noClick;
 
 /** Longest a press holds a list back, in case its release never reaches the page. */
 const HOLD_MAX_MS = 3000;
+/** How long after a release its click may still come (a tap's comes later). */
+const CLICK_WAIT_MS = 300;
 
 /**
- * Replaces a live list's children and then calls after, unless a pointer is
- * pressed inside the list: then both wait for the release and the click it
- * makes, so a button re-rendered mid-press does not swallow the click.
+ * Replaces a live list's children with what build returns, then calls
+ * after; while a press is under way inside the list, both wait for its
+ * click (built then, from the state then), so a button re-rendered between
+ * press and release never swallows the click, and no node build would move
+ * (a kept text field) leaves the list early.
  * @param {Element} node
- * @param {Node[]} children
+ * @param {() => Node[]} build
  * @param {() => void} [after] what needs the new children in place
  */
-export function replaceLive(node, children, after) {
+export function replaceLive(node, build, after) {
   trackPresses();
   if (pressed && pressed.isConnected && node.contains(pressed)) {
-    if (held.size === 0) setTimeout(() => { pressed = null; flushHeld(); }, HOLD_MAX_MS);
-    held.set(node, { children, after });
+    if (holdLimit === undefined) holdLimit = setTimeout(release, HOLD_MAX_MS);
+    held.set(node, { build, after });
     return;
   }
   held.delete(node);
-  node.replaceChildren(...children);
+  node.replaceChildren(...build());
   after?.();
 }
 
-/** Follows presses on the whole page, once. */
+/** Follows presses of the main button on the whole page, once. */
 function trackPresses() {
   if (tracking) return;
   tracking = true;
-  document.addEventListener('pointerdown', (e) => { pressed = e.target instanceof Element ? e.target : null; }, true);
-  const release = () => {
-    pressed = null;
-    setTimeout(flushHeld, 0); // after the click this release makes
+  document.addEventListener('pointerdown', (e) => {
+    if (e.isPrimary && e.button === 0) pressed = e.target instanceof Element ? e.target : null;
+  }, true);
+  // The click a release makes comes after it, for a tap in a later task:
+  // the lists wait for the click, or a little while when none comes.
+  const released = () => {
+    clearTimeout(noClick);
+    if (pressed) noClick = setTimeout(release, CLICK_WAIT_MS);
   };
-  document.addEventListener('pointerup', release, true);
+  document.addEventListener('pointerup', released, true);
   document.addEventListener('pointercancel', release, true);
+  document.addEventListener('click', () => setTimeout(release, 0), true);
 }
 
-/** Puts in the lists held back, once no press is under way. */
-function flushHeld() {
-  if (pressed) return;
+/** Ends the press and puts in the lists held back. */
+function release() {
+  pressed = null;
+  clearTimeout(noClick);
+  clearTimeout(holdLimit);
+  noClick = undefined;
+  holdLimit = undefined;
   const lists = [...held];
   held.clear();
-  for (const [node, { children, after }] of lists) {
-    node.replaceChildren(...children);
+  for (const [node, { build, after }] of lists) {
+    node.replaceChildren(...build());
     after?.();
   }
 }

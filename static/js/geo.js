@@ -3,6 +3,8 @@
 // seconds (the latest fix wins; fixes in between are dropped). Geolocation
 // needs a secure context (https, or localhost).
 
+import { toServerTime } from './clock.js';
+
 /**
  * @typedef {'off'|'unsupported'|'insecure'|'waiting'|'sent'|'offline'|'denied'|'unavailable'|'timeout'|'refused'} ShareStatus
  */
@@ -85,7 +87,7 @@ export function createSharer(o) {
       id: o.nextId(),
       lon: c.longitude,
       lat: c.latitude,
-      at: new Date(latest.timestamp || Date.now()).toISOString(),
+      at: new Date(toServerTime(latest.timestamp || Date.now())).toISOString(),
     };
     const speed = num(c.speed);
     const heading = num(c.heading);
@@ -102,7 +104,7 @@ export function createSharer(o) {
     }
     latestSent = true;
     lastSentMs = Date.now();
-    st.sentAt = new Date(lastSentMs);
+    st.sentAt = new Date(toServerTime(lastSentMs));
     st.accuracy = accuracy ?? null;
     st.status = 'sent';
     changed();
@@ -113,7 +115,7 @@ export function createSharer(o) {
     latest = pos;
     latestSent = false;
     if (o.onFix) {
-      o.onFix({ lon: pos.coords.longitude, lat: pos.coords.latitude, at: new Date(pos.timestamp || Date.now()).toISOString() });
+      o.onFix({ lon: pos.coords.longitude, lat: pos.coords.latitude, at: new Date(toServerTime(pos.timestamp || Date.now())).toISOString() });
     }
     pump();
   }

@@ -34,6 +34,7 @@ import { categoryName, clearReference, LEVELS, loadReference, referenceLoaded, r
 import { SeqGate } from './seq.js';
 import { clearSession, getRole, getToken, getUsername, setSessionScope } from './session.js';
 import { areaText, colourChip, incidentWarnings, typeName } from './warnings.js';
+import { serverDate, serverNow } from './clock.js';
 
 setSessionScope('leader');
 
@@ -252,6 +253,9 @@ async function decide(id, action, confirmed = false) {
   if (busy.has(id)) return;
   const a = book.byId.get(id);
   if (!a) return;
+  // A card shown a moment too long (held while a press was under way) may
+  // offer what the plan no longer allows: its list is redrawn right after.
+  if (a.status !== (action === 'approve' || action === 'reject' ? 'proposed' : 'active')) return;
   if (action === 'approve' && !confirmed) {
     openConfirm(a);
     return;
@@ -361,7 +365,7 @@ function closeConfirm() {
 /** Renders the open reporting deadlines, soonest first. */
 function renderDeadlines() {
   if (!onApp) return;
-  replaceLive(byId('deadlines-list'), deadlines.map(({ incident: inc, deadline: d }) => {
+  replaceLive(byId('deadlines-list'), () => deadlines.map(({ incident: inc, deadline: d }) => {
     const li = el('li', 'deadline-item', null, spaced([
       badge(inc.level),
       el('span', 'deadline-incident', typeof inc.title === 'string' ? inc.title : String(inc.id)),
@@ -374,15 +378,14 @@ function renderDeadlines() {
     li.dataset.status = String(d.status);
     li.dataset.due = String(d.due_at);
     return li;
-  }));
+  }), tickDeadlines);
   byId('deadlines-count').textContent = deadlinesLoaded ? t('list.total', { n: deadlines.length }) : '';
   show(byId('deadlines-empty'), deadlinesLoaded && deadlines.length === 0);
-  tickDeadlines();
 }
 
 /** Moves the deadlines' countdowns on. */
 function tickDeadlines() {
-  const now = Date.now();
+  const now = serverNow();
   for (const node of document.querySelectorAll('#deadlines-list .deadline-item')) {
     const li = /** @type {HTMLElement} */ (node);
     const due = Date.parse(li.dataset.due ?? '');
@@ -421,7 +424,7 @@ function groupsBlock(a) {
 function timeNode(s, cls) {
   const d = parseTime(s);
   if (!d) return null;
-  const node = el('time', cls, sameDay(d, new Date()) ? hhmmss(d) : `${mmdd(d)} ${hhmm(d)}`);
+  const node = el('time', cls, sameDay(d, serverDate()) ? hhmmss(d) : `${mmdd(d)} ${hhmm(d)}`);
   node.setAttribute('datetime', d.toISOString());
   return node;
 }
@@ -466,7 +469,7 @@ function incidentBlock(a) {
         el('p', 'act-incident-meta', null, spaced([
           el('span', 'meta category', categoryName(inc.category)),
           el('span', 'meta place', placeText(inc)),
-          occurred ? el('span', 'meta occurred', t('leader.occurred', { time: sameDay(occurred, new Date()) ? hhmm(occurred) : `${mmdd(occurred)} ${hhmm(occurred)}` })) : null,
+          occurred ? el('span', 'meta occurred', t('leader.occurred', { time: sameDay(occurred, serverDate()) ? hhmm(occurred) : `${mmdd(occurred)} ${hhmm(occurred)}` })) : null,
           inc.status ? el('span', `tag status-tag status-${inc.status}`, statusName(inc.status)) : null,
           inc.drill === true ? el('span', 'tag drill-tag', t('incident.drill')) : null,
         ])),
@@ -708,12 +711,12 @@ function renderLink() {
 
 /** Moves the waiting times on. */
 function tick() {
-  const now = Date.now();
+  const now = serverNow();
   for (const node of document.querySelectorAll('.act-waiting[data-since]')) {
     const since = Date.parse(/** @type {HTMLElement} */ (node).dataset.since ?? '');
     if (!Number.isNaN(since)) node.textContent = t('leader.waiting', { time: countdown(now - since) });
   }
-  byId('clock-time').textContent = hhmmss(new Date());
+  byId('clock-time').textContent = hhmmss(serverDate());
   tickDeadlines();
 }
 
@@ -741,9 +744,9 @@ function render() {
   const proposed = book.list('proposed').sort(byLevel);
   const active = book.list('active');
   const past = historyList();
-  replaceLive(byId('proposed-list'), proposed.map(proposedCard));
-  replaceLive(byId('active-list'), active.map(activeCard));
-  replaceLive(byId('history-list'), past.map(historyItem));
+  replaceLive(byId('proposed-list'), () => proposed.map(proposedCard));
+  replaceLive(byId('active-list'), () => active.map(activeCard));
+  replaceLive(byId('history-list'), () => past.map(historyItem));
   byId('proposed-count').textContent = ready ? t('list.total', { n: proposed.length }) : '';
   byId('active-count').textContent = ready ? t('list.total', { n: active.length }) : '';
   show(byId('proposed-loading'), !ready);

@@ -6,6 +6,7 @@
 // reconnected: the page signs out at once and its sign-in form says why.
 
 import { ApiError, sessionEnded, socketTicket } from './api.js';
+import { sampleServerClock } from './clock.js';
 
 /** The close code of a socket whose session ended: sign in again. */
 export const SESSION_ENDED = 4001;
@@ -13,6 +14,8 @@ export const SESSION_ENDED = 4001;
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
 const SILENCE_MS = 15000;
+/** Messages stamped as they are sent: their time samples the server's clock. */
+const SENT_NOW = new Set(['heartbeat', 'snapshot', 'reply', 'error']);
 
 /**
  * @typedef {'connecting'|'up'|'down'} LinkState
@@ -184,6 +187,7 @@ export function createLiveLink(o) {
       }
       // The server says in every heartbeat whether its storage is
       // reachable: while it is not, the page is not live, socket or not.
+      if (msg && SENT_NOW.has(msg.type)) sampleServerClock(msg.at);
       if (msg && msg.type === 'heartbeat' && msg.data && msg.data.ready === false) {
         setState('down');
         return;

@@ -13,6 +13,7 @@ import * as api from './api.js';
 import { byId, show } from './dom.js';
 import { hhmm, parseTime } from './format.js';
 import { t } from './i18n.js';
+import { serverNow } from './clock.js';
 
 /** @type {any} the last answer of GET /api/v1/duty/now */
 let now = null;
@@ -51,7 +52,7 @@ async function refresh() {
   const until = now && parseTime(now.until);
   if (until) {
     // Read again just after the shift ends (at most a day ahead).
-    const ms = Math.min(until.getTime() - Date.now() + 2000, 86400000);
+    const ms = Math.min(until.getTime() - serverNow() + 2000, 86400000);
     if (ms > 0) shiftEnd = setTimeout(refresh, ms);
   }
   renderOnDuty();

@@ -155,10 +155,10 @@ export function renderPlans() {
   const active = book.list('active');
   const proposed = book.list('proposed', 'desc');
   const banners = byId('plan-banners');
-  replaceLive(banners, active.map(banner));
+  replaceLive(banners, () => active.map(banner));
   banners.dataset.count = String(active.length);
   show(banners, active.length > 0);
-  replaceLive(byId('proposed'), proposed.map(proposedItem));
+  replaceLive(byId('proposed'), () => proposed.map(proposedItem));
   const panel = byId('proposed-panel');
   panel.dataset.count = String(proposed.length);
   byId('proposed-count').textContent = proposed.length ? String(proposed.length) : '';

@@ -23,6 +23,7 @@ import { printableMap } from './analysis-charts.js';
 import { rt } from './analysis-i18n.js';
 import { dateTime, fromZoneInput, gridFeatures, placeMap, zoneInput } from './analysis-ref.js';
 import { describeError } from './analysis-report.js';
+import { serverNow } from './clock.js';
 
 /** Time windows offered, in minutes. */
 const WINDOWS = { '10m': 10, '1h': 60, '6h': 360, '24h': 1440 };
@@ -64,7 +65,7 @@ let status = null;
 function applyWindow(w) {
   const minutes = /** @type {Record<string, number>} */ (WINDOWS)[w];
   if (!minutes) return;
-  const to = new Date(Date.now() + 60000); // the current minute is included whole
+  const to = new Date(serverNow() + 60000); // the current minute is included whole
   to.setSeconds(0, 0);
   const from = new Date(to.getTime() - minutes * 60000);
   /** @type {HTMLInputElement} */ (byId('playback-from')).value = zoneInput(from);

@@ -95,10 +95,10 @@ export function renderWarnings() {
   const list = book.active();
   const box = byId('resp-warnings');
   box.dataset.count = String(list.length);
-  replaceLive(byId('resp-warn-list'), list.map(bannerItem));
+  replaceLive(byId('resp-warn-list'), () => list.map(bannerItem));
   show(box, list.length > 0);
   const mine = standby();
-  replaceLive(byId('standby-list'), mine.map((s) => {
+  replaceLive(byId('standby-list'), () => mine.map((s) => {
     const li = el('li', 'standby-item', null, [
       el('p', 'standby-line', null, spaced([colourChip(s.warning.colour), el('span', 'warn-type', typeName(s.warning.type)), el('strong', 'warn-title', String(s.warning.title ?? ''))])),
       el('p', 'standby-plan', t('warn.standby.phone', { plan: localText(s.plan_name) || s.plan_id, group: localText(s.group_name) || s.group_id })),

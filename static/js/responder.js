@@ -37,6 +37,7 @@ import { hasSeq } from './seq.js';
 import { clearSession, getToken, getUnit, getUsername, setSessionScope } from './session.js';
 import { unitStatusName } from './units.js';
 import { applyStandby, refreshWarnings, renderWarnings, resetWarnings, startWarnings } from './responder-warnings.js';
+import { serverDate, serverNow } from './clock.js';
 
 setSessionScope('responder');
 
@@ -69,10 +70,6 @@ let tickTimer;
 let unitTimer;
 /** @type {MiniMap|null} */
 let miniMap = null;
-/** @type {number[]} recent samples of the server's clock minus ours, in ms */
-let clockSamples = [];
-/** The server's clock minus ours (the phone's clock may be off). */
-let clockOffset = 0;
 
 const link = createLiveLink({
   url: () => streamURL('/ws/responder', state ? state.gate.lastSeq : null),
@@ -119,35 +116,12 @@ function nextId() {
 }
 
 /**
- * Learns how far the phone's clock is from the server's from the time on
- * a message sent just now (heartbeats, replies): the largest of the last
- * few samples, as the time in transit only makes a sample smaller.
- * @param {unknown} at RFC 3339
- */
-function sampleClock(at) {
-  const ms = typeof at === 'string' ? Date.parse(at) : NaN;
-  if (Number.isNaN(ms)) return;
-  clockSamples.push(ms - Date.now());
-  if (clockSamples.length > 12) clockSamples.shift();
-  clockOffset = Math.max(...clockSamples);
-}
-
-/**
- * The time now by the server's clock, in ms since the epoch.
- * @returns {number}
- */
-function serverNow() {
-  return Date.now() + clockOffset;
-}
-
-/**
  * Every message from the socket: replies to their requests, sequenced
  * events through the seq gate, then by type through the bus.
  * @param {any} msg
  */
 function onMessage(msg) {
   if (!state || !msg || typeof msg !== 'object') return;
-  if (msg.type === 'heartbeat' || msg.type === 'reply' || msg.type === 'error') sampleClock(msg.at);
   if (msg.type === 'reply' || msg.type === 'error') {
     onReply(msg.data);
     return;
@@ -399,7 +373,7 @@ function incidentTitle(order) {
 function timeNode(s) {
   const d = parseTime(s);
   if (!d) return null;
-  const node = el('time', 'when', sameDay(d, new Date()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`);
+  const node = el('time', 'when', sameDay(d, serverDate()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`);
   node.setAttribute('datetime', d.toISOString());
   return node;
 }
@@ -556,7 +530,7 @@ function renderAction() {
 /** Shows the other active orders, if there is more than one. */
 function renderOthers() {
   const others = state ? state.activeOrders().slice(1) : [];
-  replaceLive(byId('others'), others.map((o) => {
+  replaceLive(byId('others'), () => others.map((o) => {
     const li = el('li', 'compact-item', null, spaced([
       el('span', 'compact-title', incidentTitle(o)),
       el('span', `order-status-tag small`, orderStatusName(String(o.dispatch.status))),
@@ -571,7 +545,7 @@ function renderOthers() {
 /** Shows the plans' tasks. */
 function renderTasks() {
   const tasks = state ? state.tasks : [];
-  replaceLive(byId('tasks'), tasks.map((x) => {
+  replaceLive(byId('tasks'), () => tasks.map((x) => {
     const items = Array.isArray(x.tasks) ? x.tasks.map((tk) => el('li', 'task-step', localText(tk))) : [];
     const li = el('li', 'task', null, [
       el('div', 'task-head', null, spaced([
@@ -685,7 +659,7 @@ function renderShare() {
 /** Shows the past orders, newest first (the last ten). */
 function renderHistory() {
   const past = state ? state.history.slice(0, 10) : [];
-  replaceLive(byId('history'), past.map((o) => {
+  replaceLive(byId('history'), () => past.map((o) => {
     const status = String(o.dispatch.status ?? 'unknown');
     const li = el('li', 'compact-item history-item', null, spaced([
       el('span', 'compact-title', incidentTitle(o)),
@@ -819,8 +793,6 @@ function signedOut(forget) {
   notice = null;
   resetCaseDesk();
   resetWarnings();
-  clockSamples = [];
-  clockOffset = 0;
   clearSession();
   clearReference();
   if (onApp) resetLogin();

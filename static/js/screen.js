@@ -8,6 +8,7 @@ import { t } from './i18n.js';
 import { badge, gridName, orderStatusName, statusName as incidentStatusName } from './incidentview.js';
 import { categoryName, LEVELS, levelName } from './refdata.js';
 import { showLinkState } from './linkstate.js';
+import { serverDate, serverNow } from './clock.js';
 
 /** @type {ReturnType<typeof setTimeout>|undefined} */
 let clockTimer;
@@ -19,12 +20,12 @@ let clockTimer;
 export function startClock() {
   stopClock();
   const tick = () => {
-    const now = new Date();
+    const now = serverDate();
     const time = byId('clock-time');
     time.textContent = hhmmss(now);
     time.setAttribute('datetime', now.toISOString());
     byId('clock-date').textContent = longDate(now);
-    clockTimer = setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
+    clockTimer = setTimeout(tick, 1000 - (serverNow() % 1000) + 5);
   };
   tick();
 }
@@ -98,7 +99,7 @@ function ageNode(inc, now) {
 
 /** Refreshes the ages of the rows under root. */
 export function tickAges(root) {
-  const now = Date.now();
+  const now = serverNow();
   for (const node of root.querySelectorAll('.age[data-since]')) {
     const since = Date.parse(/** @type {HTMLElement} */ (node).dataset.since ?? '');
     if (!Number.isNaN(since)) node.textContent = ageText(now - since);
@@ -190,12 +191,12 @@ function incidentItem(inc, now, orders) {
  * @param {number} [total] how many are open, those not listed included
  */
 export function renderList(incidents, ready, ordersOf, total = incidents.length) {
-  const now = new Date();
+  const now = serverDate();
   const list = byId('incidents');
   show(byId('empty-state'), ready && incidents.length === 0);
   show(byId('list-loading'), !ready);
   byId('count-total').textContent = ready ? t('list.total', { n: total }) : '';
-  replaceLive(list, incidents.map((inc) => incidentItem(inc, now, ordersOf ? ordersOf(inc.id) : undefined)), () => fitList(total));
+  replaceLive(list, () => incidents.map((inc) => incidentItem(inc, now, ordersOf ? ordersOf(inc.id) : undefined)), () => fitList(total));
 }
 
 /**

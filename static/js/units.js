@@ -6,6 +6,7 @@
 import { el, spaced } from './dom.js';
 import { hhmmss, mmdd, parseTime, sameDay } from './format.js';
 import { t } from './i18n.js';
+import { serverDate } from './clock.js';
 
 /** Unit statuses, in the legend's order. */
 export const UNIT_STATUSES = ['available', 'dispatched', 'en_route', 'on_scene', 'off_duty'];
@@ -289,7 +290,7 @@ function newer(held, fix) {
 function fixText(fix) {
   const d = fix ? parseTime(fix.at) : null;
   if (!d) return t('unit.noFix');
-  const time = sameDay(d, new Date()) ? hhmmss(d) : `${mmdd(d)} ${hhmmss(d)}`;
+  const time = sameDay(d, serverDate()) ? hhmmss(d) : `${mmdd(d)} ${hhmmss(d)}`;
   return t('unit.lastFix', { time });
 }
 

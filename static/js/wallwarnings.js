@@ -70,9 +70,8 @@ export function renderWarnings() {
   const band = byId('warn-band');
   band.dataset.count = String(list.length);
   band.setAttribute('aria-label', t('warn.band.label'));
-  replaceLive(byId('warn-list'), list.map(bannerItem));
   show(band, list.length > 0);
-  renderMore();
+  replaceLive(byId('warn-list'), () => list.map(bannerItem), renderMore);
   renderShading(list);
 }
 
@@ -105,7 +104,7 @@ export function clearWarnings() {
   timer = undefined;
   book.reset();
   clearShading();
-  byId('warn-list').replaceChildren();
+  replaceLive(byId('warn-list'), () => []);
   byId('warn-band').dataset.count = '0';
   show(byId('warn-more'), false);
   show(byId('warn-band'), false);

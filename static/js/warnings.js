@@ -10,6 +10,7 @@ import { el, spaced } from './dom.js';
 import { hhmm, mmdd, parseTime, sameDay } from './format.js';
 import { t } from './i18n.js';
 import { localText } from './incidentview.js';
+import { serverDate } from './clock.js';
 
 /** The warning types, in the order the pages offer them. */
 export const WARNING_TYPES = ['typhoon', 'rainstorm', 'flood', 'large_event', 'mass_gathering', 'other'];
@@ -63,7 +64,7 @@ export function colourName(colour) {
 export function shortTime(s) {
   const d = parseTime(typeof s === 'string' ? s : '');
   if (!d) return '';
-  return sameDay(d, new Date()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`;
+  return sameDay(d, serverDate()) ? hhmm(d) : `${mmdd(d)} ${hhmm(d)}`;
 }
 
 /**

@@ -1,0 +1,66 @@
+package acceptance_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// skewClock makes the browser's clock run ahead of the real one by d from
+// the next page on, as a wall PC or a phone with a wrong clock does.
+func skewClock(d time.Duration) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		_, err := page.AddScriptToEvaluateOnNewDocument(fmt.Sprintf(`(() => {
+			const skew = %d, Real = Date;
+			class Skewed extends Real {
+				constructor(...a) { if (a.length === 0) super(Real.now() + skew); else super(...a); }
+				static now() { return Real.now() + skew; }
+			}
+			globalThis.Date = Skewed;
+		})();`, d.Milliseconds())).Do(ctx)
+		return err
+	})
+}
+
+// A leader's PC and a wall whose clocks run two hours fast still count the
+// reporting deadline, the incident's age and the header clock by the
+// server's time: the heartbeats and snapshots say what it is.
+func TestPagesFollowTheServerClock(t *testing.T) {
+	h := newHarness(t)
+	inc := h.create(dongmen("商户聚集", 150))
+
+	leader := newBrowser(t, 1280, 900)
+	leader.run(5*time.Second, skewClock(2*time.Hour))
+	leader.login(h.base+"/leader.html", "leader")
+	leader.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	var skewed bool
+	leader.run(2*time.Second, chromedp.Evaluate(`Date.now() - performance.timeOrigin - performance.now() > 3600e3`, &skewed))
+	if !skewed {
+		t.Fatal("the browser's clock was not moved on")
+	}
+	item := fmt.Sprintf(`#deadlines-list li.deadline-item[data-incident-id=%q]`, inc["id"])
+	leader.poll(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.state === 'ok'`, item))
+	var left, clock string
+	leader.run(2*time.Second, textOf(item+" .deadline-left", &left), textOf("#clock-time", &clock))
+	if !strings.HasPrefix(left, "剩余 5") && !strings.HasPrefix(left, "剩余 1:00") {
+		t.Errorf("the one-hour report deadline shows %q, want about an hour left", left)
+	}
+	zone := time.FixedZone("CST", 8*3600)
+	if now := time.Now().In(zone); !strings.HasPrefix(clock, now.Format("15:04")) && !strings.HasPrefix(clock, now.Add(-time.Minute).Format("15:04")) {
+		t.Errorf("the header clock shows %q, the server's time is %s", clock, now.Format("15:04:05"))
+	}
+	leader.clean()
+
+	wall := newBrowser(t, 1920, 1080)
+	wall.run(5*time.Second, skewClock(2*time.Hour))
+	wall.login(h.base+"/", "viewer")
+	wall.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	age := fmt.Sprintf(`li.incident[data-id=%q] .age`, inc["id"])
+	wall.poll(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent === '0分'`, age))
+	wall.clean()
+}
