@@ -158,7 +158,7 @@ func (b *browser) run(d time.Duration, actions ...chromedp.Action) {
 }
 
 // textOf reads the visible text of the first element matching sel in one
-// evaluation, once it exists ('' while it is not rendered, as chromedp.Text
+// evaluation, once it exists (an empty string while it is not rendered, as chromedp.Text
 // says): a live page may replace the element between the node lookup and
 // the read that chromedp.Text does in two steps.
 func textOf(sel string, out *string) chromedp.Action {
