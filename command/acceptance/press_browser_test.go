@@ -34,5 +34,12 @@ func TestLeaderClickSurvivesALiveReRender(t *testing.T) {
 	b.run(2*time.Second, chromedp.MouseEvent(input.MouseReleased, at.X, at.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
 	b.run(5*time.Second, chromedp.WaitVisible("#confirm-send", chromedp.ByQuery))
 	b.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q]`, second["id"]), chromedp.ByQuery))
+	b.run(3*time.Second, click("#confirm-cancel"), chromedp.WaitNotVisible("#confirm-dialog", chromedp.ByQuery))
+
+	// Rejecting without a reason asks for one there, in the field that
+	// takes the focus (the lists the click redraws do not take it away).
+	card := fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"]`, first["id"])
+	b.run(3*time.Second, click(card+` button[data-action="reject"]`))
+	b.poll(3*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, card+" textarea.reason-input"))
 	b.clean()
 }

@@ -55,6 +55,7 @@ import { beep, initSound, setSound, soundOn } from './sound.js';
 import { clearCharts, renderCharts, resizeCharts } from './wallcharts.js';
 import { applyWarning, clearWarnings, loadWarnings, onWarningsChange, renderWarnings, startWarnings, warningTitle } from './wallwarnings.js';
 import { WARNING_EVENTS } from './warnings.js';
+import { serverDate } from './clock.js';
 
 const RENDER_DELAY_MS = 50;
 /** While alarms stay open and the sound is on, a reminder beep this often. */
@@ -78,7 +79,7 @@ let onScreen = false;
 const link = createLiveLink({
   url: () => screenURL(store.lastSeq),
   onMessage(msg) {
-    lastMessageAt = new Date();
+    lastMessageAt = serverDate();
     if (store.admit(msg)) bus.dispatch(msg);
   },
   onState(state) {

@@ -24,6 +24,14 @@ export function sampleServerClock(at) {
 }
 
 /**
+ * Whether a message from the server has told its time yet.
+ * @returns {boolean}
+ */
+export function clockKnown() {
+  return samples.length > 0;
+}
+
+/**
  * The time now by the server's clock, in ms since the epoch.
  * @returns {number}
  */

@@ -713,6 +713,8 @@ class WarningsPanel {
     this.generation = 0;
     /** @type {Map<string, {form: HTMLFormElement, action: string}>} open action forms by warning id */
     this.acting = new Map();
+    /** @type {HTMLElement|null} the field to focus once the cards held by a click are in */
+    this.focusNext = null;
     /** @type {any} */
     this.grids = null;
     /** @type {any} */
@@ -813,7 +815,9 @@ class WarningsPanel {
     this.acting.set(w.id, { form, action });
     this.renderCards();
     const first = form.querySelector('select, input, textarea');
-    if (first instanceof HTMLElement) first.focus();
+    if (!(first instanceof HTMLElement)) return;
+    if (form.isConnected) first.focus();
+    else this.focusNext = first; // the cards were held by the click: focused once they are in
   }
 
   /**
@@ -915,7 +919,10 @@ class WarningsPanel {
     for (const id of [...this.acting.keys()]) if (!active.some((w) => w.id === id)) this.acting.delete(id);
     const focused = document.activeElement;
     replaceLive(this.cards, () => list.map((w) => this.card(w)), () => {
-      if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
+      const next = this.focusNext;
+      this.focusNext = null;
+      if (next && next.isConnected) next.focus();
+      else if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
     });
     this.count.textContent = t('warn.list.count', { n: active.length });
     show(this.empty, list.length === 0);

@@ -72,10 +72,10 @@ const CLICK_WAIT_MS = 300;
 
 /**
  * Replaces a live list's children with what build returns, then calls
- * after; while a press is under way inside the list, both wait for its
- * click (built then, from the state then), so a button re-rendered between
- * press and release never swallows the click, and no node build would move
- * (a kept text field) leaves the list early.
+ * after; while a press is under way inside the list, both wait for the
+ * start of its click (built then, from the state then), so a button
+ * re-rendered between press and release never swallows the click, and no
+ * node build would move (a kept text field) leaves the list early.
  * @param {Element} node
  * @param {() => Node[]} build
  * @param {() => void} [after] what needs the new children in place
@@ -88,7 +88,31 @@ export function replaceLive(node, build, after) {
     return;
   }
   held.delete(node);
+  putIn(node, build, after);
+}
+
+/**
+ * Puts in what build returns, keeping focus (and a text selection) on an
+ * element the new children carry over, as a kept text field is.
+ * @param {Element} node
+ * @param {() => Node[]} build
+ * @param {() => void} [after]
+ */
+function putIn(node, build, after) {
+  const focused = document.activeElement;
+  const text = focused instanceof HTMLInputElement || focused instanceof HTMLTextAreaElement ? focused : null;
+  const range = text ? [text.selectionStart, text.selectionEnd] : null;
   node.replaceChildren(...build());
+  if (focused instanceof HTMLElement && focused !== document.body && focused.isConnected && document.activeElement !== focused) {
+    focused.focus();
+    if (text && range && range[0] !== null && range[1] !== null) {
+      try {
+        text.setSelectionRange(range[0], range[1]);
+      } catch {
+        // a field that has no selection (a number, say)
+      }
+    }
+  }
   after?.();
 }
 
@@ -97,17 +121,21 @@ function trackPresses() {
   if (tracking) return;
   tracking = true;
   document.addEventListener('pointerdown', (e) => {
-    if (e.isPrimary && e.button === 0) pressed = e.target instanceof Element ? e.target : null;
+    if (!e.isPrimary || e.button !== 0) return;
+    clearTimeout(noClick);
+    pressed = e.target instanceof Element ? e.target : null;
   }, true);
   // The click a release makes comes after it, for a tap in a later task:
-  // the lists wait for the click, or a little while when none comes.
+  // the lists wait for the click, or a little while when none comes. They
+  // go in as the click starts, before its handlers: its target and path are
+  // fixed by then, and what the handlers render goes in at once, as always.
   const released = () => {
     clearTimeout(noClick);
     if (pressed) noClick = setTimeout(release, CLICK_WAIT_MS);
   };
   document.addEventListener('pointerup', released, true);
   document.addEventListener('pointercancel', release, true);
-  document.addEventListener('click', () => setTimeout(release, 0), true);
+  window.addEventListener('click', release, true);
 }
 
 /** Ends the press and puts in the lists held back. */
@@ -120,7 +148,10 @@ function release() {
   const lists = [...held];
   held.clear();
   for (const [node, { build, after }] of lists) {
-    node.replaceChildren(...build());
-    after?.();
+    try {
+      putIn(node, build, after);
+    } catch (err) {
+      console.error(err); // the other lists still go in
+    }
   }
 }

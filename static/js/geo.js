@@ -3,7 +3,22 @@
 // seconds (the latest fix wins; fixes in between are dropped). Geolocation
 // needs a secure context (https, or localhost).
 
-import { toServerTime } from './clock.js';
+import { clockKnown, toServerTime } from './clock.js';
+
+/** A fix younger than this goes without a time while the server's clock is unknown. */
+const FRESH_MS = 10000;
+
+/**
+ * A fix's time on the server's clock. Before the server has told its time,
+ * a fresh fix goes without one (the server takes it as now) and an older
+ * one with our clock's.
+ * @param {number} ms by our clock
+ * @returns {string|undefined}
+ */
+function fixTime(ms) {
+  if (clockKnown()) return new Date(toServerTime(ms)).toISOString();
+  return Date.now() - ms <= FRESH_MS ? undefined : new Date(ms).toISOString();
+}
 
 /**
  * @typedef {'off'|'unsupported'|'insecure'|'waiting'|'sent'|'offline'|'denied'|'unavailable'|'timeout'|'refused'} ShareStatus
@@ -87,7 +102,7 @@ export function createSharer(o) {
       id: o.nextId(),
       lon: c.longitude,
       lat: c.latitude,
-      at: new Date(toServerTime(latest.timestamp || Date.now())).toISOString(),
+      at: fixTime(latest.timestamp || Date.now()),
     };
     const speed = num(c.speed);
     const heading = num(c.heading);
