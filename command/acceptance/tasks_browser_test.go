@@ -16,7 +16,7 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 	actID := h.approvedMassPlan()
 	b := newBrowser(t, 390, 844)
 	b.login(h.base+"/responder.html", "foot-01")
-	sel := `#tasks li.task[data-group-id="onsite-control"]`
+	sel := fmt.Sprintf(`#tasks li.task[data-group-id="onsite-control"][data-activation-id=%q]`, actID)
 	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible(sel+`[data-status="assigned"] button.task-ack`, chromedp.ByQuery))
 	var text string
 	b.run(2*time.Second, textOf(sel, &text))
@@ -31,13 +31,24 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 		t.Errorf("progress after the phone's ack: %+v", g.Tasks)
 	}
 	b.screenshot("acknowledged")
+	// Another plan's task arrives while the note is typed: the note keeps
+	// its text and the focus.
+	b.run(5*time.Second, chromedp.SendKeys(sel+" input.task-note-input", "已到", chromedp.ByQuery))
+	h.approvedMassPlan()
+	b.poll(10*time.Second, `document.querySelectorAll('#tasks li.task').length === 2`)
+	b.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q) && document.activeElement.value === '已到'`, sel+" input.task-note-input"))
 	b.run(5*time.Second,
-		chromedp.SendKeys(sel+" input.task-note-input", "已到位", chromedp.ByQuery),
+		chromedp.SendKeys(sel+" input.task-note-input", "位", chromedp.ByQuery),
 		click(sel+" button.task-done"),
 		chromedp.WaitVisible(sel+`[data-status="done"]`, chromedp.ByQuery),
 	)
 	if g := h.group(actID, "onsite-control"); g.Tasks.Done != 1 {
 		t.Errorf("progress after done: %+v", g.Tasks)
+	}
+	var note string
+	b.run(3*time.Second, textOf(sel+" .task-note", &note))
+	if note != "已到位" {
+		t.Errorf("the done task's note %q, want 已到位", note)
 	}
 	b.clean()
 	b.screenshot("ok")

@@ -70,6 +70,8 @@ let tickTimer;
 let unitTimer;
 /** @type {MiniMap|null} */
 let miniMap = null;
+/** The note fields of open tasks by task id, kept across renders. @type {Map<string, HTMLInputElement>} */
+const noteFields = new Map();
 
 const link = createLiveLink({
   url: () => streamURL('/ws/responder', state ? state.gate.lastSeq : null),
@@ -572,6 +574,8 @@ function renderTasks() {
     return li;
   }));
   show(byId('tasks-empty'), tasks.length === 0);
+  const open = new Set(tasks.filter((x) => x.status !== 'done').map((x) => x.id));
+  for (const id of [...noteFields.keys()]) if (!open.has(id)) noteFields.delete(id);
 }
 
 /**
@@ -616,7 +620,10 @@ function taskControls(x) {
     const id = `task-note-${x.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     const label = el('label', 'field-label task-note-label', t('tasks.note'));
     label.setAttribute('for', id);
-    note = /** @type {HTMLInputElement} */ (el('input', 'field task-note-input'));
+    // The field is kept across renders, so a note being typed survives a
+    // task arriving or the link coming back (with its focus and caret).
+    note = noteFields.get(x.id) ?? /** @type {HTMLInputElement} */ (el('input', 'field task-note-input'));
+    noteFields.set(x.id, note);
     note.id = id;
     note.maxLength = 2000;
     const done = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-primary task-done', t('tasks.done')));
@@ -792,6 +799,7 @@ function signedOut(forget) {
   actionError = null;
   notice = null;
   resetCaseDesk();
+  noteFields.clear();
   resetWarnings();
   clearSession();
   clearReference();
