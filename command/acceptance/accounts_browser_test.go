@@ -39,15 +39,15 @@ func TestAdminCreatesResponderAccount(t *testing.T) {
 	phone.poll(5*time.Second, `!!document.querySelector('#password-form') && document.querySelector('#login-form').hidden && document.querySelector('#app').hidden`)
 	// A new password the policy refuses first, then one it takes.
 	phone.run(5*time.Second,
-		chromedp.SendKeys("#new-password", "password12", chromedp.ByQuery),
-		chromedp.SendKeys("#new-password-again", "password12", chromedp.ByQuery),
+		typeInto("#new-password", "password12"),
+		typeInto("#new-password-again", "password12"),
 		click("#password-submit"),
 	)
 	phone.poll(5*time.Second, `document.querySelector('#password-error').textContent.includes('常见密码')`)
 	phone.run(5*time.Second,
 		chromedp.Evaluate(`for (const id of ['new-password', 'new-password-again']) document.getElementById(id).value = ''`, nil),
-		chromedp.SendKeys("#new-password", "Car02-on-duty", chromedp.ByQuery),
-		chromedp.SendKeys("#new-password-again", "Car02-on-duty", chromedp.ByQuery),
+		typeInto("#new-password", "Car02-on-duty"),
+		typeInto("#new-password-again", "Car02-on-duty"),
 		click("#password-submit"),
 	)
 	phone.poll(10*time.Second, `!document.querySelector('#app').hidden && document.querySelector('#login').hidden && !document.querySelector('#password-form')`)

@@ -3,8 +3,6 @@ package acceptance_test
 import (
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // Issue 19's whole round, in the browser only, with no restart: an
@@ -38,8 +36,8 @@ func TestAdminOnboardsResponderAndUnit(t *testing.T) {
 	phone.loginWith(h.base+"/responder.html", "li-si", otp)
 	phone.poll(5*time.Second, `!!document.querySelector('#password-form') && document.querySelector('#app').hidden`)
 	phone.run(5*time.Second,
-		chromedp.SendKeys("#new-password", "Patrol97-east", chromedp.ByQuery),
-		chromedp.SendKeys("#new-password-again", "Patrol97-east", chromedp.ByQuery),
+		typeInto("#new-password", "Patrol97-east"),
+		typeInto("#new-password-again", "Patrol97-east"),
 		click("#password-submit"),
 	)
 	phone.poll(10*time.Second, `!document.querySelector('#app').hidden && !document.querySelector('#password-form')`)

@@ -36,12 +36,12 @@ func (b *browser) openUnitForm() {
 func (b *browser) submitUnit(id, callsign, device string) {
 	b.t.Helper()
 	b.run(5*time.Second,
-		chromedp.SendKeys("#unit-id", id, chromedp.ByQuery),
-		chromedp.SendKeys("#unit-callsign", callsign, chromedp.ByQuery),
-		chromedp.SetValue("#unit-type", "car", chromedp.ByQuery),
-		chromedp.SendKeys("#unit-team", "patrol-dongmen", chromedp.ByQuery),
-		chromedp.SetValue("#unit-grid", "440303001001004", chromedp.ByQuery),
-		chromedp.SendKeys("#unit-device", device, chromedp.ByQuery),
+		typeInto("#unit-id", id),
+		typeInto("#unit-callsign", callsign),
+		setValue("#unit-type", "car"),
+		typeInto("#unit-team", "patrol-dongmen"),
+		setValue("#unit-grid", "440303001001004"),
+		typeInto("#unit-device", device),
 		click("#unit-save"))
 }
 
@@ -53,11 +53,11 @@ func (b *browser) createResponder(username, name, unit, phone string) string {
 	b.run(5*time.Second, click("#acc-new"), chromedp.WaitVisible("#acc-form", chromedp.ByQuery))
 	b.poll(5*time.Second, `[...document.querySelectorAll('#acc-unit option')].some((o) => o.value === '`+unit+`')`)
 	b.run(10*time.Second,
-		chromedp.SendKeys("#acc-username", username, chromedp.ByQuery),
-		chromedp.SendKeys("#acc-name", name, chromedp.ByQuery),
-		chromedp.SetValue("#acc-role", "responder", chromedp.ByQuery),
-		chromedp.SetValue("#acc-unit", unit, chromedp.ByQuery),
-		chromedp.SendKeys("#acc-phone", phone, chromedp.ByQuery),
+		typeInto("#acc-username", username),
+		typeInto("#acc-name", name),
+		setValue("#acc-role", "responder"),
+		setValue("#acc-unit", unit),
+		typeInto("#acc-phone", phone),
 		click("#acc-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector('#acc-otp').open && document.querySelector('#acc-otp-value').textContent.length >= 10`)

@@ -181,15 +181,33 @@ func textOf(sel string, out *string) chromedp.Action {
 // it up again when the page replaced it between the lookup and the click
 // (a live list re-rendered): no mouse event was sent then.
 func click(sel string) chromedp.Action {
+	return freshNode("click "+sel, func() chromedp.Action { return chromedp.Click(sel, chromedp.ByQuery) })
+}
+
+// typeInto types text into the first element matching sel, looking it up
+// again when it went stale before it took the focus (no key was sent then).
+func typeInto(sel, text string) chromedp.Action {
+	return freshNode("type into "+sel, func() chromedp.Action { return chromedp.SendKeys(sel, text, chromedp.ByQuery) })
+}
+
+// setValue sets the value of the first element matching sel, looking it up
+// again when it went stale first.
+func setValue(sel, value string) chromedp.Action {
+	return freshNode("set "+sel, func() chromedp.Action { return chromedp.SetValue(sel, value, chromedp.ByQuery) })
+}
+
+// freshNode runs the action a makes until it does not fail on a node that
+// left the document after its lookup.
+func freshNode(what string, a func() chromedp.Action) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		for {
-			err := chromedp.Click(sel, chromedp.ByQuery).Do(ctx)
+			err := a().Do(ctx)
 			if err == nil || !staleNode(err) {
 				return err
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("click %s: %w (%w)", sel, err, ctx.Err())
+				return fmt.Errorf("%s: %w (%w)", what, err, ctx.Err())
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
@@ -223,8 +241,8 @@ func (b *browser) loginWith(url, user, password string) {
 	b.run(10*time.Second,
 		chromedp.Navigate(url),
 		chromedp.WaitVisible("#username", chromedp.ByQuery),
-		chromedp.SendKeys("#username", user, chromedp.ByQuery),
-		chromedp.SendKeys("#password", password, chromedp.ByQuery),
+		typeInto("#username", user),
+		typeInto("#password", password),
 		click("#login-submit"),
 	)
 }

@@ -44,7 +44,7 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 	}
 	var checked []string
 	b.run(3*time.Second,
-		chromedp.SetValue("#start-incident", id, chromedp.ByQuery),
+		setValue("#start-incident", id),
 		chromedp.Evaluate(`[...document.querySelectorAll('#start-groups input:checked')].map((x) => x.value)`, &checked))
 	if strings.Join(checked, ",") != "onsite-control,dialogue,medical,logistics" {
 		t.Fatalf("groups checked by default: %v", checked)
@@ -52,7 +52,7 @@ func TestLeaderPageStartsPlanByHandWithTwoGroups(t *testing.T) {
 	b.run(5*time.Second,
 		click("#start-group-onsite-control"),
 		click("#start-group-logistics"),
-		chromedp.SendKeys("#start-reason", "现场人员持续增多", chromedp.ByQuery),
+		typeInto("#start-reason", "现场人员持续增多"),
 	)
 	b.screenshot("form")
 	b.run(5*time.Second,

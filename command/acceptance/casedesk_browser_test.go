@@ -70,8 +70,8 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 		t.Errorf("the phone offers %d kinds, the configuration has %d", kinds, len(h.cfg.CaseKinds))
 	}
 	phone.run(10*time.Second,
-		chromedp.SetValue("#report-kind", "hazard", chromedp.ByQuery),
-		chromedp.SendKeys("#report-title", "消防通道堵塞", chromedp.ByQuery),
+		setValue("#report-kind", "hazard"),
+		typeInto("#report-title", "消防通道堵塞"),
 		click("#report-locate"),
 		chromedp.WaitVisible(`#report-loc[data-state="ok"]`, chromedp.ByQuery),
 		click("#report-submit"),
@@ -99,7 +99,7 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	desk.submit("accept")
 	desk.run(10*time.Second,
 		chromedp.WaitVisible(`#cdesk-detail form.cdesk-form-dispatch input[name="assignee"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`#cdesk-detail form.cdesk-form-dispatch input[name="assignee"]`, "grid-01", chromedp.ByQuery),
+		typeInto(`#cdesk-detail form.cdesk-form-dispatch input[name="assignee"]`, "grid-01"),
 	)
 	desk.submit("dispatch")
 	waitFor(t, 5*time.Second, "dispatched", func() bool { s, _, _ := h.caseStatus(id); return s == "dispatched" })
@@ -110,7 +110,7 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 		chromedp.WaitVisible(item+" button.case-handle-btn", chromedp.ByQuery),
 		click(item+" button.case-handle-btn"),
 		chromedp.WaitVisible(item+" textarea.case-result", chromedp.ByQuery),
-		chromedp.SendKeys(item+" textarea.case-result", "已清理通道", chromedp.ByQuery),
+		typeInto(item+" textarea.case-result", "已清理通道"),
 		click(item+" button.case-handle-submit"),
 	)
 	waitFor(t, 5*time.Second, "handled", func() bool { s, _, _ := h.caseStatus(id); return s == "handled" })
@@ -125,15 +125,14 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	// already shown, so the evaluation is sent until its refusal stands.
 	errSel := `#cdesk-detail form.cdesk-form-evaluate .cdesk-err[data-err-for="satisfaction"]`
 	btnSel := `#cdesk-detail form.cdesk-form-evaluate button[type=submit]`
-	refused := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (e && e.offsetParent && e.textContent.trim()) return true;
+	refused := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (e && e.offsetParent && e.textContent.trim()) return e.textContent;
 		const b = document.querySelector(%q); if (b && !b.disabled && b.offsetParent) b.click(); return false; })()`, errSel, btnSel)
-	desk.run(15*time.Second, chromedp.Poll(refused, nil, chromedp.WithPollingInterval(500*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
-	var shown string
-	desk.run(2*time.Second, textOf(errSel, &shown))
+	var shown string // read by the poll itself: the next redraw may wipe it again
+	desk.run(15*time.Second, chromedp.Poll(refused, &shown, chromedp.WithPollingInterval(500*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
 	if !strings.Contains(shown, "满意度") {
 		t.Errorf("the satisfaction error reads %q", shown)
 	}
-	desk.run(5*time.Second, chromedp.SetValue(`#cdesk-detail form.cdesk-form-evaluate select[name="satisfaction"]`, "5", chromedp.ByQuery))
+	desk.run(5*time.Second, setValue(`#cdesk-detail form.cdesk-form-evaluate select[name="satisfaction"]`, "5"))
 	desk.submit("evaluate")
 	waitFor(t, 5*time.Second, "evaluated", func() bool { s, _, _ := h.caseStatus(id); return s == "evaluated" })
 	_, actions, cs := h.caseStatus(id)
@@ -181,7 +180,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 	desk.run(10*time.Second,
 		chromedp.WaitVisible(row, chromedp.ByQuery), click(row),
 		chromedp.WaitVisible(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, chromedp.ByQuery),
-		chromedp.SetValue(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, "mass_incident", chromedp.ByQuery),
+		setValue(`#cdesk-detail form.cdesk-form-raise select[name="category"]`, "mass_incident"),
 	)
 	desk.submit("raise")
 	// The console opens the new incident on its incident desk; back on the

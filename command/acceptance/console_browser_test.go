@@ -70,14 +70,14 @@ func consoleCall(b *browser, search, category, title string, people int) (level 
 	b.run(10*time.Second,
 		click("#tab-call"),
 		chromedp.WaitVisible("#call-form", chromedp.ByQuery),
-		chromedp.SendKeys("#place-search", search, chromedp.ByQuery),
+		typeInto("#place-search", search),
 		chromedp.WaitVisible("#place-results li.place", chromedp.ByQuery),
-		chromedp.SendKeys("#place-search", kb.Enter, chromedp.ByQuery),
+		typeInto("#place-search", kb.Enter),
 		pick("#call-category", category),
-		chromedp.SendKeys("#call-title", title, chromedp.ByQuery),
-		chromedp.SendKeys("#call-people", fmt.Sprint(people), chromedp.ByQuery),
-		chromedp.SendKeys("#call-reporter-name", "王五", chromedp.ByQuery),
-		chromedp.SendKeys("#call-reporter-phone", "13700001111", chromedp.ByQuery),
+		typeInto("#call-title", title),
+		typeInto("#call-people", fmt.Sprint(people)),
+		typeInto("#call-reporter-name", "王五"),
+		typeInto("#call-reporter-phone", "13700001111"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#preview").dataset.state === "loaded" && document.querySelector("#preview-reasons li[data-rule]") !== null`)
 	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#preview").dataset.level`, &level))
@@ -263,14 +263,16 @@ func TestConsoleReportSentAndClosed(t *testing.T) {
 		}
 	}
 
-	// Close with the after-action summary.
+	// Close with the after-action summary, once no fetch is to come (each
+	// redraws the detail).
+	b.poll(5*time.Second, `document.querySelector('#detail[data-sync="idle"] #status-select') !== null`)
 	b.run(5*time.Second,
 		pick("#status-select", "closed"),
 		chromedp.WaitVisible("#summary-outcome", chromedp.ByQuery),
-		chromedp.SendKeys("#status-reason", "处置完毕", chromedp.ByQuery),
-		chromedp.SendKeys("#summary-outcome", "人员已劝离", chromedp.ByQuery),
-		chromedp.SendKeys("#summary-losses", "无伤亡", chromedp.ByQuery),
-		chromedp.SendKeys("#summary-lessons", "加强巡逻", chromedp.ByQuery),
+		typeInto("#status-reason", "处置完毕"),
+		typeInto("#summary-outcome", "人员已劝离"),
+		typeInto("#summary-losses", "无伤亡"),
+		typeInto("#summary-lessons", "加强巡逻"),
 		click("#status-save"),
 	)
 	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#incident-list li.desk-item[data-id=%q]') === null`, id))
@@ -288,8 +290,8 @@ func TestConsoleKeyboardOnlyCall(t *testing.T) {
 	b.run(10*time.Second,
 		chromedp.Navigate(h.base+"/console.html"),
 		chromedp.WaitVisible("#username", chromedp.ByQuery),
-		chromedp.SendKeys("#username", "operator", chromedp.ByQuery),
-		chromedp.SendKeys("#password", testPassword+kb.Enter, chromedp.ByQuery),
+		typeInto("#username", "operator"),
+		typeInto("#password", testPassword+kb.Enter),
 		chromedp.WaitVisible("#call-form", chromedp.ByQuery),
 	)
 	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
@@ -347,9 +349,9 @@ func TestConsoleFieldErrorsBesideFields(t *testing.T) {
 	b.login(h.base+"/console.html", "operator")
 	b.run(10*time.Second, chromedp.WaitVisible("#call-form", chromedp.ByQuery))
 	b.run(5*time.Second,
-		chromedp.SendKeys("#call-description", "只有描述", chromedp.ByQuery),
-		chromedp.SendKeys("#call-lon", "114.1", chromedp.ByQuery),
-		chromedp.SendKeys("#call-lat", "95", chromedp.ByQuery),
+		typeInto("#call-description", "只有描述"),
+		typeInto("#call-lon", "114.1"),
+		typeInto("#call-lat", "95"),
 		click("#call-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#call-status").dataset.result === "failed"`)
@@ -503,10 +505,10 @@ func TestConsoleRedirectsOrder(t *testing.T) {
 	if levelForms != 0 {
 		t.Error("an operator is offered the level control")
 	}
-	b.poll(5*time.Second, fmt.Sprintf(`[...document.querySelectorAll("#order-unit-%s option")].some(o => o.value === "car-01")`, did))
+	b.poll(5*time.Second, fmt.Sprintf(`[...document.querySelectorAll("#order-unit-%s option")].some(o => o.value === "car-01") && document.querySelector('#detail[data-sync="idle"]') !== null`, did))
 	b.run(5*time.Second,
 		pick("#order-unit-"+did, "car-01"),
-		chromedp.SendKeys("#order-reason-"+did, "步巡01 另有任务", chromedp.ByQuery),
+		typeInto("#order-reason-"+did, "步巡01 另有任务"),
 		click(fmt.Sprintf(`#orders li.order[data-dispatch-id=%q] button.order-redirect`, did)),
 	)
 	b.poll(5*time.Second, `document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === "cancelled" && document.querySelector('#orders li.order[data-unit-id="car-01"]')?.dataset.status === "offered"`)
@@ -536,22 +538,22 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #level-form') !== null`, id))
 	b.run(10*time.Second,
 		pick("#level-select", "III"),
-		chromedp.SendKeys("#level-reason", "现场人员情绪激动", chromedp.ByQuery),
+		typeInto("#level-reason", "现场人员情绪激动"),
 		click("#level-form button[type=submit]"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#detail").dataset.level === "III" && document.querySelector('#timeline li[data-type="level.set"]')?.textContent.includes("现场人员情绪激动") && document.querySelector("#detail").dataset.sync === "idle"`)
 	b.run(5*time.Second,
 		pick("#status-select", "closed"),
-		chromedp.SendKeys("#status-reason", "已平息", chromedp.ByQuery),
-		chromedp.SendKeys("#summary-outcome", "双方和解", chromedp.ByQuery),
-		chromedp.SendKeys("#summary-losses", "无", chromedp.ByQuery),
-		chromedp.SendKeys("#summary-lessons", "早发现早处置", chromedp.ByQuery),
+		typeInto("#status-reason", "已平息"),
+		typeInto("#summary-outcome", "双方和解"),
+		typeInto("#summary-losses", "无"),
+		typeInto("#summary-lessons", "早发现早处置"),
 		click("#status-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "closed" && document.querySelector("#detail").dataset.sync === "idle"`)
 	b.run(5*time.Second,
 		pick("#status-select", "responding"),
-		chromedp.SendKeys("#status-reason", "又有人聚集", chromedp.ByQuery),
+		typeInto("#status-reason", "又有人聚集"),
 		click("#status-save"),
 	)
 	b.poll(5*time.Second, `document.querySelector("#detail").dataset.status === "responding"`)
@@ -576,7 +578,7 @@ func TestConsolePlacesByMapAndGridTree(t *testing.T) {
 	b.run(5*time.Second,
 		chromedp.Evaluate(`document.querySelector("[name='location.lon']").value = ""; document.querySelector("[name='location.lat']").value = ""`, nil),
 		pick("#call-category", "public_order"),
-		chromedp.SendKeys("#call-title", "网格选点", chromedp.ByQuery),
+		typeInto("#call-title", "网格选点"),
 		pick("#grid-district", "440303"),
 		pick("#grid-street", "440303001"),
 		pick("#grid-community", "440303001001"),

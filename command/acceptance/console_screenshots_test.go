@@ -26,7 +26,7 @@ func TestConsoleScreenshot(t *testing.T) {
 	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	b.poll(5*time.Second, `document.querySelectorAll("#call-category option").length > 3`)
 	consoleCall(b, "东门步行", "mass_incident", "东门步行街人员聚集，堵塞通道", 150)
-	b.run(5*time.Second, chromedp.SendKeys("#call-description", "约150名商户聚集讨要租金押金，情绪激动", chromedp.ByQuery))
+	b.run(5*time.Second, typeInto("#call-description", "约150名商户聚集讨要租金押金，情绪激动"))
 	b.poll(5*time.Second, `document.querySelector("#dups-list li.dup") !== null && document.querySelector("#call-map").dataset.base === "loaded"`)
 	// The base map's tiles are drawn (when there is a base map to draw).
 	b.poll(10*time.Second, `(d => d.baseTiles === undefined || +d.baseTiles > 0)(document.querySelector("#call-map").dataset)`)

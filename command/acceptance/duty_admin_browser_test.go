@@ -29,28 +29,28 @@ func TestAdminDutyRosterAndHandoverLog(t *testing.T) {
 	br.login(h.base+"/admin.html", "leader")
 	row := `#duty-log tbody tr[data-id="` + ho.ID + `"]`
 	br.run(15*time.Second, chromedp.WaitVisible("#duty-edit-open", chromedp.ByQuery), chromedp.WaitVisible(row, chromedp.ByQuery),
-		chromedp.SetValue("#duty-edit-date", today, chromedp.ByQuery), click("#duty-edit-open"),
+		setValue("#duty-edit-date", today), click("#duty-edit-open"),
 		chromedp.WaitVisible("#duty-editor", chromedp.ByQuery), click("#duty-add-shift"),
 		chromedp.WaitVisible("#duty-shift-0-id", chromedp.ByQuery),
-		chromedp.SetValue("#duty-shift-0-id", "day", chromedp.ByQuery),
-		chromedp.SetValue("#duty-shift-0-leader", "operator", chromedp.ByQuery),
-		chromedp.SetValue("#duty-shift-0-operators", "operator", chromedp.ByQuery),
-		chromedp.SetValue("#duty-shift-0-standby", "grid-01", chromedp.ByQuery),
+		setValue("#duty-shift-0-id", "day"),
+		setValue("#duty-shift-0-leader", "operator"),
+		setValue("#duty-shift-0-operators", "operator"),
+		setValue("#duty-shift-0-standby", "grid-01"),
 		click("#duty-save"),
 		chromedp.WaitVisible(`#duty-errors > li[data-field="shifts[0].leader"]`, chromedp.ByQuery))
 	if _, b := h.do("GET", "/api/v1/roster/"+today, h.token("leader"), nil); !strings.Contains(string(b), `"version":0`) {
 		t.Fatalf("a refused day was written: %s", b)
 	}
-	br.run(10*time.Second, chromedp.SetValue("#duty-shift-0-leader", "dongmen-leader", chromedp.ByQuery), click("#duty-save"),
+	br.run(10*time.Second, setValue("#duty-shift-0-leader", "dongmen-leader"), click("#duty-save"),
 		chromedp.WaitVisible(`#duty-message[data-kind="ok"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#duty-roster tbody tr[data-date="`+today+`"][data-shift="day"]`, chromedp.ByQuery))
 	if _, b := h.do("GET", "/api/v1/roster/"+today, h.token("leader"), nil); !strings.Contains(string(b), `"leader":"dongmen-leader"`) || !strings.Contains(string(b), `"standby":["grid-01"]`) {
 		t.Fatalf("the saved day: %s", b)
 	}
 	var rows int
-	br.run(10*time.Second, chromedp.SetValue("#duty-log-q", "没有这样的内容", chromedp.ByQuery), click("#duty-log-search"),
+	br.run(10*time.Second, setValue("#duty-log-q", "没有这样的内容"), click("#duty-log-search"),
 		chromedp.Poll(`document.querySelectorAll('#duty-log tbody tr').length === 0`, nil, chromedp.WithPollingTimeout(5*time.Second)),
-		chromedp.SetValue("#duty-log-q", "钥匙", chromedp.ByQuery), click("#duty-log-search"),
+		setValue("#duty-log-q", "钥匙"), click("#duty-log-search"),
 		chromedp.WaitVisible(row, chromedp.ByQuery), chromedp.Evaluate(`document.querySelectorAll('#duty-log tbody tr').length`, &rows))
 	if rows != 1 {
 		t.Errorf("the search by text lists %d handovers", rows)

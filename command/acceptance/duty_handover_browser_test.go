@@ -29,7 +29,7 @@ func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
 			t.Errorf("the handover lists %q, want %q in it", listed, want)
 		}
 	}
-	b.run(10*time.Second, chromedp.SendKeys("#handover-notes", "事故现场仍在处置", chromedp.ByQuery), click("#handover-submit"),
+	b.run(10*time.Second, typeInto("#handover-notes", "事故现场仍在处置"), click("#handover-submit"),
 		chromedp.WaitVisible(`#handover-message[data-kind="ok"]`, chromedp.ByQuery), chromedp.WaitVisible("#handover-open", chromedp.ByQuery))
 	b.clean()
 
@@ -43,7 +43,7 @@ func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
 	if !strings.Contains(text, "事故现场仍在处置") || !strings.Contains(text, "交接班浏览器测试") {
 		t.Errorf("the waiting handover shows %q", text)
 	}
-	in.run(10*time.Second, chromedp.SendKeys(item+" .handover-accept-note", "已接班", chromedp.ByQuery), click(item+" .handover-accept"),
+	in.run(10*time.Second, typeInto(item+" .handover-accept-note", "已接班"), click(item+" .handover-accept"),
 		chromedp.WaitVisible(`#handover-message[data-kind="ok"]`, chromedp.ByQuery),
 		chromedp.Poll(`!document.querySelector('#handover-pending > li.handover')`, nil, chromedp.WithPollingTimeout(5*time.Second)))
 	_, body := h.do("GET", "/api/v1/handovers/"+hid, h.token("operator"), nil)

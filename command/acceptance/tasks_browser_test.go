@@ -33,12 +33,12 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 	b.screenshot("acknowledged")
 	// Another plan's task arrives while the note is typed: the note keeps
 	// its text and the focus.
-	b.run(5*time.Second, chromedp.SendKeys(sel+" input.task-note-input", "已到", chromedp.ByQuery))
+	b.run(5*time.Second, typeInto(sel+" input.task-note-input", "已到"))
 	h.approvedMassPlan()
 	b.poll(10*time.Second, `document.querySelectorAll('#tasks li.task').length === 2`)
 	b.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q) && document.activeElement.value === '已到'`, sel+" input.task-note-input"))
 	b.run(5*time.Second,
-		chromedp.SendKeys(sel+" input.task-note-input", "位", chromedp.ByQuery),
+		typeInto(sel+" input.task-note-input", "位"),
 		click(sel+" button.task-done"),
 		chromedp.WaitVisible(sel+`[data-status="done"]`, chromedp.ByQuery),
 	)

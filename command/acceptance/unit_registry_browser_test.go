@@ -26,7 +26,7 @@ func TestUnitRegistryAdminPageToWall(t *testing.T) {
 	admin.submitUnit("car-01", "新建巡96", "dev-96")
 	// A taken id is refused, the field named by its label, the input kept.
 	admin.poll(5*time.Second, `document.querySelector('#units-error li') !== null && document.querySelector('#units-error li').textContent.startsWith('力量编号') && document.querySelector('#unit-device').value === 'dev-96' && document.querySelector('#unit-grid').value === '440303001001004'`)
-	admin.run(5*time.Second, chromedp.SetValue("#unit-id", "car-96", chromedp.ByQuery), click("#unit-save"))
+	admin.run(5*time.Second, setValue("#unit-id", "car-96"), click("#unit-save"))
 	admin.poll(5*time.Second, `document.querySelector('#units-table tr[data-unit-id="car-96"]') !== null && document.querySelector('#units-error').textContent === '' && document.querySelector('#units-note').textContent.includes('car-96') && document.querySelector('#unit-form') === null`)
 
 	// The device reports; the wall draws the unit where it is, then moves it.

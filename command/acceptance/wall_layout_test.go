@@ -80,7 +80,7 @@ func TestWallLayout(t *testing.T) {
 			// A 4K page in software rendering on a shared machine is slow to paint.
 			slow := time.Duration(size[0]/1920) * 10 * time.Second
 			b.run(slow, chromedp.Navigate(h.base+"/"), chromedp.WaitVisible("#username", chromedp.ByQuery),
-				chromedp.SendKeys("#username", "operator", chromedp.ByQuery), chromedp.SendKeys("#password", testPassword, chromedp.ByQuery),
+				typeInto("#username", "operator"), typeInto("#password", testPassword),
 				click("#login-submit"))
 			b.run(slow, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 			var before, after float64

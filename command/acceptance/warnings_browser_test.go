@@ -95,7 +95,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	}
 
 	// Refused: no title, no street. Each reason beside its field, nothing issued.
-	con.run(5*time.Second, chromedp.SetValue("#warn-type", "rainstorm", chromedp.ByQuery), chromedp.SetValue("#warn-colour", "red", chromedp.ByQuery),
+	con.run(5*time.Second, setValue("#warn-type", "rainstorm"), setValue("#warn-colour", "red"),
 		click("#warn-issue"))
 	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'failed'`)
 	for _, f := range []string{"title", "area.codes"} {
@@ -109,9 +109,9 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	}
 
 	con.run(5*time.Second,
-		chromedp.SendKeys("#warn-title", "南湖街道暴雨红色预警", chromedp.ByQuery),
-		chromedp.SendKeys("#warn-text", "预计未来3小时南湖街道降雨量将达100毫米以上，请做好防御。", chromedp.ByQuery),
-		chromedp.SendKeys("#warn-source", "深圳市气象台", chromedp.ByQuery),
+		typeInto("#warn-title", "南湖街道暴雨红色预警"),
+		typeInto("#warn-text", "预计未来3小时南湖街道降雨量将达100毫米以上，请做好防御。"),
+		typeInto("#warn-source", "深圳市气象台"),
 		click(`#warn-streets input[value="440303002"]`),
 		click("#warn-issue"))
 	con.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
@@ -167,7 +167,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	lead.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery), chromedp.WaitVisible(standby+` button.warn-start`, chromedp.ByQuery),
 		click(fmt.Sprintf(`#warnings-panel article.warn-card[data-warning-id=%q] button[data-action="extend"]`, id)),
 		chromedp.WaitVisible(extend+` textarea[name="reason"]`, chromedp.ByQuery),
-		chromedp.SendKeys(extend+` textarea[name="reason"]`, "雨势持续", chromedp.ByQuery),
+		typeInto(extend+` textarea[name="reason"]`, "雨势持续"),
 		click(standby+` button.warn-start`),
 		chromedp.WaitVisible("#start-dialog #start-warning", chromedp.ByQuery))
 	lead.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector('#start-warning').value === %q && document.querySelector('#start-plan').value === 'flood-typhoon' && document.querySelector('#start-level').value === 'I' && document.querySelectorAll('#start-groups input').length === 3`, id))
@@ -178,7 +178,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	}
 	lead.run(5*time.Second,
 		click("#start-group-drainage"),
-		chromedp.SendKeys("#start-reason", "暴雨红色预警，提前转移低洼地带群众", chromedp.ByQuery),
+		typeInto("#start-reason", "暴雨红色预警，提前转移低洼地带群众"),
 		click("#start-send"),
 		chromedp.WaitNotVisible("#start-dialog", chromedp.ByQuery))
 	card := fmt.Sprintf(`#active-list article.act-card[data-plan-id="flood-typhoon"][data-warning-id=%q]`, id)
@@ -233,7 +233,7 @@ func TestWarningIssuedOnConsoleShadesWallAndPlanStartsByHand(t *testing.T) {
 	lift := fmt.Sprintf(`#warn-cards article.warn-card[data-warning-id=%q]`, id)
 	con.run(5*time.Second, click(lift+` button[data-action="lift"]`),
 		chromedp.WaitVisible(lift+` form.warn-act[data-action="lift"] textarea[name="reason"]`, chromedp.ByQuery),
-		chromedp.SendKeys(lift+` form.warn-act textarea[name="reason"]`, "降雨减弱，解除预警", chromedp.ByQuery),
+		typeInto(lift+` form.warn-act textarea[name="reason"]`, "降雨减弱，解除预警"),
 		click(lift+` form.warn-act .warn-act-send`))
 	con.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.status === 'lifted'`, lift))
 	lifted := time.Now()
@@ -274,7 +274,7 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	b.run(3*time.Second, click("#warn-poly-undo"))
 	b.waitFor(3*time.Second, `document.querySelector('#warn-poly-map').dataset.points === '4'`)
 	b.run(5*time.Second, pick("#warn-type", "large_event"), pick("#warn-colour", "yellow"),
-		chromedp.SendKeys("#warn-title", "国际马拉松赛大型活动预警", chromedp.ByQuery),
+		typeInto("#warn-title", "国际马拉松赛大型活动预警"),
 		click("#warn-issue"))
 	b.waitFor(5*time.Second, `document.querySelector('#warn-status').dataset.result === 'issued'`)
 	id := b.text(`document.querySelector('#warn-status').dataset.id`)
@@ -292,7 +292,7 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 			b.run(3*time.Second, pick(f+` select[name="colour"]`, colour))
 		}
 		if reason != "" {
-			b.run(3*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, reason, chromedp.ByQuery))
+			b.run(3*time.Second, typeInto(f+` textarea[name="reason"]`, reason))
 		}
 		b.run(3*time.Second, click(f+` .warn-act-send`))
 	}
@@ -303,7 +303,7 @@ func TestWarningPolygonDrawnRaisedLoweredExtendedOnConsole(t *testing.T) {
 	reasonBox := card + ` form.warn-act[data-action="lower"] .fld.invalid[data-field="reason"] .field-error`
 	b.waitFor(5*time.Second, fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? '') !== ''`, reasonBox))
 	f := card + ` form.warn-act[data-action="lower"]`
-	b.run(5*time.Second, chromedp.SendKeys(f+` textarea[name="reason"]`, "赛事结束，人员疏散", chromedp.ByQuery), click(f+` .warn-act-send`))
+	b.run(5*time.Second, typeInto(f+` textarea[name="reason"]`, "赛事结束，人员疏散"), click(f+` .warn-act-send`))
 	b.waitFor(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.colour === 'blue' && !document.querySelector(%q)`, card, card+` li.warn-standby`))
 	phone.waitFor(5*time.Second, `document.querySelector('#standby-card').hidden && !document.querySelector('#standby-list li')`)
 	if got := phone.textOf(fmt.Sprintf(`#resp-warn-list li.warn-item[data-warning-id=%q]`, id)); !strings.Contains(got, "蓝色") {
