@@ -43,3 +43,30 @@ func TestLeaderClickSurvivesALiveReRender(t *testing.T) {
 	b.poll(3*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, card+" textarea.reason-input"))
 	b.clean()
 }
+
+// A leader types a reason with an input method (pinyin) while another
+// plan's proposal arrives: the composition is not cut short, the chosen
+// characters replace the pinyin, and the new proposal appears after it.
+func TestLeaderReasonKeepsAComposition(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	first := h.create(dongmen("商户聚集", 150))
+	field := fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"] textarea.reason-input`, first["id"])
+	b.run(5*time.Second, chromedp.WaitVisible(field, chromedp.ByQuery), click(field))
+	b.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, field))
+	var before string
+	b.run(2*time.Second, textOf("#proposed-count", &before))
+	b.run(2*time.Second, input.ImeSetComposition("zhi", 3, 3))
+
+	body := dongmen("又一处聚集", 150) // a plan of its own
+	body["location"] = map[string]float64{"lon": 114.1218, "lat": 22.547}
+	second := h.create(body)
+	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#proposed-count').innerText !== %q`, before))
+	b.run(2*time.Second, input.InsertText("知"))
+	b.poll(3*time.Second, fmt.Sprintf(`document.querySelector(%q)?.value === '知'`, field))
+	b.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q]`, second["id"]), chromedp.ByQuery))
+	b.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, field))
+	b.clean()
+}

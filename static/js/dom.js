@@ -57,7 +57,9 @@ export function spaced(nodes) {
 
 /** The element a press of the main button is on, until its click. @type {Element|null} */
 let pressed = null;
-/** Live lists held back while a press inside them is under way. @type {Map<Element, {build: () => Node[], after?: () => void}>} */
+/** The field an input method is composing text in (pinyin, say), until it ends. @type {Element|null} */
+let composing = null;
+/** Live lists held back while a press or a composition inside them is under way. @type {Map<Element, {build: () => Node[], after?: () => void}>} */
 const held = new Map();
 let tracking = false;
 /** @type {ReturnType<typeof setTimeout>|undefined} */
@@ -72,23 +74,36 @@ const CLICK_WAIT_MS = 300;
 
 /**
  * Replaces a live list's children with what build returns, then calls
- * after; while a press is under way inside the list, both wait for the
- * start of its click (built then, from the state then), so a button
- * re-rendered between press and release never swallows the click, and no
- * node build would move (a kept text field) leaves the list early.
+ * after. While a press is under way inside the list, both wait for the
+ * start of its click, so a button re-rendered between press and release
+ * never swallows the click; while an input method composes text in a field
+ * inside it, they wait for the composition to end, which moving the field
+ * would cut short (pinyin left as letters). The children are built then,
+ * from the state then, so no node build would move (a kept text field)
+ * leaves the list early.
  * @param {Element} node
  * @param {() => Node[]} build
  * @param {() => void} [after] what needs the new children in place
  */
 export function replaceLive(node, build, after) {
-  trackPresses();
-  if (pressed && pressed.isConnected && node.contains(pressed)) {
-    if (holdLimit === undefined) holdLimit = setTimeout(release, HOLD_MAX_MS);
+  trackUser();
+  if (busyInside(node)) {
+    if (pressed && holdLimit === undefined) holdLimit = setTimeout(endPress, HOLD_MAX_MS);
     held.set(node, { build, after });
     return;
   }
   held.delete(node);
   putIn(node, build, after);
+}
+
+/**
+ * Whether a press or a composition is under way inside node.
+ * @param {Element} node
+ * @returns {boolean}
+ */
+function busyInside(node) {
+  const inside = (/** @type {Element|null} */ e) => !!e && e.isConnected && node.contains(e);
+  return inside(pressed) || inside(composing);
 }
 
 /**
@@ -116,8 +131,8 @@ function putIn(node, build, after) {
   after?.();
 }
 
-/** Follows presses of the main button on the whole page, once. */
-function trackPresses() {
+/** Follows presses of the main button and input methods' compositions on the whole page, once. */
+function trackUser() {
   if (tracking) return;
   tracking = true;
   document.addEventListener('pointerdown', (e) => {
@@ -131,23 +146,39 @@ function trackPresses() {
   // fixed by then, and what the handlers render goes in at once, as always.
   const released = () => {
     clearTimeout(noClick);
-    if (pressed) noClick = setTimeout(release, CLICK_WAIT_MS);
+    if (pressed) noClick = setTimeout(endPress, CLICK_WAIT_MS);
   };
   document.addEventListener('pointerup', released, true);
-  document.addEventListener('pointercancel', release, true);
-  window.addEventListener('click', release, true);
+  document.addEventListener('pointercancel', endPress, true);
+  window.addEventListener('click', endPress, true);
+  document.addEventListener('compositionstart', (e) => {
+    composing = e.target instanceof Element ? e.target : null;
+  }, true);
+  const composed = () => {
+    composing = null;
+    setTimeout(flushHeld, 0); // after the input the composition ends with
+  };
+  document.addEventListener('compositionend', composed, true);
+  document.addEventListener('focusout', (e) => {
+    if (e.target === composing) composed();
+  }, true);
 }
 
-/** Ends the press and puts in the lists held back. */
-function release() {
+/** Ends the press and puts in the lists it held back. */
+function endPress() {
   pressed = null;
   clearTimeout(noClick);
   clearTimeout(holdLimit);
   noClick = undefined;
   holdLimit = undefined;
-  const lists = [...held];
-  held.clear();
-  for (const [node, { build, after }] of lists) {
+  flushHeld();
+}
+
+/** Puts in the held lists no press or composition holds any longer. */
+function flushHeld() {
+  for (const [node, { build, after }] of [...held]) {
+    if (busyInside(node)) continue;
+    held.delete(node);
     try {
       putIn(node, build, after);
     } catch (err) {
