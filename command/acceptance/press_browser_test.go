@@ -70,3 +70,26 @@ func TestLeaderReasonKeepsAComposition(t *testing.T) {
 	b.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, field))
 	b.clean()
 }
+
+// An operator typing a dispatch note keeps its text, caret and focus when a
+// follow-up arriving redraws the incident's detail.
+func TestConsoleDetailKeepsTheCaretAcrossARedraw(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(publicOrder("打字时来了续报"))["id"].(string)
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "operator")
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, id)
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery), click("#tab-desk"), chromedp.WaitVisible(item, chromedp.ByQuery), click(item))
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #dispatch-note') !== null`, id))
+	b.run(5*time.Second, typeInto("#dispatch-note", "abcd"),
+		chromedp.Evaluate(`document.querySelector('#dispatch-note').setSelectionRange(1, 1)`, nil))
+	var before int
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelectorAll('#timeline > li').length`, &before))
+	if res, body := h.do("POST", "/api/v1/incidents/"+id+"/reports", h.token("operator"), map[string]any{"people_involved": 40}); res.StatusCode != 200 {
+		t.Fatalf("follow-up: %d %s", res.StatusCode, body)
+	}
+	b.poll(5*time.Second, fmt.Sprintf(`document.querySelectorAll('#timeline > li').length > %d`, before))
+	b.run(2*time.Second, chromedp.KeyEvent("X"))
+	b.poll(2*time.Second, `document.activeElement?.id === 'dispatch-note' && document.activeElement.value === 'aXbcd'`)
+	b.clean()
+}

@@ -18,7 +18,7 @@ import * as api from './api.js';
 import { alarmKindName } from './alarms.js';
 import { DispatchMap } from './console-map.js';
 import { fieldMessage } from './console-call.js';
-import { byId, el, show, spaced, replaceLive } from './dom.js';
+import { byId, el, show, spaced, replaceLive, whenFree } from './dom.js';
 import { incidentWarnings } from './warnings.js';
 import { countdown, parseTime, zonedTime } from './format.js';
 import { t } from './i18n.js';
@@ -367,10 +367,15 @@ export class IncidentDesk {
     return d ? zonedTime(d, this.ctx.tz(), short) : '';
   }
 
-  /** Renders the selected incident, keeping what a person is typing. */
+  /**
+   * Renders the selected incident, keeping what a person is typing (the
+   * text, the caret, a textarea's scroll); put off while a press or an input
+   * method's composition is under way in it.
+   */
   renderDetail() {
     const box = byId('detail');
     const body = byId('detail-body');
+    if (whenFree(body, () => this.renderDetail())) return;
     const inc = this.inc;
     show(byId('detail-empty'), !inc);
     show(body, !!inc);
@@ -419,24 +424,36 @@ export class IncidentDesk {
   /**
    * Remembers the values typed in the detail's fields and which had focus.
    * @param {HTMLElement} body
-   * @returns {{values: Map<string, any>, focus: string}}
+   * @returns {{values: Map<string, any>, focus: string, caret: [number, number]|null, scrolls: Map<string, number>}}
    */
   keepTyping(body) {
     /** @type {Map<string, any>} */
     const values = new Map();
+    /** @type {Map<string, number>} */
+    const scrolls = new Map();
     for (const c of body.querySelectorAll('input, textarea, select')) {
       const i = /** @type {HTMLInputElement} */ (c);
       if (!i.id) continue;
       values.set(i.id, i.type === 'checkbox' ? i.checked : i.value);
+      if (c instanceof HTMLTextAreaElement && c.scrollTop > 0) scrolls.set(i.id, c.scrollTop);
     }
     const a = document.activeElement;
-    return { values, focus: a instanceof HTMLElement && body.contains(a) ? a.id : '' };
+    const focus = a instanceof HTMLElement && body.contains(a) ? a.id : '';
+    const text = a instanceof HTMLInputElement || a instanceof HTMLTextAreaElement ? a : null;
+    /** @type {[number, number]|null} */
+    let caret = null;
+    try {
+      if (focus && text && text.selectionStart !== null && text.selectionEnd !== null) caret = [text.selectionStart, text.selectionEnd];
+    } catch {
+      // a field without a selection
+    }
+    return { values, focus, caret, scrolls };
   }
 
   /**
    * Puts typed values back after a render.
    * @param {HTMLElement} body
-   * @param {{values: Map<string, any>, focus: string}} kept
+   * @param {{values: Map<string, any>, focus: string, caret: [number, number]|null, scrolls: Map<string, number>}} kept
    */
   restoreTyping(body, kept) {
     for (const [id, v] of kept.values) {
@@ -447,9 +464,20 @@ export class IncidentDesk {
         if ([...i.options].some((o) => o.value === v)) i.value = String(v);
       } else i.value = String(v);
     }
+    for (const [id, top] of kept.scrolls) {
+      const a = body.querySelector(`#${CSS.escape(id)}`);
+      if (a instanceof HTMLTextAreaElement) a.scrollTop = top;
+    }
     if (kept.focus) {
       const f = body.querySelector(`#${CSS.escape(kept.focus)}`);
       if (f instanceof HTMLElement) f.focus();
+      if (kept.caret && (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement)) {
+        try {
+          f.setSelectionRange(kept.caret[0], kept.caret[1]);
+        } catch {
+          // a field without a selection
+        }
+      }
     }
   }
 

@@ -96,6 +96,28 @@ export function replaceLive(node, build, after) {
   putIn(node, build, after);
 }
 
+/** Redraws of larger regions waiting the same way, by region. @type {Map<Element, () => void>} */
+const waiting = new Map();
+
+/**
+ * Runs draw later when a press or a composition is under way inside node
+ * (a region that redraws itself whole, not a list), and says so: the
+ * caller then draws nothing now.
+ * @param {Element} node
+ * @param {() => void} draw
+ * @returns {boolean} whether draw was put off
+ */
+export function whenFree(node, draw) {
+  trackUser();
+  if (!busyInside(node)) {
+    waiting.delete(node);
+    return false;
+  }
+  if (pressed && holdLimit === undefined) holdLimit = setTimeout(endPress, HOLD_MAX_MS);
+  waiting.set(node, draw);
+  return true;
+}
+
 /**
  * Whether a press or a composition is under way inside node.
  * @param {Element} node
@@ -174,8 +196,17 @@ function endPress() {
   flushHeld();
 }
 
-/** Puts in the held lists no press or composition holds any longer. */
+/** Puts in the held lists, and runs the redraws, no press or composition holds any longer. */
 function flushHeld() {
+  for (const [node, draw] of [...waiting]) {
+    if (busyInside(node)) continue;
+    waiting.delete(node);
+    try {
+      draw();
+    } catch (err) {
+      console.error(err);
+    }
+  }
   for (const [node, { build, after }] of [...held]) {
     if (busyInside(node)) continue;
     held.delete(node);
