@@ -54,26 +54,9 @@ func (h *harness) osmandRaw(method, target, body, ctype string, headers ...strin
 // may then see a reset instead of the answer).
 func (h *harness) declaredOnly(method, target string, n int, ctype string) (int, string, []byte) {
 	h.t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", method, u.RequestURI(), u.Host, ctype, n); err != nil {
-		h.t.Fatal(err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header.Get("Content-Type"), b
+	return h.rawExchange(target, func(u *url.URL) string {
+		return fmt.Sprintf("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", method, u.RequestURI(), u.Host, ctype, n)
+	})
 }
 
 // oversizeGet sends a GET for target in one write, whatever becomes of the
@@ -82,6 +65,15 @@ func (h *harness) declaredOnly(method, target string, n int, ctype string) (int,
 // may still be sending, and that client then sees its write reset instead
 // of the answer already on its way.
 func (h *harness) oversizeGet(target string) (int, string, []byte) {
+	h.t.Helper()
+	return h.rawExchange(target, func(u *url.URL) string {
+		return fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
+	})
+}
+
+// rawExchange writes the request head makes for target's host in one
+// write on a connection of its own, and reads the answer to it.
+func (h *harness) rawExchange(target string, head func(u *url.URL) string) (int, string, []byte) {
 	h.t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -93,7 +85,7 @@ func (h *harness) oversizeGet(target string) (int, string, []byte) {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	_, _ = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
+	_, _ = io.WriteString(conn, head(u)) // a refusal may reset it: the answer says
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		h.t.Fatal(err)

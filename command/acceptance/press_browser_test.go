@@ -9,16 +9,24 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// A leader presses "approve" while another plan's proposal arrives and
-// re-renders the list: the release still makes the click (the confirmation
-// opens), and the new proposal appears once the press is over.
-func TestLeaderClickSurvivesALiveReRender(t *testing.T) {
+// leaderWithProposal signs a leader in on the leader page and makes an
+// incident whose mass-incident plan waits there; card is its card.
+func leaderWithProposal(t *testing.T) (*harness, *browser, string) {
+	t.Helper()
 	h := newHarness(t)
 	b := newBrowser(t, 1280, 900)
 	b.login(h.base+"/leader.html", "leader")
 	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	first := h.create(dongmen("商户聚集", 150))
-	button := fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"] button[data-action="approve"]`, first["id"])
+	return h, b, fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"]`, first["id"])
+}
+
+// A leader presses "approve" while another plan's proposal arrives and
+// re-renders the list: the release still makes the click (the confirmation
+// opens), and the new proposal appears once the press is over.
+func TestLeaderClickSurvivesALiveReRender(t *testing.T) {
+	h, b, card := leaderWithProposal(t)
+	button := card + ` button[data-action="approve"]`
 	b.run(5*time.Second, chromedp.WaitVisible(button, chromedp.ByQuery))
 	var at struct{ X, Y float64 }
 	b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`(() => { const n = document.querySelector(%q); n.scrollIntoView({block: 'center'});
@@ -38,7 +46,6 @@ func TestLeaderClickSurvivesALiveReRender(t *testing.T) {
 
 	// Rejecting without a reason asks for one there, in the field that
 	// takes the focus (the lists the click redraws do not take it away).
-	card := fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"]`, first["id"])
 	b.run(3*time.Second, click(card+` button[data-action="reject"]`))
 	b.poll(3*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, card+" textarea.reason-input"))
 	b.clean()
@@ -48,12 +55,8 @@ func TestLeaderClickSurvivesALiveReRender(t *testing.T) {
 // plan's proposal arrives: the composition is not cut short, the chosen
 // characters replace the pinyin, and the new proposal appears after it.
 func TestLeaderReasonKeepsAComposition(t *testing.T) {
-	h := newHarness(t)
-	b := newBrowser(t, 1280, 900)
-	b.login(h.base+"/leader.html", "leader")
-	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
-	first := h.create(dongmen("商户聚集", 150))
-	field := fmt.Sprintf(`#proposed-list article.act-card[data-incident-id=%q][data-plan-id="mass-incident"] textarea.reason-input`, first["id"])
+	h, b, card := leaderWithProposal(t)
+	field := card + ` textarea.reason-input`
 	b.run(5*time.Second, chromedp.WaitVisible(field, chromedp.ByQuery), click(field))
 	b.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, field))
 	var before string
