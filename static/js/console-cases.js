@@ -266,13 +266,17 @@ export function mountCaseDesk(root, ctx) {
    */
   async function open(id) {
     selected = id;
+    let got;
     try {
-      detail = await request('GET', `/api/v1/cases/${pathSegment(id)}`);
+      got = await request('GET', `/api/v1/cases/${pathSegment(id)}`);
     } catch (err) {
+      if (selected !== id) return; // another case was opened meanwhile
       detail = null;
       detailBox.replaceChildren(el('p', 'cdesk-err', err instanceof ApiError && err.status === 404 ? t('cdesk.gone') : t('cdesk.offline')));
       return;
     }
+    if (selected !== id) return; // a late answer for a case no longer open
+    detail = got;
     renderList();
     renderDetail();
   }
