@@ -18,7 +18,7 @@ import * as api from './api.js';
 import { alarmKindName } from './alarms.js';
 import { DispatchMap } from './console-map.js';
 import { fieldMessage } from './console-call.js';
-import { byId, el, show, spaced, replaceLive, whenFree } from './dom.js';
+import { byId, caretOf, el, show, spaced, replaceLive, setCaret, whenFree } from './dom.js';
 import { incidentWarnings } from './warnings.js';
 import { countdown, parseTime, zonedTime } from './format.js';
 import { t } from './i18n.js';
@@ -439,15 +439,7 @@ export class IncidentDesk {
     }
     const a = document.activeElement;
     const focus = a instanceof HTMLElement && body.contains(a) ? a.id : '';
-    const text = a instanceof HTMLInputElement || a instanceof HTMLTextAreaElement ? a : null;
-    /** @type {[number, number]|null} */
-    let caret = null;
-    try {
-      if (focus && text && text.selectionStart !== null && text.selectionEnd !== null) caret = [text.selectionStart, text.selectionEnd];
-    } catch {
-      // a field without a selection
-    }
-    return { values, focus, caret, scrolls };
+    return { values, focus, caret: focus ? caretOf(a) : null, scrolls };
   }
 
   /**
@@ -471,13 +463,7 @@ export class IncidentDesk {
     if (kept.focus) {
       const f = body.querySelector(`#${CSS.escape(kept.focus)}`);
       if (f instanceof HTMLElement) f.focus();
-      if (kept.caret && (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement)) {
-        try {
-          f.setSelectionRange(kept.caret[0], kept.caret[1]);
-        } catch {
-          // a field without a selection
-        }
-      }
+      setCaret(f, kept.caret);
     }
   }
 

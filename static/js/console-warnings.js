@@ -713,8 +713,6 @@ class WarningsPanel {
     this.generation = 0;
     /** @type {Map<string, {form: HTMLFormElement, action: string}>} open action forms by warning id */
     this.acting = new Map();
-    /** @type {HTMLElement|null} the field to focus once the cards held by a click are in */
-    this.focusNext = null;
     /** @type {any} */
     this.grids = null;
     /** @type {any} */
@@ -815,9 +813,7 @@ class WarningsPanel {
     this.acting.set(w.id, { form, action });
     this.renderCards();
     const first = form.querySelector('select, input, textarea');
-    if (!(first instanceof HTMLElement)) return;
-    if (form.isConnected) first.focus();
-    else this.focusNext = first; // the cards were held by the click: focused once they are in
+    if (first instanceof HTMLElement) first.focus();
   }
 
   /**
@@ -917,13 +913,7 @@ class WarningsPanel {
     const active = this.book.active();
     const list = [...active, ...this.book.all().filter((w) => w.status !== 'active').slice(0, RECENT)];
     for (const id of [...this.acting.keys()]) if (!active.some((w) => w.id === id)) this.acting.delete(id);
-    const focused = document.activeElement;
-    replaceLive(this.cards, () => list.map((w) => this.card(w)), () => {
-      const next = this.focusNext;
-      this.focusNext = null;
-      if (next && next.isConnected) next.focus();
-      else if (focused instanceof HTMLElement && focused.isConnected) focused.focus();
-    });
+    replaceLive(this.cards, () => list.map((w) => this.card(w))); // the focus stays on a kept form's field
     this.count.textContent = t('warn.list.count', { n: active.length });
     show(this.empty, list.length === 0);
     if (this.ctx.onChange) this.ctx.onChange(this.book);

@@ -59,8 +59,8 @@ export function spaced(nodes) {
 let pressed = null;
 /** The field an input method is composing text in (pinyin, say), until it ends. @type {Element|null} */
 let composing = null;
-/** Live lists held back while a press or a composition inside them is under way. @type {Map<Element, {build: () => Node[], after?: () => void}>} */
-const held = new Map();
+/** Redraws put off while a press or a composition inside their region is under way, by region. @type {Map<Element, () => void>} */
+const waiting = new Map();
 let tracking = false;
 /** @type {ReturnType<typeof setTimeout>|undefined} */
 let holdLimit;
@@ -86,18 +86,8 @@ const CLICK_WAIT_MS = 300;
  * @param {() => void} [after] what needs the new children in place
  */
 export function replaceLive(node, build, after) {
-  trackUser();
-  if (busyInside(node)) {
-    if (pressed && holdLimit === undefined) holdLimit = setTimeout(endPress, HOLD_MAX_MS);
-    held.set(node, { build, after });
-    return;
-  }
-  held.delete(node);
-  putIn(node, build, after);
+  if (!whenFree(node, () => replaceLive(node, build, after))) putIn(node, build, after);
 }
-
-/** Redraws of larger regions waiting the same way, by region. @type {Map<Element, () => void>} */
-const waiting = new Map();
 
 /**
  * Runs draw later when a press or a composition is under way inside node
@@ -137,20 +127,42 @@ function busyInside(node) {
  */
 function putIn(node, build, after) {
   const focused = document.activeElement;
-  const text = focused instanceof HTMLInputElement || focused instanceof HTMLTextAreaElement ? focused : null;
-  const range = text ? [text.selectionStart, text.selectionEnd] : null;
+  const caret = caretOf(focused);
   node.replaceChildren(...build());
   if (focused instanceof HTMLElement && focused !== document.body && focused.isConnected && document.activeElement !== focused) {
     focused.focus();
-    if (text && range && range[0] !== null && range[1] !== null) {
-      try {
-        text.setSelectionRange(range[0], range[1]);
-      } catch {
-        // a field that has no selection (a number, say)
-      }
-    }
+    setCaret(focused, caret);
   }
   after?.();
+}
+
+/**
+ * The selection of a text field, or null (not a text field, or one that
+ * has none, a number say).
+ * @param {Element|null} field
+ * @returns {[number, number]|null}
+ */
+export function caretOf(field) {
+  if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement)) return null;
+  try {
+    return field.selectionStart === null || field.selectionEnd === null ? null : [field.selectionStart, field.selectionEnd];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Puts a selection caretOf read back on a text field.
+ * @param {Element|null} field
+ * @param {[number, number]|null} caret
+ */
+export function setCaret(field, caret) {
+  if (!caret || !(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement)) return;
+  try {
+    field.setSelectionRange(caret[0], caret[1]);
+  } catch {
+    // a field that has no selection
+  }
 }
 
 /** Follows presses of the main button and input methods' compositions on the whole page, once. */
@@ -196,7 +208,7 @@ function endPress() {
   flushHeld();
 }
 
-/** Puts in the held lists, and runs the redraws, no press or composition holds any longer. */
+/** Runs the redraws no press or composition holds any longer. */
 function flushHeld() {
   for (const [node, draw] of [...waiting]) {
     if (busyInside(node)) continue;
@@ -204,16 +216,7 @@ function flushHeld() {
     try {
       draw();
     } catch (err) {
-      console.error(err);
-    }
-  }
-  for (const [node, { build, after }] of [...held]) {
-    if (busyInside(node)) continue;
-    held.delete(node);
-    try {
-      putIn(node, build, after);
-    } catch (err) {
-      console.error(err); // the other lists still go in
+      console.error(err); // the other regions still redraw
     }
   }
 }

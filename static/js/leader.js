@@ -737,10 +737,6 @@ function byLevel(a, b) {
 /** Renders the lists in the current language, keeping focus in a reason field. */
 function render() {
   if (!onApp) return;
-  const focused = document.activeElement instanceof HTMLTextAreaElement && document.activeElement.classList.contains('reason-input')
-    ? document.activeElement : null;
-  const selection = focused ? [focused.selectionStart, focused.selectionEnd] : null;
-
   const proposed = book.list('proposed').sort(byLevel);
   const active = book.list('active');
   const past = historyList();
@@ -757,10 +753,6 @@ function render() {
   // Forget the fields of cards that are gone.
   const shown = new Set([...proposed, ...active].map((a) => a.id));
   for (const id of [...reasonFields.keys()]) if (!shown.has(id)) reasonFields.delete(id);
-  if (focused && focused.isConnected) {
-    focused.focus();
-    if (selection) focused.setSelectionRange(selection[0], selection[1]);
-  }
   document.title = proposed.length ? `(${proposed.length}) ${t('leader.title')}` : t('leader.title');
   if (confirming && !proposed.some((a) => a.id === confirming)) closeConfirm(); // decided meanwhile
   renderConfirm();
