@@ -86,7 +86,9 @@ func (s *Store) JobsKey() string { return s.Key("jobs") }
 
 // The script reads its program from ARGV and the keys it touches from KEYS,
 // so it works unchanged on Redis Cluster as long as every key shares the
-// deployment's hash tag.
+// deployment's hash tag. An event whose data is "@n" carries the document
+// written by op n (JSON never starts with @): a task and its task.assigned
+// event are sent once, not twice.
 var commitScript = redis.NewScript(`
 local a, k = 1, 1
 local function arg() local v = ARGV[a]; a = a + 1; return v end
@@ -108,10 +110,12 @@ for g = 1, nguards do
 end
 if idemKey then redis.call('SET', idemKey, idemVal, 'PX', idemTTL) end
 local nops = tonumber(arg())
+local docs = {}
 for i = 1, nops do
   local cmd = arg(); local kk = key(); local n = tonumber(arg())
   local args = {}
   for j = 1, n do args[j] = arg() end
+  if args[1] == 'doc' then docs[i] = args[2] end
   redis.call(cmd, kk, unpack(args))
 end
 local at = arg(); local maxlen = arg(); local notify = arg()
@@ -119,6 +123,7 @@ local nev = tonumber(arg())
 local out = {'ok'}
 for i = 1, nev do
   local seqKey = key(); local streamKey = key(); local typ = arg(); local head = arg(); local data = arg(); local name = arg()
+  if string.byte(data) == 64 then data = docs[tonumber(string.sub(data, 2))] end
   local seq = redis.call('INCR', seqKey)
   local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '"' .. head .. ',"at":"' .. at .. '","data":' .. data .. '}'
   redis.call('XADD', streamKey, 'MAXLEN', '~', maxlen, seq .. '-0', 'm', msg)
@@ -179,6 +184,7 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 // program lays tx out as the script's KEYS and ARGV, in the order the
 // script reads them.
 func (s *Store) program(tx *Tx) (keys []string, args []any) {
+	var docs map[string]int // op number by the document it writes
 	keys = make([]string, 0, 2+len(tx.Ops)+2*len(tx.Events))
 	args = make([]any, 0, 8+4*len(tx.Ops)+2*len(tx.Events))
 	if tx.Idem != nil {
@@ -196,14 +202,20 @@ func (s *Store) program(tx *Tx) (keys []string, args []any) {
 		}
 	}
 	args = append(args, len(tx.Ops))
-	for _, op := range tx.Ops {
+	for i, op := range tx.Ops {
+		if len(tx.Events) > 0 && op.Cmd == "HSET" && len(op.Args) > 1 && op.Args[0] == "doc" {
+			if docs == nil {
+				docs = make(map[string]int)
+			}
+			docs[op.Args[1]] = i + 1
+		}
 		keys = append(keys, op.Key)
 		args = append(args, op.Cmd, len(op.Args))
 		for _, a := range op.Args {
 			args = append(args, a)
 		}
 	}
-	keys, args = s.programEvents(tx, keys, args)
+	keys, args = s.programEvents(tx, docs, keys, args)
 	args = append(args, len(tx.Audit))
 	if len(tx.Audit) > 0 {
 		keys = append(keys, s.Key("audit"))
@@ -222,8 +234,9 @@ func (s *Store) program(tx *Tx) (keys []string, args []any) {
 }
 
 // programEvents lays out the events: their time, the stream cap, the
-// notify channel, then each event's seq and stream keys and its parts.
-func (s *Store) programEvents(tx *Tx, keys []string, args []any) ([]string, []any) {
+// notify channel, then each event's seq and stream keys and its parts;
+// data that an op writes as a document goes as that op's number.
+func (s *Store) programEvents(tx *Tx, docs map[string]int, keys []string, args []any) ([]string, []any) {
 	at := tx.At
 	if at.IsZero() {
 		at = time.Now()
@@ -240,7 +253,11 @@ func (s *Store) programEvents(tx *Tx, keys []string, args []any) ([]string, []an
 			a, _ := json.Marshal(ev.Area)
 			head = `,"area":` + string(a)
 		}
-		args = append(args, ev.Type, head, ev.Data, name)
+		var data any = ev.Data
+		if n, ok := docs[string(ev.Data)]; ok {
+			data = "@" + strconv.Itoa(n)
+		}
+		args = append(args, ev.Type, head, data, name)
 	}
 	return keys, args
 }

@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/change"
+	"watchfloor/command/store/views"
+	"watchfloor/command/vocab"
+)
+
+// TestEventOfADocumentCrossesOnce: an event carrying the document its
+// change writes (a task and its task.assigned) is sent to Redis once, not
+// twice, and its stream entry and notification still carry it whole.
+func TestEventOfADocumentCrossesOnce(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	rdb := st.Client()
+	sub := rdb.Subscribe(ctx, st.Key("notify"))
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	task := benchTask("A-1", "u1")
+	task.Note = strings.Repeat("备", 4000) // 12 KB: what was sent shows how often it went
+	doc, err := json.Marshal(&task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A first commit loads the script (go-redis sends it again with its
+	// arguments when Redis does not know it yet).
+	if _, err := st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{{Stream: "unit:u0", Type: vocab.TaskAssigned, Data: map[string]string{}}}}); err != nil {
+		t.Fatal(err)
+	}
+	before := receivedBytes(t, rdb)
+	if _, err := st.Apply(ctx, &change.Change{At: time.Now(),
+		Docs: []change.Doc{{Kind: change.KindTask, ID: task.ID, Value: &task, Fields: map[string]string{"status": task.Status}}},
+		Events: []vocab.Event{
+			{Stream: "unit:u1", Type: vocab.TaskAssigned, Data: &task, Notify: true},
+			{Stream: vocab.LeaderStream, Type: vocab.TaskAssigned, Data: map[string]string{"unit_id": "u1"}},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if sent := receivedBytes(t, rdb) - before; sent > len(doc)*3/2 {
+		t.Errorf("Redis received %d bytes for a %d-byte document and its event: sent twice", sent, len(doc))
+	}
+
+	stored, err := views.NewActivations(st).LoadTask(ctx, task.ID)
+	if err != nil || stored.Note != task.Note {
+		t.Fatalf("stored task: %v", err)
+	}
+	msgs, _, err := st.Range(ctx, "unit:u1", 1, 10)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("unit stream: %d messages, %v", len(msgs), err)
+	}
+	if want := append(append([]byte(`"data":`), doc...), '}'); !bytes.HasSuffix(msgs[0].JSON, want) {
+		t.Errorf("the stream entry does not end with the document: %.200s…", msgs[0].JSON)
+	}
+	note, err := sub.ReceiveMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "unit:u1\n1\n" + string(msgs[0].JSON); note.Payload != want {
+		t.Errorf("notification %.120s…, want the stream entry", note.Payload)
+	}
+	other, _, err := st.Range(ctx, vocab.LeaderStream, 1, 10)
+	if err != nil || len(other) != 1 || !bytes.HasSuffix(other[0].JSON, []byte(`"data":{"unit_id":"u1"}}`)) {
+		t.Errorf("the other event: %d messages, %v", len(other), err)
+		for _, m := range other {
+			t.Logf("%s", m.JSON)
+		}
+	}
+}
+
+// receivedBytes is what Redis has read from its clients so far.
+func receivedBytes(t *testing.T, rdb redis.UniversalClient) int {
+	t.Helper()
+	info, err := rdb.Info(context.Background(), "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "total_net_input_bytes:"); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no total_net_input_bytes in INFO stats")
+	return 0
+}
