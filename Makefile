@@ -38,7 +38,7 @@ redis: deps
 	else \
 	  mkdir -p $(REDIS_DIR); \
 	  redis-server --bind 127.0.0.1 --port $(REDIS_PORT) --dir $(CURDIR)/$(REDIS_DIR) \
-	    --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+	    --appendonly yes --appendfsync everysec --auto-aof-rewrite-min-size 1gb --maxmemory-policy noeviction \
 	    --daemonize yes --pidfile $(CURDIR)/$(REDIS_DIR)/redis.pid --logfile $(CURDIR)/$(REDIS_DIR)/redis.log; \
 	  for i in $$(seq 50); do redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 0.1; done; \
 	  echo "started Redis (AOF) on 127.0.0.1:$(REDIS_PORT), data in $(REDIS_DIR)"; \
