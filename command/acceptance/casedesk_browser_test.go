@@ -8,7 +8,9 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 )
 
@@ -120,15 +122,13 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	desk.run(10*time.Second, chromedp.Poll(`document.querySelector('#cdesk-detail')?.textContent.includes('已清理通道')`, nil, chromedp.WithPollingTimeout(10*time.Second)))
 	desk.submit("verify")
 	desk.submit("close")
-	// No satisfaction picked: refused, shown beside the field. The desk may
-	// re-render the form as the close's own event arrives, wiping a refusal
-	// already shown, so the evaluation is sent until its refusal stands.
+	// No satisfaction picked: refused, shown beside the field (and still
+	// shown when the close's own event redraws the form).
+	desk.submit("evaluate")
 	errSel := `#cdesk-detail form.cdesk-form-evaluate .cdesk-err[data-err-for="satisfaction"]`
-	btnSel := `#cdesk-detail form.cdesk-form-evaluate button[type=submit]`
-	refused := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (e && e.offsetParent && e.textContent.trim()) return e.textContent;
-		const b = document.querySelector(%q); if (b && !b.disabled && b.offsetParent) b.click(); return false; })()`, errSel, btnSel)
-	var shown string // read by the poll itself: the next redraw may wipe it again
-	desk.run(15*time.Second, chromedp.Poll(refused, &shown, chromedp.WithPollingInterval(500*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
+	refused := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e && e.offsetParent && e.textContent.trim() ? e.textContent : false; })()`, errSel)
+	var shown string
+	desk.run(15*time.Second, chromedp.Poll(refused, &shown, chromedp.WithPollingTimeout(15*time.Second)))
 	if !strings.Contains(shown, "满意度") {
 		t.Errorf("the satisfaction error reads %q", shown)
 	}
@@ -224,4 +224,80 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // let late console messages arrive before judging
 	desk.clean()
 	desk.screenshot("ok")
+}
+
+// TestCaseDeskKeepsTypingAcrossAnUpdate: the case shown is updated by
+// someone else (a leader supervises it) while the operator is typing in one
+// of its forms and another form shows a refusal: the redraw keeps the text
+// with its caret and the refusal beside its field.
+func TestCaseDeskKeepsTypingAcrossAnUpdate(t *testing.T) {
+	h := newHarness(t)
+	id := h.createCase(h.token("operator"), hubeiHazard("更新时正在填写"))
+	desk := newBrowser(t, 1366, 900)
+	desk.login(h.base+"/console.html", "operator")
+	desk.openCases()
+	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
+	reason := `#cdesk-detail form.cdesk-form-reject input[name="reason"]`
+	refusal := `#cdesk-detail form.cdesk-form-escalate .cdesk-err[data-err-for="reason"]`
+	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), click(row), chromedp.WaitVisible(reason, chromedp.ByQuery))
+	desk.submit("escalate") // no reason: refused beside its field
+	desk.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent.trim() !== ''`, refusal))
+	desk.run(5*time.Second, typeInto(reason, "abcd"),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).setSelectionRange(1, 1)`, reason), nil))
+	if code, body := h.act(h.token("leader"), id, map[string]any{"action": "supervise", "due_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "reason": "挂牌督办"}); code != 200 {
+		t.Fatalf("supervise: %d %s", code, body)
+	}
+	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail')?.textContent.includes('挂牌督办')`)
+	desk.run(2*time.Second, chromedp.KeyEvent("X"))
+	desk.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q) && document.activeElement.value === 'aXbcd'`, reason))
+	var shown string
+	desk.run(2*time.Second, textOf(refusal, &shown))
+	if strings.TrimSpace(shown) == "" {
+		t.Error("the escalation's refusal went with the redraw")
+	}
+	desk.clean()
+}
+
+// TestCaseDeskAnswersTheFormShown: while a form's request is under way the
+// case is updated and the form redrawn; the redrawn form's button stays
+// disabled (no second request) and the answer, a refusal, is shown on it.
+func TestCaseDeskAnswersTheFormShown(t *testing.T) {
+	h := newHarness(t)
+	id := h.createCase(h.token("operator"), hubeiHazard("请求途中更新"))
+	desk := newBrowser(t, 1366, 900)
+	paused := make(chan fetch.RequestID, 4)
+	chromedp.ListenTarget(desk.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	desk.login(h.base+"/console.html", "operator")
+	desk.openCases()
+	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
+	form := `#cdesk-detail form.cdesk-form-reject`
+	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), click(row), chromedp.WaitVisible(form+` input[name="reason"]`, chromedp.ByQuery),
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/actions", RequestStage: fetch.RequestStageResponse}}))
+	desk.submit("reject") // no reason: the server refuses, its answer held
+	var req fetch.RequestID
+	select {
+	case req = <-paused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the rejection was not sent")
+	}
+	if code, body := h.act(h.token("leader"), id, map[string]any{"action": "supervise", "due_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "reason": "挂牌督办"}); code != 200 {
+		t.Fatalf("supervise: %d %s", code, body)
+	}
+	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail')?.textContent.includes('挂牌督办')`)
+	var disabled bool
+	desk.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).disabled`, form+` button[type=submit]`), &disabled))
+	if !disabled {
+		t.Error("the redrawn form could send the rejection again while it is under way")
+	}
+	c := cdp.WithExecutor(desk.ctx, chromedp.FromContext(desk.ctx).Target)
+	if err := fetch.ContinueResponse(req).Do(c); err != nil {
+		t.Fatal(err)
+	}
+	desk.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent.trim() !== '' && !document.querySelector(%q).disabled`,
+		form+` .cdesk-err[data-err-for="reason"]`, form+` button[type=submit]`))
+	desk.clean()
 }

@@ -29,7 +29,11 @@ func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
 			t.Errorf("the handover lists %q, want %q in it", listed, want)
 		}
 	}
-	b.run(10*time.Second, typeInto("#handover-notes", "事故现场仍在处置"), click("#handover-submit"),
+	// Notes typed survive a trip to another tab (the panel reloads).
+	b.run(10*time.Second, typeInto("#handover-notes", "事故现场"), click("#tab-call"), click("#tab-handover"),
+		chromedp.WaitVisible("#handover-draft", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelector('#handover-pending') !== null && document.querySelector('#handover-notes')?.value === '事故现场'`)
+	b.run(10*time.Second, typeInto("#handover-notes", "仍在处置"), click("#handover-submit"),
 		chromedp.WaitVisible(`#handover-message[data-kind="ok"]`, chromedp.ByQuery), chromedp.WaitVisible("#handover-open", chromedp.ByQuery))
 	b.clean()
 

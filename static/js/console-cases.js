@@ -7,7 +7,7 @@
 // desk builds its whole DOM inside root. Kinds come from the configuration.
 
 import { ApiError, pathSegment, request } from './api.js';
-import { el, replaceLive } from './dom.js';
+import { el, keepFields, replaceLive, whenFree } from './dom.js';
 import { lang, onLangChange, t } from './i18n.js';
 import { caseKindName, caseKinds, caseLevelName, caseStatusName, isMediationKind, loadCaseKinds } from './caseview.js';
 import { serverDate, serverNow } from './clock.js';
@@ -56,6 +56,10 @@ export function mountCaseDesk(root, ctx) {
   let tz = 'Asia/Shanghai';
   /** @type {Map<string, string>} photo data URLs by id/n */
   const photos = new Map();
+  /** @type {Set<string>} the action requests under way, by case id/action */
+  const sending = new Set();
+  /** @type {Map<string, unknown>} the refusal each action form of the case shown last got */
+  const formErrors = new Map();
 
   if (!document.querySelector('link[href="/console-cases.css"]')) {
     const link = /** @type {HTMLLinkElement} */ (document.createElement('link'));
@@ -357,8 +361,12 @@ export function mountCaseDesk(root, ctx) {
     return [el('dt', '', t(key)), dd];
   }
 
-  /** Renders the selected case. */
+  /**
+   * Renders the selected case; put off while a press or an input method's
+   * composition is under way in it.
+   */
   function renderDetail() {
+    if (whenFree(detailBox, renderDetail)) return;
     const c = detail;
     if (!c) {
       detailBox.replaceChildren(el('p', 'cdesk-hint', t('cdesk.pick')));
@@ -399,23 +407,32 @@ export function mountCaseDesk(root, ctx) {
       e.reason ? el('span', 'cdesk-tl-reason', e.reason) : null,
       e.detail && e.detail.result ? el('span', 'cdesk-tl-reason', e.detail.result) : null,
     ])));
-    // What was typed in the action forms survives a re-render (a live
-    // update of the same case); the forms that remain get it back.
-    /** @type {Map<string, string>} */
-    const typed = new Map();
-    const focused = document.activeElement instanceof HTMLElement && detailBox.contains(document.activeElement) ? fieldKey(document.activeElement) : '';
-    for (const f of detailBox.querySelectorAll('form[data-action] [name]')) typed.set(fieldKey(/** @type {HTMLElement} */ (f)), /** @type {HTMLInputElement} */ (f).value);
+    // What was typed in the action forms survives a redraw (a live update
+    // of the same case): the forms that remain get it back, with the caret,
+    // the errors shown and a request under way.
+    const same = detailBox.dataset.caseId === c.id;
+    const restore = keepFields(detailBox, (f) => f.closest('form[data-action]') ? fieldKey(f) : '');
     detailBox.replaceChildren(title, desc ?? '', dl, gallery, el('div', 'cdesk-actions', null, actions(c)),
       el('h4', 'cdesk-sub', t('cdesk.timeline')), timeline);
-    if (detailBox.dataset.caseId === c.id) {
-      for (const f of detailBox.querySelectorAll('form[data-action] [name]')) {
-        const key = fieldKey(/** @type {HTMLElement} */ (f));
-        const v = typed.get(key);
-        if (v !== undefined) /** @type {HTMLInputElement} */ (f).value = v;
-        if (key === focused) /** @type {HTMLElement} */ (f).focus();
-      }
-    }
     detailBox.dataset.caseId = c.id;
+    if (!same) {
+      formErrors.clear();
+      return;
+    }
+    restore();
+    for (const [action, err] of formErrors) {
+      const form = formOf(action);
+      if (form) showErrors(form, err);
+    }
+  }
+
+  /**
+   * The shown form of an action of the case shown, if any.
+   * @param {string} action
+   * @returns {HTMLElement|null}
+   */
+  function formOf(action) {
+    return detailBox.querySelector(`form[data-action="${CSS.escape(action)}"]`);
   }
 
   /**
@@ -472,21 +489,38 @@ export function mountCaseDesk(root, ctx) {
     err.hidden = true;
     const submit = /** @type {HTMLButtonElement} */ (el('button', 'btn', t(labelKey)));
     submit.type = 'submit';
+    const id = detail?.id ?? '';
+    submit.disabled = sending.has(`${id}/${action}`);
     form.append(...fields, submit, err);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      if (!detail) return;
+      const key = `${id}/${action}`;
+      if (!detail || detail.id !== id || sending.has(key)) return;
+      sending.add(key);
       submit.disabled = true;
+      // A live update may redraw the form while the request is under way:
+      // what it answers goes to the form shown then.
+      const shown = () => (selected === id ? formOf(action) : null);
       try {
-        const res = await request('POST', path ?? `/api/v1/cases/${pathSegment(detail.id)}/actions`, { body: body(form) });
-        showErrors(form, null);
-        /** @type {HTMLFormElement} */ (form).reset(); // saved: nothing typed is carried over
+        const res = await request('POST', path ?? `/api/v1/cases/${pathSegment(id)}/actions`, { body: body(form) });
+        formErrors.delete(action);
+        const f = shown();
+        if (f) {
+          showErrors(f, null);
+          /** @type {HTMLFormElement} */ (f).reset(); // saved: nothing typed is carried over
+        }
         if (path && res && res.id) ctx.openIncident(res.id);
-        await open(detail.id);
+        sending.delete(key);
+        if (selected === id) await open(id);
         void refresh();
       } catch (e) {
-        showErrors(form, e);
+        if (selected === id) formErrors.set(action, e);
+        const f = shown();
+        if (f) showErrors(f, e);
       } finally {
+        sending.delete(key);
+        const b = shown()?.querySelector('button[type="submit"]');
+        if (b instanceof HTMLButtonElement) b.disabled = false;
         submit.disabled = false;
       }
     });

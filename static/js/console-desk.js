@@ -18,7 +18,7 @@ import * as api from './api.js';
 import { alarmKindName } from './alarms.js';
 import { DispatchMap } from './console-map.js';
 import { fieldMessage } from './console-call.js';
-import { byId, caretOf, el, show, spaced, replaceLive, setCaret, whenFree } from './dom.js';
+import { byId, el, keepFields, show, spaced, replaceLive, whenFree } from './dom.js';
 import { incidentWarnings } from './warnings.js';
 import { countdown, parseTime, zonedTime } from './format.js';
 import { t } from './i18n.js';
@@ -383,7 +383,7 @@ export class IncidentDesk {
       box.dataset.state = 'none';
       return;
     }
-    const kept = this.keepTyping(body);
+    const restore = keepFields(body, (f) => f.id);
     this.drawn = ''; // drawn from state a fetch did not bring alone
     box.dataset.state = 'loaded';
     box.dataset.id = inc.id;
@@ -412,59 +412,13 @@ export class IncidentDesk {
       ]),
       this.timelineBlock(inc),
     ].filter(Boolean));
-    this.restoreTyping(body, kept);
+    restore();
     const mapBox = body.querySelector('#dispatch-map');
     if (mapBox instanceof HTMLElement) {
       this.map = new DispatchMap(mapBox);
       requestAnimationFrame(() => this.map && this.map.show(inc, this.cands));
     }
     this.tick();
-  }
-
-  /**
-   * Remembers the values typed in the detail's fields and which had focus.
-   * @param {HTMLElement} body
-   * @returns {{values: Map<string, any>, focus: string, caret: [number, number]|null, scrolls: Map<string, number>}}
-   */
-  keepTyping(body) {
-    /** @type {Map<string, any>} */
-    const values = new Map();
-    /** @type {Map<string, number>} */
-    const scrolls = new Map();
-    for (const c of body.querySelectorAll('input, textarea, select')) {
-      const i = /** @type {HTMLInputElement} */ (c);
-      if (!i.id) continue;
-      values.set(i.id, i.type === 'checkbox' ? i.checked : i.value);
-      if (c instanceof HTMLTextAreaElement && c.scrollTop > 0) scrolls.set(i.id, c.scrollTop);
-    }
-    const a = document.activeElement;
-    const focus = a instanceof HTMLElement && body.contains(a) ? a.id : '';
-    return { values, focus, caret: focus ? caretOf(a) : null, scrolls };
-  }
-
-  /**
-   * Puts typed values back after a render.
-   * @param {HTMLElement} body
-   * @param {{values: Map<string, any>, focus: string, caret: [number, number]|null, scrolls: Map<string, number>}} kept
-   */
-  restoreTyping(body, kept) {
-    for (const [id, v] of kept.values) {
-      const i = /** @type {HTMLInputElement|null} */ (body.querySelector(`#${CSS.escape(id)}`));
-      if (!i || i.dataset.fresh === '1') continue;
-      if (i.type === 'checkbox') i.checked = !!v;
-      else if (i instanceof HTMLSelectElement) {
-        if ([...i.options].some((o) => o.value === v)) i.value = String(v);
-      } else i.value = String(v);
-    }
-    for (const [id, top] of kept.scrolls) {
-      const a = body.querySelector(`#${CSS.escape(id)}`);
-      if (a instanceof HTMLTextAreaElement) a.scrollTop = top;
-    }
-    if (kept.focus) {
-      const f = body.querySelector(`#${CSS.escape(kept.focus)}`);
-      if (f instanceof HTMLElement) f.focus();
-      setCaret(f, kept.caret);
-    }
   }
 
   /**

@@ -13,7 +13,7 @@
 import * as api from './api.js';
 import { caseStatusName } from './caseview.js';
 import { deadlineName } from './deadlines.js';
-import { el, show, spaced } from './dom.js';
+import { el, keepFields, show, spaced, whenFree } from './dom.js';
 import { zonedTime } from './format.js';
 import { t } from './i18n.js';
 import { orderStatusName, statusName } from './incidentview.js';
@@ -222,9 +222,15 @@ function waitingItem(h) {
   return li;
 }
 
-/** Renders the panel in the current language. */
+/**
+ * Renders the panel in the current language, keeping what is typed in its
+ * fields (the notes of the draft, a note to accept with) through a reload,
+ * a refusal or a tab switch; put off while a press or an input method's
+ * composition is under way in it.
+ */
 export function render() {
-  if (!ctx) return;
+  if (!ctx || whenFree(ctx.root, render)) return;
+  const restore = keepFields(ctx.root, (f) => f.id);
   const msg = el('p', 'handover-message', message ? t(message.key, message.params) : '');
   msg.id = 'handover-message';
   msg.setAttribute('role', 'status');
@@ -235,6 +241,7 @@ export function render() {
   const incoming = el('section', 'handover-in', null, [el('h3', 'handover-subtitle', t('handover.in.heading')), list,
     pending.length ? null : el('p', 'handover-hint', t('handover.in.none'))]);
   ctx.root.replaceChildren(el('h2', 'handover-title', t('handover.heading')), msg, el('div', 'handover-cols', null, [outgoing(), incoming]));
+  restore();
 }
 
 /**

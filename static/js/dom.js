@@ -165,6 +165,72 @@ export function setCaret(field, caret) {
   }
 }
 
+/**
+ * Reads what a person has entered in region's fields (text, choices,
+ * checks, the focused field's selection, a textarea's scroll), each under
+ * keyOf(field) ('' skips one), and returns what puts it back on the fields
+ * of the same keys once region was redrawn. A field marked
+ * data-fresh="1" keeps what the redraw gave it; a file choice stays as
+ * drawn (a page may not set one).
+ * @param {Element} region
+ * @param {(field: HTMLElement) => string} keyOf
+ * @returns {() => void}
+ */
+export function keepFields(region, keyOf) {
+  /** @type {Map<string, string|boolean>} */
+  const values = new Map();
+  /** @type {Map<string, number>} */
+  const scrolls = new Map();
+  for (const f of fieldsOf(region, keyOf)) {
+    values.set(f.key, checkable(f.node) ? f.node.checked : f.node.value);
+    if (f.node instanceof HTMLTextAreaElement && f.node.scrollTop > 0) scrolls.set(f.key, f.node.scrollTop);
+  }
+  const a = document.activeElement;
+  const focus = a instanceof HTMLElement && region.contains(a) ? keyOf(a) : '';
+  const caret = focus ? caretOf(a) : null;
+  return () => {
+    for (const f of fieldsOf(region, keyOf)) {
+      const v = values.get(f.key);
+      if (v !== undefined && f.node.dataset.fresh !== '1') {
+        if (checkable(f.node)) f.node.checked = !!v;
+        else if (!(f.node instanceof HTMLSelectElement) || [...f.node.options].some((o) => o.value === v)) f.node.value = String(v);
+      }
+      const top = scrolls.get(f.key);
+      if (top !== undefined) f.node.scrollTop = top;
+      if (focus && f.key === focus) {
+        f.node.focus();
+        setCaret(f.node, caret);
+      }
+    }
+  };
+}
+
+/**
+ * The fields of region a page may fill back, with their keys.
+ * @param {Element} region
+ * @param {(field: HTMLElement) => string} keyOf
+ * @returns {{key: string, node: HTMLInputElement|HTMLTextAreaElement|HTMLSelectElement}[]}
+ */
+function fieldsOf(region, keyOf) {
+  const out = [];
+  for (const node of region.querySelectorAll('input, textarea, select')) {
+    if (!(node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement || node instanceof HTMLSelectElement)) continue;
+    if (node instanceof HTMLInputElement && node.type === 'file') continue;
+    const key = keyOf(node);
+    if (key) out.push({ key, node });
+  }
+  return out;
+}
+
+/**
+ * Whether a field holds a check rather than a value.
+ * @param {Element} node
+ * @returns {node is HTMLInputElement}
+ */
+function checkable(node) {
+  return node instanceof HTMLInputElement && (node.type === 'checkbox' || node.type === 'radio');
+}
+
 /** Follows presses of the main button and input methods' compositions on the whole page, once. */
 function trackUser() {
   if (tracking) return;
