@@ -55,8 +55,9 @@ type Hub struct {
 	observers []Observer
 
 	// catchUps counts the checks that found a client behind storage, by
-	// what checked: its heartbeat, or the notifications subscribed again.
-	catchUps [2]atomic.Int64
+	// what checked: its heartbeat, the notifications subscribed again, or
+	// their first subscription.
+	catchUps [3]atomic.Int64
 	// resubscribed counts the notifications subscribed again after a break.
 	resubscribed atomic.Int64
 }
@@ -65,6 +66,7 @@ type Hub struct {
 const (
 	byHeartbeat = iota
 	byResubscribe
+	bySubscribe
 )
 
 // Observer sees the events of Types tailed from storage, decoded, before
@@ -89,7 +91,7 @@ type Sub struct {
 	behind chan struct{}
 	once   sync.Once
 	// check asks the writer to compare its seq with storage at once.
-	check chan struct{}
+	check chan int
 }
 
 // Behind is closed when the subscriber's queue overflowed: the client must
@@ -116,7 +118,7 @@ func NewHub(src Source, log *slog.Logger, observers ...Observer) *Hub {
 
 // Subscribe adds a subscriber to stream with a queue of size queue.
 func (h *Hub) Subscribe(stream string, queue int) *Sub {
-	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{}), check: make(chan struct{}, 1)}
+	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{}), check: make(chan int, 1)}
 	h.mu.Lock()
 	f := h.streams[stream]
 	if f == nil {
@@ -259,14 +261,17 @@ type Notifier interface {
 
 // Follow publishes notified events to the local subscribers of their
 // streams until ctx ends, resubscribing after failures. Each time the
-// notifications are subscribed again, every local client checks its seq in
-// storage at once rather than at its next heartbeat.
+// notifications are subscribed, the first time too (clients served before
+// it heard nothing live), every local client checks its seq in storage at
+// once rather than at its next heartbeat.
 func (h *Hub) Follow(ctx context.Context, n Notifier) error {
 	first := true
 	up := func() {
-		if !first {
+		if first {
+			h.checkAll(bySubscribe)
+		} else {
 			h.resubscribed.Add(1)
-			h.checkAll()
+			h.checkAll(byResubscribe)
 		}
 		first = false
 	}
@@ -280,14 +285,15 @@ func (h *Hub) Follow(ctx context.Context, n Notifier) error {
 	return nil
 }
 
-// checkAll asks every local client to compare its seq with storage now.
-func (h *Hub) checkAll() {
+// checkAll asks every local client to compare its seq with storage now,
+// saying why.
+func (h *Hub) checkAll(why int) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, f := range h.streams {
 		for s := range f.subs {
 			select {
-			case s.check <- struct{}{}:
+			case s.check <- why:
 			default: // a check is already due
 			}
 		}
@@ -300,6 +306,10 @@ func (h *Hub) checkAll() {
 func (h *Hub) CatchUps() (heartbeat, resubscribed int64) {
 	return h.catchUps[byHeartbeat].Load(), h.catchUps[byResubscribe].Load()
 }
+
+// CatchUpsAtSubscribe returns how many clients served before the
+// notifications were first subscribed were found behind storage then.
+func (h *Hub) CatchUpsAtSubscribe() int64 { return h.catchUps[bySubscribe].Load() }
 
 // Resubscribed returns how many times the notifications were subscribed
 // again after a break.
@@ -492,8 +502,8 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 			err = w.write(b)
 		case <-hb.C:
 			err = w.beat(sub)
-		case <-sub.check:
-			err = w.check(sub, byResubscribe)
+		case why := <-sub.check:
+			err = w.check(sub, why)
 		case m := <-sub.C:
 			err = w.live(m, sub)
 		}

@@ -509,3 +509,28 @@ func TestResubscribedClientsCatchUpAtOnce(t *testing.T) {
 		t.Fatalf("catch-ups: heartbeat %d, resubscribed %d; resubscriptions %d; want 0, 1, 1", hb, re, h.Resubscribed())
 	}
 }
+
+// TestClientsServedBeforeTheFirstSubscriptionCatchUpAtOnce: a client served
+// while the instance has not yet subscribed the notifications (it starts
+// under load) hears an event notified meanwhile as soon as they are
+// subscribed, not at its heartbeat an hour away.
+func TestClientsServedBeforeTheFirstSubscriptionCatchUpAtOnce(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	last, _ := st.Seq(context.Background(), "unit:car-1")
+	// An event stored before the client is read from storage at its start:
+	// once it is heard, the start is over.
+	first := emit(t, st, "unit:car-1", 1, true)
+	s := newSink()
+	serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "unit:car-1")}, &last, s)
+	s.wait(t, fmt.Sprint(first[0]))
+	unheard := emit(t, st, "unit:car-1", 1, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Follow(ctx, st) }()
+	defer func() { cancel(); <-done }()
+	s.wait(t, fmt.Sprint(first[0]), fmt.Sprint(unheard[0]))
+	if n := h.CatchUpsAtSubscribe(); n != 1 {
+		t.Errorf("catch-ups at the first subscription: %d, want 1", n)
+	}
+}
