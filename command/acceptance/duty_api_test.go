@@ -7,16 +7,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"watchfloor/command/store/storetest"
 )
 
 // dutyDay is today in the sample city's time zone, and the shifts that
 // cover the whole of it (the second ends at midnight, on the next day).
 func dutyDay(t *testing.T) (string, []map[string]any) {
+	return dutyDayAt(t, time.Now())
+}
+
+// dutyDayAt is dutyDay of the day now falls on.
+func dutyDayAt(t *testing.T, now time.Time) (string, []map[string]any) {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return time.Now().In(loc).Format(time.DateOnly), []map[string]any{
+	return now.In(loc).Format(time.DateOnly), []map[string]any{
 		{"id": "am", "start": "00:00", "end": "12:00", "leader": "dongmen-leader", "operators": []string{"operator"}, "standby": []string{"grid-01"}},
 		{"id": "pm", "start": "12:00", "end": "00:00", "leader": "dongmen-leader", "operators": []string{"operator"}, "standby": []string{"grid-01"}},
 	}
@@ -28,10 +35,15 @@ func dutyShifts(t *testing.T) []map[string]any {
 	return shifts
 }
 
-// putToday plans today so that a shift covers the present.
+// putToday plans today, on the server's clock, so that a shift covers the
+// present.
 func putToday(t *testing.T, h *harness) {
 	t.Helper()
-	today, shifts := dutyDay(t)
+	now := time.Now()
+	if h.now != nil {
+		now = h.now()
+	}
+	today, shifts := dutyDayAt(t, now)
 	if res, b := h.do("PUT", "/api/v1/roster/"+today, h.token("leader"), map[string]any{"version": 0, "shifts": shifts}); res.StatusCode != 200 {
 		t.Fatalf("put the roster: %d %s", res.StatusCode, b)
 	}
@@ -136,7 +148,10 @@ type handover struct {
 }
 
 func TestHandoverAPI(t *testing.T) {
-	h := newHarness(t)
+	// At 09:00 on a clock of its own: the handover lists what the shift
+	// saw, and on the real clock noon would end the shift between the
+	// incident and the handover.
+	h := newHarnessWith(t, storetest.Start(t), morningClock().Now)
 	putToday(t, h)
 	inc := h.create(map[string]any{"category": "production_safety", "title": "交接班测试事故", "grid": "440303002002001", "deaths": 10})
 	op, lead := h.token("operator"), h.token("leader")

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"watchfloor/command/store/storetest"
 )
 
 // On the console the outgoing operator opens a handover that lists the
@@ -13,7 +15,8 @@ import (
 // alarm), adds notes and submits it; the incoming leader sees it waiting and
 // accepts it, and the log says so.
 func TestConsoleHandoverListsOpenItemsAndIsAccepted(t *testing.T) {
-	h := newHarness(t)
+	// At 09:00 on a clock of its own, as TestHandoverAPI.
+	h := newHarnessWith(t, storetest.Start(t), morningClock().Now)
 	putToday(t, h)
 	inc := h.create(map[string]any{"category": "production_safety", "title": "交接班浏览器测试", "grid": "440303002002001", "deaths": 10})
 	id := inc["id"].(string)

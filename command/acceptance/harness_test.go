@@ -78,6 +78,9 @@ func newHarnessLogged(t testing.TB, r *storetest.Redis, now func() time.Time, lo
 		// every test run between 18:00 and midnight in the sample city.
 		// Tests of the alarms set a clock of their own.
 		cfg.DailyReports.Due = "23:59"
+		// And none runs across that minute or midnight, where "today"
+		// changes between what it did and what it reads.
+		pastMidnight(t, time.Now())
 	}
 	for _, f := range tweak {
 		f(cfg)
@@ -337,6 +340,30 @@ func (c *wsConn) next(d time.Duration) msg {
 	}
 }
 
+// pastMidnight waits, when a test on the real clock starts in the last
+// three minutes of the day in the sample city, until the next day has
+// begun (a test runs in well under three minutes).
+func pastMidnight(t testing.TB, now time.Time) {
+	t.Helper()
+	if wait := untilNewDay(now); wait > 0 {
+		t.Logf("waiting %v for midnight in the sample city to pass", wait.Round(time.Second))
+		time.Sleep(wait)
+	}
+}
+
+// untilNewDay is how long from now, in the last three minutes of a day in
+// the sample city, until two seconds into the next; 0 otherwise.
+func untilNewDay(now time.Time) time.Duration {
+	cst := time.FixedZone("CST", 8*3600)
+	local := now.In(cst)
+	y, m, d := local.Date()
+	next := time.Date(y, m, d+1, 0, 0, 2, 0, cst)
+	if wait := next.Sub(local); wait <= 3*time.Minute+2*time.Second {
+		return wait
+	}
+	return 0
+}
+
 // morningClock is a manual clock at 09:00 of today in the sample city
 // (UTC+8): a test that moves it a few hours does not pass 18:00, when the
 // daily reports' alarm is raised, whatever the hour the test runs at.
@@ -360,6 +387,28 @@ func (c *wsConn) quiet(d time.Duration) {
 		mustJSON(c.t, b, &m)
 		if m.Type != "heartbeat" {
 			c.t.Fatalf("unexpected message %s", b)
+		}
+	}
+}
+
+// TestUntilNewDay: tests on the real clock wait only in the last three
+// minutes of a day in the sample city, until just past its midnight.
+func TestUntilNewDay(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	for _, tc := range []struct {
+		at   time.Time
+		want time.Duration
+	}{
+		{time.Date(2026, 12, 5, 23, 56, 59, 0, cst), 0},
+		{time.Date(2026, 12, 5, 23, 57, 0, 0, cst), 3*time.Minute + 2*time.Second},
+		{time.Date(2026, 12, 5, 23, 59, 30, 0, cst), 32 * time.Second},
+		{time.Date(2026, 12, 31, 23, 59, 59, 0, cst), 3 * time.Second},
+		{time.Date(2026, 12, 6, 0, 0, 1, 0, cst), 0},
+		{time.Date(2026, 12, 5, 15, 58, 0, 0, time.UTC), 2*time.Minute + 2*time.Second}, // 23:58 in the city
+		{time.Date(2026, 12, 5, 12, 0, 0, 0, cst), 0},
+	} {
+		if got := untilNewDay(tc.at); got != tc.want {
+			t.Errorf("at %v: wait %v, want %v", tc.at, got, tc.want)
 		}
 	}
 }

@@ -63,7 +63,8 @@ type Store interface {
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
-// Items lists what is open for a handover's pre-fill.
+// Items lists what is open for a handover's pre-fill: with the incidents
+// created from from up to and including to (the handover's now).
 type Items interface {
 	Open(ctx context.Context, from, to time.Time) (Lists, error)
 }

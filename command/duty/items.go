@@ -92,7 +92,7 @@ func (o *OpenItems) Open(ctx context.Context, from, to time.Time) (Lists, error)
 		return l, fmt.Errorf("listing the shift's incidents: %w", err)
 	}
 	for _, inc := range incs {
-		if !inc.CreatedAt.Before(from) && inc.CreatedAt.Before(to) {
+		if !inc.CreatedAt.Before(from) && !inc.CreatedAt.After(to) {
 			l.Incidents = append(l.Incidents, Ref{ID: inc.ID, Summary: inc.Level.String() + " " + inc.Title, Status: inc.Status})
 		}
 	}
