@@ -70,3 +70,20 @@ func TestPagesFollowTheServerClock(t *testing.T) {
 	wall.poll(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent === '0分'`, age))
 	wall.clean()
 }
+
+// A PC whose calendar is 45 days behind opens the reports page: the day of
+// the bulletin is the server's today, learnt from its answers (the page
+// may have no socket up when it fills it).
+func TestReportsPageFollowsTheServerDate(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.run(5*time.Second, skewClock(-45*24*time.Hour))
+	b.login(h.base+"/analysis.html", "leader")
+	b.poll(10*time.Second, `document.querySelector("#analysis").dataset.state === "loaded"`)
+	var day string
+	b.run(2*time.Second, chromedp.Value("#bulletin-date", &day, chromedp.ByQuery))
+	if want := time.Now().In(h.cfg.Location).Format(time.DateOnly); day != want {
+		t.Errorf("the bulletin's day is %q, want the server's %s", day, want)
+	}
+	b.clean()
+}

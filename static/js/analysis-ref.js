@@ -5,6 +5,7 @@
 
 import * as api from './api.js';
 import { addBaseMap } from './basemap.js';
+import { serverDate } from './clock.js';
 import { el } from './dom.js';
 import { lang, locale, t } from './i18n.js';
 import { rt } from './analysis-i18n.js';
@@ -114,7 +115,7 @@ export function gridName(code, props) {
  * @param {Date} [d]
  * @returns {{year: number, month: number, day: number}}
  */
-function localParts(d = new Date()) {
+function localParts(d = serverDate()) {
   if (place.timezone) {
     try {
       const parts = new Intl.DateTimeFormat('en-CA', { timeZone: place.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(d);

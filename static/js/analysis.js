@@ -12,6 +12,7 @@
 // (playback.js), #bulletin (analysis-bulletin.js).
 
 import * as api from './api.js';
+import { serverDate } from './clock.js';
 import { byId, show } from './dom.js';
 import { labelLangToggles, lang, onLangChange, toggleLang } from './i18n.js';
 import { createLiveLink, streamURL } from './live.js';
@@ -44,7 +45,7 @@ function renderUser() {
 /** Stamps the time the figures were fetched (it shows on paper). */
 function stamp() {
   const node = byId('generated-at');
-  node.textContent = rt('reports.generated', { time: dateTime(new Date()) });
+  node.textContent = rt('reports.generated', { time: dateTime(serverDate()) });
 }
 
 /** Everything that shows text, drawn again in the current language. */

@@ -2,6 +2,7 @@
 // problem+json errors turned into ApiError. Any 401 on an authenticated call
 // is reported to the handler set with onUnauthorized.
 
+import { sampleServerClock } from './clock.js';
 import { getToken } from './session.js';
 
 const TIMEOUT_MS = 10000;
@@ -108,6 +109,9 @@ export async function request(method, path, opts = {}) {
       credentials: 'same-origin',
       signal: ctrl.signal,
     });
+    // A page without a socket learns the server's clock from its answers
+    // (to the second: enough for "today" and this month).
+    sampleServerClock(httpDate(res.headers.get('Date')));
     if (res.ok && opts.blob) return await res.blob();
     const data = await readBody(res);
     if (!res.ok) {
@@ -118,6 +122,16 @@ export async function request(method, path, opts = {}) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * An HTTP Date header as RFC 3339, or '' when absent or unreadable.
+ * @param {string|null} h
+ * @returns {string}
+ */
+function httpDate(h) {
+  const ms = h ? Date.parse(h) : NaN;
+  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
 }
 
 /**
