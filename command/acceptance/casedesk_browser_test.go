@@ -301,3 +301,47 @@ func TestCaseDeskAnswersTheFormShown(t *testing.T) {
 		form+` .cdesk-err[data-err-for="reason"]`, form+` button[type=submit]`))
 	desk.clean()
 }
+
+// TestCaseDeskShowsTheCaseOpenedLast: the operator opens one case, then
+// another before the first one's answer came; the first answer, late, does
+// not replace the second case's detail.
+func TestCaseDeskShowsTheCaseOpenedLast(t *testing.T) {
+	h := newHarness(t)
+	first := h.createCase(h.token("operator"), hubeiHazard("先点开的事件"))
+	second := h.createCase(h.token("operator"), hubeiHazard("后点开的事件"))
+	desk := newBrowser(t, 1366, 900)
+	paused := make(chan fetch.RequestID, 4)
+	chromedp.ListenTarget(desk.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	desk.login(h.base+"/console.html", "operator")
+	desk.openCases()
+	row := func(id string) string { return fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id) }
+	desk.run(10*time.Second, chromedp.WaitVisible(row(first), chromedp.ByQuery), chromedp.WaitVisible(row(second), chromedp.ByQuery),
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/cases/" + first, RequestStage: fetch.RequestStageResponse}}),
+		click(row(first)))
+	var held fetch.RequestID
+	select {
+	case held = <-paused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first case was not asked for")
+	}
+	desk.run(5*time.Second, click(row(second)))
+	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail .cdesk-detail-title')?.textContent === '后点开的事件'`)
+	c := cdp.WithExecutor(desk.ctx, chromedp.FromContext(desk.ctx).Target)
+	if err := fetch.ContinueResponse(held).Do(c); err != nil {
+		t.Fatal(err)
+	}
+	// The late answer, read in milliseconds, must leave the detail alone
+	// for the next second.
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		var title string
+		desk.run(2*time.Second, textOf("#cdesk-detail .cdesk-detail-title", &title))
+		if title != "后点开的事件" {
+			t.Fatalf("the detail shows %q after the first case's late answer, want the case opened last", title)
+		}
+	}
+	desk.clean()
+}
