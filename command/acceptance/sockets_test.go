@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/store/storetest"
+	"watchfloor/command/timer"
 	"watchfloor/config"
 )
 
@@ -347,5 +348,43 @@ func TestDailyReportsAndAuditFollowAreas(t *testing.T) {
 	}
 	if res, _ := h.do("GET", "/api/v1/audit?action=case", h.token("leader"), nil); res.StatusCode != 200 {
 		t.Errorf("the leader cannot read the audit trail: %d", res.StatusCode)
+	}
+}
+
+// TestServerClockOnEveryAnswer: a server on a clock of its own (a morning
+// in March in the sample city) puts that time on its snapshots and
+// heartbeats, which the pages set their clocks by, and takes its day for
+// the reports' defaults: one clock, not the machine's beside it.
+func TestServerClockOnEveryAnswer(t *testing.T) {
+	clock := timer.NewManual(time.Date(2026, 3, 10, 9, 0, 0, 0, time.FixedZone("CST", 8*3600)).UTC())
+	h := newHarnessWith(t, storetest.Start(t), clock.Now)
+	want := clock.Now().UTC().Format(time.RFC3339Nano)
+	s := h.screen(h.token("viewer"), nil)
+	snap := s.next(2 * time.Second)
+	if snap.Type != "snapshot" || snap.At != want {
+		t.Errorf("snapshot %s at %s, want at %s", snap.Type, snap.At, want)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		_ = s.conn.SetReadDeadline(deadline)
+		_, b, err := s.conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("no heartbeat: %v", err)
+		}
+		var m msg
+		mustJSON(t, b, &m)
+		if m.Type != "heartbeat" {
+			continue
+		}
+		if m.At != want {
+			t.Errorf("heartbeat at %s, want %s", m.At, want)
+		}
+		break
+	}
+	res, b := h.do("GET", "/api/v1/bulletins/daily", h.token("leader"), nil)
+	var bulletin struct{ Date string }
+	mustJSON(t, b, &bulletin)
+	if day := clock.Now().In(h.cfg.Location).Format(time.DateOnly); res.StatusCode != 200 || bulletin.Date != day {
+		t.Errorf("the daily bulletin by default: %d, date %q, want %s", res.StatusCode, bulletin.Date, day)
 	}
 }

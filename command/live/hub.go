@@ -60,6 +60,10 @@ type Hub struct {
 	catchUps [3]atomic.Int64
 	// resubscribed counts the notifications subscribed again after a break.
 	resubscribed atomic.Int64
+
+	// Now is the clock whose time heartbeats carry (the pages set theirs
+	// by it); set before serving, time.Now by default.
+	Now func() time.Time
 }
 
 // Why a client's writer checked its stream's seq in storage.
@@ -113,7 +117,7 @@ func NewHub(src Source, log *slog.Logger, observers ...Observer) *Hub {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Hub{src: src, log: log, streams: map[string]*feed{}, observers: observers}
+	return &Hub{src: src, log: log, streams: map[string]*feed{}, observers: observers, Now: time.Now}
 }
 
 // Subscribe adds a subscriber to stream with a queue of size queue.
@@ -582,7 +586,7 @@ func (w *writer) beat(sub *Sub) error {
 			return err
 		}
 	}
-	return w.write(heartbeat(w.last, ready))
+	return w.write(heartbeat(w.last, ready, w.Hub.Now()))
 }
 
 // check writes the live messages already queued, then compares the
@@ -607,10 +611,10 @@ func (w *writer) check(sub *Sub, why int) error {
 	return nil
 }
 
-func heartbeat(seq uint64, ready bool) []byte {
+func heartbeat(seq uint64, ready bool, at time.Time) []byte {
 	b := make([]byte, 0, 112)
 	b = append(b, `{"type":"heartbeat","at":"`...)
-	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = at.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","data":{"seq":`...)
 	b = appendUint(b, seq)
 	if ready {

@@ -286,6 +286,7 @@ func (b *builder) web(context.Context) error {
 	b.hub = live.NewHub(st, log, live.Observer{Types: []string{vocab.UnitStatus}, Fn: b.fleet.Follow},
 		live.Observer{Types: []string{vocab.UnitChanged}, Fn: b.registry.Follow},
 		live.Observer{Types: b.warningIndex.Types(), Fn: b.warningIndex.Follow})
+	b.hub.Now = b.now
 	b.met.watch(st, b.authn, b.sessions, b.ingest, b.hub)
 	b.sys = systemAlarms(b.cfg, st, b.now, log, b.met)
 	alarms := b.alarms
@@ -293,7 +294,7 @@ func (b *builder) web(context.Context) error {
 		Config: b.cfg, Auth: b.authn, Accounts: b.accounts, Incidents: b.incidents, Reports: b.reports, Hub: b.hub, Source: st, Map: b.geo, Places: b.places,
 		Units: b.units, Ingest: b.ingest, UnitRegistry: b.registry,
 		Dispatch: b.dispatches, Alarms: alarms, Plans: b.plans, Audit: records.NewTrail(st), Notify: b.notify, Warnings: b.warnings, Cases: b.cases, Daily: b.daily, Duty: b.duty, Figures: records.NewFigures(st),
-		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log,
+		Static: static.FS, Ready: st.Ready, Registry: b.met.reg, Log: log, Now: b.now,
 	})
 	if err != nil {
 		return err

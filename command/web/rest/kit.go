@@ -79,6 +79,10 @@ type Deps struct {
 
 	// UnitRegistry manages units at run time (the administration page).
 	UnitRegistry *registry.Registry
+	// Now is the server's clock (nil: the real one): the time on answers,
+	// audit records and photos, and the day or month a query defaults to.
+	// Rate limits and network deadlines keep the real one.
+	Now func() time.Time
 }
 
 // Figures reads the counters kept per local day.
@@ -100,6 +104,9 @@ type Kit struct {
 func NewKit(d Deps) (*Kit, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	proxies, err := parseProxies(d.Config.TrustedProxies)
 	if err != nil {
@@ -138,7 +145,7 @@ func Forbidden(detail string) error { return &fault.Forbidden{Detail: detail} }
 // is logged, never shown (the request itself succeeded or failed on its own).
 func (k *Kit) Record(c *fiber.Ctx, r audit.Record) {
 	r.Who = strings.Clone(r.Who)
-	r.At = time.Now().UTC()
+	r.At = k.Now().UTC()
 	if err := k.Audit.Append(c.UserContext(), r); err != nil {
 		k.Log.Warn("auditing failed", "action", r.Action, "err", err)
 	}
@@ -238,14 +245,15 @@ func (k *Kit) View(c *fiber.Ctx, inc *incident.Incident) *incident.Incident {
 	return inc.Masked()
 }
 
-// Envelope encodes a message of a socket: its seq, type, time and data.
-func Envelope(typ string, seq uint64, data any) ([]byte, uint64, error) {
+// Envelope encodes a message of a socket: its seq, type, time (the
+// server's clock) and data.
+func (k *Kit) Envelope(typ string, seq uint64, data any) ([]byte, uint64, error) {
 	msg, err := json.Marshal(struct {
 		Seq  uint64 `json:"seq"`
 		Type string `json:"type"`
 		At   string `json:"at"`
 		Data any    `json:"data"`
-	}{seq, typ, time.Now().UTC().Format(time.RFC3339Nano), data})
+	}{seq, typ, k.Now().UTC().Format(time.RFC3339Nano), data})
 	return msg, seq, err
 }
 

@@ -9,7 +9,6 @@ import (
 	"watchfloor/command/incident"
 	"watchfloor/command/plan"
 	"watchfloor/command/vocab"
-	"watchfloor/command/web/rest"
 )
 
 // leaderSocket serves /ws/leader: approvals waiting and plans active.
@@ -44,5 +43,5 @@ func (a *Server) leaderSnapshot(ctx context.Context) ([]byte, uint64, error) {
 		}
 		items = append(items, item{act, inc})
 	}
-	return rest.Envelope("snapshot", seq, map[string]any{"activations": items})
+	return a.Envelope("snapshot", seq, map[string]any{"activations": items})
 }

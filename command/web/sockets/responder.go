@@ -78,7 +78,7 @@ func (a *Server) responderSnapshot(ctx context.Context, unitID string) ([]byte, 
 		return nil, 0, err
 	}
 	v, _ := a.Units.Fleet.Get(unitID, false)
-	return rest.Envelope("snapshot", seq, map[string]any{"unit": v, "orders": orders, "tasks": tasks})
+	return a.Envelope("snapshot", seq, map[string]any{"unit": v, "orders": orders, "tasks": tasks})
 }
 
 // responderIn is a message a responder sends.
@@ -183,7 +183,7 @@ func (a *Server) reply(in *responderIn, err error, data any) []byte {
 		Type string `json:"type"`
 		At   string `json:"at"`
 		Data body   `json:"data"`
-	}{typ, time.Now().UTC().Format(time.RFC3339Nano), b})
+	}{typ, a.Now().UTC().Format(time.RFC3339Nano), b})
 	return msg
 }
 

@@ -130,7 +130,7 @@ func (a *Server) encodeSnapshot(p *snapshotParts, area string) ([]byte, error) {
 	if area != "" {
 		alarms = slices.DeleteFunc(slices.Clone(alarms), func(al *alarm.Alarm) bool { return al.Area != "" && !a.Cases.Visible(area, al.Area) })
 	}
-	msg, _, err := rest.Envelope("snapshot", p.seq, map[string]any{
+	msg, _, err := a.Envelope("snapshot", p.seq, map[string]any{
 		"incidents": p.open, "incidents_total": p.total, "incidents_truncated": len(p.open) < p.total,
 		"units": p.units, "alarms": alarms, "dispatches": p.active,
 	})

@@ -5,8 +5,6 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-
-	"watchfloor/command/web/rest"
 )
 
 // sessionStream is a stream nothing is ever written to: /ws/session
@@ -19,7 +17,7 @@ const sessionStream = "session"
 func (a *Server) sessionSocket() []fiber.Handler {
 	return a.socketWith(func(*websocket.Conn) socketSpec {
 		return socketSpec{stream: sessionStream, snapshot: func(context.Context) ([]byte, uint64, error) {
-			return rest.Envelope("snapshot", 0, struct{}{})
+			return a.Envelope("snapshot", 0, struct{}{})
 		}}
 	})
 }
