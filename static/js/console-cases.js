@@ -58,7 +58,7 @@ export function mountCaseDesk(root, ctx) {
   const photos = new Map();
   /** @type {Set<string>} the action requests under way, by case id/action */
   const sending = new Set();
-  /** @type {Map<string, unknown>} the refusal each action form of the case shown last got */
+  /** @type {Map<string, unknown>} the refusal each action form got, by case id/action */
   const formErrors = new Map();
 
   if (!document.querySelector('link[href="/console-cases.css"]')) {
@@ -415,13 +415,13 @@ export function mountCaseDesk(root, ctx) {
     detailBox.replaceChildren(title, desc ?? '', dl, gallery, el('div', 'cdesk-actions', null, actions(c)),
       el('h4', 'cdesk-sub', t('cdesk.timeline')), timeline);
     detailBox.dataset.caseId = c.id;
-    if (!same) {
-      formErrors.clear();
-      return;
-    }
-    restore();
-    for (const [action, err] of formErrors) {
-      const form = formOf(action);
+    if (same) restore();
+    for (const [key, err] of formErrors) {
+      const cut = key.lastIndexOf('/');
+      const id = key.slice(0, cut);
+      const action = key.slice(cut + 1);
+      if (id !== c.id) formErrors.delete(key); // shown for a case no longer open
+      const form = id === c.id ? formOf(action) : null;
       if (form) showErrors(form, err);
     }
   }
@@ -499,11 +499,11 @@ export function mountCaseDesk(root, ctx) {
       sending.add(key);
       submit.disabled = true;
       // A live update may redraw the form while the request is under way:
-      // what it answers goes to the form shown then.
-      const shown = () => (selected === id ? formOf(action) : null);
+      // what it answers goes to the form of this case shown then.
+      const shown = () => (selected === id && detailBox.dataset.caseId === id ? formOf(action) : null);
       try {
         const res = await request('POST', path ?? `/api/v1/cases/${pathSegment(id)}/actions`, { body: body(form) });
-        formErrors.delete(action);
+        formErrors.delete(key);
         const f = shown();
         if (f) {
           showErrors(f, null);
@@ -514,7 +514,7 @@ export function mountCaseDesk(root, ctx) {
         if (selected === id) await open(id);
         void refresh();
       } catch (e) {
-        if (selected === id) formErrors.set(action, e);
+        if (selected === id) formErrors.set(key, e);
         const f = shown();
         if (f) showErrors(f, e);
       } finally {

@@ -180,6 +180,7 @@ function outgoing() {
   notes.rows = 4;
   notes.maxLength = 4000;
   notes.value = draft.notes || '';
+  notes.dataset.key = `notes/${draft.id}`; // typed notes stay with their draft
   const submit = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-primary', t('handover.submit')));
   submit.type = 'button';
   submit.id = 'handover-submit';
@@ -223,14 +224,12 @@ function waitingItem(h) {
 }
 
 /**
- * Renders the panel in the current language, keeping what is typed in its
- * fields (the notes of the draft, a note to accept with) through a reload,
- * a refusal or a tab switch; put off while a press or an input method's
- * composition is under way in it.
+ * Renders the panel in the current language, keeping what is typed in it
+ * (a draft's notes, a note to accept with) through reloads and refusals.
  */
 export function render() {
   if (!ctx || whenFree(ctx.root, render)) return;
-  const restore = keepFields(ctx.root, (f) => f.id);
+  const restore = keepFields(ctx.root, (f) => f.dataset.key || f.id);
   const msg = el('p', 'handover-message', message ? t(message.key, message.params) : '');
   msg.id = 'handover-message';
   msg.setAttribute('role', 'status');

@@ -91,8 +91,8 @@ export function replaceLive(node, build, after) {
 
 /**
  * Runs draw later when a press or a composition is under way inside node
- * (a region that redraws itself whole, not a list), and says so: the
- * caller then draws nothing now.
+ * (a region that redraws itself whole), and says so: the caller then draws
+ * nothing now. A region waiting carries data-held (a hook for tests).
  * @param {Element} node
  * @param {() => void} draw
  * @returns {boolean} whether draw was put off
@@ -101,10 +101,12 @@ export function whenFree(node, draw) {
   trackUser();
   if (!busyInside(node)) {
     waiting.delete(node);
+    node.removeAttribute('data-held');
     return false;
   }
   if (pressed && holdLimit === undefined) holdLimit = setTimeout(endPress, HOLD_MAX_MS);
   waiting.set(node, draw);
+  node.setAttribute('data-held', '');
   return true;
 }
 
@@ -166,12 +168,9 @@ export function setCaret(field, caret) {
 }
 
 /**
- * Reads what a person has entered in region's fields (text, choices,
- * checks, the focused field's selection, a textarea's scroll), each under
- * keyOf(field) ('' skips one), and returns what puts it back on the fields
- * of the same keys once region was redrawn. A field marked
- * data-fresh="1" keeps what the redraw gave it; a file choice stays as
- * drawn (a page may not set one).
+ * Reads what is entered in region's fields and where the focus is, by
+ * keyOf ('' skips), and returns what puts them back once region is redrawn.
+ * A field marked data-fresh="1" keeps what the redraw gave it.
  * @param {Element} region
  * @param {(field: HTMLElement) => string} keyOf
  * @returns {() => void}
@@ -186,7 +185,7 @@ export function keepFields(region, keyOf) {
     if (f.node instanceof HTMLTextAreaElement && f.node.scrollTop > 0) scrolls.set(f.key, f.node.scrollTop);
   }
   const a = document.activeElement;
-  const focus = a instanceof HTMLElement && region.contains(a) ? keyOf(a) : '';
+  const focus = a instanceof HTMLElement && region.contains(a) ? fieldKey(a, keyOf) : '';
   const caret = focus ? caretOf(a) : null;
   return () => {
     for (const f of fieldsOf(region, keyOf)) {
@@ -197,12 +196,29 @@ export function keepFields(region, keyOf) {
       }
       const top = scrolls.get(f.key);
       if (top !== undefined) f.node.scrollTop = top;
-      if (focus && f.key === focus) {
-        f.node.focus();
-        setCaret(f.node, caret);
+    }
+    if (!focus) return;
+    // The focused field, or button: a keyboard user stays where they were.
+    for (const node of region.querySelectorAll('input, textarea, select, button, a[href], [tabindex]')) {
+      if (node instanceof HTMLElement && fieldKey(node, keyOf) === focus) {
+        node.focus();
+        setCaret(node, caret);
+        return;
       }
     }
   };
+}
+
+/**
+ * A field's key: keyOf's, and a radio button's value after it (a group
+ * shares one name).
+ * @param {HTMLElement} node
+ * @param {(field: HTMLElement) => string} keyOf
+ * @returns {string}
+ */
+function fieldKey(node, keyOf) {
+  const key = keyOf(node);
+  return key && node instanceof HTMLInputElement && node.type === 'radio' ? `${key}=${node.value}` : key;
 }
 
 /**
@@ -216,7 +232,7 @@ function fieldsOf(region, keyOf) {
   for (const node of region.querySelectorAll('input, textarea, select')) {
     if (!(node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement || node instanceof HTMLSelectElement)) continue;
     if (node instanceof HTMLInputElement && node.type === 'file') continue;
-    const key = keyOf(node);
+    const key = fieldKey(node, keyOf);
     if (key) out.push({ key, node });
   }
   return out;
@@ -249,8 +265,17 @@ function trackUser() {
     if (pressed) noClick = setTimeout(endPress, CLICK_WAIT_MS);
   };
   document.addEventListener('pointerup', released, true);
-  document.addEventListener('pointercancel', endPress, true);
-  window.addEventListener('click', endPress, true);
+  document.addEventListener('pointercancel', () => endPress(), true);
+  window.addEventListener('click', () => {
+    // A press in a form submits it after the click, and only while the
+    // form is in the page: its region waits until then.
+    if (pressed?.closest('form')) {
+      endPress(false);
+      setTimeout(flushHeld, 0);
+    } else {
+      endPress();
+    }
+  }, true);
   document.addEventListener('compositionstart', (e) => {
     composing = e.target instanceof Element ? e.target : null;
   }, true);
@@ -264,14 +289,17 @@ function trackUser() {
   }, true);
 }
 
-/** Ends the press and puts in the lists it held back. */
-function endPress() {
+/**
+ * Ends the press and, unless told not to, puts in what it held back.
+ * @param {boolean} [flush]
+ */
+function endPress(flush = true) {
   pressed = null;
   clearTimeout(noClick);
   clearTimeout(holdLimit);
   noClick = undefined;
   holdLimit = undefined;
-  flushHeld();
+  if (flush) flushHeld();
 }
 
 /** Runs the redraws no press or composition holds any longer. */
@@ -279,6 +307,7 @@ function flushHeld() {
   for (const [node, draw] of [...waiting]) {
     if (busyInside(node)) continue;
     waiting.delete(node);
+    node.removeAttribute('data-held');
     try {
       draw();
     } catch (err) {
