@@ -387,4 +387,7 @@ func TestServerClockOnEveryAnswer(t *testing.T) {
 	if day := clock.Now().In(h.cfg.Location).Format(time.DateOnly); res.StatusCode != 200 || bulletin.Date != day {
 		t.Errorf("the daily bulletin by default: %d, date %q, want %s", res.StatusCode, bulletin.Date, day)
 	}
+	if got := res.Header.Get("X-Server-Time"); got != want {
+		t.Errorf("the answer's X-Server-Time %q, want %q", got, want)
+	}
 }

@@ -61,14 +61,16 @@ type Hub struct {
 	// resubscribed counts the notifications subscribed again after a break.
 	resubscribed atomic.Int64
 
-	// Now is the clock whose time heartbeats carry (the pages set theirs
-	// by it); set before serving, time.Now by default.
+	// Now is the clock heartbeats are dated by (time.Now unless set).
 	Now func() time.Time
 }
 
-// Why a client's writer checked its stream's seq in storage.
+// checkReason is why a client's writer checked its stream's seq in storage.
+type checkReason int
+
+// The reasons, which index Hub.catchUps.
 const (
-	byHeartbeat = iota
+	byHeartbeat checkReason = iota
 	byResubscribe
 	bySubscribe
 )
@@ -95,7 +97,7 @@ type Sub struct {
 	behind chan struct{}
 	once   sync.Once
 	// check asks the writer to compare its seq with storage at once.
-	check chan int
+	check chan checkReason
 }
 
 // Behind is closed when the subscriber's queue overflowed: the client must
@@ -122,7 +124,7 @@ func NewHub(src Source, log *slog.Logger, observers ...Observer) *Hub {
 
 // Subscribe adds a subscriber to stream with a queue of size queue.
 func (h *Hub) Subscribe(stream string, queue int) *Sub {
-	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{}), check: make(chan int, 1)}
+	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{}), check: make(chan checkReason, 1)}
 	h.mu.Lock()
 	f := h.streams[stream]
 	if f == nil {
@@ -263,11 +265,9 @@ type Notifier interface {
 	Notifications(ctx context.Context, fn func(stream string, m Message), up func()) error
 }
 
-// Follow publishes notified events to the local subscribers of their
-// streams until ctx ends, resubscribing after failures. Each time the
-// notifications are subscribed, the first time too (clients served before
-// it heard nothing live), every local client checks its seq in storage at
-// once rather than at its next heartbeat.
+// Follow publishes notified events to local subscribers until ctx ends,
+// resubscribing after failures; each subscription, the first too, makes
+// every local client check its seq in storage at once.
 func (h *Hub) Follow(ctx context.Context, n Notifier) error {
 	first := true
 	up := func() {
@@ -291,7 +291,7 @@ func (h *Hub) Follow(ctx context.Context, n Notifier) error {
 
 // checkAll asks every local client to compare its seq with storage now,
 // saying why.
-func (h *Hub) checkAll(why int) {
+func (h *Hub) checkAll(why checkReason) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, f := range h.streams {
@@ -593,7 +593,7 @@ func (w *writer) beat(sub *Sub) error {
 // stream's seq in storage with the last delivered: behind, it catches up
 // (counted by why); ahead, the stream lost data: a snapshot. A failed read
 // of the seq is left to the next check.
-func (w *writer) check(sub *Sub, why int) error {
+func (w *writer) check(sub *Sub, why checkReason) error {
 	for n := len(sub.C); n > 0 && len(sub.C) > 0; n-- {
 		if err := w.live(<-sub.C, sub); err != nil {
 			return err

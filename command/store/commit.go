@@ -86,9 +86,7 @@ func (s *Store) JobsKey() string { return s.Key("jobs") }
 
 // The script reads its program from ARGV and the keys it touches from KEYS,
 // so it works unchanged on Redis Cluster as long as every key shares the
-// deployment's hash tag. An event whose data is "@n" carries the document
-// written by op n (JSON never starts with @): a task and its task.assigned
-// event are sent once, not twice.
+// deployment's hash tag.
 var commitScript = redis.NewScript(`
 local a, k = 1, 1
 local function arg() local v = ARGV[a]; a = a + 1; return v end
@@ -123,6 +121,7 @@ local nev = tonumber(arg())
 local out = {'ok'}
 for i = 1, nev do
   local seqKey = key(); local streamKey = key(); local typ = arg(); local head = arg(); local data = arg(); local name = arg()
+  -- "@n": the document op n wrote (JSON never starts with @), sent once
   if string.byte(data) == 64 then data = docs[tonumber(string.sub(data, 2))] end
   local seq = redis.call('INCR', seqKey)
   local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '"' .. head .. ',"at":"' .. at .. '","data":' .. data .. '}'

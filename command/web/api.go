@@ -81,6 +81,7 @@ func New(d Deps) (*API, error) {
 	a.app.Use(recover.New())
 	a.app.Use(a.observe)
 	a.app.Use(securityHeaders(geodata.ContentSecurity(d.Config.Map)))
+	a.app.Use(serverTime(a.Clock))
 	a.app.Use(identityBodies)
 
 	handlers, err := a.handlers()
@@ -162,6 +163,21 @@ func securityHeaders(csp string) fiber.Handler {
 		c.Set("X-Frame-Options", "DENY")
 		c.Set("Referrer-Policy", "no-referrer")
 		c.Set("Content-Security-Policy", csp)
+		return c.Next()
+	}
+}
+
+// HeaderServerTime dates an answer to a GET by the server's clock, to the
+// millisecond: pages without a socket set their clocks by it (Date is the
+// machine's, to the second, and a proxy may replace it).
+const HeaderServerTime = "X-Server-Time"
+
+// serverTime sets HeaderServerTime on answers to GETs from now.
+func serverTime(now func() time.Time) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if c.Method() == fiber.MethodGet {
+			c.Set(HeaderServerTime, now().UTC().Format(time.RFC3339Nano))
+		}
 		return c.Next()
 	}
 }

@@ -109,9 +109,8 @@ export async function request(method, path, opts = {}) {
       credentials: 'same-origin',
       signal: ctrl.signal,
     });
-    // A page without a socket learns the server's clock from its answers
-    // (to the second: enough for "today" and this month).
-    sampleServerClock(httpDate(res.headers.get('Date')));
+    // A page without a socket up learns the server's clock from its answers.
+    sampleServerClock(res.headers.get('X-Server-Time'));
     if (res.ok && opts.blob) return await res.blob();
     const data = await readBody(res);
     if (!res.ok) {
@@ -122,16 +121,6 @@ export async function request(method, path, opts = {}) {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * An HTTP Date header as RFC 3339, or '' when absent or unreadable.
- * @param {string|null} h
- * @returns {string}
- */
-function httpDate(h) {
-  const ms = h ? Date.parse(h) : NaN;
-  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
 }
 
 /**

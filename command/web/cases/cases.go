@@ -234,7 +234,7 @@ func (a *handlers) addPhoto(c *fiber.Ctx) error {
 	}
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
-	cs, err := a.Cases.AddPhoto(c.UserContext(), who, id, gridcase.Photo{ContentType: ct, Bytes: len(data), By: who.Username, At: a.Now().UTC()},
+	cs, err := a.Cases.AddPhoto(c.UserContext(), who, id, gridcase.Photo{ContentType: ct, Bytes: len(data), By: who.Username, At: a.Clock().UTC()},
 		func(n int) string { return fmt.Sprintf("%d-%s.%s", n, hex.EncodeToString(rnd[:]), ext) })
 	if err != nil {
 		_ = os.Remove(tmp.Name())
@@ -273,7 +273,7 @@ func (a *handlers) getPhoto(c *fiber.Ctx) error {
 }
 
 func (a *handlers) caseStats(c *fiber.Ctx) error {
-	month := c.Query("month", a.Now().In(a.Config.Location).Format("2006-01"))
+	month := c.Query("month", a.Clock().In(a.Config.Location).Format("2006-01"))
 	st, err := a.Cases.MonthStats(c.UserContext(), caseActor(c), month)
 	if err != nil {
 		return err
@@ -302,7 +302,7 @@ func (a *handlers) submitDaily(c *fiber.Ctx) error {
 
 func (a *handlers) patrol(c *fiber.Ctx) error {
 	loc := a.Config.Location
-	day := a.Now().In(loc)
+	day := a.Clock().In(loc)
 	if v := c.Query("date"); v != "" {
 		d, err := time.ParseInLocation(time.DateOnly, v, loc)
 		if err != nil {

@@ -29,7 +29,7 @@ func (a *handlers) leafGrids() []string {
 func (a *handlers) localDay(v string) (time.Time, error) {
 	loc := a.Config.Location
 	if v == "" {
-		now := a.Now().In(loc)
+		now := a.Clock().In(loc)
 		return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc), nil
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, loc)
@@ -40,7 +40,7 @@ func (a *handlers) localDay(v string) (time.Time, error) {
 }
 
 func (a *handlers) analysis(c *fiber.Ctx) error {
-	p, err := stats.ParsePeriod(c.Query("period", "month"), c.Query("at", a.Now().In(a.Config.Location).Format("2006-01")), a.Config.Location)
+	p, err := stats.ParsePeriod(c.Query("period", "month"), c.Query("at", a.Clock().In(a.Config.Location).Format("2006-01")), a.Config.Location)
 	if err != nil {
 		return fault.Field("period", "%v", err)
 	}

@@ -79,9 +79,8 @@ type Deps struct {
 
 	// UnitRegistry manages units at run time (the administration page).
 	UnitRegistry *registry.Registry
-	// Now is the server's clock (nil: the real one): the time on answers,
-	// audit records and photos, and the day or month a query defaults to.
-	// Rate limits and network deadlines keep the real one.
+	// Now is the server's clock for what answers say (nil: the real one);
+	// rate limits and network deadlines keep the real one.
 	Now func() time.Time
 }
 
@@ -105,9 +104,6 @@ func NewKit(d Deps) (*Kit, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
 	proxies, err := parseProxies(d.Config.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -118,6 +114,14 @@ func NewKit(d Deps) (*Kit, error) {
 		Devices: NewLimiter(l.DeviceRate, l.DeviceBurst),
 		Logins:  NewLimiter(l.LoginRate, l.LoginBurst),
 	}, nil
+}
+
+// Clock is the time now by the server's clock (Deps.Now, or the real one).
+func (k *Kit) Clock() time.Time {
+	if k.Now == nil {
+		return time.Now()
+	}
+	return k.Now()
 }
 
 // Locals keys: where the authenticated session and its token's hash are kept.
@@ -145,7 +149,7 @@ func Forbidden(detail string) error { return &fault.Forbidden{Detail: detail} }
 // is logged, never shown (the request itself succeeded or failed on its own).
 func (k *Kit) Record(c *fiber.Ctx, r audit.Record) {
 	r.Who = strings.Clone(r.Who)
-	r.At = k.Now().UTC()
+	r.At = k.Clock().UTC()
 	if err := k.Audit.Append(c.UserContext(), r); err != nil {
 		k.Log.Warn("auditing failed", "action", r.Action, "err", err)
 	}
@@ -253,7 +257,7 @@ func (k *Kit) Envelope(typ string, seq uint64, data any) ([]byte, uint64, error)
 		Type string `json:"type"`
 		At   string `json:"at"`
 		Data any    `json:"data"`
-	}{seq, typ, k.Now().UTC().Format(time.RFC3339Nano), data})
+	}{seq, typ, k.Clock().UTC().Format(time.RFC3339Nano), data})
 	return msg, seq, err
 }
 

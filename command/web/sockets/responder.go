@@ -183,7 +183,7 @@ func (a *Server) reply(in *responderIn, err error, data any) []byte {
 		Type string `json:"type"`
 		At   string `json:"at"`
 		Data body   `json:"data"`
-	}{typ, a.Now().UTC().Format(time.RFC3339Nano), b})
+	}{typ, a.Clock().UTC().Format(time.RFC3339Nano), b})
 	return msg
 }
 

@@ -57,7 +57,7 @@ func (a *handlers) setUnitStatus(c *fiber.Ctx) error {
 
 func (a *handlers) track(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
-	to := a.Now().UTC()
+	to := time.Now().UTC() // track entries are keyed by Redis's arrival time: the real clock
 	from := to.Add(-time.Hour)
 	bad := &fault.Invalid{}
 	// Times outside what Redis stream ids and time.Duration hold: from
