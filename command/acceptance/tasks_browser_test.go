@@ -23,6 +23,14 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 	if !strings.Contains(text, "控制现场秩序") || !strings.Contains(text, "待确认") {
 		t.Errorf("task shown as %q", text)
 	}
+	// Where to go: the incident's place, and a link that opens the map app
+	// there.
+	var place, nav string
+	b.run(2*time.Second, textOf(sel+" .task-place-text", &place),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q)?.getAttribute('href') ?? ''`, sel+" a.task-nav"), &nav))
+	if place != "北纬 22.54700，东经 114.11180" || nav != "geo:22.547000,114.111800?q=22.547000,114.111800" {
+		t.Errorf("the task's place %q, navigation %q", place, nav)
+	}
 	b.run(5*time.Second,
 		click(sel+" button.task-ack"),
 		chromedp.WaitVisible(sel+`[data-status="acknowledged"] button.task-done`, chromedp.ByQuery),

@@ -563,6 +563,7 @@ function renderTasks() {
         x.incident.level ? badge(x.incident.level) : null,
         el('span', 'task-incident-title', String(x.incident.title)),
       ])) : null,
+      x.incident ? taskPlace(x.incident) : null,
       el('ol', 'task-steps', null, items),
       taskControls(x),
     ].filter(Boolean));
@@ -576,6 +577,34 @@ function renderTasks() {
   show(byId('tasks-empty'), tasks.length === 0);
   const open = new Set(tasks.filter((x) => x.status !== 'done').map((x) => x.id));
   for (const id of [...noteFields.keys()]) if (!open.has(id)) noteFields.delete(id);
+}
+
+/**
+ * Where a task's incident is: its address (or its coordinates), whether
+ * that is only its grid's centre, and a link that opens the phone's map
+ * app there; null when the brief says neither.
+ * @param {any} inc the task's incident brief
+ * @returns {HTMLElement|null}
+ */
+function taskPlace(inc) {
+  const addr = typeof inc.address === 'string' ? inc.address.trim() : '';
+  const loc = inc.location;
+  const located = !!loc && isLonLat(loc.lon, loc.lat);
+  if (!addr && !located) return null;
+  const text = addr || t('responder.coords', { lat: loc.lat.toFixed(5), lon: loc.lon.toFixed(5) });
+  /** @type {HTMLAnchorElement|null} */
+  let nav = null;
+  if (located) {
+    const ll = `${loc.lat.toFixed(6)},${loc.lon.toFixed(6)}`;
+    nav = /** @type {HTMLAnchorElement} */ (el('a', 'btn task-nav', t('responder.navigate')));
+    nav.href = `geo:${ll}?q=${ll}`;
+  }
+  return el('div', 'task-place', null, spaced([
+    el('span', 'task-label', t('responder.tasks.place')),
+    el('span', 'task-place-text', text),
+    inc.location_approximate === true ? el('span', 'tag task-approx', t('map.approx')) : null,
+    nav,
+  ]));
 }
 
 /**
