@@ -6,15 +6,21 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"watchfloor/command/store/storetest"
+	"watchfloor/command/timer"
 )
 
 // On the administration page's duty tab a leader plans a day: a shift with
 // a leader of the wrong role is refused naming the field, and nothing is
 // written; once corrected it is saved and listed in the month's table. The
-// handover log lists a handover and its search by text narrows it.
+// handover log lists a handover and its search by text narrows it. The
+// server's clock is at 01:00 in the sample city, the previous day in UTC
+// (the browser's zone here): the page's dates are the city's.
 func TestAdminDutyRosterAndHandoverLog(t *testing.T) {
-	h := newHarness(t)
-	today, _ := dutyDay(t)
+	clock := timer.NewManual(time.Date(2026, 3, 10, 1, 0, 0, 0, time.FixedZone("CST", 8*3600)).UTC())
+	h := newHarnessWith(t, storetest.Start(t), clock.Now)
+	today, _ := dutyDayAt(t, clock.Now())
 	op := h.token("operator")
 	res, b := h.do("POST", "/api/v1/handovers", op, nil)
 	var ho handover

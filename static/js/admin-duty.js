@@ -35,6 +35,24 @@ let message = null;
 /** @type {any[]} */
 let log = [];
 
+/** Date defaults drawn before the configured zone was known, by field id. @type {Map<string, string>} */
+const guessed = new Map();
+
+/**
+ * What a date field should show: what it holds, or def when it is empty or
+ * holds a default drawn before the zone was known (the browser's, not the city's).
+ * @param {string} id
+ * @param {string} def
+ * @returns {string}
+ */
+function kept(id, def) {
+  const v = value(id);
+  if (v && guessed.get(id) !== v) return v;
+  if (tz) guessed.delete(id);
+  else guessed.set(id, def);
+  return def;
+}
+
 /**
  * A date as YYYY-MM-DD in the configured zone.
  * @param {Date} d
@@ -223,7 +241,7 @@ async function search() {
 
 /** The toolbar of the roster: month, import, export. */
 function rosterTools() {
-  const month = field('duty-month', 'dutyadmin.month', 'month', value('duty-month') || isoDate(serverDate()).slice(0, 7));
+  const month = field('duty-month', 'dutyadmin.month', 'month', kept('duty-month', isoDate(serverDate()).slice(0, 7)));
   const tools = [month, button('duty-show', 'dutyadmin.show', loadMonth),
     button('duty-export', 'dutyadmin.export', () => download(`/api/v1/roster/export.csv?month=${encodeURIComponent(value('duty-month'))}`, `roster-${value('duty-month')}.csv`))];
   if (EDITORS.includes(role)) {
@@ -303,8 +321,8 @@ function editor() {
 function handoverLog() {
   const today = isoDate(serverDate());
   const monthAgo = isoDate(new Date(serverNow() - 30 * 86400000));
-  const tools = el('div', 'duty-tools', null, [field('duty-log-from', 'dutyadmin.log.from', 'date', value('duty-log-from') || monthAgo),
-    field('duty-log-to', 'dutyadmin.log.to', 'date', value('duty-log-to') || today), field('duty-log-person', 'dutyadmin.log.person', 'text', value('duty-log-person')),
+  const tools = el('div', 'duty-tools', null, [field('duty-log-from', 'dutyadmin.log.from', 'date', kept('duty-log-from', monthAgo)),
+    field('duty-log-to', 'dutyadmin.log.to', 'date', kept('duty-log-to', today)), field('duty-log-person', 'dutyadmin.log.person', 'text', value('duty-log-person')),
     field('duty-log-q', 'dutyadmin.log.q', 'search', value('duty-log-q')), button('duty-log-search', 'dutyadmin.log.search', search, 'btn btn-primary'),
     button('duty-log-export', 'dutyadmin.log.export', () => {
       const q = new URLSearchParams({ from: value('duty-log-from'), to: value('duty-log-to'), person: value('duty-log-person'), q: value('duty-log-q') });
@@ -364,6 +382,7 @@ export function mount(section, who, ref) {
   log = [];
   editing = null;
   message = null;
+  guessed.clear();
   render();
   ref.config.then((cfg) => {
     if (cfg && typeof cfg.timezone === 'string') tz = cfg.timezone;
