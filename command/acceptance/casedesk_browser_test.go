@@ -233,9 +233,7 @@ func TestCaseDeskBrowserZeroReportAndRaise(t *testing.T) {
 func TestCaseDeskKeepsTypingAcrossAnUpdate(t *testing.T) {
 	h := newHarness(t)
 	id := h.createCase(h.token("operator"), hubeiHazard("更新时正在填写"))
-	desk := newBrowser(t, 1366, 900)
-	desk.login(h.base+"/console.html", "operator")
-	desk.openCases()
+	desk := caseDesk(t, h, nil)
 	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
 	reason := `#cdesk-detail form.cdesk-form-reject input[name="reason"]`
 	refusal := `#cdesk-detail form.cdesk-form-escalate .cdesk-err[data-err-for="reason"]`
@@ -244,9 +242,7 @@ func TestCaseDeskKeepsTypingAcrossAnUpdate(t *testing.T) {
 	desk.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent.trim() !== ''`, refusal))
 	desk.run(5*time.Second, typeInto(reason, "abcd"),
 		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).setSelectionRange(1, 1)`, reason), nil))
-	if code, body := h.act(h.token("leader"), id, map[string]any{"action": "supervise", "due_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "reason": "挂牌督办"}); code != 200 {
-		t.Fatalf("supervise: %d %s", code, body)
-	}
+	h.supervise(id) // someone else updates the case
 	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail')?.textContent.includes('挂牌督办')`)
 	desk.run(2*time.Second, chromedp.KeyEvent("X"))
 	desk.poll(2*time.Second, fmt.Sprintf(`document.activeElement === document.querySelector(%q) && document.activeElement.value === 'aXbcd'`, reason))
@@ -264,15 +260,7 @@ func TestCaseDeskKeepsTypingAcrossAnUpdate(t *testing.T) {
 func TestCaseDeskAnswersTheFormShown(t *testing.T) {
 	h := newHarness(t)
 	id := h.createCase(h.token("operator"), hubeiHazard("请求途中更新"))
-	desk := newBrowser(t, 1366, 900)
-	paused := make(chan fetch.RequestID, 4)
-	chromedp.ListenTarget(desk.ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
-	desk.login(h.base+"/console.html", "operator")
-	desk.openCases()
+	desk, paused := pausingDesk(t, h)
 	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
 	form := `#cdesk-detail form.cdesk-form-reject`
 	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), click(row), chromedp.WaitVisible(form+` input[name="reason"]`, chromedp.ByQuery),
@@ -284,19 +272,14 @@ func TestCaseDeskAnswersTheFormShown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the rejection was not sent")
 	}
-	if code, body := h.act(h.token("leader"), id, map[string]any{"action": "supervise", "due_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "reason": "挂牌督办"}); code != 200 {
-		t.Fatalf("supervise: %d %s", code, body)
-	}
+	h.supervise(id) // someone else updates the case
 	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail')?.textContent.includes('挂牌督办')`)
 	var disabled bool
 	desk.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).disabled`, form+` button[type=submit]`), &disabled))
 	if !disabled {
 		t.Error("the redrawn form could send the rejection again while it is under way")
 	}
-	c := cdp.WithExecutor(desk.ctx, chromedp.FromContext(desk.ctx).Target)
-	if err := fetch.ContinueResponse(req).Do(c); err != nil {
-		t.Fatal(err)
-	}
+	desk.release(req)
 	desk.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent.trim() !== '' && !document.querySelector(%q).disabled`,
 		form+` .cdesk-err[data-err-for="reason"]`, form+` button[type=submit]`))
 	desk.clean()
@@ -309,15 +292,7 @@ func TestCaseDeskShowsTheCaseOpenedLast(t *testing.T) {
 	h := newHarness(t)
 	first := h.createCase(h.token("operator"), hubeiHazard("先点开的事件"))
 	second := h.createCase(h.token("operator"), hubeiHazard("后点开的事件"))
-	desk := newBrowser(t, 1366, 900)
-	paused := make(chan fetch.RequestID, 4)
-	chromedp.ListenTarget(desk.ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
-	desk.login(h.base+"/console.html", "operator")
-	desk.openCases()
+	desk, paused := pausingDesk(t, h)
 	row := func(id string) string { return fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id) }
 	desk.run(10*time.Second, chromedp.WaitVisible(row(first), chromedp.ByQuery), chromedp.WaitVisible(row(second), chromedp.ByQuery),
 		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/cases/" + first, RequestStage: fetch.RequestStageResponse}}),
@@ -330,10 +305,7 @@ func TestCaseDeskShowsTheCaseOpenedLast(t *testing.T) {
 	}
 	desk.run(5*time.Second, click(row(second)))
 	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail .cdesk-detail-title')?.textContent === '后点开的事件'`)
-	c := cdp.WithExecutor(desk.ctx, chromedp.FromContext(desk.ctx).Target)
-	if err := fetch.ContinueResponse(held).Do(c); err != nil {
-		t.Fatal(err)
-	}
+	desk.release(held)
 	// The late answer, read in milliseconds, must leave the detail alone
 	// for the next second.
 	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
@@ -344,4 +316,48 @@ func TestCaseDeskShowsTheCaseOpenedLast(t *testing.T) {
 		}
 	}
 	desk.clean()
+}
+
+// supervise has a leader put case id under supervision (挂牌督办) through
+// the API: an update of the case from someone else.
+func (h *harness) supervise(id string) {
+	h.t.Helper()
+	if code, body := h.act(h.token("leader"), id, map[string]any{"action": "supervise", "due_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "reason": "挂牌督办"}); code != 200 {
+		h.t.Fatalf("supervise: %d %s", code, body)
+	}
+}
+
+// pausingDesk opens the console's case desk as the operator in a browser
+// whose requests paused by the Fetch domain (the test enables it) come out
+// of the channel, to be let go with release.
+func pausingDesk(t *testing.T, h *harness) (*browser, <-chan fetch.RequestID) {
+	t.Helper()
+	paused := make(chan fetch.RequestID, 4)
+	desk := caseDesk(t, h, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	return desk, paused
+}
+
+// caseDesk opens the console's case desk as the operator, with listen (if
+// any) hearing the browser's events from before the page loads.
+func caseDesk(t *testing.T, h *harness, listen func(ev any)) *browser {
+	t.Helper()
+	desk := newBrowser(t, 1366, 900)
+	if listen != nil {
+		chromedp.ListenTarget(desk.ctx, listen)
+	}
+	desk.login(h.base+"/console.html", "operator")
+	desk.openCases()
+	return desk
+}
+
+// release lets a paused request's answer go on to the page.
+func (b *browser) release(id fetch.RequestID) {
+	b.t.Helper()
+	if err := fetch.ContinueResponse(id).Do(cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)); err != nil {
+		b.t.Fatal(err)
+	}
 }

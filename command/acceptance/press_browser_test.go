@@ -104,9 +104,7 @@ func TestConsoleDetailKeepsTheCaretAcrossARedraw(t *testing.T) {
 func TestCaseDeskSubmitSurvivesAnUpdate(t *testing.T) {
 	h := newHarness(t)
 	id := h.createCase(h.token("operator"), hubeiHazard("按下时有更新"))
-	desk := newBrowser(t, 1366, 900)
-	desk.login(h.base+"/console.html", "operator")
-	desk.openCases()
+	desk := caseDesk(t, h, nil)
 	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
 	button := `#cdesk-detail form.cdesk-form-accept button[type=submit]`
 	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), click(row), chromedp.WaitVisible(button, chromedp.ByQuery))
@@ -114,9 +112,7 @@ func TestCaseDeskSubmitSurvivesAnUpdate(t *testing.T) {
 	desk.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`(() => { const n = document.querySelector(%q); n.scrollIntoView({block: 'center'});
 		const r = n.getBoundingClientRect(); return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, button), &at))
 	desk.run(2*time.Second, chromedp.MouseEvent(input.MousePressed, at.X, at.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	if code, body := h.act(h.token("leader"), id, map[string]any{"action": "supervise", "due_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "reason": "挂牌督办"}); code != 200 {
-		t.Fatalf("supervise: %d %s", code, body)
-	}
+	h.supervise(id)
 	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail').hasAttribute('data-held')`)
 	desk.run(2*time.Second, chromedp.MouseEvent(input.MouseReleased, at.X, at.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
 	waitFor(t, 5*time.Second, "the case accepted", func() bool { s, _, _ := h.caseStatus(id); return s == "accepted" })
