@@ -361,3 +361,37 @@ func (b *browser) release(id fetch.RequestID) {
 		b.t.Fatal(err)
 	}
 }
+
+// TestCaseDeskRefusalOfACaseNoLongerShown: the operator sends a rejection
+// without a reason and opens another case before the refusal comes back;
+// it is not shown on the other case's form, but the desk says which case's
+// action was not done, until that case is opened again.
+func TestCaseDeskRefusalOfACaseNoLongerShown(t *testing.T) {
+	h := newHarness(t)
+	first := h.createCase(h.token("operator"), hubeiHazard("先驳回的事件"))
+	second := h.createCase(h.token("operator"), hubeiHazard("随后打开的事件"))
+	desk, paused := pausingDesk(t, h)
+	row := func(id string) string { return fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id) }
+	desk.run(10*time.Second, chromedp.WaitVisible(row(first), chromedp.ByQuery), click(row(first)),
+		chromedp.WaitVisible(`#cdesk-detail form.cdesk-form-reject`, chromedp.ByQuery),
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/actions", RequestStage: fetch.RequestStageResponse}}))
+	desk.submit("reject")
+	var held fetch.RequestID
+	select {
+	case held = <-paused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the rejection was not sent")
+	}
+	desk.run(5*time.Second, click(row(second)))
+	desk.poll(10*time.Second, `document.querySelector('#cdesk-detail .cdesk-detail-title')?.textContent === '随后打开的事件'`)
+	desk.release(held)
+	desk.poll(5*time.Second, fmt.Sprintf(`!document.querySelector('#cdesk-elsewhere').hidden && document.querySelector('#cdesk-elsewhere').textContent.includes(%q)`, first))
+	var shown string
+	desk.run(2*time.Second, textOf(`#cdesk-detail form.cdesk-form-reject .cdesk-err[data-err-for="reason"]`, &shown))
+	if strings.TrimSpace(shown) != "" {
+		t.Errorf("the first case's refusal shows on the second case's form: %q", shown)
+	}
+	desk.run(5*time.Second, click(row(first)))
+	desk.poll(5*time.Second, `document.querySelector('#cdesk-elsewhere').hidden`)
+	desk.clean()
+}

@@ -74,6 +74,11 @@ export function mountCaseDesk(root, ctx) {
   const heading = el('h2', 'cdesk-title');
   const listStatus = el('p', 'cdesk-status');
   listStatus.setAttribute('role', 'status');
+  // A refusal that came back once its case was no longer shown.
+  const elsewhere = el('p', 'cdesk-elsewhere');
+  elsewhere.id = 'cdesk-elsewhere';
+  elsewhere.setAttribute('role', 'alert');
+  elsewhere.hidden = true;
   const fStatus = select('status');
   const fKind = select('kind');
   const fOverdue = select('overdue');
@@ -91,7 +96,7 @@ export function mountCaseDesk(root, ctx) {
   list.id = 'cdesk-list';
   const detailBox = el('div', 'cdesk-detail');
   detailBox.id = 'cdesk-detail';
-  const listCol = el('div', 'cdesk-col cdesk-col-list', null, [filters, listStatus, list]);
+  const listCol = el('div', 'cdesk-col cdesk-col-list', null, [filters, listStatus, elsewhere, list]);
   const main = el('div', 'cdesk-main', null, [listCol, detailBox]);
 
   // --- Zero report and roll-up --------------------------------------------
@@ -206,6 +211,21 @@ export function mountCaseDesk(root, ctx) {
   }
 
   /**
+   * A request's refusal as lines of text, each field's in the catalogue's words.
+   * @param {unknown} err
+   * @returns {string[]}
+   */
+  function errorTexts(err) {
+    if (err instanceof ApiError && err.problem && Array.isArray(err.problem.errors)) {
+      return err.problem.errors.map((/** @type {any} */ fe) => (t(`cdesk.bad.${fe.field}`) === `cdesk.bad.${fe.field}` ? t('cdesk.bad.other', { msg: `${fe.field}: ${fe.message}` }) : t(`cdesk.bad.${fe.field}`)));
+    }
+    if (err instanceof ApiError) {
+      return [t(`cdesk.http.${err.status}`) === `cdesk.http.${err.status}` ? t('cdesk.http.other', { msg: err.problem?.detail ?? err.message }) : t(`cdesk.http.${err.status}`)];
+    }
+    return [t('cdesk.offline')];
+  }
+
+  /**
    * Shows a request's field errors beside their fields in form, the rest
    * on the form's own line; nothing is cleared from the inputs.
    * @param {HTMLElement} form
@@ -234,10 +254,8 @@ export function mountCaseDesk(root, ctx) {
           rest.push(t('cdesk.bad.other', { msg: `${fe.field}: ${fe.message}` }));
         }
       }
-    } else if (err instanceof ApiError) {
-      rest.push(t(`cdesk.http.${err.status}`) === `cdesk.http.${err.status}` ? t('cdesk.http.other', { msg: err.problem?.detail ?? err.message }) : t(`cdesk.http.${err.status}`));
     } else {
-      rest.push(t('cdesk.offline'));
+      rest.push(...errorTexts(err));
     }
     if (general) {
       general.textContent = rest.join(' ');
@@ -270,6 +288,7 @@ export function mountCaseDesk(root, ctx) {
    */
   async function open(id) {
     selected = id;
+    if (elsewhere.dataset.caseId === id) elsewhere.hidden = true; // back on the case it was about
     let got;
     try {
       got = await request('GET', `/api/v1/cases/${pathSegment(id)}`);
@@ -517,6 +536,11 @@ export function mountCaseDesk(root, ctx) {
         if (selected === id) formErrors.set(key, e);
         const f = shown();
         if (f) showErrors(f, e);
+        else if (selected !== id) {
+          elsewhere.textContent = t('cdesk.elsewhere', { id, action: t(labelKey), why: errorTexts(e).join(' ') });
+          elsewhere.dataset.caseId = id;
+          elsewhere.hidden = false;
+        }
       } finally {
         sending.delete(key);
         const b = shown()?.querySelector('button[type="submit"]');
