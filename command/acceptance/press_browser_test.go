@@ -105,7 +105,7 @@ func TestCaseDeskSubmitSurvivesAnUpdate(t *testing.T) {
 	h := newHarness(t)
 	id := h.createCase(h.token("operator"), hubeiHazard("按下时有更新"))
 	desk := caseDesk(t, h, nil)
-	row := fmt.Sprintf(`#cdesk-list li[data-id=%q]`, id)
+	row := caseRow(id)
 	button := `#cdesk-detail form.cdesk-form-accept button[type=submit]`
 	desk.run(10*time.Second, chromedp.WaitVisible(row, chromedp.ByQuery), click(row), chromedp.WaitVisible(button, chromedp.ByQuery))
 	var at struct{ X, Y float64 }

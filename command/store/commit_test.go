@@ -82,19 +82,25 @@ func TestEventOfADocumentCrossesOnce(t *testing.T) {
 // receivedBytes is what Redis has read from its clients so far.
 func receivedBytes(t *testing.T, rdb redis.UniversalClient) int {
 	t.Helper()
-	info, err := rdb.Info(context.Background(), "stats").Result()
+	n, err := strconv.Atoi(infoField(t, rdb, "stats", "total_net_input_bytes"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n
+}
+
+// infoField is the value of name in the section of Redis's INFO.
+func infoField(tb testing.TB, rdb redis.UniversalClient, section, name string) string {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), section).Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "total_net_input_bytes:"); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
 		}
 	}
-	t.Fatal("no total_net_input_bytes in INFO stats")
-	return 0
+	tb.Fatalf("no %s in INFO %s", name, section)
+	return ""
 }

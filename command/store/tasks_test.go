@@ -133,25 +133,15 @@ func benchTask(activationID, unitID string) plan.Task {
 // redisMicrosPerCall reads Redis's own time per call of cmd since the
 // last CONFIG RESETSTAT.
 func redisMicrosPerCall(b *testing.B, rdb redis.UniversalClient, cmd string) float64 {
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":")
-		if !ok {
-			continue
-		}
-		for _, kv := range strings.Split(rest, ",") {
-			if v, ok := strings.CutPrefix(kv, "usec_per_call="); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return f
+	for _, kv := range strings.Split(infoField(b, rdb, "commandstats", "cmdstat_"+cmd), ",") {
+		if v, ok := strings.CutPrefix(kv, "usec_per_call="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
 			}
+			return f
 		}
 	}
-	b.Fatalf("no %s in Redis's command statistics", cmd)
+	b.Fatalf("no time per call of %s in Redis's command statistics", cmd)
 	return 0
 }

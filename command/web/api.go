@@ -81,19 +81,22 @@ func New(d Deps) (*API, error) {
 	a.app.Use(recover.New())
 	a.app.Use(a.observe)
 	a.app.Use(securityHeaders(geodata.ContentSecurity(d.Config.Map)))
-	a.app.Use(serverTime(a.Clock))
 	a.app.Use(identityBodies)
 
 	handlers, err := a.handlers()
 	if err != nil {
 		return nil, err
 	}
+	stamp := serverTime(a.Clock)
 	for _, r := range auth.Routes {
 		h, ok := handlers[r.Name]
 		if !ok {
 			return nil, fmt.Errorf("route %s has no handler", r.Name)
 		}
 		chain := []fiber.Handler{a.authorize(r)}
+		if r.Method == fiber.MethodGet { // what pages read, not the position entry points
+			chain = append([]fiber.Handler{stamp}, chain...)
+		}
 		if slices.Contains(units.ShedFirst(), r.Name) {
 			// Refused while the queue is full before the session is checked.
 			chain = append([]fiber.Handler{a.shed.refuse}, chain...)
@@ -167,17 +170,15 @@ func securityHeaders(csp string) fiber.Handler {
 	}
 }
 
-// HeaderServerTime dates an answer to a GET by the server's clock, to the
-// millisecond: pages without a socket set their clocks by it (Date is the
+// HeaderServerTime dates an answer to an API GET by the server's clock
+// (RFC 3339): pages without a socket set theirs by it (Date is the
 // machine's, to the second, and a proxy may replace it).
 const HeaderServerTime = "X-Server-Time"
 
-// serverTime sets HeaderServerTime on answers to GETs from now.
+// serverTime sets HeaderServerTime from now.
 func serverTime(now func() time.Time) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if c.Method() == fiber.MethodGet {
-			c.Set(HeaderServerTime, now().UTC().Format(time.RFC3339Nano))
-		}
+		c.Set(HeaderServerTime, now().UTC().Format(time.RFC3339Nano))
 		return c.Next()
 	}
 }

@@ -5,6 +5,8 @@
 // into an incident, the zero report (零报告) with the day's roll-up, and the
 // ledger export. console.html mounts it with mountCaseDesk(root, ctx); the
 // desk builds its whole DOM inside root. Kinds come from the configuration.
+// Hooks for tests: #cdesk-detail[data-late] (the case whose late answer was
+// dropped); #cdesk-elsewhere (a refusal of a case no longer shown).
 
 import { ApiError, pathSegment, request } from './api.js';
 import { el, keepFields, replaceLive, whenFree } from './dom.js';
@@ -58,7 +60,7 @@ export function mountCaseDesk(root, ctx) {
   const photos = new Map();
   /** @type {Set<string>} the action requests under way, by case id/action */
   const sending = new Set();
-  /** @type {Map<string, unknown>} the refusal each action form got, by case id/action */
+  /** @type {Map<string, {id: string, action: string, err: unknown}>} the refusal each action form got, by case id/action */
   const formErrors = new Map();
 
   if (!document.querySelector('link[href="/console-cases.css"]')) {
@@ -217,12 +219,24 @@ export function mountCaseDesk(root, ctx) {
    */
   function errorTexts(err) {
     if (err instanceof ApiError && err.problem && Array.isArray(err.problem.errors)) {
-      return err.problem.errors.map((/** @type {any} */ fe) => (t(`cdesk.bad.${fe.field}`) === `cdesk.bad.${fe.field}` ? t('cdesk.bad.other', { msg: `${fe.field}: ${fe.message}` }) : t(`cdesk.bad.${fe.field}`)));
+      return err.problem.errors.map((/** @type {any} */ fe) => fieldText(fe, true));
     }
     if (err instanceof ApiError) {
       return [t(`cdesk.http.${err.status}`) === `cdesk.http.${err.status}` ? t('cdesk.http.other', { msg: err.problem?.detail ?? err.message }) : t(`cdesk.http.${err.status}`)];
     }
     return [t('cdesk.offline')];
+  }
+
+  /**
+   * A field's refusal in the catalogue's words, or the server's message
+   * (after the field's name when it is not shown beside it).
+   * @param {any} fe a problem's field error
+   * @param {boolean} named
+   * @returns {string}
+   */
+  function fieldText(fe, named) {
+    const key = `cdesk.bad.${fe.field}`;
+    return t(key) === key ? t('cdesk.bad.other', { msg: named ? `${fe.field}: ${fe.message}` : fe.message }) : t(key);
   }
 
   /**
@@ -244,14 +258,13 @@ export function mountCaseDesk(root, ctx) {
     if (err instanceof ApiError && err.problem && Array.isArray(err.problem.errors)) {
       for (const fe of err.problem.errors) {
         const p = /** @type {HTMLElement|null} */ (form.querySelector(`.cdesk-err[data-err-for="${CSS.escape(String(fe.field))}"]`));
-        const text = t(`cdesk.bad.${fe.field}`) === `cdesk.bad.${fe.field}` ? t('cdesk.bad.other', { msg: fe.message }) : t(`cdesk.bad.${fe.field}`);
         if (p) {
-          p.textContent = text;
+          p.textContent = fieldText(fe, false);
           p.title = String(fe.message);
           p.hidden = false;
           form.querySelector(`[name="${CSS.escape(String(fe.field))}"]`)?.setAttribute('aria-invalid', 'true');
         } else {
-          rest.push(t('cdesk.bad.other', { msg: `${fe.field}: ${fe.message}` }));
+          rest.push(fieldText(fe, true));
         }
       }
     } else {
@@ -298,7 +311,10 @@ export function mountCaseDesk(root, ctx) {
       detailBox.replaceChildren(el('p', 'cdesk-err', err instanceof ApiError && err.status === 404 ? t('cdesk.gone') : t('cdesk.offline')));
       return;
     }
-    if (selected !== id) return; // a late answer for a case no longer open
+    if (selected !== id) { // a late answer for a case no longer open
+      detailBox.dataset.late = id; // a hook for tests: dropped
+      return;
+    }
     detail = got;
     renderList();
     renderDetail();
@@ -435,10 +451,7 @@ export function mountCaseDesk(root, ctx) {
       el('h4', 'cdesk-sub', t('cdesk.timeline')), timeline);
     detailBox.dataset.caseId = c.id;
     if (same) restore();
-    for (const [key, err] of formErrors) {
-      const cut = key.lastIndexOf('/');
-      const id = key.slice(0, cut);
-      const action = key.slice(cut + 1);
+    for (const [key, { id, action, err }] of formErrors) {
       if (id !== c.id) formErrors.delete(key); // shown for a case no longer open
       const form = id === c.id ? formOf(action) : null;
       if (form) showErrors(form, err);
@@ -533,7 +546,7 @@ export function mountCaseDesk(root, ctx) {
         if (selected === id) await open(id);
         void refresh();
       } catch (e) {
-        if (selected === id) formErrors.set(key, e);
+        if (selected === id) formErrors.set(key, { id, action, err: e });
         const f = shown();
         if (f) showErrors(f, e);
         else if (selected !== id) {
