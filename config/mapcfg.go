@@ -21,7 +21,17 @@ type Map struct {
 	// Center and Zoom are where screens open.
 	Center [2]float64 `yaml:"center"`
 	Zoom   int        `yaml:"zoom"`
+	// Navigation is the map app a phone's "navigate" button opens (NavGeo
+	// or NavAmap), so the app reads the point in the datum it expects.
+	Navigation string `yaml:"navigation"`
 }
+
+// Navigation apps: a geo: URI (RFC 5870, WGS-84: what an app makes of it
+// varies), or Amap's URI API (高德), given GCJ-02 as it documents.
+const (
+	NavGeo  = "geo"
+	NavAmap = "amap"
+)
 
 // BaseMap is the base map of the screens: none (the grids are the map), a
 // PMTiles vector archive Watchfloor serves itself (offline), or an online
@@ -73,6 +83,7 @@ func (m Map) validate(in scope) []error {
 	return append(broken([]bound{
 		{m.Grids == "", "map.grids: required (a GeoJSON file of the grid hierarchy)"},
 		{m.Zones == "", "map.zones: required (a GeoJSON file of zones)"},
+		{m.Navigation != NavGeo && m.Navigation != NavAmap, fmt.Sprintf("map.navigation: %q must be geo or amap", m.Navigation)},
 	}), m.Base.validate(in.env)...)
 }
 

@@ -31,6 +31,9 @@ func (c *Config) resolve(getenv func(string) string) []error {
 	}
 	c.Metrics.resolve(getenv)
 	p = append(p, c.Map.Base.resolve(getenv)...)
+	if c.Map.Navigation == "" {
+		c.Map.Navigation = NavGeo
+	}
 	c.Auth.resolve(getenv)
 	c.Notifications.resolve(getenv)
 	p = append(p, unitSets(c.UnitSets).validate()...)

@@ -29,6 +29,8 @@ func TestResolve(t *testing.T) {
 				return c.Categories[0].BaseLevel == alerts.LevelIV && c.Categories[1].BaseLevel == alerts.LevelII
 			}, ""},
 		{"baseMapDefaults", nil, func(c *Config) bool { return c.Map.Base.Kind == BaseNone && c.Map.Base.MaxZoom == 18 }, ""},
+		{"navigationDefault", nil, func(c *Config) bool { return c.Map.Navigation == NavGeo }, ""},
+		{"navigationKept", func(c *Config) { c.Map.Navigation = NavAmap }, func(c *Config) bool { return c.Map.Navigation == NavAmap }, ""},
 		{"baseMapKeyEnv", func(c *Config) { c.Map.Base.KeyEnv = "TDT_KEY" }, func(c *Config) bool { return c.Map.Base.Key == env["TDT_KEY"] }, ""},
 		{"baseMapKeyTwice", func(c *Config) { c.Map.Base.Key, c.Map.Base.KeyEnv = "abc", "TDT_KEY" },
 			func(c *Config) bool { return c.Map.Base.Key == "abc" }, "map.base.key_env: set key or key_env, not both"},

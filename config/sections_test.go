@@ -98,7 +98,7 @@ func TestMetricsAndAuditChecks(t *testing.T) {
 
 func TestMapChecks(t *testing.T) {
 	valid := func() Map {
-		return Map{Grids: "g.geojson", Zones: "z.geojson", Base: BaseMap{Kind: BaseNone, MaxZoom: 18}}
+		return Map{Grids: "g.geojson", Zones: "z.geojson", Base: BaseMap{Kind: BaseNone, MaxZoom: 18}, Navigation: NavGeo}
 	}
 	checkSection(t, valid, with(Map.validate), []edit[Map]{
 		{"grids", func(m *Map) { m.Grids = "" }, []string{"map.grids: required (a GeoJSON file of the grid hierarchy)"}},
@@ -112,6 +112,8 @@ func TestMapChecks(t *testing.T) {
 		{"badKey", func(m *Map) { m.Base.Kind, m.Base.Key = BaseTianditu, "a&b" }, []string{"map.base.key: must be letters and digits only"}},
 		{"maxZoom", func(m *Map) { m.Base.MaxZoom = 23 }, []string{"map.base.max_zoom: 23 must be within 1–22"}},
 		{"attribution", func(m *Map) { m.Base.Attribution = strings.Repeat("x", 301) }, []string{"map.base.attribution: at most 300 bytes"}},
+		{"navigation", func(m *Map) { m.Navigation = "baidu" }, []string{`map.navigation: "baidu" must be geo or amap`}},
+		{"navigationAmap", func(m *Map) { m.Navigation = NavAmap }, nil},
 	})
 	// Without an environment a key in key_env cannot be read yet, so its
 	// absence is no problem.

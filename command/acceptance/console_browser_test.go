@@ -207,6 +207,19 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 	b.poll(5*time.Second, `+document.querySelector("#dispatch-map").dataset.units >= 1`)
 	r := b.sendToPhone(h.base, "foot-01")
 	r.poll(2*time.Second, `document.querySelector("#order-drill").hidden === true`)
+	// The order's navigate button opens Amap at the incident's address.
+	inc := h.incidentJSON(id)
+	loc, _ := inc["location"].(map[string]any)
+	var nav, target string
+	r.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#nav-link").getAttribute("href") ?? ""`, &nav),
+		chromedp.Evaluate(`document.querySelector("#nav-link").target`, &target))
+	lon, _ := loc["lon"].(float64)
+	lat, _ := loc["lat"].(float64)
+	addr, _ := inc["address"].(string)
+	if addr == "" {
+		t.Fatal("the call's incident has no address")
+	}
+	checkAmapLink(t, nav, target, lon, lat, addr)
 	for _, step := range []string{"ack", "en_route", "on_scene", "cleared"} {
 		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]`, step), chromedp.ByQuery), click("#action-btn"))
 		want := map[string]string{"ack": "acked", "en_route": "en_route", "on_scene": "on_scene", "cleared": "cleared"}[step]

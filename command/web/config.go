@@ -14,7 +14,8 @@ func (a *API) publicConfig(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"deployment": a.Config.Deployment,
 		"timezone":   a.Config.Timezone,
-		"map":        fiber.Map{"center": a.Config.Map.Center, "zoom": a.Config.Map.Zoom, "tile_url": a.Config.Map.TileURL, "base": geodata.BaseMapConfig(a.Config.Map.Base)},
+		"map": fiber.Map{"center": a.Config.Map.Center, "zoom": a.Config.Map.Zoom, "tile_url": a.Config.Map.TileURL,
+			"base": geodata.BaseMapConfig(a.Config.Map.Base), "navigation": a.Config.Map.Navigation},
 		"levels":     levelInfo(),
 		"unit_types": unitTypes(a.Config.UnitTypes),
 	})

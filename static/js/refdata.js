@@ -13,6 +13,8 @@ export const LEVELS = ['I', 'II', 'III', 'IV'];
 let categoryNames = new Map();
 /** @type {Map<string, {zh: string, en: string}>} */
 let levelNames = new Map();
+/** map.navigation: the app a navigate button opens ('geo' until known). */
+let navigation = 'geo';
 let loaded = false;
 /** @type {Promise<boolean>|null} */
 let inflight = null;
@@ -47,7 +49,10 @@ async function fetchReference() {
     }
     categoryNames = m;
   }
-  if (cfg.status === 'fulfilled' && cfg.value) setTimeZone(cfg.value.timezone);
+  if (cfg.status === 'fulfilled' && cfg.value) {
+    setTimeZone(cfg.value.timezone);
+    navigation = cfg.value.map?.navigation === 'amap' ? 'amap' : 'geo';
+  }
   if (cfg.status === 'fulfilled' && cfg.value && Array.isArray(cfg.value.levels)) {
     const m = new Map();
     for (const l of cfg.value.levels) {
@@ -73,7 +78,16 @@ export function referenceLoaded() {
 export function clearReference() {
   categoryNames = new Map();
   levelNames = new Map();
+  navigation = 'geo';
   loaded = false;
+}
+
+/**
+ * The map app the deployment's navigate buttons open (map.navigation).
+ * @returns {string} 'amap' or 'geo'
+ */
+export function navigationApp() {
+  return navigation;
 }
 
 /**

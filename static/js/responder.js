@@ -31,7 +31,8 @@ import { createLiveLink, streamURL } from './live.js';
 import { showLinkState } from './linkstate.js';
 import { endSession, initLogin, renderLogin, resetLogin } from './login.js';
 import { isLonLat, MiniMap } from './minimap.js';
-import { categoryName, clearReference, loadReference, referenceLoaded } from './refdata.js';
+import { setNavLink } from './navlink.js';
+import { categoryName, clearReference, loadReference, navigationApp, referenceLoaded } from './refdata.js';
 import { ResponderState } from './responder-state.js';
 import { hasSeq } from './seq.js';
 import { clearSession, getToken, getUnit, getUsername, setSessionScope } from './session.js';
@@ -449,8 +450,7 @@ function renderOrder() {
   byId('order-coords').textContent = located ? t('responder.coords', { lat: loc.lat.toFixed(5), lon: loc.lon.toFixed(5) }) : t('responder.unknown');
   const nav = /** @type {HTMLAnchorElement} */ (byId('nav-link'));
   if (located) {
-    const ll = `${loc.lat.toFixed(6)},${loc.lon.toFixed(6)}`;
-    nav.href = `geo:${ll}?q=${ll}`;
+    setNavLink(nav, navigationApp(), loc.lon, loc.lat, navName(inc));
   } else {
     nav.removeAttribute('href');
   }
@@ -595,9 +595,8 @@ function taskPlace(inc) {
   /** @type {HTMLAnchorElement|null} */
   let nav = null;
   if (located) {
-    const ll = `${loc.lat.toFixed(6)},${loc.lon.toFixed(6)}`;
     nav = /** @type {HTMLAnchorElement} */ (el('a', 'btn task-nav', t('responder.navigate')));
-    nav.href = `geo:${ll}?q=${ll}`;
+    setNavLink(nav, navigationApp(), loc.lon, loc.lat, navName(inc));
   }
   return el('div', 'task-place', null, spaced([
     el('span', 'task-label', t('responder.tasks.place')),
@@ -605,6 +604,17 @@ function taskPlace(inc) {
     inc.location_approximate === true ? el('span', 'tag task-approx', t('map.approx')) : null,
     nav,
   ]));
+}
+
+/**
+ * The name a map app shows for an incident's place: its address, else its
+ * title.
+ * @param {any} inc the incident or its brief
+ * @returns {string}
+ */
+function navName(inc) {
+  const addr = typeof inc.address === 'string' ? inc.address.trim() : '';
+  return addr || (typeof inc.title === 'string' ? inc.title : '');
 }
 
 /**
