@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build basemap run test lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-compare bench-cores
+.PHONY: all deps build basemap run test race lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-compare bench-cores
 
 all: build
 
@@ -75,6 +75,10 @@ run: redis build basemap
 ## city (a test on the real clock waits for the new day): 20 min before a hang is called one.
 test: deps fmt-check lint
 	$(GO) test -count=1 -timeout 20m ./...
+
+## race: every test under the race detector (too slow for make test on 2 cores).
+race: deps
+	$(GO) test -race -count=1 -timeout 60m ./...
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ## lint: go vet and staticcheck.
