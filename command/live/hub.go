@@ -93,7 +93,7 @@ type feed struct {
 // signal that it fell behind.
 type Sub struct {
 	stream string
-	C      chan Message
+	q      *queue
 	behind chan struct{}
 	once   sync.Once
 	// check asks the writer to compare its seq with storage at once.
@@ -106,12 +106,20 @@ func (s *Sub) Behind() <-chan struct{} { return s.behind }
 
 // offer queues m without blocking; a full queue marks the subscriber behind.
 func (s *Sub) offer(m Message) {
-	select {
-	case s.C <- m:
-	default:
+	if !s.q.push(m) {
 		s.once.Do(func() { close(s.behind) })
 	}
 }
+
+// Ready has a value when messages were queued since the last one taken
+// from it; Next then takes them, oldest first.
+func (s *Sub) Ready() <-chan struct{} { return s.q.ready }
+
+// Next takes the oldest queued message; false when none waits.
+func (s *Sub) Next() (Message, bool) { return s.q.pop() }
+
+// Len is how many messages are queued.
+func (s *Sub) Len() int { return s.q.len() }
 
 // NewHub returns a hub over src whose tailed events go to observers before
 // they reach any subscriber.
@@ -124,7 +132,7 @@ func NewHub(src Source, log *slog.Logger, observers ...Observer) *Hub {
 
 // Subscribe adds a subscriber to stream with a queue of size queue.
 func (h *Hub) Subscribe(stream string, queue int) *Sub {
-	s := &Sub{stream: stream, C: make(chan Message, queue), behind: make(chan struct{}), check: make(chan checkReason, 1)}
+	s := &Sub{stream: stream, q: newQueue(queue), behind: make(chan struct{}), check: make(chan checkReason, 1)}
 	h.mu.Lock()
 	f := h.streams[stream]
 	if f == nil {
@@ -508,8 +516,13 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 			err = w.beat(sub)
 		case why := <-sub.check:
 			err = w.check(sub, why)
-		case m := <-sub.C:
-			err = w.live(m, sub)
+		case <-sub.Ready():
+			if m, ok := sub.Next(); ok {
+				err = w.live(m, sub)
+			}
+			if sub.Len() > 0 {
+				sub.q.wake() // a full batch left some: their turn comes next
+			}
 		}
 		if err != nil {
 			return err
@@ -539,9 +552,8 @@ func (w *writer) live(m Message, sub *Sub) error {
 		if w.Batch == nil || len(w.pending) >= BatchMessages || w.size >= BatchBytes {
 			return w.flush()
 		}
-		select {
-		case m = <-sub.C:
-		default:
+		var ok bool
+		if m, ok = sub.Next(); !ok {
 			return w.flush()
 		}
 	}
@@ -594,8 +606,12 @@ func (w *writer) beat(sub *Sub) error {
 // (counted by why); ahead, the stream lost data: a snapshot. A failed read
 // of the seq is left to the next check.
 func (w *writer) check(sub *Sub, why checkReason) error {
-	for n := len(sub.C); n > 0 && len(sub.C) > 0; n-- {
-		if err := w.live(<-sub.C, sub); err != nil {
+	for n := sub.Len(); n > 0; n-- {
+		m, ok := sub.Next()
+		if !ok {
+			break
+		}
+		if err := w.live(m, sub); err != nil {
 			return err
 		}
 	}

@@ -49,7 +49,7 @@ func TestObserversBeforeSubscribers(t *testing.T) {
 	var sub *Sub
 	queued := -1
 	h := NewHub(oneEvent{msg}, nil, Observer{Types: []string{vocab.UnitStatus}, Fn: func(ev vocab.Envelope) {
-		queued = len(sub.C) // what the subscriber had received by now
+		queued = sub.Len() // what the subscriber had received by now
 		seen <- ev
 	}})
 	sub = h.Subscribe("screen", 4)
@@ -68,8 +68,8 @@ func TestObserversBeforeSubscribers(t *testing.T) {
 		t.Fatal("the observer never saw the tailed event")
 	}
 	select {
-	case m := <-sub.C:
-		if m.Seq != 1 {
+	case <-sub.Ready():
+		if m, _ := sub.Next(); m.Seq != 1 {
 			t.Fatalf("subscriber got seq %d", m.Seq)
 		}
 	case <-time.After(2 * time.Second):

@@ -142,11 +142,27 @@ func tail(t *testing.T, h *live.Hub, st *memstore.Store, stream string) {
 	for {
 		emit(t, st, stream, 1, false)
 		select {
-		case <-probe.C:
+		case <-probe.Ready():
 			return
 		case <-time.After(10 * time.Millisecond):
 		case <-deadline:
 			t.Fatal("the hub did not tail the stream within 3 s")
+		}
+	}
+}
+
+// next waits up to 3 s for sub's next message.
+func next(t *testing.T, sub *live.Sub) live.Message {
+	t.Helper()
+	deadline := time.After(3 * time.Second)
+	for {
+		if m, ok := sub.Next(); ok {
+			return m
+		}
+		select {
+		case <-sub.Ready():
+		case <-deadline:
+			t.Fatal("no message within 3 s")
 		}
 	}
 }
@@ -162,10 +178,10 @@ func TestHubFanOut(t *testing.T) {
 	h.Publish("screen", live.Message{Seq: 1, JSON: []byte(`1`)})
 	h.Unsubscribe(b)
 	h.Publish("screen", live.Message{Seq: 2, JSON: []byte(`2`)})
-	if len(a.C) != 2 || len(b.C) != 1 || len(other.C) != 0 || h.Clients("screen") != 1 {
-		t.Fatalf("queued: a %d, b %d, other %d", len(a.C), len(b.C), len(other.C))
+	if a.Len() != 2 || b.Len() != 1 || other.Len() != 0 || h.Clients("screen") != 1 {
+		t.Fatalf("queued: a %d, b %d, other %d", a.Len(), b.Len(), other.Len())
 	}
-	if m := <-a.C; m.Seq != 1 {
+	if m := next(t, a); m.Seq != 1 {
 		t.Fatalf("first message %d", m.Seq)
 	}
 }
@@ -179,13 +195,8 @@ func TestHubTailsInOrder(t *testing.T) {
 	sub := h.Subscribe("screen", 100)
 	seqs := append(emit(t, st, "screen", 3, false), emit(t, st, "screen", 2, false)...)
 	for _, want := range seqs {
-		select {
-		case m := <-sub.C:
-			if m.Seq != want {
-				t.Fatalf("got seq %d, want %d", m.Seq, want)
-			}
-		case <-time.After(3 * time.Second):
-			t.Fatalf("seq %d not delivered within 3 s", want)
+		if m := next(t, sub); m.Seq != want {
+			t.Fatalf("got seq %d, want %d", m.Seq, want)
 		}
 	}
 }
@@ -276,8 +287,8 @@ func TestServeDropsSlowClient(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("the slow client was not cut off within 3 s")
 	}
-	if len(fast.C) != 10 {
-		t.Fatalf("the other subscriber got %d of 10", len(fast.C))
+	if fast.Len() != 10 {
+		t.Fatalf("the other subscriber got %d of 10", fast.Len())
 	}
 }
 
@@ -293,7 +304,7 @@ func TestFollowNotifications(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	sub := h.Subscribe("unit:car-1", 100)
 	deadline := time.After(3 * time.Second)
-	for len(sub.C) == 0 {
+	for sub.Len() == 0 {
 		emit(t, st, "unit:car-1", 1, true)
 		select {
 		case <-deadline:
@@ -369,13 +380,13 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 	first := emit(t, st, "screen", 1, false)
 	want := []string{fmt.Sprintf("snap@%d", start), fmt.Sprint(first[0])}
 	fast.wait(t, want...)
-	<-probe.C
+	next(t, probe)
 	for _, seq := range emit(t, st, "screen", 5, false) {
 		want = append(want, fmt.Sprint(seq))
 	}
 	fast.wait(t, want...)
 	for range 5 {
-		m := <-probe.C
+		m := next(t, probe)
 		mu.Lock()
 		b := sent[m.Seq]
 		mu.Unlock()

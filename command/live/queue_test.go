@@ -1,0 +1,139 @@
+package live
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// emptySource is a Source whose streams hold nothing.
+type emptySource struct{}
+
+func (emptySource) Seq(context.Context, string) (uint64, error) { return 0, nil }
+func (emptySource) Range(context.Context, string, uint64, int64) ([]Message, uint64, error) {
+	return nil, 0, nil
+}
+func (emptySource) Tail(ctx context.Context, _ string, _ uint64, _ time.Duration) ([]Message, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestQueueAgainstASlice: random pushes and pops keep a slice's order; a
+// push is refused exactly when limit messages wait; the ring never holds
+// more than the limit, and lets a burst's ring go once it is emptied.
+func TestQueueAgainstASlice(t *testing.T) {
+	for _, limit := range []int{1, 3, queueMin, 100, 1024} {
+		rng := rand.New(rand.NewPCG(uint64(limit), 7))
+		q := newQueue(limit)
+		var want []uint64
+		seq, largest := uint64(0), 0
+		for step := range 20000 {
+			pushing := 70 // bursts that fill the queue, then writes that empty it
+			if step/5000%2 == 1 {
+				pushing = 30
+			}
+			if rng.IntN(100) < pushing {
+				seq++
+				ok := q.push(Message{Seq: seq})
+				if ok != (len(want) < limit) {
+					t.Fatalf("limit %d, step %d: push with %d waiting answered %v", limit, step, len(want), ok)
+				}
+				if ok {
+					want = append(want, seq)
+				}
+			} else {
+				m, ok := q.pop()
+				if ok != (len(want) > 0) || ok && m.Seq != want[0] {
+					t.Fatalf("limit %d, step %d: pop gave %d %v, want %v", limit, step, m.Seq, ok, want[:min(len(want), 1)])
+				}
+				if ok {
+					want = want[1:]
+				}
+			}
+			if q.len() != len(want) || len(q.ring) > limit {
+				t.Fatalf("limit %d, step %d: %d waiting in a ring of %d, want %d", limit, step, q.len(), len(q.ring), len(want))
+			}
+			if len(want) == 0 && len(q.ring) > queueKeep {
+				t.Fatalf("limit %d, step %d: an empty ring of %d kept", limit, step, len(q.ring))
+			}
+			largest = max(largest, len(q.ring))
+		}
+		if largest != limit {
+			t.Errorf("limit %d: the ring grew to %d at most", limit, largest)
+		}
+	}
+}
+
+// TestQueueWakesOncePerWait: a push leaves the writer one token however
+// many follow it, and a pop leaves none behind.
+func TestQueueWakesOncePerWait(t *testing.T) {
+	q := newQueue(10)
+	for i := range 5 {
+		q.push(Message{Seq: uint64(i + 1)})
+	}
+	if len(q.ready) != 1 {
+		t.Fatalf("%d tokens after five pushes", len(q.ready))
+	}
+	<-q.ready
+	for range 5 {
+		q.pop()
+	}
+	if len(q.ready) != 0 {
+		t.Fatal("a token left after the writer took the messages")
+	}
+}
+
+// TestIdleSubscriberHoldsNoQueue: a subscription's queue costs nothing
+// until a message waits, and little for a few (a socket that hears a
+// message now and then holds no send_queue-sized buffer).
+func TestIdleSubscriberHoldsNoQueue(t *testing.T) {
+	h := NewHub(emptySource{}, nil)
+	s := h.Subscribe("unit:u1", 1024)
+	if len(s.q.ring) != 0 {
+		t.Fatalf("a new subscriber holds a ring of %d", len(s.q.ring))
+	}
+	h.Publish("unit:u1", Message{Seq: 1, JSON: []byte(`{}`)})
+	if len(s.q.ring) != queueMin {
+		t.Fatalf("one message waits in a ring of %d", len(s.q.ring))
+	}
+}
+
+// TestABatchLeavesNoneWaiting: messages queued before the writer woke,
+// more than one batch of them, all go out at once, not at the next
+// heartbeat or the next message.
+func TestABatchLeavesNoneWaiting(t *testing.T) {
+	h := NewHub(emptySource{}, nil)
+	release := make(chan struct{})
+	got := make(chan int, 100)
+	c := &Client{Hub: h, Stream: "s", Queue: 1024, Heartbeat: time.Hour,
+		Snapshot: func(context.Context) ([]byte, uint64, error) {
+			<-release // every message is queued while the snapshot is read
+			return []byte(`{"type":"snapshot"}`), 0, nil
+		},
+		Batch: func(msgs []Message) error { got <- len(msgs); return nil }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Serve(ctx, nil, nil, func([]byte) error { return nil })
+	deadline := time.After(3 * time.Second)
+	for h.Clients("s") == 0 {
+		select {
+		case <-deadline:
+			t.Fatal("the client did not subscribe within 3 s")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	n := 3*BatchMessages + 5
+	for range n {
+		h.Publish("s", Message{JSON: []byte(`{"type":"x"}`)}) // no seq: taken as it is
+	}
+	close(release)
+	for total := 0; total < n; {
+		select {
+		case k := <-got:
+			total += k
+		case <-time.After(3 * time.Second):
+			t.Fatalf("%d of %d messages written; the rest wait", total, n)
+		}
+	}
+}
