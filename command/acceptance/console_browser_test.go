@@ -211,6 +211,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 	inc := h.incidentJSON(id)
 	loc, _ := inc["location"].(map[string]any)
 	var nav, target string
+	r.poll(5*time.Second, `document.querySelector("#nav-link").href.startsWith("https://uri.amap.com/")`)
 	r.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#nav-link").getAttribute("href") ?? ""`, &nav),
 		chromedp.Evaluate(`document.querySelector("#nav-link").target`, &target))
 	lon, _ := loc["lon"].(float64)

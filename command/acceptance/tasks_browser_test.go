@@ -26,6 +26,7 @@ func TestResponderPageAcknowledgesTaskAfterApproval(t *testing.T) {
 	// Where to go: the incident's place, and a link that opens the map app
 	// there (the sample city's phones use Amap).
 	var place, nav, target string
+	b.poll(5*time.Second, fmt.Sprintf(`document.querySelector(%q)?.href.startsWith('https://uri.amap.com/')`, sel+" a.task-nav"))
 	b.run(2*time.Second, textOf(sel+" .task-place-text", &place),
 		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q)?.getAttribute('href') ?? ''`, sel+" a.task-nav"), &nav),
 		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q)?.target ?? ''`, sel+" a.task-nav"), &target))

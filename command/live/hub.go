@@ -112,7 +112,8 @@ func (s *Sub) offer(m Message) {
 }
 
 // Ready has a value when messages were queued since the last one taken
-// from it; Next then takes them, oldest first.
+// from it; Next then takes them, oldest first (none, when an earlier Next
+// took them already).
 func (s *Sub) Ready() <-chan struct{} { return s.q.ready }
 
 // Next takes the oldest queued message; false when none waits.

@@ -4,7 +4,7 @@ import "sync"
 
 // queue is a subscriber's messages waiting for its writer: a ring that
 // grows as messages wait, up to a limit, and lets its memory go once a
-// burst is written. A channel of the limit's size would hold that much
+// burst of more than queueKeep is written. A channel of the limit's size would hold that much
 // memory for every socket, most of which never has more than a few waiting.
 type queue struct {
 	mu    sync.Mutex

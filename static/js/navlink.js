@@ -21,8 +21,9 @@ export function navHref(app, lon, lat, name = '') {
   if (app === 'amap') {
     const [gLon, gLat] = toGCJ02(lon, lat);
     // Commas separate the coordinates from the name in to=; whole characters
-    // only, so no half of a surrogate pair reaches encodeURIComponent.
-    const label = Array.from(String(name).replace(/[\s,，]+/g, ' ').trim()).slice(0, NAME_MAX).join('');
+    // only, and a lone surrogate replaced, so encodeURIComponent never throws.
+    const label = Array.from(String(name).replace(/[\s,，]+/g, ' ').trim()).slice(0, NAME_MAX)
+      .map((c) => (c.length === 1 && c >= '\uD800' && c <= '\uDFFF' ? '\uFFFD' : c)).join('');
     const to = `${gLon.toFixed(6)},${gLat.toFixed(6)}${label ? `,${encodeURIComponent(label)}` : ''}`;
     return `https://uri.amap.com/navigation?to=${to}&mode=car&coordinate=gaode&callnative=1&src=watchfloor`;
   }

@@ -5,6 +5,10 @@
 import * as api from './api.js';
 import { setTimeZone } from './format.js';
 import { lang, t } from './i18n.js';
+import { read, write } from './storage.js';
+
+/** Where this browser keeps the last map.navigation it was told. */
+const NAV_KEY = 'wf.navigation';
 
 /** The four levels, most serious first. */
 export const LEVELS = ['I', 'II', 'III', 'IV'];
@@ -13,8 +17,8 @@ export const LEVELS = ['I', 'II', 'III', 'IV'];
 let categoryNames = new Map();
 /** @type {Map<string, {zh: string, en: string}>} */
 let levelNames = new Map();
-/** map.navigation: the app a navigate button opens ('geo' until known). */
-let navigation = 'geo';
+/** map.navigation: the app a navigate button opens ('' until told). */
+let navigation = '';
 let loaded = false;
 /** @type {Promise<boolean>|null} */
 let inflight = null;
@@ -51,7 +55,8 @@ async function fetchReference() {
   }
   if (cfg.status === 'fulfilled' && cfg.value) {
     setTimeZone(cfg.value.timezone);
-    navigation = cfg.value.map?.navigation === 'amap' ? 'amap' : 'geo';
+    navigation = navApp(cfg.value.map?.navigation);
+    write(NAV_KEY, navigation);
   }
   if (cfg.status === 'fulfilled' && cfg.value && Array.isArray(cfg.value.levels)) {
     const m = new Map();
@@ -78,16 +83,29 @@ export function referenceLoaded() {
 export function clearReference() {
   categoryNames = new Map();
   levelNames = new Map();
-  navigation = 'geo';
+  navigation = '';
   loaded = false;
 }
 
 /**
- * The map app the deployment's navigate buttons open (map.navigation).
- * @returns {string} 'amap' or 'geo'
+ * The map app the deployment's navigate buttons open (map.navigation): as
+ * the configuration says, else as this browser was last told (a phone on
+ * a poor link), else '' (unknown: a guess could send a responder to the
+ * wrong datum).
+ * @returns {string} 'amap', 'geo' or ''
  */
 export function navigationApp() {
-  return navigation;
+  return navigation || navApp(read(NAV_KEY), '');
+}
+
+/**
+ * A map.navigation value as the pages use it.
+ * @param {unknown} v
+ * @param {string} [other] what any other value stands for
+ * @returns {string}
+ */
+function navApp(v, other = 'geo') {
+  return v === 'amap' || v === 'geo' ? v : other;
 }
 
 /**

@@ -449,12 +449,13 @@ function renderOrder() {
   const located = !!loc && isLonLat(loc.lon, loc.lat);
   byId('order-coords').textContent = located ? t('responder.coords', { lat: loc.lat.toFixed(5), lon: loc.lon.toFixed(5) }) : t('responder.unknown');
   const nav = /** @type {HTMLAnchorElement} */ (byId('nav-link'));
-  if (located) {
-    setNavLink(nav, navigationApp(), loc.lon, loc.lat, navName(inc));
+  const app = navigationApp(); // unknown until the configuration comes: no button
+  if (located && app) {
+    setNavLink(nav, app, loc.lon, loc.lat, navName(inc));
   } else {
     nav.removeAttribute('href');
   }
-  show(nav, located);
+  show(nav, located && !!app);
   const people = casualties(inc);
   byId('order-people').replaceChildren(people ?? document.createTextNode(t('responder.noCasualties')));
   const reasons = reasonTexts(inc);
@@ -594,9 +595,10 @@ function taskPlace(inc) {
   const text = addr || t('responder.coords', { lat: loc.lat.toFixed(5), lon: loc.lon.toFixed(5) });
   /** @type {HTMLAnchorElement|null} */
   let nav = null;
-  if (located) {
+  const app = navigationApp(); // unknown until the configuration comes: no button
+  if (located && app) {
     nav = /** @type {HTMLAnchorElement} */ (el('a', 'btn task-nav', t('responder.navigate')));
-    setNavLink(nav, navigationApp(), loc.lon, loc.lat, navName(inc));
+    setNavLink(nav, app, loc.lon, loc.lat, navName(inc));
   }
   return el('div', 'task-place', null, spaced([
     el('span', 'task-label', t('responder.tasks.place')),
