@@ -24,6 +24,10 @@ type Server struct {
 	sockets sync.WaitGroup
 	// ws counts open websockets and shares screen snapshots.
 	ws sockets
+	// libWrites lends the websocket library a write buffer for the moment
+	// it writes: socketWriter writes its frames itself, so a buffer of the
+	// library's own for each socket's life would sit unused (8 KB each).
+	libWrites sync.Pool
 }
 
 // New returns the websocket server of k.

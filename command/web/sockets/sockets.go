@@ -86,8 +86,8 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 		who, _ := conn.Locals(socketOwnerKey).(socketOwner)
 		defer a.ws.closed(who)
 		a.serveSocket(conn, spec(conn))
-	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, EnableCompression: a.Config.Streams.Compress,
-		RecoverHandler: a.recovered})
+	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, WriteBufferPool: &a.libWrites,
+		EnableCompression: a.Config.Streams.Compress, RecoverHandler: a.recovered})
 	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
 		err := ws(c)
 		if err == nil {
