@@ -39,7 +39,7 @@ export function navHref(app, lon, lat, name = '') {
  */
 export function setNavLink(a, app, lon, lat, name) {
   a.href = navHref(app, lon, lat, name);
-  if (a.href.startsWith('https:')) {
+  if (app === 'amap') {
     a.target = '_blank';
     a.rel = 'noopener';
   } else {

@@ -55,7 +55,7 @@ async function fetchReference() {
   }
   if (cfg.status === 'fulfilled' && cfg.value) {
     setTimeZone(cfg.value.timezone);
-    navigation = navApp(cfg.value.map?.navigation);
+    navigation = knownApp(cfg.value.map?.navigation) || 'geo';
     write(NAV_KEY, navigation);
   }
   if (cfg.status === 'fulfilled' && cfg.value && Array.isArray(cfg.value.levels)) {
@@ -95,17 +95,16 @@ export function clearReference() {
  * @returns {string} 'amap', 'geo' or ''
  */
 export function navigationApp() {
-  return navigation || navApp(read(NAV_KEY), '');
+  return navigation || knownApp(read(NAV_KEY));
 }
 
 /**
- * A map.navigation value as the pages use it.
+ * A map.navigation value the pages know, else ''.
  * @param {unknown} v
- * @param {string} [other] what any other value stands for
  * @returns {string}
  */
-function navApp(v, other = 'geo') {
-  return v === 'amap' || v === 'geo' ? v : other;
+function knownApp(v) {
+  return v === 'amap' || v === 'geo' ? v : '';
 }
 
 /**

@@ -449,13 +449,9 @@ function renderOrder() {
   const located = !!loc && isLonLat(loc.lon, loc.lat);
   byId('order-coords').textContent = located ? t('responder.coords', { lat: loc.lat.toFixed(5), lon: loc.lon.toFixed(5) }) : t('responder.unknown');
   const nav = /** @type {HTMLAnchorElement} */ (byId('nav-link'));
-  const app = navigationApp(); // unknown until the configuration comes: no button
-  if (located && app) {
-    setNavLink(nav, app, loc.lon, loc.lat, navName(inc));
-  } else {
-    nav.removeAttribute('href');
-  }
-  show(nav, located && !!app);
+  const aimed = aimNav(nav, inc);
+  if (!aimed) nav.removeAttribute('href');
+  show(nav, aimed);
   const people = casualties(inc);
   byId('order-people').replaceChildren(people ?? document.createTextNode(t('responder.noCasualties')));
   const reasons = reasonTexts(inc);
@@ -593,30 +589,31 @@ function taskPlace(inc) {
   const located = !!loc && isLonLat(loc.lon, loc.lat);
   if (!addr && !located) return null;
   const text = addr || t('responder.coords', { lat: loc.lat.toFixed(5), lon: loc.lon.toFixed(5) });
-  /** @type {HTMLAnchorElement|null} */
-  let nav = null;
-  const app = navigationApp(); // unknown until the configuration comes: no button
-  if (located && app) {
-    nav = /** @type {HTMLAnchorElement} */ (el('a', 'btn task-nav', t('responder.navigate')));
-    setNavLink(nav, app, loc.lon, loc.lat, navName(inc));
-  }
+  const nav = /** @type {HTMLAnchorElement} */ (el('a', 'btn task-nav', t('responder.navigate')));
   return el('div', 'task-place', null, spaced([
     el('span', 'task-label', t('responder.tasks.place')),
     el('span', 'task-place-text', text),
     inc.location_approximate === true ? el('span', 'tag task-approx', t('map.approx')) : null,
-    nav,
+    aimNav(nav, inc) ? nav : null,
   ]));
 }
 
 /**
- * The name a map app shows for an incident's place: its address, else its
- * title.
+ * Points a navigate button at an incident's place in the deployment's map
+ * app, named by its address, else its title. False when the place has no
+ * coordinates or the app is not known yet (no button: a guess could send
+ * the responder to the wrong datum).
+ * @param {HTMLAnchorElement} a
  * @param {any} inc the incident or its brief
- * @returns {string}
+ * @returns {boolean}
  */
-function navName(inc) {
+function aimNav(a, inc) {
+  const loc = inc.location;
+  const app = navigationApp();
+  if (!app || !loc || !isLonLat(loc.lon, loc.lat)) return false;
   const addr = typeof inc.address === 'string' ? inc.address.trim() : '';
-  return addr || (typeof inc.title === 'string' ? inc.title : '');
+  setNavLink(a, app, loc.lon, loc.lat, addr || (typeof inc.title === 'string' ? inc.title : ''));
+  return true;
 }
 
 /**
