@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"watchfloor/command/store/storetest"
@@ -29,6 +31,7 @@ import (
 type browser struct {
 	t        testing.TB
 	ctx      context.Context
+	id       cdp.BrowserContextID // its browser context, shared with its tabs
 	mu       sync.Mutex
 	problems []string
 }
@@ -43,8 +46,36 @@ func chromiumPath(t testing.TB) string {
 	return ""
 }
 
-func newBrowser(t testing.TB, width, height int) *browser {
+// chromium is the one headless Chromium the package's tests share: starting
+// one for each of some eighty browser tests cost a second or two each. Each
+// test gets a browser context of its own (cookies, storage, permissions), as
+// a fresh profile would give it.
+type chromium struct {
+	mu      sync.Mutex
+	ctx     context.Context // the browser's first tab, kept open
+	cancel  func()
+	profile string
+}
+
+// sharedChromium is started by the first browser test and stopped by TestMain.
+var sharedChromium chromium
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	sharedChromium.stop()
+	os.Exit(code)
+}
+
+// browser returns the running Chromium, starting one if none runs or the
+// last one died.
+func (c *chromium) browser(t testing.TB) context.Context {
 	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx != nil && c.ctx.Err() == nil {
+		return c.ctx
+	}
+	c.stopLocked()
 	// Chromium may still write to its profile as it exits: a directory of
 	// our own, removed without failing the test.
 	profile, err := os.MkdirTemp("", "wf-chromium-")
@@ -62,25 +93,98 @@ func newBrowser(t testing.TB, width, height int) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(width, height),
+		chromedp.WindowSize(1920, 1080),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
-	b := &browser{t: t, ctx: ctx}
+	if err := chromedp.Run(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(profile)
+		t.Fatalf("starting chromium: %v", err)
+	}
+	c.ctx, c.profile = ctx, profile
+	c.cancel = func() {
+		_ = chromedp.Cancel(ctx)
+		cancel()
+		cancelAlloc()
+	}
+	return ctx
+}
+
+// page opens a page of the running Chromium in browser context id, or in
+// a new one when id is empty; its cancel closes the page and disposes of a
+// new context. The page gets a window of its own: headless Chromium opens
+// no tab in a context without one.
+func (c *chromium) page(t testing.TB, id cdp.BrowserContextID) (context.Context, cdp.BrowserContextID, func()) {
+	t.Helper()
+	shared := c.browser(t)
+	owner := id == ""
+	var tab target.ID
+	err := chromedp.Run(shared, chromedp.ActionFunc(func(ctx context.Context) error {
+		x := cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser)
+		var err error
+		if owner {
+			if id, err = target.CreateBrowserContext().Do(x); err != nil {
+				return err
+			}
+		}
+		tab, err = target.CreateTarget("about:blank").WithBrowserContextID(id).WithNewWindow(true).Do(x)
+		return err
+	}))
+	if err != nil {
+		t.Fatalf("opening a page in chromium: %v", err)
+	}
+	ctx, cancel := chromedp.NewContext(shared, chromedp.WithTargetID(tab))
+	return ctx, id, func() {
+		_ = chromedp.Cancel(ctx)
+		cancel()
+		if owner {
+			_ = chromedp.Run(shared, chromedp.ActionFunc(func(ctx context.Context) error {
+				return target.DisposeBrowserContext(id).Do(cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser))
+			}))
+		}
+	}
+}
+
+func (c *chromium) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopLocked()
+}
+
+func (c *chromium) stopLocked() {
+	if c.cancel != nil {
+		c.cancel()
+		_ = os.RemoveAll(c.profile)
+	}
+	c.ctx, c.cancel, c.profile = nil, nil, ""
+}
+
+// newBrowser opens a page of the given size in a browser context of its own
+// (as a fresh browser: no cookies, storage or permissions of another test).
+func newBrowser(t testing.TB, width, height int) *browser {
+	t.Helper()
+	ctx, id, cancel := sharedChromium.page(t, "")
+	b := &browser{t: t, ctx: ctx, id: id}
 	b.listen()
 	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
-		t.Fatalf("starting chromium: %v", err)
+		cancel()
+		t.Fatalf("opening a page in chromium: %v", err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			b.screenshot("failure")
 		}
-		_ = chromedp.Cancel(ctx)
 		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(profile)
 	})
 	return b
+}
+
+// contextID is the page's browser context, for the commands that take one
+// (permissions).
+func (b *browser) contextID() cdp.BrowserContextID {
+	return b.id
 }
 
 // listen records the page's console errors, uncaught exceptions, CSP

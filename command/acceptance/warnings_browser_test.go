@@ -16,8 +16,8 @@ import (
 // page), recording its problems like the first.
 func (b *browser) tab(name string, width, height int) *browser {
 	b.t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	nb := &browser{t: b.t, ctx: ctx}
+	ctx, _, cancel := sharedChromium.page(b.t, b.id)
+	nb := &browser{t: b.t, ctx: ctx, id: b.id}
 	nb.listen()
 	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
 		b.t.Fatalf("opening a tab: %v", err)
