@@ -19,8 +19,10 @@ import (
 // the gap, recovers by itself on the promoted replica, and with
 // wait_replicas 1 every incident that got a 201 is there afterwards.
 func TestSentinelFailover(t *testing.T) {
-	master := storetest.Start(t, "--appendonly", "yes")
-	replica := storetest.Start(t, "--appendonly", "yes", "--replicaof", "127.0.0.1", master.Port())
+	// A replica syncs at once (by default a master waits 5 s for others to
+	// join a diskless sync), here and again when the old master returns.
+	master := storetest.Start(t, "--appendonly", "yes", "--repl-diskless-sync-delay", "0")
+	replica := storetest.Start(t, "--appendonly", "yes", "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", master.Port())
 	rc := redis.NewClient(&redis.Options{Addr: replica.Addr})
 	defer rc.Close()
 	waitFor(t, 10*time.Second, "the replica in sync", func() bool {
