@@ -144,6 +144,7 @@ type load struct {
 	steps       fanSteps // the same, split by the server's times, on every 100th responder
 	slow        fanSteps // the same, on any responder, for tasks over slowTask
 	wsErr       atomic.Int64
+	snapshots   series    // a socket's dial to its whole snapshot, before the load starts
 	bodies      sync.Pool // of *[]byte: batch bodies, reused
 }
 
@@ -267,6 +268,12 @@ func (l *load) send(ctx context.Context, op string) time.Duration {
 // figures are the report's figures over elapsed, once every socket is done.
 func (l *load) figures(elapsed time.Duration) []Figure {
 	var out []Figure
+	if n := l.o.Screens + l.o.Responders; n > 0 {
+		// First: the device bench's run.sh keeps the last lines.
+		f := l.snapshots.figure(fmt.Sprintf("snapshot on connect, %d sockets", n), time.Second)
+		f.PerSec = 0
+		out = append(out, f)
+	}
 	if l.o.PositionRate > 0 {
 		name := "positions sent (" + l.o.PositionMode + ")"
 		out = append(out, Figure{Name: name, Count: l.sent.Load(), PerSec: float64(l.sent.Load()) / elapsed.Seconds(), Errors: l.posErr.Load()})

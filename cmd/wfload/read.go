@@ -13,24 +13,43 @@ import (
 	"time"
 )
 
-// read dials a websocket at path and, until ctx ends, reads every
-// message; those whose head (their first bytes, where the type is) want
-// accepts are read whole into one buffer the socket reuses and handed to
-// on with the time they arrived (on must not keep raw); the others are
-// read off the socket and dropped, undecoded and unbuffered. It counts
-// failures in wsErr.
+// read dials a websocket at path, reads its snapshot off (timed in
+// snapshots: the load starts once every socket has its own, as screens
+// and phones are connected long before an incident) and, until ctx ends,
+// reads every message; those whose head (their first bytes, where the
+// type is) want accepts are read whole into one buffer the socket reuses
+// and handed to on with the time they arrived (on must not keep raw); the
+// others are read off the socket and dropped, undecoded and unbuffered.
+// It counts failures in wsErr.
 func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{},
 	want func(head []byte) bool, on func(raw []byte, now time.Time)) {
+	start := time.Now()
 	c, err := l.dial(ctx, path, token)
+	buf := make([]byte, 0, 4096)
+	snapshot := false // the first message is the socket's snapshot
+	if err == nil {
+		var r io.Reader
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second)) // a server that sends none fails the socket
+		if _, r, err = c.NextReader(); err == nil {
+			buf, _, err = readHead(r, buf[:0], func([]byte) bool { return false })
+			snapshot = err == nil && isType(buf, `"snapshot"`)
+		}
+		_ = c.SetReadDeadline(time.Time{})
+	}
+	if snapshot {
+		l.snapshots.add(time.Since(start))
+	}
 	conns.Done()
-	if err != nil {
+	if !snapshot {
+		if c != nil {
+			c.Close()
+		}
 		l.wsErr.Add(1)
 		return
 	}
 	defer c.Close()
 	go func() { <-ctx.Done(); c.Close() }()
 	<-ready
-	buf := make([]byte, 0, 4096)
 	for {
 		_, r, err := c.NextReader()
 		if err == nil {
