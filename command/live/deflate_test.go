@@ -138,6 +138,37 @@ func TestBatchCarriesTheSharedDeflatedForm(t *testing.T) {
 	}
 }
 
+// TestSharedSnapshotCompressedOnce: a snapshot that carries its compressed
+// form (shared by the sockets that connect together) goes to every
+// client's Batch with that form, not one of its own.
+func TestSharedSnapshotCompressedOnce(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	big := []byte(`{"seq":0,"type":"snapshot","data":{"units":"` + strings.Repeat("car-01 ", 300) + `"}}`)
+	shared := live.NewDeflated(big)
+	snap := func(context.Context) (live.Message, error) { return live.Message{JSON: big, Deflated: shared}, nil }
+	outs := make(chan live.Message, 10)
+	for range 2 {
+		serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap,
+			Batch: func(msgs []live.Message) error {
+				for _, m := range msgs {
+					outs <- m
+				}
+				return nil
+			}}, nil, newSink())
+	}
+	for i := range 2 {
+		select {
+		case o := <-outs:
+			if o.Deflated != shared {
+				t.Errorf("client %d: the snapshot went with a compressed form of its own, not the shared one", i)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("client %d: the snapshot did not reach Batch", i)
+		}
+	}
+}
+
 // TestBigSnapshotCompressedForTheClient: a snapshot of DeflateMin or more
 // goes to Batch with a compressed form of its own; a smaller one, or any
 // without Batch, goes through the sink as it is.
@@ -145,7 +176,7 @@ func TestBigSnapshotCompressedForTheClient(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	h := live.NewHub(st, quiet)
 	big := []byte(`{"seq":0,"type":"snapshot","data":{"units":"` + strings.Repeat("car-01 ", 300) + `"}}`)
-	snap := func(context.Context) ([]byte, uint64, error) { return big, 0, nil }
+	snap := func(context.Context) (live.Message, error) { return live.SnapshotOf(big, 0, nil) }
 	outs := make(chan live.Message, 10)
 	s := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap,

@@ -27,7 +27,8 @@ type Message struct {
 	JSON []byte
 	// Deflated is JSON compressed for the sockets that negotiated it (nil:
 	// none): shared by every client for a published message (Publish gives
-	// it to those of DeflateMin or more), the client's own for a snapshot.
+	// it to those of DeflateMin or more), and for a snapshot several
+	// sockets share.
 	Deflated *Deflated
 }
 
@@ -345,11 +346,18 @@ const (
 	BatchBytes    = 64 << 10
 )
 
-// Snapshot returns a stream's current state as a snapshot message and the
-// seq it reflects (read the seq first, then the state: events after the seq
-// are delivered again and carry their object's whole state as the stream
-// shows it, so applying them is safe).
-type Snapshot func(ctx context.Context) (msg []byte, seq uint64, err error)
+// Snapshot returns a stream's current state as a snapshot message, its Seq
+// the seq it reflects (read the seq first, then the state: events after the
+// seq are delivered again and carry their object's whole state as the
+// stream shows it, so applying them is safe). A message several sockets
+// share may carry its compressed form, made once for all of them.
+type Snapshot func(ctx context.Context) (Message, error)
+
+// SnapshotOf makes a Snapshot's answer of a message, the seq it reflects
+// and an error.
+func SnapshotOf(msg []byte, seq uint64, err error) (Message, error) {
+	return Message{JSON: msg, Seq: seq}, err
+}
 
 // Client serves one connection of a stream.
 type Client struct {
@@ -435,18 +443,23 @@ func (w *writer) deliver(m Message) error {
 
 // snapshot writes the stream's state and moves last to the seq it reflects.
 func (w *writer) snapshot() error {
-	msg, seq, err := w.Snapshot(w.ctx)
+	snap, err := w.Snapshot(w.ctx)
 	if err != nil {
 		return err
 	}
-	w.last = seq
-	if w.Batch != nil && len(msg) >= DeflateMin {
-		// Compressed for this client only, if it negotiated it (a screen's
-		// snapshot of a city's units is a megabyte or more): nothing is
-		// pending when a snapshot is written.
-		return w.Batch([]Message{{JSON: msg, Deflated: NewDeflated(msg)}})
+	w.last = snap.Seq
+	if w.Batch != nil && len(snap.JSON) >= DeflateMin {
+		// Compressed if the client negotiated it (a screen's snapshot of a
+		// city's units is a megabyte or more): once for every socket that
+		// shares the message, else for this one. Nothing is pending when a
+		// snapshot is written.
+		z := snap.Deflated
+		if z == nil {
+			z = NewDeflated(snap.JSON)
+		}
+		return w.Batch([]Message{{JSON: snap.JSON, Deflated: z}})
 	}
-	return w.write(msg)
+	return w.write(snap.JSON)
 }
 
 // catchUp writes everything after last held in storage; when the stream no

@@ -134,7 +134,7 @@ func serve(t *testing.T, h *Hub, since *uint64, snapSeq uint64) <-chan uint64 {
 	t.Cleanup(cancel)
 	got := make(chan uint64, 100)
 	c := &Client{Hub: h, Stream: "s", Queue: 16, Heartbeat: time.Hour,
-		Snapshot: func(context.Context) ([]byte, uint64, error) { return []byte(`{"type":"snapshot"}`), snapSeq, nil }}
+		Snapshot: func(context.Context) (Message, error) { return SnapshotOf([]byte(`{"type":"snapshot"}`), snapSeq, nil) }}
 	go c.Serve(ctx, since, nil, func(b []byte) error {
 		var m struct{ Seq uint64 }
 		_ = json.Unmarshal(b, &m)

@@ -146,9 +146,9 @@ func TestABatchLeavesNoneWaiting(t *testing.T) {
 	release := make(chan struct{})
 	got := make(chan int, 100)
 	c := &Client{Hub: h, Stream: "s", Queue: 1024, Heartbeat: time.Hour,
-		Snapshot: func(context.Context) ([]byte, uint64, error) {
+		Snapshot: func(context.Context) (Message, error) {
 			<-release // every message is queued while the snapshot is read
-			return []byte(`{"type":"snapshot"}`), 0, nil
+			return SnapshotOf([]byte(`{"type":"snapshot"}`), 0, nil)
 		},
 		Batch: func(msgs []Message) error { got <- len(msgs); return nil }}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -106,9 +106,9 @@ func (s *sink) until(t *testing.T, want []string, done func(got []string, beat i
 
 // snapshotAt returns a snapshot of the stream as of its seq now.
 func snapshotAt(st *memstore.Store, stream string) live.Snapshot {
-	return func(ctx context.Context) ([]byte, uint64, error) {
+	return func(ctx context.Context) (live.Message, error) {
 		seq, err := st.Seq(ctx, stream)
-		return fmt.Appendf(nil, `{"seq":%d,"type":"snapshot","data":{}}`, seq), seq, err
+		return live.SnapshotOf(fmt.Appendf(nil, `{"seq":%d,"type":"snapshot","data":{}}`, seq), seq, err)
 	}
 }
 
@@ -209,8 +209,8 @@ func TestServeSnapshotThenCatchUp(t *testing.T) {
 	h := live.NewHub(st, quiet)
 	emit(t, st, "screen", 3, false)
 	// The snapshot reflects seq 2: seq 3 must follow from storage.
-	snap := func(ctx context.Context) ([]byte, uint64, error) {
-		return []byte(`{"seq":2,"type":"snapshot","data":{}}`), 2, nil
+	snap := func(ctx context.Context) (live.Message, error) {
+		return live.SnapshotOf([]byte(`{"seq":2,"type":"snapshot","data":{}}`), 2, nil)
 	}
 	s := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap}, nil, s)
@@ -256,8 +256,8 @@ func TestServeDropsSlowClient(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	h := live.NewHub(st, quiet)
 	release := make(chan struct{})
-	snap := func(ctx context.Context) ([]byte, uint64, error) {
-		return []byte(`{"seq":0,"type":"snapshot","data":{}}`), 0, nil
+	snap := func(ctx context.Context) (live.Message, error) {
+		return live.SnapshotOf([]byte(`{"seq":0,"type":"snapshot","data":{}}`), 0, nil)
 	}
 	blocked := func(b []byte) error { <-release; return nil }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -340,7 +340,7 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 	start, _ := st.Seq(context.Background(), "screen")
 	snapGate, writeGate := make(chan struct{}), make(chan struct{})
 	inSnapshot, inWrite := make(chan struct{}), make(chan struct{})
-	slowSnap := func(ctx context.Context) ([]byte, uint64, error) {
+	slowSnap := func(ctx context.Context) (live.Message, error) {
 		close(inSnapshot)
 		<-snapGate
 		return snapshotAt(st, "screen")(ctx)

@@ -31,9 +31,9 @@ func TestNotifyLostInReconnectReachesClient(t *testing.T) {
 	const stream = "unit:car-1"
 	got := make(chan uint64, 100)
 	c := &live.Client{Hub: h, Stream: stream, Queue: 100, Heartbeat: time.Hour,
-		Snapshot: func(ctx context.Context) ([]byte, uint64, error) {
+		Snapshot: func(ctx context.Context) (live.Message, error) {
 			seq, err := st.Seq(ctx, stream)
-			return []byte(`{"type":"snapshot"}`), seq, err
+			return live.SnapshotOf([]byte(`{"type":"snapshot"}`), seq, err)
 		}}
 	served := make(chan error, 1)
 	go func() {

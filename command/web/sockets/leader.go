@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"watchfloor/command/incident"
+	"watchfloor/command/live"
 	"watchfloor/command/plan"
 	"watchfloor/command/vocab"
 )
@@ -14,7 +15,7 @@ import (
 // leaderSocket serves /ws/leader: approvals waiting and plans active.
 func (a *Server) leaderSocket() []fiber.Handler {
 	return a.socketWith(func(*websocket.Conn) socketSpec {
-		return socketSpec{stream: vocab.LeaderStream, snapshot: a.leaderSnapshot}
+		return socketSpec{stream: vocab.LeaderStream, snapshot: func(ctx context.Context) (live.Message, error) { return live.SnapshotOf(a.leaderSnapshot(ctx)) }}
 	})
 }
 

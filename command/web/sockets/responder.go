@@ -14,6 +14,7 @@ import (
 	"watchfloor/command/dispatch"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/live"
 	"watchfloor/command/strictjson"
 	"watchfloor/command/unit"
 	"watchfloor/command/vocab"
@@ -38,7 +39,9 @@ func (a *Server) responderSocket() []fiber.Handler {
 			stream:    vocab.UnitStream(sess.Unit),
 			readLimit: responderLimit,
 			verify:    true,
-			snapshot:  func(ctx context.Context) ([]byte, uint64, error) { return a.responderSnapshot(ctx, sess.Unit) },
+			snapshot: func(ctx context.Context) (live.Message, error) {
+				return live.SnapshotOf(a.responderSnapshot(ctx, sess.Unit))
+			},
 			handle: func(ctx context.Context, msg []byte) []byte {
 				if ok, _ := limit.Take(time.Now(), a.Config.Limits.SocketRate, a.Config.Limits.SocketBurst); !ok {
 					return a.overRate(sess, msg)

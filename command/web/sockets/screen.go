@@ -13,6 +13,7 @@ import (
 	"watchfloor/command/alarm"
 	"watchfloor/command/auth"
 	"watchfloor/command/incident"
+	"watchfloor/command/live"
 	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
 )
@@ -23,7 +24,7 @@ func (a *Server) screenSocket() []fiber.Handler {
 	return a.socketWith(func(conn *websocket.Conn) socketSpec {
 		sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 		area := strings.Clone(sess.Area)
-		return socketSpec{stream: vocab.ScreenStream, snapshot: func(ctx context.Context) ([]byte, uint64, error) {
+		return socketSpec{stream: vocab.ScreenStream, snapshot: func(ctx context.Context) (live.Message, error) {
 			return a.screenSnapshot(ctx, area)
 		}}
 	})
@@ -38,31 +39,33 @@ const snapshotTTL = time.Second
 // the open incidents (at most streams.snapshot_incidents, most serious
 // first, then latest changed), units, open alarms and active orders. It is
 // the same for every role and account of one area (it carries no personal
-// data, and alarms of other areas are left out), so one build per area is
-// shared by the sockets connecting at about the same time.
-func (a *Server) screenSnapshot(ctx context.Context, area string) ([]byte, uint64, error) {
+// data, and alarms of other areas are left out), so one build per area, and
+// its compressed form, is shared by the sockets connecting at about the
+// same time (a wall of screens after a restart: compressing a city's
+// snapshot for each socket cost as much as all the rest of its start).
+func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message, error) {
 	seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
 	if err != nil {
-		return nil, 0, err
+		return live.Message{}, err
 	}
 	s := &a.ws
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
 	if b, ok := s.snaps[area]; ok && b.seq == seq && time.Since(b.at) < snapshotTTL {
-		return b.msg, seq, nil
+		return live.Message{JSON: b.msg, Seq: seq, Deflated: b.z}, nil
 	}
 	// What every area shares is read from storage once per seq; only the
 	// alarms differ between areas.
 	if s.parts == nil || s.parts.seq != seq || time.Since(s.parts.at) >= snapshotTTL {
 		p, err := a.readSnapshotParts(ctx, seq)
 		if err != nil {
-			return nil, 0, err
+			return live.Message{}, err
 		}
 		s.parts = p
 	}
 	msg, err := a.encodeSnapshot(s.parts, area)
 	if err != nil {
-		return nil, 0, err
+		return live.Message{}, err
 	}
 	if s.snaps == nil {
 		s.snaps = map[string]builtSnapshot{}
@@ -72,13 +75,15 @@ func (a *Server) screenSnapshot(ctx context.Context, area string) ([]byte, uint6
 			delete(s.snaps, k)
 		}
 	}
-	s.snaps[area] = builtSnapshot{msg: msg, seq: seq, at: time.Now()}
-	return msg, seq, nil
+	b := builtSnapshot{msg: msg, z: live.NewDeflated(msg), seq: seq, at: time.Now()}
+	s.snaps[area] = b
+	return live.Message{JSON: b.msg, Seq: seq, Deflated: b.z}, nil
 }
 
 // builtSnapshot is a screen snapshot kept for sockets connecting together.
 type builtSnapshot struct {
 	msg []byte
+	z   *live.Deflated // compressed on first use, by the first socket that asks
 	seq uint64
 	at  time.Time
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/live"
 )
 
 // sessionStream is a stream nothing is ever written to: /ws/session
@@ -16,8 +18,8 @@ const sessionStream = "session"
 // closed with 4001 when the session ends anywhere.
 func (a *Server) sessionSocket() []fiber.Handler {
 	return a.socketWith(func(*websocket.Conn) socketSpec {
-		return socketSpec{stream: sessionStream, snapshot: func(context.Context) ([]byte, uint64, error) {
-			return a.Envelope("snapshot", 0, struct{}{})
+		return socketSpec{stream: sessionStream, snapshot: func(context.Context) (live.Message, error) {
+			return live.SnapshotOf(a.Envelope("snapshot", 0, struct{}{}))
 		}}
 	})
 }
