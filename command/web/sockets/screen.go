@@ -41,8 +41,8 @@ const snapshotTTL = time.Second
 // the same for every role and account of one area (it carries no personal
 // data, and alarms of other areas are left out), so one build per area, and
 // its compressed form, is shared by the sockets connecting at about the
-// same time (a wall of screens after a restart: compressing a city's
-// snapshot for each socket cost as much as all the rest of its start).
+// same time (a wall of screens reconnecting after a restart compressed a
+// city's snapshot once per screen).
 func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message, error) {
 	seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
 	if err != nil {
