@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build basemap run test race lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-compare bench-cores
+.PHONY: all deps build basemap run test race lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-load bench-compare bench-cores
 
 all: build
 
@@ -107,7 +107,7 @@ fuzz: deps
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-tasks bench-load bench-cores
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-load bench-cores
 	scripts/bench-assemble
 ## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
 bench-load: deps
@@ -149,6 +149,8 @@ bench-places: deps
 	$(BENCH) 35-places-http "Gazetteer search over HTTP, 100,000 places, queries as an operator types them (3,000 requests)" $(GO) test -run='^$$' -bench=PlacesHTTP -benchtime=3000x -count=1 ./command/acceptance
 bench-wall: deps
 	$(BENCH) 36-wall-frames "One frame of 10,000 moving units on the wall's map in headless Chromium (move, cluster or draw, paint), at city and street zoom" $(GO) test -run='^$$' -bench=WallUnitFrames -benchtime=3x -count=1 ./command/acceptance
+bench-pages: deps
+	$(BENCH) 37-page-modules "A page's modules in headless Chromium on an emulated mobile link (300 ms a round trip, 1.5 MB/s): when the last one has arrived, nothing cached" $(GO) test -run='^$$' -bench=PageModulesSlowLink -benchtime=3x -count=1 ./command/acceptance
 bench-tasks: deps
 	$(BENCH) 41-plan-tasks-store "A plan's tasks stored for 2,000 units, 200 to an atomic step" $(GO) test -run='^$$' -bench=AddTasks2000 -benchtime=5x -count=1 ./command/store
 bench-candidates: deps
