@@ -17,7 +17,8 @@ import (
 func TestPagesPreloadTheirModules(t *testing.T) {
 	entry := regexp.MustCompile(`<script type="module" src="/([^"]+)"></script>`)
 	preload := regexp.MustCompile(`<link rel="modulepreload" href="/([^"]+)">`)
-	imports := regexp.MustCompile(`from\s+'(\./[^']+)'`)
+	// from './x.js', import './x.js', import('./x.js'); either quote.
+	imports := regexp.MustCompile(`(?:from|import)\s*\(?\s*['"](\.{1,2}/[^'"]+)['"]`)
 	pages, err := fs.Glob(FS, "*.html")
 	if err != nil || len(pages) == 0 {
 		t.Fatalf("no pages: %v", err)

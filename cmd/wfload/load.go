@@ -140,12 +140,15 @@ type load struct {
 	// screenBytes counts what the screens' sockets read off the wire
 	// (compressed when the socket negotiated it).
 	screenBytes atomic.Int64
-	fanout      series   // a fan-out incident's creation to task.assigned, every responder
-	steps       fanSteps // the same, split by the server's times, on every 100th responder
-	slow        fanSteps // the same, on any responder, for tasks over slowTask
-	wsErr       atomic.Int64
-	snapshots   series    // a socket's dial to its whole snapshot, before the load starts
-	bodies      sync.Pool // of *[]byte: batch bodies, reused
+	// snapshotBytes is what screenBytes held when the load started: the
+	// snapshots, read before it.
+	snapshotBytes int64
+	fanout        series   // a fan-out incident's creation to task.assigned, every responder
+	steps         fanSteps // the same, split by the server's times, on every 100th responder
+	slow          fanSteps // the same, on any responder, for tasks over slowTask
+	wsErr         atomic.Int64
+	snapshots     series    // a socket's dial to its whole snapshot, before the load starts
+	bodies        sync.Pool // of *[]byte: batch bodies, reused
 }
 
 func newLoad(o options) *load {
@@ -238,6 +241,7 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 		go func() { defer wg.Done(); l.responder(runCtx, tok, l.o.Steps && i%100 == 0, &conns, ready) }()
 	}
 	conns.Wait()
+	l.snapshotBytes = l.screenBytes.Load()
 	close(ready)
 	return nil
 }
@@ -271,7 +275,7 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 	if n := l.o.Screens + l.o.Responders; n > 0 {
 		// First: the device bench's run.sh keeps the last lines.
 		f := l.snapshots.figure(fmt.Sprintf("snapshot on connect, %d sockets", n), time.Second)
-		f.PerSec = 0
+		f.PerSec, f.Errors = 0, int64(n)-f.Count // a socket without its snapshot failed
 		out = append(out, f)
 	}
 	if l.o.PositionRate > 0 {
@@ -315,7 +319,7 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 // screenTraffic says how many bytes each screen read off the wire a
 // second, within a figure's comment (the report keeps its lines).
 func (l *load) screenTraffic(elapsed time.Duration) string {
-	per := float64(l.screenBytes.Load()) / float64(l.o.Screens) / elapsed.Seconds()
+	per := float64(l.screenBytes.Load()-l.snapshotBytes) / float64(l.o.Screens) / elapsed.Seconds()
 	return fmt.Sprintf("%.0f kB/s to each screen on the wire (compression %v)", per/1000, l.o.Compress)
 }
 

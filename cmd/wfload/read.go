@@ -28,6 +28,8 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 	buf := make([]byte, 0, 4096)
 	snapshot := false // the first message is the socket's snapshot
 	if err == nil {
+		stop := context.AfterFunc(ctx, func() { c.Close() }) // an interrupted run waits for no snapshot
+		defer stop()
 		var r io.Reader
 		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second)) // a server that sends none fails the socket
 		if _, r, err = c.NextReader(); err == nil {
@@ -48,7 +50,6 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 		return
 	}
 	defer c.Close()
-	go func() { <-ctx.Done(); c.Close() }()
 	<-ready
 	for {
 		_, r, err := c.NextReader()

@@ -105,7 +105,14 @@ func (c *chromium) browser(t testing.TB) context.Context {
 	}
 	c.ctx, c.profile = ctx, profile
 	c.cancel = func() {
-		_ = chromedp.Cancel(ctx)
+		// Closed politely, or after 10 s killed: a hung Chromium must not
+		// hold the run until go test's timeout.
+		closed := make(chan struct{})
+		go func() { _ = chromedp.Cancel(ctx); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+		}
 		cancel()
 		cancelAlloc()
 	}
@@ -129,7 +136,9 @@ func (c *chromium) page(t testing.TB, id cdp.BrowserContextID) (context.Context,
 				return err
 			}
 		}
-		tab, err = target.CreateTarget("about:blank").WithBrowserContextID(id).WithNewWindow(true).Do(x)
+		if tab, err = target.CreateTarget("about:blank").WithBrowserContextID(id).WithNewWindow(true).Do(x); err != nil && owner {
+			_ = target.DisposeBrowserContext(id).Do(x)
+		}
 		return err
 	}))
 	if err != nil {
@@ -140,7 +149,10 @@ func (c *chromium) page(t testing.TB, id cdp.BrowserContextID) (context.Context,
 		_ = chromedp.Cancel(ctx)
 		cancel()
 		if owner {
-			_ = chromedp.Run(shared, chromedp.ActionFunc(func(ctx context.Context) error {
+			// A Chromium that hangs fails the test that waits, not the run.
+			bctx, cancel := context.WithTimeout(shared, 10*time.Second)
+			defer cancel()
+			_ = chromedp.Run(bctx, chromedp.ActionFunc(func(ctx context.Context) error {
 				return target.DisposeBrowserContext(id).Do(cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser))
 			}))
 		}

@@ -20,6 +20,7 @@ func (b *browser) tab(name string, width, height int) *browser {
 	nb := &browser{t: b.t, ctx: ctx, id: b.id}
 	nb.listen()
 	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		cancel()
 		b.t.Fatalf("opening a tab: %v", err)
 	}
 	b.t.Cleanup(func() {
