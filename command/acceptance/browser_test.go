@@ -150,8 +150,8 @@ func (c *chromium) page(t testing.TB, id cdp.BrowserContextID) (context.Context,
 		cancel()
 		if owner {
 			// A Chromium that hangs fails the test that waits, not the run.
-			bctx, cancel := context.WithTimeout(shared, 10*time.Second)
-			defer cancel()
+			bctx, stop := context.WithTimeout(shared, 10*time.Second)
+			defer stop()
 			_ = chromedp.Run(bctx, chromedp.ActionFunc(func(ctx context.Context) error {
 				return target.DisposeBrowserContext(id).Do(cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser))
 			}))
@@ -177,26 +177,28 @@ func (c *chromium) stopLocked() {
 // (as a fresh browser: no cookies, storage or permissions of another test).
 func newBrowser(t testing.TB, width, height int) *browser {
 	t.Helper()
-	ctx, id, cancel := sharedChromium.page(t, "")
+	return openPage(t, "", width, height, "failure")
+}
+
+// openPage opens a page of the given size in browser context id (a new one
+// when empty), recording its problems, closed when the test ends, and saved
+// as the screenshot shot if the test failed.
+func openPage(t testing.TB, id cdp.BrowserContextID, width, height int, shot string) *browser {
+	t.Helper()
+	ctx, id, closePage := sharedChromium.page(t, id)
 	b := &browser{t: t, ctx: ctx, id: id}
 	b.listen()
 	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
-		cancel()
+		closePage()
 		t.Fatalf("opening a page in chromium: %v", err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			b.screenshot("failure")
+			b.screenshot(shot)
 		}
-		cancel()
+		closePage()
 	})
 	return b
-}
-
-// contextID is the page's browser context, for the commands that take one
-// (permissions).
-func (b *browser) contextID() cdp.BrowserContextID {
-	return b.id
 }
 
 // listen records the page's console errors, uncaught exceptions, CSP

@@ -58,7 +58,7 @@ func TestCaseDeskBrowserSevenSteps(t *testing.T) {
 	h := newHarness(t)
 	phone := newBrowser(t, 412, 915)
 	phone.run(10*time.Second,
-		cdpbrowser.GrantPermissions([]cdpbrowser.PermissionType{cdpbrowser.PermissionTypeGeolocation}).WithOrigin(h.base).WithBrowserContextID(phone.contextID()),
+		cdpbrowser.GrantPermissions([]cdpbrowser.PermissionType{cdpbrowser.PermissionTypeGeolocation}).WithOrigin(h.base).WithBrowserContextID(phone.id),
 		emulation.SetGeolocationOverride().WithLatitude(22.55415).WithLongitude(114.10877).WithAccuracy(8),
 	)
 	phone.login(h.base+"/responder.html", "grid-01")

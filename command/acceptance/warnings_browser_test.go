@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -16,20 +14,7 @@ import (
 // page), recording its problems like the first.
 func (b *browser) tab(name string, width, height int) *browser {
 	b.t.Helper()
-	ctx, _, cancel := sharedChromium.page(b.t, b.id)
-	nb := &browser{t: b.t, ctx: ctx, id: b.id}
-	nb.listen()
-	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
-		cancel()
-		b.t.Fatalf("opening a tab: %v", err)
-	}
-	b.t.Cleanup(func() {
-		if b.t.Failed() {
-			nb.screenshot("failure-" + name)
-		}
-		cancel()
-	})
-	return nb
+	return openPage(b.t, b.id, width, height, "failure-"+name)
 }
 
 // waitFor waits until the expression is true, polling on a timer: a tab in
