@@ -13,6 +13,7 @@ import (
 	"watchfloor/command/change"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
+	"watchfloor/command/job"
 	"watchfloor/command/memstore"
 	"watchfloor/command/plan"
 	"watchfloor/command/vocab"
@@ -353,5 +354,67 @@ func TestProposeWhenTheRosterFails(t *testing.T) {
 	as, err := svc.Propose(bg, f.incident("fire", alerts.LevelIII))
 	if err != nil || len(as) != 1 || as[0].Approver != "" || f.plans() != "fire@III:proposed" {
 		t.Fatalf("proposed %+v: %v", as, err)
+	}
+}
+
+// loadCounter counts the activations read.
+type loadCounter struct {
+	plan.Store
+	loads int
+}
+
+func (c *loadCounter) Load(ctx context.Context, id string) (*plan.Activation, error) {
+	c.loads++
+	return c.Store.Load(ctx, id)
+}
+
+// TestDeliveryAtOnceReadsNoActivation: the instance that activates a plan
+// delivers its tasks with the activation it just saved; a delivery taken up
+// elsewhere (the job read back, nothing local) reads it, and stores nothing
+// twice.
+func TestDeliveryAtOnceReadsNoActivation(t *testing.T) {
+	f := newPlanFloor(t)
+	st := &loadCounter{Store: f.st.Activations()}
+	var atOnce []job.Job
+	cfg := plan.Options{Location: time.UTC, Members: func([]string) []string { return []string{"car-01", "car-02"} },
+		Plans: []config.Plan{{ID: "flood", Categories: []string{"flood"}, MinLevel: alerts.LevelIV, Approvers: approvers, AutoActivate: true,
+			Groups: []config.Group{{ID: "patrol", Teams: []string{"patrol"}}}}}}
+	var svc *plan.Service
+	svc = plan.NewService(st, f.st.Incidents(), nil, cfg, func() time.Time { return f.now }, func(ctx context.Context, jobs []job.Job) {
+		atOnce = append(atOnce, jobs...)
+		for _, j := range jobs {
+			if err := svc.Deliver(ctx, j); err != nil {
+				t.Error(err)
+			}
+		}
+	}, nil)
+	if _, err := svc.Propose(bg, f.incident("flood", alerts.LevelIV)); err != nil {
+		t.Fatal(err)
+	}
+	if len(atOnce) != 1 || st.loads != 0 {
+		t.Fatalf("%d jobs run at once, %d activations read", len(atOnce), st.loads)
+	}
+	for _, u := range []string{"car-01", "car-02"} {
+		if seq, _ := f.st.Seq(bg, vocab.UnitStream(u)); seq != 1 {
+			t.Errorf("%s was told of %d tasks", u, seq)
+		}
+	}
+	recorded := f.st.Jobs().All()
+	if len(recorded) != 1 || recorded[0].Local != nil {
+		t.Fatalf("recorded %+v", recorded)
+	}
+	if err := svc.Deliver(bg, recorded[0]); err != nil || st.loads != 1 {
+		t.Fatalf("the job taken up again: %v, %d activations read", err, st.loads)
+	}
+	// Another activation's value is never taken for the one the job names.
+	other := recorded[0]
+	other.Local = &plan.Activation{ID: "A-other", Status: plan.Active}
+	if err := svc.Deliver(bg, other); err != nil || st.loads != 2 {
+		t.Fatalf("a job holding another activation: %v, %d activations read", err, st.loads)
+	}
+	for _, u := range []string{"car-01", "car-02"} {
+		if seq, _ := f.st.Seq(bg, vocab.UnitStream(u)); seq != 1 {
+			t.Errorf("after the repeats %s was told of %d tasks", u, seq)
+		}
 	}
 }

@@ -390,7 +390,8 @@ func (s *Service) activate(a *Activation, p *config.Plan, who Who, reason string
 	if !a.ByHand { // a start by hand keeps the groups chosen
 		a.Groups = s.groups(p)
 	}
-	w.Jobs = append(w.Jobs, job.Job{Kind: JobTasks, Key: a.ID, IncidentID: a.IncidentID})
+	// Local: the instance that saves a runs the job at once with a as saved.
+	w.Jobs = append(w.Jobs, job.Job{Kind: JobTasks, Key: a.ID, IncidentID: a.IncidentID, Local: a})
 	w.Entries = append(w.Entries,
 		incident.Entry{At: now, Type: "plan.activated", By: who.Username, Role: who.Role, Reason: reason,
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": "启动"}},
@@ -400,14 +401,18 @@ func (s *Service) activate(a *Activation, p *config.Plan, who Who, reason string
 
 // Deliver is the handler of JobTasks: it stores an active plan's tasks, a
 // chunk at a time, each with its task.assigned event to its unit. It is
-// idempotent: tasks already stored are skipped.
+// idempotent: tasks already stored are skipped. Run at once by the
+// instance that activated the plan, it takes the activation it just saved
+// (a read of its thousands of units less before the first task).
 func (s *Service) Deliver(ctx context.Context, j job.Job) error {
-	a, err := s.store.Load(ctx, j.Key)
-	if fault.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
+	a, _ := j.Local.(*Activation)
+	if a == nil || a.ID != j.Key {
+		var err error
+		if a, err = s.store.Load(ctx, j.Key); fault.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
 	}
 	if a.Status != Active {
 		return nil

@@ -196,11 +196,19 @@ func Triggers(p config.Plan, typ string, colour Colour) bool {
 // GroupUnits are the units of a plan's working group g: those it names and
 // the members of the teams it names (members may be nil), each once; never
 // nil, so a group of nobody is [] in JSON.
+// A set keeps it linear: a team of thousands (a plan to every responder)
+// took 7–11 ms by comparing each member with every one before it.
 func GroupUnits(g config.Group, members func(teams []string) []string) []string {
-	units := append([]string{}, g.Units...)
+	var teams []string
 	if members != nil && len(g.Teams) > 0 {
-		for _, u := range members(g.Teams) {
-			if !slices.Contains(units, u) {
+		teams = members(g.Teams)
+	}
+	units := make([]string, 0, len(g.Units)+len(teams))
+	seen := make(map[string]struct{}, len(g.Units)+len(teams))
+	for _, list := range [][]string{g.Units, teams} {
+		for _, u := range list {
+			if _, dup := seen[u]; !dup {
+				seen[u] = struct{}{}
 				units = append(units, u)
 			}
 		}
