@@ -125,10 +125,11 @@ type call struct {
 func calls(before, now []StandBy) []call {
 	var out []call
 	diff := func(a, b []StandBy, on bool) {
+		in := onCall(b)
 		for _, sb := range a {
 			for _, g := range sb.Groups {
 				for _, u := range g.Units {
-					if !onCall(b, sb.PlanID, g.ID, u) {
+					if _, ok := in[member{sb.PlanID, g.ID, u}]; !ok {
 						out = append(out, call{unit: u, plan: sb, group: g, on: on})
 					}
 				}
@@ -140,19 +141,27 @@ func calls(before, now []StandBy) []call {
 	return out
 }
 
-// onCall reports whether unit is in group of plan among sbs.
-func onCall(sbs []StandBy, plan, group, unit string) bool {
+// member is a unit in a plan's group.
+type member struct{ plan, group, unit string }
+
+// onCall is the set of units on stand-by in sbs, by plan and group: a set,
+// so that comparing a group of thousands before and after stays linear.
+func onCall(sbs []StandBy) map[member]struct{} {
+	n := 0
 	for _, sb := range sbs {
-		if sb.PlanID != plan {
-			continue
-		}
 		for _, g := range sb.Groups {
-			if g.ID == group {
-				return slices.Contains(g.Units, unit)
+			n += len(g.Units)
+		}
+	}
+	in := make(map[member]struct{}, n)
+	for _, sb := range sbs {
+		for _, g := range sb.Groups {
+			for _, u := range g.Units {
+				in[member{sb.PlanID, g.ID, u}] = struct{}{}
 			}
 		}
 	}
-	return false
+	return in
 }
 
 // standBy are the plans a warning of typ at colour puts on stand-by: those
