@@ -3,10 +3,14 @@
 // to write, the timeline entries, the events and the streams they go to,
 // timers, audit records and follow-up jobs). The domain decides it; a store
 // carries it out whole or not at all and knows nothing of which event goes
-// where. Counters are not listed: they come from the events (stats.Counts).
+// where. The figures' counters are not listed: they come from the events
+// (stats.Counts).
 package change
 
 import (
+	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"watchfloor/command/alarm"
@@ -30,6 +34,9 @@ type Change struct {
 	// Fields are single values set in a keyed map (a unit's status, the
 	// slot that makes a plan proposed once per incident and level).
 	Fields []Field
+	// Counts add to counters of a keyed map; an event's data may carry
+	// their new values (Counted).
+	Counts []Count
 	// Appends add entries to a document's list (its timeline).
 	Appends []Append
 	// Events are appended to their streams after the writes, in order.
@@ -75,6 +82,58 @@ type Doc struct {
 // Field sets Field of the keyed map (Kind, ID) to Value.
 type Field struct {
 	Kind, ID, Field, Value string
+}
+
+// Count adds By to the counter Field of the keyed map (Kind, ID), absent
+// counting as 0. Counters moved together need no guard between their
+// writers: a group's tasks answered at once all count, none retries.
+type Count struct {
+	Kind, ID, Field string
+	By              int64
+}
+
+// Counted is event data whose JSON holds the new values of the change's
+// counts: Parts[0], the value of Counts[Holes[0]], Parts[1], … and the last
+// part (len(Parts) == len(Holes)+1). The parts are JSON as encoding/json
+// writes it, which never holds a control character.
+type Counted struct {
+	Parts [][]byte
+	Holes []int
+}
+
+// Check reports what makes d unusable with n counts: parts and holes that
+// do not alternate, a hole naming no count, a control character in a part.
+func (d Counted) Check(n int) error {
+	if len(d.Parts) != len(d.Holes)+1 {
+		return fmt.Errorf("counted data: %d parts around %d holes", len(d.Parts), len(d.Holes))
+	}
+	for _, h := range d.Holes {
+		if h < 0 || h >= n {
+			return fmt.Errorf("counted data: hole for count %d of %d", h, n)
+		}
+	}
+	for _, p := range d.Parts {
+		if slices.ContainsFunc(p, func(b byte) bool { return b < 0x20 }) {
+			return fmt.Errorf("counted data: a control character in %q", p)
+		}
+	}
+	return nil
+}
+
+// Fill returns the JSON with each hole filled from values (by count).
+func (d Counted) Fill(values []int64) []byte {
+	n := 0
+	for _, p := range d.Parts {
+		n += len(p) + 20
+	}
+	out := make([]byte, 0, n)
+	for i, p := range d.Parts {
+		out = append(out, p...)
+		if i < len(d.Holes) {
+			out = strconv.AppendInt(out, values[d.Holes[i]], 10)
+		}
+	}
+	return out
 }
 
 // Append adds Entries (each encoded as JSON) to the list (Kind, ID);

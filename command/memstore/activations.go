@@ -101,10 +101,3 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 	})
 	return out, nil
 }
-
-// Progress returns a group's counts and their version.
-func (x *Activations) Progress(ctx context.Context, activationID, groupID string) (plan.Progress, int64, error) {
-	m := x.s.Fields(change.KindProgress, activationID)
-	num := func(f string) int64 { n, _ := strconv.ParseInt(m[groupID+":"+f], 10, 64); return n }
-	return plan.Progress{Acknowledged: int(num("ack")), Done: int(num("done"))}, num("v"), nil
-}

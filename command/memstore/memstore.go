@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -118,6 +119,13 @@ func encode(c *change.Change) (*encoded, error) {
 		e.entries = append(e.entries, list)
 	}
 	for _, ev := range c.Events {
+		if d, ok := ev.Data.(change.Counted); ok { // filled in once counted
+			if err := d.Check(len(c.Counts)); err != nil {
+				return nil, fmt.Errorf("encoding %s: %w", ev.Type, err)
+			}
+			e.events = append(e.events, nil)
+			continue
+		}
 		b, err := eventData(ev)
 		if err != nil {
 			return nil, err
@@ -184,6 +192,7 @@ func (s *Store) Apply(ctx context.Context, c *change.Change) (change.Result, err
 		s.idem[c.Idem.Key] = idemValue{value: c.Idem.Value, until: now.Add(c.Idem.TTL)}
 	}
 	s.write(c, enc)
+	s.counters(c, enc)
 	at := c.At
 	if at.IsZero() {
 		at = now
@@ -231,6 +240,25 @@ func (s *Store) write(c *change.Change, enc *encoded) {
 			list = slices.Clone(list[len(list)-a.Keep:])
 		}
 		s.lists[r] = list
+	}
+}
+
+// counters moves the counters of c and fills its counted events' data.
+func (s *Store) counters(c *change.Change, enc *encoded) {
+	if len(c.Counts) == 0 {
+		return
+	}
+	values := make([]int64, len(c.Counts))
+	for i, n := range c.Counts {
+		r := ref{n.Kind, n.ID}
+		cur, _ := strconv.ParseInt(s.maps[r][n.Field], 10, 64)
+		values[i] = cur + n.By
+		s.setField(r, n.Field, strconv.FormatInt(values[i], 10))
+	}
+	for i, ev := range c.Events {
+		if d, ok := ev.Data.(change.Counted); ok {
+			enc.events[i] = d.Fill(values)
+		}
 	}
 }
 

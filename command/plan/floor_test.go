@@ -248,9 +248,9 @@ func TestTasksAndProgress(t *testing.T) {
 		{"car-01", plan.ActDone, 1, 1, plan.TaskDone},
 	} {
 		got, err := f.svc.TaskAction(bg, vocab.Actor{Username: c.unit, Role: vocab.Responder}, c.unit, task, c.action, "")
-		p, _, _ := f.st.Activations().Progress(bg, id, "patrol")
-		if err != nil || got.Status != c.status || p.Acknowledged != c.ack || p.Done != c.done {
-			t.Fatalf("%s: %+v %v, progress %+v", c.action, got, err, p)
+		a, _ := f.svc.Load(bg, id)
+		if p := a.Groups[0].Progress; err != nil || got.Status != c.status || p.Acknowledged != c.ack || p.Done != c.done {
+			t.Fatalf("%s: %+v %v, progress %+v", c.action, got, err, a.Groups[0].Progress)
 		}
 	}
 	other := plan.TaskID(id, "patrol", "car-02")

@@ -159,8 +159,6 @@ type Store interface {
 	TasksExist(ctx context.Context, ids []string) ([]bool, error)
 	// UnitTasks returns a unit's tasks of plans still active.
 	UnitTasks(ctx context.Context, unitID string) ([]*Task, error)
-	// Progress returns a group's counts and their version.
-	Progress(ctx context.Context, activationID, groupID string) (Progress, int64, error)
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
@@ -456,7 +454,7 @@ func (s *Service) TaskAction(ctx context.Context, who Who, unitID, id, action, n
 	for attempt := 0; ; attempt++ {
 		t, err := s.taskAction(ctx, who, unitID, id, action, note)
 		if fault.IsConflict(err) && attempt < 20 {
-			continue // another task of the group moved meanwhile: count again
+			continue // the task moved meanwhile (another of the unit's phones): look again
 		}
 		return t, err
 	}
@@ -480,29 +478,24 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 	if a.Status != Active {
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is %s: its tasks are closed", a.ID, a.Status)}
 	}
-	p, v, err := s.store.Progress(ctx, t.ActivationID, t.GroupID)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().UTC()
 	prev := *t
 	if prev.Status == TaskAssigned {
 		t.AckedAt = &now
-		p.Acknowledged++
 	}
 	event, typ := "task.acknowledged", "task.acknowledged"
 	t.Status = TaskAcknowledged
 	if action == ActDone {
 		t.Status, t.DoneAt, t.Note = TaskDone, &now, note
-		p.Done++
 		event, typ = "task.done", "task.done"
 	}
+	total := 0
 	for _, g := range a.Groups {
 		if g.ID == t.GroupID {
-			p.Total = g.Progress.Total
+			total = g.Progress.Total
 		}
 	}
-	return t, s.saveTask(ctx, &TaskWrite{Task: t, Prev: &prev, Version: v, Progress: p, Event: event, At: now,
+	return t, s.saveTask(ctx, &TaskWrite{Task: t, Prev: &prev, Total: total, Event: event, At: now,
 		Entry: incident.Entry{At: now, Type: typ, By: who.Username, Role: who.Role, Reason: note,
 			Detail: map[string]any{"activation_id": t.ActivationID, "task_id": t.ID, "group_id": t.GroupID, "unit_id": t.UnitID}}})
 }

@@ -14,14 +14,12 @@ import (
 )
 
 // tasks keeps one active activation and its tasks in maps. conflicts is
-// how many Apply calls fail with a conflict before one succeeds; each
-// failed one moves the group's version (another answer counted first)
-// and, with stolen, stores the first task it carries (another delivery
-// stored it first).
+// how many Apply calls fail with a conflict before one succeeds; with
+// stolen, each failed one stores the first task it carries (another
+// delivery, or another of the unit's phones, stored it first).
 type tasks struct {
 	act       *plan.Activation
 	docs      map[string]*plan.Task
-	version   int64
 	conflicts int
 	stolen    bool
 	applied   []*change.Change
@@ -51,16 +49,12 @@ func (s *tasks) TasksExist(_ context.Context, ids []string) ([]bool, error) {
 	}
 	return out, nil
 }
-func (s *tasks) Progress(context.Context, string, string) (plan.Progress, int64, error) {
-	return plan.Progress{}, s.version, nil
-}
 func (s *tasks) Apply(_ context.Context, c *change.Change) (change.Result, error) {
 	if s.conflicts > 0 {
 		s.conflicts--
 		if t, ok := c.Docs[0].Value.(*plan.Task); ok && s.stolen {
 			s.docs[t.ID] = t
 		}
-		s.version++
 		return change.Result{}, &fault.Conflict{Detail: c.Guards[0].Why}
 	}
 	for _, g := range c.Guards { // a new task's guard: not stored yet
@@ -102,19 +96,27 @@ func TestAddTasksSkipsWhatAnotherStored(t *testing.T) {
 	}
 }
 
-// An answer that loses the race for its group's counts counts again from
-// the new version, and the unit's answer is then recorded once.
-func TestTaskActionCountsAgainAfterAConflict(t *testing.T) {
+// An answer that loses the race for its task (another of the unit's
+// phones answered first) looks again: it finds the task answered and
+// records nothing more.
+func TestTaskActionLooksAgainAfterAConflict(t *testing.T) {
 	st := newTasks()
 	id := plan.TaskID("A-1", "g", "u1")
 	st.docs[id] = &plan.Task{ID: id, ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: plan.TaskAssigned, Incident: &incident.Brief{ID: "INC-1"}}
 	svc := plan.NewService(st, nil, nil, plan.Options{}, func() time.Time { return at }, nil, nil)
-	st.conflicts = 1
+	st.conflicts, st.stolen = 1, true
 	got, err := svc.TaskAction(context.Background(), vocab.Actor{Username: "u1", Role: vocab.Responder}, "u1", id, plan.ActAcknowledge, "")
 	if err != nil || got.Status != plan.TaskAcknowledged {
 		t.Fatalf("ack: %+v %v", got, err)
 	}
-	if len(st.applied) != 1 || st.applied[0].Guards[1].Allowed[0] != "1" {
+	if len(st.applied) != 0 {
 		t.Fatalf("applied %d changes: %+v", len(st.applied), st.applied)
+	}
+	// Not answered meanwhile: the next try records it.
+	st.docs[id].Status = plan.TaskAssigned
+	st.conflicts, st.stolen = 1, false
+	if got, err := svc.TaskAction(context.Background(), vocab.Actor{Username: "u1", Role: vocab.Responder}, "u1", id, plan.ActDone, "ok"); err != nil ||
+		got.Status != plan.TaskDone || len(st.applied) != 1 || st.applied[0].Guards[0].Allowed[0] != plan.TaskAssigned {
+		t.Fatalf("done: %+v %v, applied %d", got, err, len(st.applied))
 	}
 }

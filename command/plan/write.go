@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -105,15 +106,14 @@ func (s *Service) save(ctx context.Context, w *Write) error {
 }
 
 // TaskWrite is one atomic change of a task: from Prev, the task as it was,
-// with the group's progress moved from version Version to Progress.
+// in a group of Total members.
 type TaskWrite struct {
-	Task     *Task
-	Prev     *Task
-	Version  int64
-	Progress Progress
-	Event    string
-	Entry    incident.Entry
-	At       time.Time
+	Task  *Task
+	Prev  *Task
+	Total int
+	Event string
+	Entry incident.Entry
+	At    time.Time
 }
 
 // TaskEvent is the data of task.acknowledged and task.done.
@@ -124,16 +124,19 @@ type TaskEvent struct {
 	Progress     Progress `json:"progress"`
 }
 
-// Change is what w changes: the task guarded by its status and its group's
-// counts by their version, its events on the unit's, the screens' and the
-// leaders' streams, and its audit record.
-func (w *TaskWrite) Change() *change.Change {
+// The counts a task's change moves, in Change's Counts.
+const (
+	countAck = iota
+	countDone
+)
+
+// Change is what w changes: the task guarded by its status, its group's
+// counts moved in the same step (no guard between the group's members:
+// thousands answering at once all count, none retries), its events on
+// the unit's, the screens' and the leaders' streams with the counts after
+// it, and its audit record.
+func (w *TaskWrite) Change() (*change.Change, error) {
 	t := w.Task
-	why := fmt.Sprintf("task %s changed meanwhile", t.ID)
-	version := ""
-	if w.Version > 0 {
-		version = strconv.FormatInt(w.Version, 10)
-	}
 	var prev any
 	prevStatus := ""
 	if w.Prev != nil {
@@ -143,17 +146,24 @@ func (w *TaskWrite) Change() *change.Change {
 	if t.Incident != nil {
 		incidentID = t.Incident.ID
 	}
-	ev := TaskEvent{Task: t, ActivationID: t.ActivationID, GroupID: t.GroupID, Progress: w.Progress}
+	acked, done := int64(0), int64(0)
+	if prevStatus == TaskAssigned && t.Status != TaskAssigned {
+		acked = 1
+	}
+	if prevStatus != TaskDone && t.Status == TaskDone {
+		done = 1
+	}
+	ev, err := taskEvent(t, w.Total)
+	if err != nil {
+		return nil, err
+	}
 	c := &change.Change{At: w.At,
-		Guards: []change.Guard{
-			{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: []string{prevStatus}, Why: why},
-			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":v", Allowed: []string{version}, Why: why},
-		},
+		Guards: []change.Guard{{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: []string{prevStatus},
+			Why: fmt.Sprintf("task %s changed meanwhile", t.ID)}},
 		Docs: []change.Doc{{Kind: change.KindTask, ID: t.ID, Value: t, Prev: prev, Fields: map[string]string{"status": t.Status}}},
-		Fields: []change.Field{
-			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":ack", Value: strconv.Itoa(w.Progress.Acknowledged)},
-			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":done", Value: strconv.Itoa(w.Progress.Done)},
-			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":v", Value: strconv.FormatInt(w.Version+1, 10)},
+		Counts: []change.Count{
+			countAck:  {Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":ack", By: acked},
+			countDone: {Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":done", By: done},
 		},
 		Events: []vocab.Event{
 			{Stream: vocab.UnitStream(t.UnitID), Type: w.Event, Data: ev, Notify: true},
@@ -164,12 +174,33 @@ func (w *TaskWrite) Change() *change.Change {
 		// thousands of units would bury the timeline under their answers.
 		Audit: incident.AuditRecords(incidentID, []incident.Entry{w.Entry}),
 	}
-	return c
+	return c, nil
+}
+
+// taskEvent is t's TaskEvent with the group's counts left for the store to
+// fill in as they stand after the change.
+func taskEvent(t *Task, total int) (change.Counted, error) {
+	head, err := json.Marshal(struct {
+		Task         *Task  `json:"task"`
+		ActivationID string `json:"activation_id"`
+		GroupID      string `json:"group_id"`
+	}{t, t.ActivationID, t.GroupID})
+	if err != nil {
+		return change.Counted{}, fmt.Errorf("encoding the event of task %s: %w", t.ID, err)
+	}
+	head = append(head[:len(head)-1], `,"progress":{"total":`...)
+	head = strconv.AppendInt(head, int64(total), 10)
+	head = append(head, `,"acknowledged":`...)
+	return change.Counted{Parts: [][]byte{head, []byte(`,"done":`), []byte(`}}`)}, Holes: []int{countAck, countDone}}, nil
 }
 
 // saveTask carries out w.
 func (s *Service) saveTask(ctx context.Context, w *TaskWrite) error {
-	_, err := s.store.Apply(ctx, w.Change())
+	c, err := w.Change()
+	if err != nil {
+		return err
+	}
+	_, err = s.store.Apply(ctx, c)
 	if err != nil && !fault.IsConflict(err) {
 		return fmt.Errorf("saving task %s: %w", w.Task.ID, err)
 	}

@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -54,32 +55,58 @@ func TestActivationChange(t *testing.T) {
 	}
 }
 
-// A task's answer is guarded by its status and its group's version, moves
-// the group's counts, goes to the unit, the screens and the leaders, and
-// is audited but kept off the incident's timeline.
+// A task's answer is guarded by its status alone, moves the group's
+// counts in the same step, goes to the unit, the screens and the leaders
+// with the counts after it, and is audited but kept off the incident's
+// timeline.
 func TestTaskChange(t *testing.T) {
-	prev := &plan.Task{ID: "A-1.g.u1", ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: plan.TaskAssigned, Incident: &incident.Brief{ID: "INC-1"}}
-	task := *prev
-	task.Status = plan.TaskAcknowledged
-	w := &plan.TaskWrite{Task: &task, Prev: prev, Progress: plan.Progress{Total: 3, Acknowledged: 1}, Event: vocab.TaskAcknowledged, At: at,
-		Entry: incident.Entry{At: at, Type: vocab.TaskAcknowledged, Detail: map[string]any{"activation_id": "A-1"}}}
-	c := w.Change()
-	if len(c.Guards) != 2 || c.Guards[0].Allowed[0] != plan.TaskAssigned || c.Guards[1].Field != "g:v" || c.Guards[1].Allowed[0] != "" ||
-		c.Guards[0].Why != "task A-1.g.u1 changed meanwhile" {
-		t.Fatalf("guards %+v", c.Guards)
-	}
-	want := []string{"task.acknowledged@unit:u1", "task.acknowledged@screen", "task.acknowledged@leader"}
-	if got := streams(c); !slices.Equal(got, want) || !c.Events[0].Notify {
-		t.Fatalf("events %v, want %v", got, want)
-	}
-	vals := map[string]string{}
-	for _, f := range c.Fields {
-		vals[f.Field] = f.Value
-	}
-	if vals["g:ack"] != "1" || vals["g:done"] != "0" || vals["g:v"] != "1" {
-		t.Fatalf("progress %v", vals)
-	}
-	if len(c.Appends) != 0 || len(c.Audit) != 1 || c.Audit[0].IncidentID != "INC-1" {
-		t.Fatalf("timeline %+v audit %+v", c.Appends, c.Audit)
+	for _, tc := range []struct {
+		name      string
+		from, to  string
+		ack, done int64
+		event     string
+	}{
+		{"acknowledged", plan.TaskAssigned, plan.TaskAcknowledged, 1, 0, vocab.TaskAcknowledged},
+		{"done after acknowledged", plan.TaskAcknowledged, plan.TaskDone, 0, 1, vocab.TaskDone},
+		{"done at once", plan.TaskAssigned, plan.TaskDone, 1, 1, vocab.TaskDone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := &plan.Task{ID: "A-1.g.u1", ActivationID: "A-1", GroupID: "g", UnitID: "u1", Status: tc.from, Incident: &incident.Brief{ID: "INC-1"}}
+			task := *prev
+			task.Status = tc.to
+			w := &plan.TaskWrite{Task: &task, Prev: prev, Total: 3, Event: tc.event, At: at,
+				Entry: incident.Entry{At: at, Type: tc.event, Detail: map[string]any{"activation_id": "A-1"}}}
+			c, err := w.Change()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Guards) != 1 || c.Guards[0].Allowed[0] != tc.from || c.Guards[0].Why != "task A-1.g.u1 changed meanwhile" {
+				t.Fatalf("guards %+v", c.Guards)
+			}
+			want := []string{tc.event + "@unit:u1", tc.event + "@screen", tc.event + "@leader"}
+			if got := streams(c); !slices.Equal(got, want) || !c.Events[0].Notify {
+				t.Fatalf("events %v, want %v", got, want)
+			}
+			if len(c.Fields) != 0 || len(c.Counts) != 2 || c.Counts[0] != (change.Count{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: tc.ack}) ||
+				c.Counts[1] != (change.Count{Kind: change.KindProgress, ID: "A-1", Field: "g:done", By: tc.done}) {
+				t.Fatalf("fields %+v counts %+v", c.Fields, c.Counts)
+			}
+			// The store fills the counts in as they stand after the change.
+			d, ok := c.Events[0].Data.(change.Counted)
+			if !ok || d.Check(len(c.Counts)) != nil {
+				t.Fatalf("event data %T", c.Events[0].Data)
+			}
+			var ev plan.TaskEvent
+			if err := json.Unmarshal(d.Fill([]int64{2, 1}), &ev); err != nil {
+				t.Fatalf("%s: %v", d.Fill([]int64{2, 1}), err)
+			}
+			if ev.Task.ID != task.ID || ev.Task.Status != tc.to || ev.ActivationID != "A-1" || ev.GroupID != "g" ||
+				ev.Progress != (plan.Progress{Total: 3, Acknowledged: 2, Done: 1}) {
+				t.Fatalf("event %+v", ev)
+			}
+			if len(c.Appends) != 0 || len(c.Audit) != 1 || c.Audit[0].IncidentID != "INC-1" {
+				t.Fatalf("timeline %+v audit %+v", c.Appends, c.Audit)
+			}
+		})
 	}
 }

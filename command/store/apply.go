@@ -81,6 +81,12 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 	for _, f := range c.Fields {
 		tx.Ops = append(tx.Ops, Op{Cmd: "HSET", Key: s.mapKey(f.Kind, f.ID), Args: []string{f.Field, f.Value}})
 	}
+	// The script keeps what each HINCRBY answers by its op's number.
+	countOps := make([]int, len(c.Counts))
+	for i, n := range c.Counts {
+		tx.Ops = append(tx.Ops, Op{Cmd: "HINCRBY", Key: s.mapKey(n.Kind, n.ID), Args: []string{n.Field, strconv.FormatInt(n.By, 10)}})
+		countOps[i] = len(tx.Ops)
+	}
 	for _, a := range c.Appends {
 		ops, err := s.appendOps(a)
 		if err != nil {
@@ -96,7 +102,7 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 		}
 	}
 	for _, ev := range c.Events {
-		e, err := eventOf(ev, enc)
+		e, err := eventOf(ev, enc, countOps)
 		if err != nil {
 			return nil, err
 		}
@@ -170,14 +176,30 @@ func (e encoder) encode(v any) ([]byte, error) {
 	return b, err
 }
 
-// eventOf encodes an event's data (raw JSON is kept as it is).
-func eventOf(ev vocab.Event, enc encoder) (Event, error) {
+// eventOf encodes an event's data (raw JSON is kept as it is). Counted
+// data goes as '#' and its parts around \x01{op}\x01, each filled in by
+// the script with what the HINCRBY op numbered op answered (countOps: the
+// op of each count); JSON never starts with '#' or holds a \x01.
+func eventOf(ev vocab.Event, enc encoder, countOps []int) (Event, error) {
 	var data []byte
 	switch d := ev.Data.(type) {
 	case json.RawMessage:
 		data = d
 	case []byte:
 		data = d
+	case change.Counted:
+		if err := d.Check(len(countOps)); err != nil {
+			return Event{}, fmt.Errorf("encoding %s: %w", ev.Type, err)
+		}
+		data = append(data, '#')
+		for i, p := range d.Parts {
+			data = append(data, p...)
+			if i < len(d.Holes) {
+				data = append(data, 1)
+				data = strconv.AppendInt(data, int64(countOps[d.Holes[i]]), 10)
+				data = append(data, 1)
+			}
+		}
 	default:
 		b, err := enc.encode(d)
 		if err != nil {

@@ -109,13 +109,16 @@ end
 if idemKey then redis.call('SET', idemKey, idemVal, 'PX', idemTTL) end
 local nops = tonumber(arg())
 local docs = {}
+local counts = {}
 for i = 1, nops do
   local cmd = arg(); local kk = key(); local n = tonumber(arg())
   local args = {}
   for j = 1, n do args[j] = arg() end
   if args[1] == 'doc' then docs[i] = args[2] end
-  redis.call(cmd, kk, unpack(args))
+  local r = redis.call(cmd, kk, unpack(args))
+  if cmd == 'HINCRBY' then counts[i] = tostring(r) end
 end
+local function count(n) return counts[tonumber(n)] end
 local at = arg(); local maxlen = arg(); local notify = arg()
 local nev = tonumber(arg())
 local out = {'ok'}
@@ -123,6 +126,8 @@ for i = 1, nev do
   local seqKey = key(); local streamKey = key(); local typ = arg(); local head = arg(); local data = arg(); local name = arg()
   -- "@n": the document op n wrote (JSON never starts with @), sent once
   if string.byte(data) == 64 then data = docs[tonumber(string.sub(data, 2))] end
+  -- "#…": counted data, each \1n\1 the new value of the counter op n moved
+  if string.byte(data) == 35 then data = string.gsub(string.sub(data, 2), '\1(%d+)\1', count) end
   local seq = redis.call('INCR', seqKey)
   local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '"' .. head .. ',"at":"' .. at .. '","data":' .. data .. '}'
   redis.call('XADD', streamKey, 'MAXLEN', '~', maxlen, seq .. '-0', 'm', msg)

@@ -2,15 +2,19 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/alerts"
+	"watchfloor/command/change"
 	"watchfloor/command/incident"
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
@@ -144,4 +148,76 @@ func redisMicrosPerCall(b *testing.B, rdb redis.UniversalClient, cmd string) flo
 	}
 	b.Fatalf("no time per call of %s in Redis's command statistics", cmd)
 	return 0
+}
+
+// TestTaskAnswersAtOnceAllCount: a plan's units answering their tasks at
+// once, 32 at a time, all succeed (none runs out of retries on the group's
+// counts), the counts end exact, and the leaders' task.done events carry
+// each count from 1 to n once: every answer moved them by one.
+func TestTaskAnswersAtOnceAllCount(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	const n = 300
+	units := make([]string, n)
+	for i := range units {
+		units[i] = fmt.Sprintf("R%04d", i)
+	}
+	everyone := map[string][]vocab.Role{"IV": {vocab.Leader}}
+	cfg := plan.Options{Location: time.UTC, Members: func([]string) []string { return units },
+		Plans: []config.Plan{{ID: "all", Categories: []string{"flood"}, MinLevel: alerts.LevelIV, Approvers: everyone, AutoActivate: true,
+			Groups: []config.Group{{ID: "g", Teams: []string{"everyone"}, Tasks: []config.Text{{ZH: "确认收到", EN: "Acknowledge"}}}}}}}
+	inc := &incident.Incident{ID: "INC-1", Category: "flood", Level: alerts.LevelIV, Status: incident.StatusOpen, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	incs := views.NewIncidents(st)
+	if _, err := incs.Apply(ctx, &change.Change{At: time.Now(), Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc}}}); err != nil {
+		t.Fatal(err)
+	}
+	svc := plan.NewService(views.NewActivations(st), incs, nil, cfg, time.Now, nil, nil)
+	as, err := svc.Propose(ctx, inc)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("proposed %v %v", as, err)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range 32 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < n; i = next.Add(1) - 1 {
+				u := units[i]
+				if _, err := svc.TaskAction(ctx, vocab.Actor{Username: u, Role: vocab.Responder}, u, plan.TaskID(as[0].ID, "g", u), plan.ActDone, ""); err != nil {
+					errs <- fmt.Errorf("%s: %w", u, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	a, err := svc.Load(ctx, as[0].ID)
+	if err != nil || a.Groups[0].Progress != (plan.Progress{Total: n, Acknowledged: n, Done: n}) {
+		t.Fatalf("progress %+v %v", a.Groups[0].Progress, err)
+	}
+	msgs, _, err := st.Range(ctx, vocab.LeaderStream, 1, 10*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, m := range msgs {
+		var env struct {
+			Type string         `json:"type"`
+			Data plan.TaskEvent `json:"data"`
+		}
+		if err := json.Unmarshal(m.JSON, &env); err != nil {
+			t.Fatalf("%s: %v", m.JSON, err)
+		}
+		if env.Type == vocab.TaskDone {
+			seen[env.Data.Progress.Done] = true
+		}
+	}
+	for i := 1; i <= n; i++ {
+		if !seen[i] {
+			t.Fatalf("no task.done event says %d of %d done (%d events)", i, n, len(seen))
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +218,75 @@ func applyTrimsLists(t *testing.T, open Open) {
 	}
 	if err != nil || !slices.Equal(by, []string{"c", "d", "e"}) {
 		t.Fatalf("timeline %v %v", by, err)
+	}
+}
+
+// applyCounts: counters move by their amounts, absent ones from 0, and
+// counted events carry the values after the change, also when the same
+// counter moves twice in it; a failed guard moves none.
+func applyCounts(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	counted := func(counts ...int) change.Counted {
+		d := change.Counted{Parts: [][]byte{[]byte(`{"first":`)}}
+		for i, n := range counts {
+			d.Holes = append(d.Holes, n)
+			sep := `,"next":`
+			if i == len(counts)-1 {
+				sep = `}`
+			}
+			d.Parts = append(d.Parts, []byte(sep))
+		}
+		return d
+	}
+	c := &change.Change{At: t0,
+		Fields: []change.Field{{Kind: change.KindProgress, ID: "A-1", Field: "g:done", Value: "40"}},
+		Events: []vocab.Event{{Stream: "n", Type: "x.first", Data: map[string]int{"before": 0}}}}
+	apply(t, st, c)
+	for i, want := range []string{`{"first":1,"next":41,"next":1}`, `{"first":2,"next":42,"next":2}`} {
+		apply(t, st, &change.Change{At: t0,
+			Counts: []change.Count{{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: 1}, {Kind: change.KindProgress, ID: "A-1", Field: "g:done", By: 1},
+				{Kind: change.KindProgress, ID: "A-2", Field: "g:ack", By: 1}},
+			Events: []vocab.Event{{Stream: "n", Type: "x.counted", Data: counted(0, 1, 2)}}})
+		msgs, _, err := st.Source.Range(ctx, "n", uint64(i+2), 1)
+		if err != nil || len(msgs) != 1 || !strings.HasSuffix(string(msgs[0].JSON), `"data":`+want+`}`) {
+			t.Fatalf("counted event %d: %v %v, want data %s", i, msgs, err, want)
+		}
+	}
+	for field, want := range map[string]string{"g:ack": "2", "g:done": "42"} {
+		if !holds(t, st, change.KindProgress, "A-1", field, want) {
+			t.Errorf("%s is not %s", field, want)
+		}
+	}
+	// Twice in one change, and by less than one: each hole has the value
+	// its own count left.
+	apply(t, st, &change.Change{At: t0,
+		Counts: []change.Count{{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: 5}, {Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: -3}},
+		Events: []vocab.Event{{Stream: "n", Type: "x.counted", Data: counted(0, 1)}}})
+	if msgs, _, err := st.Source.Range(ctx, "n", 4, 1); err != nil || len(msgs) != 1 || !strings.HasSuffix(string(msgs[0].JSON), `"data":{"first":7,"next":4}}`) {
+		t.Fatalf("counted twice: %v %v", msgs, err)
+	}
+	_, err := st.Changes.Apply(ctx, &change.Change{At: t0,
+		Guards: []change.Guard{{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", Allowed: []string{"0"}, Why: "moved"}},
+		Counts: []change.Count{{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: 1}},
+		Events: []vocab.Event{{Stream: "n", Type: "x.counted", Data: counted(0)}}})
+	if !fault.IsConflict(err) || !holds(t, st, change.KindProgress, "A-1", "g:ack", "4") {
+		t.Fatalf("a guarded count that failed: %v", err)
+	}
+	if seq, _ := st.Source.Seq(ctx, "n"); seq != 4 {
+		t.Fatalf("the failed change's event was written: seq %d", seq)
+	}
+	// Data that cannot be filled is refused before anything is written.
+	for name, d := range map[string]change.Counted{
+		"hole without a count": counted(3),
+		"parts and holes":      {Parts: [][]byte{[]byte(`{}`)}, Holes: []int{0}},
+		"control character":    {Parts: [][]byte{[]byte("{\"a\":\x01"), []byte(`}`)}, Holes: []int{0}},
+	} {
+		_, err := st.Changes.Apply(ctx, &change.Change{At: t0,
+			Counts: []change.Count{{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: 1}},
+			Events: []vocab.Event{{Stream: "n", Type: "x.counted", Data: d}}})
+		if err == nil || !holds(t, st, change.KindProgress, "A-1", "g:ack", "4") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -89,6 +89,7 @@ func Run(t *testing.T, open Open) {
 		{"ApplyIdempotent", applyIdempotent},
 		{"ApplyGuards", applyGuards},
 		{"ApplyTrimsLists", applyTrimsLists},
+		{"ApplyCounts", applyCounts},
 		{"EventEnvelope", eventEnvelope},
 		{"EventSeqPerStream", eventSeqPerStream},
 		{"StreamCapped", streamCapped},

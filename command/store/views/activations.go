@@ -20,7 +20,7 @@ import (
 //	activations:n:{day}          counter for ids
 //	activations:{status}         sets by status
 //	incident:{id}:activations    set of the incident's activations
-//	activation:{id}:progress     hash: {group}:ack, {group}:done, {group}:v
+//	activation:{id}:progress     hash: {group}:ack, {group}:done (counters)
 //	task:{id}                    hash: doc (JSON), status
 //	unit:{id}:tasks              set of the unit's task ids
 type Activations struct{ base }
@@ -206,21 +206,4 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out, nil
-}
-
-// Progress implements plan.Store.
-func (x *Activations) Progress(ctx context.Context, activationID, groupID string) (plan.Progress, int64, error) {
-	if err := x.s.Check("loading plan progress"); err != nil {
-		return plan.Progress{}, 0, err
-	}
-	vals, err := x.s.Client().HMGet(ctx, x.s.Key("activation", activationID, "progress"), groupID+":ack", groupID+":done", groupID+":v").Result()
-	if err != nil {
-		return plan.Progress{}, 0, x.s.Wrap("loading plan progress", err)
-	}
-	num := func(v any) int64 {
-		s, _ := v.(string)
-		n, _ := strconv.ParseInt(s, 10, 64)
-		return n
-	}
-	return plan.Progress{Acknowledged: int(num(vals[0])), Done: int(num(vals[1]))}, num(vals[2]), nil
 }
