@@ -31,8 +31,11 @@ func (a *Server) screenSocket() []fiber.Handler {
 }
 
 // snapshotTTL is how long a built screen snapshot is shared with sockets
-// that connect while the stream's seq has not moved. Units move without a
-// seq; the position frames that follow make good the difference.
+// that connect after it, whatever happened since: each socket replays the
+// events after the snapshot's seq from the stream (at 400 incidents a
+// second the seq moves every few milliseconds, and a build reads every open
+// incident). Units move without a seq; the position frames that follow
+// make good the difference.
 const snapshotTTL = time.Second
 
 // screenSnapshot is the screen's state at the seq it reflects: summaries of
@@ -44,25 +47,27 @@ const snapshotTTL = time.Second
 // same time (a wall of screens reconnecting after a restart compressed a
 // city's snapshot once per screen).
 func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message, error) {
-	seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
-	if err != nil {
-		return live.Message{}, err
-	}
 	s := &a.ws
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
-	if b, ok := s.snaps[area]; ok && b.seq == seq && time.Since(b.at) < snapshotTTL {
-		return live.Message{JSON: b.msg, Seq: seq, Deflated: b.z}, nil
+	if b, ok := s.snaps[area]; ok && time.Since(b.at) < snapshotTTL {
+		return live.Message{JSON: b.msg, Seq: b.seq, Deflated: b.z}, nil
 	}
-	// What every area shares is read from storage once per seq; only the
-	// alarms differ between areas.
-	if s.parts == nil || s.parts.seq != seq || time.Since(s.parts.at) >= snapshotTTL {
+	// What every area shares is read from storage once; only the alarms
+	// differ between areas. The seq is read first: what the parts show is
+	// at least that, and a replayed event changes nothing it already shows.
+	if s.parts == nil || time.Since(s.parts.at) >= snapshotTTL {
+		seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
+		if err != nil {
+			return live.Message{}, err
+		}
 		p, err := a.readSnapshotParts(ctx, seq)
 		if err != nil {
 			return live.Message{}, err
 		}
 		s.parts = p
 	}
+	seq := s.parts.seq
 	msg, err := a.encodeSnapshot(s.parts, area)
 	if err != nil {
 		return live.Message{}, err
@@ -75,7 +80,7 @@ func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message,
 			delete(s.snaps, k)
 		}
 	}
-	b := builtSnapshot{msg: msg, z: live.NewDeflated(msg), seq: seq, at: time.Now()}
+	b := builtSnapshot{msg: msg, z: live.NewDeflated(msg), seq: seq, at: s.parts.at} // as old as what it shows
 	s.snaps[area] = b
 	return live.Message{JSON: b.msg, Seq: seq, Deflated: b.z}, nil
 }
