@@ -40,6 +40,10 @@ type Store interface {
 	Timeline(ctx context.Context, id string) ([]Entry, error)
 	// List returns incidents matching q, most recently changed first.
 	List(ctx context.Context, q Query) ([]*Incident, error)
+	// Open returns, of the incidents not closed, the limit most serious
+	// (then most recently changed, then highest id), and how many there
+	// are in all: the screens' snapshot, read without touching the rest.
+	Open(ctx context.Context, limit int) ([]*Incident, int, error)
 }
 
 // Write is one atomic change of an incident, as the service decides it.
@@ -413,22 +417,14 @@ func (s *Service) List(ctx context.Context, q Query) ([]*Incident, error) {
 	return s.store.List(ctx, q)
 }
 
-// MaxOpen bounds how many incidents of one status Open reads.
+// MaxOpen bounds how many incidents of one status a duplicate search reads.
 const MaxOpen = 100000
 
-// Open returns every incident not closed (up to MaxOpen per status), by
-// status and most recently changed first within each: for the screens,
-// which summarise them.
-func (s *Service) Open(ctx context.Context) ([]*Incident, error) {
-	var out []*Incident
-	for _, st := range []string{StatusOpen, StatusResponding, StatusRecovery} {
-		list, err := s.store.List(ctx, Query{Status: st, Limit: MaxOpen})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list...)
-	}
-	return out, nil
+// Open returns the limit most serious incidents not closed (most recently
+// changed first within a level), and how many are not closed: for the
+// screens, which summarise them.
+func (s *Service) Open(ctx context.Context, limit int) ([]*Incident, int, error) {
+	return s.store.Open(ctx, limit)
 }
 
 // update loads an incident, lets edit modify a copy, and saves it with

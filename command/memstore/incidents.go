@@ -41,6 +41,18 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 	return out[:min(len(out), q.Limit)], nil
 }
 
+// Open returns the limit most serious incidents not closed, most recently
+// changed first within a level, and how many are not closed.
+func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, int, error) {
+	out, err := x.all(func(inc *incident.Incident) bool { return inc.Status != incident.StatusClosed })
+	if err != nil {
+		return nil, 0, err
+	}
+	newestFirst(out, func(inc *incident.Incident) (int64, string) { return inc.UpdatedAt.UnixMilli(), inc.ID })
+	slices.SortStableFunc(out, func(a, b *incident.Incident) int { return cmp.Compare(b.Level, a.Level) })
+	return out[:min(len(out), max(limit, 0))], len(out), nil
+}
+
 // since reports whether a change at t counts as since from, to the ms as
 // the Redis lists score them; a zero from takes all.
 func since(t, from time.Time) bool { return from.IsZero() || t.UnixMilli() >= from.UnixMilli() }

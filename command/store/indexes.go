@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"watchfloor/alerts"
 	"watchfloor/command/account"
 	"watchfloor/command/alarm"
 	"watchfloor/command/change"
@@ -81,7 +82,18 @@ func (s *Store) incidentIndex(d change.Doc) []Op {
 		return nil
 	}
 	prev, _ := d.Prev.(*incident.Incident)
-	return s.listedOps("incidents", inc.ID, inc.UpdatedAt, incidentIndexes(prev), incidentIndexes(inc))
+	ops := s.listedOps("incidents", inc.ID, inc.UpdatedAt, incidentIndexes(prev), incidentIndexes(inc))
+	if inc.Status == incident.StatusClosed {
+		return append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "open"), Args: []string{inc.ID}})
+	}
+	return append(ops, Op{Cmd: "ZADD", Key: s.Key("incidents", "open"), Args: []string{OpenRank(inc.Level, inc.UpdatedAt), inc.ID}})
+}
+
+// OpenRank is an incident's score in incidents:open, the incidents not
+// closed: its level, then when it last changed (ms, under 10^13 until the
+// year 2286), so the highest scores are the most serious, latest first.
+func OpenRank(l alerts.Level, updated time.Time) string {
+	return strconv.FormatInt(int64(l)*1e13+updated.UnixMilli(), 10)
 }
 
 // dispatchIndex keeps an order in its incident's set, and in its unit's and

@@ -77,6 +77,34 @@ func incidentReads(t *testing.T, open Open) {
 	if got, err := st.Incidents.Load(ctx, "I-1"); err != nil || got.Status != incident.StatusClosed || got.Grid.Code != "4403" {
 		t.Fatalf("load: %+v %v", got, err)
 	}
+	// The incidents not closed, most serious first, then latest changed,
+	// then highest id; the total counts them all.
+	ranked := func(name string, limit int, want string, wantTotal int) {
+		t.Helper()
+		got, total, err := st.Incidents.Open(ctx, limit)
+		if err != nil || incidentIDs(got) != want || total != wantTotal {
+			t.Errorf("open %s: %s of %d %v, want %s of %d", name, incidentIDs(got), total, err, want, wantTotal)
+		}
+	}
+	ranked("all", 10, "I-4,I-3,I-2", 3)
+	ranked("limit", 2, "I-4,I-3", 3)
+	ranked("none", 0, "", 3)
+	move := func(id string, edit func(*incident.Incident)) {
+		t.Helper()
+		prev, err := st.Incidents.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := *prev
+		edit(&next)
+		apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindIncident, ID: id, Value: &next, Prev: prev, Fields: map[string]string{"ver": "3"}}}})
+	}
+	move("I-2", func(inc *incident.Incident) { inc.Level = alerts.LevelI }) // raised, not changed later
+	ranked("raised", 10, "I-2,I-4,I-3", 3)
+	move("I-4", func(inc *incident.Incident) { inc.Status, inc.UpdatedAt = incident.StatusClosed, t0.Add(4*time.Minute) })
+	ranked("closed", 10, "I-2,I-3", 2)
+	move("I-4", func(inc *incident.Incident) { inc.Status = incident.StatusRecovery }) // reopened
+	ranked("reopened", 10, "I-2,I-4,I-3", 3)
 }
 
 // alarmReads: alarms raised are listed newest first, open ones until

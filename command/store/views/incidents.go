@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"watchfloor/alerts"
 	"watchfloor/command/incident"
 	"watchfloor/command/store"
 )
@@ -21,6 +22,7 @@ import (
 //	incidents:n:{day}        counter for ids
 //	incidents:updated        zset id → last change (ms), for since= and order
 //	incidents:idx:{f}:{v}    sets for the list filters (status, level, category, grid)
+//	incidents:open           zset of those not closed, by level then last change (store.OpenRank)
 //	idem:{scope}             idempotency records
 type Incidents struct{ base }
 
@@ -101,6 +103,68 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 		out = append(out, &inc)
 	}
 	return out, nil
+}
+
+// openScript returns how many incidents are not closed and the docs of the
+// ARGV[1] ranked highest in incidents:open (KEYS[1]; see store.OpenRank).
+// Incidents stored before that index existed are ranked into it once,
+// from the status and level sets and incidents:updated (KEYS[2]), the
+// first time it is read missing: an empty index does not exist either, and
+// then there is nothing to rank.
+var openScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  for s = 3, 5 do
+    for _, id in ipairs(redis.call('SMEMBERS', KEYS[s])) do
+      local level = 0
+      for l = 1, 4 do if redis.call('SISMEMBER', KEYS[5 + l], id) == 1 then level = l end end
+      local updated = tonumber(redis.call('ZSCORE', KEYS[2], id) or '0')
+      redis.call('ZADD', KEYS[1], string.format('%d', level * 1e13 + updated), id)
+    end
+  end
+end
+local out = {redis.call('ZCARD', KEYS[1])}
+local limit = tonumber(ARGV[1])
+if limit > 0 then
+  for i, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, limit - 1)) do
+    out[i + 1] = redis.call('HGET', ARGV[2] .. id, 'doc') or ''
+  end
+end
+return out
+`)
+
+// Open implements incident.Store. A closed incident still ranked (closed
+// by an instance older than the index) is left out of the list.
+func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, int, error) {
+	if err := x.s.Check("listing open incidents"); err != nil {
+		return nil, 0, err
+	}
+	keys := []string{x.s.Key("incidents", "open"), x.s.Key("incidents", "updated")}
+	for _, st := range []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery} {
+		keys = append(keys, x.s.Key("incidents", "idx", "status:"+st))
+	}
+	for l := alerts.LevelIV; l <= alerts.LevelI; l++ {
+		keys = append(keys, x.s.Key("incidents", "idx", "level:"+l.String()))
+	}
+	res, err := openScript.Run(ctx, x.s.Client(), keys, max(limit, 0), x.s.Key("incident", "")).Slice()
+	if err != nil {
+		return nil, 0, x.s.Wrap("listing open incidents", err)
+	}
+	total, _ := res[0].(int64)
+	out := make([]*incident.Incident, 0, len(res)-1)
+	for _, r := range res[1:] {
+		doc, _ := r.(string)
+		if doc == "" {
+			continue
+		}
+		var inc incident.Incident
+		if err := json.Unmarshal([]byte(doc), &inc); err != nil {
+			return nil, 0, fmt.Errorf("decoding incident: %w", err)
+		}
+		if inc.Status != incident.StatusClosed {
+			out = append(out, &inc)
+		}
+	}
+	return out, int(total), nil
 }
 
 // listDocs returns the docs of the objects (kind:{id}) listed in the sets

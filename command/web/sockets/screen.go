@@ -1,7 +1,6 @@
 package sockets
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -105,7 +104,8 @@ type snapshotParts struct {
 }
 
 func (a *Server) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotParts, error) {
-	list, err := a.Incidents.Open(ctx)
+	// Only those the snapshot shows are read, however many are open.
+	list, total, err := a.Incidents.Open(ctx, a.Config.Streams.SnapshotIncidents)
 	if err != nil {
 		return nil, err
 	}
@@ -113,14 +113,6 @@ func (a *Server) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotPa
 	for i, inc := range list {
 		open[i] = inc.Summarize()
 	}
-	total := len(open)
-	slices.SortStableFunc(open, func(x, y *incident.Summary) int {
-		if x.Level != y.Level {
-			return cmp.Compare(y.Level, x.Level) // I (the highest value) first
-		}
-		return y.UpdatedAt.Compare(x.UpdatedAt)
-	})
-	open = open[:min(len(open), a.Config.Streams.SnapshotIncidents)]
 	alarms, err := a.Alarms.List(ctx, true)
 	if err != nil {
 		return nil, err
