@@ -53,8 +53,12 @@ type Write struct {
 func (w *Write) Change() *change.Change {
 	c := &change.Change{At: w.At, Jobs: w.Jobs}
 	newUnits := map[string]bool{}
+	var masked *incident.Incident // one masked copy for every new order
+	if w.Incident != nil {
+		masked = w.Incident.Masked()
+	}
 	for _, ch := range w.Changes {
-		w.order(c, ch)
+		w.order(c, ch, masked)
 		if ch.Prev == nil {
 			newUnits[ch.D.UnitID] = true
 		}
@@ -67,7 +71,7 @@ func (w *Write) Change() *change.Change {
 		}
 		status := w.UnitStatus[id]
 		c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: status})
-		data := vocab.UnitStatusData{UnitID: id, Status: status, By: "dispatch", At: w.At}
+		data := &vocab.UnitStatusData{UnitID: id, Status: status, By: "dispatch", At: w.At} // by pointer: encoded once for both streams
 		c.Events = append(c.Events,
 			vocab.Event{Stream: vocab.ScreenStream, Type: vocab.UnitStatus, Data: data},
 			vocab.Event{Stream: vocab.UnitStream(id), Type: vocab.UnitStatus, Data: data, Notify: true})
@@ -106,17 +110,16 @@ func (w *Write) Change() *change.Change {
 }
 
 // order adds one order to c: its document guarded by its status, and its
-// event to the screens and to its unit.
-func (w *Write) order(c *change.Change, ch Change) {
+// event to the screens and to its unit (by pointer: encoded once for both;
+// a new order carries masked, the incident without personal data).
+func (w *Write) order(c *change.Change, ch Change, masked *incident.Incident) {
 	d := ch.D
 	g := change.Guard{Kind: change.KindDispatch, ID: d.ID, Field: "status", Allowed: []string{""}, Why: "order " + d.ID + " already exists"}
-	ev := Event{DispatchID: d.ID, Dispatch: d}
+	ev := &Event{DispatchID: d.ID, Dispatch: d}
 	typ := vocab.DispatchUpdated
 	if ch.Prev == nil {
 		typ = vocab.DispatchCreated
-		if w.Incident != nil {
-			ev.Incident = w.Incident.Masked()
-		}
+		ev.Incident = masked
 	} else {
 		g.Allowed = []string{ch.Prev.Status}
 		g.Why = fmt.Sprintf("order %s changed meanwhile (it is no longer %s)", d.ID, ch.Prev.Status)

@@ -61,7 +61,10 @@ func TestNewOrderChange(t *testing.T) {
 	if got := routes(c); !slices.Equal(got, wantRoutes) {
 		t.Fatalf("events %v, want %v", got, wantRoutes)
 	}
-	ev := c.Events[0].Data.(dispatch.Event)
+	ev := c.Events[0].Data.(*dispatch.Event)
+	if c.Events[1].Data != c.Events[0].Data {
+		t.Error("the unit's event carries a copy of the screens': it is encoded twice")
+	}
 	if ev.Incident == nil || ev.Incident.Reporter.Name == "张三" || c.Events[0].Prev != nil {
 		t.Fatalf("created event: %+v prev %v", ev.Incident, c.Events[0].Prev)
 	}

@@ -357,15 +357,38 @@ func TestProposeWhenTheRosterFails(t *testing.T) {
 	}
 }
 
-// loadCounter counts the activations read.
+// loadCounter counts the activations read, one by one and by incident.
 type loadCounter struct {
 	plan.Store
-	loads int
+	loads, byIncident int
 }
 
 func (c *loadCounter) Load(ctx context.Context, id string) (*plan.Activation, error) {
 	c.loads++
 	return c.Store.Load(ctx, id)
+}
+
+func (c *loadCounter) ByIncident(ctx context.Context, id string) ([]*plan.Activation, error) {
+	c.byIncident++
+	return c.Store.ByIncident(ctx, id)
+}
+
+// TestProposalOfNoPlanReadsNothing: an incident no plan matches (most of
+// them, each change of each) is looked at without a read of storage; one
+// a plan matches reads its activations.
+func TestProposalOfNoPlanReadsNothing(t *testing.T) {
+	f := newPlanFloor(t)
+	st := &loadCounter{Store: f.st.Activations()}
+	cfg := plan.Options{Location: time.UTC, Plans: []config.Plan{{ID: "fire", Categories: []string{"fire"}, MinLevel: alerts.LevelIII, Approvers: approvers}}}
+	svc := plan.NewService(st, f.st.Incidents(), nil, cfg, func() time.Time { return f.now }, nil, nil)
+	for _, inc := range []*incident.Incident{f.incident("flood", alerts.LevelI), f.incident("fire", alerts.LevelIV)} {
+		if as, err := svc.Propose(bg, inc); err != nil || len(as) != 0 || st.byIncident != 0 {
+			t.Fatalf("%s at %s: %v %v, %d reads", inc.Category, inc.Level, as, err, st.byIncident)
+		}
+	}
+	if as, err := svc.Propose(bg, f.incident("fire", alerts.LevelIII)); err != nil || len(as) != 1 || st.byIncident != 1 {
+		t.Fatalf("a match: %v %v, %d reads", as, err, st.byIncident)
+	}
 }
 
 // TestDeliveryAtOnceReadsNoActivation: the instance that activates a plan

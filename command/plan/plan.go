@@ -268,6 +268,17 @@ func (s *Service) Propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 }
 
 func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activation, error) {
+	// Most incidents match no plan: they cost no read.
+	var plans []*config.Plan
+	var whys [][]string
+	for i := range s.opts.Plans {
+		if why := s.why(&s.opts.Plans[i], inc); why != nil {
+			plans, whys = append(plans, &s.opts.Plans[i]), append(whys, why)
+		}
+	}
+	if len(plans) == 0 {
+		return nil, nil
+	}
 	existing, err := s.store.ByIncident(ctx, inc.ID)
 	if err != nil {
 		return nil, err
@@ -276,12 +287,8 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	w := &Write{At: now}
 	var out []*Activation
 	name, user := incident.NameApprover(ctx, s.duty, now, s.opts.Log, "the proposals for "+inc.ID)
-	for i := range s.opts.Plans {
-		p := &s.opts.Plans[i]
-		why := s.why(p, inc)
-		if why == nil {
-			continue
-		}
+	for i, p := range plans {
+		why := whys[i]
 		roles := approvers(p, inc.Level)
 		if slices.ContainsFunc(existing, func(a *Activation) bool {
 			return a.PlanID == p.ID && !stricter(roles, a.Approvers)
