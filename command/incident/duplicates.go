@@ -83,33 +83,30 @@ func (s *Service) Duplicates(ctx context.Context, q Near) (*Duplicates, error) {
 	rule := s.opts.Duplicates
 	out := &Duplicates{RadiusM: rule.RadiusM, WindowS: int64(rule.Window / time.Second), Duplicates: []Duplicate{}}
 	now := s.now().UTC()
-	for _, st := range []string{StatusOpen, StatusResponding, StatusRecovery} {
-		// Only what changed within the window can be a duplicate: an
-		// incident's updated_at is never before its creation or last report.
-		list, err := s.store.List(ctx, Query{Status: st, Category: q.Category, Since: now.Add(-rule.Window), Limit: MaxOpen})
-		if err != nil {
-			return nil, err
+	// Only those within the radius are read, however many are open.
+	list, err := s.store.Near(ctx, q.Category, p, rule.RadiusM)
+	if err != nil {
+		return nil, err
+	}
+	for _, inc := range list {
+		if inc.Location == nil || inc.Status == StatusClosed || inc.Category != q.Category {
+			continue
 		}
-		for _, inc := range list {
-			if inc.Location == nil || inc.Status == StatusClosed || inc.Category != q.Category {
-				continue
-			}
-			last := inc.CreatedAt
-			if inc.ReportedAt != nil && inc.ReportedAt.After(last) {
-				last = *inc.ReportedAt
-			}
-			age := now.Sub(last)
-			if age > rule.Window {
-				continue
-			}
-			d := orbgeo.DistanceHaversine(p, orb.Point{inc.Location.Lon, inc.Location.Lat})
-			if d > rule.RadiusM {
-				continue
-			}
-			out.Duplicates = append(out.Duplicates, Duplicate{ID: inc.ID, Title: inc.Title, Category: inc.Category, Level: inc.Level,
-				Status: inc.Status, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Location: inc.Location, Grid: inc.Grid,
-				DistanceM: math.Round(d*10) / 10, AgeS: int64(max(age, 0) / time.Second)})
+		last := inc.CreatedAt
+		if inc.ReportedAt != nil && inc.ReportedAt.After(last) {
+			last = *inc.ReportedAt
 		}
+		age := now.Sub(last)
+		if age > rule.Window {
+			continue
+		}
+		d := orbgeo.DistanceHaversine(p, orb.Point{inc.Location.Lon, inc.Location.Lat})
+		if d > rule.RadiusM {
+			continue
+		}
+		out.Duplicates = append(out.Duplicates, Duplicate{ID: inc.ID, Title: inc.Title, Category: inc.Category, Level: inc.Level,
+			Status: inc.Status, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Location: inc.Location, Grid: inc.Grid,
+			DistanceM: math.Round(d*10) / 10, AgeS: int64(max(age, 0) / time.Second)})
 	}
 	slices.SortFunc(out.Duplicates, func(a, b Duplicate) int {
 		return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.AgeS, b.AgeS), cmp.Compare(a.ID, b.ID))

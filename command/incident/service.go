@@ -44,7 +44,14 @@ type Store interface {
 	// (then most recently changed, then highest id), and how many there
 	// are in all: the screens' snapshot, read without touching the rest.
 	Open(ctx context.Context, limit int) ([]*Incident, int, error)
+	// Near returns the incidents not closed of category whose location is
+	// within radiusM metres of at, nearest first, at most MaxNear: what a
+	// duplicate search looks at, read without touching the rest.
+	Near(ctx context.Context, category string, at orb.Point, radiusM float64) ([]*Incident, error)
 }
+
+// MaxNear bounds how many incidents near a point Near returns.
+const MaxNear = 1000
 
 // Write is one atomic change of an incident, as the service decides it.
 type Write struct {
@@ -416,9 +423,6 @@ func (s *Service) List(ctx context.Context, q Query) ([]*Incident, error) {
 	}
 	return s.store.List(ctx, q)
 }
-
-// MaxOpen bounds how many incidents of one status a duplicate search reads.
-const MaxOpen = 100000
 
 // Open returns the limit most serious incidents not closed (most recently
 // changed first within a level), and how many are not closed: for the

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geo"
+
 	"watchfloor/command/change"
 	"watchfloor/command/incident"
 )
@@ -51,6 +54,25 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 	newestFirst(out, func(inc *incident.Incident) (int64, string) { return inc.UpdatedAt.UnixMilli(), inc.ID })
 	slices.SortStableFunc(out, func(a, b *incident.Incident) int { return cmp.Compare(b.Level, a.Level) })
 	return out[:min(len(out), max(limit, 0))], len(out), nil
+}
+
+// Near returns the incidents not closed of category within radiusM metres
+// of at, nearest first, at most incident.MaxNear.
+func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, radiusM float64) ([]*incident.Incident, error) {
+	dist := map[string]float64{}
+	out, err := x.all(func(inc *incident.Incident) bool {
+		if inc.Status == incident.StatusClosed || inc.Category != category || inc.Location == nil {
+			return false
+		}
+		d := geo.DistanceHaversine(at, orb.Point{inc.Location.Lon, inc.Location.Lat})
+		dist[inc.ID] = d
+		return d <= radiusM
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b *incident.Incident) int { return cmp.Compare(dist[a.ID], dist[b.ID]) })
+	return out[:min(len(out), incident.MaxNear)], nil
 }
 
 // since reports whether a change at t counts as since from, to the ms as

@@ -83,10 +83,26 @@ func (s *Store) incidentIndex(d change.Doc) []Op {
 	}
 	prev, _ := d.Prev.(*incident.Incident)
 	ops := s.listedOps("incidents", inc.ID, inc.UpdatedAt, incidentIndexes(prev), incidentIndexes(inc))
-	if inc.Status == incident.StatusClosed {
-		return append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "open"), Args: []string{inc.ID}})
+	if prev != nil && prev.Category != inc.Category {
+		ops = append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "near", prev.Category), Args: []string{inc.ID}})
 	}
-	return append(ops, Op{Cmd: "ZADD", Key: s.Key("incidents", "open"), Args: []string{OpenRank(inc.Level, inc.UpdatedAt), inc.ID}})
+	if inc.Status == incident.StatusClosed {
+		return append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "open"), Args: []string{inc.ID}},
+			Op{Cmd: "ZREM", Key: s.Key("incidents", "near", inc.Category), Args: []string{inc.ID}})
+	}
+	ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("incidents", "open"), Args: []string{OpenRank(inc.Level, inc.UpdatedAt), inc.ID}})
+	if l := inc.Location; l != nil && Geo(l.Lon, l.Lat) {
+		return append(ops, Op{Cmd: "GEOADD", Key: s.Key("incidents", "near", inc.Category),
+			Args: []string{strconv.FormatFloat(l.Lon, 'f', -1, 64), strconv.FormatFloat(l.Lat, 'f', -1, 64), inc.ID}})
+	}
+	return append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "near", inc.Category), Args: []string{inc.ID}})
+}
+
+// Geo reports whether Redis's geo sets take a point (EPSG:3857's
+// latitudes): a GEOADD outside would fail the whole commit's script midway.
+// Points beyond (polar latitudes) are kept out of incidents:near.
+func Geo(lon, lat float64) bool {
+	return lon >= -180 && lon <= 180 && lat >= -85.05112878 && lat <= 85.05112878
 }
 
 // OpenRank is an incident's score in incidents:open, the incidents not

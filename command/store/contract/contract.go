@@ -109,6 +109,7 @@ func Run(t *testing.T, open Open) {
 		{"Positions", positions},
 		{"UnitRegistryReads", unitRegistryReads},
 		{"IncidentReads", incidentReads},
+		{"IncidentsNear", incidentsNear},
 		{"AlarmReads", alarmReads},
 		{"OrderReads", orderReads},
 		{"ActivationReads", activationReads},

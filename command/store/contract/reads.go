@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"watchfloor/alerts"
 	"watchfloor/command/alarm"
 	"watchfloor/command/change"
@@ -143,4 +145,52 @@ func alarmReads(t *testing.T, open Open) {
 			t.Errorf("list open=%v limit %d: %v %v, want %s", c.open, c.limit, ids, err, c.want)
 		}
 	}
+}
+
+// incidentsNear: the incidents not closed of one category within a radius
+// of a point, nearest first; a change of category, location or status moves
+// an incident in or out.
+func incidentsNear(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	at := func(dLon float64) *vocab.Location { return &vocab.Location{Lon: 114.06 + dLon, Lat: 22.54} } // 0.001° ≈ 103 m there
+	mk := func(id, category string, l *vocab.Location) *incident.Incident {
+		return &incident.Incident{ID: id, Status: incident.StatusOpen, Category: category, Level: alerts.LevelIV, Location: l, CreatedAt: t0, UpdatedAt: t0}
+	}
+	c := &change.Change{At: t0}
+	for _, inc := range []*incident.Incident{mk("N-1", "fire", at(0.002)), mk("N-2", "fire", at(0)), mk("N-3", "fire", at(0.004)),
+		mk("N-4", "flood", at(0)), mk("N-5", "fire", nil), mk("N-6", "fire", at(0.001))} {
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "1"}})
+	}
+	apply(t, st, c)
+	centre := orb.Point{114.06, 22.54}
+	near := func(name, category string, radius float64, want string) {
+		t.Helper()
+		got, err := st.Incidents.Near(ctx, category, centre, radius)
+		if err != nil || incidentIDs(got) != want {
+			t.Errorf("near %s: %s %v, want %s", name, incidentIDs(got), err, want)
+		}
+	}
+	near("300 m", "fire", 300, "N-2,N-6,N-1")
+	near("another category", "flood", 300, "N-4")
+	near("none", "traffic", 300, "")
+	move := func(id string, edit func(*incident.Incident)) {
+		t.Helper()
+		prev, err := st.Incidents.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := *prev
+		edit(&next)
+		apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindIncident, ID: id, Value: &next, Prev: prev, Fields: map[string]string{"ver": "2"}}}})
+	}
+	move("N-2", func(inc *incident.Incident) { inc.Status = incident.StatusClosed })
+	move("N-6", func(inc *incident.Incident) { inc.Category = "flood" })
+	move("N-3", func(inc *incident.Incident) { inc.Location = at(0.0005) })
+	move("N-5", func(inc *incident.Incident) { inc.Location = at(-0.0015); inc.Status = incident.StatusResponding })
+	near("after the changes", "fire", 300, "N-3,N-5,N-1")
+	near("the category moved to", "flood", 300, "N-4,N-6")
+	move("N-2", func(inc *incident.Incident) { inc.Status = incident.StatusRecovery }) // reopened
+	move("N-1", func(inc *incident.Incident) { inc.Location = nil })
+	near("reopened, and a location taken away", "fire", 300, "N-2,N-3,N-5")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/alerts"
@@ -23,6 +24,8 @@ import (
 //	incidents:updated        zset id → last change (ms), for since= and order
 //	incidents:idx:{f}:{v}    sets for the list filters (status, level, category, grid)
 //	incidents:open           zset of those not closed, by level then last change (store.OpenRank)
+//	incidents:near:{cat}     geo set of those not closed with a location, by category
+//	incidents:near           set once incidents:near:{cat} holds every incident stored before it existed
 //	idem:{scope}             idempotency records
 type Incidents struct{ base }
 
@@ -165,6 +168,67 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 		}
 	}
 	return out, int(total), nil
+}
+
+// nearScript returns the docs of the incidents in the geo set KEYS[1]
+// within ARGV[3] m of (ARGV[1], ARGV[2]), nearest first, at most ARGV[4].
+// The first time (KEYS[2] missing), every incident not closed (the status
+// sets KEYS[3..5]) is put in its category's set (ARGV[6] and the
+// category), as the commits keep them since.
+var nearScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  for s = 3, 5 do
+    for _, id in ipairs(redis.call('SMEMBERS', KEYS[s])) do
+      local doc = redis.call('HGET', ARGV[5] .. id, 'doc')
+      if doc then
+        local inc = cjson.decode(doc)
+        local l = inc.location
+        if type(l) == 'table' and type(l.lon) == 'number' and type(l.lat) == 'number' and type(inc.category) == 'string'
+          and l.lon >= -180 and l.lon <= 180 and l.lat >= -85.05112878 and l.lat <= 85.05112878 then
+          redis.call('GEOADD', ARGV[6] .. inc.category, l.lon, l.lat, id)
+        end
+      end
+    end
+  end
+  redis.call('SET', KEYS[2], '1')
+end
+local out = {}
+local ids = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2], 'BYRADIUS', ARGV[3], 'm', 'ASC', 'COUNT', ARGV[4])
+for i, id in ipairs(ids) do out[i] = redis.call('HGET', ARGV[5] .. id, 'doc') or '' end
+return out
+`)
+
+// Near implements incident.Store. Redis measures on a sphere a little
+// smaller than the caller's: it searches 1 % and a metre further, and the
+// caller keeps what its own distance allows.
+func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, radiusM float64) ([]*incident.Incident, error) {
+	if err := x.s.Check("searching incidents near a point"); err != nil {
+		return nil, err
+	}
+	if !store.Geo(at.Lon(), at.Lat()) {
+		return nil, nil // nothing there is in a geo set
+	}
+	keys := []string{x.s.Key("incidents", "near", category), x.s.Key("incidents", "near")}
+	for _, st := range []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery} {
+		keys = append(keys, x.s.Key("incidents", "idx", "status:"+st))
+	}
+	raw, err := nearScript.Run(ctx, x.s.Client(), keys, at.Lon(), at.Lat(), radiusM*1.01+1, incident.MaxNear,
+		x.s.Key("incident", ""), x.s.Key("incidents", "near", "")).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.Wrap("searching incidents near a point", err)
+	}
+	out := make([]*incident.Incident, 0, len(raw))
+	for _, r := range raw {
+		if r == "" {
+			continue
+		}
+		var inc incident.Incident
+		if err := json.Unmarshal([]byte(r), &inc); err != nil {
+			return nil, fmt.Errorf("decoding incident: %w", err)
+		}
+		out = append(out, &inc)
+	}
+	return out, nil
 }
 
 // listDocs returns the docs of the objects (kind:{id}) listed in the sets
