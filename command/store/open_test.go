@@ -3,14 +3,17 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/redis/go-redis/v9"
 
 	"watchfloor/alerts"
 	"watchfloor/command/change"
 	"watchfloor/command/incident"
+	"watchfloor/command/memstore"
 	"watchfloor/command/store"
 	"watchfloor/command/store/storetest"
 	"watchfloor/command/store/views"
@@ -79,29 +82,14 @@ func BenchmarkOpenIncidents20000(b *testing.B) {
 	x := views.NewIncidents(st)
 	storeIncidents(b, x, 0, 20000, incident.StatusOpen)
 	rdb := st.Client()
-	for _, kv := range [][2]string{{"slowlog-log-slower-than", "100"}, {"slowlog-max-len", "10000"}} {
-		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := rdb.SlowLogReset(ctx).Err(); err != nil {
-		b.Fatal(err)
-	}
+	watchSlowLog(b, rdb)
 	for b.Loop() {
 		list, total, err := x.Open(ctx, 500)
 		if err != nil || len(list) != 500 || total != 20000 {
 			b.Fatal(len(list), total, err)
 		}
 	}
-	logged, err := rdb.SlowLogGet(ctx, -1).Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var held time.Duration
-	for _, e := range logged {
-		held = max(held, e.Duration)
-	}
-	b.ReportMetric(float64(held.Microseconds())/1000, "ms/longest-redis")
+	reportLongestHeld(b, rdb)
 }
 
 // BenchmarkNearIncidents20000 is a call-taker's duplicate search (300 m,
@@ -114,11 +102,6 @@ func BenchmarkNearIncidents20000(b *testing.B) {
 	x := views.NewIncidents(st)
 	storeIncidents(b, x, 0, 20000, incident.StatusOpen)
 	rdb := st.Client()
-	for _, kv := range [][2]string{{"slowlog-log-slower-than", "100"}, {"slowlog-max-len", "10000"}} {
-		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
-			b.Fatal(err)
-		}
-	}
 	now := time.Date(2026, 12, 5, 9, 10, 0, 0, time.UTC)
 	svc := incident.NewService(x, alerts.NewGrader([]alerts.Category{{ID: "traffic"}}, nil, time.UTC), nil,
 		incident.Options{Location: time.UTC, Duplicates: config.Duplicates{RadiusM: 300, Window: 30 * time.Minute}}, func() time.Time { return now }, incident.Hooks{})
@@ -126,24 +109,14 @@ func BenchmarkNearIncidents20000(b *testing.B) {
 	if _, err := svc.Duplicates(ctx, near); err != nil { // the index's first read ranks what was stored
 		b.Fatal(err)
 	}
-	if err := rdb.SlowLogReset(ctx).Err(); err != nil {
-		b.Fatal(err)
-	}
+	watchSlowLog(b, rdb)
 	for b.Loop() {
 		d, err := svc.Duplicates(ctx, near)
 		if err != nil || len(d.Duplicates) < 10 || len(d.Duplicates) > 40 {
 			b.Fatal(len(d.Duplicates), err)
 		}
 	}
-	logged, err := rdb.SlowLogGet(ctx, -1).Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var held time.Duration
-	for _, e := range logged {
-		held = max(held, e.Duration)
-	}
-	b.ReportMetric(float64(held.Microseconds())/1000, "ms/longest-redis")
+	reportLongestHeld(b, rdb)
 }
 
 // TestNearIncidentsFoundOnceWhenTheIndexIsNew: incidents stored before
@@ -172,4 +145,109 @@ func TestNearIncidentsFoundOnceWhenTheIndexIsNew(t *testing.T) {
 	if got, err := x.Near(ctx, "traffic", orb.Point{117, 89.5}, 1000); err != nil || len(got) != 0 {
 		t.Fatalf("near the pole %s %v", incidentList(got), err)
 	}
+}
+
+// TestListMatchesTheMemoryStore: incident lists read from Redis (walking
+// the newest, or intersecting the filters when they are rare) are the
+// memory store's, for random incidents and random filters.
+func TestListMatchesTheMemoryStore(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	x := views.NewIncidents(st)
+	mem := memstore.New(memstore.Options{}).Incidents()
+	rnd := rand.New(rand.NewPCG(21, 28))
+	statuses := []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery, incident.StatusClosed}
+	categories := []string{"fire", "flood", "traffic"}
+	t0 := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	const n = 5000
+	for i := 0; i < n; i += 500 {
+		c := &change.Change{At: t0}
+		for j := i; j < i+500; j++ {
+			st := statuses[0]
+			if rnd.IntN(100) < 3 { // closed ones are rare among the newest
+				st = statuses[1+rnd.IntN(3)]
+			}
+			if j < 300 {
+				st = incident.StatusClosed
+			}
+			inc := &incident.Incident{ID: fmt.Sprintf("I-%05d", j), Category: categories[rnd.IntN(3)], Level: alerts.Level(rnd.IntN(5)), Status: st,
+				CreatedAt: t0, UpdatedAt: t0.Add(time.Duration(j/2) * time.Second)} // pairs share a time: ties go by id
+			c.Docs = append(c.Docs, change.Doc{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "1"}})
+		}
+		for _, s := range []incident.Store{x, mem} {
+			if _, err := s.Apply(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for q := range 60 {
+		query := incident.Query{Limit: 1 + rnd.IntN(300)}
+		if rnd.IntN(2) == 0 {
+			query.Status = statuses[rnd.IntN(4)]
+		}
+		if rnd.IntN(3) == 0 {
+			query.Level = alerts.Level(1 + rnd.IntN(4))
+		}
+		if rnd.IntN(3) == 0 {
+			query.Category = categories[rnd.IntN(3)]
+		}
+		if rnd.IntN(3) == 0 {
+			query.Since = t0.Add(time.Duration(rnd.IntN(n/2)) * time.Second)
+		}
+		got, err := x.List(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := mem.List(ctx, query)
+		if incidentList(got) != incidentList(want) {
+			t.Fatalf("query %d %+v:\n redis  %s\n memory %s", q, query, incidentList(got), incidentList(want))
+		}
+	}
+}
+
+// BenchmarkListOpenIncidents20000 is a page's list of the 200 incidents
+// last changed among 20,000 open (GET /api/v1/incidents?status=open): the
+// longest time Redis was held by one list is what every writer waited.
+func BenchmarkListOpenIncidents20000(b *testing.B) {
+	st := storetest.Open(b, store.Options{Deployment: "bench"})
+	ctx := context.Background()
+	x := views.NewIncidents(st)
+	storeIncidents(b, x, 0, 20000, incident.StatusOpen)
+	rdb := st.Client()
+	watchSlowLog(b, rdb)
+	for b.Loop() {
+		list, err := x.List(ctx, incident.Query{Status: incident.StatusOpen, Limit: 200})
+		if err != nil || len(list) != 200 || list[0].ID != "I-019999" {
+			b.Fatal(len(list), err)
+		}
+	}
+	reportLongestHeld(b, rdb)
+}
+
+// watchSlowLog makes Redis's slow log keep every command of 0.1 ms or more
+// from now on: how long one command held Redis.
+func watchSlowLog(b *testing.B, rdb redis.UniversalClient) {
+	ctx := context.Background()
+	for _, kv := range [][2]string{{"slowlog-log-slower-than", "100"}, {"slowlog-max-len", "10000"}} {
+		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := rdb.SlowLogReset(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// reportLongestHeld reports the longest command in the slow log: what every
+// other client waited at most.
+func reportLongestHeld(b *testing.B, rdb redis.UniversalClient) {
+	logged, err := rdb.SlowLogGet(context.Background(), -1).Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var held time.Duration
+	for _, e := range logged {
+		held = max(held, e.Duration)
+	}
+	b.ReportMetric(float64(held.Microseconds())/1000, "ms/longest-redis")
 }

@@ -66,19 +66,48 @@ func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, 
 }
 
 // listScript returns the docs of incidents changed since ARGV[1] (ms),
-// newest first, at most ARGV[2], that are members of every filter set.
+// newest first, at most ARGV[2], that are members of every filter set
+// (KEYS[2..]). It walks incidents:updated (KEYS[1]) newest first, checking
+// each against the filters: most lists (those open, a recent window) fill
+// within a few hundred, however many incidents there are. A filter still
+// short after listScan of them (a rare one) is intersected in C instead,
+// every member once (ZINTER, scored by KEYS[1] alone).
 var listScript = redis.NewScript(`
-local since, limit, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local since, limit, prefix, scan = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local ids = {}
 if #KEYS > 1 then
-  local members = redis.call('SINTER', unpack(KEYS, 2))
-  local scored = {}
-  for _, id in ipairs(members) do
-    local sc = tonumber(redis.call('ZSCORE', KEYS[1], id) or '0')
-    if sc >= since then scored[#scored + 1] = {id, sc} end
+  local offset, done = 0, false
+  while #ids < limit and offset < scan do
+    local chunk = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', since, 'LIMIT', offset, 500)
+    offset = offset + #chunk
+    if #chunk < 500 then done = true end
+    for _, id in ipairs(chunk) do
+      local ok = true
+      for k = 2, #KEYS do
+        if redis.call('SISMEMBER', KEYS[k], id) == 0 then ok = false break end
+      end
+      if ok then
+        ids[#ids + 1] = id
+        if #ids == limit then break end
+      end
+    end
+    if done then break end
   end
-  table.sort(scored, function(a, b) if a[2] == b[2] then return a[1] > b[1] end return a[2] > b[2] end)
-  for i = 1, math.min(limit, #scored) do ids[i] = scored[i][1] end
+  if #ids < limit and not done then
+    ids = {}
+    local args = {'ZINTER', #KEYS}
+    for i = 1, #KEYS do args[#args + 1] = KEYS[i] end
+    args[#args + 1] = 'WEIGHTS'
+    args[#args + 1] = 1
+    for i = 2, #KEYS do args[#args + 1] = 0 end
+    args[#args + 1] = 'WITHSCORES'
+    local r = redis.call(unpack(args))
+    local i = #r - 1
+    while i >= 1 and #ids < limit and tonumber(r[i + 1]) >= since do
+      ids[#ids + 1] = r[i]
+      i = i - 2
+    end
+  end
 else
   ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', since, 'LIMIT', 0, limit)
 end
@@ -86,6 +115,10 @@ local out = {}
 for i, id in ipairs(ids) do out[i] = redis.call('HGET', prefix .. id, 'doc') end
 return out
 `)
+
+// listScan is how many of the newest a filtered list walks before it
+// intersects the filters instead.
+const listScan = 4000
 
 // List implements incident.Store.
 func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
@@ -249,7 +282,7 @@ func listDocs(ctx context.Context, s *store.Store, kind, set string, since time.
 	if !since.IsZero() {
 		ms = since.UnixMilli()
 	}
-	raw, err := listScript.Run(ctx, s.Client(), keys, ms, limit, s.Key(kind, "")).StringSlice()
+	raw, err := listScript.Run(ctx, s.Client(), keys, ms, limit, s.Key(kind, ""), listScan).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, s.Wrap("listing "+set, err)
 	}
