@@ -158,43 +158,11 @@ func TestTaskAnswersAtOnceAllCount(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
 	const n = 300
-	units := make([]string, n)
-	for i := range units {
-		units[i] = fmt.Sprintf("R%04d", i)
-	}
-	everyone := map[string][]vocab.Role{"IV": {vocab.Leader}}
-	cfg := plan.Options{Location: time.UTC, Members: func([]string) []string { return units },
-		Plans: []config.Plan{{ID: "all", Categories: []string{"flood"}, MinLevel: alerts.LevelIV, Approvers: everyone, AutoActivate: true,
-			Groups: []config.Group{{ID: "g", Teams: []string{"everyone"}, Tasks: []config.Text{{ZH: "确认收到", EN: "Acknowledge"}}}}}}}
-	inc := &incident.Incident{ID: "INC-1", Category: "flood", Level: alerts.LevelIV, Status: incident.StatusOpen, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	incs := views.NewIncidents(st)
-	if _, err := incs.Apply(ctx, &change.Change{At: time.Now(), Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc}}}); err != nil {
-		t.Fatal(err)
-	}
-	svc := plan.NewService(views.NewActivations(st), incs, nil, cfg, time.Now, nil, nil)
-	as, err := svc.Propose(ctx, inc)
-	if err != nil || len(as) != 1 {
-		t.Fatalf("proposed %v %v", as, err)
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range 32 {
-		wg.Go(func() {
-			for i := next.Add(1) - 1; i < n; i = next.Add(1) - 1 {
-				u := units[i]
-				if _, err := svc.TaskAction(ctx, vocab.Actor{Username: u, Role: vocab.Responder}, u, plan.TaskID(as[0].ID, "g", u), plan.ActDone, ""); err != nil {
-					errs <- fmt.Errorf("%s: %w", u, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	f := fanOut(t, st, "INC-1", n)
+	for _, err := range f.answerAll(32) {
 		t.Error(err)
 	}
-	a, err := svc.Load(ctx, as[0].ID)
+	a, err := f.svc.Load(ctx, f.activation)
 	if err != nil || a.Groups[0].Progress != (plan.Progress{Total: n, Acknowledged: n, Done: n}) {
 		t.Fatalf("progress %+v %v", a.Groups[0].Progress, err)
 	}
@@ -220,4 +188,77 @@ func TestTaskAnswersAtOnceAllCount(t *testing.T) {
 			t.Fatalf("no task.done event says %d of %d done (%d events)", i, n, len(seen))
 		}
 	}
+}
+
+// BenchmarkTaskAnswers2000 is a plan's 2,000 members marking their tasks
+// done, 32 at a time (the plan's proposal and delivery not timed).
+func BenchmarkTaskAnswers2000(b *testing.B) {
+	st := storetest.Open(b, store.Options{Deployment: "bench"})
+	refused := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := fanOut(b, st, fmt.Sprintf("INC-%d", i), 2000)
+		b.StartTimer()
+		refused += len(f.answerAll(32))
+	}
+	b.ReportMetric(float64(2000*b.N)/b.Elapsed().Seconds(), "answers/s")
+	b.ReportMetric(float64(refused)/float64(b.N), "refused/op")
+}
+
+// fanned is a plan whose tasks went to n units.
+type fanned struct {
+	svc        *plan.Service
+	activation string
+	units      []string
+}
+
+// fanOut stores an incident that a plan responds to by procedure, with
+// tasks for n units.
+func fanOut(tb testing.TB, st *store.Store, incidentID string, n int) *fanned {
+	tb.Helper()
+	ctx := context.Background()
+	f := &fanned{units: make([]string, n)}
+	for i := range f.units {
+		f.units[i] = fmt.Sprintf("R%04d", i)
+	}
+	everyone := map[string][]vocab.Role{"IV": {vocab.Leader}}
+	cfg := plan.Options{Location: time.UTC, Members: func([]string) []string { return f.units },
+		Plans: []config.Plan{{ID: "all", Categories: []string{"flood"}, MinLevel: alerts.LevelIV, Approvers: everyone, AutoActivate: true,
+			Groups: []config.Group{{ID: "g", Teams: []string{"everyone"}, Tasks: []config.Text{{ZH: "确认收到", EN: "Acknowledge"}}}}}}}
+	inc := &incident.Incident{ID: incidentID, Category: "flood", Level: alerts.LevelIV, Status: incident.StatusOpen, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	incs := views.NewIncidents(st)
+	if _, err := incs.Apply(ctx, &change.Change{At: time.Now(), Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc}}}); err != nil {
+		tb.Fatal(err)
+	}
+	f.svc = plan.NewService(views.NewActivations(st), incs, nil, cfg, time.Now, nil, nil)
+	as, err := f.svc.Propose(ctx, inc)
+	if err != nil || len(as) != 1 {
+		tb.Fatalf("proposed %v %v", as, err)
+	}
+	f.activation = as[0].ID
+	return f
+}
+
+// answerAll marks every unit's task done, at most at once, and returns the
+// answers refused.
+func (f *fanned) answerAll(at int) []error {
+	ctx := context.Background()
+	var next atomic.Int64
+	var mu sync.Mutex
+	var refused []error
+	var wg sync.WaitGroup
+	for range at {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(f.units)); i = next.Add(1) - 1 {
+				u := f.units[i]
+				if _, err := f.svc.TaskAction(ctx, vocab.Actor{Username: u, Role: vocab.Responder}, u, plan.TaskID(f.activation, "g", u), plan.ActDone, ""); err != nil {
+					mu.Lock()
+					refused = append(refused, fmt.Errorf("%s: %w", u, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return refused
 }
