@@ -85,17 +85,14 @@ type Field struct {
 }
 
 // Count adds By to the counter Field of the keyed map (Kind, ID), absent
-// counting as 0. Counters moved together need no guard between their
-// writers: a group's tasks answered at once all count, none retries.
+// counting as 0: writers moving one counter need no guard between them.
 type Count struct {
 	Kind, ID, Field string
 	By              int64
 }
 
-// Counted is event data whose JSON holds the new values of the change's
-// counts: Parts[0], the value of Counts[Holes[0]], Parts[1], … and the last
-// part (len(Parts) == len(Holes)+1). The parts are JSON as encoding/json
-// writes it, which never holds a control character.
+// Counted is event data whose JSON holds counts' new values: Parts[0], the
+// value of Counts[Holes[0]], Parts[1], … (control characters never in a part).
 type Counted struct {
 	Parts [][]byte
 	Holes []int

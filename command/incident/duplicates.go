@@ -48,6 +48,12 @@ type Near struct {
 	Grid     string
 }
 
+// Searchable reports whether a search near a point can find an incident at
+// (lon, lat): Redis's geo sets hold no latitude beyond 85.05°.
+func Searchable(lon, lat float64) bool {
+	return lon >= -180 && lon <= 180 && lat >= -85.05112878 && lat <= 85.05112878
+}
+
 // Duplicates returns the incidents not closed, of the call's category,
 // within the configured distance of it and created or last reported within
 // the configured window, nearest first.

@@ -61,7 +61,8 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, radiusM float64) ([]*incident.Incident, error) {
 	dist := map[string]float64{}
 	out, err := x.all(func(inc *incident.Incident) bool {
-		if inc.Status == incident.StatusClosed || inc.Category != category || inc.Location == nil {
+		if inc.Status == incident.StatusClosed || inc.Category != category || inc.Location == nil ||
+			!incident.Searchable(inc.Location.Lon, inc.Location.Lat) {
 			return false
 		}
 		d := geo.DistanceHaversine(at, orb.Point{inc.Location.Lon, inc.Location.Lat})

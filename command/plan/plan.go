@@ -404,11 +404,8 @@ func (s *Service) activate(a *Activation, p *config.Plan, who Who, reason string
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": PhaseAction, "phase_zh": "行动"}})
 }
 
-// Deliver is the handler of JobTasks: it stores an active plan's tasks, a
-// chunk at a time, each with its task.assigned event to its unit. It is
-// idempotent: tasks already stored are skipped. Run at once by the
-// instance that activated the plan, it takes the activation it just saved
-// (a read of its thousands of units less before the first task).
+// Deliver is the handler of JobTasks: it stores an active plan's tasks a
+// chunk at a time, each announced to its unit, skipping those stored.
 func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	a, _ := j.Local.(*Activation)
 	if a == nil || a.ID != j.Key {

@@ -131,10 +131,8 @@ const (
 )
 
 // Change is what w changes: the task guarded by its status, its group's
-// counts moved in the same step (no guard between the group's members:
-// thousands answering at once all count, none retries), its events on
-// the unit's, the screens' and the leaders' streams with the counts after
-// it, and its audit record.
+// counts moved by the step (no guard between members answering at once),
+// its events with the counts after it, and its audit record.
 func (w *TaskWrite) Change() (*change.Change, error) {
 	t := w.Task
 	var prev any
@@ -164,6 +162,8 @@ func (w *TaskWrite) Change() (*change.Change, error) {
 		Counts: []change.Count{
 			countAck:  {Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":ack", By: acked},
 			countDone: {Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":done", By: done},
+			// Instances older than the counters guard on it: they retry.
+			{Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":v", By: 1},
 		},
 		Events: []vocab.Event{
 			{Stream: vocab.UnitStream(t.UnitID), Type: w.Event, Data: ev, Notify: true},

@@ -87,8 +87,9 @@ func TestTaskChange(t *testing.T) {
 			if got := streams(c); !slices.Equal(got, want) || !c.Events[0].Notify {
 				t.Fatalf("events %v, want %v", got, want)
 			}
-			if len(c.Fields) != 0 || len(c.Counts) != 2 || c.Counts[0] != (change.Count{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: tc.ack}) ||
-				c.Counts[1] != (change.Count{Kind: change.KindProgress, ID: "A-1", Field: "g:done", By: tc.done}) {
+			if len(c.Fields) != 0 || len(c.Counts) != 3 || c.Counts[0] != (change.Count{Kind: change.KindProgress, ID: "A-1", Field: "g:ack", By: tc.ack}) ||
+				c.Counts[1] != (change.Count{Kind: change.KindProgress, ID: "A-1", Field: "g:done", By: tc.done}) ||
+				c.Counts[2] != (change.Count{Kind: change.KindProgress, ID: "A-1", Field: "g:v", By: 1}) {
 				t.Fatalf("fields %+v counts %+v", c.Fields, c.Counts)
 			}
 			// The store fills the counts in as they stand after the change.
@@ -97,8 +98,8 @@ func TestTaskChange(t *testing.T) {
 				t.Fatalf("event data %T", c.Events[0].Data)
 			}
 			var ev plan.TaskEvent
-			if err := json.Unmarshal(d.Fill([]int64{2, 1}), &ev); err != nil {
-				t.Fatalf("%s: %v", d.Fill([]int64{2, 1}), err)
+			if err := json.Unmarshal(d.Fill([]int64{2, 1, 9}), &ev); err != nil {
+				t.Fatalf("%s: %v", d.Fill([]int64{2, 1, 9}), err)
 			}
 			if ev.Task.ID != task.ID || ev.Task.Status != tc.to || ev.ActivationID != "A-1" || ev.GroupID != "g" ||
 				ev.Progress != (plan.Progress{Total: 3, Acknowledged: 2, Done: 1}) {

@@ -176,10 +176,8 @@ func (e encoder) encode(v any) ([]byte, error) {
 	return b, err
 }
 
-// eventOf encodes an event's data (raw JSON is kept as it is). Counted
-// data goes as '#' and its parts around \x01{op}\x01, each filled in by
-// the script with what the HINCRBY op numbered op answered (countOps: the
-// op of each count); JSON never starts with '#' or holds a \x01.
+// eventOf encodes an event's data, raw JSON as it is; Counted data as '#'
+// and its parts around \x01{op}\x01, the HINCRBY op the script fills in.
 func eventOf(ev vocab.Event, enc encoder, countOps []int) (Event, error) {
 	var data []byte
 	switch d := ev.Data.(type) {

@@ -91,23 +91,16 @@ func (s *Store) incidentIndex(d change.Doc) []Op {
 			Op{Cmd: "ZREM", Key: s.Key("incidents", "near", inc.Category), Args: []string{inc.ID}})
 	}
 	ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("incidents", "open"), Args: []string{OpenRank(inc.Level, inc.UpdatedAt), inc.ID}})
-	if l := inc.Location; l != nil && Geo(l.Lon, l.Lat) {
+	// A GEOADD Redis refuses would fail the commit's script midway.
+	if l := inc.Location; l != nil && incident.Searchable(l.Lon, l.Lat) {
 		return append(ops, Op{Cmd: "GEOADD", Key: s.Key("incidents", "near", inc.Category),
 			Args: []string{strconv.FormatFloat(l.Lon, 'f', -1, 64), strconv.FormatFloat(l.Lat, 'f', -1, 64), inc.ID}})
 	}
 	return append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "near", inc.Category), Args: []string{inc.ID}})
 }
 
-// Geo reports whether Redis's geo sets take a point (EPSG:3857's
-// latitudes): a GEOADD outside would fail the whole commit's script midway.
-// Points beyond (polar latitudes) are kept out of incidents:near.
-func Geo(lon, lat float64) bool {
-	return lon >= -180 && lon <= 180 && lat >= -85.05112878 && lat <= 85.05112878
-}
-
-// OpenRank is an incident's score in incidents:open, the incidents not
-// closed: its level, then when it last changed (ms, under 10^13 until the
-// year 2286), so the highest scores are the most serious, latest first.
+// OpenRank is an incident's score in incidents:open: its level, then its
+// last change (ms, under 10^13 until 2286), most serious and latest highest.
 func OpenRank(l alerts.Level, updated time.Time) string {
 	return strconv.FormatInt(int64(l)*1e13+updated.UnixMilli(), 10)
 }

@@ -202,11 +202,8 @@ func Triggers(p config.Plan, typ string, colour Colour) bool {
 	return false
 }
 
-// GroupUnits are the units of a plan's working group g: those it names and
-// the members of the teams it names (members may be nil), each once; never
-// nil, so a group of nobody is [] in JSON.
-// A set keeps it linear: a team of thousands (a plan to every responder)
-// took 7–11 ms by comparing each member with every one before it.
+// GroupUnits are the units of a plan's working group g, those named then
+// the members of its teams (members may be nil), each once; never nil.
 func GroupUnits(g config.Group, members func(teams []string) []string) []string {
 	var teams []string
 	if members != nil && len(g.Teams) > 0 {

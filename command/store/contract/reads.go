@@ -193,4 +193,10 @@ func incidentsNear(t *testing.T, open Open) {
 	move("N-2", func(inc *incident.Incident) { inc.Status = incident.StatusRecovery }) // reopened
 	move("N-1", func(inc *incident.Incident) { inc.Location = nil })
 	near("reopened, and a location taken away", "fire", 300, "N-2,N-3,N-5")
+	// Beyond 85° of latitude no search finds an incident.
+	polar := mk("N-7", "fire", &vocab.Location{Lon: 10, Lat: 89})
+	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindIncident, ID: polar.ID, Value: polar, Fields: map[string]string{"ver": "1"}}}})
+	if got, err := st.Incidents.Near(ctx, "fire", orb.Point{10, 89}, 1000); err != nil || len(got) != 0 {
+		t.Errorf("near the pole: %s %v", incidentIDs(got), err)
+	}
 }

@@ -20,7 +20,7 @@ import (
 //	activations:n:{day}          counter for ids
 //	activations:{status}         sets by status
 //	incident:{id}:activations    set of the incident's activations
-//	activation:{id}:progress     hash: {group}:ack, {group}:done (counters)
+//	activation:{id}:progress     hash: {group}:ack, {group}:done, {group}:v (counters)
 //	task:{id}                    hash: doc (JSON), status
 //	unit:{id}:tasks              set of the unit's task ids
 type Activations struct{ base }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geo"
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/alerts"
@@ -24,6 +25,7 @@ import (
 //	incidents:updated        zset id → last change (ms), for since= and order
 //	incidents:idx:{f}:{v}    sets for the list filters (status, level, category, grid)
 //	incidents:open           zset of those not closed, by level then last change (store.OpenRank)
+//	incidents:ranked         set once incidents:open holds every incident stored before it existed
 //	incidents:near:{cat}     geo set of those not closed with a location, by category
 //	incidents:near           set once incidents:near:{cat} holds every incident stored before it existed
 //	idem:{scope}             idempotency records
@@ -65,14 +67,12 @@ func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, 
 	return out, nil
 }
 
-// listScript returns the docs of incidents changed since ARGV[1] (ms),
-// newest first, at most ARGV[2], that are members of every filter set
-// (KEYS[2..]). It walks incidents:updated (KEYS[1]) newest first, checking
-// each against the filters: most lists (those open, a recent window) fill
-// within a few hundred, however many incidents there are. A filter still
-// short after listScan of them (a rare one) is intersected in C instead,
-// every member once (ZINTER, scored by KEYS[1] alone).
+// listScript returns the docs changed since ARGV[1] (ms), newest first, at
+// most ARGV[2], of the members of every filter set KEYS[2..].
 var listScript = redis.NewScript(`
+-- Walk KEYS[1] newest first checking the filters: most lists (those open, a
+-- recent window) fill within a few hundred. A filter still short after
+-- ARGV[4] (a rare one) is intersected in C instead, every member once.
 local since, limit, prefix, scan = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local ids = {}
 if #KEYS > 1 then
@@ -142,13 +142,11 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 }
 
 // openScript returns how many incidents are not closed and the docs of the
-// ARGV[1] ranked highest in incidents:open (KEYS[1]; see store.OpenRank).
-// Incidents stored before that index existed are ranked into it once,
-// from the status and level sets and incidents:updated (KEYS[2]), the
-// first time it is read missing: an empty index does not exist either, and
-// then there is nothing to rank.
+// ARGV[1] ranked highest in KEYS[1]; the first read ranks those stored before.
 var openScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then
+-- KEYS[10] marks the ranking of the incidents stored before the index (from
+-- the status sets KEYS[3..5], the level sets KEYS[6..9] and KEYS[2]) done.
+if redis.call('EXISTS', KEYS[10]) == 0 then
   for s = 3, 5 do
     for _, id in ipairs(redis.call('SMEMBERS', KEYS[s])) do
       local level = 0
@@ -157,6 +155,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
       redis.call('ZADD', KEYS[1], string.format('%d', level * 1e13 + updated), id)
     end
   end
+  redis.call('SET', KEYS[10], '1')
 end
 local out = {redis.call('ZCARD', KEYS[1])}
 local limit = tonumber(ARGV[1])
@@ -181,6 +180,7 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 	for l := alerts.LevelIV; l <= alerts.LevelI; l++ {
 		keys = append(keys, x.s.Key("incidents", "idx", "level:"+l.String()))
 	}
+	keys = append(keys, x.s.Key("incidents", "ranked"))
 	res, err := openScript.Run(ctx, x.s.Client(), keys, max(limit, 0), x.s.Key("incident", "")).Slice()
 	if err != nil {
 		return nil, 0, x.s.Wrap("listing open incidents", err)
@@ -203,12 +203,11 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 	return out, int(total), nil
 }
 
-// nearScript returns the docs of the incidents in the geo set KEYS[1]
-// within ARGV[3] m of (ARGV[1], ARGV[2]), nearest first, at most ARGV[4].
-// The first time (KEYS[2] missing), every incident not closed (the status
-// sets KEYS[3..5]) is put in its category's set (ARGV[6] and the
-// category), as the commits keep them since.
+// nearScript returns the docs in the geo set KEYS[1] within ARGV[3] m of
+// (ARGV[1], ARGV[2]), nearest first, at most ARGV[4].
 var nearScript = redis.NewScript(`
+-- KEYS[2] marks every incident not closed (the status sets KEYS[3..5]) put
+-- in its category's set (ARGV[6] .. category) the first time.
 if redis.call('EXISTS', KEYS[2]) == 0 then
   for s = 3, 5 do
     for _, id in ipairs(redis.call('SMEMBERS', KEYS[s])) do
@@ -231,14 +230,13 @@ for i, id in ipairs(ids) do out[i] = redis.call('HGET', ARGV[5] .. id, 'doc') or
 return out
 `)
 
-// Near implements incident.Store. Redis measures on a sphere a little
-// smaller than the caller's: it searches 1 % and a metre further, and the
-// caller keeps what its own distance allows.
+// Near implements incident.Store. Redis measures on a slightly smaller
+// sphere: it searches 1 % and a metre further, then haversine decides.
 func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, radiusM float64) ([]*incident.Incident, error) {
 	if err := x.s.Check("searching incidents near a point"); err != nil {
 		return nil, err
 	}
-	if !store.Geo(at.Lon(), at.Lat()) {
+	if !incident.Searchable(at.Lon(), at.Lat()) {
 		return nil, nil // nothing there is in a geo set
 	}
 	keys := []string{x.s.Key("incidents", "near", category), x.s.Key("incidents", "near")}
@@ -259,7 +257,9 @@ func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, rad
 		if err := json.Unmarshal([]byte(r), &inc); err != nil {
 			return nil, fmt.Errorf("decoding incident: %w", err)
 		}
-		out = append(out, &inc)
+		if l := inc.Location; l != nil && geo.DistanceHaversine(at, orb.Point{l.Lon, l.Lat}) <= radiusM {
+			out = append(out, &inc)
+		}
 	}
 	return out, nil
 }

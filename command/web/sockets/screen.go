@@ -29,44 +29,39 @@ func (a *Server) screenSocket() []fiber.Handler {
 	})
 }
 
-// snapshotTTL is how long a built screen snapshot is shared with sockets
-// that connect after it, whatever happened since: each socket replays the
-// events after the snapshot's seq from the stream (at 400 incidents a
-// second the seq moves every few milliseconds, and a build reads every open
-// incident). Units move without a seq; the position frames that follow
-// make good the difference.
+// snapshotTTL is how long a built screen snapshot is shared: sockets replay
+// from the stream what came after it (units move without a seq; the next
+// position frame makes them good).
 const snapshotTTL = time.Second
 
 // screenSnapshot is the screen's state at the seq it reflects: summaries of
 // the open incidents (at most streams.snapshot_incidents, most serious
 // first, then latest changed), units, open alarms and active orders. It is
-// the same for every role and account of one area (it carries no personal
-// data, and alarms of other areas are left out), so one build per area, and
-// its compressed form, is shared by the sockets connecting at about the
-// same time (a wall of screens reconnecting after a restart compressed a
-// city's snapshot once per screen).
+// the same for every account of one area, so one build per area (and its
+// compressed form) serves the sockets connecting within snapshotTTL.
 func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message, error) {
+	start := time.Now()
+	seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
+	if err != nil {
+		return live.Message{}, err
+	}
 	s := &a.ws
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
-	if b, ok := s.snaps[area]; ok && time.Since(b.at) < snapshotTTL {
+	if b, ok := s.snaps[area]; ok && a.replayable(b.seq, b.at, seq) {
 		return live.Message{JSON: b.msg, Seq: b.seq, Deflated: b.z}, nil
 	}
 	// What every area shares is read from storage once; only the alarms
-	// differ between areas. The seq is read first: what the parts show is
-	// at least that, and a replayed event changes nothing it already shows.
-	if s.parts == nil || time.Since(s.parts.at) >= snapshotTTL {
-		seq, err := a.Source.Seq(ctx, vocab.ScreenStream)
-		if err != nil {
-			return live.Message{}, err
-		}
+	// differ between areas. The seq was read first: the parts show at least
+	// that, and a replayed event changes nothing they already show.
+	if s.parts == nil || !a.replayable(s.parts.seq, s.parts.at, seq) {
 		p, err := a.readSnapshotParts(ctx, seq)
 		if err != nil {
 			return live.Message{}, err
 		}
+		p.at = start
 		s.parts = p
 	}
-	seq := s.parts.seq
 	msg, err := a.encodeSnapshot(s.parts, area)
 	if err != nil {
 		return live.Message{}, err
@@ -79,9 +74,16 @@ func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message,
 			delete(s.snaps, k)
 		}
 	}
-	b := builtSnapshot{msg: msg, z: live.NewDeflated(msg), seq: seq, at: s.parts.at} // as old as what it shows
+	b := builtSnapshot{msg: msg, z: live.NewDeflated(msg), seq: s.parts.seq, at: s.parts.at}
 	s.snaps[area] = b
-	return live.Message{JSON: b.msg, Seq: seq, Deflated: b.z}, nil
+	return live.Message{JSON: b.msg, Seq: b.seq, Deflated: b.z}, nil
+}
+
+// replayable reports whether a snapshot read at seq at time at may still
+// serve a socket while the stream is at now: young enough, not ahead of
+// the stream (which lost data if so), and what followed it still held.
+func (a *Server) replayable(seq uint64, at time.Time, now uint64) bool {
+	return time.Since(at) < snapshotTTL && seq <= now && now-seq < uint64(a.Config.Streams.MaxLen)
 }
 
 // builtSnapshot is a screen snapshot kept for sockets connecting together.
@@ -121,7 +123,7 @@ func (a *Server) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotPa
 	if err != nil {
 		return nil, err
 	}
-	return &snapshotParts{seq: seq, at: time.Now(), open: open, total: total, alarms: alarms, active: active,
+	return &snapshotParts{seq: seq, open: open, total: total, alarms: alarms, active: active,
 		units: a.Units.Fleet.List(false, false)}, nil
 }
 

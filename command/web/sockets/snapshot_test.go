@@ -10,6 +10,7 @@ import (
 	"watchfloor/command/memstore"
 	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
+	"watchfloor/config"
 )
 
 // TestScreenSnapshotSharedWithItsCompressedForm: sockets of one area that
@@ -18,7 +19,7 @@ import (
 // another area has its own.
 func TestScreenSnapshotSharedWithItsCompressedForm(t *testing.T) {
 	st := memstore.New(memstore.Options{})
-	a := &Server{Kit: &rest.Kit{Deps: rest.Deps{Source: st}}}
+	a := &Server{Kit: &rest.Kit{Deps: rest.Deps{Source: st, Config: &config.Config{Streams: config.Streams{MaxLen: 100}}}}}
 	// The parts read at seq 0, as a first socket would have them: a
 	// city's worth of units, enough to compress.
 	a.ws.parts = &snapshotParts{at: time.Now(), units: strings.Repeat("car-0001 ", 1000)}
@@ -56,5 +57,29 @@ func TestScreenSnapshotSharedWithItsCompressedForm(t *testing.T) {
 	}
 	if other.Deflated == nil || other.Deflated == first.Deflated {
 		t.Error("another area shares the first area's compressed form")
+	}
+}
+
+// TestSnapshotReplayable: a snapshot serves a socket while it is young, not
+// ahead of the stream (a stream that lost data starts again lower) and
+// what followed it is still in the stream (max_len 100 here).
+func TestSnapshotReplayable(t *testing.T) {
+	a := &Server{Kit: &rest.Kit{Deps: rest.Deps{Config: &config.Config{Streams: config.Streams{MaxLen: 100}}}}}
+	now := time.Now()
+	for _, tc := range []struct {
+		name        string
+		seq, stream uint64
+		age         time.Duration
+		want        bool
+	}{
+		{"same seq", 40, 40, 0, true},
+		{"events since", 40, 139, 500 * time.Millisecond, true},
+		{"a second old", 40, 40, time.Second, false},
+		{"the stream lost data", 40, 12, 0, false},
+		{"what followed trimmed", 40, 140, 0, false},
+	} {
+		if got := a.replayable(tc.seq, now.Add(-tc.age), tc.stream); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
