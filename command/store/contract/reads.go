@@ -91,21 +91,11 @@ func incidentReads(t *testing.T, open Open) {
 	ranked("all", 10, "I-4,I-3,I-2", 3)
 	ranked("limit", 2, "I-4,I-3", 3)
 	ranked("none", 0, "", 3)
-	move := func(id string, edit func(*incident.Incident)) {
-		t.Helper()
-		prev, err := st.Incidents.Load(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		next := *prev
-		edit(&next)
-		apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindIncident, ID: id, Value: &next, Prev: prev, Fields: map[string]string{"ver": "3"}}}})
-	}
-	move("I-2", func(inc *incident.Incident) { inc.Level = alerts.LevelI }) // raised, not changed later
+	moveIncident(t, st, "I-2", func(inc *incident.Incident) { inc.Level = alerts.LevelI }) // raised, not changed later
 	ranked("raised", 10, "I-2,I-4,I-3", 3)
-	move("I-4", func(inc *incident.Incident) { inc.Status, inc.UpdatedAt = incident.StatusClosed, t0.Add(4*time.Minute) })
+	moveIncident(t, st, "I-4", func(inc *incident.Incident) { inc.Status, inc.UpdatedAt = incident.StatusClosed, t0.Add(4*time.Minute) })
 	ranked("closed", 10, "I-2,I-3", 2)
-	move("I-4", func(inc *incident.Incident) { inc.Status = incident.StatusRecovery }) // reopened
+	moveIncident(t, st, "I-4", func(inc *incident.Incident) { inc.Status = incident.StatusRecovery }) // reopened
 	ranked("reopened", 10, "I-2,I-4,I-3", 3)
 }
 
@@ -174,24 +164,14 @@ func incidentsNear(t *testing.T, open Open) {
 	near("300 m", "fire", 300, "N-2,N-6,N-1")
 	near("another category", "flood", 300, "N-4")
 	near("none", "traffic", 300, "")
-	move := func(id string, edit func(*incident.Incident)) {
-		t.Helper()
-		prev, err := st.Incidents.Load(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		next := *prev
-		edit(&next)
-		apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindIncident, ID: id, Value: &next, Prev: prev, Fields: map[string]string{"ver": "2"}}}})
-	}
-	move("N-2", func(inc *incident.Incident) { inc.Status = incident.StatusClosed })
-	move("N-6", func(inc *incident.Incident) { inc.Category = "flood" })
-	move("N-3", func(inc *incident.Incident) { inc.Location = at(0.0005) })
-	move("N-5", func(inc *incident.Incident) { inc.Location = at(-0.0015); inc.Status = incident.StatusResponding })
+	moveIncident(t, st, "N-2", func(inc *incident.Incident) { inc.Status = incident.StatusClosed })
+	moveIncident(t, st, "N-6", func(inc *incident.Incident) { inc.Category = "flood" })
+	moveIncident(t, st, "N-3", func(inc *incident.Incident) { inc.Location = at(0.0005) })
+	moveIncident(t, st, "N-5", func(inc *incident.Incident) { inc.Location = at(-0.0015); inc.Status = incident.StatusResponding })
 	near("after the changes", "fire", 300, "N-3,N-5,N-1")
 	near("the category moved to", "flood", 300, "N-4,N-6")
-	move("N-2", func(inc *incident.Incident) { inc.Status = incident.StatusRecovery }) // reopened
-	move("N-1", func(inc *incident.Incident) { inc.Location = nil })
+	moveIncident(t, st, "N-2", func(inc *incident.Incident) { inc.Status = incident.StatusRecovery }) // reopened
+	moveIncident(t, st, "N-1", func(inc *incident.Incident) { inc.Location = nil })
 	near("reopened, and a location taken away", "fire", 300, "N-2,N-3,N-5")
 	// Beyond 85° of latitude no search finds an incident.
 	polar := mk("N-7", "fire", &vocab.Location{Lon: 10, Lat: 89})
@@ -199,4 +179,17 @@ func incidentsNear(t *testing.T, open Open) {
 	if got, err := st.Incidents.Near(ctx, "fire", orb.Point{10, 89}, 1000); err != nil || len(got) != 0 {
 		t.Errorf("near the pole: %s %v", incidentIDs(got), err)
 	}
+}
+
+// moveIncident stores incident id as edit leaves it, with the one before
+// as its Prev (as the incident service writes a change).
+func moveIncident(t *testing.T, st Stores, id string, edit func(*incident.Incident)) {
+	t.Helper()
+	prev, err := st.Incidents.Load(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *prev
+	edit(&next)
+	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindIncident, ID: id, Value: &next, Prev: prev, Fields: map[string]string{"ver": "2"}}}})
 }

@@ -127,6 +127,11 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 	if err != nil {
 		return nil, err
 	}
+	return decodeIncidents(raw, func(*incident.Incident) bool { return true })
+}
+
+// decodeIncidents decodes the docs raw ("" for one gone) that keep takes.
+func decodeIncidents(raw []string, keep func(*incident.Incident) bool) ([]*incident.Incident, error) {
 	out := make([]*incident.Incident, 0, len(raw))
 	for _, r := range raw {
 		if r == "" {
@@ -136,7 +141,9 @@ func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Inc
 		if err := json.Unmarshal([]byte(r), &inc); err != nil {
 			return nil, fmt.Errorf("decoding incident: %w", err)
 		}
-		out = append(out, &inc)
+		if keep(&inc) {
+			out = append(out, &inc)
+		}
 	}
 	return out, nil
 }
@@ -186,21 +193,12 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 		return nil, 0, x.s.Wrap("listing open incidents", err)
 	}
 	total, _ := res[0].(int64)
-	out := make([]*incident.Incident, 0, len(res)-1)
-	for _, r := range res[1:] {
-		doc, _ := r.(string)
-		if doc == "" {
-			continue
-		}
-		var inc incident.Incident
-		if err := json.Unmarshal([]byte(doc), &inc); err != nil {
-			return nil, 0, fmt.Errorf("decoding incident: %w", err)
-		}
-		if inc.Status != incident.StatusClosed {
-			out = append(out, &inc)
-		}
+	docs := make([]string, len(res)-1)
+	for i, r := range res[1:] {
+		docs[i], _ = r.(string)
 	}
-	return out, int(total), nil
+	out, err := decodeIncidents(docs, func(inc *incident.Incident) bool { return inc.Status != incident.StatusClosed })
+	return out, int(total), err
 }
 
 // nearScript returns the docs in the geo set KEYS[1] within ARGV[3] m of
@@ -248,20 +246,10 @@ func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, rad
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, x.s.Wrap("searching incidents near a point", err)
 	}
-	out := make([]*incident.Incident, 0, len(raw))
-	for _, r := range raw {
-		if r == "" {
-			continue
-		}
-		var inc incident.Incident
-		if err := json.Unmarshal([]byte(r), &inc); err != nil {
-			return nil, fmt.Errorf("decoding incident: %w", err)
-		}
-		if l := inc.Location; l != nil && geo.DistanceHaversine(at, orb.Point{l.Lon, l.Lat}) <= radiusM {
-			out = append(out, &inc)
-		}
-	}
-	return out, nil
+	return decodeIncidents(raw, func(inc *incident.Incident) bool {
+		l := inc.Location
+		return l != nil && geo.DistanceHaversine(at, orb.Point{l.Lon, l.Lat}) <= radiusM
+	})
 }
 
 // listDocs returns the docs of the objects (kind:{id}) listed in the sets
