@@ -101,3 +101,9 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 	})
 	return out, nil
 }
+
+// Standing returns the activation's status field and the group's total.
+func (x *Activations) Standing(ctx context.Context, id, group string) (string, int, error) {
+	n, _ := strconv.Atoi(x.s.Field(change.KindProgress, id, group+":total"))
+	return x.s.Field(change.KindActivation, id, "status"), n, nil
+}

@@ -34,10 +34,11 @@ var (
 // general one from level II, a fire plan from level III, and a flood plan
 // that responds by procedure from level IV.
 type planFloor struct {
-	t   *testing.T
-	st  *memstore.Store
-	svc *plan.Service
-	now time.Time
+	t    *testing.T
+	st   *memstore.Store
+	svc  *plan.Service
+	opts plan.Options
+	now  time.Time
 }
 
 func newPlanFloor(t *testing.T) *planFloor {
@@ -59,7 +60,7 @@ func newPlanFloor(t *testing.T) *planFloor {
 		{ID: "fire", Categories: []string{"fire"}, MinLevel: alerts.LevelIII, Approvers: approvers, Groups: groups},
 		{ID: "flood", Categories: []string{"flood"}, MinLevel: alerts.LevelIV, Approvers: approvers, AutoActivate: true, Groups: groups[:1]},
 	}
-	f := &planFloor{t: t, st: memstore.New(memstore.Options{}), now: at}
+	f := &planFloor{t: t, st: memstore.New(memstore.Options{}), opts: cfg, now: at}
 	f.svc = f.service(cfg)
 	return f
 }
@@ -439,5 +440,37 @@ func TestDeliveryAtOnceReadsNoActivation(t *testing.T) {
 		if seq, _ := f.st.Seq(bg, vocab.UnitStream(u)); seq != 1 {
 			t.Errorf("after the repeats %s was told of %d tasks", u, seq)
 		}
+	}
+}
+
+// TestTaskAnswerReadsNoActivation: answering a task reads the activation's
+// status and the group's total kept beside it, not its document; an
+// activation from before they were kept is read whole, and counts right.
+func TestTaskAnswerReadsNoActivation(t *testing.T) {
+	f := newPlanFloor(t)
+	st := &loadCounter{Store: f.st.Activations()}
+	svc := plan.NewService(st, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
+	as, err := svc.Propose(bg, f.incident("flood", alerts.LevelIV))
+	if err != nil || len(as) != 1 || as[0].Status != plan.Active {
+		t.Fatalf("proposal %v %v", as, err)
+	}
+	st.loads = 0
+	answer := func(unit string) {
+		t.Helper()
+		if got, err := svc.TaskAction(bg, vocab.Actor{Username: unit, Role: vocab.Responder}, unit, plan.TaskID(as[0].ID, "patrol", unit), plan.ActDone, ""); err != nil || got.Status != plan.TaskDone {
+			t.Fatalf("%s: %+v %v", unit, got, err)
+		}
+	}
+	answer("car-01")
+	if st.loads != 0 {
+		t.Fatalf("%d activations read for an answer", st.loads)
+	}
+	// Activated before the totals were kept beside it.
+	if _, err := f.st.Apply(bg, &change.Change{At: f.now, Fields: []change.Field{{Kind: change.KindProgress, ID: as[0].ID, Field: "patrol:total", Value: ""}}}); err != nil {
+		t.Fatal(err)
+	}
+	answer("car-02")
+	if a, _ := svc.Load(bg, as[0].ID); st.loads != 2 || a.Groups[0].Progress != (plan.Progress{Total: 2, Acknowledged: 2, Done: 2}) {
+		t.Fatalf("%d activations read; progress %+v", st.loads, a.Groups[0].Progress)
 	}
 }

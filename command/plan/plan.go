@@ -159,6 +159,9 @@ type Store interface {
 	TasksExist(ctx context.Context, ids []string) ([]bool, error)
 	// UnitTasks returns a unit's tasks of plans still active.
 	UnitTasks(ctx context.Context, unitID string) ([]*Task, error)
+	// Standing returns an activation's status and how many members group
+	// has, without its document; total is 0 when not recorded beside it.
+	Standing(ctx context.Context, id, group string) (status string, total int, err error)
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
@@ -475,12 +478,12 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 	if t.Status == TaskDone || (action == ActAcknowledge && t.Status == TaskAcknowledged) {
 		return t, nil
 	}
-	a, err := s.store.Load(ctx, t.ActivationID)
+	status, total, err := s.standing(ctx, t.ActivationID, t.GroupID)
 	if err != nil {
 		return nil, err
 	}
-	if a.Status != Active {
-		return nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is %s: its tasks are closed", a.ID, a.Status)}
+	if status != Active {
+		return nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is %s: its tasks are closed", t.ActivationID, status)}
 	}
 	now := s.now().UTC()
 	prev := *t
@@ -493,15 +496,31 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 		t.Status, t.DoneAt, t.Note = TaskDone, &now, note
 		event, typ = "task.done", "task.done"
 	}
-	total := 0
-	for _, g := range a.Groups {
-		if g.ID == t.GroupID {
-			total = g.Progress.Total
-		}
-	}
 	return t, s.saveTask(ctx, &TaskWrite{Task: t, Prev: &prev, Total: total, Event: event, At: now,
 		Entry: incident.Entry{At: now, Type: typ, By: who.Username, Role: who.Role, Reason: note,
 			Detail: map[string]any{"activation_id": t.ActivationID, "task_id": t.ID, "group_id": t.GroupID, "unit_id": t.UnitID}}})
+}
+
+// standing is an activation's status and a group's member count: read
+// beside it, or from its document when activated before they were kept.
+func (s *Service) standing(ctx context.Context, id, group string) (string, int, error) {
+	status, total, err := s.store.Standing(ctx, id, group)
+	if err != nil || total > 0 || status == "" {
+		if err == nil && status == "" {
+			err = fmt.Errorf("activation %s: %w", id, fault.ErrNotFound)
+		}
+		return status, total, err
+	}
+	a, err := s.store.Load(ctx, id)
+	if err != nil {
+		return "", 0, err
+	}
+	for _, g := range a.Groups {
+		if g.ID == group {
+			total = g.Progress.Total
+		}
+	}
+	return a.Status, total, nil
 }
 
 // UnitTasks returns the tasks of a unit's plans still active.

@@ -80,6 +80,11 @@ func (w *Write) Change() *change.Change {
 				Why: fmt.Sprintf("warning %s was lifted meanwhile", a.WarningID)})
 		}
 		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Prev: prev, Fields: map[string]string{"status": a.Status}})
+		if a.Status == Active { // what a task's answer reads of it, beside the document
+			for _, g := range a.Groups {
+				c.Fields = append(c.Fields, change.Field{Kind: change.KindProgress, ID: a.ID, Field: g.ID + ":total", Value: strconv.Itoa(g.Progress.Total)})
+			}
+		}
 		c.Events = append(c.Events,
 			vocab.Event{Stream: vocab.ScreenStream, Type: ch.Event, Data: a, Prev: prev},
 			vocab.Event{Stream: vocab.LeaderStream, Type: ch.Event, Data: a, Prev: prev})

@@ -116,6 +116,16 @@ func activationReads(t *testing.T, open Open) {
 	if a, err := st.Activations.Load(ctx, "A-1"); err != nil || a.Groups[0].Progress != (plan.Progress{Total: 1}) {
 		t.Fatalf("load without progress: %+v %v", a, err)
 	}
+	// An activation's standing: its status, and a group's total once kept.
+	apply(t, st, &change.Change{At: t0, Fields: []change.Field{{Kind: change.KindProgress, ID: "A-2", Field: "g:total", Value: "5"}}})
+	for _, c := range []struct {
+		id, group, status string
+		total             int
+	}{{"A-2", "g", plan.Active, 5}, {"A-1", "g", plan.Proposed, 0}, {"A-2", "other", plan.Active, 0}, {"A-9", "g", "", 0}} {
+		if status, total, err := st.Activations.Standing(ctx, c.id, c.group); err != nil || status != c.status || total != c.total {
+			t.Errorf("standing of %s %s: %q %d %v, want %q %d", c.id, c.group, status, total, err, c.status, c.total)
+		}
+	}
 	tasks, err := st.Activations.UnitTasks(ctx, "car-1")
 	if err != nil || len(tasks) != 1 || tasks[0].ActivationID != "A-2" {
 		t.Fatalf("tasks of active plans: %+v %v", tasks, err)

@@ -20,7 +20,7 @@ import (
 //	activations:n:{day}          counter for ids
 //	activations:{status}         sets by status
 //	incident:{id}:activations    set of the incident's activations
-//	activation:{id}:progress     hash: {group}:ack, {group}:done, {group}:v (counters)
+//	activation:{id}:progress     hash: {group}:ack, {group}:done, {group}:v (counters), {group}:total
 //	task:{id}                    hash: doc (JSON), status
 //	unit:{id}:tasks              set of the unit's task ids
 type Activations struct{ base }
@@ -206,4 +206,23 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out, nil
+}
+
+// Standing implements plan.Store: the activation's status field and the
+// group's total, in one round trip.
+func (x *Activations) Standing(ctx context.Context, id, group string) (string, int, error) {
+	if err := x.s.Check("loading an activation's standing"); err != nil {
+		return "", 0, err
+	}
+	var status, total *redis.StringCmd
+	_, err := x.s.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+		status = p.HGet(ctx, x.s.Key("activation", id), "status")
+		total = p.HGet(ctx, x.s.Key("activation", id, "progress"), group+":total")
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", 0, x.s.Wrap("loading an activation's standing", err)
+	}
+	n, _ := strconv.Atoi(total.Val())
+	return status.Val(), n, nil
 }
