@@ -94,10 +94,7 @@ func (s *Service) Duplicates(ctx context.Context, q Near) (*Duplicates, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, inc := range list {
-		if inc.Location == nil || inc.Status == StatusClosed || inc.Category != q.Category {
-			continue
-		}
+	for _, inc := range list { // not closed, of the category, within the radius
 		last := inc.CreatedAt
 		if inc.ReportedAt != nil && inc.ReportedAt.After(last) {
 			last = *inc.ReportedAt
@@ -107,9 +104,6 @@ func (s *Service) Duplicates(ctx context.Context, q Near) (*Duplicates, error) {
 			continue
 		}
 		d := orbgeo.DistanceHaversine(p, orb.Point{inc.Location.Lon, inc.Location.Lat})
-		if d > rule.RadiusM {
-			continue
-		}
 		out.Duplicates = append(out.Duplicates, Duplicate{ID: inc.ID, Title: inc.Title, Category: inc.Category, Level: inc.Level,
 			Status: inc.Status, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Location: inc.Location, Grid: inc.Grid,
 			DistanceM: math.Round(d*10) / 10, AgeS: int64(max(age, 0) / time.Second)})

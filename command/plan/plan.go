@@ -272,14 +272,17 @@ func (s *Service) Propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 
 func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activation, error) {
 	// Most incidents match no plan: they cost no read.
-	var plans []*config.Plan
-	var whys [][]string
+	type match struct {
+		p   *config.Plan
+		why []string
+	}
+	var matches []match
 	for i := range s.opts.Plans {
 		if why := s.why(&s.opts.Plans[i], inc); why != nil {
-			plans, whys = append(plans, &s.opts.Plans[i]), append(whys, why)
+			matches = append(matches, match{&s.opts.Plans[i], why})
 		}
 	}
-	if len(plans) == 0 {
+	if len(matches) == 0 {
 		return nil, nil
 	}
 	existing, err := s.store.ByIncident(ctx, inc.ID)
@@ -290,8 +293,8 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 	w := &Write{At: now}
 	var out []*Activation
 	name, user := incident.NameApprover(ctx, s.duty, now, s.opts.Log, "the proposals for "+inc.ID)
-	for i, p := range plans {
-		why := whys[i]
+	for _, m := range matches {
+		p, why := m.p, m.why
 		roles := approvers(p, inc.Level)
 		if slices.ContainsFunc(existing, func(a *Activation) bool {
 			return a.PlanID == p.ID && !stricter(roles, a.Approvers)
@@ -505,11 +508,13 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 // beside it, or from its document when activated before they were kept.
 func (s *Service) standing(ctx context.Context, id, group string) (string, int, error) {
 	status, total, err := s.store.Standing(ctx, id, group)
-	if err != nil || total > 0 || status == "" {
-		if err == nil && status == "" {
-			err = fmt.Errorf("activation %s: %w", id, fault.ErrNotFound)
-		}
-		return status, total, err
+	switch {
+	case err != nil:
+		return "", 0, err
+	case status == "":
+		return "", 0, fmt.Errorf("activation %s: %w", id, fault.ErrNotFound)
+	case total > 0:
+		return status, total, nil
 	}
 	a, err := s.store.Load(ctx, id)
 	if err != nil {

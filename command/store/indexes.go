@@ -86,22 +86,21 @@ func (s *Store) incidentIndex(d change.Doc) []Op {
 	if prev != nil && prev.Category != inc.Category {
 		ops = append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "near", prev.Category), Args: []string{inc.ID}})
 	}
-	if inc.Status == incident.StatusClosed {
-		return append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "open"), Args: []string{inc.ID}},
-			Op{Cmd: "ZREM", Key: s.Key("incidents", "near", inc.Category), Args: []string{inc.ID}})
+	open, near := s.Key("incidents", "open"), s.Key("incidents", "near", inc.Category)
+	l := inc.Location
+	switch {
+	case inc.Status == incident.StatusClosed:
+		return append(ops, Op{Cmd: "ZREM", Key: open, Args: []string{inc.ID}}, Op{Cmd: "ZREM", Key: near, Args: []string{inc.ID}})
+	case l != nil && incident.Searchable(l.Lon, l.Lat): // a GEOADD Redis refuses would fail the script midway
+		return append(ops, Op{Cmd: "ZADD", Key: open, Args: []string{openRank(inc.Level, inc.UpdatedAt), inc.ID}},
+			Op{Cmd: "GEOADD", Key: near, Args: []string{strconv.FormatFloat(l.Lon, 'f', -1, 64), strconv.FormatFloat(l.Lat, 'f', -1, 64), inc.ID}})
 	}
-	ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("incidents", "open"), Args: []string{OpenRank(inc.Level, inc.UpdatedAt), inc.ID}})
-	// A GEOADD Redis refuses would fail the commit's script midway.
-	if l := inc.Location; l != nil && incident.Searchable(l.Lon, l.Lat) {
-		return append(ops, Op{Cmd: "GEOADD", Key: s.Key("incidents", "near", inc.Category),
-			Args: []string{strconv.FormatFloat(l.Lon, 'f', -1, 64), strconv.FormatFloat(l.Lat, 'f', -1, 64), inc.ID}})
-	}
-	return append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "near", inc.Category), Args: []string{inc.ID}})
+	return append(ops, Op{Cmd: "ZADD", Key: open, Args: []string{openRank(inc.Level, inc.UpdatedAt), inc.ID}}, Op{Cmd: "ZREM", Key: near, Args: []string{inc.ID}})
 }
 
-// OpenRank is an incident's score in incidents:open: its level, then its
+// openRank is an incident's score in incidents:open: its level, then its
 // last change (ms, under 10^13 until 2286), most serious and latest highest.
-func OpenRank(l alerts.Level, updated time.Time) string {
+func openRank(l alerts.Level, updated time.Time) string {
 	return strconv.FormatInt(int64(l)*1e13+updated.UnixMilli(), 10)
 }
 

@@ -24,7 +24,7 @@ import (
 //	incidents:n:{day}        counter for ids
 //	incidents:updated        zset id → last change (ms), for since= and order
 //	incidents:idx:{f}:{v}    sets for the list filters (status, level, category, grid)
-//	incidents:open           zset of those not closed, by level then last change (store.OpenRank)
+//	incidents:open           zset of those not closed, by level then last change (the store's openRank)
 //	incidents:ranked         set once incidents:open holds every incident stored before it existed
 //	incidents:near:{cat}     geo set of those not closed with a location, by category
 //	incidents:near           set once incidents:near:{cat} holds every incident stored before it existed
@@ -180,10 +180,7 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 	if err := x.s.Check("listing open incidents"); err != nil {
 		return nil, 0, err
 	}
-	keys := []string{x.s.Key("incidents", "open"), x.s.Key("incidents", "updated")}
-	for _, st := range []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery} {
-		keys = append(keys, x.s.Key("incidents", "idx", "status:"+st))
-	}
+	keys := append([]string{x.s.Key("incidents", "open"), x.s.Key("incidents", "updated")}, x.notClosedSets()...)
 	for l := alerts.LevelIV; l <= alerts.LevelI; l++ {
 		keys = append(keys, x.s.Key("incidents", "idx", "level:"+l.String()))
 	}
@@ -237,19 +234,25 @@ func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, rad
 	if !incident.Searchable(at.Lon(), at.Lat()) {
 		return nil, nil // nothing there is in a geo set
 	}
-	keys := []string{x.s.Key("incidents", "near", category), x.s.Key("incidents", "near")}
-	for _, st := range []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery} {
-		keys = append(keys, x.s.Key("incidents", "idx", "status:"+st))
-	}
+	keys := append([]string{x.s.Key("incidents", "near", category), x.s.Key("incidents", "near")}, x.notClosedSets()...)
 	raw, err := nearScript.Run(ctx, x.s.Client(), keys, at.Lon(), at.Lat(), radiusM*1.01+1, incident.MaxNear,
 		x.s.Key("incident", ""), x.s.Key("incidents", "near", "")).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, x.s.Wrap("searching incidents near a point", err)
 	}
+	// What an older instance changed may stand in the set still: as stored.
 	return decodeIncidents(raw, func(inc *incident.Incident) bool {
 		l := inc.Location
-		return l != nil && geo.DistanceHaversine(at, orb.Point{l.Lon, l.Lat}) <= radiusM
+		return inc.Status != incident.StatusClosed && inc.Category == category && l != nil &&
+			geo.DistanceHaversine(at, orb.Point{l.Lon, l.Lat}) <= radiusM
 	})
+}
+
+// notClosedSets are the status sets of the incidents not closed, the
+// first fills of incidents:open and incidents:near read.
+func (x *Incidents) notClosedSets() []string {
+	return []string{x.s.Key("incidents", "idx", "status:"+incident.StatusOpen),
+		x.s.Key("incidents", "idx", "status:"+incident.StatusResponding), x.s.Key("incidents", "idx", "status:"+incident.StatusRecovery)}
 }
 
 // listDocs returns the docs of the objects (kind:{id}) listed in the sets

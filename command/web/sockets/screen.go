@@ -48,18 +48,17 @@ func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message,
 	s := &a.ws
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
-	if b, ok := s.snaps[area]; ok && a.replayable(b.seq, b.at, seq) {
+	if b, ok := s.snaps[area]; ok && a.replayable(b.read, seq) {
 		return live.Message{JSON: b.msg, Seq: b.seq, Deflated: b.z}, nil
 	}
 	// What every area shares is read from storage once; only the alarms
 	// differ between areas. The seq was read first: the parts show at least
 	// that, and a replayed event changes nothing they already show.
-	if s.parts == nil || !a.replayable(s.parts.seq, s.parts.at, seq) {
-		p, err := a.readSnapshotParts(ctx, seq)
+	if s.parts == nil || !a.replayable(s.parts.read, seq) {
+		p, err := a.readSnapshotParts(ctx, read{seq, start})
 		if err != nil {
 			return live.Message{}, err
 		}
-		p.at = start
 		s.parts = p
 	}
 	msg, err := a.encodeSnapshot(s.parts, area)
@@ -74,30 +73,34 @@ func (a *Server) screenSnapshot(ctx context.Context, area string) (live.Message,
 			delete(s.snaps, k)
 		}
 	}
-	b := builtSnapshot{msg: msg, z: live.NewDeflated(msg), seq: s.parts.seq, at: s.parts.at}
+	b := builtSnapshot{msg: msg, z: live.NewDeflated(msg), read: s.parts.read}
 	s.snaps[area] = b
 	return live.Message{JSON: b.msg, Seq: b.seq, Deflated: b.z}, nil
 }
 
-// replayable reports whether a snapshot read at seq at time at may still
-// serve a socket while the stream is at now: young enough, not ahead of
-// the stream (which lost data if so), and what followed it still held.
-func (a *Server) replayable(seq uint64, at time.Time, now uint64) bool {
-	return time.Since(at) < snapshotTTL && seq <= now && now-seq < uint64(a.Config.Streams.MaxLen)
+// read is where a snapshot was read: the stream's seq, and when.
+type read struct {
+	seq uint64
+	at  time.Time
+}
+
+// replayable reports whether a snapshot read at r may still serve a socket
+// while the stream is at now: young enough, not ahead of the stream (which
+// lost data if so), and what followed it still held.
+func (a *Server) replayable(r read, now uint64) bool {
+	return time.Since(r.at) < snapshotTTL && r.seq <= now && now-r.seq < uint64(a.Config.Streams.MaxLen)
 }
 
 // builtSnapshot is a screen snapshot kept for sockets connecting together.
 type builtSnapshot struct {
 	msg []byte
 	z   *live.Deflated // compressed on first use, by the first socket that asks
-	seq uint64
-	at  time.Time
+	read
 }
 
 // snapshotParts are what a screen snapshot holds, read at one seq.
 type snapshotParts struct {
-	seq    uint64
-	at     time.Time
+	read
 	open   []*incident.Summary
 	total  int
 	alarms []*alarm.Alarm
@@ -105,7 +108,7 @@ type snapshotParts struct {
 	units  any
 }
 
-func (a *Server) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotParts, error) {
+func (a *Server) readSnapshotParts(ctx context.Context, r read) (*snapshotParts, error) {
 	// Only those the snapshot shows are read, however many are open.
 	list, total, err := a.Incidents.Open(ctx, a.Config.Streams.SnapshotIncidents)
 	if err != nil {
@@ -123,7 +126,7 @@ func (a *Server) readSnapshotParts(ctx context.Context, seq uint64) (*snapshotPa
 	if err != nil {
 		return nil, err
 	}
-	return &snapshotParts{seq: seq, open: open, total: total, alarms: alarms, active: active,
+	return &snapshotParts{read: r, open: open, total: total, alarms: alarms, active: active,
 		units: a.Units.Fleet.List(false, false)}, nil
 }
 

@@ -22,7 +22,7 @@ func TestScreenSnapshotSharedWithItsCompressedForm(t *testing.T) {
 	a := &Server{Kit: &rest.Kit{Deps: rest.Deps{Source: st, Config: &config.Config{Streams: config.Streams{MaxLen: 100}}}}}
 	// The parts read at seq 0, as a first socket would have them: a
 	// city's worth of units, enough to compress.
-	a.ws.parts = &snapshotParts{at: time.Now(), units: strings.Repeat("car-0001 ", 1000)}
+	a.ws.parts = &snapshotParts{read: read{at: time.Now()}, units: strings.Repeat("car-0001 ", 1000)}
 	ctx := context.Background()
 	first, err := a.screenSnapshot(ctx, "")
 	if err != nil {
@@ -78,7 +78,7 @@ func TestSnapshotReplayable(t *testing.T) {
 		{"the stream lost data", 40, 12, 0, false},
 		{"what followed trimmed", 40, 140, 0, false},
 	} {
-		if got := a.replayable(tc.seq, now.Add(-tc.age), tc.stream); got != tc.want {
+		if got := a.replayable(read{tc.seq, now.Add(-tc.age)}, tc.stream); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
