@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -338,73 +336,6 @@ func TestTaskChunksStoredOnceEach(t *testing.T) {
 		if got, err := x.LoadTask(bg, tk.ID); err != nil || got.UnitID != tk.UnitID {
 			t.Fatalf("task %d: %+v %v", i, got, err)
 		}
-	}
-}
-
-// stepStore passes a delivery's steps on to a memory store, counting
-// those in flight; a step waits for another to start beside it (up to
-// wait), and fails when fail is set.
-type stepStore struct {
-	plan.TaskStore
-	wait             time.Duration
-	fail             atomic.Bool
-	mu               sync.Mutex
-	in, most, steps  int
-	overlapped       chan struct{}
-	overlappedClosed bool
-}
-
-func (s *stepStore) Apply(ctx context.Context, c *change.Change) (change.Result, error) {
-	s.mu.Lock()
-	s.in++
-	s.steps++
-	s.most = max(s.most, s.in)
-	if s.in > 1 && !s.overlappedClosed {
-		close(s.overlapped)
-		s.overlappedClosed = true
-	}
-	s.mu.Unlock()
-	defer func() { s.mu.Lock(); s.in--; s.mu.Unlock() }()
-	select {
-	case <-s.overlapped:
-	case <-time.After(s.wait):
-	}
-	if s.fail.Load() {
-		return change.Result{}, errors.New("redis: connection refused")
-	}
-	return s.TaskStore.Apply(ctx, c)
-}
-
-// TestTaskStepsOverlap: a delivery sends its next step while the one
-// before is still in Redis, never more than TaskSteps at once, and stops
-// sending after a step fails.
-func TestTaskStepsOverlap(t *testing.T) {
-	a := &plan.Activation{ID: "A-1"}
-	tasks := make([]plan.Task, 6*plan.TaskChunk)
-	for i := range tasks {
-		u := fmt.Sprintf("u%04d", i)
-		tasks[i] = plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, GroupID: "g", UnitID: u, Status: plan.TaskAssigned}
-	}
-	now := func() time.Time { return at }
-	s := &stepStore{TaskStore: memstore.New(memstore.Options{}).Activations(), wait: 2 * time.Second, overlapped: make(chan struct{})}
-	start := time.Now()
-	if err := plan.AddTaskChunks(bg, s, a, tasks, now); err != nil {
-		t.Fatal(err)
-	}
-	if s.most != plan.TaskSteps || s.steps != 6 {
-		t.Errorf("%d steps, at most %d at once; want 6, %d at once", s.steps, s.most, plan.TaskSteps)
-	}
-	if waited := time.Since(start); waited >= s.wait {
-		t.Errorf("the steps waited %v for one beside them", waited)
-	}
-	// A step that fails: the delivery fails, and the steps not yet sent are not.
-	s = &stepStore{TaskStore: memstore.New(memstore.Options{}).Activations(), wait: 10 * time.Millisecond, overlapped: make(chan struct{})}
-	s.fail.Store(true)
-	if err := plan.AddTaskChunks(bg, s, a, tasks, now); err == nil {
-		t.Error("a failing step's delivery succeeded")
-	}
-	if s.steps > plan.TaskSteps {
-		t.Errorf("%d steps were sent after the first failed", s.steps-plan.TaskSteps)
 	}
 }
 

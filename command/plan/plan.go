@@ -172,11 +172,6 @@ const JobTasks = "plan.tasks"
 // thousands of units never holds Redis in one long step.
 const TaskChunk = 200
 
-// TaskSteps is how many of a delivery's steps are in flight at once: one
-// prepared and sent while Redis runs another, so neither waits for the
-// other; other writers still get their turn at Redis between two steps.
-const TaskSteps = 2
-
 // Incidents is what plans need of incidents.
 type Incidents interface {
 	Load(ctx context.Context, id string) (*incident.Incident, error)

@@ -14,8 +14,6 @@ import (
 	"watchfloor/command/job"
 	"watchfloor/command/vocab"
 	"watchfloor/command/warning"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Change is an activation written: new (Prev nil) or moved on from Prev,
@@ -220,22 +218,16 @@ type TaskStore interface {
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
-// AddTaskChunks stores tasks with AddTasks, TaskChunk to a step (each
-// stamped with now's time), TaskSteps steps in flight: the next step is
-// encoded and sent while Redis runs the one before, and between two steps
-// other writers still get their turn at Redis.
+// AddTaskChunks stores tasks with AddTasks, TaskChunk to a step, one
+// step after another (each stamped with now's time): between two steps
+// other writers get their turn at Redis.
 func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, now func() time.Time) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(TaskSteps)
 	for chunk := range slices.Chunk(tasks, TaskChunk) {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err // a step failed: the rest are not sent
-			}
-			return AddTasks(gctx, st, a, chunk, now())
-		})
+		if err := AddTasks(ctx, st, a, chunk, now()); err != nil {
+			return err
+		}
 	}
-	return g.Wait()
+	return nil
 }
 
 // AddTasks stores those of tasks not stored yet, each with its
