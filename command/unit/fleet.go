@@ -1,10 +1,12 @@
 package unit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +30,12 @@ type state struct {
 	inHome bool     // inside its home grid (or its parents' tree below it)
 	zones  []string // ids of the sensitive zones it is in
 	dirty  bool     // moved since the last frame
+	cell   cell     // the cell its position is in, once it has one
+
+	// Where the fleet's cells hold it, guarded by their lock.
+	in      cell
+	slot    int
+	indexed bool
 }
 
 // Fleet is the units and their live state, held in memory for frames,
@@ -42,6 +50,9 @@ type Fleet struct {
 	units   map[string]*state
 	order   []string // ids in configuration order, then as created
 	devices map[string]string
+
+	// cells index the placed units by position, for Nearest.
+	cells cells
 }
 
 // NewFleet builds the fleet of the configured units and their types; every
@@ -351,6 +362,12 @@ func (f *Fleet) move(id string, p Position) []Transition {
 	if s == nil {
 		return nil
 	}
+	crossed := false // into another cell: the index follows, after the unit's lock
+	defer func() {
+		if crossed {
+			f.cells.sync(s)
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := s.pos == nil
@@ -359,6 +376,9 @@ func (f *Fleet) move(id string, p Position) []Transition {
 	}
 	*s.pos = p // every reader copies it under the lock
 	s.dirty = true
+	if c := cellOf(pt); first || c != s.cell {
+		s.cell, crossed = c, true
+	}
 	s.grid = ""
 	if grid != nil {
 		s.grid = grid.Code
@@ -421,49 +441,54 @@ type Candidate struct {
 }
 
 // Nearest returns up to limit available units of the given types (any type
-// when types is empty) nearest to p first, by haversine distance, with the
-// straight-line time to get there at their type's speed.
+// when types is empty) nearest to p first, by haversine distance (ties by
+// id), with the straight-line time to get there at their type's speed. It
+// looks at the cells around p, ring by ring, until no unit farther out
+// could be nearer than those found.
 func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id string) bool) []Candidate {
 	type hit struct {
 		s  *state
 		id string
 		d  float64
 	}
-	less := func(a, b hit) bool { return a.d < b.d || a.d == b.d && a.id < b.id }
-	f.mu.RLock()
-	// Keep the best limit hits in a small sorted slice: one pass over the
-	// fleet, no sort of everything.
+	order := func(a, b hit) int {
+		if a.d != b.d {
+			return cmp.Compare(a.d, b.d)
+		}
+		return strings.Compare(a.id, b.id)
+	}
+	if limit <= 0 {
+		return []Candidate{}
+	}
+	// Keep the best limit hits in a small sorted slice, no sort of all.
 	hits := make([]hit, 0, limit+1)
-	for id, s := range f.units {
-		s.mu.Lock()
-		ok := s.status == Available && s.pos != nil && (len(types) == 0 || slices.Contains(types, s.cfg.Type))
-		var d float64
-		if ok {
-			d = orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})
-		}
-		s.mu.Unlock()
-		if !ok || exclude != nil && exclude(id) {
-			continue
-		}
-		h := hit{s, id, d}
-		if len(hits) == limit && !less(h, hits[limit-1]) {
-			continue
-		}
-		i, _ := slices.BinarySearchFunc(hits, h, func(a, b hit) int {
-			if less(a, b) {
-				return -1
+	consider := func(list []*state) {
+		for _, s := range list {
+			s.mu.Lock()
+			ok := s.status == Available && s.pos != nil && (len(types) == 0 || slices.Contains(types, s.cfg.Type))
+			id := s.cfg.ID
+			var d float64
+			if ok {
+				d = orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})
 			}
-			if less(b, a) {
-				return 1
+			s.mu.Unlock()
+			if !ok || exclude != nil && exclude(id) {
+				continue
 			}
-			return 0
-		})
-		hits = slices.Insert(hits, i, h)
-		if len(hits) > limit {
-			hits = hits[:limit]
+			h := hit{s, id, d}
+			if len(hits) == limit && order(h, hits[limit-1]) >= 0 {
+				continue
+			}
+			i, _ := slices.BinarySearchFunc(hits, h, order)
+			hits = slices.Insert(hits, i, h)
+			if len(hits) > limit {
+				hits = hits[:limit]
+			}
 		}
 	}
-	f.mu.RUnlock()
+	f.cells.mu.RLock()
+	f.cells.search(p, consider, func(bound float64) bool { return len(hits) == limit && bound > hits[limit-1].d })
+	f.cells.mu.RUnlock()
 	out := make([]Candidate, len(hits))
 	for i, h := range hits {
 		h.s.mu.Lock()

@@ -2,13 +2,20 @@ package unit
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
 
 	"watchfloor/command/vocab"
 	"watchfloor/config"
@@ -95,6 +102,188 @@ func BenchmarkNearest(b *testing.B) {
 			b.Fatal("too few")
 		}
 	}
+}
+
+// BenchmarkNearestCity: the five nearest available cars among 10,000 units
+// spread over a city of 40 by 44 km (0.4° square), one in seven busy.
+func BenchmarkNearestCity(b *testing.B) {
+	f := testFleet(b, 10000)
+	at := time.Now()
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 10000 {
+		status := ""
+		if i%7 == 0 {
+			status = Dispatched
+		}
+		f.restore(fmt.Sprintf("x-%05d", i), &Position{Lon: 113.9 + r.Float64()*0.4, Lat: 22.4 + r.Float64()*0.4, At: at}, status)
+	}
+	points := make([]orb.Point, 64)
+	for i := range points {
+		points[i] = orb.Point{113.9 + r.Float64()*0.4, 22.4 + r.Float64()*0.4}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(f.Nearest(points[i%len(points)], []string{"car"}, 5, nil)) != 5 {
+			b.Fatal("too few")
+		}
+	}
+}
+
+// nearestScan is Nearest by looking at every unit: what the cells' search
+// must find.
+func nearestScan(f *Fleet, p orb.Point, types []string, limit int, exclude func(string) bool) []string {
+	type hit struct {
+		id string
+		d  float64
+	}
+	var hits []hit
+	for id, s := range f.units {
+		if s.status != Available || s.pos == nil || len(types) > 0 && !slices.Contains(types, s.cfg.Type) || exclude != nil && exclude(id) {
+			continue
+		}
+		hits = append(hits, hit{id, orbgeo.DistanceHaversine(p, orb.Point{s.pos.Lon, s.pos.Lat})})
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if a.d != b.d {
+			return cmp.Compare(a.d, b.d)
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	out := []string{}
+	for _, h := range hits[:min(limit, len(hits))] {
+		out = append(out, h.id)
+	}
+	return out
+}
+
+// TestNearestMatchesAScanOfEveryUnit: whatever the spread of the units (a
+// dense block, a city, a few scattered far apart, some beside the
+// antimeridian or a pole), after moves across cells and changes of status,
+// the cells' search finds exactly the units, in the order, that looking at
+// every unit finds.
+func TestNearestMatchesAScanOfEveryUnit(t *testing.T) {
+	type spread struct {
+		name                 string
+		lon, lat, wlon, wlat float64
+	}
+	for _, sp := range []spread{
+		{"a dense block", 114.10, 22.53, 0.02, 0.02},
+		{"a city", 113.9, 22.4, 0.4, 0.4},
+		{"a province", 110, 20, 8, 6},
+		{"beside the antimeridian", 179.95, -17, 0.1, 0.2},
+		{"near the north pole", 10, 88.5, 20, 1.4},
+		{"on a cell's edges", 114.10, 22.50, 0.05, 0.05},
+	} {
+		t.Run(sp.name, func(t *testing.T) {
+			f := testFleet(t, 600)
+			r := rand.New(rand.NewPCG(uint64(len(sp.name)), 7))
+			ids := make([]string, 0, len(f.order))
+			for _, id := range f.order {
+				if f.units[id].cfg.HomeGrid == "" { // no home grid: placed anywhere
+					ids = append(ids, id)
+				}
+			}
+			point := func() orb.Point {
+				p := orb.Point{sp.lon + r.Float64()*sp.wlon, sp.lat + r.Float64()*sp.wlat}
+				if sp.name == "on a cell's edges" { // exactly on cell boundaries, ties too
+					p = orb.Point{sp.lon + float64(r.IntN(6))*cellDeg, sp.lat + float64(r.IntN(6))*cellDeg}
+				}
+				return orb.Point{math.Mod(p[0]+540, 360) - 180, min(p[1], 89.9)}
+			}
+			statuses := []string{Available, Available, Dispatched, Available}
+			for round := range 40 {
+				for i := range 60 { // some units move, some change status
+					id := ids[r.IntN(len(ids))]
+					if i%3 == 0 {
+						f.SetStatus(id, statuses[r.IntN(len(statuses))])
+						continue
+					}
+					p := point()
+					f.restore(id, &Position{Lon: p[0], Lat: p[1], At: time.Now()}, "")
+				}
+				for range 10 {
+					p := point()
+					types := [][]string{nil, {"car"}, {"fire", "foot"}}[r.IntN(3)]
+					limit := 1 + r.IntN(12)
+					skip := ids[r.IntN(len(ids))]
+					exclude := func(id string) bool { return id == skip }
+					var got []string
+					for _, c := range f.Nearest(p, types, limit, exclude) {
+						got = append(got, c.ID)
+					}
+					want := nearestScan(f, p, types, limit, exclude)
+					if !slices.Equal(got, want) {
+						t.Fatalf("round %d, at %v, types %v, limit %d: found %v, every unit scanned finds %v", round, p, types, limit, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNearestWhileUnitsMove: searches beside moves across cells from
+// several goroutines, the same unit's among them, neither deadlock nor
+// lose a unit: once they stop, the search finds what a scan finds.
+func TestNearestWhileUnitsMove(t *testing.T) {
+	f := testFleet(t, 400)
+	var ids []string
+	for _, id := range f.order {
+		if f.units[id].cfg.HomeGrid == "" {
+			ids = append(ids, id)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p := orb.Point{114 + r.Float64()*0.1, 22.5 + r.Float64()*0.1}
+				if g%3 == 2 {
+					f.Nearest(p, nil, 5, nil)
+					continue
+				}
+				f.restore(ids[r.IntN(len(ids))], &Position{Lon: p[0], Lat: p[1], At: time.Now()}, "")
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	for _, p := range []orb.Point{{114.02, 22.52}, {114.05, 22.55}, {114.09, 22.59}} {
+		var got []string
+		for _, c := range f.Nearest(p, nil, 20, nil) {
+			got = append(got, c.ID)
+		}
+		if want := nearestScan(f, p, nil, 20, nil); !slices.Equal(got, want) {
+			t.Errorf("at %v: found %v, a scan finds %v", p, got, want)
+		}
+	}
+	placed := 0
+	for _, list := range f.cells.m {
+		placed += len(list)
+	}
+	if want := f.placedCount(); placed != want {
+		t.Errorf("the cells hold %d units, %d are placed", placed, want)
+	}
+}
+
+// placedCount is how many units have a position.
+func (f *Fleet) placedCount() int {
+	n := 0
+	for _, s := range f.units {
+		if s.pos != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func TestFollowUnitStatus(t *testing.T) {
