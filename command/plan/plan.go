@@ -144,6 +144,13 @@ func TaskID(activationID, groupID, unitID string) string {
 	return activationID + "." + groupID + "." + unitID
 }
 
+// ActivationOf is the activation of a task id: what comes before its first
+// dot (an activation's id, A-{day}-{n}, holds none).
+func ActivationOf(taskID string) string {
+	a, _, _ := strings.Cut(taskID, ".")
+	return a
+}
+
 // Store keeps activations and their tasks: their reads, and Apply, which
 // carries out a change atomically (a failed guard is a *fault.Conflict with
 // the guard's Why).

@@ -60,6 +60,91 @@ func TestAddTasksIdempotent(t *testing.T) {
 	}
 }
 
+// TestUnitTasksLeaveWithTheirPlan: a unit's tasks of plans ended leave
+// its set at the next read (their documents stay), so a phone's snapshot
+// reads only the tasks of plans still active, however many it was sent.
+func TestUnitTasksLeaveWithTheirPlan(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	x := views.NewActivations(st)
+	const plans = 40
+	c := &change.Change{At: time.Now()}
+	for i := range plans {
+		a := &plan.Activation{ID: fmt.Sprintf("A-20261205-%04d", i), Status: plan.Ended}
+		if i >= plans-2 {
+			a.Status = plan.Active
+		}
+		task := &plan.Task{ID: plan.TaskID(a.ID, "g", "car-1"), ActivationID: a.ID, GroupID: "g", UnitID: "car-1", Status: plan.TaskAssigned,
+			AssignedAt: time.Unix(int64(i), 0)}
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}},
+			change.Doc{Kind: change.KindTask, ID: task.ID, Value: task, Fields: map[string]string{"status": task.Status}})
+	}
+	if _, err := x.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	rdb := st.Client()
+	hgets := func() string {
+		return strings.Split(infoField(t, rdb, "commandstats", "cmdstat_hget"), ",")[0]
+	}
+	for read := range 2 {
+		if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := x.UnitTasks(ctx, "car-1")
+		if err != nil || len(tasks) != 2 || tasks[0].ActivationID != "A-20261205-0038" || tasks[1].ActivationID != "A-20261205-0039" {
+			t.Fatalf("read %d: tasks %+v %v", read, tasks, err)
+		}
+		// The first read asks each plan's status and the two tasks; the
+		// second only what is left.
+		want := []string{fmt.Sprintf("calls=%d", plans+2), "calls=4"}[read]
+		if got := hgets(); got != want {
+			t.Errorf("read %d: HGET %s, want %s", read, got, want)
+		}
+	}
+	if n, err := rdb.SCard(ctx, st.Key("unit", "car-1", "tasks")).Result(); err != nil || n != 2 {
+		t.Errorf("the unit's set holds %d tasks (%v), want the 2 of active plans", n, err)
+	}
+	if got, err := x.LoadTask(ctx, plan.TaskID("A-20261205-0000", "g", "car-1")); err != nil || got.UnitID != "car-1" {
+		t.Errorf("an ended plan's task is gone: %+v %v", got, err)
+	}
+}
+
+// BenchmarkUnitTasksAfterAYear: a phone's tasks read (its snapshot) when
+// its unit was sent 1,000 plans since ended and 3 still active, as the
+// sample city's plans give them: the first read, which drops the ended
+// ones from the unit's set, then each read after.
+func BenchmarkUnitTasksAfterAYear(b *testing.B) {
+	st := storetest.Open(b, store.Options{Deployment: "bench"})
+	ctx := context.Background()
+	x := views.NewActivations(st)
+	for chunk := range 10 {
+		c := &change.Change{At: time.Now()}
+		for i := chunk * 100; i < (chunk+1)*100+min(chunk/9, 1)*3; i++ {
+			a := &plan.Activation{ID: fmt.Sprintf("A-20261205-%04d", i), Status: plan.Ended}
+			if i >= 1000 {
+				a.Status = plan.Active
+			}
+			task := benchTask(a.ID, "car-1")
+			c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}},
+				change.Doc{Kind: change.KindTask, ID: task.ID, Value: &task, Fields: map[string]string{"status": task.Status}})
+		}
+		if _, err := x.Apply(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if tasks, err := x.UnitTasks(ctx, "car-1"); err != nil || len(tasks) != 3 {
+		b.Fatalf("%d tasks, %v", len(tasks), err)
+	}
+	first := time.Since(start)
+	for b.Loop() {
+		if tasks, err := x.UnitTasks(ctx, "car-1"); err != nil || len(tasks) != 3 {
+			b.Fatalf("%d tasks, %v", len(tasks), err)
+		}
+	}
+	b.ReportMetric(float64(first.Microseconds())/1000, "ms/first-read")
+}
+
 // BenchmarkAddTasks2000 stores a plan's tasks for 2,000 units, a chunk to
 // an atomic step as the delivery job does; the longest step is what the
 // other writers wait for at most.

@@ -160,12 +160,16 @@ func (x *Activations) LoadTask(ctx context.Context, id string) (*plan.Task, erro
 	return &t, nil
 }
 
-// UnitTasks implements plan.Store.
+// UnitTasks implements plan.Store: the statuses of the unit's plans are
+// read first, then only the tasks of those still active; the tasks of
+// plans ended leave the unit's set (their documents stay), so a phone's
+// snapshot does not grow with every plan it was ever sent.
 func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Task, error) {
 	if err := x.s.Check("listing tasks"); err != nil {
 		return nil, err
 	}
-	ids, err := x.s.Client().SMembers(ctx, x.s.Key("unit", unitID, "tasks")).Result()
+	key := x.s.Key("unit", unitID, "tasks")
+	ids, err := x.s.Client().SMembers(ctx, key).Result()
 	if err != nil {
 		return nil, x.s.Wrap("listing tasks", err)
 	}
@@ -173,32 +177,42 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 	if len(ids) == 0 {
 		return out, nil
 	}
+	statuses := map[string]*redis.StringCmd{}
 	pipe := x.s.Client().Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, x.s.Key("task", id), "doc")
+	for _, id := range ids {
+		if a := plan.ActivationOf(id); statuses[a] == nil {
+			statuses[a] = pipe.HGet(ctx, x.s.Key("activation", a), "status")
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, x.s.Wrap("listing tasks", err)
 	}
-	acts := map[string]*redis.StringCmd{}
+	var active, past []string
+	for _, id := range ids {
+		if statuses[plan.ActivationOf(id)].Val() == plan.Active {
+			active = append(active, id)
+		} else {
+			past = append(past, id) // ended (or never stored): ended for good
+		}
+	}
 	pipe = x.s.Client().Pipeline()
-	for _, c := range cmds {
+	docs := make([]*redis.StringCmd, len(active))
+	for i, id := range active {
+		docs[i] = pipe.HGet(ctx, x.s.Key("task", id), "doc")
+	}
+	if len(past) > 0 {
+		pipe.SRem(ctx, key, past)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.Wrap("listing tasks", err)
+	}
+	for _, c := range docs {
 		var t plan.Task
 		if json.Unmarshal([]byte(c.Val()), &t) != nil || t.ID == "" {
 			continue
 		}
 		out = append(out, &t)
-		if acts[t.ActivationID] == nil {
-			acts[t.ActivationID] = pipe.HGet(ctx, x.s.Key("activation", t.ActivationID), "status")
-		}
 	}
-	if len(acts) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, x.s.Wrap("listing tasks", err)
-		}
-	}
-	out = slices.DeleteFunc(out, func(t *plan.Task) bool { return acts[t.ActivationID].Val() != plan.Active })
 	slices.SortFunc(out, func(a, b *plan.Task) int {
 		if c := a.AssignedAt.Compare(b.AssignedAt); c != 0 {
 			return c
