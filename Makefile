@@ -156,7 +156,7 @@ bench-tasks: deps
 bench-reads: deps
 	$(BENCH) 42-reads-at-scale "Reads with 20,000 incidents open (a screen snapshot's 500, a duplicate search, a page's list of 200) and a plan's group of 2,000 (resolved from its team, a warning's stand-by compared)" $(GO) test -run='^$$' -bench='Incidents20000|GroupUnits2000|Calls2000' -benchtime=20x -count=1 ./command/store ./command/warning
 	$(BENCH) 43-task-answers "A plan's 2,000 members answering their tasks (done), 32 at a time" $(GO) test -run='^$$' -bench=TaskAnswers2000 -benchtime=3x -count=1 ./command/store
-	$(BENCH) 44-unit-tasks "A phone's tasks read (its snapshot) with 1,000 plans ended behind its unit and 3 active" $(GO) test -run='^$$' -bench=UnitTasksAfterAYear -count=1 ./command/store
+	$(BENCH) 44-years-of-plans "Reads after years of plans: a phone's tasks (its snapshot) with 1,000 plans ended behind its unit and 3 active; a leader page's history with 3,000 plans ended (every one, as read before, and the latest 15)" $(GO) test -run='^$$' -bench='UnitTasksAfterAYear|EndedActivations3000' -count=1 ./command/store
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/acceptance
 

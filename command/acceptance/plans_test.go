@@ -144,6 +144,22 @@ func TestPlanProposalApprovalTasksAndEnd(t *testing.T) {
 		t.Errorf("end: %d %s", res2.StatusCode, b)
 	}
 	screen.await("activation.ended", 2*time.Second)
+	// A leader page's history: the latest ended, with how many there are;
+	// a bad status or limit is named.
+	_, b = h.do("GET", "/api/v1/activations?status=ended&limit=1", h.token("viewer"), nil)
+	var latest struct {
+		Activations  []activation
+		Count, Total int
+	}
+	mustJSON(t, b, &latest)
+	if len(latest.Activations) != 1 || latest.Activations[0].ID != mass.ID || latest.Count != 1 || latest.Total != 1 {
+		t.Errorf("the latest ended: %s", b)
+	}
+	for q, want := range map[string][]string{"status=old&limit=0": {"limit", "status"}, "limit=501": {"limit"}, "status=ended&limit=x": {"limit"}} {
+		if code, fields, body := h.problemFields("GET", "/api/v1/activations?"+q, h.token("viewer"), ""); code != 400 || !slices.Equal(fields, want) {
+			t.Errorf("%s: %d %v %s", q, code, fields, body)
+		}
+	}
 	// The phases are in the incident's timeline.
 	_, b = h.do("GET", "/api/v1/incidents/"+id, h.token("operator"), nil)
 	for _, want := range []string{`"type":"plan.proposed"`, `"type":"plan.activated"`, `"phase":"action"`, `"phase":"recovery"`, `"type":"plan.ended"`, `"type":"plan.rejected"`} {

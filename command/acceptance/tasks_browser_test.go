@@ -2,6 +2,7 @@ package acceptance_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +181,39 @@ func TestScreenPlanBannerShowsGroupProgress(t *testing.T) {
 		textOf(sel, &got))
 	if !strings.Contains(got, "现场控制组") {
 		t.Errorf("banner progress %q", got)
+	}
+	b.clean()
+}
+
+// The leader page's history shows the plans rejected last, newest first,
+// no more than its fifteen, however many there were before.
+func TestLeaderHistoryShowsTheLatest(t *testing.T) {
+	h := newHarness(t)
+	var rejected []string
+	for i := range 17 {
+		inc := h.create(dongmen(fmt.Sprintf("商户聚集%d", i), 150))
+		for _, a := range h.activations(inc["id"].(string)) {
+			if a.PlanID != "mass-incident" {
+				continue
+			}
+			if res, b := h.do("POST", "/api/v1/activations/"+a.ID+"/reject", h.token("leader"), map[string]string{"reason": "已处置"}); res.StatusCode != 200 {
+				t.Fatalf("reject %s: %d %s", a.ID, res.StatusCode, b)
+			}
+			rejected = append(rejected, a.ID)
+		}
+	}
+	if len(rejected) != 17 {
+		t.Fatalf("%d proposals rejected, want 17", len(rejected))
+	}
+	slices.Reverse(rejected)
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	var shown []string
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelectorAll('#history-list li.history-item').length === 15`, nil, chromedp.WithPollingTimeout(5*time.Second)),
+		chromedp.Evaluate(`[...document.querySelectorAll('#history-list li.history-item')].map((li) => li.dataset.activationId)`, &shown))
+	if !slices.Equal(shown, rejected[:15]) {
+		t.Errorf("history %v, want the latest 15 %v", shown, rejected[:15])
 	}
 	b.clean()
 }

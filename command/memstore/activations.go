@@ -73,6 +73,17 @@ func (x *Activations) List(ctx context.Context, status string) ([]*plan.Activati
 	})
 }
 
+// Latest returns the limit activations of status changed last, newest
+// first, and how many have it.
+func (x *Activations) Latest(ctx context.Context, status string, limit int) ([]*plan.Activation, int, error) {
+	out, err := x.activations(func(a *plan.Activation) bool { return a.Status == status })
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.SortStableFunc(out, plan.NewestFirst)
+	return out[:min(limit, len(out))], len(out), nil
+}
+
 // TasksExist reports, for each id, whether that task is stored.
 func (x *Activations) TasksExist(ctx context.Context, ids []string) ([]bool, error) {
 	out := make([]bool, len(ids))

@@ -7,6 +7,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -161,6 +162,10 @@ type Store interface {
 	// ByWarning returns the activations started for a warning.
 	ByWarning(ctx context.Context, warningID string) ([]*Activation, error)
 	List(ctx context.Context, status string) ([]*Activation, error)
+	// Latest returns the limit activations of a final status (ended or
+	// rejected) changed last, newest first, and how many have it: a read
+	// that does not grow with the plans of past years.
+	Latest(ctx context.Context, status string, limit int) ([]*Activation, int, error)
 	LoadTask(ctx context.Context, id string) (*Task, error)
 	// TasksExist reports, for each id, whether that task is stored.
 	TasksExist(ctx context.Context, ids []string) ([]bool, error)
@@ -642,6 +647,30 @@ func (s *Service) List(ctx context.Context, status string) ([]*Activation, error
 		s.fillGroups(a)
 	}
 	return list, err
+}
+
+// Latest returns the limit activations of a status ("" for proposed and
+// active) changed last, newest first, and how many have it.
+func (s *Service) Latest(ctx context.Context, status string, limit int) ([]*Activation, int, error) {
+	if status == Ended || status == Rejected {
+		list, total, err := s.store.Latest(ctx, status, limit)
+		return list, total, err
+	}
+	list, err := s.List(ctx, status) // proposed and active: what is live
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.SortStableFunc(list, NewestFirst)
+	return list[:min(limit, len(list))], len(list), nil
+}
+
+// NewestFirst orders activations by their last change to the millisecond,
+// newest first, then by id, the greater first (as Redis ranks them).
+func NewestFirst(a, b *Activation) int {
+	if c := cmp.Compare(b.UpdatedAt.UnixMilli(), a.UpdatedAt.UnixMilli()); c != 0 {
+		return c
+	}
+	return strings.Compare(b.ID, a.ID)
 }
 
 // Load returns one activation.

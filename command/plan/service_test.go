@@ -34,6 +34,9 @@ func (s *tasks) ByIncident(context.Context, string) ([]*plan.Activation, error) 
 func (s *tasks) ByWarning(context.Context, string) ([]*plan.Activation, error)  { return nil, nil }
 func (s *tasks) List(context.Context, string) ([]*plan.Activation, error)       { return nil, nil }
 func (s *tasks) UnitTasks(context.Context, string) ([]*plan.Task, error)        { return nil, nil }
+func (s *tasks) Latest(context.Context, string, int) ([]*plan.Activation, int, error) {
+	return nil, 0, nil
+}
 func (s *tasks) Standing(context.Context, string, string) (string, int, error) {
 	return s.act.Status, s.act.Groups[0].Progress.Total, nil
 }

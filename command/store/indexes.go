@@ -123,7 +123,8 @@ func (s *Store) dispatchIndex(doc change.Doc) []Op {
 
 // activationIndex keeps an activation in its incident's set, its
 // warning's set and the set of its status, out of the set of its status
-// before.
+// before; an ended or rejected one is also ranked by its last change
+// among the latest of its status.
 func (s *Store) activationIndex(d change.Doc) []Op {
 	a, ok := d.Value.(*plan.Activation)
 	if !ok {
@@ -139,8 +140,15 @@ func (s *Store) activationIndex(d change.Doc) []Op {
 	if prev, ok := d.Prev.(*plan.Activation); ok && prev.Status != a.Status {
 		ops = append(ops, Op{Cmd: "SREM", Key: s.Key("activations", prev.Status), Args: []string{a.ID}})
 	}
+	if a.Status == plan.Ended || a.Status == plan.Rejected { // final: ranked once, never left
+		ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("activations", a.Status, "latest"), Args: []string{LatestScore(a), a.ID}})
+	}
 	return ops
 }
+
+// LatestScore is an activation's rank among the latest of its status: its
+// last change, in milliseconds.
+func LatestScore(a *plan.Activation) string { return strconv.FormatInt(a.UpdatedAt.UnixMilli(), 10) }
 
 // taskIndex adds a new task to its unit's set.
 func (s *Store) taskIndex(d change.Doc) []Op {

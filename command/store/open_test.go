@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"watchfloor/command/change"
 	"watchfloor/command/incident"
 	"watchfloor/command/memstore"
+	"watchfloor/command/plan"
 	"watchfloor/command/store"
 	"watchfloor/command/store/storetest"
 	"watchfloor/command/store/views"
@@ -62,6 +64,83 @@ func TestOpenIncidentsRankedOnceWhenTheIndexIsNew(t *testing.T) {
 	if n, _ := st.Client().ZCard(ctx, st.Key("incidents", "open")).Result(); n != 8 {
 		t.Fatalf("the index holds %d", n)
 	}
+}
+
+// TestLatestActivationsRankedOnceWhenTheRankingIsNew: activations ended
+// or rejected before their ranking was kept are ranked at the first read
+// of the latest, beside one ended by the upgraded instance first.
+func TestLatestActivationsRankedOnceWhenTheRankingIsNew(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	x := views.NewActivations(st)
+	t0 := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	write := func(id, status string, at time.Duration) {
+		a := &plan.Activation{ID: id, Status: status, UpdatedAt: t0.Add(at)}
+		if _, err := x.Apply(ctx, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindActivation, ID: id, Value: a, Fields: map[string]string{"status": status}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		write(fmt.Sprintf("A-%d", i), []string{plan.Ended, plan.Rejected, plan.Active}[i%3], time.Duration(i)*time.Minute)
+	}
+	if err := st.Client().Del(ctx, st.Key("activations", "ended", "latest"), st.Key("activations", "rejected", "latest"), st.Key("activations", "latest")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	write("A-9", plan.Ended, -time.Minute) // the upgraded instance's first write
+	for _, c := range []struct {
+		status, want string
+		total        int
+	}{{plan.Ended, "A-3,A-0,A-9", 3}, {plan.Rejected, "A-4,A-1", 2}} {
+		list, total, err := x.Latest(ctx, c.status, 10)
+		ids := []string{}
+		for _, a := range list {
+			ids = append(ids, a.ID)
+		}
+		if got := strings.Join(ids, ","); err != nil || got != c.want || total != c.total {
+			t.Errorf("latest %s: %s of %d (%v), want %s of %d", c.status, got, total, err, c.want, c.total)
+		}
+	}
+}
+
+// BenchmarkEndedActivations3000: a leader page's history (15 ended) with
+// 3,000 plans ended over the years, each with two groups of 20 units: as
+// the page read it before (every ended one) and as it reads it now.
+func BenchmarkEndedActivations3000(b *testing.B) {
+	st := storetest.Open(b, store.Options{Deployment: "bench"})
+	ctx := context.Background()
+	x := views.NewActivations(st)
+	t0 := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
+	units := make([]string, 20)
+	for i := range units {
+		units[i] = fmt.Sprintf("car-%02d", i)
+	}
+	for chunk := range 30 {
+		c := &change.Change{At: t0}
+		for i := chunk * 100; i < (chunk+1)*100; i++ {
+			at := t0.Add(time.Duration(i) * 7 * time.Hour)
+			a := &plan.Activation{ID: fmt.Sprintf("A-%s-%04d", at.Format("20060102"), i), PlanID: "mass-incident", IncidentID: fmt.Sprintf("INC-%d", i),
+				Status: plan.Ended, ProposedAt: at, UpdatedAt: at.Add(time.Hour), Reason: "处置完毕",
+				Groups: []plan.Group{{ID: "onsite-control", Units: units, Progress: plan.Progress{Total: 20}}, {ID: "medical", Units: units, Progress: plan.Progress{Total: 20}}}}
+			c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}})
+		}
+		if _, err := x.Apply(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("every-ended", func(b *testing.B) {
+		for b.Loop() {
+			if list, err := x.List(ctx, plan.Ended); err != nil || len(list) != 3000 {
+				b.Fatalf("%d, %v", len(list), err)
+			}
+		}
+	})
+	b.Run("latest-15", func(b *testing.B) {
+		for b.Loop() {
+			if list, total, err := x.Latest(ctx, plan.Ended, 15); err != nil || len(list) != 15 || total != 3000 {
+				b.Fatalf("%d of %d, %v", len(list), total, err)
+			}
+		}
+	})
 }
 
 func incidentList(incs []*incident.Incident) string {

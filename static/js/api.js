@@ -258,13 +258,18 @@ export function ackAlarm(id) {
 }
 
 /**
- * Lists plan activations: with no status, those proposed and active.
+ * Lists plan activations: with no status, those proposed and active; with
+ * a limit, only that many of those changed last, newest first.
  * @param {''|'proposed'|'active'|'rejected'|'ended'} [status]
- * @returns {Promise<{activations: any[], count: number}>}
+ * @param {number} [limit]
+ * @returns {Promise<{activations: any[], count: number, total: number}>}
  */
-export function activations(status = '') {
-  const q = status ? `?status=${encodeURIComponent(status)}` : '';
-  return request('GET', `/api/v1/activations${q}`);
+export function activations(status = '', limit = 0) {
+  const q = new URLSearchParams();
+  if (status) q.set('status', status);
+  if (limit) q.set('limit', String(limit));
+  const qs = q.toString();
+  return request('GET', `/api/v1/activations${qs ? `?${qs}` : ''}`);
 }
 
 /**

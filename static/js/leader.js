@@ -178,10 +178,10 @@ function needIncident(id) {
   fetching.set(id, p);
 }
 
-/** Fetches the plans ended and rejected, for the history. */
+/** Fetches the plans ended and rejected last, for the history. */
 async function loadHistory() {
   const gen = generation;
-  const [ended, rejected] = await Promise.allSettled([api.activations('ended'), api.activations('rejected')]);
+  const [ended, rejected] = await Promise.allSettled([api.activations('ended', HISTORY_MAX), api.activations('rejected', HISTORY_MAX)]);
   if (gen !== generation) return;
   for (const r of [ended, rejected]) {
     if (r.status === 'fulfilled' && r.value && Array.isArray(r.value.activations)) {

@@ -3,6 +3,7 @@ package contract
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -129,6 +130,42 @@ func activationReads(t *testing.T, open Open) {
 	tasks, err := st.Activations.UnitTasks(ctx, "car-1")
 	if err != nil || len(tasks) != 1 || tasks[0].ActivationID != "A-2" {
 		t.Fatalf("tasks of active plans: %+v %v", tasks, err)
+	}
+	// The latest of a final status: changed last first (to the millisecond,
+	// then the greater id), as many as asked, with how many there are.
+	if _, _, err := st.Activations.Latest(ctx, plan.Ended, 1); err != nil { // ranked from here on as they change
+		t.Fatal(err)
+	}
+	c = &change.Change{At: t0}
+	for i, at := range []time.Duration{3 * time.Minute, time.Minute, 2*time.Minute + 400*time.Microsecond, 2 * time.Minute} {
+		a := mk(fmt.Sprintf("A-1%d", i), "INC-3", plan.Ended, 0)
+		a.UpdatedAt = t0.Add(at)
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}})
+	}
+	apply(t, st, c)
+	for _, c := range []struct {
+		status string
+		limit  int
+		want   string
+		total  int
+	}{
+		{plan.Ended, 3, "A-10,A-13,A-12", 5},
+		{plan.Ended, 10, "A-10,A-13,A-12,A-11,A-3", 5},
+		{plan.Ended, 1, "A-10", 5},
+		{plan.Rejected, 5, "A-4", 1},
+	} {
+		list, total, err := st.Activations.Latest(ctx, c.status, c.limit)
+		var ids []string
+		for _, a := range list {
+			ids = append(ids, a.ID)
+		}
+		if got := strings.Join(ids, ","); err != nil || got != c.want || total != c.total {
+			t.Errorf("latest %d %s: %s of %d (%v), want %s of %d", c.limit, c.status, got, total, err, c.want, c.total)
+		}
+	}
+	if list, _, err := st.Activations.Latest(ctx, plan.Ended, 10); err != nil || len(list) == 0 || list[len(list)-1].ID != "A-3" ||
+		list[len(list)-1].Groups[0].Progress.Total != 1 {
+		t.Errorf("latest ended, with their groups: %+v %v", list, err)
 	}
 	exist, err := st.Activations.TasksExist(ctx, []string{plan.TaskID("A-3", "g", "car-1"), "nope"})
 	if err != nil || !slices.Equal(exist, []bool{true, false}) {

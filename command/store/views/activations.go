@@ -86,6 +86,17 @@ func (x *Activations) loadSets(ctx context.Context, keys ...string) ([]*plan.Act
 	if err != nil {
 		return nil, x.s.Wrap("listing activations", err)
 	}
+	out, err := x.loadIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *plan.Activation) int { return a.ProposedAt.Compare(b.ProposedAt) })
+	return out, nil
+}
+
+// loadIDs reads the activations of ids that are stored, with their
+// progress.
+func (x *Activations) loadIDs(ctx context.Context, ids []string) ([]*plan.Activation, error) {
 	out := make([]*plan.Activation, 0, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -104,11 +115,67 @@ func (x *Activations) loadSets(ctx context.Context, keys ...string) ([]*plan.Act
 			out = append(out, &a)
 		}
 	}
-	slices.SortFunc(out, func(a, b *plan.Activation) int { return a.ProposedAt.Compare(b.ProposedAt) })
 	if err := x.merge(ctx, out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Latest implements plan.Store: from the status's ranking by last change
+// (activations:{status}:latest), filled once from the status's set for
+// those stored before it was kept (marker activations:latest).
+func (x *Activations) Latest(ctx context.Context, status string, limit int) ([]*plan.Activation, int, error) {
+	if err := x.s.Check("listing activations"); err != nil {
+		return nil, 0, err
+	}
+	if err := x.rankOnce(ctx); err != nil {
+		return nil, 0, err
+	}
+	key := x.s.Key("activations", status, "latest")
+	pipe := x.s.Client().Pipeline()
+	ids := pipe.ZRevRange(ctx, key, 0, int64(limit)-1)
+	total := pipe.ZCard(ctx, key)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, 0, x.s.Wrap("listing activations", err)
+	}
+	out, err := x.loadIDs(ctx, ids.Val())
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.SortStableFunc(out, plan.NewestFirst)
+	return out, int(total.Val()), nil
+}
+
+// rankOnce ranks the ended and rejected activations stored before their
+// rankings were kept: once per deployment. Writes meanwhile rank
+// themselves, with the same score, so a fill racing them changes nothing.
+func (x *Activations) rankOnce(ctx context.Context) error {
+	marker := x.s.Key("activations", "latest")
+	n, err := x.s.Client().Exists(ctx, marker).Result()
+	if err != nil || n > 0 {
+		return x.s.Wrap("listing activations", err)
+	}
+	for _, status := range []string{plan.Ended, plan.Rejected} {
+		ids, err := x.s.Client().SMembers(ctx, x.s.Key("activations", status)).Result()
+		if err != nil {
+			return x.s.Wrap("ranking activations", err)
+		}
+		for chunk := range slices.Chunk(ids, 500) {
+			acts, err := x.loadIDs(ctx, chunk)
+			if err != nil {
+				return err
+			}
+			pipe := x.s.Client().Pipeline()
+			for _, a := range acts {
+				score, _ := strconv.ParseFloat(store.LatestScore(a), 64)
+				pipe.ZAdd(ctx, x.s.Key("activations", status, "latest"), redis.Z{Score: score, Member: a.ID})
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				return x.s.Wrap("ranking activations", err)
+			}
+		}
+	}
+	return x.s.Wrap("ranking activations", x.s.Client().Set(ctx, marker, "1", 0).Err())
 }
 
 // ByIncident implements plan.Store.

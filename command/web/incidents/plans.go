@@ -1,6 +1,7 @@
 package incidents
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,18 +17,43 @@ func (a *handlers) listPlans(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"plans": a.Plans.Plans()})
 }
 
+// maxActivations bounds a list's limit.
+const maxActivations = 500
+
+// listActivations lists the activations of a status: all of them, oldest
+// proposal first, or with limit those changed last, newest first; total
+// is how many have the status.
 func (a *handlers) listActivations(c *fiber.Ctx) error {
 	status := c.Query("status")
+	bad := &fault.Invalid{}
 	switch status {
 	case "", plan.Proposed, plan.Active, plan.Rejected, plan.Ended:
 	default:
-		return fault.Field("status", "must be proposed, active, rejected or ended")
+		bad.Add("status", "must be proposed, active, rejected or ended")
 	}
-	list, err := a.Plans.List(c.UserContext(), status)
+	limit := 0
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxActivations {
+			bad.Add("limit", "must be a whole number from 1 to %d", maxActivations)
+		}
+		limit = n
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	if limit == 0 {
+		list, err := a.Plans.List(c.UserContext(), status)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"activations": list, "count": len(list), "total": len(list)})
+	}
+	list, total, err := a.Plans.Latest(c.UserContext(), status, limit)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"activations": list, "count": len(list)})
+	return c.JSON(fiber.Map{"activations": list, "count": len(list), "total": total})
 }
 
 func (a *handlers) getActivation(c *fiber.Ctx) error {
