@@ -1,6 +1,8 @@
 package acceptance_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +73,29 @@ func TestWallShowsDeadlineAlarms(t *testing.T) {
 	c.openOnDesk(inc)
 	c.poll(10*time.Second, `[...document.querySelectorAll('#timeline li[data-type="alarm.raised"] .tl-bits')].some(n => n.textContent.includes('集结超时'))`)
 	c.clean()
+}
+
+// TestLeaderCountsDownTheDeadlinesDueFirst: an incident filed before 200
+// others (the default length of a list by status) still has its report
+// deadline, due first, at the top of the leader page's countdown, and the
+// API answers a bad limit with a problem naming it.
+func TestLeaderCountsDownTheDeadlinesDueFirst(t *testing.T) {
+	h := newHarness(t)
+	first := h.create(dongmenAt("最早的聚集", 0))["id"].(string)
+	for i := range 200 {
+		h.create(dongmenAt(fmt.Sprintf("聚集%d", i), 0.01+float64(i)*0.001))
+	}
+	if code, fields, body := h.problemFields("GET", "/api/v1/deadlines?limit=0", h.token("leader"), ""); code != 400 || !slices.Equal(fields, []string{"limit"}) {
+		t.Errorf("limit=0: %d %v %s", code, fields, body)
+	}
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	var top string
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#deadlines-list li.deadline-item[data-incident-id=%q]`, first), chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector('#deadlines-list li.deadline-item').dataset.incidentId`, &top))
+	if top != first {
+		t.Errorf("the countdown begins with %s, want %s (due first)", top, first)
+	}
+	b.clean()
 }

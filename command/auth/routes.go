@@ -40,6 +40,9 @@ var Routes = []Route{
 
 	{Name: "incidents.create", Method: "POST", Path: "/api/v1/incidents", Roles: Operators},
 	{Name: "incidents.list", Method: "GET", Path: "/api/v1/incidents", Roles: Watchers},
+	// The reporting deadlines still open, earliest due first: the leaders'
+	// countdown, however many incidents are open.
+	{Name: "deadlines.list", Method: "GET", Path: "/api/v1/deadlines", Roles: Watchers},
 	// Possible duplicates of a new call; before incidents.get, which would
 	// take "duplicates" for an id.
 	{Name: "incidents.duplicates", Method: "GET", Path: "/api/v1/incidents/duplicates", Roles: Command},

@@ -5,6 +5,8 @@
 package incident
 
 import (
+	"cmp"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -146,6 +148,38 @@ type Entry struct {
 
 // Masked returns a copy with the reporter's name and phone masked, for roles
 // that do not need them (viewer, responder) and for the shared screen stream.
+// OpenDue is the earliest due time of inc's reporting deadlines still
+// open (pending or overdue) while it is not closed; false when it has none.
+func (inc *Incident) OpenDue() (time.Time, bool) {
+	var due time.Time
+	if inc.Status == StatusClosed {
+		return due, false
+	}
+	for _, d := range inc.Deadlines {
+		if (d.Status == "pending" || d.Status == "overdue") && (due.IsZero() || d.DueAt.Before(due)) {
+			due = d.DueAt
+		}
+	}
+	return due, !due.IsZero()
+}
+
+// DueFirst orders incidents by OpenDue to the millisecond, earliest first,
+// then by id (as Redis ranks them); those with none last.
+func DueFirst(a, b *Incident) int {
+	da, oka := a.OpenDue()
+	db, okb := b.OpenDue()
+	switch {
+	case oka != okb:
+		if oka {
+			return -1
+		}
+		return 1
+	case da.UnixMilli() != db.UnixMilli():
+		return cmp.Compare(da.UnixMilli(), db.UnixMilli())
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
 func (inc *Incident) Masked() *Incident {
 	if inc.Reporter == nil {
 		return inc

@@ -48,6 +48,11 @@ type Store interface {
 	// within radiusM metres of at, nearest first, at most MaxNear: what a
 	// duplicate search looks at, read without touching the rest.
 	Near(ctx context.Context, category string, at orb.Point, radiusM float64) ([]*Incident, error)
+	// Due returns, of the incidents not closed with a reporting deadline
+	// still open, the limit whose earliest such deadline is due first, and
+	// how many there are: what the leaders count down, however many
+	// incidents are open.
+	Due(ctx context.Context, limit int) ([]*Incident, int, error)
 }
 
 // MaxNear bounds how many incidents near a point Near returns.
@@ -414,6 +419,16 @@ func (s *Service) Get(ctx context.Context, id string) (*Incident, []Entry, error
 // Load returns an incident without its timeline.
 func (s *Service) Load(ctx context.Context, id string) (*Incident, error) {
 	return s.store.Load(ctx, id)
+}
+
+// Due returns the incidents with a reporting deadline still open, the
+// earliest due first, at most limit (200 when not 1 to 1000), and how many
+// there are.
+func (s *Service) Due(ctx context.Context, limit int) ([]*Incident, int, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	return s.store.Due(ctx, limit)
 }
 
 // List returns incidents matching q.

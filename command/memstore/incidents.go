@@ -56,6 +56,17 @@ func (x *Incidents) Open(ctx context.Context, limit int) ([]*incident.Incident, 
 	return out[:min(len(out), max(limit, 0))], len(out), nil
 }
 
+// Due returns the incidents with a reporting deadline still open, the
+// earliest due first, at most limit, and how many there are.
+func (x *Incidents) Due(ctx context.Context, limit int) ([]*incident.Incident, int, error) {
+	out, err := x.all(func(inc *incident.Incident) bool { _, ok := inc.OpenDue(); return ok })
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.SortStableFunc(out, incident.DueFirst)
+	return out[:min(len(out), max(limit, 0))], len(out), nil
+}
+
 // Near returns the incidents not closed of category within radiusM metres
 // of at, nearest first, at most incident.MaxNear.
 func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, radiusM float64) ([]*incident.Incident, error) {

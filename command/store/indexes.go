@@ -83,6 +83,11 @@ func (s *Store) incidentIndex(d change.Doc) []Op {
 	}
 	prev, _ := d.Prev.(*incident.Incident)
 	ops := s.listedOps("incidents", inc.ID, inc.UpdatedAt, incidentIndexes(prev), incidentIndexes(inc))
+	if due, ok := inc.OpenDue(); ok { // the leaders' countdown, earliest due first
+		ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("incidents", "due"), Args: []string{strconv.FormatInt(due.UnixMilli(), 10), inc.ID}})
+	} else {
+		ops = append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "due"), Args: []string{inc.ID}})
+	}
 	if prev != nil && prev.Category != inc.Category {
 		ops = append(ops, Op{Cmd: "ZREM", Key: s.Key("incidents", "near", prev.Category), Args: []string{inc.ID}})
 	}

@@ -449,6 +449,15 @@ export function incidents(q = {}) {
 }
 
 /**
+ * The incidents with a reporting deadline still open, the earliest due first.
+ * @param {number} [limit]
+ * @returns {Promise<{incidents: any[], count: number, total: number}>}
+ */
+export function dueIncidents(limit = 200) {
+  return request('GET', `/api/v1/deadlines${query({ limit })}`);
+}
+
+/**
  * The nearest suitable available units of an incident.
  * @param {string} id
  * @param {number} [limit]

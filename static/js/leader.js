@@ -42,8 +42,8 @@ setSessionScope('leader');
 const LEADER_ROLES = ['leader', 'deputy', 'admin'];
 const HISTORY_MAX = 15;
 const EVENT_TYPES = ['activation.proposed', 'activation.approved', 'activation.rejected', 'activation.phase', 'activation.ended'];
-/** Incident statuses whose reporting deadlines may still be open. */
-const OPEN_STATUSES = ['open', 'responding', 'recovery'];
+/** How many incidents with an open deadline are read, the earliest due first. */
+const DEADLINES_MAX = 500;
 /** How often the deadlines are fetched again (new incidents, reports sent). */
 const DEADLINES_REFRESH_MS = 30 * 1000;
 
@@ -192,25 +192,24 @@ async function loadHistory() {
   render();
 }
 
-/** Fetches the open incidents and keeps their pending and overdue deadlines. */
+/** Fetches the incidents with a deadline open and keeps their pending and overdue deadlines. */
 async function loadDeadlines() {
   const gen = generation;
-  const answers = await Promise.allSettled(OPEN_STATUSES.map((st) => api.request('GET', `/api/v1/incidents?status=${st}`)));
-  if (gen !== generation) return;
+  let res;
+  try {
+    res = await api.dueIncidents(DEADLINES_MAX);
+  } catch {
+    return; // keep what was shown; the next refresh tries again
+  }
+  if (gen !== generation || !res || !Array.isArray(res.incidents)) return;
   /** @type {{incident: any, deadline: any}[]} */
   const out = [];
-  let any = false;
-  for (const r of answers) {
-    if (r.status !== 'fulfilled' || !r.value || !Array.isArray(r.value.incidents)) continue;
-    any = true;
-    for (const inc of r.value.incidents) {
-      if (!inc || !Array.isArray(inc.deadlines)) continue;
-      for (const d of inc.deadlines) {
-        if (d && (d.status === 'pending' || d.status === 'overdue') && parseTime(d.due_at)) out.push({ incident: inc, deadline: d });
-      }
+  for (const inc of res.incidents) {
+    if (!inc || !Array.isArray(inc.deadlines)) continue;
+    for (const d of inc.deadlines) {
+      if (d && (d.status === 'pending' || d.status === 'overdue') && parseTime(d.due_at)) out.push({ incident: inc, deadline: d });
     }
   }
-  if (!any) return; // keep what was shown; the next refresh tries again
   out.sort((a, b) => String(a.deadline.due_at).localeCompare(String(b.deadline.due_at)));
   deadlines = out;
   deadlinesLoaded = true;

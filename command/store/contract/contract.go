@@ -110,6 +110,7 @@ func Run(t *testing.T, open Open) {
 		{"UnitRegistryReads", unitRegistryReads},
 		{"IncidentReads", incidentReads},
 		{"IncidentsNear", incidentsNear},
+		{"IncidentsDue", incidentsDue},
 		{"AlarmReads", alarmReads},
 		{"OrderReads", orderReads},
 		{"ActivationReads", activationReads},

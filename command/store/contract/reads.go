@@ -99,6 +99,56 @@ func incidentReads(t *testing.T, open Open) {
 	ranked("reopened", 10, "I-2,I-4,I-3", 3)
 }
 
+// incidentsDue: the incidents not closed with a reporting deadline pending
+// or overdue, the earliest such deadline first (to the millisecond, then
+// the id), as many as asked, with how many; they follow each deadline
+// sent or added, each close and reopening.
+func incidentsDue(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	if _, _, err := st.Incidents.Due(ctx, 10); err != nil { // kept from here on as incidents change
+		t.Fatal(err)
+	}
+	dl := func(kind, status string, due time.Duration) incident.Deadline {
+		return incident.Deadline{ID: kind, Kind: kind, Status: status, DueAt: t0.Add(due)}
+	}
+	mk := func(id, status string, ds ...incident.Deadline) *incident.Incident {
+		return &incident.Incident{ID: id, Status: status, Category: "fire", Level: alerts.LevelIV, CreatedAt: t0, UpdatedAt: t0, Deadlines: ds}
+	}
+	c := &change.Change{At: t0}
+	for _, inc := range []*incident.Incident{
+		mk("D-1", incident.StatusOpen, dl("report_higher", "pending", time.Hour), dl("detailed_report", "sent", 10*time.Minute)),
+		mk("D-2", incident.StatusResponding, dl("report_higher", "overdue", 30*time.Minute+400*time.Microsecond)),
+		mk("D-3", incident.StatusOpen),
+		mk("D-4", incident.StatusOpen, dl("report_higher", "pending", 30*time.Minute)),
+		mk("D-5", incident.StatusClosed, dl("report_higher", "pending", 5*time.Minute)),
+		mk("D-6", incident.StatusRecovery, dl("report_higher", "sent", time.Minute)),
+	} {
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "1"}})
+	}
+	apply(t, st, c)
+	due := func(name string, limit int, want string, wantTotal int) {
+		t.Helper()
+		got, total, err := st.Incidents.Due(ctx, limit)
+		if err != nil || incidentIDs(got) != want || total != wantTotal {
+			t.Errorf("due %s: %s of %d %v, want %s of %d", name, incidentIDs(got), total, err, want, wantTotal)
+		}
+	}
+	due("all", 10, "D-2,D-4,D-1", 3)
+	due("limit", 1, "D-2", 3)
+	moveIncident(t, st, "D-1", func(inc *incident.Incident) {
+		inc.Deadlines = []incident.Deadline{dl("report_higher", "sent", time.Hour)}
+	})
+	due("sent", 10, "D-2,D-4", 2)
+	moveIncident(t, st, "D-4", func(inc *incident.Incident) { inc.Status = incident.StatusClosed })
+	due("closed", 10, "D-2", 1)
+	moveIncident(t, st, "D-4", func(inc *incident.Incident) {
+		inc.Status = incident.StatusRecovery
+		inc.Deadlines = append(inc.Deadlines, dl("report_district", "pending", time.Minute)) // reopened, raised
+	})
+	due("reopened and raised", 10, "D-4,D-2", 2)
+}
+
 // alarmReads: alarms raised are listed newest first, open ones until
 // they are acknowledged.
 func alarmReads(t *testing.T, open Open) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,6 +251,83 @@ func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, rad
 
 // notClosedSets are the status sets of the incidents not closed, the
 // first fills of incidents:open and incidents:near read.
+// Due implements incident.Store: from incidents:due (each incident with a
+// reporting deadline open, by its earliest due), filled once from the
+// incidents not closed stored before it was kept (marker
+// incidents:dued). An entry the documents no longer bear out (a fill
+// racing a write) is skipped, and left to the incident's next change.
+func (x *Incidents) Due(ctx context.Context, limit int) ([]*incident.Incident, int, error) {
+	if err := x.s.Check("listing deadlines"); err != nil {
+		return nil, 0, err
+	}
+	if err := x.dueOnce(ctx); err != nil {
+		return nil, 0, err
+	}
+	key := x.s.Key("incidents", "due")
+	pipe := x.s.Client().Pipeline()
+	ids := pipe.ZRange(ctx, key, 0, int64(limit)-1)
+	total := pipe.ZCard(ctx, key)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, 0, x.s.Wrap("listing deadlines", err)
+	}
+	out, err := x.load(ctx, ids.Val(), func(inc *incident.Incident) bool { _, ok := inc.OpenDue(); return ok })
+	if err != nil {
+		return nil, 0, err
+	}
+	slices.SortStableFunc(out, incident.DueFirst)
+	return out, int(total.Val()), nil
+}
+
+// dueOnce puts the incidents not closed that were stored before
+// incidents:due was kept in it, once per deployment.
+func (x *Incidents) dueOnce(ctx context.Context) error {
+	marker := x.s.Key("incidents", "dued")
+	n, err := x.s.Client().Exists(ctx, marker).Result()
+	if err != nil || n > 0 {
+		return x.s.Wrap("listing deadlines", err)
+	}
+	ids, err := x.s.Client().SUnion(ctx, x.notClosedSets()...).Result()
+	if err != nil {
+		return x.s.Wrap("ranking deadlines", err)
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		incs, err := x.load(ctx, chunk, func(*incident.Incident) bool { return true })
+		if err != nil {
+			return err
+		}
+		pipe := x.s.Client().Pipeline()
+		for _, inc := range incs {
+			if due, ok := inc.OpenDue(); ok {
+				pipe.ZAdd(ctx, x.s.Key("incidents", "due"), redis.Z{Score: float64(due.UnixMilli()), Member: inc.ID})
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return x.s.Wrap("ranking deadlines", err)
+		}
+	}
+	return x.s.Wrap("ranking deadlines", x.s.Client().Set(ctx, marker, "1", 0).Err())
+}
+
+// load reads the incidents of ids that are stored and keep accepts.
+func (x *Incidents) load(ctx context.Context, ids []string, keep func(*incident.Incident) bool) ([]*incident.Incident, error) {
+	if len(ids) == 0 {
+		return []*incident.Incident{}, nil
+	}
+	pipe := x.s.Client().Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, x.s.Key("incident", id), "doc")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, x.s.Wrap("loading incidents", err)
+	}
+	docs := make([]string, len(cmds))
+	for i, c := range cmds {
+		docs[i] = c.Val()
+	}
+	return decodeIncidents(docs, keep)
+}
+
 func (x *Incidents) notClosedSets() []string {
 	return []string{x.s.Key("incidents", "idx", "status:"+incident.StatusOpen),
 		x.s.Key("incidents", "idx", "status:"+incident.StatusResponding), x.s.Key("incidents", "idx", "status:"+incident.StatusRecovery)}

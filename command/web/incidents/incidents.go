@@ -103,6 +103,28 @@ func (a *handlers) listIncidents(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"incidents": list, "count": len(list)})
 }
 
+// listDue lists the incidents with a reporting deadline still open, the
+// earliest due first (limit 1 to 1000, default 200), with how many there
+// are in all.
+func (a *handlers) listDue(c *fiber.Ctx) error {
+	limit := 0
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return fault.Field("limit", "must be a whole number from 1 to 1000")
+		}
+		limit = n
+	}
+	list, total, err := a.Incidents.Due(c.UserContext(), limit)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		list[i] = a.View(c, list[i])
+	}
+	return c.JSON(fiber.Map{"incidents": list, "count": len(list), "total": total})
+}
+
 func (a *handlers) getIncident(c *fiber.Ctx) error {
 	inc, tl, err := a.Incidents.Get(c.UserContext(), strings.Clone(c.Params("id")))
 	if err != nil {

@@ -16,6 +16,7 @@ func Routes(k *rest.Kit) map[string][]fiber.Handler {
 	return map[string][]fiber.Handler{
 		"incidents.create":     one(a.createIncident),
 		"incidents.list":       one(a.listIncidents),
+		"deadlines.list":       one(a.listDue),
 		"incidents.get":        one(a.getIncident),
 		"incidents.cap":        one(a.exportCAP),
 		"warnings.cap":         one(a.exportWarningCAP),
