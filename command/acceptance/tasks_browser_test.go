@@ -186,7 +186,8 @@ func TestScreenPlanBannerShowsGroupProgress(t *testing.T) {
 }
 
 // The leader page's history shows the plans rejected last, newest first,
-// no more than its fifteen, however many there were before.
+// no more than its fifteen, however many there were before, and asks the
+// server for no more.
 func TestLeaderHistoryShowsTheLatest(t *testing.T) {
 	h := newHarness(t)
 	var rejected []string
@@ -214,6 +215,14 @@ func TestLeaderHistoryShowsTheLatest(t *testing.T) {
 		chromedp.Evaluate(`[...document.querySelectorAll('#history-list li.history-item')].map((li) => li.dataset.activationId)`, &shown))
 	if !slices.Equal(shown, rejected[:15]) {
 		t.Errorf("history %v, want the latest 15 %v", shown, rejected[:15])
+	}
+	// It asked for no more than it shows, whatever the years behind.
+	var asked []string
+	b.run(2*time.Second, chromedp.Evaluate(`performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/v1/activations?'))`, &asked))
+	for _, want := range []string{"status=ended&limit=15", "status=rejected&limit=15"} {
+		if !slices.ContainsFunc(asked, func(u string) bool { return strings.HasSuffix(u, want) }) {
+			t.Errorf("the page did not ask for %s: %v", want, asked)
+		}
 	}
 	b.clean()
 }

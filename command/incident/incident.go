@@ -146,8 +146,6 @@ type Entry struct {
 	Detail map[string]any `json:"detail,omitempty"`
 }
 
-// Masked returns a copy with the reporter's name and phone masked, for roles
-// that do not need them (viewer, responder) and for the shared screen stream.
 // OpenDue is the earliest due time of inc's reporting deadlines still
 // open (pending or overdue) while it is not closed; false when it has none.
 func (inc *Incident) OpenDue() (time.Time, bool) {
@@ -180,6 +178,8 @@ func DueFirst(a, b *Incident) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
+// Masked returns a copy with the reporter's name and phone masked, for roles
+// that do not need them (viewer, responder) and for the shared screen stream.
 func (inc *Incident) Masked() *Incident {
 	if inc.Reporter == nil {
 		return inc

@@ -81,7 +81,7 @@ func (x *Activations) Latest(ctx context.Context, status string, limit int) ([]*
 		return nil, 0, err
 	}
 	slices.SortStableFunc(out, plan.NewestFirst)
-	return out[:min(limit, len(out))], len(out), nil
+	return out[:min(max(limit, 0), len(out))], len(out), nil
 }
 
 // TasksExist reports, for each id, whether that task is stored.

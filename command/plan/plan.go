@@ -654,6 +654,7 @@ func (s *Service) List(ctx context.Context, status string) ([]*Activation, error
 // Latest returns the limit activations of a status ("" for proposed and
 // active) changed last, newest first, and how many have it.
 func (s *Service) Latest(ctx context.Context, status string, limit int) ([]*Activation, int, error) {
+	limit = max(limit, 0)
 	if status == Ended || status == Rejected {
 		list, total, err := s.store.Latest(ctx, status, limit)
 		return list, total, err

@@ -210,7 +210,7 @@ async function loadDeadlines() {
       if (d && (d.status === 'pending' || d.status === 'overdue') && parseTime(d.due_at)) out.push({ incident: inc, deadline: d });
     }
   }
-  out.sort((a, b) => String(a.deadline.due_at).localeCompare(String(b.deadline.due_at)));
+  out.sort((a, b) => timeMs(a.deadline.due_at) - timeMs(b.deadline.due_at));
   deadlines = out;
   deadlinesLoaded = true;
   renderDeadlines();
@@ -235,8 +235,19 @@ async function loadCallsigns() {
  */
 function historyList() {
   const list = [...book.list('ended', 'desc'), ...book.list('rejected', 'desc')];
-  list.sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+  list.sort((a, b) => timeMs(b.updated_at) - timeMs(a.updated_at) || String(b.id).localeCompare(String(a.id)));
   return list.slice(0, HISTORY_MAX);
+}
+
+/**
+ * A time as milliseconds, for ordering (RFC 3339 texts of different
+ * lengths do not sort as text); 0 when it is not a time.
+ * @param {unknown} s
+ * @returns {number}
+ */
+function timeMs(s) {
+  const d = parseTime(typeof s === 'string' ? s : '');
+  return d ? d.getTime() : 0;
 }
 
 // Actions

@@ -152,6 +152,7 @@ func activationReads(t *testing.T, open Open) {
 		{plan.Ended, 3, "A-10,A-13,A-12", 5},
 		{plan.Ended, 10, "A-10,A-13,A-12,A-11,A-3", 5},
 		{plan.Ended, 1, "A-10", 5},
+		{plan.Ended, 0, "", 5},
 		{plan.Rejected, 5, "A-4", 1},
 	} {
 		list, total, err := st.Activations.Latest(ctx, c.status, c.limit)

@@ -136,6 +136,7 @@ func incidentsDue(t *testing.T, open Open) {
 	}
 	due("all", 10, "D-2,D-4,D-1", 3)
 	due("limit", 1, "D-2", 3)
+	due("none", 0, "", 3)
 	moveIncident(t, st, "D-1", func(inc *incident.Incident) {
 		inc.Deadlines = []incident.Deadline{dl("report_higher", "sent", time.Hour)}
 	})

@@ -19,6 +19,8 @@ import (
 //	activation:{id}              hash: doc (JSON), status
 //	activations:n:{day}          counter for ids
 //	activations:{status}         sets by status
+//	activations:{status}:latest  zset of the ended (or rejected) by last change (ms)
+//	activations:latest           set once those zsets hold every one stored before they existed
 //	incident:{id}:activations    set of the incident's activations
 //	activation:{id}:progress     hash: {group}:ack, {group}:done, {group}:v (counters), {group}:total
 //	task:{id}                    hash: doc (JSON), status
@@ -132,6 +134,10 @@ func (x *Activations) Latest(ctx context.Context, status string, limit int) ([]*
 		return nil, 0, err
 	}
 	key := x.s.Key("activations", status, "latest")
+	if limit < 1 {
+		n, err := x.s.Client().ZCard(ctx, key).Result()
+		return []*plan.Activation{}, int(n), x.s.Wrap("listing activations", err)
+	}
 	pipe := x.s.Client().Pipeline()
 	ids := pipe.ZRevRange(ctx, key, 0, int64(limit)-1)
 	total := pipe.ZCard(ctx, key)
@@ -230,7 +236,8 @@ func (x *Activations) LoadTask(ctx context.Context, id string) (*plan.Task, erro
 // UnitTasks implements plan.Store: the statuses of the unit's plans are
 // read first, then only the tasks of those still active; the tasks of
 // plans ended leave the unit's set (their documents stay), so a phone's
-// snapshot does not grow with every plan it was ever sent.
+// snapshot does not grow with every plan it was ever sent. A task whose
+// plan is not found is not listed, and stays in the set.
 func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Task, error) {
 	if err := x.s.Check("listing tasks"); err != nil {
 		return nil, err
@@ -251,15 +258,18 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 			statuses[a] = pipe.HGet(ctx, x.s.Key("activation", a), "status")
 		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.Wrap("listing tasks", err)
-	}
+	_, _ = pipe.Exec(ctx) // each answer is checked below: a missing activation is not a failure
 	var active, past []string
 	for _, id := range ids {
-		if statuses[plan.ActivationOf(id)].Val() == plan.Active {
+		status, err := statuses[plan.ActivationOf(id)].Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, x.s.Wrap("listing tasks", err)
+		}
+		switch status {
+		case plan.Active:
 			active = append(active, id)
-		} else {
-			past = append(past, id) // ended (or never stored): ended for good
+		case plan.Ended, plan.Rejected:
+			past = append(past, id) // for good: no activation becomes active again
 		}
 	}
 	pipe = x.s.Client().Pipeline()

@@ -29,6 +29,8 @@ import (
 //	incidents:ranked         set once incidents:open holds every incident stored before it existed
 //	incidents:near:{cat}     geo set of those not closed with a location, by category
 //	incidents:near           set once incidents:near:{cat} holds every incident stored before it existed
+//	incidents:due            zset of those not closed with a reporting deadline open, by the earliest due (ms)
+//	incidents:dued           set once incidents:due holds every incident stored before it existed
 //	idem:{scope}             idempotency records
 type Incidents struct{ base }
 
@@ -249,13 +251,8 @@ func (x *Incidents) Near(ctx context.Context, category string, at orb.Point, rad
 	})
 }
 
-// notClosedSets are the status sets of the incidents not closed, the
-// first fills of incidents:open and incidents:near read.
-// Due implements incident.Store: from incidents:due (each incident with a
-// reporting deadline open, by its earliest due), filled once from the
-// incidents not closed stored before it was kept (marker
-// incidents:dued). An entry the documents no longer bear out (a fill
-// racing a write) is skipped, and left to the incident's next change.
+// Due implements incident.Store: from incidents:due, filled once from the
+// incidents not closed stored before it was kept (marker incidents:dued).
 func (x *Incidents) Due(ctx context.Context, limit int) ([]*incident.Incident, int, error) {
 	if err := x.s.Check("listing deadlines"); err != nil {
 		return nil, 0, err
@@ -264,6 +261,10 @@ func (x *Incidents) Due(ctx context.Context, limit int) ([]*incident.Incident, i
 		return nil, 0, err
 	}
 	key := x.s.Key("incidents", "due")
+	if limit < 1 {
+		n, err := x.s.Client().ZCard(ctx, key).Result()
+		return []*incident.Incident{}, int(n), x.s.Wrap("listing deadlines", err)
+	}
 	pipe := x.s.Client().Pipeline()
 	ids := pipe.ZRange(ctx, key, 0, int64(limit)-1)
 	total := pipe.ZCard(ctx, key)
@@ -278,8 +279,21 @@ func (x *Incidents) Due(ctx context.Context, limit int) ([]*incident.Incident, i
 	return out, int(total.Val()), nil
 }
 
+// dueScript puts each incident ARGV[3i-2] in KEYS[1] with score ARGV[3i]
+// if its hash (ARGV[#ARGV] .. id) still holds version ARGV[3i-1]: an
+// incident written since it was read has put itself in, or out.
+var dueScript = redis.NewScript(`
+for i = 1, #ARGV - 1, 3 do
+  if redis.call('HGET', ARGV[#ARGV] .. ARGV[i], 'ver') == ARGV[i + 1] then
+    redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
+  end
+end
+return 0
+`)
+
 // dueOnce puts the incidents not closed that were stored before
-// incidents:due was kept in it, once per deployment.
+// incidents:due was kept in it, once per deployment, 500 at a time: each
+// read with its version and put in only if still at that version.
 func (x *Incidents) dueOnce(ctx context.Context) error {
 	marker := x.s.Key("incidents", "dued")
 	n, err := x.s.Client().Exists(ctx, marker).Result()
@@ -291,17 +305,31 @@ func (x *Incidents) dueOnce(ctx context.Context) error {
 		return x.s.Wrap("ranking deadlines", err)
 	}
 	for chunk := range slices.Chunk(ids, 500) {
-		incs, err := x.load(ctx, chunk, func(*incident.Incident) bool { return true })
-		if err != nil {
-			return err
-		}
 		pipe := x.s.Client().Pipeline()
-		for _, inc := range incs {
-			if due, ok := inc.OpenDue(); ok {
-				pipe.ZAdd(ctx, x.s.Key("incidents", "due"), redis.Z{Score: float64(due.UnixMilli()), Member: inc.ID})
-			}
+		cmds := make([]*redis.SliceCmd, len(chunk))
+		for i, id := range chunk {
+			cmds[i] = pipe.HMGet(ctx, x.s.Key("incident", id), "doc", "ver")
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
+			return x.s.Wrap("ranking deadlines", err)
+		}
+		args := make([]any, 0, 3*len(chunk)+1)
+		for i, c := range cmds {
+			doc, _ := c.Val()[0].(string)
+			ver, _ := c.Val()[1].(string)
+			var inc incident.Incident
+			if doc == "" || json.Unmarshal([]byte(doc), &inc) != nil {
+				continue
+			}
+			if due, ok := inc.OpenDue(); ok {
+				args = append(args, chunk[i], ver, due.UnixMilli())
+			}
+		}
+		if len(args) == 0 {
+			continue
+		}
+		args = append(args, x.s.Key("incident", ""))
+		if err := dueScript.Run(ctx, x.s.Client(), []string{x.s.Key("incidents", "due")}, args...).Err(); err != nil {
 			return x.s.Wrap("ranking deadlines", err)
 		}
 	}
@@ -328,6 +356,8 @@ func (x *Incidents) load(ctx context.Context, ids []string, keep func(*incident.
 	return decodeIncidents(docs, keep)
 }
 
+// notClosedSets are the status sets of the incidents not closed, the
+// first fills of incidents:open and incidents:near read.
 func (x *Incidents) notClosedSets() []string {
 	return []string{x.s.Key("incidents", "idx", "status:"+incident.StatusOpen),
 		x.s.Key("incidents", "idx", "status:"+incident.StatusResponding), x.s.Key("incidents", "idx", "status:"+incident.StatusRecovery)}
