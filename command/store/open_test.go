@@ -27,13 +27,22 @@ import (
 // one ms apart, status st, on a grid 200 wide about 130 m apart.
 func storeIncidents(tb testing.TB, x *views.Incidents, from, n int, st string) {
 	tb.Helper()
+	putIncidents(tb, x, from, n, func(j int, now time.Time) *incident.Incident {
+		return &incident.Incident{ID: fmt.Sprintf("I-%06d", j), Category: "traffic", Level: alerts.Level(1 + j%4), Status: st,
+			Title: "解放路下穿隧道积水，两辆车被困", Address: "和平区解放路与南京路交口下穿隧道", Location: &vocab.Location{Lon: 117 + float64(j%200)*0.0015, Lat: 39 + float64(j/200)*0.0015},
+			CreatedAt: now, UpdatedAt: now.Add(time.Duration(j) * time.Millisecond), OccurredAt: now}
+	})
+}
+
+// putIncidents stores the incidents mk makes for from to from+n-1, 500 to
+// an atomic step.
+func putIncidents(tb testing.TB, x *views.Incidents, from, n int, mk func(j int, now time.Time) *incident.Incident) {
+	tb.Helper()
 	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
 	for i := from; i < from+n; i += 500 {
 		c := &change.Change{At: now}
 		for j := i; j < min(i+500, from+n); j++ {
-			inc := &incident.Incident{ID: fmt.Sprintf("I-%06d", j), Category: "traffic", Level: alerts.Level(1 + j%4), Status: st,
-				Title: "解放路下穿隧道积水，两辆车被困", Address: "和平区解放路与南京路交口下穿隧道", Location: &vocab.Location{Lon: 117 + float64(j%200)*0.0015, Lat: 39 + float64(j/200)*0.0015},
-				CreatedAt: now, UpdatedAt: now.Add(time.Duration(j) * time.Millisecond), OccurredAt: now}
+			inc := mk(j, now)
 			c.Docs = append(c.Docs, change.Doc{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "1"}})
 		}
 		if _, err := x.Apply(context.Background(), c); err != nil {
@@ -46,19 +55,11 @@ func storeIncidents(tb testing.TB, x *views.Incidents, from, n int, st string) {
 // reporting deadline pending, due in the order of their ids.
 func storeDue(tb testing.TB, x *views.Incidents, from, n int, st string) {
 	tb.Helper()
-	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
-	for i := from; i < from+n; i += 500 {
-		c := &change.Change{At: now}
-		for j := i; j < min(i+500, from+n); j++ {
-			inc := &incident.Incident{ID: fmt.Sprintf("I-%06d", j), Category: "traffic", Level: alerts.Level(1 + j%4), Status: st,
-				Title: "解放路下穿隧道积水，两辆车被困", CreatedAt: now, UpdatedAt: now, OccurredAt: now,
-				Deadlines: []incident.Deadline{{ID: "report_higher", Kind: "report_higher", Level: "IV", StartedAt: now, DueAt: now.Add(time.Hour + time.Duration(j)*time.Millisecond), Status: "pending"}}}
-			c.Docs = append(c.Docs, change.Doc{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "1"}})
-		}
-		if _, err := x.Apply(context.Background(), c); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	putIncidents(tb, x, from, n, func(j int, now time.Time) *incident.Incident {
+		return &incident.Incident{ID: fmt.Sprintf("I-%06d", j), Category: "traffic", Level: alerts.Level(1 + j%4), Status: st,
+			Title: "解放路下穿隧道积水，两辆车被困", CreatedAt: now, UpdatedAt: now, OccurredAt: now,
+			Deadlines: []incident.Deadline{{ID: "report_higher", Kind: "report_higher", Level: "IV", StartedAt: now, DueAt: now.Add(time.Hour + time.Duration(j)*time.Millisecond), Status: "pending"}}}
+	})
 }
 
 // TestDueIncidentsFoundOnceWhenTheIndexIsNew: incidents with a deadline
