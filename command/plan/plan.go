@@ -656,8 +656,7 @@ func (s *Service) List(ctx context.Context, status string) ([]*Activation, error
 func (s *Service) Latest(ctx context.Context, status string, limit int) ([]*Activation, int, error) {
 	limit = max(limit, 0)
 	if status == Ended || status == Rejected {
-		list, total, err := s.store.Latest(ctx, status, limit)
-		return list, total, err
+		return s.store.Latest(ctx, status, limit)
 	}
 	list, err := s.List(ctx, status) // proposed and active: what is live
 	if err != nil {

@@ -146,14 +146,14 @@ func (s *Store) activationIndex(d change.Doc) []Op {
 		ops = append(ops, Op{Cmd: "SREM", Key: s.Key("activations", prev.Status), Args: []string{a.ID}})
 	}
 	if a.Status == plan.Ended || a.Status == plan.Rejected { // final: ranked once, never left
-		ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("activations", a.Status, "latest"), Args: []string{LatestScore(a), a.ID}})
+		ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("activations", a.Status, "latest"), Args: []string{strconv.FormatInt(LatestScore(a), 10), a.ID}})
 	}
 	return ops
 }
 
 // LatestScore is an activation's rank among the latest of its status: its
 // last change, in milliseconds.
-func LatestScore(a *plan.Activation) string { return strconv.FormatInt(a.UpdatedAt.UnixMilli(), 10) }
+func LatestScore(a *plan.Activation) int64 { return a.UpdatedAt.UnixMilli() }
 
 // taskIndex adds a new task to its unit's set.
 func (s *Store) taskIndex(d change.Doc) []Op {

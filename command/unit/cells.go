@@ -60,9 +60,6 @@ func (c *cells) sync(s *state) {
 	c.m[to] = append(c.m[to], s)
 }
 
-// earthRadius is orb's, which its haversine distance uses.
-const earthRadius = orb.EarthRadius
-
 // beyond is a lower bound, in metres, of the haversine distance from p to
 // any point outside the square of cells within r of p's cell, and false
 // where that square reaches a pole or the antimeridian (then no bound
@@ -80,7 +77,7 @@ func beyond(p orb.Point, r int) (float64, bool) {
 	hav := math.Sin(d/2) * math.Sin(d/2)
 	lon := 2 * math.Asin(math.Sqrt(math.Cos(lat)*cosFar*hav))
 	// A hair less, lest rounding put a unit at exactly the bound beyond it.
-	return earthRadius * min(d, lon) * (1 - 1e-9), true
+	return orb.EarthRadius * min(d, lon) * (1 - 1e-9), true // orb's haversine radius
 }
 
 // around calls visit for each occupied cell in the ring r cells from c

@@ -232,19 +232,13 @@ func TestNearestWhileUnitsMove(t *testing.T) {
 			ids = append(ids, id)
 		}
 	}
-	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for g := range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(g), 1))
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for range 3000 {
 				p := orb.Point{114 + r.Float64()*0.1, 22.5 + r.Float64()*0.1}
 				if g%3 == 2 {
 					f.Nearest(p, nil, 5, nil)
@@ -254,8 +248,6 @@ func TestNearestWhileUnitsMove(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
-	close(stop)
 	wg.Wait()
 	for _, p := range []orb.Point{{114.02, 22.52}, {114.05, 22.55}, {114.09, 22.59}} {
 		var got []string

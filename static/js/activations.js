@@ -11,7 +11,7 @@ import { categoryName, roleName } from './refdata.js';
  * @param {any} a
  * @returns {number}
  */
-function changedAt(a) {
+export function changedAt(a) {
   const ms = Date.parse(a && (a.updated_at || a.ended_at || a.decided_at || a.proposed_at));
   return Number.isNaN(ms) ? 0 : ms;
 }

@@ -17,7 +17,7 @@
 // does not. #deadlines-list > li.deadline-item[data-incident-id][data-kind]
 // [data-state] > .deadline-left counts down every open reporting deadline.
 
-import { ActivationBook, activationStatusName, approversText, isActivation, phaseName, progressText, whyText } from './activations.js';
+import { ActivationBook, activationStatusName, approversText, changedAt, isActivation, phaseName, progressText, whyText } from './activations.js';
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
 import { deadlineName, SOON_MS } from './deadlines.js';
@@ -210,7 +210,7 @@ async function loadDeadlines() {
       if (d && (d.status === 'pending' || d.status === 'overdue') && parseTime(d.due_at)) out.push({ incident: inc, deadline: d });
     }
   }
-  out.sort((a, b) => timeMs(a.deadline.due_at) - timeMs(b.deadline.due_at));
+  out.sort((a, b) => dueMs(a) - dueMs(b));
   deadlines = out;
   deadlinesLoaded = true;
   renderDeadlines();
@@ -235,18 +235,18 @@ async function loadCallsigns() {
  */
 function historyList() {
   const list = [...book.list('ended', 'desc'), ...book.list('rejected', 'desc')];
-  list.sort((a, b) => timeMs(b.updated_at) - timeMs(a.updated_at) || String(b.id).localeCompare(String(a.id)));
+  list.sort((a, b) => changedAt(b) - changedAt(a) || String(b.id).localeCompare(String(a.id)));
   return list.slice(0, HISTORY_MAX);
 }
 
 /**
- * A time as milliseconds, for ordering (RFC 3339 texts of different
- * lengths do not sort as text); 0 when it is not a time.
- * @param {unknown} s
+ * A deadline's due time as milliseconds, for ordering (RFC 3339 texts of
+ * different lengths do not sort as text).
+ * @param {{deadline: any}} x
  * @returns {number}
  */
-function timeMs(s) {
-  const d = parseTime(typeof s === 'string' ? s : '');
+function dueMs(x) {
+  const d = parseTime(x.deadline.due_at);
   return d ? d.getTime() : 0;
 }
 

@@ -99,26 +99,28 @@ func (x *Activations) loadSets(ctx context.Context, keys ...string) ([]*plan.Act
 // loadIDs reads the activations of ids that are stored, with their
 // progress.
 func (x *Activations) loadIDs(ctx context.Context, ids []string) ([]*plan.Activation, error) {
-	out := make([]*plan.Activation, 0, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	pipe := x.s.Client().Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, x.s.Key("activation", id), "doc")
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.Wrap("listing activations", err)
-	}
-	for _, c := range cmds {
-		var a plan.Activation
-		if json.Unmarshal([]byte(c.Val()), &a) == nil && a.ID != "" {
-			out = append(out, &a)
-		}
+	out, err := x.decode(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	if err := x.merge(ctx, out); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// decode reads the activations of ids that are stored, without progress.
+func (x *Activations) decode(ctx context.Context, ids []string) ([]*plan.Activation, error) {
+	docs, err := x.docs(ctx, "activation", "listing activations", ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*plan.Activation, 0, len(ids))
+	for _, d := range docs {
+		var a plan.Activation
+		if json.Unmarshal([]byte(d), &a) == nil && a.ID != "" {
+			out = append(out, &a)
+		}
 	}
 	return out, nil
 }
@@ -133,55 +135,44 @@ func (x *Activations) Latest(ctx context.Context, status string, limit int) ([]*
 	if err := x.rankOnce(ctx); err != nil {
 		return nil, 0, err
 	}
-	key := x.s.Key("activations", status, "latest")
-	if limit < 1 {
-		n, err := x.s.Client().ZCard(ctx, key).Result()
-		return []*plan.Activation{}, int(n), x.s.Wrap("listing activations", err)
+	ids, total, err := x.ranked(ctx, x.s.Key("activations", status, "latest"), "listing activations", limit, true)
+	if err != nil {
+		return nil, 0, err
 	}
-	pipe := x.s.Client().Pipeline()
-	ids := pipe.ZRevRange(ctx, key, 0, int64(limit)-1)
-	total := pipe.ZCard(ctx, key)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, 0, x.s.Wrap("listing activations", err)
-	}
-	out, err := x.loadIDs(ctx, ids.Val())
+	out, err := x.loadIDs(ctx, ids)
 	if err != nil {
 		return nil, 0, err
 	}
 	slices.SortStableFunc(out, plan.NewestFirst)
-	return out, int(total.Val()), nil
+	return out, total, nil
 }
 
 // rankOnce ranks the ended and rejected activations stored before their
 // rankings were kept: once per deployment. Writes meanwhile rank
 // themselves, with the same score, so a fill racing them changes nothing.
 func (x *Activations) rankOnce(ctx context.Context) error {
-	marker := x.s.Key("activations", "latest")
-	n, err := x.s.Client().Exists(ctx, marker).Result()
-	if err != nil || n > 0 {
-		return x.s.Wrap("listing activations", err)
-	}
-	for _, status := range []string{plan.Ended, plan.Rejected} {
-		ids, err := x.s.Client().SMembers(ctx, x.s.Key("activations", status)).Result()
-		if err != nil {
-			return x.s.Wrap("ranking activations", err)
-		}
-		for chunk := range slices.Chunk(ids, 500) {
-			acts, err := x.loadIDs(ctx, chunk)
+	return x.once(ctx, x.s.Key("activations", "latest"), "ranking activations", func() error {
+		for _, status := range []string{plan.Ended, plan.Rejected} {
+			ids, err := x.s.Client().SMembers(ctx, x.s.Key("activations", status)).Result()
 			if err != nil {
-				return err
-			}
-			pipe := x.s.Client().Pipeline()
-			for _, a := range acts {
-				score, _ := strconv.ParseFloat(store.LatestScore(a), 64)
-				pipe.ZAdd(ctx, x.s.Key("activations", status, "latest"), redis.Z{Score: score, Member: a.ID})
-			}
-			if _, err := pipe.Exec(ctx); err != nil {
 				return x.s.Wrap("ranking activations", err)
 			}
+			for chunk := range slices.Chunk(ids, 500) {
+				acts, err := x.decode(ctx, chunk)
+				if err != nil {
+					return err
+				}
+				pipe := x.s.Client().Pipeline()
+				for _, a := range acts {
+					pipe.ZAdd(ctx, x.s.Key("activations", status, "latest"), redis.Z{Score: float64(store.LatestScore(a)), Member: a.ID})
+				}
+				if _, err := pipe.Exec(ctx); err != nil {
+					return x.s.Wrap("ranking activations", err)
+				}
+			}
 		}
-	}
-	return x.s.Wrap("ranking activations", x.s.Client().Set(ctx, marker, "1", 0).Err())
+		return nil
+	})
 }
 
 // ByIncident implements plan.Store.

@@ -3,9 +3,6 @@ package views
 import (
 	"context"
 	"encoding/json"
-	"errors"
-
-	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/incident"
@@ -35,18 +32,14 @@ func (x *Alarms) List(ctx context.Context, open bool, limit int) ([]*alarm.Alarm
 	if err != nil {
 		return nil, x.s.Wrap("listing alarms", err)
 	}
-	pipe := x.s.Client().Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, x.s.Key("alarm", id), "doc")
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.Wrap("listing alarms", err)
+	docs, err := x.docs(ctx, "alarm", "listing alarms", ids)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*alarm.Alarm, 0, len(ids))
-	for _, c := range cmds {
+	for _, d := range docs {
 		var a alarm.Alarm
-		if json.Unmarshal([]byte(c.Val()), &a) == nil && a.ID != "" {
+		if json.Unmarshal([]byte(d), &a) == nil && a.ID != "" {
 			out = append(out, &a)
 		}
 	}

@@ -3,11 +3,8 @@ package views
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/dispatch"
 	"watchfloor/command/store"
@@ -49,20 +46,14 @@ func (x *Dispatches) loadSet(ctx context.Context, key string) ([]*dispatch.Dispa
 	if err != nil {
 		return nil, x.s.Wrap("listing orders", err)
 	}
-	pipe := x.s.Client().Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, x.s.Key("dispatch", id), "doc")
-	}
-	if len(ids) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, x.s.Wrap("listing orders", err)
-		}
+	docs, err := x.docs(ctx, "dispatch", "listing orders", ids)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*dispatch.Dispatch, 0, len(ids))
-	for _, c := range cmds {
+	for _, doc := range docs {
 		var d dispatch.Dispatch
-		if json.Unmarshal([]byte(c.Val()), &d) == nil && d.ID != "" {
+		if json.Unmarshal([]byte(doc), &d) == nil && d.ID != "" {
 			out = append(out, &d)
 		}
 	}

@@ -260,23 +260,16 @@ func (x *Incidents) Due(ctx context.Context, limit int) ([]*incident.Incident, i
 	if err := x.dueOnce(ctx); err != nil {
 		return nil, 0, err
 	}
-	key := x.s.Key("incidents", "due")
-	if limit < 1 {
-		n, err := x.s.Client().ZCard(ctx, key).Result()
-		return []*incident.Incident{}, int(n), x.s.Wrap("listing deadlines", err)
+	ids, total, err := x.ranked(ctx, x.s.Key("incidents", "due"), "listing deadlines", limit, false)
+	if err != nil {
+		return nil, 0, err
 	}
-	pipe := x.s.Client().Pipeline()
-	ids := pipe.ZRange(ctx, key, 0, int64(limit)-1)
-	total := pipe.ZCard(ctx, key)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, 0, x.s.Wrap("listing deadlines", err)
-	}
-	out, err := x.load(ctx, ids.Val(), func(inc *incident.Incident) bool { _, ok := inc.OpenDue(); return ok })
+	out, err := x.load(ctx, ids, func(inc *incident.Incident) bool { _, ok := inc.OpenDue(); return ok })
 	if err != nil {
 		return nil, 0, err
 	}
 	slices.SortStableFunc(out, incident.DueFirst)
-	return out, int(total.Val()), nil
+	return out, total, nil
 }
 
 // dueScript puts each incident ARGV[3i-2] in KEYS[1] with score ARGV[3i]
@@ -295,63 +288,55 @@ return 0
 // incidents:due was kept in it, once per deployment, 500 at a time: each
 // read with its version and put in only if still at that version.
 func (x *Incidents) dueOnce(ctx context.Context) error {
-	marker := x.s.Key("incidents", "dued")
-	n, err := x.s.Client().Exists(ctx, marker).Result()
-	if err != nil || n > 0 {
-		return x.s.Wrap("listing deadlines", err)
+	return x.once(ctx, x.s.Key("incidents", "dued"), "ranking deadlines", func() error {
+		ids, err := x.s.Client().SUnion(ctx, x.notClosedSets()...).Result()
+		if err != nil {
+			return x.s.Wrap("ranking deadlines", err)
+		}
+		for chunk := range slices.Chunk(ids, 500) {
+			if err := x.dueChunk(ctx, chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// dueChunk reads the incidents of ids with their versions and puts those
+// with a deadline open in incidents:due, each only if still at its version.
+func (x *Incidents) dueChunk(ctx context.Context, ids []string) error {
+	pipe := x.s.Client().Pipeline()
+	cmds := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HMGet(ctx, x.s.Key("incident", id), "doc", "ver")
 	}
-	ids, err := x.s.Client().SUnion(ctx, x.notClosedSets()...).Result()
-	if err != nil {
+	if _, err := pipe.Exec(ctx); err != nil {
 		return x.s.Wrap("ranking deadlines", err)
 	}
-	for chunk := range slices.Chunk(ids, 500) {
-		pipe := x.s.Client().Pipeline()
-		cmds := make([]*redis.SliceCmd, len(chunk))
-		for i, id := range chunk {
-			cmds[i] = pipe.HMGet(ctx, x.s.Key("incident", id), "doc", "ver")
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return x.s.Wrap("ranking deadlines", err)
-		}
-		args := make([]any, 0, 3*len(chunk)+1)
-		for i, c := range cmds {
-			doc, _ := c.Val()[0].(string)
-			ver, _ := c.Val()[1].(string)
-			var inc incident.Incident
-			if doc == "" || json.Unmarshal([]byte(doc), &inc) != nil {
-				continue
-			}
-			if due, ok := inc.OpenDue(); ok {
-				args = append(args, chunk[i], ver, due.UnixMilli())
-			}
-		}
-		if len(args) == 0 {
+	args := make([]any, 0, 3*len(ids)+1)
+	for i, c := range cmds {
+		doc, _ := c.Val()[0].(string)
+		ver, _ := c.Val()[1].(string)
+		var inc incident.Incident
+		if doc == "" || json.Unmarshal([]byte(doc), &inc) != nil {
 			continue
 		}
-		args = append(args, x.s.Key("incident", ""))
-		if err := dueScript.Run(ctx, x.s.Client(), []string{x.s.Key("incidents", "due")}, args...).Err(); err != nil {
-			return x.s.Wrap("ranking deadlines", err)
+		if due, ok := inc.OpenDue(); ok {
+			args = append(args, ids[i], ver, due.UnixMilli())
 		}
 	}
-	return x.s.Wrap("ranking deadlines", x.s.Client().Set(ctx, marker, "1", 0).Err())
+	if len(args) == 0 {
+		return nil
+	}
+	args = append(args, x.s.Key("incident", ""))
+	return x.s.Wrap("ranking deadlines", dueScript.Run(ctx, x.s.Client(), []string{x.s.Key("incidents", "due")}, args...).Err())
 }
 
 // load reads the incidents of ids that are stored and keep accepts.
 func (x *Incidents) load(ctx context.Context, ids []string, keep func(*incident.Incident) bool) ([]*incident.Incident, error) {
-	if len(ids) == 0 {
-		return []*incident.Incident{}, nil
-	}
-	pipe := x.s.Client().Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, x.s.Key("incident", id), "doc")
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, x.s.Wrap("loading incidents", err)
-	}
-	docs := make([]string, len(cmds))
-	for i, c := range cmds {
-		docs[i] = c.Val()
+	docs, err := x.docs(ctx, "incident", "loading incidents", ids)
+	if err != nil {
+		return nil, err
 	}
 	return decodeIncidents(docs, keep)
 }

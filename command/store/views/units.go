@@ -480,20 +480,14 @@ func (x *Units) LoadUnits(ctx context.Context) ([]*unit.Unit, error) {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, x.s.Wrap("loading units", err)
 	}
-	pipe := x.s.Client().Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, x.s.Key("unit", id), "doc")
-	}
-	if len(ids) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, x.s.Wrap("loading units", err)
-		}
+	docs, err := x.docs(ctx, "unit", "loading units", ids)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*unit.Unit, 0, len(ids))
-	for i, c := range cmds {
+	for i, d := range docs {
 		var u unit.Unit
-		if err := json.Unmarshal([]byte(c.Val()), &u); err != nil || u.ID != ids[i] {
+		if err := json.Unmarshal([]byte(d), &u); err != nil || u.ID != ids[i] {
 			x.skip("unit", x.s.Key("unit", ids[i]), fmt.Errorf("unit document: %v", err))
 			continue
 		}

@@ -95,24 +95,17 @@ func (x *Warnings) List(ctx context.Context, q warning.Query) ([]*warning.Warnin
 // docs reads the warnings ids in one pipeline and keeps those q asks for,
 // newest issued first, at most q.Limit.
 func (x *Warnings) docs(ctx context.Context, ids []string, q warning.Query) ([]*warning.Warning, error) {
-	pipe := x.s.Client().Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, x.s.Key(warning.Kind, id), "doc")
-	}
-	if len(ids) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-			return nil, x.s.Wrap("loading warnings", err)
-		}
+	docs, err := x.base.docs(ctx, warning.Kind, "loading warnings", ids)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*warning.Warning, 0, len(ids))
-	for i, c := range cmds {
+	for i, d := range docs {
 		var w warning.Warning
-		b, err := c.Bytes()
-		if err != nil {
+		if d == "" {
 			continue // gone meanwhile
 		}
-		if err := json.Unmarshal(b, &w); err != nil {
+		if err := json.Unmarshal([]byte(d), &w); err != nil {
 			return nil, fmt.Errorf("decoding warning %s: %w", ids[i], err)
 		}
 		if warning.Matches(&w, q) {
