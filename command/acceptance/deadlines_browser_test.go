@@ -85,8 +85,10 @@ func TestLeaderCountsDownTheDeadlinesDueFirst(t *testing.T) {
 	for i := range 200 {
 		h.create(dongmenAt(fmt.Sprintf("聚集%d", i), 0.01+float64(i)*0.001))
 	}
-	if code, fields, body := h.problemFields("GET", "/api/v1/deadlines?limit=0", h.token("leader"), ""); code != 400 || !slices.Equal(fields, []string{"limit"}) {
-		t.Errorf("limit=0: %d %v %s", code, fields, body)
+	for _, q := range []string{"0", "-1", "1001", "x", "1.5", "1e3", "%205", "99999999999999999999"} {
+		if code, fields, body := h.problemFields("GET", "/api/v1/deadlines?limit="+q, h.token("leader"), ""); code != 400 || !slices.Equal(fields, []string{"limit"}) {
+			t.Errorf("limit=%s: %d %v %s", q, code, fields, body)
+		}
 	}
 	b := newBrowser(t, 1280, 900)
 	b.login(h.base+"/leader.html", "leader")
@@ -98,4 +100,5 @@ func TestLeaderCountsDownTheDeadlinesDueFirst(t *testing.T) {
 		t.Errorf("the countdown begins with %s, want %s (due first)", top, first)
 	}
 	b.clean()
+	b.screenshot("countdown")
 }

@@ -155,7 +155,8 @@ func TestPlanProposalApprovalTasksAndEnd(t *testing.T) {
 	if len(latest.Activations) != 1 || latest.Activations[0].ID != mass.ID || latest.Count != 1 || latest.Total != 1 {
 		t.Errorf("the latest ended: %s", b)
 	}
-	for q, want := range map[string][]string{"status=old&limit=0": {"limit", "status"}, "limit=501": {"limit"}, "status=ended&limit=x": {"limit"}} {
+	for q, want := range map[string][]string{"status=old&limit=0": {"limit", "status"}, "limit=501": {"limit"}, "status=ended&limit=x": {"limit"},
+		"status=ended&limit=-3": {"limit"}, "status=ended&limit=1.5": {"limit"}, "status=ended&limit=99999999999999999999": {"limit"}, "status=ENDED": {"status"}} {
 		if code, fields, body := h.problemFields("GET", "/api/v1/activations?"+q, h.token("viewer"), ""); code != 400 || !slices.Equal(fields, want) {
 			t.Errorf("%s: %d %v %s", q, code, fields, body)
 		}

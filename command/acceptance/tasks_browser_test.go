@@ -225,4 +225,5 @@ func TestLeaderHistoryShowsTheLatest(t *testing.T) {
 		}
 	}
 	b.clean()
+	b.screenshot("history")
 }
