@@ -75,15 +75,18 @@ func TestWallShowsDeadlineAlarms(t *testing.T) {
 	c.clean()
 }
 
-// TestLeaderCountsDownTheDeadlinesDueFirst: an incident filed before 200
-// others (the default length of a list by status) still has its report
-// deadline, due first, at the top of the leader page's countdown, and the
-// API answers a bad limit with a problem naming it.
+// TestLeaderCountsDownTheDeadlinesDueFirst: an incident filed before 500
+// others (more than the 200 of a list by status) still has its report
+// deadline, due first, at the top of the leader page's countdown; the page
+// lists the 500 due first and says one incident is left out; the API
+// answers a bad limit with a problem naming it.
 func TestLeaderCountsDownTheDeadlinesDueFirst(t *testing.T) {
-	h := newHarness(t)
+	// 501 incidents filed at once are more than one session's rate allows.
+	h := newHarness(t, func(c *config.Config) { c.Limits.TokenRate, c.Limits.TokenBurst = 1e9, 1e9 })
 	first := h.create(dongmenAt("最早的聚集", 0))["id"].(string)
-	for i := range 200 {
-		h.create(dongmenAt(fmt.Sprintf("聚集%d", i), 0.01+float64(i)*0.001))
+	// 501 in all: the page reads the 500 due first and says one is left out.
+	for i := range 500 {
+		h.create(dongmenAt(fmt.Sprintf("聚集%d", i), 0.01+float64(i)*0.0004))
 	}
 	for _, q := range []string{"0", "-1", "1001", "x", "1.5", "1e3", "%205", "99999999999999999999"} {
 		if code, fields, body := h.problemFields("GET", "/api/v1/deadlines?limit="+q, h.token("leader"), ""); code != 400 || !slices.Equal(fields, []string{"limit"}) {
@@ -92,12 +95,19 @@ func TestLeaderCountsDownTheDeadlinesDueFirst(t *testing.T) {
 	}
 	b := newBrowser(t, 1280, 900)
 	b.login(h.base+"/leader.html", "leader")
-	var top string
+	var top, more string
+	var listed int
 	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery),
 		chromedp.WaitVisible(fmt.Sprintf(`#deadlines-list li.deadline-item[data-incident-id=%q]`, first), chromedp.ByQuery),
-		chromedp.Evaluate(`document.querySelector('#deadlines-list li.deadline-item').dataset.incidentId`, &top))
+		chromedp.WaitVisible("#deadlines-more", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector('#deadlines-list li.deadline-item').dataset.incidentId`, &top),
+		chromedp.Evaluate(`new Set([...document.querySelectorAll('#deadlines-list li.deadline-item')].map((li) => li.dataset.incidentId)).size`, &listed),
+		chromedp.Text("#deadlines-more", &more, chromedp.ByQuery))
 	if top != first {
 		t.Errorf("the countdown begins with %s, want %s (due first)", top, first)
+	}
+	if listed != 500 || !strings.Contains(more, "另有 1 起") || !strings.Contains(more, "500") {
+		t.Errorf("%d incidents listed, the note says %q; want 500 and one left out", listed, more)
 	}
 	b.clean()
 	b.screenshot("countdown")

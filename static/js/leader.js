@@ -15,7 +15,8 @@
 // #confirm-dialog listing #confirm-groups > li.confirm-group[data-group-id]
 // (the units that will get tasks); #confirm-send sends, #confirm-cancel
 // does not. #deadlines-list > li.deadline-item[data-incident-id][data-kind]
-// [data-state] > .deadline-left counts down every open reporting deadline.
+// [data-state] > .deadline-left counts down every open reporting deadline;
+// #deadlines-more says how many incidents the read left out.
 
 import { ActivationBook, activationStatusName, approversText, changedAt, isActivation, phaseName, progressText, whyText } from './activations.js';
 import * as api from './api.js';
@@ -73,6 +74,8 @@ let deadlinesTimer;
 /** @type {{incident: any, deadline: any}[]} open deadlines, soonest first */
 let deadlines = [];
 let deadlinesLoaded = false;
+/** How many incidents with a deadline open the read left out (past DEADLINES_MAX). */
+let deadlinesLeftOut = 0;
 /** @type {Map<string, string>} callsigns by unit id */
 const callsigns = new Map();
 /** @type {string|null} the activation whose approval is being confirmed */
@@ -212,6 +215,7 @@ async function loadDeadlines() {
   }
   out.sort((a, b) => dueMs(a) - dueMs(b));
   deadlines = out;
+  deadlinesLeftOut = Math.max(0, (Number(res.total) || 0) - res.incidents.length);
   deadlinesLoaded = true;
   renderDeadlines();
 }
@@ -391,6 +395,9 @@ function renderDeadlines() {
   }), tickDeadlines);
   byId('deadlines-count').textContent = deadlinesLoaded ? t('list.total', { n: deadlines.length }) : '';
   show(byId('deadlines-empty'), deadlinesLoaded && deadlines.length === 0);
+  const more = byId('deadlines-more');
+  more.textContent = deadlinesLeftOut > 0 ? t('leader.deadlines.more', { n: deadlinesLeftOut, max: DEADLINES_MAX }) : '';
+  show(more, deadlinesLoaded && deadlinesLeftOut > 0);
 }
 
 /** Moves the deadlines' countdowns on. */
@@ -823,6 +830,7 @@ function signedOut() {
   closeConfirm();
   deadlines = [];
   deadlinesLoaded = false;
+  deadlinesLeftOut = 0;
   callsigns.clear();
   clearSession();
   clearReference();
