@@ -139,7 +139,10 @@ func decodeParams(v *params) (Report, error) {
 		if err := checkLatLon("lat", "lon", lat, lon); err != nil {
 			return r, err
 		}
-		r.HasPosition, r.Lat, r.Lon = true, lat, lon
+		// valid=false: the device says it has no fix (a last known or
+		// network place), as Traccar reads it: anything but true or 1.
+		valid := v.sent&(1<<pValid) == 0 || strings.EqualFold(v.val[pValid], "true") || v.val[pValid] == "1"
+		r.HasPosition, r.Lat, r.Lon = valid, lat, lon
 	}
 	if ts := v.val[pTimestamp]; ts != "" {
 		t, err := parseTime(ts)

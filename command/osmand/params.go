@@ -21,6 +21,7 @@ const (
 	pAccuracy
 	pHdop
 	pBatt
+	pValid
 	nParams
 )
 
@@ -53,6 +54,8 @@ func paramIndex(key string) int {
 		return pHdop
 	case "batt":
 		return pBatt
+	case "valid":
+		return pValid
 	}
 	return -1
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // paramNames are the parameters the decoder reads, by index.
-var paramNames = [nParams]string{"id", "deviceid", "lat", "lon", "location", "timestamp", "speed", "bearing", "heading", "altitude", "accuracy", "hdop", "batt"}
+var paramNames = [nParams]string{"id", "deviceid", "lat", "lon", "location", "timestamp", "speed", "bearing", "heading", "altitude", "accuracy", "hdop", "batt", "valid"}
 
 // fromValues is what the decoder read from url.ParseQuery before params:
 // each parameter's first value (Values.Get) and whether it was sent.
@@ -72,6 +72,7 @@ func FuzzParamsMatchParseQuery(f *testing.F) {
 		{"&&id=d&=&lat&lon=&speed=1e308", "timestamp=0&&"},
 		{"id=d", "hdop=3&accuracy=&bearing=%2B1&heading=2&altitude=-600"},
 		{"id=d+e&batt=%41", "id=d%00&lat=1&lon=2"},
+		{"id=d&lat=1&lon=2&valid=false", "valid=%31&valid=0"},
 	} {
 		f.Add([]byte(s[0]), []byte(s[1]))
 	}

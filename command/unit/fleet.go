@@ -26,6 +26,10 @@ type state struct {
 	cfg    Unit
 	status string
 	pos    *Position
+	// anchor is the last fix that kept to the speed limit on its own (or
+	// came from storage or another instance): jitter is measured from it,
+	// so fixes within the jitter allowance cannot add up to a jump.
+	anchor Position
 	grid   string   // code of the grid it is in, "" outside
 	inHome bool     // inside its home grid (or its parents' tree below it)
 	zones  []string // ids of the sensitive zones it is in
@@ -290,6 +294,20 @@ func (f *Fleet) Last(id string) (Position, bool) {
 	return *s.pos, true
 }
 
+// fix returns a unit's last position and its anchor (see state.anchor).
+func (f *Fleet) fix(id string) (last, anchor Position, ok bool) {
+	s := f.state(id)
+	if s == nil {
+		return Position{}, Position{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pos == nil {
+		return Position{}, Position{}, false
+	}
+	return *s.pos, s.anchor, true
+}
+
 // Status returns a unit's status.
 func (f *Fleet) Status(id string) string {
 	s := f.state(id)
@@ -352,10 +370,12 @@ func (f *Fleet) place(p orb.Point) (grid *geo.Area, zones []geo.ZoneRef) {
 	return f.geo.GridAt(p), zones
 }
 
-// move applies a plausible position and returns the transitions it causes;
-// the caller holds no lock. Only the unit's own lock is held while it
-// changes: moves of different units run in parallel.
-func (f *Fleet) move(id string, p Position) []Transition {
+// move applies a plausible position, newer than the unit's, and returns the
+// transitions it causes; a non-nil anchor becomes the unit's anchor (its
+// first position is one anyway). The caller
+// holds no lock. Only the unit's own lock is held while it changes: moves
+// of different units run in parallel.
+func (f *Fleet) move(id string, p Position, anchor *Position) []Transition {
 	pt := orb.Point{p.Lon, p.Lat}
 	grid, zones := f.place(pt)
 	s := f.state(id)
@@ -371,10 +391,21 @@ func (f *Fleet) move(id string, p Position) []Transition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := s.pos == nil
+	if !first && !p.At.After(s.pos.At) {
+		// Not newer than what it holds: a write that finished after a
+		// later fix arrived from another instance never moves it back.
+		return nil
+	}
 	if first {
 		s.pos = new(Position)
 	}
 	*s.pos = p // every reader copies it under the lock
+	switch {
+	case anchor != nil:
+		s.anchor = *anchor
+	case first:
+		s.anchor = p
+	}
 	s.dirty = true
 	if c := cellOf(pt); first || c != s.cell {
 		s.cell, crossed = c, true
@@ -426,7 +457,7 @@ func (f *Fleet) zoneByID(id string) *geo.Area {
 // transitions.
 func (f *Fleet) restore(id string, p *Position, status string) {
 	if p != nil {
-		f.move(id, *p)
+		f.move(id, *p, p)
 	}
 	if status != "" {
 		f.SetStatus(id, status)

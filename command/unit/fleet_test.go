@@ -342,3 +342,22 @@ func TestNoteReadsBack(t *testing.T) {
 		t.Fatalf("empty note %s", b)
 	}
 }
+
+// TestMoveNeverGoesBack: a move older than the unit's position (a write
+// that finished after a later fix came from another instance) changes
+// nothing: neither the position nor the anchor.
+func TestMoveNeverGoesBack(t *testing.T) {
+	f := testFleet(t, 0)
+	id := f.registered()[0].ID
+	t0 := time.Now().Truncate(time.Millisecond)
+	later := Unknown(114.12, 22.55, t0.Add(10*time.Second))
+	f.move(id, later, &later)
+	older := Unknown(114.10, 22.54, t0.Add(7*time.Second))
+	if ts := f.move(id, older, &older); len(ts) != 0 {
+		t.Errorf("an older move made transitions %v", ts)
+	}
+	last, anchor, ok := f.fix(id)
+	if !ok || !last.At.Equal(later.At) || !anchor.At.Equal(later.At) || last.Lon != later.Lon {
+		t.Errorf("after an older move: last %v, anchor %v; want both at %v", last, anchor, later)
+	}
+}

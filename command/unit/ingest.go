@@ -109,7 +109,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	for range workers {
 		// A part holds at least one position, so a shard's queue never
 		// fills before the ingester's limit: sending never blocks.
-		g.shards = append(g.shards, &shard{g: g, reqs: make(chan *part, limit), latest: map[string]Position{}})
+		g.shards = append(g.shards, &shard{g: g, reqs: make(chan *part, limit), latest: map[string]Position{}, anchors: map[string]Position{}})
 	}
 	return g
 }
@@ -277,6 +277,8 @@ type shard struct {
 	batch  []*part
 	fixes  []Fix
 	latest map[string]Position
+	// anchors are the fixes of this batch that became their unit's anchor.
+	anchors map[string]Position
 }
 
 // run collects parts into batches of up to BatchSize positions or
@@ -343,12 +345,13 @@ type noteIn struct {
 // instances; each part is answered after storage.
 func (sh *shard) flush(ctx context.Context, n int) {
 	g := sh.g
-	fixes, latest := sh.fixes[:0], sh.latest
+	fixes, latest, anchors := sh.fixes[:0], sh.latest, sh.anchors
 	clear(latest)
+	clear(anchors)
 	var moved, late, implausible int
 	for _, p := range sh.batch {
 		for i, s := range p.samples {
-			flags := g.judge(latest, &s)
+			flags, anchor := g.judge(latest, anchors, &s)
 			switch {
 			case flags&Late != 0:
 				late++
@@ -356,6 +359,9 @@ func (sh *shard) flush(ctx context.Context, n int) {
 				implausible++
 			default:
 				latest[s.UnitID] = s.Position
+				if anchor {
+					anchors[s.UnitID] = s.Position
+				}
 				moved++
 			}
 			j := i
@@ -373,7 +379,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	err := g.store.WritePositions(wctx, fixes, nil)
 	cancel()
 	if err == nil {
-		g.moved(ctx, latest)
+		g.moved(ctx, latest, anchors)
 		if g.hooks.Counted != nil {
 			g.hooks.Counted(moved, late, implausible)
 		}
@@ -387,35 +393,60 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	}
 }
 
-// judge flags a sample against its unit's latest position in this batch
-// or, failing that, in the fleet: Late when not newer, Implausible when
-// reaching it would take more than the speed limit.
-func (g *Ingester) judge(latest map[string]Position, s *Sample) Flags {
+// judge flags a sample against its unit's latest position and anchor in
+// this batch or, failing that, in the fleet: Late when not newer;
+// Implausible at 0°, 0° (a device's "no fix") or when reaching it from the
+// anchor, the last fix that kept to the speed limit, would take more than
+// the limit allows plus 50 m of jitter. Measured from the anchor, jitter
+// cannot add up: however many fixes are sent, a unit never gets further
+// than the limit allows plus 50 m. anchor reports whether the sample
+// becomes its unit's anchor (it kept to the limit without the allowance).
+func (g *Ingester) judge(latest, anchors map[string]Position, s *Sample) (_ Flags, anchor bool) {
+	if s.Lat == 0 && s.Lon == 0 {
+		return Implausible, false
+	}
 	last, ok := latest[s.UnitID]
-	if !ok {
-		last, ok = g.fleet.Last(s.UnitID)
+	ref, anchored := anchors[s.UnitID]
+	if !ok || !anchored {
+		fleetLast, fleetAnchor, known := g.fleet.fix(s.UnitID)
+		if !ok {
+			last, ok = fleetLast, known
+		}
+		if !anchored {
+			ref = fleetAnchor
+		}
 	}
 	if !ok {
-		return 0
+		return 0, true
 	}
 	if !s.At.After(last.At) {
-		return Late
+		return Late, false
 	}
-	d := orbgeo.DistanceHaversine(orb.Point{last.Lon, last.Lat}, orb.Point{s.Lon, s.Lat})
-	// Jitter of a few tens of metres is never a jump, however close
-	// together two fixes are.
-	if d > 50 && d/s.At.Sub(last.At).Seconds() > g.maxMPS {
-		return Implausible
+	d := orbgeo.DistanceHaversine(orb.Point{ref.Lon, ref.Lat}, orb.Point{s.Lon, s.Lat})
+	reach := g.maxMPS * s.At.Sub(ref.At).Seconds()
+	switch {
+	case d <= reach:
+		return 0, true
+	case d <= reach+JitterM:
+		return 0, false
 	}
-	return 0
+	return Implausible, false
 }
+
+// JitterM is how far a fix may stray from its unit's anchor beyond what
+// the speed limit allows and still move it: GPS jitter, never a jump.
+const JitterM = 50
 
 // moved applies stored positions to the fleet, records the grid and zone
 // transitions they make, and queues them for the note to other instances.
-func (g *Ingester) moved(ctx context.Context, latest map[string]Position) {
+func (g *Ingester) moved(ctx context.Context, latest, anchors map[string]Position) {
 	var ts []Transition
 	for id, p := range latest {
-		ts = append(ts, g.fleet.move(id, p)...)
+		var anchor *Position
+		if a, ok := anchors[id]; ok {
+			anchor = &a
+		}
+		ts = append(ts, g.fleet.move(id, p, anchor)...)
 	}
 	if len(ts) > 0 {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -562,9 +593,7 @@ func (g *Ingester) Follow(ctx context.Context) error {
 					}
 					continue
 				}
-				if last, ok := g.fleet.Last(u.ID); !ok || p.At.After(last.At) {
-					g.fleet.move(u.ID, p)
-				}
+				g.fleet.move(u.ID, p, &p) // only when newer than the unit's
 			}
 		})
 		if err != nil && ctx.Err() == nil {

@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
+	orbgeo "github.com/paulmach/orb/geo"
 
 	"watchfloor/command/fault"
 	"watchfloor/command/memstore"
@@ -273,6 +275,94 @@ func TestFleetConcurrentAccess(t *testing.T) {
 	for u := range units {
 		if p, ok := fleet.Last(fmt.Sprintf("car-%03d", u)); !ok || !p.At.Equal(start.Add(49*time.Second)) {
 			t.Fatalf("car-%03d ends at %v", u, p.At)
+		}
+	}
+}
+
+// fixAt is a fix east of a point in the city: dm metres further east, ms
+// milliseconds after t0.
+func fixAt(t0 time.Time, dm float64, ms int) unit.Sample {
+	const metresPerDegree = 111_320 * 0.9239 // at 22.5°N
+	return unit.Sample{UnitID: "car-001", Position: unit.Position{Lon: 114.1 + dm/metresPerDegree, Lat: 22.5, At: t0.Add(time.Duration(ms) * time.Millisecond)}}
+}
+
+// The plausibility rules, table-driven: each case's fixes sent in one
+// request and one request a fix (the batch's own reference and the fleet's),
+// with the flags of each and how far east of 114.1° the unit ends.
+func TestIngestPlausibility(t *testing.T) {
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	zero := unit.Sample{UnitID: "car-001", Position: unit.Position{At: t0}}
+	// jitterChain creeps east 41 m a millisecond, each fix within 50 m of
+	// the one before; with repeat, every other fix repeats the last place a
+	// millisecond later (a fix that keeps to the limit from the last one).
+	jitterChain := func(n int, repeat bool) []unit.Sample {
+		out := []unit.Sample{fixAt(t0, 0, 0)}
+		for i := 1; i < n; i++ {
+			if repeat && i%2 == 0 {
+				out = append(out, fixAt(t0, 41*float64(i/2), i))
+			} else {
+				out = append(out, fixAt(t0, 41*float64((i+1)/2), i))
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		fixes   []unit.Sample
+		flags   []string // per fix: "" moved, else the flags' names; nil: not checked
+		maxEast float64  // the unit ends at most this far east (m) …
+		minEast float64  // … and at least this far
+	}{
+		{"the first fix moves", []unit.Sample{fixAt(t0, 0, 0)}, []string{""}, 1, 0},
+		{"an older fix is late", []unit.Sample{fixAt(t0, 0, 1000), fixAt(t0, 30, 0)}, []string{"", "late"}, 1, 0},
+		{"a fix of the same time is late", []unit.Sample{fixAt(t0, 0, 0), fixAt(t0, 30, 0)}, []string{"", "late"}, 1, 0},
+		{"driving at 200 km/h moves", []unit.Sample{fixAt(t0, 0, 0), fixAt(t0, 56, 1000), fixAt(t0, 112, 2000)}, []string{"", "", ""}, 113, 111},
+		{"10 km in a second is a jump", []unit.Sample{fixAt(t0, 0, 0), fixAt(t0, 10_000, 1000)}, []string{"", "implausible"}, 1, 0},
+		{"40 m of jitter a tenth of a second later moves", []unit.Sample{fixAt(t0, 0, 0), fixAt(t0, 40, 100)}, []string{"", ""}, 41, 39},
+		{"back on the road after jitter", []unit.Sample{fixAt(t0, 0, 0), fixAt(t0, -45, 200), fixAt(t0, 60, 1000)}, []string{"", "", ""}, 61, 59},
+		{"jitter does not add up", jitterChain(1000, false), nil, 50 + 250/3.6, 0},
+		{"jitter and repeats do not add up", jitterChain(1000, true), nil, 50 + 250/3.6, 0},
+		{"0°, 0° never moves a unit", []unit.Sample{zero, fixAt(t0, 0, 1000)}, []string{"implausible", ""}, 1, 0},
+		{"0°, 0° after a fix is a jump", []unit.Sample{fixAt(t0, 0, 0), func() unit.Sample { z := zero; z.At = t0.Add(time.Second); return z }()}, []string{"", "implausible"}, 1, 0},
+	} {
+		for _, oneRequest := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/one request %v", tc.name, oneRequest), func(t *testing.T) {
+				fleet := ingestFleet(t, 2)
+				g := unit.NewIngester(fleet, memstore.New(memstore.Options{}).Units(time.Hour), positionsCfg(2, 100000), nil, quiet, unit.IngestHooks{})
+				runIngester(t, g)
+				var flags []unit.Flags
+				if oneRequest {
+					f, err := g.Submit(context.Background(), tc.fixes)
+					if err != nil {
+						t.Fatal(err)
+					}
+					flags = f
+				} else {
+					for _, s := range tc.fixes {
+						f, err := g.Submit(context.Background(), []unit.Sample{s})
+						if err != nil {
+							t.Fatal(err)
+						}
+						flags = append(flags, f...)
+					}
+				}
+				for i, want := range tc.flags {
+					if got := strings.Join(flags[i].Names(), ","); got != want {
+						t.Errorf("fix %d flagged %q, want %q", i, got, want)
+					}
+				}
+				p, ok := fleet.Last("car-001")
+				if !ok {
+					t.Fatal("the unit has no position")
+				}
+				east := orbgeo.DistanceHaversine(orb.Point{114.1, 22.5}, orb.Point{p.Lon, 22.5})
+				if p.Lon < 114.1 {
+					east = -east
+				}
+				if east > tc.maxEast || east < tc.minEast {
+					t.Errorf("the unit ends %.1f m east, want %.1f to %.1f", east, tc.minEast, tc.maxEast)
+				}
+			})
 		}
 	}
 }
