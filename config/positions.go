@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // Positions tunes position ingest.
 type Positions struct {
@@ -31,8 +34,17 @@ type Positions struct {
 	NoteInterval time.Duration `yaml:"note_interval"`
 }
 
+// MaxQueueSlots bounds workers × queue_limit: each worker's queue has a
+// place for every position that may wait, allocated at start (8 bytes a
+// place, so 128 MiB at most).
+const MaxQueueSlots = 1 << 24
+
 // validate checks positions.*.
 func (ps Positions) validate(scope) []error {
+	workers := ps.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	return broken([]bound{
 		{ps.MaxSpeedKMH <= 0, "positions.max_speed_kmh: must be positive"},
 		{ps.TrackTTL < time.Minute, "positions.track_ttl: at least 1m"},
@@ -41,6 +53,8 @@ func (ps Positions) validate(scope) []error {
 		{ps.BatchSize < 1 || ps.BatchWait < 0, "positions: batch_size at least 1 and batch_wait not negative"},
 		{ps.Workers < 0 || ps.Workers > 1024, "positions.workers: 0 (one per core) to 1024"},
 		{ps.QueueLimit < 1 || ps.QueueLimit > 10_000_000, "positions.queue_limit: 1 to 10000000"},
+		{ps.Workers >= 0 && ps.Workers <= 1024 && int64(workers)*int64(ps.QueueLimit) > MaxQueueSlots,
+			"positions: workers (0: one per core) × queue_limit at most 16777216 (each worker's queue is allocated at start)"},
 		{ps.RetryAfter < time.Second || ps.RetryAfter > time.Minute, "positions.retry_after: 1s to 1m"},
 		{ps.NoteInterval < time.Millisecond || ps.NoteInterval > time.Second, "positions.note_interval: 1ms to 1s"},
 	})

@@ -234,6 +234,8 @@ func TestUnitChecks(t *testing.T) {
 		{"future", func(p *Positions) { p.FutureTolerance = -time.Second }, []string{"positions.future_tolerance: must not be negative"}},
 		{"frame", func(p *Positions) { p.FrameInterval = time.Millisecond }, []string{"positions.frame_interval: at least 10ms"}},
 		{"batch", func(p *Positions) { p.BatchSize = 0 }, []string{"positions: batch_size at least 1 and batch_wait not negative"}},
+		{"queueSlots", func(p *Positions) { p.Workers, p.QueueLimit = 1024, 10_000_000 },
+			[]string{"positions: workers (0: one per core) × queue_limit at most 16777216 (each worker's queue is allocated at start)"}},
 	})
 }
 

@@ -74,6 +74,9 @@ type Ingester struct {
 	queued   atomic.Int64 // positions submitted and not answered yet
 	limit    int64
 	notes    notes
+	// stopped is closed once Run's workers have stored what was queued
+	// and the last note is told: later callers are refused at once.
+	stopped chan struct{}
 }
 
 // IngestHooks are what the ingester tells the metrics; each may be nil.
@@ -104,7 +107,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 		limit = 20000
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
-		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit)}
+		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), stopped: make(chan struct{})}
 	g.notes.wake = make(chan struct{}, 1)
 	for range workers {
 		// A part holds at least one position, so a shard's queue never
@@ -148,6 +151,11 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 	if n == 0 {
 		return nil, nil
 	}
+	select {
+	case <-g.stopped:
+		return nil, errStopped
+	default:
+	}
 	// A request larger than the limit is taken when nothing else waits.
 	if q := g.queued.Add(int64(n)); q > g.limit && q != int64(n) {
 		g.queued.Add(-int64(n))
@@ -160,19 +168,34 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 		p.shard.reqs <- p // never blocks: see NewIngester
 	}
 	var first error
+	answer := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
 	for range parts {
 		select {
 		case err := <-r.done:
-			if first == nil {
-				first = err
-			}
+			answer(err)
 		case <-ctx.Done():
 			// The parts are still written; only this caller stops waiting.
 			return nil, ctx.Err()
+		case <-g.stopped:
+			// Every worker has stopped, so an answer given is waiting in
+			// done; a part queued after the last drain is never written.
+			select {
+			case err := <-r.done:
+				answer(err)
+			default:
+				return nil, errStopped
+			}
 		}
 	}
 	return r.flags, first
 }
+
+// errStopped answers positions submitted once the ingester has stopped.
+var errStopped = fmt.Errorf("the server is shutting down: nothing was stored, retry: %w", fault.ErrUnavailable)
 
 // Full reports whether the queue is at its limit now: an edge may refuse
 // a request at once, before reading its positions (Shed), since Submit
@@ -254,7 +277,9 @@ func (g *Ingester) split(r *request, samples []Sample) []*part {
 }
 
 // Run starts the workers and the note to other instances, and returns when
-// ctx ends.
+// ctx ends and the workers have stored and answered what was queued; the
+// last note, told after that, carries the last of them. Submit refuses
+// from then on.
 func (g *Ingester) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, sh := range g.shards {
@@ -266,6 +291,8 @@ func (g *Ingester) Run(ctx context.Context) error {
 	}
 	g.tell(ctx)
 	wg.Wait()
+	g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
+	close(g.stopped)
 	return nil
 }
 
@@ -289,8 +316,13 @@ func (sh *shard) run(ctx context.Context) {
 	timer.Stop()
 	for {
 		sh.batch = sh.batch[:0]
+		if ctx.Err() != nil { // stopping comes first: what is queued is drained
+			sh.drain(ctx)
+			return
+		}
 		select {
 		case <-ctx.Done():
+			sh.drain(ctx)
 			return
 		case p := <-sh.reqs:
 			sh.batch = append(sh.batch, p)
@@ -324,6 +356,29 @@ func (sh *shard) run(ctx context.Context) {
 				}
 			}
 			timer.Stop()
+		}
+		sh.flush(ctx, n)
+	}
+}
+
+// drain stores and answers what is queued when the worker stops, a batch
+// at a time, so no caller is left waiting.
+func (sh *shard) drain(ctx context.Context) {
+	for {
+		sh.batch = sh.batch[:0]
+		n := 0
+	take:
+		for n < max(sh.g.cfg.BatchSize, 1) {
+			select {
+			case p := <-sh.reqs:
+				sh.batch = append(sh.batch, p)
+				n += len(p.samples)
+			default:
+				break take
+			}
+		}
+		if len(sh.batch) == 0 {
+			return
 		}
 		sh.flush(ctx, n)
 	}
@@ -496,7 +551,7 @@ func (n *notes) take() map[string]Position {
 
 // tell publishes the positions stored here to the other instances: one
 // note at once, then at most one per NoteInterval with each unit's latest,
-// however many workers stored them; the last one as ctx ends.
+// however many workers stored them, until ctx ends.
 func (g *Ingester) tell(ctx context.Context) {
 	every := g.cfg.NoteInterval
 	if every <= 0 {
@@ -508,8 +563,7 @@ func (g *Ingester) tell(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			g.publish(context.WithoutCancel(ctx), buf, g.notes.take())
-			return
+			return // Run tells the last note, after the workers' last writes
 		case <-g.notes.wake:
 		}
 		buf = g.publish(ctx, buf, g.notes.take())

@@ -55,9 +55,16 @@ type gated struct {
 	gate    chan struct{}
 	fail    error
 	stored  atomic.Int64
+	mu      sync.Mutex
+	notes   []string // the notes published, in order
 }
 
 func (g *gated) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+	if len(note) > 0 {
+		g.mu.Lock()
+		g.notes = append(g.notes, string(note))
+		g.mu.Unlock()
+	}
 	if len(fixes) > 0 {
 		select {
 		case g.entered <- struct{}{}:
@@ -364,5 +371,64 @@ func TestIngestPlausibility(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// At shutdown the workers store and answer what was queued, the last note
+// tells the other instances of it, and a caller after that is refused at
+// once as unavailable instead of waiting for ever.
+func TestIngestStopAnswersEveryCaller(t *testing.T) {
+	st := newGated()
+	g := unit.NewIngester(ingestFleet(t, 4), st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { _ = g.Run(ctx); close(stopped) }()
+	now := time.Now()
+	submit := func(id string) chan error {
+		answered := make(chan error, 1)
+		go func() {
+			_, err := g.Submit(context.Background(), []unit.Sample{{UnitID: id, Position: unit.Position{Lon: 114.1, Lat: 22.5, At: now}}})
+			answered <- err
+		}()
+		return answered
+	}
+	first := submit("car-001")
+	<-st.entered // its write waits at the gate
+	queued := submit("car-002")
+	for g.Queued() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	close(st.gate)
+	for _, a := range []chan error{first, queued} {
+		select {
+		case err := <-a:
+			if err != nil {
+				t.Fatalf("a caller queued at shutdown got %v; want its positions stored", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a caller queued at shutdown was never answered")
+		}
+	}
+	<-stopped
+	if n := st.stored.Load(); n != 2 {
+		t.Errorf("%d fixes stored, want 2", n)
+	}
+	st.mu.Lock()
+	last := ""
+	if len(st.notes) > 0 {
+		last = st.notes[len(st.notes)-1]
+	}
+	st.mu.Unlock()
+	if !strings.Contains(last, `"car-002"`) {
+		t.Errorf("the last note %q does not tell of the last fix stored", last)
+	}
+	select {
+	case err := <-submit("car-003"):
+		if !unit.Unavailable(err) {
+			t.Errorf("a caller after the stop got %v; want unavailable", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a caller after the stop was never answered")
 	}
 }
