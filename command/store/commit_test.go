@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/change"
+	"watchfloor/command/store"
+	"watchfloor/command/store/storetest"
 	"watchfloor/command/store/views"
 	"watchfloor/command/vocab"
 )
@@ -103,4 +105,51 @@ func infoField(tb testing.TB, rdb redis.UniversalClient, section, name string) s
 	}
 	tb.Fatalf("no %s in INFO %s", name, section)
 	return ""
+}
+
+// TestCommitNotSentTwiceAfterATimeout: a commit whose answer does not come
+// within the read timeout (Redis busy for 2.5 s) is not sent again: Redis
+// runs what it was sent once, so a second sending would store it twice.
+// The caller gets the timeout (503 for an HTTP caller; a retry with the
+// same idempotency key finds what was stored).
+func TestCommitNotSentTwiceAfterATimeout(t *testing.T) {
+	r := storetest.Start(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{URL: r.URL(), Deployment: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// Its own client, which waits for the answer as long as it takes.
+	slow := redis.NewClient(&redis.Options{Addr: r.Addr, ReadTimeout: 10 * time.Second})
+	defer slow.Close()
+	// A first commit loads the script: go-redis sends it again with its
+	// arguments when Redis does not know it yet.
+	if _, err := st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{{Stream: "unit:u0", Type: vocab.TaskAssigned, Data: map[string]string{}}}}); err != nil {
+		t.Fatal(err)
+	}
+	busy := make(chan error, 1)
+	go func() {
+		// A script that keeps Redis to itself for 2.5 s, past the store's
+		// 2 s read timeout (and short of Redis's 5 s busy-script limit).
+		busy <- slow.Eval(ctx, `local t = redis.call('TIME'); local s = t[1] * 1e6 + t[2]
+			repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 2500000
+			return 1`, nil).Err()
+	}()
+	time.Sleep(100 * time.Millisecond) // the script is running
+	start := time.Now()
+	_, err = st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{{Stream: "unit:u9", Type: vocab.TaskAssigned, Data: map[string]string{}}}})
+	if err := <-busy; err != nil {
+		t.Fatal(err)
+	}
+	if err == nil {
+		t.Logf("the commit was answered after Redis's busy spell, in %v", time.Since(start))
+	}
+	msgs, _, rerr := st.Range(ctx, "unit:u9", 1, 10)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if len(msgs) != 1 {
+		t.Errorf("the commit stored its event %d times (its answer: %v); want once", len(msgs), err)
+	}
 }

@@ -77,8 +77,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("parsing redis url: %w", err)
 	}
 	// Fail fast while Redis is away instead of waiting out retries: the
-	// watcher decides readiness and callers answer 503.
-	ro.MaxRetries = 1
+	// watcher decides readiness and callers answer 503. And never send a
+	// command again: one whose answer timed out still runs once Redis
+	// reads it, so a second sending stored a commit or a fix twice
+	// (TestCommitNotSentTwiceAfterATimeout); the caller's client retries,
+	// with its idempotency key where the API takes one.
+	ro.MaxRetries = -1
 	ro.DialTimeout = 2 * time.Second
 	ro.ReadTimeout = 2 * time.Second
 	ro.WriteTimeout = 2 * time.Second
