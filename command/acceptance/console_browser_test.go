@@ -578,6 +578,33 @@ func TestConsoleLeaderSetsLevelAndReopens(t *testing.T) {
 	b.clean()
 }
 
+// A level set elsewhere (another leader, the rules) while a leader has the
+// incident open reaches the level control, where a redraw used to put back
+// the level it was drawn with, so that saving a reason set the level back;
+// the reason being typed is kept.
+func TestConsoleLevelFollowsAChangeElsewhere(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(publicOrder("别处定级"))["id"].(string)
+	b := newBrowser(t, 1366, 768)
+	b.login(h.base+"/console.html", "leader")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.openOnDesk(id)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #level-form') !== null && document.querySelector("#level-select").value === "IV"`, id))
+	b.run(5*time.Second, typeInto("#level-reason", "正在核实"))
+	if res, body := h.do("POST", "/api/v1/incidents/"+id+"/level", h.token("leader"), map[string]string{"level": "II", "reason": "另一位领导定级"}); res.StatusCode != 200 {
+		t.Fatalf("setting the level: %d %s", res.StatusCode, body)
+	}
+	b.poll(10*time.Second, `document.querySelector("#detail").dataset.level === "II" && document.querySelector("#detail").dataset.sync === "idle"`)
+	var level, reason string
+	b.run(5*time.Second,
+		chromedp.Evaluate(`document.querySelector("#level-select").value`, &level),
+		chromedp.Evaluate(`document.querySelector("#level-reason").value`, &reason))
+	if level != "II" || reason != "正在核实" {
+		t.Errorf("after the level was set elsewhere the control shows %q and the reason %q; want II and the reason typed", level, reason)
+	}
+	b.clean()
+}
+
 // The place found the two other ways: a click on the map puts the marker
 // and the coordinates; a grid picked from the tree district → street →
 // community → grid places a call by itself.
@@ -625,4 +652,47 @@ func TestPhoneMarksDrillOrder(t *testing.T) {
 	r.poll(5*time.Second, `(() => { const d = document.querySelector("#order-drill"); return !d.hidden && d.textContent.includes("演练"); })()`)
 	b.clean()
 	r.clean()
+}
+
+// TestConsoleSignOutLeavesNothingForTheNext: an operator types a caller's
+// name and number, opens an incident and the case desk, and signs out; a
+// leader signs in on the same page, without it loading again: the call
+// form is empty, no incident is drawn on the desk, and the case desk
+// offers the leader's actions (it kept the operator's role before).
+func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
+	h := newHarness(t)
+	incID := h.create(publicOrder("交接前打开的警情"))["id"].(string)
+	caseID := h.createCase(h.token("operator"), hubeiHazard("交接前的案件"))
+	b := newBrowser(t, 1366, 900)
+	b.openConsole(h.base, "operator")
+	b.run(5*time.Second, typeInto("#call-reporter-name", "张三"), typeInto("#call-reporter-phone", "13800000000"))
+	b.openOnDesk(incID)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q]') !== null`, incID))
+	b.openCases()
+	b.run(10*time.Second, chromedp.WaitVisible(caseRow(caseID), chromedp.ByQuery), click(caseRow(caseID)),
+		chromedp.WaitVisible(`#cdesk-detail form[data-action="reject"]`, chromedp.ByQuery))
+	b.run(10*time.Second,
+		click("#logout"),
+		chromedp.WaitVisible("#login", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector("#username").value = ""; document.querySelector("#password").value = ""`, nil),
+		typeInto("#username", "leader"),
+		typeInto("#password", testPassword),
+		click("#login-submit"),
+		chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	var name, phone string
+	var drawn int
+	b.run(5*time.Second,
+		chromedp.Evaluate(`document.querySelector("#call-reporter-name").value`, &name),
+		chromedp.Evaluate(`document.querySelector("#call-reporter-phone").value`, &phone),
+		chromedp.Evaluate(`document.querySelector("#detail-body").children.length`, &drawn))
+	if name != "" || phone != "" {
+		t.Errorf("the next person finds the caller %q, %q in the call form", name, phone)
+	}
+	if drawn != 0 {
+		t.Errorf("the incident the operator had open is still drawn (%d elements)", drawn)
+	}
+	b.openCases()
+	b.run(10*time.Second, chromedp.WaitVisible(caseRow(caseID), chromedp.ByQuery), click(caseRow(caseID)))
+	b.poll(10*time.Second, `document.querySelector('#cdesk-detail form[data-action="supervise"]') !== null`)
+	b.clean()
 }

@@ -175,7 +175,7 @@ export class IncidentDesk {
     for (const id of ['filter-level', 'filter-status', 'filter-grid', 'filter-mine']) byId(id).addEventListener('change', () => this.renderList());
   }
 
-  /** Forgets everything (on sign-out). */
+  /** Forgets everything (on sign-out), the incident drawn included. */
   reset() {
     this.gen += 1;
     this.incidents.clear();
@@ -185,6 +185,12 @@ export class IncidentDesk {
     this.inc = null;
     this.report = null;
     this.reportFor = null;
+    this.orders = [];
+    this.cands = [];
+    this.drawn = '';
+    this.map = null;
+    byId('detail-body').replaceChildren();
+    this.renderDetail();
   }
 
   /**

@@ -172,10 +172,12 @@ function mountCases() {
   if (!allowed || caseDeskMounted) return;
   caseDeskMounted = true;
   try {
+    // Mounted once per page, for whoever is signed in at the time: the
+    // account is read when used, not when mounted.
     mountCaseDesk(byId('case-desk'), {
-      role: getRole(),
-      username: getUsername(),
-      area,
+      get role() { return getRole(); },
+      get username() { return getUsername(); },
+      get area() { return area; },
       onEvent: (/** @type {string} */ type, /** @type {(data: any, msg: any) => void} */ fn) => bus.on(type, (msg) => fn(msg.data, msg)),
       onSnapshot: (/** @type {(data: any, msg: any) => void} */ fn) => bus.on('snapshot', (msg) => fn(msg.data, msg)),
       openIncident,
@@ -256,6 +258,7 @@ function signedOut() {
   clearReference();
   gate.reset();
   desk.reset();
+  call.reset(true); // the caller's name and number are not the next person's
   warnings.reset();
   area = '';
   linkState = 'connecting';

@@ -170,7 +170,9 @@ export function setCaret(field, caret) {
 /**
  * Reads what is entered in region's fields and where the focus is, by
  * keyOf ('' skips), and returns what puts them back once region is redrawn.
- * A field marked data-fresh="1" keeps what the redraw gave it.
+ * Only what a person changed is put back: a field still as it was drawn
+ * takes what the redraw gives it (a level or a title changed elsewhere
+ * since), and so does one marked data-fresh="1".
  * @param {Element} region
  * @param {(field: HTMLElement) => string} keyOf
  * @returns {() => void}
@@ -181,7 +183,8 @@ export function keepFields(region, keyOf) {
   /** @type {Map<string, number>} */
   const scrolls = new Map();
   for (const f of fieldsOf(region, keyOf)) {
-    values.set(f.key, checkable(f.node) ? f.node.checked : f.node.value);
+    const v = valueOf(f.node);
+    if (f.node.dataset.drawn === undefined || String(v) !== f.node.dataset.drawn) values.set(f.key, v);
     if (f.node instanceof HTMLTextAreaElement && f.node.scrollTop > 0) scrolls.set(f.key, f.node.scrollTop);
   }
   const a = document.activeElement;
@@ -189,6 +192,7 @@ export function keepFields(region, keyOf) {
   const caret = focus ? caretOf(a) : null;
   return () => {
     for (const f of fieldsOf(region, keyOf)) {
+      f.node.dataset.drawn = String(valueOf(f.node)); // as the page drew it
       const v = values.get(f.key);
       if (v !== undefined && f.node.dataset.fresh !== '1') {
         if (checkable(f.node)) f.node.checked = !!v;
@@ -236,6 +240,15 @@ function fieldsOf(region, keyOf) {
     if (key) out.push({ key, node });
   }
   return out;
+}
+
+/**
+ * What a field holds: its check or its value.
+ * @param {HTMLInputElement|HTMLTextAreaElement|HTMLSelectElement} node
+ * @returns {string|boolean}
+ */
+function valueOf(node) {
+  return checkable(node) ? node.checked : node.value;
 }
 
 /**
