@@ -696,3 +696,99 @@ func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 	b.poll(10*time.Second, `document.querySelector('#cdesk-detail form[data-action="supervise"]') !== null`)
 	b.clean()
 }
+
+// TestConsoleFollowUpAnsweredOnTheFormShown: while a follow-up report's
+// answer is held, the incident changes elsewhere and the desk redraws: the
+// redrawn form's button stays disabled (a second press cannot record the
+// report twice), and when the answer comes the form drawn then says it was
+// saved and is emptied; the timeline has the report once.
+func TestConsoleFollowUpAnsweredOnTheFormShown(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(publicOrder("续报途中更新"))["id"].(string)
+	paused := make(chan fetch.RequestID, 4)
+	b := newBrowser(t, 1366, 900)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	b.openConsole(h.base, "operator")
+	b.openOnDesk(id)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
+	b.run(10*time.Second,
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/reports", RequestStage: fetch.RequestStageResponse}}),
+		typeInto("#fu-description", "现场又有人员聚集"),
+		click("#fu-save"))
+	var held fetch.RequestID
+	select {
+	case held = <-paused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follow-up was not sent")
+	}
+	if res, body := h.do("POST", "/api/v1/incidents/"+id+"/level", h.token("leader"), map[string]string{"level": "III", "reason": "升级"}); res.StatusCode != 200 {
+		t.Fatalf("setting the level: %d %s", res.StatusCode, body)
+	}
+	b.poll(10*time.Second, `document.querySelector("#detail").dataset.level === "III" && document.querySelector("#detail").dataset.sync === "idle"`)
+	var disabled bool
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#fu-save").disabled`, &disabled))
+	if !disabled {
+		t.Error("the redrawn follow-up form could send the report again while it is under way")
+	}
+	b.release(held)
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存" && document.querySelector("#fu-description").value === "" && !document.querySelector("#fu-save").disabled`)
+	reports := 0
+	for _, e := range h.incidentJSON(id)["timeline"].([]any) {
+		if e.(map[string]any)["type"] == "report" {
+			reports++
+		}
+	}
+	if reports != 1 {
+		t.Errorf("the timeline has %d follow-up reports, want 1", reports)
+	}
+	b.clean()
+}
+
+// TestConsoleFollowUpSentAgainAfterALostAnswer: the server records a
+// follow-up report but its answer is lost (the connection fails); the
+// operator presses again and the report is recorded once: the page sends it
+// again with the same Idempotency-Key.
+func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(publicOrder("续报应答丢失"))["id"].(string)
+	paused := make(chan fetch.RequestID, 4)
+	b := newBrowser(t, 1366, 900)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	b.openConsole(h.base, "operator")
+	b.openOnDesk(id)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
+	b.run(10*time.Second,
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/reports", RequestStage: fetch.RequestStageResponse}}),
+		typeInto("#fu-description", "伤员已送医"),
+		click("#fu-save"))
+	select {
+	case held := <-paused:
+		// The server has recorded it; its answer never reaches the page.
+		if err := fetch.FailRequest(held, network.ErrorReasonConnectionReset).Do(cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follow-up was not sent")
+	}
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.dataset.status === "0" && !document.querySelector("#fu-save").disabled`)
+	b.run(5*time.Second, fetch.Disable(), click("#fu-save"))
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	reports := 0
+	for _, e := range h.incidentJSON(id)["timeline"].([]any) {
+		if e.(map[string]any)["type"] == "report" {
+			reports++
+		}
+	}
+	if reports != 1 {
+		t.Errorf("the timeline has %d follow-up reports, want 1", reports)
+	}
+	b.clean()
+}

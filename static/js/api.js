@@ -72,6 +72,18 @@ async function readBody(res) {
 }
 
 /**
+ * A fresh Idempotency-Key: prefix and 128 random bits (getRandomValues
+ * works without a secure context, unlike crypto.randomUUID).
+ * @param {string} prefix
+ * @returns {string}
+ */
+export function idempotencyKey(prefix) {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return `${prefix}-${[...b].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
  * Sends one request to the API.
  * @param {string} method
  * @param {string} path absolute path, e.g. /api/v1/config

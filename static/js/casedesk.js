@@ -896,17 +896,6 @@ function sizeText(n) {
 }
 
 /**
- * A random Idempotency-Key (crypto.getRandomValues works without a secure
- * context, unlike crypto.randomUUID).
- * @returns {string}
- */
-function randomKey() {
-  const b = new Uint8Array(16);
-  crypto.getRandomValues(b);
-  return `case-${[...b].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
-}
-
-/**
  * Reads the form into the request body, or says what is missing.
  * @returns {{body: any, missing: string[]}}
  */
@@ -943,7 +932,7 @@ async function submitReport() {
     return;
   }
   const json = JSON.stringify(body);
-  if (!attempt || attempt.json !== json) attempt = { key: randomKey(), json };
+  if (!attempt || attempt.json !== json) attempt = { key: api.idempotencyKey('case'), json };
   const key = attempt.key;
   reportError = null;
   reportBusy = 'sending';

@@ -64,15 +64,6 @@ export function fieldMessage(message) {
 }
 
 /**
- * A fresh idempotency key.
- * @returns {string}
- */
-function newKey() {
-  if (globalThis.crypto && typeof crypto.randomUUID === 'function') return `call-${crypto.randomUUID()}`;
-  return `call-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-}
-
-/**
  * Parses a coordinate as typed; a text that is no number is kept as text, so
  * that the server names the field.
  * @param {string} s
@@ -542,7 +533,7 @@ export class CallDesk {
    */
   keyFor(kind, body) {
     const text = `${kind}|${JSON.stringify(body)}`;
-    if (!this.attempt || this.attempt.body !== text) this.attempt = { key: newKey(), body: text };
+    if (!this.attempt || this.attempt.body !== text) this.attempt = { key: api.idempotencyKey('call'), body: text };
     return this.attempt.key;
   }
 

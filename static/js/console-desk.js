@@ -161,6 +161,12 @@ export class IncidentDesk {
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     this.refreshTimer = undefined;
     this.map = null;
+    /** @type {Set<string>} the forms whose request is under way, by key (incident/form) */
+    this.sending = new Set();
+    /** @type {Map<string, {ok?: string, err?: unknown}>} each form's last answer, by key */
+    this.answers = new Map();
+    /** @type {{body: string, key: string}|null} the follow-up being sent, with its Idempotency-Key */
+    this.followUpTry = null;
     byId('incident-list').addEventListener('click', (ev) => {
       const li = ev.target instanceof Element ? ev.target.closest('li.desk-item') : null;
       if (li) this.select(/** @type {HTMLElement} */ (li).dataset.id ?? '');
@@ -189,8 +195,85 @@ export class IncidentDesk {
     this.cands = [];
     this.drawn = '';
     this.map = null;
+    this.sending.clear();
+    this.answers.clear();
+    this.followUpTry = null;
     byId('detail-body').replaceChildren();
     this.renderDetail();
+  }
+
+  /**
+   * Sends one form's request: the form under key stays disabled, however
+   * often the detail is redrawn meanwhile, and the answer (ok's text, or
+   * the refusal beside its fields) is shown on the form drawn when it
+   * comes. A second press while it is under way sends nothing.
+   * @param {string} key the incident's id and the form's
+   * @param {() => Promise<unknown>} fn
+   * @param {string} [ok]
+   * @returns {Promise<boolean>} whether it succeeded
+   */
+  async act(key, fn, ok = '') {
+    if (this.sending.has(key)) return false;
+    this.sending.add(key);
+    this.answers.delete(key);
+    this.paint(key);
+    let done = false;
+    try {
+      await fn();
+      this.answers.set(key, { ok });
+      done = true;
+    } catch (e) {
+      this.answers.set(key, { err: e });
+    } finally {
+      this.sending.delete(key);
+      this.paint(key);
+    }
+    return done;
+  }
+
+  /**
+   * Puts a form's request state on its drawing now: buttons disabled while
+   * under way, its last answer.
+   * @param {string} key
+   */
+  paint(key) {
+    const box = byId('detail-body').querySelector(`[data-form="${CSS.escape(key)}"]`);
+    if (!(box instanceof HTMLElement)) return;
+    const busy = this.sending.has(key);
+    box.dataset.busy = busy ? '1' : '0';
+    for (const b of box.querySelectorAll('button')) /** @type {HTMLButtonElement} */ (b).disabled = busy;
+    const line = box.querySelector('.form-error');
+    const a = this.answers.get(key);
+    if (!(line instanceof HTMLElement) || !a) return;
+    if (a.err !== undefined) showError(box, a.err, line);
+    else line.textContent = a.ok ?? '';
+  }
+
+  /**
+   * Marks a drawn form as the one of key (renderDetail then puts its
+   * request state on it).
+   * @param {HTMLElement} box
+   * @param {string} key
+   * @returns {string} key
+   */
+  track(box, key) {
+    box.dataset.form = key;
+    return key;
+  }
+
+  /**
+   * Empties the fields with these ids as drawn now, for good (a redraw does
+   * not put back what was sent).
+   * @param {string[]} ids
+   */
+  clearFields(ids) {
+    for (const id of ids) {
+      const f = document.getElementById(id);
+      if (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) {
+        f.value = '';
+        f.dataset.fresh = '1';
+      }
+    }
   }
 
   /**
@@ -419,6 +502,7 @@ export class IncidentDesk {
       this.timelineBlock(inc),
     ].filter(Boolean));
     restore();
+    for (const key of new Set([...this.sending, ...this.answers.keys()])) this.paint(key);
     const mapBox = body.querySelector('#dispatch-map');
     if (mapBox instanceof HTMLElement) {
       this.map = new DispatchMap(mapBox);
@@ -499,6 +583,7 @@ export class IncidentDesk {
       err,
     ]);
     form.setAttribute('novalidate', '');
+    const key = this.track(form, `${inc.id}/dispatch`);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const ids = [...form.querySelectorAll('input[name=unit_ids]:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
@@ -506,16 +591,9 @@ export class IncidentDesk {
         err.textContent = t('console.cand.pick');
         return;
       }
-      send.disabled = true;
-      try {
-        await api.sendUnits(inc.id, ids, note.value.trim());
-        note.value = '';
-        note.dataset.fresh = '1';
+      if (await this.act(key, () => api.sendUnits(inc.id, ids, note.value.trim()))) {
+        this.clearFields(['dispatch-note']);
         this.refresh();
-      } catch (e) {
-        showError(form, e, err);
-      } finally {
-        send.disabled = false;
       }
     });
     const mapBox = el('div', 'console-map dispatch-map');
@@ -565,21 +643,12 @@ export class IncidentDesk {
     const redirect = button('console.order.redirect', 'btn-small order-redirect');
     const err = el('p', 'form-error');
     const box = el('div', 'order-actions', null, [labelled('console.order.reason', reason, 'reason'), labelled('console.order.to', unit, 'unit_id'), el('div', 'form-buttons', null, [cancel, redirect]), err]);
+    const key = this.track(box, `${this.inc.id}/order/${d.id}`);
     cancel.addEventListener('click', async () => {
-      try {
-        await api.cancelDispatch(d.id, reason.value.trim());
-        this.refresh();
-      } catch (e) {
-        showError(box, e, err);
-      }
+      if (await this.act(key, () => api.cancelDispatch(d.id, reason.value.trim()))) this.refresh();
     });
     redirect.addEventListener('click', async () => {
-      try {
-        await api.redirectDispatch(d.id, unit.value, reason.value.trim());
-        this.refresh();
-      } catch (e) {
-        showError(box, e, err);
-      }
+      if (await this.act(key, () => api.redirectDispatch(d.id, unit.value, reason.value.trim()))) this.refresh();
     });
     return box;
   }
@@ -611,25 +680,23 @@ export class IncidentDesk {
     ]);
     form.id = 'followup-form';
     form.setAttribute('novalidate', '');
+    const id = this.inc.id;
+    const key = this.track(form, `${id}/followup`);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       /** @type {Record<string, any>} */
       const b = {};
       for (const i of [people, deaths, injuries]) if (i.value.trim() !== '') b[i.name] = Number(i.value);
       for (const i of [desc, measures]) if (i.value.trim()) b[i.name] = i.value.trim();
-      send.disabled = true;
-      try {
-        await api.followUp(this.inc.id, b);
-        for (const i of [people, deaths, injuries, desc, measures]) {
-          i.value = '';
-          i.dataset.fresh = '1';
-        }
-        err.textContent = t('console.fu.saved');
+      // The same report sent again (its answer lost, say) keeps its key:
+      // the server records it once.
+      const body = JSON.stringify([id, b]);
+      if (!this.followUpTry || this.followUpTry.body !== body) this.followUpTry = { body, key: api.idempotencyKey('report') };
+      const idem = this.followUpTry.key;
+      if (await this.act(key, () => api.followUp(id, b, idem), t('console.fu.saved'))) {
+        this.followUpTry = null;
+        this.clearFields(['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
         this.refresh();
-      } catch (e) {
-        showError(form, e, err);
-      } finally {
-        send.disabled = false;
       }
     });
     return el('section', 'block', null, [el('h3', 'sub-title', t('console.fu.heading')), form]);
@@ -652,15 +719,12 @@ export class IncidentDesk {
     const form = el('form', 'level-form', null, [el('div', 'fld-row', null, [labelled('console.level.level', level, 'level'), labelled('console.level.reason', reason, 'reason')]), el('div', 'form-buttons', null, [send]), err]);
     form.id = 'level-form';
     form.setAttribute('novalidate', '');
+    const key = this.track(form, `${inc.id}/level`);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      try {
-        await api.setLevel(inc.id, level.value, reason.value.trim());
-        reason.value = '';
-        reason.dataset.fresh = '1';
+      if (await this.act(key, () => api.setLevel(inc.id, level.value, reason.value.trim()))) {
+        this.clearFields(['level-reason']);
         this.refresh();
-      } catch (e) {
-        showError(form, e, err);
       }
     });
     return el('section', 'block', null, [el('h3', 'sub-title', t('console.level.heading')), form]);
@@ -703,23 +767,15 @@ export class IncidentDesk {
     status.addEventListener('change', sync);
     requestAnimationFrame(sync);
     sync();
+    const key = this.track(form, `${inc.id}/status`);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       /** @type {any} */
       const b = { status: status.value, reason: reason.value.trim() };
       if (status.value === 'closed') b.summary = { outcome: outcome.value.trim(), losses: losses.value.trim(), lessons: lessons.value.trim() };
-      send.disabled = true;
-      try {
-        await api.setStatus(inc.id, b);
-        for (const i of [reason, outcome, losses, lessons]) {
-          i.value = '';
-          i.dataset.fresh = '1';
-        }
+      if (await this.act(key, () => api.setStatus(inc.id, b))) {
+        this.clearFields(['status-reason', 'summary-outcome', 'summary-losses', 'summary-lessons']);
         this.refresh();
-      } catch (e) {
-        showError(form, e, err);
-      } finally {
-        send.disabled = false;
       }
     });
     return el('section', 'block', null, [el('h3', 'sub-title', t('console.status.heading')), form]);

@@ -256,15 +256,6 @@ function failure(err, root, rest) {
   return translate(detail, REFUSALS) ?? t('warn.error.refused', { status: err.status, detail });
 }
 
-/**
- * A fresh idempotency key.
- * @returns {string}
- */
-function newKey() {
-  if (globalThis.crypto && typeof crypto.randomUUID === 'function') return `warn-${crypto.randomUUID()}`;
-  return `warn-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-}
-
 /** The polygon drawn by clicking its vertices on a small Leaflet map. */
 class PolygonDraw {
   /**
@@ -399,7 +390,7 @@ class IssueForm {
     this.form.id = 'warn-form';
     this.form.noValidate = true;
     this.form.autocomplete = 'off';
-    this.key = newKey();
+    this.key = api.idempotencyKey('warn');
     this.busy = false;
     this.timesTouched = false;
     /** @type {{key: string, params?: any, text?: string, result?: string, id?: string}|null} */
@@ -592,7 +583,7 @@ class IssueForm {
     this.renderStatus();
     try {
       const w = await api.request('POST', '/api/v1/warnings', { body: this.body(), headers: { 'Idempotency-Key': this.key } });
-      this.key = newKey();
+      this.key = api.idempotencyKey('warn');
       this.panel.put(w);
       const id = String(w && w.id);
       this.status = { key: 'warn.status.issued', params: { id }, result: 'issued', id };
