@@ -30,11 +30,41 @@ export class ActivationBook {
   constructor() {
     /** @type {Map<string, any>} */
     this.byId = new Map();
+    /** Counts the changes taken, for mark. */
+    this.clock = 0;
+    /** @type {Map<string, number>} the clock when each was last changed */
+    this.touched = new Map();
   }
 
   /** Forgets everything (on sign-out). */
   reset() {
     this.byId = new Map();
+    this.touched = new Map();
+  }
+
+  /**
+   * A mark to take before asking for a list, for dropOpen.
+   * @returns {number}
+   */
+  mark() {
+    return this.clock;
+  }
+
+  /**
+   * Drops the proposed and active activations a fresh list (or snapshot)
+   * did not hold: decided while this page was not told. One an event
+   * brought after mark, taken before the list was asked for, is kept (the
+   * list may have been read before that event).
+   * @param {Set<string>} seen the ids the list held
+   * @param {number} [mark] mark() before the request; none: drop every one missing
+   */
+  dropOpen(seen, mark = Infinity) {
+    for (const [id, a] of this.byId) {
+      if ((a.status === 'proposed' || a.status === 'active') && !seen.has(id) && (this.touched.get(id) ?? 0) <= mark) {
+        this.byId.delete(id);
+        this.touched.delete(id);
+      }
+    }
   }
 
   /**
@@ -50,6 +80,8 @@ export class ActivationBook {
     // Events carry the activation alone; keep an incident fetched earlier.
     if (!merged.incident && prev && prev.incident) merged.incident = prev.incident;
     this.byId.set(a.id, merged);
+    this.clock += 1;
+    this.touched.set(a.id, this.clock);
     return true;
   }
 

@@ -124,10 +124,7 @@ function routeMessages() {
       if (incident) book.setIncident(incident);
       else needIncident(act.incident_id);
     }
-    // Proposed or active before, missing now: decided while away.
-    for (const a of book.byId.values()) {
-      if ((a.status === 'proposed' || a.status === 'active') && !seen.has(a.id)) book.byId.delete(a.id);
-    }
+    book.dropOpen(seen); // proposed or active before, missing now: decided while away
     ready = true;
     warnings.reload();
     loadHistory();

@@ -45,21 +45,42 @@ export function setPlanWarningLookup(fn) {
   warningTitle = fn;
 }
 
+/** How long after a failed read of the plans it is tried again. */
+const RETRY_MS = 3000;
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let retryTimer;
+
 /**
  * Fetches the activations proposed and active (after a snapshot) and merges
- * them with what the events have told meanwhile.
+ * them with what the events have told meanwhile: one shown as proposed or
+ * active that the answer does not hold was decided while this screen was
+ * not told, and goes. A failed read is tried again, every RETRY_MS, until
+ * one succeeds or the screen signs out (a resumed socket brings no new
+ * snapshot to try it).
  * @returns {Promise<void>}
  */
 export async function loadPlans() {
   const gen = generation;
+  clearTimeout(retryTimer);
+  const mark = book.mark();
+  let res;
   try {
-    const res = await api.activations();
-    if (gen !== generation || !res || !Array.isArray(res.activations)) return;
-    for (const a of res.activations) book.put(a);
-    renderPlans();
+    res = await api.activations();
   } catch {
-    // the events still arrive; the next snapshot tries again
+    res = null;
   }
+  if (gen !== generation) return;
+  if (!res || !Array.isArray(res.activations)) {
+    retryTimer = setTimeout(() => { if (gen === generation) loadPlans(); }, RETRY_MS);
+    return;
+  }
+  const seen = new Set();
+  for (const a of res.activations) {
+    book.put(a);
+    if (a && typeof a.id === 'string') seen.add(a.id);
+  }
+  book.dropOpen(seen, mark);
+  renderPlans();
 }
 
 /**
@@ -77,6 +98,7 @@ export function applyPlan(msg) {
 /** Forgets every plan (on sign-out). */
 export function clearPlans() {
   generation += 1;
+  clearTimeout(retryTimer);
   book.reset();
   renderPlans();
 }

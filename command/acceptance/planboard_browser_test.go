@@ -1,0 +1,119 @@
+package acceptance_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// TestScreenPlansReadAgainAfterAFailedRead: the wall's first read of the
+// plans fails (Redis blinked, say); it reads them again by itself and
+// shows the plan, where it used to wait for a snapshot that a resumed
+// socket never brings.
+func TestScreenPlansReadAgainAfterAFailedRead(t *testing.T) {
+	h := newHarness(t)
+	res, body := h.do("POST", "/api/v1/activations", h.token("leader"), map[string]any{"plan_id": "general", "level": "II",
+		"request": map[string]string{"from": "市应急管理局", "text": "做好防汛准备"}})
+	if res.StatusCode != 201 {
+		t.Fatalf("start: %d %s", res.StatusCode, body)
+	}
+	var a struct{ ID string }
+	mustJSON(t, body, &a)
+	b := newBrowser(t, 1920, 1080)
+	paused := make(chan fetch.RequestID, 8)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	target := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
+	reads := make(chan int, 1)
+	go func() {
+		n := 0
+		for id := range paused {
+			n++
+			var err error
+			if n == 1 {
+				err = fetch.FailRequest(id, network.ErrorReasonConnectionFailed).Do(target)
+			} else {
+				err = fetch.ContinueRequest(id).Do(target)
+			}
+			if err != nil && b.ctx.Err() == nil {
+				t.Errorf("answering read %d: %v", n, err)
+			}
+			select {
+			case <-reads:
+			default:
+			}
+			reads <- n
+		}
+	}()
+	t.Cleanup(func() { close(paused) })
+	b.run(10*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/activations", RequestStage: fetch.RequestStageRequest}}))
+	b.login(h.base+"/", "viewer")
+	sel := fmt.Sprintf(`#plan-banners .plan-banner[data-activation-id=%q]`, a.ID)
+	b.poll(15*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null`, sel))
+	if n := <-reads; n < 2 {
+		t.Errorf("the plans were read %d time(s); the banner came without a second read", n)
+	}
+	b.clean()
+}
+
+// TestActivationBookDropsWhatWasDecidedMeanwhile: after a read of the
+// proposed and active plans, one the read did not hold goes (it was decided
+// while the page was not told), unless an event brought it after the mark
+// taken before the read; ended ones stay for the record.
+func TestActivationBookDropsWhatWasDecidedMeanwhile(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 800, 600)
+	b.run(10*time.Second, chromedp.Navigate(h.base+"/"))
+	var left []string
+	evalAsync(b, `(async () => {
+  const { ActivationBook } = await import('/js/activations.js');
+  const book = new ActivationBook();
+  const at = '2026-12-06T08:00:00Z';
+  book.put({ id: 'decided', status: 'proposed', proposed_at: at });
+  book.put({ id: 'listed', status: 'active', proposed_at: at });
+  book.put({ id: 'ended', status: 'ended', proposed_at: at });
+  const mark = book.mark();
+  book.put({ id: 'after', status: 'proposed', proposed_at: at }); // an event after the read was asked for
+  book.dropOpen(new Set(['listed']), mark);
+  const out = [...book.byId.keys()].sort();
+  book.dropOpen(new Set(['listed'])); // a snapshot: every one missing goes
+  return out.concat(['|'], [...book.byId.keys()].sort());
+})()`, &left)
+	if want := "[after ended listed | ended listed]"; fmt.Sprint(left) != want {
+		t.Errorf("left %v, want %s", left, want)
+	}
+	b.clean()
+}
+
+// TestScreenPlansForgetWhatWasDecidedMeanwhile: the wall shows a proposal
+// it heard of; when it reads the plans again (after a new snapshot) and the
+// proposal is not among them, it was decided while the wall was not told,
+// and its item goes (it stayed until sign-out).
+func TestScreenPlansForgetWhatWasDecidedMeanwhile(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	var shown []bool
+	evalAsync(b, `(async () => {
+  const pb = await import('/js/planboard.js'); // the page's own module
+  const item = () => !!document.querySelector('#proposed li.proposed-item[data-activation-id="ghost"]');
+  pb.applyPlan({ type: 'activation.proposed', data: { id: 'ghost', status: 'proposed', plan_id: 'general', level: 'II',
+    plan_name: { zh: '综合应急预案', en: 'General' }, proposed_at: new Date().toISOString(), updated_at: new Date().toISOString(), groups: [] } });
+  const before = item();
+  await pb.loadPlans();
+  return [before, item()];
+})()`, &shown)
+	if fmt.Sprint(shown) != "[true false]" {
+		t.Errorf("the proposal decided meanwhile: shown before and after the read %v, want [true false]", shown)
+	}
+	b.clean()
+}
