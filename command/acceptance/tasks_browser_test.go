@@ -1,12 +1,14 @@
 package acceptance_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 )
 
@@ -226,4 +228,53 @@ func TestLeaderHistoryShowsTheLatest(t *testing.T) {
 	}
 	b.clean()
 	b.screenshot("history")
+}
+
+// TestResponderTaskAnswersKeepThroughARedrawAndClose: while a task's
+// acknowledgement is under way the page redraws (the language switched):
+// its button stays disabled. Then the plan is ended while the phone is not
+// told (the unit's stream has no event for it); pressing done closes the
+// task on the phone for good, no button left, instead of a refusal that
+// leaves the task open.
+func TestResponderTaskAnswersKeepThroughARedrawAndClose(t *testing.T) {
+	h := newHarness(t)
+	actID := h.approvedMassPlan()
+	paused := make(chan fetch.RequestID, 4)
+	b := newBrowser(t, 390, 844)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	b.login(h.base+"/responder.html", "foot-01")
+	sel := fmt.Sprintf(`#tasks li.task[data-group-id="onsite-control"][data-activation-id=%q]`, actID)
+	b.run(10*time.Second, chromedp.WaitVisible(sel+`[data-status="assigned"] button.task-ack`, chromedp.ByQuery),
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/ack", RequestStage: fetch.RequestStageResponse}}),
+		click(sel+" button.task-ack"))
+	var held fetch.RequestID
+	select {
+	case held = <-paused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the acknowledgement was not sent")
+	}
+	b.run(5*time.Second, click("#lang-toggle"))
+	b.poll(5*time.Second, `document.documentElement.lang === "en"`)
+	var disabled bool
+	// The stream may already have told the phone of the acknowledgement
+	// (done is then offered): whichever button is drawn waits for the answer.
+	b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).disabled`, sel+" .task-actions button"), &disabled))
+	if !disabled {
+		t.Error("the redrawn task could be answered again while its acknowledgement is under way")
+	}
+	b.release(held)
+	b.run(10*time.Second, fetch.Disable(), chromedp.WaitVisible(sel+`[data-status="acknowledged"] button.task-done`, chromedp.ByQuery))
+	for _, step := range []struct{ path, body string }{{"phase", `{"phase": "recovery", "reason": "人群已疏散"}`}, {"end", `{"reason": "处置完毕"}`}} {
+		if res, body := h.do("POST", "/api/v1/activations/"+actID+"/"+step.path, h.token("leader"), json.RawMessage(step.body)); res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", step.path, res.StatusCode, body)
+		}
+	}
+	b.run(5*time.Second, click(sel+" button.task-done"))
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null && document.querySelector(%q) === null`, sel+`[data-status="closed"]`, sel+" button"))
+	b.clean()
+	b.screenshot("closed")
 }

@@ -73,6 +73,10 @@ let unitTimer;
 let miniMap = null;
 /** The note fields of open tasks by task id, kept across renders. @type {Map<string, HTMLInputElement>} */
 const noteFields = new Map();
+/** The tasks whose answer is under way, by id: their buttons stay disabled through any render. @type {Set<string>} */
+const taskSending = new Set();
+/** The refusal each task's last answer got, by id, shown until the next press. @type {Map<string, string>} */
+const taskErrors = new Map();
 
 const link = createLiveLink({
   url: () => streamURL('/ws/responder', state ? state.gate.lastSeq : null),
@@ -572,8 +576,9 @@ function renderTasks() {
     return li;
   }));
   show(byId('tasks-empty'), tasks.length === 0);
-  const open = new Set(tasks.filter((x) => x.status !== 'done').map((x) => x.id));
+  const open = new Set(tasks.filter((x) => x.status !== 'done' && x.status !== 'closed').map((x) => x.id));
   for (const id of [...noteFields.keys()]) if (!open.has(id)) noteFields.delete(id);
+  for (const id of [...taskErrors.keys()]) if (!open.has(id)) taskErrors.delete(id);
 }
 
 /**
@@ -624,35 +629,50 @@ function aimNav(a, inc) {
  */
 function taskControls(x) {
   if (typeof x.id !== 'string') return null; // announced before tasks were stored
-  const status = ['assigned', 'acknowledged', 'done'].includes(x.status) ? x.status : 'assigned';
+  const status = ['assigned', 'acknowledged', 'done', 'closed'].includes(x.status) ? x.status : 'assigned';
   const box = el('div', 'task-actions');
   box.append(el('span', `task-status task-status-${status}`, t(`tasks.status.${status}`)));
   if (status === 'done') {
     if (x.note) box.append(el('span', 'task-note', String(x.note)));
     return box;
   }
-  const error = el('p', 'task-error');
+  if (status === 'closed') {
+    box.append(el('span', 'task-note', t('tasks.closed')));
+    return box;
+  }
+  const error = el('p', 'task-error', taskErrors.get(x.id) ?? '');
   error.setAttribute('role', 'alert');
   /** @type {HTMLInputElement|null} */
   let note = null;
-  const send = async (/** @type {HTMLButtonElement} */ btn, /** @type {'ack'|'done'} */ what) => {
-    btn.disabled = true;
-    error.textContent = '';
+  const send = async (/** @type {'ack'|'done'} */ what) => {
+    if (taskSending.has(x.id)) return;
+    taskSending.add(x.id);
+    taskErrors.delete(x.id);
+    renderTasks();
     try {
       const body = what === 'done' && note && note.value.trim() ? { note: note.value.trim() } : undefined;
       const res = await api.request('POST', `/api/v1/tasks/${api.pathSegment(x.id)}/${what}`, { body });
       if (state) state.updateTask(res);
-      renderTasks();
     } catch (err) {
-      btn.disabled = false;
       const st = err instanceof api.ApiError ? err.status : 0;
-      error.textContent = st === 409 ? t('tasks.closed') : t('tasks.failed', { status: st || '—' });
+      const detail = err instanceof api.ApiError && err.problem ? String(err.problem.detail ?? '') : '';
+      if (st === 409 && detail.endsWith('its tasks are closed')) {
+        // The plan ended or was rejected while this phone was not told:
+        // the task is closed here too, for good.
+        if (state) state.updateTask({ id: x.id, status: 'closed' });
+      } else {
+        taskErrors.set(x.id, st === 409 ? t('tasks.changed') : t('tasks.failed', { status: st || '—' }));
+      }
+    } finally {
+      taskSending.delete(x.id);
+      renderTasks();
     }
   };
   if (status === 'assigned') {
     const ack = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-primary task-ack', t('tasks.ack')));
     ack.type = 'button';
-    ack.addEventListener('click', () => send(ack, 'ack'));
+    ack.disabled = taskSending.has(x.id);
+    ack.addEventListener('click', () => send('ack'));
     box.append(ack);
   } else {
     const id = `task-note-${x.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -666,7 +686,8 @@ function taskControls(x) {
     note.maxLength = 2000;
     const done = /** @type {HTMLButtonElement} */ (el('button', 'btn btn-primary task-done', t('tasks.done')));
     done.type = 'button';
-    done.addEventListener('click', () => send(done, 'done'));
+    done.disabled = taskSending.has(x.id);
+    done.addEventListener('click', () => send('done'));
     box.append(label, note, done);
   }
   box.append(error);
@@ -838,6 +859,8 @@ function signedOut(forget) {
   notice = null;
   resetCaseDesk();
   noteFields.clear();
+  taskSending.clear();
+  taskErrors.clear();
   resetWarnings();
   clearSession();
   clearReference();
