@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"watchfloor/command/store/storetest"
@@ -111,4 +114,57 @@ func TestLeaderCountsDownTheDeadlinesDueFirst(t *testing.T) {
 	}
 	b.clean()
 	b.screenshot("countdown")
+}
+
+// TestLeaderPageSaysWhenAReadFailed: the deadlines and the history cannot
+// be read (the requests fail): the page says so, instead of an empty
+// countdown and "nothing yet".
+func TestLeaderPageSaysWhenAReadFailed(t *testing.T) {
+	h := newHarness(t)
+	paused := make(chan fetch.RequestID, 16)
+	b := newBrowser(t, 1280, 900)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e.RequestID
+		}
+	})
+	target := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
+	go func() {
+		for id := range paused {
+			_ = fetch.FailRequest(id, network.ErrorReasonConnectionFailed).Do(target)
+		}
+	}()
+	t.Cleanup(func() { close(paused) })
+	b.run(10*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{
+		{URLPattern: "*/api/v1/deadlines*", RequestStage: fetch.RequestStageRequest},
+		{URLPattern: "*/api/v1/activations?status=ended*", RequestStage: fetch.RequestStageRequest},
+	}))
+	b.login(h.base+"/leader.html", "leader")
+	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery),
+		chromedp.WaitVisible("#deadlines-failed", chromedp.ByQuery),
+		chromedp.WaitVisible("#history-failed", chromedp.ByQuery))
+	var empty bool
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#history-empty").hidden`, &empty))
+	if !empty {
+		t.Error("the history says there is nothing yet though it could not be read")
+	}
+	b.clean()
+}
+
+// TestLeaderCardReadsTheIncidentAgainOnANewProposal: a follow-up raises
+// the incident from III to II and a plan is proposed again for II; its card
+// shows the incident at II (the page kept the incident it read for the
+// first proposal, at III).
+func TestLeaderCardReadsTheIncidentAgainOnANewProposal(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(dongmen("聚集升级", 40))["id"].(string) // III
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	card := `#proposed-list article.act-card[data-plan-id="mass-incident"][data-level="%s"]`
+	b.run(10*time.Second, chromedp.WaitVisible(fmt.Sprintf(card, "III")+" .act-incident .badge-code", chromedp.ByQuery))
+	if res, body := h.do("POST", "/api/v1/incidents/"+id+"/reports", h.token("operator"), map[string]int{"people_involved": 150}); res.StatusCode != 200 {
+		t.Fatalf("report: %d %s", res.StatusCode, body)
+	}
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent === "II"`, fmt.Sprintf(card, "II")+" .act-incident .badge-code"))
+	b.clean()
 }

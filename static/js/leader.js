@@ -16,7 +16,8 @@
 // (the units that will get tasks); #confirm-send sends, #confirm-cancel
 // does not. #deadlines-list > li.deadline-item[data-incident-id][data-kind]
 // [data-state] > .deadline-left counts down every open reporting deadline;
-// #deadlines-more says how many incidents the read left out.
+// #deadlines-more says how many incidents the read left out,
+// #deadlines-failed and #history-failed that their last read failed.
 
 import { ActivationBook, activationStatusName, approversText, changedAt, isActivation, phaseName, progressText, whyText } from './activations.js';
 import * as api from './api.js';
@@ -76,6 +77,12 @@ let deadlines = [];
 let deadlinesLoaded = false;
 /** How many incidents with a deadline open the read left out (past DEADLINES_MAX). */
 let deadlinesLeftOut = 0;
+/** Counts the reads of the deadlines asked for: only the last one asked is shown. */
+let deadlinesAsked = 0;
+/** Whether the last read of the deadlines failed (what is shown may be old). */
+let deadlinesFailed = false;
+/** Whether the last read of the history failed. */
+let historyFailed = false;
 /** @type {Map<string, string>} callsigns by unit id */
 const callsigns = new Map();
 /** @type {string|null} the activation whose approval is being confirmed */
@@ -145,7 +152,7 @@ function routeMessages() {
       if (!book.put(a)) return;
       // The plan moved on (here or elsewhere): an earlier error is stale.
       if (!busy.has(a.id)) errors.delete(a.id);
-      needIncident(a.incident_id);
+      needIncident(a.incident_id, type === 'activation.proposed');
       // A proposal means a serious incident, whose deadlines start now.
       if (type === 'activation.proposed') loadDeadlines();
       render();
@@ -155,13 +162,16 @@ function routeMessages() {
 }
 
 /**
- * Makes sure an incident is known (events carry only the activation).
+ * Makes sure an incident is known (events carry only the activation);
+ * fresh reads it again though it is (a new proposal comes of new facts: a
+ * level raised, more people).
  * @param {string} id
+ * @param {boolean} [fresh]
  */
-function needIncident(id) {
+function needIncident(id, fresh = false) {
   if (typeof id !== 'string' || !id) return;
   const known = incidents.get(id);
-  if (known) {
+  if (known && !fresh) {
     book.setIncident(known);
     return;
   }
@@ -183,9 +193,12 @@ async function loadHistory() {
   const gen = generation;
   const [ended, rejected] = await Promise.allSettled([api.activations('ended', HISTORY_MAX), api.activations('rejected', HISTORY_MAX)]);
   if (gen !== generation) return;
+  historyFailed = false;
   for (const r of [ended, rejected]) {
     if (r.status === 'fulfilled' && r.value && Array.isArray(r.value.activations)) {
       for (const a of r.value.activations) book.put(a);
+    } else {
+      historyFailed = true; // not "no history": the next snapshot reads it again
     }
   }
   for (const a of historyList()) needIncident(a.incident_id);
@@ -195,13 +208,21 @@ async function loadHistory() {
 /** Fetches the incidents with a deadline open and keeps their pending and overdue deadlines. */
 async function loadDeadlines() {
   const gen = generation;
+  const asked = ++deadlinesAsked;
   let res;
   try {
     res = await api.dueIncidents(DEADLINES_MAX);
   } catch {
-    return; // keep what was shown; the next refresh tries again
+    res = null;
   }
-  if (gen !== generation || !res || !Array.isArray(res.incidents)) return;
+  // An answer to a read asked before another is dropped: it may be older.
+  if (gen !== generation || asked !== deadlinesAsked) return;
+  if (!res || !Array.isArray(res.incidents)) {
+    deadlinesFailed = true; // keep what was shown, say so; the next refresh tries again
+    renderDeadlines();
+    return;
+  }
+  deadlinesFailed = false;
   /** @type {{incident: any, deadline: any}[]} */
   const out = [];
   for (const inc of res.incidents) {
@@ -395,6 +416,7 @@ function renderDeadlines() {
   const more = byId('deadlines-more');
   more.textContent = deadlinesLeftOut > 0 ? t('leader.deadlines.more', { n: deadlinesLeftOut, max: DEADLINES_MAX }) : '';
   show(more, deadlinesLoaded && deadlinesLeftOut > 0);
+  show(byId('deadlines-failed'), deadlinesFailed);
 }
 
 /** Moves the deadlines' countdowns on. */
@@ -762,7 +784,8 @@ function render() {
   show(byId('proposed-loading'), !ready);
   show(byId('proposed-empty'), ready && proposed.length === 0);
   show(byId('active-empty'), ready && active.length === 0);
-  show(byId('history-empty'), ready && past.length === 0);
+  show(byId('history-empty'), ready && past.length === 0 && !historyFailed);
+  show(byId('history-failed'), historyFailed);
 
   // Forget the fields of cards that are gone.
   const shown = new Set([...proposed, ...active].map((a) => a.id));
@@ -828,6 +851,8 @@ function signedOut() {
   deadlines = [];
   deadlinesLoaded = false;
   deadlinesLeftOut = 0;
+  deadlinesFailed = false;
+  historyFailed = false;
   callsigns.clear();
   clearSession();
   clearReference();
