@@ -792,3 +792,19 @@ func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
 	}
 	b.clean()
 }
+
+// TestConsoleNewBadgeForgetsIncidentsClosedElsewhere: an incident arrives
+// while the operator is on the call form (the desk's tab says "1 新"); it
+// is closed elsewhere before anyone looked: the badge goes (it stayed).
+func TestConsoleNewBadgeForgetsIncidentsClosedElsewhere(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1366, 900)
+	b.openConsole(h.base, "operator")
+	id := h.create(publicOrder("别处结案"))["id"].(string)
+	b.run(10*time.Second, chromedp.WaitVisible("#new-badge", chromedp.ByQuery))
+	if res, body := h.do("POST", "/api/v1/incidents/"+id+"/status", h.token("operator"), closing("误报")); res.StatusCode != 200 {
+		t.Fatalf("closing: %d %s", res.StatusCode, body)
+	}
+	b.run(10*time.Second, chromedp.WaitNotVisible("#new-badge", chromedp.ByQuery))
+	b.clean()
+}

@@ -353,6 +353,9 @@ export class IncidentDesk {
 
   /** Renders the list and the badge of new ones. */
   renderList() {
+    // New and not yet looked at counts only incidents still listed: one
+    // closed elsewhere, or not in a new snapshot, is no longer news.
+    for (const id of this.fresh) if (!this.incidents.has(id)) this.fresh.delete(id);
     const list = this.filtered();
     const ul = byId('incident-list');
     replaceLive(ul, () => list.map((s) => {
