@@ -108,3 +108,40 @@ func TestScreenBannerOfPlanStartedOnRequest(t *testing.T) {
 		chromedp.WithPollingTimeout(10*time.Second)))
 	b.clean()
 }
+
+// TestLeaderStartRefusalsBesideTheirFields: a start on a higher body's
+// request without saying who asked or what: each refusal is shown beside
+// its field in the page's language (they were one line of the server's
+// English), and goes when the dialog opens again.
+func TestLeaderStartRefusalsBesideTheirFields(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		click("#start-open"),
+		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery))
+	b.poll(5*time.Second, `document.querySelectorAll('#start-plan option').length > 0`)
+	b.run(5*time.Second,
+		setValue("#start-plan", "general"),
+		click("#start-basis-request"),
+		chromedp.WaitVisible("#start-request-from", chromedp.ByQuery),
+		setValue("#start-level", "II"),
+		click("#start-send"))
+	b.poll(10*time.Second, `document.querySelector('#start-form p.start-field-error[data-err-for="request.from"]') !== null`)
+	var from, text, line string
+	b.run(2*time.Second,
+		textOf(`#start-form p.start-field-error[data-err-for="request.from"]`, &from),
+		textOf(`#start-form p.start-field-error[data-err-for="request.text"]`, &text),
+		textOf("#start-error", &line))
+	if from != "请填写提出要求的上级单位" || text != "请填写要求内容" || strings.Contains(line, "required") {
+		t.Errorf("beside the fields %q and %q, on the line %q", from, text, line)
+	}
+	b.run(5*time.Second, click("#start-cancel"), chromedp.WaitNotVisible("#start-dialog", chromedp.ByQuery),
+		click("#start-open"), chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery))
+	var left int
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelectorAll('#start-form p.start-field-error').length`, &left))
+	if left != 0 {
+		t.Errorf("%d refusals of the last try are still shown", left)
+	}
+	b.clean()
+}

@@ -224,7 +224,7 @@ function failed(err) {
       const name = FIELDS.includes(field) || field === 'version' ? t(`acc.field.${field}`) : field;
       return t('acc.error.field', { field: name, message: String(e.message ?? '') });
     });
-    status = { key: '', raw: parts.join(lang() === 'en' ? '; ' : '；'), error: true };
+    status = { key: '', raw: parts.join(t('incident.reasonsSep')), error: true };
     renderStatus();
     return;
   }

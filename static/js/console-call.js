@@ -497,7 +497,7 @@ export class CallDesk {
     }));
     byId('preview-grid').textContent = p ? t('console.preview.grid', { grid: p.grid ? (p.grid.path || []).map((/** @type {any} */ g) => gridName(g)).join(' › ') || gridName(p.grid) : t('incident.noGrid') }) : '';
     const zones = p && Array.isArray(p.zones) ? p.zones.map((/** @type {any} */ z) => localText({ zh: z.name, en: z.name_en })).filter(Boolean) : [];
-    byId('preview-zones').textContent = p ? t('console.preview.zones', { zones: zones.length ? zones.join('、') : t('console.preview.noZones') }) : '';
+    byId('preview-zones').textContent = p ? t('console.preview.zones', { zones: zones.length ? zones.join(t('list.and')) : t('console.preview.noZones') }) : '';
 
     const dupsBox = byId('dups');
     dupsBox.dataset.state = state === 'loaded' ? this.dupState ?? 'loaded' : state;

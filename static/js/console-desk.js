@@ -535,7 +535,7 @@ export class IncidentDesk {
    */
   facts(inc) {
     const row = (/** @type {string} */ key, /** @type {string} */ v) => (v ? [el('dt', '', t(key)), el('dd', '', v)] : []);
-    const zones = Array.isArray(inc.zones) ? inc.zones.map((/** @type {any} */ z) => localText({ zh: z.name, en: z.name_en })).join('、') : '';
+    const zones = Array.isArray(inc.zones) ? inc.zones.map((/** @type {any} */ z) => localText({ zh: z.name, en: z.name_en })).join(t('list.and')) : '';
     const rep = inc.reporter ? [inc.reporter.name, inc.reporter.phone].filter(Boolean).join(' ') : '';
     return el('dl', 'facts', null, [
       ...row('console.f.place', placeText(inc)),
@@ -879,7 +879,7 @@ export class IncidentDesk {
     const close = button('console.report.close', 'btn-ghost');
     const form = el('form', 'report-form', null, [
       el('h3', 'sub-title', null, spaced([el('span', '', t('console.report.heading')), el('span', '', localText(r.name) || String(r.deadline ?? '')), r.edited ? el('span', 'tag', t('console.report.edited')) : null])),
-      sent ? el('p', 'report-sent', t('console.report.sentLine', { by: String(r.sent.by ?? ''), at: this.time(r.sent.at), to: [...sentTo].map((x) => localText((r.recipients || []).find((/** @type {any} */ c) => c.id === x)?.name) || x).join('、') })) : null,
+      sent ? el('p', 'report-sent', t('console.report.sentLine', { by: String(r.sent.by ?? ''), at: this.time(r.sent.at), to: [...sentTo].map((x) => localText((r.recipients || []).find((/** @type {any} */ c) => c.id === x)?.name) || x).join(t('list.and')) })) : null,
       labelled('console.report.text', text, 'text'),
       tos,
       el('div', 'form-buttons', null, [command && !sent ? save : null, command && !sent ? send : null, exp, close].filter(Boolean)),
@@ -954,8 +954,8 @@ export class IncidentDesk {
       if (d.from) bits.push(t('console.tl.from', { from: String(d.from) }));
       if (d.callsign || d.unit_id) bits.push(String(d.callsign || d.unit_id));
       if (d.deadline) bits.push(t(`deadline.kind.${d.deadline}`) === `deadline.kind.${d.deadline}` ? String(d.deadline) : t(`deadline.kind.${d.deadline}`));
-      if (Array.isArray(d.sent_to)) bits.push(t('console.tl.to', { to: d.sent_to.join('、') }));
-      if (Array.isArray(d.to)) bits.push(t('console.tl.to', { to: d.to.join('、') }));
+      if (Array.isArray(d.sent_to)) bits.push(t('console.tl.to', { to: d.sent_to.join(t('list.and')) }));
+      if (Array.isArray(d.to)) bits.push(t('console.tl.to', { to: d.to.join(t('list.and')) }));
       if (d.plan_id) bits.push(String(d.plan_id));
       if (typeof d.people_involved === 'number') bits.push(t('incident.people', { n: d.people_involved }));
       const key = `console.tl.${e.type}`;

@@ -219,6 +219,7 @@ const CATALOGUE = {
     'incident.deaths': '死亡 {n} 人',
     'incident.injuries': '受伤 {n} 人',
     'incident.reasonsSep': '；',
+    'list.and': '、',
 
     'status.open': '接警',
     'status.responding': '处置中',
@@ -563,6 +564,7 @@ const CATALOGUE = {
     'admin.subtitle': '账号、力量与终端、值班表和交接班',
     'admin.tab.accounts': '账号',
     'admin.tab.units': '力量与终端',
+    'admin.tabs.label': '管理分区',
     'admin.tab.duty': '值班与交接班',
 
     // Managing units (admin-units.js, issue 19 part 2).
@@ -738,6 +740,20 @@ const CATALOGUE = {
     'leader.start.send': '启动并下达任务',
     'leader.start.noIncident': '请选择事件，或改为按上级要求启动',
     'leader.start.failed': '未能启动预案（{status}）：{detail}',
+    'leader.start.seeFields': '请按标出的提示修改',
+    'leader.start.err.requestFrom': '请填写提出要求的上级单位',
+    'leader.start.err.requestText': '请填写要求内容',
+    'leader.start.err.required': '必填',
+    'leader.start.err.group': '不是该预案的工作组',
+    'leader.start.err.twice': '重复选择了同一工作组',
+    'leader.start.err.plan': '没有这个预案',
+    'leader.start.err.level': '级别应为 I、II、III 或 IV',
+    'leader.start.err.approver': '该预案在此级别没有审批人',
+    'leader.start.err.maxChars': '最多 {n} 个字',
+    'leader.start.err.incident': '没有这个事件',
+    'leader.start.err.closed': '事件已结案',
+    'leader.start.err.warning': '没有这个预警',
+    'leader.start.err.warningEnded': '预警已解除或已过期',
     'leader.start.startedBy': '{who} 手动启动',
     'planboard.byRequest': '上级要求（{from}）',
     // Case desk of the console (console-cases.js, issue 16 part 3).
@@ -1604,6 +1620,7 @@ const CATALOGUE = {
     'incident.deaths': '{n} dead',
     'incident.injuries': '{n} injured',
     'incident.reasonsSep': '; ',
+    'list.and': ', ',
 
     'status.open': 'Reported',
     'status.responding': 'Responding',
@@ -1948,6 +1965,7 @@ const CATALOGUE = {
     'admin.subtitle': 'Accounts, units and devices, the duty roster and shift handovers',
     'admin.tab.accounts': 'Accounts',
     'admin.tab.units': 'Units and devices',
+    'admin.tabs.label': 'Sections',
     'admin.tab.duty': 'Duty and handover',
 
     // Managing units (admin-units.js, issue 19 part 2).
@@ -2123,6 +2141,20 @@ const CATALOGUE = {
     'leader.start.send': 'Start and send the tasks',
     'leader.start.noIncident': "Choose an incident, or start on a higher body's request",
     'leader.start.failed': 'The plan was not started ({status}): {detail}',
+    'leader.start.seeFields': 'see the fields marked',
+    'leader.start.err.requestFrom': 'Say which higher body asked',
+    'leader.start.err.requestText': 'Say what was asked',
+    'leader.start.err.required': 'Required',
+    'leader.start.err.group': 'Not a working group of this plan',
+    'leader.start.err.twice': 'The same working group twice',
+    'leader.start.err.plan': 'No such plan',
+    'leader.start.err.level': 'The level is I, II, III or IV',
+    'leader.start.err.approver': 'The plan names no approver at this level',
+    'leader.start.err.maxChars': 'At most {n} characters',
+    'leader.start.err.incident': 'No such incident',
+    'leader.start.err.closed': 'The incident is closed',
+    'leader.start.err.warning': 'No such warning',
+    'leader.start.err.warningEnded': 'The warning was lifted or has expired',
     'leader.start.startedBy': 'Started by hand by {who}',
     'planboard.byRequest': "A higher body's request ({from})",
     // Case desk of the console (console-cases.js, issue 16 part 3).

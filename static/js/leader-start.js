@@ -122,17 +122,80 @@ function body() {
   return b;
 }
 
+/** The form's field of each field the server names (before any . or [). */
+const FIELDS = /** @type {Record<string, string>} */ ({
+  plan_id: 'start-plan', level: 'start-level', groups: 'start-groups', reason: 'start-reason',
+  incident_id: 'start-incident', warning_id: 'start-warning',
+  'request.from': 'start-request-from', 'request.text': 'start-request-text', 'request.at': 'start-request-at',
+});
+
+/** The server's refusals of a start, as the catalogue says them. */
+const MESSAGES = [
+  [/^required: who asked/, 'leader.start.err.requestFrom'],
+  [/^required: what was asked/, 'leader.start.err.requestText'],
+  [/^required/, 'leader.start.err.required'],
+  [/is not a working group/, 'leader.start.err.group'],
+  [/is given twice/, 'leader.start.err.twice'],
+  [/^unknown plan/, 'leader.start.err.plan'],
+  [/^must be I, II, III or IV/, 'leader.start.err.level'],
+  [/names no approver at level/, 'leader.start.err.approver'],
+  [/^at most (\d+) characters/, 'leader.start.err.maxChars'],
+  [/^unknown incident/, 'leader.start.err.incident'],
+  [/^incident .* is closed$/, 'leader.start.err.closed'],
+  [/^give incident_id/, 'leader.start.noIncident'],
+  [/^warning .* is unknown$/, 'leader.start.err.warning'],
+  [/^warning .* (was lifted|expired)/, 'leader.start.err.warningEnded'],
+];
+
 /**
- * Says why a start failed, naming each bad field the server named.
+ * A server's message about a field in the page's language; an unknown one
+ * as sent.
+ * @param {unknown} message
+ * @returns {string}
+ */
+function fieldMessage(message) {
+  const m = String(message ?? '');
+  for (const [re, key] of MESSAGES) {
+    const hit = m.match(/** @type {RegExp} */ (re));
+    if (hit) return t(/** @type {string} */ (key), { n: hit[1] ?? '' });
+  }
+  return m;
+}
+
+/** Takes away the refusals shown beside the fields. */
+function clearFieldErrors() {
+  for (const p of document.querySelectorAll('#start-form p.start-field-error')) p.remove();
+  for (const f of document.querySelectorAll('#start-form [aria-invalid]')) f.removeAttribute('aria-invalid');
+}
+
+/**
+ * Says why a start failed: each bad field the server named beside its
+ * field, in the page's language, and the rest on the dialog's line.
  * @param {unknown} err
  * @returns {string}
  */
 function failure(err) {
+  clearFieldErrors();
   if (!(err instanceof api.ApiError)) return t('leader.error.network');
   const p = /** @type {any} */ (err).problem;
   let detail = p && typeof p.detail === 'string' ? p.detail : '';
   if (p && Array.isArray(p.errors) && p.errors.length) {
-    detail = p.errors.map((/** @type {any} */ e) => `${e.field}: ${e.message}`).join('; ');
+    /** @type {string[]} */
+    const rest = [];
+    for (const e of p.errors) {
+      const name = String(e.field ?? '');
+      const id = FIELDS[name] ?? FIELDS[name.split(/[.[]/)[0]];
+      const field = id ? document.getElementById(id) : null;
+      if (field && !field.closest('[hidden]')) {
+        field.setAttribute('aria-invalid', 'true');
+        const line = el('p', 'start-field-error', fieldMessage(e.message));
+        line.dataset.errFor = name;
+        field.after(line);
+      } else {
+        rest.push(fieldMessage(e.message));
+      }
+    }
+    detail = rest.length ? rest.join(t('incident.reasonsSep')) : t('leader.start.seeFields');
   }
   return t('leader.start.failed', { status: err.status, detail });
 }
@@ -165,6 +228,7 @@ async function send() {
 /** Opens the form afresh: an incident as the basis, the level empty. */
 async function open() {
   byId('start-error').textContent = '';
+  clearFieldErrors();
   input('start-reason').value = '';
   input('start-basis-incident').checked = true; // not the basis of the last openStartFor
   input('start-level').value = '';

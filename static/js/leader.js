@@ -377,7 +377,7 @@ function renderConfirm() {
       el('strong', 'confirm-group-name', localText(g.name) || String(g.id ?? '')),
       el('span', 'confirm-group-count', ` ${t('leader.confirm.members', { n: units.length })}`),
       el('div', 'confirm-group-members', units.length
-        ? units.map((/** @type {string} */ u) => callsigns.get(u) ?? String(u)).join('、')
+        ? units.map((/** @type {string} */ u) => callsigns.get(u) ?? String(u)).join(t('list.and'))
         : t('leader.confirm.none')),
     ]);
     li.dataset.groupId = String(g.id ?? '');

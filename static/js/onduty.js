@@ -85,8 +85,8 @@ export function renderOnDuty() {
   if (!on) return;
   byId('onduty-leader').textContent = personName(on.leader);
   byId('onduty-phone').textContent = (on.leader && on.leader.phone) || '';
-  byId('onduty-operators').textContent = on.operators.map(personName).join('、') || '—';
-  byId('onduty-standby').textContent = on.standby.map((u) => u.callsign || u.id).join('、') || '—';
+  byId('onduty-operators').textContent = on.operators.map(personName).join(t('list.and')) || '—';
+  byId('onduty-standby').textContent = on.standby.map((u) => u.callsign || u.id).join(t('list.and')) || '—';
   const until = parseTime(on.until);
   byId('onduty-until').textContent = until ? t('duty.now.until', { time: hhmm(until) }) : '';
   box.title = [
