@@ -96,13 +96,7 @@ func TestScreenBannerOfPlanStartedOnRequest(t *testing.T) {
 	b := newBrowser(t, 1920, 1080)
 	b.login(h.base+"/", "viewer")
 	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
-	res, body := h.do("POST", "/api/v1/activations", h.token("leader"), map[string]any{"plan_id": "general", "level": "II",
-		"request": map[string]string{"from": "市应急管理局", "text": "做好防汛准备"}})
-	if res.StatusCode != 201 {
-		t.Fatalf("start: %d %s", res.StatusCode, body)
-	}
-	var a struct{ ID string }
-	mustJSON(t, body, &a)
+	a := struct{ ID string }{h.startOnRequest()}
 	sel := fmt.Sprintf(`#plan-banners .plan-banner[data-activation-id=%q] .plan-incident`, a.ID)
 	b.run(10*time.Second, chromedp.Poll(fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? '') === '上级要求（市应急管理局）'`, sel), nil,
 		chromedp.WithPollingTimeout(10*time.Second)))
@@ -144,4 +138,18 @@ func TestLeaderStartRefusalsBesideTheirFields(t *testing.T) {
 		t.Errorf("%d refusals of the last try are still shown", left)
 	}
 	b.clean()
+}
+
+// startOnRequest has a leader start the general plan at II on a higher
+// body's request and returns the activation's id.
+func (h *harness) startOnRequest() string {
+	h.t.Helper()
+	res, body := h.do("POST", "/api/v1/activations", h.token("leader"), map[string]any{"plan_id": "general", "level": "II",
+		"request": map[string]string{"from": "市应急管理局", "text": "做好防汛准备"}})
+	if res.StatusCode != 201 {
+		h.t.Fatalf("start: %d %s", res.StatusCode, body)
+	}
+	var a struct{ ID string }
+	mustJSON(h.t, body, &a)
+	return a.ID
 }

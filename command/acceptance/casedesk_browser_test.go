@@ -1,6 +1,7 @@
 package acceptance_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -319,21 +320,11 @@ func (h *harness) supervise(id string) {
 // waits for, to be let go with release.
 func pausingDesk(t *testing.T, h *harness) (*browser, func(what string) fetch.RequestID) {
 	t.Helper()
-	paused := make(chan fetch.RequestID, 4)
-	desk := caseDesk(t, h, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
+	desk := caseDesk(t, h, nil)
+	paused := desk.paused()
 	return desk, func(what string) fetch.RequestID {
 		t.Helper()
-		select {
-		case id := <-paused:
-			return id
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s was not sent", what)
-			return ""
-		}
+		return desk.held(paused, what)
 	}
 }
 
@@ -356,8 +347,40 @@ func caseDesk(t *testing.T, h *harness, listen func(ev any)) *browser {
 // release lets a paused request's answer go on to the page.
 func (b *browser) release(id fetch.RequestID) {
 	b.t.Helper()
-	if err := fetch.ContinueResponse(id).Do(cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)); err != nil {
+	if err := fetch.ContinueResponse(id).Do(b.target()); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// target is the context that sends a command to the page's target.
+func (b *browser) target() context.Context {
+	return cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
+}
+
+// paused hears the requests the page holds once fetch.Enable names them,
+// from now on (call it before the page loads to hear its first ones).
+func (b *browser) paused() <-chan fetch.RequestID {
+	ch := make(chan fetch.RequestID, 16)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			select {
+			case ch <- e.RequestID:
+			default: // a test that holds more than 16 reads them as they come
+			}
+		}
+	})
+	return ch
+}
+
+// held is the next request held, which the test fails without.
+func (b *browser) held(ch <-chan fetch.RequestID, what string) fetch.RequestID {
+	b.t.Helper()
+	select {
+	case id := <-ch:
+		return id
+	case <-time.After(10 * time.Second):
+		b.t.Fatalf("%s was not sent", what)
+		return ""
 	}
 }
 

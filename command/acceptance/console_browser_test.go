@@ -704,27 +704,8 @@ func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 // saved and is emptied; the timeline has the report once.
 func TestConsoleFollowUpAnsweredOnTheFormShown(t *testing.T) {
 	h := newHarness(t)
-	id := h.create(publicOrder("续报途中更新"))["id"].(string)
-	paused := make(chan fetch.RequestID, 4)
-	b := newBrowser(t, 1366, 900)
-	chromedp.ListenTarget(b.ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
-	b.openConsole(h.base, "operator")
-	b.openOnDesk(id)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
-	b.run(10*time.Second,
-		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/reports", RequestStage: fetch.RequestStageResponse}}),
-		typeInto("#fu-description", "现场又有人员聚集"),
-		click("#fu-save"))
-	var held fetch.RequestID
-	select {
-	case held = <-paused:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the follow-up was not sent")
-	}
+	b, id, paused := followUpHeld(t, h, "续报途中更新", "现场又有人员聚集")
+	held := b.held(paused, "the follow-up")
 	if res, body := h.do("POST", "/api/v1/incidents/"+id+"/level", h.token("leader"), map[string]string{"level": "III", "reason": "升级"}); res.StatusCode != 200 {
 		t.Fatalf("setting the level: %d %s", res.StatusCode, body)
 	}
@@ -736,14 +717,8 @@ func TestConsoleFollowUpAnsweredOnTheFormShown(t *testing.T) {
 	}
 	b.release(held)
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存" && document.querySelector("#fu-description").value === "" && !document.querySelector("#fu-save").disabled`)
-	reports := 0
-	for _, e := range h.incidentJSON(id)["timeline"].([]any) {
-		if e.(map[string]any)["type"] == "report" {
-			reports++
-		}
-	}
-	if reports != 1 {
-		t.Errorf("the timeline has %d follow-up reports, want 1", reports)
+	if n := h.followUps(id); n != 1 {
+		t.Errorf("the timeline has %d follow-up reports, want 1", n)
 	}
 	b.clean()
 }
@@ -754,41 +729,16 @@ func TestConsoleFollowUpAnsweredOnTheFormShown(t *testing.T) {
 // again with the same Idempotency-Key.
 func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
 	h := newHarness(t)
-	id := h.create(publicOrder("续报应答丢失"))["id"].(string)
-	paused := make(chan fetch.RequestID, 4)
-	b := newBrowser(t, 1366, 900)
-	chromedp.ListenTarget(b.ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
-	b.openConsole(h.base, "operator")
-	b.openOnDesk(id)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
-	b.run(10*time.Second,
-		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/reports", RequestStage: fetch.RequestStageResponse}}),
-		typeInto("#fu-description", "伤员已送医"),
-		click("#fu-save"))
-	select {
-	case held := <-paused:
-		// The server has recorded it; its answer never reaches the page.
-		if err := fetch.FailRequest(held, network.ErrorReasonConnectionReset).Do(cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)); err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the follow-up was not sent")
+	b, id, paused := followUpHeld(t, h, "续报应答丢失", "伤员已送医")
+	// The server has recorded it; its answer never reaches the page.
+	if err := fetch.FailRequest(b.held(paused, "the follow-up"), network.ErrorReasonConnectionReset).Do(b.target()); err != nil {
+		t.Fatal(err)
 	}
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.dataset.status === "0" && !document.querySelector("#fu-save").disabled`)
 	b.run(5*time.Second, fetch.Disable(), click("#fu-save"))
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
-	reports := 0
-	for _, e := range h.incidentJSON(id)["timeline"].([]any) {
-		if e.(map[string]any)["type"] == "report" {
-			reports++
-		}
-	}
-	if reports != 1 {
-		t.Errorf("the timeline has %d follow-up reports, want 1", reports)
+	if n := h.followUps(id); n != 1 {
+		t.Errorf("the timeline has %d follow-up reports, want 1", n)
 	}
 	b.clean()
 }
@@ -807,4 +757,33 @@ func TestConsoleNewBadgeForgetsIncidentsClosedElsewhere(t *testing.T) {
 	}
 	b.run(10*time.Second, chromedp.WaitNotVisible("#new-badge", chromedp.ByQuery))
 	b.clean()
+}
+
+// followUpHeld opens incident titled title on an operator's desk, holds
+// the answers to follow-up reports, and sends one with text: the browser,
+// the incident and the requests held.
+func followUpHeld(t *testing.T, h *harness, title, text string) (*browser, string, <-chan fetch.RequestID) {
+	t.Helper()
+	id := h.create(publicOrder(title))["id"].(string)
+	b := newBrowser(t, 1366, 900)
+	paused := b.paused()
+	b.openConsole(h.base, "operator")
+	b.openOnDesk(id)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
+	b.run(10*time.Second,
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/reports", RequestStage: fetch.RequestStageResponse}}),
+		typeInto("#fu-description", text),
+		click("#fu-save"))
+	return b, id, paused
+}
+
+// followUps counts the follow-up reports on incident id's timeline.
+func (h *harness) followUps(id string) int {
+	n := 0
+	for _, e := range h.incidentJSON(id)["timeline"].([]any) {
+		if e.(map[string]any)["type"] == "report" {
+			n++
+		}
+	}
+	return n
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -121,20 +120,19 @@ func TestLeaderCountsDownTheDeadlinesDueFirst(t *testing.T) {
 // countdown and "nothing yet".
 func TestLeaderPageSaysWhenAReadFailed(t *testing.T) {
 	h := newHarness(t)
-	paused := make(chan fetch.RequestID, 16)
 	b := newBrowser(t, 1280, 900)
-	chromedp.ListenTarget(b.ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
-	target := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
+	paused := b.paused()
+	target := b.target()
 	go func() {
-		for id := range paused {
-			_ = fetch.FailRequest(id, network.ErrorReasonConnectionFailed).Do(target)
+		for {
+			select {
+			case <-b.ctx.Done():
+				return
+			case id := <-paused:
+				_ = fetch.FailRequest(id, network.ErrorReasonConnectionFailed).Do(target)
+			}
 		}
 	}()
-	t.Cleanup(func() { close(paused) })
 	b.run(10*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{
 		{URLPattern: "*/api/v1/deadlines*", RequestStage: fetch.RequestStageRequest},
 		{URLPattern: "*/api/v1/activations?status=ended*", RequestStage: fetch.RequestStageRequest},

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -17,25 +16,20 @@ import (
 // socket never brings.
 func TestScreenPlansReadAgainAfterAFailedRead(t *testing.T) {
 	h := newHarness(t)
-	res, body := h.do("POST", "/api/v1/activations", h.token("leader"), map[string]any{"plan_id": "general", "level": "II",
-		"request": map[string]string{"from": "市应急管理局", "text": "做好防汛准备"}})
-	if res.StatusCode != 201 {
-		t.Fatalf("start: %d %s", res.StatusCode, body)
-	}
-	var a struct{ ID string }
-	mustJSON(t, body, &a)
+	a := struct{ ID string }{h.startOnRequest()}
 	b := newBrowser(t, 1920, 1080)
-	paused := make(chan fetch.RequestID, 8)
-	chromedp.ListenTarget(b.ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
-	target := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
+	paused := b.paused()
+	target := b.target()
 	reads := make(chan int, 1)
 	go func() {
 		n := 0
-		for id := range paused {
+		for {
+			var id fetch.RequestID
+			select {
+			case <-b.ctx.Done():
+				return
+			case id = <-paused:
+			}
 			n++
 			var err error
 			if n == 1 {
@@ -53,7 +47,6 @@ func TestScreenPlansReadAgainAfterAFailedRead(t *testing.T) {
 			reads <- n
 		}
 	}()
-	t.Cleanup(func() { close(paused) })
 	b.run(10*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/activations", RequestStage: fetch.RequestStageRequest}}))
 	b.login(h.base+"/", "viewer")
 	sel := fmt.Sprintf(`#plan-banners .plan-banner[data-activation-id=%q]`, a.ID)

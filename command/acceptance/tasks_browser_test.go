@@ -239,24 +239,14 @@ func TestLeaderHistoryShowsTheLatest(t *testing.T) {
 func TestResponderTaskAnswersKeepThroughARedrawAndClose(t *testing.T) {
 	h := newHarness(t)
 	actID := h.approvedMassPlan()
-	paused := make(chan fetch.RequestID, 4)
 	b := newBrowser(t, 390, 844)
-	chromedp.ListenTarget(b.ctx, func(ev any) {
-		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			paused <- e.RequestID
-		}
-	})
+	paused := b.paused()
 	b.login(h.base+"/responder.html", "foot-01")
 	sel := fmt.Sprintf(`#tasks li.task[data-group-id="onsite-control"][data-activation-id=%q]`, actID)
 	b.run(10*time.Second, chromedp.WaitVisible(sel+`[data-status="assigned"] button.task-ack`, chromedp.ByQuery),
 		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/ack", RequestStage: fetch.RequestStageResponse}}),
 		click(sel+" button.task-ack"))
-	var held fetch.RequestID
-	select {
-	case held = <-paused:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the acknowledgement was not sent")
-	}
+	held := b.held(paused, "the acknowledgement")
 	b.run(5*time.Second, click("#lang-toggle"))
 	b.poll(5*time.Second, `document.documentElement.lang === "en"`)
 	var disabled bool

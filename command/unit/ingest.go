@@ -327,20 +327,10 @@ func (sh *shard) run(ctx context.Context) {
 		case p := <-sh.reqs:
 			sh.batch = append(sh.batch, p)
 		}
-		n := len(sh.batch[0].samples)
 		// Take whatever else is already queued; then, with a linger
 		// configured, wait up to BatchWait for more. Without one, batches
 		// grow naturally with load: parts queue while a flush runs.
-	drain:
-		for n < cfg.BatchSize {
-			select {
-			case p := <-sh.reqs:
-				sh.batch = append(sh.batch, p)
-				n += len(p.samples)
-			default:
-				break drain
-			}
-		}
+		n := sh.take(len(sh.batch[0].samples))
 		if cfg.BatchWait > 0 && n < cfg.BatchSize {
 			timer.Reset(cfg.BatchWait)
 		fill:
@@ -366,22 +356,28 @@ func (sh *shard) run(ctx context.Context) {
 func (sh *shard) drain(ctx context.Context) {
 	for {
 		sh.batch = sh.batch[:0]
-		n := 0
-	take:
-		for n < max(sh.g.cfg.BatchSize, 1) {
-			select {
-			case p := <-sh.reqs:
-				sh.batch = append(sh.batch, p)
-				n += len(p.samples)
-			default:
-				break take
-			}
-		}
+		n := sh.take(0)
 		if len(sh.batch) == 0 {
 			return
 		}
 		sh.flush(ctx, n)
 	}
+}
+
+// take adds to the batch, holding n positions, the parts already queued,
+// up to BatchSize positions (at least one part), and returns how many
+// positions it holds then.
+func (sh *shard) take(n int) int {
+	for n < max(sh.g.cfg.BatchSize, 1) {
+		select {
+		case p := <-sh.reqs:
+			sh.batch = append(sh.batch, p)
+			n += len(p.samples)
+		default:
+			return n
+		}
+	}
+	return n
 }
 
 // noteIn is a note as read, as encodeNote writes it: what one instance
