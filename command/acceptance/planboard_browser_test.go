@@ -8,6 +8,8 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"watchfloor/config"
 )
 
 // TestScreenPlansReadAgainAfterAFailedRead: the wall's first read of the
@@ -108,5 +110,29 @@ func TestScreenPlansForgetWhatWasDecidedMeanwhile(t *testing.T) {
 	if fmt.Sprint(shown) != "[true false]" {
 		t.Errorf("the proposal decided meanwhile: shown before and after the read %v, want [true false]", shown)
 	}
+	b.clean()
+}
+
+// TestScreenTotalNotTakenDownByAnIncidentClosedBefore: the wall's snapshot
+// carries two of three open incidents and counts the third; an incident
+// closed before the snapshot gets a deadline marked sent (an update the
+// wall hears of): the open total stays, where it took one off for it.
+func TestScreenTotalNotTakenDownByAnIncidentClosedBefore(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Streams.SnapshotIncidents = 2 })
+	closed := h.create(dongmen("早已结案", 40))["id"].(string)
+	if res, body := h.do("POST", "/api/v1/incidents/"+closed+"/status", h.token("operator"), closing("处置完毕")); res.StatusCode != 200 {
+		t.Fatalf("closing: %d %s", res.StatusCode, body)
+	}
+	for i := range 3 {
+		h.create(publicOrder(fmt.Sprintf("未结%d", i)))
+	}
+	b := newBrowser(t, 1920, 1080)
+	b.login(h.base+"/", "viewer")
+	b.poll(10*time.Second, `document.querySelector('#count-total')?.textContent === '共 3 起'`)
+	if res, body := h.do("POST", "/api/v1/incidents/"+closed+"/deadlines/report_higher", h.token("operator"), map[string]any{"to": []string{"district_ecc"}}); res.StatusCode != 200 {
+		t.Fatalf("marking the deadline sent: %d %s", res.StatusCode, body)
+	}
+	h.create(publicOrder("之后的警情")) // heard of after the update: four open
+	b.poll(10*time.Second, `document.querySelector('#count-total')?.textContent === '共 4 起'`)
 	b.clean()
 }

@@ -69,6 +69,10 @@ export class IncidentStore {
      * hundred, the most serious), less those heard of since.
      */
     this.hidden = 0;
+    /** When the last snapshot was taken (ms), to tell what closed before it. */
+    this.snapshotAt = NaN;
+    /** @type {Set<string>} incidents the snapshot left out heard of since */
+    this.unhidden = new Set();
   }
 
   /** Forgets everything (on sign-out). */
@@ -77,6 +81,8 @@ export class IncidentStore {
     this.lastSeq = null;
     this.ready = false;
     this.hidden = 0;
+    this.snapshotAt = NaN;
+    this.unhidden = new Set();
   }
 
   /**
@@ -121,6 +127,8 @@ export class IncidentStore {
         this.byId = m;
         const total = msg.data.incidents_total;
         this.hidden = typeof total === 'number' && total > m.size ? total - m.size : 0;
+        this.snapshotAt = Date.parse(msg.at);
+        this.unhidden = new Set();
         if (sequenced) this.lastSeq = msg.seq;
         this.ready = true;
         return true;
@@ -132,8 +140,16 @@ export class IncidentStore {
         const inc = msg.data;
         if (!isIncident(inc)) return false;
         // An update of an incident we do not hold is one the snapshot left
-        // out: it is now closed, or shown.
-        if (msg.type === 'incident.updated' && !this.byId.has(inc.id) && this.hidden > 0) this.hidden -= 1;
+        // out, now shown or closed since (counted once), or one closed
+        // before the snapshot (a deadline marked sent after closing), which
+        // the total never counted.
+        if (msg.type === 'incident.updated' && !this.byId.has(inc.id) && this.hidden > 0 && !this.unhidden.has(inc.id)) {
+          const closedAt = inc.status === 'closed' ? Date.parse(inc.closed_at) : NaN;
+          if (!(closedAt <= this.snapshotAt)) {
+            this.hidden -= 1;
+            this.unhidden.add(inc.id);
+          }
+        }
         if (inc.status === 'closed') return this.byId.delete(inc.id) || msg.type === 'incident.updated';
         this.byId.set(inc.id, inc);
         return true;
