@@ -34,9 +34,8 @@ type Positions struct {
 	NoteInterval time.Duration `yaml:"note_interval"`
 }
 
-// MaxQueueSlots bounds workers × queue_limit: each worker's queue has a
-// place for every position that may wait, allocated at start (8 bytes a
-// place, so 128 MiB at most).
+// MaxQueueSlots bounds workers × queue_limit: each worker's queue is
+// allocated at start, 8 bytes a place (128 MiB at most).
 const MaxQueueSlots = 1 << 24
 
 // validate checks positions.*.

@@ -360,12 +360,13 @@ func (b *browser) target() context.Context {
 // paused hears the requests the page holds once fetch.Enable names them,
 // from now on (call it before the page loads to hear its first ones).
 func (b *browser) paused() <-chan fetch.RequestID {
-	ch := make(chan fetch.RequestID, 16)
+	ch := make(chan fetch.RequestID, 256) // more than any test holds: the listener must not block
 	chromedp.ListenTarget(b.ctx, func(ev any) {
 		if e, ok := ev.(*fetch.EventRequestPaused); ok {
 			select {
 			case ch <- e.RequestID:
-			default: // a test that holds more than 16 reads them as they come
+			default:
+				b.t.Errorf("more than 256 requests held: request %s dropped", e.RequestID)
 			}
 		}
 	})

@@ -655,9 +655,9 @@ func TestPhoneMarksDrillOrder(t *testing.T) {
 }
 
 // TestConsoleSignOutLeavesNothingForTheNext: an operator types a caller's
-// name and number, opens an incident and the case desk, and signs out; a
-// leader signs in on the same page, without it loading again: the call
-// form is empty, no incident is drawn on the desk, and the case desk
+// name and number, opens an incident and a case, and signs out; a leader
+// signs in on the same page, without it loading again: the call form is
+// empty, neither the incident nor the case is drawn, and the case desk
 // offers the leader's actions (it kept the operator's role before).
 func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 	h := newHarness(t)
@@ -692,6 +692,11 @@ func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 		t.Errorf("the incident the operator had open is still drawn (%d elements)", drawn)
 	}
 	b.openCases()
+	var caseLeft bool
+	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector('#cdesk-detail').textContent.includes('交接前的案件')`, &caseLeft))
+	if caseLeft {
+		t.Error("the case the operator had open is still drawn for the next person")
+	}
 	b.run(10*time.Second, chromedp.WaitVisible(caseRow(caseID), chromedp.ByQuery), click(caseRow(caseID)))
 	b.poll(10*time.Second, `document.querySelector('#cdesk-detail form[data-action="supervise"]') !== null`)
 	b.clean()

@@ -114,9 +114,9 @@ func TestScreenPlansForgetWhatWasDecidedMeanwhile(t *testing.T) {
 }
 
 // TestScreenTotalNotTakenDownByAnIncidentClosedBefore: the wall's snapshot
-// carries two of three open incidents and counts the third; an incident
-// closed before the snapshot gets a deadline marked sent (an update the
-// wall hears of): the open total stays, where it took one off for it.
+// carries two of three open incidents and counts the third; an update of
+// an incident closed before the snapshot, or of one closed since, (a
+// deadline marked sent) leaves the open total, where it took one off.
 func TestScreenTotalNotTakenDownByAnIncidentClosedBefore(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.Streams.SnapshotIncidents = 2 })
 	closed := h.create(dongmen("早已结案", 40))["id"].(string)
@@ -133,6 +133,19 @@ func TestScreenTotalNotTakenDownByAnIncidentClosedBefore(t *testing.T) {
 		t.Fatalf("marking the deadline sent: %d %s", res.StatusCode, body)
 	}
 	h.create(publicOrder("之后的警情")) // heard of after the update: four open
+	b.poll(10*time.Second, `document.querySelector('#count-total')?.textContent === '共 4 起'`)
+	// One the wall shows is closed (three open), then its deadline is
+	// marked sent: the total stays three, and a fifth makes it four.
+	var shown string
+	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector('#incidents li.incident').dataset.id`, &shown))
+	if res, body := h.do("POST", "/api/v1/incidents/"+shown+"/status", h.token("operator"), closing("处置完毕")); res.StatusCode != 200 {
+		t.Fatalf("closing: %d %s", res.StatusCode, body)
+	}
+	b.poll(10*time.Second, `document.querySelector('#count-total')?.textContent === '共 3 起'`)
+	if res, body := h.do("POST", "/api/v1/incidents/"+shown+"/deadlines/report_higher", h.token("operator"), map[string]any{"to": []string{"district_ecc"}}); res.StatusCode != 200 {
+		t.Fatalf("marking the deadline sent: %d %s", res.StatusCode, body)
+	}
+	h.create(publicOrder("再之后的警情"))
 	b.poll(10*time.Second, `document.querySelector('#count-total')?.textContent === '共 4 起'`)
 	b.clean()
 }

@@ -26,9 +26,8 @@ type state struct {
 	cfg    Unit
 	status string
 	pos    *Position
-	// anchor is the last fix that kept to the speed limit on its own (or
-	// came from storage or another instance): jitter is measured from it,
-	// so fixes within the jitter allowance cannot add up to a jump.
+	// anchor is the last fix within the speed limit alone: jitter is
+	// measured from it, so it never adds up into a jump.
 	anchor Position
 	grid   string   // code of the grid it is in, "" outside
 	inHome bool     // inside its home grid (or its parents' tree below it)
@@ -370,11 +369,8 @@ func (f *Fleet) place(p orb.Point) (grid *geo.Area, zones []geo.ZoneRef) {
 	return f.geo.GridAt(p), zones
 }
 
-// move applies a plausible position, newer than the unit's, and returns the
-// transitions it causes; a non-nil anchor becomes the unit's anchor (its
-// first position is one anyway). The caller
-// holds no lock. Only the unit's own lock is held while it changes: moves
-// of different units run in parallel.
+// move applies a position newer than the unit's (a non-nil anchor becomes
+// its anchor) under the unit's own lock only, and returns its transitions.
 func (f *Fleet) move(id string, p Position, anchor *Position) []Transition {
 	pt := orb.Point{p.Lon, p.Lat}
 	grid, zones := f.place(pt)

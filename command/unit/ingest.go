@@ -276,10 +276,8 @@ func (g *Ingester) split(r *request, samples []Sample) []*part {
 	return parts
 }
 
-// Run starts the workers and the note to other instances, and returns when
-// ctx ends and the workers have stored and answered what was queued; the
-// last note, told after that, carries the last of them. Submit refuses
-// from then on.
+// Run starts the workers and the notes to other instances; when ctx ends
+// it drains the workers, tells the last note, and Submit refuses from then.
 func (g *Ingester) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, sh := range g.shards {
@@ -364,9 +362,8 @@ func (sh *shard) drain(ctx context.Context) {
 	}
 }
 
-// take adds to the batch, holding n positions, the parts already queued,
-// up to BatchSize positions (at least one part), and returns how many
-// positions it holds then.
+// take adds the parts already queued to the batch of n positions, up to
+// BatchSize, and returns how many positions it holds then.
 func (sh *shard) take(n int) int {
 	for n < max(sh.g.cfg.BatchSize, 1) {
 		select {
@@ -386,8 +383,9 @@ func (sh *shard) take(n int) int {
 type noteIn struct {
 	Instance string `json:"i"`
 	Units    []struct {
-		ID  string          `json:"id"`
-		Pos json.RawMessage `json:"p"`
+		ID     string          `json:"id"`
+		Pos    json.RawMessage `json:"p"`
+		Anchor json.RawMessage `json:"a"`
 	} `json:"u"`
 }
 
@@ -444,18 +442,10 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	}
 }
 
-// judge flags a sample against its unit's latest position and anchor in
-// this batch or, failing that, in the fleet: Late when not newer;
-// Implausible at 0°, 0° (a device's "no fix") or when reaching it from the
-// anchor, the last fix that kept to the speed limit, would take more than
-// the limit allows plus 50 m of jitter. Measured from the anchor, jitter
-// cannot add up: however many fixes are sent, a unit never gets further
-// than the limit allows plus 50 m. anchor reports whether the sample
-// becomes its unit's anchor (it kept to the limit without the allowance).
+// judge flags a sample Late when not newer than its unit's last position,
+// Implausible at 0°, 0° or beyond the speed limit plus JitterM from the
+// unit's anchor; anchor reports whether it kept to the limit alone.
 func (g *Ingester) judge(latest, anchors map[string]Position, s *Sample) (_ Flags, anchor bool) {
-	if s.Lat == 0 && s.Lon == 0 {
-		return Implausible, false
-	}
 	last, ok := latest[s.UnitID]
 	ref, anchored := anchors[s.UnitID]
 	if !ok || !anchored {
@@ -467,11 +457,13 @@ func (g *Ingester) judge(latest, anchors map[string]Position, s *Sample) (_ Flag
 			ref = fleetAnchor
 		}
 	}
-	if !ok {
-		return 0, true
-	}
-	if !s.At.After(last.At) {
+	switch {
+	case ok && !s.At.After(last.At):
 		return Late, false
+	case s.Lat == 0 && s.Lon == 0:
+		return Implausible, false // a device's "no fix"
+	case !ok:
+		return 0, true
 	}
 	d := orbgeo.DistanceHaversine(orb.Point{ref.Lon, ref.Lat}, orb.Point{s.Lon, s.Lat})
 	reach := g.maxMPS * s.At.Sub(ref.At).Seconds()
@@ -484,8 +476,9 @@ func (g *Ingester) judge(latest, anchors map[string]Position, s *Sample) (_ Flag
 	return Implausible, false
 }
 
-// JitterM is how far a fix may stray from its unit's anchor beyond what
-// the speed limit allows and still move it: GPS jitter, never a jump.
+// JitterM is how far beyond the speed limit a fix may stray from its
+// unit's anchor, the last fix within the limit alone: measured from it,
+// jitter never adds up into a jump.
 const JitterM = 50
 
 // moved applies stored positions to the fleet, records the grid and zone
@@ -562,6 +555,9 @@ func (g *Ingester) tell(ctx context.Context) {
 			return // Run tells the last note, after the workers' last writes
 		case <-g.notes.wake:
 		}
+		if ctx.Err() != nil {
+			return // what was noted goes in Run's last note, not on a cancelled call
+		}
 		buf = g.publish(ctx, buf, g.notes.take())
 		pause.Reset(every)
 		select {
@@ -603,9 +599,26 @@ func (g *Ingester) encodeNote(b []byte, latest map[string]Position) []byte {
 		}
 		first = false
 		b = appendString(append(b, `{"id":`...), id)
-		b = append(p.AppendJSON(append(b, `,"p":`...)), '}')
+		b = p.AppendJSON(append(b, `,"p":`...))
+		if a, ok := g.jitterAnchor(id, p); ok {
+			b = a.AppendJSON(append(b, `,"a":`...))
+		}
+		b = append(b, '}')
 	}
 	return append(b, "]}"...)
+}
+
+// jitterAnchor is the anchor of unit id when its position p moved it only
+// as jitter: the note carries it, so another instance measures from it too.
+func (g *Ingester) jitterAnchor(id string, p Position) (Position, bool) {
+	if g.fleet == nil {
+		return Position{}, false
+	}
+	last, a, ok := g.fleet.fix(id)
+	if !ok || !last.At.Equal(p.At) || !a.At.Before(p.At) {
+		return Position{}, false
+	}
+	return a, true
 }
 
 // ownPrefix is how every note of this instance begins (encodeNote writes
@@ -643,7 +656,12 @@ func (g *Ingester) Follow(ctx context.Context) error {
 					}
 					continue
 				}
-				g.fleet.move(u.ID, p, &p) // only when newer than the unit's
+				anchor := &p // only when newer than the unit's
+				var a Position
+				if len(u.Anchor) > 0 && json.Unmarshal(u.Anchor, &a) == nil && a.At.Before(p.At) {
+					anchor = &a // p moved that instance's unit as jitter
+				}
+				g.fleet.move(u.ID, p, anchor)
 			}
 		})
 		if err != nil && ctx.Err() == nil {

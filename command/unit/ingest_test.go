@@ -60,6 +60,9 @@ type gated struct {
 }
 
 func (g *gated) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err // as go-redis does: a call on a context that ended sends nothing
+	}
 	if len(note) > 0 {
 		g.mu.Lock()
 		g.notes = append(g.notes, string(note))
@@ -430,5 +433,62 @@ func TestIngestStopAnswersEveryCaller(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a caller after the stop was never answered")
+	}
+}
+
+// Jitter taken by one instance does not add up on another: its note
+// carries the unit's anchor, so the other instance measures the next fix
+// from it, not from the jittered position.
+func TestIngestJitterDoesNotAddUpAcrossInstances(t *testing.T) {
+	st := memstore.New(memstore.Options{}).Units(time.Hour)
+	fa, fb := ingestFleet(t, 2), ingestFleet(t, 2)
+	a := unit.NewIngester(fa, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	b := unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	runIngester(t, a)
+	runIngester(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	go func() { _ = b.Follow(ctx); close(followed) }()
+	t.Cleanup(func() { cancel(); <-followed })
+	submit := func(g *unit.Ingester, s unit.Sample) unit.Flags {
+		t.Helper()
+		flags, err := g.Submit(context.Background(), []unit.Sample{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flags[0]
+	}
+	seen := func(at time.Time) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if p, ok := fb.Last("car-001"); ok && p.At.Equal(at) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the other instance never heard of the fix at %v", at)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// The first fix again, a second later each time, until the other
+	// instance has subscribed and heard of one.
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	for i := 0; i < 250; i++ {
+		submit(a, fixAt(t0.Add(time.Duration(i)*time.Second), 0, 0))
+		if _, ok := fb.Last("car-001"); ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	latest, _ := fa.Last("car-001")
+	t0 = latest.At
+	seen(t0)
+	if f := submit(a, fixAt(t0, 41, 1)); f != 0 {
+		t.Fatalf("the jitter was flagged %v on its instance", f.Names())
+	}
+	seen(t0.Add(time.Millisecond))
+	if f := submit(b, fixAt(t0, 82, 2)); f != unit.Implausible {
+		t.Errorf("82 m from the anchor 2 ms later, on the other instance: flagged %v, want implausible", f.Names())
 	}
 }

@@ -851,6 +851,19 @@ export function mountCaseDesk(root, ctx) {
     await Promise.all([refresh(), loadRollup()]);
     renderDaily(true);
   }
+  /** Forgets the account's cases and what was typed (on sign-out): the next person starts afresh. */
+  function forget() {
+    cases = [];
+    detail = null;
+    selected = '';
+    rollup = null;
+    photos.clear();
+    sending.clear();
+    formErrors.clear();
+    elsewhere.hidden = true;
+    renderAll();
+  }
+
   void start();
-  return { refresh };
+  return { refresh, forget };
 }

@@ -167,6 +167,8 @@ export class IncidentDesk {
     this.answers = new Map();
     /** @type {{body: string, key: string}|null} the follow-up being sent, with its Idempotency-Key */
     this.followUpTry = null;
+    /** Bumped on sign-out: an answer to the person before is dropped. */
+    this.epoch = 0;
     byId('incident-list').addEventListener('click', (ev) => {
       const li = ev.target instanceof Element ? ev.target.closest('li.desk-item') : null;
       if (li) this.select(/** @type {HTMLElement} */ (li).dataset.id ?? '');
@@ -184,6 +186,7 @@ export class IncidentDesk {
   /** Forgets everything (on sign-out), the incident drawn included. */
   reset() {
     this.gen += 1;
+    this.epoch += 1;
     this.incidents.clear();
     this.fresh.clear();
     this.ready = false;
@@ -214,21 +217,33 @@ export class IncidentDesk {
    */
   async act(key, fn, ok = '') {
     if (this.sending.has(key)) return false;
+    const epoch = this.epoch;
     this.sending.add(key);
     this.answers.delete(key);
     this.paint(key);
-    let done = false;
+    /** @type {{ok?: string, err?: unknown}} */
+    let answer;
     try {
       await fn();
-      this.answers.set(key, { ok });
-      done = true;
+      answer = { ok };
     } catch (e) {
-      this.answers.set(key, { err: e });
-    } finally {
-      this.sending.delete(key);
-      this.paint(key);
+      answer = { err: e };
     }
-    return done;
+    if (epoch !== this.epoch) return false; // signed out meanwhile: not the next person's
+    this.sending.delete(key);
+    this.answers.set(key, answer);
+    this.paint(key);
+    return !('err' in answer);
+  }
+
+  /**
+   * Whether incident id is the one drawn now (an answer's fields are emptied
+   * only on its own incident's forms).
+   * @param {string} id
+   * @returns {boolean}
+   */
+  showing(id) {
+    return this.selected === id;
   }
 
   /**
@@ -595,7 +610,7 @@ export class IncidentDesk {
         return;
       }
       if (await this.act(key, () => api.sendUnits(inc.id, ids, note.value.trim()))) {
-        this.clearFields(['dispatch-note']);
+        if (this.showing(inc.id)) this.clearFields(['dispatch-note']);
         this.refresh();
       }
     });
@@ -698,7 +713,7 @@ export class IncidentDesk {
       const idem = this.followUpTry.key;
       if (await this.act(key, () => api.followUp(id, b, idem), t('console.fu.saved'))) {
         this.followUpTry = null;
-        this.clearFields(['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
+        if (this.showing(id)) this.clearFields(['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
         this.refresh();
       }
     });
@@ -726,7 +741,7 @@ export class IncidentDesk {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       if (await this.act(key, () => api.setLevel(inc.id, level.value, reason.value.trim()))) {
-        this.clearFields(['level-reason']);
+        if (this.showing(inc.id)) this.clearFields(['level-reason']);
         this.refresh();
       }
     });
@@ -777,7 +792,7 @@ export class IncidentDesk {
       const b = { status: status.value, reason: reason.value.trim() };
       if (status.value === 'closed') b.summary = { outcome: outcome.value.trim(), losses: losses.value.trim(), lessons: lessons.value.trim() };
       if (await this.act(key, () => api.setStatus(inc.id, b))) {
-        this.clearFields(['status-reason', 'summary-outcome', 'summary-losses', 'summary-lessons']);
+        if (this.showing(inc.id)) this.clearFields(['status-reason', 'summary-outcome', 'summary-losses', 'summary-lessons']);
         this.refresh();
       }
     });

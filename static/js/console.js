@@ -43,6 +43,8 @@ let tab = 'call';
 let area = '';
 let timeZone = '';
 let caseDeskMounted = false;
+/** @type {{forget: () => void}|null} the case desk, once mounted */
+let caseDesk = null;
 /** @type {'connecting'|'up'|'down'} */
 let linkState = 'connecting';
 /** @type {ReturnType<typeof setInterval>|undefined} */
@@ -174,7 +176,7 @@ function mountCases() {
   try {
     // Mounted once per page, for whoever is signed in at the time: the
     // account is read when used, not when mounted.
-    mountCaseDesk(byId('case-desk'), {
+    caseDesk = mountCaseDesk(byId('case-desk'), {
       get role() { return getRole(); },
       get username() { return getUsername(); },
       get area() { return area; },
@@ -259,6 +261,7 @@ function signedOut() {
   gate.reset();
   desk.reset();
   call.reset(true); // the caller's name and number are not the next person's
+  if (caseDesk) caseDesk.forget();
   warnings.reset();
   area = '';
   linkState = 'connecting';

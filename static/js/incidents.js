@@ -71,8 +71,8 @@ export class IncidentStore {
     this.hidden = 0;
     /** When the last snapshot was taken (ms), to tell what closed before it. */
     this.snapshotAt = NaN;
-    /** @type {Set<string>} incidents the snapshot left out heard of since */
-    this.unhidden = new Set();
+    /** @type {Set<string>} incidents the total counts as heard of: the snapshot's and those since */
+    this.counted = new Set();
   }
 
   /** Forgets everything (on sign-out). */
@@ -82,7 +82,7 @@ export class IncidentStore {
     this.ready = false;
     this.hidden = 0;
     this.snapshotAt = NaN;
-    this.unhidden = new Set();
+    this.counted = new Set();
   }
 
   /**
@@ -128,7 +128,7 @@ export class IncidentStore {
         const total = msg.data.incidents_total;
         this.hidden = typeof total === 'number' && total > m.size ? total - m.size : 0;
         this.snapshotAt = Date.parse(msg.at);
-        this.unhidden = new Set();
+        this.counted = new Set(m.keys());
         if (sequenced) this.lastSeq = msg.seq;
         this.ready = true;
         return true;
@@ -143,13 +143,11 @@ export class IncidentStore {
         // out, now shown or closed since (counted once), or one closed
         // before the snapshot (a deadline marked sent after closing), which
         // the total never counted.
-        if (msg.type === 'incident.updated' && !this.byId.has(inc.id) && this.hidden > 0 && !this.unhidden.has(inc.id)) {
+        if (msg.type === 'incident.updated' && !this.counted.has(inc.id) && this.hidden > 0) {
           const closedAt = inc.status === 'closed' ? Date.parse(inc.closed_at) : NaN;
-          if (!(closedAt <= this.snapshotAt)) {
-            this.hidden -= 1;
-            this.unhidden.add(inc.id);
-          }
+          if (!(closedAt <= this.snapshotAt)) this.hidden -= 1;
         }
+        this.counted.add(inc.id); // counted from now on, closed or not
         if (inc.status === 'closed') return this.byId.delete(inc.id) || msg.type === 'incident.updated';
         this.byId.set(inc.id, inc);
         return true;

@@ -56,6 +56,8 @@ const book = new ActivationBook();
 const incidents = new Map();
 /** @type {Map<string, Promise<void>>} incidents being fetched */
 const fetching = new Map();
+/** Incidents to read again once the read under way ends (a proposal came meanwhile). @type {Set<string>} */
+const rereads = new Set();
 /** @type {Map<string, HTMLTextAreaElement>} each card's reason field, kept across renders */
 const reasonFields = new Map();
 /** @type {Map<string, {key: string, params?: Record<string, string|number>, detail?: string, status?: number}>} */
@@ -171,11 +173,12 @@ function routeMessages() {
 function needIncident(id, fresh = false) {
   if (typeof id !== 'string' || !id) return;
   const known = incidents.get(id);
-  if (known && !fresh) {
-    book.setIncident(known);
+  if (known) book.setIncident(known); // shown meanwhile, should the read fail
+  if (known && !fresh) return;
+  if (fetching.has(id)) {
+    if (fresh) rereads.add(id); // the read under way may be from before the change
     return;
   }
-  if (fetching.has(id)) return;
   const gen = generation;
   const p = api.incident(id)
     .then((inc) => {
@@ -184,7 +187,10 @@ function needIncident(id, fresh = false) {
       if (book.setIncident(inc)) render();
     })
     .catch(() => {})
-    .finally(() => fetching.delete(id));
+    .finally(() => {
+      fetching.delete(id);
+      if (gen === generation && rereads.delete(id)) needIncident(id, true);
+    });
   fetching.set(id, p);
 }
 
@@ -860,6 +866,7 @@ function signedOut() {
   book.reset();
   warnings.reset();
   incidents.clear();
+  rereads.clear();
   reasonFields.clear();
   errors.clear();
   busy.clear();

@@ -71,6 +71,7 @@ export async function loadPlans() {
   }
   if (gen !== generation) return;
   if (!res || !Array.isArray(res.activations)) {
+    clearTimeout(retryTimer); // one retry waits, however many reads failed
     retryTimer = setTimeout(() => { if (gen === generation) loadPlans(); }, RETRY_MS);
     return;
   }

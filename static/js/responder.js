@@ -75,7 +75,7 @@ let miniMap = null;
 const noteFields = new Map();
 /** The tasks whose answer is under way, by id: their buttons stay disabled through any render. @type {Set<string>} */
 const taskSending = new Set();
-/** The refusal each task's last answer got, by id, shown until the next press. @type {Map<string, string>} */
+/** The refusal each task's last answer got, by id, shown until the next press. @type {Map<string, {key: string, params?: any}>} */
 const taskErrors = new Map();
 
 const link = createLiveLink({
@@ -640,7 +640,8 @@ function taskControls(x) {
     box.append(el('span', 'task-note', t('tasks.closed')));
     return box;
   }
-  const error = el('p', 'task-error', taskErrors.get(x.id) ?? '');
+  const refusal = taskErrors.get(x.id);
+  const error = el('p', 'task-error', refusal ? t(refusal.key, refusal.params) : '');
   error.setAttribute('role', 'alert');
   /** @type {HTMLInputElement|null} */
   let note = null;
@@ -661,7 +662,7 @@ function taskControls(x) {
         // the task is closed here too, for good.
         if (state) state.updateTask({ id: x.id, status: 'closed' });
       } else {
-        taskErrors.set(x.id, st === 409 ? t('tasks.changed') : t('tasks.failed', { status: st || '—' }));
+        taskErrors.set(x.id, st === 409 ? { key: 'tasks.changed' } : { key: 'tasks.failed', params: { status: st || '—' } });
       }
     } finally {
       taskSending.delete(x.id);
