@@ -3,7 +3,6 @@
 package geodata
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"watchfloor/command/fault"
+	"watchfloor/command/web/rest"
 	"watchfloor/geo"
 )
 
@@ -42,14 +42,7 @@ func (a *handlers) searchPlaces(c *fiber.Ctx) error {
 	case utf8.RuneCountInString(q) > geo.MaxQueryRunes:
 		bad.Add("q", "longer than %d characters", geo.MaxQueryRunes)
 	}
-	limit := 10
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 50 {
-			bad.Add("limit", "must be a whole number from 1 to 50")
-		}
-		limit = n
-	}
+	limit := rest.QueryLimit(c, bad, 10, 50)
 	if err := bad.Err(); err != nil {
 		return err
 	}

@@ -77,13 +77,7 @@ func (a *handlers) listIncidents(c *fiber.Ctx) error {
 		}
 		q.Since = t
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			bad.Add("limit", "must be a whole number from 1 to 1000")
-		}
-		q.Limit = n
-	}
+	q.Limit = rest.QueryLimit(c, bad, 0, 1000)
 	if q.Category != "" && a.Config.Category(q.Category) == nil {
 		bad.Add("category", "unknown category %q", q.Category)
 	}
@@ -107,13 +101,10 @@ func (a *handlers) listIncidents(c *fiber.Ctx) error {
 // earliest due first (limit 1 to 1000, default 200), with how many there
 // are in all.
 func (a *handlers) listDue(c *fiber.Ctx) error {
-	limit := 0
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return fault.Field("limit", "must be a whole number from 1 to 1000")
-		}
-		limit = n
+	bad := &fault.Invalid{}
+	limit := rest.QueryLimit(c, bad, 0, 1000)
+	if err := bad.Err(); err != nil {
+		return err
 	}
 	list, total, err := a.Incidents.Due(c.UserContext(), limit)
 	if err != nil {

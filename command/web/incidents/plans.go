@@ -1,7 +1,6 @@
 package incidents
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,14 +30,7 @@ func (a *handlers) listActivations(c *fiber.Ctx) error {
 	default:
 		bad.Add("status", "must be proposed, active, rejected or ended")
 	}
-	limit := 0
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxActivations {
-			bad.Add("limit", "must be a whole number from 1 to %d", maxActivations)
-		}
-		limit = n
-	}
+	limit := rest.QueryLimit(c, bad, 0, maxActivations)
 	if err := bad.Err(); err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -46,14 +45,7 @@ func (a *handlers) list(c *fiber.Ctx) error {
 	if state != "" && !slices.Contains([]string{note.Queued, note.Sent, note.Failed}, state) {
 		bad.Add("state", "must be queued, sent or failed")
 	}
-	limit := 100
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			bad.Add("limit", "must be a whole number from 1 to 500")
-		}
-		limit = n
-	}
+	limit := rest.QueryLimit(c, bad, 100, 500)
 	if err := bad.Err(); err != nil {
 		return err
 	}
