@@ -13,7 +13,7 @@
 
 import * as api from './api.js';
 import { byId, el, show, spaced } from './dom.js';
-import { lang, t } from './i18n.js';
+import { lang, t, translate } from './i18n.js';
 import { badge, gridName, localText, reasonTexts, statusName } from './incidentview.js';
 import { CallMap } from './console-map.js';
 import { categoryName } from './refdata.js';
@@ -35,7 +35,7 @@ const SEARCH_DELAY_MS = 180;
 const PREVIEW_DELAY_MS = 300;
 
 /** Server messages the catalogue says in the page's language. */
-const MESSAGES = [
+const MESSAGES = /** @type {Array<[RegExp, string]>} */ ([
   [/^required/, 'console.err.required'],
   [/^unknown category/, 'console.err.category'],
   [/^unknown grid/, 'console.err.grid'],
@@ -47,7 +47,7 @@ const MESSAGES = [
   [/a number of yuan|from 0 to|between 0 and/, 'console.err.range'],
   [/^at most (\d+) characters/, 'console.err.maxChars'],
   [/^must be a (string|number|boolean|JSON object)|^wrong type|cannot unmarshal/, 'console.err.type'],
-];
+]);
 
 /**
  * A server field message in the page's language; an unknown one as sent.
@@ -55,12 +55,7 @@ const MESSAGES = [
  * @returns {string}
  */
 export function fieldMessage(message) {
-  const m = String(message ?? '');
-  for (const [re, key] of MESSAGES) {
-    const hit = m.match(/** @type {RegExp} */ (re));
-    if (hit) return t(/** @type {string} */ (key), { n: hit[1] ?? '', detail: m });
-  }
-  return m;
+  return translate(message, MESSAGES) ?? String(message ?? '');
 }
 
 /**

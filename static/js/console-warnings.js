@@ -27,7 +27,7 @@
 import * as api from './api.js';
 import { el, show, spaced, replaceLive } from './dom.js';
 import { fromZonedInput, setTimeZone, toZonedInput } from './format.js';
-import { lang, t } from './i18n.js';
+import { lang, t, translate } from './i18n.js';
 import {
   areaText, colourChip, colourName, colourRank, COLOURS, fetchWarnings, shortTime, standbyText, typeName, WARNING_EVENTS, WARNING_TYPES, WarningBook,
 } from './warnings.js';
@@ -103,20 +103,6 @@ const FIELD_LABELS = /** @type {Record<string, string>} */ ({
   version: 'warn.f.version',
   'Idempotency-Key': 'warn.f.request',
 });
-
-/**
- * A message in the page's language by the first pattern it matches.
- * @param {string} m
- * @param {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>} table
- * @returns {string|null} null when none matches
- */
-function translate(m, table) {
-  for (const [re, key, params] of table) {
-    const hit = m.match(re);
-    if (hit) return t(key, params(hit));
-  }
-  return null;
-}
 
 /**
  * A server field message in the page's language (each of its "; "-joined

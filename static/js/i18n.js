@@ -2843,6 +2843,23 @@ export function t(key, params) {
 }
 
 /**
+ * A server's message in the page's language by the first pattern of table
+ * it matches, with that pattern's params (default: n, its first group, and
+ * the whole message as detail); null when none matches.
+ * @param {unknown} message
+ * @param {Array<[RegExp, string, ((m: RegExpMatchArray) => Record<string, any>)?]>} table
+ * @returns {string|null}
+ */
+export function translate(message, table) {
+  const m = String(message ?? '');
+  for (const [re, key, params] of table) {
+    const hit = m.match(re);
+    if (hit) return t(key, params ? params(hit) : { n: hit[1] ?? '', detail: m });
+  }
+  return null;
+}
+
+/**
  * Translates a key like t(), but fills {name} placeholders with DOM nodes
  * (or text) and returns the pieces, the catalogue's own text as text nodes:
  * for sentences whose parts need their own element, such as a name in bold.

@@ -12,7 +12,7 @@
 import * as api from './api.js';
 import { byId, el, show } from './dom.js';
 import { fromZonedInput } from './format.js';
-import { t } from './i18n.js';
+import { t, translate } from './i18n.js';
 import { localText } from './incidentview.js';
 import { LEVELS } from './refdata.js';
 import { COLOUR_LEVEL, colourName, fetchWarnings, typeName } from './warnings.js';
@@ -130,7 +130,7 @@ const FIELDS = /** @type {Record<string, string>} */ ({
 });
 
 /** The server's refusals of a start, as the catalogue says them. */
-const MESSAGES = [
+const MESSAGES = /** @type {Array<[RegExp, string]>} */ ([
   [/^required: who asked/, 'leader.start.err.requestFrom'],
   [/^required: what was asked/, 'leader.start.err.requestText'],
   [/^required/, 'leader.start.err.required'],
@@ -145,7 +145,7 @@ const MESSAGES = [
   [/^give incident_id/, 'leader.start.noIncident'],
   [/^warning .* is unknown$/, 'leader.start.err.warning'],
   [/^warning .* (was lifted|expired)/, 'leader.start.err.warningEnded'],
-];
+]);
 
 /**
  * A server's message about a field in the page's language; an unknown one
@@ -154,12 +154,7 @@ const MESSAGES = [
  * @returns {string}
  */
 function fieldMessage(message) {
-  const m = String(message ?? '');
-  for (const [re, key] of MESSAGES) {
-    const hit = m.match(/** @type {RegExp} */ (re));
-    if (hit) return t(/** @type {string} */ (key), { n: hit[1] ?? '' });
-  }
-  return m;
+  return translate(message, MESSAGES) ?? String(message ?? '');
 }
 
 /** Takes away the refusals shown beside the fields. */
