@@ -297,6 +297,15 @@ func TestFollowUnitStatus(t *testing.T) {
 	}
 }
 
+// ownAnchors is each position noted as its unit's anchor (no jitter).
+func ownAnchors(m map[string]Position) map[string]anchored {
+	out := make(map[string]anchored, len(m))
+	for id, p := range m {
+		out[id] = anchored{p, p}
+	}
+	return out
+}
+
 // TestOwnNoteKnownByItsStart: every note an instance publishes begins with
 // its own prefix, so Follow drops it undecoded; another instance's note,
 // even one whose id begins with this one's, does not.
@@ -305,11 +314,11 @@ func TestOwnNoteKnownByItsStart(t *testing.T) {
 	other := &Ingester{instance: "0123abcdef"}
 	latest := map[string]Position{"car-1": Unknown(114.1, 22.5, time.Now()), "car-2": Unknown(114.2, 22.6, time.Now())}
 	for _, m := range []map[string]Position{latest, {}} {
-		b := g.encodeNote(nil, m)
+		b := g.encodeNote(nil, ownAnchors(m))
 		if !bytes.HasPrefix(b, g.ownPrefix()) {
 			t.Fatalf("own note %s does not begin with %s", b, g.ownPrefix())
 		}
-		if b := other.encodeNote(nil, m); bytes.HasPrefix(b, g.ownPrefix()) {
+		if b := other.encodeNote(nil, ownAnchors(m)); bytes.HasPrefix(b, g.ownPrefix()) {
 			t.Fatalf("another instance's note %s taken for this one's", b)
 		}
 	}
@@ -326,7 +335,7 @@ func TestNoteReadsBack(t *testing.T) {
 	p := latest["car-1"]
 	p.SpeedMPS, p.Heading, p.BatteryPct = 8.25, 90, 55
 	latest["car-1"] = p
-	b := g.encodeNote([]byte("left alone"), latest)[len("left alone"):]
+	b := g.encodeNote([]byte("left alone"), ownAnchors(latest))[len("left alone"):]
 	var nt noteIn
 	if err := json.Unmarshal(b, &nt); err != nil || nt.Instance != g.instance || len(nt.Units) != len(latest) {
 		t.Fatalf("note %s: %+v %v", b, nt, err)

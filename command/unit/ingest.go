@@ -112,7 +112,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	for range workers {
 		// A part holds at least one position, so a shard's queue never
 		// fills before the ingester's limit: sending never blocks.
-		g.shards = append(g.shards, &shard{g: g, reqs: make(chan *part, limit), latest: map[string]Position{}, anchors: map[string]Position{}})
+		g.shards = append(g.shards, &shard{g: g, reqs: make(chan *part, limit), latest: map[string]anchored{}})
 	}
 	return g
 }
@@ -301,10 +301,11 @@ type shard struct {
 	reqs   chan *part
 	batch  []*part
 	fixes  []Fix
-	latest map[string]Position
-	// anchors are the fixes of this batch that became their unit's anchor.
-	anchors map[string]Position
+	latest map[string]anchored
 }
+
+// anchored is a unit's latest position and its anchor then (state.anchor).
+type anchored struct{ pos, anchor Position }
 
 // run collects parts into batches of up to BatchSize positions or
 // BatchWait, whichever comes first, and writes each batch.
@@ -394,23 +395,19 @@ type noteIn struct {
 // instances; each part is answered after storage.
 func (sh *shard) flush(ctx context.Context, n int) {
 	g := sh.g
-	fixes, latest, anchors := sh.fixes[:0], sh.latest, sh.anchors
+	fixes, latest := sh.fixes[:0], sh.latest
 	clear(latest)
-	clear(anchors)
 	var moved, late, implausible int
 	for _, p := range sh.batch {
 		for i, s := range p.samples {
-			flags, anchor := g.judge(latest, anchors, &s)
+			flags, anchor := g.judge(latest, &s)
 			switch {
 			case flags&Late != 0:
 				late++
 			case flags&Implausible != 0:
 				implausible++
 			default:
-				latest[s.UnitID] = s.Position
-				if anchor {
-					anchors[s.UnitID] = s.Position
-				}
+				latest[s.UnitID] = anchored{s.Position, anchor}
 				moved++
 			}
 			j := i
@@ -428,7 +425,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	err := g.store.WritePositions(wctx, fixes, nil)
 	cancel()
 	if err == nil {
-		g.moved(ctx, latest, anchors)
+		g.moved(ctx, latest)
 		if g.hooks.Counted != nil {
 			g.hooks.Counted(moved, late, implausible)
 		}
@@ -444,36 +441,30 @@ func (sh *shard) flush(ctx context.Context, n int) {
 
 // judge flags a sample Late when not newer than its unit's last position,
 // Implausible at 0°, 0° or beyond the speed limit plus JitterM from the
-// unit's anchor; anchor reports whether it kept to the limit alone.
-func (g *Ingester) judge(latest, anchors map[string]Position, s *Sample) (_ Flags, anchor bool) {
-	last, ok := latest[s.UnitID]
-	ref, anchored := anchors[s.UnitID]
-	if !ok || !anchored {
-		fleetLast, fleetAnchor, known := g.fleet.fix(s.UnitID)
-		if !ok {
-			last, ok = fleetLast, known
-		}
-		if !anchored {
-			ref = fleetAnchor
-		}
+// unit's anchor; a sample that moves it returns the anchor it leaves.
+func (g *Ingester) judge(latest map[string]anchored, s *Sample) (Flags, Position) {
+	cur, ok := latest[s.UnitID]
+	if !ok {
+		cur.pos, cur.anchor, ok = g.fleet.fix(s.UnitID)
 	}
 	switch {
-	case ok && !s.At.After(last.At):
-		return Late, false
+	case ok && !s.At.After(cur.pos.At):
+		return Late, Position{}
 	case s.Lat == 0 && s.Lon == 0:
-		return Implausible, false // a device's "no fix"
+		return Implausible, Position{} // a device's "no fix"
 	case !ok:
-		return 0, true
+		return 0, s.Position
 	}
+	ref := cur.anchor
 	d := orbgeo.DistanceHaversine(orb.Point{ref.Lon, ref.Lat}, orb.Point{s.Lon, s.Lat})
 	reach := g.maxMPS * s.At.Sub(ref.At).Seconds()
 	switch {
 	case d <= reach:
-		return 0, true
+		return 0, s.Position // within the limit alone: the new anchor
 	case d <= reach+JitterM:
-		return 0, false
+		return 0, ref // jitter: the anchor stays
 	}
-	return Implausible, false
+	return Implausible, Position{}
 }
 
 // JitterM is how far beyond the speed limit a fix may stray from its
@@ -483,14 +474,10 @@ const JitterM = 50
 
 // moved applies stored positions to the fleet, records the grid and zone
 // transitions they make, and queues them for the note to other instances.
-func (g *Ingester) moved(ctx context.Context, latest, anchors map[string]Position) {
+func (g *Ingester) moved(ctx context.Context, latest map[string]anchored) {
 	var ts []Transition
-	for id, p := range latest {
-		var anchor *Position
-		if a, ok := anchors[id]; ok {
-			anchor = &a
-		}
-		ts = append(ts, g.fleet.move(id, p, anchor)...)
+	for id, f := range latest {
+		ts = append(ts, g.fleet.move(id, f.pos, &f.anchor)...)
 	}
 	if len(ts) > 0 {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -506,21 +493,21 @@ func (g *Ingester) moved(ctx context.Context, latest, anchors map[string]Positio
 // last note to the other instances.
 type notes struct {
 	mu      sync.Mutex
-	pending map[string]Position
+	pending map[string]anchored
 	wake    chan struct{}
 }
 
-func (n *notes) add(latest map[string]Position) {
+func (n *notes) add(latest map[string]anchored) {
 	if len(latest) == 0 {
 		return
 	}
 	n.mu.Lock()
 	if n.pending == nil {
-		n.pending = make(map[string]Position, len(latest))
+		n.pending = make(map[string]anchored, len(latest))
 	}
-	for id, p := range latest {
-		if q, ok := n.pending[id]; !ok || p.At.After(q.At) {
-			n.pending[id] = p
+	for id, f := range latest {
+		if q, ok := n.pending[id]; !ok || f.pos.At.After(q.pos.At) {
+			n.pending[id] = f
 		}
 	}
 	n.mu.Unlock()
@@ -530,7 +517,7 @@ func (n *notes) add(latest map[string]Position) {
 	}
 }
 
-func (n *notes) take() map[string]Position {
+func (n *notes) take() map[string]anchored {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	m := n.pending
@@ -569,7 +556,7 @@ func (g *Ingester) tell(ctx context.Context) {
 
 // publish tells other instances of latest with the note written into buf,
 // and returns buf for the next.
-func (g *Ingester) publish(ctx context.Context, buf []byte, latest map[string]Position) []byte {
+func (g *Ingester) publish(ctx context.Context, buf []byte, latest map[string]anchored) []byte {
 	if len(latest) == 0 {
 		return buf
 	}
@@ -587,38 +574,25 @@ func (g *Ingester) publish(ctx context.Context, buf []byte, latest map[string]Po
 }
 
 // encodeNote appends the note telling other instances of latest to b:
-// {"i": instance, "u": [{"id": unit, "p": position}, ...]}, written by hand
-// (json.Marshal took a tenth of the server's ingest CPU with reflection and
-// a compaction of every position).
-func (g *Ingester) encodeNote(b []byte, latest map[string]Position) []byte {
+// {"i": instance, "u": [{"id": unit, "p": position, "a": anchor}, ...]},
+// written by hand (json.Marshal took a tenth of the server's ingest CPU);
+// the anchor only when the position moved its unit as jitter.
+func (g *Ingester) encodeNote(b []byte, latest map[string]anchored) []byte {
 	b = append(append(b, g.ownPrefix()...), `"u":[`...)
 	first := true
-	for id, p := range latest {
+	for id, f := range latest {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
 		b = appendString(append(b, `{"id":`...), id)
-		b = p.AppendJSON(append(b, `,"p":`...))
-		if a, ok := g.jitterAnchor(id, p); ok {
-			b = a.AppendJSON(append(b, `,"a":`...))
+		b = f.pos.AppendJSON(append(b, `,"p":`...))
+		if f.anchor.At.Before(f.pos.At) {
+			b = f.anchor.AppendJSON(append(b, `,"a":`...))
 		}
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
-}
-
-// jitterAnchor is the anchor of unit id when its position p moved it only
-// as jitter: the note carries it, so another instance measures from it too.
-func (g *Ingester) jitterAnchor(id string, p Position) (Position, bool) {
-	if g.fleet == nil {
-		return Position{}, false
-	}
-	last, a, ok := g.fleet.fix(id)
-	if !ok || !last.At.Equal(p.At) || !a.At.Before(p.At) {
-		return Position{}, false
-	}
-	return a, true
 }
 
 // ownPrefix is how every note of this instance begins (encodeNote writes
