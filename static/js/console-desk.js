@@ -236,15 +236,6 @@ export class IncidentDesk {
     return !('err' in answer);
   }
 
-  /**
-   * Whether incident id is the one drawn now (an answer's fields are emptied
-   * only on its own incident's forms).
-   * @param {string} id
-   * @returns {boolean}
-   */
-  showing(id) {
-    return this.selected === id;
-  }
 
   /**
    * Puts a form's request state on its drawing now: buttons disabled while
@@ -278,12 +269,13 @@ export class IncidentDesk {
 
   /**
    * Empties the fields with these ids as drawn now, for good (a redraw does
-   * not put back what was sent).
+   * not put back what was sent), when incident id is still the one drawn.
+   * @param {string} id
    * @param {string[]} ids
    */
-  clearFields(ids) {
-    for (const id of ids) {
-      const f = document.getElementById(id);
+  clearFields(id, ids) {
+    if (this.selected !== id) return;
+    for (const f of ids.map((x) => document.getElementById(x))) {
       if (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) {
         f.value = '';
         f.dataset.fresh = '1';
@@ -610,7 +602,7 @@ export class IncidentDesk {
         return;
       }
       if (await this.act(key, () => api.sendUnits(inc.id, ids, note.value.trim()))) {
-        if (this.showing(inc.id)) this.clearFields(['dispatch-note']);
+        this.clearFields(inc.id, ['dispatch-note']);
         this.refresh();
       }
     });
@@ -713,7 +705,7 @@ export class IncidentDesk {
       const idem = this.followUpTry.key;
       if (await this.act(key, () => api.followUp(id, b, idem), t('console.fu.saved'))) {
         this.followUpTry = null;
-        if (this.showing(id)) this.clearFields(['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
+        this.clearFields(id, ['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
         this.refresh();
       }
     });
@@ -741,7 +733,7 @@ export class IncidentDesk {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       if (await this.act(key, () => api.setLevel(inc.id, level.value, reason.value.trim()))) {
-        if (this.showing(inc.id)) this.clearFields(['level-reason']);
+        this.clearFields(inc.id, ['level-reason']);
         this.refresh();
       }
     });
@@ -792,7 +784,7 @@ export class IncidentDesk {
       const b = { status: status.value, reason: reason.value.trim() };
       if (status.value === 'closed') b.summary = { outcome: outcome.value.trim(), losses: losses.value.trim(), lessons: lessons.value.trim() };
       if (await this.act(key, () => api.setStatus(inc.id, b))) {
-        if (this.showing(inc.id)) this.clearFields(['status-reason', 'summary-outcome', 'summary-losses', 'summary-lessons']);
+        this.clearFields(inc.id, ['status-reason', 'summary-outcome', 'summary-losses', 'summary-lessons']);
         this.refresh();
       }
     });
