@@ -492,3 +492,41 @@ func TestIngestJitterDoesNotAddUpAcrossInstances(t *testing.T) {
 		t.Errorf("82 m from the anchor 2 ms later, on the other instance: flagged %v, want implausible", f.Names())
 	}
 }
+
+// A note whose anchor is bad (not a position, out of range, or not before
+// its position) still moves the unit, with the position as its anchor.
+func TestFollowTakesABadAnchorAsNone(t *testing.T) {
+	st := memstore.New(memstore.Options{}).Units(time.Hour)
+	fleet := ingestFleet(t, 2)
+	g := unit.NewIngester(fleet, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	runIngester(t, g)
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	go func() { _ = g.Follow(ctx); close(followed) }()
+	t.Cleanup(func() { cancel(); <-followed })
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	for i, anchor := range []string{`"x"`, `{"lon":114.1,"lat":95,"at":"` + t0.Format(time.RFC3339) + `"}`,
+		`{"lon":114.1,"lat":22.5,"at":"` + t0.Add(time.Hour).Format(time.RFC3339) + `"}`} {
+		at := t0.Add(time.Duration(i+1) * time.Minute)
+		note := fmt.Sprintf(`{"i":"other","u":[{"id":"car-001","p":{"lon":114.2,"lat":22.5,"at":%q},"a":%s}]}`, at.Format(time.RFC3339), anchor)
+		// Until the subscription is up, a note is lost: send it until it lands.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if err := st.WritePositions(context.Background(), nil, []byte(note)); err != nil {
+				t.Fatal(err)
+			}
+			if p, ok := fleet.Last("car-001"); ok && p.At.Equal(at) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("anchor %s: the note's position never moved the unit", anchor)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		// Judged from the note's own position: 10 m on, a second later.
+		flags, err := g.Submit(context.Background(), []unit.Sample{{UnitID: "car-001", Position: unit.Position{Lon: 114.2001, Lat: 22.5, At: at.Add(time.Second)}}})
+		if err != nil || flags[0] != 0 {
+			t.Errorf("anchor %s: the next fix flagged %v (%v)", anchor, flags, err)
+		}
+	}
+}
