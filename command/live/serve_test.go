@@ -458,10 +458,11 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 
 // breakingNotifier follows st's notifications and breaks off each time brk
 // is signalled, as a lost connection does (what is stored meanwhile is
-// never notified).
+// never notified); ups hears each subscription.
 type breakingNotifier struct {
 	st  *memstore.Store
 	brk chan struct{}
+	ups chan struct{}
 }
 
 func (n breakingNotifier) Notifications(ctx context.Context, fn func(string, live.Message), up func()) error {
@@ -474,7 +475,7 @@ func (n breakingNotifier) Notifications(ctx context.Context, fn func(string, liv
 		case <-inner.Done():
 		}
 	}()
-	err := n.st.Notifications(inner, fn, up)
+	err := n.st.Notifications(inner, fn, func() { up(); n.ups <- struct{}{} })
 	if ctx.Err() == nil {
 		return errors.New("connection broke")
 	}
@@ -487,17 +488,24 @@ func (n breakingNotifier) Notifications(ctx context.Context, fn func(string, liv
 func TestResubscribedClientsCatchUpAtOnce(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	h := live.NewHub(st, quiet)
-	n := breakingNotifier{st: st, brk: make(chan struct{})}
+	n := breakingNotifier{st: st, brk: make(chan struct{}), ups: make(chan struct{}, 10)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Follow(ctx, n) }()
 	defer func() { cancel(); <-done }()
+	// Subscribed first: a break before it would make the next subscription
+	// the first, not a resubscription.
+	select {
+	case <-n.ups:
+	case <-time.After(3 * time.Second):
+		t.Fatal("notifications not subscribed within 3 s")
+	}
 	last, _ := st.Seq(ctx, "unit:car-1")
 	s := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "unit:car-1")}, &last, s)
 	// Live first: notify until the client hears the last event notified
-	// (Follow subscribes in the background; an event stored before it did
-	// reaches the client only from storage, at its start).
+	// (an event stored before the client is in the hub reaches it only
+	// from storage, at its start).
 	var want []string
 	for deadline := time.Now().Add(3 * time.Second); ; {
 		want = append(want, fmt.Sprint(emit(t, st, "unit:car-1", 1, true)[0]))
