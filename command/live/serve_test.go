@@ -475,7 +475,13 @@ func (n breakingNotifier) Notifications(ctx context.Context, fn func(string, liv
 		case <-inner.Done():
 		}
 	}()
-	err := n.st.Notifications(inner, fn, func() { up(); n.ups <- struct{}{} })
+	err := n.st.Notifications(inner, fn, func() {
+		up()
+		select {
+		case n.ups <- struct{}{}:
+		default:
+		}
+	})
 	if ctx.Err() == nil {
 		return errors.New("connection broke")
 	}

@@ -27,7 +27,15 @@ func TestNotifyLostInReconnectReachesClient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	h := live.NewHub(st, slog.New(slog.DiscardHandler))
-	go func() { _ = h.Follow(ctx, st) }()
+	ups := make(chan struct{}, 10)
+	go func() { _ = h.Follow(ctx, upsNotifier{st, ups}) }()
+	// Subscribed first: a client that heard an event from storage before
+	// it would find the lost one at the first subscription, not a resubscription.
+	select {
+	case <-ups:
+	case <-time.After(10 * time.Second):
+		t.Fatal("notifications not subscribed within 10 s")
+	}
 	const stream = "unit:car-1"
 	got := make(chan uint64, 100)
 	c := &live.Client{Hub: h, Stream: stream, Queue: 100, Heartbeat: time.Hour,
@@ -50,8 +58,7 @@ func TestNotifyLostInReconnectReachesClient(t *testing.T) {
 	}()
 	defer func() { cancel(); <-served }()
 
-	// Live first: notify until the client hears one (the hub subscribes in
-	// the background).
+	// Live first: notify until the client hears one.
 	deadline := time.After(10 * time.Second)
 	for heard := false; !heard; {
 		if _, err := st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{
@@ -87,6 +94,22 @@ func TestNotifyLostInReconnectReachesClient(t *testing.T) {
 			t.Fatalf("event %d published while the subscriber was cut off never reached the client (heartbeat 1 h)", lost)
 		}
 	}
+}
+
+// upsNotifier is a store's notifications that tell ups each subscription.
+type upsNotifier struct {
+	st  *store.Store
+	ups chan struct{}
+}
+
+func (n upsNotifier) Notifications(ctx context.Context, fn func(string, live.Message), up func()) error {
+	return n.st.Notifications(ctx, fn, func() {
+		up()
+		select {
+		case n.ups <- struct{}{}:
+		default:
+		}
+	})
 }
 
 // storeUnheard kills the pub/sub connections and, in the same transaction,
