@@ -16,9 +16,10 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// poll waits until the JavaScript expression is true.
+// poll waits until the JavaScript expression is true (for d, minStep at least).
 func (b *browser) poll(d time.Duration, expr string) {
 	b.t.Helper()
+	d = max(d, minStep)
 	b.run(d+time.Second, chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(d)))
 }
 
@@ -474,7 +475,7 @@ func TestConsoleEnglishSwitch(t *testing.T) {
 		t.Errorf("zh-CN by default: only %d Chinese labels", len(han))
 	}
 	b.run(2*time.Second, click("#lang-toggle"))
-	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	_ = chromedp.Run(ctx, chromedp.Poll(check+".length === 0", nil))
 	cancel()
 	han = nil

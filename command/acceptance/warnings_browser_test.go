@@ -22,6 +22,7 @@ func (b *browser) tab(name string, width, height int) *browser {
 // default.
 func (b *browser) waitFor(d time.Duration, expr string) {
 	b.t.Helper()
+	d = max(d, minStep)
 	b.run(d+time.Second, chromedp.Poll(expr, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d)))
 }
 
