@@ -409,7 +409,8 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 // pending is written.
 func TestServeBatchesQueuedMessages(t *testing.T) {
 	st := memstore.New(memstore.Options{})
-	h := live.NewHub(st, quiet)
+	src := rangeSignal{st, make(chan struct{}, 10)}
+	h := live.NewHub(src, quiet)
 	s := newSink()
 	gate, inFirst := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
@@ -440,10 +441,13 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	release := sync.OnceFunc(func() { close(gate) })
 	t.Cleanup(release) // runs before serve's: a failure must not leave the writer held
 	s.wait(t, "snap@0")
+	// The start's catch-up after the snapshot read storage: what is stored
+	// now comes only live.
+	within(t, src.ranged, "the start's catch-up")
 	emit(t, st, "screen", 6, false)
 	all, _, _ := st.Range(context.Background(), "screen", 1, 100)
 	h.Publish("screen", all[0])
-	<-inFirst
+	within(t, inFirst, "the first batch")
 	for _, i := range []int{1, 2, 2, 4, 5} { // 2, 3, a repeat of 3, then 5 before 4
 		h.Publish("screen", all[i])
 	}
@@ -453,6 +457,31 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	defer mu.Unlock()
 	if want := [][]string{{"1"}, {"2", "3"}}; !slices.EqualFunc(calls, want, slices.Equal) {
 		t.Fatalf("batches %v, want %v (4 to 6 caught up from storage one by one)", calls, want)
+	}
+}
+
+// rangeSignal is a store that tells ranged each time a range was read.
+type rangeSignal struct {
+	*memstore.Store
+	ranged chan struct{}
+}
+
+func (r rangeSignal) Range(ctx context.Context, stream string, from uint64, count int64) ([]live.Message, uint64, error) {
+	msgs, oldest, err := r.Store.Range(ctx, stream, from, count)
+	select {
+	case r.ranged <- struct{}{}:
+	default:
+	}
+	return msgs, oldest, err
+}
+
+// within waits up to 3 s for ch, failing with what it was waiting for.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("waited 3 s for %s", what)
 	}
 }
 
@@ -501,11 +530,7 @@ func TestResubscribedClientsCatchUpAtOnce(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	// Subscribed first: a break before it would make the next subscription
 	// the first, not a resubscription.
-	select {
-	case <-n.ups:
-	case <-time.After(3 * time.Second):
-		t.Fatal("notifications not subscribed within 3 s")
-	}
+	within(t, n.ups, "the notifications to be subscribed")
 	last, _ := st.Seq(ctx, "unit:car-1")
 	s := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "unit:car-1")}, &last, s)
@@ -527,8 +552,10 @@ func TestResubscribedClientsCatchUpAtOnce(t *testing.T) {
 		}
 	}
 	s.wait(t, want...)
-	n.brk <- struct{}{}
+	// Stored unnotified before the break, so that only the check at the
+	// resubscription can bring them, however late the test gets here.
 	lost := emit(t, st, "unit:car-1", 2, false)
+	n.brk <- struct{}{}
 	s.wait(t, append(want, fmt.Sprint(lost[0]), fmt.Sprint(lost[1]))...)
 	if hb, re := h.CatchUps(); hb != 0 || re != 1 || h.Resubscribed() != 1 {
 		t.Fatalf("catch-ups: heartbeat %d, resubscribed %d; resubscriptions %d; want 0, 1, 1", hb, re, h.Resubscribed())

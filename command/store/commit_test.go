@@ -108,7 +108,7 @@ func infoField(tb testing.TB, rdb redis.UniversalClient, section, name string) s
 }
 
 // TestCommitNotSentTwiceAfterATimeout: a commit whose answer times out
-// (Redis busy 2.5 s) is not sent again, which would store it twice.
+// (Redis busy 3.5 s) is not sent again, which would store it twice.
 func TestCommitNotSentTwiceAfterATimeout(t *testing.T) {
 	r := storetest.Start(t)
 	ctx := context.Background()
@@ -127,16 +127,24 @@ func TestCommitNotSentTwiceAfterATimeout(t *testing.T) {
 	}
 	busy := make(chan error, 1)
 	go func() {
-		// A script that keeps Redis to itself for 2.5 s, past the store's
-		// 2 s read timeout (and short of Redis's 5 s busy-script limit).
+		// A script that keeps Redis to itself for 3.5 s: past the store's
+		// 2 s read timeout, and such that a command sent again at that
+		// timeout would be answered before its own (a commit sent up to
+		// 1.5 s into the script), short of Redis's 5 s busy-script limit.
 		busy <- slow.Eval(ctx, `local t = redis.call('TIME'); local s = t[1] * 1e6 + t[2]
-			repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 2500000
+			repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 3500000
 			return 1`, nil).Err()
 	}()
-	// The script is running once a PING goes unanswered for 50 ms.
-	probe := redis.NewClient(&redis.Options{Addr: r.Addr, ReadTimeout: 50 * time.Millisecond, MaxRetries: -1})
+	// The script is running once two PINGs in a row go unanswered for
+	// 200 ms (one could be a pause of this process).
+	probe := redis.NewClient(&redis.Options{Addr: r.Addr, ReadTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer probe.Close()
-	for deadline := time.Now().Add(2 * time.Second); probe.Ping(ctx).Err() == nil; {
+	for deadline, unanswered := time.Now().Add(3*time.Second), 0; unanswered < 2; {
+		if probe.Ping(ctx).Err() == nil {
+			unanswered = 0
+		} else {
+			unanswered++
+		}
 		if time.Now().After(deadline) {
 			t.Fatal("Redis never got busy with the script")
 		}

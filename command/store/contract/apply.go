@@ -111,7 +111,7 @@ func applyIdempotent(t *testing.T, open Open) {
 	st := open(t)
 	ctx := context.Background()
 	first := func(v string) *change.Change {
-		return &change.Change{At: t0, Idem: &change.Idem{Key: "alice:POST /x:k1", Value: v, TTL: 300 * time.Millisecond},
+		return &change.Change{At: t0, Idem: &change.Idem{Key: "alice:POST /x:k1", Value: v, TTL: time.Second},
 			Events: []vocab.Event{{Stream: "idem", Type: "x.made", Data: v}}}
 	}
 	if res := apply(t, st, first("INC-1")); res.Duplicate != "" || !slices.Equal(res.Seqs, []uint64{1}) {
@@ -123,7 +123,7 @@ func applyIdempotent(t *testing.T, open Open) {
 	if seq, err := st.Source.Seq(ctx, "idem"); err != nil || seq != 1 {
 		t.Fatalf("the repeat wrote its event: seq %d %v", seq, err)
 	}
-	st.Elapse(400 * time.Millisecond)
+	st.Elapse(1200 * time.Millisecond)
 	if res := apply(t, st, first("INC-3")); res.Duplicate != "" || !slices.Equal(res.Seqs, []uint64{2}) {
 		t.Fatalf("after the key expired: %+v", res)
 	}
