@@ -113,7 +113,9 @@ func TestJobRetriedAfterFailure(t *testing.T) {
 	if got := planIDs(h.activations(id)); got != "general@II mass-incident@II" {
 		t.Errorf("proposals while dispatch fails: %s", got)
 	}
-	time.Sleep(300 * time.Millisecond) // several failed attempts
+	waitFor(t, 5*time.Second, "a failed attempt retried", func() bool {
+		return h.metric(`watchfloor_jobs_total{result="failed"}`) >= 2 && h.metric(`watchfloor_jobs_total{result="retried"}`) >= 1
+	})
 	mend()
 	waitFor(t, 3*time.Second, "the units sent after the store recovered", func() bool { return len(h.orders(id)) >= 2 })
 	time.Sleep(300 * time.Millisecond) // a second dispatch has every chance to happen

@@ -190,17 +190,21 @@ func (h *Hub) Clients(stream string) int {
 // subscribers until ctx ends. Every instance tails every shared stream, so a
 // client receives every event whichever instance it is connected to.
 func (h *Hub) Tail(ctx context.Context, stream string) error {
-	var last uint64
-	var err error
 	for {
-		last, err = h.src.Seq(ctx, stream)
+		last, err := h.src.Seq(ctx, stream)
 		if err == nil {
-			break
+			return h.TailFrom(ctx, stream, last)
 		}
 		if !sleep(ctx, 250*time.Millisecond) {
 			return nil
 		}
 	}
+}
+
+// TailFrom is Tail from the events after last: an instance reads the seq
+// before the state its observers keep, so that no event stored between
+// that read and the tail's start is missed.
+func (h *Hub) TailFrom(ctx context.Context, stream string, last uint64) error {
 	failing := false
 	for ctx.Err() == nil {
 		msgs, err := h.src.Tail(ctx, stream, last, 2*time.Second)

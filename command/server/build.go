@@ -53,7 +53,10 @@ type builder struct {
 	geo    *geo.Map
 	places *geo.Gazetteer
 	st     *store.Store
-	authn  *auth.Service
+	// tailFrom is the seq of each shared stream read before any state its
+	// events keep (fleet, registry, warnings) was loaded: tailed from there.
+	tailFrom map[string]uint64
+	authn    *auth.Service
 	// sessions is the session cache over the sessions in Redis.
 	sessions   *auth.SessionCache
 	accounts   *account.Service
@@ -156,6 +159,12 @@ func (b *builder) openStore(ctx context.Context) error {
 		return nil
 	})
 	b.met = newMetrics()
+	b.tailFrom = map[string]uint64{}
+	for _, stream := range []string{vocab.ScreenStream, vocab.LeaderStream} {
+		if b.tailFrom[stream], err = st.Seq(ctx, stream); err != nil {
+			return fmt.Errorf("reading where the %s stream stands: %w", stream, err)
+		}
+	}
 	return nil
 }
 

@@ -20,6 +20,17 @@ const testPassword = "server-test-pw"
 // test's end within stopWithin.
 func startServer(t *testing.T, r *storetest.Redis, stopWithin time.Duration) *Server {
 	t.Helper()
+	srv := newServer(t, r, stopWithin)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// newServer builds an instance of the sample city on r, not yet started,
+// stopped within stopWithin when the test ends.
+func newServer(t *testing.T, r *storetest.Redis, stopWithin time.Duration) *Server {
+	t.Helper()
 	env := map[string]string{"WATCHFLOOR_LISTEN": "127.0.0.1:0", "WATCHFLOOR_OSMAND_LISTEN": "127.0.0.1:0",
 		"WATCHFLOOR_REDIS_URL": r.URL(), "WATCHFLOOR_DEMO_PASSWORD": testPassword}
 	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(k string) string { return env[k] })
@@ -29,9 +40,6 @@ func startServer(t *testing.T, r *storetest.Redis, stopWithin time.Duration) *Se
 	cfg.Auth.BcryptCost = 4
 	srv, err := New(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Notice: io.Discard})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -25,7 +25,6 @@ import (
 	"watchfloor/command/store/records"
 	"watchfloor/command/timer"
 	"watchfloor/command/unit"
-	"watchfloor/command/vocab"
 	"watchfloor/command/warning"
 	"watchfloor/command/web"
 	"watchfloor/config"
@@ -67,8 +66,10 @@ type Server struct {
 	memory   *records.MemoryWatch
 	retainer *audit.Retainer
 	// warnings is this instance's index of warnings, read again now and
-	// then (an event missed while the screen stream was not yet tailed).
+	// then (a warning.* event lost on its way).
 	warnings *warning.Index
+	// tailFrom is where the shared streams are tailed from (builder.tailFrom).
+	tailFrom map[string]uint64
 
 	// ln and osmandLn are the API's and the OsmAnd listeners, once started.
 	ln, osmandLn *unusedCloser
@@ -109,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *Server, err 
 		}
 	}
 	return &Server{cfg: cfg, log: b.log, store: b.st, api: b.api, sessions: b.sessions, hub: b.hub, ingest: b.ingest, framer: b.framer, timers: b.timers,
-		jobs: b.jobs, notifyRunners: b.notifyRunners, sending: b.sending, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, warnings: b.warningIndex, down: b.down}, nil
+		jobs: b.jobs, notifyRunners: b.notifyRunners, sending: b.sending, noJobs: opts.NoJobRunner, memory: b.sys.memory, retainer: b.sys.retainer, warnings: b.warningIndex, tailFrom: b.tailFrom, down: b.down}, nil
 }
 
 // Start listens on the configured address and runs the background
@@ -139,8 +140,9 @@ func (s *Server) runBackground() {
 	ctx, cancel := context.WithCancel(context.Background())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.store.Run(gctx) })
-	g.Go(func() error { return s.hub.Tail(gctx, vocab.ScreenStream) })
-	g.Go(func() error { return s.hub.Tail(gctx, vocab.LeaderStream) })
+	for stream, from := range s.tailFrom {
+		g.Go(func() error { return s.hub.TailFrom(gctx, stream, from) })
+	}
 	g.Go(func() error { return s.ingest.Run(gctx) })
 	g.Go(func() error { return s.ingest.Follow(gctx) })
 	g.Go(func() error { return s.framer.Run(gctx) })

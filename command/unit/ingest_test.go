@@ -398,7 +398,7 @@ func TestIngestStopAnswersEveryCaller(t *testing.T) {
 	first := submit("car-001")
 	<-st.entered // its write waits at the gate
 	queued := submit("car-002")
-	for g.Queued() < 2 {
+	for g.Waiting() < 1 {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()

@@ -193,9 +193,9 @@ func (x *Index) Load(ctx context.Context, id string) (*Warning, error) {
 func (x *Index) inCity(p orb.Point) bool { return x.geo.GridAt(p) != nil }
 
 // Run reads the warnings stored active into the index again every
-// interval until ctx ends (Restore), so that an event missed (one stored
-// between Restore and the first tail of the screen stream) is caught up;
-// a failed read waits for the next.
+// interval until ctx ends (Restore), so that an event the tail never read
+// (trimmed from the stream, lost in a failover) is caught up; a failed
+// read waits for the next.
 func (x *Index) Run(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()

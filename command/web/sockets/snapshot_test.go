@@ -21,8 +21,10 @@ func TestScreenSnapshotSharedWithItsCompressedForm(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	a := &Server{Kit: &rest.Kit{Deps: rest.Deps{Source: st, Config: &config.Config{Streams: config.Streams{MaxLen: 100}}}}}
 	// The parts read at seq 0, as a first socket would have them: a
-	// city's worth of units, enough to compress.
-	a.ws.parts = &snapshotParts{read: read{at: time.Now()}, units: strings.Repeat("car-0001 ", 1000)}
+	// city's worth of units, enough to compress (read "later", so that a
+	// pause of the test never makes them stale: this server has nothing
+	// to read them again from).
+	a.ws.parts = &snapshotParts{read: read{at: time.Now().Add(time.Hour)}, units: strings.Repeat("car-0001 ", 1000)}
 	ctx := context.Background()
 	first, err := a.screenSnapshot(ctx, "")
 	if err != nil {
