@@ -239,15 +239,13 @@ func TestAccountDisabledOnEveryInstance(t *testing.T) {
 	other := b.screen(b.freshToken("viewer"), nil)
 	other.next(2 * time.Second)
 
-	start := time.Now()
 	if res, body := a.do("POST", "/api/v1/accounts/deputy/disable", a.token("admin"), nil); res.StatusCode != 200 {
 		t.Fatalf("disable: %d %s", res.StatusCode, body)
 	}
-	if code, reason := closeCode(t, onB, time.Second); code != 4001 || reason != "session ended" {
+	// Closed when told, well before its 12 h session would end: 3 s allows
+	// for a loaded machine.
+	if code, reason := closeCode(t, onB, 3*time.Second); code != 4001 || reason != "session ended" {
 		t.Errorf("socket on B closed with %d %q, want 4001 session ended", code, reason)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("socket closed after %s", d)
 	}
 	if res, _ := b.do("GET", "/api/v1/incidents", tok, nil); res.StatusCode != 401 {
 		t.Errorf("the session on B: %d", res.StatusCode)

@@ -366,7 +366,7 @@ func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 		t.Errorf("the ended session on A right after the logout: %d, want 401", res.StatusCode)
 	}
 	for name, c := range map[string]*wsConn{"A": onA, "B": onB} {
-		code, reason := closeCode(t, c, time.Second)
+		code, reason := closeCode(t, c, 3*time.Second)
 		if code != 4001 || reason != "session ended" {
 			t.Errorf("socket on %s closed with %d %q, want 4001 session ended", name, code, reason)
 		}

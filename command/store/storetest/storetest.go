@@ -6,6 +6,7 @@ package storetest
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -79,7 +80,19 @@ func (r *Redis) start(bin string) error {
 			return fmt.Errorf("redis-server exited: %v\n%s", err, log)
 		default:
 		}
-		if ping(r.Addr) == nil {
+		if ping(r.Addr) == nil { // answering, not loading its data
+			pid, err := serverPID(r.Addr)
+			if err != nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			if pid != r.cmd.Process.Pid {
+				// The port was taken between freePort and the start: the
+				// answer is another test's server, ours is exiting.
+				killGroup(r.cmd)
+				<-exited
+				return fmt.Errorf("%s is another redis-server's (pid %d)", r.Addr, pid)
+			}
 			go func() { <-exited }()
 			return nil
 		}
@@ -133,6 +146,38 @@ func ping(addr string) error {
 		return fmt.Errorf("unexpected answer %q", line)
 	}
 	return nil
+}
+
+// serverPID asks the redis-server on addr for its process id.
+func serverPID(addr string) (int, error) {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("INFO server\r\n")); err != nil {
+		return 0, err
+	}
+	rd := bufio.NewReader(c)
+	head, err := rd.ReadString('\n')
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
+	if !strings.HasPrefix(head, "$") || err != nil {
+		return 0, fmt.Errorf("unexpected answer %q", head)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(rd, body); err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(body), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+			return strconv.Atoi(v)
+		}
+	}
+	return 0, fmt.Errorf("no process_id in INFO server")
 }
 
 func freePort(t testing.TB) int {
