@@ -1,7 +1,7 @@
 package acceptance_test
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
 )
 
 // A phone that signs in after the plan's approval shows its task and
@@ -232,10 +233,10 @@ func TestLeaderHistoryShowsTheLatest(t *testing.T) {
 
 // TestResponderTaskAnswersKeepThroughARedrawAndClose: while a task's
 // acknowledgement is under way the page redraws (the language switched):
-// its button stays disabled. Then the plan is ended while the phone is not
-// told (the unit's stream has no event for it); pressing done closes the
-// task on the phone for good, no button left, instead of a refusal that
-// leaves the task open.
+// its button stays disabled. Then the plan ends where the phone is not told
+// (its tasks.closed lost: here the plan's status is set in Redis alone);
+// pressing done closes the task on the phone for good, no button left,
+// instead of a refusal that leaves the task open.
 func TestResponderTaskAnswersKeepThroughARedrawAndClose(t *testing.T) {
 	h := newHarness(t)
 	actID := h.approvedMassPlan()
@@ -258,13 +259,56 @@ func TestResponderTaskAnswersKeepThroughARedrawAndClose(t *testing.T) {
 	}
 	b.release(held)
 	b.run(10*time.Second, fetch.Disable(), chromedp.WaitVisible(sel+`[data-status="acknowledged"] button.task-done`, chromedp.ByQuery))
-	for _, step := range []struct{ path, body string }{{"phase", `{"phase": "recovery", "reason": "人群已疏散"}`}, {"end", `{"reason": "处置完毕"}`}} {
-		if res, body := h.do("POST", "/api/v1/activations/"+actID+"/"+step.path, h.token("leader"), json.RawMessage(step.body)); res.StatusCode != 200 {
-			t.Fatalf("%s: %d %s", step.path, res.StatusCode, body)
-		}
+	keys := redisKeys(t, h, "*:activation:"+actID)
+	if len(keys) != 1 {
+		t.Fatalf("the activation's keys: %q", keys)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+	defer rdb.Close()
+	if err := rdb.HSet(context.Background(), keys[0], "status", "ended").Err(); err != nil {
+		t.Fatal(err)
 	}
 	b.run(5*time.Second, click(sel+" button.task-done"))
 	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null && document.querySelector(%q) === null`, sel+`[data-status="closed"]`, sel+" button"))
 	b.clean()
 	b.screenshot("closed")
+}
+
+// A leader ends a plan on the leader page: the phone of a unit with a task
+// in it closes the task at once, no button left, and says that the plan
+// ended; the same phone's task of another plan stays open.
+func TestPhoneTaskClosedWhenThePlanEnds(t *testing.T) {
+	h := newHarness(t)
+	actID := h.approvedMassPlan()
+	other := h.approvedMassPlan()
+	phone := newBrowser(t, 390, 844)
+	phone.login(h.base+"/responder.html", "foot-01")
+	sel := func(id string) string {
+		return fmt.Sprintf(`#tasks li.task[data-group-id="onsite-control"][data-activation-id=%q]`, id)
+	}
+	phone.run(10*time.Second, chromedp.WaitVisible(sel(actID)+` button.task-ack`, chromedp.ByQuery),
+		chromedp.WaitVisible(sel(other)+` button.task-ack`, chromedp.ByQuery))
+
+	leader := newBrowser(t, 1280, 900)
+	leader.login(h.base+"/leader.html", "leader")
+	card := fmt.Sprintf(`#active-list article.act-card[data-activation-id=%q]`, actID)
+	leader.run(10*time.Second, chromedp.WaitVisible(card+` button[data-action="end"]`, chromedp.ByQuery))
+	leader.run(5*time.Second, typeInto(card+` textarea.reason-input`, "现场秩序恢复"), click(card+` button[data-action="end"]`))
+	leader.run(10*time.Second, chromedp.WaitNotPresent(card, chromedp.ByQuery))
+
+	phone.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null && document.querySelector(%q) === null`,
+		sel(actID)+`[data-status="closed"]`, sel(actID)+" button"))
+	var notice, kind string
+	phone.run(2*time.Second, textOf("#notice-text", &notice), chromedp.Evaluate(`document.querySelector('#notice').dataset.kind ?? ''`, &kind))
+	if kind != "plan-ended" || !strings.Contains(notice, "预案已结束") || !strings.Contains(notice, "群体性事件") {
+		t.Errorf("the phone's notice %q (%s), want the plan ended", notice, kind)
+	}
+	var open bool
+	phone.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q) !== null`, sel(other)+`[data-status="assigned"] button.task-ack`), &open))
+	if !open {
+		t.Error("the task of the plan still active was closed too")
+	}
+	phone.screenshot("plan-ended")
+	phone.clean()
+	leader.clean()
 }

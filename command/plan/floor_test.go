@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -273,6 +274,66 @@ func TestTasksAndProgress(t *testing.T) {
 	}
 }
 
+// TestEndClosesTheUnitsTasks: ending a plan tells each of its units once,
+// on its own stream, that its tasks of that activation are closed (a unit
+// in two groups too); a delivery still under way stores nothing more.
+func TestEndClosesTheUnitsTasks(t *testing.T) {
+	f := newPlanFloor(t)
+	// car-01 is in both groups of this plan: two tasks, one notice.
+	f.opts.Plans[1].Groups = []config.Group{{ID: "patrol", Teams: []string{"patrol"}}, {ID: "medical", Units: []string{"ems-01", "car-01"}}}
+	f.svc = f.service(f.opts)
+	as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := as[0].ID
+	a, err := f.svc.Approve(bg, deputy, id, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]uint64{}
+	for _, u := range []string{"car-01", "car-02", "ems-01"} {
+		before[u], _ = f.st.Seq(bg, vocab.UnitStream(u))
+	}
+	f.now = at.Add(time.Hour)
+	if _, err := f.svc.End(bg, leader, id, "处置完毕"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"car-01", "car-02", "ems-01"} {
+		msgs, _, err := f.st.Range(bg, vocab.UnitStream(u), before[u]+1, 10)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("%s was told %d times after the end (%v)", u, len(msgs), err)
+		}
+		var ev struct {
+			Type string
+			Data plan.TasksClosed
+		}
+		if err := json.Unmarshal(msgs[0].JSON, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if d := ev.Data; ev.Type != vocab.TasksClosed || d.ActivationID != id || d.PlanID != "fire" || d.Reason != "处置完毕" || !d.At.Equal(f.now) {
+			t.Errorf("%s was told %s %+v", u, ev.Type, d)
+		}
+	}
+	// The last chunk of a delivery that read the plan active before the
+	// end: refused, and the delivery ends without an error.
+	late := []plan.Task{{ID: plan.TaskID(id, "patrol", "car-09"), ActivationID: id, GroupID: "patrol", UnitID: "car-09", Status: plan.TaskAssigned}}
+	if err := plan.AddTasks(bg, f.st.Activations(), a, late, f.now); err != nil {
+		t.Fatalf("a delivery after the end: %v", err)
+	}
+	if seq, _ := f.st.Seq(bg, vocab.UnitStream("car-09")); seq != 0 {
+		t.Error("a task was stored and announced after its plan ended")
+	}
+	// The job again (another instance took it over): told again, which
+	// a phone takes as it took the first.
+	if err := f.svc.CloseTasks(bg, job.Job{Kind: plan.JobTasksClosed, Key: id}); err != nil {
+		t.Fatal(err)
+	}
+	if seq, _ := f.st.Seq(bg, vocab.UnitStream("car-02")); seq != before["car-02"]+2 {
+		t.Errorf("car-02 at seq %d after the job again, want %d", seq, before["car-02"]+2)
+	}
+}
+
 // TestDeliveryIsIdempotent: delivering an active plan's tasks again, or
 // from two instances at once, stores and announces each task once.
 func TestDeliveryIsIdempotent(t *testing.T) {
@@ -309,7 +370,10 @@ func TestDeliveryIsIdempotent(t *testing.T) {
 func TestTaskChunksStoredOnceEach(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	x := st.Activations()
-	a := &plan.Activation{ID: "A-1"}
+	a := &plan.Activation{ID: "A-1", Status: plan.Active}
+	if _, err := x.Apply(bg, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": plan.Active}}}}); err != nil {
+		t.Fatal(err)
+	}
 	n := 3*plan.TaskChunk + 50
 	tasks := make([]plan.Task, n)
 	for i := range tasks {

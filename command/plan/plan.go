@@ -180,6 +180,10 @@ type Store interface {
 // JobTasks is the kind of the job that delivers an approved plan's tasks.
 const JobTasks = "plan.tasks"
 
+// JobTasksClosed is the kind of the job that tells each unit of an ended
+// plan that its tasks are closed.
+const JobTasksClosed = "plan.tasks.closed"
+
 // TaskChunk is how many tasks one atomic step stores: a plan sent to
 // thousands of units never holds Redis in one long step. With 100 rather
 // than 200 the incidents filed during a fan-out wait less behind each
@@ -365,7 +369,11 @@ func (s *Service) runJobs(ctx context.Context, jobs []job.Job) error {
 	}
 	var errs []error
 	for _, j := range jobs {
-		errs = append(errs, s.Deliver(ctx, j))
+		if j.Kind == JobTasksClosed {
+			errs = append(errs, s.CloseTasks(ctx, j))
+		} else {
+			errs = append(errs, s.Deliver(ctx, j))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -637,9 +645,63 @@ func (s *Service) End(ctx context.Context, who Who, id, reason string) (*Activat
 	now := s.now().UTC()
 	prev := *a
 	a.Status, a.Phase, a.EndedAt, a.EndedBy, a.EndReason, a.UpdatedAt = Ended, "", &now, who.Username, strings.TrimSpace(reason), now
-	return a, s.save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: &prev, Event: "activation.ended"}},
+	w := &Write{At: now, Changes: []Change{{A: a, Prev: &prev, Event: "activation.ended"}},
 		Entries: []incident.Entry{{At: now, Type: "plan.ended", By: who.Username, Role: who.Role, Reason: a.EndReason,
-			Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID, "phase": "结束"}}}})
+			Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID, "phase": "结束"}}},
+		Jobs: []job.Job{{Kind: JobTasksClosed, Key: a.ID, IncidentID: a.IncidentID, Local: a}}}
+	if err := s.save(ctx, w); err != nil {
+		return nil, err
+	}
+	return a, s.runJobs(ctx, w.Jobs)
+}
+
+// TasksClosed is the data of tasks.closed, on the stream of each unit of
+// an ended plan: its tasks of that activation are closed.
+type TasksClosed struct {
+	ActivationID string      `json:"activation_id"`
+	PlanID       string      `json:"plan_id"`
+	PlanName     config.Text `json:"plan_name"`
+	Reason       string      `json:"reason"`
+	At           time.Time   `json:"at"`
+}
+
+// CloseTasks is the handler of JobTasksClosed: it tells each unit of an
+// ended plan, TaskChunk units to a step, that its tasks are closed. A
+// repeat tells them again, which a phone takes as it took the first.
+func (s *Service) CloseTasks(ctx context.Context, j job.Job) error {
+	a, _ := j.Local.(*Activation)
+	if a == nil || a.ID != j.Key {
+		var err error
+		if a, err = s.store.Load(ctx, j.Key); fault.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	if a.Status != Ended || a.EndedAt == nil {
+		return nil
+	}
+	var units []string
+	seen := map[string]bool{}
+	for _, g := range a.Groups {
+		for _, u := range g.Units {
+			if !seen[u] {
+				seen[u] = true
+				units = append(units, u)
+			}
+		}
+	}
+	data := &TasksClosed{ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName, Reason: a.EndReason, At: *a.EndedAt}
+	for chunk := range slices.Chunk(units, TaskChunk) {
+		c := &change.Change{At: s.now().UTC(), Events: make([]vocab.Event, 0, len(chunk))}
+		for _, u := range chunk {
+			c.Events = append(c.Events, vocab.Event{Stream: vocab.UnitStream(u), Type: vocab.TasksClosed, Data: data, Notify: true})
+		}
+		if _, err := s.store.Apply(ctx, c); err != nil {
+			return fmt.Errorf("closing the tasks of %s: %w", a.ID, err)
+		}
+	}
+	return nil
 }
 
 // List returns activations by status ("" for proposed and active).

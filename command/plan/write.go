@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -234,8 +235,12 @@ func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Tas
 // task.assigned event to its unit, in one atomic step: each is guarded, so
 // two deliveries racing store and announce a task once, and a repeat adds
 // nothing. The first attempt assumes none is stored (a first delivery
-// saves the read); a conflict reads which are and tries again.
+// saves the read); a conflict reads which are and tries again. Nothing is
+// stored once the activation is no longer active (ended meanwhile: its
+// units were told, or are being told, that its tasks are closed).
 func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at time.Time) error {
+	active := change.Guard{Kind: change.KindActivation, ID: a.ID, Field: "status", Allowed: []string{Active},
+		Why: fmt.Sprintf("activation %s is no longer active", a.ID)}
 	ids := make([]string, len(tasks))
 	for i := range tasks {
 		ids[i] = tasks[i].ID
@@ -263,7 +268,11 @@ func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at
 		if len(c.Docs) == 0 {
 			return nil
 		}
+		c.Guards = append(c.Guards, active)
 		_, err := st.Apply(ctx, c)
+		if cf := (*fault.Conflict)(nil); errors.As(err, &cf) && cf.Detail == active.Why {
+			return nil
+		}
 		if fault.IsConflict(err) && attempt < 4 {
 			continue // another delivery stored some meanwhile: skip them
 		}

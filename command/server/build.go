@@ -254,6 +254,7 @@ func (b *builder) domain(ctx context.Context) error {
 		Warnings: b.warningIndex}, b.opts.Now, runNow, b.duty)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
 	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
+	b.jobs.Handle(plan.JobTasksClosed, b.plans.CloseTasks)
 	return nil
 }
 

@@ -24,13 +24,24 @@ import (
 	"watchfloor/config"
 )
 
+// storeActive stores an active activation id, whose tasks may be stored.
+func storeActive(tb testing.TB, x *views.Activations, id string) *plan.Activation {
+	tb.Helper()
+	a := &plan.Activation{ID: id, Status: plan.Active}
+	if _, err := x.Apply(context.Background(), &change.Change{At: time.Now(),
+		Docs: []change.Doc{{Kind: change.KindActivation, ID: id, Value: a, Fields: map[string]string{"status": plan.Active}}}}); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
 // TestAddTasksIdempotent: storing a plan's tasks again (a retried delivery)
 // adds and announces only those missing, chunk by chunk.
 func TestAddTasksIdempotent(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
 	x := views.NewActivations(st)
-	a := &plan.Activation{ID: "A-1"}
+	a := storeActive(t, x, "A-1")
 	var tasks []plan.Task
 	for i := range 450 {
 		u := fmt.Sprintf("u%03d", i)
@@ -175,7 +186,7 @@ func BenchmarkAddTasks2000(b *testing.B) {
 	}
 	var longest time.Duration
 	for n := 0; b.Loop(); n++ {
-		a := &plan.Activation{ID: fmt.Sprintf("A-%d", n)}
+		a := storeActive(b, x, fmt.Sprintf("A-%d", n))
 		tasks := make([]plan.Task, 2000)
 		for i := range tasks {
 			u := fmt.Sprintf("u%04d", i)

@@ -44,6 +44,7 @@ const (
 	TaskAssigned         = "task.assigned"
 	TaskAcknowledged     = "task.acknowledged"
 	TaskDone             = "task.done"
+	TasksClosed          = "tasks.closed"
 	DeadlineDue          = "deadline.due"
 	DeadlineOverdue      = "deadline.overdue"
 	CaseCreated          = "case.created"

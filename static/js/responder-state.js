@@ -269,6 +269,24 @@ export class ResponderState {
   }
 
   /**
+   * Applies tasks.closed: the plan of activationId ended, so its tasks not
+   * done are closed.
+   * @param {unknown} activationId
+   * @returns {boolean} whether the phone knew a task of it
+   */
+  closeTasks(activationId) {
+    if (typeof activationId !== 'string') return false;
+    let known = false;
+    this.tasks = this.tasks.map((x) => {
+      if (x.activation_id !== activationId) return x;
+      known = true;
+      return x.status === 'done' || x.status === 'closed' ? x : { ...x, status: 'closed' };
+    });
+    if (known) this.save();
+    return known;
+  }
+
+  /**
    * Sets the unit as the server shows it now (GET /api/v1/units/{id}).
    * @param {any} unit
    */

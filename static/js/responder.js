@@ -176,6 +176,13 @@ function routeMessages() {
     renderTasks();
     renderNotice();
   });
+  bus.on('tasks.closed', (msg) => {
+    const d = msg.data;
+    if (!state || !d || !state.closeTasks(d.activation_id)) return;
+    notice = { kind: 'plan-ended', key: 'responder.notice.planEnded', params: { plan: localText(d.plan_name) } };
+    renderTasks();
+    renderNotice();
+  });
   for (const typ of ['task.acknowledged', 'task.done']) {
     bus.on(typ, (msg) => {
       if (state && msg.data && state.updateTask(msg.data.task)) renderTasks();
@@ -740,7 +747,7 @@ function renderHistory() {
   show(byId('history-empty'), past.length === 0);
 }
 
-/** Shows the notice (an order that ended, a new task), if any. */
+/** Shows the notice (an order that ended, a new task, a plan ended), if any. */
 function renderNotice() {
   const box = byId('notice');
   if (!notice) {
