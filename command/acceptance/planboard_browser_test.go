@@ -116,13 +116,19 @@ func TestScreenPlansForgetWhatWasDecidedMeanwhile(t *testing.T) {
 // TestScreenTotalNotTakenDownByAnIncidentClosedBefore: the wall's snapshot
 // carries two of three open incidents and counts the third; an update of
 // an incident closed before the snapshot, or of one closed since, (a
-// deadline marked sent) leaves the open total, where it took one off.
+// deadline marked sent) leaves the open total, where it took one off; one
+// closed before and reopened since adds one.
 func TestScreenTotalNotTakenDownByAnIncidentClosedBefore(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.Streams.SnapshotIncidents = 2 })
-	closed := h.create(dongmen("早已结案", 40))["id"].(string)
-	if res, body := h.do("POST", "/api/v1/incidents/"+closed+"/status", h.token("operator"), closing("处置完毕")); res.StatusCode != 200 {
-		t.Fatalf("closing: %d %s", res.StatusCode, body)
+	var closedBefore []string
+	for _, title := range []string{"早已结案", "结案后重开"} {
+		id := h.create(dongmen(title, 40))["id"].(string)
+		if res, body := h.do("POST", "/api/v1/incidents/"+id+"/status", h.token("operator"), closing("处置完毕")); res.StatusCode != 200 {
+			t.Fatalf("closing: %d %s", res.StatusCode, body)
+		}
+		closedBefore = append(closedBefore, id)
 	}
+	closed, reopened := closedBefore[0], closedBefore[1]
 	for i := range 3 {
 		h.create(publicOrder(fmt.Sprintf("未结%d", i)))
 	}
@@ -147,5 +153,11 @@ func TestScreenTotalNotTakenDownByAnIncidentClosedBefore(t *testing.T) {
 	}
 	h.create(publicOrder("再之后的警情"))
 	b.poll(10*time.Second, `document.querySelector('#count-total')?.textContent === '共 4 起'`)
+	// Another closed before the snapshot is reopened by a leader (the
+	// first the wall hears of it): open again, it adds one.
+	if res, body := h.do("POST", "/api/v1/incidents/"+reopened+"/status", h.token("leader"), map[string]any{"status": "open", "reason": "群众再次聚集"}); res.StatusCode != 200 {
+		t.Fatalf("reopening: %d %s", res.StatusCode, body)
+	}
+	b.poll(10*time.Second, `document.querySelector('#count-total')?.textContent === '共 5 起'`)
 	b.clean()
 }

@@ -83,6 +83,8 @@ type Incident struct {
 	CreatedBy string        `json:"created_by"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	ClosedAt  *time.Time    `json:"closed_at,omitempty"`
+	// ReopenedAt is when it was last reopened after being closed.
+	ReopenedAt *time.Time `json:"reopened_at,omitempty"`
 	// Summary is the after-action summary written when it was closed.
 	Summary *AfterAction `json:"summary,omitempty"`
 	// ReportedAt is when the last follow-up report (续报) came in.
@@ -287,10 +289,12 @@ type Summary struct {
 	Reports   int        `json:"reports"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
-	// ClosedAt, while closed: a screen tells an incident closed before its
-	// snapshot from one closed since (its open total counts the latter).
-	ClosedAt *time.Time `json:"closed_at,omitempty"`
-	Version  int64      `json:"version"`
+	// ClosedAt, while closed, and ReopenedAt: a screen tells an incident
+	// closed (or still closed) at its snapshot from one open then, which
+	// its open total counted.
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+	ReopenedAt *time.Time `json:"reopened_at,omitempty"`
+	Version    int64      `json:"version"`
 	// Summary is always true: the page knows to fetch the rest.
 	Summary bool `json:"summary"`
 }
@@ -306,7 +310,7 @@ func (inc *Incident) Summarize() *Summary {
 		LocationApproximate: inc.LocationApproximate, Address: shorten(inc.Address, SummaryTextRunes), OccurredAt: inc.OccurredAt,
 		Source: inc.Source, PeopleInvolved: inc.PeopleInvolved, Deaths: inc.Deaths, Injuries: inc.Injuries, Verified: inc.Verified,
 		Drill: inc.Drill, Level: inc.Level, LevelReasons: inc.LevelReasons, Grid: inc.Grid, Zones: inc.Zones, Warnings: inc.Warnings,
-		Status: inc.Status, Deadlines: ds, Reports: inc.Reports, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, ClosedAt: inc.ClosedAt, Version: inc.Version, Summary: true}
+		Status: inc.Status, Deadlines: ds, Reports: inc.Reports, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, ClosedAt: inc.ClosedAt, ReopenedAt: inc.ReopenedAt, Version: inc.Version, Summary: true}
 }
 
 // shorten cuts s to at most n runes, marking a cut with an ellipsis.

@@ -648,7 +648,7 @@ func (s *Service) Transition(ctx context.Context, who vocab.Actor, id, status, r
 			if reason == "" {
 				return nil, fault.Field("reason", "required when reopening")
 			}
-			inc.ClosedAt = nil
+			inc.ClosedAt, inc.ReopenedAt = nil, &now
 			detail["reopened"] = true
 		case status == StatusClosed:
 			inc.ClosedAt = &now

@@ -140,12 +140,13 @@ export class IncidentStore {
         const inc = msg.data;
         if (!isIncident(inc)) return false;
         // An update of an incident we do not hold is one the snapshot left
-        // out, now shown or closed since (counted once), or one closed
-        // before the snapshot (a deadline marked sent after closing), which
-        // the total never counted.
+        // out, now shown or closed since (counted once), or one closed at
+        // the snapshot, which the total never counted: closed before it (a
+        // deadline marked sent after closing) or reopened since.
         if (msg.type === 'incident.updated' && !this.counted.has(inc.id) && this.hidden > 0) {
           const closedAt = inc.status === 'closed' ? Date.parse(inc.closed_at) : NaN;
-          if (!(closedAt <= this.snapshotAt)) this.hidden -= 1;
+          const reopenedAt = inc.status !== 'closed' ? Date.parse(inc.reopened_at) : NaN;
+          if (!(closedAt <= this.snapshotAt) && !(reopenedAt > this.snapshotAt)) this.hidden -= 1;
         }
         this.counted.add(inc.id); // counted from now on, closed or not
         if (inc.status === 'closed') return this.byId.delete(inc.id) || msg.type === 'incident.updated';
