@@ -274,20 +274,25 @@ func TestResponderTaskAnswersKeepThroughARedrawAndClose(t *testing.T) {
 	b.screenshot("closed")
 }
 
-// A leader ends a plan on the leader page: the phone of a unit with a task
-// in it closes the task at once, no button left, and says that the plan
-// ended; the same phone's task of another plan stays open.
+// A leader ends a plan on the leader page while the phone's acknowledgement
+// of its task is on its way back: the phone closes the task at once, no
+// button left, says that the plan ended, and the late answer does not open
+// it again; the same phone's task of another plan stays open.
 func TestPhoneTaskClosedWhenThePlanEnds(t *testing.T) {
 	h := newHarness(t)
 	actID := h.approvedMassPlan()
 	other := h.approvedMassPlan()
 	phone := newBrowser(t, 390, 844)
+	paused := phone.paused()
 	phone.login(h.base+"/responder.html", "foot-01")
 	sel := func(id string) string {
 		return fmt.Sprintf(`#tasks li.task[data-group-id="onsite-control"][data-activation-id=%q]`, id)
 	}
 	phone.run(10*time.Second, chromedp.WaitVisible(sel(actID)+` button.task-ack`, chromedp.ByQuery),
-		chromedp.WaitVisible(sel(other)+` button.task-ack`, chromedp.ByQuery))
+		chromedp.WaitVisible(sel(other)+` button.task-ack`, chromedp.ByQuery),
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/ack", RequestStage: fetch.RequestStageResponse}}),
+		click(sel(actID)+" button.task-ack"))
+	held := phone.held(paused, "the acknowledgement")
 
 	leader := newBrowser(t, 1280, 900)
 	leader.login(h.base+"/leader.html", "leader")
@@ -298,6 +303,15 @@ func TestPhoneTaskClosedWhenThePlanEnds(t *testing.T) {
 
 	phone.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q) !== null && document.querySelector(%q) === null`,
 		sel(actID)+`[data-status="closed"]`, sel(actID)+" button"))
+	// The acknowledgement, stored before the end, answers now.
+	phone.release(held)
+	phone.run(5*time.Second, fetch.Disable())
+	time.Sleep(500 * time.Millisecond)
+	var status string
+	phone.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q)?.dataset.status ?? 'gone'`, sel(actID)), &status))
+	if status != "closed" {
+		t.Errorf("the late answer left the task %s, want closed", status)
+	}
 	var notice, kind string
 	phone.run(2*time.Second, textOf("#notice-text", &notice), chromedp.Evaluate(`document.querySelector('#notice').dataset.kind ?? ''`, &kind))
 	if kind != "plan-ended" || !strings.Contains(notice, "预案已结束") || !strings.Contains(notice, "群体性事件") {

@@ -315,13 +315,22 @@ func TestEndClosesTheUnitsTasks(t *testing.T) {
 			t.Errorf("%s was told %s %+v", u, ev.Type, d)
 		}
 	}
-	// The last chunk of a delivery that read the plan active before the
-	// end: refused, and the delivery ends without an error.
-	late := []plan.Task{{ID: plan.TaskID(id, "patrol", "car-09"), ActivationID: id, GroupID: "patrol", UnitID: "car-09", Status: plan.TaskAssigned}}
-	if err := plan.AddTasks(bg, f.st.Activations(), a, late, f.now); err != nil {
-		t.Fatalf("a delivery after the end: %v", err)
+	// The chunks of a delivery that read the plan active before the end:
+	// the first is refused, the rest are not tried, and the delivery ends
+	// without an error.
+	late := make([]plan.Task, 2*plan.TaskChunk)
+	for i := range late {
+		u := fmt.Sprintf("late-%03d", i)
+		late[i] = plan.Task{ID: plan.TaskID(id, "patrol", u), ActivationID: id, GroupID: "patrol", UnitID: u, Status: plan.TaskAssigned}
 	}
-	if seq, _ := f.st.Seq(bg, vocab.UnitStream("car-09")); seq != 0 {
+	if err := plan.AddTasks(bg, f.st.Activations(), a, late[:1], f.now); !errors.Is(err, plan.ErrNotActive) {
+		t.Fatalf("a chunk after the end: %v", err)
+	}
+	counting := &applyCounter{TaskStore: f.st.Activations()}
+	if err := plan.AddTaskChunks(bg, counting, a, late, func() time.Time { return f.now }); err != nil || counting.applied != 1 {
+		t.Fatalf("a delivery after the end: %v, %d steps tried", err, counting.applied)
+	}
+	if seq, _ := f.st.Seq(bg, vocab.UnitStream("late-000")); seq != 0 {
 		t.Error("a task was stored and announced after its plan ended")
 	}
 	// The job again (another instance took it over): told again, which
@@ -331,6 +340,65 @@ func TestEndClosesTheUnitsTasks(t *testing.T) {
 	}
 	if seq, _ := f.st.Seq(bg, vocab.UnitStream("car-02")); seq != before["car-02"]+2 {
 		t.Errorf("car-02 at seq %d after the job again, want %d", seq, before["car-02"]+2)
+	}
+}
+
+// applyCounter counts the steps a delivery tries.
+type applyCounter struct {
+	plan.TaskStore
+	applied int
+}
+
+func (c *applyCounter) Apply(ctx context.Context, ch *change.Change) (change.Result, error) {
+	c.applied++
+	return c.TaskStore.Apply(ctx, ch)
+}
+
+// staleStanding reads the plan as active once more after it ended: an
+// answer that read its plan just before the end.
+type staleStanding struct {
+	plan.Store
+	stale bool
+}
+
+func (s *staleStanding) Standing(ctx context.Context, id, group string) (string, int, error) {
+	status, total, err := s.Store.Standing(ctx, id, group)
+	if s.stale {
+		s.stale = false
+		status = plan.Active
+	}
+	return status, total, err
+}
+
+// TestTaskAnswerRacingTheEnd: an answer that read its plan active just
+// before the end is not stored after its unit was told the tasks are
+// closed; it looks again and is refused as a closed task.
+func TestTaskAnswerRacingTheEnd(t *testing.T) {
+	f := newPlanFloor(t)
+	as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := as[0].ID
+	if _, err := f.svc.Approve(bg, deputy, id, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.End(bg, leader, id, "over"); err != nil {
+		t.Fatal(err)
+	}
+	told, _ := f.st.Seq(bg, vocab.UnitStream("car-01"))
+	racing := plan.NewService(&staleStanding{Store: f.st.Activations(), stale: true}, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
+	task := plan.TaskID(id, "patrol", "car-01")
+	_, err = racing.TaskAction(bg, vocab.Actor{Username: "car-01", Role: vocab.Responder}, "car-01", task, plan.ActAcknowledge, "")
+	var cf *fault.Conflict
+	if !errors.As(err, &cf) || !strings.HasSuffix(cf.Detail, "its tasks are closed") {
+		t.Fatalf("an answer racing the end: %v", err)
+	}
+	if seq, _ := f.st.Seq(bg, vocab.UnitStream("car-01")); seq != told {
+		t.Errorf("the unit was told of an answer after its tasks were closed (seq %d, was %d)", seq, told)
+	}
+	if got, _ := f.st.Activations().LoadTask(bg, task); got.Status != plan.TaskAssigned {
+		t.Errorf("the task is %s after the end", got.Status)
 	}
 }
 

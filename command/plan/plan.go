@@ -484,31 +484,33 @@ const (
 func (s *Service) TaskAction(ctx context.Context, who Who, unitID, id, action, note string) (*Task, error) {
 	note = incident.CleanNote(note)
 	for attempt := 0; ; attempt++ {
-		t, err := s.taskAction(ctx, who, unitID, id, action, note)
-		if fault.IsConflict(err) && attempt < 20 {
-			continue // the task moved meanwhile (another of the unit's phones): look again
+		t, again, err := s.taskAction(ctx, who, unitID, id, action, note)
+		if again && attempt < 20 {
+			continue // the task or its plan moved meanwhile (another of the unit's phones, an end): look again
 		}
 		return t, err
 	}
 }
 
-func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, note string) (*Task, error) {
+// taskAction is one attempt at TaskAction; again says that its write met
+// a change made meanwhile, so another attempt may answer differently.
+func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, note string) (_ *Task, again bool, _ error) {
 	t, err := s.store.LoadTask(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if who.Role != vocab.Admin && t.UnitID != unitID {
-		return nil, fmt.Errorf("task %s: %w", id, fault.ErrNotFound)
+		return nil, false, fmt.Errorf("task %s: %w", id, fault.ErrNotFound)
 	}
 	if t.Status == TaskDone || (action == ActAcknowledge && t.Status == TaskAcknowledged) {
-		return t, nil
+		return t, false, nil
 	}
 	status, total, err := s.standing(ctx, t.ActivationID, t.GroupID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if status != Active {
-		return nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is %s: its tasks are closed", t.ActivationID, status)}
+		return nil, false, &fault.Conflict{Detail: fmt.Sprintf("plan %s is %s: its tasks are closed", t.ActivationID, status)}
 	}
 	now := s.now().UTC()
 	prev := *t
@@ -521,9 +523,10 @@ func (s *Service) taskAction(ctx context.Context, who Who, unitID, id, action, n
 		t.Status, t.DoneAt, t.Note = TaskDone, &now, note
 		event, typ = "task.done", "task.done"
 	}
-	return t, s.saveTask(ctx, &TaskWrite{Task: t, Prev: &prev, Total: total, Event: event, At: now,
+	err = s.saveTask(ctx, &TaskWrite{Task: t, Prev: &prev, Total: total, Event: event, At: now,
 		Entry: incident.Entry{At: now, Type: typ, By: who.Username, Role: who.Role, Reason: note,
 			Detail: map[string]any{"activation_id": t.ActivationID, "task_id": t.ID, "group_id": t.GroupID, "unit_id": t.UnitID}}})
+	return t, fault.IsConflict(err), err
 }
 
 // standing is an activation's status and a group's member count: read

@@ -163,7 +163,11 @@ func (w *TaskWrite) Change() (*change.Change, error) {
 	}
 	c := &change.Change{At: w.At,
 		Guards: []change.Guard{{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: []string{prevStatus},
-			Why: fmt.Sprintf("task %s changed meanwhile", t.ID)}},
+			Why: fmt.Sprintf("task %s changed meanwhile", t.ID)},
+			// Its plan still active: an answer racing the end is not stored
+			// after the unit was told its tasks are closed.
+			{Kind: change.KindActivation, ID: t.ActivationID, Field: "status", Allowed: []string{Active},
+				Why: fmt.Sprintf("plan %s ended meanwhile", t.ActivationID)}},
 		Docs: []change.Doc{{Kind: change.KindTask, ID: t.ID, Value: t, Prev: prev, Fields: map[string]string{"status": t.Status}}},
 		Counts: []change.Count{
 			countAck:  {Kind: change.KindProgress, ID: t.ActivationID, Field: t.GroupID + ":ack", By: acked},
@@ -224,20 +228,27 @@ type TaskStore interface {
 // other writers get their turn at Redis.
 func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, now func() time.Time) error {
 	for chunk := range slices.Chunk(tasks, TaskChunk) {
-		if err := AddTasks(ctx, st, a, chunk, now()); err != nil {
+		if err := AddTasks(ctx, st, a, chunk, now()); errors.Is(err, ErrNotActive) {
+			return nil // ended meanwhile: nothing more to deliver
+		} else if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// ErrNotActive is AddTasks's answer when the activation is no longer
+// active: it stored nothing.
+var ErrNotActive = errors.New("the plan is no longer active")
+
 // AddTasks stores those of tasks not stored yet, each with its
 // task.assigned event to its unit, in one atomic step: each is guarded, so
 // two deliveries racing store and announce a task once, and a repeat adds
 // nothing. The first attempt assumes none is stored (a first delivery
-// saves the read); a conflict reads which are and tries again. Nothing is
-// stored once the activation is no longer active (ended meanwhile: its
-// units were told, or are being told, that its tasks are closed).
+// saves the read); a conflict reads which are and tries again. Once the
+// activation is no longer active (ended meanwhile: its units were told, or
+// are being told, that its tasks are closed) it stores nothing and returns
+// ErrNotActive.
 func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at time.Time) error {
 	active := change.Guard{Kind: change.KindActivation, ID: a.ID, Field: "status", Allowed: []string{Active},
 		Why: fmt.Sprintf("activation %s is no longer active", a.ID)}
@@ -271,7 +282,7 @@ func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at
 		c.Guards = append(c.Guards, active)
 		_, err := st.Apply(ctx, c)
 		if cf := (*fault.Conflict)(nil); errors.As(err, &cf) && cf.Detail == active.Why {
-			return nil
+			return fmt.Errorf("storing the tasks of %s: %w", a.ID, ErrNotActive)
 		}
 		if fault.IsConflict(err) && attempt < 4 {
 			continue // another delivery stored some meanwhile: skip them

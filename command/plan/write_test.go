@@ -80,7 +80,8 @@ func TestTaskChange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(c.Guards) != 1 || c.Guards[0].Allowed[0] != tc.from || c.Guards[0].Why != "task A-1.g.u1 changed meanwhile" {
+			if len(c.Guards) != 2 || c.Guards[0].Allowed[0] != tc.from || c.Guards[0].Why != "task A-1.g.u1 changed meanwhile" ||
+				c.Guards[1].Kind != change.KindActivation || c.Guards[1].ID != "A-1" || !slices.Equal(c.Guards[1].Allowed, []string{plan.Active}) {
 				t.Fatalf("guards %+v", c.Guards)
 			}
 			want := []string{tc.event + "@unit:u1", tc.event + "@screen", tc.event + "@leader"}

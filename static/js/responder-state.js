@@ -263,6 +263,9 @@ export class ResponderState {
     if (!task || typeof task !== 'object' || typeof task.id !== 'string') return false;
     const i = this.tasks.findIndex((x) => x.id === task.id);
     if (i < 0) return false;
+    // Closed by its plan's end: only a done stored before the end (its
+    // answer arriving after tasks.closed) moves it on.
+    if (this.tasks[i].status === 'closed' && task.status !== 'done') return false;
     this.tasks[i] = { ...this.tasks[i], ...task };
     this.save();
     return true;
@@ -272,18 +275,18 @@ export class ResponderState {
    * Applies tasks.closed: the plan of activationId ended, so its tasks not
    * done are closed.
    * @param {unknown} activationId
-   * @returns {boolean} whether the phone knew a task of it
+   * @returns {boolean} whether a task was closed now (not on a repeat)
    */
   closeTasks(activationId) {
     if (typeof activationId !== 'string') return false;
-    let known = false;
+    let closed = false;
     this.tasks = this.tasks.map((x) => {
-      if (x.activation_id !== activationId) return x;
-      known = true;
-      return x.status === 'done' || x.status === 'closed' ? x : { ...x, status: 'closed' };
+      if (x.activation_id !== activationId || x.status === 'done' || x.status === 'closed') return x;
+      closed = true;
+      return { ...x, status: 'closed' };
     });
-    if (known) this.save();
-    return known;
+    if (closed) this.save();
+    return closed;
   }
 
   /**

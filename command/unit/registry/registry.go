@@ -130,7 +130,7 @@ func (r *Registry) Create(ctx context.Context, in Input, by vocab.Actor) (unit.V
 	u := unit.Unit{ID: in.ID, Callsign: in.Callsign, Type: in.Type, Team: in.Team, HomeGrid: in.HomeGrid, Devices: in.Devices,
 		Capabilities: in.Capabilities, Version: 1, CreatedAt: at, UpdatedAt: at}
 	c := registryChange(nil, &u, "created", by, at)
-	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: u.ID, Value: unit.Available})
+	available(c, u.ID, by, at)
 	return r.apply(ctx, c, u)
 }
 
@@ -201,8 +201,16 @@ func (r *Registry) Restore(ctx context.Context, id string, by vocab.Actor) (unit
 	u, at := r.next(prev)
 	u.Retired = false
 	c := registryChange(prev, &u, "restored", by, at)
-	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: unit.Available})
+	available(c, id, by, at)
 	return r.apply(ctx, c, u)
+}
+
+// available sets unit id available in c, with its unit.status event: an
+// instance replaying the screen stream over what it loaded then ends at the
+// status stored, not at an older unit.status.
+func available(c *change.Change, id string, by vocab.Actor, at time.Time) {
+	c.Fields = append(c.Fields, change.Field{Kind: change.KindUnitStatus, Field: id, Value: unit.Available})
+	c.Emit(vocab.UnitStatus, vocab.UnitStatusData{UnitID: id, Status: unit.Available, By: by.Username, At: at}, vocab.ScreenStream)
 }
 
 // next is prev's next version, changed now (returned), for the caller to

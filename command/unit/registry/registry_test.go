@@ -153,6 +153,35 @@ func TestRegistryUpdateRetireRestore(t *testing.T) {
 	if id, _ := f.ByDevice("new-dev"); id != "car-01" {
 		t.Fatal("restored unit lost its device")
 	}
+	lastStatus(t, st, "car-01", unit.Available)
+	if _, err := r.Create(ctx, registry.Input{ID: "zz-9", Callsign: "Z", Type: "car"}, admin); err != nil {
+		t.Fatal(err)
+	}
+	lastStatus(t, st, "zz-9", unit.Available)
+}
+
+// lastStatus checks that the screen stream's last unit.status of id says
+// status: another instance replaying the stream over what it loaded ends
+// at the status stored.
+func lastStatus(t *testing.T, st *memstore.Store, id, status string) {
+	t.Helper()
+	msgs, _, err := st.Range(context.Background(), vocab.ScreenStream, 1, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := "none"
+	for _, m := range msgs {
+		var ev struct {
+			Type string
+			Data vocab.UnitStatusData
+		}
+		if json.Unmarshal(m.JSON, &ev) == nil && ev.Type == vocab.UnitStatus && ev.Data.UnitID == id {
+			got = ev.Data.Status
+		}
+	}
+	if got != status {
+		t.Errorf("the last unit.status of %s on the screens: %s, want %s", id, got, status)
+	}
 }
 
 func TestRegistryRefusesRetiringAUnitOnAnOrder(t *testing.T) {
@@ -209,9 +238,15 @@ func TestRegistryFollowAppliesAnotherInstancesChange(t *testing.T) {
 	if err != nil || len(msgs) == 0 {
 		t.Fatalf("events %v %v", msgs, err)
 	}
-	var last vocab.Envelope
-	if err := json.Unmarshal(msgs[len(msgs)-1].JSON, &last); err != nil {
-		t.Fatal(err)
+	var last vocab.Envelope // the last unit.changed (a unit.status follows it)
+	for _, m := range msgs {
+		var ev vocab.Envelope
+		if err := json.Unmarshal(m.JSON, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == vocab.UnitChanged {
+			last = ev
+		}
 	}
 	if last.Type != vocab.UnitChanged || strings.Contains(string(last.Data), "zdev") {
 		t.Fatalf("event %s %s", last.Type, last.Data)
