@@ -69,37 +69,36 @@ func (l *lockedBuffer) String() string {
 // drain collects every message (heartbeats included) that arrives within d.
 func drain(c *wsConn, d time.Duration) []msg {
 	c.t.Helper()
-	var out []msg
-	deadline := time.Now().Add(d)
-	for {
-		_ = c.conn.SetReadDeadline(deadline)
-		_, b, err := c.conn.ReadMessage()
-		if err != nil {
-			return out
-		}
-		var m msg
-		mustJSON(c.t, b, &m)
-		out = append(out, m)
-	}
+	out, _ := readUntil(c, time.Now().Add(d), "")
+	return out
 }
 
 // drainThrough reads what c is sent until a message of type typ (for up to
 // 5 s), then for d more: a replay under load may take longer than a fixed window.
 func drainThrough(c *wsConn, typ string, d time.Duration) []msg {
 	c.t.Helper()
-	var out []msg
-	deadline := time.Now().Add(5 * time.Second)
+	out, found := readUntil(c, time.Now().Add(5*time.Second), typ)
+	if found {
+		out = append(out, drain(c, d)...)
+	}
+	return out
+}
+
+// readUntil reads what c is sent until deadline or, when typ is not "",
+// a message of that type (then found).
+func readUntil(c *wsConn, deadline time.Time, typ string) (out []msg, found bool) {
+	c.t.Helper()
 	for {
 		_ = c.conn.SetReadDeadline(deadline)
 		_, b, err := c.conn.ReadMessage()
 		if err != nil {
-			return out
+			return out, false
 		}
 		var m msg
 		mustJSON(c.t, b, &m)
 		out = append(out, m)
-		if m.Type == typ {
-			return append(out, drain(c, d)...)
+		if typ != "" && m.Type == typ {
+			return out, true
 		}
 	}
 }

@@ -80,6 +80,21 @@ func (f *planFloor) incident(category string, level alerts.Level) *incident.Inci
 	return inc
 }
 
+// approvedFire proposes the fire plan for a level III fire and approves it
+// (its tasks delivered at once).
+func (f *planFloor) approvedFire() *plan.Activation {
+	f.t.Helper()
+	as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
+	if err != nil || len(as) == 0 {
+		f.t.Fatalf("proposal %v %v", as, err)
+	}
+	a, err := f.svc.Approve(bg, deputy, as[0].ID, "go")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return a
+}
+
 // plans lists the incident's activations as plan:status.
 func (f *planFloor) plans() string {
 	f.t.Helper()
@@ -225,14 +240,7 @@ func TestDecisions(t *testing.T) {
 // gone from its units and closed to answers.
 func TestTasksAndProgress(t *testing.T) {
 	f := newPlanFloor(t)
-	as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := as[0].ID
-	if _, err := f.svc.Approve(bg, deputy, id, "go"); err != nil {
-		t.Fatal(err)
-	}
+	id := f.approvedFire().ID
 	for _, u := range []string{"car-01", "car-02", "ems-01"} {
 		if ts, _ := f.svc.UnitTasks(bg, u); len(ts) != 1 || ts[0].Status != plan.TaskAssigned {
 			t.Fatalf("%s's tasks: %+v", u, ts)
@@ -282,15 +290,8 @@ func TestEndClosesTheUnitsTasks(t *testing.T) {
 	// car-01 is in both groups of this plan: two tasks, one notice.
 	f.opts.Plans[1].Groups = []config.Group{{ID: "patrol", Teams: []string{"patrol"}}, {ID: "medical", Units: []string{"ems-01", "car-01"}}}
 	f.svc = f.service(f.opts)
-	as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := as[0].ID
-	a, err := f.svc.Approve(bg, deputy, id, "go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := f.approvedFire()
+	id := a.ID
 	before := map[string]uint64{}
 	for _, u := range []string{"car-01", "car-02", "ems-01"} {
 		before[u], _ = f.st.Seq(bg, vocab.UnitStream(u))
@@ -375,21 +376,14 @@ func (s *staleStanding) Standing(ctx context.Context, id, group string) (string,
 // closed; it looks again and is refused as a closed task.
 func TestTaskAnswerRacingTheEnd(t *testing.T) {
 	f := newPlanFloor(t)
-	as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := as[0].ID
-	if _, err := f.svc.Approve(bg, deputy, id, "go"); err != nil {
-		t.Fatal(err)
-	}
+	id := f.approvedFire().ID
 	if _, err := f.svc.End(bg, leader, id, "over"); err != nil {
 		t.Fatal(err)
 	}
 	told, _ := f.st.Seq(bg, vocab.UnitStream("car-01"))
 	racing := plan.NewService(&staleStanding{Store: f.st.Activations(), stale: true}, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
 	task := plan.TaskID(id, "patrol", "car-01")
-	_, err = racing.TaskAction(bg, vocab.Actor{Username: "car-01", Role: vocab.Responder}, "car-01", task, plan.ActAcknowledge, "")
+	_, err := racing.TaskAction(bg, vocab.Actor{Username: "car-01", Role: vocab.Responder}, "car-01", task, plan.ActAcknowledge, "")
 	var cf *fault.Conflict
 	if !errors.As(err, &cf) || !strings.HasSuffix(cf.Detail, "its tasks are closed") {
 		t.Fatalf("an answer racing the end: %v", err)

@@ -435,17 +435,9 @@ func (s *Service) activate(a *Activation, p *config.Plan, who Who, reason string
 // Deliver is the handler of JobTasks: it stores an active plan's tasks a
 // chunk at a time, each announced to its unit, skipping those stored.
 func (s *Service) Deliver(ctx context.Context, j job.Job) error {
-	a, _ := j.Local.(*Activation)
-	if a == nil || a.ID != j.Key {
-		var err error
-		if a, err = s.store.Load(ctx, j.Key); fault.IsNotFound(err) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-	if a.Status != Active {
-		return nil
+	a, err := s.jobActivation(ctx, j)
+	if a == nil || a.Status != Active {
+		return err
 	}
 	var brief *incident.Brief
 	if a.IncidentID != "" { // a plan started on a request has none
@@ -658,6 +650,19 @@ func (s *Service) End(ctx context.Context, who Who, id, reason string) (*Activat
 	return a, s.runJobs(ctx, w.Jobs)
 }
 
+// jobActivation is the activation a plan job is for: as saved by this
+// instance, or read (nil, and no error, when it is gone).
+func (s *Service) jobActivation(ctx context.Context, j job.Job) (*Activation, error) {
+	if a, _ := j.Local.(*Activation); a != nil && a.ID == j.Key {
+		return a, nil
+	}
+	a, err := s.store.Load(ctx, j.Key)
+	if fault.IsNotFound(err) {
+		return nil, nil
+	}
+	return a, err
+}
+
 // TasksClosed is the data of tasks.closed, on the stream of each unit of
 // an ended plan: its tasks of that activation are closed.
 type TasksClosed struct {
@@ -672,17 +677,9 @@ type TasksClosed struct {
 // ended plan, TaskChunk units to a step, that its tasks are closed. A
 // repeat tells them again, which a phone takes as it took the first.
 func (s *Service) CloseTasks(ctx context.Context, j job.Job) error {
-	a, _ := j.Local.(*Activation)
-	if a == nil || a.ID != j.Key {
-		var err error
-		if a, err = s.store.Load(ctx, j.Key); fault.IsNotFound(err) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-	if a.Status != Ended || a.EndedAt == nil {
-		return nil
+	a, err := s.jobActivation(ctx, j)
+	if a == nil || a.Status != Ended || a.EndedAt == nil {
+		return err
 	}
 	var units []string
 	seen := map[string]bool{}
