@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -53,6 +55,9 @@ type Fleet struct {
 	units   map[string]*state
 	order   []string // ids in configuration order, then as created
 	devices map[string]string
+	// ids maps every unit id to itself, copied on each new unit (rare) so
+	// that ID reads it with no lock: a decoded position shares the string.
+	ids atomic.Pointer[map[string]string]
 
 	// cells index the placed units by position, for Nearest.
 	cells cells
@@ -65,10 +70,13 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 	for _, t := range types {
 		f.types[t.ID] = t
 	}
+	ids := make(map[string]string, len(units))
+	f.ids.Store(&ids)
 	for _, u := range units {
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
+		ids[u.ID] = u.ID
 		f.units[u.ID] = &state{cfg: FromConfig(u), status: Available}
 		f.order = append(f.order, u.ID)
 		for _, d := range u.Devices {
@@ -93,6 +101,22 @@ func (f *Fleet) ByDevice(device string) (string, bool) {
 	id, ok := f.devices[device]
 	f.mu.RUnlock()
 	return id, ok
+}
+
+// ID returns the fleet's own copy of the unit id b, retired or not, so
+// that a decoded position needs no string of its own; false when b is no unit.
+func (f *Fleet) ID(b []byte) (string, bool) {
+	id, ok := (*f.ids.Load())[string(b)]
+	return id, ok
+}
+
+// addID adds id to ids, copying the map (under f.mu, held by the caller).
+func (f *Fleet) addID(id string) {
+	old := *f.ids.Load()
+	ids := make(map[string]string, len(old)+1)
+	maps.Copy(ids, old)
+	ids[id] = id
+	f.ids.Store(&ids)
 }
 
 // Known reports whether id is a unit in service (not retired): one that
@@ -138,6 +162,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 	if !ok {
 		s = &state{status: Available}
 		f.units[u.ID] = s
+		f.addID(u.ID)
 		f.order = append(f.order, u.ID)
 	}
 	s.mu.Lock()

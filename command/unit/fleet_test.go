@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
@@ -368,5 +369,30 @@ func TestMoveNeverGoesBack(t *testing.T) {
 	last, anchor, ok := f.fix(id)
 	if !ok || !last.At.Equal(later.At) || !anchor.At.Equal(later.At) || last.Lon != later.Lon {
 		t.Errorf("after an older move: last %v, anchor %v; want both at %v", last, anchor, later)
+	}
+}
+
+// TestFleetIDSharesItsString: ID gives a unit's id as the fleet's own
+// string (configured or created since, retired too) without allocating,
+// and nothing for an unknown id.
+func TestFleetIDSharesItsString(t *testing.T) {
+	f := testFleet(t, 0)
+	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 1}, false)
+	for _, id := range []string{"car-01", "zz-1"} {
+		got, ok := f.ID([]byte(id))
+		if !ok || got != id {
+			t.Fatalf("ID(%s) = %q, %v", id, got, ok)
+		}
+		again, _ := f.ID([]byte(id))
+		if unsafe.StringData(got) != unsafe.StringData(again) {
+			t.Errorf("ID(%s) gave two strings", id)
+		}
+	}
+	if _, ok := f.ID([]byte("nobody")); ok {
+		t.Error("an unknown id was found")
+	}
+	b := []byte("car-01")
+	if n := testing.AllocsPerRun(100, func() { _, _ = f.ID(b) }); n != 0 {
+		t.Errorf("ID allocates %v times", n)
 	}
 }

@@ -51,6 +51,13 @@ type batchReader struct {
 	i     int
 	fixes []fix
 	reads []positionRead
+	// ids, when set, gives a known unit's id as a string without a copy.
+	ids unitIDs
+}
+
+// unitIDs returns the shared string of a unit id (unit.Fleet.ID).
+type unitIDs interface {
+	ID(b []byte) (string, bool)
 }
 
 // read reads body into r.fixes and reports whether the strict decoder

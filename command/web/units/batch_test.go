@@ -126,19 +126,43 @@ func benchBody(n int) []byte {
 	return []byte(b.String())
 }
 
-// TestBatchReaderAllocations: a reused reader allocates one string per
-// position (its unit id) and nothing else per position.
+// knownIDs is a fleet's unit ids for the reader: each its shared string.
+type knownIDs map[string]string
+
+func (k knownIDs) ID(b []byte) (string, bool) { id, ok := k[string(b)]; return id, ok }
+
+// benchIDs knows the unit ids of benchBody(n).
+func benchIDs(n int) knownIDs {
+	k := knownIDs{}
+	for i := range n {
+		id := fmt.Sprintf("load-%05d", i+1)
+		k[id] = id
+	}
+	return k
+}
+
+// TestBatchReaderAllocations: a reused reader allocates nothing per
+// position of a known unit (its id is the fleet's string), and one string
+// per position of an id it does not know.
 func TestBatchReaderAllocations(t *testing.T) {
 	body := benchBody(500)
-	r := &batchReader{}
-	n := testing.AllocsPerRun(20, func() {
-		if _, err := r.decode(body); err != nil {
-			t.Fatal(err)
+	for _, c := range []struct {
+		name string
+		ids  unitIDs
+		max  float64
+	}{{"known units", benchIDs(500), 5}, {"unknown units", nil, 500 + 5}} {
+		r := &batchReader{}
+		n := testing.AllocsPerRun(20, func() {
+			r.ids = c.ids
+			reads, err := r.decode(body)
+			if err != nil || reads[499].UnitID != "load-00500" {
+				t.Fatalf("%v %+v", err, reads[499])
+			}
+			r.release()
+		})
+		if n > c.max {
+			t.Errorf("%s: %v allocations for 500 positions, want at most %v", c.name, n, c.max)
 		}
-		r.release()
-	})
-	if n > 500+5 {
-		t.Fatalf("%v allocations for 500 positions, want at most one each", n)
 	}
 }
 
@@ -146,16 +170,22 @@ func TestBatchReaderAllocations(t *testing.T) {
 // batch of 500 positions; one op is one batch.
 func BenchmarkDecodeBatch(b *testing.B) {
 	body := benchBody(500)
-	b.Run("reader", func(b *testing.B) {
-		r := &batchReader{}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := r.decode(body); err != nil {
-				b.Fatal(err)
+	for _, v := range []struct {
+		name string
+		ids  unitIDs
+	}{{"reader", nil}, {"reader-fleet-ids", benchIDs(500)}} {
+		b.Run(v.name, func(b *testing.B) {
+			r := &batchReader{}
+			b.ReportAllocs()
+			for b.Loop() {
+				r.ids = v.ids
+				if _, err := r.decode(body); err != nil {
+					b.Fatal(err)
+				}
+				r.release()
 			}
-			r.release()
-		}
-	})
+		})
+	}
 	b.Run("strict", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -101,9 +101,17 @@ func position(lon, lat *float64, at string, rd unit.Readings) (unit.Position, er
 	return unit.Read(*lon, *lat, t, at == "", rd)
 }
 
-// read checks a position read by batchReader, as positionIn.read does.
-func (f *fix) read() positionRead {
-	p := positionRead{UnitID: string(f.unitID), DeviceID: string(f.deviceID)}
+// read checks a position read by batchReader, as positionIn.read does; a
+// unit id ids knows is its shared string, any other a copy.
+func (f *fix) read(ids unitIDs) positionRead {
+	id, ok := "", false
+	if ids != nil {
+		id, ok = ids.ID(f.unitID)
+	}
+	if !ok {
+		id = string(f.unitID)
+	}
+	p := positionRead{UnitID: id, DeviceID: string(f.deviceID)}
 	if p.Err = checkIDs(len(f.unitID), len(f.deviceID)); p.Err == nil {
 		rd := unit.Readings{SpeedMPS: f.reading(numSpeed), Heading: f.reading(numHeading), AccuracyM: f.reading(numAccuracy), BatteryPct: f.reading(numBattery)}
 		p.Position, p.Err = position(f.reading(numLon), f.reading(numLat), string(f.at), rd)
@@ -133,7 +141,7 @@ func (r *batchReader) decode(body []byte) ([]positionRead, error) {
 	}
 	r.reads = slices.Grow(r.reads[:0], len(r.fixes))[:len(r.fixes)]
 	for i := range r.fixes {
-		r.reads[i] = r.fixes[i].read()
+		r.reads[i] = r.fixes[i].read(r.ids)
 	}
 	return r.reads, nil
 }
@@ -143,7 +151,7 @@ func (r *batchReader) decode(body []byte) ([]positionRead, error) {
 func (r *batchReader) release() {
 	clear(r.fixes)
 	clear(r.reads)
-	r.b = nil
+	r.b, r.ids = nil, nil
 }
 
 // strictPositions is decode through the strict decoder (reflection), for
@@ -193,6 +201,7 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 		rd = &batchReader{}
 	}
 	defer func() { rd.release(); a.readers.Put(rd) }()
+	rd.ids = a.Units.Fleet
 	reads, err := rd.decode(c.Body())
 	if err != nil {
 		return err
