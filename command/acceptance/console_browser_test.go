@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -792,4 +793,41 @@ func (h *harness) followUps(id string) int {
 		}
 	}
 	return n
+}
+
+// An operator sends a unit that another desk sent elsewhere a moment
+// before: the refusal names the unit and why in the page's language, not
+// in the server's English, and follows the language switch.
+func TestConsoleRefusalsInThePagesLanguage(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	first := h.create(publicOrder("先到的警情"))["id"].(string)
+	second := h.create(publicOrder("后到的警情"))["id"].(string)
+	b := newBrowser(t, 1920, 1080)
+	paused := b.paused()
+	b.login(h.base+"/console.html", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	b.openOnDesk(second)
+	b.run(10*time.Second, chromedp.WaitVisible(`#cand-foot-01`, chromedp.ByQuery),
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/dispatches", RequestStage: fetch.RequestStageRequest}}),
+		click(`#cand-foot-01`), click("#send-units"))
+	held := b.held(paused, "the order")
+	if res, body := h.do("POST", "/api/v1/incidents/"+first+"/dispatches", h.token("operator"), map[string]any{"unit_ids": []string{"foot-01"}}); res.StatusCode != 201 {
+		t.Fatalf("the other desk's order: %d %s", res.StatusCode, body)
+	}
+	if err := fetch.ContinueRequest(held).Do(b.target()); err != nil {
+		t.Fatal(err)
+	}
+	b.poll(10*time.Second, `document.querySelector('#dispatch-error')?.dataset.status === '409'`)
+	b.run(5*time.Second, fetch.Disable())
+	zh := b.textOf("#dispatch-error")
+	if !strings.Contains(zh, "foot-01") || !strings.Contains(zh, "不能派遣") && !strings.Contains(zh, "派往别处") || regexp.MustCompile(`[a-z]{3,} [a-z]{3,}`).MatchString(zh) {
+		t.Errorf("the refusal reads %q, want it in Chinese naming foot-01", zh)
+	}
+	b.run(5*time.Second, click("#lang-toggle"))
+	b.poll(5*time.Second, `document.documentElement.lang === "en" && document.querySelector('#dispatch-error')?.textContent.includes('foot-01')`)
+	if en := b.textOf("#dispatch-error"); !strings.Contains(en, "Unit foot-01") {
+		t.Errorf("the refusal in English reads %q", en)
+	}
+	b.clean()
 }

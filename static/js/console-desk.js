@@ -21,7 +21,7 @@ import { fieldMessage } from './console-call.js';
 import { byId, el, keepFields, show, spaced, replaceLive, whenFree } from './dom.js';
 import { incidentWarnings } from './warnings.js';
 import { countdown, parseTime, zonedTime } from './format.js';
-import { t } from './i18n.js';
+import { t, translate } from './i18n.js';
 import { badge, casualties, gridName, localText, orderStatusName, placeText, reasonTexts, statusName } from './incidentview.js';
 import { categoryName, LEVELS } from './refdata.js';
 import { serverNow } from './clock.js';
@@ -86,6 +86,42 @@ function button(key, className, type = 'button') {
   return b;
 }
 
+/** The server's refusals the desk's forms meet, in the page's language. */
+const REFUSALS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>} */ ([
+  [/^(?:unit_id: )?unit (\S+) is (\w+), not available/, 'console.refused.unitBusy', (m) => ({ unit: m[1], status: unitStatusName(m[2]) })],
+  [/^unit (\S+) is no longer available/, 'console.refused.unitTaken', (m) => ({ unit: m[1] })],
+  [/^incident \S+ is closed: reopen it before reporting on it/, 'console.refused.closedReport', () => ({})],
+  [/^incident \S+ is closed: reopen it before changing its level/, 'console.refused.closedLevel', () => ({})],
+  [/^incident \S+ is closed$/, 'console.refused.closed', () => ({})],
+  [/^incident \S+ is already (\w+)$/, 'console.refused.already', (m) => ({ status: statusName(m[1]) })],
+  [/^incident \S+ is (\w+): it cannot go back to (\w+)/, 'console.refused.backwards', (m) => ({ from: statusName(m[1]), to: statusName(m[2]) })],
+  [/^incident \S+ changed meanwhile/, 'console.refused.changed', () => ({})],
+  [/only a leader or an admin may reopen it/, 'console.refused.reopenRole', () => ({})],
+  [/^order \S+ is already (\w+)/, 'console.refused.orderAlready', (m) => ({ status: orderStatusName(m[1]) })],
+  [/^order \S+ reached the scene or ended/, 'console.refused.orderMoved', () => ({})],
+]);
+
+/**
+ * A refusal's detail in the page's language: a known one from the
+ * catalogue, any other as the server wrote it.
+ * @param {unknown} detail
+ * @returns {string}
+ */
+function refusal(detail) {
+  return translate(detail, REFUSALS) ?? String(detail ?? '');
+}
+
+/**
+ * A unit status's name ("状态未知" for one the catalogue lacks).
+ * @param {string} status
+ * @returns {string}
+ */
+function unitStatusName(status) {
+  const key = `unitStatus.${status}`;
+  const name = t(key);
+  return name === key ? t('unitStatus.unknown') : name;
+}
+
 /**
  * Shows the field errors of a refused request in a form, all at once.
  * @param {HTMLElement} form
@@ -110,7 +146,7 @@ function showError(form, err, line) {
         rest.push(`${e.field}: ${fieldMessage(e.message)}`);
       }
     }
-    line.textContent = [t('console.err.refused', { status: err.status }), pr.errors ? '' : String(pr.detail || ''), ...rest].filter(Boolean).join(' ');
+    line.textContent = [t('console.err.refused', { status: err.status }), pr.errors ? '' : refusal(pr.detail), ...rest].filter(Boolean).join(' ');
     line.dataset.status = String(err.status);
     return;
   }
