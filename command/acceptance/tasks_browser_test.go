@@ -326,3 +326,37 @@ func TestPhoneTaskClosedWhenThePlanEnds(t *testing.T) {
 	phone.clean()
 	leader.clean()
 }
+
+// The incident of an active plan is closed on the console: the leader page
+// shows it closed on the plan's card at once and asks for the plan to be
+// ended (its tasks close with it); reopened, the hint goes.
+func TestLeaderSeesAPlansIncidentClosed(t *testing.T) {
+	h := newHarness(t)
+	actID := h.approvedMassPlan()
+	_, body := h.do("GET", "/api/v1/activations/"+actID, h.token("viewer"), nil)
+	var act struct {
+		IncidentID string `json:"incident_id"`
+	}
+	mustJSON(t, body, &act)
+	incID := act.IncidentID
+	leader := newBrowser(t, 1280, 900)
+	leader.login(h.base+"/leader.html", "leader")
+	card := fmt.Sprintf(`#active-list article.act-card[data-activation-id=%q]`, actID)
+	leader.run(10*time.Second, chromedp.WaitVisible(card+` button[data-action="end"]`, chromedp.ByQuery))
+	var hints int
+	leader.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, card+" .incident-closed"), &hints))
+	if hints != 0 {
+		t.Fatal("the hint shows while the incident is open")
+	}
+	if res, body := h.do("POST", "/api/v1/incidents/"+incID+"/status", h.token("operator"), closing("处置完毕")); res.StatusCode != 200 {
+		t.Fatalf("closing: %d %s", res.StatusCode, body)
+	}
+	leader.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent.includes('请结束本预案') && document.querySelector(%q)?.textContent === '已结束'`,
+		card+" .incident-closed", card+" .status-closed"))
+	leader.screenshot("incident-closed")
+	if res, body := h.do("POST", "/api/v1/incidents/"+incID+"/status", h.token("leader"), map[string]any{"status": "recovery", "reason": "现场仍需善后"}); res.StatusCode != 200 {
+		t.Fatalf("reopening: %d %s", res.StatusCode, body)
+	}
+	leader.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q) === null`, card+" .incident-closed"))
+	leader.clean()
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"watchfloor/command/alarm"
 	"watchfloor/command/audit"
@@ -14,7 +15,8 @@ import (
 // change is what w does, for a store to carry out at once: the incident
 // written over the version it was read at, its timeline entries and their
 // audit records, its event for the screens (the summary: no personal data,
-// no long texts), the extra events, the alarm, timers and follow-ups.
+// no long texts; a status change for the leaders too), the extra events,
+// the alarm, timers and follow-ups.
 func (w *Write) change() *change.Change {
 	inc := w.Incident
 	c := &change.Change{At: inc.UpdatedAt, Jobs: w.Jobs}
@@ -42,6 +44,12 @@ func (w *Write) change() *change.Change {
 		c.Audit = AuditRecords(inc.ID, entries)
 	}
 	c.Events = []vocab.Event{{Stream: vocab.ScreenStream, Type: w.Event, Data: inc.Summarize(), Prev: w.Prev}}
+	if w.Prev != nil && w.Prev.Status != inc.Status {
+		// Leaders see an incident closed or reopened beside its plans,
+		// which they end (a note of its own: counted nowhere).
+		c.Emit(vocab.IncidentStatus, &StatusNote{ID: inc.ID, Status: inc.Status, ClosedAt: inc.ClosedAt, ReopenedAt: inc.ReopenedAt,
+			UpdatedAt: inc.UpdatedAt, Version: inc.Version}, vocab.LeaderStream)
+	}
 	for _, e := range w.Extra {
 		c.Emit(e.Type, e.Data, vocab.ScreenStream)
 		if strings.HasPrefix(e.Type, "deadline.") {
@@ -55,6 +63,17 @@ func (w *Write) change() *change.Change {
 	c.Schedule(w.AddTimers)
 	c.Cancel(w.DelTimers...)
 	return c
+}
+
+// StatusNote is incident.status on the leader stream: an incident's
+// status changed (closed, reopened, moved on).
+type StatusNote struct {
+	ID         string     `json:"id"`
+	Status     string     `json:"status"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+	ReopenedAt *time.Time `json:"reopened_at,omitempty"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Version    int64      `json:"version"`
 }
 
 // AlarmEntry is the timeline entry of an alarm raised with a change.

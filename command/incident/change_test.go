@@ -64,3 +64,45 @@ func TestWriteChange(t *testing.T) {
 		t.Errorf("timers = %+v, want the due timer cancelled", c.Timers)
 	}
 }
+
+// TestStatusChangeReachesTheLeaders: a change of status (closed, reopened)
+// goes to the leader stream too, as incident.status (a note the day's
+// counts take no step of); any other change does not.
+func TestStatusChangeReachesTheLeaders(t *testing.T) {
+	now := time.Date(2026, 12, 4, 1, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name       string
+		from, to   string
+		wantLeader bool
+	}{
+		{"closed", StatusRecovery, StatusClosed, true},
+		{"reopened", StatusClosed, StatusOpen, true},
+		{"responding", StatusOpen, StatusResponding, true},
+		{"same status", StatusOpen, StatusOpen, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prev := &Incident{ID: "INC-1", Status: c.from, Version: 3}
+			next := &Incident{ID: "INC-1", Status: c.to, Version: 4, UpdatedAt: now}
+			ch := (&Write{Incident: next, Prev: prev, Event: vocab.IncidentUpdated}).change()
+			var leader []vocab.Event
+			for _, ev := range ch.Events {
+				if ev.Stream == vocab.LeaderStream {
+					leader = append(leader, ev)
+				}
+			}
+			if got := len(leader) == 1; got != c.wantLeader {
+				t.Fatalf("leader events %+v, want one: %v", leader, c.wantLeader)
+			}
+			if c.wantLeader {
+				if s, ok := leader[0].Data.(*StatusNote); !ok || s.Status != c.to || s.ID != "INC-1" || s.Version != 4 || leader[0].Type != vocab.IncidentStatus || leader[0].Prev != nil {
+					t.Errorf("the leaders' event %+v", leader[0])
+				}
+			}
+		})
+	}
+	// A new incident (no previous) is the screens' only.
+	ch := (&Write{Incident: &Incident{ID: "INC-2", Status: StatusOpen}, Event: vocab.IncidentCreated}).change()
+	if len(ch.Events) != 1 || ch.Events[0].Stream != vocab.ScreenStream {
+		t.Errorf("a new incident's events %+v", ch.Events)
+	}
+}

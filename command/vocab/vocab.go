@@ -27,6 +27,7 @@ func UnitStream(unitID string) string { return "unit:" + unitID }
 const (
 	IncidentCreated      = "incident.created"
 	IncidentUpdated      = "incident.updated"
+	IncidentStatus       = "incident.status"
 	UnitStatus           = "unit.status"
 	UnitEntered          = "unit.entered"
 	UnitLeft             = "unit.left"

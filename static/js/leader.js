@@ -148,6 +148,15 @@ function routeMessages() {
   for (const type of ['deadline.due', 'deadline.overdue']) {
     bus.on(type, () => loadDeadlines());
   }
+  bus.on('incident.status', (msg) => {
+    // An incident of a plan shown was closed, reopened or moved on.
+    const d = msg.data;
+    const known = d && typeof d.id === 'string' ? incidents.get(d.id) : undefined;
+    if (!known || typeof d.status !== 'string' || Number(known.version) > Number(d.version)) return;
+    const inc = { ...known, status: d.status, closed_at: d.closed_at, reopened_at: d.reopened_at, updated_at: d.updated_at, version: d.version };
+    incidents.set(d.id, inc);
+    if (book.setIncident(inc)) render();
+  });
   for (const type of EVENT_TYPES) {
     bus.on(type, (msg) => {
       const a = msg.data;
@@ -686,8 +695,11 @@ function activeCard(a) {
     inc ? el('div', 'act-incident compact', null, spaced([
       badge(inc.level),
       el('span', 'act-incident-title', typeof inc.title === 'string' ? inc.title : String(inc.id)),
+      inc.status === 'closed' ? el('span', 'tag status-tag status-closed', statusName('closed')) : null,
       casualties(inc),
     ])) : incidentBlock(a),
+    // Closed while its plan runs: the leader ends the plan (its tasks close).
+    inc && inc.status === 'closed' ? el('p', 'act-line incident-closed', t('leader.incidentClosed')) : null,
     decided ? el('p', 'act-line decided', decided) : null,
     a.reason ? line('leader.decisionReason', String(a.reason), 'decision-reason') : null,
     groupsBlock(a),
