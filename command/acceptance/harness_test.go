@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -373,8 +374,9 @@ func morningClock() *timer.Manual {
 	return timer.NewManual(time.Date(y, m, d, 9, 0, 0, 0, cst).UTC())
 }
 
-// quiet asserts that nothing but heartbeats arrives for d.
-func (c *wsConn) quiet(d time.Duration) {
+// quiet asserts that nothing but heartbeats (and the types ignored) arrives
+// for d.
+func (c *wsConn) quiet(d time.Duration, ignore ...string) {
 	c.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -385,7 +387,7 @@ func (c *wsConn) quiet(d time.Duration) {
 		}
 		var m msg
 		mustJSON(c.t, b, &m)
-		if m.Type != "heartbeat" {
+		if m.Type != "heartbeat" && !slices.Contains(ignore, m.Type) {
 			c.t.Fatalf("unexpected message %s", b)
 		}
 	}

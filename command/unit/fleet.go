@@ -106,7 +106,11 @@ func (f *Fleet) ByDevice(device string) (string, bool) {
 // ID returns the fleet's own copy of the unit id b, retired or not, so
 // that a decoded position needs no string of its own; false when b is no unit.
 func (f *Fleet) ID(b []byte) (string, bool) {
-	id, ok := (*f.ids.Load())[string(b)]
+	ids := f.ids.Load()
+	if ids == nil {
+		return "", false
+	}
+	id, ok := (*ids)[string(b)]
 	return id, ok
 }
 

@@ -99,6 +99,7 @@ const REFUSALS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Reco
   [/only a leader or an admin may reopen it/, 'console.refused.reopenRole', () => ({})],
   [/^order \S+ is already (\w+)/, 'console.refused.orderAlready', (m) => ({ status: orderStatusName(m[1]) })],
   [/^order \S+ reached the scene or ended/, 'console.refused.orderMoved', () => ({})],
+  [/^order \S+ changed meanwhile/, 'console.refused.orderChanged', () => ({})],
 ]);
 
 /**

@@ -151,8 +151,13 @@ function routeMessages() {
   bus.on('incident.status', (msg) => {
     // An incident of a plan shown was closed, reopened or moved on.
     const d = msg.data;
-    const known = d && typeof d.id === 'string' ? incidents.get(d.id) : undefined;
-    if (!known || typeof d.status !== 'string' || Number(known.version) > Number(d.version)) return;
+    if (!d || typeof d.id !== 'string' || typeof d.status !== 'string') return;
+    const known = incidents.get(d.id);
+    if (!known) {
+      if (fetching.has(d.id)) rereads.add(d.id); // the read under way may be from before it
+      return;
+    }
+    if (Number(known.version) > Number(d.version)) return;
     const inc = { ...known, status: d.status, closed_at: d.closed_at, reopened_at: d.reopened_at, updated_at: d.updated_at, version: d.version };
     incidents.set(d.id, inc);
     if (book.setIncident(inc)) render();
@@ -192,6 +197,9 @@ function needIncident(id, fresh = false) {
   const p = api.incident(id)
     .then((inc) => {
       if (gen !== generation || !inc) return;
+      // An incident.status heard meanwhile may be newer than this read.
+      const cur = incidents.get(id);
+      if (cur && Number(cur.version) > Number(inc.version)) return;
       incidents.set(id, inc);
       if (book.setIncident(inc)) render();
     })

@@ -127,11 +127,11 @@ type positionRead struct {
 	Err              error
 }
 
-// decode decodes the body of POST /api/v1/positions without looking
-// anything up: a body that is not the right JSON or holds more than
-// MaxBatch positions is refused whole; each position is read on its own,
-// so one bad position refuses only itself. The answer is valid until the
-// reader's next use.
+// decode decodes the body of POST /api/v1/positions, looking up only the
+// shared string of a known unit's id: a body that is not the right JSON or
+// holds more than MaxBatch positions is refused whole; each position is
+// read on its own, so one bad position refuses only itself. The answer is
+// valid until the reader's next use.
 func (r *batchReader) decode(body []byte) ([]positionRead, error) {
 	if !r.read(body) {
 		return strictPositions(body) // says what is wrong
@@ -201,7 +201,9 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 		rd = &batchReader{}
 	}
 	defer func() { rd.release(); a.readers.Put(rd) }()
-	rd.ids = a.Units.Fleet
+	if f := a.Units.Fleet; f != nil {
+		rd.ids = f
+	}
 	reads, err := rd.decode(c.Body())
 	if err != nil {
 		return err
