@@ -360,3 +360,31 @@ func TestLeaderSeesAPlansIncidentClosed(t *testing.T) {
 	leader.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q) === null`, card+" .incident-closed"))
 	leader.clean()
 }
+
+// The warning a plan was started for is lifted: the leader page shows it
+// lifted on the plan's card at once and asks for the plan to be ended.
+func TestLeaderSeesAPlansWarningLifted(t *testing.T) {
+	h := newHarness(t)
+	w := h.issueWarning("leader", warningBody("rainstorm", "red", 6, time.Now()))
+	res, body := h.do("POST", "/api/v1/activations", h.token("leader"), map[string]any{"plan_id": "flood-typhoon", "warning_id": w.ID, "reason": "暴雨红色预警"})
+	if res.StatusCode != 201 {
+		t.Fatalf("start: %d %s", res.StatusCode, body)
+	}
+	var act struct{ ID string }
+	mustJSON(t, body, &act)
+	leader := newBrowser(t, 1280, 900)
+	leader.login(h.base+"/leader.html", "leader")
+	card := fmt.Sprintf(`#active-list article.act-card[data-activation-id=%q]`, act.ID)
+	leader.run(10*time.Second, chromedp.WaitVisible(card+` .act-warning .warn-id`, chromedp.ByQuery))
+	var hints int
+	leader.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, card+" .incident-closed"), &hints))
+	if hints != 0 {
+		t.Fatal("the hint shows while the warning is in force")
+	}
+	if code, _, b := h.warningStep("operator", w.ID, "lift", map[string]any{"reason": "雨停"}); code != 200 {
+		t.Fatalf("lifting: %d %s", code, b)
+	}
+	leader.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.textContent.includes('预警已解除') && document.querySelector(%q)?.textContent === '已解除'`,
+		card+" .incident-closed", card+" .warn-status-lifted"))
+	leader.clean()
+}

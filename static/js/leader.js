@@ -557,11 +557,23 @@ function warningBlock(id) {
     colourChip(w.colour),
     el('span', 'meta warn-type', typeName(w.type)),
     el('strong', 'act-incident-title', String(w.title ?? '')),
+    w.status !== 'active' ? el('span', `tag warn-status warn-status-${w.status}`, t(`warn.status.${w.status}`)) : null,
     el('span', 'meta warn-area', areaText(w)),
     el('span', 'meta warn-id', String(w.id)),
   ]) : [el('span', 'act-incident-title', t('warn.leader.basis', { id }))]);
   box.dataset.warningId = id;
   return box;
+}
+
+/**
+ * Whether the warning id is known and no longer in force (lifted or
+ * expired).
+ * @param {unknown} id
+ * @returns {boolean}
+ */
+function warningEnded(id) {
+  const w = typeof id === 'string' && id ? warnings.book.byId.get(id) : undefined;
+  return !!w && w.status !== 'active';
 }
 
 /**
@@ -706,8 +718,10 @@ function activeCard(a) {
       inc.status === 'closed' ? el('span', 'tag status-tag status-closed', statusName('closed')) : null,
       casualties(inc),
     ])) : incidentBlock(a),
-    // Closed while its plan runs: the leader ends the plan (its tasks close).
+    // Closed (or its warning ended) while its plan runs: the leader ends the
+    // plan (its tasks close).
     inc && inc.status === 'closed' ? el('p', 'act-line incident-closed', t('leader.incidentClosed')) : null,
+    !a.incident_id && warningEnded(a.warning_id) ? el('p', 'act-line incident-closed', t('leader.warningEnded')) : null,
     decided ? el('p', 'act-line decided', decided) : null,
     a.reason ? line('leader.decisionReason', String(a.reason), 'decision-reason') : null,
     groupsBlock(a),
