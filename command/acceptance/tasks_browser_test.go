@@ -306,7 +306,7 @@ func TestPhoneTaskClosedWhenThePlanEnds(t *testing.T) {
 	// The acknowledgement, stored before the end, answers now.
 	phone.release(held)
 	phone.run(5*time.Second, fetch.Disable())
-	time.Sleep(500 * time.Millisecond)
+	phone.poll(10*time.Second, fmt.Sprintf(`document.querySelector(%q)?.dataset.sending === 'false'`, sel(actID)))
 	var status string
 	phone.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q)?.dataset.status ?? 'gone'`, sel(actID)), &status))
 	if status != "closed" {

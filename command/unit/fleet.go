@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -55,8 +54,8 @@ type Fleet struct {
 	units   map[string]*state
 	order   []string // ids in configuration order, then as created
 	devices map[string]string
-	// ids maps every unit id to itself, copied on each new unit (rare) so
-	// that ID reads it with no lock: a decoded position shares the string.
+	// ids maps every unit id to itself, so that ID reads it with no lock:
+	// dropped when a unit is added (rare), built again at the next ID.
 	ids atomic.Pointer[map[string]string]
 
 	// cells index the placed units by position, for Nearest.
@@ -70,13 +69,10 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 	for _, t := range types {
 		f.types[t.ID] = t
 	}
-	ids := make(map[string]string, len(units))
-	f.ids.Store(&ids)
 	for _, u := range units {
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
-		ids[u.ID] = u.ID
 		f.units[u.ID] = &state{cfg: FromConfig(u), status: Available}
 		f.order = append(f.order, u.ID)
 		for _, d := range u.Devices {
@@ -108,19 +104,23 @@ func (f *Fleet) ByDevice(device string) (string, bool) {
 func (f *Fleet) ID(b []byte) (string, bool) {
 	ids := f.ids.Load()
 	if ids == nil {
-		return "", false
+		ids = f.buildIDs()
 	}
 	id, ok := (*ids)[string(b)]
 	return id, ok
 }
 
-// addID adds id to ids, copying the map (under f.mu, held by the caller).
-func (f *Fleet) addID(id string) {
-	old := *f.ids.Load()
-	ids := make(map[string]string, len(old)+1)
-	maps.Copy(ids, old)
-	ids[id] = id
+// buildIDs builds ids from the units, under the read lock: a unit added
+// meanwhile waits for it and drops what it stored.
+func (f *Fleet) buildIDs() *map[string]string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	ids := make(map[string]string, len(f.units))
+	for id := range f.units {
+		ids[id] = id
+	}
 	f.ids.Store(&ids)
+	return &ids
 }
 
 // Known reports whether id is a unit in service (not retired): one that
@@ -166,7 +166,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 	if !ok {
 		s = &state{status: Available}
 		f.units[u.ID] = s
-		f.addID(u.ID)
+		f.ids.Store(nil) // built again with it at the next ID
 		f.order = append(f.order, u.ID)
 	}
 	s.mu.Lock()

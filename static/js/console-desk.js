@@ -25,6 +25,7 @@ import { t, translate } from './i18n.js';
 import { badge, casualties, gridName, localText, orderStatusName, placeText, reasonTexts, statusName } from './incidentview.js';
 import { categoryName, LEVELS } from './refdata.js';
 import { serverNow } from './clock.js';
+import { unitStatusName } from './units.js';
 
 const NEXT = { open: ['responding', 'recovery', 'closed'], responding: ['recovery', 'closed'], recovery: ['closed'], closed: [] };
 
@@ -110,17 +111,6 @@ const REFUSALS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Reco
  */
 function refusal(detail) {
   return translate(detail, REFUSALS) ?? String(detail ?? '');
-}
-
-/**
- * A unit status's name ("状态未知" for one the catalogue lacks).
- * @param {string} status
- * @returns {string}
- */
-function unitStatusName(status) {
-  const key = `unitStatus.${status}`;
-  const name = t(key);
-  return name === key ? t('unitStatus.unknown') : name;
 }
 
 /**

@@ -12,7 +12,7 @@
 // with data-dispatch-id; #action-btn[data-step] (ack|en_route|on_scene|
 // cleared), disabled while a request is in flight (aria-busy) or the link is
 // down; #action-error[data-code]; #notice[data-kind]; #ack-countdown;
-// #nav-link; #order-map (see minimap.js); #tasks > li.task; #history >
+// #nav-link; #order-map (see minimap.js); #tasks > li.task[data-sending]; #history >
 // li.history-item[data-dispatch-id][data-status]; #share-toggle
 // [aria-checked]; #share-status[data-status]; #link-state (.up/.down).
 // Grid officers also get "上报事件", and "我的事件" lists the unit's grid
@@ -578,6 +578,7 @@ function renderTasks() {
     li.dataset.activationId = String(x.activation_id);
     li.dataset.groupId = String(x.group_id ?? '');
     li.dataset.planId = String(x.plan_id ?? '');
+    li.dataset.sending = String(typeof x.id === 'string' && taskSending.has(x.id)); // an answer on its way
     li.dataset.status = String(x.status ?? 'assigned');
     if (typeof x.id === 'string') li.dataset.taskId = x.id;
     return li;
