@@ -83,6 +83,24 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 	return nil
 }
 
+// MendPositions stores each of fixes as its unit's last position where the
+// one held is older or missing, and returns how many it stored.
+func (x *Units) MendPositions(ctx context.Context, fixes []unit.Fix) (int, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := 0
+	for _, f := range fixes {
+		var held unit.Position
+		if b, ok := x.last[f.UnitID]; ok && json.Unmarshal(b, &held) == nil && !held.At.Before(f.At) {
+			continue
+		}
+		b, _ := f.Position.MarshalJSON()
+		x.last[f.UnitID] = b
+		n++
+	}
+	return n, nil
+}
+
 // Track returns a unit's fixes with times in [from, to], oldest first, out
 // of the first limit that arrived from a little before from.
 func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error) {

@@ -22,6 +22,7 @@ type metrics struct {
 	skipKinds                map[string]prometheus.Counter
 	moved, late, implausible prometheus.Counter
 	shedRequests, shedFixes  prometheus.Counter
+	mended                   prometheus.Counter
 	created                  *prometheus.CounterVec
 	ackTimes, sceneTimes     prometheus.Observer
 	jobCount                 *prometheus.CounterVec
@@ -52,6 +53,8 @@ func newMetrics() *metrics {
 		Help: "Position requests refused with 503 and Retry-After because positions.queue_limit positions were already waiting for Redis."})
 	m.shedFixes = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_shed_total",
 		Help: "Positions in the requests refused because the ingest queues were full."})
+	m.mended = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_mended_total",
+		Help: "Last positions stored again by this instance where two instances' writes of a unit crossed in Redis and left the older."})
 	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "watchfloor", Name: "incidents_created_total",
 		Help: "Incidents created by this instance, by category and level at creation (drills excluded).",
@@ -72,7 +75,7 @@ func newMetrics() *metrics {
 	for _, r := range []string{job.Done, job.Failed, job.Retried} {
 		m.jobCount.WithLabelValues(r)
 	}
-	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.created, stepTimes, m.jobCount, m.jobPending)
+	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.mended, m.created, stepTimes, m.jobCount, m.jobPending)
 	m.notifyMetrics()
 	return m
 }
@@ -152,6 +155,9 @@ func (m *metrics) shed(n int) {
 	m.shedRequests.Inc()
 	m.shedFixes.Add(float64(n))
 }
+
+// mend counts n last positions stored again after crossed writes.
+func (m *metrics) mend(n int) { m.mended.Add(float64(n)) }
 
 // incidentCreated counts an incident created here, drills excluded.
 func (m *metrics) incidentCreated(inc *incident.Incident) {

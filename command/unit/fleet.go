@@ -35,6 +35,10 @@ type state struct {
 	zones  []string // ids of the sensitive zones it is in
 	dirty  bool     // moved since the last frame
 	cell   cell     // the cell its position is in, once it has one
+	// heard is the ingester's count of notes when another instance's note
+	// last moved it (0: never): a write of this instance begun before then
+	// may have crossed that instance's in Redis.
+	heard uint64
 
 	// Where the fleet's cells hold it, guarded by their lock.
 	in      cell
@@ -398,28 +402,43 @@ func (f *Fleet) place(p orb.Point) (grid *geo.Area, zones []geo.ZoneRef) {
 	return f.geo.GridAt(p), zones
 }
 
+// origin is where a move comes from: with heard set, the note of another
+// instance the ingester counted as heard; otherwise this instance's own
+// write, begun when the ingester had counted since notes.
+type origin struct{ heard, since uint64 }
+
 // move applies a position newer than the unit's (a non-nil anchor becomes
-// its anchor) under the unit's own lock only, and returns its transitions.
-func (f *Fleet) move(id string, p Position, anchor *Position) []Transition {
+// its anchor) under the unit's own lock only, and returns its transitions
+// and whether two instances' writes of the unit may have crossed in Redis,
+// leaving there an older position than the fleet's: a note not newer than
+// the unit's position, or this instance's write with a note heard since it
+// began.
+func (f *Fleet) move(id string, p Position, anchor *Position, o origin) (out []Transition, crossed bool) {
 	pt := orb.Point{p.Lon, p.Lat}
 	grid, zones := f.place(pt)
 	s := f.state(id)
 	if s == nil {
-		return nil
+		return nil, false
 	}
-	crossed := false // into another cell: the index follows, after the unit's lock
+	moved := false // into another cell: the index follows, after the unit's lock
 	defer func() {
-		if crossed {
+		if moved {
 			f.cells.sync(s)
 		}
 	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := s.pos == nil
+	if o.heard == 0 {
+		crossed = s.heard > o.since
+	}
 	if !first && !p.At.After(s.pos.At) {
 		// Not newer than what it holds: a write that finished after a
 		// later fix arrived from another instance never moves it back.
-		return nil
+		return nil, crossed || o.heard > 0
+	}
+	if o.heard > 0 {
+		s.heard = o.heard
 	}
 	if first {
 		s.pos = new(Position)
@@ -433,13 +452,12 @@ func (f *Fleet) move(id string, p Position, anchor *Position) []Transition {
 	}
 	s.dirty = true
 	if c := cellOf(pt); first || c != s.cell {
-		s.cell, crossed = c, true
+		s.cell, moved = c, true
 	}
 	s.grid = ""
 	if grid != nil {
 		s.grid = grid.Code
 	}
-	var out []Transition
 	home := s.cfg.HomeGrid
 	a := f.geo.Area(home)
 	if a == nil {
@@ -466,7 +484,7 @@ func (f *Fleet) move(id string, p Position, anchor *Position) []Transition {
 		}
 	}
 	s.zones = ids
-	return out
+	return out, crossed
 }
 
 func (f *Fleet) zoneByID(id string) *geo.Area {
@@ -482,7 +500,7 @@ func (f *Fleet) zoneByID(id string) *geo.Area {
 // transitions.
 func (f *Fleet) restore(id string, p *Position, status string) {
 	if p != nil {
-		f.move(id, *p, p)
+		f.move(id, *p, p, origin{})
 	}
 	if status != "" {
 		f.SetStatus(id, status)

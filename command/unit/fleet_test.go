@@ -361,14 +361,57 @@ func TestMoveNeverGoesBack(t *testing.T) {
 	id := f.registered()[0].ID
 	t0 := time.Now().Truncate(time.Millisecond)
 	later := Unknown(114.12, 22.55, t0.Add(10*time.Second))
-	f.move(id, later, &later)
+	f.move(id, later, &later, origin{})
 	older := Unknown(114.10, 22.54, t0.Add(7*time.Second))
-	if ts := f.move(id, older, &older); len(ts) != 0 {
+	if ts, _ := f.move(id, older, &older, origin{}); len(ts) != 0 {
 		t.Errorf("an older move made transitions %v", ts)
 	}
 	last, anchor, ok := f.fix(id)
 	if !ok || !last.At.Equal(later.At) || !anchor.At.Equal(later.At) || last.Lon != later.Lon {
 		t.Errorf("after an older move: last %v, anchor %v; want both at %v", last, anchor, later)
+	}
+}
+
+// TestMoveTellsCrossedWrites: a move says when Redis may hold an older last
+// position than the fleet: a note not newer than the unit's, or this
+// instance's write finishing after a note heard while it was under way.
+func TestMoveTellsCrossedWrites(t *testing.T) {
+	t0 := time.Now().Truncate(time.Millisecond)
+	at := func(s int) Position {
+		return Unknown(114.1+float64(s)/1e4, 22.54, t0.Add(time.Duration(s)*time.Second))
+	}
+	type step struct {
+		p       Position
+		o       origin
+		crossed bool
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		last  int // the second of the position the fleet holds after
+	}{
+		{"own writes in turn", []step{{at(1), origin{}, false}, {at(2), origin{}, false}}, 2},
+		{"a newer note", []step{{at(1), origin{}, false}, {at(2), origin{heard: 1}, false}}, 2},
+		{"an older note", []step{{at(2), origin{}, false}, {at(1), origin{heard: 1}, true}}, 2},
+		{"the same fix noted", []step{{at(2), origin{}, false}, {at(2), origin{heard: 1}, true}}, 2},
+		{"a note heard before the write began", []step{{at(1), origin{heard: 3}, false}, {at(2), origin{since: 3}, false}}, 2},
+		{"an older note heard during the write", []step{{at(1), origin{heard: 4}, false}, {at(2), origin{since: 3}, true}}, 2},
+		{"a newer note heard during the write", []step{{at(3), origin{heard: 4}, false}, {at(2), origin{since: 3}, true}}, 3},
+		{"a later write of its own", []step{{at(1), origin{heard: 4}, false}, {at(2), origin{since: 3}, true}, {at(3), origin{since: 4}, false}}, 3},
+		{"the first fix, from a note", []step{{at(1), origin{heard: 1}, false}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testFleet(t, 0)
+			id := f.registered()[0].ID
+			for i, s := range tc.steps {
+				if _, crossed := f.move(id, s.p, &s.p, s.o); crossed != s.crossed {
+					t.Errorf("step %d (%+v): crossed %v, want %v", i, s.o, crossed, s.crossed)
+				}
+			}
+			if last, _, _ := f.fix(id); !last.At.Equal(at(tc.last).At) {
+				t.Errorf("the fleet holds %v, want %v", last.At, at(tc.last).At)
+			}
+		})
 	}
 }
 

@@ -46,6 +46,10 @@ type Store interface {
 	// SubscribePositions calls fn with every note published by WritePositions
 	// on any instance, until ctx ends.
 	SubscribePositions(ctx context.Context, fn func(note []byte)) error
+	// MendPositions stores each of fixes as its unit's last position where
+	// the one stored is older or missing, and returns how many it stored:
+	// two instances' writes of a unit that crossed leave the older last.
+	MendPositions(ctx context.Context, fixes []Fix) (int, error)
 }
 
 // Sample is a position reported for a unit.
@@ -74,6 +78,10 @@ type Ingester struct {
 	queued   atomic.Int64 // positions submitted and not answered yet
 	limit    int64
 	notes    notes
+	// heard counts the notes of other instances applied to the fleet: a
+	// write knows from it whether one came while it was under way.
+	heard atomic.Uint64
+	mends mends
 	// stopped is closed once Run's workers have stored what was queued
 	// and the last note is told: later callers are refused at once.
 	stopped chan struct{}
@@ -89,6 +97,9 @@ type IngestHooks struct {
 	// Shed is told of each request refused because the queues are full,
 	// with its number of positions.
 	Shed func(positions int)
+	// Mended is told how many last positions were stored again because
+	// two instances' writes crossed.
+	Mended func(positions int)
 }
 
 // NewIngester builds an ingester; Run must be running for Submit to return.
@@ -109,6 +120,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
 		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), stopped: make(chan struct{})}
 	g.notes.wake = make(chan struct{}, 1)
+	g.mends.wake = make(chan struct{}, 1)
 	for range workers {
 		// A part holds at least one position, so a shard's queue never
 		// fills before the ingester's limit: sending never blocks.
@@ -287,9 +299,15 @@ func (g *Ingester) Run(ctx context.Context) error {
 			sh.run(ctx)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g.mend(ctx)
+	}()
 	g.tell(ctx)
 	wg.Wait()
 	g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
+	g.mendNow(context.WithoutCancel(ctx))
 	close(g.stopped)
 	return nil
 }
@@ -397,6 +415,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	g := sh.g
 	fixes, latest := sh.fixes[:0], sh.latest
 	clear(latest)
+	since := g.heard.Load() // before judging: a note heard later may cross this write
 	var moved, late, implausible int
 	for _, p := range sh.batch {
 		for i, s := range p.samples {
@@ -425,7 +444,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	err := g.store.WritePositions(wctx, fixes, nil)
 	cancel()
 	if err == nil {
-		g.moved(ctx, latest)
+		g.moved(ctx, latest, since)
 		if g.hooks.Counted != nil {
 			g.hooks.Counted(moved, late, implausible)
 		}
@@ -472,12 +491,17 @@ func (g *Ingester) judge(latest map[string]anchored, s *Sample) (Flags, Position
 // jitter never adds up into a jump.
 const JitterM = 50
 
-// moved applies stored positions to the fleet, records the grid and zone
-// transitions they make, and queues them for the note to other instances.
-func (g *Ingester) moved(ctx context.Context, latest map[string]anchored) {
+// moved applies positions stored by a write begun when since notes were
+// heard to the fleet, records the grid and zone transitions they make, and
+// queues them for the note to other instances.
+func (g *Ingester) moved(ctx context.Context, latest map[string]anchored, since uint64) {
 	var ts []Transition
 	for id, f := range latest {
-		ts = append(ts, g.fleet.move(id, f.pos, &f.anchor)...)
+		t, crossed := g.fleet.move(id, f.pos, &f.anchor, origin{since: since})
+		ts = append(ts, t...)
+		if crossed {
+			g.mends.add(id)
+		}
 	}
 	if len(ts) > 0 {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -614,6 +638,7 @@ func (g *Ingester) Follow(ctx context.Context) error {
 			if json.Unmarshal(b, &nt) != nil || nt.Instance == g.instance {
 				return
 			}
+			heard := g.heard.Add(1)
 			for _, u := range nt.Units {
 				var p Position
 				err := json.Unmarshal(u.Pos, &p)
@@ -635,7 +660,9 @@ func (g *Ingester) Follow(ctx context.Context) error {
 				if len(u.Anchor) > 0 && json.Unmarshal(u.Anchor, &a) == nil && a.At.Before(p.At) {
 					anchor = &a // p moved that instance's unit as jitter
 				}
-				g.fleet.move(u.ID, p, anchor)
+				if _, crossed := g.fleet.move(u.ID, p, anchor, origin{heard: heard}); crossed {
+					g.mends.add(u.ID)
+				}
 			}
 		})
 		if err != nil && ctx.Err() == nil {
@@ -645,6 +672,88 @@ func (g *Ingester) Follow(ctx context.Context) error {
 			case <-time.After(500 * time.Millisecond):
 			}
 		}
+	}
+	return nil
+}
+
+// mends gathers the units whose last position in Redis may be older than
+// the fleet's: two instances' writes of each crossed. Rare: a unit written
+// by two instances within the time a note takes.
+type mends struct {
+	mu   sync.Mutex
+	ids  map[string]struct{}
+	wake chan struct{}
+}
+
+func (m *mends) add(ids ...string) {
+	m.mu.Lock()
+	if m.ids == nil {
+		m.ids = map[string]struct{}{}
+	}
+	for _, id := range ids {
+		m.ids[id] = struct{}{}
+	}
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (m *mends) take() map[string]struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := m.ids
+	m.ids = nil
+	return ids
+}
+
+// mend stores again, where Redis holds an older one, the fleet's position
+// of each unit whose writes crossed, until ctx ends; a failed try is
+// retried a second later.
+func (g *Ingester) mend(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return // Run mends what is left after the workers' last writes
+		case <-g.mends.wake:
+		}
+		if g.mendNow(ctx) != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// mendNow mends the units gathered so far; those it could not are gathered
+// again.
+func (g *Ingester) mendNow(ctx context.Context) error {
+	ids := g.mends.take()
+	if len(ids) == 0 {
+		return nil
+	}
+	fixes := make([]Fix, 0, len(ids))
+	for id := range ids {
+		if p, _, ok := g.fleet.fix(id); ok {
+			fixes = append(fixes, Fix{UnitID: id, Position: p, Moved: true})
+		}
+	}
+	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	n, err := g.store.MendPositions(mctx, fixes)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			g.log.Warn("mending last positions after crossed writes failed; retrying", "units", len(fixes), "err", err)
+		}
+		for id := range ids {
+			g.mends.add(id)
+		}
+		return err
+	}
+	if n > 0 && g.hooks.Mended != nil {
+		g.hooks.Mended(n)
 	}
 	return nil
 }

@@ -530,3 +530,140 @@ func TestFollowTakesABadAnchorAsNone(t *testing.T) {
 		}
 	}
 }
+
+// heldAfter is the memory store's unit storage whose writes of positions,
+// while hold is set, are stored and then wait for the gate before they
+// answer: a write that finished in Redis and is not yet in the fleet.
+type heldAfter struct {
+	*memstore.Units
+	hold    atomic.Bool
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (h *heldAfter) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+	err := h.Units.WritePositions(ctx, fixes, note)
+	if len(fixes) > 0 && h.hold.Load() {
+		h.entered <- struct{}{}
+		<-h.gate
+	}
+	return err
+}
+
+// crossing runs instance a (on store sa, following the others' notes) and
+// instance b (on st, not following), both over st's positions, and returns
+// them once a hears b's notes, with a's count of mended positions.
+func crossing(t *testing.T, st *memstore.Units, sa unit.Store) (fa *unit.Fleet, a, b *unit.Ingester, mended *atomic.Int64) {
+	t.Helper()
+	fa, fb := ingestFleet(t, 2), ingestFleet(t, 2)
+	mended = new(atomic.Int64)
+	a = unit.NewIngester(fa, sa, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{Mended: func(n int) { mended.Add(int64(n)) }})
+	b = unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	runIngester(t, a)
+	runIngester(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	go func() { _ = a.Follow(ctx); close(followed) }()
+	t.Cleanup(func() { cancel(); <-followed })
+	// Until a has subscribed a note is lost: car-000 again, a second later
+	// each time, until a has heard of it.
+	t0 := time.Now().Add(-2 * time.Hour).Truncate(time.Millisecond)
+	for i := 0; ; i++ {
+		s := unit.Sample{UnitID: "car-000", Position: unit.Position{Lon: 114.1, Lat: 22.5, At: t0.Add(time.Duration(i) * time.Second)}}
+		if _, err := b.Submit(context.Background(), []unit.Sample{s}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := fa.Last("car-000"); ok {
+			return fa, a, b, mended
+		}
+		if i == 250 {
+			t.Fatal("the instance never heard the other's notes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// storedAt waits until st holds car-001's last position at want.
+func storedAt(t *testing.T, st *memstore.Units, want time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pos, _, err := st.LoadState(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := pos["car-001"]; p.At.Equal(want) {
+			return
+		} else if time.Now().After(deadline) {
+			t.Fatalf("car-001's stored last position is at %v, want %v", p.At, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Two instances' writes of a unit that cross in storage (the later fix
+// stored first) leave the older stored as its last position; the instance
+// holding the later one hears the other's older note and stores the later
+// one again, where the stored one is older.
+func TestCrossedWritesMendedOnAnOlderNote(t *testing.T) {
+	st := memstore.New(memstore.Options{}).Units(time.Hour)
+	fa, a, b, mended := crossing(t, st, st)
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	later, older := fixAt(t0, 20, 2000), fixAt(t0, 10, 1000)
+	if flags, err := a.Submit(context.Background(), []unit.Sample{later}); err != nil || flags[0] != 0 {
+		t.Fatalf("the later fix: %v %v", flags, err)
+	}
+	// b has not heard of it (it does not follow): its older fix moves its
+	// unit, and is stored over the later one.
+	if flags, err := b.Submit(context.Background(), []unit.Sample{older}); err != nil || flags[0] != 0 {
+		t.Fatalf("the older fix: %v %v", flags, err)
+	}
+	storedAt(t, st, later.At)
+	if p, _ := fa.Last("car-001"); !p.At.Equal(later.At) {
+		t.Errorf("the instance holds %v, want the later fix", p.At)
+	}
+	if n := mended.Load(); n != 1 {
+		t.Errorf("%d positions counted mended, want 1", n)
+	}
+}
+
+// The same crossing when the other's older note is heard while this
+// instance's write, stored first, has not answered yet: the fleet takes
+// the note, then this write, which knows a note came while it was under
+// way and stores its position again where the stored one is older.
+func TestCrossedWritesMendedWhenANoteCameDuringTheWrite(t *testing.T) {
+	st := memstore.New(memstore.Options{}).Units(time.Hour)
+	held := &heldAfter{Units: st, entered: make(chan struct{}), gate: make(chan struct{})}
+	fa, a, b, mended := crossing(t, st, held)
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	later, older := fixAt(t0, 20, 2000), fixAt(t0, 10, 1000)
+	held.hold.Store(true)
+	answered := make(chan error, 1)
+	go func() {
+		_, err := a.Submit(context.Background(), []unit.Sample{later})
+		answered <- err
+	}()
+	<-held.entered // stored, not yet in a's fleet
+	held.hold.Store(false)
+	if flags, err := b.Submit(context.Background(), []unit.Sample{older}); err != nil || flags[0] != 0 {
+		t.Fatalf("the older fix: %v %v", flags, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p, _ := fa.Last("car-001"); !p.At.Equal(older.At); p, _ = fa.Last("car-001") {
+		if time.Now().After(deadline) {
+			t.Fatal("the instance never heard the older note")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(held.gate)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	storedAt(t, st, later.At)
+	if p, _ := fa.Last("car-001"); !p.At.Equal(later.At) {
+		t.Errorf("the instance holds %v, want the later fix", p.At)
+	}
+	if n := mended.Load(); n != 1 {
+		t.Errorf("%d positions counted mended, want 1", n)
+	}
+}

@@ -107,6 +107,7 @@ func Run(t *testing.T, open Open) {
 		{"Tickets", tickets},
 		{"LoginAttempts", loginAttempts},
 		{"Positions", positions},
+		{"MendPositions", mendPositions},
 		{"UnitRegistryReads", unitRegistryReads},
 		{"IncidentReads", incidentReads},
 		{"IncidentsNear", incidentsNear},

@@ -25,6 +25,7 @@ type Positions interface {
 	WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error)
 	SubscribePositions(ctx context.Context, fn func(note []byte)) error
+	MendPositions(ctx context.Context, fixes []unit.Fix) (int, error)
 }
 
 // positions: a unit's last position is its last moving fix; its track
@@ -68,6 +69,45 @@ func positions(t *testing.T, open Open) {
 	until(t, heard, "note", func() error {
 		return st.Positions.WritePositions(ctx, []unit.Fix{fix("car-3", 114.2, 0, 0)}, []byte("note"))
 	})
+}
+
+// mendPositions: a mended position replaces a unit's last only where the
+// one held is older (by its time to the nanosecond, whatever its written
+// fraction), missing or unreadable; the count says how many it stored.
+func mendPositions(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	fix := func(id string, lon float64, at time.Duration) unit.Fix {
+		return unit.Fix{UnitID: id, Moved: true, Position: unit.Unknown(lon, 22.5, t0.Add(at))}
+	}
+	// car-1 holds 0.12 s, car-2 holds 0.1 s (written ".1Z": as text, after
+	// ".12Z"), car-3 holds 1 s, car-4 nothing.
+	if err := st.Positions.WritePositions(ctx, []unit.Fix{fix("car-1", 114.01, 120*time.Millisecond), fix("car-2", 114.02, 100*time.Millisecond),
+		fix("car-3", 114.03, time.Second)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.Positions.MendPositions(ctx, []unit.Fix{
+		fix("car-1", 114.11, 100*time.Millisecond), // older: kept
+		fix("car-2", 114.12, 120*time.Millisecond), // newer: mended
+		fix("car-3", 114.13, time.Second),          // the same time: kept
+		fix("car-4", 114.14, 0),                    // none held: stored
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("mended %d, want 2 (%v)", n, err)
+	}
+	pos, _, err := st.Positions.LoadState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, lon := range map[string]float64{"car-1": 114.01, "car-2": 114.12, "car-3": 114.03, "car-4": 114.14} {
+		if pos[id].Lon != lon {
+			t.Errorf("%s at %v (%v), want %v", id, pos[id].Lon, pos[id].At, lon)
+		}
+	}
+	if n, err := st.Positions.MendPositions(ctx, nil); n != 0 || err != nil {
+		t.Errorf("mending nothing: %d, %v", n, err)
+	}
 }
 
 // unitRegistryReads: the unit documents a change writes come back one by

@@ -395,6 +395,61 @@ func (a *posArgs) start(extra int, args ...any) []any {
 // Redis GEO accepts latitudes within ±85.05112878 only.
 func clampGeoLat(lat float64) float64 { return max(-85.05112878, min(85.05112878, lat)) }
 
+// mendScript stores each position (ARGV in fives: unit, JSON, time as
+// mendTime writes it, lon, lat) as its unit's last (KEYS[1]) and in the GEO
+// set (KEYS[2]) where the last held is older, missing or unreadable, and
+// returns how many it stored. Times are compared as text once their
+// fraction is written out to nine digits (RFC 3339 in UTC, as stored).
+var mendScript = redis.NewScript(`
+local function norm(t)
+  if type(t) ~= 'string' then return nil end
+  local head, frac = string.match(t, '^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.?(%d*)Z$')
+  if not head or #frac > 9 then return nil end
+  return head .. '.' .. frac .. string.rep('0', 9 - #frac)
+end
+local n = 0
+for i = 1, #ARGV, 5 do
+  local id = ARGV[i]
+  local held = redis.call('HGET', KEYS[1], id)
+  local older = true
+  if held then
+    local ok, doc = pcall(cjson.decode, held)
+    local t = ok and type(doc) == 'table' and norm(doc.at)
+    if t and t >= ARGV[i + 2] then older = false end
+  end
+  if older then
+    redis.call('HSET', KEYS[1], id, ARGV[i + 1])
+    redis.call('GEOADD', KEYS[2], ARGV[i + 3], ARGV[i + 4], id)
+    n = n + 1
+  end
+end
+return n
+`)
+
+// mendTime is a position's time as mendScript compares it.
+const mendTime = "2006-01-02T15:04:05.000000000"
+
+// MendPositions implements unit.Store: one script, rare (two instances'
+// writes of a unit that crossed).
+func (x *Units) MendPositions(ctx context.Context, fixes []unit.Fix) (int, error) {
+	if len(fixes) == 0 {
+		return 0, nil
+	}
+	if err := x.s.Check("mending last positions"); err != nil {
+		return 0, err
+	}
+	args := make([]any, 0, 5*len(fixes))
+	for i := range fixes {
+		f := &fixes[i]
+		args = append(args, f.UnitID, f.Position.AppendJSON(nil), f.At.UTC().Format(mendTime), f.Lon, clampGeoLat(f.Lat))
+	}
+	n, err := mendScript.Run(ctx, x.s.Client(), []string{x.lastKey, x.geoKey}, args...).Int()
+	if err != nil {
+		return 0, x.s.Wrap("mending last positions", err)
+	}
+	return n, nil
+}
+
 // Track implements unit.Store. Track ids are arrival times and a fix's time
 // is at most the future tolerance ahead of its arrival, so the range starts
 // a little before from and fixes are filtered and ordered by their own time.
