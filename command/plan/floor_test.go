@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -317,9 +319,9 @@ func TestEndClosesTheUnitsTasks(t *testing.T) {
 		}
 	}
 	// The chunks of a delivery that read the plan active before the end:
-	// the first is refused, the rest are not tried, and the delivery ends
-	// without an error.
-	late := make([]plan.Task, 2*plan.TaskChunk)
+	// those under way are refused, the rest are not tried, and the delivery
+	// ends without an error.
+	late := make([]plan.Task, (plan.TaskSteps+2)*plan.TaskChunk)
 	for i := range late {
 		u := fmt.Sprintf("late-%03d", i)
 		late[i] = plan.Task{ID: plan.TaskID(id, "patrol", u), ActivationID: id, GroupID: "patrol", UnitID: u, Status: plan.TaskAssigned}
@@ -328,8 +330,8 @@ func TestEndClosesTheUnitsTasks(t *testing.T) {
 		t.Fatalf("a chunk after the end: %v", err)
 	}
 	counting := &applyCounter{TaskStore: f.st.Activations()}
-	if err := plan.AddTaskChunks(bg, counting, a, late, func() time.Time { return f.now }); err != nil || counting.applied != 1 {
-		t.Fatalf("a delivery after the end: %v, %d steps tried", err, counting.applied)
+	if err := plan.AddTaskChunks(bg, counting, a, late, func() time.Time { return f.now }); err != nil || counting.applied.Load() < 1 || counting.applied.Load() > plan.TaskSteps {
+		t.Fatalf("a delivery after the end: %v, %d steps tried", err, counting.applied.Load())
 	}
 	if seq, _ := f.st.Seq(bg, vocab.UnitStream("late-000")); seq != 0 {
 		t.Error("a task was stored and announced after its plan ended")
@@ -347,11 +349,11 @@ func TestEndClosesTheUnitsTasks(t *testing.T) {
 // applyCounter counts the steps a delivery tries.
 type applyCounter struct {
 	plan.TaskStore
-	applied int
+	applied atomic.Int64
 }
 
 func (c *applyCounter) Apply(ctx context.Context, ch *change.Change) (change.Result, error) {
-	c.applied++
+	c.applied.Add(1)
 	return c.TaskStore.Apply(ctx, ch)
 }
 
@@ -462,6 +464,79 @@ func TestTaskChunksStoredOnceEach(t *testing.T) {
 		if got, err := x.LoadTask(bg, tk.ID); err != nil || got.UnitID != tk.UnitID {
 			t.Fatalf("task %d: %+v %v", i, got, err)
 		}
+	}
+}
+
+// stepping holds the first step of a delivery until the second begins (up
+// to 5 s): overlapped says whether it did. With failFirst the first step
+// fails at once instead, and each other step takes 200 ms.
+type stepping struct {
+	plan.TaskStore
+	failFirst  bool
+	mu         sync.Mutex
+	applied    int
+	second     chan struct{}
+	overlapped bool
+}
+
+func (s *stepping) Apply(ctx context.Context, ch *change.Change) (change.Result, error) {
+	s.mu.Lock()
+	s.applied++
+	n := s.applied
+	s.mu.Unlock()
+	switch {
+	case n == 1 && s.failFirst:
+		return change.Result{}, errors.New("redis: connection refused")
+	case n == 1:
+		select {
+		case <-s.second:
+			s.overlapped = true
+		case <-time.After(5 * time.Second):
+		}
+	case n == 2:
+		close(s.second)
+	}
+	if n > 1 && s.failFirst {
+		time.Sleep(200 * time.Millisecond)
+	}
+	return s.TaskStore.Apply(ctx, ch)
+}
+
+// TestDeliveryStepsOverlap: a delivery has TaskSteps steps under way at
+// once (the next is sent while Redis runs one), stores every task, and
+// after a failed step sends no further one and returns its error.
+func TestDeliveryStepsOverlap(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	x := st.Activations()
+	a := &plan.Activation{ID: "A-1", Status: plan.Active}
+	if _, err := x.Apply(bg, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": plan.Active}}}}); err != nil {
+		t.Fatal(err)
+	}
+	tasks := make([]plan.Task, 4*plan.TaskSteps*plan.TaskChunk)
+	for i := range tasks {
+		u := fmt.Sprintf("u%04d", i)
+		tasks[i] = plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, GroupID: "g", UnitID: u, Status: plan.TaskAssigned}
+	}
+	now := func() time.Time { return at }
+	s := &stepping{TaskStore: x, second: make(chan struct{})}
+	if err := plan.AddTaskChunks(bg, s, a, tasks[:len(tasks)/2], now); err != nil {
+		t.Fatal(err)
+	}
+	if !s.overlapped || s.applied != 2*plan.TaskSteps {
+		t.Errorf("overlapped %v: the second step must be sent while the first is under way (%d steps)", s.overlapped, s.applied)
+	}
+	for _, tk := range tasks[:len(tasks)/2] {
+		if _, err := x.LoadTask(bg, tk.ID); err != nil {
+			t.Fatalf("%s: %v", tk.ID, err)
+		}
+	}
+	failing := &stepping{TaskStore: x, failFirst: true, second: make(chan struct{})}
+	err := plan.AddTaskChunks(bg, failing, a, tasks[len(tasks)/2:], now)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("a delivery with a failed step returned %v", err)
+	}
+	if failing.applied > plan.TaskSteps {
+		t.Errorf("%d steps sent; after the first failed, only those already under way", failing.applied)
 	}
 }
 

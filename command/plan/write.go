@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"watchfloor/command/change"
@@ -223,18 +224,49 @@ type TaskStore interface {
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 }
 
-// AddTaskChunks stores tasks with AddTasks, TaskChunk to a step, one
-// step after another (each stamped with now's time): between two steps
-// other writers get their turn at Redis.
+// TaskSteps is how many of a delivery's steps are under way at once: one
+// is built and sent while Redis runs another, so the last unit has its task
+// sooner, and Redis still runs one short step at a time, with other
+// writers' commands between them.
+const TaskSteps = 2
+
+// AddTaskChunks stores tasks with AddTasks, TaskChunk to a step, TaskSteps
+// steps under way at once (each stamped with now's time when sent). Once a
+// step fails or finds the plan ended no further step is sent; the first
+// error is returned (a plan ended meanwhile is none: nothing more to
+// deliver). A failed delivery is tried again whole, and AddTasks skips
+// what an earlier try stored.
 func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, now func() time.Time) error {
-	for chunk := range slices.Chunk(tasks, TaskChunk) {
-		if err := AddTasks(ctx, st, a, chunk, now()); errors.Is(err, ErrNotActive) {
-			return nil // ended meanwhile: nothing more to deliver
-		} else if err != nil {
-			return err
+	chunks := slices.Collect(slices.Chunk(tasks, TaskChunk))
+	var next atomic.Int64
+	var stop atomic.Bool
+	steps := min(TaskSteps, len(chunks))
+	errs := make(chan error, steps)
+	for range steps {
+		go func() {
+			for !stop.Load() {
+				i := int(next.Add(1)) - 1
+				if i >= len(chunks) {
+					break
+				}
+				if err := AddTasks(ctx, st, a, chunks[i], now()); err != nil {
+					stop.Store(true)
+					if !errors.Is(err, ErrNotActive) {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range steps {
+		if err := <-errs; err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // ErrNotActive is AddTasks's answer when the activation is no longer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,6 +214,33 @@ func BenchmarkAddTasks2000(b *testing.B) {
 	}
 	b.ReportMetric(float64(held.Microseconds())/1000, "ms/longest-redis-step")
 	b.ReportMetric(redisMicrosPerCall(b, rdb, "evalsha")/plan.TaskChunk, "µs/task-in-redis")
+}
+
+// BenchmarkDeliverTasks2000: a plan's tasks to 2,000 units as its job
+// delivers them (AddTaskChunks), timed whole: the last phone's wait.
+func BenchmarkDeliverTasks2000(b *testing.B) {
+	st := storetest.Open(b, store.Options{Deployment: "bench"})
+	ctx := context.Background()
+	x := views.NewActivations(st)
+	if err := st.Client().ConfigSet(ctx, "auto-aof-rewrite-min-size", "1gb").Err(); err != nil {
+		b.Fatal(err)
+	}
+	var took []time.Duration
+	for n := 0; b.Loop(); n++ {
+		a := storeActive(b, x, fmt.Sprintf("A-%d", n))
+		tasks := make([]plan.Task, 2000)
+		for i := range tasks {
+			tasks[i] = benchTask(a.ID, fmt.Sprintf("u%04d", i))
+		}
+		start := time.Now()
+		if err := plan.AddTaskChunks(ctx, x, a, tasks, time.Now); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms/delivery-p50")
+	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "ms/delivery-max")
 }
 
 // benchTask is a task as the sample city's plans give one (about 1.6 KB
