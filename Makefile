@@ -152,7 +152,7 @@ bench-wall: deps
 bench-pages: deps
 	$(BENCH) 37-page-modules "A page's modules in headless Chromium on an emulated mobile link (300 ms a round trip, 1.5 MB/s): when the last one has arrived, nothing cached" $(GO) test -run='^$$' -bench=PageModulesSlowLink -benchtime=3x -count=1 ./command/acceptance
 bench-tasks: deps
-	$(BENCH) 41-plan-tasks-store "A plan's tasks stored for 2,000 units, 100 to an atomic step" $(GO) test -run='^$$' -bench=AddTasks2000 -benchtime=5x -count=1 ./command/store
+	$(BENCH) 41-plan-tasks-store "A plan's tasks stored for 2,000 units, 50 to an atomic step: each step alone (AddTasks2000), and a whole delivery with two steps under way (DeliverTasks2000, the last unit's wait)" $(GO) test -run='^$$' -bench='AddTasks2000|DeliverTasks2000' -benchtime=10x -count=1 ./command/store
 bench-reads: deps
 	$(BENCH) 42-reads-at-scale "Reads with 20,000 incidents open (a screen snapshot's 500, a duplicate search, a page's list of 200, a leader's countdown of the 200 due first) and a plan's group of 2,000 (resolved from its team, a warning's stand-by compared)" $(GO) test -run='^$$' -bench='Incidents20000|GroupUnits2000|Calls2000' -benchtime=20x -count=1 ./command/store ./command/warning
 	$(BENCH) 43-task-answers "A plan's 2,000 members answering their tasks (done), 32 at a time" $(GO) test -run='^$$' -bench=TaskAnswers2000 -benchtime=3x -count=1 ./command/store

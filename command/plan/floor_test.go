@@ -438,7 +438,7 @@ func TestTaskChunksStoredOnceEach(t *testing.T) {
 	if _, err := x.Apply(bg, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": plan.Active}}}}); err != nil {
 		t.Fatal(err)
 	}
-	n := 3*plan.TaskChunk + 50
+	n := 3*plan.TaskChunk + plan.TaskChunk/2
 	tasks := make([]plan.Task, n)
 	for i := range tasks {
 		u := fmt.Sprintf("u%04d", i)
@@ -537,6 +537,26 @@ func TestDeliveryStepsOverlap(t *testing.T) {
 	}
 	if failing.applied > plan.TaskSteps {
 		t.Errorf("%d steps sent; after the first failed, only those already under way", failing.applied)
+	}
+}
+
+// panicking panics in every step.
+type panicking struct{ plan.TaskStore }
+
+func (panicking) Apply(context.Context, *change.Change) (change.Result, error) { panic("a bug") }
+
+// TestDeliveryStepPanicIsAnError: a step that panics fails the delivery
+// (the job is tried again) instead of the server, as a handler's panic does.
+func TestDeliveryStepPanicIsAnError(t *testing.T) {
+	a := &plan.Activation{ID: "A-1", Status: plan.Active}
+	tasks := make([]plan.Task, 3*plan.TaskChunk)
+	for i := range tasks {
+		u := fmt.Sprintf("u%04d", i)
+		tasks[i] = plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, GroupID: "g", UnitID: u, Status: plan.TaskAssigned}
+	}
+	err := plan.AddTaskChunks(bg, panicking{memstore.New(memstore.Options{}).Activations()}, a, tasks, func() time.Time { return at })
+	if err == nil || !strings.Contains(err.Error(), "panicked: a bug") {
+		t.Errorf("a delivery whose step panicked returned %v", err)
 	}
 }
 

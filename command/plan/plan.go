@@ -433,8 +433,9 @@ func (s *Service) activate(a *Activation, p *config.Plan, who Who, reason string
 			Detail: map[string]any{"activation_id": a.ID, "plan_id": p.ID, "phase": PhaseAction, "phase_zh": "行动"}})
 }
 
-// Deliver is the handler of JobTasks: it stores an active plan's tasks a
-// chunk at a time, each announced to its unit, skipping those stored.
+// Deliver is the handler of JobTasks: it stores an active plan's tasks in
+// chunks (AddTaskChunks), each announced to its unit, skipping those
+// stored.
 func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	a, err := s.jobActivation(ctx, j)
 	if a == nil || a.Status != Active {

@@ -244,6 +244,14 @@ func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Tas
 	errs := make(chan error, steps)
 	for range steps {
 		go func() {
+			defer func() {
+				// As the job runner does for its handlers: a failed step,
+				// not a dead server.
+				if p := recover(); p != nil {
+					stop.Store(true)
+					errs <- fmt.Errorf("storing the tasks of %s: a step panicked: %v", a.ID, p)
+				}
+			}()
 			for !stop.Load() {
 				i := int(next.Add(1)) - 1
 				if i >= len(chunks) {

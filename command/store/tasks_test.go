@@ -158,8 +158,9 @@ func BenchmarkUnitTasksAfterAYear(b *testing.B) {
 }
 
 // BenchmarkAddTasks2000 stores a plan's tasks for 2,000 units, a chunk to
-// an atomic step as the delivery job does; the longest step is what the
-// other writers wait for at most.
+// an atomic step, one step after another; the longest step is what another
+// writer waits behind each step (the delivery job has TaskSteps under way,
+// so at most that many).
 func BenchmarkAddTasks2000(b *testing.B) {
 	st := storetest.Open(b, store.Options{Deployment: "bench"})
 	ctx := context.Background()

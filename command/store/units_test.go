@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"watchfloor/command/store/views"
 	"watchfloor/command/unit"
 )
@@ -86,5 +88,31 @@ func TestWritePositionsReusedBuffers(t *testing.T) {
 	}
 	if len(last) != want {
 		t.Fatalf("%d last positions, want %d", len(last), want)
+	}
+}
+
+// TestMendPositionsSetsTheGeoSet: a mend sets a unit's place in the GEO set
+// to the last position it leaves, stored or kept: two instances' batches
+// may interleave their GEOADD and HSET, leaving the set at the older fix.
+func TestMendPositionsSetsTheGeoSet(t *testing.T) {
+	st := open(t)
+	x := views.NewUnits(st, time.Hour, nil)
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	later := unit.Fix{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.02, 22.5, t0)}
+	older := unit.Fix{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.01, 22.5, t0.Add(-time.Second))}
+	if err := x.WritePositions(ctx, []unit.Fix{later}, nil); err != nil {
+		t.Fatal(err)
+	}
+	geo := st.Key("units", "geo")
+	if err := st.Client().GeoAdd(ctx, geo, &redis.GeoLocation{Name: "car-1", Longitude: 114.01, Latitude: 22.5}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := x.MendPositions(ctx, []unit.Fix{older}); err != nil || n != 0 {
+		t.Fatalf("mending with an older fix: %d %v", n, err)
+	}
+	pos, err := st.Client().GeoPos(ctx, geo, "car-1").Result()
+	if err != nil || len(pos) != 1 || pos[0] == nil || math.Abs(pos[0].Longitude-114.02) > 1e-5 {
+		t.Fatalf("the GEO set holds %+v (%v), want the kept last at 114.02", pos, err)
 	}
 }

@@ -431,14 +431,17 @@ func (f *Fleet) move(id string, p Position, anchor *Position, o origin) (out []T
 	first := s.pos == nil
 	if o.heard == 0 {
 		crossed = s.heard > o.since
+	} else {
+		// Heard even when it moves nothing: its write may have landed
+		// after one of this instance's under way.
+		s.heard = max(s.heard, o.heard)
 	}
 	if !first && !p.At.After(s.pos.At) {
 		// Not newer than what it holds: a write that finished after a
-		// later fix arrived from another instance never moves it back.
-		return nil, crossed || o.heard > 0
-	}
-	if o.heard > 0 {
-		s.heard = o.heard
+		// later fix arrived from another instance never moves it back. A
+		// note strictly older may have been stored over the later fix (the
+		// same fix twice leaves the same behind).
+		return nil, crossed || o.heard > 0 && p.At.Before(s.pos.At)
 	}
 	if first {
 		s.pos = new(Position)

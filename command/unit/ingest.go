@@ -307,7 +307,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 	g.tell(ctx)
 	wg.Wait()
 	g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
-	g.mendNow(context.WithoutCancel(ctx))
+	_ = g.mendNow(context.WithoutCancel(ctx), true)
 	close(g.stopped)
 	return nil
 }
@@ -683,6 +683,9 @@ type mends struct {
 	mu   sync.Mutex
 	ids  map[string]struct{}
 	wake chan struct{}
+	// failing is set from a failed try to the next that succeeds: one
+	// warning for an outage, not one a second.
+	failing bool
 }
 
 func (m *mends) add(ids ...string) {
@@ -718,7 +721,7 @@ func (g *Ingester) mend(ctx context.Context) {
 			return // Run mends what is left after the workers' last writes
 		case <-g.mends.wake:
 		}
-		if g.mendNow(ctx) != nil {
+		if g.mendNow(ctx, false) != nil {
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
@@ -728,8 +731,8 @@ func (g *Ingester) mend(ctx context.Context) {
 }
 
 // mendNow mends the units gathered so far; those it could not are gathered
-// again.
-func (g *Ingester) mendNow(ctx context.Context) error {
+// again, unless this is the last try, at the stop.
+func (g *Ingester) mendNow(ctx context.Context, last bool) error {
 	ids := g.mends.take()
 	if len(ids) == 0 {
 		return nil
@@ -744,14 +747,20 @@ func (g *Ingester) mendNow(ctx context.Context) error {
 	n, err := g.store.MendPositions(mctx, fixes)
 	cancel()
 	if err != nil {
-		if ctx.Err() == nil {
-			g.log.Warn("mending last positions after crossed writes failed; retrying", "units", len(fixes), "err", err)
+		switch {
+		case last:
+			g.log.Warn("mending last positions after crossed writes failed at the stop; each unit's next fix mends it", "units", len(fixes), "err", err)
+			return err
+		case ctx.Err() == nil && !g.mends.failing:
+			g.log.Warn("mending last positions after crossed writes failed; retrying every second", "units", len(fixes), "err", err)
 		}
+		g.mends.failing = true
 		for id := range ids {
 			g.mends.add(id)
 		}
 		return err
 	}
+	g.mends.failing = false
 	if n > 0 && g.hooks.Mended != nil {
 		g.hooks.Mended(n)
 	}

@@ -398,8 +398,11 @@ func clampGeoLat(lat float64) float64 { return max(-85.05112878, min(85.05112878
 // mendScript stores each position (ARGV in fives: unit, JSON, time as
 // mendTime writes it, lon, lat) as its unit's last (KEYS[1]) and in the GEO
 // set (KEYS[2]) where the last held is older, missing or unreadable, and
-// returns how many it stored. Times are compared as text once their
-// fraction is written out to nine digits (RFC 3339 in UTC, as stored).
+// returns how many it stored; where the last held is kept, the GEO set is
+// set to it (a batch's GEOADD and HSET are two commands, which two
+// instances' pipelines may interleave). Times are compared as text once
+// their fraction is written out to nine digits (RFC 3339 in UTC, as
+// stored).
 var mendScript = redis.NewScript(`
 local function norm(t)
   if type(t) ~= 'string' then return nil end
@@ -411,16 +414,17 @@ local n = 0
 for i = 1, #ARGV, 5 do
   local id = ARGV[i]
   local held = redis.call('HGET', KEYS[1], id)
-  local older = true
+  local doc
   if held then
-    local ok, doc = pcall(cjson.decode, held)
-    local t = ok and type(doc) == 'table' and norm(doc.at)
-    if t and t >= ARGV[i + 2] then older = false end
+    local ok, d = pcall(cjson.decode, held)
+    if ok and type(d) == 'table' and norm(d.at) and norm(d.at) >= ARGV[i + 2] then doc = d end
   end
-  if older then
+  if not doc then
     redis.call('HSET', KEYS[1], id, ARGV[i + 1])
     redis.call('GEOADD', KEYS[2], ARGV[i + 3], ARGV[i + 4], id)
     n = n + 1
+  elseif type(doc.lon) == 'number' and type(doc.lat) == 'number' and doc.lon >= -180 and doc.lon <= 180 then
+    redis.call('GEOADD', KEYS[2], doc.lon, math.max(-85.05112878, math.min(85.05112878, doc.lat)), id)
   end
 end
 return n
