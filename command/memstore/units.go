@@ -23,7 +23,7 @@ type Units struct {
 	mu     sync.Mutex
 	last   map[string][]byte // unit → position JSON
 	tracks map[string][]arrived
-	notes  *Fanout[[]byte]
+	notes  *Fanout[string]
 }
 
 // arrived is a fix with the time it was stored.
@@ -36,7 +36,7 @@ type arrived struct {
 // returns the same one, with the ttl of the first.
 func (s *Store) Units(ttl time.Duration) *Units {
 	s.unitsOnce.Do(func() {
-		s.units = &Units{s: s, ttl: ttl, last: map[string][]byte{}, tracks: map[string][]arrived{}, notes: NewFanout[[]byte](1024)}
+		s.units = &Units{s: s, ttl: ttl, last: map[string][]byte{}, tracks: map[string][]arrived{}, notes: NewFanout[string](1024)}
 	})
 	return s.units
 }
@@ -78,7 +78,7 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 	}
 	x.mu.Unlock()
 	if len(note) > 0 {
-		x.notes.Publish(slices.Clone(note))
+		x.notes.Publish(string(note))
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 
 // SubscribePositions calls fn with every note published by WritePositions
 // from the call on, until ctx ends.
-func (x *Units) SubscribePositions(ctx context.Context, fn func(note []byte)) error {
+func (x *Units) SubscribePositions(ctx context.Context, fn func(note string)) error {
 	return x.notes.Follow(ctx, fn, nil)
 }
 

@@ -299,10 +299,10 @@ func TestFollowUnitStatus(t *testing.T) {
 }
 
 // ownAnchors is each position noted as its unit's anchor (no jitter).
-func ownAnchors(m map[string]Position) map[string]anchored {
-	out := make(map[string]anchored, len(m))
+func ownAnchors(m map[string]Position) *latestSet {
+	out := &latestSet{}
 	for id, p := range m {
-		out[id] = anchored{p, p}
+		out.put(id, anchored{p, p}, false)
 	}
 	return out
 }
@@ -439,5 +439,95 @@ func TestFleetIDSharesItsString(t *testing.T) {
 	b := []byte("car-01")
 	if n := testing.AllocsPerRun(100, func() { _, _ = f.ID(b) }); n != 0 {
 		t.Errorf("ID allocates %v times", n)
+	}
+}
+
+// TestLatestSet: a unit's entry is set, replaced, or with newerOnly kept
+// when not newer; reset empties it, and refilling it once grown allocates
+// nothing (a map of anchored values allocated each one apart).
+func TestLatestSet(t *testing.T) {
+	t0 := time.Now()
+	at := func(s int) anchored {
+		p := Unknown(114.1, 22.5, t0.Add(time.Duration(s)*time.Second))
+		return anchored{p, p}
+	}
+	var l latestSet
+	if _, ok := l.get("a"); ok || l.len() != 0 {
+		t.Fatal("an empty set holds something")
+	}
+	l.put("a", at(2), false)
+	l.put("b", at(1), false)
+	l.put("a", at(1), true) // older: kept at 2
+	l.put("b", at(3), true) // newer: taken
+	if a, _ := l.get("a"); !a.pos.At.Equal(at(2).pos.At) {
+		t.Errorf("a at %v, want the newer kept", a.pos.At)
+	}
+	if b, _ := l.get("b"); !b.pos.At.Equal(at(3).pos.At) || l.len() != 2 {
+		t.Errorf("b at %v (%d held), want the newer taken", b.pos.At, l.len())
+	}
+	l.put("a", at(1), false) // not newerOnly: replaced whatever it is
+	if a, _ := l.get("a"); !a.pos.At.Equal(at(1).pos.At) {
+		t.Errorf("a at %v, want replaced", a.pos.At)
+	}
+	ids := make([]string, 2000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("u%04d", i)
+	}
+	n := 0
+	fill := func() {
+		l.reset()
+		for i := range 1000 {
+			l.put(ids[(n*1000+i*7)%len(ids)], at(i), false)
+		}
+		n++
+	}
+	fill()
+	if allocs := testing.AllocsPerRun(20, fill); allocs > 0 {
+		t.Errorf("refilling 1,000 entries allocates %v times", allocs)
+	}
+	if l.len() != 1000 {
+		t.Errorf("%d held after a refill of 1,000", l.len())
+	}
+}
+
+// TestSplitIndexesTheRequest: a request over several workers is split into
+// one part per worker holding the indexes of that worker's samples, in the
+// request's order, each index once; no sample is copied, and however large
+// the request, a split takes four allocations.
+func TestSplitIndexesTheRequest(t *testing.T) {
+	g := &Ingester{}
+	for range 4 {
+		g.shards = append(g.shards, &shard{g: g})
+	}
+	samples := make([]Sample, 1000)
+	for i := range samples {
+		samples[i] = Sample{UnitID: fmt.Sprintf("car-%03d", i%97)}
+	}
+	r := &request{}
+	parts := g.split(r, samples)
+	seen := make([]bool, len(samples))
+	for _, p := range parts {
+		last := -1
+		for i := range p.size() {
+			j := p.idx[i]
+			if j <= last || seen[j] || g.shardOf(samples[j].UnitID) != p.shard || p.sample(i).UnitID != samples[j].UnitID {
+				t.Fatalf("part of %p: index %d after %d (seen %v)", p.shard, j, last, seen[j])
+			}
+			seen[j], last = true, j
+		}
+		if &p.samples[0] != &samples[0] {
+			t.Error("a part holds a copy of the samples")
+		}
+	}
+	for j, ok := range seen {
+		if !ok {
+			t.Fatalf("sample %d in no part", j)
+		}
+	}
+	if len(parts) != 4 {
+		t.Errorf("%d parts for 4 workers", len(parts))
+	}
+	if n := testing.AllocsPerRun(20, func() { g.split(r, samples) }); n > 4 {
+		t.Errorf("a split allocates %v times", n)
 	}
 }

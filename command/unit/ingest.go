@@ -1,7 +1,6 @@
 package unit
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,8 +44,9 @@ type Store interface {
 	// Track returns a unit's fixes with times in [from, to], oldest first.
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]Fix, error)
 	// SubscribePositions calls fn with every note published by WritePositions
-	// on any instance, until ctx ends.
-	SubscribePositions(ctx context.Context, fn func(note []byte)) error
+	// on any instance, until ctx ends: as received, so that this instance's
+	// own notes are known by their start and dropped without a copy.
+	SubscribePositions(ctx context.Context, fn func(note string)) error
 	// MendPositions stores each of fixes as its unit's last position where
 	// the one stored is older or missing, and returns how many it stored:
 	// two instances' writes of a unit that crossed leave the older last.
@@ -124,7 +125,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	for range workers {
 		// A part holds at least one position, so a shard's queue never
 		// fills before the ingester's limit: sending never blocks.
-		g.shards = append(g.shards, &shard{g: g, reqs: make(chan *part, limit), latest: map[string]anchored{}})
+		g.shards = append(g.shards, &shard{g: g, reqs: make(chan *part, limit)})
 	}
 	return g
 }
@@ -240,50 +241,88 @@ type request struct {
 // part is the share of a request one worker writes; idx maps its samples
 // to the request's (nil when the part is the whole request).
 type part struct {
-	shard   *shard
-	req     *request
+	shard *shard
+	req   *request
+	// samples are the request's; idx, when set, the indexes of this part's
+	// among them (nil: every one), so a split copies no sample.
 	samples []Sample
 	idx     []int
 }
 
-// shardOf is the worker that owns a unit (FNV-1a of its id).
-func (g *Ingester) shardOf(id string) *shard {
+// size is how many samples the part holds.
+func (p *part) size() int {
+	if p.idx != nil {
+		return len(p.idx)
+	}
+	return len(p.samples)
+}
+
+// sample is the part's i-th sample.
+func (p *part) sample(i int) Sample {
+	if p.idx != nil {
+		return p.samples[p.idx[i]]
+	}
+	return p.samples[i]
+}
+
+// shardIndex is the number of the worker that owns a unit (FNV-1a of its
+// id); shardOf is that worker.
+func (g *Ingester) shardIndex(id string) int {
 	if len(g.shards) == 1 {
-		return g.shards[0]
+		return 0
 	}
 	h := uint32(2166136261)
 	for i := 0; i < len(id); i++ {
 		h ^= uint32(id[i])
 		h *= 16777619
 	}
-	return g.shards[h%uint32(len(g.shards))]
+	return int(h % uint32(len(g.shards)))
 }
 
+func (g *Ingester) shardOf(id string) *shard { return g.shards[g.shardIndex(id)] }
+
 // split divides samples among the workers that own their units; the common
-// case, every sample for one worker, allocates one part.
+// case, every sample for one worker, allocates one part. Otherwise each
+// part indexes the request's samples, every part's indexes in one slice
+// (counted first), so a split costs four allocations however large.
 func (g *Ingester) split(r *request, samples []Sample) []*part {
-	first := g.shardOf(samples[0].UnitID)
+	first := g.shardIndex(samples[0].UnitID)
 	same := true
 	for i := 1; i < len(samples) && same; i++ {
-		same = g.shardOf(samples[i].UnitID) == first
+		same = g.shardIndex(samples[i].UnitID) == first
 	}
 	if same {
-		r.one = part{shard: first, req: r, samples: samples}
+		r.one = part{shard: g.shards[first], req: r, samples: samples}
 		r.ones[0] = &r.one
 		return r.ones[:]
 	}
-	by := map[*shard]*part{}
-	var parts []*part
-	for i, s := range samples {
-		sh := g.shardOf(s.UnitID)
-		p := by[sh]
-		if p == nil {
-			p = &part{shard: sh, req: r}
-			by[sh] = p
-			parts = append(parts, p)
+	slot := make([]int, len(g.shards)) // samples of each worker, then its part
+	used := 0
+	for i := range samples {
+		k := g.shardIndex(samples[i].UnitID)
+		if slot[k] == 0 {
+			used++
 		}
-		p.samples = append(p.samples, s)
+		slot[k]++
+	}
+	ps := make([]part, 0, used)
+	idx := make([]int, len(samples))
+	off := 0
+	for k, n := range slot {
+		if n == 0 {
+			continue
+		}
+		ps = append(ps, part{shard: g.shards[k], req: r, samples: samples, idx: idx[off : off : off+n]})
+		slot[k] = len(ps) - 1
+		off += n
+	}
+	for i := range samples {
+		p := &ps[slot[g.shardIndex(samples[i].UnitID)]]
 		p.idx = append(p.idx, i)
+	}
+	parts := make([]*part, len(ps))
+	for i := range ps {
+		parts[i] = &ps[i]
 	}
 	return parts
 }
@@ -319,11 +358,54 @@ type shard struct {
 	reqs   chan *part
 	batch  []*part
 	fixes  []Fix
-	latest map[string]anchored
+	latest latestSet
 }
 
 // anchored is a unit's latest position and its anchor then (state.anchor).
 type anchored struct{ pos, anchor Position }
+
+// latestSet is each of some units' latest anchored position. The values
+// are kept in a slice the map indexes: a map allocates each value larger
+// than 128 bytes apart, at every insert, where an index costs nothing once
+// the map and the slice have grown. The zero value is empty and ready.
+type latestSet struct {
+	at   map[string]int
+	vals []anchored
+}
+
+// get returns the unit's entry.
+func (l *latestSet) get(id string) (anchored, bool) {
+	i, ok := l.at[id]
+	if !ok {
+		return anchored{}, false
+	}
+	return l.vals[i], true
+}
+
+// put sets the unit's entry, or, when newerOnly, only a newer one.
+func (l *latestSet) put(id string, a anchored, newerOnly bool) {
+	if i, ok := l.at[id]; ok {
+		if !newerOnly || a.pos.At.After(l.vals[i].pos.At) {
+			l.vals[i] = a
+		}
+		return
+	}
+	if l.at == nil {
+		l.at = map[string]int{}
+	}
+	l.at[id] = len(l.vals)
+	l.vals = append(l.vals, a)
+}
+
+// len is how many units it holds.
+func (l *latestSet) len() int { return len(l.vals) }
+
+// reset empties it, keeping what it has grown.
+func (l *latestSet) reset() {
+	clear(l.at)
+	clear(l.vals)
+	l.vals = l.vals[:0]
+}
 
 // run collects parts into batches of up to BatchSize positions or
 // BatchWait, whichever comes first, and writes each batch.
@@ -347,7 +429,7 @@ func (sh *shard) run(ctx context.Context) {
 		// Take whatever else is already queued; then, with a linger
 		// configured, wait up to BatchWait for more. Without one, batches
 		// grow naturally with load: parts queue while a flush runs.
-		n := sh.take(len(sh.batch[0].samples))
+		n := sh.take(sh.batch[0].size())
 		if cfg.BatchWait > 0 && n < cfg.BatchSize {
 			timer.Reset(cfg.BatchWait)
 		fill:
@@ -355,7 +437,7 @@ func (sh *shard) run(ctx context.Context) {
 				select {
 				case p := <-sh.reqs:
 					sh.batch = append(sh.batch, p)
-					n += len(p.samples)
+					n += p.size()
 				case <-timer.C:
 					break fill
 				case <-ctx.Done():
@@ -388,7 +470,7 @@ func (sh *shard) take(n int) int {
 		select {
 		case p := <-sh.reqs:
 			sh.batch = append(sh.batch, p)
-			n += len(p.samples)
+			n += p.size()
 		default:
 			return n
 		}
@@ -413,12 +495,13 @@ type noteIn struct {
 // instances; each part is answered after storage.
 func (sh *shard) flush(ctx context.Context, n int) {
 	g := sh.g
-	fixes, latest := sh.fixes[:0], sh.latest
-	clear(latest)
+	fixes, latest := sh.fixes[:0], &sh.latest
+	latest.reset()
 	since := g.heard.Load() // before judging: a note heard later may cross this write
 	var moved, late, implausible int
 	for _, p := range sh.batch {
-		for i, s := range p.samples {
+		for i := range p.size() {
+			s := p.sample(i)
 			flags, anchor := g.judge(latest, &s)
 			switch {
 			case flags&Late != 0:
@@ -426,7 +509,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 			case flags&Implausible != 0:
 				implausible++
 			default:
-				latest[s.UnitID] = anchored{s.Position, anchor}
+				latest.put(s.UnitID, anchored{s.Position, anchor}, false)
 				moved++
 			}
 			j := i
@@ -452,7 +535,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 		err = fmt.Errorf("storing %d positions: %w", n, err)
 	}
 	for i, p := range sh.batch {
-		g.queued.Add(-int64(len(p.samples)))
+		g.queued.Add(-int64(p.size()))
 		p.req.done <- err
 		sh.batch[i] = nil
 	}
@@ -461,8 +544,8 @@ func (sh *shard) flush(ctx context.Context, n int) {
 // judge flags a sample Late when not newer than its unit's last position,
 // Implausible at 0°, 0° or beyond the speed limit plus JitterM from the
 // unit's anchor; a sample that moves it returns the anchor it leaves.
-func (g *Ingester) judge(latest map[string]anchored, s *Sample) (Flags, Position) {
-	cur, ok := latest[s.UnitID]
+func (g *Ingester) judge(latest *latestSet, s *Sample) (Flags, Position) {
+	cur, ok := latest.get(s.UnitID)
 	if !ok {
 		cur.pos, cur.anchor, ok = g.fleet.fix(s.UnitID)
 	}
@@ -494,9 +577,10 @@ const JitterM = 50
 // moved applies positions stored by a write begun when since notes were
 // heard to the fleet, records the grid and zone transitions they make, and
 // queues them for the note to other instances.
-func (g *Ingester) moved(ctx context.Context, latest map[string]anchored, since uint64) {
+func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64) {
 	var ts []Transition
-	for id, f := range latest {
+	for id, i := range latest.at {
+		f := &latest.vals[i]
 		t, crossed := g.fleet.move(id, f.pos, &f.anchor, origin{since: since})
 		ts = append(ts, t...)
 		if crossed {
@@ -516,23 +600,23 @@ func (g *Ingester) moved(ctx context.Context, latest map[string]anchored, since 
 // notes gathers the latest position of each unit stored here since the
 // last note to the other instances.
 type notes struct {
-	mu      sync.Mutex
-	pending map[string]anchored
-	wake    chan struct{}
+	mu sync.Mutex
+	// pending gathers; spare is the set told last, given back empty, so
+	// the two are reused in turn.
+	pending, spare *latestSet
+	wake           chan struct{}
 }
 
-func (n *notes) add(latest map[string]anchored) {
-	if len(latest) == 0 {
+func (n *notes) add(latest *latestSet) {
+	if latest.len() == 0 {
 		return
 	}
 	n.mu.Lock()
 	if n.pending == nil {
-		n.pending = make(map[string]anchored, len(latest))
+		n.pending = &latestSet{}
 	}
-	for id, f := range latest {
-		if q, ok := n.pending[id]; !ok || f.pos.At.After(q.pos.At) {
-			n.pending[id] = f
-		}
+	for id, i := range latest.at {
+		n.pending.put(id, latest.vals[i], true)
 	}
 	n.mu.Unlock()
 	select {
@@ -541,12 +625,27 @@ func (n *notes) add(latest map[string]anchored) {
 	}
 }
 
-func (n *notes) take() map[string]anchored {
+// take returns what was gathered (nil: nothing) and gathers anew; give
+// it back once told.
+func (n *notes) take() *latestSet {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	m := n.pending
-	n.pending = nil
+	n.pending, n.spare = n.spare, nil
 	return m
+}
+
+// giveBack keeps a set told for the next take.
+func (n *notes) giveBack(m *latestSet) {
+	if m == nil || m.len() > 1<<16 {
+		return // a rare huge one is let go
+	}
+	m.reset()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.spare == nil {
+		n.spare = m
+	}
 }
 
 // tell publishes the positions stored here to the other instances: one
@@ -569,7 +668,9 @@ func (g *Ingester) tell(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // what was noted goes in Run's last note, not on a cancelled call
 		}
-		buf = g.publish(ctx, buf, g.notes.take())
+		latest := g.notes.take()
+		buf = g.publish(ctx, buf, latest)
+		g.notes.giveBack(latest)
 		pause.Reset(every)
 		select {
 		case <-ctx.Done():
@@ -580,8 +681,8 @@ func (g *Ingester) tell(ctx context.Context) {
 
 // publish tells other instances of latest with the note written into buf,
 // and returns buf for the next.
-func (g *Ingester) publish(ctx context.Context, buf []byte, latest map[string]anchored) []byte {
-	if len(latest) == 0 {
+func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) []byte {
+	if latest == nil || latest.len() == 0 {
 		return buf
 	}
 	buf = g.encodeNote(buf[:0], latest)
@@ -589,7 +690,7 @@ func (g *Ingester) publish(ctx context.Context, buf []byte, latest map[string]an
 	err := g.store.WritePositions(pctx, nil, buf)
 	cancel()
 	if err != nil && ctx.Err() == nil {
-		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", len(latest), "err", err)
+		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", latest.len(), "err", err)
 	}
 	if cap(buf) > 1<<20 {
 		return nil // a rare huge note is let go
@@ -601,10 +702,14 @@ func (g *Ingester) publish(ctx context.Context, buf []byte, latest map[string]an
 // {"i": instance, "u": [{"id": unit, "p": position, "a": anchor}, ...]},
 // written by hand (json.Marshal took a tenth of the server's ingest CPU);
 // the anchor only when the position moved its unit as jitter.
-func (g *Ingester) encodeNote(b []byte, latest map[string]anchored) []byte {
+func (g *Ingester) encodeNote(b []byte, latest *latestSet) []byte {
 	b = append(append(b, g.ownPrefix()...), `"u":[`...)
 	first := true
-	for id, f := range latest {
+	if latest == nil {
+		latest = &latestSet{}
+	}
+	for id, i := range latest.at {
+		f := &latest.vals[i]
 		if !first {
 			b = append(b, ',')
 		}
@@ -628,14 +733,14 @@ func (g *Ingester) ownPrefix() []byte { return []byte(`{"i":"` + g.instance + `"
 // logged once per unit.
 func (g *Ingester) Follow(ctx context.Context) error {
 	warned := map[string]bool{}
-	own := g.ownPrefix()
+	own := string(g.ownPrefix())
 	for ctx.Err() == nil {
-		err := g.store.SubscribePositions(ctx, func(b []byte) {
-			if bytes.HasPrefix(b, own) {
+		err := g.store.SubscribePositions(ctx, func(note string) {
+			if strings.HasPrefix(note, own) {
 				return // this instance's own note: not decoded
 			}
 			var nt noteIn
-			if json.Unmarshal(b, &nt) != nil || nt.Instance == g.instance {
+			if json.Unmarshal([]byte(note), &nt) != nil || nt.Instance == g.instance {
 				return
 			}
 			heard := g.heard.Add(1)

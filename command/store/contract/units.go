@@ -24,7 +24,7 @@ type Positions interface {
 	LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error)
 	WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error)
-	SubscribePositions(ctx context.Context, fn func(note []byte)) error
+	SubscribePositions(ctx context.Context, fn func(note string)) error
 	MendPositions(ctx context.Context, fixes []unit.Fix) (int, error)
 }
 
@@ -65,7 +65,7 @@ func positions(t *testing.T, open Open) {
 		t.Fatalf("track from -1.5 s: %+v", track)
 	}
 	heard := make(chan string, 100)
-	go func() { _ = st.Positions.SubscribePositions(ctx, func(note []byte) { heard <- string(note) }) }()
+	go func() { _ = st.Positions.SubscribePositions(ctx, func(note string) { heard <- note }) }()
 	until(t, heard, "note", func() error {
 		return st.Positions.WritePositions(ctx, []unit.Fix{fix("car-3", 114.2, 0, 0)}, []byte("note"))
 	})

@@ -526,8 +526,8 @@ func parseTrackEntry(values map[string]any) (unit.Fix, error) {
 }
 
 // SubscribePositions implements unit.Store.
-func (x *Units) SubscribePositions(ctx context.Context, fn func([]byte)) error {
-	return x.s.Subscribe(ctx, "positions", 1024, func(payload string) { fn([]byte(payload)) }, nil)
+func (x *Units) SubscribePositions(ctx context.Context, fn func(string)) error {
+	return x.s.Subscribe(ctx, "positions", 1024, fn, nil)
 }
 
 var _ registry.Store = (*Units)(nil)

@@ -3,6 +3,7 @@ package units
 import (
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -209,8 +210,11 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 		return err
 	}
 	s := rest.Session(c)
-	samples := make([]unit.Sample, 0, len(reads))
-	index := make([]int, 0, len(reads))
+	bufs, _ := a.submits.Get().(*submitBufs)
+	if bufs == nil {
+		bufs = &submitBufs{}
+	}
+	samples, index := bufs.samples[:0], bufs.index[:0]
 	out := struct {
 		Accepted int        `json:"accepted"`
 		Moved    int        `json:"moved"`
@@ -235,8 +239,11 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 	}
 	flags, err := a.Ingest.Submit(c.UserContext(), samples)
 	if err != nil {
+		// Not given back: a caller that stopped waiting leaves its samples
+		// queued, still to be read by a worker.
 		return err
 	}
+	defer bufs.giveBack(&a.submits, samples, index)
 	for j, f := range flags {
 		if f == 0 {
 			out.Moved++
@@ -246,6 +253,22 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 	}
 	out.Accepted = len(samples)
 	return c.Status(fiber.StatusAccepted).JSON(out)
+}
+
+// submitBufs are a batch's samples and their indexes in the request.
+type submitBufs struct {
+	samples []unit.Sample
+	index   []int
+}
+
+// giveBack keeps samples and index (cleared, not too large) in pool.
+func (b *submitBufs) giveBack(pool *sync.Pool, samples []unit.Sample, index []int) {
+	if cap(samples) > 4*MaxBatch {
+		return
+	}
+	clear(samples)
+	b.samples, b.index = samples[:0], index[:0]
+	pool.Put(b)
 }
 
 // sample resolves a read position's unit (by device id when no unit id).
