@@ -531,3 +531,49 @@ func TestSplitIndexesTheRequest(t *testing.T) {
 		t.Errorf("a split allocates %v times", n)
 	}
 }
+
+// TestNotesTellEachUnitOnce: the set a note told is given back emptied and
+// gathers the next, which holds only the units stored since; nothing
+// gathered takes nothing.
+func TestNotesTellEachUnitOnce(t *testing.T) {
+	n := notes{wake: make(chan struct{}, 1)}
+	one := func(id string) *latestSet {
+		p := Unknown(114.1, 22.5, time.Now())
+		l := &latestSet{}
+		l.put(id, anchored{p, p}, false)
+		return l
+	}
+	n.add(one("a"))
+	first := n.take()
+	if first == nil || first.len() != 1 || n.take() != nil {
+		t.Fatalf("the first note holds %v", first)
+	}
+	n.giveBack(first)
+	n.add(one("b"))
+	second := n.take()
+	if _, ok := second.get("a"); ok || second.len() != 1 {
+		t.Errorf("the second note holds %d units, a among them: %v", second.len(), ok)
+	}
+	if second != first {
+		t.Error("the set given back was not reused")
+	}
+	// Notes told in turn while units are stored (gathering while one is
+	// told) and when none is (given back before the next gathers): once
+	// three have grown (gathering, told, given back), none is made anew.
+	told := n.take() // nothing gathered: nil
+	seen := map[*latestSet]bool{second: true}
+	for i := range 20 {
+		if i%2 == 0 {
+			n.add(one("d"))
+			n.giveBack(told)
+		} else {
+			n.giveBack(told)
+			n.add(one("d"))
+		}
+		told = n.take()
+		seen[told] = true
+	}
+	if len(seen) > 3 {
+		t.Errorf("%d sets made for 20 notes", len(seen))
+	}
+}

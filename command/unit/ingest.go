@@ -601,10 +601,12 @@ func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64) {
 // last note to the other instances.
 type notes struct {
 	mu sync.Mutex
-	// pending gathers; spare is the set told last, given back empty, so
-	// the two are reused in turn.
-	pending, spare *latestSet
-	wake           chan struct{}
+	// pending gathers; spares are sets told and given back empty, which
+	// the next pending is taken from: with one gathering, one being told
+	// and one given back, no set is made anew once they have grown.
+	pending *latestSet
+	spares  []*latestSet
+	wake    chan struct{}
 }
 
 func (n *notes) add(latest *latestSet) {
@@ -613,7 +615,11 @@ func (n *notes) add(latest *latestSet) {
 	}
 	n.mu.Lock()
 	if n.pending == nil {
-		n.pending = &latestSet{}
+		if k := len(n.spares); k > 0 {
+			n.pending, n.spares = n.spares[k-1], n.spares[:k-1]
+		} else {
+			n.pending = &latestSet{}
+		}
 	}
 	for id, i := range latest.at {
 		n.pending.put(id, latest.vals[i], true)
@@ -631,7 +637,7 @@ func (n *notes) take() *latestSet {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	m := n.pending
-	n.pending, n.spare = n.spare, nil
+	n.pending = nil
 	return m
 }
 
@@ -643,8 +649,8 @@ func (n *notes) giveBack(m *latestSet) {
 	m.reset()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.spare == nil {
-		n.spare = m
+	if len(n.spares) < 2 {
+		n.spares = append(n.spares, m)
 	}
 }
 
@@ -670,6 +676,9 @@ func (g *Ingester) tell(ctx context.Context) {
 		}
 		latest := g.notes.take()
 		buf = g.publish(ctx, buf, latest)
+		if ctx.Err() != nil && latest != nil {
+			g.notes.add(latest) // cut off by the stop: Run's last note tells them
+		}
 		g.notes.giveBack(latest)
 		pause.Reset(every)
 		select {

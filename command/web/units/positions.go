@@ -238,12 +238,15 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 		index = append(index, i)
 	}
 	flags, err := a.Ingest.Submit(c.UserContext(), samples)
+	if busy := (*fault.Busy)(nil); err == nil || errors.As(err, &busy) {
+		// Answered for every sample, or refused before any was queued.
+		// Otherwise not given back: a part queued as the ingest stopped
+		// is never taken, and whatever holds it may still read them.
+		defer bufs.giveBack(&a.submits, samples, index)
+	}
 	if err != nil {
-		// Not given back: a caller that stopped waiting leaves its samples
-		// queued, still to be read by a worker.
 		return err
 	}
-	defer bufs.giveBack(&a.submits, samples, index)
 	for j, f := range flags {
 		if f == 0 {
 			out.Moved++
