@@ -101,6 +101,14 @@ func runIngester(t *testing.T, g *unit.Ingester) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// following runs g.Follow until the test ends.
+func following(t *testing.T, g *unit.Ingester) {
+	ctx, cancel := context.WithCancel(context.Background())
+	followed := make(chan struct{})
+	go func() { _ = g.Follow(ctx); close(followed) }()
+	t.Cleanup(func() { cancel(); <-followed })
+}
+
 // Eight workers, 40 units, eight senders each sending its five units three
 // fixes each per request, interleaved (so every request is split among
 // workers): every fix is stored in its unit's order (none late), and each
@@ -446,10 +454,7 @@ func TestIngestJitterDoesNotAddUpAcrossInstances(t *testing.T) {
 	b := unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
 	runIngester(t, a)
 	runIngester(t, b)
-	ctx, cancel := context.WithCancel(context.Background())
-	followed := make(chan struct{})
-	go func() { _ = b.Follow(ctx); close(followed) }()
-	t.Cleanup(func() { cancel(); <-followed })
+	following(t, b)
 	submit := func(g *unit.Ingester, s unit.Sample) unit.Flags {
 		t.Helper()
 		flags, err := g.Submit(context.Background(), []unit.Sample{s})
@@ -500,10 +505,7 @@ func TestFollowTakesABadAnchorAsNone(t *testing.T) {
 	fleet := ingestFleet(t, 2)
 	g := unit.NewIngester(fleet, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
 	runIngester(t, g)
-	ctx, cancel := context.WithCancel(context.Background())
-	followed := make(chan struct{})
-	go func() { _ = g.Follow(ctx); close(followed) }()
-	t.Cleanup(func() { cancel(); <-followed })
+	following(t, g)
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i, anchor := range []string{`"x"`, `{"lon":114.1,"lat":95,"at":"` + t0.Format(time.RFC3339) + `"}`,
 		`{"lon":114.1,"lat":22.5,"at":"` + t0.Add(time.Hour).Format(time.RFC3339) + `"}`} {
@@ -561,10 +563,7 @@ func crossing(t *testing.T, st *memstore.Units, sa unit.Store) (fa *unit.Fleet, 
 	b = unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
 	runIngester(t, a)
 	runIngester(t, b)
-	ctx, cancel := context.WithCancel(context.Background())
-	followed := make(chan struct{})
-	go func() { _ = a.Follow(ctx); close(followed) }()
-	t.Cleanup(func() { cancel(); <-followed })
+	following(t, a)
 	// Until a has subscribed a note is lost: car-000 again, a second later
 	// each time, until a has heard of it.
 	t0 := time.Now().Add(-2 * time.Hour).Truncate(time.Millisecond)
