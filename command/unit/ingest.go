@@ -345,7 +345,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 	}()
 	g.tell(ctx)
 	wg.Wait()
-	g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
+	_, _ = g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
 	_ = g.mendNow(context.WithoutCancel(ctx), true)
 	close(g.stopped)
 	return nil
@@ -675,8 +675,9 @@ func (g *Ingester) tell(ctx context.Context) {
 			return // what was noted goes in Run's last note, not on a cancelled call
 		}
 		latest := g.notes.take()
-		buf = g.publish(ctx, buf, latest)
-		if ctx.Err() != nil && latest != nil {
+		var err error
+		buf, err = g.publish(ctx, buf, latest)
+		if err != nil && ctx.Err() != nil {
 			g.notes.add(latest) // cut off by the stop: Run's last note tells them
 		}
 		g.notes.giveBack(latest)
@@ -689,10 +690,10 @@ func (g *Ingester) tell(ctx context.Context) {
 }
 
 // publish tells other instances of latest with the note written into buf,
-// and returns buf for the next.
-func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) []byte {
+// and returns buf for the next and the error telling met.
+func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) ([]byte, error) {
 	if latest == nil || latest.len() == 0 {
-		return buf
+		return buf, nil
 	}
 	buf = g.encodeNote(buf[:0], latest)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -702,9 +703,9 @@ func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) [
 		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", latest.len(), "err", err)
 	}
 	if cap(buf) > 1<<20 {
-		return nil // a rare huge note is let go
+		return nil, err // a rare huge note is let go
 	}
-	return buf
+	return buf, err
 }
 
 // encodeNote appends the note telling other instances of latest to b:

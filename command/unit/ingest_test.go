@@ -675,3 +675,58 @@ func TestCrossedWritesMendedWhenANoteCameDuringTheWrite(t *testing.T) {
 	}
 	countedOnce(t, mended)
 }
+
+// noteCut is the memory store's unit storage whose first note waits until
+// its context ends (a note under way at the stop) and fails; the notes
+// told after it are recorded.
+type noteCut struct {
+	*memstore.Units
+	cut     atomic.Bool
+	entered chan struct{}
+	mu      sync.Mutex
+	told    []string
+}
+
+func (s *noteCut) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+	if len(note) > 0 && s.cut.CompareAndSwap(false, true) {
+		close(s.entered)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if len(note) > 0 {
+		s.mu.Lock()
+		s.told = append(s.told, string(note))
+		s.mu.Unlock()
+	}
+	return s.Units.WritePositions(ctx, fixes, note)
+}
+
+// A note cut off by the stop is told in the last note, after the workers'
+// last writes: the other instances hear of every position stored.
+func TestNoteCutOffByTheStopToldLast(t *testing.T) {
+	st := &noteCut{Units: memstore.New(memstore.Options{}).Units(time.Hour), entered: make(chan struct{})}
+	g := unit.NewIngester(ingestFleet(t, 2), st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = g.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if _, err := g.Submit(context.Background(), []unit.Sample{fixAt(time.Now().Add(-time.Minute), 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-st.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no note was told")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ingester never stopped")
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.told) != 1 || !strings.Contains(st.told[0], `"car-001"`) {
+		t.Errorf("told after the cut-off note: %q; want the last note naming car-001", st.told)
+	}
+}
