@@ -100,15 +100,20 @@ function toolbar() {
 /** The channels, each with its test button. */
 function channels() {
   const list = el('ul', 'notify-channels');
-  for (const ch of data.channels ?? []) {
+  for (const [i, ch] of (data.channels ?? []).entries()) {
     const b = el('button', 'btn notify-test', t('admin.notify.test'));
     b.type = 'button';
+    b.id = `notify-test-${i}`;
     b.dataset.channel = ch.id;
     b.disabled = !!ch.disabled;
-    b.setAttribute('aria-label', t('admin.notify.testLabel', { channel: ch.id }));
     b.addEventListener('click', () => void test(ch.id));
     const kind = t(`admin.notify.kind.${ch.kind}`);
-    list.append(el('li', '', null, [el('span', 'notify-channel', `${ch.id} · ${kind}${ch.disabled ? ` · ${t('admin.notify.disabled')}` : ''}`), b]));
+    // The channel's id as the configuration writes it (channels have no
+    // names); the button is named by its own text and this line.
+    const label = el('span', 'notify-channel', null, [el('code', null, ch.id), ` · ${kind}${ch.disabled ? ` · ${t('admin.notify.disabled')}` : ''}`]);
+    label.id = `notify-channel-${i}`;
+    b.setAttribute('aria-labelledby', `${b.id} ${label.id}`);
+    list.append(el('li', '', null, [label, b]));
   }
   if (!list.childElementCount) list.append(el('li', 'muted', t('admin.notify.noChannels')));
   return list;

@@ -134,7 +134,8 @@ function render() {
     newButton(),
     retiredToggle(),
   ]);
-  root.replaceChildren(head, messages(), editing !== undefined ? form() : null, table());
+  // replaceChildren would show a null as the text "null".
+  root.replaceChildren(...[head, messages(), editing !== undefined ? form() : null, table()].filter((n) => n));
 }
 
 function newButton() {
@@ -382,9 +383,12 @@ function row(u) {
   tr.dataset.unitId = u.id;
   tr.dataset.status = u.status;
   tr.dataset.retired = u.retired ? '1' : '0';
-  const cells = [u.id, u.callsign, typeName(u.type), u.team || '', gridName(u.home_grid), (u.device_ids || []).join(', '),
-    (u.capabilities || []).join(', ')];
-  for (const c of cells) tr.append(el('td', null, c));
+  // A team and capabilities are identifiers as the configuration writes
+  // them (no names of their own): shown as code.
+  const code = (s) => (s ? el('code', null, s) : null);
+  const cells = [u.id, u.callsign, typeName(u.type), code(u.team), gridName(u.home_grid), (u.device_ids || []).join(', '),
+    code((u.capabilities || []).join(', '))];
+  for (const c of cells) tr.append(typeof c === 'string' ? el('td', null, c) : el('td', null, null, [c]));
   tr.append(el('td', `admin-units-status status-${u.status}`, statusName(u.status)));
   tr.append(el('td', 'admin-units-row-actions', null, actions(u)));
   return tr;
