@@ -370,13 +370,17 @@ func (s *Service) runJobs(ctx context.Context, jobs []job.Job) error {
 	}
 	var errs []error
 	for _, j := range jobs {
-		if j.Kind == JobTasksClosed {
-			errs = append(errs, s.CloseTasks(ctx, j))
-		} else {
-			errs = append(errs, s.Deliver(ctx, j))
+		if h := s.Handlers()[j.Kind]; h != nil {
+			errs = append(errs, h(ctx, j))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Handlers are the handlers of the plans' jobs, by kind: the server's
+// runner takes them, and runJobs runs them itself without one.
+func (s *Service) Handlers() map[string]job.Handler {
+	return map[string]job.Handler{JobTasks: s.Deliver, JobTasksClosed: s.CloseTasks}
 }
 
 // stricter reports whether roles is a strict subset of before: fewer roles

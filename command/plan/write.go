@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -240,41 +241,36 @@ func AddTaskChunks(ctx context.Context, st TaskStore, a *Activation, tasks []Tas
 	chunks := slices.Collect(slices.Chunk(tasks, TaskChunk))
 	var next atomic.Int64
 	var stop atomic.Bool
-	steps := min(TaskSteps, len(chunks))
-	errs := make(chan error, steps)
-	for range steps {
-		go func() {
+	errs := make([]error, TaskSteps) // each step's, in turn
+	var wg sync.WaitGroup
+	for w := range min(TaskSteps, len(chunks)) {
+		wg.Go(func() {
 			defer func() {
 				// As the job runner does for its handlers: a failed step,
 				// not a dead server.
 				if p := recover(); p != nil {
 					stop.Store(true)
-					errs <- fmt.Errorf("storing the tasks of %s: a step panicked: %v", a.ID, p)
+					errs[w] = fmt.Errorf("storing the tasks of %s: a step panicked: %v", a.ID, p)
 				}
 			}()
-			for !stop.Load() {
-				i := int(next.Add(1)) - 1
-				if i >= len(chunks) {
-					break
-				}
+			for i := int(next.Add(1)) - 1; i < len(chunks) && !stop.Load(); i = int(next.Add(1)) - 1 {
 				if err := AddTasks(ctx, st, a, chunks[i], now()); err != nil {
 					stop.Store(true)
 					if !errors.Is(err, ErrNotActive) {
-						errs <- err
-						return
+						errs[w] = err
 					}
+					return
 				}
 			}
-			errs <- nil
-		}()
+		})
 	}
-	var first error
-	for range steps {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	return first
+	return nil
 }
 
 // ErrNotActive is AddTasks's answer when the activation is no longer

@@ -253,8 +253,9 @@ func (b *builder) domain(ctx context.Context) error {
 	b.plans = plan.NewService(views.NewActivations(st), b.incidents, grader, plan.Options{Plans: cfg.Plans, Members: b.fleet.InTeams, Location: cfg.Location, Log: b.log,
 		Warnings: b.warningIndex}, b.opts.Now, runNow, b.duty)
 	effect.Register(b.jobs, &effect.Followup{Incidents: b.incidents, Plans: b.plans, Dispatch: b.dispatches})
-	b.jobs.Handle(plan.JobTasks, b.plans.Deliver)
-	b.jobs.Handle(plan.JobTasksClosed, b.plans.CloseTasks)
+	for kind, h := range b.plans.Handlers() {
+		b.jobs.Handle(kind, h)
+	}
 	return nil
 }
 

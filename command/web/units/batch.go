@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"watchfloor/command/unit"
 )
 
 // The batch body is read by hand (batchReader) in one pass without
@@ -53,6 +55,10 @@ type batchReader struct {
 	reads []positionRead
 	// ids, when set, gives a known unit's id as a string without a copy.
 	ids unitIDs
+	// samples and index are the handler's, kept with the reader while the
+	// ingest has answered for them (keep).
+	samples []unit.Sample
+	index   []int
 }
 
 // unitIDs returns the shared string of a unit id (unit.Fleet.ID).

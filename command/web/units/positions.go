@@ -3,7 +3,6 @@ package units
 import (
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -210,11 +209,7 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 		return err
 	}
 	s := rest.Session(c)
-	bufs, _ := a.submits.Get().(*submitBufs)
-	if bufs == nil {
-		bufs = &submitBufs{}
-	}
-	samples, index := bufs.samples[:0], bufs.index[:0]
+	samples, index := rd.samples[:0], rd.index[:0]
 	out := struct {
 		Accepted int        `json:"accepted"`
 		Moved    int        `json:"moved"`
@@ -238,12 +233,7 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 		index = append(index, i)
 	}
 	flags, err := a.Ingest.Submit(c.UserContext(), samples)
-	if busy := (*fault.Busy)(nil); err == nil || errors.As(err, &busy) {
-		// Answered for every sample, or refused before any was queued.
-		// Otherwise not given back: a part queued as the ingest stopped
-		// is never taken, and whatever holds it may still read them.
-		defer bufs.giveBack(&a.submits, samples, index)
-	}
+	rd.keep(samples, index, err)
 	if err != nil {
 		return err
 	}
@@ -258,20 +248,17 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(out)
 }
 
-// submitBufs are a batch's samples and their indexes in the request.
-type submitBufs struct {
-	samples []unit.Sample
-	index   []int
-}
-
-// giveBack keeps samples and index (cleared, not too large) in pool.
-func (b *submitBufs) giveBack(pool *sync.Pool, samples []unit.Sample, index []int) {
-	if cap(samples) > 4*MaxBatch {
+// keep keeps samples and index for the reader's next use when the ingest
+// answered for every sample or refused them before queuing any (what
+// submitting them returned); otherwise they are let go: a part queued as
+// the ingest stopped is never taken, and whatever holds it may still read.
+func (r *batchReader) keep(samples []unit.Sample, index []int, submitted error) {
+	if busy := (*fault.Busy)(nil); submitted != nil && !errors.As(submitted, &busy) {
+		r.samples, r.index = nil, nil
 		return
 	}
 	clear(samples)
-	b.samples, b.index = samples[:0], index[:0]
-	pool.Put(b)
+	r.samples, r.index = samples[:0], index[:0]
 }
 
 // sample resolves a read position's unit (by device id when no unit id).

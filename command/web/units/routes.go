@@ -13,9 +13,6 @@ type handlers struct {
 	*rest.Kit
 	// readers are the batch API's body readers (*batchReader), reused.
 	readers sync.Pool
-	// submits are the batch API's samples and their indexes (*submitBufs),
-	// reused once the ingest has answered for them.
-	submits sync.Pool
 }
 
 // ShedFirst names the position entry points: while the ingest queue is
