@@ -321,6 +321,17 @@ func TestZeroReportAlarm(t *testing.T) {
 	if res, _ := h.do("POST", "/api/v1/daily-reports", h.token("hubei-operator"), map[string]any{"area": "440303002002", "nothing_to_report": true}); res.StatusCode != 403 {
 		t.Errorf("a community reported for another: %d", res.StatusCode)
 	}
+	// Among units only a grid officer reports, for the community its grid
+	// lies in: a patrol car or another community's officer would replace
+	// that community's real report (or hide that it is missing).
+	for _, c := range []struct {
+		unit, area string
+		want       int
+	}{{"car-01", "440303001001", 403}, {"grid-05", "440303001001", 403}, {"grid-01", "440303001001", 201}} {
+		if res, b := h.do("POST", "/api/v1/daily-reports", h.token(c.unit), map[string]any{"area": c.area, "nothing_to_report": true}); res.StatusCode != c.want {
+			t.Errorf("%s reporting for %s: %d %s, want %d", c.unit, c.area, res.StatusCode, b, c.want)
+		}
+	}
 	if res, _ := h.do("POST", "/api/v1/daily-reports", h.token("operator"), map[string]any{"area": "440303002002"}); res.StatusCode != 400 {
 		t.Errorf("a report with nothing in it: %d", res.StatusCode)
 	}

@@ -78,6 +78,9 @@ func (s *Service) SubmitDaily(ctx context.Context, st DailyStore, who Actor, r D
 	if !s.Visible(who.Area, r.Area) {
 		return r, &fault.Forbidden{Detail: fmt.Sprintf("area %s is outside your area %s", r.Area, who.Area)}
 	}
+	if err := s.mayReportDaily(who, r.Area); err != nil {
+		return r, err
+	}
 	r.By, r.At = who.Username, now.UTC()
 	c, err := dailyChange(r)
 	if err != nil {
@@ -85,6 +88,24 @@ func (s *Service) SubmitDaily(ctx context.Context, st DailyStore, who Actor, r D
 	}
 	_, err = st.Apply(ctx, c)
 	return r, err
+}
+
+// mayReportDaily holds a responder (a unit's account, with no area of its
+// own) to the area it works in: only a grid officer reports, for the
+// community its grid lies in; another unit would hide that area's missing
+// report or replace its real one.
+func (s *Service) mayReportDaily(who Actor, area string) error {
+	if who.Role != vocab.Responder {
+		return nil
+	}
+	u, ok := s.unit(who.Unit)
+	switch {
+	case !ok || u.Type != "grid_officer":
+		return &fault.Forbidden{Detail: fmt.Sprintf("unit %s is not a grid officer: only grid officers among units report daily", who.Unit)}
+	case !s.Visible(area, u.HomeGrid):
+		return &fault.Forbidden{Detail: fmt.Sprintf("grid officer %s works in grid %s, outside area %s", who.Unit, u.HomeGrid, area)}
+	}
+	return nil
 }
 
 // dueAt is when a date's reports are due, in local time.
