@@ -54,7 +54,7 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 	slot, free := "", []string(nil)
 	switch {
 	case inc != nil:
-		slot, free, err = s.superseded(ctx, p, inc, now, w)
+		slot, free, err = s.superseded(ctx, who, p, inc, now, w)
 	case sub.warning != nil:
 		slot, free, err = s.warningSlot(ctx, p, sub.warning)
 	}
@@ -223,9 +223,10 @@ func (s *Service) activeWarning(ctx context.Context, id string, bad *fault.Inval
 }
 
 // superseded refuses a start when plan p is already active for inc,
-// rejects its proposals still waiting (the start decides them), and returns
-// the incident's start slot and the values it may hold.
-func (s *Service) superseded(ctx context.Context, p *config.Plan, inc *incident.Incident, now time.Time, w *Write) (string, []string, error) {
+// rejects its proposals still waiting (the start decides them, so who must
+// be one who may reject them), and returns the incident's start slot and
+// the values it may hold.
+func (s *Service) superseded(ctx context.Context, who Who, p *config.Plan, inc *incident.Incident, now time.Time, w *Write) (string, []string, error) {
 	existing, err := s.store.ByIncident(ctx, inc.ID)
 	if err != nil {
 		return "", nil, err
@@ -239,6 +240,12 @@ func (s *Service) superseded(ctx context.Context, p *config.Plan, inc *incident.
 		case Active:
 			return "", nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is already active for incident %s as %s", p.ID, inc.ID, old.ID)}
 		case Proposed:
+			// A start at a level of laxer approvers must not decide the
+			// proposal its approvers are waiting on.
+			if may(old, who, "rejected") != nil {
+				return "", nil, &fault.Forbidden{Detail: fmt.Sprintf("plan %s is proposed for incident %s as %s at level %s, which only %s may decide: approve or reject it, not %s",
+					p.ID, inc.ID, old.ID, old.Level, vocab.JoinRoles(old.Approvers, " or "), who.Role)}
+			}
 			prev := *old
 			old.Status, old.DecidedAt, old.DecidedBy, old.DecidedAs = Rejected, &now, "rules", vocab.System
 			old.Reason, old.UpdatedAt = "superseded: the plan was started by hand", now

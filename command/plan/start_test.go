@@ -57,6 +57,31 @@ func TestStartByHandRoles(t *testing.T) {
 	}
 }
 
+// TestStartByHandLeavesOthersProposals: a start at a level of laxer
+// approvers does not decide a proposal its stricter approvers are waiting
+// on (a deputy cannot clear the leader's queue by starting the plan at
+// level III); one who may decide it supersedes it.
+func TestStartByHandLeavesOthersProposals(t *testing.T) {
+	f := newPlanFloor(t)
+	if _, err := f.svc.Propose(bg, f.incident("crowd", alerts.LevelII)); err != nil || f.plans() != "general@II:proposed" {
+		t.Fatal(err, f.plans())
+	}
+	_, err := f.svc.StartByHand(bg, deputy, plan.Start{PlanID: "general", IncidentID: "INC-1", Level: "III", Reason: "r"})
+	var fb *fault.Forbidden
+	if !errors.As(err, &fb) || !strings.Contains(fb.Detail, "approve or reject it") {
+		t.Fatalf("want forbidden naming the proposal, got %v", err)
+	}
+	if got := f.plans(); got != "general@II:proposed" {
+		t.Fatalf("plans %s", got)
+	}
+	if _, err := f.svc.StartByHand(bg, leader, plan.Start{PlanID: "general", IncidentID: "INC-1", Level: "III", Reason: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.plans(); got != "general@II:rejected,general@III:active" {
+		t.Fatalf("plans %s", got)
+	}
+}
+
 // TestStartByHandGroups: only the chosen groups' units get tasks.
 func TestStartByHandGroups(t *testing.T) {
 	for _, c := range []struct {
