@@ -2,6 +2,7 @@ package alarm_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -114,23 +115,37 @@ func TestAckRace(t *testing.T) {
 }
 
 // TestAckVisibilityByArea: an alarm of an area the caller may not see is not
-// found, as on reading; alarms without an area are everyone's.
+// found, as on reading; an alarm of no area, which every caller sees, is
+// acknowledged only by a caller of the whole city (visible("") true).
 func TestAckVisibilityByArea(t *testing.T) {
+	city := func(string) bool { return true }
+	limited := func(a string) bool { return a == "4403" }
 	for _, c := range []struct {
 		name, area string
 		visible    func(string) bool
-		found      bool
+		want       string // "" acknowledged, or "not found", "forbidden"
 	}{
-		{"ownArea", "4403", func(a string) bool { return a == "4403" }, true},
-		{"otherArea", "4404", func(a string) bool { return a == "4403" }, false},
-		{"noArea", "", func(string) bool { return false }, true},
-		{"unlimited", "4404", nil, true},
+		{"ownArea", "4403", limited, ""},
+		{"otherArea", "4404", limited, "not found"},
+		{"noAreaByALimitedCaller", "", limited, "forbidden"},
+		{"noAreaByTheCity", "", city, ""},
+		{"unlimited", "4404", nil, ""},
+		{"noAreaUnlimited", "", nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			svc, _ := raised(t, &alarm.Alarm{ID: "a", Kind: alarm.DeadlineOverdue, Area: c.area, RaisedAt: t0})
 			_, err := svc.Ack(context.Background(), "a", "alice", vocab.Operator, c.visible)
-			if c.found && err != nil || !c.found && !fault.IsNotFound(err) {
-				t.Fatalf("ack: %v", err)
+			got := ""
+			switch {
+			case fault.IsNotFound(err):
+				got = "not found"
+			case errors.Is(err, fault.ErrForbidden):
+				got = "forbidden"
+			case err != nil:
+				got = err.Error()
+			}
+			if got != c.want {
+				t.Fatalf("ack: %q, want %q", got, c.want)
 			}
 		})
 	}

@@ -102,14 +102,21 @@ func (s *Service) List(ctx context.Context, open bool) ([]*Alarm, error) {
 }
 
 // Ack acknowledges an alarm on every screen at once. visible says
-// whether the caller may see an alarm of an area; one it may not see is
-// not found, as on reading.
+// whether the caller may see an alarm of an area ("" for one of no area:
+// true only for a caller of the whole city); one it may not see is not
+// found, as on reading, and one of no area, which every caller sees, is
+// acknowledged only by a caller of the whole city (a community's operator
+// would clear the city's alarm from every screen).
 func (s *Service) Ack(ctx context.Context, id, by string, role vocab.Role, visible func(area string) bool) (*Alarm, error) {
 	a, err := s.store.Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if a.Area != "" && visible != nil && !visible(a.Area) {
+	switch {
+	case visible == nil || visible(a.Area):
+	case a.Area == "":
+		return nil, &fault.Forbidden{Detail: fmt.Sprintf("alarm %s belongs to no area: it is acknowledged by an account of the whole city, not one limited to an area", id)}
+	default:
 		return nil, fmt.Errorf("alarm %s: %w", id, fault.ErrNotFound)
 	}
 	if a.AckedAt != nil {

@@ -1,14 +1,16 @@
 // The wall screen's alarm panel: open alarms (snapshot data.alarms, then
 // alarm.raised / alarm.acked) in red with a flashing border until someone
 // acknowledges them. Operators, leaders, deputies and admins get an
-// acknowledge button; the alarm leaves every screen when alarm.acked
-// arrives. Alarm text is only ever set through DOM nodes.
+// acknowledge button (an account limited to an area, none on an alarm of
+// no area: the server refuses it); the alarm leaves every screen when
+// alarm.acked arrives. Alarm text is only ever set through DOM nodes.
 //
 // On the wall they collapse into a strip of kinds with counts (newest kind
 // first); the full list folds out on demand, repeated alarms of one kind for
 // one incident merged into one row with a count.
 //
-// Hooks for tests: #alarm-panel (always there, data-count, data-open),
+// Hooks for tests: #alarm-panel (always there, data-count, data-open,
+// data-area once the account's area is known),
 // #alarm-groups > li.alarm-group[data-kind][data-count],
 // #alarms > li.alarm[data-alarm-id][data-kind][data-level][data-count] (a
 // case.overdue or supervision.overdue one also has data-case-id), button.alarm-ack (data-alarm-id:
@@ -48,12 +50,37 @@ export function setIncidentLookup(fn) {
   incidentTitle = fn;
 }
 
+/** The signed-in account's area ('' for the whole city). */
+let accountArea = '';
+
+/**
+ * Sets the signed-in account's area: an account limited to an area may not
+ * acknowledge an alarm of no area (the city's), so it gets no button there.
+ * @param {string} area
+ */
+export function setAccountArea(area) {
+  accountArea = area;
+  byId('alarm-panel').dataset.area = area;
+  renderAlarms();
+}
+
 /**
  * Reports whether the signed-in role may acknowledge alarms.
  * @returns {boolean}
  */
 export function canAck() {
   return ACK_ROLES.includes(getRole());
+}
+
+/**
+ * Reports whether the signed-in account may acknowledge every alarm of a
+ * row: its role may, and each alarm has an area when the account has one
+ * (the alarms it is shown are of its area and below, or of no area).
+ * @param {any[]} group
+ * @returns {boolean}
+ */
+function mayAck(group) {
+  return canAck() && (!accountArea || group.every((a) => typeof a.area === 'string' && a.area !== ''));
 }
 
 /**
@@ -95,6 +122,8 @@ export function applyAlarm(msg) {
 /** Forgets every alarm (on sign-out). */
 export function clearAlarms() {
   alarms = new Map();
+  accountArea = '';
+  delete byId('alarm-panel').dataset.area;
   errors.clear();
   busy.clear();
   renderAlarms();
@@ -330,8 +359,7 @@ function kindChips(list) {
 /** Shows the open alarms: the strip by kind, and the merged list in the drawer. */
 export function renderAlarms() {
   const list = [...alarms.values()].sort((a, b) => String(b.raised_at).localeCompare(String(a.raised_at)));
-  const ackable = canAck();
-  replaceLive(byId('alarms'), () => mergedAlarms().map((g) => alarmItem(g[0], ackable, g)));
+  replaceLive(byId('alarms'), () => mergedAlarms().map((g) => alarmItem(g[0], mayAck(g), g)));
   replaceLive(byId('alarm-groups'), () => kindChips(list));
   const panel = byId('alarm-panel');
   panel.dataset.count = String(list.length);

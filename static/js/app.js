@@ -10,7 +10,7 @@
 // and the map (fetched again after every snapshot).
 
 import { addActivity, clearActivity, renderActivity, setActivityIncidentLookup, setCallsignLookup } from './activity.js';
-import { alarmsOpen, applyAlarm, clearAlarms, initAlarms, renderAlarms, replaceAlarms, setIncidentLookup } from './alarms.js';
+import { alarmsOpen, applyAlarm, clearAlarms, initAlarms, renderAlarms, replaceAlarms, setAccountArea, setIncidentLookup } from './alarms.js';
 import * as api from './api.js';
 import { MessageBus } from './bus.js';
 import { applyCase, clearCases, initCases, loadCases, renderCases, startPatrol } from './caseboard.js';
@@ -277,6 +277,7 @@ function showScreen() {
   renderScreen();
   link.start();
   refreshReference();
+  api.me().then((me) => { if (onScreen) setAccountArea(me && typeof me.area === 'string' ? me.area : ''); }).catch(() => {});
   startPatrol();
   startDay();
   startOnDuty();
