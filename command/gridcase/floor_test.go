@@ -72,7 +72,8 @@ func newCaseFloor(t *testing.T) *caseFloor {
 		return units[i], true
 	}
 	f := &caseFloor{t: t, st: memstore.New(memstore.Options{}), clock: timer.NewManual(at), accts: map[string]gridcase.Account{
-		"op": {Role: vocab.Operator}, "op-c2": {Role: vocab.Operator, Area: "c2"}, "viewer": {Role: vocab.Viewer}}}
+		"op": {Role: vocab.Operator}, "op-c2": {Role: vocab.Operator, Area: "c2"}, "viewer": {Role: vocab.Viewer},
+		"lead": {Role: vocab.Leader}, "lead-c2": {Role: vocab.Leader, Area: "c2"}, "dep-c1": {Role: vocab.Deputy, Area: "c1"}}}
 	known := func(id string) bool { return id == "go-g1" || id == "car-01" }
 	f.svc = gridcase.NewService(f.st.Cases(), cfg, m, known, f.clock.Now)
 	f.timer = &timer.Scheduler{Store: f.st.Timers(), Clock: f.clock, Interval: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -179,6 +180,11 @@ func TestActionRules(t *testing.T) {
 		{"verifyFailed", []gridcase.Action{{Action: "accept"}, {Action: "dispatch", Assignee: "op"}, {Action: "handle", Result: "done"}}, checker, gridcase.Action{Action: "verify", Passed: &failed}, gridcase.Dispatched},
 		{"superviseByOperator", nil, operator, gridcase.Action{Action: "supervise", Reason: "watch", DueAt: at.Add(time.Hour).Format(time.RFC3339)}, "forbidden"},
 		{"superviseByLeader", nil, leaderC, gridcase.Action{Action: "supervise", Reason: "watch", DueAt: at.Add(time.Hour).Format(time.RFC3339)}, gridcase.Collected},
+		{"ownerAViewer", nil, leaderC, gridcase.Action{Action: "assign_owner", Account: "viewer"}, "invalid"},
+		{"ownerAnOperator", nil, leaderC, gridcase.Action{Action: "assign_owner", Account: "op"}, "invalid"},
+		{"ownerOfAnotherArea", nil, leaderC, gridcase.Action{Action: "assign_owner", Account: "lead-c2"}, "invalid"},
+		{"ownerADeputyOfTheArea", nil, leaderC, gridcase.Action{Action: "assign_owner", Account: "dep-c1"}, gridcase.Collected},
+		{"ownerALeader", nil, leaderC, gridcase.Action{Action: "assign_owner", Account: "lead"}, gridcase.Collected},
 		{"escalateNeedsReason", nil, operator, gridcase.Action{Action: "escalate"}, "invalid"},
 		{"delegateAtTheBottom", nil, operator, gridcase.Action{Action: "delegate", Reason: "down"}, "conflict"},
 	} {

@@ -575,8 +575,14 @@ func (s *Service) manage(c *Case, who Actor, a *Action, now time.Time, entry *En
 		if !leader {
 			return &fault.Forbidden{Detail: "领导包案 (a leader owning a case) is a leader's decision"}
 		}
-		if _, ok := accounts(a.Account); !ok {
+		acct, ok := accounts(a.Account)
+		switch {
+		case !ok:
 			return fault.Field("account", "unknown account %q", a.Account)
+		case acct.Role != vocab.Leader && acct.Role != vocab.Deputy:
+			return fault.Field("account", "account %s is a %s: a case is owned by a leader or a deputy", a.Account, acct.Role)
+		case !s.Visible(acct.Area, c.Area):
+			return fault.Field("account", "account %s leads area %s, which does not cover this case's area %s", a.Account, acct.Area, c.Area)
 		}
 		c.LeaderOwner = a.Account
 		entry.Detail = map[string]any{"account": a.Account}
