@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/mail"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -66,7 +68,8 @@ type NotifyChannel struct {
 	Secret    string `yaml:"secret"`
 	SecretEnv string `yaml:"secret_env"`
 	// SMS gateway: Method (POST or GET), Headers and Body, a Go template
-	// given .Phone, .Text and .ID (one request per phone).
+	// given SMSData (one message, and one request, per phone); a JSON or
+	// form body must escape each value (SMSTemplate).
 	Method  string            `yaml:"method"`
 	Headers map[string]string `yaml:"headers"`
 	Body    string            `yaml:"body"`
@@ -177,8 +180,8 @@ func (c NotifyChannel) validate(at string, in scope) []error {
 	var p problems
 	switch c.Kind {
 	case ChannelWeCom, ChannelDingTalk, ChannelFeishu, ChannelWebhook, ChannelSMS:
-		if !httpURL(c.URL) {
-			p.add("%s.url: %q is not an http(s) URL", at, c.URL)
+		if why := urlProblem(c.URL); why != "" {
+			p.add("%s.url: %s", at, why)
 		}
 	case ChannelEmail:
 		p = append(p, c.validateEmail(at, in)...)
@@ -211,7 +214,7 @@ func (c NotifyChannel) validateSMS(at string) []error {
 	}
 	if c.Body == "" && c.Method != "GET" {
 		p.add("%s.body: a template with {{.Phone}} and {{.Text}} is required", at)
-	} else if _, err := SMSTemplate(c.Body); err != nil {
+	} else if _, err := c.SMSTemplate(); err != nil {
 		p.add("%s.body: %v", at, err)
 	}
 	if len(c.Phones) == 0 {
@@ -249,23 +252,144 @@ func (c NotifyChannel) validateEmail(at string, in scope) []error {
 	return p
 }
 
-// SMSTemplate parses an SMS gateway's body template: a Go text/template
-// given .Phone, .Text and .ID, with json (a value as a JSON string, quotes
-// included) for JSON bodies.
-func SMSTemplate(body string) (*template.Template, error) {
-	return template.New("sms").Option("missingkey=error").Funcs(template.FuncMap{
+// SMSData is what an SMS gateway's body template is given: the one phone
+// of the request, the text, and the message's id (unique to the phone).
+type SMSData struct{ Phone, Text, ID string }
+
+// SMSTemplate parses the channel's body template: a Go text/template given
+// SMSData, with json (a value as a JSON string, quotes included). A body
+// sent as JSON (by its Content-Type header, or one that renders starting
+// with { or [) must end every {{…}} that writes with json, and a form body
+// (application/x-www-form-urlencoded) with urlquery: a title is free text,
+// and a quote or an & in it must not add or change a key.
+func (c NotifyChannel) SMSTemplate() (*template.Template, error) {
+	t, err := template.New("sms").Option("missingkey=error").Funcs(template.FuncMap{
 		"json": func(v any) (string, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
 		},
-	}).Parse(body)
+	}).Parse(c.Body)
+	if err != nil {
+		return nil, err
+	}
+	var plain bytes.Buffer
+	if err := t.Execute(&plain, SMSData{Phone: "13800000000", Text: "text", ID: "id"}); err != nil {
+		return nil, err
+	}
+	kind := contentKind(c.Headers)
+	if kind == "" {
+		if b := bytes.TrimSpace(plain.Bytes()); len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+			kind = "json"
+		}
+	}
+	switch kind {
+	case "json":
+		if a := unescaped(t, "json"); a != "" {
+			return nil, fmt.Errorf("%s writes a value into a JSON body as it is: write each value through json, as {{json .Text}} "+
+				"(json adds the quotes and escapes), so that a quote in a title cannot add or change a key", a)
+		}
+		// Each value is a JSON string now; quotes around one
+		// ("{{json .Text}}") would break the body for a text with a quote.
+		var hostile bytes.Buffer
+		if err := t.Execute(&hostile, SMSData{Phone: "13800000000", Text: `x", "y": "\z` + "\n", ID: `id"}`}); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(hostile.Bytes(), new(any)); err != nil {
+			return nil, fmt.Errorf("a JSON body must stay JSON whatever the text holds (%v): json adds the quotes itself, so write \"content\":{{json .Text}}, not \"content\":\"{{json .Text}}\"", err)
+		}
+	case "form":
+		if a := unescaped(t, "urlquery"); a != "" {
+			return nil, fmt.Errorf("%s writes a value into a form body as it is: write each value through urlquery, as {{urlquery .Text}}, "+
+				"so that an & or = in a title cannot add or change a field", a)
+		}
+	}
+	return t, nil
+}
+
+// contentKind is "json" or "form" when headers send the body as JSON or as
+// a form, else "".
+func contentKind(headers map[string]string) string {
+	for k, v := range headers {
+		if !strings.EqualFold(k, "Content-Type") {
+			continue
+		}
+		switch v = strings.ToLower(v); {
+		case strings.Contains(v, "json"):
+			return "json"
+		case strings.Contains(v, "application/x-www-form-urlencoded"):
+			return "form"
+		}
+	}
+	return ""
+}
+
+// unescaped returns the first {{…}} of t (and the templates it defines)
+// that writes something whose last step is not the function escape, or "".
+func unescaped(t *template.Template, escape string) string {
+	for _, d := range t.Templates() {
+		if d.Tree == nil {
+			continue
+		}
+		if a := unescapedIn(d.Tree.Root, escape); a != "" {
+			return a
+		}
+	}
+	return ""
+}
+
+func unescapedIn(n parse.Node, escape string) string {
+	var lists []*parse.ListNode
+	switch n := n.(type) {
+	case *parse.ListNode:
+		lists = []*parse.ListNode{n}
+	case *parse.ActionNode:
+		if len(n.Pipe.Decl) > 0 { // {{$x := …}} writes nothing
+			return ""
+		}
+		last := n.Pipe.Cmds[len(n.Pipe.Cmds)-1]
+		if id, ok := last.Args[0].(*parse.IdentifierNode); !ok || id.Ident != escape {
+			return n.String()
+		}
+	case *parse.IfNode:
+		lists = []*parse.ListNode{n.List, n.ElseList}
+	case *parse.RangeNode:
+		lists = []*parse.ListNode{n.List, n.ElseList}
+	case *parse.WithNode:
+		lists = []*parse.ListNode{n.List, n.ElseList}
+	}
+	for _, l := range lists {
+		if l == nil {
+			continue
+		}
+		for _, c := range l.Nodes {
+			if a := unescapedIn(c, escape); a != "" {
+				return a
+			}
+		}
+	}
+	return ""
+}
+
+// urlProblem says what is wrong with s as an http(s) URL with a host, or
+// "". It never quotes s: a robot's URL holds its key (in the query, the
+// path or the userinfo), and this message is printed at start.
+func urlProblem(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		return "required (an http(s) URL)"
+	case err != nil:
+		return "is not a valid URL (the value is left out of this message: it may hold a key)"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "must be an http:// or https:// URL"
+	case u.Host == "":
+		return "must name a host (http(s)://host/…)"
+	}
+	return ""
 }
 
 // httpURL reports whether s is an absolute http or https URL with a host.
-func httpURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
+func httpURL(s string) bool { return urlProblem(s) == "" }
 
 // phonePattern reports whether s looks like a phone number: digits, with
 // an optional leading +, 5 to 20 of them.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,8 +32,9 @@ func TestNotificationChecks(t *testing.T) {
 		{"kind", func(n *Notifications) { n.Channels[0].Kind = "telegram" },
 			[]string{`notifications.channels[0].kind: "telegram" is not one of wecom, dingtalk, feishu, webhook, email, sms`}},
 		{"url", func(n *Notifications) { n.Channels[1].URL = "ftp://oapi.dingtalk.com/robot" },
-			[]string{`notifications.channels[1].url: "ftp://oapi.dingtalk.com/robot" is not an http(s) URL`}},
-		{"noURL", func(n *Notifications) { n.Channels[2].URL = "" }, []string{`notifications.channels[2].url: "" is not an http(s) URL`}},
+			[]string{`notifications.channels[1].url: must be an http:// or https:// URL`}},
+		{"noURL", func(n *Notifications) { n.Channels[2].URL = "" }, []string{`notifications.channels[2].url: required (an http(s) URL)`}},
+		{"noHost", func(n *Notifications) { n.Channels[2].URL = "https:///hook" }, []string{`notifications.channels[2].url: must name a host (http(s)://host/…)`}},
 		{"webhookSecret", func(n *Notifications) { n.Channels[3].Secret = "" },
 			[]string{"notifications.channels[3].secret: the webhook's HMAC key is required (or secret_env naming a variable that holds it)"}},
 		{"webhookSecretEnvUnset", func(n *Notifications) { n.Channels[3].Secret, n.Channels[3].SecretEnv = "", "WF_HOOK" },
@@ -49,6 +51,30 @@ func TestNotificationChecks(t *testing.T) {
 			[]string{`notifications.channels[5].method: "PUT" must be POST or GET`,
 				"notifications.channels[5].body: template: sms:1: unclosed action",
 				`notifications.channels[5].phones[0]: "phone" is not a phone number`}},
+		{"smsJSONUnescaped", func(n *Notifications) {
+			n.Channels[5].Body = `{"mobile":"{{.Phone}}","content":"{{.Text}}"}`
+		}, []string{"notifications.channels[5].body: {{.Phone}} writes a value into a JSON body as it is: write each value through json, as {{json .Text}} " +
+			"(json adds the quotes and escapes), so that a quote in a title cannot add or change a key"}},
+		{"smsJSONByHeader", func(n *Notifications) {
+			n.Channels[5].Body, n.Channels[5].Headers = "{{.Text}}", map[string]string{"Content-Type": "application/json"}
+		}, []string{"notifications.channels[5].body: {{.Text}} writes a value into a JSON body as it is: write each value through json, as {{json .Text}} " +
+			"(json adds the quotes and escapes), so that a quote in a title cannot add or change a key"}},
+		{"smsJSONQuoted", func(n *Notifications) {
+			n.Channels[5].Body = `{"mobile":{{json .Phone}},"content":"{{json .Text}}"}`
+		}, []string{`notifications.channels[5].body: a JSON body must stay JSON whatever the text holds (invalid character 'x' after object key:value pair): ` +
+			`json adds the quotes itself, so write "content":{{json .Text}}, not "content":"{{json .Text}}"`}},
+		{"smsJSON", func(n *Notifications) {
+			n.Channels[5].Body = `{"mobile":{{json .Phone}},"content":{{json .Text}},"out_id":{{.ID | json}}}`
+		}, nil},
+		{"smsForm", func(n *Notifications) {
+			n.Channels[5].Body, n.Channels[5].Headers = "mobile={{urlquery .Phone}}&content={{.Text}}", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		}, []string{"notifications.channels[5].body: {{.Text}} writes a value into a form body as it is: write each value through urlquery, as {{urlquery .Text}}, " +
+			"so that an & or = in a title cannot add or change a field"}},
+		{"smsFormEscaped", func(n *Notifications) {
+			n.Channels[5].Body, n.Channels[5].Headers = "mobile={{urlquery .Phone}}&content={{urlquery .Text}}", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		}, nil},
+		{"smsUnknownField", func(n *Notifications) { n.Channels[5].Body = "{{.Phone}} {{.Name}}" }, []string{
+			`notifications.channels[5].body: template: sms:1:13: executing "sms" at <.Name>: can't evaluate field Name in type config.SMSData`}},
 		{"duplicate", func(n *Notifications) { n.Channels[1].ID = "wecom" }, []string{`notifications.channels[1].id: "wecom" must be a unique lowercase id`,
 			`notifications.rules[0].channels: "ding" is not a configured channel`}},
 		{"rule", func(n *Notifications) { n.Rules[0].Event, n.Rules[0].Channels = "incident.created", []string{"pager"} },
@@ -69,5 +95,25 @@ func TestNotificationSecrets(t *testing.T) {
 	}
 	if errs := n.validate(testScope); len(errs) > 0 {
 		t.Fatal(errs)
+	}
+}
+
+// A bad URL is refused without echoing it: a robot's URL holds its key (in
+// the query, the path or the userinfo), and these messages are printed at
+// start and land in logs.
+func TestNotificationURLErrorsKeepSecretsOut(t *testing.T) {
+	for _, u := range []string{
+		"qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY",
+		"ftp://oapi.dingtalk.com/robot/send?access_token=SECRETKEY",
+		"https://user:SECRETKEY@/hook",
+		"https://open.feishu.cn/open-apis/bot/v2/hook/SECRETKEY%zz",
+		"http://[::1]:namedport/SECRETKEY",
+	} {
+		n := validNotifications()
+		n.Channels[0].URL = u
+		errs := n.validate(testScope)
+		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "notifications.channels[0].url: ") || strings.Contains(errs[0].Error(), "SECRETKEY") {
+			t.Errorf("url %s: %v, want one error naming the field, without the key", u, errs)
+		}
 	}
 }

@@ -465,7 +465,8 @@ func TestNotifyTwoInstances(t *testing.T) {
 }
 
 // The admin API: a message failed for good shows its cause and is retried
-// by hand; a test message reaches an SMS gateway once per phone; bad input
+// by hand; a test message reaches an SMS gateway once per phone, each
+// phone its own message under its own id; bad input
 // is refused naming each field; the retry and the test are audited and
 // counted in the metrics.
 func TestNotifyAdmin(t *testing.T) {
@@ -503,13 +504,20 @@ func TestNotifyAdmin(t *testing.T) {
 	if res.StatusCode != 202 {
 		t.Fatalf("test: %d %s", res.StatusCode, b)
 	}
-	var tested struct{ ID string }
+	var tested struct {
+		ID  string
+		IDs []string
+	}
 	mustJSON(t, b, &tested)
-	h.awaitSent(2, 10*time.Second)
+	h.awaitSent(3, 10*time.Second)
 	rc.mu.Lock()
-	for _, phone := range []string{"13800000001", "13900000002"} {
-		if rc.got["sms:"+phone][tested.ID] != 1 {
-			t.Errorf("sms to %s: %v", phone, rc.got)
+	phones := []string{"13800000001", "13900000002"}
+	if len(tested.IDs) != len(phones) || tested.ID != tested.IDs[0] {
+		t.Fatalf("test of the sms channel: %s", b)
+	}
+	for i, phone := range phones {
+		if !strings.HasSuffix(tested.IDs[i], "@sms/"+phone) || rc.got["sms:"+phone][tested.IDs[i]] != 1 || len(rc.got["sms:"+phone]) != 1 {
+			t.Errorf("sms to %s: %v (ids %v)", phone, rc.got, tested.IDs)
 		}
 	}
 	if rc.got["wecom"][msgID] != 1 || len(rc.errs) > 0 {
@@ -541,7 +549,7 @@ func TestNotifyAdmin(t *testing.T) {
 	}
 	_, b = h.do("GET", "/metrics", "", nil)
 	for _, w := range []string{`watchfloor_notifications_total{channel="wecom",state="failed"} 1`, `watchfloor_notifications_total{channel="wecom",state="sent"} 1`,
-		`watchfloor_notifications_total{channel="sms",state="sent"} 1`, `watchfloor_notifications_total{channel="wecom",state="queued"} 2`} {
+		`watchfloor_notifications_total{channel="sms",state="sent"} 2`, `watchfloor_notifications_total{channel="wecom",state="queued"} 2`} {
 		if !strings.Contains(string(b), w) {
 			t.Errorf("metrics lack %s", w)
 		}

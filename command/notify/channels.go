@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,15 +24,19 @@ import (
 )
 
 // Headers every HTTP delivery carries: the message's id (the same on every
-// attempt, so a receiver drops a resend) and, for the generic webhook, its
-// signature.
+// attempt, so a receiver drops a resend; an SMS message's is its phone's)
+// and, for the generic webhook, its signature.
 const (
 	HeaderMessage   = "X-Watchfloor-Message"
 	HeaderTimestamp = "X-Watchfloor-Timestamp"
 	HeaderSignature = "X-Watchfloor-Signature"
 )
 
-// Request is one HTTP request a channel makes of a message.
+// ErrRefused marks an answer that would be the same at every attempt: a
+// 4xx status but 408, 425 and 429. Deliver marks the message failed at once.
+var ErrRefused = errors.New("refused, not retried")
+
+// Request is the HTTP request a channel makes of a message.
 type Request struct {
 	Method, URL string
 	Header      http.Header
@@ -51,9 +56,10 @@ func content(m Message) string {
 	return b.String()
 }
 
-// Requests returns the HTTP requests that deliver m to ch (one, or one per
-// phone for SMS) at now. The bodies follow each robot's documented JSON.
-func Requests(ch *config.NotifyChannel, m Message, now time.Time) ([]Request, error) {
+// NewRequest returns the HTTP request that delivers m to ch at now: one per
+// message (an SMS message names its one phone, Split). The bodies follow
+// each robot's documented JSON.
+func NewRequest(ch *config.NotifyChannel, m Message, now time.Time) (Request, error) {
 	var body any
 	u := ch.URL
 	switch ch.Kind {
@@ -85,15 +91,15 @@ func Requests(ch *config.NotifyChannel, m Message, now time.Time) ([]Request, er
 	case config.ChannelWebhook:
 		return webhookRequest(ch, m, now)
 	case config.ChannelSMS:
-		return smsRequests(ch, m)
+		return smsRequest(ch, m)
 	default:
-		return nil, fmt.Errorf("channel %s: kind %q has no HTTP requests", ch.ID, ch.Kind)
+		return Request{}, fmt.Errorf("channel %s: kind %q has no HTTP requests", ch.ID, ch.Kind)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the message for %s: %w", ch.ID, err)
+		return Request{}, fmt.Errorf("encoding the message for %s: %w", ch.ID, err)
 	}
-	return []Request{{Method: http.MethodPost, URL: u, Header: jsonHeader(m.ID), Body: b}}, nil
+	return Request{Method: http.MethodPost, URL: u, Header: jsonHeader(m.ID), Body: b}, nil
 }
 
 func jsonHeader(id string) http.Header {
@@ -157,47 +163,46 @@ type WebhookBody struct {
 	At         time.Time `json:"at"`
 }
 
-func webhookRequest(ch *config.NotifyChannel, m Message, now time.Time) ([]Request, error) {
+func webhookRequest(ch *config.NotifyChannel, m Message, now time.Time) (Request, error) {
 	b, err := json.Marshal(WebhookBody{ID: m.ID, Event: m.Event, Title: m.Title, Text: m.Text, Link: m.Link, IncidentID: m.IncidentID, At: m.At})
 	if err != nil {
-		return nil, fmt.Errorf("encoding the message for %s: %w", ch.ID, err)
+		return Request{}, fmt.Errorf("encoding the message for %s: %w", ch.ID, err)
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	h := jsonHeader(m.ID)
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSignature, WebhookSign(ch.Secret, ts, b))
-	return []Request{{Method: http.MethodPost, URL: ch.URL, Header: h, Body: b}}, nil
+	return Request{Method: http.MethodPost, URL: ch.URL, Header: h, Body: b}, nil
 }
 
-// smsRequests makes one request per phone from the gateway's template.
-func smsRequests(ch *config.NotifyChannel, m Message) ([]Request, error) {
-	tpl, err := config.SMSTemplate(ch.Body)
+// smsRequest makes the request of an SMS message to its one phone from the
+// gateway's template, under the message's own id.
+func smsRequest(ch *config.NotifyChannel, m Message) (Request, error) {
+	if m.Phone == "" {
+		return Request{}, fmt.Errorf("channel %s: message %s names no phone (an SMS message texts one phone: notify.Split)", ch.ID, m.ID)
+	}
+	tpl, err := ch.SMSTemplate()
 	if err != nil {
-		return nil, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
+		return Request{}, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
 	}
 	method := ch.Method
 	if method == "" {
 		method = http.MethodPost
 	}
 	text := m.Title + ":" + m.Text
-	var out []Request
-	for _, p := range phones(ch, m) {
-		var b bytes.Buffer
-		data := struct{ Phone, Text, ID string }{p, text, m.ID}
-		if err := tpl.Execute(&b, data); err != nil {
-			return nil, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
-		}
-		h := http.Header{HeaderMessage: {m.ID}}
-		for k, v := range ch.Headers {
-			h.Set(k, v)
-		}
-		r := Request{Method: method, URL: ch.URL, Header: h, Body: b.Bytes()}
-		if method == http.MethodGet {
-			r.URL, r.Body = withQuery(ch.URL, url.Values{"phone": {p}, "text": {text}, "id": {m.ID}}), nil
-		}
-		out = append(out, r)
+	var b bytes.Buffer
+	if err := tpl.Execute(&b, config.SMSData{Phone: m.Phone, Text: text, ID: m.ID}); err != nil {
+		return Request{}, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
 	}
-	return out, nil
+	h := http.Header{HeaderMessage: {m.ID}}
+	for k, v := range ch.Headers {
+		h.Set(k, v)
+	}
+	r := Request{Method: method, URL: ch.URL, Header: h, Body: b.Bytes()}
+	if method == http.MethodGet {
+		r.URL, r.Body = withQuery(ch.URL, url.Values{"phone": {m.Phone}, "text": {text}, "id": {m.ID}}), nil
+	}
+	return r, nil
 }
 
 // Transport sends messages over HTTP and SMTP.
@@ -220,24 +225,20 @@ func (t *Transport) Send(ctx context.Context, ch *config.NotifyChannel, m Messag
 	if ch.Kind == config.ChannelEmail {
 		return sendMail(ctx, ch, m, t.Client.Timeout)
 	}
-	reqs, err := Requests(ch, m, t.Now())
+	r, err := NewRequest(ch, m, t.Now())
 	if err != nil {
 		return err
 	}
-	for _, r := range reqs {
-		if err := t.do(ctx, ch, r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.do(ctx, ch, r)
 }
 
 // do makes one request; a status other than 2xx, or a robot's answer with
-// a non-zero errcode (WeCom, DingTalk) or code (Feishu), is an error.
+// a non-zero errcode (WeCom, DingTalk) or code (Feishu), is an error, and
+// one that would not change on a retry (refusedForGood) is ErrRefused.
 func (t *Transport) do(ctx context.Context, ch *config.NotifyChannel, r Request) error {
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
-		return fmt.Errorf("channel %s: %w", ch.ID, err)
+		return fmt.Errorf("channel %s: %w", ch.ID, redact(err))
 	}
 	req.Header = r.Header
 	res, err := t.Client.Do(req)
@@ -246,6 +247,9 @@ func (t *Transport) do(ctx context.Context, ch *config.NotifyChannel, r Request)
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	if refusedForGood(res.StatusCode) {
+		return fmt.Errorf("channel %s: the receiver answered %s: %w", ch.ID, res.Status, ErrRefused)
+	}
 	if res.StatusCode/100 != 2 {
 		return fmt.Errorf("channel %s: the receiver answered %s", ch.ID, res.Status)
 	}
@@ -268,6 +272,13 @@ func (t *Transport) do(ctx context.Context, ch *config.NotifyChannel, r Request)
 		}
 	}
 	return nil
+}
+
+// refusedForGood reports whether a status refuses the request itself (a
+// number the gateway rejects, a wrong key or path): a 4xx but 408 Request
+// Timeout, 425 Too Early and 429 Too Many Requests, which pass.
+func refusedForGood(status int) bool {
+	return status/100 == 4 && status != http.StatusRequestTimeout && status != http.StatusTooEarly && status != http.StatusTooManyRequests
 }
 
 // redact drops the URL from a client error: robots' URLs hold their keys,

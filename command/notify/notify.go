@@ -1,10 +1,10 @@
 // Package notify reaches people outside the browser: group robots (WeCom,
 // DingTalk, Feishu), a signed webhook, e-mail and SMS. Rules in the
 // configuration turn stored events (a level I/II incident, a plan awaiting
-// approval, an overdue report…) into messages, one per channel, recorded in
-// an outbox; each message is delivered at least once by a durable job,
-// retried with backoff, under an id the receiver sees, so a repeat can be
-// told apart. Nothing here runs on a request's path.
+// approval, an overdue report…) into messages, one per channel (and phone,
+// for SMS), recorded in an outbox; each message is delivered at least once
+// by a durable job, retried with backoff, under an id the receiver sees, so
+// a repeat can be told apart. Nothing here runs on a request's path.
 package notify
 
 import (
@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"watchfloor/command/alarm"
+	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
@@ -44,8 +46,9 @@ const (
 // Message is one notification to one channel.
 type Message struct {
 	// ID is the key the receiver sees (header X-Watchfloor-Message, the
-	// body's id, the e-mail's Message-ID): one event and channel make one
-	// id, so a repeat is recorded once and a receiver can drop a resend.
+	// body's id, the e-mail's Message-ID): one event and channel (and phone,
+	// for SMS) make one id, so a repeat is recorded once and a receiver can
+	// drop a resend.
 	ID      string `json:"id"`
 	Event   string `json:"event"`
 	Channel string `json:"channel"`
@@ -54,7 +57,12 @@ type Message struct {
 	Link    string `json:"link,omitempty"`
 	// Phones are extra recipients (the leader on duty): texted by SMS,
 	// mentioned by group robots.
-	Phones     []string  `json:"phones,omitempty"`
+	Phones []string `json:"phones,omitempty"`
+	// Phone is the one phone an SMS message texts (its id ends /{phone}):
+	// each phone has its own message, attempts and state (Split). Empty
+	// for other channels, and in an SMS message queued by a version that
+	// texted every phone at each attempt (Deliver splits it).
+	Phone      string    `json:"phone,omitempty"`
 	IncidentID string    `json:"incident_id,omitempty"`
 	At         time.Time `json:"at"`
 }
@@ -243,6 +251,8 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 		cause = fmt.Errorf("channel %q is no longer configured", d.Channel)
 	case ch.Disabled:
 		cause = fmt.Errorf("channel %q is disabled", d.Channel)
+	case ch.Kind == config.ChannelSMS && d.Phone == "":
+		return s.split(ctx, ch, d)
 	default:
 		sendCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 		cause = s.send.Send(sendCtx, ch, d.Message)
@@ -252,7 +262,9 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 		s.count(d.Channel, Sent)
 		return s.finish(ctx, d.ID, Sent, "")
 	}
-	final := d.Attempts >= s.cfg.MaxAttempts || ch == nil
+	// A receiver's refusal for good (a 4xx but 408, 425 and 429) would be
+	// the same at every attempt: failed at once, for an administrator.
+	final := d.Attempts >= s.cfg.MaxAttempts || ch == nil || errors.Is(cause, ErrRefused)
 	if d.Attempts == s.cfg.AlarmAfter || final && d.Attempts < s.cfg.AlarmAfter {
 		s.alarm(ctx, d, cause)
 	}
@@ -275,10 +287,60 @@ func (s *Service) alarm(ctx context.Context, d Delivery, cause error) {
 	now := s.now()
 	a := &alarm.Alarm{ID: alarm.ID(AlarmKind, d.Channel+"/"+now.In(s.loc).Format("2006-01-02")), Kind: AlarmKind, Title: d.Channel,
 		IncidentID: d.IncidentID, RaisedAt: now.UTC(),
-		Detail: fmt.Sprintf("notifications to %s keep failing (%d attempts of %s; last: %v); they are retried, see the administration page", d.Channel, d.Attempts, d.ID, cause)}
+		Detail: fmt.Sprintf("notifications to %s keep failing (%d attempts of %s; last: %v); they are retried, see the administration page", d.Channel, d.Attempts, maskedID(d.Message), cause)}
 	if err := s.hooks.Raise(ctx, a); err != nil {
 		s.hooks.Log.Warn("raising the alarm of a failing notification channel failed", "channel", d.Channel, "err", err)
 	}
+}
+
+// maskedID is m's id with its phone masked, for the screens: an SMS
+// message's id ends with the phone it texts.
+func maskedID(m Message) string {
+	if m.Phone == "" || !strings.HasSuffix(m.ID, "/"+m.Phone) {
+		return m.ID
+	}
+	return strings.TrimSuffix(m.ID, m.Phone) + incident.MaskPhone(m.Phone)
+}
+
+// Split returns the messages that deliver m to ch: for an SMS gateway one
+// per phone (the channel's and m's), id {m.ID}/{phone}, each with its own
+// attempts, state and id at the gateway, so that a phone already texted is
+// never texted again when another fails; m itself for other channels, for
+// a message already of one phone, and when there is no phone to text.
+func Split(ch *config.NotifyChannel, m Message) []Message {
+	if ch.Kind != config.ChannelSMS || m.Phone != "" {
+		return []Message{m}
+	}
+	ps := phones(ch, m)
+	if len(ps) == 0 {
+		return []Message{m}
+	}
+	out := make([]Message, len(ps))
+	for i, p := range ps {
+		one := m
+		one.ID, one.Phone, one.Phones = m.ID+"/"+p, p, nil
+		out[i] = one
+	}
+	return out
+}
+
+// split delivers an SMS message that names no phone, as an earlier
+// version queued them (one message texting every phone at each attempt):
+// it is handed on to one message per phone (Split), queued now, and
+// recorded sent; with no phone at all it is recorded sent, nothing sent.
+func (s *Service) split(ctx context.Context, ch *config.NotifyChannel, d Delivery) error {
+	msgs := Split(ch, d.Message)
+	if len(msgs) > 1 || msgs[0].ID != d.ID {
+		if err := s.enqueue(ctx, msgs, true); err != nil {
+			if ferr := s.finish(ctx, d.ID, Queued, err.Error()); ferr != nil {
+				return errors.Join(err, ferr)
+			}
+			return fmt.Errorf("splitting notification %s: %w", d.ID, err)
+		}
+		s.hooks.Log.Info("an SMS message of an earlier version is sent as one message per phone", "id", maskedID(d.Message), "messages", len(msgs))
+	}
+	s.count(d.Channel, Sent)
+	return s.finish(ctx, d.ID, Sent, "")
 }
 
 func (s *Service) finish(ctx context.Context, id, state, cause string) error {
@@ -297,6 +359,7 @@ func (s *Service) List(ctx context.Context, state string, limit int) ([]Delivery
 	}
 	for i := range ds {
 		ds[i].Phones = maskAll(ds[i].Phones)
+		ds[i].Phone = mask(ds[i].Phone)
 	}
 	return ds, nil
 }
@@ -313,17 +376,21 @@ func (s *Service) Retry(ctx context.Context, id string) (Delivery, error) {
 	}
 	s.count(d.Channel, Queued)
 	s.start(ctx, []job.Job{j}, false)
-	d.Phones = maskAll(d.Phones)
+	d.Phones, d.Phone = maskAll(d.Phones), mask(d.Phone)
 	return d, nil
 }
 
-// Test queues a test message to one channel, by who; it goes through the
-// outbox like any other.
-func (s *Service) Test(ctx context.Context, channel, who string) (Message, error) {
+// Test queues a test message to one channel, by who (one per phone for an
+// SMS gateway, as Split makes them); it goes through the outbox like any other.
+func (s *Service) Test(ctx context.Context, channel, who string) ([]Message, error) {
 	now := s.now()
 	m := Message{ID: fmt.Sprintf("test:%s:%d@%s", who, now.UnixMilli(), channel), Event: "test", Channel: channel,
 		Title: "测试通知", Text: fmt.Sprintf("这是指挥平台的测试通知(%s 于 %s 发送)。", who, now.In(s.loc).Format("2006-01-02 15:04")), At: now}
-	return m, s.enqueue(ctx, []Message{m}, false)
+	msgs := []Message{m}
+	if ch := s.cfg.Channel(channel); ch != nil {
+		msgs = Split(ch, m)
+	}
+	return msgs, s.enqueue(ctx, msgs, false)
 }
 
 // Channels returns the configured channels.

@@ -66,20 +66,23 @@ func TestRequests(t *testing.T) {
 		{"webhook", config.NotifyChannel{ID: "ops", Kind: "webhook", URL: "https://r/in", Secret: "whsecret"},
 			`{"id":"incident.serious:i-1@ops","event":"incident.serious","title":"【Ⅱ级事件】火灾","text":"Ⅱ级事件:火灾","link":"http://wf.example/leader.html","incident_id":"i-1","at":"2026-07-01T02:00:00Z"}`,
 			"https://r/in"},
-		{"sms", config.NotifyChannel{ID: "ops", Kind: "sms", URL: "http://gw/send", Body: `{"to":{{json .Phone}},"msg":{{json .Text}}}`, Headers: map[string]string{"Content-Type": "application/json"}},
-			`{"to":"13800000001","msg":"【Ⅱ级事件】火灾:Ⅱ级事件:火灾"}`, "http://gw/send"},
+		{"sms", config.NotifyChannel{ID: "ops", Kind: "sms", URL: "http://gw/send", Body: `{"to":{{json .Phone}},"msg":{{json .Text}},"id":{{json .ID}}}`, Headers: map[string]string{"Content-Type": "application/json"}},
+			`{"to":"13800000001","msg":"【Ⅱ级事件】火灾:Ⅱ级事件:火灾","id":"incident.serious:i-1@ops/13800000001"}`, "http://gw/send"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reqs, err := notify.Requests(&tc.ch, msg(), now)
-			if err != nil || len(reqs) != 1 {
-				t.Fatalf("requests %v, %v", reqs, err)
+			ms := notify.Split(&tc.ch, msg())
+			if len(ms) != 1 {
+				t.Fatalf("messages %+v", ms)
 			}
-			r := reqs[0]
+			r, err := notify.NewRequest(&tc.ch, ms[0], now)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if r.Method != "POST" || r.URL != tc.url || string(r.Body) != tc.want {
 				t.Errorf("got %s %s\n%s\nwant %s\n%s", r.Method, r.URL, r.Body, tc.url, tc.want)
 			}
-			if r.Header.Get(notify.HeaderMessage) != "incident.serious:i-1@ops" {
-				t.Errorf("message id header %q", r.Header.Get(notify.HeaderMessage))
+			if r.Header.Get(notify.HeaderMessage) != ms[0].ID || !strings.HasPrefix(ms[0].ID, "incident.serious:i-1@ops") {
+				t.Errorf("message id header %q, message %q", r.Header.Get(notify.HeaderMessage), ms[0].ID)
 			}
 			if tc.name == "webhook" && r.Header.Get(notify.HeaderSignature) != notify.WebhookSign("whsecret", "1700000000", r.Body) {
 				t.Errorf("webhook signature %q", r.Header.Get(notify.HeaderSignature))
@@ -94,18 +97,32 @@ func TestRequests(t *testing.T) {
 	}
 }
 
-// An SMS gateway is asked once per phone: the channel's and the leader's.
+// An SMS gateway gets one message per phone, the channel's and the
+// leader's (once each), each asked under its own id; a message that names
+// no phone makes no request.
 func TestSMSPerPhone(t *testing.T) {
 	ch := config.NotifyChannel{ID: "sms", Kind: "sms", URL: "http://gw/send", Method: "GET", Phones: []string{"13900000002", "13800000001"}}
-	reqs, err := notify.Requests(&ch, msg(), t0)
-	if err != nil || len(reqs) != 2 {
-		t.Fatalf("requests %v, %v", reqs, err)
+	ms := notify.Split(&ch, msg())
+	if len(ms) != 2 {
+		t.Fatalf("messages %+v", ms)
 	}
 	for i, want := range []string{"13900000002", "13800000001"} {
-		u, _ := url.Parse(reqs[i].URL)
-		if reqs[i].Method != "GET" || u.Query().Get("phone") != want || !strings.Contains(u.Query().Get("text"), "火灾") {
-			t.Errorf("request %d: %s %s", i, reqs[i].Method, reqs[i].URL)
+		r, err := notify.NewRequest(&ch, ms[i], t0)
+		if err != nil {
+			t.Fatal(err)
 		}
+		u, _ := url.Parse(r.URL)
+		id := "incident.serious:i-1@ops/" + want
+		if ms[i].ID != id || ms[i].Phone != want || r.Method != "GET" || u.Query().Get("phone") != want || u.Query().Get("id") != id ||
+			r.Header.Get(notify.HeaderMessage) != id || !strings.Contains(u.Query().Get("text"), "火灾") {
+			t.Errorf("message %d %+v: %s %s %v", i, ms[i], r.Method, r.URL, r.Header)
+		}
+	}
+	if again := notify.Split(&ch, ms[0]); len(again) != 1 || again[0].ID != ms[0].ID {
+		t.Errorf("a message of one phone split again: %+v", again)
+	}
+	if _, err := notify.NewRequest(&ch, msg(), t0); err == nil {
+		t.Error("a request was made of an SMS message naming no phone")
 	}
 }
 
@@ -266,10 +283,11 @@ func TestDeliver(t *testing.T) {
 	}
 
 	snd.fail = errors.New("receiver answered 500")
-	m, err := s.Test(ctx, "ops", "admin")
-	if err != nil {
-		t.Fatal(err)
+	ms, err := s.Test(ctx, "ops", "admin")
+	if err != nil || len(ms) != 1 {
+		t.Fatal(ms, err)
 	}
+	m := ms[0]
 	j := notify.Message{ID: m.ID}
 	if err := s.Deliver(ctx, jobOf(j)); err == nil || !strings.Contains(err.Error(), "500") || len(alarms) != 0 {
 		t.Fatalf("first failed attempt: %v, alarms %v", err, alarms)
@@ -314,7 +332,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	defer gw.Close()
 	ch := config.NotifyChannel{ID: "sms", Kind: "sms", URL: gw.URL + "/send", Method: "POST", Phones: []string{"13800000001"},
 		Headers: map[string]string{"X-Api-Key": "secret"}, Body: `{{json .Text}}`}
-	err := notify.NewTransport(2*time.Second).Send(context.Background(), &ch, msg())
+	err := notify.NewTransport(2*time.Second).Send(context.Background(), &ch, notify.Split(&ch, msg())[0])
 	if err == nil || !strings.Contains(err.Error(), "307") {
 		t.Fatalf("a redirect answered: %v; want an error naming 307", err)
 	}

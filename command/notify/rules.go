@@ -39,7 +39,8 @@ type activation struct {
 }
 
 // Messages returns the messages the rules make of one stored event (an
-// envelope as the streams hold it): one per channel of each matching rule.
+// envelope as the streams hold it): one per channel of each matching rule,
+// and for an SMS gateway one per phone (Split).
 func (s *Service) Messages(ctx context.Context, envelope []byte) []Message {
 	var env vocab.Envelope
 	if err := json.Unmarshal(envelope, &env); err != nil {
@@ -80,7 +81,7 @@ func (s *Service) Messages(ctx context.Context, envelope []byte) []Message {
 			if sub.leaderLink && s.cfg.BaseURL != "" {
 				m.Link = strings.TrimRight(s.cfg.BaseURL, "/") + "/leader.html"
 			}
-			out = append(out, m)
+			out = append(out, Split(ch, m)...)
 		}
 	}
 	return out
@@ -237,6 +238,13 @@ func Mask(s string) string {
 		}
 		return incident.MaskPhone(digits)
 	})
+}
+
+func mask(phone string) string {
+	if phone == "" {
+		return ""
+	}
+	return incident.MaskPhone(phone)
 }
 
 func maskAll(phones []string) []string {

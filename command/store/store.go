@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -74,7 +75,7 @@ type Options struct {
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro, err := redis.ParseURL(opts.URL)
 	if err != nil {
-		return nil, fmt.Errorf("parsing redis url: %w", err)
+		return nil, fmt.Errorf("parsing redis url: %w", urlCause(err))
 	}
 	// Fail fast while Redis is away instead of waiting out retries: the
 	// watcher decides readiness and callers answer 503. And never send a
@@ -113,6 +114,21 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.ready.Store(true)
 	return s, nil
+}
+
+// urlCause is a URL's parse error without the URL: url.Parse's error quotes
+// it whole, password included, and this one is printed at start. An escape
+// that is not one is named without its characters (they are the password's).
+func urlCause(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	var esc url.EscapeError
+	if errors.As(ue.Err, &esc) {
+		return errors.New("invalid URL escape: a % not followed by two hex digits (write a % in the password as %25)")
+	}
+	return ue.Err
 }
 
 // client connects with ro's settings (through Sentinel when opts names

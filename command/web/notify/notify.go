@@ -80,7 +80,8 @@ func (a *handlers) retry(c *fiber.Ctx) error {
 }
 
 // test serves POST /api/v1/notification-channels/{id}/test: a test message
-// queued for the channel (404 for an unknown channel, 409 for a disabled one).
+// queued for the channel, one per phone for SMS (ids; id is the first); 404
+// for an unknown channel, 409 for a disabled one.
 func (a *handlers) test(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id")) // kept in metrics' labels: see retry
 	var ch *channelOut
@@ -96,10 +97,14 @@ func (a *handlers) test(c *fiber.Ctx) error {
 		return &fault.Conflict{Detail: "notification channel " + id + " is disabled"}
 	}
 	who := rest.Actor(c)
-	m, err := a.Notify.Test(c.UserContext(), id, who.Username)
+	ms, err := a.Notify.Test(c.UserContext(), id, who.Username)
 	if err != nil {
 		return err
 	}
-	a.Record(c, audit.Record{Who: who.Username, Role: who.Role, Action: "notification.tested", Object: m.ID, Detail: map[string]any{"channel": id}})
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": m.ID, "channel": id, "state": note.Queued})
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	a.Record(c, audit.Record{Who: who.Username, Role: who.Role, Action: "notification.tested", Object: ids[0], Detail: map[string]any{"channel": id, "messages": ids}})
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": ids[0], "ids": ids, "channel": id, "state": note.Queued})
 }
