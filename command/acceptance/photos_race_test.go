@@ -34,7 +34,8 @@ func (h *harness) uploadPhoto(tok, id string, data []byte) int {
 
 // Uploads racing for one case leave exactly one file per accepted photo on
 // disk, and never more than the 20 a case holds: a refused upload leaves
-// nothing behind.
+// nothing behind, and an upload for a case that does not exist, or that
+// the caller may not see, writes nothing at all.
 func TestPhotoRaceLeavesNoFiles(t *testing.T) {
 	dataDir := t.TempDir()
 	h := newHarness(t, func(c *config.Config) { c.DataDir = dataDir })
@@ -79,5 +80,23 @@ func TestPhotoRaceLeavesNoFiles(t *testing.T) {
 		if p.N != i+1 {
 			t.Errorf("photo %d numbered %d", i+1, p.N)
 		}
+	}
+	// Checked before the disk is touched: no directory for an unknown case,
+	// and none for a case of another area.
+	if code := h.uploadPhoto(op, "C-NOPE", img.Bytes()); code != 404 {
+		t.Errorf("an upload for no case: %d", code)
+	}
+	chengdong := h.createCase(op, map[string]any{"kind": "hazard", "title": "城东", "location": map[string]float64{"lon": 114.12369, "lat": 22.55413}})
+	if code := h.uploadPhoto(h.token("hubei-operator"), chengdong, img.Bytes()); code != 404 {
+		t.Errorf("an upload for another area's case: %d", code)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dataDir, "cases"))
+	for _, e := range entries {
+		if e.Name() != id {
+			t.Errorf("an upload left the directory %s", e.Name())
+		}
+	}
+	if files, _ := os.ReadDir(filepath.Join(dataDir, "cases", id)); len(files) != len(cs.Photos) {
+		t.Errorf("%d files on disk for %d photos after the refused uploads", len(files), len(cs.Photos))
 	}
 }

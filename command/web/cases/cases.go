@@ -206,10 +206,11 @@ func (a *handlers) addPhoto(c *fiber.Ctx) error {
 	}
 	who := caseActor(c)
 	id := strings.Clone(c.Params("id"))
-	if who.Role == vocab.Responder {
-		if _, err := a.ownCase(c, who, id); err != nil {
-			return err
-		}
+	// The case first, for every role: nothing is written to disk for a case
+	// that does not exist or that the caller may not see (an unknown id
+	// would leave its directory behind).
+	if _, err := a.ownCase(c, who, id); err != nil {
+		return err
 	}
 	dir := filepath.Join(a.Config.Path(a.Config.DataDir), "cases", id)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
