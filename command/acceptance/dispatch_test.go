@@ -2,6 +2,7 @@ package acceptance_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -228,12 +229,23 @@ func TestResponderSeesOnlyItsOwnOrders(t *testing.T) {
 	var created struct{ Dispatches []struct{ ID string } }
 	mustJSON(t, b, &created)
 	did := created.Dispatches[0].ID
-	if ok, data := other.replyTo(map[string]any{"type": "ack", "id": "a", "dispatch_id": did}); ok || data["code"] != "forbidden" {
-		t.Errorf("another unit acknowledged: %v", data)
+	// Another unit's order is not found, like one that does not exist and
+	// in the same words, over the socket and over HTTP: forbidden, or a 403,
+	// would tell which order ids exist.
+	const unknown = "D-19990101-0001"
+	for i, msg := range []map[string]any{
+		{"type": "ack", "dispatch_id": did},
+		{"type": "status", "dispatch_id": did, "status": "en_route"},
+	} {
+		msg["id"] = fmt.Sprint("other", i)
+		ok, data := other.replyTo(msg)
+		msg["id"], msg["dispatch_id"] = fmt.Sprint("unknown", i), unknown
+		_, none := other.replyTo(msg)
+		if ok || data["code"] != "not_found" || none["code"] != "not_found" || data["message"] != strings.ReplaceAll(fmt.Sprint(none["message"]), unknown, did) {
+			t.Errorf("%s of another unit's order: %v; of an unknown order: %v; want not_found in the same words", msg["type"], data, none)
+		}
 	}
-	// Another unit's order is not found, like one that does not exist: a
-	// 403 would tell which order ids exist.
-	for _, id := range []string{did, "D-19990101-0001"} {
+	for _, id := range []string{did, unknown} {
 		if res, _ := h.do("GET", "/api/v1/dispatches/"+id, h.token("car-02"), nil); res.StatusCode != 404 {
 			t.Errorf("another unit read order %s: %d", id, res.StatusCode)
 		}

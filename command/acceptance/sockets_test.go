@@ -298,6 +298,33 @@ func TestSocketLimitPerAddress(t *testing.T) {
 	}
 }
 
+// A socket whose client goes silent (here it stops reading, so it answers
+// no ping; a dead network path is silent too) is closed within a few
+// heartbeats, and its place in its session's sockets freed: the phone that
+// reconnects is not refused. It is counted as silent.
+func TestSilentSocketClosed(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Streams.Heartbeat, c.Streams.WriteTimeout = 100*time.Millisecond, 200*time.Millisecond
+		c.Limits.SocketsPerSession = 1
+	})
+	tok := h.token("viewer")
+	h.screen(tok, nil) // never read again
+	if _, res, err := h.ws("/ws/screen", tok, nil, nil); err == nil || res == nil || res.StatusCode != 429 {
+		t.Fatalf("a second socket of the session while the first is open: %v", err)
+	}
+	// Silence is 3 heartbeats and the write timeout: 0.5 s here.
+	waitFor(t, 5*time.Second, "the silent socket's place freed", func() bool {
+		c, _, err := h.ws("/ws/screen", tok, nil, nil)
+		if err == nil {
+			c.conn.Close()
+		}
+		return err == nil
+	})
+	if n := h.metric(`watchfloor_websocket_closed_total{reason="silent",stream="screen"}`); n != 1 {
+		t.Errorf("sockets closed as silent: %v, want 1", n)
+	}
+}
+
 // Alarms about a grid case belong to its area: an account limited to
 // another area does not see them over HTTP, on its socket or in its
 // snapshot, and cannot acknowledge them; the case's own area and

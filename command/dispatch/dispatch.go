@@ -244,14 +244,16 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 	return out, nil
 }
 
-// owned loads an order and checks it is unit's.
+// owned loads an order and checks it is unit's. Another unit's order is not
+// found, in the words storage uses for an unknown one: telling them apart
+// would tell a responder which order ids exist (as GET /api/v1/dispatches/{id}).
 func (s *Service) owned(ctx context.Context, unitID, id string) (*Dispatch, error) {
 	d, err := s.store.Load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if unitID != "" && d.UnitID != unitID {
-		return nil, &fault.Forbidden{Detail: fmt.Sprintf("order %s is not for unit %s", id, unitID)}
+		return nil, fmt.Errorf("dispatch %s: %w", id, fault.ErrNotFound)
 	}
 	return d, nil
 }

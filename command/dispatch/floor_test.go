@@ -235,7 +235,8 @@ func TestResponderAnswers(t *testing.T) {
 		{"ackAgain", []string{dispatch.Acked}, dispatch.Acked, "car-01", dispatch.Acked, ""},
 		{"ackAfterSteps", []string{dispatch.Acked, dispatch.EnRoute}, dispatch.Acked, "car-01", dispatch.EnRoute, ""},
 		{"ackOfCancelled", []string{dispatch.Cancelled}, dispatch.Acked, "car-01", "conflict", "was cancelled: no longer needed"},
-		{"ackOfOther", nil, dispatch.Acked, "car-02", "forbidden", "not for unit car-02"},
+		{"ackOfOther", nil, dispatch.Acked, "car-02", "not_found", ": not found"},
+		{"stepOfOther", []string{dispatch.Acked}, dispatch.EnRoute, "car-02", "not_found", ": not found"},
 		{"skipAck", nil, dispatch.EnRoute, "car-01", "conflict", "the next step is acked"},
 		{"skipEnRoute", []string{dispatch.Acked}, dispatch.OnScene, "car-01", "conflict", "the next step is en_route"},
 		{"repeatStep", []string{dispatch.Acked, dispatch.EnRoute}, dispatch.EnRoute, "car-01", dispatch.EnRoute, ""},
@@ -268,6 +269,8 @@ func TestResponderAnswers(t *testing.T) {
 				got = "conflict"
 			case errors.Is(err, fault.ErrForbidden):
 				got = "forbidden"
+			case fault.IsNotFound(err):
+				got = "not_found"
 			default:
 				got = "invalid"
 			}
@@ -275,6 +278,30 @@ func TestResponderAnswers(t *testing.T) {
 				t.Fatalf("answer %s: %s (%v), want %s %q", c.answer, got, err, c.want, c.contains)
 			}
 		})
+	}
+}
+
+// TestAnotherUnitsOrderNotFound: a responder's answer to another unit's
+// order fails as one to an order that does not exist, in the same words
+// but for the id, so that its answers do not tell which order ids exist.
+func TestAnotherUnitsOrderNotFound(t *testing.T) {
+	f := newFloor(t)
+	id := f.sent("car-01")
+	const unknown = "D-19990101-0001"
+	for _, tc := range []struct {
+		name   string
+		answer func(id string) error
+	}{
+		{"ack", func(id string) error { _, err := f.svc.Ack(bg, responder("car-02"), "car-02", id); return err }},
+		{"step", func(id string) error {
+			_, err := f.svc.Step(bg, responder("car-02"), "car-02", id, dispatch.EnRoute)
+			return err
+		}},
+	} {
+		other, none := tc.answer(id), tc.answer(unknown)
+		if !fault.IsNotFound(other) || !fault.IsNotFound(none) || other.Error() != strings.ReplaceAll(none.Error(), unknown, id) {
+			t.Errorf("%s of another unit's order: %v; of an unknown order: %v; want both not found, in the same words", tc.name, other, none)
+		}
 	}
 }
 

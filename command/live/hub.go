@@ -389,12 +389,16 @@ type Client struct {
 	// one flush instead of one each, and a snapshot of DeflateMin or more
 	// with its compressed form; nil writes each through the sink.
 	Batch BatchSink
+	// Beat, when set, writes each heartbeat in place of the sink: a
+	// websocket sends a ping with it, so that a silent client is noticed.
+	Beat Sink
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
-// when since is given and still held, then live events in seq order without
-// gaps or repeats, and heartbeats. It is the connection's only writer and
-// returns when ctx ends, the sink fails, or the client falls behind.
+// when since is given, still held and at most Queue events behind, then
+// live events in seq order without gaps or repeats, and heartbeats. It is
+// the connection's only writer and returns when ctx ends, the sink fails,
+// or the client falls behind.
 // Extra volatile messages for this client only (replies) come from direct.
 func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte, sink Sink) error {
 	sub := c.Hub.Subscribe(c.Stream, c.Queue)
@@ -495,7 +499,8 @@ func (w *writer) catchUp() error {
 }
 
 // start writes a snapshot, or resumes after since (a snapshot when since is
-// from another life of the stream), then catches up with storage.
+// from another life of the stream, or too far behind it), then catches up
+// with storage.
 func (w *writer) start(since *uint64) error {
 	if since == nil {
 		if err := w.snapshot(); err != nil {
@@ -507,13 +512,22 @@ func (w *writer) start(since *uint64) error {
 		if err != nil {
 			return err
 		}
-		if w.last > cur { // a seq from another life of the stream
+		// A seq from another life of the stream, or one so old that a
+		// replay would cost more than a snapshot.
+		if w.last > cur || w.far(cur) {
 			if err := w.snapshot(); err != nil {
 				return err
 			}
 		}
 	}
 	return w.catchUp()
+}
+
+// far reports whether the stream at cur is more events ahead of the client
+// than its queue holds: such a gap is not replayed event by event (up to
+// streams.max_len of them) but mended with a snapshot.
+func (w *writer) far(cur uint64) bool {
+	return cur > w.last && cur-w.last > uint64(max(w.Queue, 1))
 }
 
 // loop writes live events, replies and heartbeats until ctx ends, a write
@@ -616,13 +630,18 @@ func (w *writer) beat(sub *Sub) error {
 			return err
 		}
 	}
-	return w.write(heartbeat(w.last, ready, w.Hub.Now()))
+	b := heartbeat(w.last, ready, w.Hub.Now())
+	if w.Beat != nil {
+		return w.Beat(b)
+	}
+	return w.write(b)
 }
 
 // check writes the live messages already queued, then compares the
 // stream's seq in storage with the last delivered: behind, it catches up
-// (counted by why); ahead, the stream lost data: a snapshot. A failed read
-// of the seq is left to the next check.
+// (counted by why), with a snapshot when it is farther behind than its
+// queue; ahead, the stream lost data: a snapshot. A failed read of the seq
+// is left to the next check.
 func (w *writer) check(sub *Sub, why checkReason) error {
 	for n := sub.Len(); n > 0; n-- {
 		m, ok := sub.Next()
@@ -638,6 +657,11 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 	case err != nil:
 	case cur > w.last:
 		w.Hub.catchUps[why].Add(1)
+		if w.far(cur) {
+			if err := w.snapshot(); err != nil {
+				return err
+			}
+		}
 		return w.catchUp()
 	case cur < w.last:
 		return w.snapshot()

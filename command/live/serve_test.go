@@ -250,6 +250,46 @@ func TestServeResumesSince(t *testing.T) {
 	}
 }
 
+// TestServeSnapshotPastTheQueue: a client more events behind the stream
+// than its queue holds starts again from a snapshot instead of being
+// replayed every event one by one (up to streams.max_len of them), whether
+// it resumes with since or a heartbeat finds it so (events stored while its
+// notifications were down); one within its queue is replayed.
+func TestServeSnapshotPastTheQueue(t *testing.T) {
+	seqs := func(from, to int) []string {
+		var out []string
+		for i := from; i <= to; i++ {
+			out = append(out, fmt.Sprint(i))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name   string
+		since  uint64
+		stored int // stored after the client started (a heartbeat finds them)
+		want   []string
+	}{
+		{"resumeWithinTheQueue", 24, 0, seqs(25, 40)},
+		{"resumePastTheQueue", 1, 0, []string{"snap@40"}},
+		{"heartbeatWithinTheQueue", 40, 16, seqs(41, 56)},
+		{"heartbeatPastTheQueue", 40, 17, []string{"snap@57"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := memstore.New(memstore.Options{})
+			h := live.NewHub(st, quiet) // not tailed: only storage reaches the client
+			emit(t, st, "screen", 40, false)
+			s := newSink()
+			since := c.since
+			serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 16, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "screen")}, &since, s)
+			if c.stored > 0 {
+				s.until(t, nil, func(_ []string, beat int) bool { return beat > 0 }) // started
+				emit(t, st, "screen", c.stored, false)
+			}
+			s.wait(t, c.want...)
+		})
+	}
+}
+
 // TestServeDropsSlowClient: a client whose queue overflows is cut off with
 // ErrBehind instead of holding the others up.
 func TestServeDropsSlowClient(t *testing.T) {

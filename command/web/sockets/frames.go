@@ -33,6 +33,12 @@ import (
 // the shared connection, and the batch's frames may follow the Close. Each
 // is one write to the connection, so their bytes do not mix; and it is at
 // most the one batch, as done is set as soon as read returns.
+//
+// A ping goes out with every heartbeat (beat). From the first on, the
+// connection's read deadline is silence ahead of the last frame heard
+// (a pong, a ping, a message), so a client gone without a word (a dead
+// path, a phone out of coverage) ends the reader instead of holding its
+// socket's place until the kernel gives up.
 type socketWriter struct {
 	conn    *websocket.Conn
 	timeout time.Duration
@@ -44,6 +50,16 @@ type socketWriter struct {
 	done    bool
 	buf     []byte
 	failed  bool
+	// err is the first write that failed (not one refused once done), and
+	// readErr what ended reading.
+	err, readErr error
+
+	// silence is how long the client may send nothing once pinged; rmu
+	// orders the read deadline's moves (armed by the first ping, moved on
+	// by what is heard, and set to now, for good, by stopReading).
+	silence        time.Duration
+	rmu            sync.Mutex
+	armed, stopped bool
 }
 
 // Client messages are bounded on the wire (by the library) and, since a
@@ -54,13 +70,19 @@ const (
 )
 
 // newSocketWriter wraps conn's ping and close answers in the writer's
-// lock and state, and bounds client messages to wireLimit bytes on the
-// wire; call it before the connection is read.
-func newSocketWriter(conn *websocket.Conn, timeout time.Duration, deflate bool) *socketWriter {
+// lock and state, hears pongs, and bounds client messages to wireLimit
+// bytes on the wire; call it before the connection is read. A client that
+// sends nothing for silence after a ping is cut off (see socketWriter).
+func newSocketWriter(conn *websocket.Conn, timeout, silence time.Duration, deflate bool) *socketWriter {
 	conn.SetReadLimit(wireLimit)
-	w := &socketWriter{conn: conn, timeout: timeout, deflate: deflate}
+	w := &socketWriter{conn: conn, timeout: timeout, silence: silence, deflate: deflate}
 	closing := conn.CloseHandler()
+	conn.SetPongHandler(func(string) error {
+		w.heard()
+		return nil
+	})
 	conn.SetPingHandler(func(data string) error {
+		w.heard()
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if w.done {
@@ -110,9 +132,20 @@ func (w *socketWriter) read(limit int64) ([]byte, error) {
 	if err != nil {
 		w.mu.Lock()
 		w.done = true
+		if w.readErr == nil {
+			w.readErr = err
+		}
 		w.mu.Unlock()
 	}
 	return msg, err
+}
+
+// ended returns the first write that failed and the error that ended
+// reading (nil: none), for the reason a socket closed.
+func (w *socketWriter) ended() (wrote, read error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err, w.readErr
 }
 
 // errTooBig is a client message past the read limit once inflated.
@@ -121,8 +154,12 @@ var errTooBig = errors.New("websocket: message too big once inflated")
 // next reads the next message whole, at most limit bytes of it (none for 0).
 func (w *socketWriter) next(limit int64) ([]byte, error) {
 	_, r, err := w.conn.NextReader()
-	if err != nil || limit == 0 {
+	if err != nil {
 		return nil, err
+	}
+	w.heard()
+	if limit == 0 {
+		return nil, nil
 	}
 	msg, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err == nil && int64(len(msg)) > limit {
@@ -133,6 +170,42 @@ func (w *socketWriter) next(limit int64) ([]byte, error) {
 
 // one sends b as a text message (live.Sink).
 func (w *socketWriter) one(b []byte) error { return w.write([]live.Message{{JSON: b}}) }
+
+// beat sends the heartbeat b as a text message and a ping with it, in one
+// write (live.Client's Beat); the first arms the read deadline.
+func (w *socketWriter) beat(b []byte) error {
+	w.arm()
+	w.buf = append(appendFrame(w.buf[:0], b, false), 0x89, 0) // FIN, ping, no payload
+	return w.send()
+}
+
+// heard moves the read deadline on, once armed: the client spoke.
+func (w *socketWriter) heard() {
+	w.rmu.Lock()
+	defer w.rmu.Unlock()
+	if w.armed && !w.stopped {
+		_ = w.conn.SetReadDeadline(time.Now().Add(w.silence))
+	}
+}
+
+// arm sets the read deadline at the first ping; until then (a snapshot or
+// a catch-up still being written) the client has had nothing to answer.
+func (w *socketWriter) arm() {
+	w.rmu.Lock()
+	defer w.rmu.Unlock()
+	if !w.armed && !w.stopped {
+		w.armed = true
+		_ = w.conn.SetReadDeadline(time.Now().Add(w.silence))
+	}
+}
+
+// stopReading wakes the reader for good: the socket is being torn down.
+func (w *socketWriter) stopReading() {
+	w.rmu.Lock()
+	defer w.rmu.Unlock()
+	w.stopped = true
+	_ = w.conn.SetReadDeadline(time.Now())
+}
 
 // close sends the server's Close with code and text, unless nothing more
 // may be written (after a failed write, its bytes would land inside the
@@ -167,6 +240,12 @@ func (w *socketWriter) write(msgs []live.Message) error {
 			w.buf = appendFrame(w.buf, m.JSON, false)
 		}
 	}
+	return w.send()
+}
+
+// send writes the frames in buf with one write under the write deadline,
+// unless nothing more may be written.
+func (w *socketWriter) send() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
@@ -183,6 +262,9 @@ func (w *socketWriter) write(msgs []live.Message) error {
 	}
 	w.failed = err != nil
 	w.done = w.failed
+	if err != nil && w.err == nil {
+		w.err = err
+	}
 	return err
 }
 

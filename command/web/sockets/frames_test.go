@@ -133,7 +133,7 @@ func socketPair(t *testing.T, deflate bool) (net.Conn, *bufio.Reader, *websocket
 // the server's Close on the wire (RFC 6455 5.5.1).
 func TestNoDataAfterClose(t *testing.T) {
 	cli, br, conn := socketPair(t, false)
-	w := newSocketWriter(conn, time.Second, false)
+	w := newSocketWriter(conn, time.Second, time.Minute, false)
 	readerDone := make(chan error, 1)
 	go func() {
 		for {
@@ -179,7 +179,7 @@ func TestNoCloseAfterFailedWrite(t *testing.T) {
 		_ = tc.SetWriteBuffer(4096)
 	}
 	_ = cli.(*net.TCPConn).SetReadBuffer(4096)
-	w := newSocketWriter(conn, 100*time.Millisecond, false)
+	w := newSocketWriter(conn, 100*time.Millisecond, time.Minute, false)
 	msgs := []live.Message{{JSON: bytes.Repeat([]byte("a"), 4<<20)}, {JSON: bytes.Repeat([]byte("b"), 4<<20)}}
 	var all []byte
 	for _, m := range msgs {
@@ -247,7 +247,7 @@ func TestInflatedMessagesBounded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cli, br, conn := socketPair(t, true)
 			_ = conn.NetConn().SetReadDeadline(time.Now().Add(5 * time.Second)) // a hang fails instead
-			w := newSocketWriter(conn, time.Second, true)
+			w := newSocketWriter(conn, time.Second, time.Minute, true)
 			if len(tc.last) > wireLimit {
 				t.Fatalf("%d bytes compressed: not within the wire's limit", len(tc.last))
 			}
@@ -274,7 +274,7 @@ func TestInflatedMessagesBounded(t *testing.T) {
 	// A socket that reads no client messages skips them without inflating.
 	cli, _, conn := socketPair(t, true)
 	_ = conn.NetConn().SetReadDeadline(time.Now().Add(5 * time.Second))
-	w := newSocketWriter(conn, time.Second, true)
+	w := newSocketWriter(conn, time.Second, time.Minute, true)
 	if _, err := cli.Write(append(maskedFrame(0x1, deflateAll(bomb), true), maskedFrame(0x1, deflateAll(small), true)...)); err != nil {
 		t.Fatal(err)
 	}
@@ -283,4 +283,83 @@ func TestInflatedMessagesBounded(t *testing.T) {
 			t.Fatalf("skipping message %d: %d bytes, %v", i, len(got), err)
 		}
 	}
+}
+
+// readFrame reads one short unmasked server frame: its opcode and payload.
+func readFrame(t *testing.T, br *bufio.Reader) (byte, []byte) {
+	t.Helper()
+	head := make([]byte, 2)
+	if _, err := io.ReadFull(br, head); err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	if head[1] >= 126 {
+		t.Fatalf("a frame of length code %d, want a short one", head[1])
+	}
+	payload := make([]byte, head[1])
+	if _, err := io.ReadFull(br, payload); err != nil {
+		t.Fatalf("reading a frame: %v", err)
+	}
+	return head[0] & 0x0f, payload
+}
+
+// TestSilentClientCutOff: a heartbeat goes out with a ping; a client that
+// then sends nothing, not even a pong, for the silence ends the reader with
+// a timeout (a reader that skips its client's messages too), while one that
+// answers each ping is kept for as long as it answers.
+func TestSilentClientCutOff(t *testing.T) {
+	const silence = 400 * time.Millisecond
+	serve := func(t *testing.T) (net.Conn, *bufio.Reader, *socketWriter, <-chan error) {
+		cli, br, conn := socketPair(t, false)
+		w := newSocketWriter(conn, time.Second, silence, false)
+		ended := make(chan error, 1)
+		go func() {
+			for {
+				if _, err := w.read(0); err != nil {
+					ended <- err
+					return
+				}
+			}
+		}()
+		return cli, br, w, ended
+	}
+	beat := func(t *testing.T, w *socketWriter, br *bufio.Reader) {
+		t.Helper()
+		if err := w.beat([]byte(`{"type":"heartbeat"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if op, b := readFrame(t, br); op != 0x1 || string(b) != `{"type":"heartbeat"}` {
+			t.Fatalf("first frame: opcode %x, %q; want the heartbeat", op, b)
+		}
+		if op, b := readFrame(t, br); op != 0x9 || len(b) != 0 {
+			t.Fatalf("second frame: opcode %x, %q; want an empty ping", op, b)
+		}
+	}
+	t.Run("silent", func(t *testing.T) {
+		_, br, w, ended := serve(t)
+		beat(t, w, br)
+		select {
+		case err := <-ended:
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Fatalf("the reader ended with %v, want a timeout", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("a client silent for 5 s after a ping is still read (silence %s)", silence)
+		}
+	})
+	t.Run("answering", func(t *testing.T) {
+		cli, br, w, ended := serve(t)
+		for range 8 { // twice the silence in all, each pong within a quarter of it
+			beat(t, w, br)
+			time.Sleep(silence / 4)
+			if _, err := cli.Write(maskedFrame(0xA, nil, false)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case err := <-ended:
+			t.Fatalf("a client answering every ping was cut off: %v", err)
+		default:
+		}
+	})
 }

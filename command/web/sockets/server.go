@@ -6,7 +6,9 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
 )
 
@@ -28,13 +30,28 @@ type Server struct {
 	// it writes: socketWriter writes its frames itself, so a buffer of the
 	// library's own for each socket's life would sit unused (8 KB each).
 	libWrites sync.Pool
+	// closed counts the sockets closed, by stream and reason.
+	closed *prometheus.CounterVec
 }
 
-// New returns the websocket server of k.
+// New returns the websocket server of k; its metrics register with
+// k.Registry when there is one.
 func New(k *rest.Kit) *Server {
 	s := &Server{Kit: k}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.sessions.open = map[string]map[*socketSession]struct{}{}
+	s.closed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "websocket_closed_total",
+		Help: "Websockets closed by this instance, by kind of stream and why: client, shutdown, session_ended, behind, write_timeout, write_failed, silent, bad_message, storage.",
+	}, []string{"stream", "reason"})
+	for _, stream := range []string{vocab.ScreenStream, vocab.LeaderStream, "responder", sessionStream} {
+		for _, r := range closeReasons {
+			s.closed.WithLabelValues(stream, r)
+		}
+	}
+	if k.Registry != nil {
+		k.Registry.MustRegister(s.closed)
+	}
 	return s
 }
 

@@ -10,14 +10,17 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/klauspost/compress/flate"
 
 	"watchfloor/command/auth"
 	"watchfloor/command/fault"
@@ -49,7 +52,20 @@ func (s socketSpec) clientLimit() int64 {
 
 // socketWith upgrades a checked request to a websocket served by spec.
 func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handler {
-	pre := func(c *fiber.Ctx) error {
+	ws := websocket.New(func(conn *websocket.Conn) {
+		h, _ := conn.Locals(handshakeKey).(*handshake)
+		if !h.take() {
+			// Its place was given back already (see handshake): serve nothing.
+			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"),
+				time.Now().Add(time.Second))
+			return
+		}
+		close(h.started)
+		defer h.release()
+		a.serveSocket(conn, spec(conn))
+	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, WriteBufferPool: &a.libWrites,
+		EnableCompression: a.Config.Streams.Compress, RecoverHandler: a.recovered})
+	return []fiber.Handler{func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return fiber.ErrUpgradeRequired
 		}
@@ -65,49 +81,95 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 			return fault.ErrUnavailable
 		}
 		// Both outlive the request (the counts are map keys): copy them.
-		// A session is counted by its token's hash (a ticket's socket too).
+		// A session is counted by its token's hash (a ticket's socket too),
+		// an address as logins are: an IPv6 client by its /64.
 		hash, _ := c.Locals(rest.TokenHashKey).(string)
-		who := socketOwner{token: strings.Clone(hash), addr: strings.Clone(a.ClientIP(c))}
+		who := socketOwner{token: strings.Clone(hash), addr: strings.Clone(rest.AddressKey(a.ClientIP(c)))}
 		if !a.ws.open(who, a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress) {
 			c.Set(fiber.HeaderRetryAfter, "5")
 			return rest.Problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session and %d per address are open at once",
 				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
 		}
-		c.Locals(socketOwnerKey, who)
+		h := a.counted(who)
+		upgraded := false
+		defer func() {
+			if !upgraded && h.take() { // the upgrade failed: no handler will run
+				h.release()
+			}
+		}()
+		c.Locals(handshakeKey, h)
 		if smallWindow(c.Request().Header.Peek(headerExtensions)) {
 			c.Request().Header.Del(headerExtensions) // not compressed: see smallWindow
 		}
-		c.Locals(deflateKey, new(bool)) // set once the upgrade is answered
-		a.sockets.Add(1)
-		return c.Next()
-	}
-	ws := websocket.New(func(conn *websocket.Conn) {
-		defer a.sockets.Done()
-		who, _ := conn.Locals(socketOwnerKey).(socketOwner)
-		defer a.ws.closed(who)
-		a.serveSocket(conn, spec(conn))
-	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, WriteBufferPool: &a.libWrites,
-		EnableCompression: a.Config.Streams.Compress, RecoverHandler: a.recovered})
-	return []fiber.Handler{pre, func(c *fiber.Ctx) error {
-		err := ws(c)
-		if err == nil {
-			// What the library answered, not a guess at its rule: the
-			// socket's handler runs after this returns (fasthttp starts it
-			// once the answer is written).
-			*c.Locals(deflateKey).(*bool) = len(c.Response().Header.Peek(headerExtensions)) > 0
+		deflate := new(bool)
+		c.Locals(deflateKey, deflate) // set once the upgrade is answered
+		if err := ws(c); err != nil {
+			return err
 		}
-		if err != nil {
-			// The upgrade failed: the handler will never run.
-			who, _ := c.Locals(socketOwnerKey).(socketOwner)
-			a.ws.closed(who)
-			a.sockets.Done()
-		}
-		return err
+		upgraded = true
+		// What the library answered, not a guess at its rule: the socket's
+		// handler runs after this returns (fasthttp starts it once the
+		// answer is written).
+		*deflate = len(c.Response().Header.Peek(headerExtensions)) > 0
+		go h.watch(a.base, cmp.Or(c.App().Server().WriteTimeout, handshakeWrite)+handshakeGrace)
+		return nil
 	}}
 }
 
-// socketOwnerKey is where a socket's owner, as counted, is kept in Locals.
-const socketOwnerKey = "socket-owner"
+// handshake is a socket counted in the limits and in the shutdown's wait
+// from its upgrade on. fasthttp starts a socket's handler only once the
+// upgrade's answer is written, and never when that write fails (the client
+// reset the connection): so the place is given back exactly once, by
+// whichever takes the handshake first: the handler (when it returns), the
+// failed upgrade, or watch, which gives the place back when no handler has
+// started within the answer's write timeout or when the server shuts down.
+// A handler that starts after that serves nothing.
+type handshake struct {
+	taken   atomic.Bool
+	started chan struct{} // closed by the handler that took it
+	release func()
+}
+
+// counted is a handshake for a socket of who, counted by open: it is
+// counted in the shutdown's wait too until released.
+func (a *Server) counted(who socketOwner) *handshake {
+	a.sockets.Add(1)
+	return &handshake{started: make(chan struct{}), release: func() {
+		a.ws.closed(who)
+		a.sockets.Done()
+	}}
+}
+
+// take reports whether the caller is the first to take h, and so the one
+// to release it.
+func (h *handshake) take() bool { return h.taken.CompareAndSwap(false, true) }
+
+// watch gives h's place back unless its handler starts within limit, or
+// before base ends (the server shuts down and waits for no handshake).
+func (h *handshake) watch(base context.Context, limit time.Duration) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-h.started:
+		return
+	case <-t.C:
+	case <-base.Done():
+	}
+	if h.take() {
+		h.release()
+	}
+}
+
+// handshakeWrite bounds the writing of an upgrade's answer on a server
+// without a write timeout; handshakeGrace is the moment fasthttp takes
+// from the written answer to the handler's start.
+const (
+	handshakeWrite = 10 * time.Second
+	handshakeGrace = time.Second
+)
+
+// handshakeKey is where a socket's handshake is kept in Locals.
+const handshakeKey = "socket-handshake"
 
 // deflateKey is where a socket's upgrade keeps whether it negotiated
 // permessage-deflate (a *bool, set from the upgrade's answer).
@@ -211,12 +273,14 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 		n, _ := strconv.ParseUint(v, 10, 64)
 		since = &n
 	}
-	// The reader only reads: it notices a closed connection and hands
-	// client messages to the handler, whose replies go through the writer.
+	// The reader only reads: it notices a closed or silent connection and
+	// hands client messages to the handler, whose replies go through the
+	// writer. Every socket reads, those that skip their clients' messages
+	// too, so that pongs are heard.
 	readerDone := make(chan struct{})
 	direct := make(chan []byte, 16)
 	deflate, _ := conn.Locals(deflateKey).(*bool)
-	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, deflate != nil && *deflate)
+	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, a.silence(), deflate != nil && *deflate)
 	limit := spec.clientLimit()
 	go func() {
 		defer close(readerDone)
@@ -240,39 +304,99 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
-	client.Batch = batch.write
-	a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Inc()
-	defer a.Metrics.Sockets.WithLabelValues(streamKind(spec.stream)).Dec()
+	client.Batch, client.Beat = batch.write, batch.beat
+	kind := streamKind(spec.stream)
+	a.Metrics.Sockets.WithLabelValues(kind).Inc()
+	defer a.Metrics.Sockets.WithLabelValues(kind).Dec()
 	err := client.Serve(ctx, since, direct, batch.one)
-	// Whether the connection was ending anyway (the client went, the session
-	// ended) must be read before the cancel below, which ends ctx always.
-	ending := ctx.Err() != nil
+	// Whether the session ended must be read before the cancel below, which
+	// ends ctx always.
+	cause := context.Cause(ctx)
 	// The writer is done: stop the reader's handler, which may be waiting to
 	// hand a reply to a writer that is gone.
 	cancel()
+	wrote, read := batch.ended()
+	reason := a.closeReason(cause, err, wrote, read)
+	a.closed.WithLabelValues(kind, reason).Inc()
 	code, text := websocket.CloseNormalClosure, ""
-	switch {
-	case errors.Is(context.Cause(ctx), errSessionEnded):
+	switch reason {
+	case reasonSessionEnded:
 		code, text = CloseSessionEnded, "session ended"
-	case a.base.Err() != nil:
+	case reasonShutdown:
 		code, text = websocket.CloseGoingAway, "server shutting down; reconnect with since"
-	case errors.Is(err, live.ErrBehind):
+	case reasonBehind:
 		code, text = websocket.ClosePolicyViolation, "too far behind; reconnect with since"
-	case err != nil && !ending:
+	case reasonWriteTimeout, reasonWriteFailed, reasonStorage:
 		// Storage failed, or a write to the client did (too slow: past
-		// streams.write_timeout). Only the first is the server's to log.
+		// streams.write_timeout; or gone). Only the first is the server's
+		// to warn of.
 		code, text = websocket.CloseTryAgainLater, "temporarily unavailable; reconnect with since"
-		if !batch.failed {
-			a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
-		}
+	}
+	switch reason {
+	case reasonStorage:
+		a.Log.Warn("websocket ended by a storage error", "stream", spec.stream, "err", err)
+	case reasonBehind, reasonWriteTimeout, reasonWriteFailed, reasonSilent:
+		a.Log.Info("websocket cut off", "stream", spec.stream, "reason", reason, "user", sess.Username, "err", cmp.Or(wrote, read, err))
 	}
 	// No Close after a failed write or once the client's Close was
-	// answered (or the library sent one): see socketWriter.
+	// answered (or the library sent one), nor after a read timed out (the
+	// client is silent): see socketWriter.
 	batch.close(code, text)
 	// fasthttp closes a hijacked connection only after this handler
 	// returns (its Close is a no-op), so wake the reader with a deadline.
-	_ = conn.SetReadDeadline(time.Now())
+	batch.stopReading()
 	<-readerDone
+}
+
+// silence is how long a socket's client may send nothing, not even a
+// pong, once pinged: three heartbeats, and the write timeout, since a ping
+// may wait that long behind a write to a slow client.
+func (a *Server) silence() time.Duration {
+	return 3*a.Config.Streams.Heartbeat + a.Config.Streams.WriteTimeout
+}
+
+// Why a socket closed: the reason label of watchfloor_websocket_closed_total.
+const (
+	reasonClient       = "client"        // the client closed it, or its connection ended
+	reasonShutdown     = "shutdown"      // the server shut down (1001)
+	reasonSessionEnded = "session_ended" // 4001
+	reasonBehind       = "behind"        // its queue overflowed (1008)
+	reasonWriteTimeout = "write_timeout" // a write took past streams.write_timeout
+	reasonWriteFailed  = "write_failed"  // a write failed otherwise (the connection reset)
+	reasonSilent       = "silent"        // nothing heard, not even a pong, for silence
+	reasonBadMessage   = "bad_message"   // a client message too big (1009) or not inflating (1007)
+	reasonStorage      = "storage"       // storage failed (1013)
+)
+
+// closeReasons are every reason, to start each stream's counts at zero.
+var closeReasons = []string{reasonClient, reasonShutdown, reasonSessionEnded, reasonBehind, reasonWriteTimeout,
+	reasonWriteFailed, reasonSilent, reasonBadMessage, reasonStorage}
+
+// closeReason tells why a socket closed from the cause that ended its
+// context (the session's end), the error Serve returned, the first write
+// that failed and the error that ended the reader.
+func (a *Server) closeReason(cause, served, wrote, read error) string {
+	var ne, re net.Error
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(cause, errSessionEnded):
+		return reasonSessionEnded
+	case a.base.Err() != nil:
+		return reasonShutdown
+	case errors.Is(served, live.ErrBehind):
+		return reasonBehind
+	case errors.As(wrote, &ne) && ne.Timeout():
+		return reasonWriteTimeout
+	case wrote != nil:
+		return reasonWriteFailed
+	case errors.As(read, &re) && re.Timeout():
+		return reasonSilent // the read deadline passed: see socketWriter
+	case errors.Is(read, errTooBig), errors.Is(read, websocket.ErrReadLimit), errors.As(read, &corrupt):
+		return reasonBadMessage
+	case read == nil && served != nil && !errors.Is(served, websocket.ErrCloseSent):
+		return reasonStorage
+	}
+	return reasonClient
 }
 
 // CloseSessionEnded is the close code of a socket whose session ended
