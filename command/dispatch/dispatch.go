@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -162,10 +163,12 @@ var system = Who{Username: "system", Role: vocab.System}
 
 // Create sends units to an incident; all of them or none.
 func (s *Service) Create(ctx context.Context, who Who, incidentID string, unitIDs []string, note string) ([]*Dispatch, error) {
-	bad := &fault.Invalid{}
 	if len(unitIDs) == 0 || len(unitIDs) > 20 {
-		bad.Add("unit_ids", "name 1 to 20 units")
+		// Alone: thousands of entries would each be named in the answer.
+		return nil, fault.Field("unit_ids", "name 1 to 20 units")
 	}
+	note = incident.CleanNote(note) // shown on timelines and responders' screens
+	bad := &fault.Invalid{}
 	seen := map[string]bool{}
 	for i, id := range unitIDs {
 		switch {
@@ -333,10 +336,20 @@ func (s *Service) Step(ctx context.Context, who Who, unitID, id, status string) 
 	return d, nil
 }
 
+// MaxReason is the longest reason for a cancel, in characters, as for an
+// incident's level or status.
+const MaxReason = 2000
+
 // Cancel withdraws an active order; its unit is available again.
 func (s *Service) Cancel(ctx context.Context, who Who, id, reason string) (*Dispatch, error) {
-	if strings.TrimSpace(reason) == "" {
+	// Told to the responder and kept on the timeline: cleaned, and visible
+	// (a zero-width space is no reason).
+	reason = incident.CleanText(reason, false)
+	switch {
+	case !incident.Visible(reason):
 		return nil, fault.Field("reason", "required")
+	case utf8.RuneCountInString(reason) > MaxReason:
+		return nil, fault.Field("reason", "at most %d characters", MaxReason)
 	}
 	d, err := s.store.Load(ctx, id)
 	if err != nil {
@@ -347,7 +360,7 @@ func (s *Service) Cancel(ctx context.Context, who Who, id, reason string) (*Disp
 	}
 	now := s.now().UTC()
 	prev := *d
-	d.Status, d.CancelledAt, d.CancelReason, d.UpdatedAt = Cancelled, &now, strings.TrimSpace(reason), now
+	d.Status, d.CancelledAt, d.CancelReason, d.UpdatedAt = Cancelled, &now, reason, now
 	w := &Write{Changes: []Change{{D: d, Prev: &prev}}, UnitStatus: map[string]string{d.UnitID: unit.Available}, DelTimers: []string{d.ID}, At: now,
 		Entries: []incident.Entry{{At: now, Type: "dispatch.cancelled", By: who.Username, Role: who.Role, Reason: d.CancelReason, Detail: orderDetail(d)}}}
 	if err := s.save(ctx, w); err != nil {

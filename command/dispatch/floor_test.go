@@ -399,10 +399,15 @@ func TestAutoOncePerRuleAcrossInstances(t *testing.T) {
 func TestCancelFreesTheUnit(t *testing.T) {
 	f := newFloor(t)
 	id := f.sent("car-02")
-	if _, err := f.svc.Cancel(bg, operator, id, "  "); err == nil {
-		t.Fatal("cancelled without a reason")
+	// Told to the responder: a reason that shows nothing, or too long to
+	// read, is refused naming reason.
+	for _, reason := range []string{"  ", "\u200b", "\u202e\u200b", strings.Repeat("派", dispatch.MaxReason+1)} {
+		var bad *fault.Invalid
+		if _, err := f.svc.Cancel(bg, operator, id, reason); !errors.As(err, &bad) || bad.Errors[0].Field != "reason" {
+			t.Fatalf("cancelled with the reason %.20q: %v", reason, err)
+		}
 	}
-	if d, err := f.svc.Cancel(bg, operator, id, "wrong unit"); err != nil || d.Status != dispatch.Cancelled {
+	if d, err := f.svc.Cancel(bg, operator, id, "\u202ewrong unit\u200b"); err != nil || d.Status != dispatch.Cancelled || d.CancelReason != "wrong unit" {
 		t.Fatalf("cancel: %+v %v", d, err)
 	}
 	if f.fleet.Status("car-02") != unit.Available || f.st.Field(change.KindUnitStatus, "", "car-02") != unit.Available {

@@ -2,6 +2,8 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -121,6 +123,25 @@ func TestCreateRefusals(t *testing.T) {
 	}
 	if h.fleet.Status("car-01") != unit.Available || len(h.jobs) != 0 {
 		t.Fatalf("after a conflict: %s, jobs %v", h.fleet.Status("car-01"), h.jobs)
+	}
+}
+
+// A request naming too many units is refused in one error, not one for
+// each entry it names (an answer far larger than the request); a note is
+// cleaned of what would reorder or hide its text.
+func TestCreateInput(t *testing.T) {
+	h := newHarness(t)
+	many := make([]string, 5000)
+	for i := range many {
+		many[i] = fmt.Sprintf("nope-%d", i)
+	}
+	var bad *fault.Invalid
+	if _, err := h.svc.Create(context.Background(), operator, "INC-1", many, ""); !errors.As(err, &bad) || len(bad.Errors) != 1 || bad.Errors[0].Field != "unit_ids" {
+		t.Fatalf("5000 unknown units: %.300v", err)
+	}
+	ds, err := h.svc.Create(context.Background(), operator, "INC-1", []string{"car-01"}, "\u202e速到\u200b现场 ")
+	if err != nil || ds[0].Note != "速到现场" {
+		t.Fatalf("note %q: %v", ds[0].Note, err)
 	}
 }
 

@@ -207,7 +207,9 @@ func (s *Service) checkSend(in *SendInput, level string) (text string, to []stri
 		return text, in.To, false, bad.Err()
 	}
 	if len(in.SentTo) == 0 || len(in.SentTo) > 20 {
+		// Alone: thousands of entries would each be named in the answer.
 		bad.Add("sent_to", "name 1 to 20 recipients")
+		return text, nil, true, bad.Err()
 	}
 	sentTo := make([]string, len(in.SentTo))
 	for i, r := range in.SentTo {
@@ -224,6 +226,11 @@ func (s *Service) checkSend(in *SendInput, level string) (text string, to []stri
 // for level, or is named twice.
 func (s *Service) checkTo(to []string, level string, bad *fault.Invalid) {
 	known := s.recipients(level)
+	if n := max(len(known), 20); len(to) > n {
+		// Alone: each entry's error repeats the list of recipients.
+		bad.Add("to", "at most %d recipients", n)
+		return
+	}
 	seen := map[string]bool{}
 	for i, id := range to {
 		switch {
