@@ -22,6 +22,10 @@ func TestWallAckFollowsTheAccountsArea(t *testing.T) {
 	clock := timer.NewManual(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) { c.Dispatch.TimerInterval = 20 * time.Millisecond })
 	b := newBrowser(t, 1920, 1080)
+	// A name no account can have (capitals) is, to the person signing in, a
+	// wrong username, as an unknown one is (the server answers 400 on it).
+	b.loginWith(h.base+"/", "Hubei-Operator", testPassword)
+	b.poll(5*time.Second, `document.querySelector('#login-error').textContent.includes('用户名或密码错误')`)
 	b.login(h.base+"/", "hubei-operator")
 	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	id := h.create(map[string]any{"category": "production_safety", "title": "区域告警测试", "grid": "440303001001001", "deaths": 10})["id"].(string)

@@ -13,11 +13,13 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"watchfloor/command/audit"
 	"watchfloor/command/change"
+	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 )
@@ -146,13 +148,14 @@ type Input struct {
 	Version *int `json:"version"`
 }
 
-// apply sets in's fields on a, checking each against the rules.
-func (s *Service) apply(ctx context.Context, a *Account, in Input, bad *fault.Invalid) {
+// apply sets in's fields on a, checking each against the rules; an error
+// is storage failing, not a bad field.
+func (s *Service) apply(ctx context.Context, a *Account, in Input, bad *fault.Invalid) error {
 	if in.Name != nil {
-		switch n := *in.Name; {
-		case n == "":
-			bad.Add("name", "required")
-		case len([]rune(n)) > maxName:
+		switch n := cleantext.Clean(*in.Name, false); {
+		case !cleantext.Visible(n):
+			bad.Add("name", "required: a name with visible characters")
+		case utf8.RuneCountInString(n) > maxName:
 			bad.Add("name", "at most %d characters", maxName)
 		default:
 			a.Name = n
@@ -180,7 +183,9 @@ func (s *Service) apply(ctx context.Context, a *Account, in Input, bad *fault.In
 		}
 	}
 	if in.Unit != nil {
-		s.bindUnit(ctx, a, *in.Unit, bad)
+		if err := s.bindUnit(ctx, a, *in.Unit, bad); err != nil {
+			return err
+		}
 	}
 	if a.Role == vocab.Responder && a.Unit == "" && !has(bad, "unit") && !has(bad, "role") {
 		bad.Add("unit", "a responder account is bound to a unit")
@@ -188,6 +193,7 @@ func (s *Service) apply(ctx context.Context, a *Account, in Input, bad *fault.In
 	if a.Role == vocab.Admin && a.Area != "" && !has(bad, "area") {
 		bad.Add("area", "an administrator's account is not limited to an area: leave it empty")
 	}
+	return nil
 }
 
 // selfEdit refuses an administrator's change of their own role or area
@@ -232,25 +238,27 @@ func (s *Service) keepAnAdmin(ctx context.Context, prev, a *Account, c *change.C
 }
 
 // bindUnit binds a to unit (or unbinds it with ""), refusing an unknown
-// unit and one bound to another account.
-func (s *Service) bindUnit(ctx context.Context, a *Account, unit string, bad *fault.Invalid) {
+// unit and one bound to another account; a failed lookup is an error (a
+// 503), not a bad field.
+func (s *Service) bindUnit(ctx context.Context, a *Account, unit string, bad *fault.Invalid) error {
 	if unit == "" {
 		a.Unit = ""
-		return
+		return nil
 	}
 	if !s.rules.Unit(unit) {
 		bad.Add("unit", "%q is not a known unit", unit)
-		return
+		return nil
 	}
 	holder, err := s.st.UnitHolder(ctx, unit)
 	switch {
 	case err != nil:
-		bad.Add("unit", "could not be checked: %v", err)
+		return fmt.Errorf("checking unit %s's account: %w", unit, err)
 	case holder != "" && holder != a.Username:
 		bad.Add("unit", "%q is already bound to account %s", unit, holder)
 	default:
 		a.Unit = unit
 	}
+	return nil
 }
 
 // Created is a new account and its one-time password, shown once.
@@ -284,7 +292,9 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in Input) (*Creat
 	if in.Version != nil {
 		bad.Add("version", "not accepted on create")
 	}
-	s.apply(ctx, a, in, bad)
+	if err := s.apply(ctx, a, in, bad); err != nil {
+		return nil, err
+	}
 	pw := ""
 	if in.Password != nil {
 		pw = *in.Password
@@ -389,7 +399,9 @@ func (s *Service) Update(ctx context.Context, who vocab.Actor, username string, 
 		bad.Add("version", "is %d, not %d: the account changed meanwhile; read it again", prev.Version, *in.Version)
 	}
 	selfEdit(who, prev, in, bad)
-	s.apply(ctx, a, in, bad)
+	if err := s.apply(ctx, a, in, bad); err != nil {
+		return nil, err
+	}
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}

@@ -87,8 +87,8 @@ func parseCSV(month string, data []byte) (map[string][]Shift, map[string][]int, 
 			continue
 		}
 		date := strings.TrimSpace(rec[0])
-		if ParseDate(date) != nil {
-			bad.Add(rowField(n, "date"), "%q is not a date (YYYY-MM-DD)", date)
+		if err := ParseDate(date); err != nil {
+			bad.Add(rowField(n, "date"), "%v", err)
 			continue
 		}
 		if monthOf(date) != month {
@@ -117,8 +117,8 @@ func list(cell string) []string {
 // writes it): all or nothing; a bad row is named by row and column. Days
 // of the month the file leaves out are emptied.
 func (s *Service) ImportMonth(ctx context.Context, who vocab.Actor, month string, data []byte) ([]Day, error) {
-	if _, err := time.Parse("2006-01", month); err != nil || len(month) != 7 {
-		return nil, fault.Field("month", "%q is not a month (YYYY-MM)", month)
+	if err := ParseDate(month + "-01"); err != nil || len(month) != 7 {
+		return nil, fault.Field("month", "%q is not a month (YYYY-MM) of the years %d to %d", month, MinYear, MaxYear)
 	}
 	byDate, rows, err := parseCSV(month, data)
 	if err != nil {

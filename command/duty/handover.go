@@ -13,6 +13,7 @@ import (
 
 	"watchfloor/command/audit"
 	"watchfloor/command/change"
+	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 )
@@ -197,16 +198,9 @@ func (s *Service) Handover(ctx context.Context, id string) (*Handover, error) {
 	return &h, nil
 }
 
-// CleanNotes trims notes and drops control characters other than newlines.
-func CleanNotes(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' && r != '\n' || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
-}
+// CleanNotes cleans notes as every typed text (cleantext.Note): control and
+// format characters dropped but for new lines and tabs; nothing visible is none.
+func CleanNotes(s string) string { return cleantext.Note(s) }
 
 // Submit hands a draft over with the outgoing operator's notes; only the
 // one who opened it may.

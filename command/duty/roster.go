@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -84,13 +85,28 @@ func (s *Service) place(date string, sh Shift) (window, bool) {
 	return window{date: date, shift: sh, start: start, end: end}, true
 }
 
-// ParseDate checks a date (YYYY-MM-DD).
+// The years a roster date may fall in: the days around each (read to
+// check overlaps) still have four-digit years.
+const (
+	MinYear = 1970
+	MaxYear = 9998
+)
+
+// ParseDate checks a date (YYYY-MM-DD) of the years MinYear to MaxYear.
 func ParseDate(date string) error {
-	if _, err := time.Parse(time.DateOnly, date); err != nil || len(date) != 10 {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil || len(date) != 10 {
 		return fmt.Errorf("%q is not a date (YYYY-MM-DD)", date)
+	}
+	if y := t.Year(); y < MinYear || y > MaxYear {
+		return fmt.Errorf("%q is out of range: the years %d to %d", date, MinYear, MaxYear)
 	}
 	return nil
 }
+
+// shiftIDPattern is a shift's id: letters, digits, '_' and '-', not
+// starting with '-' (a cell a spreadsheet could read as a formula), 1 to 32.
+var shiftIDPattern = regexp.MustCompile(`^[\p{L}\p{Nd}_][\p{L}\p{Nd}_-]{0,31}$`)
 
 // monthOf is the month (YYYY-MM) of a date.
 func monthOf(date string) string { return date[:7] }
@@ -98,8 +114,8 @@ func monthOf(date string) string { return date[:7] }
 // checkShift adds to bad what is wrong with one shift (at names it: the
 // field prefix, or a CSV row).
 func (s *Service) checkShift(ctx context.Context, bad *fault.Invalid, at string, sh Shift, known lookups) error {
-	if sh.ID == "" || len(sh.ID) > 32 {
-		bad.Add(at+"id", "1 to 32 characters")
+	if !shiftIDPattern.MatchString(sh.ID) {
+		bad.Add(at+"id", "1 to 32 letters, digits, '_' or '-', not starting with '-'")
 	}
 	if _, ok := clock(sh.Start); !ok {
 		bad.Add(at+"start", "%q is not a time (HH:MM)", sh.Start)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -150,6 +151,9 @@ type Store interface {
 	// Timelines returns the timelines of many cases in one round trip.
 	Timelines(ctx context.Context, ids []string) (map[string][]Entry, error)
 	List(ctx context.Context, q Query) ([]*Case, error)
+	// Replayed returns what a change stored under the idempotency key
+	// ("" when none, or it has expired).
+	Replayed(ctx context.Context, key string) (string, error)
 }
 
 // Service carries out case requests.
@@ -260,6 +264,8 @@ func (s *Service) timers(c *Case, now time.Time, w *Write, prevStatus string) {
 }
 
 // Create records a case (信息采集), owned by whoever received it (首问负责).
+// A repeated Idempotency-Key, looked up once the request is valid and
+// allowed, returns the first case (replayed true) and takes no number.
 func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.Idempotency) (*Case, bool, error) {
 	bad := &fault.Invalid{}
 	kind := s.kinds[in.Kind]
@@ -301,6 +307,15 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 	if !s.Visible(who.Area, area) {
 		return nil, false, &fault.Forbidden{Detail: fmt.Sprintf("the case falls in %s, outside your area %s", area, who.Area)}
 	}
+	if idem != nil {
+		dup, err := s.store.Replayed(ctx, idem.Key)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading an idempotency key: %w", err)
+		}
+		if dup != "" {
+			return s.replay(ctx, dup, idem)
+		}
+	}
 	now := s.now().UTC()
 	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
@@ -317,15 +332,22 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 	if err != nil {
 		return nil, false, err
 	}
-	if dup != "" {
-		id, fp, _ := strings.Cut(dup, "|")
-		if idem != nil && fp != idem.Fingerprint {
-			return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
-		}
-		first, err := s.store.Load(ctx, id)
-		return first, true, err
+	if dup != "" { // a repeat stored meanwhile: its number is spent
+		return s.replay(ctx, dup, idem)
 	}
 	return c, false, nil
+}
+
+// replay answers a repeated create with the case the first request stored
+// (dup is its "id|fingerprint"), or a field error when the key came with
+// another request.
+func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Case, bool, error) {
+	id, fp, _ := strings.Cut(dup, "|")
+	if idem != nil && fp != idem.Fingerprint {
+		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	}
+	first, err := s.store.Load(ctx, id)
+	return first, true, err
 }
 
 // unit is a unit in service now.
@@ -396,6 +418,14 @@ type Action struct {
 	Account      string `json:"account"`
 }
 
+// Limits of an action's texts, in characters once cleaned: a reason and a
+// note as an incident's, a result as a long text.
+const (
+	MaxReason = 2000
+	MaxNote   = 2000
+	MaxResult = 4000
+)
+
 // Account is what the case service needs to know of an account named in
 // an action.
 type Account struct {
@@ -443,6 +473,18 @@ func (s *Service) apply(c *Case, who Actor, a *Action, now time.Time, w *Write, 
 	}
 	prevStatus := c.Status
 	a.Reason, a.Result, a.Note = incident.CleanText(a.Reason, true), incident.CleanText(a.Result, true), incident.CleanText(a.Note, true)
+	bad := &fault.Invalid{}
+	for _, f := range []struct {
+		field, text string
+		max         int
+	}{{"reason", a.Reason, MaxReason}, {"result", a.Result, MaxResult}, {"note", a.Note, MaxNote}} {
+		if utf8.RuneCountInString(f.text) > f.max {
+			bad.Add(f.field, "at most %d characters", f.max)
+		}
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
 	if !incident.Visible(a.Reason) {
 		a.Reason = ""
 	}

@@ -100,11 +100,13 @@ func (in *Input) clean() {
 func (in *Input) check(first bool, now time.Time, grader *alerts.Grader, m *geo.Map) error {
 	bad := &fault.Invalid{}
 	in.clean()
-	if in.Category == nil || *in.Category == "" {
-		if first {
-			bad.Add("category", "required")
-		}
-	} else if !grader.Known(*in.Category) {
+	switch {
+	case (in.Category == nil || *in.Category == "") && first:
+		bad.Add("category", "required")
+	case in.Category == nil: // a follow-up keeps its category
+	case *in.Category == "":
+		bad.Add("category", "must not be blank: a configured category, or leave category out to keep it")
+	case !grader.Known(*in.Category):
 		bad.Add("category", "unknown category %q", *in.Category)
 	}
 	if in.Title == nil || !Visible(*in.Title) {

@@ -36,6 +36,9 @@ type Store interface {
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 	// Load returns a stored incident.
 	Load(ctx context.Context, id string) (*Incident, error)
+	// Replayed returns what a change stored under the idempotency key
+	// ("" when none, or it has expired).
+	Replayed(ctx context.Context, key string) (string, error)
 	// Timeline returns an incident's timeline, oldest first.
 	Timeline(ctx context.Context, id string) ([]Entry, error)
 	// List returns incidents matching q, most recently changed first.
@@ -302,7 +305,8 @@ func (s *Service) grade(inc *Incident) (alerts.Result, error) {
 
 // Create stores a first report. With an idempotency key that was used
 // before, it returns the incident the first request created and replayed
-// true.
+// true. The key is looked up once the body is valid, before a number is
+// taken: a repeat takes none (Apply still stores one of two sent at once).
 func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *vocab.Idempotency) (inc *Incident, replayed bool, err error) {
 	now := s.now().UTC()
 	if err := in.check(true, now, s.grader, s.geo); err != nil {
@@ -318,6 +322,15 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 	inc.Level, inc.ComputedLevel, inc.LevelReasons = res.Level, res.Level, res.Reasons
 	if inc.Zones == nil {
 		inc.Zones = []geo.ZoneRef{}
+	}
+	if idem != nil {
+		dup, err := s.store.Replayed(ctx, idem.Key)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading an idempotency key: %w", err)
+		}
+		if dup != "" {
+			return s.replay(ctx, dup, idem)
+		}
 	}
 	day := now.In(s.opts.Location).Format("20060102")
 	n, err := s.store.NextID(ctx, day)
@@ -338,16 +351,8 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 	if err != nil {
 		return nil, false, fmt.Errorf("saving incident: %w", err)
 	}
-	if done.Duplicate != "" {
-		id, fp, _ := cut(done.Duplicate)
-		if idem != nil && fp != idem.Fingerprint {
-			return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
-		}
-		first, err := s.store.Load(ctx, id)
-		if err != nil {
-			return nil, false, fmt.Errorf("loading the incident of a repeated request: %w", err)
-		}
-		return first, true, nil
+	if done.Duplicate != "" { // a repeat stored meanwhile: its number is spent
+		return s.replay(ctx, done.Duplicate, idem)
 	}
 	if s.hooks.Created != nil {
 		s.hooks.Created(inc)
@@ -366,6 +371,21 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 		}
 	}
 	return inc, false, nil
+}
+
+// replay answers a repeated create with the incident the first request
+// stored (dup is its "id|fingerprint"), or a field error when the key came
+// with another request.
+func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Incident, bool, error) {
+	id, fp, _ := cut(dup)
+	if idem != nil && fp != idem.Fingerprint {
+		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	}
+	first, err := s.store.Load(ctx, id)
+	if err != nil {
+		return nil, false, fmt.Errorf("loading the incident of a repeated request: %w", err)
+	}
+	return first, true, nil
 }
 
 func cut(s string) (a, b string, ok bool) {

@@ -29,3 +29,18 @@ func (k kind[T]) Apply(ctx context.Context, c *change.Change) (change.Result, er
 
 // all returns the documents of the kind that keep accepts.
 func (k kind[T]) all(keep func(*T) bool) ([]*T, error) { return Docs(k.s, k.kind, keep) }
+
+// Replayed returns what a change stored under the idempotency key ("" when
+// none, or it has expired).
+func (k kind[T]) Replayed(ctx context.Context, key string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	now := k.s.clock.Now()
+	k.s.mu.Lock()
+	defer k.s.mu.Unlock()
+	if v, ok := k.s.idem[key]; ok && now.Before(v.until) {
+		return v.value, nil
+	}
+	return "", nil
+}

@@ -25,18 +25,3 @@ func (x *Warnings) List(ctx context.Context, q warning.Query) ([]*warning.Warnin
 	warning.Newest(out)
 	return out[:min(len(out), q.Limit)], nil
 }
-
-// Replayed returns what a change stored under the idempotency key ("" when
-// none, or it has expired).
-func (x *Warnings) Replayed(ctx context.Context, key string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	now := x.s.clock.Now()
-	x.s.mu.Lock()
-	defer x.s.mu.Unlock()
-	if v, ok := x.s.idem[key]; ok && now.Before(v.until) {
-		return v.value, nil
-	}
-	return "", nil
-}

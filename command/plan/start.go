@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
+	"unicode/utf8"
 
 	"watchfloor/alerts"
+	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
 	"watchfloor/command/vocab"
@@ -179,11 +180,18 @@ func (s *Service) checkSubject(ctx context.Context, st Start, bad *fault.Invalid
 			sub.incident = i
 		}
 	case st.Request != nil:
-		if st.Request.From == "" {
+		CleanRequest(st.Request)
+		switch {
+		case !cleantext.Visible(st.Request.From):
 			bad.Add("request.from", "required: who asked")
+		case utf8.RuneCountInString(st.Request.From) > maxRequestFrom:
+			bad.Add("request.from", "at most %d characters", maxRequestFrom)
 		}
-		if st.Request.Text == "" {
+		switch {
+		case !cleantext.Visible(st.Request.Text):
 			bad.Add("request.text", "required: what was asked")
+		case utf8.RuneCountInString(st.Request.Text) > maxRequestText:
+			bad.Add("request.text", "at most %d characters", maxRequestText)
 		}
 	case st.WarningID != "":
 		w, err := s.activeWarning(ctx, st.WarningID, bad)
@@ -297,9 +305,17 @@ func groupIDs(groups []Group) []string {
 	return out
 }
 
-// CleanRequest trims a request's text fields.
+// Limits of a higher body's request: who asked is one line, as a
+// warning's source; what was asked a long text.
+const (
+	maxRequestFrom = 200
+	maxRequestText = 4000
+)
+
+// CleanRequest cleans a request's text fields as every typed text
+// (cleantext): from on one line, text keeping its lines.
 func CleanRequest(r *Request) {
 	if r != nil {
-		r.From, r.Text = strings.TrimSpace(r.From), strings.TrimSpace(r.Text)
+		r.From, r.Text = cleantext.Clean(r.From, false), cleantext.Clean(r.Text, true)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"watchfloor/command/fault"
 )
 
 // Day is one local day's counters ("inc", "inc:cat:fire", …) and samples
@@ -223,36 +225,50 @@ type Period struct {
 	From, To time.Time // local dates, both included
 }
 
+// The years a period may fall in: the period before each still has a
+// four-digit year.
+const (
+	MinYear = 1970
+	MaxYear = 9998
+)
+
 // ParsePeriod reads at for kind month (YYYY-MM) or quarter (YYYY-MM, any
-// month of it, or YYYY-Qn).
+// month of it, or YYYY-Qn) of the years MinYear to MaxYear; a bad one is a
+// field error naming what is wrong: period (kind) or at.
 func ParsePeriod(kind, at string, loc *time.Location) (Period, error) {
 	var start time.Time
-	var err error
 	switch kind {
 	case "month":
-		start, err = time.ParseInLocation("2006-01", at, loc)
+		m, err := time.ParseInLocation("2006-01", at, loc)
 		if err != nil {
-			return Period{}, fmt.Errorf("at: a month YYYY-MM")
+			return Period{}, fault.Field("at", "a month YYYY-MM")
 		}
-		return Period{Kind: kind, Label: start.Format("2006-01"), From: start, To: start.AddDate(0, 1, -1)}, nil
+		start = m
 	case "quarter":
 		if y, q, ok := strings.Cut(at, "-Q"); ok {
 			n, err1 := strconv.Atoi(q)
 			yr, err2 := strconv.Atoi(y)
-			if err1 != nil || err2 != nil || n < 1 || n > 4 {
-				return Period{}, fmt.Errorf("at: a quarter YYYY-Qn")
+			if err1 != nil || err2 != nil || len(y) != 4 || len(q) != 1 || n < 1 || n > 4 {
+				return Period{}, fault.Field("at", "a quarter YYYY-Qn")
 			}
 			start = time.Date(yr, time.Month(3*(n-1)+1), 1, 0, 0, 0, 0, loc)
 		} else {
 			m, err := time.ParseInLocation("2006-01", at, loc)
 			if err != nil {
-				return Period{}, fmt.Errorf("at: a month YYYY-MM or a quarter YYYY-Qn")
+				return Period{}, fault.Field("at", "a month YYYY-MM or a quarter YYYY-Qn")
 			}
 			start = time.Date(m.Year(), time.Month(3*((int(m.Month())-1)/3)+1), 1, 0, 0, 0, 0, loc)
 		}
-		return Period{Kind: kind, Label: fmt.Sprintf("%d-Q%d", start.Year(), (int(start.Month())-1)/3+1), From: start, To: start.AddDate(0, 3, -1)}, nil
+	default:
+		return Period{}, fault.Field("period", "month or quarter")
 	}
-	return Period{}, fmt.Errorf("period: month or quarter")
+	if y := start.Year(); y < MinYear || y > MaxYear {
+		return Period{}, fault.Field("at", "%q is out of range: the years %d to %d", at, MinYear, MaxYear)
+	}
+	if kind == "month" {
+		return Period{Kind: kind, Label: start.Format("2006-01"), From: start, To: start.AddDate(0, 1, -1)}, nil
+	}
+	return Period{Kind: kind, Label: fmt.Sprintf("%d-Q%d", start.Year(), (int(start.Month())-1)/3+1), From: start, To: start.AddDate(0, 3, -1)}, nil
 }
 
 // Previous is the period before p.

@@ -317,7 +317,7 @@ func (s *Store) LoadDoc(ctx context.Context, kind, id string, v any) error {
 		return err
 	}
 	doc, err := s.rdb.HGet(ctx, s.Key(kind, id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
+	if Missing(err) {
 		return fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
 	}
 	if err != nil {
@@ -327,6 +327,14 @@ func (s *Store) LoadDoc(ctx context.Context, kind, id string, v any) error {
 		return fmt.Errorf("decoding %s %s: %w", kind, id, err)
 	}
 	return nil
+}
+
+// Missing reports whether err of reading one document by id means there is
+// none: no key, or a key of another type, which an id naming a sub-key
+// reaches ("X:timeline" is incident X's timeline list, not an incident).
+func Missing(err error) bool {
+	var rerr redis.Error
+	return errors.Is(err, redis.Nil) || errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "WRONGTYPE")
 }
 
 // NextID returns the next number of kind for a local day (kind:n:{day}).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"watchfloor/command/account"
 	"watchfloor/command/audit"
 	"watchfloor/command/auth"
 	"watchfloor/command/fault"
@@ -39,11 +40,16 @@ func (a *API) login(c *fiber.Ctx) error {
 		return err
 	}
 	bad := &fault.Invalid{}
+	// A name no account can have is refused here, before it reaches the
+	// trail (a bidirectional override would spoof it there) or a throttle
+	// counter: its syntax is public, so answering at once tells nothing.
 	switch {
 	case req.Username == "":
 		bad.Add("username", "required")
 	case len(req.Username) > maxUsername:
 		bad.Add("username", "at most %d bytes", maxUsername)
+	case !account.UsernamePattern.MatchString(req.Username):
+		bad.Add("username", "not a username: a lowercase letter, then lowercase letters, digits, _ . or -")
 	}
 	switch {
 	case req.Password == "":

@@ -42,11 +42,13 @@ function setError(key, params) {
 function describe(err) {
   if (err instanceof api.ApiError) {
     switch (err.status) {
+      // The form sends only with both fields typed, so a 400 is a name no
+      // account can have (Admin, a space inside): to the person, a wrong
+      // username, as for an unknown one.
       case 401:
-        return { key: 'login.error.credentials' };
       case 400:
       case 422:
-        return { key: 'login.error.required' };
+        return { key: 'login.error.credentials' };
       case 429:
         return { key: 'login.error.rate' };
       default:

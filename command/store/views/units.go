@@ -558,7 +558,7 @@ func (x *Units) LoadUnits(ctx context.Context) ([]*unit.Unit, error) {
 // LoadUnit implements registry.Store.
 func (x *Units) LoadUnit(ctx context.Context, id string) (*unit.Unit, error) {
 	b, err := x.s.Client().HGet(ctx, x.s.Key("unit", id), "doc").Bytes()
-	if errors.Is(err, redis.Nil) {
+	if store.Missing(err) {
 		return nil, fmt.Errorf("unit %s: %w", id, fault.ErrNotFound)
 	}
 	if err != nil {

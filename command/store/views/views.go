@@ -23,6 +23,22 @@ func (b base) Apply(ctx context.Context, c *change.Change) (change.Result, error
 	return b.s.Apply(ctx, c)
 }
 
+// Replayed implements the domains' Stores (warning, incident, gridcase):
+// the value Apply stored under the idempotency key, "" when none.
+func (b base) Replayed(ctx context.Context, key string) (string, error) {
+	if err := b.s.Check("reading an idempotency key"); err != nil {
+		return "", err
+	}
+	v, err := b.s.Client().Get(ctx, b.s.Key("idem", key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", b.s.Wrap("reading an idempotency key", err)
+	}
+	return v, nil
+}
+
 // docs reads the documents of kind of ids in one pipeline, in their order,
 // "" for one not stored; op names the read in an error.
 func (b base) docs(ctx context.Context, kind, op string, ids []string) ([]string, error) {

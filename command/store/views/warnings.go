@@ -3,7 +3,6 @@ package views
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -38,22 +37,6 @@ func (x *Warnings) Load(ctx context.Context, id string) (*warning.Warning, error
 		return nil, err
 	}
 	return &w, nil
-}
-
-// Replayed implements warning.Store: the value Apply stored under the
-// idempotency key.
-func (x *Warnings) Replayed(ctx context.Context, key string) (string, error) {
-	if err := x.s.Check("reading an idempotency key"); err != nil {
-		return "", err
-	}
-	v, err := x.s.Client().Get(ctx, x.s.Key("idem", key)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", x.s.Wrap("reading an idempotency key", err)
-	}
-	return v, nil
 }
 
 // List implements warning.Store: the active ones from their set, the

@@ -14,9 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"watchfloor/command/audit"
 	"watchfloor/command/change"
+	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/unit"
 	"watchfloor/command/vocab"
@@ -70,18 +72,24 @@ var (
 	capabilityPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 )
 
-// check reports every bad field of in for the unit id (the unit's own
-// devices are its to keep).
-func (r *Registry) check(in Input, id string, bad *fault.Invalid) {
-	if strings.TrimSpace(in.Callsign) == "" || len([]rune(in.Callsign)) > 64 {
-		bad.Add("callsign", "required, at most 64 characters")
+// check cleans in's texts (cleantext) and reports every bad field of in
+// for the unit id (the unit's own devices are its to keep).
+func (r *Registry) check(in *Input, id string, bad *fault.Invalid) {
+	in.Callsign = cleantext.Clean(in.Callsign, false)
+	if !cleantext.Visible(in.Callsign) || utf8.RuneCountInString(in.Callsign) > 64 {
+		bad.Add("callsign", "required: visible characters, at most 64")
 	}
 	if !r.fleet.TypeKnown(in.Type) {
 		bad.Add("type", "%q is not a configured unit type", in.Type)
 	}
-	if len([]rune(in.Team)) > 64 {
+	team := cleantext.Clean(in.Team, false)
+	switch {
+	case in.Team != "" && !cleantext.Visible(team):
+		bad.Add("team", "has no visible characters: a team name, or empty for none")
+	case utf8.RuneCountInString(team) > 64:
 		bad.Add("team", "at most 64 characters")
 	}
+	in.Team = team
 	if in.HomeGrid != "" && !r.fleet.GridKnown(in.HomeGrid) {
 		bad.Add("home_grid", "%q is not a grid of the map", in.HomeGrid)
 	}
@@ -122,7 +130,7 @@ func (r *Registry) Create(ctx context.Context, in Input, by vocab.Actor) (unit.V
 	case r.fleet.Exists(in.ID):
 		bad.Add("id", "unit %s already exists", in.ID)
 	}
-	r.check(in, in.ID, bad)
+	r.check(&in, in.ID, bad)
 	if err := bad.Err(); err != nil {
 		return unit.View{}, err
 	}
@@ -141,7 +149,7 @@ func (r *Registry) Update(ctx context.Context, id string, in Input, version int6
 		return unit.View{}, err
 	}
 	bad := &fault.Invalid{}
-	r.check(in, id, bad)
+	r.check(&in, id, bad)
 	if err := bad.Err(); err != nil {
 		return unit.View{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -148,6 +149,19 @@ func (a *handlers) reportIncident(c *fiber.Ctx) error {
 	return c.JSON(a.View(c, inc))
 }
 
+// maxReason bounds the reason of a level or status change, in characters.
+const maxReason = 2000
+
+// reasonText cleans a level or status change's reason (rest.ReasonText)
+// and counts it in characters, not bytes: 700 Chinese ones are 2100 bytes.
+func reasonText(raw string) (string, error) {
+	reason := rest.ReasonText(raw)
+	if utf8.RuneCountInString(reason) > maxReason {
+		return "", fault.Field("reason", "at most %d characters", maxReason)
+	}
+	return reason, nil
+}
+
 type levelRequest struct {
 	Level  *string `json:"level"`
 	Reason string  `json:"reason"`
@@ -165,10 +179,11 @@ func (a *handlers) setLevel(c *fiber.Ctx) error {
 	if err != nil {
 		return fault.Field("level", "must be I, II, III or IV")
 	}
-	if len(req.Reason) > 2000 {
-		return fault.Field("reason", "at most 2000 characters")
+	reason, err := reasonText(req.Reason)
+	if err != nil {
+		return err
 	}
-	inc, err := a.Incidents.SetLevel(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), l, rest.ReasonText(req.Reason))
+	inc, err := a.Incidents.SetLevel(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), l, reason)
 	if err != nil {
 		return err
 	}
@@ -186,10 +201,11 @@ func (a *handlers) setStatus(c *fiber.Ctx) error {
 	if _, err := a.Decode(c, &req); err != nil {
 		return err
 	}
-	if len(req.Reason) > 2000 {
-		return fault.Field("reason", "at most 2000 characters")
+	reason, err := reasonText(req.Reason)
+	if err != nil {
+		return err
 	}
-	inc, err := a.Incidents.Transition(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), req.Status, rest.ReasonText(req.Reason), req.Summary)
+	inc, err := a.Incidents.Transition(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), req.Status, reason, req.Summary)
 	if err != nil {
 		return err
 	}

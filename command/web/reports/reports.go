@@ -42,7 +42,7 @@ func (a *handlers) localDay(v string) (time.Time, error) {
 func (a *handlers) analysis(c *fiber.Ctx) error {
 	p, err := stats.ParsePeriod(c.Query("period", "month"), c.Query("at", a.Clock().In(a.Config.Location).Format("2006-01")), a.Config.Location)
 	if err != nil {
-		return fault.Field("period", "%v", err)
+		return err
 	}
 	prev := p.Previous()
 	days, err := a.Figures.Days(c.UserContext(), p.From, p.To)
