@@ -10,17 +10,21 @@ import (
 	"watchfloor/command/vocab"
 )
 
-// A shift's id is letters, digits, '_' and '-' (not first), 1 to 32, in a
-// day's edit and in an import alike: blanks, invisible and bidirectional
-// characters are refused naming the id (the CSV's shift column).
-func TestShiftIDPattern(t *testing.T) {
+// A shift's id is 1 to 32 bytes of visible, clean text not starting as a
+// spreadsheet formula, in a day's edit and in an import alike: blanks,
+// invisible and bidirectional characters are refused naming the id (the
+// CSV's shift column); ids days were saved with before stay valid.
+func TestShiftIDs(t *testing.T) {
 	for _, c := range []struct {
 		id string
 		ok bool
 	}{
 		{"d", true}, {"day-1", true}, {"_night", true}, {"早班", true}, {strings.Repeat("a", 32), true},
-		{"", false}, {" ", false}, {"\u200b", false}, {"\u202eadmin", false}, {"a b", false}, {"-1", false},
-		{"=cmd", false}, {"a\u200bb", false}, {"day\n", false}, {strings.Repeat("a", 33), false},
+		// Ids days were saved with before the check: still valid.
+		{"08:00-20:00", true}, {"白班 1", true}, {"A班(早)", true},
+		{"", false}, {" ", false}, {"\u200b", false}, {"\u202eadmin", false}, {" a", false}, {"-1", false},
+		{"=cmd", false}, {"+1", false}, {"@x", false}, {"a\u200bb", false}, {"day\n", false},
+		{strings.Repeat("a", 33), false}, {strings.Repeat("早", 11), false},
 	} {
 		t.Run(c.id, func(t *testing.T) {
 			f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"watchfloor/command/audit"
 	"watchfloor/command/change"
+	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/vocab"
 )
@@ -104,9 +104,14 @@ func ParseDate(date string) error {
 	return nil
 }
 
-// shiftIDPattern is a shift's id: letters, digits, '_' and '-', not
-// starting with '-' (a cell a spreadsheet could read as a formula), 1 to 32.
-var shiftIDPattern = regexp.MustCompile(`^[\p{L}\p{Nd}_][\p{L}\p{Nd}_-]{0,31}$`)
+// shiftIDOK reports whether id may name a shift: 1 to 32 bytes (as ids
+// were always held, so days already saved keep theirs: 08:00-20:00, 白班 1),
+// as typed text would be once cleaned (no control, bidirectional or
+// zero-width characters, no space at either end), and not starting with
+// what a spreadsheet reads as a formula (= + - @) in an exported month.
+func shiftIDOK(id string) bool {
+	return id != "" && len(id) <= 32 && cleantext.Clean(id, false) == id && cleantext.Visible(id) && !strings.ContainsAny(id[:1], "=+-@")
+}
 
 // monthOf is the month (YYYY-MM) of a date.
 func monthOf(date string) string { return date[:7] }
@@ -114,8 +119,8 @@ func monthOf(date string) string { return date[:7] }
 // checkShift adds to bad what is wrong with one shift (at names it: the
 // field prefix, or a CSV row).
 func (s *Service) checkShift(ctx context.Context, bad *fault.Invalid, at string, sh Shift, known lookups) error {
-	if !shiftIDPattern.MatchString(sh.ID) {
-		bad.Add(at+"id", "1 to 32 letters, digits, '_' or '-', not starting with '-'")
+	if !shiftIDOK(sh.ID) {
+		bad.Add(at+"id", "1 to 32 bytes of visible text, without control or invisible characters, not starting with = + - or @")
 	}
 	if _, ok := clock(sh.Start); !ok {
 		bad.Add(at+"start", "%q is not a time (HH:MM)", sh.Start)
