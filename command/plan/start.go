@@ -55,7 +55,7 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 	slot, free := "", []string(nil)
 	switch {
 	case inc != nil:
-		slot, free, err = s.superseded(ctx, who, p, inc, now, w)
+		slot, free, err = s.superseded(ctx, who, p, level, inc, now, w)
 	case sub.warning != nil:
 		slot, free, err = s.warningSlot(ctx, p, sub.warning)
 	}
@@ -231,10 +231,10 @@ func (s *Service) activeWarning(ctx context.Context, id string, bad *fault.Inval
 }
 
 // superseded refuses a start when plan p is already active for inc,
-// rejects its proposals still waiting (the start decides them, so who must
-// be one who may reject them), and returns the incident's start slot and
-// the values it may hold.
-func (s *Service) superseded(ctx context.Context, who Who, p *config.Plan, inc *incident.Incident, now time.Time, w *Write) (string, []string, error) {
+// rejects its proposals still waiting (the start decides them: one at a
+// more serious level than the start's only when who may reject it), and
+// returns the incident's start slot and the values it may hold.
+func (s *Service) superseded(ctx context.Context, who Who, p *config.Plan, level alerts.Level, inc *incident.Incident, now time.Time, w *Write) (string, []string, error) {
 	existing, err := s.store.ByIncident(ctx, inc.ID)
 	if err != nil {
 		return "", nil, err
@@ -248,9 +248,11 @@ func (s *Service) superseded(ctx context.Context, who Who, p *config.Plan, inc *
 		case Active:
 			return "", nil, &fault.Conflict{Detail: fmt.Sprintf("plan %s is already active for incident %s as %s", p.ID, inc.ID, old.ID)}
 		case Proposed:
-			// A start at a level of laxer approvers must not decide the
-			// proposal its approvers are waiting on.
-			if may(old, who, "rejected") != nil {
+			// A start at a less serious level (laxer approvers) must not
+			// decide the proposal its stricter approvers are waiting on; a
+			// start at the same level or a more serious one, whose
+			// approvers the starter is among, supersedes it.
+			if level < old.Level && may(old, who, "rejected") != nil {
 				return "", nil, &fault.Forbidden{Detail: fmt.Sprintf("plan %s is proposed for incident %s as %s at level %s, which only %s may decide: approve or reject it, not %s",
 					p.ID, inc.ID, old.ID, old.Level, vocab.JoinRoles(old.Approvers, " or "), who.Role)}
 			}

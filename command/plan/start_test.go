@@ -82,6 +82,29 @@ func TestStartByHandLeavesOthersProposals(t *testing.T) {
 	}
 }
 
+// TestStartByHandAtAMoreSeriousLevelSupersedes: with a deputy alone
+// deciding the fire plan at level III (a configuration may say so), a
+// leader starting it at level II, whose approvers it is among, supersedes
+// the proposal waiting at III although it may not decide that one.
+func TestStartByHandAtAMoreSeriousLevelSupersedes(t *testing.T) {
+	f := newPlanFloor(t)
+	cfg := f.opts
+	cfg.Plans = slices.Clone(cfg.Plans)
+	for i := range cfg.Plans {
+		cfg.Plans[i].Approvers = map[string][]vocab.Role{"I": leaderOnly, "II": leaderOnly, "III": {vocab.Deputy}, "IV": {vocab.Deputy}}
+	}
+	f.svc = f.service(cfg)
+	if _, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII)); err != nil || f.plans() != "fire@III:proposed" {
+		t.Fatal(err, f.plans())
+	}
+	if _, err := f.svc.StartByHand(bg, leader, plan.Start{PlanID: "fire", IncidentID: "INC-1", Level: "II", Reason: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.plans(); got != "fire@III:rejected,fire@II:active" {
+		t.Fatalf("plans %s", got)
+	}
+}
+
 // TestStartByHandGroups: only the chosen groups' units get tasks.
 func TestStartByHandGroups(t *testing.T) {
 	for _, c := range []struct {
