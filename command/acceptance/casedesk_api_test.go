@@ -301,6 +301,16 @@ func TestCaseDeskAreaLeader(t *testing.T) {
 	if code, body := h.act(leader, inStreet, map[string]any{"action": "assign_owner", "account": "dongmen-leader"}); code != 200 || !strings.Contains(body, `"leader_owner":"dongmen-leader"`) {
 		t.Errorf("assign owner: %d %s", code, body)
 	}
+	// An owner is a leader or deputy whose area covers the case's, and who
+	// can still sign in.
+	if res, body := h.do("POST", "/api/v1/accounts/deputy/disable", h.token("admin"), nil); res.StatusCode != 200 {
+		t.Fatalf("disable: %d %s", res.StatusCode, body)
+	}
+	for _, owner := range []string{"viewer", "hubei-operator", "deputy"} {
+		if code, body := h.act(leader, inStreet, map[string]any{"action": "assign_owner", "account": owner}); code != 400 || !strings.Contains(body, `"field":"account"`) {
+			t.Errorf("%s as the owner: %d %s", owner, code, body)
+		}
+	}
 	if code, _ := h.act(leader, outside, map[string]any{"action": "supervise", "due_at": due, "reason": "越界"}); code != 404 {
 		t.Errorf("supervise outside the street: %d", code)
 	}

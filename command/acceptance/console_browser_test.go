@@ -701,6 +701,17 @@ func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 	}
 	b.run(10*time.Second, chromedp.WaitVisible(caseRow(caseID), chromedp.ByQuery), click(caseRow(caseID)))
 	b.poll(10*time.Second, `document.querySelector('#cdesk-detail form[data-action="supervise"]') !== null`)
+	// Naming an owner who may not own the case (a viewer) is refused in
+	// the catalogue's words; a reason box holds no more than the server
+	// takes.
+	owner := `#cdesk-detail form[data-action="assign_owner"]`
+	b.run(5*time.Second, typeInto(owner+` input[name="account"]`, "viewer"), click(owner+` button[type="submit"]`))
+	b.poll(5*time.Second, `document.querySelector('`+owner+`').textContent.includes('领导或副职')`)
+	var maxLen int
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector('#cdesk-detail form[data-action="supervise"] input[name="reason"]').maxLength`, &maxLen))
+	if maxLen != 2000 {
+		t.Errorf("a reason box takes %d characters, the server 2000", maxLen)
+	}
 	b.clean()
 }
 

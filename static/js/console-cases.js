@@ -235,6 +235,10 @@ export function mountCaseDesk(root, ctx) {
    * @returns {string}
    */
   function fieldText(fe, named) {
+    // A text over its length, whichever field: the limit, not the field's
+    // usual words (a note's are "say what there is").
+    const long = /^at most (\d+) characters/.exec(String(fe.message ?? ''));
+    if (long) return t('cdesk.bad.tooLong', { n: Number(long[1]) });
     const key = `cdesk.bad.${fe.field}`;
     return t(key) === key ? t('cdesk.bad.other', { msg: named ? `${fe.field}: ${fe.message}` : fe.message }) : t(key);
   }
@@ -576,16 +580,28 @@ export function mountCaseDesk(root, ctx) {
   }
 
   /**
-   * A textarea named name.
+   * A textarea named name, of at most max characters (the server's limit
+   * for it: a case action's note 2000, a result and a daily report 4000).
    * @param {string} name
+   * @param {number} max
    * @returns {HTMLTextAreaElement}
    */
-  function area(name) {
+  function area(name, max) {
     const a = /** @type {HTMLTextAreaElement} */ (el('textarea', 'field'));
     a.name = name;
     a.rows = 2;
-    a.maxLength = 4000;
+    a.maxLength = max;
     return a;
+  }
+
+  /**
+   * A one-line reason, of at most the server's 2000 characters.
+   * @returns {HTMLInputElement}
+   */
+  function reason() {
+    const r = /** @type {HTMLInputElement} */ (input('input', 'reason', 'text'));
+    r.maxLength = 2000;
+    return r;
   }
 
   /**
@@ -616,7 +632,7 @@ export function mountCaseDesk(root, ctx) {
     const out = [];
     const may = (/** @type {string} */ a) => allowed.includes(a);
     if (may('accept')) out.push(actionForm('accept', 'cdesk.do.accept', [], () => ({ action: 'accept' })));
-    if (may('reject')) out.push(actionForm('reject', 'cdesk.do.reject', [field('cdesk.l.reason', input('input', 'reason', 'text'))], (f) => ({ action: 'reject', reason: val(f, 'reason') })));
+    if (may('reject')) out.push(actionForm('reject', 'cdesk.do.reject', [field('cdesk.l.reason', reason())], (f) => ({ action: 'reject', reason: val(f, 'reason') })));
     if (may('dispatch')) {
       const who = input('input', 'assignee', 'text');
       const dl = el('datalist', '');
@@ -630,7 +646,7 @@ export function mountCaseDesk(root, ctx) {
       out.push(actionForm('dispatch', 'cdesk.do.dispatch', [field('cdesk.l.assignee', who), dl], (f) => ({ action: 'dispatch', assignee: val(f, 'assignee') })));
     }
     if (may('handle') && c.assignee === ctx.username) {
-      const fields = [field('cdesk.l.result', area('result'))];
+      const fields = [field('cdesk.l.result', area('result', 4000))];
       if (isMediationKind(c.kind)) fields.push(field('cdesk.l.mediation', choice('mediation', [['', ''], ['success', t('cdesk.mediation.success')], ['failed', t('cdesk.mediation.failed')]])));
       out.push(actionForm('handle', 'cdesk.do.handle', fields, (f) => {
         /** @type {Record<string, any>} */
@@ -644,26 +660,26 @@ export function mountCaseDesk(root, ctx) {
     if (may('verify')) {
       out.push(actionForm('verify', 'cdesk.do.verify', [
         field('cdesk.l.passed', choice('passed', [['true', t('cdesk.passed.yes')], ['false', t('cdesk.passed.no')]])),
-        field('cdesk.l.note', area('note')),
+        field('cdesk.l.note', area('note', 2000)),
       ], (f) => ({ action: 'verify', passed: val(f, 'passed') === 'true', note: val(f, 'note') })));
     }
-    if (may('close')) out.push(actionForm('close', 'cdesk.do.close', [field('cdesk.l.note', area('note'))], (f) => ({ action: 'close', note: val(f, 'note') })));
+    if (may('close')) out.push(actionForm('close', 'cdesk.do.close', [field('cdesk.l.note', area('note', 2000))], (f) => ({ action: 'close', note: val(f, 'note') })));
     if (may('evaluate')) {
       out.push(actionForm('evaluate', 'cdesk.do.evaluate', [
         field('cdesk.l.satisfaction', choice('satisfaction', [['', ''], ...[5, 4, 3, 2, 1].map((n) => /** @type {[string, string]} */ ([String(n), t(`cdesk.sat.${n}`)]))])),
-        field('cdesk.l.note', area('note')),
+        field('cdesk.l.note', area('note', 2000)),
       ], (f) => ({ action: 'evaluate', satisfaction: Number(val(f, 'satisfaction')) || 0, note: val(f, 'note') })));
     }
     if (may('escalate') && c.handling_level !== 'district') {
-      out.push(actionForm('escalate', 'cdesk.do.escalate', [field('cdesk.l.reason', input('input', 'reason', 'text'))], (f) => ({ action: 'escalate', reason: val(f, 'reason') })));
+      out.push(actionForm('escalate', 'cdesk.do.escalate', [field('cdesk.l.reason', reason())], (f) => ({ action: 'escalate', reason: val(f, 'reason') })));
     }
     if (may('delegate') && c.handling_level !== 'grid') {
-      out.push(actionForm('delegate', 'cdesk.do.delegate', [field('cdesk.l.reason', input('input', 'reason', 'text'))], (f) => ({ action: 'delegate', reason: val(f, 'reason') })));
+      out.push(actionForm('delegate', 'cdesk.do.delegate', [field('cdesk.l.reason', reason())], (f) => ({ action: 'delegate', reason: val(f, 'reason') })));
     }
     if (may('supervise') && leader) {
       out.push(actionForm('supervise', 'cdesk.do.supervise', [
         field('cdesk.l.dueDate', input('input', 'due_at', 'date')),
-        field('cdesk.l.reason', input('input', 'reason', 'text')),
+        field('cdesk.l.reason', reason()),
       ], (f) => {
         const d = val(f, 'due_at');
         // The end of the chosen local day in the configured zone (+08:00 for Chinese deployments).
@@ -711,7 +727,7 @@ export function mountCaseDesk(root, ctx) {
       const nothing = input('input', 'nothing_to_report', 'checkbox');
       nothing.checked = true;
       nothing.classList.remove('field');
-      const note = area('note');
+      const note = area('note', 4000);
       const err = el('p', 'cdesk-form-err');
       err.hidden = true;
       const submit = /** @type {HTMLButtonElement} */ (el('button', 'btn', t('cdesk.do.zero')));

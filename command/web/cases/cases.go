@@ -54,9 +54,11 @@ func (a *handlers) caseAccount(ctx context.Context) func(name string) (gridcase.
 	return func(name string) (gridcase.Account, bool) { return a.account(ctx, name) }
 }
 
+// account is the account named name, as a case names it (an assignee, an
+// owner): a disabled account is none, as it cannot sign in to act.
 func (a *handlers) account(ctx context.Context, name string) (gridcase.Account, bool) {
 	acct := a.Auth.Account(ctx, name)
-	if acct == nil {
+	if acct == nil || acct.Disabled {
 		return gridcase.Account{}, false
 	}
 	return gridcase.Account{Role: acct.Role, Area: acct.Area}, true
