@@ -153,3 +153,39 @@ func (h *harness) startOnRequest() string {
 	mustJSON(h.t, body, &a)
 	return a.ID
 }
+
+// TestLeaderStartRefusedInTheCataloguesWords: a deputy starting at level
+// III the plan that waits as a level II proposal (which only a leader
+// decides) is refused, and the page says so in its own language, not the
+// server's English.
+func TestLeaderStartRefusedInTheCataloguesWords(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(dongmen("商户聚集", 150))["id"].(string)
+	waitFor(t, 5*time.Second, "the level II proposal", func() bool {
+		for _, a := range h.activations(id) {
+			if a.PlanID == "mass-incident" && a.Status == "proposed" {
+				return true
+			}
+		}
+		return false
+	})
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "deputy")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		click("#start-open"),
+		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`!!document.querySelector('#start-incident option[value=%q]')`, id), nil, chromedp.WithPollingTimeout(5*time.Second)))
+	b.run(5*time.Second,
+		setValue("#start-plan", "mass-incident"),
+		setValue("#start-incident", id),
+		setValue("#start-level", "III"),
+		typeInto("#start-reason", "先行处置"),
+		click("#start-send"))
+	b.poll(10*time.Second, `document.querySelector('#start-error').textContent.includes('等待审批')`)
+	var line string
+	b.run(2*time.Second, textOf("#start-error", &line))
+	if strings.Contains(line, "proposed") || strings.Contains(line, "decide") {
+		t.Errorf("the refusal in the server's English: %q", line)
+	}
+	b.clean()
+}

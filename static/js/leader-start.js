@@ -147,6 +147,13 @@ const MESSAGES = /** @type {Array<[RegExp, string]>} */ ([
   [/^warning .* (was lifted|expired)/, 'leader.start.err.warningEnded'],
 ]);
 
+/** The server's refusals of a whole start (403, 409), as the catalogue says them. */
+const DETAILS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, string>]>} */ ([
+  [/^plan \S+ is proposed for incident \S+ as (\S+) at level (\S+), which only/, 'leader.start.err.proposalWaiting', (m) => ({ id: m[1], level: m[2] })],
+  [/^plan \S+ at level (\S+) is started only by/, 'leader.start.err.startedOnlyBy', (m) => ({ level: m[1] })],
+  [/^plan \S+ is already active for (?:incident|warning) \S+ as (\S+)/, 'leader.start.err.alreadyActive', (m) => ({ id: m[1] })],
+]);
+
 /**
  * A server's message about a field in the page's language; an unknown one
  * as sent.
@@ -174,6 +181,7 @@ function failure(err) {
   if (!(err instanceof api.ApiError)) return t('leader.error.network');
   const p = /** @type {any} */ (err).problem;
   let detail = p && typeof p.detail === 'string' ? p.detail : '';
+  detail = translate(detail, DETAILS) ?? detail;
   if (p && Array.isArray(p.errors) && p.errors.length) {
     /** @type {string[]} */
     const rest = [];
