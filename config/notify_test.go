@@ -73,6 +73,14 @@ func TestNotificationChecks(t *testing.T) {
 		{"smsFormEscaped", func(n *Notifications) {
 			n.Channels[5].Body, n.Channels[5].Headers = "mobile={{urlquery .Phone}}&content={{urlquery .Text}}", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 		}, nil},
+		// GET sends no body: a JSON Content-Type (for the answer) does not
+		// have the empty body checked as JSON, nor a body as it would be sent.
+		{"smsGETWithJSONHeader", func(n *Notifications) {
+			n.Channels[5].Method, n.Channels[5].Body, n.Channels[5].Headers = "GET", "", map[string]string{"Content-Type": "application/json"}
+		}, nil},
+		{"smsGETBodyUnused", func(n *Notifications) {
+			n.Channels[5].Method, n.Channels[5].Body, n.Channels[5].Headers = "GET", `{"mobile":"{{.Phone}}"}`, map[string]string{"Content-Type": "application/json"}
+		}, nil},
 		{"smsUnknownField", func(n *Notifications) { n.Channels[5].Body = "{{.Phone}} {{.Name}}" }, []string{
 			`notifications.channels[5].body: template: sms:1:13: executing "sms" at <.Name>: can't evaluate field Name in type config.SMSData`}},
 		{"duplicate", func(n *Notifications) { n.Channels[1].ID = "wecom" }, []string{`notifications.channels[1].id: "wecom" must be a unique lowercase id`,

@@ -16,11 +16,15 @@ import (
 // read dials a websocket at path, reads its snapshot off (timed in
 // snapshots: the load starts once every socket has its own, as screens
 // and phones are connected long before an incident) and, until ctx ends,
-// reads every message; those whose head (their first bytes, where the
-// type is) want accepts are read whole into one buffer the socket reuses
-// and handed to on with the time they arrived (on must not keep raw); the
-// others are read off the socket and dropped, undecoded and unbuffered.
-// It counts failures in wsErr.
+// reads every message; once ready is closed, those whose head (their
+// first bytes, where the type is) want accepts are read whole into one
+// buffer the socket reuses and handed to on with the time they arrived
+// (on must not keep raw); the others, and every message before ready, are
+// read off the socket and dropped, undecoded and unbuffered. Reading goes
+// on while the other sockets connect, so that the server's pings are
+// answered (the library writes the pong while it reads): a socket silent
+// for three heartbeats and the write timeout is cut off. It counts
+// failures in wsErr.
 func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{},
 	want func(head []byte) bool, on func(raw []byte, now time.Time)) {
 	start := time.Now()
@@ -50,12 +54,17 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 		return
 	}
 	defer c.Close()
-	<-ready
+	measuring := func([]byte) bool { return false } // until ready: read off, not measured
 	for {
 		_, r, err := c.NextReader()
 		if err == nil {
+			select {
+			case <-ready:
+				measuring = want
+			default:
+			}
 			var whole bool
-			if buf, whole, err = readHead(r, buf[:0], want); err == nil && whole {
+			if buf, whole, err = readHead(r, buf[:0], measuring); err == nil && whole {
 				on(buf, time.Now())
 			}
 		}

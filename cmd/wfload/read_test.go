@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/fasthttp/websocket"
 )
 
 // TestReadHead: a message whose head is wanted is read whole, however
@@ -46,5 +52,92 @@ func TestFanSteps(t *testing.T) {
 		if len(c.s.d) != 1 || c.s.d[0] != c.want {
 			t.Fatalf("step %v, want [%v]", c.s.d, c.want)
 		}
+	}
+}
+
+// TestReadAnswersPingsBeforeReady: a socket whose snapshot is read goes on
+// reading while the other sockets connect (ready still open), so that the
+// server's ping is answered within a bound, as the server's silence window
+// demands; messages before ready are read off but not measured, those
+// after it are.
+func TestReadAnswersPingsBeforeReady(t *testing.T) {
+	// The server writes each message sent on next; "ping" pings and says
+	// on ponged whether the pong came within 2 s (else it closes, as the
+	// server cuts a silent client). The client answers a ping only once it
+	// has read what was written before it.
+	ponged := make(chan bool)
+	next := make(chan string)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up := websocket.Upgrader{}
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			t.Errorf("upgrade: %v", err)
+			return
+		}
+		defer c.Close()
+		heard := make(chan struct{}, 1)
+		c.SetPongHandler(func(string) error { heard <- struct{}{}; return nil })
+		go func() { // reads, so that pongs are handled
+			for {
+				if _, _, err := c.NextReader(); err != nil {
+					return
+				}
+			}
+		}()
+		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"type":"snapshot","data":{}}`))
+		for msg := range next {
+			if msg != "ping" {
+				_ = c.WriteMessage(websocket.TextMessage, []byte(msg))
+				continue
+			}
+			_ = c.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+			select {
+			case <-heard:
+				ponged <- true
+			case <-time.After(2 * time.Second):
+				ponged <- false
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	l := &load{apis: []string{srv.URL}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var conns sync.WaitGroup
+	conns.Add(1)
+	ready := make(chan struct{})
+	got := make(chan string, 10)
+	want := func(head []byte) bool { return isType(head, `"task.assigned"`) }
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.read(ctx, "/ws/responder", "tok", &conns, ready, want, func(raw []byte, _ time.Time) { got <- string(raw) })
+	}()
+	conns.Wait() // the snapshot is read; ready stays open
+	next <- "ping"
+	if !<-ponged {
+		t.Fatal("a ping after the snapshot was not answered within 2 s while ready was held open")
+	}
+	next <- `{"seq":2,"type":"task.assigned","data":{"n":"before"}}`
+	next <- "ping" // answered once the message before is read
+	if !<-ponged {
+		t.Fatal("the second ping was not answered")
+	}
+	close(ready)
+	next <- `{"seq":3,"type":"task.assigned","data":{"n":"after"}}`
+	select {
+	case m := <-got:
+		if !strings.Contains(m, `"after"`) {
+			t.Fatalf("measured %s, sent before ready", m)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the message after ready was not measured")
+	}
+	cancel()
+	<-done
+	close(next)
+	if n := l.snapshots.figure("", time.Second).Count; n != 1 || l.wsErr.Load() != 0 {
+		t.Errorf("snapshots %d, errors %d; want 1 and 0", n, l.wsErr.Load())
 	}
 }

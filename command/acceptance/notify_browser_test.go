@@ -10,12 +10,16 @@ import (
 
 // The administration page's 通知 tab: an administrator sees the channels
 // and a message failed for good with its cause, retries it by hand once the
-// receiver is back and sees it sent; an operator has no such tab.
+// receiver is back and sees it sent; an SMS gateway's test messages show
+// each its number, masked; an operator has no such tab.
 func TestAdminNotifyTab(t *testing.T) {
 	rc := newReceivers(t)
 	rc.down.Store(true)
 	h := newHarness(t, rc.channels, func(c *config.Config) {
 		c.Notifications.MaxAttempts = 1
+		c.Notifications.Channels = append(c.Notifications.Channels, config.NotifyChannel{ID: "sms", Kind: "sms", URL: rc.http.URL + "/sms",
+			Phones: []string{"13800000001", "13900000002"}, Headers: map[string]string{"Content-Type": "application/json"},
+			Body: `{"phone":{{json .Phone}},"text":{{json .Text}},"id":{{json .ID}}}`})
 		c.Notifications.Rules = []config.NotifyRule{{Event: "incident.serious", Channels: []string{"wecom"}}}
 	})
 	inc := h.create(dongmen("商户聚集", 150))
@@ -41,10 +45,17 @@ func TestAdminNotifyTab(t *testing.T) {
 	}
 	rc.mu.Unlock()
 	b.poll(5*time.Second, `document.querySelector('#notify-status').textContent.includes('已重新排队')`)
+	// The SMS gateway's test: one message per number, each row showing its
+	// number masked (the ids name it by its place), never in full.
+	b.run(5*time.Second, click(`button.notify-test[data-channel="sms"]`))
+	phones := `[...document.querySelectorAll('table.notify-outbox span.notify-phone')].map((e) => e.textContent).sort().join(',')`
+	b.poll(10*time.Second, `(document.querySelector('#notify-refresh').click(), `+phones+` === '号码 138****0001,号码 139****0002') && `+
+		`!document.querySelector('#tab-notify').textContent.includes('13800000001') && !document.querySelector('#tab-notify').textContent.includes('13900000002')`)
 	// The English switch relabels the tab and the table.
 	b.run(5*time.Second, click("#lang-toggle"))
 	b.poll(5*time.Second, `document.querySelector('#tab-btn-notify').textContent === 'Notifications' && `+
-		row+`.querySelector('.notify-state').textContent === 'Sent' && document.querySelector('label[for="notify-state"]').textContent === 'Filter by state'`)
+		row+`.querySelector('.notify-state').textContent === 'Sent' && document.querySelector('label[for="notify-state"]').textContent === 'Filter by state' && `+
+		phones+` === 'to 138****0001,to 139****0002'`)
 	b.run(5*time.Second, click("#lang-toggle"))
 	b.run(5*time.Second, click("#logout"))
 	b.poll(5*time.Second, `!document.querySelector('#login').hidden`)

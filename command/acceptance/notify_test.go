@@ -509,6 +509,7 @@ func TestNotifyAdmin(t *testing.T) {
 		IDs []string
 	}
 	mustJSON(t, b, &tested)
+	testAnswer := string(b)
 	h.awaitSent(3, 10*time.Second)
 	rc.mu.Lock()
 	phones := []string{"13800000001", "13900000002"}
@@ -516,7 +517,8 @@ func TestNotifyAdmin(t *testing.T) {
 		t.Fatalf("test of the sms channel: %s", b)
 	}
 	for i, phone := range phones {
-		if !strings.HasSuffix(tested.IDs[i], "@sms/"+phone) || rc.got["sms:"+phone][tested.IDs[i]] != 1 || len(rc.got["sms:"+phone]) != 1 {
+		// Each phone's id names it by its place, not its number.
+		if !strings.HasSuffix(tested.IDs[i], fmt.Sprintf("@sms/%d", i+1)) || rc.got["sms:"+phone][tested.IDs[i]] != 1 || len(rc.got["sms:"+phone]) != 1 {
 			t.Errorf("sms to %s: %v (ids %v)", phone, rc.got, tested.IDs)
 		}
 	}
@@ -545,6 +547,21 @@ func TestNotifyAdmin(t *testing.T) {
 	for _, w := range []string{`"action":"notification.retried"`, `"action":"notification.tested"`, msgID} {
 		if !strings.Contains(string(b), w) {
 			t.Errorf("audit lacks %s: %s", w, b)
+		}
+	}
+	// No phone in full in the test's answer, the audit trail or the outbox,
+	// which shows each SMS message's phone masked.
+	_, listed := h.do("GET", "/api/v1/notifications?limit=500", admin, nil)
+	for what, shown := range map[string]string{"the test's answer": testAnswer, "the audit trail": string(b), "the outbox": string(listed)} {
+		for _, phone := range phones {
+			if strings.Contains(shown, phone) {
+				t.Errorf("%s shows %s: %s", what, phone, shown)
+			}
+		}
+	}
+	for _, masked := range []string{`"phone":"138****0001"`, `"phone":"139****0002"`} {
+		if !strings.Contains(string(listed), masked) {
+			t.Errorf("the outbox lacks %s: %s", masked, listed)
 		}
 	}
 	_, b = h.do("GET", "/metrics", "", nil)

@@ -523,9 +523,10 @@ func (w *writer) start(since *uint64) error {
 	return w.catchUp()
 }
 
-// far reports whether the stream at cur is more events ahead of the client
-// than its queue holds: such a gap is not replayed event by event (up to
-// streams.max_len of them) but mended with a snapshot.
+// far reports whether the stream at cur is more events ahead of a client
+// resuming than its queue holds: such a gap is not replayed event by event
+// (up to streams.max_len of them) but mended with a snapshot. For start
+// only: see check.
 func (w *writer) far(cur uint64) bool {
 	return cur > w.last && cur-w.last > uint64(max(w.Queue, 1))
 }
@@ -639,9 +640,14 @@ func (w *writer) beat(sub *Sub) error {
 
 // check writes the live messages already queued, then compares the
 // stream's seq in storage with the last delivered: behind, it catches up
-// (counted by why), with a snapshot when it is farther behind than its
-// queue; ahead, the stream lost data: a snapshot. A failed read of the seq
-// is left to the next check.
+// event by event (counted by why); ahead, the stream lost data: a
+// snapshot. A failed read of the seq is left to the next check.
+//
+// Being far behind storage here is no reason for a snapshot (start's far
+// is): it measures the distance to storage, not to what the hub will still
+// deliver live. When this instance's tail lags (a burst, a GC or Redis
+// stall), every socket checking meanwhile would be sent a snapshot, again
+// at each check, for events that are on their way.
 func (w *writer) check(sub *Sub, why checkReason) error {
 	for n := sub.Len(); n > 0; n-- {
 		m, ok := sub.Next()
@@ -657,11 +663,6 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 	case err != nil:
 	case cur > w.last:
 		w.Hub.catchUps[why].Add(1)
-		if w.far(cur) {
-			if err := w.snapshot(); err != nil {
-				return err
-			}
-		}
 		return w.catchUp()
 	case cur < w.last:
 		return w.snapshot()

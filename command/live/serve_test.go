@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,19 +251,13 @@ func TestServeResumesSince(t *testing.T) {
 	}
 }
 
-// TestServeSnapshotPastTheQueue: a client more events behind the stream
-// than its queue holds starts again from a snapshot instead of being
-// replayed every event one by one (up to streams.max_len of them), whether
-// it resumes with since or a heartbeat finds it so (events stored while its
-// notifications were down); one within its queue is replayed.
+// TestServeSnapshotPastTheQueue: a client resuming with since more events
+// behind the stream than its queue holds starts again from a snapshot
+// instead of being replayed every event one by one (up to streams.max_len
+// of them); one within its queue is replayed. A heartbeat that finds the
+// client behind storage, however far, catches it up event by event: its
+// distance to storage says nothing of what the hub will still deliver live.
 func TestServeSnapshotPastTheQueue(t *testing.T) {
-	seqs := func(from, to int) []string {
-		var out []string
-		for i := from; i <= to; i++ {
-			out = append(out, fmt.Sprint(i))
-		}
-		return out
-	}
 	for _, c := range []struct {
 		name   string
 		since  uint64
@@ -272,7 +267,8 @@ func TestServeSnapshotPastTheQueue(t *testing.T) {
 		{"resumeWithinTheQueue", 24, 0, seqs(25, 40)},
 		{"resumePastTheQueue", 1, 0, []string{"snap@40"}},
 		{"heartbeatWithinTheQueue", 40, 16, seqs(41, 56)},
-		{"heartbeatPastTheQueue", 40, 17, []string{"snap@57"}},
+		{"heartbeatPastTheQueue", 40, 17, seqs(41, 57)},
+		{"heartbeatTwiceTheQueue", 40, 32, seqs(41, 72)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := memstore.New(memstore.Options{})
@@ -285,9 +281,67 @@ func TestServeSnapshotPastTheQueue(t *testing.T) {
 				s.until(t, nil, func(_ []string, beat int) bool { return beat > 0 }) // started
 				emit(t, st, "screen", c.stored, false)
 			}
-			s.wait(t, c.want...)
+			s.settle(t, c.want...)
 		})
 	}
+}
+
+// seqs are the seqs from to to, as a sink lists them.
+func seqs(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprint(i))
+	}
+	return out
+}
+
+// stalling is a source whose tail can be held, as an instance's tail is
+// by a burst, a GC or a Redis stall: once held, what the tail reads is
+// never handed on.
+type stalling struct {
+	*memstore.Store
+	held atomic.Bool
+}
+
+func (s *stalling) Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]live.Message, error) {
+	msgs, err := s.Store.Tail(ctx, stream, after, block)
+	if s.held.Load() {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return msgs, err
+}
+
+// TestServeTailStalled: while this instance's tail is held, twice the
+// client's queue of events are stored; its heartbeat sends it each of them
+// from storage, not a snapshot (as it would every socket of the instance,
+// at each heartbeat, for as long as the tail lags).
+func TestServeTailStalled(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	src := &stalling{Store: st}
+	h := live.NewHub(src, quiet)
+	tail(t, h, st, "screen")
+	s := newSink()
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 16, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "screen")}, nil, s)
+	// The snapshot's seq is that of the tail's probes (see tail).
+	var snap string
+	select {
+	case <-s.more:
+		s.mu.Lock()
+		snap = s.got[0]
+		s.mu.Unlock()
+	case <-time.After(3 * time.Second):
+		t.Fatal("no snapshot within 3 s")
+	}
+	var at int
+	if _, err := fmt.Sscanf(snap, "snap@%d", &at); err != nil {
+		t.Fatalf("first sent %s, want a snapshot", snap)
+	}
+	emit(t, st, "screen", 1, false)
+	s.wait(t, snap, fmt.Sprint(at+1)) // live, through the tail
+	src.held.Store(true)
+	emit(t, st, "screen", 32, false)
+	s.settle(t, append([]string{snap}, seqs(at+1, at+33)...)...)
 }
 
 // TestServeDropsSlowClient: a client whose queue overflows is cut off with

@@ -32,8 +32,9 @@ const (
 	HeaderSignature = "X-Watchfloor-Signature"
 )
 
-// ErrRefused marks an answer that would be the same at every attempt: a
-// 4xx status but 408, 425 and 429. Deliver marks the message failed at once.
+// ErrRefused marks an SMS gateway's or a webhook's answer that would be
+// the same at every attempt: a 4xx status but 408, 425 and 429. Deliver
+// marks the message failed at once.
 var ErrRefused = errors.New("refused, not retried")
 
 // Request is the HTTP request a channel makes of a message.
@@ -181,28 +182,29 @@ func smsRequest(ch *config.NotifyChannel, m Message) (Request, error) {
 	if m.Phone == "" {
 		return Request{}, fmt.Errorf("channel %s: message %s names no phone (an SMS message texts one phone: notify.Split)", ch.ID, m.ID)
 	}
-	tpl, err := ch.SMSTemplate()
-	if err != nil {
-		return Request{}, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
-	}
 	method := ch.Method
 	if method == "" {
 		method = http.MethodPost
 	}
 	text := m.Title + ":" + m.Text
-	var b bytes.Buffer
-	if err := tpl.Execute(&b, config.SMSData{Phone: m.Phone, Text: text, ID: m.ID}); err != nil {
-		return Request{}, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
-	}
 	h := http.Header{HeaderMessage: {m.ID}}
 	for k, v := range ch.Headers {
 		h.Set(k, v)
 	}
-	r := Request{Method: method, URL: ch.URL, Header: h, Body: b.Bytes()}
 	if method == http.MethodGet {
-		r.URL, r.Body = withQuery(ch.URL, url.Values{"phone": {m.Phone}, "text": {text}, "id": {m.ID}}), nil
+		// No body: the body template is not used.
+		u := withQuery(ch.URL, url.Values{"phone": {m.Phone}, "text": {text}, "id": {m.ID}})
+		return Request{Method: method, URL: u, Header: h}, nil
 	}
-	return r, nil
+	tpl, err := ch.SMSTemplate()
+	if err != nil {
+		return Request{}, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
+	}
+	var b bytes.Buffer
+	if err := tpl.Execute(&b, config.SMSData{Phone: m.Phone, Text: text, ID: m.ID}); err != nil {
+		return Request{}, fmt.Errorf("channel %s: body template: %w", ch.ID, err)
+	}
+	return Request{Method: method, URL: ch.URL, Header: h, Body: b.Bytes()}, nil
 }
 
 // Transport sends messages over HTTP and SMTP.
@@ -233,8 +235,11 @@ func (t *Transport) Send(ctx context.Context, ch *config.NotifyChannel, m Messag
 }
 
 // do makes one request; a status other than 2xx, or a robot's answer with
-// a non-zero errcode (WeCom, DingTalk) or code (Feishu), is an error, and
-// one that would not change on a retry (refusedForGood) is ErrRefused.
+// a non-zero errcode (WeCom, DingTalk) or code (Feishu), is an error. An
+// SMS gateway's or a webhook's answer that would not change on a retry
+// (refusedForGood) is ErrRefused; a robot's never is: robots answer
+// passing refusals (Feishu's frequency limit) with a 4xx too, telling them
+// apart only by a code in the body, so their 4xx are retried.
 func (t *Transport) do(ctx context.Context, ch *config.NotifyChannel, r Request) error {
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
@@ -247,31 +252,43 @@ func (t *Transport) do(ctx context.Context, ch *config.NotifyChannel, r Request)
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-	if refusedForGood(res.StatusCode) {
+	robot := ch.Kind == config.ChannelWeCom || ch.Kind == config.ChannelDingTalk || ch.Kind == config.ChannelFeishu
+	if !robot && refusedForGood(res.StatusCode) {
 		return fmt.Errorf("channel %s: the receiver answered %s: %w", ch.ID, res.Status, ErrRefused)
 	}
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("channel %s: the receiver answered %s", ch.ID, res.Status)
+	refusal := ""
+	if robot {
+		refusal = robotRefusal(body)
 	}
-	switch ch.Kind {
-	case config.ChannelWeCom, config.ChannelDingTalk, config.ChannelFeishu:
-		var ans struct {
-			ErrCode *int   `json:"errcode"`
-			ErrMsg  string `json:"errmsg"`
-			Code    *int   `json:"code"`
-			Msg     string `json:"msg"`
-		}
-		if json.Unmarshal(body, &ans) != nil {
-			return nil // not JSON: the status said yes
-		}
-		if ans.ErrCode != nil && *ans.ErrCode != 0 {
-			return fmt.Errorf("channel %s: the robot refused: %d %s", ch.ID, *ans.ErrCode, ans.ErrMsg)
-		}
-		if ans.Code != nil && *ans.Code != 0 {
-			return fmt.Errorf("channel %s: the robot refused: %d %s", ch.ID, *ans.Code, ans.Msg)
-		}
+	switch {
+	case res.StatusCode/100 != 2 && refusal != "":
+		return fmt.Errorf("channel %s: the receiver answered %s: %s", ch.ID, res.Status, refusal)
+	case res.StatusCode/100 != 2:
+		return fmt.Errorf("channel %s: the receiver answered %s", ch.ID, res.Status)
+	case refusal != "":
+		return fmt.Errorf("channel %s: the robot refused: %s", ch.ID, refusal)
 	}
 	return nil
+}
+
+// robotRefusal is a robot's answer's non-zero errcode (WeCom, DingTalk) or
+// code (Feishu) with its message, or "" (none, or not JSON).
+func robotRefusal(body []byte) string {
+	var ans struct {
+		ErrCode *int   `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+		Code    *int   `json:"code"`
+		Msg     string `json:"msg"`
+	}
+	switch {
+	case json.Unmarshal(body, &ans) != nil:
+		return ""
+	case ans.ErrCode != nil && *ans.ErrCode != 0:
+		return fmt.Sprintf("%d %s", *ans.ErrCode, ans.ErrMsg)
+	case ans.Code != nil && *ans.Code != 0:
+		return fmt.Sprintf("%d %s", *ans.Code, ans.Msg)
+	}
+	return ""
 }
 
 // refusedForGood reports whether a status refuses the request itself (a

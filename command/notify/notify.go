@@ -14,11 +14,10 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"watchfloor/command/alarm"
-	"watchfloor/command/incident"
 	"watchfloor/command/job"
 	"watchfloor/command/vocab"
 	"watchfloor/config"
@@ -58,10 +57,12 @@ type Message struct {
 	// Phones are extra recipients (the leader on duty): texted by SMS,
 	// mentioned by group robots.
 	Phones []string `json:"phones,omitempty"`
-	// Phone is the one phone an SMS message texts (its id ends /{phone}):
-	// each phone has its own message, attempts and state (Split). Empty
-	// for other channels, and in an SMS message queued by a version that
-	// texted every phone at each attempt (Deliver splits it).
+	// Phone is the one phone an SMS message texts (its id ends /{n}, the
+	// phone's place among the message's phones: not the number, which would
+	// show unmasked wherever ids do): each phone has its own message,
+	// attempts and state (Split). Empty for other channels, and in an SMS
+	// message queued by a version that texted every phone at each attempt
+	// (Deliver splits it).
 	Phone      string    `json:"phone,omitempty"`
 	IncidentID string    `json:"incident_id,omitempty"`
 	At         time.Time `json:"at"`
@@ -287,26 +288,31 @@ func (s *Service) alarm(ctx context.Context, d Delivery, cause error) {
 	now := s.now()
 	a := &alarm.Alarm{ID: alarm.ID(AlarmKind, d.Channel+"/"+now.In(s.loc).Format("2006-01-02")), Kind: AlarmKind, Title: d.Channel,
 		IncidentID: d.IncidentID, RaisedAt: now.UTC(),
-		Detail: fmt.Sprintf("notifications to %s keep failing (%d attempts of %s; last: %v); they are retried, see the administration page", d.Channel, d.Attempts, maskedID(d.Message), cause)}
+		Detail: fmt.Sprintf("notifications to %s keep failing (%d attempts of %s; last: %v); they are retried, see the administration page", d.Channel, d.Attempts, d.ID, cause)}
 	if err := s.hooks.Raise(ctx, a); err != nil {
 		s.hooks.Log.Warn("raising the alarm of a failing notification channel failed", "channel", d.Channel, "err", err)
 	}
 }
 
-// maskedID is m's id with its phone masked, for the screens: an SMS
-// message's id ends with the phone it texts.
-func maskedID(m Message) string {
-	if m.Phone == "" || !strings.HasSuffix(m.ID, "/"+m.Phone) {
-		return m.ID
-	}
-	return strings.TrimSuffix(m.ID, m.Phone) + incident.MaskPhone(m.Phone)
-}
-
 // Split returns the messages that deliver m to ch: for an SMS gateway one
-// per phone (the channel's and m's), id {m.ID}/{phone}, each with its own
-// attempts, state and id at the gateway, so that a phone already texted is
-// never texted again when another fails; m itself for other channels, for
-// a message already of one phone, and when there is no phone to text.
+// per phone (the channel's, then m's: phones), id {m.ID}/{n} for the n-th
+// (from 1), each with its own attempts, state and id at the gateway, so
+// that a phone already texted is never texted again when another fails;
+// m itself for other channels, for a message already of one phone, and
+// when there is no phone to text.
+//
+// The id names the phone by its place, not its number: ids are shown in
+// the outbox, the retry's answer, the audit trail, the logs and the
+// screens' alarm, where phones are masked. A message's id is stored with
+// it, so its retries keep it (the gateway's de-duplication holds). Places
+// are read when the event is turned into messages: an event read again
+// (the feed delivers at least once) after the channel's phones were
+// reordered in between would find places taken by other phones: one phone
+// could miss the event's text, another get it twice.
+//
+// A message's phone is in its Phone, never read back from its id: a
+// message split by a test build that ended ids with the number
+// (/13800000001) is delivered all the same.
 func Split(ch *config.NotifyChannel, m Message) []Message {
 	if ch.Kind != config.ChannelSMS || m.Phone != "" {
 		return []Message{m}
@@ -318,7 +324,7 @@ func Split(ch *config.NotifyChannel, m Message) []Message {
 	out := make([]Message, len(ps))
 	for i, p := range ps {
 		one := m
-		one.ID, one.Phone, one.Phones = m.ID+"/"+p, p, nil
+		one.ID, one.Phone, one.Phones = m.ID+"/"+strconv.Itoa(i+1), p, nil
 		out[i] = one
 	}
 	return out
@@ -328,6 +334,8 @@ func Split(ch *config.NotifyChannel, m Message) []Message {
 // version queued them (one message texting every phone at each attempt):
 // it is handed on to one message per phone (Split), queued now, and
 // recorded sent; with no phone at all it is recorded sent, nothing sent.
+// It is not counted sent (Hooks.Counted, the metrics): nothing was sent
+// for it; its messages per phone are counted as any.
 func (s *Service) split(ctx context.Context, ch *config.NotifyChannel, d Delivery) error {
 	msgs := Split(ch, d.Message)
 	if len(msgs) > 1 || msgs[0].ID != d.ID {
@@ -337,9 +345,8 @@ func (s *Service) split(ctx context.Context, ch *config.NotifyChannel, d Deliver
 			}
 			return fmt.Errorf("splitting notification %s: %w", d.ID, err)
 		}
-		s.hooks.Log.Info("an SMS message of an earlier version is sent as one message per phone", "id", maskedID(d.Message), "messages", len(msgs))
+		s.hooks.Log.Info("an SMS message of an earlier version is sent as one message per phone", "id", d.ID, "messages", len(msgs))
 	}
-	s.count(d.Channel, Sent)
 	return s.finish(ctx, d.ID, Sent, "")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,7 +68,7 @@ func TestRequests(t *testing.T) {
 			`{"id":"incident.serious:i-1@ops","event":"incident.serious","title":"【Ⅱ级事件】火灾","text":"Ⅱ级事件:火灾","link":"http://wf.example/leader.html","incident_id":"i-1","at":"2026-07-01T02:00:00Z"}`,
 			"https://r/in"},
 		{"sms", config.NotifyChannel{ID: "ops", Kind: "sms", URL: "http://gw/send", Body: `{"to":{{json .Phone}},"msg":{{json .Text}},"id":{{json .ID}}}`, Headers: map[string]string{"Content-Type": "application/json"}},
-			`{"to":"13800000001","msg":"【Ⅱ级事件】火灾:Ⅱ级事件:火灾","id":"incident.serious:i-1@ops/13800000001"}`, "http://gw/send"},
+			`{"to":"13800000001","msg":"【Ⅱ级事件】火灾:Ⅱ级事件:火灾","id":"incident.serious:i-1@ops/1"}`, "http://gw/send"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ms := notify.Split(&tc.ch, msg())
@@ -98,8 +99,8 @@ func TestRequests(t *testing.T) {
 }
 
 // An SMS gateway gets one message per phone, the channel's and the
-// leader's (once each), each asked under its own id; a message that names
-// no phone makes no request.
+// leader's (once each), each asked under its own id, which names the
+// phone by its place; a message that names no phone makes no request.
 func TestSMSPerPhone(t *testing.T) {
 	ch := config.NotifyChannel{ID: "sms", Kind: "sms", URL: "http://gw/send", Method: "GET", Phones: []string{"13900000002", "13800000001"}}
 	ms := notify.Split(&ch, msg())
@@ -112,11 +113,18 @@ func TestSMSPerPhone(t *testing.T) {
 			t.Fatal(err)
 		}
 		u, _ := url.Parse(r.URL)
-		id := "incident.serious:i-1@ops/" + want
+		id := fmt.Sprintf("incident.serious:i-1@ops/%d", i+1) // the phone's place, not its number
 		if ms[i].ID != id || ms[i].Phone != want || r.Method != "GET" || u.Query().Get("phone") != want || u.Query().Get("id") != id ||
 			r.Header.Get(notify.HeaderMessage) != id || !strings.Contains(u.Query().Get("text"), "火灾") {
 			t.Errorf("message %d %+v: %s %s %v", i, ms[i], r.Method, r.URL, r.Header)
 		}
+	}
+	// GET sends no body: a JSON Content-Type (for the answer) does not
+	// stop the request.
+	withJSON := ch
+	withJSON.Headers = map[string]string{"Content-Type": "application/json"}
+	if r, err := notify.NewRequest(&withJSON, ms[0], t0); err != nil || r.Body != nil || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("GET with a JSON Content-Type: %+v, %v", r, err)
 	}
 	if again := notify.Split(&ch, ms[0]); len(again) != 1 || again[0].ID != ms[0].ID {
 		t.Errorf("a message of one phone split again: %+v", again)

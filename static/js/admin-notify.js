@@ -3,7 +3,8 @@
 // why), retrying a failed message, and a test message to each channel.
 //
 // Hooks for tests: #notify-state (the state filter), #notify-refresh,
-// table.notify-outbox tr[data-id] with td.notify-state, button.notify-retry,
+// table.notify-outbox tr[data-id] with td.notify-state, span.notify-phone
+// (an SMS message's number, masked), button.notify-retry,
 // ul.notify-channels button.notify-test[data-channel], #notify-status.
 
 import * as api from './api.js';
@@ -130,14 +131,20 @@ function table() {
     const tr = el('tr');
     tr.dataset.id = n.id;
     const act = el('td');
+    // An SMS message texts one number (masked by the server): shown, so
+    // that an administrator can tell which number failed; the message's id
+    // names it only by its place.
+    const phone = typeof n.phone === 'string' && n.phone ? n.phone : '';
     if (n.state === 'failed') {
       const b = el('button', 'btn notify-retry', t('admin.notify.retry'));
       b.type = 'button';
-      b.setAttribute('aria-label', t('admin.notify.retryLabel', { title: n.title }));
+      b.setAttribute('aria-label', phone ? t('admin.notify.retryPhoneLabel', { title: n.title, phone })
+        : t('admin.notify.retryLabel', { title: n.title }));
       b.addEventListener('click', () => void retry(n.id));
       act.append(b);
     }
-    tr.append(el('td', '', when(n.queued_at)), el('td', '', n.channel), el('td', '', n.title),
+    const channel = el('td', '', null, [n.channel, phone && ' · ', phone && el('span', 'notify-phone', t('admin.notify.phone', { phone }))]);
+    tr.append(el('td', '', when(n.queued_at)), channel, el('td', '', n.title),
       el('td', `notify-state notify-${n.state}`, t(`admin.notify.state.${n.state}`)), el('td', '', String(n.attempts)),
       el('td', 'notify-error', n.error ?? ''), act);
     body.append(tr);

@@ -652,6 +652,8 @@ const CATALOGUE = {
     'admin.notify.kind.webhook': 'Webhook',
     'admin.notify.kind.email': '邮件',
     'admin.notify.kind.sms': '短信',
+    'admin.notify.phone': '号码 {phone}',
+    'admin.notify.retryPhoneLabel': '重新发送“{title}”至 {phone}',
 
     'leader.title': 'Watchfloor 预案审批',
     'leader.subtitle': '带班领导、总指挥审批和指挥应急预案',
@@ -2071,6 +2073,8 @@ const CATALOGUE = {
     'admin.notify.kind.webhook': 'Webhook',
     'admin.notify.kind.email': 'E-mail',
     'admin.notify.kind.sms': 'SMS',
+    'admin.notify.phone': 'to {phone}',
+    'admin.notify.retryPhoneLabel': 'Send “{title}” to {phone} again',
 
     'leader.title': 'Watchfloor Plan Approvals',
     'leader.subtitle': 'Approve and direct the emergency plans',

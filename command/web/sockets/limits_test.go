@@ -171,26 +171,52 @@ func TestResetHandshakesGiveTheirPlacesBack(t *testing.T) {
 	}
 }
 
-// TestSocketsCountedPerNetwork: the per-address limit counts an IPv6
-// client by its /64, as logins are counted (one client holds a whole /64),
-// and an IPv4 client by its address.
-func TestSocketsCountedPerNetwork(t *testing.T) {
+// TestSocketsCountedPerAddress: the per-address limit counts an IPv6
+// client by its address in full, as an IPv4 one: the wall screens of a
+// control room whose LAN is one /64 each have the limit. One /64 has a cap
+// of its own, 8 times the limit, so that one client cannot take a fresh
+// address for each socket without bound.
+func TestSocketsCountedPerAddress(t *testing.T) {
+	const perAddr = 2
 	s := newTestServer(t, func(c *config.Config) {
-		c.Limits.SocketsPerAddress = 1
+		c.Limits.SocketsPerAddress = perAddr
 		c.TrustedProxies, c.ProxyHeader = []string{"127.0.0.1"}, "X-Forwarded-For"
 	})
-	for _, tc := range []struct {
+	from := func(ip string) int {
+		_, status := s.dial(t, http.Header{"X-Forwarded-For": {ip}})
+		return status
+	}
+	for _, ip := range []string{"2001:db8::1", "2001:db8::1", "2001:db8::2", "2001:db8::2"} {
+		if status := from(ip); status != http.StatusSwitchingProtocols {
+			t.Fatalf("a socket from %s, with %d open at each address: %d, want 101", ip, perAddr, status)
+		}
+	}
+	if status := from("2001:db8::1"); status != http.StatusTooManyRequests {
+		t.Errorf("a third socket from 2001:db8::1: %d, want 429", status)
+	}
+	// The rest of the /64's cap, two sockets from each of further addresses.
+	for i := 3; i <= networkSockets; i++ {
+		for range perAddr {
+			if status := from(fmt.Sprintf("2001:db8::%x", i)); status != http.StatusSwitchingProtocols {
+				t.Fatalf("a socket from 2001:db8::%x, %d of the /64 open: %d, want 101", i, len(s.counts()), status)
+			}
+		}
+	}
+	if status := from("2001:db8::ff"); status != http.StatusTooManyRequests {
+		t.Errorf("a fresh address of a /64 holding %d sockets: %d, want 429", networkSockets*perAddr, status)
+	}
+	for _, c := range []struct {
 		name, from string
 		want       int
 	}{
-		{"first of a /64", "2001:db8:1:2::1", http.StatusSwitchingProtocols},
-		{"another address of that /64", "2001:db8:1:2:aaaa::7", http.StatusTooManyRequests},
-		{"another /64", "2001:db8:1:3::1", http.StatusSwitchingProtocols},
+		{"another /64", "2001:db8:0:1::1", http.StatusSwitchingProtocols},
 		{"an IPv4 address", "192.0.2.1", http.StatusSwitchingProtocols},
+		{"again", "192.0.2.1", http.StatusSwitchingProtocols},
+		{"an IPv4 address at its limit", "192.0.2.1", http.StatusTooManyRequests},
 		{"another IPv4 address", "192.0.2.2", http.StatusSwitchingProtocols},
 	} {
-		if _, status := s.dial(t, http.Header{"X-Forwarded-For": {tc.from}}); status != tc.want {
-			t.Errorf("%s (%s): %d, want %d", tc.name, tc.from, status, tc.want)
+		if status := from(c.from); status != c.want {
+			t.Errorf("%s (%s): %d, want %d", c.name, c.from, status, c.want)
 		}
 	}
 }

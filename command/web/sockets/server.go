@@ -24,6 +24,9 @@ type Server struct {
 	base    context.Context
 	cancel  context.CancelFunc
 	sockets sync.WaitGroup
+	// closeMu orders the handshakes' Add to sockets with Close's cancel
+	// (see enter).
+	closeMu sync.Mutex
 	// ws counts open websockets and shares screen snapshots.
 	ws sockets
 	// libWrites lends the websocket library a write buffer for the moment
@@ -68,7 +71,11 @@ func (a *Server) Routes() map[string][]fiber.Handler {
 // Close tells every websocket to close with 1001 (going away) and waits,
 // until ctx ends, for their handlers to return.
 func (a *Server) Close(ctx context.Context) error {
+	// Under closeMu: a handshake counted itself before (Wait waits for
+	// it), or sees base ended after and counts nothing (see enter).
+	a.closeMu.Lock()
 	a.cancel()
+	a.closeMu.Unlock()
 	done := make(chan struct{})
 	go func() { a.sockets.Wait(); close(done) }()
 	select {

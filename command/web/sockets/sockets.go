@@ -10,14 +10,17 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/klauspost/compress/flate"
@@ -77,18 +80,22 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 				return fault.Field("since", "must be a seq: a whole number")
 			}
 		}
-		if a.base.Err() != nil {
+		// Counted in the shutdown's wait from here on, unless the server
+		// is shutting down (enter).
+		if !a.enter() {
 			return fault.ErrUnavailable
 		}
 		// Both outlive the request (the counts are map keys): copy them.
 		// A session is counted by its token's hash (a ticket's socket too),
-		// an address as logins are: an IPv6 client by its /64.
+		// an address in full; an IPv6 address's /64 has a cap of its own.
 		hash, _ := c.Locals(rest.TokenHashKey).(string)
-		who := socketOwner{token: strings.Clone(hash), addr: strings.Clone(rest.AddressKey(a.ClientIP(c)))}
-		if !a.ws.open(who, a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress) {
+		who := ownerOf(strings.Clone(hash), a.ClientIP(c))
+		perAddr := a.Config.Limits.SocketsPerAddress
+		if !a.ws.open(who, a.Config.Limits.SocketsPerSession, perAddr, networkSockets*perAddr) {
+			a.sockets.Done()
 			c.Set(fiber.HeaderRetryAfter, "5")
-			return rest.Problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session and %d per address are open at once",
-				a.Config.Limits.SocketsPerSession, a.Config.Limits.SocketsPerAddress), nil)
+			return rest.Problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session, %d per address and %d per IPv6 /64 are open at once",
+				a.Config.Limits.SocketsPerSession, perAddr, networkSockets*perAddr), nil)
 		}
 		h := a.counted(who)
 		upgraded := false
@@ -130,10 +137,26 @@ type handshake struct {
 	release func()
 }
 
-// counted is a handshake for a socket of who, counted by open: it is
-// counted in the shutdown's wait too until released.
-func (a *Server) counted(who socketOwner) *handshake {
+// enter counts a handshake in the shutdown's wait, unless the server is
+// shutting down. The check and the Add are one step under closeMu, which
+// Close holds while it cancels base: so every Add happens before Close's
+// Wait starts, or is refused. Checked apart (base.Err(), then Add), a
+// handshake could pass the check, Close cancel and Wait on a count of
+// zero, and the Add come after: a WaitGroup's Add racing its Wait, which
+// may panic or let Close return with a socket starting.
+func (a *Server) enter() bool {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
+	if a.base.Err() != nil {
+		return false
+	}
 	a.sockets.Add(1)
+	return true
+}
+
+// counted is a handshake for a socket of who, counted by open and by
+// enter: it is given back to both when released.
+func (a *Server) counted(who socketOwner) *handshake {
 	return &handshake{started: make(chan struct{}), release: func() {
 		a.ws.closed(who)
 		a.sockets.Done()
@@ -204,16 +227,37 @@ func (a *Server) recovered(*websocket.Conn) {
 }
 
 // socketOwner is whose a socket is, for the limits: its session token
-// (none for a socket without one) and its client address.
-type socketOwner struct{ token, addr string }
+// (none for a socket without one), its client address in full, and for an
+// IPv6 address its /64 ("" for IPv4).
+type socketOwner struct{ token, addr, network string }
+
+// ownerOf is the owner of a socket of token from the client address ip.
+// An address is counted in full, so that a control room's wall screens
+// behind one IPv6 /64 are not held to one address's limit; the /64 is
+// counted too, since one IPv6 client holds a whole /64 and could take a
+// fresh address for each socket.
+func ownerOf(token, ip string) socketOwner {
+	who := socketOwner{token: token, addr: strings.Clone(ip)}
+	if key := rest.AddressKey(ip); key != ip {
+		who.network = key
+	}
+	return who
+}
+
+// networkSockets is how many times limits.sockets_per_address one IPv6
+// /64 may hold open at once: room for a LAN of wall screens and desks,
+// still a bound on one client taking a fresh address per socket.
+const networkSockets = 8
 
 // sockets is the websocket state of an instance: the open sockets counted
-// per session token and per client address, and the screen snapshot last
-// built, shared by the sockets that connect while it is current.
+// per session token, per client address and per IPv6 /64, and the screen
+// snapshot last built, shared by the sockets that connect while it is
+// current.
 type sockets struct {
 	mu     sync.Mutex
 	byTok  map[string]int
 	byAddr map[string]int
+	byNet  map[string]int
 
 	// snapMu is held while a snapshot is built, so that sockets arriving
 	// together wait for one build instead of each making its own.
@@ -222,19 +266,23 @@ type sockets struct {
 	snaps  map[string]builtSnapshot // by the account's area ("" for all)
 }
 
-// open counts a socket of who, unless its token or its address is at its
-// limit.
-func (s *sockets) open(who socketOwner, perToken, perAddr int) bool {
+// open counts a socket of who, unless its token, its address or its IPv6
+// /64 is at its limit.
+func (s *sockets) open(who socketOwner, perToken, perAddr, perNet int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byTok == nil {
-		s.byTok, s.byAddr = map[string]int{}, map[string]int{}
+		s.byTok, s.byAddr, s.byNet = map[string]int{}, map[string]int{}, map[string]int{}
 	}
-	if (who.token != "" && s.byTok[who.token] >= perToken) || s.byAddr[who.addr] >= perAddr {
+	if (who.token != "" && s.byTok[who.token] >= perToken) || s.byAddr[who.addr] >= perAddr ||
+		(who.network != "" && s.byNet[who.network] >= perNet) {
 		return false
 	}
 	if who.token != "" {
 		s.byTok[who.token]++
+	}
+	if who.network != "" {
+		s.byNet[who.network]++
 	}
 	s.byAddr[who.addr]++
 	return true
@@ -246,6 +294,9 @@ func (s *sockets) closed(who socketOwner) {
 	defer s.mu.Unlock()
 	if who.token != "" {
 		uncount(s.byTok, who.token)
+	}
+	if who.network != "" {
+		uncount(s.byNet, who.network)
 	}
 	uncount(s.byAddr, who.addr)
 }
@@ -362,7 +413,7 @@ const (
 	reasonSessionEnded = "session_ended" // 4001
 	reasonBehind       = "behind"        // its queue overflowed (1008)
 	reasonWriteTimeout = "write_timeout" // a write took past streams.write_timeout
-	reasonWriteFailed  = "write_failed"  // a write failed otherwise (the connection reset)
+	reasonWriteFailed  = "write_failed"  // a write failed otherwise, the client not seen to go
 	reasonSilent       = "silent"        // nothing heard, not even a pong, for silence
 	reasonBadMessage   = "bad_message"   // a client message too big (1009) or not inflating (1007)
 	reasonStorage      = "storage"       // storage failed (1013)
@@ -374,7 +425,12 @@ var closeReasons = []string{reasonClient, reasonShutdown, reasonSessionEnded, re
 
 // closeReason tells why a socket closed from the cause that ended its
 // context (the session's end), the error Serve returned, the first write
-// that failed and the error that ended the reader.
+// that failed and the error that ended the reader. A write that failed
+// (not one past its timeout) while the reader saw the client go, its
+// connection at its end or reset or a Close from it, is the client's
+// doing: a client that drops its connection while a write is in flight
+// was not cut off. A protocol error of the client (the library answers
+// 1002) ends the reader with an error of no kind of its own: client too.
 func (a *Server) closeReason(cause, served, wrote, read error) string {
 	var ne, re net.Error
 	var corrupt flate.CorruptInputError
@@ -387,16 +443,29 @@ func (a *Server) closeReason(cause, served, wrote, read error) string {
 		return reasonBehind
 	case errors.As(wrote, &ne) && ne.Timeout():
 		return reasonWriteTimeout
+	case wrote != nil && clientWent(read):
+		return reasonClient
 	case wrote != nil:
 		return reasonWriteFailed
 	case errors.As(read, &re) && re.Timeout():
 		return reasonSilent // the read deadline passed: see socketWriter
-	case errors.Is(read, errTooBig), errors.Is(read, websocket.ErrReadLimit), errors.As(read, &corrupt):
+	// The library's own ErrReadLimit: contrib/websocket declares another,
+	// which the library never returns.
+	case errors.Is(read, errTooBig), errors.Is(read, fws.ErrReadLimit), errors.As(read, &corrupt):
 		return reasonBadMessage
 	case read == nil && served != nil && !errors.Is(served, websocket.ErrCloseSent):
 		return reasonStorage
 	}
 	return reasonClient
+}
+
+// clientWent reports whether the reader ended because the client went:
+// its Close, or the connection's end (the library reads an EOF as a
+// CloseError 1006) or reset.
+func clientWent(read error) bool {
+	var ce *fws.CloseError
+	return errors.As(read, &ce) || errors.Is(read, io.EOF) || errors.Is(read, io.ErrUnexpectedEOF) ||
+		errors.Is(read, syscall.ECONNRESET) || errors.Is(read, syscall.ECONNABORTED)
 }
 
 // CloseSessionEnded is the close code of a socket whose session ended
