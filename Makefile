@@ -104,6 +104,14 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzBatchReaderMatchesStrict$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/units
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeResponderMessage$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/sockets
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePlaces$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./geo
+	$(GO) test -run='^$$' -fuzz='^FuzzSmallWindow$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/sockets
+	$(GO) test -run='^$$' -fuzz='^FuzzDeflated$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/live
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePolygon$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/warning
+	$(GO) test -run='^$$' -fuzz='^FuzzClean$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/cleantext
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePeriod$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/stats
+	$(GO) test -run='^$$' -fuzz='^FuzzClientIP$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/rest
+	$(GO) test -run='^$$' -fuzz='^FuzzByteRange$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/geodata
+	$(GO) test -run='^$$' -fuzz='^FuzzParseCSV$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/duty
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section

@@ -2,10 +2,14 @@ package rest
 
 import (
 	"io"
+	"net"
 	"net/http/httptest"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"watchfloor/config"
 )
@@ -72,4 +76,56 @@ func TestAddressKey(t *testing.T) {
 			t.Errorf("addressKey(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzClientIP: whatever X-Forwarded-For a client sends, the address limits
+// count is an address: the peer's when the peer is not a trusted proxy,
+// and otherwise the peer's or one of the header's entries, never text the
+// client made up.
+func FuzzClientIP(f *testing.F) {
+	proxies, err := parseProxies([]string{"10.0.0.0/8", "192.0.2.1"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	a := &Kit{Deps: Deps{Config: &config.Config{ProxyHeader: "X-Forwarded-For"}}, proxies: proxies}
+	app := fiber.New()
+	for _, xff := range []string{"", "203.0.113.1", "1.2.3.4, 203.0.113.1, 10.1.1.1", "nonsense", "2001:db8::1", ",,,", "::ffff:10.0.0.1, 10.0.0.2",
+		"203.0.113.1%eth0", "  203.0.113.9  ,", "fe80::1%25zone"} {
+		for _, peer := range []string{"192.0.2.1", "10.9.9.9", "198.51.100.7", "::ffff:10.0.0.3", "2001:db8::7"} {
+			f.Add([]byte(net.ParseIP(peer).To16()), xff)
+		}
+	}
+	f.Fuzz(func(t *testing.T, peerIP []byte, xff string) {
+		if len(peerIP) != net.IPv4len && len(peerIP) != net.IPv6len {
+			return // a connection's peer is an address
+		}
+		var fctx fasthttp.RequestCtx
+		var req fasthttp.Request
+		req.Header.Set("X-Forwarded-For", xff)
+		fctx.Init(&req, &net.TCPAddr{IP: net.IP(peerIP), Port: 4000}, nil)
+		c := app.AcquireCtx(&fctx)
+		defer app.ReleaseCtx(c)
+		got := a.ClientIP(c)
+		addr, err := netip.ParseAddr(got)
+		if err != nil {
+			t.Fatalf("ClientIP with peer %v and %q = %q, not an address", net.IP(peerIP), xff, got)
+		}
+		peer, _ := netip.AddrFromSlice(peerIP)
+		peer = peer.Unmap()
+		if !a.trusted(peer) {
+			if addr != peer {
+				t.Fatalf("an untrusted peer %v with %q counted as %v", peer, xff, addr)
+			}
+			return
+		}
+		if addr == peer {
+			return
+		}
+		for _, part := range strings.Split(xff, ",") {
+			if p, err := netip.ParseAddr(strings.TrimSpace(part)); err == nil && p.Unmap() == addr {
+				return
+			}
+		}
+		t.Fatalf("peer %v with %q counted as %v, neither the peer nor an entry", peer, xff, addr)
+	})
 }
