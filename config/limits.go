@@ -4,8 +4,11 @@ import "time"
 
 // Streams bounds the event streams kept in Redis for replay.
 type Streams struct {
-	MaxLen    int64         `yaml:"max_len"`
-	Heartbeat time.Duration `yaml:"heartbeat"`
+	MaxLen int64 `yaml:"max_len"`
+	// UnitMaxLen caps each unit's own stream (its orders and tasks, read
+	// by its phone to catch up): a phone too far behind gets a snapshot.
+	UnitMaxLen int64         `yaml:"unit_max_len"`
+	Heartbeat  time.Duration `yaml:"heartbeat"`
 	// SendQueue is how many messages a websocket client may fall behind
 	// before it is cut off (it resumes with ?since=).
 	SendQueue int `yaml:"send_queue"`
@@ -62,6 +65,7 @@ type Limits struct {
 func (s Streams) validate(scope) []error {
 	return broken([]bound{
 		{s.MaxLen < 100, "streams.max_len: at least 100"},
+		{s.UnitMaxLen < 100, "streams.unit_max_len: at least 100"},
 		{s.Heartbeat <= 0, "streams.heartbeat: must be positive"},
 		{s.WriteTimeout < 100*time.Millisecond, "streams.write_timeout: at least 100ms"},
 		{s.SnapshotIncidents < 1, "streams.snapshot_incidents: at least 1"},

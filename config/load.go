@@ -107,7 +107,7 @@ func Defaults() *Config {
 		Auth:        Auth{SessionTTL: 12 * time.Hour, SessionMaxAge: 24 * time.Hour, SessionCache: 2 * time.Second, TicketTTL: 30 * time.Second, BcryptCost: 10},
 		Audit:       Audit{Retention: 2160 * time.Hour, ExportInterval: time.Minute},
 		ProxyHeader: "X-Forwarded-For",
-		Streams:     Streams{MaxLen: 100000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second, SnapshotIncidents: 500, Compress: true},
+		Streams:     Streams{MaxLen: 100000, UnitMaxLen: 1000, Heartbeat: 5 * time.Second, SendQueue: 1024, WriteTimeout: 10 * time.Second, SnapshotIncidents: 500, Compress: true},
 		Limits: Limits{BodyBytes: 8 << 20, JSONBodyBytes: 64 << 10, TokenRate: 50, TokenBurst: 200, DeviceRate: 2, DeviceBurst: 20,
 			LoginRate: 1, LoginBurst: 20, LoginFailures: 5, LoginAddressFailures: 20, LoginWindow: 15 * time.Minute,
 			LoginDelay: time.Second, LoginMaxDelay: 5 * time.Minute, LoginAlarm: 20, SocketRate: 5, SocketBurst: 20,

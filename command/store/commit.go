@@ -119,7 +119,7 @@ for i = 1, nops do
   if cmd == 'HINCRBY' then counts[i] = tostring(r) end
 end
 local function count(n) return counts[tonumber(n)] end
-local at = arg(); local maxlen = arg(); local notify = arg()
+local at = arg(); local maxlen = arg(); local unitmax = arg(); local notify = arg()
 local nev = tonumber(arg())
 local out = {'ok'}
 for i = 1, nev do
@@ -130,7 +130,10 @@ for i = 1, nev do
   if string.byte(data) == 35 then data = string.gsub(string.sub(data, 2), '\1(%d+)\1', count) end
   local seq = redis.call('INCR', seqKey)
   local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '"' .. head .. ',"at":"' .. at .. '","data":' .. data .. '}'
-  redis.call('XADD', streamKey, 'MAXLEN', '~', maxlen, seq .. '-0', 'm', msg)
+  -- a notified stream is a unit's own: its own, smaller cap
+  local cap = maxlen
+  if name ~= '' then cap = unitmax end
+  redis.call('XADD', streamKey, 'MAXLEN', '~', cap, seq .. '-0', 'm', msg)
   if name ~= '' then redis.call('PUBLISH', notify, name .. '\n' .. seq .. '\n' .. msg) end
   out[#out + 1] = seq
 end
@@ -237,15 +240,16 @@ func (s *Store) program(tx *Tx) (keys []string, args []any) {
 	return keys, args
 }
 
-// programEvents lays out the events: their time, the stream cap, the
-// notify channel, then each event's seq and stream keys and its parts;
-// data that an op writes as a document goes as that op's number.
+// programEvents lays out the events: their time, the stream caps (a
+// notified stream, a unit's own, has its own), the notify channel, then
+// each event's seq and stream keys and its parts; data that an op writes
+// as a document goes as that op's number.
 func (s *Store) programEvents(tx *Tx, docs map[string]int, keys []string, args []any) ([]string, []any) {
 	at := tx.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	args = append(args, at.UTC().Format(time.RFC3339Nano), s.maxLen, s.Key("notify"), len(tx.Events))
+	args = append(args, at.UTC().Format(time.RFC3339Nano), s.maxLen, s.unitMaxLen, s.Key("notify"), len(tx.Events))
 	for _, ev := range tx.Events {
 		keys = append(keys, s.Key("seq", ev.Stream), s.Key("stream", ev.Stream))
 		name := ""

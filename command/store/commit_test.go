@@ -166,3 +166,49 @@ func TestCommitNotSentTwiceAfterATimeout(t *testing.T) {
 		t.Errorf("the commit stored its event %d times (its answer: %v); want once", len(msgs), err)
 	}
 }
+
+// TestUnitStreamsHaveTheirOwnCap: a unit's own stream (its events are
+// notified, not tailed) is trimmed to the unit cap, about, while the screen
+// stream keeps its own, larger one: each unit's orders and tasks would
+// otherwise be kept for decades under the screen's cap.
+func TestUnitStreamsHaveTheirOwnCap(t *testing.T) {
+	st := storetest.Open(t, store.Options{StreamMaxLen: 5000, UnitStreamMaxLen: 100})
+	ctx := context.Background()
+	for i := range 600 {
+		if _, err := st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{
+			{Stream: vocab.UnitStream("u1"), Type: vocab.TaskAssigned, Data: map[string]int{"n": i}, Notify: true},
+			{Stream: vocab.ScreenStream, Type: vocab.IncidentUpdated, Data: map[string]int{"n": i}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unit, err := st.Client().XLen(ctx, st.Key("stream", vocab.UnitStream("u1"))).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	screen, err := st.Client().XLen(ctx, st.Key("stream", vocab.ScreenStream)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MAXLEN ~ trims whole nodes of 100 entries: up to one node more.
+	if unit < 100 || unit > 200 || screen != 600 {
+		t.Fatalf("the unit's stream holds %d events, the screen's %d; want 100 to 200, and 600", unit, screen)
+	}
+}
+
+// TestDayCountersExpire: a day's numbering counter expires two days on,
+// counting on as before meanwhile: a counter a day would otherwise stay
+// for ever.
+func TestDayCountersExpire(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	for want := int64(1); want <= 2; want++ {
+		if n, err := st.NextID(ctx, "incident", "20261206"); err != nil || n != want {
+			t.Fatalf("NextID = %d, %v; want %d", n, err, want)
+		}
+	}
+	ttl, err := st.Client().TTL(ctx, st.Key("incident", "n", "20261206")).Result()
+	if err != nil || ttl < 47*time.Hour || ttl > 48*time.Hour {
+		t.Fatalf("the day's counter lives %v (%v), want 48 h", ttl, err)
+	}
+}

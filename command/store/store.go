@@ -42,9 +42,11 @@ type Store struct {
 	waitT  time.Duration
 	loc    *time.Location
 	maxLen int64
-	log    *slog.Logger
-	ready  atomic.Bool
-	ping   time.Duration
+	// unitMaxLen caps the streams that Notify events go to (one per unit).
+	unitMaxLen int64
+	log        *slog.Logger
+	ready      atomic.Bool
+	ping       time.Duration
 }
 
 // Options configure Open.
@@ -52,7 +54,9 @@ type Options struct {
 	URL          string
 	Deployment   string
 	StreamMaxLen int64
-	PingInterval time.Duration
+	// UnitStreamMaxLen caps each unit's stream (default 1000).
+	UnitStreamMaxLen int64
+	PingInterval     time.Duration
 	// MinAppendFsync is the least durability required of Redis: always,
 	// everysec, or "" and no for none. Open reads Redis's settings and never
 	// changes them.
@@ -90,7 +94,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro.PoolSize = 64
 	ro.MinIdleConns = 4
 	rdb := client(ro, opts, ro.Protocol)
-	s := &Store{rdb: rdb, subs: client(ro, opts, 2), prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
+	s := &Store{rdb: rdb, subs: client(ro, opts, 2), prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, unitMaxLen: opts.UnitStreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
 		wait: opts.WaitReplicas, waitT: opts.WaitTimeout, loc: opts.Location}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -103,6 +107,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if s.maxLen <= 0 {
 		s.maxLen = 100000
+	}
+	if s.unitMaxLen <= 0 {
+		s.unitMaxLen = 1000
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		s.Close()
@@ -338,10 +345,25 @@ func Missing(err error) bool {
 }
 
 // NextID returns the next number of kind for a local day (kind:n:{day}).
+// The day's counter expires two days on (in the same round trip): a past
+// day is numbered no more, and a counter a day would stay for ever.
 func (s *Store) NextID(ctx context.Context, kind, day string) (int64, error) {
 	if err := s.Check("numbering"); err != nil {
 		return 0, err
 	}
-	n, err := s.rdb.Incr(ctx, s.Key(kind, "n", day)).Result()
-	return n, s.Wrap("numbering "+kind, err)
+	key := s.Key(kind, "n", day)
+	var incr *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		incr = p.Incr(ctx, key)
+		p.Expire(ctx, key, dayCounterTTL)
+		return nil
+	})
+	if err != nil {
+		return 0, s.Wrap("numbering "+kind, err)
+	}
+	return incr.Val(), nil
 }
+
+// dayCounterTTL is how long a day's numbering counter lives after its
+// last number: past the day in every time zone, and a margin.
+const dayCounterTTL = 48 * time.Hour
