@@ -39,6 +39,25 @@ type Query struct {
 	Limit      int
 }
 
+// Start is where a read of q may begin: From, or, with none, for the
+// records of one incident (by incident_id, or an incident's id as object)
+// the day before the day its id names (INC-YYYYMMDD-…, a local day: one
+// day earlier covers every time zone): none of its records is older, and
+// the whole trail before it need not be read. The zero time reads all.
+func (q *Query) Start() time.Time {
+	if !q.From.IsZero() {
+		return q.From
+	}
+	for _, id := range []string{q.IncidentID, q.Object} {
+		if day, ok := strings.CutPrefix(id, "INC-"); ok && len(day) > 8 && day[8] == '-' {
+			if t, err := time.Parse("20060102", day[:8]); err == nil {
+				return t.AddDate(0, 0, -1)
+			}
+		}
+	}
+	return time.Time{}
+}
+
 // Match reports whether r passes q's filters other than time.
 func (q *Query) Match(r *Record) bool {
 	return (q.Who == "" || r.Who == q.Who) &&

@@ -47,8 +47,8 @@ func (t *Trail) Audit(ctx context.Context, q audit.Query) ([]audit.Record, error
 		return nil, err
 	}
 	from, to := "-", "+"
-	if !q.From.IsZero() {
-		from = strconv.FormatInt(q.From.UnixMilli(), 10)
+	if start := q.Start(); !start.IsZero() {
+		from = strconv.FormatInt(start.UnixMilli(), 10)
 	}
 	if !q.To.IsZero() {
 		to = strconv.FormatInt(q.To.UnixMilli(), 10)
