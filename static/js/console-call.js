@@ -535,6 +535,10 @@ export class CallDesk {
   /** Saves the call as a new incident. */
   async save() {
     if (this.busy) return;
+    // A second Enter or tap just after a save finds the form emptied for
+    // the next call: it sends nothing, and the saved line stays.
+    const st = byId('call-status');
+    if ((st.dataset.result === 'created' || st.dataset.result === 'followup') && this.blank()) return;
     if (!this.ctx.canCreate()) {
       this.setStatus([{ key: 'console.call.readonly' }]);
       return;
@@ -735,6 +739,16 @@ export class CallDesk {
       if (/** @type {HTMLInputElement} */ (c).value.trim()) return true;
     }
     return false;
+  }
+
+  /**
+   * Reports whether the form is as a new call starts: nothing typed, no
+   * category, place or grid chosen.
+   * @returns {boolean}
+   */
+  blank() {
+    const b = this.body();
+    return !this.hasInput() && !b.category && !b.location && !b.grid;
   }
 
   /** Focuses the first field for a new call. */

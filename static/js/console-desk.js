@@ -301,7 +301,7 @@ export class IncidentDesk {
    * @param {string[]} ids
    */
   clearFields(id, ids) {
-    if (this.selected !== id) return;
+    if (this.selected !== id || byId('detail').dataset.id !== id) return;
     for (const f of ids.map((x) => document.getElementById(x))) {
       if (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) {
         f.value = '';
@@ -509,6 +509,10 @@ export class IncidentDesk {
       box.dataset.state = 'none';
       return;
     }
+    // What was typed is put back only on a redraw of the same incident: the
+    // fields have the same ids for every incident, and what was typed or
+    // ticked for one must not land in another's forms.
+    const same = box.dataset.id === inc.id;
     const restore = keepFields(body, (f) => f.id);
     this.drawn = ''; // drawn from state a fetch did not bring alone
     box.dataset.state = 'loaded';
@@ -538,7 +542,8 @@ export class IncidentDesk {
       ]),
       this.timelineBlock(inc),
     ].filter(Boolean));
-    restore();
+    if (same) restore();
+    else keepFields(body, (f) => f.id)(); // only marks the fields as drawn
     for (const key of new Set([...this.sending, ...this.answers.keys()])) this.paint(key);
     const mapBox = body.querySelector('#dispatch-map');
     if (mapBox instanceof HTMLElement) {

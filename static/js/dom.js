@@ -130,12 +130,34 @@ function busyInside(node) {
 function putIn(node, build, after) {
   const focused = document.activeElement;
   const caret = caretOf(focused);
+  const inside = focused instanceof HTMLElement && focused !== node && node.contains(focused);
   node.replaceChildren(...build());
   if (focused instanceof HTMLElement && focused !== document.body && focused.isConnected && document.activeElement !== focused) {
     focused.focus();
     setCaret(focused, caret);
+  } else if (inside && !focused.isConnected) {
+    // The focused item was drawn anew: the focus goes to its new self
+    // (the same data-id, or the same action on the same activation).
+    const again = sameNode(node, focused);
+    if (again) again.focus({ preventScroll: true });
   }
   after?.();
+}
+
+/**
+ * The element of node that stands for old, drawn anew: the same tag and
+ * the same data-id, data-action and data-activation-id, one of them set.
+ * @param {Element} node
+ * @param {HTMLElement} old
+ * @returns {HTMLElement|null}
+ */
+function sameNode(node, old) {
+  const keys = ['id', 'action', 'activationId'];
+  if (!old.dataset.id && !old.dataset.activationId) return null;
+  for (const e of node.getElementsByTagName(old.tagName)) {
+    if (e instanceof HTMLElement && keys.every((k) => e.dataset[k] === old.dataset[k])) return e;
+  }
+  return null;
 }
 
 /**
