@@ -224,7 +224,7 @@ func TestConsoleDispatchFollowedLive(t *testing.T) {
 	}
 	checkAmapLink(t, nav, target, lon, lat, addr)
 	for _, step := range []string{"ack", "en_route", "on_scene", "cleared"} {
-		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]`, step), chromedp.ByQuery), click("#action-btn"))
+		r.run(5*time.Second, chromedp.WaitVisible(fmt.Sprintf(`#action-btn[data-step=%q]:not([data-settling])`, step), chromedp.ByQuery), click("#action-btn"))
 		want := map[string]string{"ack": "acked", "en_route": "en_route", "on_scene": "on_scene", "cleared": "cleared"}[step]
 		b.poll(5*time.Second, fmt.Sprintf(`document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === %q`, want))
 	}

@@ -121,7 +121,14 @@ let reportDone = null;
 let photoRetry = null;
 /** @type {''|'sending'|'uploading'} */
 let reportBusy = '';
-/** @type {{key: string, json: string}|null} the last submission not known to have succeeded */
+/**
+ * The last submission whose outcome is unknown (no answer, or one that does
+ * not prove nothing was stored): its key and the exact body sent, and that
+ * body without the location (fields). Submitted again with the same fields,
+ * it is sent again as it was, its location frozen (a new fix would make a
+ * new key and could file the case twice).
+ * @type {{key: string, json: string, fields: string}|null}
+ */
 let attempt = null;
 /** @type {Set<string>} fields the server or the form found wrong */
 let badFields = new Set();
@@ -916,11 +923,33 @@ function readForm() {
   return { body, missing };
 }
 
+/** The answers to a report that prove no case was stored. */
+const NOT_STORED = [400, 403, 404, 413, 415, 422, 429];
+
+/**
+ * Reports whether nothing is typed or chosen in the report form.
+ * @returns {boolean}
+ */
+function formEmpty() {
+  const people = /** @type {HTMLInputElement} */ (byId('report-people')).value.trim();
+  return /** @type {HTMLSelectElement} */ (byId('report-kind')).value === '' &&
+    /** @type {HTMLInputElement} */ (byId('report-title')).value.trim() === '' &&
+    /** @type {HTMLTextAreaElement} */ (byId('report-description')).value.trim() === '' &&
+    (people === '' || people === '0') && !photo;
+}
+
 /** Sends the report: the case, then the photo, if any. */
 async function submitReport() {
   if (reportBusy) return;
+  // A second tap just after a save: the form is empty, the saved line stays.
+  if (reportDone && formEmpty()) return;
   reportDone = null;
-  const { body, missing } = readForm();
+  const { body, missing: asRead } = readForm();
+  const fields = JSON.stringify({ ...body, location: undefined });
+  const again = !!attempt && attempt.fields === fields;
+  // The same report again after an unknown outcome: sent as it was, with
+  // the location it had (no fresh fix needed).
+  const missing = again ? asRead.filter((f) => f !== 'location') : asRead;
   badFields = new Set(missing);
   if (missing.length) {
     const first = missing[0];
@@ -931,21 +960,24 @@ async function submitReport() {
     if (focus) byId(focus).focus();
     return;
   }
-  const json = JSON.stringify(body);
-  if (!attempt || attempt.json !== json) attempt = { key: api.idempotencyKey('case'), json };
+  if (!attempt || !again) attempt = { key: api.idempotencyKey('case'), json: JSON.stringify(body), fields };
   const key = attempt.key;
+  const sent = JSON.parse(attempt.json);
   reportError = null;
   reportBusy = 'sending';
   renderReport();
   /** @type {any} */
   let created;
   try {
-    created = await api.createCase(body, key);
+    created = await api.createCase(sent, key);
   } catch (err) {
     reportBusy = '';
     reportError = createError(err);
     badFields = new Set(problemFields(err));
-    if (err instanceof api.ApiError && err.status !== 409) attempt = null; // answered: nothing was created
+    // Only these answers prove nothing was stored; after any other (a 503
+    // "may nevertheless be stored", a 409, no answer) the same key and body
+    // are sent again.
+    if (err instanceof api.ApiError && NOT_STORED.includes(err.status)) attempt = null;
     renderReport();
     return;
   }

@@ -11,7 +11,8 @@
 // Hooks for tests: #order[data-state] (none|offered|acked|en_route|on_scene)
 // with data-dispatch-id; #action-btn[data-step] (ack|en_route|on_scene|
 // cleared), disabled while a request is in flight (aria-busy) or the link is
-// down; #action-error[data-code]; #notice[data-kind]; #ack-countdown;
+// down, data-settling while it still ignores taps (just after it shows
+// another step or order); #action-error[data-code]; #notice[data-kind]; #ack-countdown;
 // #nav-link; #order-map (see minimap.js); #tasks > li.task[data-sending]; #history >
 // li.history-item[data-dispatch-id][data-status]; #share-toggle
 // [aria-checked]; #share-status[data-status]; #link-state (.up/.down).
@@ -46,6 +47,13 @@ setSessionScope('responder');
 const NEXT = { offered: 'ack', acked: 'en_route', en_route: 'on_scene', on_scene: 'cleared' };
 /** How long to wait for the answer to a step before giving up. */
 const REPLY_TIMEOUT_MS = 12000;
+/**
+ * How long the big button ignores taps after it shows another step or
+ * another order: the second tap of a double tap (both are clicks with
+ * touch-action: manipulation) must not take the next step, or accept an
+ * order the person has not seen, when the answer came between the taps.
+ */
+const STEP_SETTLE_MS = 800;
 /** How often the unit (its status and position) is asked for again. */
 const UNIT_REFRESH_MS = 20000;
 const VIBRATE_OFFER = [400, 150, 400, 150, 400];
@@ -59,10 +67,20 @@ let state = null;
 let linkState = 'connecting';
 let onApp = false;
 let msgCounter = 0;
-/** @type {{id: string, dispatchId: string, step: string, timer: ReturnType<typeof setTimeout>}|null} */
+/** @type {{id: string, dispatchId: string, status: string, step: string, timer: ReturnType<typeof setTimeout>}|null} */
 let pending = null;
-/** @type {{key: string, params?: Record<string, string|number>, code?: string, detail?: string}|null} */
+/**
+ * The error under the big button. A lost or late answer keeps the order
+ * and the status it was sent from (dispatchId, status): once that order
+ * has moved on the step was recorded, and the error goes.
+ * @type {{key: string, params?: Record<string, string|number>, code?: string, detail?: string, dispatchId?: string, status?: string}|null}
+ */
 let actionError = null;
+/** The order and step the big button shows ("dispatchId/step"), and until when it ignores taps. */
+let shownStep = '';
+let settleUntil = 0;
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let settleTimer;
 /** @type {{kind: string, key: string, params?: Record<string, string|number>, caseId?: string}|null} */
 let notice = null;
 /** @type {ReturnType<typeof setInterval>|undefined} */
@@ -87,8 +105,9 @@ const link = createLiveLink({
       // The answer, if any, is lost with the connection: the step may or may
       // not have been taken. Repeating it is safe (the server answers a
       // repeated step with the order as it stands).
+      const { dispatchId, status } = pending;
       clearPending();
-      actionError = { key: 'responder.error.lost' };
+      actionError = { key: 'responder.error.lost', dispatchId, status };
     }
     if (s === 'up') {
       sharer.flush();
@@ -305,6 +324,7 @@ function describeError(data) {
     default:
       key = 'responder.error.other';
   }
+  // The server's message is English: shown only in English (see renderAction).
   return { key, code: code || 'unknown', detail: message };
 }
 
@@ -317,6 +337,7 @@ function clearPending() {
 /** Sends the next step of the current order. */
 function act() {
   if (!state || pending) return;
+  if (performance.now() < settleUntil) return; // the second tap of a double tap
   const cur = state.activeOrders()[0];
   if (!cur) return;
   const step = NEXT[/** @type {keyof NEXT} */ (cur.dispatch.status)];
@@ -335,11 +356,14 @@ function act() {
   pending = {
     id,
     dispatchId: cur.dispatch_id,
+    status: String(cur.dispatch.status),
     step,
     timer: setTimeout(() => {
       if (!pending || pending.id !== id) return;
+      const { dispatchId, status } = pending;
       clearPending();
-      actionError = { key: 'responder.error.timeout' };
+      actionError = { key: 'responder.error.timeout', dispatchId, status };
+      dropSettledError();
       renderAction();
     }, REPLY_TIMEOUT_MS),
   };
@@ -502,8 +526,21 @@ function renderMap() {
   );
 }
 
+/**
+ * Drops a lost or late answer's error once its order has moved on from the
+ * status the step was sent from (a replay, a later update or a late reply
+ * shows it was recorded) or has ended: "please retry" would then take a
+ * step the person did not mean.
+ */
+function dropSettledError() {
+  if (!actionError || !actionError.dispatchId || !state) return;
+  const o = state.orders.get(actionError.dispatchId);
+  if (!o || String(o.dispatch.status) !== actionError.status) actionError = null;
+}
+
 /** Shows the big button for the next step, and any error. */
 function renderAction() {
+  dropSettledError();
   const cur = state ? state.activeOrders()[0] : undefined;
   const bar = byId('action-bar');
   show(bar, !!cur);
@@ -513,10 +550,20 @@ function renderAction() {
   const hint = byId('action-hint');
   const step = cur ? NEXT[/** @type {keyof NEXT} */ (cur.dispatch.status)] : undefined;
   if (!cur || !step) {
+    shownStep = '';
     show(errLine, false);
     show(hint, false);
     return;
   }
+  const shown = `${cur.dispatch_id}/${step}`;
+  if (shown !== shownStep) {
+    shownStep = shown;
+    settleUntil = performance.now() + STEP_SETTLE_MS;
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(renderAction, STEP_SETTLE_MS + 20);
+  }
+  if (performance.now() < settleUntil) btn.dataset.settling = 'true';
+  else delete btn.dataset.settling;
   const busy = pending !== null && pending.dispatchId === cur.dispatch_id;
   btn.dataset.step = step;
   btn.textContent = t(busy ? 'responder.sending' : `responder.action.${step}`);
@@ -525,12 +572,17 @@ function renderAction() {
   if (actionError) {
     errLine.replaceChildren(
       el('strong', 'action-error-text', t(actionError.key, actionError.params)),
-      ...(actionError.detail ? [el('span', 'action-error-detail', actionError.detail)] : []),
+      // The server's detail is English: shown only in English, kept as
+      // data for support otherwise.
+      ...(actionError.detail && lang() === 'en' ? [el('span', 'action-error-detail', actionError.detail)] : []),
     );
+    if (actionError.detail) errLine.dataset.detail = actionError.detail;
+    else delete errLine.dataset.detail;
     errLine.dataset.code = actionError.code ?? actionError.key;
   } else {
     errLine.replaceChildren();
     delete errLine.dataset.code;
+    delete errLine.dataset.detail;
   }
   show(errLine, actionError !== null);
   hint.textContent = linkState !== 'up' ? t('responder.offlineHint') : '';
