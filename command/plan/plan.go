@@ -175,6 +175,10 @@ type Store interface {
 	// has, without its document; total is 0 when not recorded beside it.
 	Standing(ctx context.Context, id, group string) (status string, total int, err error)
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
+	// Replayed returns what a change stored under the idempotency key
+	// ("" when none, or it has expired): a start by hand repeated with
+	// its Idempotency-Key answers the first activation.
+	Replayed(ctx context.Context, key string) (string, error)
 }
 
 // JobTasks is the kind of the job that delivers an approved plan's tasks.

@@ -25,7 +25,8 @@ type tasks struct {
 	applied   []*change.Change
 }
 
-func (s *tasks) NextID(context.Context, string) (int64, error) { return 1, nil }
+func (s *tasks) NextID(context.Context, string) (int64, error)    { return 1, nil }
+func (s *tasks) Replayed(context.Context, string) (string, error) { return "", nil }
 func (s *tasks) Load(context.Context, string) (*plan.Activation, error) {
 	a := *s.act
 	return &a, nil

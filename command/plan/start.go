@@ -2,8 +2,10 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -37,6 +39,58 @@ type Start struct {
 // units only. A plan already active for the incident (or warning) is a
 // conflict naming it.
 func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activation, error) {
+	a, _, err := s.StartByHandOnce(ctx, who, st, nil)
+	return a, err
+}
+
+// StartByHandOnce is StartByHand with the request's Idempotency-Key (idem
+// nil: none). A repeat of idem's Idempotency-Key returns the first activation
+// (replayed true) without starting anything: a leader who presses again
+// after a lost answer must not send every member its tasks twice. The
+// key is looked up before st is checked (the first start has made the
+// plan active, which a second check would refuse as a conflict); the key
+// with another body is a field error.
+func (s *Service) StartByHandOnce(ctx context.Context, who Who, st Start, idem *vocab.Idempotency) (_ *Activation, replayed bool, _ error) {
+	if idem != nil {
+		dup, err := s.store.Replayed(ctx, idem.Key)
+		if err != nil {
+			return nil, false, fmt.Errorf("read an idempotency key: %w", err)
+		}
+		if dup != "" {
+			return s.replay(ctx, dup, idem)
+		}
+	}
+	a, err := s.startByHand(ctx, who, st, idem)
+	var dup *duplicate
+	if errors.As(err, &dup) {
+		return s.replay(ctx, dup.first, idem)
+	}
+	return a, false, err
+}
+
+// duplicate is startByHand's answer when another request with the same
+// Idempotency-Key stored its activation meanwhile: first is what that
+// request recorded under the key.
+type duplicate struct{ first string }
+
+func (d *duplicate) Error() string { return "a repeated start: " + d.first }
+
+// replay answers a repeated start with the activation the first request
+// stored (dup is "id|fingerprint"), or refuses a key reused for another
+// body.
+func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Activation, bool, error) {
+	id, fp, _ := strings.Cut(dup, "|")
+	if idem != nil && fp != idem.Fingerprint {
+		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	}
+	first, err := s.Load(ctx, id)
+	if err != nil {
+		return nil, false, fmt.Errorf("load the activation of a repeated start: %w", err)
+	}
+	return first, true, nil
+}
+
+func (s *Service) startByHand(ctx context.Context, who Who, st Start, idem *vocab.Idempotency) (*Activation, error) {
 	p, sub, level, err := s.checkStart(ctx, st)
 	if err != nil {
 		return nil, err
@@ -50,7 +104,7 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 	if st.Request != nil && st.Request.At.IsZero() {
 		st.Request.At = now
 	}
-	w := &Write{At: now}
+	w := &Write{At: now, Idem: idem}
 	inc := sub.incident
 	slot, free := "", []string(nil)
 	switch {
@@ -89,8 +143,12 @@ func (s *Service) StartByHand(ctx context.Context, who Who, st Start) (*Activati
 	w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.started", By: who.Username, Role: who.Role, Reason: st.Reason, Detail: detail})
 	s.activate(a, p, who, st.Reason, now, w)
 	w.Changes = append(w.Changes, Change{A: a, Event: vocab.ActivationApproved, Slot: slot, Free: free})
-	if err := s.save(ctx, w); err != nil {
+	res, err := s.store.Apply(ctx, w.Change())
+	if err != nil {
 		return nil, err
+	}
+	if res.Duplicate != "" { // a repeat stored meanwhile: nothing was written
+		return nil, &duplicate{first: res.Duplicate}
 	}
 	return a, s.runJobs(ctx, w.Jobs)
 }

@@ -43,6 +43,10 @@ type Write struct {
 	// plan's tasks); Apply sets their ids.
 	Jobs []job.Job
 	At   time.Time
+	// Idem, for a start by hand, records its request's Idempotency-Key
+	// with the new activation (value "id|fingerprint"), so that a repeat
+	// never starts the plan a second time.
+	Idem *vocab.Idempotency
 }
 
 // Change is what w changes: each activation guarded by its status (a new
@@ -51,6 +55,10 @@ type Write struct {
 // and the jobs.
 func (w *Write) Change() *change.Change {
 	c := &change.Change{At: w.At, Jobs: w.Jobs}
+	if w.Idem != nil && len(w.Changes) > 0 {
+		a := w.Changes[len(w.Changes)-1].A
+		c.Idem = &change.Idem{Key: w.Idem.Key, Value: a.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+	}
 	incidentID := ""
 	for _, ch := range w.Changes {
 		a := ch.A

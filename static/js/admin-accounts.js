@@ -329,8 +329,10 @@ async function submit() {
  * Carries out an action of a row (the second click of reset and delete).
  * @param {string} action
  * @param {any} a the account
+ * @param {number} [clicks] the click's count (UIEvent.detail): 2 or more
+ *   for the later clicks of a double-click, 0 from the keyboard
  */
-async function act(action, a) {
+async function act(action, a, clicks = 0) {
   if (action === 'edit') {
     openForm(a);
     return;
@@ -339,6 +341,13 @@ async function act(action, a) {
   if ((action === 'reset' || action === 'delete') && armed !== key) {
     armed = key;
     renderTable();
+    return;
+  }
+  if ((action === 'reset' || action === 'delete') && clicks > 1) {
+    // The second click of a double-click that armed it: the confirm button
+    // is drawn where the first click landed, so taking it would reset or
+    // delete with no confirmation at all. It stays armed for a click of
+    // its own.
     return;
   }
   armed = '';
@@ -388,7 +397,7 @@ function actions(a) {
     b.setAttribute('type', 'button');
     b.dataset.action = action;
     b.setAttribute('aria-label', t('acc.action.label', { action: name, username: a.username }));
-    b.addEventListener('click', () => act(action, a));
+    b.addEventListener('click', (ev) => act(action, a, ev.detail));
     cell.append(b);
   }
   return cell;

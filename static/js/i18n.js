@@ -761,6 +761,7 @@ const CATALOGUE = {
     'leader.start.err.closed': '事件已结案',
     'leader.start.err.warning': '没有这个预警',
     'leader.start.err.warningEnded': '预警已解除或已过期',
+    'leader.start.err.keyUsed': '本窗口之前的一次启动可能已经生效（内容与现在不同）：请关闭窗口查看已启动的预案，确需再次启动请重新打开',
     'leader.start.startedBy': '{who} 手动启动',
     'planboard.byRequest': '上级要求（{from}）',
     // Case desk of the console (console-cases.js, issue 16 part 3).
@@ -1361,6 +1362,7 @@ const CATALOGUE = {
     'warn.form.heading': '发布预警',
     'warn.status.sending': '正在发布…',
     'warn.status.issued': '已发布 {id}',
+    'warn.status.issuedEarlier': '已发布的是先前提交的内容：{id}（{colour}：{title}）；之后的修改未发布。如需按修改后的内容另发一条预警，请再次发布',
     'warn.status.active': '生效中',
     'warn.status.lifted': '已解除',
     'warn.status.expired': '已过期',
@@ -2182,6 +2184,7 @@ const CATALOGUE = {
     'leader.start.err.closed': 'The incident is closed',
     'leader.start.err.warning': 'No such warning',
     'leader.start.err.warningEnded': 'The warning was lifted or has expired',
+    'leader.start.err.keyUsed': 'An earlier start from this dialog may have gone through (with other content): close it and check the plans started; to start again, open it afresh',
     'leader.start.startedBy': 'Started by hand by {who}',
     'planboard.byRequest': "A higher body's request ({from})",
     // Case desk of the console (console-cases.js, issue 16 part 3).
@@ -2779,6 +2782,7 @@ const CATALOGUE = {
     'warn.form.heading': 'Issue a warning',
     'warn.status.sending': 'Issuing…',
     'warn.status.issued': 'Issued {id}',
+    'warn.status.issuedEarlier': 'What was issued is the earlier submission: {id} ({colour}: {title}); the edit since was not issued. To issue the edited text as another warning, issue again',
     'warn.status.active': 'In force',
     'warn.status.lifted': 'Lifted',
     'warn.status.expired': 'Expired',

@@ -21,6 +21,14 @@ import { COLOUR_LEVEL, colourName, fetchWarnings, typeName } from './warnings.js
 let plans = [];
 /** @type {any[]} the active warnings offered as a basis */
 let warnings = [];
+/**
+ * The Idempotency-Key of the start in the open dialog: one per opening,
+ * sent with every press. A press again after a lost answer (a network
+ * error, a timeout, a 5xx that may have stored it) then answers the
+ * activation the first press started instead of starting the plan twice
+ * and sending every member its tasks again.
+ */
+let startKey = api.idempotencyKey('start');
 
 /**
  * @param {string} id
@@ -145,6 +153,7 @@ const MESSAGES = /** @type {Array<[RegExp, string]>} */ ([
   [/^give incident_id/, 'leader.start.noIncident'],
   [/^warning .* is unknown$/, 'leader.start.err.warning'],
   [/^warning .* (was lifted|expired)/, 'leader.start.err.warningEnded'],
+  [/^was already used for a different request/, 'leader.start.err.keyUsed'],
 ]);
 
 /** The server's refusals of a whole start (403, 409), as the catalogue says them. */
@@ -219,7 +228,7 @@ async function send() {
   const btn = input('start-send');
   btn.disabled = true;
   try {
-    await api.request('POST', '/api/v1/activations', { body: b });
+    await api.request('POST', '/api/v1/activations', { body: b, headers: { 'Idempotency-Key': startKey } });
     /** @type {HTMLDialogElement} */ (byId('start-dialog')).close();
   } catch (err) {
     error.textContent = failure(err);
@@ -230,6 +239,7 @@ async function send() {
 
 /** Opens the form afresh: an incident as the basis, the level empty. */
 async function open() {
+  startKey = api.idempotencyKey('start');
   byId('start-error').textContent = '';
   clearFieldErrors();
   input('start-reason').value = '';

@@ -122,7 +122,14 @@ type higherBodyAsk struct {
 // startActivation starts a plan by hand, approved by the caller.
 func (a *handlers) startActivation(c *fiber.Ctx) error {
 	var req startRequest
-	if _, err := a.Decode(c, &req); err != nil {
+	b, err := a.Decode(c, &req)
+	if err != nil {
+		return err
+	}
+	// A repeat after a lost answer (same key, same body) answers the first
+	// activation: pressing 启动并下达任务 again never sends tasks twice.
+	idem, err := a.Idempotency(c, "activations", b)
+	if err != nil {
 		return err
 	}
 	st := plan.Start{PlanID: strings.TrimSpace(req.PlanID), IncidentID: strings.TrimSpace(req.IncidentID), Level: strings.TrimSpace(req.Level),
@@ -138,9 +145,12 @@ func (a *handlers) startActivation(c *fiber.Ctx) error {
 			st.Request.At = at.UTC()
 		}
 	}
-	act, err := a.Plans.StartByHand(c.UserContext(), rest.Actor(c), st)
+	act, replayed, err := a.Plans.StartByHandOnce(c.UserContext(), rest.Actor(c), st, idem)
 	if err != nil {
 		return err
+	}
+	if replayed {
+		c.Set("Idempotency-Replayed", "true")
 	}
 	return c.Status(fiber.StatusCreated).JSON(act)
 }
