@@ -377,6 +377,14 @@ class IssueForm {
     this.form.noValidate = true;
     this.form.autocomplete = 'off';
     this.key = api.idempotencyKey('warn');
+    /**
+     * The bodies sent under this.key whose answer was lost: one of them
+     * may have been issued. Sending one again under the key issues
+     * nothing (the server answers the first warning), so the form can
+     * learn what was issued when an edited body is refused on the key.
+     * @type {Record<string, any>[]}
+     */
+    this.sent = [];
     this.busy = false;
     this.timesTouched = false;
     /** @type {{key: string, params?: any, text?: string, result?: string, id?: string}|null} */
@@ -567,9 +575,12 @@ class IssueForm {
     clearErrors(this.form, this.errors);
     this.status = { key: 'warn.status.sending' };
     this.renderStatus();
+    const body = this.body();
     try {
-      const w = await api.request('POST', '/api/v1/warnings', { body: this.body(), headers: { 'Idempotency-Key': this.key } });
+      this.sent.push(body);
+      const w = await api.request('POST', '/api/v1/warnings', { body, headers: { 'Idempotency-Key': this.key } });
       this.key = api.idempotencyKey('warn');
+      this.sent = [];
       this.panel.put(w);
       const id = String(w && w.id);
       this.status = { key: 'warn.status.issued', params: { id }, result: 'issued', id };
@@ -577,13 +588,56 @@ class IssueForm {
       this.draw.clear();
       this.defaultTimes();
     } catch (err) {
-      this.status = { key: '', text: failure(err, this.form, this.errors), result: 'failed' };
+      const first = keyUsed(err) ? await this.issuedEarlier() : null;
+      if (first) {
+        // An earlier press (its answer lost) issued the warning as it
+        // was then; the edit since was not issued. Say which one, keep
+        // the edited form, and take a new key: only a deliberate press
+        // now issues the edit, as another warning.
+        clearErrors(this.form, this.errors);
+        this.key = api.idempotencyKey('warn');
+        this.sent = [];
+        this.panel.put(first);
+        const id = String(first.id);
+        this.status = { key: 'warn.status.issuedEarlier', params: { id, colour: colourName(first.colour), title: String(first.title ?? '') }, result: 'issued-earlier', id };
+      } else {
+        this.status = { key: '', text: failure(err, this.form, this.errors), result: 'failed' };
+      }
     } finally {
       this.busy = false;
       this.submit.disabled = false;
       this.renderStatus();
     }
   }
+
+  /**
+   * The warning an earlier press issued under this.key, learnt by sending
+   * the bodies sent before again under it (the server answers the first
+   * warning and issues nothing: the key is stored); null when none answers.
+   * @returns {Promise<any>}
+   */
+  async issuedEarlier() {
+    for (const body of this.sent.slice(0, -1)) {
+      try {
+        return await api.request('POST', '/api/v1/warnings', { body, headers: { 'Idempotency-Key': this.key } });
+      } catch {
+        // another body of the key's, or still no answer: try the next
+      }
+    }
+    return null;
+  }
+}
+
+/**
+ * Whether err is the server's refusal of an Idempotency-Key already used
+ * for another body: an earlier press under the key was stored.
+ * @param {unknown} err
+ * @returns {boolean}
+ */
+function keyUsed(err) {
+  if (!(err instanceof api.ApiError) || err.status !== 400) return false;
+  const p = /** @type {any} */ (err).problem || {};
+  return Array.isArray(p.errors) && p.errors.some((/** @type {any} */ e) => e.field === 'Idempotency-Key' && /already used for a different request/.test(String(e.message)));
 }
 
 /**
