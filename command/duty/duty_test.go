@@ -472,3 +472,26 @@ func TestDisabledLeaderNotOnDuty(t *testing.T) {
 		t.Fatalf("a disabled approver %q %q %v", name, user, err)
 	}
 }
+
+// TestHandoverListsCasesOpenLong: a case open for days and untouched is in
+// the handover's list although 600 cases changed after it (it was read from
+// the 500 most recently changed, and crowded out).
+func TestHandoverListsCasesOpenLong(t *testing.T) {
+	at := time.Date(2026, 12, 4, 19, 50, 0, 0, shanghai)
+	f := newFixture(t, at)
+	ctx := context.Background()
+	c := &change.Change{At: at, Docs: []change.Doc{
+		{Kind: change.KindCase, ID: "C-OLD", Value: &gridcase.Case{ID: "C-OLD", Title: "长期未办", Status: gridcase.Dispatched, UpdatedAt: at.Add(-72 * time.Hour)}}}}
+	for i := range 600 {
+		id := fmt.Sprintf("C-%04d", i)
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindCase, ID: id, Value: &gridcase.Case{ID: id, Title: "已结", Status: gridcase.Closed, UpdatedAt: at.Add(-time.Duration(i) * time.Second)}})
+	}
+	if _, err := f.mem.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	items := duty.NewOpenItems(f.mem.Incidents(), f.mem.Dispatches(), f.mem.Cases(), f.mem.Alarms())
+	l, err := items.Open(ctx, at.Add(-12*time.Hour), at)
+	if err != nil || ids(l.Cases) != "C-OLD" {
+		t.Fatalf("open cases %q, %v; want C-OLD", ids(l.Cases), err)
+	}
+}

@@ -79,9 +79,10 @@ func NewOpenItems(inc incident.Store, orders dispatch.Store, cases gridcase.Stor
 // listLimit bounds each list read.
 const listLimit = 500
 
-// openCase reports whether a case status is still being worked on.
-func openCase(status string) bool {
-	return !slices.Contains([]string{gridcase.Closed, gridcase.Evaluated, gridcase.Rejected}, status)
+// openStatuses are the statuses of a case still open: all but closed,
+// evaluated and rejected.
+func openStatuses() []string {
+	return []string{gridcase.Collected, gridcase.Accepted, gridcase.Dispatched, gridcase.Handled, gridcase.Verified}
 }
 
 // Open implements Items.
@@ -106,12 +107,14 @@ func (o *OpenItems) Open(ctx context.Context, from, to time.Time) (Lists, error)
 	for _, d := range orders {
 		l.Orders = append(l.Orders, Ref{ID: d.ID, Summary: d.Callsign, Status: d.Status, IncidentID: d.IncidentID})
 	}
-	cases, err := o.cases.List(ctx, gridcase.Query{Limit: listLimit})
-	if err != nil {
-		return l, fmt.Errorf("listing open cases: %w", err)
-	}
-	for _, c := range cases {
-		if openCase(c.Status) {
+	// The open cases, by status (each status's own index): a case open
+	// for days, untouched, is not crowded out by the newer closed ones.
+	for _, st := range openStatuses() {
+		cases, err := o.cases.List(ctx, gridcase.Query{Status: st, Limit: listLimit})
+		if err != nil {
+			return l, fmt.Errorf("listing open cases: %w", err)
+		}
+		for _, c := range cases {
 			l.Cases = append(l.Cases, Ref{ID: c.ID, Summary: c.Title, Status: c.Status})
 		}
 	}
