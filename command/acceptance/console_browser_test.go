@@ -407,14 +407,12 @@ func TestConsoleRefusesViewer(t *testing.T) {
 	b.clean()
 }
 
-// The answer to a save is lost after the server stored the call: the form
-// stays, says so, and the person's retry (the same key) gives back the same
-// incident instead of a second one.
-func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
-	h := newHarness(t)
-	b := newBrowser(t, 1920, 1080)
+// loseFirstPostAnswer cuts the connection of the first POST whose answer
+// fetch.Enable holds (the server has stored it; the page never hears so),
+// and lets every other request through; it returns how many it cut.
+func (b *browser) loseFirstPostAnswer() (lost func() int) {
 	var mu sync.Mutex
-	lost := 0
+	n := 0
 	chromedp.ListenTarget(b.ctx, func(ev any) {
 		e, ok := ev.(*fetch.EventRequestPaused)
 		if !ok {
@@ -422,9 +420,9 @@ func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
 		}
 		go func() {
 			mu.Lock()
-			drop := e.Request.Method == "POST" && lost == 0
+			drop := e.Request.Method == "POST" && n == 0
 			if drop {
-				lost++
+				n++
 			}
 			mu.Unlock()
 			c := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
@@ -435,6 +433,20 @@ func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
 			_ = fetch.ContinueResponse(e.RequestID).Do(c)
 		}()
 	})
+	return func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+}
+
+// The answer to a save is lost after the server stored the call: the form
+// stays, says so, and the person's retry (the same key) gives back the same
+// incident instead of a second one.
+func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1920, 1080)
+	lost := b.loseFirstPostAnswer()
 	b.openConsole(h.base, "operator")
 	consoleCall(b, "东门步行", "public_order", "丢失应答的接警", 3)
 	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/incidents", RequestStage: fetch.RequestStageResponse}}))
@@ -454,11 +466,9 @@ func TestConsoleLostAnswerRetriedOnce(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"count":1`) || !strings.Contains(string(body), id) {
 		t.Errorf("the retry made a second incident (or another one): %s; page says %s", body, id)
 	}
-	mu.Lock()
-	if lost != 1 {
-		t.Errorf("%d answers dropped, want 1", lost)
+	if n := lost(); n != 1 {
+		t.Errorf("%d answers dropped, want 1", n)
 	}
-	mu.Unlock()
 	b.clean()
 }
 

@@ -88,7 +88,6 @@ func TestConsoleDeskKeepsFocusOnRedrawnItem(t *testing.T) {
 	b.poll(2*time.Second, fmt.Sprintf(`document.activeElement?.dataset?.id === %q`, a))
 	other := h.create(publicOrder("又来一起"))["id"].(string)
 	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#incident-list li.desk-item[data-id=%q]') !== null`, other))
-	time.Sleep(300 * time.Millisecond)
 	var focused string
 	b.run(2*time.Second, chromedp.Evaluate(`document.activeElement?.dataset?.id ?? document.activeElement?.tagName ?? ""`, &focused))
 	if focused != a {

@@ -1,13 +1,10 @@
 package acceptance_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -19,28 +16,7 @@ import (
 func TestWarningEditedAfterALostAnswer(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, 1600, 1000)
-	var mu sync.Mutex
-	lost := 0
-	chromedp.ListenTarget(b.ctx, func(ev any) {
-		e, ok := ev.(*fetch.EventRequestPaused)
-		if !ok {
-			return
-		}
-		go func() {
-			mu.Lock()
-			drop := e.Request.Method == "POST" && lost == 0
-			if drop {
-				lost++
-			}
-			mu.Unlock()
-			c := cdp.WithExecutor(b.ctx, chromedp.FromContext(b.ctx).Target)
-			if drop {
-				_ = fetch.FailRequest(e.RequestID, network.ErrorReasonConnectionReset).Do(c)
-				return
-			}
-			_ = fetch.ContinueResponse(e.RequestID).Do(c)
-		}()
-	})
+	b.loseFirstPostAnswer()
 	b.login(h.base+"/console.html", "operator")
 	b.run(10*time.Second, chromedp.WaitVisible("#app", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
 		click("#tab-warnings"),
