@@ -324,6 +324,8 @@ func TestCaseChecks(t *testing.T) {
 func TestLimitChecks(t *testing.T) {
 	checkSection(t, func() Streams { return Defaults().Streams }, with(Streams.validate), []edit[Streams]{
 		{"maxLen", func(s *Streams) { s.MaxLen = 99 }, []string{"streams.max_len: at least 100"}},
+		{"unitMaxLen", func(s *Streams) { s.UnitMaxLen = 99 }, []string{"streams.unit_max_len: at least 100"}},
+		{"unitMaxLenNegative", func(s *Streams) { s.UnitMaxLen = -1 }, []string{"streams.unit_max_len: at least 100"}},
 		{"heartbeat", func(s *Streams) { s.Heartbeat = 0 }, []string{"streams.heartbeat: must be positive"}},
 		{"write", func(s *Streams) { s.WriteTimeout = time.Millisecond }, []string{"streams.write_timeout: at least 100ms"}},
 		{"snapshot", func(s *Streams) { s.SnapshotIncidents = 0 }, []string{"streams.snapshot_incidents: at least 1"}},
