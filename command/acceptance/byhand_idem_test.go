@@ -56,4 +56,12 @@ func TestStartPlanByHandIdempotencyKey(t *testing.T) {
 		!strings.Contains(string(b3), `"field":"Idempotency-Key"`) {
 		t.Fatalf("the key with another body: %d %s", res3.StatusCode, b3)
 	}
+	// A careless or hostile key (too long, not printable ASCII) is refused
+	// naming it (before the start is looked at).
+	for _, key := range []string{strings.Repeat("k", 129), "键", "a\tb"} {
+		res, b := h.do("POST", "/api/v1/activations", tok, other, "Idempotency-Key", key)
+		if res.StatusCode != 400 || !strings.Contains(string(b), `"field":"Idempotency-Key"`) {
+			t.Errorf("the key %.20q: %d %s", key, res.StatusCode, b)
+		}
+	}
 }
