@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func (s *tasks) TasksExist(_ context.Context, ids []string) ([]bool, error) {
 func (s *tasks) Apply(_ context.Context, c *change.Change) (change.Result, error) {
 	if s.conflicts > 0 {
 		s.conflicts--
-		if t, ok := c.Docs[0].Value.(*plan.Task); ok && s.stolen {
+		if t, ok := taskOf(c.Docs[0]); ok && s.stolen {
 			s.docs[t.ID] = t
 		}
 		return change.Result{}, &fault.Conflict{Detail: c.Guards[0].Why}
@@ -71,11 +72,25 @@ func (s *tasks) Apply(_ context.Context, c *change.Change) (change.Result, error
 	}
 	s.applied = append(s.applied, c)
 	for _, d := range c.Docs {
-		if t, ok := d.Value.(*plan.Task); ok {
+		if t, ok := taskOf(d); ok {
 			s.docs[t.ID] = t
 		}
 	}
 	return change.Result{}, nil
+}
+
+// taskOf is the task a document stores, as a store reads it back from its
+// JSON (a delivery's tasks come with their group's part shared).
+func taskOf(d change.Doc) (*plan.Task, bool) {
+	if d.Kind != change.KindTask {
+		return nil, false
+	}
+	b, err := json.Marshal(d.Value)
+	var t plan.Task
+	if err != nil || json.Unmarshal(b, &t) != nil {
+		return nil, false
+	}
+	return &t, true
 }
 
 func newTasks() *tasks {

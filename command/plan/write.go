@@ -301,6 +301,17 @@ func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at
 		ids[i] = tasks[i].ID
 	}
 	stored := make([]bool, len(tasks))
+	// Each task is stored and announced with its group's part shared: one
+	// copy of the orders per group in Redis, not one per unit.
+	var shared sharedTasks
+	values := make([]*change.Shared, len(tasks))
+	for i := range tasks {
+		v, err := shared.of(&tasks[i])
+		if err != nil {
+			return fmt.Errorf("storing the tasks of %s: %w", a.ID, err)
+		}
+		values[i] = v
+	}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			var err error
@@ -317,8 +328,8 @@ func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at
 			t := &tasks[i]
 			c.Guards = append(c.Guards, change.Guard{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: []string{""},
 				Why: fmt.Sprintf("task %s was stored meanwhile", t.ID)})
-			c.Docs = append(c.Docs, change.Doc{Kind: change.KindTask, ID: t.ID, Value: t, Fields: map[string]string{"status": t.Status}})
-			c.Events = append(c.Events, vocab.Event{Stream: vocab.UnitStream(t.UnitID), Type: vocab.TaskAssigned, Data: t, Notify: true})
+			c.Docs = append(c.Docs, change.Doc{Kind: change.KindTask, ID: t.ID, Value: values[i], Fields: map[string]string{"status": t.Status}})
+			c.Events = append(c.Events, vocab.Event{Stream: vocab.UnitStream(t.UnitID), Type: vocab.TaskAssigned, Data: values[i], Notify: true})
 		}
 		if len(c.Docs) == 0 {
 			return nil

@@ -66,7 +66,7 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 	for _, g := range c.Guards {
 		tx.Guards = append(tx.Guards, Guard{Key: s.mapKey(g.Kind, g.ID), Field: g.Field, Allowed: g.Allowed})
 	}
-	enc := encoder{}
+	enc := encoder{byPointer: map[any][]byte{}}
 	for _, d := range c.Docs {
 		doc, err := enc.encode(d.Value)
 		if err != nil {
@@ -102,7 +102,7 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 		}
 	}
 	for _, ev := range c.Events {
-		e, err := eventOf(ev, enc, countOps)
+		e, err := eventOf(ev, &enc, countOps)
 		if err != nil {
 			return nil, err
 		}
@@ -110,6 +110,12 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 		if ev.Stream == vocab.ScreenStream {
 			tx.Ops = append(tx.Ops, s.countOps(stats.Counts(ev, s.loc))...)
 		}
+	}
+	// Each shared part is written once, before what refers to it; a part
+	// already there is left as it is (a key names one content).
+	for _, p := range enc.parts {
+		tx.Ops = append(tx.Ops, Op{Cmd: "SET", Key: s.Key("part", p.Key), Args: []string{string(p.JSON), "NX"}})
+		tx.Parts = append(tx.Parts, p)
 	}
 	for _, r := range c.Audit {
 		b, err := json.Marshal(r)
@@ -157,28 +163,41 @@ func appendFields(args []string, fields map[string]string) []string {
 }
 
 // encoder encodes each value a change carries by pointer once: a document
-// and the event that carries the same value share one encoding.
-type encoder map[any][]byte
+// and the event that carries the same value share one encoding. A
+// *change.Shared value is encoded slim, and its part kept for writing.
+type encoder struct {
+	byPointer map[any][]byte
+	parts     []change.Part
+}
 
-// encode returns v as JSON.
-func (e encoder) encode(v any) ([]byte, error) {
+// encode returns v as JSON (slim for a *change.Shared).
+func (e *encoder) encode(v any) ([]byte, error) {
 	// Only pointers are keys: a map or a slice cannot be one.
 	byPointer := reflect.ValueOf(v).Kind() == reflect.Pointer
 	if byPointer {
-		if b, ok := e[v]; ok {
+		if b, ok := e.byPointer[v]; ok {
 			return b, nil
 		}
 	}
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if sh, ok := v.(*change.Shared); ok {
+		b = sh.Slim()
+		if !slices.ContainsFunc(e.parts, func(p change.Part) bool { return p.Key == sh.Part.Key }) {
+			e.parts = append(e.parts, sh.Part)
+		}
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err == nil && byPointer {
-		e[v] = b
+		e.byPointer[v] = b
 	}
 	return b, err
 }
 
 // eventOf encodes an event's data, raw JSON as it is; Counted data as '#'
 // and its parts around \x01{op}\x01, the HINCRBY op the script fills in.
-func eventOf(ev vocab.Event, enc encoder, countOps []int) (Event, error) {
+func eventOf(ev vocab.Event, enc *encoder, countOps []int) (Event, error) {
 	var data []byte
 	switch d := ev.Data.(type) {
 	case json.RawMessage:

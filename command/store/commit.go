@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"watchfloor/command/change"
 	"watchfloor/command/job"
 )
 
@@ -32,6 +33,9 @@ type Tx struct {
 	// that they are carried out even when this instance dies next.
 	Jobs []job.Job
 	At   time.Time
+	// Parts are the shared parts the change writes (among Ops), cached once
+	// it is committed.
+	Parts []change.Part
 }
 
 // Idem is an idempotency record: Key (a full key) is set to Value for TTL.
@@ -175,6 +179,9 @@ func (s *Store) Commit(ctx context.Context, tx *Tx) (Result, error) {
 	case "conflict":
 		n, _ := res[1].(int64)
 		return Result{Conflict: int(n) - 1}, fmt.Errorf("commit: guard %d: %w", n-1, ErrConflict)
+	}
+	for _, p := range tx.Parts {
+		s.parts.put(p.Key, p.JSON)
 	}
 	out := Result{Seqs: make([]uint64, 0, len(res)-1)}
 	for _, v := range res[1:] {

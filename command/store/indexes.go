@@ -23,6 +23,13 @@ import (
 // indexOpsOf keeps the indexes of a document's kind: the sets and sorted
 // sets the reads of that kind use.
 func (s *Store) indexOpsOf(d change.Doc) []Op {
+	// A value with a shared part is indexed by the value it encodes.
+	if sh, ok := d.Value.(*change.Shared); ok {
+		d.Value = sh.Of
+	}
+	if sh, ok := d.Prev.(*change.Shared); ok {
+		d.Prev = sh.Of
+	}
 	switch d.Kind {
 	case change.KindIncident:
 		return s.incidentIndex(d)

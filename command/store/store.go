@@ -47,6 +47,8 @@ type Store struct {
 	log        *slog.Logger
 	ready      atomic.Bool
 	ping       time.Duration
+	// parts caches the shared parts read or written (see Whole).
+	parts partCache
 }
 
 // Options configure Open.
@@ -329,6 +331,9 @@ func (s *Store) LoadDoc(ctx context.Context, kind, id string, v any) error {
 	}
 	if err != nil {
 		return s.Wrap("loading "+kind, err)
+	}
+	if doc, err = s.Whole(ctx, doc); err != nil {
+		return fmt.Errorf("loading %s %s: %w", kind, id, err)
 	}
 	if err := json.Unmarshal(doc, v); err != nil {
 		return fmt.Errorf("decoding %s %s: %w", kind, id, err)

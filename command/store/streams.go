@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,8 @@ func (s *Store) Range(ctx context.Context, stream string, from uint64, count int
 	if f := first.Val(); len(f) == 1 {
 		oldest = idSeq(f[0].ID)
 	}
-	return toMessages(rng.Val()), oldest, nil
+	msgs, err = s.messages(ctx, rng.Val())
+	return msgs, oldest, err
 }
 
 // Tail blocks up to block for messages of stream after seq after. It
@@ -76,16 +78,21 @@ func (s *Store) Tail(ctx context.Context, stream string, after uint64, block tim
 	if len(r.res) == 0 {
 		return nil, nil
 	}
-	return toMessages(r.res[0].Messages), nil
+	return s.messages(ctx, r.res[0].Messages)
 }
 
-func toMessages(xs []redis.XMessage) []Message {
+// messages are stream entries as messages, each whole (see Whole).
+func (s *Store) messages(ctx context.Context, xs []redis.XMessage) ([]Message, error) {
 	out := make([]Message, 0, len(xs))
 	for _, x := range xs {
 		m, _ := x.Values["m"].(string)
-		out = append(out, Message{Seq: idSeq(x.ID), JSON: []byte(m)})
+		b, err := s.Whole(ctx, []byte(m))
+		if err != nil {
+			return nil, fmt.Errorf("reading event %s: %w", x.ID, err)
+		}
+		out = append(out, Message{Seq: idSeq(x.ID), JSON: b})
 	}
-	return out
+	return out, nil
 }
 
 func idSeq(id string) uint64 {
@@ -109,6 +116,13 @@ func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Mess
 		if !ok1 || !ok2 || err != nil {
 			return
 		}
-		fn(stream, Message{Seq: n, JSON: []byte(msg)})
+		b, err := s.Whole(ctx, []byte(msg))
+		if err != nil {
+			// The socket's next heartbeat names a seq it has not seen: it
+			// reads the event from the stream then.
+			s.log.Warn("an event published could not be read whole; its sockets read it again from the stream", "stream", stream, "seq", n, "err", err)
+			return
+		}
+		fn(stream, Message{Seq: n, JSON: b})
 	}, up)
 }

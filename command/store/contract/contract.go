@@ -115,6 +115,7 @@ func Run(t *testing.T, open Open) {
 		{"AlarmReads", alarmReads},
 		{"OrderReads", orderReads},
 		{"ActivationReads", activationReads},
+		{"SharedTasks", sharedTasks},
 		{"CaseReads", caseReads},
 		{"DailyReads", dailyReads},
 		// Accounts (issue 19, part 1).

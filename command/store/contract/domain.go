@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"watchfloor/command/dispatch"
 	"watchfloor/command/gridcase"
 	"watchfloor/command/plan"
+	"watchfloor/config"
 	"watchfloor/geo"
 )
 
@@ -229,4 +231,52 @@ func dailyReads(t *testing.T, open Open) {
 	if due, _ := st.Timers.Due(ctx, t0, 10); !slices.Equal(due, []string{"daily|2026-12-04"}) {
 		t.Fatalf("scheduled once at the first time: %v", due)
 	}
+}
+
+// sharedTasks: a plan's tasks, delivered with their group's part shared
+// (change.Shared), read back whole: the task, the unit's tasks, and the
+// task.assigned event in the unit's stream.
+func sharedTasks(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	a := &plan.Activation{ID: "A-1", PlanID: "p", Status: plan.Active, UpdatedAt: t0,
+		Groups: []plan.Group{{ID: "g", Units: []string{"car-1", "car-2"}, Progress: plan.Progress{Total: 2}}}}
+	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindActivation, ID: a.ID, Value: a, Fields: map[string]string{"status": a.Status}}}})
+	var tasks []plan.Task
+	for _, u := range []string{"car-1", "car-2"} {
+		tasks = append(tasks, plan.Task{ID: plan.TaskID(a.ID, "g", u), ActivationID: a.ID, PlanID: "p", GroupID: "g", UnitID: u,
+			PlanName: config.Text{ZH: "内涝预案", EN: "Flooding"}, GroupName: config.Text{ZH: "现场组", EN: "On site"},
+			Tasks: []config.Text{{ZH: "疏散群众", EN: "Move people away"}}, Status: plan.TaskAssigned, AssignedAt: t0})
+	}
+	if err := plan.AddTasks(ctx, st.Activations, a, tasks, t0); err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string, got *plan.Task, want plan.Task) {
+		t.Helper()
+		if got == nil || !reflect.DeepEqual(*got, want) {
+			t.Fatalf("%s: %+v, want %+v", what, got, want)
+		}
+	}
+	got, err := st.Activations.LoadTask(ctx, tasks[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("the task", got, tasks[1])
+	mine, err := st.Activations.UnitTasks(ctx, "car-2")
+	if err != nil || len(mine) != 1 {
+		t.Fatalf("the unit's tasks: %v %v", mine, err)
+	}
+	same("the unit's task", mine[0], tasks[1])
+	msgs, _, err := st.Source.Range(ctx, "unit:car-2", 1, 10)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("the unit's stream: %v %v", msgs, err)
+	}
+	var env struct {
+		Type string     `json:"type"`
+		Data *plan.Task `json:"data"`
+	}
+	if err := json.Unmarshal(msgs[0].JSON, &env); err != nil || env.Type != "task.assigned" {
+		t.Fatalf("the unit's stream holds %s: %v", msgs[0].JSON, err)
+	}
+	same("the stream's task", env.Data, tasks[1])
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,8 +276,12 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 		return nil, x.s.Wrap("listing tasks", err)
 	}
 	for _, c := range docs {
+		doc, err := x.s.Whole(ctx, []byte(c.Val()))
+		if err != nil {
+			return nil, fmt.Errorf("listing tasks: %w", err)
+		}
 		var t plan.Task
-		if json.Unmarshal([]byte(c.Val()), &t) != nil || t.ID == "" {
+		if json.Unmarshal(doc, &t) != nil || t.ID == "" {
 			continue
 		}
 		out = append(out, &t)

@@ -7,6 +7,7 @@ package views
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/redis/go-redis/v9"
 
@@ -55,7 +56,11 @@ func (b base) docs(ctx context.Context, kind, op string, ids []string) ([]string
 		return nil, b.s.Wrap(op, err)
 	}
 	for i, c := range cmds {
-		out[i] = c.Val()
+		whole, err := b.s.Whole(ctx, []byte(c.Val()))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		out[i] = string(whole)
 	}
 	return out, nil
 }
