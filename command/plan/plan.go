@@ -585,6 +585,17 @@ func (s *Service) Approve(ctx context.Context, who Who, id, reason string) (*Act
 	if a.Status != Proposed {
 		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not proposed", id, a.Status)}
 	}
+	// A proposal outlives its incident's close (nothing withdraws it): once
+	// the incident is closed it may only be rejected, never send units.
+	if a.IncidentID != "" {
+		inc, err := s.incidents.Load(ctx, a.IncidentID)
+		if err != nil {
+			return nil, fmt.Errorf("approving %s: %w", id, err)
+		}
+		if inc.Status == incident.StatusClosed {
+			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: plan %s can no longer be approved, only rejected", inc.ID, a.ID)}
+		}
+	}
 	now := s.now().UTC()
 	w := &Write{At: now}
 	prev := *a
