@@ -362,6 +362,8 @@ function describe(err, a) {
     case 403:
       return { key: 'leader.error.forbidden', params: { who: approversText(a) }, detail, status: 403 };
     case 409:
+      // A proposal outlives its incident's close: it may then only be rejected.
+      if (/^incident \S+ is closed: plan /.test(detail)) return { key: 'leader.error.incidentClosed', detail, status: 409 };
       return { key: 'leader.error.conflict', detail, status: 409 };
     case 400:
       return { key: 'leader.error.invalid', detail, status: 400 };
@@ -672,6 +674,8 @@ function authority(a) {
  * @returns {HTMLElement}
  */
 function proposedCard(a) {
+  // Its incident closed meanwhile: the proposal may only be rejected.
+  const closed = a.incident && a.incident.status === 'closed';
   const since = parseTime(a.proposed_at);
   const waiting = el('span', 'act-waiting');
   if (since) waiting.dataset.since = since.toISOString();
@@ -687,10 +691,11 @@ function proposedCard(a) {
       el('p', 'act-label', t('leader.why')),
       el('ul', 'act-why-list', null, a.why.map((w) => el('li', 'act-why-item', whyText(w)))),
     ]) : null,
+    closed ? el('p', 'act-line incident-closed', t('leader.proposalLapsed')) : null,
     ...authority(a),
     reasonBlock(a),
     errorLine(a.id),
-    el('div', 'act-buttons', null, [actionButton(a, 'approve', 'btn-approve'), actionButton(a, 'reject', 'btn-reject')]),
+    el('div', 'act-buttons', null, [closed ? null : actionButton(a, 'approve', 'btn-approve'), actionButton(a, 'reject', 'btn-reject')]),
   ].filter(Boolean));
   tagCard(card, a);
   return card;
