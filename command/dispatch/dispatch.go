@@ -8,6 +8,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -102,6 +103,9 @@ type Store interface {
 	ActiveByUnit(ctx context.Context, unitID string) ([]*Dispatch, error)
 	Active(ctx context.Context) ([]*Dispatch, error)
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
+	// Replayed returns what a change stored under the idempotency key
+	// ("" when none did, or it expired).
+	Replayed(ctx context.Context, key string) (string, error)
 }
 
 // Incidents is what dispatch needs of incidents.
@@ -152,9 +156,18 @@ func NewService(st Store, inc Incidents, fleet *unit.Fleet, opts Options, now fu
 
 // save carries out w.
 func (s *Service) save(ctx context.Context, w *Write) error {
-	_, err := s.store.Apply(ctx, w.Change())
+	res, err := s.store.Apply(ctx, w.Change())
+	if err == nil && res.Duplicate != "" {
+		return &duplicate{first: res.Duplicate}
+	}
 	return err
 }
+
+// duplicate is save's answer when another request with the same
+// Idempotency-Key stored its orders first: first is what it recorded.
+type duplicate struct{ first string }
+
+func (d *duplicate) Error() string { return "a repeated request: " + d.first }
 
 // Who is the person or rule acting.
 type Who = vocab.Actor
@@ -163,6 +176,70 @@ var system = Who{Username: "system", Role: vocab.System}
 
 // Create sends units to an incident; all of them or none.
 func (s *Service) Create(ctx context.Context, who Who, incidentID string, unitIDs []string, note string) ([]*Dispatch, error) {
+	ds, _, err := s.CreateOnce(ctx, who, incidentID, unitIDs, note, nil)
+	return ds, err
+}
+
+// CreateOnce is Create with the request's Idempotency-Key (idem nil: none).
+// A repeat of the key answers the orders the first request created
+// (replayed true) and sends no one again: an operator who presses 派警
+// again after a lost answer would otherwise be told the units are busy. The
+// key is read before the units are checked (the first request made them
+// busy); with another body it is a field error.
+func (s *Service) CreateOnce(ctx context.Context, who Who, incidentID string, unitIDs []string, note string, idem *vocab.Idempotency) (_ []*Dispatch, replayed bool, _ error) {
+	if idem != nil {
+		if ds, ok, err := s.replayed(ctx, idem); ok || err != nil {
+			return ds, ok, err
+		}
+	}
+	ds, err := s.create0(ctx, who, incidentID, unitIDs, note, idem)
+	var dup *duplicate
+	switch {
+	case errors.As(err, &dup):
+		return s.replay(ctx, dup.first, idem)
+	case idem != nil && fault.IsConflict(err):
+		// The same request, sent twice at once, found its units busy
+		// with the other's orders: answer those.
+		if ds, ok, rerr := s.replayed(ctx, idem); ok || rerr != nil {
+			return ds, ok, rerr
+		}
+	}
+	return ds, false, err
+}
+
+// replayed answers a repeat of idem's key, if it is one (ok).
+func (s *Service) replayed(ctx context.Context, idem *vocab.Idempotency) (_ []*Dispatch, ok bool, _ error) {
+	first, err := s.store.Replayed(ctx, idem.Key)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading an idempotency key: %w", err)
+	}
+	if first == "" {
+		return nil, false, nil
+	}
+	return s.replay(ctx, first, idem)
+}
+
+// replay answers a repeated request with the orders the first stored
+// (first is "D-…,D-…|fingerprint"), as they stand now, or refuses a key
+// reused for another body.
+func (s *Service) replay(ctx context.Context, first string, idem *vocab.Idempotency) ([]*Dispatch, bool, error) {
+	ids, fp, _ := strings.Cut(first, "|")
+	if idem != nil && fp != idem.Fingerprint {
+		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	}
+	var out []*Dispatch
+	for _, id := range strings.Split(ids, ",") {
+		d, err := s.store.Load(ctx, id)
+		if err != nil {
+			return nil, false, fmt.Errorf("loading order %s of a repeated request: %w", id, err)
+		}
+		out = append(out, d)
+	}
+	return out, true, nil
+}
+
+// create0 checks a person's request and creates its orders.
+func (s *Service) create0(ctx context.Context, who Who, incidentID string, unitIDs []string, note string, idem *vocab.Idempotency) ([]*Dispatch, error) {
 	if len(unitIDs) == 0 || len(unitIDs) > 20 {
 		// Alone: thousands of entries would each be named in the answer.
 		return nil, fault.Field("unit_ids", "name 1 to 20 units")
@@ -185,11 +262,11 @@ func (s *Service) Create(ctx context.Context, who Who, incidentID string, unitID
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}
-	return s.create(ctx, who, incidentID, unitIDs, note, "", nil)
+	return s.create(ctx, who, incidentID, unitIDs, note, "", nil, idem)
 }
 
 // create writes new orders for units, after checking they are available.
-func (s *Service) create(ctx context.Context, who Who, incidentID string, unitIDs []string, note, rule string, replaces *Dispatch) ([]*Dispatch, error) {
+func (s *Service) create(ctx context.Context, who Who, incidentID string, unitIDs []string, note, rule string, replaces *Dispatch, idem *vocab.Idempotency) ([]*Dispatch, error) {
 	inc, err := s.incidents.Load(ctx, incidentID)
 	if err != nil {
 		return nil, err
@@ -204,7 +281,7 @@ func (s *Service) create(ctx context.Context, who Who, incidentID string, unitID
 	}
 	now := s.now().UTC()
 	day := now.In(s.opts.Location).Format("20060102")
-	w := &Write{Incident: inc, UnitStatus: map[string]string{}, AddTimers: map[string]time.Time{}, At: now}
+	w := &Write{Incident: inc, UnitStatus: map[string]string{}, AddTimers: map[string]time.Time{}, At: now, Idem: idem}
 	var out []*Dispatch
 	for _, uid := range unitIDs {
 		n, err := s.store.NextID(ctx, day)
@@ -440,7 +517,7 @@ func (s *Service) Reoffer(ctx context.Context, id string, _ time.Time) (bool, er
 	cands := s.fleet.Nearest(orb.Point{inc.Location.Lon, inc.Location.Lat}, s.UnitTypes(inc.Category), 3, func(id string) bool { return tried[id] })
 	for _, c := range cands {
 		note := fmt.Sprintf("re-offered: %s did not acknowledge %s", expired.Callsign, expired.ID)
-		_, err := s.create(ctx, system, inc.ID, []string{c.ID}, note, expired.Rule, expired)
+		_, err := s.create(ctx, system, inc.ID, []string{c.ID}, note, expired.Rule, expired, nil)
 		if err == nil {
 			return true, nil
 		}
@@ -498,7 +575,7 @@ func (s *Service) auto(ctx context.Context, inc *incident.Incident, attempt int)
 		for i, c := range cands {
 			ids[i] = c.ID
 		}
-		ds, err := s.create(ctx, Who{Username: "rule:" + r.ID, Role: vocab.System}, inc.ID, ids, fmt.Sprintf("automatic: level %s %s", inc.Level, inc.Category), r.ID, nil)
+		ds, err := s.create(ctx, Who{Username: "rule:" + r.ID, Role: vocab.System}, inc.ID, ids, fmt.Sprintf("automatic: level %s %s", inc.Level, inc.Category), r.ID, nil, nil)
 		if fault.IsConflict(err) && attempt < 3 {
 			// Another instance sent this rule's units first, or a unit was
 			// taken meanwhile: look again.

@@ -28,7 +28,8 @@ type orders struct {
 	n       int64
 }
 
-func (o *orders) NextID(context.Context, string) (int64, error) { o.n++; return o.n, nil }
+func (o *orders) NextID(context.Context, string) (int64, error)    { o.n++; return o.n, nil }
+func (o *orders) Replayed(context.Context, string) (string, error) { return "", nil }
 func (o *orders) Load(_ context.Context, id string) (*dispatch.Dispatch, error) {
 	d, ok := o.docs[id]
 	if !ok {

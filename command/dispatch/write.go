@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"watchfloor/command/alarm"
@@ -43,7 +44,9 @@ type Write struct {
 	// AutoRule, when set, makes the write the one automatic dispatch of
 	// that rule for the incident: a second one fails with a conflict.
 	AutoRule string
-	At       time.Time
+	// Idem records a person's request's Idempotency-Key with its orders.
+	Idem *vocab.Idempotency
+	At   time.Time
 }
 
 // Change is what w changes: the orders guarded by their status, the units'
@@ -52,6 +55,13 @@ type Write struct {
 // audit records, and the rule's one slot per incident.
 func (w *Write) Change() *change.Change {
 	c := &change.Change{At: w.At, Jobs: w.Jobs}
+	if w.Idem != nil && len(w.Changes) > 0 {
+		ids := make([]string, len(w.Changes))
+		for i, ch := range w.Changes {
+			ids[i] = ch.D.ID
+		}
+		c.Idem = &change.Idem{Key: w.Idem.Key, Value: strings.Join(ids, ",") + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+	}
 	newUnits := map[string]bool{}
 	var masked *incident.Incident // one masked copy for every new order
 	if w.Incident != nil {

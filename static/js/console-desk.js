@@ -194,6 +194,8 @@ export class IncidentDesk {
     this.answers = new Map();
     /** @type {{body: string, key: string}|null} the follow-up being sent, with its Idempotency-Key */
     this.followUpTry = null;
+    /** @type {{body: string, key: string}|null} the units being sent, with its Idempotency-Key */
+    this.dispatchTry = null;
     /** Bumped on sign-out: an answer to the person before is dropped. */
     this.epoch = 0;
     byId('incident-list').addEventListener('click', (ev) => {
@@ -228,6 +230,7 @@ export class IncidentDesk {
     this.sending.clear();
     this.answers.clear();
     this.followUpTry = null;
+    this.dispatchTry = null;
     byId('detail-body').replaceChildren();
     this.renderDetail();
   }
@@ -633,7 +636,14 @@ export class IncidentDesk {
         err.textContent = t('console.cand.pick');
         return;
       }
-      if (await this.act(key, () => api.sendUnits(inc.id, ids, note.value.trim()))) {
+      // The same units sent again (the answer lost, say) keep the key: the
+      // server sends them once and answers with the first orders.
+      const text = note.value.trim();
+      const body = JSON.stringify([inc.id, ids, text]);
+      if (!this.dispatchTry || this.dispatchTry.body !== body) this.dispatchTry = { body, key: api.idempotencyKey('dispatch') };
+      const idem = this.dispatchTry.key;
+      if (await this.act(key, () => api.sendUnits(inc.id, ids, text, idem))) {
+        this.dispatchTry = null;
         this.clearFields(inc.id, ['dispatch-note']);
         this.refresh();
       }

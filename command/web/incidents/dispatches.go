@@ -18,12 +18,24 @@ type dispatchRequest struct {
 
 func (a *handlers) createDispatches(c *fiber.Ctx) error {
 	var req dispatchRequest
-	if _, err := a.Decode(c, &req); err != nil {
-		return err
-	}
-	ds, err := a.Dispatch.Create(c.UserContext(), rest.Actor(c), strings.Clone(c.Params("id")), req.UnitIDs, req.Note)
+	b, err := a.Decode(c, &req)
 	if err != nil {
 		return err
+	}
+	id := strings.Clone(c.Params("id"))
+	// A repeat after a lost answer (same key, same body) answers the
+	// orders the first request made: pressing 派警 again sends no one twice
+	// and is not told the units are busy with its own orders.
+	idem, err := a.Idempotency(c, "dispatches:"+id, b)
+	if err != nil {
+		return err
+	}
+	ds, replayed, err := a.Dispatch.CreateOnce(c.UserContext(), rest.Actor(c), id, req.UnitIDs, req.Note, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotency-Replayed", "true")
 	}
 	return c.Status(201).JSON(fiber.Map{"dispatches": ds})
 }

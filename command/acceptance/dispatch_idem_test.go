@@ -1,0 +1,79 @@
+package acceptance_test
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestSendUnitsIdempotencyKey: 派警 sent again with its Idempotency-Key
+// (the answer lost) answers the first orders, replayed, and sends no one
+// twice, even when both arrive at once; the key with another body, or a
+// careless key, is refused naming it; a key is the incident's own.
+func TestSendUnitsIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	op := h.token("operator")
+	id := h.create(publicOrder("派警幂等"))["id"].(string)
+	path := "/api/v1/incidents/" + id + "/dispatches"
+	body := map[string]any{"unit_ids": []string{"foot-01"}, "note": "先到现场"}
+	ids := func(b []byte) string {
+		t.Helper()
+		var out struct{ Dispatches []struct{ ID string } }
+		mustJSON(t, b, &out)
+		var s []string
+		for _, d := range out.Dispatches {
+			s = append(s, d.ID)
+		}
+		return strings.Join(s, ",")
+	}
+
+	// Two at once, then a third: one order, every answer names it.
+	var wg sync.WaitGroup
+	answers := make([]string, 2)
+	for i := range answers {
+		wg.Go(func() {
+			res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-1")
+			if res.StatusCode != 201 {
+				t.Errorf("request %d: %d %s", i, res.StatusCode, b)
+				return
+			}
+			answers[i] = ids(b)
+		})
+	}
+	wg.Wait()
+	res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-1")
+	if res.StatusCode != 201 || res.Header.Get("Idempotency-Replayed") != "true" || ids(b) != answers[0] || answers[0] != answers[1] || answers[0] == "" {
+		t.Fatalf("repeat: %d %s; at once: %v", res.StatusCode, b, answers)
+	}
+	_, list := h.do("GET", path, op, nil)
+	var all struct{ Dispatches []json.RawMessage }
+	mustJSON(t, list, &all)
+	if len(all.Dispatches) != 1 {
+		t.Fatalf("%d orders, want 1: %s", len(all.Dispatches), list)
+	}
+
+	for _, c := range []struct {
+		name, key string
+		body      map[string]any
+	}{
+		{"the key with another body", "send-1", map[string]any{"unit_ids": []string{"car-01"}}},
+		{"a key of 129 characters", strings.Repeat("k", 129), body},
+		{"a key not ASCII", "派警-1", body},
+		{"a key with a tab", "send\t1", body},
+	} {
+		res, b := h.do("POST", path, op, c.body, "Idempotency-Key", c.key)
+		if res.StatusCode != 400 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") ||
+			!strings.Contains(string(b), `"field":"Idempotency-Key"`) {
+			t.Errorf("%s: %d %s", c.name, res.StatusCode, b)
+		}
+	}
+
+	// The same key for another incident is that incident's own.
+	other := h.create(publicOrder("另一起"))["id"].(string)
+	res, b = h.do("POST", "/api/v1/incidents/"+other+"/dispatches", op, map[string]any{"unit_ids": []string{"car-01"}}, "Idempotency-Key", "send-1")
+	if res.StatusCode != 201 || res.Header.Get("Idempotency-Replayed") != "" || strings.Contains(string(b), answers[0]) {
+		t.Fatalf("the key on another incident: %d %s", res.StatusCode, b)
+	}
+}
