@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,7 +77,8 @@ func (f *planFloor) service(cfg plan.Options) *plan.Service {
 func (f *planFloor) incident(category string, level alerts.Level) *incident.Incident {
 	f.t.Helper()
 	inc := &incident.Incident{ID: "INC-1", Category: category, Level: level, Status: incident.StatusOpen, CreatedAt: at, UpdatedAt: f.now}
-	if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc}}}); err != nil {
+	if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc,
+		Fields: map[string]string{"ver": strconv.FormatInt(inc.Version, 10)}}}}); err != nil {
 		f.t.Fatal(err)
 	}
 	return inc
@@ -693,5 +695,59 @@ func TestTaskAnswerReadsNoActivation(t *testing.T) {
 	answer("car-02")
 	if a, _ := svc.Load(bg, as[0].ID); st.loads != 2 || a.Groups[0].Progress != (plan.Progress{Total: 2, Acknowledged: 2, Done: 2}) {
 		t.Fatalf("%d activations read; progress %+v", st.loads, a.Groups[0].Progress)
+	}
+}
+
+// changingIncidents changes the incident, once, right after the approval
+// read it: to status (closed, or a note's change that keeps it open).
+type changingIncidents struct {
+	plan.Incidents
+	st     *memstore.Store
+	status string
+	done   bool
+}
+
+func (c *changingIncidents) Load(ctx context.Context, id string) (*incident.Incident, error) {
+	inc, err := c.Incidents.Load(ctx, id)
+	if err != nil || c.done {
+		return inc, err
+	}
+	c.done = true
+	next := *inc
+	next.Status, next.Version = c.status, inc.Version+1
+	_, err = c.st.Apply(ctx, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindIncident, ID: id, Value: &next, Prev: inc,
+		Fields: map[string]string{"ver": strconv.FormatInt(next.Version, 10)}}}})
+	return inc, err
+}
+
+// TestApprovalRacingTheIncident: an incident closed between the approval's
+// read and its write is seen (the write is guarded by the incident's
+// version): the approval is refused and no one is sent; an incident that
+// changed otherwise meanwhile is read again and the approval goes ahead.
+func TestApprovalRacingTheIncident(t *testing.T) {
+	for _, c := range []struct {
+		status, want string
+	}{{incident.StatusClosed, "is closed: plan"}, {incident.StatusResponding, ""}} {
+		t.Run(c.status, func(t *testing.T) {
+			f := newPlanFloor(t)
+			as, err := f.svc.Propose(bg, f.incident("fire", alerts.LevelIII))
+			if err != nil || len(as) == 0 {
+				t.Fatalf("proposal %v %v", as, err)
+			}
+			svc := plan.NewService(f.st.Activations(), &changingIncidents{Incidents: f.st.Incidents(), st: f.st, status: c.status}, nil, f.opts,
+				func() time.Time { return f.now }, nil, nil)
+			a, err := svc.Approve(bg, deputy, as[0].ID, "go")
+			var cf *fault.Conflict
+			switch {
+			case c.want != "" && (!errors.As(err, &cf) || !strings.Contains(cf.Detail, c.want)):
+				t.Fatalf("approving as the incident closed: %+v %v", a, err)
+			case c.want == "" && (err != nil || a.Status != plan.Active):
+				t.Fatalf("approving as the incident changed: %+v %v", a, err)
+			}
+			got, _ := f.st.Activations().Load(bg, as[0].ID)
+			if want := map[bool]string{true: plan.Proposed, false: plan.Active}[c.want != ""]; got.Status != want {
+				t.Fatalf("the proposal is %s, want %s", got.Status, want)
+			}
+		})
 	}
 }

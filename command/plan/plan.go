@@ -578,33 +578,47 @@ func (s *Service) decide(ctx context.Context, id string, who Who, what string) (
 
 // Approve activates a proposed plan.
 func (s *Service) Approve(ctx context.Context, who Who, id, reason string) (*Activation, error) {
+	for attempt := 0; ; attempt++ {
+		a, w, err := s.approve(ctx, who, id, reason)
+		var cf *fault.Conflict
+		if errors.As(err, &cf) && w != nil && w.Incident != nil && cf.Detail == incidentChanged(w.Incident.ID) && attempt < 3 {
+			continue // the incident changed meanwhile: look at it again
+		}
+		if err != nil {
+			return nil, err
+		}
+		return a, s.runJobs(ctx, w.Jobs)
+	}
+}
+
+// approve is one try of Approve: the activation, guarded by the incident's
+// version when it has one, so that a close racing the approval is seen.
+func (s *Service) approve(ctx context.Context, who Who, id, reason string) (*Activation, *Write, error) {
 	a, p, err := s.decide(ctx, id, who, "approved")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if a.Status != Proposed {
-		return nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not proposed", id, a.Status)}
+		return nil, nil, &fault.Conflict{Detail: fmt.Sprintf("activation %s is %s, not proposed", id, a.Status)}
 	}
+	now := s.now().UTC()
+	w := &Write{At: now}
 	// A proposal outlives its incident's close (nothing withdraws it): once
 	// the incident is closed it may only be rejected, never send units.
 	if a.IncidentID != "" {
 		inc, err := s.incidents.Load(ctx, a.IncidentID)
 		if err != nil {
-			return nil, fmt.Errorf("approving %s: %w", id, err)
+			return nil, nil, fmt.Errorf("approving %s: %w", id, err)
 		}
 		if inc.Status == incident.StatusClosed {
-			return nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: plan %s can no longer be approved, only rejected", inc.ID, a.ID)}
+			return nil, nil, &fault.Conflict{Detail: fmt.Sprintf("incident %s is closed: plan %s can no longer be approved, only rejected", inc.ID, a.ID)}
 		}
+		w.Incident = inc
 	}
-	now := s.now().UTC()
-	w := &Write{At: now}
 	prev := *a
 	s.activate(a, p, who, strings.TrimSpace(reason), now, w)
 	w.Changes = []Change{{A: a, Prev: &prev, Event: "activation.approved"}}
-	if err := s.save(ctx, w); err != nil {
-		return nil, err
-	}
-	return a, s.runJobs(ctx, w.Jobs)
+	return a, w, s.save(ctx, w)
 }
 
 // Reject turns a proposal down; a reason is required.

@@ -47,7 +47,13 @@ type Write struct {
 	// with the new activation (value "id|fingerprint"), so that a repeat
 	// never starts the plan a second time.
 	Idem *vocab.Idempotency
+	// Incident, when set, must still be at this version (an approval
+	// checked that it is not closed).
+	Incident *incident.Incident
 }
+
+// incidentChanged is the Why of Write.Incident's guard.
+func incidentChanged(id string) string { return fmt.Sprintf("incident %s changed meanwhile", id) }
 
 // Change is what w changes: each activation guarded by its status (a new
 // one also by its plan's one slot per incident and level), its event to the
@@ -58,6 +64,10 @@ func (w *Write) Change() *change.Change {
 	if w.Idem != nil && len(w.Changes) > 0 {
 		a := w.Changes[len(w.Changes)-1].A
 		c.Idem = &change.Idem{Key: w.Idem.Key, Value: a.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+	}
+	if inc := w.Incident; inc != nil {
+		c.Guards = append(c.Guards, change.Guard{Kind: change.KindIncident, ID: inc.ID, Field: "ver",
+			Allowed: []string{strconv.FormatInt(inc.Version, 10)}, Why: incidentChanged(inc.ID)})
 	}
 	incidentID := ""
 	for _, ch := range w.Changes {
