@@ -42,3 +42,47 @@ func TestConsoleSendUnitsLostAnswerRetried(t *testing.T) {
 	}
 	b.clean()
 }
+
+// The same units sent again long after a lost answer, once the first
+// order has ended, are a new request: the page does not keep the key past
+// its retry window, and a new order is made (a replay of the ended one
+// would send no one while the page says they were sent).
+func TestConsoleSendUnitsAgainAfterTheRetryWindow(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	b := newBrowser(t, 1920, 1080)
+	b.loseFirstPostAnswer()
+	b.openConsole(h.base, "operator")
+	consoleCall(b, "东门步行", "public_order", "派警重发", 4)
+	id := saveCall(b, "created")
+	b.openOnDesk(id)
+	b.run(10*time.Second, chromedp.WaitVisible(`#candidates li.cand[data-unit-id="foot-01"]`, chromedp.ByQuery))
+	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/dispatches", RequestStage: fetch.RequestStageResponse}}))
+	b.run(5*time.Second, click("#cand-foot-01"), click("#send-units"))
+	b.poll(5*time.Second, `document.querySelector("#dispatch-error")?.textContent !== ""`)
+	orders := func() []struct{ ID, Status string } {
+		_, body := h.do("GET", "/api/v1/incidents/"+id+"/dispatches", h.token("operator"), nil)
+		var got struct{ Dispatches []struct{ ID, Status string } }
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Dispatches
+	}
+	first := orders()
+	if len(first) != 1 {
+		t.Fatalf("orders after the lost answer: %+v", first)
+	}
+	if res, body := h.do("POST", "/api/v1/dispatches/"+first[0].ID+"/cancel", h.token("operator"), map[string]string{"reason": "派错"}); res.StatusCode != 200 {
+		t.Fatalf("cancel: %d %s", res.StatusCode, body)
+	}
+	b.poll(5*time.Second, `document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === "cancelled" && !!document.querySelector("#cand-foot-01")`)
+	// Two minutes later on the page's clock, the operator sends foot-01 again.
+	b.run(2*time.Second, chromedp.Evaluate(`(() => { const real = Date.now; Date.now = () => real() + 120000;
+		document.querySelector("#cand-foot-01").checked = true; return true; })()`, nil))
+	b.run(5*time.Second, click("#send-units"))
+	b.poll(5*time.Second, `document.querySelectorAll('#orders li.order[data-unit-id="foot-01"]').length === 2`)
+	if got := orders(); len(got) != 2 {
+		t.Fatalf("orders after sending again: %+v", got)
+	}
+	b.clean()
+}

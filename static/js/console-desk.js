@@ -27,6 +27,12 @@ import { categoryName, LEVELS } from './refdata.js';
 import { serverNow } from './clock.js';
 import { unitStatusName } from './units.js';
 
+// How long a 派警 whose outcome is unknown (no answer, or a server error)
+// keeps its Idempotency-Key for the operator's retry: a retry comes within
+// moments, and the same units sent again later are a new request (the
+// first's orders may have ended meanwhile).
+const DISPATCH_RETRY_MS = 60_000;
+
 const NEXT = { open: ['responding', 'recovery', 'closed'], responding: ['recovery', 'closed'], recovery: ['closed'], closed: [] };
 
 /**
@@ -194,7 +200,7 @@ export class IncidentDesk {
     this.answers = new Map();
     /** @type {{body: string, key: string}|null} the follow-up being sent, with its Idempotency-Key */
     this.followUpTry = null;
-    /** @type {{body: string, key: string}|null} the units being sent, with its Idempotency-Key */
+    /** @type {{body: string, key: string, at: number}|null} the units being sent, with its Idempotency-Key, since at */
     this.dispatchTry = null;
     /** Bumped on sign-out: an answer to the person before is dropped. */
     this.epoch = 0;
@@ -636,14 +642,22 @@ export class IncidentDesk {
         err.textContent = t('console.cand.pick');
         return;
       }
-      // The same units sent again (the answer lost, say) keep the key: the
-      // server sends them once and answers with the first orders.
+      // The same units sent again soon after an unknown outcome (the
+      // answer lost, say) keep the key: the server sends them once and
+      // answers with the first orders. Any answer but a server error ends
+      // the attempt, and so does DISPATCH_RETRY_MS.
       const text = note.value.trim();
       const body = JSON.stringify([inc.id, ids, text]);
-      if (!this.dispatchTry || this.dispatchTry.body !== body) this.dispatchTry = { body, key: api.idempotencyKey('dispatch') };
-      const idem = this.dispatchTry.key;
-      if (await this.act(key, () => api.sendUnits(inc.id, ids, text, idem))) {
-        this.dispatchTry = null;
+      const now = Date.now();
+      const tried = this.dispatchTry;
+      if (!tried || tried.body !== body || now - tried.at > DISPATCH_RETRY_MS) this.dispatchTry = { body, key: api.idempotencyKey('dispatch'), at: now };
+      const attempt = this.dispatchTry;
+      const sent = await this.act(key, () => api.sendUnits(inc.id, ids, text, attempt?.key));
+      const err = this.answers.get(key)?.err;
+      if (sent || (err instanceof api.ApiError && err.status < 500)) {
+        if (this.dispatchTry === attempt) this.dispatchTry = null;
+      }
+      if (sent) {
         this.clearFields(inc.id, ['dispatch-note']);
         this.refresh();
       }
