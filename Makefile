@@ -13,11 +13,13 @@ all: build
 
 ## deps: install what is missing (as root, with apt-get): Debian's redis-server, and Chromium's
 ## headless shell with a CJK font for the browser tests (the shell, without the full browser's
-## layers, takes half the CPU: the acceptance package ran in 332 s with it, 491 s with chromium).
+## layers, takes half the CPU: the acceptance package ran in 332 s with it, 491 s with chromium;
+## a full chromium already installed is used when the shell is not).
 deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	command -v chromium-headless-shell >/dev/null || missing="$$missing chromium-headless-shell"; \
+	command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  missing="$$missing chromium-headless-shell"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \

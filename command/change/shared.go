@@ -48,7 +48,9 @@ func (p Part) With(own, of any) (*Shared, error) {
 // Shared is a document or event value with a Part that a store may keep
 // once: what it stores refers to the part, and reads back whole. Its JSON
 // is the whole value, so a store that keeps values whole needs nothing
-// more.
+// more. Only documents and the streams read through the store's Range,
+// Tail and Notifications take one (a unit's task.assigned): the
+// notifications feed reads the screens' and leaders' streams raw.
 type Shared struct {
 	Part Part
 	// Own is the value's own members as a JSON object: `{"id":"x"}`.

@@ -49,7 +49,9 @@ func (s *Store) Whole(ctx context.Context, stored []byte) ([]byte, error) {
 		}
 		p, err := s.rdb.Get(ctx, s.Key("part", key)).Bytes()
 		if Missing(err) {
-			return nil, fmt.Errorf("shared part %s: %w", key, ErrNotFound)
+			// Written in the same step as what refers to it: its absence
+			// is damage to storage, not an unknown id.
+			return nil, fmt.Errorf("shared part %s is missing from storage", key)
 		}
 		if err != nil {
 			return nil, s.Wrap("reading a shared part", err)
