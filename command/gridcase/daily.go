@@ -187,31 +187,31 @@ type CommunityStats struct {
 	SuccessRate *float64       `json:"mediation_success_rate"`
 }
 
-// MaxStatsCases bounds the cases read for a month's figures: those changed
-// since the month began.
+// MaxStatsCases bounds the cases read for a month's figures: those created
+// in the month.
 const MaxStatsCases = MaxLedgerCases
 
 // MonthStats counts the cases created in a local month (YYYY-MM) that the
-// actor may see; drills never count. More than MaxStatsCases changed since
-// the month began is 400 on month (as the ledger refuses), not a count of
-// some of them.
+// actor may see; drills never count. More than MaxStatsCases created in the
+// month is 400 on month (as the ledger refuses), not a count of some of
+// them.
 func (s *Service) MonthStats(ctx context.Context, who Actor, month string) (*Stats, error) {
 	start, err := time.ParseInLocation("2006-01", month, s.opts.Location)
 	if err != nil {
 		return nil, fault.Field("month", "a month YYYY-MM")
 	}
 	end := start.AddDate(0, 1, 0)
-	all, err := s.store.List(ctx, Query{Since: start, Limit: MaxStatsCases + 1})
+	all, err := s.store.Created(ctx, start, end, MaxStatsCases+1)
 	if err != nil {
 		return nil, err
 	}
 	if len(all) > MaxStatsCases {
-		return nil, fault.Field("month", "more than %d cases changed since then: too many to count", MaxStatsCases)
+		return nil, fault.Field("month", "more than %d cases were created in the month: too many to count", MaxStatsCases)
 	}
 	byCode := map[string]*CommunityStats{}
 	var order []string
 	for _, c := range all {
-		if c.Drill || c.CreatedAt.Before(start) || !c.CreatedAt.Before(end) || !s.Visible(who.Area, c.Area) {
+		if c.Drill || !s.Visible(who.Area, c.Area) {
 			continue
 		}
 		code := areaAt(c.Grid, "community")

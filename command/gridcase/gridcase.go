@@ -151,6 +151,9 @@ type Store interface {
 	// Timelines returns the timelines of many cases in one round trip.
 	Timelines(ctx context.Context, ids []string) (map[string][]Entry, error)
 	List(ctx context.Context, q Query) ([]*Case, error)
+	// Created returns the cases created in [from, to), oldest first, at
+	// most limit (the ledger's and the month figures' read).
+	Created(ctx context.Context, from, to time.Time, limit int) ([]*Case, error)
 	// Replayed returns what a change stored under the idempotency key
 	// ("" when none, or it has expired).
 	Replayed(ctx context.Context, key string) (string, error)

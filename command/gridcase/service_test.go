@@ -35,7 +35,10 @@ func (s *cases) Timelines(context.Context, []string) (map[string][]gridcase.Entr
 	return nil, nil
 }
 func (s *cases) List(context.Context, gridcase.Query) ([]*gridcase.Case, error) { return nil, nil }
-func (s *cases) Replayed(context.Context, string) (string, error)               { return "", nil }
+func (s *cases) Created(context.Context, time.Time, time.Time, int) ([]*gridcase.Case, error) {
+	return nil, nil
+}
+func (s *cases) Replayed(context.Context, string) (string, error) { return "", nil }
 func (s *cases) Apply(_ context.Context, c *change.Change) (change.Result, error) {
 	v := c.Docs[0].Value.(*gridcase.Case)
 	if s.conflicts > 0 {

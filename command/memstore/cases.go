@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"watchfloor/command/change"
@@ -47,6 +48,22 @@ func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, e
 	}
 	newestFirst(out, func(c *gridcase.Case) (int64, string) { return c.UpdatedAt.UnixMilli(), c.ID })
 	return out[:min(len(out), q.Limit)], nil
+}
+
+// Created returns the cases created in [from, to), oldest first (then by
+// id), at most limit.
+func (x *Cases) Created(ctx context.Context, from, to time.Time, limit int) ([]*gridcase.Case, error) {
+	out, err := x.all(func(c *gridcase.Case) bool { return !c.CreatedAt.Before(from) && c.CreatedAt.Before(to) })
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *gridcase.Case) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out[:min(len(out), limit)], nil
 }
 
 // Daily reads daily reports (the reads of gridcase.DailyStore).

@@ -191,7 +191,12 @@ func (s *Store) caseIndex(d change.Doc) []Op {
 		return nil
 	}
 	prev, _ := d.Prev.(*gridcase.Case)
-	return s.listedOps("cases", c.ID, c.UpdatedAt, caseIndexes(prev), caseIndexes(c))
+	ops := s.listedOps("cases", c.ID, c.UpdatedAt, caseIndexes(prev), caseIndexes(c))
+	if prev == nil {
+		// Ranked by creation once, for the ledger and the month figures.
+		ops = append(ops, Op{Cmd: "ZADD", Key: s.Key("cases", "created"), Args: []string{strconv.FormatInt(c.CreatedAt.UnixMilli(), 10), c.ID}})
+	}
+	return ops
 }
 
 // alarmIndex keeps the sets of open and of all alarms, scored by when

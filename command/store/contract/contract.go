@@ -117,6 +117,7 @@ func Run(t *testing.T, open Open) {
 		{"ActivationReads", activationReads},
 		{"SharedTasks", sharedTasks},
 		{"CaseReads", caseReads},
+		{"CasesCreated", casesCreated},
 		{"DailyReads", dailyReads},
 		// Accounts (issue 19, part 1).
 		{"AccountReads", accountReads},

@@ -280,3 +280,31 @@ func sharedTasks(t *testing.T, open Open) {
 	}
 	same("the stream's task", env.Data, tasks[1])
 }
+
+// casesCreated: the cases created in a period, oldest first (then by id),
+// however long ago they last changed or how many changed since, at most
+// as many as asked; the period's end is not in it.
+func casesCreated(t *testing.T, open Open) {
+	st := open(t)
+	ctx := context.Background()
+	c := &change.Change{At: t0}
+	for i, at := range []time.Duration{0, time.Hour, time.Hour, 48 * time.Hour, 72 * time.Hour} {
+		k := &gridcase.Case{ID: fmt.Sprintf("C-%d", 5-i), Kind: "litter", Status: gridcase.Collected, CreatedAt: t0.Add(at),
+			UpdatedAt: t0.Add(100*time.Hour - at), Version: 1}
+		c.Docs = append(c.Docs, change.Doc{Kind: change.KindCase, ID: k.ID, Value: k, Fields: map[string]string{"ver": "1"}})
+	}
+	apply(t, st, c)
+	// C-3 changes later: its creation stays where it was.
+	moved := &gridcase.Case{ID: "C-3", Kind: "litter", Status: gridcase.Closed, CreatedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(200 * time.Hour), Version: 2}
+	prev := &gridcase.Case{ID: "C-3", Kind: "litter", Status: gridcase.Collected, CreatedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(99 * time.Hour), Version: 1}
+	apply(t, st, &change.Change{At: t0, Docs: []change.Doc{{Kind: change.KindCase, ID: "C-3", Value: moved, Prev: prev, Fields: map[string]string{"ver": "2"}}}})
+	created := func(name string, from, to time.Duration, limit int, want string) read[gridcase.Case] {
+		return read[gridcase.Case]{name, func() ([]*gridcase.Case, error) { return st.Cases.Created(ctx, t0.Add(from), t0.Add(to), limit) }, want}
+	}
+	reads(t, func(k *gridcase.Case) string { return k.ID },
+		created("all", -time.Hour, 100*time.Hour, 10, "C-5,C-3,C-4,C-2,C-1"),
+		created("end left out", 0, 48*time.Hour, 10, "C-5,C-3,C-4"),
+		created("start kept", time.Hour, 49*time.Hour, 10, "C-3,C-4,C-2"),
+		created("limit", 0, 100*time.Hour, 2, "C-5,C-3"),
+		created("none", 73*time.Hour, 80*time.Hour, 10, ""))
+}

@@ -3,6 +3,9 @@ package views
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -17,6 +20,8 @@ import (
 //	cases:n:{day}         counter for ids
 //	cases:updated         zset id → last change (ms)
 //	cases:idx:{f}:{v}     sets for the list filters (status, kind, grid codes)
+//	cases:created         zset id → creation (ms), for the ledger and month figures
+//	cases:createdx        set once cases:created holds every case stored before it
 type Cases struct{ base }
 
 // NewCases returns the case storage of s.
@@ -97,4 +102,64 @@ func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, e
 		}
 	}
 	return out, nil
+}
+
+// Created implements gridcase.Store: from the ranking by creation
+// (cases:created), filled once from every case changed (cases:updated)
+// for those stored before it was kept. Cases created at the same
+// millisecond come in id order.
+func (x *Cases) Created(ctx context.Context, from, to time.Time, limit int) ([]*gridcase.Case, error) {
+	if err := x.s.Check("listing cases"); err != nil {
+		return nil, err
+	}
+	if err := x.rankOnce(ctx); err != nil {
+		return nil, err
+	}
+	ids, err := x.s.Client().ZRangeArgs(ctx, redis.ZRangeArgs{Key: x.s.Key("cases", "created"), ByScore: true,
+		Start: strconv.FormatInt(from.UnixMilli(), 10), Stop: "(" + strconv.FormatInt(to.UnixMilli(), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, x.s.Wrap("listing cases", err)
+	}
+	raw, err := x.docs(ctx, "case", "listing cases", ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*gridcase.Case, 0, len(raw))
+	for _, r := range raw {
+		var c gridcase.Case
+		if r != "" && json.Unmarshal([]byte(r), &c) == nil {
+			out = append(out, &c)
+		}
+	}
+	return out, nil
+}
+
+// rankOnce ranks by creation the cases stored before the ranking was
+// kept: once per deployment, 500 at a time. New cases rank themselves
+// with the same score, so a fill racing them changes nothing.
+func (x *Cases) rankOnce(ctx context.Context) error {
+	return x.once(ctx, x.s.Key("cases", "createdx"), "ranking cases", func() error {
+		ids, err := x.s.Client().ZRange(ctx, x.s.Key("cases", "updated"), 0, -1).Result()
+		if err != nil {
+			return x.s.Wrap("ranking cases", err)
+		}
+		for chunk := range slices.Chunk(ids, 500) {
+			raw, err := x.docs(ctx, "case", "ranking cases", chunk)
+			if err != nil {
+				return err
+			}
+			pipe := x.s.Client().Pipeline()
+			for _, r := range raw {
+				var c gridcase.Case
+				if r == "" || json.Unmarshal([]byte(r), &c) != nil || c.ID == "" {
+					continue
+				}
+				pipe.ZAdd(ctx, x.s.Key("cases", "created"), redis.Z{Score: float64(c.CreatedAt.UnixMilli()), Member: c.ID})
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				return x.s.Wrap("ranking cases", err)
+			}
+		}
+		return nil
+	})
 }
