@@ -9,17 +9,17 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The answer to 派警 is lost after the server sent the unit: the operator
-// presses again, and the page sends the same request (the same
-// Idempotency-Key), which answers the first order instead of refusing the
-// unit as busy; one order is made.
-func TestConsoleSendUnitsLostAnswerRetried(t *testing.T) {
+// sendLosingTheAnswer files a call, opens it on the desk and sends foot-01,
+// whose answer is lost after the server made the order: the page says it
+// failed.
+func sendLosingTheAnswer(t *testing.T, title string) (*harness, *browser, string) {
+	t.Helper()
 	h := newHarness(t)
 	h.placeNear("foot-01", "car-01")
 	b := newBrowser(t, 1920, 1080)
 	lost := b.loseFirstPostAnswer()
 	b.openConsole(h.base, "operator")
-	consoleCall(b, "东门步行", "public_order", "派警应答丢失", 4)
+	consoleCall(b, "东门步行", "public_order", title, 4)
 	id := saveCall(b, "created")
 	b.openOnDesk(id)
 	b.run(10*time.Second, chromedp.WaitVisible(`#candidates li.cand[data-unit-id="foot-01"]`, chromedp.ByQuery))
@@ -29,6 +29,15 @@ func TestConsoleSendUnitsLostAnswerRetried(t *testing.T) {
 	if n := lost(); n != 1 {
 		t.Fatalf("%d answers dropped, want 1", n)
 	}
+	return h, b, id
+}
+
+// The answer to 派警 is lost after the server sent the unit: the operator
+// presses again, and the page sends the same request (the same
+// Idempotency-Key), which answers the first order instead of refusing the
+// unit as busy; one order is made.
+func TestConsoleSendUnitsLostAnswerRetried(t *testing.T) {
+	h, b, id := sendLosingTheAnswer(t, "派警应答丢失")
 	b.run(5*time.Second, click("#send-units"))
 	b.poll(5*time.Second, `document.querySelector("#dispatch-error")?.textContent === "" && !!document.querySelector('#orders li.order[data-unit-id="foot-01"]')`)
 	_, body := h.do("GET", "/api/v1/incidents/"+id+"/dispatches", h.token("operator"), nil)
@@ -48,18 +57,7 @@ func TestConsoleSendUnitsLostAnswerRetried(t *testing.T) {
 // its retry window, and a new order is made (a replay of the ended one
 // would send no one while the page says they were sent).
 func TestConsoleSendUnitsAgainAfterTheRetryWindow(t *testing.T) {
-	h := newHarness(t)
-	h.placeNear("foot-01", "car-01")
-	b := newBrowser(t, 1920, 1080)
-	b.loseFirstPostAnswer()
-	b.openConsole(h.base, "operator")
-	consoleCall(b, "东门步行", "public_order", "派警重发", 4)
-	id := saveCall(b, "created")
-	b.openOnDesk(id)
-	b.run(10*time.Second, chromedp.WaitVisible(`#candidates li.cand[data-unit-id="foot-01"]`, chromedp.ByQuery))
-	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/dispatches", RequestStage: fetch.RequestStageResponse}}))
-	b.run(5*time.Second, click("#cand-foot-01"), click("#send-units"))
-	b.poll(5*time.Second, `document.querySelector("#dispatch-error")?.textContent !== ""`)
+	h, b, id := sendLosingTheAnswer(t, "派警重发")
 	orders := func() []struct{ ID, Status string } {
 		_, body := h.do("GET", "/api/v1/incidents/"+id+"/dispatches", h.token("operator"), nil)
 		var got struct{ Dispatches []struct{ ID, Status string } }

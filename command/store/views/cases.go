@@ -94,14 +94,7 @@ func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*gridcase.Case, 0, len(raw))
-	for _, r := range raw {
-		var c gridcase.Case
-		if r != "" && json.Unmarshal([]byte(r), &c) == nil {
-			out = append(out, &c)
-		}
-	}
-	return out, nil
+	return decodeCases(raw), nil
 }
 
 // Created implements gridcase.Store: from the ranking by creation
@@ -124,14 +117,7 @@ func (x *Cases) Created(ctx context.Context, from, to time.Time, limit int) ([]*
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*gridcase.Case, 0, len(raw))
-	for _, r := range raw {
-		var c gridcase.Case
-		if r != "" && json.Unmarshal([]byte(r), &c) == nil {
-			out = append(out, &c)
-		}
-	}
-	return out, nil
+	return decodeCases(raw), nil
 }
 
 // rankOnce ranks by creation the cases stored before the ranking was
@@ -162,4 +148,16 @@ func (x *Cases) rankOnce(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// decodeCases decodes the docs raw, skipping one gone ("") or unreadable.
+func decodeCases(raw []string) []*gridcase.Case {
+	out := make([]*gridcase.Case, 0, len(raw))
+	for _, r := range raw {
+		var c gridcase.Case
+		if r != "" && json.Unmarshal([]byte(r), &c) == nil {
+			out = append(out, &c)
+		}
+	}
+	return out
 }
