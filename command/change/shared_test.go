@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -147,4 +148,35 @@ func FuzzWhole(f *testing.F) {
 			t.Fatalf("slim %q read back as %q %v, want %q", v.Slim(), back, err, want)
 		}
 	})
+}
+
+// BenchmarkWhole is what every read of a stream message or document pays
+// for shared parts: one scan of a message with no reference (most), and a
+// task.assigned with one, its part cached.
+func BenchmarkWhole(b *testing.B) {
+	plain := []byte(`{"seq":12,"type":"incident.updated","at":"2026-12-06T09:30:00Z","data":` + strings.Repeat(`{"id":"I-20261206-000123","title":"解放路下穿隧道积水"},`, 30) + `{}}`)
+	p, err := NewPart(sharedPart{Orders: slices.Repeat([]string{"控制现场秩序，疏散周边群众，设置警戒区域，防止事态扩大"}, 12), Name: "现场处置组"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := p.With(sharedOwn{ID: "A-20261206-0001.g.car-0001", Status: "assigned"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	slim := append([]byte(`{"seq":1,"type":"task.assigned","at":"2026-12-06T09:30:00Z","data":`), append(v.Slim(), '}')...)
+	part := func(string) ([]byte, error) { return p.JSON, nil }
+	for _, c := range []struct {
+		name   string
+		stored []byte
+	}{{"no-reference", plain}, {"task-with-part", slim}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.stored)))
+			for b.Loop() {
+				if _, err := Whole(c.stored, part); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
