@@ -1,11 +1,14 @@
 package acceptance_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
 )
 
 // A plan proposed for an incident that is then closed: the leader's card
@@ -30,4 +33,39 @@ func TestLeaderProposalOfAClosedIncident(t *testing.T) {
 		}
 	}
 	b.clean()
+}
+
+// The close is not on the leader's page yet when the leader approves (it
+// was stored without an event reaching the page): the refusal says why in
+// the catalogue's words, and the plan stays proposed.
+func TestLeaderApprovalRefusedForAClosedIncidentHeardLate(t *testing.T) {
+	h, b, card := leaderWithProposal(t)
+	var id string
+	b.run(5*time.Second, chromedp.WaitVisible(card+` button[data-action="approve"]`, chromedp.ByQuery),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).dataset.incidentId`, card), &id))
+	// Closed in storage only: the page hears nothing of it.
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+	defer c.Close()
+	key := "wf:{luohu}:incident:" + id
+	doc, err := c.HGet(ctx, key, "doc").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inc map[string]any
+	if err := json.Unmarshal([]byte(doc), &inc); err != nil {
+		t.Fatal(err)
+	}
+	inc["status"] = "closed"
+	closed, _ := json.Marshal(inc)
+	if err := c.HSet(ctx, key, "doc", closed).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b.run(5*time.Second, click(card+` button[data-action="approve"]`), chromedp.WaitVisible("#confirm-send", chromedp.ByQuery), click("#confirm-send"))
+	b.poll(5*time.Second, fmt.Sprintf(`(document.querySelector(%q)?.querySelector('.card-error')?.textContent ?? '').includes('事件已结案')`, card))
+	for _, a := range h.activations(id) {
+		if a.Status != "proposed" {
+			t.Fatalf("the refused approval changed the plan: %+v", a)
+		}
+	}
 }
