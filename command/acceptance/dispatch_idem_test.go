@@ -77,3 +77,28 @@ func TestSendUnitsIdempotencyKey(t *testing.T) {
 		t.Fatalf("the key on another incident: %d %s", res.StatusCode, b)
 	}
 }
+
+// TestSendUnitsRepeatAfterTheOrdersEnded: a repeat of 派警 whose orders
+// have all ended is refused (409 saying so), never answered "sent": the
+// units are free, and nothing would go out.
+func TestSendUnitsRepeatAfterTheOrdersEnded(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01")
+	op := h.token("operator")
+	id := h.create(publicOrder("派警后取消"))["id"].(string)
+	path := "/api/v1/incidents/" + id + "/dispatches"
+	body := map[string]any{"unit_ids": []string{"foot-01"}}
+	res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-2")
+	if res.StatusCode != 201 {
+		t.Fatalf("send: %d %s", res.StatusCode, b)
+	}
+	var sent struct{ Dispatches []struct{ ID string } }
+	mustJSON(t, b, &sent)
+	if res, b := h.do("POST", "/api/v1/dispatches/"+sent.Dispatches[0].ID+"/cancel", op, map[string]string{"reason": "派错"}); res.StatusCode != 200 {
+		t.Fatalf("cancel: %d %s", res.StatusCode, b)
+	}
+	res, b = h.do("POST", path, op, body, "Idempotency-Key", "send-2")
+	if res.StatusCode != 409 || !strings.Contains(string(b), "the orders of this request have ended") {
+		t.Fatalf("a repeat after the order ended: %d %s", res.StatusCode, b)
+	}
+}

@@ -84,3 +84,26 @@ func TestConsoleSendUnitsAgainAfterTheRetryWindow(t *testing.T) {
 	}
 	b.clean()
 }
+
+// Within the retry window, the first order has ended (cancelled): the
+// repeat does not answer "sent" for an order that sends no one; the page
+// says so in the catalogue's words, and the next press sends the unit as a
+// new dispatch.
+func TestConsoleSendUnitsAgainAfterTheOrderEnded(t *testing.T) {
+	h, b, id := sendLosingTheAnswer(t, "派警已取消后重发")
+	_, body := h.do("GET", "/api/v1/incidents/"+id+"/dispatches", h.token("operator"), nil)
+	var first struct{ Dispatches []struct{ ID string } }
+	if err := json.Unmarshal(body, &first); err != nil || len(first.Dispatches) != 1 {
+		t.Fatalf("orders after the lost answer: %s", body)
+	}
+	if res, body := h.do("POST", "/api/v1/dispatches/"+first.Dispatches[0].ID+"/cancel", h.token("operator"), map[string]string{"reason": "派错"}); res.StatusCode != 200 {
+		t.Fatalf("cancel: %d %s", res.StatusCode, body)
+	}
+	b.poll(5*time.Second, `document.querySelector('#orders li.order[data-unit-id="foot-01"]')?.dataset.status === "cancelled" && !!document.querySelector("#cand-foot-01")`)
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#cand-foot-01").checked = true`, nil))
+	b.run(5*time.Second, click("#send-units"))
+	b.poll(5*time.Second, `(document.querySelector("#dispatch-error")?.textContent ?? "").includes("已结束")`)
+	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#cand-foot-01").checked = true`, nil))
+	b.run(5*time.Second, click("#send-units"))
+	b.poll(5*time.Second, `document.querySelectorAll('#orders li.order[data-unit-id="foot-01"]').length === 2`)
+}

@@ -228,12 +228,18 @@ func (s *Service) replay(ctx context.Context, first string, idem *vocab.Idempote
 		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
 	}
 	var out []*Dispatch
+	live := false
 	for _, id := range strings.Split(ids, ",") {
 		d, err := s.store.Load(ctx, id)
 		if err != nil {
 			return nil, false, fmt.Errorf("loading order %s of a repeated request: %w", id, err)
 		}
 		out = append(out, d)
+		live = live || slices.Contains([]string{Offered, Acked, EnRoute, OnScene}, d.Status)
+	}
+	if !live {
+		// Answering "sent" would send no one: the units are free again.
+		return nil, false, &fault.Conflict{Detail: fmt.Sprintf("the orders of this request have ended (%s): send the units again as a new request", ids)}
 	}
 	return out, true, nil
 }

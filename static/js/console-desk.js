@@ -107,6 +107,7 @@ const REFUSALS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Reco
   [/^order \S+ is already (\w+)/, 'console.refused.orderAlready', (m) => ({ status: orderStatusName(m[1]) })],
   [/^order \S+ reached the scene or ended/, 'console.refused.orderMoved', () => ({})],
   [/^order \S+ changed meanwhile/, 'console.refused.orderChanged', () => ({})],
+  [/^the orders of this request have ended/, 'console.refused.ordersEnded', () => ({})],
 ]);
 
 /**
@@ -644,8 +645,9 @@ export class IncidentDesk {
       }
       // The same units sent again soon after an unknown outcome (the
       // answer lost, say) keep the key: the server sends them once and
-      // answers with the first orders. Any answer but a server error ends
-      // the attempt, and so does DISPATCH_RETRY_MS.
+      // answers with the first orders (or, if those have ended meanwhile,
+      // refuses: the next press is a new request). Any answer but a server
+      // error ends the attempt, and so does DISPATCH_RETRY_MS without one.
       const text = note.value.trim();
       const body = JSON.stringify([inc.id, ids, text]);
       const now = Date.now();
@@ -654,8 +656,9 @@ export class IncidentDesk {
       const attempt = this.dispatchTry;
       const sent = await this.act(key, () => api.sendUnits(inc.id, ids, text, attempt?.key));
       const err = this.answers.get(key)?.err;
-      if (sent || (err instanceof api.ApiError && err.status < 500)) {
-        if (this.dispatchTry === attempt) this.dispatchTry = null;
+      if (this.dispatchTry === attempt) {
+        if (sent || (err instanceof api.ApiError && err.status < 500)) this.dispatchTry = null;
+        else if (err !== undefined) attempt.at = Date.now(); // the window runs from the last unknown outcome
       }
       if (sent) {
         this.clearFields(inc.id, ['dispatch-note']);
