@@ -751,3 +751,35 @@ func TestApprovalRacingTheIncident(t *testing.T) {
 		})
 	}
 }
+
+// TestStartByHandRacingTheIncident: a plan started by hand for an incident
+// closed between the start's read and its write is refused as for a closed
+// incident, and nothing is started; another change meanwhile is read again
+// and the plan starts.
+func TestStartByHandRacingTheIncident(t *testing.T) {
+	for _, c := range []struct {
+		status string
+		closed bool
+	}{{incident.StatusClosed, true}, {incident.StatusResponding, false}} {
+		t.Run(c.status, func(t *testing.T) {
+			f := newPlanFloor(t)
+			inc := f.incident("traffic", alerts.LevelIII)
+			svc := plan.NewService(f.st.Activations(), &changingIncidents{Incidents: f.st.Incidents(), st: f.st, status: c.status}, nil, f.opts,
+				func() time.Time { return f.now }, nil, nil)
+			a, err := svc.StartByHand(bg, leader, plan.Start{PlanID: "general", IncidentID: inc.ID, Level: "II", Reason: "现场扩大"})
+			if c.closed {
+				var bad *fault.Invalid
+				if !errors.As(err, &bad) || !strings.Contains(bad.Error(), "is closed") {
+					t.Fatalf("starting as the incident closed: %+v %v", a, err)
+				}
+				if as, _ := f.st.Activations().ByIncident(bg, inc.ID); len(as) != 0 {
+					t.Fatalf("started anyway: %+v", as)
+				}
+				return
+			}
+			if err != nil || a.Status != plan.Active {
+				t.Fatalf("starting as the incident changed: %+v %v", a, err)
+			}
+		})
+	}
+}

@@ -61,6 +61,9 @@ func (s *Service) StartByHandOnce(ctx context.Context, who Who, st Start, idem *
 		}
 	}
 	a, err := s.startByHand(ctx, who, st, idem)
+	for attempt := 1; attempt < 4 && incidentMoved(err, st.IncidentID); attempt++ {
+		a, err = s.startByHand(ctx, who, st, idem) // the incident changed meanwhile: look at it again
+	}
 	var dup *duplicate
 	if errors.As(err, &dup) {
 		return s.replay(ctx, dup.first, idem)
@@ -106,6 +109,8 @@ func (s *Service) startByHand(ctx context.Context, who Who, st Start, idem *voca
 	}
 	w := &Write{At: now, Idem: idem}
 	inc := sub.incident
+	// Guarded by the incident's version: a close at the same moment is seen.
+	w.Incident = inc
 	slot, free := "", []string(nil)
 	switch {
 	case inc != nil:
@@ -378,4 +383,11 @@ func CleanRequest(r *Request) {
 	if r != nil {
 		r.From, r.Text = cleantext.Clean(r.From, false), cleantext.Clean(r.Text, true)
 	}
+}
+
+// incidentMoved reports whether err is a write's guard on incident id
+// failing: the incident changed between its read and the write.
+func incidentMoved(err error, id string) bool {
+	var cf *fault.Conflict
+	return id != "" && errors.As(err, &cf) && cf.Detail == incidentChanged(id)
 }
