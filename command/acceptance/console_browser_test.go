@@ -771,6 +771,26 @@ func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
 	b.clean()
 }
 
+// TestConsoleFollowUpSentAgainLongAfterALostAnswer: the same report sent
+// again long after its answer was lost (two minutes on the page's clock)
+// is a new report, not a repeat: the page kept its key only for a prompt
+// retry (a report sent again later may be a correction).
+func TestConsoleFollowUpSentAgainLongAfterALostAnswer(t *testing.T) {
+	h := newHarness(t)
+	b, id, paused := followUpHeld(t, h, "续报稍后再发", "伤员已送医")
+	if err := fetch.FailRequest(b.held(paused, "the follow-up"), network.ErrorReasonConnectionReset).Do(b.target()); err != nil {
+		t.Fatal(err)
+	}
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.dataset.status === "0" && !document.querySelector("#fu-save").disabled`)
+	b.run(2*time.Second, chromedp.Evaluate(`(() => { const real = Date.now; Date.now = () => real() + 120000; return true; })()`, nil))
+	b.run(5*time.Second, fetch.Disable(), click("#fu-save"))
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	if n := h.followUps(id); n != 2 {
+		t.Errorf("the timeline has %d follow-up reports, want 2", n)
+	}
+	b.clean()
+}
+
 // TestConsoleNewBadgeForgetsIncidentsClosedElsewhere: an incident arrives
 // while the operator is on the call form (the desk's tab says "1 新"); it
 // is closed elsewhere before anyone looked: the badge goes (it stayed).

@@ -27,11 +27,11 @@ import { categoryName, LEVELS } from './refdata.js';
 import { serverNow } from './clock.js';
 import { unitStatusName } from './units.js';
 
-// How long a 派警 whose outcome is unknown (no answer, or a server error)
-// keeps its Idempotency-Key for the operator's retry: a retry comes within
-// moments, and the same units sent again later are a new request (the
-// first's orders may have ended meanwhile).
-const DISPATCH_RETRY_MS = 60_000;
+// How long a 派警 or a 续报 whose outcome is unknown (no answer, or a server
+// error) keeps its Idempotency-Key for the operator's retry: a retry comes
+// within moments, and the same request sent later is a new one (the first's
+// orders may have ended, a report may be a correction).
+const RETRY_MS = 60_000;
 
 const NEXT = { open: ['responding', 'recovery', 'closed'], responding: ['recovery', 'closed'], recovery: ['closed'], closed: [] };
 
@@ -199,7 +199,7 @@ export class IncidentDesk {
     this.sending = new Set();
     /** @type {Map<string, {ok?: string, err?: unknown}>} each form's last answer, by key */
     this.answers = new Map();
-    /** @type {{body: string, key: string}|null} the follow-up being sent, with its Idempotency-Key */
+    /** @type {{body: string, key: string, at: number}|null} the follow-up being sent, with its Idempotency-Key, since at */
     this.followUpTry = null;
     /** @type {{body: string, key: string, at: number}|null} the units being sent, with its Idempotency-Key, since at */
     this.dispatchTry = null;
@@ -647,12 +647,12 @@ export class IncidentDesk {
       // answer lost, say) keep the key: the server sends them once and
       // answers with the first orders (or, if those have ended meanwhile,
       // refuses: the next press is a new request). Any answer but a server
-      // error ends the attempt, and so does DISPATCH_RETRY_MS without one.
+      // error ends the attempt, and so does RETRY_MS without one.
       const text = note.value.trim();
       const body = JSON.stringify([inc.id, ids, text]);
       const now = Date.now();
       const tried = this.dispatchTry;
-      if (!tried || tried.body !== body || now - tried.at > DISPATCH_RETRY_MS) this.dispatchTry = { body, key: api.idempotencyKey('dispatch'), at: now };
+      if (!tried || tried.body !== body || now - tried.at > RETRY_MS) this.dispatchTry = { body, key: api.idempotencyKey('dispatch'), at: now };
       const attempt = this.dispatchTry;
       const sent = await this.act(key, () => api.sendUnits(inc.id, ids, text, attempt?.key));
       const err = this.answers.get(key)?.err;
@@ -757,13 +757,21 @@ export class IncidentDesk {
       const b = {};
       for (const i of [people, deaths, injuries]) if (i.value.trim() !== '') b[i.name] = Number(i.value);
       for (const i of [desc, measures]) if (i.value.trim()) b[i.name] = i.value.trim();
-      // The same report sent again (its answer lost, say) keeps its key:
-      // the server records it once.
+      // The same report sent again soon after an unknown outcome (its
+      // answer lost, say) keeps its key: the server records it once. Any
+      // answer but a server error ends the attempt, and so does RETRY_MS.
       const body = JSON.stringify([id, b]);
-      if (!this.followUpTry || this.followUpTry.body !== body) this.followUpTry = { body, key: api.idempotencyKey('report') };
-      const idem = this.followUpTry.key;
-      if (await this.act(key, () => api.followUp(id, b, idem), t('console.fu.saved'))) {
-        this.followUpTry = null;
+      const now = Date.now();
+      const tried = this.followUpTry;
+      if (!tried || tried.body !== body || now - tried.at > RETRY_MS) this.followUpTry = { body, key: api.idempotencyKey('report'), at: now };
+      const attempt = this.followUpTry;
+      const saved = await this.act(key, () => api.followUp(id, b, attempt?.key), t('console.fu.saved'));
+      const err = this.answers.get(key)?.err;
+      if (this.followUpTry === attempt) {
+        if (saved || (err instanceof api.ApiError && err.status < 500)) this.followUpTry = null;
+        else if (err !== undefined) attempt.at = Date.now(); // the window runs from the last unknown outcome
+      }
+      if (saved) {
         this.clearFields(id, ['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
         this.refresh();
       }
