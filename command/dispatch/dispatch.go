@@ -235,7 +235,7 @@ func (s *Service) replay(ctx context.Context, first string, idem *vocab.Idempote
 			return nil, false, fmt.Errorf("loading order %s of a repeated request: %w", id, err)
 		}
 		out = append(out, d)
-		live = live || slices.Contains([]string{Offered, Acked, EnRoute, OnScene}, d.Status)
+		live = live || Active(d.Status)
 	}
 	if !live {
 		// Answering "sent" would send no one: the units are free again.
