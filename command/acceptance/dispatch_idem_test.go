@@ -102,3 +102,34 @@ func TestSendUnitsRepeatAfterTheOrdersEnded(t *testing.T) {
 		t.Fatalf("a repeat after the order ended: %d %s", res.StatusCode, b)
 	}
 }
+
+// TestSendUnitsRepeatAfterARedirect: a repeat of 派警 whose order was
+// redirected (改派) to another unit meanwhile answers the first orders, as
+// any repeat: a unit is on its way, and nothing more is sent.
+func TestSendUnitsRepeatAfterARedirect(t *testing.T) {
+	h := newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	op := h.token("operator")
+	id := h.create(publicOrder("派警后改派"))["id"].(string)
+	path := "/api/v1/incidents/" + id + "/dispatches"
+	body := map[string]any{"unit_ids": []string{"foot-01"}}
+	res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-3")
+	if res.StatusCode != 201 {
+		t.Fatalf("send: %d %s", res.StatusCode, b)
+	}
+	var sent struct{ Dispatches []struct{ ID string } }
+	mustJSON(t, b, &sent)
+	if res, b := h.do("POST", "/api/v1/dispatches/"+sent.Dispatches[0].ID+"/redirect", op, map[string]string{"unit_id": "car-01"}); res.StatusCode != 201 {
+		t.Fatalf("redirect: %d %s", res.StatusCode, b)
+	}
+	res, b = h.do("POST", path, op, body, "Idempotency-Key", "send-3")
+	if res.StatusCode != 201 || res.Header.Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("a repeat after the redirect: %d %s", res.StatusCode, b)
+	}
+	_, list := h.do("GET", path, op, nil)
+	var all struct{ Dispatches []struct{ UnitID, Status string } }
+	mustJSON(t, list, &all)
+	if len(all.Dispatches) != 2 {
+		t.Fatalf("orders: %s", list)
+	}
+}

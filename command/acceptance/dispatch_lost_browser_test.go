@@ -106,4 +106,5 @@ func TestConsoleSendUnitsAgainAfterTheOrderEnded(t *testing.T) {
 	b.run(2*time.Second, chromedp.Evaluate(`document.querySelector("#cand-foot-01").checked = true`, nil))
 	b.run(5*time.Second, click("#send-units"))
 	b.poll(5*time.Second, `document.querySelectorAll('#orders li.order[data-unit-id="foot-01"]').length === 2`)
+	b.clean()
 }

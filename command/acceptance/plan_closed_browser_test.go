@@ -63,9 +63,8 @@ func TestLeaderApprovalRefusedForAClosedIncidentHeardLate(t *testing.T) {
 	}
 	b.run(5*time.Second, click(card+` button[data-action="approve"]`), chromedp.WaitVisible("#confirm-send", chromedp.ByQuery), click("#confirm-send"))
 	b.poll(5*time.Second, fmt.Sprintf(`(document.querySelector(%q)?.querySelector('.card-error')?.textContent ?? '').includes('事件已结案')`, card))
-	for _, a := range h.activations(id) {
-		if a.Status != "proposed" {
-			t.Fatalf("the refused approval changed the plan: %+v", a)
-		}
+	if as := h.activations(id); len(as) != 2 || as[0].Status != "proposed" || as[1].Status != "proposed" {
+		t.Fatalf("after the refused approval: %+v", as)
 	}
+	b.clean()
 }

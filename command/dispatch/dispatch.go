@@ -237,11 +237,53 @@ func (s *Service) replay(ctx context.Context, first string, idem *vocab.Idempote
 		out = append(out, d)
 		live = live || Active(d.Status)
 	}
+	if !live && len(out) > 0 {
+		// Redirected (改派) or re-offered, an order's place is taken by
+		// one that names it (Replaces): still under way if that one is.
+		var err error
+		if live, err = s.carriedOn(ctx, out); err != nil {
+			return nil, false, err
+		}
+	}
 	if !live {
 		// Answering "sent" would send no one: the units are free again.
 		return nil, false, &fault.Conflict{Detail: fmt.Sprintf("the orders of this request have ended (%s): send the units again as a new request", ids)}
 	}
 	return out, true, nil
+}
+
+// carriedOn reports whether an order that took the place of one of ds
+// (redirected or re-offered, at any remove) is still under way.
+func (s *Service) carriedOn(ctx context.Context, ds []*Dispatch) (bool, error) {
+	all, err := s.store.ByIncident(ctx, ds[0].IncidentID)
+	if err != nil {
+		return false, fmt.Errorf("reading the orders of %s: %w", ds[0].IncidentID, err)
+	}
+	next := map[string][]*Dispatch{}
+	for _, d := range all {
+		if d.Replaces != "" {
+			next[d.Replaces] = append(next[d.Replaces], d)
+		}
+	}
+	seen := map[string]bool{}
+	queue := make([]string, 0, len(ds))
+	for _, d := range ds {
+		queue = append(queue, d.ID)
+	}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, d := range next[id] {
+			if Active(d.Status) {
+				return true, nil
+			}
+			if !seen[d.ID] {
+				seen[d.ID] = true
+				queue = append(queue, d.ID)
+			}
+		}
+	}
+	return false, nil
 }
 
 // create0 checks a person's request and creates its orders.

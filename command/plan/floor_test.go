@@ -783,3 +783,48 @@ func TestStartByHandRacingTheIncident(t *testing.T) {
 		})
 	}
 }
+
+// afterRead runs then once, right after the first incident read.
+type afterRead struct {
+	plan.Incidents
+	then func()
+	done bool
+}
+
+func (r *afterRead) Load(ctx context.Context, id string) (*incident.Incident, error) {
+	inc, err := r.Incidents.Load(ctx, id)
+	if err == nil && !r.done {
+		r.done = true
+		r.then()
+	}
+	return inc, err
+}
+
+// TestStartByHandRetryFindsItsKey: the same request (its Idempotency-Key)
+// sent twice, the second starting the plan after the first looked its key
+// up (and changing the incident): the first answers that start instead of
+// refusing the plan as already active.
+func TestStartByHandRetryFindsItsKey(t *testing.T) {
+	f := newPlanFloor(t)
+	inc := f.incident("traffic", alerts.LevelIII)
+	st := plan.Start{PlanID: "general", IncidentID: inc.ID, Level: "II", Reason: "现场扩大"}
+	idem := &vocab.Idempotency{Key: "lead:activations:k1", Fingerprint: "fp", TTL: time.Hour}
+	var first *plan.Activation
+	race := &afterRead{Incidents: f.st.Incidents(), then: func() {
+		next := *inc
+		next.Version = inc.Version + 1
+		if _, err := f.st.Apply(bg, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &next, Prev: inc,
+			Fields: map[string]string{"ver": strconv.FormatInt(next.Version, 10)}}}}); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if first, _, err = f.svc.StartByHandOnce(bg, leader, st, idem); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	svc := plan.NewService(f.st.Activations(), race, nil, f.opts, func() time.Time { return f.now }, nil, nil)
+	a, replayed, err := svc.StartByHandOnce(bg, leader, st, idem)
+	if err != nil || !replayed || first == nil || a.ID != first.ID {
+		t.Fatalf("the retry: %+v replayed %v, %v; the other start %+v", a, replayed, err, first)
+	}
+}

@@ -61,7 +61,22 @@ func (s *Service) StartByHandOnce(ctx context.Context, who Who, st Start, idem *
 		}
 	}
 	a, err := s.startByHand(ctx, who, st, idem)
-	for attempt := 1; attempt < 4 && incidentMoved(err, st.IncidentID); attempt++ {
+	for attempt := 1; ; attempt++ {
+		// Refused as a conflict: the same request, sent twice, may have
+		// started the plan meanwhile (then it is "already active").
+		var cf *fault.Conflict
+		if idem != nil && errors.As(err, &cf) {
+			dup, rerr := s.store.Replayed(ctx, idem.Key)
+			if rerr != nil {
+				return nil, false, fmt.Errorf("read an idempotency key: %w", rerr)
+			}
+			if dup != "" {
+				return s.replay(ctx, dup, idem)
+			}
+		}
+		if attempt >= 4 || !incidentMoved(err, st.IncidentID) {
+			break
+		}
 		a, err = s.startByHand(ctx, who, st, idem) // the incident changed meanwhile: look at it again
 	}
 	var dup *duplicate
