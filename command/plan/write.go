@@ -47,8 +47,8 @@ type Write struct {
 	// with the new activation (value "id|fingerprint"), so that a repeat
 	// never starts the plan a second time.
 	Idem *vocab.Idempotency
-	// Incident, when set, must still be at this version (an approval
-	// checked that it is not closed).
+	// Incident, when set, must still be at this version (an approval or
+	// a start by hand checked that it is not closed).
 	Incident *incident.Incident
 }
 

@@ -111,8 +111,9 @@ func (s *Store) txOf(c *change.Change) (*Tx, error) {
 			tx.Ops = append(tx.Ops, s.countOps(stats.Counts(ev, s.loc))...)
 		}
 	}
-	// Each shared part is written once, before what refers to it; a part
-	// already there is left as it is (a key names one content).
+	// Each shared part is written once, in the same atomic step as what
+	// refers to it; a part already there is left as it is (a key names one
+	// content).
 	for _, p := range enc.parts {
 		tx.Ops = append(tx.Ops, Op{Cmd: "SET", Key: s.Key("part", p.Key), Args: []string{string(p.JSON), "NX"}})
 		tx.Parts = append(tx.Parts, p)
