@@ -127,7 +127,9 @@ func TestSendUnitsRepeatAfterARedirect(t *testing.T) {
 		t.Fatalf("a repeat after the redirect: %d %s", res.StatusCode, b)
 	}
 	_, list := h.do("GET", path, op, nil)
-	var all struct{ Dispatches []struct{ UnitID, Status string } }
+	var all struct {
+		Dispatches []struct{ UnitID, Status string }
+	}
 	mustJSON(t, list, &all)
 	if len(all.Dispatches) != 2 {
 		t.Fatalf("orders: %s", list)
