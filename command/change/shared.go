@@ -48,9 +48,9 @@ func (p Part) With(own, of any) (*Shared, error) {
 // Shared is a document or event value with a Part that a store may keep
 // once: what it stores refers to the part, and reads back whole. Its JSON
 // is the whole value, so a store that keeps values whole needs nothing
-// more. Only documents and the streams read through the store's Range,
-// Tail and Notifications take one (a unit's task.assigned): the
-// notifications feed reads the screens' and leaders' streams raw.
+// more. Every read of a document or a stream gives it whole (the store's
+// LoadDoc and document reads, Range, Tail, Notifications and the
+// notifications feed); a unit's task.assigned is the one taken so far.
 type Shared struct {
 	Part Part
 	// Own is the value's own members as a JSON object: `{"id":"x"}`.

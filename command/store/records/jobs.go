@@ -37,7 +37,7 @@ type Jobs struct {
 	start string
 	// trim drops acknowledged entries; never on a stream others read.
 	trim   bool
-	decode func(redis.XMessage) job.Job
+	decode func(context.Context, redis.XMessage) job.Job
 }
 
 // NewJobs returns the job storage of s.
@@ -66,7 +66,7 @@ func (x *Jobs) Group(ctx context.Context) error {
 	return x.s.Wrap("making the job group", err)
 }
 
-func jobOf(m redis.XMessage) job.Job {
+func jobOf(_ context.Context, m redis.XMessage) job.Job {
 	str := func(k string) string { v, _ := m.Values[k].(string); return v }
 	return job.Job{ID: m.ID, Kind: str("kind"), Key: str("key"), IncidentID: str("incident"), Data: []byte(str("data"))}
 }
@@ -92,7 +92,7 @@ func (x *Jobs) Read(ctx context.Context, consumer string, n int) ([]job.Job, err
 	var out []job.Job
 	for _, st := range res {
 		for _, m := range st.Messages {
-			out = append(out, x.decode(m))
+			out = append(out, x.decode(ctx, m))
 		}
 	}
 	return out, nil
@@ -132,7 +132,7 @@ func (x *Jobs) Claim(ctx context.Context, consumer string, minIdle time.Duration
 	}
 	for _, m := range ms {
 		if m.ID == id && m.Values != nil {
-			return x.decode(m), true, nil
+			return x.decode(ctx, m), true, nil
 		}
 	}
 	return job.Job{}, false, nil

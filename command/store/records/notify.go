@@ -41,9 +41,15 @@ const notifyIndexMax = 10000
 // notifications: the stream's entries read by the group "notify" as jobs
 // of kind notify.JobEvent (the envelope in Data), never trimmed here.
 func NewFeed(s *store.Store, stream string) *Jobs {
-	decode := func(m redis.XMessage) job.Job {
+	decode := func(ctx context.Context, m redis.XMessage) job.Job {
 		env, _ := m.Values["m"].(string)
-		return job.Job{ID: m.ID, Kind: notify.JobEvent, Key: stream + "/" + m.ID, Data: []byte(env)}
+		data := []byte(env)
+		// Read whole, as every reader of a stream (a part that cannot be
+		// read leaves it as stored: its handler fails and it is retried).
+		if whole, err := s.Whole(ctx, data); err == nil {
+			data = whole
+		}
+		return job.Job{ID: m.ID, Kind: notify.JobEvent, Key: stream + "/" + m.ID, Data: data}
 	}
 	return &Jobs{s: s, key: s.Key("stream", stream), group: "notify", marks: []string{"notify", "feed", stream}, start: "$", decode: decode}
 }
