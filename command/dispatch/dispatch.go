@@ -223,9 +223,9 @@ func (s *Service) replayed(ctx context.Context, idem *vocab.Idempotency) (_ []*D
 // (first is "D-…,D-…|fingerprint"), as they stand now, or refuses a key
 // reused for another body.
 func (s *Service) replay(ctx context.Context, first string, idem *vocab.Idempotency) ([]*Dispatch, bool, error) {
-	ids, fp, _ := strings.Cut(first, "|")
-	if idem != nil && fp != idem.Fingerprint {
-		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	ids, err := change.FirstOf(first, idem)
+	if err != nil {
+		return nil, false, err
 	}
 	var out []*Dispatch
 	live := false

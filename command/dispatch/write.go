@@ -60,7 +60,7 @@ func (w *Write) Change() *change.Change {
 		for i, ch := range w.Changes {
 			ids[i] = ch.D.ID
 		}
-		c.Idem = &change.Idem{Key: w.Idem.Key, Value: strings.Join(ids, ",") + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+		c.Idem = change.IdemOf(w.Idem, strings.Join(ids, ","))
 	}
 	newUnits := map[string]bool{}
 	var masked *incident.Incident // one masked copy for every new order

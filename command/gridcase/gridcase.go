@@ -345,9 +345,9 @@ func (s *Service) Create(ctx context.Context, who Actor, in *Input, idem *vocab.
 // (dup is its "id|fingerprint"), or a field error when the key came with
 // another request.
 func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Case, bool, error) {
-	id, fp, _ := strings.Cut(dup, "|")
-	if idem != nil && fp != idem.Fingerprint {
-		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	id, err := change.FirstOf(dup, idem)
+	if err != nil {
+		return nil, false, err
 	}
 	first, err := s.store.Load(ctx, id)
 	return first, true, err

@@ -58,7 +58,7 @@ func (w *Write) Change() *change.Change {
 	}
 	ch.Guards = []change.Guard{{Kind: change.KindCase, ID: c.ID, Field: "ver", Allowed: []string{want}}}
 	if w.Idem != nil {
-		ch.Idem = &change.Idem{Key: w.Idem.Key, Value: c.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+		ch.Idem = change.IdemOf(w.Idem, c.ID)
 	}
 	ch.Docs = []change.Doc{{Kind: change.KindCase, ID: c.ID, Value: c, Prev: prev, Fields: map[string]string{"ver": strconv.FormatInt(c.Version, 10)}}}
 	if len(w.Entries) > 0 {

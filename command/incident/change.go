@@ -27,7 +27,7 @@ func (w *Write) change() *change.Change {
 	c.Guards = []change.Guard{{Kind: change.KindIncident, ID: inc.ID, Field: "ver", Allowed: []string{want},
 		Why: fmt.Sprintf("incident %s changed meanwhile", inc.ID)}}
 	if w.Idem != nil {
-		c.Idem = &change.Idem{Key: w.Idem.Key, Value: inc.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+		c.Idem = change.IdemOf(w.Idem, inc.ID)
 	}
 	c.Docs = []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc, Prev: w.Prev,
 		Fields: map[string]string{"ver": strconv.FormatInt(inc.Version, 10)}}}

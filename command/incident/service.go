@@ -377,24 +377,15 @@ func (s *Service) Create(ctx context.Context, who vocab.Actor, in *Input, idem *
 // stored (dup is its "id|fingerprint"), or a field error when the key came
 // with another request.
 func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Incident, bool, error) {
-	id, fp, _ := cut(dup)
-	if idem != nil && fp != idem.Fingerprint {
-		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	id, err := change.FirstOf(dup, idem)
+	if err != nil {
+		return nil, false, err
 	}
 	first, err := s.store.Load(ctx, id)
 	if err != nil {
 		return nil, false, fmt.Errorf("loading the incident of a repeated request: %w", err)
 	}
 	return first, true, nil
-}
-
-func cut(s string) (a, b string, ok bool) {
-	for i := range len(s) {
-		if s[i] == '|' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 // startDeadlines starts the reporting deadlines of the incident's level
@@ -515,8 +506,8 @@ func (s *Service) Update(ctx context.Context, id string, edit func(inc *Incident
 		}
 		if res.Duplicate != "" {
 			// A repeated request (same Idempotency-Key): nothing was written.
-			if _, fp, _ := cut(res.Duplicate); w.Idem != nil && fp != w.Idem.Fingerprint {
-				return nil, fault.Field("Idempotency-Key", "was already used for a different request")
+			if _, err := change.FirstOf(res.Duplicate, w.Idem); err != nil {
+				return nil, err
 			}
 			return prev, nil
 		}

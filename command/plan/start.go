@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"watchfloor/alerts"
+	"watchfloor/command/change"
 	"watchfloor/command/cleantext"
 	"watchfloor/command/fault"
 	"watchfloor/command/incident"
@@ -97,9 +97,9 @@ func (d *duplicate) Error() string { return "a repeated start: " + d.first }
 // stored (dup is "id|fingerprint"), or refuses a key reused for another
 // body.
 func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Activation, bool, error) {
-	id, fp, _ := strings.Cut(dup, "|")
-	if idem != nil && fp != idem.Fingerprint {
-		return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	id, err := change.FirstOf(dup, idem)
+	if err != nil {
+		return nil, false, err
 	}
 	first, err := s.Load(ctx, id)
 	if err != nil {

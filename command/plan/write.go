@@ -63,7 +63,7 @@ func (w *Write) Change() *change.Change {
 	c := &change.Change{At: w.At, Jobs: w.Jobs}
 	if w.Idem != nil && len(w.Changes) > 0 {
 		a := w.Changes[len(w.Changes)-1].A
-		c.Idem = &change.Idem{Key: w.Idem.Key, Value: a.ID + "|" + w.Idem.Fingerprint, TTL: w.Idem.TTL}
+		c.Idem = change.IdemOf(w.Idem, a.ID)
 	}
 	if inc := w.Incident; inc != nil {
 		c.Guards = append(c.Guards, change.Guard{Kind: change.KindIncident, ID: inc.ID, Field: "ver",

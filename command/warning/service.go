@@ -170,11 +170,12 @@ func (s *Service) Issue(ctx context.Context, who Who, in *Input, idem *vocab.Ide
 // request issued (dup is "id|fingerprint"), or refuses a key reused for
 // another body.
 func (s *Service) replay(ctx context.Context, dup string, idem *vocab.Idempotency) (*Warning, bool, error) {
-	if id, fp, _ := strings.Cut(dup, "|"); idem == nil || fp == idem.Fingerprint {
-		first, err := s.store.Load(ctx, id)
-		return first, true, err
+	id, err := change.FirstOf(dup, idem)
+	if err != nil {
+		return nil, false, err
 	}
-	return nil, false, fault.Field("Idempotency-Key", "was already used for a different request")
+	first, err := s.store.Load(ctx, id)
+	return first, true, err
 }
 
 // check cleans in's text and validates it, naming every bad field, and

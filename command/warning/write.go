@@ -77,7 +77,7 @@ func (wr *write) change() *change.Change {
 	}
 	ch.Guards = []change.Guard{{Kind: Kind, ID: w.ID, Field: "ver", Allowed: []string{want}, Why: "warning " + w.ID + " changed meanwhile"}}
 	if wr.idem != nil {
-		ch.Idem = &change.Idem{Key: wr.idem.Key, Value: w.ID + "|" + wr.idem.Fingerprint, TTL: wr.idem.TTL}
+		ch.Idem = change.IdemOf(wr.idem, w.ID)
 	}
 	ch.Docs = []change.Doc{{Kind: Kind, ID: w.ID, Value: w, Prev: prev,
 		Fields: map[string]string{"ver": strconv.FormatInt(w.Version, 10), "status": w.Status}}}
