@@ -78,26 +78,35 @@ func TestSendUnitsIdempotencyKey(t *testing.T) {
 	}
 }
 
-// TestSendUnitsRepeatAfterTheOrdersEnded: a repeat of 派警 whose orders
-// have all ended is refused (409 saying so), never answered "sent": the
-// units are free, and nothing would go out.
-func TestSendUnitsRepeatAfterTheOrdersEnded(t *testing.T) {
-	h := newHarness(t)
-	h.placeNear("foot-01")
-	op := h.token("operator")
-	id := h.create(publicOrder("派警后取消"))["id"].(string)
-	path := "/api/v1/incidents/" + id + "/dispatches"
-	body := map[string]any{"unit_ids": []string{"foot-01"}}
-	res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-2")
+// sendFoot01WithKey files an incident titled title and sends foot-01 to it
+// with Idempotency-Key key (car-01 placed near, free): the harness, the
+// route and body sent, and the order made.
+func sendFoot01WithKey(t *testing.T, title, key string) (h *harness, path string, body map[string]any, first string) {
+	t.Helper()
+	h = newHarness(t)
+	h.placeNear("foot-01", "car-01")
+	id := h.create(publicOrder(title))["id"].(string)
+	path = "/api/v1/incidents/" + id + "/dispatches"
+	body = map[string]any{"unit_ids": []string{"foot-01"}}
+	res, b := h.do("POST", path, h.token("operator"), body, "Idempotency-Key", key)
 	if res.StatusCode != 201 {
 		t.Fatalf("send: %d %s", res.StatusCode, b)
 	}
 	var sent struct{ Dispatches []struct{ ID string } }
 	mustJSON(t, b, &sent)
-	if res, b := h.do("POST", "/api/v1/dispatches/"+sent.Dispatches[0].ID+"/cancel", op, map[string]string{"reason": "派错"}); res.StatusCode != 200 {
+	return h, path, body, sent.Dispatches[0].ID
+}
+
+// TestSendUnitsRepeatAfterTheOrdersEnded: a repeat of 派警 whose orders
+// have all ended is refused (409 saying so), never answered "sent": the
+// units are free, and nothing would go out.
+func TestSendUnitsRepeatAfterTheOrdersEnded(t *testing.T) {
+	h, path, body, first := sendFoot01WithKey(t, "派警后取消", "send-2")
+	op := h.token("operator")
+	if res, b := h.do("POST", "/api/v1/dispatches/"+first+"/cancel", op, map[string]string{"reason": "派错"}); res.StatusCode != 200 {
 		t.Fatalf("cancel: %d %s", res.StatusCode, b)
 	}
-	res, b = h.do("POST", path, op, body, "Idempotency-Key", "send-2")
+	res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-2")
 	if res.StatusCode != 409 || !strings.Contains(string(b), "the orders of this request have ended") {
 		t.Fatalf("a repeat after the order ended: %d %s", res.StatusCode, b)
 	}
@@ -107,22 +116,12 @@ func TestSendUnitsRepeatAfterTheOrdersEnded(t *testing.T) {
 // redirected (改派) to another unit meanwhile answers the first orders, as
 // any repeat: a unit is on its way, and nothing more is sent.
 func TestSendUnitsRepeatAfterARedirect(t *testing.T) {
-	h := newHarness(t)
-	h.placeNear("foot-01", "car-01")
+	h, path, body, first := sendFoot01WithKey(t, "派警后改派", "send-3")
 	op := h.token("operator")
-	id := h.create(publicOrder("派警后改派"))["id"].(string)
-	path := "/api/v1/incidents/" + id + "/dispatches"
-	body := map[string]any{"unit_ids": []string{"foot-01"}}
-	res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-3")
-	if res.StatusCode != 201 {
-		t.Fatalf("send: %d %s", res.StatusCode, b)
-	}
-	var sent struct{ Dispatches []struct{ ID string } }
-	mustJSON(t, b, &sent)
-	if res, b := h.do("POST", "/api/v1/dispatches/"+sent.Dispatches[0].ID+"/redirect", op, map[string]string{"unit_id": "car-01"}); res.StatusCode != 201 {
+	if res, b := h.do("POST", "/api/v1/dispatches/"+first+"/redirect", op, map[string]string{"unit_id": "car-01"}); res.StatusCode != 201 {
 		t.Fatalf("redirect: %d %s", res.StatusCode, b)
 	}
-	res, b = h.do("POST", path, op, body, "Idempotency-Key", "send-3")
+	res, b := h.do("POST", path, op, body, "Idempotency-Key", "send-3")
 	if res.StatusCode != 201 || res.Header.Get("Idempotency-Replayed") != "true" {
 		t.Fatalf("a repeat after the redirect: %d %s", res.StatusCode, b)
 	}

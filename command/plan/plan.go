@@ -580,8 +580,7 @@ func (s *Service) decide(ctx context.Context, id string, who Who, what string) (
 func (s *Service) Approve(ctx context.Context, who Who, id, reason string) (*Activation, error) {
 	for attempt := 0; ; attempt++ {
 		a, w, err := s.approve(ctx, who, id, reason)
-		var cf *fault.Conflict
-		if errors.As(err, &cf) && w != nil && w.Incident != nil && cf.Detail == incidentChanged(w.Incident.ID) && attempt < 3 {
+		if w != nil && w.Incident != nil && incidentMoved(err, w.Incident.ID) && attempt < 3 {
 			continue // the incident changed meanwhile: look at it again
 		}
 		if err != nil {
