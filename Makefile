@@ -165,7 +165,7 @@ bench-pages: deps
 bench-tasks: deps
 	$(BENCH) 41-plan-tasks-store "A plan's tasks stored for 2,000 units, 50 to an atomic step: each step alone (AddTasks2000), and a whole delivery with two steps under way (DeliverTasks2000, the last unit's wait)" $(GO) test -run='^$$' -bench='AddTasks2000|DeliverTasks2000' -benchtime=10x -count=1 ./command/store
 bench-reads: deps
-	$(BENCH) 42-reads-at-scale "Reads with 20,000 incidents open (a screen snapshot's 500, a duplicate search, a page's list of 200, a leader's countdown of the 200 due first) and a plan's group of 2,000 (resolved from its team, a warning's stand-by compared)" $(GO) test -run='^$$' -bench='Incidents20000|GroupUnits2000|Calls2000' -benchtime=20x -count=1 ./command/store ./command/warning
+	$(BENCH) 42-reads-at-scale "Reads with 20,000 incidents open (a screen snapshot's 500, a duplicate search, a page's list of 200, a rare filter's 200 among a year of 200,000, a leader's countdown of the 200 due first) and a plan's group of 2,000 (resolved from its team, a warning's stand-by compared)" $(GO) test -run='^$$' -bench='Incidents20000|GroupUnits2000|Calls2000' -benchtime=20x -count=1 ./command/store ./command/warning
 	$(BENCH) 43-task-answers "A plan's 2,000 members answering their tasks (done), 32 at a time" $(GO) test -run='^$$' -bench=TaskAnswers2000 -benchtime=3x -count=1 ./command/store
 	$(BENCH) 44-years-of-plans "Reads after years of plans: a phone's tasks (its snapshot) with 1,000 plans ended behind its unit and 3 active; a leader page's history with 3,000 plans ended (every one, as read before, and the latest 15)" $(GO) test -run='^$$' -bench='UnitTasksAfterAYear|EndedActivations3000' -count=1 ./command/store
 bench-candidates: deps

@@ -22,10 +22,13 @@ import (
 //	cases:idx:{f}:{v}     sets for the list filters (status, kind, grid codes)
 //	cases:created         zset id → creation (ms), for the ledger and month figures
 //	cases:createdx        set once cases:created holds every case stored before it
-type Cases struct{ base }
+type Cases struct {
+	base
+	list walk
+}
 
 // NewCases returns the case storage of s.
-func NewCases(s *store.Store) *Cases { return &Cases{base{s}} }
+func NewCases(s *store.Store) *Cases { return &Cases{base{s}, defaultWalk} }
 
 var _ gridcase.Store = (*Cases)(nil)
 
@@ -90,7 +93,7 @@ func (x *Cases) Timeline(ctx context.Context, id string) ([]gridcase.Entry, erro
 
 // List implements gridcase.Store (the same filtering script as incidents).
 func (x *Cases) List(ctx context.Context, q gridcase.Query) ([]*gridcase.Case, error) {
-	raw, err := listDocs(ctx, x.s, "case", "cases", q.Since, q.Limit, "status:"+q.Status, "kind:"+q.Kind, "grid:"+q.Grid)
+	raw, err := x.list.docs(ctx, x.s, "case", "cases", q.Since, q.Limit, "status:"+q.Status, "kind:"+q.Kind, "grid:"+q.Grid)
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
@@ -32,10 +30,13 @@ import (
 //	incidents:due            zset of those not closed with a reporting deadline open, by the earliest due (ms)
 //	incidents:dued           set once incidents:due holds every incident stored before it existed
 //	idem:{scope}             idempotency records
-type Incidents struct{ base }
+type Incidents struct {
+	base
+	list walk
+}
 
 // NewIncidents returns the incident storage of s.
-func NewIncidents(s *store.Store) *Incidents { return &Incidents{base{s}} }
+func NewIncidents(s *store.Store) *Incidents { return &Incidents{base{s}, defaultWalk} }
 
 var _ incident.Store = (*Incidents)(nil)
 
@@ -70,62 +71,9 @@ func (x *Incidents) Timeline(ctx context.Context, id string) ([]incident.Entry, 
 	return out, nil
 }
 
-// listScript returns the docs changed since ARGV[1] (ms), newest first, at
-// most ARGV[2], of the members of every filter set KEYS[2..].
-var listScript = redis.NewScript(`
--- Walk KEYS[1] newest first checking the filters: most lists (those open, a
--- recent window) fill within a few hundred. A filter still short after
--- ARGV[4] (a rare one) is intersected in C instead, every member once.
-local since, limit, prefix, scan = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local ids = {}
-if #KEYS > 1 then
-  local offset, done = 0, false
-  while #ids < limit and offset < scan do
-    local chunk = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', since, 'LIMIT', offset, 500)
-    offset = offset + #chunk
-    if #chunk < 500 then done = true end
-    for _, id in ipairs(chunk) do
-      local ok = true
-      for k = 2, #KEYS do
-        if redis.call('SISMEMBER', KEYS[k], id) == 0 then ok = false break end
-      end
-      if ok then
-        ids[#ids + 1] = id
-        if #ids == limit then break end
-      end
-    end
-    if done then break end
-  end
-  if #ids < limit and not done then
-    ids = {}
-    local args = {'ZINTER', #KEYS}
-    for i = 1, #KEYS do args[#args + 1] = KEYS[i] end
-    args[#args + 1] = 'WEIGHTS'
-    args[#args + 1] = 1
-    for i = 2, #KEYS do args[#args + 1] = 0 end
-    args[#args + 1] = 'WITHSCORES'
-    local r = redis.call(unpack(args))
-    local i = #r - 1
-    while i >= 1 and #ids < limit and tonumber(r[i + 1]) >= since do
-      ids[#ids + 1] = r[i]
-      i = i - 2
-    end
-  end
-else
-  ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', since, 'LIMIT', 0, limit)
-end
-local out = {}
-for i, id in ipairs(ids) do out[i] = redis.call('HGET', prefix .. id, 'doc') end
-return out
-`)
-
-// listScan is how many of the newest a filtered list walks before it
-// intersects the filters instead.
-const listScan = 4000
-
 // List implements incident.Store.
 func (x *Incidents) List(ctx context.Context, q incident.Query) ([]*incident.Incident, error) {
-	raw, err := listDocs(ctx, x.s, "incident", "incidents", q.Since, q.Limit,
+	raw, err := x.list.docs(ctx, x.s, "incident", "incidents", q.Since, q.Limit,
 		"status:"+q.Status, "level:"+q.Level.String(), "category:"+q.Category, "grid:"+q.Grid)
 	if err != nil {
 		return nil, err
@@ -346,29 +294,4 @@ func (x *Incidents) load(ctx context.Context, ids []string, keep func(*incident.
 func (x *Incidents) notClosedSets() []string {
 	return []string{x.s.Key("incidents", "idx", "status:"+incident.StatusOpen),
 		x.s.Key("incidents", "idx", "status:"+incident.StatusResponding), x.s.Key("incidents", "idx", "status:"+incident.StatusRecovery)}
-}
-
-// listDocs returns the docs of the objects (kind:{id}) listed in the sets
-// of set (set:updated, set:idx:{filter}) that were changed since since and
-// belong to every filter given ("status:open"; an empty value after the
-// colon does not filter), most recently changed first, at most limit.
-func listDocs(ctx context.Context, s *store.Store, kind, set string, since time.Time, limit int, filters ...string) ([]string, error) {
-	if err := s.Check("listing " + set); err != nil {
-		return nil, err
-	}
-	keys := []string{s.Key(set, "updated")}
-	for _, f := range filters {
-		if !strings.HasSuffix(f, ":") {
-			keys = append(keys, s.Key(set, "idx", f))
-		}
-	}
-	ms := int64(0)
-	if !since.IsZero() {
-		ms = since.UnixMilli()
-	}
-	raw, err := listScript.Run(ctx, s.Client(), keys, ms, limit, s.Key(kind, ""), listScan).StringSlice()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, s.Wrap("listing "+set, err)
-	}
-	return raw, nil
 }

@@ -1,0 +1,208 @@
+package views
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/store"
+)
+
+// listScript is one step of a list: the ids and docs of at most ARGV[2] of
+// the members of every filter set KEYS[2..] changed since ARGV[1] (ms),
+// newest first, walking KEYS[1] from rank ARGV[4] over at most ARGV[5]
+// members. It returns whether the walk is done, the rank to go on from,
+// the newest score, how many it found, their ids, then their docs.
+var listScript = redis.NewScript(`
+-- Most lists (those open, a recent window) fill within a few hundred of
+-- the newest. A walk that does not stops after ARGV[5] members and the
+-- caller calls again from the rank where it stopped, so Redis is never
+-- held for more than one step. A first step (ARGV[6]) that finds too few
+-- intersects the filters in C instead when the smallest filter set holds
+-- no more than ARGV[7]: its cost is bounded by that set.
+local since, limit, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local from, step, least = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7])
+local ids, done = {}, false
+if #KEYS == 1 then
+  ids, done = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', since, 'LIMIT', 0, limit), true
+else
+  -- The smallest set first: later sets are asked only of its members.
+  local sets = {}
+  for k = 2, #KEYS do sets[k - 1] = {KEYS[k], redis.call('SCARD', KEYS[k])} end
+  table.sort(sets, function(a, b) return a[2] < b[2] end)
+  -- Members changed since are the ranks below last; new changes put
+  -- members before the cursor, so a step may see one again, never skip one.
+  local last = redis.call('ZCOUNT', KEYS[1], since, '+inf')
+  local stop = math.min(last, from + step)
+  while #ids < limit and from < stop do
+    local members = redis.call('ZREVRANGE', KEYS[1], from, math.min(from + 500, stop) - 1)
+    if #members == 0 then from = last break end
+    local at = {}
+    for i = 1, #members do at[i] = i end
+    for k = 1, #sets do
+      if #at == 0 then break end
+      local ask = {}
+      for j, i in ipairs(at) do ask[j] = members[i] end
+      local in_set = redis.call('SMISMEMBER', sets[k][1], unpack(ask))
+      local keep = {}
+      for j, i in ipairs(at) do if in_set[j] == 1 then keep[#keep + 1] = i end end
+      at = keep
+    end
+    local walked = #members
+    for _, i in ipairs(at) do
+      ids[#ids + 1] = members[i]
+      if #ids == limit then walked = i break end
+    end
+    from = from + walked
+  end
+  done = from >= last
+  if ARGV[6] == '1' and not done and #ids < limit and sets[1][2] <= least then
+    ids = {}
+    local args = {'ZINTER', #KEYS}
+    for i = 1, #KEYS do args[#args + 1] = KEYS[i] end
+    args[#args + 1] = 'WEIGHTS'
+    args[#args + 1] = 1
+    for i = 2, #KEYS do args[#args + 1] = 0 end
+    args[#args + 1] = 'WITHSCORES'
+    local r = redis.call(unpack(args))
+    local i = #r - 1
+    while i >= 1 and #ids < limit and tonumber(r[i + 1]) >= since do
+      ids[#ids + 1] = r[i]
+      i = i - 2
+    end
+    done = true
+  end
+end
+local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or '0'
+local out = {done and 1 or 0, from, top, #ids}
+for i, id in ipairs(ids) do
+  out[4 + i] = id
+  out[4 + #ids + i] = redis.call('HGET', prefix .. id, 'doc') or ''
+end
+return out
+`)
+
+// walk is how a filtered list walks its index: step members a step (about
+// a millisecond of Redis), or, when a first step found too few, at once by
+// intersecting the filters if the smallest holds at most intersect.
+type walk struct {
+	step, intersect int
+	// between, when set, runs before each step after the first.
+	between func()
+}
+
+var defaultWalk = walk{step: 2000, intersect: 4000}
+
+// docs returns the docs of the objects (kind:{id}) listed in the sets of
+// set (set:updated, set:idx:{filter}) that were changed since since and
+// belong to every filter given ("status:open"; an empty value after the
+// colon does not filter), most recently changed first, at most limit: in
+// steps, each one script call, so a rare filter never holds Redis long.
+func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since time.Time, limit int, filters ...string) ([]string, error) {
+	if err := s.Check("listing " + set); err != nil {
+		return nil, err
+	}
+	keys := []string{s.Key(set, "updated")}
+	for _, f := range filters {
+		if !strings.HasSuffix(f, ":") {
+			keys = append(keys, s.Key(set, "idx", f))
+		}
+	}
+	ms := int64(0)
+	if !since.IsZero() {
+		ms = since.UnixMilli()
+	}
+	var out []string
+	var seen map[string]bool // from the second step: ranks move as incidents change
+	var newest int64
+	for from, first := int64(0), 1; ; first = 0 {
+		st, err := w.step1(ctx, s, keys, ms, limit-len(out), kind, set, from, first)
+		if err != nil {
+			return nil, err
+		}
+		if first == 1 {
+			if st.done || len(st.ids) >= limit {
+				return st.docs, nil
+			}
+			newest, seen = st.newest, make(map[string]bool, limit)
+		}
+		out = st.add(out, seen)
+		if st.done || len(out) >= limit {
+			break
+		}
+		from = st.next
+		if w.between != nil {
+			w.between()
+		}
+	}
+	// Those changed while the walk ran were put before its cursor: one
+	// step over the changes since its start lists them first (the first
+	// step's worth of them, should more have changed meanwhile).
+	st, err := w.step1(ctx, s, keys, max(ms, newest), limit, kind, set, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	out = append(st.add(nil, seen), out...)
+	return out[:min(limit, len(out))], nil
+}
+
+// stepped is a step's answer.
+type stepped struct {
+	done      bool
+	next      int64
+	newest    int64 // the newest score of the index
+	ids, docs []string
+}
+
+// step1 runs one step of a list walk from rank from.
+func (w walk) step1(ctx context.Context, s *store.Store, keys []string, since int64, limit int, kind, set string, from int64, first int) (stepped, error) {
+	res, err := listScript.Run(ctx, s.Client(), keys, since, limit, s.Key(kind, ""), from, w.step, first, w.intersect).Slice()
+	if err != nil {
+		return stepped{}, s.Wrap("listing "+set, err)
+	}
+	st, ok := readStep(res)
+	if !ok {
+		return stepped{}, fmt.Errorf("listing %s: a step answered %d values, not its cursor and finds", set, len(res))
+	}
+	return st, nil
+}
+
+// add appends to out the docs of the step's ids not seen yet.
+func (st stepped) add(out []string, seen map[string]bool) []string {
+	for i, id := range st.ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, st.docs[i])
+		}
+	}
+	return out
+}
+
+// readStep reads a step's answer.
+func readStep(res []any) (stepped, bool) {
+	if len(res) < 4 {
+		return stepped{}, false
+	}
+	d, ok1 := res[0].(int64)
+	next, ok2 := res[1].(int64)
+	top, ok3 := res[2].(string)
+	found, ok4 := res[3].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 || found < 0 || int64(len(res)) != 4+2*found {
+		return stepped{}, false
+	}
+	newest, err := strconv.ParseFloat(top, 64)
+	if err != nil {
+		return stepped{}, false
+	}
+	n := int(found)
+	st := stepped{done: d == 1, next: next, newest: int64(newest), ids: make([]string, n), docs: make([]string, n)}
+	for i := range n {
+		st.ids[i], _ = res[4+i].(string)
+		st.docs[i], _ = res[4+n+i].(string)
+	}
+	return st, true
+}
