@@ -667,19 +667,26 @@ func TestPhoneMarksDrillOrder(t *testing.T) {
 }
 
 // TestConsoleSignOutLeavesNothingForTheNext: an operator types a caller's
-// name and number, opens an incident and a case, and signs out; a leader
+// name and number, opens an incident and a case (a report typed and left
+// on another incident), and signs out; a leader
 // signs in on the same page, without it loading again: the call form is
-// empty, neither the incident nor the case is drawn, and the case desk
-// offers the leader's actions (it kept the operator's role before).
+// empty, neither the incident nor the case is drawn, the report left is
+// not kept, and the case desk offers the leader's actions (it kept the
+// operator's role before).
 func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 	h := newHarness(t)
 	incID := h.create(publicOrder("交接前打开的警情"))["id"].(string)
+	otherID := h.create(publicOrder("交接前的另一起警情"))["id"].(string)
 	caseID := h.createCase(h.token("operator"), hubeiHazard("交接前的案件"))
 	b := newBrowser(t, 1366, 900)
 	b.openConsole(h.base, "operator")
 	b.run(5*time.Second, typeInto("#call-reporter-name", "张三"), typeInto("#call-reporter-phone", "13800000000"))
 	b.openOnDesk(incID)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q]') !== null`, incID))
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, incID))
+	// A report typed and left unsent, kept while another incident is open.
+	b.run(5*time.Second, typeInto("#fu-description", "交接前未发送的续报"))
+	b.openOnDesk(otherID)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q]') !== null`, otherID))
 	b.openCases()
 	b.run(10*time.Second, chromedp.WaitVisible(caseRow(caseID), chromedp.ByQuery), click(caseRow(caseID)),
 		chromedp.WaitVisible(`#cdesk-detail form[data-action="reject"]`, chromedp.ByQuery))
@@ -702,6 +709,13 @@ func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 	}
 	if drawn != 0 {
 		t.Errorf("the incident the operator had open is still drawn (%d elements)", drawn)
+	}
+	b.openOnDesk(incID)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, incID))
+	var report string
+	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &report))
+	if report != "" {
+		t.Errorf("the next person finds the report %q the operator left unsent", report)
 	}
 	b.openCases()
 	var caseLeft bool
@@ -753,8 +767,9 @@ func TestConsoleFollowUpAnsweredOnTheFormShown(t *testing.T) {
 
 // TestConsoleFollowUpSentAgainAfterALostAnswer: the server records a
 // follow-up report but its answer is lost (the connection fails); the
-// operator presses again and the report is recorded once: the page sends it
-// again with the same Idempotency-Key.
+// operator reports on another incident meanwhile, comes back and presses
+// again, and the report is recorded once: the page sends it again with the
+// same Idempotency-Key (it kept one attempt per incident).
 func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
 	h := newHarness(t)
 	b, id, paused := followUpHeld(t, h, "续报应答丢失", "伤员已送医")
@@ -763,8 +778,49 @@ func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.dataset.status === "0" && !document.querySelector("#fu-save").disabled`)
-	b.run(5*time.Second, fetch.Disable(), click("#fu-save"))
+	other := h.create(publicOrder("另一处续报"))["id"].(string)
+	b.run(5*time.Second, fetch.Disable())
+	b.openOnDesk(other)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, other))
+	b.run(5*time.Second, typeInto("#fu-description", "现场已疏散"), click("#fu-save"))
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	b.openOnDesk(id)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
+	var typed string
+	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &typed))
+	if typed != "伤员已送医" {
+		t.Fatalf("back on the first incident, the report box holds %q, not the report whose answer was lost", typed)
+	}
+	b.run(5*time.Second, click("#fu-save"))
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	if n, m := h.followUps(id), h.followUps(other); n != 1 || m != 1 {
+		t.Errorf("the timelines have %d and %d follow-up reports, want 1 each", n, m)
+	}
+	b.clean()
+}
+
+// TestConsoleFollowUpSavedWhileAwayIsNotPutBack: the operator sends a
+// follow-up report and opens another incident before its answer comes; back
+// on the first, what else was typed there is as left, but the report sent is
+// not in its box again (a second press would record it twice).
+func TestConsoleFollowUpSavedWhileAwayIsNotPutBack(t *testing.T) {
+	h := newHarness(t)
+	b, id, paused := followUpHeld(t, h, "续报途中离开", "伤员已送医")
+	held := b.held(paused, "the follow-up")
+	b.run(5*time.Second, typeInto("#dispatch-note", "带上担架"))
+	other := h.create(publicOrder("途中打开的警情"))["id"].(string)
+	b.openOnDesk(other)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q]') !== null`, other))
+	b.release(held)
+	b.poll(10*time.Second, `performance.getEntriesByType("resource").some((e) => e.name.endsWith("/reports") && e.responseEnd > 0)`)
+	b.openOnDesk(id)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form .form-error')?.textContent === "续报已保存"`, id))
+	var report, note string
+	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &report),
+		chromedp.Evaluate(`document.querySelector("#dispatch-note").value`, &note))
+	if report != "" || note != "带上担架" {
+		t.Errorf("back on the incident: report box %q (want it empty: sent), dispatch note %q (want it as left)", report, note)
+	}
 	if n := h.followUps(id); n != 1 {
 		t.Errorf("the timeline has %d follow-up reports, want 1", n)
 	}

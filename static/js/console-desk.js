@@ -32,6 +32,8 @@ import { unitStatusName } from './units.js';
 // within moments, and the same request sent later is a new one (the first's
 // orders may have ended, a report may be a correction).
 const RETRY_MS = 60_000;
+/** How many incidents left keep what was typed on them. */
+const DRAFTS = 20;
 
 const NEXT = { open: ['responding', 'recovery', 'closed'], responding: ['recovery', 'closed'], recovery: ['closed'], closed: [] };
 
@@ -199,10 +201,10 @@ export class IncidentDesk {
     this.sending = new Set();
     /** @type {Map<string, {ok?: string, err?: unknown}>} each form's last answer, by key */
     this.answers = new Map();
-    /** @type {{body: string, key: string, at: number}|null} the follow-up being sent, with its Idempotency-Key, since at */
-    this.followUpTry = null;
-    /** @type {{body: string, key: string, at: number}|null} the units being sent, with its Idempotency-Key, since at */
-    this.dispatchTry = null;
+    /** @type {Map<string, {body: string, key: string, at: number}>} what each form (incident/form) is sending, with its Idempotency-Key, since at */
+    this.tries = new Map();
+    /** @type {Map<string, {restore: () => void, sent: Set<string>}>} what was typed on each incident left, to put back when it is drawn again (but the fields sent since) */
+    this.drafts = new Map();
     /** Bumped on sign-out: an answer to the person before is dropped. */
     this.epoch = 0;
     byId('incident-list').addEventListener('click', (ev) => {
@@ -217,6 +219,70 @@ export class IncidentDesk {
       }
     });
     for (const id of ['filter-level', 'filter-status', 'filter-grid', 'filter-mine']) byId(id).addEventListener('change', () => this.renderList());
+  }
+
+  /**
+   * The attempt of the form key (incident/form) to send body: the same body
+   * sent again within RETRY_MS of its last unknown outcome keeps its
+   * Idempotency-Key, whatever was sent for other incidents meanwhile.
+   * @param {string} key
+   * @param {string} body
+   * @param {string} kind
+   */
+  attempt(key, body, kind) {
+    const now = Date.now();
+    for (const [k, a] of this.tries) if (now - a.at > RETRY_MS) this.tries.delete(k);
+    let a = this.tries.get(key);
+    if (!a || a.body !== body) {
+      a = { body, key: api.idempotencyKey(kind), at: now };
+      this.tries.set(key, a);
+    }
+    return a;
+  }
+
+  /**
+   * Ends the attempt on any answer but a server error; an unknown outcome
+   * (no answer, 5xx) keeps it, its window running from now.
+   * @param {string} key
+   * @param {{body: string, key: string, at: number}} attempt
+   * @param {boolean} done
+   */
+  settle(key, attempt, done) {
+    if (this.tries.get(key) !== attempt) return;
+    const err = this.answers.get(key)?.err;
+    if (done || (err instanceof api.ApiError && err.status < 500)) this.tries.delete(key);
+    else if (err !== undefined) attempt.at = Date.now();
+  }
+
+  /**
+   * Keeps what was typed on incident id as it is left (restore puts it
+   * back), for the DRAFTS incidents left last.
+   * @param {string} id
+   * @param {() => void} restore
+   */
+  keepDraft(id, restore) {
+    this.drafts.delete(id);
+    this.drafts.set(id, { restore, sent: new Set() });
+    for (const k of this.drafts.keys()) {
+      if (this.drafts.size <= DRAFTS) break;
+      this.drafts.delete(k);
+    }
+  }
+
+  /**
+   * Puts back on incident id's fields, just drawn in body, what was typed
+   * when it was left, but for the fields sent since; marks them as drawn.
+   * @param {string} id
+   * @param {HTMLElement} body
+   */
+  putDraft(id, body) {
+    const d = this.drafts.get(id);
+    this.drafts.delete(id);
+    (d ? d.restore : keepFields(body, (f) => f.id))();
+    for (const f of d ? d.sent : []) {
+      const node = document.getElementById(f);
+      if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) node.value = '';
+    }
   }
 
   /** Forgets everything (on sign-out), the incident drawn included. */
@@ -236,8 +302,8 @@ export class IncidentDesk {
     this.map = null;
     this.sending.clear();
     this.answers.clear();
-    this.followUpTry = null;
-    this.dispatchTry = null;
+    this.tries.clear();
+    this.drafts.clear();
     byId('detail-body').replaceChildren();
     this.renderDetail();
   }
@@ -306,12 +372,16 @@ export class IncidentDesk {
 
   /**
    * Empties the fields with these ids as drawn now, for good (a redraw does
-   * not put back what was sent), when incident id is still the one drawn.
+   * not put back what was sent), when incident id is still the one drawn;
+   * left meanwhile, they are not put back with what was typed there.
    * @param {string} id
    * @param {string[]} ids
    */
   clearFields(id, ids) {
-    if (this.selected !== id || byId('detail').dataset.id !== id) return;
+    if (this.selected !== id || byId('detail').dataset.id !== id) {
+      for (const f of ids) this.drafts.get(id)?.sent.add(f); // left meanwhile: not put back
+      return;
+    }
     for (const f of ids.map((x) => document.getElementById(x))) {
       if (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) {
         f.value = '';
@@ -521,9 +591,11 @@ export class IncidentDesk {
     }
     // What was typed is put back only on a redraw of the same incident: the
     // fields have the same ids for every incident, and what was typed or
-    // ticked for one must not land in another's forms.
+    // ticked for one must not land in another's forms. Leaving an incident
+    // keeps what was typed there for when it is drawn again.
     const same = box.dataset.id === inc.id;
     const restore = keepFields(body, (f) => f.id);
+    if (!same && box.dataset.id) this.keepDraft(box.dataset.id, restore);
     this.drawn = ''; // drawn from state a fetch did not bring alone
     box.dataset.state = 'loaded';
     box.dataset.id = inc.id;
@@ -553,7 +625,7 @@ export class IncidentDesk {
       this.timelineBlock(inc),
     ].filter(Boolean));
     if (same) restore();
-    else keepFields(body, (f) => f.id)(); // only marks the fields as drawn
+    else this.putDraft(inc.id, body);
     for (const key of new Set([...this.sending, ...this.answers.keys()])) this.paint(key);
     const mapBox = body.querySelector('#dispatch-map');
     if (mapBox instanceof HTMLElement) {
@@ -649,17 +721,9 @@ export class IncidentDesk {
       // refuses: the next press is a new request). Any answer but a server
       // error ends the attempt, and so does RETRY_MS without one.
       const text = note.value.trim();
-      const body = JSON.stringify([inc.id, ids, text]);
-      const now = Date.now();
-      const tried = this.dispatchTry;
-      if (!tried || tried.body !== body || now - tried.at > RETRY_MS) this.dispatchTry = { body, key: api.idempotencyKey('dispatch'), at: now };
-      const attempt = this.dispatchTry;
-      const sent = await this.act(key, () => api.sendUnits(inc.id, ids, text, attempt?.key));
-      const err = this.answers.get(key)?.err;
-      if (this.dispatchTry === attempt) {
-        if (sent || (err instanceof api.ApiError && err.status < 500)) this.dispatchTry = null;
-        else if (err !== undefined) attempt.at = Date.now(); // the window runs from the last unknown outcome
-      }
+      const attempt = this.attempt(key, JSON.stringify([ids, text]), 'dispatch');
+      const sent = await this.act(key, () => api.sendUnits(inc.id, ids, text, attempt.key));
+      this.settle(key, attempt, sent);
       if (sent) {
         this.clearFields(inc.id, ['dispatch-note']);
         this.refresh();
@@ -760,17 +824,9 @@ export class IncidentDesk {
       // The same report sent again soon after an unknown outcome (its
       // answer lost, say) keeps its key: the server records it once. Any
       // answer but a server error ends the attempt, and so does RETRY_MS.
-      const body = JSON.stringify([id, b]);
-      const now = Date.now();
-      const tried = this.followUpTry;
-      if (!tried || tried.body !== body || now - tried.at > RETRY_MS) this.followUpTry = { body, key: api.idempotencyKey('report'), at: now };
-      const attempt = this.followUpTry;
-      const saved = await this.act(key, () => api.followUp(id, b, attempt?.key), t('console.fu.saved'));
-      const err = this.answers.get(key)?.err;
-      if (this.followUpTry === attempt) {
-        if (saved || (err instanceof api.ApiError && err.status < 500)) this.followUpTry = null;
-        else if (err !== undefined) attempt.at = Date.now(); // the window runs from the last unknown outcome
-      }
+      const attempt = this.attempt(key, JSON.stringify(b), 'report');
+      const saved = await this.act(key, () => api.followUp(id, b, attempt.key), t('console.fu.saved'));
+      this.settle(key, attempt, saved);
       if (saved) {
         this.clearFields(id, ['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
         this.refresh();
