@@ -1,14 +1,16 @@
 package acceptance_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
 
-// TestProposalOfAClosedIncidentIsNotApproved: a plan proposed for an
-// incident stays proposed when the incident is closed; approving it then is
-// refused, saying why, and sends no one; rejecting it still clears it.
-func TestProposalOfAClosedIncidentIsNotApproved(t *testing.T) {
+// TestProposalsWithdrawnWhenTheIncidentCloses: the plans still proposed
+// for an incident are withdrawn as it is closed (rejected by the system,
+// said on the timeline), before the close is answered; approving one then
+// is refused, and reopening the incident does not bring them back.
+func TestProposalsWithdrawnWhenTheIncidentCloses(t *testing.T) {
 	h := newHarness(t)
 	id := h.create(dongmen("商户聚集", 150))["id"].(string)
 	as := h.activations(id)
@@ -20,15 +22,38 @@ func TestProposalOfAClosedIncidentIsNotApproved(t *testing.T) {
 		"summary": map[string]string{"outcome": "现场无聚集", "losses": "无", "lessons": "核实后再报"}}); res.StatusCode != 200 {
 		t.Fatalf("close: %d %s", res.StatusCode, b)
 	}
+	withdrawn := func(when string) {
+		t.Helper()
+		for _, a := range as {
+			res, b := h.do("GET", "/api/v1/activations/"+a.ID, leader, nil)
+			var got struct {
+				Status, Reason string
+				Withdrawn      bool
+				DecidedBy      string `json:"decided_by"`
+				DecidedRole    string `json:"decided_role"`
+			}
+			if res.StatusCode != 200 || json.Unmarshal(b, &got) != nil || got.Status != "rejected" || !got.Withdrawn ||
+				got.DecidedBy != "system" || got.DecidedRole != "system" || got.Reason != "incident closed" {
+				t.Fatalf("%s, activation %s: %d %s", when, a.ID, res.StatusCode, b)
+			}
+		}
+	}
+	withdrawn("after the close")
+	n := 0
+	for _, e := range h.incidentJSON(id)["timeline"].([]any) {
+		if e := e.(map[string]any); e["type"] == "plan.rejected" && e["by"] == "system" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d withdrawals on the timeline, want 2", n)
+	}
 	res, b := h.do("POST", "/api/v1/activations/"+as[0].ID+"/approve", leader, map[string]string{"reason": "同意"})
-	if res.StatusCode != 409 || !strings.Contains(string(b), "incident "+id+" is closed") {
-		t.Fatalf("approving a closed incident's plan: %d %s", res.StatusCode, b)
+	if res.StatusCode != 409 || !strings.Contains(string(b), "is rejected, not proposed") {
+		t.Fatalf("approving a withdrawn plan: %d %s", res.StatusCode, b)
 	}
-	if got := h.activations(id); got[0].Status != "proposed" || got[1].Status != "proposed" {
-		t.Fatalf("after the refusal: %+v", got)
+	if res, b := h.do("POST", "/api/v1/incidents/"+id+"/status", leader, map[string]any{"status": "responding", "reason": "现场再次聚集"}); res.StatusCode != 200 {
+		t.Fatalf("reopen: %d %s", res.StatusCode, b)
 	}
-	res, b = h.do("POST", "/api/v1/activations/"+as[0].ID+"/reject", leader, map[string]string{"reason": "事件已结案"})
-	if res.StatusCode != 200 || !strings.Contains(string(b), `"status":"rejected"`) {
-		t.Fatalf("rejecting it: %d %s", res.StatusCode, b)
-	}
+	withdrawn("after reopening")
 }

@@ -1,7 +1,8 @@
 // Package effect is what an incident change sets off, in one place: when an
 // incident is created or its level rises, the plans it reaches are proposed
 // and the automatic dispatch rules send their units (whose first order
-// starts the response, a follow-up of its own). It runs as the handler of
+// starts the response, a follow-up of its own); when it is closed, the plans
+// still proposed for it are withdrawn. It runs as the handler of
 // the incident.changed job recorded with the change, so it happens at least
 // once whichever instance is alive. The first order for an open incident
 // records a follow-up too, which sets the incident responding (Respond).
@@ -29,9 +30,11 @@ type Incidents interface {
 	SetStatus(ctx context.Context, who vocab.Actor, id, status, reason string) (*incident.Incident, error)
 }
 
-// Plans proposes plans (once per incident, plan and level).
+// Plans proposes plans (once per incident, plan and level), and withdraws
+// those still proposed when their incident closes.
 type Plans interface {
 	Propose(ctx context.Context, inc *incident.Incident) ([]*plan.Activation, error)
+	Withdraw(ctx context.Context, inc *incident.Incident) ([]*plan.Activation, error)
 }
 
 // Dispatch sends units by rule (once per incident and rule).
@@ -50,6 +53,7 @@ type Followup struct {
 // incident change and the response started by a first order.
 func Register(r *job.Runner, f *Followup) {
 	r.Handle(incident.JobChanged, f.Changed)
+	r.Handle(incident.JobClosed, f.Closed)
 	r.Handle(dispatch.JobRespond, f.Respond)
 }
 
@@ -64,19 +68,9 @@ func (f *Followup) Changed(ctx context.Context, j job.Job) error {
 		return fmt.Errorf("job %s: bad data %q: %v", j.ID, j.Data, err)
 	}
 	held, _ := j.Local.(*incident.Held)
-	var inc *incident.Incident
-	if held != nil && held.Incident != nil && held.Incident.ID == d.IncidentID {
-		inc = held.Incident // just saved by this instance: no need to read it back
-	} else {
-		var err error
-		if inc, err = f.Incidents.Load(ctx, d.IncidentID); fault.IsNotFound(err) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-	if inc.Status == incident.StatusClosed {
-		return nil
+	inc, err := f.incident(ctx, held, d.IncidentID)
+	if err != nil || inc == nil || inc.Status == incident.StatusClosed {
+		return err
 	}
 	var errs []error
 	if _, err := f.Plans.Propose(ctx, inc); err != nil {
@@ -90,6 +84,38 @@ func (f *Followup) Changed(ctx context.Context, j job.Job) error {
 		held.Moved = true
 	}
 	return errors.Join(errs...)
+}
+
+// incident is the incident id as this instance has just saved it (held),
+// or as it stands now; nil when it is gone.
+func (f *Followup) incident(ctx context.Context, held *incident.Held, id string) (*incident.Incident, error) {
+	if held != nil && held.Incident != nil && held.Incident.ID == id {
+		return held.Incident, nil // just saved by this instance: no need to read it back
+	}
+	inc, err := f.Incidents.Load(ctx, id)
+	if fault.IsNotFound(err) {
+		return nil, nil
+	}
+	return inc, err
+}
+
+// Closed is the handler of incident.closed: the plans still proposed for
+// the incident are withdrawn while it is still closed (a reopened incident
+// keeps them). Withdraw is idempotent, so the job may run more than once.
+func (f *Followup) Closed(ctx context.Context, j job.Job) error {
+	var d incident.Changed
+	if err := json.Unmarshal(j.Data, &d); err != nil || d.IncidentID == "" {
+		return fmt.Errorf("job %s: bad data %q: %v", j.ID, j.Data, err)
+	}
+	held, _ := j.Local.(*incident.Held)
+	inc, err := f.incident(ctx, held, d.IncidentID)
+	if err != nil || inc == nil || inc.Status != incident.StatusClosed {
+		return err
+	}
+	if _, err := f.Plans.Withdraw(ctx, inc); err != nil {
+		return fmt.Errorf("withdrawing the plans proposed for %s: %w", inc.ID, err)
+	}
+	return nil
 }
 
 // system is who moves an incident when its first order starts the response.

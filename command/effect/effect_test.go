@@ -24,6 +24,8 @@ type fakes struct {
 	proposed, auto int
 	setErr         error
 	set            []string
+	withdrawErr    error
+	withdrawn      []string
 }
 
 func (f *fakes) Load(_ context.Context, id string) (*incident.Incident, error) {
@@ -35,6 +37,10 @@ func (f *fakes) Load(_ context.Context, id string) (*incident.Incident, error) {
 func (f *fakes) Propose(context.Context, *incident.Incident) ([]*plan.Activation, error) {
 	f.proposed++
 	return nil, f.proposeErr
+}
+func (f *fakes) Withdraw(_ context.Context, inc *incident.Incident) ([]*plan.Activation, error) {
+	f.withdrawn = append(f.withdrawn, inc.ID+":"+inc.Status)
+	return nil, f.withdrawErr
 }
 func (f *fakes) Auto(context.Context, *incident.Incident) ([]*dispatch.Dispatch, error) {
 	f.auto++
@@ -132,5 +138,55 @@ func TestRespondReturnsFailures(t *testing.T) {
 	f.setErr = errors.New("redis down")
 	if err := e.Respond(context.Background(), respondJob("INC-1")); err == nil || !strings.Contains(err.Error(), "redis down") {
 		t.Fatalf("failure: %v", err)
+	}
+}
+
+func closedJob(id string, held *incident.Incident) job.Job {
+	data, _ := json.Marshal(incident.Changed{IncidentID: id, Level: alerts.LevelII})
+	j := job.Job{ID: "1-0", Kind: incident.JobClosed, Key: id + "@closed@3", IncidentID: id, Data: data}
+	if held != nil {
+		j.Local = &incident.Held{Incident: held}
+	}
+	return j
+}
+
+// A close withdraws the plans still proposed, of the incident as this
+// instance saved it or as it stands now; an incident reopened meanwhile or
+// gone keeps them; a failure is returned so the job is retried; bad data
+// is an error.
+func TestClosedWithdrawsProposals(t *testing.T) {
+	closed := &incident.Incident{ID: "INC-1", Status: incident.StatusClosed, Version: 3}
+	reopened := &incident.Incident{ID: "INC-1", Status: incident.StatusResponding, Version: 4}
+	cases := []struct {
+		name   string
+		stored *incident.Incident
+		held   *incident.Incident
+		id     string
+		want   []string
+	}{
+		{"held", reopened, closed, "INC-1", []string{"INC-1:closed"}},
+		{"read", closed, nil, "INC-1", []string{"INC-1:closed"}},
+		{"reopened", reopened, nil, "INC-1", nil},
+		{"gone", closed, nil, "INC-2", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakes{inc: c.stored}
+			e := &Followup{Incidents: f, Plans: f, Dispatch: f}
+			if err := e.Closed(context.Background(), closedJob(c.id, c.held)); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(f.withdrawn, c.want) || f.proposed+f.auto != 0 {
+				t.Fatalf("withdrawn %v, want %v (proposed %d, auto %d)", f.withdrawn, c.want, f.proposed, f.auto)
+			}
+		})
+	}
+	f := &fakes{inc: closed, withdrawErr: errors.New("plans down")}
+	e := &Followup{Incidents: f, Plans: f, Dispatch: f}
+	if err := e.Closed(context.Background(), closedJob("INC-1", nil)); err == nil || !strings.Contains(err.Error(), "plans down") {
+		t.Fatalf("failure: %v", err)
+	}
+	if err := e.Closed(context.Background(), job.Job{ID: "1-0", Kind: incident.JobClosed, Data: []byte("{")}); err == nil {
+		t.Fatal("bad data accepted")
 	}
 }

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +105,39 @@ func TestStatusChangeReachesTheLeaders(t *testing.T) {
 	ch := (&Write{Incident: &Incident{ID: "INC-2", Status: StatusOpen}, Event: vocab.IncidentCreated}).change()
 	if len(ch.Events) != 1 || ch.Events[0].Stream != vocab.ScreenStream {
 		t.Errorf("a new incident's events %+v", ch.Events)
+	}
+}
+
+// TestFollowUpOfAClose: a close records incident.closed, keyed by the
+// incident and its version (a second close after a reopening has its own);
+// a rise records incident.changed; nothing else records either.
+func TestFollowUpOfAClose(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		from, to string
+		level    alerts.Level
+		want     []string
+	}{
+		{"closed", StatusRecovery, StatusClosed, alerts.LevelIII, []string{"incident.closed INC-1@closed@4"}},
+		{"closed and raised", StatusOpen, StatusClosed, alerts.LevelII, []string{"incident.changed INC-1@II", "incident.closed INC-1@closed@4"}},
+		{"reopened", StatusClosed, StatusOpen, alerts.LevelIII, nil},
+		{"still closed", StatusClosed, StatusClosed, alerts.LevelIII, nil},
+		{"moved on", StatusOpen, StatusResponding, alerts.LevelIII, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prev := &Incident{ID: "INC-1", Status: c.from, Level: alerts.LevelIII, Version: 3}
+			w := &Write{Incident: &Incident{ID: "INC-1", Status: c.to, Level: c.level, Version: 4}, Prev: prev}
+			w.follow(prev)
+			var got []string
+			for _, j := range w.Jobs {
+				got = append(got, j.Kind+" "+j.Key)
+				if h, ok := j.Local.(*Held); !ok || h.Incident != w.Incident {
+					t.Errorf("job %s does not hold the incident saved", j.Kind)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("jobs %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,6 +121,24 @@ func (w *Write) follow(prev *Incident) {
 	if j := changedJob(prev, w.Incident); j != nil {
 		w.Jobs = append(w.Jobs, *j)
 	}
+	if j := closedJob(prev, w.Incident); j != nil {
+		w.Jobs = append(w.Jobs, *j)
+	}
+}
+
+// JobClosed is the kind of the follow-up of an incident closed: the plans
+// still proposed for it are withdrawn (nobody may approve them now).
+const JobClosed = "incident.closed"
+
+// closedJob returns the follow-up of a close, or nil when inc was not
+// closed by this change. Its key is the incident and its version: each
+// close of an incident reopened in between has its own.
+func closedJob(prev, inc *Incident) *job.Job {
+	if prev == nil || prev.Status == StatusClosed || inc.Status != StatusClosed {
+		return nil
+	}
+	data, _ := json.Marshal(Changed{IncidentID: inc.ID, Level: inc.Level})
+	return &job.Job{Kind: JobClosed, Key: inc.ID + "@closed@" + strconv.FormatInt(inc.Version, 10), IncidentID: inc.ID, Data: data, Local: &Held{Incident: inc}}
 }
 
 // Extra is an event besides incident.created/updated.

@@ -828,3 +828,126 @@ func TestStartByHandRetryFindsItsKey(t *testing.T) {
 		t.Fatalf("the retry: %+v replayed %v, %v; the other start %+v", a, replayed, err, first)
 	}
 }
+
+// closeIncident stores INC-1 closed, one version on, and returns it.
+func (f *planFloor) closeIncident(inc *incident.Incident) *incident.Incident {
+	f.t.Helper()
+	next := *inc
+	next.Status, next.Version = incident.StatusClosed, inc.Version+1
+	if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &next, Prev: inc,
+		Fields: map[string]string{"ver": strconv.FormatInt(next.Version, 10)}}}}); err != nil {
+		f.t.Fatal(err)
+	}
+	return &next
+}
+
+// TestWithdrawAtTheClose: the plans still proposed for a closed incident
+// are rejected by the system in one step, each with a plan.rejected entry
+// saying it was withdrawn; an active plan is left to its leader; a second
+// run withdraws nothing more, and an incident not closed keeps its
+// proposals.
+func TestWithdrawAtTheClose(t *testing.T) {
+	f := newPlanFloor(t)
+	inc := f.incident("fire", alerts.LevelII)
+	as, err := f.svc.Propose(bg, inc)
+	if err != nil || len(as) != 2 {
+		t.Fatalf("proposals %v %v", as, err)
+	}
+	if _, err := f.svc.Approve(bg, leader, as[0].ID, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.svc.Withdraw(bg, inc); err != nil || len(got) != 0 {
+		t.Fatalf("withdrawn from an open incident: %v %v", got, err)
+	}
+	closed := f.closeIncident(inc)
+	got, err := f.svc.Withdraw(bg, closed)
+	if err != nil || len(got) != 1 || got[0].ID != as[1].ID {
+		t.Fatalf("withdrawn %v %v, want %s", got, err, as[1].ID)
+	}
+	a, _ := f.st.Activations().Load(bg, as[1].ID)
+	if a.Status != plan.Rejected || !a.Withdrawn || a.DecidedBy != "system" || a.DecidedAs != vocab.System || a.Reason != plan.WithdrawnReason || a.DecidedAt == nil {
+		t.Fatalf("the withdrawn proposal: %+v", a)
+	}
+	if f.plans() != "general@II:active,fire@II:rejected" {
+		t.Fatalf("plans %s", f.plans())
+	}
+	timeline, _ := f.st.Incidents().Timeline(bg, "INC-1")
+	n := 0
+	for _, e := range timeline {
+		if e.Type == "plan.rejected" && e.By == "system" && e.Detail["withdrawn"] == true && e.Detail["activation_id"] == as[1].ID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d withdrawal entries in %+v", n, timeline)
+	}
+	if again, err := f.svc.Withdraw(bg, closed); err != nil || len(again) != 0 {
+		t.Fatalf("withdrawn again: %v %v", again, err)
+	}
+}
+
+// TestWithdrawRacing: a leader's decision on the proposal between the
+// withdrawal's read and its write stands (the withdrawal looks again and
+// finds nothing proposed); an incident reopened meanwhile keeps its
+// proposals (the write is guarded by the closed incident's version).
+func TestWithdrawRacing(t *testing.T) {
+	t.Run("decided", func(t *testing.T) {
+		f := newPlanFloor(t)
+		inc := f.incident("fire", alerts.LevelIII)
+		as, err := f.svc.Propose(bg, inc)
+		if err != nil || len(as) != 1 {
+			t.Fatalf("proposals %v %v", as, err)
+		}
+		closed := f.closeIncident(inc)
+		racing := &racingActivations{Store: f.st.Activations(), then: func() {
+			if _, err := f.svc.Reject(bg, deputy, as[0].ID, "不需要"); err != nil {
+				t.Fatal(err)
+			}
+		}}
+		svc := plan.NewService(racing, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
+		if got, err := svc.Withdraw(bg, closed); err != nil || len(got) != 0 {
+			t.Fatalf("withdrawn %v %v", got, err)
+		}
+		if a, _ := f.st.Activations().Load(bg, as[0].ID); a.Withdrawn || a.DecidedBy != "dep" || a.Reason != "不需要" {
+			t.Fatalf("the leader's rejection was overwritten: %+v", a)
+		}
+	})
+	t.Run("reopened", func(t *testing.T) {
+		f := newPlanFloor(t)
+		inc := f.incident("fire", alerts.LevelIII)
+		as, err := f.svc.Propose(bg, inc)
+		if err != nil || len(as) != 1 {
+			t.Fatalf("proposals %v %v", as, err)
+		}
+		closed := f.closeIncident(inc)
+		reopened := *closed
+		reopened.Status, reopened.Version = incident.StatusResponding, closed.Version+1
+		if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &reopened, Prev: closed,
+			Fields: map[string]string{"ver": strconv.FormatInt(reopened.Version, 10)}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.svc.Withdraw(bg, closed); err != nil || len(got) != 0 {
+			t.Fatalf("withdrawn from a reopened incident: %v %v", got, err)
+		}
+		if a, _ := f.st.Activations().Load(bg, as[0].ID); a.Status != plan.Proposed {
+			t.Fatalf("the proposal of a reopened incident is %s", a.Status)
+		}
+	})
+}
+
+// racingActivations runs then once, right after the first read of an
+// incident's activations.
+type racingActivations struct {
+	plan.Store
+	then func()
+	done bool
+}
+
+func (r *racingActivations) ByIncident(ctx context.Context, id string) ([]*plan.Activation, error) {
+	as, err := r.Store.ByIncident(ctx, id)
+	if err == nil && !r.done {
+		r.done = true
+		r.then()
+	}
+	return as, err
+}

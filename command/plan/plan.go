@@ -68,7 +68,10 @@ type Activation struct {
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
 	EndedBy    string     `json:"ended_by,omitempty"`
 	EndReason  string     `json:"end_reason,omitempty"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	// Withdrawn marks a proposal the system rejected because its incident
+	// was closed while it waited for a decision.
+	Withdrawn bool      `json:"withdrawn,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Groups are the working groups and the units that get (or, while
 	// proposed, would get) their tasks, with the tasks' progress.
 	Groups []Group `json:"groups,omitempty"`
@@ -637,6 +640,59 @@ func (s *Service) Reject(ctx context.Context, who Who, id, reason string) (*Acti
 	a.Status, a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.UpdatedAt = Rejected, &now, who.Username, who.Role, strings.TrimSpace(reason), now
 	return a, s.save(ctx, &Write{At: now, Changes: []Change{{A: a, Prev: &prev, Event: "activation.rejected"}},
 		Entries: []incident.Entry{{At: now, Type: "plan.rejected", By: who.Username, Role: who.Role, Reason: a.Reason, Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID}}}})
+}
+
+// WithdrawnReason is the reason of a proposal withdrawn at its incident's
+// close.
+const WithdrawnReason = "incident closed"
+
+// withdrawer is who withdraws the proposals of a closed incident.
+var withdrawer = Who{Username: "system", Role: vocab.System}
+
+// Withdraw rejects, as the system, the plans still proposed for inc, which
+// was closed: nobody may approve them any more, and a leader should not
+// have to reject each. It is stored only while inc is still at the version
+// read (a reopened incident keeps its proposals), all in one atomic step,
+// and returns what it withdrew; it is idempotent.
+func (s *Service) Withdraw(ctx context.Context, inc *incident.Incident) ([]*Activation, error) {
+	for attempt := 0; ; attempt++ {
+		if inc.Status != incident.StatusClosed {
+			return nil, nil
+		}
+		list, err := s.store.ByIncident(ctx, inc.ID)
+		if err != nil {
+			return nil, fmt.Errorf("withdrawing the plans of %s: %w", inc.ID, err)
+		}
+		now := s.now().UTC()
+		w := &Write{At: now, Incident: inc}
+		var out []*Activation
+		for _, a := range list {
+			if a.Status != Proposed {
+				continue
+			}
+			prev := *a
+			a.Status, a.DecidedAt, a.DecidedBy, a.DecidedAs, a.Reason, a.Withdrawn, a.UpdatedAt = Rejected, &now, withdrawer.Username, withdrawer.Role, WithdrawnReason, true, now
+			w.Changes = append(w.Changes, Change{A: a, Prev: &prev, Event: "activation.rejected"})
+			w.Entries = append(w.Entries, incident.Entry{At: now, Type: "plan.rejected", By: withdrawer.Username, Role: withdrawer.Role, Reason: WithdrawnReason,
+				Detail: map[string]any{"activation_id": a.ID, "plan_id": a.PlanID, "withdrawn": true}})
+			out = append(out, a)
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
+		err = s.save(ctx, w)
+		if err == nil {
+			return out, nil
+		}
+		if !fault.IsConflict(err) || attempt >= 3 {
+			return nil, fmt.Errorf("withdrawing the plans of %s: %w", inc.ID, err)
+		}
+		// A leader decided one meanwhile, or the incident changed: look again.
+		id := inc.ID
+		if inc, err = s.incidents.Load(ctx, id); err != nil {
+			return nil, fmt.Errorf("withdrawing the plans of %s: %w", id, err)
+		}
+	}
 }
 
 // Phase moves an active plan from action (行动) to recovery (恢复).

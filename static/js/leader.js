@@ -775,8 +775,9 @@ function historyItem(a) {
     ])),
     el('div', 'history-meta', null, spaced([
       el('span', 'history-incident', inc && inc.title ? String(inc.title) : String(a.incident_id ?? '')),
-      by ? el('span', 'history-by', t('leader.by', { who: String(by) })) : null,
-      reason ? el('span', 'history-reason', t('leader.reasonWas', { reason: String(reason) })) : null,
+      a.withdrawn ? el('span', 'history-reason history-withdrawn', t('leader.withdrawn')) : null,
+      by && !a.withdrawn ? el('span', 'history-by', t('leader.by', { who: String(by) })) : null,
+      reason && !a.withdrawn ? el('span', 'history-reason', t('leader.reasonWas', { reason: String(reason) })) : null,
     ])),
   ]));
   li.dataset.activationId = a.id;
