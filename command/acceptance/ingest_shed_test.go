@@ -47,6 +47,9 @@ func TestIngestShedsWith503(t *testing.T) {
 	if got := h.metric("watchfloor_positions_shed_requests_total"); got != 2 {
 		t.Errorf("shed requests counted %v, want 2", got)
 	}
+	if _, m := h.do("GET", "/metrics", "", nil); !strings.Contains(string(m), "\nwatchfloor_positions_shed_read_requests_total 0\n") {
+		t.Errorf("requests refused after their positions were read: not 0 (both were refused on their headers), or not counted at all")
+	}
 
 	unpause()
 	for range 3 {

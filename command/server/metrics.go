@@ -22,6 +22,7 @@ type metrics struct {
 	skipKinds                map[string]prometheus.Counter
 	moved, late, implausible prometheus.Counter
 	shedRequests, shedFixes  prometheus.Counter
+	shedRead                 prometheus.Counter
 	mended                   prometheus.Counter
 	created                  *prometheus.CounterVec
 	ackTimes, sceneTimes     prometheus.Observer
@@ -53,6 +54,8 @@ func newMetrics() *metrics {
 		Help: "Position requests refused with 503 and Retry-After because positions.queue_limit positions were already waiting for Redis."})
 	m.shedFixes = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_shed_total",
 		Help: "Positions in the requests refused because the ingest queues were full."})
+	m.shedRead = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_shed_read_requests_total",
+		Help: "Of the position requests refused, those refused only once their positions were read and decoded: the queue filled while they were read."})
 	m.mended = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_mended_total",
 		Help: "Last positions stored again by this instance where two instances' writes of a unit crossed in Redis and left the older."})
 	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -75,7 +78,7 @@ func newMetrics() *metrics {
 	for _, r := range []string{job.Done, job.Failed, job.Retried} {
 		m.jobCount.WithLabelValues(r)
 	}
-	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.mended, m.created, stepTimes, m.jobCount, m.jobPending)
+	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.shedRead, m.mended, m.created, stepTimes, m.jobCount, m.jobPending)
 	m.notifyMetrics()
 	return m
 }
@@ -155,6 +158,9 @@ func (m *metrics) shed(n int) {
 	m.shedRequests.Inc()
 	m.shedFixes.Add(float64(n))
 }
+
+// shedAfterRead counts a position request refused after its body was read.
+func (m *metrics) shedAfterRead() { m.shedRead.Inc() }
 
 // mend counts n last positions stored again after crossed writes.
 func (m *metrics) mend(n int) { m.mended.Add(float64(n)) }

@@ -78,6 +78,11 @@ type Ingester struct {
 	shards   []*shard
 	queued   atomic.Int64 // positions submitted and not answered yet
 	limit    int64
+	// shedding is set when the queue reached its limit and cleared once it
+	// drained below lowWater: meanwhile Full says so, and the edges refuse
+	// requests on their headers rather than after reading their bodies.
+	shedding atomic.Bool
+	lowWater int64
 	notes    notes
 	// heard counts the notes of other instances applied to the fleet: a
 	// write knows from it whether one came while it was under way.
@@ -98,6 +103,9 @@ type IngestHooks struct {
 	// Shed is told of each request refused because the queues are full,
 	// with its number of positions.
 	Shed func(positions int)
+	// ShedRead is told of each of those refused only by Submit, once its
+	// positions were read and decoded (the queue filled meanwhile).
+	ShedRead func()
 	// Mended is told how many last positions were stored again because
 	// two instances' writes crossed.
 	Mended func(positions int)
@@ -119,7 +127,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 		limit = 20000
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
-		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), stopped: make(chan struct{})}
+		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: int64(limit) * 3 / 4, stopped: make(chan struct{})}
 	g.notes.wake = make(chan struct{}, 1)
 	g.mends.wake = make(chan struct{}, 1)
 	for range workers {
@@ -172,6 +180,10 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 	// A request larger than the limit is taken when nothing else waits.
 	if q := g.queued.Add(int64(n)); q > g.limit && q != int64(n) {
 		g.queued.Add(-int64(n))
+		g.shedding.Store(true)
+		if g.hooks.ShedRead != nil {
+			g.hooks.ShedRead()
+		}
 		return nil, g.Shed(n)
 	}
 	r := &request{flags: make([]Flags, n)}
@@ -210,10 +222,25 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 // errStopped answers positions submitted once the ingester has stopped.
 var errStopped = fmt.Errorf("the server is shutting down: nothing was stored, retry: %w", fault.ErrUnavailable)
 
-// Full reports whether the queue is at its limit now: an edge may refuse
-// a request at once, before reading its positions (Shed), since Submit
-// would refuse them after that work.
-func (g *Ingester) Full() bool { return g.queued.Load() >= g.limit }
+// Full reports whether the queue is at its limit now, or reached it and has
+// not drained below its low-water mark since: an edge may refuse a request
+// at once, before reading its positions (Shed). Without the low water, the
+// queue hovers at its limit, nearly every request passes its headers' check
+// and Submit refuses it after its body was read and decoded.
+func (g *Ingester) Full() bool {
+	q := g.queued.Load()
+	switch {
+	case q >= g.limit:
+		g.shedding.Store(true)
+		return true
+	case !g.shedding.Load():
+		return false
+	case q < g.lowWater:
+		g.shedding.Store(false)
+		return false
+	}
+	return true
+}
 
 // Shed counts a refused request of n positions (n unknown: 1) and returns
 // the error to answer it with (503 with Retry-After).

@@ -202,8 +202,8 @@ func TestIngestAnswersAfterStorage(t *testing.T) {
 // queue drains, positions are taken again.
 func TestIngestShedsWhenQueueFull(t *testing.T) {
 	st := newGated()
-	var shed atomic.Int64
-	g := unit.NewIngester(ingestFleet(t, 20), st, positionsCfg(4, 10), nil, quiet, unit.IngestHooks{Shed: func(n int) { shed.Add(int64(n)) }})
+	var shed, read atomic.Int64
+	g := unit.NewIngester(ingestFleet(t, 20), st, positionsCfg(4, 10), nil, quiet, unit.IngestHooks{Shed: func(n int) { shed.Add(int64(n)) }, ShedRead: func() { read.Add(1) }})
 	runIngester(t, g)
 	now := time.Now()
 	batch := func(n, from int) []unit.Sample {
@@ -226,6 +226,10 @@ func TestIngestShedsWhenQueueFull(t *testing.T) {
 	if got := shed.Load(); got != 3+10+4 {
 		t.Fatalf("shed counted %d positions, want 17", got)
 	}
+	g.Shed(0) // as an edge refusing on headers
+	if got := read.Load(); got != 3 {
+		t.Fatalf("%d requests counted as refused after their body was read, want the 3 Submit refused", got)
+	}
 	// Two more fit (8 + 2 = 10).
 	second := make(chan error, 1)
 	go func() { _, err := g.Submit(context.Background(), batch(2, 18)); second <- err }()
@@ -244,6 +248,55 @@ func TestIngestShedsWhenQueueFull(t *testing.T) {
 	}
 	if got := st.stored.Load(); got != 8+2+10+15 {
 		t.Fatalf("%d fixes stored, want 35 (nothing of a refused request)", got)
+	}
+}
+
+// Once the queue reached its limit, Full stays true until it drains below
+// three quarters of it (the edges refuse on headers meanwhile, rather than
+// after reading bodies Submit would refuse), though Submit still takes what
+// fits; below the low water it is false again.
+func TestIngestFullUntilLowWater(t *testing.T) {
+	st := newGated()
+	var open sync.Once
+	release := func() { open.Do(func() { close(st.gate) }) }
+	g := unit.NewIngester(ingestFleet(t, 40), st, positionsCfg(1, 20), nil, quiet, unit.IngestHooks{})
+	runIngester(t, g)
+	t.Cleanup(release) // before the ingester stops: a failed check leaves no write held
+	now := time.Now()
+	batch := func(n, from int) []unit.Sample {
+		out := make([]unit.Sample, n)
+		for i := range out {
+			out[i] = unit.Sample{UnitID: fmt.Sprintf("car-%03d", from+i), Position: unit.Position{Lon: 114.1, Lat: 22.5, At: now}}
+		}
+		return out
+	}
+	results := make(chan error, 2)
+	go func() { _, err := g.Submit(context.Background(), batch(16, 0)); results <- err }()
+	<-st.entered
+	if g.Full() {
+		t.Fatal("full with 16 of 20 waiting, before the limit was reached")
+	}
+	if _, err := g.Submit(context.Background(), batch(5, 16)); err == nil {
+		t.Fatal("21 of 20 taken")
+	}
+	if !g.Full() {
+		t.Fatal("not full with 16 of 20 waiting right after a refusal: above the low water (15)")
+	}
+	go func() { _, err := g.Submit(context.Background(), batch(4, 21)); results <- err }()
+	for g.Queued() != 20 {
+		time.Sleep(time.Millisecond)
+	}
+	if !g.Full() {
+		t.Fatal("not full at the limit")
+	}
+	release()
+	for range 2 {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g.Full() {
+		t.Fatalf("still full with %d waiting, below the low water", g.Queued())
 	}
 }
 
