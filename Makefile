@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build basemap run test race lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-load bench-compare bench-cores
+.PHONY: all deps build basemap run test race lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-load bench-compare bench-cores bench-overload
 
 all: build
 
@@ -118,7 +118,7 @@ fuzz: deps
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-load bench-cores
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-load bench-cores bench-overload
 	scripts/bench-assemble
 ## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
 bench-load: deps
@@ -132,6 +132,10 @@ bench-load: deps
 ## bench-cores: batch and OsmAnd ingest at GOMAXPROCS 1, 2, 4, ... up to the cores, with redis-benchmark's GEOADD; writes docs/bench/62-cores.md.
 bench-cores: deps
 	scripts/bench-cores
+	scripts/bench-assemble
+## bench-overload: the batch API offered 100,000 to 400,000 positions/s: stored within 10 % of capacity, refusals and their times; writes docs/bench/63-overload.md.
+bench-overload: deps
+	scripts/bench-overload
 	scripts/bench-assemble
 ## bench-compare: the Go benchmarks of BASE (a commit) and of this tree in the same run, alternating; writes docs/bench/80-before-after.md.
 BASE ?= HEAD

@@ -102,6 +102,9 @@ type Report struct {
 	Figures  []Figure `json:"figures"`
 	ServerMB float64  `json:"server_rss_mb,omitempty"`
 	PeakMB   float64  `json:"server_peak_rss_mb,omitempty"`
+	// Unsent counts the positions never sent (every sender busy), when
+	// none was refused (otherwise the refusals' line says it).
+	Unsent int64 `json:"unsent_positions,omitempty"`
 }
 
 func (r *Report) print(w io.Writer) {
@@ -119,17 +122,25 @@ func (r *Report) print(w io.Writer) {
 	if r.ServerMB > 0 {
 		fmt.Fprintf(w, "server resident memory at the end: %.0f MB (peak %.0f MB)\n", r.ServerMB, r.PeakMB)
 	}
+	// On the last line, which the device bench's run.sh keeps: no line more.
+	if r.Unsent > 0 {
+		fmt.Fprintf(w, "elapsed %s; %s\n", r.Elapsed, unsent(r.Unsent))
+		return
+	}
 	fmt.Fprintf(w, "elapsed %s\n", r.Elapsed)
 }
 
 type load struct {
-	o        options
-	apis     []string // the instances' API bases, used in turn
-	osmands  []string
-	rr       atomic.Uint64
-	http     *http.Client
-	sent     atomic.Int64 // positions accepted
-	posErr   atomic.Int64
+	o       options
+	apis    []string // the instances' API bases, used in turn
+	osmands []string
+	rr      atomic.Uint64
+	http    *http.Client
+	sent    atomic.Int64 // positions accepted
+	posErr  atomic.Int64
+	// unsent counts positions never sent: every sender was busy when they
+	// were due (the rate asked is more than the senders offer).
+	unsent   atomic.Int64
 	shed     atomic.Int64 // positions refused with 503 (overloaded)
 	accepted series       // a position request's answer time, accepted
 	refused  series       // a position request's answer time, refused with 503
@@ -210,6 +221,9 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	cancel()
 	wg.Wait()
 	rep.Figures = l.figures(elapsed)
+	if l.shed.Load() == 0 {
+		rep.Unsent = l.unsent.Load()
+	}
 	return rep, nil
 }
 
@@ -269,6 +283,11 @@ func (l *load) send(ctx context.Context, op string) time.Duration {
 	return time.Since(start)
 }
 
+// unsent says how many positions were never sent, and why.
+func unsent(n int64) string {
+	return fmt.Sprintf("%d positions not sent: every sender was busy when they were due", n)
+}
+
 // figures are the report's figures over elapsed, once every socket is done.
 func (l *load) figures(elapsed time.Duration) []Figure {
 	var out []Figure
@@ -287,6 +306,9 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 			// The rate stored again, in the last lines, which the device
 			// bench's run.sh keeps (tail -6).
 			f.Comment = fmt.Sprintf("%d positions refused; %.0f positions/s stored", l.shed.Load(), float64(l.sent.Load())/elapsed.Seconds())
+			if l.unsent.Load() > 0 {
+				f.Comment += "; " + unsent(l.unsent.Load())
+			}
 			out = append(out, f)
 		}
 		if l.o.Screens > 0 {
@@ -410,7 +432,7 @@ func (l *load) positions(ctx context.Context, token string) {
 			select {
 			case work <- b:
 			default:
-				l.posErr.Add(int64(k)) // the senders cannot keep up: count, do not queue forever
+				l.unsent.Add(int64(k)) // the senders cannot keep up: count, do not queue forever
 			}
 			n -= k
 		}

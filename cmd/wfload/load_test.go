@@ -120,3 +120,33 @@ func TestOsmAndConn(t *testing.T) {
 		t.Fatalf("after a dropped connection: %d connections, %d sent, %d errors", dials.Load(), l.sent.Load(), l.posErr.Load())
 	}
 }
+
+// Positions the senders never sent are not errors: they are said on the
+// refusals' line when some were refused, else on the last line, so the
+// report keeps its number of lines (the device bench keeps its last ones).
+func TestUnsentPositionsReported(t *testing.T) {
+	l := &load{o: options{PositionRate: 1000, PositionMode: "batch"}}
+	l.unsent.Add(700)
+	l.posErr.Add(3)
+	figs := l.figures(time.Second)
+	if figs[0].Errors != 3 {
+		t.Fatalf("errors %d, want the 3 failed, not the unsent", figs[0].Errors)
+	}
+	var out strings.Builder
+	(&Report{Elapsed: "1s", Figures: figs, Unsent: l.unsent.Load()}).print(&out)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; last != "elapsed 1s; 700 positions not sent: every sender was busy when they were due" {
+		t.Fatalf("last line %q", last)
+	}
+	l.shed.Add(5000)
+	l.refused.add(time.Millisecond)
+	said := false
+	for _, f := range l.figures(time.Second) {
+		if strings.HasPrefix(f.Name, "answer, 503") {
+			said = strings.HasSuffix(f.Comment, "; 700 positions not sent: every sender was busy when they were due")
+		}
+	}
+	if !said {
+		t.Fatal("the refusals' line does not say what was not sent")
+	}
+}
