@@ -102,9 +102,20 @@ type Report struct {
 	Figures  []Figure `json:"figures"`
 	ServerMB float64  `json:"server_rss_mb,omitempty"`
 	PeakMB   float64  `json:"server_peak_rss_mb,omitempty"`
-	// Unsent counts the positions never sent (every sender busy), when
-	// none was refused (otherwise the refusals' line says it).
+	// Unsent counts the positions never sent (every sender busy); the
+	// refusals' line says it when some were refused, else the last line.
 	Unsent int64 `json:"unsent_positions,omitempty"`
+}
+
+// refused reports whether the report has the refusals' figure (whose
+// comment says what was not sent).
+func (r *Report) refused() bool {
+	for _, f := range r.Figures {
+		if strings.HasPrefix(f.Name, "answer, 503") {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Report) print(w io.Writer) {
@@ -123,7 +134,7 @@ func (r *Report) print(w io.Writer) {
 		fmt.Fprintf(w, "server resident memory at the end: %.0f MB (peak %.0f MB)\n", r.ServerMB, r.PeakMB)
 	}
 	// On the last line, which the device bench's run.sh keeps: no line more.
-	if r.Unsent > 0 {
+	if r.Unsent > 0 && !r.refused() {
 		fmt.Fprintf(w, "elapsed %s; %s\n", r.Elapsed, unsent(r.Unsent))
 		return
 	}
@@ -221,9 +232,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	cancel()
 	wg.Wait()
 	rep.Figures = l.figures(elapsed)
-	if l.shed.Load() == 0 {
-		rep.Unsent = l.unsent.Load()
-	}
+	rep.Unsent = l.unsent.Load()
 	return rep, nil
 }
 

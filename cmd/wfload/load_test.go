@@ -141,7 +141,13 @@ func TestUnsentPositionsReported(t *testing.T) {
 	l.shed.Add(5000)
 	l.refused.add(time.Millisecond)
 	said := false
-	for _, f := range l.figures(time.Second) {
+	figs = l.figures(time.Second)
+	out.Reset()
+	(&Report{Elapsed: "1s", Figures: figs, Unsent: l.unsent.Load()}).print(&out)
+	if !strings.HasSuffix(out.String(), "\nelapsed 1s\n") {
+		t.Fatalf("said twice, or not on the refusals' line:\n%s", out.String())
+	}
+	for _, f := range figs {
 		if strings.HasPrefix(f.Name, "answer, 503") {
 			said = strings.HasSuffix(f.Comment, "; 700 positions not sent: every sender was busy when they were due")
 		}

@@ -827,6 +827,50 @@ func TestConsoleFollowUpSavedWhileAwayIsNotPutBack(t *testing.T) {
 	b.clean()
 }
 
+// TestConsoleFollowUpSavedBeforeTheNextIsDrawn: the report's answer comes
+// after the operator chose another incident but before that one is drawn
+// (its candidates still on their way): the report is emptied from the form
+// still shown, and is not in it again when the operator comes back.
+func TestConsoleFollowUpSavedBeforeTheNextIsDrawn(t *testing.T) {
+	h := newHarness(t)
+	b, id, paused := followUpHeld(t, h, "续报后立即切换", "伤员已送医")
+	report := b.held(paused, "the follow-up")
+	other := h.create(publicOrder("切换中的警情"))["id"].(string)
+	item := fmt.Sprintf(`#incident-list li.desk-item[data-id=%q]`, other)
+	b.run(10*time.Second,
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/candidates*", RequestStage: fetch.RequestStageResponse}}),
+		chromedp.WaitVisible(item, chromedp.ByQuery), click(item))
+	cands := b.held(paused, "the other incident's candidates")
+	b.release(report)
+	b.poll(10*time.Second, `performance.getEntriesByType("resource").some((e) => e.name.endsWith("/reports") && e.responseEnd > 0)`)
+	b.release(cands)
+	// The saved report refreshes the incident chosen: its candidates again.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var drawn bool
+		b.run(2*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q]') !== null`, other), &drawn))
+		if drawn {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other incident was not drawn")
+		}
+		select {
+		case rid := <-paused:
+			b.release(rid)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	b.run(5*time.Second, fetch.Disable())
+	b.openOnDesk(id)
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
+	var report2 string
+	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &report2))
+	if report2 != "" {
+		t.Errorf("back on the incident, the report sent is in its box again: %q", report2)
+	}
+	b.clean()
+}
+
 // TestConsoleFollowUpSentAgainLongAfterALostAnswer: the same report sent
 // again long after its answer was lost (two minutes on the page's clock)
 // is a new report, not a repeat: the page kept its key only for a prompt

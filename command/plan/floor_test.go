@@ -951,3 +951,36 @@ func (r *racingActivations) ByIncident(ctx context.Context, id string) ([]*plan.
 	}
 	return as, err
 }
+
+// TestProposeRacingTheClose: an incident closed between the proposal's
+// read and its write gets no proposal (the write is guarded by the
+// incident's version, and the incident read again is closed), so none
+// escapes the close's withdrawal; an incident that changed otherwise is
+// read again and gets its proposals.
+func TestProposeRacingTheClose(t *testing.T) {
+	for _, c := range []struct {
+		status string
+		want   int
+	}{{incident.StatusClosed, 0}, {incident.StatusResponding, 1}} {
+		t.Run(c.status, func(t *testing.T) {
+			f := newPlanFloor(t)
+			inc := f.incident("fire", alerts.LevelIII)
+			racing := &racingActivations{Store: f.st.Activations(), then: func() {
+				next := *inc
+				next.Status, next.Version = c.status, inc.Version+1
+				if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &next, Prev: inc,
+					Fields: map[string]string{"ver": strconv.FormatInt(next.Version, 10)}}}}); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			svc := plan.NewService(racing, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
+			got, err := svc.Propose(bg, inc)
+			if err != nil || len(got) != c.want {
+				t.Fatalf("proposed %v %v, want %d", got, err, c.want)
+			}
+			if as, _ := f.st.Activations().ByIncident(bg, inc.ID); len(as) != c.want {
+				t.Fatalf("stored %d activations, want %d", len(as), c.want)
+			}
+		})
+	}
+}

@@ -286,9 +286,23 @@ func approvers(p *config.Plan, l alerts.Level) []vocab.Role {
 // Propose proposes every matching plan for an incident just created or
 // raised: once per incident and plan, and again when the new level names
 // stricter approvers. Plans that respond by procedure become active at once.
+// The proposals are stored only while the incident is at the version read,
+// so none is made after its close withdrew the others (Withdraw).
 func (s *Service) Propose(ctx context.Context, inc *incident.Incident) ([]*Activation, error) {
 	for attempt := 0; ; attempt++ {
+		if inc.Status == incident.StatusClosed {
+			return nil, nil
+		}
 		out, err := s.propose(ctx, inc)
+		if incidentMoved(err, inc.ID) && attempt < 3 {
+			// The incident changed meanwhile (closed, say): look at it again.
+			fresh, lerr := s.incidents.Load(ctx, inc.ID)
+			if lerr != nil {
+				return nil, fmt.Errorf("proposing plans for %s: %w", inc.ID, lerr)
+			}
+			inc = fresh
+			continue
+		}
 		if fault.IsConflict(err) && attempt < 3 {
 			continue // another instance proposed first: look again
 		}
@@ -316,7 +330,7 @@ func (s *Service) propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 		return nil, err
 	}
 	now := s.now().UTC()
-	w := &Write{At: now}
+	w := &Write{At: now, Incident: inc}
 	var out []*Activation
 	name, user := incident.NameApprover(ctx, s.duty, now, s.opts.Log, "the proposals for "+inc.ID)
 	for _, m := range matches {

@@ -369,7 +369,7 @@ func fanOut(tb testing.TB, st *store.Store, incidentID string, n int) *fanned {
 			Groups: []config.Group{{ID: "g", Teams: []string{"everyone"}, Tasks: []config.Text{{ZH: "确认收到", EN: "Acknowledge"}}}}}}}
 	inc := &incident.Incident{ID: incidentID, Category: "flood", Level: alerts.LevelIV, Status: incident.StatusOpen, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	incs := views.NewIncidents(st)
-	if _, err := incs.Apply(ctx, &change.Change{At: time.Now(), Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc}}}); err != nil {
+	if _, err := incs.Apply(ctx, &change.Change{At: time.Now(), Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "0"}}}}); err != nil {
 		tb.Fatal(err)
 	}
 	f.svc = plan.NewService(views.NewActivations(st), incs, nil, cfg, time.Now, nil, nil)

@@ -104,7 +104,8 @@ type IngestHooks struct {
 	// with its number of positions.
 	Shed func(positions int)
 	// ShedRead is told of each of those refused only by Submit, once its
-	// positions were read and decoded (the queue filled meanwhile).
+	// positions were read and decoded (the queue filled meanwhile; a
+	// responder socket's positions, which have no headers, always are).
 	ShedRead func()
 	// Mended is told how many last positions were stored again because
 	// two instances' writes crossed.
@@ -127,7 +128,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 		limit = 20000
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
-		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: int64(limit) * 3 / 4, stopped: make(chan struct{})}
+		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: max(1, int64(limit)*3/4), stopped: make(chan struct{})}
 	g.notes.wake = make(chan struct{}, 1)
 	g.mends.wake = make(chan struct{}, 1)
 	for range workers {
@@ -180,7 +181,9 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 	// A request larger than the limit is taken when nothing else waits.
 	if q := g.queued.Add(int64(n)); q > g.limit && q != int64(n) {
 		g.queued.Add(-int64(n))
-		g.shedding.Store(true)
+		if !g.shedding.Load() {
+			g.shedding.Store(true)
+		}
 		if g.hooks.ShedRead != nil {
 			g.hooks.ShedRead()
 		}
@@ -231,7 +234,9 @@ func (g *Ingester) Full() bool {
 	q := g.queued.Load()
 	switch {
 	case q >= g.limit:
-		g.shedding.Store(true)
+		if !g.shedding.Load() { // read first: at the limit every request asks
+			g.shedding.Store(true)
+		}
 		return true
 	case !g.shedding.Load():
 		return false

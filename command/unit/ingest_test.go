@@ -300,6 +300,31 @@ func TestIngestFullUntilLowWater(t *testing.T) {
 	}
 }
 
+// With a queue of one, the low water is one: Full is false again once the
+// queue is empty (at three quarters of one, rounded down, it never was).
+func TestIngestFullWithAQueueOfOne(t *testing.T) {
+	st := newGated()
+	var open sync.Once
+	release := func() { open.Do(func() { close(st.gate) }) }
+	g := unit.NewIngester(ingestFleet(t, 4), st, positionsCfg(1, 1), nil, quiet, unit.IngestHooks{})
+	runIngester(t, g)
+	t.Cleanup(release)
+	one := []unit.Sample{{UnitID: "car-000", Position: unit.Position{Lon: 114.1, Lat: 22.5, At: time.Now()}}}
+	done := make(chan error, 1)
+	go func() { _, err := g.Submit(context.Background(), one); done <- err }()
+	<-st.entered
+	if !g.Full() {
+		t.Fatal("not full with one of one waiting")
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if g.Full() {
+		t.Fatal("still full with the queue empty")
+	}
+}
+
 // Moves of many units by parallel workers, frames, nearest searches,
 // statuses and registry changes at once: the race detector (go test -race)
 // finds no unguarded access to a unit's state, and every unit ends where

@@ -372,16 +372,17 @@ export class IncidentDesk {
 
   /**
    * Empties the fields with these ids as drawn now, for good (a redraw does
-   * not put back what was sent), when incident id is still the one drawn;
-   * left meanwhile, they are not put back with what was typed there.
+   * not put back what was sent), when incident id is still the one drawn,
+   * chosen or not; left meanwhile, they are not put back with what was
+   * typed there.
    * @param {string} id
    * @param {string[]} ids
    */
   clearFields(id, ids) {
-    if (this.selected !== id || byId('detail').dataset.id !== id) {
-      for (const f of ids) this.drafts.get(id)?.sent.add(f); // left meanwhile: not put back
-      return;
-    }
+    for (const f of ids) this.drafts.get(id)?.sent.add(f); // left meanwhile: not put back
+    // Still drawn (another incident chosen, not drawn yet, say): emptied
+    // there, so the draft kept as it is left does not hold them.
+    if (byId('detail').dataset.id !== id) return;
     for (const f of ids.map((x) => document.getElementById(x))) {
       if (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) {
         f.value = '';

@@ -35,7 +35,9 @@ else
   for k = 2, #KEYS do sets[k - 1] = {KEYS[k], redis.call('SCARD', KEYS[k])} end
   table.sort(sets, function(a, b) return a[2] < b[2] end)
   -- Members changed since are the ranks below last; new changes put
-  -- members before the cursor, so a step may see one again, never skip one.
+  -- members before the cursor, so a step may see one again, and skips one
+  -- only when a change is stamped before the member's last (a clock that
+  -- stepped back).
   local last = redis.call('ZCOUNT', KEYS[1], since, '+inf')
   local stop = math.min(last, from + step)
   while #ids < limit and from < stop do
@@ -97,6 +99,12 @@ type walk struct {
 
 var defaultWalk = walk{step: 2000, intersect: 4000}
 
+// catchUp is how far before the newest change a walk saw its last step
+// looks for those changed meanwhile: changes are stamped by their
+// instance's clock before they are stored, so one stored during the walk
+// may be stamped a little before one stored earlier.
+const catchUp = 5 * time.Second
+
 // docs returns the docs of the objects (kind:{id}) listed in the sets of
 // set (set:updated, set:idx:{filter}) that were changed since since and
 // belong to every filter given ("status:open"; an empty value after the
@@ -141,8 +149,10 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 	}
 	// Those changed while the walk ran were put before its cursor: one
 	// step over the changes since its start lists them first (the first
-	// step's worth of them, should more have changed meanwhile).
-	st, err := w.step1(ctx, s, keys, max(ms, newest), limit, kind, set, 0, 0)
+	// step's worth of them, should more have changed meanwhile). A change's
+	// time is its instance's clock, read before it was stored, so the step
+	// starts catchUp before the newest the walk saw.
+	st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit, kind, set, 0, 0)
 	if err != nil {
 		return nil, err
 	}
