@@ -63,12 +63,7 @@ func Register(r *job.Runner, f *Followup) {
 // run even when the first fails, and every error is returned, so the job
 // is retried until both are done.
 func (f *Followup) Changed(ctx context.Context, j job.Job) error {
-	var d incident.Changed
-	if err := json.Unmarshal(j.Data, &d); err != nil || d.IncidentID == "" {
-		return fmt.Errorf("job %s: bad data %q: %v", j.ID, j.Data, err)
-	}
-	held, _ := j.Local.(*incident.Held)
-	inc, err := f.incident(ctx, held, d.IncidentID)
+	inc, held, err := f.incident(ctx, j)
 	if err != nil || inc == nil || inc.Status == incident.StatusClosed {
 		return err
 	}
@@ -86,29 +81,30 @@ func (f *Followup) Changed(ctx context.Context, j job.Job) error {
 	return errors.Join(errs...)
 }
 
-// incident is the incident id as this instance has just saved it (held),
-// or as it stands now; nil when it is gone.
-func (f *Followup) incident(ctx context.Context, held *incident.Held, id string) (*incident.Incident, error) {
-	if held != nil && held.Incident != nil && held.Incident.ID == id {
-		return held.Incident, nil // just saved by this instance: no need to read it back
+// incident is the incident of job j (its data an incident.Changed) as
+// this instance has just saved it (held, when j runs where it was
+// recorded), or as it stands now; nil when it is gone.
+func (f *Followup) incident(ctx context.Context, j job.Job) (*incident.Incident, *incident.Held, error) {
+	var d incident.Changed
+	if err := json.Unmarshal(j.Data, &d); err != nil || d.IncidentID == "" {
+		return nil, nil, fmt.Errorf("job %s: bad data %q: %v", j.ID, j.Data, err)
 	}
-	inc, err := f.Incidents.Load(ctx, id)
+	held, _ := j.Local.(*incident.Held)
+	if held != nil && held.Incident != nil && held.Incident.ID == d.IncidentID {
+		return held.Incident, held, nil // just saved by this instance: no need to read it back
+	}
+	inc, err := f.Incidents.Load(ctx, d.IncidentID)
 	if fault.IsNotFound(err) {
-		return nil, nil
+		return nil, held, nil
 	}
-	return inc, err
+	return inc, held, err
 }
 
 // Closed is the handler of incident.closed: the plans still proposed for
 // the incident are withdrawn while it is still closed (a reopened incident
 // keeps them). Withdraw is idempotent, so the job may run more than once.
 func (f *Followup) Closed(ctx context.Context, j job.Job) error {
-	var d incident.Changed
-	if err := json.Unmarshal(j.Data, &d); err != nil || d.IncidentID == "" {
-		return fmt.Errorf("job %s: bad data %q: %v", j.ID, j.Data, err)
-	}
-	held, _ := j.Local.(*incident.Held)
-	inc, err := f.incident(ctx, held, d.IncidentID)
+	inc, _, err := f.incident(ctx, j)
 	if err != nil || inc == nil || inc.Status != incident.StatusClosed {
 		return err
 	}

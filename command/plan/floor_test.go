@@ -829,11 +829,16 @@ func TestStartByHandRetryFindsItsKey(t *testing.T) {
 	}
 }
 
-// closeIncident stores INC-1 closed, one version on, and returns it.
+// closeIncident stores inc closed, one version on, and returns it.
 func (f *planFloor) closeIncident(inc *incident.Incident) *incident.Incident {
+	return f.moveIncident(inc, incident.StatusClosed)
+}
+
+// moveIncident stores inc with status, one version on, and returns it.
+func (f *planFloor) moveIncident(inc *incident.Incident, status string) *incident.Incident {
 	f.t.Helper()
 	next := *inc
-	next.Status, next.Version = incident.StatusClosed, inc.Version+1
+	next.Status, next.Version = status, inc.Version+1
 	if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &next, Prev: inc,
 		Fields: map[string]string{"ver": strconv.FormatInt(next.Version, 10)}}}}); err != nil {
 		f.t.Fatal(err)
@@ -920,12 +925,7 @@ func TestWithdrawRacing(t *testing.T) {
 			t.Fatalf("proposals %v %v", as, err)
 		}
 		closed := f.closeIncident(inc)
-		reopened := *closed
-		reopened.Status, reopened.Version = incident.StatusResponding, closed.Version+1
-		if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &reopened, Prev: closed,
-			Fields: map[string]string{"ver": strconv.FormatInt(reopened.Version, 10)}}}}); err != nil {
-			t.Fatal(err)
-		}
+		f.moveIncident(closed, incident.StatusResponding) // reopened
 		if got, err := f.svc.Withdraw(bg, closed); err != nil || len(got) != 0 {
 			t.Fatalf("withdrawn from a reopened incident: %v %v", got, err)
 		}
@@ -965,14 +965,7 @@ func TestProposeRacingTheClose(t *testing.T) {
 		t.Run(c.status, func(t *testing.T) {
 			f := newPlanFloor(t)
 			inc := f.incident("fire", alerts.LevelIII)
-			racing := &racingActivations{Store: f.st.Activations(), then: func() {
-				next := *inc
-				next.Status, next.Version = c.status, inc.Version+1
-				if _, err := f.st.Apply(bg, &change.Change{At: f.now, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &next, Prev: inc,
-					Fields: map[string]string{"ver": strconv.FormatInt(next.Version, 10)}}}}); err != nil {
-					t.Fatal(err)
-				}
-			}}
+			racing := &racingActivations{Store: f.st.Activations(), then: func() { f.moveIncident(inc, c.status) }}
 			svc := plan.NewService(racing, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
 			got, err := svc.Propose(bg, inc)
 			if err != nil || len(got) != c.want {

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"watchfloor/alerts"
 	"watchfloor/command/change"
 	"watchfloor/command/incident"
-	"watchfloor/command/memstore"
 	"watchfloor/command/plan"
 	"watchfloor/command/store"
 	"watchfloor/command/store/storetest"
@@ -290,64 +288,6 @@ func TestNearIncidentsFoundOnceWhenTheIndexIsNew(t *testing.T) {
 	}
 	if got, err := x.Near(ctx, "traffic", orb.Point{117, 89.5}, 1000); err != nil || len(got) != 0 {
 		t.Fatalf("near the pole %s %v", incidentList(got), err)
-	}
-}
-
-// TestListMatchesTheMemoryStore: incident lists read from Redis (walking
-// the newest, or intersecting the filters when they are rare) are the
-// memory store's, for random incidents and random filters.
-func TestListMatchesTheMemoryStore(t *testing.T) {
-	st := open(t)
-	ctx := context.Background()
-	x := views.NewIncidents(st)
-	mem := memstore.New(memstore.Options{}).Incidents()
-	rnd := rand.New(rand.NewPCG(21, 28))
-	statuses := []string{incident.StatusOpen, incident.StatusResponding, incident.StatusRecovery, incident.StatusClosed}
-	categories := []string{"fire", "flood", "traffic"}
-	t0 := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
-	const n = 5000
-	for i := 0; i < n; i += 500 {
-		c := &change.Change{At: t0}
-		for j := i; j < i+500; j++ {
-			st := statuses[0]
-			if rnd.IntN(100) < 3 { // closed ones are rare among the newest
-				st = statuses[1+rnd.IntN(3)]
-			}
-			if j < 300 {
-				st = incident.StatusClosed
-			}
-			inc := &incident.Incident{ID: fmt.Sprintf("I-%05d", j), Category: categories[rnd.IntN(3)], Level: alerts.Level(rnd.IntN(5)), Status: st,
-				CreatedAt: t0, UpdatedAt: t0.Add(time.Duration(j/2) * time.Second)} // pairs share a time: ties go by id
-			c.Docs = append(c.Docs, change.Doc{Kind: change.KindIncident, ID: inc.ID, Value: inc, Fields: map[string]string{"ver": "1"}})
-		}
-		for _, s := range []incident.Store{x, mem} {
-			if _, err := s.Apply(ctx, c); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for q := range 60 {
-		query := incident.Query{Limit: 1 + rnd.IntN(300)}
-		if rnd.IntN(2) == 0 {
-			query.Status = statuses[rnd.IntN(4)]
-		}
-		if rnd.IntN(3) == 0 {
-			query.Level = alerts.Level(1 + rnd.IntN(4))
-		}
-		if rnd.IntN(3) == 0 {
-			query.Category = categories[rnd.IntN(3)]
-		}
-		if rnd.IntN(3) == 0 {
-			query.Since = t0.Add(time.Duration(rnd.IntN(n/2)) * time.Second)
-		}
-		got, err := x.List(ctx, query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := mem.List(ctx, query)
-		if incidentList(got) != incidentList(want) {
-			t.Fatalf("query %d %+v:\n redis  %s\n memory %s", q, query, incidentList(got), incidentList(want))
-		}
 	}
 }
 

@@ -197,6 +197,17 @@ func TestIngestAnswersAfterStorage(t *testing.T) {
 	}
 }
 
+// samplesAt makes batches of n samples of units car-{from} on, at at.
+func samplesAt(at time.Time) func(n, from int) []unit.Sample {
+	return func(n, from int) []unit.Sample {
+		out := make([]unit.Sample, n)
+		for i := range out {
+			out[i] = unit.Sample{UnitID: fmt.Sprintf("car-%03d", from+i), Position: unit.Position{Lon: 114.1, Lat: 22.5, At: at}}
+		}
+		return out
+	}
+}
+
 // Past the queue limit a sender is refused at once with fault.Busy and its
 // Retry-After, nothing of it is stored, and the shed is counted; once the
 // queue drains, positions are taken again.
@@ -205,14 +216,7 @@ func TestIngestShedsWhenQueueFull(t *testing.T) {
 	var shed, read atomic.Int64
 	g := unit.NewIngester(ingestFleet(t, 20), st, positionsCfg(4, 10), nil, quiet, unit.IngestHooks{Shed: func(n int) { shed.Add(int64(n)) }, ShedRead: func() { read.Add(1) }})
 	runIngester(t, g)
-	now := time.Now()
-	batch := func(n, from int) []unit.Sample {
-		out := make([]unit.Sample, n)
-		for i := range out {
-			out[i] = unit.Sample{UnitID: fmt.Sprintf("car-%03d", from+i), Position: unit.Position{Lon: 114.1, Lat: 22.5, At: now}}
-		}
-		return out
-	}
+	batch := samplesAt(time.Now())
 	first := make(chan error, 1)
 	go func() { _, err := g.Submit(context.Background(), batch(8, 0)); first <- err }()
 	<-st.entered
@@ -262,14 +266,7 @@ func TestIngestFullUntilLowWater(t *testing.T) {
 	g := unit.NewIngester(ingestFleet(t, 40), st, positionsCfg(1, 20), nil, quiet, unit.IngestHooks{})
 	runIngester(t, g)
 	t.Cleanup(release) // before the ingester stops: a failed check leaves no write held
-	now := time.Now()
-	batch := func(n, from int) []unit.Sample {
-		out := make([]unit.Sample, n)
-		for i := range out {
-			out[i] = unit.Sample{UnitID: fmt.Sprintf("car-%03d", from+i), Position: unit.Position{Lon: 114.1, Lat: 22.5, At: now}}
-		}
-		return out
-	}
+	batch := samplesAt(time.Now())
 	results := make(chan error, 2)
 	go func() { _, err := g.Submit(context.Background(), batch(16, 0)); results <- err }()
 	<-st.entered
