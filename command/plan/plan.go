@@ -298,7 +298,7 @@ func (s *Service) Propose(ctx context.Context, inc *incident.Incident) ([]*Activ
 			// The incident changed meanwhile (closed, say): look at it again.
 			fresh, lerr := s.incidents.Load(ctx, inc.ID)
 			if lerr != nil {
-				return nil, fmt.Errorf("proposing plans for %s: %w", inc.ID, lerr)
+				return nil, fmt.Errorf("reading the incident again: %w", lerr)
 			}
 			inc = fresh
 			continue
