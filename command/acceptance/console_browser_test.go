@@ -871,6 +871,28 @@ func TestConsoleFollowUpSavedBeforeTheNextIsDrawn(t *testing.T) {
 	b.clean()
 }
 
+// TestConsoleFollowUpKeepsWhatIsTypedWhileItIsSent: while a report is on
+// its way the operator goes on typing in its box (the next report begun);
+// when it is saved, that box keeps what was typed since, and the report
+// was recorded once with what was sent.
+func TestConsoleFollowUpKeepsWhatIsTypedWhileItIsSent(t *testing.T) {
+	h := newHarness(t)
+	b, id, paused := followUpHeld(t, h, "续报途中续写", "伤员已送医")
+	held := b.held(paused, "the follow-up")
+	b.run(5*time.Second, typeInto("#fu-description", "，另有一人待送"))
+	b.release(held)
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	var typed string
+	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &typed))
+	if typed != "伤员已送医，另有一人待送" {
+		t.Errorf("the report box holds %q after the save, not what was typed while it was sent", typed)
+	}
+	if n := h.followUps(id); n != 1 {
+		t.Errorf("the timeline has %d follow-up reports, want 1", n)
+	}
+	b.clean()
+}
+
 // TestConsoleFollowUpSentAgainLongAfterALostAnswer: the same report sent
 // again long after its answer was lost (two minutes on the page's clock)
 // is a new report, not a repeat: the page kept its key only for a prompt

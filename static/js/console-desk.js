@@ -203,7 +203,7 @@ export class IncidentDesk {
     this.answers = new Map();
     /** @type {Map<string, {body: string, key: string, at: number}>} what each form (incident/form) is sending, with its Idempotency-Key, since at */
     this.tries = new Map();
-    /** @type {Map<string, {restore: () => void, sent: Set<string>}>} what was typed on each incident left, to put back when it is drawn again (but the fields sent since) */
+    /** @type {Map<string, {restore: () => void, sent: Map<string, string>}>} what was typed on each incident left, to put back when it is drawn again (but what was sent since) */
     this.drafts = new Map();
     /** Bumped on sign-out: an answer to the person before is dropped. */
     this.epoch = 0;
@@ -262,7 +262,7 @@ export class IncidentDesk {
    */
   keepDraft(id, restore) {
     this.drafts.delete(id);
-    this.drafts.set(id, { restore, sent: new Set() });
+    this.drafts.set(id, { restore, sent: new Map() });
     for (const k of this.drafts.keys()) {
       if (this.drafts.size <= DRAFTS) break;
       this.drafts.delete(k);
@@ -271,7 +271,7 @@ export class IncidentDesk {
 
   /**
    * Puts back on incident id's fields, just drawn in body, what was typed
-   * when it was left, but for the fields sent since; marks them as drawn.
+   * when it was left, but what was sent since; marks them as drawn.
    * @param {string} id
    * @param {HTMLElement} body
    */
@@ -279,9 +279,9 @@ export class IncidentDesk {
     const d = this.drafts.get(id);
     this.drafts.delete(id);
     (d ? d.restore : keepFields(body, (f) => f.id))();
-    for (const f of d ? d.sent : []) {
+    for (const [f, v] of d ? d.sent : []) {
       const node = document.getElementById(f);
-      if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) node.value = '';
+      if ((node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) && node.value === v) node.value = '';
     }
   }
 
@@ -371,24 +371,41 @@ export class IncidentDesk {
   }
 
   /**
-   * Empties the fields with these ids as drawn now, for good (a redraw does
-   * not put back what was sent), when incident id is still the one drawn,
-   * chosen or not; left meanwhile, they are not put back with what was
-   * typed there.
+   * Empties the fields (by id) still holding what was sent (was), for good
+   * (a redraw does not put back what was sent), when incident id is still
+   * the one drawn, chosen or not; left meanwhile, they are not put back
+   * with what was typed there. A field changed since it was sent (the next
+   * report begun) keeps its text.
    * @param {string} id
-   * @param {string[]} ids
+   * @param {Map<string, string>} was
    */
-  clearFields(id, ids) {
-    for (const f of ids) this.drafts.get(id)?.sent.add(f); // left meanwhile: not put back
+  clearFields(id, was) {
+    for (const [f, v] of was) this.drafts.get(id)?.sent.set(f, v); // left meanwhile: not put back
     // Still drawn (another incident chosen, not drawn yet, say): emptied
     // there, so the draft kept as it is left does not hold them.
     if (byId('detail').dataset.id !== id) return;
-    for (const f of ids.map((x) => document.getElementById(x))) {
-      if (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) {
-        f.value = '';
-        f.dataset.fresh = '1';
+    for (const [f, v] of was) {
+      const node = document.getElementById(f);
+      if ((node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) && node.value === v) {
+        node.value = '';
+        node.dataset.fresh = '1';
       }
     }
+  }
+
+  /**
+   * The values of the fields with these ids as drawn now: what a form
+   * sends, to empty only what is still that once it is saved.
+   * @param {string[]} ids
+   * @returns {Map<string, string>}
+   */
+  typed(ids) {
+    const out = new Map();
+    for (const f of ids) {
+      const node = document.getElementById(f);
+      if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) out.set(f, node.value);
+    }
+    return out;
   }
 
   /**
@@ -723,10 +740,11 @@ export class IncidentDesk {
       // error ends the attempt, and so does RETRY_MS without one.
       const text = note.value.trim();
       const attempt = this.attempt(key, JSON.stringify([ids, text]), 'dispatch');
+      const was = this.typed(['dispatch-note']);
       const sent = await this.act(key, () => api.sendUnits(inc.id, ids, text, attempt.key));
       this.settle(key, attempt, sent);
       if (sent) {
-        this.clearFields(inc.id, ['dispatch-note']);
+        this.clearFields(inc.id, was);
         this.refresh();
       }
     });
@@ -826,10 +844,11 @@ export class IncidentDesk {
       // answer lost, say) keeps its key: the server records it once. Any
       // answer but a server error ends the attempt, and so does RETRY_MS.
       const attempt = this.attempt(key, JSON.stringify(b), 'report');
+      const was = this.typed(['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
       const saved = await this.act(key, () => api.followUp(id, b, attempt.key), t('console.fu.saved'));
       this.settle(key, attempt, saved);
       if (saved) {
-        this.clearFields(id, ['fu-people', 'fu-deaths', 'fu-injuries', 'fu-description', 'fu-measures']);
+        this.clearFields(id, was);
         this.refresh();
       }
     });
@@ -856,8 +875,9 @@ export class IncidentDesk {
     const key = this.track(form, `${inc.id}/level`);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
+      const was = this.typed(['level-reason']);
       if (await this.act(key, () => api.setLevel(inc.id, level.value, reason.value.trim()))) {
-        this.clearFields(inc.id, ['level-reason']);
+        this.clearFields(inc.id, was);
         this.refresh();
       }
     });
@@ -907,8 +927,9 @@ export class IncidentDesk {
       /** @type {any} */
       const b = { status: status.value, reason: reason.value.trim() };
       if (status.value === 'closed') b.summary = { outcome: outcome.value.trim(), losses: losses.value.trim(), lessons: lessons.value.trim() };
+      const was = this.typed(['status-reason', 'summary-outcome', 'summary-losses', 'summary-lessons']);
       if (await this.act(key, () => api.setStatus(inc.id, b))) {
-        this.clearFields(inc.id, ['status-reason', 'summary-outcome', 'summary-losses', 'summary-lessons']);
+        this.clearFields(inc.id, was);
         this.refresh();
       }
     });
