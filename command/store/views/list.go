@@ -1,8 +1,10 @@
 package views
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +18,8 @@ import (
 // the members of every filter set KEYS[2..] changed since ARGV[1] (ms),
 // newest first, walking KEYS[1] from rank ARGV[4] over at most ARGV[5]
 // members. It returns whether the walk is done, the rank to go on from,
-// the newest score, how many it found, their ids, then their docs.
+// the newest score, how many it found, their ids, their scores, then their
+// docs.
 var listScript = redis.NewScript(`
 -- Most lists (those open, a recent window) fill within a few hundred of
 -- the newest. A walk that does not stops after ARGV[5] members and the
@@ -81,9 +84,13 @@ else
 end
 local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or '0'
 local out = {done and 1 or 0, from, top, #ids}
+local n = #ids
+-- A first step that is the whole list needs no scores (the common case).
+local scored = not (ARGV[6] == '1' and (done or n >= limit))
 for i, id in ipairs(ids) do
   out[4 + i] = id
-  out[4 + #ids + i] = redis.call('HGET', prefix .. id, 'doc') or ''
+  out[4 + n + i] = scored and redis.call('ZSCORE', KEYS[1], id) or '0'
+  out[4 + 2 * n + i] = redis.call('HGET', prefix .. id, 'doc') or ''
 end
 return out
 `)
@@ -124,7 +131,7 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 	if !since.IsZero() {
 		ms = since.UnixMilli()
 	}
-	var out []string
+	var out []found
 	var seen map[string]bool // from the second step: ranks move as incidents change
 	var newest int64
 	for from, first := int64(0), 1; ; first = 0 {
@@ -148,16 +155,33 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 		}
 	}
 	// Those changed while the walk ran were put before its cursor: one
-	// step over the changes since its start lists them first (the first
-	// step's worth of them, should more have changed meanwhile). A change's
-	// time is its instance's clock, read before it was stored, so the step
-	// starts catchUp before the newest the walk saw.
+	// step over the changes since its start finds them (the first step's
+	// worth of them, should more have changed meanwhile), and they take
+	// their places by their scores. A change's time is its instance's
+	// clock, read before it was stored, so the step starts catchUp before
+	// the newest the walk saw.
 	st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit, kind, set, 0, 0)
 	if err != nil {
 		return nil, err
 	}
-	out = append(st.add(nil, seen), out...)
-	return out[:min(limit, len(out))], nil
+	out = st.add(out, seen)
+	slices.SortStableFunc(out, func(a, b found) int {
+		if c := cmp.Compare(b.at, a.at); c != 0 {
+			return c
+		}
+		return strings.Compare(b.id, a.id)
+	})
+	docs := make([]string, 0, min(limit, len(out)))
+	for _, f := range out[:min(limit, len(out))] {
+		docs = append(docs, f.doc)
+	}
+	return docs, nil
+}
+
+// found is a match of a walk: its id, its score when walked and its doc.
+type found struct {
+	id, doc string
+	at      float64
 }
 
 // stepped is a step's answer.
@@ -166,6 +190,7 @@ type stepped struct {
 	next      int64
 	newest    int64 // the newest score of the index
 	ids, docs []string
+	at        []float64 // the ids' scores
 }
 
 // step1 runs one step of a list walk from rank from.
@@ -182,11 +207,11 @@ func (w walk) step1(ctx context.Context, s *store.Store, keys []string, since in
 }
 
 // add appends to out the docs of the step's ids not seen yet.
-func (st stepped) add(out []string, seen map[string]bool) []string {
+func (st stepped) add(out []found, seen map[string]bool) []found {
 	for i, id := range st.ids {
 		if !seen[id] {
 			seen[id] = true
-			out = append(out, st.docs[i])
+			out = append(out, found{id: id, doc: st.docs[i], at: st.at[i]})
 		}
 	}
 	return out
@@ -200,19 +225,21 @@ func readStep(res []any) (stepped, bool) {
 	d, ok1 := res[0].(int64)
 	next, ok2 := res[1].(int64)
 	top, ok3 := res[2].(string)
-	found, ok4 := res[3].(int64)
-	if !ok1 || !ok2 || !ok3 || !ok4 || found < 0 || int64(len(res)) != 4+2*found {
+	count, ok4 := res[3].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 || count < 0 || int64(len(res)) != 4+3*count {
 		return stepped{}, false
 	}
 	newest, err := strconv.ParseFloat(top, 64)
 	if err != nil {
 		return stepped{}, false
 	}
-	n := int(found)
-	st := stepped{done: d == 1, next: next, newest: int64(newest), ids: make([]string, n), docs: make([]string, n)}
+	n := int(count)
+	st := stepped{done: d == 1, next: next, newest: int64(newest), ids: make([]string, n), docs: make([]string, n), at: make([]float64, n)}
 	for i := range n {
 		st.ids[i], _ = res[4+i].(string)
-		st.docs[i], _ = res[4+n+i].(string)
+		at, _ := res[4+n+i].(string)
+		st.at[i], _ = strconv.ParseFloat(at, 64)
+		st.docs[i], _ = res[4+2*n+i].(string)
 	}
 	return st, true
 }
