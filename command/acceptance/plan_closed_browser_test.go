@@ -66,3 +66,25 @@ func TestLeaderApprovalRefusedForAClosedIncidentHeardLate(t *testing.T) {
 	}
 	b.clean()
 }
+
+// A leader cancels the confirmation and approves again at once (before the
+// dialog's close event has come): the confirmation opened again still
+// sends the approval (the late close event emptied it, so its send did
+// nothing).
+func TestLeaderApprovesRightAfterCancelling(t *testing.T) {
+	h, b, card := leaderWithProposal(t)
+	var id string
+	b.run(5*time.Second, chromedp.WaitVisible(card+` button[data-action="approve"]`, chromedp.ByQuery),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).dataset.incidentId`, card), &id),
+		click(card+` button[data-action="approve"]`), chromedp.WaitVisible("#confirm-send", chromedp.ByQuery))
+	b.run(5*time.Second, chromedp.Evaluate(fmt.Sprintf(`(() => { document.querySelector("#confirm-cancel").click();
+		document.querySelector(%q).click(); return true; })()`, card+` button[data-action="approve"]`), nil))
+	b.run(5*time.Second, chromedp.WaitVisible("#confirm-send", chromedp.ByQuery), click("#confirm-send"))
+	b.poll(5*time.Second, fmt.Sprintf(`!!document.querySelector('#active-list article[data-incident-id=%q][data-plan-id="mass-incident"]')`, id))
+	for _, a := range h.activations(id) {
+		if a.PlanID == "mass-incident" && a.Status != "active" {
+			t.Fatalf("the plan is %s after the approval", a.Status)
+		}
+	}
+	b.clean()
+}

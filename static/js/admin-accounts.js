@@ -163,8 +163,10 @@ function buildDialog() {
     }
   });
   close.addEventListener('click', () => dialog.close());
-  // However the dialog closes (the button, Esc), the password leaves the page.
+  // However the dialog closes (the button, Esc), the password leaves the page
+  // (unless another was shown before this late event came).
   dialog.addEventListener('close', () => {
+    if (dialog.open) return;
     value.textContent = '';
     copied.textContent = '';
   });

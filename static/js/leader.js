@@ -962,8 +962,11 @@ function main() {
   byId('proposed-list').addEventListener('click', onCardClick);
   byId('active-list').addEventListener('click', onCardClick);
   byId('confirm-cancel').addEventListener('click', closeConfirm);
-  byId('confirm-dialog').addEventListener('close', () => {
-    confirming = null;
+  // The close event comes after the dialog closed, in a task of its own: a
+  // confirmation opened again meanwhile (cancel, then approve at once)
+  // keeps what it confirms, or its send would do nothing.
+  byId('confirm-dialog').addEventListener('close', (ev) => {
+    if (!(/** @type {HTMLDialogElement} */ (ev.currentTarget)).open) confirming = null;
   });
   byId('confirm-send').addEventListener('click', () => {
     const id = confirming;
