@@ -1,11 +1,13 @@
 package acceptance_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 )
 
@@ -185,6 +187,44 @@ func TestLeaderStartRefusedInTheCataloguesWords(t *testing.T) {
 	var line string
 	b.run(2*time.Second, textOf("#start-error", &line))
 	if strings.Contains(line, "proposed") || strings.Contains(line, "decide") {
+		t.Errorf("the refusal in the server's English: %q", line)
+	}
+	b.clean()
+}
+
+// A start refused because its incident kept changing (four times in a row,
+// here the answer put in place of the server's) is said in the catalogue's
+// words, not the server's English.
+func TestLeaderStartRefusedAsTheIncidentChanged(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(publicOrder("手动启动时事件变化"))["id"].(string)
+	b := newBrowser(t, 1280, 900)
+	b.login(h.base+"/leader.html", "leader")
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok && e.Request.Method == "POST" {
+			go func() {
+				_ = fetch.FulfillRequest(e.RequestID, 409).
+					WithResponseHeaders([]*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/problem+json"}}).
+					WithBody(base64.StdEncoding.EncodeToString([]byte(`{"type":"/docs/problems#conflict","title":"conflict","status":409,"detail":"incident ` + id + ` changed meanwhile"}`))).
+					Do(b.target())
+			}()
+		}
+	})
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		click("#start-open"),
+		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`!!document.querySelector('#start-incident option[value=%q]')`, id), nil, chromedp.WithPollingTimeout(5*time.Second)))
+	b.run(5*time.Second,
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/activations", RequestStage: fetch.RequestStageRequest}}),
+		setValue("#start-plan", "general"),
+		setValue("#start-incident", id),
+		setValue("#start-level", "II"),
+		typeInto("#start-reason", "现场扩大"),
+		click("#start-send"))
+	b.poll(10*time.Second, `document.querySelector('#start-error').textContent.includes('事件刚被更新')`)
+	var line string
+	b.run(2*time.Second, textOf("#start-error", &line))
+	if strings.Contains(line, "meanwhile") {
 		t.Errorf("the refusal in the server's English: %q", line)
 	}
 	b.clean()

@@ -161,6 +161,7 @@ const DETAILS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Recor
   [/^plan \S+ is proposed for incident \S+ as (\S+) at level (\S+), which only/, 'leader.start.err.proposalWaiting', (m) => ({ id: m[1], level: m[2] })],
   [/^plan \S+ at level (\S+) is started only by/, 'leader.start.err.startedOnlyBy', (m) => ({ level: m[1] })],
   [/^plan \S+ is already active for (?:incident|warning) \S+ as (\S+)/, 'leader.start.err.alreadyActive', (m) => ({ id: m[1] })],
+  [/^incident \S+ changed meanwhile/, 'leader.start.err.changed', () => ({})],
 ]);
 
 /**
