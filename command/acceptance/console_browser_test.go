@@ -44,6 +44,28 @@ func (b *browser) openOnDesk(id string) {
 	)
 }
 
+// drawnOnDesk waits until incident id is drawn on the desk, every read of
+// it done (its follow-up form there: an incident not closed).
+func (b *browser) drawnOnDesk(id string) {
+	b.t.Helper()
+	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
+}
+
+// valueOf is the value of the field sel now.
+func (b *browser) valueOf(sel string) string {
+	b.t.Helper()
+	var v string
+	b.run(5*time.Second, chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).value`, sel), &v))
+	return v
+}
+
+// answered waits until the page has the whole answer to a request whose
+// URL ends with path.
+func (b *browser) answered(path string) {
+	b.t.Helper()
+	b.poll(10*time.Second, fmt.Sprintf(`performance.getEntriesByType("resource").some((e) => e.name.endsWith(%q) && e.responseEnd > 0)`, path))
+}
+
 // sendToPhone sends unit, a candidate of the incident open on the desk, as
 // the operator would, and returns its phone showing the order offered.
 func (b *browser) sendToPhone(base, unit string) *browser {
@@ -682,11 +704,11 @@ func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 	b.openConsole(h.base, "operator")
 	b.run(5*time.Second, typeInto("#call-reporter-name", "张三"), typeInto("#call-reporter-phone", "13800000000"))
 	b.openOnDesk(incID)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, incID))
+	b.drawnOnDesk(incID)
 	// A report typed and left unsent, kept while another incident is open.
 	b.run(5*time.Second, typeInto("#fu-description", "交接前未发送的续报"))
 	b.openOnDesk(otherID)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q]') !== null`, otherID))
+	b.drawnOnDesk(otherID)
 	b.openCases()
 	b.run(10*time.Second, chromedp.WaitVisible(caseRow(caseID), chromedp.ByQuery), click(caseRow(caseID)),
 		chromedp.WaitVisible(`#cdesk-detail form[data-action="reject"]`, chromedp.ByQuery))
@@ -711,10 +733,8 @@ func TestConsoleSignOutLeavesNothingForTheNext(t *testing.T) {
 		t.Errorf("the incident the operator had open is still drawn (%d elements)", drawn)
 	}
 	b.openOnDesk(incID)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, incID))
-	var report string
-	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &report))
-	if report != "" {
+	b.drawnOnDesk(incID)
+	if report := b.valueOf("#fu-description"); report != "" {
 		t.Errorf("the next person finds the report %q the operator left unsent", report)
 	}
 	b.openCases()
@@ -781,14 +801,12 @@ func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
 	other := h.create(publicOrder("另一处续报"))["id"].(string)
 	b.run(5*time.Second, fetch.Disable())
 	b.openOnDesk(other)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, other))
+	b.drawnOnDesk(other)
 	b.run(5*time.Second, typeInto("#fu-description", "现场已疏散"), click("#fu-save"))
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
 	b.openOnDesk(id)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
-	var typed string
-	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &typed))
-	if typed != "伤员已送医" {
+	b.drawnOnDesk(id)
+	if typed := b.valueOf("#fu-description"); typed != "伤员已送医" {
 		t.Fatalf("back on the first incident, the report box holds %q, not the report whose answer was lost", typed)
 	}
 	b.run(5*time.Second, click("#fu-save"))
@@ -810,15 +828,12 @@ func TestConsoleFollowUpSavedWhileAwayIsNotPutBack(t *testing.T) {
 	b.run(5*time.Second, typeInto("#dispatch-note", "带上担架"))
 	other := h.create(publicOrder("途中打开的警情"))["id"].(string)
 	b.openOnDesk(other)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q]') !== null`, other))
+	b.drawnOnDesk(other)
 	b.release(held)
-	b.poll(10*time.Second, `performance.getEntriesByType("resource").some((e) => e.name.endsWith("/reports") && e.responseEnd > 0)`)
+	b.answered("/reports")
 	b.openOnDesk(id)
 	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form .form-error')?.textContent === "续报已保存"`, id))
-	var report, note string
-	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &report),
-		chromedp.Evaluate(`document.querySelector("#dispatch-note").value`, &note))
-	if report != "" || note != "带上担架" {
+	if report, note := b.valueOf("#fu-description"), b.valueOf("#dispatch-note"); report != "" || note != "带上担架" {
 		t.Errorf("back on the incident: report box %q (want it empty: sent), dispatch note %q (want it as left)", report, note)
 	}
 	if n := h.followUps(id); n != 1 {
@@ -842,7 +857,7 @@ func TestConsoleFollowUpSavedBeforeTheNextIsDrawn(t *testing.T) {
 		chromedp.WaitVisible(item, chromedp.ByQuery), click(item))
 	cands := b.held(paused, "the other incident's candidates")
 	b.release(report)
-	b.poll(10*time.Second, `performance.getEntriesByType("resource").some((e) => e.name.endsWith("/reports") && e.responseEnd > 0)`)
+	b.answered("/reports")
 	b.release(cands)
 	// The saved report refreshes the incident chosen: its candidates again.
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -862,11 +877,9 @@ func TestConsoleFollowUpSavedBeforeTheNextIsDrawn(t *testing.T) {
 	}
 	b.run(5*time.Second, fetch.Disable())
 	b.openOnDesk(id)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
-	var report2 string
-	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &report2))
-	if report2 != "" {
-		t.Errorf("back on the incident, the report sent is in its box again: %q", report2)
+	b.drawnOnDesk(id)
+	if report := b.valueOf("#fu-description"); report != "" {
+		t.Errorf("back on the incident, the report sent is in its box again: %q", report)
 	}
 	b.clean()
 }
@@ -882,9 +895,7 @@ func TestConsoleFollowUpKeepsWhatIsTypedWhileItIsSent(t *testing.T) {
 	b.run(5*time.Second, typeInto("#fu-description", "，另有一人待送"))
 	b.release(held)
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
-	var typed string
-	b.run(5*time.Second, chromedp.Evaluate(`document.querySelector("#fu-description").value`, &typed))
-	if typed != "伤员已送医，另有一人待送" {
+	if typed := b.valueOf("#fu-description"); typed != "伤员已送医，另有一人待送" {
 		t.Errorf("the report box holds %q after the save, not what was typed while it was sent", typed)
 	}
 	if n := h.followUps(id); n != 1 {
@@ -939,7 +950,7 @@ func followUpHeld(t *testing.T, h *harness, title, text string) (*browser, strin
 	paused := b.paused()
 	b.openConsole(h.base, "operator")
 	b.openOnDesk(id)
-	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
+	b.drawnOnDesk(id)
 	b.run(10*time.Second,
 		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/reports", RequestStage: fetch.RequestStageResponse}}),
 		typeInto("#fu-description", text),

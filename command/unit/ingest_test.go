@@ -280,8 +280,10 @@ func TestIngestFullUntilLowWater(t *testing.T) {
 		t.Fatal("not full with 16 of 20 waiting right after a refusal: above the low water (15)")
 	}
 	go func() { _, err := g.Submit(context.Background(), batch(4, 21)); results <- err }()
-	for g.Queued() != 20 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); g.Queued() != 20; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d queued, never the 20 of both requests", g.Queued())
+		}
 	}
 	if !g.Full() {
 		t.Fatal("not full at the limit")

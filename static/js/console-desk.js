@@ -95,6 +95,31 @@ function button(key, className, type = 'button') {
   return b;
 }
 
+/**
+ * The text field (input or textarea) with id, or null.
+ * @param {string} id
+ * @returns {HTMLInputElement|HTMLTextAreaElement|null}
+ */
+function textField(id) {
+  const node = document.getElementById(id);
+  return node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement ? node : null;
+}
+
+/**
+ * Empties each field (by id) that still holds the value it was sent with,
+ * marked fresh when fresh (a redraw puts nothing back into it).
+ * @param {Map<string, string>} was
+ * @param {boolean} fresh
+ */
+function emptyIfStill(was, fresh) {
+  for (const [f, v] of was) {
+    const node = textField(f);
+    if (!node || node.value !== v) continue;
+    node.value = '';
+    if (fresh) node.dataset.fresh = '1';
+  }
+}
+
 /** The server's refusals the desk's forms meet, in the page's language. */
 const REFUSALS = /** @type {Array<[RegExp, string, (m: RegExpMatchArray) => Record<string, any>]>} */ ([
   [/^(?:unit_id: )?unit (\S+) is (\w+), not available/, 'console.refused.unitBusy', (m) => ({ unit: m[1], status: unitStatusName(m[2]) })],
@@ -279,10 +304,7 @@ export class IncidentDesk {
     const d = this.drafts.get(id);
     this.drafts.delete(id);
     (d ? d.restore : keepFields(body, (f) => f.id))();
-    for (const [f, v] of d ? d.sent : []) {
-      const node = document.getElementById(f);
-      if ((node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) && node.value === v) node.value = '';
-    }
+    if (d) emptyIfStill(d.sent, false);
   }
 
   /** Forgets everything (on sign-out), the incident drawn included. */
@@ -383,14 +405,7 @@ export class IncidentDesk {
     for (const [f, v] of was) this.drafts.get(id)?.sent.set(f, v); // left meanwhile: not put back
     // Still drawn (another incident chosen, not drawn yet, say): emptied
     // there, so the draft kept as it is left does not hold them.
-    if (byId('detail').dataset.id !== id) return;
-    for (const [f, v] of was) {
-      const node = document.getElementById(f);
-      if ((node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) && node.value === v) {
-        node.value = '';
-        node.dataset.fresh = '1';
-      }
-    }
+    if (byId('detail').dataset.id === id) emptyIfStill(was, true);
   }
 
   /**
@@ -402,8 +417,8 @@ export class IncidentDesk {
   typed(ids) {
     const out = new Map();
     for (const f of ids) {
-      const node = document.getElementById(f);
-      if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) out.set(f, node.value);
+      const node = textField(f);
+      if (node) out.set(f, node.value);
     }
     return out;
   }

@@ -82,7 +82,8 @@ else
     done = true
   end
 end
-local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or '0'
+-- The newest score, where the walk's last step starts from: read once.
+local top = ARGV[6] == '1' and redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or '0'
 local out = {done and 1 or 0, from, top, #ids}
 local n = #ids
 -- A first step that is the whole list needs no scores (the common case).
@@ -134,12 +135,12 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 	var out []found
 	var seen map[string]bool // from the second step: ranks move as incidents change
 	var newest int64
-	for from, first := int64(0), 1; ; first = 0 {
+	for from, first := int64(0), true; ; first = false {
 		st, err := w.step1(ctx, s, keys, ms, limit-len(out), kind, set, from, first)
 		if err != nil {
 			return nil, err
 		}
-		if first == 1 {
+		if first {
 			if st.done || len(st.ids) >= limit {
 				return st.docs, nil
 			}
@@ -160,7 +161,7 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 	// their places by their scores. A change's time is its instance's
 	// clock, read before it was stored, so the step starts catchUp before
 	// the newest the walk saw.
-	st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit, kind, set, 0, 0)
+	st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit, kind, set, 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +194,9 @@ type stepped struct {
 	at        []float64 // the ids' scores
 }
 
-// step1 runs one step of a list walk from rank from.
-func (w walk) step1(ctx context.Context, s *store.Store, keys []string, since int64, limit int, kind, set string, from int64, first int) (stepped, error) {
+// step1 runs one step of a list walk from rank from (the walk's first
+// step may intersect the filters instead).
+func (w walk) step1(ctx context.Context, s *store.Store, keys []string, since int64, limit int, kind, set string, from int64, first bool) (stepped, error) {
 	res, err := listScript.Run(ctx, s.Client(), keys, since, limit, s.Key(kind, ""), from, w.step, first, w.intersect).Slice()
 	if err != nil {
 		return stepped{}, s.Wrap("listing "+set, err)
