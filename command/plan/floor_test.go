@@ -784,18 +784,29 @@ func TestStartByHandRacingTheIncident(t *testing.T) {
 	}
 }
 
-// afterRead runs then once, right after the first incident read.
-type afterRead struct {
-	plan.Incidents
+// once runs then the first time fire is called.
+type once struct {
 	then func()
 	done bool
 }
 
+func (o *once) fire() {
+	if !o.done {
+		o.done = true
+		o.then()
+	}
+}
+
+// afterRead runs then once, right after the first incident read.
+type afterRead struct {
+	plan.Incidents
+	once
+}
+
 func (r *afterRead) Load(ctx context.Context, id string) (*incident.Incident, error) {
 	inc, err := r.Incidents.Load(ctx, id)
-	if err == nil && !r.done {
-		r.done = true
-		r.then()
+	if err == nil {
+		r.fire()
 	}
 	return inc, err
 }
@@ -810,7 +821,7 @@ func TestStartByHandRetryFindsItsKey(t *testing.T) {
 	st := plan.Start{PlanID: "general", IncidentID: inc.ID, Level: "II", Reason: "现场扩大"}
 	idem := &vocab.Idempotency{Key: "lead:activations:k1", Fingerprint: "fp", TTL: time.Hour}
 	var first *plan.Activation
-	race := &afterRead{Incidents: f.st.Incidents(), then: func() {
+	race := &afterRead{Incidents: f.st.Incidents(), once: once{then: func() {
 		next := *inc
 		next.Version = inc.Version + 1
 		if _, err := f.st.Apply(bg, &change.Change{At: at, Docs: []change.Doc{{Kind: change.KindIncident, ID: inc.ID, Value: &next, Prev: inc,
@@ -821,7 +832,7 @@ func TestStartByHandRetryFindsItsKey(t *testing.T) {
 		if first, _, err = f.svc.StartByHandOnce(bg, leader, st, idem); err != nil {
 			t.Fatal(err)
 		}
-	}}
+	}}}
 	svc := plan.NewService(f.st.Activations(), race, nil, f.opts, func() time.Time { return f.now }, nil, nil)
 	a, replayed, err := svc.StartByHandOnce(bg, leader, st, idem)
 	if err != nil || !replayed || first == nil || a.ID != first.ID {
@@ -904,11 +915,11 @@ func TestWithdrawRacing(t *testing.T) {
 			t.Fatalf("proposals %v %v", as, err)
 		}
 		closed := f.closeIncident(inc)
-		racing := &racingActivations{Store: f.st.Activations(), then: func() {
+		racing := &racingActivations{Store: f.st.Activations(), once: once{then: func() {
 			if _, err := f.svc.Reject(bg, deputy, as[0].ID, "不需要"); err != nil {
 				t.Fatal(err)
 			}
-		}}
+		}}}
 		svc := plan.NewService(racing, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
 		if got, err := svc.Withdraw(bg, closed); err != nil || len(got) != 0 {
 			t.Fatalf("withdrawn %v %v", got, err)
@@ -939,15 +950,13 @@ func TestWithdrawRacing(t *testing.T) {
 // incident's activations.
 type racingActivations struct {
 	plan.Store
-	then func()
-	done bool
+	once
 }
 
 func (r *racingActivations) ByIncident(ctx context.Context, id string) ([]*plan.Activation, error) {
 	as, err := r.Store.ByIncident(ctx, id)
-	if err == nil && !r.done {
-		r.done = true
-		r.then()
+	if err == nil {
+		r.fire()
 	}
 	return as, err
 }
@@ -965,7 +974,7 @@ func TestProposeRacingTheClose(t *testing.T) {
 		t.Run(c.status, func(t *testing.T) {
 			f := newPlanFloor(t)
 			inc := f.incident("fire", alerts.LevelIII)
-			racing := &racingActivations{Store: f.st.Activations(), then: func() { f.moveIncident(inc, c.status) }}
+			racing := &racingActivations{Store: f.st.Activations(), once: once{then: func() { f.moveIncident(inc, c.status) }}}
 			svc := plan.NewService(racing, f.st.Incidents(), nil, f.opts, func() time.Time { return f.now }, nil, nil)
 			got, err := svc.Propose(bg, inc)
 			if err != nil || len(got) != c.want {
