@@ -902,6 +902,18 @@ func TestWithdrawAtTheClose(t *testing.T) {
 	}
 }
 
+// proposedThenClosed proposes the fire plan for a level III fire, closes
+// the fire, and returns the proposal's id and the incident closed.
+func (f *planFloor) proposedThenClosed() (string, *incident.Incident) {
+	f.t.Helper()
+	inc := f.incident("fire", alerts.LevelIII)
+	as, err := f.svc.Propose(bg, inc)
+	if err != nil || len(as) != 1 {
+		f.t.Fatalf("proposals %v %v", as, err)
+	}
+	return as[0].ID, f.closeIncident(inc)
+}
+
 // TestWithdrawRacing: a leader's decision on the proposal between the
 // withdrawal's read and its write stands (the withdrawal looks again and
 // finds nothing proposed); an incident reopened meanwhile keeps its
@@ -909,14 +921,9 @@ func TestWithdrawAtTheClose(t *testing.T) {
 func TestWithdrawRacing(t *testing.T) {
 	t.Run("decided", func(t *testing.T) {
 		f := newPlanFloor(t)
-		inc := f.incident("fire", alerts.LevelIII)
-		as, err := f.svc.Propose(bg, inc)
-		if err != nil || len(as) != 1 {
-			t.Fatalf("proposals %v %v", as, err)
-		}
-		closed := f.closeIncident(inc)
+		proposal, closed := f.proposedThenClosed()
 		racing := &racingActivations{Store: f.st.Activations(), once: once{then: func() {
-			if _, err := f.svc.Reject(bg, deputy, as[0].ID, "不需要"); err != nil {
+			if _, err := f.svc.Reject(bg, deputy, proposal, "不需要"); err != nil {
 				t.Fatal(err)
 			}
 		}}}
@@ -924,23 +931,18 @@ func TestWithdrawRacing(t *testing.T) {
 		if got, err := svc.Withdraw(bg, closed); err != nil || len(got) != 0 {
 			t.Fatalf("withdrawn %v %v", got, err)
 		}
-		if a, _ := f.st.Activations().Load(bg, as[0].ID); a.Withdrawn || a.DecidedBy != "dep" || a.Reason != "不需要" {
+		if a, _ := f.st.Activations().Load(bg, proposal); a.Withdrawn || a.DecidedBy != "dep" || a.Reason != "不需要" {
 			t.Fatalf("the leader's rejection was overwritten: %+v", a)
 		}
 	})
 	t.Run("reopened", func(t *testing.T) {
 		f := newPlanFloor(t)
-		inc := f.incident("fire", alerts.LevelIII)
-		as, err := f.svc.Propose(bg, inc)
-		if err != nil || len(as) != 1 {
-			t.Fatalf("proposals %v %v", as, err)
-		}
-		closed := f.closeIncident(inc)
+		proposal, closed := f.proposedThenClosed()
 		f.moveIncident(closed, incident.StatusResponding) // reopened
 		if got, err := f.svc.Withdraw(bg, closed); err != nil || len(got) != 0 {
 			t.Fatalf("withdrawn from a reopened incident: %v %v", got, err)
 		}
-		if a, _ := f.st.Activations().Load(bg, as[0].ID); a.Status != plan.Proposed {
+		if a, _ := f.st.Activations().Load(bg, proposal); a.Status != plan.Proposed {
 			t.Fatalf("the proposal of a reopened incident is %s", a.Status)
 		}
 	})
