@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -235,7 +236,7 @@ func TestUnitChecks(t *testing.T) {
 		{"frame", func(p *Positions) { p.FrameInterval = time.Millisecond }, []string{"positions.frame_interval: at least 10ms"}},
 		{"batch", func(p *Positions) { p.BatchSize = 0 }, []string{"positions: batch_size at least 1 and batch_wait not negative"}},
 		{"queueSlots", func(p *Positions) { p.Workers, p.QueueLimit = 1024, 10_000_000 },
-			[]string{"positions: workers (0: one per core) × queue_limit at most 16777216 (each worker's queue is allocated at start)"}},
+			[]string{"positions: workers (0: one per core, at least 2) × queue_limit at most 16777216 (each worker's queue is allocated at start)"}},
 	})
 }
 
@@ -344,4 +345,19 @@ func TestLimitChecks(t *testing.T) {
 		{"sockets", func(l *Limits) { l.SocketsPerAddress = 1 },
 			[]string{"limits: sockets_per_session at least 1 and sockets_per_address at least sockets_per_session"}},
 	})
+}
+
+// TestIngestWorkers: a set number is kept; 0 gives one worker for each core
+// the process may use, at least two (one building its pipeline while
+// another's is in Redis) and at most 1024. Not parallel: it sets GOMAXPROCS.
+func TestIngestWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range []struct{ workers, procs, want int }{
+		{3, 1, 3}, {3, 8, 3}, {0, 1, 2}, {0, 2, 2}, {0, 16, 16}, {0, 1500, 1024},
+	} {
+		runtime.GOMAXPROCS(c.procs)
+		if got := (Positions{Workers: c.workers}).IngestWorkers(); got != c.want {
+			t.Errorf("workers %d at GOMAXPROCS %d: %d ingest workers, want %d", c.workers, c.procs, got, c.want)
+		}
+	}
 }

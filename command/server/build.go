@@ -145,7 +145,7 @@ func (b *builder) loadMap(context.Context) error {
 // openStore connects to Redis and registers its close, the last teardown.
 func (b *builder) openStore(ctx context.Context) error {
 	cfg := b.cfg
-	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, UnitStreamMaxLen: cfg.Streams.UnitMaxLen, PingInterval: cfg.Redis.PingInterval, MinAppendFsync: cfg.Redis.AppendFsync, RequireDurability: cfg.Redis.Durability != "warn",
+	st, err := store.Open(ctx, store.Options{URL: cfg.Redis.URL, Pipelines: cfg.Positions.IngestWorkers(), Deployment: cfg.Deployment, StreamMaxLen: cfg.Streams.MaxLen, UnitStreamMaxLen: cfg.Streams.UnitMaxLen, PingInterval: cfg.Redis.PingInterval, MinAppendFsync: cfg.Redis.AppendFsync, RequireDurability: cfg.Redis.Durability != "warn",
 		SentinelAddrs: cfg.Redis.Sentinel.Addrs, SentinelMaster: cfg.Redis.Sentinel.Master,
 		WaitReplicas: cfg.Redis.WaitReplicas, WaitTimeout: cfg.Redis.WaitTimeout, Location: cfg.Location, Logger: b.log})
 	if err != nil {

@@ -365,3 +365,18 @@ func BenchmarkListRareIncidents200000(b *testing.B) {
 	}
 	reportLongestHeld(b, rdb)
 }
+
+// TestPoolRoomForPipelines: the ingest workers' pipelines get connections
+// of their own beside the 64 for everything else.
+func TestPoolRoomForPipelines(t *testing.T) {
+	for _, c := range []struct{ pipelines, want int }{{0, 64}, {32, 96}} {
+		st := storetest.Open(t, store.Options{Pipelines: c.pipelines})
+		rc, ok := st.Client().(*redis.Client)
+		if !ok {
+			t.Fatalf("the store's client is a %T", st.Client())
+		}
+		if got := rc.Options().PoolSize; got != c.want {
+			t.Errorf("%d pipelines: a pool of %d, want %d", c.pipelines, got, c.want)
+		}
+	}
+}

@@ -75,6 +75,10 @@ type Options struct {
 	// Location is the local time zone: daily counters count local days.
 	Location *time.Location
 	Logger   *slog.Logger
+	// Pipelines is how many callers keep a pipeline of their own under way
+	// at all times (the ingest workers): the pool holds that many
+	// connections more than its 64 for everything else.
+	Pipelines int
 }
 
 // Open connects to Redis at opts.URL and checks it answers.
@@ -93,7 +97,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro.DialTimeout = 2 * time.Second
 	ro.ReadTimeout = 2 * time.Second
 	ro.WriteTimeout = 2 * time.Second
-	ro.PoolSize = 64
+	ro.PoolSize = 64 + max(0, opts.Pipelines)
 	ro.MinIdleConns = 4
 	rdb := client(ro, opts, ro.Protocol)
 	s := &Store{rdb: rdb, subs: client(ro, opts, 2), prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, unitMaxLen: opts.UnitStreamMaxLen, log: opts.Logger, ping: opts.PingInterval,

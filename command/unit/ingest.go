@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,10 +118,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	}
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := cfg.IngestWorkers()
 	limit := cfg.QueueLimit
 	if limit <= 0 {
 		limit = 20000
