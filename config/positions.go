@@ -41,12 +41,16 @@ const MaxQueueSlots = 1 << 24
 // IngestWorkers is how many ingest workers run: Workers, or when 0 one for
 // each core the process may use and at least two, so that on one core too
 // a worker builds its pipeline while another's is in Redis (one worker
-// alone left its core idle during each round trip: BENCHMARKS 99c).
-func (ps Positions) IngestWorkers() int {
-	if ps.Workers > 0 {
-		return ps.Workers
+// alone left its core idle during each round trip: BENCHMARKS 99c). Load
+// resolves it once, so the pool and the ingester agree.
+func (ps Positions) IngestWorkers() int { return ingestWorkers(ps.Workers, runtime.GOMAXPROCS(0)) }
+
+// ingestWorkers is IngestWorkers for procs cores.
+func ingestWorkers(workers, procs int) int {
+	if workers > 0 {
+		return workers
 	}
-	return min(1024, max(2, runtime.GOMAXPROCS(0)))
+	return min(1024, max(2, procs))
 }
 
 // validate checks positions.*.

@@ -30,6 +30,9 @@ func (c *Config) resolve(getenv func(string) string) []error {
 		}
 	}
 	c.Metrics.resolve(getenv)
+	if c.Positions.Workers == 0 {
+		c.Positions.Workers = c.Positions.IngestWorkers()
+	}
 	p = append(p, c.Map.Base.resolve(getenv)...)
 	if c.Map.Navigation == "" {
 		c.Map.Navigation = NavGeo

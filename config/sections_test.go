@@ -349,15 +349,20 @@ func TestLimitChecks(t *testing.T) {
 
 // TestIngestWorkers: a set number is kept; 0 gives one worker for each core
 // the process may use, at least two (one building its pipeline while
-// another's is in Redis) and at most 1024. Not parallel: it sets GOMAXPROCS.
+// another's is in Redis) and at most 1024; Load resolves it once.
 func TestIngestWorkers(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, c := range []struct{ workers, procs, want int }{
 		{3, 1, 3}, {3, 8, 3}, {0, 1, 2}, {0, 2, 2}, {0, 16, 16}, {0, 1500, 1024},
 	} {
-		runtime.GOMAXPROCS(c.procs)
-		if got := (Positions{Workers: c.workers}).IngestWorkers(); got != c.want {
+		if got := ingestWorkers(c.workers, c.procs); got != c.want {
 			t.Errorf("workers %d at GOMAXPROCS %d: %d ingest workers, want %d", c.workers, c.procs, got, c.want)
 		}
+	}
+	cfg, err := Load("sample/watchfloor.yaml", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := max(2, runtime.GOMAXPROCS(0)); cfg.Positions.Workers != want {
+		t.Errorf("the sample's workers: 0 loads as %d, want %d", cfg.Positions.Workers, want)
 	}
 }
