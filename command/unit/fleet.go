@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -61,6 +62,11 @@ type Fleet struct {
 	// ids maps every unit id to itself, so that ID reads it with no lock:
 	// dropped when a unit is added (rare), built again at the next ID.
 	ids atomic.Pointer[map[string]string]
+	// states is units as of the last unit added, read with no lock: every
+	// position looks its unit up (Known, fix, move) and a lock taken there,
+	// even a read lock, is a counter that every core writes. Dropped when a
+	// unit is added, built again at the next lookup.
+	states atomic.Pointer[map[string]*state]
 
 	// cells index the placed units by position, for Nearest.
 	cells cells
@@ -88,10 +94,21 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 
 // state returns the state of unit id, or nil.
 func (f *Fleet) state(id string) *state {
+	m := f.states.Load()
+	if m == nil {
+		m = f.buildStates()
+	}
+	return (*m)[id]
+}
+
+// buildStates copies units for state, under the read lock: a unit added
+// meanwhile waits for it and drops what it stored.
+func (f *Fleet) buildStates() *map[string]*state {
 	f.mu.RLock()
-	s := f.units[id]
-	f.mu.RUnlock()
-	return s
+	defer f.mu.RUnlock()
+	m := maps.Clone(f.units)
+	f.states.Store(&m)
+	return &m
 }
 
 // ByDevice returns the unit id of a device id; a retired unit's devices
@@ -146,12 +163,7 @@ func (f *Fleet) TypeKnown(typ string) bool { _, ok := f.types[typ]; return ok }
 func (f *Fleet) GridKnown(code string) bool { return f.geo.Area(code) != nil }
 
 // Exists reports whether id is a unit, retired or not.
-func (f *Fleet) Exists(id string) bool {
-	f.mu.RLock()
-	_, ok := f.units[id]
-	f.mu.RUnlock()
-	return ok
-}
+func (f *Fleet) Exists(id string) bool { return f.state(id) != nil }
 
 // Len is the number of units, retired ones included.
 func (f *Fleet) Len() int {
@@ -171,6 +183,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 		s = &state{status: Available}
 		f.units[u.ID] = s
 		f.ids.Store(nil) // built again with it at the next ID
+		f.states.Store(nil)
 		f.order = append(f.order, u.ID)
 	}
 	s.mu.Lock()

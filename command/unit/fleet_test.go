@@ -442,6 +442,66 @@ func TestFleetIDSharesItsString(t *testing.T) {
 	}
 }
 
+// TestFleetLooksUpUnitsAddedSince: a unit created after the lookups' copy
+// was made is known, placed and judged at once; one never created is not;
+// and lookups racing the creation of others see every unit created before
+// they began.
+func TestFleetLooksUpUnitsAddedSince(t *testing.T) {
+	f := testFleet(t, 0)
+	if !f.Known("car-01") || f.Known("zz-1") || f.Exists("zz-1") { // the copy made before zz-1
+		t.Fatal("car-01 unknown, or zz-1 known before it was created")
+	}
+	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 1}, false)
+	if !f.Known("zz-1") || !f.Exists("zz-1") {
+		t.Fatal("zz-1 unknown once created")
+	}
+	f.restore("zz-1", &Position{Lon: 114.1, Lat: 22.54, At: time.Now()}, "")
+	if last, _, ok := f.fix("zz-1"); !ok || last.Lon != 114.1 {
+		t.Fatalf("zz-1's fix: %+v %v", last, ok)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				id := fmt.Sprintf("zz-%d-%d", w, i)
+				f.Put(Unit{ID: id, Callsign: id, Type: "car", Version: 1}, false)
+				if !f.Known(id) || !f.Known("zz-1") {
+					t.Errorf("%s or zz-1 unknown right after %s was created", id, id)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkFleetLookups: the three lookups of a unit's state a position
+// makes (checked, judged, moved), from every core at once over 10,000 units.
+func BenchmarkFleetLookups(b *testing.B) {
+	f := testFleet(b, 10000)
+	ids := make([]string, 10000)
+	at := time.Now()
+	for i := range ids {
+		ids[i] = fmt.Sprintf("x-%05d", i)
+		f.restore(ids[i], &Position{Lon: 114.1, Lat: 22.54, At: at}, "")
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(rand.Uint64(), 0))
+		for pb.Next() {
+			id := ids[r.IntN(len(ids))]
+			if !f.Known(id) {
+				b.Fatal("unknown")
+			}
+			if _, _, ok := f.fix(id); !ok {
+				b.Fatal("no fix")
+			}
+			if f.state(id) == nil {
+				b.Fatal("no state")
+			}
+		}
+	})
+}
+
 // TestLatestSet: a unit's entry is set, replaced, or with newerOnly kept
 // when not newer; reset empties it, and refilling it once grown allocates
 // nothing (a map of anchored values allocated each one apart).
