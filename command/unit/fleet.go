@@ -67,6 +67,10 @@ type Fleet struct {
 	// even a read lock, is a counter that every core writes. Dropped when a
 	// unit is added, built again at the next lookup.
 	states atomic.Pointer[map[string]*state]
+	// devs is devices as of the last change of a unit's devices, read with
+	// no lock by every OsmAnd request; dropped on such a change, built
+	// again at the next ByDevice.
+	devs atomic.Pointer[map[string]string]
 
 	// cells index the placed units by position, for Nearest.
 	cells cells
@@ -114,10 +118,22 @@ func (f *Fleet) buildStates() *map[string]*state {
 // ByDevice returns the unit id of a device id; a retired unit's devices
 // are no one's.
 func (f *Fleet) ByDevice(device string) (string, bool) {
-	f.mu.RLock()
-	id, ok := f.devices[device]
-	f.mu.RUnlock()
+	m := f.devs.Load()
+	if m == nil {
+		m = f.buildDevs()
+	}
+	id, ok := (*m)[device]
 	return id, ok
+}
+
+// buildDevs copies devices for ByDevice, under the read lock: a change
+// made meanwhile waits for it and drops what it stored.
+func (f *Fleet) buildDevs() *map[string]string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m := maps.Clone(f.devices)
+	f.devs.Store(&m)
+	return &m
 }
 
 // ID returns the fleet's own copy of the unit id b, retired or not, so
@@ -202,6 +218,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 			f.devices[d] = u.ID
 		}
 	}
+	f.devs.Store(nil)
 	switch {
 	case u.Retired:
 		s.status = Retired

@@ -443,8 +443,9 @@ func TestFleetIDSharesItsString(t *testing.T) {
 }
 
 // TestFleetLooksUpUnitsAddedSince: a unit created after the lookups' copy
-// was made is known, placed and judged at once; one never created is not;
-// and lookups racing the creation of others see every unit created before
+// was made is known, placed and judged at once, and a device after its
+// unit's change is found as changed; one never created is not; and
+// lookups racing the creation of others see every unit created before
 // they began.
 func TestFleetLooksUpUnitsAddedSince(t *testing.T) {
 	f := testFleet(t, 0)
@@ -459,14 +460,31 @@ func TestFleetLooksUpUnitsAddedSince(t *testing.T) {
 	if last, _, ok := f.fix("zz-1"); !ok || last.Lon != 114.1 {
 		t.Fatalf("zz-1's fix: %+v %v", last, ok)
 	}
+	// Devices: looked up before each change, and after it as changed.
+	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 2, Devices: []string{"d-1"}}, false)
+	if id, ok := f.ByDevice("d-1"); !ok || id != "zz-1" {
+		t.Fatalf("d-1 is %q %v, want zz-1's", id, ok)
+	}
+	f.Put(Unit{ID: "car-01", Callsign: "C", Type: "car", Version: 99, Devices: []string{"d-2"}}, false)
+	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 3, Devices: []string{"d-2"}}, false) // taken from car-01
+	if id, _ := f.ByDevice("d-2"); id != "zz-1" {
+		t.Fatalf("d-2 is %q's, want zz-1's", id)
+	}
+	if _, ok := f.ByDevice("d-1"); ok {
+		t.Fatal("d-1 still zz-1's after it was given d-2 instead")
+	}
+	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 4, Devices: []string{"d-2"}, Retired: true}, false)
+	if _, ok := f.ByDevice("d-2"); ok {
+		t.Fatal("a retired unit's device still found")
+	}
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
 			for i := range 200 {
 				id := fmt.Sprintf("zz-%d-%d", w, i)
 				f.Put(Unit{ID: id, Callsign: id, Type: "car", Version: 1}, false)
-				if !f.Known(id) || !f.Known("zz-1") {
-					t.Errorf("%s or zz-1 unknown right after %s was created", id, id)
+				if !f.Known(id) || !f.Known("car-01") {
+					t.Errorf("%s or car-01 unknown right after %s was created", id, id)
 					return
 				}
 			}
