@@ -129,11 +129,11 @@ bench-load: deps
 	scripts/redis-ceiling
 	INSTANCES=1 scripts/load-run 60-instances-1 "One instance: 30,000 positions/s, 100 incidents/s, 50 screens" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
 	INSTANCES=3 scripts/load-run 61-instances-3 "Three instances, the same load spread over them" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
-## bench-cores: batch and OsmAnd ingest at GOMAXPROCS 1, 2, 4, ... up to the cores, with redis-benchmark's GEOADD; writes docs/bench/62-cores.md.
+## bench-cores: batch and OsmAnd ingest at GOMAXPROCS 1, 2, 4, ... up to the cores, each process's cores and the server's CPU per position, with redis-benchmark's GEOADD; writes docs/bench/62-cores.md.
 bench-cores: deps
 	scripts/bench-cores
 	scripts/bench-assemble
-## bench-overload: the batch API offered 100,000 to 400,000 positions/s: stored within 10 % of capacity, refusals and their times; writes docs/bench/63-overload.md.
+## bench-overload: the batch API offered 100,000 to 400,000 positions/s, three runs each: the median stored within 10 % of capacity, refusals and their times; writes docs/bench/63-overload.md.
 bench-overload: deps
 	scripts/bench-overload
 	scripts/bench-assemble
