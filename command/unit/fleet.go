@@ -67,10 +67,13 @@ type Fleet struct {
 	// even a read lock, is a counter that every core writes. Dropped when a
 	// unit is added, built again at the next lookup.
 	states atomic.Pointer[map[string]*state]
-	// devs is devices as of the last change of a unit's devices, read with
-	// no lock by every OsmAnd request; dropped on such a change, built
+	// devs is devices as of the last registry change of a unit, read with
+	// no lock by every OsmAnd request; dropped on each such change, built
 	// again at the next ByDevice.
 	devs atomic.Pointer[map[string]string]
+	// build lets one caller at a time build a dropped copy (ids, states,
+	// devs): the others wait for it rather than each making its own.
+	build sync.Mutex
 
 	// cells index the placed units by position, for Nearest.
 	cells cells
@@ -108,6 +111,11 @@ func (f *Fleet) state(id string) *state {
 // buildStates copies units for state, under the read lock: a unit added
 // meanwhile waits for it and drops what it stored.
 func (f *Fleet) buildStates() *map[string]*state {
+	f.build.Lock()
+	defer f.build.Unlock()
+	if m := f.states.Load(); m != nil {
+		return m
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	m := maps.Clone(f.units)
@@ -129,6 +137,11 @@ func (f *Fleet) ByDevice(device string) (string, bool) {
 // buildDevs copies devices for ByDevice, under the read lock: a change
 // made meanwhile waits for it and drops what it stored.
 func (f *Fleet) buildDevs() *map[string]string {
+	f.build.Lock()
+	defer f.build.Unlock()
+	if m := f.devs.Load(); m != nil {
+		return m
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	m := maps.Clone(f.devices)
@@ -150,6 +163,11 @@ func (f *Fleet) ID(b []byte) (string, bool) {
 // buildIDs builds ids from the units, under the read lock: a unit added
 // meanwhile waits for it and drops what it stored.
 func (f *Fleet) buildIDs() *map[string]string {
+	f.build.Lock()
+	defer f.build.Unlock()
+	if m := f.ids.Load(); m != nil {
+		return m // built while this caller waited
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	ids := make(map[string]string, len(f.units))

@@ -461,7 +461,10 @@ func TestFleetLooksUpUnitsAddedSince(t *testing.T) {
 		t.Fatalf("zz-1's fix: %+v %v", last, ok)
 	}
 	// Devices: looked up before each change, and after it as changed.
-	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 2, Devices: []string{"d-1"}}, false)
+	if _, ok := f.ByDevice("d-1"); ok {
+		t.Fatal("d-1 found before any unit had it")
+	}
+	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 2, Devices: []string{"d-1"}}, false) // only added
 	if id, ok := f.ByDevice("d-1"); !ok || id != "zz-1" {
 		t.Fatalf("d-1 is %q %v, want zz-1's", id, ok)
 	}
@@ -474,8 +477,12 @@ func TestFleetLooksUpUnitsAddedSince(t *testing.T) {
 		t.Fatal("d-1 still zz-1's after it was given d-2 instead")
 	}
 	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 4, Devices: []string{"d-2"}, Retired: true}, false)
-	if _, ok := f.ByDevice("d-2"); ok {
-		t.Fatal("a retired unit's device still found")
+	if _, ok := f.ByDevice("d-2"); ok || f.Known("zz-1") || !f.Exists("zz-1") {
+		t.Fatal("a retired unit's device still found, or the unit in service, or gone")
+	}
+	f.Put(Unit{ID: "zz-1", Callsign: "Z", Type: "car", Version: 5, Devices: []string{"d-2"}}, false) // restored
+	if id, _ := f.ByDevice("d-2"); id != "zz-1" || !f.Known("zz-1") {
+		t.Fatalf("restored zz-1: d-2 is %q's, known %v", id, f.Known("zz-1"))
 	}
 	var wg sync.WaitGroup
 	for w := range 4 {
