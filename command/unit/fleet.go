@@ -101,81 +101,48 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 
 // state returns the state of unit id, or nil.
 func (f *Fleet) state(id string) *state {
-	m := f.states.Load()
-	if m == nil {
-		m = f.buildStates()
-	}
-	return (*m)[id]
-}
-
-// buildStates copies units for state, under the read lock: a unit added
-// meanwhile waits for it and drops what it stored.
-func (f *Fleet) buildStates() *map[string]*state {
-	f.build.Lock()
-	defer f.build.Unlock()
-	if m := f.states.Load(); m != nil {
-		return m
-	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	m := maps.Clone(f.units)
-	f.states.Store(&m)
-	return &m
+	return (*copied(f, &f.states, func() map[string]*state { return maps.Clone(f.units) }))[id]
 }
 
 // ByDevice returns the unit id of a device id; a retired unit's devices
 // are no one's.
 func (f *Fleet) ByDevice(device string) (string, bool) {
-	m := f.devs.Load()
-	if m == nil {
-		m = f.buildDevs()
-	}
-	id, ok := (*m)[device]
+	id, ok := (*copied(f, &f.devs, func() map[string]string { return maps.Clone(f.devices) }))[device]
 	return id, ok
-}
-
-// buildDevs copies devices for ByDevice, under the read lock: a change
-// made meanwhile waits for it and drops what it stored.
-func (f *Fleet) buildDevs() *map[string]string {
-	f.build.Lock()
-	defer f.build.Unlock()
-	if m := f.devs.Load(); m != nil {
-		return m
-	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	m := maps.Clone(f.devices)
-	f.devs.Store(&m)
-	return &m
 }
 
 // ID returns the fleet's own copy of the unit id b, retired or not, so
 // that a decoded position needs no string of its own; false when b is no unit.
 func (f *Fleet) ID(b []byte) (string, bool) {
-	ids := f.ids.Load()
-	if ids == nil {
-		ids = f.buildIDs()
-	}
-	id, ok := (*ids)[string(b)]
+	id, ok := (*copied(f, &f.ids, func() map[string]string {
+		ids := make(map[string]string, len(f.units))
+		for id := range f.units {
+			ids[id] = id
+		}
+		return ids
+	}))[string(b)]
 	return id, ok
 }
 
-// buildIDs builds ids from the units, under the read lock: a unit added
-// meanwhile waits for it and drops what it stored.
-func (f *Fleet) buildIDs() *map[string]string {
+// copied returns the copy p holds, or when it was dropped makes it with
+// fill under the read lock and keeps it: one caller at a time makes it,
+// the others wait for it, and a change made meanwhile waits for it and
+// drops what it kept. fill is called only then, and never kept: the
+// callers' closures stay on their stacks.
+func copied[M any](f *Fleet, p *atomic.Pointer[M], fill func() M) *M {
+	if m := p.Load(); m != nil {
+		return m
+	}
 	f.build.Lock()
 	defer f.build.Unlock()
-	if m := f.ids.Load(); m != nil {
-		return m // built while this caller waited
+	if m := p.Load(); m != nil {
+		return m // made while this caller waited
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	ids := make(map[string]string, len(f.units))
-	for id := range f.units {
-		ids[id] = id
-	}
-	f.ids.Store(&ids)
-	return &ids
+	m := fill()
+	p.Store(&m)
+	return &m
 }
 
 // Known reports whether id is a unit in service (not retired): one that
