@@ -155,17 +155,27 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 			w.between()
 		}
 	}
-	// Those changed while the walk ran were put before its cursor: one
-	// step over the changes since its start finds them (the first step's
-	// worth of them, should more have changed meanwhile), and they take
-	// their places by their scores. A change's time is its instance's
-	// clock, read before it was stored, so the step starts catchUp before
-	// the newest the walk saw.
-	st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit, kind, set, 0, false)
-	if err != nil {
-		return nil, err
+	// Those changed while the walk ran were put before its cursor: steps
+	// over the changes since its start find them, and they take their
+	// places by their scores. A change's time is its instance's clock,
+	// read before it was stored, so the steps start catchUp before the
+	// newest the walk saw; they go on until they reach it, or until they
+	// found limit matches (any further one is older than those). At 400
+	// changes a second, catchUp alone holds a step's worth.
+	for from, caught := int64(0), 0; ; {
+		st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit-caught, kind, set, from, false)
+		if err != nil {
+			return nil, err
+		}
+		out, caught = st.add(out, seen), caught+len(st.ids)
+		if st.done || caught >= limit {
+			break
+		}
+		from = st.next
+		if w.between != nil {
+			w.between()
+		}
 	}
-	out = st.add(out, seen)
 	slices.SortStableFunc(out, func(a, b found) int {
 		if c := cmp.Compare(b.at, a.at); c != 0 {
 			return c

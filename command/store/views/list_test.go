@@ -132,3 +132,57 @@ func TestListWalkSeesChangesMeanwhile(t *testing.T) {
 		t.Fatalf("read again:\n redis  %s\n memory %s", ids(got), ids(again))
 	}
 }
+
+// TestListWalkSeesMoreChangesThanAStep: a walk meanwhile outrun by more
+// changes than one step holds (here 25 new incidents against steps of 10,
+// as 400 a second would outrun steps of 2,000 over catchUp) finds every one.
+func TestListWalkSeesMoreChangesThanAStep(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	ctx := context.Background()
+	x := NewIncidents(st)
+	mem := memstore.New(memstore.Options{}).Incidents()
+	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	mk := func(j int, at time.Time) *incident.Incident {
+		return &incident.Incident{ID: fmt.Sprintf("I-%03d", j), Category: "fire", Status: incident.StatusOpen, CreatedAt: at, UpdatedAt: at}
+	}
+	for j := range 40 {
+		putBoth(t, x, mem, mk(j, t0.Add(time.Duration(j)*time.Second)))
+	}
+	steps := 0
+	x.list = walk{step: 10, between: func() {
+		steps++
+		if steps == 3 { // walked past the head: only the last step can find them
+			for j := range 25 {
+				putBoth(t, x, mem, mk(100+j, t0.Add(time.Hour+time.Duration(j)*time.Millisecond)))
+			}
+		}
+	}}
+	q := incident.Query{Status: incident.StatusOpen, Category: "fire", Limit: 100}
+	got, err := x.List(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := mem.List(ctx, q)
+	if ids(got) != ids(want) {
+		t.Fatalf("after %d steps:\n got  %s\n want %s", steps, ids(got), ids(want))
+	}
+	// A limit the walk fills before its catch-up, in steps of 5: the 25
+	// changed meanwhile still take their places at the head.
+	steps = 0
+	x.list = walk{step: 5, between: func() {
+		steps++
+		if steps == 1 {
+			for j := range 25 {
+				putBoth(t, x, mem, mk(200+j, t0.Add(2*time.Hour+time.Duration(j)*time.Millisecond)))
+			}
+		}
+	}}
+	q.Limit = 40
+	if got, err = x.List(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	want, _ = mem.List(ctx, q)
+	if ids(got) != ids(want) {
+		t.Fatalf("limited, after %d steps:\n got  %s\n want %s", steps, ids(got), ids(want))
+	}
+}
