@@ -133,7 +133,7 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 		ms = since.UnixMilli()
 	}
 	var out []found
-	var seen map[string]bool // from the second step: ranks move as incidents change
+	var seen map[string]int // each match's place in out, from the second step: ranks move as incidents change
 	var newest int64
 	for from, first := int64(0), true; ; first = false {
 		st, err := w.step1(ctx, s, keys, ms, limit-len(out), kind, set, from, first)
@@ -144,7 +144,7 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 			if st.done || len(st.ids) >= limit {
 				return st.docs, nil
 			}
-			newest, seen = st.newest, make(map[string]bool, limit)
+			newest, seen = st.newest, make(map[string]int, limit)
 		}
 		out = st.add(out, seen)
 		if st.done || len(out) >= limit {
@@ -156,19 +156,21 @@ func (w walk) docs(ctx context.Context, s *store.Store, kind, set string, since 
 		}
 	}
 	// Those changed while the walk ran were put before its cursor: steps
-	// over the changes since its start find them, and they take their
-	// places by their scores. A change's time is its instance's clock,
-	// read before it was stored, so the steps start catchUp before the
-	// newest the walk saw; they go on until they reach it, or until they
-	// found limit matches (any further one is older than those). At 400
-	// changes a second, catchUp alone holds a step's worth.
-	for from, caught := int64(0), 0; ; {
-		st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit-caught, kind, set, from, false)
+	// over the changes since its start find them, and each takes its place
+	// by its score as changed (one the walk had found before it changed,
+	// too, with its doc as changed). A change's time is its instance's
+	// clock, read before it was stored, so the steps start catchUp before
+	// the newest the walk saw; they go on until they reach it, or until
+	// they placed limit matches (any further one is older than those). At
+	// 400 changes a second, catchUp alone holds a step's worth.
+	caught := make(map[string]bool)
+	for from := int64(0); ; {
+		st, err := w.step1(ctx, s, keys, max(ms, newest-catchUp.Milliseconds()), limit-len(caught), kind, set, from, false)
 		if err != nil {
 			return nil, err
 		}
-		out, caught = st.add(out, seen), caught+len(st.ids)
-		if st.done || caught >= limit {
+		out = st.renew(out, seen, caught)
+		if st.done || len(caught) >= limit {
 			break
 		}
 		from = st.next
@@ -219,12 +221,29 @@ func (w walk) step1(ctx context.Context, s *store.Store, keys []string, since in
 }
 
 // add appends to out the docs of the step's ids not seen yet.
-func (st stepped) add(out []found, seen map[string]bool) []found {
+func (st stepped) add(out []found, seen map[string]int) []found {
 	for i, id := range st.ids {
-		if !seen[id] {
-			seen[id] = true
+		if _, ok := seen[id]; !ok {
+			seen[id] = len(out)
 			out = append(out, found{id: id, doc: st.docs[i], at: st.at[i]})
 		}
+	}
+	return out
+}
+
+// renew is add for a catch-up step: a match seen before takes its newer
+// score and doc; every id is marked caught.
+func (st stepped) renew(out []found, seen map[string]int, caught map[string]bool) []found {
+	for i, id := range st.ids {
+		caught[id] = true
+		if j, ok := seen[id]; ok {
+			if st.at[i] > out[j].at {
+				out[j].doc, out[j].at = st.docs[i], st.at[i]
+			}
+			continue
+		}
+		seen[id] = len(out)
+		out = append(out, found{id: id, doc: st.docs[i], at: st.at[i]})
 	}
 	return out
 }
