@@ -90,39 +90,53 @@ func TestListInStepsMatchesTheMemoryStore(t *testing.T) {
 	}
 }
 
+// changedAfter returns a walk in steps of size that runs change once,
+// after its n-th step, and the count of its steps.
+func changedAfter(size, n int, change func()) (walk, *int) {
+	steps := new(int)
+	return walk{step: size, between: func() {
+		if *steps++; *steps == n {
+			change()
+		}
+	}}, steps
+}
+
+// fortyFires stores I-000 to I-039, open fires changed a second apart from
+// t0, in Redis (x) and in the memory store; mk makes I-{j} changed at at.
+func fortyFires(t *testing.T) (x *Incidents, mem incident.Store, t0 time.Time, mk func(j int, at time.Time) *incident.Incident) {
+	x = NewIncidents(storetest.Open(t, store.Options{}))
+	mem = memstore.New(memstore.Options{}).Incidents()
+	t0 = time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	mk = func(j int, at time.Time) *incident.Incident {
+		return &incident.Incident{ID: fmt.Sprintf("I-%03d", j), Category: "fire", Status: incident.StatusOpen, CreatedAt: t0, UpdatedAt: at}
+	}
+	for j := range 40 {
+		putBoth(t, x, mem, mk(j, t0.Add(time.Duration(j)*time.Second)))
+	}
+	return x, mem, t0, mk
+}
+
 // TestListWalkSeesChangesMeanwhile: incidents changed between two steps
 // of a walk (one not walked yet moved before the cursor, one walked moved
 // again, a new one, and one stamped a little before the newest the walk
 // saw) are each listed once, at the place of their change; every incident
 // left alone is listed in its place.
 func TestListWalkSeesChangesMeanwhile(t *testing.T) {
-	st := storetest.Open(t, store.Options{})
 	ctx := context.Background()
-	x := NewIncidents(st)
-	mem := memstore.New(memstore.Options{}).Incidents()
-	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	mk := func(j int, at time.Time) *incident.Incident {
-		return &incident.Incident{ID: fmt.Sprintf("I-%03d", j), Category: "fire", Status: incident.StatusOpen, CreatedAt: t0, UpdatedAt: at}
-	}
-	for j := range 40 {
-		putBoth(t, x, mem, mk(j, t0.Add(time.Duration(j)*time.Second)))
-	}
-	steps := 0
-	x.list = walk{step: 10, between: func() {
-		steps++
-		if steps == 1 { // walked I-039 to I-030
-			later := t0.Add(time.Hour)
-			putBoth(t, x, mem, mk(5, later), mk(35, later.Add(time.Second)), mk(40, later.Add(2*time.Second)),
-				mk(41, t0.Add(38500*time.Millisecond))) // stamped by a clock a little behind, before the newest seen
-		}
-	}}
+	x, mem, t0, mk := fortyFires(t)
+	var steps *int
+	x.list, steps = changedAfter(10, 1, func() { // walked I-039 to I-030
+		later := t0.Add(time.Hour)
+		putBoth(t, x, mem, mk(5, later), mk(35, later.Add(time.Second)), mk(40, later.Add(2*time.Second)),
+			mk(41, t0.Add(38500*time.Millisecond))) // stamped by a clock a little behind, before the newest seen
+	})
 	got, err := x.List(ctx, incident.Query{Status: incident.StatusOpen, Category: "fire", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "I-040,I-035,I-005,I-039,I-041,I-038,I-037,I-036,I-034,I-033,I-032,I-031,I-030,I-029,I-028,I-027,I-026,I-025,I-024,I-023,I-022,I-021,I-020,I-019,I-018,I-017,I-016,I-015,I-014,I-013,I-012,I-011,I-010,I-009,I-008,I-007,I-006,I-004,I-003,I-002,I-001,I-000"
-	if ids(got) != want || steps < 4 {
-		t.Fatalf("after %d steps:\n got  %s\n want %s", steps, ids(got), want)
+	if ids(got) != want || *steps < 4 {
+		t.Fatalf("after %d steps:\n got  %s\n want %s", *steps, ids(got), want)
 	}
 	// The same list read again after the changes is the memory store's.
 	x.list = walk{step: 10}
@@ -151,15 +165,12 @@ func TestListCatchUpPlacesWhatTheWalkHad(t *testing.T) {
 		putBoth(t, x, mem, mk(fmt.Sprintf("X-%d", j), "flood", t0.Add(time.Duration(10+j)*time.Second)))
 	}
 	putBoth(t, x, mem, mk("M", "fire", t0.Add(2*time.Second)), mk("D", "fire", t0.Add(time.Second)), mk("E", "fire", t0.Add(500*time.Millisecond)))
-	steps := 0
-	x.list = walk{step: 1, between: func() {
-		steps++
-		if steps == 7 { // M and D walked
-			later := t0.Add(time.Hour)
-			putBoth(t, x, mem, mk("D", "fire", later.Add(3*time.Millisecond)), mk("N1", "fire", later.Add(2*time.Millisecond)),
-				mk("N2", "fire", later.Add(time.Millisecond)), mk("N3", "fire", later))
-		}
-	}}
+	var steps *int
+	x.list, steps = changedAfter(1, 7, func() { // M and D walked
+		later := t0.Add(time.Hour)
+		putBoth(t, x, mem, mk("D", "fire", later.Add(3*time.Millisecond)), mk("N1", "fire", later.Add(2*time.Millisecond)),
+			mk("N2", "fire", later.Add(time.Millisecond)), mk("N3", "fire", later))
+	})
 	q := incident.Query{Status: incident.StatusOpen, Category: "fire", Limit: 3}
 	got, err := x.List(ctx, q)
 	if err != nil {
@@ -167,7 +178,7 @@ func TestListCatchUpPlacesWhatTheWalkHad(t *testing.T) {
 	}
 	want, _ := mem.List(ctx, q)
 	if ids(got) != ids(want) || ids(got) != "D,N1,N2" {
-		t.Fatalf("after %d steps:\n got    %s\n memory %s", steps, ids(got), ids(want))
+		t.Fatalf("after %d steps:\n got    %s\n memory %s", *steps, ids(got), ids(want))
 	}
 	if got[0].UpdatedAt.Before(t0.Add(time.Hour)) {
 		t.Fatalf("D listed as it was before it changed: %v", got[0].UpdatedAt)
@@ -178,26 +189,14 @@ func TestListCatchUpPlacesWhatTheWalkHad(t *testing.T) {
 // changes than one step holds (here 25 new incidents against steps of 10,
 // as 400 a second would outrun steps of 2,000 over catchUp) finds every one.
 func TestListWalkSeesMoreChangesThanAStep(t *testing.T) {
-	st := storetest.Open(t, store.Options{})
 	ctx := context.Background()
-	x := NewIncidents(st)
-	mem := memstore.New(memstore.Options{}).Incidents()
-	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	mk := func(j int, at time.Time) *incident.Incident {
-		return &incident.Incident{ID: fmt.Sprintf("I-%03d", j), Category: "fire", Status: incident.StatusOpen, CreatedAt: at, UpdatedAt: at}
-	}
-	for j := range 40 {
-		putBoth(t, x, mem, mk(j, t0.Add(time.Duration(j)*time.Second)))
-	}
-	steps := 0
-	x.list = walk{step: 10, between: func() {
-		steps++
-		if steps == 3 { // walked past the head: only the last step can find them
-			for j := range 25 {
-				putBoth(t, x, mem, mk(100+j, t0.Add(time.Hour+time.Duration(j)*time.Millisecond)))
-			}
+	x, mem, t0, mk := fortyFires(t)
+	var steps *int
+	x.list, steps = changedAfter(10, 3, func() { // walked past the head: only the last step can find them
+		for j := range 25 {
+			putBoth(t, x, mem, mk(100+j, t0.Add(time.Hour+time.Duration(j)*time.Millisecond)))
 		}
-	}}
+	})
 	q := incident.Query{Status: incident.StatusOpen, Category: "fire", Limit: 100}
 	got, err := x.List(ctx, q)
 	if err != nil {
@@ -205,25 +204,21 @@ func TestListWalkSeesMoreChangesThanAStep(t *testing.T) {
 	}
 	want, _ := mem.List(ctx, q)
 	if ids(got) != ids(want) {
-		t.Fatalf("after %d steps:\n got  %s\n want %s", steps, ids(got), ids(want))
+		t.Fatalf("after %d steps:\n got  %s\n want %s", *steps, ids(got), ids(want))
 	}
 	// A limit the walk fills before its catch-up, in steps of 5: the 25
 	// changed meanwhile still take their places at the head.
-	steps = 0
-	x.list = walk{step: 5, between: func() {
-		steps++
-		if steps == 1 {
-			for j := range 25 {
-				putBoth(t, x, mem, mk(200+j, t0.Add(2*time.Hour+time.Duration(j)*time.Millisecond)))
-			}
+	x.list, steps = changedAfter(5, 1, func() {
+		for j := range 25 {
+			putBoth(t, x, mem, mk(200+j, t0.Add(2*time.Hour+time.Duration(j)*time.Millisecond)))
 		}
-	}}
+	})
 	q.Limit = 40
 	if got, err = x.List(ctx, q); err != nil {
 		t.Fatal(err)
 	}
 	want, _ = mem.List(ctx, q)
 	if ids(got) != ids(want) {
-		t.Fatalf("limited, after %d steps:\n got  %s\n want %s", steps, ids(got), ids(want))
+		t.Fatalf("limited, after %d steps:\n got  %s\n want %s", *steps, ids(got), ids(want))
 	}
 }
