@@ -173,16 +173,8 @@ func TestLeaderStartRefusedInTheCataloguesWords(t *testing.T) {
 	})
 	b := newBrowser(t, 1280, 900)
 	b.login(h.base+"/leader.html", "deputy")
-	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
-		click("#start-open"),
-		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery),
-		chromedp.Poll(fmt.Sprintf(`!!document.querySelector('#start-incident option[value=%q]')`, id), nil, chromedp.WithPollingTimeout(5*time.Second)))
-	b.run(5*time.Second,
-		setValue("#start-plan", "mass-incident"),
-		setValue("#start-incident", id),
-		setValue("#start-level", "III"),
-		typeInto("#start-reason", "先行处置"),
-		click("#start-send"))
+	b.openStart(id)
+	b.run(5*time.Second, startActions("mass-incident", id, "III", "先行处置")...)
 	b.poll(10*time.Second, `document.querySelector('#start-error').textContent.includes('等待审批')`)
 	var line string
 	b.run(2*time.Second, textOf("#start-error", &line))
@@ -210,17 +202,9 @@ func TestLeaderStartRefusedAsTheIncidentChanged(t *testing.T) {
 			}()
 		}
 	})
-	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
-		click("#start-open"),
-		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery),
-		chromedp.Poll(fmt.Sprintf(`!!document.querySelector('#start-incident option[value=%q]')`, id), nil, chromedp.WithPollingTimeout(5*time.Second)))
-	b.run(5*time.Second,
-		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/activations", RequestStage: fetch.RequestStageRequest}}),
-		setValue("#start-plan", "general"),
-		setValue("#start-incident", id),
-		setValue("#start-level", "II"),
-		typeInto("#start-reason", "现场扩大"),
-		click("#start-send"))
+	b.openStart(id)
+	b.run(5*time.Second, fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/api/v1/activations", RequestStage: fetch.RequestStageRequest}}))
+	b.run(5*time.Second, startActions("general", id, "II", "现场扩大")...)
 	b.poll(10*time.Second, `document.querySelector('#start-error').textContent.includes('事件刚被更新')`)
 	var line string
 	b.run(2*time.Second, textOf("#start-error", &line))
@@ -228,4 +212,21 @@ func TestLeaderStartRefusedAsTheIncidentChanged(t *testing.T) {
 		t.Errorf("the refusal in the server's English: %q", line)
 	}
 	b.clean()
+}
+
+// openStart opens the leader's start dialog once incident id is among its
+// choices.
+func (b *browser) openStart(id string) {
+	b.t.Helper()
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery),
+		click("#start-open"),
+		chromedp.WaitVisible("#start-dialog #start-plan", chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`!!document.querySelector('#start-incident option[value=%q]')`, id), nil, chromedp.WithPollingTimeout(5*time.Second)))
+}
+
+// startActions fill the start dialog with plan, incident id, level and
+// reason, and send it.
+func startActions(plan, id, level, reason string) []chromedp.Action {
+	return []chromedp.Action{setValue("#start-plan", plan), setValue("#start-incident", id), setValue("#start-level", level),
+		typeInto("#start-reason", reason), click("#start-send")}
 }

@@ -51,6 +51,13 @@ func (b *browser) drawnOnDesk(id string) {
 	b.poll(10*time.Second, fmt.Sprintf(`document.querySelector('#detail[data-sync="idle"][data-id=%q] #followup-form') !== null`, id))
 }
 
+// followUpSaved waits until the follow-up form shown says its report was
+// saved.
+func (b *browser) followUpSaved() {
+	b.t.Helper()
+	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+}
+
 // valueOf is the value of the field sel now.
 func (b *browser) valueOf(sel string) string {
 	b.t.Helper()
@@ -803,14 +810,14 @@ func TestConsoleFollowUpSentAgainAfterALostAnswer(t *testing.T) {
 	b.openOnDesk(other)
 	b.drawnOnDesk(other)
 	b.run(5*time.Second, typeInto("#fu-description", "现场已疏散"), click("#fu-save"))
-	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	b.followUpSaved()
 	b.openOnDesk(id)
 	b.drawnOnDesk(id)
 	if typed := b.valueOf("#fu-description"); typed != "伤员已送医" {
 		t.Fatalf("back on the first incident, the report box holds %q, not the report whose answer was lost", typed)
 	}
 	b.run(5*time.Second, click("#fu-save"))
-	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	b.followUpSaved()
 	if n, m := h.followUps(id), h.followUps(other); n != 1 || m != 1 {
 		t.Errorf("the timelines have %d and %d follow-up reports, want 1 each", n, m)
 	}
@@ -894,7 +901,7 @@ func TestConsoleFollowUpKeepsWhatIsTypedWhileItIsSent(t *testing.T) {
 	held := b.held(paused, "the follow-up")
 	b.run(5*time.Second, typeInto("#fu-description", "，另有一人待送"))
 	b.release(held)
-	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	b.followUpSaved()
 	if typed := b.valueOf("#fu-description"); typed != "伤员已送医，另有一人待送" {
 		t.Errorf("the report box holds %q after the save, not what was typed while it was sent", typed)
 	}
@@ -917,7 +924,7 @@ func TestConsoleFollowUpSentAgainLongAfterALostAnswer(t *testing.T) {
 	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.dataset.status === "0" && !document.querySelector("#fu-save").disabled`)
 	b.run(2*time.Second, chromedp.Evaluate(`(() => { const real = Date.now; Date.now = () => real() + 120000; return true; })()`, nil))
 	b.run(5*time.Second, fetch.Disable(), click("#fu-save"))
-	b.poll(10*time.Second, `document.querySelector("#followup-form .form-error")?.textContent === "续报已保存"`)
+	b.followUpSaved()
 	if n := h.followUps(id); n != 2 {
 		t.Errorf("the timeline has %d follow-up reports, want 2", n)
 	}

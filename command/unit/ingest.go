@@ -177,9 +177,7 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 	// A request larger than the limit is taken when nothing else waits.
 	if q := g.queued.Add(int64(n)); q > g.limit && q != int64(n) {
 		g.queued.Add(-int64(n))
-		if !g.shedding.Load() {
-			g.shedding.Store(true)
-		}
+		g.startShedding()
 		if g.hooks.ShedRead != nil {
 			g.hooks.ShedRead()
 		}
@@ -230,9 +228,7 @@ func (g *Ingester) Full() bool {
 	q := g.queued.Load()
 	switch {
 	case q >= g.limit:
-		if !g.shedding.Load() { // read first: at the limit every request asks
-			g.shedding.Store(true)
-		}
+		g.startShedding()
 		return true
 	case !g.shedding.Load():
 		return false
@@ -241,6 +237,14 @@ func (g *Ingester) Full() bool {
 		return false
 	}
 	return true
+}
+
+// startShedding marks the queue full until it drains below its low water;
+// read first, since at the limit every request asks.
+func (g *Ingester) startShedding() {
+	if !g.shedding.Load() {
+		g.shedding.Store(true)
+	}
 }
 
 // Shed counts a refused request of n positions (n unknown: 1) and returns

@@ -54,6 +54,7 @@ type gated struct {
 	entered chan struct{}
 	gate    chan struct{}
 	fail    error
+	opened  sync.Once
 	stored  atomic.Int64
 	mu      sync.Mutex
 	notes   []string // the notes published, in order
@@ -82,6 +83,9 @@ func (g *gated) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 	g.stored.Add(int64(len(fixes)))
 	return err
 }
+
+// release opens the gate, once however often it is called.
+func (g *gated) release() { g.opened.Do(func() { close(g.gate) }) }
 
 func newGated() *gated {
 	return &gated{Units: memstore.New(memstore.Options{}).Units(time.Hour), entered: make(chan struct{}, 1), gate: make(chan struct{})}
@@ -186,7 +190,7 @@ func TestIngestAnswersAfterStorage(t *testing.T) {
 			t.Fatalf("answered (%v) while its write was still waiting", err)
 		default:
 		}
-		close(st.gate)
+		st.release()
 		err := <-answered
 		if fail == nil && (err != nil || st.stored.Load() != 1) {
 			t.Fatalf("answered %v with %d fixes stored; want nil after 1", err, st.stored.Load())
@@ -237,7 +241,7 @@ func TestIngestShedsWhenQueueFull(t *testing.T) {
 	// Two more fit (8 + 2 = 10).
 	second := make(chan error, 1)
 	go func() { _, err := g.Submit(context.Background(), batch(2, 18)); second <- err }()
-	close(st.gate)
+	st.release()
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
@@ -261,8 +265,7 @@ func TestIngestShedsWhenQueueFull(t *testing.T) {
 // fits; below the low water it is false again.
 func TestIngestFullUntilLowWater(t *testing.T) {
 	st := newGated()
-	var open sync.Once
-	release := func() { open.Do(func() { close(st.gate) }) }
+	release := st.release
 	g := unit.NewIngester(ingestFleet(t, 40), st, positionsCfg(1, 20), nil, quiet, unit.IngestHooks{})
 	runIngester(t, g)
 	t.Cleanup(release) // before the ingester stops: a failed check leaves no write held
@@ -303,8 +306,7 @@ func TestIngestFullUntilLowWater(t *testing.T) {
 // queue is empty (at three quarters of one, rounded down, it never was).
 func TestIngestFullWithAQueueOfOne(t *testing.T) {
 	st := newGated()
-	var open sync.Once
-	release := func() { open.Do(func() { close(st.gate) }) }
+	release := st.release
 	g := unit.NewIngester(ingestFleet(t, 4), st, positionsCfg(1, 1), nil, quiet, unit.IngestHooks{})
 	runIngester(t, g)
 	t.Cleanup(release)
@@ -487,7 +489,7 @@ func TestIngestStopAnswersEveryCaller(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
-	close(st.gate)
+	st.release()
 	for _, a := range []chan error{first, queued} {
 		select {
 		case err := <-a:
