@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -231,6 +232,18 @@ func TestCorruptLastPositionSkipped(t *testing.T) {
 	if !strings.Contains(string(b), `watchfloor_bad_records_skipped_total{kind="last_position"} 3`) {
 		t.Errorf("metrics lack 3 skipped last positions")
 	}
+	metricsCounted(t, b, "go_sched_latencies_seconds_count")
+}
+
+// metricsCounted fails t unless the metrics text b has each of names with
+// a value of at least 1.
+func metricsCounted(t *testing.T, b []byte, names ...string) {
+	t.Helper()
+	for _, m := range names {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(m) + `(\{[^}]*\})? [1-9]`).Match(b) {
+			t.Errorf("metrics lack %s, or it counted nothing", m)
+		}
+	}
 }
 
 // A time that is no time (Go's zero, before 1970) is refused by name, never
@@ -273,6 +286,8 @@ func TestPositionTimesRefused(t *testing.T) {
 	if u := h.unit("car-03"); u.Position == nil {
 		t.Fatal("car-03 did not move")
 	}
+	_, metrics := h.do("GET", "/metrics", "", nil)
+	metricsCounted(t, metrics, "watchfloor_positions_batch_seconds_count", "watchfloor_positions_batch_size_sum")
 	if u := h.unit("foot-01"); u.Position != nil {
 		t.Errorf("foot-01 moved by an OsmAnd position at the zero time: %+v", *u.Position)
 	}

@@ -220,7 +220,7 @@ func (b *builder) positions(ctx context.Context) error {
 	if err := b.seedRegistry(ctx, unitStore); err != nil {
 		return err
 	}
-	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip, Shed: b.met.shed, ShedRead: b.met.shedAfterRead, Mended: b.met.mend})
+	b.ingest = unit.NewIngester(b.fleet, unitStore, b.cfg.Positions, b.opts.Now, b.log, unit.IngestHooks{Counted: b.met.counted, Skipped: b.met.skip, Shed: b.met.shed, ShedRead: b.met.shedAfterRead, Mended: b.met.mend, Wrote: b.met.wrote})
 	return b.ingest.Restore(ctx)
 }
 

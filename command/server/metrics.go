@@ -23,6 +23,7 @@ type metrics struct {
 	moved, late, implausible prometheus.Counter
 	shedRequests, shedFixes  prometheus.Counter
 	shedRead                 prometheus.Counter
+	batchTimes, batchSizes   prometheus.Histogram
 	mended                   prometheus.Counter
 	created                  *prometheus.CounterVec
 	ackTimes, sceneTimes     prometheus.Observer
@@ -37,7 +38,9 @@ type metrics struct {
 // records, positions, incidents, dispatch steps and jobs on a new registry.
 func newMetrics() *metrics {
 	m := &metrics{reg: prometheus.NewRegistry(), skipKinds: map[string]prometheus.Counter{}}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The scheduler's latencies (go_sched_latencies_seconds: how long a
+	// goroutine waited, runnable, for a core) show a server short of turns.
+	m.reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	skipped := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "watchfloor", Name: "bad_records_skipped_total",
 		Help: "Bad records read back (from Redis, or published by another instance) and skipped instead of failing a listing, by kind: last_position, track_fix, position_note.",
@@ -56,6 +59,12 @@ func newMetrics() *metrics {
 		Help: "Positions in the requests refused because the ingest queues were full."})
 	m.shedRead = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_shed_read_requests_total",
 		Help: "Of the position requests refused, those refused only once their positions were read and decoded: the queue filled while they were read."})
+	m.batchTimes = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "watchfloor", Name: "positions_batch_seconds",
+		Help:    "Time from an ingest worker's write of a batch of positions to Redis's acknowledgement or its failure (the round trip and Redis's work).",
+		Buckets: []float64{.0005, .001, .002, .004, .008, .016, .032, .064, .128, .256, .512, 1, 2, 5}})
+	m.batchSizes = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "watchfloor", Name: "positions_batch_size",
+		Help:    "Positions in each batch an ingest worker wrote to Redis in one pipeline (they grow with load, up to positions.batch_size).",
+		Buckets: []float64{1, 4, 16, 64, 128, 256, 512, 1024, 2048, 4096}})
 	m.mended = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_mended_total",
 		Help: "Last positions stored again by this instance where two instances' writes of a unit crossed in Redis and left the older."})
 	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -78,7 +87,7 @@ func newMetrics() *metrics {
 	for _, r := range []string{job.Done, job.Failed, job.Retried} {
 		m.jobCount.WithLabelValues(r)
 	}
-	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.shedRead, m.mended, m.created, stepTimes, m.jobCount, m.jobPending)
+	m.reg.MustRegister(skipped, positions, m.shedRequests, m.shedFixes, m.shedRead, m.batchTimes, m.batchSizes, m.mended, m.created, stepTimes, m.jobCount, m.jobPending)
 	m.notifyMetrics()
 	return m
 }
@@ -161,6 +170,12 @@ func (m *metrics) shed(n int) {
 
 // shedAfterRead counts a position request refused after its body was read.
 func (m *metrics) shedAfterRead() { m.shedRead.Inc() }
+
+// wrote records a batch of n positions that took d to store.
+func (m *metrics) wrote(n int, d time.Duration) {
+	m.batchTimes.Observe(d.Seconds())
+	m.batchSizes.Observe(float64(n))
+}
 
 // mend counts n last positions stored again after crossed writes.
 func (m *metrics) mend(n int) { m.mended.Add(float64(n)) }

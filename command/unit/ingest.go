@@ -109,6 +109,9 @@ type IngestHooks struct {
 	// Mended is told how many last positions were stored again because
 	// two instances' writes crossed.
 	Mended func(positions int)
+	// Wrote is told of each batch a worker wrote: its positions and how
+	// long Redis took to acknowledge them, the round trip included.
+	Wrote func(positions int, took time.Duration)
 }
 
 // NewIngester builds an ingester; Run must be running for Submit to return.
@@ -556,8 +559,12 @@ func (sh *shard) flush(ctx context.Context, n int) {
 		sh.fixes = fixes // reused; a rare huge batch is let go
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	began := time.Now()
 	err := g.store.WritePositions(wctx, fixes, nil)
 	cancel()
+	if g.hooks.Wrote != nil {
+		g.hooks.Wrote(len(fixes), time.Since(began))
+	}
 	if err == nil {
 		g.moved(ctx, latest, since)
 		if g.hooks.Counted != nil {
