@@ -22,7 +22,7 @@ type Positions struct {
 	BatchSize int           `yaml:"batch_size"`
 	BatchWait time.Duration `yaml:"batch_wait"`
 	// Workers is how many ingest workers write positions in parallel, each
-	// owning a share of the units (0: IngestWorkers's default).
+	// owning a share of the units (0: IngestWorkers's default, two a core).
 	Workers int `yaml:"workers"`
 	// QueueLimit bounds the positions waiting for storage; past it, senders
 	// are answered 503 with RetryAfter at once instead of queued (a larger
@@ -38,19 +38,21 @@ type Positions struct {
 // allocated at start, 8 bytes a place (128 MiB at most).
 const MaxQueueSlots = 1 << 24
 
-// IngestWorkers is how many ingest workers run: Workers, or when 0 one for
-// each core the process may use and at least two, so that on one core too
-// a worker builds its pipeline while another's is in Redis (one worker
-// alone left its core idle during each round trip: BENCHMARKS 99c). Load
-// resolves it once, so the pool and the ingester agree.
-func (ps Positions) IngestWorkers() int { return ingestWorkers(ps.Workers, runtime.GOMAXPROCS(0)) }
+// IngestWorkers is how many ingest workers run: Workers, or when 0 two for
+// each core the process may use (one building its pipeline while another's
+// is in Redis: one a core left cores idle during round trips, BENCHMARKS
+// 99c and 99d), at most 1024 and no more than MaxQueueSlots allow at
+// QueueLimit. Load resolves it once, so the pool and the ingester agree.
+func (ps Positions) IngestWorkers() int {
+	return ingestWorkers(ps.Workers, runtime.GOMAXPROCS(0), ps.QueueLimit)
+}
 
-// ingestWorkers is IngestWorkers for procs cores.
-func ingestWorkers(workers, procs int) int {
+// ingestWorkers is IngestWorkers for procs cores and a queue of queueLimit.
+func ingestWorkers(workers, procs, queueLimit int) int {
 	if workers > 0 {
 		return workers
 	}
-	return min(1024, max(2, procs))
+	return max(1, min(1024, 2*max(1, procs), MaxQueueSlots/max(1, queueLimit)))
 }
 
 // validate checks positions.*.
@@ -62,10 +64,10 @@ func (ps Positions) validate(scope) []error {
 		{ps.FutureTolerance < 0, "positions.future_tolerance: must not be negative"},
 		{ps.FrameInterval < 10*time.Millisecond, "positions.frame_interval: at least 10ms"},
 		{ps.BatchSize < 1 || ps.BatchWait < 0, "positions: batch_size at least 1 and batch_wait not negative"},
-		{ps.Workers < 0 || ps.Workers > 1024, "positions.workers: 0 (one per core, at least 2) to 1024"},
+		{ps.Workers < 0 || ps.Workers > 1024, "positions.workers: 0 (two per core) to 1024"},
 		{ps.QueueLimit < 1 || ps.QueueLimit > 10_000_000, "positions.queue_limit: 1 to 10000000"},
 		{ps.Workers >= 0 && ps.Workers <= 1024 && int64(workers)*int64(ps.QueueLimit) > MaxQueueSlots,
-			"positions: workers (0: one per core, at least 2) × queue_limit at most 16777216 (each worker's queue is allocated at start)"},
+			"positions: workers × queue_limit at most 16777216 (each worker's queue is allocated at start)"},
 		{ps.RetryAfter < time.Second || ps.RetryAfter > time.Minute, "positions.retry_after: 1s to 1m"},
 		{ps.NoteInterval < time.Millisecond || ps.NoteInterval > time.Second, "positions.note_interval: 1ms to 1s"},
 	})

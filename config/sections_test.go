@@ -236,7 +236,7 @@ func TestUnitChecks(t *testing.T) {
 		{"frame", func(p *Positions) { p.FrameInterval = time.Millisecond }, []string{"positions.frame_interval: at least 10ms"}},
 		{"batch", func(p *Positions) { p.BatchSize = 0 }, []string{"positions: batch_size at least 1 and batch_wait not negative"}},
 		{"queueSlots", func(p *Positions) { p.Workers, p.QueueLimit = 1024, 10_000_000 },
-			[]string{"positions: workers (0: one per core, at least 2) × queue_limit at most 16777216 (each worker's queue is allocated at start)"}},
+			[]string{"positions: workers × queue_limit at most 16777216 (each worker's queue is allocated at start)"}},
 	})
 }
 
@@ -347,22 +347,30 @@ func TestLimitChecks(t *testing.T) {
 	})
 }
 
-// TestIngestWorkers: a set number is kept; 0 gives one worker for each core
-// the process may use, at least two (one building its pipeline while
-// another's is in Redis) and at most 1024; Load resolves it once.
+// TestIngestWorkers: a set number is kept; 0 gives two workers for each
+// core the process may use (one building its pipeline while another's is
+// in Redis), at most 1024 and no more than the queue's slots allow, so a
+// default never fails the check of workers × queue_limit; Load resolves it
+// once.
 func TestIngestWorkers(t *testing.T) {
-	for _, c := range []struct{ workers, procs, want int }{
-		{3, 1, 3}, {3, 8, 3}, {0, 1, 2}, {0, 2, 2}, {0, 16, 16}, {0, 1500, 1024},
+	for _, c := range []struct{ workers, procs, queue, want int }{
+		{3, 1, 20000, 3}, {3, 8, 20000, 3}, {0, 1, 20000, 2}, {0, 2, 20000, 4}, {0, 16, 20000, 32},
+		{0, 1500, 1, 1024}, {0, 600, 20000, 838}, {0, 1, 10_000_000, 1}, {0, 16, 8_388_608, 2},
 	} {
-		if got := ingestWorkers(c.workers, c.procs); got != c.want {
-			t.Errorf("workers %d at GOMAXPROCS %d: %d ingest workers, want %d", c.workers, c.procs, got, c.want)
+		if got := ingestWorkers(c.workers, c.procs, c.queue); got != c.want {
+			t.Errorf("workers %d at GOMAXPROCS %d, queue_limit %d: %d ingest workers, want %d", c.workers, c.procs, c.queue, got, c.want)
 		}
+	}
+	ps := Defaults().Positions
+	ps.QueueLimit = 10_000_000
+	if errs := ps.validate(scope{}); len(errs) > 0 {
+		t.Errorf("workers: 0 with the largest queue_limit: %v", errs)
 	}
 	cfg, err := Load("sample/watchfloor.yaml", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := min(1024, max(2, runtime.GOMAXPROCS(0))); cfg.Positions.Workers != want {
+	if want := min(1024, 2*runtime.GOMAXPROCS(0)); cfg.Positions.Workers != want {
 		t.Errorf("the sample's workers: 0 loads as %d, want %d", cfg.Positions.Workers, want)
 	}
 }
