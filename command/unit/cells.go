@@ -29,12 +29,20 @@ type cells struct {
 	m  map[cell][]*state
 }
 
-// sync moves s to the cell its position is in (its own lock not held).
-// Whichever of two racing calls runs last reads the latest cell, so the
-// index ends where the unit is.
-func (c *cells) sync(s *state) {
+// syncAll moves each of ss to the cell its position is in (their own
+// locks not held), under one hold of the index's lock. Whichever of two
+// racing calls runs last reads the latest cell, so the index ends where
+// the unit is.
+func (c *cells) syncAll(ss []*state) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for _, s := range ss {
+		c.sync(s)
+	}
+}
+
+// sync moves s to the cell its position is in; the caller holds c.mu.
+func (c *cells) sync(s *state) {
 	s.mu.Lock()
 	to := s.cell
 	s.mu.Unlock()

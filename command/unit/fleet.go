@@ -429,18 +429,21 @@ type origin struct{ heard, since uint64 }
 // the unit's position, or this instance's write with a note heard since it
 // began.
 func (f *Fleet) move(id string, p Position, anchor *Position, o origin) (out []Transition, crossed bool) {
+	out, crossed, into := f.moveInto(id, p, anchor, o, nil)
+	f.reindex(into)
+	return out, crossed
+}
+
+// moveInto is move, leaving the cells index to the caller: a unit that
+// entered another cell is appended to into, for reindex. A writer of many
+// positions takes the index's lock once for them all, not once a unit.
+func (f *Fleet) moveInto(id string, p Position, anchor *Position, o origin, into []*state) (out []Transition, crossed bool, _ []*state) {
 	pt := orb.Point{p.Lon, p.Lat}
 	grid, zones := f.place(pt)
 	s := f.state(id)
 	if s == nil {
-		return nil, false
+		return nil, false, into
 	}
-	moved := false // into another cell: the index follows, after the unit's lock
-	defer func() {
-		if moved {
-			f.cells.sync(s)
-		}
-	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := s.pos == nil
@@ -456,7 +459,7 @@ func (f *Fleet) move(id string, p Position, anchor *Position, o origin) (out []T
 		// later fix arrived from another instance never moves it back. A
 		// note strictly older may have been stored over the later fix (the
 		// same fix twice leaves the same behind).
-		return nil, crossed || o.heard > 0 && p.At.Before(s.pos.At)
+		return nil, crossed || o.heard > 0 && p.At.Before(s.pos.At), into
 	}
 	if first {
 		s.pos = new(Position)
@@ -470,7 +473,8 @@ func (f *Fleet) move(id string, p Position, anchor *Position, o origin) (out []T
 	}
 	s.dirty = true
 	if c := cellOf(pt); first || c != s.cell {
-		s.cell, moved = c, true
+		s.cell = c
+		into = append(into, s) // the index follows once the unit's lock is released
 	}
 	s.grid = ""
 	if grid != nil {
@@ -502,7 +506,15 @@ func (f *Fleet) move(id string, p Position, anchor *Position, o origin) (out []T
 		}
 	}
 	s.zones = ids
-	return out, crossed
+	return out, crossed, into
+}
+
+// reindex moves the units moveInto gathered to the cells their positions
+// are in, under one hold of the index's lock.
+func (f *Fleet) reindex(into []*state) {
+	if len(into) > 0 {
+		f.cells.syncAll(into)
+	}
 }
 
 func (f *Fleet) zoneByID(id string) *geo.Area {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -525,6 +526,38 @@ func BenchmarkFleetLookups(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkMovesAcrossCells: batches of 100 moves, each into another cell
+// (the cells index's write lock), from every core at once over 10,000
+// units: the index updated per unit ("each", as before) or once a batch.
+func BenchmarkMovesAcrossCells(b *testing.B) {
+	for _, batched := range []bool{false, true} {
+		b.Run(map[bool]string{false: "each", true: "batch"}[batched], func(b *testing.B) {
+			f := testFleet(b, 10000)
+			t0 := time.Now().Add(-time.Hour)
+			var seq atomic.Int64
+			var next atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				w := int(next.Add(1)) - 1 // this goroutine's units: no two move one
+				var into []*state
+				for pb.Next() {
+					n := seq.Add(1)
+					into = into[:0]
+					for k := range 100 {
+						id := fmt.Sprintf("x-%05d", (w*100+k)%10000)
+						p := Position{Lon: 114.1 + 0.01*float64(n%2), Lat: 22.54, At: t0.Add(time.Duration(n) * time.Millisecond)}
+						if batched {
+							_, _, into = f.moveInto(id, p, nil, origin{}, into)
+						} else {
+							f.move(id, p, nil, origin{})
+						}
+					}
+					f.reindex(into)
+				}
+			})
+		})
+	}
 }
 
 // TestLatestSet: a unit's entry is set, replaced, or with newerOnly kept

@@ -394,6 +394,8 @@ type shard struct {
 	batch  []*part
 	fixes  []Fix
 	latest latestSet
+	// into gathers the units a batch moved into other cells (reindex).
+	into []*state
 }
 
 // anchored is a unit's latest position and its anchor then (state.anchor).
@@ -566,7 +568,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 		g.hooks.Wrote(len(fixes), time.Since(began))
 	}
 	if err == nil {
-		g.moved(ctx, latest, since)
+		sh.into = g.moved(ctx, latest, since, sh.into)
 		if g.hooks.Counted != nil {
 			g.hooks.Counted(moved, late, implausible)
 		}
@@ -614,18 +616,25 @@ func (g *Ingester) judge(latest *latestSet, s *Sample) (Flags, Position) {
 const JitterM = 50
 
 // moved applies positions stored by a write begun when since notes were
-// heard to the fleet, records the grid and zone transitions they make, and
-// queues them for the note to other instances.
-func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64) {
+// heard to the fleet (the cells index once for the batch, into being a
+// buffer for that, returned emptied to be reused), records the grid and
+// zone transitions they make, and queues them for the note to other
+// instances.
+func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64, into []*state) []*state {
 	var ts []Transition
+	into = into[:0]
 	for id, i := range latest.at {
 		f := &latest.vals[i]
-		t, crossed := g.fleet.move(id, f.pos, &f.anchor, origin{since: since})
+		var t []Transition
+		var crossed bool
+		t, crossed, into = g.fleet.moveInto(id, f.pos, &f.anchor, origin{since: since}, into)
 		ts = append(ts, t...)
 		if crossed {
 			g.mends.add(id)
 		}
 	}
+	g.fleet.reindex(into)
+	clear(into) // no unit kept alive by the buffer
 	if len(ts) > 0 {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if _, err := g.store.Apply(tctx, transitionsChange(ts)); err != nil {
@@ -634,6 +643,7 @@ func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64) {
 		cancel()
 	}
 	g.notes.add(latest)
+	return into[:0]
 }
 
 // notes gathers the latest position of each unit stored here since the
@@ -782,6 +792,7 @@ func (g *Ingester) ownPrefix() []byte { return []byte(`{"i":"` + g.instance + `"
 // logged once per unit.
 func (g *Ingester) Follow(ctx context.Context) error {
 	warned := map[string]bool{}
+	var into []*state // the units a note moved into other cells (reindex)
 	own := string(g.ownPrefix())
 	for ctx.Err() == nil {
 		err := g.store.SubscribePositions(ctx, func(note string) {
@@ -793,6 +804,11 @@ func (g *Ingester) Follow(ctx context.Context) error {
 				return
 			}
 			heard := g.heard.Add(1)
+			into = into[:0]
+			defer func() {
+				g.fleet.reindex(into) // once for the note
+				clear(into)
+			}()
 			for _, u := range nt.Units {
 				var p Position
 				err := json.Unmarshal(u.Pos, &p)
@@ -814,7 +830,8 @@ func (g *Ingester) Follow(ctx context.Context) error {
 				if len(u.Anchor) > 0 && json.Unmarshal(u.Anchor, &a) == nil && a.At.Before(p.At) {
 					anchor = &a // p moved that instance's unit as jitter
 				}
-				if _, crossed := g.fleet.move(u.ID, p, anchor, origin{heard: heard}); crossed {
+				var crossed bool
+				if _, crossed, into = g.fleet.moveInto(u.ID, p, anchor, origin{heard: heard}, into); crossed {
 					g.mends.add(u.ID)
 				}
 			}

@@ -376,6 +376,80 @@ func TestFleetConcurrentAccess(t *testing.T) {
 	}
 }
 
+// The cells index follows a batch's moves: twenty units, each written in
+// one batch into a cell of its own, are each the nearest to its new place,
+// though a unit that stayed lies 300 m from it (a stale index finds that
+// one and stops). So, too, a note from another instance.
+func TestCellsFollowABatch(t *testing.T) {
+	const movers = 20
+	st := memstore.New(memstore.Options{}).Units(time.Hour)
+	fleet, other := ingestFleet(t, 2*movers+1), ingestFleet(t, 2*movers+1)
+	g := unit.NewIngester(fleet, st, positionsCfg(2, 100000), nil, quiet, unit.IngestHooks{})
+	runIngester(t, g)
+	follower := unit.NewIngester(other, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	runIngester(t, follower)
+	following(t, follower)
+	t0 := time.Now().Add(-3 * time.Hour).Truncate(time.Millisecond)
+	submit := func(batch []unit.Sample) {
+		t.Helper()
+		flags, err := g.Submit(context.Background(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range flags {
+			if f != 0 {
+				t.Fatalf("%s flagged %v", batch[i].UnitID, f.Names())
+			}
+		}
+	}
+	// heard waits up to wait until the other instance has every fix of batch.
+	heard := func(batch []unit.Sample, wait time.Duration) bool {
+		t.Helper()
+		deadline := time.Now().Add(wait)
+		for _, s := range batch {
+			for p, ok := other.Last(s.UnitID); !ok || !p.At.Equal(s.At); p, ok = other.Last(s.UnitID) {
+				if time.Now().After(deadline) {
+					return false
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		return true
+	}
+	// A probe, a second later each time, until the other instance follows.
+	probe := fmt.Sprintf("car-%03d", 2*movers)
+	for i := 0; ; i++ {
+		b := []unit.Sample{{UnitID: probe, Position: unit.Position{Lon: 114.5, Lat: 22.9, At: t0.Add(time.Duration(i) * time.Second)}}}
+		if submit(b); heard(b, 100*time.Millisecond) {
+			break
+		}
+		if i == 100 {
+			t.Fatal("the other instance never heard of the probe")
+		}
+	}
+	target := func(k int) orb.Point { return orb.Point{114.02 + 0.03*float64(k%5), 22.52 + 0.03*float64(k/5)} }
+	var first, second []unit.Sample
+	for k := range movers {
+		p := target(k)
+		first = append(first,
+			unit.Sample{UnitID: fmt.Sprintf("car-%03d", k), Position: unit.Position{Lon: 114.3, Lat: 22.8, At: t0.Add(time.Hour)}},
+			unit.Sample{UnitID: fmt.Sprintf("car-%03d", movers+k), Position: unit.Position{Lon: p[0] + 0.003, Lat: p[1], At: t0.Add(time.Hour)}})
+		second = append(second, unit.Sample{UnitID: fmt.Sprintf("car-%03d", k), Position: unit.Position{Lon: p[0], Lat: p[1], At: t0.Add(2 * time.Hour)}})
+	}
+	for _, batch := range [][]unit.Sample{first, second} {
+		if submit(batch); !heard(batch, 5*time.Second) {
+			t.Fatal("the other instance never heard of a batch")
+		}
+	}
+	for name, f := range map[string]*unit.Fleet{"the writer": fleet, "the other instance": other} {
+		for k := range movers {
+			if got := f.Nearest(target(k), nil, 1, nil); len(got) != 1 || got[0].ID != fmt.Sprintf("car-%03d", k) {
+				t.Errorf("%s: nearest to car-%03d's new place: %v", name, k, got)
+			}
+		}
+	}
+}
+
 // fixAt is a fix east of a point in the city: dm metres further east, ms
 // milliseconds after t0.
 func fixAt(t0 time.Time, dm float64, ms int) unit.Sample {
