@@ -370,7 +370,7 @@ func TestIngestWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := min(1024, 2*runtime.GOMAXPROCS(0)); cfg.Positions.Workers != want {
+	if want := ingestWorkers(0, runtime.GOMAXPROCS(0), cfg.Positions.QueueLimit); cfg.Positions.Workers != want || want < 2 {
 		t.Errorf("the sample's workers: 0 loads as %d, want %d", cfg.Positions.Workers, want)
 	}
 }

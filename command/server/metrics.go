@@ -63,8 +63,8 @@ func newMetrics() *metrics {
 		Help:    "Time from an ingest worker's write of a batch of positions to Redis's acknowledgement or its failure (the round trip and Redis's work).",
 		Buckets: []float64{.0005, .001, .002, .004, .008, .016, .032, .064, .128, .256, .512, 1, 2, 5}})
 	m.batchSizes = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "watchfloor", Name: "positions_batch_size",
-		Help:    "Positions in each batch an ingest worker wrote to Redis in one pipeline (they grow with load, up to positions.batch_size).",
-		Buckets: []float64{1, 4, 16, 64, 128, 256, 512, 1024, 2048, 4096}})
+		Help:    "Positions in each batch an ingest worker wrote to Redis in one pipeline: they grow with load to about positions.batch_size (a request's share is never split, so a batch may pass it).",
+		Buckets: []float64{1, 4, 16, 64, 128, 256, 500, 750, 1000, 1500, 2000, 4000}})
 	m.mended = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_mended_total",
 		Help: "Last positions stored again by this instance where two instances' writes of a unit crossed in Redis and left the older."})
 	m.created = prometheus.NewCounterVec(prometheus.CounterOpts{

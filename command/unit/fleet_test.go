@@ -541,12 +541,13 @@ func BenchmarkMovesAcrossCells(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				w := int(next.Add(1)) - 1 // this goroutine's units: no two move one
 				var into []*state
-				for pb.Next() {
-					n := seq.Add(1)
+				for i := 0; pb.Next(); i++ {
+					n := seq.Add(1) // later than any time before, whoever took it
 					into = into[:0]
 					for k := range 100 {
 						id := fmt.Sprintf("x-%05d", (w*100+k)%10000)
-						p := Position{Lon: 114.1 + 0.01*float64(n%2), Lat: 22.54, At: t0.Add(time.Duration(n) * time.Millisecond)}
+						// This goroutine's own count: every batch crosses.
+						p := Position{Lon: 114.1 + 0.01*float64(i%2), Lat: 22.54, At: t0.Add(time.Duration(n) * time.Millisecond)}
 						if batched {
 							_, _, into = f.moveInto(id, p, nil, origin{}, into)
 						} else {
