@@ -60,7 +60,7 @@ func newMetrics() *metrics {
 	m.shedRead = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "watchfloor", Name: "positions_shed_read_requests_total",
 		Help: "Of the position requests refused, those refused only once their positions were read and decoded: the queue filled while they were read."})
 	m.batchTimes = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "watchfloor", Name: "positions_batch_seconds",
-		Help:    "Time from an ingest worker's write of a batch of positions to Redis's acknowledgement or its failure (the round trip and Redis's work).",
+		Help:    "Time an ingest worker took to store a batch of positions: building its pipeline, the round trip and Redis's work, to the acknowledgement or a failure.",
 		Buckets: []float64{.0005, .001, .002, .004, .008, .016, .032, .064, .128, .256, .512, 1, 2, 5}})
 	m.batchSizes = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "watchfloor", Name: "positions_batch_size",
 		Help:    "Positions in each batch an ingest worker wrote to Redis in one pipeline: they grow with load to about positions.batch_size (a request's share is never split, so a batch may pass it).",

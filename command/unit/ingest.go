@@ -110,7 +110,7 @@ type IngestHooks struct {
 	// two instances' writes crossed.
 	Mended func(positions int)
 	// Wrote is told of each batch a worker wrote: its positions and how
-	// long Redis took to acknowledge them, the round trip included.
+	// long storing them took (the pipeline built, sent and answered).
 	Wrote func(positions int, took time.Duration)
 }
 
