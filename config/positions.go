@@ -57,7 +57,6 @@ func ingestWorkers(workers, procs, queueLimit int) int {
 
 // validate checks positions.*.
 func (ps Positions) validate(scope) []error {
-	workers := ps.IngestWorkers()
 	return broken([]bound{
 		{ps.MaxSpeedKMH <= 0, "positions.max_speed_kmh: must be positive"},
 		{ps.TrackTTL < time.Minute, "positions.track_ttl: at least 1m"},
@@ -66,7 +65,8 @@ func (ps Positions) validate(scope) []error {
 		{ps.BatchSize < 1 || ps.BatchWait < 0, "positions: batch_size at least 1 and batch_wait not negative"},
 		{ps.Workers < 0 || ps.Workers > 1024, "positions.workers: 0 (two per core) to 1024"},
 		{ps.QueueLimit < 1 || ps.QueueLimit > 10_000_000, "positions.queue_limit: 1 to 10000000"},
-		{ps.Workers >= 0 && ps.Workers <= 1024 && int64(workers)*int64(ps.QueueLimit) > MaxQueueSlots,
+		// A default (0) never passes it: IngestWorkers runs fewer.
+		{ps.Workers > 0 && ps.Workers <= 1024 && int64(ps.Workers)*int64(ps.QueueLimit) > MaxQueueSlots,
 			"positions: workers × queue_limit at most 16777216 (each worker's queue is allocated at start)"},
 		{ps.RetryAfter < time.Second || ps.RetryAfter > time.Minute, "positions.retry_after: 1s to 1m"},
 		{ps.NoteInterval < time.Millisecond || ps.NoteInterval > time.Second, "positions.note_interval: 1ms to 1s"},

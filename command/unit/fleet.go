@@ -59,20 +59,16 @@ type Fleet struct {
 	units   map[string]*state
 	order   []string // ids in configuration order, then as created
 	devices map[string]string
-	// ids maps every unit id to itself, so that ID reads it with no lock:
-	// dropped when a unit is added (rare), built again at the next ID.
-	ids atomic.Pointer[map[string]string]
-	// states is units as of the last unit added, read with no lock: every
-	// position looks its unit up (Known, fix, move) and a lock taken there,
-	// even a read lock, is a counter that every core writes. Dropped when a
-	// unit is added, built again at the next lookup.
-	states atomic.Pointer[map[string]*state]
+	// known is units as of the last unit added, read with no lock: every
+	// position looks its unit up (ID, Known, fix, move) and a lock taken
+	// there, even a read lock, is a counter that every core writes. Dropped
+	// when a unit is added (rare), built again at the next lookup.
+	known atomic.Pointer[map[string]unitRef]
 	// devs is devices as of the last registry change of a unit, read with
 	// no lock by every OsmAnd request; dropped on each such change, built
 	// again at the next ByDevice.
 	devs atomic.Pointer[map[string]string]
-	// build lets one caller at a time build a dropped copy (ids, states,
-	// devs): the others wait for it rather than each making its own.
+	// build lets one caller at a time build a dropped copy (known, devs): the others wait for it rather than each making its own.
 	build sync.Mutex
 
 	// cells index the placed units by position, for Nearest.
@@ -99,10 +95,26 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 	return f, nil
 }
 
-// state returns the state of unit id, or nil.
-func (f *Fleet) state(id string) *state {
-	return (*copied(f, &f.states, func() map[string]*state { return maps.Clone(f.units) }))[id]
+// unitRef is a unit in known: the fleet's own copy of its id (for ID) and
+// its state.
+type unitRef struct {
+	id string
+	s  *state
 }
+
+// knownUnits returns known, made again if it was dropped.
+func (f *Fleet) knownUnits() map[string]unitRef {
+	return *copied(f, &f.known, func() map[string]unitRef {
+		m := make(map[string]unitRef, len(f.units))
+		for id, s := range f.units {
+			m[id] = unitRef{id, s}
+		}
+		return m
+	})
+}
+
+// state returns the state of unit id, or nil.
+func (f *Fleet) state(id string) *state { return f.knownUnits()[id].s }
 
 // ByDevice returns the unit id of a device id; a retired unit's devices
 // are no one's.
@@ -114,14 +126,8 @@ func (f *Fleet) ByDevice(device string) (string, bool) {
 // ID returns the fleet's own copy of the unit id b, retired or not, so
 // that a decoded position needs no string of its own; false when b is no unit.
 func (f *Fleet) ID(b []byte) (string, bool) {
-	id, ok := (*copied(f, &f.ids, func() map[string]string {
-		ids := make(map[string]string, len(f.units))
-		for id := range f.units {
-			ids[id] = id
-		}
-		return ids
-	}))[string(b)]
-	return id, ok
+	r := f.knownUnits()[string(b)] // indexed with the bytes: no string made
+	return r.id, r.s != nil
 }
 
 // copied returns the copy p holds, or when it was dropped makes it with
@@ -183,8 +189,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 	if !ok {
 		s = &state{status: Available}
 		f.units[u.ID] = s
-		f.ids.Store(nil) // built again with it at the next ID
-		f.states.Store(nil)
+		f.known.Store(nil) // built again with it at the next lookup
 		f.order = append(f.order, u.ID)
 	}
 	s.mu.Lock()

@@ -1,0 +1,8 @@
+# scripts/procs.sh, sourced by load-run and device-run: what the kernel counts of a process.
+# ticks PID: its CPU time so far, user and system, in clock ticks (getconf CLK_TCK a second).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# waited PID...: nanoseconds the processes' threads have spent runnable but waiting for a core
+# (schedstat's second field), summed; "-" where the kernel keeps none. A thread that ends takes
+# its share with it. %.0f, not %d: mawk's %d stops at 2^31-1.
+waited() { { cat $(for p in "$@"; do echo /proc/"$p"/task/*/schedstat; done) 2>/dev/null || true; } |
+  awk '{ t += $2 } END { if (NR) printf "%.0f", t; else print "-" }'; }
