@@ -478,7 +478,11 @@ func (s *Service) Deliver(ctx context.Context, j job.Job) error {
 	if a.DecidedAt != nil {
 		at = *a.DecidedAt
 	}
-	var tasks []Task
+	n := 0
+	for _, g := range a.Groups {
+		n += len(g.Units)
+	}
+	tasks := make([]Task, 0, n)
 	for _, g := range a.Groups {
 		for _, u := range g.Units {
 			tasks = append(tasks, Task{ID: TaskID(a.ID, g.ID, u), ActivationID: a.ID, PlanID: a.PlanID, PlanName: a.PlanName,

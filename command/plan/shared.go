@@ -50,21 +50,28 @@ func ownOf(t *Task) taskOwn {
 // sharedTasks encodes tasks as values whose common part is shared: one
 // part per distinct content (a delivery's group), encoded once.
 type sharedTasks struct {
-	parts []taskPart
+	parts []*taskPart
 	enc   []change.Part
 }
 
 // of returns t as a value with a shared part.
 func (s *sharedTasks) of(t *Task) (*change.Shared, error) {
-	part := partOf(t)
-	i := slices.IndexFunc(s.parts, func(p taskPart) bool { return reflect.DeepEqual(p, part) })
+	i := slices.IndexFunc(s.parts, func(p *taskPart) bool { return p.same(t) })
 	if i < 0 {
+		part := partOf(t)
 		p, err := change.NewPart(part)
 		if err != nil {
 			return nil, err
 		}
-		s.parts, s.enc = append(s.parts, part), append(s.enc, p)
+		s.parts, s.enc = append(s.parts, &part), append(s.enc, p)
 		i = len(s.enc) - 1
 	}
 	return s.enc[i].With(ownOf(t), t)
+}
+
+// same reports whether t repeats p, member by member: no copy of either
+// (a test fails when a member is left out).
+func (p *taskPart) same(t *Task) bool {
+	return p.PlanName == t.PlanName && p.GroupName == t.GroupName && slices.Equal(p.Tasks, t.Tasks) &&
+		(p.Incident == t.Incident || reflect.DeepEqual(p.Incident, t.Incident)) && p.WarningID == t.WarningID && p.Drill == t.Drill
 }

@@ -87,3 +87,55 @@ func TestSharedTasksOnePartPerGroup(t *testing.T) {
 		t.Fatalf("parts %v (%d encoded)", keys, len(s.enc))
 	}
 }
+
+// TestTaskPartSameEveryMember: a task that differs from a part in any one
+// of the part's members is not the same, so a member added to taskPart and
+// left out of same fails here (tasks would get another group's orders).
+func TestTaskPartSameEveryMember(t *testing.T) {
+	base := fullTask()
+	part := partOf(&base)
+	if !part.same(&base) {
+		t.Fatal("a task is not the same as its own part")
+	}
+	copied := base
+	brief := *base.Incident
+	copied.Incident, copied.Tasks = &brief, append([]config.Text(nil), base.Tasks...)
+	if !part.same(&copied) {
+		t.Fatal("a task with equal copies of the part's members is not the same")
+	}
+	members := reflect.TypeFor[taskPart]()
+	for i := range members.NumField() {
+		name := members.Field(i).Name
+		task := fullTask()
+		field := reflect.ValueOf(&task).Elem().FieldByName(name)
+		if !field.IsValid() {
+			t.Fatalf("Task has no member %s", name)
+		}
+		differ(t, field)
+		if part.same(&task) {
+			t.Errorf("a task whose %s differs is the same as the part", name)
+		}
+	}
+}
+
+// differ changes v (settable) to another value of its type.
+func differ(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "+")
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Slice:
+		v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
+	case reflect.Pointer:
+		c := reflect.New(v.Type().Elem())
+		c.Elem().Set(v.Elem())
+		differ(t, c.Elem())
+		v.Set(c)
+	case reflect.Struct:
+		differ(t, v.Field(0))
+	default:
+		t.Fatalf("no way to change a %s", v.Type())
+	}
+}

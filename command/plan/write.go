@@ -329,16 +329,23 @@ func AddTasks(ctx context.Context, st TaskStore, a *Activation, tasks []Task, at
 				return fmt.Errorf("storing the tasks of %s: %w", a.ID, err)
 			}
 		}
-		c := &change.Change{At: at, Guards: make([]change.Guard, 0, len(tasks)), Docs: make([]change.Doc, 0, len(tasks)),
+		c := &change.Change{At: at, Guards: make([]change.Guard, 0, len(tasks)+1), Docs: make([]change.Doc, 0, len(tasks)),
 			Events: make([]vocab.Event, 0, len(tasks))}
+		// Every task of a step starts unstored and (a delivery's) assigned:
+		// one slice and one map serve them all (stores only read them).
+		absent := []string{""}
+		var fields map[string]string
 		for i := range tasks {
 			if stored[i] {
 				continue
 			}
 			t := &tasks[i]
-			c.Guards = append(c.Guards, change.Guard{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: []string{""},
-				Why: fmt.Sprintf("task %s was stored meanwhile", t.ID)})
-			c.Docs = append(c.Docs, change.Doc{Kind: change.KindTask, ID: t.ID, Value: values[i], Fields: map[string]string{"status": t.Status}})
+			if fields == nil || fields["status"] != t.Status {
+				fields = map[string]string{"status": t.Status}
+			}
+			c.Guards = append(c.Guards, change.Guard{Kind: change.KindTask, ID: t.ID, Field: "status", Allowed: absent,
+				Why: "task " + t.ID + " was stored meanwhile"})
+			c.Docs = append(c.Docs, change.Doc{Kind: change.KindTask, ID: t.ID, Value: values[i], Fields: fields})
 			c.Events = append(c.Events, vocab.Event{Stream: vocab.UnitStream(t.UnitID), Type: vocab.TaskAssigned, Data: values[i], Notify: true})
 		}
 		if len(c.Docs) == 0 {

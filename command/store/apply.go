@@ -59,7 +59,9 @@ func (s *Store) mapKey(kind, id string) string {
 // txOf lays c out as Redis writes.
 func (s *Store) txOf(c *change.Change) (*Tx, error) {
 	tx := &Tx{At: c.At, Jobs: c.Jobs, Guards: make([]Guard, 0, len(c.Guards)), Events: make([]Event, 0, len(c.Events)),
-		Ops: make([]Op, 0, 2*len(c.Docs)+len(c.Fields)+2*len(c.Appends)+len(c.Timers))}
+		// A document's write and its index (most kinds have one), and the
+		// shared part most changes with docs of a part write once.
+		Ops: make([]Op, 0, 2*len(c.Docs)+len(c.Fields)+len(c.Counts)+2*len(c.Appends)+len(c.Timers)+1)}
 	if c.Idem != nil {
 		tx.Idem = &Idem{Key: s.Key("idem", c.Idem.Key), Value: c.Idem.Value, TTL: c.Idem.TTL}
 	}

@@ -212,3 +212,29 @@ func TestDayCountersExpire(t *testing.T) {
 		t.Fatalf("the day's counter lives %v (%v), want 48 h", ttl, err)
 	}
 }
+
+// TestCommitAfterScriptsFlushed: a commit still lands when Redis has lost
+// the script (SCRIPT FLUSH, a restart, a failover to a replica that never
+// ran it): EVALSHA's NOSCRIPT is answered by sending the script whole.
+func TestCommitAfterScriptsFlushed(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	rdb := st.Client()
+	for i, flush := range []bool{false, true, true} {
+		if flush {
+			if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{{Stream: "unit:u1", Type: vocab.TaskAssigned, Data: map[string]int{"n": i}}}})
+		if err != nil {
+			t.Fatalf("commit %d (scripts flushed: %v): %v", i, flush, err)
+		}
+		if len(res.Seqs) != 1 || res.Seqs[0] != uint64(i+1) {
+			t.Fatalf("commit %d: seqs %v, want [%d]", i, res.Seqs, i+1)
+		}
+	}
+	if n, err := rdb.XLen(ctx, st.Key("stream", "unit:u1")).Result(); err != nil || n != 3 {
+		t.Fatalf("%d entries (%v), want 3", n, err)
+	}
+}
