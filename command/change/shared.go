@@ -1,11 +1,11 @@
 package change
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Part is JSON object members that many values repeat (a plan group's
@@ -88,26 +88,44 @@ func (s *Shared) Slim() []byte {
 }
 
 // Whole returns stored with every reference to a part replaced by the part
-// part(key) gives, and stored itself when it refers to none (no copy).
-func Whole(stored []byte, part func(key string) ([]byte, error)) ([]byte, error) {
-	i := bytes.IndexByte(stored, SharedMark)
+// part(key) gives, as one new slice of its exact size (stored is a string
+// because Redis's replies are: reading one whole costs one copy).
+func Whole(stored string, part func(key string) ([]byte, error)) ([]byte, error) {
+	i := strings.IndexByte(stored, SharedMark)
 	if i < 0 {
-		return stored, nil
+		return []byte(stored), nil
 	}
-	out := make([]byte, 0, len(stored)+1024)
+	// The references, found and their parts read first, so that the value
+	// is copied once into a slice of its size; most values have one.
+	type ref struct {
+		at, end int // the reference's marks
+		part    []byte
+	}
+	var few [4]ref
+	refs, size := few[:0], len(stored)
 	for i >= 0 {
-		j := bytes.IndexByte(stored[i+1:], SharedMark)
+		j := strings.IndexByte(stored[i+1:], SharedMark)
 		if j < 0 {
 			return nil, fmt.Errorf("a reference to a shared part is not closed in %.60q", stored)
 		}
-		p, err := part(string(stored[i+1 : i+1+j]))
+		end := i + 1 + j
+		p, err := part(stored[i+1 : end])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, stored[:i]...)
-		out = append(out, p...)
-		stored = stored[i+2+j:]
-		i = bytes.IndexByte(stored, SharedMark)
+		refs = append(refs, ref{at: i, end: end, part: p})
+		size += len(p) - (end - i + 1)
+		if k := strings.IndexByte(stored[end+1:], SharedMark); k >= 0 {
+			i = end + 1 + k
+		} else {
+			i = -1
+		}
 	}
-	return append(out, stored...), nil
+	out, from := make([]byte, 0, size), 0
+	for _, r := range refs {
+		out = append(out, stored[from:r.at]...)
+		out = append(out, r.part...)
+		from = r.end + 1
+	}
+	return append(out, stored[from:]...), nil
 }

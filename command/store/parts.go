@@ -40,9 +40,8 @@ func (c *partCache) put(key string, part []byte) {
 }
 
 // Whole returns a stored document or event whole, its references to
-// shared parts replaced by the parts (read from Redis once per instance),
-// and stored itself when it refers to none.
-func (s *Store) Whole(ctx context.Context, stored []byte) ([]byte, error) {
+// shared parts replaced by the parts (read from Redis once per instance).
+func (s *Store) Whole(ctx context.Context, stored string) ([]byte, error) {
 	return change.Whole(stored, func(key string) ([]byte, error) {
 		if p, ok := s.parts.get(key); ok {
 			return p, nil

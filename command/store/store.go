@@ -329,14 +329,15 @@ func (s *Store) LoadDoc(ctx context.Context, kind, id string, v any) error {
 	if err := s.Check("loading " + kind); err != nil {
 		return err
 	}
-	doc, err := s.rdb.HGet(ctx, s.Key(kind, id), "doc").Bytes()
+	stored, err := s.rdb.HGet(ctx, s.Key(kind, id), "doc").Result()
 	if Missing(err) {
 		return fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
 	}
 	if err != nil {
 		return s.Wrap("loading "+kind, err)
 	}
-	if doc, err = s.Whole(ctx, doc); err != nil {
+	doc, err := s.Whole(ctx, stored)
+	if err != nil {
 		return fmt.Errorf("loading %s %s: %w", kind, id, err)
 	}
 	if err := json.Unmarshal(doc, v); err != nil {

@@ -86,7 +86,7 @@ func (s *Store) messages(ctx context.Context, xs []redis.XMessage) ([]Message, e
 	out := make([]Message, 0, len(xs))
 	for _, x := range xs {
 		m, _ := x.Values["m"].(string)
-		b, err := s.Whole(ctx, []byte(m))
+		b, err := s.Whole(ctx, m)
 		if err != nil {
 			return nil, fmt.Errorf("reading event %s: %w", x.ID, err)
 		}
@@ -116,7 +116,7 @@ func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Mess
 		if !ok1 || !ok2 || err != nil {
 			return
 		}
-		b, err := s.Whole(ctx, []byte(msg))
+		b, err := s.Whole(ctx, msg)
 		if err != nil {
 			// The socket's next heartbeat names a seq it has not seen: it
 			// reads the event from the stream then.

@@ -43,11 +43,11 @@ const notifyIndexMax = 10000
 func NewFeed(s *store.Store, stream string) *Jobs {
 	decode := func(ctx context.Context, m redis.XMessage) job.Job {
 		env, _ := m.Values["m"].(string)
-		data := []byte(env)
 		// Read whole, as every reader of a stream (a part that cannot be
 		// read leaves it as stored: its handler fails and it is retried).
-		if whole, err := s.Whole(ctx, data); err == nil {
-			data = whole
+		data, err := s.Whole(ctx, env)
+		if err != nil {
+			data = []byte(env)
 		}
 		return job.Job{ID: m.ID, Kind: notify.JobEvent, Key: stream + "/" + m.ID, Data: data}
 	}

@@ -276,7 +276,7 @@ func (x *Activations) UnitTasks(ctx context.Context, unitID string) ([]*plan.Tas
 		return nil, x.s.Wrap("listing tasks", err)
 	}
 	for _, c := range docs {
-		doc, err := x.s.Whole(ctx, []byte(c.Val()))
+		doc, err := x.s.Whole(ctx, c.Val())
 		if err != nil {
 			return nil, fmt.Errorf("listing tasks: %w", err)
 		}

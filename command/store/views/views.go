@@ -56,7 +56,7 @@ func (b base) docs(ctx context.Context, kind, op string, ids []string) ([]string
 		return nil, b.s.Wrap(op, err)
 	}
 	for i, c := range cmds {
-		whole, err := b.s.Whole(ctx, []byte(c.Val()))
+		whole, err := b.s.Whole(ctx, c.Val())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
