@@ -72,6 +72,7 @@ func (s *sharedTasks) of(t *Task) (*change.Shared, error) {
 // same reports whether t repeats p, member by member: no copy of either
 // (a test fails when a member is left out).
 func (p *taskPart) same(t *Task) bool {
-	return p.PlanName == t.PlanName && p.GroupName == t.GroupName && slices.Equal(p.Tasks, t.Tasks) &&
+	// nil and empty orders encode differently (null, []): not the same.
+	return p.PlanName == t.PlanName && p.GroupName == t.GroupName && (p.Tasks == nil) == (t.Tasks == nil) && slices.Equal(p.Tasks, t.Tasks) &&
 		(p.Incident == t.Incident || reflect.DeepEqual(p.Incident, t.Incident)) && p.WarningID == t.WarningID && p.Drill == t.Drill
 }

@@ -103,6 +103,11 @@ func TestTaskPartSameEveryMember(t *testing.T) {
 	if !part.same(&copied) {
 		t.Fatal("a task with equal copies of the part's members is not the same")
 	}
+	none, empty := fullTask(), fullTask()
+	none.Tasks, empty.Tasks = nil, []config.Text{}
+	if p := partOf(&none); p.same(&empty) {
+		t.Fatal("a task with no orders (null) is the same as one with an empty list ([])")
+	}
 	members := reflect.TypeFor[taskPart]()
 	for i := range members.NumField() {
 		name := members.Field(i).Name

@@ -157,8 +157,8 @@ end
 return out
 `
 
-// commitScript is commitSource's EVALSHA hash, and the source EVAL sends
-// when Redis does not have it yet.
+// commitScript names commitSource by its SHA-1 for EVALSHA; EVAL sends
+// the source itself when Redis does not have it yet.
 var commitScript = redis.NewScript(commitSource)
 
 // Commit runs tx atomically.
@@ -321,7 +321,7 @@ var ErrNotReplicated = fmt.Errorf("%w: not acknowledged by enough replicas", Err
 
 // commitWait runs the script and WAIT on one connection, in that order, so
 // WAIT covers the script's writes. A pipeline cannot fall back from EVALSHA,
-// so the script goes whole (EVAL).
+// so the script goes whole: cmd's head is rewritten to EVAL and the source.
 func (s *Store) commitWait(ctx context.Context, cmd []any) ([]any, error) {
 	cmd[0], cmd[1] = "eval", commitSource
 	var eval *redis.Cmd

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,5 +237,46 @@ func TestCommitAfterScriptsFlushed(t *testing.T) {
 	}
 	if n, err := rdb.XLen(ctx, st.Key("stream", "unit:u1")).Result(); err != nil || n != 3 {
 		t.Fatalf("%d entries (%v), want 3", n, err)
+	}
+	// Once loaded again, the script is named by its hash: two more commits
+	// are two EVALSHA and no EVAL.
+	sha, script := commandCalls(t, rdb, "evalsha"), commandCalls(t, rdb, "eval")
+	for i := range 2 {
+		if _, err := st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{{Stream: "unit:u1", Type: vocab.TaskAssigned, Data: map[string]int{"n": 3 + i}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d1, d2 := commandCalls(t, rdb, "evalsha")-sha, commandCalls(t, rdb, "eval")-script; d1 != 2 || d2 != 0 {
+		t.Fatalf("two commits sent %d EVALSHA and %d EVAL, want 2 and 0", d1, d2)
+	}
+}
+
+// commandCalls is how many times Redis ran cmd (INFO commandstats).
+func commandCalls(t *testing.T, rdb redis.UniversalClient, cmd string) int {
+	t.Helper()
+	for _, kv := range strings.Split(infoField(t, rdb, "commandstats", "cmdstat_"+cmd), ",") {
+		if v, ok := strings.CutPrefix(kv, "calls="); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// TestCommitWaitsForReplicas: with replicas to wait for, a commit runs the
+// script and WAIT on one connection (the script sent whole); with none
+// there, it is written but not acknowledged, and says why.
+func TestCommitWaitsForReplicas(t *testing.T) {
+	st := storetest.Open(t, store.Options{WaitReplicas: 1, WaitTimeout: 50 * time.Millisecond})
+	ctx := context.Background()
+	_, err := st.Apply(ctx, &change.Change{At: time.Now(), Events: []vocab.Event{{Stream: "unit:u1", Type: vocab.TaskAssigned, Data: map[string]int{"n": 1}}}})
+	if !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "not acknowledged by enough replicas") {
+		t.Fatalf("commit with no replica answered %v, want it unacknowledged", err)
+	}
+	if n, err := st.Client().XLen(ctx, st.Key("stream", "unit:u1")).Result(); err != nil || n != 1 {
+		t.Fatalf("%d entries (%v): the script did not run before WAIT", n, err)
 	}
 }
