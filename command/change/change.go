@@ -62,6 +62,7 @@ type Idem struct {
 // Allowed ("" stands for absent). A document's fields are such a map (Kind
 // "incident", Field "ver"), as is a keyed map of Fields. Why says what
 // changed meanwhile when it fails ("order d-1 changed meanwhile").
+// Stores only read Allowed: guards of one change may share it.
 type Guard struct {
 	Kind, ID, Field string
 	Allowed         []string
@@ -71,7 +72,8 @@ type Guard struct {
 // Doc is one document written whole: Value (encoded as JSON) and Fields,
 // small values stored beside it that guards check (ver, status, acked).
 // Prev is the value it replaces (nil when new): a store keeps the indexes
-// of Kind from the two.
+// of Kind from the two. Stores only read Fields: documents of one change
+// may share it (a delivery's tasks do).
 type Doc struct {
 	Kind, ID string
 	Value    any
