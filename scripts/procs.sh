@@ -1,4 +1,5 @@
-# scripts/procs.sh, sourced by load-run and device-run: what the kernel counts of a process.
+# scripts/procs.sh, sourced by load-run and device-run: what the kernel counts of a process,
+# and what a server's /metrics says.
 # ticks PID: its CPU time so far, user and system, in clock ticks (getconf CLK_TCK a second).
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # waited PID...: nanoseconds the processes' threads have spent runnable but waiting for a core
@@ -6,3 +7,5 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # its share with it. %.0f, not %d: mawk's %d stops at 2^31-1.
 waited() { { cat $(for p in "$@"; do echo /proc/"$p"/task/*/schedstat; done) 2>/dev/null || true; } |
   awk '{ t += $2 } END { if (NR) printf "%.0f", t; else print "-" }'; }
+# scrape PORT: the /metrics exposition of the Watchfloor on loopback PORT (no headers), or nothing.
+scrape() { (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3) 2>/dev/null | tr -d '\r' | sed '1,/^$/d'; }

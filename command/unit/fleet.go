@@ -68,7 +68,8 @@ type Fleet struct {
 	// no lock by every OsmAnd request; dropped on each such change, built
 	// again at the next ByDevice.
 	devs atomic.Pointer[map[string]string]
-	// build lets one caller at a time build a dropped copy (known, devs): the others wait for it rather than each making its own.
+	// build lets one caller at a time build a dropped copy (known, devs):
+	// the others wait for it rather than each making its own.
 	build sync.Mutex
 
 	// cells index the placed units by position, for Nearest.
@@ -515,10 +516,12 @@ func (f *Fleet) moveInto(id string, p Position, anchor *Position, o origin, into
 }
 
 // reindex moves the units moveInto gathered to the cells their positions
-// are in, under one hold of the index's lock.
+// are in, under one hold of the index's lock, then clears into so that a
+// reused buffer keeps no unit alive.
 func (f *Fleet) reindex(into []*state) {
 	if len(into) > 0 {
 		f.cells.syncAll(into)
+		clear(into)
 	}
 }
 

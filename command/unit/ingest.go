@@ -634,7 +634,6 @@ func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64, i
 		}
 	}
 	g.fleet.reindex(into)
-	clear(into) // no unit kept alive by the buffer
 	if len(ts) > 0 {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if _, err := g.store.Apply(tctx, transitionsChange(ts)); err != nil {
@@ -807,7 +806,6 @@ func (g *Ingester) Follow(ctx context.Context) error {
 			into = into[:0]
 			defer func() {
 				g.fleet.reindex(into) // once for the note
-				clear(into)
 			}()
 			for _, u := range nt.Units {
 				var p Position
