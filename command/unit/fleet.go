@@ -24,10 +24,13 @@ import (
 // ingest workers moving different units never wait on each other; the
 // fleet's lock guards only which units there are (taken first).
 type state struct {
-	mu     sync.Mutex
-	cfg    Unit
-	status string
-	pos    *Position
+	mu  sync.Mutex
+	cfg Unit
+	// retired mirrors cfg.Retired, read with no lock by every position's
+	// check (Known).
+	retired atomic.Bool
+	status  string
+	pos     *Position
 	// anchor is the last fix within the speed limit alone: jitter is
 	// measured from it, so it never adds up into a jump.
 	anchor Position
@@ -87,7 +90,9 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
-		f.units[u.ID] = &state{cfg: FromConfig(u), status: Available}
+		s := &state{cfg: FromConfig(u), status: Available}
+		s.retired.Store(s.cfg.Retired)
+		f.units[u.ID] = s
 		f.order = append(f.order, u.ID)
 		for _, d := range u.Devices {
 			f.devices[d] = u.ID
@@ -154,14 +159,15 @@ func copied[M any](f *Fleet, p *atomic.Pointer[M], fill func() M) *M {
 
 // Known reports whether id is a unit in service (not retired): one that
 // takes positions and orders.
-func (f *Fleet) Known(id string) bool {
-	s := f.state(id)
-	if s == nil {
-		return false
+func (f *Fleet) Known(id string) bool { return f.live(id) != nil }
+
+// live returns the state of unit id when it is known and not retired, for
+// a position to carry from its check to its storage: looked up once.
+func (f *Fleet) live(id string) *state {
+	if s := f.state(id); s != nil && !s.retired.Load() {
+		return s
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.cfg.Retired
+	return nil
 }
 
 // TypeKnown reports whether typ is a configured unit type.
@@ -204,6 +210,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 		}
 	}
 	s.cfg = u
+	s.retired.Store(u.Retired)
 	if !u.Retired {
 		for _, d := range u.Devices {
 			f.devices[d] = u.ID
@@ -348,8 +355,10 @@ func (f *Fleet) Last(id string) (Position, bool) {
 }
 
 // fix returns a unit's last position and its anchor (see state.anchor).
-func (f *Fleet) fix(id string) (last, anchor Position, ok bool) {
-	s := f.state(id)
+func (f *Fleet) fix(id string) (last, anchor Position, ok bool) { return fixOf(f.state(id)) }
+
+// fixOf is fix of a unit's state (nil: none).
+func fixOf(s *state) (last, anchor Position, ok bool) {
 	if s == nil {
 		return Position{}, Position{}, false
 	}
@@ -444,12 +453,17 @@ func (f *Fleet) move(id string, p Position, anchor *Position, o origin) (out []T
 // entered another cell is appended to into, for reindex. A writer of many
 // positions takes the index's lock once for them all, not once a unit.
 func (f *Fleet) moveInto(id string, p Position, anchor *Position, o origin, into []*state) (out []Transition, crossed bool, _ []*state) {
-	pt := orb.Point{p.Lon, p.Lat}
-	grid, zones := f.place(pt)
-	s := f.state(id)
+	return f.moveState(f.state(id), id, p, anchor, o, into)
+}
+
+// moveState is moveInto of the unit's state s, looked up by the caller
+// (nil: no such unit, nothing moves).
+func (f *Fleet) moveState(s *state, id string, p Position, anchor *Position, o origin, into []*state) (out []Transition, crossed bool, _ []*state) {
 	if s == nil {
 		return nil, false, into
 	}
+	pt := orb.Point{p.Lon, p.Lat}
+	grid, zones := f.place(pt)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	first := s.pos == nil

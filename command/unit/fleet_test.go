@@ -303,7 +303,7 @@ func TestFollowUnitStatus(t *testing.T) {
 func ownAnchors(m map[string]Position) *latestSet {
 	out := &latestSet{}
 	for id, p := range m {
-		out.put(id, anchored{p, p}, false)
+		out.put(id, anchored{p, p, nil}, false)
 	}
 	return out
 }
@@ -501,8 +501,9 @@ func TestFleetLooksUpUnitsAddedSince(t *testing.T) {
 	wg.Wait()
 }
 
-// BenchmarkFleetLookups: the three lookups of a unit's state a position
-// makes (checked, judged, moved), from every core at once over 10,000 units.
+// BenchmarkFleetLookups: three lookups of a unit's state by id (Known,
+// fix, state: what a position made before its check's lookup was carried
+// to its storage), from every core at once over 10,000 units.
 func BenchmarkFleetLookups(b *testing.B) {
 	f := testFleet(b, 10000)
 	ids := make([]string, 10000)
@@ -568,7 +569,7 @@ func TestLatestSet(t *testing.T) {
 	t0 := time.Now()
 	at := func(s int) anchored {
 		p := Unknown(114.1, 22.5, t0.Add(time.Duration(s)*time.Second))
-		return anchored{p, p}
+		return anchored{p, p, nil}
 	}
 	var l latestSet
 	if _, ok := l.get("a"); ok || l.len() != 0 {
@@ -659,7 +660,7 @@ func TestNotesTellEachUnitOnce(t *testing.T) {
 	one := func(id string) *latestSet {
 		p := Unknown(114.1, 22.5, time.Now())
 		l := &latestSet{}
-		l.put(id, anchored{p, p}, false)
+		l.put(id, anchored{p, p, nil}, false)
 		return l
 	}
 	n.add(one("a"))

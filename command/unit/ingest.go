@@ -56,6 +56,9 @@ type Store interface {
 type Sample struct {
 	UnitID string
 	Position
+	// unit is the unit's state, set by Check so that storing the sample
+	// looks the unit up no more (nil: looked up then).
+	unit *state
 }
 
 // Ingester writes positions from every source (batch API, OsmAnd,
@@ -143,9 +146,11 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 // becomes now, and optional readings out of bounds are dropped. It returns
 // a fault.Invalid naming the field, whose message is the reason to give.
 func (g *Ingester) Check(s *Sample) error {
-	if !g.fleet.Known(s.UnitID) {
+	u := g.fleet.live(s.UnitID)
+	if u == nil {
 		return fault.Field("unit_id", "unknown unit %q", s.UnitID)
 	}
+	s.unit = u
 	if err := s.CheckPlace(true); err != nil {
 		return err
 	}
@@ -398,8 +403,12 @@ type shard struct {
 	into []*state
 }
 
-// anchored is a unit's latest position and its anchor then (state.anchor).
-type anchored struct{ pos, anchor Position }
+// anchored is a unit's latest position and its anchor then (state.anchor),
+// and the unit's state when known (nil: looked up where needed).
+type anchored struct {
+	pos, anchor Position
+	unit        *state
+}
 
 // latestSet is each of some units' latest anchored position. The values
 // are kept in a slice the map indexes: a map allocates each value larger
@@ -539,6 +548,9 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	for _, p := range sh.batch {
 		for i := range p.size() {
 			s := p.sample(i)
+			if s.unit == nil { // submitted unchecked: looked up here, once
+				s.unit = g.fleet.state(s.UnitID)
+			}
 			flags, anchor := g.judge(latest, &s)
 			switch {
 			case flags&Late != 0:
@@ -546,7 +558,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 			case flags&Implausible != 0:
 				implausible++
 			default:
-				latest.put(s.UnitID, anchored{s.Position, anchor}, false)
+				latest.put(s.UnitID, anchored{s.Position, anchor, s.unit}, false)
 				moved++
 			}
 			j := i
@@ -588,7 +600,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 func (g *Ingester) judge(latest *latestSet, s *Sample) (Flags, Position) {
 	cur, ok := latest.get(s.UnitID)
 	if !ok {
-		cur.pos, cur.anchor, ok = g.fleet.fix(s.UnitID)
+		cur.pos, cur.anchor, ok = fixOf(s.unit)
 	}
 	switch {
 	case ok && !s.At.After(cur.pos.At):
@@ -627,7 +639,7 @@ func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64, i
 		f := &latest.vals[i]
 		var t []Transition
 		var crossed bool
-		t, crossed, into = g.fleet.moveInto(id, f.pos, &f.anchor, origin{since: since}, into)
+		t, crossed, into = g.fleet.moveState(f.unit, id, f.pos, &f.anchor, origin{since: since}, into)
 		ts = append(ts, t...)
 		if crossed {
 			g.mends.add(id)

@@ -24,7 +24,7 @@ import (
 )
 
 // ingestFleet is a fleet of n cars on an empty map.
-func ingestFleet(t *testing.T, n int) *unit.Fleet {
+func ingestFleet(t testing.TB, n int) *unit.Fleet {
 	t.Helper()
 	cfg, err := config.Load("../../config/sample/watchfloor.yaml", func(string) string { return "" })
 	if err != nil {
@@ -96,7 +96,7 @@ func positionsCfg(workers, limit int) config.Positions {
 		Workers: workers, QueueLimit: limit, RetryAfter: 3 * time.Second, NoteInterval: time.Millisecond}
 }
 
-func runIngester(t *testing.T, g *unit.Ingester) {
+func runIngester(t testing.TB, g *unit.Ingester) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = g.Run(ctx); close(done) }()
