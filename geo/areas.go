@@ -98,6 +98,8 @@ type Map struct {
 	zoneIdx *index
 	leaves  []*Area // grids of the lowest level present, by code
 	bound   orb.Bound
+	// raster answers most points without a polygon test (raster.go).
+	raster *raster
 
 	GridsJSON []byte // the grids as a GeoJSON FeatureCollection, for the API
 	ZonesJSON []byte // the zones as a GeoJSON FeatureCollection
@@ -180,6 +182,7 @@ func NewMap(gridsJSON, zonesJSON []byte) (*Map, error) {
 	}
 	m.gridIdx = newIndex(m.leaves, m.bound)
 	m.zoneIdx = newIndex(zones, m.bound)
+	m.raster = newRaster(m)
 	m.GridsJSON = collection(grids, true)
 	m.ZonesJSON = collection(zones, false)
 	return m, nil
@@ -276,6 +279,25 @@ func (m *Map) Locate(p orb.Point) *GridRef {
 // GridAt returns the grid Locate names for p, or nil, without building
 // its path (a unit's every position asks it).
 func (m *Map) GridAt(p orb.Point) *Area {
+	if a := m.raster.at(p); a != nil {
+		return a.grid
+	}
+	return m.gridAtSlow(p)
+}
+
+// Place returns GridAt(p) and the zones ZonesAt(p) returns, those in a
+// slice that may be shared: the caller reads it and never changes it.
+// Most points are answered from the raster with no polygon test and no
+// allocation.
+func (m *Map) Place(p orb.Point) (grid *Area, zones []ZoneRef) {
+	if a := m.raster.at(p); a != nil {
+		return a.grid, a.zones
+	}
+	return m.gridAtSlow(p), m.zonesAtSlow(p)
+}
+
+// gridAtSlow is GridAt by the polygon tests.
+func (m *Map) gridAtSlow(p orb.Point) *Area {
 	var found *Area
 	m.gridIdx.each(p, func(a *Area) bool {
 		if a.Contains(p) {
@@ -322,6 +344,14 @@ func (m *Map) Ref(code string) *GridRef {
 
 // ZonesAt returns the zones containing p, sorted by id (never nil).
 func (m *Map) ZonesAt(p orb.Point) []ZoneRef {
+	if a := m.raster.at(p); a != nil {
+		return slices.Clone(a.zones)
+	}
+	return m.zonesAtSlow(p)
+}
+
+// zonesAtSlow is ZonesAt by the polygon tests.
+func (m *Map) zonesAtSlow(p orb.Point) []ZoneRef {
 	out := []ZoneRef{}
 	m.zoneIdx.each(p, func(a *Area) bool {
 		if a.Contains(p) {

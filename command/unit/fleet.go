@@ -424,12 +424,13 @@ type Transition struct {
 
 // place computes the grid and sensitive zones of p.
 func (f *Fleet) place(p orb.Point) (grid *geo.Area, zones []geo.ZoneRef) {
-	for _, z := range f.geo.ZonesAt(p) {
+	grid, all := f.geo.Place(p)
+	for _, z := range all {
 		if z.Kind == "sensitive" {
 			zones = append(zones, z)
 		}
 	}
-	return f.geo.GridAt(p), zones
+	return grid, zones
 }
 
 // origin is where a move comes from: with heard set, the note of another
