@@ -82,7 +82,7 @@ func (f *floor) newFleet() *unit.Fleet {
 		for i, u := range f.cfg.Units {
 			fixes = append(fixes, unit.Fix{UnitID: u.ID, Moved: true, Position: unit.Unknown(scene.Lon+0.001*float64(i+1), scene.Lat, at)})
 		}
-		if err := units.WritePositions(context.Background(), fixes, nil); err != nil {
+		if err := units.WritePositions(context.Background(), fixes); err != nil {
 			f.t.Fatal(err)
 		}
 	}

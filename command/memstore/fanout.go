@@ -20,8 +20,9 @@ func NewFanout[T any](size int) *Fanout[T] {
 	return &Fanout[T]{size: size, subs: map[chan T]struct{}{}}
 }
 
-// Publish offers v to every follower without waiting.
-func (f *Fanout[T]) Publish(v T) {
+// Publish offers v to every follower without waiting, and returns how many
+// followers there are (as Redis's PUBLISH counts its subscribers).
+func (f *Fanout[T]) Publish(v T) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for c := range f.subs {
@@ -30,6 +31,7 @@ func (f *Fanout[T]) Publish(v T) {
 		default:
 		}
 	}
+	return len(f.subs)
 }
 
 // Follow calls fn with every value published from the call on, until ctx

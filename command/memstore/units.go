@@ -63,8 +63,8 @@ func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[st
 }
 
 // WritePositions stores fixes: the last moving one of each unit as its
-// position, every one in its unit's track; then note goes to followers.
-func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+// position, every one in its unit's track.
+func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix) error {
 	now := x.s.now()
 	x.mu.Lock()
 	for _, f := range fixes {
@@ -77,10 +77,13 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 		x.tracks[f.UnitID] = append(track, arrived{at: now, fix: f})
 	}
 	x.mu.Unlock()
-	if len(note) > 0 {
-		x.notes.Publish(string(note))
-	}
 	return nil
+}
+
+// TellPositions offers note to every follower and returns how many there
+// are.
+func (x *Units) TellPositions(ctx context.Context, note []byte) (int, error) {
+	return x.notes.Publish(string(note)), nil
 }
 
 // MendPositions stores each of fixes as its unit's last position where the
@@ -125,7 +128,7 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 	return out, nil
 }
 
-// SubscribePositions calls fn with every note published by WritePositions
+// SubscribePositions calls fn with every note published by TellPositions
 // from the call on, until ctx ends.
 func (x *Units) SubscribePositions(ctx context.Context, fn func(note string)) error {
 	return x.notes.Follow(ctx, fn, nil)

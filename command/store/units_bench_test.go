@@ -34,7 +34,7 @@ func BenchmarkWritePositions(b *testing.B) {
 			fixes[i].At = start.Add(time.Duration(n) * time.Millisecond)
 			fixes[i].Lon += 0.00001
 		}
-		if err := x.WritePositions(ctx, fixes[:min(batch, b.N-n)], nil); err != nil {
+		if err := x.WritePositions(ctx, fixes[:min(batch, b.N-n)]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -40,7 +40,7 @@ func TestWritePositionsReusedBuffers(t *testing.T) {
 	}
 	sizes := []int{300, 2, 40, 1, 150, 7}
 	for w, n := range sizes {
-		if err := x.WritePositions(ctx, batch(w, n), nil); err != nil {
+		if err := x.WritePositions(ctx, batch(w, n)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,7 +48,7 @@ func TestWritePositionsReusedBuffers(t *testing.T) {
 	for w := len(sizes); w < len(sizes)+8; w++ {
 		wg.Go(func() {
 			for range 3 {
-				if err := x.WritePositions(ctx, batch(w, 20+w*7), nil); err != nil {
+				if err := x.WritePositions(ctx, batch(w, 20+w*7)); err != nil {
 					t.Error(err)
 				}
 			}
@@ -101,7 +101,7 @@ func TestMendPositionsSetsTheGeoSet(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Millisecond)
 	later := unit.Fix{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.02, 22.5, t0)}
 	older := unit.Fix{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.01, 22.5, t0.Add(-time.Second))}
-	if err := x.WritePositions(ctx, []unit.Fix{later}, nil); err != nil {
+	if err := x.WritePositions(ctx, []unit.Fix{later}); err != nil {
 		t.Fatal(err)
 	}
 	geo := st.Key("units", "geo")

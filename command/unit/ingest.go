@@ -35,14 +35,16 @@ type Store interface {
 	// LoadState returns every unit's last position and status.
 	LoadState(ctx context.Context) (map[string]Position, map[string]string, error)
 	// WritePositions stores fixes in one pipeline: the GEO set and the last
-	// positions for moved ones, every fix in its unit's track, and publishes
-	// note (when not empty) to the other instances. Either may be empty.
-	WritePositions(ctx context.Context, fixes []Fix, note []byte) error
+	// positions for moved ones, every fix in its unit's track.
+	WritePositions(ctx context.Context, fixes []Fix) error
+	// TellPositions publishes note to every instance following the notes
+	// (SubscribePositions), this one included, and returns how many heard it.
+	TellPositions(ctx context.Context, note []byte) (listeners int, err error)
 	// Apply carries out a change atomically (a status, transitions).
 	Apply(ctx context.Context, c *change.Change) (change.Result, error)
 	// Track returns a unit's fixes with times in [from, to], oldest first.
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]Fix, error)
-	// SubscribePositions calls fn with every note published by WritePositions
+	// SubscribePositions calls fn with every note published by TellPositions
 	// on any instance, until ctx ends: as received, so that this instance's
 	// own notes are known by their start and dropped without a copy.
 	SubscribePositions(ctx context.Context, fn func(note string)) error
@@ -90,6 +92,9 @@ type Ingester struct {
 	// write knows from it whether one came while it was under way.
 	heard atomic.Uint64
 	mends mends
+	// ownHeard is when Follow last heard one of this instance's own notes
+	// (Unix ns; 0 never): tell counts the other instances by it.
+	ownHeard atomic.Int64
 	// stopped is closed once Run's workers have stored what was queued
 	// and the last note is told: later callers are refused at once.
 	stopped chan struct{}
@@ -385,7 +390,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 	}()
 	g.tell(ctx)
 	wg.Wait()
-	_, _ = g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
+	_, _, _ = g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
 	_ = g.mendNow(context.WithoutCancel(ctx), true)
 	close(g.stopped)
 	return nil
@@ -574,7 +579,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	began := time.Now()
-	err := g.store.WritePositions(wctx, fixes, nil)
+	err := g.store.WritePositions(wctx, fixes)
 	cancel()
 	if g.hooks.Wrote != nil {
 		g.hooks.Wrote(len(fixes), time.Since(began))
@@ -716,7 +721,10 @@ func (n *notes) giveBack(m *latestSet) {
 
 // tell publishes the positions stored here to the other instances: one
 // note at once, then at most one per NoteInterval with each unit's latest,
-// however many workers stored them, until ctx ends.
+// however many workers stored them, until ctx ends. While no other instance
+// listens, at most one a second (aloneEvery): an instance that starts
+// meanwhile loads the positions stored before it subscribed and hears the
+// rest, each unit's latest, within the second.
 func (g *Ingester) tell(ctx context.Context) {
 	every := g.cfg.NoteInterval
 	if every <= 0 {
@@ -736,12 +744,17 @@ func (g *Ingester) tell(ctx context.Context) {
 		}
 		latest := g.notes.take()
 		var err error
-		buf, err = g.publish(ctx, buf, latest)
+		var listeners int
+		buf, listeners, err = g.publish(ctx, buf, latest)
 		if err != nil && ctx.Err() != nil {
 			g.notes.add(latest) // cut off by the stop: Run's last note tells them
 		}
 		g.notes.giveBack(latest)
-		pause.Reset(every)
+		if err == nil && g.others(listeners) == 0 {
+			pause.Reset(max(every, aloneEvery))
+		} else {
+			pause.Reset(every)
+		}
 		select {
 		case <-ctx.Done():
 		case <-pause.C:
@@ -749,23 +762,38 @@ func (g *Ingester) tell(ctx context.Context) {
 	}
 }
 
+// aloneEvery is how often tell publishes while no other instance listens.
+const aloneEvery = time.Second
+
+// others is how many of a note's listeners are other instances: all of
+// them, unless this instance heard one of its own notes lately (it follows
+// the notes too). Until it hears one, or once it has not for two seconds
+// (its own subscription broke), every listener counts as another.
+func (g *Ingester) others(listeners int) int {
+	if heard := g.ownHeard.Load(); heard != 0 && time.Since(time.Unix(0, heard)) < 2*aloneEvery {
+		return listeners - 1
+	}
+	return listeners
+}
+
 // publish tells other instances of latest with the note written into buf,
-// and returns buf for the next and the error telling met.
-func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) ([]byte, error) {
+// and returns buf for the next, how many instances heard it (this one
+// included) and the error telling met.
+func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) ([]byte, int, error) {
 	if latest == nil || latest.len() == 0 {
-		return buf, nil
+		return buf, 0, nil
 	}
 	buf = g.encodeNote(buf[:0], latest)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err := g.store.WritePositions(pctx, nil, buf)
+	listeners, err := g.store.TellPositions(pctx, buf)
 	cancel()
 	if err != nil && ctx.Err() == nil {
 		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", latest.len(), "err", err)
 	}
 	if cap(buf) > 1<<20 {
-		return nil, err // a rare huge note is let go
+		return nil, listeners, err // a rare huge note is let go
 	}
-	return buf, err
+	return buf, listeners, err
 }
 
 // encodeNote appends the note telling other instances of latest to b:
@@ -808,7 +836,8 @@ func (g *Ingester) Follow(ctx context.Context) error {
 	for ctx.Err() == nil {
 		err := g.store.SubscribePositions(ctx, func(note string) {
 			if strings.HasPrefix(note, own) {
-				return // this instance's own note: not decoded
+				g.ownHeard.Store(time.Now().UnixNano()) // it follows: see others
+				return                                  // this instance's own note: not decoded
 			}
 			var nt noteIn
 			if json.Unmarshal([]byte(note), &nt) != nil || nt.Instance == g.instance {

@@ -15,7 +15,7 @@ import (
 // dropped: what remains to time is the ingester's own work.
 type discarded struct{ *memstore.Units }
 
-func (discarded) WritePositions(context.Context, []unit.Fix, []byte) error { return nil }
+func (discarded) WritePositions(context.Context, []unit.Fix) error { return nil }
 
 // BenchmarkIngest: the server's own work per position, without storage
 // (writes dropped): each sender checks its 1,000 samples as the edges do and

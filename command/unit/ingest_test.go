@@ -60,14 +60,19 @@ type gated struct {
 	notes   []string // the notes published, in order
 }
 
-func (g *gated) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+func (g *gated) TellPositions(ctx context.Context, note []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err // as go-redis does: a call on a context that ended sends nothing
+	}
+	g.mu.Lock()
+	g.notes = append(g.notes, string(note))
+	g.mu.Unlock()
+	return g.Units.TellPositions(ctx, note)
+}
+
+func (g *gated) WritePositions(ctx context.Context, fixes []unit.Fix) error {
 	if err := ctx.Err(); err != nil {
 		return err // as go-redis does: a call on a context that ended sends nothing
-	}
-	if len(note) > 0 {
-		g.mu.Lock()
-		g.notes = append(g.notes, string(note))
-		g.mu.Unlock()
 	}
 	if len(fixes) > 0 {
 		select {
@@ -79,7 +84,7 @@ func (g *gated) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 			return g.fail
 		}
 	}
-	err := g.Units.WritePositions(ctx, fixes, note)
+	err := g.Units.WritePositions(ctx, fixes)
 	g.stored.Add(int64(len(fixes)))
 	return err
 }
@@ -680,7 +685,7 @@ func TestFollowTakesABadAnchorAsNone(t *testing.T) {
 		// Until the subscription is up, a note is lost: send it until it lands.
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			if err := st.WritePositions(context.Background(), nil, []byte(note)); err != nil {
+			if _, err := st.TellPositions(context.Background(), []byte(note)); err != nil {
 				t.Fatal(err)
 			}
 			if p, ok := fleet.Last("car-001"); ok && p.At.Equal(at) {
@@ -709,8 +714,8 @@ type heldAfter struct {
 	gate    chan struct{}
 }
 
-func (h *heldAfter) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
-	err := h.Units.WritePositions(ctx, fixes, note)
+func (h *heldAfter) WritePositions(ctx context.Context, fixes []unit.Fix) error {
+	err := h.Units.WritePositions(ctx, fixes)
 	if len(fixes) > 0 && h.hold.Load() {
 		h.entered <- struct{}{}
 		<-h.gate
@@ -853,18 +858,16 @@ type noteCut struct {
 	told    []string
 }
 
-func (s *noteCut) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
-	if len(note) > 0 && s.cut.CompareAndSwap(false, true) {
+func (s *noteCut) TellPositions(ctx context.Context, note []byte) (int, error) {
+	if s.cut.CompareAndSwap(false, true) {
 		close(s.entered)
 		<-ctx.Done()
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
-	if len(note) > 0 {
-		s.mu.Lock()
-		s.told = append(s.told, string(note))
-		s.mu.Unlock()
-	}
-	return s.Units.WritePositions(ctx, fixes, note)
+	s.mu.Lock()
+	s.told = append(s.told, string(note))
+	s.mu.Unlock()
+	return s.Units.TellPositions(ctx, note)
 }
 
 // A note cut off by the stop is told in the last note, after the workers'
@@ -894,5 +897,67 @@ func TestNoteCutOffByTheStopToldLast(t *testing.T) {
 	defer st.mu.Unlock()
 	if len(st.told) != 1 || !strings.Contains(st.told[0], `"car-001"`) {
 		t.Errorf("told after the cut-off note: %q; want the last note naming car-001", st.told)
+	}
+}
+
+// counted is the memory store's unit storage counting the notes told.
+type counted struct {
+	*memstore.Units
+	told atomic.Int64
+}
+
+func (c *counted) TellPositions(ctx context.Context, note []byte) (int, error) {
+	c.told.Add(1)
+	return c.Units.TellPositions(ctx, note)
+}
+
+// An instance that hears only its own notes tells at most one a second;
+// one that starts meanwhile hears of every unit's latest fix within the
+// second, and from then on the notes come every note interval again.
+func TestNotesWhileAloneOnceASecond(t *testing.T) {
+	st := &counted{Units: memstore.New(memstore.Options{}).Units(time.Hour)}
+	fa := ingestFleet(t, 2)
+	a := unit.NewIngester(fa, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{}) // a note a millisecond at most
+	runIngester(t, a)
+	following(t, a)
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	i := 0
+	// send stores a fix of car-001 every 2 ms for d, each later than the last.
+	send := func(d time.Duration) {
+		t.Helper()
+		for end := time.Now().Add(d); time.Now().Before(end); i++ {
+			if _, err := a.Submit(context.Background(), []unit.Sample{fixAt(t0.Add(time.Duration(i)*time.Second), 0, 0)}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	send(500 * time.Millisecond)
+	// The first note, before the instance heard its own; the next once it
+	// has; then none for a second.
+	if n := st.told.Load(); n > 3 {
+		t.Fatalf("%d notes told in 0.5 s with no other instance listening, want 3 at most", n)
+	}
+	fb := ingestFleet(t, 2)
+	b := unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	runIngester(t, b)
+	following(t, b)
+	// b loads nothing here (the fleets are the test's): what it knows of
+	// car-001 it hears.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		send(10 * time.Millisecond)
+		latest, _ := fa.Last("car-001")
+		if p, ok := fb.Last("car-001"); ok && p.At.Equal(latest.At) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the instance that started later never heard of car-001's latest fix")
+		}
+	}
+	before := st.told.Load()
+	send(300 * time.Millisecond)
+	if n := st.told.Load() - before; n < 10 {
+		t.Fatalf("%d notes told in 0.3 s with another instance listening, want one every few milliseconds", n)
 	}
 }

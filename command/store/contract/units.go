@@ -22,7 +22,8 @@ import (
 type Positions interface {
 	registry.Store
 	LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error)
-	WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error
+	WritePositions(ctx context.Context, fixes []unit.Fix) error
+	TellPositions(ctx context.Context, note []byte) (int, error)
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error)
 	SubscribePositions(ctx context.Context, fn func(note string)) error
 	MendPositions(ctx context.Context, fixes []unit.Fix) (int, error)
@@ -31,7 +32,7 @@ type Positions interface {
 // positions: a unit's last position is its last moving fix; its track
 // holds every fix, ordered by time and cut to the window asked; the
 // statuses changes set come back with the positions; notes reach every
-// follower.
+// follower, and telling one counts the followers.
 func positions(t *testing.T, open Open) {
 	st := open(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -44,7 +45,7 @@ func positions(t *testing.T, open Open) {
 	}
 	fixes := []unit.Fix{fix("car-1", 114.01, -3*time.Second, 0), fix("car-1", 114.03, -time.Second, 0), fix("car-1", 114.02, -2*time.Second, unit.Late),
 		fix("car-2", 114.10, -time.Second, unit.Implausible)}
-	if err := st.Positions.WritePositions(ctx, fixes, nil); err != nil {
+	if err := st.Positions.WritePositions(ctx, fixes); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, st, &change.Change{At: now, Fields: []change.Field{{Kind: change.KindUnitStatus, Field: "car-1", Value: "en_route"}}})
@@ -64,11 +65,23 @@ func positions(t *testing.T, open Open) {
 	if track, _ := st.Positions.Track(ctx, "car-1", now.Add(-1500*time.Millisecond), now, 100); len(track) != 1 || track[0].Lon != 114.03 {
 		t.Fatalf("track from -1.5 s: %+v", track)
 	}
-	heard := make(chan string, 100)
+	if n, err := st.Positions.TellPositions(ctx, []byte("unheard")); err != nil || n != 0 {
+		t.Fatalf("a note told to no follower: %d heard it (%v), want 0", n, err)
+	}
+	heard, also := make(chan string, 100), make(chan string, 100)
 	go func() { _ = st.Positions.SubscribePositions(ctx, func(note string) { heard <- note }) }()
 	until(t, heard, "note", func() error {
-		return st.Positions.WritePositions(ctx, []unit.Fix{fix("car-3", 114.2, 0, 0)}, []byte("note"))
+		_, err := st.Positions.TellPositions(ctx, []byte("note"))
+		return err
 	})
+	go func() { _ = st.Positions.SubscribePositions(ctx, func(note string) { also <- note }) }()
+	until(t, also, "two", func() error {
+		_, err := st.Positions.TellPositions(ctx, []byte("two"))
+		return err
+	})
+	if n, err := st.Positions.TellPositions(ctx, []byte("counted")); err != nil || n != 2 {
+		t.Fatalf("a note told to two followers: %d heard it (%v), want 2", n, err)
+	}
 }
 
 // mendPositions: a mended position replaces a unit's last only where the
@@ -84,7 +97,7 @@ func mendPositions(t *testing.T, open Open) {
 	// car-1 holds 0.12 s, car-2 holds 0.1 s (written ".1Z": as text, after
 	// ".12Z"), car-3 holds 1 s, car-4 nothing.
 	if err := st.Positions.WritePositions(ctx, []unit.Fix{fix("car-1", 114.01, 120*time.Millisecond), fix("car-2", 114.02, 100*time.Millisecond),
-		fix("car-3", 114.03, time.Second)}, nil); err != nil {
+		fix("car-3", 114.03, time.Second)}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := st.Positions.MendPositions(ctx, []unit.Fix{

@@ -112,7 +112,7 @@ func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[st
 // eviction, a DEL), and a plain XADD would make it again with no expiry, kept
 // for ever once the unit stops. A fix whose track is found missing is
 // written again with its upkeep (restoreTracks).
-func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byte) error {
+func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix) error {
 	if err := x.s.Check("storing positions"); err != nil {
 		return err
 	}
@@ -158,9 +158,6 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix, note []byt
 			a.adds = append(a.adds, trackAdd{i, cmd})
 			pipe.Process(ctx, cmd)
 		}
-	}
-	if len(note) > 0 {
-		pipe.Publish(ctx, x.s.Key("positions"), note)
 	}
 	cmds, err := pipe.Exec(ctx)
 	if err == nil {
@@ -523,6 +520,19 @@ func parseTrackEntry(values map[string]any) (unit.Fix, error) {
 	flags, _ := strconv.Atoi(v[7])
 	return unit.Fix{Flags: unit.Flags(flags), Moved: flags == 0, Position: unit.Position{Lon: num(v[0]), Lat: num(v[1]),
 		At: time.UnixMilli(ms).UTC(), SpeedMPS: num(v[3]), Heading: num(v[4]), AccuracyM: num(v[5]), BatteryPct: num(v[6])}}, nil
+}
+
+// TellPositions implements unit.Store: one PUBLISH, whose answer counts
+// the instances subscribed (SubscribePositions).
+func (x *Units) TellPositions(ctx context.Context, note []byte) (int, error) {
+	if err := x.s.Check("telling positions"); err != nil {
+		return 0, err
+	}
+	n, err := x.s.Client().Publish(ctx, x.s.Key("positions"), note).Result()
+	if err != nil {
+		return 0, x.s.Wrap("telling positions", err)
+	}
+	return int(n), nil
 }
 
 // SubscribePositions implements unit.Store.

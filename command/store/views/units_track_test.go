@@ -42,7 +42,7 @@ func TestTrackReadsOldAndPackedEntries(t *testing.T) {
 	p.Heading, p.BatteryPct = 45, 50
 	q := unit.Unknown(114.4, 22.8, now.Add(-4*time.Second))
 	q.SpeedMPS = 9
-	err := x.WritePositions(ctx, []unit.Fix{{UnitID: "car-1", Moved: true, Position: p}, {UnitID: "car-1", Flags: unit.Implausible, Position: q}}, nil)
+	err := x.WritePositions(ctx, []unit.Fix{{UnitID: "car-1", Moved: true, Position: p}, {UnitID: "car-1", Flags: unit.Implausible, Position: q}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestTrackUpkeep(t *testing.T) {
 		for i := range fixes {
 			fixes[i] = unit.Fix{UnitID: "car-1", Flags: unit.Late, Position: unit.Unknown(114.1, 22.5, clock)}
 		}
-		return x.WritePositions(ctx, fixes, nil)
+		return x.WritePositions(ctx, fixes)
 	}
 	pttl := func() time.Duration { return st.Client().PTTL(ctx, key).Val() }
 	mark := func() { st.Client().PExpire(ctx, key, time.Hour) } // set aside what upkeep sets
@@ -151,7 +151,7 @@ func TestTrackRecreatedKeepsExpiry(t *testing.T) {
 	x.now = func() time.Time { return clock }
 	key := st.Key("unit", "car-1", "track")
 	w := func() {
-		if err := x.WritePositions(ctx, []unit.Fix{{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.1, 22.5, clock)}}, nil); err != nil {
+		if err := x.WritePositions(ctx, []unit.Fix{{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.1, 22.5, clock)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,13 +168,13 @@ func TestTrackRecreatedKeepsExpiry(t *testing.T) {
 	fix := func(id string, lon float64) unit.Fix {
 		return unit.Fix{UnitID: id, Flags: unit.Late, Position: unit.Unknown(lon, 22.5, clock)}
 	}
-	if err := x.WritePositions(ctx, []unit.Fix{fix("car-2", 114.0)}, nil); err != nil {
+	if err := x.WritePositions(ctx, []unit.Fix{fix("car-2", 114.0)}); err != nil {
 		t.Fatal(err)
 	}
 	st.Client().Del(ctx, key)
 	clock = clock.Add(time.Second)
 	batch := []unit.Fix{fix("car-1", 114.1), fix("car-2", 114.2), fix("car-1", 114.3), fix("car-3", 114.4), fix("car-1", 114.5)}
-	if err := x.WritePositions(ctx, batch, nil); err != nil {
+	if err := x.WritePositions(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
 	lons := func(id string) (out []float64) {
