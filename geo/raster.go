@@ -67,11 +67,15 @@ func newRaster(m *Map) *raster {
 		for _, a := range areas {
 			for _, poly := range a.Shape {
 				for _, ring := range poly {
+					mark := func(c int) { r.cells[c] = touched }
 					for i := 1; i < len(ring); i++ {
-						r.segment(ring[i-1], ring[i], func(c int) { r.cells[c] = touched })
+						r.segment(ring[i-1], ring[i], mark)
 					}
-					if n := len(ring); n > 1 && ring[0] != ring[n-1] { // an open ring closes
-						r.segment(ring[n-1], ring[0], func(c int) { r.cells[c] = touched })
+					switch n := len(ring); {
+					case n == 1: // a ring of one point holds that point alone
+						r.segment(ring[0], ring[0], mark)
+					case n > 1 && ring[0] != ring[n-1]: // an open ring closes
+						r.segment(ring[n-1], ring[0], mark)
 					}
 				}
 			}
@@ -100,12 +104,12 @@ func newRaster(m *Map) *raster {
 			i := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			x, y := i%r.nx, i/r.nx
-			for _, j := range [4]int{i - 1, i + 1, i - r.nx, i + r.nx} {
-				switch {
-				case j == i-1 && x == 0, j == i+1 && x == r.nx-1, j < 0, j >= len(r.cells), j == i-r.nx && y == 0:
+			for _, d := range [4][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
+				nx, ny := x+d[0], y+d[1]
+				if nx < 0 || nx >= r.nx || ny < 0 || ny >= r.ny {
 					continue
 				}
-				if r.cells[j] == 0 {
+				if j := ny*r.nx + nx; r.cells[j] == 0 {
 					r.cells[j] = k
 					stack = append(stack, j)
 				}
@@ -170,10 +174,11 @@ func finite(vs ...float64) bool {
 }
 
 // at returns the answer of p's cell, or nil when p must be tested: outside
-// the raster, or in a cell an edge touches. A point on the raster's far
-// edges falls in its last cells, as index.cell has it.
+// the raster (or not a number), or in a cell an edge touches. A point on
+// the raster's far edges falls in its last cells, as index.cell has it.
 func (r *raster) at(p orb.Point) *placeAnswer {
-	if r == nil || !r.bound.Contains(p) {
+	// Written so that NaN, which every comparison fails, is outside.
+	if r == nil || !(p[0] >= r.bound.Min[0] && p[0] <= r.bound.Max[0] && p[1] >= r.bound.Min[1] && p[1] <= r.bound.Max[1]) {
 		return nil
 	}
 	x := min(int((p[0]-r.bound.Min[0])/r.cellW), r.nx-1)

@@ -183,6 +183,12 @@ func TestRasterAgreesWithThePolygons(t *testing.T) {
 					fast++
 				}
 			}
+			nan := math.NaN()
+			for _, p := range []orb.Point{{nan, b.Min[1]}, {b.Min[0], nan}, {nan, nan}, {math.Inf(1), b.Min[1]}, {b.Min[0], math.Inf(-1)}} {
+				if agrees(t, m, p) {
+					t.Fatalf("%v answered from the raster", p)
+				}
+			}
 			inside := float64(n) / 1.44
 			if share := float64(fast) / inside; share < tc.fast {
 				t.Errorf("the raster answered %.0f %% of the points inside the map, want %.0f %% or more", 100*share, 100*tc.fast)
@@ -222,7 +228,7 @@ func TestRasterAgreesWithThePolygons(t *testing.T) {
 // raster answers what the polygon tests do.
 func FuzzRaster(f *testing.F) {
 	m := sample(f)
-	for _, p := range [][2]float64{{114.1118, 22.547}, {114.105, 22.528}, {114.135, 22.558}, {0, 0}, {114.12, 22.54}} {
+	for _, p := range [][2]float64{{114.1118, 22.547}, {114.105, 22.528}, {114.135, 22.558}, {0, 0}, {114.12, 22.54}, {math.NaN(), 22.54}} {
 		f.Add(p[0], p[1])
 	}
 	f.Fuzz(func(t *testing.T, lon, lat float64) {
