@@ -130,8 +130,8 @@ func (x *Units) Track(ctx context.Context, id string, from, to time.Time, limit 
 
 // SubscribePositions calls fn with every note published by TellPositions
 // from the call on, until ctx ends.
-func (x *Units) SubscribePositions(ctx context.Context, fn func(note string)) error {
-	return x.notes.Follow(ctx, fn, nil)
+func (x *Units) SubscribePositions(ctx context.Context, fn func(note string), up func()) error {
+	return x.notes.Follow(ctx, fn, up)
 }
 
 var _ registry.Store = (*Units)(nil)

@@ -10,3 +10,7 @@ func (g *Ingester) Waiting() int {
 	}
 	return n
 }
+
+// HeardOwnNote reports whether Follow has heard one of this instance's own
+// notes: from then on it knows itself among a note's listeners.
+func (g *Ingester) HeardOwnNote() bool { return g.ownHeard.Load() != 0 }

@@ -24,10 +24,11 @@ import (
 // ingest workers moving different units never wait on each other; the
 // fleet's lock guards only which units there are (taken first).
 type state struct {
+	id  string // the unit's, never changed
 	mu  sync.Mutex
 	cfg Unit
 	// retired mirrors cfg.Retired, read with no lock by every position's
-	// check (Known).
+	// check (live).
 	retired atomic.Bool
 	status  string
 	pos     *Position
@@ -63,8 +64,9 @@ type Fleet struct {
 	order   []string // ids in configuration order, then as created
 	devices map[string]string
 	// known is units as of the last unit added, read with no lock: every
-	// position looks its unit up (ID, Known, fix, move) and a lock taken
-	// there, even a read lock, is a counter that every core writes. Dropped
+	// position looks its unit up (ID at its decoding, live at its check,
+	// which hands the state on to its storage) and a lock taken there, even
+	// a read lock, is a counter that every core writes. Dropped
 	// when a unit is added (rare), built again at the next lookup.
 	known atomic.Pointer[map[string]unitRef]
 	// devs is devices as of the last registry change of a unit, read with
@@ -90,7 +92,7 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
-		s := &state{cfg: FromConfig(u), status: Available}
+		s := &state{id: u.ID, cfg: FromConfig(u), status: Available}
 		s.retired.Store(s.cfg.Retired)
 		f.units[u.ID] = s
 		f.order = append(f.order, u.ID)
@@ -194,7 +196,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 	defer f.mu.Unlock()
 	s, ok := f.units[u.ID]
 	if !ok {
-		s = &state{status: Available}
+		s = &state{id: u.ID, status: Available}
 		f.units[u.ID] = s
 		f.known.Store(nil) // built again with it at the next lookup
 		f.order = append(f.order, u.ID)

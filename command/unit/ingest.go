@@ -46,8 +46,10 @@ type Store interface {
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]Fix, error)
 	// SubscribePositions calls fn with every note published by TellPositions
 	// on any instance, until ctx ends: as received, so that this instance's
-	// own notes are known by their start and dropped without a copy.
-	SubscribePositions(ctx context.Context, fn func(note string)) error
+	// own notes are known by their start and dropped without a copy. up,
+	// when set, is called each time it subscribed (at first and after a
+	// break, which loses what was published meanwhile).
+	SubscribePositions(ctx context.Context, fn func(note string), up func()) error
 	// MendPositions stores each of fixes as its unit's last position where
 	// the one stored is older or missing, and returns how many it stored:
 	// two instances' writes of a unit that crossed leave the older last.
@@ -59,7 +61,8 @@ type Sample struct {
 	UnitID string
 	Position
 	// unit is the unit's state, set by Check so that storing the sample
-	// looks the unit up no more (nil: looked up then).
+	// looks the unit up no more (nil, or another unit's after UnitID was
+	// changed: looked up then).
 	unit *state
 }
 
@@ -93,8 +96,9 @@ type Ingester struct {
 	heard atomic.Uint64
 	mends mends
 	// ownHeard is when Follow last heard one of this instance's own notes
-	// (Unix ns; 0 never): tell counts the other instances by it.
+	// (since made, ns; 0 never): tell counts the other instances by it.
 	ownHeard atomic.Int64
+	made     time.Time
 	// stopped is closed once Run's workers have stored what was queued
 	// and the last note is told: later callers are refused at once.
 	stopped chan struct{}
@@ -135,7 +139,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 		limit = 20000
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
-		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: max(1, int64(limit)*3/4), stopped: make(chan struct{})}
+		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: max(1, int64(limit)*3/4), stopped: make(chan struct{}), made: time.Now()}
 	g.notes.wake = make(chan struct{}, 1)
 	g.mends.wake = make(chan struct{}, 1)
 	for range workers {
@@ -553,7 +557,7 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	for _, p := range sh.batch {
 		for i := range p.size() {
 			s := p.sample(i)
-			if s.unit == nil { // submitted unchecked: looked up here, once
+			if s.unit == nil || s.unit.id != s.UnitID { // submitted unchecked: looked up here, once
 				s.unit = g.fleet.state(s.UnitID)
 			}
 			flags, anchor := g.judge(latest, &s)
@@ -746,11 +750,13 @@ func (g *Ingester) tell(ctx context.Context) {
 		var err error
 		var listeners int
 		buf, listeners, err = g.publish(ctx, buf, latest)
-		if err != nil && ctx.Err() != nil {
-			g.notes.add(latest) // cut off by the stop: Run's last note tells them
+		if err != nil {
+			// Kept for the next note (cut off by the stop: Run's last note
+			// tells them), each unit's newest; tried again a second later.
+			g.notes.add(latest)
 		}
 		g.notes.giveBack(latest)
-		if err == nil && g.others(listeners) == 0 {
+		if err != nil || g.others(listeners) <= 0 {
 			pause.Reset(max(every, aloneEvery))
 		} else {
 			pause.Reset(every)
@@ -768,13 +774,18 @@ const aloneEvery = time.Second
 // others is how many of a note's listeners are other instances: all of
 // them, unless this instance heard one of its own notes lately (it follows
 // the notes too). Until it hears one, or once it has not for two seconds
-// (its own subscription broke), every listener counts as another.
+// (its subscription broke, or it told nothing meanwhile), every listener
+// counts as another.
 func (g *Ingester) others(listeners int) int {
-	if heard := g.ownHeard.Load(); heard != 0 && time.Since(time.Unix(0, heard)) < 2*aloneEvery {
+	if heard := g.ownHeard.Load(); heard != 0 && g.since() < time.Duration(heard)+2*aloneEvery {
 		return listeners - 1
 	}
 	return listeners
 }
+
+// since is the time since the ingester was made, on the monotonic clock:
+// ownHeard's scale, which a step of the wall clock does not move.
+func (g *Ingester) since() time.Duration { return time.Since(g.made) }
 
 // publish tells other instances of latest with the note written into buf,
 // and returns buf for the next, how many instances heard it (this one
@@ -828,7 +839,8 @@ func (g *Ingester) ownPrefix() []byte { return []byte(`{"i":"` + g.instance + `"
 
 // Follow applies the positions other instances store to this instance's
 // fleet until ctx ends. A bad position in a note is skipped, counted and
-// logged once per unit.
+// logged once per unit. Each time it subscribes, at first and after a
+// break, it catches up with the positions stored meanwhile (catchUp).
 func (g *Ingester) Follow(ctx context.Context) error {
 	warned := map[string]bool{}
 	var into []*state // the units a note moved into other cells (reindex)
@@ -836,8 +848,8 @@ func (g *Ingester) Follow(ctx context.Context) error {
 	for ctx.Err() == nil {
 		err := g.store.SubscribePositions(ctx, func(note string) {
 			if strings.HasPrefix(note, own) {
-				g.ownHeard.Store(time.Now().UnixNano()) // it follows: see others
-				return                                  // this instance's own note: not decoded
+				g.ownHeard.Store(int64(max(g.since(), 1))) // it follows: see others
+				return                                     // this instance's own note: not decoded
 			}
 			var nt noteIn
 			if json.Unmarshal([]byte(note), &nt) != nil || nt.Instance == g.instance {
@@ -874,7 +886,7 @@ func (g *Ingester) Follow(ctx context.Context) error {
 					g.mends.add(u.ID)
 				}
 			}
-		})
+		}, func() { g.catchUp(ctx) })
 		if err != nil && ctx.Err() == nil {
 			g.log.Warn("following positions of other instances failed; retrying", "err", err)
 			select {
@@ -1000,6 +1012,29 @@ func (g *Ingester) Restore(ctx context.Context) error {
 		g.fleet.restore(id, p, status[id])
 	}
 	return nil
+}
+
+// catchUp applies to the fleet each stored last position newer than the
+// unit's there: those other instances stored while this one was not
+// subscribed to their notes (before its first subscription, Restore having
+// read storage earlier, or while the subscription was broken), which no
+// note will bring again. A failed read is logged: the units move with their
+// next positions.
+func (g *Ingester) catchUp(ctx context.Context) {
+	pos, _, err := g.store.LoadState(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			g.log.Warn("catching up with the positions stored while not subscribed failed", "err", err)
+		}
+		return
+	}
+	var into []*state
+	for id, p := range pos {
+		// Older than the fleet's: ignored (moveState); transitions were
+		// recorded by the instance that stored it.
+		_, _, into = g.fleet.moveState(g.fleet.state(id), id, p, &p, origin{}, into)
+	}
+	g.fleet.reindex(into)
 }
 
 // Unavailable reports whether err means storage is away (answer 503).

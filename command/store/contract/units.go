@@ -25,7 +25,7 @@ type Positions interface {
 	WritePositions(ctx context.Context, fixes []unit.Fix) error
 	TellPositions(ctx context.Context, note []byte) (int, error)
 	Track(ctx context.Context, id string, from, to time.Time, limit int) ([]unit.Fix, error)
-	SubscribePositions(ctx context.Context, fn func(note string)) error
+	SubscribePositions(ctx context.Context, fn func(note string), up func()) error
 	MendPositions(ctx context.Context, fixes []unit.Fix) (int, error)
 }
 
@@ -69,12 +69,12 @@ func positions(t *testing.T, open Open) {
 		t.Fatalf("a note told to no follower: %d heard it (%v), want 0", n, err)
 	}
 	heard, also := make(chan string, 100), make(chan string, 100)
-	go func() { _ = st.Positions.SubscribePositions(ctx, func(note string) { heard <- note }) }()
+	go func() { _ = st.Positions.SubscribePositions(ctx, func(note string) { heard <- note }, nil) }()
 	until(t, heard, "note", func() error {
 		_, err := st.Positions.TellPositions(ctx, []byte("note"))
 		return err
 	})
-	go func() { _ = st.Positions.SubscribePositions(ctx, func(note string) { also <- note }) }()
+	go func() { _ = st.Positions.SubscribePositions(ctx, func(note string) { also <- note }, nil) }()
 	until(t, also, "two", func() error {
 		_, err := st.Positions.TellPositions(ctx, []byte("two"))
 		return err

@@ -536,8 +536,8 @@ func (x *Units) TellPositions(ctx context.Context, note []byte) (int, error) {
 }
 
 // SubscribePositions implements unit.Store.
-func (x *Units) SubscribePositions(ctx context.Context, fn func(string)) error {
-	return x.s.Subscribe(ctx, "positions", 1024, fn, nil)
+func (x *Units) SubscribePositions(ctx context.Context, fn func(string), up func()) error {
+	return x.s.Subscribe(ctx, "positions", 1024, fn, up)
 }
 
 var _ registry.Store = (*Units)(nil)
