@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -351,6 +352,43 @@ func TestNoteReadsBack(t *testing.T) {
 	}
 	if b := g.encodeNote(nil, nil); string(b) != `{"i":"0123abcd","u":[]}` {
 		t.Fatalf("empty note %s", b)
+	}
+}
+
+// TestLargeNotesSplit: a set of 2,500 units is told as notes of 1,000 at
+// most, each one whole, together every unit once.
+func TestLargeNotesSplit(t *testing.T) {
+	g := &Ingester{instance: "0123abcd"}
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	latest := map[string]Position{}
+	for i := range 2500 {
+		latest[fmt.Sprintf("car-%04d", i)] = Unknown(114.1, 22.5, at.Add(time.Duration(i)*time.Millisecond))
+	}
+	seen := map[string]int{}
+	notes := 0
+	_, err := g.encodeNotes(nil, ownAnchors(latest), func(b []byte) error {
+		notes++
+		var nt noteIn
+		if err := json.Unmarshal(b, &nt); err != nil || !bytes.HasPrefix(b, g.ownPrefix()) || len(nt.Units) > noteUnits {
+			t.Fatalf("note %d: %d units (%v)", notes, len(nt.Units), err)
+		}
+		for _, u := range nt.Units {
+			seen[u.ID]++
+		}
+		return nil
+	})
+	if err != nil || notes != 3 || len(seen) != len(latest) {
+		t.Fatalf("%d notes, %d units told (%v); want 3 notes, %d units", notes, len(seen), err, len(latest))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s told %d times", id, n)
+		}
+	}
+	// A failed note stops the rest.
+	notes = 0
+	if _, err := g.encodeNotes(nil, ownAnchors(latest), func([]byte) error { notes++; return errors.New("down") }); err == nil || notes != 1 {
+		t.Fatalf("after a failed note: %d told, error %v", notes, err)
 	}
 }
 

@@ -794,9 +794,12 @@ func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) (
 	if latest == nil || latest.len() == 0 {
 		return buf, 0, nil
 	}
-	buf = g.encodeNote(buf[:0], latest)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	listeners, err := g.store.TellPositions(pctx, buf)
+	var listeners int
+	buf, err := g.encodeNotes(buf, latest, func(note []byte) (err error) {
+		listeners, err = g.store.TellPositions(pctx, note)
+		return err
+	})
 	cancel()
 	if err != nil && ctx.Err() == nil {
 		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", latest.len(), "err", err)
@@ -818,19 +821,53 @@ func (g *Ingester) encodeNote(b []byte, latest *latestSet) []byte {
 		latest = &latestSet{}
 	}
 	for id, i := range latest.at {
-		f := &latest.vals[i]
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(append(b, `{"id":`...), id)
-		b = f.pos.AppendJSON(append(b, `,"p":`...))
-		if f.anchor.At.Before(f.pos.At) {
-			b = f.anchor.AppendJSON(append(b, `,"a":`...))
-		}
-		b = append(b, '}')
+		b = appendNoteUnit(b, id, &latest.vals[i])
 	}
 	return append(b, "]}"...)
+}
+
+// appendNoteUnit appends one unit of a note: its id, position and, when
+// the position moved it as jitter, its anchor.
+func appendNoteUnit(b []byte, id string, f *anchored) []byte {
+	b = appendString(append(b, `{"id":`...), id)
+	b = f.pos.AppendJSON(append(b, `,"p":`...))
+	if f.anchor.At.Before(f.pos.At) {
+		b = f.anchor.AppendJSON(append(b, `,"a":`...))
+	}
+	return append(b, '}')
+}
+
+// noteUnits bounds the units one note tells of (about 250 KB): a second of
+// a large fleet's positions, told while alone, goes as several notes, each
+// far below what Redis lets a subscriber's unread output grow to.
+const noteUnits = 1000
+
+// encodeNotes writes latest as notes of noteUnits units at most, each into
+// buf in turn, and calls tell with each until one fails; it returns buf for
+// the next call and the error.
+func (g *Ingester) encodeNotes(buf []byte, latest *latestSet, tell func(note []byte) error) ([]byte, error) {
+	start := func(b []byte) []byte { return append(append(b[:0], g.ownPrefix()...), `"u":[`...) }
+	buf, n := start(buf), 0
+	for id, i := range latest.at {
+		if n == noteUnits {
+			buf = append(buf, "]}"...)
+			if err := tell(buf); err != nil {
+				return buf, err
+			}
+			buf, n = start(buf), 0
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendNoteUnit(buf, id, &latest.vals[i])
+		n++
+	}
+	buf = append(buf, "]}"...)
+	return buf, tell(buf)
 }
 
 // ownPrefix is how every note of this instance begins (encodeNote writes
