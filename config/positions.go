@@ -30,7 +30,7 @@ type Positions struct {
 	QueueLimit int           `yaml:"queue_limit"`
 	RetryAfter time.Duration `yaml:"retry_after"`
 	// NoteInterval is how often the positions this instance stored are told
-	// to the other instances, coalesced per unit (once a second while no
+	// to the other instances, coalesced per unit (gathered untold while no
 	// other instance listens).
 	NoteInterval time.Duration `yaml:"note_interval"`
 }

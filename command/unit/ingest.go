@@ -394,7 +394,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 	}()
 	g.tell(ctx)
 	wg.Wait()
-	_, _, _ = g.publish(context.WithoutCancel(ctx), nil, g.notes.take())
+	_, _, _ = g.publish(context.WithoutCancel(ctx), nil, g.notes.take(), false)
 	_ = g.mendNow(context.WithoutCancel(ctx), true)
 	close(g.stopped)
 	return nil
@@ -726,9 +726,11 @@ func (n *notes) giveBack(m *latestSet) {
 // tell publishes the positions stored here to the other instances: one
 // note at once, then at most one per NoteInterval with each unit's latest,
 // however many workers stored them, until ctx ends. While no other instance
-// listens, at most one a second (aloneEvery): an instance that starts
-// meanwhile loads the positions stored before it subscribed and hears the
-// rest, each unit's latest, within the second.
+// listens, the positions wait in the note being gathered, not written, and
+// each round publishes a note of no unit instead, whose count of listeners
+// says when one does: then everything gathered goes at once. An instance
+// that starts reads the positions stored before it subscribed (catchUp)
+// and hears the rest within a round.
 func (g *Ingester) tell(ctx context.Context) {
 	every := g.cfg.NoteInterval
 	if every <= 0 {
@@ -737,6 +739,7 @@ func (g *Ingester) tell(ctx context.Context) {
 	pause := time.NewTimer(every)
 	pause.Stop()
 	var buf []byte // the note being published, reused
+	alone := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -746,18 +749,25 @@ func (g *Ingester) tell(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // what was noted goes in Run's last note, not on a cancelled call
 		}
-		latest := g.notes.take()
 		var err error
 		var listeners int
-		buf, listeners, err = g.publish(ctx, buf, latest)
-		if err != nil {
-			// Kept for the next note (cut off by the stop: Run's last note
-			// tells them), each unit's newest; tried again a second later.
-			g.notes.add(latest)
+		if alone {
+			buf, listeners, err = g.publish(ctx, buf, nil, true)
+			alone = err != nil || g.others(listeners) <= 0
 		}
-		g.notes.giveBack(latest)
-		if err != nil || g.others(listeners) <= 0 {
-			pause.Reset(max(every, aloneEvery))
+		if !alone {
+			latest := g.notes.take()
+			buf, listeners, err = g.publish(ctx, buf, latest, false)
+			if err != nil {
+				// Kept for the next note (cut off by the stop: Run's last
+				// note tells them), each unit's newest.
+				g.notes.add(latest)
+			}
+			g.notes.giveBack(latest)
+			alone = err == nil && latest != nil && g.others(listeners) <= 0
+		}
+		if err != nil {
+			pause.Reset(max(every, noteRetry))
 		} else {
 			pause.Reset(every)
 		}
@@ -768,16 +778,20 @@ func (g *Ingester) tell(ctx context.Context) {
 	}
 }
 
-// aloneEvery is how often tell publishes while no other instance listens.
-const aloneEvery = time.Second
+// noteRetry is how long tell waits after a note failed.
+const noteRetry = time.Second
+
+// ownFresh is how long an instance counts itself among a note's listeners
+// after it last heard one of its own notes.
+const ownFresh = 2 * time.Second
 
 // others is how many of a note's listeners are other instances: all of
 // them, unless this instance heard one of its own notes lately (it follows
-// the notes too). Until it hears one, or once it has not for two seconds
-// (its subscription broke, or it told nothing meanwhile), every listener
-// counts as another.
+// the notes too). Until it hears one, or once it has not for ownFresh (its
+// subscription broke, or it told nothing meanwhile), every listener counts
+// as another: the positions then go to them, late at worst, never lost.
 func (g *Ingester) others(listeners int) int {
-	if heard := g.ownHeard.Load(); heard != 0 && g.since() < time.Duration(heard)+2*aloneEvery {
+	if heard := g.ownHeard.Load(); heard != 0 && g.since() < time.Duration(heard)+ownFresh {
 		return listeners - 1
 	}
 	return listeners
@@ -787,11 +801,15 @@ func (g *Ingester) others(listeners int) int {
 // ownHeard's scale, which a step of the wall clock does not move.
 func (g *Ingester) since() time.Duration { return time.Since(g.made) }
 
-// publish tells other instances of latest with the note written into buf,
-// and returns buf for the next, how many instances heard it (this one
-// included) and the error telling met.
-func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet) ([]byte, int, error) {
-	if latest == nil || latest.len() == 0 {
+// publish tells other instances of latest with the notes written into
+// buf, and returns buf for the next, how many instances heard the last (this
+// one included) and the error telling met. With ask, latest is ignored and
+// a note of no unit asks who listens.
+func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet, ask bool) ([]byte, int, error) {
+	switch {
+	case ask:
+		latest = &latestSet{}
+	case latest == nil || latest.len() == 0:
 		return buf, 0, nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
