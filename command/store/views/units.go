@@ -46,6 +46,10 @@ type Units struct {
 
 	mu     sync.Mutex
 	warned map[string]bool // keys already logged as holding bad records
+	// badLast is the bad last positions the latest LoadState skipped, by
+	// unit: the next (an instance's catch-up after each subscription) counts
+	// only those that are new or changed.
+	badLast map[string]string
 
 	geoKey, lastKey string
 	trackPre        string    // a track's key is trackPre + id + ":track"
@@ -81,7 +85,8 @@ func (x *Units) skip(kind, key string, err error) {
 
 var _ unit.Store = (*Units)(nil)
 
-// LoadState implements unit.Store.
+// LoadState implements unit.Store. A bad last position is skipped, and
+// counted and logged only when the read before did not skip it already.
 func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[string]string, error) {
 	pipe := x.s.Client().Pipeline()
 	last := pipe.HGetAll(ctx, x.s.Key("units", "last"))
@@ -90,14 +95,24 @@ func (x *Units) LoadState(ctx context.Context) (map[string]unit.Position, map[st
 		return nil, nil, x.s.Wrap("loading units", err)
 	}
 	pos := make(map[string]unit.Position, len(last.Val()))
+	bad := map[string]string{}
+	x.mu.Lock()
+	seen := x.badLast
+	x.mu.Unlock()
 	for id, raw := range last.Val() {
 		var p unit.Position
 		if err := json.Unmarshal([]byte(raw), &p); err != nil {
-			x.skip("last_position", x.s.Key("units", "last")+" "+id, err)
+			if prev, ok := seen[id]; !ok || prev != raw {
+				x.skip("last_position", x.s.Key("units", "last")+" "+id, err)
+			}
+			bad[id] = raw
 			continue
 		}
 		pos[id] = p
 	}
+	x.mu.Lock()
+	x.badLast = bad
+	x.mu.Unlock()
 	return pos, status.Val(), nil
 }
 

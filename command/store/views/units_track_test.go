@@ -202,3 +202,32 @@ func TestTrackRecreatedKeepsExpiry(t *testing.T) {
 		t.Fatalf("car-1's stream holds %d entries", len(ids))
 	}
 }
+
+// TestBadLastPositionCountedOnce: a bad last position is skipped at every
+// read and counted at the first (an instance reads again after each
+// subscription), and again once it changes and is still bad.
+func TestBadLastPositionCountedOnce(t *testing.T) {
+	x, st := openUnits(t, time.Hour)
+	var skipped int
+	x.skipped = func(string) { skipped++ }
+	ctx := context.Background()
+	set := func(v string) {
+		t.Helper()
+		if err := st.Client().HSet(ctx, st.Key("units", "last"), "car-1", v).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func(want int) {
+		t.Helper()
+		pos, _, err := x.LoadState(ctx)
+		if err != nil || len(pos) != 0 || skipped != want {
+			t.Fatalf("loaded %v (%v), skipped %d; want none loaded, %d skipped", pos, err, skipped, want)
+		}
+	}
+	set(`{"lon":`)
+	load(1)
+	load(1)
+	set(`{"lat":`)
+	load(2)
+	load(2)
+}
