@@ -11,22 +11,7 @@ import (
 	"watchfloor/geo"
 )
 
-func sampleMap(t testing.TB) *geo.Map {
-	t.Helper()
-	g, err := os.ReadFile("../config/sample/grids.geojson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := os.ReadFile("../config/sample/zones.geojson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := geo.NewMap(g, z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func sampleMap(t testing.TB) *geo.Map { return geo.SampleMap(t) }
 
 func TestSampleHierarchy(t *testing.T) {
 	m := sampleMap(t)

@@ -12,6 +12,9 @@ import (
 	"github.com/paulmach/orb"
 )
 
+// SampleMap is the sample city's map, for this package's outside tests.
+func SampleMap(t testing.TB) *Map { return sample(t) }
+
 // sample is the sample city's map.
 func sample(t testing.TB) *Map {
 	t.Helper()

@@ -616,17 +616,24 @@ func TestIngestStopAnswersEveryCaller(t *testing.T) {
 	}
 }
 
+// twoInstances runs two instances of two cars over st, each with its own
+// fleet: a stores, b follows a's notes.
+func twoInstances(t *testing.T, st unit.Store) (fa, fb *unit.Fleet, a, b *unit.Ingester) {
+	t.Helper()
+	fa, fb = ingestFleet(t, 2), ingestFleet(t, 2)
+	a = unit.NewIngester(fa, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	b = unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
+	runIngester(t, a)
+	runIngester(t, b)
+	following(t, b)
+	return fa, fb, a, b
+}
+
 // Jitter taken by one instance does not add up on another: its note
 // carries the unit's anchor, so the other instance measures the next fix
 // from it, not from the jittered position.
 func TestIngestJitterDoesNotAddUpAcrossInstances(t *testing.T) {
-	st := memstore.New(memstore.Options{}).Units(time.Hour)
-	fa, fb := ingestFleet(t, 2), ingestFleet(t, 2)
-	a := unit.NewIngester(fa, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
-	b := unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
-	runIngester(t, a)
-	runIngester(t, b)
-	following(t, b)
+	fa, fb, a, b := twoInstances(t, memstore.New(memstore.Options{}).Units(time.Hour))
 	submit := func(g *unit.Ingester, s unit.Sample) unit.Flags {
 		t.Helper()
 		flags, err := g.Submit(context.Background(), []unit.Sample{s})
@@ -1000,12 +1007,7 @@ func TestNotesWaitWhileAlone(t *testing.T) {
 // hears of the fix though no other is stored.
 func TestNoteToldAgainAfterAFailure(t *testing.T) {
 	st := &counted{Units: memstore.New(memstore.Options{}).Units(time.Hour)}
-	fa, fb := ingestFleet(t, 2), ingestFleet(t, 2)
-	a := unit.NewIngester(fa, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
-	b := unit.NewIngester(fb, st, positionsCfg(1, 100), nil, quiet, unit.IngestHooks{})
-	runIngester(t, a)
-	runIngester(t, b)
-	following(t, b)
+	_, fb, a, _ := twoInstances(t, st)
 	// b subscribed: a's first notes (one fix each) may find none listening;
 	// until b hears one, a later fix each time.
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
