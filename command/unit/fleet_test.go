@@ -300,6 +300,19 @@ func TestFollowUnitStatus(t *testing.T) {
 	}
 }
 
+// encodeNote appends to b the one note encodeNotes writes of latest (nil:
+// none), of noteUnits units at most.
+func (g *Ingester) encodeNote(b []byte, latest *latestSet) []byte {
+	if latest == nil {
+		latest = &latestSet{}
+	}
+	_, _ = g.encodeNotes(nil, latest, func(note []byte) error {
+		b = append(b, note...)
+		return nil
+	})
+	return b
+}
+
 // ownAnchors is each position noted as its unit's anchor (no jitter).
 func ownAnchors(m map[string]Position) *latestSet {
 	out := &latestSet{}

@@ -533,7 +533,7 @@ func (sh *shard) take(n int) int {
 	return n
 }
 
-// noteIn is a note as read, as encodeNote writes it: what one instance
+// noteIn is a note as read, as encodeNotes writes it: what one instance
 // tells the others of the positions it stored. Each position is decoded on
 // its own, so one bad position never costs the others.
 type noteIn struct {
@@ -694,6 +694,11 @@ func (n *notes) add(latest *latestSet) {
 		n.pending.put(id, latest.vals[i], true)
 	}
 	n.mu.Unlock()
+	n.poke()
+}
+
+// poke wakes tell for a round, unless one is due already.
+func (n *notes) poke() {
 	select {
 	case n.wake <- struct{}{}:
 	default:
@@ -828,25 +833,10 @@ func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet, a
 	return buf, listeners, err
 }
 
-// encodeNote appends the note telling other instances of latest to b:
-// {"i": instance, "u": [{"id": unit, "p": position, "a": anchor}, ...]},
-// written by hand (json.Marshal took a tenth of the server's ingest CPU);
-// the anchor only when the position moved its unit as jitter.
-func (g *Ingester) encodeNote(b []byte, latest *latestSet) []byte {
-	b = append(append(b, g.ownPrefix()...), `"u":[`...)
-	first := true
-	if latest == nil {
-		latest = &latestSet{}
-	}
-	for id, i := range latest.at {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendNoteUnit(b, id, &latest.vals[i])
-	}
-	return append(b, "]}"...)
-}
+// The notes are written by hand (json.Marshal took a tenth of the server's
+// ingest CPU): {"i": instance, "u": [{"id": unit, "p": position, "a":
+// anchor}, ...]}, the anchor only when the position moved its unit as
+// jitter.
 
 // appendNoteUnit appends one unit of a note: its id, position and, when
 // the position moved it as jitter, its anchor.
@@ -888,7 +878,7 @@ func (g *Ingester) encodeNotes(buf []byte, latest *latestSet, tell func(note []b
 	return buf, tell(buf)
 }
 
-// ownPrefix is how every note of this instance begins (encodeNote writes
+// ownPrefix is how every note of this instance begins (encodeNotes writes
 // the instance first), so Follow drops its own notes without decoding them.
 func (g *Ingester) ownPrefix() []byte { return []byte(`{"i":"` + g.instance + `",`) }
 
