@@ -772,6 +772,9 @@ func (g *Ingester) tell(ctx context.Context) {
 			alone = err == nil && latest != nil && g.others(listeners) <= 0
 		}
 		if err != nil {
+			// Tried again after the pause, whether or not more is stored
+			// meanwhile: what waits may be the last of its units.
+			g.notes.poke()
 			pause.Reset(max(every, noteRetry))
 		} else {
 			pause.Reset(every)
