@@ -19,7 +19,8 @@ func (discarded) WritePositions(context.Context, []unit.Fix) error { return nil 
 
 // BenchmarkIngest: the server's own work per position, without storage
 // (writes dropped): each sender checks its 1,000 samples as the edges do and
-// submits them, 10,000 units spread over four workers, every fix a move.
+// submits them, 10,000 units spread over four workers, every fix a move
+// within the sample map (its grid and zones looked up, as a real fix's).
 // One op is one position.
 func BenchmarkIngest(b *testing.B) {
 	const units, batch = 10000, 1000
@@ -44,7 +45,11 @@ func BenchmarkIngest(b *testing.B) {
 			n := lap.Add(1)
 			for i := 0; i < batch && pb.Next(); i++ {
 				at := start.Add(time.Duration(n) * time.Millisecond)
-				s := unit.Sample{UnitID: ids[(first+i)%units], Position: unit.Unknown(114.05+float64(n%50)*1e-5, 22.54, at)}
+				u := (first + i) % units
+				// Spread over the map (114.105–114.135, 22.528–22.558), so
+				// some fall in raster cells a grid's edge touches.
+				lon, lat := 114.106+float64(u%97)*3e-4+float64(n%50)*1e-5, 22.529+float64(u%89)*3e-4
+				s := unit.Sample{UnitID: ids[u], Position: unit.Unknown(lon, lat, at)}
 				if err := g.Check(&s); err != nil {
 					b.Fatal(err)
 				}
