@@ -180,11 +180,12 @@ func (l *load) responder(ctx context.Context, token string, sample bool, conns *
 const slowTask = 2 * time.Second
 
 // fanSteps splits a task's way to its phone by the times the server puts
-// in it: the plan's activation (the task's assigned_at), the task's
-// storing (its event's at), and its arrival.
+// in it: the plan's activation (the task's assigned_at), the start of the
+// atomic step that stores it (its event's at, stamped before Redis runs
+// the step), and its arrival.
 type fanSteps struct {
-	activated, stored, delivered series
-	size                         atomic.Int64 // a task.assigned message's bytes
+	activated, begun, delivered series
+	size                        atomic.Int64 // a task.assigned message's bytes
 }
 
 func (f *fanSteps) add(raw []byte, sent, now time.Time) {
@@ -199,7 +200,7 @@ func (f *fanSteps) add(raw []byte, sent, now time.Time) {
 	}
 	f.size.Store(int64(len(raw)))
 	f.activated.add(m.Data.AssignedAt.Sub(sent))
-	f.stored.add(m.At.Sub(m.Data.AssignedAt))
+	f.begun.add(m.At.Sub(m.Data.AssignedAt))
 	f.delivered.add(now.Sub(m.At))
 }
 
@@ -211,7 +212,7 @@ func (f *fanSteps) figures(prefix string, elapsed time.Duration) []Figure {
 	}
 	return []Figure{
 		activated,
-		f.stored.figure(prefix+"activated to task stored", elapsed),
-		f.delivered.figure(prefix+"task stored to phone", elapsed),
+		f.begun.figure(prefix+"activated to its step's start", elapsed),
+		f.delivered.figure(prefix+"step's start to phone", elapsed),
 	}
 }

@@ -48,7 +48,7 @@ func TestFanSteps(t *testing.T) {
 	for _, c := range []struct {
 		s    *series
 		want time.Duration
-	}{{&f.activated, 10 * time.Millisecond}, {&f.stored, 40 * time.Millisecond}, {&f.delivered, 30 * time.Millisecond}} {
+	}{{&f.activated, 10 * time.Millisecond}, {&f.begun, 40 * time.Millisecond}, {&f.delivered, 30 * time.Millisecond}} {
 		if len(c.s.d) != 1 || c.s.d[0] != c.want {
 			t.Fatalf("step %v, want [%v]", c.s.d, c.want)
 		}
