@@ -63,11 +63,11 @@ func newRaster(m *Map) *raster {
 	r.cellW, r.cellH = w/float64(r.nx), h/float64(r.ny)
 	const touched = math.MaxUint32
 	r.cells = make([]uint32, r.nx*r.ny)
+	mark := func(c int) { r.cells[c] = touched }
 	for _, areas := range [][]*Area{m.leaves, m.zones} {
 		for _, a := range areas {
 			for _, poly := range a.Shape {
 				for _, ring := range poly {
-					mark := func(c int) { r.cells[c] = touched }
 					for i := 1; i < len(ring); i++ {
 						r.segment(ring[i-1], ring[i], mark)
 					}
