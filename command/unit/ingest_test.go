@@ -945,7 +945,8 @@ func heardOf(t *testing.T, fleet *unit.Fleet, at time.Time, what string) {
 // An instance that hears only its own notes writes none of its positions,
 // only asks who listens; one that starts meanwhile has every unit's latest
 // fix, read from storage as it subscribes, and hears at once what is stored
-// after; from then on the notes tell of positions every note interval again.
+// after; from then on every round tells of positions again, asking nothing.
+// Rounds are counted, not timed: a slow machine only makes the test longer.
 func TestNotesWaitWhileAlone(t *testing.T) {
 	st := &counted{Units: memstore.New(memstore.Options{}).Units(time.Hour)}
 	fa := ingestFleet(t, 2)
@@ -954,20 +955,36 @@ func TestNotesWaitWhileAlone(t *testing.T) {
 	following(t, a)
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	i := 0
-	// send stores fixes of car-001 every 2 ms for d, each later than the
-	// last, and returns the last one's time.
+	// fix stores a fix of car-001 later than the last and returns its time.
+	fix := func() time.Time {
+		t.Helper()
+		at := t0.Add(time.Duration(i) * time.Second)
+		i++
+		if _, err := a.Submit(context.Background(), []unit.Sample{fixAt(at, 0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	// send stores a fix every 2 ms for d and returns the last one's time.
 	send := func(d time.Duration) time.Time {
 		t.Helper()
-		for end := time.Now().Add(d); ; i++ {
-			at := t0.Add(time.Duration(i) * time.Second)
-			if _, err := a.Submit(context.Background(), []unit.Sample{fixAt(at, 0, 0)}); err != nil {
-				t.Fatal(err)
-			}
-			if time.Now().After(end) {
-				i++
+		for end := time.Now().Add(d); ; time.Sleep(2 * time.Millisecond) {
+			if at := fix(); time.Now().After(end) {
 				return at
 			}
-			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	// rounds stores a fix, then waits for a round to count it in c, n times.
+	rounds := func(c *atomic.Int64, n int, what string) {
+		t.Helper()
+		for k := 0; k < n; k++ {
+			was := c.Load()
+			fix()
+			for deadline := time.Now().Add(3 * time.Second); c.Load() == was; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: round %d never came", what, k+1)
+				}
+			}
 		}
 	}
 	for deadline := time.Now().Add(3 * time.Second); !a.HeardOwnNote(); {
@@ -977,13 +994,10 @@ func TestNotesWaitWhileAlone(t *testing.T) {
 		}
 	}
 	// The note after the one it heard, perhaps; then only questions.
-	before, asked := st.told.Load(), st.asked.Load()
-	send(500 * time.Millisecond)
+	before := st.told.Load()
+	rounds(&st.asked, 20, "asking who listens while alone")
 	if n := st.told.Load() - before; n > 1 {
-		t.Fatalf("%d notes of positions told in 0.5 s with no other instance listening, want 1 at most", n)
-	}
-	if st.asked.Load() == asked {
-		t.Fatal("no note asked who listens")
+		t.Fatalf("%d notes of positions told over 20 rounds with no other instance listening, want 1 at most", n)
 	}
 	// Another instance: what was stored before it subscribed it reads as it
 	// subscribes (the fleets are the test's own: it knows nothing else, and
@@ -994,13 +1008,14 @@ func TestNotesWaitWhileAlone(t *testing.T) {
 	following(t, b)
 	heardOf(t, fb, t0.Add(time.Duration(i-1)*time.Second), "stored before the other instance subscribed")
 	// What is stored after, it hears with the rest of what a gathered, and
-	// then the notes tell of positions every note interval again.
+	// then every round tells of positions with no question first.
 	heardOf(t, fb, send(10*time.Millisecond), "stored after the other instance subscribed")
-	before = st.told.Load()
-	send(300 * time.Millisecond)
-	if n := st.told.Load() - before; n < 10 {
-		t.Fatalf("%d notes told in 0.3 s with another instance listening, want one every few milliseconds", n)
+	asked := st.asked.Load()
+	rounds(&st.told, 20, "telling with another instance listening")
+	if n := st.asked.Load() - asked; n != 0 {
+		t.Fatalf("%d notes asked who listens over 20 rounds with another instance listening, want none", n)
 	}
+	heardOf(t, fb, t0.Add(time.Duration(i-1)*time.Second), "told with another instance listening")
 }
 
 // A note that could not be told is kept for the next: the other instance
