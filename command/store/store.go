@@ -49,6 +49,8 @@ type Store struct {
 	ping       time.Duration
 	// parts caches the shared parts read or written (see Whole).
 	parts partCache
+	// seqs gathers the streams' seqs asked for at once into one read.
+	seqs seqReads
 }
 
 // Options configure Open.
@@ -102,6 +104,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	rdb := client(ro, opts, ro.Protocol)
 	s := &Store{rdb: rdb, subs: client(ro, opts, 2), prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, unitMaxLen: opts.UnitStreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
 		wait: opts.WaitReplicas, waitT: opts.WaitTimeout, loc: opts.Location}
+	s.seqs.get = func(ctx context.Context, keys []string) ([]any, error) {
+		v, err := rdb.MGet(ctx, keys...).Result()
+		return v, s.Wrap("reading seqs", err)
+	}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}

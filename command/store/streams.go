@@ -18,12 +18,9 @@ import (
 // notify channel carries the events of streams instances do not tail.
 
 // Seq returns the current seq of a stream (0 when nothing was ever sent).
+// Calls made while a read is under way share the next read (seqReads).
 func (s *Store) Seq(ctx context.Context, stream string) (uint64, error) {
-	v, err := s.rdb.Get(ctx, s.Key("seq", stream)).Uint64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	return v, s.Wrap("reading seq", err)
+	return s.seqs.read(ctx, s.Key("seq", stream))
 }
 
 // Message is one event of a stream (see live.Message).

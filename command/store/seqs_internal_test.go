@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// gated is a read of seqs that holds its first call until open is closed:
+// asks made meanwhile wait for the next read. Values are the keys' numbers
+// ("k7" holds 7); "none" holds nothing, "bad" holds no number.
+type gated struct {
+	entered, open chan struct{}
+	mu            sync.Mutex
+	sizes         []int
+	ctxErr        error // the first read's ctx's error once let go
+	fail          error
+}
+
+func newGated() *gated { return &gated{entered: make(chan struct{}), open: make(chan struct{})} }
+
+func (g *gated) get(ctx context.Context, keys []string) ([]any, error) {
+	g.mu.Lock()
+	g.sizes = append(g.sizes, len(keys))
+	first := len(g.sizes) == 1
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.open
+		g.ctxErr = ctx.Err()
+	}
+	if g.fail != nil {
+		return nil, g.fail
+	}
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		switch k {
+		case "none":
+		case "bad":
+			vals[i] = "x"
+		default:
+			vals[i] = k[1:]
+		}
+	}
+	return vals, nil
+}
+
+type answer struct {
+	seq uint64
+	err error
+}
+
+// ask reads key's seq in its own goroutine and returns where its answer goes.
+func ask(ctx context.Context, r *seqReads, key string) <-chan answer {
+	out := make(chan answer, 1)
+	go func() {
+		seq, err := r.read(ctx, key)
+		out <- answer{seq, err}
+	}()
+	return out
+}
+
+func wait(t *testing.T, c <-chan answer, what string) answer {
+	t.Helper()
+	select {
+	case a := <-c:
+		return a
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: no answer", what)
+		return answer{}
+	}
+}
+
+// waiting blocks until n asks wait for the next read.
+func waiting(t *testing.T, r *seqReads, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		got := len(r.asks)
+		r.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d asks waiting, want %d", got, n)
+		}
+	}
+}
+
+// While a read is under way, every ask made waits for the next, which
+// takes up to seqBatch of them: 2,500 asks made during one read are three
+// reads, each ask answered with its own key's seq.
+func TestSeqReadsGatherAsksMadeDuringARead(t *testing.T) {
+	g := newGated()
+	r := &seqReads{get: g.get}
+	first := ask(context.Background(), r, "k0")
+	<-g.entered
+	answers := make([]<-chan answer, 2500)
+	for i := range answers {
+		key := "k" + strconv.Itoa(i+1)
+		switch i {
+		case 10:
+			key = "none"
+		case 20:
+			key = "bad"
+		}
+		answers[i] = ask(context.Background(), r, key)
+	}
+	waiting(t, r, len(answers))
+	close(g.open)
+	if a := wait(t, first, "the first ask"); a.seq != 0 || a.err != nil {
+		t.Errorf("the first ask: %d, %v; want 0", a.seq, a.err)
+	}
+	for i, c := range answers {
+		a := wait(t, c, fmt.Sprintf("ask %d", i+1))
+		switch {
+		case i == 10:
+			if a.seq != 0 || a.err != nil {
+				t.Errorf("a key holding nothing: %d, %v; want 0", a.seq, a.err)
+			}
+		case i == 20:
+			if a.err == nil {
+				t.Errorf("a key holding no number: %d, want an error", a.seq)
+			}
+		case a.seq != uint64(i+1) || a.err != nil:
+			t.Errorf("ask %d: %d, %v; want %d", i+1, a.seq, a.err, i+1)
+		}
+	}
+	// The last read marks itself done just after its answers.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		reading, left := r.reading, len(r.asks)
+		r.mu.Unlock()
+		if !reading && left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the burst: reading %v, %d asks waiting; want neither", reading, left)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if fmt.Sprint(g.sizes) != "[1 1000 1000 500]" {
+		t.Errorf("reads of %v keys, want [1 1000 1000 500]", g.sizes)
+	}
+}
+
+// A caller whose context ends while it waits stops waiting at once; one
+// whose read is under way gets that read's answer, and the read goes on for
+// those who wait on it. A failed read fails each of its asks, not the next.
+func TestSeqReadsOutliveTheirCallers(t *testing.T) {
+	g := newGated()
+	g.fail = errors.New("redis: connection refused")
+	r := &seqReads{get: g.get}
+	leadCtx, cancelLead := context.WithCancel(context.Background())
+	lead := ask(leadCtx, r, "k1")
+	<-g.entered
+	otherCtx, cancelOther := context.WithCancel(context.Background())
+	other := ask(otherCtx, r, "k2")
+	stays := ask(context.Background(), r, "k3")
+	waiting(t, r, 2)
+	cancelLead()
+	cancelOther()
+	if a := wait(t, other, "a waiting ask"); !errors.Is(a.err, context.Canceled) {
+		t.Errorf("a waiting ask, its context ended: %d, %v; want context.Canceled", a.seq, a.err)
+	}
+	close(g.open)
+	if a := wait(t, lead, "the ask that began the read"); a.err != g.fail {
+		t.Errorf("the ask that began the read, the read failing: %d, %v; want its error", a.seq, a.err)
+	}
+	if a := wait(t, stays, "the ask that stayed"); a.err != g.fail {
+		t.Errorf("the ask that stayed, the read failing: %d, %v; want its error", a.seq, a.err)
+	}
+	if g.ctxErr != nil {
+		t.Errorf("the read was cut short with its caller: %v", g.ctxErr)
+	}
+	g.fail = nil
+	if a := wait(t, ask(context.Background(), r, "k4"), "an ask after the failure"); a.seq != 4 || a.err != nil {
+		t.Errorf("an ask after the failure: %d, %v; want 4", a.seq, a.err)
+	}
+}
