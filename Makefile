@@ -7,7 +7,7 @@ CONFIG    ?= config/sample/watchfloor.yaml
 REDIS_DIR := var/redis
 REDIS_PORT ?= 6379
 
-.PHONY: all deps build basemap run test race lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-load bench-compare bench-cores bench-overload
+.PHONY: all deps build basemap run test race lint screenshots vet fmt-check fuzz bench clean redis bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-seqs bench-load bench-compare bench-cores bench-overload
 
 all: build
 
@@ -118,7 +118,7 @@ fuzz: deps
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section
-bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-load bench-cores bench-overload
+bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-seqs bench-load bench-cores bench-overload
 	scripts/bench-assemble
 ## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
 bench-load: deps
@@ -133,7 +133,7 @@ bench-load: deps
 bench-cores: deps
 	scripts/bench-cores
 	scripts/bench-assemble
-## bench-overload: the batch API offered 100,000 to 400,000 positions/s, three runs each: the median stored within 10 % of capacity, refusals and their times; writes docs/bench/63-overload.md.
+## bench-overload: the batch API offered 100,000 to 400,000 positions/s, five runs each (ROUNDS): the median stored within 10 % of capacity, refusals and their times; writes docs/bench/63-overload.md.
 bench-overload: deps
 	scripts/bench-overload
 	scripts/bench-assemble
@@ -172,6 +172,8 @@ bench-reads: deps
 	$(BENCH) 42-reads-at-scale "Reads with 20,000 incidents open (a screen snapshot's 500, a duplicate search, a page's list of 200, a rare filter's 200 among a year of 200,000, a leader's countdown of the 200 due first) and a plan's group of 2,000 (resolved from its team, a warning's stand-by compared)" $(GO) test -run='^$$' -bench='Incidents20000|GroupUnits2000|Calls2000' -benchtime=20x -count=1 ./command/store ./command/warning
 	$(BENCH) 43-task-answers "A plan's 2,000 members answering their tasks (done), 32 at a time" $(GO) test -run='^$$' -bench=TaskAnswers2000 -benchtime=3x -count=1 ./command/store
 	$(BENCH) 44-years-of-plans "Reads after years of plans: a phone's tasks (its snapshot) with 1,000 plans ended behind its unit and 3 active; a leader page's history with 3,000 plans ended (every one, as read before, and the latest 15)" $(GO) test -run='^$$' -bench='UnitTasksAfterAYear|EndedActivations3000' -count=1 ./command/store
+bench-seqs: deps
+	$(BENCH) 46-seq-reads "A stream's seq read at a socket's heartbeat: alone, and 2,000 at once (every socket that connected together, or all after the notifications are subscribed again), gathered into shared reads" $(GO) test -run='^$$' -bench='SeqAlone|SeqsAtOnce2000' -benchtime=200x -count=1 -benchmem ./command/store
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/acceptance
 
