@@ -173,7 +173,7 @@ bench-reads: deps
 	$(BENCH) 43-task-answers "A plan's 2,000 members answering their tasks (done), 32 at a time" $(GO) test -run='^$$' -bench=TaskAnswers2000 -benchtime=3x -count=1 ./command/store
 	$(BENCH) 44-years-of-plans "Reads after years of plans: a phone's tasks (its snapshot) with 1,000 plans ended behind its unit and 3 active; a leader page's history with 3,000 plans ended (every one, as read before, and the latest 15)" $(GO) test -run='^$$' -bench='UnitTasksAfterAYear|EndedActivations3000' -count=1 ./command/store
 bench-seqs: deps
-	$(BENCH) 46-seq-reads "A stream's seq read at a socket's heartbeat: alone, and 2,000 at once (every socket that connected together, or all after the notifications are subscribed again), gathered into shared reads" $(GO) test -run='^$$' -bench='SeqAlone|SeqsAtOnce2000' -benchtime=200x -count=1 -benchmem ./command/store
+	$(BENCH) 46-seq-reads "A stream's seq read at a socket's heartbeat: alone, and 2,000 at once (every socket checks after the notifications are subscribed again), gathered into shared reads" $(GO) test -run='^$$' -bench='SeqAlone|SeqsAtOnce2000' -benchtime=200x -count=1 -benchmem ./command/store
 bench-candidates: deps
 	$(BENCH) 33-candidates "Candidates query over HTTP with 10,000 units placed (2,000 queries)" $(GO) test -run='^$$' -bench=CandidatesHTTP -benchtime=2000x -count=1 ./command/acceptance
 

@@ -56,8 +56,8 @@ func TestSeqsAskedAtOnce(t *testing.T) {
 }
 
 // BenchmarkSeqsAtOnce2000 reads 2,000 streams' seqs at once, as every
-// socket's heartbeat after a restart (or a broken subscription) does: the
-// time of the whole burst, Redis's CPU and its calls a read.
+// socket does after a broken subscription: the burst's time, Redis's CPU
+// and its calls a read.
 func BenchmarkSeqsAtOnce2000(b *testing.B) {
 	const n = 2000
 	st := storetest.Open(b, store.Options{})

@@ -7,17 +7,15 @@ import (
 	"sync"
 )
 
-// seqReads gathers the seqs asked for while a read is under way into the
-// next read of up to seqBatch keys (one MGET): every socket's heartbeat at
-// once (a restart's sockets beat together; a broken subscription makes all
-// of them check) is a few round trips, not one each. A lone ask is read at
-// once, as before.
+// seqReads reads the seqs asked for while a read is under way together in
+// the next, one MGET of up to seqBatch keys: a burst of checks (every socket
+// after the notifications are subscribed again) is a few round trips.
 type seqReads struct {
 	// get reads the values of keys, nil where a key holds none.
 	get func(ctx context.Context, keys []string) ([]any, error)
 
 	mu      sync.Mutex
-	reading bool      // a read is under way; asks wait for the next
+	reading bool      // rounds are under way: they take every ask waiting
 	asks    []*seqAsk // waiting, oldest first
 }
 
@@ -32,31 +30,25 @@ type seqAsk struct {
 // seqBatch is the most keys one read takes.
 const seqBatch = 1000
 
-// read returns the seq stored at key (0 when none): read at once when no
-// read is under way, else with the next, which takes every ask waiting
-// then. A caller whose ctx ends while it waits stops waiting (its answer is
-// dropped); one reading gets its answer, as a lone GET would.
+// read returns the seq stored at key (0 when none), read at once when no
+// read is under way, else with the next; the caller stops waiting when ctx ends.
 func (r *seqReads) read(ctx context.Context, key string) (uint64, error) {
 	a := &seqAsk{key: key, done: make(chan struct{})}
 	r.mu.Lock()
 	r.asks = append(r.asks, a)
-	lead := !r.reading // then no ask waited: a is first
+	start := !r.reading
 	r.reading = true
 	r.mu.Unlock()
-	if lead {
-		// Others' answers ride on these reads: not cut short by this
-		// caller's end (the client's read timeout bounds them). a is
-		// answered by the first; the asks made meanwhile by the next.
-		if ctx := context.WithoutCancel(ctx); r.round(ctx) {
-			go r.drain(ctx)
-		}
-		return a.seq, a.err
+	if start {
+		// Rounds run one at a time, for every caller: not cut short by this
+		// one's end (the client's timeouts bound each).
+		go r.drain(context.WithoutCancel(ctx))
 	}
 	select {
 	case <-a.done:
 		return a.seq, a.err
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, fmt.Errorf("reading seq: %w", ctx.Err())
 	}
 }
 

@@ -149,9 +149,9 @@ func TestSeqReadsGatherAsksMadeDuringARead(t *testing.T) {
 	}
 }
 
-// A caller whose context ends while it waits stops waiting at once; one
-// whose read is under way gets that read's answer, and the read goes on for
-// those who wait on it. A failed read fails each of its asks, not the next.
+// A caller whose context ends stops waiting at once, the one whose ask
+// began the read too; the read goes on for those who wait on it. A failed
+// read fails each of its asks, not the next.
 func TestSeqReadsOutliveTheirCallers(t *testing.T) {
 	g := newGated()
 	g.fail = errors.New("redis: connection refused")
@@ -165,13 +165,12 @@ func TestSeqReadsOutliveTheirCallers(t *testing.T) {
 	waiting(t, r, 2)
 	cancelLead()
 	cancelOther()
-	if a := wait(t, other, "a waiting ask"); !errors.Is(a.err, context.Canceled) {
-		t.Errorf("a waiting ask, its context ended: %d, %v; want context.Canceled", a.seq, a.err)
+	for what, c := range map[string]<-chan answer{"the ask that began the read": lead, "a waiting ask": other} {
+		if a := wait(t, c, what); !errors.Is(a.err, context.Canceled) {
+			t.Errorf("%s, its context ended: %d, %v; want context.Canceled", what, a.seq, a.err)
+		}
 	}
 	close(g.open)
-	if a := wait(t, lead, "the ask that began the read"); a.err != g.fail {
-		t.Errorf("the ask that began the read, the read failing: %d, %v; want its error", a.seq, a.err)
-	}
 	if a := wait(t, stays, "the ask that stayed"); a.err != g.fail {
 		t.Errorf("the ask that stayed, the read failing: %d, %v; want its error", a.seq, a.err)
 	}
@@ -181,5 +180,30 @@ func TestSeqReadsOutliveTheirCallers(t *testing.T) {
 	g.fail = nil
 	if a := wait(t, ask(context.Background(), r, "k4"), "an ask after the failure"); a.seq != 4 || a.err != nil {
 		t.Errorf("an ask after the failure: %d, %v; want 4", a.seq, a.err)
+	}
+}
+
+// A read answering fewer values than it was asked for fails each of its
+// asks rather than giving one another's seq.
+func TestSeqReadsShortAnswerFails(t *testing.T) {
+	g := newGated()
+	r := &seqReads{get: func(ctx context.Context, keys []string) ([]any, error) {
+		if vals, err := g.get(ctx, keys); len(keys) == 1 {
+			return vals, err
+		}
+		return []any{"1"}, nil
+	}}
+	first := ask(context.Background(), r, "k0")
+	<-g.entered
+	two := []<-chan answer{ask(context.Background(), r, "k1"), ask(context.Background(), r, "k2")}
+	waiting(t, r, 2)
+	close(g.open)
+	if a := wait(t, first, "the first ask"); a.seq != 0 || a.err != nil {
+		t.Errorf("the first ask: %d, %v; want 0", a.seq, a.err)
+	}
+	for i, c := range two {
+		if a := wait(t, c, "an ask of a short read"); a.err == nil {
+			t.Errorf("ask %d of a read answering one value for two keys: %d, want an error", i+1, a.seq)
+		}
 	}
 }
