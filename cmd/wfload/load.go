@@ -39,6 +39,7 @@ type options struct {
 	ServerProfile         string // the server's CPU profile over the sending, fetched as admin
 	Steps                 bool   // split the plan tasks' time into the server's steps
 	Compress              bool   // ask websockets for permessage-deflate, as browsers do
+	DialTogether          bool   // log every responder in first, then dial their sockets at once
 }
 
 // series collects latencies of one kind.
@@ -253,15 +254,25 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 			go func() { defer wg.Done(); l.screen(runCtx, tok, i == 0, &conns, ready) }()
 		}
 	}
-	for i := range l.o.Responders {
-		id := fmt.Sprintf("fan-%05d", i+1)
-		tok, err := l.login(ctx, id)
-		if err != nil {
-			return err
-		}
+	dial := func(i int, tok string) {
 		conns.Add(1)
 		wg.Add(1)
 		go func() { defer wg.Done(); l.responder(runCtx, tok, l.o.Steps && i%100 == 0, &conns, ready) }()
+	}
+	toks := make([]string, 0, l.o.Responders)
+	for i := range l.o.Responders {
+		tok, err := l.login(ctx, fmt.Sprintf("fan-%05d", i+1))
+		if err != nil {
+			return err
+		}
+		if !l.o.DialTogether {
+			dial(i, tok) // each socket as its login ends: their heartbeats spread
+			continue
+		}
+		toks = append(toks, tok)
+	}
+	for i, tok := range toks {
+		dial(i, tok) // every socket at once, as phones after a restart: their heartbeats meet
 	}
 	conns.Wait()
 	l.snapshotBytes = l.screenBytes.Load()
