@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,5 +140,50 @@ func TestReadAnswersPingsBeforeReady(t *testing.T) {
 	close(next)
 	if n := l.snapshots.figure("", time.Second).Count; n != 1 || l.wsErr.Load() != 0 {
 		t.Errorf("snapshots %d, errors %d; want 1 and 0", n, l.wsErr.Load())
+	}
+}
+
+// With -dial-together every responder is logged in before any socket is
+// dialled: the last login waits a second for a dial, and none may come.
+// Without it, a socket is dialled as its login ends, before the last.
+func TestDialTogether(t *testing.T) {
+	for _, together := range []bool{true, false} {
+		const responders = 3
+		var logins atomic.Int64
+		dialled := make(chan struct{}, responders)
+		var early atomic.Bool // a socket dialled while a login was still to come
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/v1/sessions" {
+				if logins.Add(1) == responders {
+					select {
+					case <-dialled:
+						early.Store(true)
+					case <-time.After(time.Second):
+					}
+				}
+				_, _ = w.Write([]byte(`{"token":"tok"}`))
+				return
+			}
+			dialled <- struct{}{}
+			c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_ = c.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"type":"snapshot","data":{}}`))
+			_, _, _ = c.NextReader() // until the client closes
+		}))
+		l := &load{apis: []string{srv.URL}, http: srv.Client(), o: options{Responders: responders, Password: "p", DialTogether: together}}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		if err := l.connect(context.Background(), ctx, &wg); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		wg.Wait()
+		srv.Close()
+		if early.Load() == together {
+			t.Errorf("-dial-together %v: a socket dialled before the last login: %v", together, early.Load())
+		}
 	}
 }
