@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,5 +206,33 @@ func TestSeqReadsShortAnswerFails(t *testing.T) {
 		if a := wait(t, c, "an ask of a short read"); a.err == nil {
 			t.Errorf("ask %d of a read answering one value for two keys: %d, want an error", i+1, a.seq)
 		}
+	}
+}
+
+// A check that waited over wait for its round (a hung Redis's read ahead of
+// it) is failed, not read: its heartbeat goes on, and rounds go on for later
+// checks. The one being read gets its answer.
+func TestSeqReadsStaleChecksFail(t *testing.T) {
+	g := newGated()
+	r := &seqReads{get: g.get, wait: 50 * time.Millisecond}
+	first := ask(context.Background(), r, "k1")
+	<-g.entered
+	behind := ask(context.Background(), r, "k2")
+	waiting(t, r, 1)
+	time.Sleep(100 * time.Millisecond) // behind has waited over wait
+	close(g.open)
+	if a := wait(t, first, "the check being read"); a.seq != 1 || a.err != nil {
+		t.Errorf("the check being read: %d, %v; want 1", a.seq, a.err)
+	}
+	if a := wait(t, behind, "a check behind it"); a.err == nil || !strings.Contains(a.err.Error(), "waited over") {
+		t.Errorf("a check that waited over the bound: %d, %v; want it failed", a.seq, a.err)
+	}
+	if a := wait(t, ask(context.Background(), r, "k3"), "a check after"); a.seq != 3 || a.err != nil {
+		t.Errorf("a check after: %d, %v; want 3", a.seq, a.err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if fmt.Sprint(g.sizes) != "[1 1]" {
+		t.Errorf("reads of %v keys, want [1 1]: the stale check not read", g.sizes)
 	}
 }

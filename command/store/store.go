@@ -108,6 +108,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		v, err := rdb.MGet(ctx, keys...).Result()
 		return v, s.Wrap("reading seqs", err)
 	}
+	s.seqs.wait = seqWait
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
