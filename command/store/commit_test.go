@@ -251,19 +251,24 @@ func TestCommitAfterScriptsFlushed(t *testing.T) {
 	}
 }
 
-// commandCalls is how many times Redis ran cmd (INFO commandstats).
-func commandCalls(t *testing.T, rdb redis.UniversalClient, cmd string) int {
-	t.Helper()
-	for _, kv := range strings.Split(infoField(t, rdb, "commandstats", "cmdstat_"+cmd), ",") {
-		if v, ok := strings.CutPrefix(kv, "calls="); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
+// commandCalls is how many times Redis ran cmd (INFO commandstats; 0 for
+// one it never ran since its last CONFIG RESETSTAT).
+func commandCalls(tb testing.TB, rdb redis.UniversalClient, cmd string) int {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return 0
+	_, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls=")
+	if !ok {
+		return 0
+	}
+	v, _, _ := strings.Cut(rest, ",")
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 // TestCommitWaitsForReplicas: with replicas to wait for, a commit runs the

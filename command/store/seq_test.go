@@ -3,12 +3,8 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"watchfloor/command/store"
 	"watchfloor/command/store/storetest"
@@ -90,39 +86,5 @@ func BenchmarkSeqsAtOnce2000(b *testing.B) {
 	}
 	reads := float64(bursts * n)
 	b.ReportMetric((redisCPU(b, rdb)-cpu0)*1e6/reads, "µs-redis/read")
-	b.ReportMetric(float64(redisCalls(b, rdb, "get")+redisCalls(b, rdb, "mget"))/reads, "calls/read")
-}
-
-// redisCalls is how many calls of cmd Redis has run since the last CONFIG
-// RESETSTAT.
-func redisCalls(b *testing.B, rdb redis.UniversalClient, cmd string) int64 {
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls=")
-	if !ok {
-		return 0
-	}
-	v, _, _ := strings.Cut(rest, ",")
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return n
-}
-
-// BenchmarkSeqAlone reads one stream's seq at a time, as a lone socket's
-// heartbeat does: the round trip's time.
-func BenchmarkSeqAlone(b *testing.B) {
-	st := storetest.Open(b, store.Options{})
-	ctx := context.Background()
-	if err := st.Client().Set(ctx, st.Key("seq", "unit:u1"), 7, 0).Err(); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if seq, err := st.Seq(ctx, "unit:u1"); err != nil || seq != 7 {
-			b.Fatalf("seq %d, %v", seq, err)
-		}
-	}
+	b.ReportMetric(float64(commandCalls(b, rdb, "get")+commandCalls(b, rdb, "mget"))/reads, "calls/read")
 }

@@ -219,7 +219,9 @@ func TestSeqReadsStaleChecksFail(t *testing.T) {
 	<-g.entered
 	behind := ask(context.Background(), r, "k2")
 	waiting(t, r, 1)
-	time.Sleep(100 * time.Millisecond) // behind has waited over wait
+	r.mu.Lock()
+	r.asks[0].at = r.asks[0].at.Add(-time.Second) // behind has waited over wait
+	r.mu.Unlock()
 	close(g.open)
 	if a := wait(t, first, "the check being read"); a.seq != 1 || a.err != nil {
 		t.Errorf("the check being read: %d, %v; want 1", a.seq, a.err)
