@@ -15,8 +15,10 @@ import (
 	"watchfloor/config"
 )
 
-// A Stop right after Start returns promptly: the listeners are closed even
-// when the HTTP servers had not yet taken them (it used to hang for ever).
+// A Stop right after Start returns within its context's 5 s: the listeners
+// are closed even when the HTTP servers had not yet taken them (it used to
+// hang for ever). How fast it stops is timed, not judged: a loaded machine
+// may be slow.
 func TestStopRightAfterStart(t *testing.T) {
 	r := storetest.Start(t)
 	env := map[string]string{"WATCHFLOOR_LISTEN": "127.0.0.1:0", "WATCHFLOOR_OSMAND_LISTEN": "127.0.0.1:0", "WATCHFLOOR_REDIS_URL": r.URL(), "WATCHFLOOR_DEMO_PASSWORD": testPassword}
@@ -34,11 +36,18 @@ func TestStopRightAfterStart(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		t0 := time.Now()
-		err = srv.Stop(ctx)
-		cancel()
-		if d := time.Since(t0); d > 2*time.Second || err != nil {
-			t.Fatalf("stop %d took %s: %v", i, d, err)
+		stopped := make(chan error, 1)
+		go func() { stopped <- srv.Stop(ctx) }()
+		select {
+		case err = <-stopped:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("stop %d has not returned after 10 s, its context's 5 s long past", i)
 		}
+		cancel()
+		if err != nil {
+			t.Fatalf("stop %d after %s: %v", i, time.Since(t0), err)
+		}
+		t.Logf("stop %d took %s", i, time.Since(t0))
 	}
 }
 
