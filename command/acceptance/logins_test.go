@@ -2,6 +2,8 @@ package acceptance_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -399,6 +401,60 @@ func sessionLookups(h *harness, from string) int {
 	}
 	h.t.Fatalf("no %s in the metrics", prefix)
 	return 0
+}
+
+// TestSocketsCheckTheirSessions: an open socket's session is checked every
+// session_ttl/4 by the server's clock with no request from its client: the
+// check looks it up (and slides it), and a session gone without a
+// revocation (its key deleted, as if the message was lost) or past its
+// maximum age closes its sockets with 4001; a session is looked up once a
+// check however many sockets it has.
+func TestSocketsCheckTheirSessions(t *testing.T) {
+	clock := morningClock()
+	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) {
+		c.Auth.SessionTTL, c.Auth.SessionMaxAge = time.Hour, 2*time.Hour // checked every 15 minutes
+		// Every lookup from Redis: the cache's freshness runs on the real
+		// clock, which does not jump with this test's.
+		c.Auth.SessionCache = 0
+	})
+	lost, aged := h.freshToken("viewer"), h.freshToken("viewer")
+	lostSock := h.screen(lost, nil)
+	lostSock.next(2 * time.Second)
+	agedSocks := []*wsConn{h.screen(aged, nil), h.screen(aged, nil)}
+	for _, c := range agedSocks {
+		c.next(2 * time.Second)
+	}
+	lookups := func() int { return sessionLookups(h, "redis") + sessionLookups(h, "cache") }
+	before := lookups()
+	// Due: each session looked up, by the server alone.
+	clock.Advance(16 * time.Minute)
+	waitFor(t, 5*time.Second, "the sockets' sessions checked", func() bool { return lookups() >= before+2 })
+	// A session deleted with no revocation heard: its socket closes at its
+	// next check.
+	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+	defer rdb.Close()
+	sum := sha256.Sum256([]byte(lost))
+	if err := rdb.Del(context.Background(), "wf:{"+h.cfg.Deployment+"}:session:"+hex.EncodeToString(sum[:])).Err(); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(16 * time.Minute)
+	if code, reason := closeCode(t, lostSock, 5*time.Second); code != 4001 || reason != "session ended" {
+		t.Errorf("the deleted session's socket closed with %d %q, want 4001 session ended", code, reason)
+	}
+	// Past its maximum age (2 h from the login), by the clock alone, once
+	// the second round has looked up the aged session too.
+	waitFor(t, 5*time.Second, "the second round", func() bool { return lookups() >= before+4 })
+	clock.Advance(90 * time.Minute)
+	for i, c := range agedSocks {
+		if code, reason := closeCode(t, c, 5*time.Second); code != 4001 || reason != "session ended" {
+			t.Errorf("socket %d of the aged session closed with %d %q, want 4001 session ended", i, code, reason)
+		}
+	}
+	// Three rounds: both sessions, both again (the deleted one found gone),
+	// the aged one (found too old); a lookup a socket would be eight.
+	if n := lookups() - before; n != 5 {
+		t.Errorf("%d session lookups over three rounds of checks, want 5 (one a session a round)", n)
+	}
 }
 
 func TestSessionMaxAge(t *testing.T) {

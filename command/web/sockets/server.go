@@ -42,7 +42,8 @@ type Server struct {
 func New(k *rest.Kit) *Server {
 	s := &Server{Kit: k}
 	s.base, s.cancel = context.WithCancel(context.Background())
-	s.sessions.open = map[string]map[*socketSession]struct{}{}
+	s.sessions.open = map[string]*sessionSockets{}
+	go s.keepSessions(s.base)
 	s.closed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "watchfloor", Name: "websocket_closed_total",
 		Help: "Websockets closed by this instance, by kind of stream and why: client, shutdown, session_ended, behind, write_timeout, write_failed, silent, bad_message, storage.",

@@ -314,10 +314,14 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	cancel := func() { cancelCause(context.Canceled) }
 	defer cancel()
 	// A session ended anywhere closes the socket at once (revocations), and
-	// now and then its session is checked and slid (keepSession).
+	// now and then its session is checked and slid (keepSessions).
 	if hash, _ := conn.Locals(rest.TokenHashKey).(string); hash != "" {
-		defer a.sessions.add(hash, cancelCause)()
-		go a.keepSession(ctx, cancelCause, hash)
+		defer a.sessions.add(hash, cancelCause, a.Clock().Add(a.sessionCheck()))()
+		// Checked once at once: a logout published between the request's
+		// authorisation and the socket's registration was not seen by it.
+		if _, err := a.Auth.AuthenticateHash(ctx, hash); errors.Is(err, auth.ErrUnauthenticated) {
+			cancelCause(errSessionEnded)
+		}
 	}
 	var since *uint64
 	if v := conn.Query("since"); v != "" {
@@ -504,27 +508,33 @@ func (a *Server) socketFilter(sess auth.Session) func(live.Message) ([]byte, boo
 	}
 }
 
-// keepSession slides a connected socket's session until ctx ends, and
-// ends the socket when the session is gone. Revocations close sockets at
-// once; this check is the backstop for a revocation missed while the
-// subscription was down, and for the session's maximum age.
-func (a *Server) keepSession(ctx context.Context, cancel context.CancelCauseFunc, hash string) {
-	every := min(a.Config.Auth.SessionTTL/4, time.Minute)
-	t := time.NewTicker(every)
+// sessionCheck is how often the session of an open socket is checked and
+// slid: a quarter of its lifetime, at most a minute.
+func (a *Server) sessionCheck() time.Duration {
+	return min(a.Config.Auth.SessionTTL/4, time.Minute)
+}
+
+// keepSessions slides the sessions of open sockets, each every
+// sessionCheck, and ends the sockets of a session found gone, until ctx
+// ends. Revocations close sockets at once; this check is the backstop for a
+// revocation missed while the subscription was down, and for the
+// session's maximum age. One goroutine checks every session of the
+// instance in turn, once a second those due (a goroutine a socket held a
+// stack and a ticker each, 2,000 of them for a city's phones); a check
+// slowed by Redis delays the ones after it, a backstop all.
+func (a *Server) keepSessions(ctx context.Context) {
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	// Check once at once: a logout published between the request's
-	// authorisation and the socket's registration was not seen by it.
-	for first := true; ; first = false {
-		if !first {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-		if _, err := a.Auth.AuthenticateHash(ctx, hash); errors.Is(err, auth.ErrUnauthenticated) {
-			cancel(errSessionEnded)
+	for {
+		select {
+		case <-ctx.Done():
 			return
+		case <-t.C:
+		}
+		for _, hash := range a.sessions.due(a.Clock(), a.sessionCheck) {
+			if _, err := a.Auth.AuthenticateHash(ctx, hash); errors.Is(err, auth.ErrUnauthenticated) {
+				a.Revoked(hash)
+			}
 		}
 	}
 }
@@ -532,36 +542,63 @@ func (a *Server) keepSession(ctx context.Context, cancel context.CancelCauseFunc
 // socketSessions are the open websockets by their session's token hash.
 type socketSessions struct {
 	mu   sync.Mutex
-	open map[string]map[*socketSession]struct{}
+	open map[string]*sessionSockets
+}
+
+// sessionSockets are the open sockets of one session, and when the
+// session is next checked.
+type sessionSockets struct {
+	socks map[*socketSession]struct{}
+	next  time.Time
 }
 
 type socketSession struct{ cancel context.CancelCauseFunc }
 
-// add registers a socket of the session hash; the returned func removes it.
-func (s *socketSessions) add(hash string, cancel context.CancelCauseFunc) func() {
+// add registers a socket of the session hash, to be checked at next unless
+// another socket of it already set when; the returned func removes it.
+func (s *socketSessions) add(hash string, cancel context.CancelCauseFunc, next time.Time) func() {
 	e := &socketSession{cancel: cancel}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.open[hash] == nil {
-		s.open[hash] = map[*socketSession]struct{}{}
+	o := s.open[hash]
+	if o == nil {
+		o = &sessionSockets{socks: map[*socketSession]struct{}{}, next: next}
+		s.open[hash] = o
 	}
-	s.open[hash][e] = struct{}{}
+	o.socks[e] = struct{}{}
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		delete(s.open[hash], e)
-		if len(s.open[hash]) == 0 {
+		delete(o.socks, e)
+		if len(o.socks) == 0 && s.open[hash] == o {
 			delete(s.open, hash)
 		}
 	}
+}
+
+// due returns the sessions whose check is due at now, each once however
+// many sockets it has, and sets their next check every() on.
+func (s *socketSessions) due(now time.Time, every func() time.Duration) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var hashes []string
+	for hash, o := range s.open {
+		if !now.Before(o.next) {
+			o.next = now.Add(every())
+			hashes = append(hashes, hash)
+		}
+	}
+	return hashes
 }
 
 // Revoked closes every socket of the session hash (CloseSessionEnded).
 func (a *Server) Revoked(hash string) {
 	a.sessions.mu.Lock()
 	defer a.sessions.mu.Unlock()
-	for e := range a.sessions.open[hash] {
-		e.cancel(errSessionEnded)
+	if o := a.sessions.open[hash]; o != nil {
+		for e := range o.socks {
+			e.cancel(errSessionEnded)
+		}
 	}
 }
 
