@@ -69,6 +69,11 @@ func New(d Deps) (*API, error) {
 		WriteTimeout:          writeTimeout,
 		IdleTimeout:           idleTimeout,
 		ReadBufferSize:        16 << 10,
+		// A connection holds no read buffer while it waits for its next
+		// request, nor once hijacked: a websocket reads through its own
+		// 4 KB reader, and the 16 KB the longest header needs would sit
+		// unused beside it for the socket's life.
+		ReduceMemoryUsage: true,
 		// Forwarded addresses are believed only from configured proxies;
 		// ClientIP picks the client out of the header (c.IP would return
 		// the raw list).
