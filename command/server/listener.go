@@ -38,18 +38,28 @@ func closeUnusedWhile(lns ...*unusedCloser) (stop func()) {
 // shutdown for the whole read timeout.
 type unusedCloser struct {
 	net.Listener
-	mu       sync.Mutex
-	conns    map[*trackedConn]struct{}
-	accepted atomic.Int64
+	// firstByte, when set, is how long a new connection may wait before
+	// its first byte; fasthttp's own deadlines take over from there.
+	firstByte time.Duration
+	mu        sync.Mutex
+	conns     map[*trackedConn]struct{}
+	accepted  atomic.Int64
 }
 
-func newUnusedCloser(ln net.Listener) *unusedCloser {
-	return &unusedCloser{Listener: ln, conns: make(map[*trackedConn]struct{})}
+func newUnusedCloser(ln net.Listener, firstByte time.Duration) *unusedCloser {
+	return &unusedCloser{Listener: ln, firstByte: firstByte, conns: make(map[*trackedConn]struct{})}
 }
 
-// Accept returns the next connection, remembered until its first byte.
+// Accept returns the next connection, remembered until its first byte,
+// which must come within firstByte.
 func (l *unusedCloser) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
+	for ; err == nil && l.firstByte > 0; c, err = l.Listener.Accept() {
+		if c.SetReadDeadline(time.Now().Add(l.firstByte)) == nil {
+			break
+		}
+		c.Close() // already gone; an error here would stop the server
+	}
 	if err != nil {
 		return nil, err
 	}

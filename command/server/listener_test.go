@@ -1,13 +1,18 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"os"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"watchfloor/command/store/storetest"
 	"watchfloor/config"
@@ -147,5 +152,55 @@ func TestFirstBytesAfterDrainNotServed(t *testing.T) {
 	used.Conn.(*blockedConn).data <- []byte("GET / HTTP/1.1\r\n\r\n")
 	if n, err := used.Read(make([]byte, 64)); n == 0 || err != nil {
 		t.Errorf("a used connection's next request after a drain: %d, %v", n, err)
+	}
+}
+
+// TestSilentConnectionsTimeOut: a connection that sends nothing is closed
+// once its first byte is late, though fasthttp with ReduceMemoryUsage (as
+// the API's server runs) sets no deadline before that byte; one that asks
+// in time is answered, and its next request may come later than that.
+func TestSilentConnectionsTimeOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const firstByte = 300 * time.Millisecond
+	srv := &fasthttp.Server{ReduceMemoryUsage: true, ReadTimeout: firstByte, IdleTimeout: 10 * time.Second,
+		Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }}
+	go func() { _ = srv.Serve(newUnusedCloser(ln, firstByte)) }()
+	defer srv.Shutdown()
+
+	silent, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	asking, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asking.Close()
+	r := bufio.NewReader(asking)
+	for i := range 2 {
+		if _, err := io.WriteString(asking, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = asking.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i, res.StatusCode)
+		}
+		time.Sleep(2 * firstByte) // the next request comes after the first-byte bound
+	}
+	// The silent one was closed long ago: its read ends at once with the
+	// close, not at this wait's end.
+	_ = silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := silent.Read(make([]byte, 1)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("a silent connection after %v: %d, %v; want it closed", 4*firstByte, n, err)
 	}
 }

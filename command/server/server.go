@@ -126,7 +126,7 @@ func (s *Server) Start() error {
 		ln.Close()
 		return fmt.Errorf("listening for OsmAnd devices on %s: %w", s.cfg.OsmandListen, err)
 	}
-	s.ln, s.osmandLn = newUnusedCloser(ln), newUnusedCloser(oln)
+	s.ln, s.osmandLn = newUnusedCloser(ln, web.FirstByteTimeout), newUnusedCloser(oln, web.FirstByteTimeout)
 	osmandApp := s.api.NewOsmandApp()
 	s.runBackground()
 	s.serve(s.ln, s.osmandLn, osmandApp)

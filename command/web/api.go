@@ -52,6 +52,11 @@ const (
 	idleTimeout  = 120 * time.Second
 )
 
+// FirstByteTimeout is how long a new connection may stay silent before
+// its first byte: the read timeout. The listener must set it, for with
+// ReduceMemoryUsage fasthttp (v1.52) waits for that byte with no deadline.
+const FirstByteTimeout = readTimeout
+
 // New builds the Fiber app with every route of auth.Routes.
 func New(d Deps) (*API, error) {
 	k, err := rest.NewKit(d)
