@@ -404,7 +404,8 @@ func sessionLookups(h *harness, from string) int {
 }
 
 // TestSocketsCheckTheirSessions: an open socket's session is checked every
-// session_ttl/4 by the server's clock with no request from its client: the
+// minute (session_ttl/4 when shorter) by the server's clock with no
+// request from its client: the
 // check looks it up (and slides it), and a session gone without a
 // revocation (its key deleted, as if the message was lost) or past its
 // maximum age closes its sockets with 4001; a session is looked up once a
@@ -412,7 +413,7 @@ func sessionLookups(h *harness, from string) int {
 func TestSocketsCheckTheirSessions(t *testing.T) {
 	clock := morningClock()
 	h := newHarnessWith(t, storetest.Start(t), clock.Now, func(c *config.Config) {
-		c.Auth.SessionTTL, c.Auth.SessionMaxAge = time.Hour, 2*time.Hour // checked every 15 minutes
+		c.Auth.SessionTTL, c.Auth.SessionMaxAge = time.Hour, 2*time.Hour // checked every minute
 		// Every lookup from Redis: the cache's freshness runs on the real
 		// clock, which does not jump with this test's.
 		c.Auth.SessionCache = 0

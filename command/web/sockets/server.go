@@ -18,6 +18,9 @@ type Server struct {
 	// sessions are the open websockets by their session's token hash, so a
 	// revoked session closes its sockets at once.
 	sessions socketSessions
+	// keeping starts keepSessions with the first socket: a server that
+	// never serves one (its start failed) runs no loop.
+	keeping sync.Once
 
 	// base is cancelled on shutdown so websocket writers close their
 	// sockets with 1001 before storage goes away.
@@ -43,7 +46,6 @@ func New(k *rest.Kit) *Server {
 	s := &Server{Kit: k}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.sessions.open = map[string]*sessionSockets{}
-	go s.keepSessions(s.base)
 	s.closed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "watchfloor", Name: "websocket_closed_total",
 		Help: "Websockets closed by this instance, by kind of stream and why: client, shutdown, session_ended, behind, write_timeout, write_failed, silent, bad_message, storage.",

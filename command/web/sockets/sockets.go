@@ -316,6 +316,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	// A session ended anywhere closes the socket at once (revocations), and
 	// now and then its session is checked and slid (keepSessions).
 	if hash, _ := conn.Locals(rest.TokenHashKey).(string); hash != "" {
+		a.keeping.Do(func() { go a.keepSessions(a.base) })
 		defer a.sessions.add(hash, cancelCause, a.Clock().Add(a.sessionCheck()))()
 		// Checked once at once: a logout published between the request's
 		// authorisation and the socket's registration was not seen by it.
@@ -521,7 +522,8 @@ func (a *Server) sessionCheck() time.Duration {
 // session's maximum age. One goroutine checks every session of the
 // instance in turn, once a second those due (a goroutine a socket held a
 // stack and a ticker each, 2,000 of them for a city's phones); a check
-// slowed by Redis delays the ones after it, a backstop all.
+// slowed by Redis delays the ones after it, each by sessionCheckTimeout
+// at most: they are a backstop.
 func (a *Server) keepSessions(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -532,12 +534,22 @@ func (a *Server) keepSessions(ctx context.Context) {
 		case <-t.C:
 		}
 		for _, hash := range a.sessions.due(a.Clock(), a.sessionCheck) {
-			if _, err := a.Auth.AuthenticateHash(ctx, hash); errors.Is(err, auth.ErrUnauthenticated) {
+			if ctx.Err() != nil {
+				return
+			}
+			cctx, cancel := context.WithTimeout(ctx, sessionCheckTimeout)
+			_, err := a.Auth.AuthenticateHash(cctx, hash)
+			cancel()
+			if errors.Is(err, auth.ErrUnauthenticated) {
 				a.Revoked(hash)
 			}
 		}
 	}
 }
+
+// sessionCheckTimeout bounds one session's check by keepSessions: a check
+// that cannot reach Redis leaves the socket open until the next.
+const sessionCheckTimeout = 2 * time.Second
 
 // socketSessions are the open websockets by their session's token hash.
 type socketSessions struct {
@@ -554,8 +566,9 @@ type sessionSockets struct {
 
 type socketSession struct{ cancel context.CancelCauseFunc }
 
-// add registers a socket of the session hash, to be checked at next unless
-// another socket of it already set when; the returned func removes it.
+// add registers a socket of the session hash, its session to be checked
+// at next unless an earlier socket of it already set the time; the
+// returned func removes it.
 func (s *socketSessions) add(hash string, cancel context.CancelCauseFunc, next time.Time) func() {
 	e := &socketSession{cancel: cancel}
 	s.mu.Lock()
