@@ -452,9 +452,12 @@ func TestSocketsCheckTheirSessions(t *testing.T) {
 		}
 	}
 	// Three rounds: both sessions, both again (the deleted one found gone),
-	// the aged one (found too old); a lookup a socket would be eight.
-	if n := lookups() - before; n != 5 {
-		t.Errorf("%d session lookups over three rounds of checks, want 5 (one a session a round)", n)
+	// the aged one (found too old): 5, or 4 when the clock's last jump
+	// comes while the aged session's second check is under way (counted as
+	// it starts, it then reads the clock after the jump and finds the
+	// session too old itself). A lookup a socket would be 7 or 8.
+	if n := lookups() - before; n < 4 || n > 5 {
+		t.Errorf("%d session lookups over three rounds of checks, want 5 (or 4; one a session a round)", n)
 	}
 }
 
