@@ -40,6 +40,9 @@ type options struct {
 	Steps                 bool   // split the plan tasks' time into the server's steps
 	Compress              bool   // ask websockets for permessage-deflate, as browsers do
 	DialTogether          bool   // log every responder in first, then dial their sockets at once
+	// DialDuring, when set, dials the responders' sockets together that
+	// long after the load starts, so that its figures take in the storm.
+	DialDuring time.Duration
 }
 
 // series collects latencies of one kind.
@@ -170,7 +173,9 @@ type load struct {
 	steps         fanSteps // the same, split by the server's times, on every 100th responder
 	slow          fanSteps // the same, on any responder, for tasks over slowTask
 	wsErr         atomic.Int64
-	snapshots     series    // a socket's dial to its whole snapshot, before the load starts
+	late          []string  // the responders' tokens to dial during the load (DialDuring)
+	wsWhy         reasons   // wsErr's causes
+	snapshots     series    // a socket's dial to its whole snapshot, before the load starts (or during it: DialDuring)
 	bodies        sync.Pool // of *[]byte: batch bodies, reused
 }
 
@@ -214,6 +219,10 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	// Connect the websockets first: they measure.
 	if err := l.connect(ctx, runCtx, &wg); err != nil {
 		return nil, err
+	}
+	if len(l.late) > 0 {
+		wg.Add(1) // counted while it adds the sockets' own
+		go func() { defer wg.Done(); l.dialLate(runCtx, &wg) }()
 	}
 	var profiled <-chan error
 	if l.o.ServerProfile != "" {
@@ -265,11 +274,14 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 		if err != nil {
 			return err
 		}
-		if !l.o.DialTogether {
+		if !l.o.DialTogether && l.o.DialDuring == 0 {
 			dial(i, tok) // each socket as its login ends: their heartbeats spread
 			continue
 		}
 		toks = append(toks, tok)
+	}
+	if l.o.DialDuring > 0 {
+		l.late, toks = toks, nil
 	}
 	for i, tok := range toks {
 		dial(i, tok) // every socket at once, as phones after a restart: their heartbeats meet
@@ -278,6 +290,25 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 	l.snapshotBytes = l.screenBytes.Load()
 	close(ready)
 	return nil
+}
+
+// dialLate dials the late responders' sockets together once DialDuring
+// of the load has passed, reading until ctx ends (counted in wg); their
+// snapshots are timed as the others' are.
+func (l *load) dialLate(ctx context.Context, wg *sync.WaitGroup) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(l.o.DialDuring):
+	}
+	var conns sync.WaitGroup
+	measuring := make(chan struct{})
+	close(measuring) // the load is under way
+	for _, tok := range l.late {
+		conns.Add(1)
+		wg.Add(1)
+		go func() { defer wg.Done(); l.responder(ctx, tok, false, &conns, measuring) }()
+	}
 }
 
 // send runs the senders the options ask for, as op, for the load's
@@ -353,7 +384,7 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 		}
 	}
 	if n := l.wsErr.Load(); n > 0 {
-		out = append(out, Figure{Name: "websocket errors", Errors: n})
+		out = append(out, Figure{Name: "websocket errors", Errors: n, Comment: l.wsWhy.String()})
 	}
 	return out
 }
@@ -374,7 +405,10 @@ func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, e
 			return countedConn{c, &l.screenBytes}, err
 		}
 	}
-	c, _, err := d.DialContext(ctx, u, nil)
+	c, resp, err := d.DialContext(ctx, u, nil)
+	if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+		err = fmt.Errorf("%w: %s", err, resp.Status)
+	}
 	return c, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -51,6 +52,14 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 			c.Close()
 		}
 		l.wsErr.Add(1)
+		switch {
+		case c == nil:
+			l.wsWhy.add("dial", err)
+		case err != nil:
+			l.wsWhy.add("snapshot", err)
+		default:
+			l.wsWhy.add("snapshot", errors.New("the first message is no snapshot"))
+		}
 		return
 	}
 	defer c.Close()
@@ -71,6 +80,7 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 		if err != nil {
 			if ctx.Err() == nil {
 				l.wsErr.Add(1)
+				l.wsWhy.add("live", err)
 			}
 			return
 		}

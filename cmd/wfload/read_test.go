@@ -187,3 +187,46 @@ func TestDialTogether(t *testing.T) {
 		}
 	}
 }
+
+// With -dial-during no responder's socket is dialled before the load: each
+// is dialled by dialLate, once the time given has passed.
+func TestDialDuring(t *testing.T) {
+	const responders = 2
+	dialled := make(chan struct{}, responders)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/sessions" {
+			_, _ = w.Write([]byte(`{"token":"tok"}`))
+			return
+		}
+		dialled <- struct{}{}
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"type":"snapshot","data":{}}`))
+		_, _, _ = c.NextReader() // until the client closes
+	}))
+	defer srv.Close()
+	l := &load{apis: []string{srv.URL}, http: srv.Client(), o: options{Responders: responders, Password: "p", DialDuring: 10 * time.Millisecond}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	if err := l.connect(context.Background(), ctx, &wg); err != nil {
+		t.Fatal(err)
+	}
+	if len(dialled) != 0 || len(l.late) != responders {
+		t.Fatalf("before the load: %d sockets dialled, %d left for later; want 0 and %d", len(dialled), len(l.late), responders)
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); l.dialLate(ctx, &wg) }()
+	for range responders {
+		select {
+		case <-dialled:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the late sockets were not dialled within 5 s")
+		}
+	}
+	cancel()
+	wg.Wait()
+}
