@@ -35,9 +35,13 @@ var (
 
 // Store is a connection to Redis under one deployment's key prefix.
 type Store struct {
-	rdb    redis.UniversalClient
-	subs   redis.UniversalClient // pub/sub only, over RESP2 (see client)
-	prefix string                // "wf:{deployment}:"
+	rdb  redis.UniversalClient
+	subs redis.UniversalClient // pub/sub only, over RESP2 (see client)
+	// watch is Run's own connection: its ping never queues behind the
+	// pool's commands, so a burst that keeps every pooled connection busy
+	// (thousands of phones reconnecting) is not taken for Redis gone.
+	watch  redis.UniversalClient
+	prefix string // "wf:{deployment}:"
 	wait   int
 	waitT  time.Duration
 	loc    *time.Location
@@ -102,7 +106,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	ro.PoolSize = 64 + max(0, opts.Pipelines)
 	ro.MinIdleConns = 4
 	rdb := client(ro, opts, ro.Protocol)
-	s := &Store{rdb: rdb, subs: client(ro, opts, 2), prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, unitMaxLen: opts.UnitStreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
+	wo := *ro
+	wo.PoolSize, wo.MinIdleConns = 1, 0
+	s := &Store{rdb: rdb, subs: client(ro, opts, 2), watch: client(&wo, opts, ro.Protocol), prefix: "wf:{" + opts.Deployment + "}:", maxLen: opts.StreamMaxLen, unitMaxLen: opts.UnitStreamMaxLen, log: opts.Logger, ping: opts.PingInterval,
 		wait: opts.WaitReplicas, waitT: opts.WaitTimeout, loc: opts.Location}
 	s.seqs.get = func(ctx context.Context, keys []string) ([]any, error) {
 		v, err := rdb.MGet(ctx, keys...).Result()
@@ -221,7 +227,7 @@ func (s *Store) checkDurability(ctx context.Context, min string, require bool) e
 // Close closes the connection pool. A connection the other side already
 // closed (a Sentinel after a failover) is not an error of closing.
 func (s *Store) Close() error {
-	err := errors.Join(s.rdb.Close(), s.subs.Close())
+	err := errors.Join(s.rdb.Close(), s.subs.Close(), s.watch.Close())
 	if err != nil && (errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "use of closed network connection")) {
 		return nil
 	}
@@ -231,7 +237,8 @@ func (s *Store) Close() error {
 // Ready reports whether the last health check reached Redis.
 func (s *Store) Ready() bool { return s.ready.Load() }
 
-// Run pings Redis every interval and flips readiness until ctx ends.
+// Run pings Redis every interval on its own connection and flips
+// readiness until ctx ends.
 func (s *Store) Run(ctx context.Context) error {
 	t := time.NewTicker(s.ping)
 	defer t.Stop()
@@ -242,7 +249,7 @@ func (s *Store) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, s.ping)
-		err := s.rdb.Ping(pctx).Err()
+		err := s.watch.Ping(pctx).Err()
 		cancel()
 		was := s.ready.Swap(err == nil)
 		if was && err != nil && ctx.Err() == nil {
