@@ -392,6 +392,13 @@ type Client struct {
 	// Beat, when set, writes each heartbeat in place of the sink: a
 	// websocket sends a ping with it, so that a silent client is noticed.
 	Beat Sink
+	// Starts, when set, bounds how many clients read storage to start (the
+	// snapshot, the seq resumed from, the catch-up) at once, so that
+	// thousands of phones reconnecting together queue here in turn and
+	// leave the store's pooled connections to live traffic. A place is held
+	// for a read, never while writing to the client, and never for the
+	// reads that fill a live gap.
+	Starts Gate
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
@@ -417,6 +424,8 @@ type writer struct {
 	ctx  context.Context
 	sink Sink
 	last uint64
+	// starting is set while start runs: its reads go through Starts.
+	starting bool
 
 	pending []Message // live messages to write together (Batch), as the filter let them through
 	size    int       // their bytes
@@ -449,9 +458,25 @@ func (w *writer) deliver(m Message) error {
 	return nil
 }
 
+// gated runs read, through the Starts gate while the writer starts.
+func (w *writer) gated(read func() error) error {
+	if !w.starting || w.Starts == nil {
+		return read()
+	}
+	if err := w.Starts.Enter(w.ctx); err != nil {
+		return err
+	}
+	defer w.Starts.Leave()
+	return read()
+}
+
 // snapshot writes the stream's state and moves last to the seq it reflects.
 func (w *writer) snapshot() error {
-	snap, err := w.Snapshot(w.ctx)
+	var snap Message
+	err := w.gated(func() (err error) {
+		snap, err = w.Snapshot(w.ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -474,7 +499,12 @@ func (w *writer) snapshot() error {
 // longer holds last+1 it starts again from a snapshot.
 func (w *writer) catchUp() error {
 	for {
-		msgs, oldest, err := w.Hub.src.Range(w.ctx, w.Stream, w.last+1, 500)
+		var msgs []Message
+		var oldest uint64
+		err := w.gated(func() (err error) {
+			msgs, oldest, err = w.Hub.src.Range(w.ctx, w.Stream, w.last+1, 500)
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -502,13 +532,19 @@ func (w *writer) catchUp() error {
 // from another life of the stream, or too far behind it), then catches up
 // with storage.
 func (w *writer) start(since *uint64) error {
+	w.starting = true
+	defer func() { w.starting = false }()
 	if since == nil {
 		if err := w.snapshot(); err != nil {
 			return err
 		}
 	} else {
 		w.last = *since
-		cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
+		var cur uint64
+		err := w.gated(func() (err error) {
+			cur, err = w.Hub.src.Seq(w.ctx, w.Stream)
+			return err
+		})
 		if err != nil {
 			return err
 		}

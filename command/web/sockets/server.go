@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"watchfloor/command/live"
 	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
 )
@@ -38,12 +39,19 @@ type Server struct {
 	libWrites sync.Pool
 	// closed counts the sockets closed, by stream and reason.
 	closed *prometheus.CounterVec
+	// starts bounds the sockets reading storage to start at once.
+	starts live.Gate
 }
+
+// startsAtOnce is how many sockets read storage for their start at once
+// (live.Client.Starts): a quarter of the store's 64 pooled connections,
+// the rest left to live traffic while thousands of phones reconnect.
+const startsAtOnce = 16
 
 // New returns the websocket server of k; its metrics register with
 // k.Registry when there is one.
 func New(k *rest.Kit) *Server {
-	s := &Server{Kit: k}
+	s := &Server{Kit: k, starts: live.NewGate(startsAtOnce)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.sessions.open = map[string]*sessionSockets{}
 	s.closed = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -360,7 +360,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
-	client.Batch, client.Beat = batch.write, batch.beat
+	client.Batch, client.Beat, client.Starts = batch.write, batch.beat, a.starts
 	kind := streamKind(spec.stream)
 	a.Metrics.Sockets.WithLabelValues(kind).Inc()
 	defer a.Metrics.Sockets.WithLabelValues(kind).Dec()
