@@ -173,10 +173,11 @@ type load struct {
 	steps         fanSteps // the same, split by the server's times, on every 100th responder
 	slow          fanSteps // the same, on any responder, for tasks over slowTask
 	wsErr         atomic.Int64
-	late          []string  // the responders' tokens to dial during the load (DialDuring)
-	wsWhy         reasons   // wsErr's causes
-	snapshots     series    // a socket's dial to its whole snapshot, before the load starts (or during it: DialDuring)
-	bodies        sync.Pool // of *[]byte: batch bodies, reused
+	late          []string     // the responders' tokens to dial during the load (DialDuring)
+	wsWhy         reasons      // wsErr's causes
+	wsRetried     atomic.Int64 // upgrades answered 503 with Retry-After and dialled again
+	snapshots     series       // a socket's dial to its whole snapshot, before the load starts (or during it: DialDuring)
+	bodies        sync.Pool    // of *[]byte: batch bodies, reused
 }
 
 func newLoad(o options) *load {
@@ -347,6 +348,9 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 		// First: the device bench's run.sh keeps the last lines.
 		f := l.snapshots.figure(fmt.Sprintf("snapshot on connect, %d sockets", n), time.Second)
 		f.PerSec, f.Errors = 0, int64(n)-f.Count // a socket without its snapshot failed
+		if r := l.wsRetried.Load(); r > 0 {
+			f.Comment = fmt.Sprintf("%d upgrades answered 503 and dialled again after their Retry-After (timed from the first dial)", r)
+		}
 		out = append(out, f)
 	}
 	if l.o.PositionRate > 0 {
@@ -409,6 +413,43 @@ func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, e
 	c, resp, err := d.DialContext(ctx, u, nil)
 	if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
 		err = fmt.Errorf("%w: %s", err, resp.Status)
+		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && resp.StatusCode == http.StatusServiceUnavailable && s >= 0 {
+			err = &retryLater{err: err, after: time.Duration(s) * time.Second}
+		}
+	}
+	return c, err
+}
+
+// retryLater is an upgrade answered 503 with Retry-After: a phone dials
+// again after it, and so does the load (up to maxDials in all).
+type retryLater struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryLater) Error() string { return e.err.Error() }
+func (e *retryLater) Unwrap() error { return e.err }
+
+// maxDials is how many times a socket is dialled while its upgrades are
+// answered 503 with Retry-After.
+const maxDials = 5
+
+// dialAgain dials like dial, and again after the time an upgrade answered
+// 503 gives (counted in wsRetried), up to maxDials in all.
+func (l *load) dialAgain(ctx context.Context, path, token string) (*websocket.Conn, error) {
+	c, err := l.dial(ctx, path, token)
+	for n := 1; n < maxDials; n++ {
+		var later *retryLater
+		if !errors.As(err, &later) {
+			break
+		}
+		l.wsRetried.Add(1)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(later.after):
+		}
+		c, err = l.dial(ctx, path, token)
 	}
 	return c, err
 }

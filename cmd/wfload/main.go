@@ -43,9 +43,13 @@ func run() int {
 	flag.StringVar(&o.ServerProfile, "server-cpuprofile", "", "fetch the server's CPU profile over the sending (GET /debug/pprof/profile as admin) into this file")
 	flag.BoolVar(&o.Steps, "steps", false, "split the plan tasks' time into the server's steps (plan activated, the task's atomic step started, on the phone), read on every 100th responder and on any for a task over 2 s")
 	flag.BoolVar(&o.DialTogether, "dial-together", false, "log every responder in first, then dial their sockets at once (as phones reconnect after a restart: their heartbeats meet)")
-	flag.DurationVar(&o.DialDuring, "dial-during", 0, "log every responder in first, then dial their sockets at once this long after the load starts, so that its figures take in the reconnect storm (0: before it, as ever)")
+	flag.DurationVar(&o.DialDuring, "dial-during", 0, "log every responder in first, then dial all their sockets at once this long after the load starts (shorter than -duration), so that its figures take in the reconnect storm; fan-outs before then reach none (0: before it, as ever)")
 	flag.BoolVar(&o.Compress, "compress", true, "ask websockets for permessage-deflate, as browsers do (the server compresses messages of 1 KiB or more)")
 	flag.Parse()
+	if o.DialDuring < 0 || (o.DialDuring > 0 && o.DialDuring >= o.Duration) {
+		fmt.Fprintf(os.Stderr, "wfload: -dial-during %s must be shorter than -duration %s: the sockets would never be dialled\n", o.DialDuring, o.Duration)
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -29,7 +29,7 @@ import (
 func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGroup, ready <-chan struct{},
 	want func(head []byte) bool, on func(raw []byte, now time.Time)) {
 	start := time.Now()
-	c, err := l.dial(ctx, path, token)
+	c, err := l.dialAgain(ctx, path, token)
 	buf := make([]byte, 0, 4096)
 	snapshot := false // the first message is the socket's snapshot
 	if err == nil {

@@ -230,3 +230,44 @@ func TestDialDuring(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// An upgrade answered 503 with Retry-After is dialled again after it (and
+// counted); one answered 503 without it, or another status, is not.
+func TestDialAgainAfterRetryAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name, retry string
+		status      int
+		dials       int64
+		ok          bool
+	}{
+		{"503 with Retry-After", "0", http.StatusServiceUnavailable, 2, true},
+		{"503 without", "", http.StatusServiceUnavailable, 1, false},
+		{"429 with Retry-After", "0", http.StatusTooManyRequests, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var dials atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if dials.Add(1) == 1 {
+					if tc.retry != "" {
+						w.Header().Set("Retry-After", tc.retry)
+					}
+					w.WriteHeader(tc.status)
+					return
+				}
+				c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+				if err == nil {
+					_ = c.Close()
+				}
+			}))
+			defer srv.Close()
+			l := &load{apis: []string{srv.URL}}
+			c, err := l.dialAgain(context.Background(), "/ws/responder", "tok")
+			if c != nil {
+				_ = c.Close()
+			}
+			if (err == nil) != tc.ok || dials.Load() != tc.dials || l.wsRetried.Load() != tc.dials-1 {
+				t.Fatalf("err %v after %d dials, %d counted again; want ok %v after %d", err, dials.Load(), l.wsRetried.Load(), tc.ok, tc.dials)
+			}
+		})
+	}
+}

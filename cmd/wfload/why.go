@@ -33,7 +33,8 @@ func (r *reasons) add(stage string, err error) {
 	r.n[why]++
 }
 
-// String lists the causes, the commonest first: "12 dial: connection refused; …".
+// String lists the causes, the commonest first: "12 dial: websocket: bad
+// handshake: 503 Service Unavailable; 3 live: …".
 func (r *reasons) String() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -64,9 +65,6 @@ func cause(err error) string {
 	if errors.As(err, &op) && op.Err != nil {
 		return op.Op + ": " + op.Err.Error()
 	}
-	s := err.Error()
-	if len(s) > 80 {
-		s = s[:80]
-	}
-	return s
+	s := []rune(err.Error())
+	return string(s[:min(len(s), 80)])
 }

@@ -392,13 +392,9 @@ type Client struct {
 	// Beat, when set, writes each heartbeat in place of the sink: a
 	// websocket sends a ping with it, so that a silent client is noticed.
 	Beat Sink
-	// Starts, when set, bounds how many clients read storage to start (the
-	// snapshot, the seq resumed from, the catch-up) at once, so that
-	// thousands of phones reconnecting together queue here in turn and
-	// leave the store's pooled connections to live traffic. A place is held
-	// for a read, never while writing to the client, and never for the
-	// reads that fill a live gap.
-	Starts Gate
+	// Started, when set, is called once the start (the snapshot or the
+	// replay after since, and the catch-up) is written or has failed.
+	Started func()
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
@@ -411,7 +407,11 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 	sub := c.Hub.Subscribe(c.Stream, c.Queue)
 	defer c.Hub.Unsubscribe(sub)
 	w := &writer{Client: c, ctx: ctx, sink: sink}
-	if err := w.start(since); err != nil {
+	err := w.start(since)
+	if c.Started != nil {
+		c.Started()
+	}
+	if err != nil {
 		return err
 	}
 	return w.loop(sub, direct)
@@ -424,8 +424,6 @@ type writer struct {
 	ctx  context.Context
 	sink Sink
 	last uint64
-	// starting is set while start runs: its reads go through Starts.
-	starting bool
 
 	pending []Message // live messages to write together (Batch), as the filter let them through
 	size    int       // their bytes
@@ -458,25 +456,9 @@ func (w *writer) deliver(m Message) error {
 	return nil
 }
 
-// gated runs read, through the Starts gate while the writer starts.
-func (w *writer) gated(read func() error) error {
-	if !w.starting || w.Starts == nil {
-		return read()
-	}
-	if err := w.Starts.Enter(w.ctx); err != nil {
-		return err
-	}
-	defer w.Starts.Leave()
-	return read()
-}
-
 // snapshot writes the stream's state and moves last to the seq it reflects.
 func (w *writer) snapshot() error {
-	var snap Message
-	err := w.gated(func() (err error) {
-		snap, err = w.Snapshot(w.ctx)
-		return err
-	})
+	snap, err := w.Snapshot(w.ctx)
 	if err != nil {
 		return err
 	}
@@ -499,12 +481,7 @@ func (w *writer) snapshot() error {
 // longer holds last+1 it starts again from a snapshot.
 func (w *writer) catchUp() error {
 	for {
-		var msgs []Message
-		var oldest uint64
-		err := w.gated(func() (err error) {
-			msgs, oldest, err = w.Hub.src.Range(w.ctx, w.Stream, w.last+1, 500)
-			return err
-		})
+		msgs, oldest, err := w.Hub.src.Range(w.ctx, w.Stream, w.last+1, 500)
 		if err != nil {
 			return err
 		}
@@ -532,19 +509,13 @@ func (w *writer) catchUp() error {
 // from another life of the stream, or too far behind it), then catches up
 // with storage.
 func (w *writer) start(since *uint64) error {
-	w.starting = true
-	defer func() { w.starting = false }()
 	if since == nil {
 		if err := w.snapshot(); err != nil {
 			return err
 		}
 	} else {
 		w.last = *since
-		var cur uint64
-		err := w.gated(func() (err error) {
-			cur, err = w.Hub.src.Seq(w.ctx, w.Stream)
-			return err
-		})
+		cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
 		if err != nil {
 			return err
 		}

@@ -680,3 +680,39 @@ func TestClientsServedBeforeTheFirstSubscriptionCatchUpAtOnce(t *testing.T) {
 		t.Errorf("catch-ups at the first subscription: %d, want 1", n)
 	}
 }
+
+// TestStartedOnceTheStartIsWritten: Started is called once, when the
+// snapshot and the catch-up after it are written and before anything
+// live; a start that fails calls it too, so a place it holds is freed.
+func TestStartedOnceTheStartIsWritten(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	emit(t, st, "screen", 3, false)
+	snap := func(ctx context.Context) (live.Message, error) {
+		return live.SnapshotOf([]byte(`{"seq":2,"type":"snapshot","data":{}}`), 2, nil)
+	}
+	s := newSink()
+	var calls atomic.Int32
+	var atStart []string
+	c := &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap, Started: func() {
+		if calls.Add(1) == 1 {
+			s.mu.Lock()
+			atStart = slices.Clone(s.got)
+			s.mu.Unlock()
+		}
+	}}
+	serve(t, c, nil, s)
+	s.wait(t, "snap@2", "3")
+	h.Publish("screen", live.Message{Seq: 4, JSON: []byte(`{"seq":4,"type":"x"}`)})
+	s.wait(t, "snap@2", "3", "4")
+	if calls.Load() != 1 || !slices.Equal(atStart, []string{"snap@2", "3"}) {
+		t.Fatalf("Started called %d times, with %v written; want once, with the snapshot and the catch-up", calls.Load(), atStart)
+	}
+
+	failed := false
+	broken := &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Started: func() { failed = true },
+		Snapshot: func(context.Context) (live.Message, error) { return live.Message{}, errors.New("storage away") }}
+	if err := broken.Serve(context.Background(), nil, nil, newSink().write); err == nil || !failed {
+		t.Fatalf("a failed start: %v, Started called %v", err, failed)
+	}
+}

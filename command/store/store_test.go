@@ -42,17 +42,18 @@ func TestOpenKeepsThePasswordOut(t *testing.T) {
 // Redis on its own connection, so readiness stays up and requests are not
 // all refused at once.
 func TestABusyPoolIsNotRedisDown(t *testing.T) {
-	st := storetest.Open(t, store.Options{PingInterval: 100 * time.Millisecond})
+	const interval = 300 * time.Millisecond // each ping given as long
+	st := storetest.Open(t, store.Options{PingInterval: interval})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- st.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	// Every pooled connection blocked in Redis for hold.
-	const hold = 1500 * time.Millisecond
+	// Every pooled connection blocked in Redis for hold, long past the
+	// checks below however slowly they run.
+	const hold = 5 * time.Second
 	size := st.Client().(*redis.Client).Options().PoolSize
 	var blocked sync.WaitGroup
-	start := time.Now()
 	for range size {
 		blocked.Go(func() { st.Client().BLPop(context.Background(), hold, st.Key("nothing")) })
 	}
@@ -61,6 +62,7 @@ func TestABusyPoolIsNotRedisDown(t *testing.T) {
 	// waits for a connection.
 	other := redis.NewClient(&redis.Options{Addr: st.Client().(*redis.Client).Options().Addr})
 	defer other.Close()
+	start := time.Now()
 	for want := fmt.Sprintf("blocked_clients:%d\r", size); ; time.Sleep(5 * time.Millisecond) {
 		info, err := other.Info(context.Background(), "clients").Result()
 		if err != nil {
@@ -73,17 +75,28 @@ func TestABusyPoolIsNotRedisDown(t *testing.T) {
 			t.Fatalf("Redis holds fewer than the pool's %d commands: %q", size, info)
 		}
 	}
-	pctx, pcancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	full := time.Now()
+	pctx, pcancel := context.WithTimeout(context.Background(), interval)
 	err := st.Client().Ping(pctx).Err()
 	pcancel()
 	if err == nil {
 		t.Fatal("a ping through the pool was answered: its connections are not all taken")
 	}
-	// Meanwhile the watcher has pinged (every 100 ms, each given 100 ms)
-	// and kept readiness up; until the blocked commands end.
-	for end := start.Add(hold - 200*time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+	// Over three of the watcher's pings, readiness stays up.
+	samples := 0
+	for time.Since(full) < 4*interval {
 		if !st.Ready() {
 			t.Fatal("readiness went down while only the pool was busy")
 		}
+		samples++
+		time.Sleep(10 * time.Millisecond)
+	}
+	if time.Since(start) > hold {
+		t.Fatalf("the checks outlasted the pool's blocked commands (%s): judged nothing", hold)
+	}
+	t.Logf("%d samples of readiness, all up", samples)
+	// Free the pool: one element for each blocked command.
+	if err := other.LPush(context.Background(), st.Key("nothing"), make([]any, size)...).Err(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -107,6 +107,10 @@ func New(d Deps) (*API, error) {
 		if r.Method == fiber.MethodGet { // what pages read, not the position entry points
 			chain = append([]fiber.Handler{stamp}, chain...)
 		}
+		if strings.HasPrefix(r.Name, "ws.") {
+			// In turn before the session is looked up (see sockets.Admit).
+			chain = append([]fiber.Handler{a.sockets.Admit}, chain...)
+		}
 		if slices.Contains(units.ShedFirst(), r.Name) {
 			// Refused while the queue is full before the session is checked.
 			chain = append([]fiber.Handler{a.shed.refuse}, chain...)

@@ -38,6 +38,13 @@ const writeTimeout = 200 * time.Millisecond
 
 func newTestServer(t *testing.T, tweak func(*config.Config), before ...fiber.Handler) *testServer {
 	t.Helper()
+	return newTestServerWith(t, tweak, nil, before...)
+}
+
+// newTestServerWith is newTestServer with server, when set, called on the
+// Server before it listens.
+func newTestServerWith(t *testing.T, tweak func(*config.Config), server func(*Server), before ...fiber.Handler) *testServer {
+	t.Helper()
 	cfg := &config.Config{
 		Streams: config.Streams{MaxLen: 1000, Heartbeat: time.Hour, SendQueue: 16, WriteTimeout: 10 * time.Second},
 		Limits:  config.Limits{SocketsPerSession: 4, SocketsPerAddress: 50},
@@ -54,6 +61,9 @@ func newTestServer(t *testing.T, tweak func(*config.Config), before ...fiber.Han
 		t.Fatal(err)
 	}
 	s := &testServer{Server: New(kit), reg: reg, held: make(chan struct{})}
+	if server != nil {
+		server(s.Server)
+	}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true, WriteTimeout: writeTimeout})
 	app.Get("/ws/session", append(before, s.sessionSocket()...)...)
 	app.Get("/ws/held", s.socketWith(func(*websocket.Conn) socketSpec {

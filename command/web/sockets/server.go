@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"watchfloor/command/live"
 	"watchfloor/command/vocab"
 	"watchfloor/command/web/rest"
 )
@@ -39,19 +39,18 @@ type Server struct {
 	libWrites sync.Pool
 	// closed counts the sockets closed, by stream and reason.
 	closed *prometheus.CounterVec
-	// starts bounds the sockets reading storage to start at once.
-	starts live.Gate
+	// admits holds a place for each socket starting (see Admit);
+	// admitWait is how long a request waits for one.
+	admits    chan struct{}
+	admitWait time.Duration
+	// startsRefused counts the requests Admit turned away.
+	startsRefused prometheus.Counter
 }
-
-// startsAtOnce is how many sockets read storage for their start at once
-// (live.Client.Starts): a quarter of the store's 64 pooled connections,
-// the rest left to live traffic while thousands of phones reconnect.
-const startsAtOnce = 16
 
 // New returns the websocket server of k; its metrics register with
 // k.Registry when there is one.
 func New(k *rest.Kit) *Server {
-	s := &Server{Kit: k, starts: live.NewGate(startsAtOnce)}
+	s := &Server{Kit: k, admits: make(chan struct{}, admitsAtOnce), admitWait: admitWait}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.sessions.open = map[string]*sessionSockets{}
 	s.closed = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -63,8 +62,12 @@ func New(k *rest.Kit) *Server {
 			s.closed.WithLabelValues(stream, r)
 		}
 	}
+	s.startsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "watchfloor", Name: "websocket_starts_refused_total",
+		Help: "Websocket upgrades answered 503 because too many were starting on this instance for longer than they may wait.",
+	})
 	if k.Registry != nil {
-		k.Registry.MustRegister(s.closed)
+		k.Registry.MustRegister(s.closed, s.startsRefused)
 	}
 	return s
 }

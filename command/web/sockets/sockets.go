@@ -97,7 +97,7 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 			return rest.Problem(c, 429, "too-many-sockets", fmt.Sprintf("at most %d websockets per session, %d per address and %d per IPv6 /64 are open at once",
 				a.Config.Limits.SocketsPerSession, perAddr, networkSockets*perAddr), nil)
 		}
-		h := a.counted(who)
+		h := a.counted(who, admissionOf(c.Locals(admissionKey)))
 		upgraded := false
 		defer func() {
 			if !upgraded && h.take() { // the upgrade failed: no handler will run
@@ -155,9 +155,11 @@ func (a *Server) enter() bool {
 }
 
 // counted is a handshake for a socket of who, counted by open and by
-// enter: it is given back to both when released.
-func (a *Server) counted(who socketOwner) *handshake {
+// enter: it is given back to both when released, and its admission too
+// if its handler never started.
+func (a *Server) counted(who socketOwner, adm *admission) *handshake {
 	return &handshake{started: make(chan struct{}), release: func() {
+		adm.leave()
 		a.ws.closed(who)
 		a.sockets.Done()
 	}}
@@ -360,7 +362,8 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
-	client.Batch, client.Beat, client.Starts = batch.write, batch.beat, a.starts
+	client.Batch, client.Beat = batch.write, batch.beat
+	client.Started = admissionOf(conn.Locals(admissionKey)).leave // the next socket may start
 	kind := streamKind(spec.stream)
 	a.Metrics.Sockets.WithLabelValues(kind).Inc()
 	defer a.Metrics.Sockets.WithLabelValues(kind).Dec()

@@ -1,0 +1,80 @@
+package sockets
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"watchfloor/command/fault"
+	"watchfloor/command/web/rest"
+)
+
+// admitsAtOnce is how many sockets of an instance may be starting at once,
+// from Admit to their first messages written: a session's lookup, an
+// upgrade, a snapshot's reads. Enough to keep the cores busy; few enough
+// that thousands of phones reconnecting together wait parked in Admit, not
+// runnable ahead of live traffic nor queued on the store's 64 connections.
+const admitsAtOnce = 16
+
+// admitWait is how long a websocket request waits for its turn before it
+// is answered 503 with Retry-After (admitRetry).
+const (
+	admitWait  = 5 * time.Second
+	admitRetry = "2"
+)
+
+// admission is a request's place among the sockets starting (see Admit),
+// given back once: by Admit when no upgrade was answered, once the
+// socket's start is written (live.Client.Started), or with the handshake.
+type admission struct {
+	places chan struct{}
+	left   atomic.Bool
+}
+
+// leave gives the place back; later calls do nothing.
+func (p *admission) leave() {
+	if p != nil && p.left.CompareAndSwap(false, true) {
+		<-p.places
+	}
+}
+
+// admissionKey is where a websocket request keeps its place in Locals.
+const admissionKey = "socket-admission"
+
+// admissionOf is the place held in a request's Locals value v (nil: none,
+// as in tests that route around Admit).
+func admissionOf(v any) *admission {
+	p, _ := v.(*admission)
+	return p
+}
+
+// Admit lets a websocket request on to its session's lookup, upgrade and
+// start while fewer than admitsAtOnce sockets are starting; the others wait
+// in the order they came, up to admitWait, then are answered 503
+// (overloaded) with Retry-After. Put it before the route's authorisation.
+func (a *Server) Admit(c *fiber.Ctx) error {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return c.Next() // the route answers 426
+	}
+	t := time.NewTimer(a.admitWait)
+	defer t.Stop()
+	select {
+	case a.admits <- struct{}{}:
+	case <-t.C:
+		a.startsRefused.Inc()
+		c.Set(fiber.HeaderRetryAfter, admitRetry)
+		return rest.Problem(c, fiber.StatusServiceUnavailable, "overloaded",
+			"too many websockets are starting on this instance: nothing was opened, retry after the time given", nil)
+	case <-a.base.Done():
+		return fault.ErrUnavailable
+	}
+	p := &admission{places: a.admits}
+	c.Locals(admissionKey, p)
+	err := c.Next()
+	if c.Response().StatusCode() != fiber.StatusSwitchingProtocols {
+		p.leave() // refused or failed: no handler will start
+	}
+	return err
+}
