@@ -302,7 +302,7 @@ func (l *load) dialLate(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	case <-time.After(l.o.DialDuring):
 	}
-	var conns sync.WaitGroup
+	var conns sync.WaitGroup // each socket's own, unwaited: the load is under way
 	measuring := make(chan struct{})
 	close(measuring) // the load is under way
 	for _, tok := range l.late {

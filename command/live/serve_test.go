@@ -712,7 +712,9 @@ func TestStartedOnceTheStartIsWritten(t *testing.T) {
 	failed := false
 	broken := &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Started: func() { failed = true },
 		Snapshot: func(context.Context) (live.Message, error) { return live.Message{}, errors.New("storage away") }}
-	if err := broken.Serve(context.Background(), nil, nil, newSink().write); err == nil || !failed {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // a start that went on would serve for ever
+	defer cancel()
+	if err := broken.Serve(ctx, nil, nil, newSink().write); err == nil || errors.Is(err, context.DeadlineExceeded) || !failed {
 		t.Fatalf("a failed start: %v, Started called %v", err, failed)
 	}
 }

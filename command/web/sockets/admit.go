@@ -25,6 +25,11 @@ const (
 	admitRetry = "2"
 )
 
+// admitHandoff is how long an upgrade answered 101 keeps its place while
+// fasthttp has not started its handler (its answer slow to write, or its
+// client gone): the handshake's own count waits longer (see watch).
+const admitHandoff = 2 * time.Second
+
 // admission is a request's place among the sockets starting (see Admit),
 // given back once: by Admit when no upgrade was answered, once the
 // socket's start is written (live.Client.Started), or with the handshake.
@@ -72,9 +77,10 @@ func (a *Server) Admit(c *fiber.Ctx) error {
 	}
 	p := &admission{places: a.admits}
 	c.Locals(admissionKey, p)
-	err := c.Next()
-	if c.Response().StatusCode() != fiber.StatusSwitchingProtocols {
-		p.leave() // refused or failed: no handler will start
-	}
-	return err
+	defer func() { // a panic too, recovered further out
+		if c.Response().StatusCode() != fiber.StatusSwitchingProtocols {
+			p.leave() // refused or failed: no handler will start
+		}
+	}()
+	return c.Next()
 }

@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 )
 
 // admitServer serves /ws/session behind Admit with one place and wait,
@@ -28,11 +30,14 @@ func newAdmitServer(t *testing.T, wait time.Duration) *admitServer {
 	free := make(chan struct{})
 	var once sync.Once
 	a.release = func() { once.Do(func() { close(free) }) }
-	t.Cleanup(a.release) // before the server's own cleanup waits for it
+	t.Cleanup(a.release) // runs last: the server's shutdown waits for the held one up to 5 s
 	hold := func(c *fiber.Ctx) error {
 		if a.seen.Add(1) == 1 {
 			close(a.holding)
 			<-free
+		}
+		if c.Get("X-Panic") != "" {
+			panic("a handler after Admit")
 		}
 		if c.Get("X-Refuse") != "" {
 			return fiber.ErrForbidden
@@ -43,8 +48,18 @@ func newAdmitServer(t *testing.T, wait time.Duration) *admitServer {
 	admit := func(c *fiber.Ctx) error { return s.Admit(c) }
 	a.testServer = newTestServerWith(t, nil, func(srv *Server) {
 		s, srv.admits, srv.admitWait = srv, make(chan struct{}, 1), wait
-	}, admit, hold)
+	}, recover.New(), admit, hold)
 	return a
+}
+
+// held waits for the first request to be held past Admit.
+func (a *admitServer) held(t *testing.T) {
+	t.Helper()
+	select {
+	case <-a.holding:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no request came past Admit within 10 s")
+	}
 }
 
 // dialing dials /ws/session with header in the background; its status
@@ -83,7 +98,7 @@ func answer(t *testing.T, ch <-chan *http.Response) *http.Response {
 func TestAdmitTakesUpgradesInTurn(t *testing.T) {
 	a := newAdmitServer(t, 5*time.Second)
 	first := a.dialing(t, nil)
-	<-a.holding
+	a.held(t)
 	second := a.dialing(t, nil)
 	// Bounded, to show an absence: the second does not pass Admit.
 	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
@@ -109,7 +124,7 @@ func TestAdmitTakesUpgradesInTurn(t *testing.T) {
 func TestAdmitRefusesPastItsWait(t *testing.T) {
 	a := newAdmitServer(t, 100*time.Millisecond)
 	first := a.dialing(t, http.Header{"X-Refuse": {"yes"}})
-	<-a.holding
+	a.held(t)
 	res := answer(t, a.dialing(t, nil))
 	var p struct{ Type string }
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != admitRetry {
@@ -128,6 +143,40 @@ func TestAdmitRefusesPastItsWait(t *testing.T) {
 	// Its place is free again: the next is upgraded within its 100 ms.
 	if res := answer(t, a.dialing(t, nil)); res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("an upgrade after a refused one: %d, want 101", res.StatusCode)
+	}
+	// A handler that panics after Admit (recovered further out) gives its
+	// place back too.
+	if res := answer(t, a.dialing(t, http.Header{"X-Panic": {"yes"}})); res.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("a panicking handler: %d, want 500", res.StatusCode)
+	}
+	if res := answer(t, a.dialing(t, nil)); res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("an upgrade after a panic: %d, want 101", res.StatusCode)
+	}
+}
+
+// TestHandshakeHandsItsAdmissionOverFirst: an upgrade answered but whose
+// handler has not started gives its place among the sockets starting back
+// after the handoff, and keeps its own count until the limit.
+func TestHandshakeHandsItsAdmissionOverFirst(t *testing.T) {
+	places := make(chan struct{}, 1)
+	places <- struct{}{}
+	released := make(chan struct{})
+	h := &handshake{started: make(chan struct{}), adm: &admission{places: places}, release: func() { close(released) }}
+	base, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.watch(base, 10*time.Millisecond, time.Hour) }()
+	poll(t, 3*time.Second, "the place among the sockets starting given back", func() bool { return len(places) == 0 })
+	select {
+	case <-released:
+		t.Fatal("the handshake's own count was released at the handoff")
+	default:
+	}
+	cancel() // the server shuts down
+	<-done
+	select {
+	case <-released:
+	default:
+		t.Fatal("the handshake was not released at shutdown")
 	}
 }
 

@@ -118,7 +118,7 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 		// handler runs after this returns (fasthttp starts it once the
 		// answer is written).
 		*deflate = len(c.Response().Header.Peek(headerExtensions)) > 0
-		go h.watch(a.base, cmp.Or(c.App().Server().WriteTimeout, handshakeWrite)+handshakeGrace)
+		go h.watch(a.base, admitHandoff, cmp.Or(c.App().Server().WriteTimeout, handshakeWrite)+handshakeGrace)
 		return nil
 	}}
 }
@@ -135,6 +135,7 @@ type handshake struct {
 	taken   atomic.Bool
 	started chan struct{} // closed by the handler that took it
 	release func()
+	adm     *admission // its place among the sockets starting, if it has one
 }
 
 // enter counts a handshake in the shutdown's wait, unless the server is
@@ -158,7 +159,7 @@ func (a *Server) enter() bool {
 // enter: it is given back to both when released, and its admission too
 // if its handler never started.
 func (a *Server) counted(who socketOwner, adm *admission) *handshake {
-	return &handshake{started: make(chan struct{}), release: func() {
+	return &handshake{started: make(chan struct{}), adm: adm, release: func() {
 		adm.leave()
 		a.ws.closed(who)
 		a.sockets.Done()
@@ -170,15 +171,23 @@ func (a *Server) counted(who socketOwner, adm *admission) *handshake {
 func (h *handshake) take() bool { return h.taken.CompareAndSwap(false, true) }
 
 // watch gives h's place back unless its handler starts within limit, or
-// before base ends (the server shuts down and waits for no handshake).
-func (h *handshake) watch(base context.Context, limit time.Duration) {
-	t := time.NewTimer(limit)
+// before base ends (the server shuts down and waits for no handshake); its
+// place among the sockets starting goes back after handoff already.
+func (h *handshake) watch(base context.Context, handoff, limit time.Duration) {
+	t, ht := time.NewTimer(limit), time.NewTimer(handoff)
 	defer t.Stop()
-	select {
-	case <-h.started:
-		return
-	case <-t.C:
-	case <-base.Done():
+	defer ht.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-h.started:
+			return
+		case <-ht.C:
+			h.adm.leave()
+		case <-t.C:
+			waiting = false
+		case <-base.Done():
+			waiting = false
+		}
 	}
 	if h.take() {
 		h.release()
