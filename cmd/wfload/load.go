@@ -420,8 +420,8 @@ func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, e
 	return c, err
 }
 
-// retryLater is an upgrade answered 503 with Retry-After: a phone dials
-// again after it, and so does the load (up to maxDials in all).
+// retryLater is an upgrade answered 503 with Retry-After: a client that
+// reads it dials again after it, and so does the load (up to maxDials).
 type retryLater struct {
 	err   error
 	after time.Duration

@@ -15,7 +15,8 @@ import (
 // from Admit to their first messages written: a session's lookup, an
 // upgrade, a snapshot's reads. Enough to keep the cores busy; few enough
 // that thousands of phones reconnecting together wait parked in Admit, not
-// runnable ahead of live traffic nor queued on the store's 64 connections.
+// runnable ahead of live traffic nor queued on the store's pooled
+// connections (64, and one more per ingest worker).
 const admitsAtOnce = 16
 
 // admitWait is how long a websocket request waits for its turn before it
