@@ -165,13 +165,7 @@ func TestDialTogether(t *testing.T) {
 				return
 			}
 			dialled <- struct{}{}
-			c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			_ = c.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"type":"snapshot","data":{}}`))
-			_, _, _ = c.NextReader() // until the client closes
+			serveSnapshot(w, r)
 		}))
 		l := &load{apis: []string{srv.URL}, http: srv.Client(), o: options{Responders: responders, Password: "p", DialTogether: together}}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -199,13 +193,7 @@ func TestDialDuring(t *testing.T) {
 			return
 		}
 		dialled <- struct{}{}
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"type":"snapshot","data":{}}`))
-		_, _, _ = c.NextReader() // until the client closes
+		serveSnapshot(w, r)
 	}))
 	defer srv.Close()
 	l := &load{apis: []string{srv.URL}, http: srv.Client(), o: options{Responders: responders, Password: "p", DialDuring: 10 * time.Millisecond}}
@@ -270,4 +258,16 @@ func TestDialAgainAfterRetryAfter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveSnapshot upgrades r, sends a snapshot and reads until the client
+// closes.
+func serveSnapshot(w http.ResponseWriter, r *http.Request) {
+	c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"type":"snapshot","data":{}}`))
+	_, _, _ = c.NextReader() // until the client closes
 }

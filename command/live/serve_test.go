@@ -113,6 +113,13 @@ func snapshotAt(st *memstore.Store, stream string) live.Snapshot {
 	}
 }
 
+// snapshotOfSeq is a snapshot that reflects seq, whatever the stream holds.
+func snapshotOfSeq(seq uint64) live.Snapshot {
+	return func(context.Context) (live.Message, error) {
+		return live.SnapshotOf(fmt.Appendf(nil, `{"seq":%d,"type":"snapshot","data":{}}`, seq), seq, nil)
+	}
+}
+
 // serve runs a client of stream until the test ends.
 func serve(t *testing.T, c *live.Client, since *uint64, s *sink) <-chan error {
 	t.Helper()
@@ -210,11 +217,8 @@ func TestServeSnapshotThenCatchUp(t *testing.T) {
 	h := live.NewHub(st, quiet)
 	emit(t, st, "screen", 3, false)
 	// The snapshot reflects seq 2: seq 3 must follow from storage.
-	snap := func(ctx context.Context) (live.Message, error) {
-		return live.SnapshotOf([]byte(`{"seq":2,"type":"snapshot","data":{}}`), 2, nil)
-	}
 	s := newSink()
-	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snap}, nil, s)
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotOfSeq(2)}, nil, s)
 	s.wait(t, "snap@2", "3")
 	msgs, _, _ := st.Range(context.Background(), "screen", 3, 1)
 	h.Publish("screen", msgs[0]) // a repeat is dropped
@@ -688,9 +692,7 @@ func TestStartedOnceTheStartIsWritten(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	h := live.NewHub(st, quiet)
 	emit(t, st, "screen", 3, false)
-	snap := func(ctx context.Context) (live.Message, error) {
-		return live.SnapshotOf([]byte(`{"seq":2,"type":"snapshot","data":{}}`), 2, nil)
-	}
+	snap := snapshotOfSeq(2) // seq 3 follows from storage
 	s := newSink()
 	var calls atomic.Int32
 	var atStart []string
