@@ -112,7 +112,7 @@ func TestAdmitTakesUpgradesInTurn(t *testing.T) {
 			t.Fatalf("upgrade answered %d, want 101", res.StatusCode)
 		}
 	}
-	poll(t, 3*time.Second, "both places given back with both sockets open", func() bool { return len(a.admits) == 0 })
+	poll(t, 3*time.Second, "the place given back with both sockets open", func() bool { return len(a.admits) == 0 })
 	if n := len(a.counts()); n == 0 {
 		t.Fatal("the sockets closed")
 	}
