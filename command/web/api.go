@@ -108,8 +108,8 @@ func New(d Deps) (*API, error) {
 			chain = append([]fiber.Handler{stamp}, chain...)
 		}
 		if strings.HasPrefix(r.Name, "ws.") {
-			// In turn before the session is looked up (see sockets.Admit).
-			chain = append([]fiber.Handler{a.sockets.Admit}, chain...)
+			// In turn before the session is looked up (see sockets.AdmitFor).
+			chain = append([]fiber.Handler{a.sockets.AdmitFor(r.Name)}, chain...)
 		}
 		if slices.Contains(units.ShedFirst(), r.Name) {
 			// Refused while the queue is full before the session is checked.

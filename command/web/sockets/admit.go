@@ -19,6 +19,11 @@ import (
 // connections (64, and one more per ingest worker).
 const admitsAtOnce = 16
 
+// deskAdmitsAtOnce is the same for the control room's sockets (wall
+// screens, leaders, pages' session sockets): a queue of their own, so that
+// a wall reconnecting beside thousands of phones does not wait behind them.
+const deskAdmitsAtOnce = 4
+
 // admitWait is how long a websocket request waits for its turn before it
 // is answered 503 with Retry-After (admitRetry).
 const (
@@ -56,18 +61,33 @@ func admissionOf(v any) *admission {
 	return p
 }
 
-// Admit lets a websocket request on to its session's lookup, upgrade and
-// start while fewer than admitsAtOnce sockets are starting; the others wait
-// in the order they came, up to admitWait, then are answered 503
-// (overloaded) with Retry-After. Put it before the route's authorisation.
-func (a *Server) Admit(c *fiber.Ctx) error {
+// AdmitFor lets a websocket request of route on to its session's lookup,
+// upgrade and start while a place of its queue is free (phones': ws.responder;
+// the control room's: the others); the others wait in the order they came,
+// up to admitWait, then are answered 503 (overloaded) with Retry-After. Put
+// it before the route's authorisation.
+func (a *Server) AdmitFor(route string) fiber.Handler {
+	places := a.placesFor(route)
+	return func(c *fiber.Ctx) error { return a.admit(c, places) }
+}
+
+// placesFor is route's queue of places.
+func (a *Server) placesFor(route string) chan struct{} {
+	if route == "ws.responder" {
+		return a.admits
+	}
+	return a.desks
+}
+
+// admit is AdmitFor with places.
+func (a *Server) admit(c *fiber.Ctx, places chan struct{}) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return c.Next() // the route answers 426
 	}
 	t := time.NewTimer(a.admitWait)
 	defer t.Stop()
 	select {
-	case a.admits <- struct{}{}:
+	case places <- struct{}{}:
 	case <-t.C:
 		a.startsRefused.Inc()
 		c.Set(fiber.HeaderRetryAfter, admitRetry)
@@ -76,7 +96,7 @@ func (a *Server) Admit(c *fiber.Ctx) error {
 	case <-a.base.Done():
 		return fault.ErrUnavailable
 	}
-	p := &admission{places: a.admits}
+	p := &admission{places: places}
 	c.Locals(admissionKey, p)
 	defer func() { // a panic too, recovered further out
 		if c.Response().StatusCode() != fiber.StatusSwitchingProtocols {

@@ -45,7 +45,7 @@ func newAdmitServer(t *testing.T, wait time.Duration) *admitServer {
 		return c.Next()
 	}
 	var s *Server
-	admit := func(c *fiber.Ctx) error { return s.Admit(c) }
+	admit := func(c *fiber.Ctx) error { return s.admit(c, s.admits) }
 	a.testServer = newTestServerWith(t, nil, func(srv *Server) {
 		s, srv.admits, srv.admitWait = srv, make(chan struct{}, 1), wait
 	}, recover.New(), admit, hold)
@@ -194,4 +194,32 @@ func (s *testServer) counter(t *testing.T, name string) float64 {
 	}
 	t.Fatalf("no counter %s", name)
 	return 0
+}
+
+// TestTheControlRoomHasAQueueOfItsOwn: phones queue apart from the wall
+// screens, leaders and pages' session sockets, so that with every phone's
+// place taken a screen's upgrade still goes on at once.
+func TestTheControlRoomHasAQueueOfItsOwn(t *testing.T) {
+	var s *Server
+	admit := func(c *fiber.Ctx) error { return s.AdmitFor("ws.session")(c) }
+	ts := newTestServerWith(t, nil, func(srv *Server) {
+		s, srv.admitWait = srv, 100*time.Millisecond
+	}, admit)
+	for _, tc := range []struct {
+		route string
+		want  chan struct{}
+	}{{"ws.responder", s.admits}, {"ws.screen", s.desks}, {"ws.leader", s.desks}, {"ws.session", s.desks}} {
+		if s.placesFor(tc.route) != tc.want {
+			t.Errorf("%s queues with the wrong places", tc.route)
+		}
+	}
+	if s.admits == s.desks || cap(s.admits) != admitsAtOnce || cap(s.desks) != deskAdmitsAtOnce {
+		t.Fatalf("queues: phones %d places, control room %d, the same: %v", cap(s.admits), cap(s.desks), s.admits == s.desks)
+	}
+	for range cap(s.admits) {
+		s.admits <- struct{}{} // every phone's place taken
+	}
+	if _, status := ts.dial(t, nil); status != http.StatusSwitchingProtocols {
+		t.Fatalf("a session socket with every phone's place taken: %d, want 101", status)
+	}
 }

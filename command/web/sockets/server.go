@@ -39,18 +39,19 @@ type Server struct {
 	libWrites sync.Pool
 	// closed counts the sockets closed, by stream and reason.
 	closed *prometheus.CounterVec
-	// admits holds a place for each socket starting (see Admit);
-	// admitWait is how long a request waits for one.
-	admits    chan struct{}
-	admitWait time.Duration
-	// startsRefused counts the requests Admit turned away.
+	// admits and desks hold a place for each phone's and each control
+	// room socket starting (see AdmitFor); admitWait is how long a request
+	// waits for one.
+	admits, desks chan struct{}
+	admitWait     time.Duration
+	// startsRefused counts the requests AdmitFor turned away.
 	startsRefused prometheus.Counter
 }
 
 // New returns the websocket server of k; its metrics register with
 // k.Registry when there is one.
 func New(k *rest.Kit) *Server {
-	s := &Server{Kit: k, admits: make(chan struct{}, admitsAtOnce), admitWait: admitWait}
+	s := &Server{Kit: k, admits: make(chan struct{}, admitsAtOnce), desks: make(chan struct{}, deskAdmitsAtOnce), admitWait: admitWait}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.sessions.open = map[string]*sessionSockets{}
 	s.closed = prometheus.NewCounterVec(prometheus.CounterOpts{
