@@ -43,6 +43,9 @@ type options struct {
 	// DialDuring, when set, dials the responders' sockets together that
 	// long after the load starts, so that its figures take in the storm.
 	DialDuring time.Duration
+	// ScreensDuring dials the screens with the responders, DialDuring into
+	// the load (a wall reconnecting with the phones), timed apart.
+	ScreensDuring bool
 }
 
 // series collects latencies of one kind.
@@ -174,6 +177,8 @@ type load struct {
 	slow          fanSteps // the same, on any responder, for tasks over slowTask
 	wsErr         atomic.Int64
 	late          []string     // the responders' tokens to dial during the load (DialDuring)
+	lateScreens   string       // the screens' token, when they are dialled with them (ScreensDuring)
+	screenSnaps   series       // the late screens' dial to their whole snapshot
 	wsWhy         reasons      // wsErr's causes
 	wsRetried     atomic.Int64 // upgrades answered 503 with Retry-After and dialled again
 	snapshots     series       // a socket's dial to its whole snapshot, before the load starts (or during it: DialDuring)
@@ -221,7 +226,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 	if err := l.connect(ctx, runCtx, &wg); err != nil {
 		return nil, err
 	}
-	if len(l.late) > 0 {
+	if len(l.late) > 0 || l.lateScreens != "" {
 		wg.Add(1) // counted while it adds the sockets' own
 		go func() { defer wg.Done(); l.dialLate(runCtx, &wg) }()
 	}
@@ -258,10 +263,14 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 		if err != nil {
 			return err
 		}
-		for i := range l.o.Screens {
-			conns.Add(1)
-			wg.Add(1)
-			go func() { defer wg.Done(); l.screen(runCtx, tok, i == 0, &conns, ready) }()
+		if l.o.ScreensDuring {
+			l.lateScreens = tok // dialled by dialLate
+		} else {
+			for i := range l.o.Screens {
+				conns.Add(1)
+				wg.Add(1)
+				go func() { defer wg.Done(); l.screen(runCtx, tok, i == 0, &conns, ready) }()
+			}
 		}
 	}
 	dial := func(i int, tok string) {
@@ -293,9 +302,9 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 	return nil
 }
 
-// dialLate dials the late responders' sockets together once DialDuring
-// of the load has passed, reading until ctx ends (counted in wg); their
-// snapshots are timed as the others' are.
+// dialLate dials the late responders' sockets (and the screens', with
+// ScreensDuring) together once DialDuring of the load has passed, reading
+// until ctx ends (counted in wg); their snapshots are timed as the others'.
 func (l *load) dialLate(ctx context.Context, wg *sync.WaitGroup) {
 	select {
 	case <-ctx.Done():
@@ -309,6 +318,14 @@ func (l *load) dialLate(ctx context.Context, wg *sync.WaitGroup) {
 		conns.Add(1)
 		wg.Add(1)
 		go func() { defer wg.Done(); l.responder(ctx, tok, false, &conns, measuring) }()
+	}
+	if l.lateScreens == "" {
+		return
+	}
+	for range l.o.Screens {
+		conns.Add(1)
+		wg.Add(1)
+		go func() { defer wg.Done(); l.screen(ctx, l.lateScreens, false, &conns, measuring) }()
 	}
 }
 
@@ -352,6 +369,9 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 			f.Comment = fmt.Sprintf("%d upgrades answered 503 and dialled again after their Retry-After (timed from the first dial)", r)
 		}
 		out = append(out, f)
+		if l.o.ScreensDuring {
+			out = append(out, l.screenSnaps.figure(fmt.Sprintf("of them the %d screens, dialled with the phones", l.o.Screens), time.Second))
+		}
 	}
 	if l.o.PositionRate > 0 {
 		name := "positions sent (" + l.o.PositionMode + ")"

@@ -45,6 +45,9 @@ func (l *load) read(ctx context.Context, path, token string, conns *sync.WaitGro
 	}
 	if snapshot {
 		l.snapshots.add(time.Since(start))
+		if path == "/ws/screen" && l.lateScreens != "" {
+			l.screenSnaps.add(time.Since(start))
+		}
 	}
 	conns.Done()
 	if !snapshot {

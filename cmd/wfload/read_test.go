@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -183,10 +184,18 @@ func TestDialTogether(t *testing.T) {
 }
 
 // With -dial-during no responder's socket is dialled before the load: each
-// is dialled by dialLate, once the time given has passed.
+// is dialled by dialLate, once the time given has passed; with
+// -screens-during the screens' too, their snapshots timed apart.
 func TestDialDuring(t *testing.T) {
+	for _, screens := range []bool{false, true} {
+		t.Run(fmt.Sprintf("screens-during=%v", screens), func(t *testing.T) { testDialDuring(t, screens) })
+	}
+}
+
+func testDialDuring(t *testing.T, screensDuring bool) {
 	const responders = 2
-	dialled := make(chan struct{}, responders)
+	late := responders + btoi(screensDuring)
+	dialled := make(chan struct{}, late)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v1/sessions" {
 			_, _ = w.Write([]byte(`{"token":"tok"}`))
@@ -196,7 +205,8 @@ func TestDialDuring(t *testing.T) {
 		serveSnapshot(w, r)
 	}))
 	defer srv.Close()
-	l := &load{apis: []string{srv.URL}, http: srv.Client(), o: options{Responders: responders, Password: "p", DialDuring: 10 * time.Millisecond}}
+	l := &load{apis: []string{srv.URL}, http: srv.Client(), o: options{Responders: responders, Password: "p", DialDuring: 10 * time.Millisecond,
+		Screens: btoi(screensDuring), ScreensDuring: screensDuring}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
@@ -208,7 +218,7 @@ func TestDialDuring(t *testing.T) {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); l.dialLate(ctx, &wg) }()
-	for range responders {
+	for range late {
 		select {
 		case <-dialled:
 		case <-time.After(5 * time.Second):
@@ -217,6 +227,17 @@ func TestDialDuring(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
+	if n := l.screenSnaps.figure("", time.Second).Count; n != int64(btoi(screensDuring)) {
+		t.Fatalf("late screens' snapshots timed: %d, want %d", n, btoi(screensDuring))
+	}
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // An upgrade answered 503 with Retry-After is dialled again after it (and
