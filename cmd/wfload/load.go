@@ -370,7 +370,9 @@ func (l *load) figures(elapsed time.Duration) []Figure {
 		}
 		out = append(out, f)
 		if l.o.ScreensDuring {
-			out = append(out, l.screenSnaps.figure(fmt.Sprintf("of them the %d screens, dialled with the phones", l.o.Screens), time.Second))
+			s := l.screenSnaps.figure(fmt.Sprintf("of them the %d screens, dialled with the phones", l.o.Screens), time.Second)
+			s.PerSec = 0
+			out = append(out, s)
 		}
 	}
 	if l.o.PositionRate > 0 {
