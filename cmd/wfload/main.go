@@ -44,7 +44,7 @@ func run() int {
 	flag.BoolVar(&o.Steps, "steps", false, "split the plan tasks' time into the server's steps (plan activated, the task's atomic step started, on the phone), read on every 100th responder and on any for a task over 2 s")
 	flag.BoolVar(&o.DialTogether, "dial-together", false, "log every responder in first, then dial their sockets at once (as phones reconnect after a restart: their heartbeats meet)")
 	flag.DurationVar(&o.DialDuring, "dial-during", 0, "log every responder in first, then dial all their sockets at once this long after the load starts (shorter than -duration), so that its figures take in the reconnect storm; fan-outs before then reach none (0: before it, as ever)")
-	flag.BoolVar(&o.ScreensDuring, "screens-during", false, "with -dial-during, dial the screens with the responders (a wall reconnecting with the phones) and time their snapshots apart")
+	flag.BoolVar(&o.ScreensDuring, "screens-during", false, "with -dial-during, dial the screens with the responders (a wall reconnecting with the phones) and time their snapshots apart (no screen then times frames or counts traffic: for a side load)")
 	flag.BoolVar(&o.Compress, "compress", true, "ask websockets for permessage-deflate, as browsers do (the server compresses messages of 1 KiB or more)")
 	flag.Parse()
 	if o.ScreensDuring && o.DialDuring == 0 {

@@ -12,9 +12,9 @@ import (
 )
 
 // admitsAtOnce is how many sockets of an instance may be starting at once,
-// from Admit to their first messages written: a session's lookup, an
+// from AdmitFor to their first messages written: a session's lookup, an
 // upgrade, a snapshot's reads. Enough to keep the cores busy; few enough
-// that thousands of phones reconnecting together wait parked in Admit, not
+// that thousands of phones reconnecting together wait parked in AdmitFor, not
 // runnable ahead of live traffic nor queued on the store's pooled
 // connections (64, and one more per ingest worker).
 const admitsAtOnce = 16
@@ -36,8 +36,8 @@ const (
 // client gone): the handshake's own count waits longer (see watch).
 const admitHandoff = 2 * time.Second
 
-// admission is a request's place among the sockets starting (see Admit),
-// given back once: by Admit when no upgrade was answered, once the
+// admission is a request's place among the sockets starting (see AdmitFor),
+// given back once: by AdmitFor when no upgrade was answered, once the
 // socket's start is written (live.Client.Started), or with the handshake.
 type admission struct {
 	places chan struct{}
@@ -55,7 +55,7 @@ func (p *admission) leave() {
 const admissionKey = "socket-admission"
 
 // admissionOf is the place held in a request's Locals value v (nil: none,
-// as in tests that route around Admit).
+// as in tests that route around AdmitFor).
 func admissionOf(v any) *admission {
 	p, _ := v.(*admission)
 	return p

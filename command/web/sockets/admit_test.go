@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,14 +14,17 @@ import (
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"watchfloor/command/auth"
+	"watchfloor/command/vocab"
 )
 
-// admitServer serves /ws/session behind Admit with one place and wait,
+// admitServer serves /ws/session behind AdmitFor with one place and wait,
 // then a handler that holds the first request it sees until release is
 // called (as a slow session lookup would) and refuses those that ask.
 type admitServer struct {
 	*testServer
-	seen    atomic.Int32  // requests past Admit
+	seen    atomic.Int32  // requests past AdmitFor
 	holding chan struct{} // closed once the first is held
 	release func()
 }
@@ -37,7 +42,7 @@ func newAdmitServer(t *testing.T, wait time.Duration) *admitServer {
 			<-free
 		}
 		if c.Get("X-Panic") != "" {
-			panic("a handler after Admit")
+			panic("a handler after AdmitFor")
 		}
 		if c.Get("X-Refuse") != "" {
 			return fiber.ErrForbidden
@@ -52,13 +57,13 @@ func newAdmitServer(t *testing.T, wait time.Duration) *admitServer {
 	return a
 }
 
-// held waits for the first request to be held past Admit.
+// held waits for the first request to be held past AdmitFor.
 func (a *admitServer) held(t *testing.T) {
 	t.Helper()
 	select {
 	case <-a.holding:
 	case <-time.After(10 * time.Second):
-		t.Fatal("no request came past Admit within 10 s")
+		t.Fatal("no request came past AdmitFor within 10 s")
 	}
 }
 
@@ -92,7 +97,7 @@ func answer(t *testing.T, ch <-chan *http.Response) *http.Response {
 }
 
 // TestAdmitTakesUpgradesInTurn: with one place, a second upgrade waits at
-// Admit while the first is held past it, and goes on once the first has
+// AdmitFor while the first is held past it, and goes on once the first has
 // started its socket; the place is given back as a socket starts, not when
 // it closes.
 func TestAdmitTakesUpgradesInTurn(t *testing.T) {
@@ -100,7 +105,7 @@ func TestAdmitTakesUpgradesInTurn(t *testing.T) {
 	first := a.dialing(t, nil)
 	a.held(t)
 	second := a.dialing(t, nil)
-	// Bounded, to show an absence: the second does not pass Admit.
+	// Bounded, to show an absence: the second does not pass AdmitFor.
 	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
 		if a.seen.Load() > 1 {
 			t.Fatal("a second upgrade went on while the first held the one place")
@@ -144,7 +149,7 @@ func TestAdmitRefusesPastItsWait(t *testing.T) {
 	if res := answer(t, a.dialing(t, nil)); res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("an upgrade after a refused one: %d, want 101", res.StatusCode)
 	}
-	// A handler that panics after Admit (recovered further out) gives its
+	// A handler that panics after AdmitFor (recovered further out) gives its
 	// place back too.
 	if res := answer(t, a.dialing(t, http.Header{"X-Panic": {"yes"}})); res.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("a panicking handler: %d, want 500", res.StatusCode)
@@ -211,6 +216,17 @@ func TestTheControlRoomHasAQueueOfItsOwn(t *testing.T) {
 	}{{"ws.responder", s.admits}, {"ws.screen", s.desks}, {"ws.leader", s.desks}, {"ws.session", s.desks}} {
 		if s.placesFor(tc.route) != tc.want {
 			t.Errorf("%s queues with the wrong places", tc.route)
+		}
+	}
+	// Every websocket route of the table: the phones' alone (a responder's
+	// only) queue with the phones, so that a new or renamed one is seen.
+	for _, r := range auth.Routes {
+		if !strings.HasPrefix(r.Name, "ws.") {
+			continue
+		}
+		phones := slices.Equal(r.Roles, []vocab.Role{vocab.Responder})
+		if (s.placesFor(r.Name) == s.admits) != phones {
+			t.Errorf("%s (roles %v) queues with the phones: %v, want %v", r.Name, r.Roles, !phones, phones)
 		}
 	}
 	if s.admits == s.desks || cap(s.admits) != admitsAtOnce || cap(s.desks) != deskAdmitsAtOnce {
