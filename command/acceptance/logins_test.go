@@ -2,8 +2,6 @@ package acceptance_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"watchfloor/command/auth"
 	"watchfloor/command/store/storetest"
 	"watchfloor/config"
 )
@@ -434,8 +433,7 @@ func TestSocketsCheckTheirSessions(t *testing.T) {
 	// next check.
 	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
 	defer rdb.Close()
-	sum := sha256.Sum256([]byte(lost))
-	if err := rdb.Del(context.Background(), "wf:{"+h.cfg.Deployment+"}:session:"+hex.EncodeToString(sum[:])).Err(); err != nil {
+	if err := rdb.Del(context.Background(), "wf:{"+h.cfg.Deployment+"}:session:"+auth.HashToken(lost)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(16 * time.Minute)

@@ -13,7 +13,7 @@ import (
 // the next interval, and no more once its last socket is gone.
 func TestSessionsDue(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	every := func() time.Duration { return 15 * time.Minute }
+	const every = 15 * time.Minute
 	s := socketSessions{open: map[string]*sessionSockets{}}
 	var cancel context.CancelCauseFunc = func(error) {}
 	removeA1 := s.add("a", cancel, t0.Add(15*time.Minute))

@@ -545,7 +545,7 @@ func (a *Server) keepSessions(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		for _, hash := range a.sessions.due(a.Clock(), a.sessionCheck) {
+		for _, hash := range a.sessions.due(a.Clock(), a.sessionCheck()) {
 			if ctx.Err() != nil {
 				return
 			}
@@ -602,14 +602,14 @@ func (s *socketSessions) add(hash string, cancel context.CancelCauseFunc, next t
 }
 
 // due returns the sessions whose check is due at now, each once however
-// many sockets it has, and sets their next check every() on.
-func (s *socketSessions) due(now time.Time, every func() time.Duration) []string {
+// many sockets it has, and sets their next check every on.
+func (s *socketSessions) due(now time.Time, every time.Duration) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var hashes []string
 	for hash, o := range s.open {
 		if !now.Before(o.next) {
-			o.next = now.Add(every())
+			o.next = now.Add(every)
 			hashes = append(hashes, hash)
 		}
 	}
