@@ -292,10 +292,30 @@ func (s *Service) login(ctx context.Context, username, password string) (string,
 	return token, sess, true, nil
 }
 
+// tokenBytes is the randomness of a session token or a ticket.
+const tokenBytes = 32
+
 func randomToken() string {
-	raw := make([]byte, 32)
+	raw := make([]byte, tokenBytes)
 	_, _ = rand.Read(raw) // never fails (crypto/rand panics instead)
 	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// WellFormed says whether s has the form of a session token or a ticket
+// (tokenBytes in unpadded base64url), so that what none could be (empty,
+// "undefined", a username) is refused before storage is asked.
+func WellFormed(s string) bool {
+	if len(s) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
+		return false
+	}
+	for i := range len(s) {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // sessionTTL is how long sess may live from now: the sliding TTL, cut at
@@ -306,7 +326,7 @@ func (s *Service) sessionTTL(sess Session, now time.Time) time.Duration {
 
 // Authenticate returns the session of token and slides its expiry.
 func (s *Service) Authenticate(ctx context.Context, token string) (Session, error) {
-	if token == "" || len(token) > 128 {
+	if !WellFormed(token) {
 		return Session{}, ErrUnauthenticated
 	}
 	return s.AuthenticateHash(ctx, HashToken(token))
@@ -357,7 +377,7 @@ func (s *Service) NewTicket(ctx context.Context, tokenHash string) (Ticket, erro
 // UseTicket spends a ticket and returns its session and the session's
 // token hash.
 func (s *Service) UseTicket(ctx context.Context, ticket string) (Session, string, error) {
-	if ticket == "" || len(ticket) > 128 {
+	if !WellFormed(ticket) {
 		return Session{}, "", ErrUnauthenticated
 	}
 	hash, err := s.store.TakeTicket(ctx, HashToken(ticket))

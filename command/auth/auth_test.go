@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,4 +159,46 @@ func TestSessionAgeAndTickets(t *testing.T) {
 	if _, _, err := s.UseTicket(context.Background(), tk.Ticket); !errors.Is(err, ErrUnauthenticated) {
 		t.Errorf("second use: %v", err)
 	}
+}
+
+// TestWellFormed: only what randomToken makes has a token's form.
+func TestWellFormed(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{randomToken(), true},
+		{strings.Repeat("A", 43), true},
+		{strings.Repeat("-_", 21) + "z", true},
+		{"", false},
+		{"undefined", false},
+		{"null", false},
+		{strings.Repeat("A", 42), false},
+		{strings.Repeat("A", 44), false},
+		{strings.Repeat("A", 42) + "=", false},
+		{strings.Repeat("A", 42) + "+", false},
+		{strings.Repeat("A", 42) + "/", false},
+		{strings.Repeat("A", 42) + " ", false},
+		{strings.Repeat("A", 41) + "é", false}, // 43 bytes, not 43 characters of the alphabet
+	} {
+		if got := WellFormed(tc.s); got != tc.want {
+			t.Errorf("WellFormed(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+// FuzzWellFormed: what has a token's form decodes as unpadded base64url
+// to the bytes of a token, and what does not is no token randomToken made.
+func FuzzWellFormed(f *testing.F) {
+	for _, s := range []string{randomToken(), "", "undefined", strings.Repeat("A", 42) + "="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		raw, err := base64.RawURLEncoding.DecodeString(s)
+		// The decoder skips line breaks: a token's form is its length too.
+		decodes := err == nil && len(raw) == tokenBytes && len(s) == 43
+		if WellFormed(s) != decodes {
+			t.Fatalf("WellFormed(%q) = %v, decodes to %d bytes: %v", s, WellFormed(s), len(raw), err)
+		}
+	})
 }

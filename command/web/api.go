@@ -164,7 +164,7 @@ func (a *API) metricsAuth(c *fiber.Ctx) error {
 	if want == "" {
 		return c.Next()
 	}
-	got := bearer(c.Get(fiber.HeaderAuthorization))
+	got := rest.Bearer(c.Get(fiber.HeaderAuthorization))
 	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="watchfloor-metrics"`)
 		return rest.Problem(c, 401, "unauthenticated", "/metrics needs the metrics token: send Authorization: Bearer TOKEN", nil)
@@ -207,20 +207,16 @@ func (a *API) authorize(r auth.Route) fiber.Handler {
 		if r.Public() {
 			return c.Next()
 		}
-		token := bearer(c.Get(fiber.HeaderAuthorization))
+		cred := rest.CredentialOf(c, ws)
 		var sess auth.Session
 		var hash string
 		var err error
 		switch {
-		case token != "":
-			sess, err = a.Auth.Authenticate(c.UserContext(), token)
-			hash = auth.HashToken(token)
-		case ws && c.Query("ticket") != "":
-			sess, hash, err = a.Auth.UseTicket(c.UserContext(), c.Query("ticket"))
-		case ws && c.Query("token") != "":
-			token = c.Query("token")
-			sess, err = a.Auth.Authenticate(c.UserContext(), token)
-			hash = auth.HashToken(token)
+		case cred.Token != "":
+			sess, err = a.Auth.Authenticate(c.UserContext(), cred.Token)
+			hash = auth.HashToken(cred.Token)
+		case cred.Ticket != "":
+			sess, hash, err = a.Auth.UseTicket(c.UserContext(), cred.Ticket)
 		default:
 			return auth.ErrUnauthenticated
 		}
@@ -242,14 +238,6 @@ func (a *API) authorize(r auth.Route) fiber.Handler {
 		c.Locals(rest.TokenHashKey, hash)
 		return c.Next()
 	}
-}
-
-func bearer(h string) string {
-	const p = "Bearer "
-	if len(h) > len(p) && strings.EqualFold(h[:len(p)], p) {
-		return strings.TrimSpace(h[len(p):])
-	}
-	return ""
 }
 
 // identityBodies refuses request bodies sent with a Content-Encoding:
