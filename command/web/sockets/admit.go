@@ -1,12 +1,16 @@
 package sockets
 
 import (
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"watchfloor/command/auth"
 	"watchfloor/command/fault"
 	"watchfloor/command/web/rest"
 )
@@ -61,42 +65,112 @@ func admissionOf(v any) *admission {
 	return p
 }
 
+// queue is one of an instance's queues of sockets starting: its places,
+// the upgrades of each address waiting for one, and its refusals.
+type queue struct {
+	places  chan struct{}
+	waiting waiters
+	// overloaded counts the upgrades that found no place within the wait
+	// (503); crowded those past their address's share of the wait (429).
+	overloaded, crowded prometheus.Counter
+}
+
+func newQueue(name string, places int, refused *prometheus.CounterVec) *queue {
+	return &queue{places: make(chan struct{}, places), waiting: waiters{n: map[string]int{}},
+		overloaded: refused.WithLabelValues(name, "overloaded"), crowded: refused.WithLabelValues(name, "address")}
+}
+
+// waiters counts the upgrades waiting for a place by client address and,
+// for IPv6, by /64 (one map: an address and a network's key never match),
+// so that one client's flood of upgrades, each cheap to send, cannot fill
+// the queue ahead of everyone else's.
+type waiters struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// join counts who among the waiters unless its address already has perAddr
+// waiting, or its /64 networkSockets times that.
+func (w *waiters) join(who socketOwner, perAddr int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n[who.addr] >= perAddr || (who.network != "" && w.n[who.network] >= networkSockets*perAddr) {
+		return false
+	}
+	w.n[who.addr]++
+	if who.network != "" {
+		w.n[who.network]++
+	}
+	return true
+}
+
+// leave uncounts who, counted by join.
+func (w *waiters) leave(who socketOwner) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	uncount(w.n, who.addr)
+	if who.network != "" {
+		uncount(w.n, who.network)
+	}
+}
+
 // AdmitFor lets a websocket request of route on to its session's lookup,
 // upgrade and start while a place of its queue is free (phones': ws.responder;
 // the control room's: the others); the others wait in the order they came,
-// up to admitWait, then are answered 503 (overloaded) with Retry-After. Put
-// it before the route's authorisation.
+// up to admitWait, then are answered 503 (overloaded) with Retry-After. At
+// most limits.sockets_per_address requests of one address wait at once
+// (eight times that from an IPv6 /64); more are answered 429 at once. A
+// request with no credential a session could have is answered 401 first,
+// taking no place (see rest.Credential.WellFormed). Put it before the
+// route's authorisation.
 func (a *Server) AdmitFor(route string) fiber.Handler {
-	places := a.placesFor(route)
-	return func(c *fiber.Ctx) error { return a.admit(c, places) }
+	q := a.queueFor(route)
+	return func(c *fiber.Ctx) error { return a.admit(c, q) }
 }
 
-// placesFor is route's queue of places.
-func (a *Server) placesFor(route string) chan struct{} {
+// queueFor is route's queue.
+func (a *Server) queueFor(route string) *queue {
 	if route == "ws.responder" {
 		return a.admits
 	}
 	return a.desks
 }
 
-// admit is AdmitFor with places.
-func (a *Server) admit(c *fiber.Ctx, places chan struct{}) error {
+// admit is AdmitFor with its queue.
+func (a *Server) admit(c *fiber.Ctx, q *queue) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return c.Next() // the route answers 426
+	}
+	// A careless client dialling in a loop with "undefined" for its ticket
+	// queues ahead of no one.
+	if !rest.CredentialOf(c, true).WellFormed() {
+		return auth.ErrUnauthenticated
+	}
+	who := ownerOf("", a.ClientIP(c))
+	perAddr := a.Config.Limits.SocketsPerAddress
+	if !q.waiting.join(who, perAddr) {
+		q.crowded.Inc()
+		c.Set(fiber.HeaderRetryAfter, admitRetry)
+		return rest.Problem(c, fiber.StatusTooManyRequests, "too-many-sockets",
+			fmt.Sprintf("at most %d websockets of one address (%d of an IPv6 /64) wait to start at once: nothing was opened, retry after the time given",
+				perAddr, networkSockets*perAddr), nil)
 	}
 	t := time.NewTimer(a.admitWait)
 	defer t.Stop()
 	select {
-	case places <- struct{}{}:
+	case q.places <- struct{}{}:
+		q.waiting.leave(who)
 	case <-t.C:
-		a.startsRefused.Inc()
+		q.waiting.leave(who)
+		q.overloaded.Inc()
 		c.Set(fiber.HeaderRetryAfter, admitRetry)
 		return rest.Problem(c, fiber.StatusServiceUnavailable, "overloaded",
 			"too many websockets are starting on this instance: nothing was opened, retry after the time given", nil)
 	case <-a.base.Done():
+		q.waiting.leave(who)
 		return fault.ErrUnavailable
 	}
-	p := &admission{places: places}
+	p := &admission{places: q.places}
 	c.Locals(admissionKey, p)
 	defer func() { // a panic too, recovered further out
 		if c.Response().StatusCode() != fiber.StatusSwitchingProtocols {

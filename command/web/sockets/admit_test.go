@@ -3,6 +3,7 @@ package sockets
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"watchfloor/command/auth"
 	"watchfloor/command/vocab"
+	"watchfloor/config"
 )
 
 // admitServer serves /ws/session behind AdmitFor with one place and wait,
@@ -30,6 +32,13 @@ type admitServer struct {
 }
 
 func newAdmitServer(t *testing.T, wait time.Duration) *admitServer {
+	t.Helper()
+	return newAdmitServerWith(t, wait, nil)
+}
+
+// newAdmitServerWith is newAdmitServer with tweak applied to its
+// configuration.
+func newAdmitServerWith(t *testing.T, wait time.Duration, tweak func(*config.Config)) *admitServer {
 	t.Helper()
 	a := &admitServer{holding: make(chan struct{})}
 	free := make(chan struct{})
@@ -51,8 +60,8 @@ func newAdmitServer(t *testing.T, wait time.Duration) *admitServer {
 	}
 	var s *Server
 	admit := func(c *fiber.Ctx) error { return s.admit(c, s.admits) }
-	a.testServer = newTestServerWith(t, nil, func(srv *Server) {
-		s, srv.admits, srv.admitWait = srv, make(chan struct{}, 1), wait
+	a.testServer = newTestServerWith(t, tweak, func(srv *Server) {
+		s, srv.admits.places, srv.admitWait = srv, make(chan struct{}, 1), wait
 	}, recover.New(), admit, hold)
 	return a
 }
@@ -67,10 +76,21 @@ func (a *admitServer) held(t *testing.T) {
 	}
 }
 
-// dialing dials /ws/session with header in the background; its status
-// and answer headers come on the channel (status 0: no answer).
+// wellFormed is a credential of a token's form: AdmitFor lets it queue,
+// and no session behind /ws/session is looked up.
+var wellFormed = http.Header{"Authorization": {"Bearer " + strings.Repeat("A", 43)}}
+
+// dialing dials /ws/session with header, and a well-formed credential
+// unless it has one, in the background; its status and answer headers
+// come on the channel (status 0: no answer).
 func (a *admitServer) dialing(t *testing.T, header http.Header) <-chan *http.Response {
 	t.Helper()
+	if header == nil {
+		header = http.Header{}
+	}
+	if _, ok := header["Authorization"]; !ok {
+		header.Set("Authorization", wellFormed.Get("Authorization"))
+	}
 	out := make(chan *http.Response, 1)
 	go func() {
 		c, res, _ := (&fws.Dialer{HandshakeTimeout: 10 * time.Second}).Dial("ws://"+a.addr+"/ws/session", header)
@@ -117,7 +137,7 @@ func TestAdmitTakesUpgradesInTurn(t *testing.T) {
 			t.Fatalf("upgrade answered %d, want 101", res.StatusCode)
 		}
 	}
-	poll(t, 3*time.Second, "the place given back with both sockets open", func() bool { return len(a.admits) == 0 })
+	poll(t, 3*time.Second, "the place given back with both sockets open", func() bool { return len(a.admits.places) == 0 })
 	if n := len(a.counts()); n == 0 {
 		t.Fatal("the sockets closed")
 	}
@@ -138,7 +158,7 @@ func TestAdmitRefusesPastItsWait(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || p.Type != "/docs/problems#overloaded" {
 		t.Fatalf("problem %+v, %v", p, err)
 	}
-	if n := a.counter(t, "watchfloor_websocket_starts_refused_total"); n != 1 {
+	if n := a.counter(t, "watchfloor_websocket_starts_refused_total", "phones", "overloaded"); n != 1 {
 		t.Fatalf("refusals counted: %v, want 1", n)
 	}
 	a.release()
@@ -156,6 +176,108 @@ func TestAdmitRefusesPastItsWait(t *testing.T) {
 	}
 	if res := answer(t, a.dialing(t, nil)); res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("an upgrade after a panic: %d, want 101", res.StatusCode)
+	}
+}
+
+// TestAdmitRefusesIllFormedCredentialsFirst: with the one place held, an
+// upgrade with no credential a session could have is answered 401, not
+// queued: it neither waits for the place nor comes past AdmitFor.
+func TestAdmitRefusesIllFormedCredentialsFirst(t *testing.T) {
+	a := newAdmitServer(t, time.Minute)
+	first := a.dialing(t, nil)
+	a.held(t)
+	for _, h := range []http.Header{{"Authorization": {""}}, {"Authorization": {"Bearer undefined"}}} {
+		if res := answer(t, a.dialing(t, h)); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("an upgrade with %q: %d, want 401", h.Get("Authorization"), res.StatusCode)
+		}
+	}
+	if n := waitingFrom(a.admits, "127.0.0.1"); n != 0 || a.seen.Load() != 1 {
+		t.Fatalf("%d waiting, %d past AdmitFor; want 0 and the first", n, a.seen.Load())
+	}
+	a.release()
+	if res := answer(t, first); res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("the first: %d, want 101", res.StatusCode)
+	}
+}
+
+// waitingFrom is how many upgrades of key (an address or a /64) wait in q.
+func waitingFrom(q *queue, key string) int {
+	q.waiting.mu.Lock()
+	defer q.waiting.mu.Unlock()
+	return q.waiting.n[key]
+}
+
+// TestAdmitCapsAnAddressesWaiters: past limits.sockets_per_address
+// upgrades of one address waiting for a place, the next is answered 429
+// at once with Retry-After, counted, and takes no place in the queue; the
+// ones waiting go on when the place is free.
+func TestAdmitCapsAnAddressesWaiters(t *testing.T) {
+	a := newAdmitServerWith(t, 10*time.Second, func(c *config.Config) { c.Limits.SocketsPerAddress = 2 })
+	// Refused once past AdmitFor, so that the two waiting are the
+	// address's open sockets in the end.
+	first := a.dialing(t, http.Header{"X-Refuse": {"yes"}})
+	a.held(t)
+	waiting := []<-chan *http.Response{a.dialing(t, nil), a.dialing(t, nil)}
+	poll(t, 5*time.Second, "two upgrades waiting", func() bool { return waitingFrom(a.admits, "127.0.0.1") == 2 })
+	res := answer(t, a.dialing(t, nil))
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != admitRetry {
+		t.Fatalf("a third upgrade of the address: %d, Retry-After %q; want 429 and %s", res.StatusCode, res.Header.Get("Retry-After"), admitRetry)
+	}
+	var p struct{ Type, Detail string }
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || p.Type != "/docs/problems#too-many-sockets" || !strings.Contains(p.Detail, "at most 2 ") {
+		t.Fatalf("problem %+v, %v", p, err)
+	}
+	if n := a.counter(t, "watchfloor_websocket_starts_refused_total", "phones", "address"); n != 1 {
+		t.Fatalf("refusals counted: %v, want 1", n)
+	}
+	if n := waitingFrom(a.admits, "127.0.0.1"); n != 2 {
+		t.Fatalf("%d waiting after the refusal, want 2", n)
+	}
+	a.release()
+	if res := answer(t, first); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("the first: %d, want 403", res.StatusCode)
+	}
+	for _, ch := range waiting {
+		if res := answer(t, ch); res.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("a waiting upgrade answered %d, want 101", res.StatusCode)
+		}
+	}
+	if n := waitingFrom(a.admits, "127.0.0.1"); n != 0 {
+		t.Fatalf("%d counted waiting with none left", n)
+	}
+}
+
+// TestWaitersCountedByAddressAndNetwork: an address may have perAddr
+// upgrades waiting, an IPv6 /64 eight times that whatever its addresses.
+func TestWaitersCountedByAddressAndNetwork(t *testing.T) {
+	w := waiters{n: map[string]int{}}
+	join := func(ip string) bool { return w.join(ownerOf("", ip), 1) }
+	if !join("192.0.2.1") || join("192.0.2.1") || !join("192.0.2.2") {
+		t.Fatal("IPv4: one waiter an address")
+	}
+	for i := range networkSockets {
+		if !join(fmt.Sprintf("2001:db8::%x", i+1)) {
+			t.Fatalf("the /64's waiter %d refused", i+1)
+		}
+	}
+	if join("2001:db8::ff") {
+		t.Fatalf("a /64's waiter past %d let in", networkSockets)
+	}
+	if !join("2001:db8:0:1::1") {
+		t.Fatal("another /64 refused")
+	}
+	w.leave(ownerOf("", "2001:db8::1"))
+	if !join("2001:db8::ff") {
+		t.Fatal("the /64 full after one left")
+	}
+	for _, ip := range []string{"192.0.2.1", "192.0.2.2", "2001:db8:0:1::1", "2001:db8::ff"} {
+		w.leave(ownerOf("", ip))
+	}
+	for i := 1; i < networkSockets; i++ {
+		w.leave(ownerOf("", fmt.Sprintf("2001:db8::%x", i+1)))
+	}
+	if len(w.n) != 0 {
+		t.Fatalf("counts left with none waiting: %v", w.n)
 	}
 }
 
@@ -185,19 +307,29 @@ func TestHandshakeHandsItsAdmissionOverFirst(t *testing.T) {
 	}
 }
 
-// counter is the value of the registered counter name (without labels).
-func (s *testServer) counter(t *testing.T, name string) float64 {
+// counter is the value of the registered counter name with the label
+// values given, in the order of its labels' names.
+func (s *testServer) counter(t *testing.T, name string, values ...string) float64 {
 	t.Helper()
 	families, err := s.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetCounter().GetValue()
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetValue())
+			}
+			if slices.Equal(got, values) {
+				return m.GetCounter().GetValue()
+			}
 		}
 	}
-	t.Fatalf("no counter %s", name)
+	t.Fatalf("no counter %s %v", name, values)
 	return 0
 }
 
@@ -212,9 +344,9 @@ func TestTheControlRoomHasAQueueOfItsOwn(t *testing.T) {
 	}, admit)
 	for _, tc := range []struct {
 		route string
-		want  chan struct{}
+		want  *queue
 	}{{"ws.responder", s.admits}, {"ws.screen", s.desks}, {"ws.leader", s.desks}, {"ws.session", s.desks}} {
-		if s.placesFor(tc.route) != tc.want {
+		if s.queueFor(tc.route) != tc.want {
 			t.Errorf("%s queues with the wrong places", tc.route)
 		}
 	}
@@ -225,17 +357,17 @@ func TestTheControlRoomHasAQueueOfItsOwn(t *testing.T) {
 			continue
 		}
 		phones := slices.Equal(r.Roles, []vocab.Role{vocab.Responder})
-		if (s.placesFor(r.Name) == s.admits) != phones {
+		if (s.queueFor(r.Name) == s.admits) != phones {
 			t.Errorf("%s (roles %v) queues with the phones: %v, want %v", r.Name, r.Roles, !phones, phones)
 		}
 	}
-	if s.admits == s.desks || cap(s.admits) != admitsAtOnce || cap(s.desks) != deskAdmitsAtOnce {
-		t.Fatalf("queues: phones %d places, control room %d, the same: %v", cap(s.admits), cap(s.desks), s.admits == s.desks)
+	if s.admits == s.desks || cap(s.admits.places) != admitsAtOnce || cap(s.desks.places) != deskAdmitsAtOnce {
+		t.Fatalf("queues: phones %d places, control room %d, the same: %v", cap(s.admits.places), cap(s.desks.places), s.admits == s.desks)
 	}
-	for range cap(s.admits) {
-		s.admits <- struct{}{} // every phone's place taken
+	for range cap(s.admits.places) {
+		s.admits.places <- struct{}{} // every phone's place taken
 	}
-	if _, status := ts.dial(t, nil); status != http.StatusSwitchingProtocols {
+	if _, status := ts.dial(t, wellFormed); status != http.StatusSwitchingProtocols {
 		t.Fatalf("a session socket with every phone's place taken: %d, want 101", status)
 	}
 }

@@ -64,7 +64,7 @@ func newTestServerWith(t *testing.T, tweak func(*config.Config), server func(*Se
 	if server != nil {
 		server(s.Server)
 	}
-	app := fiber.New(fiber.Config{DisableStartupMessage: true, WriteTimeout: writeTimeout})
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, WriteTimeout: writeTimeout, ErrorHandler: s.ErrorHandler})
 	app.Get("/ws/session", append(before, s.sessionSocket()...)...)
 	app.Get("/ws/held", s.socketWith(func(*websocket.Conn) socketSpec {
 		return socketSpec{stream: "held", snapshot: func(ctx context.Context) (live.Message, error) {

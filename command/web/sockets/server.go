@@ -42,16 +42,14 @@ type Server struct {
 	// admits and desks hold a place for each phone's and each control
 	// room socket starting (see AdmitFor); admitWait is how long a request
 	// waits for one.
-	admits, desks chan struct{}
+	admits, desks *queue
 	admitWait     time.Duration
-	// startsRefused counts the requests AdmitFor turned away.
-	startsRefused prometheus.Counter
 }
 
 // New returns the websocket server of k; its metrics register with
 // k.Registry when there is one.
 func New(k *rest.Kit) *Server {
-	s := &Server{Kit: k, admits: make(chan struct{}, admitsAtOnce), desks: make(chan struct{}, deskAdmitsAtOnce), admitWait: admitWait}
+	s := &Server{Kit: k, admitWait: admitWait}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.sessions.open = map[string]*sessionSockets{}
 	s.closed = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -63,12 +61,14 @@ func New(k *rest.Kit) *Server {
 			s.closed.WithLabelValues(stream, r)
 		}
 	}
-	s.startsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "watchfloor", Name: "websocket_starts_refused_total",
-		Help: "Websocket upgrades answered 503 because too many were starting on this instance for longer than they may wait.",
-	})
+		Help: "Websocket upgrades refused before their start, by queue (phones, desks) and why: overloaded (503: no place within the wait), address (429: too many waiting from one address).",
+	}, []string{"queue", "reason"})
+	s.admits = newQueue("phones", admitsAtOnce, refused)
+	s.desks = newQueue("desks", deskAdmitsAtOnce, refused)
 	if k.Registry != nil {
-		k.Registry.MustRegister(s.closed, s.startsRefused)
+		k.Registry.MustRegister(s.closed, refused)
 	}
 	return s
 }
