@@ -53,6 +53,12 @@ type socketWriter struct {
 	// err is the first write that failed (not one refused once done), and
 	// readErr what ended reading.
 	err, readErr error
+	// starting is the place the socket's start holds among the sockets
+	// starting (see AdmitFor), given back by a write still blocked after
+	// startWriteHold: a client slow to read its start (a screen's megabyte
+	// over a poor link) holds no place meanwhile, the instance's work for
+	// it being done.
+	starting *admission
 
 	// silence is how long the client may send nothing once pinged; rmu
 	// orders the read deadline's moves (armed by the first ping, moved on
@@ -68,6 +74,11 @@ const (
 	wireLimit      = 64 << 10
 	responderLimit = 8 << 10 // ack, status and position messages are far smaller
 )
+
+// startWriteHold is how long a write of a socket's start may keep its
+// place among the sockets starting: a few kilobytes fit the kernel's
+// buffers at once, a megabyte takes 80 ms at 100 Mbit/s.
+const startWriteHold = 500 * time.Millisecond
 
 // newSocketWriter wraps conn's ping and close answers in the writer's
 // lock and state, hears pongs, and bounds client messages to wireLimit
@@ -251,6 +262,10 @@ func (w *socketWriter) send() error {
 	if w.done {
 		w.failed = true
 		return websocket.ErrCloseSent
+	}
+	if p := w.starting; p != nil && !p.left.Load() {
+		t := time.AfterFunc(startWriteHold, p.leave)
+		defer t.Stop()
 	}
 	nc := w.conn.NetConn()
 	err := nc.SetWriteDeadline(time.Now().Add(w.timeout))

@@ -363,3 +363,40 @@ func TestSilentClientCutOff(t *testing.T) {
 		}
 	})
 }
+
+// TestASlowStartGivesItsPlaceBack: a write of a socket's start that the
+// client does not read gives the start's place back after startWriteHold,
+// while it is still blocked; one that goes through at once keeps it.
+func TestASlowStartGivesItsPlaceBack(t *testing.T) {
+	cli, _, conn := socketPair(t, false)
+	if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+	}
+	_ = cli.(*net.TCPConn).SetReadBuffer(4096)
+	places := make(chan struct{}, 1)
+	places <- struct{}{}
+	w := newSocketWriter(conn, time.Minute, time.Minute, false)
+	w.starting = &admission{places: places}
+	if err := w.one([]byte(`{"seq":0,"type":"snapshot"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(places) != 1 {
+		t.Fatal("a write that went through at once gave the place back")
+	}
+	wrote := make(chan error, 1)
+	go func() { wrote <- w.write([]live.Message{{JSON: bytes.Repeat([]byte("a"), 8<<20)}}) }()
+	poll(t, 10*time.Second, "the place given back", func() bool { return len(places) == 0 })
+	select {
+	case err := <-wrote:
+		t.Fatalf("the write ended (%v) before its place was seen given back", err)
+	default:
+	}
+	_ = cli.Close() // the client gone: the write fails
+	if err := <-wrote; err == nil {
+		t.Fatal("a write to a client gone went through")
+	}
+	w.starting.leave() // the start written: nothing more to give back
+	if len(places) != 0 {
+		t.Fatal("a place given back twice")
+	}
+}

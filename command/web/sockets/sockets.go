@@ -348,6 +348,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	direct := make(chan []byte, 16)
 	deflate, _ := conn.Locals(deflateKey).(*bool)
 	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, a.silence(), deflate != nil && *deflate)
+	batch.starting = admissionOf(conn.Locals(admissionKey)) // before the reader may answer a ping
 	limit := spec.clientLimit()
 	go func() {
 		defer close(readerDone)
@@ -372,7 +373,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
 		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
 	client.Batch, client.Beat = batch.write, batch.beat
-	client.Started = admissionOf(conn.Locals(admissionKey)).leave // the next socket may start
+	client.Started = batch.starting.leave // the next socket may start
 	kind := streamKind(spec.stream)
 	a.Metrics.Sockets.WithLabelValues(kind).Inc()
 	defer a.Metrics.Sockets.WithLabelValues(kind).Dec()
