@@ -22,6 +22,19 @@ const SENT_NOW = new Set(['heartbeat', 'snapshot', 'reply', 'error']);
  */
 
 /**
+ * How long to wait before the next attempt: between half the backoff delay
+ * and all of it, at random, so that phones and screens cut off together
+ * (an instance restarted, a storm refused) do not all dial again in the
+ * same instant. A browser cannot read a refused upgrade's Retry-After.
+ * @param {number} delay the backoff delay in ms
+ * @param {() => number} [random] a number in [0, 1)
+ * @returns {number}
+ */
+export function retryDelay(delay, random = Math.random) {
+  return delay / 2 + (delay / 2) * random();
+}
+
+/**
  * Builds the websocket address of a stream for this page's host, with a
  * fresh one-time ticket for the signed-in session.
  * @param {string} path /ws/screen, /ws/responder or /ws/leader
@@ -142,7 +155,7 @@ export function createLiveLink(o) {
       return;
     }
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(connect, delay);
+    retryTimer = setTimeout(connect, retryDelay(delay));
     delay = Math.min(delay * 2, MAX_DELAY_MS);
   }
 
