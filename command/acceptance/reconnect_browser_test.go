@@ -11,7 +11,8 @@ import (
 
 // Pages cut off together dial again spread over the backoff delay, not in
 // the same instant: each wait is between half the delay and all of it, at
-// random (a browser cannot read a refused upgrade's Retry-After).
+// random (a browser cannot read a refused upgrade's Retry-After), and a
+// live link waits so.
 func TestPagesDialAgainSpreadOut(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, 1280, 900)
@@ -27,5 +28,29 @@ func TestPagesDialAgainSpreadOut(t *testing.T) {
 	if lo, hi := slices.Min(spread), slices.Max(spread); lo < 500 || hi >= 1000 || hi-lo < 250 {
 		t.Fatalf("200 waits of a 1000 ms delay from %.1f to %.1f ms, want spread over [500, 1000)", lo, hi)
 	}
+	// A link whose dials fail waits as retryDelay says: with the random
+	// draw at 0, half of each backoff delay (250 ms, then 500 ms).
+	var waits []float64
+	link := `import('/js/live.js').then(m => new Promise(resolve => {
+		const waits = [], later = window.setTimeout.bind(window);
+		Math.random = () => 0;
+		window.setTimeout = (fn, ms, ...rest) => {
+			if (fn && fn.name === 'connect') waits.push(ms);
+			return later(fn, ms, ...rest);
+		};
+		const l = m.createLiveLink({url: () => 'ws://' + location.host + '/ws/none', onMessage() {}, onState() {}, onSessionEnded() {}, silenceMs: 60000});
+		l.start();
+		const done = () => { l.stop(); resolve(waits); };
+		const check = () => (waits.length >= 2 ? done() : later(check, 50));
+		later(check, 50);
+		later(done, 5000);
+	}))`
+	b.run(10*time.Second, chromedp.Evaluate(link, &waits, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if len(waits) < 2 || waits[0] != 250 || waits[1] != 500 {
+		t.Fatalf("a failing link waited %v ms before its dials, want 250 then 500", waits)
+	}
+	b.mu.Lock()
+	b.problems = nil // the failed dials are logged
+	b.mu.Unlock()
 	b.clean()
 }

@@ -42,7 +42,8 @@ const admitHandoff = 2 * time.Second
 
 // admission is a request's place among the sockets starting (see AdmitFor),
 // given back once: by AdmitFor when no upgrade was answered, once the
-// socket's start is written (live.Client.Started), or with the handshake.
+// socket's start is written (live.Client.Started) or its writes were blocked
+// long (socketWriter.hold), or with the handshake.
 type admission struct {
 	places chan struct{}
 	left   atomic.Bool
@@ -118,8 +119,8 @@ func (w *waiters) leave(who socketOwner) {
 // upgrade and start while a place of its queue is free (phones': ws.responder;
 // the control room's: the others); the others wait in the order they came,
 // up to admitWait, then are answered 503 (overloaded) with Retry-After. At
-// most limits.sockets_per_address requests of one address wait at once
-// (eight times that from an IPv6 /64); more are answered 429 at once. A
+// most limits.sockets_per_address requests of one address wait in a queue
+// at once (eight times that from an IPv6 /64); more are answered 429 at once. A
 // request with no credential a session could have is answered 401 first,
 // taking no place (see rest.Credential.WellFormed). Put it before the
 // route's authorisation.

@@ -78,18 +78,21 @@ func (a *admitServer) held(t *testing.T) {
 
 // wellFormed is a credential of a token's form: AdmitFor lets it queue,
 // and no session behind /ws/session is looked up.
-var wellFormed = http.Header{"Authorization": {"Bearer " + strings.Repeat("A", 43)}}
+func wellFormed() http.Header {
+	return http.Header{"Authorization": {"Bearer " + strings.Repeat("A", 43)}}
+}
 
 // dialing dials /ws/session with header, and a well-formed credential
 // unless it has one, in the background; its status and answer headers
 // come on the channel (status 0: no answer).
 func (a *admitServer) dialing(t *testing.T, header http.Header) <-chan *http.Response {
 	t.Helper()
+	header = header.Clone()
 	if header == nil {
 		header = http.Header{}
 	}
 	if _, ok := header["Authorization"]; !ok {
-		header.Set("Authorization", wellFormed.Get("Authorization"))
+		header.Set("Authorization", wellFormed().Get("Authorization"))
 	}
 	out := make(chan *http.Response, 1)
 	go func() {
@@ -161,6 +164,9 @@ func TestAdmitRefusesPastItsWait(t *testing.T) {
 	if n := a.counter(t, "watchfloor_websocket_starts_refused_total", "phones", "overloaded"); n != 1 {
 		t.Fatalf("refusals counted: %v, want 1", n)
 	}
+	if n := waitingFrom(a.admits, "127.0.0.1"); n != 0 {
+		t.Fatalf("%d counted waiting after the refusal", n)
+	}
 	a.release()
 	if res := answer(t, first); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("the refused upgrade: %d, want 403", res.StatusCode)
@@ -198,6 +204,28 @@ func TestAdmitRefusesIllFormedCredentialsFirst(t *testing.T) {
 	if res := answer(t, first); res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("the first: %d, want 101", res.StatusCode)
 	}
+}
+
+// TestAdmitLetsItsWaitersGoAtShutdown: an upgrade waiting for a place
+// when the server shuts down is answered 503 at once and no longer counted.
+func TestAdmitLetsItsWaitersGoAtShutdown(t *testing.T) {
+	a := newAdmitServer(t, time.Minute)
+	a.dialing(t, nil)
+	a.held(t)
+	waiting := a.dialing(t, nil)
+	poll(t, 5*time.Second, "an upgrade waiting", func() bool { return waitingFrom(a.admits, "127.0.0.1") == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res := answer(t, waiting); res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("the waiting upgrade at shutdown: %d, want 503", res.StatusCode)
+	}
+	if n := waitingFrom(a.admits, "127.0.0.1"); n != 0 {
+		t.Fatalf("%d counted waiting after the shutdown", n)
+	}
+	a.release()
 }
 
 // waitingFrom is how many upgrades of key (an address or a /64) wait in q.
@@ -367,7 +395,7 @@ func TestTheControlRoomHasAQueueOfItsOwn(t *testing.T) {
 	for range cap(s.admits.places) {
 		s.admits.places <- struct{}{} // every phone's place taken
 	}
-	if _, status := ts.dial(t, wellFormed); status != http.StatusSwitchingProtocols {
+	if _, status := ts.dial(t, wellFormed()); status != http.StatusSwitchingProtocols {
 		t.Fatalf("a session socket with every phone's place taken: %d, want 101", status)
 	}
 }

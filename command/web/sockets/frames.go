@@ -54,11 +54,13 @@ type socketWriter struct {
 	// readErr what ended reading.
 	err, readErr error
 	// starting is the place the socket's start holds among the sockets
-	// starting (see AdmitFor), given back by a write still blocked after
-	// startWriteHold: a client slow to read its start (a screen's megabyte
-	// over a poor link) holds no place meanwhile, the instance's work for
-	// it being done.
+	// starting (see AdmitFor), given back once the start's writes have
+	// been blocked for hold in all (blocked so far): a client slow to read
+	// its start (a screen's megabyte over a poor link, a catch-up of many
+	// messages) holds no place meanwhile, the instance's work for it done.
 	starting *admission
+	hold     time.Duration
+	blocked  time.Duration
 
 	// silence is how long the client may send nothing once pinged; rmu
 	// orders the read deadline's moves (armed by the first ping, moved on
@@ -75,9 +77,10 @@ const (
 	responderLimit = 8 << 10 // ack, status and position messages are far smaller
 )
 
-// startWriteHold is how long a write of a socket's start may keep its
-// place among the sockets starting: a few kilobytes fit the kernel's
-// buffers at once, a megabyte takes 80 ms at 100 Mbit/s.
+// startWriteHold is how long the writes of a socket's start may be blocked
+// in all while it keeps its place among the sockets starting: a few
+// kilobytes fit the kernel's buffers at once, a megabyte takes 80 ms at
+// 100 Mbit/s.
 const startWriteHold = 500 * time.Millisecond
 
 // newSocketWriter wraps conn's ping and close answers in the writer's
@@ -86,7 +89,7 @@ const startWriteHold = 500 * time.Millisecond
 // sends nothing for silence after a ping is cut off (see socketWriter).
 func newSocketWriter(conn *websocket.Conn, timeout, silence time.Duration, deflate bool) *socketWriter {
 	conn.SetReadLimit(wireLimit)
-	w := &socketWriter{conn: conn, timeout: timeout, silence: silence, deflate: deflate}
+	w := &socketWriter{conn: conn, timeout: timeout, silence: silence, deflate: deflate, hold: startWriteHold}
 	closing := conn.CloseHandler()
 	conn.SetPongHandler(func(string) error {
 		w.heard()
@@ -264,8 +267,14 @@ func (w *socketWriter) send() error {
 		return websocket.ErrCloseSent
 	}
 	if p := w.starting; p != nil && !p.left.Load() {
-		t := time.AfterFunc(startWriteHold, p.leave)
-		defer t.Stop()
+		left := w.hold - w.blocked
+		if left <= 0 {
+			p.leave()
+		} else {
+			t := time.AfterFunc(left, p.leave)
+			began := time.Now()
+			defer func() { t.Stop(); w.blocked += time.Since(began) }()
+		}
 	}
 	nc := w.conn.NetConn()
 	err := nc.SetWriteDeadline(time.Now().Add(w.timeout))

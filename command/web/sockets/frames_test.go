@@ -365,27 +365,31 @@ func TestSilentClientCutOff(t *testing.T) {
 }
 
 // TestASlowStartGivesItsPlaceBack: a write of a socket's start that the
-// client does not read gives the start's place back after startWriteHold,
-// while it is still blocked; one that goes through at once keeps it.
+// client does not read gives the start's place back once the start's
+// writes have been blocked for their hold, while it is still blocked; one
+// that goes through at once keeps it, unless the start's earlier writes
+// used the hold up.
 func TestASlowStartGivesItsPlaceBack(t *testing.T) {
 	cli, _, conn := socketPair(t, false)
 	if tc, ok := conn.NetConn().(*net.TCPConn); ok {
 		_ = tc.SetWriteBuffer(4096)
 	}
 	_ = cli.(*net.TCPConn).SetReadBuffer(4096)
-	places := make(chan struct{}, 1)
+	places := make(chan struct{}, 2) // another start's place beside, so that a second give-back would show
+	places <- struct{}{}
 	places <- struct{}{}
 	w := newSocketWriter(conn, time.Minute, time.Minute, false)
-	w.starting = &admission{places: places}
+	w.starting, w.hold = &admission{places: places}, time.Hour
 	if err := w.one([]byte(`{"seq":0,"type":"snapshot"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if len(places) != 1 {
-		t.Fatal("a write that went through at once gave the place back")
+	if len(places) != 2 {
+		t.Fatal("a write that went through gave the place back")
 	}
+	w.hold = 100 * time.Millisecond
 	wrote := make(chan error, 1)
 	go func() { wrote <- w.write([]live.Message{{JSON: bytes.Repeat([]byte("a"), 8<<20)}}) }()
-	poll(t, 10*time.Second, "the place given back", func() bool { return len(places) == 0 })
+	poll(t, 10*time.Second, "the place given back", func() bool { return len(places) == 1 })
 	select {
 	case err := <-wrote:
 		t.Fatalf("the write ended (%v) before its place was seen given back", err)
@@ -395,8 +399,23 @@ func TestASlowStartGivesItsPlaceBack(t *testing.T) {
 	if err := <-wrote; err == nil {
 		t.Fatal("a write to a client gone went through")
 	}
+	if w.blocked < w.hold {
+		t.Fatalf("the start's writes counted blocked %s, less than the %s the slow one was", w.blocked, w.hold)
+	}
 	w.starting.leave() // the start written: nothing more to give back
-	if len(places) != 0 {
+	if len(places) != 1 {
 		t.Fatal("a place given back twice")
+	}
+
+	// A start whose writes were blocked for its hold already gives its
+	// place back at its next write, however fast.
+	_, _, conn = socketPair(t, false)
+	w = newSocketWriter(conn, time.Minute, time.Minute, false)
+	w.starting, w.blocked = &admission{places: places}, w.hold
+	if err := w.one([]byte(`{"seq":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(places) != 0 {
+		t.Fatal("a start past its hold kept its place")
 	}
 }

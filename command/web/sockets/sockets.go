@@ -348,7 +348,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	direct := make(chan []byte, 16)
 	deflate, _ := conn.Locals(deflateKey).(*bool)
 	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, a.silence(), deflate != nil && *deflate)
-	batch.starting = admissionOf(conn.Locals(admissionKey)) // before the reader may answer a ping
+	batch.starting = admissionOf(conn.Locals(admissionKey)) // read by the writes, from Serve on
 	limit := spec.clientLimit()
 	go func() {
 		defer close(readerDone)
