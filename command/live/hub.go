@@ -56,9 +56,9 @@ type Hub struct {
 	observers []Observer
 
 	// catchUps counts the checks that found a client behind storage, by
-	// what checked: its heartbeat, the notifications subscribed again, or
-	// their first subscription.
-	catchUps [3]atomic.Int64
+	// what checked: its heartbeat, the notifications subscribed again,
+	// their first subscription, or a burst of the tail.
+	catchUps [4]atomic.Int64
 	// resubscribed counts the notifications subscribed again after a break.
 	resubscribed atomic.Int64
 
@@ -74,6 +74,7 @@ const (
 	byHeartbeat checkReason = iota
 	byResubscribe
 	bySubscribe
+	byBurst
 )
 
 // Observer sees the events of Types tailed from storage, decoded, before
@@ -109,6 +110,26 @@ func (s *Sub) Behind() <-chan struct{} { return s.behind }
 func (s *Sub) offer(m Message) {
 	if !s.q.push(m) {
 		s.once.Do(func() { close(s.behind) })
+	}
+}
+
+// offerStored queues a batch tailed from storage without blocking, all of
+// it while a quarter of the queue stays free after it (for what follows:
+// volatile frames, the next batch). Otherwise the writer is asked to check
+// its seq and catch up from storage, where every one of them is, instead:
+// a tail that lagged (a GC or Redis stall, a busy instance) catches up in
+// bursts of up to a thousand events that no client is to blame for, and
+// would cut every socket of the stream off at once. A full queue marks the
+// subscriber behind, as offer does: its client is too slow for the stream.
+func (s *Sub) offerStored(msgs []Message) {
+	switch s.q.pushAll(msgs, s.q.limit/4) {
+	case full:
+		s.once.Do(func() { close(s.behind) })
+	case tooMany:
+		select {
+		case s.check <- byBurst:
+		default: // a check is already due
+		}
 	}
 }
 
@@ -161,18 +182,40 @@ func (h *Hub) Publish(stream string, m Message) {
 	if m.Deflated == nil && len(m.JSON) >= DeflateMin {
 		m.Deflated = NewDeflated(m.JSON)
 	}
+	for _, s := range h.subsOf(stream) {
+		s.offer(m)
+	}
+}
+
+// subsOf is a copy of stream's local subscribers, taken under the lock.
+func (h *Hub) subsOf(stream string) []*Sub {
 	h.mu.RLock()
+	defer h.mu.RUnlock()
 	f := h.streams[stream]
-	var subs []*Sub
-	if f != nil {
-		subs = make([]*Sub, 0, len(f.subs))
-		for s := range f.subs {
-			subs = append(subs, s)
+	if f == nil {
+		return nil
+	}
+	subs := make([]*Sub, 0, len(f.subs))
+	for s := range f.subs {
+		subs = append(subs, s)
+	}
+	return subs
+}
+
+// publishStored offers msgs, tailed from storage in seq order, to every
+// local subscriber of stream: a batch of several as one (see offerStored).
+func (h *Hub) publishStored(stream string, msgs []Message) {
+	if len(msgs) == 1 {
+		h.Publish(stream, msgs[0])
+		return
+	}
+	for i, m := range msgs {
+		if m.Deflated == nil && len(m.JSON) >= DeflateMin {
+			msgs[i].Deflated = NewDeflated(m.JSON)
 		}
 	}
-	h.mu.RUnlock()
-	for _, s := range subs {
-		s.offer(m)
+	for _, s := range h.subsOf(stream) {
+		s.offerStored(msgs)
 	}
 }
 
@@ -229,11 +272,14 @@ func (h *Hub) TailFrom(ctx context.Context, stream string, last uint64) error {
 			}
 			failing = false
 		}
+		if len(msgs) == 0 {
+			continue
+		}
 		for _, m := range msgs {
 			h.observe(stream, m)
-			h.Publish(stream, m)
-			last = m.Seq
 		}
+		h.publishStored(stream, msgs)
+		last = msgs[len(msgs)-1].Seq
 	}
 	return nil
 }
@@ -328,6 +374,10 @@ func (h *Hub) CatchUps() (heartbeat, resubscribed int64) {
 // CatchUpsAtSubscribe returns how many clients served before the
 // notifications were first subscribed were found behind storage then.
 func (h *Hub) CatchUpsAtSubscribe() int64 { return h.catchUps[bySubscribe].Load() }
+
+// CatchUpsAfterBursts returns how many clients caught up from storage
+// because a batch of the tail did not fit their queue (see offerStored).
+func (h *Hub) CatchUpsAfterBursts() int64 { return h.catchUps[byBurst].Load() }
 
 // Resubscribed returns how many times the notifications were subscribed
 // again after a break.
@@ -477,8 +527,9 @@ func (w *writer) snapshot() error {
 	return w.write(snap.JSON)
 }
 
-// catchUp writes everything after last held in storage; when the stream no
-// longer holds last+1 it starts again from a snapshot.
+// catchUp writes everything after last held in storage (with Batch, a
+// batch's worth at a time); when the stream no longer holds last+1 it
+// starts again from a snapshot.
 func (w *writer) catchUp() error {
 	for {
 		msgs, oldest, err := w.Hub.src.Range(w.ctx, w.Stream, w.last+1, 500)
@@ -495,9 +546,17 @@ func (w *writer) catchUp() error {
 			if m.Seq <= w.last {
 				continue
 			}
-			if err := w.deliver(m); err != nil {
+			if err := w.take(m); err != nil {
 				return err
 			}
+			if len(w.pending) >= BatchMessages || w.size >= BatchBytes {
+				if err := w.flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := w.flush(); err != nil {
+			return err
 		}
 		if len(msgs) < 500 {
 			return nil

@@ -44,6 +44,39 @@ func (q *queue) push(m Message) bool {
 	return true
 }
 
+// Outcomes of pushAll.
+const (
+	pushedAll = iota // every message queued
+	tooMany          // room for some, not for all and the headroom after
+	full             // no room at all
+)
+
+// pushAll adds every one of msgs, and wakes the writer, if keep places
+// stay free after them; else it adds none and says whether any place was
+// free at all.
+func (q *queue) pushAll(msgs []Message, keep int) int {
+	q.mu.Lock()
+	free := q.limit - q.n
+	switch {
+	case free == 0:
+		q.mu.Unlock()
+		return full
+	case len(msgs) > free-keep:
+		q.mu.Unlock()
+		return tooMany
+	}
+	for q.n+len(msgs) > len(q.ring) {
+		q.grow()
+	}
+	for _, m := range msgs {
+		q.ring[(q.head+q.n)%len(q.ring)] = m
+		q.n++
+	}
+	q.mu.Unlock()
+	q.wake()
+	return pushedAll
+}
+
 // grow doubles the ring (up to the limit), its messages first in order.
 func (q *queue) grow() {
 	next := make([]Message, min(max(2*len(q.ring), queueMin), q.limit))

@@ -176,3 +176,44 @@ func TestABatchLeavesNoneWaiting(t *testing.T) {
 		}
 	}
 }
+
+// TestPushAllAllOrNone: a batch goes in whole while keep places stay free
+// after it, else none of it, and a full queue says so.
+func TestPushAllAllOrNone(t *testing.T) {
+	batch := func(from, n int) []Message {
+		var out []Message
+		for i := range n {
+			out = append(out, Message{Seq: uint64(from + i)})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name           string
+		queued, n      int
+		want, wantLeft int
+	}{
+		{"an empty queue, a batch leaving the headroom", 0, 12, pushedAll, 12},
+		{"an empty queue, a batch into the headroom", 0, 13, tooMany, 0},
+		{"a batch that fits what is left", 4, 8, pushedAll, 12},
+		{"a batch past what is left", 4, 9, tooMany, 4},
+		{"a queue with one place", 15, 1, tooMany, 15},
+		{"a full queue", 16, 1, full, 16},
+		{"a full queue, a batch", 16, 5, full, 16},
+	} {
+		q := newQueue(16)
+		for i := range tc.queued {
+			q.push(Message{Seq: uint64(i + 1)})
+		}
+		if got := q.pushAll(batch(tc.queued+1, tc.n), 4); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+		if q.len() != tc.wantLeft {
+			t.Errorf("%s: %d queued, want %d", tc.name, q.len(), tc.wantLeft)
+		}
+		for i := range q.len() { // in order, none lost
+			if m, _ := q.pop(); m.Seq != uint64(i+1) {
+				t.Fatalf("%s: popped %d at %d", tc.name, m.Seq, i+1)
+			}
+		}
+	}
+}

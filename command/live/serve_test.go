@@ -503,8 +503,8 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 
 // TestServeBatchesQueuedMessages: with Batch, the live messages queued
 // while a write was under way go out together in one flush, in seq order;
-// a repeat is dropped, and a gap is filled from storage after what was
-// pending is written.
+// a repeat is dropped, and a gap is filled from storage, in a batch of its
+// own, after what was pending is written.
 func TestServeBatchesQueuedMessages(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	src := rangeSignal{st, make(chan struct{}, 10)}
@@ -553,8 +553,8 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	s.wait(t, "snap@0", "1", "2", "3", "4", "5", "6")
 	mu.Lock()
 	defer mu.Unlock()
-	if want := [][]string{{"1"}, {"2", "3"}}; !slices.EqualFunc(calls, want, slices.Equal) {
-		t.Fatalf("batches %v, want %v (4 to 6 caught up from storage one by one)", calls, want)
+	if want := [][]string{{"1"}, {"2", "3"}, {"4", "5", "6"}}; !slices.EqualFunc(calls, want, slices.Equal) {
+		t.Fatalf("batches %v, want %v (4 to 6 caught up from storage in one batch)", calls, want)
 	}
 }
 
@@ -718,5 +718,77 @@ func TestStartedOnceTheStartIsWritten(t *testing.T) {
 	defer cancel()
 	if err := broken.Serve(ctx, nil, nil, newSink().write); err == nil || errors.Is(err, context.DeadlineExceeded) || !failed {
 		t.Fatalf("a failed start: %v, Started called %v", err, failed)
+	}
+}
+
+// gated is a store whose tail's reads wait while held until open is
+// closed: what is stored meanwhile comes in the first read after, as one
+// batch (a tail that lagged).
+type gated struct {
+	*memstore.Store
+	held atomic.Bool
+	open chan struct{}
+}
+
+func (g *gated) Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]live.Message, error) {
+	if g.held.Load() {
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.Store.Tail(ctx, stream, after, block)
+}
+
+// TestALaggingTailCatchesItsClientsUpInPlace: a batch of the tail larger
+// than a client's queue (the tail lagged: a GC or Redis stall) does not cut
+// the client off: it is sent every event of the batch from storage, in
+// order, counted; a subscriber with room takes the batch as it is.
+func TestALaggingTailCatchesItsClientsUpInPlace(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	src := &gated{Store: st, open: make(chan struct{})}
+	h := live.NewHub(src, quiet)
+	tail(t, h, st, "screen")
+	s := newSink()
+	done := serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 16, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen")}, nil, s)
+	roomy := h.Subscribe("screen", 1000)
+	defer h.Unsubscribe(roomy)
+	var snap string
+	select {
+	case <-s.more:
+		s.mu.Lock()
+		snap = s.got[0]
+		s.mu.Unlock()
+	case <-time.After(3 * time.Second):
+		t.Fatal("no snapshot within 3 s")
+	}
+	var at int
+	if _, err := fmt.Sscanf(snap, "snap@%d", &at); err != nil {
+		t.Fatalf("first sent %s, want a snapshot", snap)
+	}
+	// The tail's read under way returns with the next event; the reads
+	// after it wait for open.
+	src.held.Store(true)
+	emit(t, st, "screen", 1, false)
+	s.wait(t, snap, fmt.Sprint(at+1))
+	if m := next(t, roomy); m.Seq != uint64(at+1) {
+		t.Fatalf("the roomy subscriber got %d, want %d", m.Seq, at+1)
+	}
+	emit(t, st, "screen", 64, false) // four times the client's queue
+	close(src.open)
+	s.wait(t, append([]string{snap}, seqs(at+1, at+65)...)...)
+	select {
+	case err := <-done:
+		t.Fatalf("the client was cut off: %v", err)
+	default:
+	}
+	if n := h.CatchUpsAfterBursts(); n != 1 {
+		t.Fatalf("catch-ups after a burst counted %d, want 1", n)
+	}
+	for want := at + 2; want <= at+65; want++ {
+		if m := next(t, roomy); m.Seq != uint64(want) {
+			t.Fatalf("the roomy subscriber got %d, want %d", m.Seq, want)
+		}
 	}
 }

@@ -133,7 +133,8 @@ func sessionLookups(from string, n func() int64) prometheus.Collector {
 func (m *metrics) watchSockets(hub *live.Hub) {
 	const help = "Sockets found behind storage when they checked their stream's seq, and caught up from it: at a heartbeat (reason=heartbeat: " +
 		"a live event that had not come by then), when the notifications were subscribed again after a break (reason=resubscribed), " +
-		"or when they were first subscribed, for sockets served before (reason=subscribed)."
+		"when they were first subscribed, for sockets served before (reason=subscribed), " +
+		"or when a batch of this instance's tail of the stream was larger than their queue's room (reason=burst: the tail lagged)."
 	caughtUp := func(reason string, n func() int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "socket_catchups_total", Help: help,
 			ConstLabels: prometheus.Labels{"reason": reason}}, func() float64 { return float64(n()) })
@@ -142,6 +143,7 @@ func (m *metrics) watchSockets(hub *live.Hub) {
 		caughtUp("heartbeat", func() int64 { h, _ := hub.CatchUps(); return h }),
 		caughtUp("resubscribed", func() int64 { _, r := hub.CatchUps(); return r }),
 		caughtUp("subscribed", hub.CatchUpsAtSubscribe),
+		caughtUp("burst", hub.CatchUpsAfterBursts),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "notify_resubscriptions_total",
 			Help: "Times the notifications channel was subscribed again after its connection broke (what was published meanwhile is read from storage)."},
 			func() float64 { return float64(hub.Resubscribed()) }),
