@@ -46,6 +46,9 @@ type options struct {
 	// ScreensDuring dials the screens with the responders, DialDuring into
 	// the load (a wall reconnecting with the phones), timed apart.
 	ScreensDuring bool
+	// WriteTo, when set, sends the positions, incidents and plans to the
+	// WriteTo-th instance of API only (1 first); sockets still go in turn.
+	WriteTo int
 }
 
 // series collects latencies of one kind.
@@ -199,7 +202,15 @@ func (l *load) login(ctx context.Context, user string) (string, error) {
 }
 
 func (l *load) post(ctx context.Context, path, token string, body []byte, out any) error {
-	return apiclient.Post(ctx, l.http, l.api(), path, token, body, out)
+	return apiclient.Post(ctx, l.http, l.writeAPI(), path, token, body, out)
+}
+
+// writeAPI is the instance the next write goes to: WriteTo's, or the next.
+func (l *load) writeAPI() string {
+	if l.o.WriteTo > 0 {
+		return l.apis[l.o.WriteTo-1]
+	}
+	return l.api()
 }
 
 // stamp is how incidents carry their send time: in the title.
@@ -600,7 +611,7 @@ func (l *load) batch(token string, ns []int) {
 	*pb = buf
 	// The transport closes the body once it has written it, which may be
 	// after the answer came: only then does the buffer go back.
-	req, _ := http.NewRequest("POST", l.api()+"/api/v1/positions", &pooledBody{Reader: bytes.NewReader(buf), pb: pb, pool: &l.bodies})
+	req, _ := http.NewRequest("POST", l.writeAPI()+"/api/v1/positions", &pooledBody{Reader: bytes.NewReader(buf), pb: pb, pool: &l.bodies})
 	req.ContentLength = int64(len(buf))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)

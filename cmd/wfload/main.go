@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -45,6 +46,7 @@ func run() int {
 	flag.BoolVar(&o.DialTogether, "dial-together", false, "log every responder in first, then dial their sockets at once (as phones reconnect after a restart: their heartbeats meet)")
 	flag.DurationVar(&o.DialDuring, "dial-during", 0, "log every responder in first, then dial all their sockets at once this long after the load starts (shorter than -duration), so that its figures take in the reconnect storm; fan-outs before then reach none (0: before it, as ever)")
 	flag.BoolVar(&o.ScreensDuring, "screens-during", false, "with -dial-during, dial the screens with the responders (a wall reconnecting with the phones) and time their snapshots apart (no screen then times frames or counts traffic: for a side load)")
+	flag.IntVar(&o.WriteTo, "write-to", 0, "send positions, incidents and plans to this instance of -api only (1: the first), so that another can be paused while the events go on (0: every instance in turn; sockets always go in turn)")
 	flag.BoolVar(&o.Compress, "compress", true, "ask websockets for permessage-deflate, as browsers do (the server compresses messages of 1 KiB or more)")
 	flag.Parse()
 	if o.ScreensDuring && o.DialDuring == 0 {
@@ -53,6 +55,10 @@ func run() int {
 	}
 	if o.DialDuring < 0 || (o.DialDuring > 0 && o.DialDuring >= o.Duration) {
 		fmt.Fprintf(os.Stderr, "wfload: -dial-during %s must be shorter than -duration %s: the sockets would never be dialled\n", o.DialDuring, o.Duration)
+		return 2
+	}
+	if n := len(strings.Split(o.API, ",")); o.WriteTo < 0 || o.WriteTo > n {
+		fmt.Fprintf(os.Stderr, "wfload: -write-to %d: -api names %d instance(s)\n", o.WriteTo, n)
 		return 2
 	}
 
