@@ -115,22 +115,26 @@ func (s *Sub) offer(m Message) {
 
 // offerStored queues a batch tailed from storage without blocking, all of
 // it while a quarter of the queue stays free after it (for what follows:
-// volatile frames, the next batch). Otherwise the writer is asked to check
-// its seq and catch up from storage, where every one of them is, instead:
-// a tail that lagged (a GC or Redis stall, a busy instance) catches up in
-// bursts of up to a thousand events that no client is to blame for, and
-// would cut every socket of the stream off at once. A full queue marks the
-// subscriber behind, as offer does: its client is too slow for the stream.
-func (s *Sub) offerStored(msgs []Message) {
+// volatile frames, the next batch). Otherwise, if less than a quarter
+// waited (the writer keeps up), the writer is asked to check its seq and
+// catch up from storage, where every one of them is, and offerStored says
+// so: a tail that lagged (a GC or Redis stall, a busy instance) catches up
+// in bursts of up to a thousand events that no client is to blame for, and
+// would cut every socket of the stream off at once. A queue more than a
+// quarter full marks the subscriber behind, as a full one does in offer:
+// its client is too slow for the stream.
+func (s *Sub) offerStored(msgs []Message) (burst bool) {
 	switch s.q.pushAll(msgs, s.q.limit/4) {
-	case full:
+	case lagging:
 		s.once.Do(func() { close(s.behind) })
 	case tooMany:
 		select {
 		case s.check <- byBurst:
-		default: // a check is already due
+		default: // a check is already due: it catches up as well
 		}
+		return true
 	}
+	return false
 }
 
 // Ready has a value when messages were queued since the last one taken
@@ -215,7 +219,9 @@ func (h *Hub) publishStored(stream string, msgs []Message) {
 		}
 	}
 	for _, s := range h.subsOf(stream) {
-		s.offerStored(msgs)
+		if s.offerStored(msgs) {
+			h.catchUps[byBurst].Add(1)
+		}
 	}
 }
 
@@ -375,8 +381,9 @@ func (h *Hub) CatchUps() (heartbeat, resubscribed int64) {
 // notifications were first subscribed were found behind storage then.
 func (h *Hub) CatchUpsAtSubscribe() int64 { return h.catchUps[bySubscribe].Load() }
 
-// CatchUpsAfterBursts returns how many clients caught up from storage
-// because a batch of the tail did not fit their queue (see offerStored).
+// CatchUpsAfterBursts returns how many times a client was sent to catch up
+// from storage because a batch of the tail did not fit its queue (see
+// offerStored).
 func (h *Hub) CatchUpsAfterBursts() int64 { return h.catchUps[byBurst].Load() }
 
 // Resubscribed returns how many times the notifications were subscribed
@@ -527,10 +534,12 @@ func (w *writer) snapshot() error {
 	return w.write(snap.JSON)
 }
 
-// catchUp writes everything after last held in storage (with Batch, a
-// batch's worth at a time); when the stream no longer holds last+1 it
-// starts again from a snapshot.
-func (w *writer) catchUp() error {
+// catchUp writes what storage holds after last (with Batch, a batch's
+// worth at a time), up to seq to at least (0: all of it), so that a client
+// slower than the stream comes back to its loop, where it is cut off if it
+// falls behind; when the stream no longer holds last+1 it starts again
+// from a snapshot.
+func (w *writer) catchUp(to uint64) error {
 	for {
 		msgs, oldest, err := w.Hub.src.Range(w.ctx, w.Stream, w.last+1, 500)
 		if err != nil {
@@ -558,7 +567,7 @@ func (w *writer) catchUp() error {
 		if err := w.flush(); err != nil {
 			return err
 		}
-		if len(msgs) < 500 {
+		if len(msgs) < 500 || (to > 0 && w.last >= to) {
 			return nil
 		}
 	}
@@ -586,7 +595,7 @@ func (w *writer) start(since *uint64) error {
 			}
 		}
 	}
-	return w.catchUp()
+	return w.catchUp(0)
 }
 
 // far reports whether the stream at cur is more events ahead of a client
@@ -644,7 +653,7 @@ func (w *writer) live(m Message, sub *Sub) error {
 			if err := w.flush(); err != nil {
 				return err
 			}
-			if err := w.catchUp(); err != nil {
+			if err := w.catchUp(m.Seq); err != nil {
 				return err
 			}
 		}
@@ -728,8 +737,10 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 	switch {
 	case err != nil:
 	case cur > w.last:
-		w.Hub.catchUps[why].Add(1)
-		return w.catchUp()
+		if why != byBurst { // counted when the burst sent it (publishStored)
+			w.Hub.catchUps[why].Add(1)
+		}
+		return w.catchUp(cur)
 	case cur < w.last:
 		return w.snapshot()
 	}

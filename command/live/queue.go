@@ -47,23 +47,22 @@ func (q *queue) push(m Message) bool {
 // Outcomes of pushAll.
 const (
 	pushedAll = iota // every message queued
-	tooMany          // room for some, not for all and the headroom after
-	full             // no room at all
+	tooMany          // none: the batch would not leave keep free, but fewer than keep waited
+	lagging          // none, and keep or more waited already: the writer is not keeping up
 )
 
 // pushAll adds every one of msgs, and wakes the writer, if keep places
-// stay free after them; else it adds none and says whether any place was
-// free at all.
+// stay free after them; else it adds none and says whether the writer was
+// keeping up (fewer than keep waiting) or not.
 func (q *queue) pushAll(msgs []Message, keep int) int {
 	q.mu.Lock()
-	free := q.limit - q.n
 	switch {
-	case free == 0:
-		q.mu.Unlock()
-		return full
-	case len(msgs) > free-keep:
+	case len(msgs) > q.limit-q.n-keep && q.n < keep:
 		q.mu.Unlock()
 		return tooMany
+	case len(msgs) > q.limit-q.n-keep:
+		q.mu.Unlock()
+		return lagging
 	}
 	for q.n+len(msgs) > len(q.ring) {
 		q.grow()

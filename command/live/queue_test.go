@@ -178,42 +178,131 @@ func TestABatchLeavesNoneWaiting(t *testing.T) {
 }
 
 // TestPushAllAllOrNone: a batch goes in whole while keep places stay free
-// after it, else none of it, and a full queue says so.
+// after it, else none of it, and pushAll says whether fewer than keep
+// waited (the writer keeps up) or not; a ring that wrapped keeps its order.
 func TestPushAllAllOrNone(t *testing.T) {
-	batch := func(from, n int) []Message {
-		var out []Message
-		for i := range n {
-			out = append(out, Message{Seq: uint64(from + i)})
-		}
-		return out
-	}
 	for _, tc := range []struct {
-		name           string
-		queued, n      int
-		want, wantLeft int
+		name              string
+		queued, popped, n int
+		want, wantLeft    int
 	}{
-		{"an empty queue, a batch leaving the headroom", 0, 12, pushedAll, 12},
-		{"an empty queue, a batch into the headroom", 0, 13, tooMany, 0},
-		{"a batch that fits what is left", 4, 8, pushedAll, 12},
-		{"a batch past what is left", 4, 9, tooMany, 4},
-		{"a queue with one place", 15, 1, tooMany, 15},
-		{"a full queue", 16, 1, full, 16},
-		{"a full queue, a batch", 16, 5, full, 16},
+		{"an empty queue, a batch leaving the headroom", 0, 0, 12, pushedAll, 12},
+		{"an empty queue, a batch into the headroom", 0, 0, 13, tooMany, 0},
+		{"a batch that fits what is left", 4, 0, 8, pushedAll, 12},
+		{"a batch past what is left, a quarter waiting", 4, 0, 9, lagging, 4},
+		{"a batch past what is left, less than a quarter waiting", 3, 0, 10, tooMany, 3},
+		{"a queue with one place", 15, 0, 1, lagging, 15},
+		{"a full queue", 16, 0, 1, lagging, 16},
+		{"a full queue, a batch", 16, 0, 5, lagging, 16},
+		{"a wrapped ring that grows", 12, 5, 5, pushedAll, 12},
 	} {
 		q := newQueue(16)
-		for i := range tc.queued {
-			q.push(Message{Seq: uint64(i + 1)})
+		seq := uint64(0)
+		for range tc.queued {
+			seq++
+			q.push(Message{Seq: seq})
+			if q.len() == 8 && tc.popped > 0 { // wrap the ring of 8 before it grows
+				for range tc.popped {
+					q.pop()
+				}
+			}
 		}
-		if got := q.pushAll(batch(tc.queued+1, tc.n), 4); got != tc.want {
+		var batch []Message
+		for range tc.n {
+			batch = append(batch, Message{Seq: seq + uint64(len(batch)) + 1})
+		}
+		if got := q.pushAll(batch, 4); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 		if q.len() != tc.wantLeft {
 			t.Errorf("%s: %d queued, want %d", tc.name, q.len(), tc.wantLeft)
 		}
-		for i := range q.len() { // in order, none lost
-			if m, _ := q.pop(); m.Seq != uint64(i+1) {
-				t.Fatalf("%s: popped %d at %d", tc.name, m.Seq, i+1)
+		var prev uint64
+		for range q.len() { // in order, none lost
+			m, _ := q.pop()
+			if prev != 0 && m.Seq != prev+1 {
+				t.Fatalf("%s: popped %d after %d", tc.name, m.Seq, prev)
 			}
+			prev = m.Seq
 		}
+	}
+}
+
+// TestStoredBatchesCutOffOnlyTheLagging: a batch of the tail too big for a
+// subscriber that keeps up sends it to catch up from storage (counted, not
+// cut off); the same batch to one with a quarter of its queue waiting
+// already cuts it off, as a full queue does.
+func TestStoredBatchesCutOffOnlyTheLagging(t *testing.T) {
+	h := NewHub(emptySource{}, nil)
+	keeping, lagging := h.Subscribe("s", 16), h.Subscribe("s", 16)
+	for i := range 4 {
+		lagging.offer(Message{Seq: uint64(i + 1)})
+	}
+	batch := make([]Message, 13)
+	for i := range batch {
+		batch[i] = Message{Seq: uint64(i + 5), JSON: []byte(`{}`)}
+	}
+	h.publishStored("s", batch)
+	select {
+	case why := <-keeping.check:
+		if why != byBurst {
+			t.Fatalf("checked for %d, want byBurst", why)
+		}
+	default:
+		t.Fatal("the subscriber keeping up was not sent to catch up")
+	}
+	select {
+	case <-keeping.Behind():
+		t.Fatal("the subscriber keeping up was cut off")
+	default:
+	}
+	if keeping.Len() != 0 || h.CatchUpsAfterBursts() != 1 {
+		t.Fatalf("%d queued, %d counted; want none queued and 1", keeping.Len(), h.CatchUpsAfterBursts())
+	}
+	select {
+	case <-lagging.Behind():
+	default:
+		t.Fatal("the subscriber with a quarter of its queue waiting was not cut off")
+	}
+}
+
+// endless is a stream that always holds 500 more after any seq (up to its
+// calls: then it ends), as one growing faster than its reader.
+type endless struct {
+	emptySource
+	calls int
+}
+
+func (e *endless) Range(_ context.Context, _ string, from uint64, count int64) ([]Message, uint64, error) {
+	e.calls++
+	n := count
+	if e.calls > 10 {
+		n = 1
+	}
+	msgs := make([]Message, n)
+	for i := range msgs {
+		msgs[i] = Message{Seq: from + uint64(i), JSON: []byte(`{}`)}
+	}
+	return msgs, 1, nil
+}
+
+// TestCatchUpComesBackAtItsSeq: a catch-up up to a seq stops once past it,
+// however much more storage holds, so that a client slower than its stream
+// comes back to its loop (heartbeats, cut-offs); one up to 0 reads all.
+func TestCatchUpComesBackAtItsSeq(t *testing.T) {
+	src := &endless{}
+	c := &Client{Hub: NewHub(src, nil), Stream: "s"}
+	w := &writer{Client: c, ctx: context.Background(), sink: func([]byte) error { return nil }}
+	if err := w.catchUp(1200); err != nil {
+		t.Fatal(err)
+	}
+	if src.calls != 3 || w.last != 1500 {
+		t.Fatalf("a catch-up to 1200 read %d ranges, up to %d; want 3, to 1500", src.calls, w.last)
+	}
+	if err := w.catchUp(0); err != nil {
+		t.Fatal(err)
+	}
+	if src.calls != 11 {
+		t.Fatalf("a catch-up to the end read %d ranges in all, want 11", src.calls)
 	}
 }

@@ -721,17 +721,17 @@ func TestStartedOnceTheStartIsWritten(t *testing.T) {
 	}
 }
 
-// gated is a store whose tail's reads wait while held until open is
-// closed: what is stored meanwhile comes in the first read after, as one
-// batch (a tail that lagged).
+// gated is a store whose tail's reads after seq from (when set) wait until
+// open is closed: what is stored meanwhile comes in the first read after,
+// as one batch (a tail that lagged).
 type gated struct {
 	*memstore.Store
-	held atomic.Bool
+	from atomic.Uint64
 	open chan struct{}
 }
 
 func (g *gated) Tail(ctx context.Context, stream string, after uint64, block time.Duration) ([]live.Message, error) {
-	if g.held.Load() {
+	if from := g.from.Load(); from > 0 && after >= from {
 		select {
 		case <-g.open:
 		case <-ctx.Done():
@@ -744,14 +744,33 @@ func (g *gated) Tail(ctx context.Context, stream string, after uint64, block tim
 // TestALaggingTailCatchesItsClientsUpInPlace: a batch of the tail larger
 // than a client's queue (the tail lagged: a GC or Redis stall) does not cut
 // the client off: it is sent every event of the batch from storage, in
-// order, counted; a subscriber with room takes the batch as it is.
+// order, counted, written one by one or in batches; a subscriber with room
+// takes the batch as it is.
 func TestALaggingTailCatchesItsClientsUpInPlace(t *testing.T) {
+	t.Run("one write a message", func(t *testing.T) { lagOnce(t, false) })
+	t.Run("batched writes", func(t *testing.T) { lagOnce(t, true) })
+}
+
+func lagOnce(t *testing.T, batched bool) {
 	st := memstore.New(memstore.Options{})
 	src := &gated{Store: st, open: make(chan struct{})}
 	h := live.NewHub(src, quiet)
 	tail(t, h, st, "screen")
 	s := newSink()
-	done := serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 16, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen")}, nil, s)
+	c := &live.Client{Hub: h, Stream: "screen", Queue: 16, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen")}
+	var batches atomic.Int64
+	if batched {
+		c.Batch = func(msgs []live.Message) error {
+			batches.Add(1)
+			for _, m := range msgs {
+				if err := s.write(m.JSON); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	done := serve(t, c, nil, s)
 	roomy := h.Subscribe("screen", 1000)
 	defer h.Unsubscribe(roomy)
 	var snap string
@@ -767,9 +786,9 @@ func TestALaggingTailCatchesItsClientsUpInPlace(t *testing.T) {
 	if _, err := fmt.Sscanf(snap, "snap@%d", &at); err != nil {
 		t.Fatalf("first sent %s, want a snapshot", snap)
 	}
-	// The tail's read under way returns with the next event; the reads
-	// after it wait for open.
-	src.held.Store(true)
+	// The tail's read after at returns with the next event; the reads
+	// after that wait for open.
+	src.from.Store(uint64(at + 1))
 	emit(t, st, "screen", 1, false)
 	s.wait(t, snap, fmt.Sprint(at+1))
 	if m := next(t, roomy); m.Seq != uint64(at+1) {
@@ -785,6 +804,9 @@ func TestALaggingTailCatchesItsClientsUpInPlace(t *testing.T) {
 	}
 	if n := h.CatchUpsAfterBursts(); n != 1 {
 		t.Fatalf("catch-ups after a burst counted %d, want 1", n)
+	}
+	if batched && batches.Load() > 10 {
+		t.Fatalf("%d batches written for 65 messages: the catch-up was not batched", batches.Load())
 	}
 	for want := at + 2; want <= at+65; want++ {
 		if m := next(t, roomy); m.Seq != uint64(want) {

@@ -134,7 +134,8 @@ func (m *metrics) watchSockets(hub *live.Hub) {
 	const help = "Sockets found behind storage when they checked their stream's seq, and caught up from it: at a heartbeat (reason=heartbeat: " +
 		"a live event that had not come by then), when the notifications were subscribed again after a break (reason=resubscribed), " +
 		"when they were first subscribed, for sockets served before (reason=subscribed), " +
-		"or when a batch of this instance's tail of the stream was larger than their queue's room (reason=burst: the tail lagged)."
+		"or, for reason=burst, the times a socket keeping up was sent to catch up because a batch of this instance's tail of the stream " +
+		"would have left less than a quarter of its queue free (the tail lagged)."
 	caughtUp := func(reason string, n func() int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "watchfloor", Name: "socket_catchups_total", Help: help,
 			ConstLabels: prometheus.Labels{"reason": reason}}, func() float64 { return float64(n()) })
