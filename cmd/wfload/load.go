@@ -49,6 +49,9 @@ type options struct {
 	// WriteTo, when set, sends the positions, incidents and plans to the
 	// WriteTo-th instance of API only (1 first); sockets still go in turn.
 	WriteTo int
+	// Tickets dials each socket with a one-time ticket asked for just
+	// before, as the pages do, instead of the token in the address.
+	Tickets bool
 }
 
 // series collects latencies of one kind.
@@ -435,7 +438,15 @@ func (l *load) screenTraffic(elapsed time.Duration) string {
 }
 
 func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, error) {
-	u := "ws" + strings.TrimPrefix(l.api(), "http") + path + "?token=" + token
+	base, cred := l.api(), "?token="+token
+	if l.o.Tickets {
+		var t struct{ Ticket string }
+		if err := apiclient.Post(ctx, l.http, base, "/api/v1/sessions/ticket", token, nil, &t); err != nil {
+			return nil, fmt.Errorf("asking for a ticket: %w", err)
+		}
+		cred = "?ticket=" + t.Ticket
+	}
+	u := "ws" + strings.TrimPrefix(base, "http") + path + cred
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, EnableCompression: l.o.Compress}
 	if path == "/ws/screen" {
 		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {

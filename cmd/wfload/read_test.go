@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -291,4 +292,47 @@ func serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	defer c.Close()
 	_ = c.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"type":"snapshot","data":{}}`))
 	_, _, _ = c.NextReader() // until the client closes
+}
+
+// TestDialWithTickets: with -tickets each dial asks for a fresh ticket with
+// the session's token and carries it, not the token, in the address; a
+// dial again after a 503 asks for another.
+func TestDialWithTickets(t *testing.T) {
+	var tickets, dials atomic.Int64
+	var seen []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/sessions/ticket" {
+			if r.Method != "POST" || r.Header.Get("Authorization") != "Bearer tok" {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			fmt.Fprintf(w, `{"ticket":"t%d"}`, tickets.Add(1))
+			return
+		}
+		mu.Lock()
+		seen = append(seen, r.URL.RawQuery)
+		mu.Unlock()
+		if dials.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err == nil {
+			_ = c.Close()
+		}
+	}))
+	defer srv.Close()
+	l := &load{o: options{Tickets: true}, apis: []string{srv.URL}, http: srv.Client()}
+	c, err := l.dialAgain(context.Background(), "/ws/responder", "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(seen, []string{"ticket=t1", "ticket=t2"}) {
+		t.Fatalf("dialled with %q, want a fresh ticket each time and no token", seen)
+	}
 }
