@@ -138,8 +138,16 @@ func (h *harness) restart() {
 // restarted service comes back where its clients expect it.
 func (h *harness) restartSamePort() {
 	h.t.Helper()
+	h.restartSamePortAfter(func() {})
+}
+
+// restartSamePortAfter is restartSamePort with meanwhile run while no
+// server runs (a session ended in Redis while the server was down).
+func (h *harness) restartSamePortAfter(meanwhile func()) {
+	h.t.Helper()
 	addr := h.srv.Addr()
 	h.stop()
+	meanwhile()
 	listen := h.cfg.Listen
 	h.cfg.Listen = addr
 	defer func() { h.cfg.Listen = listen }()

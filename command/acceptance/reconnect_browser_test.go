@@ -1,6 +1,7 @@
 package acceptance_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -16,7 +17,10 @@ import (
 func TestPagesDialAgainSpreadOut(t *testing.T) {
 	h := newHarness(t)
 	b := newBrowser(t, 1280, 900)
-	b.run(10*time.Second, chromedp.Navigate(h.base+"/"))
+	// Signed in: a dial that fails before it opens asks for the session,
+	// and only one that is found ended stops dialling.
+	b.login(h.base+"/", "viewer")
+	b.run(10*time.Second, chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
 	var got []float64
 	expr := `import('/js/live.js').then(m => [m.retryDelay(1000, () => 0), m.retryDelay(1000, () => 0.999999),
 		...Array.from({length: 200}, () => m.retryDelay(1000))])`
@@ -53,4 +57,35 @@ func TestPagesDialAgainSpreadOut(t *testing.T) {
 	b.problems = nil // the failed dials are logged
 	b.mu.Unlock()
 	b.clean()
+}
+
+// A live link's dial refused before it opens (the browser shows no status)
+// asks for the session: one found ended (401) stops dialling and says so,
+// where one whose session lives dials again.
+func TestARefusedDialAsksForTheSession(t *testing.T) {
+	h := newHarness(t)
+	dead := h.freshToken("viewer")
+	if res, _ := h.do("DELETE", "/api/v1/sessions", dead, nil); res.StatusCode/100 != 2 {
+		t.Fatalf("ending the session: %d", res.StatusCode)
+	}
+	b := newBrowser(t, 1280, 900)
+	b.run(10*time.Second, chromedp.Navigate(h.base+"/"), chromedp.WaitVisible("#login", chromedp.ByQuery))
+	var got struct {
+		Ended bool
+		Dials int
+	}
+	link := fmt.Sprintf(`localStorage.setItem("wf.token", %q), import('/js/live.js').then(m => new Promise(resolve => {
+		let dials = 0;
+		const l = m.createLiveLink({url: () => { dials++; return m.streamURL('/ws/screen', null); },
+			onMessage() {}, onState() {}, onSessionEnded() { resolve({ended: true, dials}); }});
+		l.start();
+		setTimeout(() => { l.stop(); resolve({ended: false, dials}); }, 5000);
+	}))`, dead)
+	b.run(10*time.Second, chromedp.Evaluate(link, &got, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if !got.Ended || got.Dials != 1 {
+		t.Fatalf("a link of an ended session: ended %v after %d dials; want it ended after 1", got.Ended, got.Dials)
+	}
+	b.mu.Lock()
+	b.problems = nil // the refused dial and the 401 are logged
+	b.mu.Unlock()
 }

@@ -1,12 +1,17 @@
 package acceptance_test
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
+
+	"watchfloor/command/auth"
 )
 
 // Ending a page's session elsewhere (a sign-out through the API with its
@@ -45,4 +50,56 @@ func TestSessionEndedShowsSignIn(t *testing.T) {
 		}
 	}
 	b.clean()
+}
+
+// A page whose session ended while its socket was down (the server
+// restarting) is refused at its next dial, which a browser cannot read: it
+// shows the sign-in form saying why, instead of dialling for ever (the
+// link's own way, asking for the session: TestARefusedDialAsksForTheSession).
+// Pages dial with the token among the socket's subprotocols: no ticket is
+// asked for.
+func TestSessionEndedWhileDownShowsSignIn(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1280, 800)
+	b.login(h.base+"/", "operator")
+	b.run(10*time.Second, chromedp.WaitVisible("#screen", chromedp.ByQuery), chromedp.WaitVisible("#link-state.up", chromedp.ByQuery))
+	var token string
+	b.run(2*time.Second, chromedp.Evaluate(`localStorage.getItem("wf.token") || ""`, &token))
+	if n := ticketsAsked(h); n != 0 {
+		t.Fatalf("%d tickets asked for: the page dials with its token among its subprotocols", n)
+	}
+	h.restartSamePortAfter(func() {
+		rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
+		defer rdb.Close()
+		if err := rdb.Del(context.Background(), "wf:{"+h.cfg.Deployment+"}:session:"+auth.HashToken(token)).Err(); err != nil {
+			t.Error(err)
+		}
+	})
+	b.run(15*time.Second, chromedp.WaitVisible("#login", chromedp.ByQuery), chromedp.WaitNotVisible("#screen", chromedp.ByQuery))
+	var msg string
+	b.run(2*time.Second, textOf("#login-error", &msg))
+	if !strings.Contains(msg, "会话已结束") {
+		t.Errorf("the sign-in form says %q, want why the session ended", msg)
+	}
+	b.mu.Lock()
+	b.problems = nil // the dials of the restart and the refused one are logged
+	b.mu.Unlock()
+}
+
+// ticketsAsked is how many requests h answered for a websocket ticket.
+func ticketsAsked(h *harness) int {
+	h.t.Helper()
+	_, body := h.do("GET", "/metrics", "", nil)
+	n := 0
+	for line := range strings.Lines(string(body)) {
+		if strings.HasPrefix(line, "watchfloor_http_request_duration_seconds_count{") && strings.Contains(line, `route="/api/v1/sessions/ticket"`) {
+			f := strings.Fields(line)
+			v, err := strconv.Atoi(f[len(f)-1])
+			if err != nil {
+				h.t.Fatalf("%s: %v", line, err)
+			}
+			n += v
+		}
+	}
+	return n
 }

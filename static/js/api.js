@@ -36,8 +36,8 @@ export function onUnauthorized(fn) {
 let ended = false;
 
 /**
- * Reports that the session ended (a socket closed with 4001, a refused
- * ticket, a 401): the sign-in form will say so, and the page signs out now.
+ * Reports that the session ended (a socket closed with 4001, a 401): the
+ * sign-in form will say so, and the page signs out now.
  */
 export function sessionEnded() {
   ended = true;
@@ -161,15 +161,6 @@ export function logout() {
  */
 export function logoutToken(token) {
   return request('DELETE', '/api/v1/sessions', { token });
-}
-
-/**
- * Asks for a one-time websocket ticket (valid for seconds, single use), so
- * that the token never travels in a socket's URL.
- * @returns {Promise<{ticket: string, expires_at: string}>}
- */
-export function socketTicket() {
-  return request('POST', '/api/v1/sessions/ticket');
 }
 
 /**

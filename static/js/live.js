@@ -1,15 +1,22 @@
 // The live link to a stream (/ws/screen, /ws/responder, /ws/leader): one
 // websocket at a time, reconnected forever with backoff, and declared dead
 // when nothing (not even a heartbeat) has arrived for a while. Each attempt
-// opens with a fresh one-time ticket, so no token travels in a URL (proxy
-// logs keep URLs); a socket closed because its session ended (4001) is not
-// reconnected: the page signs out at once and its sign-in form says why.
+// offers the session's token among its subprotocols, so no token travels
+// in a URL (proxy logs keep URLs) and no ticket is asked for first; a
+// socket closed because its session ended (4001), or refused while the
+// session is found ended, is not reconnected: the page signs out at once
+// and its sign-in form says why.
 
-import { ApiError, sessionEnded, socketTicket } from './api.js';
+import { ApiError, me, sessionEnded } from './api.js';
 import { sampleServerClock } from './clock.js';
+import { getToken } from './session.js';
 
 /** The close code of a socket whose session ended: sign in again. */
 export const SESSION_ENDED = 4001;
+
+/** The subprotocol the server answers with, and the one carrying a token. */
+const PROTOCOL = 'watchfloor';
+const BEARER_PROTOCOL = 'watchfloor.bearer.';
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
@@ -35,25 +42,40 @@ export function retryDelay(delay, random = Math.random) {
 }
 
 /**
- * Builds the websocket address of a stream for this page's host, with a
- * fresh one-time ticket for the signed-in session.
+ * Builds the websocket address of a stream for this page's host.
  * @param {string} path /ws/screen, /ws/responder or /ws/leader
  * @param {number|null} since last seq applied, or null for a fresh snapshot
- * @returns {Promise<string>}
- * @throws {ApiError} when no ticket is given (a 401: the session ended)
+ * @returns {string}
  */
-export async function streamURL(path, since) {
-  const { ticket } = await socketTicket();
+export function streamURL(path, since) {
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  let url = `${scheme}://${window.location.host}${path}?ticket=${encodeURIComponent(String(ticket))}`;
-  if (since !== null && since !== undefined) url += `&since=${encodeURIComponent(String(since))}`;
+  let url = `${scheme}://${window.location.host}${path}`;
+  if (since !== null && since !== undefined) url += `?since=${encodeURIComponent(String(since))}`;
   return url;
+}
+
+/**
+ * The subprotocols a dial to address offers: the server's, and beside it
+ * the session's token when the address is this page's host (a browser
+ * cannot send an Authorization header with a websocket).
+ * @param {string} address
+ * @returns {string[]}
+ */
+export function socketProtocols(address) {
+  const token = getToken();
+  let sameHost = false;
+  try {
+    sameHost = new URL(address).host === window.location.host;
+  } catch {
+    // not an address: nothing of the session goes with it
+  }
+  return token && sameHost ? [PROTOCOL, BEARER_PROTOCOL + token] : [PROTOCOL];
 }
 
 /**
  * Builds the websocket address of the screen stream for this page's host.
  * @param {number|null} since last seq applied, or null for a fresh snapshot
- * @returns {Promise<string>}
+ * @returns {string}
  */
 export function screenURL(since) {
   return streamURL('/ws/screen', since);
@@ -63,14 +85,14 @@ export function screenURL(since) {
  * Creates a live link. Nothing happens until start().
  * @param {object} o
  * @param {() => string|Promise<string>} o.url the address to connect to,
- *   asked anew for every attempt (so it carries the latest since= and a
- *   fresh ticket)
+ *   asked anew for every attempt (so it carries the latest since=)
  * @param {(msg: any) => void} o.onMessage every decoded JSON message
  * @param {(state: LinkState) => void} o.onState link state changes
  * @param {() => void} [o.onClosed] called each time a connection ends
  * @param {() => void} [o.onSessionEnded] called, instead of reconnecting,
- *   when the server closed the socket because its session ended (4001) or
- *   refused a ticket (401); by default the page's unauthorized handler runs
+ *   when the server closed the socket because its session ended (4001), or
+ *   a dial failed while the session is found ended (a 401 for
+ *   /api/v1/sessions/me); by default the page's unauthorized handler runs
  *   (api.sessionEnded), so every page signs out with the reason shown
  * @param {number} [o.silenceMs] how long without a message means dead
  * @param {boolean} [o.upOnOpen] count the link up as soon as the socket
@@ -166,16 +188,14 @@ export function createLiveLink(o) {
     let address;
     try {
       address = await o.url();
-    } catch (err) {
-      // no ticket: a 401 means the session ended, anything else is a
-      // failed attempt
-      lost(gen, err instanceof ApiError && err.status === 401);
+    } catch {
+      lost(gen); // a failed attempt
       return;
     }
     if (!running || gen !== generation) return;
     let sock;
     try {
-      sock = new WebSocket(address);
+      sock = new WebSocket(address, socketProtocols(address));
     } catch {
       // a bad address: count it as a failed attempt
       ws = null;
@@ -184,8 +204,10 @@ export function createLiveLink(o) {
     }
     ws = sock;
     let good = false;
+    let opened = false;
     armSilence(gen);
     sock.onopen = () => {
+      opened = true;
       if (gen === generation && o.upOnOpen) setState('up');
     };
     sock.onmessage = (ev) => {
@@ -215,7 +237,28 @@ export function createLiveLink(o) {
     sock.onerror = () => {
       // onclose follows and handles it
     };
-    sock.onclose = (ev) => lost(gen, ev.code === SESSION_ENDED);
+    sock.onclose = (ev) => {
+      if (ev.code === SESSION_ENDED) lost(gen, true);
+      else if (opened) lost(gen);
+      else refused(gen);
+    };
+  }
+
+  /**
+   * A dial of generation gen ended before it opened: the browser does not
+   * say why (a 401 for a session that ended looks like a network failure),
+   * so the session is asked for; a 401 ends it, anything else is a failed
+   * attempt.
+   * @param {number} gen
+   */
+  async function refused(gen) {
+    let ended = false;
+    try {
+      await me();
+    } catch (err) {
+      ended = err instanceof ApiError && err.status === 401;
+    }
+    lost(gen, ended);
   }
 
   return {

@@ -67,7 +67,9 @@ func (a *Server) socketWith(spec func(*websocket.Conn) socketSpec) []fiber.Handl
 		defer h.release()
 		a.serveSocket(conn, spec(conn))
 	}, websocket.Config{HandshakeTimeout: 5 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 8192, WriteBufferPool: &a.libWrites,
-		EnableCompression: a.Config.Streams.Compress, RecoverHandler: a.recovered})
+		EnableCompression: a.Config.Streams.Compress, RecoverHandler: a.recovered,
+		// Chosen when offered, never the offered token's (rest.BearerProtocol).
+		Subprotocols: []string{rest.SocketProtocol}})
 	return []fiber.Handler{func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return fiber.ErrUpgradeRequired

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	fws "github.com/fasthttp/websocket"
 	"github.com/klauspost/compress/flate"
@@ -121,5 +123,26 @@ func TestCloseReason(t *testing.T) {
 		if got := c.a.closeReason(c.cause, c.served, c.wrote, c.read); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
+	}
+}
+
+// TestSocketAnswersWithItsOwnSubprotocol: a browser offering its token in
+// the subprotocols beside rest.SocketProtocol is answered with the latter,
+// never with the one that carries its token; a client offering none gets
+// none.
+func TestSocketAnswersWithItsOwnSubprotocol(t *testing.T) {
+	ts := newTestServer(t, nil)
+	d := fws.Dialer{HandshakeTimeout: 3 * time.Second, Subprotocols: []string{"watchfloor.bearer." + strings.Repeat("A", 43), "watchfloor"}}
+	c, res, err := d.Dial("ws://"+ts.addr+"/ws/session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	if got := res.Header.Get("Sec-WebSocket-Protocol"); got != "watchfloor" {
+		t.Fatalf("answered with subprotocol %q, want watchfloor", got)
+	}
+	c, status := ts.dial(t, nil)
+	if status != 101 || c.Subprotocol() != "" {
+		t.Fatalf("a client offering none: %d, subprotocol %q", status, c.Subprotocol())
 	}
 }
