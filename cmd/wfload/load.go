@@ -50,7 +50,7 @@ type options struct {
 	// WriteTo-th instance of API only (1 first); sockets still go in turn.
 	WriteTo int
 	// Tickets dials each socket with a one-time ticket asked for just
-	// before, as the pages do, instead of the token in the address.
+	// before instead of the token among the subprotocols (as pages do).
 	Tickets bool
 }
 
@@ -438,16 +438,18 @@ func (l *load) screenTraffic(elapsed time.Duration) string {
 }
 
 func (l *load) dial(ctx context.Context, path, token string) (*websocket.Conn, error) {
-	base, cred := l.api(), "?token="+token
+	base, query := l.api(), ""
+	// As the pages do: the token among the subprotocols, beside the server's.
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, EnableCompression: l.o.Compress,
+		Subprotocols: []string{"watchfloor", "watchfloor.bearer." + token}}
 	if l.o.Tickets {
 		var t struct{ Ticket string }
 		if err := apiclient.Post(ctx, l.http, base, "/api/v1/sessions/ticket", token, nil, &t); err != nil {
 			return nil, fmt.Errorf("asking for a ticket: %w", err)
 		}
-		cred = "?ticket=" + t.Ticket
+		query, d.Subprotocols = "?ticket="+t.Ticket, nil
 	}
-	u := "ws" + strings.TrimPrefix(base, "http") + path + cred
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, EnableCompression: l.o.Compress}
+	u := "ws" + strings.TrimPrefix(base, "http") + path + query
 	if path == "/ws/screen" {
 		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)

@@ -47,7 +47,7 @@ func run() int {
 	flag.DurationVar(&o.DialDuring, "dial-during", 0, "log every responder in first, then dial all their sockets at once this long after the load starts (shorter than -duration), so that its figures take in the reconnect storm; fan-outs before then reach none (0: before it, as ever)")
 	flag.BoolVar(&o.ScreensDuring, "screens-during", false, "with -dial-during, dial the screens with the responders (a wall reconnecting with the phones) and time their snapshots apart (no screen then times frames or counts traffic: for a side load)")
 	flag.IntVar(&o.WriteTo, "write-to", 0, "send positions, incidents and plans to this instance of -api only (1: the first), so that another can be paused while the events go on (0: every instance in turn; sockets always go in turn)")
-	flag.BoolVar(&o.Tickets, "tickets", false, "dial each socket with a one-time ticket asked for just before (POST /api/v1/sessions/ticket), as the pages do, instead of the session token in the address")
+	flag.BoolVar(&o.Tickets, "tickets", false, "dial each socket with a one-time ticket asked for just before (POST /api/v1/sessions/ticket), instead of the session token among the subprotocols, as the pages do")
 	flag.BoolVar(&o.Compress, "compress", true, "ask websockets for permessage-deflate, as browsers do (the server compresses messages of 1 KiB or more)")
 	flag.Parse()
 	if o.ScreensDuring && o.DialDuring == 0 {

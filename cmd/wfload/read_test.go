@@ -336,3 +336,26 @@ func TestDialWithTickets(t *testing.T) {
 		t.Fatalf("dialled with %q, want a fresh ticket each time and no token", seen)
 	}
 }
+
+// TestDialWithTheTokenAmongTheSubprotocols: by default a socket is dialled
+// as the pages dial: the token among the subprotocols, none in the address.
+func TestDialWithTheTokenAmongTheSubprotocols(t *testing.T) {
+	var query, protocols string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query, protocols = r.URL.RawQuery, r.Header.Get("Sec-WebSocket-Protocol")
+		c, err := (&websocket.Upgrader{Subprotocols: []string{"watchfloor"}}).Upgrade(w, r, nil)
+		if err == nil {
+			_ = c.Close()
+		}
+	}))
+	defer srv.Close()
+	l := &load{apis: []string{srv.URL}}
+	c, err := l.dial(context.Background(), "/ws/responder", "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	if query != "" || protocols != "watchfloor, watchfloor.bearer.tok" || c.Subprotocol() != "watchfloor" {
+		t.Fatalf("dialled with query %q, protocols %q, answered %q", query, protocols, c.Subprotocol())
+	}
+}
