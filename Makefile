@@ -117,6 +117,7 @@ fuzz: deps
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCSV$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/duty
 	$(GO) test -run='^$$' -fuzz='^FuzzWellFormed$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/auth
 	$(GO) test -run='^$$' -fuzz='^FuzzProtocolToken$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/rest
+	$(GO) test -run='^$$' -fuzz='^FuzzProtocolTokenFound$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./command/web/rest
 
 ## bench: every benchmark and the load runs, each writing its own section of docs/BENCHMARKS.md.
 BENCH := scripts/bench-section

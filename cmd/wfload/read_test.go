@@ -311,7 +311,7 @@ func TestDialWithTickets(t *testing.T) {
 			return
 		}
 		mu.Lock()
-		seen = append(seen, r.URL.RawQuery)
+		seen = append(seen, r.URL.RawQuery+r.Header.Get("Sec-WebSocket-Protocol"))
 		mu.Unlock()
 		if dials.Add(1) == 1 {
 			w.Header().Set("Retry-After", "0")
@@ -333,7 +333,7 @@ func TestDialWithTickets(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if !slices.Equal(seen, []string{"ticket=t1", "ticket=t2"}) {
-		t.Fatalf("dialled with %q, want a fresh ticket each time and no token", seen)
+		t.Fatalf("dialled with %q, want a fresh ticket each time and no token, nor subprotocols", seen)
 	}
 }
 

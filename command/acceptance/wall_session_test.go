@@ -54,8 +54,8 @@ func TestSessionEndedShowsSignIn(t *testing.T) {
 
 // A page whose session ended while its socket was down (the server
 // restarting) is refused at its next dial, which a browser cannot read: it
-// shows the sign-in form saying why, instead of dialling for ever (the
-// link's own way, asking for the session: TestARefusedDialAsksForTheSession).
+// asks for its session, finds it ended and shows the sign-in form saying
+// why, instead of dialling for ever.
 // Pages dial with the token among the socket's subprotocols: no ticket is
 // asked for.
 func TestSessionEndedWhileDownShowsSignIn(t *testing.T) {
@@ -81,15 +81,22 @@ func TestSessionEndedWhileDownShowsSignIn(t *testing.T) {
 	if !strings.Contains(msg, "会话已结束") {
 		t.Errorf("the sign-in form says %q, want why the session ended", msg)
 	}
+	if n := ticketsAsked(h); n != 0 {
+		t.Fatalf("%d tickets asked for after the restart", n)
+	}
 	b.mu.Lock()
 	b.problems = nil // the dials of the restart and the refused one are logged
 	b.mu.Unlock()
 }
 
-// ticketsAsked is how many requests h answered for a websocket ticket.
+// ticketsAsked is how many requests h answered for a websocket ticket
+// (its metrics must count some requests, or nothing is checked).
 func ticketsAsked(h *harness) int {
 	h.t.Helper()
-	_, body := h.do("GET", "/metrics", "", nil)
+	res, body := h.do("GET", "/metrics", "", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "watchfloor_http_request_duration_seconds_count{") {
+		h.t.Fatalf("metrics: %d, with no request counted", res.StatusCode)
+	}
 	n := 0
 	for line := range strings.Lines(string(body)) {
 		if strings.HasPrefix(line, "watchfloor_http_request_duration_seconds_count{") && strings.Contains(line, `route="/api/v1/sessions/ticket"`) {

@@ -163,16 +163,14 @@ function incidentTitle(id) {
 }
 
 /**
- * After the socket closes, asks whether the token still holds: a 401 is
- * handled by the API layer (back to sign-in); anything else is ignored and
- * the link keeps reconnecting.
+ * After the socket closes, signs out if the token is gone (signed out in
+ * another tab). Whether the session still holds the live link asks itself
+ * when its next dial fails (live.js).
  */
 function checkSession() {
   if (!getToken()) {
     signedOut();
-    return;
   }
-  api.me().catch(() => {});
 }
 
 /** Re-renders the incidents soon, coalescing bursts of messages. */

@@ -221,13 +221,15 @@ async function refreshReference() {
   call.relabel();
 }
 
-/** After the socket closes, asks whether the token still holds. */
+/**
+ * After the socket closes, signs out if the token is gone (signed out in
+ * another tab). Whether the session still holds the live link asks itself
+ * when its next dial fails (live.js).
+ */
 function checkSession() {
   if (!getToken()) {
     signedOut();
-    return;
   }
-  api.me().catch(() => {});
 }
 
 /** Shows the console and starts the live link. */

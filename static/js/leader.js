@@ -858,13 +858,15 @@ function refreshReference() {
     .catch(() => {});
 }
 
-/** After the socket closes, asks whether the token still holds. */
+/**
+ * After the socket closes, signs out if the token is gone (signed out in
+ * another tab). Whether the session still holds the live link asks itself
+ * when its next dial fails (live.js).
+ */
 function checkSession() {
   if (!getToken()) {
     signedOut();
-    return;
   }
-  api.me().catch(() => {});
 }
 
 /** Shows the page and starts the live link. */

@@ -65,7 +65,7 @@ export function socketProtocols(address) {
   const token = getToken();
   let sameHost = false;
   try {
-    sameHost = new URL(address).host === window.location.host;
+    sameHost = new URL(address, window.location.href).host === window.location.host;
   } catch {
     // not an address: nothing of the session goes with it
   }

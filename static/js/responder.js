@@ -862,15 +862,14 @@ function refreshReference() {
 }
 
 /**
- * After the socket closes, asks whether the token still holds: a 401 is
- * handled by the API layer (back to sign-in).
+ * After the socket closes, signs out if the token is gone (signed out in
+ * another tab). Whether the session still holds the live link asks itself
+ * when its next dial fails (live.js).
  */
 function checkSession() {
   if (!getToken()) {
     signedOut(false);
-    return;
   }
-  api.me().catch(() => {});
 }
 
 /** Shows the page for the signed-in unit and starts the live link. */

@@ -88,3 +88,18 @@ func FuzzProtocolToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProtocolTokenFound: the first offered entry that is BearerProtocol
+// and a token is the one read, wherever it stands among the others.
+func FuzzProtocolTokenFound(f *testing.F) {
+	f.Add("watchfloor", "abc", "x")
+	f.Fuzz(func(t *testing.T, before, tok, after string) {
+		if !isToken(tok) || strings.Contains(before, BearerProtocol) {
+			return
+		}
+		h := before + "," + BearerProtocol + tok + "," + after
+		if got := protocolToken(h); got != tok {
+			t.Fatalf("protocolToken(%q) = %q, want %q", h, got, tok)
+		}
+	})
+}

@@ -145,4 +145,15 @@ func TestSocketAnswersWithItsOwnSubprotocol(t *testing.T) {
 	if status != 101 || c.Subprotocol() != "" {
 		t.Fatalf("a client offering none: %d, subprotocol %q", status, c.Subprotocol())
 	}
+	// One offering only the entry with its token gets nothing back (a
+	// browser then refuses the socket): never its token.
+	d.Subprotocols = []string{"watchfloor.bearer." + strings.Repeat("A", 43)}
+	c, res, err = d.Dial("ws://"+ts.addr+"/ws/session", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	if got := res.Header.Get("Sec-WebSocket-Protocol"); got != "" {
+		t.Fatalf("answered with subprotocol %q to a client offering only its token", got)
+	}
 }
