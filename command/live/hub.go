@@ -183,12 +183,19 @@ func (h *Hub) Unsubscribe(s *Sub) {
 // Publish offers m to every local subscriber of stream. It never blocks:
 // the subscriber list is copied under the lock and sends do not wait.
 func (h *Hub) Publish(stream string, m Message) {
-	if m.Deflated == nil && len(m.JSON) >= DeflateMin {
-		m.Deflated = NewDeflated(m.JSON)
-	}
+	m = shared(m)
 	for _, s := range h.subsOf(stream) {
 		s.offer(m)
 	}
+}
+
+// shared is m with the compressed form every socket shares, when it is
+// large enough to have one (DeflateMin).
+func shared(m Message) Message {
+	if m.Deflated == nil && len(m.JSON) >= DeflateMin {
+		m.Deflated = NewDeflated(m.JSON)
+	}
+	return m
 }
 
 // subsOf is a copy of stream's local subscribers, taken under the lock.
@@ -214,9 +221,7 @@ func (h *Hub) publishStored(stream string, msgs []Message) {
 		return
 	}
 	for i, m := range msgs {
-		if m.Deflated == nil && len(m.JSON) >= DeflateMin {
-			msgs[i].Deflated = NewDeflated(m.JSON)
-		}
+		msgs[i] = shared(m)
 	}
 	for _, s := range h.subsOf(stream) {
 		if s.offerStored(msgs) {
