@@ -105,6 +105,25 @@ func (s *sink) until(t *testing.T, want []string, done func(got []string, beat i
 	}
 }
 
+// snapshot waits up to 3 s for the first message sent, which must be a
+// snapshot, and returns it and its seq.
+func (s *sink) snapshot(t *testing.T) (string, int) {
+	t.Helper()
+	select {
+	case <-s.more:
+	case <-time.After(3 * time.Second):
+		t.Fatal("no snapshot within 3 s")
+	}
+	s.mu.Lock()
+	snap := s.got[0]
+	s.mu.Unlock()
+	var at int
+	if _, err := fmt.Sscanf(snap, "snap@%d", &at); err != nil {
+		t.Fatalf("first sent %s, want a snapshot", snap)
+	}
+	return snap, at
+}
+
 // snapshotAt returns a snapshot of the stream as of its seq now.
 func snapshotAt(st *memstore.Store, stream string) live.Snapshot {
 	return func(ctx context.Context) (live.Message, error) {
@@ -328,19 +347,7 @@ func TestServeTailStalled(t *testing.T) {
 	s := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 16, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "screen")}, nil, s)
 	// The snapshot's seq is that of the tail's probes (see tail).
-	var snap string
-	select {
-	case <-s.more:
-		s.mu.Lock()
-		snap = s.got[0]
-		s.mu.Unlock()
-	case <-time.After(3 * time.Second):
-		t.Fatal("no snapshot within 3 s")
-	}
-	var at int
-	if _, err := fmt.Sscanf(snap, "snap@%d", &at); err != nil {
-		t.Fatalf("first sent %s, want a snapshot", snap)
-	}
+	snap, at := s.snapshot(t)
 	emit(t, st, "screen", 1, false)
 	s.wait(t, snap, fmt.Sprint(at+1)) // live, through the tail
 	src.held.Store(true)
@@ -773,19 +780,7 @@ func lagOnce(t *testing.T, batched bool) {
 	done := serve(t, c, nil, s)
 	roomy := h.Subscribe("screen", 1000)
 	defer h.Unsubscribe(roomy)
-	var snap string
-	select {
-	case <-s.more:
-		s.mu.Lock()
-		snap = s.got[0]
-		s.mu.Unlock()
-	case <-time.After(3 * time.Second):
-		t.Fatal("no snapshot within 3 s")
-	}
-	var at int
-	if _, err := fmt.Sscanf(snap, "snap@%d", &at); err != nil {
-		t.Fatalf("first sent %s, want a snapshot", snap)
-	}
+	snap, at := s.snapshot(t)
 	// The tail's read after at returns with the next event; the reads
 	// after that wait for open.
 	src.from.Store(uint64(at + 1))

@@ -153,20 +153,7 @@ func TestAdmitRefusesPastItsWait(t *testing.T) {
 	a := newAdmitServer(t, 100*time.Millisecond)
 	first := a.dialing(t, http.Header{"X-Refuse": {"yes"}})
 	a.held(t)
-	res := answer(t, a.dialing(t, nil))
-	var p struct{ Type string }
-	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != admitRetry {
-		t.Fatalf("an upgrade with no place: %d, Retry-After %q; want 503 and %s", res.StatusCode, res.Header.Get("Retry-After"), admitRetry)
-	}
-	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || p.Type != "/docs/problems#overloaded" {
-		t.Fatalf("problem %+v, %v", p, err)
-	}
-	if n := a.counter(t, "watchfloor_websocket_starts_refused_total", "phones", "overloaded"); n != 1 {
-		t.Fatalf("refusals counted: %v, want 1", n)
-	}
-	if n := waitingFrom(a.admits, "127.0.0.1"); n != 0 {
-		t.Fatalf("%d counted waiting after the refusal", n)
-	}
+	a.refused(t, answer(t, a.dialing(t, nil)), http.StatusServiceUnavailable, "overloaded", "overloaded", 0)
 	a.release()
 	if res := answer(t, first); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("the refused upgrade: %d, want 403", res.StatusCode)
@@ -228,6 +215,27 @@ func TestAdmitLetsItsWaitersGoAtShutdown(t *testing.T) {
 	a.release()
 }
 
+// refused checks that res is a refusal of AdmitFor's: status with
+// Retry-After and the problem typ, counted once for reason, with waiting
+// upgrades left in the phones' queue; it returns the problem's detail.
+func (a *admitServer) refused(t *testing.T, res *http.Response, status int, typ, reason string, waiting int) string {
+	t.Helper()
+	if res.StatusCode != status || res.Header.Get("Retry-After") != admitRetry {
+		t.Fatalf("refused with %d, Retry-After %q; want %d and %s", res.StatusCode, res.Header.Get("Retry-After"), status, admitRetry)
+	}
+	var p struct{ Type, Detail string }
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || p.Type != "/docs/problems#"+typ {
+		t.Fatalf("problem %+v, %v; want %s", p, err, typ)
+	}
+	if n := a.counter(t, "watchfloor_websocket_starts_refused_total", "phones", reason); n != 1 {
+		t.Fatalf("refusals counted for %s: %v, want 1", reason, n)
+	}
+	if n := waitingFrom(a.admits, "127.0.0.1"); n != waiting {
+		t.Fatalf("%d waiting after the refusal, want %d", n, waiting)
+	}
+	return p.Detail
+}
+
 // waitingFrom is how many upgrades of key (an address or a /64) wait in q.
 func waitingFrom(q *queue, key string) int {
 	q.waiting.mu.Lock()
@@ -247,19 +255,8 @@ func TestAdmitCapsAnAddressesWaiters(t *testing.T) {
 	a.held(t)
 	waiting := []<-chan *http.Response{a.dialing(t, nil), a.dialing(t, nil)}
 	poll(t, 5*time.Second, "two upgrades waiting", func() bool { return waitingFrom(a.admits, "127.0.0.1") == 2 })
-	res := answer(t, a.dialing(t, nil))
-	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != admitRetry {
-		t.Fatalf("a third upgrade of the address: %d, Retry-After %q; want 429 and %s", res.StatusCode, res.Header.Get("Retry-After"), admitRetry)
-	}
-	var p struct{ Type, Detail string }
-	if err := json.NewDecoder(res.Body).Decode(&p); err != nil || p.Type != "/docs/problems#too-many-sockets" || !strings.Contains(p.Detail, "at most 2 ") {
-		t.Fatalf("problem %+v, %v", p, err)
-	}
-	if n := a.counter(t, "watchfloor_websocket_starts_refused_total", "phones", "address"); n != 1 {
-		t.Fatalf("refusals counted: %v, want 1", n)
-	}
-	if n := waitingFrom(a.admits, "127.0.0.1"); n != 2 {
-		t.Fatalf("%d waiting after the refusal, want 2", n)
+	if detail := a.refused(t, answer(t, a.dialing(t, nil)), http.StatusTooManyRequests, "too-many-sockets", "address", 2); !strings.Contains(detail, "at most 2 ") {
+		t.Fatalf("the refusal says %q, want the limit", detail)
 	}
 	a.release()
 	if res := answer(t, first); res.StatusCode != http.StatusForbidden {
