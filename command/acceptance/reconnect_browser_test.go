@@ -89,3 +89,29 @@ func TestARefusedDialAsksForTheSession(t *testing.T) {
 	b.problems = nil // the refused dial and the 401 are logged
 	b.mu.Unlock()
 }
+
+// A page offers its token among a socket's subprotocols only to its own
+// host: an address elsewhere gets the server's subprotocol alone.
+func TestTheTokenGoesOnlyToThePagesHost(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, 1280, 900)
+	b.run(10*time.Second, chromedp.Navigate(h.base+"/"), chromedp.WaitVisible("#login", chromedp.ByQuery))
+	var got [][]string
+	expr := `localStorage.setItem("wf.token", "tok"), import('/js/live.js').then(m => [
+		m.socketProtocols(m.streamURL('/ws/screen', null)),
+		m.socketProtocols('ws://' + location.host + '/ws/screen'),
+		m.socketProtocols('/ws/screen'),
+		m.socketProtocols('ws://elsewhere.example/ws/screen'),
+		m.socketProtocols('wss://' + location.hostname + ':1/ws/screen'),
+		m.socketProtocols('not an address ::'),
+	])`
+	b.run(10*time.Second, chromedp.Evaluate(expr, &got, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	own, other := []string{"watchfloor", "watchfloor.bearer.tok"}, []string{"watchfloor"}
+	want := [][]string{own, own, own, other, other, own}
+	for i := range want {
+		if i >= len(got) || !slices.Equal(got[i], want[i]) {
+			t.Fatalf("subprotocols offered %q, want %q", got, want)
+		}
+	}
+	b.clean()
+}
