@@ -130,6 +130,7 @@ bench-load: deps
 	scripts/load-run 51-load-incidents "Incidents to 50 screens at 100/s" -duration 20s -screens 50 -incidents 100
 	scripts/load-run 52-load-positions-batch "Positions through the batch API at 52,000/s offered for a minute" -duration 60s -positions 52000 -screens 1 -senders 12
 	scripts/load-run 53-load-osmand "OsmAnd single-position requests at 11,000/s offered" -duration 20s -positions 11000 -mode osmand -senders 64 -screens 1
+	INSTANCES=2 PAUSE="10 6" scripts/load-run 54-load-tail-lag "A lagging tail: two instances, the second stopped 6 s while 200 incidents/s go through the first, 50 screens on both" -duration 30s -screens 50 -incidents 200 -write-to 1
 	scripts/redis-ceiling
 	INSTANCES=1 scripts/load-run 60-instances-1 "One instance: 30,000 positions/s, 100 incidents/s, 50 screens" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
 	INSTANCES=3 scripts/load-run 61-instances-3 "Three instances, the same load spread over them" -duration 15s -positions 30000 -screens 50 -incidents 100 -senders 12
