@@ -281,16 +281,12 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 			l.lateScreens = tok // dialled by dialLate
 		} else {
 			for i := range l.o.Screens {
-				conns.Add(1)
-				wg.Add(1)
-				go func() { defer wg.Done(); l.screen(runCtx, tok, i == 0, &conns, ready) }()
+				start(wg, &conns, func() { l.screen(runCtx, tok, i == 0, &conns, ready) })
 			}
 		}
 	}
 	dial := func(i int, tok string) {
-		conns.Add(1)
-		wg.Add(1)
-		go func() { defer wg.Done(); l.responder(runCtx, tok, l.o.Steps && i%100 == 0, &conns, ready) }()
+		start(wg, &conns, func() { l.responder(runCtx, tok, l.o.Steps && i%100 == 0, &conns, ready) })
 	}
 	toks := make([]string, 0, l.o.Responders)
 	for i := range l.o.Responders {
@@ -316,6 +312,14 @@ func (l *load) connect(ctx, runCtx context.Context, wg *sync.WaitGroup) error {
 	return nil
 }
 
+// start runs a socket's reader, one of conns (it says when its socket is
+// dialled), counted in wg until it returns.
+func start(wg, conns *sync.WaitGroup, read func()) {
+	conns.Add(1)
+	wg.Add(1)
+	go func() { defer wg.Done(); read() }()
+}
+
 // dialLate dials the late responders' sockets (and the screens', with
 // ScreensDuring) together once DialDuring of the load has passed, reading
 // until ctx ends (counted in wg); their snapshots are timed as the others'.
@@ -329,17 +333,13 @@ func (l *load) dialLate(ctx context.Context, wg *sync.WaitGroup) {
 	measuring := make(chan struct{})
 	close(measuring) // the load is under way
 	for _, tok := range l.late {
-		conns.Add(1)
-		wg.Add(1)
-		go func() { defer wg.Done(); l.responder(ctx, tok, false, &conns, measuring) }()
+		start(wg, &conns, func() { l.responder(ctx, tok, false, &conns, measuring) })
 	}
 	if l.lateScreens == "" {
 		return
 	}
 	for range l.o.Screens {
-		conns.Add(1)
-		wg.Add(1)
-		go func() { defer wg.Done(); l.screen(ctx, l.lateScreens, false, &conns, measuring) }()
+		start(wg, &conns, func() { l.screen(ctx, l.lateScreens, false, &conns, measuring) })
 	}
 }
 

@@ -82,11 +82,26 @@ func TestABusyPoolIsNotRedisDown(t *testing.T) {
 	if err == nil {
 		t.Fatal("a ping through the pool was answered: its connections are not all taken")
 	}
-	// Over three of the watcher's pings, readiness stays up.
-	samples := 0
-	for time.Since(full) < 4*interval {
+	// Over three of the watcher's pings (Redis counts them), readiness
+	// stays up.
+	pings := func() int {
+		info, err := other.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if _, rest, ok := strings.Cut(info, "cmdstat_ping:calls="); ok {
+			_, _ = fmt.Sscanf(rest, "%d", &n)
+		}
+		return n
+	}
+	samples, from := 0, pings()
+	for pings() < from+3 {
 		if !st.Ready() {
 			t.Fatal("readiness went down while only the pool was busy")
+		}
+		if time.Since(full) > hold/2 {
+			t.Fatalf("fewer than three of the watcher's pings within %s", hold/2)
 		}
 		samples++
 		time.Sleep(10 * time.Millisecond)

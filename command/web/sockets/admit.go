@@ -2,7 +2,6 @@ package sockets
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,50 +68,19 @@ func admissionOf(v any) *admission {
 // queue is one of an instance's queues of sockets starting: its places,
 // the upgrades of each address waiting for one, and its refusals.
 type queue struct {
-	places  chan struct{}
-	waiting waiters
+	places chan struct{}
+	// waiting counts the upgrades waiting for a place by client address
+	// and IPv6 /64, so that one client's flood of upgrades, each cheap to
+	// send, cannot fill the queue ahead of everyone else's.
+	waiting counts
 	// overloaded counts the upgrades that found no place within the wait
 	// (503); crowded those past their address's share of the wait (429).
 	overloaded, crowded prometheus.Counter
 }
 
 func newQueue(name string, places int, refused *prometheus.CounterVec) *queue {
-	return &queue{places: make(chan struct{}, places), waiting: waiters{n: map[string]int{}},
+	return &queue{places: make(chan struct{}, places),
 		overloaded: refused.WithLabelValues(name, "overloaded"), crowded: refused.WithLabelValues(name, "address")}
-}
-
-// waiters counts the upgrades waiting for a place by client address and,
-// for IPv6, by /64 (one map: an address and a network's key never match),
-// so that one client's flood of upgrades, each cheap to send, cannot fill
-// the queue ahead of everyone else's.
-type waiters struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-// join counts who among the waiters unless its address already has perAddr
-// waiting, or its /64 networkSockets times that.
-func (w *waiters) join(who socketOwner, perAddr int) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.n[who.addr] >= perAddr || (who.network != "" && w.n[who.network] >= networkSockets*perAddr) {
-		return false
-	}
-	w.n[who.addr]++
-	if who.network != "" {
-		w.n[who.network]++
-	}
-	return true
-}
-
-// leave uncounts who, counted by join.
-func (w *waiters) leave(who socketOwner) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	uncount(w.n, who.addr)
-	if who.network != "" {
-		uncount(w.n, who.network)
-	}
 }
 
 // AdmitFor lets a websocket request of route on to its session's lookup,
@@ -149,7 +117,7 @@ func (a *Server) admit(c *fiber.Ctx, q *queue) error {
 	}
 	who := ownerOf("", a.ClientIP(c))
 	perAddr := a.Config.Limits.SocketsPerAddress
-	if !q.waiting.join(who, perAddr) {
+	if !q.waiting.open(who, 0, perAddr, networkSockets*perAddr) { // no token: counted by address alone
 		q.crowded.Inc()
 		c.Set(fiber.HeaderRetryAfter, admitRetry)
 		return rest.Problem(c, fiber.StatusTooManyRequests, "too-many-sockets",
@@ -160,15 +128,15 @@ func (a *Server) admit(c *fiber.Ctx, q *queue) error {
 	defer t.Stop()
 	select {
 	case q.places <- struct{}{}:
-		q.waiting.leave(who)
+		q.waiting.closed(who)
 	case <-t.C:
-		q.waiting.leave(who)
+		q.waiting.closed(who)
 		q.overloaded.Inc()
 		c.Set(fiber.HeaderRetryAfter, admitRetry)
 		return rest.Problem(c, fiber.StatusServiceUnavailable, "overloaded",
 			"too many websockets are starting on this instance: nothing was opened, retry after the time given", nil)
 	case <-a.base.Done():
-		q.waiting.leave(who)
+		q.waiting.closed(who)
 		return fault.ErrUnavailable
 	}
 	p := &admission{places: q.places}

@@ -128,11 +128,10 @@ func TestAdmitTakesUpgradesInTurn(t *testing.T) {
 	first := a.dialing(t, nil)
 	a.held(t)
 	second := a.dialing(t, nil)
-	// Bounded, to show an absence: the second does not pass AdmitFor.
-	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if a.seen.Load() > 1 {
-			t.Fatal("a second upgrade went on while the first held the one place")
-		}
+	// The second waits at AdmitFor, counted there, and has not passed it.
+	poll(t, 5*time.Second, "the second upgrade waiting", func() bool { return waitingFrom(a.admits, "127.0.0.1") == 1 })
+	if a.seen.Load() > 1 {
+		t.Fatal("a second upgrade went on while the first held the one place")
 	}
 	a.release()
 	for _, ch := range []<-chan *http.Response{first, second} {
@@ -240,7 +239,7 @@ func (a *admitServer) refused(t *testing.T, res *http.Response, status int, typ,
 func waitingFrom(q *queue, key string) int {
 	q.waiting.mu.Lock()
 	defer q.waiting.mu.Unlock()
-	return q.waiting.n[key]
+	return q.waiting.byAddr[key] + q.waiting.byNet[key]
 }
 
 // TestAdmitCapsAnAddressesWaiters: past limits.sockets_per_address
@@ -275,8 +274,8 @@ func TestAdmitCapsAnAddressesWaiters(t *testing.T) {
 // TestWaitersCountedByAddressAndNetwork: an address may have perAddr
 // upgrades waiting, an IPv6 /64 eight times that whatever its addresses.
 func TestWaitersCountedByAddressAndNetwork(t *testing.T) {
-	w := waiters{n: map[string]int{}}
-	join := func(ip string) bool { return w.join(ownerOf("", ip), 1) }
+	var w counts // as a queue's waiters: no token, one an address
+	join := func(ip string) bool { return w.open(ownerOf("", ip), 0, 1, networkSockets) }
 	if !join("192.0.2.1") || join("192.0.2.1") || !join("192.0.2.2") {
 		t.Fatal("IPv4: one waiter an address")
 	}
@@ -291,18 +290,18 @@ func TestWaitersCountedByAddressAndNetwork(t *testing.T) {
 	if !join("2001:db8:0:1::1") {
 		t.Fatal("another /64 refused")
 	}
-	w.leave(ownerOf("", "2001:db8::1"))
+	w.closed(ownerOf("", "2001:db8::1"))
 	if !join("2001:db8::ff") {
 		t.Fatal("the /64 full after one left")
 	}
 	for _, ip := range []string{"192.0.2.1", "192.0.2.2", "2001:db8:0:1::1", "2001:db8::ff"} {
-		w.leave(ownerOf("", ip))
+		w.closed(ownerOf("", ip))
 	}
 	for i := 1; i < networkSockets; i++ {
-		w.leave(ownerOf("", fmt.Sprintf("2001:db8::%x", i+1)))
+		w.closed(ownerOf("", fmt.Sprintf("2001:db8::%x", i+1)))
 	}
-	if len(w.n) != 0 {
-		t.Fatalf("counts left with none waiting: %v", w.n)
+	if len(w.byTok)+len(w.byAddr)+len(w.byNet) != 0 {
+		t.Fatalf("counts left with none waiting: %v %v", w.byAddr, w.byNet)
 	}
 }
 

@@ -267,10 +267,7 @@ const networkSockets = 8
 // snapshot last built, shared by the sockets that connect while it is
 // current.
 type sockets struct {
-	mu     sync.Mutex
-	byTok  map[string]int
-	byAddr map[string]int
-	byNet  map[string]int
+	counts
 
 	// snapMu is held while a snapshot is built, so that sockets arriving
 	// together wait for one build instead of each making its own.
@@ -279,9 +276,17 @@ type sockets struct {
 	snaps  map[string]builtSnapshot // by the account's area ("" for all)
 }
 
-// open counts a socket of who, unless its token, its address or its IPv6
+// counts are what each session token, client address and IPv6 /64 holds
+// (open sockets; upgrades waiting for a place, see AdmitFor), each held to
+// a limit.
+type counts struct {
+	mu                   sync.Mutex
+	byTok, byAddr, byNet map[string]int
+}
+
+// open counts one more of who, unless its token, its address or its IPv6
 // /64 is at its limit.
-func (s *sockets) open(who socketOwner, perToken, perAddr, perNet int) bool {
+func (s *counts) open(who socketOwner, perToken, perAddr, perNet int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byTok == nil {
@@ -301,8 +306,8 @@ func (s *sockets) open(who socketOwner, perToken, perAddr, perNet int) bool {
 	return true
 }
 
-// closed uncounts a socket counted by open.
-func (s *sockets) closed(who socketOwner) {
+// closed uncounts one of who, counted by open.
+func (s *counts) closed(who socketOwner) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if who.token != "" {
