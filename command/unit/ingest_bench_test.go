@@ -1,9 +1,14 @@
+//go:build unix
+
 package unit_test
 
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,8 +26,19 @@ func (discarded) WritePositions(context.Context, []unit.Fix) error { return nil 
 // (writes dropped): each sender checks its 1,000 samples as the edges do and
 // submits them, 10,000 units spread over four workers, every fix a move
 // within the sample map (its grid and zones looked up, as a real fix's).
-// One op is one position.
-func BenchmarkIngest(b *testing.B) {
+// One op is one position; cpu-ns/op is the process's CPU time per position.
+func BenchmarkIngest(b *testing.B) { benchIngest(b, 1) }
+
+// BenchmarkIngestBusy is BenchmarkIngest with eight senders a core, as a
+// loaded server has many requests at once: no core waits for a sender, so
+// -cpu 1,2 shows what a second core adds to the ingester's own work.
+func BenchmarkIngestBusy(b *testing.B) { benchIngest(b, 8) }
+
+// benchIngest runs sendersPerCore senders a core, each claiming its next
+// 1,000 of the b.N positions with one atomic add (testing.PB would count
+// every position on a counter all cores share, which the cores would pass
+// between them once a position).
+func benchIngest(b *testing.B, sendersPerCore int) {
 	const units, batch = 10000, 1000
 	fleet := ingestFleet(b, units)
 	st := discarded{memstore.New(memstore.Options{}).Units(time.Hour)}
@@ -33,34 +49,82 @@ func BenchmarkIngest(b *testing.B) {
 		ids[i] = fmt.Sprintf("car-%03d", i)
 	}
 	start := time.Now().Add(-30 * time.Minute)
-	var lap, sender atomic.Int64
+	senders := sendersPerCore * runtime.GOMAXPROCS(0)
+	var claimed, lap atomic.Int64
+	var wg sync.WaitGroup
 	b.ReportAllocs()
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		// Each sender its own units, so no fix is late behind another's.
-		first := int(sender.Add(1)-1) * batch % units
-		samples := make([]unit.Sample, 0, batch)
-		for {
-			samples = samples[:0]
-			n := lap.Add(1)
-			for i := 0; i < batch && pb.Next(); i++ {
-				at := start.Add(time.Duration(n) * time.Millisecond)
-				u := (first + i) % units
-				// Spread over the map (114.105–114.135, 22.528–22.558), so
-				// some fall in raster cells a grid's edge touches.
-				lon, lat := 114.106+float64(u%97)*3e-4+float64(n%50)*1e-5, 22.529+float64(u%89)*3e-4
-				s := unit.Sample{UnitID: ids[u], Position: unit.Unknown(lon, lat, at)}
-				if err := g.Check(&s); err != nil {
-					b.Fatal(err)
+	cpu0 := cpuTime(b)
+	for k := range senders {
+		wg.Go(func() {
+			// Each sender its own units while there are enough, so no fix
+			// is late behind another's.
+			first := k * batch % units
+			samples := make([]unit.Sample, 0, batch)
+			for {
+				n := min(int64(b.N)-(claimed.Add(batch)-batch), batch)
+				if n <= 0 {
+					return
 				}
-				samples = append(samples, s)
+				samples = samples[:0]
+				l := lap.Add(1)
+				at := start.Add(time.Duration(l) * time.Millisecond)
+				for i := range int(n) {
+					u := (first + i) % units
+					// Spread over the map (114.105–114.135, 22.528–22.558),
+					// so some fall in raster cells a grid's edge touches.
+					lon, lat := 114.106+float64(u%97)*3e-4+float64(l%50)*1e-5, 22.529+float64(u%89)*3e-4
+					s := unit.Sample{UnitID: ids[u], Position: unit.Unknown(lon, lat, at)}
+					if err := g.Check(&s); err != nil {
+						b.Error(err)
+						return
+					}
+					samples = append(samples, s)
+				}
+				if _, err := g.Submit(context.Background(), samples); err != nil {
+					b.Error(err)
+					return
+				}
 			}
-			if len(samples) == 0 {
-				return
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// BenchmarkPassBetweenCores: a word passed from one goroutine to another
+// on another core and back, each spinning on it: what this machine charges
+// for a cache line a position takes from its handler to its worker and
+// back. Read it beside BenchmarkIngestBusy at -cpu 2 (a virtual machine's
+// cores may be placed far apart, and moved, by its host).
+func BenchmarkPassBetweenCores(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs two cores")
+	}
+	var word atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := int64(1); i < 2*int64(b.N); i += 2 {
+			for word.Load() != i {
 			}
-			if _, err := g.Submit(context.Background(), samples); err != nil {
-				b.Fatal(err)
-			}
+			word.Store(i + 1)
 		}
-	})
+	}()
+	b.ResetTimer()
+	for i := int64(0); i < 2*int64(b.N); i += 2 {
+		for word.Load() != i {
+		}
+		word.Store(i + 1)
+	}
+	<-done
 }
