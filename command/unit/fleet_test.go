@@ -303,10 +303,7 @@ func TestFollowUnitStatus(t *testing.T) {
 // encodeNote appends to b the one note encodeNotes writes of latest (nil:
 // none), of noteUnits units at most.
 func (g *Ingester) encodeNote(b []byte, latest *latestSet) []byte {
-	if latest == nil {
-		latest = &latestSet{}
-	}
-	_, _ = g.encodeNotes(nil, latest, func(note []byte) error {
+	_, _ = g.encodeNotes(nil, []*latestSet{latest}, func(note []byte) error {
 		b = append(b, note...)
 		return nil
 	})
@@ -368,18 +365,23 @@ func TestNoteReadsBack(t *testing.T) {
 	}
 }
 
-// TestLargeNotesSplit: a set of 2,500 units is told as notes of 1,000 at
-// most, each one whole, together every unit once.
+// TestLargeNotesSplit: 2,500 units gathered by three workers (and one that
+// gathered none) are told as notes of 1,000 at most, each one whole,
+// together every unit once.
 func TestLargeNotesSplit(t *testing.T) {
 	g := &Ingester{instance: "0123abcd"}
 	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
 	latest := map[string]Position{}
+	byWorker := []map[string]Position{{}, {}, {}}
 	for i := range 2500 {
-		latest[fmt.Sprintf("car-%04d", i)] = Unknown(114.1, 22.5, at.Add(time.Duration(i)*time.Millisecond))
+		id := fmt.Sprintf("car-%04d", i)
+		latest[id] = Unknown(114.1, 22.5, at.Add(time.Duration(i)*time.Millisecond))
+		byWorker[i*i%3][id] = latest[id] // unequal shares: 834, 1,666 and none
 	}
+	sets := []*latestSet{ownAnchors(byWorker[0]), nil, ownAnchors(byWorker[1]), ownAnchors(byWorker[2])}
 	seen := map[string]int{}
 	notes := 0
-	_, err := g.encodeNotes(nil, ownAnchors(latest), func(b []byte) error {
+	_, err := g.encodeNotes(nil, sets, func(b []byte) error {
 		notes++
 		var nt noteIn
 		if err := json.Unmarshal(b, &nt); err != nil || !bytes.HasPrefix(b, g.ownPrefix()) || len(nt.Units) > noteUnits {
@@ -400,7 +402,7 @@ func TestLargeNotesSplit(t *testing.T) {
 	}
 	// A failed note stops the rest.
 	notes = 0
-	if _, err := g.encodeNotes(nil, ownAnchors(latest), func([]byte) error { notes++; return errors.New("down") }); err == nil || notes != 1 {
+	if _, err := g.encodeNotes(nil, sets, func([]byte) error { notes++; return errors.New("down") }); err == nil || notes != 1 {
 		t.Fatalf("after a failed note: %d told, error %v", notes, err)
 	}
 }
@@ -707,7 +709,7 @@ func TestSplitIndexesTheRequest(t *testing.T) {
 // gathers the next, which holds only the units stored since; nothing
 // gathered takes nothing.
 func TestNotesTellEachUnitOnce(t *testing.T) {
-	n := notes{wake: make(chan struct{}, 1)}
+	var n notes
 	one := func(id string) *latestSet {
 		p := Unknown(114.1, 22.5, time.Now())
 		l := &latestSet{}

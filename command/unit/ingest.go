@@ -90,7 +90,9 @@ type Ingester struct {
 	// requests on their headers rather than after reading their bodies.
 	shedding atomic.Bool
 	lowWater int64
-	notes    notes
+	// told wakes tell when a worker gathered positions for the note to
+	// other instances (each worker gathers its own: shard.notes).
+	told chan struct{}
 	// heard counts the notes of other instances applied to the fleet: a
 	// write knows from it whether one came while it was under way.
 	heard atomic.Uint64
@@ -140,7 +142,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
 		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: max(1, int64(limit)*3/4), stopped: make(chan struct{}), made: time.Now()}
-	g.notes.wake = make(chan struct{}, 1)
+	g.told = make(chan struct{}, 1)
 	g.mends.wake = make(chan struct{}, 1)
 	for range workers {
 		// A part holds at least one position, so a shard's queue never
@@ -394,7 +396,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 	}()
 	g.tell(ctx)
 	wg.Wait()
-	_, _, _ = g.publish(context.WithoutCancel(ctx), nil, g.notes.take(), false)
+	_, _, _ = g.publish(context.WithoutCancel(ctx), nil, g.takeNotes(nil), false)
 	_ = g.mendNow(context.WithoutCancel(ctx), true)
 	close(g.stopped)
 	return nil
@@ -410,6 +412,10 @@ type shard struct {
 	latest latestSet
 	// into gathers the units a batch moved into other cells (reindex).
 	into []*state
+	// notes gathers what this worker stored for the note to other
+	// instances: its own lock and set, so workers never share one.
+	notes notes
+	_     [64]byte // the next worker's shard starts on another cache line
 }
 
 // anchored is a unit's latest position and its anchor then (state.anchor),
@@ -590,6 +596,10 @@ func (sh *shard) flush(ctx context.Context, n int) {
 	}
 	if err == nil {
 		sh.into = g.moved(ctx, latest, since, sh.into)
+		if latest.len() > 0 {
+			sh.notes.add(latest)
+			g.poke()
+		}
 		if g.hooks.Counted != nil {
 			g.hooks.Counted(moved, late, implausible)
 		}
@@ -639,8 +649,7 @@ const JitterM = 50
 // moved applies positions stored by a write begun when since notes were
 // heard to the fleet (the cells index once for the batch, into being a
 // buffer for that, returned emptied to be reused), records the grid and
-// zone transitions they make, and queues them for the note to other
-// instances.
+// zone transitions they make.
 func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64, into []*state) []*state {
 	var ts []Transition
 	into = into[:0]
@@ -662,12 +671,13 @@ func (g *Ingester) moved(ctx context.Context, latest *latestSet, since uint64, i
 		}
 		cancel()
 	}
-	g.notes.add(latest)
 	return into[:0]
 }
 
-// notes gathers the latest position of each unit stored here since the
-// last note to the other instances.
+// notes gathers the latest position of each unit one worker stored since
+// the last note to the other instances. Each worker has its own, so the
+// workers take no lock in common and write no map in common per batch: a
+// unit is only ever stored by its worker, and a note tells every worker's.
 type notes struct {
 	mu sync.Mutex
 	// pending gathers; spares are sets told and given back empty, which
@@ -675,7 +685,6 @@ type notes struct {
 	// and one given back, no set is made anew once they have grown.
 	pending *latestSet
 	spares  []*latestSet
-	wake    chan struct{}
 }
 
 func (n *notes) add(latest *latestSet) {
@@ -694,15 +703,50 @@ func (n *notes) add(latest *latestSet) {
 		n.pending.put(id, latest.vals[i], true)
 	}
 	n.mu.Unlock()
-	n.poke()
 }
 
 // poke wakes tell for a round, unless one is due already.
-func (n *notes) poke() {
+func (g *Ingester) poke() {
 	select {
-	case n.wake <- struct{}{}:
+	case g.told <- struct{}{}:
 	default:
 	}
+}
+
+// takeNotes appends to sets what each worker gathered (sets[i] worker i's,
+// nil when it gathered nothing), each worker gathering anew; give them
+// back with giveBackNotes once told.
+func (g *Ingester) takeNotes(sets []*latestSet) []*latestSet {
+	for _, sh := range g.shards {
+		sets = append(sets, sh.notes.take())
+	}
+	return sets
+}
+
+// giveBackNotes gives each worker back the set takeNotes took from it;
+// with keep (the note failed) its units are gathered again first, each
+// kept where the worker has not stored a newer position since.
+func (g *Ingester) giveBackNotes(sets []*latestSet, keep bool) {
+	for i, m := range sets {
+		if m == nil {
+			continue
+		}
+		if keep {
+			g.shards[i].notes.add(m)
+		}
+		g.shards[i].notes.giveBack(m)
+	}
+}
+
+// unitsIn is how many units sets hold together.
+func unitsIn(sets []*latestSet) int {
+	n := 0
+	for _, m := range sets {
+		if m != nil {
+			n += m.len()
+		}
+	}
+	return n
 }
 
 // take returns what was gathered (nil: nothing) and gathers anew; give
@@ -744,12 +788,13 @@ func (g *Ingester) tell(ctx context.Context) {
 	pause := time.NewTimer(every)
 	pause.Stop()
 	var buf []byte // the note being published, reused
+	var sets []*latestSet
 	alone := false
 	for {
 		select {
 		case <-ctx.Done():
 			return // Run tells the last note, after the workers' last writes
-		case <-g.notes.wake:
+		case <-g.told:
 		}
 		if ctx.Err() != nil {
 			return // what was noted goes in Run's last note, not on a cancelled call
@@ -761,20 +806,19 @@ func (g *Ingester) tell(ctx context.Context) {
 			alone = err != nil || g.others(listeners) <= 0
 		}
 		if !alone {
-			latest := g.notes.take()
-			buf, listeners, err = g.publish(ctx, buf, latest, false)
-			if err != nil {
-				// Kept for the next note (cut off by the stop: Run's last
-				// note tells them), each unit's newest.
-				g.notes.add(latest)
-			}
-			g.notes.giveBack(latest)
-			alone = err == nil && latest != nil && g.others(listeners) <= 0
+			sets = g.takeNotes(sets[:0])
+			units := unitsIn(sets)
+			buf, listeners, err = g.publish(ctx, buf, sets, false)
+			// Kept for the next note when it failed (cut off by the stop:
+			// Run's last note tells them), each unit's newest.
+			g.giveBackNotes(sets, err != nil)
+			clear(sets)
+			alone = err == nil && units > 0 && g.others(listeners) <= 0
 		}
 		if err != nil {
 			// Tried again after the pause, whether or not more is stored
 			// meanwhile: what waits may be the last of its units.
-			g.notes.poke()
+			g.poke()
 			pause.Reset(max(every, noteRetry))
 		} else {
 			pause.Reset(every)
@@ -809,26 +853,26 @@ func (g *Ingester) others(listeners int) int {
 // ownHeard's scale, which a step of the wall clock does not move.
 func (g *Ingester) since() time.Duration { return time.Since(g.made) }
 
-// publish tells other instances of latest with the notes written into
-// buf, and returns buf for the next, how many instances heard the last (this
-// one included) and the error telling met. With ask, latest is ignored and
-// a note of no unit asks who listens.
-func (g *Ingester) publish(ctx context.Context, buf []byte, latest *latestSet, ask bool) ([]byte, int, error) {
+// publish tells other instances of the units in sets with the notes
+// written into buf, and returns buf for the next, how many instances heard
+// the last (this one included) and the error telling met. With ask, sets
+// are ignored and a note of no unit asks who listens.
+func (g *Ingester) publish(ctx context.Context, buf []byte, sets []*latestSet, ask bool) ([]byte, int, error) {
 	switch {
 	case ask:
-		latest = &latestSet{}
-	case latest == nil || latest.len() == 0:
+		sets = nil
+	case unitsIn(sets) == 0:
 		return buf, 0, nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	var listeners int
-	buf, err := g.encodeNotes(buf, latest, func(note []byte) (err error) {
+	buf, err := g.encodeNotes(buf, sets, func(note []byte) (err error) {
 		listeners, err = g.store.TellPositions(pctx, note)
 		return err
 	})
 	cancel()
 	if err != nil && ctx.Err() == nil {
-		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", latest.len(), "err", err)
+		g.log.Warn("telling other instances of positions failed; they catch up with the next", "units", unitsIn(sets), "err", err)
 	}
 	if cap(buf) > 1<<20 {
 		return nil, listeners, err // a rare huge note is let go
@@ -857,25 +901,31 @@ func appendNoteUnit(b []byte, id string, f *anchored) []byte {
 // far below what Redis lets a subscriber's unread output grow to.
 const noteUnits = 1000
 
-// encodeNotes writes latest as notes of noteUnits units at most, each into
-// buf in turn, and calls tell with each until one fails; it returns buf for
-// the next call and the error.
-func (g *Ingester) encodeNotes(buf []byte, latest *latestSet, tell func(note []byte) error) ([]byte, error) {
+// encodeNotes writes the units of sets (nil ones hold none) as notes of
+// noteUnits units at most, each into buf in turn, and calls tell with each
+// until one fails; it returns buf for the next call and the error. With
+// no unit in sets, one note of no unit is told (asking who listens).
+func (g *Ingester) encodeNotes(buf []byte, sets []*latestSet, tell func(note []byte) error) ([]byte, error) {
 	start := func(b []byte) []byte { return append(append(b[:0], g.ownPrefix()...), `"u":[`...) }
 	buf, n := start(buf), 0
-	for id, i := range latest.at {
-		if n == noteUnits {
-			buf = append(buf, "]}"...)
-			if err := tell(buf); err != nil {
-				return buf, err
+	for _, latest := range sets {
+		if latest == nil {
+			continue
+		}
+		for id, i := range latest.at {
+			if n == noteUnits {
+				buf = append(buf, "]}"...)
+				if err := tell(buf); err != nil {
+					return buf, err
+				}
+				buf, n = start(buf), 0
 			}
-			buf, n = start(buf), 0
+			if n > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendNoteUnit(buf, id, &latest.vals[i])
+			n++
 		}
-		if n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendNoteUnit(buf, id, &latest.vals[i])
-		n++
 	}
 	buf = append(buf, "]}"...)
 	return buf, tell(buf)
