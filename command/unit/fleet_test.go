@@ -366,7 +366,7 @@ func TestNoteReadsBack(t *testing.T) {
 }
 
 // TestLargeNotesSplit: 2,500 units gathered by three workers (and one that
-// gathered none) are told as notes of 1,000 at most, each one whole,
+// gathered nothing) are told as notes of 1,000 at most, each one whole,
 // together every unit once.
 func TestLargeNotesSplit(t *testing.T) {
 	g := &Ingester{instance: "0123abcd"}
@@ -376,7 +376,7 @@ func TestLargeNotesSplit(t *testing.T) {
 	for i := range 2500 {
 		id := fmt.Sprintf("car-%04d", i)
 		latest[id] = Unknown(114.1, 22.5, at.Add(time.Duration(i)*time.Millisecond))
-		byWorker[i*i%3][id] = latest[id] // unequal shares: 834, 1,666 and none
+		byWorker[i%3][id] = latest[id]
 	}
 	sets := []*latestSet{ownAnchors(byWorker[0]), nil, ownAnchors(byWorker[1]), ownAnchors(byWorker[2])}
 	seen := map[string]int{}
@@ -702,6 +702,48 @@ func TestSplitIndexesTheRequest(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(20, func() { g.split(r, samples) }); n > 4 {
 		t.Errorf("a split allocates %v times", n)
+	}
+}
+
+// TestNotesGoBackToTheirWorkers: the sets taken from several workers go
+// back each to its own; after a failed note each gathers its units again,
+// keeping a position stored since where it is newer than the one told.
+func TestNotesGoBackToTheirWorkers(t *testing.T) {
+	g := &Ingester{shards: []*shard{{}, {}, {}}}
+	t0 := time.Now().Truncate(time.Millisecond)
+	one := func(id string, at time.Time) *latestSet {
+		p := Unknown(114.1, 22.5, at)
+		l := &latestSet{}
+		l.put(id, anchored{p, p, nil}, false)
+		return l
+	}
+	g.shards[0].notes.add(one("a", t0))
+	g.shards[2].notes.add(one("c", t0))
+	g.shards[2].notes.add(one("e", t0.Add(time.Second)))
+	sets := g.takeNotes([]*latestSet{{}, {}, {}, {}}) // emptied first
+	if len(sets) != 3 || sets[1] != nil || unitsIn(sets) != 3 {
+		t.Fatalf("took %d sets, the second %v, %d units; want 3, nil, 3", len(sets), sets[1], unitsIn(sets))
+	}
+	g.shards[2].notes.add(one("c", t0.Add(time.Second))) // stored while the note was told
+	g.shards[2].notes.add(one("e", t0))                  // an older one, from another instance's note, say
+	g.giveBackNotes(sets, true)                          // the note failed
+	again := g.takeNotes(nil)
+	if unitsIn(again) != 3 || again[0].len() != 1 || again[1] != nil || again[2].len() != 2 {
+		t.Fatalf("gathered again: %d units; want a on the first worker, c and e on the third", unitsIn(again))
+	}
+	if _, ok := again[0].get("a"); !ok {
+		t.Error("a went back to another worker")
+	}
+	for id, want := range map[string]time.Time{"c": t0.Add(time.Second), "e": t0.Add(time.Second)} {
+		if f, ok := again[2].get(id); !ok || !f.pos.At.Equal(want) {
+			t.Errorf("%s gathered again at %v, want %v", id, f.pos.At, want)
+		}
+	}
+	// Told: given back empty, each to its own worker, and reused there.
+	g.giveBackNotes(again, false)
+	g.shards[2].notes.add(one("c", t0.Add(2*time.Second)))
+	if third := g.takeNotes(nil); third[0] != nil || third[2] != again[2] || third[2].len() != 1 {
+		t.Errorf("after a note told: %d units, the third worker's set reused: %v", unitsIn(third), third[2] == again[2])
 	}
 }
 

@@ -90,9 +90,9 @@ type Ingester struct {
 	// requests on their headers rather than after reading their bodies.
 	shedding atomic.Bool
 	lowWater int64
-	// told wakes tell when a worker gathered positions for the note to
-	// other instances (each worker gathers its own: shard.notes).
-	told chan struct{}
+	// wake wakes tell for a round: a worker gathered positions for the note
+	// to other instances (each its own: shard.notes), or a note failed.
+	wake chan struct{}
 	// heard counts the notes of other instances applied to the fleet: a
 	// write knows from it whether one came while it was under way.
 	heard atomic.Uint64
@@ -142,7 +142,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
 		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: max(1, int64(limit)*3/4), stopped: make(chan struct{}), made: time.Now()}
-	g.told = make(chan struct{}, 1)
+	g.wake = make(chan struct{}, 1)
 	g.mends.wake = make(chan struct{}, 1)
 	for range workers {
 		// A part holds at least one position, so a shard's queue never
@@ -415,7 +415,7 @@ type shard struct {
 	// notes gathers what this worker stored for the note to other
 	// instances: its own lock and set, so workers never share one.
 	notes notes
-	_     [64]byte // the next worker's shard starts on another cache line
+	_     [64]byte // keeps notes off the cache line of the next allocation
 }
 
 // anchored is a unit's latest position and its anchor then (state.anchor),
@@ -708,15 +708,16 @@ func (n *notes) add(latest *latestSet) {
 // poke wakes tell for a round, unless one is due already.
 func (g *Ingester) poke() {
 	select {
-	case g.told <- struct{}{}:
+	case g.wake <- struct{}{}:
 	default:
 	}
 }
 
-// takeNotes appends to sets what each worker gathered (sets[i] worker i's,
-// nil when it gathered nothing), each worker gathering anew; give them
-// back with giveBackNotes once told.
+// takeNotes returns in sets (emptied first) what each worker gathered:
+// sets[i] worker i's, nil when it gathered nothing; each worker gathers
+// anew. Give them back with giveBackNotes once told.
 func (g *Ingester) takeNotes(sets []*latestSet) []*latestSet {
+	sets = sets[:0]
 	for _, sh := range g.shards {
 		sets = append(sets, sh.notes.take())
 	}
@@ -775,8 +776,8 @@ func (n *notes) giveBack(m *latestSet) {
 // tell publishes the positions stored here to the other instances: one
 // note at once, then at most one per NoteInterval with each unit's latest,
 // however many workers stored them, until ctx ends. While no other instance
-// listens, the positions wait in the note being gathered, not written, and
-// each round publishes a note of no unit instead, whose count of listeners
+// listens, the positions wait in the workers' sets, not written, and each
+// round publishes a note of no unit instead, whose count of listeners
 // says when one does: then everything gathered goes at once. An instance
 // that starts reads the positions stored before it subscribed (catchUp)
 // and hears the rest within a round.
@@ -794,7 +795,7 @@ func (g *Ingester) tell(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return // Run tells the last note, after the workers' last writes
-		case <-g.told:
+		case <-g.wake:
 		}
 		if ctx.Err() != nil {
 			return // what was noted goes in Run's last note, not on a cancelled call
@@ -806,7 +807,7 @@ func (g *Ingester) tell(ctx context.Context) {
 			alone = err != nil || g.others(listeners) <= 0
 		}
 		if !alone {
-			sets = g.takeNotes(sets[:0])
+			sets = g.takeNotes(sets)
 			units := unitsIn(sets)
 			buf, listeners, err = g.publish(ctx, buf, sets, false)
 			// Kept for the next note when it failed (cut off by the stop:
