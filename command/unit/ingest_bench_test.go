@@ -23,10 +23,11 @@ type discarded struct{ *memstore.Units }
 func (discarded) WritePositions(context.Context, []unit.Fix) error { return nil }
 
 // BenchmarkIngest: the server's own work per position, without storage
-// (writes dropped): each sender checks its 1,000 samples as the edges do and
-// submits them, 10,000 units spread over four workers, every fix a move
-// within the sample map (its grid and zones looked up, as a real fix's).
-// One op is one position; cpu-ns/op is the process's CPU time per position.
+// (writes dropped): each sender checks 1,000 samples of its own 1,000 units
+// as the edges do and submits them, 10,000 units or more spread over four
+// workers, every fix a move within the sample map (its grid and zones looked
+// up, as a real fix's). One op is one position; cpu-ns/op is the process's
+// CPU time per position, late/op the share of fixes that moved nothing.
 func BenchmarkIngest(b *testing.B) { benchIngest(b, 1) }
 
 // BenchmarkIngestBusy is BenchmarkIngest with eight senders a core, as a
@@ -39,17 +40,21 @@ func BenchmarkIngestBusy(b *testing.B) { benchIngest(b, 8) }
 // every position on a counter all cores share, which the cores would pass
 // between them once a position).
 func benchIngest(b *testing.B, sendersPerCore int) {
-	const units, batch = 10000, 1000
+	const batch = 1000
+	senders := sendersPerCore * runtime.GOMAXPROCS(0)
+	units := max(10000, senders*batch) // each sender its own
 	fleet := ingestFleet(b, units)
 	st := discarded{memstore.New(memstore.Options{}).Units(time.Hour)}
-	g := unit.NewIngester(fleet, st, positionsCfg(4, 100000), nil, quiet, unit.IngestHooks{})
+	var late atomic.Int64
+	counted := func(_, l, i int) { late.Add(int64(l + i)) }
+	// Room in the queue for every sender's batch at once: none is shed.
+	g := unit.NewIngester(fleet, st, positionsCfg(4, max(100000, 2*senders*batch)), nil, quiet, unit.IngestHooks{Counted: counted})
 	runIngester(b, g)
 	ids := make([]string, units)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("car-%03d", i)
 	}
 	start := time.Now().Add(-30 * time.Minute)
-	senders := sendersPerCore * runtime.GOMAXPROCS(0)
 	var claimed, lap atomic.Int64
 	var wg sync.WaitGroup
 	b.ReportAllocs()
@@ -57,9 +62,8 @@ func benchIngest(b *testing.B, sendersPerCore int) {
 	cpu0 := cpuTime(b)
 	for k := range senders {
 		wg.Go(func() {
-			// Each sender its own units while there are enough, so no fix
-			// is late behind another's.
-			first := k * batch % units
+			// Each sender its own units, so no fix is late behind another's.
+			first := k * batch
 			samples := make([]unit.Sample, 0, batch)
 			for {
 				n := min(int64(b.N)-(claimed.Add(batch)-batch), batch)
@@ -90,6 +94,7 @@ func benchIngest(b *testing.B, sendersPerCore int) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(late.Load())/float64(b.N), "late/op")
 }
 
 // cpuTime is the CPU time the process has used, user and system.
