@@ -16,6 +16,9 @@ type Metrics struct {
 	Public bool `yaml:"public"`
 	// Token is the value of TokenEnv; set by Validate.
 	Token string `yaml:"-"`
+	// MutexProfileFraction has one in this many contended locks sampled for
+	// /debug/pprof/mutex (0: none, Go's default): what many cores wait on.
+	MutexProfileFraction int `yaml:"mutex_profile_fraction"`
 }
 
 // CheckMetricsExposure refuses a /metrics open to the network: listening
@@ -50,11 +53,15 @@ func (m *Metrics) resolve(getenv func(string) string) {
 	}
 }
 
-// validate checks metrics.*: a token named must be long enough to guess hard.
+// validate checks metrics.*: a token named must be long enough to guess
+// hard, and a mutex profile's fraction a count.
 func (m Metrics) validate(scope) []error {
 	var p problems
 	if m.TokenEnv != "" && len(m.Token) < 16 {
 		p.add("metrics.token_env: %s must hold a token of at least 16 characters", m.TokenEnv)
+	}
+	if m.MutexProfileFraction < 0 || m.MutexProfileFraction > 1_000_000 {
+		p.add("metrics.mutex_profile_fraction: %d must be 0 (off) to 1000000 (one contended lock in that many sampled)", m.MutexProfileFraction)
 	}
 	return p
 }

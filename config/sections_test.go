@@ -88,6 +88,11 @@ func TestMetricsAndAuditChecks(t *testing.T) {
 	checkSection(t, func() Metrics { return Metrics{TokenEnv: "MT", Token: "0123456789abcdef"} }, with(Metrics.validate), []edit[Metrics]{
 		{"shortToken", func(m *Metrics) { m.Token = "short" }, []string{"metrics.token_env: MT must hold a token of at least 16 characters"}},
 		{"noTokenEnv", func(m *Metrics) { m.TokenEnv, m.Token = "", "" }, nil},
+		{"mutexFraction", func(m *Metrics) { m.MutexProfileFraction = -1 },
+			[]string{"metrics.mutex_profile_fraction: -1 must be 0 (off) to 1000000 (one contended lock in that many sampled)"}},
+		{"mutexFractionTooLarge", func(m *Metrics) { m.MutexProfileFraction = 1_000_001 },
+			[]string{"metrics.mutex_profile_fraction: 1000001 must be 0 (off) to 1000000 (one contended lock in that many sampled)"}},
+		{"mutexFractionOne", func(m *Metrics) { m.MutexProfileFraction = 1 }, nil},
 	})
 	checkSection(t, func() Audit { return Defaults().Audit }, with(Audit.validate), []edit[Audit]{
 		{"retention", func(a *Audit) { a.Retention = time.Minute }, []string{"audit.retention: 0 (keep for ever) or at least 1h"}},

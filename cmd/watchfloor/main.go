@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,14 @@ import (
 )
 
 func main() { os.Exit(run()) }
+
+// profileContention has the runtime sample contended locks as m asks, for
+// /debug/pprof/mutex; it leaves Go's default (none) at 0.
+func profileContention(m config.Metrics) {
+	if m.MutexProfileFraction > 0 {
+		runtime.SetMutexProfileFraction(m.MutexProfileFraction)
+	}
+}
 
 func run() int {
 	if len(os.Args) > 1 && os.Args[1] == "tiles" {
@@ -60,6 +69,7 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	profileContention(cfg.Metrics)
 
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
 	if err != nil {

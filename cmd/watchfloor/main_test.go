@@ -5,10 +5,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"watchfloor/config"
 )
 
 // TestComposeDeployment checks what docker-compose.yml relies on, since no
@@ -124,5 +127,21 @@ func TestHashPassword(t *testing.T) {
 	cmd.Stdin = strings.NewReader("short\n")
 	if err := cmd.Run(); err == nil {
 		t.Error("a short password was hashed")
+	}
+}
+
+// TestProfileContention: metrics.mutex_profile_fraction sets the runtime's
+// sampling of contended locks; 0 leaves it as it was.
+func TestProfileContention(t *testing.T) {
+	was := runtime.SetMutexProfileFraction(-1)
+	defer runtime.SetMutexProfileFraction(was)
+	runtime.SetMutexProfileFraction(0)
+	profileContention(config.Metrics{})
+	if got := runtime.SetMutexProfileFraction(-1); got != 0 {
+		t.Errorf("with 0 the fraction is %d, want 0", got)
+	}
+	profileContention(config.Metrics{MutexProfileFraction: 7})
+	if got := runtime.SetMutexProfileFraction(-1); got != 7 {
+		t.Errorf("the fraction is %d, want 7", got)
 	}
 }

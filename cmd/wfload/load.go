@@ -37,6 +37,7 @@ type options struct {
 	JSON                  string
 	CPUProfile            string // this process's CPU profile over the run
 	ServerProfile         string // the server's CPU profile over the sending, fetched as admin
+	ServerMutexProfile    string // the locks the server waited on over the sending, fetched as admin
 	Steps                 bool   // split the plan tasks' time into the server's steps
 	Compress              bool   // ask websockets for permessage-deflate, as browsers do
 	DialTogether          bool   // log every responder in first, then dial their sockets at once
@@ -244,13 +245,15 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		wg.Add(1) // counted while it adds the sockets' own
 		go func() { defer wg.Done(); l.dialLate(runCtx, &wg) }()
 	}
-	var profiled <-chan error
-	if l.o.ServerProfile != "" {
-		profiled = l.serverProfile(ctx, l.o.ServerProfile, l.o.Duration)
+	var profiled []<-chan error
+	for name, path := range map[string]string{"profile": l.o.ServerProfile, "mutex": l.o.ServerMutexProfile} {
+		if path != "" {
+			profiled = append(profiled, l.serverProfile(ctx, name, path, l.o.Duration))
+		}
 	}
 	elapsed := l.send(runCtx, op)
-	if profiled != nil {
-		if err := <-profiled; err != nil {
+	for _, done := range profiled {
+		if err := <-done; err != nil {
 			return nil, err
 		}
 	}

@@ -28,43 +28,49 @@ func startCPUProfile(path string) (stop func() error, err error) {
 	return func() error { pprof.StopCPUProfile(); return f.Close() }, nil
 }
 
-// serverProfile fetches the server's CPU profile over d into path, as the
-// admin account (GET /debug/pprof/profile); the returned channel gives its
-// error once it is written.
-func (l *load) serverProfile(ctx context.Context, path string, d time.Duration) <-chan error {
+// serverProfile fetches the server's profile name over d into path, as the
+// admin account (GET /debug/pprof/NAME?seconds=: "profile" its CPU, "mutex"
+// the locks waited on, sampled as metrics.mutex_profile_fraction says); the
+// returned channel gives its error once it is written.
+func (l *load) serverProfile(ctx context.Context, name, path string, d time.Duration) <-chan error {
 	done := make(chan error, 1)
-	go func() { done <- l.fetchProfile(ctx, path, d) }()
+	go func() {
+		if err := l.fetchProfile(ctx, name, path, d); err != nil {
+			done <- fmt.Errorf("server profile %s: %w", name, err)
+		}
+		close(done)
+	}()
 	return done
 }
 
-func (l *load) fetchProfile(ctx context.Context, path string, d time.Duration) error {
+func (l *load) fetchProfile(ctx context.Context, name, path string, d time.Duration) error {
 	tok, err := l.login(ctx, "admin")
 	if err != nil {
-		return fmt.Errorf("server profile: %w", err)
+		return err
 	}
 	secs := max(1, int(d/time.Second))
-	req, err := http.NewRequestWithContext(ctx, "GET", l.api()+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", l.api()+"/debug/pprof/"+name+"?seconds="+strconv.Itoa(secs), nil)
 	if err != nil {
-		return fmt.Errorf("server profile: %w", err)
+		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	c := &http.Client{Transport: l.http.Transport, Timeout: d + 30*time.Second}
 	res, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("server profile: %w", err)
+		return err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(res.Body)
-		return fmt.Errorf("server profile: %d %s", res.StatusCode, b)
+		return fmt.Errorf("%d %s", res.StatusCode, b)
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("server profile: %w", err)
+		return err
 	}
 	if _, err := io.Copy(f, res.Body); err != nil {
 		f.Close()
-		return fmt.Errorf("server profile: %w", err)
+		return err
 	}
 	return f.Close()
 }
