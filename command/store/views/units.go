@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -61,7 +62,7 @@ type Units struct {
 // NewUnits returns the unit storage of s; tracks are kept for ttl, and
 // skipped (when not nil) is told of each bad record skipped on reading.
 func NewUnits(s *store.Store, ttl time.Duration, skipped func(kind string)) *Units {
-	return &Units{base: base{s}, ttl: ttl, skipped: skipped, warned: map[string]bool{}, upkeep: upkeep{at: map[string]int64{}}, now: time.Now,
+	return &Units{base: base{s}, ttl: ttl, skipped: skipped, warned: map[string]bool{}, upkeep: upkeep{at: map[string]*atomic.Int64{}}, now: time.Now,
 		geoKey: s.Key("units", "geo"), lastKey: s.Key("units", "last"), trackPre: s.Key("unit", "")}
 }
 
@@ -240,42 +241,78 @@ func (x *Units) upkeepArgs(a *posArgs, now time.Time) (minID, expiry any) {
 // upkeep remembers when this instance last trimmed each unit's track and
 // extended its expiry. Every write still extends the track past a TTL after
 // it: a write within every of the last upkeep finds the expiry at least
-// TTL + every after that upkeep. The map holds one entry per unit written.
+// TTL + every after that upkeep. The map holds one entry per unit written,
+// each its own atomic time: the ingest workers, each writing its own units,
+// share only a read lock a batch, and wait on one another only when units
+// are first written (their entries made under the write lock).
 type upkeep struct {
-	mu sync.Mutex
-	at map[string]int64 // unit → when its upkeep was last sent (Unix ms)
+	mu sync.RWMutex             // guards which units at holds
+	at map[string]*atomic.Int64 // unit → when its upkeep was last sent (Unix ms; 0: long ago)
 }
 
 // take marks in due the units of fixes whose upkeep is due at now, and
 // counts it as done; forget undoes that for a write that failed.
 func (u *upkeep) take(fixes []unit.Fix, now time.Time, every time.Duration, due map[string]bool) {
 	ms, gap := now.UnixMilli(), every.Milliseconds()
+	first := false // a unit this instance has not written before
+	u.mu.RLock()
+	for i := range fixes {
+		id := fixes[i].UnitID
+		e := u.at[id]
+		if e == nil {
+			first = true
+			continue
+		}
+		if last := e.Load(); (ms-last >= gap || ms < last) && e.CompareAndSwap(last, ms) {
+			due[id] = true
+		}
+	}
+	u.mu.RUnlock()
+	if !first {
+		return
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for i := range fixes {
-		id := fixes[i].UnitID
-		if last, ok := u.at[id]; !ok || ms-last >= gap || ms < last {
-			u.at[id] = ms
+		if id := fixes[i].UnitID; u.at[id] == nil {
+			e := new(atomic.Int64)
+			e.Store(ms)
+			u.at[id] = e
 			due[id] = true
 		}
 	}
 }
 
 // mark counts the upkeep of the units of ids as done at now.
-func (u *upkeep) mark(ids map[string]bool, now time.Time) {
-	ms := now.UnixMilli()
+func (u *upkeep) mark(ids map[string]bool, now time.Time) { u.set(ids, now.UnixMilli()) }
+
+// forget makes the upkeep of the units of due due again.
+func (u *upkeep) forget(due map[string]bool) { u.set(due, 0) }
+
+// set sets the time of the units of ids to ms, making entries for those it
+// has none of (rare: the units of a batch were taken first).
+func (u *upkeep) set(ids map[string]bool, ms int64) {
+	u.mu.RLock()
+	missing := false
+	for id := range ids {
+		if e := u.at[id]; e != nil {
+			e.Store(ms)
+		} else {
+			missing = true
+		}
+	}
+	u.mu.RUnlock()
+	if !missing {
+		return
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for id := range ids {
-		u.at[id] = ms
-	}
-}
-
-func (u *upkeep) forget(due map[string]bool) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for id := range due {
-		delete(u.at, id)
+		if u.at[id] == nil {
+			e := new(atomic.Int64)
+			e.Store(ms)
+			u.at[id] = e
+		}
 	}
 }
 
