@@ -252,10 +252,12 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		}
 	}
 	elapsed := l.send(runCtx, op)
+	var errs []error
 	for _, done := range profiled {
-		if err := <-done; err != nil {
-			return nil, err
-		}
+		errs = append(errs, <-done) // each written or failed before wfload goes on
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	time.Sleep(2 * time.Second) // let the last frames and events arrive
 	rep := &Report{Options: l.o, Elapsed: elapsed.Round(time.Millisecond).String()}

@@ -28,10 +28,10 @@ func startCPUProfile(path string) (stop func() error, err error) {
 	return func() error { pprof.StopCPUProfile(); return f.Close() }, nil
 }
 
-// serverProfile fetches the server's profile name over d into path, as the
-// admin account (GET /debug/pprof/NAME?seconds=: "profile" its CPU, "mutex"
-// the locks waited on, sampled as metrics.mutex_profile_fraction says); the
-// returned channel gives its error once it is written.
+// serverProfile fetches the first server's profile name over d into path,
+// as the admin account (GET /debug/pprof/NAME?seconds=: "profile" its CPU,
+// "mutex" the locks waited on, sampled as metrics.mutex_profile_fraction
+// says); the returned channel gives its error once it is written.
 func (l *load) serverProfile(ctx context.Context, name, path string, d time.Duration) <-chan error {
 	done := make(chan error, 1)
 	go func() {
@@ -49,7 +49,7 @@ func (l *load) fetchProfile(ctx context.Context, name, path string, d time.Durat
 		return err
 	}
 	secs := max(1, int(d/time.Second))
-	req, err := http.NewRequestWithContext(ctx, "GET", l.api()+"/debug/pprof/"+name+"?seconds="+strconv.Itoa(secs), nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", l.apis[0]+"/debug/pprof/"+name+"?seconds="+strconv.Itoa(secs), nil)
 	if err != nil {
 		return err
 	}

@@ -233,18 +233,15 @@ func (x *Units) restoreTracks(ctx context.Context, a *posArgs, lost []unit.Fix, 
 func upkeepEvery(ttl time.Duration) time.Duration { return min(ttl/10, time.Minute) }
 
 // upkeepArgs are a track upkeep's MINID (now less the TTL) and expiry
-// (TTL + the upkeep interval, in ms).
+// (TTL + the upkeep interval, in ms): a write within upkeepEvery of the last
+// upkeep finds the track's expiry still past a TTL after it.
 func (x *Units) upkeepArgs(a *posArgs, now time.Time) (minID, expiry any) {
 	return a.integer(now.Add(-x.ttl).UnixMilli()), a.integer((x.ttl + upkeepEvery(x.ttl)).Milliseconds())
 }
 
-// upkeep remembers when this instance last trimmed each unit's track and
-// extended its expiry. Every write still extends the track past a TTL after
-// it: a write within every of the last upkeep finds the expiry at least
-// TTL + every after that upkeep. The map holds one entry per unit written,
-// each its own atomic time: the ingest workers, each writing its own units,
-// share only a read lock a batch, and wait on one another only when units
-// are first written (their entries made under the write lock).
+// upkeep remembers when this instance last sent each unit's track upkeep,
+// to send it at most once per upkeepEvery; each unit's time is an atomic of
+// its own, so the ingest workers share only a read lock a batch.
 type upkeep struct {
 	mu sync.RWMutex             // guards which units at holds
 	at map[string]*atomic.Int64 // unit → when its upkeep was last sent (Unix ms; 0: long ago)
@@ -263,6 +260,8 @@ func (u *upkeep) take(fixes []unit.Fix, now time.Time, every time.Duration, due 
 			first = true
 			continue
 		}
+		// A unit is written by one ingest worker; were it ever by two at
+		// once, the swap would still send its upkeep once.
 		if last := e.Load(); (ms-last >= gap || ms < last) && e.CompareAndSwap(last, ms) {
 			due[id] = true
 		}
@@ -286,11 +285,12 @@ func (u *upkeep) take(fixes []unit.Fix, now time.Time, every time.Duration, due 
 // mark counts the upkeep of the units of ids as done at now.
 func (u *upkeep) mark(ids map[string]bool, now time.Time) { u.set(ids, now.UnixMilli()) }
 
-// forget makes the upkeep of the units of due due again.
+// forget makes the upkeep of every unit in due, sent (true) or not yet
+// (false), due again: the write failed.
 func (u *upkeep) forget(due map[string]bool) { u.set(due, 0) }
 
 // set sets the time of the units of ids to ms, making entries for those it
-// has none of (rare: the units of a batch were taken first).
+// has none of (none from WritePositions: take made them).
 func (u *upkeep) set(ids map[string]bool, ms int64) {
 	u.mu.RLock()
 	missing := false
