@@ -1072,3 +1072,42 @@ func TestSampleRenamedAfterItsCheck(t *testing.T) {
 		t.Error("the unit named did not move")
 	}
 }
+
+// TestCheckAtBoundsByTheBatchsTime: CheckAt judges a sample's time against
+// the time given (read once for a batch), while a sample without a time
+// takes the clock's own, so two of one unit keep their order and both move
+// it.
+func TestCheckAtBoundsByTheBatchsTime(t *testing.T) {
+	var ticks atomic.Int64
+	t0 := time.Now().Truncate(time.Millisecond)
+	clock := func() time.Time { return t0.Add(time.Duration(ticks.Add(1)) * time.Millisecond) }
+	g := unit.NewIngester(ingestFleet(t, 2), memstore.New(memstore.Options{}).Units(time.Hour), positionsCfg(1, 100), clock, quiet, unit.IngestHooks{})
+	runIngester(t, g)
+	now := g.Now()
+	first, second := fixAt(t0, 0, 0), fixAt(t0, 10, 0)
+	first.At, second.At = time.Time{}, time.Time{}
+	for _, s := range []*unit.Sample{&first, &second} {
+		if err := g.CheckAt(s, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !second.At.After(first.At) || !first.At.After(now) {
+		t.Fatalf("times without one: %v then %v, the batch's %v; want the clock's, each later", first.At, second.At, now)
+	}
+	flags, err := g.Submit(context.Background(), []unit.Sample{first, second})
+	if err != nil || flags[0] != 0 || flags[1] != 0 {
+		t.Fatalf("flags %v (%v); want both moving their unit", flags, err)
+	}
+	// Bounds come from the time given, not from the clock.
+	late := fixAt(now.Add(-time.Hour-time.Millisecond), 0, 0)
+	if err := g.CheckAt(&late, now); err == nil {
+		t.Error("a sample older than the track is kept, by the batch's time, was taken")
+	}
+	ahead := fixAt(now.Add(time.Minute+time.Millisecond), 0, 0)
+	if err := g.CheckAt(&ahead, now); err == nil {
+		t.Error("a sample past the future tolerance, by the batch's time, was taken")
+	}
+	if err := g.CheckAt(&ahead, now.Add(time.Second)); err != nil {
+		t.Errorf("within the tolerance of a later batch's time: %v", err)
+	}
+}

@@ -209,6 +209,7 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 		return err
 	}
 	s := rest.Session(c)
+	now := a.Ingest.Now() // the time bounds of every sample of the batch
 	samples, index := rd.samples[:0], rd.index[:0]
 	out := struct {
 		Accepted int        `json:"accepted"`
@@ -222,7 +223,7 @@ func (a *handlers) postPositions(c *fiber.Ctx) error {
 			err = fault.Field("unit_id", "a responder sends only its own unit's positions (%s)", s.Unit)
 		}
 		if err == nil {
-			err = a.Ingest.Check(&sm)
+			err = a.Ingest.CheckAt(&sm, now)
 		}
 		if err != nil {
 			field, why := reason(err)
