@@ -3,6 +3,7 @@ package unit
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,17 @@ func TestPositionJSONIsAlwaysValid(t *testing.T) {
 			b, err := json.Marshal(tc.p)
 			if err != nil || string(b) != tc.want {
 				t.Fatalf("got %s (%v), want %s", b, err, tc.want)
+			}
+			// The same with the coordinates formatted by the caller, as
+			// the store does (empty where not finite).
+			text := func(v float64) []byte {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil
+				}
+				return strconv.AppendFloat(nil, v, 'f', -1, 64)
+			}
+			if w := tc.p.AppendJSONWith([]byte("x"), text(tc.p.Lon), text(tc.p.Lat)); string(w) != "x"+tc.want {
+				t.Fatalf("with formatted coordinates: got %s, want x%s", w, tc.want)
 			}
 		})
 	}

@@ -145,15 +145,25 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix) error {
 	now := x.now()
 	x.upkeep.take(fixes, now, upkeepEvery(x.ttl), a.due)
 	a.reserve(len(fixes), len(a.final))
+	// Each fix's track entry first: the text of its coordinates, formatted
+	// once, serves the GEO set and the last position too.
+	a.packs = slices.Grow(a.packs[:0], len(fixes))
+	for i := range fixes {
+		a.packs = append(a.packs, a.pack(&fixes[i]))
+	}
 	pipe := x.s.Client().Pipeline()
 	if len(a.final) > 0 {
 		geo := a.start(3*len(a.final), "GEOADD", x.geoKey)
 		last := a.start(2*len(a.final), "HSET", x.lastKey)
 		for _, i := range a.final {
-			f := &fixes[i]
-			geo = append(geo, a.float(f.Lon), a.float(clampGeoLat(f.Lat)), &f.UnitID)
+			f, p := &fixes[i], &a.packs[i]
+			lat := a.spanOf(p.lat)
+			if g := clampGeoLat(f.Lat); g != f.Lat {
+				lat = a.float(g)
+			}
+			geo = append(geo, a.spanOf(p.lon), lat, &f.UnitID)
 			off := len(a.buf)
-			a.buf = f.Position.AppendJSON(a.buf)
+			a.buf = f.Position.AppendJSONWith(a.buf, a.buf[p.lon[0]:p.lon[1]], a.buf[p.lat[0]:p.lat[1]])
 			last = append(last, &f.UnitID, a.span(off))
 		}
 		pipe.Process(ctx, redis.NewIntCmd(ctx, geo...))
@@ -168,9 +178,9 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix) error {
 		key := a.trackKey(x.trackPre, f.UnitID)
 		if a.due[f.UnitID] {
 			a.due[f.UnitID] = false // once a batch: its first fix
-			a.upkeepAdd(ctx, pipe, key, f, minID, expiry)
+			a.upkeepAdd(ctx, pipe, key, a.packs[i].entry, minID, expiry)
 		} else {
-			cmd := redis.NewStringCmd(ctx, a.start(0, "XADD", key, "NOMKSTREAM", "*", "p", a.packed(f))...)
+			cmd := redis.NewStringCmd(ctx, a.start(0, "XADD", key, "NOMKSTREAM", "*", "p", a.packs[i].entry)...)
 			a.adds = append(a.adds, trackAdd{i, cmd})
 			pipe.Process(ctx, cmd)
 		}
@@ -219,7 +229,7 @@ func (x *Units) restoreTracks(ctx context.Context, a *posArgs, lost []unit.Fix, 
 	minID, expiry := x.upkeepArgs(a, now)
 	pipe := x.s.Client().Pipeline()
 	for i := range lost {
-		a.upkeepAdd(ctx, pipe, a.trackKey(x.trackPre, lost[i].UnitID), &lost[i], minID, expiry)
+		a.upkeepAdd(ctx, pipe, a.trackKey(x.trackPre, lost[i].UnitID), a.pack(&lost[i]).entry, minID, expiry)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		x.upkeep.forget(a.due)
@@ -323,7 +333,8 @@ func (x *Units) putArgs(a *posArgs) {
 		return
 	}
 	clear(a.adds) // lets go of the commands
-	a.buf, a.spans, a.args, a.adds = a.buf[:0], a.spans[:0], a.args[:0], a.adds[:0]
+	clear(a.packs)
+	a.buf, a.spans, a.args, a.adds, a.packs = a.buf[:0], a.spans[:0], a.args[:0], a.adds[:0], a.packs[:0]
 	clear(a.final)
 	clear(a.due)
 	x.pool.Put(a)
@@ -339,6 +350,7 @@ type posArgs struct {
 	final map[string]int  // unit → index of its last moving fix
 	due   map[string]bool // units whose track upkeep is due (false: sent)
 	adds  []trackAdd      // the NOMKSTREAM XADDs, in the order of their fixes
+	packs []packedFix     // each fix's track entry, in the order of the fixes
 }
 
 // trackAdd is the XADD NOMKSTREAM of a fix (its index in the batch), which
@@ -355,10 +367,11 @@ func (a *posArgs) trackKey(pre, id string) any {
 	return a.span(off)
 }
 
-// upkeepAdd sends a fix to its track with the track's upkeep: XADD trimming
-// to minID (making the track if it is missing) and PEXPIRE to expiry.
-func (a *posArgs) upkeepAdd(ctx context.Context, pipe redis.Pipeliner, key any, f *unit.Fix, minID, expiry any) {
-	pipe.Process(ctx, redis.NewStringCmd(ctx, a.start(0, "XADD", key, "MINID", "~", minID, "*", "p", a.packed(f))...))
+// upkeepAdd sends a fix's track entry to its track with the track's upkeep:
+// XADD trimming to minID (making the track if it is missing) and PEXPIRE to
+// expiry.
+func (a *posArgs) upkeepAdd(ctx context.Context, pipe redis.Pipeliner, key, entry any, minID, expiry any) {
+	pipe.Process(ctx, redis.NewStringCmd(ctx, a.start(0, "XADD", key, "MINID", "~", minID, "*", "p", entry)...))
 	pipe.Process(ctx, redis.NewBoolCmd(ctx, a.start(0, "PEXPIRE", key, expiry)...))
 }
 
@@ -384,11 +397,14 @@ func (a *posArgs) reserve(fixes, moved int) {
 }
 
 // span records buf[off:] as the next argument.
-func (a *posArgs) span(off int) any {
+func (a *posArgs) span(off int) any { return a.spanOf([2]int{off, len(a.buf)}) }
+
+// spanOf records buf[r[0]:r[1]] as the next argument.
+func (a *posArgs) spanOf(r [2]int) any {
 	if len(a.spans) == cap(a.spans) {
-		return &argSpan{a: a, off: off, end: len(a.buf)} // not reserved: never moves
+		return &argSpan{a: a, off: r[0], end: r[1]} // not reserved: never moves
 	}
-	a.spans = append(a.spans, argSpan{a: a, off: off, end: len(a.buf)})
+	a.spans = append(a.spans, argSpan{a: a, off: r[0], end: r[1]})
 	return &a.spans[len(a.spans)-1]
 }
 
@@ -407,20 +423,30 @@ func appendTrackFloat(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'f', -1, 64)
 }
 
-// packed writes a fix as a track entry's one value: "lon,lat,t,spd,hdg,
+// packedFix is a fix's track entry (its argument) and where the text of
+// its coordinates lies in the buffer.
+type packedFix struct {
+	entry    any
+	lon, lat [2]int // buf[lon[0]:lon[1]]
+}
+
+// pack writes a fix as a track entry's one value: "lon,lat,t,spd,hdg,
 // acc,bat,f", unknown readings empty (parseTrackEntry reads it back).
-func (a *posArgs) packed(f *unit.Fix) any {
+func (a *posArgs) pack(f *unit.Fix) packedFix {
 	off := len(a.buf)
 	a.buf = appendTrackFloat(a.buf, f.Lon)
+	lon := [2]int{off, len(a.buf)}
 	a.buf = append(a.buf, ',')
+	lat := [2]int{len(a.buf), 0}
 	a.buf = appendTrackFloat(a.buf, f.Lat)
+	lat[1] = len(a.buf)
 	a.buf = append(a.buf, ',')
 	a.buf = strconv.AppendInt(a.buf, f.At.UnixMilli(), 10)
 	for _, v := range [...]float64{f.SpeedMPS, f.Heading, f.AccuracyM, f.BatteryPct} {
 		a.buf = appendTrackFloat(append(a.buf, ','), v)
 	}
 	a.buf = strconv.AppendInt(append(a.buf, ','), int64(f.Flags), 10)
-	return a.span(off)
+	return packedFix{entry: a.span(off), lon: lon, lat: lat}
 }
 
 func (a *posArgs) integer(v int64) any {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,4 +231,29 @@ func TestBadLastPositionCountedOnce(t *testing.T) {
 	set(`{"lat":`)
 	load(2)
 	load(2)
+}
+
+// TestPolarPositionClampedInTheGeoSet: a fix beyond the latitudes Redis's
+// GEO sets reach (±85.05°) is stored whole as the last position and in the
+// track, and at the GEO set's edge there, not refused.
+func TestPolarPositionClampedInTheGeoSet(t *testing.T) {
+	x, st := openUnits(t, time.Hour)
+	ctx := context.Background()
+	at := time.Now().Truncate(time.Millisecond)
+	fixes := []unit.Fix{
+		{UnitID: "car-1", Moved: true, Position: unit.Unknown(114.1, 89.5, at)},
+		{UnitID: "car-2", Moved: true, Position: unit.Unknown(-70.25, -88, at)},
+	}
+	if err := x.WritePositions(ctx, fixes); err != nil {
+		t.Fatal(err)
+	}
+	pos := st.Client().GeoPos(ctx, st.Key("units", "geo"), "car-1", "car-2").Val()
+	if len(pos) != 2 || pos[0] == nil || pos[1] == nil || math.Abs(pos[0].Latitude-85.05112878) > 1e-4 || math.Abs(pos[1].Latitude+85.05112878) > 1e-4 ||
+		math.Abs(pos[0].Longitude-114.1) > 1e-4 || math.Abs(pos[1].Longitude+70.25) > 1e-4 {
+		t.Fatalf("GEO positions %v %v, want at ±85.05112878", pos[0], pos[1])
+	}
+	last := st.Client().HGet(ctx, st.Key("units", "last"), "car-1").Val()
+	if !strings.Contains(last, `"lat":89.5`) || !strings.Contains(last, `"lon":114.1`) {
+		t.Errorf("last position %s, want lat 89.5 kept", last)
+	}
 }
