@@ -1098,8 +1098,11 @@ func TestCheckAtBoundsByTheBatchsTime(t *testing.T) {
 	if err != nil || flags[0] != 0 || flags[1] != 0 {
 		t.Fatalf("flags %v (%v); want both moving their unit", flags, err)
 	}
-	// Bounds come from the time given, not from the clock.
-	late := fixAt(now.Add(-time.Hour-time.Millisecond), 0, 0)
+	// Bounds come from the time given, not from the clock (always later).
+	late := fixAt(now.Add(-time.Hour-500*time.Microsecond), 0, 0)
+	if err := g.CheckAt(&late, now.Add(-time.Millisecond)); err != nil {
+		t.Errorf("within the track's time of the batch's time: %v", err)
+	}
 	if err := g.CheckAt(&late, now); err == nil {
 		t.Error("a sample older than the track is kept, by the batch's time, was taken")
 	}
@@ -1109,5 +1112,16 @@ func TestCheckAtBoundsByTheBatchsTime(t *testing.T) {
 	}
 	if err := g.CheckAt(&ahead, now.Add(time.Second)); err != nil {
 		t.Errorf("within the tolerance of a later batch's time: %v", err)
+	}
+	// With no tolerance at all, a sample without a time is still now.
+	cfg := positionsCfg(1, 100)
+	cfg.FutureTolerance = 0
+	strict := unit.NewIngester(ingestFleet(t, 2), memstore.New(memstore.Options{}).Units(time.Hour), cfg, clock, quiet, unit.IngestHooks{})
+	for _, check := range []func(*unit.Sample) error{strict.Check, func(s *unit.Sample) error { return strict.CheckAt(s, strict.Now()) }} {
+		s := fixAt(t0, 0, 0)
+		s.At = time.Time{}
+		if err := check(&s); err != nil {
+			t.Errorf("no future tolerance, a sample without a time: %v", err)
+		}
 	}
 }

@@ -133,8 +133,9 @@ func (p *Position) AppendJSON(b []byte) []byte {
 
 // AppendJSONWith is AppendJSON with the coordinates given as the text
 // strconv.AppendFloat(v, 'f', -1, 64) makes of them (empty when not
-// finite), for a caller that has formatted them already: a float's text
-// is a tenth of a stored position's CPU.
+// finite), for a caller that has formatted them already (floats' text was
+// a tenth of the server's CPU storing positions); lon and lat may lie in
+// b's own array, before len(b).
 func (p *Position) AppendJSONWith(b, lon, lat []byte) []byte {
 	b = appendCoordText(append(b, `{"lon":`...), lon)
 	b = appendCoordText(append(b, `,"lat":`...), lat)

@@ -47,6 +47,19 @@ func TestPositionJSONIsAlwaysValid(t *testing.T) {
 			if w := tc.p.AppendJSONWith([]byte("x"), text(tc.p.Lon), text(tc.p.Lat)); string(w) != "x"+tc.want {
 				t.Fatalf("with formatted coordinates: got %s, want x%s", w, tc.want)
 			}
+			// The coordinates' text in the buffer appended to, as the store
+			// has it: with room to spare and with none.
+			for _, room := range []int{4096, 0} {
+				buf := append(text(tc.p.Lon), '|')
+				latAt := len(buf)
+				buf = append(buf, text(tc.p.Lat)...)
+				buf = append(make([]byte, 0, len(buf)+room), buf...)
+				n := len(buf)
+				w := tc.p.AppendJSONWith(buf, buf[:latAt-1], buf[latAt:n])
+				if string(w[n:]) != tc.want {
+					t.Fatalf("coordinates from the buffer itself (room %d): got %s, want %s", room, w[n:], tc.want)
+				}
+			}
 		})
 	}
 }

@@ -157,9 +157,11 @@ func (x *Units) WritePositions(ctx context.Context, fixes []unit.Fix) error {
 		last := a.start(2*len(a.final), "HSET", x.lastKey)
 		for _, i := range a.final {
 			f, p := &fixes[i], &a.packs[i]
-			lat := a.spanOf(p.lat)
+			var lat any
 			if g := clampGeoLat(f.Lat); g != f.Lat {
-				lat = a.float(g)
+				lat = a.float(g) // beyond the GEO set's reach
+			} else {
+				lat = a.spanOf(p.lat)
 			}
 			geo = append(geo, a.spanOf(p.lon), lat, &f.UnitID)
 			off := len(a.buf)

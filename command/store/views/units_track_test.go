@@ -3,8 +3,10 @@ package views
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -252,8 +254,14 @@ func TestPolarPositionClampedInTheGeoSet(t *testing.T) {
 		math.Abs(pos[0].Longitude-114.1) > 1e-4 || math.Abs(pos[1].Longitude+70.25) > 1e-4 {
 		t.Fatalf("GEO positions %v %v, want at ±85.05112878", pos[0], pos[1])
 	}
-	last := st.Client().HGet(ctx, st.Key("units", "last"), "car-1").Val()
-	if !strings.Contains(last, `"lat":89.5`) || !strings.Contains(last, `"lon":114.1`) {
-		t.Errorf("last position %s, want lat 89.5 kept", last)
+	for _, f := range fixes {
+		want := string(f.Position.AppendJSON(nil))
+		if last := st.Client().HGet(ctx, st.Key("units", "last"), f.UnitID).Val(); last != want {
+			t.Errorf("%s's last position %s, want %s", f.UnitID, last, want)
+		}
+		entries := st.Client().XRange(ctx, st.Key("unit", f.UnitID, "track"), "-", "+").Val()
+		if len(entries) != 1 || !strings.HasPrefix(fmt.Sprint(entries[0].Values["p"]), strconv.FormatFloat(f.Lon, 'f', -1, 64)+","+strconv.FormatFloat(f.Lat, 'f', -1, 64)+",") {
+			t.Errorf("%s's track %v, want its one fix at %v, %v", f.UnitID, entries, f.Lon, f.Lat)
+		}
 	}
 }
