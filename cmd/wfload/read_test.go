@@ -257,17 +257,7 @@ func TestDialAgainAfterRetryAfter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var dials atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if dials.Add(1) == 1 {
-					if tc.retry != "" {
-						w.Header().Set("Retry-After", tc.retry)
-					}
-					w.WriteHeader(tc.status)
-					return
-				}
-				c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-				if err == nil {
-					_ = c.Close()
-				}
+				refuseFirstDial(w, r, dials.Add(1), tc.status, tc.retry)
 			}))
 			defer srv.Close()
 			l := &load{apis: []string{srv.URL}}
@@ -279,6 +269,22 @@ func TestDialAgainAfterRetryAfter(t *testing.T) {
 				t.Fatalf("err %v after %d dials, %d counted again; want ok %v after %d", err, dials.Load(), l.wsRetried.Load(), tc.ok, tc.dials)
 			}
 		})
+	}
+}
+
+// refuseFirstDial answers dial n: the first with status (and Retry-After
+// when retry is set), every later one upgraded and closed.
+func refuseFirstDial(w http.ResponseWriter, r *http.Request, n int64, status int, retry string) {
+	if n == 1 {
+		if retry != "" {
+			w.Header().Set("Retry-After", retry)
+		}
+		w.WriteHeader(status)
+		return
+	}
+	c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+	if err == nil {
+		_ = c.Close()
 	}
 }
 
@@ -313,15 +319,7 @@ func TestDialWithTickets(t *testing.T) {
 		mu.Lock()
 		seen = append(seen, r.URL.RawQuery+r.Header.Get("Sec-WebSocket-Protocol"))
 		mu.Unlock()
-		if dials.Add(1) == 1 {
-			w.Header().Set("Retry-After", "0")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err == nil {
-			_ = c.Close()
-		}
+		refuseFirstDial(w, r, dials.Add(1), http.StatusServiceUnavailable, "0")
 	}))
 	defer srv.Close()
 	l := &load{o: options{Tickets: true}, apis: []string{srv.URL}, http: srv.Client()}

@@ -424,7 +424,6 @@ type shard struct {
 	// notes gathers what this worker stored for the note to other
 	// instances: its own lock and set, so workers never share one.
 	notes notes
-	_     [64]byte // keeps notes off the cache line of the next allocation
 }
 
 // anchored is a unit's latest position and its anchor then (state.anchor),

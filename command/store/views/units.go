@@ -285,13 +285,22 @@ func (u *upkeep) take(fixes []unit.Fix, now time.Time, every time.Duration, due 
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for i := range fixes {
-		if id := fixes[i].UnitID; u.at[id] == nil {
-			e := new(atomic.Int64)
-			e.Store(ms)
-			u.at[id] = e
+		if id := fixes[i].UnitID; u.enter(id, ms) {
 			due[id] = true
 		}
 	}
+}
+
+// enter gives unit id an entry at ms unless it has one, and says whether it
+// made it; the caller holds the write lock.
+func (u *upkeep) enter(id string, ms int64) bool {
+	if u.at[id] != nil {
+		return false
+	}
+	e := new(atomic.Int64)
+	e.Store(ms)
+	u.at[id] = e
+	return true
 }
 
 // mark counts the upkeep of the units of ids as done at now.
@@ -320,11 +329,7 @@ func (u *upkeep) set(ids map[string]bool, ms int64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for id := range ids {
-		if u.at[id] == nil {
-			e := new(atomic.Int64)
-			e.Store(ms)
-			u.at[id] = e
-		}
+		u.enter(id, ms)
 	}
 }
 
