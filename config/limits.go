@@ -14,6 +14,9 @@ type Streams struct {
 	SendQueue int `yaml:"send_queue"`
 	// WriteTimeout cuts off a client that takes longer to take one message.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// WriteGap is the least time between two writes of live messages to a
+	// websocket: those within it go together (0: each at once).
+	WriteGap time.Duration `yaml:"write_gap"`
 	// SnapshotIncidents is the most incidents a screen snapshot carries.
 	SnapshotIncidents int `yaml:"snapshot_incidents"`
 	// Compress offers permessage-deflate to websocket clients (browsers
@@ -68,6 +71,7 @@ func (s Streams) validate(scope) []error {
 		{s.UnitMaxLen < 100, "streams.unit_max_len: at least 100"},
 		{s.Heartbeat <= 0, "streams.heartbeat: must be positive"},
 		{s.WriteTimeout < 100*time.Millisecond, "streams.write_timeout: at least 100ms"},
+		{s.WriteGap < 0 || s.WriteGap > time.Second, "streams.write_gap: from 0 to 1s"},
 		{s.SnapshotIncidents < 1, "streams.snapshot_incidents: at least 1"},
 		{s.SendQueue < 16, "streams.send_queue: at least 16"},
 	})

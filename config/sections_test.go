@@ -334,6 +334,10 @@ func TestLimitChecks(t *testing.T) {
 		{"unitMaxLenNegative", func(s *Streams) { s.UnitMaxLen = -1 }, []string{"streams.unit_max_len: at least 100"}},
 		{"heartbeat", func(s *Streams) { s.Heartbeat = 0 }, []string{"streams.heartbeat: must be positive"}},
 		{"write", func(s *Streams) { s.WriteTimeout = time.Millisecond }, []string{"streams.write_timeout: at least 100ms"}},
+		{"gapNegative", func(s *Streams) { s.WriteGap = -time.Millisecond }, []string{"streams.write_gap: from 0 to 1s"}},
+		{"gapLong", func(s *Streams) { s.WriteGap = time.Second + 1 }, []string{"streams.write_gap: from 0 to 1s"}},
+		{"gapOff", func(s *Streams) { s.WriteGap = 0 }, nil},
+		{"gapMost", func(s *Streams) { s.WriteGap = time.Second }, nil},
 		{"snapshot", func(s *Streams) { s.SnapshotIncidents = 0 }, []string{"streams.snapshot_incidents: at least 1"}},
 		{"queue", func(s *Streams) { s.SendQueue = 15 }, []string{"streams.send_queue: at least 16"}},
 	})

@@ -457,6 +457,12 @@ type Client struct {
 	// Started, when set, is called once the start (the snapshot or the
 	// replay after since, and the catch-up) is written or has failed.
 	Started func()
+	// WriteGap, when positive, is the least time between two flushes of
+	// live messages: a message after a quiet spell goes at once, those that
+	// follow within the gap wait for its end and go together (one write
+	// for several on a busy stream, at up to the gap's delay). A backlog
+	// (more than a batch waiting) goes on at once, batch after batch.
+	WriteGap time.Duration
 }
 
 // Serve writes the stream to sink: a snapshot, or everything after since
@@ -616,6 +622,14 @@ func (w *writer) far(cur uint64) bool {
 func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 	hb := time.NewTicker(w.Heartbeat)
 	defer hb.Stop()
+	var gap *time.Timer // spaces flushes WriteGap apart while it runs
+	var gapEnd <-chan time.Time
+	if w.WriteGap > 0 {
+		gap = time.NewTimer(time.Hour)
+		gap.Stop()
+		defer gap.Stop()
+	}
+	ready := sub.Ready()
 	for {
 		var err error
 		select {
@@ -629,12 +643,22 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 			err = w.beat(sub)
 		case why := <-sub.check:
 			err = w.check(sub, why)
-		case <-sub.Ready():
-			if m, ok := sub.Next(); ok {
-				err = w.live(m, sub)
+		case <-gapEnd:
+			gapEnd, ready = nil, sub.Ready()
+		case <-ready:
+			m, ok := sub.Next()
+			if !ok {
+				break
 			}
-			if sub.Len() > 0 {
-				sub.q.wake() // a full batch left some: their turn comes next
+			err = w.live(m, sub)
+			switch {
+			case sub.Len() > 0:
+				sub.q.wake() // a full batch left some: their turn comes next, at once
+			case gap != nil:
+				// What comes within the gap waits for its end and goes
+				// together: one write, not one each, on a busy stream.
+				gap.Reset(w.WriteGap)
+				gapEnd, ready = gap.C, nil
 			}
 		}
 		if err != nil {

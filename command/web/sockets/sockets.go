@@ -378,7 +378,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	}()
 	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
-		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess)}
+		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess), WriteGap: a.Config.Streams.WriteGap}
 	client.Batch, client.Beat = batch.write, batch.beat
 	client.Started = batch.starting.leave // the next socket may start
 	kind := streamKind(spec.stream)
