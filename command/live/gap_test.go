@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"watchfloor/command/live"
@@ -63,42 +64,121 @@ func (b *batches) got() [][]string {
 	return slices.Clone(b.calls)
 }
 
+// gapClient serves a client of stream "screen" with gap and Batch b
+// (a queue of queue), its start written and read from storage.
+func gapClient(t *testing.T, gap time.Duration, queue int, filter func(live.Message) ([]byte, bool)) (*memstore.Store, *live.Hub, *batches) {
+	t.Helper()
+	st := memstore.New(memstore.Options{})
+	h := live.NewHub(st, quiet)
+	s := newSink()
+	b := newBatches(s, false)
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: queue, Heartbeat: time.Hour,
+		Snapshot: snapshotAt(st, "screen"), Batch: b.write, Filter: filter, WriteGap: gap}, nil, s)
+	synctest.Wait()
+	s.wait(t, "snap@0")
+	return st, h, b
+}
+
+// stored stores n more events on "screen" and returns them as the hub
+// publishes them.
+func stored(t *testing.T, st *memstore.Store, n int) []live.Message {
+	t.Helper()
+	seqs := emit(t, st, "screen", n, false)
+	all, _, err := st.Range(context.Background(), "screen", seqs[0], int64(n))
+	if err != nil || len(all) != n {
+		t.Fatalf("stored %d of %d: %v", len(all), n, err)
+	}
+	return all
+}
+
+// want fails unless the client's flushes so far were calls (seqs each).
+func (b *batches) want(t *testing.T, why string, calls ...[]string) {
+	t.Helper()
+	if got := b.got(); !slices.EqualFunc(got, calls, slices.Equal) {
+		t.Fatalf("%s: flushes %v, want %v", why, got, calls)
+	}
+}
+
 // TestWriteGapGathersWhatFollowsClosely: with a WriteGap, a live message
 // after a quiet spell goes at once, and those that follow within the gap
 // wait for its end and go together, in one flush, in seq order.
 func TestWriteGapGathersWhatFollowsClosely(t *testing.T) {
-	st := memstore.New(memstore.Options{})
-	src := rangeSignal{st, make(chan struct{}, 10)}
-	h := live.NewHub(src, quiet)
-	s := newSink()
-	b := newBatches(s, false)
-	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour,
-		Snapshot: snapshotAt(st, "screen"), Batch: b.write, WriteGap: 2 * time.Second}, nil, s)
-	s.wait(t, "snap@0")
-	within(t, src.ranged, "the start's catch-up")
-	emit(t, st, "screen", 4, false)
-	all, _, _ := st.Range(context.Background(), "screen", 1, 100)
-	h.Publish("screen", all[0])
-	s.wait(t, "snap@0", "1")
-	h.Publish("screen", all[1])
-	// Without the gap 2 would go now, alone; with it, not before 2 s
-	// after 1 went.
-	select {
-	case <-s.more:
-		t.Fatalf("sent %v within 0.2 s of 1, in the gap", b.got())
-	case <-time.After(200 * time.Millisecond):
-	}
-	h.Publish("screen", all[2])
-	h.Publish("screen", all[3])
-	s.wait(t, "snap@0", "1", "2", "3", "4")
-	if want := [][]string{{"1"}, {"2", "3", "4"}}; !slices.EqualFunc(b.got(), want, slices.Equal) {
-		t.Fatalf("batches %v, want %v (2 to 4 within the gap after 1, together)", b.got(), want)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		st, h, b := gapClient(t, time.Second, 100, nil)
+		all := stored(t, st, 4)
+		h.Publish("screen", all[0])
+		synctest.Wait()
+		b.want(t, "the first after a quiet spell", []string{"1"})
+		h.Publish("screen", all[1])
+		synctest.Wait()
+		b.want(t, "one within the gap", []string{"1"})
+		time.Sleep(time.Second / 2)
+		h.Publish("screen", all[2])
+		h.Publish("screen", all[3])
+		synctest.Wait()
+		b.want(t, "halfway through the gap", []string{"1"})
+		time.Sleep(time.Second / 2)
+		synctest.Wait()
+		b.want(t, "the gap's end", []string{"1"}, []string{"2", "3", "4"})
+		// The gap runs again after that flush; past it, quiet again.
+		time.Sleep(2 * time.Second)
+		more := stored(t, st, 1)
+		h.Publish("screen", more[0])
+		synctest.Wait()
+		b.want(t, "after a quiet spell again", []string{"1"}, []string{"2", "3", "4"}, []string{"5"})
+	})
 }
 
-// TestWriteGapDoesNotSlowABacklog: a writer that is behind (more queued
-// than a batch takes, here while a write was held) writes on at once,
-// batch after batch, whatever its WriteGap (an hour here).
+// TestWriteGapEndsForACrowd: a batch's worth waiting ends the gap at once
+// (an hour here), so a busy stream is never cut off for the server's own
+// wait; the rest waits for the next gap.
+func TestWriteGapEndsForACrowd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st, h, b := gapClient(t, time.Hour, 1000, nil)
+		n := 1 + live.BatchMessages + 3
+		all := stored(t, st, n)
+		h.Publish("screen", all[0])
+		synctest.Wait()
+		for _, m := range all[1:live.BatchMessages] {
+			h.Publish("screen", m)
+		}
+		synctest.Wait()
+		if got := b.got(); len(got) != 1 {
+			t.Fatalf("flushes of %v before a batch's worth waited, want only the first", lens(got))
+		}
+		for _, m := range all[live.BatchMessages:] {
+			h.Publish("screen", m)
+		}
+		synctest.Wait()
+		if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages}) {
+			t.Fatalf("flushes of %v, want 1 then %d at once, the rest in the next gap", lens(got), live.BatchMessages)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, 3}) {
+			t.Fatalf("flushes of %v, want 1, %d and 3", lens(got), live.BatchMessages)
+		}
+	})
+}
+
+// TestWriteGapNotStartedByNothingWritten: a message the filter keeps from
+// the client is no write, and starts no gap: the next goes at once.
+func TestWriteGapNotStartedByNothingWritten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hide := func(m live.Message) ([]byte, bool) { return m.JSON, m.Seq != 1 }
+		st, h, b := gapClient(t, time.Hour, 100, hide)
+		all := stored(t, st, 2)
+		h.Publish("screen", all[0])
+		synctest.Wait()
+		h.Publish("screen", all[1])
+		synctest.Wait()
+		b.want(t, "after a message filtered out", []string{"2"})
+	})
+}
+
+// TestWriteGapDoesNotSlowABacklog: a writer that is behind (a batch's
+// worth or more queued when a flush ends, here while one was held) writes
+// on at once, batch after batch, whatever its WriteGap (an hour here).
 func TestWriteGapDoesNotSlowABacklog(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	src := rangeSignal{st, make(chan struct{}, 10)}
@@ -111,9 +191,8 @@ func TestWriteGapDoesNotSlowABacklog(t *testing.T) {
 	t.Cleanup(release)
 	s.wait(t, "snap@0")
 	within(t, src.ranged, "the start's catch-up")
-	n := 2*live.BatchMessages + 5
-	emit(t, st, "screen", n, false)
-	all, _, _ := st.Range(context.Background(), "screen", 1, int64(n))
+	n := 1 + 3*live.BatchMessages
+	all := stored(t, st, n)
 	h.Publish("screen", all[0])
 	within(t, b.in, "the first flush")
 	for _, m := range all[1:] {
@@ -125,8 +204,8 @@ func TestWriteGapDoesNotSlowABacklog(t *testing.T) {
 		want = append(want, fmt.Sprint(i))
 	}
 	s.wait(t, want...)
-	if got := b.got(); len(got) != 4 || len(got[1]) != live.BatchMessages || len(got[2]) != live.BatchMessages {
-		t.Fatalf("batches of %v, want 1, %d, %d and 4", lens(got), live.BatchMessages, live.BatchMessages)
+	if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, live.BatchMessages, live.BatchMessages}) {
+		t.Fatalf("flushes of %v, want 1 and three of %d", lens(got), live.BatchMessages)
 	}
 }
 

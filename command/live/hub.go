@@ -457,11 +457,9 @@ type Client struct {
 	// Started, when set, is called once the start (the snapshot or the
 	// replay after since, and the catch-up) is written or has failed.
 	Started func()
-	// WriteGap, when positive, is the least time between two flushes of
-	// live messages: a message after a quiet spell goes at once, those that
-	// follow within the gap wait for its end and go together (one write
-	// for several on a busy stream, at up to the gap's delay). A backlog
-	// (more than a batch waiting) goes on at once, batch after batch.
+	// WriteGap, when positive (and with Batch), is how long live messages
+	// that follow a flush wait to go together with those after them; one
+	// after a quiet spell goes at once, and a batch's worth waiting at once.
 	WriteGap time.Duration
 }
 
@@ -495,6 +493,7 @@ type writer struct {
 
 	pending []Message // live messages to write together (Batch), as the filter let them through
 	size    int       // their bytes
+	wrote   bool      // a flush wrote something since loop last cleared it
 }
 
 func (w *writer) write(b []byte) error { return w.sink(b) }
@@ -622,9 +621,12 @@ func (w *writer) far(cur uint64) bool {
 func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 	hb := time.NewTicker(w.Heartbeat)
 	defer hb.Stop()
-	var gap *time.Timer // spaces flushes WriteGap apart while it runs
+	// gap spaces flushes WriteGap apart: while it runs, live messages wait
+	// (ready is nil) unless a batch's worth crowds the queue.
+	var gap *time.Timer
 	var gapEnd <-chan time.Time
-	if w.WriteGap > 0 {
+	var crowded <-chan struct{}
+	if w.WriteGap > 0 && w.Batch != nil {
 		gap = time.NewTimer(time.Hour)
 		gap.Stop()
 		defer gap.Stop()
@@ -643,22 +645,31 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 			err = w.beat(sub)
 		case why := <-sub.check:
 			err = w.check(sub, why)
+		case <-crowded:
+			gap.Stop()
+			gapEnd, crowded, ready = nil, nil, sub.Ready()
 		case <-gapEnd:
-			gapEnd, ready = nil, sub.Ready()
+			gapEnd, crowded, ready = nil, nil, sub.Ready()
 		case <-ready:
 			m, ok := sub.Next()
 			if !ok {
 				break
 			}
-			err = w.live(m, sub)
-			switch {
-			case sub.Len() > 0:
-				sub.q.wake() // a full batch left some: their turn comes next, at once
-			case gap != nil:
+			w.wrote = false
+			if err = w.live(m, sub); err != nil {
+				return err
+			}
+			if gap != nil && w.wrote {
+				sub.q.calm() // before the count: a crowd from now on ends the gap
+			}
+			switch waiting := sub.Len(); {
+			case gap != nil && w.wrote && waiting < sub.q.crowd:
 				// What comes within the gap waits for its end and goes
 				// together: one write, not one each, on a busy stream.
 				gap.Reset(w.WriteGap)
-				gapEnd, ready = gap.C, nil
+				gapEnd, crowded, ready = gap.C, sub.q.crowded, nil
+			case waiting > 0:
+				sub.q.wake() // their turn comes next, at once
 			}
 		}
 		if err != nil {
@@ -722,6 +733,7 @@ func (w *writer) flush() error {
 		return nil
 	}
 	err := w.Batch(w.pending)
+	w.wrote = true
 	clear(w.pending)
 	w.pending, w.size = w.pending[:0], 0
 	return err

@@ -15,6 +15,10 @@ type queue struct {
 	// ready holds a token while messages wait that the writer has not been
 	// woken for.
 	ready chan struct{}
+	// crowded holds a token once crowd messages wait (a batch's worth, or a
+	// quarter of the limit): it ends a writer's gap early.
+	crowded chan struct{}
+	crowd   int
 }
 
 // queueMin is a ring's first size; queueKeep the largest kept when empty.
@@ -24,7 +28,9 @@ const (
 )
 
 func newQueue(limit int) *queue {
-	return &queue{limit: max(limit, 1), ready: make(chan struct{}, 1)}
+	limit = max(limit, 1)
+	return &queue{limit: limit, ready: make(chan struct{}, 1),
+		crowded: make(chan struct{}, 1), crowd: max(min(BatchMessages, limit/4), 1)}
 }
 
 // push adds m, and wakes the writer; false when limit messages wait.
@@ -39,8 +45,12 @@ func (q *queue) push(m Message) bool {
 	}
 	q.ring[(q.head+q.n)%len(q.ring)] = m
 	q.n++
+	crowded := q.n == q.crowd
 	q.mu.Unlock()
 	q.wake()
+	if crowded {
+		q.signal(q.crowded)
+	}
 	return true
 }
 
@@ -67,12 +77,17 @@ func (q *queue) pushAll(msgs []Message, keep int) int {
 	for q.n+len(msgs) > len(q.ring) {
 		q.grow()
 	}
+	before := q.n
 	for _, m := range msgs {
 		q.ring[(q.head+q.n)%len(q.ring)] = m
 		q.n++
 	}
+	crowded := before < q.crowd && q.n >= q.crowd
 	q.mu.Unlock()
 	q.wake()
+	if crowded {
+		q.signal(q.crowded)
+	}
 	return pushedAll
 }
 
@@ -113,9 +128,20 @@ func (q *queue) len() int {
 }
 
 // wake leaves the writer a token, unless one waits already.
-func (q *queue) wake() {
+func (q *queue) wake() { q.signal(q.ready) }
+
+// calm drops a crowded token left from before the writer's last flush.
+func (q *queue) calm() {
 	select {
-	case q.ready <- struct{}{}:
+	case <-q.crowded:
+	default:
+	}
+}
+
+// signal leaves a token in ch, unless one waits already.
+func (q *queue) signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
 	default:
 	}
 }

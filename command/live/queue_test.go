@@ -306,3 +306,43 @@ func TestCatchUpComesBackAtItsSeq(t *testing.T) {
 		t.Fatalf("a catch-up to the end read %d ranges in all, want 11", src.calls)
 	}
 }
+
+// TestQueueCrowded: the crowded token is left once a batch's worth waits
+// (a quarter of a small queue's limit), by push or pushAll, not before.
+func TestQueueCrowded(t *testing.T) {
+	crowded := func(q *queue) bool {
+		select {
+		case <-q.crowded:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		limit, crowd int
+		all          bool
+	}{{1024, BatchMessages, false}, {1024, BatchMessages, true}, {16, 4, false}, {16, 4, true}, {1, 1, false}} {
+		q := newQueue(tc.limit)
+		if q.crowd != tc.crowd {
+			t.Fatalf("limit %d: crowd %d, want %d", tc.limit, q.crowd, tc.crowd)
+		}
+		if tc.all {
+			q.pushAll(make([]Message, tc.crowd-1), 0)
+		} else {
+			for range tc.crowd - 1 {
+				q.push(Message{})
+			}
+		}
+		if crowded(q) {
+			t.Fatalf("limit %d: crowded with %d waiting", tc.limit, tc.crowd-1)
+		}
+		if tc.all {
+			q.pushAll(make([]Message, 2), 0)
+		} else {
+			q.push(Message{})
+		}
+		if !crowded(q) {
+			t.Fatalf("limit %d (pushAll %v): not crowded with %d waiting", tc.limit, tc.all, q.len())
+		}
+	}
+}
