@@ -64,8 +64,8 @@ func (b *batches) got() [][]string {
 	return slices.Clone(b.calls)
 }
 
-// gapClient serves a client of stream "screen" with gap and Batch b
-// (a queue of queue), its start written and read from storage.
+// gapClient serves a client of stream "screen" (WriteGap gap, a queue of
+// that limit, filter) whose flushes b records, once its snapshot is written.
 func gapClient(t *testing.T, gap time.Duration, queue int, filter func(live.Message) ([]byte, bool)) (*memstore.Store, *live.Hub, *batches) {
 	t.Helper()
 	st := memstore.New(memstore.Options{})
