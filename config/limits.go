@@ -14,8 +14,8 @@ type Streams struct {
 	SendQueue int `yaml:"send_queue"`
 	// WriteTimeout cuts off a client that takes longer to take one message.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
-	// WriteGap is the least time between two writes of live messages to a
-	// websocket: those within it go together (0: each at once).
+	// WriteGap is how long live messages that follow a write to a websocket
+	// wait to go together (0: each at once; a busy socket waits less).
 	WriteGap time.Duration `yaml:"write_gap"`
 	// SnapshotIncidents is the most incidents a screen snapshot carries.
 	SnapshotIncidents int `yaml:"snapshot_incidents"`

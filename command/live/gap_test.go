@@ -72,12 +72,23 @@ func gapClient(t *testing.T, gap time.Duration, queue int, filter func(live.Mess
 	h := live.NewHub(st, quiet)
 	s := newSink()
 	b := newBatches(s, false)
-	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: queue, Heartbeat: time.Hour,
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: queue, Heartbeat: noBeat,
 		Snapshot: snapshotAt(st, "screen"), Batch: b.write, Filter: filter, WriteGap: gap}, nil, s)
 	synctest.Wait()
 	s.wait(t, "snap@0")
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.beat > 0 {
+			t.Error("a heartbeat was written: its check may have sent what the gap held")
+		}
+	})
 	return st, h, b
 }
+
+// noBeat is a heartbeat no gap test lives to see: its check writes what
+// waits, and would hide a message the gap's end failed to send.
+const noBeat = 1000 * time.Hour
 
 // stored stores n more events on "screen" and returns them as the hub
 // publishes them.
@@ -130,13 +141,14 @@ func TestWriteGapGathersWhatFollowsClosely(t *testing.T) {
 }
 
 // TestWriteGapEndsForACrowd: a batch's worth waiting ends the gap at once
-// (an hour here), so a busy stream is never cut off for the server's own
-// wait; the rest waits for the next gap.
+// (an hour here), so a busy stream does not wait out the gap; a full batch
+// is a backlog, and what is left of it goes at once too. Once the queue is
+// emptied by a batch not full, the gap runs again.
 func TestWriteGapEndsForACrowd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st, h, b := gapClient(t, time.Hour, 1000, nil)
 		n := 1 + live.BatchMessages + 3
-		all := stored(t, st, n)
+		all := stored(t, st, n+1)
 		h.Publish("screen", all[0])
 		synctest.Wait()
 		for _, m := range all[1:live.BatchMessages] {
@@ -146,17 +158,22 @@ func TestWriteGapEndsForACrowd(t *testing.T) {
 		if got := b.got(); len(got) != 1 {
 			t.Fatalf("flushes of %v before a batch's worth waited, want only the first", lens(got))
 		}
-		for _, m := range all[live.BatchMessages:] {
+		for _, m := range all[live.BatchMessages:n] {
 			h.Publish("screen", m)
 		}
 		synctest.Wait()
-		if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages}) {
-			t.Fatalf("flushes of %v, want 1 then %d at once, the rest in the next gap", lens(got), live.BatchMessages)
+		if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, 3}) {
+			t.Fatalf("flushes of %v, want 1, then %d and 3 at once", lens(got), live.BatchMessages)
+		}
+		h.Publish("screen", all[n])
+		synctest.Wait()
+		if got := b.got(); len(got) != 3 {
+			t.Fatalf("flushes of %v: one went within the gap after the 3", lens(got))
 		}
 		time.Sleep(time.Hour)
 		synctest.Wait()
-		if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, 3}) {
-			t.Fatalf("flushes of %v, want 1, %d and 3", lens(got), live.BatchMessages)
+		if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, 3, 1}) {
+			t.Fatalf("flushes of %v after the gap, want 1, %d, 3 and 1", lens(got), live.BatchMessages)
 		}
 	})
 }
@@ -191,7 +208,7 @@ func TestWriteGapDoesNotSlowABacklog(t *testing.T) {
 	t.Cleanup(release)
 	s.wait(t, "snap@0")
 	within(t, src.ranged, "the start's catch-up")
-	n := 1 + 3*live.BatchMessages
+	n := 1 + 3*live.BatchMessages + 5
 	all := stored(t, st, n)
 	h.Publish("screen", all[0])
 	within(t, b.in, "the first flush")
@@ -204,11 +221,41 @@ func TestWriteGapDoesNotSlowABacklog(t *testing.T) {
 		want = append(want, fmt.Sprint(i))
 	}
 	s.wait(t, want...)
-	if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, live.BatchMessages, live.BatchMessages}) {
-		t.Fatalf("flushes of %v, want 1 and three of %d", lens(got), live.BatchMessages)
+	if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, live.BatchMessages, live.BatchMessages, 5}) {
+		t.Fatalf("flushes of %v, want 1, three of %d and 5", lens(got), live.BatchMessages)
 	}
 }
 
+// TestWriteGapNotEndedByAnOldCrowd: a crowd reached while no gap ran (a
+// burst queued before the writer woke) does not end the next gap: what
+// follows the next write still waits for the gap's end.
+func TestWriteGapNotEndedByAnOldCrowd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st, h, b := gapClient(t, time.Hour, 1000, nil)
+		all := stored(t, st, live.BatchMessages+2)
+		for _, m := range all[:live.BatchMessages] {
+			h.Publish("screen", m) // the writer runs only once the test waits
+		}
+		synctest.Wait()
+		h.Publish("screen", all[live.BatchMessages])
+		synctest.Wait()
+		if got := b.got(); !slices.Equal(lens(got), []int{live.BatchMessages, 1}) {
+			t.Fatalf("flushes of %v, want %d then 1", lens(got), live.BatchMessages)
+		}
+		h.Publish("screen", all[live.BatchMessages+1])
+		synctest.Wait()
+		if got := b.got(); len(got) != 2 {
+			t.Fatalf("flushes of %v: the last went within the gap", lens(got))
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if got := b.got(); !slices.Equal(lens(got), []int{live.BatchMessages, 1, 1}) {
+			t.Fatalf("flushes of %v after the gap, want %d, 1 and 1", lens(got), live.BatchMessages)
+		}
+	})
+}
+
+// lens is how many messages each flush of calls carried.
 func lens(calls [][]string) []int {
 	var n []int
 	for _, c := range calls {

@@ -459,7 +459,7 @@ type Client struct {
 	Started func()
 	// WriteGap, when positive (and with Batch), is how long live messages
 	// that follow a flush wait to go together with those after them; one
-	// after a quiet spell goes at once, and a batch's worth waiting at once.
+	// after a quiet spell, a batch's worth, and a full batch's rest go at once.
 	WriteGap time.Duration
 }
 
@@ -656,18 +656,23 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 				break
 			}
 			w.wrote = false
-			if err = w.live(m, sub); err != nil {
+			full, err := w.live(m, sub)
+			if err != nil {
 				return err
 			}
-			if gap != nil && w.wrote {
+			spaced := gap != nil && w.wrote && !full // a backlog writes on
+			if spaced {
 				sub.q.calm() // before the count: a crowd from now on ends the gap
 			}
 			switch waiting := sub.Len(); {
-			case gap != nil && w.wrote && waiting < sub.q.crowd:
+			case spaced && waiting < sub.q.crowd:
 				// What comes within the gap waits for its end and goes
 				// together: one write, not one each, on a busy stream.
 				gap.Reset(w.WriteGap)
 				gapEnd, crowded, ready = gap.C, sub.q.crowded, nil
+				if waiting > 0 {
+					sub.q.wake() // for the gap's end: they came after the token
+				}
 			case waiting > 0:
 				sub.q.wake() // their turn comes next, at once
 			}
@@ -680,29 +685,30 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 
 // live writes m, and with Batch whatever else is queued already (up to
 // the batch's bounds) in one flush, in seq order: a repeat is dropped, a
-// gap is filled from storage after what is pending is written.
-func (w *writer) live(m Message, sub *Sub) error {
+// gap is filled from storage after what is pending is written. full says
+// it stopped at a bound (or without Batch), perhaps with more queued.
+func (w *writer) live(m Message, sub *Sub) (full bool, err error) {
 	for {
 		switch {
 		case m.Seq == 0, m.Seq == w.last+1:
 			if err := w.take(m); err != nil {
-				return err
+				return false, err
 			}
 		case m.Seq <= w.last:
 		default:
 			if err := w.flush(); err != nil {
-				return err
+				return false, err
 			}
 			if err := w.catchUp(m.Seq); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if w.Batch == nil || len(w.pending) >= BatchMessages || w.size >= BatchBytes {
-			return w.flush()
+			return true, w.flush()
 		}
 		var ok bool
 		if m, ok = sub.Next(); !ok {
-			return w.flush()
+			return false, w.flush()
 		}
 	}
 }
@@ -770,7 +776,7 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 		if !ok {
 			break
 		}
-		if err := w.live(m, sub); err != nil {
+		if _, err := w.live(m, sub); err != nil {
 			return err
 		}
 	}

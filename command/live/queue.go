@@ -15,8 +15,9 @@ type queue struct {
 	// ready holds a token while messages wait that the writer has not been
 	// woken for.
 	ready chan struct{}
-	// crowded holds a token once crowd messages wait (a batch's worth, or a
-	// quarter of the limit): it ends a writer's gap early.
+	// crowded holds a token once crowd messages wait (a batch's worth, or an
+	// eighth of the limit, below what offerStored keeps free): it ends a
+	// writer's gap early.
 	crowded chan struct{}
 	crowd   int
 }
@@ -30,7 +31,7 @@ const (
 func newQueue(limit int) *queue {
 	limit = max(limit, 1)
 	return &queue{limit: limit, ready: make(chan struct{}, 1),
-		crowded: make(chan struct{}, 1), crowd: max(min(BatchMessages, limit/4), 1)}
+		crowded: make(chan struct{}, 1), crowd: max(min(BatchMessages, limit/8), 1)}
 }
 
 // push adds m, and wakes the writer; false when limit messages wait.

@@ -308,7 +308,7 @@ func TestCatchUpComesBackAtItsSeq(t *testing.T) {
 }
 
 // TestQueueCrowded: the crowded token is left once a batch's worth waits
-// (a quarter of a small queue's limit), by push or pushAll, not before.
+// (an eighth of a small queue's limit), by push or pushAll, not before.
 func TestQueueCrowded(t *testing.T) {
 	crowded := func(q *queue) bool {
 		select {
@@ -321,7 +321,7 @@ func TestQueueCrowded(t *testing.T) {
 	for _, tc := range []struct {
 		limit, crowd int
 		all          bool
-	}{{1024, BatchMessages, false}, {1024, BatchMessages, true}, {16, 4, false}, {16, 4, true}, {1, 1, false}} {
+	}{{1024, BatchMessages, false}, {1024, BatchMessages, true}, {16, 2, false}, {16, 2, true}, {200, 25, true}, {1, 1, false}} {
 		q := newQueue(tc.limit)
 		if q.crowd != tc.crowd {
 			t.Fatalf("limit %d: crowd %d, want %d", tc.limit, q.crowd, tc.crowd)
