@@ -158,9 +158,10 @@ func TestWriteGapEndsForACrowd(t *testing.T) {
 		if got := b.got(); len(got) != 1 {
 			t.Fatalf("flushes of %v before a batch's worth waited, want only the first", lens(got))
 		}
-		for _, m := range all[live.BatchMessages:n] {
-			h.Publish("screen", m)
-		}
+		// The crowd and three more, queued at once: the writer, which runs
+		// beside the test (a bubble's clock is fake, not its processors),
+		// finds all four.
+		h.PublishStored("screen", all[live.BatchMessages:n])
 		synctest.Wait()
 		if got := b.got(); !slices.Equal(lens(got), []int{1, live.BatchMessages, 3}) {
 			t.Fatalf("flushes of %v, want 1, then %d and 3 at once", lens(got), live.BatchMessages)
@@ -233,9 +234,7 @@ func TestWriteGapNotEndedByAnOldCrowd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st, h, b := gapClient(t, time.Hour, 1000, nil)
 		all := stored(t, st, live.BatchMessages+2)
-		for _, m := range all[:live.BatchMessages] {
-			h.Publish("screen", m) // the writer runs only once the test waits
-		}
+		h.PublishStored("screen", all[:live.BatchMessages]) // queued at once: a crowd with no gap running
 		synctest.Wait()
 		h.Publish("screen", all[live.BatchMessages])
 		synctest.Wait()

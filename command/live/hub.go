@@ -670,9 +670,6 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 				// together: one write, not one each, on a busy stream.
 				gap.Reset(w.WriteGap)
 				gapEnd, crowded, ready = gap.C, sub.q.crowded, nil
-				if waiting > 0 {
-					sub.q.wake() // for the gap's end: they came after the token
-				}
 			case waiting > 0:
 				sub.q.wake() // their turn comes next, at once
 			}
