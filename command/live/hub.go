@@ -656,8 +656,8 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 				break
 			}
 			w.wrote = false
-			full, err := w.live(m, sub)
-			if err != nil {
+			var full bool
+			if full, err = w.live(m, sub); err != nil {
 				return err
 			}
 			spaced := gap != nil && w.wrote && !full // a backlog writes on

@@ -517,33 +517,9 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	src := rangeSignal{st, make(chan struct{}, 10)}
 	h := live.NewHub(src, quiet)
 	s := newSink()
-	gate, inFirst := make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	var calls [][]string
-	batch := func(msgs []live.Message) error {
-		mu.Lock()
-		first := len(calls) == 0
-		var seqs []string
-		for _, o := range msgs {
-			var m struct{ Seq uint64 }
-			_ = json.Unmarshal(o.JSON, &m)
-			seqs = append(seqs, fmt.Sprint(m.Seq))
-		}
-		calls = append(calls, seqs)
-		mu.Unlock()
-		if first {
-			close(inFirst)
-			<-gate
-		}
-		for _, o := range msgs {
-			if err := s.write(o.JSON); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"), Batch: batch}, nil, s)
-	release := sync.OnceFunc(func() { close(gate) })
+	b := newBatches(s, true)
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"), Batch: b.write}, nil, s)
+	release := sync.OnceFunc(func() { close(b.hold) })
 	t.Cleanup(release) // runs before serve's: a failure must not leave the writer held
 	s.wait(t, "snap@0")
 	// The start's catch-up after the snapshot read storage: what is stored
@@ -552,16 +528,14 @@ func TestServeBatchesQueuedMessages(t *testing.T) {
 	emit(t, st, "screen", 6, false)
 	all, _, _ := st.Range(context.Background(), "screen", 1, 100)
 	h.Publish("screen", all[0])
-	within(t, inFirst, "the first batch")
+	within(t, b.in, "the first batch")
 	for _, i := range []int{1, 2, 2, 4, 5} { // 2, 3, a repeat of 3, then 5 before 4
 		h.Publish("screen", all[i])
 	}
 	release()
 	s.wait(t, "snap@0", "1", "2", "3", "4", "5", "6")
-	mu.Lock()
-	defer mu.Unlock()
-	if want := [][]string{{"1"}, {"2", "3"}, {"4", "5", "6"}}; !slices.EqualFunc(calls, want, slices.Equal) {
-		t.Fatalf("batches %v, want %v (4 to 6 caught up from storage in one batch)", calls, want)
+	if want := [][]string{{"1"}, {"2", "3"}, {"4", "5", "6"}}; !slices.EqualFunc(b.got(), want, slices.Equal) {
+		t.Fatalf("batches %v, want %v (4 to 6 caught up from storage in one batch)", b.got(), want)
 	}
 }
 
