@@ -90,6 +90,26 @@ func gapClient(t *testing.T, gap time.Duration, queue int, filter func(live.Mess
 // waits, and would hide a message the gap's end failed to send.
 const noBeat = 1000 * time.Hour
 
+// heldClient serves a client of stream "screen" (a queue of that limit,
+// WriteGap gap) whose first flush b holds until release, once its start
+// is written and its catch-up has read storage (what is stored from then
+// on comes only live).
+func heldClient(t *testing.T, queue int, gap time.Duration) (*memstore.Store, *live.Hub, *sink, *batches, func()) {
+	t.Helper()
+	st := memstore.New(memstore.Options{})
+	src := rangeSignal{st, make(chan struct{}, 10)}
+	h := live.NewHub(src, quiet)
+	s := newSink()
+	b := newBatches(s, true)
+	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: queue, Heartbeat: time.Hour,
+		Snapshot: snapshotAt(st, "screen"), Batch: b.write, WriteGap: gap}, nil, s)
+	release := sync.OnceFunc(func() { close(b.hold) })
+	t.Cleanup(release) // runs before serve's: a failure must not leave the writer held
+	s.wait(t, "snap@0")
+	within(t, src.ranged, "the start's catch-up")
+	return st, h, s, b, release
+}
+
 // stored stores n more events on "screen" and returns them as the hub
 // publishes them.
 func stored(t *testing.T, st *memstore.Store, n int) []live.Message {
@@ -198,17 +218,7 @@ func TestWriteGapNotStartedByNothingWritten(t *testing.T) {
 // worth or more queued when a flush ends, here while one was held) writes
 // on at once, batch after batch, whatever its WriteGap (an hour here).
 func TestWriteGapDoesNotSlowABacklog(t *testing.T) {
-	st := memstore.New(memstore.Options{})
-	src := rangeSignal{st, make(chan struct{}, 10)}
-	h := live.NewHub(src, quiet)
-	s := newSink()
-	b := newBatches(s, true)
-	release := sync.OnceFunc(func() { close(b.hold) })
-	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 1000, Heartbeat: time.Hour,
-		Snapshot: snapshotAt(st, "screen"), Batch: b.write, WriteGap: time.Hour}, nil, s)
-	t.Cleanup(release)
-	s.wait(t, "snap@0")
-	within(t, src.ranged, "the start's catch-up")
+	st, h, s, b, release := heldClient(t, 1000, time.Hour)
 	n := 1 + 3*live.BatchMessages + 5
 	all := stored(t, st, n)
 	h.Publish("screen", all[0])

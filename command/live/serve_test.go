@@ -513,18 +513,7 @@ func TestStalledClientsDoNotStallOthers(t *testing.T) {
 // a repeat is dropped, and a gap is filled from storage, in a batch of its
 // own, after what was pending is written.
 func TestServeBatchesQueuedMessages(t *testing.T) {
-	st := memstore.New(memstore.Options{})
-	src := rangeSignal{st, make(chan struct{}, 10)}
-	h := live.NewHub(src, quiet)
-	s := newSink()
-	b := newBatches(s, true)
-	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "screen"), Batch: b.write}, nil, s)
-	release := sync.OnceFunc(func() { close(b.hold) })
-	t.Cleanup(release) // runs before serve's: a failure must not leave the writer held
-	s.wait(t, "snap@0")
-	// The start's catch-up after the snapshot read storage: what is stored
-	// now comes only live.
-	within(t, src.ranged, "the start's catch-up")
+	st, h, s, b, release := heldClient(t, 100, 0)
 	emit(t, st, "screen", 6, false)
 	all, _, _ := st.Range(context.Background(), "screen", 1, 100)
 	h.Publish("screen", all[0])
