@@ -12,14 +12,14 @@ type queue struct {
 	head  int // the oldest
 	n     int
 	limit int
-	// ready holds a token while messages wait that the writer has not been
-	// woken for.
+	// ready holds a token while something waits that the writer has not
+	// been woken for: messages, or one of its Sub's requests.
 	ready chan struct{}
-	// crowded holds a token once crowd messages wait (a batch's worth, or an
-	// eighth of the limit, below what offerStored keeps free): it ends a
-	// writer's gap early.
-	crowded chan struct{}
-	crowd   int
+	// held, while the writer's gap runs, keeps a push from waking it
+	// unless crowd messages wait then (a batch's worth, or an eighth of the
+	// limit, below what offerStored keeps free): a crowd ends the gap early.
+	held  bool
+	crowd int
 }
 
 // queueMin is a ring's first size; queueKeep the largest kept when empty.
@@ -30,11 +30,11 @@ const (
 
 func newQueue(limit int) *queue {
 	limit = max(limit, 1)
-	return &queue{limit: limit, ready: make(chan struct{}, 1),
-		crowded: make(chan struct{}, 1), crowd: max(min(BatchMessages, limit/8), 1)}
+	return &queue{limit: limit, ready: make(chan struct{}, 1), crowd: max(min(BatchMessages, limit/8), 1)}
 }
 
-// push adds m, and wakes the writer; false when limit messages wait.
+// push adds m, and wakes the writer (while held, only for a crowd); false
+// when limit messages wait.
 func (q *queue) push(m Message) bool {
 	q.mu.Lock()
 	if q.n >= q.limit {
@@ -46,11 +46,10 @@ func (q *queue) push(m Message) bool {
 	}
 	q.ring[(q.head+q.n)%len(q.ring)] = m
 	q.n++
-	crowded := q.n == q.crowd
+	wake := !q.held || q.n == q.crowd
 	q.mu.Unlock()
-	q.wake()
-	if crowded {
-		q.signal(q.crowded)
+	if wake {
+		q.wake()
 	}
 	return true
 }
@@ -62,7 +61,7 @@ const (
 	lagging          // none, and keep or more waited already: the writer is not keeping up
 )
 
-// pushAll adds every one of msgs, and wakes the writer, if keep places
+// pushAll adds every one of msgs, and wakes the writer as push does, if keep places
 // stay free after them; else it adds none and says whether the writer was
 // keeping up (fewer than keep waiting) or not.
 func (q *queue) pushAll(msgs []Message, keep int) int {
@@ -83,11 +82,10 @@ func (q *queue) pushAll(msgs []Message, keep int) int {
 		q.ring[(q.head+q.n)%len(q.ring)] = m
 		q.n++
 	}
-	crowded := before < q.crowd && q.n >= q.crowd
+	wake := !q.held || (before < q.crowd && q.n >= q.crowd)
 	q.mu.Unlock()
-	q.wake()
-	if crowded {
-		q.signal(q.crowded)
+	if wake {
+		q.wake()
 	}
 	return pushedAll
 }
@@ -128,21 +126,26 @@ func (q *queue) len() int {
 	return q.n
 }
 
-// wake leaves the writer a token, unless one waits already.
-func (q *queue) wake() { q.signal(q.ready) }
-
-// calm drops a crowded token left from before the writer's last flush.
-func (q *queue) calm() {
-	select {
-	case <-q.crowded:
-	default:
-	}
+// hold keeps pushes from waking the writer until a crowd waits, and says
+// so, unless a crowd waits already.
+func (q *queue) hold() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.held = q.n < q.crowd
+	return q.held
 }
 
-// signal leaves a token in ch, unless one waits already.
-func (q *queue) signal(ch chan struct{}) {
+// release ends a hold.
+func (q *queue) release() {
+	q.mu.Lock()
+	q.held = false
+	q.mu.Unlock()
+}
+
+// wake leaves the writer a token, unless one waits already.
+func (q *queue) wake() {
 	select {
-	case ch <- struct{}{}:
+	case q.ready <- struct{}{}:
 	default:
 	}
 }

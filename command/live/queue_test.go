@@ -243,13 +243,13 @@ func TestStoredBatchesCutOffOnlyTheLagging(t *testing.T) {
 		batch[i] = Message{Seq: uint64(i + 5), JSON: []byte(`{}`)}
 	}
 	h.publishStored("s", batch)
+	if why := keeping.check.Load(); why != int32(byBurst)+1 {
+		t.Fatalf("check asked for %d, want byBurst+1 (the subscriber keeping up sent to catch up)", why)
+	}
 	select {
-	case why := <-keeping.check:
-		if why != byBurst {
-			t.Fatalf("checked for %d, want byBurst", why)
-		}
+	case <-keeping.Ready():
 	default:
-		t.Fatal("the subscriber keeping up was not sent to catch up")
+		t.Fatal("the writer of the subscriber keeping up was not woken to catch up")
 	}
 	select {
 	case <-keeping.Behind():
@@ -307,12 +307,14 @@ func TestCatchUpComesBackAtItsSeq(t *testing.T) {
 	}
 }
 
-// TestQueueCrowded: the crowded token is left once a batch's worth waits
-// (an eighth of a small queue's limit), by push or pushAll, not before.
-func TestQueueCrowded(t *testing.T) {
-	crowded := func(q *queue) bool {
+// TestQueueHeld: while held, pushes leave the writer no token until a
+// batch's worth waits (an eighth of a small limit), by push or pushAll;
+// not held, or released, every push leaves one; a hold with a crowd
+// waiting already is refused.
+func TestQueueHeld(t *testing.T) {
+	woken := func(q *queue) bool {
 		select {
-		case <-q.crowded:
+		case <-q.ready:
 			return true
 		default:
 			return false
@@ -326,6 +328,9 @@ func TestQueueCrowded(t *testing.T) {
 		if q.crowd != tc.crowd {
 			t.Fatalf("limit %d: crowd %d, want %d", tc.limit, q.crowd, tc.crowd)
 		}
+		if !q.hold() {
+			t.Fatalf("limit %d: an empty queue refused a hold", tc.limit)
+		}
 		if tc.all {
 			q.pushAll(make([]Message, tc.crowd-1), 0)
 		} else {
@@ -333,16 +338,30 @@ func TestQueueCrowded(t *testing.T) {
 				q.push(Message{})
 			}
 		}
-		if crowded(q) {
-			t.Fatalf("limit %d: crowded with %d waiting", tc.limit, tc.crowd-1)
+		if woken(q) {
+			t.Fatalf("limit %d: held, woken with %d waiting", tc.limit, tc.crowd-1)
 		}
 		if tc.all {
 			q.pushAll(make([]Message, 2), 0)
 		} else {
 			q.push(Message{})
 		}
-		if !crowded(q) {
-			t.Fatalf("limit %d (pushAll %v): not crowded with %d waiting", tc.limit, tc.all, q.len())
+		if !woken(q) {
+			t.Fatalf("limit %d (pushAll %v): held, not woken with %d waiting", tc.limit, tc.all, q.len())
 		}
+		if q.hold() {
+			t.Fatalf("limit %d: held with a crowd of %d waiting", tc.limit, q.len())
+		}
+	}
+	q := newQueue(1024)
+	q.hold()
+	q.release()
+	q.push(Message{})
+	if !woken(q) {
+		t.Fatal("released, a push left no token")
+	}
+	q.push(Message{})
+	if !woken(q) {
+		t.Fatal("never held, a push left no token")
 	}
 }

@@ -352,7 +352,10 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	// writer. Every socket reads, those that skip their clients' messages
 	// too, so that pongs are heard.
 	readerDone := make(chan struct{})
-	direct := make(chan []byte, 16)
+	var direct chan []byte // replies; none where no handler answers (the writer waits on one channel less)
+	if spec.handle != nil {
+		direct = make(chan []byte, 16)
+	}
 	deflate, _ := conn.Locals(deflateKey).(*bool)
 	batch := newSocketWriter(conn, a.Config.Streams.WriteTimeout, a.silence(), deflate != nil && *deflate)
 	batch.starting = admissionOf(conn.Locals(admissionKey)) // read by the writes, from Serve on
