@@ -160,6 +160,35 @@ func TestWriteGapGathersWhatFollowsClosely(t *testing.T) {
 	})
 }
 
+// TestWriteGapHoldsWhatCameDuringAWrite: messages queued while the write
+// that starts a gap is under way wake the writer at once (the queue was
+// not held yet), and still wait for the gap's end.
+func TestWriteGapHoldsWhatCameDuringAWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memstore.New(memstore.Options{})
+		h := live.NewHub(st, quiet)
+		s := newSink()
+		b := newBatches(s, true)
+		serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: noBeat,
+			Snapshot: snapshotAt(st, "screen"), Batch: b.write, WriteGap: time.Second}, nil, s)
+		release := sync.OnceFunc(func() { close(b.hold) })
+		t.Cleanup(release)
+		synctest.Wait()
+		s.wait(t, "snap@0")
+		all := stored(t, st, 3)
+		h.Publish("screen", all[0])
+		synctest.Wait() // the first flush is under way, held
+		h.Publish("screen", all[1])
+		h.Publish("screen", all[2])
+		release()
+		synctest.Wait()
+		b.want(t, "what came during the first write", []string{"1"})
+		time.Sleep(time.Second)
+		synctest.Wait()
+		b.want(t, "the gap's end", []string{"1"}, []string{"2", "3"})
+	})
+}
+
 // TestWriteGapEndsForACrowd: a batch's worth waiting ends the gap at once
 // (an hour here), so a busy stream does not wait out the gap; a full batch
 // is a backlog, and what is left of it goes at once too. Once the queue is

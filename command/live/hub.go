@@ -169,9 +169,10 @@ func (s *Sub) offerStored(msgs []Message, bursts *atomic.Int64) {
 	}
 }
 
-// Ready has a value when messages were queued (or the writer was asked
-// for something) since the last one taken from it; Next then takes them,
-// oldest first (none, when an earlier Next took them already).
+// Ready has a value when messages were queued (while the writer's gap
+// runs, a crowd of them) or the writer was asked for something since the
+// last one taken from it; Next then takes them, oldest first (none, when
+// an earlier Next took them already).
 func (s *Sub) Ready() <-chan struct{} { return s.q.ready }
 
 // Next takes the oldest queued message; false when none waits.
@@ -680,15 +681,16 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 		case sub.isBehind():
 			return ErrBehind
 		}
-		if sub.beat.Load() {
-			sub.beat.Store(false)
-			if err := w.beat(sub); err != nil {
-				return err
-			}
-			hb.Reset(w.Heartbeat)
-		}
+		// A check asked for goes first: a beat's own check would catch the
+		// client up first and count it as the heartbeat's.
 		if why := sub.check.Swap(0); why != 0 {
 			if err := w.check(sub, checkReason(why-1)); err != nil {
+				return err
+			}
+		}
+		if sub.beat.Swap(false) {
+			hb.Reset(w.Heartbeat) // from the beat's start, as a ticker's
+			if err := w.beat(sub); err != nil {
 				return err
 			}
 		}

@@ -13,7 +13,8 @@ type queue struct {
 	n     int
 	limit int
 	// ready holds a token while something waits that the writer has not
-	// been woken for: messages, or one of its Sub's requests.
+	// been woken for: messages (while held, a crowd of them), or one of
+	// its Sub's requests.
 	ready chan struct{}
 	// held, while the writer's gap runs, keeps a push from waking it
 	// unless crowd messages wait then (a batch's worth, or an eighth of the

@@ -354,14 +354,20 @@ func TestQueueHeld(t *testing.T) {
 		}
 	}
 	q := newQueue(1024)
-	q.hold()
+	q.push(Message{})
+	if !woken(q) {
+		t.Fatal("never held, a push left no token")
+	}
+	if !q.hold() {
+		t.Fatal("a queue with one waiting, fewer than a crowd, refused a hold")
+	}
+	q.push(Message{})
+	if woken(q) {
+		t.Fatal("held, a push left a token with two waiting")
+	}
 	q.release()
 	q.push(Message{})
 	if !woken(q) {
 		t.Fatal("released, a push left no token")
-	}
-	q.push(Message{})
-	if !woken(q) {
-		t.Fatal("never held, a push left no token")
 	}
 }

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,8 +17,10 @@ func BenchmarkWritersFanOut(b *testing.B) {
 	const screens = 200
 	h := NewHub(emptySource{}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // a failed run's writers too
 	var wrote atomic.Int64
 	all := make(chan struct{}, 1)
+	ended := make(chan error, screens) // a writer that returned before the end
 	var wg sync.WaitGroup
 	for range screens {
 		c := &Client{Hub: h, Stream: "s", Queue: 1024, Heartbeat: time.Hour,
@@ -35,11 +38,17 @@ func BenchmarkWritersFanOut(b *testing.B) {
 		sctx, scancel := context.WithCancel(ctx)
 		wg.Go(func() {
 			defer scancel()
-			_ = c.Serve(sctx, nil, nil, func([]byte) error { return nil })
+			if err := c.Serve(sctx, nil, nil, func([]byte) error { return nil }); ctx.Err() == nil {
+				ended <- fmt.Errorf("a writer returned: %v", err)
+			}
 		})
 	}
 	for h.Clients("s") < screens {
-		time.Sleep(time.Millisecond)
+		select {
+		case err := <-ended:
+			b.Fatal(err)
+		case <-time.After(time.Millisecond):
+		}
 	}
 	ev := []byte(`{"type":"incident.created","seq":1}`)
 	var seq uint64
@@ -48,7 +57,11 @@ func BenchmarkWritersFanOut(b *testing.B) {
 		seq++
 		h.Publish("s", Message{Seq: seq, JSON: ev})
 		for wrote.Load() < int64(seq)*screens {
-			<-all
+			select {
+			case <-all:
+			case err := <-ended:
+				b.Fatal(err)
+			}
 		}
 	}
 	cancel()
