@@ -123,10 +123,11 @@ fuzz: deps
 BENCH := scripts/bench-section
 bench: bench-grade bench-geo bench-create bench-batch bench-osmand bench-frame bench-candidates bench-dispatch bench-analysis bench-places bench-wall bench-pages bench-tasks bench-reads bench-seqs bench-load bench-cores bench-overload
 	scripts/bench-assemble
-## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target.
+## bench-load: cmd/wfload against a server and Redis of their own: the standard scenario and each target
+## (the standard scenario's two sections three times each, scripts/load-repeat: their targets turn on one run).
 bench-load: deps
-	scripts/load-run 50-load-standard "Standard scenario: 2,000 responders and 50 screens connected, 5,000 positions/s, 100 incidents/s, a plan's tasks to every responder every 2 s" -duration 30s -positions 5000 -screens 50 -incidents 100 -responders 2000 -fanout-every 2s
-	scripts/load-run 50b-load-standard-dialled-together "The standard scenario with every responder's socket dialled at once, as phones reconnect after a restart (their heartbeats meet)" -duration 30s -positions 5000 -screens 50 -incidents 100 -responders 2000 -fanout-every 2s -dial-together
+	scripts/load-repeat 3 50-load-standard "Standard scenario: 2,000 responders and 50 screens connected, 5,000 positions/s, 100 incidents/s, a plan's tasks to every responder every 2 s" -duration 30s -positions 5000 -screens 50 -incidents 100 -responders 2000 -fanout-every 2s
+	scripts/load-repeat 3 50b-load-standard-dialled-together "The standard scenario with every responder's socket dialled at once, as phones reconnect after a restart (their heartbeats meet)" -duration 30s -positions 5000 -screens 50 -incidents 100 -responders 2000 -fanout-every 2s -dial-together
 	scripts/load-run 51-load-incidents "Incidents to 50 screens at 100/s" -duration 20s -screens 50 -incidents 100
 	scripts/load-run 52-load-positions-batch "Positions through the batch API at 52,000/s offered for a minute" -duration 60s -positions 52000 -screens 1 -senders 12
 	scripts/load-run 53-load-osmand "OsmAnd single-position requests at 11,000/s offered" -duration 20s -positions 11000 -mode osmand -senders 64 -screens 1
