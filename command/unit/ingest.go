@@ -101,9 +101,13 @@ type Ingester struct {
 	// (since made, ns; 0 never): tell counts the other instances by it.
 	ownHeard atomic.Int64
 	made     time.Time
-	// stopped is closed once Run's workers have stored what was queued
-	// and the last note is told: later callers are refused at once.
-	stopped chan struct{}
+	// admit orders queuing against the stop: Submit queues under its read
+	// lock unless closed, which Run sets under its write lock before it
+	// closes the workers' queues. A caller then waits on its own answer
+	// alone, not also on a channel every caller shares (its lock taken by
+	// every request's wait, from every core; BENCHMARKS 99n).
+	admit  sync.RWMutex
+	closed bool
 }
 
 // IngestHooks are what the ingester tells the metrics; each may be nil.
@@ -141,7 +145,7 @@ func NewIngester(f *Fleet, st Store, cfg config.Positions, now func() time.Time,
 		limit = 20000
 	}
 	g := &Ingester{fleet: f, store: st, cfg: cfg, now: now, log: log, instance: hex.EncodeToString(id),
-		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: max(1, int64(limit)*3/4), stopped: make(chan struct{}), made: time.Now()}
+		maxMPS: cfg.MaxSpeedKMH / 3.6, hooks: hooks, limit: int64(limit), lowWater: max(1, int64(limit)*3/4), made: time.Now()}
 	g.wake = make(chan struct{}, 1)
 	g.mends.wake = make(chan struct{}, 1)
 	for range workers {
@@ -197,10 +201,40 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 	if n == 0 {
 		return nil, nil
 	}
-	select {
-	case <-g.stopped:
-		return nil, errStopped
-	default:
+	r, parts, err := g.queue(samples)
+	if err != nil {
+		return nil, err
+	}
+	var first error
+	done := ctx.Done() // nil for a request's background context
+	for range parts {
+		var err error
+		if done == nil {
+			err = <-r.done
+		} else {
+			select {
+			case err = <-r.done:
+			case <-done:
+				// The parts are still written; only this caller stops waiting.
+				return nil, ctx.Err()
+			}
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return r.flags, first
+}
+
+// queue hands samples to their workers, each worker's part at once, unless
+// the ingester stopped or the queue is full (see Submit); r answers each
+// of the parts.
+func (g *Ingester) queue(samples []Sample) (r *request, parts int, err error) {
+	n := len(samples)
+	g.admit.RLock()
+	defer g.admit.RUnlock()
+	if g.closed {
+		return nil, 0, errStopped
 	}
 	// A request larger than the limit is taken when nothing else waits.
 	if q := g.queued.Add(int64(n)); q > g.limit && q != int64(n) {
@@ -209,39 +243,15 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 		if g.hooks.ShedRead != nil {
 			g.hooks.ShedRead()
 		}
-		return nil, g.Shed(n)
+		return nil, 0, g.Shed(n)
 	}
-	r := &request{flags: make([]Flags, n)}
-	parts := g.split(r, samples)
-	r.done = make(chan error, len(parts))
-	for _, p := range parts {
+	r = &request{flags: make([]Flags, n)}
+	ps := g.split(r, samples)
+	r.done = make(chan error, len(ps))
+	for _, p := range ps {
 		p.shard.reqs <- p // never blocks: see NewIngester
 	}
-	var first error
-	answer := func(err error) {
-		if first == nil {
-			first = err
-		}
-	}
-	for range parts {
-		select {
-		case err := <-r.done:
-			answer(err)
-		case <-ctx.Done():
-			// The parts are still written; only this caller stops waiting.
-			return nil, ctx.Err()
-		case <-g.stopped:
-			// Every worker has stopped, so an answer given is waiting in
-			// done; a part queued after the last drain is never written.
-			select {
-			case err := <-r.done:
-				answer(err)
-			default:
-				return nil, errStopped
-			}
-		}
-	}
-	return r.flags, first
+	return r, len(ps), nil
 }
 
 // errStopped answers positions submitted once the ingester has stopped.
@@ -388,26 +398,26 @@ func (g *Ingester) split(r *request, samples []Sample) []*part {
 }
 
 // Run starts the workers and the notes to other instances; when ctx ends
-// it drains the workers, tells the last note, and Submit refuses from then.
+// Submit refuses from then, and Run drains the workers and tells the last
+// note.
 func (g *Ingester) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, sh := range g.shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sh.run(ctx)
-		}()
+		wg.Go(func() { sh.run(ctx) })
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		g.mend(ctx)
-	}()
+	wg.Go(func() { g.mend(ctx) })
 	g.tell(ctx)
+	// Nothing is queued from now on; each worker stores and answers what
+	// was, then finds its queue closed.
+	g.admit.Lock()
+	g.closed = true
+	g.admit.Unlock()
+	for _, sh := range g.shards {
+		close(sh.reqs)
+	}
 	wg.Wait()
 	_, _, _ = g.publish(context.WithoutCancel(ctx), nil, g.takeNotes(nil), false)
 	_ = g.mendNow(context.WithoutCancel(ctx), true)
-	close(g.stopped)
 	return nil
 }
 
@@ -484,49 +494,32 @@ func (sh *shard) run(ctx context.Context) {
 	timer.Stop()
 	for {
 		sh.batch = sh.batch[:0]
-		if ctx.Err() != nil { // stopping comes first: what is queued is drained
-			sh.drain(ctx)
+		// A plain receive: the queue is closed, once drained, to stop.
+		p, ok := <-sh.reqs
+		if !ok {
 			return
 		}
-		select {
-		case <-ctx.Done():
-			sh.drain(ctx)
-			return
-		case p := <-sh.reqs:
-			sh.batch = append(sh.batch, p)
-		}
+		sh.batch = append(sh.batch, p)
 		// Take whatever else is already queued; then, with a linger
 		// configured, wait up to BatchWait for more. Without one, batches
 		// grow naturally with load: parts queue while a flush runs.
-		n := sh.take(sh.batch[0].size())
+		n := sh.take(p.size())
 		if cfg.BatchWait > 0 && n < cfg.BatchSize {
 			timer.Reset(cfg.BatchWait)
 		fill:
 			for n < cfg.BatchSize {
 				select {
-				case p := <-sh.reqs:
+				case p, ok := <-sh.reqs:
+					if !ok {
+						break fill // stopping: what is taken is written now
+					}
 					sh.batch = append(sh.batch, p)
 					n += p.size()
 				case <-timer.C:
 					break fill
-				case <-ctx.Done():
-					break fill
 				}
 			}
 			timer.Stop()
-		}
-		sh.flush(ctx, n)
-	}
-}
-
-// drain stores and answers what is queued when the worker stops, a batch
-// at a time, so no caller is left waiting.
-func (sh *shard) drain(ctx context.Context) {
-	for {
-		sh.batch = sh.batch[:0]
-		n := sh.take(0)
-		if len(sh.batch) == 0 {
-			return
 		}
 		sh.flush(ctx, n)
 	}
@@ -537,7 +530,10 @@ func (sh *shard) drain(ctx context.Context) {
 func (sh *shard) take(n int) int {
 	for n < max(sh.g.cfg.BatchSize, 1) {
 		select {
-		case p := <-sh.reqs:
+		case p, ok := <-sh.reqs:
+			if !ok {
+				return n
+			}
 			sh.batch = append(sh.batch, p)
 			n += p.size()
 		default:

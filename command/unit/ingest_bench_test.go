@@ -28,19 +28,22 @@ func (discarded) WritePositions(context.Context, []unit.Fix) error { return nil 
 // workers, every fix a move within the sample map (its grid and zones looked
 // up, as a real fix's). One op is one position; cpu-ns/op is the process's
 // CPU time per position, late/op the share of fixes that moved nothing.
-func BenchmarkIngest(b *testing.B) { benchIngest(b, 1) }
+func BenchmarkIngest(b *testing.B) { benchIngest(b, 1, 1000) }
 
 // BenchmarkIngestBusy is BenchmarkIngest with eight senders a core, as a
 // loaded server has many requests at once: no core waits for a sender, so
 // -cpu 1,2 shows what a second core adds to the ingester's own work.
-func BenchmarkIngestBusy(b *testing.B) { benchIngest(b, 8) }
+func BenchmarkIngestBusy(b *testing.B) { benchIngest(b, 8, 1000) }
+
+// BenchmarkIngestSingles is BenchmarkIngestBusy with one position a
+// request, as OsmAnd's: 32 senders a core, each waiting for its answer.
+func BenchmarkIngestSingles(b *testing.B) { benchIngest(b, 32, 1) }
 
 // benchIngest runs sendersPerCore senders a core, each claiming its next
-// 1,000 of the b.N positions with one atomic add (testing.PB would count
-// every position on a counter all cores share, which the cores would pass
-// between them once a position).
-func benchIngest(b *testing.B, sendersPerCore int) {
-	const batch = 1000
+// batch (1,000) of the b.N positions with one atomic add (testing.PB would
+// count every position on a counter all cores share, which the cores would
+// pass between them once a position) and submitting them in one request.
+func benchIngest(b *testing.B, sendersPerCore, batch int) {
 	senders := sendersPerCore * runtime.GOMAXPROCS(0)
 	units := max(10000, senders*batch) // each sender its own
 	fleet := ingestFleet(b, units)
@@ -66,7 +69,7 @@ func benchIngest(b *testing.B, sendersPerCore int) {
 			first := k * batch
 			samples := make([]unit.Sample, 0, batch)
 			for {
-				n := min(int64(b.N)-(claimed.Add(batch)-batch), batch)
+				n := min(int64(b.N)-(claimed.Add(int64(batch))-int64(batch)), int64(batch))
 				if n <= 0 {
 					return
 				}

@@ -616,6 +616,60 @@ func TestIngestStopAnswersEveryCaller(t *testing.T) {
 	}
 }
 
+// Callers racing the stop each get an answer: stored, or refused as
+// unavailable (busy, or stopped), never a wait for ever; and no position is
+// queued to a worker that stopped (a send on its closed queue would panic).
+func TestIngestStopRacingCallers(t *testing.T) {
+	st := newGated()
+	st.release()
+	const callers = 16
+	g := unit.NewIngester(ingestFleet(t, callers), st, positionsCfg(2, 64), nil, quiet, unit.IngestHooks{})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { _ = g.Run(ctx); close(stopped) }()
+	var stored, refused atomic.Int64
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i := range callers {
+		wg.Go(func() {
+			for k := 1; ; k++ {
+				s := unit.Sample{UnitID: fmt.Sprintf("car-%03d", i), Position: unit.Position{Lon: 114.1, Lat: 22.5, At: t0.Add(time.Duration(k) * time.Millisecond)}}
+				_, err := g.Submit(context.Background(), []unit.Sample{s})
+				switch {
+				case err == nil:
+					stored.Add(1)
+				case errors.Is(err, fault.ErrUnavailable):
+					if refused.Add(1); ctx.Err() != nil && !errors.As(err, new(*fault.Busy)) {
+						return // stopped
+					}
+				default:
+					t.Errorf("caller %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	for stored.Load() < 1000 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	answered := make(chan struct{})
+	go func() { wg.Wait(); close(answered) }()
+	select {
+	case <-answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a caller racing the stop was never answered")
+	}
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ingester never stopped")
+	}
+	if n := st.stored.Load(); n < stored.Load() {
+		t.Errorf("%d fixes stored, fewer than the %d answered as stored", n, stored.Load())
+	}
+}
+
 // twoInstances runs two instances of two cars over st, each with its own
 // fleet: a stores, b follows a's notes.
 func twoInstances(t *testing.T, st unit.Store) (fa, fb *unit.Fleet, a, b *unit.Ingester) {
