@@ -104,8 +104,8 @@ type Ingester struct {
 	// admit orders queuing against the stop: Submit queues under its read
 	// lock unless closed, which Run sets under its write lock before it
 	// closes the workers' queues. A caller then waits on its own answer
-	// alone, not also on a channel every caller shares (its lock taken by
-	// every request's wait, from every core; BENCHMARKS 99n).
+	// alone (its read lock is two atomic adds, where a select on a stop
+	// channel every caller shares locked it twice a wait; BENCHMARKS 99n).
 	admit  sync.RWMutex
 	closed bool
 }
@@ -397,9 +397,9 @@ func (g *Ingester) split(r *request, samples []Sample) []*part {
 	return parts
 }
 
-// Run starts the workers and the notes to other instances; when ctx ends
-// Submit refuses from then, and Run drains the workers and tells the last
-// note.
+// Run starts the workers and the notes to other instances; once ctx has
+// ended and the notes' last round has returned, Submit refuses from then,
+// and Run drains the workers and tells the last note.
 func (g *Ingester) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, sh := range g.shards {

@@ -57,7 +57,11 @@ func benchIngest(b *testing.B, sendersPerCore, batch int) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("car-%03d", i)
 	}
-	start := time.Now().Add(-30 * time.Minute)
+	// Each request a step later than the last, every one inside the window
+	// the ingester takes (the track's hour back to now): a millisecond, or
+	// less when the run's requests would not fit in 50 minutes.
+	start := time.Now().Add(-55 * time.Minute)
+	step := min(time.Millisecond, 50*time.Minute/time.Duration(b.N/batch+1))
 	var claimed, lap atomic.Int64
 	var wg sync.WaitGroup
 	b.ReportAllocs()
@@ -76,7 +80,7 @@ func benchIngest(b *testing.B, sendersPerCore, batch int) {
 				samples = samples[:0]
 				l := lap.Add(1)
 				now := g.Now() // once a request, as the batch API reads it
-				at := start.Add(time.Duration(l) * time.Millisecond)
+				at := start.Add(time.Duration(l) * step)
 				for i := range int(n) {
 					u := (first + i) % units
 					// Spread over the map (114.105–114.135, 22.528–22.558),

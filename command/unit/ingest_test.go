@@ -649,8 +649,11 @@ func TestIngestStopRacingCallers(t *testing.T) {
 			}
 		})
 	}
-	for stored.Load() < 1000 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); stored.Load() < 1000; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("%d positions stored in 10 s, want 1,000 before the stop", stored.Load())
+		}
 	}
 	cancel()
 	answered := make(chan struct{})
@@ -665,8 +668,11 @@ func TestIngestStopRacingCallers(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the ingester never stopped")
 	}
-	if n := st.stored.Load(); n < stored.Load() {
-		t.Errorf("%d fixes stored, fewer than the %d answered as stored", n, stored.Load())
+	if n := st.stored.Load(); n != stored.Load() {
+		t.Errorf("%d fixes stored, %d answered as stored: every answer must say what was", n, stored.Load())
+	}
+	if refused.Load() < callers {
+		t.Errorf("%d refusals, want one a caller at least (each ends on the stop's)", refused.Load())
 	}
 }
 
