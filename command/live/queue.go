@@ -62,9 +62,9 @@ const (
 	lagging          // none, and keep or more waited already: the writer is not keeping up
 )
 
-// pushAll adds every one of msgs, and wakes the writer as push does, if keep places
-// stay free after them; else it adds none and says whether the writer was
-// keeping up (fewer than keep waiting) or not.
+// pushAll adds every one of msgs, and wakes the writer as push does, if
+// keep places stay free after them; else it adds none and says whether the
+// writer was keeping up (fewer than keep waiting) or not.
 func (q *queue) pushAll(msgs []Message, keep int) int {
 	q.mu.Lock()
 	switch {

@@ -208,19 +208,19 @@ func (g *Ingester) Submit(ctx context.Context, samples []Sample) ([]Flags, error
 	var first error
 	done := ctx.Done() // nil for a request's background context
 	for range parts {
-		var err error
+		var got error // this part's answer
 		if done == nil {
-			err = <-r.done
+			got = <-r.done
 		} else {
 			select {
-			case err = <-r.done:
+			case got = <-r.done:
 			case <-done:
 				// The parts are still written; only this caller stops waiting.
 				return nil, ctx.Err()
 			}
 		}
 		if first == nil {
-			first = err
+			first = got
 		}
 	}
 	return r.flags, first
