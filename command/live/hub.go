@@ -652,11 +652,10 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 	defer context.AfterFunc(w.ctx, sub.q.wake)()
 	hb := time.AfterFunc(w.Heartbeat, sub.askBeat)
 	defer hb.Stop()
-	// gap spaces flushes WriteGap apart: while it runs (until gapEnd),
+	// gap spaces flushes WriteGap apart: while it runs (gapEnd not zero),
 	// live messages wait, and the queue wakes the writer only for a crowd.
 	var gap *time.Timer
 	var gapEnd time.Time
-	gapping := false
 	if w.WriteGap > 0 && w.Batch != nil {
 		gap = time.AfterFunc(time.Hour, sub.q.wake)
 		gap.Stop()
@@ -683,22 +682,24 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 		}
 		// A check asked for goes first: a beat's own check would catch the
 		// client up first and count it as the heartbeat's.
-		if why := sub.check.Swap(0); why != 0 {
-			if err := w.check(sub, checkReason(why-1)); err != nil {
+		// Loads first: most wake-ups are for messages, and a load takes no
+		// lock of the bus where a swap does.
+		if sub.check.Load() != 0 {
+			if err := w.check(sub, checkReason(sub.check.Swap(0)-1)); err != nil {
 				return err
 			}
 		}
-		if sub.beat.Swap(false) {
+		if sub.beat.Load() && sub.beat.Swap(false) {
 			hb.Reset(w.Heartbeat) // from the beat's start, as a ticker's
 			if err := w.beat(sub); err != nil {
 				return err
 			}
 		}
-		if gapping {
+		if !gapEnd.IsZero() {
 			if time.Now().Before(gapEnd) && sub.Len() < sub.q.crowd {
 				continue // woken for something else, or too early
 			}
-			gapping = false
+			gapEnd = time.Time{}
 			gap.Stop()
 			sub.q.release()
 		}
@@ -714,7 +715,7 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 		// What comes within the gap waits for its end and goes together:
 		// one write, not one each, on a busy stream. A backlog writes on.
 		if gap != nil && w.wrote && !full && sub.q.hold() {
-			gapping, gapEnd = true, time.Now().Add(w.WriteGap)
+			gapEnd = time.Now().Add(w.WriteGap)
 			gap.Reset(w.WriteGap)
 		} else if sub.Len() > 0 {
 			sub.q.wake() // their turn comes next, at once
