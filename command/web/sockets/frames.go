@@ -50,6 +50,11 @@ type socketWriter struct {
 	done    bool
 	buf     []byte
 	failed  bool
+	// deadline is the write deadline send set last (zero once a control
+	// frame's own replaced it): send moves it only when it would move it
+	// on by more than timeout/deadlineSlack, so a screen written a hundred
+	// times a second sets it about once a second, not at every write.
+	deadline time.Time
 	// err is the first write that failed (not one refused once done), and
 	// readErr what ended reading.
 	err, readErr error
@@ -103,6 +108,7 @@ func newSocketWriter(conn *websocket.Conn, timeout, silence time.Duration, defla
 			return nil
 		}
 		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		w.deadline = time.Time{} // the pong's second replaced send's deadline
 		if err == nil {
 			return nil
 		}
@@ -234,6 +240,11 @@ func (w *socketWriter) close(code int, text string) {
 	_ = w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
 
+// deadlineSlack bounds how much of its timeout a write may lose to a
+// deadline kept from an earlier write: a write always has at least
+// (deadlineSlack-1)/deadlineSlack of streams.write_timeout.
+const deadlineSlack = 8
+
 // maxKept is the largest buffer kept between batches (a bigger one was for
 // a rare burst and is let go).
 const maxKept = 256 << 10
@@ -277,7 +288,14 @@ func (w *socketWriter) send() error {
 		}
 	}
 	nc := w.conn.NetConn()
-	err := nc.SetWriteDeadline(time.Now().Add(w.timeout))
+	var err error
+	if d := time.Now().Add(w.timeout); d.Sub(w.deadline) > w.timeout/deadlineSlack {
+		// Setting a deadline takes the runtime's poller lock: 2 % of the
+		// server's CPU with 200 screens when set at every write.
+		if err = nc.SetWriteDeadline(d); err == nil {
+			w.deadline = d
+		}
+	}
 	if err == nil {
 		_, err = nc.Write(w.buf)
 	}

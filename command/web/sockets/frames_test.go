@@ -419,3 +419,77 @@ func TestASlowStartGivesItsPlaceBack(t *testing.T) {
 		t.Fatal("a start past its hold kept its place")
 	}
 }
+
+// TestWriteDeadlineMovedWhenItMust: a writer keeps its write deadline
+// between writes close together, yet a write gets its whole timeout once
+// the deadline kept has passed, and after a pong, whose own one-second
+// deadline replaced it: in both, a batch the client reads only later than
+// the old deadline goes through.
+func TestWriteDeadlineMovedWhenItMust(t *testing.T) {
+	big := []live.Message{{JSON: bytes.Repeat([]byte("a"), 1<<20)}}
+	size := int64(len(appendFrame(nil, big[0].JSON, false)))
+	// serve gives a writer of timeout whose connection's send buffer is
+	// small, so a batch bigger than the client's receive buffer (128 kB
+	// here, growing only as it reads) waits for it to read, and has written
+	// once. The client's buffer is left as it is: a small one would slow
+	// its reading to a window a delayed ack.
+	serve := func(t *testing.T, timeout time.Duration) (net.Conn, *bufio.Reader, *socketWriter) {
+		cli, br, conn := socketPair(t, false)
+		if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+			_ = tc.SetWriteBuffer(4096)
+		}
+		w := newSocketWriter(conn, timeout, time.Minute, false)
+		if err := w.one([]byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if op, b := readFrame(t, br); op != 0x1 || string(b) != `{}` {
+			t.Fatalf("first frame: opcode %x, %q", op, b)
+		}
+		return cli, br, w
+	}
+	// readLater reads the big batch after a while, and says how it went.
+	readLater := func(br *bufio.Reader, after time.Duration) <-chan error {
+		read := make(chan error, 1)
+		go func() {
+			time.Sleep(after)
+			_, err := io.CopyN(io.Discard, br, size)
+			read <- err
+		}()
+		return read
+	}
+	t.Run("after the deadline passed", func(t *testing.T) {
+		const timeout = 500 * time.Millisecond
+		_, br, w := serve(t, timeout)
+		time.Sleep(timeout + timeout/2) // the deadline set by the first write has passed
+		read := readLater(br, timeout/4)
+		if err := w.write(big); err != nil {
+			t.Fatalf("a batch written after the last deadline passed, read within its timeout: %v", err)
+		}
+		if err := <-read; err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("after a pong", func(t *testing.T) {
+		cli, br, w := serve(t, 10*time.Second)
+		go func() {
+			for {
+				if _, err := w.read(0); err != nil {
+					return
+				}
+			}
+		}()
+		if _, err := cli.Write(maskedFrame(0x9, []byte("p"), false)); err != nil {
+			t.Fatal(err)
+		}
+		if op, b := readFrame(t, br); op != 0xA || string(b) != "p" {
+			t.Fatalf("answer to a ping: opcode %x, %q; want its pong", op, b)
+		}
+		read := readLater(br, 1500*time.Millisecond) // past the pong's second
+		if err := w.write(big); err != nil {
+			t.Fatalf("a batch written after a pong, read within the writer's timeout: %v", err)
+		}
+		if err := <-read; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
