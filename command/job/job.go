@@ -61,13 +61,14 @@ type Store interface {
 	// Claim takes a pending job over for consumer if it was idle at least
 	// minIdle (only one claimer wins); ok is false when it was not taken.
 	Claim(ctx context.Context, consumer string, minIdle time.Duration, id string) (j Job, ok bool, err error)
-	// Ack acknowledges a job done and forgets its marks.
-	Ack(ctx context.Context, id string) error
+	// Ack acknowledges jobs done and forgets their marks, all in one step.
+	Ack(ctx context.Context, ids ...string) error
 	// MarkDone records that a job was done before it was acknowledged
 	// (run at once by the instance that recorded it).
 	MarkDone(ctx context.Context, id string) error
-	// Done reports whether a job was marked done.
-	Done(ctx context.Context, id string) (bool, error)
+	// Done reports, for each of ids in turn, whether it was marked done
+	// (one read for all).
+	Done(ctx context.Context, ids ...string) ([]bool, error)
 	// Failed counts a failed attempt and returns the attempts so far.
 	Failed(ctx context.Context, id string) (int64, error)
 	// Trim drops acknowledged jobs (never a pending or undelivered one) and
@@ -200,9 +201,7 @@ func (r *Runner) Cycle(ctx context.Context) {
 			}
 			return
 		}
-		for _, j := range jobs {
-			r.take(ctx, j, true)
-		}
+		r.takeNew(ctx, jobs)
 		if len(jobs) < 50 {
 			break
 		}
@@ -244,6 +243,32 @@ func (r *Runner) backoff(n int64) time.Duration {
 	return min(d, r.RetryMax)
 }
 
+// takeNew handles jobs delivered for the first time, as take does, with
+// one read of their done marks and one acknowledgement for those found
+// done or run here: most were run at once by the instance that recorded
+// them, and two round trips a job were most of a cycle's work (every
+// incident's job and every event of the fed streams).
+func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	done, err := r.Store.Done(ctx, ids...)
+	if err != nil {
+		return // left pending: taken up again once due for a retry
+	}
+	acks := make([]string, 0, len(jobs))
+	for i, j := range jobs {
+		if done[i] || r.runOne(ctx, j, true) {
+			acks = append(acks, j.ID)
+		}
+	}
+	r.ack(ctx, acks...)
+}
+
 // take handles a delivered job: one already done is acknowledged; a new
 // one still young is left to the instance that recorded it (it runs its
 // jobs at once) until it is due for a retry.
@@ -252,31 +277,43 @@ func (r *Runner) take(ctx context.Context, j Job, fresh bool) {
 	if err != nil {
 		return
 	}
-	if done {
-		_ = r.Store.Ack(ctx, j.ID)
-		return
+	if done[0] || r.runOne(ctx, j, fresh) {
+		r.ack(ctx, j.ID)
 	}
+}
+
+// runOne runs a delivered job not marked done, unless it is new and still
+// young (see take), and reports whether it ran to the end: acknowledge it.
+func (r *Runner) runOne(ctx context.Context, j Job, fresh bool) bool {
 	if fresh && r.isRunning(j.ID) || fresh && age(j.ID) < r.RetryBase {
-		return
+		return false
 	}
 	if !fresh {
 		r.count(Retried)
 	}
 	r.setRunning(j.ID, true)
-	err = r.run(ctx, j)
+	err := r.run(ctx, j)
 	r.setRunning(j.ID, false)
 	if err != nil {
 		r.failed(ctx, j, err)
-		return
-	}
-	if err := r.Store.Ack(ctx, j.ID); err != nil {
-		// Not acknowledged: it runs again later and finds nothing to do.
-		r.Log.Warn("acknowledging a job failed", "job", j.ID, "kind", j.Kind, "err", err)
+		return false
 	}
 	r.mu.Lock()
 	delete(r.alarmed, j.ID)
 	r.mu.Unlock()
 	r.count(Done)
+	return true
+}
+
+// ack acknowledges jobs done, in one step.
+func (r *Runner) ack(ctx context.Context, ids ...string) {
+	if len(ids) == 0 {
+		return
+	}
+	if err := r.Store.Ack(ctx, ids...); err != nil {
+		// Not acknowledged: each runs again later and finds nothing to do.
+		r.Log.Warn("acknowledging jobs failed", "jobs", len(ids), "first", ids[0], "err", err)
+	}
 }
 
 // RunNow runs jobs just recorded by this instance, at once. It is an

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -67,6 +68,58 @@ func TestJobRunNowIsNotRunTwice(t *testing.T) {
 	r.Cycle(context.Background())
 	if runs != 2 || !st.acked(young) {
 		t.Fatalf("the young job after its wait: runs %d, acked %v", runs, st.acked(young))
+	}
+}
+
+// counting counts a runner's reads of done marks and acknowledgements.
+type counting struct {
+	job.Store
+	dones, acks int
+}
+
+func (c *counting) Done(ctx context.Context, ids ...string) ([]bool, error) {
+	c.dones++
+	return c.Store.Done(ctx, ids...)
+}
+
+func (c *counting) Ack(ctx context.Context, ids ...string) error {
+	c.acks++
+	return c.Store.Ack(ctx, ids...)
+}
+
+// A cycle reads the done marks of the jobs it takes up, and acknowledges
+// those done or run, once for each read of up to 50 jobs, not once a job;
+// a job that fails is left pending.
+func TestCycleAcknowledgesTogether(t *testing.T) {
+	// Recorded a minute ago by the clock their ids carry: not young.
+	st := newJobs(t, time.Now().Add(-time.Minute))
+	c := &counting{Store: st.st.Jobs()}
+	r := runner(c, "a")
+	runs := map[string]int{}
+	r.Handle("k", func(_ context.Context, j job.Job) error {
+		runs[j.Key]++
+		if j.Key == "bad" {
+			return errors.New("refused")
+		}
+		return nil
+	})
+	var all []job.Job
+	for i := range 119 {
+		all = append(all, st.add("k", strconv.Itoa(i)))
+	}
+	bad := st.add("k", "bad")
+	r.RunNow(context.Background(), all[:60]) // run at once by their instance: marked done
+	r.Cycle(context.Background())
+	for _, j := range all {
+		if !st.acked(j) || runs[j.Key] != 1 {
+			t.Fatalf("job %s: acknowledged %v, run %d times; want once", j.Key, st.acked(j), runs[j.Key])
+		}
+	}
+	if st.acked(bad) || runs["bad"] != 1 {
+		t.Fatalf("the failing job: acknowledged %v, run %d times; want pending, run once", st.acked(bad), runs["bad"])
+	}
+	if c.dones != 3 || c.acks != 3 {
+		t.Fatalf("120 jobs taken up with %d reads of their marks and %d acknowledgements, want 3 of each (50, 50, 20)", c.dones, c.acks)
 	}
 }
 

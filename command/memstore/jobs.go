@@ -147,12 +147,14 @@ func (x *Jobs) Claim(ctx context.Context, consumer string, minIdle time.Duration
 }
 
 // Ack implements job.Store.
-func (x *Jobs) Ack(ctx context.Context, id string) error {
+func (x *Jobs) Ack(ctx context.Context, ids ...string) error {
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
-	delete(x.s.jobs.pending, id)
-	delete(x.s.jobs.done, id)
-	delete(x.s.jobs.attempts, id)
+	for _, id := range ids {
+		delete(x.s.jobs.pending, id)
+		delete(x.s.jobs.done, id)
+		delete(x.s.jobs.attempts, id)
+	}
 	return nil
 }
 
@@ -166,12 +168,19 @@ func (x *Jobs) MarkDone(ctx context.Context, id string) error {
 }
 
 // Done implements job.Store.
-func (x *Jobs) Done(ctx context.Context, id string) (bool, error) {
+func (x *Jobs) Done(ctx context.Context, ids ...string) ([]bool, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	now := x.s.now()
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
-	until, ok := x.s.jobs.done[id]
-	return ok && now.Before(until), nil
+	done := make([]bool, len(ids))
+	for i, id := range ids {
+		until, ok := x.s.jobs.done[id]
+		done[i] = ok && now.Before(until)
+	}
+	return done, nil
 }
 
 // Failed implements job.Store.

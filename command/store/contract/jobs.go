@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -83,39 +84,55 @@ func jobsClaimAfterIdle(t *testing.T, open Open) {
 }
 
 // jobsDoneAndFailed: done marks and failed attempts are kept per job and
-// forgotten when it is acknowledged.
+// forgotten when it is acknowledged; the marks of several jobs are read,
+// and several jobs acknowledged, at once, each as alone.
 func jobsDoneAndFailed(t *testing.T, open Open) {
 	st := open(t)
 	ctx := context.Background()
 	group(t, st)
-	ids := record(t, st, "a", "b")
+	ids := record(t, st, "a", "b", "c", "d")
 	if _, err := st.Jobs.Read(ctx, "one", 10); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Jobs.MarkDone(ctx, ids[0]); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{ids[0], ids[2]} {
+		if err := st.Jobs.MarkDone(ctx, id); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if done, err := st.Jobs.Done(ctx, ids[0]); !done || err != nil {
+	if done, err := st.Jobs.Done(ctx, ids[0]); len(done) != 1 || !done[0] || err != nil {
 		t.Fatalf("done: %v %v", done, err)
 	}
-	if done, err := st.Jobs.Done(ctx, ids[1]); done || err != nil {
+	if done, err := st.Jobs.Done(ctx, ids[1]); len(done) != 1 || done[0] || err != nil {
 		t.Fatalf("the other done: %v %v", done, err)
+	}
+	if done, err := st.Jobs.Done(ctx, ids[3], ids[2], ids[1], ids[0]); !slices.Equal(done, []bool{false, true, false, true}) || err != nil {
+		t.Fatalf("four read at once: %v %v, want [false true false true]", done, err)
+	}
+	if done, err := st.Jobs.Done(ctx); len(done) != 0 || err != nil {
+		t.Fatalf("none read: %v %v", done, err)
 	}
 	for want := int64(1); want <= 2; want++ {
 		if n, err := st.Jobs.Failed(ctx, ids[1]); n != want || err != nil {
 			t.Fatalf("attempts %d %v, want %d", n, err, want)
 		}
 	}
-	for _, id := range ids {
-		if err := st.Jobs.Ack(ctx, id); err != nil {
-			t.Fatal(err)
-		}
+	if err := st.Jobs.Ack(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := st.Jobs.Pending(ctx, 10); n != 3 || err != nil {
+		t.Fatalf("pending after one ack: %d %v, want 3", n, err)
+	}
+	if err := st.Jobs.Ack(ctx); err != nil {
+		t.Fatalf("none acknowledged: %v", err)
+	}
+	if err := st.Jobs.Ack(ctx, ids[1:]...); err != nil {
+		t.Fatal(err)
 	}
 	if n, _, err := st.Jobs.Pending(ctx, 10); n != 0 || err != nil {
 		t.Fatalf("pending after ack: %d %v", n, err)
 	}
-	if done, _ := st.Jobs.Done(ctx, ids[0]); done {
-		t.Fatal("done mark kept after ack")
+	if done, _ := st.Jobs.Done(ctx, ids...); slices.Contains(done, true) {
+		t.Fatalf("done marks kept after ack: %v", done)
 	}
 	if n, _ := st.Jobs.Failed(ctx, ids[1]); n != 1 {
 		t.Fatalf("attempts kept after ack: %d", n)

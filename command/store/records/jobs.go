@@ -138,18 +138,25 @@ func (x *Jobs) Claim(ctx context.Context, consumer string, minIdle time.Duration
 	return job.Job{}, false, nil
 }
 
-// Ack implements job.Store.
-func (x *Jobs) Ack(ctx context.Context, id string) error {
-	if err := x.s.Check("acknowledging a job"); err != nil {
+// Ack implements job.Store: one XACK, DEL and HDEL for all of ids.
+func (x *Jobs) Ack(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := x.s.Check("acknowledging jobs"); err != nil {
 		return err
 	}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = x.markKey("done", id)
+	}
 	_, err := x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, x.key, x.group, id)
-		p.Del(ctx, x.markKey("done", id))
-		p.HDel(ctx, x.markKey("attempts"), id)
+		p.XAck(ctx, x.key, x.group, ids...)
+		p.Del(ctx, marks...)
+		p.HDel(ctx, x.markKey("attempts"), ids...)
 		return nil
 	})
-	return x.s.Wrap("acknowledging a job", err)
+	return x.s.Wrap("acknowledging jobs", err)
 }
 
 // MarkDone implements job.Store.
@@ -160,13 +167,30 @@ func (x *Jobs) MarkDone(ctx context.Context, id string) error {
 	return x.s.Wrap("marking a job done", x.s.Client().Set(ctx, x.markKey("done", id), "1", doneTTL).Err())
 }
 
-// Done implements job.Store.
-func (x *Jobs) Done(ctx context.Context, id string) (bool, error) {
-	if err := x.s.Check("reading a job"); err != nil {
-		return false, err
+// Done implements job.Store: one MGET of the marks of ids.
+func (x *Jobs) Done(ctx context.Context, ids ...string) ([]bool, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	n, err := x.s.Client().Exists(ctx, x.markKey("done", id)).Result()
-	return n > 0, x.s.Wrap("reading a job", err)
+	if err := x.s.Check("reading jobs' marks"); err != nil {
+		return nil, err
+	}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = x.markKey("done", id)
+	}
+	vals, err := x.s.Client().MGet(ctx, marks...).Result()
+	if err != nil {
+		return nil, x.s.Wrap("reading jobs' marks", err)
+	}
+	if len(vals) != len(ids) {
+		return nil, fmt.Errorf("reading jobs' marks: %d answers for %d jobs", len(vals), len(ids))
+	}
+	done := make([]bool, len(ids))
+	for i, v := range vals {
+		done[i] = v != nil
+	}
+	return done, nil
 }
 
 // Failed implements job.Store.
