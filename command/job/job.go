@@ -230,7 +230,7 @@ func (r *Runner) Cycle(ctx context.Context) {
 		if err != nil || !ok {
 			continue // another instance took it first
 		}
-		r.take(ctx, j, false)
+		r.take(ctx, j)
 	}
 }
 
@@ -243,11 +243,9 @@ func (r *Runner) backoff(n int64) time.Duration {
 	return min(d, r.RetryMax)
 }
 
-// takeNew handles jobs delivered for the first time, as take does, with
-// one read of their done marks and one acknowledgement for those found
-// done or run here: most were run at once by the instance that recorded
-// them, and two round trips a job were most of a cycle's work (every
-// incident's job and every event of the fed streams).
+// takeNew handles jobs delivered for the first time with one read of their
+// done marks, and acknowledges those done or run together, at least every
+// ackWithin: two round trips a job were most of a cycle's work.
 func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
 	if len(jobs) == 0 {
 		return
@@ -261,29 +259,45 @@ func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
 		return // left pending: taken up again once due for a retry
 	}
 	acks := make([]string, 0, len(jobs))
+	since := time.Now()
 	for i, j := range jobs {
+		if ctx.Err() != nil {
+			break // the rest stay pending
+		}
 		if done[i] || r.runOne(ctx, j, true) {
 			acks = append(acks, j.ID)
+		}
+		if len(acks) > 0 && time.Since(since) > ackWithin {
+			r.ack(ctx, acks...)
+			acks, since = acks[:0], time.Now()
 		}
 	}
 	r.ack(ctx, acks...)
 }
 
-// take handles a delivered job: one already done is acknowledged; a new
-// one still young is left to the instance that recorded it (it runs its
-// jobs at once) until it is due for a retry.
-func (r *Runner) take(ctx context.Context, j Job, fresh bool) {
+// ackTimeout bounds each acknowledgement, made even once the runner's
+// context has ended.
+const ackTimeout = 2 * time.Second
+
+// ackWithin bounds how long a job done or run waits for its batch's
+// acknowledgement (a slow handler's neighbours are not left to the lease).
+const ackWithin = time.Second
+
+// take handles a delivered job claimed for a retry: one marked done is
+// acknowledged, the others run.
+func (r *Runner) take(ctx context.Context, j Job) {
 	done, err := r.Store.Done(ctx, j.ID)
 	if err != nil {
 		return
 	}
-	if done[0] || r.runOne(ctx, j, fresh) {
+	if done[0] || r.runOne(ctx, j, false) {
 		r.ack(ctx, j.ID)
 	}
 }
 
-// runOne runs a delivered job not marked done, unless it is new and still
-// young (see take), and reports whether it ran to the end: acknowledge it.
+// runOne runs a job not marked done and reports whether it ran to the end;
+// a fresh one still young is left to the instance that recorded it (it
+// runs its jobs at once) until it is due for a retry.
 func (r *Runner) runOne(ctx context.Context, j Job, fresh bool) bool {
 	if fresh && r.isRunning(j.ID) || fresh && age(j.ID) < r.RetryBase {
 		return false
@@ -305,11 +319,14 @@ func (r *Runner) runOne(ctx context.Context, j Job, fresh bool) bool {
 	return true
 }
 
-// ack acknowledges jobs done, in one step.
+// ack acknowledges jobs done, in one step, even once ctx has ended: their
+// work is done.
 func (r *Runner) ack(ctx context.Context, ids ...string) {
 	if len(ids) == 0 {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	defer cancel()
 	if err := r.Store.Ack(ctx, ids...); err != nil {
 		// Not acknowledged: each runs again later and finds nothing to do.
 		r.Log.Warn("acknowledging jobs failed", "jobs", len(ids), "first", ids[0], "err", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"watchfloor/command/alarm"
@@ -71,56 +72,131 @@ func TestJobRunNowIsNotRunTwice(t *testing.T) {
 	}
 }
 
-// counting counts a runner's reads of done marks and acknowledgements.
+// counting counts a runner's reads of done marks and acknowledgements;
+// with failDone its reads of marks fail.
 type counting struct {
 	job.Store
 	dones, acks int
+	failDone    bool
 }
 
 func (c *counting) Done(ctx context.Context, ids ...string) ([]bool, error) {
 	c.dones++
+	if c.failDone {
+		return nil, errors.New("marks unreadable")
+	}
 	return c.Store.Done(ctx, ids...)
 }
 
 func (c *counting) Ack(ctx context.Context, ids ...string) error {
 	c.acks++
+	if err := ctx.Err(); err != nil {
+		return err // as Redis's store would
+	}
 	return c.Store.Ack(ctx, ids...)
 }
 
 // A cycle reads the done marks of the jobs it takes up, and acknowledges
 // those done or run, once for each read of up to 50 jobs, not once a job;
-// a job that fails is left pending.
+// a job that fails, or is young, is left pending; with the marks
+// unreadable nothing is run or acknowledged.
 func TestCycleAcknowledgesTogether(t *testing.T) {
-	// Recorded a minute ago by the clock their ids carry: not young.
-	st := newJobs(t, time.Now().Add(-time.Minute))
-	c := &counting{Store: st.st.Jobs()}
-	r := runner(c, "a")
-	runs := map[string]int{}
-	r.Handle("k", func(_ context.Context, j job.Job) error {
-		runs[j.Key]++
-		if j.Key == "bad" {
-			return errors.New("refused")
+	setup := func(t *testing.T) (*jobs, *counting, *job.Runner, map[string]int) {
+		// Recorded a minute ago by the clock their ids carry: not young.
+		st := newJobs(t, time.Now().Add(-time.Minute))
+		c := &counting{Store: st.st.Jobs()}
+		r := runner(c, "a")
+		runs := map[string]int{}
+		r.Handle("k", func(_ context.Context, j job.Job) error {
+			runs[j.Key]++
+			if j.Key == "bad" {
+				return errors.New("refused")
+			}
+			return nil
+		})
+		return st, c, r, runs
+	}
+	t.Run("together", func(t *testing.T) {
+		st, c, r, runs := setup(t)
+		var all []job.Job
+		var bad job.Job
+		for i := range 119 {
+			all = append(all, st.add("k", strconv.Itoa(i)))
+			if i == 69 {
+				bad = st.add("k", "bad") // in the second read, between others
+			}
 		}
-		return nil
+		st.idle(time.Minute) // now: the next is young
+		young := st.add("k", "young")
+		r.RunNow(context.Background(), all[:60]) // run at once by their instance: marked done
+		r.Cycle(context.Background())
+		for _, j := range all {
+			if !st.acked(j) || runs[j.Key] != 1 {
+				t.Fatalf("job %s: acknowledged %v, run %d times; want once", j.Key, st.acked(j), runs[j.Key])
+			}
+		}
+		if st.acked(bad) || runs["bad"] != 1 {
+			t.Fatalf("the failing job: acknowledged %v, run %d times; want pending, run once", st.acked(bad), runs["bad"])
+		}
+		if st.acked(young) || runs["young"] != 0 {
+			t.Fatalf("the young job: acknowledged %v, run %d times; want it left to its instance", st.acked(young), runs["young"])
+		}
+		if c.dones != 3 || c.acks != 3 {
+			t.Fatalf("121 jobs taken up with %d reads of their marks and %d acknowledgements, want 3 of each (50, 50, 21)", c.dones, c.acks)
+		}
 	})
-	var all []job.Job
-	for i := range 119 {
-		all = append(all, st.add("k", strconv.Itoa(i)))
-	}
-	bad := st.add("k", "bad")
-	r.RunNow(context.Background(), all[:60]) // run at once by their instance: marked done
-	r.Cycle(context.Background())
-	for _, j := range all {
-		if !st.acked(j) || runs[j.Key] != 1 {
-			t.Fatalf("job %s: acknowledged %v, run %d times; want once", j.Key, st.acked(j), runs[j.Key])
+	t.Run("stopped mid-read", func(t *testing.T) {
+		st, _, r, runs := setup(t)
+		ctx, stop := context.WithCancel(context.Background())
+		r.Handle("k", func(_ context.Context, j job.Job) error {
+			runs[j.Key]++
+			if j.Key == "4" {
+				stop() // the server stops while the fifth job runs
+			}
+			return nil
+		})
+		var all []job.Job
+		for i := range 10 {
+			all = append(all, st.add("k", strconv.Itoa(i)))
 		}
-	}
-	if st.acked(bad) || runs["bad"] != 1 {
-		t.Fatalf("the failing job: acknowledged %v, run %d times; want pending, run once", st.acked(bad), runs["bad"])
-	}
-	if c.dones != 3 || c.acks != 3 {
-		t.Fatalf("120 jobs taken up with %d reads of their marks and %d acknowledgements, want 3 of each (50, 50, 20)", c.dones, c.acks)
-	}
+		r.Cycle(ctx)
+		for i, j := range all {
+			if ran := runs[j.Key] == 1; ran != (i <= 4) || st.acked(j) != ran {
+				t.Fatalf("job %d: run %d times, acknowledged %v; want the first five run and acknowledged, the rest left", i, runs[j.Key], st.acked(j))
+			}
+		}
+	})
+	t.Run("a slow one", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) { // the handler's sleep passes at once
+			st, c, r, runs := setup(t)
+			r.Handle("k", func(_ context.Context, j job.Job) error {
+				runs[j.Key]++
+				if j.Key == "2" {
+					time.Sleep(2 * time.Second)
+				}
+				return nil
+			})
+			for i := range 10 {
+				st.add("k", strconv.Itoa(i))
+			}
+			r.Cycle(context.Background())
+			if len(runs) != 10 || c.acks != 2 {
+				t.Fatalf("ten jobs, the third taking 2 s: %d run, %d acknowledgements; want the first three acknowledged after it, then the rest", len(runs), c.acks)
+			}
+		})
+	})
+	t.Run("marks unreadable", func(t *testing.T) {
+		st, c, r, runs := setup(t)
+		var all []job.Job
+		for i := range 10 {
+			all = append(all, st.add("k", strconv.Itoa(i)))
+		}
+		c.failDone = true
+		r.Cycle(context.Background())
+		if c.acks != 0 || len(runs) != 0 || st.acked(all[0]) {
+			t.Fatalf("with the marks unreadable: %d acknowledgements, %d jobs run; want none", c.acks, len(runs))
+		}
+	})
 }
 
 // A failing job is retried, raises one alarm after AlarmAfter failures,

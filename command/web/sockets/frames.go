@@ -30,9 +30,10 @@ import (
 // inside NextReader or its reader's Read, under the library's lock only.
 // Until read sees the error and sets done, a batch in flight or starting
 // can overlap it: the Close's one-second deadline replaces the batch's on
-// the shared connection, and the batch's frames may follow the Close. Each
-// is one write to the connection, so their bytes do not mix; and it is at
-// most the one batch, as done is set as soon as read returns.
+// the shared connection (and the one send keeps), and the batch's frames
+// may follow the Close. Each is one write to the connection, so their
+// bytes do not mix; and it is at most the one batch, as done is set as
+// soon as read returns.
 //
 // A ping goes out with every heartbeat (beat). From the first on, the
 // connection's read deadline is silence ahead of the last frame heard
@@ -50,10 +51,8 @@ type socketWriter struct {
 	done    bool
 	buf     []byte
 	failed  bool
-	// deadline is the write deadline send set last (zero once a control
-	// frame's own replaced it): send moves it only when it would move it
-	// on by more than timeout/deadlineSlack, so a screen written a hundred
-	// times a second sets it about once a second, not at every write.
+	// deadline is the write deadline send set last (zero once a pong's
+	// replaced it); send moves it on only by more than timeout/deadlineSlack.
 	deadline time.Time
 	// err is the first write that failed (not one refused once done), and
 	// readErr what ended reading.
@@ -240,9 +239,8 @@ func (w *socketWriter) close(code int, text string) {
 	_ = w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
 
-// deadlineSlack bounds how much of its timeout a write may lose to a
-// deadline kept from an earlier write: a write always has at least
-// (deadlineSlack-1)/deadlineSlack of streams.write_timeout.
+// deadlineSlack: a write keeps an earlier write's deadline while that
+// leaves it at least (deadlineSlack-1)/deadlineSlack of its timeout.
 const deadlineSlack = 8
 
 // maxKept is the largest buffer kept between batches (a bigger one was for
@@ -290,8 +288,7 @@ func (w *socketWriter) send() error {
 	nc := w.conn.NetConn()
 	var err error
 	if d := time.Now().Add(w.timeout); d.Sub(w.deadline) > w.timeout/deadlineSlack {
-		// Setting a deadline takes the runtime's poller lock: 2 % of the
-		// server's CPU with 200 screens when set at every write.
+		// Set at every write it took 2-3 % of the server's CPU (200 screens).
 		if err = nc.SetWriteDeadline(d); err == nil {
 			w.deadline = d
 		}

@@ -426,18 +426,14 @@ func TestASlowStartGivesItsPlaceBack(t *testing.T) {
 // deadline replaced it: in both, a batch the client reads only later than
 // the old deadline goes through.
 func TestWriteDeadlineMovedWhenItMust(t *testing.T) {
-	big := []live.Message{{JSON: bytes.Repeat([]byte("a"), 1<<20)}}
+	big := []live.Message{{JSON: bytes.Repeat([]byte("a"), 8<<20)}}
 	size := int64(len(appendFrame(nil, big[0].JSON, false)))
-	// serve gives a writer of timeout whose connection's send buffer is
-	// small, so a batch bigger than the client's receive buffer (128 kB
-	// here, growing only as it reads) waits for it to read, and has written
-	// once. The client's buffer is left as it is: a small one would slow
-	// its reading to a window a delayed ack.
+	// serve gives a writer of timeout that has written once. A batch of
+	// 8 MiB outgrows the connection's buffers (they grow as the client
+	// reads), so it waits for the client to read; small buffers would slow
+	// the reading itself to a crawl.
 	serve := func(t *testing.T, timeout time.Duration) (net.Conn, *bufio.Reader, *socketWriter) {
 		cli, br, conn := socketPair(t, false)
-		if tc, ok := conn.NetConn().(*net.TCPConn); ok {
-			_ = tc.SetWriteBuffer(4096)
-		}
 		w := newSocketWriter(conn, timeout, time.Minute, false)
 		if err := w.one([]byte(`{}`)); err != nil {
 			t.Fatal(err)
@@ -457,11 +453,22 @@ func TestWriteDeadlineMovedWhenItMust(t *testing.T) {
 		}()
 		return read
 	}
+	t.Run("kept", func(t *testing.T) {
+		_, br, w := serve(t, 10*time.Second)
+		kept := w.deadline
+		if err := w.one([]byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		readFrame(t, br)
+		if kept.IsZero() || !w.deadline.Equal(kept) {
+			t.Fatalf("a write at once after another set the deadline %v again (was %v)", w.deadline, kept)
+		}
+	})
 	t.Run("after the deadline passed", func(t *testing.T) {
 		const timeout = 500 * time.Millisecond
 		_, br, w := serve(t, timeout)
 		time.Sleep(timeout + timeout/2) // the deadline set by the first write has passed
-		read := readLater(br, timeout/4)
+		read := readLater(br, 0)        // a deadline kept would fail the write at once
 		if err := w.write(big); err != nil {
 			t.Fatalf("a batch written after the last deadline passed, read within its timeout: %v", err)
 		}
