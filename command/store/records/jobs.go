@@ -146,10 +146,7 @@ func (x *Jobs) Ack(ctx context.Context, ids ...string) error {
 	if err := x.s.Check("acknowledging jobs"); err != nil {
 		return err
 	}
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = x.markKey("done", id)
-	}
+	marks := x.doneKeys(ids)
 	_, err := x.s.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAck(ctx, x.key, x.group, ids...)
 		p.Del(ctx, marks...)
@@ -157,6 +154,15 @@ func (x *Jobs) Ack(ctx context.Context, ids ...string) error {
 		return nil
 	})
 	return x.s.Wrap("acknowledging jobs", err)
+}
+
+// doneKeys are the keys of the done marks of ids.
+func (x *Jobs) doneKeys(ids []string) []string {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = x.markKey("done", id)
+	}
+	return keys
 }
 
 // MarkDone implements job.Store.
@@ -175,10 +181,7 @@ func (x *Jobs) Done(ctx context.Context, ids ...string) ([]bool, error) {
 	if err := x.s.Check("reading jobs' marks"); err != nil {
 		return nil, err
 	}
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = x.markKey("done", id)
-	}
+	marks := x.doneKeys(ids)
 	vals, err := x.s.Client().MGet(ctx, marks...).Result()
 	if err != nil {
 		return nil, x.s.Wrap("reading jobs' marks", err)
