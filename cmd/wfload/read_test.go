@@ -226,6 +226,15 @@ func testDialDuring(t *testing.T, screensDuring bool) {
 			t.Fatal("the late sockets were not dialled within 5 s")
 		}
 	}
+	// The server says a dial came before it writes the snapshot: the run
+	// ends once every late socket has read its own (an end sooner closes
+	// a socket before its snapshot, which is then not timed).
+	for deadline := time.Now().Add(5 * time.Second); l.snapshots.figure("", time.Second).Count < int64(late); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the late sockets' snapshots were not all read within 5 s: %d of %d", l.snapshots.figure("", time.Second).Count, late)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	wg.Wait()
 	if n := l.screenSnaps.figure("", time.Second).Count; n != int64(btoi(screensDuring)) {
