@@ -244,8 +244,8 @@ func (r *Runner) backoff(n int64) time.Duration {
 }
 
 // takeNew handles jobs delivered for the first time with one read of their
-// done marks, and acknowledges those done or run together, at least every
-// ackWithin: two round trips a job were most of a cycle's work.
+// done marks, and acknowledges those done or run together: at the batch's
+// end, or at a job's end once the oldest waiting has waited ackWithin.
 func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
 	if len(jobs) == 0 {
 		return
@@ -259,17 +259,20 @@ func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
 		return // left pending: taken up again once due for a retry
 	}
 	acks := make([]string, 0, len(jobs))
-	since := time.Now()
+	var oldest time.Time // when the first acknowledgement waiting was due
 	for i, j := range jobs {
 		if ctx.Err() != nil {
 			break // the rest stay pending
 		}
 		if done[i] || r.runOne(ctx, j, true) {
+			if len(acks) == 0 {
+				oldest = time.Now()
+			}
 			acks = append(acks, j.ID)
 		}
-		if len(acks) > 0 && time.Since(since) > ackWithin {
+		if len(acks) > 0 && time.Since(oldest) > ackWithin {
 			r.ack(ctx, acks...)
-			acks, since = acks[:0], time.Now()
+			acks = acks[:0]
 		}
 	}
 	r.ack(ctx, acks...)
@@ -279,8 +282,8 @@ func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
 // context has ended.
 const ackTimeout = 2 * time.Second
 
-// ackWithin bounds how long a job done or run waits for its batch's
-// acknowledgement (a slow handler's neighbours are not left to the lease).
+// ackWithin is how long a job done or run may wait for its batch's end
+// before what waits is acknowledged (a slow batch's are not left to the lease).
 const ackWithin = time.Second
 
 // take handles a delivered job claimed for a retry: one marked done is

@@ -148,6 +148,9 @@ func (x *Jobs) Claim(ctx context.Context, consumer string, minIdle time.Duration
 
 // Ack implements job.Store.
 func (x *Jobs) Ack(ctx context.Context, ids ...string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("acknowledging jobs: %w", err)
+	}
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
 	for _, id := range ids {
@@ -171,6 +174,9 @@ func (x *Jobs) MarkDone(ctx context.Context, id string) error {
 func (x *Jobs) Done(ctx context.Context, ids ...string) ([]bool, error) {
 	if len(ids) == 0 {
 		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading jobs' marks: %w", err)
 	}
 	now := x.s.now()
 	x.s.mu.Lock()
