@@ -201,7 +201,7 @@ func (r *Runner) Cycle(ctx context.Context) {
 			}
 			return
 		}
-		r.takeNew(ctx, jobs)
+		r.take(ctx, jobs, true)
 		if len(jobs) < 50 {
 			break
 		}
@@ -230,7 +230,7 @@ func (r *Runner) Cycle(ctx context.Context) {
 		if err != nil || !ok {
 			continue // another instance took it first
 		}
-		r.take(ctx, j)
+		r.take(ctx, []Job{j}, false)
 	}
 }
 
@@ -243,10 +243,11 @@ func (r *Runner) backoff(n int64) time.Duration {
 	return min(d, r.RetryMax)
 }
 
-// takeNew handles jobs delivered for the first time with one read of their
-// done marks, and acknowledges those done or run together: at the batch's
-// end, or at a job's end once the oldest waiting has waited ackWithin.
-func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
+// take handles delivered jobs (fresh: for the first time, not claimed for
+// a retry) with one read of their done marks, runs those not done, and
+// acknowledges the done and the run together: at the end, or at a job's
+// end once the oldest waiting has waited ackWithin.
+func (r *Runner) take(ctx context.Context, jobs []Job, fresh bool) {
 	if len(jobs) == 0 {
 		return
 	}
@@ -264,7 +265,7 @@ func (r *Runner) takeNew(ctx context.Context, jobs []Job) {
 		if ctx.Err() != nil {
 			break // the rest stay pending
 		}
-		if done[i] || r.runOne(ctx, j, true) {
+		if done[i] || r.runOne(ctx, j, fresh) {
 			if len(acks) == 0 {
 				oldest = time.Now()
 			}
@@ -285,18 +286,6 @@ const ackTimeout = 2 * time.Second
 // ackWithin is how long a job done or run may wait for its batch's end
 // before what waits is acknowledged (a slow batch's are not left to the lease).
 const ackWithin = time.Second
-
-// take handles a delivered job claimed for a retry: one marked done is
-// acknowledged, the others run.
-func (r *Runner) take(ctx context.Context, j Job) {
-	done, err := r.Store.Done(ctx, j.ID)
-	if err != nil {
-		return
-	}
-	if done[0] || r.runOne(ctx, j, false) {
-		r.ack(ctx, j.ID)
-	}
-}
 
 // runOne runs a job not marked done and reports whether it ran to the end;
 // a fresh one still young is left to the instance that recorded it (it
