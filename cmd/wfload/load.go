@@ -38,6 +38,7 @@ type options struct {
 	CPUProfile            string // this process's CPU profile over the run
 	ServerProfile         string // the server's CPU profile over the sending, fetched as admin
 	ServerMutexProfile    string // the locks the server waited on over the sending, fetched as admin
+	ServerAllocProfile    string // what the server allocated over the sending, fetched as admin
 	Steps                 bool   // split the plan tasks' time into the server's steps
 	Compress              bool   // ask websockets for permessage-deflate, as browsers do
 	DialTogether          bool   // log every responder in first, then dial their sockets at once
@@ -246,7 +247,7 @@ func (l *load) run(ctx context.Context) (*Report, error) {
 		go func() { defer wg.Done(); l.dialLate(runCtx, &wg) }()
 	}
 	var profiled []<-chan error
-	for name, path := range map[string]string{"profile": l.o.ServerProfile, "mutex": l.o.ServerMutexProfile} {
+	for name, path := range map[string]string{"profile": l.o.ServerProfile, "mutex": l.o.ServerMutexProfile, "allocs": l.o.ServerAllocProfile} {
 		if path != "" {
 			profiled = append(profiled, l.serverProfile(ctx, name, path, l.o.Duration))
 		}

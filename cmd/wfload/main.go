@@ -6,7 +6,8 @@
 // with -json, writes the figures as JSON. To find where the time goes:
 // -cpuprofile profiles wfload itself, -server-cpuprofile fetches the
 // first server's CPU profile over the sending (as admin, from
-// /debug/pprof), -server-mutexprofile the locks it waited on, and -steps
+// /debug/pprof), -server-mutexprofile the locks it waited on,
+// -server-allocprofile what it allocated, and -steps
 // splits the plan tasks' time by the times the server stamps (on every
 // 100th responder, and on any for a task over 2 s).
 package main
@@ -43,6 +44,7 @@ func run() int {
 	flag.StringVar(&o.JSON, "json", "", "write the figures as JSON to this file")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write wfload's own CPU profile over the run to this file")
 	flag.StringVar(&o.ServerProfile, "server-cpuprofile", "", "fetch the first -api server's CPU profile over the sending (GET /debug/pprof/profile as admin) into this file")
+	flag.StringVar(&o.ServerAllocProfile, "server-allocprofile", "", "fetch what the first -api server allocated over the sending (GET /debug/pprof/allocs as admin) into this file")
 	flag.StringVar(&o.ServerMutexProfile, "server-mutexprofile", "", "fetch the locks the first -api server waited on over the sending (GET /debug/pprof/mutex as admin; it samples them only with metrics.mutex_profile_fraction) into this file")
 	flag.BoolVar(&o.Steps, "steps", false, "split the plan tasks' time into the server's steps (plan activated, the task's atomic step started, on the phone), read on every 100th responder and on any for a task over 2 s")
 	flag.BoolVar(&o.DialTogether, "dial-together", false, "log every responder in first, then dial their sockets at once (as phones reconnect after a restart: their heartbeats meet)")
