@@ -92,66 +92,69 @@ func (s *Store) JobsKey() string { return s.Key("jobs") }
 // so it works unchanged on Redis Cluster as long as every key shares the
 // deployment's hash tag.
 const commitSource = `
-local a, k = 1, 1
-local function arg() local v = ARGV[a]; a = a + 1; return v end
-local function key() local v = KEYS[k]; k = k + 1; return v end
+local A, K, call = ARGV, KEYS, redis.call
+local a, k = 2, 1
 local idemKey, idemVal, idemTTL
-if arg() == '1' then
-  idemKey = key(); idemVal = arg(); idemTTL = arg()
-  local prev = redis.call('GET', idemKey)
+if A[1] == '1' then
+  idemKey, idemVal, idemTTL = K[1], A[2], A[3]; a, k = 4, 2
+  local prev = call('GET', idemKey)
   if prev then return {'dup', prev} end
 end
-local nguards = tonumber(arg())
+local nguards = tonumber(A[a]); a = a + 1
 for g = 1, nguards do
-  local gk = key(); local field = arg(); local n = tonumber(arg())
-  local cur = redis.call('HGET', gk, field)
-  if not cur then cur = '' end
+  local field, n = A[a], tonumber(A[a + 1])
+  local cur = call('HGET', K[k], field) or ''
+  k, a = k + 1, a + 2
   local ok = false
-  for i = 1, n do if arg() == cur then ok = true end end
+  for i = a, a + n - 1 do if A[i] == cur then ok = true end end
+  a = a + n
   if not ok then return {'conflict', g, cur} end
 end
-if idemKey then redis.call('SET', idemKey, idemVal, 'PX', idemTTL) end
-local nops = tonumber(arg())
+if idemKey then call('SET', idemKey, idemVal, 'PX', idemTTL) end
+local nops = tonumber(A[a]); a = a + 1
 local docs = {}
 local counts = {}
 for i = 1, nops do
-  local cmd = arg(); local kk = key(); local n = tonumber(arg())
-  local args = {}
-  for j = 1, n do args[j] = arg() end
-  if args[1] == 'doc' then docs[i] = args[2] end
-  local r = redis.call(cmd, kk, unpack(args))
+  local cmd, n = A[a], tonumber(A[a + 1])
+  a = a + 2
+  if n > 1 and A[a] == 'doc' then docs[i] = A[a + 1] end
+  local r = call(cmd, K[k], unpack(A, a, a + n - 1))
+  k, a = k + 1, a + n
   if cmd == 'HINCRBY' then counts[i] = tostring(r) end
 end
 local function count(n) return counts[tonumber(n)] end
-local at = arg(); local maxlen = arg(); local unitmax = arg(); local notify = arg()
-local nev = tonumber(arg())
+local at, maxlen, unitmax, notify, nev = A[a], A[a + 1], A[a + 2], A[a + 3], tonumber(A[a + 4])
+a = a + 5
 local out = {'ok'}
 for i = 1, nev do
-  local seqKey = key(); local streamKey = key(); local typ = arg(); local head = arg(); local data = arg(); local name = arg()
+  local seqKey, streamKey = K[k], K[k + 1]
+  local typ, head, data, name = A[a], A[a + 1], A[a + 2], A[a + 3]
+  k, a = k + 2, a + 4
   -- "@n": the document op n wrote (JSON never starts with @), sent once
   if string.byte(data) == 64 then data = docs[tonumber(string.sub(data, 2))] end
   -- "#…": counted data, each \1n\1 the new value of the counter op n moved
   if string.byte(data) == 35 then data = string.gsub(string.sub(data, 2), '\1(%d+)\1', count) end
-  local seq = redis.call('INCR', seqKey)
+  local seq = call('INCR', seqKey)
   local msg = '{"seq":' .. seq .. ',"type":"' .. typ .. '"' .. head .. ',"at":"' .. at .. '","data":' .. data .. '}'
   -- a notified stream is a unit's own: its own, smaller cap
   local cap = maxlen
   if name ~= '' then cap = unitmax end
-  redis.call('XADD', streamKey, 'MAXLEN', '~', cap, seq .. '-0', 'm', msg)
-  if name ~= '' then redis.call('PUBLISH', notify, name .. '\n' .. seq .. '\n' .. msg) end
+  call('XADD', streamKey, 'MAXLEN', '~', cap, seq .. '-0', 'm', msg)
+  if name ~= '' then call('PUBLISH', notify, name .. '\n' .. seq .. '\n' .. msg) end
   out[#out + 1] = seq
 end
-local nau = tonumber(arg())
+local nau = tonumber(A[a]); a = a + 1
 if nau > 0 then
-  local auditKey = key()
-  for i = 1, nau do redis.call('XADD', auditKey, '*', 'r', arg()) end
+  local auditKey = K[k]; k = k + 1
+  for i = a, a + nau - 1 do call('XADD', auditKey, '*', 'r', A[i]) end
+  a = a + nau
 end
-local njobs = tonumber(arg())
+local njobs = tonumber(A[a]); a = a + 1
 if njobs > 0 then
-  local jobsKey = key()
+  local jobsKey = K[k]
   for i = 1, njobs do
-    local kind = arg(); local jk = arg(); local inc = arg(); local data = arg()
-    out[#out + 1] = redis.call('XADD', jobsKey, '*', 'kind', kind, 'key', jk, 'incident', inc, 'data', data)
+    out[#out + 1] = call('XADD', jobsKey, '*', 'kind', A[a], 'key', A[a + 1], 'incident', A[a + 2], 'data', A[a + 3])
+    a = a + 4
   end
 end
 return out
