@@ -38,7 +38,8 @@ type state struct {
 	grid   string   // code of the grid it is in, "" outside
 	inHome bool     // inside its home grid (or its parents' tree below it)
 	zones  []string // ids of the sensitive zones it is in
-	dirty  bool     // moved since the last frame
+	dirty  bool     // moved since the last frame: listed in its mark shard
+	mark   uint8    // its shard of the fleet's marks, by its place in order
 	cell   cell     // the cell its position is in, once it has one
 	// heard is the ingester's count of notes when another instance's note
 	// last moved it (0: never): a write of this instance begun before then
@@ -79,6 +80,36 @@ type Fleet struct {
 
 	// cells index the placed units by position, for Nearest.
 	cells cells
+
+	// marks list the units that changed since the last frame, so that a
+	// frame reads those only, not every unit of the city.
+	marks [markShards]markShard
+}
+
+// markShards is how many lists the changed units are marked in: a unit's
+// by its place in the fleet's order, so that workers moving different
+// units seldom take the same list's lock.
+const markShards = 64
+
+// markShard is one list of changed units, and the list the last frame
+// read, kept for the next to fill; padded to a cache line of its own.
+type markShard struct {
+	mu          sync.Mutex
+	units, read []*state
+	_           [8]byte
+}
+
+// changed marks s, whose lock the caller holds, for the next frame: listed
+// once however often it changes before then.
+func (f *Fleet) changed(s *state) {
+	if s.dirty {
+		return
+	}
+	s.dirty = true
+	m := &f.marks[s.mark]
+	m.mu.Lock()
+	m.units = append(m.units, s)
+	m.mu.Unlock()
 }
 
 // NewFleet builds the fleet of the configured units and their types; every
@@ -92,7 +123,7 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
-		s := &state{id: u.ID, cfg: FromConfig(u), status: Available}
+		s := &state{id: u.ID, cfg: FromConfig(u), status: Available, mark: uint8(len(f.order) % markShards)}
 		s.retired.Store(s.cfg.Retired)
 		f.units[u.ID] = s
 		f.order = append(f.order, u.ID)
@@ -196,7 +227,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 	defer f.mu.Unlock()
 	s, ok := f.units[u.ID]
 	if !ok {
-		s = &state{id: u.ID, status: Available}
+		s = &state{id: u.ID, status: Available, mark: uint8(len(f.order) % markShards)}
 		f.units[u.ID] = s
 		f.known.Store(nil) // built again with it at the next lookup
 		f.order = append(f.order, u.ID)
@@ -225,7 +256,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 	case s.status == Retired:
 		s.status = Available
 	}
-	s.dirty = true
+	f.changed(s)
 }
 
 // registered returns every unit's registry document (retired ones too), in
@@ -393,7 +424,7 @@ func (f *Fleet) SetStatus(id, status string) {
 	s.mu.Lock()
 	if s.status != status && !s.cfg.Retired {
 		s.status = status
-		s.dirty = true
+		f.changed(s)
 	}
 	s.mu.Unlock()
 }
@@ -494,7 +525,7 @@ func (f *Fleet) moveState(s *state, id string, p Position, anchor *Position, o o
 	case first:
 		s.anchor = p
 	}
-	s.dirty = true
+	f.changed(s)
 	if c := cellOf(pt); first || c != s.cell {
 		s.cell = c
 		into = append(into, s) // the index follows once the unit's lock is released
@@ -634,33 +665,43 @@ func (f *Fleet) Nearest(p orb.Point, types []string, limit int, exclude func(id 
 }
 
 // frame appends the units that moved or changed status since the last
-// frame to b as a JSON array and clears their marks; n is how many.
+// frame to b as a JSON array and clears their marks; n is how many. It
+// reads the units marked, not every unit: a city's frame costs what moved.
+// A unit with no position yet, or retired, is left out; its next move or
+// its return to service marks it again.
 func (f *Fleet) frame(b []byte) ([]byte, int) {
 	n := 0
 	b = append(b, '[')
-	f.mu.RLock()
-	for _, id := range f.order {
-		s := f.units[id]
-		s.mu.Lock()
-		if !s.dirty || s.pos == nil || s.cfg.Retired {
+	for i := range f.marks {
+		m := &f.marks[i]
+		m.mu.Lock()
+		list := m.units
+		m.units, m.read = m.read[:0], nil
+		m.mu.Unlock()
+		for _, s := range list {
+			s.mu.Lock()
+			s.dirty = false
+			if s.pos == nil || s.cfg.Retired {
+				s.mu.Unlock()
+				continue
+			}
+			if n > 0 {
+				b = append(b, ',')
+			}
+			n++
+			b = append(b, `{"id":`...)
+			b = appendString(b, s.id)
+			b = append(b, `,"status":"`...)
+			b = append(b, s.status...)
+			b = append(b, `","position":`...)
+			b = s.pos.AppendJSON(b)
+			b = append(b, '}')
 			s.mu.Unlock()
-			continue
 		}
-		s.dirty = false
-		if n > 0 {
-			b = append(b, ',')
-		}
-		n++
-		b = append(b, `{"id":`...)
-		b = appendString(b, id)
-		b = append(b, `,"status":"`...)
-		b = append(b, s.status...)
-		b = append(b, `","position":`...)
-		b = s.pos.AppendJSON(b)
-		b = append(b, '}')
-		s.mu.Unlock()
+		m.mu.Lock()
+		m.read = list[:0]
+		m.mu.Unlock()
 	}
-	f.mu.RUnlock()
 	return append(b, ']'), n
 }
 
