@@ -2,9 +2,9 @@
 # and what a server's /metrics says.
 # ticks PID: its CPU time so far, user and system, in clock ticks (getconf CLK_TCK a second).
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# busy: the CPU time every core has spent on anything but idling and waiting for I/O so far
-# (/proc/stat's user, nice, system, irq, softirq and steal), in clock ticks.
-busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# busy: the CPU time every core has spent on this machine's work so far (/proc/stat's user,
+# nice, system, irq and softirq: not idle, I/O wait or time stolen by the host), in clock ticks.
+busy() { awk '$1 == "cpu" { printf "%.0f\n", $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
 # waited PID...: nanoseconds the processes' threads have spent runnable but waiting for a core
 # (schedstat's second field), summed; "-" where the kernel keeps none. A thread that ends takes
 # its share with it. %.0f, not %d: mawk's %d stops at 2^31-1.

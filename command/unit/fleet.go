@@ -38,7 +38,7 @@ type state struct {
 	grid   string   // code of the grid it is in, "" outside
 	inHome bool     // inside its home grid (or its parents' tree below it)
 	zones  []string // ids of the sensitive zones it is in
-	dirty  bool     // moved since the last frame: listed in its mark shard
+	dirty  bool     // changed since the last frame: listed in its mark shard
 	mark   uint8    // its shard of the fleet's marks, by its place in order
 	cell   cell     // the cell its position is in, once it has one
 	// heard is the ingester's count of notes when another instance's note
@@ -92,11 +92,12 @@ type Fleet struct {
 const markShards = 64
 
 // markShard is one list of changed units, and the list the last frame
-// read, kept for the next to fill; padded to a cache line of its own.
+// read, kept for the next to fill; padded so that no two lists share a
+// cache line.
 type markShard struct {
 	mu          sync.Mutex
 	units, read []*state
-	_           [8]byte
+	_           [72]byte // to 128 bytes: 56 used, the array aligned to 8
 }
 
 // changed marks s, whose lock the caller holds, for the next frame: listed

@@ -8,36 +8,42 @@ import (
 	"time"
 )
 
-// frameUnits is one frame's units by id, as a screen reads them.
-func frameUnits(t testing.TB, f *Fleet) map[string]struct {
+// framed is a unit as a frame shows it.
+type framed struct {
 	Status   string
 	Position struct{ Lon, Lat float64 }
-} {
-	t.Helper()
+}
+
+// readFrame is one frame's units by id, as a screen reads them; an error
+// says what is wrong with the frame.
+func readFrame(f *Fleet) (map[string]framed, error) {
 	b, n := f.frame(nil)
 	var units []struct {
-		ID       string
-		Status   string
-		Position struct{ Lon, Lat float64 }
+		ID string
+		framed
 	}
 	if err := json.Unmarshal(b, &units); err != nil {
-		t.Fatalf("frame %s: %v", b, err)
+		return nil, fmt.Errorf("frame %s: %w", b, err)
 	}
-	out := map[string]struct {
-		Status   string
-		Position struct{ Lon, Lat float64 }
-	}{}
+	out := map[string]framed{}
 	for _, u := range units {
 		if _, twice := out[u.ID]; twice {
-			t.Errorf("unit %s twice in one frame %s", u.ID, b)
+			return nil, fmt.Errorf("unit %s twice in one frame %s", u.ID, b)
 		}
-		out[u.ID] = struct {
-			Status   string
-			Position struct{ Lon, Lat float64 }
-		}{u.Status, u.Position}
+		out[u.ID] = u.framed
 	}
 	if n != len(units) {
-		t.Errorf("frame says %d units, holds %d", n, len(units))
+		return nil, fmt.Errorf("frame says %d units, holds %d", n, len(units))
+	}
+	return out, nil
+}
+
+// frameUnits is readFrame for the test's own goroutine.
+func frameUnits(t testing.TB, f *Fleet) map[string]framed {
+	t.Helper()
+	out, err := readFrame(f)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -113,7 +119,12 @@ func TestFramesMissNoMove(t *testing.T) {
 	go func() {
 		defer close(done)
 		for {
-			for id, u := range frameUnits(t, f) {
+			units, err := readFrame(f)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for id, u := range units {
 				last[id] = u.Position.Lon
 			}
 			select {
