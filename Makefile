@@ -152,7 +152,7 @@ bench-compare: deps
 bench-grade: deps
 	$(BENCH) 10-grading "Grading an incident" $(GO) test -run='^$$' -bench=Grade -benchmem -count=1 ./alerts
 bench-geo: deps
-	$(BENCH) 11-geo "Point to grid and zones, nearest units, and a position's own work (in memory)" $(GO) test -run='^$$' -bench='Locate|^BenchmarkPlace$$|NewMap|Nearest|^BenchmarkIngest$$' -benchmem -count=1 ./geo ./command/unit
+	$(BENCH) 11-geo "Point to grid and zones, nearest units, a position's own work, and a frame of the units moved (in memory)" $(GO) test -run='^$$' -bench='Locate|^BenchmarkPlace$$|NewMap|Nearest|^BenchmarkIngest$$|^BenchmarkFrame$$' -benchmem -count=1 ./geo ./command/unit
 bench-create: deps
 	$(BENCH) 20-create-to-screen "Incident creation to its event on a screen websocket (1,000 incidents, one at a time)" $(GO) test -run='^$$' -bench=CreateToScreen -benchtime=1000x -count=1 ./command/acceptance
 bench-batch: deps

@@ -39,7 +39,7 @@ type state struct {
 	inHome bool     // inside its home grid (or its parents' tree below it)
 	zones  []string // ids of the sensitive zones it is in
 	dirty  bool     // changed since the last frame: listed in its mark shard
-	mark   uint8    // its shard of the fleet's marks, by its place in order
+	mark   uint8    // its list of the fleet's frame marks (unitHash)
 	cell   cell     // the cell its position is in, once it has one
 	// heard is the ingester's count of notes when another instance's note
 	// last moved it (0: never): a write of this instance begun before then
@@ -87,8 +87,9 @@ type Fleet struct {
 }
 
 // markShards is how many lists the changed units are marked in: a unit's
-// by its place in the fleet's order, so that workers moving different
-// units seldom take the same list's lock.
+// by the hash that gives it its ingest worker, so that with a number of
+// workers that divides it each list is written by one worker (and the
+// framer), not passed between the cores at every position.
 const markShards = 64
 
 // markShard is one list of changed units, and the list the last frame
@@ -124,7 +125,7 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
-		s := &state{id: u.ID, cfg: FromConfig(u), status: Available, mark: uint8(len(f.order) % markShards)}
+		s := &state{id: u.ID, cfg: FromConfig(u), status: Available, mark: uint8(unitHash(u.ID) % markShards)}
 		s.retired.Store(s.cfg.Retired)
 		f.units[u.ID] = s
 		f.order = append(f.order, u.ID)
@@ -228,7 +229,7 @@ func (f *Fleet) Put(u Unit, force bool) {
 	defer f.mu.Unlock()
 	s, ok := f.units[u.ID]
 	if !ok {
-		s = &state{id: u.ID, status: Available, mark: uint8(len(f.order) % markShards)}
+		s = &state{id: u.ID, status: Available, mark: uint8(unitHash(u.ID) % markShards)}
 		f.units[u.ID] = s
 		f.known.Store(nil) // built again with it at the next lookup
 		f.order = append(f.order, u.ID)

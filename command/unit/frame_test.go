@@ -59,7 +59,7 @@ func TestFrameListsWhatChanged(t *testing.T) {
 		p := Unknown(lon, 22.55, at(s))
 		f.move(id, p, &p, origin{})
 	}
-	a, b, c, d := "x-00001", "x-00002", "x-00003", "x-00190" // d in another list than a
+	a, b, c, d := "x-00001", "x-00002", "x-00003", "x-00190"
 	if got := frameUnits(t, f); len(got) != 0 {
 		t.Fatalf("a frame before any move: %v", got)
 	}

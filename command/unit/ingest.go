@@ -335,18 +335,24 @@ func (p *part) sample(i int) Sample {
 	return p.samples[i]
 }
 
-// shardIndex is the number of the worker that owns a unit (FNV-1a of its
-// id); shardOf is that worker.
+// shardIndex is the number of the worker that owns a unit (unitHash of
+// its id); shardOf is that worker.
 func (g *Ingester) shardIndex(id string) int {
 	if len(g.shards) == 1 {
 		return 0
 	}
+	return int(unitHash(id) % uint32(len(g.shards)))
+}
+
+// unitHash spreads units over the ingest workers and the fleet's frame
+// marks alike (FNV-1a of the id), so that a worker marks its own lists.
+func unitHash(id string) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(id); i++ {
 		h ^= uint32(id[i])
 		h *= 16777619
 	}
-	return int(h % uint32(len(g.shards)))
+	return h
 }
 
 func (g *Ingester) shardOf(id string) *shard { return g.shards[g.shardIndex(id)] }
