@@ -15,7 +15,7 @@ type framed struct {
 }
 
 // readFrame is one frame's units by id, as a screen reads them; an error
-// says what is wrong with the frame.
+// says what is wrong with the frame (a unit twice, out of the fleet's order).
 func readFrame(f *Fleet) (map[string]framed, error) {
 	b, n := f.frame(nil)
 	var units []struct {
@@ -26,11 +26,18 @@ func readFrame(f *Fleet) (map[string]framed, error) {
 		return nil, fmt.Errorf("frame %s: %w", b, err)
 	}
 	out := map[string]framed{}
+	prev := int32(-1)
 	for _, u := range units {
 		if _, twice := out[u.ID]; twice {
 			return nil, fmt.Errorf("unit %s twice in one frame %s", u.ID, b)
 		}
 		out[u.ID] = u.framed
+		// In the fleet's order, as neighbours compress best.
+		s := f.state(u.ID)
+		if s == nil || s.place <= prev {
+			return nil, fmt.Errorf("unit %s out of the fleet's order in frame %s", u.ID, b)
+		}
+		prev = s.place
 	}
 	if n != len(units) {
 		return nil, fmt.Errorf("frame says %d units, holds %d", n, len(units))
