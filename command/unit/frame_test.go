@@ -111,6 +111,14 @@ func TestFrameListsWhatChanged(t *testing.T) {
 	if got := frameUnits(t, f); len(got) != 1 || got[b].Status != Available {
 		t.Fatalf("its return to service: %v", got)
 	}
+	// A unit added at run time comes last in the fleet's order, whatever
+	// its id: a frame sorted by id would put it first.
+	f.Put(Unit{ID: "a-new", Callsign: "n", Type: "car"}, false)
+	move("a-new", 114.16, 4)
+	move(a, 114.17, 4)
+	if got := frameUnits(t, f); len(got) != 2 {
+		t.Fatalf("a unit added at run time and an old one: %v", got)
+	}
 }
 
 // TestFramesMissNoMove: units moved by many workers while frames are read
@@ -168,24 +176,23 @@ func TestFramesMissNoMove(t *testing.T) {
 
 // BenchmarkFrame: one frame after a quarter of a second of 5,000 positions
 // a second (1,250 units moved), in the bench's city of 12,000 units and in
-// one of 100,000: the moved units' encoding, and whatever the frame reads
-// of the others.
+// one of 100,000, and after every unit moved: the moved units' sort and
+// encoding, and whatever the frame reads of the others.
 func BenchmarkFrame(b *testing.B) {
-	const moved = 1250
-	for _, city := range []int{12000, 100000} {
-		b.Run(fmt.Sprintf("units=%d", city), func(b *testing.B) {
-			f := testFleet(b, city)
+	for _, c := range []struct{ city, moved int }{{12000, 1250}, {100000, 1250}, {12000, 12000}, {100000, 100000}} {
+		b.Run(fmt.Sprintf("units=%d/moved=%d", c.city, c.moved), func(b *testing.B) {
+			f := testFleet(b, c.city)
 			t0 := time.Now().Add(-time.Hour)
-			ids := make([]string, city)
+			ids := make([]string, c.city)
 			for i := range ids {
 				ids[i] = fmt.Sprintf("x-%05d", i)
 			}
 			var buf []byte
 			for n := 0; b.Loop(); n++ {
 				b.StopTimer()
-				for k := range moved {
+				for k := range c.moved {
 					p := Unknown(114.1, 22.55, t0.Add(time.Duration(n)*time.Millisecond))
-					f.move(ids[(n*moved+k*7)%city], p, &p, origin{})
+					f.move(ids[(n*c.moved+k*7)%c.city], p, &p, origin{})
 				}
 				b.StartTimer()
 				buf, _ = f.frame(buf[:0])
