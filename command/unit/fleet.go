@@ -138,15 +138,23 @@ func NewFleet(types []config.UnitType, units []config.Unit, m *geo.Map) (*Fleet,
 		if u.HomeGrid != "" && m.Area(u.HomeGrid) == nil {
 			return nil, fmt.Errorf("unit %s: home grid %s is not in the map", u.ID, u.HomeGrid)
 		}
-		s := &state{id: u.ID, cfg: FromConfig(u), status: Available, mark: uint8(unitHash(u.ID) % markShards), place: int32(len(f.order))}
+		s := f.add(u.ID)
+		s.cfg = FromConfig(u)
 		s.retired.Store(s.cfg.Retired)
-		f.units[u.ID] = s
-		f.order = append(f.order, u.ID)
 		for _, d := range u.Devices {
 			f.devices[d] = u.ID
 		}
 	}
 	return f, nil
+}
+
+// add makes unit id's state, available, last in the fleet's order (its
+// place) and in its mark list by unitHash; the caller holds f.mu or owns f.
+func (f *Fleet) add(id string) *state {
+	s := &state{id: id, status: Available, mark: uint8(unitHash(id) % markShards), place: int32(len(f.order))}
+	f.units[id] = s
+	f.order = append(f.order, id)
+	return s
 }
 
 // unitRef is a unit in known: the fleet's own copy of its id (for ID) and
@@ -242,10 +250,8 @@ func (f *Fleet) Put(u Unit, force bool) {
 	defer f.mu.Unlock()
 	s, ok := f.units[u.ID]
 	if !ok {
-		s = &state{id: u.ID, status: Available, mark: uint8(unitHash(u.ID) % markShards), place: int32(len(f.order))}
-		f.units[u.ID] = s
+		s = f.add(u.ID)
 		f.known.Store(nil) // built again with it at the next lookup
-		f.order = append(f.order, u.ID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
