@@ -29,7 +29,7 @@ func TestSocketStorageErrorClosesTryAgainLater(t *testing.T) {
 		t.Fatalf("first message: %s", m.Type)
 	}
 	// Break the screen stream under the open socket: its seq moves on, so
-	// the next heartbeat catches up, and reading the stream fails.
+	// the next sweep asks the socket to catch up, and reading the stream fails.
 	c := redis.NewClient(&redis.Options{Addr: h.redis.Addr})
 	defer c.Close()
 	ctx := context.Background()

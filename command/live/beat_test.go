@@ -19,23 +19,31 @@ func (s slowSeq) Seq(ctx context.Context, stream string) (uint64, error) {
 	return s.Store.Seq(ctx, stream)
 }
 
-// TestHeartbeatsKeepTheirCadence: a heartbeat is due every Heartbeat from
-// the start of the last, however long its seq check took: with 5 s beats
-// and 3 s checks, written at 8 s and 13 s, not 8 s and 16 s.
+func (s slowSeq) Seqs(ctx context.Context, streams []string) ([]uint64, error) {
+	time.Sleep(3 * time.Second)
+	return s.Store.Seqs(ctx, streams)
+}
+
+// TestHeartbeatsKeepTheirCadence: a heartbeat is written every Heartbeat
+// whatever storage does: with 5 s beats and the sweep's seq reads taking
+// 3 s, at 5 s and 10 s, not 8 s and 13 s.
 func TestHeartbeatsKeepTheirCadence(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := memstore.New(memstore.Options{})
+		emit(t, st, "screen", 1, false)
+		h := live.NewHub(slowSeq{st}, quiet)
 		s := newSink()
-		serve(t, &live.Client{Hub: live.NewHub(slowSeq{st}, quiet), Stream: "screen", Queue: 100, Heartbeat: 5 * time.Second,
+		serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 100, Heartbeat: 5 * time.Second,
 			Snapshot: snapshotAt(st, "screen")}, nil, s)
+		sweep(t, h, 5*time.Second)
 		synctest.Wait()
-		s.wait(t, "snap@0")
-		time.Sleep(13*time.Second + time.Second/2)
+		s.wait(t, "snap@1")
+		time.Sleep(10*time.Second + time.Second/2)
 		synctest.Wait()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.beat != 2 {
-			t.Fatalf("%d heartbeats after 13.5 s, want 2 (at 8 and 13 s)", s.beat)
+			t.Fatalf("%d heartbeats after 10.5 s, want 2 (at 5 and 10 s)", s.beat)
 		}
 	})
 }

@@ -80,14 +80,15 @@ func gapClient(t *testing.T, gap time.Duration, queue int, filter func(live.Mess
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.beat > 0 {
-			t.Error("a heartbeat was written: its check may have sent what the gap held")
+			t.Error("a heartbeat was written: a write the gap did not make")
 		}
 	})
 	return st, h, b
 }
 
-// noBeat is a heartbeat no gap test lives to see: its check writes what
-// waits, and would hide a message the gap's end failed to send.
+// noBeat is a heartbeat no gap test lives to see, so that every write a
+// test sees is the gap's doing (a check the hub asks for, which no gap test
+// makes, would write what waits).
 const noBeat = 1000 * time.Hour
 
 // heldClient serves a client of stream "screen" (a queue of that limit,

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -36,6 +37,8 @@ type Message struct {
 type Source interface {
 	// Seq returns the last seq given in stream.
 	Seq(ctx context.Context, stream string) (uint64, error)
+	// Seqs returns the last seq given in each of streams, in one read.
+	Seqs(ctx context.Context, streams []string) ([]uint64, error)
 	// Range returns up to count messages with seq ≥ from, and the oldest
 	// seq still held (0 when the stream is empty).
 	Range(ctx context.Context, stream string, from uint64, count int64) ([]Message, uint64, error)
@@ -56,11 +59,13 @@ type Hub struct {
 	observers []Observer
 
 	// catchUps counts the checks that found a client behind storage, by
-	// what checked: its heartbeat, the notifications subscribed again,
+	// what asked for them: the sweep, the notifications subscribed again,
 	// their first subscription, or a burst of the tail.
 	catchUps [4]atomic.Int64
 	// resubscribed counts the notifications subscribed again after a break.
 	resubscribed atomic.Int64
+	// sweepFailing is set while the sweep's reads fail (logged once).
+	sweepFailing bool
 
 	// Now is the clock heartbeats are dated by (time.Now unless set).
 	Now func() time.Time
@@ -71,7 +76,7 @@ type checkReason int
 
 // The reasons, which index Hub.catchUps.
 const (
-	byHeartbeat checkReason = iota
+	bySweep checkReason = iota
 	byResubscribe
 	bySubscribe
 	byBurst
@@ -86,9 +91,23 @@ type Observer struct {
 	Fn    func(ev vocab.Envelope)
 }
 
-// feed is one stream's local subscribers.
+// feed is one stream's local subscribers, and the highest seq of the stream
+// this instance has seen: offered to them, or read from storage by one of
+// them (each has it delivered or queued, or is cut off). The sweep compares
+// it with storage's.
 type feed struct {
 	subs map[*Sub]struct{}
+	seen atomic.Uint64
+}
+
+// saw raises the feed's highest seq seen to seq.
+func (f *feed) saw(seq uint64) {
+	for {
+		cur := f.seen.Load()
+		if seq <= cur || f.seen.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
 }
 
 // Sub is one client's subscription: a bounded queue of messages, a signal
@@ -97,6 +116,7 @@ type feed struct {
 // on one channel, not one a request (BENCHMARKS 99n).
 type Sub struct {
 	stream string
+	feed   *feed // its stream's, never removed from the hub
 	q      *queue
 	behind chan struct{}
 	once   sync.Once
@@ -200,6 +220,7 @@ func (h *Hub) Subscribe(stream string, queue int) *Sub {
 		h.streams[stream] = f
 	}
 	f.subs[s] = struct{}{}
+	s.feed = f
 	h.mu.Unlock()
 	return s
 }
@@ -217,7 +238,7 @@ func (h *Hub) Unsubscribe(s *Sub) {
 // the subscriber list is copied under the lock and sends do not wait.
 func (h *Hub) Publish(stream string, m Message) {
 	m = shared(m)
-	for _, s := range h.subsOf(stream) {
+	for _, s := range h.subsOf(stream, m.Seq) {
 		s.offer(m)
 	}
 }
@@ -231,14 +252,16 @@ func shared(m Message) Message {
 	return m
 }
 
-// subsOf is a copy of stream's local subscribers, taken under the lock.
-func (h *Hub) subsOf(stream string) []*Sub {
+// subsOf is a copy of stream's local subscribers, taken under the lock,
+// which are offered seq next (0: a volatile message): the feed saw it.
+func (h *Hub) subsOf(stream string, seq uint64) []*Sub {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	f := h.streams[stream]
 	if f == nil {
 		return nil
 	}
+	f.saw(seq)
 	subs := make([]*Sub, 0, len(f.subs))
 	for s := range f.subs {
 		subs = append(subs, s)
@@ -256,7 +279,7 @@ func (h *Hub) publishStored(stream string, msgs []Message) {
 	for i, m := range msgs {
 		msgs[i] = shared(m)
 	}
-	for _, s := range h.subsOf(stream) {
+	for _, s := range h.subsOf(stream, msgs[len(msgs)-1].Seq) {
 		s.offerStored(msgs, &h.catchUps[byBurst])
 	}
 }
@@ -391,6 +414,87 @@ func (h *Hub) Follow(ctx context.Context, n Notifier) error {
 	return nil
 }
 
+// Sweep compares, every every, the seq storage holds of each stream with
+// local subscribers with the highest this instance has seen of it, many
+// streams a read, until ctx ends. Storage ahead (an event whose notification
+// was lost, a tail that lags), every subscriber of the stream checks its seq
+// and catches up; behind (storage lost data), every one checks and starts
+// again from a snapshot. One read for a thousand sockets where each used to
+// read its own at every heartbeat (BENCHMARKS 99q).
+func (h *Hub) Sweep(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			h.sweep(ctx)
+		}
+	}
+}
+
+// sweepBatch is the most streams one read of the sweep takes.
+const sweepBatch = 1000
+
+// sweep is one of Sweep's rounds. What each feed saw is read before
+// storage is: every seq it counts was stored by then, so storage below it
+// lost data, whatever is offered while the read is under way.
+func (h *Hub) sweep(ctx context.Context) {
+	var (
+		names  []string
+		feeds  []*feed
+		before []uint64
+	)
+	h.mu.RLock()
+	for name, f := range h.streams {
+		if len(f.subs) > 0 {
+			names, feeds, before = append(names, name), append(feeds, f), append(before, f.seen.Load())
+		}
+	}
+	h.mu.RUnlock()
+	for i := 0; i < len(names); i += sweepBatch {
+		j := min(i+sweepBatch, len(names))
+		seqs, err := h.src.Seqs(ctx, names[i:j])
+		if err == nil && len(seqs) != j-i {
+			err = fmt.Errorf("reading seqs: %d for %d streams", len(seqs), j-i)
+		}
+		if err != nil {
+			if !h.sweepFailing && ctx.Err() == nil {
+				h.log.Warn("sweeping the streams' seqs failed; the next sweep tries again", "err", err)
+			}
+			h.sweepFailing = true
+			return
+		}
+		for k, cur := range seqs {
+			f := feeds[i+k]
+			switch {
+			case cur < before[i+k]:
+				h.askFeed(f, bySweep)
+				// The stream's new life: its seqs are below what was seen.
+				f.seen.CompareAndSwap(before[i+k], cur)
+			case cur > f.seen.Load():
+				// Each subscriber raises seen as it catches up; one whose
+				// read fails is asked again at the next sweep.
+				h.askFeed(f, bySweep)
+			}
+		}
+	}
+	if h.sweepFailing {
+		h.log.Info("sweeping the streams' seqs works again")
+		h.sweepFailing = false
+	}
+}
+
+// askFeed asks every local subscriber of f to check its seq, saying why.
+func (h *Hub) askFeed(f *feed, why checkReason) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range f.subs {
+		s.askCheck(why)
+	}
+}
+
 // checkAll asks every local client to compare its seq with storage now,
 // saying why.
 func (h *Hub) checkAll(why checkReason) {
@@ -404,10 +508,10 @@ func (h *Hub) checkAll(why checkReason) {
 }
 
 // CatchUps returns how many checks of a client's seq found it behind
-// storage: at a heartbeat, and after the notifications were subscribed
-// again.
+// storage: asked by the sweep (once a heartbeat), and after the
+// notifications were subscribed again.
 func (h *Hub) CatchUps() (heartbeat, resubscribed int64) {
-	return h.catchUps[byHeartbeat].Load(), h.catchUps[byResubscribe].Load()
+	return h.catchUps[bySweep].Load(), h.catchUps[byResubscribe].Load()
 }
 
 // CatchUpsAtSubscribe returns how many clients served before the
@@ -460,7 +564,7 @@ type Client struct {
 	Queue     int
 	Heartbeat time.Duration
 	Snapshot  Snapshot
-	// Verify is kept for callers; every heartbeat now checks the stream's
+	// Verify is kept for callers; the hub's Sweep checks every stream's
 	// seq in storage: behind, the client catches up (notified streams whose
 	// pub/sub may drop a message); ahead, the stream lost data and the client
 	// starts again from a snapshot.
@@ -508,6 +612,7 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 	if err != nil {
 		return err
 	}
+	sub.feed.saw(w.last)
 	return w.loop(sub, direct)
 }
 
@@ -691,7 +796,7 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 		}
 		if sub.beat.Load() && sub.beat.Swap(false) {
 			hb.Reset(w.Heartbeat) // from the beat's start, as a ticker's
-			if err := w.beat(sub); err != nil {
+			if err := w.beat(); err != nil {
 				return err
 			}
 		}
@@ -785,14 +890,10 @@ func (w *writer) flush() error {
 	return err
 }
 
-// beat checks the stream's seq in storage and writes a heartbeat.
-func (w *writer) beat(sub *Sub) error {
+// beat writes a heartbeat; the hub's sweep checks the stream's seq in
+// storage for every client of it.
+func (w *writer) beat() error {
 	ready := w.Ready == nil || w.Ready()
-	if ready {
-		if err := w.check(sub, byHeartbeat); err != nil {
-			return err
-		}
-	}
 	b := heartbeat(w.last, ready, w.Hub.Now())
 	if w.Beat != nil {
 		return w.Beat(b)
@@ -823,15 +924,19 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 	cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
 	switch {
 	case err != nil:
+		return nil // left to the next check the sweep asks for
 	case cur > w.last:
 		if why != byBurst { // counted when the burst sent it (publishStored)
 			w.Hub.catchUps[why].Add(1)
 		}
-		return w.catchUp(cur)
+		err = w.catchUp(cur)
 	case cur < w.last:
-		return w.snapshot()
+		err = w.snapshot()
 	}
-	return nil
+	if err == nil {
+		sub.feed.saw(w.last)
+	}
+	return err
 }
 
 func heartbeat(seq uint64, ready bool, at time.Time) []byte {

@@ -30,6 +30,9 @@ func TestArea(t *testing.T) {
 type oneEvent struct{ msg Message }
 
 func (s oneEvent) Seq(context.Context, string) (uint64, error) { return 0, nil }
+func (s oneEvent) Seqs(_ context.Context, streams []string) ([]uint64, error) {
+	return make([]uint64, len(streams)), nil
+}
 func (s oneEvent) Range(context.Context, string, uint64, int64) ([]Message, uint64, error) {
 	return []Message{s.msg}, 1, nil
 }
@@ -106,6 +109,15 @@ func (s *stream) Seq(context.Context, string) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.first + uint64(len(s.msgs)) - 1, nil
+}
+
+func (s *stream) Seqs(ctx context.Context, streams []string) ([]uint64, error) {
+	seq, _ := s.Seq(ctx, "")
+	seqs := make([]uint64, len(streams))
+	for i := range seqs {
+		seqs[i] = seq
+	}
+	return seqs, nil
 }
 
 func (s *stream) Range(_ context.Context, _ string, from uint64, count int64) ([]Message, uint64, error) {

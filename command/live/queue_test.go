@@ -11,6 +11,9 @@ import (
 type emptySource struct{}
 
 func (emptySource) Seq(context.Context, string) (uint64, error) { return 0, nil }
+func (emptySource) Seqs(_ context.Context, streams []string) ([]uint64, error) {
+	return make([]uint64, len(streams)), nil
+}
 func (emptySource) Range(context.Context, string, uint64, int64) ([]Message, uint64, error) {
 	return nil, 0, nil
 }

@@ -152,6 +152,17 @@ func serve(t *testing.T, c *live.Client, since *uint64, s *sink) <-chan error {
 	return done
 }
 
+// sweep runs the hub's sweep every every until the test ends.
+func sweep(t *testing.T, h *live.Hub, every time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Sweep(ctx, every) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
 // tail runs the hub's tail of stream until the test ends and returns once
 // it delivers: events are stored until a subscriber hears one.
 func tail(t *testing.T, h *live.Hub, st *memstore.Store, stream string) {
@@ -277,25 +288,26 @@ func TestServeResumesSince(t *testing.T) {
 // TestServeSnapshotPastTheQueue: a client resuming with since more events
 // behind the stream than its queue holds starts again from a snapshot
 // instead of being replayed every event one by one (up to streams.max_len
-// of them); one within its queue is replayed. A heartbeat that finds the
+// of them); one within its queue is replayed. A sweep that finds the
 // client behind storage, however far, catches it up event by event: its
 // distance to storage says nothing of what the hub will still deliver live.
 func TestServeSnapshotPastTheQueue(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		since  uint64
-		stored int // stored after the client started (a heartbeat finds them)
+		stored int // stored after the client started (the sweep finds them)
 		want   []string
 	}{
 		{"resumeWithinTheQueue", 24, 0, seqs(25, 40)},
 		{"resumePastTheQueue", 1, 0, []string{"snap@40"}},
-		{"heartbeatWithinTheQueue", 40, 16, seqs(41, 56)},
-		{"heartbeatPastTheQueue", 40, 17, seqs(41, 57)},
-		{"heartbeatTwiceTheQueue", 40, 32, seqs(41, 72)},
+		{"sweepWithinTheQueue", 40, 16, seqs(41, 56)},
+		{"sweepPastTheQueue", 40, 17, seqs(41, 57)},
+		{"sweepTwiceTheQueue", 40, 32, seqs(41, 72)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := memstore.New(memstore.Options{})
 			h := live.NewHub(st, quiet) // not tailed: only storage reaches the client
+			sweep(t, h, 20*time.Millisecond)
 			emit(t, st, "screen", 40, false)
 			s := newSink()
 			since := c.since
@@ -336,14 +348,15 @@ func (s *stalling) Tail(ctx context.Context, stream string, after uint64, block 
 }
 
 // TestServeTailStalled: while this instance's tail is held, twice the
-// client's queue of events are stored; its heartbeat sends it each of them
+// client's queue of events are stored; the sweep sends it each of them
 // from storage, not a snapshot (as it would every socket of the instance,
-// at each heartbeat, for as long as the tail lags).
+// at each sweep, for as long as the tail lags).
 func TestServeTailStalled(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	src := &stalling{Store: st}
 	h := live.NewHub(src, quiet)
 	tail(t, h, st, "screen")
+	sweep(t, h, 20*time.Millisecond)
 	s := newSink()
 	serve(t, &live.Client{Hub: h, Stream: "screen", Queue: 16, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "screen")}, nil, s)
 	// The snapshot's seq is that of the tail's probes (see tail).
@@ -398,7 +411,7 @@ func TestServeDropsSlowClient(t *testing.T) {
 }
 
 // TestFollowNotifications: events stored with Notify reach the local
-// subscribers of their stream through Follow, and a heartbeat mends one
+// subscribers of their stream through Follow, and the sweep mends one
 // that was not notified from storage, counted as a catch-up.
 func TestFollowNotifications(t *testing.T) {
 	st := memstore.New(memstore.Options{})
@@ -407,6 +420,7 @@ func TestFollowNotifications(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- h.Follow(ctx, st) }()
 	defer func() { cancel(); <-done }()
+	sweep(t, h, 20*time.Millisecond)
 	sub := h.Subscribe("unit:car-1", 100)
 	deadline := time.After(3 * time.Second)
 	for sub.Len() == 0 {
@@ -424,11 +438,11 @@ func TestFollowNotifications(t *testing.T) {
 	serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 100, Heartbeat: 20 * time.Millisecond, Snapshot: snapshotAt(st, "unit:car-1")}, &last, s)
 	seqs := append(emit(t, st, "unit:car-1", 1, true), emit(t, st, "unit:car-1", 1, false)...)
 	s.wait(t, fmt.Sprint(seqs[0]), fmt.Sprint(seqs[1]))
-	// The client is serving now: only a heartbeat can mend this one.
+	// The client is serving now: only the sweep can mend this one.
 	seqs = append(seqs, emit(t, st, "unit:car-1", 1, false)...)
 	s.wait(t, fmt.Sprint(seqs[0]), fmt.Sprint(seqs[1]), fmt.Sprint(seqs[2]))
 	if hb, _ := h.CatchUps(); hb == 0 {
-		t.Error("the heartbeat that mended the client is not counted as a catch-up")
+		t.Error("the sweep's check that mended the client is not counted as a catch-up")
 	}
 }
 

@@ -90,6 +90,22 @@ func (s *Store) Seq(ctx context.Context, stream string) (uint64, error) {
 	return 0, nil
 }
 
+// Seqs implements live.Source.
+func (s *Store) Seqs(ctx context.Context, streams []string) ([]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading seqs: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seqs := make([]uint64, len(streams))
+	for i, stream := range streams {
+		if st := s.streams[stream]; st != nil {
+			seqs[i] = st.seq
+		}
+	}
+	return seqs, nil
+}
+
 // Range implements live.Source.
 func (s *Store) Range(ctx context.Context, stream string, from uint64, count int64) ([]live.Message, uint64, error) {
 	if err := ctx.Err(); err != nil {

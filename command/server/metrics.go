@@ -131,7 +131,7 @@ func sessionLookups(from string, n func() int64) prometheus.Collector {
 // watchSockets registers the sockets' catch-ups from storage (a live event
 // that did not come in time) and the notifications subscribed again.
 func (m *metrics) watchSockets(hub *live.Hub) {
-	const help = "Sockets found behind storage when they checked their stream's seq, and caught up from it: at a heartbeat (reason=heartbeat: " +
+	const help = "Sockets found behind storage when they checked their stream's seq, and caught up from it: asked by the instance's sweep of its streams' seqs, once a heartbeat (reason=heartbeat: " +
 		"a live event that had not come by then), when the notifications were subscribed again after a break (reason=resubscribed), " +
 		"when they were first subscribed, for sockets served before (reason=subscribed), " +
 		"or, for reason=burst, the times a socket keeping up was sent to catch up because a batch of this instance's tail of the stream " +

@@ -147,6 +147,7 @@ func (s *Server) runBackground() {
 	g.Go(func() error { return s.ingest.Follow(gctx) })
 	g.Go(func() error { return s.framer.Run(gctx) })
 	g.Go(func() error { return s.hub.Follow(gctx, s.store) })
+	g.Go(func() error { return s.hub.Sweep(gctx, s.cfg.Streams.Heartbeat) })
 	g.Go(func() error { return s.timers.Run(gctx) })
 	if !s.noJobs {
 		g.Go(func() error { return s.jobs.Run(gctx) })

@@ -23,6 +23,32 @@ func (s *Store) Seq(ctx context.Context, stream string) (uint64, error) {
 	return s.seqs.read(ctx, s.Key("seq", stream))
 }
 
+// Seqs returns the current seq of each of streams (0 where nothing was ever
+// sent) in one MGET: the hub's sweep of the streams this instance serves.
+func (s *Store) Seqs(ctx context.Context, streams []string) ([]uint64, error) {
+	if len(streams) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(streams))
+	for i, stream := range streams {
+		keys[i] = s.Key("seq", stream)
+	}
+	vals, err := s.seqs.get(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != len(keys) {
+		return nil, fmt.Errorf("reading seqs: %d values for %d keys", len(vals), len(keys))
+	}
+	seqs := make([]uint64, len(vals))
+	for i, v := range vals {
+		if seqs[i], err = seqOf(v); err != nil {
+			return nil, fmt.Errorf("stream %s: %w", streams[i], err)
+		}
+	}
+	return seqs, nil
+}
+
 // Message is one event of a stream (see live.Message).
 type Message = live.Message
 

@@ -50,7 +50,8 @@ func eventEnvelope(t *testing.T, open Open) {
 	}
 }
 
-// eventSeqPerStream: each stream counts its own seqs from 1.
+// eventSeqPerStream: each stream counts its own seqs from 1, read one
+// stream or many at a time.
 func eventSeqPerStream(t *testing.T, open Open) {
 	st := open(t)
 	ctx := context.Background()
@@ -71,6 +72,13 @@ func eventSeqPerStream(t *testing.T, open Open) {
 		if seq, err := st.Source.Seq(ctx, stream); err != nil || seq != want {
 			t.Errorf("seq of %s: %d %v", stream, seq, err)
 		}
+	}
+	// Many at once, in the order asked, a stream never written among them.
+	if got, err := st.Source.Seqs(ctx, []string{"b", "never", "a", "b"}); err != nil || !slices.Equal(got, []uint64{2, 0, 2, 2}) {
+		t.Errorf("seqs of b, never, a, b: %v %v", got, err)
+	}
+	if got, err := st.Source.Seqs(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("seqs of no stream: %v %v", got, err)
 	}
 	msgs, oldest, err := st.Source.Range(ctx, "a", 2, 10)
 	if err != nil || oldest != 1 || !slices.Equal(seqs(msgs), []uint64{2}) {

@@ -35,7 +35,7 @@ import (
 type socketSpec struct {
 	stream   string
 	snapshot live.Snapshot
-	// verify checks the stream's seq on heartbeats (notified streams).
+	// verify: a notified stream (the hub's sweep checks every stream's seq).
 	verify bool
 	// handle answers a client message; its reply goes through the writer.
 	// Without it, client messages are not read (nor inflated), only skipped.
