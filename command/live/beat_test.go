@@ -25,8 +25,7 @@ func (s slowSeq) Seqs(ctx context.Context, streams []string) ([]uint64, error) {
 }
 
 // TestHeartbeatsKeepTheirCadence: a heartbeat is written every Heartbeat
-// whatever storage does: with 5 s beats and the sweep's seq reads taking
-// 3 s, at 5 s and 10 s, not 8 s and 13 s.
+// while the sweep's seq reads take 3 s: at 5 s and 10 s, not 8 s and 13 s.
 func TestHeartbeatsKeepTheirCadence(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := memstore.New(memstore.Options{})

@@ -64,8 +64,6 @@ type Hub struct {
 	catchUps [4]atomic.Int64
 	// resubscribed counts the notifications subscribed again after a break.
 	resubscribed atomic.Int64
-	// sweepFailing is set while the sweep's reads fail (logged once).
-	sweepFailing bool
 
 	// Now is the clock heartbeats are dated by (time.Now unless set).
 	Now func() time.Time
@@ -91,13 +89,13 @@ type Observer struct {
 	Fn    func(ev vocab.Envelope)
 }
 
-// feed is one stream's local subscribers, and the highest seq of the stream
-// this instance has seen: offered to them, or read from storage by one of
-// them (each has it delivered or queued, or is cut off). The sweep compares
-// it with storage's.
+// feed is one stream's local subscribers and the highest seq of it every one
+// has delivered, queued or been asked to check for (the sweep compares it
+// with storage's); recheck marks a check whose read failed.
 type feed struct {
-	subs map[*Sub]struct{}
-	seen atomic.Uint64
+	subs    map[*Sub]struct{}
+	seen    atomic.Uint64
+	recheck atomic.Bool
 }
 
 // saw raises the feed's highest seq seen to seq.
@@ -330,7 +328,7 @@ func (h *Hub) TailFrom(ctx context.Context, stream string, last uint64) error {
 		if failing {
 			// Storage came back. If it lost data, the stream starts a new
 			// life below where we were: follow it from its start (clients
-			// notice by their heartbeat check and take a snapshot).
+			// are found ahead of it by the sweep and take a snapshot).
 			if cur, err := h.src.Seq(ctx, stream); err == nil && cur < last {
 				h.log.Warn("stream restarted below the last seq seen; following it afresh", "stream", stream, "last", last, "now", cur)
 				last = 0
@@ -414,22 +412,26 @@ func (h *Hub) Follow(ctx context.Context, n Notifier) error {
 	return nil
 }
 
-// Sweep compares, every every, the seq storage holds of each stream with
-// local subscribers with the highest this instance has seen of it, many
-// streams a read, until ctx ends. Storage ahead (an event whose notification
-// was lost, a tail that lags), every subscriber of the stream checks its seq
-// and catches up; behind (storage lost data), every one checks and starts
-// again from a snapshot. One read for a thousand sockets where each used to
-// read its own at every heartbeat (BENCHMARKS 99q).
+// Sweep has the subscribers of each stream whose seq in storage moved from
+// what they were given check theirs, every every, a thousand streams a read
+// until ctx ends: one read where each socket read at each heartbeat (BENCHMARKS 99q).
 func (h *Hub) Sweep(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			h.sweep(ctx)
+		}
+		switch err := h.sweep(ctx); {
+		case err != nil && !failing && ctx.Err() == nil:
+			h.log.Warn("sweeping the streams' seqs failed; the next sweep tries again", "err", err)
+			failing = true
+		case err == nil && failing:
+			h.log.Info("sweeping the streams' seqs works again")
+			failing = false
 		}
 	}
 }
@@ -437,10 +439,10 @@ func (h *Hub) Sweep(ctx context.Context, every time.Duration) error {
 // sweepBatch is the most streams one read of the sweep takes.
 const sweepBatch = 1000
 
-// sweep is one of Sweep's rounds. What each feed saw is read before
-// storage is: every seq it counts was stored by then, so storage below it
-// lost data, whatever is offered while the read is under way.
-func (h *Hub) sweep(ctx context.Context) {
+// sweep is one of Sweep's rounds: storage ahead of a feed (a notification
+// lost, a tail that lags) or below what it saw before the read (data lost),
+// or a check of the feed's whose read failed, asks every subscriber to check.
+func (h *Hub) sweep(ctx context.Context) error {
 	var (
 		names  []string
 		feeds  []*feed
@@ -460,11 +462,7 @@ func (h *Hub) sweep(ctx context.Context) {
 			err = fmt.Errorf("reading seqs: %d for %d streams", len(seqs), j-i)
 		}
 		if err != nil {
-			if !h.sweepFailing && ctx.Err() == nil {
-				h.log.Warn("sweeping the streams' seqs failed; the next sweep tries again", "err", err)
-			}
-			h.sweepFailing = true
-			return
+			return err
 		}
 		for k, cur := range seqs {
 			f := feeds[i+k]
@@ -473,17 +471,31 @@ func (h *Hub) sweep(ctx context.Context) {
 				h.askFeed(f, bySweep)
 				// The stream's new life: its seqs are below what was seen.
 				f.seen.CompareAndSwap(before[i+k], cur)
-			case cur > f.seen.Load():
-				// Each subscriber raises seen as it catches up; one whose
-				// read fails is asked again at the next sweep.
+			case f.recheck.Swap(false) || cur > f.seen.Load():
+				// Every one reads storage after this read: it gets cur at
+				// least, or its failed read marks the feed for the next.
 				h.askFeed(f, bySweep)
+				f.saw(cur)
 			}
 		}
 	}
-	if h.sweepFailing {
-		h.log.Info("sweeping the streams' seqs works again")
-		h.sweepFailing = false
+	return nil
+}
+
+// readTo records that s read its stream from storage up to seq: past what
+// its feed saw, the others may lack what it read and are asked to check first.
+func (h *Hub) readTo(s *Sub, seq uint64) {
+	if seq <= s.feed.seen.Load() {
+		return
 	}
+	h.mu.RLock()
+	for o := range s.feed.subs {
+		if o != s {
+			o.askCheck(bySweep)
+		}
+	}
+	h.mu.RUnlock()
+	s.feed.saw(seq)
 }
 
 // askFeed asks every local subscriber of f to check its seq, saying why.
@@ -612,7 +624,7 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 	if err != nil {
 		return err
 	}
-	sub.feed.saw(w.last)
+	w.Hub.readTo(sub, w.last)
 	return w.loop(sub, direct)
 }
 
@@ -785,8 +797,7 @@ func (w *writer) loop(sub *Sub, direct <-chan []byte) error {
 		case sub.isBehind():
 			return ErrBehind
 		}
-		// A check asked for goes first: a beat's own check would catch the
-		// client up first and count it as the heartbeat's.
+		// A check asked for goes first, before the heartbeat's write.
 		// Loads first: most wake-ups are for messages, and a load takes no
 		// lock of the bus where a swap does.
 		if sub.check.Load() != 0 {
@@ -924,7 +935,8 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 	cur, err := w.Hub.src.Seq(w.ctx, w.Stream)
 	switch {
 	case err != nil:
-		return nil // left to the next check the sweep asks for
+		sub.feed.recheck.Store(true) // the next sweep asks again
+		return nil
 	case cur > w.last:
 		if why != byBurst { // counted when the burst sent it (publishStored)
 			w.Hub.catchUps[why].Add(1)
@@ -934,7 +946,7 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 		err = w.snapshot()
 	}
 	if err == nil {
-		sub.feed.saw(w.last)
+		w.Hub.readTo(sub, w.last)
 	}
 	return err
 }

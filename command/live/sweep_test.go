@@ -16,11 +16,12 @@ import (
 )
 
 // counting is a store that counts its seq reads: one stream's (a writer's
-// check) and many streams' at once (the sweep's), and fails the latter
-// while failing is set.
+// check) and many streams' at once (the sweep's); it fails the latter while
+// failing is set, and the next failOne of the former.
 type counting struct {
 	*memstore.Store
 	failing atomic.Bool
+	failOne atomic.Int32
 
 	mu    sync.Mutex
 	one   int   // Seq calls
@@ -31,6 +32,9 @@ func (c *counting) Seq(ctx context.Context, stream string) (uint64, error) {
 	c.mu.Lock()
 	c.one++
 	c.mu.Unlock()
+	if c.failOne.Add(-1) >= 0 {
+		return 0, errors.New("storage unreachable")
+	}
 	return c.Store.Seq(ctx, stream)
 }
 
@@ -198,6 +202,72 @@ func TestSweepAfterStorageLostData(t *testing.T) {
 		synctest.Wait()
 		if again, _ := src.now().(*counting).reads(); again != reads {
 			t.Fatalf("%d seq reads in three sweeps with nothing stored", again-reads)
+		}
+	})
+}
+
+// sent is what s was sent so far.
+func (s *sink) sent() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.got)
+}
+
+// TestSweepSiblingReadsAhead: an event of a stream with two sockets is
+// stored without a notification, and a third socket starts, reading it:
+// the two others are sent it too, though storage is then no further ahead
+// than what the instance has read of the stream.
+func TestSweepSiblingReadsAhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memstore.New(memstore.Options{})
+		emit(t, st, "unit:car-1", 1, false)
+		h := live.NewHub(st, quiet)
+		sweep(t, h, 5*time.Second)
+		start := func() *sink {
+			s := newSink()
+			serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 16, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "unit:car-1")}, nil, s)
+			synctest.Wait()
+			return s
+		}
+		a, b := start(), start()
+		emit(t, st, "unit:car-1", 1, false)
+		c := start()
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		for name, s := range map[string]*sink{"a": a, "b": b} {
+			if got := s.sent(); !slices.Equal(got, []string{"snap@1", "2"}) {
+				t.Errorf("socket %s was sent %v, want [snap@1 2]", name, got)
+			}
+		}
+		if got := c.sent(); !slices.Equal(got, []string{"snap@2"}) {
+			t.Errorf("the third socket was sent %v, want [snap@2]", got)
+		}
+	})
+}
+
+// TestSweepAfterAFailedCheck: a socket asked to check whose read of its
+// seq fails is asked again at the next sweep, and sent the event then.
+func TestSweepAfterAFailedCheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memstore.New(memstore.Options{})
+		emit(t, st, "unit:car-1", 1, false)
+		src := &counting{Store: st}
+		h := live.NewHub(src, quiet)
+		s := newSink()
+		serve(t, &live.Client{Hub: h, Stream: "unit:car-1", Queue: 16, Heartbeat: time.Hour, Snapshot: snapshotAt(st, "unit:car-1")}, nil, s)
+		sweep(t, h, 5*time.Second)
+		synctest.Wait()
+		src.failOne.Store(1)
+		emit(t, st, "unit:car-1", 1, false)
+		time.Sleep(5*time.Second + time.Millisecond)
+		synctest.Wait()
+		if got := s.sent(); !slices.Equal(got, []string{"snap@1"}) {
+			t.Fatalf("sent %v while the check's read failed, want [snap@1]", got)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if got := s.sent(); !slices.Equal(got, []string{"snap@1", "2"}) {
+			t.Fatalf("sent %v after the next sweep, want [snap@1 2]", got)
 		}
 	})
 }

@@ -210,7 +210,7 @@ func TestSeqReadsShortAnswerFails(t *testing.T) {
 }
 
 // A check that waited over wait for its round (a hung Redis's read ahead of
-// it) is failed, not read: its heartbeat goes on, and rounds go on for later
+// it) is failed, not read: its socket goes on, and rounds go on for later
 // checks. The one being read gets its answer.
 func TestSeqReadsStaleChecksFail(t *testing.T) {
 	g := newGated()

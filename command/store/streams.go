@@ -141,8 +141,8 @@ func (s *Store) Notifications(ctx context.Context, fn func(stream string, m Mess
 		}
 		b, err := s.Whole(ctx, msg)
 		if err != nil {
-			// The socket's next heartbeat names a seq it has not seen: it
-			// reads the event from the stream then.
+			// The hub's next sweep finds the stream ahead of its sockets:
+			// they read the event from the stream then.
 			s.log.Warn("an event published could not be read whole; its sockets read it again from the stream", "stream", stream, "seq", n, "err", err)
 			return
 		}
