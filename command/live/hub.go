@@ -91,7 +91,8 @@ type Observer struct {
 
 // feed is one stream's local subscribers and the highest seq of it every one
 // has delivered, queued or been asked to check for (the sweep compares it
-// with storage's); recheck marks a check whose read failed.
+// with storage's; a socket's own reads do not count); recheck marks a check
+// whose read failed.
 type feed struct {
 	subs    map[*Sub]struct{}
 	seen    atomic.Uint64
@@ -482,22 +483,6 @@ func (h *Hub) sweep(ctx context.Context) error {
 	return nil
 }
 
-// readTo records that s read its stream from storage up to seq: past what
-// its feed saw, the others may lack what it read and are asked to check first.
-func (h *Hub) readTo(s *Sub, seq uint64) {
-	if seq <= s.feed.seen.Load() {
-		return
-	}
-	h.mu.RLock()
-	for o := range s.feed.subs {
-		if o != s {
-			o.askCheck(bySweep)
-		}
-	}
-	h.mu.RUnlock()
-	s.feed.saw(seq)
-}
-
 // askFeed asks every local subscriber of f to check its seq, saying why.
 func (h *Hub) askFeed(f *feed, why checkReason) {
 	h.mu.RLock()
@@ -624,7 +609,6 @@ func (c *Client) Serve(ctx context.Context, since *uint64, direct <-chan []byte,
 	if err != nil {
 		return err
 	}
-	w.Hub.readTo(sub, w.last)
 	return w.loop(sub, direct)
 }
 
@@ -944,9 +928,6 @@ func (w *writer) check(sub *Sub, why checkReason) error {
 		err = w.catchUp(cur)
 	case cur < w.last:
 		err = w.snapshot()
-	}
-	if err == nil {
-		w.Hub.readTo(sub, w.last)
 	}
 	return err
 }
