@@ -152,28 +152,27 @@ func serve(t *testing.T, c *live.Client, since *uint64, s *sink) <-chan error {
 	return done
 }
 
-// sweep runs the hub's sweep every every until the test ends.
-func sweep(t *testing.T, h *live.Hub, every time.Duration) {
+// untilEnd runs run until the test ends, and waits for it then.
+func untilEnd(t *testing.T, run func(ctx context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- h.Sweep(ctx, every) }()
+	go func() { done <- run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
 	})
 }
 
+// sweep runs the hub's sweep every every until the test ends.
+func sweep(t *testing.T, h *live.Hub, every time.Duration) {
+	untilEnd(t, func(ctx context.Context) error { return h.Sweep(ctx, every) })
+}
+
 // tail runs the hub's tail of stream until the test ends and returns once
 // it delivers: events are stored until a subscriber hears one.
 func tail(t *testing.T, h *live.Hub, st *memstore.Store, stream string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Tail(ctx, stream) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	untilEnd(t, func(ctx context.Context) error { return h.Tail(ctx, stream) })
 	probe := h.Subscribe(stream, 1000)
 	defer h.Unsubscribe(probe)
 	deadline := time.After(3 * time.Second)
