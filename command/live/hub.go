@@ -487,6 +487,12 @@ func (h *Hub) sweep(ctx context.Context) error {
 func (h *Hub) askFeed(f *feed, why checkReason) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	f.ask(why)
+}
+
+// ask asks every subscriber of f to check its seq; the caller holds the
+// hub's lock.
+func (f *feed) ask(why checkReason) {
 	for s := range f.subs {
 		s.askCheck(why)
 	}
@@ -498,9 +504,7 @@ func (h *Hub) checkAll(why checkReason) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, f := range h.streams {
-		for s := range f.subs {
-			s.askCheck(why)
-		}
+		f.ask(why)
 	}
 }
 
@@ -561,11 +565,6 @@ type Client struct {
 	Queue     int
 	Heartbeat time.Duration
 	Snapshot  Snapshot
-	// Verify is kept for callers; the hub's Sweep checks every stream's
-	// seq in storage: behind, the client catches up (notified streams whose
-	// pub/sub may drop a message); ahead, the stream lost data and the client
-	// starts again from a snapshot.
-	Verify bool
 	// Ready, when set, reports whether storage is reachable; heartbeats
 	// carry it so a page can say it is not live.
 	Ready func() bool

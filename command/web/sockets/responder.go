@@ -38,7 +38,6 @@ func (a *Server) responderSocket() []fiber.Handler {
 		return socketSpec{
 			stream:    vocab.UnitStream(sess.Unit),
 			readLimit: responderLimit,
-			verify:    true,
 			snapshot: func(ctx context.Context) (live.Message, error) {
 				return live.SnapshotOf(a.responderSnapshot(ctx, sess.Unit))
 			},

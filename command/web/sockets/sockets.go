@@ -35,8 +35,6 @@ import (
 type socketSpec struct {
 	stream   string
 	snapshot live.Snapshot
-	// verify: a notified stream (the hub's sweep checks every stream's seq).
-	verify bool
 	// handle answers a client message; its reply goes through the writer.
 	// Without it, client messages are not read (nor inflated), only skipped.
 	handle func(ctx context.Context, msg []byte) []byte
@@ -381,7 +379,7 @@ func (a *Server) serveSocket(conn *websocket.Conn, spec socketSpec) {
 	}()
 	sess, _ := conn.Locals(rest.SessionKey).(auth.Session)
 	client := &live.Client{Hub: a.Hub, Stream: spec.stream, Queue: a.Config.Streams.SendQueue, Heartbeat: a.Config.Streams.Heartbeat,
-		Snapshot: spec.snapshot, Verify: spec.verify, Ready: a.Ready, Filter: a.socketFilter(sess), WriteGap: a.Config.Streams.WriteGap}
+		Snapshot: spec.snapshot, Ready: a.Ready, Filter: a.socketFilter(sess), WriteGap: a.Config.Streams.WriteGap}
 	client.Batch, client.Beat = batch.write, batch.beat
 	client.Started = batch.starting.leave // the next socket may start
 	kind := streamKind(spec.stream)
